@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// Runs every test file under test/ with node:test through tsx. Files ending in
+// `.slow.test.ts` run only when RAFTIS_SLOW_TESTS=1 (long sweeps, large states).
+// Extra arguments filter by path substring: `node scripts/run-tests.mjs raft/`.
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+function walk(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...walk(path));
+    else if (name.endsWith('.test.ts')) out.push(path);
+  }
+  return out;
+}
+
+const filters = process.argv.slice(2);
+const slow = process.env.RAFTIS_SLOW_TESTS === '1';
+const files = walk('test')
+  .filter((f) => slow || !f.endsWith('.slow.test.ts'))
+  .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
+  .sort();
+if (files.length === 0) {
+  console.error('no test files matched');
+  process.exit(1);
+}
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+process.exit(result.status ?? 1);
