@@ -1,0 +1,158 @@
+// Checks a key-value history for linearizability: splits it by key (each key is an
+// independent single-key model, so the history is linearizable iff every key's part
+// is), searches each part within one shared time budget, and on a violation narrows the
+// failing key's history down to the shortest prefix that still cannot be linearized.
+import type { HistoryOp, KvResult } from './history.js';
+import { kvKeyModel } from './kv-model.js';
+import type { KeyState } from './kv-model.js';
+import { searchLinearization } from './linearizability.js';
+import type { SearchBudget } from './linearizability.js';
+import type { Model } from './model.js';
+import type { KvOp } from './history.js';
+
+/** Time budget of one check when the caller names none. */
+export const CHECK_TIMEOUT_MS_DEFAULT = 10_000;
+/** Completed operations shown before the failing one, for context. */
+const CONTEXT_OPS_MAX = 8;
+
+export interface CheckOptions {
+  /** Past this much time the verdict is 'unknown'. Default CHECK_TIMEOUT_MS_DEFAULT. */
+  readonly timeoutMs?: number;
+  /** What every key holds before the history starts: null = absent (the default). */
+  readonly initialValue?: string | null;
+  /** Clock in milliseconds; performance.now by default. Injected by tests. */
+  readonly now?: () => number;
+}
+
+/** Why a key's history is not linearizable, narrowed down. */
+export interface Violation {
+  readonly key: string;
+  /**
+   * The first operation (by return time) that cannot be explained: the key's history cut
+   * just after its return is not linearizable, any earlier cut is.
+   */
+  readonly failing: HistoryOp;
+  /**
+   * That shortest non-linearizable prefix: the key's operations called up to the failing
+   * return, those still running then shown with an unknown outcome. Itself a complete
+   * counterexample.
+   */
+  readonly prefix: readonly HistoryOp[];
+  /**
+   * The part of `prefix` worth reading: the operations concurrent with or after the
+   * failing one, plus the few completed just before it.
+   */
+  readonly window: readonly HistoryOp[];
+}
+
+export type CheckResult =
+  | { readonly verdict: 'linearizable'; readonly ops: number; readonly keys: number; readonly elapsedMs: number }
+  | {
+      readonly verdict: 'not-linearizable';
+      readonly ops: number;
+      readonly keys: number;
+      readonly elapsedMs: number;
+      readonly violation: Violation;
+    }
+  | {
+      readonly verdict: 'unknown';
+      readonly ops: number;
+      readonly keys: number;
+      readonly elapsedMs: number;
+      /** Keys whose search ran out of time. */
+      readonly undecidedKeys: readonly string[];
+    };
+
+export function checkKvHistory(history: readonly HistoryOp[], options: CheckOptions = {}): CheckResult {
+  const timeoutMs = options.timeoutMs ?? CHECK_TIMEOUT_MS_DEFAULT;
+  if (!(timeoutMs > 0)) throw new Error(`invalid timeoutMs ${timeoutMs}: must be positive`);
+  const now = options.now ?? (() => performance.now());
+  const started = now();
+  const budget: SearchBudget = { deadline: started + timeoutMs, now };
+  const model = kvKeyModel(options.initialValue ?? null);
+
+  const byKey = partitionByKey(history);
+  const ops = history.length;
+  const keys = byKey.size;
+  const undecidedKeys: string[] = [];
+  for (const [key, keyOps] of byKey) {
+    const outcome = searchLinearization(model, keyOps, budget);
+    if (outcome.verdict === 'timeout') {
+      undecidedKeys.push(key);
+    } else if (outcome.verdict === 'not-linearizable') {
+      const violation = narrowViolation(model, key, keyOps, budget);
+      return { verdict: 'not-linearizable', ops, keys, elapsedMs: now() - started, violation };
+    }
+  }
+  const elapsedMs = now() - started;
+  if (undecidedKeys.length > 0) return { verdict: 'unknown', ops, keys, elapsedMs, undecidedKeys };
+  return { verdict: 'linearizable', ops, keys, elapsedMs };
+}
+
+/**
+ * Each key's operations, in the order given. Reads with an unknown outcome are dropped
+ * here: they change nothing and constrain nothing, but would widen the search.
+ */
+export function partitionByKey(history: readonly HistoryOp[]): Map<string, HistoryOp[]> {
+  const byKey = new Map<string, HistoryOp[]>();
+  for (const operation of history) {
+    if (operation.ret === null && operation.op.f === 'get') continue;
+    const keyOps = byKey.get(operation.op.key);
+    if (keyOps === undefined) byKey.set(operation.op.key, [operation]);
+    else keyOps.push(operation);
+  }
+  return byKey;
+}
+
+/**
+ * The key's history cut at time `cut`: operations called after it are dropped, and
+ * those still running at it lose their outcome (unknown reads vanish). Cutting a
+ * linearizable history gives a linearizable history, so the verdict is monotone in `cut`.
+ */
+export function cutHistory(keyOps: readonly HistoryOp[], cut: number): HistoryOp[] {
+  const out: HistoryOp[] = [];
+  for (const operation of keyOps) {
+    if (operation.call > cut) continue;
+    if (operation.ret !== null && operation.ret <= cut) {
+      out.push(operation);
+    } else if (operation.op.f !== 'get') {
+      out.push({ process: operation.process, call: operation.call, ret: null, op: operation.op });
+    }
+  }
+  return out;
+}
+
+/** Binary search for the earliest return time at which the key's history stops being linearizable. */
+function narrowViolation(
+  model: Model<KeyState, KvOp, KvResult>,
+  key: string,
+  keyOps: readonly HistoryOp[],
+  budget: SearchBudget,
+): Violation {
+  const returns = [...new Set(keyOps.flatMap((o) => (o.ret === null ? [] : [o.ret])))].sort((a, b) => a - b);
+  // Invariant: the cut at returns[high] is not linearizable; every cut below returns[low] is.
+  let low = 0;
+  let high = returns.length - 1;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    const verdict = searchLinearization(model, cutHistory(keyOps, returns[middle]!), budget).verdict;
+    // Out of time: the cut at returns[high] is still a valid, if longer, counterexample.
+    if (verdict === 'timeout') break;
+    if (verdict === 'not-linearizable') high = middle;
+    else low = middle + 1;
+  }
+  if (returns.length === 0) throw new Error(`key ${JSON.stringify(key)}: a history with no completed operation failed the check`);
+  const cut = returns[high]!;
+  const prefix = cutHistory(keyOps, cut);
+  const failing = prefix.find((o) => o.ret === cut) ?? prefix[prefix.length - 1]!;
+  return { key, failing, prefix, window: failureWindow(prefix, failing) };
+}
+
+function failureWindow(prefix: readonly HistoryOp[], failing: HistoryOp): HistoryOp[] {
+  const overlapping = prefix.filter((o) => o.ret === null || o.ret >= failing.call);
+  const before = prefix
+    .filter((o) => o.ret !== null && o.ret < failing.call)
+    .sort((a, b) => b.ret! - a.ret!)
+    .slice(0, CONTEXT_OPS_MAX);
+  return [...before, ...overlapping].sort((a, b) => a.call - b.call || (a.ret ?? Infinity) - (b.ret ?? Infinity));
+}

@@ -1,0 +1,23 @@
+// The public surface of src/check/: history recording for harnesses, the checker, and
+// the check-history command.
+export type { HistoryOp, KvOp, KvResult, KvFunction } from './history.js';
+export { OK, resultMismatch } from './history.js';
+export { HistoryRecorder } from './history-recorder.js';
+export type { Model, Rejected } from './model.js';
+export { REJECTED } from './model.js';
+export { registerModel } from './register-model.js';
+export type { RegisterOp, RegisterResult } from './register-model.js';
+export { kvKeyModel } from './kv-model.js';
+export type { KeyState } from './kv-model.js';
+export { searchLinearization } from './linearizability.js';
+export type { Operation, SearchBudget, SearchOutcome, SearchVerdict } from './linearizability.js';
+export { checkKvHistory, partitionByKey, cutHistory, CHECK_TIMEOUT_MS_DEFAULT } from './check-kv-history.js';
+export type { CheckOptions, CheckResult, Violation } from './check-kv-history.js';
+export { formatOp, formatHistory, describeOp } from './format-history.js';
+export { parseHistory, detectFormat } from './parse-history.js';
+export { parseJepsen, REGISTER_KEY } from './parse-jepsen.js';
+export { parseEdn } from './parse-edn.js';
+export { parseJsonl, formatJsonl, readHistoryOp } from './parse-jsonl.js';
+export type { HistoryFormat, ParsedHistory, ParseResult } from './parsed-history.js';
+export { checkHistoryCommand, describeCheckResult } from './check-history-command.js';
+export type { CommandOutput } from './check-history-command.js';
