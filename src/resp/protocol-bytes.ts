@@ -1,0 +1,32 @@
+// RESP type bytes and separators, named so the decoders and encoders never spell a magic
+// number. RESP2 uses the first five; RESP3 adds the rest.
+
+export const SIMPLE_STRING = 43; // '+'
+export const SIMPLE_ERROR = 45; // '-'
+export const INTEGER = 58; // ':'
+export const BULK_STRING = 36; // '$'
+export const ARRAY = 42; // '*'
+export const NULL = 95; // '_'
+export const BOOLEAN = 35; // '#'
+export const DOUBLE = 44; // ','
+export const BIG_NUMBER = 40; // '('
+export const BULK_ERROR = 33; // '!'
+export const VERBATIM_STRING = 61; // '='
+export const MAP = 37; // '%'
+export const SET = 126; // '~'
+export const ATTRIBUTE = 124; // '|'
+export const PUSH = 62; // '>'
+
+export const CR = 13; // '\r'
+export const LF = 10; // '\n'
+export const SPACE = 32; // ' '
+export const TAB = 9; // '\t'
+export const VERTICAL_TAB = 11; // '\v'
+export const FORM_FEED = 12; // '\f'
+export const DOUBLE_QUOTE = 34; // '"'
+export const SINGLE_QUOTE = 39; // '\''
+export const BACKSLASH = 92; // '\\'
+export const MINUS = 45; // '-'
+export const DIGIT_ZERO = 48; // '0'
+export const DIGIT_NINE = 57; // '9'
+export const NUL = 0;

@@ -1,0 +1,157 @@
+// Encodes replies into a connection's output buffer as RESP2 or RESP3. RESP2 has no
+// double, map, verbatim or null, so they are written the way Redis writes them to a RESP2
+// client: a double as a bulk string ("3.5", "inf"), a map as a flat array, verbatim text as
+// a bulk string, null as the nil bulk string. The hottest replies are pre-encoded bytes.
+
+import { OutputBuffer } from './output-buffer.js';
+import {
+  ARRAY, BULK_STRING, DOUBLE, INTEGER, MAP, SIMPLE_ERROR, SIMPLE_STRING, VERBATIM_STRING,
+} from './protocol-bytes.js';
+import { RESP_OK, type RespProtocol, type RespValue } from './resp-value.js';
+
+export const ENCODED_OK: Buffer = Buffer.from('+OK\r\n');
+export const ENCODED_ZERO: Buffer = Buffer.from(':0\r\n');
+export const ENCODED_ONE: Buffer = Buffer.from(':1\r\n');
+export const ENCODED_NIL_RESP2: Buffer = Buffer.from('$-1\r\n');
+export const ENCODED_NIL_ARRAY_RESP2: Buffer = Buffer.from('*-1\r\n');
+export const ENCODED_NULL_RESP3: Buffer = Buffer.from('_\r\n');
+
+/** Byte length of a verbatim string's format tag ("txt", "mkd"). */
+const VERBATIM_FORMAT_BYTES = 3;
+
+/** A double as Redis prints it: "inf", "-inf", "nan", integral values without ".0", else shortest round-trip. */
+export function formatDouble(value: number): string {
+  if (Number.isNaN(value)) return 'nan';
+  if (value === Number.POSITIVE_INFINITY) return 'inf';
+  if (value === Number.NEGATIVE_INFINITY) return '-inf';
+  if (Object.is(value, -0)) return '-0';
+  return String(value);
+}
+
+/** Simple strings and errors are one line: Redis replaces CR and LF with spaces. */
+function oneLine(text: string): string {
+  return text.includes('\r') || text.includes('\n') ? text.replace(/[\r\n]/g, ' ') : text;
+}
+
+function writeLine(out: OutputBuffer, prefix: number, text: string): void {
+  const line = oneLine(text);
+  out.writeByte(prefix);
+  out.writeUtf8(line, Buffer.byteLength(line, 'utf8'));
+  out.writeCrlf();
+}
+
+function writeBulkBytes(out: OutputBuffer, bytes: Uint8Array): void {
+  out.writeHeader(BULK_STRING, bytes.length);
+  out.writeBytes(bytes);
+  out.writeCrlf();
+}
+
+function writeBulkText(out: OutputBuffer, text: string): void {
+  const byteLength = Buffer.byteLength(text, 'utf8');
+  out.writeHeader(BULK_STRING, byteLength);
+  out.writeUtf8(text, byteLength);
+  out.writeCrlf();
+}
+
+/** Appends one reply, encoded for `protocol`, to `out`. */
+export function writeReply(out: OutputBuffer, value: RespValue, protocol: RespProtocol): void {
+  switch (value.kind) {
+    case 'simple':
+      if (value === RESP_OK) out.writeBytes(ENCODED_OK);
+      else writeLine(out, SIMPLE_STRING, value.value);
+      return;
+    case 'error':
+      writeLine(out, SIMPLE_ERROR, value.message);
+      return;
+    case 'integer':
+      if (value.value === 0) out.writeBytes(ENCODED_ZERO);
+      else if (value.value === 1) out.writeBytes(ENCODED_ONE);
+      else out.writeHeader(INTEGER, value.value);
+      return;
+    case 'bulk':
+      if (value.value !== null) writeBulkBytes(out, value.value);
+      else out.writeBytes(protocol === 3 ? ENCODED_NULL_RESP3 : ENCODED_NIL_RESP2);
+      return;
+    case 'array': {
+      const items = value.value;
+      if (items === null) {
+        out.writeBytes(protocol === 3 ? ENCODED_NULL_RESP3 : ENCODED_NIL_ARRAY_RESP2);
+        return;
+      }
+      out.writeHeader(ARRAY, items.length);
+      for (const item of items) writeReply(out, item, protocol);
+      return;
+    }
+    case 'double':
+      if (protocol === 3) writeLine(out, DOUBLE, formatDouble(value.value));
+      else writeBulkText(out, formatDouble(value.value));
+      return;
+    case 'map':
+      if (protocol === 3) out.writeHeader(MAP, value.value.length);
+      else out.writeHeader(ARRAY, value.value.length * 2);
+      for (const [key, item] of value.value) {
+        writeReply(out, key, protocol);
+        writeReply(out, item, protocol);
+      }
+      return;
+    case 'verbatim': {
+      if (protocol === 2) {
+        writeBulkText(out, value.value);
+        return;
+      }
+      if (value.format.length !== VERBATIM_FORMAT_BYTES || Buffer.byteLength(value.format) !== VERBATIM_FORMAT_BYTES) {
+        throw new Error(`reply writer: verbatim format ${JSON.stringify(value.format)} is not ${VERBATIM_FORMAT_BYTES} bytes`);
+      }
+      const textBytes = Buffer.byteLength(value.value, 'utf8');
+      out.writeHeader(VERBATIM_STRING, VERBATIM_FORMAT_BYTES + 1 + textBytes);
+      out.writeUtf8(`${value.format}:`, VERBATIM_FORMAT_BYTES + 1);
+      out.writeUtf8(value.value, textBytes);
+      out.writeCrlf();
+      return;
+    }
+    case 'null':
+      out.writeBytes(protocol === 3 ? ENCODED_NULL_RESP3 : ENCODED_NIL_RESP2);
+      return;
+    default: {
+      const unknown: never = value;
+      throw new Error(`reply writer: unknown reply kind ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+/** One reply as a standalone buffer: for tests, tools and one-off messages, not the hot path. */
+export function encodeReply(value: RespValue, protocol: RespProtocol): Buffer {
+  const out = new OutputBuffer(256);
+  writeReply(out, value, protocol);
+  return Buffer.from(out.take() ?? Buffer.alloc(0));
+}
+
+/**
+ * A connection's reply encoder: replies append to one output buffer that the connection
+ * takes and writes once per event-loop turn.
+ */
+export class ReplyWriter {
+  readonly output: OutputBuffer;
+
+  constructor(initialBytes?: number) {
+    this.output = new OutputBuffer(initialBytes);
+  }
+
+  write(value: RespValue, protocol: RespProtocol): void {
+    writeReply(this.output, value, protocol);
+  }
+
+  /** Pre-encoded bytes, written as they are. */
+  writeRaw(bytes: Uint8Array): void {
+    this.output.writeBytes(bytes);
+  }
+
+  get pendingBytes(): number {
+    return this.output.length;
+  }
+
+  /** The bytes to send, or null; see OutputBuffer.take(). */
+  take(): Buffer | null {
+    return this.output.take();
+  }
+}

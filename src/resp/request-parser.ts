@@ -1,0 +1,368 @@
+// Server-side request decoder: turns the bytes a client sends into commands (argv arrays).
+// Push-based and resumable: feed() a socket chunk, then call next() until it returns null.
+// RESP arrays of bulk strings are parsed in place: an argument wholly inside one chunk is a
+// zero-copy subarray of that chunk; only an argument whose bytes span chunks is copied (into
+// a buffer grown as its bytes arrive, so a client cannot make us allocate what it has not
+// sent). Inline commands follow Redis's sdssplitargs() rules. Every limit is Redis's, by
+// name and default, and every error text is Redis's where Redis has one.
+//
+// Contract with the caller: a chunk is never modified after feed(); argv buffers alias it.
+// Copy an argument before keeping it beyond the command (the keyspace must own its bytes).
+
+import { splitInlineArgs } from './inline-args.js';
+import { parseInteger } from './parse-integer.js';
+import { ARRAY, BULK_STRING, CR, LF } from './protocol-bytes.js';
+import { protocolError, type ProtocolError } from './protocol-error.js';
+
+export interface RequestParserLimits {
+  /** Largest bulk argument (Redis proto-max-bulk-len). */
+  readonly protoMaxBulkLen: number;
+  /** Most arguments in one command (Redis's classic 1024*1024 multibulk cap). */
+  readonly maxMultibulkLength: number;
+  /** Longest inline command line or header line (Redis PROTO_INLINE_MAX_SIZE). */
+  readonly inlineMaxBytes: number;
+  /** Most bytes buffered for one command not yet complete (Redis client-query-buffer-limit). */
+  readonly queryBufferMaxBytes: number;
+}
+
+export const DEFAULT_REQUEST_PARSER_LIMITS: RequestParserLimits = Object.freeze({
+  protoMaxBulkLen: 512 * 1024 * 1024,
+  maxMultibulkLength: 1024 * 1024,
+  inlineMaxBytes: 64 * 1024,
+  queryBufferMaxBytes: 1024 * 1024 * 1024,
+});
+
+/** Fills in defaults and checks every limit; throws a RangeError naming the bad one. */
+export function requestParserLimits(overrides: Partial<RequestParserLimits> = {}): RequestParserLimits {
+  const limits: RequestParserLimits = { ...DEFAULT_REQUEST_PARSER_LIMITS, ...overrides };
+  for (const name of ['protoMaxBulkLen', 'maxMultibulkLength', 'inlineMaxBytes', 'queryBufferMaxBytes'] as const) {
+    const value = limits[name];
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new RangeError(`invalid ${name}: ${String(value)} (must be a positive integer)`);
+    }
+  }
+  if (limits.protoMaxBulkLen > limits.queryBufferMaxBytes) {
+    throw new RangeError(
+      `invalid protoMaxBulkLen: ${limits.protoMaxBulkLen} exceeds queryBufferMaxBytes ${limits.queryBufferMaxBytes}`,
+    );
+  }
+  return Object.freeze(limits);
+}
+
+/** What the line being read is; decides its error text when it grows too long. */
+const LINE_NONE = 0;
+const LINE_INLINE = 1;
+const LINE_COUNT = 2; // "*<count>\r\n"
+const LINE_BULK_HEADER = 3; // "$<length>\r\n"
+
+/** takeLine() results. */
+const LINE_READY = 1;
+const LINE_NEED_MORE = 0;
+const LINE_TOO_LONG = -1;
+
+/** First capacity of a buffer collecting an argument that spans chunks. */
+const SPANNING_ARG_INITIAL_BYTES = 16 * 1024;
+/** First capacity of the buffer collecting a header or inline line that spans chunks. */
+const LINE_STAGING_INITIAL_BYTES = 256;
+
+const EMPTY = Buffer.alloc(0);
+
+export class RequestParser {
+  readonly limits: RequestParserLimits;
+
+  private chunk: Buffer = EMPTY;
+  /** Next unread byte of `chunk`. Invariant: 0 <= offset <= chunk.length. */
+  private offset = 0;
+
+  /** Offset in `chunk` where the current command began (or 0 if it began in an earlier chunk). */
+  private commandStart = 0;
+  /** Bytes of the current command consumed from earlier chunks. */
+  private carriedBytes = 0;
+
+  /** Arguments still to read in the current multibulk; 0 between commands. */
+  private argsRemaining = 0;
+  private args: Buffer[] = [];
+  /** Length of the bulk argument being read, or -1 while its "$" header is still due. */
+  private bulkLength = -1;
+  /** An argument being collected across chunks; bytes [0, spanningFilled) are valid. */
+  private spanningArg: Buffer | null = null;
+  private spanningFilled = 0;
+  /** A complete argument waiting for its trailing CRLF. */
+  private pendingArg: Buffer | null = null;
+  /** CRLF bytes still due after `pendingArg` (2, 1 or 0). */
+  private terminatorRemaining = 0;
+
+  /** Kind of the line being read; LINE_NONE when no line is in progress. */
+  private lineKind = LINE_NONE;
+  /** A line that spans chunks is gathered here; bytes [0, stagedBytes) are valid. */
+  private lineStaging: Buffer = EMPTY;
+  private stagedBytes = 0;
+  /** Where the last line taken lives: source[lineStart, lineEnd), lineEnd at its '\n'. */
+  private lineSource: Buffer = EMPTY;
+  private lineStart = 0;
+  private lineEnd = 0;
+
+  /** Sticky: once the stream is malformed nothing after it can be trusted. */
+  private failure: ProtocolError | null = null;
+
+  constructor(limits: Partial<RequestParserLimits> = {}) {
+    this.limits = requestParserLimits(limits);
+  }
+
+  /** Bytes received but not yet returned as a command (Redis CLIENT LIST qbuf). */
+  get bufferedBytes(): number {
+    return this.carriedBytes + this.chunk.length - this.commandStart;
+  }
+
+  /** True after a protocol error; next() keeps returning it. */
+  get failed(): boolean {
+    return this.failure !== null;
+  }
+
+  feed(chunk: Buffer): void {
+    if (this.failure !== null) return;
+    this.carriedBytes += this.offset - this.commandStart;
+    if (this.offset < this.chunk.length) {
+      // The caller fed before draining next(): keep the unread tail. Rare; a copy is fine.
+      this.chunk = Buffer.concat([this.chunk.subarray(this.offset), chunk]);
+    } else {
+      this.chunk = chunk;
+    }
+    this.offset = 0;
+    this.commandStart = 0;
+  }
+
+  /** The next complete command, a protocol error (sticky), or null when more bytes are needed. */
+  next(): Buffer[] | ProtocolError | null {
+    if (this.failure !== null) return this.failure;
+    for (;;) {
+      if (this.argsRemaining === 0) {
+        if (this.lineKind === LINE_NONE) {
+          if (this.offset >= this.chunk.length) return this.needMore();
+          this.lineKind = this.chunk[this.offset] === ARRAY ? LINE_COUNT : LINE_INLINE;
+        }
+        const taken = this.takeLine();
+        if (taken === LINE_NEED_MORE) return this.needMore();
+        if (this.lineKind === LINE_COUNT) {
+          if (taken === LINE_TOO_LONG) return this.fail('too-big-mbulk-count', 'Protocol error: too big mbulk count string');
+          this.lineKind = LINE_NONE;
+          const count = this.headerValue();
+          if (Number.isNaN(count) || count > this.limits.maxMultibulkLength) {
+            return this.fail('invalid-multibulk-length', 'Protocol error: invalid multibulk length');
+          }
+          if (count <= 0) {
+            this.commandDone(); // "*0" and "*-1" are empty requests: Redis skips them.
+            continue;
+          }
+          this.argsRemaining = count;
+          this.args = [];
+          continue;
+        }
+        if (taken === LINE_TOO_LONG) return this.fail('too-big-inline-request', 'Protocol error: too big inline request');
+        this.lineKind = LINE_NONE;
+        const argv = this.inlineArgs();
+        if (argv === null) return this.fail('unbalanced-quotes', 'Protocol error: unbalanced quotes in request');
+        if (argv.length === 0) {
+          this.commandDone(); // Empty lines are ignored, as in Redis.
+          continue;
+        }
+        return this.complete(argv);
+      }
+
+      if (this.bulkLength < 0) {
+        if (this.lineKind === LINE_NONE) {
+          if (this.offset >= this.chunk.length) return this.needMore();
+          const prefix = this.chunk[this.offset] ?? 0;
+          if (prefix !== BULK_STRING) {
+            return this.fail('expected-bulk-prefix', `Protocol error: expected '$', got '${String.fromCharCode(prefix)}'`);
+          }
+          this.lineKind = LINE_BULK_HEADER;
+        }
+        const taken = this.takeLine();
+        if (taken === LINE_NEED_MORE) return this.needMore();
+        if (taken === LINE_TOO_LONG) return this.fail('too-big-bulk-count', 'Protocol error: too big bulk count string');
+        this.lineKind = LINE_NONE;
+        const length = this.headerValue();
+        if (Number.isNaN(length) || length < 0 || length > this.limits.protoMaxBulkLen) {
+          return this.fail('invalid-bulk-length', 'Protocol error: invalid bulk length');
+        }
+        this.bulkLength = length;
+      }
+
+      if (this.pendingArg === null && !this.readPayload()) return this.needMore();
+      if (!this.readTerminator()) return this.failure ?? this.needMore();
+      const arg = this.pendingArg;
+      if (arg === null) throw new Error('request parser: argument complete but pendingArg is null');
+      this.args.push(arg);
+      this.pendingArg = null;
+      this.bulkLength = -1;
+      this.argsRemaining--;
+      if (this.argsRemaining === 0) {
+        const argv = this.args;
+        this.args = [];
+        return this.complete(argv);
+      }
+    }
+  }
+
+  /**
+   * Moves the payload of the current bulk argument into pendingArg when all of it is here.
+   * Zero-copy when the payload lies in the current chunk; otherwise collects it.
+   */
+  private readPayload(): boolean {
+    const available = this.chunk.length - this.offset;
+    const length = this.bulkLength;
+    if (this.spanningArg === null) {
+      if (available >= length) {
+        this.pendingArg = this.chunk.subarray(this.offset, this.offset + length);
+        this.offset += length;
+        this.terminatorRemaining = 2;
+        return true;
+      }
+      // Grows with what has arrived, never to the announced length up front.
+      this.spanningArg = Buffer.allocUnsafe(Math.min(length, Math.max(SPANNING_ARG_INITIAL_BYTES, available * 2)));
+      this.spanningFilled = 0;
+    }
+    const wanted = length - this.spanningFilled;
+    const copied = Math.min(wanted, available);
+    if (this.spanningFilled + copied > this.spanningArg.length) {
+      const capacity = Math.min(length, Math.max(this.spanningArg.length * 2, this.spanningFilled + copied));
+      const grown = Buffer.allocUnsafe(capacity);
+      this.spanningArg.copy(grown, 0, 0, this.spanningFilled);
+      this.spanningArg = grown;
+    }
+    this.chunk.copy(this.spanningArg, this.spanningFilled, this.offset, this.offset + copied);
+    this.spanningFilled += copied;
+    this.offset += copied;
+    if (this.spanningFilled < length) return false;
+    if (this.spanningArg.length !== length) {
+      throw new Error(`request parser: spanning argument capacity ${this.spanningArg.length} != length ${length}`);
+    }
+    this.pendingArg = this.spanningArg;
+    this.spanningArg = null;
+    this.spanningFilled = 0;
+    this.terminatorRemaining = 2;
+    return true;
+  }
+
+  /** Consumes the CRLF after a payload; false if it has not all arrived or is wrong (then failure is set). */
+  private readTerminator(): boolean {
+    while (this.terminatorRemaining > 0) {
+      if (this.offset >= this.chunk.length) return false;
+      const expected = this.terminatorRemaining === 2 ? CR : LF;
+      if (this.chunk[this.offset] !== expected) {
+        // Redis skips these two bytes unchecked; a wrong byte here means the client's
+        // length and payload disagree, and everything after it would be misread.
+        this.fail('missing-bulk-terminator', 'Protocol error: expected CRLF after bulk argument');
+        return false;
+      }
+      this.offset++;
+      this.terminatorRemaining--;
+    }
+    return true;
+  }
+
+  /**
+   * Takes the line at the cursor through its '\n' into lineSource/lineStart/lineEnd,
+   * gathering it in lineStaging if it spans chunks. Too long when the bytes before the
+   * '\n' exceed inlineMaxBytes, however the line was split.
+   */
+  private takeLine(): number {
+    const chunk = this.chunk;
+    const newline = chunk.indexOf(LF, this.offset);
+    const max = this.limits.inlineMaxBytes;
+    if (this.stagedBytes === 0) {
+      if (newline !== -1) {
+        if (newline - this.offset > max) return LINE_TOO_LONG;
+        this.lineSource = chunk;
+        this.lineStart = this.offset;
+        this.lineEnd = newline;
+        this.offset = newline + 1;
+        return LINE_READY;
+      }
+    }
+    const end = newline === -1 ? chunk.length : newline;
+    const total = this.stagedBytes + (end - this.offset);
+    if (total > max) return LINE_TOO_LONG;
+    this.stage(chunk, this.offset, end);
+    if (newline === -1) {
+      this.offset = chunk.length;
+      return LINE_NEED_MORE;
+    }
+    this.lineSource = this.lineStaging;
+    this.lineStart = 0;
+    this.lineEnd = this.stagedBytes;
+    this.stagedBytes = 0;
+    this.offset = newline + 1;
+    return LINE_READY;
+  }
+
+  private stage(source: Buffer, start: number, end: number): void {
+    const needed = this.stagedBytes + (end - start);
+    if (needed > this.lineStaging.length) {
+      const grown = Buffer.allocUnsafe(Math.max(LINE_STAGING_INITIAL_BYTES, needed, this.lineStaging.length * 2));
+      this.lineStaging.copy(grown, 0, 0, this.stagedBytes);
+      this.lineStaging = grown;
+    }
+    source.copy(this.lineStaging, this.stagedBytes, start, end);
+    this.stagedBytes = needed;
+  }
+
+  /** The number of a "*<n>\r" or "$<n>\r" line; NaN if malformed (including no '\r' before '\n'). */
+  private headerValue(): number {
+    const source = this.lineSource;
+    const carriageReturn = this.lineEnd - 1;
+    if (carriageReturn <= this.lineStart || source[carriageReturn] !== CR) return Number.NaN;
+    return parseInteger(source, this.lineStart + 1, carriageReturn);
+  }
+
+  private inlineArgs(): Buffer[] | null {
+    let end = this.lineEnd;
+    if (end > this.lineStart && this.lineSource[end - 1] === CR) end--;
+    return splitInlineArgs(this.lineSource, this.lineStart, end);
+  }
+
+  private complete(argv: Buffer[]): Buffer[] | ProtocolError {
+    const commandBytes = this.carriedBytes + this.offset - this.commandStart;
+    if (commandBytes > this.limits.queryBufferMaxBytes) return this.queryBufferFailure(commandBytes);
+    this.commandDone();
+    return argv;
+  }
+
+  private commandDone(): void {
+    this.commandStart = this.offset;
+    this.carriedBytes = 0;
+  }
+
+  private needMore(): ProtocolError | null {
+    if (this.offset !== this.chunk.length) {
+      throw new Error(`request parser: needs more bytes with ${this.chunk.length - this.offset} unread`);
+    }
+    const commandBytes = this.carriedBytes + this.offset - this.commandStart;
+    if (commandBytes > this.limits.queryBufferMaxBytes) return this.queryBufferFailure(commandBytes);
+    return null;
+  }
+
+  private queryBufferFailure(commandBytes: number): ProtocolError {
+    return this.fail(
+      'query-buffer-limit',
+      `Protocol error: query buffer limit exceeded (${commandBytes} bytes > ${this.limits.queryBufferMaxBytes})`,
+    );
+  }
+
+  private fail(code: ProtocolError['code'], message: string): ProtocolError {
+    this.failure = protocolError(code, message);
+    // Drop everything buffered: nothing after a malformed frame is used.
+    this.chunk = EMPTY;
+    this.offset = 0;
+    this.commandStart = 0;
+    this.carriedBytes = 0;
+    this.args = [];
+    this.spanningArg = null;
+    this.pendingArg = null;
+    this.lineStaging = EMPTY;
+    this.lineSource = EMPTY;
+    this.stagedBytes = 0;
+    return this.failure;
+  }
+}
