@@ -34,7 +34,15 @@ const stepArb = fc.record({
 });
 
 /** Runs the schedule sequentially and records each step around its linearization point. */
-function historyOf(schedule: readonly fc.RecordValue<{ op: KvOp; process: number; before: number; after: number; fate: number }>[]): HistoryOp[] {
+interface Step {
+  readonly op: KvOp;
+  readonly process: number;
+  readonly before: number;
+  readonly after: number;
+  readonly fate: number;
+}
+
+function historyOf(schedule: readonly Step[]): HistoryOp[] {
   const state = new Map<string, string | null>();
   const history: HistoryOp[] = [];
   schedule.forEach((step, index) => {
