@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// The `raftis` command: one entry point for running a node, a local cluster, and the tools.
+
+import { checkHistoryCommand } from '../check/check-history-command.js';
+import { clusterCommand } from './cluster.js';
+import { serverCommand } from './server.js';
+
+const USAGE = `raftis — a strongly consistent, Redis-compatible key-value store replicated with Raft
+
+usage:
+  raftis server [settings]                 run one node (raftis server --help lists the settings)
+  raftis cluster up [--nodes 3] [--port 6379] [--data-dir ./data]
+                                           run a local cluster of N node processes
+  raftis check-history FILE [--format jepsen|edn|jsonl] [--timeout-ms N]
+                                           check a recorded history for linearizability
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'server':
+      return serverCommand(rest);
+    case 'cluster':
+      return clusterCommand(rest);
+    case 'check-history':
+      return checkHistoryCommand(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 64 : 0;
+    default:
+      process.stderr.write(`raftis: unknown command "${command}"\n\n${USAGE}`);
+      return 64;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 0 || process.exitCode === undefined) process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`raftis: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,30 @@
+// A minimal one-shot RESP client for the command-line tools (cluster readiness, ctl):
+// connect, send one command, read one reply, close.
+
+import { connect } from 'node:net';
+import { encodeCommand as encodeRespCommand, ReplyParser, type RespValue } from '../resp/codec.js';
+
+export function sendCommand(host: string, port: number, argv: readonly string[], timeoutMs: number): Promise<RespValue> {
+  return new Promise((resolvePromise, reject) => {
+    const socket = connect({ host, port });
+    const parser = new ReplyParser();
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no reply from ${host}:${port} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.on('connect', () => socket.write(encodeRespCommand(argv.map((a) => Buffer.from(a)))));
+    socket.on('data', (chunk) => {
+      parser.feed(chunk);
+      const value = parser.next();
+      if (value === null) return;
+      clearTimeout(timer);
+      socket.end();
+      if (value instanceof Error) reject(value);
+      else resolvePromise(value);
+    });
+    socket.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}

@@ -1,0 +1,49 @@
+// `raftis server`: runs one node until SIGINT/SIGTERM, then stops it gracefully.
+
+import { pino } from 'pino';
+import { ConfigError, loadConfig, usage } from '../server/config.js';
+import { RaftisServer } from '../server/node-server.js';
+
+export async function serverCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(usage() + '\n');
+    return 0;
+  }
+  let config;
+  try {
+    config = loadConfig(argv);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`raftis server: ${error.message}\n`);
+      return 78; // EX_CONFIG
+    }
+    throw error;
+  }
+  const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
+  let server: RaftisServer;
+  try {
+    server = await RaftisServer.start(config, logger);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    logger.fatal({ err: message }, 'start-up failed');
+    process.stderr.write(`raftis server: ${message}\n`);
+    return error instanceof ConfigError ? 78 : 1;
+  }
+  return new Promise<number>((resolve) => {
+    let signalled = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (signalled) {
+        logger.warn({ signal }, 'second signal: exiting now');
+        process.exit(130);
+      }
+      signalled = true;
+      logger.info({ signal }, 'shutting down');
+      server.stop().then(() => resolve(0), (error: unknown) => {
+        logger.error({ err: String(error) }, 'shutdown failed');
+        resolve(1);
+      });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

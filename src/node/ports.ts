@@ -1,0 +1,71 @@
+// The interfaces the node runtime is generic over: a clock, a log store, a network and a
+// state machine. Production plugs in the real ones (src/server/ wires storage and transport
+// to these shapes); the simulator plugs in fakes. Nothing here does I/O itself.
+
+import type { Entry, HardState, Message, NodeId, SnapshotMeta } from '../raft/types.js';
+
+export interface TimerHandle {
+  cancel(): void;
+}
+
+export interface Clock {
+  /** Milliseconds on this node's wall clock (may drift; the runtime never lets cluster time run backwards). */
+  now(): number;
+  setTimer(ms: number, fn: () => void): TimerHandle;
+  /** Runs fn after the current event-loop turn: the point where one turn's work becomes one Ready. */
+  defer(fn: () => void): void;
+}
+
+/** A snapshot's bytes, streamed in chunks so that memory stays bounded by a few chunks. */
+export interface SnapshotByteSource {
+  read(maxBytes: number): Promise<Uint8Array | null>;
+  close(): void;
+}
+
+export interface SnapshotByteSink {
+  write(chunk: Uint8Array): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/** Durable Raft state: the WAL, hard state and snapshot files (DESIGN §4). */
+export interface LogStore {
+  /** Buffers entries (overwriting any suffix from entries[0].index) and the hard state. */
+  append(entries: readonly Entry[], hardState: HardState | null): void;
+  /** One write and one fdatasync for everything appended so far; at most one in flight. */
+  sync(): Promise<void>;
+  saveSnapshot(meta: SnapshotMeta): SnapshotByteSink;
+  /** The snapshot at meta.index, or the newest when meta is omitted. */
+  openSnapshot(meta?: SnapshotMeta): SnapshotByteSource | null;
+  /** Drop log segments wholly at or below index. */
+  compact(index: number): Promise<void>;
+}
+
+export interface InboundSnapshot {
+  read(maxBytes: number): Promise<Uint8Array | null>;
+}
+
+export interface Network {
+  send(message: Message): void;
+  /** Streams a snapshot: `header` describes it (opaque to the network), `source` supplies the bytes. */
+  sendSnapshot(to: NodeId, header: Uint8Array, source: SnapshotByteSource): Promise<void>;
+}
+
+/** What applying one committed entry produced, and for whom. */
+export interface Applied<R> {
+  /** The proposer's request key (see RaftNode.propose), or null for entries nobody waits on. */
+  readonly requestKey: string | null;
+  readonly result: R;
+}
+
+export interface StateMachine<R> {
+  /** Applies one committed Normal entry with non-empty data. Deterministic. */
+  apply(entry: Entry): Applied<R>;
+  /** Applies the leader's no-op (an empty entry): advances the applied index only. */
+  applyNoop(entry: Entry): void;
+  readonly appliedIndex: number;
+  /** A consistent point-in-time view, streamed in chunks while applies continue. */
+  beginSnapshot(): { next(maxBytes: number): Uint8Array | null; close(): void };
+  /** Replaces the whole state from a snapshot stream; null on success, an error text otherwise. */
+  restore(source: SnapshotByteSource, index: number): Promise<string | null>;
+}

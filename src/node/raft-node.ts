@@ -1,0 +1,625 @@
+// The Raft runtime: drives the pure core with a clock, a log store, a network and a state
+// machine, following the driver's duty of docs/internals/raft.md. This file is the one
+// place that orders persistence, sending and applying (DESIGN §3):
+//
+//   1. One Ready per event-loop turn: everything proposed in the turn goes to the WAL in one
+//      write and one fdatasync (group commit); the next Ready gathers while that sync runs.
+//   2. The leader sends its Appends before its own sync completes; the core counts the
+//      leader toward the quorum only at advance(), i.e. once its own write is durable.
+//   3. Votes and append acknowledgements (messagesAfterPersist) go out only after the sync.
+//   4. Committed entries are applied in order, exactly once; results go back to the
+//      proposer waiting on this node; reads wait for their read index to be applied.
+
+import type { Raft, RaftStatus } from '../raft/raft.js';
+import type { ConfChange, Entry, Message, NodeId, Ready, SnapshotMeta, SoftState } from '../raft/types.js';
+import { EntryType, MessageType, StateRole } from '../raft/types.js';
+import { NodeError } from './errors.js';
+import type { Clock, InboundSnapshot, LogStore, Network, StateMachine, TimerHandle } from './ports.js';
+
+export type ReadMode = 'linearizable' | 'lease' | 'stale';
+
+export interface RaftNodeOptions<R> {
+  readonly id: NodeId;
+  readonly raft: Raft;
+  readonly log: LogStore;
+  readonly network: Network;
+  readonly clock: Clock;
+  readonly stateMachine: StateMachine<R>;
+  /** Milliseconds per Raft tick. */
+  readonly tickMs: number;
+  /** A proposal or read with no result after this long fails with TIMEOUT (outcome unknown). */
+  readonly requestTimeoutMs: number;
+  /** Take a snapshot when this many entries were applied since the last one (0 = never automatically). */
+  readonly snapshotEntries: number;
+  /** Entries kept in the log below a snapshot, for slightly slow followers. */
+  readonly logRetainEntries: number;
+  /** Chunk size for writing snapshots; one chunk per event-loop turn keeps the loop responsive. */
+  readonly snapshotChunkBytes: number;
+  /** Pending proposals and reads allowed at once; beyond it new ones fail with BUSY. */
+  readonly pendingRequestsMax: number;
+  readonly logger: NodeLogger;
+  /** Called for each committed membership change, after it is applied (addresses live in cc.context). */
+  readonly onConfChange?: (change: ConfChange, entry: Entry) => void;
+  /** Called when the role or the known leader changes. */
+  readonly onSoftState?: (state: SoftState) => void;
+}
+
+export interface NodeLogger {
+  info(fields: Record<string, unknown>, msg: string): void;
+  warn(fields: Record<string, unknown>, msg: string): void;
+  error(fields: Record<string, unknown>, msg: string): void;
+}
+
+type ProposeCallback<R> = (error: NodeError | null, result: R | undefined) => void;
+type ReadCallback = (error: NodeError | null, clusterTime: number) => void;
+
+interface PendingProposal<R> {
+  readonly key: string;
+  readonly index: number;
+  readonly deadline: number;
+  /** Everyone waiting on this request: a retried request joins the original's waiters. */
+  readonly waiters: ProposeCallback<R>[];
+}
+
+interface PendingRead {
+  readonly deadline: number;
+  readonly done: ReadCallback;
+}
+
+/** A read barrier waiting on the core (by context id) or on apply (by index). */
+interface ReadBatch {
+  readonly reads: PendingRead[];
+  index: number;
+  clusterTime: number;
+}
+
+/** How often pending requests are checked against their deadlines. */
+const DEADLINE_SWEEP_MS = 50;
+
+export class RaftNode<R> {
+  readonly id: NodeId;
+  private readonly raft: Raft;
+  private readonly options: RaftNodeOptions<R>;
+  private readonly sm: StateMachine<R>;
+
+  /** Proposals waiting for their entry to be applied, by request key. */
+  private readonly proposals = new Map<string, PendingProposal<R>>();
+  /** The same proposals by log index, to detect a slot taken by another entry. */
+  private readonly proposalsByIndex = new Map<number, PendingProposal<R>>();
+  /** Reads gathered in this turn, sent to the core as one readIndex request at the turn's end. */
+  private gathering: { linearizable: PendingRead[]; lease: PendingRead[] } = { linearizable: [], lease: [] };
+  /** Read batches the core has not answered yet, by context id. */
+  private readonly readsAwaitingIndex = new Map<number, ReadBatch>();
+  /** Read batches with a read index, waiting for apply to reach it. Ordered by index. */
+  private readsAwaitingApply: ReadBatch[] = [];
+  private nextReadContext = 1;
+
+  private readyScheduled = false;
+  /** The Ready whose persistence is in flight; null when none. Invariant: at most one. */
+  private persisting: Ready | null = null;
+  private softState: SoftState = { leader: '' as NodeId, role: StateRole.Follower };
+  private tickTimer: TimerHandle | null = null;
+  private sweepTimer: TimerHandle | null = null;
+  private stopped = false;
+  private snapshotInProgress = false;
+  private lastSnapshotIndex = 0;
+  /** Term and vote last handed to the log store, to know when a sync is owed. */
+  private persistedTerm = 0;
+  private persistedVote = '';
+  /** Highest cluster time handed out; cluster time never runs backwards on this node. */
+  private clusterTimeFloor = 0;
+
+  constructor(options: RaftNodeOptions<R>) {
+    this.options = options;
+    this.id = options.id;
+    this.raft = options.raft;
+    this.sm = options.stateMachine;
+    this.lastSnapshotIndex = this.sm.appliedIndex;
+    const initial = options.raft.status();
+    this.persistedTerm = initial.term;
+    this.persistedVote = initial.vote;
+  }
+
+  start(): void {
+    this.scheduleTick();
+    this.sweepTimer = this.options.clock.setTimer(DEADLINE_SWEEP_MS, () => this.sweepDeadlines());
+    this.scheduleReady();
+  }
+
+  /** Fails everything pending and stops ticking. Persistence in flight completes on its own. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.tickTimer?.cancel();
+    this.sweepTimer?.cancel();
+    const error = new NodeError('SHUTDOWN', 'node is shutting down');
+    this.failAllProposals(error);
+    this.failAllReads(error);
+  }
+
+  get isLeader(): boolean {
+    return this.softState.role === StateRole.Leader;
+  }
+
+  get leader(): NodeId {
+    return this.softState.leader;
+  }
+
+  get appliedIndex(): number {
+    return this.sm.appliedIndex;
+  }
+
+  status(): RaftStatus {
+    return this.raft.status();
+  }
+
+  /**
+   * The time to stamp on a new entry: this node's clock, never below what it handed out
+   * before (the state machine also keeps entry time monotonic across leader changes).
+   */
+  clusterTime(): number {
+    const now = this.options.clock.now();
+    if (now > this.clusterTimeFloor) this.clusterTimeFloor = now;
+    return this.clusterTimeFloor;
+  }
+
+  /**
+   * Proposes `data` (leader only). `key` identifies the request in the applied result
+   * (StateMachine.apply returns it) so the result reaches this callback exactly once.
+   */
+  propose(key: string, data: Uint8Array, done: ProposeCallback<R>): void {
+    if (this.stopped) return done(new NodeError('SHUTDOWN', 'node is shutting down'), undefined);
+    if (!this.isLeader) return done(this.notLeaderError(), undefined);
+    if (this.proposals.size >= this.options.pendingRequestsMax) {
+      return done(new NodeError('BUSY', `too many pending requests (pendingRequestsMax ${this.options.pendingRequestsMax})`), undefined);
+    }
+    const existing = this.proposals.get(key);
+    if (existing !== undefined) {
+      existing.waiters.push(done);
+      return;
+    }
+    const result = this.raft.propose(data);
+    if (!result.ok) return done(this.proposeRefusal(result.error), undefined);
+    const pending: PendingProposal<R> = {
+      key,
+      index: result.index ?? 0,
+      deadline: this.options.clock.now() + this.options.requestTimeoutMs,
+      waiters: [done],
+    };
+    this.proposals.set(key, pending);
+    if (pending.index > 0) this.proposalsByIndex.set(pending.index, pending);
+    this.scheduleReady();
+  }
+
+  proposeConfChange(change: ConfChange): NodeError | null {
+    if (!this.isLeader) return this.notLeaderError();
+    const result = this.raft.proposeConfChange(change);
+    if (!result.ok) return this.proposeRefusal(result.error);
+    this.scheduleReady();
+    return null;
+  }
+
+  transferLeadership(to: NodeId): NodeError | null {
+    if (!this.isLeader) return this.notLeaderError();
+    this.raft.transferLeadership(to);
+    this.scheduleReady();
+    return null;
+  }
+
+  /**
+   * Calls `done` once a read at the requested consistency may run against the state
+   * machine, with the cluster time to judge expiry by. Reads in one turn share one
+   * read-index request; the core shares one heartbeat round among all waiting requests.
+   */
+  read(mode: ReadMode, done: ReadCallback): void {
+    if (this.stopped) return done(new NodeError('SHUTDOWN', 'node is shutting down'), 0);
+    if (mode === 'stale') return done(null, this.clusterTime());
+    if (this.readsPending() >= this.options.pendingRequestsMax) {
+      return done(new NodeError('BUSY', `too many pending reads (pendingRequestsMax ${this.options.pendingRequestsMax})`), 0);
+    }
+    const read: PendingRead = { deadline: this.options.clock.now() + this.options.requestTimeoutMs, done };
+    if (mode === 'lease') this.gathering.lease.push(read);
+    else this.gathering.linearizable.push(read);
+    this.scheduleReady();
+  }
+
+  /** Delivers a message from a peer. */
+  receive(message: Message): void {
+    if (this.stopped) return;
+    this.raft.step(message);
+    this.scheduleReady();
+  }
+
+  /**
+   * Receives a snapshot streamed by the leader: the bytes go to a snapshot file first, then
+   * the core is told; the state machine is restored only if the core accepts it (ready()).
+   */
+  async receiveSnapshot(message: Message, stream: InboundSnapshot): Promise<void> {
+    if (message.type !== MessageType.Snapshot) throw new Error(`receiveSnapshot: message type ${message.type} is not Snapshot`);
+    const sink = this.options.log.saveSnapshot(message.snapshot);
+    try {
+      for (;;) {
+        const chunk = await stream.read(this.options.snapshotChunkBytes);
+        if (chunk === null) break;
+        await sink.write(chunk);
+      }
+      await sink.commit();
+    } catch (error) {
+      await sink.abort();
+      throw error;
+    }
+    this.options.logger.info({ from: message.from, index: message.snapshot.index, term: message.snapshot.term }, 'received snapshot');
+    this.receive(message);
+  }
+
+  // ---------------------------------------------------------------------------------
+  // The Ready loop.
+  // ---------------------------------------------------------------------------------
+
+  private scheduleReady(): void {
+    if (this.readyScheduled || this.stopped) return;
+    this.readyScheduled = true;
+    this.options.clock.defer(() => {
+      this.readyScheduled = false;
+      this.flushGatheredReads();
+      this.processReady();
+    });
+  }
+
+  private scheduleTick(): void {
+    this.tickTimer = this.options.clock.setTimer(this.options.tickMs, () => {
+      if (this.stopped) return;
+      this.raft.setClusterTime(this.clusterTime());
+      this.raft.tick();
+      this.scheduleReady();
+      this.scheduleTick();
+    });
+  }
+
+  private flushGatheredReads(): void {
+    const { linearizable, lease } = this.gathering;
+    if (linearizable.length === 0 && lease.length === 0) return;
+    this.gathering = { linearizable: [], lease: [] };
+    this.raft.setClusterTime(this.clusterTime());
+    if (linearizable.length > 0) this.requestReadIndex(linearizable, 'read-index');
+    if (lease.length > 0) this.requestReadIndex(lease, 'lease');
+  }
+
+  private requestReadIndex(reads: PendingRead[], mode: 'read-index' | 'lease'): void {
+    const contextId = this.nextReadContext++;
+    this.readsAwaitingIndex.set(contextId, { reads, index: 0, clusterTime: 0 });
+    const result = this.raft.readIndex(encodeReadContext(contextId), mode);
+    if (!result.ok) {
+      this.readsAwaitingIndex.delete(contextId);
+      const error = this.proposeRefusal(result.error);
+      for (const read of reads) read.done(error, 0);
+    }
+  }
+
+  private processReady(): void {
+    if (this.stopped || this.persisting !== null || !this.raft.hasReady()) return;
+    const ready = this.raft.ready();
+    if (ready.softState !== null) this.onSoftState(ready.softState);
+
+    // The leader's Appends go out now, so followers sync in parallel with us.
+    for (const message of ready.messages) this.send(message);
+    const mustSync = ready.entries.length > 0 || ready.snapshot !== null || this.voteChanged(ready);
+    if (ready.entries.length > 0 || ready.hardState !== null) this.options.log.append(ready.entries, ready.hardState);
+    this.noteConfChangesAppended(ready.entries);
+
+    this.persisting = ready;
+    const afterPersist = (): void => {
+      if (this.stopped) return;
+      for (const message of ready.messagesAfterPersist) this.send(message);
+      void this.applyReady(ready).then(() => {
+        this.persisting = null;
+        this.raft.advance(ready);
+        this.scheduleReady();
+      }, (error: unknown) => this.fatal('applying a Ready failed', error));
+    };
+    if (mustSync) {
+      this.options.log.sync().then(afterPersist, (error: unknown) => this.fatal('WAL sync failed', error));
+    } else {
+      afterPersist();
+    }
+  }
+
+  /**
+   * Term and vote must be durable before any message that depends on them; a change of the
+   * commit index alone rides along with the next sync (a stale commit on disk is safe).
+   */
+  private voteChanged(ready: Ready): boolean {
+    const hardState = ready.hardState;
+    if (hardState === null) return false;
+    const changed = hardState.term !== this.persistedTerm || hardState.vote !== this.persistedVote;
+    this.persistedTerm = hardState.term;
+    this.persistedVote = hardState.vote;
+    return changed;
+  }
+
+  private async applyReady(ready: Ready): Promise<void> {
+    if (ready.snapshot !== null) await this.restoreSnapshot(ready.snapshot);
+    for (const readState of ready.readStates) this.onReadState(decodeReadContext(readState.context), readState.index, readState.clusterTime);
+    for (const entry of ready.committedEntries) this.applyEntry(entry);
+    this.releaseReads();
+    this.maybeSnapshot();
+  }
+
+  private applyEntry(entry: Entry): void {
+    if (entry.index <= this.sm.appliedIndex) return; // already covered by a restored snapshot
+    if (entry.type === EntryType.ConfChange) {
+      this.sm.applyNoop(entry);
+      const change = this.options.onConfChange;
+      if (change !== undefined) change(decodeConfChangeOrThrow(this.raft, entry), entry);
+    } else if (entry.data.length === 0) {
+      this.sm.applyNoop(entry);
+    } else {
+      const applied = this.sm.apply(entry);
+      if (applied.requestKey !== null) {
+        const pending = this.proposals.get(applied.requestKey);
+        if (pending !== undefined) {
+          this.forgetProposal(pending);
+          for (const waiter of pending.waiters) waiter(null, applied.result);
+        }
+      }
+    }
+    // A proposal whose slot was filled by another entry will never be applied.
+    const displaced = this.proposalsByIndex.get(entry.index);
+    if (displaced !== undefined) {
+      this.forgetProposal(displaced);
+      const dropped = new NodeError('DROPPED', 'the request was dropped by a leader change and not applied; retry');
+      for (const waiter of displaced.waiters) waiter(dropped, undefined);
+    }
+  }
+
+  private forgetProposal(pending: PendingProposal<R>): void {
+    this.proposals.delete(pending.key);
+    if (this.proposalsByIndex.get(pending.index) === pending) this.proposalsByIndex.delete(pending.index);
+  }
+
+  private onReadState(contextId: number, index: number, clusterTime: number): void {
+    const batch = this.readsAwaitingIndex.get(contextId);
+    if (batch === undefined) return; // timed out meanwhile
+    this.readsAwaitingIndex.delete(contextId);
+    batch.index = index;
+    batch.clusterTime = clusterTime;
+    this.readsAwaitingApply.push(batch);
+    this.readsAwaitingApply.sort((a, b) => a.index - b.index);
+  }
+
+  private releaseReads(): void {
+    const applied = this.sm.appliedIndex;
+    let released = 0;
+    for (const batch of this.readsAwaitingApply) {
+      if (batch.index > applied) break;
+      released++;
+      const clusterTime = Math.max(batch.clusterTime, 0);
+      for (const read of batch.reads) read.done(null, clusterTime);
+    }
+    if (released > 0) this.readsAwaitingApply = this.readsAwaitingApply.slice(released);
+  }
+
+  private onSoftState(state: SoftState): void {
+    const previous = this.softState;
+    this.softState = state;
+    if (previous.role === StateRole.Leader && state.role !== StateRole.Leader) {
+      // Reads gathered under our leadership can no longer be confirmed by us.
+      this.failReadsAwaitingIndex(new NodeError('NOT_LEADER', 'leadership lost before the read was confirmed', state.leader));
+    }
+    this.options.onSoftState?.(state);
+  }
+
+  private noteConfChangesAppended(entries: readonly Entry[]): void {
+    // Addresses must be known as soon as a member is in the (uncommitted) configuration,
+    // because the core starts replicating to it right away.
+    const change = this.options.onConfChange;
+    if (change === undefined) return;
+    for (const entry of entries) {
+      if (entry.type === EntryType.ConfChange) change(decodeConfChangeOrThrow(this.raft, entry), entry);
+    }
+  }
+
+  private send(message: Message): void {
+    if (message.type === MessageType.Snapshot) {
+      void this.sendSnapshot(message);
+      return;
+    }
+    this.options.network.send(message);
+  }
+
+  private async sendSnapshot(message: Message & { type: MessageType.Snapshot }): Promise<void> {
+    const source = this.options.log.openSnapshot(message.snapshot);
+    if (source === null) {
+      this.options.logger.warn({ to: message.to, index: message.snapshot.index }, 'snapshot to send is gone; the core will retry with a newer one');
+      this.raft.reportSnapshot(message.to, false);
+      this.scheduleReady();
+      return;
+    }
+    try {
+      this.options.logger.info({ to: message.to, index: message.snapshot.index }, 'sending snapshot');
+      await this.options.network.sendSnapshot(message.to, encodeSnapshotHeader(message), source);
+      this.raft.reportSnapshot(message.to, true);
+      this.options.logger.info({ to: message.to, index: message.snapshot.index }, 'snapshot sent');
+    } catch (error) {
+      this.options.logger.warn({ to: message.to, err: String(error) }, 'snapshot transfer failed');
+      this.raft.reportSnapshot(message.to, false);
+    } finally {
+      source.close();
+      this.scheduleReady();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Snapshots of the local state machine.
+  // ---------------------------------------------------------------------------------
+
+  /** Takes a snapshot now (RAFT.SNAPSHOT); resolves with its index. */
+  async snapshotNow(): Promise<number> {
+    if (this.snapshotInProgress) throw new NodeError('BUSY', 'a snapshot is already being taken');
+    return this.takeSnapshot();
+  }
+
+  private maybeSnapshot(): void {
+    const every = this.options.snapshotEntries;
+    if (every <= 0 || this.snapshotInProgress) return;
+    if (this.sm.appliedIndex - this.lastSnapshotIndex < every) return;
+    void this.takeSnapshot().catch((error: unknown) => this.options.logger.error({ err: String(error) }, 'snapshot failed'));
+  }
+
+  private async takeSnapshot(): Promise<number> {
+    this.snapshotInProgress = true;
+    try {
+      const status = this.raft.status();
+      const index = this.sm.appliedIndex;
+      const meta: SnapshotMeta = { index: index as SnapshotMeta['index'], term: this.raft.termAt(index), confState: status.confState };
+      const view = this.sm.beginSnapshot();
+      const sink = this.options.log.saveSnapshot(meta);
+      try {
+        for (;;) {
+          const chunk = view.next(this.options.snapshotChunkBytes);
+          if (chunk === null) break;
+          await sink.write(chunk);
+          await yieldTurn(this.options.clock);
+        }
+        await sink.commit();
+      } catch (error) {
+        await sink.abort();
+        throw error;
+      } finally {
+        view.close();
+      }
+      this.raft.snapshotTaken(meta);
+      this.lastSnapshotIndex = index;
+      const compactTo = index - this.options.logRetainEntries;
+      if (compactTo > 0) {
+        this.raft.compact(compactTo as SnapshotMeta['index']);
+        await this.options.log.compact(compactTo);
+      }
+      this.options.logger.info({ index, compactedTo: Math.max(compactTo, 0) }, 'snapshot taken');
+      return index;
+    } finally {
+      this.snapshotInProgress = false;
+    }
+  }
+
+  private async restoreSnapshot(meta: SnapshotMeta): Promise<void> {
+    const source = this.options.log.openSnapshot(meta);
+    if (source === null) throw new Error(`snapshot ${meta.term}-${meta.index} accepted by the core is not on disk`);
+    try {
+      const error = await this.sm.restore(source, meta.index);
+      if (error !== null) throw new Error(`restoring snapshot ${meta.term}-${meta.index} failed: ${error}`);
+    } finally {
+      source.close();
+    }
+    this.lastSnapshotIndex = meta.index;
+    // Proposals and reads below the snapshot can no longer be matched to their entries.
+    this.failAllProposals(new NodeError('TIMEOUT', 'state replaced by a snapshot; the request outcome is unknown'));
+    this.options.logger.info({ index: meta.index, term: meta.term }, 'restored snapshot');
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Deadlines and failure.
+  // ---------------------------------------------------------------------------------
+
+  private sweepDeadlines(): void {
+    if (this.stopped) return;
+    const now = this.options.clock.now();
+    for (const pending of this.proposals.values()) {
+      if (pending.deadline <= now) {
+        this.forgetProposal(pending);
+        const timeout = new NodeError('TIMEOUT', `no result within ${this.options.requestTimeoutMs} ms; the outcome is unknown`);
+        for (const waiter of pending.waiters) waiter(timeout, undefined);
+      }
+    }
+    const timeout = new NodeError('TIMEOUT', `read not confirmed within ${this.options.requestTimeoutMs} ms`, this.leader);
+    for (const [contextId, batch] of this.readsAwaitingIndex) {
+      if (batch.reads.every((read) => read.deadline <= now)) {
+        this.readsAwaitingIndex.delete(contextId);
+        for (const read of batch.reads) read.done(timeout, 0);
+      }
+    }
+    this.readsAwaitingApply = this.readsAwaitingApply.filter((batch) => {
+      if (!batch.reads.every((read) => read.deadline <= now)) return true;
+      for (const read of batch.reads) read.done(timeout, 0);
+      return false;
+    });
+    this.sweepTimer = this.options.clock.setTimer(DEADLINE_SWEEP_MS, () => this.sweepDeadlines());
+  }
+
+  private readsPending(): number {
+    let count = this.gathering.linearizable.length + this.gathering.lease.length;
+    for (const batch of this.readsAwaitingIndex.values()) count += batch.reads.length;
+    for (const batch of this.readsAwaitingApply) count += batch.reads.length;
+    return count;
+  }
+
+  private failAllProposals(error: NodeError): void {
+    const pending = [...this.proposals.values()];
+    this.proposals.clear();
+    this.proposalsByIndex.clear();
+    for (const proposal of pending) for (const waiter of proposal.waiters) waiter(error, undefined);
+  }
+
+  private failReadsAwaitingIndex(error: NodeError): void {
+    const batches = [...this.readsAwaitingIndex.values()];
+    this.readsAwaitingIndex.clear();
+    for (const batch of batches) for (const read of batch.reads) read.done(error, 0);
+  }
+
+  private failAllReads(error: NodeError): void {
+    const gathered = [...this.gathering.linearizable, ...this.gathering.lease];
+    this.gathering = { linearizable: [], lease: [] };
+    for (const read of gathered) read.done(error, 0);
+    this.failReadsAwaitingIndex(error);
+    const waiting = this.readsAwaitingApply;
+    this.readsAwaitingApply = [];
+    for (const batch of waiting) for (const read of batch.reads) read.done(error, 0);
+  }
+
+  private notLeaderError(): NodeError {
+    const leader = this.softState.leader;
+    return leader === '' ? new NodeError('NO_LEADER', 'no leader is known') : new NodeError('NOT_LEADER', `the leader is ${leader}`, leader);
+  }
+
+  private proposeRefusal(reason: string): NodeError {
+    if (reason === 'not-leader' || reason === 'no-leader') return this.notLeaderError();
+    return new NodeError('BUSY', `the leader refused the request: ${reason}`, this.leader);
+  }
+
+  private fatal(what: string, error: unknown): never {
+    this.options.logger.error({ err: String(error) }, `${what}; stopping the node`);
+    this.stop();
+    // A node that cannot persist must not continue: its promises to peers would be lies.
+    throw error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+
+function encodeReadContext(id: number): Uint8Array {
+  const bytes = new Uint8Array(8);
+  new DataView(bytes.buffer).setFloat64(0, id);
+  return bytes;
+}
+
+function decodeReadContext(bytes: Uint8Array): number {
+  if (bytes.length !== 8) return -1;
+  return new DataView(bytes.buffer, bytes.byteOffset, 8).getFloat64(0);
+}
+
+/** The snapshot message travels as a small JSON header beside the bytes. */
+export function encodeSnapshotHeader(message: Message & { type: MessageType.Snapshot }): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ from: message.from, to: message.to, term: message.term, snapshot: message.snapshot }));
+}
+
+export function decodeSnapshotHeader(bytes: Uint8Array): Message & { type: MessageType.Snapshot } {
+  const parsed = JSON.parse(new TextDecoder().decode(bytes)) as { from: NodeId; to: NodeId; term: number; snapshot: SnapshotMeta };
+  return { type: MessageType.Snapshot, from: parsed.from, to: parsed.to, term: parsed.term as Message['term'], snapshot: parsed.snapshot };
+}
+
+function decodeConfChangeOrThrow(raft: Raft, entry: Entry): ConfChange {
+  return raft.decodeConfChange(entry.data);
+}
+
+function yieldTurn(clock: Clock): Promise<void> {
+  return new Promise((resolve) => clock.defer(resolve));
+}

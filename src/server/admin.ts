@@ -1,0 +1,250 @@
+// Commands that describe or steer the whole node: INFO, COMMAND, CONFIG GET, TIME, DBSIZE
+// and the RAFT.* family (RedisRaft style). They need the server's parts, so they live here
+// rather than in the per-connection dispatcher.
+
+import type { KvStateMachine } from '../kv/state-machine.js';
+import type { Reply } from '../kv/reply.js';
+import type { RaftNode } from '../node/raft-node.js';
+import { StateRole, type NodeId } from '../raft/types.js';
+import type { ClientConnection, RespServer } from '../resp/server.js';
+import { formatHostPort, type ServerConfig } from './config.js';
+import type { AdminCommands } from './dispatch.js';
+import { arityError } from './dispatch.js';
+import { errorReply, nodeErrorReply, unknownError } from './errors.js';
+import type { Identity, Member } from './identity.js';
+
+export interface AdminContext {
+  readonly config: ServerConfig;
+  readonly identity: Identity;
+  readonly kv: KvStateMachine;
+  readonly node: RaftNode<Reply>;
+  readonly resp: () => RespServer;
+  readonly members: () => ReadonlyMap<string, Member>;
+  readonly startedAt: number;
+  readonly now: () => number;
+  /** A linearizable read barrier: calls back with null once passed, or with the error reply. */
+  readonly barrier: (done: (error: Reply | null) => void) => void;
+  readonly commandsProcessed: () => number;
+  readonly transportStats: () => Map<NodeId, { connected: boolean; droppedMessages: number; queuedBytes: number }>;
+  readonly faults: ((argv: readonly Buffer[]) => Reply) | null;
+}
+
+const OK: Reply = { kind: 'simple', value: 'OK' };
+const bulk = (text: string): Reply => ({ kind: 'bulk', value: Buffer.from(text) });
+
+export class Admin implements AdminCommands {
+  private readonly context: AdminContext;
+
+  constructor(context: AdminContext) {
+    this.context = context;
+  }
+
+  handle(name: string, argv: readonly Buffer[], _conn: ClientConnection, done: (reply: Reply) => void): boolean {
+    const context = this.context;
+    switch (name) {
+      case 'info':
+        done({ kind: 'verbatim', format: 'txt', value: this.info(argv.slice(1).map((a) => a.toString().toLowerCase())) });
+        return true;
+      case 'command':
+        done(this.command(argv));
+        return true;
+      case 'config':
+        done(this.config(argv));
+        return true;
+      case 'time': {
+        const micros = Math.floor(context.now() * 1000);
+        done({ kind: 'array', value: [bulk(String(Math.floor(micros / 1e6))), bulk(String(micros % 1e6))] });
+        return true;
+      }
+      case 'raft.info':
+        done({ kind: 'verbatim', format: 'txt', value: this.raftInfo() });
+        return true;
+      case 'raft.leader': {
+        const leader = context.node.leader;
+        if (leader === '') done(errorReply('TRYAGAIN no leader'));
+        else done(bulk(leader));
+        return true;
+      }
+      case 'raft.transfer-leader':
+        this.transferLeader(argv, done);
+        return true;
+      case 'raft.digest':
+        // A barrier at the connection-independent default mode, then the local digest: equal
+        // digests at equal applied indexes show that replicas converged.
+        context.barrier((error) => {
+          if (error !== null) return done(error);
+          const digest = context.kv.digest();
+          done({ kind: 'array', value: [bulk(String(digest.appliedIndex)), bulk(digest.hash)] });
+        });
+        return true;
+      case 'raft.snapshot':
+        context.node.snapshotNow().then((index) => done(bulk(String(index))), (error: unknown) => done(unknownError(error)));
+        return true;
+      case 'raft.debug':
+        if (context.faults === null) done(errorReply('ERR RAFT.DEBUG is disabled; start the node with --debug-fault-injection'));
+        else done(context.faults(argv));
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  private transferLeader(argv: readonly Buffer[], done: (reply: Reply) => void): void {
+    const node = this.context.node;
+    if (argv.length > 2) return done(arityError('raft.transfer-leader'));
+    let target = argv[1]?.toString();
+    if (target === undefined) {
+      const candidates = node.status().confState.voters.filter((id) => id !== node.id);
+      target = candidates[0];
+      if (target === undefined) return done(errorReply('ERR no other voter to transfer leadership to'));
+    }
+    if (!node.status().confState.voters.includes(target as NodeId)) return done(errorReply(`ERR ${target} is not a voter`));
+    if (!node.isLeader) return done(errorReply(`ERR not the leader; send RAFT.TRANSFER-LEADER to ${node.leader === '' ? 'the leader' : node.leader}`));
+    const error = node.transferLeadership(target as NodeId);
+    done(error === null ? OK : nodeErrorReply(error));
+  }
+
+  private command(argv: readonly Buffer[]): Reply {
+    const sub = argv[1]?.toString().toLowerCase();
+    const specs = this.context.kv.commands();
+    const describe = (spec: (typeof specs)[number]): Reply => ({
+      kind: 'array',
+      value: [
+        bulk(spec.name),
+        { kind: 'integer', value: spec.arity },
+        { kind: 'array', value: spec.flags.map((f) => ({ kind: 'simple', value: f }) as Reply) },
+        { kind: 'integer', value: spec.firstKey },
+        { kind: 'integer', value: spec.lastKey },
+        { kind: 'integer', value: spec.step },
+      ],
+    });
+    switch (sub) {
+      case undefined:
+        return { kind: 'array', value: specs.map(describe) };
+      case 'count':
+        return { kind: 'integer', value: specs.length };
+      case 'info':
+        return {
+          kind: 'array',
+          value: argv.slice(2).map((a) => {
+            const spec = this.context.kv.lookup(a.toString());
+            return spec === undefined ? { kind: 'array', value: null } : describe(spec);
+          }),
+        };
+      case 'docs':
+        // Enough for redis-cli's hints: an empty doc map per known command.
+        return { kind: 'map', value: (argv.length > 2 ? argv.slice(2).map((a) => a.toString().toLowerCase()) : specs.map((s) => s.name)).filter((n) => this.context.kv.lookup(n) !== undefined).map((n) => [bulk(n), { kind: 'map', value: [] }] as const) };
+      default:
+        return errorReply(`ERR unknown subcommand '${argv[1]?.toString() ?? ''}'. Try COMMAND HELP.`);
+    }
+  }
+
+  private config(argv: readonly Buffer[]): Reply {
+    const sub = argv[1]?.toString().toLowerCase();
+    if (sub === 'set' || sub === 'resetstat' || sub === 'rewrite') return errorReply(`ERR CONFIG ${sub.toUpperCase()} is not supported: raftis settings are fixed at start-up`);
+    if (sub !== 'get' || argv.length < 3) return sub === 'get' ? arityError('config|get') : errorReply(`ERR unknown subcommand '${argv[1]?.toString() ?? ''}'. Try CONFIG HELP.`);
+    const config = this.context.config;
+    const values: Record<string, string> = {
+      save: '',
+      appendonly: 'yes',
+      appendfsync: 'always',
+      databases: '1',
+      maxmemory: String(config.maxmemoryBytes),
+      'maxmemory-policy': config.maxmemoryPolicy,
+      'proto-max-bulk-len': String(config.protoMaxBulkLen),
+      maxclients: String(config.maxClients),
+      port: String(config.listen.port),
+      bind: config.listen.host,
+      timeout: '0',
+    };
+    const pairs: Reply[] = [];
+    for (const pattern of argv.slice(2).map((a) => a.toString().toLowerCase())) {
+      const matcher = globToRegExp(pattern);
+      for (const [key, value] of Object.entries(values)) if (matcher.test(key)) pairs.push(bulk(key), bulk(value));
+    }
+    return { kind: 'array', value: pairs };
+  }
+
+  private raftInfo(): string {
+    const { node, identity, config } = this.context;
+    const status = node.status();
+    const lines = [
+      `node_id:${identity.nodeId}`,
+      `cluster_id:${identity.clusterId}`,
+      `role:${roleName(status.role)}`,
+      `term:${status.term}`,
+      `leader:${status.leader}`,
+      `commit_index:${status.commit}`,
+      `applied_index:${node.appliedIndex}`,
+      `voters:${status.confState.voters.join(',')}`,
+      `learners:${status.confState.learners.join(',')}`,
+      `read_consistency_default:${config.readConsistency}`,
+    ];
+    const transport = this.context.transportStats();
+    for (const [id, progress] of status.progress) {
+      const peer = transport.get(id);
+      lines.push(`peer_${id}:match=${progress.match},next=${progress.next},state=${progress.state},connected=${peer?.connected ?? id === identity.nodeId ? 1 : 0}`);
+    }
+    return lines.join('\r\n') + '\r\n';
+  }
+
+  private info(sections: string[]): string {
+    const all = sections.length === 0 || sections.includes('all') || sections.includes('everything') || sections.includes('default');
+    const want = (s: string): boolean => all || sections.includes(s);
+    const { config, kv, identity } = this.context;
+    const out: string[] = [];
+    const memory = process.memoryUsage();
+    if (want('server')) {
+      out.push('# Server', 'redis_version:7.0.0', 'raftis_version:0.1.0', 'redis_mode:standalone', `process_id:${process.pid}`,
+        `tcp_port:${config.listen.port}`, `uptime_in_seconds:${Math.floor((this.context.now() - this.context.startedAt) / 1000)}`,
+        `run_id:${identity.clusterId}${identity.nodeId}`, '');
+    }
+    if (want('clients')) {
+      const stats = this.context.resp().stats();
+      out.push('# Clients', `connected_clients:${stats.connectedClients}`, `maxclients:${config.maxClients}`, '');
+    }
+    if (want('memory')) {
+      out.push('# Memory', `used_memory:${kv.memoryUsage()}`, `used_memory_rss:${memory.rss}`, `used_memory_heap:${memory.heapUsed}`,
+        `maxmemory:${config.maxmemoryBytes}`, `maxmemory_policy:${config.maxmemoryPolicy}`, '');
+    }
+    if (want('stats')) {
+      const stats = this.context.resp().stats();
+      const kvStats = kv.stats();
+      out.push('# Stats', `total_connections_received:${stats.totalConnections}`, `total_commands_processed:${this.context.commandsProcessed()}`,
+        `rejected_connections:${stats.rejectedConnections}`, `expired_keys:${kvStats.expiredKeys}`, `evicted_keys:${kvStats.evictedKeys}`, '');
+    }
+    if (want('replication')) {
+      out.push('# Replication', `role:${this.context.node.isLeader ? 'master' : 'slave'}`, '');
+    }
+    if (want('keyspace')) {
+      const kvStats = kv.stats();
+      out.push('# Keyspace');
+      if (kvStats.keys > 0) out.push(`db0:keys=${kvStats.keys},expires=${kvStats.expires},avg_ttl=0`);
+      out.push('');
+    }
+    if (want('raft')) {
+      out.push('# Raft', ...this.raftInfo().trimEnd().split('\r\n'), '');
+      for (const [id, member] of this.context.members()) out.push(`member_${id}:peer=${formatHostPort(member.peer)},client=${formatHostPort(member.client)}`);
+      out.push('');
+    }
+    return out.join('\r\n');
+  }
+}
+
+export function roleName(role: StateRole): string {
+  switch (role) {
+    case StateRole.Leader:
+      return 'leader';
+    case StateRole.Candidate:
+      return 'candidate';
+    case StateRole.PreCandidate:
+      return 'pre-candidate';
+    case StateRole.Follower:
+      return 'follower';
+  }
+}
+
+function globToRegExp(pattern: string): RegExp {
+  const escaped = pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${escaped}$`);
+}

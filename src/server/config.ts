@@ -1,0 +1,319 @@
+// A node's configuration: every setting once, in one table, with its flag, its RAFTIS_*
+// environment variable, its default and its validation. Sources in order of precedence:
+// command-line flags, environment, config file (--config FILE, JSON), defaults. Every
+// value is validated at start-up with a message that names the setting and what is wrong.
+
+import { readFileSync } from 'node:fs';
+
+export type ReadConsistency = 'linearizable' | 'lease' | 'stale';
+export const READ_CONSISTENCIES: readonly ReadConsistency[] = ['linearizable', 'lease', 'stale'];
+export type EvictionPolicy = 'noeviction' | 'allkeys-lru' | 'volatile-lru' | 'allkeys-random' | 'volatile-ttl';
+export const EVICTION_POLICIES: readonly EvictionPolicy[] = ['noeviction', 'allkeys-lru', 'volatile-lru', 'allkeys-random', 'volatile-ttl'];
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface ServerConfig {
+  /** This node's id, e.g. "n1". Required on first start; afterwards read from the data directory. */
+  readonly id: string;
+  readonly listen: HostPort;
+  readonly peerListen: HostPort;
+  readonly dataDir: string;
+  /** Peer addresses of the initial voters, by id. Used only to bootstrap a new data directory. */
+  readonly initialCluster: ReadonlyMap<string, HostPort>;
+  /** Distinguishes clusters that share hosts; part of the cluster id checked in every peer handshake. */
+  readonly clusterToken: string;
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  readonly leaseDriftTicks: number;
+  readonly readConsistency: ReadConsistency;
+  readonly requestTimeoutMs: number;
+  /** How long a request waits for a leader to be known before `-TRYAGAIN no leader`. */
+  readonly noLeaderWaitMs: number;
+  readonly snapshotEntries: number;
+  readonly logRetainEntries: number;
+  readonly snapshotChunkBytes: number;
+  readonly walSegmentBytes: number;
+  readonly maxInflightMessages: number;
+  readonly maxBytesPerMessage: number;
+  readonly maxUncommittedBytes: number;
+  readonly pendingRequestsMax: number;
+  readonly maxmemoryBytes: number;
+  readonly maxmemoryPolicy: EvictionPolicy;
+  readonly activeExpireIntervalMs: number;
+  readonly activeExpireKeysMax: number;
+  readonly protoMaxBulkLen: number;
+  readonly maxClients: number;
+  readonly clientOutputBufferMaxBytes: number;
+  readonly peerQueueMaxBytes: number;
+  /** Enables the transport's drop/delay/partition API (RAFT.DEBUG FAULT …). Never in production. */
+  readonly debugFaultInjection: boolean;
+  /** Milliseconds added to this node's clock (RAFTIS_DEBUG_CLOCK_OFFSET_MS), for clock-skew tests. */
+  readonly debugClockOffsetMs: number;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Kind = 'string' | 'int' | 'bool' | 'hostport' | 'cluster' | 'bytes';
+
+interface Setting {
+  readonly key: keyof ServerConfig;
+  readonly flag: string;
+  readonly kind: Kind;
+  readonly help: string;
+  readonly min?: number;
+  readonly max?: number;
+  readonly choices?: readonly string[];
+}
+
+const MiB = 1024 * 1024;
+
+/** The settings table: flags are kebab-case, env vars RAFTIS_<FLAG_IN_CAPS>, config-file keys camelCase. */
+export const SETTINGS: readonly Setting[] = [
+  { key: 'id', flag: 'id', kind: 'string', help: 'node id, e.g. n1 (letters, digits, - and _)' },
+  { key: 'listen', flag: 'listen', kind: 'hostport', help: 'client (RESP) address, default 127.0.0.1:6379' },
+  { key: 'peerListen', flag: 'peer-listen', kind: 'hostport', help: 'peer address, default client port + 10000' },
+  { key: 'dataDir', flag: 'data-dir', kind: 'string', help: 'data directory, default ./data/<id>' },
+  { key: 'initialCluster', flag: 'initial-cluster', kind: 'cluster', help: 'initial voters: n1=host:port,n2=host:port,… (peer addresses)' },
+  { key: 'clusterToken', flag: 'cluster-token', kind: 'string', help: 'cluster name mixed into the cluster id, default raftis' },
+  { key: 'tickMs', flag: 'tick-ms', kind: 'int', min: 1, max: 10_000, help: 'milliseconds per Raft tick (default 100)' },
+  { key: 'electionTicks', flag: 'election-ticks', kind: 'int', min: 2, max: 1000, help: 'election timeout in ticks, randomized up to twice that (default 10)' },
+  { key: 'heartbeatTicks', flag: 'heartbeat-ticks', kind: 'int', min: 1, max: 1000, help: 'heartbeat interval in ticks (default 1)' },
+  { key: 'leaseDriftTicks', flag: 'lease-drift-ticks', kind: 'int', min: 1, max: 1000, help: 'lease safety margin in ticks: lease = election − drift (default 2)' },
+  { key: 'readConsistency', flag: 'read-consistency', kind: 'string', choices: READ_CONSISTENCIES, help: 'default read mode: linearizable | lease | stale' },
+  { key: 'requestTimeoutMs', flag: 'request-timeout-ms', kind: 'int', min: 10, max: 600_000, help: 'a request with no result after this fails (default 5000)' },
+  { key: 'noLeaderWaitMs', flag: 'no-leader-wait-ms', kind: 'int', min: 0, max: 600_000, help: 'wait this long for a leader before -TRYAGAIN (default 3000)' },
+  { key: 'snapshotEntries', flag: 'snapshot-entries', kind: 'int', min: 0, max: 1e9, help: 'snapshot after this many applied entries, 0 = never (default 100000)' },
+  { key: 'logRetainEntries', flag: 'log-retain-entries', kind: 'int', min: 0, max: 1e9, help: 'entries kept below a snapshot for slow followers (default 10000)' },
+  { key: 'snapshotChunkBytes', flag: 'snapshot-chunk-bytes', kind: 'bytes', min: 4096, max: 64 * MiB, help: 'snapshot chunk size (default 1mb)' },
+  { key: 'walSegmentBytes', flag: 'wal-segment-bytes', kind: 'bytes', min: MiB, max: 4096 * MiB, help: 'WAL segment size (default 64mb)' },
+  { key: 'maxInflightMessages', flag: 'max-inflight-messages', kind: 'int', min: 1, max: 65_536, help: 'unacknowledged Appends per follower (default 256)' },
+  { key: 'maxBytesPerMessage', flag: 'max-bytes-per-message', kind: 'bytes', min: 1024, max: 256 * MiB, help: 'entry bytes per Append (default 1mb)' },
+  { key: 'maxUncommittedBytes', flag: 'max-uncommitted-bytes', kind: 'bytes', min: MiB, max: 16_384 * MiB, help: 'leader refuses writes beyond this backlog (default 64mb)' },
+  { key: 'pendingRequestsMax', flag: 'pending-requests-max', kind: 'int', min: 1, max: 10_000_000, help: 'writes and reads in flight per node (default 100000)' },
+  { key: 'maxmemoryBytes', flag: 'maxmemory', kind: 'bytes', min: 0, max: Number.MAX_SAFE_INTEGER, help: 'memory limit for data, 0 = none (default 0)' },
+  { key: 'maxmemoryPolicy', flag: 'maxmemory-policy', kind: 'string', choices: EVICTION_POLICIES, help: 'eviction policy (default noeviction)' },
+  { key: 'activeExpireIntervalMs', flag: 'active-expire-interval-ms', kind: 'int', min: 1, max: 600_000, help: 'how often the leader proposes deletion of expired keys (default 100)' },
+  { key: 'activeExpireKeysMax', flag: 'active-expire-keys-max', kind: 'int', min: 1, max: 100_000, help: 'expired keys deleted per round (default 200)' },
+  { key: 'protoMaxBulkLen', flag: 'proto-max-bulk-len', kind: 'bytes', min: 1024, max: 4096 * MiB, help: 'largest bulk string accepted (default 512mb)' },
+  { key: 'maxClients', flag: 'maxclients', kind: 'int', min: 1, max: 1_000_000, help: 'client connections at most (default 10000)' },
+  { key: 'clientOutputBufferMaxBytes', flag: 'client-output-buffer-limit', kind: 'bytes', min: 64 * 1024, max: 16_384 * MiB, help: 'per-client reply backlog before disconnect (default 256mb)' },
+  { key: 'peerQueueMaxBytes', flag: 'peer-queue-max-bytes', kind: 'bytes', min: 64 * 1024, max: 16_384 * MiB, help: 'outbound queue per peer (default 64mb)' },
+  { key: 'debugFaultInjection', flag: 'debug-fault-injection', kind: 'bool', help: 'enable RAFT.DEBUG fault commands (tests only)' },
+  { key: 'debugClockOffsetMs', flag: 'debug-clock-offset-ms', kind: 'int', min: -86_400_000, max: 86_400_000, help: 'skew this node\'s clock (tests only)' },
+  { key: 'logLevel', flag: 'log-level', kind: 'string', choices: ['debug', 'info', 'warn', 'error', 'silent'], help: 'log level (default info)' },
+];
+
+const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 'initialCluster'> = {
+  clusterToken: 'raftis',
+  tickMs: 100,
+  electionTicks: 10,
+  heartbeatTicks: 1,
+  leaseDriftTicks: 2,
+  readConsistency: 'linearizable',
+  requestTimeoutMs: 5000,
+  noLeaderWaitMs: 3000,
+  snapshotEntries: 100_000,
+  logRetainEntries: 10_000,
+  snapshotChunkBytes: MiB,
+  walSegmentBytes: 64 * MiB,
+  maxInflightMessages: 256,
+  maxBytesPerMessage: MiB,
+  maxUncommittedBytes: 64 * MiB,
+  pendingRequestsMax: 100_000,
+  maxmemoryBytes: 0,
+  maxmemoryPolicy: 'noeviction',
+  activeExpireIntervalMs: 100,
+  activeExpireKeysMax: 200,
+  protoMaxBulkLen: 512 * MiB,
+  maxClients: 10_000,
+  clientOutputBufferMaxBytes: 256 * MiB,
+  peerQueueMaxBytes: 64 * MiB,
+  debugFaultInjection: false,
+  debugClockOffsetMs: 0,
+  logLevel: 'info',
+};
+
+const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function parseHostPort(text: string, what: string): HostPort {
+  const match = /^(.*):(\d{1,5})$/.exec(text.trim());
+  if (match === null) throw new ConfigError(`${what}: expected host:port, got "${text}"`);
+  const host = (match[1] ?? '').replace(/^\[(.*)\]$/, '$1');
+  const port = Number(match[2]);
+  if (host === '') throw new ConfigError(`${what}: missing host in "${text}"`);
+  if (port > 65_535) throw new ConfigError(`${what}: port ${port} is out of range 0..65535`);
+  return { host, port };
+}
+
+export function formatHostPort(address: HostPort): string {
+  return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+}
+
+export function parseCluster(text: string, what: string): Map<string, HostPort> {
+  const members = new Map<string, HostPort>();
+  for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`${what}: expected id=host:port, got "${part}"`);
+    const id = part.slice(0, eq);
+    if (!NODE_ID.test(id)) throw new ConfigError(`${what}: invalid node id "${id}" (letters, digits, - and _, at most 64)`);
+    if (members.has(id)) throw new ConfigError(`${what}: node id "${id}" appears twice`);
+    members.set(id, parseHostPort(part.slice(eq + 1), `${what} (${id})`));
+  }
+  if (members.size === 0) throw new ConfigError(`${what}: no members given`);
+  return members;
+}
+
+/** Parses "64mb", "1gb", "512k", "1000" (bytes) like redis.conf. */
+export function parseBytes(text: string, what: string): number {
+  const match = /^(\d+)\s*(b|k|kb|m|mb|g|gb)?$/i.exec(text.trim());
+  if (match === null) throw new ConfigError(`${what}: expected a size like 1048576, 512kb, 64mb or 1gb, got "${text}"`);
+  const units: Record<string, number> = { b: 1, k: 1000, kb: 1024, m: 1e6, mb: MiB, g: 1e9, gb: 1024 * MiB };
+  return Number(match[1]) * (units[(match[2] ?? 'b').toLowerCase()] ?? 1);
+}
+
+type RawValues = Map<string, { value: string | number | boolean; source: string }>;
+
+function envName(flag: string): string {
+  return `RAFTIS_${flag.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/**
+ * Reads settings from argv (`--flag value` or `--flag=value`; booleans may omit the value),
+ * the environment and an optional config file, then validates them.
+ */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const raw: RawValues = new Map();
+  const byFlag = new Map(SETTINGS.map((s) => [s.flag, s]));
+  const byKey = new Map(SETTINGS.map((s) => [s.key as string, s]));
+
+  let configFile = env['RAFTIS_CONFIG'];
+  const flags: [Setting, string | true][] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument "${arg}" (settings are given as --name value)`);
+    const eq = arg.indexOf('=');
+    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+    let value: string | true | undefined = eq >= 0 ? arg.slice(eq + 1) : undefined;
+    if (name === 'config') {
+      configFile = value === undefined ? argv[++i] : value;
+      if (configFile === undefined) throw new ConfigError('--config: missing file name');
+      continue;
+    }
+    const setting = byFlag.get(name);
+    if (setting === undefined) throw new ConfigError(`unknown setting --${name} (see raftis server --help)`);
+    if (value === undefined) {
+      const next = argv[i + 1];
+      if (setting.kind === 'bool' && (next === undefined || next.startsWith('--'))) value = true;
+      else if (next === undefined) throw new ConfigError(`--${name}: missing value`);
+      else { value = next; i++; }
+    }
+    flags.push([setting, value]);
+  }
+
+  if (configFile !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(configFile, 'utf8'));
+    } catch (error) {
+      throw new ConfigError(`config file ${configFile}: ${(error as Error).message}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(`config file ${configFile}: expected a JSON object`);
+    for (const [key, value] of Object.entries(parsed)) {
+      const setting = byKey.get(key) ?? byFlag.get(key);
+      if (setting === undefined) throw new ConfigError(`config file ${configFile}: unknown setting "${key}"`);
+      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') throw new ConfigError(`config file ${configFile}: "${key}" must be a string, number or boolean`);
+      raw.set(setting.key, { value, source: `config file ${configFile} "${key}"` });
+    }
+  }
+  for (const setting of SETTINGS) {
+    const value = env[envName(setting.flag)];
+    if (value !== undefined && value !== '') raw.set(setting.key, { value, source: envName(setting.flag) });
+  }
+  for (const [setting, value] of flags) raw.set(setting.key, { value, source: `--${setting.flag}` });
+  return resolve(raw);
+}
+
+function resolve(raw: RawValues): ServerConfig {
+  const values: Record<string, unknown> = { ...DEFAULTS };
+  for (const setting of SETTINGS) {
+    const entry = raw.get(setting.key);
+    if (entry === undefined) continue;
+    values[setting.key] = convert(setting, entry.value, entry.source);
+  }
+  const id = typeof values['id'] === 'string' ? values['id'] : '';
+  if (id !== '' && !NODE_ID.test(id)) throw new ConfigError(`--id: invalid node id "${id}" (letters, digits, - and _, at most 64)`);
+  const listen = (values['listen'] as HostPort | undefined) ?? { host: '127.0.0.1', port: 6379 };
+  const peerListen = (values['peerListen'] as HostPort | undefined) ?? { host: listen.host, port: listen.port + 10_000 };
+  if (peerListen.port > 65_535) throw new ConfigError(`--peer-listen: default client port + 10000 = ${peerListen.port} is out of range; give --peer-listen`);
+  const config = {
+    ...values,
+    id,
+    listen,
+    peerListen,
+    dataDir: typeof values['dataDir'] === 'string' ? values['dataDir'] : `./data/${id === '' ? 'node' : id}`,
+    initialCluster: (values['initialCluster'] as Map<string, HostPort> | undefined) ?? new Map<string, HostPort>(),
+  } as ServerConfig;
+  validate(config);
+  return config;
+}
+
+function convert(setting: Setting, value: string | number | boolean, source: string): unknown {
+  const text = String(value);
+  switch (setting.kind) {
+    case 'string':
+      if (setting.choices !== undefined && !setting.choices.includes(text)) {
+        throw new ConfigError(`${source}: "${text}" is not one of ${setting.choices.join(', ')}`);
+      }
+      return text;
+    case 'bool':
+      if (value === true || text === 'true' || text === 'yes' || text === '1') return true;
+      if (value === false || text === 'false' || text === 'no' || text === '0') return false;
+      throw new ConfigError(`${source}: expected true or false, got "${text}"`);
+    case 'int': {
+      if (!/^-?\d+$/.test(text)) throw new ConfigError(`${source}: expected a whole number, got "${text}"`);
+      return checkRange(setting, Number(text), source);
+    }
+    case 'bytes':
+      return checkRange(setting, typeof value === 'number' ? value : parseBytes(text, source), source);
+    case 'hostport':
+      return parseHostPort(text, source);
+    case 'cluster':
+      return parseCluster(text, source);
+  }
+}
+
+function checkRange(setting: Setting, n: number, source: string): number {
+  if (setting.min !== undefined && n < setting.min) throw new ConfigError(`${source}: ${n} is below the minimum ${setting.min}`);
+  if (setting.max !== undefined && n > setting.max) throw new ConfigError(`${source}: ${n} is above the maximum ${setting.max}`);
+  return n;
+}
+
+function validate(config: ServerConfig): void {
+  if (config.heartbeatTicks >= config.electionTicks) {
+    throw new ConfigError(`heartbeat-ticks (${config.heartbeatTicks}) must be below election-ticks (${config.electionTicks})`);
+  }
+  if (config.leaseDriftTicks >= config.electionTicks) {
+    throw new ConfigError(`lease-drift-ticks (${config.leaseDriftTicks}) must be below election-ticks (${config.electionTicks}): the lease would be empty`);
+  }
+  if (config.initialCluster.size > 0 && config.id !== '' && !config.initialCluster.has(config.id)) {
+    throw new ConfigError(`--initial-cluster does not name this node's id "${config.id}"`);
+  }
+  if (config.maxBytesPerMessage > config.maxUncommittedBytes) {
+    throw new ConfigError(`max-bytes-per-message (${config.maxBytesPerMessage}) must not exceed max-uncommitted-bytes (${config.maxUncommittedBytes})`);
+  }
+}
+
+export function usage(): string {
+  const lines = SETTINGS.map((s) => `  --${s.flag.padEnd(28)} ${s.help}  [${envName(s.flag)}]`);
+  return ['raftis server [--config FILE] [settings]', '', 'Settings (flag, environment variable; a config file takes the same names in camelCase):', ...lines].join('\n');
+}

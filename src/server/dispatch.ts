@@ -1,0 +1,199 @@
+// Routes each client command: connection and admin commands are answered here; data
+// commands go to the write path (one log entry) or the read path (a read barrier at the
+// connection's consistency level, then a read of the local state machine).
+
+import type { KvStateMachine } from '../kv/state-machine.js';
+import type { Reply } from '../kv/reply.js';
+import type { RaftNode, ReadMode } from '../node/raft-node.js';
+import type { ClientConnection, ReplySlot } from '../resp/server.js';
+import { READ_CONSISTENCIES, type ReadConsistency, type ServerConfig } from './config.js';
+import { errorReply, nodeErrorReply } from './errors.js';
+import type { WritePath } from './write-path.js';
+
+/** What the dispatcher keeps per client connection (ClientConnection.state). */
+export interface ConnectionState {
+  consistency: ReadConsistency;
+  /** Sequence of this connection's writes: the last part of each request id. */
+  seq: number;
+}
+
+export interface AdminCommands {
+  /** Returns a reply for RAFT.* and INFO-style commands that need the whole server. */
+  handle(name: string, argv: readonly Buffer[], conn: ClientConnection, done: (reply: Reply) => void): boolean;
+}
+
+export interface DispatcherOptions {
+  readonly config: ServerConfig;
+  readonly kv: KvStateMachine;
+  readonly node: RaftNode<Reply>;
+  readonly writes: WritePath;
+  readonly admin: AdminCommands;
+}
+
+const OK: Reply = { kind: 'simple', value: 'OK' };
+const PONG: Reply = { kind: 'simple', value: 'PONG' };
+
+export class Dispatcher {
+  private readonly options: DispatcherOptions;
+  private readonly kv: KvStateMachine;
+  private readonly node: RaftNode<Reply>;
+  commandsProcessed = 0;
+
+  constructor(options: DispatcherOptions) {
+    this.options = options;
+    this.kv = options.kv;
+    this.node = options.node;
+  }
+
+  stateOf(conn: ClientConnection): ConnectionState {
+    let state = conn.state as ConnectionState | undefined;
+    if (state === undefined) {
+      state = { consistency: this.options.config.readConsistency, seq: 0 };
+      conn.state = state;
+    }
+    return state;
+  }
+
+  onCommand(conn: ClientConnection, argv: Buffer[], slot: ReplySlot): void {
+    this.commandsProcessed++;
+    const first = argv[0];
+    if (first === undefined) return slot.send(errorReply('ERR empty command'));
+    const name = first.toString('latin1').toLowerCase();
+    const done = (reply: Reply): void => slot.send(reply);
+    if (this.connectionCommand(name, argv, conn, done)) return;
+    if (this.options.admin.handle(name, argv, conn, done)) return;
+
+    const spec = this.kv.lookup(name);
+    if (spec === undefined) return done(unknownCommand(first, argv));
+    const invalid = this.kv.validate(argv);
+    if (invalid !== null) return done(invalid);
+    if (spec.flags.includes('write')) {
+      const state = this.stateOf(conn);
+      this.options.writes.submit(conn.id, ++state.seq, argv, done);
+      return;
+    }
+    this.read(this.stateOf(conn).consistency, argv, done);
+  }
+
+  /** Runs a read-only command once the read barrier for `mode` is passed. */
+  read(mode: ReadMode, argv: readonly Uint8Array[], done: (reply: Reply) => void): void {
+    this.node.read(mode, (error, clusterTime) => {
+      if (error !== null) return done(nodeErrorReply(error));
+      done(this.kv.read(argv, clusterTime));
+    });
+  }
+
+  private connectionCommand(name: string, argv: Buffer[], conn: ClientConnection, done: (reply: Reply) => void): boolean {
+    switch (name) {
+      case 'ping':
+        if (argv.length > 2) done(arityError('ping'));
+        else done(argv.length === 2 ? { kind: 'bulk', value: argv[1] ?? null } : PONG);
+        return true;
+      case 'echo':
+        done(argv.length === 2 ? { kind: 'bulk', value: argv[1] ?? null } : arityError('echo'));
+        return true;
+      case 'hello':
+        done(this.hello(argv, conn));
+        return true;
+      case 'reset': {
+        const state = this.stateOf(conn);
+        state.consistency = this.options.config.readConsistency;
+        conn.setProtocol(2);
+        conn.name = '';
+        done({ kind: 'simple', value: 'RESET' });
+        return true;
+      }
+      case 'select':
+        if (argv.length !== 2) done(arityError('select'));
+        else done(argv[1]?.toString() === '0' ? OK : errorReply('ERR DB index is out of range'));
+        return true;
+      case 'client':
+        done(this.client(argv, conn));
+        return true;
+      case 'raft.consistency': {
+        const state = this.stateOf(conn);
+        if (argv.length === 1) done({ kind: 'bulk', value: Buffer.from(state.consistency) });
+        else if (argv.length !== 2) done(arityError('raft.consistency'));
+        else {
+          const mode = argv[1]?.toString().toLowerCase() as ReadConsistency;
+          if (!READ_CONSISTENCIES.includes(mode)) done(errorReply(`ERR unknown consistency '${argv[1]?.toString()}': use ${READ_CONSISTENCIES.join(', ')}`));
+          else {
+            state.consistency = mode;
+            done(OK);
+          }
+        }
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  private hello(argv: Buffer[], conn: ClientConnection): Reply {
+    let i = 1;
+    if (argv.length >= 2) {
+      const text = argv[1]?.toString() ?? '';
+      const version = /^-?\d+$/.test(text) ? Number(text) : NaN;
+      if (!Number.isInteger(version)) return errorReply('ERR Protocol version is not an integer or out of range');
+      if (version !== 2 && version !== 3) return errorReply('NOPROTO unsupported protocol version');
+      i = 2;
+      for (; i < argv.length; i++) {
+        const option = argv[i]?.toString().toLowerCase();
+        if (option === 'auth' && i + 2 < argv.length) i += 2; // no ACLs: any credentials are accepted, as Redis with no requirepass
+        else if (option === 'setname' && i + 1 < argv.length) conn.name = argv[++i]?.toString() ?? '';
+        else return errorReply(`ERR Syntax error in HELLO option '${argv[i]?.toString() ?? ''}'`);
+      }
+      conn.setProtocol(version);
+    }
+    const role = this.node.isLeader ? 'master' : 'replica';
+    const bulk = (s: string): Reply => ({ kind: 'bulk', value: Buffer.from(s) });
+    return {
+      kind: 'map',
+      value: [
+        [bulk('server'), bulk('redis')],
+        [bulk('version'), bulk('7.0.0')],
+        [bulk('proto'), { kind: 'integer', value: conn.protocol }],
+        [bulk('id'), { kind: 'integer', value: conn.id }],
+        [bulk('mode'), bulk('standalone')],
+        [bulk('role'), bulk(role)],
+        [bulk('modules'), { kind: 'array', value: [] }],
+      ],
+    };
+  }
+
+  private client(argv: Buffer[], conn: ClientConnection): Reply {
+    const sub = argv[1]?.toString().toLowerCase();
+    switch (sub) {
+      case 'id':
+        return { kind: 'integer', value: conn.id };
+      case 'setname': {
+        const name = argv[2]?.toString();
+        if (argv.length !== 3 || name === undefined) return errorReply("ERR wrong number of arguments for 'client|setname' command");
+        if (/[\s]/.test(name)) return errorReply('ERR Client names cannot contain spaces, newlines or special characters.');
+        conn.name = name;
+        return OK;
+      }
+      case 'getname':
+        return { kind: 'bulk', value: conn.name === '' ? null : Buffer.from(conn.name) };
+      case 'setinfo':
+        return argv.length === 4 ? OK : errorReply("ERR wrong number of arguments for 'client|setinfo' command");
+      case 'info':
+        return { kind: 'verbatim', format: 'txt', value: conn.describe() + '\n' };
+      case 'list':
+        return { kind: 'verbatim', format: 'txt', value: conn.server.clients().map((c) => c.describe()).join('\n') + '\n' };
+      case undefined:
+        return arityError('client');
+      default:
+        return errorReply(`ERR unknown subcommand '${argv[1]?.toString() ?? ''}'. Try CLIENT HELP.`);
+    }
+  }
+}
+
+export function arityError(name: string): Reply {
+  return errorReply(`ERR wrong number of arguments for '${name}' command`);
+}
+
+function unknownCommand(first: Buffer, argv: readonly Buffer[]): Reply {
+  const args = argv.slice(1, 21).map((a) => `'${a.toString('latin1')}'`).join(' ');
+  return errorReply(`ERR unknown command '${first.toString('latin1')}', with args beginning with: ${args}${args === '' ? '' : ' '}`);
+}

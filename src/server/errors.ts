@@ -1,0 +1,33 @@
+// Maps runtime errors to Redis error replies, in one place.
+
+import type { Reply } from '../kv/reply.js';
+import { NodeError } from '../node/errors.js';
+
+export function errorReply(message: string): Reply {
+  return { kind: 'error', message };
+}
+
+/**
+ * TRYAGAIN: the request certainly did not take effect and may be sent again.
+ * TIMEOUT: the outcome is unknown (it may or may not have been applied).
+ */
+export function nodeErrorReply(error: NodeError): Reply {
+  switch (error.code) {
+    case 'NO_LEADER':
+      return errorReply('TRYAGAIN no leader');
+    case 'NOT_LEADER':
+      return errorReply(`TRYAGAIN not the leader${error.leader === '' ? '' : ` (leader is ${error.leader})`}`);
+    case 'DROPPED':
+    case 'BUSY':
+      return errorReply(`TRYAGAIN ${error.message}`);
+    case 'TIMEOUT':
+      return errorReply(`TIMEOUT ${error.message}`);
+    case 'SHUTDOWN':
+      return errorReply('SHUTDOWN the node is shutting down; the outcome of this request is unknown');
+  }
+}
+
+export function unknownError(error: unknown): Reply {
+  if (error instanceof NodeError) return nodeErrorReply(error);
+  return errorReply(`ERR ${error instanceof Error ? error.message : String(error)}`);
+}

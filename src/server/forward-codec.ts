@@ -1,0 +1,82 @@
+// The peer-channel payloads for a write forwarded from a follower to the leader, and the
+// leader's answer. The request keeps the follower's request id (client, seq) so that a
+// retry after a leader change is deduplicated by the state machine (applied once).
+
+export const FORWARD_WRITE = 1;
+
+export interface ForwardedWrite {
+  readonly client: number;
+  readonly seq: number;
+  readonly argv: readonly Uint8Array[];
+}
+
+export const FORWARD_REPLY = 0;
+export const FORWARD_NODE_ERROR = 1;
+
+export type ForwardAnswer =
+  | { readonly status: typeof FORWARD_REPLY; readonly resp: Uint8Array }
+  | { readonly status: typeof FORWARD_NODE_ERROR; readonly code: string; readonly message: string };
+
+export function encodeForwardedWrite(write: ForwardedWrite): Buffer {
+  let bytes = 1 + 8 + 8 + 4;
+  for (const arg of write.argv) bytes += 4 + arg.length;
+  const out = Buffer.allocUnsafe(bytes);
+  let at = out.writeUInt8(FORWARD_WRITE, 0);
+  at = out.writeDoubleBE(write.client, at);
+  at = out.writeDoubleBE(write.seq, at);
+  at = out.writeUInt32BE(write.argv.length, at);
+  for (const arg of write.argv) {
+    at = out.writeUInt32BE(arg.length, at);
+    out.set(arg, at);
+    at += arg.length;
+  }
+  return out;
+}
+
+export function decodeForwardedWrite(payload: Uint8Array): ForwardedWrite | Error {
+  const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  if (buf.length < 21 || buf.readUInt8(0) !== FORWARD_WRITE) return new Error('not a forwarded write');
+  const client = buf.readDoubleBE(1);
+  const seq = buf.readDoubleBE(9);
+  const argc = buf.readUInt32BE(17);
+  if (argc > buf.length) return new Error(`forwarded write claims ${argc} arguments in ${buf.length} bytes`);
+  const argv: Uint8Array[] = [];
+  let at = 21;
+  for (let i = 0; i < argc; i++) {
+    if (at + 4 > buf.length) return new Error('forwarded write is truncated');
+    const length = buf.readUInt32BE(at);
+    at += 4;
+    if (at + length > buf.length) return new Error('forwarded write is truncated');
+    argv.push(buf.subarray(at, at + length));
+    at += length;
+  }
+  if (at !== buf.length) return new Error(`forwarded write has ${buf.length - at} trailing bytes`);
+  return { client, seq, argv };
+}
+
+export function encodeForwardAnswer(answer: ForwardAnswer): Buffer {
+  if (answer.status === FORWARD_REPLY) {
+    const out = Buffer.allocUnsafe(1 + answer.resp.length);
+    out.writeUInt8(FORWARD_REPLY, 0);
+    out.set(answer.resp, 1);
+    return out;
+  }
+  const text = Buffer.from(`${answer.code}\n${answer.message}`, 'utf8');
+  const out = Buffer.allocUnsafe(1 + text.length);
+  out.writeUInt8(FORWARD_NODE_ERROR, 0);
+  out.set(text, 1);
+  return out;
+}
+
+export function decodeForwardAnswer(payload: Uint8Array): ForwardAnswer | Error {
+  if (payload.length < 1) return new Error('empty forward answer');
+  const status = payload[0];
+  const body = payload.subarray(1);
+  if (status === FORWARD_REPLY) return { status: FORWARD_REPLY, resp: body };
+  if (status === FORWARD_NODE_ERROR) {
+    const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+    const newline = text.indexOf('\n');
+    return { status: FORWARD_NODE_ERROR, code: text.slice(0, Math.max(newline, 0)), message: text.slice(newline + 1) };
+  }
+  return new Error(`unknown forward answer status ${status}`);
+}

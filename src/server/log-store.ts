@@ -1,0 +1,78 @@
+// Adapts the storage layer (plain numbers, opaque membership bytes) to the runtime's
+// LogStore port (Raft types). The membership bytes of a snapshot file carry the Raft
+// configuration and every member's addresses, because the log entries that introduced
+// those members are compacted away.
+
+import type { LogStore, SnapshotByteSink, SnapshotByteSource } from '../node/ports.js';
+import type { ConfState, Entry, HardState, NodeId, SnapshotMeta } from '../raft/types.js';
+import { logIndex, term } from '../raft/types.js';
+import type { RaftStorage, StoredSnapshotMeta } from '../storage/raft-storage.js';
+import { formatHostPort, parseHostPort } from './config.js';
+import type { Member } from './identity.js';
+
+interface MembershipFile {
+  voters: string[];
+  learners: string[];
+  members: { id: string; peer: string; client: string }[];
+}
+
+export function encodeMembership(confState: ConfState, members: ReadonlyMap<string, Member>): Uint8Array {
+  const file: MembershipFile = {
+    voters: [...confState.voters],
+    learners: [...confState.learners],
+    members: [...members.values()].map((m) => ({ id: m.id, peer: formatHostPort(m.peer), client: formatHostPort(m.client) })),
+  };
+  return Buffer.from(JSON.stringify(file));
+}
+
+export function decodeMembership(bytes: Uint8Array): { confState: ConfState; members: Member[] } {
+  const file = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as MembershipFile;
+  return {
+    confState: { voters: file.voters as NodeId[], learners: file.learners as NodeId[] },
+    members: file.members.map((m) => ({ id: m.id, peer: parseHostPort(m.peer, 'snapshot membership'), client: parseHostPort(m.client, 'snapshot membership') })),
+  };
+}
+
+export function snapshotMetaFromStored(stored: StoredSnapshotMeta): SnapshotMeta {
+  return { index: logIndex(stored.index), term: term(stored.term), confState: decodeMembership(stored.membership).confState };
+}
+
+export class StorageLogStore implements LogStore {
+  private readonly storage: RaftStorage;
+  private readonly members: () => ReadonlyMap<string, Member>;
+
+  constructor(storage: RaftStorage, members: () => ReadonlyMap<string, Member>) {
+    this.storage = storage;
+    this.members = members;
+  }
+
+  append(entries: readonly Entry[], hardState: HardState | null): void {
+    this.storage.append(entries, hardState);
+  }
+
+  sync(): Promise<void> {
+    return this.storage.sync();
+  }
+
+  saveSnapshot(meta: SnapshotMeta): SnapshotByteSink {
+    const writer = this.storage.saveSnapshot({ index: meta.index, term: meta.term, membership: encodeMembership(meta.confState, this.members()) });
+    return {
+      write: (chunk) => writer.write(chunk),
+      commit: () => writer.commit(),
+      abort: () => writer.abort(),
+    };
+  }
+
+  openSnapshot(meta?: SnapshotMeta): SnapshotByteSource | null {
+    const reader = meta === undefined ? this.storage.openSnapshot() : this.storage.openSnapshot({ index: meta.index, term: meta.term });
+    if (reader === null) return null;
+    return {
+      read: (maxBytes) => reader.readChunk(maxBytes),
+      close: () => reader.close(),
+    };
+  }
+
+  compact(index: number): Promise<void> {
+    return this.storage.compact(index);
+  }
+}

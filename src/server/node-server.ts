@@ -1,0 +1,354 @@
+// One raftis node process: opens the data directory, recovers state, and wires the Raft
+// core, the runtime, the state machine, the peer transport and the client server together.
+// Owns the lifecycle: start, and a graceful stop (stop accepting, hand over leadership,
+// fail what is pending with a clear error, sync, close).
+
+import type { Logger } from 'pino';
+import { KvStateMachine } from '../kv/state-machine.js';
+import type { Reply } from '../kv/reply.js';
+import { RaftNode, decodeSnapshotHeader } from '../node/raft-node.js';
+import type { Clock, Network, SnapshotByteSource, StateMachine } from '../node/ports.js';
+import { decodeConfChange } from '../raft/conf-change.js';
+import { defaultRaftConfig, validateRaftConfig } from '../raft/config.js';
+import { seededPrng } from '../raft/prng.js';
+import { Raft } from '../raft/raft.js';
+import { ConfChangeType, EntryType, logIndex, nodeId, term, type ConfChange, type ConfState, type Entry, type NodeId } from '../raft/types.js';
+import { encodeReply, parseReply } from '../resp/codec.js';
+import { RespServer } from '../resp/server.js';
+import { RaftStorage } from '../storage/raft-storage.js';
+import { PeerTransport } from '../transport/peer-transport.js';
+import { Admin } from './admin.js';
+import { ConfigError, formatHostPort, parseHostPort, type HostPort, type ServerConfig } from './config.js';
+import { Dispatcher } from './dispatch.js';
+import { errorReply, nodeErrorReply } from './errors.js';
+import { newIdentity, readIdentity, writeIdentity, type Identity, type Member } from './identity.js';
+import { StorageLogStore, decodeMembership, snapshotMetaFromStored } from './log-store.js';
+import { WritePath } from './write-path.js';
+
+export class RaftisServer {
+  readonly config: ServerConfig;
+  readonly identity: Identity;
+  private readonly logger: Logger;
+  private readonly storage: RaftStorage;
+  private readonly kv: KvStateMachine;
+  readonly node: RaftNode<Reply>;
+  private readonly transport: PeerTransport;
+  private readonly resp: RespServer;
+  private readonly writes: WritePath;
+  private readonly members: Map<string, Member>;
+  private expireTimer: NodeJS.Timeout | null = null;
+  private expireInFlight = false;
+  private stopping: Promise<void> | null = null;
+
+  private constructor(parts: {
+    config: ServerConfig; identity: Identity; logger: Logger; storage: RaftStorage; kv: KvStateMachine;
+    node: RaftNode<Reply>; transport: PeerTransport; resp: RespServer; writes: WritePath; members: Map<string, Member>;
+  }) {
+    this.config = parts.config;
+    this.identity = parts.identity;
+    this.logger = parts.logger;
+    this.storage = parts.storage;
+    this.kv = parts.kv;
+    this.node = parts.node;
+    this.transport = parts.transport;
+    this.resp = parts.resp;
+    this.writes = parts.writes;
+    this.members = parts.members;
+  }
+
+  static async start(config: ServerConfig, logger: Logger): Promise<RaftisServer> {
+    const identity = loadOrCreateIdentity(config);
+    const log = logger.child({ node: identity.nodeId });
+    const { storage, recovered } = await RaftStorage.open({
+      dir: config.dataDir,
+      clusterId: identity.clusterId,
+      nodeId: identity.nodeId,
+      segmentBytes: config.walSegmentBytes,
+      log: (level, msg, fields) => log[level](fields ?? {}, msg),
+    });
+
+    const members = new Map<string, Member>(identity.initialMembers.map((m) => [m.id, m]));
+    let confState: ConfState = { voters: identity.initialMembers.map((m) => nodeId(m.id)), learners: [] };
+    const kv = new KvStateMachine({
+      maxMemoryBytes: config.maxmemoryBytes,
+      evictionPolicy: config.maxmemoryPolicy,
+      protoMaxBulkLen: config.protoMaxBulkLen,
+    });
+    if (recovered.snapshot !== null) {
+      const membership = decodeMembership(recovered.snapshot.membership);
+      confState = membership.confState;
+      for (const member of membership.members) members.set(member.id, member);
+      const reader = storage.openSnapshot();
+      if (reader === null) throw new Error(`snapshot ${recovered.snapshot.term}-${recovered.snapshot.index} vanished during start-up`);
+      const error = await restoreKv(kv, { read: (n) => reader.readChunk(n), close: () => reader.close() }, recovered.snapshot.index);
+      if (error !== null) throw new Error(`restoring snapshot ${recovered.snapshot.term}-${recovered.snapshot.index}: ${error}`);
+      log.info({ index: recovered.snapshot.index, keys: kv.stats().keys }, 'restored snapshot');
+    }
+    // Addresses of members added after the snapshot come from the conf-change entries in the log.
+    for (const entry of recovered.entries) {
+      if (entry.type === EntryType.ConfChange) noteMemberAddress(members, decodeConfChange(entry.data));
+    }
+
+    const seed = hashSeed(identity.nodeId) ^ (Date.now() & 0x7fffffff);
+    const raftConfig = {
+      ...defaultRaftConfig(nodeId(identity.nodeId), seededPrng(seed)),
+      electionTicks: config.electionTicks,
+      heartbeatTicks: config.heartbeatTicks,
+      leaseDriftTicks: config.leaseDriftTicks,
+      maxInflightMessages: config.maxInflightMessages,
+      maxBytesPerMessage: config.maxBytesPerMessage,
+      maxUncommittedBytes: config.maxUncommittedBytes,
+    };
+    const problems = validateRaftConfig(raftConfig);
+    if (problems.length > 0) throw new ConfigError(problems.join('; '));
+    const raft = new Raft(raftConfig, {
+      hardState: { term: term(recovered.hardState.term), vote: nodeId(recovered.hardState.vote), commit: logIndex(recovered.hardState.commit) },
+      snapshot: recovered.snapshot === null ? null : snapshotMetaFromStored(recovered.snapshot),
+      entries: recovered.entries as unknown as Entry[],
+      confState,
+      applied: logIndex(kv.appliedIndex),
+    });
+
+    const transport = new PeerTransport({
+      nodeId: nodeId(identity.nodeId),
+      clusterId: identity.clusterId,
+      listen: config.peerListen,
+      peers: new Map([...members.values()].filter((m) => m.id !== identity.nodeId).map((m) => [nodeId(m.id), m.peer])),
+      outboundQueueMaxBytes: config.peerQueueMaxBytes,
+      snapshotChunkBytes: config.snapshotChunkBytes,
+      faultInjection: config.debugFaultInjection,
+      log: (level, msg, fields) => log[level](fields ?? {}, msg),
+    });
+
+    const clock: Clock = {
+      now: () => Date.now() + config.debugClockOffsetMs,
+      setTimer: (ms, fn) => {
+        const handle = setTimeout(fn, ms);
+        return { cancel: () => clearTimeout(handle) };
+      },
+      defer: (fn) => setImmediate(fn),
+    };
+    const network: Network = {
+      send: (message) => transport.send(message),
+      sendSnapshot: (to, header, source) => transport.sendSnapshot(to, header, source),
+    };
+    const logStore = new StorageLogStore(storage, () => members);
+    const stateMachine = kvAdapter(kv);
+
+    let writes: WritePath | null = null;
+    const node: RaftNode<Reply> = new RaftNode<Reply>({
+      id: nodeId(identity.nodeId),
+      raft,
+      log: logStore,
+      network,
+      clock,
+      stateMachine,
+      tickMs: config.tickMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+      snapshotEntries: config.snapshotEntries,
+      logRetainEntries: config.logRetainEntries,
+      snapshotChunkBytes: config.snapshotChunkBytes,
+      pendingRequestsMax: config.pendingRequestsMax,
+      logger: log,
+      onConfChange: (change) => {
+        noteMemberAddress(members, change);
+        const member = members.get(change.nodeId);
+        if (change.nodeId !== identity.nodeId) transport.setPeer(change.nodeId, change.type === ConfChangeType.RemoveNode || member === undefined ? null : member.peer);
+      },
+      onSoftState: (state) => {
+        log.info({ role: state.role, leader: state.leader }, 'raft state changed');
+        writes?.leaderChanged();
+      },
+    });
+    writes = new WritePath({
+      selfId: identity.nodeId,
+      node,
+      requestTimeoutMs: config.requestTimeoutMs,
+      noLeaderWaitMs: config.noLeaderWaitMs,
+      retryDelayMs: config.tickMs,
+      forward: (to, payload, timeoutMs) => transport.request(to, payload, timeoutMs),
+      encodeReply: (reply) => encodeReply(reply, 3),
+      decodeReply: (bytes) => parseReply(bytes),
+      now: () => Date.now(),
+    });
+    const writePath = writes;
+
+    transport.onMessage = (message) => node.receive(message);
+    transport.onRequest = (from, payload) => writePath.handleForwarded(from, payload);
+    transport.onSnapshot = (from, header, stream) => {
+      const message = decodeSnapshotHeader(header);
+      const iterator = stream[Symbol.asyncIterator]();
+      node.receiveSnapshot(message, {
+        read: async () => {
+          const next = await iterator.next();
+          return next.done === true ? null : next.value;
+        },
+      }).catch((error: unknown) => log.warn({ from, err: String(error) }, 'snapshot receive failed'));
+    };
+
+    let respServer: RespServer | null = null;
+    const dispatcher: Dispatcher = new Dispatcher({
+      config,
+      kv,
+      node,
+      writes: writePath,
+      admin: new Admin({
+        config,
+        identity,
+        kv,
+        node,
+        resp: () => {
+          if (respServer === null) throw new Error('client server not started');
+          return respServer;
+        },
+        members: () => members,
+        startedAt: Date.now(),
+        now: () => Date.now(),
+        barrier: (done) => node.read('linearizable', (error) => done(error === null ? null : nodeErrorReply(error))),
+        commandsProcessed: () => dispatcher.commandsProcessed,
+        transportStats: () => transport.stats(),
+        faults: config.debugFaultInjection ? (argv) => applyFault(transport, argv) : null,
+      }),
+    });
+    respServer = new RespServer(
+      { protoMaxBulkLen: config.protoMaxBulkLen, maxClients: config.maxClients, clientOutputBufferMaxBytes: config.clientOutputBufferMaxBytes },
+      { onCommand: (conn, argv, slot) => dispatcher.onCommand(conn, argv, slot) },
+    );
+
+    await transport.start();
+    node.start();
+    await respServer.listen(config.listen.host, config.listen.port);
+    const server = new RaftisServer({ config, identity, logger: log, storage, kv, node, transport, resp: respServer, writes: writePath, members });
+    server.startActiveExpiry();
+    log.info({ listen: formatHostPort(config.listen), peerListen: formatHostPort(config.peerListen), dataDir: config.dataDir, clusterId: identity.clusterId }, 'raftis node started');
+    return server;
+  }
+
+  /** The leader deletes expired keys by proposing them, so every replica deletes the same keys at the same index. */
+  private startActiveExpiry(): void {
+    let round = 0;
+    this.expireTimer = setInterval(() => {
+      if (!this.node.isLeader || this.expireInFlight) return;
+      const keys = this.kv.expiredKeys(this.node.clusterTime(), this.config.activeExpireKeysMax);
+      if (keys.length === 0) return;
+      this.expireInFlight = true;
+      this.writes.proposeInternal([Buffer.from('RAFTIS.EXPIRE'), ...keys], `${this.identity.nodeId}/expire/${++round}`, () => {
+        this.expireInFlight = false;
+      });
+    }, this.config.activeExpireIntervalMs);
+    this.expireTimer.unref();
+  }
+
+  /** Graceful stop: stop accepting clients, hand over leadership, fail pending requests clearly, sync, close. */
+  stop(): Promise<void> {
+    if (this.stopping === null) this.stopping = this.stopNow();
+    return this.stopping;
+  }
+
+  private async stopNow(): Promise<void> {
+    this.logger.info({}, 'stopping');
+    if (this.expireTimer !== null) clearInterval(this.expireTimer);
+    this.resp.stopAccepting();
+    if (this.node.isLeader) await this.handOverLeadership();
+    this.writes.stop();
+    this.node.stop();
+    await this.resp.close();
+    await this.transport.stop();
+    await this.storage.sync();
+    await this.storage.close();
+    this.logger.info({}, 'stopped');
+  }
+
+  private async handOverLeadership(): Promise<void> {
+    const status = this.node.status();
+    const target = [...status.progress.entries()]
+      .filter(([id]) => id !== this.node.id && status.confState.voters.includes(id))
+      .sort((a, b) => b[1].match - a[1].match)[0]?.[0];
+    if (target === undefined) return;
+    this.node.transferLeadership(target);
+    const deadline = Date.now() + this.config.tickMs * this.config.electionTicks * 2;
+    while (this.node.isLeader && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, this.config.tickMs));
+    this.logger.info({ to: target, handedOver: !this.node.isLeader }, 'leadership transfer on shutdown');
+  }
+
+  address(): HostPort {
+    return this.resp.address();
+  }
+}
+
+function loadOrCreateIdentity(config: ServerConfig): Identity {
+  const existing = readIdentity(config.dataDir);
+  if (existing !== null) {
+    if (config.id !== '' && config.id !== existing.nodeId) {
+      throw new ConfigError(`--id ${config.id} does not match the data directory ${config.dataDir}, which belongs to node ${existing.nodeId}`);
+    }
+    return existing;
+  }
+  if (config.id === '') throw new ConfigError(`--id is required: ${config.dataDir} holds no node yet`);
+  const initial = config.initialCluster.size > 0 ? config.initialCluster : new Map<string, HostPort>([[config.id, config.peerListen]]);
+  const identity = newIdentity(config.id, config.clusterToken, initial, config.listen);
+  writeIdentity(config.dataDir, identity);
+  return identity;
+}
+
+function noteMemberAddress(members: Map<string, Member>, change: ConfChange): void {
+  if (change.type === ConfChangeType.RemoveNode) {
+    members.delete(change.nodeId);
+    return;
+  }
+  if (change.context.length === 0) return;
+  const parsed = JSON.parse(Buffer.from(change.context).toString('utf8')) as { peer?: string; client?: string };
+  if (parsed.peer === undefined) return;
+  const peer = parseHostPort(parsed.peer, 'membership change');
+  members.set(change.nodeId, { id: change.nodeId, peer, client: parsed.client === undefined ? peer : parseHostPort(parsed.client, 'membership change') });
+}
+
+function kvAdapter(kv: KvStateMachine): StateMachine<Reply> {
+  return {
+    apply: (entry) => kv.applyEntry(entry.index, entry.data),
+    applyNoop: (entry) => kv.applyNoop(entry.index),
+    get appliedIndex() {
+      return kv.appliedIndex;
+    },
+    beginSnapshot: () => kv.beginSnapshot(),
+    restore: (source, index) => restoreKv(kv, source, index),
+  };
+}
+
+async function restoreKv(kv: KvStateMachine, source: SnapshotByteSource, index: number): Promise<string | null> {
+  const sink = kv.beginRestore();
+  for (;;) {
+    const chunk = await source.read(1 << 20);
+    if (chunk === null) break;
+    sink.write(chunk);
+  }
+  const result = sink.finish();
+  if (result instanceof Error) return result.message;
+  if (kv.appliedIndex !== index) return `snapshot says index ${index} but the restored state is at ${kv.appliedIndex}`;
+  return null;
+}
+
+function applyFault(transport: PeerTransport, argv: readonly Buffer[]): Reply {
+  // RAFT.DEBUG FAULT PARTITION n2 n3 | FAULT DROP n2 0.5 | FAULT DELAY n2 50 | FAULT HEAL
+  const words = argv.slice(1).map((a) => a.toString());
+  if (words[0]?.toLowerCase() !== 'fault') return errorReply('ERR usage: RAFT.DEBUG FAULT PARTITION id… | DROP id probability | DELAY id ms | HEAL');
+  const action = words[1]?.toLowerCase();
+  try {
+    if (action === 'partition') transport.faults.partition(words.slice(2).map(nodeId));
+    else if (action === 'drop' && words.length === 4) transport.faults.drop(nodeId(words[2] ?? ''), Number(words[3]));
+    else if (action === 'delay' && words.length === 4) transport.faults.delay(nodeId(words[2] ?? ''), Number(words[3]));
+    else if (action === 'heal') transport.faults.heal();
+    else return errorReply('ERR usage: RAFT.DEBUG FAULT PARTITION id… | DROP id probability | DELAY id ms | HEAL');
+  } catch (error) {
+    return errorReply(`ERR ${(error as Error).message}`);
+  }
+  return { kind: 'simple', value: 'OK' };
+}
+
+function hashSeed(text: string): number {
+  let hash = 2166136261;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 16777619);
+  return hash >>> 0;
+}
+
+export type { NodeId };

@@ -1,0 +1,193 @@
+// The write path: a client's write becomes one log entry, proposed by the leader with the
+// leader's cluster time. On a follower the write is forwarded to the leader over the peer
+// channel and the leader's reply is relayed. Every attempt carries the same request id
+// (origin node, client, seq), so a retry after a leader change or a lost answer is applied
+// once: the state machine answers a repeated id with the first reply.
+
+import { encodeCommand } from '../kv/command-codec.js';
+import type { Reply } from '../kv/reply.js';
+import { NodeError } from '../node/errors.js';
+import type { RaftNode } from '../node/raft-node.js';
+import type { NodeId } from '../raft/types.js';
+import { errorReply, nodeErrorReply } from './errors.js';
+import {
+  FORWARD_NODE_ERROR,
+  FORWARD_REPLY,
+  decodeForwardAnswer,
+  decodeForwardedWrite,
+  encodeForwardAnswer,
+  encodeForwardedWrite,
+} from './forward-codec.js';
+
+export interface WritePathOptions {
+  readonly selfId: string;
+  readonly node: RaftNode<Reply>;
+  readonly requestTimeoutMs: number;
+  readonly noLeaderWaitMs: number;
+  /** Pause between attempts while the cluster changes leader. */
+  readonly retryDelayMs: number;
+  readonly forward: (to: NodeId, payload: Uint8Array, timeoutMs: number) => Promise<Uint8Array>;
+  readonly encodeReply: (reply: Reply) => Uint8Array;
+  readonly decodeReply: (bytes: Uint8Array) => Reply | Error;
+  readonly now: () => number;
+}
+
+export function requestKey(origin: string, client: number, seq: number): string {
+  return `${origin}/${client}/${seq}`;
+}
+
+export class WritePath {
+  private readonly options: WritePathOptions;
+  /** Callbacks waiting for a leader to become known, with their deadlines. */
+  private leaderWaiters: { deadline: number; wake: () => void }[] = [];
+  private waiterTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(options: WritePathOptions) {
+    this.options = options;
+  }
+
+  /** A write from a client connected to this node. `done` is called exactly once. */
+  submit(client: number, seq: number, argv: readonly Uint8Array[], done: (reply: Reply) => void): void {
+    const deadline = this.options.now() + this.options.requestTimeoutMs;
+    let lastError: NodeError | null = null;
+    /** True once any attempt may have taken effect: a later definite refusal no longer proves "not applied". */
+    let uncertain = false;
+    const attempt = (): void => {
+      if (this.stopped) return done(nodeErrorReply(new NodeError('SHUTDOWN', 'shutting down')));
+      const remaining = deadline - this.options.now();
+      if (remaining <= 0) return done(timeoutReply(uncertain ? null : lastError, this.options.requestTimeoutMs));
+      const node = this.options.node;
+      const retry = (error: NodeError): void => {
+        lastError = error;
+        if (!error.definitelyNotApplied) uncertain = true;
+        if (error.code === 'SHUTDOWN') return done(nodeErrorReply(error));
+        setTimeout(attempt, error.code === 'NO_LEADER' ? 0 : this.options.retryDelayMs).unref();
+      };
+      if (node.isLeader) {
+        this.proposeLocal(this.options.selfId, client, seq, argv, (error, reply) => (error === null ? done(reply) : retry(error)));
+        return;
+      }
+      const leader = node.leader;
+      if (leader === '') {
+        this.waitForLeader(Math.min(deadline, this.options.now() + this.options.noLeaderWaitMs), (found) => {
+          if (found) attempt();
+          else done(nodeErrorReply(new NodeError('NO_LEADER', 'no leader')));
+        });
+        return;
+      }
+      const payload = encodeForwardedWrite({ client, seq, argv });
+      this.options.forward(leader, payload, remaining).then(
+        (answer) => {
+          const decoded = decodeForwardAnswer(answer);
+          if (decoded instanceof Error) return retry(new NodeError('TIMEOUT', decoded.message));
+          if (decoded.status === FORWARD_REPLY) {
+            const reply = this.options.decodeReply(decoded.resp);
+            return reply instanceof Error ? done(errorReply(`ERR bad reply from the leader: ${reply.message}`)) : done(reply);
+          }
+          return retry(new NodeError(asCode(decoded.code), decoded.message));
+        },
+        (error: unknown) => retry(new NodeError('TIMEOUT', `forwarding to ${leader} failed: ${String(error)}`)),
+      );
+    };
+    attempt();
+  }
+
+  /** The leader's side of a forwarded write: propose once, answer with the reply or the node error. */
+  handleForwarded(from: string, payload: Uint8Array): Promise<Uint8Array> {
+    const write = decodeForwardedWrite(payload);
+    if (write instanceof Error) return Promise.reject(write);
+    return new Promise((resolve) => {
+      this.proposeLocal(from, write.client, write.seq, write.argv, (error, reply) => {
+        if (error !== null) resolve(encodeForwardAnswer({ status: FORWARD_NODE_ERROR, code: error.code, message: error.message }));
+        else resolve(encodeForwardAnswer({ status: FORWARD_REPLY, resp: this.options.encodeReply(reply) }));
+      });
+    });
+  }
+
+  /** Proposes an internal command (no request id: seq 0) on the leader; used for active expiry. */
+  proposeInternal(argv: readonly Uint8Array[], key: string, done: (error: NodeError | null) => void): void {
+    const node = this.options.node;
+    const data = encodeCommand({ origin: this.options.selfId, client: 0, seq: 0, time: node.clusterTime(), argv });
+    node.propose(key, data, (error) => done(error));
+  }
+
+  /** Wakes requests waiting for a leader; the server calls it on every leader change. */
+  leaderChanged(): void {
+    if (this.options.node.leader === '') return;
+    const waiters = this.leaderWaiters;
+    this.leaderWaiters = [];
+    for (const waiter of waiters) waiter.wake();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.waiterTimer !== null) clearTimeout(this.waiterTimer);
+    const waiters = this.leaderWaiters;
+    this.leaderWaiters = [];
+    for (const waiter of waiters) waiter.wake();
+  }
+
+  private proposeLocal(
+    origin: string,
+    client: number,
+    seq: number,
+    argv: readonly Uint8Array[],
+    done: (error: NodeError | null, reply: Reply) => void,
+  ): void {
+    const node = this.options.node;
+    const data = encodeCommand({ origin, client, seq, time: node.clusterTime(), argv });
+    node.propose(requestKey(origin, client, seq), data, (error, result) => {
+      if (error !== null) done(error, NO_REPLY);
+      else done(null, result ?? NO_REPLY);
+    });
+  }
+
+  private waitForLeader(deadline: number, then: (found: boolean) => void): void {
+    let settled = false;
+    this.leaderWaiters.push({
+      deadline,
+      wake: () => {
+        if (settled) return;
+        settled = true;
+        then(!this.stopped && this.options.node.leader !== '');
+      },
+    });
+    this.armWaiterTimer();
+  }
+
+  private armWaiterTimer(): void {
+    if (this.waiterTimer !== null || this.leaderWaiters.length === 0) return;
+    const next = Math.min(...this.leaderWaiters.map((w) => w.deadline));
+    this.waiterTimer = setTimeout(() => {
+      this.waiterTimer = null;
+      const now = this.options.now();
+      const expired = this.leaderWaiters.filter((w) => w.deadline <= now);
+      this.leaderWaiters = this.leaderWaiters.filter((w) => w.deadline > now);
+      for (const waiter of expired) waiter.wake();
+      this.armWaiterTimer();
+    }, Math.max(0, next - this.options.now()));
+    this.waiterTimer.unref();
+  }
+}
+
+const NO_REPLY: Reply = { kind: 'error', message: 'ERR internal: no reply' };
+
+function asCode(code: string): NodeError['code'] {
+  switch (code) {
+    case 'NOT_LEADER':
+    case 'NO_LEADER':
+    case 'DROPPED':
+    case 'TIMEOUT':
+    case 'BUSY':
+    case 'SHUTDOWN':
+      return code;
+    default:
+      return 'TIMEOUT';
+  }
+}
+
+function timeoutReply(lastError: NodeError | null, timeoutMs: number): Reply {
+  if (lastError !== null && lastError.definitelyNotApplied) return nodeErrorReply(lastError);
+  return nodeErrorReply(new NodeError('TIMEOUT', `no result within ${timeoutMs} ms; the outcome is unknown`));
+}
