@@ -306,8 +306,19 @@ export class PeerTransport {
     const link = this.links.get(id);
     if (link !== undefined && (link.address.host !== address.host || link.address.port !== address.port)) {
       link.address = address;
-      // Drop the connection to the old address; queued frames go to the new one.
-      if (link.socket !== null) link.socket.destroy();
+      // Drop the connection to the old address at once (a frame sent from now on must not
+      // reach the old socket); queued and later frames go to the new address, with no backoff.
+      const socket = link.socket;
+      if (socket !== null) {
+        if (link.dialTimer !== null) clearTimeout(link.dialTimer);
+        link.dialTimer = null;
+        link.socket = null;
+        link.state = 'idle';
+        this.failLinkWork(link, new TransportError('RAFTIS_TRANSPORT_CONNECTION_LOST', `peer ${id} moved to ${address.host}:${address.port}`));
+        socket.destroy();
+      }
+      link.notBefore = 0;
+      if (link.queue.length > 0) this.ensureConnecting(link);
     }
   }
 
