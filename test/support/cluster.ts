@@ -1,0 +1,206 @@
+// Real raftis node processes on loopback for integration and chaos tests: free ports,
+// a temporary data root, and helpers to kill, pause, restart and wait on the cluster.
+// Nodes run the compiled CLI (dist/), which `npm test` builds before running tests.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, createWriteStream, type WriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import { waitFor } from './wait.js';
+
+const MAIN = resolve('dist/src/cli/main.js');
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolvePort(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface TestNode {
+  readonly id: string;
+  readonly port: number;
+  readonly peerPort: number;
+  readonly dataDir: string;
+  readonly logPath: string;
+  process: ChildProcess | null;
+  /** Exit codes and signals of earlier runs of this node, for "no unexpected crash" checks. */
+  readonly exits: { code: number | null; signal: NodeJS.Signals | null; expected: boolean }[];
+}
+
+export interface ClusterOptions {
+  readonly nodes?: number;
+  /** Extra `raftis server` settings for every node. */
+  readonly args?: readonly string[];
+  readonly keepData?: boolean;
+}
+
+export class TestCluster {
+  readonly nodes: TestNode[];
+  readonly root: string;
+  private readonly args: readonly string[];
+  private readonly initialCluster: string;
+  private readonly clients: Redis[] = [];
+  private readonly logs = new Map<string, WriteStream>();
+  private readonly expectedExit = new Set<string>();
+  private readonly keepData: boolean;
+
+  private constructor(root: string, nodes: TestNode[], args: readonly string[], keepData: boolean) {
+    this.root = root;
+    this.nodes = nodes;
+    this.args = args;
+    this.keepData = keepData;
+    this.initialCluster = nodes.map((n) => `${n.id}=127.0.0.1:${n.peerPort}`).join(',');
+  }
+
+  static async start(options: ClusterOptions = {}): Promise<TestCluster> {
+    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does)`);
+    const count = options.nodes ?? 3;
+    const root = mkdtempSync(join(tmpdir(), 'raftis-test-'));
+    const nodes: TestNode[] = [];
+    for (let i = 1; i <= count; i++) {
+      const id = `n${i}`;
+      nodes.push({ id, port: await freePort(), peerPort: await freePort(), dataDir: join(root, id), logPath: join(root, `${id}.log`), process: null, exits: [] });
+    }
+    const cluster = new TestCluster(root, nodes, options.args ?? [], options.keepData ?? false);
+    for (const node of nodes) cluster.spawn(node);
+    return cluster;
+  }
+
+  node(id: string): TestNode {
+    const node = this.nodes.find((n) => n.id === id);
+    if (node === undefined) throw new Error(`no node ${id}`);
+    return node;
+  }
+
+  private spawn(node: TestNode): void {
+    let log = this.logs.get(node.id);
+    if (log === undefined) {
+      log = createWriteStream(node.logPath, { flags: 'a' });
+      this.logs.set(node.id, log);
+    }
+    const child = spawn(process.execPath, [MAIN, 'server',
+      '--id', node.id,
+      '--listen', `127.0.0.1:${node.port}`,
+      '--peer-listen', `127.0.0.1:${node.peerPort}`,
+      '--data-dir', node.dataDir,
+      '--initial-cluster', this.initialCluster,
+      '--log-level', 'info',
+      ...this.args,
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
+    child.on('exit', (code, signal) => {
+      node.exits.push({ code, signal, expected: this.expectedExit.has(node.id) });
+      this.expectedExit.delete(node.id);
+      if (node.process === child) node.process = null;
+    });
+    node.process = child;
+  }
+
+  /** A new ioredis client to the node, closed by stop(). */
+  client(id: string, options: { retry?: boolean } = {}): Redis {
+    const node = this.node(id);
+    const client = new Redis({
+      host: '127.0.0.1',
+      port: node.port,
+      lazyConnect: false,
+      maxRetriesPerRequest: options.retry === true ? 20 : 0,
+      enableOfflineQueue: options.retry === true,
+      retryStrategy: options.retry === true ? (times) => Math.min(times * 50, 500) : () => null,
+      commandTimeout: 10_000,
+    });
+    client.on('error', () => {}); // failures surface on the commands themselves
+    this.clients.push(client);
+    return client;
+  }
+
+  /** Waits until every live node agrees on one leader, and returns its id. */
+  async waitForLeader(timeoutMs = 20_000): Promise<string> {
+    return waitFor('a leader known to every running node', async () => {
+      const leaders = new Set<string>();
+      for (const node of this.nodes.filter((n) => n.process !== null)) {
+        const leader = await this.call(node.id, ['RAFT.LEADER']);
+        if (typeof leader !== 'string') return null;
+        leaders.add(leader);
+      }
+      const [leader] = [...leaders];
+      return leaders.size === 1 && leader !== undefined && this.node(leader).process !== null ? leader : null;
+    }, { timeoutMs, intervalMs: 100 });
+  }
+
+  /** One command on a short-lived connection; errors are returned as Error values. */
+  async call(id: string, argv: readonly string[]): Promise<unknown> {
+    const client = new Redis({ host: '127.0.0.1', port: this.node(id).port, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true, commandTimeout: 5000 });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      const [name, ...rest] = argv;
+      return await client.call(name ?? 'PING', ...rest);
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  async waitForListening(id: string, timeoutMs = 15_000): Promise<void> {
+    await waitFor(`${id} to accept clients`, async () => (await this.call(id, ['PING'])) === 'PONG', { timeoutMs });
+  }
+
+  /** Sends a signal; SIGKILL and SIGTERM wait for the exit. */
+  async kill(id: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const node = this.node(id);
+    const child = node.process;
+    if (child === null) return;
+    this.expectedExit.add(id);
+    const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+    child.kill(signal);
+    await exited;
+  }
+
+  pause(id: string): void {
+    this.node(id).process?.kill('SIGSTOP');
+  }
+
+  resume(id: string): void {
+    this.node(id).process?.kill('SIGCONT');
+  }
+
+  async restart(id: string): Promise<void> {
+    const node = this.node(id);
+    if (node.process !== null) await this.kill(id, 'SIGKILL');
+    this.spawn(node);
+    await this.waitForListening(id);
+  }
+
+  /** Starts a stopped node again without waiting. */
+  startNode(id: string): void {
+    const node = this.node(id);
+    if (node.process === null) this.spawn(node);
+  }
+
+  /** Unexpected exits so far (crashes), for assertions. */
+  crashes(): string[] {
+    return this.nodes.flatMap((n) => n.exits.filter((e) => !e.expected).map((e) => `${n.id} exited with ${e.signal ?? `code ${e.code}`}; log ${n.logPath}`));
+  }
+
+  async stop(): Promise<void> {
+    for (const client of this.clients) client.disconnect();
+    for (const node of this.nodes) {
+      if (node.process !== null) {
+        node.process.kill('SIGCONT');
+        await this.kill(node.id, 'SIGTERM');
+      }
+    }
+    for (const log of this.logs.values()) log.end();
+    if (!this.keepData && this.crashes().length === 0) rmSync(this.root, { recursive: true, force: true });
+  }
+}
