@@ -1,0 +1,131 @@
+// Expiry commands: EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT (NX/XX/GT/LT), TTL, PTTL, PERSIST,
+// EXPIRETIME, PEXPIRETIME. Semantics and error texts follow Redis 7 (expire.c). "Now" is
+// the entry's cluster time for writes and the read point's cluster time for reads.
+
+import type { Reply } from './reply.js';
+import type { CommandContext } from './command-context.js';
+import { noExpiry } from './keyspace.js';
+import { isKeyword } from './integer-parse.js';
+import { expireCommandAt, type ExpireUnit } from './expire-time.js';
+import { errorReply, integerReply, oneReply, zeroReply } from './replies.js';
+
+function arg(argv: readonly Uint8Array[], index: number): Uint8Array {
+  const value = argv[index];
+  if (value === undefined) throw new Error(`kv: argument ${index} missing from ${argv.length} (arity check skipped?)`);
+  return value;
+}
+
+interface ExpireFlags {
+  nx: boolean;
+  xx: boolean;
+  gt: boolean;
+  lt: boolean;
+}
+
+function parseExpireFlags(argv: readonly Uint8Array[]): ExpireFlags | Reply {
+  const flags: ExpireFlags = { nx: false, xx: false, gt: false, lt: false };
+  for (let j = 3; j < argv.length; j++) {
+    const option = arg(argv, j);
+    if (isKeyword(option, 'nx')) flags.nx = true;
+    else if (isKeyword(option, 'xx')) flags.xx = true;
+    else if (isKeyword(option, 'gt')) flags.gt = true;
+    else if (isKeyword(option, 'lt')) flags.lt = true;
+    else return errorReply(`ERR Unsupported option ${Buffer.from(option).toString('latin1')}`);
+  }
+  if (flags.nx && (flags.xx || flags.gt || flags.lt)) {
+    return errorReply('ERR NX and XX, GT or LT options at the same time are not compatible');
+  }
+  if (flags.gt && flags.lt) return errorReply('ERR GT and LT options at the same time are not compatible');
+  return flags;
+}
+
+function isReply(value: unknown): value is Reply {
+  return typeof value === 'object' && value !== null && 'kind' in value;
+}
+
+function expireGeneric(context: CommandContext, argv: readonly Uint8Array[], relative: boolean, unit: ExpireUnit, commandName: string): Reply {
+  const flags = parseExpireFlags(argv);
+  if (isReply(flags)) return flags;
+  const when = expireCommandAt(arg(argv, 2), unit, relative ? context.nowMs : 0, commandName);
+  if (isReply(when)) return when;
+  const entry = context.lookup(arg(argv, 1));
+  if (entry === undefined) return zeroReply;
+  const current = entry.expireAtMs;
+  if (flags.nx && current !== noExpiry) return zeroReply;
+  if (flags.xx && current === noExpiry) return zeroReply;
+  if (flags.gt && (current === noExpiry || when <= current)) return zeroReply;
+  if (flags.lt && current !== noExpiry && when >= current) return zeroReply;
+  if (when <= context.nowMs) context.expireNow(entry);
+  else context.keyspace.setExpiry(entry, when);
+  return oneReply;
+}
+
+function validateExpireWith(unit: ExpireUnit, commandName: string) {
+  return (argv: readonly Uint8Array[]): Reply | null => {
+    const flags = parseExpireFlags(argv);
+    if (isReply(flags)) return flags;
+    // Base 0 checks the integer and the unit conversion; the overflow of adding "now" to a
+    // relative time needs the entry's time and is left to apply.
+    const when = expireCommandAt(arg(argv, 2), unit, 0, commandName);
+    return isReply(when) ? when : null;
+  };
+}
+
+export const validateExpire = validateExpireWith('seconds', 'expire');
+export const validatePexpire = validateExpireWith('milliseconds', 'pexpire');
+export const validateExpireat = validateExpireWith('seconds', 'expireat');
+export const validatePexpireat = validateExpireWith('milliseconds', 'pexpireat');
+
+export function expireCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  return expireGeneric(context, argv, true, 'seconds', 'expire');
+}
+
+export function pexpireCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  return expireGeneric(context, argv, true, 'milliseconds', 'pexpire');
+}
+
+export function expireatCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  return expireGeneric(context, argv, false, 'seconds', 'expireat');
+}
+
+export function pexpireatCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  return expireGeneric(context, argv, false, 'milliseconds', 'pexpireat');
+}
+
+function ttlGeneric(context: CommandContext, argv: readonly Uint8Array[], milliseconds: boolean): Reply {
+  const entry = context.lookup(arg(argv, 1));
+  if (entry === undefined) return integerReply(-2);
+  if (entry.expireAtMs === noExpiry) return integerReply(-1);
+  const ttl = Math.max(0, entry.expireAtMs - context.nowMs);
+  return integerReply(milliseconds ? ttl : Math.floor((ttl + 500) / 1000));
+}
+
+export function ttlCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  return ttlGeneric(context, argv, false);
+}
+
+export function pttlCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  return ttlGeneric(context, argv, true);
+}
+
+function expiretimeGeneric(context: CommandContext, argv: readonly Uint8Array[], milliseconds: boolean): Reply {
+  const entry = context.lookup(arg(argv, 1));
+  if (entry === undefined) return integerReply(-2);
+  if (entry.expireAtMs === noExpiry) return integerReply(-1);
+  return integerReply(milliseconds ? entry.expireAtMs : Math.floor((entry.expireAtMs + 500) / 1000));
+}
+
+export function expiretimeCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  return expiretimeGeneric(context, argv, false);
+}
+
+export function pexpiretimeCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  return expiretimeGeneric(context, argv, true);
+}
+
+export function persistCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  const entry = context.lookup(arg(argv, 1));
+  if (entry === undefined || entry.expireAtMs === noExpiry) return zeroReply;
+  context.keyspace.setExpiry(entry, noExpiry);
+  return oneReply;
+}

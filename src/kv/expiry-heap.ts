@@ -1,0 +1,99 @@
+// A binary min-heap of (expiry time, creation stamp) used for the leader's active expiry and
+// for volatile-ttl eviction. Entries are removed lazily: an item is stale once its key was
+// deleted or its expiry changed, and the owner passes `isLive` to tell. The order is total
+// (ties broken by creation stamp), so the minimum live item is the same on every replica
+// whatever the heap's internal shape.
+
+export interface ExpiryItem<T> {
+  readonly expireAtMs: number;
+  readonly stamp: number;
+  readonly target: T;
+}
+
+function before<T>(a: ExpiryItem<T>, b: ExpiryItem<T>): boolean {
+  return a.expireAtMs < b.expireAtMs || (a.expireAtMs === b.expireAtMs && a.stamp < b.stamp);
+}
+
+export class ExpiryHeap<T> {
+  private items: ExpiryItem<T>[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(item: ExpiryItem<T>): void {
+    const items = this.items;
+    items.push(item);
+    let index = items.length - 1;
+    while (index > 0) {
+      const parent = (index - 1) >> 1;
+      const parentItem = items[parent] as ExpiryItem<T>;
+      if (!before(item, parentItem)) break;
+      items[index] = parentItem;
+      index = parent;
+    }
+    items[index] = item;
+  }
+
+  private pop(): ExpiryItem<T> | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (top === undefined || last === undefined || items.length === 0) return top;
+    let index = 0;
+    const length = items.length;
+    while (true) {
+      const left = index * 2 + 1;
+      if (left >= length) break;
+      const right = left + 1;
+      let child = left;
+      if (right < length && before(items[right] as ExpiryItem<T>, items[left] as ExpiryItem<T>)) child = right;
+      const childItem = items[child] as ExpiryItem<T>;
+      if (!before(childItem, last)) break;
+      items[index] = childItem;
+      index = child;
+    }
+    items[index] = last;
+    return top;
+  }
+
+  /** The earliest live item, discarding stale ones on the way. */
+  peekLive(isLive: (item: ExpiryItem<T>) => boolean): ExpiryItem<T> | undefined {
+    while (this.items.length > 0) {
+      const top = this.items[0] as ExpiryItem<T>;
+      if (isLive(top)) return top;
+      this.pop();
+    }
+    return undefined;
+  }
+
+  /**
+   * Live items due at `nowMs` (expireAtMs ≤ nowMs), at most `max`, visiting at most
+   * `visitMax` heap nodes. Does not modify the heap, so it is safe outside apply.
+   */
+  collectDue(nowMs: number, max: number, visitMax: number, isLive: (item: ExpiryItem<T>) => boolean): ExpiryItem<T>[] {
+    const due: ExpiryItem<T>[] = [];
+    const stack: number[] = [0];
+    let visited = 0;
+    while (stack.length > 0 && due.length < max && visited < visitMax) {
+      const index = stack.pop() as number;
+      const item = this.items[index];
+      if (item === undefined || item.expireAtMs > nowMs) continue;
+      visited++;
+      if (isLive(item)) due.push(item);
+      stack.push(index * 2 + 2, index * 2 + 1);
+    }
+    return due;
+  }
+
+  /** Rebuilds from the live items only (called when stale items pile up). */
+  compact(isLive: (item: ExpiryItem<T>) => boolean): void {
+    const live = this.items.filter(isLive);
+    this.items = [];
+    for (const item of live) this.push(item);
+  }
+
+  clear(): void {
+    this.items = [];
+  }
+}

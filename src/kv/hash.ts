@@ -1,0 +1,31 @@
+// FNV-1a (32-bit) hashing, incremental: the snapshot checksum, the state digest and the
+// deterministic seeds for RANDOMKEY and allkeys-random eviction.
+
+export const fnvOffsetBasis = 0x811c9dc5;
+const fnvPrime = 0x01000193;
+
+/** Continues an FNV-1a hash `state` over `bytes`. */
+export function fnv1a(state: number, bytes: Uint8Array): number {
+  let hash = state >>> 0;
+  for (let i = 0; i < bytes.length; i++) {
+    hash ^= bytes[i] as number;
+    hash = Math.imul(hash, fnvPrime) >>> 0;
+  }
+  return hash;
+}
+
+/** Continues an FNV-1a hash over the decimal text of a number. */
+export function fnv1aNumber(state: number, value: number): number {
+  return fnv1a(state, Buffer.from(String(value), 'latin1'));
+}
+
+/** A well-mixed 32-bit value from two integers (murmur3's finalizer over a combination). */
+export function mixSeed(a: number, b: number): number {
+  let h = (Math.imul(a | 0, 0x9e3779b1) ^ (b | 0) ^ Math.floor(a / 0x100000000)) >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  h ^= h >>> 16;
+  return h >>> 0;
+}

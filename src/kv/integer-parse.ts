@@ -1,0 +1,44 @@
+// Integer parsing exactly like Redis's string2ll: optional '-', no '+', no spaces, no leading
+// zeros, and the value must fit a signed 64-bit integer. BigInt keeps the full range.
+
+export const int64Max = (1n << 63n) - 1n;
+export const int64Min = -(1n << 63n);
+
+const integerPattern = /^(?:0|-?[1-9][0-9]*)$/;
+/** "-9223372036854775808" is 20 characters; anything longer cannot fit. */
+const int64TextLengthMax = 20;
+
+/** The integer in `bytes`, or null when Redis would refuse it ("not an integer or out of range"). */
+export function parseInt64(bytes: Uint8Array): bigint | null {
+  if (bytes.length === 0 || bytes.length > int64TextLengthMax) return null;
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  if (!integerPattern.test(text)) return null;
+  const value = BigInt(text);
+  if (value > int64Max || value < int64Min) return null;
+  return value;
+}
+
+/** Like parseInt64 but returns a JS number, or null if it is not an int64 (values beyond 2^53 lose precision). */
+export function parseInt64Number(bytes: Uint8Array): number | null {
+  const value = parseInt64(bytes);
+  return value === null ? null : Number(value);
+}
+
+export function asciiBytes(text: string): Buffer {
+  return Buffer.from(text, 'latin1');
+}
+
+export function bytesText(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}
+
+/** Case-insensitive ASCII comparison of an argument with a lowercase keyword. */
+export function isKeyword(arg: Uint8Array, lowercaseKeyword: string): boolean {
+  if (arg.length !== lowercaseKeyword.length) return false;
+  for (let i = 0; i < arg.length; i++) {
+    let byte = arg[i] as number;
+    if (byte >= 65 && byte <= 90) byte += 32;
+    if (byte !== lowercaseKeyword.charCodeAt(i)) return false;
+  }
+  return true;
+}

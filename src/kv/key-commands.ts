@@ -1,0 +1,187 @@
+// Generic key commands: DEL, UNLINK, EXISTS, TYPE, RENAME(NX), KEYS, SCAN, RANDOMKEY, DBSIZE,
+// FLUSHDB/FLUSHALL, and the internal RAFTIS.EXPIRE used by the leader's active expiry.
+// Semantics and error texts follow Redis 7 (db.c).
+
+import type { Reply } from './reply.js';
+import type { CommandContext } from './command-context.js';
+import type { KeyEntry } from './keyspace.js';
+import { globMatch } from './glob.js';
+import { isKeyword } from './integer-parse.js';
+import { parseInt64 } from './integer-parse.js';
+import {
+  bulkReply, bulkText, errorReply, integerReply, nilReply, noSuchKeyError, notIntegerError, okReply, oneReply,
+  syntaxError, zeroReply,
+} from './replies.js';
+
+function arg(argv: readonly Uint8Array[], index: number): Uint8Array {
+  const value = argv[index];
+  if (value === undefined) throw new Error(`kv: argument ${index} missing from ${argv.length} (arity check skipped?)`);
+  return value;
+}
+
+export function delCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  let deleted = 0;
+  for (let j = 1; j < argv.length; j++) {
+    const entry = context.lookup(arg(argv, j));
+    if (entry === undefined) continue;
+    context.delete(entry);
+    deleted++;
+  }
+  return integerReply(deleted);
+}
+
+export function existsCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  let found = 0;
+  for (let j = 1; j < argv.length; j++) if (context.lookup(arg(argv, j)) !== undefined) found++;
+  return integerReply(found);
+}
+
+function typeName(entry: KeyEntry | undefined): string {
+  return entry === undefined ? 'none' : entry.value.type;
+}
+
+export function typeCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  return { kind: 'simple', value: typeName(context.lookup(arg(argv, 1))) };
+}
+
+function renameGeneric(context: CommandContext, argv: readonly Uint8Array[], onlyIfAbsent: boolean): Reply {
+  const source = context.lookup(arg(argv, 1));
+  if (source === undefined) return noSuchKeyError;
+  const targetKey = arg(argv, 2);
+  if (Buffer.from(arg(argv, 1)).equals(targetKey)) return onlyIfAbsent ? zeroReply : okReply;
+  const target = context.lookup(targetKey);
+  if (target !== undefined) {
+    if (onlyIfAbsent) return zeroReply;
+    context.delete(target);
+  }
+  const { value, expireAtMs } = source;
+  context.delete(source);
+  context.keyspace.create(targetKey, value, expireAtMs);
+  return onlyIfAbsent ? oneReply : okReply;
+}
+
+export function renameCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  return renameGeneric(context, argv, false);
+}
+
+export function renamenxCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  return renameGeneric(context, argv, true);
+}
+
+/** KEYS: every live key matching the pattern, in creation order (Redis's order is its hash table's). */
+export function keysCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  const pattern = arg(argv, 1);
+  const matchAll = pattern.length === 1 && pattern[0] === 0x2a;
+  const keys: Reply[] = [];
+  for (const entry of context.keyspace.values()) {
+    if (entry.expireAtMs <= context.nowMs) continue;
+    if (matchAll || globMatch(pattern, entry.key)) keys.push(bulkReply(entry.key));
+  }
+  return { kind: 'array', value: keys };
+}
+
+const scanCountDefault = 10;
+/** Bounds the work of one SCAN call whatever COUNT asks for. */
+const scanCountMax = 100_000;
+
+interface ScanOptions {
+  cursor: number;
+  pattern: Uint8Array | null;
+  count: number;
+  type: string | null;
+}
+
+/**
+ * SCAN's cursor is the creation stamp to continue from (0 = start/done). Keys are walked in
+ * creation order, so a key present for the whole iteration is returned exactly once; keys
+ * created meanwhile are returned (they sort after the cursor). Like Redis, MATCH and TYPE
+ * filter after the COUNT slots were visited, so a call may return fewer keys than COUNT.
+ */
+function parseScan(argv: readonly Uint8Array[]): ScanOptions | Reply {
+  const cursorText = Buffer.from(arg(argv, 1)).toString('latin1');
+  if (!/^[0-9]+$/.test(cursorText) || cursorText.length > 20 || BigInt(cursorText) > (1n << 64n) - 1n) {
+    return errorReply('ERR invalid cursor');
+  }
+  const options: ScanOptions = { cursor: Number(cursorText), pattern: null, count: scanCountDefault, type: null };
+  for (let j = 2; j < argv.length; j += 2) {
+    const option = arg(argv, j);
+    if (j + 1 >= argv.length) return syntaxError;
+    const value = arg(argv, j + 1);
+    if (isKeyword(option, 'count')) {
+      const count = parseInt64(value);
+      if (count === null) return notIntegerError;
+      if (count < 1n) return syntaxError;
+      options.count = Number(count > BigInt(scanCountMax) ? BigInt(scanCountMax) : count);
+    } else if (isKeyword(option, 'match')) {
+      options.pattern = value;
+    } else if (isKeyword(option, 'type')) {
+      options.type = Buffer.from(value).toString('latin1').toLowerCase();
+    } else {
+      return syntaxError;
+    }
+  }
+  return options;
+}
+
+export function validateScan(argv: readonly Uint8Array[]): Reply | null {
+  const options = parseScan(argv);
+  return 'kind' in options ? options : null;
+}
+
+export function scanCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  const options = parseScan(argv);
+  if ('kind' in options) return options;
+  const keys: Reply[] = [];
+  const next = context.keyspace.walk(options.cursor, options.count, (entry) => {
+    if (entry.expireAtMs <= context.nowMs) return;
+    if (options.type !== null && entry.value.type !== options.type) return;
+    if (options.pattern !== null && !globMatch(options.pattern, entry.key)) return;
+    keys.push(bulkReply(entry.key));
+  });
+  return { kind: 'array', value: [bulkText(String(next)), { kind: 'array', value: keys }] };
+}
+
+/** Tries this many seeded picks before giving up on finding a key that is not expired. */
+const randomKeyAttemptsMax = 100;
+
+/** RANDOMKEY: a key chosen by a seed derived from the read point (deterministic, not uniform). */
+export function randomkeyCommand(context: CommandContext, _argv: readonly Uint8Array[]): Reply {
+  for (let attempt = 0; attempt < randomKeyAttemptsMax; attempt++) {
+    const entry = context.keyspace.pick(context.seed + attempt * 0x9e3779b1);
+    if (entry === undefined) return nilReply;
+    if (entry.expireAtMs > context.nowMs) return bulkReply(entry.key);
+  }
+  return nilReply;
+}
+
+/** DBSIZE counts stored keys, including expired ones not yet removed (as Redis does). */
+export function dbsizeCommand(context: CommandContext, _argv: readonly Uint8Array[]): Reply {
+  return integerReply(context.keyspace.size);
+}
+
+export function validateFlush(argv: readonly Uint8Array[]): Reply | null {
+  if (argv.length > 2) return syntaxError;
+  const mode = argv[1];
+  if (mode !== undefined && !isKeyword(mode, 'async') && !isKeyword(mode, 'sync')) return syntaxError;
+  return null;
+}
+
+export function flushCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  const invalid = validateFlush(argv);
+  if (invalid !== null) return invalid;
+  context.assertWritable('flush');
+  context.keyspace.clear();
+  return okReply;
+}
+
+/** RAFTIS.EXPIRE key…: deletes each key only if it is expired at this entry's time. */
+export function raftisExpireCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  let expired = 0;
+  for (let j = 1; j < argv.length; j++) {
+    const entry = context.keyspace.raw(arg(argv, j));
+    if (entry === undefined || entry.expireAtMs > context.nowMs) continue;
+    context.expireNow(entry);
+    expired++;
+  }
+  return integerReply(expired);
+}

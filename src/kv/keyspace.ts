@@ -1,0 +1,330 @@
+// The keyspace: binary-safe keys mapped to typed values with an optional expiry time.
+//
+// Keys are looked up by their bytes as a latin1 string (one char per byte, a bijection).
+// Each entry carries two stamps from one counter that advances on every write, so every
+// replica assigns the same numbers:
+//   - createdStamp orders keys by creation; SCAN cursors and snapshot streams walk that order,
+//     so a key present for a whole SCAN is returned even while others come and go;
+//   - writtenStamp orders keys by write recency for the LRU eviction policies. Reads do not go
+//     through the log, so they cannot count as "use" on every replica: LRU here is
+//     least-recently-WRITTEN.
+// Memory is an estimate computed only from keys and values, identical on every replica.
+// Snapshots in progress observe mutations to save a key's old entry before it changes.
+
+import { ExpiryHeap, type ExpiryItem } from './expiry-heap.js';
+
+/** A value slot; new types (list, hash, …) extend this union. Values are never mutated in place. */
+export type Value = { readonly type: 'string'; readonly data: Buffer };
+
+export const noExpiry = Number.POSITIVE_INFINITY;
+
+/** Fixed per-key overhead of the memory estimate (entry object, map slot, order slot). */
+export const keyOverheadBytes = 64;
+/** Extra estimate for a key with an expiry (heap item, volatile index). */
+export const expiryOverheadBytes = 32;
+
+export interface KeyEntry {
+  readonly key: Buffer;
+  readonly mapKey: string;
+  value: Value;
+  /** Absolute cluster time in ms at which the key expires; noExpiry (Infinity) for none. */
+  expireAtMs: number;
+  /** Stamp at creation: never changes while the key exists. */
+  readonly createdStamp: number;
+  /** Stamp of the last write to this key. Invariant: writtenStamp >= createdStamp. */
+  writtenStamp: number;
+}
+
+/** A frozen copy of an entry, as stored in snapshots. */
+export interface EntryImage {
+  readonly key: Buffer;
+  readonly value: Value;
+  readonly expireAtMs: number;
+  readonly createdStamp: number;
+  readonly writtenStamp: number;
+}
+
+/** Told about every entry just before it changes or disappears (copy-on-write snapshots). */
+export interface KeyspaceObserver {
+  beforeChange(entry: KeyEntry): void;
+}
+
+export function mapKeyOf(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+}
+
+export function valueBytes(value: Value): number {
+  switch (value.type) {
+    case 'string':
+      return value.data.length;
+    default: {
+      const exhaustive: never = value.type;
+      throw new Error(`unknown value type ${String(exhaustive)}`);
+    }
+  }
+}
+
+function entryBytes(entry: { key: Buffer; value: Value; expireAtMs: number }): number {
+  return keyOverheadBytes + entry.key.length + valueBytes(entry.value) + (entry.expireAtMs === noExpiry ? 0 : expiryOverheadBytes);
+}
+
+/** Dead slots tolerated in the creation-order array before it is compacted. */
+const orderDeadSlotsMin = 1024;
+/** Stale heap items tolerated (beyond twice the live ones) before the heap is rebuilt. */
+const heapStaleItemsMin = 1024;
+
+export class Keyspace {
+  private readonly entries = new Map<string, KeyEntry>();
+  /** Entries in creation order; may hold dead entries (deleted keys) until compacted. */
+  private order: KeyEntry[] = [];
+  private orderDeadSlots = 0;
+  /** All keys, least recently written first (Map iteration order is insertion order). */
+  private readonly recency = new Map<string, KeyEntry>();
+  /** Keys with an expiry, least recently written first. */
+  private readonly volatileRecency = new Map<string, KeyEntry>();
+  private readonly expiryHeap = new ExpiryHeap<KeyEntry>();
+  private readonly observers = new Set<KeyspaceObserver>();
+  private stampCounter: number;
+  private memoryEstimateBytes = 0;
+
+  constructor(stamp = 0) {
+    this.stampCounter = stamp;
+  }
+
+  /** Builds a keyspace from snapshot images (any order); stamps are kept. */
+  static fromImages(images: EntryImage[], stamp: number): Keyspace {
+    const keyspace = new Keyspace(stamp);
+    images.sort((a, b) => a.createdStamp - b.createdStamp);
+    for (const image of images) {
+      if (image.createdStamp > stamp || image.writtenStamp > stamp) {
+        throw new Error(`entry stamp ${image.createdStamp}/${image.writtenStamp} beyond keyspace stamp ${stamp}`);
+      }
+      const entry: KeyEntry = { ...image, mapKey: mapKeyOf(image.key) };
+      if (keyspace.entries.has(entry.mapKey)) throw new Error(`duplicate key in snapshot (created ${image.createdStamp})`);
+      keyspace.entries.set(entry.mapKey, entry);
+      keyspace.order.push(entry);
+      keyspace.memoryEstimateBytes += entryBytes(entry);
+      if (entry.expireAtMs !== noExpiry) keyspace.expiryHeap.push({ expireAtMs: entry.expireAtMs, stamp: entry.createdStamp, target: entry });
+    }
+    const byWrite = [...keyspace.order].sort((a, b) => a.writtenStamp - b.writtenStamp);
+    for (const entry of byWrite) {
+      keyspace.recency.set(entry.mapKey, entry);
+      if (entry.expireAtMs !== noExpiry) keyspace.volatileRecency.set(entry.mapKey, entry);
+    }
+    return keyspace;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get volatileSize(): number {
+    return this.volatileRecency.size;
+  }
+
+  get stamp(): number {
+    return this.stampCounter;
+  }
+
+  get memoryBytes(): number {
+    return this.memoryEstimateBytes;
+  }
+
+  addObserver(observer: KeyspaceObserver): void {
+    this.observers.add(observer);
+  }
+
+  removeObserver(observer: KeyspaceObserver): void {
+    this.observers.delete(observer);
+  }
+
+  /** The stored entry whether or not it has expired. */
+  raw(key: Uint8Array): KeyEntry | undefined {
+    return this.entries.get(mapKeyOf(key));
+  }
+
+  /** The entry if present and not expired at `nowMs`. Never mutates. */
+  get(key: Uint8Array, nowMs: number): KeyEntry | undefined {
+    const entry = this.entries.get(mapKeyOf(key));
+    if (entry === undefined || entry.expireAtMs <= nowMs) return undefined;
+    return entry;
+  }
+
+  isLive(entry: KeyEntry, nowMs: number): boolean {
+    return entry.expireAtMs > nowMs && this.entries.get(entry.mapKey) === entry;
+  }
+
+  private notify(entry: KeyEntry): void {
+    for (const observer of this.observers) observer.beforeChange(entry);
+  }
+
+  private touch(entry: KeyEntry): void {
+    entry.writtenStamp = ++this.stampCounter;
+    this.recency.delete(entry.mapKey);
+    this.recency.set(entry.mapKey, entry);
+    this.volatileRecency.delete(entry.mapKey);
+    if (entry.expireAtMs !== noExpiry) this.volatileRecency.set(entry.mapKey, entry);
+  }
+
+  /** Creates a key that must not exist (the caller deleted any expired one first). */
+  create(key: Uint8Array, value: Value, expireAtMs: number = noExpiry): KeyEntry {
+    const mapKey = mapKeyOf(key);
+    const existing = this.entries.get(mapKey);
+    if (existing !== undefined) throw new Error(`create of existing key (created ${existing.createdStamp})`);
+    const stamp = ++this.stampCounter;
+    const entry: KeyEntry = { key: Buffer.from(key), mapKey, value, expireAtMs, createdStamp: stamp, writtenStamp: stamp };
+    this.entries.set(mapKey, entry);
+    this.order.push(entry);
+    this.memoryEstimateBytes += entryBytes(entry);
+    this.recency.set(mapKey, entry);
+    if (expireAtMs !== noExpiry) {
+      this.volatileRecency.set(mapKey, entry);
+      this.pushExpiry(entry);
+    }
+    return entry;
+  }
+
+  /** Replaces the value and expiry of an existing entry (a write: updates recency). */
+  update(entry: KeyEntry, value: Value, expireAtMs: number): void {
+    this.assertLiveEntry(entry);
+    this.notify(entry);
+    this.memoryEstimateBytes -= entryBytes(entry);
+    entry.value = value;
+    const expiryChanged = entry.expireAtMs !== expireAtMs;
+    entry.expireAtMs = expireAtMs;
+    this.memoryEstimateBytes += entryBytes(entry);
+    if (expiryChanged && expireAtMs !== noExpiry) this.pushExpiry(entry);
+    this.touch(entry);
+  }
+
+  /** Sets the value of `key`, creating it if absent; `keepExpiry` keeps an existing expiry. */
+  set(key: Uint8Array, value: Value, expireAtMs: number, keepExpiry: boolean): KeyEntry {
+    const entry = this.entries.get(mapKeyOf(key));
+    if (entry === undefined) return this.create(key, value, keepExpiry ? noExpiry : expireAtMs);
+    this.update(entry, value, keepExpiry ? entry.expireAtMs : expireAtMs);
+    return entry;
+  }
+
+  setExpiry(entry: KeyEntry, expireAtMs: number): void {
+    this.update(entry, entry.value, expireAtMs);
+  }
+
+  delete(entry: KeyEntry): void {
+    this.assertLiveEntry(entry);
+    this.notify(entry);
+    this.entries.delete(entry.mapKey);
+    this.recency.delete(entry.mapKey);
+    this.volatileRecency.delete(entry.mapKey);
+    this.memoryEstimateBytes -= entryBytes(entry);
+    this.orderDeadSlots++;
+    if (this.orderDeadSlots > orderDeadSlotsMin && this.orderDeadSlots * 2 > this.order.length) {
+      this.order = this.order.filter((candidate) => this.entries.get(candidate.mapKey) === candidate);
+      this.orderDeadSlots = 0;
+    }
+  }
+
+  /** Deletes every key (FLUSHDB). Open snapshots save what they have not emitted yet. */
+  clear(): void {
+    if (this.observers.size > 0) for (const entry of this.entries.values()) this.notify(entry);
+    this.entries.clear();
+    this.order = [];
+    this.orderDeadSlots = 0;
+    this.recency.clear();
+    this.volatileRecency.clear();
+    this.expiryHeap.clear();
+    this.memoryEstimateBytes = 0;
+  }
+
+  private assertLiveEntry(entry: KeyEntry): void {
+    if (this.entries.get(entry.mapKey) !== entry) {
+      throw new Error(`keyspace: entry created at stamp ${entry.createdStamp} is not the live entry of its key`);
+    }
+  }
+
+  private pushExpiry(entry: KeyEntry): void {
+    this.expiryHeap.push({ expireAtMs: entry.expireAtMs, stamp: entry.createdStamp, target: entry });
+    if (this.expiryHeap.size > this.volatileRecency.size * 2 + heapStaleItemsMin) {
+      this.expiryHeap.compact((item) => this.isHeapItemLive(item));
+    }
+  }
+
+  private isHeapItemLive(item: ExpiryItem<KeyEntry>): boolean {
+    return this.entries.get(item.target.mapKey) === item.target && item.target.expireAtMs === item.expireAtMs;
+  }
+
+  /** Keys whose expiry ≤ nowMs, at most `max`, with bounded work; never mutates the keyspace. */
+  dueForExpiry(nowMs: number, max: number): KeyEntry[] {
+    const visitMax = max * 4 + 64;
+    const seen = new Set<string>();
+    const due: KeyEntry[] = [];
+    for (const item of this.expiryHeap.collectDue(nowMs, max, visitMax, (candidate) => this.isHeapItemLive(candidate))) {
+      if (seen.has(item.target.mapKey)) continue;
+      seen.add(item.target.mapKey);
+      due.push(item.target);
+    }
+    return due;
+  }
+
+  /** The key with the nearest expiry (ties: oldest creation), for volatile-ttl eviction. */
+  nearestExpiry(): KeyEntry | undefined {
+    return this.expiryHeap.peekLive((item) => this.isHeapItemLive(item))?.target;
+  }
+
+  /** The least recently written key, optionally among keys with an expiry only. */
+  leastRecentlyWritten(volatileOnly: boolean): KeyEntry | undefined {
+    const map = volatileOnly ? this.volatileRecency : this.recency;
+    for (const entry of map.values()) return entry;
+    return undefined;
+  }
+
+  /** A key chosen by `seed` (any non-negative integer): the first live slot from seed mod n. */
+  pick(seed: number): KeyEntry | undefined {
+    if (this.entries.size === 0) return undefined;
+    const length = this.order.length;
+    const start = seed % length;
+    for (let i = 0; i < length; i++) {
+      const entry = this.order[(start + i) % length] as KeyEntry;
+      if (this.entries.get(entry.mapKey) === entry) return entry;
+    }
+    throw new Error(`keyspace: ${this.entries.size} keys but no live slot among ${length}`);
+  }
+
+  /** Index of the first slot in creation order whose createdStamp ≥ stamp. */
+  private orderIndexFrom(stamp: number): number {
+    let low = 0;
+    let high = this.order.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if ((this.order[middle] as KeyEntry).createdStamp < stamp) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+
+  /**
+   * Walks live entries in creation order from `fromStamp`, visiting at most `visitMax` slots.
+   * Returns the stamp to continue from, or 0 when the walk reached the end.
+   */
+  walk(fromStamp: number, visitMax: number, visit: (entry: KeyEntry) => void): number {
+    let index = this.orderIndexFrom(fromStamp);
+    let visited = 0;
+    while (index < this.order.length && visited < visitMax) {
+      const entry = this.order[index] as KeyEntry;
+      if (this.entries.get(entry.mapKey) === entry) {
+        visit(entry);
+        visited++;
+      }
+      index++;
+    }
+    return index < this.order.length ? (this.order[index] as KeyEntry).createdStamp : 0;
+  }
+
+  /** All live entries in creation order (includes logically expired ones). */
+  values(): IterableIterator<KeyEntry> {
+    return this.entries.values();
+  }
+}
+
+export function imageOf(entry: KeyEntry): EntryImage {
+  return { key: entry.key, value: entry.value, expireAtMs: entry.expireAtMs, createdStamp: entry.createdStamp, writtenStamp: entry.writtenStamp };
+}

@@ -1,0 +1,46 @@
+// Shared reply values and the exact Redis 7 error texts, so every handler says the same thing.
+
+import type { Reply } from './reply.js';
+
+export const okReply: Reply = { kind: 'simple', value: 'OK' };
+export const nilReply: Reply = { kind: 'bulk', value: null };
+export const emptyBulkReply: Reply = { kind: 'bulk', value: new Uint8Array(0) };
+export const zeroReply: Reply = { kind: 'integer', value: 0 };
+export const oneReply: Reply = { kind: 'integer', value: 1 };
+
+export function integerReply(value: number): Reply {
+  return { kind: 'integer', value };
+}
+
+export function bulkReply(value: Uint8Array): Reply {
+  return { kind: 'bulk', value };
+}
+
+export function bulkText(text: string): Reply {
+  return { kind: 'bulk', value: Buffer.from(text, 'latin1') };
+}
+
+export function errorReply(message: string): Reply {
+  return { kind: 'error', message };
+}
+
+export const syntaxError = errorReply('ERR syntax error');
+export const wrongTypeError = errorReply('WRONGTYPE Operation against a key holding the wrong kind of value');
+export const notIntegerError = errorReply('ERR value is not an integer or out of range');
+export const notFloatError = errorReply('ERR value is not a valid float');
+export const overflowError = errorReply('ERR increment or decrement would overflow');
+export const stringTooLongError = errorReply('ERR string exceeds maximum allowed size (proto-max-bulk-len)');
+export const noSuchKeyError = errorReply('ERR no such key');
+export const outOfMemoryError = errorReply("OOM command not allowed when used memory > 'maxmemory'.");
+
+export function arityError(commandName: string): Reply {
+  return errorReply(`ERR wrong number of arguments for '${commandName.toLowerCase()}' command`);
+}
+
+export function invalidExpireError(commandName: string): Reply {
+  return errorReply(`ERR invalid expire time in '${commandName.toLowerCase()}' command`);
+}
+
+export function isErrorReply(reply: Reply): boolean {
+  return reply.kind === 'error';
+}

@@ -1,0 +1,68 @@
+// Binary encoding of Reply values: the dedup table keeps the last reply per client, and that
+// table travels in snapshots.
+
+import type { Reply } from './reply.js';
+import type { ByteReader, ByteWriter } from './binary.js';
+import { DecodeError } from './binary.js';
+
+const tags = { simple: 1, error: 2, integer: 3, bulk: 4, nilBulk: 5, array: 6, nilArray: 7, double: 8, map: 9, verbatim: 10, null: 11 } as const;
+/** Replies nest (arrays of arrays); a decoder must not recurse without bound on corrupt input. */
+const nestingMax = 64;
+
+export function writeReply(writer: ByteWriter, reply: Reply): void {
+  switch (reply.kind) {
+    case 'simple': writer.u8(tags.simple); writer.string(reply.value); return;
+    case 'error': writer.u8(tags.error); writer.string(reply.message); return;
+    case 'integer': writer.u8(tags.integer); writer.float64(reply.value); return;
+    case 'bulk':
+      if (reply.value === null) { writer.u8(tags.nilBulk); return; }
+      writer.u8(tags.bulk); writer.bytes(reply.value); return;
+    case 'array':
+      if (reply.value === null) { writer.u8(tags.nilArray); return; }
+      writer.u8(tags.array); writer.varint(reply.value.length);
+      for (const item of reply.value) writeReply(writer, item);
+      return;
+    case 'double': writer.u8(tags.double); writer.float64(reply.value); return;
+    case 'map':
+      writer.u8(tags.map); writer.varint(reply.value.length);
+      for (const [key, value] of reply.value) { writeReply(writer, key); writeReply(writer, value); }
+      return;
+    case 'verbatim': writer.u8(tags.verbatim); writer.string(reply.format); writer.string(reply.value); return;
+    case 'null': writer.u8(tags.null); return;
+    default: {
+      const exhaustive: never = reply;
+      throw new Error(`unknown reply kind ${JSON.stringify(exhaustive)}`);
+    }
+  }
+}
+
+export function readReply(reader: ByteReader, depth = 0): Reply {
+  if (depth > nestingMax) throw new DecodeError(`reply nested deeper than ${nestingMax}`);
+  const tag = reader.u8();
+  switch (tag) {
+    case tags.simple: return { kind: 'simple', value: reader.string() };
+    case tags.error: return { kind: 'error', message: reader.string() };
+    case tags.integer: return { kind: 'integer', value: reader.float64() };
+    case tags.bulk: return { kind: 'bulk', value: Buffer.from(reader.bytes()) };
+    case tags.nilBulk: return { kind: 'bulk', value: null };
+    case tags.array: {
+      const length = reader.varint();
+      if (length > reader.remaining) throw new DecodeError(`reply array of ${length} in ${reader.remaining} bytes`);
+      const items: Reply[] = [];
+      for (let i = 0; i < length; i++) items.push(readReply(reader, depth + 1));
+      return { kind: 'array', value: items };
+    }
+    case tags.nilArray: return { kind: 'array', value: null };
+    case tags.double: return { kind: 'double', value: reader.float64() };
+    case tags.map: {
+      const length = reader.varint();
+      if (length > reader.remaining) throw new DecodeError(`reply map of ${length} in ${reader.remaining} bytes`);
+      const pairs: (readonly [Reply, Reply])[] = [];
+      for (let i = 0; i < length; i++) pairs.push([readReply(reader, depth + 1), readReply(reader, depth + 1)]);
+      return { kind: 'map', value: pairs };
+    }
+    case tags.verbatim: return { kind: 'verbatim', format: reader.string(), value: reader.string() };
+    case tags.null: return { kind: 'null' };
+    default: throw new DecodeError(`unknown reply tag ${tag}`);
+  }
+}

@@ -1,0 +1,301 @@
+// The replicated state machine: applies committed command entries to the keyspace,
+// deterministically (the entry's time is the only clock, seeds come from the applied index),
+// exactly once per request id, within a memory limit; serves reads at a read point; streams
+// snapshots while it keeps applying, and restores from them.
+
+import type { Reply } from './reply.js';
+import type { CommandSpec } from './command-spec.js';
+import { hasFlag } from './command-spec.js';
+import { decodeCommand } from './command-codec.js';
+import { checkArity, commandTable, lookupCommand, validateCommand } from './commands.js';
+import { CommandContext, type KvCounters } from './command-context.js';
+import { DedupTable } from './dedup-table.js';
+import { Keyspace, noExpiry, valueBytes, type KeyEntry } from './keyspace.js';
+import { fnv1a, fnv1aNumber, fnvOffsetBasis, mixSeed } from './hash.js';
+import { KeyspaceRestore, KeyspaceSnapshot, type SnapshotSink, type SnapshotSource, type SnapshotState } from './snapshot.js';
+import { errorReply, outOfMemoryError } from './replies.js';
+
+export type EvictionPolicy = 'noeviction' | 'allkeys-lru' | 'volatile-lru' | 'allkeys-random' | 'volatile-ttl';
+export const evictionPolicies: readonly EvictionPolicy[] = ['noeviction', 'allkeys-lru', 'volatile-lru', 'allkeys-random', 'volatile-ttl'];
+
+export interface KvOptions {
+  /** Memory limit of the keyspace estimate in bytes; 0 = none. */
+  readonly maxMemoryBytes?: number;
+  readonly evictionPolicy?: EvictionPolicy;
+  /** Clients remembered for exactly-once; the least recently used are dropped beyond this. */
+  readonly dedupEntriesMax?: number;
+  /** A client's record is dropped when unused this long, in log (cluster) time. */
+  readonly dedupRetentionMs?: number;
+  /** Largest string a command may build (APPEND, SETRANGE), like Redis's proto-max-bulk-len. */
+  readonly protoMaxBulkLen?: number;
+}
+
+export const kvDefaults = {
+  maxMemoryBytes: 0,
+  evictionPolicy: 'noeviction' as EvictionPolicy,
+  dedupEntriesMax: 100_000,
+  dedupRetentionMs: 10 * 60 * 1000,
+  protoMaxBulkLen: 512 * 1024 * 1024,
+} as const;
+
+export interface KvStats {
+  readonly keys: number;
+  readonly expires: number;
+  readonly evictedKeys: number;
+  readonly expiredKeys: number;
+  readonly memoryBytes: number;
+  readonly maxMemoryBytes: number;
+  readonly evictionPolicy: EvictionPolicy;
+  readonly dedupEntries: number;
+  readonly appliedIndex: number;
+  readonly clusterTime: number;
+  readonly snapshotsOpen: number;
+}
+
+export interface KvDigest {
+  readonly appliedIndex: number;
+  readonly keys: number;
+  /** Order-independent hash of every key, value and expiry (16 hex digits). */
+  readonly hash: string;
+}
+
+/** Evictions one command may trigger: bounds the work of one apply. */
+const evictionsPerCommandMax = 100_000;
+/** Characters of the unknown command's arguments echoed in the error, like Redis. */
+const unknownCommandArgsEchoMax = 128;
+
+function validateOptions(options: KvOptions): Required<KvOptions> {
+  const resolved = { ...kvDefaults, ...options };
+  const nonNegative = (name: string, value: number): void => {
+    if (!Number.isSafeInteger(value) || value < 0) throw new Error(`invalid ${name} ${value}: must be an integer ≥ 0`);
+  };
+  nonNegative('maxMemoryBytes', resolved.maxMemoryBytes);
+  nonNegative('dedupRetentionMs', resolved.dedupRetentionMs);
+  nonNegative('protoMaxBulkLen', resolved.protoMaxBulkLen);
+  if (!Number.isSafeInteger(resolved.dedupEntriesMax) || resolved.dedupEntriesMax < 1) {
+    throw new Error(`invalid dedupEntriesMax ${resolved.dedupEntriesMax}: must be an integer ≥ 1`);
+  }
+  if (!evictionPolicies.includes(resolved.evictionPolicy)) throw new Error(`invalid evictionPolicy ${String(resolved.evictionPolicy)}`);
+  return resolved;
+}
+
+function unknownCommandError(argv: readonly Uint8Array[]): Reply {
+  const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('latin1');
+  let args = '';
+  for (let i = 1; i < argv.length && args.length < unknownCommandArgsEchoMax; i++) {
+    args += `'${text(argv[i] as Uint8Array).slice(0, unknownCommandArgsEchoMax - args.length)}' `;
+  }
+  const name = text(argv[0] ?? new Uint8Array(0)).slice(0, unknownCommandArgsEchoMax);
+  return errorReply(`ERR unknown command '${name}', with args beginning with: ${args}`);
+}
+
+export class KvStateMachine {
+  private readonly options: Required<KvOptions>;
+  private keyspace = new Keyspace();
+  private readonly dedup: DedupTable;
+  private readonly counters: KvCounters = { expiredKeys: 0, evictedKeys: 0 };
+  private readonly openSnapshots = new Set<KeyspaceSnapshot>();
+  private applied = 0;
+  /** Time of the last applied entry. Invariant: never decreases. */
+  private time = 0;
+
+  constructor(options: KvOptions = {}) {
+    this.options = validateOptions(options);
+    this.dedup = new DedupTable(this.options.dedupEntriesMax, this.options.dedupRetentionMs);
+  }
+
+  get appliedIndex(): number {
+    return this.applied;
+  }
+
+  get clusterTime(): number {
+    return this.time;
+  }
+
+  lookup(name: Uint8Array | string): CommandSpec | undefined {
+    return lookupCommand(name);
+  }
+
+  commands(): readonly CommandSpec[] {
+    return commandTable;
+  }
+
+  checkArity(spec: CommandSpec, argv: readonly Uint8Array[]): Reply | null {
+    return checkArity(spec, argv);
+  }
+
+  /** State-free pre-check before proposing (arity, syntax, integer arguments); null = propose it. */
+  validate(argv: readonly Uint8Array[]): Reply | null {
+    return validateCommand(argv);
+  }
+
+  private advance(index: number, time: number | undefined): number {
+    if (!Number.isSafeInteger(index) || index <= this.applied) {
+      throw new Error(`kv: apply of index ${index} after applied index ${this.applied}`);
+    }
+    this.applied = index;
+    if (time !== undefined && time > this.time) this.time = time;
+    return this.time;
+  }
+
+  /** Applies one committed command entry at its index. Deterministic. */
+  apply(index: number, data: Uint8Array): Reply {
+    const entry = decodeCommand(data);
+    if (entry instanceof Error) {
+      this.advance(index, undefined);
+      return errorReply(`ERR ${entry.message}`);
+    }
+    const nowMs = this.advance(index, entry.time);
+    this.dedup.expire(nowMs);
+    const deduplicated = entry.seq > 0;
+    if (deduplicated) {
+      const verdict = this.dedup.check(entry.origin, entry.client, entry.seq);
+      if (verdict.kind === 'duplicate') return verdict.reply;
+    }
+    const reply = this.execute(entry.argv, nowMs, index);
+    if (deduplicated) this.dedup.record(entry.origin, entry.client, entry.seq, reply, nowMs);
+    return reply;
+  }
+
+  /** A log entry with no command (leader no-op, configuration change): advances the index and time. */
+  applyNoop(index: number, time?: number): void {
+    this.advance(index, time);
+  }
+
+  private execute(argv: readonly Uint8Array[], nowMs: number, index: number): Reply {
+    const name = argv[0];
+    if (name === undefined) return errorReply('ERR empty command');
+    const spec = lookupCommand(name);
+    if (spec === undefined) return unknownCommandError(argv);
+    const arityError = checkArity(spec, argv);
+    if (arityError !== null) return arityError;
+    if (!hasFlag(spec, 'write')) return this.runRead(spec, argv, nowMs);
+    if (hasFlag(spec, 'denyoom') && !this.makeRoom(index)) return outOfMemoryError;
+    const context = new CommandContext(this.keyspace, nowMs, true, this.options.protoMaxBulkLen, mixSeed(index, nowMs), this.counters);
+    return spec.handler(context, argv);
+  }
+
+  /** Evicts by policy until the estimate is within maxmemory; false if it cannot. */
+  private makeRoom(index: number): boolean {
+    const limit = this.options.maxMemoryBytes;
+    if (limit === 0) return true;
+    for (let evicted = 0; this.keyspace.memoryBytes > limit; evicted++) {
+      if (evicted >= evictionsPerCommandMax) return false;
+      const victim = this.evictionVictim(index);
+      if (victim === undefined) return false;
+      this.keyspace.delete(victim);
+      this.counters.evictedKeys++;
+    }
+    return true;
+  }
+
+  private evictionVictim(index: number): KeyEntry | undefined {
+    switch (this.options.evictionPolicy) {
+      case 'noeviction': return undefined;
+      case 'allkeys-lru': return this.keyspace.leastRecentlyWritten(false);
+      case 'volatile-lru': return this.keyspace.leastRecentlyWritten(true);
+      case 'volatile-ttl': return this.keyspace.nearestExpiry();
+      case 'allkeys-random': return this.keyspace.pick(mixSeed(index, this.counters.evictedKeys));
+      default: {
+        const exhaustive: never = this.options.evictionPolicy;
+        throw new Error(`unknown eviction policy ${String(exhaustive)}`);
+      }
+    }
+  }
+
+  private runRead(spec: CommandSpec, argv: readonly Uint8Array[], nowMs: number): Reply {
+    const context = new CommandContext(this.keyspace, nowMs, false, this.options.protoMaxBulkLen, mixSeed(this.applied, nowMs), this.counters);
+    return spec.handler(context, argv);
+  }
+
+  /**
+   * A readonly command on the current state, expiry judged at max(clusterTime, time of the
+   * last applied entry). Never mutates. Write commands are refused with an error reply.
+   */
+  read(argv: readonly Uint8Array[], clusterTime: number): Reply {
+    const name = argv[0];
+    if (name === undefined) return errorReply('ERR empty command');
+    const spec = lookupCommand(name);
+    if (spec === undefined) return unknownCommandError(argv);
+    if (!hasFlag(spec, 'readonly')) return errorReply(`ERR '${spec.name}' is not a read-only command`);
+    const arityError = checkArity(spec, argv);
+    if (arityError !== null) return arityError;
+    return this.runRead(spec, argv, Math.max(clusterTime, this.time));
+  }
+
+  /** Keys expired at `now` (at most `max`), for the leader to propose RAFTIS.EXPIRE. Bounded work. */
+  expiredKeys(now: number, max: number): Uint8Array[] {
+    if (!Number.isSafeInteger(max) || max < 0) throw new Error(`expiredKeys: invalid max ${max}`);
+    return this.keyspace.dueForExpiry(now, max).map((entry) => Buffer.from(entry.key));
+  }
+
+  digest(): KvDigest {
+    let sumHigh = 0;
+    let sumLow = 0;
+    for (const entry of this.keyspace.values()) {
+      let low = fnv1a(fnvOffsetBasis, entry.key);
+      low = fnv1a(low, Buffer.from(entry.value.type, 'latin1'));
+      if (entry.value.type === 'string') low = fnv1a(low, entry.value.data);
+      low = fnv1aNumber(low, entry.expireAtMs === noExpiry ? -1 : entry.expireAtMs);
+      const high = mixSeed(low, entry.key.length + valueBytes(entry.value));
+      sumLow = (sumLow + low) >>> 0;
+      sumHigh = (sumHigh + high) >>> 0;
+    }
+    const hex = (value: number): string => value.toString(16).padStart(8, '0');
+    return { appliedIndex: this.applied, keys: this.keyspace.size, hash: hex(sumHigh) + hex(sumLow) };
+  }
+
+  memoryUsage(): number {
+    return this.keyspace.memoryBytes;
+  }
+
+  stats(): KvStats {
+    return {
+      keys: this.keyspace.size,
+      expires: this.keyspace.volatileSize,
+      evictedKeys: this.counters.evictedKeys,
+      expiredKeys: this.counters.expiredKeys,
+      memoryBytes: this.keyspace.memoryBytes,
+      maxMemoryBytes: this.options.maxMemoryBytes,
+      evictionPolicy: this.options.evictionPolicy,
+      dedupEntries: this.dedup.size,
+      appliedIndex: this.applied,
+      clusterTime: this.time,
+      snapshotsOpen: this.openSnapshots.size,
+    };
+  }
+
+  /** A consistent stream of the state at the current applied index; writes may continue meanwhile. */
+  beginSnapshot(): SnapshotSource {
+    const snapshot = new KeyspaceSnapshot(this.keyspace, {
+      appliedIndex: this.applied,
+      clusterTime: this.time,
+      counters: { ...this.counters },
+      dedup: this.dedup.all(),
+    });
+    this.openSnapshots.add(snapshot);
+    return {
+      appliedIndex: snapshot.appliedIndex,
+      next: (maxBytes: number) => snapshot.next(maxBytes),
+      close: () => {
+        snapshot.close();
+        this.openSnapshots.delete(snapshot);
+      },
+    };
+  }
+
+  /** Receives a snapshot stream; finish() replaces the whole state, or leaves it untouched on error. */
+  beginRestore(): SnapshotSink {
+    return new KeyspaceRestore((state) => this.install(state));
+  }
+
+  private install(state: SnapshotState): void {
+    // Open snapshots keep reading the old keyspace, which nothing mutates any more.
+    this.keyspace = state.keyspace;
+    this.dedup.restore(state.dedup);
+    this.counters.expiredKeys = state.counters.expiredKeys;
+    this.counters.evictedKeys = state.counters.evictedKeys;
+    this.applied = state.appliedIndex;
+    this.time = state.clusterTime;
+  }
+}

@@ -1,0 +1,406 @@
+// String commands: GET, SET and its variants, MGET/MSET, APPEND, ranges, counters.
+// Semantics and error texts follow Redis 7 (t_string.c); SET … IFEQ follows Valkey 8.1.
+
+import type { Reply } from './reply.js';
+import type { CommandContext } from './command-context.js';
+import { noExpiry, type KeyEntry, type Value } from './keyspace.js';
+import { int64Max, int64Min, isKeyword, parseInt64 } from './integer-parse.js';
+import { addLongDouble, formatLongDouble, parseLongDouble } from './long-double.js';
+import { checkSetExpireArgument, setExpireAt } from './expire-time.js';
+import {
+  arityError, bulkReply, emptyBulkReply, errorReply, integerReply, nilReply, notFloatError, notIntegerError,
+  okReply, oneReply, overflowError, stringTooLongError, syntaxError, wrongTypeError, zeroReply,
+} from './replies.js';
+
+export function stringValue(data: Uint8Array): Value {
+  return { type: 'string', data: Buffer.from(data) };
+}
+
+/** The string in an entry, or the WRONGTYPE error. */
+function stringData(entry: KeyEntry): Buffer | Reply {
+  if (entry.value.type !== 'string') return wrongTypeError;
+  return entry.value.data;
+}
+
+function isReply(value: unknown): value is Reply {
+  return typeof value === 'object' && value !== null && 'kind' in value && !Buffer.isBuffer(value);
+}
+
+function arg(argv: readonly Uint8Array[], index: number): Uint8Array {
+  const value = argv[index];
+  if (value === undefined) throw new Error(`kv: argument ${index} missing from ${argv.length} (arity check skipped?)`);
+  return value;
+}
+
+/** Writes a string value: deletes instead when the new expiry is already due. */
+function writeString(context: CommandContext, key: Uint8Array, data: Uint8Array, expireAtMs: number, keepExpiry: boolean): void {
+  const entry = context.keyspace.set(key, stringValue(data), expireAtMs, keepExpiry);
+  if (context.isDue(entry.expireAtMs)) context.expireNow(entry);
+}
+
+// ---- SET family -------------------------------------------------------------------------
+
+type ExpireKind = 'ex' | 'px' | 'exat' | 'pxat';
+
+interface StringOptions {
+  nx: boolean;
+  xx: boolean;
+  get: boolean;
+  keepTtl: boolean;
+  persist: boolean;
+  expireKind: ExpireKind | null;
+  expireArg: Uint8Array | null;
+  ifEqual: Uint8Array | null;
+}
+
+/** Redis's parseExtendedStringArgumentsOrReply: `forSet` selects SET's options, else GETEX's. */
+function parseStringOptions(argv: readonly Uint8Array[], forSet: boolean): StringOptions | Reply {
+  const options: StringOptions = { nx: false, xx: false, get: false, keepTtl: false, persist: false, expireKind: null, expireArg: null, ifEqual: null };
+  const hasExpire = (): boolean => options.expireKind !== null;
+  for (let j = forSet ? 3 : 2; j < argv.length; j++) {
+    const option = arg(argv, j);
+    const next = j + 1 < argv.length ? arg(argv, j + 1) : null;
+    const expireAllowed = (kind: ExpireKind): boolean =>
+      !options.keepTtl && !options.persist && next !== null && (options.expireKind === null || options.expireKind === kind);
+    if (forSet && isKeyword(option, 'nx') && !options.xx && options.ifEqual === null) {
+      options.nx = true;
+    } else if (forSet && isKeyword(option, 'xx') && !options.nx && options.ifEqual === null) {
+      options.xx = true;
+    } else if (forSet && isKeyword(option, 'get')) {
+      options.get = true;
+    } else if (forSet && isKeyword(option, 'keepttl') && !options.persist && !hasExpire()) {
+      options.keepTtl = true;
+    } else if (!forSet && isKeyword(option, 'persist') && !hasExpire() && !options.keepTtl) {
+      options.persist = true;
+    } else if (forSet && isKeyword(option, 'ifeq') && !options.nx && !options.xx && next !== null) {
+      options.ifEqual = next;
+      j++;
+    } else {
+      const kind = (['ex', 'px', 'exat', 'pxat'] as const).find((candidate) => isKeyword(option, candidate));
+      if (kind === undefined || !expireAllowed(kind)) return syntaxError;
+      options.expireKind = kind;
+      options.expireArg = next;
+      j++;
+    }
+  }
+  return options;
+}
+
+function expireUnit(kind: ExpireKind): 'seconds' | 'milliseconds' {
+  return kind === 'ex' || kind === 'exat' ? 'seconds' : 'milliseconds';
+}
+
+/** Absolute expiry for SET/GETEX options, null when none given, or the error. */
+function optionsExpireAt(options: StringOptions, nowMs: number, commandName: string): number | null | Reply {
+  if (options.expireKind === null || options.expireArg === null) return null;
+  const relative = options.expireKind === 'ex' || options.expireKind === 'px';
+  return setExpireAt(options.expireArg, expireUnit(options.expireKind), relative, nowMs, commandName);
+}
+
+function validateStringOptions(argv: readonly Uint8Array[], forSet: boolean, commandName: string): Reply | null {
+  const options = parseStringOptions(argv, forSet);
+  if (isReply(options)) return options;
+  if (options.expireKind === null || options.expireArg === null) return null;
+  const checked = checkSetExpireArgument(options.expireArg, expireUnit(options.expireKind), commandName);
+  return typeof checked === 'bigint' ? null : checked;
+}
+
+export function validateSet(argv: readonly Uint8Array[]): Reply | null {
+  return validateStringOptions(argv, true, 'set');
+}
+
+export function validateGetex(argv: readonly Uint8Array[]): Reply | null {
+  return validateStringOptions(argv, false, 'getex');
+}
+
+export function setCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  const options = parseStringOptions(argv, true);
+  if (isReply(options)) return options;
+  return setGeneric(context, arg(argv, 1), arg(argv, 2), options, 'set');
+}
+
+function setGeneric(context: CommandContext, key: Uint8Array, data: Uint8Array, options: StringOptions, commandName: string): Reply {
+  const expireAtMs = optionsExpireAt(options, context.nowMs, commandName);
+  if (isReply(expireAtMs)) return expireAtMs;
+  const entry = context.lookup(key);
+  let previous: Reply = nilReply;
+  if (entry !== undefined && (options.get || options.ifEqual !== null)) {
+    const current = stringData(entry);
+    if (isReply(current)) return current;
+    previous = bulkReply(current);
+  }
+  const skip =
+    (options.nx && entry !== undefined) ||
+    (options.xx && entry === undefined) ||
+    (options.ifEqual !== null && (entry === undefined || !Buffer.from(options.ifEqual).equals((entry.value as { data: Buffer }).data)));
+  if (!skip) writeString(context, key, data, expireAtMs ?? noExpiry, options.keepTtl);
+  if (options.get) return previous;
+  return skip ? nilReply : okReply;
+}
+
+export function setnxCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  if (context.lookup(arg(argv, 1)) !== undefined) return zeroReply;
+  writeString(context, arg(argv, 1), arg(argv, 2), noExpiry, false);
+  return oneReply;
+}
+
+function validateSetexWith(unit: 'seconds' | 'milliseconds', commandName: string) {
+  return (argv: readonly Uint8Array[]): Reply | null => {
+    const checked = checkSetExpireArgument(arg(argv, 2), unit, commandName);
+    return typeof checked === 'bigint' ? null : checked;
+  };
+}
+
+export const validateSetex = validateSetexWith('seconds', 'setex');
+export const validatePsetex = validateSetexWith('milliseconds', 'psetex');
+
+function setexGeneric(context: CommandContext, argv: readonly Uint8Array[], unit: 'seconds' | 'milliseconds', commandName: string): Reply {
+  const expireAtMs = setExpireAt(arg(argv, 2), unit, true, context.nowMs, commandName);
+  if (isReply(expireAtMs)) return expireAtMs;
+  context.lookup(arg(argv, 1));
+  writeString(context, arg(argv, 1), arg(argv, 3), expireAtMs, false);
+  return okReply;
+}
+
+export function setexCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  return setexGeneric(context, argv, 'seconds', 'setex');
+}
+
+export function psetexCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  return setexGeneric(context, argv, 'milliseconds', 'psetex');
+}
+
+export function getsetCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  const options: StringOptions = { nx: false, xx: false, get: true, keepTtl: false, persist: false, expireKind: null, expireArg: null, ifEqual: null };
+  return setGeneric(context, arg(argv, 1), arg(argv, 2), options, 'getset');
+}
+
+// ---- GET family -------------------------------------------------------------------------
+
+export function getCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  const entry = context.lookup(arg(argv, 1));
+  if (entry === undefined) return nilReply;
+  const data = stringData(entry);
+  return isReply(data) ? data : bulkReply(data);
+}
+
+export function getdelCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  const entry = context.lookup(arg(argv, 1));
+  if (entry === undefined) return nilReply;
+  const data = stringData(entry);
+  if (isReply(data)) return data;
+  context.delete(entry);
+  return bulkReply(data);
+}
+
+export function getexCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  const options = parseStringOptions(argv, false);
+  if (isReply(options)) return options;
+  const entry = context.lookup(arg(argv, 1));
+  if (entry === undefined) return nilReply;
+  const data = stringData(entry);
+  if (isReply(data)) return data;
+  const expireAtMs = optionsExpireAt(options, context.nowMs, 'getex');
+  if (isReply(expireAtMs)) return expireAtMs;
+  if (expireAtMs !== null) {
+    if (context.isDue(expireAtMs)) context.expireNow(entry);
+    else context.keyspace.setExpiry(entry, expireAtMs);
+  } else if (options.persist && entry.expireAtMs !== noExpiry) {
+    context.keyspace.setExpiry(entry, noExpiry);
+  }
+  return bulkReply(data);
+}
+
+export function mgetCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  const replies: Reply[] = [];
+  for (let j = 1; j < argv.length; j++) {
+    const entry = context.lookup(arg(argv, j));
+    replies.push(entry === undefined || entry.value.type !== 'string' ? nilReply : bulkReply(entry.value.data));
+  }
+  return { kind: 'array', value: replies };
+}
+
+function checkMsetArity(argv: readonly Uint8Array[], commandName: string): Reply | null {
+  return argv.length % 2 === 0 ? arityError(commandName) : null;
+}
+
+export const validateMset = (argv: readonly Uint8Array[]): Reply | null => checkMsetArity(argv, 'mset');
+export const validateMsetnx = (argv: readonly Uint8Array[]): Reply | null => checkMsetArity(argv, 'msetnx');
+
+export function msetCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  const error = checkMsetArity(argv, 'mset');
+  if (error !== null) return error;
+  for (let j = 1; j < argv.length; j += 2) {
+    context.lookup(arg(argv, j));
+    writeString(context, arg(argv, j), arg(argv, j + 1), noExpiry, false);
+  }
+  return okReply;
+}
+
+export function msetnxCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  const error = checkMsetArity(argv, 'msetnx');
+  if (error !== null) return error;
+  for (let j = 1; j < argv.length; j += 2) if (context.lookup(arg(argv, j)) !== undefined) return zeroReply;
+  for (let j = 1; j < argv.length; j += 2) writeString(context, arg(argv, j), arg(argv, j + 1), noExpiry, false);
+  return oneReply;
+}
+
+// ---- Byte-level edits -----------------------------------------------------------------
+
+function checkStringLength(context: CommandContext, offset: number, appendBytes: number): Reply | null {
+  return offset + appendBytes > context.protoMaxBulkLen ? stringTooLongError : null;
+}
+
+export function appendCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  const key = arg(argv, 1);
+  const suffix = arg(argv, 2);
+  const entry = context.lookup(key);
+  if (entry === undefined) {
+    writeString(context, key, suffix, noExpiry, false);
+    return integerReply(suffix.length);
+  }
+  const data = stringData(entry);
+  if (isReply(data)) return data;
+  const tooLong = checkStringLength(context, data.length, suffix.length);
+  if (tooLong !== null) return tooLong;
+  // Values are immutable (snapshots may hold the old one), so append builds a new buffer.
+  const combined = Buffer.allocUnsafe(data.length + suffix.length);
+  data.copy(combined, 0);
+  combined.set(suffix, data.length);
+  context.keyspace.update(entry, { type: 'string', data: combined }, entry.expireAtMs);
+  return integerReply(combined.length);
+}
+
+export function strlenCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  const entry = context.lookup(arg(argv, 1));
+  if (entry === undefined) return zeroReply;
+  const data = stringData(entry);
+  return isReply(data) ? data : integerReply(data.length);
+}
+
+export function validateGetrange(argv: readonly Uint8Array[]): Reply | null {
+  return parseInt64(arg(argv, 2)) === null || parseInt64(arg(argv, 3)) === null ? notIntegerError : null;
+}
+
+export function getrangeCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  const startArg = parseInt64(arg(argv, 2));
+  const endArg = parseInt64(arg(argv, 3));
+  if (startArg === null || endArg === null) return notIntegerError;
+  const entry = context.lookup(arg(argv, 1));
+  if (entry === undefined) return emptyBulkReply;
+  const data = stringData(entry);
+  if (isReply(data)) return data;
+  const length = BigInt(data.length);
+  let start = startArg;
+  let end = endArg;
+  if (start < 0n && end < 0n && start > end) return emptyBulkReply;
+  if (start < 0n) start += length;
+  if (end < 0n) end += length;
+  if (start < 0n) start = 0n;
+  if (end < 0n) end = 0n;
+  if (end >= length) end = length - 1n;
+  if (start > end || length === 0n) return emptyBulkReply;
+  return bulkReply(data.subarray(Number(start), Number(end) + 1));
+}
+
+export function validateSetrange(argv: readonly Uint8Array[]): Reply | null {
+  const offset = parseInt64(arg(argv, 2));
+  if (offset === null) return notIntegerError;
+  return offset < 0n ? errorReply('ERR offset is out of range') : null;
+}
+
+export function setrangeCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  const invalid = validateSetrange(argv);
+  if (invalid !== null) return invalid;
+  const offsetBig = parseInt64(arg(argv, 2)) as bigint;
+  const key = arg(argv, 1);
+  const patch = arg(argv, 3);
+  const entry = context.lookup(key);
+  let current: Buffer = Buffer.alloc(0);
+  if (entry !== undefined) {
+    const data = stringData(entry);
+    if (isReply(data)) return data;
+    current = data;
+  }
+  if (patch.length === 0) return integerReply(current.length);
+  if (offsetBig + BigInt(patch.length) > BigInt(context.protoMaxBulkLen)) return stringTooLongError;
+  const offset = Number(offsetBig);
+  const updated = Buffer.alloc(Math.max(current.length, offset + patch.length));
+  current.copy(updated, 0);
+  updated.set(patch, offset);
+  if (entry === undefined) context.keyspace.create(key, { type: 'string', data: updated });
+  else context.keyspace.update(entry, { type: 'string', data: updated }, entry.expireAtMs);
+  return integerReply(updated.length);
+}
+
+// ---- Counters ---------------------------------------------------------------------------
+
+function incrementBy(context: CommandContext, key: Uint8Array, increment: bigint): Reply {
+  const entry = context.lookup(key);
+  let current = 0n;
+  if (entry !== undefined) {
+    const data = stringData(entry);
+    if (isReply(data)) return data;
+    const parsed = parseInt64(data);
+    if (parsed === null) return notIntegerError;
+    current = parsed;
+  }
+  const result = current + increment;
+  if (result > int64Max || result < int64Min) return overflowError;
+  const text = Buffer.from(result.toString(), 'latin1');
+  if (entry === undefined) context.keyspace.create(key, { type: 'string', data: text });
+  else context.keyspace.update(entry, { type: 'string', data: text }, entry.expireAtMs);
+  // Reply's integer is a JS number: results beyond ±2^53 are exact in the value, not in the reply.
+  return integerReply(Number(result));
+}
+
+export function validateIncrby(argv: readonly Uint8Array[]): Reply | null {
+  return parseInt64(arg(argv, 2)) === null ? notIntegerError : null;
+}
+
+export function validateDecrby(argv: readonly Uint8Array[]): Reply | null {
+  const decrement = parseInt64(arg(argv, 2));
+  if (decrement === null) return notIntegerError;
+  return decrement === int64Min ? errorReply('ERR decrement would overflow') : null;
+}
+
+export function incrCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  return incrementBy(context, arg(argv, 1), 1n);
+}
+
+export function decrCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  return incrementBy(context, arg(argv, 1), -1n);
+}
+
+export function incrbyCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  const increment = parseInt64(arg(argv, 2));
+  if (increment === null) return notIntegerError;
+  return incrementBy(context, arg(argv, 1), increment);
+}
+
+export function decrbyCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  const invalid = validateDecrby(argv);
+  if (invalid !== null) return invalid;
+  return incrementBy(context, arg(argv, 1), -(parseInt64(arg(argv, 2)) as bigint));
+}
+
+export function incrbyfloatCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  const key = arg(argv, 1);
+  const entry = context.lookup(key);
+  let current = parseLongDouble(Buffer.from('0'));
+  if (entry !== undefined) {
+    const data = stringData(entry);
+    if (isReply(data)) return data;
+    current = parseLongDouble(data);
+  }
+  const increment = parseLongDouble(arg(argv, 2));
+  if (current === null || increment === null) return notFloatError;
+  const nanOrInfinity = errorReply('ERR increment would produce NaN or Infinity');
+  if (current.kind === 'infinite' || increment.kind === 'infinite') return nanOrInfinity;
+  const sum = addLongDouble(current, increment);
+  if (sum.kind === 'infinite') return nanOrInfinity;
+  const text = Buffer.from(formatLongDouble(sum), 'latin1');
+  if (entry === undefined) context.keyspace.create(key, { type: 'string', data: text });
+  else context.keyspace.update(entry, { type: 'string', data: text }, entry.expireAtMs);
+  return bulkReply(text);
+}
