@@ -1,0 +1,293 @@
+// One client connection: reads requests off its socket, hands each command to the
+// handler with a reply slot, and writes the replies back in request order. Slots form a
+// queue; whenever its head is complete the completed prefix is encoded into the output
+// buffer, and the server writes that buffer with one socket.write per event-loop turn.
+// Limits: the output buffer (close the client when over), read back-pressure (stop reading
+// while the socket's write side is congested).
+
+import type { Socket } from 'node:net';
+import { RequestParser, type RequestParserLimits } from './request-parser.js';
+import { isProtocolError } from './protocol-error.js';
+import { ReplyWriter } from './reply-writer.js';
+import { RESP_OK, type RespProtocol, type RespValue } from './resp-value.js';
+
+/** Bits of ClientConnection.flags set by this layer; bits from SERVER_LAYER_FIRST up belong to the server layer. */
+export const ClientFlag = Object.freeze({
+  /** QUIT, a protocol error or the peer's end of stream: close once the queued replies are written. */
+  CloseAfterReply: 1,
+  /** Reading is paused because the socket's write side is congested. */
+  ReadPausedForDrain: 2,
+  /** The server is shutting down. */
+  ServerClosing: 4,
+  /** The socket is closed; replies are discarded. */
+  Closed: 8,
+  SERVER_LAYER_FIRST: 1 << 16,
+});
+
+/** What a command handler receives to answer one command. */
+export interface ReplySlot {
+  /** Delivers the reply. Call exactly once, now or later; after the client left it is dropped. */
+  send(value: RespValue): void;
+}
+
+export interface CommandHandler {
+  onCommand(conn: ClientConnection, argv: Buffer[], reply: ReplySlot): void;
+  onConnect?(conn: ClientConnection): void;
+  onDisconnect?(conn: ClientConnection): void;
+}
+
+/** What a connection needs from its server: counters, the flush schedule, logging. */
+export interface ConnectionHost {
+  readonly handler: CommandHandler;
+  readonly clientOutputBufferMaxBytes: number;
+  commandProcessed(): void;
+  protocolErrorSeen(conn: ClientConnection, message: string): void;
+  outputBufferOverflow(conn: ClientConnection, bytes: number): void;
+  scheduleFlush(conn: ClientConnection): void;
+  connectionClosed(conn: ClientConnection): void;
+}
+
+/** One request's place in the reply queue. */
+class PendingReply implements ReplySlot {
+  /** The reply, once sent. */
+  value: RespValue | null = null;
+  next: PendingReply | null = null;
+
+  constructor(
+    private readonly connection: ClientConnection,
+    /** Protocol the reply is encoded in: the client's when the command arrived (HELLO updates its own). */
+    public protocol: RespProtocol,
+  ) {}
+
+  send(value: RespValue): void {
+    if (this.value !== null) {
+      throw new Error(`reply slot of client ${this.connection.id} sent twice (first ${this.value.kind}, then ${value.kind})`);
+    }
+    this.value = value;
+    this.connection.replyReady(this);
+  }
+}
+
+const QUIT = Buffer.from('quit');
+
+function isQuit(argv: readonly Buffer[]): boolean {
+  const name = argv[0];
+  if (name === undefined || name.length !== QUIT.length) return false;
+  for (let i = 0; i < QUIT.length; i++) {
+    if (((name[i] ?? 0) | 0x20) !== QUIT[i]) return false; // ASCII lower-casing; QUIT has only letters
+  }
+  return true;
+}
+
+export class ClientConnection {
+  readonly id: number;
+  /** CLIENT SETNAME; empty when unnamed. */
+  name = '';
+  readonly createdAtMs: number;
+  /** Peer "ip:port". */
+  readonly address: string;
+  /** Local "ip:port" the client connected to. */
+  readonly localAddress: string;
+  /** Selected database (SELECT). */
+  db = 0;
+  /** ClientFlag bits, plus bits the server layer owns. */
+  flags = 0;
+  /** Free for the server layer (read consistency, MULTI state, ...). */
+  state: unknown = undefined;
+  commandsProcessed = 0;
+
+  private protocolVersion: RespProtocol = 2;
+  private readonly parser: RequestParser;
+  private readonly writer = new ReplyWriter();
+  /** Reply queue in request order. Invariant: head === null iff tail === null. */
+  private head: PendingReply | null = null;
+  private tail: PendingReply | null = null;
+  private queued = 0;
+  /** The slot of the command being handed to the handler right now, if any. */
+  private dispatching: PendingReply | null = null;
+  /** True while this connection waits in the server's flush list. */
+  flushScheduled = false;
+
+  constructor(
+    private readonly host: ConnectionHost,
+    private readonly socket: Socket,
+    id: number,
+    createdAtMs: number,
+    parserLimits: Partial<RequestParserLimits>,
+  ) {
+    this.id = id;
+    this.createdAtMs = createdAtMs;
+    this.address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    this.localAddress = `${socket.localAddress ?? '?'}:${socket.localPort ?? 0}`;
+    this.parser = new RequestParser(parserLimits);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.onDrain());
+    socket.on('end', () => this.onEnd());
+    socket.on('error', () => socket.destroy()); // ECONNRESET and friends: 'close' follows.
+    socket.on('close', () => this.onClose());
+  }
+
+  get protocol(): RespProtocol {
+    return this.protocolVersion;
+  }
+
+  /**
+   * Switches RESP version (HELLO). Called while the handler handles a command, that
+   * command's own reply is already in the new version, as Redis does; replies to commands
+   * received earlier keep the version they were received under.
+   */
+  setProtocol(protocol: RespProtocol): void {
+    this.protocolVersion = protocol;
+    if (this.dispatching !== null) this.dispatching.protocol = protocol;
+  }
+
+  get closed(): boolean {
+    return (this.flags & ClientFlag.Closed) !== 0;
+  }
+
+  /** Replies queued and not yet sent by the handler. */
+  get pendingReplies(): number {
+    return this.queued;
+  }
+
+  /** Encoded bytes not yet accepted by the kernel (ours plus the socket's). */
+  get outputBufferBytes(): number {
+    return this.writer.pendingBytes + this.socket.writableLength;
+  }
+
+  /** Bytes received and not yet parsed into a command. */
+  get queryBufferBytes(): number {
+    return this.parser.bufferedBytes;
+  }
+
+  /** Closes now, dropping queued replies (CLIENT KILL, overflow). */
+  kill(): void {
+    if (this.closed) return;
+    this.socket.destroy();
+  }
+
+  /** Stops reading and closes once every queued reply is written (server shutdown). */
+  shutdown(): void {
+    this.flags |= ClientFlag.ServerClosing | ClientFlag.CloseAfterReply;
+    this.socket.pause();
+    this.closeIfDone();
+  }
+
+  private onData(chunk: Buffer): void {
+    if ((this.flags & ClientFlag.CloseAfterReply) !== 0) return;
+    this.parser.feed(chunk);
+    for (;;) {
+      const request = this.parser.next();
+      if (request === null) return;
+      if (isProtocolError(request)) {
+        this.host.protocolErrorSeen(this, request.message);
+        this.enqueue().send({ kind: 'error', message: `ERR ${request.message}` });
+        this.stopReading();
+        return;
+      }
+      this.dispatch(request);
+      // QUIT, or the handler killed or shut us: later pipelined commands are not run (Redis too).
+      if ((this.flags & (ClientFlag.CloseAfterReply | ClientFlag.Closed)) !== 0) return;
+    }
+  }
+
+  private dispatch(argv: Buffer[]): void {
+    this.commandsProcessed++;
+    this.host.commandProcessed();
+    const slot = this.enqueue();
+    if (isQuit(argv)) {
+      slot.send(RESP_OK);
+      this.stopReading();
+      return;
+    }
+    this.dispatching = slot;
+    try {
+      this.host.handler.onCommand(this, argv, slot);
+    } finally {
+      this.dispatching = null;
+    }
+  }
+
+  private enqueue(): PendingReply {
+    const slot = new PendingReply(this, this.protocolVersion);
+    if (this.tail === null) this.head = slot;
+    else this.tail.next = slot;
+    this.tail = slot;
+    this.queued++;
+    return slot;
+  }
+
+  /** A slot got its reply: encode the completed prefix of the queue. */
+  replyReady(slot: PendingReply): void {
+    if (this.closed) return;
+    if (slot !== this.head) return; // it waits for the replies before it
+    let current: PendingReply | null = slot;
+    while (current !== null && current.value !== null) {
+      this.writer.write(current.value, current.protocol);
+      current = current.next;
+      this.queued--;
+    }
+    this.head = current;
+    if (current === null) this.tail = null;
+    const pending = this.outputBufferBytes;
+    if (pending > this.host.clientOutputBufferMaxBytes) {
+      this.host.outputBufferOverflow(this, pending);
+      this.writer.output.discard();
+      this.kill();
+      return;
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      this.host.scheduleFlush(this);
+    }
+  }
+
+  /** Writes the output buffer with one socket.write; called by the server once per turn. */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.closed) return;
+    const bytes = this.writer.take();
+    if (bytes !== null && !this.socket.write(bytes)) {
+      if ((this.flags & ClientFlag.ReadPausedForDrain) === 0) {
+        this.flags |= ClientFlag.ReadPausedForDrain;
+        this.socket.pause();
+      }
+    }
+    this.closeIfDone();
+  }
+
+  private closeIfDone(): void {
+    if ((this.flags & ClientFlag.CloseAfterReply) === 0 || this.closed) return;
+    if (this.head !== null || this.writer.pendingBytes > 0) return;
+    this.socket.end();
+  }
+
+  private stopReading(): void {
+    this.flags |= ClientFlag.CloseAfterReply;
+    this.socket.pause();
+    this.closeIfDone();
+  }
+
+  private onDrain(): void {
+    if ((this.flags & ClientFlag.ReadPausedForDrain) === 0) return;
+    this.flags &= ~ClientFlag.ReadPausedForDrain;
+    if ((this.flags & ClientFlag.CloseAfterReply) === 0) this.socket.resume();
+  }
+
+  /** The peer will send nothing more: answer what it asked, then close. */
+  private onEnd(): void {
+    this.flags |= ClientFlag.CloseAfterReply;
+    this.closeIfDone();
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.flags |= ClientFlag.Closed;
+    this.writer.output.discard();
+    this.head = null;
+    this.tail = null;
+    this.queued = 0;
+    this.host.connectionClosed(this);
+  }
+}

@@ -1,0 +1,209 @@
+// The RESP listener: accepts client connections, enforces maxClients, flushes every
+// connection's output buffer once per event-loop turn (one setImmediate for all of them),
+// counts what INFO reports, and shuts down gracefully (stop accepting, let in-flight
+// replies go out, then close, with a bounded wait).
+
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { ClientConnection, type CommandHandler, type ConnectionHost } from './client-connection.js';
+import { requestParserLimits, type RequestParserLimits } from './request-parser.js';
+
+export interface RespServerLog {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+}
+
+export interface RespServerOptions {
+  /** Most connected clients (Redis maxclients). */
+  readonly maxClients?: number;
+  /** A client whose unsent replies exceed this is closed (Redis client-output-buffer-limit normal, hard). */
+  readonly clientOutputBufferMaxBytes?: number;
+  readonly parserLimits?: Partial<RequestParserLimits>;
+  /** How long close() waits for in-flight replies before it drops the remaining clients. */
+  readonly closeTimeoutMs?: number;
+  /** Logger (pino-compatible); silent by default. */
+  readonly log?: RespServerLog;
+  /** Wall clock for connection creation times; Date.now by default. */
+  readonly nowMs?: () => number;
+}
+
+export interface RespServerStats {
+  readonly connectedClients: number;
+  readonly totalConnectionsReceived: number;
+  readonly totalCommandsProcessed: number;
+  readonly rejectedConnections: number;
+  readonly protocolErrors: number;
+  readonly outputBufferLimitDisconnections: number;
+}
+
+export const DEFAULT_MAX_CLIENTS = 10_000;
+export const DEFAULT_CLIENT_OUTPUT_BUFFER_MAX_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
+
+const MAX_CLIENTS_REACHED = Buffer.from('-ERR max number of clients reached\r\n');
+
+const silentLog: RespServerLog = { info() {}, warn() {} };
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`invalid ${name}: ${value} (must be a positive integer)`);
+  return value;
+}
+
+export class RespServer implements ConnectionHost {
+  readonly handler: CommandHandler;
+  readonly maxClients: number;
+  readonly clientOutputBufferMaxBytes: number;
+  readonly closeTimeoutMs: number;
+  private readonly parserLimits: RequestParserLimits;
+  private readonly log: RespServerLog;
+  private readonly nowMs: () => number;
+  private readonly server: Server;
+  private readonly connections = new Map<number, ClientConnection>();
+  private nextClientId = 1;
+  /** Connections with output to write this turn; drained by one setImmediate. */
+  private flushList: ClientConnection[] = [];
+  private flushPending = false;
+  private closing = false;
+  private closedWaiters: (() => void)[] = [];
+
+  private totalConnectionsReceived = 0;
+  private totalCommandsProcessed = 0;
+  private rejectedConnections = 0;
+  private protocolErrors = 0;
+  private outputBufferLimitDisconnections = 0;
+
+  constructor(options: RespServerOptions, handler: CommandHandler) {
+    this.handler = handler;
+    this.maxClients = positiveInteger('maxClients', options.maxClients ?? DEFAULT_MAX_CLIENTS);
+    this.clientOutputBufferMaxBytes = positiveInteger(
+      'clientOutputBufferMaxBytes',
+      options.clientOutputBufferMaxBytes ?? DEFAULT_CLIENT_OUTPUT_BUFFER_MAX_BYTES,
+    );
+    this.closeTimeoutMs = positiveInteger('closeTimeoutMs', options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS);
+    this.parserLimits = requestParserLimits(options.parserLimits);
+    this.log = options.log ?? silentLog;
+    this.nowMs = options.nowMs ?? Date.now;
+    // allowHalfOpen: a client that shuts its write side still gets the replies it asked for.
+    this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
+  }
+
+  /** Starts listening; resolves once bound. Port 0 picks a free port (see address()). */
+  listen(host: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error): void => reject(error);
+      this.server.once('error', onError);
+      this.server.listen(port, host, () => {
+        this.server.off('error', onError);
+        this.server.on('error', (error) => this.log.warn({ err: error }, 'resp listener error'));
+        resolve();
+      });
+    });
+  }
+
+  address(): { host: string; port: number } | null {
+    const address = this.server.address();
+    if (address === null || typeof address === 'string') return null;
+    return { host: (address as AddressInfo).address, port: (address as AddressInfo).port };
+  }
+
+  stats(): RespServerStats {
+    return {
+      connectedClients: this.connections.size,
+      totalConnectionsReceived: this.totalConnectionsReceived,
+      totalCommandsProcessed: this.totalCommandsProcessed,
+      rejectedConnections: this.rejectedConnections,
+      protocolErrors: this.protocolErrors,
+      outputBufferLimitDisconnections: this.outputBufferLimitDisconnections,
+    };
+  }
+
+  /** Connected clients in connection order (CLIENT LIST). */
+  clients(): IterableIterator<ClientConnection> {
+    return this.connections.values();
+  }
+
+  client(id: number): ClientConnection | undefined {
+    return this.connections.get(id);
+  }
+
+  /**
+   * Stops accepting, lets every client receive the replies to commands already received,
+   * then closes them; after closeTimeoutMs whoever is left is dropped.
+   */
+  async close(): Promise<void> {
+    if (!this.closing) {
+      this.closing = true;
+      this.server.close();
+      for (const conn of this.connections.values()) conn.shutdown();
+    }
+    if (this.connections.size === 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        for (const conn of this.connections.values()) conn.kill();
+      }, this.closeTimeoutMs);
+      timer.unref();
+      this.closedWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private accept(socket: Socket): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    if (this.connections.size >= this.maxClients) {
+      this.rejectedConnections++;
+      socket.on('error', () => socket.destroy());
+      socket.end(MAX_CLIENTS_REACHED);
+      return;
+    }
+    this.totalConnectionsReceived++;
+    const conn = new ClientConnection(this, socket, this.nextClientId++, this.nowMs(), this.parserLimits);
+    this.connections.set(conn.id, conn);
+    this.handler.onConnect?.(conn);
+  }
+
+  commandProcessed(): void {
+    this.totalCommandsProcessed++;
+  }
+
+  protocolErrorSeen(conn: ClientConnection, message: string): void {
+    this.protocolErrors++;
+    this.log.info({ client: conn.id, addr: conn.address, error: message }, 'closing client after a protocol error');
+  }
+
+  outputBufferOverflow(conn: ClientConnection, bytes: number): void {
+    this.outputBufferLimitDisconnections++;
+    this.log.warn(
+      { client: conn.id, addr: conn.address, bytes, limitBytes: this.clientOutputBufferMaxBytes },
+      'closing client that reached the output buffer limit',
+    );
+  }
+
+  scheduleFlush(conn: ClientConnection): void {
+    this.flushList.push(conn);
+    if (!this.flushPending) {
+      this.flushPending = true;
+      setImmediate(() => this.flushAll());
+    }
+  }
+
+  private flushAll(): void {
+    this.flushPending = false;
+    const list = this.flushList;
+    this.flushList = [];
+    for (const conn of list) conn.flush();
+  }
+
+  connectionClosed(conn: ClientConnection): void {
+    if (!this.connections.delete(conn.id)) return;
+    this.handler.onDisconnect?.(conn);
+    if (this.closing && this.connections.size === 0) {
+      const waiters = this.closedWaiters;
+      this.closedWaiters = [];
+      for (const waiter of waiters) waiter();
+    }
+  }
+}
