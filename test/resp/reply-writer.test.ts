@@ -1,0 +1,99 @@
+// Reply writer: golden bytes for every kind in RESP2 and RESP3, and the output buffer.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { encodeReply, formatDouble, ReplyWriter, ENCODED_OK } from '../../src/resp/reply-writer.js';
+import { OutputBuffer } from '../../src/resp/output-buffer.js';
+import { encodeCommand } from '../../src/resp/command-writer.js';
+import { RESP_NIL, RESP_NULL, RESP_OK, RESP_ONE, RESP_ZERO, type RespValue } from '../../src/resp/resp-value.js';
+
+const bulk = (text: string): RespValue => ({ kind: 'bulk', value: Buffer.from(text) });
+
+/** [value, RESP2 bytes, RESP3 bytes] */
+const golden: [string, RespValue, string, string][] = [
+  ['simple', { kind: 'simple', value: 'PONG' }, '+PONG\r\n', '+PONG\r\n'],
+  ['shared OK', RESP_OK, '+OK\r\n', '+OK\r\n'],
+  ['error', { kind: 'error', message: 'ERR syntax error' }, '-ERR syntax error\r\n', '-ERR syntax error\r\n'],
+  ['error with newlines', { kind: 'error', message: 'ERR a\r\nb' }, '-ERR a  b\r\n', '-ERR a  b\r\n'],
+  ['integer', { kind: 'integer', value: 1234 }, ':1234\r\n', ':1234\r\n'],
+  ['negative integer', { kind: 'integer', value: -42 }, ':-42\r\n', ':-42\r\n'],
+  ['zero', RESP_ZERO, ':0\r\n', ':0\r\n'],
+  ['one', RESP_ONE, ':1\r\n', ':1\r\n'],
+  ['big integer', { kind: 'integer', value: 9007199254740991 }, ':9007199254740991\r\n', ':9007199254740991\r\n'],
+  ['bulk', bulk('hello'), '$5\r\nhello\r\n', '$5\r\nhello\r\n'],
+  ['empty bulk', bulk(''), '$0\r\n\r\n', '$0\r\n\r\n'],
+  ['binary bulk', { kind: 'bulk', value: new Uint8Array([0, 13, 10, 255]) }, '$4\r\n\0\r\n\xff\r\n', '$4\r\n\0\r\n\xff\r\n'],
+  ['nil bulk', RESP_NIL, '$-1\r\n', '_\r\n'],
+  ['array', { kind: 'array', value: [bulk('a'), { kind: 'integer', value: 2 }] }, '*2\r\n$1\r\na\r\n:2\r\n', '*2\r\n$1\r\na\r\n:2\r\n'],
+  ['empty array', { kind: 'array', value: [] }, '*0\r\n', '*0\r\n'],
+  ['nil array', { kind: 'array', value: null }, '*-1\r\n', '_\r\n'],
+  ['nested array', { kind: 'array', value: [{ kind: 'array', value: [RESP_OK] }, RESP_NIL] }, '*2\r\n*1\r\n+OK\r\n$-1\r\n', '*2\r\n*1\r\n+OK\r\n_\r\n'],
+  ['double', { kind: 'double', value: 3.5 }, '$3\r\n3.5\r\n', ',3.5\r\n'],
+  ['integral double', { kind: 'double', value: 10 }, '$2\r\n10\r\n', ',10\r\n'],
+  ['inf', { kind: 'double', value: Infinity }, '$3\r\ninf\r\n', ',inf\r\n'],
+  ['-inf', { kind: 'double', value: -Infinity }, '$4\r\n-inf\r\n', ',-inf\r\n'],
+  ['nan', { kind: 'double', value: NaN }, '$3\r\nnan\r\n', ',nan\r\n'],
+  ['map', { kind: 'map', value: [[bulk('k'), { kind: 'integer', value: 1 }], [bulk('x'), RESP_NIL]] },
+    '*4\r\n$1\r\nk\r\n:1\r\n$1\r\nx\r\n$-1\r\n', '%2\r\n$1\r\nk\r\n:1\r\n$1\r\nx\r\n_\r\n'],
+  ['empty map', { kind: 'map', value: [] }, '*0\r\n', '%0\r\n'],
+  ['verbatim', { kind: 'verbatim', format: 'txt', value: 'héllo' }, '$6\r\nhéllo\r\n', '=10\r\ntxt:héllo\r\n'],
+  ['null', RESP_NULL, '$-1\r\n', '_\r\n'],
+  ['utf-8 simple', { kind: 'simple', value: 'é' }, '+é\r\n', '+é\r\n'],
+];
+
+describe('reply writer', () => {
+  for (const [name, value, resp2, resp3] of golden) {
+    it(`writes ${name} in RESP2 and RESP3`, () => {
+      assert.deepEqual(encodeReply(value, 2), Buffer.from(resp2, name.includes('binary') ? 'latin1' : 'utf8'));
+      assert.deepEqual(encodeReply(value, 3), Buffer.from(resp3, name.includes('binary') ? 'latin1' : 'utf8'));
+    });
+  }
+
+  it('formats doubles as Redis does', () => {
+    assert.equal(formatDouble(3.5), '3.5');
+    assert.equal(formatDouble(0.1), '0.1');
+    assert.equal(formatDouble(-0), '-0');
+    assert.equal(formatDouble(1e21), '1e+21');
+    assert.equal(formatDouble(1.5e-7), '1.5e-7');
+  });
+
+  it('refuses a verbatim format that is not three bytes', () => {
+    assert.throws(() => encodeReply({ kind: 'verbatim', format: 'text', value: 'x' }, 3), /not 3 bytes/);
+  });
+
+  it('refuses an integer reply that is not a safe integer', () => {
+    assert.throws(() => encodeReply({ kind: 'integer', value: 1.5 }, 2), /not a safe integer/);
+  });
+
+  it('accumulates replies until taken, and never rewrites taken bytes', () => {
+    const writer = new ReplyWriter(64);
+    writer.write(RESP_OK, 2);
+    writer.write({ kind: 'integer', value: 7 }, 2);
+    assert.equal(writer.pendingBytes, 9);
+    const first = writer.take();
+    assert.equal(first?.toString(), '+OK\r\n:7\r\n');
+    assert.equal(writer.take(), null);
+    const snapshot = Buffer.from(first ?? Buffer.alloc(0));
+    for (let i = 0; i < 100; i++) writer.write(bulk('x'.repeat(i)), 3); // forces growth past 64 bytes
+    assert.deepEqual(first, snapshot, 'bytes already handed out are untouched');
+    const second = writer.take();
+    let expected = '';
+    for (let i = 0; i < 100; i++) expected += `$${i}\r\n${'x'.repeat(i)}\r\n`;
+    assert.equal(second?.toString(), expected);
+  });
+
+  it('writes pre-encoded bytes as they are', () => {
+    const writer = new ReplyWriter();
+    writer.writeRaw(ENCODED_OK);
+    assert.equal(writer.take()?.toString(), '+OK\r\n');
+  });
+
+  it('validates the output buffer size', () => {
+    assert.throws(() => new OutputBuffer(1), /invalid initialBytes/);
+  });
+
+  it('encodes client commands as arrays of bulk strings', () => {
+    assert.equal(encodeCommand(['SET', 'k', new Uint8Array([1, 2])]).toString('latin1'), '*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\n\x01\x02\r\n');
+    assert.equal(encodeCommand(['é']).toString(), '*1\r\n$2\r\né\r\n');
+  });
+});
