@@ -98,11 +98,15 @@ interface ScanOptions {
  * filter after the COUNT slots were visited, so a call may return fewer keys than COUNT.
  */
 function parseScan(argv: readonly Uint8Array[]): ScanOptions | Reply {
+  // Like Redis's strtoul: an optional sign, digits, no spaces, at most 2^64 - 1. A negative
+  // cursor wraps around in C to a huge one; here it is one past every stamp (an empty page).
   const cursorText = Buffer.from(arg(argv, 1)).toString('latin1');
-  if (!/^[0-9]+$/.test(cursorText) || cursorText.length > 20 || BigInt(cursorText) > (1n << 64n) - 1n) {
+  if (!/^[+-]?[0-9]+$/.test(cursorText) || BigInt(cursorText.replace(/^[+-]/, '')) > (1n << 64n) - 1n) {
     return errorReply('ERR invalid cursor');
   }
-  const options: ScanOptions = { cursor: Number(cursorText), pattern: null, count: scanCountDefault, type: null };
+  const cursorValue = BigInt(cursorText);
+  const cursor = cursorValue < 0n || cursorValue > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(cursorValue);
+  const options: ScanOptions = { cursor, pattern: null, count: scanCountDefault, type: null };
   for (let j = 2; j < argv.length; j += 2) {
     const option = arg(argv, j);
     if (j + 1 >= argv.length) return syntaxError;

@@ -157,6 +157,11 @@ export class KvStateMachine {
     return reply;
   }
 
+  /** Same as apply (the name the server's state-machine adapter uses). */
+  applyEntry(index: number, data: Uint8Array): Reply {
+    return this.apply(index, data);
+  }
+
   /** A log entry with no command (leader no-op, configuration change): advances the index and time. */
   applyNoop(index: number, time?: number): void {
     this.advance(index, time);
