@@ -104,7 +104,6 @@ export class RaftStorage {
   private readonly logger: StorageLogger;
   private readonly walDir: string;
   private readonly snapDir: string;
-  private readonly segmentHeader: Uint8Array;
   private readonly index: LogIndex;
   private segments: Segment[] = [];
   /** End of the data in the newest segment, counting appended-but-unsynced records. */
@@ -121,6 +120,8 @@ export class RaftStorage {
   private failure: Error | null = null;
   private closed = false;
   private temporaryCounter = 0;
+  /** Headers of segments not yet created on disk. */
+  private readonly segmentHeaders = new Map<Segment, Uint8Array>();
 
   private constructor(
     private readonly opts: ReturnType<typeof validateOptions>,
@@ -133,7 +134,6 @@ export class RaftStorage {
     this.logger = logger;
     this.walDir = join(opts.dir, 'wal');
     this.snapDir = join(opts.dir, 'snap');
-    this.segmentHeader = encodeSegmentHeader({ seq: 0, clusterId: opts.clusterId, nodeId: opts.nodeId });
     this.index = scan.log;
     this.hardState = scan.hardState;
   }
@@ -234,19 +234,19 @@ export class RaftStorage {
     }
     this.snapshots = found.filter((s) => !skipped.some((text) => text.startsWith(s.path)));
     const log = scan.log;
-    const skippedNote = skipped.length > 0 ? ` Invalid snapshot files were skipped: ${skipped.join('; ')}.` : '';
+    const skippedNote = skipped.length > 0 ? ` (invalid snapshot files were skipped: ${skipped.join('; ')})` : '';
     const where = scan.firstRecordAt ?? { path: this.walDir, offset: 0 };
     if (chosen === null) {
       if (scan.logStarted && log.firstIndex !== 1) {
         throw new StorageCorruptionError(where.path, where.offset,
-          `the log starts at index ${log.firstIndex} but no valid snapshot covers indexes 1..${log.firstIndex - 1}.${skippedNote}`);
+          `the log starts at index ${log.firstIndex} but no valid snapshot covers indexes 1..${log.firstIndex - 1}${skippedNote}`);
       }
       return null;
     }
     const s = chosen.meta;
     if (scan.logStarted && log.firstIndex > s.index + 1) {
       throw new StorageCorruptionError(where.path, where.offset,
-        `the log starts at index ${log.firstIndex} but the newest valid snapshot ends at index ${s.index}: entries ${s.index + 1}..${log.firstIndex - 1} are missing.${skippedNote}`);
+        `the log starts at index ${log.firstIndex} but the newest valid snapshot ends at index ${s.index}: entries ${s.index + 1}..${log.firstIndex - 1} are missing${skippedNote}`);
     }
     if (skipped.length > 0) this.logger('warn', 'using an older snapshot; the WAL covers the gap', { snapshotIndex: s.index, skipped });
     if (scan.logStarted && log.count > 0 && log.firstIndex <= s.index && s.index <= log.lastIndex && log.term(s.index) === s.term) {
@@ -294,9 +294,8 @@ export class RaftStorage {
       capacityBytes: 0,
       durableStart: false,
     };
-    const writer = this.takeWriter();
-    writer.raw(header);
-    this.pending.push({ segment, create: true, offset: 0, writer });
+    this.pending.push({ segment, create: true, offset: header.length, writer: this.takeWriter() });
+    this.segmentHeaders.set(segment, header);
     this.segments.push(segment);
     this.writeOffset = header.length;
     if (this.hardState.term !== 0 || this.hardState.commit !== 0 || this.hardState.vote !== '') {
@@ -453,11 +452,15 @@ export class RaftStorage {
     this.index.evict(Math.min(this.durableIndex, this.index.lastIndex) + 1, this.opts.cacheBytes);
   }
 
-  // Creates a segment file: temporary name, preallocate, sync, rename, sync the directory.
-  // The header goes in with the first write.
+  // Creates a segment file: temporary name, header, preallocate, sync, rename, sync the
+  // directory; so a segment under its final name always has a durable, complete header.
   private async createSegmentFile(segment: Segment): Promise<void> {
     const temporary = `${segment.path}${TEMPORARY_SUFFIX}`;
+    const header = this.segmentHeaders.get(segment);
+    storageAssert(header !== undefined, `segment ${segment.seq} created twice`);
+    this.segmentHeaders.delete(segment);
     const file = this.disk.openWrite(temporary, 'new');
+    await this.disk.pwrite(file, header, 0);
     await this.disk.preallocate(file, segment.capacityBytes);
     await this.disk.fdatasync(file);
     await this.disk.rename(temporary, segment.path);

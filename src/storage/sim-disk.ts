@@ -126,7 +126,7 @@ export class SimDisk implements Disk {
 
   /** Arms a power cut; see SimDiskCut. Counting starts now. */
   cutAfter(cut: SimDiskCut): void {
-    this.opsAllowed = cut.opsAllowed ?? Infinity;
+    this.opsAllowed = cut.opsAllowed === undefined ? Infinity : this.mutatingOps + cut.opsAllowed;
     this.bytesAllowed = cut.bytesAllowed ?? Infinity;
   }
 
