@@ -1,0 +1,56 @@
+// The command entry codec: round trips, and corrupt input comes back as an error value.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { decodeCommand, encodeCommand, type CommandEntry } from '../../src/kv/command-codec.js';
+
+const entryArbitrary = fc.record({
+  origin: fc.string({ maxLength: 20 }),
+  client: fc.nat(),
+  seq: fc.nat(),
+  time: fc.integer({ min: -1e15, max: 1e15 }),
+  argv: fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 8 }),
+});
+
+function same(a: CommandEntry, b: CommandEntry): void {
+  assert.deepEqual({ ...b, argv: b.argv.map((x) => Buffer.from(x)) }, { ...a, argv: a.argv.map((x) => Buffer.from(x)) });
+}
+
+test('encodeCommand/decodeCommand round-trip any entry', () => {
+  fc.assert(fc.property(entryArbitrary, (entry) => {
+    const decoded = decodeCommand(encodeCommand(entry));
+    assert.ok(!(decoded instanceof Error), String(decoded));
+    same(entry, decoded);
+  }));
+});
+
+test('large arguments and many arguments round-trip', () => {
+  const entry = { origin: 'n3', client: 2 ** 40, seq: Number.MAX_SAFE_INTEGER, time: 1_700_000_000_123, argv: [Buffer.alloc(1 << 20, 7), ...Array.from({ length: 1000 }, (_, i) => Buffer.from(String(i)))] };
+  const decoded = decodeCommand(encodeCommand(entry));
+  assert.ok(!(decoded instanceof Error));
+  same(entry, decoded);
+});
+
+test('every truncation of an encoded entry is an error value, never a throw', () => {
+  fc.assert(fc.property(entryArbitrary, (entry) => {
+    const data = encodeCommand(entry);
+    for (let length = 0; length < data.length; length++) {
+      assert.ok(decodeCommand(data.subarray(0, length)) instanceof Error, `prefix of ${length}/${data.length} bytes`);
+    }
+  }), { numRuns: 50 });
+});
+
+test('unknown version and trailing bytes are errors', () => {
+  const data = Buffer.from(encodeCommand({ origin: 'a', client: 1, seq: 1, time: 5, argv: [Buffer.from('GET'), Buffer.from('k')] }));
+  const badVersion = Buffer.from(data);
+  badVersion[0] = 99;
+  assert.match(String(decodeCommand(badVersion)), /version 99/);
+  assert.match(String(decodeCommand(Buffer.concat([data, Buffer.from([0])]))), /trailing/);
+});
+
+test('random bytes never make the decoder throw', () => {
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+    decodeCommand(bytes);
+  }));
+});
