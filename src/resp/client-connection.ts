@@ -36,8 +36,9 @@ export interface CommandHandler {
   onDisconnect?(conn: ClientConnection): void;
 }
 
-/** What a connection needs from its server: counters, the flush schedule, logging. */
+/** What a connection needs from its server: counters, the flush schedule, logging, the client list. */
 export interface ConnectionHost {
+  clients(): ClientConnection[];
   readonly handler: CommandHandler;
   readonly clientOutputBufferMaxBytes: number;
   commandProcessed(): void;
@@ -95,6 +96,8 @@ export class ClientConnection {
   /** Free for the server layer (read consistency, MULTI state, ...). */
   state: unknown = undefined;
   commandsProcessed = 0;
+  /** Wall-clock time of the last command received (CLIENT LIST idle). */
+  lastCommandAtMs: number;
 
   private protocolVersion: RespProtocol = 2;
   private readonly parser: RequestParser;
@@ -112,11 +115,12 @@ export class ClientConnection {
     private readonly host: ConnectionHost,
     private readonly socket: Socket,
     id: number,
-    createdAtMs: number,
+    private readonly nowMs: () => number,
     parserLimits: Partial<RequestParserLimits>,
   ) {
     this.id = id;
-    this.createdAtMs = createdAtMs;
+    this.createdAtMs = nowMs();
+    this.lastCommandAtMs = this.createdAtMs;
     this.address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
     this.localAddress = `${socket.localAddress ?? '?'}:${socket.localPort ?? 0}`;
     this.parser = new RequestParser(parserLimits);
@@ -126,6 +130,21 @@ export class ClientConnection {
     socket.on('end', () => this.onEnd());
     socket.on('error', () => socket.destroy()); // ECONNRESET and friends: 'close' follows.
     socket.on('close', () => this.onClose());
+  }
+
+  /** The server this client is connected to (CLIENT LIST reaches the others through it). */
+  get server(): ConnectionHost {
+    return this.host;
+  }
+
+  /** One CLIENT LIST line, in Redis's field order for the fields we have. */
+  describe(): string {
+    const nowMs = this.nowMs();
+    const ageSeconds = Math.floor((nowMs - this.createdAtMs) / 1000);
+    const idleSeconds = Math.floor((nowMs - this.lastCommandAtMs) / 1000);
+    return `id=${this.id} addr=${this.address} laddr=${this.localAddress} name=${this.name} age=${ageSeconds} ` +
+      `idle=${idleSeconds} flags=N db=${this.db} qbuf=${this.queryBufferBytes} omem=${this.outputBufferBytes} ` +
+      `pending=${this.pendingReplies} tot-cmds=${this.commandsProcessed} resp=${this.protocolVersion}`;
   }
 
   get protocol(): RespProtocol {
@@ -194,6 +213,7 @@ export class ClientConnection {
 
   private dispatch(argv: Buffer[]): void {
     this.commandsProcessed++;
+    this.lastCommandAtMs = this.nowMs();
     this.host.commandProcessed();
     const slot = this.enqueue();
     if (isQuit(argv)) {

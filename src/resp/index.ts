@@ -13,6 +13,7 @@ export {
 } from './resp-value.js';
 export { isProtocolError, protocolError, type ProtocolError, type ProtocolErrorCode } from './protocol-error.js';
 export { splitInlineArgs } from './inline-args.js';
+export { parseReply } from './codec.js';
 export { ClientConnection, ClientFlag, type CommandHandler, type ReplySlot } from './client-connection.js';
 export {
   RespServer, DEFAULT_MAX_CLIENTS, DEFAULT_CLIENT_OUTPUT_BUFFER_MAX_BYTES, DEFAULT_CLOSE_TIMEOUT_MS,

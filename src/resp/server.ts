@@ -7,17 +7,19 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { ClientConnection, type CommandHandler, type ConnectionHost } from './client-connection.js';
 import { requestParserLimits, type RequestParserLimits } from './request-parser.js';
 
+export { ClientConnection, ClientFlag, type CommandHandler, type ReplySlot } from './client-connection.js';
+
 export interface RespServerLog {
   info(fields: Record<string, unknown>, message: string): void;
   warn(fields: Record<string, unknown>, message: string): void;
 }
 
-export interface RespServerOptions {
+/** Server options; the request parser limits sit at the top level, with Redis's names. */
+export interface RespServerOptions extends Partial<RequestParserLimits> {
   /** Most connected clients (Redis maxclients). */
   readonly maxClients?: number;
   /** A client whose unsent replies exceed this is closed (Redis client-output-buffer-limit normal, hard). */
   readonly clientOutputBufferMaxBytes?: number;
-  readonly parserLimits?: Partial<RequestParserLimits>;
   /** How long close() waits for in-flight replies before it drops the remaining clients. */
   readonly closeTimeoutMs?: number;
   /** Logger (pino-compatible); silent by default. */
@@ -28,8 +30,8 @@ export interface RespServerOptions {
 
 export interface RespServerStats {
   readonly connectedClients: number;
-  readonly totalConnectionsReceived: number;
-  readonly totalCommandsProcessed: number;
+  readonly totalConnections: number;
+  readonly totalCommands: number;
   readonly rejectedConnections: number;
   readonly protocolErrors: number;
   readonly outputBufferLimitDisconnections: number;
@@ -65,8 +67,8 @@ export class RespServer implements ConnectionHost {
   private closing = false;
   private closedWaiters: (() => void)[] = [];
 
-  private totalConnectionsReceived = 0;
-  private totalCommandsProcessed = 0;
+  private totalConnections = 0;
+  private totalCommands = 0;
   private rejectedConnections = 0;
   private protocolErrors = 0;
   private outputBufferLimitDisconnections = 0;
@@ -79,7 +81,12 @@ export class RespServer implements ConnectionHost {
       options.clientOutputBufferMaxBytes ?? DEFAULT_CLIENT_OUTPUT_BUFFER_MAX_BYTES,
     );
     this.closeTimeoutMs = positiveInteger('closeTimeoutMs', options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS);
-    this.parserLimits = requestParserLimits(options.parserLimits);
+    this.parserLimits = requestParserLimits({
+      ...(options.protoMaxBulkLen === undefined ? {} : { protoMaxBulkLen: options.protoMaxBulkLen }),
+      ...(options.maxMultibulkLength === undefined ? {} : { maxMultibulkLength: options.maxMultibulkLength }),
+      ...(options.inlineMaxBytes === undefined ? {} : { inlineMaxBytes: options.inlineMaxBytes }),
+      ...(options.queryBufferMaxBytes === undefined ? {} : { queryBufferMaxBytes: options.queryBufferMaxBytes }),
+    });
     this.log = options.log ?? silentLog;
     this.nowMs = options.nowMs ?? Date.now;
     // allowHalfOpen: a client that shuts its write side still gets the replies it asked for.
@@ -108,17 +115,17 @@ export class RespServer implements ConnectionHost {
   stats(): RespServerStats {
     return {
       connectedClients: this.connections.size,
-      totalConnectionsReceived: this.totalConnectionsReceived,
-      totalCommandsProcessed: this.totalCommandsProcessed,
+      totalConnections: this.totalConnections,
+      totalCommands: this.totalCommands,
       rejectedConnections: this.rejectedConnections,
       protocolErrors: this.protocolErrors,
       outputBufferLimitDisconnections: this.outputBufferLimitDisconnections,
     };
   }
 
-  /** Connected clients in connection order (CLIENT LIST). */
-  clients(): IterableIterator<ClientConnection> {
-    return this.connections.values();
+  /** Connected clients in connection order (CLIENT LIST, INFO; not a hot path). */
+  clients(): ClientConnection[] {
+    return [...this.connections.values()];
   }
 
   client(id: number): ClientConnection | undefined {
@@ -159,14 +166,14 @@ export class RespServer implements ConnectionHost {
       socket.end(MAX_CLIENTS_REACHED);
       return;
     }
-    this.totalConnectionsReceived++;
-    const conn = new ClientConnection(this, socket, this.nextClientId++, this.nowMs(), this.parserLimits);
+    this.totalConnections++;
+    const conn = new ClientConnection(this, socket, this.nextClientId++, this.nowMs, this.parserLimits);
     this.connections.set(conn.id, conn);
     this.handler.onConnect?.(conn);
   }
 
   commandProcessed(): void {
-    this.totalCommandsProcessed++;
+    this.totalCommands++;
   }
 
   protocolErrorSeen(conn: ClientConnection, message: string): void {
