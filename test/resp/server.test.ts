@@ -5,7 +5,7 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import fc from 'fast-check';
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 import { RespServer, ClientFlag, type ClientConnection, type CommandHandler, type ReplySlot, type RespServerOptions } from '../../src/resp/server.js';
 import { ReplyParser } from '../../src/resp/reply-parser.js';
 import { isProtocolError } from '../../src/resp/protocol-error.js';
