@@ -169,9 +169,19 @@ export class Cluster {
   /** Delivers one queued message (dropping it if its link is cut or its target is unknown). */
   deliver(m: Message): void {
     const target = this.nodes.get(m.to);
-    if (target === undefined || this.linkCut(m.from, m.to)) return;
+    if (target === undefined || this.linkCut(m.from, m.to)) {
+      this.drop(m);
+      return;
+    }
     this.delivered.push(m);
     target.raft.step(m);
+    // The transport reports every snapshot transfer's outcome to the sender.
+    if (m.type === MessageType.Snapshot) this.nodes.get(m.from)?.raft.reportSnapshot(m.to, true);
+  }
+
+  /** Loses a message; a lost snapshot transfer is reported as failed, as the transport would. */
+  drop(m: Message): void {
+    if (m.type === MessageType.Snapshot) this.nodes.get(m.from)?.raft.reportSnapshot(m.to, false);
   }
 
   /** Delivers everything queued now (messages produced meanwhile wait for the next call). */
