@@ -277,11 +277,17 @@ export class Keyspace {
     return undefined;
   }
 
-  /** A key chosen by `seed` (any non-negative integer): the first live slot from seed mod n. */
+  /**
+   * A key chosen by `seed` (any non-negative integer): the first live key created at or after
+   * stamp 1 + seed mod stamp, wrapping around. It depends only on the live keys' stamps, so a
+   * restored replica picks the same key as one that applied the log (not uniform: a key
+   * after a long run of deleted ones is likelier).
+   */
   pick(seed: number): KeyEntry | undefined {
     if (this.entries.size === 0) return undefined;
+    const target = 1 + (seed % this.stampCounter);
     const length = this.order.length;
-    const start = seed % length;
+    const start = this.orderIndexFrom(target);
     for (let i = 0; i < length; i++) {
       const entry = this.order[(start + i) % length] as KeyEntry;
       if (this.entries.get(entry.mapKey) === entry) return entry;
