@@ -281,3 +281,20 @@ function entryTerm(node: SimNode, index: LogIndex): ReturnType<typeof term> {
   if (e === undefined) throw new Error(`no entry ${index} on disk`);
   return e.term;
 }
+
+/**
+ * Gives a node a prepared disk: entries with the given terms at indexes 1..n (data "i<index>t<term>"),
+ * hard state at `hardTerm` with `commit`, then restarts it from that disk.
+ */
+export function loadLog(c: Cluster, name: string, terms: readonly number[], hardTerm: number, commit = 0): void {
+  const node = c.get(name);
+  node.disk.entries = terms.map((t, i) => ({ term: term(t), index: logIndex(i + 1), type: EntryType.Normal, data: bytes(`i${i + 1}t${t}`) }));
+  node.disk.hardState = { term: term(hardTerm), vote: NO_NODE, commit: logIndex(commit) };
+  node.appliedIndex = 0;
+  node.applied.clear();
+  c.restart(name);
+}
+
+export function logTerms(c: Cluster, name: string): number[] {
+  return c.get(name).disk.entries.map((e) => e.term);
+}
