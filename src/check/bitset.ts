@@ -48,24 +48,6 @@ export class Bitset {
     return this.#hash ^ bitHash(index);
   }
 
-  /** Whether `other` equals this set with bit `index` added. */
-  equalsWith(other: Uint32Array, index: number): boolean {
-    const words = this.words;
-    const extraWord = index >>> 5;
-    for (let i = 0; i < words.length; i++) {
-      const mine = i === extraWord ? (words[i]! | (1 << (index & 31))) >>> 0 : words[i]!;
-      if (mine !== other[i]) return false;
-    }
-    return true;
-  }
-
-  /** A copy of the words with bit `index` also set. */
-  wordsWith(index: number): Uint32Array {
-    const copy = this.words.slice();
-    copy[index >>> 5]! |= 1 << (index & 31);
-    return copy;
-  }
-
   #check(index: number): void {
     if (!(index >= 0 && index < this.size && Number.isInteger(index))) {
       throw new Error(`bitset: index ${index} is out of range [0, ${this.size})`);

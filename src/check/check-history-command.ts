@@ -78,14 +78,15 @@ export function describeCheckResult(result: CheckResult): string[] {
       return [`linearizable: ${size}, ${seconds}`];
     case 'unknown':
       return [
-        `unknown: timed out after ${seconds} with ${result.undecidedKeys.length} of ${result.keys} keys undecided ` +
+        `unknown: ${result.reason === 'timeout' ? 'timed out' : 'search memory limit reached'} after ${seconds} ` +
+          `with ${result.undecidedKeys.length} of ${result.keys} keys undecided ` +
           `(${result.undecidedKeys.slice(0, 5).map((k) => JSON.stringify(k)).join(', ')}${result.undecidedKeys.length > 5 ? ', …' : ''})`,
       ];
     case 'not-linearizable': {
-      const { key, failing, prefix, window } = result.violation;
+      const { key, failing, prefix, window, narrowed } = result.violation;
       return [
         `NOT linearizable: key ${JSON.stringify(key)}: the first ${prefix.length} of its ops cannot be linearized ` +
-          `(${size}, ${seconds})`,
+          `(${size}, ${seconds}${narrowed ? '' : '; narrowing ran out of time, the failure may lie earlier'})`,
         `showing ${window.length} ops around the first that cannot be explained (process, call → return, op => result):`,
         formatHistory(window, failing),
       ];

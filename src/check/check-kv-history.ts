@@ -1,17 +1,28 @@
 // Checks a key-value history for linearizability: splits it by key (each key is an
 // independent single-key model, so the history is linearizable iff every key's part
-// is), searches each part within one shared time budget, and on a violation narrows the
-// failing key's history down to the shortest prefix that still cannot be linearized.
+// is), searches the parts in turns within one shared time and memory budget, and on a
+// violation narrows the failing key's history down to the shortest prefix that still
+// cannot be linearized. Turns matter: a non-linearizable key can take exponential time
+// to refute while another key of the same history fails in milliseconds.
 import type { HistoryOp, KvResult } from './history.js';
 import { kvKeyModel } from './kv-model.js';
 import type { KeyState } from './kv-model.js';
-import { searchLinearization } from './linearizability.js';
+import { LinearizabilitySearch, searchLinearization } from './linearizability.js';
 import type { SearchBudget } from './linearizability.js';
 import type { Model } from './model.js';
 import type { KvOp } from './history.js';
 
 /** Time budget of one check when the caller names none. */
 export const CHECK_TIMEOUT_MS_DEFAULT = 10_000;
+/**
+ * Memo entries (explored (linearized set, state) pairs) all keys together may hold when
+ * the caller names no limit: about 130 bytes each (measured on kv/c50-bad), so some 260 MB.
+ */
+export const MEMO_ENTRIES_MAX_DEFAULT = 2_000_000;
+/** Search iterations one key gets per turn before the next key's turn. */
+const TURN_ITERATIONS = 4096;
+/** Share of the time budget the narrowing of a found violation may use (the verdict is already known). */
+const NARROWING_BUDGET_SHARE = 0.25;
 /** Completed operations shown before the failing one, for context. */
 const CONTEXT_OPS_MAX = 8;
 
@@ -20,6 +31,8 @@ export interface CheckOptions {
   readonly timeoutMs?: number;
   /** What every key holds before the history starts: null = absent (the default). */
   readonly initialValue?: string | null;
+  /** Memory limit, in memo entries; past it the verdict is 'unknown'. Default MEMO_ENTRIES_MAX_DEFAULT. */
+  readonly memoEntriesMax?: number;
   /** Clock in milliseconds; performance.now by default. Injected by tests. */
   readonly now?: () => number;
 }
@@ -43,6 +56,8 @@ export interface Violation {
    * failing one, plus the few completed just before it.
    */
   readonly window: readonly HistoryOp[];
+  /** False when narrowing ran out of budget: `prefix` is then a longer counterexample than needed. */
+  readonly narrowed: boolean;
 }
 
 export type CheckResult =
@@ -59,33 +74,50 @@ export type CheckResult =
       readonly ops: number;
       readonly keys: number;
       readonly elapsedMs: number;
-      /** Keys whose search ran out of time. */
+      /** What ran out first. */
+      readonly reason: 'timeout' | 'memory';
+      /** Keys whose search did not finish. */
       readonly undecidedKeys: readonly string[];
     };
 
 export function checkKvHistory(history: readonly HistoryOp[], options: CheckOptions = {}): CheckResult {
   const timeoutMs = options.timeoutMs ?? CHECK_TIMEOUT_MS_DEFAULT;
   if (!(timeoutMs > 0)) throw new Error(`invalid timeoutMs ${timeoutMs}: must be positive`);
+  const memoEntriesMax = options.memoEntriesMax ?? MEMO_ENTRIES_MAX_DEFAULT;
+  if (!(Number.isInteger(memoEntriesMax) && memoEntriesMax > 0)) {
+    throw new Error(`invalid memoEntriesMax ${memoEntriesMax}: must be a positive integer`);
+  }
   const now = options.now ?? (() => performance.now());
   const started = now();
-  const budget: SearchBudget = { deadline: started + timeoutMs, now };
+  const budget: SearchBudget = { deadline: started + timeoutMs, now, memoEntriesLeft: memoEntriesMax };
   const model = kvKeyModel(options.initialValue ?? null);
 
   const byKey = partitionByKey(history);
   const ops = history.length;
   const keys = byKey.size;
-  const undecidedKeys: string[] = [];
-  for (const [key, keyOps] of byKey) {
-    const outcome = searchLinearization(model, keyOps, budget);
-    if (outcome.verdict === 'timeout') {
-      undecidedKeys.push(key);
-    } else if (outcome.verdict === 'not-linearizable') {
-      const violation = narrowViolation(model, key, keyOps, budget);
-      return { verdict: 'not-linearizable', ops, keys, elapsedMs: now() - started, violation };
+  let running = [...byKey].map(([key, keyOps]) => ({ key, keyOps, search: new LinearizabilitySearch(model, keyOps) }));
+  let reason: 'timeout' | 'memory' | null = null;
+  while (running.length > 0 && reason === null) {
+    const stillRunning: typeof running = [];
+    for (const part of running) {
+      const verdict = part.search.run(TURN_ITERATIONS, budget);
+      if (verdict === 'not-linearizable') {
+        const narrowingBudget: SearchBudget = {
+          deadline: Math.min(budget.deadline, now() + timeoutMs * NARROWING_BUDGET_SHARE),
+          now,
+          memoEntriesLeft: budget.memoEntriesLeft ?? memoEntriesMax,
+        };
+        const violation = narrowViolation(model, part.key, part.keyOps, narrowingBudget);
+        return { verdict: 'not-linearizable', ops, keys, elapsedMs: now() - started, violation };
+      }
+      if (verdict === 'out-of-memory') reason = 'memory';
+      if (verdict !== 'linearizable') stillRunning.push(part);
     }
+    running = stillRunning;
+    if (running.length > 0 && reason === null && now() > budget.deadline) reason = 'timeout';
   }
   const elapsedMs = now() - started;
-  if (undecidedKeys.length > 0) return { verdict: 'unknown', ops, keys, elapsedMs, undecidedKeys };
+  if (reason !== null) return { verdict: 'unknown', ops, keys, elapsedMs, reason, undecidedKeys: running.map((p) => p.key) };
   return { verdict: 'linearizable', ops, keys, elapsedMs };
 }
 
@@ -136,8 +168,8 @@ function narrowViolation(
   while (low < high) {
     const middle = (low + high) >>> 1;
     const verdict = searchLinearization(model, cutHistory(keyOps, returns[middle]!), budget).verdict;
-    // Out of time: the cut at returns[high] is still a valid, if longer, counterexample.
-    if (verdict === 'timeout') break;
+    // Out of budget: the cut at returns[high] is still a valid, if longer, counterexample.
+    if (verdict === 'timeout' || verdict === 'out-of-memory') break;
     if (verdict === 'not-linearizable') high = middle;
     else low = middle + 1;
   }
@@ -145,7 +177,7 @@ function narrowViolation(
   const cut = returns[high]!;
   const prefix = cutHistory(keyOps, cut);
   const failing = prefix.find((o) => o.ret === cut) ?? prefix[prefix.length - 1]!;
-  return { key, failing, prefix, window: failureWindow(prefix, failing) };
+  return { key, failing, prefix, window: failureWindow(prefix, failing), narrowed: low === high };
 }
 
 function failureWindow(prefix: readonly HistoryOp[], failing: HistoryOp): HistoryOp[] {

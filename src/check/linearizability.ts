@@ -7,6 +7,7 @@
 // after their call; once every operation with a known outcome is linearized, the rest
 // may simply never have happened and the history is accepted.
 import { Bitset } from './bitset.js';
+import { MemoTable } from './memo-table.js';
 import { REJECTED } from './model.js';
 import type { Model } from './model.js';
 
@@ -23,9 +24,16 @@ export interface SearchBudget {
   /** Give up (verdict 'timeout') once now() passes this. */
   readonly deadline: number;
   readonly now: () => number;
+  /**
+   * Memo entries the searches sharing this budget may still create; past it they give up
+   * (verdict 'out-of-memory'). Each entry costs some 40 bytes plus 4 per 32 operations,
+   * plus its state.
+   * Decremented by the searches. Unlimited when absent.
+   */
+  memoEntriesLeft?: number;
 }
 
-export type SearchVerdict = 'linearizable' | 'not-linearizable' | 'timeout';
+export type SearchVerdict = 'linearizable' | 'not-linearizable' | 'timeout' | 'out-of-memory';
 
 export interface SearchOutcome {
   readonly verdict: SearchVerdict;
@@ -38,81 +46,151 @@ const DEADLINE_CHECK_INTERVAL = 1024;
 
 const NONE = -1;
 
-interface MemoEntry<State> {
-  readonly words: Uint32Array;
-  readonly state: State;
-}
-
+/** Runs one search to its end or its budget. */
 export function searchLinearization<State, Op, Result>(
   model: Model<State, Op, Result>,
   operations: readonly Operation<Op, Result>[],
   budget: SearchBudget,
 ): SearchOutcome {
-  const count = operations.length;
-  if (count === 0) return { verdict: 'linearizable', steps: 0 };
+  const search = new LinearizabilitySearch(model, operations);
+  while (true) {
+    const verdict = search.run(DEADLINE_CHECK_INTERVAL, budget);
+    if (verdict !== 'running') return { verdict, steps: search.steps };
+    if (budget.now() > budget.deadline) return { verdict: 'timeout', steps: search.steps };
+  }
+}
 
-  // Entry e < count is the call of operation e; entry count + e is its return.
-  const order = eventOrder(operations);
-  const head = 2 * count;
-  const next = new Int32Array(2 * count + 1).fill(NONE);
-  const prev = new Int32Array(2 * count + 1).fill(NONE);
-  let last = head;
-  for (const entry of order) {
-    next[last] = entry;
-    prev[entry] = last;
-    last = entry;
+/**
+ * One search, resumable: run() advances it by a bounded number of iterations, so a
+ * caller can interleave the searches of several keys and stop at the first violation
+ * (a non-linearizable key can take exponential time while another fails at once).
+ */
+export class LinearizabilitySearch<State, Op, Result> {
+  /** Model steps tried so far. */
+  steps = 0;
+  readonly #model: Model<State, Op, Result>;
+  readonly #operations: readonly Operation<Op, Result>[];
+  readonly #count: number;
+  /** Entry e < count is the call of operation e; entry count + e is its return; 2 * count is the head. */
+  readonly #head: number;
+  readonly #next: Int32Array;
+  readonly #prev: Int32Array;
+  readonly #linearized: Bitset;
+  readonly #memo: MemoTable<State>;
+  /** The undo stack: operations linearized so far, and the state before each. */
+  readonly #stackOps: Int32Array;
+  readonly #stackStates: State[] = [];
+  #depth = 0;
+  #state: State;
+  /** Operations with a known outcome not yet linearized; the search succeeds at 0. */
+  #knownLeft = 0;
+  #entry: number;
+  #verdict: SearchVerdict | 'running' = 'running';
+
+  constructor(model: Model<State, Op, Result>, operations: readonly Operation<Op, Result>[]) {
+    this.#model = model;
+    this.#operations = operations;
+    const count = operations.length;
+    this.#count = count;
+    this.#head = 2 * count;
+    this.#next = new Int32Array(2 * count + 1).fill(NONE);
+    this.#prev = new Int32Array(2 * count + 1).fill(NONE);
+    let last = this.#head;
+    for (const entry of eventOrder(operations)) {
+      this.#next[last] = entry;
+      this.#prev[entry] = last;
+      last = entry;
+    }
+    for (const operation of operations) if (operation.ret !== null) this.#knownLeft++;
+    this.#linearized = new Bitset(count);
+    this.#memo = new MemoTable<State>(this.#linearized.words.length, model.equal);
+    this.#stackOps = new Int32Array(count);
+    this.#state = model.init();
+    this.#entry = this.#next[this.#head]!;
+    if (this.#knownLeft === 0) this.#verdict = 'linearizable';
   }
 
-  let knownLeft = 0;
-  for (const operation of operations) if (operation.ret !== null) knownLeft++;
-
-  const linearized = new Bitset(count);
-  const memo = new Map<number, MemoEntry<State>[]>();
-  // The undo stack: operations linearized so far, and the state before each.
-  const stackOps = new Int32Array(count);
-  const stackStates: State[] = [];
-  let depth = 0;
-  let state = model.init();
-  let steps = 0;
-  let iterations = 0;
-
-  let entry = next[head]!;
-  while (knownLeft > 0) {
-    if (++iterations % DEADLINE_CHECK_INTERVAL === 0 && budget.now() > budget.deadline) {
-      return { verdict: 'timeout', steps };
-    }
-    if (entry === NONE) {
-      throw new Error(`linearizability search ran off the event list with ${knownLeft} known operations left`);
-    }
-    if (entry < count) {
-      const operation = operations[entry]!;
-      steps++;
-      const nextState = model.step(state, operation.op, operation.result);
-      if (nextState !== REJECTED && remember(memo, model, linearized, entry, nextState)) {
-        stackOps[depth] = entry;
-        stackStates[depth] = state;
-        depth++;
-        state = nextState;
-        linearized.set(entry);
-        if (operation.ret !== null) knownLeft--;
+  /** Advances by at most `iterations` loop turns; 'running' when not yet decided. */
+  run(iterations: number, budget: SearchBudget): SearchVerdict | 'running' {
+    if (this.#verdict !== 'running') return this.#verdict;
+    const model = this.#model;
+    const operations = this.#operations;
+    const count = this.#count;
+    const next = this.#next;
+    const prev = this.#prev;
+    const head = this.#head;
+    let entry = this.#entry;
+    for (let turn = 0; turn < iterations; turn++) {
+      if (entry === NONE) {
+        throw new Error(`linearizability search ran off the event list with ${this.#knownLeft} known operations left`);
+      }
+      if (entry < count) {
+        const operation = operations[entry]!;
+        this.steps++;
+        const nextState = model.step(this.#state, operation.op, operation.result);
+        if (nextState === REJECTED) {
+          entry = next[entry]!;
+          continue;
+        }
+        const fresh = this.#remember(entry, nextState, budget);
+        if (fresh === null) {
+          this.#verdict = 'out-of-memory';
+          break;
+        }
+        if (!fresh) {
+          entry = next[entry]!;
+          continue;
+        }
+        this.#stackOps[this.#depth] = entry;
+        this.#stackStates[this.#depth] = this.#state;
+        this.#depth++;
+        this.#state = nextState;
+        this.#linearized.set(entry);
         lift(next, prev, entry, count + entry);
+        if (operation.ret !== null && --this.#knownLeft === 0) {
+          this.#verdict = 'linearizable';
+          break;
+        }
         entry = next[head]!;
       } else {
-        entry = next[entry]!;
+        // A return whose call is still pending: nothing before it can be linearized next.
+        if (this.#depth === 0) {
+          this.#verdict = 'not-linearizable';
+          break;
+        }
+        this.#depth--;
+        const undone = this.#stackOps[this.#depth]!;
+        this.#state = this.#stackStates[this.#depth]!;
+        this.#linearized.clear(undone);
+        if (operations[undone]!.ret !== null) this.#knownLeft++;
+        unlift(next, prev, undone, count + undone);
+        entry = next[undone]!;
       }
-    } else {
-      // A return whose call is still pending: nothing before it can be linearized next.
-      if (depth === 0) return { verdict: 'not-linearizable', steps };
-      depth--;
-      const undone = stackOps[depth]!;
-      state = stackStates[depth]!;
-      linearized.clear(undone);
-      if (operations[undone]!.ret !== null) knownLeft++;
-      unlift(next, prev, undone, count + undone);
-      entry = next[undone]!;
     }
+    this.#entry = entry;
+    if (this.#verdict !== 'running') this.#release(budget);
+    return this.#verdict;
   }
-  return { verdict: 'linearizable', steps };
+
+  /** Records (linearized ∪ {entry}, state) in the memo: false if already there, null if out of room. */
+  #remember(entry: number, state: State, budget: SearchBudget): boolean | null {
+    const linearized = this.#linearized;
+    const key = (linearized.hashWith(entry) ^ Math.imul(this.#model.hash(state), 0x27d4eb2d)) | 0;
+    if (budget.memoEntriesLeft !== undefined && budget.memoEntriesLeft <= 0) {
+      // Full: a pair already seen is still recognised; a new one cannot be recorded.
+      return this.#memo.addWithIfRoom(key, linearized, entry, state, false) ? null : false;
+    }
+    const fresh = this.#memo.addWithIfRoom(key, linearized, entry, state, true);
+    if (fresh && budget.memoEntriesLeft !== undefined) budget.memoEntriesLeft--;
+    return fresh;
+  }
+
+  /** A decided search keeps nothing big alive, and hands its memo room back. */
+  #release(budget: SearchBudget): void {
+    if (budget.memoEntriesLeft !== undefined) budget.memoEntriesLeft += this.#memo.size;
+    this.#memo.clear();
+    this.#stackStates.length = 0;
+  }
 }
 
 /** Entry indices sorted by time; at equal times calls come first (the operations overlap). */
@@ -134,27 +212,6 @@ function eventOrder<Op, Result>(operations: readonly Operation<Op, Result>[]): n
     }
   }
   return order;
-}
-
-/** Records (linearized ∪ {entry}, state) in the memo; false if it was already there. */
-function remember<State, Op, Result>(
-  memo: Map<number, MemoEntry<State>[]>,
-  model: Model<State, Op, Result>,
-  linearized: Bitset,
-  entry: number,
-  state: State,
-): boolean {
-  const key = (linearized.hashWith(entry) ^ Math.imul(model.hash(state), 0x27d4eb2d)) | 0;
-  const bucket = memo.get(key);
-  if (bucket === undefined) {
-    memo.set(key, [{ words: linearized.wordsWith(entry), state }]);
-    return true;
-  }
-  for (const seen of bucket) {
-    if (model.equal(seen.state, state) && linearized.equalsWith(seen.words, entry)) return false;
-  }
-  bucket.push({ words: linearized.wordsWith(entry), state });
-  return true;
 }
 
 /** Unlinks a call entry and its return entry. */

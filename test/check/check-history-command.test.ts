@@ -47,7 +47,7 @@ test('a violation exits 1 and prints the failing sub-history one op per line', a
 });
 
 test('an undecided check is reported as unknown', () => {
-  const lines = describeCheckResult({ verdict: 'unknown', ops: 9, keys: 2, elapsedMs: 10_000, undecidedKeys: ['a'] });
+  const lines = describeCheckResult({ verdict: 'unknown', ops: 9, keys: 2, elapsedMs: 10_000, reason: 'timeout', undecidedKeys: ['a'] });
   assert.deepEqual(lines, ['unknown: timed out after 10.00 s with 1 of 2 keys undecided ("a")']);
 });
 

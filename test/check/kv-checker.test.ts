@@ -158,14 +158,37 @@ test('past its time budget the check gives up with verdict unknown', () => {
   // Twelve overlapping puts then an impossible read: the search must try every subset.
   const history = Array.from({ length: 12 }, (_, i) => done(i, 0, 100, put('k', `v${i}`), OK));
   history.push(done(99, 200, 201, get('k'), 'never written'));
+  // Every clock read advances a second: the budget is gone at the first look after starting.
   let clockMs = 0;
-  const result = checkKvHistory(history, { timeoutMs: 50, now: () => (clockMs += 1) });
+  const result = checkKvHistory(history, { timeoutMs: 50, now: () => (clockMs += 1000) });
   assert.equal(result.verdict, 'unknown');
   assert.ok(result.verdict === 'unknown');
+  assert.equal(result.reason, 'timeout');
   assert.deepEqual(result.undecidedKeys, ['k']);
   assert.equal(checkKvHistory(history).verdict, 'not-linearizable', 'with time enough it decides');
 });
 
-test('an invalid time budget is refused', () => {
+test('past its memory budget the check gives up with verdict unknown', () => {
+  const history = Array.from({ length: 12 }, (_, i) => done(i, 0, 100, put('k', `v${i}`), OK));
+  history.push(done(99, 200, 201, get('k'), 'never written'));
+  const result = checkKvHistory(history, { memoEntriesMax: 100 });
+  assert.ok(result.verdict === 'unknown', result.verdict);
+  assert.equal(result.reason, 'memory');
+});
+
+test('a hard key does not hide a violation that another key shows at once', () => {
+  // Key "hard" alone needs far more than the memory given; key "easy" fails in a few steps.
+  const hard = Array.from({ length: 16 }, (_, i) => done(i, 0, 100, put('hard', `v${i}`), OK));
+  hard.push(done(99, 200, 201, get('hard'), 'v3'));
+  const easy = [done(0, 300, 301, put('easy', 'a'), OK), done(1, 302, 303, get('easy'), 'b')];
+  const hardAlone = checkKvHistory(hard, { memoEntriesMax: 20_000 });
+  assert.equal(hardAlone.verdict, 'unknown');
+  const result = checkKvHistory([...hard, ...easy], { memoEntriesMax: 20_000 });
+  assert.ok(result.verdict === 'not-linearizable', result.verdict);
+  assert.equal(result.violation.key, 'easy');
+});
+
+test('an invalid budget is refused', () => {
   assert.throws(() => checkKvHistory([], { timeoutMs: 0 }), /invalid timeoutMs 0/);
+  assert.throws(() => checkKvHistory([], { memoEntriesMax: 0.5 }), /invalid memoEntriesMax 0.5/);
 });
