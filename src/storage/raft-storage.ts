@@ -17,7 +17,7 @@ import {
   encodeHardStateRecord,
   encodeSnapshotMarkerRecord,
 } from './record-codec.js';
-import { ID_BYTES_MAX, TEMPORARY_SUFFIX, encodeSegmentHeader, segmentFileName } from './segment-file.js';
+import { ID_BYTES_MAX, SEGMENT_SUFFIX, TEMPORARY_SUFFIX, encodeSegmentHeader, segmentFileName } from './segment-file.js';
 import { SnapshotReader, SnapshotWriter, parseSnapshotFileName, snapshotFileName, verifySnapshotFile, type VerifiedSnapshot } from './snapshot-file.js';
 import { EMPTY_HARD_STATE, type StorageLogger, type StoredEntry, type StoredHardState, type StoredSnapshotMeta } from './types.js';
 import { applyMarker, scanWal, type WalScan } from './wal-recovery.js';
@@ -120,6 +120,8 @@ export class RaftStorage {
   private failure: Error | null = null;
   private closed = false;
   private temporaryCounter = 0;
+  /** The next segment, created and preallocated in the background so a roll costs a rename. */
+  private prepared: { seq: number; temporaryPath: string; done: Promise<FileId | Error> } | null = null;
   /** Headers of segments not yet created on disk. */
   private readonly segmentHeaders = new Map<Segment, Uint8Array>();
 
@@ -274,6 +276,7 @@ export class RaftStorage {
     const segment = this.segments[this.segments.length - 1]!;
     segment.file = this.disk.openWrite(segment.path, 'existing');
     this.writeOffset = last.dataEnd;
+    this.prepareNext(segment.seq + 1);
     if (scan.torn) {
       const torn = scan.torn;
       this.logger('warn', 'dropping a torn record at the tail of the WAL (crash during a write)', {
@@ -455,14 +458,23 @@ export class RaftStorage {
   // Creates a segment file: temporary name, header, preallocate, sync, rename, sync the
   // directory; so a segment under its final name always has a durable, complete header.
   private async createSegmentFile(segment: Segment): Promise<void> {
-    const temporary = `${segment.path}${TEMPORARY_SUFFIX}`;
     const header = this.segmentHeaders.get(segment);
     storageAssert(header !== undefined, `segment ${segment.seq} created twice`);
     this.segmentHeaders.delete(segment);
-    const file = this.disk.openWrite(temporary, 'new');
-    await this.disk.pwrite(file, header, 0);
-    await this.disk.preallocate(file, segment.capacityBytes);
-    await this.disk.fdatasync(file);
+    let temporary = `${segment.path}${TEMPORARY_SUFFIX}`;
+    let file: FileId | null = null;
+    const prepared = this.prepared;
+    if (prepared !== null) {
+      this.prepared = null;
+      const result = await prepared.done;
+      if (typeof result === 'number' && prepared.seq === segment.seq && segment.capacityBytes === this.opts.segmentBytes) {
+        file = result;
+        temporary = prepared.temporaryPath;
+      } else {
+        await this.discardPrepared(prepared.temporaryPath, result);
+      }
+    }
+    if (file === null) file = await this.writeNewSegment(temporary, header, segment.capacityBytes);
     await this.disk.rename(temporary, segment.path);
     await this.disk.fsyncDir(this.walDir);
     const previous = this.segments[this.segments.indexOf(segment) - 1];
@@ -472,6 +484,30 @@ export class RaftStorage {
       previous.file = this.disk.openRead(previous.path);
     }
     segment.file = file;
+    this.prepareNext(segment.seq + 1);
+  }
+
+  private async writeNewSegment(temporary: string, header: Uint8Array, capacityBytes: number): Promise<FileId> {
+    const file = this.disk.openWrite(temporary, 'new');
+    await this.disk.pwrite(file, header, 0);
+    await this.disk.preallocate(file, capacityBytes);
+    await this.disk.fdatasync(file);
+    return file;
+  }
+
+  // Starts creating segment `seq` under a temporary name; a failure is kept for the roll to see.
+  private prepareNext(seq: number): void {
+    if (this.closed || this.prepared !== null) return;
+    const temporaryPath = join(this.walDir, `${seq.toString(16).padStart(16, '0')}${SEGMENT_SUFFIX}${TEMPORARY_SUFFIX}`);
+    const header = encodeSegmentHeader({ seq, clusterId: this.opts.clusterId, nodeId: this.opts.nodeId });
+    const done = this.writeNewSegment(temporaryPath, header, this.opts.segmentBytes).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+    this.prepared = { seq, temporaryPath, done };
+  }
+
+  private async discardPrepared(temporaryPath: string, result: FileId | Error): Promise<void> {
+    if (typeof result !== 'number') return; // Its file is cleaned up as a temporary at the next open.
+    this.disk.close(result);
+    await this.disk.unlink(temporaryPath);
   }
 
   get firstIndex(): number {
@@ -639,6 +675,15 @@ export class RaftStorage {
       // The failure was reported to whoever awaited that sync.
     }
     this.closed = true;
+    const prepared = this.prepared;
+    this.prepared = null;
+    if (prepared !== null) {
+      try {
+        await this.discardPrepared(prepared.temporaryPath, await prepared.done);
+      } catch {
+        // Left for the next open to remove as a temporary file.
+      }
+    }
     for (const segment of this.segments) {
       if (segment.file !== -1) {
         try {
