@@ -136,10 +136,12 @@ export function scanCommand(context: CommandContext, argv: readonly Uint8Array[]
   const options = parseScan(argv);
   if ('kind' in options) return options;
   const keys: Reply[] = [];
+  // Like Redis, a lone '*' matches every key (stringmatchlen would refuse the empty key).
+  const pattern = options.pattern !== null && !(options.pattern.length === 1 && options.pattern[0] === 0x2a) ? options.pattern : null;
   const next = context.keyspace.walk(options.cursor, options.count, (entry) => {
     if (entry.expireAtMs <= context.nowMs) return;
     if (options.type !== null && entry.value.type !== options.type) return;
-    if (options.pattern !== null && !globMatch(options.pattern, entry.key)) return;
+    if (pattern !== null && !globMatch(pattern, entry.key)) return;
     keys.push(bulkReply(entry.key));
   });
   return { kind: 'array', value: [bulkText(String(next)), { kind: 'array', value: keys }] };

@@ -1,0 +1,107 @@
+// String command semantics not covered by the redis-server comparison: SET … IFEQ (Valkey
+// 8.1), the proto-max-bulk-len limit, binary safety, and the state-free pre-check.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Harness, plain } from './harness.js';
+
+test('SET IFEQ sets only when the current value equals the expected one', () => {
+  const h = new Harness();
+  assert.equal(plain(h.apply('SET', 'k', 'v1', 'IFEQ', 'v0')), null, 'missing key: not set');
+  assert.equal(plain(h.read('EXISTS', 'k')), 0);
+  h.apply('SET', 'k', 'v1');
+  assert.equal(plain(h.apply('SET', 'k', 'v2', 'IFEQ', 'nope')), null);
+  assert.equal(plain(h.read('GET', 'k')), 'v1');
+  assert.equal(plain(h.apply('SET', 'k', 'v2', 'IFEQ', 'v1')), 'OK');
+  assert.equal(plain(h.read('GET', 'k')), 'v2');
+  assert.equal(plain(h.apply('SET', 'k', 'v3', 'IFEQ', 'v2', 'GET')), 'v2', 'with GET: the old value');
+  assert.equal(plain(h.apply('SET', 'k', 'v4', 'IFEQ', 'zz', 'GET')), 'v3', 'with GET, not set: still the old value');
+  assert.equal(plain(h.read('GET', 'k')), 'v3');
+  assert.equal(plain(h.apply('SET', 'k', 'v4', 'IFEQ', 'v3', 'PX', '1000')), 'OK');
+  assert.equal(plain(h.read('PTTL', 'k')), 1000);
+  for (const args of [['IFEQ', 'a', 'NX'], ['NX', 'IFEQ', 'a'], ['XX', 'IFEQ', 'a'], ['IFEQ']]) {
+    assert.deepEqual(plain(h.apply('SET', 'k', 'v', ...args)), { err: 'ERR syntax error' }, args.join(' '));
+  }
+});
+
+test('keys and values are binary-safe', () => {
+  const h = new Harness();
+  const key = Buffer.from([0, 255, 10, 13, 0x80]);
+  const value = Buffer.from([0, 1, 2, 255, 0]);
+  h.apply('SET', key, value);
+  assert.deepEqual(h.read('GET', key), { kind: 'bulk', value });
+  assert.equal(plain(h.read('EXISTS', Buffer.from([0, 255, 10, 13]))), 0);
+  assert.equal(plain(h.read('STRLEN', key)), 5);
+  const keys = h.read('KEYS', '*');
+  assert.ok(keys.kind === 'array' && keys.value !== null && Buffer.from((keys.value[0] as { value: Uint8Array }).value).equals(key));
+});
+
+test('APPEND and SETRANGE respect protoMaxBulkLen', () => {
+  const h = new Harness({ protoMaxBulkLen: 10 });
+  h.apply('SET', 'k', '12345');
+  assert.equal(plain(h.apply('APPEND', 'k', '67890')), 10);
+  const tooLong = { err: 'ERR string exceeds maximum allowed size (proto-max-bulk-len)' };
+  assert.deepEqual(plain(h.apply('APPEND', 'k', 'x')), tooLong);
+  assert.deepEqual(plain(h.apply('SETRANGE', 'k', '10', 'x')), tooLong);
+  assert.deepEqual(plain(h.apply('SETRANGE', 'new', '9', 'xy')), tooLong);
+  assert.equal(plain(h.apply('SETRANGE', 'k', '9', 'x')), 10);
+  assert.equal(plain(h.read('GET', 'k')), '123456789x');
+});
+
+test('values held by a key are not changed by later edits of the argument buffers', () => {
+  const h = new Harness();
+  const value = Buffer.from('abc');
+  h.apply('SET', 'k', value);
+  value[0] = 0x7a;
+  assert.equal(plain(h.read('GET', 'k')), 'abc');
+});
+
+test('INCR keeps the exact 64-bit value even where the reply number cannot', () => {
+  const h = new Harness();
+  h.apply('SET', 'n', '9223372036854775806');
+  h.apply('INCR', 'n');
+  assert.equal(plain(h.read('GET', 'n')), '9223372036854775807');
+  assert.deepEqual(plain(h.apply('INCR', 'n')), { err: 'ERR increment or decrement would overflow' });
+  assert.deepEqual(plain(h.apply('DECRBY', 'n', '-9223372036854775808')), { err: 'ERR decrement would overflow' });
+});
+
+test('validate rejects what needs no state, and accepts what apply must judge', () => {
+  const h = new Harness();
+  const validate = (...args: string[]): unknown => {
+    const reply = h.kv.validate(args.map((arg) => Buffer.from(arg)));
+    return reply === null ? null : plain(reply);
+  };
+  assert.deepEqual(validate('GET'), { err: "ERR wrong number of arguments for 'get' command" });
+  assert.deepEqual(validate('set', 'k'), { err: "ERR wrong number of arguments for 'set' command" });
+  assert.deepEqual(validate('SET', 'k', 'v', 'EX', 'x'), { err: 'ERR value is not an integer or out of range' });
+  assert.deepEqual(validate('SET', 'k', 'v', 'EX', '0'), { err: "ERR invalid expire time in 'set' command" });
+  assert.deepEqual(validate('SET', 'k', 'v', 'NX', 'XX'), { err: 'ERR syntax error' });
+  assert.deepEqual(validate('GETEX', 'k', 'PX', '-1'), { err: "ERR invalid expire time in 'getex' command" });
+  assert.deepEqual(validate('SETEX', 'k', '0', 'v'), { err: "ERR invalid expire time in 'setex' command" });
+  assert.deepEqual(validate('MSET', 'a', '1', 'b'), { err: "ERR wrong number of arguments for 'mset' command" });
+  assert.deepEqual(validate('INCRBY', 'a', '1.5'), { err: 'ERR value is not an integer or out of range' });
+  assert.deepEqual(validate('EXPIRE', 'a', '1', 'NX', 'GT'), { err: 'ERR NX and XX, GT or LT options at the same time are not compatible' });
+  assert.deepEqual(validate('EXPIRE', 'a', '1', 'FOO'), { err: 'ERR Unsupported option FOO' });
+  assert.deepEqual(validate('SCAN', '0', 'COUNT', '0'), { err: 'ERR syntax error' });
+  assert.deepEqual(validate('SETRANGE', 'a', '-1', 'x'), { err: 'ERR offset is out of range' });
+  assert.deepEqual(validate('FLUSHALL', 'NOW'), { err: 'ERR syntax error' });
+  assert.equal(validate('SET', 'k', 'v', 'EX', '10', 'NX'), null);
+  assert.equal(validate('INCR', 'k'), null, 'the value type needs state');
+  assert.equal(validate('NOSUCHCOMMAND'), null, 'unknown commands are the server\'s to word');
+});
+
+test('every validate error is the error apply gives for the same command', () => {
+  const cases = [
+    ['SET', 'k', 'v', 'EX', 'x'], ['SET', 'k', 'v', 'PX', '0'], ['SET', 'k', 'v', 'KEEPTTL', 'EX', '1'], ['GETEX', 'k', 'EXAT', '-1'],
+    ['SETEX', 'k', 'x', 'v'], ['PSETEX', 'k', '-1', 'v'], ['MSETNX', 'a'], ['MSETNX', 'a', '1', 'b'], ['DECRBY', 'a', 'x'],
+    ['PEXPIREAT', 'a', '1', 'GT', 'LT'], ['GETRANGE', 'a', 'x', '1'], ['SCAN', 'x'], ['FLUSHDB', 'A', 'B'], ['EXPIREAT', 'a', '9223372036854775807'],
+  ];
+  for (const args of cases) {
+    const h = new Harness();
+    h.apply('SET', 'k', 'v');
+    h.apply('SET', 'a', '1');
+    const expected = h.kv.validate(args.map((arg) => Buffer.from(arg)));
+    assert.notEqual(expected, null, args.join(' '));
+    assert.deepEqual(plain(h.apply(...args)), plain(expected!), args.join(' '));
+  }
+});
