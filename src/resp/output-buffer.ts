@@ -8,6 +8,7 @@ import { CR, DIGIT_ZERO, LF, MINUS } from './protocol-bytes.js';
 
 /** Default first capacity; large enough that a turn's replies rarely need a new buffer. */
 export const OUTPUT_BUFFER_INITIAL_BYTES = 16 * 1024;
+const EMPTY = Buffer.alloc(0);
 /** Longest decimal text of a safe integer: '-' and 16 digits. */
 const DECIMAL_TEXT_MAX_BYTES = 17;
 
@@ -23,7 +24,8 @@ export class OutputBuffer {
       throw new RangeError(`invalid initialBytes: ${initialBytes} (must be an integer >= 64)`);
     }
     this.initialBytes = initialBytes;
-    this.buffer = Buffer.allocUnsafe(initialBytes);
+    // Allocated on first write: an idle client costs no buffer.
+    this.buffer = EMPTY;
   }
 
   /** Bytes written and not yet taken. */
@@ -48,7 +50,9 @@ export class OutputBuffer {
   reserve(bytes: number): void {
     if (this.end + bytes <= this.buffer.length) return;
     const pending = this.end - this.start;
-    const capacity = Math.max(this.initialBytes, (pending + bytes) * 2);
+    // Doubling what is pending keeps many small writes linear; a single large reply gets
+    // just the room it needs rather than twice it.
+    const capacity = Math.max(this.initialBytes, pending * 2 + bytes);
     const grown = Buffer.allocUnsafe(capacity);
     this.buffer.copy(grown, 0, this.start, this.end);
     this.buffer = grown;
