@@ -24,7 +24,7 @@ export const commandArbitrary: fc.Arbitrary<string[]> = fc.oneof(
   fc.tuple(fc.constantFrom('RENAME', 'RENAMENX'), key, key).map((t) => [...t]),
   fc.tuple(fc.constant('MSET'), key, value, key, value).map((t) => [...t]),
   fc.tuple(fc.constant('RAFTIS.EXPIRE'), key, key).map((t) => [...t]),
-  fc.constant(['FLUSHDB']),
+  fc.constant<string[]>(['FLUSHDB']),
 );
 
 export interface TimedCommand {
