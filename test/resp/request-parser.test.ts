@@ -195,6 +195,14 @@ describe('request parser: inline commands', () => {
     assert.deepEqual(parseRequests([Buffer.from('x'.repeat(64 * 1024))]), []);
   });
 
+  it('ends the line at a NUL byte, like the C string Redis splits', () => {
+    expectParse('set a\0b c\r\nPING\r\n', [['set', 'a'], ['PING']]);
+  });
+
+  it('skips vertical tab and form feed between arguments but keeps them inside one', () => {
+    expectParse('\v\fGET a\vb\r\n', [['GET', 'a\vb']]);
+  });
+
   it('mixes inline and RESP commands on one connection', () => {
     expectParse('PING\r\n*1\r\n$4\r\nPING\r\nECHO x\r\n', [['PING'], ['PING'], ['ECHO', 'x']]);
   });
