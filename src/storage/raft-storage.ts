@@ -120,6 +120,8 @@ export class RaftStorage {
   private failure: Error | null = null;
   private closed = false;
   private temporaryCounter = 0;
+  /** Bumped whenever the log is truncated or reset, so a sync that started before does not mark the new entries durable. */
+  private rewrites = 0;
   /** The next segment, created and preallocated in the background so a roll costs a rename. */
   private prepared: { seq: number; temporaryPath: string; done: Promise<FileId | Error> } | null = null;
   /** Headers of segments not yet created on disk. */
@@ -368,7 +370,10 @@ export class RaftStorage {
     for (let i = 1; i < entries.length; i++) {
       storageAssert(entries[i]!.index === first + i, `appended entries not consecutive: ${entries[i - 1]!.index} then ${entries[i]!.index}`);
     }
-    if (first <= log.lastIndex) log.truncateFrom(first);
+    if (first <= log.lastIndex) {
+      log.truncateFrom(first);
+      this.rewrites++;
+    }
     if (this.durableIndex >= first) this.durableIndex = first - 1;
     let from = 0;
     while (from < entries.length) {
@@ -434,6 +439,7 @@ export class RaftStorage {
     const writes = this.pending;
     this.pending = [];
     const coveredIndex = this.index.lastIndex;
+    const rewritesBefore = this.rewrites;
     try {
       for (const write of writes) {
         const segment = write.segment;
@@ -451,7 +457,7 @@ export class RaftStorage {
       this.failure = error instanceof Error ? error : new Error(String(error));
       throw error;
     }
-    if (coveredIndex > this.durableIndex && coveredIndex <= this.index.lastIndex) this.durableIndex = coveredIndex;
+    if (rewritesBefore === this.rewrites && coveredIndex > this.durableIndex) this.durableIndex = coveredIndex;
     this.index.evict(Math.min(this.durableIndex, this.index.lastIndex) + 1, this.opts.cacheBytes);
   }
 
@@ -622,20 +628,19 @@ export class RaftStorage {
     this.checkUsable();
     storageAssert(Number.isSafeInteger(meta.index) && meta.index >= 0, `snapshot index ${meta.index}`);
     const temporary = join(this.snapDir, `${snapshotFileName(meta.term, meta.index)}${TEMPORARY_SUFFIX}.${this.temporaryCounter++}`);
-    return new SnapshotWriter(this.disk, this.snapDir, temporary, meta, (committed) => this.onSnapshotCommitted(committed, temporary));
+    return new SnapshotWriter(this.disk, this.snapDir, temporary, meta, (committed) => this.onSnapshotCommitted(committed));
   }
 
-  private async onSnapshotCommitted(meta: StoredSnapshotMeta, temporary: string): Promise<void> {
-    void temporary;
-    const path = join(this.snapDir, snapshotFileName(meta.term, meta.index));
-    const verified = verifySnapshotFile(this.disk, path);
-    if ('problem' in verified) throw new StorageCorruptionError(path, verified.offset, `snapshot just written fails verification: ${verified.problem}`);
+  private async onSnapshotCommitted(verified: VerifiedSnapshot): Promise<void> {
+    const meta = verified.meta;
+    const path = verified.path;
     this.snapshots = this.snapshots.filter((s) => !sameMeta(s.meta, meta));
     this.snapshots.push({ meta: { index: meta.index, term: meta.term }, path, verified });
     this.snapshots.sort((a, b) => b.meta.index - a.meta.index || b.meta.term - a.meta.term);
     this.appendMarker(meta.index, meta.term);
     const view = { log: this.index, logStarted: true, logStartFromMarker: false };
     applyMarker(view, meta.index, meta.term);
+    if (view.logStartFromMarker) this.rewrites++;
     if (this.durableIndex > this.index.lastIndex) this.durableIndex = this.index.lastIndex;
     await this.sync();
     const surplus = this.snapshots.slice(this.opts.snapshotsRetained);

@@ -132,7 +132,7 @@ export class SnapshotWriter {
     private readonly snapDir: string,
     private readonly temporaryPath: string,
     meta: StoredSnapshotMeta,
-    private readonly onCommitted: (meta: StoredSnapshotMeta) => Promise<void>,
+    private readonly onCommitted: (written: VerifiedSnapshot) => Promise<void>,
   ) {
     this.meta = { index: meta.index, term: meta.term, membership: meta.membership.slice() };
     this.file = disk.openWrite(temporaryPath, 'new');
@@ -166,16 +166,18 @@ export class SnapshotWriter {
     await this.putHeaderOnce();
     const payloadBytes = this.position - this.header.length;
     const trailer = new ByteWriter(SNAPSHOT_TRAILER_BYTES);
+    const checksum = crc32cFinish(this.crcState);
     trailer.u64(payloadBytes);
-    trailer.u32(crc32cFinish(this.crcState));
+    trailer.u32(checksum);
     trailer.raw(trailerMagicBytes);
     await this.disk.pwrite(this.file, trailer.bytes.subarray(0, trailer.length), this.position);
     await this.disk.fsync(this.file);
     this.disk.close(this.file);
-    await this.disk.rename(this.temporaryPath, join(this.snapDir, snapshotFileName(this.meta.term, this.meta.index)));
+    const path = join(this.snapDir, snapshotFileName(this.meta.term, this.meta.index));
+    await this.disk.rename(this.temporaryPath, path);
     await this.disk.fsyncDir(this.snapDir);
     this.state = 'done';
-    await this.onCommitted(this.meta);
+    await this.onCommitted({ path, meta: this.meta, headerBytes: this.header.length, payloadBytes, checksum });
   }
 
   /** Drops the temporary file. Safe to call after a failed write. */

@@ -150,3 +150,30 @@ test('options are validated with the field name', async () => {
   await assert.rejects(openSim(disk, { nodeId: '' }), /nodeId/);
   assert.equal(disk.stat(`${DIR}/LOCK`), null);
 });
+
+test('a truncation while a sync is in flight keeps the new, unwritten entries readable', async () => {
+  const disk = new SimDisk({ seed: 9 });
+  const { storage } = await openSim(disk, { cacheBytes: 0 });
+  storage.append(entries(1, 10, 1), null);
+  const first = storage.sync();
+  storage.append(entries(5, 12, 2), null);
+  await first;
+  storage.dropCache();
+  const expected = [...entries(1, 4, 1), ...entries(5, 12, 2)];
+  assert.deepEqual(plain(storage.entries(1, 13)), plain(expected));
+  await storage.sync();
+  storage.dropCache();
+  assert.deepEqual(plain(storage.entries(1, 13)), plain(expected));
+  await storage.close();
+});
+
+test('with a zero cache every durable entry is read back from disk correctly', async () => {
+  const disk = new SimDisk({ seed: 10 });
+  const { storage } = await openSim(disk, { cacheBytes: 0, segmentBytes: 4096 });
+  for (let i = 1; i <= 120; i += 6) {
+    storage.append(entries(i, i + 5, 1, 90), null);
+    await storage.sync();
+  }
+  assert.deepEqual(plain(storage.entries(1, 121)), plain(entries(1, 120, 1, 90)));
+  await storage.close();
+});
