@@ -135,6 +135,8 @@ export class Raft {
   /** The leader has appends or commit news to send at the next ready(). */
   private appendsDue = false;
   private commitDue = false;
+  /** Queued reads need a heartbeat round: it starts at the next ready() so one turn's reads share it. */
+  private readRoundDue = false;
   /** Peers that should get an Append at the next ready() even if it carries no entries. */
   private readonly probeDue = new Set<NodeId>();
 
@@ -280,6 +282,7 @@ export class Raft {
     return (
       this.appendsDue ||
       this.commitDue ||
+      this.readRoundDue ||
       this.probeDue.size > 0 ||
       this.messages.length > 0 ||
       this.messagesAfterPersist.length > 0 ||
@@ -294,7 +297,11 @@ export class Raft {
 
   ready(): Ready {
     invariant(this.outstanding === null, () => 'ready() called before the previous Ready was advanced');
-    if (this.role === StateRole.Leader) this.flushAppends();
+    if (this.role === StateRole.Leader) {
+      this.flushAppends();
+      if (this.readRoundDue && !this.readOnly.roundInFlight()) this.startReadRound();
+      this.readRoundDue = false;
+    }
     const soft = this.softState();
     const hard = this.hardState();
     const snapshot = this.log.pendingSnapshot;
@@ -408,6 +415,7 @@ export class Raft {
     this.uncommittedBytes = 0;
     this.appendsDue = false;
     this.commitDue = false;
+    this.readRoundDue = false;
     this.probeDue.clear();
   }
 
@@ -902,7 +910,7 @@ export class Raft {
     this.appendsDue = true;
     if (firstOfTerm) {
       this.readOnly.assignIndex(this.log.committed);
-      if (this.readOnly.needsNewRound() && !this.readOnly.roundInFlight()) this.startReadRound();
+      if (this.readOnly.needsNewRound()) this.readRoundDue = true;
     }
     // A leader that removed itself leads until the removal commits, then steps down (§4.2.2).
     if (!this.log.membership.at(this.log.committed).voters.includes(this.id)) {
@@ -968,7 +976,7 @@ export class Raft {
     }
     if (this.readOnly.pendingCount >= PENDING_READS_MAX) return { ok: false, error: 'too-many-pending-reads' };
     this.readOnly.enqueue(from, context, ownTermCommitted ? this.log.committed : null);
-    if (ownTermCommitted && !this.readOnly.roundInFlight()) this.startReadRound();
+    if (ownTermCommitted) this.readRoundDue = true;
     return { ok: true };
   }
 
@@ -990,7 +998,7 @@ export class Raft {
     const acked = voters.map((id) => (id === this.id ? this.readOnly.latestRound : this.progress.get(id)?.ackedReadRound ?? 0));
     const released = this.readOnly.confirm(quorumValue(acked));
     for (const r of released) this.answerRead(r.from, r.context, r.index as LogIndex);
-    if (released.length > 0 && this.readOnly.needsNewRound() && !this.readOnly.roundInFlight()) this.startReadRound();
+    if (released.length > 0 && this.readOnly.needsNewRound()) this.readRoundDue = true;
   }
 
   private answerRead(from: NodeId, context: Uint8Array, index: LogIndex): void {

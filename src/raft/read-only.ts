@@ -3,9 +3,10 @@
 // arrival is safe to read at. Rounds are numbered per term; a follower's HeartbeatResponse
 // echoes the newest round it has seen, which acknowledges every earlier round too.
 //
-// Batching: a request joins the next round. A round starts immediately when none is in
-// flight, otherwise when the in-flight one completes or at the next heartbeat tick, so every
-// request queued meanwhile shares one round.
+// Batching: a request joins the next round. That round starts at the next ready() when none
+// is in flight (so every request of one event-loop turn shares it), otherwise when the
+// in-flight one completes or at the next heartbeat tick, whichever comes first; every request
+// queued meanwhile shares it.
 import { invariant } from './assert.js';
 import type { LogIndex, NodeId } from './types.js';
 
