@@ -64,6 +64,7 @@ export class RespServer implements ConnectionHost {
   /** Connections with output to write this turn; drained by one setImmediate. */
   private flushList: ClientConnection[] = [];
   private flushPending = false;
+  private accepting = true;
   private closing = false;
   private closedWaiters: (() => void)[] = [];
 
@@ -132,6 +133,14 @@ export class RespServer implements ConnectionHost {
     return this.connections.get(id);
   }
 
+  /** Stops accepting new clients; connected ones keep being served until close(). */
+  stopAccepting(): void {
+    if (this.accepting) {
+      this.accepting = false;
+      this.server.close();
+    }
+  }
+
   /**
    * Stops accepting, lets every client receive the replies to commands already received,
    * then closes them; after closeTimeoutMs whoever is left is dropped.
@@ -139,7 +148,7 @@ export class RespServer implements ConnectionHost {
   async close(): Promise<void> {
     if (!this.closing) {
       this.closing = true;
-      this.server.close();
+      this.stopAccepting();
       for (const conn of this.connections.values()) conn.shutdown();
     }
     if (this.connections.size === 0) return;
@@ -156,7 +165,7 @@ export class RespServer implements ConnectionHost {
   }
 
   private accept(socket: Socket): void {
-    if (this.closing) {
+    if (!this.accepting) {
       socket.destroy();
       return;
     }

@@ -290,6 +290,23 @@ describe('resp server', () => {
     assert.deepEqual(client.replies, [bulk('x')]);
   });
 
+  it('stops accepting new clients while serving connected ones', async () => {
+    const { server, port } = await startServer();
+    const client = new RawClient(port);
+    await client.connected();
+    server.stopAccepting();
+    const late = connect({ host: '127.0.0.1', port });
+    const refused = await new Promise<boolean>((resolve) => {
+      late.on('error', () => resolve(true));
+      late.on('connect', () => resolve(false));
+    });
+    late.destroy();
+    assert.ok(refused, 'a new connection is refused');
+    client.send(encodeRequest(['PING']));
+    assert.deepEqual(await client.waitReplies(1), [simple('PONG')]);
+    client.socket.destroy();
+  });
+
   it('on close, drops clients whose replies never come after the bounded wait', async () => {
     const { server, handler, port } = await startServer({ closeTimeoutMs: 100 });
     const client = new RawClient(port);
