@@ -21,6 +21,8 @@ export const ClientFlag = Object.freeze({
   ServerClosing: 4,
   /** The socket is closed; replies are discarded. */
   Closed: 8,
+  /** Our side has ended; waiting (bounded) for the peer to close. */
+  Ending: 16,
   SERVER_LAYER_FIRST: 1 << 16,
 });
 
@@ -70,6 +72,13 @@ class PendingReply implements ReplySlot {
 }
 
 const QUIT = Buffer.from('quit');
+
+/**
+ * After our last reply, how long we wait for the peer to close before destroying the
+ * socket. Meanwhile whatever it sends is read and dropped: closing with unread input makes
+ * the kernel reset the connection, and the peer could lose that last reply (an error) unread.
+ */
+const CLOSE_LINGER_MS = 2_000;
 
 function isQuit(argv: readonly Buffer[]): boolean {
   const name = argv[0];
@@ -281,9 +290,15 @@ export class ClientConnection {
   }
 
   private closeIfDone(): void {
-    if ((this.flags & ClientFlag.CloseAfterReply) === 0 || this.closed) return;
+    if ((this.flags & ClientFlag.CloseAfterReply) === 0 || (this.flags & (ClientFlag.Closed | ClientFlag.Ending)) !== 0) return;
     if (this.head !== null || this.writer.pendingBytes > 0) return;
-    this.socket.end();
+    this.flags |= ClientFlag.Ending;
+    const socket = this.socket;
+    socket.end();
+    socket.resume(); // onData drops everything once CloseAfterReply is set
+    const timer = setTimeout(() => socket.destroy(), CLOSE_LINGER_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
   }
 
   private stopReading(): void {
@@ -295,7 +310,7 @@ export class ClientConnection {
   private onDrain(): void {
     if ((this.flags & ClientFlag.ReadPausedForDrain) === 0) return;
     this.flags &= ~ClientFlag.ReadPausedForDrain;
-    if ((this.flags & ClientFlag.CloseAfterReply) === 0) this.socket.resume();
+    if ((this.flags & (ClientFlag.CloseAfterReply | ClientFlag.Ending)) === 0) this.socket.resume();
   }
 
   /** The peer will send nothing more: answer what it asked, then close. */

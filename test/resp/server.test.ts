@@ -161,6 +161,14 @@ describe('resp server', () => {
     good.socket.destroy();
   });
 
+  it('delivers the protocol error and closes cleanly even while the client keeps sending', async () => {
+    const { port } = await startServer();
+    const client = new RawClient(port);
+    client.send(Buffer.concat([Buffer.from('*x\r\n'), Buffer.alloc(512 * 1024, 97)]));
+    await client.waitClosed();
+    assert.equal(client.raw.toString(), '-ERR Protocol error: invalid multibulk length\r\n');
+  });
+
   it('survives arbitrary garbage from clients', async () => {
     const { server, port } = await startServer({ inlineMaxBytes: 64, protoMaxBulkLen: 128, queryBufferMaxBytes: 256 });
     await fc.assert(
