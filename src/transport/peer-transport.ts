@@ -185,6 +185,8 @@ interface OutboundStream {
   /** Woken when an ack arrives or the stream fails. */
   wake: (() => void) | null;
   result: { ok: true } | { ok: false; error: Error } | null;
+  /** Rejects a source read in progress when the stream fails, so a stuck source cannot hold sendSnapshot. */
+  abortRead: ((error: Error) => void) | null;
 }
 
 interface ReadyWaiter {
@@ -404,7 +406,7 @@ export class PeerTransport {
     if (socket === null) throw new TransportError('RAFTIS_TRANSPORT_CONNECTION_LOST', `connection to ${to} lost`);
     const streamId = this.nextStreamId;
     this.nextStreamId = (this.nextStreamId + 1) % U32_LIMIT || 1;
-    const stream: OutboundStream = { inflightChunks: 0, wake: null, result: null };
+    const stream: OutboundStream = { inflightChunks: 0, wake: null, result: null, abortRead: null };
     link.streams.set(streamId, stream);
     beginFrame.writeUInt32LE(streamId, FRAME_HEADER_BYTES);
     this.enqueue(link, { frame: beginFrame, requestId: 0 }, false);
@@ -413,8 +415,7 @@ export class PeerTransport {
     try {
       while (true) {
         await this.waitStream(stream, () => stream.inflightChunks < this.options.snapshotWindowChunks);
-        const chunk = await source.read(this.options.snapshotChunkBytes);
-        this.throwIfFailed(stream);
+        const chunk = await this.readSource(stream, source);
         if (chunk === null) break;
         if (chunk.byteLength > this.options.snapshotChunkBytes) {
           throw new RangeError(`snapshot source returned ${chunk.byteLength} bytes, asked for at most ${this.options.snapshotChunkBytes}`);
@@ -698,6 +699,16 @@ export class PeerTransport {
     if (stream.result !== null) return;
     stream.result = result;
     stream.wake?.();
+    if (!result.ok) stream.abortRead?.(result.error);
+  }
+
+  private readSource(stream: OutboundStream, source: SnapshotSource): Promise<Uint8Array | null> {
+    return new Promise<Uint8Array | null>((resolve, reject) => {
+      stream.abortRead = reject;
+      source.read(this.options.snapshotChunkBytes).then(resolve, reject);
+    }).finally(() => {
+      stream.abortRead = null;
+    });
   }
 
   private throwIfFailed(stream: OutboundStream): void {
