@@ -88,6 +88,12 @@ export class ByteWriter {
     this.bytes(Buffer.from(text, 'utf8'));
   }
 
+  /** Drops everything written after `length` bytes. */
+  truncate(length: number): void {
+    if (length > this.length) throw new Error(`truncate to ${length} beyond length ${this.length}`);
+    this.length = length;
+  }
+
   finish(): Buffer {
     return this.buffer.subarray(0, this.length);
   }

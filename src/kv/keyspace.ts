@@ -308,16 +308,17 @@ export class Keyspace {
   }
 
   /**
-   * Walks live entries in creation order from `fromStamp`, visiting at most `visitMax` slots.
-   * Returns the stamp to continue from, or 0 when the walk reached the end.
+   * Walks live entries in creation order from `fromStamp`, visiting at most `visitMax` of
+   * them; `visit` may return false to stop before consuming that entry. Returns the stamp to
+   * continue from (the refused entry's own stamp if one was refused), or 0 at the end.
    */
-  walk(fromStamp: number, visitMax: number, visit: (entry: KeyEntry) => void): number {
+  walk(fromStamp: number, visitMax: number, visit: (entry: KeyEntry) => boolean | void): number {
     let index = this.orderIndexFrom(fromStamp);
     let visited = 0;
     while (index < this.order.length && visited < visitMax) {
       const entry = this.order[index] as KeyEntry;
       if (this.entries.get(entry.mapKey) === entry) {
-        visit(entry);
+        if (visit(entry) === false) return entry.createdStamp;
         visited++;
       }
       index++;

@@ -73,17 +73,8 @@ function writeValue(writer: ByteWriter, value: Value): void {
   }
 }
 
-function writeKeyRecord(writer: ByteWriter, image: EntryImage): void {
-  writeRecord(writer, recordKey, (w) => {
-    w.bytes(image.key);
-    writeValue(w, image.value);
-    w.float64(image.expireAtMs);
-    w.varint(image.createdStamp);
-    w.varint(image.writtenStamp);
-  });
-}
 
-type Phase = 'header' | 'keys' | 'saved' | 'end' | 'done';
+type Phase = 'header' | 'dedup' | 'keys' | 'saved' | 'end' | 'done';
 
 /** A point-in-time stream of the state at `appliedIndex`; saves keys before they change. */
 export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
@@ -91,14 +82,14 @@ export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
   private readonly stampMax: number;
   /** Creation stamp of the next key to emit; keys below it were emitted. */
   private cursorStamp = 0;
+  /** Old images of keys changed before they were emitted, by creation stamp. */
   private readonly saved = new Map<number, EntryImage>();
   private savedQueue: EntryImage[] | null = null;
+  private dedupIndex = 0;
   private phase: Phase = 'header';
+  /** FNV-1a of every record written so far (the end record carries it). */
   private checksum = fnvOffsetBasis;
-  /** Set once the end record is written, until the chunk holding it is emitted. */
-  private endRecordLength: number | null = null;
-  private checksumFinal = false;
-  /** A record that did not fit the last chunk: it starts the next one. */
+  /** The record that did not fit the previous chunk: it starts the next one. */
   private carry: Buffer | null = null;
   private keysEmitted = 0;
   private closed = false;
@@ -113,7 +104,7 @@ export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
   }
 
   beforeChange(entry: KeyEntry): void {
-    if (this.phase !== 'header' && this.phase !== 'keys') return;
+    if (this.phase !== 'header' && this.phase !== 'dedup' && this.phase !== 'keys') return;
     if (entry.createdStamp > this.stampMax || entry.createdStamp < this.cursorStamp) return;
     if (!this.saved.has(entry.createdStamp)) this.saved.set(entry.createdStamp, imageOf(entry));
   }
@@ -132,42 +123,42 @@ export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
       writer.raw(this.carry);
       this.carry = null;
     }
-    // Append whole records; the record that crosses maxBytes waits for the next chunk,
-    // unless it is alone (a record larger than maxBytes travels by itself).
-    while (this.phase !== 'done' && writer.byteLength < maxBytes) {
-      const mark = writer.byteLength;
-      this.step(writer);
-      if (writer.byteLength > maxBytes && mark > 0) {
-        this.carry = Buffer.from(writer.finish().subarray(mark));
-        const chunk = Buffer.from(writer.finish().subarray(0, mark));
-        this.emitted(chunk);
-        return chunk;
-      }
-    }
-    const chunk = Buffer.from(writer.finish());
-    this.emitted(chunk);
-    return chunk;
+    while (this.phase !== 'done' && this.carry === null && writer.byteLength < maxBytes) this.step(writer, maxBytes);
+    return Buffer.from(writer.finish());
   }
 
-  /** Folds emitted bytes into the checksum (the end record's own bytes excluded). */
-  private emitted(chunk: Buffer): void {
-    const endRecordBytes = this.endRecordLength ?? 0;
-    if (this.endRecordLength !== null && this.carry === null) {
-      // This chunk ends with the end record: checksum covers everything before it.
-      this.checksum = fnv1a(this.checksum, chunk.subarray(0, chunk.length - endRecordBytes));
-      this.endRecordLength = null;
-      this.checksumFinal = true;
-      return;
+  /**
+   * Appends one record at the writer's end. Whole records only: the record that crosses
+   * maxBytes is moved to `carry` for the next chunk, unless it is alone in this one (a
+   * record larger than maxBytes travels by itself).
+   */
+  private append(writer: ByteWriter, maxBytes: number, type: number, body: (writer: ByteWriter) => void): void {
+    const mark = writer.byteLength;
+    writeRecord(writer, type, body);
+    const record = writer.finish().subarray(mark);
+    if (type !== recordEnd) this.checksum = fnv1a(this.checksum, record);
+    if (writer.byteLength > maxBytes && mark > 0) {
+      this.carry = Buffer.from(record);
+      writer.truncate(mark);
     }
-    if (!this.checksumFinal) this.checksum = fnv1a(this.checksum, chunk);
   }
 
-  /** Appends the next record (if any) and advances; false when nothing more fits this phase now. */
-  private step(writer: ByteWriter): boolean {
+  private appendKey(writer: ByteWriter, maxBytes: number, image: EntryImage): void {
+    this.keysEmitted++;
+    this.append(writer, maxBytes, recordKey, (w) => {
+      w.bytes(image.key);
+      writeValue(w, image.value);
+      w.float64(image.expireAtMs);
+      w.varint(image.createdStamp);
+      w.varint(image.writtenStamp);
+    });
+  }
+
+  private step(writer: ByteWriter, maxBytes: number): void {
     switch (this.phase) {
       case 'header': {
         const { state } = this;
-        writeRecord(writer, recordHeader, (w) => {
+        this.append(writer, maxBytes, recordHeader, (w) => {
           w.raw(magic);
           w.u8(snapshotFormatVersion);
           w.varint(state.appliedIndex);
@@ -176,60 +167,60 @@ export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
           w.varint(state.counters.expiredKeys);
           w.varint(state.counters.evictedKeys);
         });
-        for (const record of state.dedup) {
-          writeRecord(writer, recordDedup, (w) => {
-            w.string(record.origin);
-            w.varint(record.client);
-            w.varint(record.seq);
-            w.signed(record.lastUsedMs);
-            writeReply(w, record.reply);
-          });
+        this.phase = 'dedup';
+        return;
+      }
+      case 'dedup': {
+        const record = this.state.dedup[this.dedupIndex];
+        if (record === undefined) {
+          this.phase = 'keys';
+          return;
         }
-        this.phase = 'keys';
-        return true;
+        this.dedupIndex++;
+        this.append(writer, maxBytes, recordDedup, (w) => {
+          w.string(record.origin);
+          w.varint(record.client);
+          w.varint(record.seq);
+          w.signed(record.lastUsedMs);
+          writeReply(w, record.reply);
+        });
+        return;
       }
       case 'keys': {
-        let found: KeyEntry | undefined;
-        const next = this.keyspace.walk(this.cursorStamp, 1, (entry) => { found = entry; });
-        const entry = found as KeyEntry | undefined;
-        if (entry === undefined || entry.createdStamp > this.stampMax) {
-          this.phase = 'saved';
+        let pastEnd = false;
+        const next = this.keyspace.walk(this.cursorStamp, Number.MAX_SAFE_INTEGER, (entry) => {
+          if (entry.createdStamp > this.stampMax) {
+            pastEnd = true; // created after the snapshot began, like everything after it
+            return false;
+          }
+          if (writer.byteLength >= maxBytes || this.carry !== null) return false;
+          // Emitted now, so later changes to it no longer concern this snapshot.
+          this.cursorStamp = entry.createdStamp + 1;
+          if (!this.saved.has(entry.createdStamp)) this.appendKey(writer, maxBytes, imageOf(entry));
           return true;
-        }
-        this.cursorStamp = entry.createdStamp + 1;
-        if (!this.saved.has(entry.createdStamp)) {
-          writeKeyRecord(writer, imageOf(entry));
-          this.keysEmitted++;
-        }
-        if (next === 0) this.phase = 'saved';
-        return true;
+        });
+        if (pastEnd || next === 0) this.phase = 'saved';
+        return;
       }
       case 'saved': {
         this.savedQueue ??= [...this.saved.values()];
         const image = this.savedQueue.pop();
-        if (image === undefined) {
-          this.phase = 'end';
-          return true;
-        }
-        writeKeyRecord(writer, image);
-        this.keysEmitted++;
-        return true;
+        if (image === undefined) this.phase = 'end';
+        else this.appendKey(writer, maxBytes, image);
+        return;
       }
       case 'end': {
-        // The checksum covers every byte before this record: those emitted and this chunk's so far.
-        const before = fnv1a(this.checksum, writer.finish());
-        const start = writer.byteLength;
-        writeRecord(writer, recordEnd, (w) => {
+        const checksum = this.checksum;
+        this.append(writer, maxBytes, recordEnd, (w) => {
           w.varint(this.keysEmitted);
           w.varint(this.state.dedup.length);
-          w.u32(before);
+          w.u32(checksum);
         });
-        this.endRecordLength = writer.byteLength - start;
         this.phase = 'done';
-        return false;
+        return;
       }
       case 'done':
-        return false;
+        return;
       default: {
         const exhaustive: never = this.phase;
         throw new Error(`snapshot: unknown phase ${String(exhaustive)}`);
