@@ -55,3 +55,28 @@ test('SimDisk locks too: two storages on one simulated directory are refused', a
   const { storage: again } = await openSim(disk);
   await again.close();
 });
+
+test('a directory held by another live process running RaftStorage is refused', withDir(async (dir) => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'writer.ts'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let text = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+        if (text.includes('start')) resolve();
+      });
+      child.on('exit', () => reject(new Error('writer exited before opening the storage')));
+    });
+    await assert.rejects(
+      RaftStorage.open({ dir, clusterId: 'kill9', nodeId: 'n1', segmentBytes: 256 * 1024 }),
+      (error) => error instanceof StorageLockedError && error.message.includes(`process ${child.pid}`),
+    );
+  } finally {
+    child.kill('SIGKILL');
+    await exited;
+  }
+  const { storage } = await RaftStorage.open({ dir, clusterId: 'kill9', nodeId: 'n1', segmentBytes: 256 * 1024 });
+  await storage.close();
+}));
