@@ -32,10 +32,15 @@ export class RaftLog {
     this.offset = snapshot?.index ?? (0 as LogIndex);
     this.offsetTerm = snapshot?.term ?? (0 as Term);
     this.membership = new Membership(this.offset, snapshot?.confState ?? baseConf);
-    this.entries = [];
-    checkContiguous(this.offset, this.offsetTerm, entries);
-    this.entries = [...entries];
-    this.membership.appended(entries);
+    // The driver's log may still hold entries the snapshot covers (it keeps a tail): skip them,
+    // checking the one at the snapshot index agrees with the snapshot.
+    const atOffset = entries.find((e) => e.index === this.offset);
+    invariant(atOffset === undefined || atOffset.term === this.offsetTerm,
+      () => `log entry ${this.offset} has term ${atOffset?.term}, the snapshot there has term ${this.offsetTerm}`);
+    const after = entries.filter((e) => e.index > this.offset);
+    checkContiguous(this.offset, this.offsetTerm, after);
+    this.entries = after;
+    this.membership.appended(after);
     const last = this.lastIndex();
     this.committed = Math.max(commit, this.offset) as LogIndex;
     invariant(this.committed <= last, () => `initial commit ${this.committed} is out of range [lastIndex ${last}]`);

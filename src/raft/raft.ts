@@ -210,7 +210,7 @@ export class Raft {
     this.electionElapsed = 0;
     this.readOnly.leaseStartTick = null;
     if (pr.match === this.log.lastIndex()) this.sendTimeoutNow(to);
-    else this.appendsDue = true;
+    else this.probeDue.add(to); // start catching it up now rather than at the next heartbeat
   }
 
   reportUnreachable(id: NodeId): void {
