@@ -3,6 +3,7 @@
 
 import { connect } from 'node:net';
 import { encodeCommand as encodeRespCommand, ReplyParser, type RespValue } from '../resp/codec.js';
+import { isProtocolError } from '../resp/protocol-error.js';
 
 export function sendCommand(host: string, port: number, argv: readonly string[], timeoutMs: number): Promise<RespValue> {
   return new Promise((resolvePromise, reject) => {
@@ -19,7 +20,7 @@ export function sendCommand(host: string, port: number, argv: readonly string[],
       if (value === null) return;
       clearTimeout(timer);
       socket.end();
-      if (value instanceof Error) reject(value);
+      if (isProtocolError(value)) reject(new Error(value.message));
       else resolvePromise(value);
     });
     socket.on('error', (error) => {

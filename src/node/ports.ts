@@ -51,16 +51,9 @@ export interface Network {
   sendSnapshot(to: NodeId, header: Uint8Array, source: SnapshotByteSource): Promise<void>;
 }
 
-/** What applying one committed entry produced, and for whom. */
-export interface Applied<R> {
-  /** The proposer's request key (see RaftNode.propose), or null for entries nobody waits on. */
-  readonly requestKey: string | null;
-  readonly result: R;
-}
-
 export interface StateMachine<R> {
-  /** Applies one committed Normal entry with non-empty data. Deterministic. */
-  apply(entry: Entry): Applied<R>;
+  /** Applies one committed Normal entry with non-empty data and returns its result. Deterministic. */
+  apply(entry: Entry): R;
   /** Applies the leader's no-op (an empty entry): advances the applied index only. */
   applyNoop(entry: Entry): void;
   readonly appliedIndex: number;

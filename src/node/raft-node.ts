@@ -13,6 +13,7 @@
 import type { Raft, RaftStatus } from '../raft/raft.js';
 import type { ConfChange, Entry, Message, NodeId, Ready, SnapshotMeta, SoftState } from '../raft/types.js';
 import { EntryType, MessageType, StateRole } from '../raft/types.js';
+import { decodeConfChange } from '../raft/conf-change.js';
 import { NodeError } from './errors.js';
 import type { Clock, InboundSnapshot, LogStore, Network, StateMachine, TimerHandle } from './ports.js';
 
@@ -37,6 +38,8 @@ export interface RaftNodeOptions<R> {
   readonly snapshotChunkBytes: number;
   /** Pending proposals and reads allowed at once; beyond it new ones fail with BUSY. */
   readonly pendingRequestsMax: number;
+  /** Term of the entry at the state machine's applied index (the snapshot's term after a restore). */
+  readonly initialAppliedTerm: number;
   readonly logger: NodeLogger;
   /** Called for each committed membership change, after it is applied (addresses live in cc.context). */
   readonly onConfChange?: (change: ConfChange, entry: Entry) => void;
@@ -56,6 +59,8 @@ type ReadCallback = (error: NodeError | null, clusterTime: number) => void;
 interface PendingProposal<R> {
   readonly key: string;
   readonly index: number;
+  /** The term of the entry at `index` once it was seen in a Ready; 0 until then. */
+  term: number;
   readonly deadline: number;
   /** Everyone waiting on this request: a retried request joins the original's waiters. */
   readonly waiters: ProposeCallback<R>[];
@@ -106,6 +111,8 @@ export class RaftNode<R> {
   /** Term and vote last handed to the log store, to know when a sync is owed. */
   private persistedTerm = 0;
   private persistedVote = '';
+  /** Term of the last applied entry: a snapshot taken now is labelled (appliedIndex, appliedTerm). */
+  private appliedTerm = 0;
   /** Highest cluster time handed out; cluster time never runs backwards on this node. */
   private clusterTimeFloor = 0;
 
@@ -118,6 +125,7 @@ export class RaftNode<R> {
     const initial = options.raft.status();
     this.persistedTerm = initial.term;
     this.persistedVote = initial.vote;
+    this.appliedTerm = options.initialAppliedTerm;
   }
 
   start(): void {
@@ -183,11 +191,13 @@ export class RaftNode<R> {
     const pending: PendingProposal<R> = {
       key,
       index: result.index ?? 0,
+      term: 0,
       deadline: this.options.clock.now() + this.options.requestTimeoutMs,
       waiters: [done],
     };
+    if (pending.index <= 0) throw new Error(`raft accepted a proposal as leader without an index (${pending.index})`);
     this.proposals.set(key, pending);
-    if (pending.index > 0) this.proposalsByIndex.set(pending.index, pending);
+    this.proposalsByIndex.set(pending.index, pending);
     this.scheduleReady();
   }
 
@@ -306,6 +316,7 @@ export class RaftNode<R> {
     const mustSync = ready.entries.length > 0 || ready.snapshot !== null || this.voteChanged(ready);
     if (ready.entries.length > 0 || ready.hardState !== null) this.options.log.append(ready.entries, ready.hardState);
     this.noteConfChangesAppended(ready.entries);
+    this.notePersistedProposals(ready.entries);
 
     this.persisting = ready;
     const afterPersist = (): void => {
@@ -347,28 +358,41 @@ export class RaftNode<R> {
 
   private applyEntry(entry: Entry): void {
     if (entry.index <= this.sm.appliedIndex) return; // already covered by a restored snapshot
+    this.appliedTerm = entry.term;
+    let result: R | undefined;
     if (entry.type === EntryType.ConfChange) {
       this.sm.applyNoop(entry);
-      const change = this.options.onConfChange;
-      if (change !== undefined) change(decodeConfChangeOrThrow(this.raft, entry), entry);
+      this.options.onConfChange?.(decodeConfChangeEntry(entry), entry);
     } else if (entry.data.length === 0) {
       this.sm.applyNoop(entry);
     } else {
-      const applied = this.sm.apply(entry);
-      if (applied.requestKey !== null) {
-        const pending = this.proposals.get(applied.requestKey);
-        if (pending !== undefined) {
-          this.forgetProposal(pending);
-          for (const waiter of pending.waiters) waiter(null, applied.result);
-        }
-      }
+      result = this.sm.apply(entry);
     }
-    // A proposal whose slot was filled by another entry will never be applied.
-    const displaced = this.proposalsByIndex.get(entry.index);
-    if (displaced !== undefined) {
-      this.forgetProposal(displaced);
+    // Log matching: the entry at (index, term) is the one this node proposed, or it is not.
+    const pending = this.proposalsByIndex.get(entry.index);
+    if (pending === undefined) return;
+    this.forgetProposal(pending);
+    if (pending.term === entry.term && result !== undefined) {
+      for (const waiter of pending.waiters) waiter(null, result);
+    } else {
       const dropped = new NodeError('DROPPED', 'the request was dropped by a leader change and not applied; retry');
-      for (const waiter of displaced.waiters) waiter(dropped, undefined);
+      for (const waiter of pending.waiters) waiter(dropped, undefined);
+    }
+  }
+
+  /** Records the term of each proposal's entry; an overwritten slot means the proposal is lost. */
+  private notePersistedProposals(entries: readonly Entry[]): void {
+    if (this.proposalsByIndex.size === 0) return;
+    for (const entry of entries) {
+      const pending = this.proposalsByIndex.get(entry.index);
+      if (pending === undefined) continue;
+      if (pending.term === 0) {
+        pending.term = entry.term;
+      } else if (pending.term !== entry.term) {
+        this.forgetProposal(pending);
+        const dropped = new NodeError('DROPPED', 'the request was overwritten by a new leader and not applied; retry');
+        for (const waiter of pending.waiters) waiter(dropped, undefined);
+      }
     }
   }
 
@@ -415,7 +439,7 @@ export class RaftNode<R> {
     const change = this.options.onConfChange;
     if (change === undefined) return;
     for (const entry of entries) {
-      if (entry.type === EntryType.ConfChange) change(decodeConfChangeOrThrow(this.raft, entry), entry);
+      if (entry.type === EntryType.ConfChange) change(decodeConfChangeEntry(entry), entry);
     }
   }
 
@@ -469,9 +493,8 @@ export class RaftNode<R> {
   private async takeSnapshot(): Promise<number> {
     this.snapshotInProgress = true;
     try {
-      const status = this.raft.status();
       const index = this.sm.appliedIndex;
-      const meta: SnapshotMeta = { index: index as SnapshotMeta['index'], term: this.raft.termAt(index), confState: status.confState };
+      const meta: SnapshotMeta = { index: index as SnapshotMeta['index'], term: this.appliedTerm as SnapshotMeta['term'], confState: this.raft.confStateAt(index as SnapshotMeta['index']) };
       const view = this.sm.beginSnapshot();
       const sink = this.options.log.saveSnapshot(meta);
       try {
@@ -512,6 +535,7 @@ export class RaftNode<R> {
       source.close();
     }
     this.lastSnapshotIndex = meta.index;
+    this.appliedTerm = meta.term;
     // Proposals and reads below the snapshot can no longer be matched to their entries.
     this.failAllProposals(new NodeError('TIMEOUT', 'state replaced by a snapshot; the request outcome is unknown'));
     this.options.logger.info({ index: meta.index, term: meta.term }, 'restored snapshot');
@@ -616,8 +640,10 @@ export function decodeSnapshotHeader(bytes: Uint8Array): Message & { type: Messa
   return { type: MessageType.Snapshot, from: parsed.from, to: parsed.to, term: parsed.term as Message['term'], snapshot: parsed.snapshot };
 }
 
-function decodeConfChangeOrThrow(raft: Raft, entry: Entry): ConfChange {
-  return raft.decodeConfChange(entry.data);
+function decodeConfChangeEntry(entry: Entry): ConfChange {
+  const decoded = decodeConfChange(entry.data);
+  if (!decoded.ok) throw new Error(`conf-change entry ${entry.index} (term ${entry.term}) is undecodable: ${decoded.error}`);
+  return decoded.value;
 }
 
 function yieldTurn(clock: Clock): Promise<void> {

@@ -5,7 +5,7 @@
 import type { KvStateMachine } from '../kv/state-machine.js';
 import type { Reply } from '../kv/reply.js';
 import type { RaftNode } from '../node/raft-node.js';
-import { StateRole, type NodeId } from '../raft/types.js';
+import { StateRole, type NodeId } from '../node/consensus.js';
 import type { ClientConnection, RespServer } from '../resp/server.js';
 import { formatHostPort, type ServerConfig } from './config.js';
 import type { AdminCommands } from './dispatch.js';
@@ -181,9 +181,9 @@ export class Admin implements AdminCommands {
       `read_consistency_default:${config.readConsistency}`,
     ];
     const transport = this.context.transportStats();
-    for (const [id, progress] of status.progress) {
-      const peer = transport.get(id);
-      lines.push(`peer_${id}:match=${progress.match},next=${progress.next},state=${progress.state},connected=${peer?.connected ?? id === identity.nodeId ? 1 : 0}`);
+    for (const progress of status.progress) {
+      const peer = transport.get(progress.id);
+      lines.push(`peer_${progress.id}:match=${progress.match},next=${progress.next},state=${progress.state},learner=${progress.isLearner ? 1 : 0},connected=${peer?.connected === true ? 1 : 0}`);
     }
     return lines.join('\r\n') + '\r\n';
   }

@@ -262,7 +262,7 @@ function resolve(raw: RawValues): ServerConfig {
     peerListen,
     dataDir: typeof values['dataDir'] === 'string' ? values['dataDir'] : `./data/${id === '' ? 'node' : id}`,
     initialCluster: (values['initialCluster'] as Map<string, HostPort> | undefined) ?? new Map<string, HostPort>(),
-  } as ServerConfig;
+  } as unknown as ServerConfig;
   validate(config);
   return config;
 }

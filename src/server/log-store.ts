@@ -4,8 +4,8 @@
 // those members are compacted away.
 
 import type { LogStore, SnapshotByteSink, SnapshotByteSource } from '../node/ports.js';
-import type { ConfState, Entry, HardState, NodeId, SnapshotMeta } from '../raft/types.js';
-import { logIndex, term } from '../raft/types.js';
+import type { ConfState, Entry, HardState, NodeId, SnapshotMeta } from '../node/consensus.js';
+import { logIndex, term } from '../node/consensus.js';
 import type { RaftStorage, StoredSnapshotMeta } from '../storage/raft-storage.js';
 import { formatHostPort, parseHostPort } from './config.js';
 import type { Member } from './identity.js';
@@ -67,7 +67,7 @@ export class StorageLogStore implements LogStore {
     const reader = meta === undefined ? this.storage.openSnapshot() : this.storage.openSnapshot({ index: meta.index, term: meta.term });
     if (reader === null) return null;
     return {
-      read: (maxBytes) => reader.readChunk(maxBytes),
+      read: async (maxBytes) => reader.readChunk(maxBytes),
       close: () => reader.close(),
     };
   }

@@ -8,11 +8,7 @@ import { KvStateMachine } from '../kv/state-machine.js';
 import type { Reply } from '../kv/reply.js';
 import { RaftNode, decodeSnapshotHeader } from '../node/raft-node.js';
 import type { Clock, Network, SnapshotByteSource, StateMachine } from '../node/ports.js';
-import { decodeConfChange } from '../raft/conf-change.js';
-import { defaultRaftConfig, validateRaftConfig } from '../raft/config.js';
-import { seededPrng } from '../raft/prng.js';
-import { Raft } from '../raft/raft.js';
-import { ConfChangeType, EntryType, logIndex, nodeId, term, type ConfChange, type ConfState, type Entry, type NodeId } from '../raft/types.js';
+import { ConfChangeType, EntryType, createRaft, decodeConfChange, logIndex, nodeId, term, type ConfChange, type ConfState, type Entry, type NodeId } from '../node/consensus.js';
 import { encodeReply, parseReply } from '../resp/codec.js';
 import { RespServer } from '../resp/server.js';
 import { RaftStorage } from '../storage/raft-storage.js';
@@ -80,28 +76,29 @@ export class RaftisServer {
       for (const member of membership.members) members.set(member.id, member);
       const reader = storage.openSnapshot();
       if (reader === null) throw new Error(`snapshot ${recovered.snapshot.term}-${recovered.snapshot.index} vanished during start-up`);
-      const error = await restoreKv(kv, { read: (n) => reader.readChunk(n), close: () => reader.close() }, recovered.snapshot.index);
+      const error = await restoreKv(kv, { read: async (n) => reader.readChunk(n), close: () => reader.close() }, recovered.snapshot.index);
       if (error !== null) throw new Error(`restoring snapshot ${recovered.snapshot.term}-${recovered.snapshot.index}: ${error}`);
       log.info({ index: recovered.snapshot.index, keys: kv.stats().keys }, 'restored snapshot');
     }
     // Addresses of members added after the snapshot come from the conf-change entries in the log.
     for (const entry of recovered.entries) {
-      if (entry.type === EntryType.ConfChange) noteMemberAddress(members, decodeConfChange(entry.data));
+      if (entry.type !== EntryType.ConfChange) continue;
+      const decoded = decodeConfChange(entry.data);
+      if (!decoded.ok) throw new Error(`conf-change entry ${entry.index} in the WAL is undecodable: ${decoded.error}`);
+      noteMemberAddress(members, decoded.value);
     }
 
     const seed = hashSeed(identity.nodeId) ^ (Date.now() & 0x7fffffff);
-    const raftConfig = {
-      ...defaultRaftConfig(nodeId(identity.nodeId), seededPrng(seed)),
+    const raft = createRaft({
+      id: nodeId(identity.nodeId),
+      seed,
       electionTicks: config.electionTicks,
       heartbeatTicks: config.heartbeatTicks,
       leaseDriftTicks: config.leaseDriftTicks,
       maxInflightMessages: config.maxInflightMessages,
       maxBytesPerMessage: config.maxBytesPerMessage,
       maxUncommittedBytes: config.maxUncommittedBytes,
-    };
-    const problems = validateRaftConfig(raftConfig);
-    if (problems.length > 0) throw new ConfigError(problems.join('; '));
-    const raft = new Raft(raftConfig, {
+    }, {
       hardState: { term: term(recovered.hardState.term), vote: nodeId(recovered.hardState.vote), commit: logIndex(recovered.hardState.commit) },
       snapshot: recovered.snapshot === null ? null : snapshotMetaFromStored(recovered.snapshot),
       entries: recovered.entries as unknown as Entry[],
@@ -149,6 +146,7 @@ export class RaftisServer {
       logRetainEntries: config.logRetainEntries,
       snapshotChunkBytes: config.snapshotChunkBytes,
       pendingRequestsMax: config.pendingRequestsMax,
+      initialAppliedTerm: recovered.snapshot?.term ?? 0,
       logger: log,
       onConfChange: (change) => {
         noteMemberAddress(members, change);
@@ -261,9 +259,9 @@ export class RaftisServer {
 
   private async handOverLeadership(): Promise<void> {
     const status = this.node.status();
-    const target = [...status.progress.entries()]
-      .filter(([id]) => id !== this.node.id && status.confState.voters.includes(id))
-      .sort((a, b) => b[1].match - a[1].match)[0]?.[0];
+    const target = [...status.progress]
+      .filter((peer) => peer.id !== this.node.id && status.confState.voters.includes(peer.id))
+      .sort((a, b) => b.match - a.match)[0]?.id;
     if (target === undefined) return;
     this.node.transferLeadership(target);
     const deadline = Date.now() + this.config.tickMs * this.config.electionTicks * 2;
@@ -271,7 +269,7 @@ export class RaftisServer {
     this.logger.info({ to: target, handedOver: !this.node.isLeader }, 'leadership transfer on shutdown');
   }
 
-  address(): HostPort {
+  address(): HostPort | null {
     return this.resp.address();
   }
 }
@@ -305,7 +303,7 @@ function noteMemberAddress(members: Map<string, Member>, change: ConfChange): vo
 
 function kvAdapter(kv: KvStateMachine): StateMachine<Reply> {
   return {
-    apply: (entry) => kv.applyEntry(entry.index, entry.data),
+    apply: (entry) => kv.apply(entry.index, entry.data),
     applyNoop: (entry) => kv.applyNoop(entry.index),
     get appliedIndex() {
       return kv.appliedIndex;

@@ -8,7 +8,7 @@ import { encodeCommand } from '../kv/command-codec.js';
 import type { Reply } from '../kv/reply.js';
 import { NodeError } from '../node/errors.js';
 import type { RaftNode } from '../node/raft-node.js';
-import type { NodeId } from '../raft/types.js';
+import type { NodeId } from '../node/consensus.js';
 import { errorReply, nodeErrorReply } from './errors.js';
 import {
   FORWARD_NODE_ERROR,
