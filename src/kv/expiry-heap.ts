@@ -68,21 +68,21 @@ export class ExpiryHeap<T> {
   }
 
   /**
-   * Live items due at `nowMs` (expireAtMs ≤ nowMs), at most `max`, visiting at most
-   * `visitMax` heap nodes. Does not modify the heap, so it is safe outside apply.
+   * Live items due at `nowMs` (expireAtMs ≤ nowMs), earliest first, at most `max`, taking at
+   * most `visitMax` items off the heap. Stale items met on the way are dropped for good (so
+   * repeated calls make progress through keys deleted by other means); live ones go back.
+   * This changes only the heap's shape, never which item is the minimum, so it is safe to
+   * call outside apply.
    */
   collectDue(nowMs: number, max: number, visitMax: number, isLive: (item: ExpiryItem<T>) => boolean): ExpiryItem<T>[] {
     const due: ExpiryItem<T>[] = [];
-    const stack: number[] = [0];
-    let visited = 0;
-    while (stack.length > 0 && due.length < max && visited < visitMax) {
-      const index = stack.pop() as number;
-      const item = this.items[index];
-      if (item === undefined || item.expireAtMs > nowMs) continue;
-      visited++;
-      if (isLive(item)) due.push(item);
-      stack.push(index * 2 + 2, index * 2 + 1);
+    for (let visited = 0; due.length < max && visited < visitMax; visited++) {
+      const top = this.items[0];
+      if (top === undefined || top.expireAtMs > nowMs) break;
+      this.pop();
+      if (isLive(top)) due.push(top);
     }
+    for (const item of due) this.push(item);
     return due;
   }
 

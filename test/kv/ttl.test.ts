@@ -115,3 +115,20 @@ test('read refuses write commands', () => {
   assert.deepEqual(plain(h.read('SET', 'a', '1')), { err: "ERR 'set' is not a read-only command" });
   assert.equal(h.kv.stats().keys, 0);
 });
+
+test('expiredKeys gets past expiry records of keys deleted by other commands', () => {
+  const h = new Harness();
+  for (let i = 0; i < 3000; i++) h.apply('SET', `gone${i}`, 'v', 'PX', '10');
+  h.apply('SET', 'live', 'v', 'PX', '20');
+  for (let i = 0; i < 3000; i += 500) h.apply('DEL', ...Array.from({ length: 500 }, (_, j) => `gone${i + j}`));
+  h.advance(100);
+  let calls = 0;
+  let found: string[] = [];
+  while (found.length === 0 && calls < 100) {
+    found = h.kv.expiredKeys(h.time, 1).map((key) => Buffer.from(key).toString());
+    calls++;
+  }
+  assert.deepEqual(found, ['live']);
+  assert.ok(calls > 1, 'each call does bounded work');
+  assert.deepEqual(h.kv.expiredKeys(h.time, 5).map((key) => Buffer.from(key).toString()), ['live'], 'stale records were dropped for good');
+});
