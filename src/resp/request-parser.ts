@@ -11,7 +11,7 @@
 
 import { splitInlineArgs } from './inline-args.js';
 import { parseInteger } from './parse-integer.js';
-import { ARRAY, BULK_STRING, CR, LF } from './protocol-bytes.js';
+import { ARRAY, BULK_STRING, CR, DIGIT_NINE, DIGIT_ZERO, LF } from './protocol-bytes.js';
 import { protocolError, type ProtocolError } from './protocol-error.js';
 
 export interface RequestParserLimits {
@@ -60,6 +60,8 @@ const LINE_READY = 1;
 const LINE_NEED_MORE = 0;
 const LINE_TOO_LONG = -1;
 
+/** Most digits the header fast path takes; longer numbers (all over any limit) go the general way. */
+const PLAIN_HEADER_DIGITS_MAX = 15;
 /** First capacity of a buffer collecting an argument that spans chunks. */
 const SPANNING_ARG_INITIAL_BYTES = 16 * 1024;
 /** First capacity of the buffer collecting a header or inline line that spans chunks. */
@@ -102,6 +104,9 @@ export class RequestParser {
   private lineStart = 0;
   private lineEnd = 0;
 
+  /** Where the header plainHeaderValue() last read ends. */
+  private plainHeaderEnd = 0;
+
   /** Sticky: once the stream is malformed nothing after it can be trusted. */
   private failure: ProtocolError | null = null;
 
@@ -141,6 +146,16 @@ export class RequestParser {
           if (this.offset >= this.chunk.length) return this.needMore();
           this.lineKind = this.chunk[this.offset] === ARRAY ? LINE_COUNT : LINE_INLINE;
         }
+        if (this.lineKind === LINE_COUNT && this.stagedBytes === 0) {
+          const count = this.plainHeaderValue();
+          if (count > 0 && count <= this.limits.maxMultibulkLength) {
+            this.offset = this.plainHeaderEnd;
+            this.lineKind = LINE_NONE;
+            this.argsRemaining = count;
+            this.args = [];
+            continue;
+          }
+        }
         const taken = this.takeLine();
         if (taken === LINE_NEED_MORE) return this.needMore();
         if (this.lineKind === LINE_COUNT) {
@@ -175,6 +190,12 @@ export class RequestParser {
           const prefix = this.chunk[this.offset] ?? 0;
           if (prefix !== BULK_STRING) {
             return this.fail('expected-bulk-prefix', `Protocol error: expected '$', got '${String.fromCharCode(prefix)}'`);
+          }
+          const length = this.plainHeaderValue();
+          if (length >= 0 && length <= this.limits.protoMaxBulkLen) {
+            this.offset = this.plainHeaderEnd;
+            this.bulkLength = length;
+            continue;
           }
           this.lineKind = LINE_BULK_HEADER;
         }
@@ -306,6 +327,30 @@ export class RequestParser {
     }
     source.copy(this.lineStaging, this.stagedBytes, start, end);
     this.stagedBytes = needed;
+  }
+
+  /**
+   * Fast path for the common header: prefix, 1 to 15 digits without a leading zero (or a
+   * lone "0"), CRLF, all in the current chunk. Returns the number (the caller that accepts
+   * it moves the cursor to plainHeaderEnd), or -1, leaving anything else (split, negative,
+   * malformed, huge) to the general path, which decides with the same rules.
+   */
+  private plainHeaderValue(): number {
+    const chunk = this.chunk;
+    const start = this.offset + 1;
+    const end = Math.min(chunk.length, start + PLAIN_HEADER_DIGITS_MAX);
+    let value = 0;
+    let index = start;
+    for (; index < end; index++) {
+      const byte = chunk[index] ?? 0;
+      if (byte < DIGIT_ZERO || byte > DIGIT_NINE) break;
+      value = value * 10 + (byte - DIGIT_ZERO);
+    }
+    const digits = index - start;
+    if (digits === 0 || (digits > 1 && chunk[start] === DIGIT_ZERO)) return -1;
+    if (index + 1 >= chunk.length || chunk[index] !== CR || chunk[index + 1] !== LF) return -1;
+    this.plainHeaderEnd = index + 2;
+    return value;
   }
 
   /** The number of a "*<n>\r" or "$<n>\r" line; NaN if malformed (including no '\r' before '\n'). */
