@@ -95,6 +95,8 @@ export interface PeerStats {
   /** Raft messages dropped by injected faults (both directions). */
   readonly faultDroppedMessages: number;
   readonly sentFrames: number;
+  /** Socket writes on the outbound connection; each carries every frame queued during one turn. */
+  readonly socketWrites: number;
   readonly receivedFrames: number;
   /** Dials started after an earlier connection or attempt to this peer ended. */
   readonly reconnects: number;
@@ -163,6 +165,7 @@ interface MutableStats {
   droppedMessages: number;
   faultDroppedMessages: number;
   sentFrames: number;
+  socketWrites: number;
   receivedFrames: number;
   reconnects: number;
   lastError: string | null;
@@ -336,6 +339,7 @@ export class PeerTransport {
         droppedMessages: s.droppedMessages,
         faultDroppedMessages: s.faultDroppedMessages,
         sentFrames: s.sentFrames,
+        socketWrites: s.socketWrites,
         receivedFrames: s.receivedFrames,
         reconnects: s.reconnects,
         lastError: s.lastError,
@@ -469,7 +473,7 @@ export class PeerTransport {
   private statsOf(id: NodeId): MutableStats {
     let s = this.peerStats.get(id);
     if (s === undefined) {
-      s = { droppedMessages: 0, faultDroppedMessages: 0, sentFrames: 0, receivedFrames: 0, reconnects: 0, lastError: null };
+      s = { droppedMessages: 0, faultDroppedMessages: 0, sentFrames: 0, socketWrites: 0, receivedFrames: 0, reconnects: 0, lastError: null };
       this.peerStats.set(id, s);
     }
     return s;
@@ -514,7 +518,9 @@ export class PeerTransport {
     socket.cork();
     for (const item of queue) socket.write(item.frame);
     socket.uncork();
-    this.statsOf(link.id).sentFrames += queue.length;
+    const stats = this.statsOf(link.id);
+    stats.sentFrames += queue.length;
+    stats.socketWrites += 1;
   }
 
   private ensureConnecting(link: PeerLink): void {

@@ -41,6 +41,25 @@ describe('PeerTransport', () => {
     }
   });
 
+  it('writes everything sent to a peer in one turn with one socket write', async () => {
+    const nodes = await startCluster(['n1', 'n2']);
+    const [a, b] = nodes;
+    assert.ok(a && b);
+    try {
+      a.transport.send(heartbeat('n1', 'n2', 0));
+      await waitFor(() => b.received.length === 1, 'connection up');
+      const before = a.transport.stats().get(nodeId('n2'));
+      assert.ok(before);
+      for (let i = 1; i <= 50; i++) a.transport.send(heartbeat('n1', 'n2', i));
+      await waitFor(() => b.received.length === 51, 'batch delivered');
+      const after = a.transport.stats().get(nodeId('n2'));
+      assert.equal(after?.sentFrames, before.sentFrames + 50);
+      assert.equal(after?.socketWrites, before.socketWrites + 1);
+    } finally {
+      await stopAll(nodes);
+    }
+  });
+
   it('keeps per-sender order among three nodes all sending to each other', async () => {
     const nodes = await startCluster(['n1', 'n2', 'n3']);
     try {
