@@ -574,6 +574,8 @@ export class Raft {
       return true;
     }
     if (m.term < this.term) {
+      // A forwarded proposal or read request carries no state of its sender's term: serve it.
+      if (m.type === MessageType.Propose || m.type === MessageType.ReadIndex) return true;
       if ((this.config.checkQuorum || this.config.preVote) && (m.type === MessageType.Append || m.type === MessageType.Heartbeat)) {
         // A deposed leader may not hear the new term otherwise (its peers ignore it): tell it.
         this.sendAppendResponse(m.from, false, 0 as LogIndex, 0 as Term, 0 as LogIndex, false);

@@ -251,3 +251,14 @@ test('invariants crash loudly with the numbers', () => {
   assert.throws(() => c.raft('n1').compact(5 as never), /compact 5 beyond the latest snapshot 0/);
   assert.equal(bytes('').length, 0);
 });
+
+test('a proposal forwarded under an older term is still accepted by the current leader', () => {
+  const c = new Cluster(['n1', 'n2', 'n3']);
+  c.campaign('n1');
+  c.raft('n1').step({
+    type: MessageType.Propose, from: c.raft('n2').id, to: c.raft('n1').id, term: 0 as never,
+    entries: [{ term: 0 as never, index: 0 as never, type: EntryType.Normal, data: bytes('old-term') }],
+  });
+  c.stabilize();
+  assert.deepEqual(c.appliedData('n3'), ['old-term']);
+});
