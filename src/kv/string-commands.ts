@@ -98,6 +98,7 @@ function optionsExpireAt(options: StringOptions, nowMs: number, commandName: str
 }
 
 function validateStringOptions(argv: readonly Uint8Array[], forSet: boolean, commandName: string): Reply | null {
+  // SET checks its expire time before looking at the key, so a bad one is an error whatever the state.
   const options = parseStringOptions(argv, forSet);
   if (isReply(options)) return options;
   if (options.expireKind === null || options.expireArg === null) return null;
@@ -109,8 +110,10 @@ export function validateSet(argv: readonly Uint8Array[]): Reply | null {
   return validateStringOptions(argv, true, 'set');
 }
 
+/** GETEX checks its expire time only once the key is found (a missing key answers nil), so only syntax here. */
 export function validateGetex(argv: readonly Uint8Array[]): Reply | null {
-  return validateStringOptions(argv, false, 'getex');
+  const options = parseStringOptions(argv, false);
+  return isReply(options) ? options : null;
 }
 
 export function setCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {

@@ -48,3 +48,23 @@ test('digests differ when one value differs', () => {
     assert.notEqual(a.kv.digest().hash, b.kv.digest().hash);
   }));
 });
+
+test('whenever validate rejects a command, apply gives the same error in any state (property)', () => {
+  const option = fc.constantFrom('EX', 'PX', 'EXAT', 'PXAT', 'NX', 'XX', 'GT', 'LT', 'GET', 'KEEPTTL', 'PERSIST', 'IFEQ', 'COUNT', 'MATCH', '0', '-1', 'x', '10');
+  const command = fc.tuple(
+    fc.constantFrom('SET', 'GETEX', 'SETEX', 'PSETEX', 'EXPIRE', 'PEXPIREAT', 'INCRBY', 'DECRBY', 'GETRANGE', 'SETRANGE', 'MSET', 'MSETNX', 'SCAN', 'FLUSHDB', 'GET'),
+    fc.array(fc.oneof(option, fc.constantFrom('a', 'b')), { maxLength: 5 }),
+  ).map(([name, args]) => [name, ...args]);
+  fc.assert(fc.property(workloadArbitrary, fc.array(command, { maxLength: 30 }), (setup, commands) => {
+    const h = new Harness();
+    for (const { advanceMs, args } of setup) {
+      h.advance(advanceMs);
+      h.apply(...args);
+    }
+    for (const args of commands) {
+      const rejected = h.kv.validate(args.map((arg) => Buffer.from(arg)));
+      const reply = plain(h.apply(...args));
+      if (rejected !== null) assert.deepEqual(reply, plain(rejected), args.join(' '));
+    }
+  }), { numRuns: 100 });
+});

@@ -76,7 +76,8 @@ test('validate rejects what needs no state, and accepts what apply must judge', 
   assert.deepEqual(validate('SET', 'k', 'v', 'EX', 'x'), { err: 'ERR value is not an integer or out of range' });
   assert.deepEqual(validate('SET', 'k', 'v', 'EX', '0'), { err: "ERR invalid expire time in 'set' command" });
   assert.deepEqual(validate('SET', 'k', 'v', 'NX', 'XX'), { err: 'ERR syntax error' });
-  assert.deepEqual(validate('GETEX', 'k', 'PX', '-1'), { err: "ERR invalid expire time in 'getex' command" });
+  assert.deepEqual(validate('GETEX', 'k', 'PX', '1', 'PERSIST'), { err: 'ERR syntax error' });
+  assert.equal(validate('GETEX', 'k', 'PX', '-1'), null, 'a missing key answers nil, so the time needs state');
   assert.deepEqual(validate('SETEX', 'k', '0', 'v'), { err: "ERR invalid expire time in 'setex' command" });
   assert.deepEqual(validate('MSET', 'a', '1', 'b'), { err: "ERR wrong number of arguments for 'mset' command" });
   assert.deepEqual(validate('INCRBY', 'a', '1.5'), { err: 'ERR value is not an integer or out of range' });
@@ -92,7 +93,7 @@ test('validate rejects what needs no state, and accepts what apply must judge', 
 
 test('every validate error is the error apply gives for the same command', () => {
   const cases = [
-    ['SET', 'k', 'v', 'EX', 'x'], ['SET', 'k', 'v', 'PX', '0'], ['SET', 'k', 'v', 'KEEPTTL', 'EX', '1'], ['GETEX', 'k', 'EXAT', '-1'],
+    ['SET', 'k', 'v', 'EX', 'x'], ['SET', 'k', 'v', 'PX', '0'], ['SET', 'k', 'v', 'KEEPTTL', 'EX', '1'], ['GETEX', 'k', 'EXAT', '1', 'KEEPTTL'],
     ['SETEX', 'k', 'x', 'v'], ['PSETEX', 'k', '-1', 'v'], ['MSETNX', 'a'], ['MSETNX', 'a', '1', 'b'], ['DECRBY', 'a', 'x'],
     ['PEXPIREAT', 'a', '1', 'GT', 'LT'], ['GETRANGE', 'a', 'x', '1'], ['SCAN', 'x'], ['FLUSHDB', 'A', 'B'], ['EXPIREAT', 'a', '9223372036854775807'],
   ];
