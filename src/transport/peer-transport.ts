@@ -222,6 +222,8 @@ interface InboundConnection {
   readonly socket: Socket;
   readonly remote: string;
   peer: NodeId | null;
+  /** Set once the handshake is refused: later frames on the connection are ignored. */
+  refused: boolean;
   handshakeTimer: NodeJS.Timeout | null;
   readonly streams: Map<number, SnapshotInboundStream>;
 }
@@ -744,6 +746,7 @@ export class PeerTransport {
       socket,
       remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
       peer: null,
+      refused: false,
       handshakeTimer: null,
       streams: new Map(),
     };
@@ -775,13 +778,13 @@ export class PeerTransport {
 
   private refuse(connection: InboundConnection, reason: string): void {
     this.log('warn', reason, { remote: connection.remote });
+    connection.refused = true;
+    // end() flushes the refusal before closing; the dialer closes its side on reading it.
     connection.socket.end(encodeHandshakeReplyFrame({ ok: false, reason }));
-    // Stop reading: nothing more from this peer is acted upon.
-    connection.socket.removeAllListeners('data');
   }
 
   private onInboundFrame(connection: InboundConnection, kind: number, payload: Uint8Array): void {
-    if (connection.socket.destroyed) return;
+    if (connection.socket.destroyed || connection.refused) return;
     const peer = connection.peer;
     if (peer === null) {
       this.onHandshake(connection, kind, payload);
