@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Harness, plain, type Plain } from './harness.js';
 import { redisServerPath, startRedis, type RedisInstance } from './redis-server.js';
+import fc from 'fast-check';
 
 const path = redisServerPath();
 if (path === null) console.log('# SKIP redis-compare: redis-server is not on PATH (apt-get install -y redis-server)');
@@ -181,5 +182,37 @@ describe('KvStateMachine matches redis-server', { skip: path === null ? 'redis-s
     for (const bad of [['SCAN', 'x'], ['SCAN', '0', 'COUNT', '0'], ['SCAN', '0', 'COUNT', 'x'], ['SCAN', '0', 'MATCH'], ['SCAN', '0', 'FOO', 'bar'], ['SCAN', ' 1'], ['SCAN', '18446744073709551616']]) {
       assert.deepEqual(plain(harness.read(...bad)), await redisReply(redis, bad), bad.join(' '));
     }
+  });
+
+  test('random command sequences give the same replies (property)', async () => {
+    // No TTL reads and no expiry short enough to elapse while the test runs: Redis uses its clock.
+    const key = fc.constantFrom('a', 'b', 'c', 'k\x00', '\xff');
+    const value = fc.constantFrom('1', 'x', '10.5', '', '-3', '9223372036854775807', '0.1');
+    const number = fc.constantFrom('1', '-1', '0', '100', 'abc', '-100', '3');
+    const seconds = fc.constantFrom('-1', '0', '5000', 'x', '9223372036854775807');
+    const command = fc.oneof(
+      fc.tuple(fc.constant('SET'), key, value, fc.array(fc.constantFrom('NX', 'XX', 'GET', 'KEEPTTL'), { maxLength: 2 })).map(([c, k, v, o]) => [c, k, v, ...o]),
+      fc.tuple(fc.constant('SET'), key, value, fc.constantFrom('EX', 'PX'), seconds).map((t) => [...t]),
+      fc.tuple(fc.constantFrom('GET', 'INCR', 'DECR', 'DEL', 'PERSIST', 'GETDEL', 'STRLEN', 'EXISTS', 'TYPE'), key).map((t) => [...t]),
+      fc.tuple(fc.constantFrom('INCRBY', 'DECRBY', 'SETNX', 'APPEND', 'GETSET'), key, number).map((t) => [...t]),
+      fc.tuple(fc.constantFrom('EXPIRE', 'EXPIREAT'), key, seconds, fc.array(fc.constantFrom('NX', 'XX', 'GT', 'LT'), { maxLength: 2 })).map(([c, k, v, o]) => [c, k, v, ...o]),
+      fc.tuple(fc.constant('INCRBYFLOAT'), key, fc.constantFrom('0.1', '-2.5', '1e3', 'x', '0.3', '1.1')).map((t) => [...t]),
+      fc.tuple(fc.constant('GETEX'), key, fc.constantFrom('EX', 'PX', 'PERSIST'), seconds).map(([c, k, o, v]) => (o === 'PERSIST' ? [c, k, o] : [c, k, o, v])),
+      fc.tuple(fc.constantFrom('SETRANGE', 'GETRANGE'), key, number, value).map(([c, k, n, v]) => (c === 'SETRANGE' ? [c, k, n, v] : [c, k, n, v === '' ? '-1' : n])),
+      fc.tuple(fc.constantFrom('RENAME', 'RENAMENX'), key, key).map((t) => [...t]),
+      fc.tuple(fc.constantFrom('MSET', 'MSETNX'), key, value, key, value).map((t) => [...t]),
+      fc.tuple(fc.constant('MGET'), key, key).map((t) => [...t]),
+      fc.constant(['DBSIZE']),
+    );
+    await fc.assert(fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 40 }), async (commands) => {
+      await redis.client.flushall();
+      const harness = new Harness();
+      for (const args of commands) {
+        const expected = await redisReply(redis, args);
+        const actual = plain(harness.apply(...args));
+        if (typeof actual === 'number' && typeof expected === 'number' && Math.abs(expected) > Number.MAX_SAFE_INTEGER) continue;
+        assert.deepEqual(actual, expected, args.join(' '));
+      }
+    }), { numRuns: 60 });
   });
 });
