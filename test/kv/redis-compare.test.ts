@@ -215,4 +215,18 @@ describe('KvStateMachine matches redis-server', { skip: path === null ? 'redis-s
       }
     }), { numRuns: 60 });
   });
+
+  test('INCRBYFLOAT on random decimals prints what redis-server prints (property)', async () => {
+    const digits = fc.stringMatching(/^[0-9]{1,12}$/);
+    const decimal = fc.tuple(fc.constantFrom('', '-', '+'), digits, fc.option(digits), fc.option(fc.integer({ min: -30, max: 30 })))
+      .map(([sign, whole, fraction, exponent]) => `${sign}${whole}${fraction === null ? '' : `.${fraction}`}${exponent === null ? '' : `e${exponent}`}`);
+    await fc.assert(fc.asyncProperty(fc.array(decimal, { minLength: 1, maxLength: 6 }), async (increments) => {
+      await redis.client.flushall();
+      const harness = new Harness();
+      for (const increment of increments) {
+        const args = ['INCRBYFLOAT', 'f', increment];
+        assert.deepEqual(plain(harness.apply(...args)), await redisReply(redis, args), args.join(' '));
+      }
+    }), { numRuns: 200 });
+  });
 });
