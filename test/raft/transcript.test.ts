@@ -37,8 +37,16 @@ function fmtEntry(e: Entry): string {
   return `${e.term}/${e.index} ${e.data.length === 0 ? 'noop' : text(e.data)}`;
 }
 
+const MESSAGE_NAMES: Record<MessageType, string> = {
+  [MessageType.Append]: 'Append', [MessageType.AppendResponse]: 'AppendResponse', [MessageType.Vote]: 'Vote',
+  [MessageType.VoteResponse]: 'VoteResponse', [MessageType.PreVote]: 'PreVote', [MessageType.PreVoteResponse]: 'PreVoteResponse',
+  [MessageType.Heartbeat]: 'Heartbeat', [MessageType.HeartbeatResponse]: 'HeartbeatResponse', [MessageType.Snapshot]: 'Snapshot',
+  [MessageType.Propose]: 'Propose', [MessageType.ReadIndex]: 'ReadIndex', [MessageType.ReadIndexResponse]: 'ReadIndexResponse',
+  [MessageType.TimeoutNow]: 'TimeoutNow',
+};
+
 function fmtMessage(m: Message): string {
-  const head = `${m.from}->${m.to} ${MessageType[m.type] ?? m.type} term=${m.term}`;
+  const head = `${m.from}->${m.to} ${MESSAGE_NAMES[m.type]} term=${m.term}`;
   switch (m.type) {
     case MessageType.Append:
       return `${head} prev=${m.prevTerm}/${m.prevIndex} commit=${m.commit} entries=[${m.entries.map(fmtEntry).join(', ')}]`;
