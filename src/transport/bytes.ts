@@ -119,7 +119,8 @@ export class ByteReader {
 
   /** A u32-length-prefixed byte string, returned as a view of the payload. */
   bytesWithLength(what: string): Uint8Array {
-    const length = this.u32(`${what} length`);
+    // `what` is passed through unchanged: building a label per call would cost on the hot path.
+    const length = this.u32(what);
     return this.rest(length, what);
   }
 

@@ -287,6 +287,8 @@ export class PeerTransport {
     const stoppedError = () => new TransportError('RAFTIS_TRANSPORT_STOPPED', 'peer transport stopped');
     for (const link of this.links.values()) this.closeLink(link, stoppedError());
     for (const connection of this.inbound) {
+      if (connection.handshakeTimer !== null) clearTimeout(connection.handshakeTimer);
+      connection.handshakeTimer = null;
       this.failInboundStreams(connection, new TransportError('RAFTIS_TRANSPORT_SNAPSHOT_ABORTED', 'peer transport stopped'));
       connection.socket.destroy();
     }
@@ -490,6 +492,8 @@ export class PeerTransport {
 
   /** Queues a frame; returns false (and queues nothing) if droppable and the queue is full. */
   private enqueue(link: PeerLink, item: QueuedFrame, droppable: boolean): boolean {
+    // A delayed frame may outlive its link (peer removed, transport stopped): drop it.
+    if (this.stopped || this.links.get(link.id) !== link) return false;
     const queuedBytes = link.queueBytes + (link.socket?.writableLength ?? 0);
     if (droppable && queuedBytes + item.frame.byteLength > this.options.outboundQueueMaxBytes) return false;
     link.queue.push(item);
