@@ -126,18 +126,19 @@ function setGeneric(context: CommandContext, key: Uint8Array, data: Uint8Array, 
   const expireAtMs = optionsExpireAt(options, context.nowMs, commandName);
   if (isReply(expireAtMs)) return expireAtMs;
   const entry = context.lookup(key);
-  let previous: Reply = nilReply;
+  // GET and IFEQ read the current value, so they refuse a key of another type (WRONGTYPE).
+  let current: Buffer | null = null;
   if (entry !== undefined && (options.get || options.ifEqual !== null)) {
-    const current = stringData(entry);
-    if (isReply(current)) return current;
-    previous = bulkReply(current);
+    const found = stringData(entry);
+    if (isReply(found)) return found;
+    current = found;
   }
   const skip =
     (options.nx && entry !== undefined) ||
     (options.xx && entry === undefined) ||
-    (options.ifEqual !== null && (entry === undefined || !Buffer.from(options.ifEqual).equals((entry.value as { data: Buffer }).data)));
+    (options.ifEqual !== null && (current === null || !current.equals(options.ifEqual)));
   if (!skip) writeString(context, key, data, expireAtMs ?? noExpiry, options.keepTtl);
-  if (options.get) return previous;
+  if (options.get) return current === null ? nilReply : bulkReply(current);
   return skip ? nilReply : okReply;
 }
 
