@@ -18,20 +18,6 @@ export function parseInt64(bytes: Uint8Array): bigint | null {
   return value;
 }
 
-/** Like parseInt64 but returns a JS number, or null if it is not an int64 (values beyond 2^53 lose precision). */
-export function parseInt64Number(bytes: Uint8Array): number | null {
-  const value = parseInt64(bytes);
-  return value === null ? null : Number(value);
-}
-
-export function asciiBytes(text: string): Buffer {
-  return Buffer.from(text, 'latin1');
-}
-
-export function bytesText(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-}
-
 /** Case-insensitive ASCII comparison of an argument with a lowercase keyword. */
 export function isKeyword(arg: Uint8Array, lowercaseKeyword: string): boolean {
   if (arg.length !== lowercaseKeyword.length) return false;

@@ -6,8 +6,7 @@ import type { Reply } from './reply.js';
 import type { CommandContext } from './command-context.js';
 import type { KeyEntry } from './keyspace.js';
 import { globMatch } from './glob.js';
-import { isKeyword } from './integer-parse.js';
-import { parseInt64 } from './integer-parse.js';
+import { isKeyword, parseInt64 } from './integer-parse.js';
 import {
   bulkReply, bulkText, errorReply, integerReply, nilReply, noSuchKeyError, notIntegerError, okReply, oneReply,
   syntaxError, zeroReply,

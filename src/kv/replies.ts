@@ -40,7 +40,3 @@ export function arityError(commandName: string): Reply {
 export function invalidExpireError(commandName: string): Reply {
   return errorReply(`ERR invalid expire time in '${commandName.toLowerCase()}' command`);
 }
-
-export function isErrorReply(reply: Reply): boolean {
-  return reply.kind === 'error';
-}
