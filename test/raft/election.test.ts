@@ -153,6 +153,13 @@ test('votes are durable before they are sent: VoteResponse and Vote go in messag
   assert.equal(rd.messages.length, 0);
   assert.deepEqual(rd.messagesAfterPersist.map((m) => m.type), [MessageType.Vote, MessageType.Vote]);
   c.raft('n1').advance(rd);
+  for (const m of rd.messagesAfterPersist) c.send(m);
+  c.deliverAll();
+  const voter = c.raft('n2').ready();
+  assert.deepEqual(voter.hardState, { term: 1, vote: 'n1', commit: 0 });
+  assert.equal(voter.messages.length, 0);
+  assert.deepEqual(voter.messagesAfterPersist.map((m) => m.type), [MessageType.VoteResponse]);
+  c.raft('n2').advance(voter);
 });
 
 test('a restarted node recovers term, vote and log from its disk', () => {

@@ -91,8 +91,17 @@ function runSeed(seed: number, size: 3 | 5): void {
       c.partition(cut, names.filter((n) => !cut.includes(n)));
     } else if (roll < 95) {
       c.heal();
-    } else if (roll < 97) {
+    } else if (roll < 96) {
       while (c.processReady(name));
+      c.restart(name);
+    } else if (roll < 97) {
+      // Crash mid-Ready: the messages that may go before persistence are sent, then the node
+      // dies before its write is durable and restarts from what its disk had.
+      const node = c.get(name);
+      if (node.raft.hasReady()) {
+        const rd = node.raft.ready();
+        for (const m of rd.messages) c.send(m);
+      }
       c.restart(name);
     } else if (roll < 99) {
       const node = c.get(name);
