@@ -2,6 +2,16 @@
 // deterministically (the entry's time is the only clock, seeds come from the applied index),
 // exactly once per request id, within a memory limit; serves reads at a read point; streams
 // snapshots while it keeps applying, and restores from them.
+//
+// Choices made so that every replica, including one restored from a snapshot, computes the
+// same thing:
+//   - "now" for a write is its entry's time (never below the last applied entry's time);
+//   - LRU is least recently WRITTEN: reads bypass the log, so they cannot count as use;
+//   - RANDOMKEY and allkeys-random pick by a hash of (applied index, time / evictions) over
+//     creation stamps, which snapshots carry;
+//   - memory is an estimate from keys and values only (not the dedup table, nor the old
+//     values an open snapshot keeps), identical everywhere;
+//   - DBSIZE counts keys not yet removed by active expiry, as Redis does.
 
 import type { Reply } from './reply.js';
 import type { CommandSpec } from './command-spec.js';
