@@ -124,7 +124,8 @@ export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
       this.carry = null;
     }
     while (this.phase !== 'done' && this.carry === null && writer.byteLength < maxBytes) this.step(writer, maxBytes);
-    return Buffer.from(writer.finish());
+    // The writer belongs to this chunk alone, so its bytes are handed out without a copy.
+    return writer.finish();
   }
 
   /**
