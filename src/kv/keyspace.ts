@@ -323,7 +323,15 @@ export class Keyspace {
       }
       index++;
     }
+    // Continue from the next LIVE key, so the cursor does not depend on where deleted keys
+    // still hold slots (a replica restored from a snapshot has none).
+    while (index < this.order.length && !this.isLiveSlot(index)) index++;
     return index < this.order.length ? (this.order[index] as KeyEntry).createdStamp : 0;
+  }
+
+  private isLiveSlot(index: number): boolean {
+    const entry = this.order[index] as KeyEntry;
+    return this.entries.get(entry.mapKey) === entry;
   }
 
   /** All live entries in creation order (includes logically expired ones). */

@@ -212,3 +212,20 @@ test('the restored machine continues at the snapshot index', () => {
   assert.throws(() => target.apply(source.index, encodeCommand({ origin: 'n', client: 0, seq: 0, time: baseTimeMs, argv: argvOf(['GET', 'x']) })), /apply of index/);
   assert.equal(plain(target.apply(source.index + 1, encodeCommand({ origin: 'n', client: 0, seq: 0, time: baseTimeMs, argv: argvOf(['GET', 'key1']) }))), 'value1');
 });
+
+test('SCAN cursors are the same on a replica restored from a snapshot', () => {
+  const live = new Harness();
+  for (let i = 0; i < 40; i++) live.apply('SET', `k${i}`, 'v');
+  for (let i = 0; i < 40; i += 3) live.apply('DEL', `k${i}`);
+  const restored = new KvStateMachine();
+  assert.equal(restore(restored, takeSnapshot(live.kv, 512)), null);
+  for (const count of ['1', '2', '5', '7']) {
+    let cursor = '0';
+    do {
+      const args = argvOf(['SCAN', cursor, 'COUNT', count]);
+      const expected = plain(live.kv.read(args, live.time));
+      assert.deepEqual(plain(restored.read(args, live.time)), expected, `SCAN ${cursor} COUNT ${count}`);
+      cursor = (expected as [string, unknown])[0];
+    } while (cursor !== '0');
+  }
+});
