@@ -79,6 +79,13 @@ export class LinearizabilitySearch<State, Op, Result> {
   readonly #memo: MemoTable<State>;
   /** The undo stack: operations linearized so far, and the state before each. */
   readonly #stackOps: Int32Array;
+  /**
+   * For an operation with unknown outcome, the latest-called earlier one identical to it
+   * (same op, also unknown), else NONE. Both may take effect at any time after their
+   * calls, so any linearization using the later one can use the earlier one instead:
+   * the search only linearizes an unknown operation once its earlier twin is in.
+   */
+  readonly #earlierTwin: Int32Array;
   readonly #stackStates: State[] = [];
   #depth = 0;
   #state: State;
@@ -105,6 +112,7 @@ export class LinearizabilitySearch<State, Op, Result> {
     this.#linearized = new Bitset(count);
     this.#memo = new MemoTable<State>(this.#linearized.words.length, model.equal);
     this.#stackOps = new Int32Array(count);
+    this.#earlierTwin = earlierTwins(operations);
     this.#state = model.init();
     this.#entry = this.#next[this.#head]!;
     if (this.#knownLeft === 0) this.#verdict = 'linearizable';
@@ -126,9 +134,16 @@ export class LinearizabilitySearch<State, Op, Result> {
       }
       if (entry < count) {
         const operation = operations[entry]!;
+        const twin = this.#earlierTwin[entry]!;
+        if (twin !== NONE && !this.#linearized.has(twin)) {
+          // Identical unknown operations are interchangeable: take them in call order.
+          entry = next[entry]!;
+          continue;
+        }
         this.steps++;
         const nextState = model.step(this.#state, operation.op, operation.result);
-        if (nextState === REJECTED) {
+        if (nextState === REJECTED || (operation.ret === null && model.equal(nextState, this.#state))) {
+          // An unknown operation that would change nothing here may as well not happen here.
           entry = next[entry]!;
           continue;
         }
@@ -191,6 +206,19 @@ export class LinearizabilitySearch<State, Op, Result> {
     this.#memo.clear();
     this.#stackStates.length = 0;
   }
+}
+
+function earlierTwins<Op, Result>(operations: readonly Operation<Op, Result>[]): Int32Array {
+  const twins = new Int32Array(operations.length).fill(NONE);
+  const unknown = operations.map((o, i) => i).filter((i) => operations[i]!.ret === null);
+  unknown.sort((a, b) => operations[a]!.call - operations[b]!.call || a - b);
+  const latestByOp = new Map<string, number>();
+  for (const index of unknown) {
+    const identity = JSON.stringify(operations[index]!.op);
+    twins[index] = latestByOp.get(identity) ?? NONE;
+    latestByOp.set(identity, index);
+  }
+  return twins;
 }
 
 /** Entry indices sorted by time; at equal times calls come first (the operations overlap). */
