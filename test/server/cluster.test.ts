@@ -45,8 +45,8 @@ describe('a 3-node cluster', () => {
       const key = `k-${id}`;
       assert.equal(await redis.set(key, 'v1'), 'OK');
       assert.equal(await redis.get(key), 'v1');
-      assert.equal(await redis.append(key, '-x'), 5);
-      assert.equal(await redis.strlen(key), 5);
+      assert.equal(await redis.append(key, '-x'), 4);
+      assert.equal(await redis.strlen(key), 4);
       assert.equal(await redis.incr(`${key}:n`), 1);
       assert.equal(await redis.incrby(`${key}:n`, 10), 11);
       assert.equal(await redis.decr(`${key}:n`), 10);

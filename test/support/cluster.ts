@@ -113,7 +113,7 @@ export class TestCluster {
       port: node.port,
       lazyConnect: false,
       maxRetriesPerRequest: options.retry === true ? 20 : 0,
-      enableOfflineQueue: options.retry === true,
+      enableOfflineQueue: true, // queue until the first connect; a lost connection fails commands (no retry)
       retryStrategy: options.retry === true ? (times) => Math.min(times * 50, 500) : () => null,
       commandTimeout: 10_000,
     });
