@@ -72,7 +72,7 @@ export interface TransportOptions {
   readonly random?: () => number;
   /** Connect plus handshake. Default 2000 ms. */
   readonly dialTimeoutMs?: number;
-  /** Default 1 MiB. */
+  /** Default 1 MiB (less if frameMaxBytes is smaller: a chunk and its stream id fit one frame). */
   readonly snapshotChunkBytes?: number;
   /** Unacknowledged snapshot chunks in flight per stream. Default 4. */
   readonly snapshotWindowChunks?: number;
@@ -148,7 +148,7 @@ function resolveOptions(o: TransportOptions): ResolvedOptions {
   const backoffMinMs = o.reconnectBackoffMinMs ?? RECONNECT_BACKOFF_MIN_MS_DEFAULT;
   const backoffMaxMs = o.reconnectBackoffMaxMs ?? RECONNECT_BACKOFF_MAX_MS_DEFAULT;
   validateBackoff(backoffMinMs, backoffMaxMs);
-  const snapshotChunkBytes = positiveInteger('snapshotChunkBytes', o.snapshotChunkBytes ?? SNAPSHOT_CHUNK_BYTES_DEFAULT, frameMaxBytes - 4);
+  const snapshotChunkBytes = positiveInteger('snapshotChunkBytes', o.snapshotChunkBytes ?? Math.min(SNAPSHOT_CHUNK_BYTES_DEFAULT, frameMaxBytes - 4), frameMaxBytes - 4);
   return {
     outboundQueueMaxBytes: positiveInteger('outboundQueueMaxBytes', o.outboundQueueMaxBytes ?? OUTBOUND_QUEUE_MAX_BYTES_DEFAULT, Number.MAX_SAFE_INTEGER),
     dialTimeoutMs: positiveInteger('dialTimeoutMs', o.dialTimeoutMs ?? DIAL_TIMEOUT_MS_DEFAULT, 10 * 60 * 1000),

@@ -1,10 +1,13 @@
 // End-to-end tests of PeerTransport on loopback: delivery, order, handshake checks,
 // reconnects, the bounded queue, requests.
 import { describe, it } from 'node:test';
+import { createConnection } from 'node:net';
+import type { Socket } from 'node:net';
 import assert from 'node:assert/strict';
 import { MessageType, logIndex, nodeId, term } from '../../src/raft/types.js';
 import type { Message } from '../../src/raft/types.js';
 import { TransportError } from '../../src/transport/errors.js';
+import { FrameKind, PROTOCOL_VERSION, encodeFrame, encodeHandshakeFrame } from '../../src/transport/frame.js';
 import { PeerTransport } from '../../src/transport/peer-transport.js';
 import { oneOfEach } from './arbitraries.js';
 import { startCluster, startNode, stopAll, unusedPort, waitFor } from './helpers.js';
@@ -221,6 +224,62 @@ describe('PeerTransport', () => {
       a.transport.setPeer(nodeId('n3'), null);
       a.transport.send(heartbeat('n1', 'n3', 3));
       assert.equal(a.transport.stats().get(nodeId('n3'))?.droppedMessages, 1);
+    } finally {
+      await stopAll(nodes);
+    }
+  });
+
+  it('closes a connection that sends an oversized or unexpected frame, and keeps serving others', async () => {
+    const nodes = await startCluster(['n1', 'n2'], { frameMaxBytes: 4096 });
+    const [a, b] = nodes;
+    assert.ok(a && b);
+    const { port } = b.transport.address();
+    // resume(): a socket with unread input (the handshake reply) never reaches 'close'.
+    const rawClosed = (socket: Socket) => new Promise<void>((resolve) => socket.on('close', () => resolve()).on('error', () => {}).resume());
+    try {
+      const oversized = createConnection({ host: '127.0.0.1', port });
+      const oversizedClosed = rawClosed(oversized);
+      const header = Buffer.alloc(5);
+      header.writeUInt32LE(4097, 0);
+      header[4] = FrameKind.Handshake;
+      oversized.write(header);
+      await oversizedClosed;
+
+      const noHandshake = createConnection({ host: '127.0.0.1', port });
+      const noHandshakeClosed = rawClosed(noHandshake);
+      noHandshake.write(encodeFrame(FrameKind.Raft, new Uint8Array(10)));
+      await noHandshakeClosed;
+
+      const garbage = createConnection({ host: '127.0.0.1', port });
+      const garbageClosed = rawClosed(garbage);
+      garbage.write(encodeHandshakeFrame({ version: PROTOCOL_VERSION, clusterId: 'test-cluster', fromNodeId: 'n1', toNodeId: 'n2' }));
+      garbage.write(encodeFrame(FrameKind.Raft, new Uint8Array([200, 1, 2, 3])));
+      await garbageClosed;
+      await waitFor(() => b.logs.some((l) => /malformed raft message/.test(l.msg)), 'malformed message logged');
+
+      a.transport.send(heartbeat('n1', 'n2', 1));
+      await waitFor(() => b.received.length === 1, 'a well-behaved peer still gets through');
+    } finally {
+      await stopAll(nodes);
+    }
+  });
+
+  it('closes an inbound connection that never handshakes', async () => {
+    const b = await startNode('n2', { dialTimeoutMs: 100 });
+    try {
+      const idle = createConnection(b.transport.address());
+      idle.on('error', () => {}).resume();
+      await new Promise<void>((resolve) => idle.on('close', () => resolve()));
+    } finally {
+      await b.transport.stop();
+    }
+  });
+
+  it('refuses to send a message larger than frameMaxBytes', async () => {
+    const nodes = await startCluster(['n1', 'n2'], { frameMaxBytes: 4096 });
+    try {
+      const big: Message = { type: MessageType.ReadIndex, from: nodeId('n1'), to: nodeId('n2'), term: term(1), context: new Uint8Array(5000) };
+      assert.throws(() => nodes[0]?.transport.send(big), /encodes to 5019 bytes, frameMaxBytes is 4096/);
     } finally {
       await stopAll(nodes);
     }
