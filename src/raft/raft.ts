@@ -92,7 +92,7 @@ export interface RaftStatus {
   /** The leader's view of each other member; empty on a non-leader. */
   readonly progress: readonly PeerStatus[];
   readonly leaseValid: boolean;
-  /** Index of the newest ConfChange entry in the log (0 if none since the snapshot). */
+  /** Index of the newest ConfChange entry in the log if it is not yet applied, else 0. */
   readonly pendingConfIndex: LogIndex;
   readonly transferee: NodeId;
 }
@@ -376,7 +376,7 @@ export class Raft {
       confState: this.log.membership.current(),
       progress,
       leaseValid: this.leaseValid(),
-      pendingConfIndex: this.log.membership.lastChangeIndex(),
+      pendingConfIndex: this.pendingConfIndex(),
       transferee: this.transferee,
     };
   }
@@ -519,6 +519,8 @@ export class Raft {
         }
         for (const pr of this.progress.values()) pr.recentActive = false;
       }
+      // An unfinished transfer is abandoned. The lease it ended cannot come back from a round
+      // started before the transfer: that round started over electionTicks ago.
       if (this.transferee !== NO_NODE) this.transferee = NO_NODE;
     }
     if (this.heartbeatElapsed >= this.config.heartbeatTicks) {
@@ -790,11 +792,16 @@ export class Raft {
     return { ok: true };
   }
 
+  private pendingConfIndex(): LogIndex {
+    const last = this.log.membership.lastChangeIndex();
+    return last > this.log.applied ? last : (0 as LogIndex);
+  }
+
   private confChangeRefusal(cc: ConfChange): ProposeResult | null {
     if (this.transferee !== NO_NODE) return { ok: false, error: 'transfer-in-progress' };
     // One change at a time: the previous one must be applied before the next is accepted.
-    const pending = this.log.membership.lastChangeIndex();
-    if (pending > this.log.applied) {
+    const pending = this.pendingConfIndex();
+    if (pending !== 0) {
       return { ok: false, error: 'conf-change-pending', detail: `conf change at ${pending} not applied (applied ${this.log.applied})` };
     }
     // Until the leader commits an entry of its term it may not know the newest committed
