@@ -785,6 +785,8 @@ export class PeerTransport {
     connection.refused = true;
     // end() flushes the refusal before closing; the dialer closes its side on reading it.
     connection.socket.end(encodeHandshakeReplyFrame({ ok: false, reason }));
+    // A dialer that ignores the refusal and keeps its side open is cut off; the socket owns this timer.
+    connection.socket.setTimeout(this.options.dialTimeoutMs, () => connection.socket.destroy());
   }
 
   private onInboundFrame(connection: InboundConnection, kind: number, payload: Uint8Array): void {
