@@ -4,13 +4,12 @@
 // violation narrows the failing key's history down to the shortest prefix that still
 // cannot be linearized. Turns matter: a non-linearizable key can take exponential time
 // to refute while another key of the same history fails in milliseconds.
-import type { HistoryOp, KvResult } from './history.js';
+import type { HistoryOp, KvOp, KvResult } from './history.js';
 import { kvKeyModel } from './kv-model.js';
 import type { KeyState } from './kv-model.js';
 import { LinearizabilitySearch, searchLinearization } from './linearizability.js';
 import type { SearchBudget } from './linearizability.js';
 import type { Model } from './model.js';
-import type { KvOp } from './history.js';
 
 /** Time budget of one check when the caller names none. */
 export const CHECK_TIMEOUT_MS_DEFAULT = 10_000;
@@ -74,7 +73,7 @@ export type CheckResult =
       readonly ops: number;
       readonly keys: number;
       readonly elapsedMs: number;
-      /** What ran out first. */
+      /** 'memory' when some key ran out of memo room, else 'timeout'. */
       readonly reason: 'timeout' | 'memory';
       /** Keys whose search did not finish. */
       readonly undecidedKeys: readonly string[];
@@ -96,8 +95,10 @@ export function checkKvHistory(history: readonly HistoryOp[], options: CheckOpti
   const ops = history.length;
   const keys = byKey.size;
   let running = [...byKey].map(([key, keyOps]) => ({ key, keyOps, search: new LinearizabilitySearch(model, keyOps) }));
-  let reason: 'timeout' | 'memory' | null = null;
-  while (running.length > 0 && reason === null) {
+  // Keys whose search ran out of memo room; it handed the room back, so the others go on.
+  const outOfMemory: string[] = [];
+  let timedOut = false;
+  while (running.length > 0 && !timedOut) {
     const stillRunning: typeof running = [];
     for (const part of running) {
       const verdict = part.search.run(TURN_ITERATIONS, budget);
@@ -110,14 +111,17 @@ export function checkKvHistory(history: readonly HistoryOp[], options: CheckOpti
         const violation = narrowViolation(model, part.key, part.keyOps, narrowingBudget);
         return { verdict: 'not-linearizable', ops, keys, elapsedMs: now() - started, violation };
       }
-      if (verdict === 'out-of-memory') reason = 'memory';
-      if (verdict !== 'linearizable') stillRunning.push(part);
+      if (verdict === 'out-of-memory') outOfMemory.push(part.key);
+      else if (verdict === 'running') stillRunning.push(part);
     }
     running = stillRunning;
-    if (running.length > 0 && reason === null && now() > budget.deadline) reason = 'timeout';
+    timedOut = running.length > 0 && now() > budget.deadline;
   }
   const elapsedMs = now() - started;
-  if (reason !== null) return { verdict: 'unknown', ops, keys, elapsedMs, reason, undecidedKeys: running.map((p) => p.key) };
+  const undecidedKeys = [...outOfMemory, ...running.map((p) => p.key)];
+  if (undecidedKeys.length > 0) {
+    return { verdict: 'unknown', ops, keys, elapsedMs, reason: outOfMemory.length > 0 ? 'memory' : 'timeout', undecidedKeys };
+  }
   return { verdict: 'linearizable', ops, keys, elapsedMs };
 }
 

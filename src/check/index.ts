@@ -9,9 +9,9 @@ export { registerModel } from './register-model.js';
 export type { RegisterOp, RegisterResult } from './register-model.js';
 export { kvKeyModel } from './kv-model.js';
 export type { KeyState } from './kv-model.js';
-export { searchLinearization } from './linearizability.js';
+export { LinearizabilitySearch, searchLinearization } from './linearizability.js';
 export type { Operation, SearchBudget, SearchOutcome, SearchVerdict } from './linearizability.js';
-export { checkKvHistory, partitionByKey, cutHistory, CHECK_TIMEOUT_MS_DEFAULT } from './check-kv-history.js';
+export { checkKvHistory, partitionByKey, cutHistory, CHECK_TIMEOUT_MS_DEFAULT, MEMO_ENTRIES_MAX_DEFAULT } from './check-kv-history.js';
 export type { CheckOptions, CheckResult, Violation } from './check-kv-history.js';
 export { formatOp, formatHistory, describeOp } from './format-history.js';
 export { parseHistory, detectFormat } from './parse-history.js';
@@ -19,5 +19,14 @@ export { parseJepsen, REGISTER_KEY } from './parse-jepsen.js';
 export { parseEdn } from './parse-edn.js';
 export { parseJsonl, formatJsonl, readHistoryOp } from './parse-jsonl.js';
 export type { HistoryFormat, ParsedHistory, ParseResult } from './parsed-history.js';
-export { checkHistoryCommand, describeCheckResult } from './check-history-command.js';
+export {
+  checkHistoryCommand,
+  describeCheckResult,
+  EXIT_LINEARIZABLE,
+  EXIT_NOT_LINEARIZABLE,
+  EXIT_UNDECIDED,
+  EXIT_USAGE,
+  EXIT_BAD_INPUT,
+  EXIT_NO_INPUT,
+} from './check-history-command.js';
 export type { CommandOutput } from './check-history-command.js';
