@@ -125,6 +125,11 @@ export class Raft {
   private readonly progress = new Map<NodeId, Progress>();
   private readOnly = new ReadOnly();
   private transferee: NodeId = NO_NODE;
+  /**
+   * This leader sent TimeoutNow in its term. Its lease is then gone for the rest of the term: a
+   * TimeoutNow delivered late still starts an election that voters grant despite stickiness.
+   */
+  private timeoutNowSent = false;
   /** Entry bytes of this leader's term appended but not yet committed. */
   private uncommittedBytes = 0;
   /** Cluster time (opaque, from the driver), monotonic. */
@@ -412,6 +417,7 @@ export class Raft {
     this.progress.clear();
     this.readOnly = new ReadOnly();
     this.transferee = NO_NODE;
+    this.timeoutNowSent = false;
     this.uncommittedBytes = 0;
     this.appendsDue = false;
     this.commitDue = false;
@@ -519,8 +525,7 @@ export class Raft {
         }
         for (const pr of this.progress.values()) pr.recentActive = false;
       }
-      // An unfinished transfer is abandoned. The lease it ended cannot come back from a round
-      // started before the transfer: that round started over electionTicks ago.
+      // An unfinished transfer is abandoned (if TimeoutNow went out, the lease stays off).
       if (this.transferee !== NO_NODE) this.transferee = NO_NODE;
     }
     if (this.heartbeatElapsed >= this.config.heartbeatTicks) {
@@ -546,7 +551,8 @@ export class Raft {
   }
 
   private leaseValid(): boolean {
-    if (this.role !== StateRole.Leader || !this.config.checkQuorum || this.transferee !== NO_NODE) return false;
+    if (this.role !== StateRole.Leader || !this.config.checkQuorum) return false;
+    if (this.transferee !== NO_NODE || this.timeoutNowSent) return false;
     const start = this.readOnly.leaseStartTick;
     return start !== null && this.tickCount - start < this.config.electionTicks - this.config.leaseDriftTicks;
   }
@@ -969,6 +975,7 @@ export class Raft {
   }
 
   private sendTimeoutNow(to: NodeId): void {
+    this.timeoutNowSent = true;
     this.messages.push({ type: MessageType.TimeoutNow, from: this.id, to, term: this.term });
   }
 

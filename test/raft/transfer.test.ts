@@ -50,3 +50,24 @@ test('a transfer to an unreachable node is aborted after an election timeout', (
   assert.equal(c.raft('n1').status().transferee, '');
   assert.equal(c.propose('n1', 'x').ok, true);
 });
+
+test('after sending TimeoutNow the leader never serves lease reads again in that term, even if the transfer aborts', () => {
+  const c = new Cluster(['n1', 'n2', 'n3']);
+  c.campaign('n1');
+  c.tickAll(1);
+  assert.equal(c.raft('n1').status().leaseValid, true);
+  c.raft('n1').transferLeadership(nodeId('n2'));
+  c.processReady('n1');
+  // The TimeoutNow is delayed in the network; the transfer times out and is abandoned.
+  const timeoutNow = c.queue.filter((m) => m.type === MessageType.TimeoutNow);
+  assert.equal(timeoutNow.length, 1);
+  c.queue = c.queue.filter((m) => m.type !== MessageType.TimeoutNow);
+  c.tickAll(10);
+  assert.equal(c.raft('n1').status().transferee, '');
+  assert.equal(c.raft('n1').status().role, StateRole.Leader);
+  assert.equal(c.raft('n1').status().leaseValid, false);
+  // Delivered late, it still makes n2 win over followers that just acknowledged n1.
+  for (const m of timeoutNow) c.send(m);
+  c.stabilize();
+  assert.equal(c.leader(), 'n2');
+});
