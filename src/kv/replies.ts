@@ -8,7 +8,11 @@ export const emptyBulkReply: Reply = { kind: 'bulk', value: new Uint8Array(0) };
 export const zeroReply: Reply = { kind: 'integer', value: 0 };
 export const oneReply: Reply = { kind: 'integer', value: 1 };
 
-export function integerReply(value: number): Reply {
+/** An integer reply; a bigint within the safe range is stored as a number so both ends agree on one form. */
+export function integerReply(value: number | bigint): Reply {
+  if (typeof value === 'bigint' && value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)) {
+    return { kind: 'integer', value: Number(value) };
+  }
   return { kind: 'integer', value };
 }
 

@@ -5,7 +5,7 @@ import type { Reply } from './reply.js';
 import type { ByteReader, ByteWriter } from './binary.js';
 import { DecodeError } from './binary.js';
 
-const tags = { simple: 1, error: 2, integer: 3, bulk: 4, nilBulk: 5, array: 6, nilArray: 7, double: 8, map: 9, verbatim: 10, null: 11 } as const;
+const tags = { simple: 1, error: 2, integer: 3, bulk: 4, nilBulk: 5, array: 6, nilArray: 7, double: 8, map: 9, verbatim: 10, null: 11, bigInteger: 12 } as const;
 /** Replies nest (arrays of arrays); a decoder must not recurse without bound on corrupt input. */
 const nestingMax = 64;
 
@@ -13,7 +13,9 @@ export function writeReply(writer: ByteWriter, reply: Reply): void {
   switch (reply.kind) {
     case 'simple': writer.u8(tags.simple); writer.string(reply.value); return;
     case 'error': writer.u8(tags.error); writer.string(reply.message); return;
-    case 'integer': writer.u8(tags.integer); writer.float64(reply.value); return;
+    case 'integer':
+      if (typeof reply.value === 'bigint') { writer.u8(tags.bigInteger); writer.string(reply.value.toString()); return; }
+      writer.u8(tags.integer); writer.float64(reply.value); return;
     case 'bulk':
       if (reply.value === null) { writer.u8(tags.nilBulk); return; }
       writer.u8(tags.bulk); writer.bytes(reply.value); return;
@@ -43,6 +45,11 @@ export function readReply(reader: ByteReader, depth = 0): Reply {
     case tags.simple: return { kind: 'simple', value: reader.string() };
     case tags.error: return { kind: 'error', message: reader.string() };
     case tags.integer: return { kind: 'integer', value: reader.float64() };
+    case tags.bigInteger: {
+      const text = reader.string();
+      if (!/^-?\d{1,20}$/.test(text)) throw new DecodeError(`bad big integer reply "${text}"`);
+      return { kind: 'integer', value: BigInt(text) };
+    }
     case tags.bulk: return { kind: 'bulk', value: Buffer.from(reader.bytes()) };
     case tags.nilBulk: return { kind: 'bulk', value: null };
     case tags.array: {

@@ -355,7 +355,7 @@ function incrementBy(context: CommandContext, key: Uint8Array, increment: bigint
   if (entry === undefined) context.keyspace.create(key, { type: 'string', data: text });
   else context.keyspace.update(entry, { type: 'string', data: text }, entry.expireAtMs);
   // Reply's integer is a JS number: results beyond ±2^53 are exact in the value, not in the reply.
-  return integerReply(Number(result));
+  return integerReply(result);
 }
 
 export function validateIncrby(argv: readonly Uint8Array[]): Reply | null {

@@ -151,7 +151,10 @@ export class ReplyParser {
         return { kind: 'error', message: chunk.toString('utf8', start, end) };
       case INTEGER: {
         const value = parseInteger(chunk, start, end);
-        return Number.isNaN(value) ? this.fail('invalid integer') : { kind: 'integer', value };
+        if (Number.isNaN(value)) return this.fail('invalid integer');
+        // Beyond 2^53 a number loses digits: keep the exact value as a bigint.
+        if (!Number.isSafeInteger(value)) return { kind: 'integer', value: BigInt(chunk.toString('latin1', start, end)) };
+        return { kind: 'integer', value };
       }
       case DOUBLE: {
         const value = parseDouble(chunk.toString('latin1', start, end));

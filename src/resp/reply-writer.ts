@@ -66,6 +66,7 @@ export function writeReply(out: OutputBuffer, value: RespValue, protocol: RespPr
     case 'integer':
       if (value.value === 0) out.writeBytes(ENCODED_ZERO);
       else if (value.value === 1) out.writeBytes(ENCODED_ONE);
+      else if (typeof value.value === 'bigint') writeLine(out, INTEGER, value.value.toString());
       else out.writeHeader(INTEGER, value.value);
       return;
     case 'bulk':

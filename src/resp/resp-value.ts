@@ -6,7 +6,8 @@ export type RespValue =
   | { readonly kind: 'simple'; readonly value: string }
   /** `message` is the whole error line without the '-', e.g. "ERR syntax error". */
   | { readonly kind: 'error'; readonly message: string }
-  | { readonly kind: 'integer'; readonly value: number }
+  /** A 64-bit signed integer: a bigint only when it is beyond Number.MAX_SAFE_INTEGER. */
+  | { readonly kind: 'integer'; readonly value: number | bigint }
   /** null is the nil bulk string (RESP2 `$-1`, RESP3 `_`). */
   | { readonly kind: 'bulk'; readonly value: Uint8Array | null }
   /** null is the nil array (RESP2 `*-1`, RESP3 `_`). */

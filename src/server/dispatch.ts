@@ -64,7 +64,8 @@ export class Dispatcher {
     if (this.options.admin.handle(name, argv, conn, done)) return;
 
     const spec = this.kv.lookup(name);
-    if (spec === undefined) return done(unknownCommand(first, argv));
+    // Internal commands (RAFTIS.EXPIRE) are proposed by the leader itself, never by clients.
+    if (spec === undefined || spec.flags.includes('internal')) return done(unknownCommand(first, argv));
     const invalid = this.kv.validate(argv);
     if (invalid !== null) return done(invalid);
     if (spec.flags.includes('write')) {

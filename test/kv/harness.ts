@@ -41,7 +41,7 @@ export function plain(reply: Reply): Plain {
   switch (reply.kind) {
     case 'simple': return reply.value;
     case 'error': return { err: reply.message };
-    case 'integer': return reply.value;
+    case 'integer': return typeof reply.value === 'bigint' ? reply.value.toString() : reply.value;
     case 'bulk': return reply.value === null ? null : Buffer.from(reply.value).toString('latin1');
     case 'array': return reply.value === null ? null : reply.value.map(plain);
     case 'double': return String(reply.value);

@@ -106,3 +106,13 @@ test('every validate error is the error apply gives for the same command', () =>
     assert.deepEqual(plain(h.apply(...args)), plain(expected!), args.join(' '));
   }
 });
+
+test('INCRBY beyond 2^53 replies with the exact 64-bit value, and overflow past 2^63-1 is refused', () => {
+  const h = new Harness();
+  assert.equal(plain(h.apply('INCRBY', 'n', '9007199254740993')), '9007199254740993');
+  const reply = h.apply('INCR', 'n');
+  assert.deepEqual(reply, { kind: 'integer', value: 9007199254740994n });
+  assert.equal(plain(h.apply('SET', 'max', '9223372036854775807')), 'OK');
+  assert.deepEqual(plain(h.apply('INCR', 'max')), { err: 'ERR increment or decrement would overflow' });
+  assert.deepEqual(h.apply('DECRBY', 'small', '9223372036854775807'), { kind: 'integer', value: -9223372036854775807n });
+});

@@ -2,6 +2,7 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { parseReply } from '../../src/resp/codec.js';
 import { encodeReply, formatDouble, ReplyWriter, ENCODED_OK } from '../../src/resp/reply-writer.js';
 import { OutputBuffer } from '../../src/resp/output-buffer.js';
 import { encodeCommand } from '../../src/resp/command-writer.js';
@@ -63,6 +64,13 @@ describe('reply writer', () => {
 
   it('refuses an integer reply that is not a safe integer', () => {
     assert.throws(() => encodeReply({ kind: 'integer', value: 1.5 }, 2), /not a safe integer/);
+  });
+
+  it('writes 64-bit integers beyond 2^53 exactly (bigint), and the reply parser reads them back exactly', () => {
+    const big = 9223372036854775807n;
+    assert.deepEqual(encodeReply({ kind: 'integer', value: big }, 2), Buffer.from(':9223372036854775807\r\n'));
+    assert.deepEqual(parseReply(encodeReply({ kind: 'integer', value: -big - 1n }, 3)), { kind: 'integer', value: -big - 1n });
+    assert.deepEqual(parseReply(Buffer.from(':9007199254740993\r\n')), { kind: 'integer', value: 9007199254740993n });
   });
 
   it('accumulates replies until taken, and never rewrites taken bytes', () => {
