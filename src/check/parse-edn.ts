@@ -34,6 +34,7 @@ export function parseEdn(text: string): ParseResult {
     }
     const open = pending.open(process);
     if (open === undefined) return parseError(lineNumber, `process ${process} completes :${f} without an open :invoke`);
+    if (open.f !== (EDN_ALIASES[f] ?? f)) return parseError(lineNumber, `process ${process} completes :${f} but invoked ${open.f}`);
     if (type === 'info') {
       pending.info(process);
     } else if (type === 'fail') {
@@ -48,6 +49,9 @@ export function parseEdn(text: string): ParseResult {
   }
   return { ok: true, history: { format: 'edn', ops: pending.finish(), initialValue: '' } };
 }
+
+/** Jepsen's register names for the kv functions. */
+const EDN_ALIASES: Readonly<Record<string, string>> = { read: 'get', write: 'put' };
 
 interface EdnEvent {
   readonly process: number;

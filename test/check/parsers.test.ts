@@ -103,6 +103,8 @@ test('edn: malformed lines are errors naming the line', () => {
   assert.match(assertError(parseEdn('{:process 0, :type :invoke, :f :frob, :key "0"}')), /unknown :f :frob/);
   assert.match(assertError(parseEdn('{:process 0, :type :invoke, :f :get, :key "0"} trailing')), /unexpected text/);
   assert.match(assertError(parseEdn('not edn')), /expected an EDN map/);
+  const mismatched = '{:process 0, :type :invoke, :f :get, :key "0"}\n{:process 0, :type :ok, :f :put, :key "0", :value "a"}';
+  assert.equal(assertError(parseEdn(mismatched)), 'line 2: process 0 completes :put but invoked get');
 });
 
 test('jsonl: formatJsonl and parseJsonl round-trip every op kind', () => {
