@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { checkHistoryCommand, describeCheckResult } from '../../src/check/check-history-command.js';
 import { OK } from '../../src/check/history.js';
 import { formatJsonl } from '../../src/check/parse-jsonl.js';
@@ -71,4 +72,14 @@ test('a missing file exits 66 and an unreadable history 65', async () => {
   const { code, err } = await run([file('garbage.jsonl', '{"process": 0}\n')]);
   assert.equal(code, 65);
   assert.match(err[0]!, /line 1: "call" must be a number/);
+});
+
+test('reference files are checked with their format detected', async () => {
+  const shared = fileURLToPath(new URL('../../../shared/histories/', import.meta.url));
+  const jepsen = await run([join(shared, 'jepsen-etcd', 'etcd_000.log')]);
+  assert.equal(jepsen.code, 1);
+  assert.match(jepsen.out[0]!, /^NOT linearizable: key "register": /);
+  const edn = await run([join(shared, 'kv', 'c01-ok.txt'), '--timeout-ms', '10000']);
+  assert.equal(edn.code, 0);
+  assert.match(edn.out[0]!, /^linearizable: \d+ ops, \d+ keys, /);
 });
