@@ -213,7 +213,7 @@ export class Raft {
     // The election timeout bounds the attempt; the lease ends now because TimeoutNow lets
     // `to` win an election that the followers' stickiness would otherwise refuse.
     this.electionElapsed = 0;
-    this.readOnly.leaseStartTick = null;
+    this.readOnly.revokeLease();
     if (pr.match === this.log.lastIndex()) this.sendTimeoutNow(to);
     else this.probeDue.add(to); // start catching it up now rather than at the next heartbeat
   }
@@ -841,7 +841,12 @@ export class Raft {
     const before = this.log.lastIndex();
     this.log.append(stamped);
     invariant(this.log.lastIndex() === before + stamped.length, () => `leader log truncated: last ${this.log.lastIndex()}, expected ${before + stamped.length}`);
-    this.syncProgressWithConfig();
+    if (stamped.some((e) => e.type === EntryType.ConfChange)) {
+      this.syncProgressWithConfig();
+      // The lease rests on a quorum of the configuration its round was counted in; a new
+      // configuration needs a round of its own.
+      this.readOnly.revokeLease();
+    }
     this.appendsDue = true;
     // A single-voter cluster commits as soon as its own write is durable (advance()).
     return index;

@@ -32,6 +32,8 @@ export class ReadOnly {
   confirmedRound = 0;
   /** Tick at which the newest confirmed round started (the lease is measured from it), or null. */
   leaseStartTick: number | null = null;
+  /** Rounds up to this one may not (re)start the lease: they began before it was revoked. */
+  private leaseFloorRound = 0;
   private readonly roundStarts = new Map<number, number>();
   private pending: PendingRead[] = [];
 
@@ -68,13 +70,20 @@ export class ReadOnly {
     return this.latestRound;
   }
 
+  /** Ends the lease; only a round started from now on can establish a new one. */
+  revokeLease(): void {
+    this.leaseStartTick = null;
+    this.leaseFloorRound = this.latestRound;
+  }
+
   /** A quorum has acknowledged `round`: returns the reads it releases, in arrival order. */
   confirm(round: number): PendingRead[] {
     if (round <= this.confirmedRound) return [];
     invariant(round <= this.latestRound, () => `confirmed read round ${round} was never started (latest ${this.latestRound})`);
     this.confirmedRound = round;
     const start = this.roundStarts.get(round);
-    if (start !== undefined && (this.leaseStartTick === null || start > this.leaseStartTick)) this.leaseStartTick = start;
+    const newer = this.leaseStartTick === null || (start !== undefined && start > this.leaseStartTick);
+    if (start !== undefined && round > this.leaseFloorRound && newer) this.leaseStartTick = start;
     for (const r of [...this.roundStarts.keys()]) if (r <= round) this.roundStarts.delete(r);
     const released: PendingRead[] = [];
     const kept: PendingRead[] = [];

@@ -2,7 +2,7 @@
 // case, follower reads, reads before the leader's first commit, and the leader lease.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MessageType, StateRole, type HeartbeatMessage } from '../../src/raft/types.js';
+import { ConfChangeType, MessageType, StateRole, nodeId, type HeartbeatMessage } from '../../src/raft/types.js';
 import { Cluster, bytes, text } from './harness.js';
 
 const heartbeatRounds = (c: Cluster, from: string): Set<number> =>
@@ -163,4 +163,18 @@ test('a single-node cluster answers reads immediately', () => {
   c.raft('n1').readIndex(bytes('solo'));
   c.stabilize();
   assert.deepEqual(c.get('n1').readStates.map((r) => text(r.context)), ['solo']);
+});
+
+test('appending a membership change revokes the lease until a later round is acknowledged', () => {
+  const c = new Cluster(['n1', 'n2', 'n3']);
+  c.campaign('n1');
+  c.tickAll(1);
+  assert.equal(c.raft('n1').status().leaseValid, true);
+  const change = { type: ConfChangeType.AddLearner, nodeId: nodeId('n4'), context: new Uint8Array() };
+  assert.equal(c.raft('n1').proposeConfChange(change).ok, true);
+  assert.equal(c.raft('n1').status().leaseValid, false);
+  c.stabilize();
+  assert.equal(c.raft('n1').status().leaseValid, false);
+  c.tickAll(1);
+  assert.equal(c.raft('n1').status().leaseValid, true);
 });
