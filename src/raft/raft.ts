@@ -169,6 +169,7 @@ export class Raft {
   // Inputs
   // -------------------------------------------------------------------------------------
 
+  /** One logical clock tick: drives election timeouts, heartbeats, CheckQuorum and the lease. */
   tick(): void {
     this.tickCount++;
     if (this.role === StateRole.Leader) this.tickLeader();
@@ -180,10 +181,15 @@ export class Raft {
     if (ms > this.clusterTime) this.clusterTime = ms;
   }
 
+  /**
+   * Proposes application data. The leader appends it (the result carries its index); a
+   * follower with a known leader forwards it (no index; it may be lost and must be timed out).
+   */
   propose(data: Uint8Array): ProposeResult {
     return this.proposeEntry(EntryType.Normal, data);
   }
 
+  /** Proposes a single-server membership change; see confChangeRefusal for when it is refused. */
   proposeConfChange(cc: ConfChange): ProposeResult {
     if (this.role === StateRole.Leader) {
       const refused = this.confChangeRefusal(cc);
@@ -192,6 +198,10 @@ export class Raft {
     return this.proposeEntry(EntryType.ConfChange, encodeConfChange(cc));
   }
 
+  /**
+   * Asks for a linearizable read point. The answer is a ReadState with `context` in a later
+   * Ready (or nothing, if leadership is lost: the driver times the read out).
+   */
   readIndex(context: Uint8Array, mode: ReadMode = 'read-index'): ReadIndexResult {
     if (this.role === StateRole.Leader) return this.leaderRead(this.id, context, mode);
     if (this.isRemoved()) return { ok: false, error: 'removed' };
@@ -218,12 +228,14 @@ export class Raft {
     else this.probeDue.add(to); // start catching it up now rather than at the next heartbeat
   }
 
+  /** The connection to `id` failed: stop streaming to it optimistically. */
   reportUnreachable(id: NodeId): void {
     const pr = this.progress.get(id);
     if (this.role !== StateRole.Leader || pr === undefined) return;
     if (pr.state === 'replicate') pr.becomeProbe();
   }
 
+  /** The snapshot transfer to `id` finished (ok) or failed; required for every Snapshot message. */
   reportSnapshot(id: NodeId, ok: boolean): void {
     const pr = this.progress.get(id);
     if (this.role !== StateRole.Leader || pr === undefined || pr.state !== 'snapshot') return;
@@ -235,6 +247,7 @@ export class Raft {
     pr.probeSent = true;
   }
 
+  /** The driver holds a durable snapshot described by `meta`; lagging followers may be sent it. */
   snapshotTaken(meta: SnapshotMeta): void {
     invariant(meta.index <= this.log.applied, () => `snapshot at ${meta.index} beyond applied ${this.log.applied}`);
     const t = this.log.term(meta.index);
@@ -242,6 +255,7 @@ export class Raft {
     if (this.latestSnapshot === null || meta.index > this.latestSnapshot.index) this.latestSnapshot = meta;
   }
 
+  /** Drops in-memory entries up to `index`, which a snapshot must cover. */
   compact(index: LogIndex): void {
     const snap = this.latestSnapshot?.index ?? 0;
     invariant(index <= snap, () => `compact ${index} beyond the latest snapshot ${snap}`);
@@ -253,6 +267,7 @@ export class Raft {
     return this.log.membership.at(index);
   }
 
+  /** A message from a peer. Messages for another node or from a stale term are dropped. */
   step(m: Message): void {
     if (m.to !== this.id) return;
     if (!this.stepTerm(m)) return;
