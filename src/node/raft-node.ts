@@ -319,20 +319,25 @@ export class RaftNode<R> {
     this.notePersistedProposals(ready.entries);
 
     this.persisting = ready;
+    // Committed entries were persisted by an earlier Ready (the core never hands out more),
+    // so they are applied now, while this Ready's own write is still syncing: a reply
+    // waits for one fsync, not two.
+    const applied = ready.snapshot === null ? this.applyCommitted(ready) : this.applyWithSnapshot(ready, ready.snapshot);
+    const persisted = mustSync ? this.options.log.sync() : null;
+    const finish = (): void => {
+      this.persisting = null;
+      if (this.stopped) return;
+      this.raft.advance(ready);
+      this.scheduleReady();
+    };
     const afterPersist = (): void => {
       if (this.stopped) return;
       for (const message of ready.messagesAfterPersist) this.send(message);
-      void this.applyReady(ready).then(() => {
-        this.persisting = null;
-        this.raft.advance(ready);
-        this.scheduleReady();
-      }, (error: unknown) => this.fatal('applying a Ready failed', error));
+      if (applied === null) finish();
+      else applied.then(finish, (error: unknown) => this.fatal('applying a snapshot failed', error));
     };
-    if (mustSync) {
-      this.options.log.sync().then(afterPersist, (error: unknown) => this.fatal('WAL sync failed', error));
-    } else {
-      afterPersist();
-    }
+    if (persisted === null) afterPersist();
+    else persisted.then(afterPersist, (error: unknown) => this.fatal('WAL sync failed', error));
   }
 
   /**
@@ -348,12 +353,18 @@ export class RaftNode<R> {
     return changed;
   }
 
-  private async applyReady(ready: Ready): Promise<void> {
-    if (ready.snapshot !== null) await this.restoreSnapshot(ready.snapshot);
+  /** Applies a Ready's read states and committed entries synchronously; returns null (nothing to await). */
+  private applyCommitted(ready: Ready): null {
     for (const readState of ready.readStates) this.onReadState(decodeReadContext(readState.context), readState.index, readState.clusterTime);
     for (const entry of ready.committedEntries) this.applyEntry(entry);
     this.releaseReads();
     this.maybeSnapshot();
+    return null;
+  }
+
+  private async applyWithSnapshot(ready: Ready, snapshot: SnapshotMeta): Promise<void> {
+    await this.restoreSnapshot(snapshot);
+    this.applyCommitted(ready);
   }
 
   private applyEntry(entry: Entry): void {
