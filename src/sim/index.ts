@@ -1,0 +1,15 @@
+// The public surface of src/sim/: run one simulation, the `raftis sim` command, the options.
+export { runSimulation, Simulation, type SimResult } from './simulation.js';
+export { simCommand } from './sim-command.js';
+export { SafetyMonitor, SimViolation } from './safety-monitor.js';
+export {
+  faultKinds,
+  formatFaults,
+  parseFaults,
+  reproduceCommand,
+  simDefaults,
+  simOptionProblems,
+  type FaultKind,
+  type SimBugs,
+  type SimOptions,
+} from './sim-options.js';

@@ -1,0 +1,123 @@
+// `raftis sim`: runs one seed (`--seed S [--trace]`) or a sweep (`--seeds N [--from S]`),
+// prints progress and a summary, and exits 1 when any run broke an invariant. Every failure
+// prints SEED=<n> and the command that replays it.
+import { faultKinds, parseFaults, simDefaults, type SimOptions } from './sim-options.js';
+import { runSimulation, type SimResult } from './simulation.js';
+
+const USAGE = `usage: raftis sim --seed S [--trace] [options]
+       raftis sim --seeds N [--from S] [options]
+options: --nodes 3|5  --faults all|none|${faultKinds.join(',')}  --duration-ms D
+         --clients C  --keys K  --snapshot-entries E`;
+
+/** Seeds between two progress lines of a sweep. */
+const PROGRESS_EVERY_SEEDS = 100;
+
+interface Parsed {
+  readonly base: Omit<SimOptions, 'seed'>;
+  readonly seed: number | null;
+  readonly seeds: number;
+  readonly from: number;
+}
+
+export async function simCommand(argv: string[], out: (line: string) => void = (line) => console.log(line)): Promise<number> {
+  const parsed = parseArgs(argv);
+  if (parsed instanceof Error) {
+    out(`raftis sim: ${parsed.message}\n${USAGE}`);
+    return 2;
+  }
+  if (parsed.seed !== null) {
+    const result = await runSimulation({ ...parsed.base, seed: parsed.seed });
+    if (parsed.base.trace) for (const line of result.trace) out(line);
+    out(describe(result));
+    if (!result.ok) printFailure(result, out);
+    return result.ok ? 0 : 1;
+  }
+  const started = performance.now();
+  const failures: SimResult[] = [];
+  for (let i = 0; i < parsed.seeds; i++) {
+    const result = await runSimulation({ ...parsed.base, seed: parsed.from + i });
+    if (!result.ok) {
+      failures.push(result);
+      printFailure(result, out);
+    }
+    if ((i + 1) % PROGRESS_EVERY_SEEDS === 0 && i + 1 < parsed.seeds) {
+      out(`  ${i + 1}/${parsed.seeds} seeds, ${failures.length} failed, ${rate(i + 1, started)} seeds/s`);
+    }
+  }
+  out(`${parsed.seeds} seeds (${parsed.from}..${parsed.from + parsed.seeds - 1}) in ${((performance.now() - started) / 1000).toFixed(1)} s, ${rate(parsed.seeds, started)} seeds/s, ${failures.length} failed`);
+  return failures.length === 0 ? 0 : 1;
+}
+
+function rate(seeds: number, started: number): string {
+  return (seeds / ((performance.now() - started) / 1000)).toFixed(1);
+}
+
+function describe(result: SimResult): string {
+  const { ops, faults } = result;
+  return `seed ${result.seed}: ${result.ok ? 'ok' : 'FAILED'}; ${result.events} events, ${Math.round(result.virtualMs)} virtual ms, reads ${result.readMode}, ops ok ${ops.ok} unknown ${ops.unknown} failed ${ops.failed}, crashes ${faults.crashes} partitions ${faults.partitions} pauses ${faults.pauses}, ${result.leaders} leader terms, trace ${result.traceHash}`;
+}
+
+function printFailure(result: SimResult, out: (line: string) => void): void {
+  out(`SEED=${result.seed} ${result.failure ?? ''}`);
+  out(`  reproduce: ${result.reproduce}`);
+}
+
+function parseArgs(argv: readonly string[]): Parsed | Error {
+  let seed: number | null = null;
+  let seeds = 0;
+  let from = 1;
+  let nodes: 3 | 5 = simDefaults.nodes;
+  let faults = parseFaults('all') as ReadonlySet<(typeof faultKinds)[number]>;
+  let durationMs = simDefaults.durationMs;
+  let clients = simDefaults.clients;
+  let keys = simDefaults.keys;
+  let snapshotEntries = simDefaults.snapshotEntries;
+  let trace = false;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    if (flag === '--trace') {
+      trace = true;
+      continue;
+    }
+    const value = argv[i + 1];
+    if (value === undefined) return new Error(`${flag ?? ''} needs a value`);
+    i++;
+    const integer = Number(value);
+    const needInteger = (): Error | null => (Number.isSafeInteger(integer) && integer >= 0 ? null : new Error(`${flag} expects an integer >= 0 (got "${value}")`));
+    switch (flag) {
+      case '--seed':
+      case '--seeds':
+      case '--from':
+      case '--duration-ms':
+      case '--clients':
+      case '--keys':
+      case '--snapshot-entries': {
+        const problem = needInteger();
+        if (problem !== null) return problem;
+        if (flag === '--seed') seed = integer;
+        else if (flag === '--seeds') seeds = integer;
+        else if (flag === '--from') from = integer;
+        else if (flag === '--duration-ms') durationMs = integer;
+        else if (flag === '--clients') clients = integer;
+        else if (flag === '--keys') keys = integer;
+        else snapshotEntries = integer;
+        break;
+      }
+      case '--nodes':
+        if (value !== '3' && value !== '5') return new Error(`--nodes expects 3 or 5 (got "${value}")`);
+        nodes = value === '3' ? 3 : 5;
+        break;
+      case '--faults': {
+        const parsedFaults = parseFaults(value);
+        if (parsedFaults instanceof Error) return parsedFaults;
+        faults = parsedFaults;
+        break;
+      }
+      default:
+        return new Error(`unknown option ${flag ?? ''}`);
+    }
+  }
+  if (seed === null && seeds === 0) return new Error('give --seed S or --seeds N');
+  if (seed !== null && seeds !== 0) return new Error('give either --seed or --seeds, not both');
+  return { base: { nodes, durationMs, faults, clients, keys, snapshotEntries, trace, bugs: {} }, seed, seeds, from };
+}

@@ -1,0 +1,593 @@
+// One deterministic run: N nodes, each the real Raft core, the real RaftNode runtime and a
+// real KvStateMachine, over a virtual clock, a simulated network and simulated disks, with
+// clients and a fault schedule, all drawn from one seed. Safety invariants are checked as
+// the run goes; the client history (linearizability) and liveness are checked at the end.
+//
+// RaftNode chains work through promises (log.sync(), its apply step), so after every event
+// the loop yields a fixed number of microtask turns. Nothing in a run ever waits on a
+// macrotask, so the interleaving depends only on the event order: the seed fixes the run.
+import { checkKvHistory, formatOp } from '../check/index.js';
+import { KvStateMachine } from '../kv/state-machine.js';
+import type { Reply } from '../kv/reply.js';
+import { createRaft } from '../node/consensus.js';
+import type { Clock, InboundSnapshot, Network, SnapshotByteSource, StateMachine } from '../node/ports.js';
+import { RaftNode, decodeSnapshotHeader, type NodeLogger, type ReadMode } from '../node/raft-node.js';
+import { type Entry, type Message, type NodeId, StateRole, logIndex, nodeId } from '../raft/types.js';
+import { EventKind, EventQueue, eventKindNames } from './event-queue.js';
+import { SafetyMonitor, SimViolation } from './safety-monitor.js';
+import { SimDisk } from './sim-disk.js';
+import { SimLogStore, bytesSource } from './sim-log-store.js';
+import {
+  SIM_CLOCK_RATE_DRIFT_MAX,
+  SIM_ELECTION_TICKS,
+  SIM_EVENTS_MAX,
+  SIM_HEARTBEAT_TICKS,
+  SIM_LEASE_DRIFT_TICKS,
+  SIM_LOG_RETAIN_ENTRIES,
+  SIM_REQUEST_TIMEOUT_MS,
+  SIM_SETTLE_MS,
+  SIM_TICK_MS,
+  reproduceCommand,
+  simOptionProblems,
+  type SimOptions,
+} from './sim-options.js';
+import { SimRandom } from './sim-random.js';
+import { Workload, type ClientNode, type WorkloadHost } from './workload.js';
+
+export interface SimResult {
+  readonly seed: number;
+  readonly ok: boolean;
+  /** What broke, e.g. "election safety: two leaders in term 3: n1 and n2"; null when ok. */
+  readonly failure: string | null;
+  readonly reproduce: string;
+  readonly events: number;
+  readonly virtualMs: number;
+  /** FNV hash of every event (time, node, kind): equal for two runs of one seed. */
+  readonly traceHash: string;
+  readonly trace: readonly string[];
+  readonly readMode: ReadMode;
+  readonly ops: { readonly ok: number; readonly unknown: number; readonly failed: number };
+  readonly faults: { readonly crashes: number; readonly partitions: number; readonly pauses: number };
+  readonly leaders: number;
+}
+
+/** Microtask turns yielded after each event: enough for sync → persist → apply → advance. */
+const MICROTASK_TURNS = 8;
+const NETWORK_DELAY_MS_MIN = 1;
+const NETWORK_DELAY_MS_MAX = 5;
+/** With network faults, a message is sometimes this much slower (reordering). */
+const NETWORK_SPIKE_MS_MAX = 60;
+const SYNC_MS_MIN = 1;
+const SYNC_MS_MAX = 4;
+const SNAPSHOT_CHUNK_BYTES = 4096;
+const PENDING_REQUESTS_MAX = 10_000;
+/** Digest the state at every Nth applied index to compare replicas (cheap with few keys). */
+const DIGEST_EVERY_INDEXES = 4;
+/** After the clients stop, the run goes on this long at most for the last answers to arrive. */
+const DRAIN_MS = 2 * SIM_REQUEST_TIMEOUT_MS + 500;
+/** A node crash, pause and partition last a span drawn from these bounds (virtual ms). */
+const CRASH_DOWN_MS = [50, 1_500] as const;
+const PAUSE_MS = [50, 800] as const;
+const PARTITION_MS = [100, 1_500] as const;
+const FAULT_GAP_MS = [100, 600] as const;
+
+interface Incarnation extends ClientNode {
+  readonly log: SimLogStore;
+  alive: boolean;
+}
+
+interface NodeSlot {
+  readonly index: number;
+  readonly id: NodeId;
+  readonly disk: SimDisk;
+  /** Clock rate (virtual ms of this node per virtual ms) and offset: clock drift. */
+  readonly rate: number;
+  readonly offsetMs: number;
+  pausedUntil: number;
+  inc: Incarnation | null;
+}
+
+export class Simulation implements WorkloadHost {
+  now = 0;
+  readonly random: SimRandom;
+  readonly options: SimOptions;
+  readonly monitor = new SafetyMonitor();
+  private readonly queue = new EventQueue();
+  private readonly slots: NodeSlot[] = [];
+  private readonly ids = new Map<string, number>();
+  /** Blocked directed links, from * 8 + to. */
+  private readonly blocked = new Set<number>();
+  private partitionEpoch = 0;
+  private readonly lossProbability: number;
+  private readonly duplicateProbability: number;
+  private readonly spikeProbability: number;
+  private networkFaultsOn: boolean;
+  readonly faultEnd: number;
+  private readonly workload: Workload;
+  readonly readMode: ReadMode;
+  private failure: string | null = null;
+  private events = 0;
+  private traceHash = 0x811c9dc5;
+  readonly trace: string[] = [];
+  private crashes = 0;
+  private partitions = 0;
+  private pauses = 0;
+
+  constructor(options: SimOptions) {
+    const problems = simOptionProblems(options);
+    if (problems.length > 0) throw new Error(`invalid simulation options: ${problems.join('; ')}`);
+    this.options = options;
+    this.random = new SimRandom(options.seed);
+    const faults = options.faults;
+    this.faultEnd = Math.floor((options.durationMs * 2) / 3);
+    const network = faults.has('network');
+    this.networkFaultsOn = network;
+    this.lossProbability = network ? this.random.fraction() * 0.05 : 0;
+    this.duplicateProbability = network ? this.random.fraction() * 0.03 : 0;
+    this.spikeProbability = network ? 0.05 : 0;
+    this.readMode = this.random.chance(0.3) ? 'lease' : 'linearizable';
+    for (let index = 0; index < options.nodes; index++) {
+      const drift = faults.has('drift');
+      const rate = drift ? 1 + (this.random.fraction() * 2 - 1) * SIM_CLOCK_RATE_DRIFT_MAX : 1;
+      const offsetMs = drift ? this.random.between(0, 500) : 0;
+      const slot: NodeSlot = { index, id: nodeId(`n${index + 1}`), disk: new SimDisk(), rate, offsetMs, pausedUntil: 0, inc: null };
+      slot.disk.forgetVoteOnCrash = options.bugs.forgetVote === true;
+      slot.disk.onDurable = (entry, previousTerm) => this.monitor.noteDurable(slot.id, entry, previousTerm);
+      this.slots.push(slot);
+      this.ids.set(slot.id, index);
+    }
+    const settleMs = Math.min(SIM_SETTLE_MS, Math.floor(options.durationMs / 6));
+    this.workload = new Workload(this, {
+      clients: options.clients,
+      keys: options.keys,
+      readMode: this.readMode,
+      requestTimeoutMs: SIM_REQUEST_TIMEOUT_MS,
+      retryDelayMs: SIM_TICK_MS,
+      stopAt: options.durationMs,
+      mustSucceedFrom: this.faultEnd + settleMs,
+    });
+    for (const slot of this.slots) this.startNode(slot);
+    if (faults.size > 0) this.schedule(this.random.between(...FAULT_GAP_MS), -1, EventKind.Fault, () => this.nextFault());
+    this.schedule(this.faultEnd, -1, EventKind.Fault, () => this.healAll());
+  }
+
+  get nodeCount(): number {
+    return this.slots.length;
+  }
+
+  nodeId(index: number): string {
+    return this.slot(index).id;
+  }
+
+  indexOf(id: string): number {
+    const index = this.ids.get(id);
+    if (index === undefined) throw new Error(`unknown node id "${id}"`);
+    return index;
+  }
+
+  incarnation(index: number): Incarnation | null {
+    return this.slot(index).inc;
+  }
+
+  schedule(delayMs: number, node: number, kind: EventKind, run: () => void): void {
+    this.queue.push(this.now + delayMs, node, kind, run);
+  }
+
+  hop(from: number, to: number): number | null {
+    if (this.blocked.has(from * 8 + to)) return null;
+    if (this.networkFaultsOn && this.random.chance(this.lossProbability)) return null;
+    return this.networkDelay();
+  }
+
+  async run(): Promise<SimResult> {
+    const endAt = this.options.durationMs + DRAIN_MS;
+    try {
+      for (;;) {
+        const event = this.queue.pop();
+        if (event === undefined) break;
+        if (event.time > endAt) break;
+        if (event.time >= this.options.durationMs && this.workload.idle) break;
+        if (event.node >= 0) {
+          const paused = this.slot(event.node).pausedUntil;
+          if (paused > event.time) {
+            // A paused process runs nothing; its events wait for it to resume, in order.
+            this.queue.push(paused, event.node, event.kind, event.run);
+            continue;
+          }
+        }
+        this.now = event.time;
+        this.events++;
+        if (this.events > SIM_EVENTS_MAX) throw new SimViolation('bounded run', `more than ${SIM_EVENTS_MAX} events`);
+        this.traceHash = mixHash(mixHash(mixHash(this.traceHash, Math.round(event.time * 1000)), event.node + 1), event.kind);
+        if (this.options.trace) this.trace.push(`${event.time.toFixed(3)} ${event.node >= 0 ? this.slot(event.node).id : 'sim'} ${eventKindNames[event.kind] ?? event.kind}`);
+        event.run();
+        for (let turn = 0; turn < MICROTASK_TURNS; turn++) await undefined;
+        if (this.failure !== null) break;
+      }
+      if (this.failure === null) this.finalChecks();
+    } catch (error) {
+      this.failure ??= error instanceof SimViolation ? error.message : `unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+    }
+    this.stopAll();
+    return this.result();
+  }
+
+  private finalChecks(): void {
+    if (this.workload.livenessFailure !== null) throw new SimViolation('liveness', this.workload.livenessFailure);
+    const leaders = this.slots.filter((slot) => slot.inc?.runtime.isLeader === true);
+    if (leaders.length === 0) throw new SimViolation('liveness', `no leader at the end of the run (${this.now} ms)`);
+    const verdict = checkKvHistory(this.workload.history.history(), { timeoutMs: 20_000 });
+    if (verdict.verdict === 'not-linearizable') {
+      const window = verdict.violation.window.map((op) => `    ${formatOp(op)}`).join('\n');
+      throw new SimViolation('linearizability', `key ${verdict.violation.key}: ${formatOp(verdict.violation.failing)} cannot be explained\n${window}`);
+    }
+    if (verdict.verdict === 'unknown') throw new SimViolation('linearizability', `checker gave up (${verdict.reason}) on keys ${verdict.undecidedKeys.join(', ')}`);
+  }
+
+  private result(): SimResult {
+    const failure = this.failure;
+    return {
+      seed: this.options.seed,
+      ok: failure === null,
+      failure,
+      reproduce: reproduceCommand(this.options),
+      events: this.events,
+      virtualMs: this.now,
+      traceHash: (this.traceHash >>> 0).toString(16).padStart(8, '0'),
+      trace: this.trace,
+      readMode: this.readMode,
+      ops: { ok: this.workload.opsOk, unknown: this.workload.opsUnknown, failed: this.workload.opsFailed },
+      faults: { crashes: this.crashes, partitions: this.partitions, pauses: this.pauses },
+      leaders: this.monitor.leaderElections,
+    };
+  }
+
+  private slot(index: number): NodeSlot {
+    const slot = this.slots[index];
+    if (slot === undefined) throw new Error(`node index ${index} out of range [0, ${this.slots.length})`);
+    return slot;
+  }
+
+  private note(line: string): void {
+    if (this.options.trace) this.trace.push(`${this.now.toFixed(3)} ${line}`);
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Nodes: start (fresh or from the disk after a crash), crash.
+  // ---------------------------------------------------------------------------------
+
+  private startNode(slot: NodeSlot): void {
+    const recovered = slot.disk.recover();
+    const kv = new KvStateMachine();
+    if (recovered.snapshot !== null) {
+      const error = restoreKvSync(kv, recovered.snapshot.bytes, recovered.snapshot.meta.index);
+      if (error !== null) throw new SimViolation('recovery', `${slot.id}: snapshot ${recovered.snapshot.meta.index} does not restore: ${error}`);
+    }
+    const voters = this.slots.map((s) => s.id);
+    const raft = createRaft(
+      {
+        id: slot.id,
+        seed: this.random.seed(),
+        electionTicks: SIM_ELECTION_TICKS,
+        heartbeatTicks: SIM_HEARTBEAT_TICKS,
+        leaseDriftTicks: SIM_LEASE_DRIFT_TICKS,
+        maxInflightMessages: 64,
+        maxBytesPerMessage: 64 * 1024,
+        maxUncommittedBytes: 1024 * 1024,
+      },
+      {
+        hardState: recovered.hardState,
+        snapshot: recovered.snapshot?.meta ?? null,
+        entries: recovered.entries,
+        confState: { voters, learners: [] },
+        applied: logIndex(kv.appliedIndex),
+      },
+    );
+    const log = new SimLogStore(slot.disk, {
+      scheduleSync: (done) => this.schedule(this.random.between(SYNC_MS_MIN, SYNC_MS_MAX), slot.index, EventKind.SyncDone, done),
+    });
+    // The incarnation object exists before the runtime so that clock and network can check it.
+    const holder: { inc: Incarnation | null } = { inc: null };
+    const alive = (): boolean => holder.inc !== null && holder.inc.alive;
+    const clock: Clock = {
+      now: () => Math.floor(slot.offsetMs + this.now * slot.rate),
+      setTimer: (ms, fn) => {
+        let live = true;
+        this.schedule(ms / slot.rate, slot.index, EventKind.Timer, () => {
+          if (live && alive()) fn();
+        });
+        return { cancel: () => (live = false) };
+      },
+      defer: (fn) => this.schedule(0, slot.index, EventKind.Defer, () => {
+        if (alive()) fn();
+      }),
+    };
+    const network: Network = {
+      send: (message) => {
+        if (alive()) this.send(message);
+      },
+      sendSnapshot: (to, header, source) => this.sendSnapshot(slot.index, to, header, source),
+    };
+    const logger = this.nodeLogger(slot);
+    const runtime = new RaftNode<Reply>({
+      id: slot.id,
+      raft,
+      log,
+      network,
+      clock,
+      stateMachine: this.stateMachine(slot, kv),
+      tickMs: SIM_TICK_MS,
+      requestTimeoutMs: SIM_REQUEST_TIMEOUT_MS,
+      snapshotEntries: this.options.snapshotEntries,
+      logRetainEntries: SIM_LOG_RETAIN_ENTRIES,
+      snapshotChunkBytes: SNAPSHOT_CHUNK_BYTES,
+      pendingRequestsMax: PENDING_REQUESTS_MAX,
+      initialAppliedTerm: recovered.snapshot?.meta.term ?? 0,
+      logger,
+      onSoftState: (state) => {
+        if (state.role === StateRole.Leader && holder.inc !== null && holder.inc.alive) {
+          this.monitor.noteLeader(holder.inc.runtime.status().term, slot.id);
+          this.note(`${slot.id} became leader of term ${holder.inc.runtime.status().term}`);
+        }
+      },
+    });
+    holder.inc = { runtime, kv, log, alive: true };
+    slot.inc = holder.inc;
+    runtime.start();
+  }
+
+  private stateMachine(slot: NodeSlot, kv: KvStateMachine): StateMachine<Reply> {
+    const afterApply = (entry: Entry): void => {
+      if (entry.index % DIGEST_EVERY_INDEXES === 0) this.monitor.noteDigest(slot.id, entry.index, kv.digest().hash);
+    };
+    return {
+      apply: (entry) => {
+        this.monitor.noteApplied(slot.id, entry);
+        const reply = kv.apply(entry.index, entry.data);
+        afterApply(entry);
+        return reply;
+      },
+      applyNoop: (entry) => {
+        this.monitor.noteApplied(slot.id, entry);
+        kv.applyNoop(entry.index);
+        afterApply(entry);
+      },
+      get appliedIndex() {
+        return kv.appliedIndex;
+      },
+      beginSnapshot: () => kv.beginSnapshot(),
+      restore: async (source, index) => {
+        const bytes = await readAll(source);
+        const error = restoreKvSync(kv, bytes, index);
+        if (error === null) this.monitor.noteDigest(slot.id, index, kv.digest().hash);
+        return error;
+      },
+    };
+  }
+
+  private nodeLogger(slot: NodeSlot): NodeLogger {
+    return {
+      info: (_fields, msg) => this.note(`${slot.id} ${msg}`),
+      warn: (fields, msg) => this.note(`${slot.id} warn ${msg} ${JSON.stringify(fields)}`),
+      error: (fields, msg) => {
+        // The runtime logs here before it stops on a broken promise (a failed sync or apply).
+        this.failure ??= `node error: ${slot.id}: ${msg} ${JSON.stringify(fields)}`;
+      },
+    };
+  }
+
+  private crash(slot: NodeSlot): void {
+    const inc = slot.inc;
+    if (inc === null) return;
+    inc.alive = false;
+    slot.inc = null;
+    const units = inc.log.syncingUnits;
+    const torn = units > 0 && this.random.chance(0.5) ? this.random.between(0, units) : 0;
+    inc.log.crash(torn);
+    this.crashes++;
+    this.note(`${slot.id} crashed (torn batch keeps ${torn} of ${units} records)`);
+    this.workload.nodeCrashed(slot.index);
+  }
+
+  private restart(slot: NodeSlot): void {
+    if (slot.inc !== null) return;
+    this.note(`${slot.id} restarts`);
+    this.startNode(slot);
+  }
+
+  private stopAll(): void {
+    for (const slot of this.slots) {
+      const inc = slot.inc;
+      if (inc === null) continue;
+      inc.alive = false;
+      inc.runtime.stop();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Network.
+  // ---------------------------------------------------------------------------------
+
+  private networkDelay(): number {
+    let delay = this.random.between(NETWORK_DELAY_MS_MIN, NETWORK_DELAY_MS_MAX) + this.random.fraction();
+    if (this.networkFaultsOn && this.random.chance(this.spikeProbability)) delay += this.random.between(0, NETWORK_SPIKE_MS_MAX);
+    return delay;
+  }
+
+  private send(message: Message): void {
+    const from = this.indexOf(message.from);
+    const to = this.indexOf(message.to);
+    if (this.networkFaultsOn && this.random.chance(this.lossProbability)) return;
+    const copies = this.networkFaultsOn && this.random.chance(this.duplicateProbability) ? 2 : 1;
+    for (let copy = 0; copy < copies; copy++) {
+      this.schedule(this.networkDelay(), to, EventKind.Deliver, () => {
+        // A partition also cuts messages already on the wire.
+        if (this.blocked.has(from * 8 + to)) return;
+        this.slot(to).inc?.runtime.receive(message);
+      });
+    }
+  }
+
+  private async sendSnapshot(fromIndex: number, to: NodeId, header: Uint8Array, source: SnapshotByteSource): Promise<void> {
+    const bytes = await readAll(source);
+    const toIndex = this.indexOf(to);
+    const delay = this.networkDelay() + bytes.length / 10_000;
+    return new Promise((resolve, reject) => {
+      this.schedule(delay, toIndex, EventKind.Snapshot, () => {
+        const target = this.slot(toIndex).inc;
+        if (this.blocked.has(fromIndex * 8 + toIndex) || target === null) {
+          reject(new Error(`snapshot to ${to} lost`));
+          return;
+        }
+        resolve();
+        const stream: InboundSnapshot = bytesSource(bytes);
+        target.runtime.receiveSnapshot(decodeSnapshotHeader(header), stream).catch((error: unknown) => {
+          this.failure ??= `node error: ${to}: receiving a snapshot failed: ${String(error)}`;
+        });
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Faults: one every FAULT_GAP_MS until faultEnd, then everything heals.
+  // ---------------------------------------------------------------------------------
+
+  private nextFault(): void {
+    if (this.now >= this.faultEnd) return;
+    const faults = this.options.faults;
+    const actions: (() => void)[] = [];
+    if (faults.has('crash')) actions.push(() => this.crashSome());
+    if (faults.has('partition')) actions.push(() => this.partitionSome());
+    if (faults.has('pause')) actions.push(() => this.pauseSome());
+    if (actions.length > 0) this.random.pick(actions)();
+    this.schedule(this.random.between(...FAULT_GAP_MS), -1, EventKind.Fault, () => this.nextFault());
+  }
+
+  private crashSome(): void {
+    const down = this.slots.filter((slot) => slot.inc === null).length;
+    // At most a minority down at once, so that most of a run can make progress.
+    if (down >= Math.floor(this.slots.length / 2)) return;
+    const slot = this.random.pick(this.slots.filter((s) => s.inc !== null));
+    this.crash(slot);
+    this.schedule(this.random.between(...CRASH_DOWN_MS), -1, EventKind.Fault, () => this.restart(slot));
+  }
+
+  private pauseSome(): void {
+    const slot = this.random.pick(this.slots);
+    if (slot.pausedUntil > this.now) return;
+    slot.pausedUntil = this.now + this.random.between(...PAUSE_MS);
+    this.pauses++;
+    this.note(`${slot.id} paused until ${slot.pausedUntil}`);
+  }
+
+  private partitionSome(): void {
+    if (this.blocked.size > 0) return;
+    const n = this.slots.length;
+    const order = this.shuffled();
+    const kind = this.random.int(4);
+    const cut = (a: readonly number[], b: readonly number[], bothWays: boolean): void => {
+      for (const x of a) {
+        for (const y of b) {
+          this.blocked.add(x * 8 + y);
+          if (bothWays) this.blocked.add(y * 8 + x);
+        }
+      }
+    };
+    let what: string;
+    if (kind === 0) {
+      const minority = this.random.between(1, Math.floor(n / 2));
+      cut(order.slice(0, minority), order.slice(minority), true);
+      what = `split ${this.names(order.slice(0, minority))} | ${this.names(order.slice(minority))}`;
+    } else if (kind === 1) {
+      const [a = 0, b = 1] = order;
+      cut([a], [b], false);
+      what = `one-way ${this.slot(a).id} -> ${this.slot(b).id} cut`;
+    } else if (kind === 2) {
+      const leader = this.slots.findIndex((slot) => slot.inc?.runtime.isLeader === true);
+      const isolated = leader >= 0 ? leader : (order[0] ?? 0);
+      cut([isolated], order.filter((i) => i !== isolated), true);
+      what = `isolate ${this.slot(isolated).id}${leader >= 0 ? ' (leader)' : ''}`;
+    } else {
+      // Bridge: two sides that cannot talk, and one node that talks to both.
+      const [bridge = 0, ...rest] = order;
+      const half = Math.ceil(rest.length / 2);
+      cut(rest.slice(0, half), rest.slice(half), true);
+      what = `bridge ${this.slot(bridge).id} between ${this.names(rest.slice(0, half))} and ${this.names(rest.slice(half))}`;
+    }
+    this.partitions++;
+    this.note(`partition: ${what}`);
+    const epoch = ++this.partitionEpoch;
+    this.schedule(this.random.between(...PARTITION_MS), -1, EventKind.Fault, () => {
+      if (epoch !== this.partitionEpoch) return;
+      this.blocked.clear();
+      this.note('partition healed');
+    });
+  }
+
+  /** Faults stop: the network heals and is clean, crashed nodes come back. Drift stays. */
+  private healAll(): void {
+    this.partitionEpoch++;
+    this.blocked.clear();
+    this.networkFaultsOn = false;
+    for (const slot of this.slots) this.restart(slot);
+    this.note('faults stop: all healed');
+  }
+
+  private shuffled(): number[] {
+    const order = this.slots.map((slot) => slot.index);
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = this.random.int(i + 1);
+      const t = order[i] as number;
+      order[i] = order[j] as number;
+      order[j] = t;
+    }
+    return order;
+  }
+
+  private names(indexes: readonly number[]): string {
+    return indexes.map((i) => this.slot(i).id).join(',');
+  }
+}
+
+/** Runs one simulation to the end. */
+export function runSimulation(options: SimOptions): Promise<SimResult> {
+  return new Simulation(options).run();
+}
+
+function mixHash(hash: number, value: number): number {
+  let h = hash;
+  h = Math.imul(h ^ (value & 0xffff), 0x01000193);
+  h = Math.imul(h ^ (value >>> 16), 0x01000193);
+  return h >>> 0;
+}
+
+async function readAll(source: SnapshotByteSource): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for (;;) {
+    const chunk = await source.read(SNAPSHOT_CHUNK_BYTES * 16);
+    if (chunk === null) break;
+    chunks.push(chunk);
+    length += chunk.length;
+  }
+  source.close();
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
+
+function restoreKvSync(kv: KvStateMachine, bytes: Uint8Array, index: number): string | null {
+  const sink = kv.beginRestore();
+  const writeError = sink.write(bytes);
+  if (writeError !== null) return writeError.message;
+  const error = sink.finish();
+  if (error !== null) return error.message;
+  if (kv.appliedIndex !== index) return `snapshot says index ${index} but the restored state is at ${kv.appliedIndex}`;
+  return null;
+}
+
+
