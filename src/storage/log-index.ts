@@ -104,6 +104,19 @@ export class LogIndex {
     else this.cacheFrom = this.lastIndex + 1;
   }
 
+  /**
+   * Re-points the cached data of the newest entries that live in segment `seq` into `bytes`
+   * (a trimmed copy of that segment), so they stop pinning the whole segment buffer.
+   */
+  rebaseTail(seq: number, bytes: Uint8Array): void {
+    for (let i = this.lastIndex; i >= this.firstIndex && i >= this.cacheFrom; i--) {
+      const s = this.slot(i);
+      if (this.seqs[s] !== seq) break;
+      const offset = this.offsets[s]!;
+      this.cache[s] = bytes.subarray(offset, offset + this.lengths[s]!);
+    }
+  }
+
   /** Forgets cached data of indexes below `bound` until the cache holds at most bytesMax. */
   evict(bound: number, bytesMax: number): void {
     while (this.cachedBytes > bytesMax && this.cacheFrom < bound && this.cacheFrom <= this.lastIndex) {

@@ -142,6 +142,10 @@ function scanSegment(disk: Disk, path: string, seq: number, name: string, identi
     }
     scan.torn = { path, offset: position, bytes: nonZeroAt + 1 - position, reason };
   }
+  if (isLast && position < bytes.length / 2) {
+    // Most of the newest segment is still preallocated zeros: keep only its data in memory.
+    scan.log.rebaseTail(seq, bytes.slice(0, position));
+  }
   scan.segments.push({ seq, name, path, headerBytes: header.headerBytes, sizeBytes: bytes.length, dataEnd: position });
 }
 
