@@ -1,0 +1,56 @@
+// Long chaos runs against real clusters (see docs/testing.md):
+//   node --import tsx scripts/chaos.ts --time 300 --nemesis all|kill|pause|partition|clock|snapshot|transfer
+//        [--nodes 3|5] [--reads linearizable|lease|stale]
+// Each run writes chaos-runs/<timestamp>-<scenario>/ and prints its summary; the exit code
+// is 0 when every run passed (or was skipped), 1 otherwise. Needs `npm run build` first.
+
+import { NEMESIS_NAMES, type NemesisName } from '../test/chaos/nemesis.js';
+import { runScenario, type ReadMode } from '../test/chaos/run-scenario.js';
+
+const READ_MODES: readonly ReadMode[] = ['linearizable', 'lease', 'stale'];
+
+function usage(message: string): never {
+  console.error(`${message}\nusage: scripts/chaos.ts [--time SECONDS] [--nemesis ${NEMESIS_NAMES.join('|')}|each] [--nodes 3|5] [--reads ${READ_MODES.join('|')}]`);
+  process.exit(64);
+}
+
+const argv = process.argv.slice(2);
+let timeSeconds = 60;
+let nemeses: NemesisName[] = ['all'];
+let nodes = 3;
+let reads: ReadMode = 'linearizable';
+for (let i = 0; i < argv.length; i++) {
+  const flag = argv[i];
+  const value = argv[++i];
+  if (value === undefined) usage(`${String(flag)}: missing value`);
+  switch (flag) {
+    case '--time':
+      timeSeconds = Number(value);
+      if (!Number.isInteger(timeSeconds) || timeSeconds < 1 || timeSeconds > 86_400) usage(`--time: expected whole seconds in 1..86400, got ${value}`);
+      break;
+    case '--nemesis':
+      if (value === 'each') nemeses = NEMESIS_NAMES.filter((n) => n !== 'all');
+      else if ((NEMESIS_NAMES as readonly string[]).includes(value)) nemeses = [value as NemesisName];
+      else usage(`--nemesis: unknown nemesis ${value}`);
+      break;
+    case '--nodes':
+      nodes = Number(value);
+      if (nodes !== 3 && nodes !== 5) usage(`--nodes: 3 or 5, got ${value}`);
+      break;
+    case '--reads':
+      if (!(READ_MODES as readonly string[]).includes(value)) usage(`--reads: unknown mode ${value}`);
+      reads = value as ReadMode;
+      break;
+    default:
+      usage(`unknown argument ${String(flag)}`);
+  }
+}
+
+let failed = 0;
+for (const nemesis of nemeses) {
+  // Clock skew is about lease reads: the clock nemesis always runs them.
+  const result = await runScenario({ nemesis, nodes, timeMs: timeSeconds * 1000, readMode: nemesis === 'clock' ? 'lease' : reads, checkTimeoutMs: 120_000 });
+  console.log(result.summary);
+  if (result.verdict === 'fail') failed++;
+}
+process.exit(failed === 0 ? 0 : 1);

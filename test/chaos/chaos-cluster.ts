@@ -1,0 +1,292 @@
+// The chaos suite's cluster: real raftis processes, each in its own network namespace when
+// packet-level partitions are available (see chaos-network.ts), else on 127.0.0.1. Like
+// test/support/cluster.ts it kills, pauses, restarts and tracks every exit, so a node that
+// dies when nobody killed it fails the run; its logs go to the run's directory.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, type WriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import { freePort } from '../support/cluster.js';
+import { waitFor } from '../support/wait.js';
+import { ChaosNetwork, networkUnavailableReason } from './chaos-network.js';
+
+const MAIN = resolve('dist/src/cli/main.js');
+/** Ports inside a node's own namespace: every node can use the same ones. */
+const NETNS_CLIENT_PORT = 6379;
+const NETNS_PEER_PORT = 7379;
+/** A short-lived admin connection gives up after this long. */
+const CALL_TIMEOUT_MS = 3000;
+
+export interface ChaosNode {
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+  readonly peerPort: number;
+  readonly netns: string | null;
+  readonly dataDir: string;
+  readonly logPath: string;
+  /** Settings for this node only, appended after the cluster-wide ones; changed by restarts. */
+  extraArgs: readonly string[];
+  process: ChildProcess | null;
+  readonly exits: { code: number | null; signal: NodeJS.Signals | null; expected: boolean; atMs: number }[];
+  paused: boolean;
+}
+
+export interface ChaosClusterOptions {
+  readonly nodes: number;
+  /** Where node logs go (the run directory). */
+  readonly logDir: string;
+  readonly args?: readonly string[];
+  readonly perNodeArgs?: (index: number) => readonly string[];
+  /** 'netns' needs root and iptables; 'auto' falls back to loopback without them. */
+  readonly network?: 'netns' | 'loopback' | 'auto';
+}
+
+export class ChaosCluster {
+  readonly nodes: ChaosNode[];
+  readonly network: ChaosNetwork | null;
+  /** Why the network is loopback when 'auto' was asked for. */
+  readonly networkNote: string;
+  private readonly root: string;
+  private readonly args: readonly string[];
+  private readonly initialCluster: string;
+  private readonly logs = new Map<string, WriteStream>();
+  private readonly expectedExit = new Set<string>();
+  private readonly startedAt = performance.now();
+
+  private constructor(root: string, nodes: ChaosNode[], network: ChaosNetwork | null, networkNote: string, args: readonly string[]) {
+    this.root = root;
+    this.nodes = nodes;
+    this.network = network;
+    this.networkNote = networkNote;
+    this.args = args;
+    this.initialCluster = nodes.map((n) => `${n.id}=${n.host}:${n.peerPort}`).join(',');
+  }
+
+  static async start(options: ChaosClusterOptions): Promise<ChaosCluster> {
+    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does)`);
+    mkdirSync(options.logDir, { recursive: true });
+    const ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
+    const wanted = options.network ?? 'auto';
+    const unavailable = wanted === 'loopback' ? 'loopback asked for' : networkUnavailableReason();
+    if (unavailable !== null && wanted === 'netns') throw new Error(`packet-level partitions are unavailable: ${unavailable}`);
+    const network = unavailable === null ? ChaosNetwork.create(ids) : null;
+    const root = mkdtempSync(join(tmpdir(), 'raftis-chaos-'));
+    const nodes: ChaosNode[] = [];
+    for (const [i, id] of ids.entries()) {
+      const address = network?.nodes[i];
+      nodes.push({
+        id,
+        host: address?.host ?? '127.0.0.1',
+        port: address === undefined ? await freePort() : NETNS_CLIENT_PORT,
+        peerPort: address === undefined ? await freePort() : NETNS_PEER_PORT,
+        netns: address?.netns ?? null,
+        dataDir: join(root, id),
+        logPath: join(options.logDir, `${id}.log`),
+        extraArgs: options.perNodeArgs?.(i) ?? [],
+        process: null,
+        exits: [],
+        paused: false,
+      });
+    }
+    const cluster = new ChaosCluster(root, nodes, network, unavailable === null ? 'netns' : `loopback (${unavailable})`, options.args ?? []);
+    for (const node of nodes) cluster.spawn(node);
+    return cluster;
+  }
+
+  get ids(): string[] {
+    return this.nodes.map((n) => n.id);
+  }
+
+  node(id: string): ChaosNode {
+    const node = this.nodes.find((n) => n.id === id);
+    if (node === undefined) throw new Error(`no node ${id}`);
+    return node;
+  }
+
+  private spawn(node: ChaosNode): void {
+    let log = this.logs.get(node.id);
+    if (log === undefined) {
+      log = createWriteStream(node.logPath, { flags: 'a' });
+      this.logs.set(node.id, log);
+    }
+    const serverArgs = [MAIN, 'server',
+      '--id', node.id,
+      '--listen', `${node.host}:${node.port}`,
+      '--peer-listen', `${node.host}:${node.peerPort}`,
+      '--data-dir', node.dataDir,
+      '--initial-cluster', this.initialCluster,
+      '--log-level', 'info',
+      ...this.args,
+      ...node.extraArgs,
+    ];
+    // `ip netns exec` enters the namespace and execs node in place: the pid is the node's.
+    const child = node.netns === null
+      ? spawn(process.execPath, serverArgs, { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('ip', ['netns', 'exec', node.netns, process.execPath, ...serverArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    log.write(`--- chaos: start ${node.id} at ${this.nowMs().toFixed(0)} ms: ${node.extraArgs.join(' ')}\n`);
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
+    child.on('exit', (code, signal) => {
+      node.exits.push({ code, signal, expected: this.expectedExit.has(node.id), atMs: this.nowMs() });
+      this.expectedExit.delete(node.id);
+      if (node.process === child) {
+        node.process = null;
+        node.paused = false;
+      }
+    });
+    node.process = child;
+    node.paused = false;
+  }
+
+  /** Milliseconds since the cluster started, the time base of the run's records. */
+  nowMs(): number {
+    return performance.now() - this.startedAt;
+  }
+
+  running(): ChaosNode[] {
+    return this.nodes.filter((n) => n.process !== null);
+  }
+
+  /** A client with no retries of any kind: a lost connection fails its commands. */
+  client(id: string, commandTimeoutMs: number): Redis {
+    const node = this.node(id);
+    const client = new Redis({
+      host: node.host,
+      port: node.port,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      retryStrategy: () => null,
+      reconnectOnError: () => false,
+      connectTimeout: commandTimeoutMs,
+      commandTimeout: commandTimeoutMs,
+    });
+    client.on('error', () => {}); // failures surface on the commands themselves
+    return client;
+  }
+
+  /** One command on a short-lived connection; errors are returned as Error values. */
+  async call(id: string, argv: readonly string[], timeoutMs = CALL_TIMEOUT_MS): Promise<unknown> {
+    const client = this.client(id, timeoutMs);
+    try {
+      await client.connect();
+      const [name, ...rest] = argv;
+      return await client.call(name ?? 'PING', ...rest);
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  /** The leader every running, unpaused node agrees on, or null. */
+  async agreedLeader(): Promise<string | null> {
+    const live = this.running().filter((n) => !n.paused);
+    if (live.length === 0) return null;
+    const leaders = await Promise.all(live.map((n) => this.call(n.id, ['RAFT.LEADER'])));
+    const first = leaders[0];
+    if (typeof first !== 'string' || !leaders.every((l) => l === first)) return null;
+    return live.some((n) => n.id === first) ? first : null;
+  }
+
+  async waitForLeader(timeoutMs = 20_000): Promise<string> {
+    return waitFor('a leader known to every running node', () => this.agreedLeader(), { timeoutMs, intervalMs: 100 });
+  }
+
+  /** The leader as one node sees it (no agreement needed), or null. */
+  async leaderSeenBy(id: string): Promise<string | null> {
+    const reply = await this.call(id, ['RAFT.LEADER'], 1000);
+    return typeof reply === 'string' ? reply : null;
+  }
+
+  async kill(id: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const node = this.node(id);
+    const child = node.process;
+    if (child === null) return;
+    this.expectedExit.add(id);
+    const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+    child.kill(signal);
+    if (node.paused && signal !== 'SIGKILL') child.kill('SIGCONT');
+    await exited;
+  }
+
+  pause(id: string): void {
+    const node = this.node(id);
+    if (node.process === null) return;
+    node.process.kill('SIGSTOP');
+    node.paused = true;
+  }
+
+  resume(id: string): void {
+    const node = this.node(id);
+    if (node.process === null) return;
+    node.process.kill('SIGCONT');
+    node.paused = false;
+  }
+
+  /** Starts a stopped node; kills it first if it runs. */
+  async restart(id: string, extraArgs?: readonly string[]): Promise<void> {
+    const node = this.node(id);
+    if (node.process !== null) await this.kill(id, 'SIGKILL');
+    if (extraArgs !== undefined) node.extraArgs = extraArgs;
+    this.spawn(node);
+  }
+
+  async waitForListening(id: string, timeoutMs = 15_000): Promise<void> {
+    await waitFor(`${id} to accept clients`, async () => (await this.call(id, ['PING'])) === 'PONG', { timeoutMs });
+  }
+
+  /** RAFT.DIGEST of every running node: `appliedIndex hash`, or the error text. */
+  async digests(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    await Promise.all(this.running().map(async (n) => {
+      const reply = await this.call(n.id, ['RAFT.DIGEST']);
+      out.set(n.id, Array.isArray(reply) ? `${String(reply[0])} ${String(reply[1])}` : `error: ${String(reply)}`);
+    }));
+    return out;
+  }
+
+  /** Waits until every running node reports the same digest (hash and applied index). */
+  async waitForConvergence(timeoutMs: number): Promise<string> {
+    let last = new Map<string, string>();
+    try {
+      return await waitFor('equal RAFT.DIGEST on every running node', async () => {
+        last = await this.digests();
+        const all = [...last.values()];
+        const first = all[0];
+        return first !== undefined && !first.startsWith('error') && all.every((d) => d === first) ? first : null;
+      }, { timeoutMs, intervalMs: 200 });
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; last digests: ${[...last].map(([id, d]) => `${id}=${d}`).join(', ')}`);
+    }
+  }
+
+  /** Unexpected exits so far (crashes). */
+  crashes(): string[] {
+    return this.nodes.flatMap((n) => n.exits.filter((e) => !e.expected).map((e) => `${n.id} exited with ${e.signal ?? `code ${e.code}`} at ${e.atMs.toFixed(0)} ms`));
+  }
+
+  logTail(id: string, lines = 30): string {
+    try {
+      return readFileSync(this.node(id).logPath, 'utf8').split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+
+  async stop(): Promise<void> {
+    try {
+      this.network?.heal();
+      for (const node of this.nodes) if (node.paused) this.resume(node.id);
+      await Promise.all(this.running().map((n) => this.kill(n.id, 'SIGTERM')));
+    } finally {
+      for (const log of this.logs.values()) log.end();
+      this.network?.destroy();
+      rmSync(this.root, { recursive: true, force: true });
+    }
+  }
+}

@@ -1,0 +1,227 @@
+// One chaos run end to end: start a cluster, run the clients and a nemesis, heal, then
+// check everything a run must satisfy (linearizable history, acknowledged writes kept and
+// the same final value on every node, convergence, recovery within a bound, no crash) and
+// write the run directory: history, schedule, node logs, summary and timeline.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { checkKvHistory, formatHistory, formatJsonl, type CheckResult } from '../../src/check/index.js';
+import { ChaosCluster } from './chaos-cluster.js';
+import { CHAOS_ELECTION_TICKS, CHAOS_LEASE_DRIFT_TICKS, CHAOS_TICK_MS, healAll, runNemesis, skewArgs, type NemesisEvent, type NemesisName } from './nemesis.js';
+import { availability, faultWindows, perSecond, timelineSvg } from './report.js';
+import { sleep, Workload, WORKLOAD_DEFAULTS, workloadKeys, type WorkloadOptions } from './workload.js';
+import { networkUnavailableReason } from './chaos-network.js';
+
+export type ReadMode = 'linearizable' | 'lease' | 'stale';
+
+export interface ScenarioOptions {
+  readonly nemesis: NemesisName;
+  readonly nodes: number;
+  /** How long faults are injected; the run takes a little longer (start, recovery, checks). */
+  readonly timeMs: number;
+  readonly readMode: ReadMode;
+  /** Parent of the run directory; chaos-runs/ by default. */
+  readonly runsRoot?: string;
+  /** A leader must be back within this long after the last fault is healed. */
+  readonly recoveryMs?: number;
+  readonly checkTimeoutMs?: number;
+  readonly workload?: Partial<WorkloadOptions>;
+  readonly quietMs?: readonly [number, number];
+  readonly faultMs?: readonly [number, number];
+}
+
+export interface ScenarioResult {
+  readonly name: string;
+  readonly runDir: string;
+  /** 'skipped' when the nemesis needs something this machine lacks (reason in problems). */
+  readonly verdict: 'pass' | 'fail' | 'skipped';
+  /** Everything that makes the run fail, one line each. */
+  readonly problems: readonly string[];
+  readonly check: CheckResult | null;
+  readonly summary: string;
+}
+
+export const RECOVERY_MS_DEFAULT = 15_000;
+const CONVERGENCE_MS = 20_000;
+/** After healing, clients keep running this long so the timeline shows the recovery. */
+const AFTER_HEAL_MS = 1500;
+
+export function scenarioName(options: Pick<ScenarioOptions, 'nemesis' | 'nodes' | 'readMode'>): string {
+  return `${options.nemesis}-${options.nodes}n-${options.readMode}`;
+}
+
+export function clusterArgs(nemesis: NemesisName, readMode: ReadMode): string[] {
+  const args = [
+    '--tick-ms', String(CHAOS_TICK_MS),
+    '--election-ticks', String(CHAOS_ELECTION_TICKS),
+    '--lease-drift-ticks', String(CHAOS_LEASE_DRIFT_TICKS),
+    '--request-timeout-ms', '2000',
+    '--no-leader-wait-ms', '1000',
+    '--read-consistency', readMode,
+  ];
+  // Small snapshots and a short retained tail, so snapshot installs and compaction happen
+  // during faults in every scenario that restarts nodes.
+  if (nemesis === 'snapshot' || nemesis === 'all' || nemesis === 'kill') args.push('--snapshot-entries', '200', '--log-retain-entries', '50');
+  return args;
+}
+
+export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
+  const name = scenarioName(options);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const runDir = resolve(options.runsRoot ?? 'chaos-runs', `${stamp}-${name}`);
+  mkdirSync(runDir, { recursive: true });
+  const needsNetwork = options.nemesis === 'partition';
+  const unavailable = needsNetwork ? networkUnavailableReason() : null;
+  if (unavailable !== null) {
+    const summary = `${name}: skipped: packet-level partitions need network namespaces and iptables: ${unavailable}`;
+    writeFileSync(join(runDir, 'summary.txt'), `${summary}\n`);
+    return { name, runDir, verdict: 'skipped', problems: [unavailable], check: null, summary };
+  }
+  const skewed = options.nemesis === 'clock' || options.nemesis === 'all';
+  const cluster = await ChaosCluster.start({
+    nodes: options.nodes,
+    logDir: runDir,
+    args: clusterArgs(options.nemesis, options.readMode),
+    ...(skewed ? { perNodeArgs: () => skewArgs() } : {}),
+  });
+  const problems: string[] = [];
+  const workloadOptions = { ...WORKLOAD_DEFAULTS, ...options.workload };
+  const workload = new Workload(cluster, workloadOptions);
+  let events: NemesisEvent[] = [];
+  let recoveryMs: number | null = null;
+  let finalValues = new Map<string, Map<string, string>>();
+  let check: CheckResult | null = null;
+  let digest = '';
+  try {
+    await cluster.waitForLeader(20_000);
+    workload.start();
+    events = await runNemesis(cluster, {
+      nemesis: options.nemesis,
+      durationMs: options.timeMs,
+      quietMs: options.quietMs ?? [800, 2000],
+      faultMs: options.faultMs ?? [1000, 3000],
+    });
+    const healedAt = cluster.nowMs();
+    try {
+      await cluster.waitForLeader(options.recoveryMs ?? RECOVERY_MS_DEFAULT);
+      recoveryMs = cluster.nowMs() - healedAt;
+    } catch (error) {
+      problems.push(`no leader within ${options.recoveryMs ?? RECOVERY_MS_DEFAULT} ms after healing: ${(error as Error).message}`);
+    }
+    await sleep(AFTER_HEAL_MS);
+    await workload.stop();
+    finalValues = await finalReads(cluster, workload, workloadKeys(workloadOptions), problems);
+    try {
+      digest = await cluster.waitForConvergence(CONVERGENCE_MS);
+    } catch (error) {
+      problems.push(`replicas did not converge: ${(error as Error).message}`);
+    }
+  } finally {
+    await workload.stop();
+    await healAll(cluster).catch(() => {});
+    for (const crash of cluster.crashes()) {
+      const id = crash.split(' ')[0] ?? '';
+      problems.push(`unexpected exit: ${crash}\n--- last lines of ${id}'s log ---\n${cluster.logTail(id)}`);
+    }
+    await cluster.stop();
+  }
+
+  const history = workload.recorder.history();
+  check = checkKvHistory(history, { timeoutMs: options.checkTimeoutMs ?? 30_000 });
+  const checked = options.readMode !== 'stale';
+  if (check.verdict === 'not-linearizable' && checked) problems.push(`history is not linearizable: key ${JSON.stringify(check.violation.key)}`);
+  if (check.verdict === 'unknown') problems.push(`linearizability undecided (${check.reason}, keys ${check.undecidedKeys.join(', ')}): treat as inconclusive`);
+
+  writeFileSync(join(runDir, 'history.jsonl'), formatJsonl(history));
+  writeFileSync(join(runDir, 'nemesis.jsonl'), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  writeFileSync(join(runDir, 'ops.jsonl'), workload.records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const stats = perSecond(workload.records);
+  writeFileSync(join(runDir, 'timeline.svg'), timelineSvg(`${name} (${cluster.networkNote})`, stats, events));
+  if (check.verdict === 'not-linearizable') {
+    writeFileSync(join(runDir, 'violation.txt'), `key ${JSON.stringify(check.violation.key)}: first op that cannot be explained:\n${formatHistory([check.violation.failing])}\nwindow:\n${formatHistory(check.violation.window, check.violation.failing)}\n`);
+  }
+  const undecided = check.verdict === 'unknown';
+  const failed = problems.some((p) => !p.startsWith('linearizability undecided'));
+  const verdict = failed ? 'fail' : 'pass';
+  const summary = summarize({ name, runDir, options, networkNote: cluster.networkNote, workload, events, check, checked, recoveryMs, finalValues, digest, problems, verdict, undecided });
+  writeFileSync(join(runDir, 'summary.txt'), summary);
+  return { name, runDir, verdict, problems, check, summary };
+}
+
+/** Reads every key from every node after healing; all must agree (they are recorded too). */
+async function finalReads(cluster: ChaosCluster, workload: Workload, keys: readonly string[], problems: string[]): Promise<Map<string, Map<string, string>>> {
+  const values = new Map<string, Map<string, string>>();
+  for (const [index, node] of cluster.nodes.entries()) {
+    const client = cluster.client(node.id, 5000);
+    try {
+      await client.connect();
+      for (const key of keys) {
+        const result = await workload.run(100_000 + index, client, node.id, workload.get(key));
+        let perKey = values.get(key);
+        if (perKey === undefined) values.set(key, (perKey = new Map()));
+        perKey.set(node.id, result.outcome === 'ok' ? JSON.stringify(result.value) : `(${result.outcome})`);
+      }
+    } catch (error) {
+      problems.push(`final reads on ${node.id} failed: ${(error as Error).message}`);
+    } finally {
+      client.disconnect();
+    }
+  }
+  for (const [key, perNode] of values) {
+    const distinct = new Set(perNode.values());
+    if (distinct.size !== 1 || [...distinct].some((v) => v.startsWith('('))) {
+      problems.push(`final reads of ${key} differ or failed: ${[...perNode].map(([id, v]) => `${id}=${v}`).join(' ')}`);
+    }
+  }
+  return values;
+}
+
+interface SummaryInput {
+  readonly name: string;
+  readonly runDir: string;
+  readonly options: ScenarioOptions;
+  readonly networkNote: string;
+  readonly workload: Workload;
+  readonly events: readonly NemesisEvent[];
+  readonly check: CheckResult;
+  readonly checked: boolean;
+  readonly recoveryMs: number | null;
+  readonly finalValues: Map<string, Map<string, string>>;
+  readonly digest: string;
+  readonly problems: readonly string[];
+  readonly verdict: string;
+  readonly undecided: boolean;
+}
+
+function summarize(s: SummaryInput): string {
+  const records = s.workload.records;
+  const count = (outcome: string): number => records.filter((r) => r.outcome === outcome).length;
+  const windows = faultWindows(s.events);
+  const all = availability(records);
+  const during = availability(records, windows);
+  const errors = new Map<string, number>();
+  for (const r of records) if (r.error !== undefined) errors.set(r.error.split(' ')[0] ?? r.error, (errors.get(r.error.split(' ')[0] ?? r.error) ?? 0) + 1);
+  const checkLine = s.check.verdict === 'not-linearizable'
+    ? `NOT linearizable: key ${JSON.stringify(s.check.violation.key)} (see violation.txt)${s.checked ? '' : ' [stale reads: reported, not checked]'}`
+    : s.check.verdict === 'unknown' ? `undecided after ${(s.check.elapsedMs / 1000).toFixed(1)} s (${s.check.reason})` : `linearizable (${s.check.ops} ops, ${s.check.keys} keys, ${(s.check.elapsedMs / 1000).toFixed(2)} s)`;
+  const lines = [
+    `chaos run ${s.name}: ${s.verdict.toUpperCase()}${s.undecided ? ' (inconclusive check)' : ''}`,
+    `directory: ${s.runDir}`,
+    `nemesis ${s.options.nemesis}, ${s.options.nodes} nodes, reads ${s.options.readMode}, faults for ${(s.options.timeMs / 1000).toFixed(0)} s, network ${s.networkNote}`,
+    '',
+    `operations: ${records.length} (ok ${count('ok')}, fail ${count('fail')}, info ${count('info')})`,
+    `availability: ${all.percent.toFixed(1)}% overall, ${during.percent.toFixed(1)}% of ${during.total} ops called during faults`,
+    `errors: ${[...errors].map(([e, n]) => `${e} ${n}`).join(', ') || 'none'}`,
+    `recovery: ${s.recoveryMs === null ? 'NO LEADER' : `leader agreed ${s.recoveryMs.toFixed(0)} ms after the last heal`}`,
+    `convergence: ${s.digest === '' ? 'NOT converged' : `every node at digest ${s.digest}`}`,
+    `checker: ${checkLine}`,
+    `final values: ${[...s.finalValues].map(([k, v]) => `${k}=${[...new Set(v.values())].join('|')}`).join(' ')}`,
+    '',
+    `faults (${windows.length}):`,
+    ...s.events.map((e) => `  ${(e.atMs / 1000).toFixed(2).padStart(7)} s  ${e.step.padEnd(6)} ${e.nemesis.padEnd(9)} ${e.detail}`),
+    '',
+    s.problems.length === 0 ? 'problems: none' : `problems:\n${s.problems.map((p) => `  - ${p}`).join('\n')}`,
+    '',
+  ];
+  return lines.join('\n');
+}

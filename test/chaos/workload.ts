@@ -1,0 +1,179 @@
+// The chaos clients: concurrent ioredis connections spread over every node, each issuing
+// get / set / cas / del on register keys, append on append keys and incr on counters, and
+// recording every operation with its call and return time. A client never retries: a
+// timeout or a lost connection is an unknown outcome, a TRYAGAIN reply is a definite
+// failure (raftis guarantees the command was not applied), any other error is unknown.
+
+import type { Redis } from 'ioredis';
+import { HistoryRecorder, type KvOp, type KvResult } from '../../src/check/index.js';
+import type { ChaosCluster } from './chaos-cluster.js';
+
+export type Outcome = 'ok' | 'fail' | 'info';
+
+/** One completed client operation, for the timeline (times in ms since the cluster started). */
+export interface OpRecord {
+  readonly callMs: number;
+  readonly retMs: number;
+  readonly outcome: Outcome;
+  readonly f: KvOp['f'];
+  readonly node: string;
+  readonly error?: string;
+}
+
+export interface WorkloadOptions {
+  readonly clientsPerNode: number;
+  readonly registerKeys: number;
+  readonly appendKeys: number;
+  readonly counterKeys: number;
+  /** Each client waits up to this long between operations, to keep histories checkable. */
+  readonly thinkMsMax: number;
+  readonly commandTimeoutMs: number;
+}
+
+export const WORKLOAD_DEFAULTS: WorkloadOptions = {
+  clientsPerNode: 3,
+  registerKeys: 4,
+  appendKeys: 2,
+  counterKeys: 2,
+  thinkMsMax: 20,
+  commandTimeoutMs: 3000,
+};
+
+export function workloadKeys(options: WorkloadOptions): string[] {
+  return [
+    ...Array.from({ length: options.registerKeys }, (_, i) => `r${i}`),
+    ...Array.from({ length: options.appendKeys }, (_, i) => `a${i}`),
+    ...Array.from({ length: options.counterKeys }, (_, i) => `c${i}`),
+  ];
+}
+
+export interface Command {
+  readonly op: KvOp;
+  readonly argv: readonly [string, ...string[]];
+  readonly decode: (reply: unknown) => KvResult;
+}
+
+function pick<T>(items: readonly T[]): T {
+  const item = items[Math.floor(Math.random() * items.length)];
+  if (item === undefined) throw new Error('pick from an empty list');
+  return item;
+}
+
+const asOk = (): KvResult => 'ok';
+const asValue = (reply: unknown): KvResult => (reply === null ? null : String(reply));
+
+export class Workload {
+  readonly recorder = new HistoryRecorder();
+  readonly records: OpRecord[] = [];
+  private readonly cluster: ChaosCluster;
+  private readonly options: WorkloadOptions;
+  private readonly keys: { registers: string[]; appends: string[]; counters: string[] };
+  private running = false;
+  private workers: Promise<void>[] = [];
+  private counter = 0;
+  /** Values a client last saw per key, so CAS sometimes expects the right one. */
+  private readonly seen = new Map<string, string>();
+
+  constructor(cluster: ChaosCluster, options: WorkloadOptions = WORKLOAD_DEFAULTS) {
+    this.cluster = cluster;
+    this.options = options;
+    const all = workloadKeys(options);
+    this.keys = { registers: all.filter((k) => k.startsWith('r')), appends: all.filter((k) => k.startsWith('a')), counters: all.filter((k) => k.startsWith('c')) };
+  }
+
+  start(): void {
+    this.running = true;
+    let process = 0;
+    for (let round = 0; round < this.options.clientsPerNode; round++) {
+      for (const node of this.cluster.nodes) this.workers.push(this.worker(process++, node.id));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.workers);
+    this.workers = [];
+  }
+
+  /** Records one operation from a given node and waits for it (used for final reads too). */
+  async run(process: number, client: Redis, node: string, command: Command): Promise<{ outcome: Outcome; value: KvResult | undefined }> {
+    const callMs = this.cluster.nowMs();
+    const id = this.recorder.invoke(process, command.op, callMs);
+    try {
+      const reply = await client.call(...command.argv);
+      const retMs = this.cluster.nowMs();
+      const value = command.decode(reply);
+      this.recorder.ok(id, value, retMs);
+      this.records.push({ callMs, retMs, outcome: 'ok', f: command.op.f, node });
+      return { outcome: 'ok', value };
+    } catch (error) {
+      const retMs = this.cluster.nowMs();
+      const message = error instanceof Error ? error.message : String(error);
+      // Only TRYAGAIN rules the operation out; every other error leaves it unknown.
+      const outcome: Outcome = message.startsWith('TRYAGAIN') ? 'fail' : 'info';
+      if (outcome === 'fail') this.recorder.fail(id, retMs);
+      else this.recorder.info(id, retMs);
+      this.records.push({ callMs, retMs, outcome, f: command.op.f, node, error: message.slice(0, 120) });
+      return { outcome, value: undefined };
+    }
+  }
+
+  get(key: string): Command {
+    return { op: { f: 'get', key }, argv: ['GET', key], decode: asValue };
+  }
+
+  private nextCommand(process: number): Command {
+    const value = `${process}.${++this.counter}`;
+    const roll = Math.random();
+    if (roll < 0.15 && this.keys.counters.length > 0) {
+      const key = pick(this.keys.counters);
+      return { op: { f: 'incr', key, by: 1 }, argv: ['INCR', key], decode: (r) => Number(r) };
+    }
+    if (roll < 0.25 && this.keys.appends.length > 0) {
+      const key = pick(this.keys.appends);
+      return { op: { f: 'append', key, value: ` ${value}` }, argv: ['APPEND', key, ` ${value}`], decode: asOk };
+    }
+    if (roll < 0.3 && this.keys.appends.length > 0) return this.get(pick(this.keys.appends));
+    if (roll < 0.35 && this.keys.counters.length > 0) return this.get(pick(this.keys.counters));
+    const key = pick(this.keys.registers);
+    if (roll < 0.6) return this.get(key);
+    if (roll < 0.78) return { op: { f: 'put', key, value }, argv: ['SET', key, value], decode: asOk };
+    if (roll < 0.97) {
+      const expected = this.seen.get(key) ?? value;
+      return { op: { f: 'cas', key, expected, value }, argv: ['SET', key, value, 'IFEQ', expected], decode: (r) => r === 'OK' };
+    }
+    return { op: { f: 'del', key }, argv: ['DEL', key], decode: asOk };
+  }
+
+  private async worker(process: number, node: string): Promise<void> {
+    let client: Redis | null = null;
+    while (this.running) {
+      if (client === null || client.status !== 'ready') {
+        client?.disconnect();
+        client = this.cluster.client(node, this.options.commandTimeoutMs);
+        try {
+          await client.connect();
+        } catch {
+          client.disconnect();
+          client = null;
+          await sleep(100); // the node is down or unreachable: nothing was sent
+          continue;
+        }
+      }
+      const command = this.nextCommand(process);
+      const result = await this.run(process, client, node, command);
+      this.remember(command, result);
+      if (this.options.thinkMsMax > 0) await sleep(Math.random() * this.options.thinkMsMax);
+    }
+    client?.disconnect();
+  }
+
+  private remember(command: Command, result: { outcome: Outcome; value: KvResult | undefined }): void {
+    if (command.op.f === 'put' || command.op.f === 'cas') this.seen.set(command.op.key, command.op.value);
+    if (command.op.f === 'get' && typeof result.value === 'string') this.seen.set(command.op.key, result.value);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
+}
