@@ -52,6 +52,10 @@ export class Admin implements AdminCommands {
         done(this.config(argv));
         return true;
       case 'time': {
+        if (argv.length !== 1) {
+          done(arityError('time'));
+          return true;
+        }
         const micros = Math.floor(context.now() * 1000);
         done({ kind: 'array', value: [bulk(String(Math.floor(micros / 1e6))), bulk(String(micros % 1e6))] });
         return true;
@@ -122,7 +126,7 @@ export class Admin implements AdminCommands {
       case undefined:
         return { kind: 'array', value: specs.map(describe) };
       case 'count':
-        return { kind: 'integer', value: specs.length };
+        return argv.length === 2 ? { kind: 'integer', value: specs.length } : arityError('command|count');
       case 'info':
         return {
           kind: 'array',
@@ -140,6 +144,7 @@ export class Admin implements AdminCommands {
   }
 
   private config(argv: readonly Buffer[]): Reply {
+    if (argv.length < 2) return arityError('config');
     const sub = argv[1]?.toString().toLowerCase();
     if (sub === 'set' || sub === 'resetstat' || sub === 'rewrite') return errorReply(`ERR CONFIG ${sub.toUpperCase()} is not supported: raftis settings are fixed at start-up`);
     if (sub !== 'get' || argv.length < 3) return sub === 'get' ? arityError('config|get') : errorReply(`ERR unknown subcommand '${argv[1]?.toString() ?? ''}'. Try CONFIG HELP.`);

@@ -97,6 +97,10 @@ export class Dispatcher {
         done(this.hello(argv, conn));
         return true;
       case 'reset': {
+        if (argv.length !== 1) {
+          done(arityError('reset'));
+          return true;
+        }
         const state = this.stateOf(conn);
         state.consistency = this.options.config.readConsistency;
         conn.setProtocol(2);
@@ -106,7 +110,7 @@ export class Dispatcher {
       }
       case 'select':
         if (argv.length !== 2) done(arityError('select'));
-        else done(argv[1]?.toString() === '0' ? OK : errorReply('ERR DB index is out of range'));
+        else done(selectReply(argv[1]?.toString() ?? ''));
         return true;
       case 'client':
         done(this.client(argv, conn));
@@ -166,7 +170,7 @@ export class Dispatcher {
     const sub = argv[1]?.toString().toLowerCase();
     switch (sub) {
       case 'id':
-        return { kind: 'integer', value: conn.id };
+        return argv.length === 2 ? { kind: 'integer', value: conn.id } : errorReply("ERR wrong number of arguments for 'client|id' command");
       case 'setname': {
         const name = argv[2]?.toString();
         if (argv.length !== 3 || name === undefined) return errorReply("ERR wrong number of arguments for 'client|setname' command");
@@ -175,6 +179,7 @@ export class Dispatcher {
         return OK;
       }
       case 'getname':
+        if (argv.length !== 2) return errorReply("ERR wrong number of arguments for 'client|getname' command");
         return { kind: 'bulk', value: conn.name === '' ? null : Buffer.from(conn.name) };
       case 'setinfo':
         return argv.length === 4 ? OK : errorReply("ERR wrong number of arguments for 'client|setinfo' command");
@@ -188,6 +193,13 @@ export class Dispatcher {
         return errorReply(`ERR unknown subcommand '${argv[1]?.toString() ?? ''}'. Try CLIENT HELP.`);
     }
   }
+}
+
+/** raftis has one database, db 0; other indexes get Redis's own errors (`--databases 1`). */
+function selectReply(index: string): Reply {
+  // Redis parses the index strictly (string2ll): no sign on zero, no leading zeros, no spaces.
+  if (!/^(0|-?[1-9]\d{0,18})$/.test(index)) return errorReply('ERR value is not an integer or out of range');
+  return index === '0' ? OK : errorReply('ERR DB index is out of range');
 }
 
 export function arityError(name: string): Reply {

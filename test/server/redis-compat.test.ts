@@ -1,0 +1,192 @@
+// Connection and server commands compared with a real redis-server: the same command
+// sequences go to a 1-node raftis cluster and to redis-server (one database, persistence
+// off), and the replies must match byte for byte, or in shape where the values are the
+// server's own (ids, versions, clocks). Where raftis differs on purpose, its documented
+// behaviour is asserted instead.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { TestCluster } from '../support/cluster.js';
+import { parseFrame, RawConnection, type Resp } from '../support/raw-resp.js';
+import { missingTool, RedisServer } from '../support/redis-server.js';
+
+const skip = missingTool('redis-server');
+
+/** Each pair of replies as [raftis, redis]. */
+async function both(raftis: RawConnection, redis: RawConnection, argv: string[]): Promise<[Buffer, Buffer]> {
+  const [a, b] = await Promise.all([
+    (async () => { raftis.write(encodeArgv(argv)); return (await raftis.read()).raw; })(),
+    (async () => { redis.write(encodeArgv(argv)); return (await redis.read()).raw; })(),
+  ]);
+  return [a, b];
+}
+
+function encodeArgv(argv: readonly string[]): Buffer {
+  return Buffer.from(`*${argv.length}\r\n${argv.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`);
+}
+
+function text(raw: Buffer): string {
+  return raw.toString('latin1');
+}
+
+function mapOf(value: Resp): Map<string, Resp> {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'map' in value) return new Map(value.map.map(([k, v]) => [String(k), v]));
+  assert.ok(Array.isArray(value) && value.length % 2 === 0, `expected a map or a flat key/value array, got ${JSON.stringify(value)}`);
+  const out = new Map<string, Resp>();
+  for (let i = 0; i < value.length; i += 2) out.set(String(value[i]), value[i + 1] ?? null);
+  return out;
+}
+
+describe('connection and server commands compared with redis-server', { skip: skip ?? false }, () => {
+  let cluster: TestCluster;
+  let redisServer: RedisServer;
+  let raftis: RawConnection;
+  let redis: RawConnection;
+
+  before(async () => {
+    [cluster, redisServer] = await Promise.all([TestCluster.start({ nodes: 1 }), RedisServer.start(['--databases', '1'])]);
+    await cluster.waitForLeader();
+    raftis = await RawConnection.open(cluster.node('n1').port);
+    redis = await RawConnection.open(redisServer.port);
+  });
+
+  after(async () => {
+    raftis?.close();
+    redis?.close();
+    await Promise.all([cluster?.stop(), redisServer?.stop()]);
+  });
+
+  it('answers PING, ECHO, SELECT, CLIENT, CONFIG GET, DBSIZE and error texts byte for byte like Redis', async () => {
+    const sequences: string[][] = [
+      ['PING'], ['PING', 'hello world'], ['PING', 'a', 'b'], ['ping'],
+      ['ECHO', 'x y'], ['ECHO', ''], ['ECHO'], ['ECHO', 'a', 'b'],
+      ['SELECT', '0'], ['SELECT', '1'], ['SELECT', '-1'], ['SELECT', 'x'], ['SELECT'],
+      ['CLIENT', 'GETNAME'], ['CLIENT', 'SETNAME', 'worker-1'], ['CLIENT', 'GETNAME'],
+      ['CLIENT', 'SETNAME', 'has space'], ['CLIENT', 'SETNAME', 'new\nline'], ['CLIENT', 'GETNAME'],
+      ['CLIENT', 'SETNAME'], ['CLIENT'], ['CLIENT', 'NOSUCHSUB'],
+      ['HELLO', '4'], ['HELLO', '0'], ['HELLO', 'x'],
+      ['CONFIG', 'GET', 'save'], ['CONFIG', 'GET', 'nosuchsetting'], ['CONFIG', 'GET'], ['CONFIG', 'GET', 'databases'],
+      ['DBSIZE'], ['DBSIZE', 'extra'],
+      ['NOSUCHCOMMAND'], ['NOSUCHCOMMAND', 'a', 'b c'], ['nosuchcommand', 'x'],
+      ['COMMAND', 'COUNT', 'x'], ['COMMAND', 'NOSUCHSUB'], ['CONFIG'], ['CONFIG', 'NOSUCHSUB'], ['CONFIG', 'GET', 'nosuch', 'alsonosuch'],
+      ['CLIENT', 'ID', 'x'], ['CLIENT', 'GETNAME', 'x'], ['RESET', 'x'], ['INFO', 'a', 'b', 'c', 'd'],
+      ['GET'], ['SET', 'k'], ['INCR'], ['MSET', 'a'], ['MGET'], ['DEL'], ['TIME', 'extra'],
+      ['SET', 'compat:k', 'v'], ['DBSIZE'], ['GET', 'compat:k'], ['SET', 'compat:k', 'v', 'BADOPTION'],
+      ['INCR', 'compat:k'], ['RESET'], ['CLIENT', 'GETNAME'],
+    ];
+    const differences: string[] = [];
+    for (const argv of sequences) {
+      const [ours, theirs] = await both(raftis, redis, argv);
+      if (!ours.equals(theirs)) differences.push(`${JSON.stringify(argv)}: raftis ${JSON.stringify(text(ours))} vs redis ${JSON.stringify(text(theirs))}`);
+    }
+    assert.deepEqual(differences, []);
+  });
+
+  it('answers HELLO 2 and HELLO 3 with the keys and types clients rely on', async () => {
+    for (const version of ['3', '2']) {
+      const [ours, theirs] = await both(raftis, redis, ['HELLO', version]);
+      assert.equal(ours[0], theirs[0], `HELLO ${version}: same reply type (${text(ours).slice(0, 3)} vs ${text(theirs).slice(0, 3)})`);
+      assert.equal(text(ours)[0], version === '3' ? '%' : '*');
+      const raftisReply = reparse(ours);
+      const redisReply = reparse(theirs);
+      const a = mapOf(raftisReply);
+      const b = mapOf(redisReply);
+      assert.deepEqual([...a.keys()], [...b.keys()], 'same keys in the same order');
+      assert.deepEqual([...a.keys()], ['server', 'version', 'proto', 'id', 'mode', 'role', 'modules']);
+      assert.equal(a.get('server'), 'redis');
+      assert.match(String(a.get('version')), /^\d+\.\d+\.\d+$/);
+      assert.equal(a.get('proto'), Number(version));
+      assert.equal(typeof a.get('id'), 'number');
+      assert.equal(a.get('mode'), b.get('mode'));
+      assert.equal(a.get('role'), 'master', 'a 1-node cluster leader reports master');
+      assert.deepEqual(a.get('modules'), []);
+      // The id in HELLO is the one CLIENT ID returns on the same connection.
+      assert.equal(await raftis.call('CLIENT', 'ID'), a.get('id'));
+    }
+    // HELLO 3 switched the protocol: a null is now RESP3's `_`, as in Redis.
+    await both(raftis, redis, ['HELLO', '3']);
+    const [ours, theirs] = await both(raftis, redis, ['GET', 'compat:missing']);
+    assert.equal(text(ours), '_\r\n');
+    assert.equal(text(ours), text(theirs));
+    const [ours2, theirs2] = await both(raftis, redis, ['RESET']);
+    assert.equal(text(ours2), text(theirs2));
+    const [ours3, theirs3] = await both(raftis, redis, ['GET', 'compat:missing']);
+    assert.equal(text(ours3), '$-1\r\n', 'RESET goes back to RESP2');
+    assert.equal(text(ours3), text(theirs3));
+  });
+
+  it('answers HELLO with SETNAME and CLIENT ID like Redis', async () => {
+    const [ours] = await both(raftis, redis, ['HELLO', '2', 'SETNAME', 'via-hello']);
+    assert.equal(text(ours)[0], '*');
+    const [name, theirName] = await both(raftis, redis, ['CLIENT', 'GETNAME']);
+    assert.equal(text(name), '$9\r\nvia-hello\r\n');
+    assert.equal(text(name), text(theirName));
+    const [badOption, theirBadOption] = await both(raftis, redis, ['HELLO', '2', 'NOSUCHOPTION']);
+    assert.equal(text(badOption), text(theirBadOption));
+    const first = await raftis.call('CLIENT', 'ID');
+    const other = await RawConnection.open(cluster.node('n1').port);
+    const second = await other.call('CLIENT', 'ID');
+    other.close();
+    assert.equal(typeof first, 'number');
+    assert.equal(typeof second, 'number');
+    assert.notEqual(first, second, 'each connection has its own id');
+    await both(raftis, redis, ['RESET']);
+  });
+
+  it('answers TIME, COMMAND COUNT, COMMAND INFO and CONFIG GET with the same shapes as Redis', async () => {
+    const [time] = await both(raftis, redis, ['TIME']);
+    const [seconds, micros] = reparse(time) as [string, string];
+    assert.match(seconds, /^\d+$/);
+    assert.match(micros, /^\d{1,6}$/);
+    assert.ok(Math.abs(Number(seconds) - Date.now() / 1000) < 60, `TIME ${seconds} is the wall clock`);
+
+    const [count] = await both(raftis, redis, ['COMMAND', 'COUNT']);
+    const commands = reparse(count);
+    assert.equal(typeof commands, 'number');
+    assert.ok((commands as number) > 0);
+
+    const [info, theirInfo] = await both(raftis, redis, ['COMMAND', 'INFO', 'get', 'set', 'nosuchcommand']);
+    const ours = reparse(info) as Resp[][];
+    const theirs = reparse(theirInfo) as Resp[][];
+    assert.equal(ours.length, 3);
+    // name, arity, flags, first key, last key, step: what clients use to find keys.
+    for (const i of [0, 1]) assert.deepEqual(ours[i]?.slice(0, 6), theirs[i]?.slice(0, 6), `COMMAND INFO entry ${i}`);
+    assert.equal(ours[2], null);
+    assert.equal(theirs[2], null);
+
+    const [appendonly] = await both(raftis, redis, ['CONFIG', 'GET', 'appendonly']);
+    // raftis always keeps a write-ahead log: appendonly is "yes" (Redis here runs with it off).
+    assert.deepEqual(reparse(appendonly), ['appendonly', 'yes']);
+    const [many, theirMany] = await both(raftis, redis, ['CONFIG', 'GET', 'save', 'maxmemory']);
+    assert.deepEqual([...mapOf(reparse(many)).keys()].sort(), [...mapOf(reparse(theirMany)).keys()].sort());
+  });
+
+  it('closes the connection after QUIT with +OK, like Redis', async () => {
+    const a = await RawConnection.open(cluster.node('n1').port);
+    const b = await RawConnection.open(redisServer.port);
+    // A command pipelined after QUIT is not run.
+    a.write(encodeArgv(['QUIT']));
+    a.write(encodeArgv(['SET', 'after:quit', '1']));
+    b.write(encodeArgv(['QUIT']));
+    assert.equal(text((await a.read()).raw), '+OK\r\n');
+    assert.equal(text((await b.read()).raw), '+OK\r\n');
+    await Promise.all([a.waitClosed(), b.waitClosed()]);
+    assert.equal(a.pending(), '');
+    assert.equal(await raftis.call('EXISTS', 'after:quit'), 0);
+  });
+
+  it('has RAFT.* commands that Redis does not', async () => {
+    for (const argv of [['RAFT.LEADER'], ['RAFT.INFO'], ['RAFT.DIGEST']]) {
+      const [ours, theirs] = await both(raftis, redis, argv);
+      assert.match(text(theirs), new RegExp(`^-ERR unknown command '${argv[0]?.replace('.', '\\.')}'`));
+      assert.notEqual(text(ours)[0], '-', `${argv[0]} answers on raftis: ${text(ours)}`);
+    }
+    assert.equal(await raftis.call('RAFT.LEADER'), 'n1');
+  });
+});
+
+function reparse(raw: Buffer): Resp {
+  const parsed = parseFrame(raw, 0);
+  assert.ok(parsed !== null);
+  return parsed.value;
+}
