@@ -501,8 +501,15 @@ export class Raft {
     return false;
   }
 
+  /**
+   * May this node start an election? Yes if it is a voter in its newest configuration, and
+   * also while its own removal is not yet committed (thesis §4.2.2): it may hold the only
+   * up-to-date log the remaining voters can elect from. Its own vote counts only if it is in
+   * the newest configuration (tallyVotes counts voters of that configuration only).
+   */
   private promotable(): boolean {
-    return this.log.membership.current().voters.includes(this.id);
+    const m = this.log.membership;
+    return m.current().voters.includes(this.id) || m.at(this.log.committed).voters.includes(this.id);
   }
 
   private isRemoved(): boolean {

@@ -6,8 +6,8 @@
 // one index). At the end it heals the network and checks the cluster makes progress again.
 import assert from 'node:assert/strict';
 import { seededPrng } from '../../src/raft/prng.js';
-import { StateRole, type Entry, type NodeId, type Prng } from '../../src/raft/types.js';
-import { Cluster, text, type SimNode } from './harness.js';
+import { ConfChangeType, StateRole, nodeId, type Entry, type NodeId, type Prng } from '../../src/raft/types.js';
+import { Cluster, bytes, text, type SimNode } from './harness.js';
 
 
 function checkElectionSafety(c: Cluster, leaders: Map<number, NodeId>): void {
@@ -48,6 +48,18 @@ function checkStateMachineSafety(c: Cluster, committed: Map<number, string>): vo
   }
 }
 
+function checkReads(c: Cluster, reads: ReadonlyMap<string, number>, checked: Map<NodeId, number>): void {
+  for (const [id, node] of c.nodes) {
+    const from = checked.get(id) ?? 0;
+    for (const rs of node.readStates.slice(from)) {
+      const before = reads.get(text(rs.context));
+      assert.ok(before !== undefined, `read state for unknown context ${text(rs.context)}`);
+      assert.ok(rs.index >= before, `stale read on ${id}: read index ${rs.index} < ${before} committed before the read`);
+    }
+    checked.set(id, node.readStates.length);
+  }
+}
+
 function pick<T>(prng: Prng, xs: readonly T[]): T {
   return xs[prng.nextInt(xs.length)] as T;
 }
@@ -68,6 +80,8 @@ export function runSeed(seed: number, size: 3 | 5, steps: number): void {
   const leaders = new Map<number, NodeId>();
   const committed = new Map<number, string>();
   let proposals = 0;
+  const reads = new Map<string, number>();
+  const readsChecked = new Map<NodeId, number>();
   for (let step = 0; step < steps; step++) {
     const roll = prng.nextInt(100);
     const name = pick(prng, names);
@@ -82,8 +96,20 @@ export function runSeed(seed: number, size: 3 | 5, steps: number): void {
       if (lost !== undefined) c.drop(lost);
     } else if (roll < 82 && c.queue.length > 0) {
       c.deliver(pick(prng, c.queue)); // duplication
-    } else if (roll < 91) {
+    } else if (roll < 88) {
       c.propose(name, `s${seed}-p${proposals++}`);
+    } else if (roll < 89) {
+      // Single-server membership changes, refused by the core when not allowed.
+      const target = pick(prng, names);
+      const type = c.raft(name).status().confState.voters.includes(nodeId(target)) ? ConfChangeType.RemoveNode : ConfChangeType.AddVoter;
+      c.raft(name).proposeConfChange({ type, nodeId: nodeId(target), context: new Uint8Array() });
+    } else if (roll < 90) {
+      c.raft(name).transferLeadership(nodeId(pick(prng, names)));
+    } else if (roll < 91) {
+      // A read must return an index at least as high as anything committed before it was asked.
+      const context = `s${seed}-r${reads.size}`;
+      const committedBefore = Math.max(...names.map((n) => c.raft(n).status().commit));
+      if (c.raft(name).readIndex(bytes(context)).ok) reads.set(context, committedBefore);
     } else if (roll < 93) {
       const cut = names.filter(() => prng.nextInt(2) === 0);
       c.heal();
@@ -110,6 +136,7 @@ export function runSeed(seed: number, size: 3 | 5, steps: number): void {
     }
     checkElectionSafety(c, leaders);
     checkStateMachineSafety(c, committed);
+    checkReads(c, reads, readsChecked);
     for (let i = 0; i < names.length; i++) {
       for (let j = i + 1; j < names.length; j++) {
         checkLogMatching(c.get(names[i] as string), c.get(names[j] as string), `${names[i]}/${names[j]}`);
@@ -123,7 +150,10 @@ export function runSeed(seed: number, size: 3 | 5, steps: number): void {
     c.tickAll();
     const leader = c.leader();
     if (leader !== null && round % 10 === 0) c.propose(leader, `s${seed}-final`);
-    applied = names.every((n) => c.appliedData(n).includes(`s${seed}-final`));
+    // Every member of the leader's configuration applies it (removed nodes need not).
+    const conf = leader === null ? null : c.raft(leader).status().confState;
+    const members = conf === null ? names : names.filter((n) => conf.voters.includes(nodeId(n)) || conf.learners.includes(nodeId(n)));
+    applied = leader !== null && members.every((n) => c.appliedData(n).includes(`s${seed}-final`));
   }
   checkElectionSafety(c, leaders);
   checkStateMachineSafety(c, committed);
