@@ -147,3 +147,29 @@ test('the newest configuration in the log is used, and a truncated uncommitted c
   assert.deepEqual(c.raft('n1').status().confState.voters, ['n1', 'n2', 'n3']);
   assert.equal(c.raft('n1').status().pendingConfIndex, 0);
 });
+
+test('thesis §4.2.2 a node whose own removal is uncommitted still campaigns: it may hold the only electable log', () => {
+  const c = new Cluster(['n1', 'n2', 'n3']);
+  c.campaign('n1');
+  assert.equal(c.raft('n1').proposeConfChange(cc(ConfChangeType.RemoveNode, 'n2')).ok, true);
+  c.stabilize();
+  c.tickAll(1);
+  c.raft('n1').transferLeadership(nodeId('n3'));
+  c.stabilize();
+  assert.equal(c.leader(), 'n3');
+  assert.deepEqual(c.raft('n3').status().confState.voters, ['n1', 'n3']);
+  // n3 removes itself, but the entry reaches nobody; n3 loses its quorum and steps down.
+  c.isolate('n3');
+  assert.equal(c.raft('n3').proposeConfChange(cc(ConfChangeType.RemoveNode, 'n3')).ok, true);
+  c.tick('n3', 20);
+  c.stabilize();
+  assert.equal(c.raft('n3').status().role, StateRole.Follower);
+  assert.deepEqual(c.raft('n3').status().confState.voters, ['n1']);
+  // n1 cannot win without n3 (whose log is longer); n3 must campaign, win with n1's vote
+  // alone, commit its removal and step down; then n1 leads the one-voter cluster.
+  c.heal();
+  for (let i = 0; i < 200 && !(c.leader() === 'n1' && c.raft('n1').status().confState.voters.length === 1); i++) c.tickAll();
+  assert.equal(c.leader(), 'n1');
+  assert.deepEqual(c.raft('n1').status().confState.voters, ['n1']);
+  assert.deepEqual(c.raft('n3').status().confState.voters, ['n1']);
+});
