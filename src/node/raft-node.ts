@@ -106,7 +106,8 @@ export class RaftNode<R> {
   private tickTimer: TimerHandle | null = null;
   private sweepTimer: TimerHandle | null = null;
   private stopped = false;
-  private snapshotInProgress = false;
+  /** The snapshot being written, if any. Invariant: at most one at a time. */
+  private snapshotRunning: Promise<number> | null = null;
   private lastSnapshotIndex = 0;
   /** Term and vote last handed to the log store, to know when a sync is owed. */
   private persistedTerm = 0;
@@ -488,52 +489,55 @@ export class RaftNode<R> {
   // Snapshots of the local state machine.
   // ---------------------------------------------------------------------------------
 
-  /** Takes a snapshot now (RAFT.SNAPSHOT); resolves with its index. */
+  /** Takes a snapshot now (RAFT.SNAPSHOT), after any one in progress; resolves with its index. */
   async snapshotNow(): Promise<number> {
-    if (this.snapshotInProgress) throw new NodeError('BUSY', 'a snapshot is already being taken');
+    while (this.snapshotRunning !== null) await this.snapshotRunning.catch(() => 0);
     return this.takeSnapshot();
   }
 
   private maybeSnapshot(): void {
     const every = this.options.snapshotEntries;
-    if (every <= 0 || this.snapshotInProgress) return;
+    if (every <= 0 || this.snapshotRunning !== null) return;
     if (this.sm.appliedIndex - this.lastSnapshotIndex < every) return;
     void this.takeSnapshot().catch((error: unknown) => this.options.logger.error({ err: String(error) }, 'snapshot failed'));
   }
 
-  private async takeSnapshot(): Promise<number> {
-    this.snapshotInProgress = true;
+  private takeSnapshot(): Promise<number> {
+    const running = this.writeSnapshot().finally(() => {
+      this.snapshotRunning = null;
+    });
+    this.snapshotRunning = running;
+    return running;
+  }
+
+  private async writeSnapshot(): Promise<number> {
+    const index = this.sm.appliedIndex;
+    const meta: SnapshotMeta = { index: index as SnapshotMeta['index'], term: this.appliedTerm as SnapshotMeta['term'], confState: this.raft.confStateAt(index as SnapshotMeta['index']) };
+    const view = this.sm.beginSnapshot();
+    const sink = this.options.log.saveSnapshot(meta);
     try {
-      const index = this.sm.appliedIndex;
-      const meta: SnapshotMeta = { index: index as SnapshotMeta['index'], term: this.appliedTerm as SnapshotMeta['term'], confState: this.raft.confStateAt(index as SnapshotMeta['index']) };
-      const view = this.sm.beginSnapshot();
-      const sink = this.options.log.saveSnapshot(meta);
-      try {
-        for (;;) {
-          const chunk = view.next(this.options.snapshotChunkBytes);
-          if (chunk === null) break;
-          await sink.write(chunk);
-          await yieldTurn(this.options.clock);
-        }
-        await sink.commit();
-      } catch (error) {
-        await sink.abort();
-        throw error;
-      } finally {
-        view.close();
+      for (;;) {
+        const chunk = view.next(this.options.snapshotChunkBytes);
+        if (chunk === null) break;
+        await sink.write(chunk);
+        await yieldTurn(this.options.clock);
       }
-      this.raft.snapshotTaken(meta);
-      this.lastSnapshotIndex = index;
-      const compactTo = index - this.options.logRetainEntries;
-      if (compactTo > 0) {
-        this.raft.compact(compactTo as SnapshotMeta['index']);
-        await this.options.log.compact(compactTo);
-      }
-      this.options.logger.info({ index, compactedTo: Math.max(compactTo, 0) }, 'snapshot taken');
-      return index;
+      await sink.commit();
+    } catch (error) {
+      await sink.abort();
+      throw error;
     } finally {
-      this.snapshotInProgress = false;
+      view.close();
     }
+    this.raft.snapshotTaken(meta);
+    this.lastSnapshotIndex = index;
+    const compactTo = index - this.options.logRetainEntries;
+    if (compactTo > 0) {
+      this.raft.compact(compactTo as SnapshotMeta['index']);
+      await this.options.log.compact(compactTo);
+    }
+    this.options.logger.info({ index, compactedTo: Math.max(compactTo, 0) }, 'snapshot taken');
+    return index;
   }
 
   private async restoreSnapshot(meta: SnapshotMeta): Promise<void> {

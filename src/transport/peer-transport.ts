@@ -175,6 +175,8 @@ interface QueuedFrame {
   readonly frame: Buffer;
   /** The request this frame carries, so it can be withdrawn when the request fails; 0 = none. */
   readonly requestId: number;
+  /** A Raft message: dropped rather than kept for a peer that cannot be reached. */
+  readonly droppable?: boolean;
 }
 
 interface PendingRequest {
@@ -211,6 +213,12 @@ interface PeerLink {
   notBefore: number;
   /** Whether any dial to this peer has happened, to count reconnects. */
   dialed: boolean;
+  /**
+   * True from a failed dial or a lost connection until the next handshake. Meanwhile Raft
+   * messages are dropped, not queued: replaying a backlog of stale Appends to a peer that
+   * comes back would only delay it (the leader resends from its progress, or a snapshot).
+   */
+  unreachable: boolean;
   readonly backoff: Backoff;
   readonly requests: Map<number, PendingRequest>;
   readonly streams: Map<number, OutboundStream>;
@@ -366,7 +374,10 @@ export class PeerTransport {
     const frame = encodeRaftFrame(msg);
     this.checkFrameSize(frame, `message type ${msg.type} to ${msg.to}`);
     this.throughFaults(msg.to, () => {
-      if (!this.enqueue(link, { frame, requestId: 0 }, true)) this.statsOf(msg.to).droppedMessages += 1;
+      if (!this.enqueue(link, { frame, requestId: 0, droppable: true }, true)) {
+        this.statsOf(msg.to).droppedMessages += 1;
+        if (link.state === 'idle' && this.links.get(link.id) === link && !this.stopped) this.ensureConnecting(link);
+      }
     });
   }
 
@@ -465,6 +476,7 @@ export class PeerTransport {
       reconnectTimer: null,
       notBefore: 0,
       dialed: false,
+      unreachable: false,
       backoff: new Backoff({ minMs: this.options.backoffMinMs, maxMs: this.options.backoffMaxMs, random: this.options.random }),
       requests: new Map(),
       streams: new Map(),
@@ -494,6 +506,7 @@ export class PeerTransport {
   private enqueue(link: PeerLink, item: QueuedFrame, droppable: boolean): boolean {
     // A delayed frame may outlive its link (peer removed, transport stopped): drop it.
     if (this.stopped || this.links.get(link.id) !== link) return false;
+    if (item.droppable === true && link.unreachable && link.state !== 'ready') return false;
     const queuedBytes = link.queueBytes + (link.socket?.writableLength ?? 0);
     if (droppable && queuedBytes + item.frame.byteLength > this.options.outboundQueueMaxBytes) return false;
     link.queue.push(item);
@@ -603,6 +616,7 @@ export class PeerTransport {
     if (link.dialTimer !== null) clearTimeout(link.dialTimer);
     link.dialTimer = null;
     link.state = 'ready';
+    link.unreachable = false;
     link.backoff.reset();
     link.notBefore = 0;
     this.statsOf(link.id).lastError = null;
@@ -619,13 +633,19 @@ export class PeerTransport {
     link.dialTimer = null;
     link.socket = null;
     link.state = 'idle';
+    link.unreachable = true;
     this.statsOf(link.id).lastError = reason;
     this.log(wasReady ? 'warn' : 'debug', `connection to peer ${link.id} ended: ${reason}`, { peer: link.id });
     const error = new TransportError(wasReady ? 'RAFTIS_TRANSPORT_CONNECTION_LOST' : 'RAFTIS_TRANSPORT_UNREACHABLE', `peer ${link.id} at ${link.address.host}:${link.address.port}: ${reason}`);
     this.failLinkWork(link, error);
     link.notBefore = Date.now() + link.backoff.nextDelayMs();
-    // Raft messages still queued are worth delivering once the peer is back; redial for them.
-    if (link.queue.length > 0 && !this.stopped) this.ensureConnecting(link);
+    // Raft messages still queued would be stale by the time the peer is back: drop them.
+    const kept = link.queue.filter((item) => item.droppable !== true);
+    this.statsOf(link.id).droppedMessages += link.queue.length - kept.length;
+    link.queue = kept;
+    link.queueBytes = kept.reduce((sum, item) => sum + item.frame.byteLength, 0);
+    // Keep redialling: the peer must hear from us as soon as it is back.
+    if (!this.stopped) this.ensureConnecting(link);
   }
 
   /** Fails everything that depended on the connection: requests, streams, waiters for readiness. */

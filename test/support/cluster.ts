@@ -56,7 +56,7 @@ export class TestCluster {
     this.root = root;
     this.nodes = nodes;
     this.args = args;
-    this.keepData = keepData;
+    this.keepData = keepData || process.env['RAFTIS_TEST_KEEP_DATA'] === '1';
     this.initialCluster = nodes.map((n) => `${n.id}=127.0.0.1:${n.peerPort}`).join(',');
   }
 
