@@ -28,6 +28,8 @@ export interface ScenarioOptions {
   readonly workload?: Partial<WorkloadOptions>;
   readonly quietMs?: readonly [number, number];
   readonly faultMs?: readonly [number, number];
+  /** Work around the request-id reuse bug (see ChaosClusterOptions); on by default. */
+  readonly avoidRequestIdReuse?: boolean;
 }
 
 export interface ScenarioResult {
@@ -81,6 +83,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const cluster = await ChaosCluster.start({
     nodes: options.nodes,
     logDir: runDir,
+    avoidRequestIdReuse: options.avoidRequestIdReuse ?? true,
     args: clusterArgs(options.nemesis, options.readMode),
     ...(skewed ? { perNodeArgs: () => skewArgs() } : {}),
   });
@@ -208,6 +211,7 @@ function summarize(s: SummaryInput): string {
     `chaos run ${s.name}: ${s.verdict.toUpperCase()}${s.undecided ? ' (inconclusive check)' : ''}`,
     `directory: ${s.runDir}`,
     `nemesis ${s.options.nemesis}, ${s.options.nodes} nodes, reads ${s.options.readMode}, faults for ${(s.options.timeMs / 1000).toFixed(0)} s, network ${s.networkNote}`,
+    `request-id reuse workaround: ${s.options.avoidRequestIdReuse ?? true ? 'on (restarted nodes use up old client ids first)' : 'OFF'}`,
     '',
     `operations: ${records.length} (ok ${count('ok')}, fail ${count('fail')}, info ${count('info')})`,
     `availability: ${all.percent.toFixed(1)}% overall, ${during.percent.toFixed(1)}% of ${during.total} ops called during faults`,

@@ -150,6 +150,11 @@ export class Workload {
     while (this.running) {
       if (client === null || client.status !== 'ready') {
         client?.disconnect();
+        client = null;
+        if (!this.cluster.node(node).acceptsClients) {
+          await sleep(50);
+          continue;
+        }
         client = this.cluster.client(node, this.options.commandTimeoutMs);
         try {
           await client.connect();

@@ -1,0 +1,51 @@
+// The short chaos pass that runs with every `npm test`: each nemesis alone and all mixed,
+// about 10 s of faults each on a real cluster, with every check of a chaos run (linearizable
+// history, final reads, convergence, recovery, no crash). Long runs: scripts/chaos.ts.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { networkUnavailableReason } from './chaos-network.js';
+import type { NemesisName } from './nemesis.js';
+import { runScenario, type ReadMode, type ScenarioOptions } from './run-scenario.js';
+
+/** Seconds of faults per scenario in the default test run. */
+const SHORT_PASS_MS = 10_000;
+const partitionsUnavailable = networkUnavailableReason();
+
+async function expectPass(options: Omit<ScenarioOptions, 'timeMs'>): Promise<void> {
+  const result = await runScenario({ timeMs: SHORT_PASS_MS, ...options });
+  if (result.verdict === 'skipped') return;
+  assert.equal(result.verdict, 'pass', `${result.summary}\nrun directory: ${result.runDir}`);
+  assert.ok(result.check !== null && result.check.ops > 100, `too few operations to mean anything: ${result.summary}`);
+}
+
+describe('chaos: each nemesis on a real cluster', { concurrency: false }, () => {
+  const cases: [NemesisName, number, ReadMode][] = [
+    ['kill', 3, 'linearizable'],
+    ['pause', 3, 'linearizable'],
+    ['pause', 3, 'lease'],
+    ['partition', 3, 'linearizable'],
+    ['partition', 5, 'linearizable'],
+    ['clock', 3, 'lease'],
+    ['snapshot', 3, 'linearizable'],
+    ['transfer', 3, 'linearizable'],
+    ['all', 5, 'linearizable'],
+  ];
+  for (const [nemesis, nodes, readMode] of cases) {
+    const skip = nemesis === 'partition' && partitionsUnavailable !== null ? `packet-level partitions unavailable: ${partitionsUnavailable}` : false;
+    it(`${nemesis} with ${nodes} nodes and ${readMode} reads`, { skip }, async () => {
+      await expectPass({ nemesis, nodes, readMode });
+    });
+  }
+
+  it('stale reads under pauses are reported, not checked', async () => {
+    const result = await runScenario({ nemesis: 'pause', nodes: 3, readMode: 'stale', timeMs: SHORT_PASS_MS });
+    // Everything but linearizability must still hold; the checker's verdict is in the summary.
+    assert.equal(result.verdict, 'pass', result.summary);
+    assert.match(result.summary, /checker: /);
+  });
+
+  it('kill without the request-id workaround keeps acknowledged writes', { todo: 'bug: a restarted node reuses request ids (origin, client, seq), so the dedup table acknowledges new writes with old replies without applying them' }, async () => {
+    await expectPass({ nemesis: 'kill', nodes: 3, readMode: 'linearizable', avoidRequestIdReuse: false });
+  });
+});

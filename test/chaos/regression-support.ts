@@ -1,0 +1,55 @@
+// Shared set-up for the chaos regression tests: a cluster whose logs go to a run
+// directory, a deadline-bounded retry for reads that may meet an election, and the crash
+// check every test ends with.
+
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ChaosCluster, type ChaosClusterOptions } from './chaos-cluster.js';
+import { clusterArgs } from './run-scenario.js';
+
+export function regressionDir(name: string): string {
+  const dir = resolve('chaos-runs', `${new Date().toISOString().replace(/[:.]/g, '-')}-regression-${name}`);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Runs `body` on a fresh cluster, then fails on any node exit nobody asked for. */
+export async function withCluster(
+  name: string,
+  options: Partial<ChaosClusterOptions> & { readonly extraArgs?: readonly string[] },
+  body: (cluster: ChaosCluster) => Promise<void>,
+): Promise<void> {
+  const cluster = await ChaosCluster.start({
+    nodes: options.nodes ?? 3,
+    logDir: regressionDir(name),
+    args: [...clusterArgs('transfer', 'linearizable'), ...(options.extraArgs ?? [])],
+    network: options.network ?? 'auto',
+    avoidRequestIdReuse: options.avoidRequestIdReuse ?? true,
+  });
+  try {
+    await cluster.waitForLeader();
+    await body(cluster);
+    const crashes = cluster.crashes();
+    assert.deepEqual(crashes, [], `unexpected exits:\n${crashes.map((c) => `${c}\n${cluster.logTail(c.split(' ')[0] ?? '')}`).join('\n')}`);
+  } finally {
+    await cluster.stop();
+  }
+}
+
+/** A command's reply, or the error's message prefixed with "error: ". */
+export async function attempt(cluster: ChaosCluster, id: string, argv: readonly string[], timeoutMs = 3000): Promise<unknown> {
+  const reply = await cluster.call(id, argv, timeoutMs);
+  return reply instanceof Error ? `error: ${reply.message}` : reply;
+}
+
+/** Retries a read until it gets a reply that is not an error (elections in progress), with a deadline. */
+export async function readWithRetry(cluster: ChaosCluster, id: string, argv: readonly string[], timeoutMs = 15_000): Promise<unknown> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const reply = await attempt(cluster, id, argv);
+    if (typeof reply !== 'string' || !reply.startsWith('error: ')) return reply;
+    if (Date.now() > deadline) throw new Error(`${argv.join(' ')} on ${id} kept failing for ${timeoutMs} ms: ${reply}`);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+  }
+}
