@@ -15,7 +15,24 @@ export interface ConnectionState {
   consistency: ReadConsistency;
   /** Sequence of this connection's writes: the last part of each request id. */
   seq: number;
+  /**
+   * Data commands started and not yet answered; all of kind `runningKind`. Redis runs a
+   * connection's commands in order, so a pipelined read must see the writes sent before it
+   * and must not see those sent after it. Reads and writes each run in parallel with their
+   * own kind (one read barrier, one log batch); at a change of kind the later ones wait.
+   * Invariant: running === 0 || waiting holds nothing that could start (waiting[0] is of
+   * the other kind, or commands of running's kind queued behind it).
+   */
+  running: number;
+  runningKind: CommandKind;
+  /** Commands waiting for the other kind to finish, in arrival order. Bounded by what the
+   * RESP layer lets one connection pipeline (its query buffer limit). */
+  readonly waiting: { readonly kind: CommandKind; readonly start: () => void }[];
+  /** True while finished() starts waiting commands, so completions inside start() do not recurse. */
+  draining: boolean;
 }
+
+type CommandKind = 'read' | 'write';
 
 export interface AdminCommands {
   /** Returns a reply for RAFT.* and INFO-style commands that need the whole server. */
@@ -48,7 +65,7 @@ export class Dispatcher {
   stateOf(conn: ClientConnection): ConnectionState {
     let state = conn.state as ConnectionState | undefined;
     if (state === undefined) {
-      state = { consistency: this.options.config.readConsistency, seq: 0 };
+      state = { consistency: this.options.config.readConsistency, seq: 0, running: 0, runningKind: 'read', waiting: [], draining: false };
       conn.state = state;
     }
     return state;
@@ -68,12 +85,17 @@ export class Dispatcher {
     if (spec === undefined || spec.flags.includes('internal')) return done(unknownCommand(first, argv));
     const invalid = this.kv.validate(argv);
     if (invalid !== null) return done(invalid);
+    const state = this.stateOf(conn);
+    const finish = (reply: Reply): void => {
+      slot.send(reply);
+      finished(state);
+    };
     if (spec.flags.includes('write')) {
-      const state = this.stateOf(conn);
-      this.options.writes.submit(conn.id, ++state.seq, argv, done);
-      return;
+      const seq = ++state.seq;
+      inOrder(state, 'write', () => this.options.writes.submit(conn.id, seq, argv, finish));
+    } else {
+      inOrder(state, 'read', () => this.read(state.consistency, argv, finish));
     }
-    this.read(this.stateOf(conn).consistency, argv, done);
   }
 
   /** Runs a read-only command once the read barrier for `mode` is passed. */
@@ -192,6 +214,38 @@ export class Dispatcher {
       default:
         return errorReply(`ERR unknown subcommand '${argv[1]?.toString() ?? ''}'. Try CLIENT HELP.`);
     }
+  }
+}
+
+/** Starts a data command now if it cannot overtake or be overtaken by one of the other kind, else queues it. */
+function inOrder(state: ConnectionState, kind: CommandKind, start: () => void): void {
+  if (state.running === 0 || (state.runningKind === kind && state.waiting.length === 0)) {
+    state.runningKind = kind;
+    state.running++;
+    start();
+  } else {
+    state.waiting.push({ kind, start });
+  }
+}
+
+/** One data command was answered: when none is left running, start the next run of one kind. */
+function finished(state: ConnectionState): void {
+  if (state.running <= 0) throw new Error(`dispatch: a command finished with running=${state.running} (each must finish once)`);
+  state.running--;
+  if (state.draining) return;
+  state.draining = true;
+  try {
+    while (state.running === 0 && state.waiting.length > 0) {
+      const kind = state.waiting[0]?.kind ?? 'read';
+      let count = 0;
+      while (state.waiting[count]?.kind === kind) count++;
+      const batch = state.waiting.splice(0, count);
+      state.runningKind = kind;
+      state.running += batch.length;
+      for (const command of batch) command.start();
+    }
+  } finally {
+    state.draining = false;
   }
 }
 
