@@ -110,7 +110,12 @@ export class Admin implements AdminCommands {
 
   private command(argv: readonly Buffer[]): Reply {
     const sub = argv[1]?.toString().toLowerCase();
-    const specs = this.context.kv.commands();
+    // Internal commands (RAFTIS.EXPIRE) are not for clients: COMMAND does not list them.
+    const specs = this.context.kv.commands().filter((spec) => !spec.flags.includes('internal'));
+    const lookup = (name: string): (typeof specs)[number] | undefined => {
+      const spec = this.context.kv.lookup(name);
+      return spec === undefined || spec.flags.includes('internal') ? undefined : spec;
+    };
     const describe = (spec: (typeof specs)[number]): Reply => ({
       kind: 'array',
       value: [
@@ -131,13 +136,13 @@ export class Admin implements AdminCommands {
         return {
           kind: 'array',
           value: argv.slice(2).map((a) => {
-            const spec = this.context.kv.lookup(a.toString());
+            const spec = lookup(a.toString());
             return spec === undefined ? { kind: 'array', value: null } : describe(spec);
           }),
         };
       case 'docs':
         // Enough for redis-cli's hints: an empty doc map per known command.
-        return { kind: 'map', value: (argv.length > 2 ? argv.slice(2).map((a) => a.toString().toLowerCase()) : specs.map((s) => s.name)).filter((n) => this.context.kv.lookup(n) !== undefined).map((n) => [bulk(n), { kind: 'map', value: [] }] as const) };
+        return { kind: 'map', value: (argv.length > 2 ? argv.slice(2).map((a) => a.toString().toLowerCase()) : specs.map((s) => s.name)).filter((n) => lookup(n) !== undefined).map((n) => [bulk(n), { kind: 'map', value: [] }] as const) };
       default:
         return errorReply(`ERR unknown subcommand '${argv[1]?.toString() ?? ''}'. Try COMMAND HELP.`);
     }

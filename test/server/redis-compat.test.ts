@@ -145,6 +145,13 @@ describe('connection and server commands compared with redis-server', { skip: sk
     assert.equal(typeof commands, 'number');
     assert.ok((commands as number) > 0);
 
+    const listed = reparse((await both(raftis, redis, ['COMMAND']))[0]) as Resp[][];
+    assert.equal(listed.length, commands, 'COMMAND lists COMMAND COUNT commands');
+    const names = listed.map((entry) => entry[0]);
+    for (const name of ['get', 'set', 'incr', 'mset', 'mget', 'del', 'expire']) assert.ok(names.includes(name), `COMMAND lists ${name}`);
+    assert.ok(!names.includes('raftis.expire'), 'internal commands are not listed');
+    assert.deepEqual(await raftis.call('COMMAND', 'INFO', 'raftis.expire'), [null]);
+
     const [info, theirInfo] = await both(raftis, redis, ['COMMAND', 'INFO', 'get', 'set', 'nosuchcommand']);
     const ours = reparse(info) as Resp[][];
     const theirs = reparse(theirInfo) as Resp[][];
