@@ -33,6 +33,8 @@ export class SimDisk {
    * (as a node that never persisted its vote would). Never set in a correct run.
    */
   forgetVoteOnCrash = false;
+  /** Stronger broken variant: a crash loses the whole hard state (term and vote), as if it were never synced. */
+  forgetHardStateOnCrash = false;
   /** Called for every entry as it becomes durable, with the term of the entry before it (-1 when unknown). */
   onDurable: ((entry: Entry, previousTerm: number) => void) | null = null;
 
@@ -111,5 +113,6 @@ export class SimDisk {
 
   crashed(): void {
     if (this.forgetVoteOnCrash) this.hardState = { ...this.hardState, vote: nodeId('') };
+    if (this.forgetHardStateOnCrash) this.hardState = { term: term(0), vote: nodeId(''), commit: logIndex(0) };
   }
 }

@@ -1,7 +1,13 @@
 // What one simulated run is: seed, cluster size, duration, which faults, and the limits the
 // run is judged by. Validated up front; the same options and seed always give the same run.
 
-export const faultKinds = ['network', 'partition', 'crash', 'pause', 'drift'] as const;
+/**
+ * network: loss, duplication, delay spikes. partition: split, one-way, isolated leader, bridge.
+ * crash: crash and restart (unsynced writes lost, torn batches). pause: a process stops for a
+ * while. drift: clock rate and offset per node. election: voters crash right after voting,
+ * leaders are crashed, vote requests arrive late.
+ */
+export const faultKinds = ['network', 'partition', 'crash', 'pause', 'drift', 'election'] as const;
 export type FaultKind = (typeof faultKinds)[number];
 
 export interface SimOptions {
@@ -23,6 +29,8 @@ export interface SimOptions {
 export interface SimBugs {
   /** Followers forget their vote on a crash, as if they never persisted it. */
   readonly forgetVote?: boolean;
+  /** Nodes lose term and vote on a crash: they never persisted their hard state. */
+  readonly forgetHardState?: boolean;
 }
 
 export const simDefaults = {

@@ -12,7 +12,7 @@ import type { Reply } from '../kv/reply.js';
 import { createRaft } from '../node/consensus.js';
 import type { Clock, InboundSnapshot, Network, SnapshotByteSource, StateMachine } from '../node/ports.js';
 import { RaftNode, decodeSnapshotHeader, type NodeLogger, type ReadMode } from '../node/raft-node.js';
-import { type Entry, type Message, type NodeId, StateRole, logIndex, nodeId } from '../raft/types.js';
+import { type Entry, type Message, MessageType, type NodeId, StateRole, logIndex, nodeId } from '../raft/types.js';
 import { EventKind, EventQueue, eventKindNames } from './event-queue.js';
 import { SafetyMonitor, SimViolation } from './safety-monitor.js';
 import { SimDisk } from './sim-disk.js';
@@ -55,8 +55,16 @@ export interface SimResult {
 const MICROTASK_TURNS = 8;
 const NETWORK_DELAY_MS_MIN = 1;
 const NETWORK_DELAY_MS_MAX = 5;
-/** With network faults, a message is sometimes this much slower (reordering). */
-const NETWORK_SPIKE_MS_MAX = 60;
+/** With network faults, a message is sometimes this much slower (reordering; a stale vote request). */
+const NETWORK_SPIKE_MS_MAX = 250;
+/**
+ * Election faults: a voter is crashed right after it grants a vote (the moment an unpersisted
+ * vote would be lost) and restarts at once, and vote requests are sometimes held back so they
+ * reach a voter after such a restart.
+ */
+const QUICK_RESTART_MS = [1, 20] as const;
+const STALE_VOTE_PROBABILITY = 0.3;
+const STALE_VOTE_MS = [5, 40] as const;
 const SYNC_MS_MIN = 1;
 const SYNC_MS_MAX = 4;
 const SNAPSHOT_CHUNK_BYTES = 4096;
@@ -132,6 +140,7 @@ export class Simulation implements WorkloadHost {
       const offsetMs = drift ? this.random.between(0, 500) : 0;
       const slot: NodeSlot = { index, id: nodeId(`n${index + 1}`), disk: new SimDisk(), rate, offsetMs, pausedUntil: 0, inc: null };
       slot.disk.forgetVoteOnCrash = options.bugs.forgetVote === true;
+      slot.disk.forgetHardStateOnCrash = options.bugs.forgetHardState === true;
       slot.disk.onDurable = (entry, previousTerm) => this.monitor.noteDurable(slot.id, entry, previousTerm);
       this.slots.push(slot);
       this.ids.set(slot.id, index);
@@ -417,10 +426,13 @@ export class Simulation implements WorkloadHost {
   private send(message: Message): void {
     const from = this.indexOf(message.from);
     const to = this.indexOf(message.to);
+    if (message.type === MessageType.VoteResponse && !message.reject) this.maybeCrashAfterVote(from);
     if (this.networkFaultsOn && this.random.chance(this.lossProbability)) return;
     const copies = this.networkFaultsOn && this.random.chance(this.duplicateProbability) ? 2 : 1;
+    const held = message.type === MessageType.Vote && this.electionFaultsOn() && this.random.chance(STALE_VOTE_PROBABILITY);
+    const extraMs = held ? this.random.between(...STALE_VOTE_MS) : 0;
     for (let copy = 0; copy < copies; copy++) {
-      this.schedule(this.networkDelay(), to, EventKind.Deliver, () => {
+      this.schedule(this.networkDelay() + extraMs, to, EventKind.Deliver, () => {
         // A partition also cuts messages already on the wire.
         if (this.blocked.has(from * 8 + to)) return;
         this.slot(to).inc?.runtime.receive(message);
@@ -457,6 +469,7 @@ export class Simulation implements WorkloadHost {
     const faults = this.options.faults;
     const actions: (() => void)[] = [];
     if (faults.has('crash')) actions.push(() => this.crashSome());
+    if (faults.has('election') || faults.has('crash')) actions.push(() => this.crashLeader());
     if (faults.has('partition')) actions.push(() => this.partitionSome());
     if (faults.has('pause')) actions.push(() => this.pauseSome());
     if (actions.length > 0) this.random.pick(actions)();
@@ -470,6 +483,33 @@ export class Simulation implements WorkloadHost {
     const slot = this.random.pick(this.slots.filter((s) => s.inc !== null));
     this.crash(slot);
     this.schedule(this.random.between(...CRASH_DOWN_MS), -1, EventKind.Fault, () => this.restart(slot));
+  }
+
+  private electionFaultsOn(): boolean {
+    return this.options.faults.has('election') && this.now < this.faultEnd;
+  }
+
+  /** Crashing the leader forces an election: where vote persistence matters. */
+  private crashLeader(): void {
+    const down = this.slots.filter((slot) => slot.inc === null).length;
+    if (down >= Math.floor(this.slots.length / 2)) return;
+    const leader = this.slots.find((slot) => slot.inc?.runtime.isLeader === true);
+    if (leader === undefined) return;
+    this.crash(leader);
+    this.schedule(this.random.between(...CRASH_DOWN_MS), -1, EventKind.Fault, () => this.restart(leader));
+  }
+
+  /** A targeted crash: the voter dies just after its vote left, and comes back at once. */
+  private maybeCrashAfterVote(voter: number): void {
+    if (!this.electionFaultsOn()) return;
+    const down = this.slots.filter((slot) => slot.inc === null).length;
+    if (down >= Math.floor(this.slots.length / 2)) return;
+    const slot = this.slot(voter);
+    this.schedule(0, -1, EventKind.Fault, () => {
+      if (slot.inc === null) return;
+      this.crash(slot);
+      this.schedule(this.random.between(...QUICK_RESTART_MS), -1, EventKind.Fault, () => this.restart(slot));
+    });
   }
 
   private pauseSome(): void {
