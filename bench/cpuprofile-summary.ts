@@ -1,0 +1,86 @@
+// Sums self time per function in V8 .cpuprofile files (written by node --cpu-prof): each
+// sample names the node on top of the stack, and timeDeltas give each sample's duration.
+// Usage as a script: node --import tsx bench/cpuprofile-summary.ts FILE|DIR [--top 20]
+
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+interface ProfileNode {
+  readonly id: number;
+  readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
+}
+
+interface CpuProfile {
+  readonly nodes: readonly ProfileNode[];
+  readonly samples: readonly number[];
+  readonly timeDeltas: readonly number[];
+  readonly startTime: number;
+  readonly endTime: number;
+}
+
+export interface FunctionSelfTime {
+  readonly name: string;
+  readonly location: string;
+  readonly selfMs: number;
+  readonly share: number;
+}
+
+function describe(node: ProfileNode): { name: string; location: string } {
+  const { functionName, url, lineNumber } = node.callFrame;
+  const name = functionName === '' ? '(anonymous)' : functionName;
+  if (url === '') return { name, location: '' };
+  const path = url.startsWith('file://') ? relative(process.cwd(), fileURLToPath(url)) : url;
+  return { name, location: `${path}:${lineNumber + 1}` };
+}
+
+/** Self time per function across the given profiles, largest first. */
+export function summarizeProfiles(paths: readonly string[]): { functions: FunctionSelfTime[]; totalMs: number } {
+  const selfUs = new Map<string, { name: string; location: string; us: number }>();
+  let totalUs = 0;
+  for (const path of paths) {
+    const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    profile.samples.forEach((id, i) => {
+      const delta = profile.timeDeltas[i] ?? 0;
+      const node = byId.get(id);
+      if (node === undefined) throw new Error(`${path}: sample ${i} names node ${id}, which the profile lacks`);
+      const { name, location } = describe(node);
+      const key = `${name} ${location}`;
+      const entry = selfUs.get(key) ?? { name, location, us: 0 };
+      entry.us += delta;
+      selfUs.set(key, entry);
+      totalUs += delta;
+    });
+  }
+  const functions = [...selfUs.values()]
+    .map((e) => ({ name: e.name, location: e.location, selfMs: e.us / 1000, share: totalUs > 0 ? e.us / totalUs : 0 }))
+    .sort((a, b) => b.selfMs - a.selfMs);
+  return { functions, totalMs: totalUs / 1000 };
+}
+
+export function profileFiles(pathOrDir: string): string[] {
+  if (!statSync(pathOrDir).isDirectory()) return [pathOrDir];
+  return readdirSync(pathOrDir).filter((f) => f.endsWith('.cpuprofile')).sort().map((f) => join(pathOrDir, f));
+}
+
+export function formatSummaryTable(summary: { functions: FunctionSelfTime[]; totalMs: number }, top: number): string {
+  const lines = ['| self ms | share | function | where |', '| ---: | ---: | --- | --- |'];
+  for (const f of summary.functions.slice(0, top)) {
+    lines.push(`| ${f.selfMs.toFixed(0)} | ${(f.share * 100).toFixed(1)} % | \`${f.name}\` | ${f.location === '' ? '' : `\`${f.location}\``} |`);
+  }
+  return lines.join('\n');
+}
+
+if (process.argv[1] !== undefined && basename(process.argv[1]) === 'cpuprofile-summary.ts') {
+  const target = process.argv[2];
+  const topIndex = process.argv.indexOf('--top');
+  const top = topIndex > 0 ? Number(process.argv[topIndex + 1]) : 20;
+  if (target === undefined || !(top > 0)) {
+    process.stderr.write('usage: node --import tsx bench/cpuprofile-summary.ts FILE|DIR [--top 20]\n');
+    process.exit(64);
+  }
+  const files = profileFiles(target);
+  const summary = summarizeProfiles(files);
+  process.stdout.write(`${files.length} profiles, ${(summary.totalMs / 1000).toFixed(1)} s of samples\n${formatSummaryTable(summary, top)}\n`);
+}

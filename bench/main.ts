@@ -1,0 +1,152 @@
+// `npm run bench`: starts raftis (3 nodes), etcd (3 nodes) and Redis (1 node, AOF always)
+// itself, drives each with the same closed-loop workloads from this process, measures
+// raftis's replication latency, failover time and memory, and writes docs/benchmarks.md
+// with SVG charts. See bench-options.ts for --quick, --only and --profile.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { USAGE, parseBenchOptions, type BenchOptions } from './bench-options.js';
+import { profileFiles, summarizeProfiles } from './cpuprofile-summary.js';
+import { measureFailover } from './failover.js';
+import { loadAverage, machineInfo } from './machine.js';
+import { measureMemory } from './memory.js';
+import { Progress } from './progress.js';
+import { REPLICATION_SIZES, measureReplication } from './replication.js';
+import { emptyResults, type BenchResults } from './results.js';
+import { EtcdCluster, ensureEtcd } from './systems/etcd-cluster.js';
+import { killAllSpawned } from './systems/process-group.js';
+import { RAFTIS_MAIN, RaftisCluster } from './systems/raftis-cluster.js';
+import { RedisSingle, redisVersion } from './systems/redis-single.js';
+import { checkTargets } from './targets.js';
+import { runThroughputWorkloads, type Target } from './throughput.js';
+import { writeReport, type RunInfo } from './report.js';
+
+const THROUGHPUT_WORKLOADS = ['writes', 'reads', 'mixed', 'pipelined', 'sustained'] as const;
+
+function commandExists(command: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function gitCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function throughputPhase(options: BenchOptions, progress: Progress, results: BenchResults, versions: Record<string, string>): Promise<void> {
+  if (!THROUGHPUT_WORKLOADS.some((w) => options.only.has(w))) return;
+
+  const raftis = await RaftisCluster.start({ nodes: 3, profileDir: options.profileDir });
+  try {
+    const leader = await raftis.waitForLeader();
+    const target: Target = { system: 'raftis', protocol: 'resp', port: leader.port, readModes: ['linearizable', 'lease', 'stale'], mixReadMode: null };
+    await runThroughputWorkloads(target, options, progress, results);
+  } finally {
+    await raftis.stop();
+  }
+
+  if (versions.etcd !== undefined) {
+    const etcd = await EtcdCluster.start(3);
+    try {
+      const leader = await etcd.leader();
+      const target: Target = { system: 'etcd', protocol: 'etcd', port: leader.clientPort, readModes: ['linearizable', 'serializable'], mixReadMode: 'linearizable' };
+      await runThroughputWorkloads(target, { ...options, only: new Set([...options.only].filter((w) => w !== 'pipelined')) }, progress, results);
+    } finally {
+      await etcd.stop();
+    }
+  }
+
+  if (versions.redis !== undefined) {
+    const redis = await RedisSingle.start();
+    try {
+      const target: Target = { system: 'redis', protocol: 'resp', port: redis.port, readModes: [null], mixReadMode: null };
+      await runThroughputWorkloads(target, options, progress, results);
+    } finally {
+      await redis.stop();
+    }
+  }
+}
+
+async function main(): Promise<number> {
+  const startedAt = new Date();
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+  const options = parseBenchOptions(process.argv.slice(2), stamp);
+  if (typeof options === 'string') {
+    process.stderr.write(`${options === '' ? '' : `bench: ${options}\n`}${USAGE}\n`);
+    return options === '' ? 0 : 64;
+  }
+  if (!existsSync(RAFTIS_MAIN)) {
+    process.stderr.write(`bench: ${RAFTIS_MAIN} is missing: run \`npm run build\` first\n`);
+    return 1;
+  }
+  const results = emptyResults();
+  const versions: Record<string, string> = { raftis: `commit ${gitCommit()}`, node: process.version };
+  const redis = redisVersion();
+  if (redis === null || !commandExists('redis-benchmark')) results.skipped.push('Redis: redis-server or redis-benchmark is not installed (apt-get install redis-server redis-tools); Redis rows and pipelined SET are missing.');
+  else versions.redis = redis.replace(/^Redis server /, '');
+  const etcd = ensureEtcd();
+  if ('skipped' in etcd) results.skipped.push(`etcd: ${etcd.skipped}; etcd rows and the ratios against etcd are missing.`);
+  else versions.etcd = etcd.version;
+
+  const machine = machineInfo();
+  const loadAtStart = loadAverage();
+  process.stdout.write(`raftis benchmark (${options.quick ? 'quick' : 'full'}): ${[...options.only].join(', ')}\n`);
+  process.stdout.write(`machine: ${machine.cores} cores, ${machine.cpuModel}, ${machine.memory}; load ${loadAtStart}\n`);
+  for (const skipped of results.skipped) process.stdout.write(`skipped: ${skipped}\n`);
+  if (options.profileDir !== null) process.stdout.write(`profiling raftis nodes into ${options.profileDir}\n`);
+
+  const progress = new Progress();
+  await throughputPhase(options, progress, results, versions);
+  if (options.only.has('replication')) {
+    for (const nodes of REPLICATION_SIZES) results.replication.push(await measureReplication(nodes, options.replicationMs, options.profileDir, progress));
+  }
+  if (options.only.has('failover')) results.failover = await measureFailover(options.failoverRounds, options.profileDir, progress);
+  if (options.only.has('memory')) {
+    if (versions.redis === undefined) results.skipped.push('memory: Redis is not installed, so there is no RSS to compare with.');
+    else results.memory.push(...await measureMemory(options.memoryKeys, options.profileDir, progress));
+  }
+
+  let profile: RunInfo['profile'] = null;
+  if (options.profileDir !== null && existsSync(options.profileDir)) {
+    const files = profileFiles(options.profileDir);
+    const summary = summarizeProfiles(files);
+    profile = { dir: options.profileDir, files, functions: summary.functions, totalMs: summary.totalMs };
+  }
+  const targets = checkTargets(results);
+  const finishedAt = new Date();
+  writeReport(options, { startedAt, finishedAt, machine, loadAtStart, loadAtEnd: loadAverage(), versions, commit: gitCommit(), profile }, results, targets);
+  mkdirSync('bench/results', { recursive: true });
+  const jsonPath = join('bench/results', `run-${stamp}.json`);
+  writeFileSync(jsonPath, JSON.stringify({ options: { ...options, only: [...options.only] }, machine, versions, results, targets }, null, 2));
+
+  progress.printSummary();
+  process.stdout.write('\nTargets\n');
+  for (const t of targets) process.stdout.write(`  ${t.pass === null ? 'n/a ' : t.pass ? 'pass' : 'FAIL'}  ${t.name}: ${t.measured} (goal ${t.goal})\n`);
+  process.stdout.write(`\nreport: ${options.reportPath}; raw results: ${jsonPath}\n`);
+  if (profile !== null) {
+    process.stdout.write(`cpu profiles: ${profile.files.length} .cpuprofile files in ${profile.dir}\n`);
+    for (const f of profile.functions.slice(0, 10)) process.stdout.write(`  ${f.selfMs.toFixed(0).padStart(7)} ms ${(f.share * 100).toFixed(1).padStart(5)} %  ${f.name} ${f.location}\n`);
+  }
+  return 0;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    killAllSpawned();
+    process.exit(130);
+  });
+}
+
+main().then((code) => { process.exitCode = code; }, (error: unknown) => {
+  killAllSpawned();
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

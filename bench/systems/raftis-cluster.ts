@@ -1,0 +1,96 @@
+// A raftis cluster for the benchmark: N node processes of the compiled CLI
+// (`node dist/src/cli/main.js server …`) on free loopback ports, default settings (fsync on,
+// linearizable reads). The harness spawns the nodes itself rather than through
+// `cluster up` so it can add node flags (--cpu-prof) and kill and restart single nodes.
+
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { replyText, respCall } from '../resp-client.js';
+import { freePorts, waitUntil } from './ports.js';
+import { killNow, respawn, rssBytes, spawnLogged, stopGracefully, type Spawned } from './process-group.js';
+
+export const RAFTIS_MAIN = resolve('dist/src/cli/main.js');
+const READY_TIMEOUT_MS = 30_000;
+
+export interface RaftisNode {
+  readonly id: string;
+  readonly port: number;
+  readonly process: Spawned;
+}
+
+export interface RaftisOptions {
+  readonly nodes: number;
+  /** Where .cpuprofile files go; null = no profiling. */
+  readonly profileDir: string | null;
+}
+
+export class RaftisCluster {
+  private constructor(readonly nodes: RaftisNode[], readonly root: string) {}
+
+  static async start(options: RaftisOptions): Promise<RaftisCluster> {
+    if (!existsSync(RAFTIS_MAIN)) throw new Error(`${RAFTIS_MAIN} is missing: run \`npm run build\` first`);
+    const root = mkdtempSync(join(tmpdir(), 'raftis-bench-'));
+    const ports = await freePorts(options.nodes * 2);
+    const ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
+    const initialCluster = ids.map((id, i) => `${id}=127.0.0.1:${ports[options.nodes + i]!}`).join(',');
+    const nodeFlags = options.profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`];
+    if (options.profileDir !== null) mkdirSync(options.profileDir, { recursive: true });
+    const nodes = ids.map((id, i): RaftisNode => {
+      const port = ports[i]!;
+      const args = [...nodeFlags, RAFTIS_MAIN, 'server', '--id', id,
+        '--listen', `127.0.0.1:${port}`, '--peer-listen', `127.0.0.1:${ports[options.nodes + i]!}`,
+        '--data-dir', join(root, id), '--initial-cluster', initialCluster, '--log-level', 'warn'];
+      return { id, port, process: spawnLogged(`raftis ${id}`, process.execPath, args, join(root, `${id}.log`)) };
+    });
+    const cluster = new RaftisCluster(nodes, root);
+    try {
+      await cluster.waitForLeader();
+    } catch (error) {
+      await cluster.stop(true);
+      throw error;
+    }
+    return cluster;
+  }
+
+  node(id: string): RaftisNode {
+    const node = this.nodes.find((n) => n.id === id);
+    if (node === undefined) throw new Error(`no raftis node ${id}`);
+    return node;
+  }
+
+  /** Waits until every running node names the same running leader, and returns it. */
+  waitForLeader(timeoutMs = READY_TIMEOUT_MS): Promise<RaftisNode> {
+    return waitUntil('a raftis leader known to every running node', async () => {
+      const named = new Set<string>();
+      for (const node of this.nodes.filter((n) => n.process.child !== null)) {
+        const leader = replyText(await respCall(node.port, ['RAFT.LEADER'], 1000));
+        if (leader === null) return null;
+        named.add(leader);
+      }
+      const [leader] = [...named];
+      if (named.size !== 1 || leader === undefined) return null;
+      const node = this.nodes.find((n) => n.id === leader);
+      return node !== undefined && node.process.child !== null ? node : null;
+    }, timeoutMs, 100);
+  }
+
+  async kill(node: RaftisNode): Promise<void> {
+    await killNow(node.process);
+  }
+
+  restart(node: RaftisNode): void {
+    if (node.process.child === null) respawn(node.process);
+  }
+
+  rss(node: RaftisNode): number | null {
+    const pid = node.process.child?.pid;
+    return pid === undefined ? null : rssBytes(pid);
+  }
+
+  /** Stops every node gracefully (so --cpu-prof writes its profile) and removes the data. */
+  async stop(keepData = false): Promise<void> {
+    await Promise.all(this.nodes.map((n) => stopGracefully(n.process)));
+    if (!keepData) rmSync(this.root, { recursive: true, force: true });
+  }
+}
