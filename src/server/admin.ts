@@ -30,6 +30,8 @@ export interface AdminContext {
 }
 
 const OK: Reply = { kind: 'simple', value: 'OK' };
+/** Commands that take no arguments: extra ones get Redis's arity error rather than being ignored. */
+const NO_ARGUMENTS = new Set(['time', 'raft.info', 'raft.leader', 'raft.digest', 'raft.snapshot']);
 const bulk = (text: string): Reply => ({ kind: 'bulk', value: Buffer.from(text) });
 
 export class Admin implements AdminCommands {
@@ -41,6 +43,10 @@ export class Admin implements AdminCommands {
 
   handle(name: string, argv: readonly Buffer[], _conn: ClientConnection, done: (reply: Reply) => void): boolean {
     const context = this.context;
+    if (argv.length !== 1 && NO_ARGUMENTS.has(name)) {
+      done(arityError(name));
+      return true;
+    }
     switch (name) {
       case 'info':
         done({ kind: 'verbatim', format: 'txt', value: this.info(argv.slice(1).map((a) => a.toString().toLowerCase())) });
@@ -52,10 +58,6 @@ export class Admin implements AdminCommands {
         done(this.config(argv));
         return true;
       case 'time': {
-        if (argv.length !== 1) {
-          done(arityError('time'));
-          return true;
-        }
         const micros = Math.floor(context.now() * 1000);
         done({ kind: 'array', value: [bulk(String(Math.floor(micros / 1e6))), bulk(String(micros % 1e6))] });
         return true;

@@ -1,0 +1,205 @@
+// INFO and the RAFT.* commands on a real 3-node cluster: INFO's sections exist and their
+// numbers move with the workload; RAFT.INFO/LEADER agree across nodes; RAFT.TRANSFER-LEADER
+// moves leadership while writes keep working; RAFT.DIGEST converges; RAFT.CONSISTENCY sets
+// the read mode per connection.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { TestCluster } from '../support/cluster.js';
+import { RawConnection, type Resp } from '../support/raw-resp.js';
+import { waitFor } from '../support/wait.js';
+
+type Sections = Map<string, Map<string, string>>;
+
+/** Parses INFO text ("# Section" headers, key:value lines) into sections by lower-case name. */
+function parseInfo(reply: unknown): Sections {
+  assert.equal(typeof reply, 'string', `INFO reply ${String(reply)}`);
+  const sections: Sections = new Map();
+  let current: Map<string, string> | undefined;
+  for (const line of (reply as string).split('\r\n')) {
+    if (line.startsWith('# ')) {
+      current = new Map();
+      sections.set(line.slice(2).toLowerCase(), current);
+    } else if (line !== '') {
+      assert.ok(current !== undefined, `INFO line before any section: ${line}`);
+      const colon = line.indexOf(':');
+      assert.ok(colon > 0, `INFO line without a colon: ${line}`);
+      current.set(line.slice(0, colon), line.slice(colon + 1));
+    }
+  }
+  return sections;
+}
+
+function field(sections: Sections, section: string, key: string): string {
+  const value = sections.get(section)?.get(key);
+  assert.ok(value !== undefined, `INFO ${section} has ${key}: ${JSON.stringify([...(sections.get(section) ?? new Map())])}`);
+  return value;
+}
+
+function number(sections: Sections, section: string, key: string): number {
+  const text = field(sections, section, key);
+  assert.match(text, /^\d+$/, `${section}.${key}`);
+  return Number(text);
+}
+
+/** RAFT.INFO lines as a map. */
+function raftInfo(reply: unknown): Map<string, string> {
+  assert.equal(typeof reply, 'string', `RAFT.INFO reply ${String(reply)}`);
+  return new Map((reply as string).split('\r\n').filter((l) => l !== '').map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)]));
+}
+
+describe('INFO and RAFT.* on a 3-node cluster', () => {
+  let cluster: TestCluster;
+  let leader: string;
+  let ids: string[];
+
+  before(async () => {
+    cluster = await TestCluster.start({ nodes: 3 });
+    leader = await cluster.waitForLeader();
+    ids = cluster.nodes.map((n) => n.id);
+  });
+
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  it('INFO has the server, clients, memory, stats, keyspace and raft sections with numbers that move', async () => {
+    const redis = cluster.client(leader);
+    const before = parseInfo(await redis.info());
+    for (const section of ['server', 'clients', 'memory', 'stats', 'keyspace', 'raft']) assert.ok(before.has(section), `INFO has # ${section}`);
+    assert.match(field(before, 'server', 'redis_version'), /^\d+\.\d+\.\d+$/);
+    assert.equal(number(before, 'server', 'tcp_port'), cluster.node(leader).port);
+    assert.equal(number(before, 'server', 'process_id'), cluster.node(leader).process?.pid);
+    assert.ok(number(before, 'clients', 'connected_clients') >= 1);
+    assert.ok(number(before, 'memory', 'used_memory') >= 0);
+    assert.equal(field(before, 'raft', 'role'), 'leader');
+    assert.equal(field(before, 'raft', 'leader'), leader);
+    assert.equal(field(before, 'raft', 'node_id'), leader);
+    assert.ok(number(before, 'raft', 'term') >= 1);
+    const keysBefore = /keys=(\d+)/.exec(before.get('keyspace')?.get('db0') ?? 'keys=0')?.[1];
+
+    const writes = 40;
+    for (let i = 0; i < writes; i++) await redis.set(`info:${i}`, 'x'.repeat(100));
+    await redis.set('info:ttl', 'x', 'EX', 1000);
+    const extra = cluster.client(leader);
+    await extra.ping();
+    const after = parseInfo(await redis.info());
+    assert.equal(field(after, 'keyspace', 'db0').replace(/avg_ttl=\d+/, ''), `keys=${Number(keysBefore) + writes + 1},expires=1,`);
+    assert.ok(number(after, 'raft', 'applied_index') >= number(before, 'raft', 'applied_index') + writes + 1, 'every write is one applied entry');
+    assert.ok(number(after, 'raft', 'commit_index') >= number(after, 'raft', 'applied_index'));
+    assert.ok(number(after, 'stats', 'total_commands_processed') >= number(before, 'stats', 'total_commands_processed') + writes + 1);
+    assert.ok(number(after, 'stats', 'total_connections_received') > number(before, 'stats', 'total_connections_received'));
+    assert.ok(number(after, 'clients', 'connected_clients') >= 2);
+    assert.ok(number(after, 'memory', 'used_memory') > number(before, 'memory', 'used_memory'), 'used_memory grows with the data');
+    // The leader knows how far each follower has replicated.
+    for (const peer of ids.filter((id) => id !== leader)) {
+      assert.match(field(after, 'raft', `peer_${peer}`), /^match=\d+,next=\d+,state=\w+/);
+    }
+    await waitFor('followers to match the leader\'s log', async () => {
+      const info = parseInfo(await redis.info('raft'));
+      const applied = number(info, 'raft', 'applied_index');
+      return ids.filter((id) => id !== leader).every((peer) => Number(/match=(\d+)/.exec(field(info, 'raft', `peer_${peer}`))?.[1]) >= applied);
+    });
+
+    // A follower's INFO shows the same data and the same leader.
+    for (const id of ids.filter((n) => n !== leader)) {
+      await waitFor(`${id} to apply the writes`, async () => {
+        const info = parseInfo(await cluster.client(id).info());
+        return field(info, 'raft', 'role') === 'follower' && field(info, 'raft', 'leader') === leader
+          && field(info, 'keyspace', 'db0').startsWith(`keys=${Number(keysBefore) + writes + 1},`);
+      });
+    }
+
+    // INFO <section> returns only that section.
+    const only = parseInfo(await redis.info('keyspace'));
+    assert.deepEqual([...only.keys()], ['keyspace']);
+  });
+
+  it('RAFT.INFO and RAFT.LEADER agree on every node', async () => {
+    const leaders = await Promise.all(ids.map((id) => cluster.call(id, ['RAFT.LEADER'])));
+    assert.deepEqual(leaders, ids.map(() => leader));
+    for (const id of ids) {
+      const info = raftInfo(await cluster.call(id, ['RAFT.INFO']));
+      assert.equal(info.get('node_id'), id);
+      assert.equal(info.get('leader'), leader);
+      assert.equal(info.get('role'), id === leader ? 'leader' : 'follower');
+      assert.equal(info.get('voters')?.split(',').sort().join(','), ids.join(','));
+      for (const key of ['term', 'commit_index', 'applied_index']) assert.match(info.get(key) ?? '', /^\d+$/, `RAFT.INFO ${key}`);
+    }
+    const error = await cluster.call(ids[0] ?? '', ['RAFT.LEADER', 'extra']);
+    assert.ok(error instanceof Error && /wrong number of arguments/.test(error.message), String(error));
+  });
+
+  it('RAFT.TRANSFER-LEADER moves leadership to the named node and writes keep working', async () => {
+    const writer = cluster.client(ids.find((id) => id !== leader) ?? '', { retry: true });
+    let written = 0;
+    let stop = false;
+    const load = (async () => {
+      while (!stop) {
+        await writer.set(`transfer:${written}`, String(written));
+        written++;
+      }
+    })();
+    for (let round = 0; round < 2; round++) {
+      const target = ids.find((id) => id !== leader) ?? '';
+      const follower = ids.find((id) => id !== leader && id !== target) ?? '';
+      const refused = await cluster.call(follower, ['RAFT.TRANSFER-LEADER', target]);
+      assert.ok(refused instanceof Error && /not the leader/.test(refused.message), `a follower refuses: ${String(refused)}`);
+      const notVoter = await cluster.call(leader, ['RAFT.TRANSFER-LEADER', 'nosuchnode']);
+      assert.ok(notVoter instanceof Error && /not a voter/.test(notVoter.message), String(notVoter));
+      assert.equal(await cluster.call(leader, ['RAFT.TRANSFER-LEADER', target]), 'OK');
+      await waitFor(`leadership to move to ${target}`, async () => {
+        const leaders = await Promise.all(ids.map((id) => cluster.call(id, ['RAFT.LEADER'])));
+        return leaders.every((l) => l === target);
+      }, { timeoutMs: 10_000 });
+      leader = target;
+      const before = written;
+      await waitFor('writes to continue under the new leader', () => written >= before + 5, { timeoutMs: 10_000 });
+    }
+    stop = true;
+    await load;
+    const reader = cluster.client(leader);
+    assert.equal(await reader.get(`transfer:${written - 1}`), String(written - 1));
+  });
+
+  it('RAFT.DIGEST is equal on every node after writes', async () => {
+    const redis = cluster.client(ids[0] ?? '');
+    for (let i = 0; i < 30; i++) await redis.set(`digest:${i}`, String(i));
+    const first = await cluster.call(ids[0] ?? '', ['RAFT.DIGEST']);
+    assert.ok(Array.isArray(first) && first.length === 2, `RAFT.DIGEST is [applied index, hash]: ${String(first)}`);
+    await waitFor('equal digests at equal applied indexes', async () => {
+      const digests = await Promise.all(ids.map((id) => cluster.call(id, ['RAFT.DIGEST'])));
+      return digests.every((d) => JSON.stringify(d) === JSON.stringify(digests[0])) ? digests : null;
+    });
+    // The digest covers the data: a write changes it.
+    const [, hashBefore] = first as [string, string];
+    await redis.set('digest:0', 'changed');
+    const after = await cluster.call(ids[0] ?? '', ['RAFT.DIGEST']) as [string, string];
+    assert.notEqual(after[1], hashBefore);
+    assert.ok(Number(after[0]) > Number((first as [string, string])[0]));
+  });
+
+  it('RAFT.CONSISTENCY sets the read mode for its connection only', async () => {
+    const id = ids.find((n) => n !== leader) ?? '';
+    const a = await RawConnection.open(cluster.node(id).port);
+    const b = await RawConnection.open(cluster.node(id).port);
+    assert.equal(await a.call('RAFT.CONSISTENCY'), 'linearizable', 'the default from --read-consistency');
+    for (const mode of ['lease', 'stale', 'LINEARIZABLE']) {
+      assert.equal(await a.call('RAFT.CONSISTENCY', mode), 'OK');
+      assert.equal(await a.call('RAFT.CONSISTENCY'), mode.toLowerCase());
+      assert.equal(await b.call('RAFT.CONSISTENCY'), 'linearizable', 'another connection keeps its own mode');
+      await a.call('SET', `mode:${mode}`, 'v');
+      if (mode !== 'stale') assert.equal(await a.call('GET', `mode:${mode}`), 'v');
+    }
+    const invalid: Resp = await a.call('RAFT.CONSISTENCY', 'eventual');
+    assert.deepEqual(invalid, { error: "ERR unknown consistency 'eventual': use linearizable, lease, stale" });
+    assert.deepEqual(await a.call('RAFT.CONSISTENCY', 'a', 'b'), { error: "ERR wrong number of arguments for 'raft.consistency' command" });
+    assert.equal(await a.call('RAFT.CONSISTENCY'), 'linearizable', 'an invalid mode leaves the mode unchanged');
+    assert.equal(await a.call('RAFT.CONSISTENCY', 'stale'), 'OK');
+    assert.equal(await a.call('RESET'), 'RESET');
+    assert.equal(await a.call('RAFT.CONSISTENCY'), 'linearizable', 'RESET restores the default');
+    a.close();
+    b.close();
+    assert.deepEqual(cluster.crashes(), []);
+  });
+});
