@@ -55,7 +55,7 @@ export function parseBenchOptions(argv: readonly string[], stamp: string): Bench
     replicationMs: quick ? 3000 : 10_000,
     failoverRounds: quick ? 5 : 20,
     memoryKeys: quick ? 250_000 : 1_000_000,
-    pipelinedRequests: quick ? 100_000 : 400_000,
+    pipelinedRequests: quick ? 50_000 : 200_000,
     preloadKeys: quick ? 20_000 : 100_000,
     commandLine: `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`,
   };

@@ -39,6 +39,7 @@ export function niceMax(max: number): number {
 }
 
 export function formatNumber(value: number): string {
+  if (value === 0) return '0';
   if (value >= 1e6) return `${(value / 1e6).toFixed(value >= 1e7 ? 0 : 1)}M`;
   if (value >= 1e4) return `${(value / 1e3).toFixed(0)}k`;
   if (value >= 1e3) return `${(value / 1e3).toFixed(1)}k`;
@@ -59,7 +60,7 @@ function frame(title: string, yLabel: string, xLabel: string, yMax: number, name
   ];
   for (let i = 0; i <= TICKS; i++) {
     const value = (yMax / TICKS) * i;
-    const y = MARGIN.top + plotHeight - (plotHeight * i) / TICKS;
+    const y = Number((MARGIN.top + plotHeight - (plotHeight * i) / TICKS).toFixed(1));
     parts.push(`<line x1="${MARGIN.left}" x2="${plotRight}" y1="${y}" y2="${y}" stroke="#e3e3e3"/>`);
     parts.push(`<text x="${MARGIN.left - 6}" y="${y + 4}" text-anchor="end">${formatNumber(value)}</text>`);
   }
