@@ -22,7 +22,7 @@ test(
   'a node that stepped down within the turn refuses a proposal instead of throwing',
   { todo: 'runtime bug: RaftNode.propose trusts the last Ready\'s soft state; the core already stepped down, forwards the proposal and returns no index, and propose throws' },
   async () => {
-    const result = await runSimulation(simOptions(72));
+    const result = await runSimulation(simOptions(129));
     assert.equal(failureOf(result), '');
   },
 );

@@ -1,0 +1,37 @@
+// `raftis sim`: argument handling, exit codes, and the replay line a failure prints.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { simCommand } from '../../src/sim/index.js';
+
+async function run(argv: string[]): Promise<{ code: number; lines: string[] }> {
+  const lines: string[] = [];
+  const code = await simCommand(argv, (line) => lines.push(line));
+  return { code, lines };
+}
+
+test('one clean seed exits 0 and describes the run', async () => {
+  const { code, lines } = await run(['--seed', '3', '--faults', 'none', '--duration-ms', '1500']);
+  assert.equal(code, 0);
+  assert.match(lines.at(-1) ?? '', /^seed 3: ok; \d+ events/);
+});
+
+test('--trace prints the events before the summary', async () => {
+  const { code, lines } = await run(['--seed', '3', '--faults', 'none', '--duration-ms', '1500', '--trace']);
+  assert.equal(code, 0);
+  assert.ok(lines.length > 100, `${lines.length} lines`);
+  assert.match(lines[0] ?? '', /^\d+\.\d{3} (n\d|sim) /);
+});
+
+test('a sweep prints a summary with the rate', async () => {
+  const { code, lines } = await run(['--seeds', '2', '--from', '5', '--faults', 'none', '--duration-ms', '1500']);
+  assert.equal(code, 0);
+  assert.match(lines.at(-1) ?? '', /^2 seeds \(5\.\.6\) in [\d.]+ s, [\d.]+ seeds\/s, 0 failed$/);
+});
+
+test('bad arguments exit 2 with the usage', async () => {
+  for (const argv of [[], ['--seed', 'x'], ['--seed', '1', '--seeds', '2'], ['--nodes', '4', '--seed', '1'], ['--faults', 'fire', '--seed', '1'], ['--bogus', '1']]) {
+    const { code, lines } = await run(argv);
+    assert.equal(code, 2, argv.join(' '));
+    assert.match(lines.join('\n'), /usage: raftis sim/);
+  }
+});
