@@ -1,0 +1,102 @@
+// Unit tests of the benchmark harness's pure parts: the latency histogram, the
+// redis-benchmark CSV reader, the .cpuprofile self-time summary, the option parser and
+// the SVG charts. The workloads themselves need real servers and run with `npm run bench`.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { parseBenchOptions } from '../../bench/bench-options.js';
+import { summarizeProfiles } from '../../bench/cpuprofile-summary.js';
+import { LatencyHistogram } from '../../bench/histogram.js';
+import { parseRedisBenchmarkCsv } from '../../bench/pipelined.js';
+import { percentileOf } from '../../bench/results.js';
+import { barChartSvg, lineChartSvg, niceMax } from '../../bench/svg-chart.js';
+
+test('histogram percentiles stay within the bucket error of the exact ones', () => {
+  const histogram = new LatencyHistogram();
+  const samplesUs: number[] = [];
+  for (let i = 1; i <= 10_000; i++) {
+    const valueUs = (i * 7919) % 250_000 + 1; // spread over 1 µs … 250 ms
+    samplesUs.push(valueUs);
+    histogram.recordUs(valueUs);
+  }
+  assert.equal(histogram.count, 10_000);
+  for (const p of [50, 95, 99]) {
+    const exactMs = percentileOf(samplesUs, p) / 1000;
+    const approxMs = histogram.percentileMs(p);
+    assert.ok(Math.abs(approxMs - exactMs) / exactMs < 0.02, `p${p}: ${approxMs} ms vs exact ${exactMs} ms`);
+  }
+});
+
+test('histogram keeps small values exact and merges counts', () => {
+  const a = new LatencyHistogram();
+  const b = new LatencyHistogram();
+  a.recordUs(10);
+  b.recordUs(30);
+  b.recordUs(30);
+  a.merge(b);
+  assert.equal(a.count, 3);
+  assert.equal(a.percentileMs(10), 0.01);
+  assert.equal(a.percentileMs(50), 0.03);
+  assert.ok(Number.isNaN(new LatencyHistogram().percentileMs(50)));
+});
+
+test('redis-benchmark CSV: the SET row with latency columns (Redis 7) and without (Redis 6)', () => {
+  const seven = '"test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"\n"SET","5604.12","139.762","17.104","111.615","338.943","752.127","1076.223"\n';
+  assert.deepEqual(parseRedisBenchmarkCsv(seven), { requestsPerSecond: 5604.12, p50Ms: 111.615, p99Ms: 752.127 });
+  assert.deepEqual(parseRedisBenchmarkCsv('"SET","81234.00"\n'), { requestsPerSecond: 81234, p50Ms: null, p99Ms: null });
+  assert.equal(parseRedisBenchmarkCsv('Error: Connection reset by peer\n'), null);
+});
+
+test('cpuprofile summary sums self time per function over samples', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-profile-test-'));
+  try {
+    const frame = (functionName: string, lineNumber: number) => ({ functionName, url: '', lineNumber, columnNumber: 0, scriptId: '0' });
+    const profile = {
+      nodes: [
+        { id: 1, callFrame: frame('(root)', -1), children: [2, 3] },
+        { id: 2, callFrame: frame('parse', 10) },
+        { id: 3, callFrame: frame('write', 20) },
+      ],
+      samples: [2, 3, 2, 2],
+      timeDeltas: [1000, 2000, 1000, 3000],
+      startTime: 0, endTime: 7000,
+    };
+    const path = join(dir, 'a.cpuprofile');
+    writeFileSync(path, JSON.stringify(profile));
+    const summary = summarizeProfiles([path]);
+    assert.equal(summary.totalMs, 7);
+    assert.deepEqual(summary.functions.map((f) => [f.name, f.selfMs]), [['parse', 5], ['write', 2]]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('options: --only filters workloads and rejects unknown names; --quick shortens runs', () => {
+  const quick = parseBenchOptions(['--quick', '--only', 'writes,reads'], 'stamp');
+  assert.ok(typeof quick !== 'string');
+  assert.deepEqual([...quick.only], ['writes', 'reads']);
+  assert.equal(quick.durationMs, 3000);
+  assert.equal(quick.profileDir, null);
+  const full = parseBenchOptions(['--profile'], 'stamp');
+  assert.ok(typeof full !== 'string');
+  assert.equal(full.durationMs, 10_000);
+  assert.equal(full.only.size, 8);
+  assert.equal(full.profileDir, 'bench/results/profile-stamp');
+  const bad = parseBenchOptions(['--only', 'writes,nope'], 'stamp');
+  assert.equal(typeof bad, 'string');
+  assert.match(bad as string, /nope/);
+});
+
+test('charts: a bar per value, a polyline per series, and a round axis maximum', () => {
+  assert.equal(niceMax(7), 10);
+  assert.equal(niceMax(3618), 5000); // ticks of 1000
+  const bars = barChartSvg({ title: 'a<b', yLabel: 'ops/s', categories: ['1', '64'], series: [{ name: 'x', values: [1, 2] }, { name: 'y', values: [3, null] }] });
+  assert.match(bars, /^<svg /);
+  assert.equal(bars.match(/<rect x="[\d.]+" y="[\d.]+" width/g)?.length, 3);
+  assert.ok(bars.includes('a&lt;b'));
+  const lines = lineChartSvg({ title: 't', xLabel: 's', yLabel: 'ops/s', series: [{ name: 'x', points: [1, 2, 3] }, { name: 'y', points: [3, 2, 1] }] });
+  assert.equal(lines.match(/<polyline /g)?.length, 2);
+});
