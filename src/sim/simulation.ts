@@ -51,8 +51,8 @@ export interface SimResult {
   readonly leaders: number;
 }
 
-/** Microtask turns yielded after each event: enough for sync → persist → apply → advance. */
-const MICROTASK_TURNS = 8;
+/** Microtask turns yielded after each event: enough for sync → persist → apply → advance (2–3); longer chains (snapshot streams) continue in later drains, still in a fixed order. */
+const MICROTASK_TURNS = 4;
 const NETWORK_DELAY_MS_MIN = 1;
 const NETWORK_DELAY_MS_MAX = 5;
 /** With network faults, a message is sometimes this much slower (reordering; a stale vote request). */
