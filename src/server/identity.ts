@@ -2,7 +2,7 @@
 // bootstrap membership. Written once when a data directory is created (temp file, fsync,
 // rename, directory fsync), so that a restart needs nothing but --data-dir.
 
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, formatHostPort, parseHostPort, type HostPort } from './config.js';
@@ -20,6 +20,8 @@ export interface Identity {
   readonly version: number;
   readonly clusterId: string;
   readonly nodeId: string;
+  /** Random id of this data directory, made when it was created; peers refuse a node whose directory was replaced. */
+  readonly incarnation: string;
   /** The voters the cluster was bootstrapped with (later changes live in the log and snapshots). */
   readonly initialMembers: readonly Member[];
 }
@@ -28,6 +30,7 @@ interface IdentityFile {
   version: number;
   clusterId: string;
   nodeId: string;
+  incarnation: string;
   initialMembers: { id: string; peer: string; client: string }[];
 }
 
@@ -51,10 +54,12 @@ export function readIdentity(dataDir: string): Identity | null {
     throw new ConfigError(`${path} is unreadable (${(error as Error).message}); this data directory cannot be trusted`);
   }
   if (parsed.version !== IDENTITY_VERSION) throw new ConfigError(`${path}: unsupported identity version ${parsed.version}`);
+  if (typeof parsed.incarnation !== 'string' || parsed.incarnation === '') throw new ConfigError(`${path}: missing incarnation`);
   return {
     version: parsed.version,
     clusterId: parsed.clusterId,
     nodeId: parsed.nodeId,
+    incarnation: parsed.incarnation,
     initialMembers: parsed.initialMembers.map((m) => ({ id: m.id, peer: parseHostPort(m.peer, path), client: parseHostPort(m.client, path) })),
   };
 }
@@ -65,6 +70,7 @@ export function writeIdentity(dataDir: string, identity: Identity): void {
     version: identity.version,
     clusterId: identity.clusterId,
     nodeId: identity.nodeId,
+    incarnation: identity.incarnation,
     initialMembers: identity.initialMembers.map((m) => ({ id: m.id, peer: formatHostPort(m.peer), client: formatHostPort(m.client) })),
   };
   const path = join(dataDir, IDENTITY_FILE);
@@ -91,5 +97,5 @@ export function newIdentity(nodeId: string, token: string, initialCluster: Reado
     peer,
     client: id === nodeId ? selfClient : defaultClientAddress(peer),
   }));
-  return { version: IDENTITY_VERSION, clusterId: clusterIdFor(token, members), nodeId, initialMembers: members };
+  return { version: IDENTITY_VERSION, clusterId: clusterIdFor(token, members), nodeId, incarnation: randomBytes(8).toString('hex'), initialMembers: members };
 }

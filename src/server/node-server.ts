@@ -18,6 +18,7 @@ import { ConfigError, formatHostPort, parseHostPort, type HostPort, type ServerC
 import { Dispatcher } from './dispatch.js';
 import { errorReply, nodeErrorReply } from './errors.js';
 import { newIdentity, readIdentity, writeIdentity, type Identity, type Member } from './identity.js';
+import { PeerIncarnations } from './peer-incarnations.js';
 import { StorageLogStore, decodeMembership, snapshotMetaFromStored } from './log-store.js';
 import { WritePath } from './write-path.js';
 
@@ -106,6 +107,7 @@ export class RaftisServer {
       applied: logIndex(kv.appliedIndex),
     });
 
+    const incarnations = new PeerIncarnations(config.dataDir);
     const transport = new PeerTransport({
       nodeId: nodeId(identity.nodeId),
       clusterId: identity.clusterId,
@@ -114,6 +116,8 @@ export class RaftisServer {
       outboundQueueMaxBytes: config.peerQueueMaxBytes,
       snapshotChunkBytes: config.snapshotChunkBytes,
       faultInjection: config.debugFaultInjection,
+      incarnation: identity.incarnation,
+      verifyPeer: (id, incarnation) => incarnations.verify(id, incarnation),
       log: (level, msg, fields) => log[level](fields ?? {}, msg),
     });
 
@@ -151,6 +155,7 @@ export class RaftisServer {
       onConfChange: (change) => {
         noteMemberAddress(members, change);
         const member = members.get(change.nodeId);
+        if (change.type === ConfChangeType.RemoveNode) incarnations.forget(change.nodeId);
         if (change.nodeId !== identity.nodeId) transport.setPeer(change.nodeId, change.type === ConfChangeType.RemoveNode || member === undefined ? null : member.peer);
       },
       onSoftState: (state) => {

@@ -86,21 +86,24 @@ export interface Handshake {
   readonly clusterId: string;
   readonly fromNodeId: string;
   readonly toNodeId: string;
+  /** Identifies the sender's data directory; a node whose directory was replaced presents a new one. */
+  readonly incarnation: string;
 }
 
 export function encodeHandshakeFrame(h: Handshake): Buffer {
-  const size = 2 + shortStringBytes(h.clusterId) + shortStringBytes(h.fromNodeId) + shortStringBytes(h.toNodeId);
+  const size = 2 + shortStringBytes(h.clusterId) + shortStringBytes(h.fromNodeId) + shortStringBytes(h.toNodeId) + shortStringBytes(h.incarnation);
   const frame = allocateFrame(FrameKind.Handshake, size);
   let at = frame.writeUInt16LE(h.version, FRAME_HEADER_BYTES);
   at = writeShortString(frame, at, h.clusterId);
   at = writeShortString(frame, at, h.fromNodeId);
   at = writeShortString(frame, at, h.toNodeId);
+  at = writeShortString(frame, at, h.incarnation);
   return assertFilled(frame, at, FrameKind.Handshake);
 }
 
 export function decodeHandshake(payload: Uint8Array): DecodeResult<Handshake> {
   return decodeWith(payload, (r) => {
-    const h = { version: r.u16('version'), clusterId: r.shortString('clusterId'), fromNodeId: r.shortString('fromNodeId'), toNodeId: r.shortString('toNodeId') };
+    const h = { version: r.u16('version'), clusterId: r.shortString('clusterId'), fromNodeId: r.shortString('fromNodeId'), toNodeId: r.shortString('toNodeId'), incarnation: r.shortString('incarnation') };
     r.end('handshake');
     return h;
   });
@@ -110,6 +113,8 @@ export function decodeHandshake(payload: Uint8Array): DecodeResult<Handshake> {
 export interface HandshakeReply {
   readonly ok: boolean;
   readonly reason: string;
+  /** The acceptor's data-directory incarnation, so the dialer can check it too. */
+  readonly incarnation: string;
 }
 
 /** Refusal reasons are truncated to fit the wire's short string. */
@@ -121,14 +126,15 @@ function clipReason(reason: string): string {
 
 export function encodeHandshakeReplyFrame(reply: HandshakeReply): Buffer {
   const reason = clipReason(reply.reason);
-  const frame = allocateFrame(FrameKind.HandshakeReply, 1 + shortStringBytes(reason));
+  const frame = allocateFrame(FrameKind.HandshakeReply, 1 + shortStringBytes(reason) + shortStringBytes(reply.incarnation));
   frame[FRAME_HEADER_BYTES] = reply.ok ? 1 : 0;
-  return assertFilled(frame, writeShortString(frame, FRAME_HEADER_BYTES + 1, reason), FrameKind.HandshakeReply);
+  const at = writeShortString(frame, FRAME_HEADER_BYTES + 1, reason);
+  return assertFilled(frame, writeShortString(frame, at, reply.incarnation), FrameKind.HandshakeReply);
 }
 
 export function decodeHandshakeReply(payload: Uint8Array): DecodeResult<HandshakeReply> {
   return decodeWith(payload, (r) => {
-    const reply = { ok: r.bool('ok'), reason: r.shortString('reason') };
+    const reply = { ok: r.bool('ok'), reason: r.shortString('reason'), incarnation: r.shortString('incarnation') };
     r.end('handshake reply');
     return reply;
   });

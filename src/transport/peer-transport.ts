@@ -39,6 +39,7 @@ import {
   encodeSnapshotChunkFrame,
   encodeSnapshotEndFrame,
   validateFrameMaxBytes,
+  type Handshake,
 } from './frame.js';
 import { decodeMessage } from './codec.js';
 import { FrameDecoder } from './frame-decoder.js';
@@ -82,6 +83,14 @@ export interface TransportOptions {
   readonly faultInjection?: boolean;
   /** Seed of the PRNG that decides probabilistic drops. Default 1. */
   readonly faultSeed?: number;
+  /** This node's data-directory incarnation, sent in every handshake. Default ''. */
+  readonly incarnation?: string;
+  /**
+   * Checks a peer's incarnation at handshake: null accepts, a string refuses with that reason.
+   * Lets the owner refuse a node whose data directory was replaced (it may have forgotten a
+   * vote or entries it acknowledged). Default: accept all.
+   */
+  readonly verifyPeer?: (id: NodeId, incarnation: string) => string | null;
   readonly log?: TransportLog;
 }
 
@@ -571,7 +580,7 @@ export class PeerTransport {
     socket.on('connect', () => {
       socket.setNoDelay(true);
       socket.setKeepAlive(true, 10_000);
-      socket.write(encodeHandshakeFrame({ version: PROTOCOL_VERSION, clusterId: this.config.clusterId, fromNodeId: this.config.nodeId, toNodeId: link.id }));
+      socket.write(encodeHandshakeFrame({ version: PROTOCOL_VERSION, clusterId: this.config.clusterId, fromNodeId: this.config.nodeId, toNodeId: link.id, incarnation: this.config.incarnation ?? '' }));
     });
     socket.on('data', (chunk: Buffer) => {
       const error = decoder.push(chunk, (kind, payload) => this.onLinkFrame(link, socket, kind, payload));
@@ -601,6 +610,12 @@ export class PeerTransport {
       if (!reply.value.ok) {
         this.log('error', `peer ${link.id} at ${link.address.host}:${link.address.port} refused our handshake: ${reply.value.reason}`, { peer: link.id });
         socket.destroy(new Error(`handshake refused: ${reply.value.reason}`));
+        return;
+      }
+      const refusal = this.config.verifyPeer?.(link.id, reply.value.incarnation) ?? null;
+      if (refusal !== null) {
+        this.log('error', `refusing peer ${link.id} at ${link.address.host}:${link.address.port}: ${refusal}`, { peer: link.id });
+        socket.destroy(new Error(`peer refused: ${refusal}`));
         return;
       }
       this.onLinkReady(link);
@@ -804,7 +819,7 @@ export class PeerTransport {
     this.log('warn', reason, { remote: connection.remote });
     connection.refused = true;
     // end() flushes the refusal before closing; the dialer closes its side on reading it.
-    connection.socket.end(encodeHandshakeReplyFrame({ ok: false, reason }));
+    connection.socket.end(encodeHandshakeReplyFrame({ ok: false, reason, incarnation: this.config.incarnation ?? '' }));
     // A dialer that ignores the refusal and keeps its side open is cut off; the socket owns this timer.
     connection.socket.setTimeout(this.options.dialTimeoutMs, () => connection.socket.destroy());
   }
@@ -856,11 +871,20 @@ export class PeerTransport {
       this.refuse(connection, `peer ${connection.remote} (${h.fromNodeId}) dialed node ${h.toNodeId}, we are ${this.config.nodeId}`);
     } else if (h.fromNodeId.length === 0) {
       this.refuse(connection, `peer ${connection.remote} sent an empty node id`);
+    } else if (this.refusedIncarnation(connection, h)) {
+      return;
     } else {
       connection.peer = h.fromNodeId as NodeId;
-      connection.socket.write(encodeHandshakeReplyFrame({ ok: true, reason: '' }));
+      connection.socket.write(encodeHandshakeReplyFrame({ ok: true, reason: '', incarnation: this.config.incarnation ?? '' }));
       this.log('debug', `accepted connection from peer ${h.fromNodeId} at ${connection.remote}`);
     }
+  }
+
+  private refusedIncarnation(connection: InboundConnection, h: Handshake): boolean {
+    const reason = this.config.verifyPeer?.(h.fromNodeId as NodeId, h.incarnation) ?? null;
+    if (reason === null) return false;
+    this.refuse(connection, reason);
+    return true;
   }
 
   private protocolError(connection: InboundConnection, reason: string): void {

@@ -101,3 +101,26 @@ describe('snapshot catch-up', () => {
     assert.deepEqual(cluster.crashes(), []);
   });
 });
+
+describe('a node whose data directory was lost', () => {
+  it('is refused by its peers instead of being allowed to vote, with a message telling the operator what to do', async () => {
+    const { rmSync } = await import('node:fs');
+    const cluster = await TestCluster.start({ nodes: 3 });
+    try {
+      const leader = await cluster.waitForLeader();
+      const victim = cluster.nodes.find((n) => n.id !== leader)?.id ?? '';
+      const redis = cluster.client(leader);
+      await redis.set('k', 'v');
+      await cluster.kill(victim, 'SIGKILL');
+      rmSync(cluster.node(victim).dataDir, { recursive: true, force: true });
+      await cluster.restart(victim);
+      await waitFor(`${victim} to report that its peers refuse it (data in ${cluster.root})`, () => /data directory was replaced/.test(readFileSync(cluster.node(victim).logPath, 'utf8')), { timeoutMs: 15_000 });
+      const answer = await cluster.call(victim, ['RAFT.LEADER']);
+      assert.ok(answer instanceof Error && /TRYAGAIN no leader/.test(answer.message), `the wiped node must not join the cluster (got ${String(answer)})`);
+      assert.equal(await redis.set('k2', 'v2'), 'OK', 'the rest of the cluster keeps working');
+      assert.equal(await cluster.waitForLeaderAmong([leader, ...cluster.nodes.map((n) => n.id).filter((id) => id !== leader && id !== victim)]), leader);
+    } finally {
+      await cluster.stop();
+    }
+  });
+});

@@ -136,6 +136,20 @@ export class TestCluster {
     }, { timeoutMs, intervalMs: 100 });
   }
 
+  /** Waits until the given nodes agree on one leader among them. */
+  async waitForLeaderAmong(ids: readonly string[], timeoutMs = 20_000): Promise<string> {
+    return waitFor(`a leader known to ${ids.join(', ')}`, async () => {
+      const leaders = new Set<string>();
+      for (const id of ids) {
+        const leader = await this.call(id, ['RAFT.LEADER']);
+        if (typeof leader !== 'string') return null;
+        leaders.add(leader);
+      }
+      const [leader] = [...leaders];
+      return leaders.size === 1 && leader !== undefined && ids.includes(leader) ? leader : null;
+    }, { timeoutMs, intervalMs: 100 });
+  }
+
   /** One command on a short-lived connection; errors are returned as Error values. */
   async call(id: string, argv: readonly string[]): Promise<unknown> {
     const client = new Redis({ host: '127.0.0.1', port: this.node(id).port, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true, commandTimeout: 5000 });

@@ -40,16 +40,16 @@ const plain = <T>(x: T): T => ({ ...x });
 
 describe('control frames', () => {
   it('round-trip: handshake and its reply', () => {
-    fc.assert(fc.property(fc.nat({ max: 0xffff }), shortString, shortString, shortString, (version, clusterId, fromNodeId, toNodeId) => {
-      const h = { version, clusterId, fromNodeId, toNodeId };
+    fc.assert(fc.property(fc.nat({ max: 0xffff }), shortString, shortString, shortString, shortString, (version, clusterId, fromNodeId, toNodeId, incarnation) => {
+      const h = { version, clusterId, fromNodeId, toNodeId, incarnation };
       const decoded = decodeHandshake(payloadOf(encodeHandshakeFrame(h), FrameKind.Handshake));
       assert.ok(decoded.ok);
       assert.deepStrictEqual(plain(decoded.value), h);
     }));
-    fc.assert(fc.property(fc.boolean(), shortString, (ok, reason) => {
-      const decoded = decodeHandshakeReply(payloadOf(encodeHandshakeReplyFrame({ ok, reason }), FrameKind.HandshakeReply));
+    fc.assert(fc.property(fc.boolean(), shortString, shortString, (ok, reason, incarnation) => {
+      const decoded = decodeHandshakeReply(payloadOf(encodeHandshakeReplyFrame({ ok, reason, incarnation }), FrameKind.HandshakeReply));
       assert.ok(decoded.ok);
-      assert.deepStrictEqual(plain(decoded.value), { ok, reason });
+      assert.deepStrictEqual(plain(decoded.value), { ok, reason, incarnation });
     }));
   });
 
@@ -88,7 +88,7 @@ describe('control frames', () => {
   });
 
   it('clips an over-long refusal reason to fit the wire', () => {
-    const decoded = decodeHandshakeReply(payloadOf(encodeHandshakeReplyFrame({ ok: false, reason: 'é'.repeat(500) }), FrameKind.HandshakeReply));
+    const decoded = decodeHandshakeReply(payloadOf(encodeHandshakeReplyFrame({ ok: false, reason: 'é'.repeat(500), incarnation: 'x' }), FrameKind.HandshakeReply));
     assert.ok(decoded.ok);
     assert.ok(decoded.value.reason.length > 0 && Buffer.byteLength(decoded.value.reason) <= 255);
   });

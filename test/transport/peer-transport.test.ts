@@ -117,6 +117,39 @@ describe('PeerTransport', () => {
     }
   });
 
+  it('refuses a peer whose incarnation the owner rejects, and accepts it once the owner does', async () => {
+    let known = 'first';
+    const b = await startNode('n2', { verifyPeer: (id, incarnation) => (incarnation === known ? null : `${id} presents incarnation ${incarnation}, known as ${known}`) });
+    const a = await startNode('n1', { incarnation: 'second' });
+    try {
+      a.transport.setPeer(b.id, b.transport.address());
+      a.transport.send(heartbeat('n1', 'n2', 1));
+      await waitFor(() => /presents incarnation second, known as first/.test(a.transport.stats().get(b.id)?.lastError ?? ''), 'refusal seen by the dialer');
+      assert.equal(b.received.length, 0, 'no message from a refused incarnation is delivered');
+      known = 'second';
+      await waitFor(() => {
+        a.transport.send(heartbeat('n1', 'n2', 2));
+        return b.received.length > 0;
+      }, 'delivery once the incarnation is accepted');
+    } finally {
+      await stopAll([a, b]);
+    }
+  });
+
+  it('refuses, as the dialer, an acceptor whose incarnation the owner rejects', async () => {
+    const acceptor = await startNode('n2', { incarnation: 'replaced' });
+    const dialer = await startNode('n1', { verifyPeer: (id, incarnation) => (incarnation === 'original' ? null : `${id} presents ${incarnation}`) });
+    try {
+      dialer.transport.setPeer(acceptor.id, acceptor.transport.address());
+      dialer.transport.send(heartbeat('n1', 'n2', 1));
+      await waitFor(() => /n2 presents replaced/.test(dialer.transport.stats().get(acceptor.id)?.lastError ?? ''), 'refusal by the dialer');
+      assert.equal(dialer.transport.stats().get(acceptor.id)?.connected, false);
+      assert.equal(acceptor.received.length, 0, 'nothing is sent to a refused acceptor');
+    } finally {
+      await stopAll([dialer, acceptor]);
+    }
+  });
+
   it('reconnects after the peer restarts on the same port', async () => {
     const a = await startNode('n1');
     let b = await startNode('n2');
@@ -252,7 +285,7 @@ describe('PeerTransport', () => {
 
       const garbage = createConnection({ host: '127.0.0.1', port });
       const garbageClosed = rawClosed(garbage);
-      garbage.write(encodeHandshakeFrame({ version: PROTOCOL_VERSION, clusterId: 'test-cluster', fromNodeId: 'n1', toNodeId: 'n2' }));
+      garbage.write(encodeHandshakeFrame({ version: PROTOCOL_VERSION, clusterId: 'test-cluster', fromNodeId: 'n1', toNodeId: 'n2', incarnation: '' }));
       garbage.write(encodeFrame(FrameKind.Raft, new Uint8Array([200, 1, 2, 3])));
       await garbageClosed;
       await waitFor(() => b.logs.some((l) => /malformed raft message/.test(l.msg)), 'malformed message logged');
