@@ -116,16 +116,19 @@ export class RawConnection {
       if (this.buffer.length > REPLY_BUFFER_MAX_BYTES) socket.destroy(new Error('reply buffer over limit'));
       this.wake();
     });
-    socket.on('close', () => {
-      this.closed = true;
-      this.wake();
-    });
+    // 'end' is the server's close of its side (our side may still be open: allowHalfOpen).
+    for (const event of ['end', 'close']) {
+      socket.on(event, () => {
+        this.closed = true;
+        this.wake();
+      });
+    }
     socket.on('error', () => {}); // a reset shows up as `closed`
   }
 
   static open(port: number, host = '127.0.0.1'): Promise<RawConnection> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port });
+      const socket = connect({ host, port, allowHalfOpen: true });
       socket.once('connect', () => resolve(new RawConnection(socket)));
       socket.once('error', reject);
     });
@@ -176,6 +179,11 @@ export class RawConnection {
   /** Resolves once the server has closed the connection; rejects after timeoutMs. */
   async waitClosed(timeoutMs = 10_000): Promise<void> {
     await waitFor('the server to close the connection', () => this.closed, { timeoutMs, intervalMs: 20 });
+  }
+
+  /** Shuts our write side: the server answers what it has and then closes. */
+  end(): void {
+    this.socket.end();
   }
 
   close(): void {
