@@ -91,7 +91,7 @@ async function main(): Promise<number> {
   const versions: Record<string, string> = { raftis: `commit ${gitCommit()}`, node: process.version };
   const redis = redisVersion();
   if (redis === null || !commandExists('redis-benchmark')) results.skipped.push('Redis: redis-server or redis-benchmark is not installed (apt-get install redis-server redis-tools); Redis rows and pipelined SET are missing.');
-  else versions.redis = redis.replace(/^Redis server /, '');
+  else versions.redis = /v=(\S+)/.exec(redis)?.[1] ?? redis;
   const etcd = ensureEtcd();
   if ('skipped' in etcd) results.skipped.push(`etcd: ${etcd.skipped}; etcd rows and the ratios against etcd are missing.`);
   else versions.etcd = etcd.version;
@@ -117,8 +117,7 @@ async function main(): Promise<number> {
   let profile: RunInfo['profile'] = null;
   if (options.profileDir !== null && existsSync(options.profileDir)) {
     const files = profileFiles(options.profileDir);
-    const summary = summarizeProfiles(files);
-    profile = { dir: options.profileDir, files, functions: summary.functions, totalMs: summary.totalMs };
+    profile = { dir: options.profileDir, files, summary: summarizeProfiles(files) };
   }
   const targets = checkTargets(results);
   const finishedAt = new Date();
@@ -133,7 +132,8 @@ async function main(): Promise<number> {
   process.stdout.write(`\nreport: ${options.reportPath}; raw results: ${jsonPath}\n`);
   if (profile !== null) {
     process.stdout.write(`cpu profiles: ${profile.files.length} .cpuprofile files in ${profile.dir}\n`);
-    for (const f of profile.functions.slice(0, 10)) process.stdout.write(`  ${f.selfMs.toFixed(0).padStart(7)} ms ${(f.share * 100).toFixed(1).padStart(5)} %  ${f.name} ${f.location}\n`);
+    process.stdout.write(`  top functions by self time (share of busy time; summarize again with: node --import tsx bench/cpuprofile-summary.ts ${profile.dir})\n`);
+    for (const f of profile.summary.functions.slice(0, 10)) process.stdout.write(`  ${f.selfMs.toFixed(0).padStart(7)} ms ${(f.share * 100).toFixed(1).padStart(5)} %  ${f.name} ${f.location} ← ${f.topCaller}\n`);
   }
   return 0;
 }

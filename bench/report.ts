@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { BenchOptions } from './bench-options.js';
-import { formatSummaryTable, type FunctionSelfTime } from './cpuprofile-summary.js';
+import { formatSummaryTable, type ProfileSummary } from './cpuprofile-summary.js';
 import type { MachineInfo } from './machine.js';
 import { MIX_CLIENTS, READ_CLIENTS, WRITE_CLIENTS } from './throughput.js';
 import { PIPELINE_CLIENTS, PIPELINE_DEPTH, redisBenchmarkArgs } from './pipelined.js';
@@ -25,7 +25,7 @@ export interface RunInfo {
   readonly loadAtEnd: string;
   readonly versions: Readonly<Record<string, string>>;
   readonly commit: string;
-  readonly profile: { readonly dir: string; readonly files: readonly string[]; readonly functions: FunctionSelfTime[]; readonly totalMs: number } | null;
+  readonly profile: { readonly dir: string; readonly files: readonly string[]; readonly summary: ProfileSummary } | null;
 }
 
 const SYSTEMS: readonly SystemName[] = ['raftis', 'etcd', 'redis'];
@@ -149,8 +149,8 @@ export function writeReport(options: BenchOptions, run: RunInfo, results: BenchR
   }
   if (run.profile !== null) {
     out.push('## CPU profile of the raftis nodes', '',
-      `\`--profile\` ran every raftis node under \`node --cpu-prof\`; ${run.profile.files.length} profiles in \`${run.profile.dir}\` (${(run.profile.totalMs / 1000).toFixed(1)} s of samples over all nodes and workloads; nodes killed by the failover workload write none). Self time per function, all profiles together (bench/cpuprofile-summary.ts):`, '',
-      formatSummaryTable({ functions: run.profile.functions, totalMs: run.profile.totalMs }, 25), '',
+      `\`--profile\` ran every raftis node under \`node --cpu-prof\`; ${run.profile.files.length} profiles in \`${run.profile.dir}\` (${(run.profile.summary.totalMs / 1000).toFixed(1)} s sampled over all nodes and workloads, of which ${((run.profile.summary.totalMs - run.profile.summary.idleMs) / 1000).toFixed(1)} s busy; nodes killed by the failover workload write none). Self time per function, all profiles together, as a share of busy time (bench/cpuprofile-summary.ts):`, '',
+      formatSummaryTable(run.profile.summary, 25), '',
       `Files: ${run.profile.files.map((f) => `\`${basename(f)}\``).join(', ')}`, '');
   }
   out.push('## Analysis', '', ANALYSIS_START, previousAnalysis(path), ANALYSIS_END, '');

@@ -56,19 +56,23 @@ test('cpuprofile summary sums self time per function over samples', () => {
     const frame = (functionName: string, lineNumber: number) => ({ functionName, url: '', lineNumber, columnNumber: 0, scriptId: '0' });
     const profile = {
       nodes: [
-        { id: 1, callFrame: frame('(root)', -1), children: [2, 3] },
+        { id: 1, callFrame: frame('(root)', -1), children: [2, 3, 4] },
         { id: 2, callFrame: frame('parse', 10) },
-        { id: 3, callFrame: frame('write', 20) },
+        { id: 3, callFrame: frame('flush', 20), children: [5] },
+        { id: 4, callFrame: frame('(idle)', -1) },
+        { id: 5, callFrame: frame('writeBuffer', -1) },
       ],
-      samples: [2, 3, 2, 2],
-      timeDeltas: [1000, 2000, 1000, 3000],
-      startTime: 0, endTime: 7000,
+      samples: [2, 5, 2, 2, 4],
+      timeDeltas: [1000, 2000, 1000, 3000, 8000],
+      startTime: 0, endTime: 15000,
     };
     const path = join(dir, 'a.cpuprofile');
     writeFileSync(path, JSON.stringify(profile));
     const summary = summarizeProfiles([path]);
-    assert.equal(summary.totalMs, 7);
-    assert.deepEqual(summary.functions.map((f) => [f.name, f.selfMs]), [['parse', 5], ['write', 2]]);
+    assert.equal(summary.totalMs, 15);
+    assert.equal(summary.idleMs, 8);
+    assert.deepEqual(summary.functions.map((f) => [f.name, f.selfMs, f.topCaller]), [['parse', 5, '(root)'], ['writeBuffer', 2, 'flush']]);
+    assert.equal(summary.functions[0]?.share, 5 / 7); // of busy time, idle excluded
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
