@@ -5,7 +5,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createConnection } from 'node:net';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, type WriteStream } from 'node:fs';
+import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
@@ -13,10 +13,18 @@ import { freePort } from '../support/cluster.js';
 import { waitFor } from '../support/wait.js';
 import { ChaosNetwork, networkUnavailableReason } from './chaos-network.js';
 
-const MAIN = resolve('dist/src/cli/main.js');
+const DIST = resolve('dist');
+/**
+ * Each cluster runs its own copy of dist/, made at start: a rebuild by someone else during a
+ * long run would otherwise start restarted nodes on different code than the rest. The copy
+ * lives under the repository (.tmp/, gitignored) so node_modules still resolves.
+ */
+const PRIVATE_DIST_ROOT = resolve('.tmp');
 /** Ports inside a node's own namespace: every node can use the same ones. */
 const NETNS_CLIENT_PORT = 6379;
 const NETNS_PEER_PORT = 7379;
+/** SIGTERM gets this long before SIGKILL follows. */
+const STOP_TIMEOUT_MS = 10_000;
 /** A short-lived admin connection gives up after this long. */
 const CALL_TIMEOUT_MS = 3000;
 
@@ -75,8 +83,13 @@ export class ChaosCluster {
   private readonly startedAt = performance.now();
   readonly avoidRequestIdReuse: boolean;
 
-  private constructor(root: string, nodes: ChaosNode[], network: ChaosNetwork | null, networkNote: string, args: readonly string[], avoidRequestIdReuse: boolean) {
+  private readonly distCopy: string;
+  private readonly main: string;
+
+  private constructor(root: string, nodes: ChaosNode[], network: ChaosNetwork | null, networkNote: string, args: readonly string[], avoidRequestIdReuse: boolean, distCopy: string) {
     this.avoidRequestIdReuse = avoidRequestIdReuse;
+    this.distCopy = distCopy;
+    this.main = join(distCopy, 'dist/src/cli/main.js');
     this.root = root;
     this.nodes = nodes;
     this.network = network;
@@ -86,7 +99,7 @@ export class ChaosCluster {
   }
 
   static async start(options: ChaosClusterOptions): Promise<ChaosCluster> {
-    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does)`);
+    if (!existsSync(join(DIST, 'src/cli/main.js'))) throw new Error(`${DIST}/src/cli/main.js is missing: run \`npm run build\` first (npm test does)`);
     mkdirSync(options.logDir, { recursive: true });
     const ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
     const wanted = options.network ?? 'auto';
@@ -94,6 +107,9 @@ export class ChaosCluster {
     if (unavailable !== null && wanted === 'netns') throw new Error(`packet-level partitions are unavailable: ${unavailable}`);
     const network = unavailable === null ? ChaosNetwork.create(ids) : null;
     const root = mkdtempSync(join(tmpdir(), 'raftis-chaos-'));
+    mkdirSync(PRIVATE_DIST_ROOT, { recursive: true });
+    const distCopy = mkdtempSync(join(PRIVATE_DIST_ROOT, 'chaos-dist-'));
+    cpSync(DIST, join(distCopy, 'dist'), { recursive: true });
     const nodes: ChaosNode[] = [];
     for (const [i, id] of ids.entries()) {
       const address = network?.nodes[i];
@@ -114,7 +130,7 @@ export class ChaosCluster {
         acceptsClients: true,
       });
     }
-    const cluster = new ChaosCluster(root, nodes, network, unavailable === null ? 'netns' : `loopback (${unavailable})`, options.args ?? [], options.avoidRequestIdReuse ?? false);
+    const cluster = new ChaosCluster(root, nodes, network, unavailable === null ? 'netns' : `loopback (${unavailable})`, options.args ?? [], options.avoidRequestIdReuse ?? false, distCopy);
     for (const node of nodes) cluster.spawn(node);
     return cluster;
   }
@@ -135,7 +151,7 @@ export class ChaosCluster {
       log = createWriteStream(node.logPath, { flags: 'a' });
       this.logs.set(node.id, log);
     }
-    const serverArgs = [MAIN, 'server',
+    const serverArgs = [this.main, 'server',
       '--id', node.id,
       '--listen', `${node.host}:${node.port}`,
       '--peer-listen', `${node.host}:${node.peerPort}`,
@@ -237,7 +253,10 @@ export class ChaosCluster {
     const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
     child.kill(signal);
     if (node.paused && signal !== 'SIGKILL') child.kill('SIGCONT');
+    // A node that does not stop on SIGTERM within the bound is killed: stop() must finish.
+    const escalate = signal === 'SIGKILL' ? null : setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
     await exited;
+    if (escalate !== null) clearTimeout(escalate);
   }
 
   pause(id: string): void {
@@ -340,6 +359,7 @@ export class ChaosCluster {
       for (const log of this.logs.values()) log.end();
       this.network?.destroy();
       rmSync(this.root, { recursive: true, force: true });
+      rmSync(this.distCopy, { recursive: true, force: true });
     }
   }
 }

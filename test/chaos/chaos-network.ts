@@ -55,7 +55,16 @@ export function cleanupStale(): void {
   const namespaces = run('ip', ['netns', 'list']).split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith(NETNS_PREFIX));
   for (const ns of namespaces) {
     const pid = owners(ns, NETNS_PREFIX);
-    if (pid !== null && !alive(pid)) tryRun('ip', ['netns', 'del', ns]);
+    if (pid === null || alive(pid)) continue;
+    // Node processes of the dead run still live in its namespace: end exactly those.
+    for (const orphan of run('ip', ['netns', 'pids', ns]).split('\n').filter((l) => /^\d+$/.test(l.trim()))) {
+      try {
+        process.kill(Number(orphan), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    tryRun('ip', ['netns', 'del', ns]);
   }
   const chains = run('iptables', ['-S']).split('\n').filter((l) => l.startsWith(`-N ${CHAIN_PREFIX}`)).map((l) => l.slice(3).trim());
   for (const chain of chains) {
