@@ -4,16 +4,17 @@
 
 const RENDER_INTERVAL_MS = 250;
 
-interface Line { label: string; status: string; summary: string | null; startedMs: number }
+interface Line { label: string; status: string; summary: string | null; startedMs: number; printed: boolean }
 
 export class Progress {
   private readonly lines: Line[] = [];
   private readonly tty = process.stdout.isTTY === true;
-  private rendered = 0;
+  /** Lines of running workloads drawn last time: the ones to redraw in place. */
+  private activeDrawn = 0;
   private lastRenderMs = 0;
 
   start(label: string): ProgressLine {
-    const line: Line = { label, status: 'starting…', summary: null, startedMs: Date.now() };
+    const line: Line = { label, status: 'starting…', summary: null, startedMs: Date.now(), printed: false };
     this.lines.push(line);
     if (!this.tty) process.stdout.write(`▶ ${label}\n`);
     this.render(true);
@@ -39,13 +40,19 @@ export class Progress {
     const now = Date.now();
     if (!force && now - this.lastRenderMs < RENDER_INTERVAL_MS) return;
     this.lastRenderMs = now;
-    const width = process.stdout.columns ?? 120;
-    let out = this.rendered > 0 ? `\x1b[${this.rendered}F` : '';
-    for (const line of this.lines) {
-      const mark = line.summary === null ? '…' : '✔';
-      out += `\x1b[2K${`${mark} ${line.label}: ${line.status}`.slice(0, width - 1)}\n`;
+    const columns = process.stdout.columns ?? 0;
+    const width = columns > 20 ? columns : 120; // a pty without a size reports 0
+    // Finished lines are printed once for good; only running ones are redrawn, so the
+    // redrawn block stays a line or two however many workloads run.
+    let out = this.activeDrawn > 0 ? `\x1b[${this.activeDrawn}F` : '';
+    for (const line of this.lines.filter((l) => l.summary !== null && !l.printed)) {
+      out += `\x1b[2K${`✔ ${line.label}: ${line.status}`.slice(0, width - 1)}\n`;
+      line.printed = true;
     }
-    this.rendered = this.lines.length;
+    const active = this.lines.filter((l) => l.summary === null);
+    for (const line of active) out += `\x1b[2K${`… ${line.label}: ${line.status}`.slice(0, width - 1)}\n`;
+    out += '\x1b[J';
+    this.activeDrawn = active.length;
     process.stdout.write(out);
   }
 }
