@@ -1,0 +1,168 @@
+// `raftis server` configuration as an operator meets it: invalid settings from flags, the
+// environment or a config file stop the process with exit code 78 (EX_CONFIG) and a message
+// naming the setting; --help lists every setting; a restart needs no --id or
+// --initial-cluster (the identity is in the data directory), and a wrong --id is refused.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { SETTINGS } from '../../src/server/config.js';
+import { freePort } from '../support/cluster.js';
+import { RawConnection } from '../support/raw-resp.js';
+import { waitFor } from '../support/wait.js';
+
+const MAIN = resolve('dist/src/cli/main.js');
+const EX_CONFIG = 78;
+const EXIT_TIMEOUT_MS = 30_000;
+
+interface Run {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The environment without any RAFTIS_* variable of the test runner's own. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('RAFTIS_')) env[key] = value;
+  return { ...env, ...extra };
+}
+
+interface Started {
+  readonly exited: Promise<Run>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+function start(args: readonly string[], env: Record<string, string> = {}): Started {
+  const child = spawn(process.execPath, [MAIN, ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  const exited = new Promise<Run>((resolveRun, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`raftis ${args.join(' ')} did not exit within ${EXIT_TIMEOUT_MS} ms; stderr: ${stderr}`));
+    }, EXIT_TIMEOUT_MS);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolveRun({ code, signal, stdout, stderr });
+    });
+  });
+  return { exited, kill: (signal) => child.kill(signal) };
+}
+
+function run(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+  return start(args, env).exited;
+}
+
+async function ping(port: number): Promise<boolean> {
+  try {
+    const connection = await RawConnection.open(port);
+    const reply = await connection.call('PING');
+    connection.close();
+    return reply === 'PONG';
+  } catch {
+    return false;
+  }
+}
+
+describe('raftis server configuration', () => {
+  let root: string;
+  let configFile: string;
+
+  before(() => {
+    root = mkdtempSync(join(tmpdir(), 'raftis-config-'));
+    configFile = join(root, 'bad.json');
+    writeFileSync(configFile, JSON.stringify({ tickMs: 50, noSuchSetting: 1 }));
+  });
+
+  after(() => {
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  const invalid: { name: string; args: string[]; env?: Record<string, string>; message: RegExp }[] = [
+    { name: 'a port out of range', args: ['--listen', '127.0.0.1:99999'], message: /--listen: port 99999 is out of range/ },
+    { name: 'an address with no port', args: ['--listen', 'localhost'], message: /--listen: expected host:port/ },
+    { name: 'an unknown flag', args: ['--no-such-flag', '1'], message: /unknown setting --no-such-flag/ },
+    { name: 'heartbeat not below election', args: ['--heartbeat-ticks', '10', '--election-ticks', '10'], message: /heartbeat-ticks \(10\) must be below election-ticks \(10\)/ },
+    { name: 'a bad read consistency', args: ['--read-consistency', 'eventual'], message: /--read-consistency: "eventual" is not one of linearizable, lease, stale/ },
+    { name: 'a bad size', args: ['--maxmemory', '12xb'], message: /--maxmemory: expected a size .* got "12xb"/ },
+    { name: 'a number below its minimum', args: ['--tick-ms', '0'], message: /--tick-ms: 0 is below the minimum 1/ },
+    { name: 'a bad environment variable', args: [], env: { RAFTIS_TICK_MS: 'abc' }, message: /RAFTIS_TICK_MS: expected a whole number, got "abc"/ },
+    { name: 'a flag missing its value', args: ['--tick-ms'], message: /--tick-ms: missing value/ },
+    { name: 'an invalid node id', args: ['--id', 'bad id!'], message: /invalid node id "bad id!"/ },
+    { name: 'an initial cluster without this node', args: ['--initial-cluster', 'n2=127.0.0.1:1,n3=127.0.0.1:2'], message: /--initial-cluster does not name this node's id "n1"/ },
+  ];
+
+  for (const { name, args, env, message } of invalid) {
+    it(`exits ${EX_CONFIG} naming the setting for ${name}`, async () => {
+      const result = await run(['server', '--id', 'n1', '--data-dir', join(root, 'never'), ...args], env ?? {});
+      assert.equal(result.code, EX_CONFIG, `exit code; stderr: ${result.stderr}`);
+      assert.match(result.stderr, message);
+      assert.match(result.stderr, /^raftis server: /);
+    });
+  }
+
+  it(`exits ${EX_CONFIG} for a config file with an unknown key, naming the file and the key`, async () => {
+    const result = await run(['server', '--id', 'n1', '--config', configFile]);
+    assert.equal(result.code, EX_CONFIG, result.stderr);
+    assert.match(result.stderr, new RegExp(`config file ${configFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: unknown setting "noSuchSetting"`));
+    const viaEnv = await run(['server', '--id', 'n1'], { RAFTIS_CONFIG: configFile });
+    assert.equal(viaEnv.code, EX_CONFIG);
+    assert.match(viaEnv.stderr, /unknown setting "noSuchSetting"/);
+  });
+
+  it('lists every setting with its environment variable in --help', async () => {
+    const result = await run(['server', '--help']);
+    assert.equal(result.code, 0);
+    for (const setting of SETTINGS) {
+      const env = `RAFTIS_${setting.flag.toUpperCase().replace(/-/g, '_')}`;
+      assert.match(result.stdout, new RegExp(`--${setting.flag}\\s.*\\[${env}\\]`), `--help lists --${setting.flag}`);
+    }
+    assert.match(result.stdout, /--config FILE/);
+  });
+
+  it('restarts from its data directory with no --id or --initial-cluster, and refuses a mismatched --id', async () => {
+    const dataDir = join(root, 'restart');
+    const port = await freePort();
+    const peerPort = await freePort();
+    const addresses = ['--listen', `127.0.0.1:${port}`, '--peer-listen', `127.0.0.1:${peerPort}`];
+
+    const missingId = await run(['server', '--data-dir', dataDir, ...addresses]);
+    assert.equal(missingId.code, EX_CONFIG);
+    assert.match(missingId.stderr, /--id is required/);
+
+    const first = start(['server', '--id', 'solo', '--data-dir', dataDir, ...addresses, '--log-level', 'warn']);
+    await waitFor('the first run to serve', async () => (await ping(port)) && (await callOnce(port, ['RAFT.LEADER'])) === 'solo', { timeoutMs: 20_000 });
+    assert.equal(await callOnce(port, ['SET', 'kept', 'yes']), 'OK');
+    first.kill('SIGTERM');
+    assert.equal((await first.exited).code, 0);
+
+    const second = start(['server', '--data-dir', dataDir, ...addresses, '--log-level', 'warn']);
+    await waitFor('the restarted node to lead again', async () => (await ping(port)) && (await callOnce(port, ['RAFT.LEADER'])) === 'solo', { timeoutMs: 20_000 });
+    const info = String(await callOnce(port, ['RAFT.INFO']));
+    assert.match(info, /node_id:solo\r\n/, 'the id came from the data directory');
+    assert.equal(await callOnce(port, ['GET', 'kept']), 'yes', 'and so did the data');
+    second.kill('SIGTERM');
+    assert.equal((await second.exited).code, 0);
+
+    const wrongId = await run(['server', '--id', 'other', '--data-dir', dataDir, ...addresses]);
+    assert.equal(wrongId.code, EX_CONFIG, wrongId.stderr);
+    assert.match(wrongId.stderr, /--id other does not match the data directory .* which belongs to node solo/);
+  });
+});
+
+async function callOnce(port: number, argv: string[]): Promise<unknown> {
+  const connection = await RawConnection.open(port);
+  try {
+    const reply = await connection.call(...argv);
+    return typeof reply === 'object' && reply !== null && 'verbatim' in reply ? reply.verbatim : reply;
+  } finally {
+    connection.close();
+  }
+}
