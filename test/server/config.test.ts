@@ -157,6 +157,33 @@ describe('raftis server configuration', () => {
   });
 });
 
+describe('raftis server restarted with nothing but --data-dir', () => {
+  it('listens on the addresses stored in its data directory', {
+    todo: 'src/server/node-server.ts: listen and peer-listen fall back to 127.0.0.1:6379/16379 instead of the addresses in raftis.json, so peers cannot reach the node',
+  }, async () => {
+    const root = mkdtempSync(join(tmpdir(), 'raftis-config-'));
+    const dataDir = join(root, 'solo');
+    const port = await freePort();
+    const peerPort = await freePort();
+    try {
+      const first = start(['server', '--id', 'solo', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--peer-listen', `127.0.0.1:${peerPort}`, '--log-level', 'warn']);
+      await waitFor('the first run to serve', () => ping(port), { timeoutMs: 20_000 });
+      first.kill('SIGTERM');
+      assert.equal((await first.exited).code, 0);
+      // Today this run binds the default 127.0.0.1:6379; it is stopped as soon as the check ends.
+      const second = start(['server', '--data-dir', dataDir, '--log-level', 'warn']);
+      try {
+        await waitFor(`the restarted node on its stored port ${port}`, () => ping(port), { timeoutMs: 10_000 });
+      } finally {
+        second.kill('SIGTERM');
+        await second.exited;
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 async function callOnce(port: number, argv: string[]): Promise<unknown> {
   const connection = await RawConnection.open(port);
   try {
