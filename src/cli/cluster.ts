@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sendCommand } from './resp-client.js';
+import { sendCommand } from '../server/resp-client.js';
 
 interface ClusterArgs {
   nodes: number;

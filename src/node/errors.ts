@@ -13,7 +13,9 @@ export type NodeErrorCode =
   /** The leader refused: a leadership transfer or a membership change is under way, or too much is uncommitted. */
   | 'BUSY'
   /** The node is shutting down. */
-  | 'SHUTDOWN';
+  | 'SHUTDOWN'
+  /** The request can never succeed as given (e.g. adding a member that exists). */
+  | 'INVALID';
 
 export class NodeError extends Error {
   readonly code: NodeErrorCode;
@@ -28,6 +30,6 @@ export class NodeError extends Error {
 
   /** True when the request certainly did not take effect, so a retry cannot apply it twice. */
   get definitelyNotApplied(): boolean {
-    return this.code === 'NOT_LEADER' || this.code === 'NO_LEADER' || this.code === 'DROPPED' || this.code === 'BUSY';
+    return this.code === 'NOT_LEADER' || this.code === 'NO_LEADER' || this.code === 'DROPPED' || this.code === 'BUSY' || this.code === 'INVALID';
   }
 }

@@ -59,8 +59,8 @@ type ReadCallback = (error: NodeError | null, clusterTime: number) => void;
 interface PendingProposal<R> {
   readonly key: string;
   readonly index: number;
-  /** The term of the entry at `index` once it was seen in a Ready; 0 until then. */
-  term: number;
+  /** The term the leader appended the entry in: (index, term) identifies it (log matching). */
+  readonly term: number;
   readonly deadline: number;
   /** Everyone waiting on this request: a retried request joins the original's waiters. */
   readonly waiters: ProposeCallback<R>[];
@@ -188,26 +188,40 @@ export class RaftNode<R> {
       return;
     }
     const result = this.raft.propose(data);
-    if (!result.ok) return done(this.proposeRefusal(result.error), undefined);
+    if (!result.ok) return done(this.proposeRefusal(result.error, result.detail), undefined);
+    // The core may have stepped down in this very turn (our role is from the last Ready): it
+    // then forwarded the proposal instead of appending it; treat that as not the leader.
+    if (result.index === undefined || result.term === undefined) return done(this.notLeaderError(), undefined);
     const pending: PendingProposal<R> = {
       key,
-      index: result.index ?? 0,
-      term: 0,
+      index: result.index,
+      term: result.term,
       deadline: this.options.clock.now() + this.options.requestTimeoutMs,
       waiters: [done],
     };
-    if (pending.index <= 0) throw new Error(`raft accepted a proposal as leader without an index (${pending.index})`);
     this.proposals.set(key, pending);
     this.proposalsByIndex.set(pending.index, pending);
     this.scheduleReady();
   }
 
-  proposeConfChange(change: ConfChange): NodeError | null {
-    if (!this.isLeader) return this.notLeaderError();
+  /** Proposes a membership change (leader only); `done` runs once it is applied, or with the error. */
+  proposeConfChange(change: ConfChange, done: (error: NodeError | null) => void): void {
+    if (this.stopped) return done(new NodeError('SHUTDOWN', 'node is shutting down'));
+    if (!this.isLeader) return done(this.notLeaderError());
     const result = this.raft.proposeConfChange(change);
-    if (!result.ok) return this.proposeRefusal(result.error);
+    if (!result.ok) return done(this.proposeRefusal(result.error, result.detail));
+    if (result.index === undefined || result.term === undefined) return done(this.notLeaderError());
+    const index = result.index;
+    const pending: PendingProposal<R> = {
+      key: `conf-change/${index}`,
+      index,
+      term: result.term,
+      deadline: this.options.clock.now() + this.options.requestTimeoutMs,
+      waiters: [(error) => done(error)],
+    };
+    this.proposals.set(pending.key, pending);
+    this.proposalsByIndex.set(index, pending);
     this.scheduleReady();
-    return null;
   }
 
   transferLeadership(to: NodeId): NodeError | null {
@@ -329,6 +343,8 @@ export class RaftNode<R> {
       this.persisting = null;
       if (this.stopped) return;
       this.raft.advance(ready);
+      // Only now does the core count these entries as applied: a snapshot may start.
+      this.maybeSnapshot();
       this.scheduleReady();
     };
     const afterPersist = (): void => {
@@ -359,7 +375,6 @@ export class RaftNode<R> {
     for (const readState of ready.readStates) this.onReadState(decodeReadContext(readState.context), readState.index, readState.clusterTime);
     for (const entry of ready.committedEntries) this.applyEntry(entry);
     this.releaseReads();
-    this.maybeSnapshot();
     return null;
   }
 
@@ -372,19 +387,22 @@ export class RaftNode<R> {
     if (entry.index <= this.sm.appliedIndex) return; // already covered by a restored snapshot
     this.appliedTerm = entry.term;
     let result: R | undefined;
+    let applied = false;
     if (entry.type === EntryType.ConfChange) {
+      applied = true;
       this.sm.applyNoop(entry);
       this.options.onConfChange?.(decodeConfChangeEntry(entry), entry);
     } else if (entry.data.length === 0) {
       this.sm.applyNoop(entry);
     } else {
       result = this.sm.apply(entry);
+      applied = true;
     }
     // Log matching: the entry at (index, term) is the one this node proposed, or it is not.
     const pending = this.proposalsByIndex.get(entry.index);
     if (pending === undefined) return;
     this.forgetProposal(pending);
-    if (pending.term === entry.term && result !== undefined) {
+    if (pending.term === entry.term && applied) {
       for (const waiter of pending.waiters) waiter(null, result);
     } else {
       const dropped = new NodeError('DROPPED', 'the request was dropped by a leader change and not applied; retry');
@@ -392,15 +410,13 @@ export class RaftNode<R> {
     }
   }
 
-  /** Records the term of each proposal's entry; an overwritten slot means the proposal is lost. */
+  /** A proposal's slot overwritten by another term's entry means the proposal is lost. */
   private notePersistedProposals(entries: readonly Entry[]): void {
     if (this.proposalsByIndex.size === 0) return;
     for (const entry of entries) {
       const pending = this.proposalsByIndex.get(entry.index);
       if (pending === undefined) continue;
-      if (pending.term === 0) {
-        pending.term = entry.term;
-      } else if (pending.term !== entry.term) {
+      if (pending.term !== entry.term) {
         this.forgetProposal(pending);
         const dropped = new NodeError('DROPPED', 'the request was overwritten by a new leader and not applied; retry');
         for (const waiter of pending.waiters) waiter(dropped, undefined);
@@ -529,6 +545,8 @@ export class RaftNode<R> {
     } finally {
       view.close();
     }
+    // An on-demand snapshot may have started between an apply and the core's advance().
+    while (this.raft.status().applied < index && !this.stopped) await yieldTurn(this.options.clock);
     this.raft.snapshotTaken(meta);
     this.lastSnapshotIndex = index;
     const compactTo = index - this.options.logRetainEntries;
@@ -570,16 +588,18 @@ export class RaftNode<R> {
         for (const waiter of pending.waiters) waiter(timeout, undefined);
       }
     }
-    const timeout = new NodeError('TIMEOUT', `read not confirmed within ${this.options.requestTimeoutMs} ms`, this.leader);
+    const timeout = (): NodeError => new NodeError('TIMEOUT', `read not confirmed within ${this.options.requestTimeoutMs} ms`, this.leader);
     for (const [contextId, batch] of this.readsAwaitingIndex) {
       if (batch.reads.every((read) => read.deadline <= now)) {
         this.readsAwaitingIndex.delete(contextId);
-        for (const read of batch.reads) read.done(timeout, 0);
+        const error = timeout();
+        for (const read of batch.reads) read.done(error, 0);
       }
     }
     this.readsAwaitingApply = this.readsAwaitingApply.filter((batch) => {
       if (!batch.reads.every((read) => read.deadline <= now)) return true;
-      for (const read of batch.reads) read.done(timeout, 0);
+      const error = timeout();
+      for (const read of batch.reads) read.done(error, 0);
       return false;
     });
     this.sweepTimer = this.options.clock.setTimer(DEADLINE_SWEEP_MS, () => this.sweepDeadlines());
@@ -620,9 +640,10 @@ export class RaftNode<R> {
     return leader === '' ? new NodeError('NO_LEADER', 'no leader is known') : new NodeError('NOT_LEADER', `the leader is ${leader}`, leader);
   }
 
-  private proposeRefusal(reason: string): NodeError {
-    if (reason === 'not-leader' || reason === 'no-leader') return this.notLeaderError();
-    return new NodeError('BUSY', `the leader refused the request: ${reason}`, this.leader);
+  private proposeRefusal(reason: string, detail?: string): NodeError {
+    if (reason === 'not-leader-no-leader') return this.notLeaderError();
+    if (reason === 'invalid-conf-change') return new NodeError('INVALID', detail ?? reason, this.leader);
+    return new NodeError('BUSY', `the leader refused the request: ${reason}${detail === undefined ? '' : ` (${detail})`}`, this.leader);
   }
 
   private fatal(what: string, error: unknown): never {

@@ -61,7 +61,8 @@ export type ProposeError =
   | 'invalid-conf-change';
 
 export type ProposeResult =
-  | { readonly ok: true; readonly index?: LogIndex }
+  /** On the leader: the new entry's index and term (log matching identifies it by both). */
+  | { readonly ok: true; readonly index?: LogIndex; readonly term?: Term }
   | { readonly ok: false; readonly error: ProposeError; readonly detail?: string };
 
 export type ReadIndexError = 'not-leader-no-leader' | 'transfer-in-progress' | 'too-many-pending-reads' | 'removed';
@@ -811,7 +812,7 @@ export class Raft {
         return { ok: false, error: 'too-many-uncommitted' };
       }
       const index = this.appendAsLeader([{ term: this.term, index: 0 as LogIndex, type, data }]);
-      return { ok: true, index };
+      return { ok: true, index, term: this.term };
     }
     if (this.isRemoved()) return { ok: false, error: 'removed' };
     if (this.leader === NO_NODE) return { ok: false, error: 'not-leader-no-leader' };

@@ -27,6 +27,7 @@ export interface AdminContext {
   readonly commandsProcessed: () => number;
   readonly transportStats: () => Map<NodeId, { connected: boolean; droppedMessages: number; queuedBytes: number }>;
   readonly faults: ((argv: readonly Buffer[]) => Reply) | null;
+  readonly membership: { handle(name: string, argv: readonly Buffer[], done: (reply: Reply) => void): boolean };
 }
 
 const OK: Reply = { kind: 'simple', value: 'OK' };
@@ -91,7 +92,7 @@ export class Admin implements AdminCommands {
         else done(context.faults(argv));
         return true;
       default:
-        return false;
+        return context.membership.handle(name, argv, done);
     }
   }
 

@@ -23,6 +23,10 @@ export interface ServerConfig {
   readonly dataDir: string;
   /** Peer addresses of the initial voters, by id. Used only to bootstrap a new data directory. */
   readonly initialCluster: ReadonlyMap<string, HostPort>;
+  /** Client address of any member of an existing cluster to join (new data directory only). */
+  readonly join: HostPort | null;
+  /** A learner added to become a voter is promoted once its log is this close to the commit index. */
+  readonly learnerPromoteLagEntries: number;
   /** Distinguishes clusters that share hosts; part of the cluster id checked in every peer handshake. */
   readonly clusterToken: string;
   readonly tickMs: number;
@@ -84,6 +88,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'peerListen', flag: 'peer-listen', kind: 'hostport', help: 'peer address, default client port + 10000' },
   { key: 'dataDir', flag: 'data-dir', kind: 'string', help: 'data directory, default ./data/<id>' },
   { key: 'initialCluster', flag: 'initial-cluster', kind: 'cluster', help: 'initial voters: n1=host:port,n2=host:port,… (peer addresses)' },
+  { key: 'join', flag: 'join', kind: 'hostport', help: 'client address of a member of the cluster to join (empty data directory)' },
+  { key: 'learnerPromoteLagEntries', flag: 'learner-promote-lag-entries', kind: 'int', min: 0, max: 1e9, help: 'promote a joining learner once this close to the commit index (default 1000)' },
   { key: 'clusterToken', flag: 'cluster-token', kind: 'string', help: 'cluster name mixed into the cluster id, default raftis' },
   { key: 'tickMs', flag: 'tick-ms', kind: 'int', min: 1, max: 10_000, help: 'milliseconds per Raft tick (default 100)' },
   { key: 'electionTicks', flag: 'election-ticks', kind: 'int', min: 2, max: 1000, help: 'election timeout in ticks, randomized up to twice that (default 10)' },
@@ -114,6 +120,8 @@ export const SETTINGS: readonly Setting[] = [
 ];
 
 const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 'initialCluster'> = {
+  join: null,
+  learnerPromoteLagEntries: 1000,
   clusterToken: 'raftis',
   tickMs: 100,
   electionTicks: 10,
@@ -304,6 +312,9 @@ function validate(config: ServerConfig): void {
   }
   if (config.leaseDriftTicks >= config.electionTicks) {
     throw new ConfigError(`lease-drift-ticks (${config.leaseDriftTicks}) must be below election-ticks (${config.electionTicks}): the lease would be empty`);
+  }
+  if (config.join !== null && config.initialCluster.size > 0) {
+    throw new ConfigError('--join and --initial-cluster exclude each other: a new cluster is bootstrapped, an existing one is joined');
   }
   if (config.initialCluster.size > 0 && config.id !== '' && !config.initialCluster.has(config.id)) {
     throw new ConfigError(`--initial-cluster does not name this node's id "${config.id}"`);

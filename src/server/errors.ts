@@ -24,6 +24,8 @@ export function nodeErrorReply(error: NodeError): Reply {
       return errorReply(`TIMEOUT ${error.message}`);
     case 'SHUTDOWN':
       return errorReply('SHUTDOWN the node is shutting down; the outcome of this request is unknown');
+    case 'INVALID':
+      return errorReply(`ERR ${error.message}`);
   }
 }
 

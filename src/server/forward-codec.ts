@@ -3,6 +3,8 @@
 // retry after a leader change is deduplicated by the state machine (applied once).
 
 export const FORWARD_WRITE = 1;
+/** An admin command (RAFT.NODE …) that only the leader can carry out. */
+export const FORWARD_ADMIN = 2;
 
 export interface ForwardedWrite {
   readonly client: number;
@@ -79,4 +81,40 @@ export function decodeForwardAnswer(payload: Uint8Array): ForwardAnswer | Error 
     return { status: FORWARD_NODE_ERROR, code: text.slice(0, Math.max(newline, 0)), message: text.slice(newline + 1) };
   }
   return new Error(`unknown forward answer status ${status}`);
+}
+
+export function encodeForwardedAdmin(argv: readonly Uint8Array[]): Buffer {
+  return encodeArgv(FORWARD_ADMIN, argv);
+}
+
+export function decodeForwardedAdmin(payload: Uint8Array): Uint8Array[] | Error {
+  const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  if (buf.length < 5 || buf.readUInt8(0) !== FORWARD_ADMIN) return new Error('not a forwarded admin command');
+  const argc = buf.readUInt32BE(1);
+  if (argc > buf.length) return new Error(`forwarded admin command claims ${argc} arguments in ${buf.length} bytes`);
+  const argv: Uint8Array[] = [];
+  let at = 5;
+  for (let i = 0; i < argc; i++) {
+    if (at + 4 > buf.length) return new Error('forwarded admin command is truncated');
+    const length = buf.readUInt32BE(at);
+    at += 4;
+    if (at + length > buf.length) return new Error('forwarded admin command is truncated');
+    argv.push(buf.subarray(at, at + length));
+    at += length;
+  }
+  return at === buf.length ? argv : new Error(`forwarded admin command has ${buf.length - at} trailing bytes`);
+}
+
+function encodeArgv(kind: number, argv: readonly Uint8Array[]): Buffer {
+  let bytes = 1 + 4;
+  for (const arg of argv) bytes += 4 + arg.length;
+  const out = Buffer.allocUnsafe(bytes);
+  let at = out.writeUInt8(kind, 0);
+  at = out.writeUInt32BE(argv.length, at);
+  for (const arg of argv) {
+    at = out.writeUInt32BE(arg.length, at);
+    out.set(arg, at);
+    at += arg.length;
+  }
+  return out;
 }

@@ -14,6 +14,8 @@ export interface Member {
   readonly id: string;
   readonly peer: HostPort;
   readonly client: HostPort;
+  /** Added as a learner to become a voter once caught up (RAFT.NODE ADD without LEARNER). */
+  readonly promote?: boolean;
 }
 
 export interface Identity {

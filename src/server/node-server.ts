@@ -12,6 +12,11 @@ import { ConfChangeType, EntryType, createRaft, decodeConfChange, logIndex, node
 import { encodeReply, parseReply } from '../resp/codec.js';
 import { RespServer } from '../resp/server.js';
 import { RaftStorage } from '../storage/raft-storage.js';
+import type { RespValue } from '../resp/codec.js';
+import { randomBytes } from 'node:crypto';
+import { sendCommand } from './resp-client.js';
+import { Membership } from './membership.js';
+import { FORWARD_WRITE } from './forward-codec.js';
 import { PeerTransport } from '../transport/peer-transport.js';
 import { Admin } from './admin.js';
 import { ConfigError, formatHostPort, parseHostPort, type HostPort, type ServerConfig } from './config.js';
@@ -33,13 +38,14 @@ export class RaftisServer {
   private readonly resp: RespServer;
   private readonly writes: WritePath;
   private readonly members: Map<string, Member>;
+  private readonly membership: Membership;
   private expireTimer: NodeJS.Timeout | null = null;
   private expireInFlight = false;
   private stopping: Promise<void> | null = null;
 
   private constructor(parts: {
     config: ServerConfig; identity: Identity; logger: Logger; storage: RaftStorage; kv: KvStateMachine;
-    node: RaftNode<Reply>; transport: PeerTransport; resp: RespServer; writes: WritePath; members: Map<string, Member>;
+    node: RaftNode<Reply>; transport: PeerTransport; resp: RespServer; writes: WritePath; members: Map<string, Member>; membership: Membership;
   }) {
     this.config = parts.config;
     this.identity = parts.identity;
@@ -51,10 +57,15 @@ export class RaftisServer {
     this.resp = parts.resp;
     this.writes = parts.writes;
     this.members = parts.members;
+    this.membership = parts.membership;
+  }
+
+  isStopping(): boolean {
+    return this.stopping !== null;
   }
 
   static async start(config: ServerConfig, logger: Logger): Promise<RaftisServer> {
-    const identity = loadOrCreateIdentity(config);
+    const identity = await loadOrCreateIdentity(config, logger);
     const log = logger.child({ node: identity.nodeId });
     const { storage, recovered } = await RaftStorage.open({
       dir: config.dataDir,
@@ -177,7 +188,19 @@ export class RaftisServer {
     const writePath = writes;
 
     transport.onMessage = (message) => node.receive(message);
-    transport.onRequest = (from, payload) => writePath.handleForwarded(from, payload);
+    const membership = new Membership({
+      identity,
+      node,
+      members,
+      requestTimeoutMs: config.requestTimeoutMs,
+      learnerPromoteLagEntries: config.learnerPromoteLagEntries,
+      promoteCheckMs: config.tickMs * config.heartbeatTicks * 5,
+      forward: (to, payload, timeoutMs) => transport.request(to, payload, timeoutMs),
+      encodeReply: (reply) => encodeReply(reply, 3),
+      decodeReply: (bytes) => parseReply(bytes),
+      log: (fields, msg) => log.info(fields, msg),
+    });
+    transport.onRequest = (from, payload) => (payload[0] === FORWARD_WRITE ? writePath.handleForwarded(from, payload) : membership.handleForwarded(payload));
     transport.onSnapshot = (from, header, stream) => {
       const message = decodeSnapshotHeader(header);
       const iterator = stream[Symbol.asyncIterator]();
@@ -211,6 +234,7 @@ export class RaftisServer {
         commandsProcessed: () => dispatcher.commandsProcessed,
         transportStats: () => transport.stats(),
         faults: config.debugFaultInjection ? (argv) => applyFault(transport, argv) : null,
+        membership,
       }),
     });
     respServer = new RespServer(
@@ -221,8 +245,10 @@ export class RaftisServer {
     await transport.start();
     node.start();
     await respServer.listen(config.listen.host, config.listen.port);
-    const server = new RaftisServer({ config, identity, logger: log, storage, kv, node, transport, resp: respServer, writes: writePath, members });
+    const server = new RaftisServer({ config, identity, logger: log, storage, kv, node, transport, resp: respServer, writes: writePath, members, membership });
     server.startActiveExpiry();
+    membership.startAutoPromotion();
+    void requestMembership(server, config, log);
     log.info({ listen: formatHostPort(config.listen), peerListen: formatHostPort(config.peerListen), dataDir: config.dataDir, clusterId: identity.clusterId }, 'raftis node started');
     return server;
   }
@@ -251,6 +277,7 @@ export class RaftisServer {
   private async stopNow(): Promise<void> {
     this.logger.info({}, 'stopping');
     if (this.expireTimer !== null) clearInterval(this.expireTimer);
+    this.membership.stop();
     this.resp.stopAccepting();
     if (this.node.isLeader) await this.handOverLeadership();
     this.writes.stop();
@@ -279,7 +306,7 @@ export class RaftisServer {
   }
 }
 
-function loadOrCreateIdentity(config: ServerConfig): Identity {
+async function loadOrCreateIdentity(config: ServerConfig, logger: Logger): Promise<Identity> {
   const existing = readIdentity(config.dataDir);
   if (existing !== null) {
     if (config.id !== '' && config.id !== existing.nodeId) {
@@ -288,10 +315,64 @@ function loadOrCreateIdentity(config: ServerConfig): Identity {
     return existing;
   }
   if (config.id === '') throw new ConfigError(`--id is required: ${config.dataDir} holds no node yet`);
+  if (config.join !== null) {
+    const identity = await fetchJoinIdentity(config, logger);
+    writeIdentity(config.dataDir, identity);
+    return identity;
+  }
   const initial = config.initialCluster.size > 0 ? config.initialCluster : new Map<string, HostPort>([[config.id, config.peerListen]]);
   const identity = newIdentity(config.id, config.clusterToken, initial, config.listen);
   writeIdentity(config.dataDir, identity);
   return identity;
+}
+
+/**
+ * Asks a member for the cluster id and the bootstrap membership (RAFT.CLUSTERINFO): a joining
+ * node must start from the same initial configuration as everyone else to replay the log.
+ */
+async function fetchJoinIdentity(config: ServerConfig, logger: Logger): Promise<Identity> {
+  const where = formatHostPort(config.join ?? { host: '', port: 0 });
+  let reply: RespValue;
+  try {
+    reply = await sendCommand(config.join?.host ?? '', config.join?.port ?? 0, ['RAFT.CLUSTERINFO'], config.requestTimeoutMs);
+  } catch (error) {
+    throw new ConfigError(`--join ${where}: cannot reach the cluster (${(error as Error).message})`);
+  }
+  if (reply.kind !== 'array' || reply.value === null || reply.value.length !== 2) throw new ConfigError(`--join ${where}: unexpected RAFT.CLUSTERINFO reply`);
+  const [clusterId, members] = reply.value;
+  if (clusterId?.kind !== 'bulk' || clusterId.value === null || members?.kind !== 'array' || members.value === null) throw new ConfigError(`--join ${where}: malformed RAFT.CLUSTERINFO reply`);
+  const initialMembers: Member[] = members.value.map((m) => {
+    const [id, peer, client] = (m.kind === 'bulk' && m.value !== null ? Buffer.from(m.value).toString() : '').split(' ');
+    return { id: id ?? '', peer: parseHostPort(peer ?? '', 'RAFT.CLUSTERINFO'), client: parseHostPort(client ?? '', 'RAFT.CLUSTERINFO') };
+  });
+  if (initialMembers.some((m) => m.id === config.id)) throw new ConfigError(`--join: node id ${config.id} is one of the cluster's founding members; choose a new id`);
+  logger.info({ join: where, clusterId: Buffer.from(clusterId.value).toString() }, 'joining cluster');
+  return { version: 1, clusterId: Buffer.from(clusterId.value).toString(), nodeId: config.id, incarnation: randomBytes(8).toString('hex'), initialMembers };
+}
+
+/** A joining node asks to be added (as a learner to be promoted) until it is a member. */
+async function requestMembership(server: RaftisServer, config: ServerConfig, log: Logger): Promise<void> {
+  const join = config.join;
+  if (join === null) return;
+  const self = server.identity.nodeId;
+  const isMember = (): boolean => {
+    const conf = server.node.status().confState;
+    return conf.voters.includes(self as NodeId) || conf.learners.includes(self as NodeId);
+  };
+  const deadline = Date.now() + config.requestTimeoutMs * 12;
+  while (!isMember() && Date.now() < deadline && !server.isStopping()) {
+    try {
+      const reply = await sendCommand(join.host, join.port, ['RAFT.NODE', 'ADD', self, formatHostPort(config.peerListen), formatHostPort(config.listen)], config.requestTimeoutMs);
+      if (reply.kind !== 'error' || /already a/.test(reply.message)) {
+        log.info({ join: formatHostPort(join) }, 'added to the cluster as a learner; it becomes a voter once caught up');
+        return;
+      }
+      log.warn({ err: reply.message }, 'join request refused; retrying');
+    } catch (error) {
+      log.warn({ err: String(error) }, 'join request failed; retrying');
+    }
+    await new Promise((resolve) => setTimeout(resolve, config.tickMs * config.electionTicks));
+  }
 }
 
 function noteMemberAddress(members: Map<string, Member>, change: ConfChange): void {
@@ -300,10 +381,11 @@ function noteMemberAddress(members: Map<string, Member>, change: ConfChange): vo
     return;
   }
   if (change.context.length === 0) return;
-  const parsed = JSON.parse(Buffer.from(change.context).toString('utf8')) as { peer?: string; client?: string };
+  const parsed = JSON.parse(Buffer.from(change.context).toString('utf8')) as { peer?: string; client?: string; promote?: boolean };
   if (parsed.peer === undefined) return;
   const peer = parseHostPort(parsed.peer, 'membership change');
-  members.set(change.nodeId, { id: change.nodeId, peer, client: parsed.client === undefined ? peer : parseHostPort(parsed.client, 'membership change') });
+  const client = parsed.client === undefined ? peer : parseHostPort(parsed.client, 'membership change');
+  members.set(change.nodeId, { id: change.nodeId, peer, client, promote: parsed.promote === true });
 }
 
 function kvAdapter(kv: KvStateMachine): StateMachine<Reply> {

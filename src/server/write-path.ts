@@ -181,6 +181,7 @@ function asCode(code: string): NodeError['code'] {
     case 'TIMEOUT':
     case 'BUSY':
     case 'SHUTDOWN':
+    case 'INVALID':
       return code;
     default:
       return 'TIMEOUT';

@@ -6,7 +6,6 @@ import { simOptions } from './helpers.js';
 
 test(
   '1,000 seeds × 10 virtual seconds with every fault kind find no violation',
-  { todo: 'open runtime bugs (test/sim/findings.test.ts)' },
   async () => {
     const failures: string[] = [];
     for (let seed = 1; seed <= 1_000; seed++) {

@@ -27,7 +27,6 @@ test('five nodes without faults', async () => {
 
 test(
   '100 seeds of 2 virtual seconds with every fault kind find no violation',
-  { todo: 'open runtime bugs (test/sim/findings.test.ts) fail a few seeds in 100' },
   async () => {
     const failures = await sweep(1_000, 100, { durationMs: 2_000 });
     assert.equal(failures.join('\n'), '');

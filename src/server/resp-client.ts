@@ -1,4 +1,4 @@
-// A minimal one-shot RESP client for the command-line tools (cluster readiness, ctl):
+// A minimal one-shot RESP client for joining a cluster and for the command-line tools:
 // connect, send one command, read one reply, close.
 
 import { connect } from 'node:net';

@@ -1,0 +1,212 @@
+// Cluster membership from the operator's side (RedisRaft style): RAFT.NODE ADD | REMOVE |
+// PROMOTE, RAFT.NODES and RAFT.CLUSTERINFO, forwarded to the leader when asked of a
+// follower; and the leader's automatic promotion of learners that have caught up.
+//
+// A new voter always enters as a learner first and is promoted once its log is within
+// `learnerPromoteLagEntries` of the commit index, so adding a node never leaves the cluster
+// waiting on a member with an empty log to form a quorum. Changes are single-server, one at
+// a time (docs/internals/raft.md).
+
+import type { Reply } from '../kv/reply.js';
+import { ConfChangeType, nodeId, type ConfChange, type NodeId } from '../node/consensus.js';
+import type { NodeError } from '../node/errors.js';
+import type { RaftNode } from '../node/raft-node.js';
+import { formatHostPort, parseHostPort, type HostPort } from './config.js';
+import { arityError } from './dispatch.js';
+import { errorReply, nodeErrorReply } from './errors.js';
+import { FORWARD_NODE_ERROR, FORWARD_REPLY, decodeForwardAnswer, decodeForwardedAdmin, encodeForwardAnswer, encodeForwardedAdmin } from './forward-codec.js';
+import type { Identity, Member } from './identity.js';
+
+export interface MembershipOptions {
+  readonly identity: Identity;
+  readonly node: RaftNode<Reply>;
+  readonly members: Map<string, Member>;
+  readonly requestTimeoutMs: number;
+  readonly learnerPromoteLagEntries: number;
+  readonly promoteCheckMs: number;
+  readonly forward: (to: NodeId, payload: Uint8Array, timeoutMs: number) => Promise<Uint8Array>;
+  readonly encodeReply: (reply: Reply) => Uint8Array;
+  readonly decodeReply: (bytes: Uint8Array) => Reply | Error;
+  readonly log: (fields: Record<string, unknown>, msg: string) => void;
+}
+
+const OK: Reply = { kind: 'simple', value: 'OK' };
+const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const bulk = (text: string): Reply => ({ kind: 'bulk', value: Buffer.from(text) });
+
+/** The conf-change context: the member's addresses and whether to promote it once caught up. */
+export interface MemberContext {
+  readonly peer: string;
+  readonly client: string;
+  readonly promote: boolean;
+}
+
+export function encodeMemberContext(context: MemberContext): Uint8Array {
+  return Buffer.from(JSON.stringify(context));
+}
+
+export class Membership {
+  private readonly options: MembershipOptions;
+  private promoteTimer: NodeJS.Timeout | null = null;
+  private promoting = false;
+
+  constructor(options: MembershipOptions) {
+    this.options = options;
+  }
+
+  handle(name: string, argv: readonly Buffer[], done: (reply: Reply) => void): boolean {
+    switch (name) {
+      case 'raft.clusterinfo':
+        done(this.clusterInfo());
+        return true;
+      case 'raft.node':
+      case 'raft.nodes':
+        if (!this.options.node.isLeader) this.forwardToLeader(argv, done);
+        else if (name === 'raft.nodes') done(this.nodes());
+        else this.nodeCommand(argv, done);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** The leader's side of a forwarded admin command. */
+  handleForwarded(payload: Uint8Array): Promise<Uint8Array> {
+    const argv = decodeForwardedAdmin(payload);
+    if (argv instanceof Error) return Promise.reject(argv);
+    return new Promise((resolve) => {
+      const reply = (value: Reply): void => resolve(encodeForwardAnswer({ status: FORWARD_REPLY, resp: this.options.encodeReply(value) }));
+      if (!this.options.node.isLeader) {
+        resolve(encodeForwardAnswer({ status: FORWARD_NODE_ERROR, code: 'NOT_LEADER', message: `the leader is ${this.options.node.leader}` }));
+        return;
+      }
+      const args = argv.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength));
+      const name = args[0]?.toString('latin1').toLowerCase() ?? '';
+      if (name === 'raft.nodes') reply(this.nodes());
+      else if (name === 'raft.node') this.nodeCommand(args, reply);
+      else reply(errorReply(`ERR '${name}' cannot be forwarded`));
+    });
+  }
+
+  /** Runs on every node; acts only while leader. */
+  startAutoPromotion(): void {
+    this.promoteTimer = setInterval(() => this.promoteCaughtUpLearners(), this.options.promoteCheckMs);
+    this.promoteTimer.unref();
+  }
+
+  stop(): void {
+    if (this.promoteTimer !== null) clearInterval(this.promoteTimer);
+  }
+
+  private forwardToLeader(argv: readonly Buffer[], done: (reply: Reply) => void): void {
+    const leader = this.options.node.leader;
+    if (leader === '') return done(errorReply('TRYAGAIN no leader'));
+    this.options.forward(leader, encodeForwardedAdmin(argv), this.options.requestTimeoutMs).then((bytes) => {
+      const answer = decodeForwardAnswer(bytes);
+      if (answer instanceof Error) return done(errorReply(`ERR ${answer.message}`));
+      if (answer.status === FORWARD_NODE_ERROR) return done(errorReply(`TRYAGAIN ${answer.message}`));
+      const reply = this.options.decodeReply(answer.resp);
+      done(reply instanceof Error ? errorReply(`ERR bad reply from the leader: ${reply.message}`) : reply);
+    }, (error: unknown) => done(errorReply(`TRYAGAIN forwarding to the leader ${leader} failed: ${String(error)}`)));
+  }
+
+  private nodeCommand(argv: readonly Buffer[], done: (reply: Reply) => void): void {
+    const sub = argv[1]?.toString().toLowerCase();
+    const id = argv[2]?.toString() ?? '';
+    if (sub === undefined || argv.length < 3) return done(arityError('raft.node'));
+    if (!NODE_ID.test(id)) return done(errorReply(`ERR invalid node id '${id}' (letters, digits, - and _, at most 64)`));
+    const conf = this.options.node.status().confState;
+    const isVoter = conf.voters.includes(nodeId(id));
+    const isLearner = conf.learners.includes(nodeId(id));
+    const finish = (error: NodeError | null): void => done(error === null ? OK : nodeErrorReply(error));
+    switch (sub) {
+      case 'add': {
+        // RAFT.NODE ADD id peer-host:port [client-host:port] [LEARNER]
+        const rest = argv.slice(3).map((a) => a.toString());
+        const learner = rest.length > 0 && rest[rest.length - 1]?.toLowerCase() === 'learner';
+        const addresses = learner ? rest.slice(0, -1) : rest;
+        if (addresses.length < 1 || addresses.length > 2) return done(errorReply('ERR usage: RAFT.NODE ADD id peer-host:port [client-host:port] [LEARNER]'));
+        let peer: HostPort;
+        let client: HostPort;
+        try {
+          peer = parseHostPort(addresses[0] ?? '', 'peer address');
+          client = addresses[1] === undefined ? { host: peer.host, port: Math.max(1, peer.port - 10_000) } : parseHostPort(addresses[1], 'client address');
+        } catch (error) {
+          return done(errorReply(`ERR ${(error as Error).message}`));
+        }
+        if (isVoter || isLearner) return done(errorReply(`ERR node ${id} is already a ${isVoter ? 'voter' : 'learner'}`));
+        const context = encodeMemberContext({ peer: formatHostPort(peer), client: formatHostPort(client), promote: !learner });
+        return this.propose({ type: ConfChangeType.AddLearner, nodeId: nodeId(id), context }, finish);
+      }
+      case 'remove':
+        if (argv.length !== 3) return done(arityError('raft.node|remove'));
+        if (!isVoter && !isLearner) return done(errorReply(`ERR node ${id} is not a member`));
+        return this.propose({ type: ConfChangeType.RemoveNode, nodeId: nodeId(id), context: new Uint8Array(0) }, finish);
+      case 'promote':
+        if (argv.length !== 3) return done(arityError('raft.node|promote'));
+        if (!isLearner) return done(errorReply(`ERR node ${id} is not a learner`));
+        return this.propose({ type: ConfChangeType.PromoteLearner, nodeId: nodeId(id), context: new Uint8Array(0) }, finish);
+      default:
+        return done(errorReply(`ERR unknown subcommand '${argv[1]?.toString() ?? ''}'. Try RAFT.NODE ADD|REMOVE|PROMOTE.`));
+    }
+  }
+
+  private propose(change: ConfChange, done: (error: NodeError | null) => void): void {
+    this.options.log({ type: change.type, node: change.nodeId }, 'proposing membership change');
+    this.options.node.proposeConfChange(change, done);
+  }
+
+  private nodes(): Reply {
+    const status = this.options.node.status();
+    const progress = new Map(status.progress.map((p) => [p.id as string, p]));
+    const ids = [...status.confState.voters, ...status.confState.learners];
+    return {
+      kind: 'array',
+      value: ids.map((id) => {
+        const member = this.options.members.get(id);
+        const peer = progress.get(id);
+        const match = id === status.id ? status.lastIndex : (peer?.match ?? 0);
+        return {
+          kind: 'map',
+          value: [
+            [bulk('id'), bulk(id)],
+            [bulk('role'), bulk(status.confState.voters.includes(id) ? 'voter' : 'learner')],
+            [bulk('leader'), { kind: 'integer', value: id === status.leader ? 1 : 0 }],
+            [bulk('peer'), bulk(member === undefined ? '' : formatHostPort(member.peer))],
+            [bulk('client'), bulk(member === undefined ? '' : formatHostPort(member.client))],
+            [bulk('match'), { kind: 'integer', value: match }],
+            [bulk('lag'), { kind: 'integer', value: Math.max(0, status.commit - match) }],
+          ],
+        } satisfies Reply;
+      }),
+    };
+  }
+
+  private clusterInfo(): Reply {
+    const { identity } = this.options;
+    return {
+      kind: 'array',
+      value: [
+        bulk(identity.clusterId),
+        { kind: 'array', value: identity.initialMembers.map((m) => bulk(`${m.id} ${formatHostPort(m.peer)} ${formatHostPort(m.client)}`)) },
+      ],
+    };
+  }
+
+  private promoteCaughtUpLearners(): void {
+    const node = this.options.node;
+    if (!node.isLeader || this.promoting) return;
+    const status = node.status();
+    for (const learner of status.confState.learners) {
+      if (this.options.members.get(learner)?.promote !== true) continue;
+      const progress = status.progress.find((p) => p.id === learner);
+      if (progress === undefined || progress.match + this.options.learnerPromoteLagEntries < status.commit) continue;
+      this.promoting = true;
+      this.propose({ type: ConfChangeType.PromoteLearner, nodeId: learner, context: new Uint8Array(0) }, (error) => {
+        this.promoting = false;
+        this.options.log({ node: learner, error: error === null ? null : error.message }, error === null ? 'promoted caught-up learner to voter' : 'promotion failed; will retry');
+      });
+      return;
+    }
+  }
+}
