@@ -13,6 +13,8 @@ export interface BenchOptions {
   readonly profileDir: string | null;
   readonly reportPath: string;
   readonly durationMs: number;
+  /** Unrecorded writes at 64 clients before a system's first measurement (JIT, caches, file preallocation). */
+  readonly warmupMs: number;
   readonly sustainedMs: number;
   readonly replicationMs: number;
   readonly failoverRounds: number;
@@ -51,6 +53,7 @@ export function parseBenchOptions(argv: readonly string[], stamp: string): Bench
     profileDir: values.profile === true ? `bench/results/profile-${stamp}` : null,
     reportPath: values.report ?? 'docs/benchmarks.md',
     durationMs: quick ? 3000 : 10_000,
+    warmupMs: quick ? 3000 : 5000,
     sustainedMs: quick ? 10_000 : 30_000,
     replicationMs: quick ? 3000 : 10_000,
     failoverRounds: quick ? 5 : 20,

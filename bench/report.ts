@@ -74,7 +74,7 @@ export function writeReport(options: BenchOptions, run: RunInfo, results: BenchR
     `- Machine: ${m.cores} cores (\`nproc\`), ${m.cpuModel}, ${m.memory} RAM; disk: ${m.disk}; Linux ${m.kernel}; Node ${m.node}`,
     `- Load average (1/5/15 min) at start: ${run.loadAtStart}; at end: ${run.loadAtEnd}. The machine is shared with other jobs, so absolute numbers carry their noise; ratios between systems measured minutes apart in the same run are the fairer comparison.`,
     `- Versions: ${Object.entries(run.versions).map(([k, v]) => `${k} ${v}`).join('; ')}`,
-    `- Durations: ${options.durationMs / 1000} s per closed-loop measurement, ${options.sustainedMs / 1000} s sustained, ${options.replicationMs / 1000} s per replication size, ${options.failoverRounds} failover kills, ${options.memoryKeys.toLocaleString('en-US')} keys for memory.`,
+    `- Durations: ${options.durationMs / 1000} s per closed-loop measurement after ${options.warmupMs / 1000} s of unrecorded writes at 64 clients per system, ${options.sustainedMs / 1000} s sustained, ${options.replicationMs / 1000} s per replication size, ${options.failoverRounds} failover kills, ${options.memoryKeys.toLocaleString('en-US')} keys for memory.`,
     '',
     '### How each system is driven', '',
     '- **raftis**: 3 node processes of `node dist/src/cli/main.js server` started by the harness on loopback ports, default settings (every write fsynced on a majority before its reply; linearizable reads unless a connection sets `RAFT.CONSISTENCY`). Load clients connect to the leader.',

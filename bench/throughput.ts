@@ -70,6 +70,9 @@ function toRow(workload: LatencyRow['workload'], system: SystemName, variant: st
 export async function runThroughputWorkloads(target: Target, options: BenchOptions, progress: Progress, results: BenchResults): Promise<void> {
   const name = target.system;
   const only = options.only;
+  // Cold servers are several times slower for their first seconds (V8 compiles the hot
+  // path, WAL segments get preallocated): warm each system up before recording.
+  await measure(progress, `warm-up ${name} (writes, ${SUSTAINED_CLIENTS} clients, not recorded)`, target, SUSTAINED_CLIENTS, null, 0, options.warmupMs);
   if (only.has('writes')) {
     for (const clients of WRITE_CLIENTS) {
       const result = await measure(progress, `writes ${name} ${clients} clients`, target, clients, null, 0, options.durationMs);
