@@ -84,7 +84,11 @@ export function barChartSvg(chart: BarChart): string {
   const barWidth = (groupWidth * 0.8) / Math.max(1, chart.series.length);
   chart.categories.forEach((category, c) => {
     const groupX = MARGIN.left + c * groupWidth + groupWidth * 0.1;
-    parts.push(`<text x="${MARGIN.left + c * groupWidth + groupWidth / 2}" y="${MARGIN.top + plotHeight + 18}" text-anchor="middle">${escapeXml(category)}</text>`);
+    // Two lines (system / mode) keep long labels inside their group.
+    const centerX = (MARGIN.left + c * groupWidth + groupWidth / 2).toFixed(1);
+    const [first, ...rest] = category.split(' ');
+    const label = rest.length === 0 ? escapeXml(category) : `<tspan x="${centerX}">${escapeXml(first ?? '')}</tspan><tspan x="${centerX}" dy="13">${escapeXml(rest.join(' '))}</tspan>`;
+    parts.push(`<text x="${centerX}" y="${MARGIN.top + plotHeight + 16}" text-anchor="middle">${label}</text>`);
     chart.series.forEach((series, s) => {
       const value = series.values[c];
       const x = groupX + s * barWidth;
