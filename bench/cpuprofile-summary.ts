@@ -38,6 +38,7 @@ export interface ProfileSummary {
   /** All sampled time, idle included. */
   readonly totalMs: number;
   readonly idleMs: number;
+  readonly perFile: readonly { readonly path: string; readonly totalMs: number; readonly idleMs: number }[];
 }
 
 function describe(node: ProfileNode): { name: string; location: string } {
@@ -53,7 +54,10 @@ export function summarizeProfiles(paths: readonly string[]): ProfileSummary {
   const selfUs = new Map<string, { name: string; location: string; us: number; callers: Map<string, number> }>();
   let totalUs = 0;
   let idleUs = 0;
+  const perFile: { path: string; totalMs: number; idleMs: number }[] = [];
   for (const path of paths) {
+    const totalBeforeUs = totalUs;
+    const idleBeforeUs = idleUs;
     const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
     const byId = new Map(profile.nodes.map((n) => [n.id, n]));
     const parentOf = new Map<number, ProfileNode>();
@@ -76,6 +80,7 @@ export function summarizeProfiles(paths: readonly string[]): ProfileSummary {
       entry.callers.set(caller, (entry.callers.get(caller) ?? 0) + delta);
       selfUs.set(key, entry);
     });
+    perFile.push({ path, totalMs: (totalUs - totalBeforeUs) / 1000, idleMs: (idleUs - idleBeforeUs) / 1000 });
   }
   const busyUs = totalUs - idleUs;
   const functions = [...selfUs.values()]
@@ -84,7 +89,7 @@ export function summarizeProfiles(paths: readonly string[]): ProfileSummary {
       topCaller: [...e.callers.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '',
     }))
     .sort((a, b) => b.selfMs - a.selfMs);
-  return { functions, totalMs: totalUs / 1000, idleMs: idleUs / 1000 };
+  return { functions, totalMs: totalUs / 1000, idleMs: idleUs / 1000, perFile };
 }
 
 export function profileFiles(pathOrDir: string): string[] {

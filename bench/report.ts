@@ -10,6 +10,7 @@ import type { MachineInfo } from './machine.js';
 import { MIX_CLIENTS, READ_CLIENTS, WRITE_CLIENTS } from './throughput.js';
 import { PIPELINE_CLIENTS, PIPELINE_DEPTH, redisBenchmarkArgs } from './pipelined.js';
 import { REPLICATION_SIZES } from './replication.js';
+import { RAFTIS_PROCESS_LABELS } from './systems/raftis-cluster.js';
 import { percentileOf, type BenchResults, type LatencyRow, type SystemName } from './results.js';
 import { barChartSvg, lineChartSvg } from './svg-chart.js';
 import type { TargetCheck } from './targets.js';
@@ -150,8 +151,14 @@ export function writeReport(options: BenchOptions, run: RunInfo, results: BenchR
   if (run.profile !== null) {
     out.push('## CPU profile of the raftis nodes', '',
       `\`--profile\` ran every raftis node under \`node --cpu-prof\`; ${run.profile.files.length} profiles in \`${run.profile.dir}\` (${(run.profile.summary.totalMs / 1000).toFixed(1)} s sampled over all nodes and workloads, of which ${((run.profile.summary.totalMs - run.profile.summary.idleMs) / 1000).toFixed(1)} s busy; nodes killed by the failover workload write none). Self time per function, all profiles together, as a share of busy time (bench/cpuprofile-summary.ts):`, '',
+      '| profile | node | sampled s | busy s | busy |', '| --- | --- | ---: | ---: | ---: |',
+      ...run.profile.summary.perFile.map((f) => {
+        const pid = Number(/\.(\d+)\.\d+\.\d+\.cpuprofile$/.exec(f.path)?.[1] ?? NaN);
+        const busyMs = f.totalMs - f.idleMs;
+        return `| \`${basename(f.path)}\` | ${RAFTIS_PROCESS_LABELS.get(pid) ?? '?'} | ${(f.totalMs / 1000).toFixed(1)} | ${(busyMs / 1000).toFixed(1)} | ${f.totalMs > 0 ? ((100 * busyMs) / f.totalMs).toFixed(0) : '–'} % |`;
+      }), '',
       formatSummaryTable(run.profile.summary, 25), '',
-      `Files: ${run.profile.files.map((f) => `\`${basename(f)}\``).join(', ')}`, '');
+      `Summarize again, or one file alone: \`node --import tsx bench/cpuprofile-summary.ts ${run.profile.dir} --top 40\`.`, '');
   }
   out.push('## Analysis', '', ANALYSIS_START, previousAnalysis(path), ANALYSIS_END, '');
   mkdirSync(docsDir, { recursive: true });

@@ -12,6 +12,8 @@ import { killNow, respawn, rssBytes, spawnLogged, stopGracefully, type Spawned }
 
 export const RAFTIS_MAIN = resolve('dist/src/cli/main.js');
 const READY_TIMEOUT_MS = 30_000;
+/** Which node of which cluster each raftis process was, by pid: .cpuprofile names carry the pid. */
+export const RAFTIS_PROCESS_LABELS = new Map<number, string>();
 
 export interface RaftisNode {
   readonly id: string;
@@ -44,6 +46,7 @@ export class RaftisCluster {
       return { id, port, process: spawnLogged(`raftis ${id}`, process.execPath, args, join(root, `${id}.log`)) };
     });
     const cluster = new RaftisCluster(nodes, root);
+    for (const node of nodes) cluster.label(node);
     try {
       await cluster.waitForLeader();
     } catch (error) {
@@ -81,6 +84,12 @@ export class RaftisCluster {
 
   restart(node: RaftisNode): void {
     if (node.process.child === null) respawn(node.process);
+    this.label(node);
+  }
+
+  private label(node: RaftisNode): void {
+    const pid = node.process.child?.pid;
+    if (pid !== undefined) RAFTIS_PROCESS_LABELS.set(pid, `${node.id} of a ${this.nodes.length}-node cluster`);
   }
 
   rss(node: RaftisNode): number | null {
