@@ -454,9 +454,14 @@ export class RaftNode<R> {
   private onSoftState(state: SoftState): void {
     const previous = this.softState;
     this.softState = state;
-    if (previous.role === StateRole.Leader && state.role !== StateRole.Leader) {
-      // Reads gathered under our leadership can no longer be confirmed by us.
-      this.failReadsAwaitingIndex(new NodeError('NOT_LEADER', 'leadership lost before the read was confirmed', state.leader));
+    if (previous.leader !== state.leader || (previous.role === StateRole.Leader) !== (state.role === StateRole.Leader)) {
+      // Read-index requests in flight were addressed to (or confirmed by) the old leader and
+      // may never be answered: ask again, of the new leader, in this turn's batch. With no
+      // leader known, the new request fails at once with a retryable error.
+      const batches = [...this.readsAwaitingIndex.values()];
+      this.readsAwaitingIndex.clear();
+      for (const batch of batches) this.gathering.linearizable.push(...batch.reads);
+      if (batches.length > 0) this.scheduleReady();
     }
     this.options.onSoftState?.(state);
   }

@@ -58,6 +58,8 @@ export interface ServerConfig {
   /** Milliseconds added to this node's clock (RAFTIS_DEBUG_CLOCK_OFFSET_MS), for clock-skew tests. */
   readonly debugClockOffsetMs: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** The settings given explicitly (flag, environment or file), as opposed to defaulted. */
+  readonly configured: ReadonlySet<string>;
 }
 
 export class ConfigError extends Error {
@@ -119,7 +121,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'logLevel', flag: 'log-level', kind: 'string', choices: ['debug', 'info', 'warn', 'error', 'silent'], help: 'log level (default info)' },
 ];
 
-const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 'initialCluster'> = {
+const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 'initialCluster' | 'configured'> = {
   join: null,
   learnerPromoteLagEntries: 1000,
   clusterToken: 'raftis',
@@ -270,6 +272,7 @@ function resolve(raw: RawValues): ServerConfig {
     peerListen,
     dataDir: typeof values['dataDir'] === 'string' ? values['dataDir'] : `./data/${id === '' ? 'node' : id}`,
     initialCluster: (values['initialCluster'] as Map<string, HostPort> | undefined) ?? new Map<string, HostPort>(),
+    configured: new Set(raw.keys()),
   } as unknown as ServerConfig;
   validate(config);
   return config;

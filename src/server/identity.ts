@@ -24,6 +24,8 @@ export interface Identity {
   readonly nodeId: string;
   /** Random id of this data directory, made when it was created; peers refuse a node whose directory was replaced. */
   readonly incarnation: string;
+  /** Where this node listens (client and peer), so a restart needs only --data-dir. */
+  readonly self: { readonly client: HostPort; readonly peer: HostPort };
   /** The voters the cluster was bootstrapped with (later changes live in the log and snapshots). */
   readonly initialMembers: readonly Member[];
 }
@@ -33,6 +35,7 @@ interface IdentityFile {
   clusterId: string;
   nodeId: string;
   incarnation: string;
+  self: { client: string; peer: string };
   initialMembers: { id: string; peer: string; client: string }[];
 }
 
@@ -57,11 +60,13 @@ export function readIdentity(dataDir: string): Identity | null {
   }
   if (parsed.version !== IDENTITY_VERSION) throw new ConfigError(`${path}: unsupported identity version ${parsed.version}`);
   if (typeof parsed.incarnation !== 'string' || parsed.incarnation === '') throw new ConfigError(`${path}: missing incarnation`);
+  if (typeof parsed.self !== 'object' || parsed.self === null) throw new ConfigError(`${path}: missing this node's addresses ("self")`);
   return {
     version: parsed.version,
     clusterId: parsed.clusterId,
     nodeId: parsed.nodeId,
     incarnation: parsed.incarnation,
+    self: { client: parseHostPort(parsed.self.client, path), peer: parseHostPort(parsed.self.peer, path) },
     initialMembers: parsed.initialMembers.map((m) => ({ id: m.id, peer: parseHostPort(m.peer, path), client: parseHostPort(m.client, path) })),
   };
 }
@@ -73,6 +78,7 @@ export function writeIdentity(dataDir: string, identity: Identity): void {
     clusterId: identity.clusterId,
     nodeId: identity.nodeId,
     incarnation: identity.incarnation,
+    self: { client: formatHostPort(identity.self.client), peer: formatHostPort(identity.self.peer) },
     initialMembers: identity.initialMembers.map((m) => ({ id: m.id, peer: formatHostPort(m.peer), client: formatHostPort(m.client) })),
   };
   const path = join(dataDir, IDENTITY_FILE);
@@ -93,11 +99,18 @@ export function writeIdentity(dataDir: string, identity: Identity): void {
   }
 }
 
-export function newIdentity(nodeId: string, token: string, initialCluster: ReadonlyMap<string, HostPort>, selfClient: HostPort): Identity {
+export function newIdentity(nodeId: string, token: string, initialCluster: ReadonlyMap<string, HostPort>, selfClient: HostPort, selfPeer: HostPort): Identity {
   const members: Member[] = [...initialCluster].map(([id, peer]) => ({
     id,
     peer,
     client: id === nodeId ? selfClient : defaultClientAddress(peer),
   }));
-  return { version: IDENTITY_VERSION, clusterId: clusterIdFor(token, members), nodeId, incarnation: randomBytes(8).toString('hex'), initialMembers: members };
+  return {
+    version: IDENTITY_VERSION,
+    clusterId: clusterIdFor(token, members),
+    nodeId,
+    incarnation: randomBytes(8).toString('hex'),
+    self: { client: selfClient, peer: selfPeer },
+    initialMembers: members,
+  };
 }

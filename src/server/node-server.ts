@@ -64,8 +64,9 @@ export class RaftisServer {
     return this.stopping !== null;
   }
 
-  static async start(config: ServerConfig, logger: Logger): Promise<RaftisServer> {
-    const identity = await loadOrCreateIdentity(config, logger);
+  static async start(given: ServerConfig, logger: Logger): Promise<RaftisServer> {
+    const identity = await loadOrCreateIdentity(given, logger);
+    const config = withStoredAddresses(given, identity);
     const log = logger.child({ node: identity.nodeId });
     const { storage, recovered } = await RaftStorage.open({
       dir: config.dataDir,
@@ -321,7 +322,7 @@ async function loadOrCreateIdentity(config: ServerConfig, logger: Logger): Promi
     return identity;
   }
   const initial = config.initialCluster.size > 0 ? config.initialCluster : new Map<string, HostPort>([[config.id, config.peerListen]]);
-  const identity = newIdentity(config.id, config.clusterToken, initial, config.listen);
+  const identity = newIdentity(config.id, config.clusterToken, initial, config.listen, config.peerListen);
   writeIdentity(config.dataDir, identity);
   return identity;
 }
@@ -347,7 +348,14 @@ async function fetchJoinIdentity(config: ServerConfig, logger: Logger): Promise<
   });
   if (initialMembers.some((m) => m.id === config.id)) throw new ConfigError(`--join: node id ${config.id} is one of the cluster's founding members; choose a new id`);
   logger.info({ join: where, clusterId: Buffer.from(clusterId.value).toString() }, 'joining cluster');
-  return { version: 1, clusterId: Buffer.from(clusterId.value).toString(), nodeId: config.id, incarnation: randomBytes(8).toString('hex'), initialMembers };
+  return {
+    version: 1,
+    clusterId: Buffer.from(clusterId.value).toString(),
+    nodeId: config.id,
+    incarnation: randomBytes(8).toString('hex'),
+    self: { client: config.listen, peer: config.peerListen },
+    initialMembers,
+  };
 }
 
 /** A joining node asks to be added (as a learner to be promoted) until it is a member. */
@@ -373,6 +381,16 @@ async function requestMembership(server: RaftisServer, config: ServerConfig, log
     }
     await new Promise((resolve) => setTimeout(resolve, config.tickMs * config.electionTicks));
   }
+}
+
+/** A restart with only --data-dir listens where the node was created to listen. */
+function withStoredAddresses(config: ServerConfig, identity: Identity): ServerConfig {
+  const self = identity.self;
+  return {
+    ...config,
+    listen: config.configured.has('listen') ? config.listen : self.client,
+    peerListen: config.configured.has('peerListen') ? config.peerListen : self.peer,
+  };
 }
 
 function noteMemberAddress(members: Map<string, Member>, change: ConfChange): void {
