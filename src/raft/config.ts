@@ -24,6 +24,19 @@ export interface RaftConfig {
   readonly leaseDriftTicks: number;
   /** The only source of randomness. */
   readonly prng: Prng;
+  /**
+   * TEST ONLY: deliberately broken variants that the simulator must catch (test/sim/
+   * broken-variants.test.ts). Absent or all false in every real configuration.
+   */
+  readonly testBugs?: RaftTestBugs;
+}
+
+/** TEST ONLY: each flag breaks one rule of the protocol on purpose; all default to off. */
+export interface RaftTestBugs {
+  /** The leader commits the quorum match index even when its entry is from an older term (drops §5.4.2's check). */
+  readonly commitOldTermByCounting?: boolean;
+  /** A new leader does not append its empty entry of the new term. */
+  readonly skipNoopOnElection?: boolean;
 }
 
 export const DEFAULT_ELECTION_TICKS = 10;
@@ -68,6 +81,9 @@ export function raftConfigProblems(c: RaftConfig): string[] {
   }
   if (!Number.isSafeInteger(c.leaseDriftTicks) || c.leaseDriftTicks < 0 || c.leaseDriftTicks >= c.electionTicks) {
     problems.push(`leaseDriftTicks must be an integer in [0, electionTicks) (got ${c.leaseDriftTicks}, electionTicks ${c.electionTicks})`);
+  }
+  for (const [name, value] of Object.entries(c.testBugs ?? {})) {
+    if (typeof value !== 'boolean') problems.push(`testBugs.${name} must be a boolean (got ${String(value)})`);
   }
   return problems;
 }

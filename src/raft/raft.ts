@@ -450,6 +450,8 @@ export class Raft {
     const cs = this.log.membership.current();
     for (const id of cs.voters) if (id !== this.id) this.progress.set(id, new Progress(next, this.config.maxInflightMessages, false));
     for (const id of cs.learners) if (id !== this.id) this.progress.set(id, new Progress(next, this.config.maxInflightMessages, true));
+    // TEST ONLY: a broken variant leaves the no-op out.
+    if (this.config.testBugs?.skipNoopOnElection === true) return;
     // The no-op entry lets the new leader commit an entry of its own term promptly, which
     // commits everything before it (§5.4.2) and unblocks reads and membership changes.
     this.appendAsLeader([{ term: this.term, index: 0 as LogIndex, type: EntryType.Normal, data: EMPTY }]);
@@ -941,7 +943,9 @@ export class Raft {
     const voters = this.log.membership.current().voters;
     const index = quorumCommittedIndex(voters, (id) => (id === this.id ? this.log.persisted : this.progress.get(id)?.match ?? (0 as LogIndex)));
     // §5.4.2: only an entry of the current term is committed by counting replicas.
-    if (index <= this.log.committed || this.log.term(index) !== this.term) return;
+    if (index <= this.log.committed) return;
+    // TEST ONLY: a broken variant commits an older term's entry by counting (paper Figure 8).
+    if (this.log.term(index) !== this.term && this.config.testBugs?.commitOldTermByCounting !== true) return;
     const before = this.log.committed;
     const firstOfTerm = this.log.term(before) !== this.term;
     this.log.commitTo(index);

@@ -31,6 +31,10 @@ export interface SimBugs {
   readonly forgetVote?: boolean;
   /** Nodes lose term and vote on a crash: they never persisted their hard state. */
   readonly forgetHardState?: boolean;
+  /** Core (RaftConfig.testBugs): the leader commits an older term's entry by counting replicas. */
+  readonly commitOldTermByCounting?: boolean;
+  /** Core (RaftConfig.testBugs): a new leader does not append its no-op entry. */
+  readonly skipNoopOnElection?: boolean;
 }
 
 export const simDefaults = {

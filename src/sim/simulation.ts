@@ -9,9 +9,11 @@
 import { checkKvHistory, formatOp } from '../check/index.js';
 import { KvStateMachine } from '../kv/state-machine.js';
 import type { Reply } from '../kv/reply.js';
-import { createRaft } from '../node/consensus.js';
 import type { Clock, InboundSnapshot, Network, SnapshotByteSource, StateMachine } from '../node/ports.js';
 import { RaftNode, decodeSnapshotHeader, type NodeLogger, type ReadMode } from '../node/raft-node.js';
+import { defaultRaftConfig, type RaftTestBugs } from '../raft/config.js';
+import { seededPrng } from '../raft/prng.js';
+import { Raft } from '../raft/raft.js';
 import { type Entry, type Message, MessageType, type NodeId, StateRole, logIndex, nodeId } from '../raft/types.js';
 import { EventKind, EventQueue, eventKindNames } from './event-queue.js';
 import { SafetyMonitor, SimViolation } from './safety-monitor.js';
@@ -120,11 +122,15 @@ export class Simulation implements WorkloadHost {
   private crashes = 0;
   private partitions = 0;
   private pauses = 0;
+  /** Test-only hooks handed to every core (broken variants); null in a correct run. */
+  private readonly coreBugs: RaftTestBugs | null;
 
   constructor(options: SimOptions) {
     const problems = simOptionProblems(options);
     if (problems.length > 0) throw new Error(`invalid simulation options: ${problems.join('; ')}`);
     this.options = options;
+    const { commitOldTermByCounting = false, skipNoopOnElection = false } = options.bugs;
+    this.coreBugs = commitOldTermByCounting || skipNoopOnElection ? { commitOldTermByCounting, skipNoopOnElection } : null;
     this.random = new SimRandom(options.seed);
     const faults = options.faults;
     this.faultEnd = Math.floor((options.durationMs * 2) / 3);
@@ -222,15 +228,17 @@ export class Simulation implements WorkloadHost {
   }
 
   private finalChecks(): void {
-    if (this.workload.livenessFailure !== null) throw new SimViolation('liveness', this.workload.livenessFailure);
-    const leaders = this.slots.filter((slot) => slot.inc?.runtime.isLeader === true);
-    if (leaders.length === 0) throw new SimViolation('liveness', `no leader at the end of the run (${this.now} ms)`);
+    // Safety before liveness: a run that both lost an answer and broke linearizability
+    // reports the worse of the two.
     const verdict = checkKvHistory(this.workload.history.history(), { timeoutMs: 20_000 });
     if (verdict.verdict === 'not-linearizable') {
       const window = verdict.violation.window.map((op) => `    ${formatOp(op)}`).join('\n');
       throw new SimViolation('linearizability', `key ${verdict.violation.key}: ${formatOp(verdict.violation.failing)} cannot be explained\n${window}`);
     }
     if (verdict.verdict === 'unknown') throw new SimViolation('linearizability', `checker gave up (${verdict.reason}) on keys ${verdict.undecidedKeys.join(', ')}`);
+    if (this.workload.livenessFailure !== null) throw new SimViolation('liveness', this.workload.livenessFailure);
+    const leaders = this.slots.filter((slot) => slot.inc?.runtime.isLeader === true);
+    if (leaders.length === 0) throw new SimViolation('liveness', `no leader at the end of the run (${this.now} ms)`);
   }
 
   private result(): SimResult {
@@ -273,16 +281,18 @@ export class Simulation implements WorkloadHost {
       if (error !== null) throw new SimViolation('recovery', `${slot.id}: snapshot ${recovered.snapshot.meta.index} does not restore: ${error}`);
     }
     const voters = this.slots.map((s) => s.id);
-    const raft = createRaft(
+    // The core is built here rather than by the runtime's factory so that a broken variant's
+    // test-only hooks can reach it.
+    const raft = new Raft(
       {
-        id: slot.id,
-        seed: this.random.seed(),
+        ...defaultRaftConfig(slot.id, seededPrng(this.random.seed())),
         electionTicks: SIM_ELECTION_TICKS,
         heartbeatTicks: SIM_HEARTBEAT_TICKS,
         leaseDriftTicks: SIM_LEASE_DRIFT_TICKS,
         maxInflightMessages: 64,
         maxBytesPerMessage: 64 * 1024,
         maxUncommittedBytes: 1024 * 1024,
+        ...(this.coreBugs === null ? {} : { testBugs: this.coreBugs }),
       },
       {
         hardState: recovered.hardState,
