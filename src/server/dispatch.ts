@@ -130,6 +130,9 @@ export class Dispatcher {
         done({ kind: 'simple', value: 'RESET' });
         return true;
       }
+      case 'auth':
+        done(authReply(argv));
+        return true;
       case 'select':
         if (argv.length !== 2) done(arityError('select'));
         else done(selectReply(argv[1]?.toString() ?? ''));
@@ -247,6 +250,19 @@ function finished(state: ConnectionState): void {
   } finally {
     state.draining = false;
   }
+}
+
+/**
+ * raftis has no users or passwords: AUTH answers as Redis does with no requirepass, so a
+ * client configured with the default user's credentials still connects.
+ */
+function authReply(argv: readonly Buffer[]): Reply {
+  if (argv.length === 2) {
+    return errorReply('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
+  }
+  if (argv.length === 1) return arityError('auth');
+  if (argv.length > 3) return errorReply('ERR syntax error');
+  return argv[1]?.toString() === 'default' ? OK : errorReply('WRONGPASS invalid username-password pair or user is disabled.');
 }
 
 /** raftis has one database, db 0; other indexes get Redis's own errors (`--databases 1`). */

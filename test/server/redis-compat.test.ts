@@ -67,6 +67,7 @@ describe('connection and server commands compared with redis-server', { skip: sk
       ['HELLO', '4'], ['HELLO', '0'], ['HELLO', 'x'],
       ['CONFIG', 'GET', 'save'], ['CONFIG', 'GET', 'nosuchsetting'], ['CONFIG', 'GET'], ['CONFIG', 'GET', 'databases'],
       ['DBSIZE'], ['DBSIZE', 'extra'],
+      ['AUTH', 'secret'], ['AUTH', 'default', 'anything'], ['AUTH', 'nosuchuser', 'x'], ['AUTH'], ['AUTH', 'a', 'b', 'c'],
       ['NOSUCHCOMMAND'], ['NOSUCHCOMMAND', 'a', 'b c'], ['nosuchcommand', 'x'],
       ['COMMAND', 'COUNT', 'x'], ['COMMAND', 'NOSUCHSUB'], ['CONFIG'], ['CONFIG', 'NOSUCHSUB'], ['CONFIG', 'GET', 'nosuch', 'alsonosuch'],
       ['CLIENT', 'ID', 'x'], ['CLIENT', 'GETNAME', 'x'], ['RESET', 'x'], ['INFO', 'a', 'b', 'c', 'd'],
