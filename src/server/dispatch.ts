@@ -170,7 +170,11 @@ export class Dispatcher {
       for (; i < argv.length; i++) {
         const option = argv[i]?.toString().toLowerCase();
         if (option === 'auth' && i + 2 < argv.length) i += 2; // no ACLs: any credentials are accepted, as Redis with no requirepass
-        else if (option === 'setname' && i + 1 < argv.length) conn.name = argv[++i]?.toString() ?? '';
+        else if (option === 'setname' && i + 1 < argv.length) {
+          const name = argv[++i] ?? Buffer.alloc(0);
+          if (!validClientName(name)) return errorReply(CLIENT_NAME_ERROR);
+          conn.name = name.toString('latin1');
+        }
         else return errorReply(`ERR Syntax error in HELLO option '${argv[i]?.toString() ?? ''}'`);
       }
       conn.setProtocol(version);
@@ -197,10 +201,10 @@ export class Dispatcher {
       case 'id':
         return argv.length === 2 ? { kind: 'integer', value: conn.id } : errorReply("ERR wrong number of arguments for 'client|id' command");
       case 'setname': {
-        const name = argv[2]?.toString();
+        const name = argv[2];
         if (argv.length !== 3 || name === undefined) return errorReply("ERR wrong number of arguments for 'client|setname' command");
-        if (/[\s]/.test(name)) return errorReply('ERR Client names cannot contain spaces, newlines or special characters.');
-        conn.name = name;
+        if (!validClientName(name)) return errorReply(CLIENT_NAME_ERROR);
+        conn.name = name.toString('latin1');
         return OK;
       }
       case 'getname':
@@ -250,6 +254,14 @@ function finished(state: ConnectionState): void {
   } finally {
     state.draining = false;
   }
+}
+
+const CLIENT_NAME_ERROR = 'ERR Client names cannot contain spaces, newlines or special characters.';
+
+/** Redis accepts client names made of printable ASCII other than space ('!' to '~'). */
+function validClientName(name: Buffer): boolean {
+  for (const byte of name) if (byte < 0x21 || byte > 0x7e) return false;
+  return true;
 }
 
 /**

@@ -63,6 +63,8 @@ describe('connection and server commands compared with redis-server', { skip: sk
       ['SELECT', '0'], ['SELECT', '1'], ['SELECT', '-1'], ['SELECT', 'x'], ['SELECT'],
       ['CLIENT', 'GETNAME'], ['CLIENT', 'SETNAME', 'worker-1'], ['CLIENT', 'GETNAME'],
       ['CLIENT', 'SETNAME', 'has space'], ['CLIENT', 'SETNAME', 'new\nline'], ['CLIENT', 'GETNAME'],
+      ['CLIENT', 'SETNAME', '\u0001'], ['CLIENT', 'SETNAME', 'caf\u00e9'], ['CLIENT', 'SETNAME', '~!{}'], ['CLIENT', 'GETNAME'],
+      ['HELLO', '2', 'SETNAME', 'bad name'], ['CLIENT', 'GETNAME'], ['CLIENT', 'SETNAME', ''], ['CLIENT', 'GETNAME'],
       ['CLIENT', 'SETNAME'], ['CLIENT'], ['CLIENT', 'NOSUCHSUB'],
       ['HELLO', '4'], ['HELLO', '0'], ['HELLO', 'x'],
       ['CONFIG', 'GET', 'save'], ['CONFIG', 'GET', 'nosuchsetting'], ['CONFIG', 'GET'], ['CONFIG', 'GET', 'databases'],
