@@ -94,7 +94,8 @@ export class Dispatcher {
       const seq = ++state.seq;
       inOrder(state, 'write', () => this.options.writes.submit(conn.id, seq, argv, finish));
     } else {
-      inOrder(state, 'read', () => this.read(state.consistency, argv, finish));
+      const mode = state.consistency; // as set when the read arrived, even if it waits
+      inOrder(state, 'read', () => this.read(mode, argv, finish));
     }
   }
 
