@@ -90,12 +90,15 @@ export class Dispatcher {
       slot.send(reply);
       finished(state);
     };
+    // The common case (no change of kind in flight) starts at once, with no queue entry.
     if (spec.flags.includes('write')) {
       const seq = ++state.seq;
-      inOrder(state, 'write', () => this.options.writes.submit(conn.id, seq, argv, finish));
+      if (startNow(state, 'write')) this.options.writes.submit(conn.id, seq, argv, finish);
+      else state.waiting.push({ kind: 'write', start: () => this.options.writes.submit(conn.id, seq, argv, finish) });
     } else {
       const mode = state.consistency; // as set when the read arrived, even if it waits
-      inOrder(state, 'read', () => this.read(mode, argv, finish));
+      if (startNow(state, 'read')) this.read(mode, argv, finish);
+      else state.waiting.push({ kind: 'read', start: () => this.read(mode, argv, finish) });
     }
   }
 
@@ -225,15 +228,15 @@ export class Dispatcher {
   }
 }
 
-/** Starts a data command now if it cannot overtake or be overtaken by one of the other kind, else queues it. */
-function inOrder(state: ConnectionState, kind: CommandKind, start: () => void): void {
-  if (state.running === 0 || (state.runningKind === kind && state.waiting.length === 0)) {
-    state.runningKind = kind;
-    state.running++;
-    start();
-  } else {
-    state.waiting.push({ kind, start });
-  }
+/**
+ * True (and counted as running) when a data command of `kind` may start now: it can neither
+ * overtake nor be overtaken by one of the other kind. Otherwise the caller queues it.
+ */
+function startNow(state: ConnectionState, kind: CommandKind): boolean {
+  if (state.running !== 0 && (state.runningKind !== kind || state.waiting.length !== 0)) return false;
+  state.runningKind = kind;
+  state.running++;
+  return true;
 }
 
 /** One data command was answered: when none is left running, start the next run of one kind. */
