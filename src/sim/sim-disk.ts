@@ -22,12 +22,19 @@ export interface RecoveredState {
   readonly entries: readonly Entry[];
 }
 
+/** Snapshot files kept, like the storage layer's default snapshotsRetained. */
+export const SIM_SNAPSHOTS_RETAINED = 2;
+
 export class SimDisk {
   hardState: HardState = { term: term(0), vote: nodeId(''), commit: logIndex(0) };
   /** Durable log; entries[k].index === firstIndex + k. */
   private entries: Entry[] = [];
   private firstIndex = 1;
-  snapshot: StoredSnapshot | null = null;
+  /**
+   * Snapshot files, newest (highest index) first, at most SIM_SNAPSHOTS_RETAINED, as the
+   * storage layer keeps them: a stale snapshot received late never hides a newer one.
+   */
+  private snapshots: StoredSnapshot[] = [];
   /**
    * Test hook for a broken variant: when true, a crash forgets the vote of the current term
    * (as a node that never persisted its vote would). Never set in a correct run.
@@ -86,8 +93,32 @@ export class SimDisk {
     }
   }
 
+  /** The newest snapshot file; recovery starts from it. */
+  get snapshot(): StoredSnapshot | null {
+    return this.snapshots[0] ?? null;
+  }
+
+  /** The snapshot file with this index and term, or the newest when none is named. */
+  findSnapshot(meta?: SnapshotMeta): StoredSnapshot | null {
+    if (meta === undefined) return this.snapshot;
+    return this.snapshots.find((s) => s.meta.index === meta.index && s.meta.term === meta.term) ?? null;
+  }
+
+  /**
+   * A snapshot file was written, synced and renamed. Like the storage layer's WAL marker, a
+   * snapshot the log does not continue (an installed one) resets the log to start after it.
+   */
   saveSnapshot(snapshot: StoredSnapshot): void {
-    this.snapshot = snapshot;
+    const { index, term: snapshotTerm } = snapshot.meta;
+    this.snapshots = this.snapshots.filter((s) => s.meta.index !== index || s.meta.term !== snapshotTerm);
+    this.snapshots.push(snapshot);
+    this.snapshots.sort((a, b) => b.meta.index - a.meta.index || b.meta.term - a.meta.term);
+    this.snapshots.length = Math.min(this.snapshots.length, SIM_SNAPSHOTS_RETAINED);
+    if (this.firstIndex > index) return;
+    const own = this.entries[index - this.firstIndex];
+    if (own !== undefined && own.term === snapshotTerm) return;
+    this.entries = [];
+    this.firstIndex = index + 1;
   }
 
   compact(index: number): void {

@@ -64,10 +64,8 @@ export class SimLogStore implements LogStore {
   }
 
   openSnapshot(meta?: SnapshotMeta): SnapshotByteSource | null {
-    const stored = this.disk.snapshot;
-    if (stored === null) return null;
-    if (meta !== undefined && (stored.meta.index !== meta.index || stored.meta.term !== meta.term)) return null;
-    return bytesSource(stored.bytes);
+    const stored = this.disk.findSnapshot(meta);
+    return stored === null ? null : bytesSource(stored.bytes);
   }
 
   compact(index: number): Promise<void> {

@@ -51,6 +51,8 @@ export interface SimResult {
   readonly ops: { readonly ok: number; readonly unknown: number; readonly failed: number };
   readonly faults: { readonly crashes: number; readonly partitions: number; readonly pauses: number };
   readonly leaders: number;
+  /** Snapshots begun by the nodes' state machines, and snapshots received and restored (InstallSnapshot). */
+  readonly snapshots: { readonly taken: number; readonly installed: number };
 }
 
 /** Microtask turns yielded after each event: enough for sync → persist → apply → advance (2–3); longer chains (snapshot streams) continue in later drains, still in a fixed order. */
@@ -122,6 +124,8 @@ export class Simulation implements WorkloadHost {
   private crashes = 0;
   private partitions = 0;
   private pauses = 0;
+  private snapshotsTaken = 0;
+  private snapshotsInstalled = 0;
   /** Test-only hooks handed to every core (broken variants); null in a correct run. */
   private readonly coreBugs: RaftTestBugs | null;
 
@@ -256,6 +260,7 @@ export class Simulation implements WorkloadHost {
       ops: { ok: this.workload.opsOk, unknown: this.workload.opsUnknown, failed: this.workload.opsFailed },
       faults: { crashes: this.crashes, partitions: this.partitions, pauses: this.pauses },
       leaders: this.monitor.leaderElections,
+      snapshots: { taken: this.snapshotsTaken, installed: this.snapshotsInstalled },
     };
   }
 
@@ -374,9 +379,13 @@ export class Simulation implements WorkloadHost {
       get appliedIndex() {
         return kv.appliedIndex;
       },
-      beginSnapshot: () => kv.beginSnapshot(),
+      beginSnapshot: () => {
+        this.snapshotsTaken++;
+        return kv.beginSnapshot();
+      },
       restore: async (source, index) => {
         const bytes = await readAll(source);
+        this.snapshotsInstalled++;
         const error = restoreKvSync(kv, bytes, index);
         if (error === null) this.monitor.noteDigest(slot.id, index, kv.digest().hash);
         return error;

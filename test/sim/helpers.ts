@@ -1,6 +1,6 @@
 // Shared settings for the simulator tests: short runs (a few virtual seconds) keep the
 // default suite fast; the slow sweep uses the command's defaults.
-import { faultKinds, type SimOptions } from '../../src/sim/index.js';
+import { faultKinds, simDefaults, type SimOptions } from '../../src/sim/index.js';
 
 export function simOptions(seed: number, overrides: Partial<SimOptions> = {}): SimOptions {
   return {
@@ -10,7 +10,7 @@ export function simOptions(seed: number, overrides: Partial<SimOptions> = {}): S
     faults: new Set(faultKinds),
     clients: 6,
     keys: 3,
-    snapshotEntries: 0,
+    snapshotEntries: simDefaults.snapshotEntries,
     trace: false,
     bugs: {},
     ...overrides,
