@@ -45,6 +45,7 @@ export interface ScenarioResult {
 
 export const RECOVERY_MS_DEFAULT = 15_000;
 const CONVERGENCE_MS = 20_000;
+const STARTUP_LEADER_MS = 20_000;
 /** After healing, clients keep running this long so the timeline shows the recovery. */
 const AFTER_HEAL_MS = 1500;
 
@@ -96,7 +97,13 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   let check: CheckResult | null = null;
   let digest = '';
   try {
-    await cluster.waitForLeader(20_000);
+    try {
+      await cluster.waitForLeader(STARTUP_LEADER_MS);
+    } catch (error) {
+      // Reported with the crash list below (a node that cannot start shows up there).
+      problems.push(`no leader within ${STARTUP_LEADER_MS} ms of start: ${(error as Error).message}`);
+      throw error;
+    }
     workload.start();
     events = await runNemesis(cluster, {
       nemesis: options.nemesis,
@@ -119,6 +126,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     } catch (error) {
       problems.push(`replicas did not converge: ${(error as Error).message}`);
     }
+  } catch (error) {
+    if (problems.length === 0) throw error;
   } finally {
     await workload.stop();
     await healAll(cluster).catch(() => {});
