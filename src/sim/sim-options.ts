@@ -5,9 +5,10 @@
  * network: loss, duplication, delay spikes. partition: split, one-way, isolated leader, bridge.
  * crash: crash and restart (unsynced writes lost, torn batches). pause: a process stops for a
  * while. drift: clock rate and offset per node. election: voters crash right after voting,
- * leaders are crashed, vote requests arrive late.
+ * leaders are crashed, vote requests arrive late. membership: a follower is removed and added
+ * back with an empty disk (learner, then voter), and leadership is transferred.
  */
-export const faultKinds = ['network', 'partition', 'crash', 'pause', 'drift', 'election'] as const;
+export const faultKinds = ['network', 'partition', 'crash', 'pause', 'drift', 'election', 'membership'] as const;
 export type FaultKind = (typeof faultKinds)[number];
 
 export interface SimOptions {

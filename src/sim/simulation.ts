@@ -16,6 +16,7 @@ import { seededPrng } from '../raft/prng.js';
 import { Raft } from '../raft/raft.js';
 import { type Entry, type Message, MessageType, type NodeId, StateRole, logIndex, nodeId } from '../raft/types.js';
 import { EventKind, EventQueue, eventKindNames } from './event-queue.js';
+import { MembershipChurn } from './membership-churn.js';
 import { SafetyMonitor, SimViolation } from './safety-monitor.js';
 import { SimDisk } from './sim-disk.js';
 import { SimLogStore, bytesSource } from './sim-log-store.js';
@@ -53,6 +54,8 @@ export interface SimResult {
   readonly leaders: number;
   /** Snapshots begun by the nodes' state machines, and snapshots received and restored (InstallSnapshot). */
   readonly snapshots: { readonly taken: number; readonly installed: number };
+  /** Membership churn: remove/re-add cycles started, leadership transfers asked for. */
+  readonly membership: { readonly removals: number; readonly transfers: number };
 }
 
 /** Microtask turns yielded after each event: enough for sync → persist → apply → advance (2–3); longer chains (snapshot streams) continue in later drains, still in a fixed order. */
@@ -91,7 +94,10 @@ interface Incarnation extends ClientNode {
 interface NodeSlot {
   readonly index: number;
   readonly id: NodeId;
-  readonly disk: SimDisk;
+  /** Replaced by an empty one when the node is removed from the cluster (a new incarnation). */
+  disk: SimDisk;
+  /** Bumped when the node is wiped: messages sent to an earlier incarnation are never delivered. */
+  generation: number;
   /** Clock rate (virtual ms of this node per virtual ms) and offset: clock drift. */
   readonly rate: number;
   readonly offsetMs: number;
@@ -128,6 +134,7 @@ export class Simulation implements WorkloadHost {
   private snapshotsInstalled = 0;
   /** Test-only hooks handed to every core (broken variants); null in a correct run. */
   private readonly coreBugs: RaftTestBugs | null;
+  private readonly churn: MembershipChurn = new MembershipChurn(this);
 
   constructor(options: SimOptions) {
     const problems = simOptionProblems(options);
@@ -148,10 +155,8 @@ export class Simulation implements WorkloadHost {
       const drift = faults.has('drift');
       const rate = drift ? 1 + (this.random.fraction() * 2 - 1) * SIM_CLOCK_RATE_DRIFT_MAX : 1;
       const offsetMs = drift ? this.random.between(0, 500) : 0;
-      const slot: NodeSlot = { index, id: nodeId(`n${index + 1}`), disk: new SimDisk(), rate, offsetMs, pausedUntil: 0, inc: null };
-      slot.disk.forgetVoteOnCrash = options.bugs.forgetVote === true;
-      slot.disk.forgetHardStateOnCrash = options.bugs.forgetHardState === true;
-      slot.disk.onDurable = (entry, previousTerm) => this.monitor.noteDurable(slot.id, entry, previousTerm);
+      const slot: NodeSlot = { index, id: nodeId(`n${index + 1}`), disk: new SimDisk(), generation: 0, rate, offsetMs, pausedUntil: 0, inc: null };
+      this.prepareDisk(slot);
       this.slots.push(slot);
       this.ids.set(slot.id, index);
     }
@@ -170,11 +175,17 @@ export class Simulation implements WorkloadHost {
     this.schedule(this.faultEnd, -1, EventKind.Fault, () => this.healAll());
   }
 
+  private prepareDisk(slot: NodeSlot): void {
+    slot.disk.forgetVoteOnCrash = this.options.bugs.forgetVote === true;
+    slot.disk.forgetHardStateOnCrash = this.options.bugs.forgetHardState === true;
+    slot.disk.onDurable = (entry, previousTerm) => this.monitor.noteDurable(slot.id, entry, previousTerm);
+  }
+
   get nodeCount(): number {
     return this.slots.length;
   }
 
-  nodeId(index: number): string {
+  nodeId(index: number): NodeId {
     return this.slot(index).id;
   }
 
@@ -186,6 +197,29 @@ export class Simulation implements WorkloadHost {
 
   incarnation(index: number): Incarnation | null {
     return this.slot(index).inc;
+  }
+
+  // MembershipHost.
+  leaderIndex(): number | null {
+    const leader = this.slots.find((slot) => slot.inc?.runtime.isLeader === true);
+    return leader === undefined ? null : leader.index;
+  }
+
+  runtime(index: number): RaftNode<Reply> | null {
+    return this.slot(index).inc?.runtime ?? null;
+  }
+
+  wipe(index: number): void {
+    const slot = this.slot(index);
+    this.crash(slot);
+    slot.disk = new SimDisk();
+    this.prepareDisk(slot);
+    slot.generation++;
+  }
+
+  rejoin(index: number): void {
+    const slot = this.slot(index);
+    if (slot.inc === null) this.startNode(slot);
   }
 
   schedule(delayMs: number, node: number, kind: EventKind, run: () => void): void {
@@ -261,6 +295,7 @@ export class Simulation implements WorkloadHost {
       faults: { crashes: this.crashes, partitions: this.partitions, pauses: this.pauses },
       leaders: this.monitor.leaderElections,
       snapshots: { taken: this.snapshotsTaken, installed: this.snapshotsInstalled },
+      membership: { removals: this.churn.removals, transfers: this.churn.transfers },
     };
   }
 
@@ -270,7 +305,7 @@ export class Simulation implements WorkloadHost {
     return slot;
   }
 
-  private note(line: string): void {
+  note(line: string): void {
     if (this.options.trace) this.trace.push(`${this.now.toFixed(3)} ${line}`);
   }
 
@@ -285,6 +320,8 @@ export class Simulation implements WorkloadHost {
       const error = restoreKvSync(kv, recovered.snapshot.bytes, recovered.snapshot.meta.index);
       if (error !== null) throw new SimViolation('recovery', `${slot.id}: snapshot ${recovered.snapshot.meta.index} does not restore: ${error}`);
     }
+    // Every node, one added back with an empty disk too, starts from the founding
+    // configuration: the log replays membership changes on top of it (as the server's --join).
     const voters = this.slots.map((s) => s.id);
     // The core is built here rather than by the runtime's factory so that a broken variant's
     // test-only hooks can reach it.
@@ -418,7 +455,7 @@ export class Simulation implements WorkloadHost {
   }
 
   private restart(slot: NodeSlot): void {
-    if (slot.inc !== null) return;
+    if (slot.inc !== null || this.churn.isOut(slot.index)) return;
     this.note(`${slot.id} restarts`);
     this.startNode(slot);
   }
@@ -448,13 +485,16 @@ export class Simulation implements WorkloadHost {
     if (message.type === MessageType.VoteResponse && !message.reject) this.maybeCrashAfterVote(from);
     if (this.networkFaultsOn && this.random.chance(this.lossProbability)) return;
     const copies = this.networkFaultsOn && this.random.chance(this.duplicateProbability) ? 2 : 1;
+    const generation = this.slot(to).generation;
     const held = message.type === MessageType.Vote && this.electionFaultsOn() && this.random.chance(STALE_VOTE_PROBABILITY);
     const extraMs = held ? this.random.between(...STALE_VOTE_MS) : 0;
     for (let copy = 0; copy < copies; copy++) {
       this.schedule(this.networkDelay() + extraMs, to, EventKind.Deliver, () => {
         // A partition also cuts messages already on the wire.
         if (this.blocked.has(from * 8 + to)) return;
-        this.slot(to).inc?.runtime.receive(message);
+        const target = this.slot(to);
+        if (target.generation !== generation) return;
+        target.inc?.runtime.receive(message);
       });
     }
   }
@@ -491,6 +531,7 @@ export class Simulation implements WorkloadHost {
     if (faults.has('election') || faults.has('crash')) actions.push(() => this.crashLeader());
     if (faults.has('partition')) actions.push(() => this.partitionSome());
     if (faults.has('pause')) actions.push(() => this.pauseSome());
+    if (faults.has('membership')) actions.push(() => this.churn.act());
     if (actions.length > 0) this.random.pick(actions)();
     this.schedule(this.random.between(...FAULT_GAP_MS), -1, EventKind.Fault, () => this.nextFault());
   }
