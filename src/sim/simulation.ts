@@ -96,7 +96,7 @@ interface NodeSlot {
   readonly id: NodeId;
   /** Replaced by an empty one when the node is removed from the cluster (a new incarnation). */
   disk: SimDisk;
-  /** Bumped when the node is wiped: messages sent to an earlier incarnation are never delivered. */
+  /** Bumped when the node is wiped: messages to or from an earlier incarnation are never delivered. */
   generation: number;
   /** Clock rate (virtual ms of this node per virtual ms) and offset: clock drift. */
   readonly rate: number;
@@ -485,7 +485,9 @@ export class Simulation implements WorkloadHost {
     if (message.type === MessageType.VoteResponse && !message.reject) this.maybeCrashAfterVote(from);
     if (this.networkFaultsOn && this.random.chance(this.lossProbability)) return;
     const copies = this.networkFaultsOn && this.random.chance(this.duplicateProbability) ? 2 : 1;
+    // A wiped node's connections die with it: nothing it sent, and nothing sent to it, crosses over to its next incarnation.
     const generation = this.slot(to).generation;
+    const senderGeneration = this.slot(from).generation;
     const held = message.type === MessageType.Vote && this.electionFaultsOn() && this.random.chance(STALE_VOTE_PROBABILITY);
     const extraMs = held ? this.random.between(...STALE_VOTE_MS) : 0;
     for (let copy = 0; copy < copies; copy++) {
@@ -493,7 +495,7 @@ export class Simulation implements WorkloadHost {
         // A partition also cuts messages already on the wire.
         if (this.blocked.has(from * 8 + to)) return;
         const target = this.slot(to);
-        if (target.generation !== generation) return;
+        if (target.generation !== generation || this.slot(from).generation !== senderGeneration) return;
         target.inc?.runtime.receive(message);
       });
     }
