@@ -3,6 +3,8 @@
 
 import { checkHistoryCommand } from '../check/check-history-command.js';
 import { clusterCommand } from './cluster.js';
+import { simCommand } from '../sim/sim-command.js';
+import { ctlCommand } from './ctl.js';
 import { serverCommand } from './server.js';
 
 const USAGE = `raftis — a strongly consistent, Redis-compatible key-value store replicated with Raft
@@ -11,8 +13,12 @@ usage:
   raftis server [settings]                 run one node (raftis server --help lists the settings)
   raftis cluster up [--nodes 3] [--port 6379] [--data-dir ./data]
                                            run a local cluster of N node processes
+  raftis ctl nodes|add|remove|promote|transfer-leader|info [args] [--server host:port]
+                                           administer a running cluster
   raftis check-history FILE [--format jepsen|edn|jsonl] [--timeout-ms N]
                                            check a recorded history for linearizability
+  raftis sim --seed S [--trace] | --seeds N [--from S] [--nodes 3|5] [--faults …]
+                                           run the deterministic simulator
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -24,6 +30,10 @@ async function main(argv: string[]): Promise<number> {
       return clusterCommand(rest);
     case 'check-history':
       return checkHistoryCommand(rest);
+    case 'sim':
+      return simCommand(rest);
+    case 'ctl':
+      return ctlCommand(rest);
     case undefined:
     case 'help':
     case '--help':

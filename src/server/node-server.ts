@@ -166,9 +166,15 @@ export class RaftisServer {
       logger: log,
       onConfChange: (change) => {
         noteMemberAddress(members, change);
+        if (change.type === ConfChangeType.RemoveNode) {
+          // The address stays known to the transport: a leader that removed itself must still
+          // hear the acknowledgements that commit its removal. The core addresses nothing
+          // else to a removed node.
+          incarnations.forget(change.nodeId);
+          return;
+        }
         const member = members.get(change.nodeId);
-        if (change.type === ConfChangeType.RemoveNode) incarnations.forget(change.nodeId);
-        if (change.nodeId !== identity.nodeId) transport.setPeer(change.nodeId, change.type === ConfChangeType.RemoveNode || member === undefined ? null : member.peer);
+        if (change.nodeId !== identity.nodeId && member !== undefined) transport.setPeer(change.nodeId, member.peer);
       },
       onSoftState: (state) => {
         log.info({ role: state.role, leader: state.leader }, 'raft state changed');

@@ -31,6 +31,8 @@ export interface TestNode {
   readonly dataDir: string;
   readonly logPath: string;
   process: ChildProcess | null;
+  /** Client address of the member it joins through, for nodes added after bootstrap. */
+  join?: string;
   /** Exit codes and signals of earlier runs of this node, for "no unexpected crash" checks. */
   readonly exits: { code: number | null; signal: NodeJS.Signals | null; expected: boolean }[];
 }
@@ -91,7 +93,7 @@ export class TestCluster {
       '--listen', `127.0.0.1:${node.port}`,
       '--peer-listen', `127.0.0.1:${node.peerPort}`,
       '--data-dir', node.dataDir,
-      '--initial-cluster', this.initialCluster,
+      ...(node.join === undefined ? ['--initial-cluster', this.initialCluster] : ['--join', node.join]),
       '--log-level', 'info',
       ...this.args,
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -178,6 +180,33 @@ export class TestCluster {
     const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
     child.kill(signal);
     await exited;
+  }
+
+  /** Starts a new node that joins the running cluster through `via`'s client port (--join). */
+  async addNode(id: string, via: string): Promise<TestNode> {
+    const node: TestNode = {
+      id,
+      port: await freePort(),
+      peerPort: await freePort(),
+      dataDir: join(this.root, id),
+      logPath: join(this.root, `${id}.log`),
+      process: null,
+      exits: [],
+      join: `127.0.0.1:${this.node(via).port}`,
+    };
+    const existing = this.nodes.findIndex((n) => n.id === id);
+    if (existing >= 0) this.nodes.splice(existing, 1);
+    this.nodes.push(node);
+    this.spawn(node);
+    await this.waitForListening(id);
+    return node;
+  }
+
+  /** Stops a node for good and forgets it (after it was removed from the cluster). */
+  async retire(id: string): Promise<void> {
+    await this.kill(id, 'SIGTERM');
+    const index = this.nodes.findIndex((n) => n.id === id);
+    if (index >= 0) this.nodes.splice(index, 1);
   }
 
   pause(id: string): void {

@@ -1,0 +1,73 @@
+// `raftis ctl`: the RAFT.* admin commands from the command line, sent to any node
+// (followers forward membership changes to the leader).
+
+import { sendCommand } from '../server/resp-client.js';
+import { parseHostPort } from '../server/config.js';
+import type { RespValue } from '../resp/codec.js';
+
+const USAGE = `usage: raftis ctl COMMAND [args] [--server host:port]   (default server 127.0.0.1:6379)
+  nodes                                  members, roles, addresses, match index and lag
+  add ID PEER-HOST:PORT [CLIENT-HOST:PORT] [--learner]
+                                         add a node (as a learner, promoted once caught up)
+  remove ID                              remove a node
+  promote ID                             promote a learner to voter
+  transfer-leader [ID]                   hand leadership to ID (or the best follower)
+  info                                   RAFT.INFO of the server
+  leader                                 the current leader's id`;
+
+const TIMEOUT_MS = 30_000;
+
+export async function ctlCommand(argv: string[]): Promise<number> {
+  const args = [...argv];
+  let server = '127.0.0.1:6379';
+  const at = args.indexOf('--server');
+  if (at >= 0) {
+    server = args[at + 1] ?? '';
+    args.splice(at, 2);
+  }
+  const learner = args.includes('--learner');
+  const words = args.filter((a) => a !== '--learner');
+  const [command, ...rest] = words;
+  let request: string[];
+  switch (command) {
+    case 'nodes': request = ['RAFT.NODES']; break;
+    case 'add': request = ['RAFT.NODE', 'ADD', ...rest, ...(learner ? ['LEARNER'] : [])]; break;
+    case 'remove': request = ['RAFT.NODE', 'REMOVE', ...rest]; break;
+    case 'promote': request = ['RAFT.NODE', 'PROMOTE', ...rest]; break;
+    case 'transfer-leader': request = ['RAFT.TRANSFER-LEADER', ...rest]; break;
+    case 'info': request = ['RAFT.INFO']; break;
+    case 'leader': request = ['RAFT.LEADER']; break;
+    default:
+      process.stderr.write(`${USAGE}\n`);
+      return 64;
+  }
+  let address;
+  try {
+    address = parseHostPort(server, '--server');
+  } catch (error) {
+    process.stderr.write(`raftis ctl: ${(error as Error).message}\n`);
+    return 64;
+  }
+  try {
+    const reply = await sendCommand(address.host, address.port, request, TIMEOUT_MS);
+    process.stdout.write(render(reply) + '\n');
+    return reply.kind === 'error' ? 1 : 0;
+  } catch (error) {
+    process.stderr.write(`raftis ctl: ${server}: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+function render(reply: RespValue): string {
+  switch (reply.kind) {
+    case 'error': return `(error) ${reply.message}`;
+    case 'simple': return reply.value;
+    case 'integer': return String(reply.value);
+    case 'double': return String(reply.value);
+    case 'bulk': return reply.value === null ? '(nil)' : Buffer.from(reply.value).toString();
+    case 'verbatim': return reply.value.trimEnd();
+    case 'null': return '(nil)';
+    case 'map': return reply.value.map(([k, v]) => `${render(k)}=${render(v)}`).join(' ');
+    case 'array': return reply.value === null ? '(nil)' : reply.value.map(render).join('\n');
+  }
+}
