@@ -20,6 +20,7 @@ interface Search {
   readonly clients?: number;
   /** Failures that count as a catch, by the check that fired. */
   readonly checks?: readonly string[];
+  readonly seedsMax?: number;
 }
 
 async function firstCatch(bugs: SimBugs, search: Search = {}): Promise<{ seed: number; failure: string } | null> {
@@ -27,7 +28,7 @@ async function firstCatch(bugs: SimBugs, search: Search = {}): Promise<{ seed: n
   assert.ok(!(faults instanceof Error));
   const checks = search.checks ?? SAFETY_INVARIANTS;
   const base = { nodes: search.nodes ?? 5, faults, clients: search.clients ?? 6, durationMs: VARIANT_DURATION_MS };
-  for (let seed = 1; seed <= SEEDS_MAX; seed++) {
+  for (let seed = 1; seed <= (search.seedsMax ?? SEEDS_MAX); seed++) {
     const result = await runSimulation(simOptions(seed, { ...base, bugs }));
     const failure = result.failure ?? '';
     if (checks.some((name) => failure.startsWith(`${name}:`))) {
@@ -59,3 +60,20 @@ test('a leader that skips the no-op on election leaves reads waiting: liveness c
   assert.ok(caught !== null, `not caught within ${SEEDS_MAX} seeds`);
   assert.match(caught.failure, /^liveness: get .* timed out/);
 });
+
+test(
+  'committing an entry of an older term by counting replicas is caught',
+  {
+    todo:
+      'not caught yet: with the no-op a new leader sends the old entries and its no-op in one Append, so a quorum ' +
+      'that holds the old entry holds the no-op too and the Figure 8 overwrite cannot follow; searched 200-400 seeds ' +
+      'each of election,crash,partition (3 and 5 nodes, 1.5-6 s, 1-6 clients), also with skipNoopOnElection, ' +
+      'without a safety or linearizability violation. Needs a fault that splits Appends (tiny maxBytesPerMessage) ' +
+      'or crashes a leader right after it advances its commit index',
+  },
+  async () => {
+    // A short search while it is open, to keep the suite fast.
+    const caught = await firstCatch({ commitOldTermByCounting: true }, { checks: [...SAFETY_INVARIANTS, LINEARIZABILITY], seedsMax: 10 });
+    assert.ok(caught !== null, 'not caught within 10 seeds');
+  },
+);
