@@ -88,7 +88,8 @@ async function main(): Promise<number> {
     return 1;
   }
   const results = emptyResults();
-  const versions: Record<string, string> = { raftis: `commit ${gitCommit()}`, node: process.version };
+  const commit = gitCommit();
+  const versions: Record<string, string> = { raftis: `commit ${commit}`, node: process.version };
   const redis = redisVersion();
   if (redis === null || !commandExists('redis-benchmark')) results.skipped.push('Redis: redis-server or redis-benchmark is not installed (apt-get install redis-server redis-tools); Redis rows and pipelined SET are missing.');
   else versions.redis = /v=(\S+)/.exec(redis)?.[1] ?? redis;
@@ -121,7 +122,7 @@ async function main(): Promise<number> {
   }
   const targets = checkTargets(results);
   const finishedAt = new Date();
-  writeReport(options, { startedAt, finishedAt, machine, loadAtStart, loadAtEnd: loadAverage(), versions, commit: gitCommit(), profile }, results, targets);
+  writeReport(options, { startedAt, finishedAt, machine, loadAtStart, loadAtEnd: loadAverage(), versions, commit, profile }, results, targets);
   mkdirSync('bench/results', { recursive: true });
   const jsonPath = join('bench/results', `run-${stamp}.json`);
   writeFileSync(jsonPath, JSON.stringify({ options: { ...options, only: [...options.only] }, machine, versions, results, targets }, null, 2));

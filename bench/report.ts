@@ -72,7 +72,7 @@ export function writeReport(options: BenchOptions, run: RunInfo, results: BenchR
     `Usage: \`npm run build && npm run bench\` (full run, about 15 minutes); \`-- --quick\` for short runs while developing; \`-- --only ${WORKLOADS.join(',')}\` to pick workloads; \`-- --profile\` to run the raftis nodes under \`node --cpu-prof\` (profiles in bench/results/); \`-- --report PATH\` to write elsewhere. Raw results of every run go to bench/results/run-*.json.`, '',
     '## The run', '',
     `- Date: ${run.startedAt.toISOString()} to ${run.finishedAt.toISOString()} (${((run.finishedAt.getTime() - run.startedAt.getTime()) / 60000).toFixed(1)} min)`,
-    `- Command: \`${options.commandLine}\` (${options.quick ? 'quick mode: short durations, for development' : 'full mode'}${options.profileDir === null ? '' : ', raftis nodes under --cpu-prof'}), at commit \`${run.commit}\``,
+    `- Command: \`${options.commandLine}\` (${options.quick ? 'quick mode: short durations, for development' : 'full mode'}${options.profileDir === null ? '' : ', raftis nodes under --cpu-prof'}), with dist/ as built from the tree at commit \`${run.commit}\` when the run started`,
     `- Machine: ${m.cores} cores (\`nproc\`), ${m.cpuModel}, ${m.memory} RAM; disk: ${m.disk}; Linux ${m.kernel}; Node ${m.node}`,
     `- Load average (1/5/15 min) at start: ${run.loadAtStart}; at end: ${run.loadAtEnd}. The machine is shared with other jobs, so absolute numbers carry their noise; ratios between systems measured minutes apart in the same run are the fairer comparison.`,
     `- Versions: ${Object.entries(run.versions).map(([k, v]) => `${k} ${v}`).join('; ')}`,
