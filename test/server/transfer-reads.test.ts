@@ -1,8 +1,9 @@
 // Reads that are pending while leadership moves (RAFT.TRANSFER-LEADER) must end promptly
 // with a value or TRYAGAIN (the read certainly did not happen and may be retried), never sit
 // until the request timeout and end with TIMEOUT ("outcome unknown", which is meaningless
-// for a read). Known bug in src/node/: a follower's ReadIndex request that reached the old
-// leader is dropped and its reader waits the full request timeout.
+// for a read). This once failed: a follower's ReadIndex request that reached the old leader
+// was dropped and its reader waited the full request timeout (fixed in src/node/: pending
+// reads are asked again of the new leader).
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
