@@ -205,6 +205,42 @@ describe('chaos regressions', { concurrency: false }, () => {
     });
   });
 
+  it('TRYAGAIN means not applied: a forwarded write whose leader died is not refused with TRYAGAIN once it may have been applied', { todo: 'bug: the write path answers "TRYAGAIN no leader" after an earlier forwarding attempt had an unknown outcome (src/server/write-path.ts ignores `uncertain` when the no-leader wait runs out); the write was applied' }, async () => {
+    await withCluster('tryagain-after-uncertain', {}, async (cluster) => {
+      const refusedButApplied: string[] = [];
+      for (let round = 0; round < 4; round++) {
+        const leader = await cluster.waitForLeader();
+        const [writer, other] = cluster.ids.filter((id) => id !== leader);
+        assert.ok(writer !== undefined && other !== undefined);
+        const clients = Array.from({ length: 4 }, () => cluster.client(writer, 6000));
+        await Promise.all(clients.map((c) => c.connect()));
+        const refused: string[] = [];
+        let stop = false;
+        let n = 0;
+        const workers = clients.map(async (client) => {
+          while (!stop && client.status === 'ready') {
+            const key = `ta:${round}:${n++}`;
+            await client.set(key, 'x').catch((e: Error) => { if (e.message.startsWith('TRYAGAIN')) refused.push(key); });
+          }
+        });
+        await new Promise((r) => setTimeout(r, 200));
+        // The leader dies with forwarded writes in flight, and no leader can be elected for
+        // longer than the no-leader wait: the writer's retries end in the no-leader wait.
+        cluster.pause(other);
+        await cluster.kill(leader);
+        await new Promise((r) => setTimeout(r, 2500));
+        stop = true;
+        cluster.resume(other);
+        await cluster.restart(leader);
+        await Promise.all(workers);
+        for (const client of clients) client.disconnect();
+        await cluster.waitForLeader();
+        for (const key of refused) if ((await readWithRetry(cluster, writer, ['GET', key])) !== null) refusedButApplied.push(key);
+      }
+      assert.deepEqual(refusedButApplied, [], 'writes answered TRYAGAIN were applied');
+    });
+  });
+
   it('request ids: a node restarted with kill -9 applies writes from its new connections', { todo: 'bug: a restarted node numbers client connections from 1 again, so (origin, client, seq) request ids repeat and the replicated dedup table answers new writes with old replies without applying them' }, async () => {
     await withCluster('request-id-reuse', { avoidRequestIdReuse: false }, async (cluster) => {
       const leader = await cluster.waitForLeader();
