@@ -20,40 +20,18 @@ export type ForwardAnswer =
   | { readonly status: typeof FORWARD_NODE_ERROR; readonly code: string; readonly message: string };
 
 export function encodeForwardedWrite(write: ForwardedWrite): Buffer {
-  let bytes = 1 + 8 + 8 + 4;
-  for (const arg of write.argv) bytes += 4 + arg.length;
-  const out = Buffer.allocUnsafe(bytes);
-  let at = out.writeUInt8(FORWARD_WRITE, 0);
-  at = out.writeDoubleBE(write.client, at);
-  at = out.writeDoubleBE(write.seq, at);
-  at = out.writeUInt32BE(write.argv.length, at);
-  for (const arg of write.argv) {
-    at = out.writeUInt32BE(arg.length, at);
-    out.set(arg, at);
-    at += arg.length;
-  }
+  const out = encodeArgv(FORWARD_WRITE, 16, write.argv);
+  out.writeDoubleBE(write.client, 1);
+  out.writeDoubleBE(write.seq, 9);
   return out;
 }
 
 export function decodeForwardedWrite(payload: Uint8Array): ForwardedWrite | Error {
   const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
   if (buf.length < 21 || buf.readUInt8(0) !== FORWARD_WRITE) return new Error('not a forwarded write');
-  const client = buf.readDoubleBE(1);
-  const seq = buf.readDoubleBE(9);
-  const argc = buf.readUInt32BE(17);
-  if (argc > buf.length) return new Error(`forwarded write claims ${argc} arguments in ${buf.length} bytes`);
-  const argv: Uint8Array[] = [];
-  let at = 21;
-  for (let i = 0; i < argc; i++) {
-    if (at + 4 > buf.length) return new Error('forwarded write is truncated');
-    const length = buf.readUInt32BE(at);
-    at += 4;
-    if (at + length > buf.length) return new Error('forwarded write is truncated');
-    argv.push(buf.subarray(at, at + length));
-    at += length;
-  }
-  if (at !== buf.length) return new Error(`forwarded write has ${buf.length - at} trailing bytes`);
-  return { client, seq, argv };
+  const argv = decodeArgv(buf, 17, 'forwarded write');
+  if (argv instanceof Error) return argv;
+  return { client: buf.readDoubleBE(1), seq: buf.readDoubleBE(9), argv };
 }
 
 export function encodeForwardAnswer(answer: ForwardAnswer): Buffer {
@@ -84,37 +62,43 @@ export function decodeForwardAnswer(payload: Uint8Array): ForwardAnswer | Error 
 }
 
 export function encodeForwardedAdmin(argv: readonly Uint8Array[]): Buffer {
-  return encodeArgv(FORWARD_ADMIN, argv);
+  return encodeArgv(FORWARD_ADMIN, 0, argv);
 }
 
 export function decodeForwardedAdmin(payload: Uint8Array): Uint8Array[] | Error {
   const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
   if (buf.length < 5 || buf.readUInt8(0) !== FORWARD_ADMIN) return new Error('not a forwarded admin command');
-  const argc = buf.readUInt32BE(1);
-  if (argc > buf.length) return new Error(`forwarded admin command claims ${argc} arguments in ${buf.length} bytes`);
-  const argv: Uint8Array[] = [];
-  let at = 5;
-  for (let i = 0; i < argc; i++) {
-    if (at + 4 > buf.length) return new Error('forwarded admin command is truncated');
-    const length = buf.readUInt32BE(at);
-    at += 4;
-    if (at + length > buf.length) return new Error('forwarded admin command is truncated');
-    argv.push(buf.subarray(at, at + length));
-    at += length;
-  }
-  return at === buf.length ? argv : new Error(`forwarded admin command has ${buf.length - at} trailing bytes`);
+  return decodeArgv(buf, 1, 'forwarded admin command');
 }
 
-function encodeArgv(kind: number, argv: readonly Uint8Array[]): Buffer {
-  let bytes = 1 + 4;
+/** `kind u8 | header (headerBytes) | argc u32 | argc × (length u32, bytes)`; the caller fills the header. */
+function encodeArgv(kind: number, headerBytes: number, argv: readonly Uint8Array[]): Buffer {
+  let bytes = 1 + headerBytes + 4;
   for (const arg of argv) bytes += 4 + arg.length;
   const out = Buffer.allocUnsafe(bytes);
-  let at = out.writeUInt8(kind, 0);
-  at = out.writeUInt32BE(argv.length, at);
+  out.writeUInt8(kind, 0);
+  let at = out.writeUInt32BE(argv.length, 1 + headerBytes);
   for (const arg of argv) {
     at = out.writeUInt32BE(arg.length, at);
     out.set(arg, at);
     at += arg.length;
   }
   return out;
+}
+
+/** Reads `argc u32 | argc × (length u32, bytes)` from `at` to the end of `buf`; views, no copies. */
+function decodeArgv(buf: Buffer, at: number, what: string): Uint8Array[] | Error {
+  const argc = buf.readUInt32BE(at);
+  if (argc > buf.length) return new Error(`${what} claims ${argc} arguments in ${buf.length} bytes`);
+  const argv: Uint8Array[] = [];
+  let offset = at + 4;
+  for (let i = 0; i < argc; i++) {
+    if (offset + 4 > buf.length) return new Error(`${what} is truncated`);
+    const length = buf.readUInt32BE(offset);
+    offset += 4;
+    if (offset + length > buf.length) return new Error(`${what} is truncated`);
+    argv.push(buf.subarray(offset, offset + length));
+    offset += length;
+  }
+  return offset === buf.length ? argv : new Error(`${what} has ${buf.length - offset} trailing bytes`);
 }

@@ -61,7 +61,9 @@ describe('a 3-node cluster', () => {
       await assert.rejects(redis.call('GET'), /ERR wrong number of arguments for 'get' command/);
       await assert.rejects(redis.call('NOSUCHCOMMAND', 'a'), /ERR unknown command 'NOSUCHCOMMAND', with args beginning with: 'a'/);
       await assert.rejects(redis.call('RAFTIS.EXPIRE', key), /ERR unknown command 'RAFTIS.EXPIRE'/, 'internal commands are not for clients');
-      assert.equal(await redis.incrby(`${key}:big`, '9007199254740993'), 9007199254740993, 'a 64-bit reply beyond 2^53 must not crash the node');
+      // A reply beyond 2^53 used to crash the reply writer; ioredis reads it as a rounded number.
+      assert.ok((await redis.incrby(`${key}:big`, '9007199254740993')) > 9e15, 'a 64-bit reply beyond 2^53 must not crash the node');
+      assert.equal(await redis.get(`${key}:big`), '9007199254740993', 'and the stored value is exact');
       assert.equal(await redis.call('PING'), 'PONG');
     }
   });
