@@ -28,8 +28,14 @@ test('a sweep prints a summary with the rate', async () => {
   assert.match(lines.at(-1) ?? '', /^2 seeds \(5\.\.6\) in [\d.]+ s, [\d.]+ seeds\/s, 0 failed$/);
 });
 
+test('a sweep over child processes runs every seed once', async () => {
+  const { code, lines } = await run(['--seeds', '3', '--from', '5', '--jobs', '2', '--faults', 'none', '--duration-ms', '1500']);
+  assert.equal(code, 0);
+  assert.match(lines.at(-1) ?? '', /^3 seeds \(5\.\.7\) in [\d.]+ s, [\d.]+ seeds\/s, 0 failed$/);
+});
+
 test('bad arguments exit 2 with the usage', async () => {
-  for (const argv of [[], ['--seed', 'x'], ['--seed', '1', '--seeds', '2'], ['--nodes', '4', '--seed', '1'], ['--faults', 'fire', '--seed', '1'], ['--bogus', '1']]) {
+  for (const argv of [[], ['--seed', 'x'], ['--seeds', '2', '--jobs', '0'], ['--seed', '1', '--seeds', '2'], ['--nodes', '4', '--seed', '1'], ['--faults', 'fire', '--seed', '1'], ['--bogus', '1']]) {
     const { code, lines } = await run(argv);
     assert.equal(code, 2, argv.join(' '));
     assert.match(lines.join('\n'), /usage: raftis sim/);
