@@ -98,7 +98,7 @@ describe('a 3-node cluster', () => {
 
   it('keeps every acknowledged write of 64 concurrent clients on every node', async () => {
     const clientsCount = 64;
-    const keysPerClient = 50;
+    const keysPerClient = 1000;
     const clients = Array.from({ length: clientsCount }, (_, i) => cluster.client(cluster.nodes[i % cluster.nodes.length]?.id ?? leader));
     const acknowledged = new Map<string, string>();
     await Promise.all(clients.map(async (redis, c) => {
@@ -163,7 +163,7 @@ describe('a 3-node cluster', () => {
     for (const node of cluster.nodes) {
       const client = cluster.client(node.id);
       assert.equal(await client.get('restart:key'), 'survives');
-      assert.equal(await client.get('conc:63:49'), '63-49');
+      assert.equal(await client.get('conc:63:999'), '63-999');
     }
     assert.deepEqual(cluster.crashes(), []);
   });
