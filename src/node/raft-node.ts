@@ -78,6 +78,9 @@ interface ReadBatch {
   clusterTime: number;
 }
 
+/** Missed ticks handed to the core at once after a stall: enough to expire any lease or election timer. */
+const TICKS_CATCH_UP_MAX = 1000;
+
 /** How often pending requests are checked against their deadlines. */
 const DEADLINE_SWEEP_MS = 50;
 
@@ -109,6 +112,8 @@ export class RaftNode<R> {
   /** The snapshot being written, if any. Invariant: at most one at a time. */
   private snapshotRunning: Promise<number> | null = null;
   private lastSnapshotIndex = 0;
+  /** When the core last ticked (clock ms). */
+  private lastTickAt: number;
   /** Term and vote last handed to the log store, to know when a sync is owed. */
   private persistedTerm = 0;
   private persistedVote = '';
@@ -123,6 +128,7 @@ export class RaftNode<R> {
     this.raft = options.raft;
     this.sm = options.stateMachine;
     this.lastSnapshotIndex = this.sm.appliedIndex;
+    this.lastTickAt = options.clock.now();
     const initial = options.raft.status();
     this.persistedTerm = initial.term;
     this.persistedVote = initial.vote;
@@ -243,7 +249,7 @@ export class RaftNode<R> {
       return done(new NodeError('BUSY', `too many pending reads (pendingRequestsMax ${this.options.pendingRequestsMax})`), 0);
     }
     const read: PendingRead = { deadline: this.options.clock.now() + this.options.requestTimeoutMs, done };
-    if (mode === 'lease') this.gathering.lease.push(read);
+    if (mode === 'lease' && this.leaseTrustworthy()) this.gathering.lease.push(read);
     else this.gathering.linearizable.push(read);
     this.scheduleReady();
   }
@@ -295,10 +301,23 @@ export class RaftNode<R> {
     this.tickTimer = this.options.clock.setTimer(this.options.tickMs, () => {
       if (this.stopped) return;
       this.raft.setClusterTime(this.clusterTime());
-      this.raft.tick();
+      // A stalled process (SIGSTOP, a long GC, a slow disk) missed ticks: give them to the
+      // core now, so leases and election timers account for the time that really passed.
+      const now = this.options.clock.now();
+      const due = Math.min(Math.max(1, Math.floor((now - this.lastTickAt) / this.options.tickMs)), TICKS_CATCH_UP_MAX);
+      for (let i = 0; i < due; i++) this.raft.tick();
+      this.lastTickAt = now;
       this.scheduleReady();
       this.scheduleTick();
     });
+  }
+
+  /**
+   * The core measures its lease in ticks, and a process that was stopped did not tick: if
+   * the last tick is older than two periods, the lease cannot be trusted until ticks resume.
+   */
+  private leaseTrustworthy(): boolean {
+    return this.options.clock.now() - this.lastTickAt <= 2 * this.options.tickMs;
   }
 
   private flushGatheredReads(): void {

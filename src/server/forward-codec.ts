@@ -7,6 +7,8 @@ export const FORWARD_WRITE = 1;
 export const FORWARD_ADMIN = 2;
 
 export interface ForwardedWrite {
+  /** The request id's origin: the forwarding node and its boot (ids must not repeat across restarts). */
+  readonly origin: string;
   readonly client: number;
   readonly seq: number;
   readonly argv: readonly Uint8Array[];
@@ -20,18 +22,24 @@ export type ForwardAnswer =
   | { readonly status: typeof FORWARD_NODE_ERROR; readonly code: string; readonly message: string };
 
 export function encodeForwardedWrite(write: ForwardedWrite): Buffer {
-  const out = encodeArgv(FORWARD_WRITE, 16, write.argv);
+  const origin = Buffer.from(write.origin, 'utf8');
+  if (origin.length > 255) throw new RangeError(`request origin "${write.origin}" is longer than 255 bytes`);
+  const out = encodeArgv(FORWARD_WRITE, 17 + origin.length, write.argv);
   out.writeDoubleBE(write.client, 1);
   out.writeDoubleBE(write.seq, 9);
+  out.writeUInt8(origin.length, 17);
+  out.set(origin, 18);
   return out;
 }
 
 export function decodeForwardedWrite(payload: Uint8Array): ForwardedWrite | Error {
   const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-  if (buf.length < 21 || buf.readUInt8(0) !== FORWARD_WRITE) return new Error('not a forwarded write');
-  const argv = decodeArgv(buf, 17, 'forwarded write');
+  if (buf.length < 22 || buf.readUInt8(0) !== FORWARD_WRITE) return new Error('not a forwarded write');
+  const originBytes = buf.readUInt8(17);
+  if (buf.length < 22 + originBytes) return new Error('forwarded write is truncated');
+  const argv = decodeArgv(buf, 18 + originBytes, 'forwarded write');
   if (argv instanceof Error) return argv;
-  return { client: buf.readDoubleBE(1), seq: buf.readDoubleBE(9), argv };
+  return { origin: buf.toString('utf8', 18, 18 + originBytes), client: buf.readDoubleBE(1), seq: buf.readDoubleBE(9), argv };
 }
 
 export function encodeForwardAnswer(answer: ForwardAnswer): Buffer {

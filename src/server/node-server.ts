@@ -182,7 +182,7 @@ export class RaftisServer {
       },
     });
     writes = new WritePath({
-      selfId: identity.nodeId,
+      origin: `${identity.nodeId}#${randomBytes(4).toString('hex')}`,
       node,
       requestTimeoutMs: config.requestTimeoutMs,
       noLeaderWaitMs: config.noLeaderWaitMs,
@@ -207,7 +207,7 @@ export class RaftisServer {
       decodeReply: (bytes) => parseReply(bytes),
       log: (fields, msg) => log.info(fields, msg),
     });
-    transport.onRequest = (from, payload) => (payload[0] === FORWARD_WRITE ? writePath.handleForwarded(from, payload) : membership.handleForwarded(payload));
+    transport.onRequest = (from, payload) => (payload[0] === FORWARD_WRITE ? writePath.handleForwarded(payload) : membership.handleForwarded(payload));
     transport.onSnapshot = (from, header, stream) => {
       const message = decodeSnapshotHeader(header);
       const iterator = stream[Symbol.asyncIterator]();

@@ -20,7 +20,12 @@ import {
 } from './forward-codec.js';
 
 export interface WritePathOptions {
-  readonly selfId: string;
+  /**
+   * The origin of this node's request ids: its id and a per-process boot id, because
+   * connection ids (the client part) start again at 1 after a restart and a repeated
+   * (origin, client, seq) would be answered from the exactly-once table without applying.
+   */
+  readonly origin: string;
   readonly node: RaftNode<Reply>;
   readonly requestTimeoutMs: number;
   readonly noLeaderWaitMs: number;
@@ -65,18 +70,19 @@ export class WritePath {
         setTimeout(attempt, error.code === 'NO_LEADER' ? 0 : this.options.retryDelayMs).unref();
       };
       if (node.isLeader) {
-        this.proposeLocal(this.options.selfId, client, seq, argv, (error, reply) => (error === null ? done(reply) : retry(error)));
+        this.proposeLocal(this.options.origin, client, seq, argv, (error, reply) => (error === null ? done(reply) : retry(error)));
         return;
       }
       const leader = node.leader;
       if (leader === '') {
         this.waitForLeader(Math.min(deadline, this.options.now() + this.options.noLeaderWaitMs), (found) => {
           if (found) attempt();
-          else done(nodeErrorReply(new NodeError('NO_LEADER', 'no leader')));
+          // TRYAGAIN promises "not applied": only true if no earlier attempt may have been.
+          else done(uncertain ? timeoutReply(null, this.options.requestTimeoutMs) : nodeErrorReply(new NodeError('NO_LEADER', 'no leader')));
         });
         return;
       }
-      const payload = encodeForwardedWrite({ client, seq, argv });
+      const payload = encodeForwardedWrite({ origin: this.options.origin, client, seq, argv });
       this.options.forward(leader, payload, remaining).then(
         (answer) => {
           const decoded = decodeForwardAnswer(answer);
@@ -94,11 +100,11 @@ export class WritePath {
   }
 
   /** The leader's side of a forwarded write: propose once, answer with the reply or the node error. */
-  handleForwarded(from: string, payload: Uint8Array): Promise<Uint8Array> {
+  handleForwarded(payload: Uint8Array): Promise<Uint8Array> {
     const write = decodeForwardedWrite(payload);
     if (write instanceof Error) return Promise.reject(write);
     return new Promise((resolve) => {
-      this.proposeLocal(from, write.client, write.seq, write.argv, (error, reply) => {
+      this.proposeLocal(write.origin, write.client, write.seq, write.argv, (error, reply) => {
         if (error !== null) resolve(encodeForwardAnswer({ status: FORWARD_NODE_ERROR, code: error.code, message: error.message }));
         else resolve(encodeForwardAnswer({ status: FORWARD_REPLY, resp: this.options.encodeReply(reply) }));
       });
@@ -108,7 +114,7 @@ export class WritePath {
   /** Proposes an internal command (no request id: seq 0) on the leader; used for active expiry. */
   proposeInternal(argv: readonly Uint8Array[], key: string, done: (error: NodeError | null) => void): void {
     const node = this.options.node;
-    const data = encodeCommand({ origin: this.options.selfId, client: 0, seq: 0, time: node.clusterTime(), argv });
+    const data = encodeCommand({ origin: this.options.origin, client: 0, seq: 0, time: node.clusterTime(), argv });
     node.propose(key, data, (error) => done(error));
   }
 

@@ -25,7 +25,7 @@ export async function withCluster(
     logDir: regressionDir(name),
     args: [...clusterArgs('transfer', 'linearizable'), ...(options.extraArgs ?? [])],
     network: options.network ?? 'auto',
-    avoidRequestIdReuse: options.avoidRequestIdReuse ?? true,
+    avoidRequestIdReuse: options.avoidRequestIdReuse ?? false,
   });
   try {
     await cluster.waitForLeader();

@@ -84,7 +84,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const cluster = await ChaosCluster.start({
     nodes: options.nodes,
     logDir: runDir,
-    avoidRequestIdReuse: options.avoidRequestIdReuse ?? true,
+    avoidRequestIdReuse: options.avoidRequestIdReuse ?? false,
     args: clusterArgs(options.nemesis, options.readMode),
     ...(skewed ? { perNodeArgs: () => skewArgs() } : {}),
   });
@@ -220,7 +220,7 @@ function summarize(s: SummaryInput): string {
     `chaos run ${s.name}: ${s.verdict.toUpperCase()}${s.undecided ? ' (inconclusive check)' : ''}`,
     `directory: ${s.runDir}`,
     `nemesis ${s.options.nemesis}, ${s.options.nodes} nodes, reads ${s.options.readMode}, faults for ${(s.options.timeMs / 1000).toFixed(0)} s, network ${s.networkNote}`,
-    `request-id reuse workaround: ${s.options.avoidRequestIdReuse ?? true ? 'on (restarted nodes use up old client ids first)' : 'OFF'}`,
+    `request-id reuse workaround: ${s.options.avoidRequestIdReuse ?? false ? 'on (restarted nodes use up old client ids first)' : 'OFF'}`,
     '',
     `operations: ${records.length} (ok ${count('ok')}, fail ${count('fail')}, info ${count('info')})`,
     `availability: ${all.percent.toFixed(1)}% overall, ${during.percent.toFixed(1)}% of ${during.total} ops called during faults`,

@@ -1,10 +1,10 @@
 // The check-history command: exit codes, the summary line, and usage errors.
+import { sharedHistoriesFolder } from '../support/shared-histories.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { checkHistoryCommand, describeCheckResult } from '../../src/check/check-history-command.js';
 import { OK } from '../../src/check/history.js';
 import { formatJsonl } from '../../src/check/parse-jsonl.js';
@@ -75,7 +75,7 @@ test('a missing file exits 66 and an unreadable history 65', async () => {
 });
 
 test('reference files are checked with their format detected', async () => {
-  const shared = fileURLToPath(new URL('../../../shared/histories/', import.meta.url));
+  const shared = sharedHistoriesFolder();
   const jepsen = await run([join(shared, 'jepsen-etcd', 'etcd_000.log')]);
   assert.equal(jepsen.code, 1);
   assert.match(jepsen.out[0]!, /^NOT linearizable: key "register": /);

@@ -3,27 +3,17 @@
 // missing, this test fails rather than skips.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkKvHistory } from '../../src/check/check-kv-history.js';
+import { sharedHistoriesFolder } from '../support/shared-histories.js';
 import { describeCheckResult } from '../../src/check/check-history-command.js';
 import { parseHistory } from '../../src/check/parse-history.js';
 
 /** expected.json covers 102 Jepsen etcd logs and 6 kv files. */
 const REFERENCE_FILES_MIN = 108;
 
-function findHistoriesFolder(): string {
-  const candidates = [
-    fileURLToPath(new URL('../../../shared/histories/', import.meta.url)),
-    join(process.cwd(), '..', 'shared', 'histories'),
-  ];
-  const found = candidates.find((folder) => existsSync(join(folder, 'expected.json')));
-  assert.ok(found !== undefined, `reference histories not found; looked in ${candidates.join(', ')}`);
-  return found;
-}
-
-const folder = findHistoriesFolder();
+const folder = sharedHistoriesFolder();
 const expected = (JSON.parse(readFileSync(join(folder, 'expected.json'), 'utf8')) as { linearizable: Record<string, boolean> }).linearizable;
 
 test('expected.json lists every reference history', () => {

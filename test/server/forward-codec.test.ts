@@ -9,9 +9,10 @@ import { decodeForwardedAdmin, decodeForwardedWrite, encodeForwardedAdmin, encod
 const argv = fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 8 });
 
 test('a forwarded write round-trips its request id and arguments', () => {
-  fc.assert(fc.property(fc.nat(), fc.nat(), argv, (client, seq, args) => {
-    const decoded = decodeForwardedWrite(encodeForwardedWrite({ client, seq, argv: args }));
+  fc.assert(fc.property(fc.string({ maxLength: 60 }), fc.nat(), fc.nat(), argv, (origin, client, seq, args) => {
+    const decoded = decodeForwardedWrite(encodeForwardedWrite({ origin, client, seq, argv: args }));
     assert.ok(!(decoded instanceof Error), String(decoded));
+    assert.equal(decoded.origin, origin);
     assert.equal(decoded.client, client);
     assert.equal(decoded.seq, seq);
     assert.deepEqual(decoded.argv.map((a) => Buffer.from(a)), args.map((a) => Buffer.from(a)));

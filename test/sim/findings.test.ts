@@ -41,13 +41,8 @@ test(
  * in the simulator, when a client call reaches it during the pause) its lease still looks
  * valid although a new leader has been elected and has committed writes meanwhile.
  */
-const PAUSED_LEASE_TODO =
-  'open: a leader paused past its lease answers lease reads from stale state (the lease is counted in ticks, ' +
-  'which stand still during a pause). Client calls also reach a paused node at once in the simulator (client ' +
-  'events are not node events), which widens the window; a real process would see them on resume, after at ' +
-  'most one tick';
 
-test('a lease read on a leader paused past its lease is not stale (SEED=299)', { todo: PAUSED_LEASE_TODO }, async () => {
+test('a lease read on a leader paused past its lease is not stale (SEED=299)', async () => {
   // n3, leader of term 1, paused 351-984 ms; n1 leads term 2 from 489 ms and acknowledges an APPEND to k2 at
   // 543 ms; a GET k2 called on n3 at 585 ms is answered at 984 ms without it. Fails with snapshots on and off.
   const faults = parseFaults('network,partition,crash,pause,drift,election');
@@ -56,14 +51,14 @@ test('a lease read on a leader paused past its lease is not stale (SEED=299)', {
   assert.equal(failureOf(result), '');
 });
 
-test('a lease read on a leader paused past its lease is not stale (SEED=20007)', { todo: PAUSED_LEASE_TODO }, async () => {
+test('a lease read on a leader paused past its lease is not stale (SEED=20007)', async () => {
   // n3 paused 2200-2962 ms; GETs of k0 called on it at 2200 and 2236 ms are answered at 2962 ms with the value of
   // a PUT at 2159 ms, after APPENDs acknowledged at 2343 and 2401 ms by the term-6 leader n1.
   const result = await runSimulation(simOptions(20007, { durationMs: 10_000 }));
   assert.equal(failureOf(result), '');
 });
 
-test('a lease read on a leader paused past its lease is not stale (SEED=396)', { todo: PAUSED_LEASE_TODO }, async () => {
+test('a lease read on a leader paused past its lease is not stale (SEED=396)', async () => {
   // n3 paused 3517-3958 ms; n1 leads term 3 from 3807 ms and acknowledges an APPEND to k1 at 3867 ms; a GET k1
   // called on n3 at 3888 ms is answered at 3958 ms without it.
   const result = await runSimulation(simOptions(396, { durationMs: 10_000 }));
