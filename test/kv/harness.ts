@@ -41,7 +41,7 @@ export function plain(reply: Reply): Plain {
   switch (reply.kind) {
     case 'simple': return reply.value;
     case 'error': return { err: reply.message };
-    case 'integer': return typeof reply.value === 'bigint' ? reply.value.toString() : reply.value;
+    case 'integer': return Number(reply.value); // ioredis reads 64-bit integers as (rounded) numbers too
     case 'bulk': return reply.value === null ? null : Buffer.from(reply.value).toString('latin1');
     case 'array': return reply.value === null ? null : reply.value.map(plain);
     case 'double': return String(reply.value);
