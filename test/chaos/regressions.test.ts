@@ -4,6 +4,7 @@
 // brain, a resumed paused leader serving stale lease reads, and request ids reused by a
 // restarted node (a raftis bug this suite found).
 
+import { waitFor } from '../support/wait.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
@@ -51,7 +52,9 @@ describe('chaos regressions', { concurrency: false }, () => {
             }
           }
         });
-        await new Promise((r) => setTimeout(r, 300));
+        // Kill the leader only once forwarded increments are flowing, then keep the load on
+        // across the failover window.
+        await waitFor('forwarded increments to be acknowledged', () => acknowledged > 0, { timeoutMs: 10_000 });
         await cluster.kill(leader);
         await new Promise((r) => setTimeout(r, 1500));
         stop = true;
@@ -223,7 +226,7 @@ describe('chaos regressions', { concurrency: false }, () => {
             await client.set(key, 'x').catch((e: Error) => { if (e.message.startsWith('TRYAGAIN')) refused.push(key); });
           }
         });
-        await new Promise((r) => setTimeout(r, 200));
+        await waitFor('writes to be in flight', () => n > 10, { timeoutMs: 10_000 });
         // The leader dies with forwarded writes in flight, and no leader can be elected for
         // longer than the no-leader wait: the writer's retries end in the no-leader wait.
         cluster.pause(other);
