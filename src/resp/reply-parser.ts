@@ -7,6 +7,7 @@
 // big number → bulk string of its digits, set and push → array, blob error → error;
 // attributes are read and dropped. Bulk values alias the fed chunk when they lie in it.
 
+import { SpanningPayload } from './spanning-payload.js';
 import { parseInteger } from './parse-integer.js';
 import {
   ARRAY, ATTRIBUTE, BIG_NUMBER, BOOLEAN, BULK_ERROR, BULK_STRING, CR, DOUBLE, INTEGER, LF, MAP, NULL, PUSH, SET,
@@ -31,7 +32,6 @@ export const DEFAULT_REPLY_PARSER_LIMITS: ReplyParserLimits = Object.freeze({
 
 const LOWER_T = 116; // 't'
 const LOWER_F = 102; // 'f'
-const SPANNING_INITIAL_BYTES = 16 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 /** An aggregate being filled. Attributes are filled and then dropped. */
@@ -51,8 +51,7 @@ export class ReplyParser {
   /** Type byte and length of a blob ($ = !) whose payload is being read; -1 when none. */
   private blobType = 0;
   private blobLength = -1;
-  private spanning: Buffer | null = null;
-  private spanningFilled = 0;
+  private readonly spanning = new SpanningPayload();
   private payload: Buffer | null = null;
   private terminatorRemaining = 0;
   private failure: ProtocolError | null = null;
@@ -208,30 +207,17 @@ export class ReplyParser {
   }
 
   private readPayload(): boolean {
-    const available = this.chunk.length - this.offset;
     const length = this.blobLength;
-    if (this.spanning === null) {
-      if (available >= length) {
-        this.payload = this.chunk.subarray(this.offset, this.offset + length);
-        this.offset += length;
-        this.terminatorRemaining = 2;
-        return true;
-      }
-      this.spanning = Buffer.allocUnsafe(Math.min(length, Math.max(SPANNING_INITIAL_BYTES, available * 2)));
-      this.spanningFilled = 0;
+    if (!this.spanning.active && this.chunk.length - this.offset >= length) {
+      this.payload = this.chunk.subarray(this.offset, this.offset + length);
+      this.offset += length;
+      this.terminatorRemaining = 2;
+      return true;
     }
-    const copied = Math.min(length - this.spanningFilled, available);
-    if (this.spanningFilled + copied > this.spanning.length) {
-      const grown = Buffer.allocUnsafe(Math.min(length, Math.max(this.spanning.length * 2, this.spanningFilled + copied)));
-      this.spanning.copy(grown, 0, 0, this.spanningFilled);
-      this.spanning = grown;
-    }
-    this.chunk.copy(this.spanning, this.spanningFilled, this.offset, this.offset + copied);
-    this.spanningFilled += copied;
-    this.offset += copied;
-    if (this.spanningFilled < length) return false;
-    this.payload = this.spanning;
-    this.spanning = null;
+    this.offset += this.spanning.take(this.chunk, this.offset, length);
+    const payload = this.spanning.complete(length);
+    if (payload === null) return false;
+    this.payload = payload;
     this.terminatorRemaining = 2;
     return true;
   }
@@ -270,7 +256,7 @@ export class ReplyParser {
     this.chunk = EMPTY;
     this.offset = 0;
     this.stack.length = 0;
-    this.spanning = null;
+    this.spanning.reset();
     this.payload = null;
     return null;
   }

@@ -9,6 +9,7 @@
 // Contract with the caller: a chunk is never modified after feed(); argv buffers alias it.
 // Copy an argument before keeping it beyond the command (the keyspace must own its bytes).
 
+import { SpanningPayload } from './spanning-payload.js';
 import { splitInlineArgs } from './inline-args.js';
 import { parseInteger } from './parse-integer.js';
 import { ARRAY, BULK_STRING, CR, DIGIT_NINE, DIGIT_ZERO, LF } from './protocol-bytes.js';
@@ -62,8 +63,6 @@ const LINE_TOO_LONG = -1;
 
 /** Most digits the header fast path takes; longer numbers (all over any limit) go the general way. */
 const PLAIN_HEADER_DIGITS_MAX = 15;
-/** First capacity of a buffer collecting an argument that spans chunks. */
-const SPANNING_ARG_INITIAL_BYTES = 16 * 1024;
 /** First capacity of the buffer collecting a header or inline line that spans chunks. */
 const LINE_STAGING_INITIAL_BYTES = 256;
 
@@ -86,9 +85,8 @@ export class RequestParser {
   private args: Buffer[] = [];
   /** Length of the bulk argument being read, or -1 while its "$" header is still due. */
   private bulkLength = -1;
-  /** An argument being collected across chunks; bytes [0, spanningFilled) are valid. */
-  private spanningArg: Buffer | null = null;
-  private spanningFilled = 0;
+  /** An argument being collected across chunks. */
+  private readonly spanning = new SpanningPayload();
   /** A complete argument waiting for its trailing CRLF. */
   private pendingArg: Buffer | null = null;
   /** CRLF bytes still due after `pendingArg` (2, 1 or 0). */
@@ -231,37 +229,17 @@ export class RequestParser {
    * Zero-copy when the payload lies in the current chunk; otherwise collects it.
    */
   private readPayload(): boolean {
-    const available = this.chunk.length - this.offset;
     const length = this.bulkLength;
-    if (this.spanningArg === null) {
-      if (available >= length) {
-        this.pendingArg = this.chunk.subarray(this.offset, this.offset + length);
-        this.offset += length;
-        this.terminatorRemaining = 2;
-        return true;
-      }
-      // Grows with what has arrived, never to the announced length up front.
-      this.spanningArg = Buffer.allocUnsafe(Math.min(length, Math.max(SPANNING_ARG_INITIAL_BYTES, available * 2)));
-      this.spanningFilled = 0;
+    if (!this.spanning.active && this.chunk.length - this.offset >= length) {
+      this.pendingArg = this.chunk.subarray(this.offset, this.offset + length);
+      this.offset += length;
+      this.terminatorRemaining = 2;
+      return true;
     }
-    const wanted = length - this.spanningFilled;
-    const copied = Math.min(wanted, available);
-    if (this.spanningFilled + copied > this.spanningArg.length) {
-      const capacity = Math.min(length, Math.max(this.spanningArg.length * 2, this.spanningFilled + copied));
-      const grown = Buffer.allocUnsafe(capacity);
-      this.spanningArg.copy(grown, 0, 0, this.spanningFilled);
-      this.spanningArg = grown;
-    }
-    this.chunk.copy(this.spanningArg, this.spanningFilled, this.offset, this.offset + copied);
-    this.spanningFilled += copied;
-    this.offset += copied;
-    if (this.spanningFilled < length) return false;
-    if (this.spanningArg.length !== length) {
-      throw new Error(`request parser: spanning argument capacity ${this.spanningArg.length} != length ${length}`);
-    }
-    this.pendingArg = this.spanningArg;
-    this.spanningArg = null;
-    this.spanningFilled = 0;
+    this.offset += this.spanning.take(this.chunk, this.offset, length);
+    const payload = this.spanning.complete(length);
+    if (payload === null) return false;
+    this.pendingArg = payload;
     this.terminatorRemaining = 2;
     return true;
   }
@@ -401,7 +379,7 @@ export class RequestParser {
     this.commandStart = 0;
     this.carriedBytes = 0;
     this.args = [];
-    this.spanningArg = null;
+    this.spanning.reset();
     this.pendingArg = null;
     this.lineStaging = EMPTY;
     this.lineSource = EMPTY;
