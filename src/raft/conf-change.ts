@@ -3,6 +3,8 @@
 //
 // Encoding, version 1 (all integers big-endian):
 //   u8 version (=1) | u8 type | u16 nodeId byte length | nodeId UTF-8 | u32 context length | context
+// Type 4 (UpdateNode) was added later within version 1: older code refuses it as an unknown
+// type, so every node of a cluster must run code that knows it before one is proposed.
 import { ConfChangeType, type ConfChange, type ConfState, type NodeId } from './types.js';
 
 const FORMAT_VERSION = 1;
@@ -41,7 +43,7 @@ export function decodeConfChange(bytes: Uint8Array): DecodeConfChangeResult {
   const version = view.getUint8(0);
   if (version !== FORMAT_VERSION) return { ok: false, error: `conf change version ${version}, expected ${FORMAT_VERSION}` };
   const type = view.getUint8(1);
-  if (type > ConfChangeType.PromoteLearner) return { ok: false, error: `unknown conf change type ${type}` };
+  if (type > ConfChangeType.UpdateNode) return { ok: false, error: `unknown conf change type ${type}` };
   const idLength = view.getUint16(2);
   const contextAt = HEADER_BYTES + idLength;
   if (idLength === 0 || bytes.length < contextAt + 4) {
@@ -81,6 +83,8 @@ export function applyConfChange(cs: ConfState, cc: ConfChange): ConfState {
       return { voters, learners };
     case ConfChangeType.PromoteLearner:
       return isLearner ? { voters: [...cs.voters, cc.nodeId], learners } : cs;
+    case ConfChangeType.UpdateNode:
+      return cs;
   }
 }
 
@@ -97,5 +101,7 @@ export function confChangeProblem(cs: ConfState, cc: ConfChange): string | null 
       return isVoter && cs.voters.length === 1 ? `cannot remove the last voter ${cc.nodeId}` : null;
     case ConfChangeType.PromoteLearner:
       return isLearner ? null : `${cc.nodeId} is not a learner`;
+    case ConfChangeType.UpdateNode:
+      return isVoter || isLearner ? null : `${cc.nodeId} is not a member`;
   }
 }

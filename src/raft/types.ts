@@ -51,6 +51,12 @@ export const enum ConfChangeType {
   RemoveNode = 2,
   /** Promote an existing learner to voter. */
   PromoteLearner = 3,
+  /**
+   * Change an existing member's context (raftis: its addresses) and nothing else: the voter
+   * and learner sets stay as they are. It is still a ConfChange entry, so it goes through the
+   * log, obeys the one-change-at-a-time rule and is kept in snapshots like any other change.
+   */
+  UpdateNode = 4,
 }
 
 /** One membership change, carried in an EntryType.ConfChange entry. `context` is opaque (raftis puts the node's addresses there). */

@@ -6,7 +6,7 @@ import { applyConfChange, confChangeProblem, decodeConfChange, encodeConfChange 
 import { ConfChangeType, nodeId, type ConfChange, type ConfState } from '../../src/raft/types.js';
 
 const arbConfChange = fc.record({
-  type: fc.constantFrom(ConfChangeType.AddVoter, ConfChangeType.AddLearner, ConfChangeType.RemoveNode, ConfChangeType.PromoteLearner),
+  type: fc.constantFrom(ConfChangeType.AddVoter, ConfChangeType.AddLearner, ConfChangeType.RemoveNode, ConfChangeType.PromoteLearner, ConfChangeType.UpdateNode),
   nodeId: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }).map(nodeId),
   context: fc.uint8Array({ maxLength: 300 }),
 });
@@ -51,4 +51,20 @@ test('applyConfChange and confChangeProblem follow the single-server rules', () 
   assert.equal(confChangeProblem(cs, cc(ConfChangeType.RemoveNode, 'z')), 'z is not a member');
   assert.equal(confChangeProblem({ voters: [nodeId('a')], learners: [] }, cc(ConfChangeType.RemoveNode, 'a')), 'cannot remove the last voter a');
   assert.equal(confChangeProblem(cs, cc(ConfChangeType.AddVoter, 'c')), null);
+});
+
+test('UpdateNode changes only the context: voters and learners stay, and it applies only to members', () => {
+  const cs: ConfState = { voters: [nodeId('a'), nodeId('b')], learners: [nodeId('l')] };
+  const update = (id: string): ConfChange => ({ type: ConfChangeType.UpdateNode, nodeId: nodeId(id), context: new Uint8Array([7]) });
+  assert.deepEqual(applyConfChange(cs, update('a')), cs);
+  assert.deepEqual(applyConfChange(cs, update('l')), cs);
+  assert.deepEqual(applyConfChange(cs, update('z')), cs);
+  assert.equal(confChangeProblem(cs, update('a')), null);
+  assert.equal(confChangeProblem(cs, update('l')), null);
+  assert.equal(confChangeProblem(cs, update('z')), 'z is not a member');
+  const bytes = encodeConfChange(update('a'));
+  assert.equal(bytes[1], 4, 'UpdateNode is type 4 on disk');
+  const unknown = bytes.slice();
+  unknown[1] = 5;
+  assert.deepEqual(decodeConfChange(unknown), { ok: false, error: 'unknown conf change type 5' });
 });

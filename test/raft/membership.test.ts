@@ -173,3 +173,25 @@ test('thesis §4.2.2 a node whose own removal is uncommitted still campaigns: it
   assert.deepEqual(c.raft('n1').status().confState.voters, ['n1']);
   assert.deepEqual(c.raft('n3').status().confState.voters, ['n1']);
 });
+
+test('an UpdateNode change goes through the log like any change: one at a time, voters kept, applied on every node', () => {
+  const c = new Cluster(['n1', 'n2', 'n3']);
+  c.campaign('n1');
+  c.stabilize();
+  const update: ConfChange = { type: ConfChangeType.UpdateNode, nodeId: nodeId('n2'), context: new Uint8Array([1, 2, 3]) };
+  assert.equal(c.raft('n1').proposeConfChange(update).ok, true);
+  const second = c.raft('n1').proposeConfChange({ ...update, nodeId: nodeId('n3') });
+  assert.equal(second.ok === false && second.error, 'conf-change-pending', 'an address change waits for the previous change like any other');
+  c.stabilize();
+  for (const n of ['n1', 'n2', 'n3']) {
+    assert.deepEqual(c.raft(n).status().confState, { voters: ['n1', 'n2', 'n3'], learners: [] }, `${n} keeps the voter set`);
+    assert.deepEqual(c.appliedData(n).slice(-1), ['conf'], `${n} applied the change as a conf entry`);
+  }
+  // n2 is still a voter after its update: with n3 cut off, n1 and n2 commit together.
+  c.isolate('n3');
+  c.propose('n1', 'after-update');
+  c.stabilize();
+  assert.deepEqual(c.appliedData('n2').slice(-1), ['after-update']);
+  const invalid = c.raft('n1').proposeConfChange({ ...update, nodeId: nodeId('n9') });
+  assert.deepEqual(invalid, { ok: false, error: 'invalid-conf-change', detail: 'n9 is not a member' });
+});
