@@ -11,6 +11,8 @@ const USAGE = `usage: raftis ctl COMMAND [args] [--server host:port]   (default 
                                          add a node (as a learner, promoted once caught up)
   remove ID                              remove a node
   promote ID                             promote a learner to voter
+  update ID PEER-HOST:PORT [CLIENT-HOST:PORT]
+                                         record a member's new addresses (after it moved)
   transfer-leader [ID]                   hand leadership to ID (or the best follower)
   info                                   RAFT.INFO of the server
   leader                                 the current leader's id`;
@@ -34,6 +36,7 @@ export async function ctlCommand(argv: string[]): Promise<number> {
     case 'add': request = ['RAFT.NODE', 'ADD', ...rest, ...(learner ? ['LEARNER'] : [])]; break;
     case 'remove': request = ['RAFT.NODE', 'REMOVE', ...rest]; break;
     case 'promote': request = ['RAFT.NODE', 'PROMOTE', ...rest]; break;
+    case 'update': request = ['RAFT.NODE', 'UPDATE', ...rest]; break;
     case 'transfer-leader': request = ['RAFT.TRANSFER-LEADER', ...rest]; break;
     case 'info': request = ['RAFT.INFO']; break;
     case 'leader': request = ['RAFT.LEADER']; break;

@@ -99,6 +99,11 @@ export function writeIdentity(dataDir: string, identity: Identity): void {
   }
 }
 
+/** The identity with this node's own addresses replaced, once the cluster accepted its move (RAFT.NODE UPDATE). */
+export function withSelfAddresses(identity: Identity, client: HostPort, peer: HostPort): Identity {
+  return { ...identity, self: { client, peer } };
+}
+
 export function newIdentity(nodeId: string, token: string, initialCluster: ReadonlyMap<string, HostPort>, selfClient: HostPort, selfPeer: HostPort): Identity {
   const members: Member[] = [...initialCluster].map(([id, peer]) => ({
     id,

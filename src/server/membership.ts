@@ -1,6 +1,12 @@
 // Cluster membership from the operator's side (RedisRaft style): RAFT.NODE ADD | REMOVE |
-// PROMOTE, RAFT.NODES and RAFT.CLUSTERINFO, forwarded to the leader when asked of a
-// follower; and the leader's automatic promotion of learners that have caught up.
+// PROMOTE | UPDATE, RAFT.NODES and RAFT.CLUSTERINFO, forwarded to the leader when asked of a
+// follower; the leader's automatic promotion of learners that have caught up; and a node's
+// announcement of its own new addresses after it was restarted on other ports.
+//
+// Members' addresses are part of the replicated configuration (the context of each
+// conf-change entry, and the member list of each snapshot), so an address change is a
+// conf change too (UpdateNode): it goes through the log, one change at a time, and every
+// node, including one that replays the log or installs a snapshot later, learns it.
 //
 // A new voter always enters as a learner first and is promoted once its log is within
 // `learnerPromoteLagEntries` of the commit index, so adding a node never leaves the cluster
@@ -31,6 +37,8 @@ export interface MembershipOptions {
 }
 
 const OK: Reply = { kind: 'simple', value: 'OK' };
+/** Pause between attempts to announce this node's new addresses (no leader, change pending, …). */
+const ANNOUNCE_RETRY_MS = 500;
 const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const bulk = (text: string): Reply => ({ kind: 'bulk', value: Buffer.from(text) });
 
@@ -49,6 +57,7 @@ export class Membership {
   private readonly options: MembershipOptions;
   private promoteTimer: NodeJS.Timeout | null = null;
   private promoting = false;
+  private stopped = false;
 
   constructor(options: MembershipOptions) {
     this.options = options;
@@ -95,7 +104,72 @@ export class Membership {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.promoteTimer !== null) clearInterval(this.promoteTimer);
+  }
+
+  /**
+   * A node restarted on a data directory with other addresses than before (new --listen or
+   * --peer-listen) tells the cluster, through the leader, with RAFT.NODE UPDATE; the others
+   * cannot reach it at the new address until that change is in their log. Retried until
+   * the leader accepts it or the node stops; `persist` (remember the new addresses as this
+   * node's own, for a restart with only --data-dir) runs once it was accepted. Nothing to do
+   * when the addresses are the ones the cluster and the data directory already hold, or when
+   * this node is not a member (a joining node announces itself with RAFT.NODE ADD).
+   */
+  announceAddresses(self: { readonly client: HostPort; readonly peer: HostPort }, persist: () => void): void {
+    const { identity, members } = this.options;
+    const known = members.get(identity.nodeId);
+    if (known === undefined) return;
+    const same = (a: HostPort, b: HostPort): boolean => formatHostPort(a) === formatHostPort(b);
+    if (same(known.peer, self.peer) && same(known.client, self.client) && same(identity.self.peer, self.peer) && same(identity.self.client, self.client)) return;
+    const argv = ['RAFT.NODE', 'UPDATE', identity.nodeId, formatHostPort(self.peer), formatHostPort(self.client)];
+    this.options.log({ from: { peer: formatHostPort(known.peer), client: formatHostPort(known.client) }, to: { peer: argv[3], client: argv[4] } }, 'this node moved: announcing its new addresses to the cluster');
+    void this.announceUntilAccepted(argv, persist);
+  }
+
+  private async announceUntilAccepted(argv: readonly string[], persist: () => void): Promise<void> {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      const outcome = await this.askLeader(argv, attempt);
+      if (outcome === null) {
+        persist();
+        this.options.log({ attempt }, 'the cluster accepted this node\'s new addresses');
+        return;
+      }
+      if (attempt % 10 === 0) this.options.log({ attempt, err: outcome }, 'announcing new addresses failed; retrying');
+      await new Promise((resolve) => setTimeout(resolve, ANNOUNCE_RETRY_MS).unref());
+    }
+  }
+
+  /**
+   * Null once the leader accepted `argv`; otherwise why not. Asks itself when leader, else
+   * goes over the peer channel (this node dials the others, and the answer comes back on
+   * that connection, so it works before anyone knows the new address): to the leader it
+   * knows, or to each other member in turn, since a node that moved may not hear from the
+   * leader (who still sends to its old address) and the leader is among the others.
+   */
+  private async askLeader(argv: readonly string[], attempt: number): Promise<string | null> {
+    const { node, identity, members } = this.options;
+    if (node.isLeader) {
+      const reply = await new Promise<Reply>((resolve) => this.nodeCommand(argv.map((a) => Buffer.from(a)), resolve));
+      return reply.kind === 'error' ? reply.message : null;
+    }
+    const others = [...members.keys()].filter((id) => id !== identity.nodeId);
+    const leader = node.leader;
+    const target = leader !== '' && leader !== identity.nodeId && attempt % 2 === 0 ? leader : others[attempt % Math.max(1, others.length)];
+    if (target === undefined) return 'no other member known';
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.options.forward(nodeId(target), encodeForwardedAdmin(argv.map((a) => Buffer.from(a))), this.options.requestTimeoutMs);
+    } catch (error) {
+      return `${target}: ${String(error)}`;
+    }
+    const answer = decodeForwardAnswer(bytes);
+    if (answer instanceof Error) return `${target}: ${answer.message}`;
+    if (answer.status === FORWARD_NODE_ERROR) return `${target}: ${answer.message}`;
+    const reply = this.options.decodeReply(answer.resp);
+    if (reply instanceof Error) return `${target}: bad reply: ${reply.message}`;
+    return reply.kind === 'error' ? `${target}: ${reply.message}` : null;
   }
 
   private forwardToLeader(argv: readonly Buffer[], done: (reply: Reply) => void): void {
@@ -146,8 +220,28 @@ export class Membership {
         if (argv.length !== 3) return done(arityError('raft.node|promote'));
         if (!isLearner) return done(errorReply(`ERR node ${id} is not a learner`));
         return this.propose({ type: ConfChangeType.PromoteLearner, nodeId: nodeId(id), context: new Uint8Array(0) }, finish);
+      case 'update': {
+        // RAFT.NODE UPDATE id peer-host:port [client-host:port]: new addresses of a member,
+        // roles unchanged. Without a client address the member keeps its current one.
+        if (argv.length < 4 || argv.length > 5) return done(errorReply('ERR usage: RAFT.NODE UPDATE id peer-host:port [client-host:port]'));
+        if (!isVoter && !isLearner) return done(errorReply(`ERR node ${id} is not a member`));
+        const current = this.options.members.get(id);
+        let peer: HostPort;
+        let client: HostPort;
+        try {
+          peer = parseHostPort(argv[3]?.toString() ?? '', 'peer address');
+          const clientText = argv[4]?.toString();
+          client = clientText !== undefined ? parseHostPort(clientText, 'client address') : (current?.client ?? { host: peer.host, port: Math.max(1, peer.port - 10_000) });
+        } catch (error) {
+          return done(errorReply(`ERR ${(error as Error).message}`));
+        }
+        // Proposed even when the leader already shows these addresses: its map may hold a
+        // change that was later truncated, and a committed entry is what makes it certain.
+        const context = encodeMemberContext({ peer: formatHostPort(peer), client: formatHostPort(client), promote: current?.promote === true });
+        return this.propose({ type: ConfChangeType.UpdateNode, nodeId: nodeId(id), context }, finish);
+      }
       default:
-        return done(errorReply(`ERR unknown subcommand '${argv[1]?.toString() ?? ''}'. Try RAFT.NODE ADD|REMOVE|PROMOTE.`));
+        return done(errorReply(`ERR unknown subcommand '${argv[1]?.toString() ?? ''}'. Try RAFT.NODE ADD|REMOVE|PROMOTE|UPDATE.`));
     }
   }
 

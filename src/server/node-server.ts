@@ -22,7 +22,7 @@ import { Admin } from './admin.js';
 import { ConfigError, formatHostPort, parseHostPort, type HostPort, type ServerConfig } from './config.js';
 import { Dispatcher } from './dispatch.js';
 import { errorReply, nodeErrorReply } from './errors.js';
-import { newIdentity, readIdentity, writeIdentity, type Identity, type Member } from './identity.js';
+import { newIdentity, readIdentity, withSelfAddresses, writeIdentity, type Identity, type Member } from './identity.js';
 import { PeerIncarnations } from './peer-incarnations.js';
 import { StorageLogStore, decodeMembership, snapshotMetaFromStored } from './log-store.js';
 import { WritePath } from './write-path.js';
@@ -255,6 +255,7 @@ export class RaftisServer {
     const server = new RaftisServer({ config, identity, logger: log, storage, kv, node, transport, resp: respServer, writes: writePath, members, membership });
     server.startActiveExpiry();
     membership.startAutoPromotion();
+    membership.announceAddresses({ client: config.listen, peer: config.peerListen }, () => writeIdentity(config.dataDir, withSelfAddresses(identity, config.listen, config.peerListen)));
     void requestMembership(server, config, log);
     log.info({ listen: formatHostPort(config.listen), peerListen: formatHostPort(config.peerListen), dataDir: config.dataDir, clusterId: identity.clusterId }, 'raftis node started');
     return server;
