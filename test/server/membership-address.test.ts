@@ -91,6 +91,21 @@ describe('member address changes', () => {
     await cluster.restart(other);
     await waitForConvergence(cluster, cluster.nodes.map((n) => n.id));
     assert.equal(await cluster.call(other, ['GET', 'before-move']), '1');
+
+    // The new address survives a restart on a snapshot taken after the move (member list in
+    // the snapshot, WAL after it): without it the restarted node could not reach the moved
+    // one, and with the old leader down nothing would commit.
+    for (const id of [leader, other]) {
+      const snapshot = await cluster.call(id, ['RAFT.SNAPSHOT']);
+      assert.ok(!(snapshot instanceof Error), `RAFT.SNAPSHOT on ${id}: ${String(snapshot)}`);
+    }
+    await cluster.restart(other);
+    await cluster.kill(leader, 'SIGKILL');
+    await cluster.waitForLeaderAmong([mover, other]);
+    assert.equal(await cluster.call(other, ['SET', 'after-snapshot-restart', 'yes']), 'OK');
+    assert.equal(await cluster.call(mover, ['GET', 'after-snapshot-restart']), 'yes');
+    await cluster.restart(leader);
+    await waitForConvergence(cluster, cluster.nodes.map((n) => n.id));
     assert.deepEqual(cluster.crashes(), []);
   });
 
