@@ -1,12 +1,9 @@
 // `raftis sim`: runs one seed (`--seed S [--trace]`) or a sweep (`--seeds N [--from S]`),
 // prints progress and a summary, and exits 1 when any run broke an invariant. Every failure
 // prints SEED=<n> and the command that replays it.
-import { fork } from 'node:child_process';
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { faultKinds, formatFaults, parseFaults, simDefaults, type SimOptions } from './sim-options.js';
+import { faultKinds, parseFaults, simDefaults, type SimOptions } from './sim-options.js';
 import { runSimulation, type SimResult } from './simulation.js';
-import type { SweepJob, SweepVerdict } from './sweep-worker.js';
+import { SWEEP_JOBS_MAX, sweepSeeds, type SweepVerdict } from './sweep.js';
 
 const USAGE = `usage: raftis sim --seed S [--trace] [options]
        raftis sim --seeds N [--from S] [--jobs J] [options]
@@ -15,8 +12,6 @@ options: --nodes 3|5  --faults all|none|${faultKinds.join(',')}  --duration-ms D
 
 /** Seeds between two progress lines of a sweep. */
 const PROGRESS_EVERY_SEEDS = 100;
-/** Child processes a sweep may use. */
-const JOBS_MAX = 64;
 
 interface Parsed {
   readonly base: Omit<SimOptions, 'seed'>;
@@ -52,46 +47,10 @@ export async function simCommand(argv: string[], out: (line: string) => void = (
       out(`  ${done}/${parsed.seeds} seeds, ${failures.length} failed, ${rate(done, started)} seeds/s`);
     }
   };
-  if (parsed.jobs > 1) {
-    await sweepInChildren(parsed, report);
-  } else {
-    for (let i = 0; i < parsed.seeds; i++) {
-      const result = await runSimulation({ ...parsed.base, seed: parsed.from + i });
-      report({ seed: result.seed, ok: result.ok, failure: result.failure, reproduce: result.reproduce });
-    }
-  }
+  const seeds = Array.from({ length: parsed.seeds }, (_, i) => parsed.from + i);
+  await sweepSeeds({ base: parsed.base, seeds, jobs: parsed.jobs, onVerdict: report });
   out(`${parsed.seeds} seeds (${parsed.from}..${parsed.from + parsed.seeds - 1}) in ${((performance.now() - started) / 1000).toFixed(1)} s, ${rate(parsed.seeds, started)} seeds/s, ${failures.length} failed`);
   return failures.length === 0 ? 0 : 1;
-}
-
-/** Splits the seeds over `jobs` child processes (seed from + k goes to child k mod jobs). */
-async function sweepInChildren(parsed: Parsed, report: (verdict: SweepVerdict) => void): Promise<void> {
-  const here = fileURLToPath(import.meta.url);
-  // Under tsx the sources are .ts; built, they are .js.
-  const worker = fileURLToPath(new URL(`./sweep-worker${extname(here)}`, import.meta.url));
-  const children: Promise<void>[] = [];
-  for (let k = 0; k < parsed.jobs; k++) {
-    const seeds: number[] = [];
-    for (let i = k; i < parsed.seeds; i += parsed.jobs) seeds.push(parsed.from + i);
-    if (seeds.length === 0) continue;
-    const job: SweepJob = { base: { ...parsed.base, faults: formatFaults(parsed.base.faults) }, seeds };
-    children.push(
-      new Promise((resolve, reject) => {
-        const child = fork(worker, [], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-        let answered = 0;
-        child.on('message', (verdict: SweepVerdict) => {
-          answered++;
-          report(verdict);
-        });
-        child.on('exit', (code) => {
-          if (answered === seeds.length) resolve();
-          else reject(new Error(`sweep child ${k} exited with code ${String(code)} after ${answered} of ${seeds.length} seeds`));
-        });
-        child.send(job);
-      }),
-    );
-  }
-  await Promise.all(children);
 }
 
 function rate(seeds: number, started: number): string {
@@ -103,7 +62,7 @@ function describe(result: SimResult): string {
   return `seed ${result.seed}: ${result.ok ? 'ok' : 'FAILED'}; ${result.events} events, ${Math.round(result.virtualMs)} virtual ms, reads ${result.readMode}, ops ok ${ops.ok} unknown ${ops.unknown} failed ${ops.failed}, crashes ${faults.crashes} partitions ${faults.partitions} pauses ${faults.pauses}, ${result.leaders} leader terms, snapshots taken ${result.snapshots.taken} installed ${result.snapshots.installed}, removals ${result.membership.removals} transfers ${result.membership.transfers}, trace ${result.traceHash}`;
 }
 
-function printFailure(result: SweepVerdict, out: (line: string) => void): void {
+function printFailure(result: Pick<SweepVerdict, 'seed' | 'failure' | 'reproduce'>, out: (line: string) => void): void {
   out(`SEED=${result.seed} ${result.failure ?? ''}`);
   out(`  reproduce: ${result.reproduce}`);
 }
@@ -168,6 +127,6 @@ function parseArgs(argv: readonly string[]): Parsed | Error {
   }
   if (seed === null && seeds === 0) return new Error('give --seed S or --seeds N');
   if (seed !== null && seeds !== 0) return new Error('give either --seed or --seeds, not both');
-  if (jobs < 1 || jobs > JOBS_MAX) return new Error(`--jobs expects an integer in [1, ${JOBS_MAX}] (got ${jobs})`);
+  if (jobs < 1 || jobs > SWEEP_JOBS_MAX) return new Error(`--jobs expects an integer in [1, ${SWEEP_JOBS_MAX}] (got ${jobs})`);
   return { base: { nodes, durationMs, faults, clients, keys, snapshotEntries, trace, bugs: {} }, seed, seeds, from, jobs };
 }
