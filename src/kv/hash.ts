@@ -4,10 +4,10 @@
 export const fnvOffsetBasis = 0x811c9dc5;
 const fnvPrime = 0x01000193;
 
-/** Continues an FNV-1a hash `state` over `bytes`. */
-export function fnv1a(state: number, bytes: Uint8Array): number {
+/** Continues an FNV-1a hash `state` over `bytes` (from `start` to `end`: no view needed for a range). */
+export function fnv1a(state: number, bytes: Uint8Array, start = 0, end = bytes.length): number {
   let hash = state >>> 0;
-  for (let i = 0; i < bytes.length; i++) {
+  for (let i = start; i < end; i++) {
     hash ^= bytes[i] as number;
     hash = Math.imul(hash, fnvPrime) >>> 0;
   }

@@ -12,6 +12,7 @@
 // Snapshots in progress observe mutations to save a key's old entry before it changes.
 
 import { ExpiryHeap, type ExpiryItem } from './expiry-heap.js';
+import { StepwiseSort } from './stepwise-sort.js';
 
 /** A value slot; new types (list, hash, …) extend this union. Values are never mutated in place. */
 export type Value = { readonly type: 'string'; readonly data: Buffer };
@@ -68,6 +69,22 @@ function entryBytes(entry: { key: Buffer; value: Value; expireAtMs: number }): n
   return keyOverheadBytes + entry.key.length + valueBytes(entry.value) + (entry.expireAtMs === noExpiry ? 0 : expiryOverheadBytes);
 }
 
+/** Work units one key costs while the loader fills the indexes (map inserts cost more than sort moves). */
+const indexWorkPerKey = 6;
+
+/** Builds a keyspace from snapshot images in bounded steps; see Keyspace.loader. */
+export interface KeyspaceLoader {
+  /** Adds one image (its key's latin1 string may be passed if known); throws on a stamp beyond the keyspace's. */
+  add(image: EntryImage, mapKey?: string): void;
+  /**
+   * Does at most about `workMax` units of the remaining build (after the last add); true
+   * while more remains. Throws on a duplicate key (a corrupt snapshot).
+   */
+  step(workMax: number): boolean;
+  /** The finished keyspace, once step() returned false. */
+  keyspace(): Keyspace;
+}
+
 /** Dead slots tolerated in the creation-order array before it is compacted. */
 const orderDeadSlotsMin = 1024;
 /** Stale heap items tolerated (beyond twice the live ones) before the heap is rebuilt. */
@@ -91,27 +108,105 @@ export class Keyspace {
     this.stampCounter = stamp;
   }
 
-  /** Builds a keyspace from snapshot images (any order); stamps are kept. */
-  static fromImages(images: EntryImage[], stamp: number): Keyspace {
+  /** Builds a keyspace from snapshot images (any order) in one go; stamps are kept. */
+  static fromImages(images: readonly EntryImage[], stamp: number): Keyspace {
+    const loader = Keyspace.loader(stamp);
+    for (const image of images) loader.add(image);
+    while (loader.step(Number.MAX_SAFE_INTEGER));
+    return loader.keyspace();
+  }
+
+  /**
+   * Builds a keyspace aside from snapshot images in bounded steps (a restore must not block
+   * the event loop): `add` each image as it is decoded, then call `step` until it returns
+   * false, then take `keyspace()`. Nothing else sees the keyspace until then.
+   */
+  static loader(stamp: number): KeyspaceLoader {
     const keyspace = new Keyspace(stamp);
-    images.sort((a, b) => a.createdStamp - b.createdStamp);
-    for (const image of images) {
-      if (image.createdStamp > stamp || image.writtenStamp > stamp) {
-        throw new Error(`entry stamp ${image.createdStamp}/${image.writtenStamp} beyond keyspace stamp ${stamp}`);
-      }
-      const entry: KeyEntry = { ...image, mapKey: mapKeyOf(image.key) };
-      if (keyspace.entries.has(entry.mapKey)) throw new Error(`duplicate key in snapshot (created ${image.createdStamp})`);
-      keyspace.entries.set(entry.mapKey, entry);
-      keyspace.order.push(entry);
-      keyspace.memoryEstimateBytes += entryBytes(entry);
-      if (entry.expireAtMs !== noExpiry) keyspace.expiryHeap.push({ expireAtMs: entry.expireAtMs, stamp: entry.createdStamp, target: entry });
-    }
-    const byWrite = [...keyspace.order].sort((a, b) => a.writtenStamp - b.writtenStamp);
-    for (const entry of byWrite) {
-      keyspace.recency.set(entry.mapKey, entry);
-      if (entry.expireAtMs !== noExpiry) keyspace.volatileRecency.set(entry.mapKey, entry);
-    }
-    return keyspace;
+    let inCreationOrder = true;
+    let lastCreatedStamp = 0;
+    let phase: 'adding' | 'byCreation' | 'byWrite' | 'indexes' | 'done' = 'adding';
+    let sort: StepwiseSort<KeyEntry> | null = null;
+    let byWrite: KeyEntry[] = [];
+    let next = 0;
+    const loader: KeyspaceLoader = {
+      add(image: EntryImage, mapKey: string = mapKeyOf(image.key)): void {
+        if (phase !== 'adding') throw new Error(`keyspace loader: add() in phase ${phase}`);
+        if (image.createdStamp > stamp || image.writtenStamp > stamp) {
+          throw new Error(`entry stamp ${image.createdStamp}/${image.writtenStamp} beyond keyspace stamp ${stamp}`);
+        }
+        // The same shape as create()'s entries, so property access stays monomorphic.
+        const { key, value, expireAtMs, createdStamp, writtenStamp } = image;
+        keyspace.order.push({ key, mapKey, value, expireAtMs, createdStamp, writtenStamp });
+        keyspace.memoryEstimateBytes += entryBytes(image);
+        if (image.createdStamp <= lastCreatedStamp) inCreationOrder = false;
+        lastCreatedStamp = image.createdStamp;
+      },
+      step(workMax: number): boolean {
+        let work = 0;
+        while (work < workMax) {
+          switch (phase) {
+            case 'adding':
+              phase = 'byCreation';
+              if (!inCreationOrder) sort = new StepwiseSort(keyspace.order, (entry) => entry.createdStamp);
+              break;
+            case 'byCreation':
+              if (sort !== null) {
+                if (sort.step(workMax - work)) return true;
+                keyspace.order = sort.result();
+              }
+              work += 1;
+              sort = new StepwiseSort(keyspace.order.slice(), (entry) => entry.writtenStamp);
+              phase = 'byWrite';
+              break;
+            case 'byWrite':
+              if ((sort as StepwiseSort<KeyEntry>).step(workMax - work)) return true;
+              byWrite = (sort as StepwiseSort<KeyEntry>).result();
+              sort = null;
+              work += 1;
+              phase = 'indexes';
+              break;
+            case 'indexes': {
+              // Slot i fills the key map and the expiry heap from the creation order (the map's
+              // iteration order is creation order, which KEYS shows; the heap gets the same
+              // shape on every replica) and the recency maps from the write order.
+              const first = next;
+              const end = Math.min(byWrite.length, next + Math.max(1, Math.floor((workMax - work) / indexWorkPerKey)));
+              for (; next < end; next++) {
+                const created = keyspace.order[next] as KeyEntry;
+                if (keyspace.entries.has(created.mapKey)) throw new Error(`duplicate key in snapshot (created ${created.createdStamp})`);
+                keyspace.entries.set(created.mapKey, created);
+                if (created.expireAtMs !== noExpiry) keyspace.expiryHeap.push({ expireAtMs: created.expireAtMs, stamp: created.createdStamp, target: created });
+                const written = byWrite[next] as KeyEntry;
+                keyspace.recency.set(written.mapKey, written);
+                if (written.expireAtMs !== noExpiry) keyspace.volatileRecency.set(written.mapKey, written);
+              }
+              work += (end - first) * indexWorkPerKey + 1;
+              if (next >= byWrite.length) {
+                byWrite = [];
+                phase = 'done';
+              }
+              break;
+            }
+            case 'done':
+              return false;
+            default: {
+              const exhaustive: never = phase;
+              throw new Error(`keyspace loader: unknown phase ${String(exhaustive)}`);
+            }
+          }
+        }
+        return phase !== 'done';
+      },
+      keyspace(): Keyspace {
+        if (phase !== 'done') throw new Error(`keyspace loader: keyspace() in phase ${phase}, before step() returned false`);
+        if (keyspace.order.length !== keyspace.entries.size || keyspace.recency.size !== keyspace.entries.size) {
+          throw new Error(`keyspace loader: ${keyspace.entries.size} keys but ${keyspace.order.length} in creation order, ${keyspace.recency.size} in recency`);
+        }
+        return keyspace;
+      },
+    };
+    return loader;
   }
 
   get size(): number {

@@ -1,6 +1,7 @@
 // Snapshot streams of the whole state: a consistent point-in-time view taken while writes
 // continue (copy-on-write per key), and a restore that builds a new state from chunks and
-// hands it over only when the stream checked out whole.
+// hands it over only when the stream checked out whole. Restore works in bounded steps
+// (decode, then index building) that the caller spreads over event-loop turns.
 //
 // Stream: a sequence of records, each `u32 body length | u8 type | body`:
 //   header  magic, format version, applied index, cluster time, keyspace stamp, counters
@@ -12,7 +13,7 @@
 
 import { ByteReader, ByteWriter, DecodeError } from './binary.js';
 import { fnv1a, fnvOffsetBasis } from './hash.js';
-import { imageOf, Keyspace, type EntryImage, type KeyEntry, type KeyspaceObserver, type Value } from './keyspace.js';
+import { imageOf, Keyspace, type EntryImage, type KeyEntry, type KeyspaceLoader, type KeyspaceObserver, type Value } from './keyspace.js';
 import type { DedupRecord } from './dedup-table.js';
 import { readReply, writeReply } from './reply-codec.js';
 
@@ -46,9 +47,16 @@ export interface SnapshotSource {
 }
 
 export interface SnapshotSink {
-  /** Feeds the next chunk; returns an error value once the stream is known bad. */
+  /** Queues the next chunk (decoded by step() or finish()); an error value once the stream is known bad. */
   write(chunk: Uint8Array): Error | null;
-  /** Installs the restored state, or returns why not (the old state stays untouched). */
+  /**
+   * Decodes queued input and builds the new state aside, at most about `workMax` units of
+   * work (one record decoded ≈ 8, one key moved while indexes are built ≈ 1-4); returns
+   * true while work remains that needs no more input. A caller that must not block the
+   * event loop calls it once per turn until false, then writes the next chunk.
+   */
+  step(workMax: number): boolean;
+  /** Does whatever work remains, then installs the restored state, or returns why not (the old state stays untouched). */
   finish(): Error | null;
 }
 
@@ -238,15 +246,30 @@ export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
   }
 }
 
-/** Parses a snapshot stream chunk by chunk; `install` receives the state once it checks out. */
+/** Work units of one decoded record, in the units of KeyspaceLoader.step (a decode costs more than a sort move). */
+const recordWork = 8;
+
+/**
+ * Parses a snapshot stream and builds the new state aside, in bounded steps; `install`
+ * receives the state once the whole stream checked out. Chunks are kept as they come
+ * (no copy into one buffer); a record split across chunks is joined alone.
+ */
 export class KeyspaceRestore implements SnapshotSink {
-  private pending: Buffer = Buffer.alloc(0);
+  /** Chunks written and not yet decoded, oldest first. */
+  private readonly queued: Buffer[] = [];
+  /** The chunk being decoded, from `offset`. */
+  private current: Buffer = Buffer.alloc(0);
+  private offset = 0;
+  /** Read position inside the key record being decoded (readKeyRecord). */
+  private cursor = 0;
   private checksum = fnvOffsetBasis;
   private error: Error | null = null;
   private header: { appliedIndex: number; clusterTime: number; stamp: number; expiredKeys: number; evictedKeys: number } | null = null;
-  private readonly images: EntryImage[] = [];
+  private loader: KeyspaceLoader | null = null;
+  private keysRead = 0;
   private readonly dedup: DedupRecord[] = [];
   private ended = false;
+  private built = false;
   private finished = false;
 
   constructor(private readonly install: (state: SnapshotState) => void) {}
@@ -254,25 +277,115 @@ export class KeyspaceRestore implements SnapshotSink {
   write(chunk: Uint8Array): Error | null {
     if (this.finished) return new Error('snapshot restore: write() after finish()');
     if (this.error !== null) return this.error;
-    this.pending = this.pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.pending, chunk]);
-    let offset = 0;
+    // A copy: the caller may reuse its buffer once write() returns.
+    if (chunk.length > 0) this.queued.push(Buffer.from(chunk));
+    return null;
+  }
+
+  step(workMax: number): boolean {
+    if (!(workMax > 0)) throw new Error(`snapshot restore: workMax ${workMax} must be > 0`);
+    if (this.finished || this.error !== null || this.built) return false;
     try {
-      while (this.pending.length - offset >= 4) {
-        const length = this.pending.readUInt32LE(offset);
-        if (length < 1 || length > recordBytesMax) throw new DecodeError(`record length ${length} out of range`);
-        if (this.pending.length - offset - 4 < length) break;
-        const record = this.pending.subarray(offset, offset + 4 + length);
-        this.readRecord(record.subarray(4));
-        if (!this.ended) this.checksum = fnv1a(this.checksum, record);
-        offset += 4 + length;
+      let work = 0;
+      while (!this.ended) {
+        if (work >= workMax) return true;
+        if (!this.decodeRecord()) return false; // needs more input
+        work += recordWork;
       }
+      if (this.buildStep(Math.max(1, workMax - work))) return true;
+      this.built = true;
+      return false;
     } catch (error) {
       if (!(error instanceof DecodeError)) throw error;
       this.error = new Error(`snapshot restore: ${error.message}`);
-      return this.error;
+      return false;
     }
-    this.pending = Buffer.from(this.pending.subarray(offset));
-    return null;
+  }
+
+  private buildStep(workMax: number): boolean {
+    try {
+      return (this.loader as KeyspaceLoader).step(workMax);
+    } catch (error) {
+      throw new DecodeError((error as Error).message); // a duplicate key: the stream is corrupt
+    }
+  }
+
+  /** Decodes the next whole record, if the input holds one; false when more input is needed. */
+  private decodeRecord(): boolean {
+    for (;;) {
+      const available = this.current.length - this.offset;
+      if (available >= 4) {
+        const length = this.current.readUInt32LE(this.offset);
+        if (length < 1 || length > recordBytesMax) throw new DecodeError(`record length ${length} out of range`);
+        if (available - 4 >= length) {
+          const start = this.offset;
+          const end = start + 4 + length;
+          this.offset = end;
+          if (this.current[start + 4] === recordKey && this.header !== null) this.readKeyRecord(this.current, start + 5, end);
+          else this.readRecord(this.current.subarray(start + 4, end));
+          if (!this.ended) this.checksum = fnv1a(this.checksum, this.current, start, end);
+          return true;
+        }
+      }
+      const next = this.queued.shift();
+      if (next === undefined) return false;
+      // Only the unread tail of the current chunk is joined with the next one.
+      this.current = available === 0 ? next : Buffer.concat([this.current.subarray(this.offset), next]);
+      this.offset = 0;
+    }
+  }
+
+  /**
+   * Reads a key record's body (after the type byte) in place: the hot path of a restore.
+   * Key and value stay views into the chunk (a copy the restore owns), so a key costs its
+   * entry, two views and its map-key string, nothing more.
+   */
+  private readKeyRecord(data: Buffer, start: number, end: number): void {
+    if (this.ended) throw new DecodeError(`record type ${recordKey} after the end record`);
+    this.cursor = start;
+    const key = this.bytesIn(data, end);
+    const mapKey = data.toString('latin1', key.byteOffset - data.byteOffset, this.cursor);
+    if (this.cursor >= end) throw new DecodeError('truncated key record: no value type');
+    const valueType = data[this.cursor++] as number;
+    if (valueType !== valueTypeString) throw new DecodeError(`unknown value type ${valueType}`);
+    const value: Value = { type: 'string', data: this.bytesIn(data, end) };
+    if (this.cursor + 8 > end) throw new DecodeError('truncated key record: no expiry');
+    const expireAtMs = data.readDoubleLE(this.cursor);
+    this.cursor += 8;
+    if (Number.isNaN(expireAtMs)) throw new DecodeError('expiry is NaN');
+    const createdStamp = this.varintIn(data, end);
+    const writtenStamp = this.varintIn(data, end);
+    if (this.cursor !== end) throw new DecodeError(`record type ${recordKey} has ${end - this.cursor} trailing bytes`);
+    try {
+      (this.loader as KeyspaceLoader).add({ key, value, expireAtMs, createdStamp, writtenStamp }, mapKey);
+    } catch (error) {
+      throw new DecodeError((error as Error).message);
+    }
+    this.keysRead++;
+  }
+
+  private varintIn(data: Buffer, end: number): number {
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < 8; i++) {
+      if (this.cursor >= end) throw new DecodeError(`truncated varint at offset ${this.cursor}`);
+      const byte = data[this.cursor++] as number;
+      value += (byte & 0x7f) * scale;
+      if ((byte & 0x80) === 0) {
+        if (value > Number.MAX_SAFE_INTEGER) throw new DecodeError(`varint ${value} exceeds ${Number.MAX_SAFE_INTEGER}`);
+        return value;
+      }
+      scale *= 0x80;
+    }
+    throw new DecodeError(`varint longer than 8 bytes at offset ${this.cursor}`);
+  }
+
+  private bytesIn(data: Buffer, end: number): Buffer {
+    const length = this.varintIn(data, end);
+    if (this.cursor + length > end) throw new DecodeError(`truncated bytes: need ${length} at offset ${this.cursor}, have ${end - this.cursor}`);
+    const view = data.subarray(this.cursor, this.cursor + length);
+    this.cursor += length;
+    return view;
   }
 
   private readRecord(body: Buffer): void {
@@ -290,26 +403,17 @@ export class KeyspaceRestore implements SnapshotSink {
           appliedIndex: reader.varint(), clusterTime: reader.signed(), stamp: reader.varint(),
           expiredKeys: reader.varint(), evictedKeys: reader.varint(),
         };
+        this.loader = Keyspace.loader(this.header.stamp);
         break;
       }
       case recordDedup:
         this.dedup.push({ origin: reader.string(), client: reader.varint(), seq: reader.varint(), lastUsedMs: reader.signed(), reply: readReply(reader) });
         break;
-      case recordKey: {
-        const key = Buffer.from(reader.bytes());
-        const valueType = reader.u8();
-        if (valueType !== valueTypeString) throw new DecodeError(`unknown value type ${valueType}`);
-        const value: Value = { type: 'string', data: Buffer.from(reader.bytes()) };
-        const expireAtMs = reader.float64();
-        if (Number.isNaN(expireAtMs)) throw new DecodeError('expiry is NaN');
-        this.images.push({ key, value, expireAtMs, createdStamp: reader.varint(), writtenStamp: reader.varint() });
-        break;
-      }
       case recordEnd: {
         const keys = reader.varint();
         const dedupCount = reader.varint();
         const checksum = reader.u32();
-        if (keys !== this.images.length) throw new DecodeError(`end record counts ${keys} keys, stream had ${this.images.length}`);
+        if (keys !== this.keysRead) throw new DecodeError(`end record counts ${keys} keys, stream had ${this.keysRead}`);
         if (dedupCount !== this.dedup.length) throw new DecodeError(`end record counts ${dedupCount} dedup records, stream had ${this.dedup.length}`);
         if (checksum !== this.checksum) throw new DecodeError(`checksum ${checksum.toString(16)} != computed ${this.checksum.toString(16)}`);
         this.ended = true;
@@ -323,22 +427,19 @@ export class KeyspaceRestore implements SnapshotSink {
 
   finish(): Error | null {
     if (this.finished) return new Error('snapshot restore: finish() called twice');
+    while (this.step(Number.MAX_SAFE_INTEGER));
     this.finished = true;
     if (this.error !== null) return this.error;
     if (!this.ended || this.header === null) return new Error('snapshot restore: stream ended before its end record (truncated)');
-    if (this.pending.length !== 0) return new Error(`snapshot restore: ${this.pending.length} bytes after the end record`);
-    let keyspace: Keyspace;
-    try {
-      keyspace = Keyspace.fromImages(this.images, this.header.stamp);
-    } catch (error) {
-      return new Error(`snapshot restore: ${(error as Error).message}`);
-    }
+    const trailing = this.current.length - this.offset + this.queued.reduce((sum, chunk) => sum + chunk.length, 0);
+    if (trailing !== 0) return new Error(`snapshot restore: ${trailing} bytes after the end record`);
+    if (!this.built) throw new Error('snapshot restore: stream ended but the keyspace was not built');
     this.install({
       appliedIndex: this.header.appliedIndex,
       clusterTime: this.header.clusterTime,
       counters: { expiredKeys: this.header.expiredKeys, evictedKeys: this.header.evictedKeys },
       dedup: this.dedup,
-      keyspace,
+      keyspace: (this.loader as KeyspaceLoader).keyspace(),
     });
     return null;
   }

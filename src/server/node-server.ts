@@ -425,13 +425,27 @@ function kvAdapter(kv: KvStateMachine): StateMachine<Reply> {
   };
 }
 
+/** Bytes read from a snapshot file per restore read. */
+const restoreReadBytes = 256 * 1024;
+/**
+ * Restore work per event-loop turn (units of SnapshotSink.step: ~8 per record decoded, 1-6
+ * per key while indexes are built): a few milliseconds here, so a follower installing a
+ * million-key snapshot keeps serving its peers and clients in between.
+ */
+const restoreWorkPerTurn = 20_000;
+
+/** Restores the state machine in bounded steps, yielding the event loop between them. */
 async function restoreKv(kv: KvStateMachine, source: SnapshotByteSource, index: number): Promise<string | null> {
   const sink = kv.beginRestore();
+  const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
   for (;;) {
-    const chunk = await source.read(1 << 20);
+    const chunk = await source.read(restoreReadBytes);
     if (chunk === null) break;
-    sink.write(chunk);
+    if (sink.write(chunk) !== null) break; // finish() reports it
+    while (sink.step(restoreWorkPerTurn)) await yieldTurn();
+    await yieldTurn(); // a source that answers from memory would otherwise never let I/O in
   }
+  while (sink.step(restoreWorkPerTurn)) await yieldTurn();
   const result = sink.finish();
   if (result instanceof Error) return result.message;
   if (kv.appliedIndex !== index) return `snapshot says index ${index} but the restored state is at ${kv.appliedIndex}`;

@@ -229,3 +229,56 @@ test('SCAN cursors are the same on a replica restored from a snapshot', () => {
     } while (cursor !== '0');
   }
 });
+
+test('a restore driven in small steps builds aside: the old state serves until finish(), then is wholly replaced', () => {
+  const source = new Harness();
+  for (let i = 0; i < 500; i++) source.apply('SET', `key:${i}`, `value:${i}`, ...(i % 4 === 0 ? ['PX', String(10_000 + i)] : []));
+  // Keys changed while the snapshot is open arrive out of creation order: the sorted path runs too.
+  const view = source.kv.beginSnapshot();
+  const chunks: Buffer[] = [];
+  for (let chunk = view.next(1024); chunk !== null; chunk = view.next(1024)) {
+    chunks.push(Buffer.from(chunk));
+    if (chunks.length === 2) for (let i = 0; i < 500; i += 7) source.apply('SET', `key:${i}`, 'changed');
+  }
+  const target = new Harness();
+  target.apply('SET', 'old', 'x');
+  const before = target.kv.digest();
+  const sink = target.kv.beginRestore();
+  const workPerStep = 50;
+  let steps = 0;
+  for (const chunk of chunks) {
+    assert.equal(sink.write(chunk), null);
+    while (sink.step(workPerStep)) {
+      steps++;
+      assert.deepEqual(target.kv.digest(), before, `step ${steps}: the old state is untouched while the new one is built`);
+    }
+  }
+  assert.ok(steps > chunks.length * 2, `${steps} steps for ${chunks.length} chunks: the work was spread, not done in one go`);
+  assert.deepEqual(target.kv.digest(), before);
+  assert.equal(sink.finish(), null);
+  // The snapshot is of the state before the changes made while it was open.
+  const expected = new Harness();
+  for (let i = 0; i < 500; i++) expected.apply('SET', `key:${i}`, `value:${i}`, ...(i % 4 === 0 ? ['PX', String(10_000 + i)] : []));
+  assert.deepEqual(target.kv.digest(), expected.kv.digest());
+  assert.deepEqual(target.kv.stats(), expected.kv.stats());
+  assert.equal(plain(target.read('GET', 'old')), null);
+  for (const args of [['KEYS', '*'], ['SCAN', '0', 'COUNT', '7'], ['RANDOMKEY'], ['PTTL', 'key:8']]) {
+    assert.deepEqual(plain(target.read(...args)), plain(expected.read(...args)), args.join(' '));
+  }
+});
+
+test('a corrupt stream found late in a stepped restore leaves the old state untouched', () => {
+  const bytes = Buffer.concat(takeSnapshot(stateWithData().kv, 300));
+  const corrupted = Buffer.from(bytes);
+  corrupted[bytes.length - 3] = (corrupted[bytes.length - 3] as number) ^ 0xff; // inside the end record's checksum
+  const target = new Harness();
+  target.apply('SET', 'mine', '1');
+  const before = target.kv.digest();
+  const sink = target.kv.beginRestore();
+  for (let offset = 0; offset < corrupted.length; offset += 100) {
+    assert.equal(sink.write(corrupted.subarray(offset, offset + 100)), null);
+    while (sink.step(16));
+  }
+  assert.match(String(sink.finish()), /checksum/);
+  assert.deepEqual(target.kv.digest(), before);
+});
