@@ -268,6 +268,7 @@ export class RaftNode<R> {
   async receiveSnapshot(message: Message, stream: InboundSnapshot): Promise<void> {
     if (message.type !== MessageType.Snapshot) throw new Error(`receiveSnapshot: message type ${message.type} is not Snapshot`);
     const sink = this.options.log.saveSnapshot(message.snapshot);
+    this.options.logger.info({ from: message.from, index: message.snapshot.index, term: message.snapshot.term }, 'receiving snapshot');
     try {
       for (;;) {
         const chunk = await stream.read(this.options.snapshotChunkBytes);
