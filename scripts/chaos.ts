@@ -1,8 +1,8 @@
 // Long chaos runs against real clusters (see docs/testing.md):
-//   node --import tsx scripts/chaos.ts --time 300 --nemesis all|kill|pause|partition|clock|snapshot|transfer
+//   node --import tsx scripts/chaos.ts --time 300 --nemesis all|kill|pause|partition|clock|snapshot|transfer|membership|each
 //        [--nodes 3|5] [--reads linearizable|lease|stale] [--request-id-workaround on|off]
-// The workaround (on by default) keeps a known raftis bug, request ids reused by a restarted
-// node, from hiding everything else; `off` shows it.
+// The workaround (off by default) guarded against a raftis bug fixed since, request ids
+// reused by a restarted node; `on` brings it back.
 // Each run writes chaos-runs/<timestamp>-<scenario>/ and prints its summary; the exit code
 // is 0 when every run passed (or was skipped), 1 otherwise. Needs `npm run build` first.
 

@@ -1,7 +1,9 @@
 // The chaos suite's cluster: real raftis processes, each in its own network namespace when
 // packet-level partitions are available (see chaos-network.ts), else on 127.0.0.1. Like
 // test/support/cluster.ts it kills, pauses, restarts and tracks every exit, so a node that
-// dies when nobody killed it fails the run; its logs go to the run's directory.
+// dies when nobody killed it fails the run; its logs go to the run's directory. Besides the
+// founding members it can hold spare slots, which the membership nemesis fills with nodes
+// that join the running cluster (`--join`) and empties again after removing them.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createConnection } from 'node:net';
@@ -27,9 +29,21 @@ const NETNS_PEER_PORT = 7379;
 const STOP_TIMEOUT_MS = 10_000;
 /** A short-lived admin connection gives up after this long. */
 const CALL_TIMEOUT_MS = 3000;
+/** The file a raftis data directory holds once the node knows its cluster (src/server/identity.ts). */
+const IDENTITY_FILE = 'raftis.json';
+/** Spare slots a cluster may have: enough to replace every member of a 5-node cluster. */
+export const SPARE_NODES_MAX = 5;
 
 export interface ChaosNode {
   readonly id: string;
+  /** One of the cluster's founding members (started with --initial-cluster); raftis never lets such an id join again. */
+  readonly founder: boolean;
+  /** In the cluster as far as the harness knows: started, or to be started by heals, and read from at the end. */
+  member: boolean;
+  /** Client address of the member this node joins through, while it has no identity of its own yet. */
+  joinVia: string | null;
+  /** How many times this slot was started with an empty data directory (1 for founders). */
+  incarnations: number;
   readonly host: string;
   readonly port: number;
   readonly peerPort: number;
@@ -55,6 +69,8 @@ export interface ChaosClusterOptions {
   readonly logDir: string;
   readonly args?: readonly string[];
   readonly perNodeArgs?: (index: number) => readonly string[];
+  /** Slots for nodes that join later (ids after the founders'), not started; 0 by default. */
+  readonly spareNodes?: number;
   /** 'netns' needs root and iptables; 'auto' falls back to loopback without them. */
   readonly network?: 'netns' | 'loopback' | 'auto';
   /**
@@ -95,13 +111,15 @@ export class ChaosCluster {
     this.network = network;
     this.networkNote = networkNote;
     this.args = args;
-    this.initialCluster = nodes.map((n) => `${n.id}=${n.host}:${n.peerPort}`).join(',');
+    this.initialCluster = nodes.filter((n) => n.founder).map((n) => `${n.id}=${n.host}:${n.peerPort}`).join(',');
   }
 
   static async start(options: ChaosClusterOptions): Promise<ChaosCluster> {
     if (!existsSync(join(DIST, 'src/cli/main.js'))) throw new Error(`${DIST}/src/cli/main.js is missing: run \`npm run build\` first (npm test does)`);
     mkdirSync(options.logDir, { recursive: true });
-    const ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
+    const spares = options.spareNodes ?? 0;
+    if (!Number.isInteger(spares) || spares < 0 || spares > SPARE_NODES_MAX) throw new Error(`spareNodes must be a whole number in 0..${SPARE_NODES_MAX}, got ${spares}`);
+    const ids = Array.from({ length: options.nodes + spares }, (_, i) => `n${i + 1}`);
     const wanted = options.network ?? 'auto';
     const unavailable = wanted === 'loopback' ? 'loopback asked for' : networkUnavailableReason();
     if (unavailable !== null && wanted === 'netns') throw new Error(`packet-level partitions are unavailable: ${unavailable}`);
@@ -113,8 +131,13 @@ export class ChaosCluster {
     const nodes: ChaosNode[] = [];
     for (const [i, id] of ids.entries()) {
       const address = network?.nodes[i];
+      const founder = i < options.nodes;
       nodes.push({
         id,
+        founder,
+        member: founder,
+        joinVia: null,
+        incarnations: founder ? 1 : 0,
         host: address?.host ?? '127.0.0.1',
         port: address === undefined ? await freePort() : NETNS_CLIENT_PORT,
         peerPort: address === undefined ? await freePort() : NETNS_PEER_PORT,
@@ -131,12 +154,18 @@ export class ChaosCluster {
       });
     }
     const cluster = new ChaosCluster(root, nodes, network, unavailable === null ? 'netns' : `loopback (${unavailable})`, options.args ?? [], options.avoidRequestIdReuse ?? false, distCopy);
-    for (const node of nodes) cluster.spawn(node);
+    for (const node of nodes) if (node.member) cluster.spawn(node);
     return cluster;
   }
 
+  /** Ids of the current members. */
   get ids(): string[] {
-    return this.nodes.map((n) => n.id);
+    return this.members().map((n) => n.id);
+  }
+
+  /** The nodes the harness counts as members (running or not). */
+  members(): ChaosNode[] {
+    return this.nodes.filter((n) => n.member);
   }
 
   node(id: string): ChaosNode {
@@ -151,12 +180,13 @@ export class ChaosCluster {
       log = createWriteStream(node.logPath, { flags: 'a' });
       this.logs.set(node.id, log);
     }
+    const membership = this.membershipArgs(node);
     const serverArgs = [this.main, 'server',
       '--id', node.id,
       '--listen', `${node.host}:${node.port}`,
       '--peer-listen', `${node.host}:${node.peerPort}`,
       '--data-dir', node.dataDir,
-      '--initial-cluster', this.initialCluster,
+      ...membership,
       '--log-level', 'info',
       ...this.args,
       ...node.extraArgs,
@@ -165,7 +195,7 @@ export class ChaosCluster {
     const child = node.netns === null
       ? spawn(process.execPath, serverArgs, { stdio: ['ignore', 'pipe', 'pipe'] })
       : spawn('ip', ['netns', 'exec', node.netns, process.execPath, ...serverArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
-    log.write(`--- chaos: start ${node.id} at ${this.nowMs().toFixed(0)} ms: ${node.extraArgs.join(' ')}\n`);
+    log.write(`--- chaos: start ${node.id} (incarnation ${node.incarnations}) at ${this.nowMs().toFixed(0)} ms: ${[...(node.founder ? [] : membership), ...node.extraArgs].join(' ')}\n`);
     child.stdout.pipe(log, { end: false });
     child.stderr.pipe(log, { end: false });
     child.on('exit', (code, signal) => {
@@ -180,6 +210,43 @@ export class ChaosCluster {
     node.paused = false;
     node.clientIdsUsedMax = Math.max(node.clientIdsUsedMax, node.connectionsOpened);
     node.connectionsOpened = 0;
+  }
+
+  /**
+   * Founders always name the initial cluster; a joining node names its sponsor until its data
+   * directory holds an identity (a restart before that must still join, not found a cluster
+   * of its own); after that a restart needs neither.
+   */
+  private membershipArgs(node: ChaosNode): string[] {
+    if (node.founder) return ['--initial-cluster', this.initialCluster];
+    if (node.joinVia !== null && existsSync(join(node.dataDir, IDENTITY_FILE))) node.joinVia = null;
+    return node.joinVia === null ? [] : ['--join', node.joinVia];
+  }
+
+  /**
+   * Starts a spare or removed slot as a new member: empty data directory (so a new
+   * incarnation), joining through `via`, a running member. Raftis refuses founders' ids on
+   * --join, so only non-founder slots can be used.
+   */
+  async join(id: string, via: string): Promise<void> {
+    const node = this.node(id);
+    const sponsor = this.node(via);
+    if (node.founder) throw new Error(`${id} is a founding member: raftis does not let it join again`);
+    if (node.member || node.process !== null) throw new Error(`${id} is still a member or running`);
+    rmSync(node.dataDir, { recursive: true, force: true });
+    node.member = true;
+    node.joinVia = `${sponsor.host}:${sponsor.port}`;
+    node.incarnations++;
+    node.clientIdsUsedMax = 0;
+    node.connectionsOpened = 0;
+    this.spawn(node);
+  }
+
+  /** The harness stops counting `id` as a member and stops its process (an expected exit). */
+  async retire(id: string, signal: NodeJS.Signals): Promise<void> {
+    const node = this.node(id);
+    node.member = false;
+    await this.kill(id, signal);
   }
 
   /** Milliseconds since the cluster started, the time base of the run's records. */
@@ -243,6 +310,17 @@ export class ChaosCluster {
   async leaderSeenBy(id: string): Promise<string | null> {
     const reply = await this.call(id, ['RAFT.LEADER'], 1000);
     return typeof reply === 'string' ? reply : null;
+  }
+
+  /** The configuration one node holds (RAFT.INFO voters and learners, sorted), or null when it does not answer. */
+  async configurationSeenBy(id: string): Promise<{ voters: string[]; learners: string[] } | null> {
+    const reply = await this.call(id, ['RAFT.INFO'], 1000);
+    if (typeof reply !== 'string') return null;
+    const field = (name: string): string[] => {
+      const line = reply.split('\r\n').find((l) => l.startsWith(`${name}:`));
+      return line === undefined ? [] : line.slice(name.length + 1).split(',').filter((id) => id !== '').sort();
+    };
+    return { voters: field('voters'), learners: field('learners') };
   }
 
   async kill(id: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {

@@ -156,16 +156,27 @@ export class ChaosNetwork {
     this.blocked.add(key);
   }
 
-  /** Cuts both directions between every pair not in a common group: the groups are the sides. */
+  /**
+   * Cuts both directions between every two nodes in different groups: the groups are the
+   * sides. Nodes in no group (spare slots of the membership nemesis) stay connected to all.
+   */
   partition(groups: readonly (readonly string[])[]): void {
     this.heal();
     const groupOf = new Map<string, number>();
     groups.forEach((group, g) => group.forEach((id) => groupOf.set(id, g)));
-    for (const a of this.nodes) {
-      for (const b of this.nodes) {
-        if (a.id === b.id) continue;
-        if (groupOf.get(a.id) === undefined || groupOf.get(a.id) !== groupOf.get(b.id)) this.block(a.id, b.id);
+    for (const [a, groupA] of groupOf) {
+      for (const [b, groupB] of groupOf) {
+        if (groupA !== groupB) this.block(a, b);
       }
+    }
+  }
+
+  /** Puts `id` on the same side as `like`: it loses every link `like` has lost. */
+  sameSideAs(id: string, like: string): void {
+    for (const key of [...this.blocked]) {
+      const [from, to] = key.split('>') as [string, string];
+      if (from === like && to !== id) this.block(id, to);
+      if (to === like && from !== id) this.block(from, id);
     }
   }
 

@@ -1,24 +1,25 @@
 // Nemeses: the faults a chaos run injects, each as inject/heal steps on a live cluster, and
 // the scheduler that alternates healthy and faulty periods and records every step.
-// Membership changes are not implemented in raftis yet, so there is no membership nemesis.
 
 import type { ChaosCluster } from './chaos-cluster.js';
 import { sleep } from './workload.js';
 
-export const NEMESIS_NAMES = ['kill', 'pause', 'partition', 'clock', 'snapshot', 'transfer', 'all'] as const;
+export const NEMESIS_NAMES = ['kill', 'pause', 'partition', 'clock', 'snapshot', 'transfer', 'membership', 'all'] as const;
 export type NemesisName = (typeof NEMESIS_NAMES)[number];
 
 /** One step of the schedule, in ms since the cluster started. */
 export interface NemesisEvent {
   readonly atMs: number;
   readonly nemesis: string;
-  readonly step: 'inject' | 'heal' | 'note';
+  /** 'problem': a heal that could not bring the cluster where it should be; it fails the run. */
+  readonly step: 'inject' | 'heal' | 'note' | 'problem';
   readonly detail: string;
 }
 
 export interface NemesisContext {
   readonly cluster: ChaosCluster;
   note(detail: string): void;
+  problem(detail: string): void;
 }
 
 interface Fault {
@@ -81,7 +82,7 @@ const killFault: Fault = {
   async inject({ cluster }) {
     // A minority at most, so the cluster keeps a quorum: the leader, or random nodes.
     const victims = new Set<string>([await leaderOrRandom(cluster)]);
-    if (cluster.nodes.length >= 5 && Math.random() < 0.5) victims.add(pick(cluster.running().map((n) => n.id).filter((id) => !victims.has(id))));
+    if (cluster.members().length >= 5 && Math.random() < 0.5) victims.add(pick(cluster.running().map((n) => n.id).filter((id) => !victims.has(id))));
     for (const id of victims) await cluster.kill(id, 'SIGKILL');
     return {
       detail: `kill -9 ${[...victims].join(' ')}`,
@@ -200,6 +201,176 @@ const transferFault: Fault = {
   },
 };
 
+/** The membership nemesis keeps the number of members within these bounds. */
+export const MEMBERS_MIN = 3;
+export const MEMBERS_MAX = 5;
+/** Spare slots a cluster needs for the membership nemesis: one per member it may replace. */
+export const MEMBERSHIP_SPARE_NODES = MEMBERS_MAX;
+/** After its fault is healed, a membership change must be complete within this long. */
+const MEMBERSHIP_SETTLE_MS = 30_000;
+/** A joining node still a learner this long after the heal is promoted by the harness. */
+const MEMBERSHIP_PROMOTE_AFTER_MS = 5000;
+/**
+ * A joining node still not a member this long after the heal is added by the harness (its
+ * own join requests go to its sponsor only, and give up after 12 request timeouts).
+ */
+const MEMBERSHIP_ADD_AFTER_MS = 10_000;
+const MEMBERSHIP_CALL_TIMEOUT_MS = 5000;
+const MEMBERSHIP_POLL_MS = 200;
+/** Share of removals that remove the leader, and of membership changes made under a kill or a partition each. */
+const REMOVE_LEADER_SHARE = 0.4;
+const UNDER_KILL_SHARE = 0.35;
+const UNDER_PARTITION_SHARE = 0.35;
+
+function describeReply(reply: unknown): string {
+  return reply instanceof Error ? reply.message : String(reply);
+}
+
+/** A running, unpaused member, preferring ones not in `avoid`; null when none runs. */
+function liveMember(cluster: ChaosCluster, avoid: readonly string[] = []): string | null {
+  const live = cluster.members().filter((n) => n.process !== null && !n.paused);
+  const preferred = live.filter((n) => !avoid.includes(n.id));
+  const from = preferred.length > 0 ? preferred : live;
+  return from.length === 0 ? null : pick(from.map((n) => n.id));
+}
+
+/** True once every running member other than `except` holds a configuration `accept` likes. */
+async function everyMemberSees(cluster: ChaosCluster, accept: (conf: { voters: string[]; learners: string[] }) => boolean, except: string | null): Promise<boolean> {
+  const live = cluster.members().filter((n) => n.process !== null && !n.paused && n.id !== except);
+  if (live.length === 0) return false;
+  const views = await Promise.all(live.map((n) => cluster.configurationSeenBy(n.id)));
+  return views.every((conf) => conf !== null && accept(conf));
+}
+
+/**
+ * A kill (of the leader or a random member) or a partition for the membership change to
+ * happen under, or none. A killed member is restarted by the heal if it is still a member.
+ */
+async function companionFault(context: NemesisContext): Promise<{ detail: string; heal: () => Promise<string> } | null> {
+  const { cluster } = context;
+  const roll = Math.random();
+  if (roll < UNDER_KILL_SHARE) {
+    const victim = await leaderOrRandom(cluster);
+    await cluster.kill(victim, 'SIGKILL');
+    return {
+      detail: `kill -9 ${victim}`,
+      heal: async () => {
+        if (!cluster.node(victim).member || cluster.node(victim).process !== null) return `${victim} stays down (no longer a member)`;
+        await cluster.restart(victim);
+        return `restart ${victim}`;
+      },
+    };
+  }
+  if (roll < UNDER_KILL_SHARE + UNDER_PARTITION_SHARE && cluster.network !== null) return partitionFault.inject(context);
+  return null;
+}
+
+/** Removes a member (the leader sometimes); the heal makes sure the removal took, then stops the node. */
+async function removeMember(context: NemesisContext): Promise<{ detail: string; settle: () => Promise<string> }> {
+  const { cluster, note, problem } = context;
+  const leader = await currentLeader(cluster);
+  const removeLeader = leader !== null && Math.random() < REMOVE_LEADER_SHARE;
+  const victim = removeLeader ? leader : pick(cluster.members().map((n) => n.id));
+  const via = liveMember(cluster) ?? victim;
+  const reply = await cluster.call(via, ['RAFT.NODE', 'REMOVE', victim], MEMBERSHIP_CALL_TIMEOUT_MS);
+  const detail = `RAFT.NODE REMOVE ${victim}${victim === leader ? ' (the leader)' : ''} via ${via}: ${describeReply(reply)}`;
+  return {
+    detail,
+    settle: async () => {
+      const started = cluster.nowMs();
+      let confirmed = false;
+      while (!confirmed && cluster.nowMs() - started < MEMBERSHIP_SETTLE_MS) {
+        // An unknown outcome is resolved by asking again; "not a member" means it took.
+        const member = liveMember(cluster, [victim]);
+        if (member !== null) {
+          const again = await cluster.call(member, ['RAFT.NODE', 'REMOVE', victim], MEMBERSHIP_CALL_TIMEOUT_MS);
+          if (again === 'OK') note(`RAFT.NODE REMOVE ${victim} again via ${member}: OK`);
+          if (again === 'OK' || (again instanceof Error && /not a member/.test(again.message))) {
+            confirmed = await everyMemberSees(cluster, (conf) => !conf.voters.includes(victim) && !conf.learners.includes(victim), victim);
+          }
+        }
+        if (!confirmed) await sleep(MEMBERSHIP_POLL_MS);
+      }
+      if (!confirmed) problem(`removal of ${victim} not seen by every member within ${MEMBERSHIP_SETTLE_MS} ms of the heal`);
+      // Removed nodes are stopped, the way an operator would; sometimes without a clean shutdown.
+      const signal = Math.random() < 0.5 ? 'SIGTERM' : 'SIGKILL';
+      await cluster.retire(victim, signal);
+      return `${victim} removed${confirmed ? '' : ' (NOT confirmed)'}, stopped with ${signal}; members ${cluster.ids.join(' ')}`;
+    },
+  };
+}
+
+/**
+ * Starts a new member in a free slot: empty data directory, --join through a live member;
+ * under a partition it shares its sponsor's side. The heal waits until every member sees it
+ * as a voter, promoting or adding it by hand when its own requests did not get through.
+ */
+async function addMember(context: NemesisContext, underPartition: boolean): Promise<{ detail: string; settle: () => Promise<string> }> {
+  const { cluster, note, problem } = context;
+  const free = cluster.nodes.filter((n) => !n.founder && !n.member && n.process === null);
+  if (free.length === 0) throw new Error(`membership nemesis: no free slot for a new member (${cluster.nodes.length} slots, members ${cluster.ids.join(' ')})`);
+  // Half the time a slot used before: the same id comes back with a new incarnation.
+  const reused = free.filter((n) => n.incarnations > 0);
+  const fresh = free.filter((n) => n.incarnations === 0);
+  const slot = pick(reused.length > 0 && (fresh.length === 0 || Math.random() < 0.5) ? reused : fresh);
+  const sponsor = liveMember(cluster);
+  if (sponsor === null) throw new Error('membership nemesis: no running member to join through');
+  if (underPartition) cluster.network?.sameSideAs(slot.id, sponsor);
+  await cluster.join(slot.id, sponsor);
+  const detail = `${slot.id} joins via ${sponsor} (incarnation ${slot.incarnations}, empty data directory)${underPartition ? `, on ${sponsor}'s side` : ''}`;
+  const id = slot.id;
+  return {
+    detail,
+    settle: async () => {
+      const started = cluster.nowMs();
+      let promoted = false;
+      let added = false;
+      let voter = false;
+      while (!voter && cluster.nowMs() - started < MEMBERSHIP_SETTLE_MS) {
+        voter = await everyMemberSees(cluster, (conf) => conf.voters.includes(id), null);
+        if (voter) break;
+        const elapsed = cluster.nowMs() - started;
+        const member = liveMember(cluster, [id]);
+        const leader = member === null ? null : await cluster.leaderSeenBy(member);
+        const conf = leader === null ? null : await cluster.configurationSeenBy(leader);
+        if (member !== null && conf !== null) {
+          if (!promoted && elapsed > MEMBERSHIP_PROMOTE_AFTER_MS && conf.learners.includes(id)) {
+            promoted = true;
+            note(`RAFT.NODE PROMOTE ${id} via ${member}: ${describeReply(await cluster.call(member, ['RAFT.NODE', 'PROMOTE', id], MEMBERSHIP_CALL_TIMEOUT_MS))}`);
+          } else if (!added && elapsed > MEMBERSHIP_ADD_AFTER_MS && !conf.voters.includes(id) && !conf.learners.includes(id)) {
+            added = true;
+            const address = `${slot.host}:${slot.peerPort}`;
+            note(`RAFT.NODE ADD ${id} via ${member}: ${describeReply(await cluster.call(member, ['RAFT.NODE', 'ADD', id, address, `${slot.host}:${slot.port}`], MEMBERSHIP_CALL_TIMEOUT_MS))}`);
+          }
+        }
+        await sleep(MEMBERSHIP_POLL_MS);
+      }
+      if (!voter) problem(`${id} not a voter in every member's configuration within ${MEMBERSHIP_SETTLE_MS} ms of the heal`);
+      return `${id} ${voter ? 'is a voter' : 'is NOT a voter'} after ${((cluster.nowMs() - started) / 1000).toFixed(1)} s${promoted ? ' (promoted by hand)' : ''}${added ? ' (added by hand)' : ''}; members ${cluster.ids.join(' ')}`;
+    },
+  };
+}
+
+const membershipFault: Fault = {
+  name: 'membership',
+  async inject(context) {
+    // Between MEMBERS_MIN and MEMBERS_MAX members: grow at the bottom, shrink at the top.
+    const count = context.cluster.members().length;
+    const grow = count <= MEMBERS_MIN ? true : count >= MEMBERS_MAX ? false : Math.random() < 0.5;
+    const companion = await companionFault(context);
+    const network = context.cluster.network;
+    const underPartition = network !== null && network.describeBlocked() !== '';
+    const change = grow ? await addMember(context, underPartition) : await removeMember(context);
+    return {
+      detail: `${change.detail}${companion === null ? '' : `; under ${companion.detail}`}`,
+      heal: async () => {
+        const healed = companion === null ? '' : `${await companion.heal()}; `;
+        return `${healed}${await change.settle()}`;
+      },
+    };
+  },
+};
+
 const FAULTS: Readonly<Record<Exclude<NemesisName, 'all'>, Fault>> = {
   kill: killFault,
   pause: pauseFault,
@@ -207,6 +378,7 @@ const FAULTS: Readonly<Record<Exclude<NemesisName, 'all'>, Fault>> = {
   clock: clockFault,
   snapshot: snapshotFault,
   transfer: transferFault,
+  membership: membershipFault,
 };
 
 export interface ScheduleOptions {
@@ -227,9 +399,11 @@ export async function runNemesis(cluster: ChaosCluster, options: ScheduleOptions
   const record = (nemesis: string, step: NemesisEvent['step'], detail: string): void => {
     events.push({ atMs: cluster.nowMs(), nemesis, step, detail });
   };
+  const spareSlots = cluster.nodes.some((n) => !n.founder);
   const choices = options.nemesis === 'all'
-    ? Object.values(FAULTS).filter((f) => f.name !== 'partition' || cluster.network !== null)
+    ? Object.values(FAULTS).filter((f) => (f.name !== 'partition' || cluster.network !== null) && (f.name !== 'membership' || spareSlots))
     : [FAULTS[options.nemesis]];
+  if (options.nemesis === 'membership' && !spareSlots) throw new Error('the membership nemesis needs a cluster with spare slots (spareNodes)');
   const end = cluster.nowMs() + options.durationMs;
   let pending: { fault: Fault; heal: () => Promise<string> } | null = null;
   try {
@@ -237,7 +411,7 @@ export async function runNemesis(cluster: ChaosCluster, options: ScheduleOptions
       await sleep(Math.min(between(options.quietMs), Math.max(0, end - cluster.nowMs())));
       if (cluster.nowMs() >= end) break;
       const fault = pick(choices);
-      const context: NemesisContext = { cluster, note: (detail) => record(fault.name, 'note', detail) };
+      const context: NemesisContext = { cluster, note: (detail) => record(fault.name, 'note', detail), problem: (detail) => record(fault.name, 'problem', detail) };
       const injected = await fault.inject(context);
       record(fault.name, 'inject', injected.detail);
       pending = { fault, heal: injected.heal };
@@ -253,11 +427,12 @@ export async function runNemesis(cluster: ChaosCluster, options: ScheduleOptions
   return events;
 }
 
-/** Undoes every fault: network healed, paused nodes resumed, stopped nodes started. */
+/** Undoes every fault: network healed, paused nodes resumed, stopped members started, nodes no longer members stopped. */
 export async function healAll(cluster: ChaosCluster): Promise<void> {
   cluster.network?.heal();
   for (const node of cluster.nodes) {
     if (node.paused) cluster.resume(node.id);
-    if (node.process === null) await cluster.restart(node.id);
+    if (node.member && node.process === null) await cluster.restart(node.id);
+    if (!node.member && node.process !== null) await cluster.retire(node.id, 'SIGTERM');
   }
 }

@@ -26,6 +26,7 @@ export async function withCluster(
     args: [...clusterArgs('transfer', 'linearizable'), ...(options.extraArgs ?? [])],
     network: options.network ?? 'auto',
     avoidRequestIdReuse: options.avoidRequestIdReuse ?? false,
+    spareNodes: options.spareNodes ?? 0,
   });
   try {
     await cluster.waitForLeader();

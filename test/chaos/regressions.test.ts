@@ -1,8 +1,9 @@
 // Regression tests for bug classes Jepsen found in other Raft stores, each on a real
 // cluster: stale reads after an election, a retried forwarded write applied twice, data
 // lost on failover, empty reads after restart, snapshot/log mismatch on start-up, split
-// brain, a resumed paused leader serving stale lease reads, and request ids reused by a
-// restarted node (a raftis bug this suite found).
+// brain, a resumed paused leader serving stale lease reads, lost updates and empty reads
+// with membership changes under a partition, and request ids reused by a restarted node
+// (a raftis bug this suite found).
 
 import { waitFor } from '../support/wait.js';
 import assert from 'node:assert/strict';
@@ -152,6 +153,80 @@ describe('chaos regressions', { concurrency: false }, () => {
       network.heal();
       await cluster.waitForLeader();
       for (const id of cluster.ids) assert.equal(await readWithRetry(cluster, id, ['GET', 'sb:k']), 'from-majority', id);
+    });
+  });
+
+  it('membership changes under a partition: no acknowledged write lost, no empty read on a new member', { skip: partitionsUnavailable ?? false }, async () => {
+    // RedisRaft's Jepsen failure: lost updates and empty reads when members were removed and
+    // added while the network was partitioned. Here the majority side removes the isolated
+    // old leader, takes in a new node, removes a founder and takes in another, with writes
+    // acknowledged all along; new members start from a snapshot (the log is compacted).
+    await withCluster('membership-under-partition', { network: 'netns', spareNodes: 2, extraArgs: ['--snapshot-entries', '200', '--log-retain-entries', '50'] }, async (cluster) => {
+      const network = cluster.network;
+      assert.ok(network !== null);
+      const acknowledged = new Map<string, string>();
+      const write = async (id: string, key: string, value: string): Promise<void> => {
+        if ((await attempt(cluster, id, ['SET', key, value])) === 'OK') acknowledged.set(key, value);
+      };
+      const old = await cluster.waitForLeader();
+      for (let i = 0; i < 300; i++) await write(old, `mp:${i}`, `v${i}`);
+      const [a, b] = cluster.ids.filter((id) => id !== old);
+      assert.ok(a !== undefined && b !== undefined);
+      network.partition([[old], [a, b]]);
+      const stray = attempt(cluster, old, ['SET', 'mp:stray', 'from-isolated-old-leader'], 8000);
+      const removed = async (id: string, via: string): Promise<void> => {
+        await waitFor(`RAFT.NODE REMOVE ${id} to take`, async () => {
+          const reply = await attempt(cluster, via, ['RAFT.NODE', 'REMOVE', id]);
+          return reply === 'OK' || (typeof reply === 'string' && reply.includes('not a member'));
+        }, { timeoutMs: 20_000, intervalMs: 200 });
+      };
+      /** Joins `id` through `via` on the majority side; its first read that answers must not be empty. */
+      const joined = async (id: string, via: string): Promise<void> => {
+        network.sameSideAs(id, via);
+        await cluster.join(id, via);
+        const deadline = Date.now() + 20_000;
+        for (;;) {
+          const read = await attempt(cluster, id, ['GET', 'mp:1'], 2000);
+          assert.notEqual(read, null, `${id} answered an empty read of mp:1 right after joining`);
+          if (typeof read === 'string' && !read.startsWith('error: ')) {
+            assert.equal(read, acknowledged.get('mp:1'), `${id}'s first read of mp:1`);
+            break;
+          }
+          assert.ok(Date.now() < deadline, `${id} answered no read within 20 s of joining: ${String(read)}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await waitFor(`${id} to be a voter`, async () => (await cluster.configurationSeenBy(via))?.voters.includes(id) === true, { timeoutMs: 20_000, intervalMs: 100 });
+      };
+      await removed(old, a);
+      await joined('n4', a);
+      for (let i = 300; i < 400; i++) await write(i % 2 === 0 ? a : 'n4', `mp:${i}`, `v${i}`);
+      const writesDuringRemoval = Promise.all(['n4', a].map(async (id, w) => {
+        for (let i = 400 + w; i < 500; i += 2) await write(id, `mp:${i}`, `v${i}`);
+      }));
+      await removed(b, 'n4');
+      await writesDuringRemoval;
+      await joined('n5', 'n4');
+      for (let i = 500; i < 550; i++) await write('n5', `mp:${i}`, `v${i}`);
+      network.heal();
+      assert.notEqual(await stray, 'OK', `the isolated old leader ${old} acknowledged a write after its removal`);
+      await cluster.retire(old, 'SIGTERM');
+      await cluster.retire(b, 'SIGTERM');
+      await cluster.waitForLeader();
+      assert.ok(acknowledged.size >= 500, `too few writes acknowledged (${acknowledged.size}) to mean anything`);
+      for (const id of cluster.ids) {
+        const client = cluster.client(id, 10_000);
+        await client.connect();
+        try {
+          const keys = [...acknowledged.keys()];
+          const values = await Promise.all(keys.map((key) => client.get(key)));
+          const lost = keys.filter((key, i) => values[i] !== acknowledged.get(key));
+          assert.deepEqual(lost.slice(0, 10), [], `${id} lost ${lost.length} acknowledged writes`);
+        } finally {
+          client.disconnect();
+        }
+        assert.deepEqual(await cluster.configurationSeenBy(id), { voters: [a, 'n4', 'n5'].sort(), learners: [] }, `${id}'s configuration`);
+      }
+      await cluster.waitForConvergence(20_000);
     });
   });
 

@@ -1,13 +1,14 @@
 // One chaos run end to end: start a cluster, run the clients and a nemesis, heal, then
 // check everything a run must satisfy (linearizable history, acknowledged writes kept and
-// the same final value on every node, convergence, recovery within a bound, no crash) and
-// write the run directory: history, schedule, node logs, summary and timeline.
+// the same final value on every member, convergence, the configuration every member holds
+// equal to the members the nemesis left, recovery within a bound, no crash) and write the
+// run directory: history, schedule, node logs, summary and timeline.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { checkKvHistory, formatHistory, formatJsonl, type CheckResult } from '../../src/check/index.js';
 import { ChaosCluster } from './chaos-cluster.js';
-import { CHAOS_ELECTION_TICKS, CHAOS_LEASE_DRIFT_TICKS, CHAOS_TICK_MS, healAll, runNemesis, skewArgs, type NemesisEvent, type NemesisName } from './nemesis.js';
+import { CHAOS_ELECTION_TICKS, CHAOS_LEASE_DRIFT_TICKS, CHAOS_TICK_MS, healAll, MEMBERSHIP_SPARE_NODES, runNemesis, skewArgs, type NemesisEvent, type NemesisName } from './nemesis.js';
 import { availability, faultWindows, perSecond, timelineSvg } from './report.js';
 import { sleep, Workload, WORKLOAD_DEFAULTS, workloadKeys, type WorkloadOptions } from './workload.js';
 import { networkUnavailableReason } from './chaos-network.js';
@@ -63,8 +64,8 @@ export function clusterArgs(nemesis: NemesisName, readMode: ReadMode): string[] 
     '--read-consistency', readMode,
   ];
   // Small snapshots and a short retained tail, so snapshot installs and compaction happen
-  // during faults in every scenario that restarts nodes.
-  if (nemesis === 'snapshot' || nemesis === 'all' || nemesis === 'kill') args.push('--snapshot-entries', '200', '--log-retain-entries', '50');
+  // during faults in every scenario that restarts nodes, and new members catch up by snapshot.
+  if (nemesis === 'snapshot' || nemesis === 'all' || nemesis === 'kill' || nemesis === 'membership') args.push('--snapshot-entries', '200', '--log-retain-entries', '50');
   return args;
 }
 
@@ -86,6 +87,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     logDir: runDir,
     avoidRequestIdReuse: options.avoidRequestIdReuse ?? false,
     args: clusterArgs(options.nemesis, options.readMode),
+    spareNodes: options.nemesis === 'membership' || options.nemesis === 'all' ? MEMBERSHIP_SPARE_NODES : 0,
     ...(skewed ? { perNodeArgs: () => skewArgs() } : {}),
   });
   const problems: string[] = [];
@@ -96,6 +98,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   let finalValues = new Map<string, Map<string, string>>();
   let check: CheckResult | null = null;
   let digest = '';
+  let configuration = '';
   try {
     try {
       await cluster.waitForLeader(STARTUP_LEADER_MS);
@@ -111,6 +114,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       quietMs: options.quietMs ?? [800, 2000],
       faultMs: options.faultMs ?? [1000, 3000],
     });
+    for (const event of events) if (event.step === 'problem') problems.push(`${event.nemesis} at ${(event.atMs / 1000).toFixed(2)} s: ${event.detail}`);
     const healedAt = cluster.nowMs();
     try {
       await cluster.waitForLeader(options.recoveryMs ?? RECOVERY_MS_DEFAULT);
@@ -126,6 +130,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     } catch (error) {
       problems.push(`replicas did not converge: ${(error as Error).message}`);
     }
+    configuration = await checkConfiguration(cluster, problems);
   } catch (error) {
     if (problems.length === 0) throw error;
   } finally {
@@ -155,15 +160,30 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const undecided = check.verdict === 'unknown';
   const failed = problems.some((p) => !p.startsWith('linearizability undecided'));
   const verdict = failed ? 'fail' : 'pass';
-  const summary = summarize({ name, runDir, options, networkNote: cluster.networkNote, workload, events, check, checked, recoveryMs, finalValues, digest, problems, verdict, undecided });
+  const summary = summarize({ name, runDir, options, networkNote: cluster.networkNote, workload, events, check, checked, recoveryMs, finalValues, digest, configuration, problems, verdict, undecided });
   writeFileSync(join(runDir, 'summary.txt'), summary);
   return { name, runDir, verdict, problems, check, summary };
 }
 
-/** Reads every key from every node after healing; all must agree (they are recorded too). */
+/**
+ * Every member must hold the configuration the nemesis left: its members all voters, no
+ * learner, nobody else. Returns the configuration for the summary.
+ */
+async function checkConfiguration(cluster: ChaosCluster, problems: string[]): Promise<string> {
+  const expected = cluster.ids.sort().join(',');
+  const views = await Promise.all(cluster.members().map(async (n) => [n.id, await cluster.configurationSeenBy(n.id)] as const));
+  const wrong = views.filter(([, conf]) => conf === null || conf.voters.join(',') !== expected || conf.learners.length > 0);
+  if (wrong.length > 0) {
+    problems.push(`configuration differs from the members ${expected}: ${wrong.map(([id, conf]) => `${id} sees ${conf === null ? '(no answer)' : `voters ${conf.voters.join(',')} learners ${conf.learners.join(',') || 'none'}`}`).join('; ')}`);
+  }
+  return expected;
+}
+
+/** Reads every key from every member after healing; all must agree (they are recorded too). */
 async function finalReads(cluster: ChaosCluster, workload: Workload, keys: readonly string[], problems: string[]): Promise<Map<string, Map<string, string>>> {
   const values = new Map<string, Map<string, string>>();
   for (const [index, node] of cluster.nodes.entries()) {
+    if (!node.member) continue;
     const client = cluster.client(node.id, 5000);
     try {
       await client.connect();
@@ -200,9 +220,19 @@ interface SummaryInput {
   readonly recoveryMs: number | null;
   readonly finalValues: Map<string, Map<string, string>>;
   readonly digest: string;
+  /** The final members, comma-separated. */
+  readonly configuration: string;
   readonly problems: readonly string[];
   readonly verdict: string;
   readonly undecided: boolean;
+}
+
+/** How many members the membership nemesis added and removed, for the summary. */
+function membershipCounts(events: readonly NemesisEvent[]): string {
+  const changes = events.filter((e) => e.nemesis === 'membership' && e.step === 'inject');
+  if (changes.length === 0) return '';
+  const removals = changes.filter((e) => e.detail.startsWith('RAFT.NODE REMOVE')).length;
+  return ` (${changes.length - removals} joined, ${removals} removed)`;
 }
 
 function summarize(s: SummaryInput): string {
@@ -227,6 +257,7 @@ function summarize(s: SummaryInput): string {
     `errors: ${[...errors].map(([e, n]) => `${e} ${n}`).join(', ') || 'none'}`,
     `recovery: ${s.recoveryMs === null ? 'NO LEADER' : `leader agreed ${s.recoveryMs.toFixed(0)} ms after the last heal`}`,
     `convergence: ${s.digest === '' ? 'NOT converged' : `every node at digest ${s.digest}`}`,
+    `members at the end: ${s.configuration === '' ? '(not checked)' : s.configuration}${membershipCounts(s.events)}`,
     `checker: ${checkLine}`,
     `final values: ${[...s.finalValues].map(([k, v]) => `${k}=${[...new Set(v.values())].join('|')}`).join(' ')}`,
     '',

@@ -157,7 +157,9 @@ export class Workload {
       if (client === null || client.status !== 'ready') {
         client?.disconnect();
         client = null;
-        if (!this.cluster.node(node).acceptsClients) {
+        // Slots that are not members (spare or removed) get no clients until a node joins there.
+        const target = this.cluster.node(node);
+        if (!target.member || !target.acceptsClients) {
           await sleep(50);
           continue;
         }
