@@ -1,14 +1,14 @@
 // `raftis sim`: runs one seed (`--seed S [--trace]`) or a sweep (`--seeds N [--from S]`),
 // prints progress and a summary, and exits 1 when any run broke an invariant. Every failure
 // prints SEED=<n> and the command that replays it.
-import { faultKinds, parseFaults, simDefaults, type SimOptions } from './sim-options.js';
+import { faultKinds, parseFaults, targetedFaultKinds, simDefaults, type FaultKind, type SimOptions } from './sim-options.js';
 import { runSimulation, type SimResult } from './simulation.js';
 import { SWEEP_JOBS_MAX, sweepSeeds, type SweepVerdict } from './sweep.js';
 
 const USAGE = `usage: raftis sim --seed S [--trace] [options]
        raftis sim --seeds N [--from S] [--jobs J] [options]
-options: --nodes 3|5  --faults all|none|${faultKinds.join(',')}  --duration-ms D
-         --clients C  --keys K  --snapshot-entries E`;
+options: --nodes 3|5  --faults all|none|${[...faultKinds, ...targetedFaultKinds].join(',')}  --duration-ms D
+         --clients C  --keys K  --snapshot-entries E  --append-entries N`;
 
 /** Seeds between two progress lines of a sweep. */
 const PROGRESS_EVERY_SEEDS = 100;
@@ -73,7 +73,8 @@ function parseArgs(argv: readonly string[]): Parsed | Error {
   let from = 1;
   let jobs = 1;
   let nodes: 3 | 5 = simDefaults.nodes;
-  let faults = parseFaults('all') as ReadonlySet<(typeof faultKinds)[number]>;
+  let faults = parseFaults('all') as ReadonlySet<FaultKind>;
+  let appendEntriesMax: number | null = null;
   let durationMs = simDefaults.durationMs;
   let clients = simDefaults.clients;
   let keys = simDefaults.keys;
@@ -98,6 +99,7 @@ function parseArgs(argv: readonly string[]): Parsed | Error {
       case '--clients':
       case '--keys':
       case '--snapshot-entries':
+      case '--append-entries':
       case '--jobs': {
         const problem = needInteger();
         if (problem !== null) return problem;
@@ -108,6 +110,7 @@ function parseArgs(argv: readonly string[]): Parsed | Error {
         else if (flag === '--clients') clients = integer;
         else if (flag === '--keys') keys = integer;
         else if (flag === '--jobs') jobs = integer;
+        else if (flag === '--append-entries') appendEntriesMax = integer;
         else snapshotEntries = integer;
         break;
       }
@@ -127,6 +130,8 @@ function parseArgs(argv: readonly string[]): Parsed | Error {
   }
   if (seed === null && seeds === 0) return new Error('give --seed S or --seeds N');
   if (seed !== null && seeds !== 0) return new Error('give either --seed or --seeds, not both');
+  if (appendEntriesMax === 0) return new Error('--append-entries expects an integer >= 1');
   if (jobs < 1 || jobs > SWEEP_JOBS_MAX) return new Error(`--jobs expects an integer in [1, ${SWEEP_JOBS_MAX}] (got ${jobs})`);
-  return { base: { nodes, durationMs, faults, clients, keys, snapshotEntries, trace, bugs: {} }, seed, seeds, from, jobs };
+  const base = { nodes, durationMs, faults, clients, keys, snapshotEntries, trace, bugs: {} };
+  return { base: appendEntriesMax === null ? base : { ...base, appendEntriesMax }, seed, seeds, from, jobs };
 }

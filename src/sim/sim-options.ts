@@ -9,7 +9,16 @@
  * back with an empty disk (learner, then voter), and leadership is transferred.
  */
 export const faultKinds = ['network', 'partition', 'crash', 'pause', 'drift', 'election', 'membership'] as const;
-export type FaultKind = (typeof faultKinds)[number];
+/**
+ * Targeted faults, named one by one (not part of `all`: they change the whole run around one
+ * moment). cut-leader: a node is cut off from all others (messages on the wire included) at
+ * the moment it becomes leader or its commit index advances, half of the times it does, for
+ * 200–800 ms; the cut replaces any other, so leaders are cut one after another. That is the
+ * schedule of the Raft paper's Figure 8: a leader's entries stop short of a majority, the
+ * next leader's too, and an old leader that returns commits what it replicates, then leaves.
+ */
+export const targetedFaultKinds = ['cut-leader'] as const;
+export type FaultKind = (typeof faultKinds)[number] | (typeof targetedFaultKinds)[number];
 
 export interface SimOptions {
   readonly seed: number;
@@ -25,6 +34,12 @@ export interface SimOptions {
   readonly snapshotEntries: number;
   /** Broken variants the simulator must catch (tests only). */
   readonly bugs: SimBugs;
+  /**
+   * Entries per Append message (the core's maxEntriesPerMessage); absent: the core's
+   * default. 1 makes a leader catch a follower up one entry per round trip, so a quorum can
+   * hold an old term's entry while the new leader's own entry is still on its way.
+   */
+  readonly appendEntriesMax?: number;
 }
 
 export interface SimBugs {
@@ -71,22 +86,29 @@ export const SIM_DURATION_MS_MIN = 1_500;
 /** Bound on the events of one run: a run that needs more is stuck in a loop. */
 export const SIM_EVENTS_MAX = 5_000_000;
 
+const everyFaultKind: readonly FaultKind[] = [...faultKinds, ...targetedFaultKinds];
+
+/** `all`, `none`, or a comma-separated list of kinds, which may include `all` (e.g. `all,cut-leader`). */
 export function parseFaults(text: string): ReadonlySet<FaultKind> | Error {
-  if (text === 'all') return new Set(faultKinds);
   if (text === 'none') return new Set();
   const out = new Set<FaultKind>();
   for (const word of text.split(',')) {
-    const kind = faultKinds.find((k) => k === word.trim());
-    if (kind === undefined) return new Error(`unknown fault kind "${word}" (expected all, none, or a list of ${faultKinds.join(', ')})`);
+    if (word.trim() === 'all') {
+      for (const kind of faultKinds) out.add(kind);
+      continue;
+    }
+    const kind = everyFaultKind.find((k) => k === word.trim());
+    if (kind === undefined) return new Error(`unknown fault kind "${word}" (expected all, none, or a list of ${everyFaultKind.join(', ')})`);
     out.add(kind);
   }
   return out;
 }
 
 export function formatFaults(faults: ReadonlySet<FaultKind>): string {
-  if (faults.size === faultKinds.length) return 'all';
   if (faults.size === 0) return 'none';
-  return faultKinds.filter((k) => faults.has(k)).join(',');
+  const all = faultKinds.every((k) => faults.has(k));
+  const listed = all ? ['all', ...targetedFaultKinds.filter((k) => faults.has(k))] : everyFaultKind.filter((k) => faults.has(k));
+  return listed.join(',');
 }
 
 export function simOptionProblems(o: SimOptions): string[] {
@@ -99,6 +121,9 @@ export function simOptionProblems(o: SimOptions): string[] {
   if (!Number.isSafeInteger(o.clients) || o.clients < 1 || o.clients > 64) problems.push(`clients must be in [1, 64] (got ${o.clients})`);
   if (!Number.isSafeInteger(o.snapshotEntries) || o.snapshotEntries < 0) problems.push(`snapshotEntries must be an integer >= 0 (got ${o.snapshotEntries})`);
   if (!Number.isSafeInteger(o.keys) || o.keys < 1 || o.keys > 64) problems.push(`keys must be in [1, 64] (got ${o.keys})`);
+  if (o.appendEntriesMax !== undefined && (!Number.isSafeInteger(o.appendEntriesMax) || o.appendEntriesMax < 1)) {
+    problems.push(`appendEntriesMax must be an integer >= 1 (got ${o.appendEntriesMax})`);
+  }
   return problems;
 }
 
@@ -109,6 +134,9 @@ export function reproduceCommand(o: SimOptions): string {
   parts.push(`--faults ${formatFaults(o.faults)}`);
   if (o.durationMs !== simDefaults.durationMs) parts.push(`--duration-ms ${o.durationMs}`);
   if (o.snapshotEntries !== simDefaults.snapshotEntries) parts.push(`--snapshot-entries ${o.snapshotEntries}`);
+  if (o.clients !== simDefaults.clients) parts.push(`--clients ${o.clients}`);
+  if (o.keys !== simDefaults.keys) parts.push(`--keys ${o.keys}`);
+  if (o.appendEntriesMax !== undefined) parts.push(`--append-entries ${o.appendEntriesMax}`);
   parts.push('--trace');
   return parts.join(' ');
 }

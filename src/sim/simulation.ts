@@ -93,6 +93,9 @@ const CRASH_DOWN_MS = [50, 1_500] as const;
 const PAUSE_MS = [50, 800] as const;
 const PARTITION_MS = [100, 1_500] as const;
 const FAULT_GAP_MS = [100, 600] as const;
+/** Fault kind cut-leader: how often a new leader or a leader's commit is cut off, and for how long. */
+const CUT_LEADER_PROBABILITY = 0.5;
+const CUT_LEADER_MS = [200, 800] as const;
 
 interface Incarnation extends ClientNode {
   readonly log: SimLogStore;
@@ -143,6 +146,8 @@ export class Simulation implements WorkloadHost {
   /** Test-only hooks handed to every core (broken variants); null in a correct run. */
   private readonly coreBugs: RaftTestBugs | null;
   private readonly churn: MembershipChurn = new MembershipChurn(this);
+  /** Fault kind cut-leader: the virtual time each node last rolled for a cut (once per instant). */
+  private readonly cutRolledAt: number[] = [];
 
   constructor(options: SimOptions) {
     const problems = simOptionProblems(options);
@@ -341,6 +346,7 @@ export class Simulation implements WorkloadHost {
         leaseDriftTicks: SIM_LEASE_DRIFT_TICKS,
         maxInflightMessages: 64,
         maxBytesPerMessage: 64 * 1024,
+        ...(this.options.appendEntriesMax === undefined ? {} : { maxEntriesPerMessage: this.options.appendEntriesMax }),
         maxUncommittedBytes: 1024 * 1024,
         ...(this.coreBugs === null ? {} : { testBugs: this.coreBugs }),
       },
@@ -397,6 +403,7 @@ export class Simulation implements WorkloadHost {
         if (state.role === StateRole.Leader && holder.inc !== null && holder.inc.alive) {
           this.monitor.noteLeader(holder.inc.runtime.status().term, slot.id);
           this.note(`${slot.id} became leader of term ${holder.inc.runtime.status().term}`);
+          this.maybeCutLeader(slot, 'became leader');
         }
       },
     });
@@ -408,6 +415,8 @@ export class Simulation implements WorkloadHost {
   private stateMachine(slot: NodeSlot, kv: KvStateMachine): StateMachine<Reply> {
     const afterApply = (entry: Entry): void => {
       if (entry.index % DIGEST_EVERY_INDEXES === 0) this.monitor.noteDigest(slot.id, entry.index, kv.digest().hash);
+      // A leader applies what it just committed: the moment its commit index advanced.
+      if (slot.inc?.runtime.isLeader === true) this.maybeCutLeader(slot, `committed ${entry.index}`);
     };
     return {
       apply: (entry) => {
@@ -631,6 +640,36 @@ export class Simulation implements WorkloadHost {
       if (epoch !== this.partitionEpoch) return;
       this.blocked.clear();
       this.note('partition healed');
+    });
+  }
+
+  /**
+   * Fault kind cut-leader: a leader is cut off from every other node at the moment it was
+   * elected or applied what it committed, half of the times. The cut is an event at the same
+   * virtual time, so the messages of that Ready are on the wire and die with the cut; it
+   * replaces any partition (the previous cut node comes back) and heals after CUT_LEADER_MS.
+   * One roll per node and virtual instant: a Ready that commits many entries is one moment.
+   */
+  private maybeCutLeader(slot: NodeSlot, why: string): void {
+    if (!this.options.faults.has('cut-leader') || this.now >= this.faultEnd) return;
+    if (this.cutRolledAt[slot.index] === this.now) return;
+    this.cutRolledAt[slot.index] = this.now;
+    this.schedule(0, -1, EventKind.Fault, () => {
+      if (slot.inc === null || !this.random.chance(CUT_LEADER_PROBABILITY)) return;
+      this.blocked.clear();
+      const others = this.slots.filter((other) => other !== slot).map((other) => other.index);
+      for (const other of others) {
+        this.blocked.add(slot.index * 8 + other);
+        this.blocked.add(other * 8 + slot.index);
+      }
+      this.partitions++;
+      this.note(`partition: cut ${slot.id} (${why})`);
+      const epoch = ++this.partitionEpoch;
+      this.schedule(this.random.between(...CUT_LEADER_MS), -1, EventKind.Fault, () => {
+        if (epoch !== this.partitionEpoch) return;
+        this.blocked.clear();
+        this.note('partition healed');
+      });
     });
   }
 

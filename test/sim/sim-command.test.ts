@@ -1,7 +1,7 @@
 // `raftis sim`: argument handling, exit codes, and the replay line a failure prints.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { simCommand } from '../../src/sim/index.js';
+import { faultKinds, formatFaults, parseFaults, reproduceCommand, simCommand } from '../../src/sim/index.js';
 
 async function run(argv: string[]): Promise<{ code: number; lines: string[] }> {
   const lines: string[] = [];
@@ -40,4 +40,20 @@ test('bad arguments exit 2 with the usage', async () => {
     assert.equal(code, 2, argv.join(' '));
     assert.match(lines.join('\n'), /usage: raftis sim/);
   }
+});
+
+test('targeted fault kinds are named one by one, and the replay line keeps them and the Append split', async () => {
+  const faults = parseFaults('all,cut-leader');
+  assert.ok(!(faults instanceof Error));
+  assert.equal(faults.size, faultKinds.length + 1);
+  assert.equal(formatFaults(faults), 'all,cut-leader');
+  assert.equal(formatFaults(new Set(faultKinds)), 'all');
+  const only = parseFaults('cut-leader,crash');
+  assert.ok(!(only instanceof Error));
+  assert.equal(formatFaults(only), 'crash,cut-leader');
+  const options = { seed: 4, nodes: 3, durationMs: 1_500, faults, clients: 2, keys: 3, snapshotEntries: 64, trace: false, bugs: {}, appendEntriesMax: 1 } as const;
+  assert.equal(reproduceCommand(options), 'raftis sim --seed 4 --faults all,cut-leader --duration-ms 1500 --clients 2 --append-entries 1 --trace');
+  const { code, lines } = await run(['--seed', '4', '--faults', 'cut-leader', '--append-entries', '1', '--duration-ms', '1500']);
+  assert.equal(code, 0, lines.join('\n'));
+  assert.equal((await run(['--seed', '4', '--append-entries', '0'])).code, 2);
 });
