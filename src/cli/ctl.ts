@@ -71,6 +71,15 @@ function render(reply: RespValue): string {
     case 'verbatim': return reply.value.trimEnd();
     case 'null': return '(nil)';
     case 'map': return reply.value.map(([k, v]) => `${render(k)}=${render(v)}`).join(' ');
-    case 'array': return reply.value === null ? '(nil)' : reply.value.map(render).join('\n');
+    case 'array':
+      if (reply.value === null) return '(nil)';
+      // Rows of field/value pairs (RAFT.NODES over RESP2): one line per row.
+      return reply.value.map((row) => (row.kind === 'array' && row.value !== null && row.value.length % 2 === 0 && row.value.length > 0 ? renderPairs(row.value) : render(row))).join('\n');
   }
+}
+
+function renderPairs(values: readonly RespValue[]): string {
+  const words: string[] = [];
+  for (let i = 0; i + 1 < values.length; i += 2) words.push(`${render(values[i] as RespValue)}=${render(values[i + 1] as RespValue)}`);
+  return words.join(' ');
 }
