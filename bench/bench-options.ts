@@ -3,7 +3,7 @@
 
 import { parseArgs } from 'node:util';
 
-export const WORKLOADS = ['writes', 'reads', 'mixed', 'pipelined', 'sustained', 'replication', 'failover', 'memory'] as const;
+export const WORKLOADS = ['writes', 'reads', 'mixed', 'pipelined', 'sustained', 'replication', 'failover', 'memory', 'snapshot'] as const;
 export type WorkloadId = (typeof WORKLOADS)[number];
 
 export interface BenchOptions {

@@ -11,6 +11,7 @@ import { profileFiles, summarizeProfiles } from './cpuprofile-summary.js';
 import { measureFailover } from './failover.js';
 import { loadAverage, machineInfo } from './machine.js';
 import { measureMemory } from './memory.js';
+import { measureSnapshots, type SnapshotBenchResult } from './snapshot.js';
 import { Progress } from './progress.js';
 import { REPLICATION_SIZES, measureReplication } from './replication.js';
 import { emptyResults, type BenchResults } from './results.js';
@@ -115,6 +116,9 @@ async function main(): Promise<number> {
     else results.memory.push(...await measureMemory(options.memoryKeys, options.profileDir, progress));
   }
 
+  let snapshot: SnapshotBenchResult | null = null;
+  if (options.only.has('snapshot')) snapshot = await measureSnapshots(options.quick, machine, options.commandLine, progress);
+
   let profile: RunInfo['profile'] = null;
   if (options.profileDir !== null && existsSync(options.profileDir)) {
     const files = profileFiles(options.profileDir);
@@ -122,10 +126,10 @@ async function main(): Promise<number> {
   }
   const targets = checkTargets(results);
   const finishedAt = new Date();
-  writeReport(options, { startedAt, finishedAt, machine, loadAtStart, loadAtEnd: loadAverage(), versions, commit, profile }, results, targets);
+  writeReport(options, { startedAt, finishedAt, machine, loadAtStart, loadAtEnd: loadAverage(), versions, commit, profile }, results, targets, snapshot);
   mkdirSync('bench/results', { recursive: true });
   const jsonPath = join('bench/results', `run-${stamp}.json`);
-  writeFileSync(jsonPath, JSON.stringify({ options: { ...options, only: [...options.only] }, machine, versions, results, targets }, null, 2));
+  writeFileSync(jsonPath, JSON.stringify({ options: { ...options, only: [...options.only] }, machine, versions, results, snapshot, targets }, null, 2));
 
   progress.printSummary();
   process.stdout.write('\nTargets\n');

@@ -1,12 +1,20 @@
 // A stable merge sort by a numeric key that runs in bounded steps, so a caller that must not
 // block (restoring a snapshot of a million keys) can spread it over many event-loop turns.
-// Bottom-up: runs of width 1, 2, 4, … are merged pairwise between two arrays; the position
-// inside the current merge is kept between steps.
+// Bottom-up: blocks of `initialRunLength` are first sorted one per step with the engine's
+// own sort (fast, and bounded work each), then runs are merged pairwise between two arrays;
+// the position inside the current merge is kept between steps.
+
+/** Items per block sorted in one go before merging: cheap enough for one step, saves the first merge passes. */
+const initialRunLength = 2048;
+/** Work units charged per item of a block sort (about log2 of the block length). */
+const blockSortWorkPerItem = 11;
 
 export class StepwiseSort<T> {
   private source: T[];
   private target: T[];
   private width = 1;
+  /** Next block to sort before merging begins; the length once all are sorted. */
+  private blockStart = 0;
   /** Current merge: left run [low, middle), right run [middle, high); next output at `out`. */
   private low = 0;
   private middle = 0;
@@ -17,13 +25,14 @@ export class StepwiseSort<T> {
   private merging = false;
 
   /** Sorts `items` (taken over: the caller must not touch it until `result()`). */
-  constructor(items: T[], private readonly keyOf: (item: T) => number) {
+  constructor(items: T[], private readonly keyOf: (item: T) => number, private readonly runLength: number = initialRunLength) {
+    if (!Number.isSafeInteger(runLength) || runLength < 1) throw new Error(`StepwiseSort: runLength ${runLength} must be an integer ≥ 1`);
     this.source = items;
     this.target = new Array<T>(items.length);
   }
 
   get done(): boolean {
-    return this.width >= this.source.length;
+    return this.blockStart >= this.source.length && this.width >= this.source.length;
   }
 
   /** Moves at most about `movesMax` items; returns true while more work remains. */
@@ -31,6 +40,16 @@ export class StepwiseSort<T> {
     if (!(movesMax > 0)) throw new Error(`StepwiseSort: movesMax ${movesMax} must be > 0`);
     const length = this.source.length;
     let moves = 0;
+    while (this.blockStart < length) {
+      if (moves >= movesMax) return true;
+      const end = Math.min(length, this.blockStart + this.runLength);
+      const keyOf = this.keyOf;
+      const block = this.source.slice(this.blockStart, end).sort((a, b) => keyOf(a) - keyOf(b)); // stable (ES2019)
+      for (let i = 0; i < block.length; i++) this.source[this.blockStart + i] = block[i] as T;
+      moves += block.length * blockSortWorkPerItem;
+      this.blockStart = end;
+      if (this.blockStart >= length) this.width = Math.max(this.width, this.runLength);
+    }
     while (this.width < length) {
       if (!this.merging) {
         if (this.low >= length) {
@@ -76,7 +95,7 @@ export class StepwiseSort<T> {
 
   /** The sorted items; only once `step` returned false. */
   result(): T[] {
-    if (!this.done) throw new Error(`StepwiseSort: result() before the sort finished (width ${this.width} of ${this.source.length})`);
+    if (!this.done) throw new Error(`StepwiseSort: result() before the sort finished (width ${this.width}, block ${this.blockStart} of ${this.source.length})`);
     return this.source;
   }
 }
