@@ -36,7 +36,7 @@ export function existsCommand(context: CommandContext, argv: readonly Uint8Array
 }
 
 function typeName(entry: KeyEntry | undefined): string {
-  return entry === undefined ? 'none' : entry.value.type;
+  return entry === undefined ? 'none' : entry.valueType;
 }
 
 export function typeCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
@@ -74,7 +74,8 @@ export function keysCommand(context: CommandContext, argv: readonly Uint8Array[]
   const keys: Reply[] = [];
   for (const entry of context.keyspace.values()) {
     if (entry.expireAtMs <= context.nowMs) continue;
-    if (matchAll || globMatch(pattern, entry.key)) keys.push(bulkReply(entry.key));
+    const key = entry.key;
+    if (matchAll || globMatch(pattern, key)) keys.push(bulkReply(key));
   }
   return { kind: 'array', value: keys };
 }
@@ -139,9 +140,10 @@ export function scanCommand(context: CommandContext, argv: readonly Uint8Array[]
   const pattern = options.pattern !== null && !(options.pattern.length === 1 && options.pattern[0] === 0x2a) ? options.pattern : null;
   const next = context.keyspace.walk(options.cursor, options.count, (entry) => {
     if (entry.expireAtMs <= context.nowMs) return;
-    if (options.type !== null && entry.value.type !== options.type) return;
-    if (pattern !== null && !globMatch(pattern, entry.key)) return;
-    keys.push(bulkReply(entry.key));
+    if (options.type !== null && entry.valueType !== options.type) return;
+    const key = entry.key;
+    if (pattern !== null && !globMatch(pattern, key)) return;
+    keys.push(bulkReply(key));
   });
   return { kind: 'array', value: [bulkText(String(next)), { kind: 'array', value: keys }] };
 }

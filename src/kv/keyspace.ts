@@ -10,6 +10,12 @@
 //     least-recently-WRITTEN.
 // Memory is an estimate computed only from keys and values, identical on every replica.
 // Snapshots in progress observe mutations to save a key's old entry before it changes.
+//
+// Compact per key (a million keys must cost little more than their bytes): one entry object
+// holding the key and the value as latin1 strings (one byte per char, no Buffer object per
+// key or value: a Buffer costs ~100 bytes beyond its data), the expiry only when there is
+// one, and the write order as a linked list through the entries (no second map). Callers
+// still see Buffers: `key` and `value` materialize a fresh copy on each access.
 
 import { ExpiryHeap, type ExpiryItem } from './expiry-heap.js';
 import { StepwiseSort } from './stepwise-sort.js';
@@ -24,16 +30,24 @@ export const keyOverheadBytes = 64;
 /** Extra estimate for a key with an expiry (heap item, volatile index). */
 export const expiryOverheadBytes = 32;
 
+/** A stored key as callers see it; only the keyspace changes it. */
 export interface KeyEntry {
+  /** The key's bytes: a fresh copy on each access. */
   readonly key: Buffer;
+  /** The key's bytes as a latin1 string (the map key). */
   readonly mapKey: string;
-  value: Value;
+  /** The value: a fresh copy of its bytes on each access (read it once per command). */
+  readonly value: Value;
+  /** The value's type, without materializing the value. */
+  readonly valueType: Value['type'];
+  /** The value's length in bytes, without materializing the value. */
+  readonly valueByteLength: number;
   /** Absolute cluster time in ms at which the key expires; noExpiry (Infinity) for none. */
-  expireAtMs: number;
+  readonly expireAtMs: number;
   /** Stamp at creation: never changes while the key exists. */
   readonly createdStamp: number;
   /** Stamp of the last write to this key. Invariant: writtenStamp >= createdStamp. */
-  writtenStamp: number;
+  readonly writtenStamp: number;
 }
 
 /** A frozen copy of an entry, as stored in snapshots. */
@@ -54,6 +68,63 @@ export function mapKeyOf(key: Uint8Array): string {
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 }
 
+/** The stored form of a value's bytes: a latin1 string, a bijection of the bytes. */
+function storedData(value: Value): string {
+  switch (value.type) {
+    case 'string':
+      return mapKeyOf(value.data);
+    default: {
+      const exhaustive: never = value.type;
+      throw new Error(`unknown value type ${String(exhaustive)}`);
+    }
+  }
+}
+
+/**
+ * One key in the keyspace. Fields are few and small on purpose (see the file comment):
+ * strings instead of Buffers, `expiry` null rather than Infinity (a field that holds a
+ * double in every object gets a boxed number in every object; null costs nothing), stamps
+ * small integers. Only the keyspace writes the mutable fields.
+ */
+class StoredEntry implements KeyEntry {
+  /** Absolute expiry time in ms, or null for none. Declared first with null so the field stays tagged. */
+  expiry: number | null = null;
+  /** Neighbours in write order: `older` was written before this entry, `newer` after; null at the ends. */
+  older: StoredEntry | null = null;
+  newer: StoredEntry | null = null;
+
+  constructor(
+    readonly mapKey: string,
+    /** The value's bytes as a latin1 string. Replaced, never mutated (snapshots may hold the old one). */
+    public data: string,
+    expireAtMs: number,
+    readonly createdStamp: number,
+    public writtenStamp: number,
+  ) {
+    if (expireAtMs !== noExpiry) this.expiry = expireAtMs;
+  }
+
+  get key(): Buffer {
+    return Buffer.from(this.mapKey, 'latin1');
+  }
+
+  get value(): Value {
+    return { type: 'string', data: Buffer.from(this.data, 'latin1') };
+  }
+
+  get valueType(): Value['type'] {
+    return 'string';
+  }
+
+  get valueByteLength(): number {
+    return this.data.length;
+  }
+
+  get expireAtMs(): number {
+    return this.expiry ?? noExpiry;
+  }
+}
+
 export function valueBytes(value: Value): number {
   switch (value.type) {
     case 'string':
@@ -65,8 +136,13 @@ export function valueBytes(value: Value): number {
   }
 }
 
-function entryBytes(entry: { key: Buffer; value: Value; expireAtMs: number }): number {
-  return keyOverheadBytes + entry.key.length + valueBytes(entry.value) + (entry.expireAtMs === noExpiry ? 0 : expiryOverheadBytes);
+/** The memory estimate of one key: its bytes, its value's bytes and fixed overheads (the same on every replica). */
+function estimateBytes(keyBytes: number, valueByteLength: number, expireAtMs: number): number {
+  return keyOverheadBytes + keyBytes + valueByteLength + (expireAtMs === noExpiry ? 0 : expiryOverheadBytes);
+}
+
+function entryBytes(entry: StoredEntry): number {
+  return estimateBytes(entry.mapKey.length, entry.data.length, entry.expireAtMs);
 }
 
 /** Work units one key costs while the loader fills the indexes (map inserts cost more than sort moves). */
@@ -91,15 +167,16 @@ const orderDeadSlotsMin = 1024;
 const heapStaleItemsMin = 1024;
 
 export class Keyspace {
-  private readonly entries = new Map<string, KeyEntry>();
+  private readonly entries = new Map<string, StoredEntry>();
   /** Entries in creation order; may hold dead entries (deleted keys) until compacted. */
-  private order: KeyEntry[] = [];
+  private order: StoredEntry[] = [];
   private orderDeadSlots = 0;
-  /** All keys, least recently written first (Map iteration order is insertion order). */
-  private readonly recency = new Map<string, KeyEntry>();
-  /** Keys with an expiry, least recently written first. */
-  private readonly volatileRecency = new Map<string, KeyEntry>();
-  private readonly expiryHeap = new ExpiryHeap<KeyEntry>();
+  /** Ends of the write-order list through the entries (older/newer): least and most recently written. */
+  private oldest: StoredEntry | null = null;
+  private newest: StoredEntry | null = null;
+  /** Keys with an expiry, least recently written first (Map iteration order is insertion order). */
+  private readonly volatileRecency = new Map<string, StoredEntry>();
+  private readonly expiryHeap = new ExpiryHeap<StoredEntry>();
   private readonly observers = new Set<KeyspaceObserver>();
   private stampCounter: number;
   private memoryEstimateBytes = 0;
@@ -119,15 +196,16 @@ export class Keyspace {
   /**
    * Builds a keyspace aside from snapshot images in bounded steps (a restore must not block
    * the event loop): `add` each image as it is decoded, then call `step` until it returns
-   * false, then take `keyspace()`. Nothing else sees the keyspace until then.
+   * false, then take `keyspace()`. Nothing else sees the keyspace until then. The images'
+   * bytes are copied: they may be views into the caller's buffers.
    */
   static loader(stamp: number): KeyspaceLoader {
     const keyspace = new Keyspace(stamp);
     let inCreationOrder = true;
     let lastCreatedStamp = 0;
     let phase: 'adding' | 'byCreation' | 'byWrite' | 'indexes' | 'done' = 'adding';
-    let sort: StepwiseSort<KeyEntry> | null = null;
-    let byWrite: KeyEntry[] = [];
+    let sort: StepwiseSort<StoredEntry> | null = null;
+    let byWrite: StoredEntry[] = [];
     let next = 0;
     const loader: KeyspaceLoader = {
       add(image: EntryImage, mapKey: string = mapKeyOf(image.key)): void {
@@ -135,10 +213,9 @@ export class Keyspace {
         if (image.createdStamp > stamp || image.writtenStamp > stamp) {
           throw new Error(`entry stamp ${image.createdStamp}/${image.writtenStamp} beyond keyspace stamp ${stamp}`);
         }
-        // The same shape as create()'s entries, so property access stays monomorphic.
-        const { key, value, expireAtMs, createdStamp, writtenStamp } = image;
-        keyspace.order.push({ key, mapKey, value, expireAtMs, createdStamp, writtenStamp });
-        keyspace.memoryEstimateBytes += entryBytes(image);
+        const entry = new StoredEntry(mapKey, storedData(image.value), image.expireAtMs, image.createdStamp, image.writtenStamp);
+        keyspace.order.push(entry);
+        keyspace.memoryEstimateBytes += entryBytes(entry);
         if (image.createdStamp <= lastCreatedStamp) inCreationOrder = false;
         lastCreatedStamp = image.createdStamp;
       },
@@ -160,8 +237,8 @@ export class Keyspace {
               phase = 'byWrite';
               break;
             case 'byWrite':
-              if ((sort as StepwiseSort<KeyEntry>).step(workMax - work)) return true;
-              byWrite = (sort as StepwiseSort<KeyEntry>).result();
+              if ((sort as StepwiseSort<StoredEntry>).step(workMax - work)) return true;
+              byWrite = (sort as StepwiseSort<StoredEntry>).result();
               sort = null;
               work += 1;
               phase = 'indexes';
@@ -169,17 +246,17 @@ export class Keyspace {
             case 'indexes': {
               // Slot i fills the key map and the expiry heap from the creation order (the map's
               // iteration order is creation order, which KEYS shows; the heap gets the same
-              // shape on every replica) and the recency maps from the write order.
+              // shape on every replica) and the write-order list from the write order.
               const first = next;
               const end = Math.min(byWrite.length, next + Math.max(1, Math.floor((workMax - work) / indexWorkPerKey)));
               for (; next < end; next++) {
-                const created = keyspace.order[next] as KeyEntry;
+                const created = keyspace.order[next] as StoredEntry;
                 if (keyspace.entries.has(created.mapKey)) throw new Error(`duplicate key in snapshot (created ${created.createdStamp})`);
                 keyspace.entries.set(created.mapKey, created);
-                if (created.expireAtMs !== noExpiry) keyspace.expiryHeap.push({ expireAtMs: created.expireAtMs, stamp: created.createdStamp, target: created });
-                const written = byWrite[next] as KeyEntry;
-                keyspace.recency.set(written.mapKey, written);
-                if (written.expireAtMs !== noExpiry) keyspace.volatileRecency.set(written.mapKey, written);
+                if (created.expiry !== null) keyspace.expiryHeap.push({ expireAtMs: created.expiry, stamp: created.createdStamp, target: created });
+                const written = byWrite[next] as StoredEntry;
+                keyspace.link(written);
+                if (written.expiry !== null) keyspace.volatileRecency.set(written.mapKey, written);
               }
               work += (end - first) * indexWorkPerKey + 1;
               if (next >= byWrite.length) {
@@ -200,8 +277,8 @@ export class Keyspace {
       },
       keyspace(): Keyspace {
         if (phase !== 'done') throw new Error(`keyspace loader: keyspace() in phase ${phase}, before step() returned false`);
-        if (keyspace.order.length !== keyspace.entries.size || keyspace.recency.size !== keyspace.entries.size) {
-          throw new Error(`keyspace loader: ${keyspace.entries.size} keys but ${keyspace.order.length} in creation order, ${keyspace.recency.size} in recency`);
+        if (keyspace.order.length !== keyspace.entries.size) {
+          throw new Error(`keyspace loader: ${keyspace.entries.size} keys but ${keyspace.order.length} in creation order`);
         }
         return keyspace;
       },
@@ -241,7 +318,7 @@ export class Keyspace {
   /** The entry if present and not expired at `nowMs`. Never mutates. */
   get(key: Uint8Array, nowMs: number): KeyEntry | undefined {
     const entry = this.entries.get(mapKeyOf(key));
-    if (entry === undefined || entry.expireAtMs <= nowMs) return undefined;
+    if (entry === undefined || (entry.expiry !== null && entry.expiry <= nowMs)) return undefined;
     return entry;
   }
 
@@ -249,30 +326,55 @@ export class Keyspace {
     return entry.expireAtMs > nowMs && this.entries.get(entry.mapKey) === entry;
   }
 
-  private notify(entry: KeyEntry): void {
+  private notify(entry: StoredEntry): void {
     for (const observer of this.observers) observer.beforeChange(entry);
   }
 
-  private touch(entry: KeyEntry): void {
+  /** Appends an entry at the newest end of the write-order list. */
+  private link(entry: StoredEntry): void {
+    entry.older = this.newest;
+    entry.newer = null;
+    if (this.newest === null) this.oldest = entry;
+    else this.newest.newer = entry;
+    this.newest = entry;
+  }
+
+  /** Takes an entry out of the write-order list (and drops its links, so it holds no neighbour alive). */
+  private unlink(entry: StoredEntry): void {
+    const { older, newer } = entry;
+    if (older === null) this.oldest = newer;
+    else older.newer = newer;
+    if (newer === null) this.newest = older;
+    else newer.older = older;
+    entry.older = null;
+    entry.newer = null;
+  }
+
+  private touch(entry: StoredEntry): void {
     entry.writtenStamp = ++this.stampCounter;
-    this.recency.delete(entry.mapKey);
-    this.recency.set(entry.mapKey, entry);
+    if (this.newest !== entry) {
+      this.unlink(entry);
+      this.link(entry);
+    }
     this.volatileRecency.delete(entry.mapKey);
-    if (entry.expireAtMs !== noExpiry) this.volatileRecency.set(entry.mapKey, entry);
+    if (entry.expiry !== null) this.volatileRecency.set(entry.mapKey, entry);
   }
 
   /** Creates a key that must not exist (the caller deleted any expired one first). */
   create(key: Uint8Array, value: Value, expireAtMs: number = noExpiry): KeyEntry {
-    const mapKey = mapKeyOf(key);
+    return this.insert(mapKeyOf(key), storedData(value), expireAtMs);
+  }
+
+  private insert(mapKey: string, data: string, expireAtMs: number): StoredEntry {
     const existing = this.entries.get(mapKey);
     if (existing !== undefined) throw new Error(`create of existing key (created ${existing.createdStamp})`);
     const stamp = ++this.stampCounter;
-    const entry: KeyEntry = { key: Buffer.from(key), mapKey, value, expireAtMs, createdStamp: stamp, writtenStamp: stamp };
+    const entry = new StoredEntry(mapKey, data, expireAtMs, stamp, stamp);
     this.entries.set(mapKey, entry);
     this.order.push(entry);
     this.memoryEstimateBytes += entryBytes(entry);
-    this.recency.set(mapKey, entry);
-    if (expireAtMs !== noExpiry) {
+    this.link(entry);
+    if (entry.expiry !== null) {
       this.volatileRecency.set(mapKey, entry);
       this.pushExpiry(entry);
     }
@@ -281,36 +383,41 @@ export class Keyspace {
 
   /** Replaces the value and expiry of an existing entry (a write: updates recency). */
   update(entry: KeyEntry, value: Value, expireAtMs: number): void {
-    this.assertLiveEntry(entry);
+    this.rewrite(this.liveEntry(entry), storedData(value), expireAtMs);
+  }
+
+  private rewrite(entry: StoredEntry, data: string, expireAtMs: number): void {
     this.notify(entry);
     this.memoryEstimateBytes -= entryBytes(entry);
-    entry.value = value;
+    entry.data = data;
     const expiryChanged = entry.expireAtMs !== expireAtMs;
-    entry.expireAtMs = expireAtMs;
+    entry.expiry = expireAtMs === noExpiry ? null : expireAtMs;
     this.memoryEstimateBytes += entryBytes(entry);
-    if (expiryChanged && expireAtMs !== noExpiry) this.pushExpiry(entry);
+    if (expiryChanged && entry.expiry !== null) this.pushExpiry(entry);
     this.touch(entry);
   }
 
   /** Sets the value of `key`, creating it if absent; `keepExpiry` keeps an existing expiry. */
   set(key: Uint8Array, value: Value, expireAtMs: number, keepExpiry: boolean): KeyEntry {
-    const entry = this.entries.get(mapKeyOf(key));
-    if (entry === undefined) return this.create(key, value, keepExpiry ? noExpiry : expireAtMs);
-    this.update(entry, value, keepExpiry ? entry.expireAtMs : expireAtMs);
+    const mapKey = mapKeyOf(key);
+    const entry = this.entries.get(mapKey);
+    if (entry === undefined) return this.insert(mapKey, storedData(value), keepExpiry ? noExpiry : expireAtMs);
+    this.rewrite(entry, storedData(value), keepExpiry ? entry.expireAtMs : expireAtMs);
     return entry;
   }
 
   setExpiry(entry: KeyEntry, expireAtMs: number): void {
-    this.update(entry, entry.value, expireAtMs);
+    const stored = this.liveEntry(entry);
+    this.rewrite(stored, stored.data, expireAtMs);
   }
 
   delete(entry: KeyEntry): void {
-    this.assertLiveEntry(entry);
-    this.notify(entry);
-    this.entries.delete(entry.mapKey);
-    this.recency.delete(entry.mapKey);
-    this.volatileRecency.delete(entry.mapKey);
-    this.memoryEstimateBytes -= entryBytes(entry);
+    const stored = this.liveEntry(entry);
+    this.notify(stored);
+    this.entries.delete(stored.mapKey);
+    this.unlink(stored);
+    this.volatileRecency.delete(stored.mapKey);
+    this.memoryEstimateBytes -= entryBytes(stored);
     this.orderDeadSlots++;
     if (this.orderDeadSlots > orderDeadSlotsMin && this.orderDeadSlots * 2 > this.order.length) {
       this.order = this.order.filter((candidate) => this.entries.get(candidate.mapKey) === candidate);
@@ -324,27 +431,31 @@ export class Keyspace {
     this.entries.clear();
     this.order = [];
     this.orderDeadSlots = 0;
-    this.recency.clear();
+    this.oldest = null;
+    this.newest = null;
     this.volatileRecency.clear();
     this.expiryHeap.clear();
     this.memoryEstimateBytes = 0;
   }
 
-  private assertLiveEntry(entry: KeyEntry): void {
-    if (this.entries.get(entry.mapKey) !== entry) {
+  /** The stored entry behind `entry`, which must be the live entry of its key. */
+  private liveEntry(entry: KeyEntry): StoredEntry {
+    const stored = this.entries.get(entry.mapKey);
+    if (stored !== entry || stored === undefined) {
       throw new Error(`keyspace: entry created at stamp ${entry.createdStamp} is not the live entry of its key`);
     }
+    return stored;
   }
 
-  private pushExpiry(entry: KeyEntry): void {
+  private pushExpiry(entry: StoredEntry): void {
     this.expiryHeap.push({ expireAtMs: entry.expireAtMs, stamp: entry.createdStamp, target: entry });
     if (this.expiryHeap.size > this.volatileRecency.size * 2 + heapStaleItemsMin) {
       this.expiryHeap.compact((item) => this.isHeapItemLive(item));
     }
   }
 
-  private isHeapItemLive(item: ExpiryItem<KeyEntry>): boolean {
-    return this.entries.get(item.target.mapKey) === item.target && item.target.expireAtMs === item.expireAtMs;
+  private isHeapItemLive(item: ExpiryItem<StoredEntry>): boolean {
+    return this.entries.get(item.target.mapKey) === item.target && item.target.expiry === item.expireAtMs;
   }
 
   /** Keys whose expiry ≤ nowMs, at most `max`, with bounded work; never mutates the keyspace. */
@@ -367,8 +478,8 @@ export class Keyspace {
 
   /** The least recently written key, optionally among keys with an expiry only. */
   leastRecentlyWritten(volatileOnly: boolean): KeyEntry | undefined {
-    const map = volatileOnly ? this.volatileRecency : this.recency;
-    for (const entry of map.values()) return entry;
+    if (!volatileOnly) return this.oldest ?? undefined;
+    for (const entry of this.volatileRecency.values()) return entry;
     return undefined;
   }
 
@@ -384,7 +495,7 @@ export class Keyspace {
     const length = this.order.length;
     const start = this.orderIndexFrom(target);
     for (let i = 0; i < length; i++) {
-      const entry = this.order[(start + i) % length] as KeyEntry;
+      const entry = this.order[(start + i) % length] as StoredEntry;
       if (this.entries.get(entry.mapKey) === entry) return entry;
     }
     throw new Error(`keyspace: ${this.entries.size} keys but no live slot among ${length}`);
@@ -396,7 +507,7 @@ export class Keyspace {
     let high = this.order.length;
     while (low < high) {
       const middle = (low + high) >> 1;
-      if ((this.order[middle] as KeyEntry).createdStamp < stamp) low = middle + 1;
+      if ((this.order[middle] as StoredEntry).createdStamp < stamp) low = middle + 1;
       else high = middle;
     }
     return low;
@@ -411,7 +522,7 @@ export class Keyspace {
     let index = this.orderIndexFrom(fromStamp);
     let visited = 0;
     while (index < this.order.length && visited < visitMax) {
-      const entry = this.order[index] as KeyEntry;
+      const entry = this.order[index] as StoredEntry;
       if (this.entries.get(entry.mapKey) === entry) {
         if (visit(entry) === false) return entry.createdStamp;
         visited++;
@@ -421,11 +532,11 @@ export class Keyspace {
     // Continue from the next LIVE key, so the cursor does not depend on where deleted keys
     // still hold slots (a replica restored from a snapshot has none).
     while (index < this.order.length && !this.isLiveSlot(index)) index++;
-    return index < this.order.length ? (this.order[index] as KeyEntry).createdStamp : 0;
+    return index < this.order.length ? (this.order[index] as StoredEntry).createdStamp : 0;
   }
 
   private isLiveSlot(index: number): boolean {
-    const entry = this.order[index] as KeyEntry;
+    const entry = this.order[index] as StoredEntry;
     return this.entries.get(entry.mapKey) === entry;
   }
 

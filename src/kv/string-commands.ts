@@ -12,14 +12,16 @@ import {
   okReply, oneReply, overflowError, stringTooLongError, syntaxError, wrongTypeError, zeroReply,
 } from './replies.js';
 
+/** A string value viewing `data`: no copy, the keyspace stores its own copy of the bytes. */
 export function stringValue(data: Uint8Array): Value {
-  return { type: 'string', data: Buffer.from(data) };
+  return { type: 'string', data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) };
 }
 
-/** The string in an entry, or the WRONGTYPE error. */
+/** The string in an entry (a fresh copy of its bytes), or the WRONGTYPE error. */
 function stringData(entry: KeyEntry): Buffer | Reply {
-  if (entry.value.type !== 'string') return wrongTypeError;
-  return entry.value.data;
+  const value = entry.value;
+  if (value.type !== 'string') return wrongTypeError;
+  return value.data;
 }
 
 function isReply(value: unknown): value is Reply {
@@ -219,7 +221,8 @@ export function mgetCommand(context: CommandContext, argv: readonly Uint8Array[]
   const replies: Reply[] = [];
   for (let j = 1; j < argv.length; j++) {
     const entry = context.lookup(arg(argv, j));
-    replies.push(entry === undefined || entry.value.type !== 'string' ? nilReply : bulkReply(entry.value.data));
+    const value = entry?.value;
+    replies.push(value === undefined || value.type !== 'string' ? nilReply : bulkReply(value.data));
   }
   return { kind: 'array', value: replies };
 }
