@@ -13,7 +13,9 @@ usage:
   raftis server [settings]                 run one node (raftis server --help lists the settings)
   raftis cluster up [--nodes 3] [--port 6379] [--data-dir ./data]
                                            run a local cluster of N node processes
-  raftis ctl nodes|add|remove|promote|update|transfer-leader|info [args] [--server host:port]
+  raftis cluster add-node | remove-node ID [--data-dir ./data]
+                                           grow or shrink that cluster while it runs
+  raftis ctl nodes|add|remove|promote|update|transfer-leader|info|leader [args] [--server host:port]
                                            administer a running cluster
   raftis check-history FILE [--format jepsen|edn|jsonl] [--timeout-ms N]
                                            check a recorded history for linearizability

@@ -5,11 +5,16 @@
 // directory remembers them for a restart with only --data-dir.
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { TestCluster, freePort } from '../support/cluster.js';
 import { waitFor } from '../support/wait.js';
+
+const MAIN = resolve('dist/src/cli/main.js');
+const run = promisify(execFile);
 
 interface NodeRow { id: string; role: string; peer: string; client: string }
 
@@ -133,6 +138,17 @@ describe('member address changes', () => {
     await cluster.restart(down);
     await waitForConvergence(cluster, cluster.nodes.map((n) => n.id));
     assert.deepEqual(cluster.crashes(), []);
+  });
+
+  it('raftis ctl update records a member\'s addresses through any node, and ctl nodes shows them', async () => {
+    const leader = await cluster.waitForLeader();
+    const follower = cluster.node(cluster.nodes.map((n) => n.id).find((id) => id !== leader) ?? '');
+    const server = ['--server', `127.0.0.1:${follower.port}`];
+    const update = await run(process.execPath, [MAIN, 'ctl', 'update', follower.id, `127.0.0.1:${follower.peerPort}`, `127.0.0.1:${follower.port}`, ...server]);
+    assert.equal(update.stdout, 'OK\n');
+    const listed = await run(process.execPath, [MAIN, 'ctl', 'nodes', ...server]);
+    assert.match(listed.stdout, new RegExp(`^id=${follower.id} role=voter leader=0 peer=127\\.0\\.0\\.1:${follower.peerPort} client=127\\.0\\.0\\.1:${follower.port} match=\\d+ lag=\\d+$`, 'm'));
+    assert.equal(listed.stdout.trim().split('\n').length, 3, listed.stdout);
   });
 
   it('RAFT.NODE UPDATE refuses non-members and malformed addresses', async () => {
