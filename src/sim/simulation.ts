@@ -132,6 +132,8 @@ export class Simulation implements WorkloadHost {
   private readonly spikeProbability: number;
   private networkFaultsOn: boolean;
   readonly faultEnd: number;
+  /** After faults stop, the cluster has this long before every new operation must succeed. */
+  private readonly settleMs: number;
   private readonly workload: Workload;
   readonly readMode: ReadMode;
   private failure: string | null = null;
@@ -174,6 +176,7 @@ export class Simulation implements WorkloadHost {
       this.ids.set(slot.id, index);
     }
     const settleMs = Math.min(SIM_SETTLE_MS, Math.floor(options.durationMs / 6));
+    this.settleMs = settleMs;
     this.workload = new Workload(this, {
       clients: options.clients,
       keys: options.keys,
@@ -224,6 +227,9 @@ export class Simulation implements WorkloadHost {
 
   wipe(index: number): void {
     const slot = this.slot(index);
+    // A removal still in progress when faults stopped ends here: its clients lose their
+    // connections, so the cluster gets its settle time again from now.
+    if (this.now >= this.faultEnd) this.workload.postponeLiveness(this.now + this.settleMs);
     this.crash(slot);
     slot.disk = new SimDisk();
     this.prepareDisk(slot);

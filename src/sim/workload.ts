@@ -83,11 +83,14 @@ export class Workload {
   opsUnknown = 0;
   opsFailed = 0;
   livenessFailure: string | null = null;
+  /** Every operation called at or after this time must succeed; a late fault moves it on. */
+  private mustSucceedFrom: number;
 
   constructor(
     private readonly host: WorkloadHost,
     private readonly settings: WorkloadSettings,
   ) {
+    this.mustSucceedFrom = settings.mustSucceedFrom;
     for (let process = 0; process < settings.clients; process++) {
       const client: Client = { process, node: host.random.int(host.nodeCount), seq: 0, current: null };
       this.clients.push(client);
@@ -97,6 +100,14 @@ export class Workload {
 
   get idle(): boolean {
     return this.clients.every((client) => client.current === null);
+  }
+
+  /**
+   * A fault after faults stopped (a membership change in progress then finishes by wiping a
+   * node): operations called before `from` no longer have to succeed.
+   */
+  postponeLiveness(from: number): void {
+    this.mustSucceedFrom = Math.max(this.mustSucceedFrom, from);
   }
 
   /** The node crashed: its clients lose their connections, and with them their answers. */
@@ -275,7 +286,7 @@ export class Workload {
       this.opsFailed++;
     }
     const refused = outcome === 'failed' && why !== 'timed out' && why !== 'connection lost';
-    if (outcome !== 'ok' && !refused && op.call >= this.settings.mustSucceedFrom && this.livenessFailure === null) {
+    if (outcome !== 'ok' && !refused && op.call >= this.mustSucceedFrom && this.livenessFailure === null) {
       this.livenessFailure = `${op.op.f} ${op.op.key} by client ${client.process} called at ${op.call} ms (after faults stopped and the cluster settled) ${why} at ${now} ms`;
     }
     const think = this.host.random.between(THINK_MS_MIN, THINK_MS_MAX);
