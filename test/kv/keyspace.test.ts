@@ -1,0 +1,191 @@
+// The keyspace's compact representation: keys and values stored as latin1 strings must give
+// back exactly the bytes that went in (every byte value, empty, large), callers must get
+// copies they cannot use to change the stored bytes, and the write-order list must answer
+// least-recently-written like a plain model through creates, updates and deletes.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { imageOf, Keyspace, keyOverheadBytes, noExpiry, type KeyEntry, type Value } from '../../src/kv/keyspace.js';
+import { KvStateMachine } from '../../src/kv/state-machine.js';
+import { argvOf, baseTimeMs, Harness, plain } from './harness.js';
+
+function stringOf(data: Uint8Array): Value {
+  return { type: 'string', data: Buffer.from(data) };
+}
+
+/** Every byte value 0..255, then 255..0: binary-safe round trips must keep each one. */
+const allBytes = Buffer.from([...Array.from({ length: 256 }, (_, i) => i), ...Array.from({ length: 256 }, (_, i) => 255 - i)]);
+
+function valueOf(entry: KeyEntry | undefined): Buffer {
+  assert.ok(entry !== undefined, 'the key is present');
+  const value = entry.value;
+  assert.equal(value.type, 'string');
+  return value.data;
+}
+
+/** A keyspace rebuilt from images of every entry, as a snapshot restore does. */
+function rebuilt(keyspace: Keyspace): Keyspace {
+  return Keyspace.fromImages([...keyspace.values()].map(imageOf), keyspace.stamp);
+}
+
+test('keys and values with every byte value come back byte for byte, also after a rebuild from images', () => {
+  const keyspace = new Keyspace();
+  const key = allBytes.subarray(0, 256);
+  keyspace.create(key, stringOf(allBytes));
+  keyspace.create(Buffer.from([0]), stringOf(Buffer.from([0xff, 0x00, 0x80])));
+  for (const candidate of [keyspace, rebuilt(keyspace)]) {
+    assert.deepEqual(valueOf(candidate.get(key, 0)), allBytes);
+    assert.deepEqual(candidate.get(key, 0)?.key, key);
+    assert.equal(candidate.get(key, 0)?.valueByteLength, allBytes.length);
+    assert.deepEqual(valueOf(candidate.get(Buffer.from([0]), 0)), Buffer.from([0xff, 0x00, 0x80]));
+    assert.equal(candidate.get(Buffer.from([0, 0]), 0), undefined, 'a longer key is another key');
+    assert.equal(candidate.memoryBytes, 2 * keyOverheadBytes + 256 + allBytes.length + 1 + 3);
+  }
+});
+
+test('an empty value and an empty key are stored and distinct from absent', () => {
+  const keyspace = new Keyspace();
+  keyspace.create(Buffer.alloc(0), stringOf(Buffer.alloc(0)));
+  keyspace.create(Buffer.from('e'), stringOf(Buffer.alloc(0)));
+  for (const candidate of [keyspace, rebuilt(keyspace)]) {
+    assert.equal(candidate.size, 2);
+    assert.deepEqual(valueOf(candidate.get(Buffer.alloc(0), 0)), Buffer.alloc(0));
+    assert.deepEqual(valueOf(candidate.get(Buffer.from('e'), 0)), Buffer.alloc(0));
+    assert.equal(candidate.get(Buffer.from('e'), 0)?.valueByteLength, 0);
+  }
+});
+
+test('a large value (beyond a megabyte) with random bytes round-trips through the state machine and a snapshot', () => {
+  const large = Buffer.alloc(3 * 1024 * 1024 + 7);
+  for (let i = 0; i < large.length; i++) large[i] = (i * 2654435761) >>> 24;
+  const h = new Harness();
+  assert.equal(plain(h.apply('SET', allBytes, large)), 'OK');
+  assert.equal(plain(h.apply('APPEND', allBytes, allBytes)), large.length + allBytes.length);
+  const expected = Buffer.concat([large, allBytes]);
+  const get = h.read('GET', allBytes);
+  assert.ok(get.kind === 'bulk' && get.value !== null);
+  assert.ok(Buffer.from(get.value).equals(expected), 'GET returns the appended bytes');
+
+  const source = h.kv.beginSnapshot();
+  const target = new KvStateMachine();
+  const sink = target.beginRestore();
+  for (let chunk = source.next(1 << 16); chunk !== null; chunk = source.next(1 << 16)) assert.equal(sink.write(chunk), null);
+  assert.equal(sink.finish(), null);
+  const restored = target.read(argvOf(['GET', allBytes]), baseTimeMs);
+  assert.ok(restored.kind === 'bulk' && restored.value !== null);
+  assert.ok(Buffer.from(restored.value).equals(expected), 'the restored value is the same bytes');
+  assert.deepEqual(target.digest(), h.kv.digest());
+});
+
+test('the keyspace owns its bytes: changing the caller\'s buffers or a returned copy changes nothing stored', () => {
+  const keyspace = new Keyspace();
+  const key = Buffer.from('key');
+  const data = Buffer.from('value');
+  // A view, as commands pass one (stringValue does not copy).
+  const entry = keyspace.create(key, { type: 'string', data: data.subarray(0) });
+  key.fill(0);
+  data.fill(0);
+  assert.deepEqual(valueOf(keyspace.get(Buffer.from('key'), 0)), Buffer.from('value'));
+  valueOf(keyspace.get(Buffer.from('key'), 0)).fill(1);
+  entry.key.fill(1);
+  assert.deepEqual(valueOf(keyspace.get(Buffer.from('key'), 0)), Buffer.from('value'));
+  assert.deepEqual(entry.key, Buffer.from('key'));
+
+  const h = new Harness();
+  const argument = Buffer.from('original');
+  h.apply('SET', 'k', argument);
+  argument.fill(0x21);
+  assert.equal(plain(h.read('GET', 'k')), 'original');
+});
+
+test('expiry: none reads as noExpiry, a set expiry reads back, and removing it restores noExpiry', () => {
+  const keyspace = new Keyspace();
+  const entry = keyspace.create(Buffer.from('k'), stringOf(Buffer.from('v')));
+  assert.equal(entry.expireAtMs, noExpiry);
+  assert.equal(keyspace.volatileSize, 0);
+  keyspace.setExpiry(entry, baseTimeMs + 5);
+  assert.equal(entry.expireAtMs, baseTimeMs + 5);
+  assert.deepEqual(valueOf(entry), Buffer.from('v'), 'setting an expiry keeps the value');
+  assert.equal(keyspace.volatileSize, 1);
+  assert.equal(keyspace.get(Buffer.from('k'), baseTimeMs + 5), undefined, 'expired at its time');
+  assert.equal(keyspace.get(Buffer.from('k'), baseTimeMs + 4), entry);
+  keyspace.setExpiry(entry, noExpiry);
+  assert.equal(entry.expireAtMs, noExpiry);
+  assert.equal(keyspace.volatileSize, 0);
+  assert.equal(keyspace.get(Buffer.from('k'), Number.MAX_SAFE_INTEGER), entry);
+});
+
+type Operation =
+  | { readonly kind: 'set'; readonly key: number; readonly volatile: boolean }
+  | { readonly kind: 'delete'; readonly key: number }
+  | { readonly kind: 'persist'; readonly key: number };
+
+const operationArbitrary: fc.Arbitrary<Operation> = fc.oneof(
+  fc.record({ kind: fc.constant('set' as const), key: fc.integer({ min: 0, max: 7 }), volatile: fc.boolean() }),
+  fc.record({ kind: fc.constant('delete' as const), key: fc.integer({ min: 0, max: 7 }) }),
+  fc.record({ kind: fc.constant('persist' as const), key: fc.integer({ min: 0, max: 7 }) }),
+);
+
+test('least recently written follows a model through creates, updates, deletes and rebuilds (property)', () => {
+  fc.assert(fc.property(fc.array(operationArbitrary, { maxLength: 80 }), (operations) => {
+    let keyspace = new Keyspace();
+    /** Model: key -> (written stamp, volatile). */
+    const model = new Map<number, { written: number; volatile: boolean }>();
+    let stamp = 0;
+    const keyOf = (key: number): Buffer => Buffer.from([key, 0xff - key]);
+    const oldest = (volatileOnly: boolean): number | undefined => {
+      let best: number | undefined;
+      let bestStamp = Number.POSITIVE_INFINITY;
+      for (const [key, state] of model) {
+        if ((!volatileOnly || state.volatile) && state.written < bestStamp) {
+          best = key;
+          bestStamp = state.written;
+        }
+      }
+      return best;
+    };
+    operations.forEach((operation, step) => {
+      const entry = keyspace.raw(keyOf(operation.key));
+      switch (operation.kind) {
+        case 'set':
+          keyspace.set(keyOf(operation.key), stringOf(Buffer.from([step])), operation.volatile ? baseTimeMs + step : noExpiry, false);
+          model.set(operation.key, { written: ++stamp, volatile: operation.volatile });
+          break;
+        case 'delete':
+          if (entry === undefined) return;
+          keyspace.delete(entry);
+          model.delete(operation.key);
+          break;
+        case 'persist':
+          if (entry === undefined) return;
+          keyspace.setExpiry(entry, noExpiry);
+          model.set(operation.key, { written: ++stamp, volatile: false });
+          break;
+      }
+      if (step % 10 === 9) keyspace = rebuilt(keyspace);
+      for (const volatileOnly of [false, true]) {
+        const expected = oldest(volatileOnly);
+        const actual = keyspace.leastRecentlyWritten(volatileOnly);
+        assert.deepEqual(actual?.key, expected === undefined ? undefined : keyOf(expected), `step ${step} volatileOnly ${volatileOnly}`);
+      }
+      assert.equal(keyspace.size, model.size);
+    });
+  }));
+});
+
+test('eviction under allkeys-lru walks the write order: evicting the oldest, then the next, across a delete of the newest', () => {
+  const keyspace = new Keyspace();
+  const entries = ['a', 'b', 'c', 'd'].map((name) => keyspace.create(Buffer.from(name), stringOf(Buffer.from(name))));
+  keyspace.update(entries[0] as KeyEntry, stringOf(Buffer.from('A')), noExpiry); // a becomes newest: b c d a
+  keyspace.delete(entries[0] as KeyEntry); // b c d
+  const order: string[] = [];
+  for (let victim = keyspace.leastRecentlyWritten(false); victim !== undefined; victim = keyspace.leastRecentlyWritten(false)) {
+    order.push(victim.key.toString('latin1'));
+    keyspace.delete(victim);
+  }
+  assert.deepEqual(order, ['b', 'c', 'd']);
+  assert.equal(keyspace.size, 0);
+  keyspace.create(Buffer.from('e'), stringOf(Buffer.from('e')));
+  assert.deepEqual(keyspace.leastRecentlyWritten(false)?.key, Buffer.from('e'), 'an emptied list takes new keys');
+});
