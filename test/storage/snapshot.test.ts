@@ -3,6 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { crc32 } from 'node:zlib';
 import { SimDisk } from '../../src/storage/sim-disk.js';
 import { StorageCorruptionError } from '../../src/storage/errors.js';
 import { crc32c } from '../../src/storage/crc32c.js';
@@ -42,12 +43,19 @@ function readAll(storage: RaftStorage, maxBytes: number, meta?: { index: number;
   return { data, chunks: parts.length, index: reader.meta.index };
 }
 
-// A snapshot file built by hand, for crash windows the API does not leave behind.
-function snapshotBytes(index: number, term: number, body: Uint8Array): Uint8Array {
+// A snapshot file built by hand, for crash windows the API does not leave behind. Format 2
+// checksums header and payload with zlib's CRC-32; format 1 (still read) with crc32c.
+function snapshotBytes(index: number, term: number, body: Uint8Array, version: 1 | 2 = 2): Uint8Array {
   const writer = new ByteWriter();
-  writer.raw(encodeSnapshotHeader({ index, term, membership: new Uint8Array([1]) }));
+  const header = encodeSnapshotHeader({ index, term, membership: new Uint8Array([1]) });
+  if (version === 1) {
+    const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
+    view.setUint32(8, 1, true);
+    view.setUint32(header.length - 4, crc32c(header, 0, header.length - 4), true);
+  }
+  writer.raw(header);
   writer.raw(body);
-  const crc = crc32c(writer.bytes, 0, writer.length);
+  const crc = version === 1 ? crc32c(writer.bytes, 0, writer.length) : crc32(writer.bytes.subarray(0, writer.length));
   writer.u64(body.length);
   writer.u32(crc);
   writer.raw(new TextEncoder().encode('SEND'));
@@ -210,4 +218,25 @@ test('a snapshot inside the log keeps the entries after it when the terms match 
   conflicting.writeFileDurably(`${DIR}/snap/${snapshotFileName(2, 6)}`, snapshotBytes(6, 2, payload(64, 1)));
   const { recovered: replaced } = await openSim(conflicting);
   assert.deepEqual([replaced.firstIndex, replaced.lastIndex, replaced.entries.length], [7, 6, 0]);
+});
+
+test('a snapshot file in format 1 (crc32c trailer) still verifies and reads back', async () => {
+  const disk = new SimDisk({ seed: 31 });
+  const { storage } = await openSim(disk);
+  storage.append(entries(1, 10, 1), null);
+  await storage.sync();
+  await storage.close();
+  const body = payload(5000, 3);
+  disk.writeFileDurably(`${DIR}/snap/${snapshotFileName(2, 30)}`, snapshotBytes(30, 2, body, 1));
+  const { storage: again, recovered } = await openSim(disk);
+  assert.equal(recovered.snapshot?.index, 30);
+  assert.deepEqual(readAll(again, 700).data, body);
+  const damaged = snapshotBytes(30, 2, body, 1);
+  damaged[100] = (damaged[100] as number) ^ 1;
+  const other = new SimDisk({ seed: 32 });
+  const { storage: fresh } = await openSim(other);
+  await fresh.close();
+  other.writeFileDurably(`${DIR}/snap/${snapshotFileName(2, 30)}`, damaged);
+  const { recovered: skipped } = await openSim(other);
+  assert.equal(skipped.snapshot?.index, undefined, 'a damaged format 1 file fails its crc32c and is skipped');
 });
