@@ -1,8 +1,10 @@
 // Long chaos runs against real clusters (see docs/testing.md):
 //   node --import tsx scripts/chaos.ts --time 300 --nemesis all|kill|pause|partition|clock|snapshot|transfer|membership|each
 //        [--nodes 3|5] [--reads linearizable|lease|stale] [--request-id-workaround on|off]
-// The workaround (off by default) guarded against a raftis bug fixed since, request ids
-// reused by a restarted node; `on` brings it back.
+//        [--member-address-workaround on|off]
+// The request-id workaround (off by default) guarded against a raftis bug fixed since,
+// request ids reused by a restarted node; `on` brings it back. The member-address
+// workaround (off by default) steers membership changes around bug 5 (docs/testing.md).
 // Each run writes chaos-runs/<timestamp>-<scenario>/ and prints its summary; the exit code
 // is 0 when every run passed (or was skipped), 1 otherwise. Needs `npm run build` first.
 
@@ -12,7 +14,7 @@ import { runScenario, type ReadMode } from '../test/chaos/run-scenario.js';
 const READ_MODES: readonly ReadMode[] = ['linearizable', 'lease', 'stale'];
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: scripts/chaos.ts [--time SECONDS] [--nemesis ${NEMESIS_NAMES.join('|')}|each] [--nodes 3|5] [--reads ${READ_MODES.join('|')}] [--request-id-workaround on|off]`);
+  console.error(`${message}\nusage: scripts/chaos.ts [--time SECONDS] [--nemesis ${NEMESIS_NAMES.join('|')}|each] [--nodes 3|5] [--reads ${READ_MODES.join('|')}] [--request-id-workaround on|off] [--member-address-workaround on|off]`);
   process.exit(64);
 }
 
@@ -22,6 +24,7 @@ let nemeses: NemesisName[] = ['all'];
 let nodes = 3;
 let reads: ReadMode = 'linearizable';
 let avoidRequestIdReuse = false;
+let memberAddressWorkaround = false;
 for (let i = 0; i < argv.length; i++) {
   const flag = argv[i];
   const value = argv[++i];
@@ -44,6 +47,10 @@ for (let i = 0; i < argv.length; i++) {
       if (value !== 'on' && value !== 'off') usage(`--request-id-workaround: on or off, got ${value}`);
       avoidRequestIdReuse = value === 'on';
       break;
+    case '--member-address-workaround':
+      if (value !== 'on' && value !== 'off') usage(`--member-address-workaround: on or off, got ${value}`);
+      memberAddressWorkaround = value === 'on';
+      break;
     case '--reads':
       if (!(READ_MODES as readonly string[]).includes(value)) usage(`--reads: unknown mode ${value}`);
       reads = value as ReadMode;
@@ -56,7 +63,7 @@ for (let i = 0; i < argv.length; i++) {
 let failed = 0;
 for (const nemesis of nemeses) {
   // Clock skew is about lease reads: the clock nemesis always runs them.
-  const result = await runScenario({ nemesis, nodes, timeMs: timeSeconds * 1000, readMode: nemesis === 'clock' ? 'lease' : reads, checkTimeoutMs: 120_000, avoidRequestIdReuse });
+  const result = await runScenario({ nemesis, nodes, timeMs: timeSeconds * 1000, readMode: nemesis === 'clock' ? 'lease' : reads, checkTimeoutMs: 120_000, avoidRequestIdReuse, memberAddressWorkaround });
   console.log(result.summary);
   if (result.verdict === 'fail') failed++;
 }

@@ -15,9 +15,13 @@ import { freePort } from '../support/cluster.js';
 import { waitFor } from '../support/wait.js';
 import { ChaosNetwork, networkUnavailableReason } from './chaos-network.js';
 
-const DIST = resolve('dist');
 /**
- * Each cluster runs its own copy of dist/, made at start: a rebuild by someone else during a
+ * The build the nodes run: dist/, or RAFTIS_CHAOS_DIST (a dist/ built elsewhere, for
+ * example from a committed tree while others rebuild dist/ from work in progress).
+ */
+export const DIST = resolve(process.env['RAFTIS_CHAOS_DIST'] ?? 'dist');
+/**
+ * Each cluster runs its own copy of the build, made at start: a rebuild by someone else during a
  * long run would otherwise start restarted nodes on different code than the rest. The copy
  * lives under the repository (.tmp/, gitignored) so node_modules still resolves.
  */
@@ -418,6 +422,17 @@ export class ChaosCluster {
   /** Unexpected exits so far (crashes). */
   crashes(): string[] {
     return this.nodes.flatMap((n) => n.exits.filter((e) => !e.expected).map((e) => `${n.id} exited with ${e.signal ?? `code ${e.code}`} at ${e.atMs.toFixed(0)} ms`));
+  }
+
+  /** Whether the node's log shows a snapshot received from a leader since its last start. */
+  installedSnapshotSinceStart(id: string): boolean {
+    let text: string;
+    try {
+      text = readFileSync(this.node(id).logPath, 'utf8');
+    } catch {
+      return false;
+    }
+    return text.slice(text.lastIndexOf('--- chaos: start')).includes('"msg":"received snapshot"');
   }
 
   logTail(id: string, lines = 30): string {

@@ -18,6 +18,8 @@ export interface NemesisEvent {
 
 export interface NemesisContext {
   readonly cluster: ChaosCluster;
+  /** Steer around bug 5 (see MemberAddressWorkaround below). */
+  readonly memberAddressWorkaround: boolean;
   note(detail: string): void;
   problem(detail: string): void;
 }
@@ -270,7 +272,11 @@ async function removeMember(context: NemesisContext): Promise<{ detail: string; 
   const { cluster, note, problem } = context;
   const leader = await currentLeader(cluster);
   const removeLeader = leader !== null && Math.random() < REMOVE_LEADER_SHARE;
-  const victim = removeLeader ? leader : pick(cluster.members().map((n) => n.id));
+  let candidates = cluster.members().map((n) => n.id);
+  if (context.memberAddressWorkaround && cluster.members().filter((n) => n.founder).length <= WORKAROUND_FOUNDERS_KEPT) {
+    candidates = cluster.members().filter((n) => !n.founder).map((n) => n.id);
+  }
+  const victim = removeLeader && leader !== null && candidates.includes(leader) ? leader : pick(candidates);
   const via = liveMember(cluster) ?? victim;
   const reply = await cluster.call(via, ['RAFT.NODE', 'REMOVE', victim], MEMBERSHIP_CALL_TIMEOUT_MS);
   const detail = `RAFT.NODE REMOVE ${victim}${victim === leader ? ' (the leader)' : ''} via ${via}: ${describeReply(reply)}`;
@@ -322,6 +328,7 @@ async function addMember(context: NemesisContext, underPartition: boolean): Prom
   return {
     detail,
     settle: async () => {
+      if (context.memberAddressWorkaround) await founderLeads(context);
       const started = cluster.nowMs();
       let promoted = false;
       let added = false;
@@ -349,6 +356,42 @@ async function addMember(context: NemesisContext, underPartition: boolean): Prom
       return `${id} ${voter ? 'is a voter' : 'is NOT a voter'} after ${((cluster.nowMs() - started) / 1000).toFixed(1)} s${promoted ? ' (promoted by hand)' : ''}${added ? ' (added by hand)' : ''}; members ${cluster.ids.join(' ')}`;
     },
   };
+}
+
+/**
+ * Bug 5: a node learns member addresses from its initial configuration, from conf-change
+ * entries it applies and from the snapshot it starts on, but not from a snapshot installed
+ * while it runs. With the workaround on, the harness (1) keeps at least two founders, whose
+ * addresses every node knows from the start, (2) has a founder lead while a new member
+ * catches up, and (3) after each heal restarts every node that installed a snapshot since it
+ * started, so it reads the addresses from that snapshot. Without it, a run soon ends with
+ * members that cannot reach each other and no leader.
+ */
+const WORKAROUND_FOUNDERS_KEPT = 2;
+const WORKAROUND_TRANSFER_MS = 10_000;
+const WORKAROUND_TRANSFER_RETRY_MS = 1000;
+
+async function founderLeads({ cluster, note, problem }: NemesisContext): Promise<void> {
+  const started = cluster.nowMs();
+  while (cluster.nowMs() - started < WORKAROUND_TRANSFER_MS) {
+    const leader = await currentLeader(cluster);
+    if (leader !== null && cluster.node(leader).founder) return;
+    const founder = cluster.members().find((n) => n.founder && n.process !== null && !n.paused);
+    if (founder === undefined) break;
+    if (leader !== null) note(`workaround (bug 5): RAFT.TRANSFER-LEADER ${leader} -> ${founder.id}: ${describeReply(await cluster.call(leader, ['RAFT.TRANSFER-LEADER', founder.id]))}`);
+    await sleep(WORKAROUND_TRANSFER_RETRY_MS);
+  }
+  problem('workaround (bug 5): no founder leads for the new member to catch up from');
+}
+
+/** Restarts (SIGTERM) every running member that installed a snapshot since it last started. */
+export async function restartSnapshotInstallers(cluster: ChaosCluster, note: (detail: string) => void): Promise<void> {
+  for (const node of cluster.members()) {
+    if (node.process === null || node.paused || !cluster.installedSnapshotSinceStart(node.id)) continue;
+    await cluster.kill(node.id, 'SIGTERM');
+    await cluster.restart(node.id);
+    note(`workaround (bug 5): restart ${node.id}, which installed a snapshot, so it reads member addresses from it`);
+  }
 }
 
 const membershipFault: Fault = {
@@ -384,6 +427,8 @@ const FAULTS: Readonly<Record<Exclude<NemesisName, 'all'>, Fault>> = {
 export interface ScheduleOptions {
   readonly nemesis: NemesisName;
   readonly durationMs: number;
+  /** Steer around bug 5 in runs that change membership (see restartSnapshotInstallers). */
+  readonly memberAddressWorkaround?: boolean;
   /** Healthy time between faults, and how long each fault lasts (uniform in [min, max]). */
   readonly quietMs: readonly [number, number];
   readonly faultMs: readonly [number, number];
@@ -404,6 +449,7 @@ export async function runNemesis(cluster: ChaosCluster, options: ScheduleOptions
     ? Object.values(FAULTS).filter((f) => (f.name !== 'partition' || cluster.network !== null) && (f.name !== 'membership' || spareSlots))
     : [FAULTS[options.nemesis]];
   if (options.nemesis === 'membership' && !spareSlots) throw new Error('the membership nemesis needs a cluster with spare slots (spareNodes)');
+  const workaround = (options.memberAddressWorkaround ?? false) && spareSlots;
   const end = cluster.nowMs() + options.durationMs;
   let pending: { fault: Fault; heal: () => Promise<string> } | null = null;
   try {
@@ -411,13 +457,14 @@ export async function runNemesis(cluster: ChaosCluster, options: ScheduleOptions
       await sleep(Math.min(between(options.quietMs), Math.max(0, end - cluster.nowMs())));
       if (cluster.nowMs() >= end) break;
       const fault = pick(choices);
-      const context: NemesisContext = { cluster, note: (detail) => record(fault.name, 'note', detail), problem: (detail) => record(fault.name, 'problem', detail) };
+      const context: NemesisContext = { cluster, memberAddressWorkaround: workaround, note: (detail) => record(fault.name, 'note', detail), problem: (detail) => record(fault.name, 'problem', detail) };
       const injected = await fault.inject(context);
       record(fault.name, 'inject', injected.detail);
       pending = { fault, heal: injected.heal };
       await sleep(between(options.faultMs));
       record(fault.name, 'heal', await injected.heal());
       pending = null;
+      if (workaround) await restartSnapshotInstallers(cluster, (detail) => record(fault.name, 'note', detail));
     }
   } finally {
     if (pending !== null) record(pending.fault.name, 'heal', await pending.heal());

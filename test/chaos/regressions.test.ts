@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { networkUnavailableReason } from './chaos-network.js';
-import { attempt, readWithRetry, withCluster } from './regression-support.js';
+import { attempt, BUG_5, readWithRetry, withCluster } from './regression-support.js';
 
 const partitionsUnavailable = networkUnavailableReason();
 
@@ -156,7 +156,31 @@ describe('chaos regressions', { concurrency: false }, () => {
     });
   });
 
-  it('membership changes under a partition: no acknowledged write lost, no empty read on a new member', { skip: partitionsUnavailable ?? false }, async () => {
+  it('a node that catches up by snapshot reaches the members it learned of from the snapshot', { todo: BUG_5 }, async () => {
+    // n4 joins and leads; the log is compacted past its AddLearner entry; n5 then joins and
+    // can catch up only by snapshot, from n4, whose address is in no log entry n5 will apply.
+    await withCluster('snapshot-member-addresses', { spareNodes: 2, extraArgs: ['--snapshot-entries', '200', '--log-retain-entries', '50'] }, async (cluster) => {
+      const leader = await cluster.waitForLeader();
+      await cluster.join('n4', leader);
+      await waitFor('n4 to be a voter', async () => (await cluster.configurationSeenBy(leader))?.voters.includes('n4') === true, { timeoutMs: 20_000, intervalMs: 100 });
+      await waitFor('n4 to lead', async () => {
+        const current = await cluster.leaderSeenBy('n4');
+        if (current === 'n4') return true;
+        if (current !== null) await attempt(cluster, current, ['RAFT.TRANSFER-LEADER', 'n4']);
+        return false;
+      }, { timeoutMs: 20_000, intervalMs: 300 });
+      for (let i = 0; i < 300; i++) assert.equal(await attempt(cluster, 'n4', ['SET', `sa:${i}`, `v${i}`]), 'OK');
+      assert.ok(/^\d+$/.test(String(await attempt(cluster, 'n4', ['RAFT.SNAPSHOT']))), 'RAFT.SNAPSHOT on n4');
+      await cluster.join('n5', 'n4');
+      const read = await waitFor('n5 to answer a read', async () => {
+        const reply = await attempt(cluster, 'n5', ['GET', 'sa:299'], 2000);
+        return typeof reply === 'string' && reply.startsWith('error: ') ? null : { reply };
+      }, { timeoutMs: 20_000, intervalMs: 100 });
+      assert.equal(read.reply, 'v299', "n5's first read");
+    });
+  });
+
+  it('membership changes under a partition: no acknowledged write lost, no empty read on a new member', { skip: partitionsUnavailable ?? false, todo: BUG_5 }, async () => {
     // RedisRaft's Jepsen failure: lost updates and empty reads when members were removed and
     // added while the network was partitioned. Here the majority side removes the isolated
     // old leader, takes in a new node, removes a founder and takes in another, with writes

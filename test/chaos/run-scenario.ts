@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { checkKvHistory, formatHistory, formatJsonl, type CheckResult } from '../../src/check/index.js';
-import { ChaosCluster } from './chaos-cluster.js';
+import { ChaosCluster, DIST } from './chaos-cluster.js';
 import { CHAOS_ELECTION_TICKS, CHAOS_LEASE_DRIFT_TICKS, CHAOS_TICK_MS, healAll, MEMBERSHIP_SPARE_NODES, runNemesis, skewArgs, type NemesisEvent, type NemesisName } from './nemesis.js';
 import { availability, faultWindows, perSecond, timelineSvg } from './report.js';
 import { sleep, Workload, WORKLOAD_DEFAULTS, workloadKeys, type WorkloadOptions } from './workload.js';
@@ -29,8 +29,10 @@ export interface ScenarioOptions {
   readonly workload?: Partial<WorkloadOptions>;
   readonly quietMs?: readonly [number, number];
   readonly faultMs?: readonly [number, number];
-  /** Work around the request-id reuse bug (see ChaosClusterOptions); on by default. */
+  /** Work around the request-id reuse bug (see ChaosClusterOptions); off by default. */
   readonly avoidRequestIdReuse?: boolean;
+  /** Steer the membership nemesis around bug 5 (see nemesis.ts); off by default. */
+  readonly memberAddressWorkaround?: boolean;
 }
 
 export interface ScenarioResult {
@@ -113,6 +115,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       durationMs: options.timeMs,
       quietMs: options.quietMs ?? [800, 2000],
       faultMs: options.faultMs ?? [1000, 3000],
+      memberAddressWorkaround: options.memberAddressWorkaround ?? false,
     });
     for (const event of events) if (event.step === 'problem') problems.push(`${event.nemesis} at ${(event.atMs / 1000).toFixed(2)} s: ${event.detail}`);
     const healedAt = cluster.nowMs();
@@ -251,6 +254,8 @@ function summarize(s: SummaryInput): string {
     `directory: ${s.runDir}`,
     `nemesis ${s.options.nemesis}, ${s.options.nodes} nodes, reads ${s.options.readMode}, faults for ${(s.options.timeMs / 1000).toFixed(0)} s, network ${s.networkNote}`,
     `request-id reuse workaround: ${s.options.avoidRequestIdReuse ?? false ? 'on (restarted nodes use up old client ids first)' : 'OFF'}`,
+    `build: ${DIST}`,
+    ...(s.options.memberAddressWorkaround === true ? ['member-address workaround (bug 5): on'] : []),
     '',
     `operations: ${records.length} (ok ${count('ok')}, fail ${count('fail')}, info ${count('info')})`,
     `availability: ${all.percent.toFixed(1)}% overall, ${during.percent.toFixed(1)}% of ${during.total} ops called during faults`,
