@@ -10,7 +10,7 @@ import { checkKvHistory, formatHistory, formatJsonl, type CheckResult } from '..
 import { ChaosCluster, DIST } from './chaos-cluster.js';
 import { CHAOS_ELECTION_TICKS, CHAOS_LEASE_DRIFT_TICKS, CHAOS_TICK_MS, healAll, MEMBERSHIP_SPARE_NODES, runNemesis, skewArgs, type NemesisEvent, type NemesisName } from './nemesis.js';
 import { availability, faultWindows, perSecond, timelineSvg } from './report.js';
-import { sleep, Workload, WORKLOAD_DEFAULTS, workloadKeys, type WorkloadOptions } from './workload.js';
+import { sleep, Workload, WORKLOAD_DEFAULTS, type WorkloadOptions } from './workload.js';
 import { networkUnavailableReason } from './chaos-network.js';
 
 export type ReadMode = 'linearizable' | 'lease' | 'stale';
@@ -127,7 +127,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     }
     await sleep(AFTER_HEAL_MS);
     await workload.stop();
-    finalValues = await finalReads(cluster, workload, workloadKeys(workloadOptions), problems);
+    finalValues = await finalReads(cluster, workload, workload.keysUsed(), problems);
     try {
       digest = await cluster.waitForConvergence(CONVERGENCE_MS);
     } catch (error) {

@@ -28,6 +28,13 @@ export interface WorkloadOptions {
   /** Each client waits up to this long between operations, to keep histories checkable. */
   readonly thinkMsMax: number;
   readonly commandTimeoutMs: number;
+  /**
+   * Clients move to a new generation of every key this often (`r0`, then `r0.g1`, …), as
+   * Jepsen's independent keys do: each key's history stays short, so the operations with an
+   * unknown outcome the checker must place stay few per key. Long runs need it: 600 s on
+   * one key gathered some 70 unknown writes, and the checker ran out of memory.
+   */
+  readonly keyGenerationMs: number;
 }
 
 /** Share of operations on append keys that reset the value (keeps it a few dozen appends long). */
@@ -40,6 +47,7 @@ export const WORKLOAD_DEFAULTS: WorkloadOptions = {
   counterKeys: 2,
   thinkMsMax: 20,
   commandTimeoutMs: 3000,
+  keyGenerationMs: 60_000,
 };
 
 export function workloadKeys(options: WorkloadOptions): string[] {
@@ -76,6 +84,8 @@ export class Workload {
   private counter = 0;
   /** Values a client last saw per key, so CAS sometimes expects the right one. */
   private readonly seen = new Map<string, string>();
+  /** Every key an operation was issued on, in first-use order (the final reads read them all). */
+  private readonly used = new Set<string>();
 
   constructor(cluster: ChaosCluster, options: WorkloadOptions = WORKLOAD_DEFAULTS) {
     this.cluster = cluster;
@@ -121,6 +131,18 @@ export class Workload {
     }
   }
 
+  keysUsed(): string[] {
+    return [...this.used];
+  }
+
+  /** The current generation's name for a base key. */
+  private current(base: string): string {
+    const generation = Math.floor(this.cluster.nowMs() / this.options.keyGenerationMs);
+    const key = generation === 0 ? base : `${base}.g${generation}`;
+    this.used.add(key);
+    return key;
+  }
+
   get(key: string): Command {
     return { op: { f: 'get', key }, argv: ['GET', key], decode: asValue };
   }
@@ -129,19 +151,19 @@ export class Workload {
     const value = `${process}.${++this.counter}`;
     const roll = Math.random();
     if (roll < 0.15 && this.keys.counters.length > 0) {
-      const key = pick(this.keys.counters);
+      const key = this.current(pick(this.keys.counters));
       return { op: { f: 'incr', key, by: 1 }, argv: ['INCR', key], decode: (r) => Number(r) };
     }
     if (roll < 0.25 && this.keys.appends.length > 0) {
-      const key = pick(this.keys.appends);
+      const key = this.current(pick(this.keys.appends));
       // Now and then a SET starts the value over: the checker keeps each state it meets in
       // its memo, so values that grow for a whole long run would exhaust its memory.
       if (Math.random() < APPEND_RESET_SHARE) return { op: { f: 'put', key, value }, argv: ['SET', key, value], decode: asOk };
       return { op: { f: 'append', key, value: ` ${value}` }, argv: ['APPEND', key, ` ${value}`], decode: asOk };
     }
-    if (roll < 0.3 && this.keys.appends.length > 0) return this.get(pick(this.keys.appends));
-    if (roll < 0.35 && this.keys.counters.length > 0) return this.get(pick(this.keys.counters));
-    const key = pick(this.keys.registers);
+    if (roll < 0.3 && this.keys.appends.length > 0) return this.get(this.current(pick(this.keys.appends)));
+    if (roll < 0.35 && this.keys.counters.length > 0) return this.get(this.current(pick(this.keys.counters)));
+    const key = this.current(pick(this.keys.registers));
     if (roll < 0.6) return this.get(key);
     if (roll < 0.78) return { op: { f: 'put', key, value }, argv: ['SET', key, value], decode: asOk };
     if (roll < 0.97) {
