@@ -152,6 +152,8 @@ const indexWorkPerKey = 6;
 export interface KeyspaceLoader {
   /** Adds one image (its key's latin1 string may be passed if known); throws on a stamp beyond the keyspace's. */
   add(image: EntryImage, mapKey?: string): void;
+  /** Adds one string-valued key in stored form (key and value bytes as latin1 strings): a restore decodes straight to it. */
+  addStored(mapKey: string, data: string, expireAtMs: number, createdStamp: number, writtenStamp: number): void;
   /**
    * Does at most about `workMax` units of the remaining build (after the last add); true
    * while more remains. Throws on a duplicate key (a corrupt snapshot).
@@ -209,15 +211,18 @@ export class Keyspace {
     let next = 0;
     const loader: KeyspaceLoader = {
       add(image: EntryImage, mapKey: string = mapKeyOf(image.key)): void {
+        loader.addStored(mapKey, storedData(image.value), image.expireAtMs, image.createdStamp, image.writtenStamp);
+      },
+      addStored(mapKey: string, data: string, expireAtMs: number, createdStamp: number, writtenStamp: number): void {
         if (phase !== 'adding') throw new Error(`keyspace loader: add() in phase ${phase}`);
-        if (image.createdStamp > stamp || image.writtenStamp > stamp) {
-          throw new Error(`entry stamp ${image.createdStamp}/${image.writtenStamp} beyond keyspace stamp ${stamp}`);
+        if (createdStamp > stamp || writtenStamp > stamp) {
+          throw new Error(`entry stamp ${createdStamp}/${writtenStamp} beyond keyspace stamp ${stamp}`);
         }
-        const entry = new StoredEntry(mapKey, storedData(image.value), image.expireAtMs, image.createdStamp, image.writtenStamp);
+        const entry = new StoredEntry(mapKey, data, expireAtMs, createdStamp, writtenStamp);
         keyspace.order.push(entry);
         keyspace.memoryEstimateBytes += entryBytes(entry);
-        if (image.createdStamp <= lastCreatedStamp) inCreationOrder = false;
-        lastCreatedStamp = image.createdStamp;
+        if (createdStamp <= lastCreatedStamp) inCreationOrder = false;
+        lastCreatedStamp = createdStamp;
       },
       step(workMax: number): boolean {
         let work = 0;

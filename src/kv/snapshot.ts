@@ -337,18 +337,17 @@ export class KeyspaceRestore implements SnapshotSink {
 
   /**
    * Reads a key record's body (after the type byte) in place: the hot path of a restore.
-   * Key and value stay views into the chunk (a copy the restore owns), so a key costs its
-   * entry, two views and its map-key string, nothing more.
+   * Key and value go straight from the chunk to the latin1 strings the keyspace stores, with
+   * no Buffer object in between.
    */
   private readKeyRecord(data: Buffer, start: number, end: number): void {
     if (this.ended) throw new DecodeError(`record type ${recordKey} after the end record`);
     this.cursor = start;
-    const key = this.bytesIn(data, end);
-    const mapKey = data.toString('latin1', key.byteOffset - data.byteOffset, this.cursor);
+    const mapKey = this.latin1In(data, end);
     if (this.cursor >= end) throw new DecodeError('truncated key record: no value type');
     const valueType = data[this.cursor++] as number;
     if (valueType !== valueTypeString) throw new DecodeError(`unknown value type ${valueType}`);
-    const value: Value = { type: 'string', data: this.bytesIn(data, end) };
+    const value = this.latin1In(data, end);
     if (this.cursor + 8 > end) throw new DecodeError('truncated key record: no expiry');
     const expireAtMs = data.readDoubleLE(this.cursor);
     this.cursor += 8;
@@ -357,11 +356,20 @@ export class KeyspaceRestore implements SnapshotSink {
     const writtenStamp = this.varintIn(data, end);
     if (this.cursor !== end) throw new DecodeError(`record type ${recordKey} has ${end - this.cursor} trailing bytes`);
     try {
-      (this.loader as KeyspaceLoader).add({ key, value, expireAtMs, createdStamp, writtenStamp }, mapKey);
+      (this.loader as KeyspaceLoader).addStored(mapKey, value, expireAtMs, createdStamp, writtenStamp);
     } catch (error) {
       throw new DecodeError((error as Error).message);
     }
     this.keysRead++;
+  }
+
+  /** A length-prefixed byte string as a latin1 string (one char per byte). */
+  private latin1In(data: Buffer, end: number): string {
+    const length = this.varintIn(data, end);
+    if (this.cursor + length > end) throw new DecodeError(`truncated bytes: need ${length} at offset ${this.cursor}, have ${end - this.cursor}`);
+    const text = data.toString('latin1', this.cursor, this.cursor + length);
+    this.cursor += length;
+    return text;
   }
 
   private varintIn(data: Buffer, end: number): number {
@@ -378,14 +386,6 @@ export class KeyspaceRestore implements SnapshotSink {
       scale *= 0x80;
     }
     throw new DecodeError(`varint longer than 8 bytes at offset ${this.cursor}`);
-  }
-
-  private bytesIn(data: Buffer, end: number): Buffer {
-    const length = this.varintIn(data, end);
-    if (this.cursor + length > end) throw new DecodeError(`truncated bytes: need ${length} at offset ${this.cursor}, have ${end - this.cursor}`);
-    const view = data.subarray(this.cursor, this.cursor + length);
-    this.cursor += length;
-    return view;
   }
 
   private readRecord(body: Buffer): void {
