@@ -117,7 +117,7 @@ async function main(): Promise<number> {
   }
 
   let snapshot: SnapshotBenchResult | null = null;
-  if (options.only.has('snapshot')) snapshot = await measureSnapshots(options.quick, machine, options.commandLine, progress);
+  if (options.only.has('snapshot')) snapshot = await measureSnapshots(options.quick, options.profileDir, machine, options.commandLine, progress);
 
   let profile: RunInfo['profile'] = null;
   if (options.profileDir !== null && existsSync(options.profileDir)) {

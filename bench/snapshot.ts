@@ -9,7 +9,7 @@
 // (`node --import data:…`) that samples perf_hooks.monitorEventLoopDelay and appends the
 // worst delay of every 100 ms to a file; the benchmark takes the worst inside a window.
 
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchValue } from './load-clients.js';
@@ -98,16 +98,18 @@ interface SnapNode {
 class SnapshotCluster {
   private constructor(readonly nodes: SnapNode[], readonly root: string) {}
 
-  static async start(): Promise<SnapshotCluster> {
+  static async start(profileDir: string | null): Promise<SnapshotCluster> {
     const root = mkdtempSync(join(tmpdir(), 'raftis-bench-snapshot-'));
     process.env['RAFTIS_ELD_DIR'] = root;
+    if (profileDir !== null) mkdirSync(profileDir, { recursive: true });
     const ports = await freePorts(6);
     const ids = ['n1', 'n2', 'n3'];
     const initialCluster = ids.map((id, i) => `${id}=127.0.0.1:${ports[3 + i]!}`).join(',');
     const nodes = ids.map((id, i): SnapNode => {
       const dataDir = join(root, id);
       const logPath = join(root, `${id}.log`);
-      const args = ['--import', `data:text/javascript,${encodeURIComponent(EVENT_LOOP_PROBE)}`, RAFTIS_MAIN, 'server', '--id', id,
+      const profile = profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+      const args = [...profile, '--import', `data:text/javascript,${encodeURIComponent(EVENT_LOOP_PROBE)}`, RAFTIS_MAIN, 'server', '--id', id,
         '--listen', `127.0.0.1:${ports[i]!}`, '--peer-listen', `127.0.0.1:${ports[3 + i]!}`, '--data-dir', dataDir,
         '--initial-cluster', initialCluster, '--log-level', 'info',
         '--snapshot-entries', '0', '--log-retain-entries', String(LOG_RETAIN_ENTRIES)];
@@ -278,9 +280,9 @@ async function waitApplied(node: SnapNode, index: number, timeoutMs: number): Pr
   }, timeoutMs, 20);
 }
 
-async function measureSize(keys: number, restartLogEntries: number | null, progress: Progress): Promise<{ row: SnapshotSizeRow; restart: SnapshotRestartResult | null }> {
+async function measureSize(keys: number, restartLogEntries: number | null, profileDir: string | null, progress: Progress): Promise<{ row: SnapshotSizeRow; restart: SnapshotRestartResult | null }> {
   const line = progress.start(`snapshot ${keys.toLocaleString('en-US')} keys × ${SNAPSHOT_VALUE_BYTES} B`);
-  const cluster = await SnapshotCluster.start();
+  const cluster = await SnapshotCluster.start(profileDir);
   try {
     const leader = await cluster.leader();
     const [follower, other] = cluster.nodes.filter((n) => n !== leader) as [SnapNode, SnapNode];
@@ -364,12 +366,13 @@ export function snapshotSizes(quick: boolean): number[] {
   return quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];
 }
 
-export async function measureSnapshots(quick: boolean, machine: MachineInfo, commandLine: string, progress: Progress): Promise<SnapshotBenchResult> {
+/** `profileDir`: run the nodes under --cpu-prof (nodes stopped with SIGTERM write a profile; killed ones do not). */
+export async function measureSnapshots(quick: boolean, profileDir: string | null, machine: MachineInfo, commandLine: string, progress: Progress): Promise<SnapshotBenchResult> {
   const result: SnapshotBenchResult = { sizes: [], restart: null, machine, loadAtStart: loadAverage(), loadAtEnd: '', commandLine };
   const sizes = snapshotSizes(quick);
   for (const keys of sizes) {
     const largest = keys === sizes.at(-1);
-    const { row, restart } = await measureSize(keys, largest ? keys / 10 : null, progress);
+    const { row, restart } = await measureSize(keys, largest ? keys / 10 : null, profileDir, progress);
     result.sizes.push(row);
     if (restart !== null) result.restart = restart;
   }
