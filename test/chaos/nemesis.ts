@@ -279,7 +279,12 @@ async function removeMember(context: NemesisContext): Promise<{ detail: string; 
   const victim = removeLeader && leader !== null && candidates.includes(leader) ? leader : pick(candidates);
   const via = liveMember(cluster) ?? victim;
   const reply = await cluster.call(via, ['RAFT.NODE', 'REMOVE', victim], MEMBERSHIP_CALL_TIMEOUT_MS);
-  const detail = `RAFT.NODE REMOVE ${victim}${victim === leader ? ' (the leader)' : ''} via ${via}: ${describeReply(reply)}`;
+  let detail = `RAFT.NODE REMOVE ${victim}${victim === leader ? ' (the leader)' : ''} via ${via}: ${describeReply(reply)}`;
+  if (context.memberAddressWorkaround && reply === 'OK') {
+    // Bug 6: a removed node that connects to a peer after its removal is recorded again there.
+    await cluster.retire(victim, 'SIGKILL');
+    detail += ` (workaround, bug 6: ${victim} stopped at once)`;
+  }
   return {
     detail,
     settle: async () => {
@@ -315,10 +320,12 @@ async function addMember(context: NemesisContext, underPartition: boolean): Prom
   const { cluster, note, problem } = context;
   const free = cluster.nodes.filter((n) => !n.founder && !n.member && n.process === null);
   if (free.length === 0) throw new Error(`membership nemesis: no free slot for a new member (${cluster.nodes.length} slots, members ${cluster.ids.join(' ')})`);
-  // Half the time a slot used before: the same id comes back with a new incarnation.
+  // Half the time a slot used before: the same id comes back with a new incarnation (with
+  // the workaround, only when no fresh slot is left: bug 6).
   const reused = free.filter((n) => n.incarnations > 0);
   const fresh = free.filter((n) => n.incarnations === 0);
-  const slot = pick(reused.length > 0 && (fresh.length === 0 || Math.random() < 0.5) ? reused : fresh);
+  const reuse = reused.length > 0 && (fresh.length === 0 || (!context.memberAddressWorkaround && Math.random() < 0.5));
+  const slot = pick(reuse ? reused : fresh);
   const sponsor = liveMember(cluster);
   if (sponsor === null) throw new Error('membership nemesis: no running member to join through');
   if (underPartition) cluster.network?.sameSideAs(slot.id, sponsor);
@@ -368,6 +375,8 @@ async function addMember(context: NemesisContext, underPartition: boolean): Prom
  * members that cannot reach each other and no leader.
  */
 const WORKAROUND_FOUNDERS_KEPT = 2;
+// It also works around bug 6: a node removed with RAFT.NODE REMOVE is stopped at once, and
+// ids are used again only when no fresh slot is left.
 const WORKAROUND_TRANSFER_MS = 10_000;
 const WORKAROUND_TRANSFER_RETRY_MS = 1000;
 

@@ -11,6 +11,9 @@ import { clusterArgs } from './run-scenario.js';
 /** An open raftis bug found by the membership nemesis (docs/testing.md): its tests are todo until it is fixed. */
 export const BUG_5 = 'bug 5 (docs/testing.md): a snapshot installed at run time does not give the node the addresses of the members in it';
 
+/** Another, found by the membership nemesis: see docs/testing.md. */
+export const BUG_6 = 'bug 6 (docs/testing.md): a removed node that connects again after its removal is recorded again, so it cannot come back with a new data directory';
+
 export function regressionDir(name: string): string {
   const dir = resolve('chaos-runs', `${new Date().toISOString().replace(/[:.]/g, '-')}-regression-${name}`);
   mkdirSync(dir, { recursive: true });

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { networkUnavailableReason } from './chaos-network.js';
-import { attempt, BUG_5, readWithRetry, withCluster } from './regression-support.js';
+import { attempt, BUG_5, BUG_6, readWithRetry, withCluster } from './regression-support.js';
 
 const partitionsUnavailable = networkUnavailableReason();
 
@@ -177,6 +177,29 @@ describe('chaos regressions', { concurrency: false }, () => {
         return typeof reply === 'string' && reply.startsWith('error: ') ? null : { reply };
       }, { timeoutMs: 20_000, intervalMs: 100 });
       assert.equal(read.reply, 'v299', "n5's first read");
+    });
+  });
+
+  it('a member removed while running comes back under its id with a new data directory', { todo: BUG_6 }, async () => {
+    // The operator's order: RAFT.NODE REMOVE, then stop the process. Meanwhile the removed
+    // node, no longer hearing from a leader, campaigns and connects to its old peers.
+    await withCluster('rejoin-same-id', { spareNodes: 1 }, async (cluster) => {
+      const leader = await cluster.waitForLeader();
+      await cluster.join('n4', leader);
+      await waitFor('n4 to be a voter', async () => (await cluster.configurationSeenBy(leader))?.voters.includes('n4') === true, { timeoutMs: 20_000, intervalMs: 100 });
+      assert.equal(await attempt(cluster, 'n4', ['SET', 'rj:k', 'before']), 'OK');
+      await waitFor('RAFT.NODE REMOVE n4', async () => (await attempt(cluster, leader, ['RAFT.NODE', 'REMOVE', 'n4'])) === 'OK', { timeoutMs: 10_000, intervalMs: 200 });
+      // Several election timeouts (10 ticks of 25 ms) for n4 to campaign.
+      await new Promise((r) => setTimeout(r, 2000));
+      await cluster.retire('n4', 'SIGTERM');
+      const current = await cluster.waitForLeader();
+      assert.equal(await attempt(cluster, current, ['SET', 'rj:k', 'after']), 'OK');
+      await cluster.join('n4', current);
+      const read = await waitFor('the new n4 to answer a read', async () => {
+        const reply = await attempt(cluster, 'n4', ['GET', 'rj:k'], 2000);
+        return typeof reply === 'string' && reply.startsWith('error: ') ? null : { reply };
+      }, { timeoutMs: 20_000, intervalMs: 100 });
+      assert.equal(read.reply, 'after', "the new n4's first read");
     });
   });
 
