@@ -210,13 +210,13 @@ export class RaftisServer {
     transport.onRequest = (from, payload) => (payload[0] === FORWARD_WRITE ? writePath.handleForwarded(payload) : membership.handleForwarded(payload));
     transport.onSnapshot = (from, header, stream) => {
       const message = decodeSnapshotHeader(header);
-      const iterator = stream[Symbol.asyncIterator]();
-      node.receiveSnapshot(message, {
-        read: async () => {
-          const next = await iterator.next();
-          return next.done === true ? null : next.value;
-        },
-      }).catch((error: unknown) => log.warn({ from, err: String(error) }, 'snapshot receive failed'));
+      // The leader hears "complete" only once the snapshot is durable and stepped into the
+      // core: an Append it sends next then finds the follower's log already at the snapshot.
+      stream.deferCompletion();
+      node.receiveSnapshot(message, { read: () => stream.read() }).then(() => stream.complete(), (error: unknown) => {
+        stream.cancel(String(error));
+        log.warn({ from, err: String(error) }, 'snapshot receive failed');
+      });
     };
 
     let respServer: RespServer | null = null;

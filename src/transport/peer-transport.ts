@@ -123,7 +123,7 @@ export type RequestHandler = (from: NodeId, payload: Uint8Array) => Promise<Uint
 
 export const OUTBOUND_QUEUE_MAX_BYTES_DEFAULT = 64 * 1024 * 1024;
 export const SNAPSHOT_CHUNK_BYTES_DEFAULT = 1024 * 1024;
-export const SNAPSHOT_WINDOW_CHUNKS_DEFAULT = 4;
+export const SNAPSHOT_WINDOW_CHUNKS_DEFAULT = 8;
 export const DIAL_TIMEOUT_MS_DEFAULT = 2000;
 export const RECONNECT_BACKOFF_MIN_MS_DEFAULT = 50;
 export const RECONNECT_BACKOFF_MAX_MS_DEFAULT = 2000;

@@ -16,6 +16,16 @@ export interface SnapshotInbound extends AsyncIterable<Uint8Array> {
   read(): Promise<Uint8Array | null>;
   /** Stops receiving; the sender's sendSnapshot rejects with `reason`. */
   cancel(reason: string): void;
+  /**
+   * Holds back the "complete" acknowledgement at the verified end until complete() is
+   * called, so the sender hears "done" only once the receiver has stored and adopted the
+   * snapshot (otherwise the sender's next message can reach a receiver still syncing the
+   * file, which then looks like it still needs a snapshot, and a second transfer starts).
+   * Call before the end is read; the receiver must then call complete() or cancel().
+   */
+  deferCompletion(): void;
+  /** Sends the held-back "complete" acknowledgement (after deferCompletion and the verified end). */
+  complete(): void;
 }
 
 type Ack = (consumedChunks: number, status: SnapshotAckStatus, reason: string) => void;
@@ -33,6 +43,9 @@ export class SnapshotInboundStream implements SnapshotInbound {
   private waiter: Waiter | null = null;
   private crc = 0;
   private receivedBytes = 0;
+  /** deferCompletion() was called: the end is acknowledged by complete(), not by read(). */
+  private completionDeferred = false;
+  private completionSent = false;
 
   constructor(
     readonly description: string,
@@ -71,9 +84,31 @@ export class SnapshotInboundStream implements SnapshotInbound {
   }
 
   cancel(reason: string): void {
+    if (this.finished && this.completionDeferred && !this.completionSent) {
+      // Verified, but the receiver could not keep it: the sender must not count it as delivered.
+      this.completionSent = true;
+      this.ack(0, SnapshotAckStatus.Failed, `receiver cancelled: ${reason}`);
+      return;
+    }
     if (this.isDone()) return;
     this.fail(new TransportError('RAFTIS_TRANSPORT_SNAPSHOT_ABORTED', `${this.description}: cancelled by receiver: ${reason}`));
     this.ack(0, SnapshotAckStatus.Failed, `receiver cancelled: ${reason}`);
+  }
+
+  deferCompletion(): void {
+    if (this.finished) throw new Error(`${this.description}: deferCompletion() after the end was read`);
+    this.completionDeferred = true;
+  }
+
+  complete(): void {
+    if (!this.finished) throw new Error(`${this.description}: complete() before the verified end`);
+    this.sendComplete();
+  }
+
+  private sendComplete(): void {
+    if (this.completionSent) return;
+    this.completionSent = true;
+    this.ack(0, SnapshotAckStatus.Complete, '');
   }
 
   read(): Promise<Uint8Array | null> {
@@ -125,7 +160,7 @@ export class SnapshotInboundStream implements SnapshotInbound {
       return Promise.reject(this.error);
     }
     this.finished = true;
-    this.ack(0, SnapshotAckStatus.Complete, '');
+    if (!this.completionDeferred) this.sendComplete();
     return Promise.resolve(null);
   }
 

@@ -193,6 +193,59 @@ describe('SnapshotInboundStream', () => {
     assert.deepStrictEqual(acks.map((a) => [a.consumed, a.status]), [[1, SnapshotAckStatus.Progress], [1, SnapshotAckStatus.Progress], [0, SnapshotAckStatus.Complete]]);
   });
 
+  it('with deferred completion, acks the verified end only on complete(), or fails it on cancel()', async () => {
+    const { stream, acks } = streamWithAcks();
+    stream.deferCompletion();
+    stream.pushChunk(Buffer.from('data'));
+    stream.pushEnd(4, crc32(Buffer.from('data')));
+    assert.equal(Buffer.from((await stream.read()) ?? []).toString(), 'data');
+    assert.equal(await stream.read(), null);
+    assert.deepStrictEqual(acks.map((a) => a.status), [SnapshotAckStatus.Progress], 'the end is not acknowledged while the receiver still stores it');
+    stream.complete();
+    stream.complete();
+    assert.deepStrictEqual(acks.map((a) => a.status), [SnapshotAckStatus.Progress, SnapshotAckStatus.Complete]);
+
+    const other = streamWithAcks();
+    other.stream.deferCompletion();
+    other.stream.pushEnd(0, 0);
+    assert.equal(await other.stream.read(), null);
+    other.stream.cancel('disk full');
+    assert.deepStrictEqual(other.acks.map((a) => [a.status, a.reason]), [[SnapshotAckStatus.Failed, 'receiver cancelled: disk full']]);
+  });
+
+  it('a sender whose receiver defers completion resolves only after complete()', async () => {
+    const nodes = await startCluster(['n1', 'n2'], { snapshotChunkBytes: 64 * 1024, snapshotWindowChunks: 2 });
+    const [a, b] = nodes;
+    assert.ok(a && b);
+    try {
+      let release: () => void = () => {};
+      const stored = new Promise<void>((resolve) => { release = resolve; });
+      let completed = false;
+      let endRead = false;
+      b.transport.onSnapshot = (_from, _meta, stream) => {
+        stream.deferCompletion();
+        void (async () => {
+          while ((await stream.read()) !== null);
+          endRead = true;
+          await stored;
+          completed = true;
+          stream.complete();
+        })();
+      };
+      let sent = false;
+      const sending = a.transport.sendSnapshot(nodeId('n2'), Buffer.from('m'), patternSource(MiB)).then(() => { sent = true; });
+      await waitFor(() => endRead, 'the receiver to read the verified end');
+      // Time for an acknowledgement to cross loopback, had the end been acknowledged on read.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(sent, false, 'the sender waits while the receiver has not completed');
+      release();
+      await sending;
+      assert.equal(completed, true);
+    } finally {
+      await stopAll(nodes);
+    }
+  });
+
   it('throws on a checksum mismatch and reports it to the sender', async () => {
     const { stream, acks } = streamWithAcks();
     stream.pushChunk(Buffer.from('hello'));
