@@ -88,6 +88,20 @@ export class ByteWriter {
     this.bytes(Buffer.from(text, 'utf8'));
   }
 
+  /** A string whose chars are bytes (latin1, each ≤ 0xff), written as bytes() would write them, without a Buffer in between. */
+  latin1Bytes(text: string): void {
+    this.varint(text.length);
+    this.reserve(text.length);
+    const written = this.buffer.write(text, this.length, 'latin1');
+    if (written !== text.length) throw new Error(`latin1Bytes wrote ${written} of ${text.length} chars`);
+    this.length += written;
+  }
+
+  /** The buffer written so far, unsliced: bytes [0, byteLength) are valid until the next write. */
+  get backing(): Buffer {
+    return this.buffer;
+  }
+
   /** Drops everything written after `length` bytes. */
   truncate(length: number): void {
     if (length > this.length) throw new Error(`truncate to ${length} beyond length ${this.length}`);

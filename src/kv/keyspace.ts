@@ -42,6 +42,8 @@ export interface KeyEntry {
   readonly valueType: Value['type'];
   /** The value's length in bytes, without materializing the value. */
   readonly valueByteLength: number;
+  /** A string value's bytes as a latin1 string (how it is stored), without materializing a Buffer: snapshots write it directly. */
+  readonly valueLatin1: string;
   /** Absolute cluster time in ms at which the key expires; noExpiry (Infinity) for none. */
   readonly expireAtMs: number;
   /** Stamp at creation: never changes while the key exists. */
@@ -118,6 +120,10 @@ class StoredEntry implements KeyEntry {
 
   get valueByteLength(): number {
     return this.data.length;
+  }
+
+  get valueLatin1(): string {
+    return this.data;
   }
 
   get expireAtMs(): number {
