@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { encodeCommand } from '../../src/kv/command-codec.js';
 import { KvStateMachine } from '../../src/kv/state-machine.js';
+import { snapshotStepBytesMax } from '../../src/kv/snapshot.js';
 import { argvOf, baseTimeMs, Harness, plain } from './harness.js';
 import { commandArbitrary, workloadArbitrary, type TimedCommand } from './workload.js';
 
@@ -281,4 +282,16 @@ test('a corrupt stream found late in a stepped restore leaves the old state unto
   }
   assert.match(String(sink.finish()), /checksum/);
   assert.deepEqual(target.kv.digest(), before);
+});
+
+test('one next() call serializes at most snapshotStepBytesMax, whatever chunk size is asked', () => {
+  const h = new Harness();
+  const value = 'v'.repeat(100);
+  for (let i = 0; i < 4000; i++) h.apply('SET', `key:${i}`, value);
+  const chunks = takeSnapshot(h.kv, 1 << 20);
+  assert.ok(chunks.length > 2, `${chunks.length} chunks for about ${4000 * 130} bytes`);
+  for (const chunk of chunks) assert.ok(chunk.length <= snapshotStepBytesMax + 200, `chunk of ${chunk.length} bytes`);
+  const restored = new KvStateMachine();
+  assert.equal(restore(restored, chunks), null);
+  assert.deepEqual(restored.digest(), h.kv.digest());
 });
