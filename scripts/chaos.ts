@@ -4,7 +4,7 @@
 //        [--member-address-workaround on|off]
 // The request-id workaround (off by default) guarded against a raftis bug fixed since,
 // request ids reused by a restarted node; `on` brings it back. The member-address
-// workaround (off by default) steers membership changes around bug 5 (docs/testing.md).
+// workaround (off by default) steers membership changes around bugs 5 and 6 (docs/testing.md).
 // Each run writes chaos-runs/<timestamp>-<scenario>/ and prints its summary; the exit code
 // is 0 when every run passed (or was skipped), 1 otherwise. Needs `npm run build` first.
 

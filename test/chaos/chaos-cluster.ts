@@ -424,17 +424,6 @@ export class ChaosCluster {
     return this.nodes.flatMap((n) => n.exits.filter((e) => !e.expected).map((e) => `${n.id} exited with ${e.signal ?? `code ${e.code}`} at ${e.atMs.toFixed(0)} ms`));
   }
 
-  /** Whether the node's log shows a snapshot received from a leader since its last start. */
-  installedSnapshotSinceStart(id: string): boolean {
-    let text: string;
-    try {
-      text = readFileSync(this.node(id).logPath, 'utf8');
-    } catch {
-      return false;
-    }
-    return text.slice(text.lastIndexOf('--- chaos: start')).includes('"msg":"received snapshot"');
-  }
-
   logTail(id: string, lines = 30): string {
     try {
       return readFileSync(this.node(id).logPath, 'utf8').split('\n').slice(-lines).join('\n');

@@ -18,7 +18,7 @@ export interface NemesisEvent {
 
 export interface NemesisContext {
   readonly cluster: ChaosCluster;
-  /** Steer around bug 5 (see MemberAddressWorkaround below). */
+  /** Steer around bug 6 (stop removed nodes at once, fresh ids first); see also clusterArgs for bug 5. */
   readonly memberAddressWorkaround: boolean;
   note(detail: string): void;
   problem(detail: string): void;
@@ -272,11 +272,7 @@ async function removeMember(context: NemesisContext): Promise<{ detail: string; 
   const { cluster, note, problem } = context;
   const leader = await currentLeader(cluster);
   const removeLeader = leader !== null && Math.random() < REMOVE_LEADER_SHARE;
-  let candidates = cluster.members().map((n) => n.id);
-  if (context.memberAddressWorkaround && cluster.members().filter((n) => n.founder).length <= WORKAROUND_FOUNDERS_KEPT) {
-    candidates = cluster.members().filter((n) => !n.founder).map((n) => n.id);
-  }
-  const victim = removeLeader && leader !== null && candidates.includes(leader) ? leader : pick(candidates);
+  const victim = removeLeader ? leader : pick(cluster.members().map((n) => n.id));
   const via = liveMember(cluster) ?? victim;
   const reply = await cluster.call(via, ['RAFT.NODE', 'REMOVE', victim], MEMBERSHIP_CALL_TIMEOUT_MS);
   let detail = `RAFT.NODE REMOVE ${victim}${victim === leader ? ' (the leader)' : ''} via ${via}: ${describeReply(reply)}`;
@@ -335,7 +331,6 @@ async function addMember(context: NemesisContext, underPartition: boolean): Prom
   return {
     detail,
     settle: async () => {
-      if (context.memberAddressWorkaround) await founderLeads(context);
       const started = cluster.nowMs();
       let promoted = false;
       let added = false;
@@ -363,44 +358,6 @@ async function addMember(context: NemesisContext, underPartition: boolean): Prom
       return `${id} ${voter ? 'is a voter' : 'is NOT a voter'} after ${((cluster.nowMs() - started) / 1000).toFixed(1)} s${promoted ? ' (promoted by hand)' : ''}${added ? ' (added by hand)' : ''}; members ${cluster.ids.join(' ')}`;
     },
   };
-}
-
-/**
- * Bug 5: a node learns member addresses from its initial configuration, from conf-change
- * entries it applies and from the snapshot it starts on, but not from a snapshot installed
- * while it runs. With the workaround on, the harness (1) keeps at least two founders, whose
- * addresses every node knows from the start, (2) has a founder lead while a new member
- * catches up, and (3) after each heal restarts every node that installed a snapshot since it
- * started, so it reads the addresses from that snapshot. Without it, a run soon ends with
- * members that cannot reach each other and no leader.
- */
-const WORKAROUND_FOUNDERS_KEPT = 2;
-// It also works around bug 6: a node removed with RAFT.NODE REMOVE is stopped at once, and
-// ids are used again only when no fresh slot is left.
-const WORKAROUND_TRANSFER_MS = 10_000;
-const WORKAROUND_TRANSFER_RETRY_MS = 1000;
-
-async function founderLeads({ cluster, note, problem }: NemesisContext): Promise<void> {
-  const started = cluster.nowMs();
-  while (cluster.nowMs() - started < WORKAROUND_TRANSFER_MS) {
-    const leader = await currentLeader(cluster);
-    if (leader !== null && cluster.node(leader).founder) return;
-    const founder = cluster.members().find((n) => n.founder && n.process !== null && !n.paused);
-    if (founder === undefined) break;
-    if (leader !== null) note(`workaround (bug 5): RAFT.TRANSFER-LEADER ${leader} -> ${founder.id}: ${describeReply(await cluster.call(leader, ['RAFT.TRANSFER-LEADER', founder.id]))}`);
-    await sleep(WORKAROUND_TRANSFER_RETRY_MS);
-  }
-  problem('workaround (bug 5): no founder leads for the new member to catch up from');
-}
-
-/** Restarts (SIGTERM) every running member that installed a snapshot since it last started. */
-export async function restartSnapshotInstallers(cluster: ChaosCluster, note: (detail: string) => void): Promise<void> {
-  for (const node of cluster.members()) {
-    if (node.process === null || node.paused || !cluster.installedSnapshotSinceStart(node.id)) continue;
-    await cluster.kill(node.id, 'SIGTERM');
-    await cluster.restart(node.id);
-    note(`workaround (bug 5): restart ${node.id}, which installed a snapshot, so it reads member addresses from it`);
-  }
 }
 
 const membershipFault: Fault = {
@@ -436,7 +393,7 @@ const FAULTS: Readonly<Record<Exclude<NemesisName, 'all'>, Fault>> = {
 export interface ScheduleOptions {
   readonly nemesis: NemesisName;
   readonly durationMs: number;
-  /** Steer around bug 5 in runs that change membership (see restartSnapshotInstallers). */
+  /** Steer around bug 6 in runs that change membership (see removeMember and addMember). */
   readonly memberAddressWorkaround?: boolean;
   /** Healthy time between faults, and how long each fault lasts (uniform in [min, max]). */
   readonly quietMs: readonly [number, number];
@@ -473,7 +430,6 @@ export async function runNemesis(cluster: ChaosCluster, options: ScheduleOptions
       await sleep(between(options.faultMs));
       record(fault.name, 'heal', await injected.heal());
       pending = null;
-      if (workaround) await restartSnapshotInstallers(cluster, (detail) => record(fault.name, 'note', detail));
     }
   } finally {
     if (pending !== null) record(pending.fault.name, 'heal', await pending.heal());

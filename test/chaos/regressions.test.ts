@@ -180,16 +180,19 @@ describe('chaos regressions', { concurrency: false }, () => {
     });
   });
 
-  it('a member removed while running comes back under its id with a new data directory', { todo: BUG_6 }, async () => {
-    // The operator's order: RAFT.NODE REMOVE, then stop the process. Meanwhile the removed
-    // node, no longer hearing from a leader, campaigns and connects to its old peers.
+  it('a removed member that ran again comes back under its id with a new data directory', { todo: BUG_6 }, async () => {
+    // n4 is down when it is removed (the leader forgets its incarnation), starts once more
+    // on its old data directory (it does not know it was removed, and campaigns), is
+    // stopped for good, and joins again under its id with an empty data directory.
     await withCluster('rejoin-same-id', { spareNodes: 1 }, async (cluster) => {
       const leader = await cluster.waitForLeader();
       await cluster.join('n4', leader);
       await waitFor('n4 to be a voter', async () => (await cluster.configurationSeenBy(leader))?.voters.includes('n4') === true, { timeoutMs: 20_000, intervalMs: 100 });
       assert.equal(await attempt(cluster, 'n4', ['SET', 'rj:k', 'before']), 'OK');
+      await cluster.kill('n4', 'SIGKILL');
       await waitFor('RAFT.NODE REMOVE n4', async () => (await attempt(cluster, leader, ['RAFT.NODE', 'REMOVE', 'n4'])) === 'OK', { timeoutMs: 10_000, intervalMs: 200 });
-      // Several election timeouts (10 ticks of 25 ms) for n4 to campaign.
+      await cluster.restart('n4');
+      // Several election timeouts (10 ticks of 25 ms): n4 campaigns and connects to its old peers.
       await new Promise((r) => setTimeout(r, 2000));
       await cluster.retire('n4', 'SIGTERM');
       const current = await cluster.waitForLeader();

@@ -31,7 +31,11 @@ export interface ScenarioOptions {
   readonly faultMs?: readonly [number, number];
   /** Work around the request-id reuse bug (see ChaosClusterOptions); off by default. */
   readonly avoidRequestIdReuse?: boolean;
-  /** Steer the membership nemesis around bug 5 (see nemesis.ts); off by default. */
+  /**
+   * Steer membership changes around bugs 5 and 6 (docs/testing.md); off by default. Bug 5:
+   * no log compaction, so every node learns every member's address from the log, never
+   * from an installed snapshot. Bug 6: see the membership nemesis.
+   */
   readonly memberAddressWorkaround?: boolean;
 }
 
@@ -47,6 +51,8 @@ export interface ScenarioResult {
 }
 
 export const RECOVERY_MS_DEFAULT = 15_000;
+/** raftis's largest --log-retain-entries: with it, the log is never compacted. */
+const LOG_RETAIN_ENTRIES_MAX = 1_000_000_000;
 const CONVERGENCE_MS = 20_000;
 const STARTUP_LEADER_MS = 20_000;
 /** After healing, clients keep running this long so the timeline shows the recovery. */
@@ -56,7 +62,7 @@ export function scenarioName(options: Pick<ScenarioOptions, 'nemesis' | 'nodes' 
   return `${options.nemesis}-${options.nodes}n-${options.readMode}`;
 }
 
-export function clusterArgs(nemesis: NemesisName, readMode: ReadMode): string[] {
+export function clusterArgs(nemesis: NemesisName, readMode: ReadMode, memberAddressWorkaround = false): string[] {
   const args = [
     '--tick-ms', String(CHAOS_TICK_MS),
     '--election-ticks', String(CHAOS_ELECTION_TICKS),
@@ -67,7 +73,9 @@ export function clusterArgs(nemesis: NemesisName, readMode: ReadMode): string[] 
   ];
   // Small snapshots and a short retained tail, so snapshot installs and compaction happen
   // during faults in every scenario that restarts nodes, and new members catch up by snapshot.
-  if (nemesis === 'snapshot' || nemesis === 'all' || nemesis === 'kill' || nemesis === 'membership') args.push('--snapshot-entries', '200', '--log-retain-entries', '50');
+  // The bug 5 workaround instead takes snapshots only on demand and never compacts the log.
+  if (memberAddressWorkaround) args.push('--snapshot-entries', '0', '--log-retain-entries', String(LOG_RETAIN_ENTRIES_MAX));
+  else if (nemesis === 'snapshot' || nemesis === 'all' || nemesis === 'kill' || nemesis === 'membership') args.push('--snapshot-entries', '200', '--log-retain-entries', '50');
   return args;
 }
 
@@ -88,7 +96,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     nodes: options.nodes,
     logDir: runDir,
     avoidRequestIdReuse: options.avoidRequestIdReuse ?? false,
-    args: clusterArgs(options.nemesis, options.readMode),
+    args: clusterArgs(options.nemesis, options.readMode, options.memberAddressWorkaround ?? false),
     spareNodes: options.nemesis === 'membership' || options.nemesis === 'all' ? MEMBERSHIP_SPARE_NODES : 0,
     ...(skewed ? { perNodeArgs: () => skewArgs() } : {}),
   });
@@ -255,7 +263,7 @@ function summarize(s: SummaryInput): string {
     `nemesis ${s.options.nemesis}, ${s.options.nodes} nodes, reads ${s.options.readMode}, faults for ${(s.options.timeMs / 1000).toFixed(0)} s, network ${s.networkNote}`,
     `request-id reuse workaround: ${s.options.avoidRequestIdReuse ?? false ? 'on (restarted nodes use up old client ids first)' : 'OFF'}`,
     `build: ${DIST}`,
-    ...(s.options.memberAddressWorkaround === true ? ['member-address workaround (bug 5): on'] : []),
+    ...(s.options.memberAddressWorkaround === true ? ['member-address workaround (bugs 5 and 6): on: no log compaction, removed nodes stopped at once, fresh ids first'] : []),
     '',
     `operations: ${records.length} (ok ${count('ok')}, fail ${count('fail')}, info ${count('info')})`,
     `availability: ${all.percent.toFixed(1)}% overall, ${during.percent.toFixed(1)}% of ${during.total} ops called during faults`,
