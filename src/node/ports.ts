@@ -32,7 +32,10 @@ export interface SnapshotByteSink {
 export interface LogStore {
   /** Buffers entries (overwriting any suffix from entries[0].index) and the hard state. */
   append(entries: readonly Entry[], hardState: HardState | null): void;
-  /** One write and one fdatasync for everything appended so far; at most one in flight. */
+  /**
+   * One write and one fdatasync for everything appended so far. At most one runs at a time;
+   * calls made meanwhile share the next one. Syncs complete in the order they were called.
+   */
   sync(): Promise<void>;
   saveSnapshot(meta: SnapshotMeta): SnapshotByteSink;
   /** The snapshot at meta.index, or the newest when meta is omitted. */

@@ -53,6 +53,30 @@ export interface NodeLogger {
   error(fields: Record<string, unknown>, msg: string): void;
 }
 
+/**
+ * Counters of the Ready loop since start, for INFO and the benchmarks: how well group
+ * commit batches (entries per sync), how long syncs take, how much each turn applies.
+ */
+export interface RaftNodeStats {
+  /** Ready structures processed. */
+  readies: number;
+  /** WAL syncs awaited (Readies with entries, a snapshot or a new term/vote). */
+  syncs: number;
+  /** Total and largest time from a sync's start to its completion, in ms. */
+  syncMsTotal: number;
+  syncMsMax: number;
+  /** Entries handed to the WAL; entriesPersisted / syncs is the group-commit batch size. */
+  entriesPersisted: number;
+  /** Largest number of entries in one Ready. */
+  entriesPerReadyMax: number;
+  /** Committed entries applied to the state machine. */
+  entriesApplied: number;
+  /** Raft messages handed to the network (excluding snapshot streams). */
+  messagesSent: number;
+  /** Proposals accepted by the core. */
+  proposals: number;
+}
+
 type ProposeCallback<R> = (error: NodeError | null, result: R | undefined) => void;
 type ReadCallback = (error: NodeError | null, clusterTime: number) => void;
 
@@ -103,8 +127,10 @@ export class RaftNode<R> {
   private nextReadContext = 1;
 
   private readyScheduled = false;
-  /** The Ready whose persistence is in flight; null when none. Invariant: at most one. */
-  private persisting: Ready | null = null;
+  /** A snapshot from the leader is being restored: no Ready is taken until it is done. */
+  private restoring = false;
+  /** The last WAL sync started and not yet complete; null when all are done. */
+  private durableBarrier: Promise<void> | null = null;
   private softState: SoftState = { leader: '' as NodeId, role: StateRole.Follower };
   private tickTimer: TimerHandle | null = null;
   private sweepTimer: TimerHandle | null = null;
@@ -121,6 +147,9 @@ export class RaftNode<R> {
   private appliedTerm = 0;
   /** Highest cluster time handed out; cluster time never runs backwards on this node. */
   private clusterTimeFloor = 0;
+  private readonly counters: RaftNodeStats = {
+    readies: 0, syncs: 0, syncMsTotal: 0, syncMsMax: 0, entriesPersisted: 0, entriesPerReadyMax: 0, entriesApplied: 0, messagesSent: 0, proposals: 0,
+  };
 
   constructor(options: RaftNodeOptions<R>) {
     this.options = options;
@@ -168,6 +197,11 @@ export class RaftNode<R> {
     return this.raft.status();
   }
 
+  /** A copy of the Ready-loop counters. */
+  stats(): RaftNodeStats {
+    return { ...this.counters };
+  }
+
   /**
    * The time to stamp on a new entry: this node's clock, never below what it handed out
    * before (the state machine also keeps entry time monotonic across leader changes).
@@ -207,6 +241,7 @@ export class RaftNode<R> {
     };
     this.proposals.set(key, pending);
     this.proposalsByIndex.set(pending.index, pending);
+    this.counters.proposals++;
     this.scheduleReady();
   }
 
@@ -342,39 +377,91 @@ export class RaftNode<R> {
   }
 
   private processReady(): void {
-    if (this.stopped || this.persisting !== null || !this.raft.hasReady()) return;
+    if (this.stopped || this.restoring || !this.raft.hasReady()) return;
     const ready = this.raft.ready();
+    const counters = this.counters;
+    counters.readies++;
+    counters.entriesPersisted += ready.entries.length;
+    if (ready.entries.length > counters.entriesPerReadyMax) counters.entriesPerReadyMax = ready.entries.length;
+    counters.entriesApplied += ready.committedEntries.length;
     if (ready.softState !== null) this.onSoftState(ready.softState);
 
     // The leader's Appends go out now, so followers sync in parallel with us.
     for (const message of ready.messages) this.send(message);
-    const mustSync = ready.entries.length > 0 || ready.snapshot !== null || this.voteChanged(ready);
+    if (ready.snapshot !== null) {
+      this.processSnapshotReady(ready, ready.snapshot);
+      return;
+    }
+    const mustSync = ready.entries.length > 0 || this.voteChanged(ready);
     if (ready.entries.length > 0 || ready.hardState !== null) this.options.log.append(ready.entries, ready.hardState);
     this.noteConfChangesAppended(ready.entries);
     this.notePersistedProposals(ready.entries);
 
-    this.persisting = ready;
-    // Committed entries were persisted by an earlier Ready (the core never hands out more),
-    // so they are applied now, while this Ready's own write is still syncing: a reply
-    // waits for one fsync, not two.
-    const applied = ready.snapshot === null ? this.applyCommitted(ready) : this.applyWithSnapshot(ready, ready.snapshot);
-    const persisted = mustSync ? this.options.log.sync() : null;
-    const finish = (): void => {
-      this.persisting = null;
+    // Pipelined persistence: committed entries are durable here already (the core hands out
+    // only entries an earlier sync covered), so they are applied now, and the next Ready may
+    // be taken while this one's write syncs: a reply waits for one fsync, and the leader keeps
+    // replicating new entries while its own sync runs. Syncs complete in order, each covering
+    // everything appended before it started.
+    this.applyCommitted(ready);
+    this.raft.advanceApplied(ready);
+    this.maybeSnapshot();
+    if (mustSync) {
+      const syncStartedAt = performance.now(); // stats only: real time, even under the simulator
+      const last = ready.entries[ready.entries.length - 1];
+      const synced = this.options.log.sync().then(() => {
+        const syncMs = performance.now() - syncStartedAt;
+        counters.syncs++;
+        counters.syncMsTotal += syncMs;
+        if (syncMs > counters.syncMsMax) counters.syncMsMax = syncMs;
+        if (this.durableBarrier === synced) this.durableBarrier = null;
+        if (this.stopped) return;
+        for (const message of ready.messagesAfterPersist) this.send(message);
+        if (last !== undefined) this.raft.persistedTo(last.index, last.term);
+        this.scheduleReady();
+      }, (error: unknown) => {
+        if (!this.stopped) this.fatal('WAL sync failed', error);
+      });
+      this.durableBarrier = synced;
+    } else if (ready.messagesAfterPersist.length > 0) {
+      // Nothing new to make durable (a commit index alone rides along with the next sync),
+      // but an acknowledgement may cover entries an earlier sync is still writing: it leaves
+      // after that sync, the last one started (syncs complete in order).
+      const barrier = this.durableBarrier;
+      if (barrier === null) for (const message of ready.messagesAfterPersist) this.send(message);
+      else {
+        void barrier.then(() => {
+          if (this.stopped) return;
+          for (const message of ready.messagesAfterPersist) this.send(message);
+        });
+      }
+    }
+    this.scheduleReady();
+  }
+
+  /**
+   * A Ready with a snapshot is not pipelined: after every earlier write is durable, the
+   * snapshot replaces the state machine, then this Ready's entries are synced, and only then
+   * may the next Ready be taken.
+   */
+  private processSnapshotReady(ready: Ready, snapshot: SnapshotMeta): void {
+    this.restoring = true;
+    this.voteChanged(ready);
+    if (ready.entries.length > 0 || ready.hardState !== null) this.options.log.append(ready.entries, ready.hardState);
+    this.noteConfChangesAppended(ready.entries);
+    this.notePersistedProposals(ready.entries);
+    const run = async (): Promise<void> => {
+      await this.options.log.sync();
+      if (this.stopped) return;
+      for (const message of ready.messagesAfterPersist) this.send(message);
+      await this.restoreSnapshot(snapshot);
+      this.applyCommitted(ready);
+      this.restoring = false;
       if (this.stopped) return;
       this.raft.advance(ready);
-      // Only now does the core count these entries as applied: a snapshot may start.
       this.maybeSnapshot();
       this.scheduleReady();
     };
-    const afterPersist = (): void => {
-      if (this.stopped) return;
-      for (const message of ready.messagesAfterPersist) this.send(message);
-      if (applied === null) finish();
-      else applied.then(finish, (error: unknown) => this.fatal('applying a snapshot failed', error));
-    };
-    if (persisted === null) afterPersist();
-    else persisted.then(afterPersist, (error: unknown) => this.fatal('WAL sync failed', error));
+    run().catch((error: unknown) => this.fatal('applying a snapshot failed', error));
   }
 
   /**
@@ -390,17 +477,11 @@ export class RaftNode<R> {
     return changed;
   }
 
-  /** Applies a Ready's read states and committed entries synchronously; returns null (nothing to await). */
-  private applyCommitted(ready: Ready): null {
+  /** Applies a Ready's read states and committed entries. */
+  private applyCommitted(ready: Ready): void {
     for (const readState of ready.readStates) this.onReadState(decodeReadContext(readState.context), readState.index, readState.clusterTime);
     for (const entry of ready.committedEntries) this.applyEntry(entry);
     this.releaseReads();
-    return null;
-  }
-
-  private async applyWithSnapshot(ready: Ready, snapshot: SnapshotMeta): Promise<void> {
-    await this.restoreSnapshot(snapshot);
-    this.applyCommitted(ready);
   }
 
   private applyEntry(entry: Entry): void {
@@ -501,6 +582,7 @@ export class RaftNode<R> {
       void this.sendSnapshot(message);
       return;
     }
+    this.counters.messagesSent++;
     this.options.network.send(message);
   }
 

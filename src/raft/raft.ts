@@ -356,20 +356,38 @@ export class Raft {
 
   /** The Ready is durable (snapshot, entries, hard state) and its committed entries are applied. */
   advance(rd: Ready): void {
+    this.advanceApplied(rd);
+    const last = rd.entries[rd.entries.length - 1];
+    if (last !== undefined) this.persistedTo(last.index, last.term);
+    // The leader counts its own log toward the quorum only once it is durable.
+    else if (this.role === StateRole.Leader) this.maybeCommit();
+  }
+
+  /**
+   * Pipelined persistence, first half: the Ready's snapshot is restored and its committed
+   * entries are applied, but its entries and hard state may still be syncing. The next
+   * Ready may be taken now; durability is reported later, in order, with persistedTo().
+   * The runtime must still hold back rd.messagesAfterPersist until that sync completes.
+   */
+  advanceApplied(rd: Ready): void {
     invariant(rd === this.outstanding, () => 'advance() called with a Ready that is not the outstanding one');
     this.outstanding = null;
     if (rd.snapshot !== null) {
       if (this.latestSnapshot === null || rd.snapshot.index > this.latestSnapshot.index) this.latestSnapshot = rd.snapshot;
       if (rd.snapshot.index > this.log.applied) this.log.applied = rd.snapshot.index;
     }
-    const last = rd.entries[rd.entries.length - 1];
-    // If a later append replaced the tail meanwhile, only what still matches counts as durable.
-    if (last !== undefined && this.log.matchTerm(last.index, last.term) && last.index > this.log.persisted) {
-      this.log.persisted = last.index;
-    }
     const lastApplied = rd.committedEntries[rd.committedEntries.length - 1];
     if (lastApplied !== undefined && lastApplied.index > this.log.applied) this.log.applied = lastApplied.index;
     invariant(this.log.applied <= this.log.committed, () => `applied ${this.log.applied} > commit ${this.log.committed}`);
+  }
+
+  /**
+   * Pipelined persistence, second half: the log up to (index, term) is durable. If a later
+   * append replaced that entry meanwhile (its term no longer matches), the report is stale
+   * and ignored: the replacement's own report follows.
+   */
+  persistedTo(index: LogIndex, term: Term): void {
+    if (this.log.matchTerm(index, term) && index > this.log.persisted) this.log.persisted = index;
     // The leader counts its own log toward the quorum only now that it is durable.
     if (this.role === StateRole.Leader) this.maybeCommit();
   }

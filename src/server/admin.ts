@@ -193,6 +193,19 @@ export class Admin implements AdminCommands {
       `learners:${status.confState.learners.join(',')}`,
       `read_consistency_default:${config.readConsistency}`,
     ];
+    const stats = node.stats();
+    lines.push(
+      `stat_readies:${stats.readies}`,
+      `stat_proposals:${stats.proposals}`,
+      `stat_syncs:${stats.syncs}`,
+      `stat_sync_ms_avg:${stats.syncs === 0 ? 0 : (stats.syncMsTotal / stats.syncs).toFixed(3)}`,
+      `stat_sync_ms_max:${stats.syncMsMax.toFixed(3)}`,
+      `stat_entries_persisted:${stats.entriesPersisted}`,
+      `stat_entries_per_sync_avg:${stats.syncs === 0 ? 0 : (stats.entriesPersisted / stats.syncs).toFixed(2)}`,
+      `stat_entries_per_ready_max:${stats.entriesPerReadyMax}`,
+      `stat_entries_applied:${stats.entriesApplied}`,
+      `stat_messages_sent:${stats.messagesSent}`,
+    );
     const transport = this.context.transportStats();
     for (const progress of status.progress) {
       const peer = transport.get(progress.id);

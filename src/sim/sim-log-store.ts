@@ -15,6 +15,9 @@ export class SimLogStore implements LogStore {
   private buffered: LogRecord[] = [];
   /** The batch whose sync is in flight; null when none. Invariant: at most one. */
   private syncing: LogRecord[] | null = null;
+  /** The sync that starts when the one in flight completes, shared by every call meanwhile. */
+  private queued: Promise<void> | null = null;
+  private afterSync: (() => void) | null = null;
   private dead = false;
 
   constructor(
@@ -28,8 +31,24 @@ export class SimLogStore implements LogStore {
     if (hardState !== null) this.buffered.push({ kind: 'hard-state', hardState });
   }
 
+  /**
+   * Like the real WAL's group commit: one sync in flight at a time; calls made while one
+   * runs share the next one, which takes everything buffered by the time it starts.
+   */
   sync(): Promise<void> {
-    if (this.syncing !== null) throw new Error(`sim log store: sync while another is in flight (${this.syncing.length} records)`);
+    if (this.syncing === null) return this.startSync();
+    if (this.queued === null) {
+      this.queued = new Promise((resolve) => {
+        this.afterSync = () => {
+          this.queued = null;
+          this.startSync().then(resolve, () => undefined);
+        };
+      });
+    }
+    return this.queued;
+  }
+
+  private startSync(): Promise<void> {
     const batch = this.buffered;
     this.buffered = [];
     this.syncing = batch;
@@ -39,6 +58,9 @@ export class SimLogStore implements LogStore {
         this.syncing = null;
         this.disk.write(batch);
         resolve();
+        const next = this.afterSync;
+        this.afterSync = null;
+        next?.();
       });
     });
   }
