@@ -276,13 +276,25 @@ export class Membership {
     };
   }
 
+  /**
+   * The cluster id, the founding members (a joiner replays the log from the same initial
+   * configuration) and the current members' addresses as far as this node knows them (a
+   * joiner must be able to answer a leader that joined after the founding, before a
+   * snapshot tells it about that leader).
+   */
   private clusterInfo(): Reply {
     const { identity } = this.options;
+    const conf = this.options.node.status().confState;
+    const current = [...conf.voters, ...conf.learners].flatMap((id) => {
+      const member = this.options.members.get(id);
+      return member === undefined ? [] : [bulk(`${member.id} ${formatHostPort(member.peer)} ${formatHostPort(member.client)}`)];
+    });
     return {
       kind: 'array',
       value: [
         bulk(identity.clusterId),
         { kind: 'array', value: identity.initialMembers.map((m) => bulk(`${m.id} ${formatHostPort(m.peer)} ${formatHostPort(m.client)}`)) },
+        { kind: 'array', value: current },
       ],
     };
   }
@@ -294,7 +306,8 @@ export class Membership {
     for (const learner of status.confState.learners) {
       if (this.options.members.get(learner)?.promote !== true) continue;
       const progress = status.progress.find((p) => p.id === learner);
-      if (progress === undefined || progress.match + this.options.learnerPromoteLagEntries < status.commit) continue;
+      // match 0: the learner has acknowledged nothing yet (not even a snapshot), however small the log.
+      if (progress === undefined || progress.match === 0 || progress.match + this.options.learnerPromoteLagEntries < status.commit) continue;
       this.promoting = true;
       this.propose({ type: ConfChangeType.PromoteLearner, nodeId: learner, context: new Uint8Array(0) }, (error) => {
         this.promoting = false;

@@ -65,7 +65,7 @@ export class RaftisServer {
   }
 
   static async start(given: ServerConfig, logger: Logger): Promise<RaftisServer> {
-    const identity = await loadOrCreateIdentity(given, logger);
+    const { identity, knownMembers } = await loadOrCreateIdentity(given, logger);
     const config = withStoredAddresses(given, identity);
     const log = logger.child({ node: identity.nodeId });
     const { storage, recovered } = await RaftStorage.open({
@@ -77,6 +77,8 @@ export class RaftisServer {
     });
 
     const members = new Map<string, Member>(identity.initialMembers.map((m) => [m.id, m]));
+    // Addresses only: membership itself comes from the log and snapshots.
+    for (const member of knownMembers) if (!members.has(member.id)) members.set(member.id, member);
     let confState: ConfState = { voters: identity.initialMembers.map((m) => nodeId(m.id)), learners: [] };
     const kv = new KvStateMachine({
       maxMemoryBytes: config.maxmemoryBytes,
@@ -314,31 +316,37 @@ export class RaftisServer {
   }
 }
 
-async function loadOrCreateIdentity(config: ServerConfig, logger: Logger): Promise<Identity> {
+/**
+ * The node's identity, and for a node joining now the current members' addresses (from
+ * RAFT.CLUSTERINFO): it must be able to answer a leader that joined after the founding
+ * before its log or a snapshot says who that leader is.
+ */
+async function loadOrCreateIdentity(config: ServerConfig, logger: Logger): Promise<{ identity: Identity; knownMembers: Member[] }> {
   const existing = readIdentity(config.dataDir);
   if (existing !== null) {
     if (config.id !== '' && config.id !== existing.nodeId) {
       throw new ConfigError(`--id ${config.id} does not match the data directory ${config.dataDir}, which belongs to node ${existing.nodeId}`);
     }
-    return existing;
+    return { identity: existing, knownMembers: [] };
   }
   if (config.id === '') throw new ConfigError(`--id is required: ${config.dataDir} holds no node yet`);
   if (config.join !== null) {
-    const identity = await fetchJoinIdentity(config, logger);
-    writeIdentity(config.dataDir, identity);
-    return identity;
+    const joined = await fetchJoinIdentity(config, logger);
+    writeIdentity(config.dataDir, joined.identity);
+    return joined;
   }
   const initial = config.initialCluster.size > 0 ? config.initialCluster : new Map<string, HostPort>([[config.id, config.peerListen]]);
   const identity = newIdentity(config.id, config.clusterToken, initial, config.listen, config.peerListen);
   writeIdentity(config.dataDir, identity);
-  return identity;
+  return { identity, knownMembers: [] };
 }
 
 /**
- * Asks a member for the cluster id and the bootstrap membership (RAFT.CLUSTERINFO): a joining
- * node must start from the same initial configuration as everyone else to replay the log.
+ * Asks a member for the cluster id, the bootstrap membership (RAFT.CLUSTERINFO; a joining
+ * node must start from the same initial configuration as everyone else to replay the log)
+ * and the current members' addresses.
  */
-async function fetchJoinIdentity(config: ServerConfig, logger: Logger): Promise<Identity> {
+async function fetchJoinIdentity(config: ServerConfig, logger: Logger): Promise<{ identity: Identity; knownMembers: Member[] }> {
   const where = formatHostPort(config.join ?? { host: '', port: 0 });
   let reply: RespValue;
   try {
@@ -346,16 +354,18 @@ async function fetchJoinIdentity(config: ServerConfig, logger: Logger): Promise<
   } catch (error) {
     throw new ConfigError(`--join ${where}: cannot reach the cluster (${(error as Error).message})`);
   }
-  if (reply.kind !== 'array' || reply.value === null || reply.value.length !== 2) throw new ConfigError(`--join ${where}: unexpected RAFT.CLUSTERINFO reply`);
-  const [clusterId, members] = reply.value;
+  if (reply.kind !== 'array' || reply.value === null || reply.value.length < 2) throw new ConfigError(`--join ${where}: unexpected RAFT.CLUSTERINFO reply`);
+  const [clusterId, members, current] = reply.value;
   if (clusterId?.kind !== 'bulk' || clusterId.value === null || members?.kind !== 'array' || members.value === null) throw new ConfigError(`--join ${where}: malformed RAFT.CLUSTERINFO reply`);
-  const initialMembers: Member[] = members.value.map((m) => {
+  const parseMembers = (list: readonly RespValue[]): Member[] => list.map((m) => {
     const [id, peer, client] = (m.kind === 'bulk' && m.value !== null ? Buffer.from(m.value).toString() : '').split(' ');
     return { id: id ?? '', peer: parseHostPort(peer ?? '', 'RAFT.CLUSTERINFO'), client: parseHostPort(client ?? '', 'RAFT.CLUSTERINFO') };
   });
+  const initialMembers = parseMembers(members.value);
+  const knownMembers = current?.kind === 'array' && current.value !== null ? parseMembers(current.value).filter((m) => m.id !== config.id) : [];
   if (initialMembers.some((m) => m.id === config.id)) throw new ConfigError(`--join: node id ${config.id} is one of the cluster's founding members; choose a new id`);
   logger.info({ join: where, clusterId: Buffer.from(clusterId.value).toString() }, 'joining cluster');
-  return {
+  const identity: Identity = {
     version: 1,
     clusterId: Buffer.from(clusterId.value).toString(),
     nodeId: config.id,
@@ -363,6 +373,7 @@ async function fetchJoinIdentity(config: ServerConfig, logger: Logger): Promise<
     self: { client: config.listen, peer: config.peerListen },
     initialMembers,
   };
+  return { identity, knownMembers };
 }
 
 /** A joining node asks to be added (as a learner to be promoted) until it is a member. */

@@ -118,7 +118,7 @@ describe('membership changes', () => {
     await assertAllPresent(cluster, remaining, acknowledged);
   });
 
-  it('replaces a node whose disk was lost: removed, then added back empty, catching up by snapshot', async () => {
+  it('replaces a node whose disk was lost: removed, then a new member added on an empty directory, catching up by snapshot', async () => {
     const leader = await cluster.waitForLeader();
     const victim = cluster.nodes.map((n) => n.id).find((id) => id !== leader) ?? '';
     const victimNode = cluster.node(victim);
@@ -127,11 +127,13 @@ describe('membership changes', () => {
     assert.equal(await cluster.call(leader, ['RAFT.NODE', 'REMOVE', victim]), 'OK');
     for (let i = 0; i < 700; i++) assert.equal(await cluster.call(leader, ['SET', `replace:${i}`, String(i)]), 'OK');
     await cluster.retire(victim);
-    await cluster.addNode(victim, leader);
-    await waitFor(`${victim} to be a voter again`, async () => (await voters(cluster, leader)).includes(victim), { timeoutMs: 30_000 });
+    // The replacement machine gets a new identity: a founding member's id cannot join again.
+    const replacement = `${victim}r`;
+    await cluster.addNode(replacement, leader);
+    await waitFor(`${replacement} to be a voter`, async () => (await voters(cluster, leader)).includes(replacement), { timeoutMs: 30_000 });
     const all = cluster.nodes.map((n) => n.id);
     await waitForConvergence(cluster, all);
-    const redis = cluster.client(victim);
+    const redis = cluster.client(replacement);
     assert.equal(await redis.get('replace:699'), '699');
     assert.equal(await redis.get('after-shrink'), 'yes');
     assert.deepEqual(cluster.crashes(), []);
