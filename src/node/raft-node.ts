@@ -34,6 +34,10 @@ export interface RaftNodeOptions<R> {
   readonly snapshotEntries: number;
   /** Entries kept in the log below a snapshot, for slightly slow followers. */
   readonly logRetainEntries: number;
+  /** Also take a snapshot when the entries applied since the last one hold this many bytes (absent or 0 = no byte trigger). */
+  readonly snapshotLogBytes?: number;
+  /** Also keep at most about this many bytes of entries below a snapshot (absent = only logRetainEntries bounds it). */
+  readonly logRetainBytes?: number;
   /** Chunk size for writing snapshots; one chunk per event-loop turn keeps the loop responsive. */
   readonly snapshotChunkBytes: number;
   /** Pending proposals and reads allowed at once; beyond it new ones fail with BUSY. */
@@ -105,6 +109,9 @@ interface ReadBatch {
 /** Missed ticks handed to the core at once after a stall: enough to expire any lease or election timer. */
 const TICKS_CATCH_UP_MAX = 1000;
 
+/** Per-entry bytes counted beside the data for the byte thresholds of snapshots and compaction (header, index, term). */
+const ENTRY_OVERHEAD_BYTES = 32;
+
 /** How often pending requests are checked against their deadlines. */
 const DEADLINE_SWEEP_MS = 50;
 
@@ -138,6 +145,12 @@ export class RaftNode<R> {
   /** The snapshot being written, if any. Invariant: at most one at a time. */
   private snapshotRunning: Promise<number> | null = null;
   private lastSnapshotIndex = 0;
+  /** Bytes of all entries applied since start (data plus a fixed per-entry overhead). */
+  private appliedBytes = 0;
+  /** appliedBytes when the applied index was lastSnapshotIndex. */
+  private appliedBytesAtSnapshot = 0;
+  /** (index, appliedBytes) after each applied batch above the log's compaction point, ascending: to compact by bytes. */
+  private appliedByteMarks: { index: number; bytes: number }[] = [];
   /** When the core last ticked (clock ms). */
   private lastTickAt: number;
   /** Term and vote last handed to the log store, to know when a sync is owed. */
@@ -481,12 +494,16 @@ export class RaftNode<R> {
   private applyCommitted(ready: Ready): void {
     for (const readState of ready.readStates) this.onReadState(decodeReadContext(readState.context), readState.index, readState.clusterTime);
     for (const entry of ready.committedEntries) this.applyEntry(entry);
+    if (ready.committedEntries.length > 0 && this.options.logRetainBytes !== undefined) {
+      this.appliedByteMarks.push({ index: this.sm.appliedIndex, bytes: this.appliedBytes });
+    }
     this.releaseReads();
   }
 
   private applyEntry(entry: Entry): void {
     if (entry.index <= this.sm.appliedIndex) return; // already covered by a restored snapshot
     this.appliedTerm = entry.term;
+    this.appliedBytes += entry.data.length + ENTRY_OVERHEAD_BYTES;
     let result: R | undefined;
     let applied = false;
     if (entry.type === EntryType.ConfChange) {
@@ -620,8 +637,11 @@ export class RaftNode<R> {
 
   private maybeSnapshot(): void {
     const every = this.options.snapshotEntries;
-    if (every <= 0 || this.snapshotRunning !== null) return;
-    if (this.sm.appliedIndex - this.lastSnapshotIndex < every) return;
+    if (this.snapshotRunning !== null) return;
+    const byEntries = every > 0 && this.sm.appliedIndex - this.lastSnapshotIndex >= every;
+    const everyBytes = this.options.snapshotLogBytes ?? 0;
+    const byBytes = everyBytes > 0 && this.appliedBytes - this.appliedBytesAtSnapshot >= everyBytes;
+    if (!byEntries && !byBytes) return;
     void this.takeSnapshot().catch((error: unknown) => this.options.logger.error({ err: String(error) }, 'snapshot failed'));
   }
 
@@ -635,6 +655,7 @@ export class RaftNode<R> {
 
   private async writeSnapshot(): Promise<number> {
     const index = this.sm.appliedIndex;
+    const bytesAtIndex = this.appliedBytes;
     const meta: SnapshotMeta = { index: index as SnapshotMeta['index'], term: this.appliedTerm as SnapshotMeta['term'], confState: this.raft.confStateAt(index as SnapshotMeta['index']) };
     const view = this.sm.beginSnapshot();
     const sink = this.options.log.saveSnapshot(meta);
@@ -656,13 +677,33 @@ export class RaftNode<R> {
     while (this.raft.status().applied < index && !this.stopped) await yieldTurn(this.options.clock);
     this.raft.snapshotTaken(meta);
     this.lastSnapshotIndex = index;
-    const compactTo = index - this.options.logRetainEntries;
+    this.appliedBytesAtSnapshot = bytesAtIndex;
+    const compactTo = Math.min(index, Math.max(index - this.options.logRetainEntries, this.retainedBytesBound(index, bytesAtIndex)));
+    this.appliedByteMarks = this.appliedByteMarks.filter((mark) => mark.index > compactTo);
     if (compactTo > 0) {
       this.raft.compact(compactTo as SnapshotMeta['index']);
       await this.options.log.compact(compactTo);
     }
     this.options.logger.info({ index, compactedTo: Math.max(compactTo, 0) }, 'snapshot taken');
     return index;
+  }
+
+  /**
+   * The lowest index the log may be compacted to so that the entries kept below a snapshot
+   * at `index` hold at most logRetainBytes (0 when there is no byte bound).
+   */
+  private retainedBytesBound(index: number, bytesAtIndex: number): number {
+    const retain = this.options.logRetainBytes;
+    if (retain === undefined) return 0;
+    // Marks ascend in bytes too: skip those that would keep too much; the first that keeps
+    // little enough is the bound (within one applied batch of the budget).
+    let exceeded = false;
+    for (const mark of this.appliedByteMarks) {
+      if (mark.index > index) break;
+      if (bytesAtIndex - mark.bytes > retain) exceeded = true;
+      else return exceeded ? mark.index : 0;
+    }
+    return 0;
   }
 
   private async restoreSnapshot(meta: SnapshotMeta): Promise<void> {
@@ -675,6 +716,8 @@ export class RaftNode<R> {
       source.close();
     }
     this.lastSnapshotIndex = meta.index;
+    this.appliedBytesAtSnapshot = this.appliedBytes;
+    this.appliedByteMarks = [];
     this.appliedTerm = meta.term;
     // Proposals and reads below the snapshot can no longer be matched to their entries.
     this.failAllProposals(new NodeError('TIMEOUT', 'state replaced by a snapshot; the request outcome is unknown'));

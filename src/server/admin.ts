@@ -189,6 +189,8 @@ export class Admin implements AdminCommands {
       `leader:${status.leader}`,
       `commit_index:${status.commit}`,
       `applied_index:${node.appliedIndex}`,
+      `log_first_index:${status.firstIndex}`,
+      `log_last_index:${status.lastIndex}`,
       `voters:${status.confState.voters.join(',')}`,
       `learners:${status.confState.learners.join(',')}`,
       `read_consistency_default:${config.readConsistency}`,

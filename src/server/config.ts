@@ -39,6 +39,8 @@ export interface ServerConfig {
   readonly noLeaderWaitMs: number;
   readonly snapshotEntries: number;
   readonly logRetainEntries: number;
+  readonly snapshotLogBytes: number;
+  readonly logRetainBytes: number;
   readonly snapshotChunkBytes: number;
   readonly walSegmentBytes: number;
   readonly maxInflightMessages: number;
@@ -102,6 +104,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'noLeaderWaitMs', flag: 'no-leader-wait-ms', kind: 'int', min: 0, max: 600_000, help: 'wait this long for a leader before -TRYAGAIN (default 3000)' },
   { key: 'snapshotEntries', flag: 'snapshot-entries', kind: 'int', min: 0, max: 1e9, help: 'snapshot after this many applied entries, 0 = never (default 100000)' },
   { key: 'logRetainEntries', flag: 'log-retain-entries', kind: 'int', min: 0, max: 1e9, help: 'entries kept below a snapshot for slow followers (default 10000)' },
+  { key: 'snapshotLogBytes', flag: 'snapshot-log-bytes', kind: 'bytes', min: 0, max: 16_384 * MiB, help: 'also snapshot once the entries applied since the last snapshot hold this many bytes, 0 = never (default 64mb)' },
+  { key: 'logRetainBytes', flag: 'log-retain-bytes', kind: 'bytes', min: 0, max: 16_384 * MiB, help: 'keep at most this many bytes of entries below a snapshot (default 8mb)' },
   { key: 'snapshotChunkBytes', flag: 'snapshot-chunk-bytes', kind: 'bytes', min: 4096, max: 64 * MiB, help: 'snapshot chunk size (default 1mb)' },
   { key: 'walSegmentBytes', flag: 'wal-segment-bytes', kind: 'bytes', min: MiB, max: 4096 * MiB, help: 'WAL segment size (default 64mb)' },
   { key: 'maxInflightMessages', flag: 'max-inflight-messages', kind: 'int', min: 1, max: 65_536, help: 'unacknowledged Appends per follower (default 256)' },
@@ -136,6 +140,10 @@ const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 
   noLeaderWaitMs: 3000,
   snapshotEntries: 100_000,
   logRetainEntries: 10_000,
+  // Large entries (MSET, big values) must not keep hundreds of megabytes of log in memory
+  // until the entry count catches up.
+  snapshotLogBytes: 64 * MiB,
+  logRetainBytes: 8 * MiB,
   snapshotChunkBytes: MiB,
   walSegmentBytes: 64 * MiB,
   maxInflightMessages: 256,

@@ -162,6 +162,8 @@ export class RaftisServer {
       requestTimeoutMs: config.requestTimeoutMs,
       snapshotEntries: config.snapshotEntries,
       logRetainEntries: config.logRetainEntries,
+      snapshotLogBytes: config.snapshotLogBytes,
+      logRetainBytes: config.logRetainBytes,
       snapshotChunkBytes: config.snapshotChunkBytes,
       pendingRequestsMax: config.pendingRequestsMax,
       initialAppliedTerm: recovered.snapshot?.term ?? 0,
