@@ -262,8 +262,10 @@ export class Keyspace {
               const end = Math.min(byWrite.length, next + Math.max(1, Math.floor((workMax - work) / indexWorkPerKey)));
               for (; next < end; next++) {
                 const created = keyspace.order[next] as StoredEntry;
-                if (keyspace.entries.has(created.mapKey)) throw new Error(`duplicate key in snapshot (created ${created.createdStamp})`);
+                // One hash lookup per key, not two: a duplicate leaves the size unchanged.
+                const sizeBefore = keyspace.entries.size;
                 keyspace.entries.set(created.mapKey, created);
+                if (keyspace.entries.size === sizeBefore) throw new Error(`duplicate key in snapshot (created ${created.createdStamp})`);
                 if (created.expiry !== null) keyspace.expiryHeap.push({ expireAtMs: created.expiry, stamp: created.createdStamp, target: created });
                 const written = byWrite[next] as StoredEntry;
                 keyspace.link(written);
