@@ -12,6 +12,9 @@ const CI_SWEEP_SEEDS = 1_000;
 const CI_SWEEP_FROM = 1_000;
 const CI_SWEEP_DURATION_MS = 2_000;
 const CI_SWEEP_JOBS = 2;
+/** And a shorter sweep of the targeted Figure 8 profile (cheaper: cut leaders serve fewer operations). */
+const CUT_LEADER_SEEDS = 200;
+const CUT_LEADER_FROM = 5_000;
 
 async function sweep(from: number, count: number, options: Parameters<typeof simOptions>[1] = {}): Promise<string[]> {
   const failures: string[] = [];
@@ -45,5 +48,19 @@ test(
     // Every seed really ran a cluster under load, and snapshots (on by default) caught some lagging node up.
     assert.ok(verdicts.every((v) => v.events > 1_000), 'a run with almost no events');
     assert.ok(verdicts.some((v) => v.snapshotsInstalled > 0), 'no snapshot was installed in the sweep');
+  },
+);
+
+test(
+  'CI sweep: 200 seeds of every fault kind plus cut-leader, one entry per Append (the Figure 8 profile), find no violation',
+  async () => {
+    // The profile that catches the old-term commit (broken-variants.test.ts) must never fire on the correct core.
+    const faults = parseFaults('all,cut-leader');
+    assert.ok(!(faults instanceof Error));
+    const seeds = Array.from({ length: CUT_LEADER_SEEDS }, (_, i) => CUT_LEADER_FROM + i);
+    const base = simOptions(0, { faults, durationMs: CI_SWEEP_DURATION_MS, appendEntriesMax: 1 });
+    const verdicts = await sweepSeeds({ base, seeds, jobs: CI_SWEEP_JOBS });
+    const failures = verdicts.filter((v) => !v.ok).map((v) => `SEED=${v.seed} ${v.failure ?? ''}\n  reproduce: ${v.reproduce}`);
+    assert.equal(failures.join('\n'), '');
   },
 );
