@@ -18,7 +18,7 @@ export interface NemesisEvent {
 
 export interface NemesisContext {
   readonly cluster: ChaosCluster;
-  /** Steer around bug 6 (stop removed nodes at once, fresh ids first); see also clusterArgs for bug 5. */
+  /** Steer around bugs 5 and 6 (see WORKAROUND_FOUNDERS_KEPT); see also clusterArgs. */
   readonly memberAddressWorkaround: boolean;
   note(detail: string): void;
   problem(detail: string): void;
@@ -272,7 +272,11 @@ async function removeMember(context: NemesisContext): Promise<{ detail: string; 
   const { cluster, note, problem } = context;
   const leader = await currentLeader(cluster);
   const removeLeader = leader !== null && Math.random() < REMOVE_LEADER_SHARE;
-  const victim = removeLeader ? leader : pick(cluster.members().map((n) => n.id));
+  let candidates = cluster.members().map((n) => n.id);
+  if (context.memberAddressWorkaround && cluster.members().filter((n) => n.founder).length <= WORKAROUND_FOUNDERS_KEPT) {
+    candidates = cluster.members().filter((n) => !n.founder).map((n) => n.id);
+  }
+  const victim = removeLeader && leader !== null && candidates.includes(leader) ? leader : pick(candidates);
   const via = liveMember(cluster) ?? victim;
   const reply = await cluster.call(via, ['RAFT.NODE', 'REMOVE', victim], MEMBERSHIP_CALL_TIMEOUT_MS);
   let detail = `RAFT.NODE REMOVE ${victim}${victim === leader ? ' (the leader)' : ''} via ${via}: ${describeReply(reply)}`;
@@ -331,6 +335,7 @@ async function addMember(context: NemesisContext, underPartition: boolean): Prom
   return {
     detail,
     settle: async () => {
+      if (context.memberAddressWorkaround) await founderLeads(context);
       const started = cluster.nowMs();
       let promoted = false;
       let added = false;
@@ -358,6 +363,31 @@ async function addMember(context: NemesisContext, underPartition: boolean): Prom
       return `${id} ${voter ? 'is a voter' : 'is NOT a voter'} after ${((cluster.nowMs() - started) / 1000).toFixed(1)} s${promoted ? ' (promoted by hand)' : ''}${added ? ' (added by hand)' : ''}; members ${cluster.ids.join(' ')}`;
     },
   };
+}
+
+/**
+ * The member-address workaround (bugs 5 and 6 of docs/testing.md). A joining node knows
+ * the addresses of the founders only (RAFT.CLUSTERINFO), and of other members once it
+ * applies their conf-change entries, never from a snapshot: so the log is never compacted
+ * (clusterArgs), at least two founders stay members, and a founder leads while a new
+ * member catches up. And a removed node is stopped at once, and ids are used again only
+ * when no fresh slot is left (bug 6).
+ */
+const WORKAROUND_FOUNDERS_KEPT = 2;
+const WORKAROUND_TRANSFER_MS = 10_000;
+const WORKAROUND_TRANSFER_RETRY_MS = 1000;
+
+async function founderLeads({ cluster, note, problem }: NemesisContext): Promise<void> {
+  const started = cluster.nowMs();
+  while (cluster.nowMs() - started < WORKAROUND_TRANSFER_MS) {
+    const leader = await currentLeader(cluster);
+    if (leader !== null && cluster.node(leader).founder) return;
+    const founder = cluster.members().find((n) => n.founder && n.process !== null && !n.paused);
+    if (founder === undefined) break;
+    if (leader !== null) note(`workaround: RAFT.TRANSFER-LEADER ${leader} -> ${founder.id}: ${describeReply(await cluster.call(leader, ['RAFT.TRANSFER-LEADER', founder.id]))}`);
+    await sleep(WORKAROUND_TRANSFER_RETRY_MS);
+  }
+  problem('workaround: no founder leads for the new member to catch up from');
 }
 
 const membershipFault: Fault = {
