@@ -9,7 +9,7 @@ import { ChaosCluster, type ChaosClusterOptions } from './chaos-cluster.js';
 import { clusterArgs } from './run-scenario.js';
 
 /** An open raftis bug found by the membership nemesis (docs/testing.md): its tests are todo until it is fixed. */
-export const BUG_5 = 'bug 5 (docs/testing.md): a snapshot installed at run time does not give the node the addresses of the members in it';
+export const BUG_5 = 'bug 5 (docs/testing.md): member addresses come only from the founding configuration and the log, not from an installed snapshot, not when joining';
 
 /** Another, found by the membership nemesis: see docs/testing.md. */
 export const BUG_6 = 'bug 6 (docs/testing.md): a removed node that connects again after its removal is recorded again, so it cannot come back with a new data directory';
