@@ -14,6 +14,9 @@ export const BUG_5 = 'bug 5 (docs/testing.md): member addresses come only from t
 /** Another, found by the membership nemesis: see docs/testing.md. */
 export const BUG_6 = 'bug 6 (docs/testing.md): a removed node that connects again after its removal is recorded again, so it cannot come back with a new data directory';
 
+/** Found by the 600-s snapshot run: see docs/testing.md. */
+export const BUG_7 = 'bug 7 (docs/testing.md): two snapshot streams to one follower leave storage and state machine at different snapshots';
+
 export function regressionDir(name: string): string {
   const dir = resolve('chaos-runs', `${new Date().toISOString().replace(/[:.]/g, '-')}-regression-${name}`);
   mkdirSync(dir, { recursive: true });
