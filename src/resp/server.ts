@@ -1,5 +1,7 @@
-// The RESP listener: accepts client connections, enforces maxClients, flushes every
-// connection's output buffer once per event-loop turn (one setImmediate for all of them),
+// The RESP listener: accepts client connections, enforces maxClients, flushes the output
+// buffers of connections with replies when the callback that produced them returns (one
+// microtask for all of them: a socket read's replies, or one Ready's applied writes, leave
+// in one write per connection in this loop iteration rather than the next),
 // counts what INFO reports, and shuts down gracefully (stop accepting, let in-flight
 // replies go out, then close, with a bounded wait).
 
@@ -61,7 +63,7 @@ export class RespServer implements ConnectionHost {
   private readonly server: Server;
   private readonly connections = new Map<number, ClientConnection>();
   private nextClientId = 1;
-  /** Connections with output to write this turn; drained by one setImmediate. */
+  /** Connections with output to write; drained by one microtask. */
   private flushList: ClientConnection[] = [];
   private flushPending = false;
   private accepting = true;
@@ -202,7 +204,7 @@ export class RespServer implements ConnectionHost {
     this.flushList.push(conn);
     if (!this.flushPending) {
       this.flushPending = true;
-      setImmediate(() => this.flushAll());
+      queueMicrotask(() => this.flushAll());
     }
   }
 

@@ -2,8 +2,10 @@
 // (Raft messages, snapshot streams, requests) and accepts connections on which it
 // receives them; acks and responses travel back on the connection they answer. A dialed
 // connection starts with a handshake that the acceptor checks (cluster id, target node id,
-// protocol version). Outbound frames wait in a bounded per-peer queue that is flushed once
-// per event-loop turn with one corked socket write; Raft messages that do not fit are
+// protocol version). Outbound frames wait in a bounded per-peer queue that is flushed with
+// one corked socket write when the callback that queued them returns (a microtask: the
+// runtime sends one Ready's messages in one callback, so they still share one write, and
+// they leave in this loop iteration rather than the next); Raft messages that do not fit are
 // dropped and counted, since Raft tolerates loss. Lost connections are redialled lazily
 // with exponential backoff.
 import { createConnection, createServer } from 'node:net';
@@ -261,7 +263,7 @@ export class PeerTransport {
   private readonly faultTimers = new Set<NodeJS.Timeout>();
   private server: Server | null = null;
   private bound: PeerAddress | null = null;
-  private flushImmediate: NodeJS.Immediate | null = null;
+  private flushQueued = false;
   private readonly linksToFlush = new Set<PeerLink>();
   private nextRequestId = 1;
   private nextStreamId = 1;
@@ -297,8 +299,7 @@ export class PeerTransport {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.flushImmediate !== null) clearImmediate(this.flushImmediate);
-    this.flushImmediate = null;
+    this.linksToFlush.clear();
     for (const timer of this.faultTimers) clearTimeout(timer);
     this.faultTimers.clear();
     const stoppedError = () => new TransportError('RAFTIS_TRANSPORT_STOPPED', 'peer transport stopped');
@@ -527,11 +528,14 @@ export class PeerTransport {
 
   private scheduleFlush(link: PeerLink): void {
     this.linksToFlush.add(link);
-    if (this.flushImmediate === null) this.flushImmediate = setImmediate(() => this.flushAll());
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(() => this.flushAll());
+    }
   }
 
   private flushAll(): void {
-    this.flushImmediate = null;
+    this.flushQueued = false;
     for (const link of this.linksToFlush) this.flush(link);
     this.linksToFlush.clear();
   }
