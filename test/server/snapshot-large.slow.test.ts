@@ -29,9 +29,17 @@ async function digest(cluster: TestCluster, id: string): Promise<string | null> 
   }
 }
 
+async function appliedIndex(cluster: TestCluster, id: string): Promise<number> {
+  const info = await cluster.call(id, ['INFO', 'raft']);
+  const match = typeof info === 'string' ? /applied_index:(\d+)/.exec(info) : null;
+  return match === null ? -1 : Number(match[1]);
+}
+
 describe('large snapshot', () => {
   it(`a follower that missed ${KEYS.toLocaleString('en-US')} keys catches up through one snapshot`, { timeout: 30 * 60_000 }, async () => {
-    const cluster = await TestCluster.start({ nodes: 3, args: ['--snapshot-entries', '1000', '--log-retain-entries', '100'] });
+    // RAFT.DIGEST hashes a million keys in one go (seconds on a loaded machine): a long
+    // election timeout keeps those stalls from changing the leader under the test.
+    const cluster = await TestCluster.start({ nodes: 3, args: ['--snapshot-entries', '1000', '--log-retain-entries', '100', '--election-ticks', '200'] });
     try {
       const leader = await cluster.waitForLeader();
       const victim = cluster.nodes.find((n) => n.id !== leader)?.id ?? '';
@@ -48,6 +56,8 @@ describe('large snapshot', () => {
       }
       await cluster.restart(victim);
       await waitFor(`${victim} to restore a snapshot`, () => /"msg":"restored snapshot"/.test(readFileSync(cluster.node(victim).logPath, 'utf8')), { timeoutMs: 20 * 60_000, intervalMs: 1000 });
+      const leaderApplied = await appliedIndex(cluster, leader);
+      await waitFor(`${victim} to apply up to the leader's index ${leaderApplied}`, async () => (await appliedIndex(cluster, victim)) >= leaderApplied, { timeoutMs: 10 * 60_000, intervalMs: 1000 });
       await waitFor('equal digests on every node', async () => {
         const seen = new Set<string | null>();
         for (const node of cluster.nodes) seen.add(await digest(cluster, node.id));
