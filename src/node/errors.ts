@@ -22,7 +22,12 @@ export class NodeError extends Error {
   readonly leader: string;
 
   constructor(code: NodeErrorCode, message: string, leader = '', options?: { cause?: unknown }) {
+    // Expected outcomes reported as values (a refusal per request while there is no leader):
+    // a stack trace would cost more than the rest of the request and says nothing.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message, options);
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = 'NodeError';
     this.code = code;
     this.leader = leader;
