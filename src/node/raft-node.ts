@@ -47,6 +47,12 @@ export interface RaftNodeOptions<R> {
   readonly logger: NodeLogger;
   /** Called for each committed membership change, after it is applied (addresses live in cc.context). */
   readonly onConfChange?: (change: ConfChange, entry: Entry) => void;
+  /**
+   * Opaque bytes this node adds to every snapshot it streams, and hands to the receiver
+   * with it (the server sends its members' addresses, which a snapshot's configuration
+   * does not carry).
+   */
+  readonly snapshotContext?: () => Uint8Array;
   /** Called when the role or the known leader changes. */
   readonly onSoftState?: (state: SoftState) => void;
 }
@@ -136,6 +142,8 @@ export class RaftNode<R> {
   private readyScheduled = false;
   /** A snapshot from the leader is being restored: no Ready is taken until it is done. */
   private restoring = false;
+  /** A snapshot stream from the leader is being written to storage. */
+  private receivingSnapshot = false;
   /** The last WAL sync started and not yet complete; null when all are done. */
   private durableBarrier: Promise<void> | null = null;
   private softState: SoftState = { leader: '' as NodeId, role: StateRole.Follower };
@@ -315,21 +323,33 @@ export class RaftNode<R> {
    */
   async receiveSnapshot(message: Message, stream: InboundSnapshot): Promise<void> {
     if (message.type !== MessageType.Snapshot) throw new Error(`receiveSnapshot: message type ${message.type} is not Snapshot`);
-    const sink = this.options.log.saveSnapshot(message.snapshot);
-    this.options.logger.info({ from: message.from, index: message.snapshot.index, term: message.snapshot.term }, 'receiving snapshot');
+    // One snapshot at a time, and only one the core would still take: a second stream
+    // committed to storage while the first is being installed would leave storage and state
+    // machine at different snapshots. The leader retries a refused stream later.
+    if (this.receivingSnapshot || this.restoring) throw new Error(`snapshot ${message.snapshot.index} refused: another snapshot is being installed`);
+    const stale = (): boolean => message.snapshot.index <= this.raft.status().commit;
+    if (stale()) throw new Error(`snapshot ${message.snapshot.index} refused: this node has committed ${this.raft.status().commit}`);
+    this.receivingSnapshot = true;
     try {
-      for (;;) {
-        const chunk = await stream.read(this.options.snapshotChunkBytes);
-        if (chunk === null) break;
-        await sink.write(chunk);
+      const sink = this.options.log.saveSnapshot(message.snapshot);
+      this.options.logger.info({ from: message.from, index: message.snapshot.index, term: message.snapshot.term }, 'receiving snapshot');
+      try {
+        for (;;) {
+          const chunk = await stream.read(this.options.snapshotChunkBytes);
+          if (chunk === null) break;
+          await sink.write(chunk);
+        }
+        if (stale() || this.restoring) throw new Error(`snapshot ${message.snapshot.index} refused: the log caught up past it while it streamed`);
+        await sink.commit();
+      } catch (error) {
+        await sink.abort();
+        throw error;
       }
-      await sink.commit();
-    } catch (error) {
-      await sink.abort();
-      throw error;
+      this.options.logger.info({ from: message.from, index: message.snapshot.index, term: message.snapshot.term }, 'received snapshot');
+      this.receive(message);
+    } finally {
+      this.receivingSnapshot = false;
     }
-    this.options.logger.info({ from: message.from, index: message.snapshot.index, term: message.snapshot.term }, 'received snapshot');
-    this.receive(message);
   }
 
   // ---------------------------------------------------------------------------------
@@ -613,7 +633,7 @@ export class RaftNode<R> {
     }
     try {
       this.options.logger.info({ to: message.to, index: message.snapshot.index }, 'sending snapshot');
-      await this.options.network.sendSnapshot(message.to, encodeSnapshotHeader(message), source);
+      await this.options.network.sendSnapshot(message.to, encodeSnapshotHeader(message, this.options.snapshotContext?.()), source);
       this.raft.reportSnapshot(message.to, true);
       this.options.logger.info({ to: message.to, index: message.snapshot.index }, 'snapshot sent');
     } catch (error) {
@@ -816,14 +836,21 @@ function decodeReadContext(bytes: Uint8Array): number {
   return new DataView(bytes.buffer, bytes.byteOffset, 8).getFloat64(0);
 }
 
-/** The snapshot message travels as a small JSON header beside the bytes. */
-export function encodeSnapshotHeader(message: Message & { type: MessageType.Snapshot }): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify({ from: message.from, to: message.to, term: message.term, snapshot: message.snapshot }));
+/** The snapshot message travels as a small JSON header beside the bytes, with the sender's context bytes. */
+export function encodeSnapshotHeader(message: Message & { type: MessageType.Snapshot }, context?: Uint8Array): Uint8Array {
+  const header = { from: message.from, to: message.to, term: message.term, snapshot: message.snapshot, context: context === undefined ? '' : Buffer.from(context).toString('base64') };
+  return new TextEncoder().encode(JSON.stringify(header));
 }
 
 export function decodeSnapshotHeader(bytes: Uint8Array): Message & { type: MessageType.Snapshot } {
   const parsed = JSON.parse(new TextDecoder().decode(bytes)) as { from: NodeId; to: NodeId; term: number; snapshot: SnapshotMeta };
   return { type: MessageType.Snapshot, from: parsed.from, to: parsed.to, term: parsed.term as Message['term'], snapshot: parsed.snapshot };
+}
+
+/** The sender's context bytes of a snapshot header (empty when it sent none). */
+export function snapshotHeaderContext(bytes: Uint8Array): Uint8Array {
+  const parsed = JSON.parse(new TextDecoder().decode(bytes)) as { context?: string };
+  return Buffer.from(parsed.context ?? '', 'base64');
 }
 
 function decodeConfChangeEntry(entry: Entry): ConfChange {

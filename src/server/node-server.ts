@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { KvStateMachine } from '../kv/state-machine.js';
 import type { Reply } from '../kv/reply.js';
-import { RaftNode, decodeSnapshotHeader } from '../node/raft-node.js';
+import { RaftNode, decodeSnapshotHeader, snapshotHeaderContext } from '../node/raft-node.js';
 import type { Clock, Network, SnapshotByteSource, StateMachine } from '../node/ports.js';
 import { ConfChangeType, EntryType, createRaft, decodeConfChange, logIndex, nodeId, term, type ConfChange, type ConfState, type Entry, type NodeId } from '../node/consensus.js';
 import { encodeReply, parseReply } from '../resp/codec.js';
@@ -24,7 +24,7 @@ import { Dispatcher } from './dispatch.js';
 import { errorReply, nodeErrorReply } from './errors.js';
 import { newIdentity, readIdentity, withSelfAddresses, writeIdentity, type Identity, type Member } from './identity.js';
 import { PeerIncarnations } from './peer-incarnations.js';
-import { StorageLogStore, decodeMembership, snapshotMetaFromStored } from './log-store.js';
+import { StorageLogStore, decodeMembership, encodeMembership, snapshotMetaFromStored } from './log-store.js';
 import { WritePath } from './write-path.js';
 
 export class RaftisServer {
@@ -131,7 +131,15 @@ export class RaftisServer {
       snapshotChunkBytes: config.snapshotChunkBytes,
       faultInjection: config.debugFaultInjection,
       incarnation: identity.incarnation,
-      verifyPeer: (id, incarnation) => incarnations.verify(id, incarnation),
+      verifyPeer: (id, incarnation) => {
+        // Only members' incarnations are recorded: a removed node that still runs and connects
+        // again must not be recorded anew, or its id could never come back with a new data
+        // directory. It is not a member, so the core ignores what it sends.
+        const conf = raft.status().confState;
+        const member = conf.voters.includes(nodeId(id)) || conf.learners.includes(nodeId(id));
+        if (!member && incarnation !== '') return null;
+        return incarnations.verify(id, incarnation);
+      },
       log: (level, msg, fields) => log[level](fields ?? {}, msg),
     });
 
@@ -149,6 +157,25 @@ export class RaftisServer {
     };
     const logStore = new StorageLogStore(storage, () => members);
     const stateMachine = kvAdapter(kv);
+
+    /** Takes the member addresses a leader sent with a snapshot (see snapshotContext). */
+    const learnAddresses = (context: Uint8Array): void => {
+      if (context.length === 0) return;
+      let known: Member[];
+      try {
+        known = decodeMembership(context).members;
+      } catch (error) {
+        log.warn({ err: String(error) }, 'ignoring undecodable member addresses sent with a snapshot');
+        return;
+      }
+      for (const member of known) {
+        if (member.id === identity.nodeId) continue;
+        const current = members.get(member.id);
+        if (current !== undefined && formatHostPort(current.peer) === formatHostPort(member.peer) && formatHostPort(current.client) === formatHostPort(member.client)) continue;
+        members.set(member.id, { ...current, ...member });
+        transport.setPeer(nodeId(member.id), member.peer);
+      }
+    };
 
     let writes: WritePath | null = null;
     const node: RaftNode<Reply> = new RaftNode<Reply>({
@@ -168,6 +195,10 @@ export class RaftisServer {
       pendingRequestsMax: config.pendingRequestsMax,
       initialAppliedTerm: recovered.snapshot?.term ?? 0,
       logger: log,
+      // A snapshot's configuration names the members but not their addresses: the leader
+      // sends its address book with it (a node that catches up past a member's AddLearner
+      // entry would otherwise have no way to reach that member, as follower or voter).
+      snapshotContext: () => encodeMembership(raft.status().confState, members),
       onConfChange: (change) => {
         noteMemberAddress(members, change);
         if (change.type === ConfChangeType.RemoveNode) {
@@ -214,6 +245,7 @@ export class RaftisServer {
     transport.onRequest = (from, payload) => (payload[0] === FORWARD_WRITE ? writePath.handleForwarded(payload) : membership.handleForwarded(payload));
     transport.onSnapshot = (from, header, stream) => {
       const message = decodeSnapshotHeader(header);
+      learnAddresses(snapshotHeaderContext(header));
       // The leader hears "complete" only once the snapshot is durable and stepped into the
       // core: an Append it sends next then finds the follower's log already at the snapshot.
       stream.deferCompletion();

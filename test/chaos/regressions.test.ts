@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { networkUnavailableReason } from './chaos-network.js';
-import { attempt, BUG_5, BUG_6, BUG_7, readWithRetry, withCluster } from './regression-support.js';
+import { attempt, readWithRetry, withCluster } from './regression-support.js';
 
 const partitionsUnavailable = networkUnavailableReason();
 
@@ -156,7 +156,7 @@ describe('chaos regressions', { concurrency: false }, () => {
     });
   });
 
-  it('a node that catches up by snapshot reaches the members it learned of from the snapshot', { todo: BUG_5 }, async () => {
+  it('a node that catches up by snapshot reaches the members it learned of from the snapshot', async () => {
     // n4 joins and leads; the log is compacted past its AddLearner entry; n5 then joins and
     // can catch up only by snapshot, from n4, whose address is in no log entry n5 will apply.
     await withCluster('snapshot-member-addresses', { spareNodes: 2, extraArgs: ['--snapshot-entries', '200', '--log-retain-entries', '50'] }, async (cluster) => {
@@ -180,7 +180,7 @@ describe('chaos regressions', { concurrency: false }, () => {
     });
   });
 
-  it('a removed member that ran again comes back under its id with a new data directory', { todo: BUG_6 }, async () => {
+  it('a removed member that ran again comes back under its id with a new data directory', async () => {
     // n4 is down when it is removed (the leader forgets its incarnation), starts once more
     // on its old data directory (it does not know it was removed, and campaigns), is
     // stopped for good, and joins again under its id with an empty data directory.
@@ -206,7 +206,7 @@ describe('chaos regressions', { concurrency: false }, () => {
     });
   });
 
-  it('snapshots taken while a follower installs one: it neither crashes nor diverges', { todo: BUG_7 }, async () => {
+  it('snapshots taken while a follower installs one: it neither crashes nor diverges', async () => {
     // The 600-s snapshot run's crash: the leader sent a follower a second, newer snapshot
     // while the first was still streaming. Here the leader snapshots again and again while
     // a restarted follower catches up by snapshot; the race is not certain in one round.
@@ -230,7 +230,7 @@ describe('chaos regressions', { concurrency: false }, () => {
     });
   });
 
-  it('membership changes under a partition: no acknowledged write lost, no empty read on a new member', { skip: partitionsUnavailable ?? false, todo: BUG_5 }, async () => {
+  it('membership changes under a partition: no acknowledged write lost, no empty read on a new member', { skip: partitionsUnavailable ?? false }, async () => {
     // RedisRaft's Jepsen failure: lost updates and empty reads when members were removed and
     // added while the network was partitioned. Here the majority side removes the isolated
     // old leader, takes in a new node, removes a founder and takes in another, with writes
