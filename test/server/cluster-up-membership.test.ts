@@ -4,66 +4,17 @@
 // and starting `cluster up` again brings back exactly the nodes it had.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RawConnection, type Resp } from '../support/raw-resp.js';
+import { type Resp } from '../support/raw-resp.js';
+import { ClusterUp, MAIN, alive, call, freeBasePort } from '../support/cluster-up.js';
 import { waitFor } from '../support/wait.js';
 
-const MAIN = resolve('dist/src/cli/main.js');
+/** Client ports the test may use: three nodes and the one add-node starts. */
 const SLOTS = 4;
-const PEER_PORT_OFFSET = 10_000;
-const UP_TIMEOUT_MS = 40_000;
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolveFree) => {
-    const server = createServer();
-    server.once('error', () => resolveFree(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolveFree(true)));
-  });
-}
-
-async function freeBasePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const ports = Array.from({ length: SLOTS }, (_, i) => [base + i, base + i + PEER_PORT_OFFSET]).flat();
-    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return base;
-  }
-  throw new Error('no free run of ports found');
-}
-
-class ClusterUp {
-  readonly child: ChildProcess;
-  stdout = '';
-  stderr = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-
-  constructor(base: number, dataDir: string) {
-    this.child = spawn(process.execPath, [MAIN, 'cluster', 'up', '--nodes', '3', '--port', String(base), '--data-dir', dataDir, '--', '--tick-ms', '50'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout?.on('data', (chunk: Buffer) => { this.stdout += chunk.toString(); });
-    this.child.stderr?.on('data', (chunk: Buffer) => { this.stderr += chunk.toString(); });
-    this.exited = new Promise((resolveExit) => this.child.on('exit', (code, signal) => resolveExit({ code, signal })));
-  }
-
-  async waitUp(): Promise<void> {
-    await waitFor('cluster up to print its connect lines', () => {
-      if (this.child.exitCode !== null) throw new Error(`cluster up exited ${this.child.exitCode}: ${this.stderr}`);
-      return this.stdout.includes('Ctrl-C stops the cluster');
-    }, { timeoutMs: UP_TIMEOUT_MS, intervalMs: 100 });
-  }
-
-  async stop(): Promise<void> {
-    this.child.kill('SIGTERM');
-    const exit = await Promise.race([
-      this.exited,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`cluster up did not exit within ${UP_TIMEOUT_MS} ms`)), UP_TIMEOUT_MS).unref()),
-    ]);
-    assert.deepEqual(exit, { code: 0, signal: null }, `cluster up exit; stderr: ${this.stderr}`);
-  }
-}
 
 /** Runs `raftis cluster …` to completion, as a user in a second terminal. */
 function cli(...argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -77,14 +28,6 @@ function cli(...argv: string[]): Promise<{ code: number | null; stdout: string; 
   });
 }
 
-async function call(port: number, ...argv: string[]): Promise<Resp> {
-  const connection = await RawConnection.open(port);
-  try {
-    return await connection.call(...argv);
-  } finally {
-    connection.close();
-  }
-}
 
 /** id → role, from RAFT.NODES asked of the node on `port`. */
 async function roles(port: number): Promise<Map<string, string>> {
@@ -101,14 +44,6 @@ async function pidOf(port: number): Promise<number> {
   return Number(/process_id:(\d+)/.exec(info)?.[1]);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('raftis cluster add-node / remove-node', () => {
   let root: string;
@@ -117,7 +52,7 @@ describe('raftis cluster add-node / remove-node', () => {
 
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'raftis-cluster-grow-'));
-    base = await freeBasePort();
+    base = await freeBasePort(SLOTS);
   });
 
   after(() => {
@@ -131,7 +66,7 @@ describe('raftis cluster add-node / remove-node', () => {
     assert.equal(noSupervisor.code, 1);
     assert.match(noSupervisor.stderr, /no `raftis cluster up` is running on/);
 
-    const first = new ClusterUp(base, dataDir);
+    const first = new ClusterUp(3, base, dataDir, ['--tick-ms', '50']);
     started.push(first);
     await first.waitUp();
     assert.equal(await call(base, 'SET', 'grow:key', 'before-add'), 'OK');
@@ -169,7 +104,7 @@ describe('raftis cluster add-node / remove-node', () => {
     assert.match(first.stdout, /SIGTERM: stopping 3 nodes gracefully/);
     await waitFor('every node process to be gone', () => [...pids, n4Pid].every((pid) => !alive(pid)), { timeoutMs: 10_000 });
 
-    const second = new ClusterUp(base, dataDir);
+    const second = new ClusterUp(3, base, dataDir, ['--tick-ms', '50']);
     started.push(second);
     await second.waitUp();
     for (const id of rest) assert.match(second.stdout, new RegExp(`^  ${id}: redis-cli -p ${restPort(id)}$`, 'm'), `${id} started again`);

@@ -3,76 +3,14 @@
 // directory, and on SIGTERM stops every node and exits.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RawConnection, type Resp } from '../support/raw-resp.js';
+import { ClusterUp, alive, call, freeBasePort } from '../support/cluster-up.js';
 import { waitFor } from '../support/wait.js';
 
-const MAIN = resolve('dist/src/cli/main.js');
 const NODES = 3;
-const PEER_PORT_OFFSET = 10_000;
-const UP_TIMEOUT_MS = 40_000;
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolveFree) => {
-    const server = createServer();
-    server.once('error', () => resolveFree(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolveFree(true)));
-  });
-}
-
-/** A base port whose NODES client ports and their peer ports (+10000) are all free. */
-async function freeBasePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const ports = Array.from({ length: NODES }, (_, i) => [base + i, base + i + PEER_PORT_OFFSET]).flat();
-    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return base;
-  }
-  throw new Error('no free run of ports found');
-}
-
-class ClusterUp {
-  readonly child: ChildProcess;
-  stdout = '';
-  stderr = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-
-  constructor(base: number, dataDir: string) {
-    this.child = spawn(process.execPath, [MAIN, 'cluster', 'up', '--nodes', String(NODES), '--port', String(base), '--data-dir', dataDir, '--', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout?.on('data', (chunk: Buffer) => { this.stdout += chunk.toString(); });
-    this.child.stderr?.on('data', (chunk: Buffer) => { this.stderr += chunk.toString(); });
-    this.exited = new Promise((resolveExit) => this.child.on('exit', (code, signal) => resolveExit({ code, signal })));
-  }
-
-  async waitUp(): Promise<void> {
-    await waitFor('cluster up to print its connect lines', () => {
-      if (this.child.exitCode !== null) throw new Error(`cluster up exited ${this.child.exitCode}: ${this.stderr}`);
-      return this.stdout.includes('Ctrl-C stops the cluster');
-    }, { timeoutMs: UP_TIMEOUT_MS, intervalMs: 100 });
-  }
-}
-
-async function call(port: number, ...argv: string[]): Promise<Resp> {
-  const connection = await RawConnection.open(port);
-  try {
-    return await connection.call(...argv);
-  } finally {
-    connection.close();
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('raftis cluster up', () => {
   let root: string;
@@ -81,7 +19,7 @@ describe('raftis cluster up', () => {
 
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'raftis-cluster-up-'));
-    base = await freeBasePort();
+    base = await freeBasePort(NODES);
   });
 
   after(async () => {
@@ -90,7 +28,7 @@ describe('raftis cluster up', () => {
   });
 
   async function upAndServing(dataDir: string): Promise<{ run: ClusterUp; pids: number[] }> {
-    const run = new ClusterUp(base, dataDir);
+    const run = new ClusterUp(NODES, base, dataDir, ['--log-level', 'info']);
     started.push(run);
     await run.waitUp();
     for (let i = 0; i < NODES; i++) assert.match(run.stdout, new RegExp(`^  n${i + 1}: redis-cli -p ${base + i}$`, 'm'), `connect line for n${i + 1}`);
@@ -108,12 +46,7 @@ describe('raftis cluster up', () => {
   }
 
   async function stop(run: ClusterUp, pids: number[]): Promise<void> {
-    run.child.kill('SIGTERM');
-    const exit = await Promise.race([
-      run.exited,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`cluster up did not exit within ${UP_TIMEOUT_MS} ms`)), UP_TIMEOUT_MS).unref()),
-    ]);
-    assert.deepEqual(exit, { code: 0, signal: null }, `cluster up exit; stderr: ${run.stderr}`);
+    await run.stop();
     assert.match(run.stdout, /SIGTERM: stopping 3 nodes gracefully/);
     await waitFor('every node process to be gone', () => pids.every((pid) => !alive(pid)), { timeoutMs: 10_000 });
   }

@@ -1,0 +1,83 @@
+// A `raftis cluster up` supervisor run by a test, as a user runs it in a terminal: a free
+// run of base ports, the child process with its output captured, and small helpers to talk
+// to its nodes.
+
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { RawConnection, type Resp } from './raw-resp.js';
+import { waitFor } from './wait.js';
+
+export const MAIN = resolve('dist/src/cli/main.js');
+/** `cluster up` puts each node's peer port this far above its client port. */
+export const PEER_PORT_OFFSET = 10_000;
+export const UP_TIMEOUT_MS = 40_000;
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolveFree) => {
+    const server = createServer();
+    server.once('error', () => resolveFree(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolveFree(true)));
+  });
+}
+
+/** A base port whose `slots` client ports and their peer ports are all free. */
+export async function freeBasePort(slots: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const ports = Array.from({ length: slots }, (_, i) => [base + i, base + i + PEER_PORT_OFFSET]).flat();
+    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return base;
+  }
+  throw new Error('no free run of ports found');
+}
+
+export class ClusterUp {
+  readonly child: ChildProcess;
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(nodes: number, base: number, dataDir: string, serverArgs: readonly string[]) {
+    this.child = spawn(process.execPath, [MAIN, 'cluster', 'up', '--nodes', String(nodes), '--port', String(base), '--data-dir', dataDir, '--', ...serverArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout?.on('data', (chunk: Buffer) => { this.stdout += chunk.toString(); });
+    this.child.stderr?.on('data', (chunk: Buffer) => { this.stderr += chunk.toString(); });
+    this.exited = new Promise((resolveExit) => this.child.on('exit', (code, signal) => resolveExit({ code, signal })));
+  }
+
+  async waitUp(): Promise<void> {
+    await waitFor('cluster up to print its connect lines', () => {
+      if (this.child.exitCode !== null) throw new Error(`cluster up exited ${this.child.exitCode}: ${this.stderr}`);
+      return this.stdout.includes('Ctrl-C stops the cluster');
+    }, { timeoutMs: UP_TIMEOUT_MS, intervalMs: 100 });
+  }
+
+  /** SIGTERM, then the supervisor must exit 0 (every node stopped) within the time-out. */
+  async stop(): Promise<void> {
+    this.child.kill('SIGTERM');
+    const exit = await Promise.race([
+      this.exited,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`cluster up did not exit within ${UP_TIMEOUT_MS} ms`)), UP_TIMEOUT_MS).unref()),
+    ]);
+    assert.deepEqual(exit, { code: 0, signal: null }, `cluster up exit; stderr: ${this.stderr}`);
+  }
+}
+
+/** One command on a fresh connection to the node listening on `port`. */
+export async function call(port: number, ...argv: string[]): Promise<Resp> {
+  const connection = await RawConnection.open(port);
+  try {
+    return await connection.call(...argv);
+  } finally {
+    connection.close();
+  }
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
