@@ -8,14 +8,8 @@ import { resolve } from 'node:path';
 import { ChaosCluster, type ChaosClusterOptions } from './chaos-cluster.js';
 import { clusterArgs } from './run-scenario.js';
 
-/** An open raftis bug found by the membership nemesis (docs/testing.md): its tests are todo until it is fixed. */
-export const BUG_5 = 'bug 5 (docs/testing.md): member addresses come only from the founding configuration and the log, not from an installed snapshot, not when joining';
-
-/** Another, found by the membership nemesis: see docs/testing.md. */
-export const BUG_6 = 'bug 6 (docs/testing.md): a removed node that connects again after its removal is recorded again, so it cannot come back with a new data directory';
-
-/** Found by the 600-s snapshot run: see docs/testing.md. */
-export const BUG_7 = 'bug 7 (docs/testing.md): two snapshot streams to one follower leave storage and state machine at different snapshots';
+/** Found by the 600-s pause run: see docs/testing.md. */
+export const BUG_8 = 'bug 8 (docs/testing.md): a leader that steps down as it proposes forwards the write to the new leader and answers NOT_LEADER (TRYAGAIN)';
 
 export function regressionDir(name: string): string {
   const dir = resolve('chaos-runs', `${new Date().toISOString().replace(/[:.]/g, '-')}-regression-${name}`);
