@@ -248,10 +248,13 @@ export class RaftNode<R> {
       existing.waiters.push(done);
       return;
     }
+    // The core may have stepped down earlier in this turn (our role is from the last Ready).
+    // It would then forward the proposal to the new leader, which could apply it, while we
+    // answered "not the leader" (definitely not applied): refuse before it can forward.
+    if (this.raft.currentRole !== StateRole.Leader) return done(this.notLeaderError(), undefined);
     const result = this.raft.propose(data);
     if (!result.ok) return done(this.proposeRefusal(result.error, result.detail), undefined);
-    // The core may have stepped down in this very turn (our role is from the last Ready): it
-    // then forwarded the proposal instead of appending it; treat that as not the leader.
+    // Unreachable after the role check above; kept as the invariant's guard.
     if (result.index === undefined || result.term === undefined) return done(this.notLeaderError(), undefined);
     const pending: PendingProposal<R> = {
       key,
@@ -269,7 +272,7 @@ export class RaftNode<R> {
   /** Proposes a membership change (leader only); `done` runs once it is applied, or with the error. */
   proposeConfChange(change: ConfChange, done: (error: NodeError | null) => void): void {
     if (this.stopped) return done(new NodeError('SHUTDOWN', 'node is shutting down'));
-    if (!this.isLeader) return done(this.notLeaderError());
+    if (!this.isLeader || this.raft.currentRole !== StateRole.Leader) return done(this.notLeaderError());
     const result = this.raft.proposeConfChange(change);
     if (!result.ok) return done(this.proposeRefusal(result.error, result.detail));
     if (result.index === undefined || result.term === undefined) return done(this.notLeaderError());

@@ -186,6 +186,11 @@ export class Raft {
    * Proposes application data. The leader appends it (the result carries its index); a
    * follower with a known leader forwards it (no index; it may be lost and must be timed out).
    */
+  /** This node's role now; the last Ready's soft state may lag behind it within a turn. */
+  get currentRole(): StateRole {
+    return this.role;
+  }
+
   propose(data: Uint8Array): ProposeResult {
     return this.proposeEntry(EntryType.Normal, data);
   }

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { networkUnavailableReason } from './chaos-network.js';
-import { attempt, BUG_8, readWithRetry, withCluster } from './regression-support.js';
+import { attempt, readWithRetry, withCluster } from './regression-support.js';
 
 const partitionsUnavailable = networkUnavailableReason();
 
@@ -357,7 +357,7 @@ describe('chaos regressions', { concurrency: false }, () => {
     });
   });
 
-  it('TRYAGAIN means not applied: writes queued at a paused leader and refused after SIGCONT are absent', { todo: BUG_8 }, async () => {
+  it('TRYAGAIN means not applied: writes queued at a paused leader and refused after SIGCONT are absent', async () => {
     await withCluster('tryagain-paused-leader', {}, async (cluster) => {
       const refusedButApplied: string[] = [];
       let refused = 0;
