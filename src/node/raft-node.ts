@@ -323,15 +323,17 @@ export class RaftNode<R> {
   /**
    * Receives a snapshot streamed by the leader: the bytes go to a snapshot file first, then
    * the core is told; the state machine is restored only if the core accepts it (ready()).
+   * Resolves with null when taken, or with the reason it was refused.
    */
-  async receiveSnapshot(message: Message, stream: InboundSnapshot): Promise<void> {
+  async receiveSnapshot(message: Message, stream: InboundSnapshot): Promise<string | null> {
     if (message.type !== MessageType.Snapshot) throw new Error(`receiveSnapshot: message type ${message.type} is not Snapshot`);
     // One snapshot at a time, and only one the core would still take: a second stream
     // committed to storage while the first is being installed would leave storage and state
-    // machine at different snapshots. The leader retries a refused stream later.
-    if (this.receivingSnapshot || this.restoring) throw new Error(`snapshot ${message.snapshot.index} refused: another snapshot is being installed`);
+    // machine at different snapshots. A refusal is an answer, not a failure: the caller drops
+    // the stream and the leader tries again later.
+    if (this.receivingSnapshot || this.restoring) return `snapshot ${message.snapshot.index} refused: another snapshot is being installed`;
     const stale = (): boolean => message.snapshot.index <= this.raft.status().commit;
-    if (stale()) throw new Error(`snapshot ${message.snapshot.index} refused: this node has committed ${this.raft.status().commit}`);
+    if (stale()) return `snapshot ${message.snapshot.index} refused: this node has committed ${this.raft.status().commit}`;
     this.receivingSnapshot = true;
     try {
       const sink = this.options.log.saveSnapshot(message.snapshot);
@@ -342,7 +344,15 @@ export class RaftNode<R> {
           if (chunk === null) break;
           await sink.write(chunk);
         }
-        if (stale() || this.restoring) throw new Error(`snapshot ${message.snapshot.index} refused: the log caught up past it while it streamed`);
+      } catch (error) {
+        await sink.abort();
+        throw error;
+      }
+      if (stale() || this.restoring) {
+        await sink.abort();
+        return `snapshot ${message.snapshot.index} refused: the log caught up past it while it streamed`;
+      }
+      try {
         await sink.commit();
       } catch (error) {
         await sink.abort();
@@ -350,6 +360,7 @@ export class RaftNode<R> {
       }
       this.options.logger.info({ from: message.from, index: message.snapshot.index, term: message.snapshot.term }, 'received snapshot');
       this.receive(message);
+      return null;
     } finally {
       this.receivingSnapshot = false;
     }

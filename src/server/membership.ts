@@ -66,7 +66,10 @@ export class Membership {
   handle(name: string, argv: readonly Buffer[], done: (reply: Reply) => void): boolean {
     switch (name) {
       case 'raft.clusterinfo':
-        done(this.clusterInfo());
+        // Answered by the leader: only its address book is sure to hold every current member
+        // (a joiner that learned a stale one could not reach the leader).
+        if (!this.options.node.isLeader) this.forwardToLeader(argv, done);
+        else done(this.clusterInfo());
         return true;
       case 'raft.node':
       case 'raft.nodes':
@@ -92,6 +95,7 @@ export class Membership {
       const args = argv.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength));
       const name = args[0]?.toString('latin1').toLowerCase() ?? '';
       if (name === 'raft.nodes') reply(this.nodes());
+      else if (name === 'raft.clusterinfo') reply(this.clusterInfo());
       else if (name === 'raft.node') this.nodeCommand(args, reply);
       else reply(errorReply(`ERR '${name}' cannot be forwarded`));
     });

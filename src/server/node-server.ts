@@ -249,7 +249,11 @@ export class RaftisServer {
       // The leader hears "complete" only once the snapshot is durable and stepped into the
       // core: an Append it sends next then finds the follower's log already at the snapshot.
       stream.deferCompletion();
-      node.receiveSnapshot(message, { read: () => stream.read() }).then(() => stream.complete(), (error: unknown) => {
+      node.receiveSnapshot(message, { read: () => stream.read() }).then((refused) => {
+        if (refused === null) return stream.complete();
+        stream.cancel(refused);
+        log.info({ from, reason: refused }, 'snapshot stream refused');
+      }, (error: unknown) => {
         stream.cancel(String(error));
         log.warn({ from, err: String(error) }, 'snapshot receive failed');
       });
@@ -380,14 +384,26 @@ async function loadOrCreateIdentity(config: ServerConfig, logger: Logger): Promi
  * node must start from the same initial configuration as everyone else to replay the log)
  * and the current members' addresses.
  */
+/** How long a joiner keeps asking for the cluster's membership while it has no leader, in request time-outs. */
+const JOIN_INFO_ATTEMPTS_TIMEOUTS = 6;
+const JOIN_INFO_RETRY_MS = 200;
+
 async function fetchJoinIdentity(config: ServerConfig, logger: Logger): Promise<{ identity: Identity; knownMembers: Member[] }> {
   const where = formatHostPort(config.join ?? { host: '', port: 0 });
   let reply: RespValue;
-  try {
-    reply = await sendCommand(config.join?.host ?? '', config.join?.port ?? 0, ['RAFT.CLUSTERINFO'], config.requestTimeoutMs);
-  } catch (error) {
-    throw new ConfigError(`--join ${where}: cannot reach the cluster (${(error as Error).message})`);
+  // The member asked forwards to the leader; while the cluster has none it answers TRYAGAIN.
+  const deadline = Date.now() + config.requestTimeoutMs * JOIN_INFO_ATTEMPTS_TIMEOUTS;
+  for (;;) {
+    try {
+      reply = await sendCommand(config.join?.host ?? '', config.join?.port ?? 0, ['RAFT.CLUSTERINFO'], config.requestTimeoutMs);
+    } catch (error) {
+      throw new ConfigError(`--join ${where}: cannot reach the cluster (${(error as Error).message})`);
+    }
+    const retryable = reply.kind === 'error' && /^(TRYAGAIN|TIMEOUT)/.test(reply.message);
+    if (!retryable || Date.now() >= deadline) break;
+    await new Promise((resolveWait) => setTimeout(resolveWait, JOIN_INFO_RETRY_MS));
   }
+  if (reply.kind === 'error') throw new ConfigError(`--join ${where}: RAFT.CLUSTERINFO failed: ${reply.message}`);
   if (reply.kind !== 'array' || reply.value === null || reply.value.length < 2) throw new ConfigError(`--join ${where}: unexpected RAFT.CLUSTERINFO reply`);
   const [clusterId, members, current] = reply.value;
   if (clusterId?.kind !== 'bulk' || clusterId.value === null || members?.kind !== 'array' || members.value === null) throw new ConfigError(`--join ${where}: malformed RAFT.CLUSTERINFO reply`);
