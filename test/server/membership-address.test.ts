@@ -48,17 +48,6 @@ async function waitForAddresses(cluster: TestCluster, via: string, id: string, t
   }, { timeoutMs: 20_000, intervalMs: 100 });
 }
 
-async function waitForConvergence(cluster: TestCluster, ids: string[]): Promise<void> {
-  await waitFor(`equal RAFT.DIGEST on ${ids.join(', ')}`, async () => {
-    const seen = new Set<string>();
-    for (const id of ids) {
-      const reply = await cluster.call(id, ['RAFT.DIGEST']);
-      if (!Array.isArray(reply)) return false;
-      seen.add(String(reply[1]));
-    }
-    return seen.size === 1;
-  }, { timeoutMs: 20_000 });
-}
 
 function storedSelf(cluster: TestCluster, id: string): { client: string; peer: string } {
   const identity = JSON.parse(readFileSync(join(cluster.node(id).dataDir, 'raftis.json'), 'utf8')) as { self: { client: string; peer: string } };
@@ -94,7 +83,7 @@ describe('member address changes', () => {
     assert.equal(await cluster.call(mover, ['INCR', 'moved-follower:n']), 1, 'a write forwarded from the moved node to the leader');
 
     await cluster.restart(other);
-    await waitForConvergence(cluster, cluster.nodes.map((n) => n.id));
+    await cluster.waitForEqualDigests(cluster.nodes.map((n) => n.id));
     assert.equal(await cluster.call(other, ['GET', 'before-move']), '1');
 
     // The new address survives a restart on a snapshot taken after the move (member list in
@@ -110,7 +99,7 @@ describe('member address changes', () => {
     assert.equal(await cluster.call(other, ['SET', 'after-snapshot-restart', 'yes']), 'OK');
     assert.equal(await cluster.call(mover, ['GET', 'after-snapshot-restart']), 'yes');
     await cluster.restart(leader);
-    await waitForConvergence(cluster, cluster.nodes.map((n) => n.id));
+    await cluster.waitForEqualDigests(cluster.nodes.map((n) => n.id));
     assert.deepEqual(cluster.crashes(), []);
   });
 
@@ -136,7 +125,7 @@ describe('member address changes', () => {
     assert.deepEqual((await nodes(cluster, up)).map((n) => n.role), ['voter', 'voter', 'voter']);
 
     await cluster.restart(down);
-    await waitForConvergence(cluster, cluster.nodes.map((n) => n.id));
+    await cluster.waitForEqualDigests(cluster.nodes.map((n) => n.id));
     assert.deepEqual(cluster.crashes(), []);
   });
 

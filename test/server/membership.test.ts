@@ -59,17 +59,6 @@ async function assertAllPresent(cluster: TestCluster, ids: string[], acknowledge
   }
 }
 
-async function waitForConvergence(cluster: TestCluster, ids: string[]): Promise<void> {
-  await waitFor(`equal RAFT.DIGEST on ${ids.join(', ')}`, async () => {
-    const seen = new Set<string>();
-    for (const id of ids) {
-      const reply = await cluster.call(id, ['RAFT.DIGEST']);
-      if (!Array.isArray(reply)) return false;
-      seen.add(String(reply[1]));
-    }
-    return seen.size === 1;
-  }, { timeoutMs: 30_000 });
-}
 
 describe('membership changes', () => {
   let cluster: TestCluster;
@@ -93,7 +82,7 @@ describe('membership changes', () => {
     assert.ok(acknowledged.size > 0);
     assert.deepEqual(await voters(cluster, 'n4'), ['n1', 'n2', 'n3', 'n4', 'n5']);
     const all = ['n1', 'n2', 'n3', 'n4', 'n5'];
-    await waitForConvergence(cluster, all);
+    await cluster.waitForEqualDigests(all);
     await assertAllPresent(cluster, all, acknowledged);
   });
 
@@ -114,7 +103,7 @@ describe('membership changes', () => {
     assert.deepEqual(await voters(cluster, remaining[0] ?? ''), [...remaining].sort());
     await cluster.waitForLeaderAmong(remaining);
     assert.equal(await cluster.call(remaining[0] ?? '', ['SET', 'after-shrink', 'yes']), 'OK');
-    await waitForConvergence(cluster, remaining);
+    await cluster.waitForEqualDigests(remaining);
     await assertAllPresent(cluster, remaining, acknowledged);
   });
 
@@ -132,7 +121,7 @@ describe('membership changes', () => {
     await cluster.addNode(replacement, leader);
     await waitFor(`${replacement} to be a voter`, async () => (await voters(cluster, leader)).includes(replacement), { timeoutMs: 30_000 });
     const all = cluster.nodes.map((n) => n.id);
-    await waitForConvergence(cluster, all);
+    await cluster.waitForEqualDigests(all);
     const redis = cluster.client(replacement);
     assert.equal(await redis.get('replace:699'), '699');
     assert.equal(await redis.get('after-shrink'), 'yes');

@@ -152,6 +152,19 @@ export class TestCluster {
     }, { timeoutMs, intervalMs: 100 });
   }
 
+  /** Waits until the given nodes report the same RAFT.DIGEST (applied index and state hash). */
+  async waitForEqualDigests(ids: readonly string[], timeoutMs = 30_000): Promise<void> {
+    await waitFor(`equal RAFT.DIGEST on ${ids.join(', ')}`, async () => {
+      const seen = new Set<string>();
+      for (const id of ids) {
+        const reply = await this.call(id, ['RAFT.DIGEST']);
+        if (!Array.isArray(reply)) return false;
+        seen.add(String(reply[1]));
+      }
+      return seen.size === 1;
+    }, { timeoutMs });
+  }
+
   /** One command on a short-lived connection; errors are returned as Error values. */
   async call(id: string, argv: readonly string[]): Promise<unknown> {
     const client = new Redis({ host: '127.0.0.1', port: this.node(id).port, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true, commandTimeout: 5000 });
