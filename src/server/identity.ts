@@ -16,6 +16,13 @@ export interface Member {
   readonly client: HostPort;
   /** Added as a learner to become a voter once caught up (RAFT.NODE ADD without LEARNER). */
   readonly promote?: boolean;
+  /**
+   * The data-directory incarnation the member joined with (RAFT.NODE ADD … INCARNATION), part
+   * of the replicated configuration so that every node, even one that learned of the member
+   * from a snapshot, checks the same one. Absent for founders and members added by hand:
+   * each node then records the first incarnation it sees (peer-incarnations.ts).
+   */
+  readonly incarnation?: string;
 }
 
 export interface Identity {

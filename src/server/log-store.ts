@@ -1,7 +1,7 @@
 // Adapts the storage layer (plain numbers, opaque membership bytes) to the runtime's
 // LogStore port (Raft types). The membership bytes of a snapshot file carry the Raft
-// configuration and every member's addresses, because the log entries that introduced
-// those members are compacted away.
+// configuration and every member's addresses, data-directory incarnation and promotion
+// flag, because the log entries that introduced those members are compacted away.
 
 import type { LogStore, SnapshotByteSink, SnapshotByteSource } from '../node/ports.js';
 import type { ConfState, Entry, HardState, NodeId, SnapshotMeta } from '../node/consensus.js';
@@ -13,14 +13,20 @@ import type { Member } from './identity.js';
 interface MembershipFile {
   voters: string[];
   learners: string[];
-  members: { id: string; peer: string; client: string }[];
+  members: { id: string; peer: string; client: string; promote?: boolean; incarnation?: string }[];
 }
 
 export function encodeMembership(confState: ConfState, members: ReadonlyMap<string, Member>): Uint8Array {
   const file: MembershipFile = {
     voters: [...confState.voters],
     learners: [...confState.learners],
-    members: [...members.values()].map((m) => ({ id: m.id, peer: formatHostPort(m.peer), client: formatHostPort(m.client) })),
+    members: [...members.values()].map((m) => ({
+      id: m.id,
+      peer: formatHostPort(m.peer),
+      client: formatHostPort(m.client),
+      ...(m.promote === true ? { promote: true } : {}),
+      ...(m.incarnation === undefined ? {} : { incarnation: m.incarnation }),
+    })),
   };
   return Buffer.from(JSON.stringify(file));
 }
@@ -29,7 +35,13 @@ export function decodeMembership(bytes: Uint8Array): { confState: ConfState; mem
   const file = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as MembershipFile;
   return {
     confState: { voters: file.voters as NodeId[], learners: file.learners as NodeId[] },
-    members: file.members.map((m) => ({ id: m.id, peer: parseHostPort(m.peer, 'snapshot membership'), client: parseHostPort(m.client, 'snapshot membership') })),
+    members: file.members.map((m) => ({
+      id: m.id,
+      peer: parseHostPort(m.peer, 'snapshot membership'),
+      client: parseHostPort(m.client, 'snapshot membership'),
+      ...(m.promote === true ? { promote: true } : {}),
+      ...(typeof m.incarnation === 'string' ? { incarnation: m.incarnation } : {}),
+    })),
   };
 }
 

@@ -42,12 +42,14 @@ const ANNOUNCE_RETRY_MS = 500;
 const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const bulk = (text: string): Reply => ({ kind: 'bulk', value: Buffer.from(text) });
 
-/** The conf-change context: the member's addresses and whether to promote it once caught up. */
+/** The conf-change context: the member's addresses, whether to promote it once caught up, and its data-directory incarnation when known. */
 export interface MemberContext {
   readonly peer: string;
   readonly client: string;
   readonly promote: boolean;
+  readonly incarnation?: string;
 }
+const INCARNATION = /^[0-9a-f]{1,64}$/;
 
 export function encodeMemberContext(context: MemberContext): Uint8Array {
   return Buffer.from(JSON.stringify(context));
@@ -199,11 +201,23 @@ export class Membership {
     const finish = (error: NodeError | null): void => done(error === null ? OK : nodeErrorReply(error));
     switch (sub) {
       case 'add': {
-        // RAFT.NODE ADD id peer-host:port [client-host:port] [LEARNER]
+        // RAFT.NODE ADD id peer-host:port [client-host:port] [LEARNER] [INCARNATION hex]
+        // (a joining node names its data directory's incarnation; see Member.incarnation).
+        const usage = 'ERR usage: RAFT.NODE ADD id peer-host:port [client-host:port] [LEARNER] [INCARNATION hex]';
+        const addresses: string[] = [];
+        let learner = false;
+        let incarnation: string | undefined;
         const rest = argv.slice(3).map((a) => a.toString());
-        const learner = rest.length > 0 && rest[rest.length - 1]?.toLowerCase() === 'learner';
-        const addresses = learner ? rest.slice(0, -1) : rest;
-        if (addresses.length < 1 || addresses.length > 2) return done(errorReply('ERR usage: RAFT.NODE ADD id peer-host:port [client-host:port] [LEARNER]'));
+        for (let i = 0; i < rest.length; i++) {
+          const word = rest[i] ?? '';
+          if (word.toLowerCase() === 'learner') learner = true;
+          else if (word.toLowerCase() === 'incarnation') {
+            incarnation = rest[++i];
+            if (incarnation === undefined || !INCARNATION.test(incarnation)) return done(errorReply(`ERR invalid incarnation '${incarnation ?? ''}' (1 to 64 lowercase hex digits)`));
+          } else if (learner || incarnation !== undefined) return done(errorReply(usage));
+          else addresses.push(word);
+        }
+        if (addresses.length < 1 || addresses.length > 2) return done(errorReply(usage));
         let peer: HostPort;
         let client: HostPort;
         try {
@@ -213,7 +227,7 @@ export class Membership {
           return done(errorReply(`ERR ${(error as Error).message}`));
         }
         if (isVoter || isLearner) return done(errorReply(`ERR node ${id} is already a ${isVoter ? 'voter' : 'learner'}`));
-        const context = encodeMemberContext({ peer: formatHostPort(peer), client: formatHostPort(client), promote: !learner });
+        const context = encodeMemberContext({ peer: formatHostPort(peer), client: formatHostPort(client), promote: !learner, ...(incarnation === undefined ? {} : { incarnation }) });
         return this.propose({ type: ConfChangeType.AddLearner, nodeId: nodeId(id), context }, finish);
       }
       case 'remove':
@@ -241,7 +255,7 @@ export class Membership {
         }
         // Proposed even when the leader already shows these addresses: its map may hold a
         // change that was later truncated, and a committed entry is what makes it certain.
-        const context = encodeMemberContext({ peer: formatHostPort(peer), client: formatHostPort(client), promote: current?.promote === true });
+        const context = encodeMemberContext({ peer: formatHostPort(peer), client: formatHostPort(client), promote: current?.promote === true, ...(current?.incarnation === undefined ? {} : { incarnation: current.incarnation }) });
         return this.propose({ type: ConfChangeType.UpdateNode, nodeId: nodeId(id), context }, finish);
       }
       default:
@@ -274,6 +288,7 @@ export class Membership {
             [bulk('client'), bulk(member === undefined ? '' : formatHostPort(member.client))],
             [bulk('match'), { kind: 'integer', value: match }],
             [bulk('lag'), { kind: 'integer', value: Math.max(0, status.commit - match) }],
+            [bulk('incarnation'), bulk(member?.incarnation ?? '')],
           ],
         } satisfies Reply;
       }),

@@ -23,7 +23,7 @@ import { ConfigError, formatHostPort, parseHostPort, type HostPort, type ServerC
 import { Dispatcher } from './dispatch.js';
 import { errorReply, nodeErrorReply } from './errors.js';
 import { newIdentity, readIdentity, withSelfAddresses, writeIdentity, type Identity, type Member } from './identity.js';
-import { PeerIncarnations } from './peer-incarnations.js';
+import { PeerIncarnations, incarnationRefusal } from './peer-incarnations.js';
 import { StorageLogStore, decodeMembership, encodeMembership, snapshotMetaFromStored } from './log-store.js';
 import { WritePath } from './write-path.js';
 
@@ -138,7 +138,13 @@ export class RaftisServer {
         const conf = raft.status().confState;
         const member = conf.voters.includes(nodeId(id)) || conf.learners.includes(nodeId(id));
         if (!member && incarnation !== '') return null;
-        return incarnations.verify(id, incarnation);
+        // A member that joined named its incarnation in the replicated configuration: every
+        // node checks that one, including a node that slept through the member's removal and
+        // return and still records an older incarnation (chaos bug 9).
+        const replicated = members.get(id)?.incarnation;
+        if (replicated === undefined) return incarnations.verify(id, incarnation);
+        incarnations.forget(id);
+        return replicated === incarnation ? null : incarnationRefusal(id, incarnation, replicated);
       },
       log: (level, msg, fields) => log[level](fields ?? {}, msg),
     });
@@ -171,8 +177,8 @@ export class RaftisServer {
       for (const member of known) {
         if (member.id === identity.nodeId) continue;
         const current = members.get(member.id);
-        if (current !== undefined && formatHostPort(current.peer) === formatHostPort(member.peer) && formatHostPort(current.client) === formatHostPort(member.client)) continue;
         members.set(member.id, { ...current, ...member });
+        if (current !== undefined && formatHostPort(current.peer) === formatHostPort(member.peer)) continue;
         transport.setPeer(nodeId(member.id), member.peer);
       }
     };
@@ -438,7 +444,7 @@ async function requestMembership(server: RaftisServer, config: ServerConfig, log
   const deadline = Date.now() + config.requestTimeoutMs * 12;
   while (!isMember() && Date.now() < deadline && !server.isStopping()) {
     try {
-      const reply = await sendCommand(join.host, join.port, ['RAFT.NODE', 'ADD', self, formatHostPort(config.peerListen), formatHostPort(config.listen)], config.requestTimeoutMs);
+      const reply = await sendCommand(join.host, join.port, ['RAFT.NODE', 'ADD', self, formatHostPort(config.peerListen), formatHostPort(config.listen), 'INCARNATION', server.identity.incarnation], config.requestTimeoutMs);
       if (reply.kind !== 'error' || /already a/.test(reply.message)) {
         log.info({ join: formatHostPort(join) }, 'added to the cluster as a learner; it becomes a voter once caught up');
         return;
@@ -467,11 +473,14 @@ function noteMemberAddress(members: Map<string, Member>, change: ConfChange): vo
     return;
   }
   if (change.context.length === 0) return;
-  const parsed = JSON.parse(Buffer.from(change.context).toString('utf8')) as { peer?: string; client?: string; promote?: boolean };
+  const parsed = JSON.parse(Buffer.from(change.context).toString('utf8')) as { peer?: string; client?: string; promote?: boolean; incarnation?: string };
   if (parsed.peer === undefined) return;
   const peer = parseHostPort(parsed.peer, 'membership change');
   const client = parsed.client === undefined ? peer : parseHostPort(parsed.client, 'membership change');
-  members.set(change.nodeId, { id: change.nodeId, peer, client, promote: parsed.promote === true });
+  // An address update from before incarnations were replicated keeps the one known.
+  const incarnation = typeof parsed.incarnation === 'string' ? parsed.incarnation
+    : change.type === ConfChangeType.UpdateNode ? members.get(change.nodeId)?.incarnation : undefined;
+  members.set(change.nodeId, { id: change.nodeId, peer, client, promote: parsed.promote === true, ...(incarnation === undefined ? {} : { incarnation }) });
 }
 
 function kvAdapter(kv: KvStateMachine): StateMachine<Reply> {

@@ -2,7 +2,10 @@
 // whose data directory was lost and which comes back under the same id presents a new
 // incarnation; it is refused, because it may have forgotten a vote it cast or entries it
 // acknowledged, and letting it vote could elect a leader without a committed entry. The
-// operator removes it and adds it back as a new member, which resets the record.
+// operator removes it and adds it back as a new member, which resets the record. This local
+// record serves founders and members added by hand; a member that joined with --join names
+// its incarnation in the replicated configuration instead (Member.incarnation), which every
+// node checks alike.
 
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,9 +31,7 @@ export class PeerIncarnations {
       return null;
     }
     if (known === incarnation) return null;
-    return `node ${id} presents data directory incarnation ${incarnation}, but this cluster knew it as ${known}: ` +
-      `its data directory was replaced, so it may have forgotten votes or entries. Remove it (RAFT.NODE REMOVE ${id}) ` +
-      'and add it back as a new member with an empty data directory';
+    return incarnationRefusal(id, incarnation, known);
   }
 
   /** Forgets a removed member, so that it can be added back with a new data directory. */
@@ -49,4 +50,11 @@ export class PeerIncarnations {
     }
     renameSync(temporary, this.path);
   }
+}
+
+/** Why a peer presenting `incarnation` is refused when the cluster knows `id` as `known`. */
+export function incarnationRefusal(id: string, incarnation: string, known: string): string {
+  return `node ${id} presents data directory incarnation ${incarnation}, but this cluster knew it as ${known}: ` +
+    `its data directory was replaced, so it may have forgotten votes or entries. Remove it (RAFT.NODE REMOVE ${id}) ` +
+    'and add it back as a new member with an empty data directory';
 }

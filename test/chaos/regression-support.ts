@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ChaosCluster, type ChaosClusterOptions } from './chaos-cluster.js';
 import { clusterArgs } from './run-scenario.js';
+import { waitFor } from '../support/wait.js';
 
 /** Found by the 600-s pause run: see docs/testing.md. */
 export const BUG_8 = 'bug 8 (docs/testing.md): a leader that steps down as it proposes forwards the write to the new leader and answers NOT_LEADER (TRYAGAIN)';
@@ -56,4 +57,14 @@ export async function readWithRetry(cluster: ChaosCluster, id: string, argv: rea
     if (Date.now() > deadline) throw new Error(`${argv.join(' ')} on ${id} kept failing for ${timeoutMs} ms: ${reply}`);
     await new Promise((resolveWait) => setTimeout(resolveWait, 50));
   }
+}
+
+/** Moves leadership to `id` (RAFT.TRANSFER-LEADER through whoever leads), with a deadline. */
+export async function transferLeadership(cluster: ChaosCluster, id: string, timeoutMs = 20_000): Promise<void> {
+  await waitFor(`${id} to lead`, async () => {
+    const current = await cluster.leaderSeenBy(id);
+    if (current === id) return true;
+    if (current !== null) await attempt(cluster, current, ['RAFT.TRANSFER-LEADER', id]);
+    return false;
+  }, { timeoutMs, intervalMs: 300 });
 }

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { networkUnavailableReason } from './chaos-network.js';
-import { attempt, readWithRetry, withCluster } from './regression-support.js';
+import { attempt, readWithRetry, transferLeadership, withCluster } from './regression-support.js';
 
 const partitionsUnavailable = networkUnavailableReason();
 
@@ -163,12 +163,7 @@ describe('chaos regressions', { concurrency: false }, () => {
       const leader = await cluster.waitForLeader();
       await cluster.join('n4', leader);
       await waitFor('n4 to be a voter', async () => (await cluster.configurationSeenBy(leader))?.voters.includes('n4') === true, { timeoutMs: 20_000, intervalMs: 100 });
-      await waitFor('n4 to lead', async () => {
-        const current = await cluster.leaderSeenBy('n4');
-        if (current === 'n4') return true;
-        if (current !== null) await attempt(cluster, current, ['RAFT.TRANSFER-LEADER', 'n4']);
-        return false;
-      }, { timeoutMs: 20_000, intervalMs: 300 });
+      await transferLeadership(cluster, 'n4');
       for (let i = 0; i < 300; i++) assert.equal(await attempt(cluster, 'n4', ['SET', `sa:${i}`, `v${i}`]), 'OK');
       assert.ok(/^\d+$/.test(String(await attempt(cluster, 'n4', ['RAFT.SNAPSHOT']))), 'RAFT.SNAPSHOT on n4');
       await cluster.join('n5', 'n4');
@@ -203,6 +198,39 @@ describe('chaos regressions', { concurrency: false }, () => {
         return typeof reply === 'string' && reply.startsWith('error: ') ? null : { reply };
       }, { timeoutMs: 20_000, intervalMs: 100 });
       assert.equal(read.reply, 'after', "the new n4's first read");
+    });
+  });
+
+  it('a member removed and added back while a follower was down is accepted once that follower leads', async () => {
+    // The 600-s all run's stuck member (bug 9, docs/testing.md): a follower that slept through
+    // n4's removal learned of it from a snapshot, so it still held n4's old incarnation and,
+    // as leader, refused the new n4 for good.
+    await withCluster('rejoin-missed-removal', { spareNodes: 1, extraArgs: ['--snapshot-entries', '200', '--log-retain-entries', '50'] }, async (cluster) => {
+      const first = await cluster.waitForLeader();
+      await cluster.join('n4', first);
+      await waitFor('n4 to be a voter', async () => (await cluster.configurationSeenBy(first))?.voters.includes('n4') === true, { timeoutMs: 20_000, intervalMs: 100 });
+      const sleeper = cluster.ids.find((id) => id !== first && id !== 'n4' && cluster.node(id).founder) ?? '';
+      // n4 leads for a write, so the sleeper has talked to it and knows its incarnation.
+      await transferLeadership(cluster, 'n4');
+      assert.equal(await attempt(cluster, 'n4', ['SET', 'rm:k', 'n4-led']), 'OK');
+      assert.equal(await readWithRetry(cluster, sleeper, ['GET', 'rm:k']), 'n4-led');
+      await cluster.kill(sleeper, 'SIGKILL');
+      await waitFor('RAFT.NODE REMOVE n4', async () => (await attempt(cluster, 'n4', ['RAFT.NODE', 'REMOVE', 'n4'])) === 'OK', { timeoutMs: 10_000, intervalMs: 200 });
+      await cluster.retire('n4', 'SIGTERM');
+      // Compact the log past the removal, so the sleeper learns of it only from a snapshot.
+      const current = await cluster.waitForLeader();
+      for (let i = 0; i < 300; i++) assert.equal(await attempt(cluster, current, ['SET', `rm:${i}`, `v${i}`]), 'OK');
+      assert.ok(/^\d+$/.test(String(await attempt(cluster, current, ['RAFT.SNAPSHOT']))), `RAFT.SNAPSHOT on ${current}`);
+      await cluster.restart(sleeper);
+      assert.equal(await readWithRetry(cluster, sleeper, ['GET', 'rm:299']), 'v299');
+      await transferLeadership(cluster, sleeper);
+      await cluster.join('n4', sleeper);
+      await waitFor('the new n4 to be a voter', async () => (await cluster.configurationSeenBy(sleeper))?.voters.includes('n4') === true, { timeoutMs: 20_000, intervalMs: 100 });
+      const read = await waitFor('the new n4 to answer a read', async () => {
+        const reply = await attempt(cluster, 'n4', ['GET', 'rm:299'], 2000);
+        return typeof reply === 'string' && reply.startsWith('error: ') ? null : { reply };
+      }, { timeoutMs: 20_000, intervalMs: 100 });
+      assert.equal(read.reply, 'v299', "the new n4's first read");
     });
   });
 

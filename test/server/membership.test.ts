@@ -3,12 +3,13 @@
 // replicas converged at the end.
 
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TestCluster } from '../support/cluster.js';
 import { waitFor } from '../support/wait.js';
 
-interface NodeRow { id: string; role: string; leader: number }
+interface NodeRow { id: string; role: string; leader: number; incarnation: string }
 
 async function nodes(cluster: TestCluster, via: string): Promise<NodeRow[]> {
   const reply = await cluster.call(via, ['RAFT.NODES']);
@@ -16,7 +17,7 @@ async function nodes(cluster: TestCluster, via: string): Promise<NodeRow[]> {
   return reply.map((row) => {
     const fields = row as unknown[];
     const get = (name: string): unknown => fields[fields.indexOf(name) + 1];
-    return { id: String(get('id')), role: String(get('role')), leader: Number(get('leader')) };
+    return { id: String(get('id')), role: String(get('role')), leader: Number(get('leader')), incarnation: String(get('incarnation')) };
   });
 }
 
@@ -84,6 +85,22 @@ describe('membership changes', () => {
     const all = ['n1', 'n2', 'n3', 'n4', 'n5'];
     await cluster.waitForEqualDigests(all);
     await assertAllPresent(cluster, all, acknowledged);
+    // A joiner's data-directory incarnation is part of the replicated configuration, the same
+    // on every member; founders have none there (each member records theirs locally).
+    const stored = (id: string): string => (JSON.parse(readFileSync(join(cluster.node(id).dataDir, 'raftis.json'), 'utf8')) as { incarnation: string }).incarnation;
+    for (const via of all) {
+      const rows = await nodes(cluster, via);
+      for (const row of rows) assert.equal(row.incarnation, row.id === 'n4' || row.id === 'n5' ? stored(row.id) : '', `${row.id}'s incarnation as ${via} sees it`);
+    }
+  });
+
+  it('RAFT.NODE ADD refuses a malformed incarnation and adds nothing', async () => {
+    const leader = await cluster.waitForLeader();
+    for (const bad of [['INCARNATION'], ['INCARNATION', 'not-hex'], ['INCARNATION', 'ab', 'extra'], ['LEARNER', '127.0.0.1:1']]) {
+      const reply = await cluster.call(leader, ['RAFT.NODE', 'ADD', 'n9', '127.0.0.1:1', ...bad]);
+      assert.ok(reply instanceof Error && /^ERR (invalid incarnation|usage)/.test(reply.message), `${bad.join(' ')}: ${String(reply)}`);
+    }
+    assert.ok(!(await nodes(cluster, leader)).some((row) => row.id === 'n9'));
   });
 
   it('shrinks from 5 to 3 voters, removing the leader first, and keeps serving', async () => {
