@@ -2,12 +2,15 @@
 // leader stamped on it, and the command's arguments. Encoded compactly, straight into one
 // buffer, because every write goes through here on the hot path.
 //
-// Layout: u8 format version | string origin | varint client | varint seq | zigzag time (ms)
-//         | varint argc | argc × (varint length, bytes)
+// Layout: u8 format version | string origin | varint client | varint seq
+//         | varint firstUnanswered (format 2) | zigzag time (ms) | varint argc
+//         | argc × (varint length, bytes)
+// Format 1 entries (no firstUnanswered) still decode, as firstUnanswered = seq.
 
 import { ByteReader, ByteWriter, DecodeError } from './binary.js';
 
-export const commandFormatVersion = 1;
+export const commandFormatVersion = 2;
+const commandFormatVersionWithoutFloor = 1;
 
 export interface CommandEntry {
   /** The node that accepted the request from the client (part of the request id). */
@@ -16,6 +19,11 @@ export interface CommandEntry {
   readonly client: number;
   /** Per-client request sequence; 0 means "no deduplication" (internal commands). */
   readonly seq: number;
+  /**
+   * The client's lowest sequence not yet answered (≤ seq): every earlier request has had its
+   * reply, so the state machine may forget those replies (dedup-table.ts).
+   */
+  readonly firstUnanswered: number;
   /** Cluster time in ms: the leader's clock, never running backwards. */
   readonly time: number;
   readonly argv: readonly Uint8Array[];
@@ -29,6 +37,7 @@ export function encodeCommand(command: CommandEntry): Uint8Array {
   writer.string(command.origin);
   writer.varint(command.client);
   writer.varint(command.seq);
+  writer.varint(command.firstUnanswered);
   writer.signed(command.time);
   writer.varint(command.argv.length);
   for (const arg of command.argv) writer.bytes(arg);
@@ -40,12 +49,14 @@ export function decodeCommand(data: Uint8Array): CommandEntry | Error {
   try {
     const reader = new ByteReader(data);
     const version = reader.u8();
-    if (version !== commandFormatVersion) {
-      return new Error(`unknown command entry format version ${version} (expected ${commandFormatVersion})`);
+    if (version !== commandFormatVersion && version !== commandFormatVersionWithoutFloor) {
+      return new Error(`unknown command entry format version ${version} (expected ${commandFormatVersionWithoutFloor} or ${commandFormatVersion})`);
     }
     const origin = reader.string();
     const client = reader.varint();
     const seq = reader.varint();
+    const firstUnanswered = version === commandFormatVersion ? reader.varint() : seq;
+    if (firstUnanswered > seq) return new Error(`command entry's first unanswered sequence ${firstUnanswered} is above its sequence ${seq}`);
     const time = reader.signed();
     const argc = reader.varint();
     // Each argument takes at least one byte, so a count beyond the remaining bytes is corrupt.
@@ -53,7 +64,7 @@ export function decodeCommand(data: Uint8Array): CommandEntry | Error {
     const argv: Uint8Array[] = new Array<Uint8Array>(argc);
     for (let i = 0; i < argc; i++) argv[i] = reader.bytes();
     if (reader.remaining !== 0) return new Error(`command entry has ${reader.remaining} trailing bytes`);
-    return { origin, client, seq, time, argv };
+    return { origin, client, seq, firstUnanswered, time, argv };
   } catch (error) {
     if (error instanceof DecodeError) return new Error(`bad command entry: ${error.message}`);
     throw error;

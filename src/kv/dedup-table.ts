@@ -1,40 +1,63 @@
-// Exactly-once: the last reply per client (origin node, client id), so a proposal retried
-// after a leader change is applied once. Bounded in count (oldest evicted) and in time
-// (dropped once unused for the retention, judged by log entry time, so every replica drops
-// the same records at the same entry). A retry that arrives after its record was dropped
-// executes again: the retention must exceed any client's retry window.
+// Exactly-once (Raft thesis §6.3): per client (origin node, client id), the replies of its
+// requests that were applied but may not have reached it yet, so a request retried after a
+// leader change is applied once and answered with its first reply, even when the client has
+// later requests in flight (pipelining) and retries arrive out of order.
+//
+// Every request carries the lowest sequence its client has not been answered for
+// (`firstUnanswered`): replies below it can never be asked for again and are dropped, and a
+// request below it is never applied again. At most `repliesPerClientMax` replies are kept
+// per client; evicting one raises that client's floor past it, so its retry is refused
+// rather than applied twice.
+//
+// Records are bounded in count (least recently used client evicted) and in time (dropped
+// once unused for the retention, judged by log entry time, so every replica drops the same
+// records at the same entry). A retry that arrives after its record was dropped executes
+// again: the retention must exceed any client's retry window.
 
 import type { Reply } from './reply.js';
 
 export interface DedupRecord {
   readonly origin: string;
   readonly client: number;
-  readonly seq: number;
-  readonly reply: Reply;
+  /** Every sequence below this was answered to the client, or its reply was evicted: never applied again. */
+  readonly floor: number;
+  /** Replies of applied sequences ≥ floor, in apply order. */
+  readonly replies: ReadonlyMap<number, Reply>;
   readonly lastUsedMs: number;
+}
+
+interface MutableRecord {
+  readonly origin: string;
+  readonly client: number;
+  floor: number;
+  readonly replies: Map<number, Reply>;
+  lastUsedMs: number;
 }
 
 export type DedupVerdict =
   | { readonly kind: 'new' }
   | { readonly kind: 'duplicate'; readonly reply: Reply };
 
-const staleRequestError: Reply = {
-  kind: 'error',
-  message: 'ERR request already applied and its reply is no longer retained (sequence older than the last)',
-};
-
 export class DedupTable {
   /** Ordered by last use, oldest first (Map iteration order = insertion order). */
-  private readonly records = new Map<string, DedupRecord>();
+  private readonly records = new Map<string, MutableRecord>();
+  private readonly belowFloor: Reply;
 
   constructor(
     private readonly entriesMax: number,
     private readonly retentionMs: number,
+    private readonly repliesPerClientMax: number,
   ) {
     if (!Number.isSafeInteger(entriesMax) || entriesMax < 1) throw new Error(`invalid dedupEntriesMax ${entriesMax}`);
     if (!Number.isSafeInteger(retentionMs) || retentionMs < 0) throw new Error(`invalid dedupRetentionMs ${retentionMs}`);
+    if (!Number.isSafeInteger(repliesPerClientMax) || repliesPerClientMax < 1) throw new Error(`invalid dedupRepliesPerClientMax ${repliesPerClientMax}`);
+    this.belowFloor = {
+      kind: 'error',
+      message: `ERR request is older than this connection's exactly-once window (answered already, or more than ${repliesPerClientMax} of its writes were in flight): it may or may not have been applied`,
+    };
   }
 
+  /** Clients with a record. */
   get size(): number {
     return this.records.size;
   }
@@ -43,22 +66,49 @@ export class DedupTable {
     return `${client}\u0000${origin}`;
   }
 
-  check(origin: string, client: number, seq: number): DedupVerdict {
+  /**
+   * Whether request `seq` of the client is new. Also drops the replies the client no longer
+   * needs (below `firstUnanswered`); call only from the deterministic apply path.
+   */
+  admit(origin: string, client: number, seq: number, firstUnanswered: number): DedupVerdict {
     const record = this.records.get(DedupTable.keyOf(origin, client));
-    if (record === undefined || seq > record.seq) return { kind: 'new' };
-    if (seq === record.seq) return { kind: 'duplicate', reply: record.reply };
-    return { kind: 'duplicate', reply: staleRequestError };
+    if (record === undefined) return { kind: 'new' };
+    if (firstUnanswered > record.floor) {
+      record.floor = firstUnanswered;
+      for (const known of record.replies.keys()) if (known < firstUnanswered) record.replies.delete(known);
+    }
+    const reply = record.replies.get(seq);
+    if (reply !== undefined) return { kind: 'duplicate', reply };
+    if (seq < record.floor) return { kind: 'duplicate', reply: this.belowFloor };
+    return { kind: 'new' };
   }
 
-  record(origin: string, client: number, seq: number, reply: Reply, nowMs: number): void {
+  /** Remembers the reply of applied request `seq` (admitted as new just before). */
+  record(origin: string, client: number, seq: number, firstUnanswered: number, reply: Reply, nowMs: number): void {
     const key = DedupTable.keyOf(origin, client);
-    this.records.delete(key);
-    this.records.set(key, { origin, client, seq, reply, lastUsedMs: nowMs });
+    let record = this.records.get(key);
+    if (record === undefined) {
+      record = { origin, client, floor: firstUnanswered, replies: new Map(), lastUsedMs: nowMs };
+    } else {
+      this.records.delete(key);
+      record.lastUsedMs = nowMs;
+    }
+    this.records.set(key, record);
+    record.replies.set(seq, reply);
+    if (record.replies.size > this.repliesPerClientMax) this.evictLowest(record);
     while (this.records.size > this.entriesMax) {
       const oldest = this.records.keys().next();
       if (oldest.done === true) break;
       this.records.delete(oldest.value);
     }
+  }
+
+  private evictLowest(record: MutableRecord): void {
+    let lowest = Infinity;
+    for (const known of record.replies.keys()) if (known < lowest) lowest = known;
+    record.replies.delete(lowest);
+    // Every retained reply is at or above the floor, so raising it to just past the lowest drops no other.
+    record.floor = lowest + 1;
   }
 
   /** Drops records unused for longer than the retention at log time `nowMs`. */
@@ -69,13 +119,22 @@ export class DedupTable {
     }
   }
 
+  /** Replies held over all clients. */
+  replyCount(): number {
+    let count = 0;
+    for (const record of this.records.values()) count += record.replies.size;
+    return count;
+  }
+
   /** Oldest first, the order restore must insert them in. */
   all(): DedupRecord[] {
-    return [...this.records.values()];
+    return [...this.records.values()].map((r) => ({ origin: r.origin, client: r.client, floor: r.floor, replies: new Map(r.replies), lastUsedMs: r.lastUsedMs }));
   }
 
   restore(records: readonly DedupRecord[]): void {
     this.records.clear();
-    for (const record of records) this.records.set(DedupTable.keyOf(record.origin, record.client), record);
+    for (const r of records) {
+      this.records.set(DedupTable.keyOf(r.origin, r.client), { origin: r.origin, client: r.client, floor: r.floor, replies: new Map(r.replies), lastUsedMs: r.lastUsedMs });
+    }
   }
 }

@@ -5,7 +5,8 @@
 //
 // Stream: a sequence of records, each `u32 body length | u8 type | body`:
 //   header  magic, format version, applied index, cluster time, keyspace stamp, counters
-//   dedup   one per exactly-once record (origin, client, seq, last use, reply)
+//   dedup   one per exactly-once client (origin, client, floor, last use, replies by seq);
+//           type 2, the older form with a single (seq, reply), still reads
 //   key     one per key (key, value type, value, expiry, created stamp, written stamp)
 //   end     key count, dedup count, FNV-1a checksum of every byte before this record
 // Keys come in creation order, except keys changed while the snapshot was open: their saved
@@ -16,13 +17,16 @@ import { fnv1a, fnvOffsetBasis } from './hash.js';
 import { imageOf, Keyspace, type EntryImage, type KeyEntry, type KeyspaceLoader, type KeyspaceObserver, type Value } from './keyspace.js';
 import type { DedupRecord } from './dedup-table.js';
 import { readReply, writeReply } from './reply-codec.js';
+import type { Reply } from './reply.js';
 
 const magic = Buffer.from('RAFTISKV', 'latin1');
 export const snapshotFormatVersion = 1;
 const recordHeader = 1;
-const recordDedup = 2;
+/** The older dedup record: one (seq, reply) per client, read as floor = seq. */
+const recordDedupSingle = 2;
 const recordKey = 3;
 const recordEnd = 4;
+const recordDedup = 5;
 const valueTypeString = 1;
 /** A record body larger than this is corrupt (keys and values are bounded by proto-max-bulk-len). */
 const recordBytesMax = 0x7fff_ffff;
@@ -221,9 +225,13 @@ export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
         this.append(writer, maxBytes, recordDedup, (w) => {
           w.string(record.origin);
           w.varint(record.client);
-          w.varint(record.seq);
+          w.varint(record.floor);
           w.signed(record.lastUsedMs);
-          writeReply(w, record.reply);
+          w.varint(record.replies.size);
+          for (const [seq, reply] of record.replies) {
+            w.varint(seq);
+            writeReply(w, reply);
+          }
         });
         return;
       }
@@ -438,9 +446,31 @@ export class KeyspaceRestore implements SnapshotSink {
         this.loader = Keyspace.loader(this.header.stamp);
         break;
       }
-      case recordDedup:
-        this.dedup.push({ origin: reader.string(), client: reader.varint(), seq: reader.varint(), lastUsedMs: reader.signed(), reply: readReply(reader) });
+      case recordDedupSingle: {
+        const origin = reader.string();
+        const client = reader.varint();
+        const seq = reader.varint();
+        const lastUsedMs = reader.signed();
+        this.dedup.push({ origin, client, floor: seq, lastUsedMs, replies: new Map([[seq, readReply(reader)]]) });
         break;
+      }
+      case recordDedup: {
+        const origin = reader.string();
+        const client = reader.varint();
+        const floor = reader.varint();
+        const lastUsedMs = reader.signed();
+        const count = reader.varint();
+        // Each reply takes at least two bytes (sequence and reply type).
+        if (count * 2 > reader.remaining) throw new DecodeError(`dedup record claims ${count} replies in ${reader.remaining} bytes`);
+        const replies = new Map<number, Reply>();
+        for (let i = 0; i < count; i++) {
+          const seq = reader.varint();
+          if (seq < floor) throw new DecodeError(`dedup record holds a reply for sequence ${seq} below its floor ${floor}`);
+          replies.set(seq, readReply(reader));
+        }
+        this.dedup.push({ origin, client, floor, lastUsedMs, replies });
+        break;
+      }
       case recordEnd: {
         const keys = reader.varint();
         const dedupCount = reader.varint();

@@ -36,6 +36,8 @@ export interface KvOptions {
   readonly dedupEntriesMax?: number;
   /** A client's record is dropped when unused this long, in log (cluster) time. */
   readonly dedupRetentionMs?: number;
+  /** Replies kept per client for requests it has not been answered for (its writes in flight). */
+  readonly dedupRepliesPerClientMax?: number;
   /** Largest string a command may build (APPEND, SETRANGE), like Redis's proto-max-bulk-len. */
   readonly protoMaxBulkLen?: number;
 }
@@ -45,6 +47,7 @@ export const kvDefaults = {
   evictionPolicy: 'noeviction' as EvictionPolicy,
   dedupEntriesMax: 100_000,
   dedupRetentionMs: 10 * 60 * 1000,
+  dedupRepliesPerClientMax: 1024,
   protoMaxBulkLen: 512 * 1024 * 1024,
 } as const;
 
@@ -57,6 +60,7 @@ export interface KvStats {
   readonly maxMemoryBytes: number;
   readonly evictionPolicy: EvictionPolicy;
   readonly dedupEntries: number;
+  readonly dedupReplies: number;
   readonly appliedIndex: number;
   readonly clusterTime: number;
   readonly snapshotsOpen: number;
@@ -85,6 +89,9 @@ function validateOptions(options: KvOptions): Required<KvOptions> {
   if (!Number.isSafeInteger(resolved.dedupEntriesMax) || resolved.dedupEntriesMax < 1) {
     throw new Error(`invalid dedupEntriesMax ${resolved.dedupEntriesMax}: must be an integer ≥ 1`);
   }
+  if (!Number.isSafeInteger(resolved.dedupRepliesPerClientMax) || resolved.dedupRepliesPerClientMax < 1) {
+    throw new Error(`invalid dedupRepliesPerClientMax ${resolved.dedupRepliesPerClientMax}: must be an integer ≥ 1`);
+  }
   if (!evictionPolicies.includes(resolved.evictionPolicy)) throw new Error(`invalid evictionPolicy ${String(resolved.evictionPolicy)}`);
   return resolved;
 }
@@ -111,7 +118,7 @@ export class KvStateMachine {
 
   constructor(options: KvOptions = {}) {
     this.options = validateOptions(options);
-    this.dedup = new DedupTable(this.options.dedupEntriesMax, this.options.dedupRetentionMs);
+    this.dedup = new DedupTable(this.options.dedupEntriesMax, this.options.dedupRetentionMs, this.options.dedupRepliesPerClientMax);
   }
 
   get appliedIndex(): number {
@@ -159,11 +166,11 @@ export class KvStateMachine {
     this.dedup.expire(nowMs);
     const deduplicated = entry.seq > 0;
     if (deduplicated) {
-      const verdict = this.dedup.check(entry.origin, entry.client, entry.seq);
+      const verdict = this.dedup.admit(entry.origin, entry.client, entry.seq, entry.firstUnanswered);
       if (verdict.kind === 'duplicate') return verdict.reply;
     }
     const reply = this.execute(entry.argv, nowMs, index);
-    if (deduplicated) this.dedup.record(entry.origin, entry.client, entry.seq, reply, nowMs);
+    if (deduplicated) this.dedup.record(entry.origin, entry.client, entry.seq, entry.firstUnanswered, reply, nowMs);
     return reply;
   }
 
@@ -274,6 +281,7 @@ export class KvStateMachine {
       maxMemoryBytes: this.options.maxMemoryBytes,
       evictionPolicy: this.options.evictionPolicy,
       dedupEntries: this.dedup.size,
+      dedupReplies: this.dedup.replyCount(),
       appliedIndex: this.applied,
       clusterTime: this.time,
       snapshotsOpen: this.openSnapshots.size,

@@ -16,6 +16,12 @@ export interface ConnectionState {
   /** Sequence of this connection's writes: the last part of each request id. */
   seq: number;
   /**
+   * Sequences of this connection's writes not yet answered, in increasing order (a Set keeps
+   * insertion order). The first is the request ids' `firstUnanswered`: the state machine may
+   * forget the replies below it.
+   */
+  readonly unanswered: Set<number>;
+  /**
    * Data commands started and not yet answered; all of kind `runningKind`. Redis runs a
    * connection's commands in order, so a pipelined read must see the writes sent before it
    * and must not see those sent after it. Reads and writes each run in parallel with their
@@ -65,7 +71,7 @@ export class Dispatcher {
   stateOf(conn: ClientConnection): ConnectionState {
     let state = conn.state as ConnectionState | undefined;
     if (state === undefined) {
-      state = { consistency: this.options.config.readConsistency, seq: 0, running: 0, runningKind: 'read', waiting: [], draining: false };
+      state = { consistency: this.options.config.readConsistency, seq: 0, unanswered: new Set(), running: 0, runningKind: 'read', waiting: [], draining: false };
       conn.state = state;
     }
     return state;
@@ -93,8 +99,14 @@ export class Dispatcher {
     // The common case (no change of kind in flight) starts at once, with no queue entry.
     if (spec.flags.includes('write')) {
       const seq = ++state.seq;
-      if (startNow(state, 'write')) this.options.writes.submit(conn.id, seq, argv, finish);
-      else state.waiting.push({ kind: 'write', start: () => this.options.writes.submit(conn.id, seq, argv, finish) });
+      state.unanswered.add(seq);
+      const finishWrite = (reply: Reply): void => {
+        state.unanswered.delete(seq);
+        finish(reply);
+      };
+      const submit = (): void => this.options.writes.submit(conn.id, seq, firstOf(state.unanswered, seq), argv, finishWrite);
+      if (startNow(state, 'write')) submit();
+      else state.waiting.push({ kind: 'write', start: submit });
     } else {
       const mode = state.consistency; // as set when the read arrived, even if it waits
       if (startNow(state, 'read')) this.read(mode, argv, finish);
@@ -232,6 +244,11 @@ export class Dispatcher {
  * True (and counted as running) when a data command of `kind` may start now: it can neither
  * overtake nor be overtaken by one of the other kind. Otherwise the caller queues it.
  */
+function firstOf(seqs: ReadonlySet<number>, fallback: number): number {
+  const first = seqs.values().next();
+  return first.done === true ? fallback : first.value;
+}
+
 function startNow(state: ConnectionState, kind: CommandKind): boolean {
   if (state.running !== 0 && (state.runningKind !== kind || state.waiting.length !== 0)) return false;
   state.runningKind = kind;

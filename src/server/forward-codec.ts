@@ -2,7 +2,9 @@
 // leader's answer. The request keeps the follower's request id (client, seq) so that a
 // retry after a leader change is deduplicated by the state machine (applied once).
 
-export const FORWARD_WRITE = 1;
+/** A forwarded write without firstUnanswered (read as firstUnanswered = seq). */
+export const FORWARD_WRITE_WITHOUT_FLOOR = 1;
+export const FORWARD_WRITE = 3;
 /** An admin command (RAFT.NODE …) that only the leader can carry out. */
 export const FORWARD_ADMIN = 2;
 
@@ -11,6 +13,8 @@ export interface ForwardedWrite {
   readonly origin: string;
   readonly client: number;
   readonly seq: number;
+  /** The client's lowest write not yet answered (CommandEntry.firstUnanswered). */
+  readonly firstUnanswered: number;
   readonly argv: readonly Uint8Array[];
 }
 
@@ -24,22 +28,29 @@ export type ForwardAnswer =
 export function encodeForwardedWrite(write: ForwardedWrite): Buffer {
   const origin = Buffer.from(write.origin, 'utf8');
   if (origin.length > 255) throw new RangeError(`request origin "${write.origin}" is longer than 255 bytes`);
-  const out = encodeArgv(FORWARD_WRITE, 17 + origin.length, write.argv);
+  const out = encodeArgv(FORWARD_WRITE, 25 + origin.length, write.argv);
   out.writeDoubleBE(write.client, 1);
   out.writeDoubleBE(write.seq, 9);
-  out.writeUInt8(origin.length, 17);
-  out.set(origin, 18);
+  out.writeDoubleBE(write.firstUnanswered, 17);
+  out.writeUInt8(origin.length, 25);
+  out.set(origin, 26);
   return out;
 }
 
 export function decodeForwardedWrite(payload: Uint8Array): ForwardedWrite | Error {
   const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-  if (buf.length < 22 || buf.readUInt8(0) !== FORWARD_WRITE) return new Error('not a forwarded write');
-  const originBytes = buf.readUInt8(17);
-  if (buf.length < 22 + originBytes) return new Error('forwarded write is truncated');
-  const argv = decodeArgv(buf, 18 + originBytes, 'forwarded write');
+  const kind = buf.length > 0 ? buf.readUInt8(0) : -1;
+  if (kind !== FORWARD_WRITE && kind !== FORWARD_WRITE_WITHOUT_FLOOR) return new Error('not a forwarded write');
+  const originAt = kind === FORWARD_WRITE ? 25 : 17;
+  if (buf.length < originAt + 5) return new Error('forwarded write is truncated');
+  const originBytes = buf.readUInt8(originAt);
+  if (buf.length < originAt + 5 + originBytes) return new Error('forwarded write is truncated');
+  const argv = decodeArgv(buf, originAt + 1 + originBytes, 'forwarded write');
   if (argv instanceof Error) return argv;
-  return { origin: buf.toString('utf8', 18, 18 + originBytes), client: buf.readDoubleBE(1), seq: buf.readDoubleBE(9), argv };
+  const seq = buf.readDoubleBE(9);
+  const firstUnanswered = kind === FORWARD_WRITE ? buf.readDoubleBE(17) : seq;
+  if (!(firstUnanswered <= seq)) return new Error(`forwarded write's first unanswered sequence ${firstUnanswered} is above its sequence ${seq}`);
+  return { origin: buf.toString('utf8', originAt + 1, originAt + 1 + originBytes), client: buf.readDoubleBE(1), seq, firstUnanswered, argv };
 }
 
 export function encodeForwardAnswer(answer: ForwardAnswer): Buffer {

@@ -16,7 +16,7 @@ import type { RespValue } from '../resp/codec.js';
 import { randomBytes } from 'node:crypto';
 import { sendCommand } from './resp-client.js';
 import { Membership } from './membership.js';
-import { FORWARD_WRITE } from './forward-codec.js';
+import { FORWARD_WRITE, FORWARD_WRITE_WITHOUT_FLOOR } from './forward-codec.js';
 import { PeerTransport } from '../transport/peer-transport.js';
 import { Admin } from './admin.js';
 import { ConfigError, formatHostPort, parseHostPort, type HostPort, type ServerConfig } from './config.js';
@@ -248,7 +248,7 @@ export class RaftisServer {
       decodeReply: (bytes) => parseReply(bytes),
       log: (fields, msg) => log.info(fields, msg),
     });
-    transport.onRequest = (from, payload) => (payload[0] === FORWARD_WRITE ? writePath.handleForwarded(payload) : membership.handleForwarded(payload));
+    transport.onRequest = (from, payload) => (payload[0] === FORWARD_WRITE || payload[0] === FORWARD_WRITE_WITHOUT_FLOOR ? writePath.handleForwarded(payload) : membership.handleForwarded(payload));
     transport.onSnapshot = (from, header, stream) => {
       const message = decodeSnapshotHeader(header);
       learnAddresses(snapshotHeaderContext(header));

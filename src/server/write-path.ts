@@ -17,6 +17,7 @@ import {
   decodeForwardedWrite,
   encodeForwardAnswer,
   encodeForwardedWrite,
+  type ForwardedWrite,
 } from './forward-codec.js';
 
 export interface WritePathOptions {
@@ -52,8 +53,12 @@ export class WritePath {
     this.options = options;
   }
 
-  /** A write from a client connected to this node. `done` is called exactly once. */
-  submit(client: number, seq: number, argv: readonly Uint8Array[], done: (reply: Reply) => void): void {
+  /**
+   * A write from a client connected to this node. `done` is called exactly once, and no
+   * attempt for `seq` starts after it. `firstUnanswered` is the connection's lowest write
+   * not yet answered (≤ seq; see CommandEntry.firstUnanswered).
+   */
+  submit(client: number, seq: number, firstUnanswered: number, argv: readonly Uint8Array[], done: (reply: Reply) => void): void {
     const deadline = this.options.now() + this.options.requestTimeoutMs;
     let lastError: NodeError | null = null;
     /** True once any attempt may have taken effect: a later definite refusal no longer proves "not applied". */
@@ -70,7 +75,7 @@ export class WritePath {
         setTimeout(attempt, error.code === 'NO_LEADER' ? 0 : this.options.retryDelayMs).unref();
       };
       if (node.isLeader) {
-        this.proposeLocal(this.options.origin, client, seq, argv, (error, reply) => (error === null ? done(reply) : retry(error)));
+        this.proposeLocal({ origin: this.options.origin, client, seq, firstUnanswered, argv }, (error, reply) => (error === null ? done(reply) : retry(error)));
         return;
       }
       const leader = node.leader;
@@ -82,7 +87,7 @@ export class WritePath {
         });
         return;
       }
-      const payload = encodeForwardedWrite({ origin: this.options.origin, client, seq, argv });
+      const payload = encodeForwardedWrite({ origin: this.options.origin, client, seq, firstUnanswered, argv });
       this.options.forward(leader, payload, remaining).then(
         (answer) => {
           const decoded = decodeForwardAnswer(answer);
@@ -104,7 +109,7 @@ export class WritePath {
     const write = decodeForwardedWrite(payload);
     if (write instanceof Error) return Promise.reject(write);
     return new Promise((resolve) => {
-      this.proposeLocal(write.origin, write.client, write.seq, write.argv, (error, reply) => {
+      this.proposeLocal(write, (error, reply) => {
         if (error !== null) resolve(encodeForwardAnswer({ status: FORWARD_NODE_ERROR, code: error.code, message: error.message }));
         else resolve(encodeForwardAnswer({ status: FORWARD_REPLY, resp: this.options.encodeReply(reply) }));
       });
@@ -114,7 +119,7 @@ export class WritePath {
   /** Proposes an internal command (no request id: seq 0) on the leader; used for active expiry. */
   proposeInternal(argv: readonly Uint8Array[], key: string, done: (error: NodeError | null) => void): void {
     const node = this.options.node;
-    const data = encodeCommand({ origin: this.options.origin, client: 0, seq: 0, time: node.clusterTime(), argv });
+    const data = encodeCommand({ origin: this.options.origin, client: 0, seq: 0, firstUnanswered: 0, time: node.clusterTime(), argv });
     node.propose(key, data, (error) => done(error));
   }
 
@@ -134,16 +139,10 @@ export class WritePath {
     for (const waiter of waiters) waiter.wake();
   }
 
-  private proposeLocal(
-    origin: string,
-    client: number,
-    seq: number,
-    argv: readonly Uint8Array[],
-    done: (error: NodeError | null, reply: Reply) => void,
-  ): void {
+  private proposeLocal(write: ForwardedWrite, done: (error: NodeError | null, reply: Reply) => void): void {
     const node = this.options.node;
-    const data = encodeCommand({ origin, client, seq, time: node.clusterTime(), argv });
-    node.propose(requestKey(origin, client, seq), data, (error, result) => {
+    const data = encodeCommand({ ...write, time: node.clusterTime() });
+    node.propose(requestKey(write.origin, write.client, write.seq), data, (error, result) => {
       if (error !== null) done(error, NO_REPLY);
       else done(null, result ?? NO_REPLY);
     });

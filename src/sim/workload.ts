@@ -229,7 +229,7 @@ export class Workload {
     const node = this.host.incarnation(at);
     if (node === null) return;
     const originId = this.host.nodeId(origin);
-    const data = encodeCommand({ origin: originId, client: client.process + 1, seq: op.seq, time: node.runtime.clusterTime(), argv: op.argv });
+    const data = encodeCommand({ origin: originId, client: client.process + 1, seq: op.seq, firstUnanswered: op.seq, time: node.runtime.clusterTime(), argv: op.argv });
     node.runtime.propose(`${originId}/${client.process + 1}/${op.seq}`, data, (error, reply) => {
       if (this.host.incarnation(at) !== node) return;
       done(error, reply);

@@ -9,9 +9,10 @@ const entryArbitrary = fc.record({
   origin: fc.string({ maxLength: 20 }),
   client: fc.nat(),
   seq: fc.nat(),
+  behind: fc.nat(),
   time: fc.integer({ min: -1e15, max: 1e15 }),
   argv: fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 8 }),
-});
+}).map(({ behind, ...entry }) => ({ ...entry, firstUnanswered: Math.max(0, entry.seq - behind) }));
 
 function same(a: CommandEntry, b: CommandEntry): void {
   assert.deepEqual({ ...b, argv: b.argv.map((x) => Buffer.from(x)) }, { ...a, argv: a.argv.map((x) => Buffer.from(x)) });
@@ -26,7 +27,7 @@ test('encodeCommand/decodeCommand round-trip any entry', () => {
 });
 
 test('large arguments and many arguments round-trip', () => {
-  const entry = { origin: 'n3', client: 2 ** 40, seq: Number.MAX_SAFE_INTEGER, time: 1_700_000_000_123, argv: [Buffer.alloc(1 << 20, 7), ...Array.from({ length: 1000 }, (_, i) => Buffer.from(String(i)))] };
+  const entry = { origin: 'n3', client: 2 ** 40, seq: Number.MAX_SAFE_INTEGER, firstUnanswered: Number.MAX_SAFE_INTEGER - 5, time: 1_700_000_000_123, argv: [Buffer.alloc(1 << 20, 7), ...Array.from({ length: 1000 }, (_, i) => Buffer.from(String(i)))] };
   const decoded = decodeCommand(encodeCommand(entry));
   assert.ok(!(decoded instanceof Error));
   same(entry, decoded);
@@ -42,7 +43,7 @@ test('every truncation of an encoded entry is an error value, never a throw', ()
 });
 
 test('unknown version and trailing bytes are errors', () => {
-  const data = Buffer.from(encodeCommand({ origin: 'a', client: 1, seq: 1, time: 5, argv: [Buffer.from('GET'), Buffer.from('k')] }));
+  const data = Buffer.from(encodeCommand({ origin: 'a', client: 1, seq: 1, firstUnanswered: 1, time: 5, argv: [Buffer.from('GET'), Buffer.from('k')] }));
   const badVersion = Buffer.from(data);
   badVersion[0] = 99;
   assert.match(String(decodeCommand(badVersion)), /version 99/);
@@ -53,4 +54,17 @@ test('random bytes never make the decoder throw', () => {
   fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
     decodeCommand(bytes);
   }));
+});
+
+test('format 1 entries (before firstUnanswered) still decode, as firstUnanswered = seq', () => {
+  // u8 version 1 | string "n1" | varint client 7 | varint seq 9 | zigzag time 5 → 10 | argc 1 | "GET"
+  const v1 = Buffer.from([1, 2, 0x6e, 0x31, 7, 9, 10, 1, 3, 0x47, 0x45, 0x54]);
+  const decoded = decodeCommand(v1);
+  assert.ok(!(decoded instanceof Error), String(decoded));
+  same({ origin: 'n1', client: 7, seq: 9, firstUnanswered: 9, time: 5, argv: [Buffer.from('GET')] }, decoded);
+});
+
+test('a first unanswered sequence above the sequence is an error', () => {
+  const data = encodeCommand({ origin: 'a', client: 1, seq: 3, firstUnanswered: 4, time: 5, argv: [Buffer.from('GET')] });
+  assert.match(String(decodeCommand(data)), /first unanswered sequence 4 is above its sequence 3/);
 });

@@ -4,12 +4,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { encodeCommand } from '../../src/kv/command-codec.js';
 import { KvStateMachine, type KvOptions } from '../../src/kv/state-machine.js';
 import { argvOf, baseTimeMs, plain } from './harness.js';
 
 function entry(origin: string, client: number, seq: number, time: number, ...args: string[]): Uint8Array {
-  return encodeCommand({ origin, client, seq, time, argv: argvOf(args) });
+  return encodeCommand({ origin, client, seq, firstUnanswered: seq, time, argv: argvOf(args) });
 }
 
 function machine(options: KvOptions = {}): { kv: KvStateMachine; apply: (data: Uint8Array) => unknown } {
@@ -48,14 +49,63 @@ test('an error reply is remembered like any other', () => {
   assert.deepEqual(apply(incr), { err: 'ERR value is not an integer or out of range' }, 'retry does not re-execute');
 });
 
-test('a sequence older than the last one is not re-executed', () => {
+/** A request of client (n1, 1) with `seq`, while the client waits for every sequence from `firstUnanswered` on. */
+function pipelined(seq: number, firstUnanswered: number, ...args: string[]): Uint8Array {
+  return encodeCommand({ origin: 'n1', client: 1, seq, firstUnanswered, time: baseTimeMs, argv: argvOf(args) });
+}
+
+test('pipelined requests retried out of order are each applied once and answered with their own reply', () => {
   const { kv, apply } = machine();
-  apply(entry('n1', 1, 1, baseTimeMs, 'INCR', 'x'));
-  apply(entry('n1', 1, 2, baseTimeMs, 'INCR', 'x'));
-  assert.deepEqual(apply(entry('n1', 1, 1, baseTimeMs, 'INCR', 'x')), {
-    err: 'ERR request already applied and its reply is no longer retained (sequence older than the last)',
-  });
-  assert.equal(plain(kv.read(argvOf(['GET', 'x']), baseTimeMs)), '2');
+  // Writes 1 to 3 are in flight; 2 and 3 are applied first (1's first attempt was lost).
+  assert.equal(apply(pipelined(2, 1, 'INCR', 'x')), 1);
+  assert.equal(apply(pipelined(3, 1, 'INCR', 'x')), 2);
+  assert.equal(apply(pipelined(1, 1, 'INCR', 'x')), 3, 'a lower sequence never applied is new, not stale');
+  // Retries after a leader change, in any order, get the first replies.
+  assert.equal(apply(pipelined(3, 1, 'INCR', 'x')), 2);
+  assert.equal(apply(pipelined(1, 1, 'INCR', 'x')), 3);
+  assert.equal(apply(pipelined(2, 1, 'INCR', 'x')), 1);
+  assert.equal(plain(kv.read(argvOf(['GET', 'x']), baseTimeMs)), '3');
+  assert.equal(kv.stats().dedupReplies, 3);
+});
+
+test('replies below the first unanswered sequence are dropped, and such a sequence is never applied again', () => {
+  const { kv, apply } = machine();
+  apply(pipelined(1, 1, 'INCR', 'x'));
+  apply(pipelined(2, 1, 'INCR', 'x'));
+  assert.equal(apply(pipelined(3, 3, 'INCR', 'x')), 3, 'the client has its answers for 1 and 2');
+  assert.equal(kv.stats().dedupReplies, 1);
+  assert.match(String((apply(pipelined(2, 2, 'INCR', 'x')) as { err: string }).err), /^ERR request is older than this connection's exactly-once window/);
+  assert.equal(apply(pipelined(3, 3, 'INCR', 'x')), 3);
+  assert.equal(plain(kv.read(argvOf(['GET', 'x']), baseTimeMs)), '3');
+});
+
+test('a client keeps at most dedupRepliesPerClientMax replies; the evicted one is refused, not applied again', () => {
+  const { kv, apply } = machine({ dedupRepliesPerClientMax: 2 });
+  apply(pipelined(1, 1, 'INCR', 'x'));
+  apply(pipelined(2, 1, 'INCR', 'x'));
+  apply(pipelined(3, 1, 'INCR', 'x'));
+  assert.equal(kv.stats().dedupReplies, 2);
+  assert.match(String((apply(pipelined(1, 1, 'INCR', 'x')) as { err: string }).err), /more than 2 of its writes were in flight/);
+  assert.equal(apply(pipelined(2, 1, 'INCR', 'x')), 2);
+  assert.equal(apply(pipelined(3, 1, 'INCR', 'x')), 3);
+  assert.equal(plain(kv.read(argvOf(['GET', 'x']), baseTimeMs)), '3');
+});
+
+test('every pipelined retry schedule applies each request once (property)', () => {
+  // Requests 1..n of one client are in flight together; each is delivered one or more times
+  // in any order. Every delivery of request i answers what its first application answered,
+  // and the counter ends at n.
+  fc.assert(fc.property(fc.integer({ min: 1, max: 12 }).chain((n) => fc.tuple(fc.constant(n), fc.array(fc.integer({ min: 1, max: n }), { minLength: n, maxLength: 4 * n }))), ([n, order]) => {
+    const { kv, apply } = machine();
+    const schedule = [...order, ...Array.from({ length: n }, (_, i) => i + 1)];
+    const first = new Map<number, unknown>();
+    for (const seq of schedule) {
+      const reply = apply(pipelined(seq, 1, 'INCR', 'x'));
+      if (!first.has(seq)) first.set(seq, reply);
+      assert.equal(reply, first.get(seq), `request ${seq}`);
+    }
+    assert.equal(plain(kv.read(argvOf(['GET', 'x']), baseTimeMs)), String(n));
+  }));
 });
 
 test('the table is bounded: the least recently used client is forgotten first', () => {
@@ -89,4 +139,22 @@ test('the dedup table travels in snapshots', () => {
   assert.equal(sink.finish(), null);
   assert.equal(plain(target.apply(2, incr)), 1);
   assert.equal(plain(target.read(argvOf(['GET', 'x']), baseTimeMs)), '1');
+});
+
+test('replies of requests in flight travel in snapshots, with the window floor', () => {
+  const source = machine();
+  source.apply(pipelined(1, 1, 'INCR', 'x'));
+  source.apply(pipelined(2, 1, 'INCR', 'x'));
+  source.apply(pipelined(4, 2, 'INCR', 'x'));
+  const snapshot = source.kv.beginSnapshot();
+  const target = new KvStateMachine();
+  const sink = target.beginRestore();
+  for (let chunk = snapshot.next(64); chunk !== null; chunk = snapshot.next(64)) assert.equal(sink.write(chunk), null);
+  assert.equal(sink.finish(), null);
+  let index = 3;
+  assert.equal(plain(target.apply(++index, pipelined(2, 2, 'INCR', 'x'))), 2);
+  assert.equal(plain(target.apply(++index, pipelined(4, 2, 'INCR', 'x'))), 3);
+  assert.match((plain(target.apply(++index, pipelined(1, 1, 'INCR', 'x'))) as { err: string }).err, /exactly-once window/, 'the floor travelled too');
+  assert.equal(plain(target.apply(++index, pipelined(3, 2, 'INCR', 'x'))), 4, 'request 3 was never applied');
+  assert.equal(plain(target.read(argvOf(['GET', 'x']), baseTimeMs)), '4');
 });

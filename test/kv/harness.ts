@@ -22,7 +22,7 @@ export class Harness {
   /** Applies a command as the next log entry at the current time (seq 0: no dedup). */
   apply(...args: (string | Uint8Array)[]): Reply {
     this.index++;
-    return this.kv.apply(this.index, encodeCommand({ origin: 'n1', client: 0, seq: 0, time: this.time, argv: argvOf(args) }));
+    return this.kv.apply(this.index, encodeCommand({ origin: 'n1', client: 0, seq: 0, firstUnanswered: 0, time: this.time, argv: argvOf(args) }));
   }
 
   read(...args: (string | Uint8Array)[]): Reply {

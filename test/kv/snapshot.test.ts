@@ -210,8 +210,8 @@ test('the restored machine continues at the snapshot index', () => {
   const source = stateWithData();
   const target = new KvStateMachine();
   assert.equal(restore(target, takeSnapshot(source.kv, 1000)), null);
-  assert.throws(() => target.apply(source.index, encodeCommand({ origin: 'n', client: 0, seq: 0, time: baseTimeMs, argv: argvOf(['GET', 'x']) })), /apply of index/);
-  assert.equal(plain(target.apply(source.index + 1, encodeCommand({ origin: 'n', client: 0, seq: 0, time: baseTimeMs, argv: argvOf(['GET', 'key1']) }))), 'value1');
+  assert.throws(() => target.apply(source.index, encodeCommand({ origin: 'n', client: 0, seq: 0, firstUnanswered: 0, time: baseTimeMs, argv: argvOf(['GET', 'x']) })), /apply of index/);
+  assert.equal(plain(target.apply(source.index + 1, encodeCommand({ origin: 'n', client: 0, seq: 0, firstUnanswered: 0, time: baseTimeMs, argv: argvOf(['GET', 'key1']) }))), 'value1');
 });
 
 test('SCAN cursors are the same on a replica restored from a snapshot', () => {

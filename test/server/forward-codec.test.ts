@@ -9,12 +9,14 @@ import { decodeForwardedAdmin, decodeForwardedWrite, encodeForwardedAdmin, encod
 const argv = fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 8 });
 
 test('a forwarded write round-trips its request id and arguments', () => {
-  fc.assert(fc.property(fc.string({ maxLength: 60 }), fc.nat(), fc.nat(), argv, (origin, client, seq, args) => {
-    const decoded = decodeForwardedWrite(encodeForwardedWrite({ origin, client, seq, argv: args }));
+  fc.assert(fc.property(fc.string({ maxLength: 60 }), fc.nat(), fc.nat(), fc.nat(), argv, (origin, client, seq, behind, args) => {
+    const firstUnanswered = Math.max(0, seq - behind);
+    const decoded = decodeForwardedWrite(encodeForwardedWrite({ origin, client, seq, firstUnanswered, argv: args }));
     assert.ok(!(decoded instanceof Error), String(decoded));
     assert.equal(decoded.origin, origin);
     assert.equal(decoded.client, client);
     assert.equal(decoded.seq, seq);
+    assert.equal(decoded.firstUnanswered, firstUnanswered);
     assert.deepEqual(decoded.argv.map((a) => Buffer.from(a)), args.map((a) => Buffer.from(a)));
   }));
 });

@@ -76,4 +76,22 @@ describe('pipelined commands on one connection', () => {
     connection.close();
     assert.deepEqual(cluster.crashes(), []);
   });
+
+  it('the exactly-once table keeps replies only for writes not yet answered', async () => {
+    // Each write names its connection's first unanswered write, so once a pipeline has been
+    // answered the next write lets every replica drop its replies (INFO exactly_once_replies).
+    const leader = ids[0] ?? '';
+    const replies = async (id: string): Promise<number> => {
+      const info = String(await cluster.call(id, ['INFO', 'stats']));
+      return Number(/exactly_once_replies:(\d+)/.exec(info)?.[1] ?? NaN);
+    };
+    const before = await replies(leader);
+    const connection = await RawConnection.open(cluster.node(ids[1] ?? '').port);
+    const writes = Array.from({ length: 200 }, (_, i) => ['SET', `window:${i}`, String(i)]);
+    assert.deepEqual(await pipeline(connection, writes), writes.map(() => 'OK'));
+    assert.ok(await replies(leader) > before + 1, 'more than the last reply is held while the pipeline may be retried');
+    assert.equal(await connection.call('SET', 'window:last', 'x'), 'OK');
+    assert.ok(await replies(leader) <= before + 1, `after the pipeline was answered, its ${writes.length} replies are dropped on the next write`);
+    connection.close();
+  });
 });
