@@ -5,7 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { ByteReader, ByteWriter } from '../../src/kv/binary.js';
 import { encodeCommand } from '../../src/kv/command-codec.js';
+import { fnv1a, fnvOffsetBasis } from '../../src/kv/hash.js';
 import { KvStateMachine, type KvOptions } from '../../src/kv/state-machine.js';
 import { argvOf, baseTimeMs, plain } from './harness.js';
 
@@ -157,4 +159,66 @@ test('replies of requests in flight travel in snapshots, with the window floor',
   assert.match((plain(target.apply(++index, pipelined(1, 1, 'INCR', 'x'))) as { err: string }).err, /exactly-once window/, 'the floor travelled too');
   assert.equal(plain(target.apply(++index, pipelined(3, 2, 'INCR', 'x'))), 4, 'request 3 was never applied');
   assert.equal(plain(target.read(argvOf(['GET', 'x']), baseTimeMs)), '4');
+});
+
+/**
+ * Rewrites a snapshot stream's dedup records (type 5, one reply each here) into the older
+ * single-reply form (type 2) and recomputes the end record's checksum, as an older raftis
+ * wrote them.
+ */
+function toSingleReplyDedupRecords(stream: Buffer): Buffer {
+  const out = new ByteWriter();
+  let checksum = fnvOffsetBasis;
+  for (let at = 0; at < stream.length;) {
+    const length = stream.readUInt32LE(at);
+    const type = stream[at + 4] ?? 0;
+    const body = stream.subarray(at + 5, at + 4 + length);
+    at += 4 + length;
+    const mark = out.byteLength;
+    out.u32(0);
+    if (type === 5) {
+      const reader = new ByteReader(body);
+      const origin = reader.string();
+      const client = reader.varint();
+      reader.varint(); // floor
+      const lastUsedMs = reader.signed();
+      assert.equal(reader.varint(), 1, 'one reply per client in this fixture');
+      const seq = reader.varint();
+      out.u8(2);
+      out.string(origin);
+      out.varint(client);
+      out.varint(seq);
+      out.signed(lastUsedMs);
+      out.raw(body.subarray(reader.position));
+    } else if (type === 4) {
+      const reader = new ByteReader(body);
+      out.u8(4);
+      out.varint(reader.varint());
+      out.varint(reader.varint());
+      out.u32(checksum);
+    } else {
+      out.u8(type);
+      out.raw(body);
+    }
+    out.patchU32(mark, out.byteLength - mark - 4);
+    if (type !== 4) checksum = fnv1a(checksum, out.backing, mark, out.byteLength);
+  }
+  return out.finish();
+}
+
+test('a snapshot written with single-reply dedup records restores them', () => {
+  const source = machine();
+  const incr = entry('n1', 5, 3, baseTimeMs, 'INCR', 'x');
+  source.apply(incr);
+  const snapshot = source.kv.beginSnapshot();
+  const chunks: Uint8Array[] = [];
+  for (let chunk = snapshot.next(1 << 20); chunk !== null; chunk = snapshot.next(1 << 20)) chunks.push(chunk);
+  const older = toSingleReplyDedupRecords(Buffer.concat(chunks));
+  const target = new KvStateMachine();
+  const sink = target.beginRestore();
+  assert.equal(sink.write(older), null);
+  assert.equal(sink.finish(), null);
+  assert.equal(plain(target.apply(2, incr)), 1, 'the retry gets its first reply');
+  assert.match((plain(target.apply(3, entry('n1', 5, 2, baseTimeMs, 'INCR', 'x'))) as { err: string }).err, /exactly-once window/, 'an older sequence is not applied');
+  assert.equal(plain(target.read(argvOf(['GET', 'x']), baseTimeMs)), '1');
 });
