@@ -288,7 +288,8 @@ export class Membership {
             [bulk('client'), bulk(member === undefined ? '' : formatHostPort(member.client))],
             [bulk('match'), { kind: 'integer', value: match }],
             [bulk('lag'), { kind: 'integer', value: Math.max(0, status.commit - match) }],
-            [bulk('incarnation'), bulk(member?.incarnation ?? '')],
+            // Known for members that joined (Member.incarnation); founders have none here.
+            ...(member?.incarnation === undefined ? [] : [[bulk('incarnation'), bulk(member.incarnation)] as [Reply, Reply]]),
           ],
         } satisfies Reply;
       }),
