@@ -55,8 +55,21 @@ export interface WalIdentity {
   nodeId: string;
 }
 
-function lastNonZero(bytes: Uint8Array, from: number, end: number): number {
-  for (let i = end - 1; i >= from; i--) if (bytes[i] !== 0) return i;
+/** Bytes compared at once while skipping the zero tail of a preallocated segment. */
+const ZERO_RUN_BYTES = 64 * 1024;
+const ZEROS = Buffer.alloc(ZERO_RUN_BYTES);
+
+/**
+ * Offset of the last non-zero byte in [from, end), or -1. The newest segment is mostly
+ * preallocated zeros (64 MiB by default): whole runs are compared with memcmp, and only the
+ * run holding the last non-zero byte is scanned byte by byte (a byte loop took ~130 ms per
+ * segment on the benchmark machine, about 7% of a restart).
+ */
+export function lastNonZero(bytes: Uint8Array, from: number, end: number): number {
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let high = end;
+  while (high - from >= ZERO_RUN_BYTES && view.subarray(high - ZERO_RUN_BYTES, high).equals(ZEROS)) high -= ZERO_RUN_BYTES;
+  for (let i = high - 1; i >= from; i--) if (bytes[i] !== 0) return i;
   return -1;
 }
 

@@ -4,11 +4,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { SimDisk } from '../../src/storage/sim-disk.js';
 import { StorageCorruptionError } from '../../src/storage/errors.js';
 import { ByteWriter } from '../../src/storage/byte-buffer.js';
 import { encodeEntriesRecord } from '../../src/storage/record-codec.js';
 import { encodeSegmentHeader } from '../../src/storage/segment-file.js';
+import { lastNonZero } from '../../src/storage/wal-recovery.js';
 import { DIR, entries, openSim, plain, type LogMessages } from './helpers.js';
 
 const walFiles = (disk: SimDisk): string[] => disk.listFiles().filter((f) => f.endsWith('.wal'));
@@ -161,4 +163,24 @@ test('a refused start changes nothing on disk', async () => {
   await assert.rejects(openSim(disk), StorageCorruptionError);
   assert.deepEqual(disk.readFile(file), before);
   await assert.rejects(openSim(disk), StorageCorruptionError);
+});
+
+test('lastNonZero finds the last non-zero byte across zero runs of any length and alignment', () => {
+  fc.assert(fc.property(
+    fc.integer({ min: 0, max: 300_000 }),
+    fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { maxLength: 4 }),
+    fc.nat(),
+    fc.nat(),
+    (length, marks, fromSeed, offsetSeed) => {
+      // A view at an odd offset into a larger buffer, as the segment bytes may be.
+      const offset = offsetSeed % 7;
+      const backing = new Uint8Array(length + offset);
+      const bytes = backing.subarray(offset);
+      for (const [at, value] of marks) if (length > 0) bytes[at % length] = value;
+      const from = length === 0 ? 0 : fromSeed % length;
+      let expected = -1;
+      for (let i = length - 1; i >= from; i--) if (bytes[i] !== 0) { expected = i; break; }
+      assert.equal(lastNonZero(bytes, from, length), expected);
+    },
+  ), { numRuns: 200 });
 });
