@@ -20,6 +20,7 @@ import { decodeCommand } from './command-codec.js';
 import { checkArity, commandTable, lookupCommand, validateCommand } from './commands.js';
 import { CommandContext, type KvCounters } from './command-context.js';
 import { DedupTable } from './dedup-table.js';
+import { decodeTransaction, isTransaction } from './transaction.js';
 import { Keyspace, noExpiry, valueBytes, type KeyEntry } from './keyspace.js';
 import { fnv1a, fnv1aNumber, fnvOffsetBasis, mixSeed } from './hash.js';
 import { KeyspaceRestore, KeyspaceSnapshot, type SnapshotSink, type SnapshotSource, type SnapshotState } from './snapshot.js';
@@ -187,6 +188,7 @@ export class KvStateMachine {
   private execute(argv: readonly Uint8Array[], nowMs: number, index: number): Reply {
     const name = argv[0];
     if (name === undefined) return errorReply('ERR empty command');
+    if (isTransaction(argv)) return this.executeTransaction(argv, nowMs, index);
     const spec = lookupCommand(name);
     if (spec === undefined) return unknownCommandError(argv);
     const arityError = checkArity(spec, argv);
@@ -195,6 +197,33 @@ export class KvStateMachine {
     if (hasFlag(spec, 'denyoom') && !this.makeRoom(index)) return outOfMemoryError;
     const context = new CommandContext(this.keyspace, nowMs, true, this.options.protoMaxBulkLen, mixSeed(index, nowMs), this.counters);
     return spec.handler(context, argv);
+  }
+
+  /**
+   * MULTI/EXEC: nothing if a watched key changed since WATCH (a null array, as Redis answers),
+   * otherwise every command in order, each reply in the array (a command's error does not
+   * stop the others, as in Redis).
+   */
+  private executeTransaction(argv: readonly Uint8Array[], nowMs: number, index: number): Reply {
+    const transaction = decodeTransaction(argv);
+    if (transaction instanceof Error) return errorReply(`ERR ${transaction.message}`);
+    for (const watch of transaction.watches) {
+      if (this.keyVersion(watch.key, nowMs) !== watch.version) return { kind: 'array', value: null };
+    }
+    const replies: Reply[] = [];
+    for (const command of transaction.commands) {
+      replies.push(isTransaction(command) ? errorReply('ERR transactions cannot be nested') : this.execute(command, nowMs, index));
+    }
+    return { kind: 'array', value: replies };
+  }
+
+  /**
+   * What WATCH records and EXEC compares: the stamp of the key's last write, or 0 when the key
+   * is absent or expired at `nowMs`. Every write to a key (value or expiry) changes it, and
+   * every replica has the same stamps at the same applied index.
+   */
+  keyVersion(key: Uint8Array, nowMs: number): number {
+    return this.keyspace.get(key, Math.max(nowMs, this.time))?.writtenStamp ?? 0;
   }
 
   /** Evicts by policy until the estimate is within maxmemory; false if it cannot. */

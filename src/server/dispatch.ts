@@ -9,6 +9,7 @@ import type { ClientConnection, ReplySlot } from '../resp/server.js';
 import { READ_CONSISTENCIES, type ReadConsistency, type ServerConfig } from './config.js';
 import { errorReply, nodeErrorReply } from './errors.js';
 import type { WritePath } from './write-path.js';
+import { encodeTransaction, type WatchedKey } from '../kv/transaction.js';
 
 /** What the dispatcher keeps per client connection (ClientConnection.state). */
 export interface ConnectionState {
@@ -36,6 +37,10 @@ export interface ConnectionState {
   readonly waiting: { readonly kind: CommandKind; readonly start: () => void }[];
   /** True while finished() starts waiting commands, so completions inside start() do not recurse. */
   draining: boolean;
+  /** Commands queued since MULTI, or null outside a transaction; `aborted` once one was refused (EXEC then answers EXECABORT). */
+  transaction: { readonly queued: Buffer[][]; aborted: boolean } | null;
+  /** Keys watched since WATCH (by their latin1 text) with the version each had, or null. */
+  watched: Map<string, WatchedKey> | null;
 }
 
 type CommandKind = 'read' | 'write';
@@ -55,6 +60,7 @@ export interface DispatcherOptions {
 
 const OK: Reply = { kind: 'simple', value: 'OK' };
 const PONG: Reply = { kind: 'simple', value: 'PONG' };
+const QUEUED: Reply = { kind: 'simple', value: 'QUEUED' };
 
 export class Dispatcher {
   private readonly options: DispatcherOptions;
@@ -71,7 +77,10 @@ export class Dispatcher {
   stateOf(conn: ClientConnection): ConnectionState {
     let state = conn.state as ConnectionState | undefined;
     if (state === undefined) {
-      state = { consistency: this.options.config.readConsistency, seq: 0, unanswered: new Set(), running: 0, runningKind: 'read', waiting: [], draining: false };
+      state = {
+        consistency: this.options.config.readConsistency, seq: 0, unanswered: new Set(), running: 0, runningKind: 'read', waiting: [], draining: false,
+        transaction: null, watched: null,
+      };
       conn.state = state;
     }
     return state;
@@ -83,6 +92,7 @@ export class Dispatcher {
     if (first === undefined) return slot.send(errorReply('ERR empty command'));
     const name = first.toString('latin1').toLowerCase();
     const done = (reply: Reply): void => slot.send(reply);
+    if (this.transactionCommand(name, argv, conn, done)) return;
     if (this.connectionCommand(name, argv, conn, done)) return;
     if (this.options.admin.handle(name, argv, conn, done)) return;
 
@@ -92,25 +102,130 @@ export class Dispatcher {
     const invalid = this.kv.validate(argv);
     if (invalid !== null) return done(invalid);
     const state = this.stateOf(conn);
+    if (spec.flags.includes('write')) this.write(conn, state, argv, done);
+    else {
+      const mode = state.consistency; // as set when the read arrived, even if it waits
+      this.inOrder(state, 'read', done, (finish) => this.read(mode, argv, finish));
+    }
+  }
+
+  /**
+   * Runs `run` once the connection's earlier commands of the other kind have finished (the
+   * common case, no change of kind in flight, starts at once with no queue entry).
+   */
+  private inOrder(state: ConnectionState, kind: CommandKind, done: (reply: Reply) => void, run: (finish: (reply: Reply) => void) => void): void {
     const finish = (reply: Reply): void => {
-      slot.send(reply);
+      done(reply);
       finished(state);
     };
-    // The common case (no change of kind in flight) starts at once, with no queue entry.
-    if (spec.flags.includes('write')) {
-      const seq = ++state.seq;
-      state.unanswered.add(seq);
-      const finishWrite = (reply: Reply): void => {
-        state.unanswered.delete(seq);
-        finish(reply);
-      };
-      const submit = (): void => this.options.writes.submit(conn.id, seq, firstOf(state.unanswered, seq), argv, finishWrite);
-      if (startNow(state, 'write')) submit();
-      else state.waiting.push({ kind: 'write', start: submit });
-    } else {
-      const mode = state.consistency; // as set when the read arrived, even if it waits
-      if (startNow(state, 'read')) this.read(mode, argv, finish);
-      else state.waiting.push({ kind: 'read', start: () => this.read(mode, argv, finish) });
+    if (startNow(state, kind)) run(finish);
+    else state.waiting.push({ kind, start: () => run(finish) });
+  }
+
+  /** One log entry with the connection's next request id. */
+  private write(conn: ClientConnection, state: ConnectionState, argv: readonly Uint8Array[], done: (reply: Reply) => void): void {
+    const seq = ++state.seq;
+    state.unanswered.add(seq);
+    this.inOrder(state, 'write', done, (finish) => this.options.writes.submit(conn.id, seq, firstOf(state.unanswered, seq), argv, (reply) => {
+      state.unanswered.delete(seq);
+      finish(reply);
+    }));
+  }
+
+  /**
+   * MULTI, EXEC, DISCARD, WATCH and UNWATCH, and every data command while a MULTI is open
+   * (queued). EXEC proposes the queued commands and the watched keys' versions as one log
+   * entry (kv/transaction.ts). Inside MULTI only data commands are queued; others are refused
+   * and abort the transaction, except RESET, which ends it.
+   */
+  private transactionCommand(name: string, argv: Buffer[], conn: ClientConnection, done: (reply: Reply) => void): boolean {
+    const state = this.stateOf(conn);
+    switch (name) {
+      case 'multi':
+        if (argv.length !== 1) done(arityError('multi'));
+        else if (state.transaction !== null) done(errorReply('ERR MULTI calls can not be nested'));
+        else {
+          state.transaction = { queued: [], aborted: false };
+          done(OK);
+        }
+        return true;
+      case 'discard':
+        if (argv.length !== 1) done(arityError('discard'));
+        else if (state.transaction === null) done(errorReply('ERR DISCARD without MULTI'));
+        else {
+          state.transaction = null;
+          state.watched = null;
+          done(OK);
+        }
+        return true;
+      case 'exec': {
+        if (argv.length !== 1) {
+          done(arityError('exec'));
+          return true;
+        }
+        const transaction = state.transaction;
+        if (transaction === null) {
+          done(errorReply('ERR EXEC without MULTI'));
+          return true;
+        }
+        const watches = [...(state.watched?.values() ?? [])];
+        state.transaction = null;
+        state.watched = null;
+        if (transaction.aborted) done(errorReply('EXECABORT Transaction discarded because of previous errors.'));
+        else this.write(conn, state, encodeTransaction({ watches, commands: transaction.queued }), done);
+        return true;
+      }
+      case 'watch': {
+        if (argv.length < 2) done(arityError('watch'));
+        else if (state.transaction !== null) done(errorReply('ERR WATCH inside MULTI is not allowed'));
+        else {
+          // The versions are read at a read point of the connection's consistency, after its
+          // earlier writes. A stale version only makes EXEC fail: the state machine compares
+          // with the versions at the transaction's own index.
+          const mode = state.consistency;
+          const keys = argv.slice(1);
+          this.inOrder(state, 'read', done, (finish) => this.node.read(mode, (error, clusterTime) => {
+            if (error !== null) return finish(nodeErrorReply(error));
+            const watched = state.watched ?? new Map<string, WatchedKey>();
+            for (const key of keys) {
+              const text = key.toString('latin1');
+              if (!watched.has(text)) watched.set(text, { key, version: this.kv.keyVersion(key, clusterTime) });
+            }
+            state.watched = watched;
+            finish(OK);
+          }));
+        }
+        return true;
+      }
+      case 'unwatch':
+        if (argv.length !== 1) done(arityError('unwatch'));
+        // In order with a WATCH still waiting for its read point.
+        else this.inOrder(state, 'read', done, (finish) => {
+          state.watched = null;
+          finish(OK);
+        });
+        return true;
+      case 'reset':
+      case 'quit':
+        state.transaction = null;
+        state.watched = null;
+        return false;
+      default: {
+        const transaction = state.transaction;
+        if (transaction === null) return false;
+        const spec = this.kv.lookup(name);
+        const refusal = spec === undefined || spec.flags.includes('internal')
+          ? errorReply(`ERR unknown command or not allowed inside MULTI: '${name}' (raftis queues data commands only)`)
+          : this.kv.validate(argv);
+        if (refusal !== null) {
+          transaction.aborted = true;
+          done(refusal);
+        } else {
+          transaction.queued.push(argv);
+          done(QUEUED);
+        }
+        return true;
+      }
     }
   }
 
@@ -240,15 +355,16 @@ export class Dispatcher {
   }
 }
 
-/**
- * True (and counted as running) when a data command of `kind` may start now: it can neither
- * overtake nor be overtaken by one of the other kind. Otherwise the caller queues it.
- */
+/** The first element of an insertion-ordered set, or `fallback` when it is empty. */
 function firstOf(seqs: ReadonlySet<number>, fallback: number): number {
   const first = seqs.values().next();
   return first.done === true ? fallback : first.value;
 }
 
+/**
+ * True (and counted as running) when a data command of `kind` may start now: it can neither
+ * overtake nor be overtaken by one of the other kind. Otherwise the caller queues it.
+ */
 function startNow(state: ConnectionState, kind: CommandKind): boolean {
   if (state.running !== 0 && (state.runningKind !== kind || state.waiting.length !== 0)) return false;
   state.runningKind = kind;

@@ -1,0 +1,111 @@
+// MULTI/EXEC/DISCARD/WATCH/UNWATCH on a real cluster, through ioredis and node-redis as
+// applications use them and over raw RESP for the exact replies: queued commands run
+// together on every replica, a watched key written by another client (on another node)
+// makes EXEC answer null and run nothing, and refused commands abort with EXECABORT.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createClient } from 'redis';
+import { TestCluster } from '../support/cluster.js';
+import { RawConnection } from '../support/raw-resp.js';
+
+describe('transactions', () => {
+  let cluster: TestCluster;
+  let leader: string;
+  let follower: string;
+
+  before(async () => {
+    cluster = await TestCluster.start({ nodes: 3 });
+    leader = await cluster.waitForLeader();
+    follower = cluster.nodes.map((n) => n.id).find((id) => id !== leader) ?? '';
+  });
+
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  it('MULTI … EXEC through ioredis on a follower runs the commands together and every node sees the result', async () => {
+    const redis = cluster.client(follower);
+    const results = await redis.multi().set('tx:a', '1').incr('tx:a').incrby('tx:b', 5).get('tx:a').exec();
+    assert.deepEqual(results, [[null, 'OK'], [null, 2], [null, 5], [null, '2']]);
+    for (const node of cluster.nodes) {
+      assert.deepEqual(await cluster.client(node.id).mget('tx:a', 'tx:b'), ['2', '5'], node.id);
+    }
+  });
+
+  it('answers QUEUED, runs nothing before EXEC, and DISCARD drops the queue', async () => {
+    const connection = await RawConnection.open(cluster.node(leader).port);
+    assert.equal(await connection.call('MULTI'), 'OK');
+    assert.equal(await connection.call('SET', 'tx:queued', 'x'), 'QUEUED');
+    assert.equal(await cluster.client(follower).get('tx:queued'), null, 'not applied before EXEC');
+    assert.equal(await connection.call('DISCARD'), 'OK');
+    assert.deepEqual(await connection.call('EXEC'), { error: 'ERR EXEC without MULTI' });
+    assert.deepEqual(await connection.call('DISCARD'), { error: 'ERR DISCARD without MULTI' });
+    assert.equal(await cluster.client(leader).get('tx:queued'), null, 'discarded');
+    assert.equal(await connection.call('MULTI'), 'OK');
+    assert.deepEqual(await connection.call('MULTI'), { error: 'ERR MULTI calls can not be nested' });
+    assert.deepEqual(await connection.call('EXEC'), []);
+    connection.close();
+  });
+
+  it('a command refused while queued aborts the transaction with EXECABORT', async () => {
+    const connection = await RawConnection.open(cluster.node(follower).port);
+    assert.equal(await connection.call('MULTI'), 'OK');
+    assert.equal(await connection.call('SET', 'tx:abort', 'x'), 'QUEUED');
+    assert.deepEqual(await connection.call('GET'), { error: "ERR wrong number of arguments for 'get' command" });
+    assert.match(JSON.stringify(await connection.call('RAFT.INFO')), /not allowed inside MULTI/);
+    assert.deepEqual(await connection.call('EXEC'), { error: 'EXECABORT Transaction discarded because of previous errors.' });
+    assert.equal(await cluster.client(leader).get('tx:abort'), null);
+    connection.close();
+  });
+
+  it('WATCH: a key written by another client on another node makes EXEC answer null and run nothing', async () => {
+    const watcher = cluster.client(follower);
+    const other = cluster.client(leader);
+    await other.set('tx:balance', '10');
+    assert.equal(await watcher.watch('tx:balance'), 'OK');
+    const seen = Number(await watcher.get('tx:balance'));
+    await other.incrby('tx:balance', 5);
+    const lost = await watcher.multi().set('tx:balance', String(seen - 3)).set('tx:spent', '3').exec();
+    assert.equal(lost, null, 'the optimistic transaction lost the race');
+    assert.equal(await other.get('tx:balance'), '15');
+    assert.equal(await other.get('tx:spent'), null);
+
+    // Retried, with nobody else writing, it commits.
+    assert.equal(await watcher.watch('tx:balance'), 'OK');
+    const balance = Number(await watcher.get('tx:balance'));
+    const won = await watcher.multi().set('tx:balance', String(balance - 3)).set('tx:spent', '3').exec();
+    assert.deepEqual(won, [[null, 'OK'], [null, 'OK']]);
+    assert.deepEqual(await other.mget('tx:balance', 'tx:spent'), ['12', '3']);
+  });
+
+  it('UNWATCH, and EXEC itself, end the watch', async () => {
+    const watcher = cluster.client(leader);
+    const other = cluster.client(follower);
+    await watcher.watch('tx:u');
+    await other.set('tx:u', '1');
+    assert.equal(await watcher.unwatch(), 'OK');
+    assert.deepEqual(await watcher.multi().set('tx:u', '2').exec(), [[null, 'OK']]);
+    await watcher.watch('tx:u');
+    assert.deepEqual(await watcher.multi().get('tx:u').exec(), [[null, '2']]);
+    await other.set('tx:u', '3');
+    assert.deepEqual(await watcher.multi().get('tx:u').exec(), [[null, '3']], 'the earlier EXEC ended the watch');
+  });
+
+  it('node-redis: multi and watch work unchanged', async () => {
+    const client = createClient({ socket: { host: '127.0.0.1', port: cluster.node(follower).port } });
+    await client.connect();
+    try {
+      assert.deepEqual(await client.multi().set('tx:nr', '1').incr('tx:nr').exec(), ['OK', 2]);
+      await client.executeIsolated(async (isolated) => {
+        await isolated.watch('tx:nr');
+        await cluster.client(leader).set('tx:nr', '9');
+        await assert.rejects(isolated.multi().incr('tx:nr').exec(), /WatchError|watched keys has been changed/i);
+      });
+      assert.equal(await client.get('tx:nr'), '9');
+    } finally {
+      await client.quit();
+    }
+    assert.deepEqual(cluster.crashes(), []);
+  });
+});
