@@ -11,6 +11,8 @@ export const CLUSTER_STATE_FILE = 'cluster.json';
 const STATE_VERSION = 1;
 /** Peer port = client port + this, as everywhere else in `raftis cluster`. */
 export const PEER_PORT_OFFSET = 10_000;
+/** Each node's admin HTTP port (metrics, status, dashboard) is its client port plus this. */
+export const ADMIN_PORT_OFFSET = 2_000;
 const PORT_MAX = 65_535;
 
 export interface ClusterNode {

@@ -14,7 +14,7 @@ import type { RespValue } from '../resp/codec.js';
 import { IDENTITY_FILE } from '../server/identity.js';
 import { sendCommand } from '../server/resp-client.js';
 import { askSupervisor, startControlServer, type ControlReply, type ControlRequest, type ControlServer } from './cluster-control.js';
-import { PEER_PORT_OFFSET, clusterStatePath, nextNode, nodeInSlot, readClusterState, writeClusterState, type ClusterNode } from './cluster-state.js';
+import { ADMIN_PORT_OFFSET, PEER_PORT_OFFSET, clusterStatePath, nextNode, nodeInSlot, readClusterState, writeClusterState, type ClusterNode } from './cluster-state.js';
 
 interface ClusterArgs {
   nodes: number;
@@ -203,7 +203,7 @@ class Supervisor {
   }
 
   private connectLine(node: ClusterNode): string {
-    return `  ${node.id}: redis-cli -p ${node.clientPort}${this.host === '127.0.0.1' ? '' : ` -h ${this.host}`}`;
+    return `  ${node.id}: redis-cli -p ${node.clientPort}${this.host === '127.0.0.1' ? '' : ` -h ${this.host}`}   dashboard http://${this.host}:${node.clientPort + ADMIN_PORT_OFFSET}/`;
   }
 
   private spawn(node: ClusterNode, bootstrap: readonly string[]): RunningNode {
@@ -213,6 +213,7 @@ class Supervisor {
       '--id', node.id,
       '--listen', `${this.host}:${node.clientPort}`,
       '--peer-listen', `${this.host}:${node.peerPort}`,
+      '--admin-listen', `${this.host}:${node.clientPort + ADMIN_PORT_OFFSET}`,
       '--data-dir', join(this.dataDir, node.id),
       ...bootstrap,
       ...this.args.extra,
@@ -272,7 +273,7 @@ class Supervisor {
     if (this.stopping) return { ok: false, error: 'the cluster is stopping' };
     const node = nextNode({ version: 1, host: this.host, basePort: this.basePort, controlPort: 0, supervisorPid: 0, nodes: this.nodes }, this.dataDir);
     if (typeof node === 'string') return { ok: false, error: node };
-    for (const port of [node.clientPort, node.peerPort]) {
+    for (const port of [node.clientPort, node.peerPort, node.clientPort + ADMIN_PORT_OFFSET]) {
       if (!(await portFree(this.host, port))) return { ok: false, error: `port ${port} for ${node.id} is in use` };
     }
     const via = await this.liveMember(null);

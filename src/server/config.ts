@@ -20,6 +20,8 @@ export interface ServerConfig {
   readonly id: string;
   readonly listen: HostPort;
   readonly peerListen: HostPort;
+  /** Admin HTTP address (metrics, status, health, dashboard), or null for none. */
+  readonly adminListen: HostPort | null;
   readonly dataDir: string;
   /** Peer addresses of the initial voters, by id. Used only to bootstrap a new data directory. */
   readonly initialCluster: ReadonlyMap<string, HostPort>;
@@ -90,6 +92,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'id', flag: 'id', kind: 'string', help: 'node id, e.g. n1 (letters, digits, - and _)' },
   { key: 'listen', flag: 'listen', kind: 'hostport', help: 'client (RESP) address, default 127.0.0.1:6379' },
   { key: 'peerListen', flag: 'peer-listen', kind: 'hostport', help: 'peer address, default client port + 10000' },
+  { key: 'adminListen', flag: 'admin-listen', kind: 'hostport', help: 'admin HTTP address: /metrics (Prometheus), /status, /health, / (dashboard); default none' },
   { key: 'dataDir', flag: 'data-dir', kind: 'string', help: 'data directory, default ./data/<id>' },
   { key: 'initialCluster', flag: 'initial-cluster', kind: 'cluster', help: 'initial voters: n1=host:port,n2=host:port,… (peer addresses)' },
   { key: 'join', flag: 'join', kind: 'hostport', help: 'client address of a member of the cluster to join (empty data directory)' },
@@ -127,6 +130,7 @@ export const SETTINGS: readonly Setting[] = [
 
 const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 'initialCluster' | 'configured'> = {
   join: null,
+  adminListen: null,
   learnerPromoteLagEntries: 1000,
   clusterToken: 'raftis',
   // 600–1200 ms election timeout with heartbeats every 100 ms: a failed leader is replaced
@@ -320,6 +324,14 @@ function checkRange(setting: Setting, n: number, source: string): number {
 }
 
 function validate(config: ServerConfig): void {
+  const admin = config.adminListen;
+  if (admin !== null && admin.port !== 0) {
+    for (const [flag, other] of [['listen', config.listen], ['peer-listen', config.peerListen]] as const) {
+      if (other.port === admin.port && (other.host === admin.host || other.host === '0.0.0.0' || admin.host === '0.0.0.0')) {
+        throw new ConfigError(`--admin-listen ${formatHostPort(admin)} is the same address as --${flag}`);
+      }
+    }
+  }
   if (config.heartbeatTicks >= config.electionTicks) {
     throw new ConfigError(`heartbeat-ticks (${config.heartbeatTicks}) must be below election-ticks (${config.electionTicks})`);
   }

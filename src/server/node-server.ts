@@ -18,7 +18,8 @@ import { sendCommand } from './resp-client.js';
 import { Membership } from './membership.js';
 import { FORWARD_WRITE, FORWARD_WRITE_WITHOUT_FLOOR } from './forward-codec.js';
 import { PeerTransport } from '../transport/peer-transport.js';
-import { Admin } from './admin.js';
+import { Admin, type AdminContext } from './admin.js';
+import { AdminHttpServer } from './admin-http.js';
 import { ConfigError, formatHostPort, parseHostPort, type HostPort, type ServerConfig } from './config.js';
 import { Dispatcher } from './dispatch.js';
 import { errorReply, nodeErrorReply } from './errors.js';
@@ -39,13 +40,14 @@ export class RaftisServer {
   private readonly writes: WritePath;
   private readonly members: Map<string, Member>;
   private readonly membership: Membership;
+  private readonly adminHttp: AdminHttpServer | null;
   private expireTimer: NodeJS.Timeout | null = null;
   private expireInFlight = false;
   private stopping: Promise<void> | null = null;
 
   private constructor(parts: {
     config: ServerConfig; identity: Identity; logger: Logger; storage: RaftStorage; kv: KvStateMachine;
-    node: RaftNode<Reply>; transport: PeerTransport; resp: RespServer; writes: WritePath; members: Map<string, Member>; membership: Membership;
+    node: RaftNode<Reply>; transport: PeerTransport; resp: RespServer; adminHttp: AdminHttpServer | null; writes: WritePath; members: Map<string, Member>; membership: Membership;
   }) {
     this.config = parts.config;
     this.identity = parts.identity;
@@ -55,6 +57,7 @@ export class RaftisServer {
     this.node = parts.node;
     this.transport = parts.transport;
     this.resp = parts.resp;
+    this.adminHttp = parts.adminHttp;
     this.writes = parts.writes;
     this.members = parts.members;
     this.membership = parts.membership;
@@ -266,30 +269,25 @@ export class RaftisServer {
     };
 
     let respServer: RespServer | null = null;
-    const dispatcher: Dispatcher = new Dispatcher({
+    const adminContext: AdminContext = {
       config,
+      identity,
       kv,
       node,
-      writes: writePath,
-      admin: new Admin({
-        config,
-        identity,
-        kv,
-        node,
-        resp: () => {
-          if (respServer === null) throw new Error('client server not started');
-          return respServer;
-        },
-        members: () => members,
-        startedAt: Date.now(),
-        now: () => Date.now(),
-        barrier: (done) => node.read('linearizable', (error) => done(error === null ? null : nodeErrorReply(error))),
-        commandsProcessed: () => dispatcher.commandsProcessed,
-        transportStats: () => transport.stats(),
-        faults: config.debugFaultInjection ? (argv) => applyFault(transport, argv) : null,
-        membership,
-      }),
-    });
+      resp: () => {
+        if (respServer === null) throw new Error('client server not started');
+        return respServer;
+      },
+      members: () => members,
+      startedAt: Date.now(),
+      now: () => Date.now(),
+      barrier: (done) => node.read('linearizable', (error) => done(error === null ? null : nodeErrorReply(error))),
+      commandsProcessed: () => dispatcher.commandsProcessed,
+      transportStats: () => transport.stats(),
+      faults: config.debugFaultInjection ? (argv) => applyFault(transport, argv) : null,
+      membership,
+    };
+    const dispatcher: Dispatcher = new Dispatcher({ config, kv, node, writes: writePath, admin: new Admin(adminContext) });
     respServer = new RespServer(
       { protoMaxBulkLen: config.protoMaxBulkLen, maxClients: config.maxClients, clientOutputBufferMaxBytes: config.clientOutputBufferMaxBytes },
       { onCommand: (conn, argv, slot) => dispatcher.onCommand(conn, argv, slot) },
@@ -298,7 +296,13 @@ export class RaftisServer {
     await transport.start();
     node.start();
     await respServer.listen(config.listen.host, config.listen.port);
-    const server = new RaftisServer({ config, identity, logger: log, storage, kv, node, transport, resp: respServer, writes: writePath, members, membership });
+    let adminHttp: AdminHttpServer | null = null;
+    if (config.adminListen !== null) {
+      adminHttp = new AdminHttpServer(adminContext);
+      const bound = await adminHttp.listen(config.adminListen);
+      log.info({ adminListen: `${bound.address}:${bound.port}` }, 'admin HTTP listening: /metrics, /status, /health, /');
+    }
+    const server = new RaftisServer({ config, identity, logger: log, storage, kv, node, transport, resp: respServer, adminHttp, writes: writePath, members, membership });
     server.startActiveExpiry();
     membership.startAutoPromotion();
     membership.announceAddresses({ client: config.listen, peer: config.peerListen }, () => writeIdentity(config.dataDir, withSelfAddresses(identity, config.listen, config.peerListen)));
@@ -337,6 +341,7 @@ export class RaftisServer {
     this.writes.stop();
     this.node.stop();
     await this.resp.close();
+    await this.adminHttp?.close();
     await this.transport.stop();
     await this.storage.sync();
     await this.storage.close();

@@ -107,7 +107,7 @@ describe('raftis cluster add-node / remove-node', () => {
     const second = new ClusterUp(3, base, dataDir, ['--tick-ms', '50']);
     started.push(second);
     await second.waitUp();
-    for (const id of rest) assert.match(second.stdout, new RegExp(`^  ${id}: redis-cli -p ${restPort(id)}$`, 'm'), `${id} started again`);
+    for (const id of rest) assert.match(second.stdout, new RegExp(`^  ${id}: redis-cli -p ${restPort(id)}   dashboard `, 'm'), `${id} started again`);
     assert.doesNotMatch(second.stdout, new RegExp(`^  ${leader}:`, 'm'), 'the removed node stays out');
     for (const id of rest) {
       await waitFor(`${id} to serve the latest value`, async () => (await call(restPort(id), 'GET', 'grow:key')) === 'after-remove', { timeoutMs: 20_000 });

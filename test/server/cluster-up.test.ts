@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ClusterUp, alive, call, freeBasePort } from '../support/cluster-up.js';
+import { ADMIN_PORT_OFFSET, ClusterUp, alive, call, freeBasePort } from '../support/cluster-up.js';
 import { waitFor } from '../support/wait.js';
 
 const NODES = 3;
@@ -31,7 +31,11 @@ describe('raftis cluster up', () => {
     const run = new ClusterUp(NODES, base, dataDir, ['--log-level', 'info']);
     started.push(run);
     await run.waitUp();
-    for (let i = 0; i < NODES; i++) assert.match(run.stdout, new RegExp(`^  n${i + 1}: redis-cli -p ${base + i}$`, 'm'), `connect line for n${i + 1}`);
+    for (let i = 0; i < NODES; i++) {
+      const admin = base + i + ADMIN_PORT_OFFSET;
+      assert.match(run.stdout, new RegExp(`^  n${i + 1}: redis-cli -p ${base + i}   dashboard http://127\\.0\\.0\\.1:${admin}/$`, 'm'), `connect line for n${i + 1}`);
+      assert.equal((await fetch(`http://127.0.0.1:${admin}/health`)).status, 200, `n${i + 1}'s admin HTTP health`);
+    }
     assert.match(run.stdout, new RegExp(`${NODES}-node cluster up \\(leader n\\d\\)`));
     const pids: number[] = [];
     for (let i = 0; i < NODES; i++) {

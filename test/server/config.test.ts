@@ -96,6 +96,7 @@ describe('raftis server configuration', () => {
     { name: 'a bad environment variable', args: [], env: { RAFTIS_TICK_MS: 'abc' }, message: /RAFTIS_TICK_MS: expected a whole number, got "abc"/ },
     { name: 'a flag missing its value', args: ['--tick-ms'], message: /--tick-ms: missing value/ },
     { name: 'an invalid node id', args: ['--id', 'bad id!'], message: /invalid node id "bad id!"/ },
+    { name: 'an admin address equal to the client address', args: ['--listen', '127.0.0.1:7001', '--admin-listen', '127.0.0.1:7001'], message: /--admin-listen 127\.0\.0\.1:7001 is the same address as --listen/ },
     { name: 'an initial cluster without this node', args: ['--initial-cluster', 'n2=127.0.0.1:1,n3=127.0.0.1:2'], message: /--initial-cluster does not name this node's id "n1"/ },
   ];
 

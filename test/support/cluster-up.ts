@@ -12,6 +12,8 @@ import { waitFor } from './wait.js';
 export const MAIN = resolve('dist/src/cli/main.js');
 /** `cluster up` puts each node's peer port this far above its client port. */
 export const PEER_PORT_OFFSET = 10_000;
+/** A node's admin HTTP port is its client port plus this (src/cli/cluster-state.ts). */
+export const ADMIN_PORT_OFFSET = 2_000;
 export const UP_TIMEOUT_MS = 40_000;
 
 function portFree(port: number): Promise<boolean> {
@@ -22,11 +24,11 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** A base port whose `slots` client ports and their peer ports are all free. */
+/** A base port whose `slots` client ports and their peer and admin ports are all free. */
 export async function freeBasePort(slots: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const ports = Array.from({ length: slots }, (_, i) => [base + i, base + i + PEER_PORT_OFFSET]).flat();
+    const ports = Array.from({ length: slots }, (_, i) => [base + i, base + i + PEER_PORT_OFFSET, base + i + ADMIN_PORT_OFFSET]).flat();
     if ((await Promise.all(ports.map(portFree))).every(Boolean)) return base;
   }
   throw new Error('no free run of ports found');

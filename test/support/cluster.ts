@@ -30,6 +30,8 @@ export interface TestNode {
   readonly peerPort: number;
   readonly dataDir: string;
   readonly logPath: string;
+  /** Admin HTTP port, when the cluster was started with `adminHttp`. */
+  readonly adminPort?: number;
   process: ChildProcess | null;
   /** Client address of the member it joins through, for nodes added after bootstrap. */
   join?: string;
@@ -42,6 +44,8 @@ export interface ClusterOptions {
   /** Extra `raftis server` settings for every node. */
   readonly args?: readonly string[];
   readonly keepData?: boolean;
+  /** Give every node an admin HTTP port (`--admin-listen`). */
+  readonly adminHttp?: boolean;
 }
 
 export class TestCluster {
@@ -69,7 +73,8 @@ export class TestCluster {
     const nodes: TestNode[] = [];
     for (let i = 1; i <= count; i++) {
       const id = `n${i}`;
-      nodes.push({ id, port: await freePort(), peerPort: await freePort(), dataDir: join(root, id), logPath: join(root, `${id}.log`), process: null, exits: [] });
+      const adminPort = options.adminHttp === true ? { adminPort: await freePort() } : {};
+      nodes.push({ id, port: await freePort(), peerPort: await freePort(), ...adminPort, dataDir: join(root, id), logPath: join(root, `${id}.log`), process: null, exits: [] });
     }
     const cluster = new TestCluster(root, nodes, options.args ?? [], options.keepData ?? false);
     for (const node of nodes) cluster.spawn(node);
@@ -95,6 +100,7 @@ export class TestCluster {
       '--data-dir', node.dataDir,
       ...(node.join === undefined ? ['--initial-cluster', this.initialCluster] : ['--join', node.join]),
       '--log-level', 'info',
+      ...(node.adminPort === undefined ? [] : ['--admin-listen', `127.0.0.1:${node.adminPort}`]),
       ...this.args,
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.pipe(log, { end: false });

@@ -1,0 +1,248 @@
+// The admin HTTP endpoint (--admin-listen): Prometheus metrics (GET /metrics), this node's
+// view of the cluster as JSON (GET /status), a health check for load balancers and
+// orchestrators (GET /health: 200 while the node is a member that knows a leader, else 503)
+// and a small dashboard (GET /) that polls /status. Read-only: nothing here changes the node.
+// Values are read when asked for, so serving them costs nothing between scrapes.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { StateRole, nodeId } from '../node/consensus.js';
+import type { AdminContext } from './admin.js';
+import { roleName } from './admin.js';
+import { formatHostPort, type HostPort } from './config.js';
+
+export interface NodeStatus {
+  readonly node: string;
+  readonly cluster: string;
+  readonly role: string;
+  readonly term: number;
+  readonly leader: string;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly logFirstIndex: number;
+  readonly logLastIndex: number;
+  readonly keys: number;
+  readonly memoryBytes: number;
+  readonly connectedClients: number;
+  readonly uptimeSeconds: number;
+  readonly members: readonly {
+    readonly id: string;
+    readonly role: 'voter' | 'learner';
+    readonly peer: string;
+    readonly client: string;
+    readonly connected: boolean;
+    /** The leader's match index for the member (only on the leader). */
+    readonly match: number | null;
+  }[];
+}
+
+export function nodeStatus(context: AdminContext): NodeStatus {
+  const { node, kv, identity } = context;
+  const status = node.status();
+  const transport = context.transportStats();
+  const progress = new Map(status.progress.map((p) => [p.id as string, p.match as number]));
+  const members = context.members();
+  const row = (id: string, role: 'voter' | 'learner'): NodeStatus['members'][number] => {
+    const member = members.get(id);
+    return {
+      id,
+      role,
+      peer: member === undefined ? '' : formatHostPort(member.peer),
+      client: member === undefined ? '' : formatHostPort(member.client),
+      connected: id === identity.nodeId || transport.get(nodeId(id))?.connected === true,
+      match: id === identity.nodeId && status.role === StateRole.Leader ? status.lastIndex : (progress.get(id) ?? null),
+    };
+  };
+  return {
+    node: identity.nodeId,
+    cluster: identity.clusterId,
+    role: roleName(status.role),
+    term: status.term,
+    leader: status.leader,
+    commitIndex: status.commit,
+    appliedIndex: node.appliedIndex,
+    logFirstIndex: status.firstIndex,
+    logLastIndex: status.lastIndex,
+    keys: kv.stats().keys,
+    memoryBytes: kv.memoryUsage(),
+    connectedClients: context.resp().stats().connectedClients,
+    uptimeSeconds: Math.floor((context.now() - context.startedAt) / 1000),
+    members: [...status.confState.voters.map((id) => row(id, 'voter')), ...status.confState.learners.map((id) => row(id, 'learner'))],
+  };
+}
+
+/** Null when healthy; otherwise why not. */
+export function unhealthyReason(context: AdminContext): string | null {
+  const status = context.node.status();
+  const self = context.identity.nodeId;
+  const member = status.confState.voters.includes(nodeId(self)) || status.confState.learners.includes(nodeId(self));
+  if (!member) return 'not a member of the cluster';
+  if (status.leader === '') return 'no leader known';
+  return null;
+}
+
+function metricsRegistry(context: AdminContext): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ node: context.identity.nodeId });
+  collectDefaultMetrics({ register: registry, prefix: 'raftis_' });
+  const gauge = (name: string, help: string, read: () => number): void => {
+    new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
+  };
+  // A value the node already counts: exposed as a Prometheus counter that follows it.
+  const counter = (name: string, help: string, read: () => number): void => {
+    let reported = 0;
+    new Counter({
+      name, help, registers: [registry], collect() {
+        const value = read();
+        if (value > reported) this.inc(value - reported);
+        reported = value;
+      },
+    });
+  };
+  const { node, kv } = context;
+  const status = (): ReturnType<typeof node.status> => node.status();
+  gauge('raftis_raft_term', 'Current Raft term.', () => status().term);
+  gauge('raftis_raft_is_leader', '1 on the leader, 0 elsewhere.', () => (node.isLeader ? 1 : 0));
+  gauge('raftis_raft_has_leader', '1 while this node knows a leader.', () => (status().leader === '' ? 0 : 1));
+  gauge('raftis_raft_commit_index', 'Highest log index known to be committed.', () => status().commit);
+  gauge('raftis_raft_applied_index', 'Highest log index applied to the state machine.', () => node.appliedIndex);
+  gauge('raftis_raft_log_first_index', 'First log index still held (after compaction).', () => status().firstIndex);
+  gauge('raftis_raft_log_last_index', 'Last log index.', () => status().lastIndex);
+  gauge('raftis_raft_voters', 'Voters in the configuration.', () => status().confState.voters.length);
+  gauge('raftis_raft_learners', 'Learners in the configuration.', () => status().confState.learners.length);
+  new Gauge({
+    name: 'raftis_raft_peer_match_index', help: "The leader's match index for each member (leader only).", labelNames: ['peer'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const peer of status().progress) this.set({ peer: peer.id }, peer.match);
+    },
+  });
+  new Gauge({
+    name: 'raftis_peer_connected', help: '1 while the peer connection to a member is up.', labelNames: ['peer'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const [peer, stats] of context.transportStats()) this.set({ peer }, stats.connected ? 1 : 0);
+    },
+  });
+  const stats = (): ReturnType<typeof node.stats> => node.stats();
+  counter('raftis_raft_proposals_total', 'Proposals accepted by the Raft core.', () => stats().proposals);
+  counter('raftis_raft_readies_total', 'Ready structures processed.', () => stats().readies);
+  counter('raftis_raft_entries_applied_total', 'Committed entries applied.', () => stats().entriesApplied);
+  counter('raftis_raft_messages_sent_total', 'Raft messages sent (snapshot streams excluded).', () => stats().messagesSent);
+  counter('raftis_wal_syncs_total', 'WAL syncs (group commits).', () => stats().syncs);
+  counter('raftis_wal_sync_seconds_total', 'Time spent in WAL syncs.', () => stats().syncMsTotal / 1000);
+  counter('raftis_wal_entries_persisted_total', 'Entries written to the WAL.', () => stats().entriesPersisted);
+  gauge('raftis_kv_keys', 'Keys in the keyspace.', () => kv.stats().keys);
+  gauge('raftis_kv_keys_with_expiry', 'Keys with a TTL.', () => kv.stats().expires);
+  gauge('raftis_kv_memory_bytes', "The keyspace's memory estimate (what maxmemory limits).", () => kv.memoryUsage());
+  gauge('raftis_kv_maxmemory_bytes', 'The maxmemory limit, 0 for none.', () => context.config.maxmemoryBytes);
+  counter('raftis_kv_expired_keys_total', 'Keys deleted on expiry.', () => kv.stats().expiredKeys);
+  counter('raftis_kv_evicted_keys_total', 'Keys evicted under maxmemory.', () => kv.stats().evictedKeys);
+  gauge('raftis_exactly_once_clients', 'Clients with an exactly-once record.', () => kv.stats().dedupEntries);
+  gauge('raftis_exactly_once_replies', 'Replies held for retries.', () => kv.stats().dedupReplies);
+  gauge('raftis_connected_clients', 'Client connections open.', () => context.resp().stats().connectedClients);
+  counter('raftis_connections_received_total', 'Client connections accepted.', () => context.resp().stats().totalConnections);
+  counter('raftis_rejected_connections_total', 'Client connections refused (maxclients).', () => context.resp().stats().rejectedConnections);
+  counter('raftis_commands_processed_total', 'Client commands processed.', () => context.commandsProcessed());
+  return registry;
+}
+
+export class AdminHttpServer {
+  private readonly context: AdminContext;
+  private readonly registry: Registry;
+  private server: Server | null = null;
+
+  constructor(context: AdminContext) {
+    this.context = context;
+    this.registry = metricsRegistry(context);
+  }
+
+  async listen(at: HostPort): Promise<AddressInfo> {
+    const server = createServer((request, response) => void this.handle(request, response));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(at.port, at.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return server.address() as AddressInfo;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (server === null) return;
+    this.server = null;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const path = (request.url ?? '/').split('?')[0];
+    const send = (code: number, type: string, body: string): void => {
+      response.writeHead(code, { 'content-type': type, 'cache-control': 'no-store' });
+      response.end(request.method === 'HEAD' ? undefined : body);
+    };
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.setHeader('allow', 'GET, HEAD');
+      return send(405, 'text/plain; charset=utf-8', 'method not allowed: the admin endpoint is read-only\n');
+    }
+    try {
+      switch (path) {
+        case '/metrics':
+          return send(200, this.registry.contentType, await this.registry.metrics());
+        case '/status':
+          return send(200, 'application/json', JSON.stringify(nodeStatus(this.context)) + '\n');
+        case '/health': {
+          const reason = unhealthyReason(this.context);
+          return send(reason === null ? 200 : 503, 'application/json', JSON.stringify(reason === null ? { ok: true } : { ok: false, reason }) + '\n');
+        }
+        case '/':
+          return send(200, 'text/html; charset=utf-8', DASHBOARD);
+        default:
+          return send(404, 'text/plain; charset=utf-8', 'not found: try /metrics, /status, /health or /\n');
+      }
+    } catch (error) {
+      return send(500, 'text/plain; charset=utf-8', `internal error: ${(error as Error).message}\n`);
+    }
+  }
+}
+
+/** One page, no assets: polls /status every second and shows the node's view of the cluster. */
+const DASHBOARD = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>raftis</title>
+<style>
+body{font:14px system-ui,sans-serif;margin:2em;color:#222}
+table{border-collapse:collapse;margin-top:1em}td,th{border:1px solid #ccc;padding:4px 10px;text-align:left}
+th{background:#f4f4f4}.down{color:#b00}.leader{font-weight:bold}#error{color:#b00}
+</style></head><body>
+<h1>raftis <span id="node"></span></h1>
+<div id="summary"></div><div id="error"></div>
+<table><thead><tr><th>member</th><th>role</th><th>peer</th><th>client</th><th>connected</th><th>match</th></tr></thead><tbody id="members"></tbody></table>
+<script>
+const text = (tag, value, cls) => { const el = document.createElement(tag); el.textContent = String(value); if (cls) el.className = cls; return el; };
+async function refresh() {
+  try {
+    const s = await (await fetch('status', { cache: 'no-store' })).json();
+    document.getElementById('error').textContent = '';
+    document.getElementById('node').textContent = s.node + ' (' + s.role + ')';
+    document.getElementById('summary').textContent = 'cluster ' + s.cluster + ' · term ' + s.term + ' · leader ' + (s.leader || 'none') +
+      ' · commit ' + s.commitIndex + ' · applied ' + s.appliedIndex + ' · log ' + s.logFirstIndex + '–' + s.logLastIndex +
+      ' · keys ' + s.keys + ' · clients ' + s.connectedClients + ' · up ' + s.uptimeSeconds + ' s';
+    const rows = document.getElementById('members');
+    rows.replaceChildren(...s.members.map((m) => {
+      const tr = document.createElement('tr');
+      tr.append(text('td', m.id, m.id === s.leader ? 'leader' : ''), text('td', m.role), text('td', m.peer), text('td', m.client),
+        text('td', m.connected ? 'yes' : 'no', m.connected ? '' : 'down'), text('td', m.match === null ? '' : m.match));
+      return tr;
+    }));
+  } catch (e) {
+    document.getElementById('error').textContent = 'cannot reach the node: ' + e;
+  }
+}
+refresh();
+setInterval(refresh, 1000);
+</script></body></html>
+`;
