@@ -1,14 +1,14 @@
 // `raftis sim`: runs one seed (`--seed S [--trace]`) or a sweep (`--seeds N [--from S]`),
 // prints progress and a summary, and exits 1 when any run broke an invariant. Every failure
 // prints SEED=<n> and the command that replays it.
-import { faultKinds, parseFaults, targetedFaultKinds, simDefaults, type FaultKind, type SimOptions } from './sim-options.js';
+import { faultKinds, parseFaults, simDefaults, simOptionProblems, targetedFaultKinds, type FaultKind, type SimOptions } from './sim-options.js';
 import { runSimulation, type SimResult } from './simulation.js';
 import { SWEEP_JOBS_MAX, sweepSeeds, type SweepVerdict } from './sweep.js';
 
 const USAGE = `usage: raftis sim --seed S [--trace] [options]
        raftis sim --seeds N [--from S] [--jobs J] [options]
 options: --nodes 3|5  --faults all|none|${[...faultKinds, ...targetedFaultKinds].join(',')}  --duration-ms D
-         --clients C  --keys K  --snapshot-entries E  --append-entries N`;
+         --clients C  --keys K  --snapshot-entries E  --append-entries N  --pipeline P`;
 
 /** Seeds between two progress lines of a sweep. */
 const PROGRESS_EVERY_SEEDS = 100;
@@ -23,8 +23,9 @@ interface Parsed {
 
 export async function simCommand(argv: string[], out: (line: string) => void = (line) => console.log(line)): Promise<number> {
   const parsed = parseArgs(argv);
-  if (parsed instanceof Error) {
-    out(`raftis sim: ${parsed.message}\n${USAGE}`);
+  const problems = parsed instanceof Error ? [parsed.message] : simOptionProblems({ ...parsed.base, seed: parsed.seed ?? parsed.from });
+  if (parsed instanceof Error || problems.length > 0) {
+    out(`raftis sim: ${problems.join('; ')}\n${USAGE}`);
     return 2;
   }
   if (parsed.seed !== null) {
@@ -75,6 +76,7 @@ function parseArgs(argv: readonly string[]): Parsed | Error {
   let nodes: 3 | 5 = simDefaults.nodes;
   let faults = parseFaults('all') as ReadonlySet<FaultKind>;
   let appendEntriesMax: number | null = null;
+  let pipeline: number | null = null;
   let durationMs = simDefaults.durationMs;
   let clients = simDefaults.clients;
   let keys = simDefaults.keys;
@@ -100,6 +102,7 @@ function parseArgs(argv: readonly string[]): Parsed | Error {
       case '--keys':
       case '--snapshot-entries':
       case '--append-entries':
+      case '--pipeline':
       case '--jobs': {
         const problem = needInteger();
         if (problem !== null) return problem;
@@ -111,6 +114,7 @@ function parseArgs(argv: readonly string[]): Parsed | Error {
         else if (flag === '--keys') keys = integer;
         else if (flag === '--jobs') jobs = integer;
         else if (flag === '--append-entries') appendEntriesMax = integer;
+        else if (flag === '--pipeline') pipeline = integer;
         else snapshotEntries = integer;
         break;
       }
@@ -132,6 +136,11 @@ function parseArgs(argv: readonly string[]): Parsed | Error {
   if (seed !== null && seeds !== 0) return new Error('give either --seed or --seeds, not both');
   if (appendEntriesMax === 0) return new Error('--append-entries expects an integer >= 1');
   if (jobs < 1 || jobs > SWEEP_JOBS_MAX) return new Error(`--jobs expects an integer in [1, ${SWEEP_JOBS_MAX}] (got ${jobs})`);
-  const base = { nodes, durationMs, faults, clients, keys, snapshotEntries, trace, bugs: {} };
-  return { base: appendEntriesMax === null ? base : { ...base, appendEntriesMax }, seed, seeds, from, jobs };
+  if (pipeline === 0) return new Error('--pipeline expects an integer >= 1');
+  const base = {
+    nodes, durationMs, faults, clients, keys, snapshotEntries, trace, bugs: {},
+    ...(appendEntriesMax === null ? {} : { appendEntriesMax }),
+    ...(pipeline === null ? {} : { pipeline }),
+  };
+  return { base, seed, seeds, from, jobs };
 }

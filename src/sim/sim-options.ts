@@ -40,6 +40,12 @@ export interface SimOptions {
    * hold an old term's entry while the new leader's own entry is still on its way.
    */
   readonly appendEntriesMax?: number;
+  /**
+   * Operations each client keeps in flight at once (pipelining); absent: 1. Its writes share
+   * one request-id space and name the oldest one still unanswered, so retries of a pipeline
+   * exercise the exactly-once window (kv/dedup-table.ts).
+   */
+  readonly pipeline?: number;
 }
 
 export interface SimBugs {
@@ -85,6 +91,8 @@ export const SIM_SETTLE_MS = 2_000;
 export const SIM_DURATION_MS_MIN = 1_500;
 /** Bound on the events of one run: a run that needs more is stuck in a loop. */
 export const SIM_EVENTS_MAX = 5_000_000;
+/** Most operations one simulated client may pipeline. */
+export const SIM_PIPELINE_MAX = 16;
 
 const everyFaultKind: readonly FaultKind[] = [...faultKinds, ...targetedFaultKinds];
 
@@ -121,6 +129,9 @@ export function simOptionProblems(o: SimOptions): string[] {
   if (!Number.isSafeInteger(o.clients) || o.clients < 1 || o.clients > 64) problems.push(`clients must be in [1, 64] (got ${o.clients})`);
   if (!Number.isSafeInteger(o.snapshotEntries) || o.snapshotEntries < 0) problems.push(`snapshotEntries must be an integer >= 0 (got ${o.snapshotEntries})`);
   if (!Number.isSafeInteger(o.keys) || o.keys < 1 || o.keys > 64) problems.push(`keys must be in [1, 64] (got ${o.keys})`);
+  if (o.pipeline !== undefined && (!Number.isSafeInteger(o.pipeline) || o.pipeline < 1 || o.pipeline > SIM_PIPELINE_MAX)) {
+    problems.push(`pipeline must be an integer in [1, ${SIM_PIPELINE_MAX}] (got ${o.pipeline})`);
+  }
   if (o.appendEntriesMax !== undefined && (!Number.isSafeInteger(o.appendEntriesMax) || o.appendEntriesMax < 1)) {
     problems.push(`appendEntriesMax must be an integer >= 1 (got ${o.appendEntriesMax})`);
   }
@@ -137,6 +148,7 @@ export function reproduceCommand(o: SimOptions): string {
   if (o.clients !== simDefaults.clients) parts.push(`--clients ${o.clients}`);
   if (o.keys !== simDefaults.keys) parts.push(`--keys ${o.keys}`);
   if (o.appendEntriesMax !== undefined) parts.push(`--append-entries ${o.appendEntriesMax}`);
+  if (o.pipeline !== undefined) parts.push(`--pipeline ${o.pipeline}`);
   parts.push('--trace');
   return parts.join(' ');
 }

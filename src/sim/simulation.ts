@@ -185,6 +185,7 @@ export class Simulation implements WorkloadHost {
       retryDelayMs: SIM_TICK_MS,
       stopAt: options.durationMs,
       mustSucceedFrom: this.faultEnd + settleMs,
+      pipeline: options.pipeline ?? 1,
     });
     for (const slot of this.slots) this.startNode(slot);
     if (faults.size > 0) this.schedule(this.random.between(...FAULT_GAP_MS), -1, EventKind.Fault, () => this.nextFault());

@@ -1,5 +1,7 @@
 // Simulated clients: each is connected to one node and issues one operation at a time on a
-// few keys (contention) the way the server's write path does. A write on a follower is
+// few keys (contention) the way the server's write path does, or several at once when the
+// run pipelines (each pipeline slot is a process of the history; the client's writes share
+// one request-id space and name the oldest write still unanswered, as the server's do). A write on a follower is
 // forwarded to the leader it knows: the forward and its answer are two simulated network
 // hops on the same links as Raft traffic, and every attempt carries the same request id
 // (origin, client, seq), so retries exercise exactly-once. Reads go through
@@ -44,6 +46,8 @@ export interface WorkloadSettings {
   readonly stopAt: number;
   /** Every operation called at or after this time must succeed (liveness). */
   readonly mustSucceedFrom: number;
+  /** Operations each client keeps in flight. */
+  readonly pipeline: number;
 }
 
 /** Client think time between operations, virtual ms. */
@@ -60,6 +64,8 @@ interface Op {
   readonly deadline: number;
   /** The request id's sequence number (writes). */
   readonly seq: number;
+  /** The client's pipeline slot it runs in. */
+  readonly slot: number;
   /** Some attempt may have taken effect. */
   uncertain: boolean;
   /** An attempt is out and has not answered. */
@@ -73,7 +79,10 @@ interface Client {
   readonly process: number;
   node: number;
   seq: number;
-  current: Op | null;
+  /** The operation in flight in each pipeline slot. */
+  readonly current: (Op | null)[];
+  /** Sequences of writes not yet answered, increasing (a Set keeps insertion order). */
+  readonly unanswered: Set<number>;
 }
 
 export class Workload {
@@ -92,14 +101,16 @@ export class Workload {
   ) {
     this.mustSucceedFrom = settings.mustSucceedFrom;
     for (let process = 0; process < settings.clients; process++) {
-      const client: Client = { process, node: host.random.int(host.nodeCount), seq: 0, current: null };
+      const client: Client = { process, node: host.random.int(host.nodeCount), seq: 0, current: new Array<Op | null>(settings.pipeline).fill(null), unanswered: new Set() };
       this.clients.push(client);
-      host.schedule(host.random.between(THINK_MS_MIN, THINK_MS_MAX), -1, EventKind.Client, () => this.next(client));
+      for (let slot = 0; slot < settings.pipeline; slot++) {
+        host.schedule(host.random.between(THINK_MS_MIN, THINK_MS_MAX), -1, EventKind.Client, () => this.next(client, slot));
+      }
     }
   }
 
   get idle(): boolean {
-    return this.clients.every((client) => client.current === null);
+    return this.clients.every((client) => client.current.every((op) => op === null));
   }
 
   /**
@@ -114,8 +125,7 @@ export class Workload {
   nodeCrashed(index: number): void {
     for (const client of this.clients) {
       if (client.node !== index) continue;
-      const op = client.current;
-      if (op !== null) this.finish(client, op, isWrite(op.op) ? 'unknown' : 'failed', null, 'connection lost');
+      for (const op of client.current) if (op !== null) this.finish(client, op, isWrite(op.op) ? 'unknown' : 'failed', null, 'connection lost');
       client.node = -1;
       this.host.schedule(RECONNECT_MS, -1, EventKind.Client, () => this.reconnect(client));
     }
@@ -129,27 +139,30 @@ export class Workload {
       return;
     }
     client.node = this.host.random.pick(live);
-    this.next(client);
+    for (let slot = 0; slot < this.settings.pipeline; slot++) this.next(client, slot);
   }
 
-  private next(client: Client): void {
+  private next(client: Client, slot: number): void {
     const host = this.host;
-    if (client.current !== null || client.node < 0 || host.now >= this.settings.stopAt) return;
+    if (client.current[slot] !== null || client.node < 0 || host.now >= this.settings.stopAt) return;
     const { op, argv } = this.chooseOp();
     const write = isWrite(op);
+    const seq = write ? ++client.seq : 0;
+    if (write) client.unanswered.add(seq);
     const current: Op = {
-      id: this.history.invoke(client.process, op, host.now),
+      id: this.history.invoke(client.process * this.settings.pipeline + slot, op, host.now),
       op,
       argv,
       call: host.now,
       deadline: host.now + this.settings.requestTimeoutMs,
-      seq: write ? ++client.seq : 0,
+      seq,
+      slot,
       uncertain: false,
       pending: false,
       attempt: 0,
       done: false,
     };
-    client.current = current;
+    client.current[slot] = current;
     host.schedule(this.settings.requestTimeoutMs, -1, EventKind.Client, () => {
       if (current.done) return;
       const outcome = write && (current.uncertain || current.pending) ? 'unknown' : 'failed';
@@ -190,6 +203,9 @@ export class Workload {
     const here = host.incarnation(origin);
     if (here === null) return; // nodeCrashed finishes it
     const attempt = ++op.attempt;
+    // Named by the origin when the attempt leaves, as the server's write path does.
+    const first = client.unanswered.values().next();
+    const firstUnanswered = first.done === true ? op.seq : first.value;
     const answer = (error: NodeError | null, reply: Reply | undefined): void => {
       if (op.done || attempt !== op.attempt) return;
       op.pending = false;
@@ -199,7 +215,7 @@ export class Workload {
     };
     if (here.runtime.isLeader) {
       op.pending = true;
-      this.propose(origin, origin, client, op, answer);
+      this.propose(origin, origin, client, op, firstUnanswered, answer);
       return;
     }
     const leaderId = here.runtime.leader;
@@ -214,7 +230,7 @@ export class Workload {
     if (there === null) return;
     host.schedule(there, leader, EventKind.Forward, () => {
       if (host.incarnation(leader) === null) return;
-      this.propose(leader, origin, client, op, (error, reply) => {
+      this.propose(leader, origin, client, op, firstUnanswered, (error, reply) => {
         const back = host.hop(leader, origin);
         if (back === null) return;
         host.schedule(back, origin, EventKind.Forward, () => {
@@ -225,11 +241,11 @@ export class Workload {
   }
 
   /** Proposes the op on node `at` as the server's proposeLocal does; answers only from that incarnation. */
-  private propose(at: number, origin: number, client: Client, op: Op, done: (error: NodeError | null, reply: Reply | undefined) => void): void {
+  private propose(at: number, origin: number, client: Client, op: Op, firstUnanswered: number, done: (error: NodeError | null, reply: Reply | undefined) => void): void {
     const node = this.host.incarnation(at);
     if (node === null) return;
     const originId = this.host.nodeId(origin);
-    const data = encodeCommand({ origin: originId, client: client.process + 1, seq: op.seq, firstUnanswered: op.seq, time: node.runtime.clusterTime(), argv: op.argv });
+    const data = encodeCommand({ origin: originId, client: client.process + 1, seq: op.seq, firstUnanswered, time: node.runtime.clusterTime(), argv: op.argv });
     node.runtime.propose(`${originId}/${client.process + 1}/${op.seq}`, data, (error, reply) => {
       if (this.host.incarnation(at) !== node) return;
       done(error, reply);
@@ -273,7 +289,8 @@ export class Workload {
   private finish(client: Client, op: Op, outcome: 'ok' | 'unknown' | 'failed', result: KvResult, why: string): void {
     if (op.done) return;
     op.done = true;
-    client.current = null;
+    client.current[op.slot] = null;
+    client.unanswered.delete(op.seq);
     const now = this.host.now;
     if (outcome === 'ok') {
       this.history.ok(op.id, result, now);
@@ -290,7 +307,7 @@ export class Workload {
       this.livenessFailure = `${op.op.f} ${op.op.key} by client ${client.process} called at ${op.call} ms (after faults stopped and the cluster settled) ${why} at ${now} ms`;
     }
     const think = this.host.random.between(THINK_MS_MIN, THINK_MS_MAX);
-    this.host.schedule(think, -1, EventKind.Client, () => this.next(client));
+    this.host.schedule(think, -1, EventKind.Client, () => this.next(client, op.slot));
   }
 }
 

@@ -57,3 +57,14 @@ test('targeted fault kinds are named one by one, and the replay line keeps them 
   assert.equal(code, 0, lines.join('\n'));
   assert.equal((await run(['--seed', '4', '--append-entries', '0'])).code, 2);
 });
+
+test('--pipeline runs clients with several operations in flight and the replay line keeps it', async () => {
+  const { code, lines } = await run(['--seed', '4', '--pipeline', '3', '--duration-ms', '1500']);
+  assert.equal(code, 0, lines.join('\n'));
+  const options = { seed: 4, nodes: 3, durationMs: 1_500, faults: new Set(faultKinds), clients: 6, keys: 3, snapshotEntries: 64, trace: false, bugs: {}, pipeline: 3 } as const;
+  assert.equal(reproduceCommand(options), 'raftis sim --seed 4 --faults all --duration-ms 1500 --pipeline 3 --trace');
+  assert.equal((await run(['--seed', '4', '--pipeline', '0'])).code, 2);
+  const tooDeep = await run(['--seed', '4', '--pipeline', '17']);
+  assert.equal(tooDeep.code, 2, 'above SIM_PIPELINE_MAX');
+  assert.match(tooDeep.lines.join('\n'), /pipeline must be an integer in \[1, 16\] \(got 17\)/);
+});

@@ -15,6 +15,10 @@ const CI_SWEEP_JOBS = 2;
 /** And a shorter sweep of the targeted Figure 8 profile (cheaper: cut leaders serve fewer operations). */
 const CUT_LEADER_SEEDS = 200;
 const CUT_LEADER_FROM = 5_000;
+/** And pipelining clients: four operations in flight each, retried out of order across faults. */
+const PIPELINE_SEEDS = 200;
+const PIPELINE_FROM = 7_000;
+const PIPELINE_DEPTH = 4;
 
 async function sweep(from: number, count: number, options: Parameters<typeof simOptions>[1] = {}): Promise<string[]> {
   const failures: string[] = [];
@@ -62,5 +66,19 @@ test(
     const verdicts = await sweepSeeds({ base, seeds, jobs: CI_SWEEP_JOBS });
     const failures = verdicts.filter((v) => !v.ok).map((v) => `SEED=${v.seed} ${v.failure ?? ''}\n  reproduce: ${v.reproduce}`);
     assert.equal(failures.join('\n'), '');
+  },
+);
+
+test(
+  'CI sweep: 200 seeds of every fault kind with clients pipelining 4 operations each find no violation',
+  async () => {
+    // Each write names its client's oldest unanswered one, so the exactly-once window
+    // (kv/dedup-table.ts) drops replies and refuses stale attempts under every fault.
+    const seeds = Array.from({ length: PIPELINE_SEEDS }, (_, i) => PIPELINE_FROM + i);
+    const base = simOptions(0, { durationMs: CI_SWEEP_DURATION_MS, pipeline: PIPELINE_DEPTH });
+    const verdicts = await sweepSeeds({ base, seeds, jobs: CI_SWEEP_JOBS });
+    const failures = verdicts.filter((v) => !v.ok).map((v) => `SEED=${v.seed} ${v.failure ?? ''}\n  reproduce: ${v.reproduce}`);
+    assert.equal(failures.join('\n'), '');
+    assert.ok(verdicts.every((v) => v.reproduce.includes(`--pipeline ${PIPELINE_DEPTH}`)), 'a reproduce line without the pipeline depth');
   },
 );
