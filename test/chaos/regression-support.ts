@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { Redis } from 'ioredis';
 import { ChaosCluster, type ChaosClusterOptions } from './chaos-cluster.js';
 import { clusterArgs } from './run-scenario.js';
 import { waitFor } from '../support/wait.js';
@@ -67,4 +68,44 @@ export async function transferLeadership(cluster: ChaosCluster, id: string, time
     if (current !== null) await attempt(cluster, current, ['RAFT.TRANSFER-LEADER', id]);
     return false;
   }, { timeoutMs, intervalMs: 300 });
+}
+
+/**
+ * Three rounds of client load through every follower (`clientsPerFollower` connections each,
+ * running `work` until told to stop) across a kill -9 of the leader: the leader is killed once
+ * `flowing()` says the load gets answers, the load goes on through the failover window, then
+ * the clients close and the old leader restarts.
+ */
+export async function loadAcrossLeaderKills(
+  cluster: ChaosCluster,
+  clientsPerFollower: number,
+  flowing: () => boolean,
+  work: (client: Redis, running: () => boolean) => Promise<void>,
+): Promise<void> {
+  for (let round = 0; round < 3; round++) {
+    const leader = await cluster.waitForLeader();
+    const followers = cluster.running().map((n) => n.id).filter((id) => id !== leader);
+    const clients = followers.flatMap((id) => Array.from({ length: clientsPerFollower }, () => cluster.client(id, 4000)));
+    await Promise.all(clients.map((c) => c.connect()));
+    let stop = false;
+    const workers = clients.map((client) => work(client, () => !stop));
+    await waitFor('the load to be answered', flowing, { timeoutMs: 10_000 });
+    await cluster.kill(leader);
+    // Keep the load on across the failover window.
+    await new Promise((r) => setTimeout(r, 1500));
+    stop = true;
+    await Promise.all(workers);
+    for (const client of clients) client.disconnect();
+    await cluster.restart(leader);
+  }
+}
+
+/** A counter every node agrees on, within [acknowledged, acknowledged + unknown] increments. */
+export async function assertCountWithin(cluster: ChaosCluster, key: string, acknowledged: number, unknown: number): Promise<void> {
+  await cluster.waitForLeader();
+  const finals = await Promise.all(cluster.ids.map((id) => readWithRetry(cluster, id, ['GET', key])));
+  const count = Number(finals[0]);
+  assert.ok(finals.every((f) => f === finals[0]), `nodes disagree: ${finals.join(' ')}`);
+  assert.ok(count >= acknowledged, `lost increments: count ${count} < ${acknowledged} acknowledged`);
+  assert.ok(count <= acknowledged + unknown, `applied more than once: count ${count} > ${acknowledged} acknowledged + ${unknown} unknown`);
 }

@@ -8,9 +8,8 @@
 import { waitFor } from '../support/wait.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
 import { networkUnavailableReason } from './chaos-network.js';
-import { attempt, readWithRetry, transferLeadership, withCluster } from './regression-support.js';
+import { assertCountWithin, attempt, loadAcrossLeaderKills, readWithRetry, transferLeadership, withCluster } from './regression-support.js';
 
 const partitionsUnavailable = networkUnavailableReason();
 
@@ -35,40 +34,19 @@ describe('chaos regressions', { concurrency: false }, () => {
     await withCluster('forward-at-most-once', {}, async (cluster) => {
       let acknowledged = 0;
       let unknown = 0;
-      for (let round = 0; round < 3; round++) {
-        const leader = await cluster.waitForLeader();
-        const followers = cluster.running().map((n) => n.id).filter((id) => id !== leader);
-        const clients: Redis[] = followers.flatMap((id) => [cluster.client(id, 4000), cluster.client(id, 4000)]);
-        await Promise.all(clients.map((c) => c.connect()));
-        let stop = false;
-        const workers = clients.map(async (client) => {
-          while (!stop) {
-            try {
-              await client.incr('forward:count');
-              acknowledged++;
-            } catch (error) {
-              if ((error as Error).message.startsWith('TRYAGAIN')) continue; // certainly not applied
-              unknown++;
-              if (client.status !== 'ready') return;
-            }
+      await loadAcrossLeaderKills(cluster, 2, () => acknowledged > 0, async (client, running) => {
+        while (running()) {
+          try {
+            await client.incr('forward:count');
+            acknowledged++;
+          } catch (error) {
+            if ((error as Error).message.startsWith('TRYAGAIN')) continue; // certainly not applied
+            unknown++;
+            if (client.status !== 'ready') return;
           }
-        });
-        // Kill the leader only once forwarded increments are flowing, then keep the load on
-        // across the failover window.
-        await waitFor('forwarded increments to be acknowledged', () => acknowledged > 0, { timeoutMs: 10_000 });
-        await cluster.kill(leader);
-        await new Promise((r) => setTimeout(r, 1500));
-        stop = true;
-        await Promise.all(workers);
-        for (const client of clients) client.disconnect();
-        await cluster.restart(leader);
-      }
-      await cluster.waitForLeader();
-      const finals = await Promise.all(cluster.ids.map((id) => readWithRetry(cluster, id, ['GET', 'forward:count'])));
-      const count = Number(finals[0]);
-      assert.ok(finals.every((f) => f === finals[0]), `nodes disagree: ${finals.join(' ')}`);
-      assert.ok(count >= acknowledged, `lost increments: count ${count} < ${acknowledged} acknowledged`);
-      assert.ok(count <= acknowledged + unknown, `applied more than once: count ${count} > ${acknowledged} acknowledged + ${unknown} unknown`);
+        }
+      });
+      await assertCountWithin(cluster, 'forward:count', acknowledged, unknown);
     });
   });
 
@@ -80,49 +58,29 @@ describe('chaos regressions', { concurrency: false }, () => {
       let unknown = 0;
       const replies = new Set<number>();
       const refusals: string[] = [];
-      for (let round = 0; round < 3; round++) {
-        const leader = await cluster.waitForLeader();
-        const followers = cluster.running().map((n) => n.id).filter((id) => id !== leader);
-        const clients: Redis[] = followers.map((id) => cluster.client(id, 4000));
-        await Promise.all(clients.map((c) => c.connect()));
-        let stop = false;
-        const workers = clients.map(async (client) => {
-          while (!stop && client.status === 'ready') {
-            const pipeline = client.pipeline();
-            for (let i = 0; i < 50; i++) pipeline.incr('pipelined:count');
-            const results = await pipeline.exec().catch(() => null);
-            if (results === null) return;
-            for (const [error, value] of results) {
-              if (error === null) {
-                acknowledged++;
-                assert.ok(!replies.has(Number(value)), `INCR answered ${String(value)} twice`);
-                replies.add(Number(value));
-              } else if (error.message.startsWith('TRYAGAIN')) {
-                // certainly not applied
-              } else if (error.message.startsWith('ERR')) {
-                refusals.push(error.message);
-              } else {
-                unknown++;
-              }
+      await loadAcrossLeaderKills(cluster, 1, () => acknowledged > 0, async (client, running) => {
+        while (running() && client.status === 'ready') {
+          const pipeline = client.pipeline();
+          for (let i = 0; i < 50; i++) pipeline.incr('pipelined:count');
+          const results = await pipeline.exec().catch(() => null);
+          if (results === null) return;
+          for (const [error, value] of results) {
+            if (error === null) {
+              acknowledged++;
+              assert.ok(!replies.has(Number(value)), `INCR answered ${String(value)} twice`);
+              replies.add(Number(value));
+            } else if (error.message.startsWith('TRYAGAIN')) {
+              // certainly not applied
+            } else if (error.message.startsWith('ERR')) {
+              refusals.push(error.message);
+            } else {
+              unknown++;
             }
           }
-        });
-        await waitFor('pipelined increments to be acknowledged', () => acknowledged > 0, { timeoutMs: 10_000 });
-        await cluster.kill(leader);
-        // Keep the pipelines going across the failover window.
-        await new Promise((r) => setTimeout(r, 1500));
-        stop = true;
-        await Promise.all(workers);
-        for (const client of clients) client.disconnect();
-        await cluster.restart(leader);
-      }
+        }
+      });
       assert.deepEqual(refusals, [], 'a retried write got an error instead of its reply');
-      await cluster.waitForLeader();
-      const finals = await Promise.all(cluster.ids.map((id) => readWithRetry(cluster, id, ['GET', 'pipelined:count'])));
-      const count = Number(finals[0]);
-      assert.ok(finals.every((f) => f === finals[0]), `nodes disagree: ${finals.join(' ')}`);
-      assert.ok(count >= acknowledged, `lost increments: count ${count} < ${acknowledged} acknowledged`);
-      assert.ok(count <= acknowledged + unknown, `applied more than once: count ${count} > ${acknowledged} acknowledged + ${unknown} unknown`);
+      await assertCountWithin(cluster, 'pipelined:count', acknowledged, unknown);
     });
   });
 
