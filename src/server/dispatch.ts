@@ -41,6 +41,11 @@ export interface ConnectionState {
   transaction: { readonly queued: Buffer[][]; aborted: boolean } | null;
   /** Keys watched since WATCH (by their latin1 text) with the version each had, or null. */
   watched: Map<string, WatchedKey> | null;
+  /**
+   * Bumped whenever the watches end (EXEC, DISCARD, UNWATCH, RESET): a WATCH still waiting
+   * for its read point when that happened records nothing.
+   */
+  watchEpoch: number;
 }
 
 type CommandKind = 'read' | 'write';
@@ -79,7 +84,7 @@ export class Dispatcher {
     if (state === undefined) {
       state = {
         consistency: this.options.config.readConsistency, seq: 0, unanswered: new Set(), running: 0, runningKind: 'read', waiting: [], draining: false,
-        transaction: null, watched: null,
+        transaction: null, watched: null, watchEpoch: 0,
       };
       conn.state = state;
     }
@@ -122,14 +127,20 @@ export class Dispatcher {
     else state.waiting.push({ kind, start: () => run(finish) });
   }
 
-  /** One log entry with the connection's next request id. */
-  private write(conn: ClientConnection, state: ConnectionState, argv: readonly Uint8Array[], done: (reply: Reply) => void): void {
+  /** One log entry with the connection's next request id; `argv` may be made only when the write starts. */
+  private write(conn: ClientConnection, state: ConnectionState, argv: readonly Uint8Array[] | (() => readonly Uint8Array[]), done: (reply: Reply) => void): void {
     const seq = ++state.seq;
     state.unanswered.add(seq);
-    this.inOrder(state, 'write', done, (finish) => this.options.writes.submit(conn.id, seq, firstOf(state.unanswered, seq), argv, (reply) => {
+    this.inOrder(state, 'write', done, (finish) => this.options.writes.submit(conn.id, seq, firstOf(state.unanswered, seq), typeof argv === 'function' ? argv() : argv, (reply) => {
       state.unanswered.delete(seq);
       finish(reply);
     }));
+  }
+
+  /** Ends the connection's watches, including a WATCH still waiting for its read point. */
+  private unwatch(state: ConnectionState): void {
+    state.watched = null;
+    state.watchEpoch++;
   }
 
   /**
@@ -154,7 +165,7 @@ export class Dispatcher {
         else if (state.transaction === null) done(errorReply('ERR DISCARD without MULTI'));
         else {
           state.transaction = null;
-          state.watched = null;
+          this.unwatch(state);
           done(OK);
         }
         return true;
@@ -168,11 +179,19 @@ export class Dispatcher {
           done(errorReply('ERR EXEC without MULTI'));
           return true;
         }
-        const watches = [...(state.watched?.values() ?? [])];
         state.transaction = null;
-        state.watched = null;
-        if (transaction.aborted) done(errorReply('EXECABORT Transaction discarded because of previous errors.'));
-        else this.write(conn, state, encodeTransaction({ watches, commands: transaction.queued }), done);
+        if (transaction.aborted) {
+          this.unwatch(state);
+          done(errorReply('EXECABORT Transaction discarded because of previous errors.'));
+          return true;
+        }
+        // The watches are taken when the write starts, after every earlier read of the
+        // connection, so a WATCH pipelined before MULTI has recorded its versions by then.
+        this.write(conn, state, () => {
+          const watches = [...(state.watched?.values() ?? [])];
+          this.unwatch(state);
+          return encodeTransaction({ watches, commands: transaction.queued });
+        }, done);
         return true;
       }
       case 'watch': {
@@ -184,8 +203,10 @@ export class Dispatcher {
           // with the versions at the transaction's own index.
           const mode = state.consistency;
           const keys = argv.slice(1);
+          const epoch = state.watchEpoch;
           this.inOrder(state, 'read', done, (finish) => this.node.read(mode, (error, clusterTime) => {
             if (error !== null) return finish(nodeErrorReply(error));
+            if (state.watchEpoch !== epoch) return finish(OK); // unwatched meanwhile
             const watched = state.watched ?? new Map<string, WatchedKey>();
             for (const key of keys) {
               const text = key.toString('latin1');
@@ -199,16 +220,15 @@ export class Dispatcher {
       }
       case 'unwatch':
         if (argv.length !== 1) done(arityError('unwatch'));
-        // In order with a WATCH still waiting for its read point.
-        else this.inOrder(state, 'read', done, (finish) => {
-          state.watched = null;
-          finish(OK);
-        });
+        else {
+          this.unwatch(state);
+          done(OK);
+        }
         return true;
       case 'reset':
       case 'quit':
         state.transaction = null;
-        state.watched = null;
+        this.unwatch(state);
         return false;
       default: {
         const transaction = state.transaction;

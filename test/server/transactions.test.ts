@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createClient } from 'redis';
 import { TestCluster } from '../support/cluster.js';
-import { RawConnection } from '../support/raw-resp.js';
+import { RawConnection, encode } from '../support/raw-resp.js';
 
 describe('transactions', () => {
   let cluster: TestCluster;
@@ -90,6 +90,25 @@ describe('transactions', () => {
     assert.deepEqual(await watcher.multi().get('tx:u').exec(), [[null, '2']]);
     await other.set('tx:u', '3');
     assert.deepEqual(await watcher.multi().get('tx:u').exec(), [[null, '3']], 'the earlier EXEC ended the watch');
+  });
+
+  it('pipelined WATCH … EXEC or DISCARD ends the watch even while WATCH waits for its read point', async () => {
+    // WATCH needs a read barrier (a round trip); MULTI, DISCARD and EXEC behind it in the same
+    // pipeline arrive first. The watch must belong to that EXEC or DISCARD and end with it,
+    // not be recorded afterwards and break the connection's next transaction.
+    const other = cluster.client(leader);
+    for (const end of ['EXEC', 'DISCARD']) {
+      const connection = await RawConnection.open(cluster.node(follower).port);
+      connection.write(Buffer.concat([['WATCH', 'tx:p'], ['MULTI'], [end]].map((argv) => encode(argv))));
+      const replies = [];
+      for (let i = 0; i < 3; i++) replies.push((await connection.read()).value);
+      assert.deepEqual(replies, ['OK', 'OK', end === 'EXEC' ? [] : 'OK'], end);
+      await other.set('tx:p', end);
+      assert.equal(await connection.call('MULTI'), 'OK');
+      assert.equal(await connection.call('SET', 'tx:p', `after ${end}`), 'QUEUED');
+      assert.deepEqual(await connection.call('EXEC'), ['OK'], `the next transaction after a pipelined WATCH … ${end}`);
+      connection.close();
+    }
   });
 
   it('node-redis: multi and watch work unchanged', async () => {
