@@ -105,6 +105,11 @@ export class RaftisServer {
       if (!decoded.ok) throw new Error(`conf-change entry ${entry.index} in the WAL is undecodable: ${decoded.error}`);
       noteMemberAddress(members, decoded.value);
     }
+    // A node always knows its own addresses. One that caught up by a snapshot taken after its
+    // own AddLearner entry never applied that entry; without this it left itself out of
+    // RAFT.CLUSTERINFO and of the address book it streams with snapshots, and a node joining
+    // through it could not answer it as leader (chaos bug 10).
+    if (!members.has(identity.nodeId)) members.set(identity.nodeId, { id: identity.nodeId, peer: config.peerListen, client: config.listen });
 
     const seed = hashSeed(identity.nodeId) ^ (Date.now() & 0x7fffffff);
     const raft = createRaft({
@@ -178,10 +183,10 @@ export class RaftisServer {
         return;
       }
       for (const member of known) {
-        if (member.id === identity.nodeId) continue;
         const current = members.get(member.id);
         members.set(member.id, { ...current, ...member });
-        if (current !== undefined && formatHostPort(current.peer) === formatHostPort(member.peer)) continue;
+        // This node's own entry is the cluster's view of it (what a move is announced against); it dials nobody with it.
+        if (member.id === identity.nodeId || (current !== undefined && formatHostPort(current.peer) === formatHostPort(member.peer))) continue;
         transport.setPeer(nodeId(member.id), member.peer);
       }
     };

@@ -1,0 +1,68 @@
+// A member that caught up by a snapshot taken after its own AddLearner entry never applies
+// that entry. It must still know its own addresses: as leader it answers RAFT.CLUSTERINFO
+// and streams its address book with snapshots, and a node joining through it must learn
+// where the leader is (chaos bug 10, docs/testing.md).
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { TestCluster } from '../support/cluster.js';
+import { waitFor } from '../support/wait.js';
+
+const FOUNDERS = ['n1', 'n2', 'n3'];
+
+async function roles(cluster: TestCluster, via: string): Promise<Map<string, { role: string; peer: string }>> {
+  const reply = await cluster.call(via, ['RAFT.NODES']);
+  if (!Array.isArray(reply)) throw new Error(`RAFT.NODES on ${via}: ${String(reply)}`);
+  return new Map(reply.map((row) => {
+    const fields = row as unknown[];
+    const get = (name: string): string => String(fields[fields.indexOf(name) + 1]);
+    return [get('id'), { role: get('role'), peer: get('peer') }];
+  }));
+}
+
+describe('a member that joined by snapshot only', () => {
+  let cluster: TestCluster;
+
+  before(async () => {
+    cluster = await TestCluster.start({ nodes: 3, args: ['--debug-fault-injection', 'true', '--snapshot-entries', '200', '--log-retain-entries', '50'] });
+    await cluster.waitForLeader();
+  });
+
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  it('leads, lists itself in RAFT.CLUSTERINFO, and a node joining through it catches up', async () => {
+    const leader = await cluster.waitForLeader();
+    // The founders neither send to n4 nor hear from it until its AddLearner entry is compacted
+    // into a snapshot: n4's first contact is that snapshot.
+    for (const id of FOUNDERS) assert.equal(await cluster.call(id, ['RAFT.DEBUG', 'FAULT', 'DROP', 'n4', '1']), 'OK');
+    await cluster.addNode('n4', leader);
+    await waitFor('n4 to be a learner', async () => (await roles(cluster, leader)).get('n4')?.role === 'learner', { timeoutMs: 20_000, intervalMs: 100 });
+    const redis = cluster.client(leader);
+    for (let i = 0; i < 300; i++) await redis.set(`sj:${i}`, String(i));
+    assert.match(String(await cluster.call(leader, ['RAFT.SNAPSHOT'])), /^\d+$/);
+    for (const id of FOUNDERS) assert.equal(await cluster.call(id, ['RAFT.DEBUG', 'FAULT', 'HEAL']), 'OK');
+    await waitFor('n4 to be a voter', async () => (await roles(cluster, leader)).get('n4')?.role === 'voter', { timeoutMs: 30_000, intervalMs: 100 });
+
+    await waitFor('n4 to lead', async () => {
+      const current = await cluster.call('n4', ['RAFT.LEADER']);
+      if (current === 'n4') return true;
+      if (typeof current === 'string' && current !== '') await cluster.call(current, ['RAFT.TRANSFER-LEADER', 'n4']);
+      return false;
+    }, { timeoutMs: 20_000, intervalMs: 300 });
+    const info = await cluster.call('n1', ['RAFT.CLUSTERINFO']);
+    assert.ok(Array.isArray(info), String(info));
+    const current = (info[2] as unknown[]).map(String);
+    assert.ok(current.some((line) => line.startsWith(`n4 127.0.0.1:${cluster.node('n4').peerPort} `)), `RAFT.CLUSTERINFO lists the leader n4: ${current.join(' | ')}`);
+
+    await cluster.addNode('n5', 'n1');
+    const read = await waitFor('n5 to answer a read through the leader n4', async () => {
+      const reply = await cluster.call('n5', ['GET', 'sj:299']);
+      return reply instanceof Error ? null : { reply };
+    }, { timeoutMs: 30_000, intervalMs: 200 });
+    assert.equal(read.reply, '299');
+    assert.equal((await roles(cluster, 'n4')).get('n4')?.peer, `127.0.0.1:${cluster.node('n4').peerPort}`);
+    assert.deepEqual(cluster.crashes(), []);
+  });
+});
