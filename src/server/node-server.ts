@@ -409,14 +409,21 @@ async function fetchJoinIdentity(config: ServerConfig, logger: Logger): Promise<
   let reply: RespValue;
   // The member asked forwards to the leader; while the cluster has none it answers TRYAGAIN.
   const deadline = Date.now() + config.requestTimeoutMs * JOIN_INFO_ATTEMPTS_TIMEOUTS;
-  for (;;) {
+  // An unreachable member (down, or cut off for a moment) is asked again until the deadline too.
+  for (let attempt = 0; ; attempt++) {
+    let unreachable: Error | null = null;
     try {
       reply = await sendCommand(config.join?.host ?? '', config.join?.port ?? 0, ['RAFT.CLUSTERINFO'], config.requestTimeoutMs);
     } catch (error) {
-      throw new ConfigError(`--join ${where}: cannot reach the cluster (${(error as Error).message})`);
+      unreachable = error as Error;
+      reply = { kind: 'error', message: `cannot reach the cluster (${unreachable.message})` };
     }
-    const retryable = reply.kind === 'error' && /^(TRYAGAIN|TIMEOUT)/.test(reply.message);
-    if (!retryable || Date.now() >= deadline) break;
+    const retryable = unreachable !== null || (reply.kind === 'error' && /^(TRYAGAIN|TIMEOUT)/.test(reply.message));
+    if (!retryable || Date.now() >= deadline) {
+      if (unreachable !== null) throw new ConfigError(`--join ${where}: cannot reach the cluster (${unreachable.message})`);
+      break;
+    }
+    if (attempt % 10 === 0) logger.warn({ join: where, attempt, err: reply.kind === 'error' ? reply.message : '' }, 'asking the cluster for its membership again');
     await new Promise((resolveWait) => setTimeout(resolveWait, JOIN_INFO_RETRY_MS));
   }
   if (reply.kind === 'error') throw new ConfigError(`--join ${where}: RAFT.CLUSTERINFO failed: ${reply.message}`);

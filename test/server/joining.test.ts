@@ -1,14 +1,14 @@
-// A member that caught up by a snapshot taken after its own AddLearner entry never applies
-// that entry. It must still know its own addresses: as leader it answers RAFT.CLUSTERINFO
+// Joining a cluster. A joiner whose sponsor is down for a moment keeps asking until it is
+// back. A member that caught up by a snapshot taken after its own AddLearner entry never
+// applies that entry. It must still know its own addresses: as leader it answers RAFT.CLUSTERINFO
 // and streams its address book with snapshots, and a node joining through it must learn
 // where the leader is (chaos bug 10, docs/testing.md).
 
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { TestCluster } from '../support/cluster.js';
 import { waitFor } from '../support/wait.js';
-
-const FOUNDERS = ['n1', 'n2', 'n3'];
 
 async function roles(cluster: TestCluster, via: string): Promise<Map<string, { role: string; peer: string }>> {
   const reply = await cluster.call(via, ['RAFT.NODES']);
@@ -20,7 +20,7 @@ async function roles(cluster: TestCluster, via: string): Promise<Map<string, { r
   }));
 }
 
-describe('a member that joined by snapshot only', () => {
+describe('joining', () => {
   let cluster: TestCluster;
 
   before(async () => {
@@ -32,17 +32,33 @@ describe('a member that joined by snapshot only', () => {
     await cluster?.stop();
   });
 
-  it('leads, lists itself in RAFT.CLUSTERINFO, and a node joining through it catches up', async () => {
+  it('a joiner whose sponsor is down keeps asking until the sponsor is back', async () => {
+    await cluster.waitForLeader();
+    await cluster.kill('n3', 'SIGTERM');
+    const joining = cluster.addNode('n6', 'n3');
+    // n6 starts asking n3 while nothing listens there; n3 comes back a moment later.
+    await waitFor('n6 to have asked at least once', () => {
+      const node = cluster.nodes.find((n) => n.id === 'n6');
+      return node !== undefined && existsSync(node.logPath) && readFileSync(node.logPath, 'utf8').includes('asking the cluster for its membership again');
+    }, { timeoutMs: 10_000, intervalMs: 100 });
+    cluster.startNode('n3');
+    await joining;
+    await waitFor('n6 to be a voter', async () => (await roles(cluster, 'n1')).get('n6')?.role === 'voter', { timeoutMs: 30_000, intervalMs: 100 });
+    assert.deepEqual(cluster.crashes(), []);
+  });
+
+  it('a member that caught up by snapshot only leads, lists itself in RAFT.CLUSTERINFO, and a node joining through it catches up', async () => {
     const leader = await cluster.waitForLeader();
-    // The founders neither send to n4 nor hear from it until its AddLearner entry is compacted
+    // The members neither send to n4 nor hear from it until its AddLearner entry is compacted
     // into a snapshot: n4's first contact is that snapshot.
-    for (const id of FOUNDERS) assert.equal(await cluster.call(id, ['RAFT.DEBUG', 'FAULT', 'DROP', 'n4', '1']), 'OK');
+    const members = cluster.nodes.map((n) => n.id);
+    for (const id of members) assert.equal(await cluster.call(id, ['RAFT.DEBUG', 'FAULT', 'DROP', 'n4', '1']), 'OK');
     await cluster.addNode('n4', leader);
     await waitFor('n4 to be a learner', async () => (await roles(cluster, leader)).get('n4')?.role === 'learner', { timeoutMs: 20_000, intervalMs: 100 });
     const redis = cluster.client(leader);
     for (let i = 0; i < 300; i++) await redis.set(`sj:${i}`, String(i));
     assert.match(String(await cluster.call(leader, ['RAFT.SNAPSHOT'])), /^\d+$/);
-    for (const id of FOUNDERS) assert.equal(await cluster.call(id, ['RAFT.DEBUG', 'FAULT', 'HEAL']), 'OK');
+    for (const id of members) assert.equal(await cluster.call(id, ['RAFT.DEBUG', 'FAULT', 'HEAL']), 'OK');
     await waitFor('n4 to be a voter', async () => (await roles(cluster, leader)).get('n4')?.role === 'voter', { timeoutMs: 30_000, intervalMs: 100 });
 
     await waitFor('n4 to lead', async () => {
