@@ -154,6 +154,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     await cluster.stop();
   }
 
+  for (const anomaly of workload.anomalies.slice(0, 10)) problems.push(`transaction anomaly: ${anomaly}`);
   const history = workload.recorder.history();
   check = checkKvHistory(history, { timeoutMs: options.checkTimeoutMs ?? 30_000 });
   const checked = options.readMode !== 'stale';

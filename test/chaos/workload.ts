@@ -1,6 +1,8 @@
 // The chaos clients: concurrent ioredis connections spread over every node, each issuing
 // get / set / cas / del on register keys, append on append keys and incr on counters, and
-// recording every operation with its call and return time. A client never retries: a
+// recording every operation with its call and return time. Some operations are
+// transactions: a double increment in MULTI/EXEC (its two replies must be consecutive, no
+// other write between them), and a compare-and-set built from WATCH, GET, MULTI, SET, EXEC. A client never retries: a
 // timeout or a lost connection is an unknown outcome, a TRYAGAIN reply is a definite
 // failure (raftis guarantees the command was not applied), any other error is unknown.
 
@@ -40,6 +42,8 @@ export interface WorkloadOptions {
 
 /** Share of operations on append keys that reset the value (keeps it a few dozen appends long). */
 const APPEND_RESET_SHARE = 0.05;
+/** Share of operations that are transactions (half double increments, half WATCH compare-and-sets). */
+const TRANSACTION_SHARE = 0.06;
 
 export const WORKLOAD_DEFAULTS: WorkloadOptions = {
   clientsPerNode: 3,
@@ -87,6 +91,8 @@ export class Workload {
   private readonly seen = new Map<string, string>();
   /** Every key an operation was issued on, in first-use order (the final reads read them all). */
   private readonly used = new Set<string>();
+  /** What the clients saw that no correct store answers (checked beside the history). */
+  readonly anomalies: string[] = [];
 
   constructor(cluster: ChaosCluster, options: WorkloadOptions = WORKLOAD_DEFAULTS) {
     this.cluster = cluster;
@@ -130,6 +136,66 @@ export class Workload {
       this.records.push({ callMs, retMs, outcome, f: command.op.f, node, error: message.slice(0, 120) });
       return { outcome, value: undefined };
     }
+  }
+
+  /**
+   * Runs `transaction` (MULTI … EXEC through ioredis) as one recorded operation: a null EXEC
+   * (a watched key changed) is a definite failure with no effect, like TRYAGAIN.
+   */
+  private async runTransaction(process: number, node: string, op: KvOp, transaction: () => Promise<[Error | null, unknown][] | null>, decode: (replies: unknown[]) => KvResult): Promise<Outcome> {
+    const callMs = this.cluster.nowMs();
+    const id = this.recorder.invoke(process, op, callMs);
+    let outcome: Outcome;
+    let error: string | undefined;
+    try {
+      const results = await transaction();
+      if (results === null) outcome = 'fail';
+      else {
+        const failed = results.find(([e]) => e !== null)?.[0];
+        if (failed !== undefined && failed !== null) throw failed;
+        this.recorder.ok(id, decode(results.map(([, value]) => value)), this.cluster.nowMs());
+        outcome = 'ok';
+      }
+    } catch (caught) {
+      error = caught instanceof Error ? caught.message : String(caught);
+      outcome = error.startsWith('TRYAGAIN') || error.startsWith('EXECABORT') ? 'fail' : 'info';
+    }
+    const retMs = this.cluster.nowMs();
+    if (outcome === 'fail') this.recorder.fail(id, retMs);
+    else if (outcome === 'info') this.recorder.info(id, retMs);
+    this.records.push({ callMs, retMs, outcome, f: op.f, node, ...(error === undefined ? {} : { error: error.slice(0, 120) }) });
+    return outcome;
+  }
+
+  /** MULTI, INCR key, INCR key, EXEC: an increment by 2 whose replies must be n-1 and n. */
+  private async doubleIncrement(process: number, client: Redis, node: string): Promise<void> {
+    const key = this.current(pick(this.keys.counters));
+    await this.runTransaction(process, node, { f: 'incr', key, by: 2 }, () => client.multi().incr(key).incr(key).exec(), (replies) => {
+      const [first, second] = replies.map(Number);
+      if (first === undefined || second !== first + 1) this.anomalies.push(`MULTI INCR ${key} INCR ${key} EXEC answered ${JSON.stringify(replies)}: another write ran between them`);
+      return second ?? Number.NaN;
+    });
+  }
+
+  /**
+   * WATCH key, GET key, MULTI, SET key value, EXEC: recorded from the GET's reply on as a
+   * compare-and-set of the value read (EXEC runs only if the key is unchanged since WATCH,
+   * so at EXEC it still holds that value). WATCH or GET failing records nothing: no write
+   * was sent.
+   */
+  private async watchedSet(process: number, client: Redis, node: string): Promise<void> {
+    const key = this.current(pick(this.keys.registers));
+    const value = `${process}.${++this.counter}`;
+    let expected: string | null;
+    try {
+      await client.watch(key);
+      const seen = await client.get(key);
+      expected = seen;
+    } catch {
+      await client.unwatch().catch(() => {});
+      return;
+    }
+    await this.runTransaction(process, node, { f: 'cas', key, expected, value }, () => client.multi().set(key, value).exec(), () => true);
   }
 
   keysUsed(): string[] {
@@ -196,9 +262,14 @@ export class Workload {
           continue;
         }
       }
-      const command = this.nextCommand(process);
-      const result = await this.run(process, client, node, command);
-      this.remember(command, result);
+      const roll = Math.random();
+      if (roll < TRANSACTION_SHARE / 2 && this.keys.counters.length > 0) await this.doubleIncrement(process, client, node);
+      else if (roll < TRANSACTION_SHARE && this.keys.registers.length > 0) await this.watchedSet(process, client, node);
+      else {
+        const command = this.nextCommand(process);
+        const result = await this.run(process, client, node, command);
+        this.remember(command, result);
+      }
       if (this.options.thinkMsMax > 0) await sleep(Math.random() * this.options.thinkMsMax);
     }
     client?.disconnect();
