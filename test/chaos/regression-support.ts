@@ -109,3 +109,17 @@ export async function assertCountWithin(cluster: ChaosCluster, key: string, ackn
   assert.ok(count >= acknowledged, `lost increments: count ${count} < ${acknowledged} acknowledged`);
   assert.ok(count <= acknowledged + unknown, `applied more than once: count ${count} > ${acknowledged} acknowledged + ${unknown} unknown`);
 }
+
+/** Waits until `via` sees `id` as a voter. */
+export async function waitForVoter(cluster: ChaosCluster, via: string, id: string): Promise<void> {
+  await waitFor(`${id} to be a voter as ${via} sees it`, async () => (await cluster.configurationSeenBy(via))?.voters.includes(id) === true, { timeoutMs: 20_000, intervalMs: 100 });
+}
+
+/** The first reply of `GET key` on `id` that is not an error (a new member catching up), with a deadline. */
+export async function firstRead(cluster: ChaosCluster, id: string, key: string): Promise<unknown> {
+  const read = await waitFor(`${id} to answer GET ${key}`, async () => {
+    const reply = await attempt(cluster, id, ['GET', key], 2000);
+    return typeof reply === 'string' && reply.startsWith('error: ') ? null : { reply };
+  }, { timeoutMs: 20_000, intervalMs: 100 });
+  return read.reply;
+}

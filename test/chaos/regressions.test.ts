@@ -9,7 +9,7 @@ import { waitFor } from '../support/wait.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { networkUnavailableReason } from './chaos-network.js';
-import { assertCountWithin, attempt, loadAcrossLeaderKills, readWithRetry, transferLeadership, withCluster } from './regression-support.js';
+import { assertCountWithin, attempt, firstRead, loadAcrossLeaderKills, readWithRetry, transferLeadership, waitForVoter, withCluster } from './regression-support.js';
 
 const partitionsUnavailable = networkUnavailableReason();
 
@@ -174,16 +174,12 @@ describe('chaos regressions', { concurrency: false }, () => {
     await withCluster('snapshot-member-addresses', { spareNodes: 2, extraArgs: ['--snapshot-entries', '200', '--log-retain-entries', '50'] }, async (cluster) => {
       const leader = await cluster.waitForLeader();
       await cluster.join('n4', leader);
-      await waitFor('n4 to be a voter', async () => (await cluster.configurationSeenBy(leader))?.voters.includes('n4') === true, { timeoutMs: 20_000, intervalMs: 100 });
+      await waitForVoter(cluster, leader, 'n4');
       await transferLeadership(cluster, 'n4');
       for (let i = 0; i < 300; i++) assert.equal(await attempt(cluster, 'n4', ['SET', `sa:${i}`, `v${i}`]), 'OK');
       assert.ok(/^\d+$/.test(String(await attempt(cluster, 'n4', ['RAFT.SNAPSHOT']))), 'RAFT.SNAPSHOT on n4');
       await cluster.join('n5', 'n4');
-      const read = await waitFor('n5 to answer a read', async () => {
-        const reply = await attempt(cluster, 'n5', ['GET', 'sa:299'], 2000);
-        return typeof reply === 'string' && reply.startsWith('error: ') ? null : { reply };
-      }, { timeoutMs: 20_000, intervalMs: 100 });
-      assert.equal(read.reply, 'v299', "n5's first read");
+      assert.equal(await firstRead(cluster, 'n5', 'sa:299'), 'v299', "n5's first read");
     });
   });
 
@@ -194,7 +190,7 @@ describe('chaos regressions', { concurrency: false }, () => {
     await withCluster('rejoin-same-id', { spareNodes: 1 }, async (cluster) => {
       const leader = await cluster.waitForLeader();
       await cluster.join('n4', leader);
-      await waitFor('n4 to be a voter', async () => (await cluster.configurationSeenBy(leader))?.voters.includes('n4') === true, { timeoutMs: 20_000, intervalMs: 100 });
+      await waitForVoter(cluster, leader, 'n4');
       assert.equal(await attempt(cluster, 'n4', ['SET', 'rj:k', 'before']), 'OK');
       await cluster.kill('n4', 'SIGKILL');
       await waitFor('RAFT.NODE REMOVE n4', async () => (await attempt(cluster, leader, ['RAFT.NODE', 'REMOVE', 'n4'])) === 'OK', { timeoutMs: 10_000, intervalMs: 200 });
@@ -205,11 +201,7 @@ describe('chaos regressions', { concurrency: false }, () => {
       const current = await cluster.waitForLeader();
       assert.equal(await attempt(cluster, current, ['SET', 'rj:k', 'after']), 'OK');
       await cluster.join('n4', current);
-      const read = await waitFor('the new n4 to answer a read', async () => {
-        const reply = await attempt(cluster, 'n4', ['GET', 'rj:k'], 2000);
-        return typeof reply === 'string' && reply.startsWith('error: ') ? null : { reply };
-      }, { timeoutMs: 20_000, intervalMs: 100 });
-      assert.equal(read.reply, 'after', "the new n4's first read");
+      assert.equal(await firstRead(cluster, 'n4', 'rj:k'), 'after', "the new n4's first read");
     });
   });
 
@@ -220,7 +212,7 @@ describe('chaos regressions', { concurrency: false }, () => {
     await withCluster('rejoin-missed-removal', { spareNodes: 1, extraArgs: ['--snapshot-entries', '200', '--log-retain-entries', '50'] }, async (cluster) => {
       const first = await cluster.waitForLeader();
       await cluster.join('n4', first);
-      await waitFor('n4 to be a voter', async () => (await cluster.configurationSeenBy(first))?.voters.includes('n4') === true, { timeoutMs: 20_000, intervalMs: 100 });
+      await waitForVoter(cluster, first, 'n4');
       const sleeper = cluster.ids.find((id) => id !== first && id !== 'n4' && cluster.node(id).founder) ?? '';
       // n4 leads for a write, so the sleeper has talked to it and knows its incarnation.
       await transferLeadership(cluster, 'n4');
@@ -237,12 +229,8 @@ describe('chaos regressions', { concurrency: false }, () => {
       assert.equal(await readWithRetry(cluster, sleeper, ['GET', 'rm:299']), 'v299');
       await transferLeadership(cluster, sleeper);
       await cluster.join('n4', sleeper);
-      await waitFor('the new n4 to be a voter', async () => (await cluster.configurationSeenBy(sleeper))?.voters.includes('n4') === true, { timeoutMs: 20_000, intervalMs: 100 });
-      const read = await waitFor('the new n4 to answer a read', async () => {
-        const reply = await attempt(cluster, 'n4', ['GET', 'rm:299'], 2000);
-        return typeof reply === 'string' && reply.startsWith('error: ') ? null : { reply };
-      }, { timeoutMs: 20_000, intervalMs: 100 });
-      assert.equal(read.reply, 'v299', "the new n4's first read");
+      await waitForVoter(cluster, sleeper, 'n4');
+      assert.equal(await firstRead(cluster, 'n4', 'rm:299'), 'v299', "the new n4's first read");
     });
   });
 
@@ -309,7 +297,7 @@ describe('chaos regressions', { concurrency: false }, () => {
           assert.ok(Date.now() < deadline, `${id} answered no read within 20 s of joining: ${String(read)}`);
           await new Promise((r) => setTimeout(r, 20));
         }
-        await waitFor(`${id} to be a voter`, async () => (await cluster.configurationSeenBy(via))?.voters.includes(id) === true, { timeoutMs: 20_000, intervalMs: 100 });
+        await waitForVoter(cluster, via, id);
       };
       await removed(old, a);
       await joined('n4', a);
