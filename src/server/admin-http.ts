@@ -82,7 +82,25 @@ export function unhealthyReason(context: AdminContext): string | null {
   return null;
 }
 
-function metricsRegistry(context: AdminContext): Registry {
+/** What one scrape reads from the node: taken once per scrape, shared by every metric. */
+interface Sample {
+  readonly status: ReturnType<AdminContext['node']['status']>;
+  readonly stats: ReturnType<AdminContext['node']['stats']>;
+  readonly kv: ReturnType<AdminContext['kv']['stats']>;
+  readonly resp: ReturnType<ReturnType<AdminContext['resp']>['stats']>;
+  readonly transport: ReturnType<AdminContext['transportStats']>;
+}
+
+/** The registry, and `newScrape` to call before each scrape so its metrics read one fresh sample. */
+function metricsRegistry(context: AdminContext): { registry: Registry; newScrape: () => void } {
+  let sample: Sample | null = null;
+  const current = (): Sample => (sample ??= {
+    status: context.node.status(),
+    stats: context.node.stats(),
+    kv: context.kv.stats(),
+    resp: context.resp().stats(),
+    transport: context.transportStats(),
+  });
   const registry = new Registry();
   registry.setDefaultLabels({ node: context.identity.nodeId });
   collectDefaultMetrics({ register: registry, prefix: 'raftis_' });
@@ -100,8 +118,8 @@ function metricsRegistry(context: AdminContext): Registry {
       },
     });
   };
-  const { node, kv } = context;
-  const status = (): ReturnType<typeof node.status> => node.status();
+  const { node } = context;
+  const status = (): Sample['status'] => current().status;
   gauge('raftis_raft_term', 'Current Raft term.', () => status().term);
   gauge('raftis_raft_is_leader', '1 on the leader, 0 elsewhere.', () => (node.isLeader ? 1 : 0));
   gauge('raftis_raft_has_leader', '1 while this node knows a leader.', () => (status().leader === '' ? 0 : 1));
@@ -122,10 +140,10 @@ function metricsRegistry(context: AdminContext): Registry {
     name: 'raftis_peer_connected', help: '1 while the peer connection to a member is up.', labelNames: ['peer'], registers: [registry],
     collect() {
       this.reset();
-      for (const [peer, stats] of context.transportStats()) this.set({ peer }, stats.connected ? 1 : 0);
+      for (const [peer, stats] of current().transport) this.set({ peer }, stats.connected ? 1 : 0);
     },
   });
-  const stats = (): ReturnType<typeof node.stats> => node.stats();
+  const stats = (): Sample['stats'] => current().stats;
   counter('raftis_raft_proposals_total', 'Proposals accepted by the Raft core.', () => stats().proposals);
   counter('raftis_raft_readies_total', 'Ready structures processed.', () => stats().readies);
   counter('raftis_raft_entries_applied_total', 'Committed entries applied.', () => stats().entriesApplied);
@@ -133,29 +151,31 @@ function metricsRegistry(context: AdminContext): Registry {
   counter('raftis_wal_syncs_total', 'WAL syncs (group commits).', () => stats().syncs);
   counter('raftis_wal_sync_seconds_total', 'Time spent in WAL syncs.', () => stats().syncMsTotal / 1000);
   counter('raftis_wal_entries_persisted_total', 'Entries written to the WAL.', () => stats().entriesPersisted);
-  gauge('raftis_kv_keys', 'Keys in the keyspace.', () => kv.stats().keys);
-  gauge('raftis_kv_keys_with_expiry', 'Keys with a TTL.', () => kv.stats().expires);
-  gauge('raftis_kv_memory_bytes', "The keyspace's memory estimate (what maxmemory limits).", () => kv.memoryUsage());
-  gauge('raftis_kv_maxmemory_bytes', 'The maxmemory limit, 0 for none.', () => context.config.maxmemoryBytes);
-  counter('raftis_kv_expired_keys_total', 'Keys deleted on expiry.', () => kv.stats().expiredKeys);
-  counter('raftis_kv_evicted_keys_total', 'Keys evicted under maxmemory.', () => kv.stats().evictedKeys);
-  gauge('raftis_exactly_once_clients', 'Clients with an exactly-once record.', () => kv.stats().dedupEntries);
-  gauge('raftis_exactly_once_replies', 'Replies held for retries.', () => kv.stats().dedupReplies);
-  gauge('raftis_connected_clients', 'Client connections open.', () => context.resp().stats().connectedClients);
-  counter('raftis_connections_received_total', 'Client connections accepted.', () => context.resp().stats().totalConnections);
-  counter('raftis_rejected_connections_total', 'Client connections refused (maxclients).', () => context.resp().stats().rejectedConnections);
+  const kvStats = (): Sample['kv'] => current().kv;
+  gauge('raftis_kv_keys', 'Keys in the keyspace.', () => kvStats().keys);
+  gauge('raftis_kv_keys_with_expiry', 'Keys with a TTL.', () => kvStats().expires);
+  gauge('raftis_kv_memory_bytes', "The keyspace's memory estimate (what maxmemory limits).", () => kvStats().memoryBytes);
+  gauge('raftis_kv_maxmemory_bytes', 'The maxmemory limit, 0 for none.', () => kvStats().maxMemoryBytes);
+  counter('raftis_kv_expired_keys_total', 'Keys deleted on expiry.', () => kvStats().expiredKeys);
+  counter('raftis_kv_evicted_keys_total', 'Keys evicted under maxmemory.', () => kvStats().evictedKeys);
+  gauge('raftis_exactly_once_clients', 'Clients with an exactly-once record.', () => kvStats().dedupEntries);
+  gauge('raftis_exactly_once_replies', 'Replies held for retries.', () => kvStats().dedupReplies);
+  gauge('raftis_connected_clients', 'Client connections open.', () => current().resp.connectedClients);
+  counter('raftis_connections_received_total', 'Client connections accepted.', () => current().resp.totalConnections);
+  counter('raftis_rejected_connections_total', 'Client connections refused (maxclients).', () => current().resp.rejectedConnections);
   counter('raftis_commands_processed_total', 'Client commands processed.', () => context.commandsProcessed());
-  return registry;
+  return { registry, newScrape: () => { sample = null; } };
 }
 
 export class AdminHttpServer {
   private readonly context: AdminContext;
   private readonly registry: Registry;
+  private readonly newScrape: () => void;
   private server: Server | null = null;
 
   constructor(context: AdminContext) {
     this.context = context;
-    this.registry = metricsRegistry(context);
+    ({ registry: this.registry, newScrape: this.newScrape } = metricsRegistry(context));
   }
 
   async listen(at: HostPort): Promise<AddressInfo> {
@@ -192,6 +212,7 @@ export class AdminHttpServer {
     try {
       switch (path) {
         case '/metrics':
+          this.newScrape();
           return send(200, this.registry.contentType, await this.registry.metrics());
         case '/status':
           return send(200, 'application/json', JSON.stringify(nodeStatus(this.context)) + '\n');
