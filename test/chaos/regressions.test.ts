@@ -195,8 +195,11 @@ describe('chaos regressions', { concurrency: false }, () => {
       await cluster.kill('n4', 'SIGKILL');
       await waitFor('RAFT.NODE REMOVE n4', async () => (await attempt(cluster, leader, ['RAFT.NODE', 'REMOVE', 'n4'])) === 'OK', { timeoutMs: 10_000, intervalMs: 200 });
       await cluster.restart('n4');
-      // Several election timeouts (10 ticks of 25 ms): n4 campaigns and connects to its old peers.
-      await new Promise((r) => setTimeout(r, 2000));
+      // n4 campaigns (it hears no leader) and connects to its old peers.
+      await waitFor('the restarted n4 to campaign and reach its old peers', () => {
+        const sinceRestart = cluster.logTail('n4', 200).split('--- chaos: start n4').at(-1) ?? '';
+        return sinceRestart.includes('"role":1') && sinceRestart.includes('connected to peer');
+      }, { timeoutMs: 15_000, intervalMs: 100 });
       await cluster.retire('n4', 'SIGTERM');
       const current = await cluster.waitForLeader();
       assert.equal(await attempt(cluster, current, ['SET', 'rj:k', 'after']), 'OK');
