@@ -8,6 +8,7 @@ import { noExpiry, type KeyEntry, type Keyspace } from './keyspace.js';
 export interface KvCounters {
   expiredKeys: number;
   evictedKeys: number;
+  internalErrors: number;
 }
 
 export class CommandContext {

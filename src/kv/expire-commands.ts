@@ -5,7 +5,7 @@
 import type { Reply } from './reply.js';
 import type { CommandContext } from './command-context.js';
 import { noExpiry } from './keyspace.js';
-import { isKeyword } from './integer-parse.js';
+import { int64Max, int64Min, isKeyword } from './integer-parse.js';
 import { expireCommandAt, type ExpireUnit } from './expire-time.js';
 import { errorReply, integerReply, oneReply, zeroReply } from './replies.js';
 
@@ -92,12 +92,22 @@ export function pexpireatCommand(context: CommandContext, argv: readonly Uint8Ar
   return expireGeneric(context, argv, false, 'milliseconds', 'pexpireat');
 }
 
+/**
+ * A time in ms as Redis's 64-bit reply: expiries are stored as doubles (expire-time.ts), so
+ * one set near 2^63 may read back a little above it; the reply stays within int64.
+ */
+function int64MsReply(ms: number): Reply {
+  if (Number.isSafeInteger(ms)) return integerReply(ms);
+  const exact = BigInt(Math.trunc(ms));
+  return integerReply(exact > int64Max ? int64Max : exact < int64Min ? int64Min : exact);
+}
+
 function ttlGeneric(context: CommandContext, argv: readonly Uint8Array[], milliseconds: boolean): Reply {
   const entry = context.lookup(arg(argv, 1));
   if (entry === undefined) return integerReply(-2);
   if (entry.expireAtMs === noExpiry) return integerReply(-1);
   const ttl = Math.max(0, entry.expireAtMs - context.nowMs);
-  return integerReply(milliseconds ? ttl : Math.floor((ttl + 500) / 1000));
+  return int64MsReply(milliseconds ? ttl : Math.floor((ttl + 500) / 1000));
 }
 
 export function ttlCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
@@ -112,7 +122,7 @@ function expiretimeGeneric(context: CommandContext, argv: readonly Uint8Array[],
   const entry = context.lookup(arg(argv, 1));
   if (entry === undefined) return integerReply(-2);
   if (entry.expireAtMs === noExpiry) return integerReply(-1);
-  return integerReply(milliseconds ? entry.expireAtMs : Math.floor((entry.expireAtMs + 500) / 1000));
+  return int64MsReply(milliseconds ? entry.expireAtMs : Math.floor((entry.expireAtMs + 500) / 1000));
 }
 
 export function expiretimeCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {

@@ -57,6 +57,8 @@ export interface KvStats {
   readonly expires: number;
   readonly evictedKeys: number;
   readonly expiredKeys: number;
+  /** Commands whose handler threw (bugs, each answered with an error reply). Node-local: not in snapshots. */
+  readonly internalErrors: number;
   readonly memoryBytes: number;
   readonly maxMemoryBytes: number;
   readonly evictionPolicy: EvictionPolicy;
@@ -111,7 +113,7 @@ export class KvStateMachine {
   private readonly options: Required<KvOptions>;
   private keyspace = new Keyspace();
   private readonly dedup: DedupTable;
-  private readonly counters: KvCounters = { expiredKeys: 0, evictedKeys: 0 };
+  private readonly counters: KvCounters = { expiredKeys: 0, evictedKeys: 0, internalErrors: 0 };
   private readonly openSnapshots = new Set<KeyspaceSnapshot>();
   private applied = 0;
   /** Time of the last applied entry. Invariant: never decreases. */
@@ -196,7 +198,21 @@ export class KvStateMachine {
     if (!hasFlag(spec, 'write')) return this.runRead(spec, argv, nowMs);
     if (hasFlag(spec, 'denyoom') && !this.makeRoom(index)) return outOfMemoryError;
     const context = new CommandContext(this.keyspace, nowMs, true, this.options.protoMaxBulkLen, mixSeed(index, nowMs), this.counters);
-    return spec.handler(context, argv);
+    return this.runHandler(spec, context, argv);
+  }
+
+  /**
+   * Runs a handler; one that throws (a bug) answers an error instead of ending the node. The
+   * same entry throws the same way on every replica, so they stay identical, and a restart
+   * replaying the entry does not crash again.
+   */
+  private runHandler(spec: CommandSpec, context: CommandContext, argv: readonly Uint8Array[]): Reply {
+    try {
+      return spec.handler(context, argv);
+    } catch (error) {
+      this.counters.internalErrors++;
+      return errorReply(`ERR internal error in '${spec.name}': ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   /**
@@ -256,7 +272,7 @@ export class KvStateMachine {
 
   private runRead(spec: CommandSpec, argv: readonly Uint8Array[], nowMs: number): Reply {
     const context = new CommandContext(this.keyspace, nowMs, false, this.options.protoMaxBulkLen, mixSeed(this.applied, nowMs), this.counters);
-    return spec.handler(context, argv);
+    return this.runHandler(spec, context, argv);
   }
 
   /**
@@ -306,6 +322,7 @@ export class KvStateMachine {
       expires: this.keyspace.volatileSize,
       evictedKeys: this.counters.evictedKeys,
       expiredKeys: this.counters.expiredKeys,
+      internalErrors: this.counters.internalErrors,
       memoryBytes: this.keyspace.memoryBytes,
       maxMemoryBytes: this.options.maxMemoryBytes,
       evictionPolicy: this.options.evictionPolicy,

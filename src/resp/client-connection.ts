@@ -45,6 +45,8 @@ export interface ConnectionHost {
   readonly clientOutputBufferMaxBytes: number;
   commandProcessed(): void;
   protocolErrorSeen(conn: ClientConnection, message: string): void;
+  /** A command's handler threw or its reply could not be encoded: a bug, answered with an error and logged. */
+  commandFailed(conn: ClientConnection, stage: 'dispatch' | 'reply', error: unknown): void;
   outputBufferOverflow(conn: ClientConnection, bytes: number): void;
   scheduleFlush(conn: ClientConnection): void;
   connectionClosed(conn: ClientConnection): void;
@@ -72,6 +74,12 @@ class PendingReply implements ReplySlot {
 }
 
 const QUIT = Buffer.from('quit');
+
+/** The reply to a command whose handler or reply failed (a bug); the text is one line. */
+function internalErrorReply(error: unknown): RespValue {
+  const message = error instanceof Error ? error.message : String(error);
+  return { kind: 'error', message: `ERR internal error: ${message}` };
+}
 
 /**
  * After our last reply, how long we wait for the peer to close before destroying the
@@ -236,6 +244,11 @@ export class ClientConnection {
     this.dispatching = slot;
     try {
       this.host.handler.onCommand(this, argv, slot);
+    } catch (error) {
+      // No input may end the node: a handler that throws is a bug, which this client hears
+      // about as an error reply while the node logs it and keeps serving everyone.
+      this.host.commandFailed(this, 'dispatch', error);
+      if (slot.value === null) slot.send(internalErrorReply(error));
     } finally {
       this.dispatching = null;
     }
@@ -256,7 +269,11 @@ export class ClientConnection {
     if (slot !== this.head) return; // it waits for the replies before it
     let current: PendingReply | null = slot;
     while (current !== null && current.value !== null) {
-      this.writer.write(current.value, current.protocol);
+      const failed = this.writer.tryWrite(current.value, current.protocol);
+      if (failed !== null) {
+        this.host.commandFailed(this, 'reply', failed);
+        this.writer.write(internalErrorReply(failed), current.protocol);
+      }
       current = current.next;
       this.queued--;
     }

@@ -46,6 +46,14 @@ export class OutputBuffer {
     this.start = this.end;
   }
 
+  /** Drops the bytes written after `length` pending bytes (an encoding that failed half-way). */
+  truncate(length: number): void {
+    if (!Number.isSafeInteger(length) || length < 0 || length > this.end - this.start) {
+      throw new RangeError(`output buffer: truncate to ${length} of ${this.end - this.start} pending bytes`);
+    }
+    this.end = this.start + length;
+  }
+
   /** Makes room for `bytes` more bytes at the end. */
   reserve(bytes: number): void {
     if (this.end + bytes <= this.buffer.length) return;

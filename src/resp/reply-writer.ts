@@ -28,6 +28,17 @@ export function formatDouble(value: number): string {
   return String(value);
 }
 
+/**
+ * The decimal text of an integer reply beyond ±2^53: a bigint as it is, a number that is an
+ * integer exactly (a double holds integers up to ±2^1024, rounded to its precision). A
+ * number that is not an integer has no RESP integer form: a bug in whoever built the reply.
+ */
+function integerText(value: number | bigint): string {
+  if (typeof value === 'bigint') return value.toString();
+  if (!Number.isInteger(value)) throw new Error(`reply writer: integer reply ${value} is not an integer`);
+  return BigInt(value).toString();
+}
+
 /** Simple strings and errors are one line: Redis replaces CR and LF with spaces. */
 function oneLine(text: string): string {
   return text.includes('\r') || text.includes('\n') ? text.replace(/[\r\n]/g, ' ') : text;
@@ -66,8 +77,8 @@ export function writeReply(out: OutputBuffer, value: RespValue, protocol: RespPr
     case 'integer':
       if (value.value === 0) out.writeBytes(ENCODED_ZERO);
       else if (value.value === 1) out.writeBytes(ENCODED_ONE);
-      else if (typeof value.value === 'bigint') writeLine(out, INTEGER, value.value.toString());
-      else out.writeHeader(INTEGER, value.value);
+      else if (Number.isSafeInteger(value.value)) out.writeHeader(INTEGER, value.value as number);
+      else writeLine(out, INTEGER, integerText(value.value));
       return;
     case 'bulk':
       if (value.value !== null) writeBulkBytes(out, value.value);
@@ -140,6 +151,21 @@ export class ReplyWriter {
 
   write(value: RespValue, protocol: RespProtocol): void {
     writeReply(this.output, value, protocol);
+  }
+
+  /**
+   * Writes the reply, or, when it cannot be encoded (a bug in whoever built it), nothing of
+   * it: the half-written bytes are dropped and the error is returned for the caller to answer.
+   */
+  tryWrite(value: RespValue, protocol: RespProtocol): Error | null {
+    const mark = this.output.length;
+    try {
+      writeReply(this.output, value, protocol);
+      return null;
+    } catch (error) {
+      this.output.truncate(mark);
+      return error instanceof Error ? error : new Error(String(error));
+    }
   }
 
   /** Pre-encoded bytes, written as they are. */

@@ -14,6 +14,7 @@ export { ClientConnection, ClientFlag, type CommandHandler, type ReplySlot } fro
 export interface RespServerLog {
   info(fields: Record<string, unknown>, message: string): void;
   warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
 }
 
 /** Server options; the request parser limits sit at the top level, with Redis's names. */
@@ -36,6 +37,8 @@ export interface RespServerStats {
   readonly totalCommands: number;
   readonly rejectedConnections: number;
   readonly protocolErrors: number;
+  /** Commands whose handler threw or whose reply could not be encoded (bugs, each answered with an error). */
+  readonly commandFailures: number;
   readonly outputBufferLimitDisconnections: number;
 }
 
@@ -45,7 +48,7 @@ export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 
 const MAX_CLIENTS_REACHED = Buffer.from('-ERR max number of clients reached\r\n');
 
-const silentLog: RespServerLog = { info() {}, warn() {} };
+const silentLog: RespServerLog = { info() {}, warn() {}, error() {} };
 
 function positiveInteger(name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`invalid ${name}: ${value} (must be a positive integer)`);
@@ -74,6 +77,7 @@ export class RespServer implements ConnectionHost {
   private totalCommands = 0;
   private rejectedConnections = 0;
   private protocolErrors = 0;
+  private commandFailures = 0;
   private outputBufferLimitDisconnections = 0;
 
   constructor(options: RespServerOptions, handler: CommandHandler) {
@@ -122,6 +126,7 @@ export class RespServer implements ConnectionHost {
       totalCommands: this.totalCommands,
       rejectedConnections: this.rejectedConnections,
       protocolErrors: this.protocolErrors,
+      commandFailures: this.commandFailures,
       outputBufferLimitDisconnections: this.outputBufferLimitDisconnections,
     };
   }
@@ -190,6 +195,11 @@ export class RespServer implements ConnectionHost {
   protocolErrorSeen(conn: ClientConnection, message: string): void {
     this.protocolErrors++;
     this.log.info({ client: conn.id, addr: conn.address, error: message }, 'closing client after a protocol error');
+  }
+
+  commandFailed(conn: ClientConnection, stage: 'dispatch' | 'reply', error: unknown): void {
+    this.commandFailures++;
+    this.log.error({ client: conn.id, addr: conn.address, stage, err: error }, 'a command failed with an internal error; its client got an error reply');
   }
 
   outputBufferOverflow(conn: ClientConnection, bytes: number): void {

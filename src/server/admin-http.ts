@@ -158,6 +158,8 @@ function metricsRegistry(context: AdminContext): { registry: Registry; newScrape
   gauge('raftis_kv_maxmemory_bytes', 'The maxmemory limit, 0 for none.', () => kvStats().maxMemoryBytes);
   counter('raftis_kv_expired_keys_total', 'Keys deleted on expiry.', () => kvStats().expiredKeys);
   counter('raftis_kv_evicted_keys_total', 'Keys evicted under maxmemory.', () => kvStats().evictedKeys);
+  counter('raftis_internal_errors_total', 'Commands answered with an internal error (a handler threw or a reply could not be encoded): bugs to report.',
+    () => kvStats().internalErrors + current().resp.commandFailures);
   gauge('raftis_exactly_once_clients', 'Clients with an exactly-once record.', () => kvStats().dedupEntries);
   gauge('raftis_exactly_once_replies', 'Replies held for retries.', () => kvStats().dedupReplies);
   gauge('raftis_connected_clients', 'Client connections open.', () => current().resp.connectedClients);

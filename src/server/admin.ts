@@ -240,7 +240,8 @@ export class Admin implements AdminCommands {
       const kvStats = kv.stats();
       out.push('# Stats', `total_connections_received:${stats.totalConnections}`, `total_commands_processed:${this.context.commandsProcessed()}`,
         `rejected_connections:${stats.rejectedConnections}`, `expired_keys:${kvStats.expiredKeys}`, `evicted_keys:${kvStats.evictedKeys}`,
-        `exactly_once_clients:${kvStats.dedupEntries}`, `exactly_once_replies:${kvStats.dedupReplies}`, '');
+        `exactly_once_clients:${kvStats.dedupEntries}`, `exactly_once_replies:${kvStats.dedupReplies}`,
+        `internal_errors:${kvStats.internalErrors + stats.commandFailures}`, '');
     }
     if (want('replication')) {
       out.push('# Replication', `role:${this.context.node.isLeader ? 'master' : 'slave'}`, '');

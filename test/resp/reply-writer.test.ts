@@ -62,8 +62,14 @@ describe('reply writer', () => {
     assert.throws(() => encodeReply({ kind: 'verbatim', format: 'text', value: 'x' }, 3), /not 3 bytes/);
   });
 
-  it('refuses an integer reply that is not a safe integer', () => {
-    assert.throws(() => encodeReply({ kind: 'integer', value: 1.5 }, 2), /not a safe integer/);
+  it('refuses an integer reply that is not an integer', () => {
+    assert.throws(() => encodeReply({ kind: 'integer', value: 1.5 }, 2), /not an integer/);
+    assert.throws(() => encodeReply({ kind: 'integer', value: Number.NaN }, 2), /not an integer/);
+  });
+
+  it('writes an integral number beyond 2^53 as its exact decimal value', () => {
+    assert.deepEqual(encodeReply({ kind: 'integer', value: 2 ** 63 }, 2), Buffer.from(':9223372036854775808\r\n'));
+    assert.deepEqual(encodeReply({ kind: 'integer', value: -(2 ** 60) }, 3), Buffer.from(':-1152921504606846976\r\n'));
   });
 
   it('writes 64-bit integers beyond 2^53 exactly (bigint), and the reply parser reads them back exactly', () => {

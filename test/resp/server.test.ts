@@ -102,6 +102,11 @@ class TestHandler implements CommandHandler {
       case 'DEFER':
         this.deferred.push({ conn, argv: args, slot: reply });
         return;
+      case 'THROW':
+        throw new Error('handler bug');
+      case 'BADREPLY':
+        // An integer reply that has no RESP form: the encoder must refuse it.
+        return reply.send({ kind: 'array', value: [{ kind: 'integer', value: 1 }, { kind: 'integer', value: 0.5 }] });
       default:
         return reply.send({ kind: 'error', message: `ERR unknown command '${args[0] ?? ''}'` });
     }
@@ -128,6 +133,26 @@ after(async () => {
 });
 
 describe('resp server', () => {
+  it('answers a command whose handler throws or whose reply cannot be encoded with an error, and keeps serving', async () => {
+    const failures: string[] = [];
+    const log = { info() {}, warn() {}, error: (fields: Record<string, unknown>) => void failures.push(String(fields['stage'])) };
+    const { server, port } = await startServer({ log });
+    const client = new RawClient(port);
+    const other = new RawClient(port);
+    client.send(Buffer.concat([encodeRequest(['THROW']), encodeRequest(['BADREPLY']), encodeRequest(['PING'])]));
+    const replies = await client.waitReplies(3);
+    assert.deepEqual(replies, [
+      { kind: 'error', message: 'ERR internal error: handler bug' },
+      { kind: 'error', message: 'ERR internal error: reply writer: integer reply 0.5 is not an integer' },
+      RESP_PONG,
+    ]);
+    assert.deepEqual(failures, ['dispatch', 'reply']);
+    assert.equal(server.stats().commandFailures, 2);
+    other.send(encodeRequest(['ECHO', 'still here']));
+    assert.deepEqual(await other.waitReplies(1), [bulk('still here')]);
+    assert.equal(client.closed, false);
+  });
+
   it('answers pipelined commands in request order when the handler completes them out of order', async () => {
     const { handler, port } = await startServer();
     const client = new RawClient(port);
@@ -207,7 +232,7 @@ describe('resp server', () => {
 
   it('closes a client whose output buffer exceeds the limit', async () => {
     const warnings: string[] = [];
-    const log = { info() {}, warn: (_fields: Record<string, unknown>, message: string) => void warnings.push(message) };
+    const log = { info() {}, error() {}, warn: (_fields: Record<string, unknown>, message: string) => void warnings.push(message) };
     const { server, port } = await startServer({ clientOutputBufferMaxBytes: 64 * 1024, log });
     const client = new RawClient(port);
     client.send(encodeRequest(['BIG', String(100 * 1024)]));

@@ -12,16 +12,29 @@ import { waitFor } from './wait.js';
 
 const MAIN = resolve('dist/src/cli/main.js');
 
+/** Ports below the kernel's ephemeral range (32768 and up), which outgoing connections take at random. */
+const LISTEN_PORT_MIN = 10_000;
+const LISTEN_PORT_MAX = 32_767;
+const portsHandedOut = new Set<number>();
+
+/**
+ * A port free now, below the ephemeral range: a node binds it later, and a port the kernel
+ * hands out for listening (port 0) could be taken meanwhile by an outgoing connection.
+ */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolvePort(address.port) : reject(new Error('no port'))));
+  for (;;) {
+    const port = LISTEN_PORT_MIN + Math.floor(Math.random() * (LISTEN_PORT_MAX - LISTEN_PORT_MIN + 1));
+    if (portsHandedOut.has(port)) continue;
+    const free = await new Promise<boolean>((resolvePort) => {
+      const server = createServer();
+      server.unref();
+      server.on('error', () => resolvePort(false));
+      server.listen(port, host, () => server.close(() => resolvePort(true)));
     });
-  });
+    if (!free) continue;
+    portsHandedOut.add(port);
+    return port;
+  }
 }
 
 export interface TestNode {
