@@ -1,9 +1,22 @@
 // The context one command executes in: the keyspace, the time expiry is judged at, and
 // whether the command may mutate (apply) or not (read). Write lookups delete a key found
 // expired, which is deterministic because every replica applies the same entry at the same
-// time; read lookups only hide it.
+// time; read lookups only hide it. Typed lookups check the type in one place (WRONGTYPE is
+// thrown as a CommandError); collections handed out for writing are settled when the
+// command ends (finish): memory estimate, write stamp, and deletion of an emptied key.
 
 import { noExpiry, type KeyEntry, type Keyspace } from './keyspace.js';
+import { CommandError, wrongTypeError } from './replies.js';
+import type { CollectionTypeName, CollectionValue } from './value.js';
+
+/** A collection type as commands name it: its type name and how to make an empty one. */
+export interface CollectionKind<V extends CollectionValue> {
+  readonly type: CollectionTypeName;
+  create(): V;
+}
+
+/** Most collections one command may open for writing (a bound on the settle list; SUNIONSTORE-like commands open two). */
+const writableCollectionsMax = 1024 * 1024;
 
 export interface KvCounters {
   expiredKeys: number;
@@ -22,6 +35,52 @@ export class CommandContext {
     readonly seed: number,
     private readonly counters: KvCounters,
   ) {}
+
+  /** Entries whose collection this command may have changed, with the version each had. */
+  private readonly opened: { readonly entry: KeyEntry; readonly version: number }[] = [];
+
+  /** The collection of `kind` at `key`, or undefined when absent; WRONGTYPE (thrown) for another type. */
+  readCollection<V extends CollectionValue>(key: Uint8Array, kind: CollectionKind<V>): V | undefined {
+    const entry = this.lookup(key);
+    if (entry === undefined) return undefined;
+    const stored = entry.stored;
+    if (typeof stored === 'string' || stored.type !== kind.type) throw new CommandError(wrongTypeError);
+    return stored as V;
+  }
+
+  /**
+   * The collection of `kind` at `key`, to be changed in place by this command: created empty
+   * when absent and `create` (an empty one left at the end is deleted), else undefined.
+   * WRONGTYPE (thrown) for another type, before anything changed.
+   */
+  writeCollection<V extends CollectionValue>(key: Uint8Array, kind: CollectionKind<V>, create: boolean): V | undefined {
+    this.assertWritable('write');
+    let entry = this.lookup(key);
+    if (entry === undefined) {
+      if (!create) return undefined;
+      entry = this.keyspace.create(key, kind.create());
+    }
+    const stored = entry.stored;
+    if (typeof stored === 'string' || stored.type !== kind.type) throw new CommandError(wrongTypeError);
+    return this.open(entry) as V;
+  }
+
+  /** Lets the command change `entry`'s collection in place; settled by finish(). */
+  open(entry: KeyEntry): CollectionValue {
+    if (this.opened.length >= writableCollectionsMax) throw new Error(`kv: a command opened more than ${writableCollectionsMax} collections`);
+    const value = this.keyspace.beginMutation(entry);
+    this.opened.push({ entry, version: value.version });
+    return value;
+  }
+
+  /** Settles every collection opened for writing; the state machine calls it when the command ends. */
+  finish(): void {
+    for (const { entry, version } of this.opened) {
+      const stored = entry.stored;
+      this.keyspace.settle(entry, typeof stored !== 'string' && stored.version !== version);
+    }
+    this.opened.length = 0;
+  }
 
   /** The live entry of `key` at nowMs; when writable, an expired entry is deleted on the way. */
   lookup(key: Uint8Array): KeyEntry | undefined {

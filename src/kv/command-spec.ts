@@ -3,6 +3,7 @@
 
 import type { Reply } from './reply.js';
 import type { CommandContext } from './command-context.js';
+import { CommandError } from './replies.js';
 
 export type CommandFlag =
   | 'write' // changes the keyspace: goes through the log
@@ -32,4 +33,49 @@ export interface CommandSpec {
 
 export function hasFlag(spec: CommandSpec, flag: CommandFlag): boolean {
   return spec.flags.includes(flag);
+}
+
+/** Key positions like Redis's COMMAND: [first, last (-1 = the end), step]. */
+export type KeyPositions = readonly [number, number, number];
+export const oneKey: KeyPositions = [1, 1, 1];
+export const allKeys: KeyPositions = [1, -1, 1];
+export const noKeys: KeyPositions = [0, 0, 0];
+
+/** A command table row. */
+export function command(
+  name: string, arity: number, flags: readonly CommandFlag[], keyPositions: KeyPositions,
+  handler: CommandHandler, validate?: (argv: readonly Uint8Array[]) => Reply | null,
+): CommandSpec {
+  const [firstKey, lastKey, step] = keyPositions;
+  return validate === undefined
+    ? { name, arity, flags, firstKey, lastKey, step, handler }
+    : { name, arity, flags, firstKey, lastKey, step, handler, validate };
+}
+
+/**
+ * A row whose arguments one function parses into a typed request, for both the check before
+ * proposing and apply: `parse` throws a CommandError for bad arguments (never looking at
+ * state), `run` does the keyspace work.
+ */
+export function parsedCommand<P>(
+  name: string, arity: number, flags: readonly CommandFlag[], keyPositions: KeyPositions,
+  parse: (argv: readonly Uint8Array[]) => P, run: (context: CommandContext, request: P) => Reply,
+): CommandSpec {
+  const validate = (argv: readonly Uint8Array[]): Reply | null => {
+    try {
+      parse(argv);
+      return null;
+    } catch (error) {
+      if (error instanceof CommandError) return error.reply;
+      throw error;
+    }
+  };
+  return command(name, arity, flags, keyPositions, (context, argv) => run(context, parse(argv)), validate);
+}
+
+/** Argument `index`, which the arity check guarantees. */
+export function arg(argv: readonly Uint8Array[], index: number): Uint8Array {
+  const value = argv[index];
+  if (value === undefined) throw new Error(`kv: argument ${index} missing from ${argv.length} (arity check skipped?)`);
+  return value;
 }

@@ -4,16 +4,12 @@
 
 import type { Reply } from './reply.js';
 import type { CommandContext } from './command-context.js';
+import { arg, command, oneKey, type CommandSpec } from './command-spec.js';
 import { noExpiry } from './keyspace.js';
 import { int64Max, int64Min, isKeyword } from './integer-parse.js';
 import { expireCommandAt, type ExpireUnit } from './expire-time.js';
 import { errorReply, integerReply, oneReply, zeroReply } from './replies.js';
 
-function arg(argv: readonly Uint8Array[], index: number): Uint8Array {
-  const value = argv[index];
-  if (value === undefined) throw new Error(`kv: argument ${index} missing from ${argv.length} (arity check skipped?)`);
-  return value;
-}
 
 interface ExpireFlags {
   nx: boolean;
@@ -139,3 +135,15 @@ export function persistCommand(context: CommandContext, argv: readonly Uint8Arra
   context.keyspace.setExpiry(entry, noExpiry);
   return oneReply;
 }
+
+export const expireCommands: readonly CommandSpec[] = [
+  command('expire', -3, ['write', 'fast'], oneKey, expireCommand, validateExpire),
+  command('pexpire', -3, ['write', 'fast'], oneKey, pexpireCommand, validatePexpire),
+  command('expireat', -3, ['write', 'fast'], oneKey, expireatCommand, validateExpireat),
+  command('pexpireat', -3, ['write', 'fast'], oneKey, pexpireatCommand, validatePexpireat),
+  command('ttl', 2, ['readonly', 'fast'], oneKey, ttlCommand),
+  command('pttl', 2, ['readonly', 'fast'], oneKey, pttlCommand),
+  command('expiretime', 2, ['readonly', 'fast'], oneKey, expiretimeCommand),
+  command('pexpiretime', 2, ['readonly', 'fast'], oneKey, pexpiretimeCommand),
+  command('persist', 2, ['write', 'fast'], oneKey, persistCommand),
+];

@@ -14,6 +14,16 @@ export function fnv1a(state: number, bytes: Uint8Array, start = 0, end = bytes.l
   return hash;
 }
 
+/** Continues an FNV-1a hash over a latin1 string's bytes (one byte per char: how keys and elements are stored). */
+export function fnv1aLatin1(state: number, text: string): number {
+  let hash = state >>> 0;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i) & 0xff;
+    hash = Math.imul(hash, fnvPrime) >>> 0;
+  }
+  return hash;
+}
+
 /** Continues an FNV-1a hash over the decimal text of a number. */
 export function fnv1aNumber(state: number, value: number): number {
   return fnv1a(state, Buffer.from(String(value), 'latin1'));

@@ -4,6 +4,7 @@
 
 import type { Reply } from './reply.js';
 import type { CommandContext } from './command-context.js';
+import { allKeys, arg, command, noKeys, oneKey, type CommandSpec } from './command-spec.js';
 import type { KeyEntry } from './keyspace.js';
 import { globMatch } from './glob.js';
 import { isKeyword, parseInt64 } from './integer-parse.js';
@@ -12,11 +13,6 @@ import {
   syntaxError, zeroReply,
 } from './replies.js';
 
-function arg(argv: readonly Uint8Array[], index: number): Uint8Array {
-  const value = argv[index];
-  if (value === undefined) throw new Error(`kv: argument ${index} missing from ${argv.length} (arity check skipped?)`);
-  return value;
-}
 
 export function delCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
   let deleted = 0;
@@ -181,6 +177,9 @@ export function flushCommand(context: CommandContext, argv: readonly Uint8Array[
   return okReply;
 }
 
+/** The internal command the leader proposes for active expiry. */
+export const raftisExpireCommandName = 'raftis.expire';
+
 /** RAFTIS.EXPIRE key…: deletes each key only if it is expired at this entry's time. */
 export function raftisExpireCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
   let expired = 0;
@@ -192,3 +191,19 @@ export function raftisExpireCommand(context: CommandContext, argv: readonly Uint
   }
   return integerReply(expired);
 }
+
+export const keyCommands: readonly CommandSpec[] = [
+  command('del', -2, ['write'], allKeys, delCommand),
+  command('unlink', -2, ['write', 'fast'], allKeys, delCommand),
+  command('exists', -2, ['readonly', 'fast'], allKeys, existsCommand),
+  command('type', 2, ['readonly', 'fast'], oneKey, typeCommand),
+  command('rename', 3, ['write'], [1, 2, 1], renameCommand),
+  command('renamenx', 3, ['write', 'fast'], [1, 2, 1], renamenxCommand),
+  command('keys', 2, ['readonly'], noKeys, keysCommand),
+  command('scan', -2, ['readonly'], noKeys, scanCommand, validateScan),
+  command('randomkey', 1, ['readonly', 'random'], noKeys, randomkeyCommand),
+  command('dbsize', 1, ['readonly', 'fast'], noKeys, dbsizeCommand),
+  command('flushdb', -1, ['write'], noKeys, flushCommand, validateFlush),
+  command('flushall', -1, ['write'], noKeys, flushCommand, validateFlush),
+  command(raftisExpireCommandName, -2, ['write', 'internal', 'fast'], allKeys, raftisExpireCommand),
+];

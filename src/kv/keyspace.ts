@@ -12,16 +12,21 @@
 // Snapshots in progress observe mutations to save a key's old entry before it changes.
 //
 // Compact per key (a million keys must cost little more than their bytes): one entry object
-// holding the key and the value as latin1 strings (one byte per char, no Buffer object per
-// key or value: a Buffer costs ~100 bytes beyond its data), the expiry only when there is
-// one, and the write order as a linked list through the entries (no second map). Callers
-// still see Buffers: `key` and `value` materialize a fresh copy on each access.
+// holding the key and a string value as latin1 strings (one byte per char, no Buffer object
+// per key or value: a Buffer costs ~100 bytes beyond its data), the expiry only when there
+// is one, and the write order as a linked list through the entries (no second map). Callers
+// still see Buffers: `key` and a string `value` materialize a fresh copy on each access.
+// Other types are collection objects (value.ts) changed in place between beginMutation and
+// settle, which keep open snapshots and the memory estimate right.
 
 import { ExpiryHeap, type ExpiryItem } from './expiry-heap.js';
 import { StepwiseSort } from './stepwise-sort.js';
+import { isCollection, type CollectionValue, type TypeName, type Value } from './value.js';
 
-/** A value slot; new types (list, hash, …) extend this union. Values are never mutated in place. */
-export type Value = { readonly type: 'string'; readonly data: Buffer };
+export type { Value } from './value.js';
+
+/** What an entry stores: a string's bytes as a latin1 string, or a collection. */
+export type StoredValue = string | CollectionValue;
 
 export const noExpiry = Number.POSITIVE_INFINITY;
 
@@ -36,14 +41,14 @@ export interface KeyEntry {
   readonly key: Buffer;
   /** The key's bytes as a latin1 string (the map key). */
   readonly mapKey: string;
-  /** The value: a fresh copy of its bytes on each access (read it once per command). */
+  /** The value: a string's bytes as a fresh copy on each access (read it once per command), or the live collection. */
   readonly value: Value;
+  /** The value as stored: a string's bytes as a latin1 string, or the live collection (change it only through the write API). */
+  readonly stored: StoredValue;
   /** The value's type, without materializing the value. */
-  readonly valueType: Value['type'];
-  /** The value's length in bytes, without materializing the value. */
+  readonly valueType: TypeName;
+  /** A string's length in bytes, a collection's memory estimate, without materializing the value. */
   readonly valueByteLength: number;
-  /** A string value's bytes as a latin1 string (how it is stored), without materializing a Buffer: snapshots write it directly. */
-  readonly valueLatin1: string;
   /** Absolute cluster time in ms at which the key expires; noExpiry (Infinity) for none. */
   readonly expireAtMs: number;
   /** Stamp at creation: never changes while the key exists. */
@@ -70,16 +75,9 @@ export function mapKeyOf(key: Uint8Array): string {
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 }
 
-/** The stored form of a value's bytes: a latin1 string, a bijection of the bytes. */
-function storedData(value: Value): string {
-  switch (value.type) {
-    case 'string':
-      return mapKeyOf(value.data);
-    default: {
-      const exhaustive: never = value.type;
-      throw new Error(`unknown value type ${String(exhaustive)}`);
-    }
-  }
+/** The stored form of a value: a string's bytes as a latin1 string (a bijection), a collection as it is. */
+function storedData(value: Value): StoredValue {
+  return value.type === 'string' ? mapKeyOf(value.data) : value;
 }
 
 /**
@@ -97,8 +95,8 @@ class StoredEntry implements KeyEntry {
 
   constructor(
     readonly mapKey: string,
-    /** The value's bytes as a latin1 string. Replaced, never mutated (snapshots may hold the old one). */
-    public data: string,
+    /** A string's bytes as a latin1 string (replaced, never mutated: snapshots may hold the old one), or a collection. */
+    public data: StoredValue,
     expireAtMs: number,
     readonly createdStamp: number,
     public writtenStamp: number,
@@ -111,19 +109,22 @@ class StoredEntry implements KeyEntry {
   }
 
   get value(): Value {
-    return { type: 'string', data: Buffer.from(this.data, 'latin1') };
+    const data = this.data;
+    return typeof data === 'string' ? { type: 'string', data: Buffer.from(data, 'latin1') } : data;
   }
 
-  get valueType(): Value['type'] {
-    return 'string';
+  get stored(): StoredValue {
+    return this.data;
+  }
+
+  get valueType(): TypeName {
+    const data = this.data;
+    return typeof data === 'string' ? 'string' : data.type;
   }
 
   get valueByteLength(): number {
-    return this.data.length;
-  }
-
-  get valueLatin1(): string {
-    return this.data;
+    const data = this.data;
+    return typeof data === 'string' ? data.length : data.bytes;
   }
 
   get expireAtMs(): number {
@@ -131,24 +132,20 @@ class StoredEntry implements KeyEntry {
   }
 }
 
-export function valueBytes(value: Value): number {
-  switch (value.type) {
-    case 'string':
-      return value.data.length;
-    default: {
-      const exhaustive: never = value.type;
-      throw new Error(`unknown value type ${String(exhaustive)}`);
-    }
-  }
-}
-
-/** The memory estimate of one key: its bytes, its value's bytes and fixed overheads (the same on every replica). */
-function estimateBytes(keyBytes: number, valueByteLength: number, expireAtMs: number): number {
-  return keyOverheadBytes + keyBytes + valueByteLength + (expireAtMs === noExpiry ? 0 : expiryOverheadBytes);
-}
-
+/**
+ * The memory estimate of one key as the keyspace counts it: its bytes, its value's bytes (a
+ * collection's as last settled) and fixed overheads, the same on every replica.
+ */
 function entryBytes(entry: StoredEntry): number {
-  return estimateBytes(entry.mapKey.length, entry.data.length, entry.expireAtMs);
+  const data = entry.data;
+  const valueBytes = typeof data === 'string' ? data.length : data.accountedBytes;
+  return keyOverheadBytes + entry.mapKey.length + valueBytes + (entry.expiry === null ? 0 : expiryOverheadBytes);
+}
+
+/** A value about to be stored: a collection's current size becomes what the estimate counts. */
+function account(data: StoredValue): StoredValue {
+  if (isCollection(data)) data.accountedBytes = data.bytes;
+  return data;
 }
 
 /** Work units one key costs while the loader fills the indexes (map inserts cost more than sort moves). */
@@ -158,8 +155,8 @@ const indexWorkPerKey = 6;
 export interface KeyspaceLoader {
   /** Adds one image (its key's latin1 string may be passed if known); throws on a stamp beyond the keyspace's. */
   add(image: EntryImage, mapKey?: string): void;
-  /** Adds one string-valued key in stored form (key and value bytes as latin1 strings): a restore decodes straight to it. */
-  addStored(mapKey: string, data: string, expireAtMs: number, createdStamp: number, writtenStamp: number): void;
+  /** Adds one key in stored form (key bytes as a latin1 string, the stored value): a restore decodes straight to it. */
+  addStored(mapKey: string, data: StoredValue, expireAtMs: number, createdStamp: number, writtenStamp: number): void;
   /**
    * Does at most about `workMax` units of the remaining build (after the last add); true
    * while more remains. Throws on a duplicate key (a corrupt snapshot).
@@ -219,12 +216,12 @@ export class Keyspace {
       add(image: EntryImage, mapKey: string = mapKeyOf(image.key)): void {
         loader.addStored(mapKey, storedData(image.value), image.expireAtMs, image.createdStamp, image.writtenStamp);
       },
-      addStored(mapKey: string, data: string, expireAtMs: number, createdStamp: number, writtenStamp: number): void {
+      addStored(mapKey: string, data: StoredValue, expireAtMs: number, createdStamp: number, writtenStamp: number): void {
         if (phase !== 'adding') throw new Error(`keyspace loader: add() in phase ${phase}`);
         if (createdStamp > stamp || writtenStamp > stamp) {
           throw new Error(`entry stamp ${createdStamp}/${writtenStamp} beyond keyspace stamp ${stamp}`);
         }
-        const entry = new StoredEntry(mapKey, data, expireAtMs, createdStamp, writtenStamp);
+        const entry = new StoredEntry(mapKey, account(data), expireAtMs, createdStamp, writtenStamp);
         keyspace.order.push(entry);
         keyspace.memoryEstimateBytes += entryBytes(entry);
         if (createdStamp <= lastCreatedStamp) inCreationOrder = false;
@@ -378,11 +375,11 @@ export class Keyspace {
     return this.insert(mapKeyOf(key), storedData(value), expireAtMs);
   }
 
-  private insert(mapKey: string, data: string, expireAtMs: number): StoredEntry {
+  private insert(mapKey: string, data: StoredValue, expireAtMs: number): StoredEntry {
     const existing = this.entries.get(mapKey);
     if (existing !== undefined) throw new Error(`create of existing key (created ${existing.createdStamp})`);
     const stamp = ++this.stampCounter;
-    const entry = new StoredEntry(mapKey, data, expireAtMs, stamp, stamp);
+    const entry = new StoredEntry(mapKey, account(data), expireAtMs, stamp, stamp);
     this.entries.set(mapKey, entry);
     this.order.push(entry);
     this.memoryEstimateBytes += entryBytes(entry);
@@ -399,10 +396,10 @@ export class Keyspace {
     this.rewrite(this.liveEntry(entry), storedData(value), expireAtMs);
   }
 
-  private rewrite(entry: StoredEntry, data: string, expireAtMs: number): void {
+  private rewrite(entry: StoredEntry, data: StoredValue, expireAtMs: number): void {
     this.notify(entry);
     this.memoryEstimateBytes -= entryBytes(entry);
-    entry.data = data;
+    entry.data = data === entry.data ? data : account(data);
     const expiryChanged = entry.expireAtMs !== expireAtMs;
     entry.expiry = expireAtMs === noExpiry ? null : expireAtMs;
     this.memoryEstimateBytes += entryBytes(entry);
@@ -422,6 +419,32 @@ export class Keyspace {
   setExpiry(entry: KeyEntry, expireAtMs: number): void {
     const stored = this.liveEntry(entry);
     this.rewrite(stored, stored.data, expireAtMs);
+  }
+
+  /**
+   * Call before changing `entry`'s collection in place: an open snapshot that has not yet
+   * written the key keeps a copy of its current value.
+   */
+  beginMutation(entry: KeyEntry): CollectionValue {
+    const stored = this.liveEntry(entry);
+    if (!isCollection(stored.data)) throw new Error(`keyspace: beginMutation of a ${stored.valueType} key (created ${stored.createdStamp})`);
+    this.notify(stored);
+    return stored.data;
+  }
+
+  /**
+   * Call after changing `entry`'s collection in place: brings the memory estimate up to its
+   * new size, counts it as a write when `changed`, and deletes the key when it became empty.
+   * A no-op for an entry deleted meanwhile.
+   */
+  settle(entry: KeyEntry, changed: boolean): void {
+    const stored = this.entries.get(entry.mapKey);
+    if (stored !== entry || stored === undefined || !isCollection(stored.data)) return;
+    this.memoryEstimateBytes -= entryBytes(stored);
+    stored.data.accountedBytes = stored.data.bytes;
+    this.memoryEstimateBytes += entryBytes(stored);
+    if (stored.data.length === 0) this.delete(stored);
+    else if (changed) this.touch(stored);
   }
 
   delete(entry: KeyEntry): void {
@@ -559,6 +582,11 @@ export class Keyspace {
   }
 }
 
+/** A frozen copy of an entry: a collection is cloned (the entry's own may change in place). */
 export function imageOf(entry: KeyEntry): EntryImage {
-  return { key: entry.key, value: entry.value, expireAtMs: entry.expireAtMs, createdStamp: entry.createdStamp, writtenStamp: entry.writtenStamp };
+  const value = entry.value;
+  return {
+    key: entry.key, value: value.type === 'string' ? value : value.clone(), expireAtMs: entry.expireAtMs,
+    createdStamp: entry.createdStamp, writtenStamp: entry.writtenStamp,
+  };
 }

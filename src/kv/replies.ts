@@ -1,6 +1,6 @@
 // Shared reply values and the exact Redis 7 error texts, so every handler says the same thing.
 
-import type { Reply } from './reply.js';
+import type { ErrorReply, Reply } from './reply.js';
 
 export const okReply: Reply = { kind: 'simple', value: 'OK' };
 export const nilReply: Reply = { kind: 'bulk', value: null };
@@ -24,7 +24,7 @@ export function bulkText(text: string): Reply {
   return { kind: 'bulk', value: Buffer.from(text, 'latin1') };
 }
 
-export function errorReply(message: string): Reply {
+export function errorReply(message: string): ErrorReply {
   return { kind: 'error', message };
 }
 
@@ -37,10 +37,21 @@ export const stringTooLongError = errorReply('ERR string exceeds maximum allowed
 export const noSuchKeyError = errorReply('ERR no such key');
 export const outOfMemoryError = errorReply("OOM command not allowed when used memory > 'maxmemory'.");
 
-export function arityError(commandName: string): Reply {
+/**
+ * A command's error reply thrown rather than returned, from helpers deep inside a handler
+ * (WRONGTYPE from a typed lookup, a bad argument): the state machine answers `reply`.
+ * Thrown only before the command changed anything.
+ */
+export class CommandError extends Error {
+  constructor(readonly reply: ErrorReply) {
+    super(reply.message);
+  }
+}
+
+export function arityError(commandName: string): ErrorReply {
   return errorReply(`ERR wrong number of arguments for '${commandName.toLowerCase()}' command`);
 }
 
-export function invalidExpireError(commandName: string): Reply {
+export function invalidExpireError(commandName: string): ErrorReply {
   return errorReply(`ERR invalid expire time in '${commandName.toLowerCase()}' command`);
 }

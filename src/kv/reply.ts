@@ -19,3 +19,6 @@ export type Reply =
   | { readonly kind: 'verbatim'; readonly format: string; readonly value: string }
   /** RESP3 null; nil bulk in RESP2. */
   | { readonly kind: 'null' };
+
+/** An error reply. */
+export type ErrorReply = Extract<Reply, { readonly kind: 'error' }>;

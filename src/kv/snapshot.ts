@@ -7,26 +7,36 @@
 //   header  magic, format version, applied index, cluster time, keyspace stamp, counters
 //   dedup   one per exactly-once client (origin, client, floor, last use, replies by seq);
 //           type 2, the older form with a single (seq, reply), still reads
-//   key     one per key (key, value type, value, expiry, created stamp, written stamp)
+//   key     one per string key (key, value type, value, expiry, created stamp, written stamp)
+//   collection  one per collection key (key, type code, expiry, stamps, element count), then
+//           its elements in `elements` records (count, elements in the type's own encoding),
+//           as many as it takes: a big collection spans many records and chunks
 //   end     key count, dedup count, FNV-1a checksum of every byte before this record
 // Keys come in creation order, except keys changed while the snapshot was open: their saved
 // old images come after. Restore sorts by stamp, so the order does not matter there.
+// A collection being written when a command changes it is finished from a copy taken then.
 
 import { ByteReader, ByteWriter, DecodeError } from './binary.js';
 import { fnv1a, fnvOffsetBasis } from './hash.js';
-import { imageOf, Keyspace, type EntryImage, type KeyEntry, type KeyspaceLoader, type KeyspaceObserver, type Value } from './keyspace.js';
+import { imageOf, Keyspace, type EntryImage, type KeyEntry, type KeyspaceLoader, type KeyspaceObserver } from './keyspace.js';
+import type { CollectionBuilder, CollectionValue, ElementCursor } from './value.js';
+import { codecByCode, codecOf } from './value-types.js';
 import type { DedupRecord } from './dedup-table.js';
 import { readReply, writeReply } from './reply-codec.js';
 import type { Reply } from './reply.js';
 
 const magic = Buffer.from('RAFTISKV', 'latin1');
-export const snapshotFormatVersion = 1;
+/** 2 added collection records; format 1 streams (strings only) still read. */
+export const snapshotFormatVersion = 2;
+const snapshotFormatVersionStringsOnly = 1;
 const recordHeader = 1;
 /** The older dedup record: one (seq, reply) per client, read as floor = seq. */
 const recordDedupSingle = 2;
 const recordKey = 3;
 const recordEnd = 4;
 const recordDedup = 5;
+const recordCollection = 6;
+const recordElements = 7;
 const valueTypeString = 1;
 /** A record body larger than this is corrupt (keys and values are bounded by proto-max-bulk-len). */
 const recordBytesMax = 0x7fff_ffff;
@@ -78,19 +88,11 @@ function writeRecord(writer: ByteWriter, type: number, body: (writer: ByteWriter
   writer.patchU32(start, writer.byteLength - start - 4);
 }
 
-function writeValue(writer: ByteWriter, value: Value): void {
-  switch (value.type) {
-    case 'string':
-      writer.u8(valueTypeString);
-      writer.bytes(value.data);
-      return;
-    default: {
-      const exhaustive: never = value.type;
-      throw new Error(`unknown value type ${String(exhaustive)}`);
-    }
-  }
+/** A collection whose elements are being written: from the live entry (until it changes) or from a private copy. */
+interface Emitting {
+  readonly entry: KeyEntry | null;
+  cursor: ElementCursor;
 }
-
 
 type Phase = 'header' | 'dedup' | 'keys' | 'saved' | 'end' | 'done';
 
@@ -110,6 +112,8 @@ export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
   /** The record that did not fit the previous chunk: it starts the next one. */
   private carry: Buffer | null = null;
   private keysEmitted = 0;
+  /** The collection whose element records are being written, if any. */
+  private emitting: Emitting | null = null;
   private closed = false;
 
   constructor(
@@ -122,6 +126,12 @@ export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
   }
 
   beforeChange(entry: KeyEntry): void {
+    const emitting = this.emitting;
+    if (emitting !== null && emitting.entry === entry) {
+      // Half written: the rest comes from a copy of the value as it is now, unchanged yet.
+      this.emitting = { entry: null, cursor: (entry.stored as CollectionValue).clone().cursor(emitting.cursor.position) };
+      return;
+    }
     if (this.phase !== 'header' && this.phase !== 'dedup' && this.phase !== 'keys') return;
     if (entry.createdStamp > this.stampMax || entry.createdStamp < this.cursorStamp) return;
     if (!this.saved.has(entry.createdStamp)) this.saved.set(entry.createdStamp, imageOf(entry));
@@ -173,14 +183,18 @@ export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
    * snapshot (no image, Buffer or closure per key). The same bytes as appendKey(imageOf(entry)).
    */
   private appendEntry(writer: ByteWriter, maxBytes: number, entry: KeyEntry): void {
-    if (entry.valueType !== 'string') throw new Error(`snapshot: unknown value type ${String(entry.valueType)}`);
+    const stored = entry.stored;
+    if (typeof stored !== 'string') {
+      this.beginCollection(writer, maxBytes, entry.key, stored, entry.expireAtMs, entry.createdStamp, entry.writtenStamp, entry);
+      return;
+    }
     this.keysEmitted++;
     const mark = writer.byteLength;
     writer.u32(0);
     writer.u8(recordKey);
     writer.latin1Bytes(entry.mapKey);
     writer.u8(valueTypeString);
-    writer.latin1Bytes(entry.valueLatin1);
+    writer.latin1Bytes(stored);
     writer.float64(entry.expireAtMs);
     writer.varint(entry.createdStamp);
     writer.varint(entry.writtenStamp);
@@ -188,11 +202,48 @@ export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
     this.endRecord(writer, maxBytes, recordKey, mark);
   }
 
+  /** The collection record of a key; its elements follow in the next steps (writeElements). */
+  private beginCollection(
+    writer: ByteWriter, maxBytes: number, key: Uint8Array, value: CollectionValue, expireAtMs: number,
+    createdStamp: number, writtenStamp: number, entry: KeyEntry | null,
+  ): void {
+    this.keysEmitted++;
+    this.append(writer, maxBytes, recordCollection, (w) => {
+      w.bytes(key);
+      w.u8(codecOf(value.type).code);
+      w.float64(expireAtMs);
+      w.varint(createdStamp);
+      w.varint(writtenStamp);
+      w.varint(value.length);
+    });
+    this.emitting = { entry, cursor: value.cursor(0) };
+  }
+
+  /** One elements record of the collection being written, up to about maxBytes. */
+  private writeElements(writer: ByteWriter, maxBytes: number, emitting: Emitting): void {
+    const mark = writer.byteLength;
+    writer.u32(0);
+    writer.u8(recordElements);
+    const countAt = writer.byteLength;
+    writer.u32(0);
+    const count = emitting.cursor.writeSome(writer, maxBytes);
+    writer.patchU32(countAt, count);
+    writer.patchU32(mark, writer.byteLength - mark - 4);
+    this.endRecord(writer, maxBytes, recordElements, mark);
+    if (emitting.cursor.done) this.emitting = null;
+  }
+
   private appendKey(writer: ByteWriter, maxBytes: number, image: EntryImage): void {
+    const value = image.value;
+    if (value.type !== 'string') {
+      this.beginCollection(writer, maxBytes, image.key, value, image.expireAtMs, image.createdStamp, image.writtenStamp, null);
+      return;
+    }
     this.keysEmitted++;
     this.append(writer, maxBytes, recordKey, (w) => {
       w.bytes(image.key);
-      writeValue(w, image.value);
+      w.u8(valueTypeString);
+      w.bytes(value.data);
       w.float64(image.expireAtMs);
       w.varint(image.createdStamp);
       w.varint(image.writtenStamp);
@@ -200,6 +251,10 @@ export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
   }
 
   private step(writer: ByteWriter, maxBytes: number): void {
+    if (this.emitting !== null) {
+      this.writeElements(writer, maxBytes, this.emitting);
+      return;
+    }
     switch (this.phase) {
       case 'header': {
         const { state } = this;
@@ -246,9 +301,10 @@ export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
           // Emitted now, so later changes to it no longer concern this snapshot.
           this.cursorStamp = entry.createdStamp + 1;
           if (!this.saved.has(entry.createdStamp)) this.appendEntry(writer, maxBytes, entry);
-          return true;
+          // A collection's elements come next, before any other key.
+          return this.emitting === null;
         });
-        if (pastEnd || next === 0) this.phase = 'saved';
+        if (this.emitting === null && (pastEnd || next === 0)) this.phase = 'saved';
         return;
       }
       case 'saved': {
@@ -283,6 +339,7 @@ export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
     this.keyspace.removeObserver(this);
     this.saved.clear();
     this.savedQueue = null;
+    this.emitting = null;
   }
 }
 
@@ -307,8 +364,15 @@ export class KeyspaceRestore implements SnapshotSink {
   private header: { appliedIndex: number; clusterTime: number; stamp: number; expiredKeys: number; evictedKeys: number } | null = null;
   private loader: KeyspaceLoader | null = null;
   private keysRead = 0;
+  /** The collection whose element records are being read: its key record's fields and the elements still due. */
+  private collecting: {
+    readonly mapKey: string; readonly builder: CollectionBuilder; remaining: number;
+    readonly expireAtMs: number; readonly createdStamp: number; readonly writtenStamp: number;
+  } | null = null;
   private readonly dedup: DedupRecord[] = [];
   private ended = false;
+  /** Work of the record just decoded beyond recordWork (its elements). */
+  private lastRecordWork = 0;
   private built = false;
   private finished = false;
 
@@ -329,8 +393,9 @@ export class KeyspaceRestore implements SnapshotSink {
       let work = 0;
       while (!this.ended) {
         if (work >= workMax) return true;
+        this.lastRecordWork = 0;
         if (!this.decodeRecord()) return false; // needs more input
-        work += recordWork;
+        work += recordWork + this.lastRecordWork;
       }
       if (this.buildStep(Math.max(1, workMax - work))) return true;
       this.built = true;
@@ -382,6 +447,7 @@ export class KeyspaceRestore implements SnapshotSink {
    */
   private readKeyRecord(data: Buffer, start: number, end: number): void {
     if (this.ended) throw new DecodeError(`record type ${recordKey} after the end record`);
+    if (this.collecting !== null) throw new DecodeError(`key record with ${this.collecting.remaining} elements of a collection still due`);
     this.cursor = start;
     const mapKey = this.latin1In(data, end);
     if (this.cursor >= end) throw new DecodeError('truncated key record: no value type');
@@ -433,12 +499,17 @@ export class KeyspaceRestore implements SnapshotSink {
     const type = reader.u8();
     if (this.ended) throw new DecodeError(`record type ${type} after the end record`);
     if (this.header === null && type !== recordHeader) throw new DecodeError(`stream starts with record type ${type}, not a header`);
+    if (this.collecting !== null && type !== recordElements && type !== recordEnd) {
+      throw new DecodeError(`record type ${type} with ${this.collecting.remaining} elements of a collection still due`);
+    }
     switch (type) {
       case recordHeader: {
         if (this.header !== null) throw new DecodeError('second header record');
         if (!reader.raw(magic.length).equals(magic)) throw new DecodeError('bad magic');
         const version = reader.u8();
-        if (version !== snapshotFormatVersion) throw new DecodeError(`format version ${version}, expected ${snapshotFormatVersion}`);
+        if (version !== snapshotFormatVersion && version !== snapshotFormatVersionStringsOnly) {
+          throw new DecodeError(`format version ${version}, expected ${snapshotFormatVersionStringsOnly} or ${snapshotFormatVersion}`);
+        }
         this.header = {
           appliedIndex: reader.varint(), clusterTime: reader.signed(), stamp: reader.varint(),
           expiredKeys: reader.varint(), evictedKeys: reader.varint(),
@@ -471,7 +542,14 @@ export class KeyspaceRestore implements SnapshotSink {
         this.dedup.push({ origin, client, floor, lastUsedMs, replies });
         break;
       }
+      case recordCollection:
+        this.readCollectionRecord(reader);
+        break;
+      case recordElements:
+        this.readElementsRecord(reader);
+        break;
       case recordEnd: {
+        if (this.collecting !== null) throw new DecodeError(`end record with ${this.collecting.remaining} elements of a collection still due`);
         const keys = reader.varint();
         const dedupCount = reader.varint();
         const checksum = reader.u32();
@@ -485,6 +563,42 @@ export class KeyspaceRestore implements SnapshotSink {
         throw new DecodeError(`unknown record type ${type}`);
     }
     if (reader.remaining !== 0) throw new DecodeError(`record type ${type} has ${reader.remaining} trailing bytes`);
+  }
+
+  private readCollectionRecord(reader: ByteReader): void {
+    if (this.collecting !== null) throw new DecodeError(`collection record with ${this.collecting.remaining} elements of the previous one still due`);
+    const mapKey = reader.bytes().toString('latin1');
+    const code = reader.u8();
+    const codec = codecByCode(code);
+    if (codec === undefined) throw new DecodeError(`unknown value type ${code}`);
+    const expireAtMs = reader.float64();
+    if (Number.isNaN(expireAtMs)) throw new DecodeError('expiry is NaN');
+    const createdStamp = reader.varint();
+    const writtenStamp = reader.varint();
+    const remaining = reader.varint();
+    if (remaining === 0) throw new DecodeError(`empty ${codec.type} collection (an empty collection is no key)`);
+    this.collecting = { mapKey, builder: codec.builder(), remaining, expireAtMs, createdStamp, writtenStamp };
+  }
+
+  private readElementsRecord(reader: ByteReader): void {
+    const collecting = this.collecting;
+    if (collecting === null) throw new DecodeError('elements record without a collection record');
+    const count = reader.u32();
+    if (count === 0 || count > collecting.remaining) throw new DecodeError(`elements record of ${count} elements, ${collecting.remaining} due`);
+    // Each element takes at least one byte: a count beyond the record is corrupt, not a huge allocation.
+    if (count > reader.remaining) throw new DecodeError(`elements record claims ${count} elements in ${reader.remaining} bytes`);
+    collecting.builder.read(reader, count);
+    collecting.remaining -= count;
+    this.lastRecordWork += count;
+    if (collecting.remaining > 0) return;
+    this.collecting = null;
+    try {
+      (this.loader as KeyspaceLoader).addStored(collecting.mapKey, collecting.builder.finish(), collecting.expireAtMs, collecting.createdStamp, collecting.writtenStamp);
+    } catch (error) {
+      if (error instanceof DecodeError) throw error;
+      throw new DecodeError((error as Error).message);
+    }
+    this.keysRead++;
   }
 
   finish(): Error | null {

@@ -21,10 +21,10 @@ import { checkArity, commandTable, lookupCommand, validateCommand } from './comm
 import { CommandContext, type KvCounters } from './command-context.js';
 import { DedupTable } from './dedup-table.js';
 import { decodeTransaction, isTransaction } from './transaction.js';
-import { Keyspace, noExpiry, valueBytes, type KeyEntry } from './keyspace.js';
-import { fnv1a, fnv1aNumber, fnvOffsetBasis, mixSeed } from './hash.js';
+import { Keyspace, noExpiry, type KeyEntry } from './keyspace.js';
+import { fnv1aLatin1, fnv1aNumber, fnvOffsetBasis, mixSeed } from './hash.js';
 import { KeyspaceRestore, KeyspaceSnapshot, type SnapshotSink, type SnapshotSource, type SnapshotState } from './snapshot.js';
-import { errorReply, outOfMemoryError } from './replies.js';
+import { CommandError, errorReply, outOfMemoryError } from './replies.js';
 
 export type EvictionPolicy = 'noeviction' | 'allkeys-lru' | 'volatile-lru' | 'allkeys-random' | 'volatile-ttl';
 export const evictionPolicies: readonly EvictionPolicy[] = ['noeviction', 'allkeys-lru', 'volatile-lru', 'allkeys-random', 'volatile-ttl'];
@@ -210,8 +210,11 @@ export class KvStateMachine {
     try {
       return spec.handler(context, argv);
     } catch (error) {
+      if (error instanceof CommandError) return error.reply;
       this.counters.internalErrors++;
       return errorReply(`ERR internal error in '${spec.name}': ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      context.finish();
     }
   }
 
@@ -300,11 +303,12 @@ export class KvStateMachine {
     let sumHigh = 0;
     let sumLow = 0;
     for (const entry of this.keyspace.values()) {
-      let low = fnv1a(fnvOffsetBasis, entry.key);
-      low = fnv1a(low, Buffer.from(entry.value.type, 'latin1'));
-      if (entry.value.type === 'string') low = fnv1a(low, entry.value.data);
+      let low = fnv1aLatin1(fnvOffsetBasis, entry.mapKey);
+      low = fnv1aLatin1(low, entry.valueType);
+      const stored = entry.stored;
+      low = typeof stored === 'string' ? fnv1aLatin1(low, stored) : mixSeed(low, stored.digest());
       low = fnv1aNumber(low, entry.expireAtMs === noExpiry ? -1 : entry.expireAtMs);
-      const high = mixSeed(low, entry.key.length + valueBytes(entry.value));
+      const high = mixSeed(low, entry.mapKey.length + entry.valueByteLength);
       sumLow = (sumLow + low) >>> 0;
       sumHigh = (sumHigh + high) >>> 0;
     }

@@ -3,6 +3,7 @@
 
 import type { Reply } from './reply.js';
 import type { CommandContext } from './command-context.js';
+import { allKeys, arg, command, oneKey, type CommandSpec } from './command-spec.js';
 import { noExpiry, type KeyEntry, type Value } from './keyspace.js';
 import { int64Max, int64Min, isKeyword, parseInt64 } from './integer-parse.js';
 import { addLongDouble, formatLongDouble, parseLongDouble } from './long-double.js';
@@ -28,11 +29,6 @@ function isReply(value: unknown): value is Reply {
   return typeof value === 'object' && value !== null && 'kind' in value && !Buffer.isBuffer(value);
 }
 
-function arg(argv: readonly Uint8Array[], index: number): Uint8Array {
-  const value = argv[index];
-  if (value === undefined) throw new Error(`kv: argument ${index} missing from ${argv.length} (arity check skipped?)`);
-  return value;
-}
 
 /** Writes a string value: deletes instead when the new expiry is already due. */
 function writeString(context: CommandContext, key: Uint8Array, data: Uint8Array, expireAtMs: number, keepExpiry: boolean): void {
@@ -411,3 +407,26 @@ export function incrbyfloatCommand(context: CommandContext, argv: readonly Uint8
   else context.keyspace.update(entry, { type: 'string', data: text }, entry.expireAtMs);
   return bulkReply(text);
 }
+
+export const stringCommands: readonly CommandSpec[] = [
+  command('get', 2, ['readonly', 'fast'], oneKey, getCommand),
+  command('set', -3, ['write', 'denyoom'], oneKey, setCommand, validateSet),
+  command('setnx', 3, ['write', 'denyoom', 'fast'], oneKey, setnxCommand),
+  command('setex', 4, ['write', 'denyoom'], oneKey, setexCommand, validateSetex),
+  command('psetex', 4, ['write', 'denyoom'], oneKey, psetexCommand, validatePsetex),
+  command('getset', 3, ['write', 'denyoom', 'fast'], oneKey, getsetCommand),
+  command('getdel', 2, ['write', 'fast'], oneKey, getdelCommand),
+  command('getex', -2, ['write', 'fast'], oneKey, getexCommand, validateGetex),
+  command('mget', -2, ['readonly', 'fast'], allKeys, mgetCommand),
+  command('mset', -3, ['write', 'denyoom'], [1, -1, 2], msetCommand, validateMset),
+  command('msetnx', -3, ['write', 'denyoom'], [1, -1, 2], msetnxCommand, validateMsetnx),
+  command('append', 3, ['write', 'denyoom', 'fast'], oneKey, appendCommand),
+  command('strlen', 2, ['readonly', 'fast'], oneKey, strlenCommand),
+  command('getrange', 4, ['readonly'], oneKey, getrangeCommand, validateGetrange),
+  command('setrange', 4, ['write', 'denyoom'], oneKey, setrangeCommand, validateSetrange),
+  command('incr', 2, ['write', 'denyoom', 'fast'], oneKey, incrCommand),
+  command('decr', 2, ['write', 'denyoom', 'fast'], oneKey, decrCommand),
+  command('incrby', 3, ['write', 'denyoom', 'fast'], oneKey, incrbyCommand, validateIncrby),
+  command('decrby', 3, ['write', 'denyoom', 'fast'], oneKey, decrbyCommand, validateDecrby),
+  command('incrbyfloat', 3, ['write', 'denyoom', 'fast'], oneKey, incrbyfloatCommand),
+];
