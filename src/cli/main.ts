@@ -5,6 +5,7 @@ import { checkHistoryCommand } from '../check/check-history-command.js';
 import { clusterCommand } from './cluster.js';
 import { simCommand } from '../sim/sim-command.js';
 import { ctlCommand } from './ctl.js';
+import { devCertsCommand } from './dev-certs.js';
 import { serverCommand } from './server.js';
 
 const USAGE = `raftis — a strongly consistent, Redis-compatible key-value store replicated with Raft
@@ -17,6 +18,8 @@ usage:
                                            grow or shrink that cluster while it runs
   raftis ctl nodes|add|remove|promote|update|transfer-leader|info|leader [args] [--server host:port]
                                            administer a running cluster
+  raftis dev-certs [--dir ./data/tls] [--host NAME]... ID...
+                                           make a local CA and node and client certificates (development)
   raftis check-history FILE [--format jepsen|edn|jsonl] [--timeout-ms N]
                                            check a recorded history for linearizability
   raftis sim --seed S [--trace] | --seeds N [--from S] [--nodes 3|5] [--faults …]
@@ -36,6 +39,8 @@ async function main(argv: string[]): Promise<number> {
       return simCommand(rest);
     case 'ctl':
       return ctlCommand(rest);
+    case 'dev-certs':
+      return devCertsCommand(rest);
     case undefined:
     case 'help':
     case '--help':

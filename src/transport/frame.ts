@@ -22,6 +22,12 @@ export const FRAME_MAX_BYTES_LIMIT = 1024 * 1024 * 1024;
 
 /** Bumped on any incompatible change to the frame or message layout. */
 export const PROTOCOL_VERSION = 1;
+/**
+ * The same frames and messages, opened by a handshake that proves the cluster secret
+ * (peer-handshake.ts). Only a node with a secret sends it; a node without one still sends
+ * version 1, which older nodes read.
+ */
+export const PROTOCOL_VERSION_AUTH = 2;
 
 export const FrameKind = {
   /** Dialer → acceptor, first frame on a connection. */
@@ -38,10 +44,14 @@ export const FrameKind = {
   SnapshotAck: 8,
   Request: 9,
   Response: 10,
+  /** Acceptor → dialer, in a version-2 handshake: the acceptor's nonce and its proof of the cluster secret. */
+  AuthChallenge: 11,
+  /** Dialer → acceptor, in a version-2 handshake: the dialer's proof of the cluster secret. */
+  AuthProof: 12,
 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
-const FRAME_KIND_LAST = FrameKind.Response;
+const FRAME_KIND_LAST = FrameKind.AuthProof;
 
 export function isFrameKind(kind: number): kind is FrameKind {
   return Number.isInteger(kind) && kind >= FrameKind.Handshake && kind <= FRAME_KIND_LAST;
@@ -88,24 +98,95 @@ export interface Handshake {
   readonly toNodeId: string;
   /** Identifies the sender's data directory; a node whose directory was replaced presents a new one. */
   readonly incarnation: string;
+  /** Version 2 only: the dialer's fresh nonce, which the acceptor's proof of the cluster secret must cover. */
+  readonly auth?: HandshakeAuth;
+}
+
+/** The challenge-response method of a version-2 handshake. */
+export const AuthMethod = {
+  HmacSha256: 1,
+} as const;
+export type AuthMethod = (typeof AuthMethod)[keyof typeof AuthMethod];
+
+/** Bytes of every handshake nonce, and of every HMAC-SHA256 proof. */
+export const AUTH_NONCE_BYTES = 32;
+export const AUTH_MAC_BYTES = 32;
+
+export interface HandshakeAuth {
+  readonly method: AuthMethod;
+  readonly nonce: Uint8Array;
 }
 
 export function encodeHandshakeFrame(h: Handshake): Buffer {
-  const size = 2 + shortStringBytes(h.clusterId) + shortStringBytes(h.fromNodeId) + shortStringBytes(h.toNodeId) + shortStringBytes(h.incarnation);
+  const authBytes = h.auth === undefined ? 0 : 1 + AUTH_NONCE_BYTES;
+  if ((h.auth !== undefined) !== (h.version === PROTOCOL_VERSION_AUTH)) throw new Error(`handshake version ${h.version} ${h.auth === undefined ? 'without' : 'with'} auth fields`);
+  if (h.auth !== undefined && h.auth.nonce.byteLength !== AUTH_NONCE_BYTES) throw new Error(`handshake nonce of ${h.auth.nonce.byteLength} bytes, expected ${AUTH_NONCE_BYTES}`);
+  const size = 2 + shortStringBytes(h.clusterId) + shortStringBytes(h.fromNodeId) + shortStringBytes(h.toNodeId) + shortStringBytes(h.incarnation) + authBytes;
   const frame = allocateFrame(FrameKind.Handshake, size);
   let at = frame.writeUInt16LE(h.version, FRAME_HEADER_BYTES);
   at = writeShortString(frame, at, h.clusterId);
   at = writeShortString(frame, at, h.fromNodeId);
   at = writeShortString(frame, at, h.toNodeId);
   at = writeShortString(frame, at, h.incarnation);
+  if (h.auth !== undefined) {
+    frame[at] = h.auth.method;
+    frame.set(h.auth.nonce, at + 1);
+    at += authBytes;
+  }
   return assertFilled(frame, at, FrameKind.Handshake);
 }
 
+/**
+ * Reads a handshake of any version this node knows the layout of; version 1 has no auth
+ * fields, version 2 ends with them. Other versions are returned with their common fields
+ * only, so the acceptor can refuse them by name.
+ */
 export function decodeHandshake(payload: Uint8Array): DecodeResult<Handshake> {
   return decodeWith(payload, (r) => {
-    const h = { version: r.u16('version'), clusterId: r.shortString('clusterId'), fromNodeId: r.shortString('fromNodeId'), toNodeId: r.shortString('toNodeId'), incarnation: r.shortString('incarnation') };
+    const common = { version: r.u16('version'), clusterId: r.shortString('clusterId'), fromNodeId: r.shortString('fromNodeId'), toNodeId: r.shortString('toNodeId'), incarnation: r.shortString('incarnation') };
+    if (common.version !== PROTOCOL_VERSION_AUTH) {
+      if (common.version === PROTOCOL_VERSION) r.end('handshake');
+      return common;
+    }
+    const method = r.u8('auth method');
+    if (method !== AuthMethod.HmacSha256) throw new MalformedInputError(`unknown handshake auth method ${method}`);
+    const nonce = r.rest(AUTH_NONCE_BYTES, 'handshake nonce');
     r.end('handshake');
-    return h;
+    return { ...common, auth: { method, nonce } };
+  });
+}
+
+export interface AuthChallenge {
+  readonly nonce: Uint8Array;
+  readonly mac: Uint8Array;
+}
+
+export function encodeAuthChallengeFrame(challenge: AuthChallenge): Buffer {
+  if (challenge.nonce.byteLength !== AUTH_NONCE_BYTES || challenge.mac.byteLength !== AUTH_MAC_BYTES) throw new Error('auth challenge: nonce or mac of the wrong size');
+  const frame = allocateFrame(FrameKind.AuthChallenge, AUTH_NONCE_BYTES + AUTH_MAC_BYTES);
+  frame.set(challenge.nonce, FRAME_HEADER_BYTES);
+  frame.set(challenge.mac, FRAME_HEADER_BYTES + AUTH_NONCE_BYTES);
+  return frame;
+}
+
+export function decodeAuthChallenge(payload: Uint8Array): DecodeResult<AuthChallenge> {
+  return decodeWith(payload, (r) => {
+    const challenge = { nonce: r.rest(AUTH_NONCE_BYTES, 'challenge nonce'), mac: r.rest(AUTH_MAC_BYTES, 'challenge mac') };
+    r.end('auth challenge');
+    return challenge;
+  });
+}
+
+export function encodeAuthProofFrame(mac: Uint8Array): Buffer {
+  if (mac.byteLength !== AUTH_MAC_BYTES) throw new Error(`auth proof of ${mac.byteLength} bytes, expected ${AUTH_MAC_BYTES}`);
+  return encodeFrame(FrameKind.AuthProof, mac);
+}
+
+export function decodeAuthProof(payload: Uint8Array): DecodeResult<Uint8Array> {
+  return decodeWith(payload, (r) => {
+    const mac = r.rest(AUTH_MAC_BYTES, 'proof mac');
+    r.end('auth proof');
+    return mac;
   });
 }
 

@@ -1,8 +1,10 @@
-// TCP transport between Raft peers. Each node dials its peers for the frames it sends
+// TCP or TLS transport between Raft peers. Each node dials its peers for the frames it sends
 // (Raft messages, snapshot streams, requests) and accepts connections on which it
 // receives them; acks and responses travel back on the connection they answer. A dialed
-// connection starts with a handshake that the acceptor checks (cluster id, target node id,
-// protocol version). Outbound frames wait in a bounded per-peer queue that is flushed with
+// connection starts with a handshake (peer-handshake.ts: cluster id, node ids, protocol
+// version, incarnations, and a challenge-response proof of the cluster secret when there is
+// one); with TLS both sides also present certificates of the cluster CA naming their member
+// ids (peer-tls.ts). Every kind of frame rides the connections so opened. Outbound frames wait in a bounded per-peer queue that is flushed with
 // one corked socket write when the callback that queued them returns (a microtask: the
 // runtime sends one Ready's messages in one callback, so they still share one write, and
 // they leave in this loop iteration rather than the next); Raft messages that do not fit are
@@ -10,6 +12,7 @@
 // with exponential backoff.
 import { createConnection, createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { crc32 } from 'node:zlib';
 import type { Message, NodeId } from '../raft/types.js';
 import { Backoff, validateBackoff } from './backoff.js';
@@ -20,17 +23,13 @@ import {
   FRAME_HEADER_BYTES,
   FRAME_MAX_BYTES_DEFAULT,
   FrameKind,
-  PROTOCOL_VERSION,
   SnapshotAckStatus,
-  decodeHandshake,
-  decodeHandshakeReply,
   decodeRequest,
   decodeResponse,
   decodeSnapshotAbort,
   decodeSnapshotAck,
   decodeSnapshotEnd,
   decodeStreamIdAndBytes,
-  encodeHandshakeFrame,
   encodeHandshakeReplyFrame,
   encodeRaftFrame,
   encodeRequestFrame,
@@ -41,8 +40,18 @@ import {
   encodeSnapshotChunkFrame,
   encodeSnapshotEndFrame,
   validateFrameMaxBytes,
-  type Handshake,
 } from './frame.js';
+import { AcceptorHandshake, DialerHandshake, validateClusterSecret, type HandshakeSelf, type PeerVerifier } from './peer-handshake.js';
+import {
+  certificateIdentityRefusal,
+  certificateTrustRefusal,
+  createPeerTlsServer,
+  dialPeerTls,
+  isTlsSocket,
+  tlsErrorText,
+  validatePeerTls,
+  type PeerTlsOptions,
+} from './peer-tls.js';
 import { decodeMessage } from './codec.js';
 import { FrameDecoder } from './frame-decoder.js';
 import { SNAPSHOT_WINDOW_CHUNKS_MAX, SnapshotInboundStream } from './snapshot-inbound.js';
@@ -50,6 +59,7 @@ import type { SnapshotInbound } from './snapshot-inbound.js';
 
 export type { SnapshotInbound } from './snapshot-inbound.js';
 export type { TransportFaults } from './fault-injector.js';
+export type { PeerTlsOptions } from './peer-tls.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type TransportLog = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => void;
@@ -92,7 +102,15 @@ export interface TransportOptions {
    * Lets the owner refuse a node whose data directory was replaced (it may have forgotten a
    * vote or entries it acknowledged). Default: accept all.
    */
-  readonly verifyPeer?: (id: NodeId, incarnation: string) => string | null;
+  readonly verifyPeer?: PeerVerifier;
+  /**
+   * A secret every member holds: both sides of each connection prove it by
+   * challenge-response (HMAC-SHA256 over nonces from both sides) before any other frame.
+   * A peer without it, or with another, is refused. Default: none (no proof asked or given).
+   */
+  readonly clusterSecret?: Uint8Array | null;
+  /** Mutual TLS between peers (certificates of the cluster CA naming member ids). Default: plain TCP. */
+  readonly tls?: PeerTlsOptions | null;
   readonly log?: TransportLog;
 }
 
@@ -159,6 +177,8 @@ function resolveOptions(o: TransportOptions): ResolvedOptions {
   const backoffMinMs = o.reconnectBackoffMinMs ?? RECONNECT_BACKOFF_MIN_MS_DEFAULT;
   const backoffMaxMs = o.reconnectBackoffMaxMs ?? RECONNECT_BACKOFF_MAX_MS_DEFAULT;
   validateBackoff(backoffMinMs, backoffMaxMs);
+  validateClusterSecret(o.clusterSecret ?? null);
+  if (o.tls !== undefined && o.tls !== null) validatePeerTls(o.tls);
   const snapshotChunkBytes = positiveInteger('snapshotChunkBytes', o.snapshotChunkBytes ?? Math.min(SNAPSHOT_CHUNK_BYTES_DEFAULT, frameMaxBytes - 4), frameMaxBytes - 4);
   return {
     outboundQueueMaxBytes: positiveInteger('outboundQueueMaxBytes', o.outboundQueueMaxBytes ?? OUTBOUND_QUEUE_MAX_BYTES_DEFAULT, Number.MAX_SAFE_INTEGER),
@@ -243,6 +263,8 @@ interface InboundConnection {
   peer: NodeId | null;
   /** Set once the handshake is refused: later frames on the connection are ignored. */
   refused: boolean;
+  /** Until `peer` is set: the handshake in progress. */
+  readonly handshake: AcceptorHandshake;
   handshakeTimer: NodeJS.Timeout | null;
   readonly streams: Map<number, SnapshotInboundStream>;
 }
@@ -262,16 +284,22 @@ export class PeerTransport {
   private readonly inbound = new Set<InboundConnection>();
   private readonly faultTimers = new Set<NodeJS.Timeout>();
   private server: Server | null = null;
+  /** The same server when peers use TLS, for certificate reloads. */
+  private tlsServer: TlsServer | null = null;
   private bound: PeerAddress | null = null;
   private flushQueued = false;
   private readonly linksToFlush = new Set<PeerLink>();
   private nextRequestId = 1;
   private nextStreamId = 1;
   private stopped = false;
+  private tls: PeerTlsOptions | null;
+  private readonly self: HandshakeSelf;
 
   constructor(private readonly config: TransportOptions) {
     this.options = resolveOptions(config);
     this.log = config.log ?? (() => {});
+    this.tls = config.tls ?? null;
+    this.self = { clusterId: config.clusterId, nodeId: config.nodeId, incarnation: config.incarnation ?? '', secret: config.clusterSecret ?? null };
     for (const [id, address] of config.peers) this.peers.set(id, address);
     this.injector = new FaultInjector(config.faultInjection ?? false, seededRandom(config.faultSeed ?? 1), (peers) => this.cutPartitioned(peers));
     this.faults = this.injector;
@@ -281,7 +309,14 @@ export class PeerTransport {
 
   start(): Promise<void> {
     if (this.server !== null || this.stopped) return Promise.reject(new Error('PeerTransport.start() called twice or after stop()'));
-    const server = createServer((socket) => this.accept(socket));
+    const tlsServer = this.tls === null ? null : createPeerTlsServer(this.tls, this.options.dialTimeoutMs, (socket) => this.accept(socket));
+    const server = tlsServer ?? createServer((socket) => this.accept(socket));
+    this.tlsServer = tlsServer;
+    if (tlsServer !== null) {
+      tlsServer.on('tlsClientError', (error: Error, socket: TLSSocket) => {
+        this.log('warn', `TLS handshake with peer ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'} failed: ${tlsErrorText(error)} (peers must use TLS with a certificate of the cluster CA)`);
+      });
+    }
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -312,6 +347,22 @@ export class PeerTransport {
     }
     const server = this.server;
     if (server !== null) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Whether peers connect over TLS. */
+  get usesTls(): boolean {
+    return this.tls !== null;
+  }
+
+  /**
+   * Replaces the key, certificate and CA (after the files changed on disk). New connections,
+   * both ways, use them; open ones keep the session they have.
+   */
+  setTls(tls: PeerTlsOptions): void {
+    if (this.tls === null) throw new Error('PeerTransport.setTls(): the transport was started without TLS');
+    validatePeerTls(tls);
+    this.tls = tls;
+    this.tlsServer?.setSecureContext(tls.context);
   }
 
   address(): PeerAddress {
@@ -574,20 +625,31 @@ export class PeerTransport {
     link.dialed = true;
     link.state = 'connecting';
     const { host, port } = link.address;
-    const socket = createConnection({ host, port });
+    const tls = this.tls;
+    const socket = tls === null ? createConnection({ host, port }) : dialPeerTls(tls, host, port);
     link.socket = socket;
+    const handshake = new DialerHandshake(this.self, link.id, this.config.verifyPeer);
     link.dialTimer = setTimeout(() => {
       socket.destroy(new Error(`dial to ${host}:${port} timed out after ${this.options.dialTimeoutMs} ms`));
     }, this.options.dialTimeoutMs);
     const decoder = new FrameDecoder(this.options.frameMaxBytes);
     let failure: string | null = null;
-    socket.on('connect', () => {
+    socket.on(tls === null ? 'connect' : 'secureConnect', () => {
       socket.setNoDelay(true);
       socket.setKeepAlive(true, 10_000);
-      socket.write(encodeHandshakeFrame({ version: PROTOCOL_VERSION, clusterId: this.config.clusterId, fromNodeId: this.config.nodeId, toNodeId: link.id, incarnation: this.config.incarnation ?? '' }));
+      if (isTlsSocket(socket)) {
+        const who = `peer ${link.id} at ${host}:${port}`;
+        const refusal = certificateTrustRefusal(socket, who) ?? certificateIdentityRefusal(socket, link.id, who);
+        if (refusal !== null) {
+          this.log('error', `refusing ${refusal}`, { peer: link.id });
+          socket.destroy(new Error(`peer refused: ${refusal}`));
+          return;
+        }
+      }
+      socket.write(handshake.helloFrame());
     });
     socket.on('data', (chunk: Buffer) => {
-      const error = decoder.push(chunk, (kind, payload) => this.onLinkFrame(link, socket, kind, payload));
+      const error = decoder.push(chunk, (kind, payload) => this.onLinkFrame(link, socket, handshake, kind, payload));
       if (error !== null) socket.destroy(new Error(error));
     });
     socket.on('error', (error) => {
@@ -599,31 +661,32 @@ export class PeerTransport {
     });
   }
 
-  private onLinkFrame(link: PeerLink, socket: Socket, kind: number, payload: Uint8Array): void {
+  private onLinkFrame(link: PeerLink, socket: Socket, handshake: DialerHandshake, kind: number, payload: Uint8Array): void {
     if (link.socket !== socket || socket.destroyed) return;
     if (link.state === 'connecting') {
-      if (kind !== FrameKind.HandshakeReply) {
-        socket.destroy(new Error(`expected a handshake reply, got frame kind ${kind}`));
-        return;
+      const step = handshake.onFrame(kind, payload);
+      const where = `peer ${link.id} at ${link.address.host}:${link.address.port}`;
+      switch (step.kind) {
+        case 'send':
+          socket.write(step.frame);
+          return;
+        case 'ready':
+          this.onLinkReady(link);
+          return;
+        case 'refused':
+          this.log('error', `${where} refused our handshake: ${step.reason}`, { peer: link.id });
+          socket.destroy(new Error(`handshake refused: ${step.reason}`));
+          return;
+        case 'reject':
+          this.log('error', `refusing ${where}: ${step.reason}`, { peer: link.id });
+          socket.destroy(new Error(`peer refused: ${step.reason}`));
+          return;
+        case 'malformed':
+          socket.destroy(new Error(step.reason));
+          return;
+        default:
+          return assertNever(step);
       }
-      const reply = decodeHandshakeReply(payload);
-      if (!reply.ok) {
-        socket.destroy(new Error(`malformed handshake reply: ${reply.error}`));
-        return;
-      }
-      if (!reply.value.ok) {
-        this.log('error', `peer ${link.id} at ${link.address.host}:${link.address.port} refused our handshake: ${reply.value.reason}`, { peer: link.id });
-        socket.destroy(new Error(`handshake refused: ${reply.value.reason}`));
-        return;
-      }
-      const refusal = this.config.verifyPeer?.(link.id, reply.value.incarnation) ?? null;
-      if (refusal !== null) {
-        this.log('error', `refusing peer ${link.id} at ${link.address.host}:${link.address.port}: ${refusal}`, { peer: link.id });
-        socket.destroy(new Error(`peer refused: ${refusal}`));
-        return;
-      }
-      this.onLinkReady(link);
-      return;
     }
     this.statsOf(link.id).receivedFrames += 1;
     if (kind === FrameKind.SnapshotAck) this.onSnapshotAck(link, socket, payload);
@@ -785,11 +848,17 @@ export class PeerTransport {
       return;
     }
     socket.setNoDelay(true);
+    const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    const tlsSocket = isTlsSocket(socket) ? socket : null;
     const connection: InboundConnection = {
       socket,
-      remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
+      remote,
       peer: null,
       refused: false,
+      handshake: new AcceptorHandshake(this.self, remote, {
+        verifyPeer: this.config.verifyPeer,
+        certificateRefusal: tlsSocket === null ? undefined : (claimed) => certificateIdentityRefusal(tlsSocket, claimed, `peer ${remote}`),
+      }),
       handshakeTimer: null,
       streams: new Map(),
     };
@@ -812,6 +881,8 @@ export class PeerTransport {
       this.inbound.delete(connection);
       this.failInboundStreams(connection, new TransportError('RAFTIS_TRANSPORT_SNAPSHOT_ABORTED', `connection from ${connection.peer ?? connection.remote} closed mid-stream`));
     });
+    const untrusted = tlsSocket === null ? null : certificateTrustRefusal(tlsSocket, `peer ${remote}`);
+    if (untrusted !== null) this.refuse(connection, untrusted);
   }
 
   private failInboundStreams(connection: InboundConnection, error: TransportError): void {
@@ -822,6 +893,8 @@ export class PeerTransport {
   private refuse(connection: InboundConnection, reason: string): void {
     this.log('warn', reason, { remote: connection.remote });
     connection.refused = true;
+    if (connection.handshakeTimer !== null) clearTimeout(connection.handshakeTimer);
+    connection.handshakeTimer = null;
     // end() flushes the refusal before closing; the dialer closes its side on reading it.
     connection.socket.end(encodeHandshakeReplyFrame({ ok: false, reason, incarnation: this.config.incarnation ?? '' }));
     // A dialer that ignores the refusal and keeps its side open is cut off; the socket owns this timer.
@@ -855,40 +928,27 @@ export class PeerTransport {
   }
 
   private onHandshake(connection: InboundConnection, kind: number, payload: Uint8Array): void {
-    if (kind !== FrameKind.Handshake) {
-      this.protocolError(connection, `expected a handshake, got frame kind ${kind}`);
-      return;
+    const step = connection.handshake.onFrame(kind, payload);
+    switch (step.kind) {
+      case 'send':
+        connection.socket.write(step.frame);
+        return;
+      case 'accept':
+        if (connection.handshakeTimer !== null) clearTimeout(connection.handshakeTimer);
+        connection.handshakeTimer = null;
+        connection.peer = step.peer;
+        connection.socket.write(step.frame);
+        this.log('debug', `accepted connection from peer ${step.peer} at ${connection.remote}`);
+        return;
+      case 'refuse':
+        this.refuse(connection, step.reason);
+        return;
+      case 'malformed':
+        this.protocolError(connection, step.reason);
+        return;
+      default:
+        assertNever(step);
     }
-    const decoded = decodeHandshake(payload);
-    if (!decoded.ok) {
-      this.protocolError(connection, `malformed handshake: ${decoded.error}`);
-      return;
-    }
-    const h = decoded.value;
-    if (connection.handshakeTimer !== null) clearTimeout(connection.handshakeTimer);
-    connection.handshakeTimer = null;
-    if (h.version !== PROTOCOL_VERSION) {
-      this.refuse(connection, `peer ${connection.remote} (${h.fromNodeId}) speaks protocol version ${h.version}, we speak ${PROTOCOL_VERSION}`);
-    } else if (h.clusterId !== this.config.clusterId) {
-      this.refuse(connection, `peer ${connection.remote} (${h.fromNodeId}) claims cluster ${h.clusterId}, we are ${this.config.clusterId}`);
-    } else if (h.toNodeId !== this.config.nodeId) {
-      this.refuse(connection, `peer ${connection.remote} (${h.fromNodeId}) dialed node ${h.toNodeId}, we are ${this.config.nodeId}`);
-    } else if (h.fromNodeId.length === 0) {
-      this.refuse(connection, `peer ${connection.remote} sent an empty node id`);
-    } else if (this.refusedIncarnation(connection, h)) {
-      return;
-    } else {
-      connection.peer = h.fromNodeId as NodeId;
-      connection.socket.write(encodeHandshakeReplyFrame({ ok: true, reason: '', incarnation: this.config.incarnation ?? '' }));
-      this.log('debug', `accepted connection from peer ${h.fromNodeId} at ${connection.remote}`);
-    }
-  }
-
-  private refusedIncarnation(connection: InboundConnection, h: Handshake): boolean {
-    const reason = this.config.verifyPeer?.(h.fromNodeId as NodeId, h.incarnation) ?? null;
-    if (reason === null) return false;
-    this.refuse(connection, reason);
-    return true;
   }
 
   private protocolError(connection: InboundConnection, reason: string): void {
@@ -1012,4 +1072,8 @@ export class PeerTransport {
       for (const stream of [...connection.streams.values()]) stream.cancel(error.message);
     }
   }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unexpected handshake step ${JSON.stringify(value)}`);
 }

@@ -3,9 +3,16 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
+  AUTH_MAC_BYTES,
+  AUTH_NONCE_BYTES,
+  AuthMethod,
   FRAME_HEADER_BYTES,
   FrameKind,
+  PROTOCOL_VERSION,
+  PROTOCOL_VERSION_AUTH,
   SnapshotAckStatus,
+  decodeAuthChallenge,
+  decodeAuthProof,
   decodeHandshake,
   decodeHandshakeReply,
   decodeRequest,
@@ -14,6 +21,8 @@ import {
   decodeSnapshotAck,
   decodeSnapshotEnd,
   decodeStreamIdAndBytes,
+  encodeAuthChallengeFrame,
+  encodeAuthProofFrame,
   encodeHandshakeFrame,
   encodeHandshakeReplyFrame,
   encodeRequestFrame,
@@ -40,7 +49,8 @@ const plain = <T>(x: T): T => ({ ...x });
 
 describe('control frames', () => {
   it('round-trip: handshake and its reply', () => {
-    fc.assert(fc.property(fc.nat({ max: 0xffff }), shortString, shortString, shortString, shortString, (version, clusterId, fromNodeId, toNodeId, incarnation) => {
+    const versionWithoutAuth = fc.nat({ max: 0xffff }).filter((v) => v !== PROTOCOL_VERSION_AUTH);
+    fc.assert(fc.property(versionWithoutAuth, shortString, shortString, shortString, shortString, (version, clusterId, fromNodeId, toNodeId, incarnation) => {
       const h = { version, clusterId, fromNodeId, toNodeId, incarnation };
       const decoded = decodeHandshake(payloadOf(encodeHandshakeFrame(h), FrameKind.Handshake));
       assert.ok(decoded.ok);
@@ -51,6 +61,36 @@ describe('control frames', () => {
       assert.ok(decoded.ok);
       assert.deepStrictEqual(plain(decoded.value), { ok, reason, incarnation });
     }));
+  });
+
+  it('round-trip: the version-2 handshake with its nonce, the auth challenge and the proof', () => {
+    const nonce = fc.uint8Array({ minLength: AUTH_NONCE_BYTES, maxLength: AUTH_NONCE_BYTES });
+    const mac = fc.uint8Array({ minLength: AUTH_MAC_BYTES, maxLength: AUTH_MAC_BYTES });
+    fc.assert(fc.property(shortString, shortString, shortString, shortString, nonce, mac, (clusterId, fromNodeId, toNodeId, incarnation, n, m) => {
+      const h = { version: PROTOCOL_VERSION_AUTH, clusterId, fromNodeId, toNodeId, incarnation, auth: { method: AuthMethod.HmacSha256, nonce: n } };
+      const decoded = decodeHandshake(payloadOf(encodeHandshakeFrame(h), FrameKind.Handshake));
+      assert.ok(decoded.ok);
+      assert.deepStrictEqual({ ...decoded.value, auth: { ...decoded.value.auth, nonce: Uint8Array.from(decoded.value.auth?.nonce ?? []) } }, h);
+      const challenge = decodeAuthChallenge(payloadOf(encodeAuthChallengeFrame({ nonce: n, mac: m }), FrameKind.AuthChallenge));
+      assert.ok(challenge.ok);
+      assert.deepStrictEqual([Uint8Array.from(challenge.value.nonce), Uint8Array.from(challenge.value.mac)], [n, m]);
+      const proof = decodeAuthProof(payloadOf(encodeAuthProofFrame(m), FrameKind.AuthProof));
+      assert.ok(proof.ok);
+      assert.deepStrictEqual(Uint8Array.from(proof.value), m);
+    }));
+  });
+
+  it('rejects a version-2 handshake cut short, with an unknown method, or with trailing bytes', () => {
+    const payload = payloadOf(encodeHandshakeFrame({ version: PROTOCOL_VERSION_AUTH, clusterId: 'c', fromNodeId: 'n1', toNodeId: 'n2', incarnation: 'i', auth: { method: AuthMethod.HmacSha256, nonce: new Uint8Array(AUTH_NONCE_BYTES) } }), FrameKind.Handshake);
+    assert.match(String((decodeHandshake(payload.subarray(0, payload.length - 1)) as { error: string }).error), /truncated handshake nonce/);
+    const badMethod = Buffer.from(payload);
+    badMethod[payload.length - AUTH_NONCE_BYTES - 1] = 7;
+    assert.match(String((decodeHandshake(badMethod) as { error: string }).error), /unknown handshake auth method 7/);
+    assert.match(String((decodeHandshake(Buffer.concat([payload, Buffer.of(0)])) as { error: string }).error), /1 trailing bytes after handshake/);
+    assert.match(String((decodeAuthProof(new Uint8Array(AUTH_MAC_BYTES - 1)) as { error: string }).error), /truncated proof mac/);
+    assert.match(String((decodeAuthChallenge(new Uint8Array(AUTH_NONCE_BYTES + AUTH_MAC_BYTES + 1)) as { error: string }).error), /trailing bytes after auth challenge/);
+    assert.throws(() => encodeHandshakeFrame({ version: PROTOCOL_VERSION_AUTH, clusterId: 'c', fromNodeId: 'n1', toNodeId: 'n2', incarnation: '' }), /handshake version 2 without auth fields/);
+    assert.throws(() => encodeHandshakeFrame({ version: PROTOCOL_VERSION, clusterId: 'c', fromNodeId: 'n1', toNodeId: 'n2', incarnation: '', auth: { method: AuthMethod.HmacSha256, nonce: new Uint8Array(AUTH_NONCE_BYTES) } }), /handshake version 1 with auth fields/);
   });
 
   it('round-trip: snapshot begin, chunk, end, abort, ack', () => {
