@@ -93,6 +93,14 @@ export class OutputBuffer {
     this.end += written;
   }
 
+  /** Writes `text` as latin1, one byte per character; every character must be at most U+00FF. */
+  writeLatin1(text: string): void {
+    this.reserve(text.length);
+    const written = this.buffer.write(text, this.end, text.length, 'latin1');
+    if (written !== text.length) throw new Error(`output buffer: wrote ${written} bytes of ${text.length}`);
+    this.end += written;
+  }
+
   /** `prefix` then the decimal integer then CRLF: the shape of every RESP header. */
   writeHeader(prefix: number, value: number): void {
     if (!Number.isSafeInteger(value)) throw new Error(`output buffer: header value ${value} is not a safe integer`);

@@ -44,10 +44,24 @@ function oneLine(text: string): string {
   return text.includes('\r') || text.includes('\n') ? text.replace(/[\r\n]/g, ' ') : text;
 }
 
+/** True when every character is one byte in latin1 (U+0000 to U+00FF). */
+function isLatin1(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0xff) return false;
+  return true;
+}
+
+/**
+ * A simple string or error line. Its text holds bytes, one per character, wherever it echoes
+ * what a client sent (an unknown command's name and arguments, an unsupported option): the
+ * server and the state machine decode those as latin1, and they go back as the very bytes
+ * received, as Redis sends them. Text with characters beyond U+00FF (our own messages) is
+ * written as UTF-8.
+ */
 function writeLine(out: OutputBuffer, prefix: number, text: string): void {
   const line = oneLine(text);
   out.writeByte(prefix);
-  out.writeUtf8(line, Buffer.byteLength(line, 'utf8'));
+  if (isLatin1(line)) out.writeLatin1(line);
+  else out.writeUtf8(line, Buffer.byteLength(line, 'utf8'));
   out.writeCrlf();
 }
 

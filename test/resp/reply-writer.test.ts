@@ -39,7 +39,14 @@ const golden: [string, RespValue, string, string][] = [
   ['empty map', { kind: 'map', value: [] }, '*0\r\n', '%0\r\n'],
   ['verbatim', { kind: 'verbatim', format: 'txt', value: 'héllo' }, '$6\r\nhéllo\r\n', '=10\r\ntxt:héllo\r\n'],
   ['null', RESP_NULL, '$-1\r\n', '_\r\n'],
-  ['utf-8 simple', { kind: 'simple', value: 'é' }, '+é\r\n', '+é\r\n'],
+  ['utf-8 simple', { kind: 'simple', value: 'a → b' }, '+a → b\r\n', '+a → b\r\n'],
+];
+
+/** Error texts that echo client bytes hold them one per character (latin1): the same bytes go back, as Redis sends them. */
+const echoedBytes: [string, RespValue, Buffer][] = [
+  ['a high byte', { kind: 'error', message: "ERR unknown command '\xff', with args beginning with: " }, Buffer.from("-ERR unknown command '\xff', with args beginning with: \r\n", 'latin1')],
+  ['a NUL and high bytes', { kind: 'error', message: 'ERR Unsupported option a\x00\xe9' }, Buffer.from('-ERR Unsupported option a\x00\xe9\r\n', 'latin1')],
+  ['a simple string', { kind: 'simple', value: '\x80\xfe' }, Buffer.from('+\x80\xfe\r\n', 'latin1')],
 ];
 
 describe('reply writer', () => {
@@ -47,6 +54,13 @@ describe('reply writer', () => {
     it(`writes ${name} in RESP2 and RESP3`, () => {
       assert.deepEqual(encodeReply(value, 2), Buffer.from(resp2, name.includes('binary') ? 'latin1' : 'utf8'));
       assert.deepEqual(encodeReply(value, 3), Buffer.from(resp3, name.includes('binary') ? 'latin1' : 'utf8'));
+    });
+  }
+
+  for (const [name, value, bytes] of echoedBytes) {
+    it(`writes an error or simple string with ${name} as those bytes`, () => {
+      assert.deepEqual(encodeReply(value, 2), bytes);
+      assert.deepEqual(encodeReply(value, 3), bytes);
     });
   }
 
