@@ -6,6 +6,7 @@ import tseslint from 'typescript-eslint';
 
 // Folders of ours that each layer must NOT import (relative imports resolve into these).
 const layers = {
+  base: ['cli', 'server', 'resp', 'node', 'kv', 'raft', 'storage', 'transport', 'sim', 'check'],
   cli: [],
   server: ['cli', 'sim', 'check', 'raft'],
   resp: ['cli', 'server', 'node', 'kv', 'raft', 'storage', 'transport', 'sim', 'check'],
@@ -37,7 +38,7 @@ const layerConfigs = Object.entries(layers).map(([layer, banned]) => ({
           group: [`../${b}/*`, `../${b}`, `../../${b}/*`],
           message: `src/${layer}/ may not import src/${b}/ (DESIGN.md §1 layer rule).`,
         })),
-        ...((layer === 'raft' || layer === 'kv')
+        ...((layer === 'raft' || layer === 'kv' || layer === 'base')
           ? [{ group: ['node:*', 'fs', 'net', 'os', 'crypto', 'path', 'timers'], message: `src/${layer}/ is pure: no node modules.` }]
           : []),
       ],

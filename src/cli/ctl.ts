@@ -71,6 +71,10 @@ function render(reply: RespValue): string {
     case 'verbatim': return reply.value.trimEnd();
     case 'null': return '(nil)';
     case 'map': return reply.value.map(([k, v]) => `${render(k)}=${render(v)}`).join(' ');
+    case 'boolean': return reply.value ? '(true)' : '(false)';
+    case 'bignum': return reply.value.toString();
+    case 'set':
+    case 'push': return reply.value.map(render).join('\n');
     case 'array':
       if (reply.value === null) return '(nil)';
       // Rows of field/value pairs (RAFT.NODES over RESP2): one line per row.

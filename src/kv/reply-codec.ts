@@ -5,7 +5,10 @@ import type { Reply } from './reply.js';
 import type { ByteReader, ByteWriter } from './binary.js';
 import { DecodeError } from './binary.js';
 
-const tags = { simple: 1, error: 2, integer: 3, bulk: 4, nilBulk: 5, array: 6, nilArray: 7, double: 8, map: 9, verbatim: 10, null: 11, bigInteger: 12 } as const;
+const tags = {
+  simple: 1, error: 2, integer: 3, bulk: 4, nilBulk: 5, array: 6, nilArray: 7, double: 8, map: 9, verbatim: 10, null: 11, bigInteger: 12,
+  set: 13, push: 14, boolean: 15, bignum: 16,
+} as const;
 /** Replies nest (arrays of arrays); a decoder must not recurse without bound on corrupt input. */
 const nestingMax = 64;
 
@@ -29,6 +32,13 @@ export function writeReply(writer: ByteWriter, reply: Reply): void {
       writer.u8(tags.map); writer.varint(reply.value.length);
       for (const [key, value] of reply.value) { writeReply(writer, key); writeReply(writer, value); }
       return;
+    case 'set':
+    case 'push':
+      writer.u8(tags[reply.kind]); writer.varint(reply.value.length);
+      for (const item of reply.value) writeReply(writer, item);
+      return;
+    case 'boolean': writer.u8(tags.boolean); writer.u8(reply.value ? 1 : 0); return;
+    case 'bignum': writer.u8(tags.bignum); writer.string(reply.value.toString()); return;
     case 'verbatim': writer.u8(tags.verbatim); writer.string(reply.format); writer.string(reply.value); return;
     case 'null': writer.u8(tags.null); return;
     default: {
@@ -36,6 +46,17 @@ export function writeReply(writer: ByteWriter, reply: Reply): void {
       throw new Error(`unknown reply kind ${JSON.stringify(exhaustive)}`);
     }
   }
+}
+
+/** Digits of a big number reply a decoder accepts (BigInt parsing is quadratic in them). */
+const bignumDigitsMax = 4096;
+
+function readItems(reader: ByteReader, depth: number): Reply[] {
+  const length = reader.varint();
+  if (length > reader.remaining) throw new DecodeError(`reply aggregate of ${length} in ${reader.remaining} bytes`);
+  const items: Reply[] = [];
+  for (let i = 0; i < length; i++) items.push(readReply(reader, depth + 1));
+  return items;
 }
 
 export function readReply(reader: ByteReader, depth = 0): Reply {
@@ -52,14 +73,20 @@ export function readReply(reader: ByteReader, depth = 0): Reply {
     }
     case tags.bulk: return { kind: 'bulk', value: Buffer.from(reader.bytes()) };
     case tags.nilBulk: return { kind: 'bulk', value: null };
-    case tags.array: {
-      const length = reader.varint();
-      if (length > reader.remaining) throw new DecodeError(`reply array of ${length} in ${reader.remaining} bytes`);
-      const items: Reply[] = [];
-      for (let i = 0; i < length; i++) items.push(readReply(reader, depth + 1));
-      return { kind: 'array', value: items };
-    }
+    case tags.array: return { kind: 'array', value: readItems(reader, depth) };
     case tags.nilArray: return { kind: 'array', value: null };
+    case tags.set: return { kind: 'set', value: readItems(reader, depth) };
+    case tags.push: return { kind: 'push', value: readItems(reader, depth) };
+    case tags.boolean: {
+      const flag = reader.u8();
+      if (flag > 1) throw new DecodeError(`bad boolean reply ${flag}`);
+      return { kind: 'boolean', value: flag === 1 };
+    }
+    case tags.bignum: {
+      const text = reader.string();
+      if (!/^-?\d+$/.test(text) || text.length > bignumDigitsMax) throw new DecodeError(`bad big number reply "${text.slice(0, 40)}"`);
+      return { kind: 'bignum', value: BigInt(text) };
+    }
     case tags.double: return { kind: 'double', value: reader.float64() };
     case tags.map: {
       const length = reader.varint();

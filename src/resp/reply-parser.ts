@@ -122,6 +122,8 @@ export class ReplyParser {
       }
       return { kind: 'map', value: pairs };
     }
+    if (frame.type === SET) return { kind: 'set', value: frame.items };
+    if (frame.type === PUSH) return { kind: 'push', value: frame.items };
     return { kind: 'array', value: frame.items };
   }
 
@@ -165,12 +167,14 @@ export class ReplyParser {
         return end === start ? { kind: 'null' } : this.fail('invalid null');
       case BOOLEAN: {
         const flag = end - start === 1 ? chunk[start] : 0;
-        if (flag === LOWER_T) return { kind: 'integer', value: 1 };
-        if (flag === LOWER_F) return { kind: 'integer', value: 0 };
+        if (flag === LOWER_T) return { kind: 'boolean', value: true };
+        if (flag === LOWER_F) return { kind: 'boolean', value: false };
         return this.fail('invalid boolean');
       }
-      case BIG_NUMBER:
-        return { kind: 'bulk', value: Buffer.from(chunk.subarray(start, end)) };
+      case BIG_NUMBER: {
+        const digits = chunk.toString('latin1', start, end);
+        return /^[-+]?\d+$/.test(digits) ? { kind: 'bignum', value: BigInt(digits) } : this.fail('invalid big number');
+      }
       case BULK_STRING:
       case VERBATIM_STRING:
       case BULK_ERROR: {
@@ -192,9 +196,8 @@ export class ReplyParser {
           return this.fail('invalid aggregate length');
         }
         if (length === 0) {
-          if (type === MAP) return { kind: 'map', value: [] };
           if (type === ATTRIBUTE) return false;
-          return { kind: 'array', value: [] };
+          return this.closeFrame({ type, items: [], remaining: 0 });
         }
         if (this.stack.length >= this.limits.depthMax) return this.fail('replies nested too deep');
         const paired = type === MAP || type === ATTRIBUTE;

@@ -5,7 +5,7 @@
 
 import { OutputBuffer } from './output-buffer.js';
 import {
-  ARRAY, BULK_STRING, DOUBLE, INTEGER, MAP, SIMPLE_ERROR, SIMPLE_STRING, VERBATIM_STRING,
+  ARRAY, BIG_NUMBER, BULK_STRING, DOUBLE, INTEGER, MAP, PUSH, SET, SIMPLE_ERROR, SIMPLE_STRING, VERBATIM_STRING,
 } from './protocol-bytes.js';
 import { RESP_OK, type RespProtocol, type RespValue } from './resp-value.js';
 
@@ -15,6 +15,8 @@ export const ENCODED_ONE: Buffer = Buffer.from(':1\r\n');
 export const ENCODED_NIL_RESP2: Buffer = Buffer.from('$-1\r\n');
 export const ENCODED_NIL_ARRAY_RESP2: Buffer = Buffer.from('*-1\r\n');
 export const ENCODED_NULL_RESP3: Buffer = Buffer.from('_\r\n');
+const ENCODED_TRUE: Buffer = Buffer.from('#t\r\n');
+const ENCODED_FALSE: Buffer = Buffer.from('#f\r\n');
 
 /** Byte length of a verbatim string's format tag ("txt", "mkd"). */
 const VERBATIM_FORMAT_BYTES = 3;
@@ -119,6 +121,19 @@ export function writeReply(out: OutputBuffer, value: RespValue, protocol: RespPr
         writeReply(out, key, protocol);
         writeReply(out, item, protocol);
       }
+      return;
+    case 'set':
+    case 'push':
+      out.writeHeader(protocol === 3 ? (value.kind === 'set' ? SET : PUSH) : ARRAY, value.value.length);
+      for (const item of value.value) writeReply(out, item, protocol);
+      return;
+    case 'boolean':
+      if (protocol === 3) out.writeBytes(value.value ? ENCODED_TRUE : ENCODED_FALSE);
+      else out.writeBytes(value.value ? ENCODED_ONE : ENCODED_ZERO);
+      return;
+    case 'bignum':
+      if (protocol === 3) writeLine(out, BIG_NUMBER, value.value.toString());
+      else writeBulkText(out, value.value.toString());
       return;
     case 'verbatim': {
       if (protocol === 2) {

@@ -46,6 +46,10 @@ export function plain(reply: Reply): Plain {
     case 'array': return reply.value === null ? null : reply.value.map(plain);
     case 'double': return String(reply.value);
     case 'map': return reply.value.flatMap(([k, v]) => [plain(k), plain(v)]);
+    case 'set':
+    case 'push': return reply.value.map(plain);
+    case 'boolean': return reply.value ? 1 : 0;
+    case 'bignum': return reply.value.toString();
     case 'verbatim': return reply.value;
     case 'null': return null;
   }

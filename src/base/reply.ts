@@ -1,0 +1,33 @@
+// The reply a command produces, independent of the wire protocol: the one definition shared
+// by the state machine (src/kv/), the RESP writer and parser (src/resp/) and the server.
+// RESP3 kinds have RESP2 forms written as Redis writes them (src/resp/reply-writer.ts).
+
+export type Reply =
+  | { readonly kind: 'simple'; readonly value: string }
+  /** `message` is the whole error line without the '-', e.g. "ERR syntax error", "WRONGTYPE …". */
+  | { readonly kind: 'error'; readonly message: string }
+  /** A 64-bit signed integer: a bigint only when it is beyond Number.MAX_SAFE_INTEGER. */
+  | { readonly kind: 'integer'; readonly value: number | bigint }
+  /** null is the nil bulk string (RESP2 `$-1`, RESP3 `_`). */
+  | { readonly kind: 'bulk'; readonly value: Uint8Array | null }
+  /** null is the nil array (RESP2 `*-1`, RESP3 `_`). */
+  | { readonly kind: 'array'; readonly value: readonly Reply[] | null }
+  /** RESP3 double; written as a bulk string in RESP2. */
+  | { readonly kind: 'double'; readonly value: number }
+  /** RESP3 map; written as a flat array in RESP2. */
+  | { readonly kind: 'map'; readonly value: readonly (readonly [Reply, Reply])[] }
+  /** RESP3 set (SMEMBERS, SUNION, ...); an array in RESP2. */
+  | { readonly kind: 'set'; readonly value: readonly Reply[] }
+  /** RESP3 boolean; the integer 1 or 0 in RESP2. */
+  | { readonly kind: 'boolean'; readonly value: boolean }
+  /** RESP3 big number (decimal digits with an optional '-'); a bulk string in RESP2. */
+  | { readonly kind: 'bignum'; readonly value: bigint }
+  /** RESP3 push (pub/sub messages, invalidations); an array in RESP2. */
+  | { readonly kind: 'push'; readonly value: readonly Reply[] }
+  /** RESP3 verbatim string (INFO); a bulk string in RESP2. */
+  | { readonly kind: 'verbatim'; readonly format: string; readonly value: string }
+  /** RESP3 null; nil bulk in RESP2. */
+  | { readonly kind: 'null' };
+
+/** An error reply. */
+export type ErrorReply = Extract<Reply, { readonly kind: 'error' }>;

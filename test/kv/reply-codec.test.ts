@@ -1,0 +1,38 @@
+// The binary reply codec (exactly-once replies in snapshots, forwarded replies): every
+// reply kind round-trips, and corrupt input is refused with a DecodeError.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { ByteReader, ByteWriter, DecodeError } from '../../src/kv/binary.js';
+import { readReply, writeReply } from '../../src/kv/reply-codec.js';
+import { replyArbitrary } from '../support/reply-arbitrary.js';
+
+function encode(reply: Parameters<typeof writeReply>[1]): Buffer {
+  const writer = new ByteWriter(64);
+  writeReply(writer, reply);
+  return writer.finish();
+}
+
+test('every reply kind round-trips (property)', () => {
+  fc.assert(fc.property(replyArbitrary, (reply) => {
+    const reader = new ByteReader(encode(reply));
+    assert.deepEqual(readReply(reader), reply);
+    assert.equal(reader.remaining, 0);
+  }), { numRuns: 300 });
+});
+
+test('corrupt or truncated input is refused with a DecodeError, never another exception (property)', () => {
+  fc.assert(fc.property(replyArbitrary, fc.nat(), fc.nat(255), (reply, at, byte) => {
+    const bytes = encode(reply);
+    const corrupt = Buffer.from(bytes);
+    corrupt[at % corrupt.length] = byte;
+    for (const input of [corrupt, bytes.subarray(0, at % bytes.length)]) {
+      try {
+        readReply(new ByteReader(input));
+      } catch (error) {
+        assert.ok(error instanceof DecodeError, String(error));
+      }
+    }
+  }), { numRuns: 500 });
+});
