@@ -46,6 +46,13 @@ const recordBytesMax = 0x7fff_ffff;
  * Chunks may be shorter than asked; the file and the transfer do not depend on their size.
  */
 export const snapshotStepBytesMax = 128 * 1024;
+/**
+ * Most bytes of elements in one record: a restore decodes a record in one go, so this bounds
+ * the work between two checks of its per-turn budget (a few hundred elements).
+ */
+const elementsRecordBytesMax = 16 * 1024;
+/** Work units of one decoded element, in the units of KeyspaceLoader.step (a decode and a map insert, like a key record). */
+const elementWork = 8;
 /** Smallest chunk a caller may ask for: one record may exceed it and then travels alone. */
 export const snapshotChunkBytesMin = 64;
 
@@ -226,7 +233,7 @@ export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
     writer.u8(recordElements);
     const countAt = writer.byteLength;
     writer.u32(0);
-    const count = emitting.cursor.writeSome(writer, maxBytes);
+    const count = emitting.cursor.writeSome(writer, Math.min(maxBytes, mark + elementsRecordBytesMax));
     writer.patchU32(countAt, count);
     writer.patchU32(mark, writer.byteLength - mark - 4);
     this.endRecord(writer, maxBytes, recordElements, mark);
@@ -589,7 +596,7 @@ export class KeyspaceRestore implements SnapshotSink {
     if (count > reader.remaining) throw new DecodeError(`elements record claims ${count} elements in ${reader.remaining} bytes`);
     collecting.builder.read(reader, count);
     collecting.remaining -= count;
-    this.lastRecordWork += count;
+    this.lastRecordWork += count * elementWork;
     if (collecting.remaining > 0) return;
     this.collecting = null;
     try {
