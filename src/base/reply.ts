@@ -16,6 +16,8 @@ export type Reply =
   | { readonly kind: 'double'; readonly value: number }
   /** RESP3 map; written as a flat array in RESP2. */
   | { readonly kind: 'map'; readonly value: readonly (readonly [Reply, Reply])[] }
+  /** RESP3 array of two-element arrays (ZRANGE WITHSCORES, HRANDFIELD WITHVALUES); one flat array in RESP2. */
+  | { readonly kind: 'pairs'; readonly value: readonly (readonly [Reply, Reply])[] }
   /** RESP3 set (SMEMBERS, SUNION, ...); an array in RESP2. */
   | { readonly kind: 'set'; readonly value: readonly Reply[] }
   /** RESP3 boolean; the integer 1 or 0 in RESP2. */

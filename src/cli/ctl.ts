@@ -71,6 +71,7 @@ function render(reply: RespValue): string {
     case 'verbatim': return reply.value.trimEnd();
     case 'null': return '(nil)';
     case 'map': return reply.value.map(([k, v]) => `${render(k)}=${render(v)}`).join(' ');
+    case 'pairs': return reply.value.map(([k, v]) => `${render(k)} ${render(v)}`).join('\n');
     case 'boolean': return reply.value ? '(true)' : '(false)';
     case 'bignum': return reply.value.toString();
     case 'set':

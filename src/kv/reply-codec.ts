@@ -7,7 +7,7 @@ import { DecodeError } from './binary.js';
 
 const tags = {
   simple: 1, error: 2, integer: 3, bulk: 4, nilBulk: 5, array: 6, nilArray: 7, double: 8, map: 9, verbatim: 10, null: 11, bigInteger: 12,
-  set: 13, push: 14, boolean: 15, bignum: 16,
+  set: 13, push: 14, boolean: 15, bignum: 16, pairs: 17,
 } as const;
 /** Replies nest (arrays of arrays); a decoder must not recurse without bound on corrupt input. */
 const nestingMax = 64;
@@ -29,7 +29,8 @@ export function writeReply(writer: ByteWriter, reply: Reply): void {
       return;
     case 'double': writer.u8(tags.double); writer.float64(reply.value); return;
     case 'map':
-      writer.u8(tags.map); writer.varint(reply.value.length);
+    case 'pairs':
+      writer.u8(tags[reply.kind]); writer.varint(reply.value.length);
       for (const [key, value] of reply.value) { writeReply(writer, key); writeReply(writer, value); }
       return;
     case 'set':
@@ -88,12 +89,13 @@ export function readReply(reader: ByteReader, depth = 0): Reply {
       return { kind: 'bignum', value: BigInt(text) };
     }
     case tags.double: return { kind: 'double', value: reader.float64() };
-    case tags.map: {
+    case tags.map:
+    case tags.pairs: {
       const length = reader.varint();
       if (length > reader.remaining) throw new DecodeError(`reply map of ${length} in ${reader.remaining} bytes`);
       const pairs: (readonly [Reply, Reply])[] = [];
       for (let i = 0; i < length; i++) pairs.push([readReply(reader, depth + 1), readReply(reader, depth + 1)]);
-      return { kind: 'map', value: pairs };
+      return { kind: tag === tags.map ? 'map' : 'pairs', value: pairs };
     }
     case tags.verbatim: return { kind: 'verbatim', format: reader.string(), value: reader.string() };
     case tags.null: return { kind: 'null' };

@@ -3,6 +3,7 @@
 // client: a double as a bulk string ("3.5", "inf"), a map as a flat array, verbatim text as
 // a bulk string, null as the nil bulk string. The hottest replies are pre-encoded bytes.
 
+import { formatRedisDouble } from '../base/double-format.js';
 import { OutputBuffer } from './output-buffer.js';
 import {
   ARRAY, BIG_NUMBER, BULK_STRING, DOUBLE, INTEGER, MAP, PUSH, SET, SIMPLE_ERROR, SIMPLE_STRING, VERBATIM_STRING,
@@ -21,14 +22,8 @@ const ENCODED_FALSE: Buffer = Buffer.from('#f\r\n');
 /** Byte length of a verbatim string's format tag ("txt", "mkd"). */
 const VERBATIM_FORMAT_BYTES = 3;
 
-/** A double as Redis prints it: "inf", "-inf", "nan", integral values without ".0", else shortest round-trip. */
-export function formatDouble(value: number): string {
-  if (Number.isNaN(value)) return 'nan';
-  if (value === Number.POSITIVE_INFINITY) return 'inf';
-  if (value === Number.NEGATIVE_INFINITY) return '-inf';
-  if (Object.is(value, -0)) return '-0';
-  return String(value);
-}
+/** A double as Redis 7.0 prints it: "%.17g", "inf", "-inf", "nan". */
+export const formatDouble: (value: number) => string = formatRedisDouble;
 
 /**
  * The decimal text of an integer reply beyond ±2^53: a bigint as it is, a number that is an
@@ -120,6 +115,14 @@ export function writeReply(out: OutputBuffer, value: RespValue, protocol: RespPr
       for (const [key, item] of value.value) {
         writeReply(out, key, protocol);
         writeReply(out, item, protocol);
+      }
+      return;
+    case 'pairs':
+      out.writeHeader(ARRAY, protocol === 3 ? value.value.length : value.value.length * 2);
+      for (const [first, second] of value.value) {
+        if (protocol === 3) out.writeHeader(ARRAY, 2);
+        writeReply(out, first, protocol);
+        writeReply(out, second, protocol);
       }
       return;
     case 'set':

@@ -3,6 +3,7 @@
 import { encodeCommand } from '../../src/kv/command-codec.js';
 import { KvStateMachine, type KvOptions } from '../../src/kv/state-machine.js';
 import type { Reply } from '../../src/kv/reply.js';
+import { formatRedisDouble } from '../../src/base/double-format.js';
 
 export const baseTimeMs = 1_700_000_000_000;
 
@@ -44,8 +45,9 @@ export function plain(reply: Reply): Plain {
     case 'integer': return Number(reply.value); // ioredis reads 64-bit integers as (rounded) numbers too
     case 'bulk': return reply.value === null ? null : Buffer.from(reply.value).toString('latin1');
     case 'array': return reply.value === null ? null : reply.value.map(plain);
-    case 'double': return String(reply.value);
-    case 'map': return reply.value.flatMap(([k, v]) => [plain(k), plain(v)]);
+    case 'double': return formatRedisDouble(reply.value);
+    case 'map':
+    case 'pairs': return reply.value.flatMap(([k, v]) => [plain(k), plain(v)]);
     case 'set':
     case 'push': return reply.value.map(plain);
     case 'boolean': return reply.value ? 1 : 0;

@@ -36,3 +36,10 @@ test('corrupt or truncated input is refused with a DecodeError, never another ex
     }
   }), { numRuns: 500 });
 });
+
+test('pairs (RESP3 arrays of two) keep their kind, unlike a RESP round trip', () => {
+  const pairs: Parameters<typeof writeReply>[1] = { kind: 'pairs', value: [[{ kind: 'bulk', value: Buffer.from('m') }, { kind: 'double', value: 0.1 }]] };
+  const reader = new ByteReader(encode(pairs));
+  assert.deepEqual(readReply(reader), pairs);
+  assert.equal(reader.remaining, 0);
+});

@@ -37,6 +37,10 @@ const golden: [string, RespValue, string, string][] = [
   ['map', { kind: 'map', value: [[bulk('k'), { kind: 'integer', value: 1 }], [bulk('x'), RESP_NIL]] },
     '*4\r\n$1\r\nk\r\n:1\r\n$1\r\nx\r\n$-1\r\n', '%2\r\n$1\r\nk\r\n:1\r\n$1\r\nx\r\n_\r\n'],
   ['empty map', { kind: 'map', value: [] }, '*0\r\n', '%0\r\n'],
+  ['pairs', { kind: 'pairs', value: [[bulk('a'), { kind: 'double', value: 1.5 }], [bulk('b'), { kind: 'double', value: 2 }]] },
+    '*4\r\n$1\r\na\r\n$3\r\n1.5\r\n$1\r\nb\r\n$1\r\n2\r\n', '*2\r\n*2\r\n$1\r\na\r\n,1.5\r\n*2\r\n$1\r\nb\r\n,2\r\n'],
+  ['empty pairs', { kind: 'pairs', value: [] }, '*0\r\n', '*0\r\n'],
+  ['double %.17g', { kind: 'double', value: 0.1 }, '$19\r\n0.10000000000000001\r\n', ',0.10000000000000001\r\n'],
   ['verbatim', { kind: 'verbatim', format: 'txt', value: 'héllo' }, '$6\r\nhéllo\r\n', '=10\r\ntxt:héllo\r\n'],
   ['null', RESP_NULL, '$-1\r\n', '_\r\n'],
   ['utf-8 simple', { kind: 'simple', value: 'a → b' }, '+a → b\r\n', '+a → b\r\n'],
@@ -64,12 +68,22 @@ describe('reply writer', () => {
     });
   }
 
-  it('formats doubles as Redis does', () => {
+  it('formats doubles as Redis 7.0 does (%.17g)', () => {
     assert.equal(formatDouble(3.5), '3.5');
-    assert.equal(formatDouble(0.1), '0.1');
+    assert.equal(formatDouble(0.1), '0.10000000000000001');
     assert.equal(formatDouble(-0), '-0');
     assert.equal(formatDouble(1e21), '1e+21');
-    assert.equal(formatDouble(1.5e-7), '1.5e-7');
+    assert.equal(formatDouble(1e20), '1e+20');
+    assert.equal(formatDouble(1.5e-7), '1.4999999999999999e-07');
+    assert.equal(formatDouble(1e-5), '1.0000000000000001e-05');
+    assert.equal(formatDouble(Number('123456789012345678')), '1.2345678901234568e+17');
+    assert.equal(formatDouble(1e15), '1000000000000000');
+    assert.equal(formatDouble(0.5), '0.5');
+    assert.equal(formatDouble(1.7976931348623157e308), '1.7976931348623157e+308');
+    assert.equal(formatDouble(5e-324), '4.9406564584124654e-324');
+    // The exact value 1.00000762939453125 is a tie at 17 digits: glibc rounds it to even.
+    assert.equal(formatDouble(1 + 2 ** -17), '1.0000076293945312');
+    assert.equal(formatDouble(-(1 + 2 ** -17)), '-1.0000076293945312');
   });
 
   it('refuses a verbatim format that is not three bytes', () => {
