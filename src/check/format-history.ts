@@ -10,10 +10,15 @@ export function describeOp(op: KvOp): string {
   switch (op.f) {
     case 'get':
     case 'del':
+    case 'lrange':
+    case 'zrange':
       return head;
     case 'put':
     case 'append':
+    case 'rpush':
       return `${head} ${describeValue(op.value)}`;
+    case 'zadd':
+      return `${head} ${op.score} ${describeValue(op.member)}`;
     case 'incr':
       return `${head} ${op.by}`;
     case 'cas':

@@ -9,14 +9,23 @@ export type KvOp =
   | { readonly f: 'append'; readonly key: string; readonly value: string }
   | { readonly f: 'del'; readonly key: string }
   | { readonly f: 'incr'; readonly key: string; readonly by: number }
-  | { readonly f: 'cas'; readonly key: string; readonly expected: string | null; readonly value: string };
+  | { readonly f: 'cas'; readonly key: string; readonly expected: string | null; readonly value: string }
+  /** RPUSH of one element; elements are one character each, so a list reads as their concatenation. */
+  | { readonly f: 'rpush'; readonly key: string; readonly value: string }
+  /** LRANGE key 0 -1, read as the elements concatenated ('' for an absent key). */
+  | { readonly f: 'lrange'; readonly key: string }
+  /** ZADD key score member. */
+  | { readonly f: 'zadd'; readonly key: string; readonly member: string; readonly score: number }
+  /** ZRANGE key 0 -1 WITHSCORES, read as `member:score` pairs joined by ',' in rank order ('' for an absent key). */
+  | { readonly f: 'zrange'; readonly key: string };
 
 export type KvFunction = KvOp['f'];
 
 /**
  * What a completed operation returned:
  * get: the value, null when the key is absent; cas: whether it swapped;
- * incr: the value after incrementing; put / append / del: the string 'ok'.
+ * incr: the value after incrementing; put / append / del: the string 'ok';
+ * rpush: the list's length after; zadd: members added (0 or 1); lrange / zrange: the text above.
  */
 export type KvResult = string | null | boolean | number;
 
@@ -50,7 +59,12 @@ export function resultMismatch(op: KvOp, result: KvResult): string | null {
     case 'cas':
       return typeof result === 'boolean' ? null : 'cas returns a boolean';
     case 'incr':
-      return typeof result === 'number' && Number.isSafeInteger(result) ? null : 'incr returns an integer';
+    case 'rpush':
+    case 'zadd':
+      return typeof result === 'number' && Number.isSafeInteger(result) ? null : `${op.f} returns an integer`;
+    case 'lrange':
+    case 'zrange':
+      return typeof result === 'string' ? null : `${op.f} returns a string`;
     case 'put':
     case 'append':
     case 'del':

@@ -47,9 +47,39 @@ function stepKey(state: KeyState, op: KvOp, result: KvResult | undefined): KeySt
       if (result !== undefined && result !== swaps) return REJECTED;
       return swaps ? op.value : state;
     }
+    case 'rpush': {
+      const next = (state ?? '') + op.value;
+      return result === undefined || result === next.length ? next : REJECTED;
+    }
+    case 'lrange':
+    case 'zrange':
+      return result === undefined || result === (state ?? '') ? state : REJECTED;
+    case 'zadd': {
+      const members = parseSortedSet(state);
+      const added = members.has(op.member) ? 0 : 1;
+      if (result !== undefined && result !== added) return REJECTED;
+      members.set(op.member, op.score);
+      return formatSortedSet(members);
+    }
     default:
       return exhaustive(op);
   }
+}
+
+/** A sorted set's text (see KvOp zrange) as member → score. */
+function parseSortedSet(state: KeyState): Map<string, number> {
+  const members = new Map<string, number>();
+  if (state === null || state === '') return members;
+  for (const pair of state.split(',')) {
+    const at = pair.lastIndexOf(':');
+    members.set(pair.slice(0, at), Number(pair.slice(at + 1)));
+  }
+  return members;
+}
+
+/** Members in rank order (score, then member bytes), as ZRANGE returns them. */
+function formatSortedSet(members: ReadonlyMap<string, number>): string {
+  return [...members].sort(([a, x], [b, y]) => x - y || (a < b ? -1 : a > b ? 1 : 0)).map(([member, score]) => `${member}:${score}`).join(',');
 }
 
 const INTEGER = /^-?(0|[1-9][0-9]*)$/;

@@ -66,9 +66,18 @@ function readKvOp(value: unknown): KvOp | string {
   switch (f) {
     case 'get':
     case 'del':
+    case 'lrange':
+    case 'zrange':
       return { f, key };
+    case 'zadd': {
+      const member = text('member');
+      const score = value.score;
+      if (member === null) return '"op.member" of zadd must be a string';
+      return typeof score === 'number' && Number.isFinite(score) ? { f, key, member, score } : '"op.score" of zadd must be a finite number';
+    }
     case 'put':
-    case 'append': {
+    case 'append':
+    case 'rpush': {
       const v = text('value');
       return v === null ? `"op.value" of ${f} must be a string` : { f, key, value: v };
     }
@@ -84,6 +93,6 @@ function readKvOp(value: unknown): KvOp | string {
       return { f, key, expected, value: v };
     }
     default:
-      return `"op.f" must be one of get, put, append, del, incr, cas; got ${JSON.stringify(f)}`;
+      return `"op.f" must be one of get, put, append, del, incr, cas, rpush, lrange, zadd, zrange; got ${JSON.stringify(f)}`;
   }
 }

@@ -17,3 +17,7 @@ export const append = (key: string, value: string): KvOp => ({ f: 'append', key,
 export const del = (key: string): KvOp => ({ f: 'del', key });
 export const incr = (key: string, by = 1): KvOp => ({ f: 'incr', key, by });
 export const cas = (key: string, expected: string | null, value: string): KvOp => ({ f: 'cas', key, expected, value });
+export const rpush = (key: string, value: string): KvOp => ({ f: 'rpush', key, value });
+export const lrange = (key: string): KvOp => ({ f: 'lrange', key });
+export const zadd = (key: string, score: number, member: string): KvOp => ({ f: 'zadd', key, member, score });
+export const zrange = (key: string): KvOp => ({ f: 'zrange', key });

@@ -7,7 +7,7 @@ import type { CheckOptions } from '../../src/check/check-kv-history.js';
 import type { HistoryOp } from '../../src/check/history.js';
 import { HistoryRecorder } from '../../src/check/history-recorder.js';
 import { OK } from '../../src/check/history.js';
-import { append, cas, del, done, get, incr, put, unknown } from './helpers.js';
+import { append, cas, del, done, get, incr, lrange, put, rpush, unknown, zadd, zrange } from './helpers.js';
 
 function verdict(history: HistoryOp[], options: CheckOptions = {}): string {
   return checkKvHistory(history, options).verdict;
@@ -191,4 +191,26 @@ test('a hard key does not hide a violation that another key shows at once', () =
 test('an invalid budget is refused', () => {
   assert.throws(() => checkKvHistory([], { timeoutMs: 0 }), /invalid timeoutMs 0/);
   assert.throws(() => checkKvHistory([], { memoEntriesMax: 0.5 }), /invalid memoEntriesMax 0.5/);
+});
+
+test('a list: pushes return the length after, a read sees every completed push in order', () => {
+  const pushes = [done(0, 0, 1, rpush('l', 'a'), 1), done(1, 2, 3, rpush('l', 'b'), 2)];
+  assert.equal(verdict([...pushes, done(2, 4, 5, lrange('l'), 'ab')]), 'linearizable');
+  assert.equal(verdict([...pushes, done(2, 4, 5, lrange('l'), 'ba')]), 'not-linearizable', 'order of completed pushes');
+  assert.equal(verdict([...pushes, done(2, 4, 5, lrange('l'), 'a')]), 'not-linearizable', 'a completed push lost');
+  assert.equal(verdict([done(0, 0, 1, rpush('l', 'a'), 2)]), 'not-linearizable', 'the length after the first push is 1');
+  // Concurrent pushes may land in either order, and the lengths say which.
+  const concurrent = [done(0, 0, 10, rpush('l', 'a'), 2), done(1, 0, 10, rpush('l', 'b'), 1)];
+  assert.equal(verdict([...concurrent, done(2, 11, 12, lrange('l'), 'ba')]), 'linearizable');
+  assert.equal(verdict([...concurrent, done(2, 11, 12, lrange('l'), 'ab')]), 'not-linearizable');
+  assert.equal(verdict([done(0, 0, 1, lrange('l'), '')]), 'linearizable', 'an absent list reads empty');
+});
+
+test('a sorted set: zadd counts new members, a read sees members by score then member', () => {
+  const adds = [done(0, 0, 1, zadd('z', 5, 'm1'), 1), done(0, 2, 3, zadd('z', 3, 'm2'), 1), done(0, 4, 5, zadd('z', 3, 'm0'), 1)];
+  assert.equal(verdict([...adds, done(1, 6, 7, zrange('z'), 'm0:3,m2:3,m1:5')]), 'linearizable');
+  assert.equal(verdict([...adds, done(1, 6, 7, zrange('z'), 'm2:3,m0:3,m1:5')]), 'not-linearizable', 'ties order by member');
+  const update = done(0, 8, 9, zadd('z', 1, 'm1'), 0);
+  assert.equal(verdict([...adds, update, done(1, 10, 11, zrange('z'), 'm1:1,m0:3,m2:3')]), 'linearizable', 'an update moves the member');
+  assert.equal(verdict([...adds, done(0, 8, 9, zadd('z', 1, 'm1'), 1)]), 'not-linearizable', 'an existing member is not added');
 });
