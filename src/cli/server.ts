@@ -1,4 +1,5 @@
-// `raftis server`: runs one node until SIGINT/SIGTERM, then stops it gracefully.
+// `raftis server`: runs one node until SIGINT/SIGTERM, then stops it gracefully; SIGHUP
+// reloads its TLS certificates.
 
 import { pino } from 'pino';
 import { ConfigError, loadConfig, usage } from '../server/config.js';
@@ -45,5 +46,10 @@ export async function serverCommand(argv: string[]): Promise<number> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // SIGHUP reloads the TLS certificates, key and CA from their files (it no longer ends the node).
+    process.on('SIGHUP', () => {
+      logger.info({ signal: 'SIGHUP' }, 'reloading TLS certificates');
+      server.reloadTls();
+    });
   });
 }

@@ -1,4 +1,5 @@
-// The RESP listener: accepts client connections, enforces maxClients, flushes the output
+// The RESP listeners, plain TCP and TLS (Redis's port and tls-port): accepts client
+// connections on either, enforces maxClients, flushes the output
 // buffers of connections with replies when the callback that produced them returns (one
 // microtask for all of them: a socket read's replies, or one Ready's applied writes, leave
 // in one write per connection in this loop iteration rather than the next),
@@ -6,6 +7,7 @@
 // replies go out, then close, with a bounded wait).
 
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type SecureContextOptions, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { ClientConnection, type CommandHandler, type ConnectionHost } from './client-connection.js';
 import { requestParserLimits, type RequestParserLimits } from './request-parser.js';
 
@@ -29,6 +31,17 @@ export interface RespServerOptions extends Partial<RequestParserLimits> {
   readonly log?: RespServerLog;
   /** Wall clock for connection creation times; Date.now by default. */
   readonly nowMs?: () => number;
+  /** A TLS client that has not finished its handshake after this long is dropped. */
+  readonly tlsHandshakeTimeoutMs?: number;
+}
+
+/** Redis's tls-auth-clients: yes, clients must present a certificate of the CA; optional, one presented is checked; no, none is asked for. */
+export type TlsAuthClients = 'yes' | 'no' | 'optional';
+
+export interface RespTlsOptions {
+  /** Key, certificate, the CA that signs client certificates, protocol range, ciphers. */
+  readonly context: SecureContextOptions;
+  readonly authClients: TlsAuthClients;
 }
 
 export interface RespServerStats {
@@ -40,11 +53,14 @@ export interface RespServerStats {
   /** Commands whose handler threw or whose reply could not be encoded (bugs, each answered with an error). */
   readonly commandFailures: number;
   readonly outputBufferLimitDisconnections: number;
+  /** TLS clients dropped before they became connections: failed handshakes and refused certificates. */
+  readonly tlsHandshakeFailures: number;
 }
 
 export const DEFAULT_MAX_CLIENTS = 10_000;
 export const DEFAULT_CLIENT_OUTPUT_BUFFER_MAX_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
+export const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 const MAX_CLIENTS_REACHED = Buffer.from('-ERR max number of clients reached\r\n');
 
@@ -64,6 +80,8 @@ export class RespServer implements ConnectionHost {
   private readonly log: RespServerLog;
   private readonly nowMs: () => number;
   private readonly server: Server;
+  private tlsServer: TlsServer | null = null;
+  private readonly tlsHandshakeTimeoutMs: number;
   private readonly connections = new Map<number, ClientConnection>();
   private nextClientId = 1;
   /** Connections with output to write; drained by one microtask. */
@@ -79,6 +97,7 @@ export class RespServer implements ConnectionHost {
   private protocolErrors = 0;
   private commandFailures = 0;
   private outputBufferLimitDisconnections = 0;
+  private tlsHandshakeFailures = 0;
 
   constructor(options: RespServerOptions, handler: CommandHandler) {
     this.handler = handler;
@@ -96,27 +115,50 @@ export class RespServer implements ConnectionHost {
     });
     this.log = options.log ?? silentLog;
     this.nowMs = options.nowMs ?? Date.now;
+    this.tlsHandshakeTimeoutMs = positiveInteger('tlsHandshakeTimeoutMs', options.tlsHandshakeTimeoutMs ?? DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS);
     // allowHalfOpen: a client that shuts its write side still gets the replies it asked for.
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
   }
 
   /** Starts listening; resolves once bound. Port 0 picks a free port (see address()). */
   listen(host: string, port: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onError = (error: Error): void => reject(error);
-      this.server.once('error', onError);
-      this.server.listen(port, host, () => {
-        this.server.off('error', onError);
-        this.server.on('error', (error) => this.log.warn({ err: error }, 'resp listener error'));
-        resolve();
-      });
+    return listenOn(this.server, host, port, this.log);
+  }
+
+  /**
+   * Starts a TLS listener beside the plain one (which need not listen at all); resolves once
+   * bound. Connections on both are served alike once their TLS handshake is done.
+   */
+  listenTls(host: string, port: number, tls: RespTlsOptions): Promise<void> {
+    if (this.tlsServer !== null) return Promise.reject(new Error('RespServer.listenTls() called twice'));
+    const server = createTlsServer({
+      ...tls.context,
+      requestCert: tls.authClients !== 'no',
+      rejectUnauthorized: tls.authClients === 'yes',
+      handshakeTimeout: this.tlsHandshakeTimeoutMs,
+      allowHalfOpen: true,
+      noDelay: true,
+    }, (socket) => this.acceptTls(socket, tls.authClients));
+    server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
+      this.tlsHandshakeFailures++;
+      this.log.info({ addr: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, error: tlsReason(error) }, 'TLS client handshake failed');
     });
+    this.tlsServer = server;
+    return listenOn(server, host, port, this.log);
+  }
+
+  /** New TLS connections use these (certificate rotation); open ones keep their session. */
+  setTlsContext(context: SecureContextOptions): void {
+    if (this.tlsServer === null) throw new Error('RespServer.setTlsContext() without a TLS listener');
+    this.tlsServer.setSecureContext(context);
   }
 
   address(): { host: string; port: number } | null {
-    const address = this.server.address();
-    if (address === null || typeof address === 'string') return null;
-    return { host: (address as AddressInfo).address, port: (address as AddressInfo).port };
+    return boundAddress(this.server);
+  }
+
+  tlsAddress(): { host: string; port: number } | null {
+    return this.tlsServer === null ? null : boundAddress(this.tlsServer);
   }
 
   stats(): RespServerStats {
@@ -128,6 +170,7 @@ export class RespServer implements ConnectionHost {
       protocolErrors: this.protocolErrors,
       commandFailures: this.commandFailures,
       outputBufferLimitDisconnections: this.outputBufferLimitDisconnections,
+      tlsHandshakeFailures: this.tlsHandshakeFailures,
     };
   }
 
@@ -145,6 +188,7 @@ export class RespServer implements ConnectionHost {
     if (this.accepting) {
       this.accepting = false;
       this.server.close();
+      this.tlsServer?.close();
     }
   }
 
@@ -169,6 +213,17 @@ export class RespServer implements ConnectionHost {
         resolve();
       });
     });
+  }
+
+  /** With tls-auth-clients optional, a certificate presented must still be one of the CA. */
+  private acceptTls(socket: TLSSocket, authClients: TlsAuthClients): void {
+    if (authClients === 'optional' && !socket.authorized && Object.keys(socket.getPeerCertificate() ?? {}).length > 0) {
+      this.tlsHandshakeFailures++;
+      this.log.info({ addr: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, error: String(socket.authorizationError) }, 'TLS client presented a certificate the CA did not sign; closing');
+      socket.destroy();
+      return;
+    }
+    this.accept(socket);
   }
 
   private accept(socket: Socket): void {
@@ -234,4 +289,28 @@ export class RespServer implements ConnectionHost {
       for (const waiter of waiters) waiter();
     }
   }
+}
+
+function listenOn(server: Server, host: string, port: number, log: RespServerLog): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => reject(error);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      server.on('error', (error) => log.warn({ err: error }, 'resp listener error'));
+      resolve();
+    });
+  });
+}
+
+function boundAddress(server: Server): { host: string; port: number } | null {
+  const address = server.address();
+  if (address === null || typeof address === 'string') return null;
+  return { host: (address as AddressInfo).address, port: (address as AddressInfo).port };
+}
+
+/** OpenSSL's reason for a failed handshake, on one line. */
+function tlsReason(error: Error): string {
+  const reason = (error as { reason?: unknown }).reason;
+  return typeof reason === 'string' && reason !== '' ? reason : error.message.split('\n')[0] ?? '';
 }

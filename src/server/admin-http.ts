@@ -2,9 +2,15 @@
 // view of the cluster as JSON (GET /status), a health check for load balancers and
 // orchestrators (GET /health: 200 while the node is a member that knows a leader, else 503)
 // and a small dashboard (GET /) that polls /status. Read-only: nothing here changes the node.
-// Values are read when asked for, so serving them costs nothing between scrapes.
+// Values are read when asked for, so serving them costs nothing between scrapes. Optionally
+// over TLS (--admin-tls), and with a bearer token (--admin-token) required for /status and
+// /metrics; /health stays open for load balancers, and the dashboard page holds no data (it
+// sends the token given in its URL fragment, #token=…, with each /status request).
 
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { SecureContextOptions } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { StateRole, nodeId } from '../node/consensus.js';
@@ -169,19 +175,48 @@ function metricsRegistry(context: AdminContext): { registry: Registry; newScrape
   return { registry, newScrape: () => { sample = null; } };
 }
 
+export interface AdminHttpOptions {
+  /** Serve HTTPS with this key and certificate; null for plain HTTP. */
+  readonly tls: SecureContextOptions | null;
+  /** Bearer token required for /status and /metrics; null for none. */
+  readonly token: string | null;
+}
+
+/** The paths that answer without the token: liveness for load balancers, and the page that asks for it. */
+const OPEN_PATHS: ReadonlySet<string> = new Set(['/health', '/']);
+
 export class AdminHttpServer {
   private readonly context: AdminContext;
   private readonly registry: Registry;
   private readonly newScrape: () => void;
+  private readonly options: AdminHttpOptions;
+  /** SHA-256 of the token: compared in constant time with the digest of what a request presents. */
+  private readonly tokenDigest: Buffer | null;
   private server: Server | null = null;
+  private httpsServer: HttpsServer | null = null;
 
-  constructor(context: AdminContext) {
+  constructor(context: AdminContext, options: AdminHttpOptions = { tls: null, token: null }) {
     this.context = context;
+    this.options = options;
+    this.tokenDigest = options.token === null ? null : sha256(options.token);
     ({ registry: this.registry, newScrape: this.newScrape } = metricsRegistry(context));
   }
 
+  get usesTls(): boolean {
+    return this.options.tls !== null;
+  }
+
+  /** New HTTPS connections use these (certificate rotation). */
+  setTlsContext(context: SecureContextOptions): void {
+    if (this.httpsServer === null) throw new Error('AdminHttpServer.setTlsContext() without TLS');
+    this.httpsServer.setSecureContext(context);
+  }
+
   async listen(at: HostPort): Promise<AddressInfo> {
-    const server = createServer((request, response) => void this.handle(request, response));
+    const handler = (request: IncomingMessage, response: ServerResponse): void => void this.handle(request, response);
+    const https = this.options.tls === null ? null : createHttpsServer({ ...this.options.tls }, handler);
+    const server: Server = https ?? createServer(handler);
+    this.httpsServer = https;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -211,6 +246,10 @@ export class AdminHttpServer {
       response.setHeader('allow', 'GET, HEAD');
       return send(405, 'text/plain; charset=utf-8', 'method not allowed: the admin endpoint is read-only\n');
     }
+    if (path !== undefined && !OPEN_PATHS.has(path) && !this.authorized(request)) {
+      response.setHeader('www-authenticate', 'Bearer realm="raftis admin"');
+      return send(401, 'text/plain; charset=utf-8', 'unauthorized: send the admin token as "Authorization: Bearer TOKEN"\n');
+    }
     try {
       switch (path) {
         case '/metrics':
@@ -231,9 +270,23 @@ export class AdminHttpServer {
       return send(500, 'text/plain; charset=utf-8', `internal error: ${(error as Error).message}\n`);
     }
   }
+
+  private authorized(request: IncomingMessage): boolean {
+    if (this.tokenDigest === null) return true;
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+    return match !== null && timingSafeEqual(sha256(match[1] ?? ''), this.tokenDigest);
+  }
 }
 
-/** One page, no assets: polls /status every second and shows the node's view of the cluster. */
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/**
+ * One page, no assets: polls /status every second and shows the node's view of the cluster.
+ * With an admin token, open it as /#token=TOKEN: the fragment never leaves the browser, and
+ * the page sends the token with each request.
+ */
 const DASHBOARD = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>raftis</title>
 <style>
@@ -245,10 +298,13 @@ th{background:#f4f4f4}.down{color:#b00}.leader{font-weight:bold}#error{color:#b0
 <div id="summary"></div><div id="error"></div>
 <table><thead><tr><th>member</th><th>role</th><th>peer</th><th>client</th><th>connected</th><th>match</th></tr></thead><tbody id="members"></tbody></table>
 <script>
+const token = new URLSearchParams(location.hash.slice(1)).get('token');
 const text = (tag, value, cls) => { const el = document.createElement(tag); el.textContent = String(value); if (cls) el.className = cls; return el; };
 async function refresh() {
   try {
-    const s = await (await fetch('status', { cache: 'no-store' })).json();
+    const response = await fetch('status', { cache: 'no-store', headers: token ? { authorization: 'Bearer ' + token } : {} });
+    if (response.status === 401) throw new Error('this node requires its admin token: open this page as /#token=TOKEN');
+    const s = await response.json();
     document.getElementById('error').textContent = '';
     document.getElementById('node').textContent = s.node + ' (' + s.role + ')';
     document.getElementById('summary').textContent = 'cluster ' + s.cluster + ' · term ' + s.term + ' · leader ' + (s.leader || 'none') +

@@ -4,11 +4,18 @@
 // value is validated at start-up with a message that names the setting and what is wrong.
 
 import { readFileSync } from 'node:fs';
+import { CLUSTER_SECRET_BYTES_MAX, CLUSTER_SECRET_BYTES_MIN } from '../transport/peer-handshake.js';
 
 export type ReadConsistency = 'linearizable' | 'lease' | 'stale';
 export const READ_CONSISTENCIES: readonly ReadConsistency[] = ['linearizable', 'lease', 'stale'];
 export type EvictionPolicy = 'noeviction' | 'allkeys-lru' | 'volatile-lru' | 'allkeys-random' | 'volatile-ttl';
 export const EVICTION_POLICIES: readonly EvictionPolicy[] = ['noeviction', 'allkeys-lru', 'volatile-lru', 'allkeys-random', 'volatile-ttl'];
+
+export type TlsAuthClients = 'yes' | 'no' | 'optional';
+export const TLS_AUTH_CLIENTS: readonly TlsAuthClients[] = ['yes', 'no', 'optional'];
+/** TLS versions by Redis's names (tls-protocols), oldest first. */
+export const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
+export type TlsVersion = (typeof TLS_VERSIONS)[number];
 
 export interface HostPort {
   readonly host: string;
@@ -62,6 +69,34 @@ export interface ServerConfig {
   /** Milliseconds added to this node's clock (RAFTIS_DEBUG_CLOCK_OFFSET_MS), for clock-skew tests. */
   readonly debugClockOffsetMs: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** Client TLS port on the --listen host (Redis tls-port); 0 = none. With --listen port 0 the only client port. */
+  readonly tlsPort: number;
+  /** PEM certificate (chain) this node presents to clients, to peers (--tls-cluster) and on admin HTTP (--admin-tls). */
+  readonly tlsCertFile: string | null;
+  readonly tlsKeyFile: string | null;
+  /** Passphrase of an encrypted --tls-key-file. */
+  readonly tlsKeyFilePass: string | null;
+  /** PEM CA bundle: checks client certificates, and with --tls-cluster every peer's certificate. */
+  readonly tlsCaCertFile: string | null;
+  /** Whether TLS clients must present a certificate of the CA (optional: checked if presented). */
+  readonly tlsAuthClients: TlsAuthClients;
+  /** Space-separated TLS versions accepted (Redis tls-protocols), a contiguous range. */
+  readonly tlsProtocols: string;
+  /** OpenSSL cipher list for TLSv1.2 and below, or null for Node's default. */
+  readonly tlsCiphers: string | null;
+  /** TLSv1.3 cipher suites (colon-separated), or null for Node's default. */
+  readonly tlsCiphersuites: string | null;
+  /** Peers connect over mutual TLS (certificates of --tls-ca-cert-file naming their member ids), like Redis's tls-cluster and tls-replication. */
+  readonly tlsCluster: boolean;
+  /** Secret every member proves in each peer handshake (challenge-response); null = none. */
+  readonly clusterSecret: string | null;
+  /** File holding the cluster secret (trailing newline ignored); excludes --cluster-secret. */
+  readonly clusterSecretFile: string | null;
+  /** Bearer token required for admin HTTP /status and /metrics (not /health); null = none. */
+  readonly adminToken: string | null;
+  readonly adminTokenFile: string | null;
+  /** Admin HTTP over TLS with --tls-cert-file and --tls-key-file. */
+  readonly adminTls: boolean;
   /** The settings given explicitly (flag, environment or file), as opposed to defaulted. */
   readonly configured: ReadonlySet<string>;
 }
@@ -73,7 +108,7 @@ export class ConfigError extends Error {
   }
 }
 
-type Kind = 'string' | 'int' | 'bool' | 'hostport' | 'cluster' | 'bytes';
+type Kind = 'string' | 'int' | 'bool' | 'hostport' | 'cluster' | 'bytes' | 'tls-auth-clients';
 
 interface Setting {
   readonly key: keyof ServerConfig;
@@ -126,6 +161,21 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'debugFaultInjection', flag: 'debug-fault-injection', kind: 'bool', help: 'enable RAFT.DEBUG fault commands (tests only)' },
   { key: 'debugClockOffsetMs', flag: 'debug-clock-offset-ms', kind: 'int', min: -86_400_000, max: 86_400_000, help: 'skew this node\'s clock (tests only)' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', choices: ['debug', 'info', 'warn', 'error', 'silent'], help: 'log level (default info)' },
+  { key: 'tlsPort', flag: 'tls-port', kind: 'int', min: 0, max: 65_535, help: 'client TLS port on the --listen host, 0 = none (default 0); --listen HOST:0 turns plain TCP off' },
+  { key: 'tlsCertFile', flag: 'tls-cert-file', kind: 'string', help: 'PEM certificate for clients, peers (--tls-cluster) and admin HTTP (--admin-tls)' },
+  { key: 'tlsKeyFile', flag: 'tls-key-file', kind: 'string', help: 'PEM private key of --tls-cert-file' },
+  { key: 'tlsKeyFilePass', flag: 'tls-key-file-pass', kind: 'string', help: 'passphrase of an encrypted --tls-key-file' },
+  { key: 'tlsCaCertFile', flag: 'tls-ca-cert-file', kind: 'string', help: 'PEM CA bundle that signs client certificates and, with --tls-cluster, every peer certificate' },
+  { key: 'tlsAuthClients', flag: 'tls-auth-clients', kind: 'tls-auth-clients', help: 'TLS clients must present a certificate: yes | no | optional (default yes)' },
+  { key: 'tlsProtocols', flag: 'tls-protocols', kind: 'string', help: 'TLS versions accepted, e.g. "TLSv1.2 TLSv1.3" (the default)' },
+  { key: 'tlsCiphers', flag: 'tls-ciphers', kind: 'string', help: 'OpenSSL cipher list for TLSv1.2 and below (default Node\'s)' },
+  { key: 'tlsCiphersuites', flag: 'tls-ciphersuites', kind: 'string', help: 'TLSv1.3 cipher suites, colon-separated (default Node\'s)' },
+  { key: 'tlsCluster', flag: 'tls-cluster', kind: 'bool', help: 'peers use mutual TLS; each certificate must name its member id (CN or DNS name)' },
+  { key: 'clusterSecret', flag: 'cluster-secret', kind: 'string', help: 'secret every peer proves in its handshake (at least 16 bytes; prefer --cluster-secret-file)' },
+  { key: 'clusterSecretFile', flag: 'cluster-secret-file', kind: 'string', help: 'file holding the cluster secret' },
+  { key: 'adminToken', flag: 'admin-token', kind: 'string', help: 'bearer token for admin HTTP /status and /metrics (prefer --admin-token-file)' },
+  { key: 'adminTokenFile', flag: 'admin-token-file', kind: 'string', help: 'file holding the admin HTTP bearer token' },
+  { key: 'adminTls', flag: 'admin-tls', kind: 'bool', help: 'serve admin HTTP over TLS with --tls-cert-file and --tls-key-file' },
 ];
 
 const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 'initialCluster' | 'configured'> = {
@@ -165,6 +215,21 @@ const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 
   debugFaultInjection: false,
   debugClockOffsetMs: 0,
   logLevel: 'info',
+  tlsPort: 0,
+  tlsCertFile: null,
+  tlsKeyFile: null,
+  tlsKeyFilePass: null,
+  tlsCaCertFile: null,
+  tlsAuthClients: 'yes',
+  tlsProtocols: 'TLSv1.2 TLSv1.3',
+  tlsCiphers: null,
+  tlsCiphersuites: null,
+  tlsCluster: false,
+  clusterSecret: null,
+  clusterSecretFile: null,
+  adminToken: null,
+  adminTokenFile: null,
+  adminTls: false,
 };
 
 const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -277,7 +342,8 @@ function resolve(raw: RawValues): ServerConfig {
   const id = typeof values['id'] === 'string' ? values['id'] : '';
   if (id !== '' && !NODE_ID.test(id)) throw new ConfigError(`--id: invalid node id "${id}" (letters, digits, - and _, at most 64)`);
   const listen = (values['listen'] as HostPort | undefined) ?? { host: '127.0.0.1', port: 6379 };
-  const peerListen = (values['peerListen'] as HostPort | undefined) ?? { host: listen.host, port: listen.port + 10_000 };
+  const clientPort = listen.port === 0 ? (values['tlsPort'] as number) : listen.port;
+  const peerListen = (values['peerListen'] as HostPort | undefined) ?? { host: listen.host, port: clientPort + 10_000 };
   if (peerListen.port > 65_535) throw new ConfigError(`--peer-listen: default client port + 10000 = ${peerListen.port} is out of range; give --peer-listen`);
   const config = {
     ...values,
@@ -314,6 +380,12 @@ function convert(setting: Setting, value: string | number | boolean, source: str
       return parseHostPort(text, source);
     case 'cluster':
       return parseCluster(text, source);
+    case 'tls-auth-clients':
+      // Redis takes yes/no and their boolean spellings.
+      if (value === true || text === 'yes' || text === 'true' || text === '1') return 'yes';
+      if (value === false || text === 'no' || text === 'false' || text === '0') return 'no';
+      if (text === 'optional') return 'optional';
+      throw new ConfigError(`${source}: "${text}" is not one of ${TLS_AUTH_CLIENTS.join(', ')}`);
   }
 }
 
@@ -347,6 +419,72 @@ function validate(config: ServerConfig): void {
   if (config.maxBytesPerMessage > config.maxUncommittedBytes) {
     throw new ConfigError(`max-bytes-per-message (${config.maxBytesPerMessage}) must not exceed max-uncommitted-bytes (${config.maxUncommittedBytes})`);
   }
+  validateSecurity(config);
+}
+
+/** The TLS, cluster-secret and admin-token settings: which need which, and which exclude which. */
+function validateSecurity(config: ServerConfig): void {
+  if (config.listen.port === 0 && config.tlsPort === 0) {
+    throw new ConfigError('--listen port 0 turns plain TCP off: give --tls-port, or clients have nowhere to connect');
+  }
+  if (config.tlsPort !== 0 && config.tlsPort === config.listen.port) throw new ConfigError(`--tls-port ${config.tlsPort} is the --listen port; give each its own (or --listen ${config.listen.host}:0 for TLS only)`);
+  if (config.tlsPort !== 0 && config.tlsPort === config.peerListen.port) throw new ConfigError(`--tls-port ${config.tlsPort} is the --peer-listen port`);
+  const users = [config.tlsPort !== 0 ? '--tls-port' : null, config.tlsCluster ? '--tls-cluster' : null, config.adminTls ? '--admin-tls' : null].filter((u) => u !== null);
+  if (users.length > 0) {
+    if (config.tlsCertFile === null) throw new ConfigError(`${users.join(', ')} needs --tls-cert-file`);
+    if (config.tlsKeyFile === null) throw new ConfigError(`${users.join(', ')} needs --tls-key-file`);
+  }
+  if (config.tlsCaCertFile === null) {
+    if (config.tlsCluster) throw new ConfigError('--tls-cluster needs --tls-ca-cert-file: the CA that signs every peer\'s certificate');
+    if (config.tlsPort !== 0 && config.tlsAuthClients !== 'no') {
+      throw new ConfigError(`--tls-auth-clients ${config.tlsAuthClients} needs --tls-ca-cert-file to check client certificates (or --tls-auth-clients no)`);
+    }
+  }
+  parseTlsProtocols(config.tlsProtocols, '--tls-protocols');
+  if (config.clusterSecret !== null && config.clusterSecretFile !== null) throw new ConfigError('--cluster-secret and --cluster-secret-file exclude each other');
+  if (config.clusterSecret !== null) checkClusterSecret(Buffer.from(config.clusterSecret, 'utf8'), '--cluster-secret');
+  if (config.adminToken !== null && config.adminTokenFile !== null) throw new ConfigError('--admin-token and --admin-token-file exclude each other');
+  if (config.adminToken !== null) checkAdminToken(config.adminToken, '--admin-token');
+}
+
+/** Shortest admin token accepted, for the same reason as the cluster secret's minimum. */
+export const ADMIN_TOKEN_CHARS_MIN = 16;
+export const ADMIN_TOKEN_CHARS_MAX = 4096;
+
+export function checkClusterSecret(secret: Buffer, what: string): Buffer {
+  if (secret.byteLength < CLUSTER_SECRET_BYTES_MIN || secret.byteLength > CLUSTER_SECRET_BYTES_MAX) {
+    throw new ConfigError(`${what}: the cluster secret has ${secret.byteLength} bytes; it needs ${CLUSTER_SECRET_BYTES_MIN} to ${CLUSTER_SECRET_BYTES_MAX} (e.g. openssl rand -hex 32)`);
+  }
+  return secret;
+}
+
+export function checkAdminToken(token: string, what: string): string {
+  if (token.length < ADMIN_TOKEN_CHARS_MIN || token.length > ADMIN_TOKEN_CHARS_MAX) {
+    throw new ConfigError(`${what}: the admin token has ${token.length} characters; it needs ${ADMIN_TOKEN_CHARS_MIN} to ${ADMIN_TOKEN_CHARS_MAX} (e.g. openssl rand -hex 32)`);
+  }
+  // A bearer token travels in an HTTP header: visible ASCII only (RFC 6750's token68 and more).
+  if (!/^[\x21-\x7e]+$/.test(token)) throw new ConfigError(`${what}: the admin token must be printable ASCII without spaces`);
+  return token;
+}
+
+/** The protocol range of a tls-protocols value ("TLSv1.2 TLSv1.3"; names as Redis spells them, any case). */
+export function parseTlsProtocols(text: string, what: string): { readonly min: TlsVersion; readonly max: TlsVersion } {
+  const words = text.split(/[\s,]+/).filter((w) => w !== '');
+  if (words.length === 0) throw new ConfigError(`${what}: no protocol given (use e.g. "TLSv1.2 TLSv1.3")`);
+  const indexes = words.map((word) => {
+    const index = TLS_VERSIONS.findIndex((v) => v.toLowerCase() === word.toLowerCase());
+    if (index < 0) throw new ConfigError(`${what}: unknown protocol "${word}" (known: ${TLS_VERSIONS.join(', ')})`);
+    return index;
+  }).sort((a, b) => a - b);
+  const min = indexes[0] ?? 0;
+  const max = indexes[indexes.length - 1] ?? 0;
+  if (new Set(indexes).size !== max - min + 1) throw new ConfigError(`${what}: "${text}" leaves a gap; give a contiguous range of versions`);
+  return { min: TLS_VERSIONS[min] ?? 'TLSv1.2', max: TLS_VERSIONS[max] ?? 'TLSv1.3' };
+}
+
+/** Where clients reach this node: the plain address, or the TLS one when plain TCP is off. */
+export function clientAddress(config: Pick<ServerConfig, 'listen' | 'tlsPort'>): HostPort {
+  return config.listen.port === 0 ? { host: config.listen.host, port: config.tlsPort } : config.listen;
 }
 
 export function usage(): string {

@@ -20,7 +20,9 @@ import { FORWARD_WRITE, FORWARD_WRITE_WITHOUT_FLOOR } from './forward-codec.js';
 import { PeerTransport } from '../transport/peer-transport.js';
 import { Admin, type AdminContext } from './admin.js';
 import { AdminHttpServer } from './admin-http.js';
-import { ConfigError, formatHostPort, parseHostPort, type HostPort, type ServerConfig } from './config.js';
+import { ConfigError, clientAddress, formatHostPort, parseHostPort, type HostPort, type ServerConfig } from './config.js';
+import { loadSecurity, loadTls, joinTlsOptions } from './security.js';
+import type { ConnectionOptions } from 'node:tls';
 import { Dispatcher } from './dispatch.js';
 import { errorReply, nodeErrorReply } from './errors.js';
 import { newIdentity, readIdentity, withSelfAddresses, writeIdentity, type Identity, type Member } from './identity.js';
@@ -68,7 +70,9 @@ export class RaftisServer {
   }
 
   static async start(given: ServerConfig, logger: Logger): Promise<RaftisServer> {
-    const { identity, knownMembers } = await loadOrCreateIdentity(given, logger);
+    const security = loadSecurity(given);
+    const joinTls = joinTlsOptions(given, security);
+    const { identity, knownMembers } = await loadOrCreateIdentity(given, logger, joinTls);
     const config = withStoredAddresses(given, identity);
     const log = logger.child({ node: identity.nodeId });
     const { storage, recovered } = await RaftStorage.open({
@@ -109,7 +113,7 @@ export class RaftisServer {
     // own AddLearner entry never applied that entry; without this it left itself out of
     // RAFT.CLUSTERINFO and of the address book it streams with snapshots, and a node joining
     // through it could not answer it as leader (chaos bug 10).
-    if (!members.has(identity.nodeId)) members.set(identity.nodeId, { id: identity.nodeId, peer: config.peerListen, client: config.listen });
+    if (!members.has(identity.nodeId)) members.set(identity.nodeId, { id: identity.nodeId, peer: config.peerListen, client: clientAddress(config) });
 
     const seed = hashSeed(identity.nodeId) ^ (Date.now() & 0x7fffffff);
     const raft = createRaft({
@@ -139,6 +143,8 @@ export class RaftisServer {
       snapshotChunkBytes: config.snapshotChunkBytes,
       faultInjection: config.debugFaultInjection,
       incarnation: identity.incarnation,
+      clusterSecret: security.clusterSecret,
+      tls: config.tlsCluster && security.tls !== null ? { context: security.tls } : null,
       verifyPeer: (id, incarnation) => {
         // Only members' incarnations are recorded: a removed node that still runs and connects
         // again must not be recorded anew, or its id could never come back with a new data
@@ -300,19 +306,27 @@ export class RaftisServer {
 
     await transport.start();
     node.start();
-    await respServer.listen(config.listen.host, config.listen.port);
+    // Port 0 turns plain TCP off, as in Redis.
+    if (config.listen.port !== 0) await respServer.listen(config.listen.host, config.listen.port);
+    if (config.tlsPort !== 0 && security.tls !== null) await respServer.listenTls(config.listen.host, config.tlsPort, { context: security.tls, authClients: config.tlsAuthClients });
     let adminHttp: AdminHttpServer | null = null;
     if (config.adminListen !== null) {
-      adminHttp = new AdminHttpServer(adminContext);
+      adminHttp = new AdminHttpServer(adminContext, { tls: config.adminTls ? security.tls : null, token: security.adminToken });
       const bound = await adminHttp.listen(config.adminListen);
-      log.info({ adminListen: `${bound.address}:${bound.port}` }, 'admin HTTP listening: /metrics, /status, /health, /');
+      log.info({ adminListen: `${bound.address}:${bound.port}`, tls: config.adminTls, token: security.adminToken !== null }, 'admin HTTP listening: /metrics, /status, /health, /');
+      if (security.adminToken === null && !isLoopback(config.adminListen.host)) log.warn({ adminListen: formatHostPort(config.adminListen) }, 'admin HTTP listens beyond loopback without --admin-token: whoever reaches it reads /status and /metrics');
     }
     const server = new RaftisServer({ config, identity, logger: log, storage, kv, node, transport, resp: respServer, adminHttp, writes: writePath, members, membership });
     server.startActiveExpiry();
     membership.startAutoPromotion();
-    membership.announceAddresses({ client: config.listen, peer: config.peerListen }, () => writeIdentity(config.dataDir, withSelfAddresses(identity, config.listen, config.peerListen)));
-    void requestMembership(server, config, log);
-    log.info({ listen: formatHostPort(config.listen), peerListen: formatHostPort(config.peerListen), dataDir: config.dataDir, clusterId: identity.clusterId }, 'raftis node started');
+    const client = clientAddress(config);
+    membership.announceAddresses({ client, peer: config.peerListen }, () => writeIdentity(config.dataDir, withSelfAddresses(identity, client, config.peerListen)));
+    void requestMembership(server, config, log, joinTls);
+    log.info({
+      listen: config.listen.port === 0 ? 'off' : formatHostPort(config.listen), tlsPort: config.tlsPort, peerListen: formatHostPort(config.peerListen),
+      peerAuth: [config.tlsCluster ? 'tls' : null, security.clusterSecret !== null ? 'cluster-secret' : null].filter((a) => a !== null).join('+') || 'none',
+      dataDir: config.dataDir, clusterId: identity.clusterId,
+    }, 'raftis node started');
     return server;
   }
 
@@ -368,6 +382,35 @@ export class RaftisServer {
   address(): HostPort | null {
     return this.resp.address();
   }
+
+  /**
+   * Reads the TLS files again (SIGHUP): new client, peer and admin connections use the new
+   * certificates and CA; open ones keep theirs. On an error the ones in use stay. Returns the
+   * error, or null.
+   */
+  reloadTls(): string | null {
+    let context;
+    try {
+      context = loadTls(this.config);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.logger.error({ err: message }, 'TLS reload failed; the certificates in use stay');
+      return message;
+    }
+    if (context === null) {
+      this.logger.info({}, 'TLS reload asked for, but no TLS setting is on');
+      return 'no TLS setting is on';
+    }
+    if (this.config.tlsPort !== 0) this.resp.setTlsContext(context);
+    if (this.config.tlsCluster) this.transport.setTls({ context });
+    if (this.adminHttp?.usesTls === true) this.adminHttp.setTlsContext(context);
+    this.logger.info({ cert: this.config.tlsCertFile, ca: this.config.tlsCaCertFile }, 'TLS certificates reloaded');
+    return null;
+  }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 /**
@@ -375,7 +418,7 @@ export class RaftisServer {
  * RAFT.CLUSTERINFO): it must be able to answer a leader that joined after the founding
  * before its log or a snapshot says who that leader is.
  */
-async function loadOrCreateIdentity(config: ServerConfig, logger: Logger): Promise<{ identity: Identity; knownMembers: Member[] }> {
+async function loadOrCreateIdentity(config: ServerConfig, logger: Logger, joinTls: ConnectionOptions | null): Promise<{ identity: Identity; knownMembers: Member[] }> {
   const existing = readIdentity(config.dataDir);
   if (existing !== null) {
     if (config.id !== '' && config.id !== existing.nodeId) {
@@ -385,12 +428,12 @@ async function loadOrCreateIdentity(config: ServerConfig, logger: Logger): Promi
   }
   if (config.id === '') throw new ConfigError(`--id is required: ${config.dataDir} holds no node yet`);
   if (config.join !== null) {
-    const joined = await fetchJoinIdentity(config, logger);
+    const joined = await fetchJoinIdentity(config, logger, joinTls);
     writeIdentity(config.dataDir, joined.identity);
     return joined;
   }
   const initial = config.initialCluster.size > 0 ? config.initialCluster : new Map<string, HostPort>([[config.id, config.peerListen]]);
-  const identity = newIdentity(config.id, config.clusterToken, initial, config.listen, config.peerListen);
+  const identity = newIdentity(config.id, config.clusterToken, initial, clientAddress(config), config.peerListen);
   writeIdentity(config.dataDir, identity);
   return { identity, knownMembers: [] };
 }
@@ -404,7 +447,7 @@ async function loadOrCreateIdentity(config: ServerConfig, logger: Logger): Promi
 const JOIN_INFO_ATTEMPTS_TIMEOUTS = 6;
 const JOIN_INFO_RETRY_MS = 200;
 
-async function fetchJoinIdentity(config: ServerConfig, logger: Logger): Promise<{ identity: Identity; knownMembers: Member[] }> {
+async function fetchJoinIdentity(config: ServerConfig, logger: Logger, joinTls: ConnectionOptions | null): Promise<{ identity: Identity; knownMembers: Member[] }> {
   const where = formatHostPort(config.join ?? { host: '', port: 0 });
   let reply: RespValue;
   // The member asked forwards to the leader; while the cluster has none it answers TRYAGAIN.
@@ -413,14 +456,14 @@ async function fetchJoinIdentity(config: ServerConfig, logger: Logger): Promise<
   for (let attempt = 0; ; attempt++) {
     let unreachable: Error | null = null;
     try {
-      reply = await sendCommand(config.join?.host ?? '', config.join?.port ?? 0, ['RAFT.CLUSTERINFO'], config.requestTimeoutMs);
+      reply = await sendCommand(config.join?.host ?? '', config.join?.port ?? 0, ['RAFT.CLUSTERINFO'], config.requestTimeoutMs, joinTls);
     } catch (error) {
       unreachable = error as Error;
       reply = { kind: 'error', message: `cannot reach the cluster (${unreachable.message})` };
     }
     const retryable = unreachable !== null || (reply.kind === 'error' && /^(TRYAGAIN|TIMEOUT)/.test(reply.message));
     if (!retryable || Date.now() >= deadline) {
-      if (unreachable !== null) throw new ConfigError(`--join ${where}: cannot reach the cluster (${unreachable.message})`);
+      if (unreachable !== null) throw new ConfigError(`--join ${where}: cannot reach the cluster (${unreachable.message})${joinTls === null ? '' : '; with --tls-cluster, --join names a member\'s --tls-port'}`);
       break;
     }
     if (attempt % 10 === 0) logger.warn({ join: where, attempt, err: reply.kind === 'error' ? reply.message : '' }, 'asking the cluster for its membership again');
@@ -443,14 +486,14 @@ async function fetchJoinIdentity(config: ServerConfig, logger: Logger): Promise<
     clusterId: Buffer.from(clusterId.value).toString(),
     nodeId: config.id,
     incarnation: randomBytes(8).toString('hex'),
-    self: { client: config.listen, peer: config.peerListen },
+    self: { client: clientAddress(config), peer: config.peerListen },
     initialMembers,
   };
   return { identity, knownMembers };
 }
 
 /** A joining node asks to be added (as a learner to be promoted) until it is a member. */
-async function requestMembership(server: RaftisServer, config: ServerConfig, log: Logger): Promise<void> {
+async function requestMembership(server: RaftisServer, config: ServerConfig, log: Logger, joinTls: ConnectionOptions | null): Promise<void> {
   const join = config.join;
   if (join === null) return;
   const self = server.identity.nodeId;
@@ -461,7 +504,7 @@ async function requestMembership(server: RaftisServer, config: ServerConfig, log
   const deadline = Date.now() + config.requestTimeoutMs * 12;
   while (!isMember() && Date.now() < deadline && !server.isStopping()) {
     try {
-      const reply = await sendCommand(join.host, join.port, ['RAFT.NODE', 'ADD', self, formatHostPort(config.peerListen), formatHostPort(config.listen), 'INCARNATION', server.identity.incarnation], config.requestTimeoutMs);
+      const reply = await sendCommand(join.host, join.port, ['RAFT.NODE', 'ADD', self, formatHostPort(config.peerListen), formatHostPort(clientAddress(config)), 'INCARNATION', server.identity.incarnation], config.requestTimeoutMs, joinTls);
       if (reply.kind !== 'error' || /already a/.test(reply.message)) {
         log.info({ join: formatHostPort(join) }, 'added to the cluster as a learner; it becomes a voter once caught up');
         return;
@@ -474,12 +517,16 @@ async function requestMembership(server: RaftisServer, config: ServerConfig, log
   }
 }
 
-/** A restart with only --data-dir listens where the node was created to listen. */
+/**
+ * A restart with only --data-dir listens where the node was created to listen. A node that
+ * had plain TCP off recorded its TLS address: it keeps plain TCP off.
+ */
 function withStoredAddresses(config: ServerConfig, identity: Identity): ServerConfig {
   const self = identity.self;
+  const storedListen = config.tlsPort !== 0 && self.client.port === config.tlsPort ? { host: self.client.host, port: 0 } : self.client;
   return {
     ...config,
-    listen: config.configured.has('listen') ? config.listen : self.client,
+    listen: config.configured.has('listen') ? config.listen : storedListen,
     peerListen: config.configured.has('peerListen') ? config.peerListen : self.peer,
   };
 }

@@ -160,6 +160,13 @@ export class AcceptorHandshake {
     private readonly random: (bytes: number) => Uint8Array = randomBytes,
   ) {}
 
+  /** The dialer that hangs up now has seen our challenge and not answered it: likely another secret. */
+  hangUpReason(): string | null {
+    const pending = this.pending;
+    if (this.state !== 'await-proof' || pending === null) return null;
+    return `peer ${this.remote} (${pending.handshake.fromNodeId}) hung up instead of answering the cluster-secret challenge (it may have a different cluster secret)`;
+  }
+
   onFrame(kind: number, payload: Uint8Array): AcceptorStep {
     if (this.state === 'await-hello') return this.onHello(kind, payload);
     if (this.state === 'await-proof') return this.onProof(kind, payload);

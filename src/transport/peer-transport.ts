@@ -876,6 +876,8 @@ export class PeerTransport {
     });
     socket.on('error', (error) => this.log('debug', `connection from ${connection.remote}: ${error.message}`));
     socket.on('close', () => {
+      const hungUp = connection.peer === null && !connection.refused ? connection.handshake.hangUpReason() : null;
+      if (hungUp !== null && !this.stopped) this.log('warn', hungUp, { remote: connection.remote });
       if (connection.handshakeTimer !== null) clearTimeout(connection.handshakeTimer);
       connection.handshakeTimer = null;
       this.inbound.delete(connection);

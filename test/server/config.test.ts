@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { SETTINGS } from '../../src/server/config.js';
 import { freePort } from '../support/cluster.js';
 import { RawConnection } from '../support/raw-resp.js';
+import { missingOpenssl, testCerts } from '../support/tls.js';
 import { waitFor } from '../support/wait.js';
 
 const MAIN = resolve('dist/src/cli/main.js');
@@ -98,6 +99,19 @@ describe('raftis server configuration', () => {
     { name: 'an invalid node id', args: ['--id', 'bad id!'], message: /invalid node id "bad id!"/ },
     { name: 'an admin address equal to the client address', args: ['--listen', '127.0.0.1:7001', '--admin-listen', '127.0.0.1:7001'], message: /--admin-listen 127\.0\.0\.1:7001 is the same address as --listen/ },
     { name: 'an initial cluster without this node', args: ['--initial-cluster', 'n2=127.0.0.1:1,n3=127.0.0.1:2'], message: /--initial-cluster does not name this node's id "n1"/ },
+    { name: 'a TLS port without a certificate', args: ['--tls-port', '7001'], message: /--tls-port needs --tls-cert-file/ },
+    { name: 'plain TCP off without a TLS port', args: ['--listen', '127.0.0.1:0'], message: /--listen port 0 turns plain TCP off: give --tls-port/ },
+    { name: 'client certificates required without a CA', args: ['--tls-port', '7001', '--tls-cert-file', 'c.pem', '--tls-key-file', 'k.pem'], message: /--tls-auth-clients yes needs --tls-ca-cert-file/ },
+    { name: 'peer TLS without a CA', args: ['--tls-cluster', '--tls-cert-file', 'c.pem', '--tls-key-file', 'k.pem'], message: /--tls-cluster needs --tls-ca-cert-file/ },
+    { name: 'a TLS port equal to the client port', args: ['--listen', '127.0.0.1:7001', '--tls-port', '7001'], message: /--tls-port 7001 is the --listen port/ },
+    { name: 'a bad tls-auth-clients', args: ['--tls-auth-clients', 'maybe'], message: /--tls-auth-clients: "maybe" is not one of yes, no, optional/ },
+    { name: 'an unknown TLS protocol', args: ['--tls-protocols', 'TLSv1.2 TLSv1.4'], message: /--tls-protocols: unknown protocol "TLSv1.4"/ },
+    { name: 'TLS protocols with a gap', args: ['--tls-protocols', 'TLSv1.1 TLSv1.3'], message: /--tls-protocols: "TLSv1.1 TLSv1.3" leaves a gap/ },
+    { name: 'a short cluster secret', args: [], env: { RAFTIS_CLUSTER_SECRET: 'short' }, message: /--cluster-secret: the cluster secret has 5 bytes; it needs 16 to 4096/ },
+    { name: 'both cluster secret settings', args: ['--cluster-secret', 'x'.repeat(20), '--cluster-secret-file', 's'], message: /--cluster-secret and --cluster-secret-file exclude each other/ },
+    { name: 'a missing cluster secret file', args: ['--cluster-secret-file', '/nonexistent/secret'], message: /--cluster-secret-file \/nonexistent\/secret: cannot read it \(ENOENT\)/ },
+    { name: 'a missing certificate file', args: ['--tls-port', '7001', '--tls-cert-file', '/nonexistent/c.pem', '--tls-key-file', '/nonexistent/k.pem', '--tls-auth-clients', 'no'], message: /--tls-cert-file \/nonexistent\/c\.pem: cannot read it \(ENOENT\)/ },
+    { name: 'a short admin token', args: ['--admin-token', 'abc'], message: /--admin-token: the admin token has 3 characters; it needs 16/ },
   ];
 
   // The processes start together (each exits at once); the tests below check them one by one.
@@ -126,6 +140,17 @@ describe('raftis server configuration', () => {
     const viaEnv = await run(['server', '--id', 'n1'], { RAFTIS_CONFIG: configFile });
     assert.equal(viaEnv.code, EX_CONFIG);
     assert.match(viaEnv.stderr, /unknown setting "noSuchSetting"/);
+  });
+
+  it(`exits ${EX_CONFIG} for a key that does not match its certificate, and for a TLSv1.3 suite given as a cipher`, { skip: missingOpenssl ?? false }, async () => {
+    const { cluster } = await testCerts();
+    const tls = ['--tls-port', '7001', '--tls-cert-file', cluster.node('n1').cert, '--tls-ca-cert-file', cluster.caCert];
+    const mismatch = await run(['server', '--id', 'n1', '--data-dir', join(root, 'never'), ...tls, '--tls-key-file', cluster.node('n2').key]);
+    assert.equal(mismatch.code, EX_CONFIG, mismatch.stderr);
+    assert.match(mismatch.stderr, /--tls-cert-file .*n1\.crt and --tls-key-file .*n2\.key: key values mismatch/);
+    const cipher = await run(['server', '--id', 'n1', '--data-dir', join(root, 'never'), ...tls, '--tls-key-file', cluster.node('n1').key, '--tls-ciphers', 'TLS_AES_128_GCM_SHA256']);
+    assert.equal(cipher.code, EX_CONFIG, cipher.stderr);
+    assert.match(cipher.stderr, /--tls-ciphers: "TLS_AES_128_GCM_SHA256" is a TLSv1\.3 suite; give it in --tls-ciphersuites/);
   });
 
   it('lists every setting with its environment variable in --help', async () => {

@@ -3,11 +3,12 @@
 // Nodes run the compiled CLI (dist/), which `npm test` builds before running tests.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, createWriteStream, type WriteStream } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, createWriteStream, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { DevCertFiles } from '../../src/cli/dev-certs.js';
 import { waitFor } from './wait.js';
 
 const MAIN = resolve('dist/src/cli/main.js');
@@ -45,6 +46,8 @@ export interface TestNode {
   readonly logPath: string;
   /** Admin HTTP port, when the cluster was started with `adminHttp`. */
   readonly adminPort?: number;
+  /** Client TLS port, when the cluster was started with `tls`. */
+  readonly tlsPort?: number;
   process: ChildProcess | null;
   /** Client address of the member it joins through, for nodes added after bootstrap. */
   join?: string;
@@ -59,6 +62,19 @@ export interface ClusterOptions {
   readonly keepData?: boolean;
   /** Give every node an admin HTTP port (`--admin-listen`). */
   readonly adminHttp?: boolean;
+  /** TLS for clients and peers with certificates of `certs` (test/support/tls.ts). */
+  readonly tls?: ClusterTls;
+  /** More settings for one node, asked at each start (so a test can change them before a restart); they win over `args`. */
+  readonly nodeArgs?: (id: string) => readonly string[];
+}
+
+export interface ClusterTls {
+  /** The cluster CA with a certificate per node id and a client certificate. */
+  readonly certs: DevCertFiles;
+  /** Clients on a TLS port beside the plain one, or on TLS only (`--listen host:0`). Default 'both'. */
+  readonly clients?: 'both' | 'only';
+  /** Peers over mutual TLS (`--tls-cluster`). Default true. */
+  readonly peers?: boolean;
 }
 
 export class TestCluster {
@@ -70,11 +86,15 @@ export class TestCluster {
   private readonly logs = new Map<string, WriteStream>();
   private readonly expectedExit = new Set<string>();
   private readonly keepData: boolean;
+  private readonly tls: ClusterTls | null;
+  private readonly nodeArgs: (id: string) => readonly string[];
 
-  private constructor(root: string, nodes: TestNode[], args: readonly string[], keepData: boolean) {
+  private constructor(root: string, nodes: TestNode[], args: readonly string[], keepData: boolean, options: ClusterOptions) {
     this.root = root;
     this.nodes = nodes;
     this.args = args;
+    this.tls = options.tls ?? null;
+    this.nodeArgs = options.nodeArgs ?? (() => []);
     this.keepData = keepData || process.env['RAFTIS_TEST_KEEP_DATA'] === '1';
     this.initialCluster = nodes.map((n) => `${n.id}=127.0.0.1:${n.peerPort}`).join(',');
   }
@@ -87,9 +107,10 @@ export class TestCluster {
     for (let i = 1; i <= count; i++) {
       const id = `n${i}`;
       const adminPort = options.adminHttp === true ? { adminPort: await freePort() } : {};
-      nodes.push({ id, port: await freePort(), peerPort: await freePort(), ...adminPort, dataDir: join(root, id), logPath: join(root, `${id}.log`), process: null, exits: [] });
+      const tlsPort = options.tls === undefined ? {} : { tlsPort: await freePort() };
+      nodes.push({ id, port: await freePort(), peerPort: await freePort(), ...adminPort, ...tlsPort, dataDir: join(root, id), logPath: join(root, `${id}.log`), process: null, exits: [] });
     }
-    const cluster = new TestCluster(root, nodes, options.args ?? [], options.keepData ?? false);
+    const cluster = new TestCluster(root, nodes, options.args ?? [], options.keepData ?? false, options);
     for (const node of nodes) cluster.spawn(node);
     return cluster;
   }
@@ -108,13 +129,15 @@ export class TestCluster {
     }
     const child = spawn(process.execPath, [MAIN, 'server',
       '--id', node.id,
-      '--listen', `127.0.0.1:${node.port}`,
+      '--listen', `127.0.0.1:${this.tlsOnly ? 0 : node.port}`,
       '--peer-listen', `127.0.0.1:${node.peerPort}`,
       '--data-dir', node.dataDir,
       ...(node.join === undefined ? ['--initial-cluster', this.initialCluster] : ['--join', node.join]),
       '--log-level', 'info',
       ...(node.adminPort === undefined ? [] : ['--admin-listen', `127.0.0.1:${node.adminPort}`]),
+      ...this.tlsArgs(node),
       ...this.args,
+      ...this.nodeArgs(node.id),
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.pipe(log, { end: false });
     child.stderr.pipe(log, { end: false });
@@ -126,12 +149,29 @@ export class TestCluster {
     node.process = child;
   }
 
+  private get tlsOnly(): boolean {
+    return this.tls?.clients === 'only';
+  }
+
+  private tlsArgs(node: TestNode): string[] {
+    if (this.tls === null || node.tlsPort === undefined) return [];
+    const files = this.tls.certs.node(node.id);
+    return ['--tls-port', String(node.tlsPort), '--tls-cert-file', files.cert, '--tls-key-file', files.key, '--tls-ca-cert-file', this.tls.certs.caCert,
+      ...(this.tls.peers === false ? [] : ['--tls-cluster'])];
+  }
+
+  /** Where a client reaches the node: its plain port, or its TLS port with the client certificate when plain TCP is off. */
+  connectOptions(id: string): Pick<RedisOptions, 'host' | 'port' | 'tls'> {
+    const node = this.node(id);
+    if (!this.tlsOnly || this.tls === null || node.tlsPort === undefined) return { host: '127.0.0.1', port: node.port };
+    const { certs } = this.tls;
+    return { host: '127.0.0.1', port: node.tlsPort, tls: { ca: readFileSync(certs.caCert), cert: readFileSync(certs.client.cert), key: readFileSync(certs.client.key) } };
+  }
+
   /** A new ioredis client to the node, closed by stop(). */
   client(id: string, options: { retry?: boolean } = {}): Redis {
-    const node = this.node(id);
     const client = new Redis({
-      host: '127.0.0.1',
-      port: node.port,
+      ...this.connectOptions(id),
       lazyConnect: false,
       maxRetriesPerRequest: options.retry === true ? 20 : 0,
       enableOfflineQueue: true, // queue until the first connect; a lost connection fails commands (no retry)
@@ -186,7 +226,7 @@ export class TestCluster {
 
   /** One command on a short-lived connection; errors are returned as Error values. */
   async call(id: string, argv: readonly string[]): Promise<unknown> {
-    const client = new Redis({ host: '127.0.0.1', port: this.node(id).port, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true, commandTimeout: 5000 });
+    const client = new Redis({ ...this.connectOptions(id), maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true, commandTimeout: 5000 });
     client.on('error', () => {});
     try {
       await client.connect();
@@ -216,15 +256,18 @@ export class TestCluster {
 
   /** Starts a new node that joins the running cluster through `via`'s client port (--join). */
   async addNode(id: string, via: string): Promise<TestNode> {
+    const viaNode = this.node(via);
     const node: TestNode = {
       id,
       port: await freePort(),
       peerPort: await freePort(),
+      ...(this.tls === null ? {} : { tlsPort: await freePort() }),
       dataDir: join(this.root, id),
       logPath: join(this.root, `${id}.log`),
       process: null,
       exits: [],
-      join: `127.0.0.1:${this.node(via).port}`,
+      // With peer TLS a joiner asks a member over TLS.
+      join: `127.0.0.1:${this.tls !== null && this.tls.peers !== false ? viaNode.tlsPort : viaNode.port}`,
     };
     const existing = this.nodes.findIndex((n) => n.id === id);
     if (existing >= 0) this.nodes.splice(existing, 1);
