@@ -146,10 +146,12 @@ export class ReplyParser {
     if (end < start || chunk[end] !== CR) return this.fail('reply line not terminated by CRLF');
     this.offset = newline + 1;
     switch (type) {
+      // One character per byte (latin1), as the writer writes text that echoes client bytes:
+      // a relayed reply (a write forwarded to the leader) goes out byte for byte.
       case SIMPLE_STRING:
-        return { kind: 'simple', value: chunk.toString('utf8', start, end) };
+        return { kind: 'simple', value: chunk.toString('latin1', start, end) };
       case SIMPLE_ERROR:
-        return { kind: 'error', message: chunk.toString('utf8', start, end) };
+        return { kind: 'error', message: chunk.toString('latin1', start, end) };
       case INTEGER: {
         const value = parseInteger(chunk, start, end);
         if (Number.isNaN(value)) return this.fail('invalid integer');
@@ -245,7 +247,7 @@ export class ReplyParser {
     this.payload = null;
     this.blobLength = -1;
     if (type === BULK_STRING) return { kind: 'bulk', value: payload };
-    if (type === BULK_ERROR) return { kind: 'error', message: payload.toString('utf8') };
+    if (type === BULK_ERROR) return { kind: 'error', message: payload.toString('latin1') };
     // Verbatim: "fmt:" then the text.
     if (payload.length < 4 || payload[3] !== 58) {
       this.fail('invalid verbatim string');

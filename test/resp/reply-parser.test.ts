@@ -132,6 +132,24 @@ describe('reply parser', () => {
     );
   });
 
+  it('reads simple strings and errors byte for byte, so a relayed reply is written back as it came', () => {
+    const replies: RespValue[] = [
+      { kind: 'error', message: "ERR unknown command '\xff\xe9', with args beginning with: " },
+      { kind: 'error', message: 'ERR Unsupported option \x80' },
+      { kind: 'simple', value: '\xfe' },
+      { kind: 'error', message: 'ERR usage: a … b' }, // UTF-8 text: its bytes are relayed as they are
+    ];
+    for (const reply of replies) {
+      for (const protocol of [2, 3] as const) {
+        const bytes = encodeReply(reply, protocol);
+        const [parsed] = parseReplies([bytes]);
+        assert.ok(parsed !== undefined && 'kind' in parsed, `parsed ${JSON.stringify(reply)}`);
+        assert.deepEqual(encodeReply(parsed, protocol), bytes, `relayed ${JSON.stringify(reply)} in RESP${protocol}`);
+      }
+    }
+    expectReplies('-ERR \xff\r\n!5\r\nERR \xe9\r\n', [{ kind: 'error', message: 'ERR \xff' }, { kind: 'error', message: 'ERR \xe9' }]);
+  });
+
   it('reads a large bulk reply arriving in many chunks', () => {
     const payload = Buffer.alloc(100_000, 3);
     const input = encodeReply({ kind: 'bulk', value: payload }, 2);
