@@ -37,8 +37,13 @@ export interface ConnectionState {
   readonly waiting: { readonly kind: CommandKind; readonly start: () => void }[];
   /** True while finished() starts waiting commands, so completions inside start() do not recurse. */
   draining: boolean;
-  /** Commands queued since MULTI, or null outside a transaction; `aborted` once one was refused (EXEC then answers EXECABORT). */
-  transaction: { readonly queued: Buffer[][]; aborted: boolean } | null;
+  /**
+   * Commands queued since MULTI, or null outside a transaction; `aborted` once one was refused
+   * (EXEC then answers EXECABORT). `unwatches` are the places among the queued replies of
+   * UNWATCHes queued meanwhile: Redis queues UNWATCH and answers OK for it in EXEC's reply,
+   * where it does nothing (EXEC unwatches anyway), so it is not proposed.
+   */
+  transaction: { readonly queued: Buffer[][]; readonly unwatches: number[]; aborted: boolean } | null;
   /** Keys watched since WATCH (by their latin1 text) with the version each had, or null. */
   watched: Map<string, WatchedKey> | null;
   /**
@@ -153,15 +158,15 @@ export class Dispatcher {
     const state = this.stateOf(conn);
     switch (name) {
       case 'multi':
-        if (argv.length !== 1) done(arityError('multi'));
+        if (argv.length !== 1) this.refuseArity(state, name, done);
         else if (state.transaction !== null) done(errorReply('ERR MULTI calls can not be nested'));
         else {
-          state.transaction = { queued: [], aborted: false };
+          state.transaction = { queued: [], unwatches: [], aborted: false };
           done(OK);
         }
         return true;
       case 'discard':
-        if (argv.length !== 1) done(arityError('discard'));
+        if (argv.length !== 1) this.refuseArity(state, name, done);
         else if (state.transaction === null) done(errorReply('ERR DISCARD without MULTI'));
         else {
           state.transaction = null;
@@ -171,7 +176,10 @@ export class Dispatcher {
         return true;
       case 'exec': {
         if (argv.length !== 1) {
-          done(arityError('exec'));
+          // Redis discards the transaction (and the watches), in or out of MULTI.
+          state.transaction = null;
+          this.unwatch(state);
+          done(errorReply("EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command"));
           return true;
         }
         const transaction = state.transaction;
@@ -191,11 +199,11 @@ export class Dispatcher {
           const watches = [...(state.watched?.values() ?? [])];
           this.unwatch(state);
           return encodeTransaction({ watches, commands: transaction.queued });
-        }, done);
+        }, transaction.unwatches.length === 0 ? done : (reply) => done(withUnwatchReplies(reply, transaction.unwatches)));
         return true;
       }
       case 'watch': {
-        if (argv.length < 2) done(arityError('watch'));
+        if (argv.length < 2) this.refuseArity(state, name, done);
         else if (state.transaction !== null) done(errorReply('ERR WATCH inside MULTI is not allowed'));
         else {
           // The versions are read at a read point of the connection's consistency, after its
@@ -219,14 +227,23 @@ export class Dispatcher {
         return true;
       }
       case 'unwatch':
-        if (argv.length !== 1) done(arityError('unwatch'));
-        else {
+        if (argv.length !== 1) this.refuseArity(state, name, done);
+        else if (state.transaction !== null) {
+          state.transaction.unwatches.push(state.transaction.queued.length + state.transaction.unwatches.length);
+          done(QUEUED);
+        } else {
           this.unwatch(state);
           done(OK);
         }
         return true;
       case 'reset':
       case 'quit':
+        // RESET with arguments is refused (connectionCommand answers the arity error) and,
+        // like any refused command, aborts an open transaction instead of ending it.
+        if (name === 'reset' && argv.length !== 1) {
+          if (state.transaction !== null) state.transaction.aborted = true;
+          return false;
+        }
         state.transaction = null;
         this.unwatch(state);
         return false;
@@ -234,9 +251,11 @@ export class Dispatcher {
         const transaction = state.transaction;
         if (transaction === null) return false;
         const spec = this.kv.lookup(name);
-        const refusal = spec === undefined || spec.flags.includes('internal')
-          ? errorReply(`ERR unknown command or not allowed inside MULTI: '${name}' (raftis queues data commands only)`)
-          : this.kv.validate(argv);
+        // Like Redis, only the arity is checked when queueing: a bad argument is that
+        // command's error inside EXEC's reply and does not abort the transaction.
+        const refusal = spec !== undefined && !spec.flags.includes('internal') ? this.kv.checkArity(spec, argv)
+          : SERVER_COMMANDS.has(name) ? errorReply(`ERR unknown command or not allowed inside MULTI: '${name}' (raftis queues data commands only)`)
+          : unknownCommand(argv[0] ?? Buffer.alloc(0), argv);
         if (refusal !== null) {
           transaction.aborted = true;
           done(refusal);
@@ -247,6 +266,12 @@ export class Dispatcher {
         return true;
       }
     }
+  }
+
+  /** An arity error; inside MULTI it also aborts the transaction, as every refused command does in Redis. */
+  private refuseArity(state: ConnectionState, name: string, done: (reply: Reply) => void): void {
+    if (state.transaction !== null) state.transaction.aborted = true;
+    done(arityError(name));
   }
 
   /** Runs a read-only command once the read barrier for `mode` is passed. */
@@ -364,15 +389,27 @@ export class Dispatcher {
       case 'setinfo':
         return argv.length === 4 ? OK : errorReply("ERR wrong number of arguments for 'client|setinfo' command");
       case 'info':
+        if (argv.length !== 2) return errorReply("ERR wrong number of arguments for 'client|info' command");
         return { kind: 'verbatim', format: 'txt', value: conn.describe() + '\n' };
       case 'list':
+        // Redis filters by TYPE or ID; raftis lists every client and, like Redis for
+        // anything else after LIST, answers a syntax error.
+        if (argv.length !== 2) return errorReply('ERR syntax error');
         return { kind: 'verbatim', format: 'txt', value: conn.server.clients().map((c) => c.describe()).join('\n') + '\n' };
       case undefined:
         return arityError('client');
       default:
-        return errorReply(`ERR unknown subcommand '${argv[1]?.toString() ?? ''}'. Try CLIENT HELP.`);
+        return errorReply(`ERR unknown subcommand '${cString(argv[1] ?? Buffer.alloc(0), ECHOED_BYTES_MAX)}'. Try CLIENT HELP.`);
     }
   }
+}
+
+/** EXEC's reply with OK at the places of the UNWATCHes queued in the transaction (ascending). */
+function withUnwatchReplies(reply: Reply, places: readonly number[]): Reply {
+  if (reply.kind !== 'array' || reply.value === null) return reply;
+  const replies = [...reply.value];
+  for (const place of places) replies.splice(place, 0, OK);
+  return { kind: 'array', value: replies };
 }
 
 /** The first element of an insertion-ordered set, or `fallback` when it is empty. */
@@ -413,6 +450,17 @@ function finished(state: ConnectionState): void {
   }
 }
 
+/**
+ * Commands answered by the server rather than the state machine (connection, admin,
+ * membership), which a transaction cannot queue; any other name not in the command table is
+ * unknown, and inside MULTI gets Redis's unknown-command error.
+ */
+const SERVER_COMMANDS: ReadonlySet<string> = new Set([
+  'ping', 'echo', 'hello', 'auth', 'select', 'client', 'raft.consistency',
+  'info', 'command', 'config', 'time', 'raft.info', 'raft.leader', 'raft.transfer-leader', 'raft.digest', 'raft.snapshot', 'raft.debug',
+  'raft.clusterinfo', 'raft.node', 'raft.nodes',
+]);
+
 const CLIENT_NAME_ERROR = 'ERR Client names cannot contain spaces, newlines or special characters.';
 
 /** Redis accepts client names made of printable ASCII other than space ('!' to '~'). */
@@ -436,16 +484,38 @@ function authReply(argv: readonly Buffer[]): Reply {
 
 /** raftis has one database, db 0; other indexes get Redis's own errors (`--databases 1`). */
 function selectReply(index: string): Reply {
-  // Redis parses the index strictly (string2ll): no sign on zero, no leading zeros, no spaces.
+  // Redis parses the index strictly (string2ll): no sign on zero, no leading zeros, no spaces;
+  // then as a C int.
   if (!/^(0|-?[1-9]\d{0,18})$/.test(index)) return errorReply('ERR value is not an integer or out of range');
+  const value = BigInt(index);
+  if (value > INT64_MAX || value < INT64_MIN) return errorReply('ERR value is not an integer or out of range');
+  if (value > INT32_MAX || value < INT32_MIN) return errorReply(`ERR value is out of range, value must between ${INT32_MIN} and ${INT32_MAX}`);
   return index === '0' ? OK : errorReply('ERR DB index is out of range');
 }
+
+const INT64_MAX = (1n << 63n) - 1n;
+const INT64_MIN = -(1n << 63n);
+const INT32_MAX = 2_147_483_647n;
+const INT32_MIN = -2_147_483_648n;
 
 export function arityError(name: string): Reply {
   return errorReply(`ERR wrong number of arguments for '${name}' command`);
 }
 
+/** How much of a client's bytes Redis echoes in an error: the `%.128s` of its messages. */
+const ECHOED_BYTES_MAX = 128;
+
+/** Bytes as Redis prints them with `%.*s`: up to the first NUL (a C string), at most `max`; latin1 text. */
+function cString(bytes: Buffer, max: number): string {
+  const nul = bytes.indexOf(0);
+  return bytes.toString('latin1', 0, Math.min(nul < 0 ? bytes.length : nul, max));
+}
+
+/** Redis's text: the name, then arguments while fewer than 128 bytes of them are echoed, cut to fill 128. */
 function unknownCommand(first: Buffer, argv: readonly Buffer[]): Reply {
-  const args = argv.slice(1, 21).map((a) => `'${a.toString('latin1')}'`).join(' ');
-  return errorReply(`ERR unknown command '${first.toString('latin1')}', with args beginning with: ${args}${args === '' ? '' : ' '}`);
+  let args = '';
+  for (let i = 1; i < argv.length && args.length < ECHOED_BYTES_MAX; i++) {
+    args += `'${cString(argv[i] ?? Buffer.alloc(0), ECHOED_BYTES_MAX - args.length)}' `;
+  }
+  return errorReply(`ERR unknown command '${cString(first, ECHOED_BYTES_MAX)}', with args beginning with: ${args}`);
 }

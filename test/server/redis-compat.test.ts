@@ -85,6 +85,33 @@ describe('connection and server commands compared with redis-server', { skip: sk
     assert.deepEqual(differences, []);
   });
 
+  it('answers transactions, unknown commands and SELECT byte for byte like Redis (cases the differential fuzzer found)', async () => {
+    const sequences: string[][] = [
+      // Only the arity is checked when queueing: a bad argument is an error inside EXEC's reply.
+      ['MULTI'], ['SET', 'fz:k', '1'], ['EXPIRE', 'fz:k', '1.5'], ['EXEC'],
+      // An unknown command inside MULTI gets Redis's unknown-command text and aborts.
+      ['MULTI'], ['NOSUCHCOMMAND', 'x'], ['EXEC'],
+      // EXEC with arguments discards the transaction, in or out of MULTI.
+      ['EXEC', 'x'], ['MULTI'], ['SET', 'fz:k', '2'], ['EXEC', 'x'], ['EXEC'], ['GET', 'fz:k'],
+      // An arity error of MULTI, WATCH, DISCARD or RESET inside MULTI aborts the transaction.
+      ['MULTI'], ['MULTI', 'x'], ['EXEC'], ['MULTI'], ['WATCH'], ['EXEC'], ['MULTI'], ['DISCARD', 'x'], ['EXEC'],
+      ['MULTI'], ['RESET', 'x'], ['SET', 'fz:k', '3'], ['EXEC'], ['GET', 'fz:k'],
+      // UNWATCH inside MULTI is queued (OK in EXEC's reply) and does not end the watch.
+      ['SET', 'fz:w', '1'], ['WATCH', 'fz:w'], ['SET', 'fz:w', '2'], ['MULTI'], ['UNWATCH'], ['GET', 'fz:w'], ['EXEC'],
+      ['MULTI'], ['UNWATCH'], ['SET', 'fz:k', '4'], ['UNWATCH'], ['EXEC'],
+      // Client bytes in errors: as received (not UTF-8 re-encoded), up to a NUL, at most 128 of them.
+      ['NOSUCH\u00ff\u0000X', 'a\u0000b', '\u00e9'], ['NOSUCHCOMMAND', 'x'.repeat(100), 'y'.repeat(100), 'z'], ['N'.repeat(200)],
+      ['CLIENT', 'NO\u0000SUCH'], ['CLIENT', 'INFO', 'x'], ['CLIENT', 'LIST', 'x'],
+      ['SELECT', '2147483647'], ['SELECT', '2147483648'], ['SELECT', '-2147483649'], ['SELECT', '9223372036854775807'], ['SELECT', '9223372036854775808'],
+    ];
+    const differences: string[] = [];
+    for (const argv of sequences) {
+      const [ours, theirs] = await both(raftis, redis, argv);
+      if (!ours.equals(theirs)) differences.push(`${JSON.stringify(argv)}: raftis ${JSON.stringify(text(ours))} vs redis ${JSON.stringify(text(theirs))}`);
+    }
+    assert.deepEqual(differences, []);
+  });
+
   it('answers HELLO 2 and HELLO 3 with the keys and types clients rely on', async () => {
     for (const version of ['3', '2']) {
       const [ours, theirs] = await both(raftis, redis, ['HELLO', version]);
