@@ -6,36 +6,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Harness, plain, type Plain } from './harness.js';
+import { compareSteps, redisReply, type Step } from './redis-compare-support.js';
 import { redisServerPath, startRedis, type RedisInstance } from './redis-server.js';
 import fc from 'fast-check';
 
 const path = redisServerPath();
 if (path === null) console.log('# SKIP redis-compare: redis-server is not on PATH (apt-get install -y redis-server)');
-
-type Step = { readonly args: readonly string[]; readonly sort?: boolean };
-
-function normalize(value: unknown): Plain {
-  if (value === null || value === undefined) return null;
-  if (Buffer.isBuffer(value)) return value.toString('latin1');
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number') return value;
-  if (Array.isArray(value)) return value.map(normalize);
-  throw new Error(`unexpected redis value ${String(value)}`);
-}
-
-function sortPlain(value: Plain): Plain {
-  return Array.isArray(value) ? [...value].sort((a, b) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0)) : value;
-}
-
-async function redisReply(redis: RedisInstance, args: readonly string[]): Promise<Plain> {
-  try {
-    const [name, ...rest] = args;
-    // Arguments go as bytes: ioredis would UTF-8-encode JS strings.
-    return normalize(await redis.client.callBuffer(name as string, ...rest.map((arg) => Buffer.from(arg, 'latin1'))));
-  } catch (error) {
-    return { err: (error as Error).message };
-  }
-}
 
 const sequences: Record<string, readonly (readonly string[])[]> = {
   'SET options': [
@@ -131,20 +107,7 @@ describe('KvStateMachine matches redis-server', { skip: path === null ? 'redis-s
     await redis?.stop();
   });
 
-  async function compare(steps: readonly Step[]): Promise<void> {
-    await redis.client.flushall();
-    const harness = new Harness();
-    for (const step of steps) {
-      const expected = await redisReply(redis, step.args);
-      const actual = plain(harness.apply(...step.args));
-      const show = step.args.join(' ');
-      if (typeof actual === 'number' && typeof expected === 'number' && Math.abs(expected) > Number.MAX_SAFE_INTEGER) {
-        // Beyond 2^53 neither side's JS number is exact (ioredis parses integers to numbers).
-        assert.ok(Math.abs(actual - expected) / Math.abs(expected) < 1e-15, `${show}: ${actual} vs ${expected}`);
-      } else if (step.sort === true) assert.deepEqual(sortPlain(actual), sortPlain(expected), show);
-      else assert.deepEqual(actual, expected, show);
-    }
-  }
+  const compare = (steps: readonly Step[]): Promise<void> => compareSteps(redis, steps);
 
   for (const [name, sequence] of Object.entries(sequences)) {
     test(name, async () => compare(sequence.map((args) => ({ args }))));

@@ -1,0 +1,47 @@
+// Shared by the differential tests against a real redis-server (redis-compare*.test.ts):
+// replies in one comparable form, and a runner that applies the same steps to both sides.
+
+import assert from 'node:assert/strict';
+import { Harness, plain, type Plain } from './harness.js';
+import type { RedisInstance } from './redis-server.js';
+
+export type Step = { readonly args: readonly string[]; readonly sort?: boolean };
+
+export function normalize(value: unknown): Plain {
+  if (value === null || value === undefined) return null;
+  if (Buffer.isBuffer(value)) return value.toString('latin1');
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return value;
+  if (Array.isArray(value)) return value.map(normalize);
+  throw new Error(`unexpected redis value ${String(value)}`);
+}
+
+export function sortPlain(value: Plain): Plain {
+  return Array.isArray(value) ? [...value].sort((a, b) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0)) : value;
+}
+
+export async function redisReply(redis: RedisInstance, args: readonly string[]): Promise<Plain> {
+  try {
+    const [name, ...rest] = args;
+    // Arguments go as bytes: ioredis would UTF-8-encode JS strings.
+    return normalize(await redis.client.callBuffer(name as string, ...rest.map((arg) => Buffer.from(arg, 'latin1'))));
+  } catch (error) {
+    return { err: (error as Error).message };
+  }
+}
+
+/** Flushes redis, then applies each step to it and to a fresh harness, asserting equal replies. */
+export async function compareSteps(redis: RedisInstance, steps: readonly Step[]): Promise<void> {
+  await redis.client.flushall();
+  const harness = new Harness();
+  for (const step of steps) {
+    const expected = await redisReply(redis, step.args);
+    const actual = plain(harness.apply(...step.args));
+    const show = step.args.join(' ');
+    if (typeof actual === 'number' && typeof expected === 'number' && Math.abs(expected) > Number.MAX_SAFE_INTEGER) {
+      // Beyond 2^53 neither side's JS number is exact (ioredis parses integers to numbers).
+      assert.ok(Math.abs(actual - expected) / Math.abs(expected) < 1e-15, `${show}: ${actual} vs ${expected}`);
+    } else if (step.sort === true) assert.deepEqual(sortPlain(actual), sortPlain(expected), show);
+    else assert.deepEqual(actual, expected, show);
+  }
+}
