@@ -41,6 +41,12 @@ function oneLine(text: string): string {
   return text.includes('\r') || text.includes('\n') ? text.replace(/[\r\n]/g, ' ') : text;
 }
 
+/** An error's text as Redis writes it (addReplyErrorFormat): CR and LF at its end dropped, the others spaces. */
+function errorLine(text: string): string {
+  const last = text.charCodeAt(text.length - 1);
+  return oneLine(last === 13 || last === 10 ? text.replace(/[\r\n]+$/, '') : text);
+}
+
 /** True when every character is one byte in latin1 (U+0000 to U+00FF). */
 function isLatin1(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0xff) return false;
@@ -55,7 +61,7 @@ function isLatin1(text: string): boolean {
  * written as UTF-8.
  */
 function writeLine(out: OutputBuffer, prefix: number, text: string): void {
-  const line = oneLine(text);
+  const line = prefix === SIMPLE_ERROR ? errorLine(text) : oneLine(text);
   out.writeByte(prefix);
   if (isLatin1(line)) out.writeLatin1(line);
   else out.writeUtf8(line, Buffer.byteLength(line, 'utf8'));

@@ -16,6 +16,7 @@ const golden: [string, RespValue, string, string][] = [
   ['shared OK', RESP_OK, '+OK\r\n', '+OK\r\n'],
   ['error', { kind: 'error', message: 'ERR syntax error' }, '-ERR syntax error\r\n', '-ERR syntax error\r\n'],
   ['error with newlines', { kind: 'error', message: 'ERR a\r\nb' }, '-ERR a  b\r\n', '-ERR a  b\r\n'],
+  ['error ending in newlines (dropped, as Redis does)', { kind: 'error', message: 'ERR Unsupported option x\r\n\n' }, '-ERR Unsupported option x\r\n', '-ERR Unsupported option x\r\n'],
   ['integer', { kind: 'integer', value: 1234 }, ':1234\r\n', ':1234\r\n'],
   ['negative integer', { kind: 'integer', value: -42 }, ':-42\r\n', ':-42\r\n'],
   ['zero', RESP_ZERO, ':0\r\n', ':0\r\n'],
