@@ -30,6 +30,11 @@ export interface ClusterState {
   readonly controlPort: number;
   readonly supervisorPid: number;
   readonly nodes: readonly ClusterNode[];
+  /**
+   * Started with --tls: clients on TLS only (on the client ports), peers over mutual TLS,
+   * admin HTTPS, with certificates of a local CA in <data-dir>/tls. Absent in older files: false.
+   */
+  readonly tls?: boolean;
 }
 
 export function clusterStatePath(dataDir: string): string {
@@ -61,6 +66,9 @@ export function writeClusterState(dataDir: string, state: ClusterState): void {
 export function nodeInSlot(basePort: number, slot: number): ClusterNode {
   return { id: `n${slot}`, clientPort: basePort + slot - 1, peerPort: basePort + slot - 1 + PEER_PORT_OFFSET };
 }
+
+/** Where `cluster up --tls` keeps its CA and certificates. */
+export const TLS_DIR = 'tls';
 
 /**
  * The node to add next: the first slot above every current node whose data directory does

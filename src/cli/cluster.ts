@@ -3,28 +3,35 @@
 // directory under --data-dir), restarts cleanly on existing data, and stops every node
 // gracefully on Ctrl-C / SIGTERM. While it runs, `add-node` and `remove-node` in another
 // terminal ask it (through the control port named in <data-dir>/cluster.json) to start a
-// node that joins the cluster, or to remove a member and stop its process.
+// node that joins the cluster, or to remove a member and stop its process. With --tls the
+// nodes serve clients on TLS only, speak mutual TLS to each other and serve admin HTTPS,
+// with certificates of a local CA that `raftis dev-certs`'s code makes in <data-dir>/tls.
+// SIGHUP (the terminal going away) stops the cluster like SIGTERM: the nodes themselves
+// take SIGHUP as "reload your certificates".
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import type { ConnectionOptions } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import type { RespValue } from '../resp/codec.js';
 import { IDENTITY_FILE } from '../server/identity.js';
 import { sendCommand } from '../server/resp-client.js';
 import { askSupervisor, startControlServer, type ControlReply, type ControlRequest, type ControlServer } from './cluster-control.js';
-import { ADMIN_PORT_OFFSET, PEER_PORT_OFFSET, clusterStatePath, nextNode, nodeInSlot, readClusterState, writeClusterState, type ClusterNode } from './cluster-state.js';
+import { ADMIN_PORT_OFFSET, PEER_PORT_OFFSET, TLS_DIR, clusterStatePath, nextNode, nodeInSlot, readClusterState, writeClusterState, type ClusterNode } from './cluster-state.js';
+import { DEV_CERT_HOSTS_DEFAULT, devCertPaths, makeDevCerts, type DevCertFiles } from './dev-certs.js';
 
 interface ClusterArgs {
   nodes: number;
   port: number;
   dataDir: string;
   host: string;
+  tls: boolean;
   extra: string[];
 }
 
-const USAGE = `usage: raftis cluster up [--nodes N] [--port P] [--data-dir DIR] [--host 127.0.0.1] [-- extra server settings]
+const USAGE = `usage: raftis cluster up [--nodes N] [--port P] [--data-dir DIR] [--host 127.0.0.1] [--tls] [-- extra server settings]
        raftis cluster add-node [--data-dir DIR]        (while \`cluster up\` runs on DIR)
        raftis cluster remove-node ID [--data-dir DIR]`;
 const NODES_MAX = 15;
@@ -36,13 +43,17 @@ const POLL_MS = 200;
 const CALL_TIMEOUT_MS = 5_000;
 
 function parseArgs(argv: string[]): ClusterArgs | string {
-  const args: ClusterArgs = { nodes: 3, port: 6379, dataDir: './data', host: '127.0.0.1', extra: [] };
+  const args: ClusterArgs = { nodes: 3, port: 6379, dataDir: './data', host: '127.0.0.1', tls: false, extra: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = argv[i + 1];
     if (arg === '--') {
       args.extra = argv.slice(i + 1);
       break;
+    }
+    if (arg === '--tls') {
+      args.tls = true;
+      continue;
     }
     if (value === undefined) return `${arg}: missing value`;
     if (arg === '--nodes') args.nodes = Number(value);
@@ -129,6 +140,8 @@ class Supervisor {
   private host: string;
   private basePort: number;
   private nodes: ClusterNode[] = [];
+  /** The local CA's files with --tls, and what the supervisor presents to the nodes as a client. */
+  private tls: { files: Omit<DevCertFiles, 'created'>; client: ConnectionOptions } | null = null;
   private readonly running = new Map<string, RunningNode>();
   private control: ControlServer | null = null;
   /** Control requests run one at a time, in arrival order. */
@@ -165,6 +178,10 @@ class Supervisor {
       this.host = state.host;
       this.basePort = state.basePort;
       this.nodes = [...state.nodes];
+      if (this.args.tls && state.tls !== true) {
+        process.stderr.write(`raftis cluster up: the cluster in ${this.dataDir} was created without --tls; start a TLS cluster in another --data-dir\n`);
+        return 78;
+      }
       const missing = this.nodes.find((n) => !existsSync(join(this.dataDir, n.id, IDENTITY_FILE)));
       if (missing !== undefined) {
         process.stderr.write(`raftis cluster up: ${clusterStatePath(this.dataDir)} lists ${missing.id}, but ${join(this.dataDir, missing.id)} holds no node; ` +
@@ -173,6 +190,13 @@ class Supervisor {
       }
     }
 
+    if (this.args.tls || state?.tls === true) {
+      const error = await this.prepareTls(this.nodes.map((n) => n.id));
+      if (error !== null) {
+        process.stderr.write(`raftis cluster up: --tls: ${error}\n`);
+        return 1;
+      }
+    }
     const exited = new Promise<number>((resolveExit) => {
       this.resolveExit = resolveExit;
     });
@@ -181,6 +205,7 @@ class Supervisor {
     this.saveState();
     process.on('SIGINT', (signal) => this.stop(signal));
     process.on('SIGTERM', (signal) => this.stop(signal));
+    process.on('SIGHUP', (signal) => this.stop(signal));
 
     const leader = await this.waitForLeader();
     if (leader !== null) {
@@ -202,8 +227,41 @@ class Supervisor {
     return this.args.dataDir === './data' ? '' : ` --data-dir ${this.args.dataDir}`;
   }
 
+  /** Makes the CA (unless it exists) and the certificates of `ids` and of the client; null, or what failed. */
+  private async prepareTls(ids: readonly string[]): Promise<string | null> {
+    const dir = join(this.dataDir, TLS_DIR);
+    try {
+      await makeDevCerts({ dir, nodes: ids, hosts: [...new Set([...DEV_CERT_HOSTS_DEFAULT, this.host])] });
+    } catch (error) {
+      return (error as Error).message;
+    }
+    const files = devCertPaths(dir);
+    this.tls = { files, client: { ca: readFileSync(files.caCert), cert: readFileSync(files.client.cert), key: readFileSync(files.client.key) } };
+    return null;
+  }
+
+  private get clientTls(): ConnectionOptions | null {
+    return this.tls?.client ?? null;
+  }
+
+  private redisCli(node: ClusterNode): string {
+    const host = this.host === '127.0.0.1' ? '' : ` -h ${this.host}`;
+    const files = this.tls?.files;
+    const tls = files === undefined ? '' : `--tls --cacert ${files.caCert} --cert ${files.client.cert} --key ${files.client.key} `;
+    return `redis-cli ${tls}-p ${node.clientPort}${host}`;
+  }
+
   private connectLine(node: ClusterNode): string {
-    return `  ${node.id}: redis-cli -p ${node.clientPort}${this.host === '127.0.0.1' ? '' : ` -h ${this.host}`}   dashboard http://${this.host}:${node.clientPort + ADMIN_PORT_OFFSET}/`;
+    return `  ${node.id}: ${this.redisCli(node)}   dashboard ${this.tls === null ? 'http' : 'https'}://${this.host}:${node.clientPort + ADMIN_PORT_OFFSET}/`;
+  }
+
+  /** TLS everywhere: clients on TLS only (on the client port), mutual TLS between peers, admin HTTPS. */
+  private tlsArgs(node: ClusterNode): string[] {
+    const files = this.tls?.files;
+    if (files === undefined) return ['--listen', `${this.host}:${node.clientPort}`];
+    return ['--listen', `${this.host}:0`, '--tls-port', String(node.clientPort),
+      '--tls-cert-file', files.node(node.id).cert, '--tls-key-file', files.node(node.id).key, '--tls-ca-cert-file', files.caCert,
+      '--tls-cluster', '--admin-tls'];
   }
 
   private spawn(node: ClusterNode, bootstrap: readonly string[]): RunningNode {
@@ -211,7 +269,7 @@ class Supervisor {
     const logFd = openSync(logPath, 'a');
     const child = spawn(process.execPath, [this.main, 'server',
       '--id', node.id,
-      '--listen', `${this.host}:${node.clientPort}`,
+      ...this.tlsArgs(node),
       '--peer-listen', `${this.host}:${node.peerPort}`,
       '--admin-listen', `${this.host}:${node.clientPort + ADMIN_PORT_OFFSET}`,
       '--data-dir', join(this.dataDir, node.id),
@@ -259,6 +317,7 @@ class Supervisor {
       controlPort: this.control?.port ?? 0,
       supervisorPid: process.pid,
       nodes: this.nodes,
+      ...(this.tls === null ? {} : { tls: true }),
     });
   }
 
@@ -278,6 +337,10 @@ class Supervisor {
     }
     const via = await this.liveMember(null);
     if (via === null) return { ok: false, error: 'no member of the cluster answers; is it up?' };
+    if (this.tls !== null) {
+      const error = await this.prepareTls([node.id]);
+      if (error !== null) return { ok: false, error: `certificate for ${node.id}: ${error}` };
+    }
     this.spawn(node, ['--join', `${this.host}:${via.clientPort}`]);
     this.nodes.push(node);
     this.saveState();
@@ -285,7 +348,7 @@ class Supervisor {
     const where = `data in ${join(this.dataDir, node.id)}, log in ${join(this.logDir, `${node.id}.log`)}`;
     if (role === null) return { ok: false, error: `${node.id} started but is not a member after ${READY_TIMEOUT_MS / 1000} s; ${where}` };
     process.stdout.write(`${node.id} added as a ${role}:\n${this.connectLine(node)}\n`);
-    return { ok: true, message: `${node.id} joined the cluster as a ${role}: redis-cli -p ${node.clientPort}${this.host === '127.0.0.1' ? '' : ` -h ${this.host}`}  (${where})` };
+    return { ok: true, message: `${node.id} joined the cluster as a ${role}: ${this.redisCli(node)}  (${where})` };
   }
 
   /** RAFT.NODE REMOVE through another member (forwarded to the leader), then stops the process. */
@@ -299,7 +362,7 @@ class Supervisor {
     for (;;) {
       const via = await this.liveMember(id);
       if (via !== null) {
-        const reply = await call(this.host, via.clientPort, ['RAFT.NODE', 'REMOVE', id]);
+        const reply = await call(this.host, via.clientPort, ['RAFT.NODE', 'REMOVE', id], this.clientTls);
         if (reply.kind === 'simple') break;
         last = reply.kind === 'error' ? reply.message : `unexpected reply ${reply.kind}`;
         if (/is not a member/.test(last)) break; // removed already (an earlier attempt that timed out)
@@ -315,7 +378,9 @@ class Supervisor {
     if (entry !== undefined) {
       entry.removing = true;
       entry.child.kill('SIGTERM');
-      const stopped = await Promise.race([entry.exited.then(() => true), sleep(STOP_TIMEOUT_MS).then(() => false)]);
+      let timer: NodeJS.Timeout | undefined;
+      const stopped = await Promise.race([entry.exited.then(() => true), new Promise<false>((r) => { timer = setTimeout(() => r(false), STOP_TIMEOUT_MS); })]);
+      clearTimeout(timer); // a pending timer would keep a stopping supervisor alive
       if (!stopped) {
         entry.child.kill('SIGKILL');
         await entry.exited;
@@ -329,7 +394,7 @@ class Supervisor {
   private async liveMember(except: string | null): Promise<ClusterNode | null> {
     for (const node of this.nodes) {
       if (node.id === except || !this.running.has(node.id)) continue;
-      const reply = await call(this.host, node.clientPort, ['RAFT.LEADER']);
+      const reply = await call(this.host, node.clientPort, ['RAFT.LEADER'], this.clientTls);
       if (reply.kind === 'bulk' && reply.value !== null && reply.value.length > 0) return node;
     }
     return null;
@@ -342,7 +407,7 @@ class Supervisor {
     while (Date.now() < deadline && !this.stopping) {
       const via = await this.liveMember(id);
       if (via !== null) {
-        role = memberRoles(await call(this.host, via.clientPort, ['RAFT.NODES'])).get(id) ?? role;
+        role = memberRoles(await call(this.host, via.clientPort, ['RAFT.NODES'], this.clientTls)).get(id) ?? role;
         if (role !== null && done(role)) return role;
       }
       await sleep(POLL_MS);
@@ -354,7 +419,7 @@ class Supervisor {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     while (Date.now() < deadline && !this.stopping) {
       for (const node of this.nodes) {
-        const reply = await call(this.host, node.clientPort, ['RAFT.LEADER']);
+        const reply = await call(this.host, node.clientPort, ['RAFT.LEADER'], this.clientTls);
         if (reply.kind === 'bulk' && reply.value !== null && reply.value.length > 0) return Buffer.from(reply.value).toString();
       }
       await sleep(POLL_MS);
@@ -364,9 +429,9 @@ class Supervisor {
 }
 
 /** One command; a connection failure becomes an error reply. */
-async function call(host: string, port: number, argv: readonly string[]): Promise<RespValue> {
+async function call(host: string, port: number, argv: readonly string[], tls: ConnectionOptions | null): Promise<RespValue> {
   try {
-    return await sendCommand(host, port, argv, CALL_TIMEOUT_MS);
+    return await sendCommand(host, port, argv, CALL_TIMEOUT_MS, tls);
   } catch (error) {
     return { kind: 'error', message: `${host}:${port}: ${(error as Error).message}` };
   }

@@ -12,11 +12,11 @@ const USAGE = `raftis — a strongly consistent, Redis-compatible key-value stor
 
 usage:
   raftis server [settings]                 run one node (raftis server --help lists the settings)
-  raftis cluster up [--nodes 3] [--port 6379] [--data-dir ./data]
-                                           run a local cluster of N node processes
+  raftis cluster up [--nodes 3] [--port 6379] [--data-dir ./data] [--tls]
+                                           run a local cluster of N node processes (--tls: TLS everywhere)
   raftis cluster add-node | remove-node ID [--data-dir ./data]
                                            grow or shrink that cluster while it runs
-  raftis ctl nodes|add|remove|promote|update|transfer-leader|info|leader [args] [--server host:port]
+  raftis ctl nodes|add|remove|promote|update|transfer-leader|info|leader [args] [--server host:port] [--tls …]
                                            administer a running cluster
   raftis dev-certs [--dir ./data/tls] [--host NAME]... ID...
                                            make a local CA and node and client certificates (development)

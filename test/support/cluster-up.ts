@@ -40,8 +40,9 @@ export class ClusterUp {
   stderr = '';
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(nodes: number, base: number, dataDir: string, serverArgs: readonly string[]) {
-    this.child = spawn(process.execPath, [MAIN, 'cluster', 'up', '--nodes', String(nodes), '--port', String(base), '--data-dir', dataDir, '--', ...serverArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `upArgs` are options of `cluster up` itself (e.g. --tls), `serverArgs` those passed on to every node. */
+  constructor(nodes: number, base: number, dataDir: string, serverArgs: readonly string[], upArgs: readonly string[] = []) {
+    this.child = spawn(process.execPath, [MAIN, 'cluster', 'up', '--nodes', String(nodes), '--port', String(base), '--data-dir', dataDir, ...upArgs, '--', ...serverArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout?.on('data', (chunk: Buffer) => { this.stdout += chunk.toString(); });
     this.child.stderr?.on('data', (chunk: Buffer) => { this.stderr += chunk.toString(); });
     this.exited = new Promise((resolveExit) => this.child.on('exit', (code, signal) => resolveExit({ code, signal })));
