@@ -3,6 +3,7 @@
 // 256-byte value) or a read (GET / range) of a key drawn uniformly from 100k keys. Requests
 // are pre-encoded into pools so the generator spends its CPU on sockets, not on encoding.
 
+import type { ConnectionOptions } from 'node:tls';
 import { encodeCommand } from '../src/resp/index.js';
 import { EtcdClient, etcdPutBody, etcdRangeBody } from './etcd-client.js';
 import { RespClient, replyFailure } from './resp-client.js';
@@ -64,13 +65,13 @@ class RespLoadClient implements LoadClient {
   }
 }
 
-/** Opens a RESP load client; `readMode` (raftis only) is set with RAFT.CONSISTENCY. */
-export async function openRespLoadClient(port: number, readMode: ReadMode | null): Promise<LoadClient> {
+/** Opens a RESP load client (over TLS with `tls`); `readMode` (raftis only) is set with RAFT.CONSISTENCY. */
+export async function openRespLoadClient(port: number, readMode: ReadMode | null, tls: ConnectionOptions | null = null): Promise<LoadClient> {
   if (respPools === null) {
     const value = benchValue();
     respPools = buildPools((key) => encodeCommand(['SET', key, value]), (key) => encodeCommand(['GET', key]));
   }
-  const client = await RespClient.open(port);
+  const client = await RespClient.open(port, '127.0.0.1', 5000, tls);
   if (readMode !== null) {
     const failure = replyFailure(await client.call(['RAFT.CONSISTENCY', readMode]));
     if (failure !== null) {

@@ -4,6 +4,7 @@
 // shares with the servers. Built on the project's own encodeCommand and ReplyParser.
 
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import { ReplyParser, encodeCommand, isProtocolError, type CommandArg, type RespValue } from '../src/resp/index.js';
 
 export type ReplyCallback = (reply: RespValue | Error) => void;
@@ -21,12 +22,13 @@ export class RespClient {
     socket.on('close', () => this.fail(new Error('connection closed')));
   }
 
-  static open(port: number, host = '127.0.0.1', timeoutMs = 5000): Promise<RespClient> {
+  /** With `tls`, connects over TLS (the handshake is done when this resolves). */
+  static open(port: number, host = '127.0.0.1', timeoutMs = 5000, tls: ConnectionOptions | null = null): Promise<RespClient> {
     return new Promise((resolveOpen, reject) => {
-      const socket = connect({ port, host });
+      const socket: Socket = tls === null ? connect({ port, host }) : connectTls({ ...tls, port, host });
       const timer = setTimeout(() => { socket.destroy(); reject(new Error(`connect to ${host}:${port} timed out`)); }, timeoutMs);
       socket.once('error', (error) => { clearTimeout(timer); reject(error); });
-      socket.once('connect', () => {
+      socket.once(tls === null ? 'connect' : 'secureConnect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
         resolveOpen(new RespClient(socket));

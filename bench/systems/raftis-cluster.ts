@@ -18,6 +18,8 @@ export const RAFTIS_PROCESS_LABELS = new Map<number, string>();
 export interface RaftisNode {
   readonly id: string;
   readonly port: number;
+  /** The client TLS port, when the cluster was started with `tls.clientPort`. */
+  readonly tlsPort?: number;
   readonly process: Spawned;
 }
 
@@ -25,6 +27,8 @@ export interface RaftisOptions {
   readonly nodes: number;
   /** Where .cpuprofile files go; null = no profiling. */
   readonly profileDir: string | null;
+  /** TLS settings per node (certificate files, --tls-cluster …), and whether each node gets a client TLS port. */
+  readonly tls?: { readonly args: (id: string) => readonly string[]; readonly clientPort: boolean };
 }
 
 export class RaftisCluster {
@@ -33,17 +37,19 @@ export class RaftisCluster {
   static async start(options: RaftisOptions): Promise<RaftisCluster> {
     if (!existsSync(RAFTIS_MAIN)) throw new Error(`${RAFTIS_MAIN} is missing: run \`npm run build\` first`);
     const root = mkdtempSync(join(tmpdir(), 'raftis-bench-'));
-    const ports = await freePorts(options.nodes * 2);
+    const ports = await freePorts(options.nodes * (options.tls?.clientPort === true ? 3 : 2));
     const ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
     const initialCluster = ids.map((id, i) => `${id}=127.0.0.1:${ports[options.nodes + i]!}`).join(',');
     const nodeFlags = options.profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`];
     if (options.profileDir !== null) mkdirSync(options.profileDir, { recursive: true });
     const nodes = ids.map((id, i): RaftisNode => {
       const port = ports[i]!;
+      const tlsPort = options.tls?.clientPort === true ? ports[options.nodes * 2 + i] : undefined;
       const args = [...nodeFlags, RAFTIS_MAIN, 'server', '--id', id,
         '--listen', `127.0.0.1:${port}`, '--peer-listen', `127.0.0.1:${ports[options.nodes + i]!}`,
-        '--data-dir', join(root, id), '--initial-cluster', initialCluster, '--log-level', 'warn'];
-      return { id, port, process: spawnLogged(`raftis ${id}`, process.execPath, args, join(root, `${id}.log`)) };
+        '--data-dir', join(root, id), '--initial-cluster', initialCluster, '--log-level', 'warn',
+        ...(tlsPort === undefined ? [] : ['--tls-port', String(tlsPort)]), ...(options.tls?.args(id) ?? [])];
+      return { id, port, ...(tlsPort === undefined ? {} : { tlsPort }), process: spawnLogged(`raftis ${id}`, process.execPath, args, join(root, `${id}.log`)) };
     });
     const cluster = new RaftisCluster(nodes, root);
     for (const node of nodes) cluster.label(node);
