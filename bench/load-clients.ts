@@ -10,6 +10,9 @@ import { RespClient, replyFailure } from './resp-client.js';
 
 export const VALUE_BYTES = 256;
 export const KEY_COUNT = 100_000;
+const CONNECT_TIMEOUT_MS = 5_000;
+/** A TLS handshake is CPU work on both ends: 64 of them at once on a loaded 2-core machine take seconds. */
+const TLS_CONNECT_TIMEOUT_MS = 30_000;
 /** Pre-encoded requests per pool; enough that keys still look random. */
 const POOL_SIZE = 8192;
 
@@ -71,7 +74,7 @@ export async function openRespLoadClient(port: number, readMode: ReadMode | null
     const value = benchValue();
     respPools = buildPools((key) => encodeCommand(['SET', key, value]), (key) => encodeCommand(['GET', key]));
   }
-  const client = await RespClient.open(port, '127.0.0.1', 5000, tls);
+  const client = await RespClient.open(port, '127.0.0.1', tls === null ? CONNECT_TIMEOUT_MS : TLS_CONNECT_TIMEOUT_MS, tls);
   if (readMode !== null) {
     const failure = replyFailure(await client.call(['RAFT.CONSISTENCY', readMode]));
     if (failure !== null) {
