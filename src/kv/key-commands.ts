@@ -7,9 +7,10 @@ import type { CommandContext } from './command-context.js';
 import { allKeys, arg, command, noKeys, oneKey, type CommandSpec } from './command-spec.js';
 import type { KeyEntry } from './keyspace.js';
 import { globMatch } from './glob.js';
-import { isKeyword, parseInt64 } from './integer-parse.js';
+import { parseScanCount, parseScanCursor, scanCountDefault } from './collection-scan.js';
+import { isKeyword } from './integer-parse.js';
 import {
-  bulkReply, bulkText, errorReply, integerReply, nilReply, noSuchKeyError, notIntegerError, okReply, oneReply,
+  bulkReply, bulkText, errorReply, integerReply, nilReply, noSuchKeyError, okReply, oneReply,
   syntaxError, zeroReply,
 } from './replies.js';
 
@@ -76,10 +77,6 @@ export function keysCommand(context: CommandContext, argv: readonly Uint8Array[]
   return { kind: 'array', value: keys };
 }
 
-const scanCountDefault = 10;
-/** Bounds the work of one SCAN call whatever COUNT asks for. */
-const scanCountMax = 100_000;
-
 interface ScanOptions {
   cursor: number;
   pattern: Uint8Array | null;
@@ -94,24 +91,18 @@ interface ScanOptions {
  * filter after the COUNT slots were visited, so a call may return fewer keys than COUNT.
  */
 function parseScan(argv: readonly Uint8Array[]): ScanOptions | Reply {
-  // Like Redis's strtoul: an optional sign, digits, no spaces, at most 2^64 - 1. A negative
-  // cursor wraps around in C to a huge one; here it is one past every stamp (an empty page).
-  const cursorText = Buffer.from(arg(argv, 1)).toString('latin1');
-  if (!/^[+-]?[0-9]+$/.test(cursorText) || BigInt(cursorText.replace(/^[+-]/, '')) > (1n << 64n) - 1n) {
-    return errorReply('ERR invalid cursor');
-  }
-  const cursorValue = BigInt(cursorText);
-  const cursor = cursorValue < 0n || cursorValue > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(cursorValue);
+  // A negative cursor wraps around in C to a huge one; here it is one past every stamp (an empty page).
+  const cursor = parseScanCursor(arg(argv, 1));
+  if (cursor === null) return errorReply('ERR invalid cursor');
   const options: ScanOptions = { cursor, pattern: null, count: scanCountDefault, type: null };
   for (let j = 2; j < argv.length; j += 2) {
     const option = arg(argv, j);
     if (j + 1 >= argv.length) return syntaxError;
     const value = arg(argv, j + 1);
     if (isKeyword(option, 'count')) {
-      const count = parseInt64(value);
-      if (count === null) return notIntegerError;
-      if (count < 1n) return syntaxError;
-      options.count = Number(count > BigInt(scanCountMax) ? BigInt(scanCountMax) : count);
+      const count = parseScanCount(value);
+      if (typeof count !== 'number') return count;
+      options.count = count;
     } else if (isKeyword(option, 'match')) {
       options.pattern = value;
     } else if (isKeyword(option, 'type')) {
