@@ -12,7 +12,8 @@ export type CommandFlag =
   | 'fast' // O(1) or O(log n)
   | 'admin'
   | 'internal' // proposed by raftis itself, never by clients
-  | 'random'; // reply depends on a deterministic pseudo-random choice
+  | 'random' // reply depends on a deterministic pseudo-random choice
+  | 'movablekeys'; // keys are found by parsing the arguments (numkeys), not by the key positions
 
 export type CommandHandler = (context: CommandContext, argv: readonly Uint8Array[]) => Reply;
 

@@ -9,6 +9,7 @@ import { stringCommands } from './string-commands.js';
 import { keyCommands, raftisExpireCommandName } from './key-commands.js';
 import { expireCommands } from './expire-commands.js';
 import { hashCommands } from './hash-commands.js';
+import { setCommands } from './set-commands.js';
 
 export { raftisExpireCommandName };
 
@@ -17,6 +18,7 @@ export const commandTable: readonly CommandSpec[] = [
   ...keyCommands,
   ...expireCommands,
   ...hashCommands,
+  ...setCommands,
 ];
 
 const byName = new Map<string, CommandSpec>(commandTable.map((spec) => [spec.name, spec]));

@@ -2,9 +2,10 @@
 // type is registered for snapshots (its commands register in commands.ts).
 
 import { hashCodec } from './hash-value.js';
+import { setCodec } from './set-value.js';
 import type { CollectionCodec, CollectionTypeName } from './value.js';
 
-const codecs: readonly CollectionCodec[] = [hashCodec];
+const codecs: readonly CollectionCodec[] = [hashCodec, setCodec];
 
 const byCode = new Map<number, CollectionCodec>(codecs.map((codec) => [codec.code, codec]));
 const byType = new Map<CollectionTypeName, CollectionCodec>(codecs.map((codec) => [codec.type, codec]));
