@@ -9,22 +9,7 @@ import { KvStateMachine } from '../../src/kv/state-machine.js';
 import { snapshotStepBytesMax } from '../../src/kv/snapshot.js';
 import { argvOf, baseTimeMs, Harness, plain } from './harness.js';
 import { commandArbitrary, workloadArbitrary, type TimedCommand } from './workload.js';
-
-function takeSnapshot(kv: KvStateMachine, chunkBytes: number): Buffer[] {
-  const source = kv.beginSnapshot();
-  const chunks: Buffer[] = [];
-  for (let chunk = source.next(chunkBytes); chunk !== null; chunk = source.next(chunkBytes)) chunks.push(Buffer.from(chunk));
-  return chunks;
-}
-
-function restore(kv: KvStateMachine, chunks: readonly Uint8Array[]): Error | null {
-  const sink = kv.beginRestore();
-  for (const chunk of chunks) {
-    const error = sink.write(chunk);
-    if (error !== null) return sink.finish() ?? error;
-  }
-  return sink.finish();
-}
+import { restore, takeSnapshot } from './snapshot-support.js';
 
 /** Applies a timed workload to a harness, returning the replies. */
 function run(h: Harness, workload: readonly TimedCommand[]): unknown[] {
