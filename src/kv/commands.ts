@@ -9,6 +9,7 @@ import { stringCommands } from './string-commands.js';
 import { keyCommands, raftisExpireCommandName } from './key-commands.js';
 import { expireCommands } from './expire-commands.js';
 import { hashCommands } from './hash-commands.js';
+import { zsetCommands } from './zset-commands.js';
 import { setCommands } from './set-commands.js';
 
 export { raftisExpireCommandName };
@@ -18,6 +19,7 @@ export const commandTable: readonly CommandSpec[] = [
   ...keyCommands,
   ...expireCommands,
   ...hashCommands,
+  ...zsetCommands,
   ...setCommands,
 ];
 

@@ -213,6 +213,18 @@ export class OrderTree {
     return tree;
   }
 
+  /** An independent copy (rebuilt from the keys in order: compact whatever this tree's history). */
+  clone(): OrderTree {
+    const members: string[] = [];
+    const scores: number[] = [];
+    this.walk(0, false, (member, score) => {
+      members.push(member);
+      scores.push(score);
+      return true;
+    });
+    return OrderTree.fromSorted(members, scores);
+  }
+
   /** Inserts a key that is not in the tree. */
   insert(score: number, member: string): void {
     const after: KeyPredicate = (s, m) => compareKeys(s, m, score, member) > 0;

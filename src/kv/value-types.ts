@@ -2,10 +2,11 @@
 // type is registered for snapshots (its commands register in commands.ts).
 
 import { hashCodec } from './hash-value.js';
+import { zsetCodec } from './zset-value.js';
 import { setCodec } from './set-value.js';
 import type { CollectionCodec, CollectionTypeName } from './value.js';
 
-const codecs: readonly CollectionCodec[] = [hashCodec, setCodec];
+const codecs: readonly CollectionCodec[] = [hashCodec, zsetCodec, setCodec];
 
 const byCode = new Map<number, CollectionCodec>(codecs.map((codec) => [codec.code, codec]));
 const byType = new Map<CollectionTypeName, CollectionCodec>(codecs.map((codec) => [codec.type, codec]));
