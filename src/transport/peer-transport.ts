@@ -4,12 +4,12 @@
 // connection starts with a handshake (peer-handshake.ts: cluster id, node ids, protocol
 // version, incarnations, and a challenge-response proof of the cluster secret when there is
 // one); with TLS both sides also present certificates of the cluster CA naming their member
-// ids (peer-tls.ts). Every kind of frame rides the connections so opened. Outbound frames wait in a bounded per-peer queue that is flushed with
-// one corked socket write when the callback that queued them returns (a microtask: the
-// runtime sends one Ready's messages in one callback, so they still share one write, and
-// they leave in this loop iteration rather than the next); Raft messages that do not fit are
-// dropped and counted, since Raft tolerates loss. Lost connections are redialled lazily
-// with exponential backoff.
+// ids (peer-tls.ts). Every kind of frame rides the connections so opened. Outbound frames
+// wait in a bounded per-peer queue that is flushed with one corked socket write when the
+// callback that queued them returns (a microtask: the runtime sends one Ready's messages in
+// one callback, so they still share one write, and they leave in this loop iteration rather
+// than the next); Raft messages that do not fit are dropped and counted, since Raft
+// tolerates loss. Lost connections are redialled lazily with exponential backoff.
 import { createConnection, createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
@@ -347,11 +347,6 @@ export class PeerTransport {
     }
     const server = this.server;
     if (server !== null) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  /** Whether peers connect over TLS. */
-  get usesTls(): boolean {
-    return this.tls !== null;
   }
 
   /**
