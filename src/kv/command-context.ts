@@ -34,6 +34,12 @@ export class CommandContext {
     /** Deterministic seed for RANDOMKEY: derived from the applied index and time. */
     readonly seed: number,
     private readonly counters: KvCounters,
+    /**
+     * 0 inside apply; for a client's read (served by one node, not replicated) a count of
+     * this node's reads, which random reads mix into `seed` (random-picks.ts) so successive
+     * reads at one read point draw independently, as Redis's distribution tests require.
+     */
+    readonly readSalt = 0,
   ) {}
 
   /** Entries whose collection this command may have changed, with the version each had. */

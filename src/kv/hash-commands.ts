@@ -8,7 +8,7 @@ import { mapKeyOf } from './keyspace.js';
 import { HashValue } from './hash-value.js';
 import { int64Max, int64Min, isKeyword, parseInt64 } from './integer-parse.js';
 import { addLongDouble, formatLongDouble, parseLongDouble, type LongDouble } from './long-double.js';
-import { boundRandomCount, parseRandomCount, randomPositions, SeededDraws } from './random-picks.js';
+import { boundRandomCount, parseRandomCount, randomPositions, randomSeed, SeededDraws } from './random-picks.js';
 import {
   emptyScanReply, parseCollectionScan, scanMatches, scanPositions, scanReply, type CollectionScan,
 } from './collection-scan.js';
@@ -219,9 +219,9 @@ function parseHrandfield(argv: readonly Uint8Array[]): RandomFields {
 function hrandfield(context: CommandContext, request: RandomFields): Reply {
   const hash = context.readCollection(request.key, hashKind);
   if (request.count === null) {
-    return hash === undefined ? nilReply : bulkLatin1(hash.fieldAt(new SeededDraws(context.seed).below(hash.length)));
+    return hash === undefined ? nilReply : bulkLatin1(hash.fieldAt(new SeededDraws(randomSeed(context)).below(hash.length)));
   }
-  const positions = hash === undefined ? [] : randomPositions(context.seed, hash.length, request.count);
+  const positions = hash === undefined ? [] : randomPositions(randomSeed(context), hash.length, request.count);
   const fields = positions.map((position) => bulkLatin1((hash as HashValue).fieldAt(position)));
   if (!request.withValues) return { kind: 'array', value: fields };
   return { kind: 'pairs', value: positions.map((position, i) => [fields[i] as Reply, bulkLatin1((hash as HashValue).valueAt(position))] as const) };

@@ -1,9 +1,11 @@
 // Random choices of elements by position (SPOP, SRANDMEMBER, HRANDFIELD), deterministic: the
-// i-th draw is a hash of the command's seed (context.seed: the entry's index and time for a
-// write, the read point's for a read) and i, so every replica running the same command at the
-// same point picks the same elements. Uniform enough for Redis's chi-square tests; not
-// cryptographic. Also the count argument of SRANDMEMBER and HRANDFIELD, with Redis's texts.
+// i-th draw is a hash of the command's seed (randomSeed: the entry's index and time for a
+// write, the read point's and the node's read count for a read) and i, so every replica
+// running the same command at the same point picks the same elements. Uniform enough for
+// Redis's chi-square tests; not cryptographic. Also the count argument of SRANDMEMBER and
+// HRANDFIELD, with Redis's texts.
 
+import type { CommandContext } from './command-context.js';
 import { mixSeed } from './hash.js';
 import { int64Max, parseInt64 } from './integer-parse.js';
 import { CommandError, errorReply, notIntegerError } from './replies.js';
@@ -16,6 +18,14 @@ const twoTo32 = 0x1_0000_0000;
  * whole in memory, so beyond this the count is refused as out of range.
  */
 export const randomRepeatCountMax = 1_000_000;
+
+/**
+ * The seed of a random choice: the entry's seed for a write (or a read inside a transaction),
+ * also salted with the node's read count for a client's read (see CommandContext.readSalt).
+ */
+export function randomSeed(context: CommandContext): number {
+  return context.readSalt === 0 ? context.seed : mixSeed(context.seed, context.readSalt);
+}
 
 /** Draws positions from a seed. */
 export class SeededDraws {

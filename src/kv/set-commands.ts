@@ -10,7 +10,7 @@ import { mapKeyOf } from './keyspace.js';
 import type { SetValue } from './set-value.js';
 import { memberReply, memberSetReply, setKind } from './set-reply.js';
 import { setAlgebraCommands } from './set-algebra-commands.js';
-import { boundRandomCount, parseRandomCount, randomPositions, SeededDraws } from './random-picks.js';
+import { boundRandomCount, parseRandomCount, randomPositions, randomSeed, SeededDraws } from './random-picks.js';
 import { parseInt64 } from './integer-parse.js';
 import {
   emptyScanReply, parseCollectionScan, scanMatches, scanPositions, scanReply, type CollectionScan,
@@ -93,13 +93,13 @@ function parseSpop(argv: readonly Uint8Array[]): KeyCount {
 /** SPOP: members chosen by the entry's seed, so every replica removes the same ones. */
 function spop(context: CommandContext, request: KeyCount): Reply {
   const set = context.writeCollection(request.key, setKind, false);
-  if (request.count === null) return set === undefined ? nilReply : memberReply(set.popAt(new SeededDraws(context.seed).below(set.length)));
+  if (request.count === null) return set === undefined ? nilReply : memberReply(set.popAt(new SeededDraws(randomSeed(context)).below(set.length)));
   if (set === undefined || request.count === 0) return memberSetReply([]);
   const popped: string[] = [];
   if (request.count >= set.length) {
     while (set.length > 0) popped.push(set.popAt(set.length - 1));
   } else {
-    const draws = new SeededDraws(context.seed);
+    const draws = new SeededDraws(randomSeed(context));
     for (let i = 0; i < request.count; i++) popped.push(set.popAt(draws.below(set.length)));
   }
   return memberSetReply(popped);
@@ -113,8 +113,8 @@ function parseSrandmember(argv: readonly Uint8Array[]): KeyCount {
 
 function srandmember(context: CommandContext, request: KeyCount): Reply {
   const set = context.readCollection(request.key, setKind);
-  if (request.count === null) return set === undefined ? nilReply : memberReply(set.memberAt(new SeededDraws(context.seed).below(set.length)));
-  const positions = set === undefined ? [] : randomPositions(context.seed, set.length, request.count);
+  if (request.count === null) return set === undefined ? nilReply : memberReply(set.memberAt(new SeededDraws(randomSeed(context)).below(set.length)));
+  const positions = set === undefined ? [] : randomPositions(randomSeed(context), set.length, request.count);
   return { kind: 'array', value: positions.map((position) => memberReply((set as SetValue).memberAt(position))) };
 }
 

@@ -115,6 +115,8 @@ export class KvStateMachine {
   private readonly dedup: DedupTable;
   private readonly counters: KvCounters = { expiredKeys: 0, evictedKeys: 0, internalErrors: 0 };
   private readonly openSnapshots = new Set<KeyspaceSnapshot>();
+  /** Client reads served (node-local, not replicated): each read's CommandContext.readSalt. */
+  private readsServed = 0;
   private applied = 0;
   /** Time of the last applied entry. Invariant: never decreases. */
   private time = 0;
@@ -273,8 +275,9 @@ export class KvStateMachine {
     }
   }
 
-  private runRead(spec: CommandSpec, argv: readonly Uint8Array[], nowMs: number): Reply {
-    const context = new CommandContext(this.keyspace, nowMs, false, this.options.protoMaxBulkLen, mixSeed(this.applied, nowMs), this.counters);
+  /** `readSalt` is 0 for a read inside apply (every replica must draw the same), else see CommandContext. */
+  private runRead(spec: CommandSpec, argv: readonly Uint8Array[], nowMs: number, readSalt = 0): Reply {
+    const context = new CommandContext(this.keyspace, nowMs, false, this.options.protoMaxBulkLen, mixSeed(this.applied, nowMs), this.counters, readSalt);
     return this.runHandler(spec, context, argv);
   }
 
@@ -290,7 +293,7 @@ export class KvStateMachine {
     if (!hasFlag(spec, 'readonly')) return errorReply(`ERR '${spec.name}' is not a read-only command`);
     const arityError = checkArity(spec, argv);
     if (arityError !== null) return arityError;
-    return this.runRead(spec, argv, Math.max(clusterTime, this.time));
+    return this.runRead(spec, argv, Math.max(clusterTime, this.time), ++this.readsServed);
   }
 
   /** Keys expired at `now` (at most `max`), for the leader to propose RAFTIS.EXPIRE. Bounded work. */

@@ -139,14 +139,13 @@ test('SRANDMEMBER: count, negative count, Redis error texts and reply kinds', ()
   assert.equal((plain(h.read('SRANDMEMBER', 's', String(-randomRepeatCountMax))) as string[]).length, randomRepeatCountMax);
 });
 
-test('SRANDMEMBER is uniform across read points (chi-square, as Redis tests it)', () => {
+test('SRANDMEMBER is uniform over successive reads at one read point (chi-square, as Redis tests it)', () => {
   const h = new Harness();
   const all = ['1', '5', '10', '50', '125', 'MARY', 'PATRICIA', 'LINDA', 'BARBARA', 'ELIZABETH'];
   h.apply('SADD', 's', ...all);
   for (const [count, calls] of [[-1000, 1], [8, 125], [2, 500]] as const) {
     const counts = new Map<string, number>();
     for (let i = 0; i < calls; i++) {
-      h.advance(1);
       for (const member of plain(h.read('SRANDMEMBER', 's', String(count))) as string[]) counts.set(member, (counts.get(member) ?? 0) + 1);
     }
     const expected = 1000 / all.length;
