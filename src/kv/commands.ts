@@ -11,6 +11,7 @@ import { expireCommands } from './expire-commands.js';
 import { hashCommands } from './hash-commands.js';
 import { zsetCommands } from './zset-commands.js';
 import { setCommands } from './set-commands.js';
+import { memoryCommands } from './memory-commands.js';
 
 export { raftisExpireCommandName };
 
@@ -21,6 +22,7 @@ export const commandTable: readonly CommandSpec[] = [
   ...hashCommands,
   ...zsetCommands,
   ...setCommands,
+  ...memoryCommands,
 ];
 
 const byName = new Map<string, CommandSpec>(commandTable.map((spec) => [spec.name, spec]));

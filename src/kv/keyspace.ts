@@ -320,6 +320,11 @@ export class Keyspace {
     this.observers.delete(observer);
   }
 
+  /** The memory estimate of one key as the keyspace counts it (MEMORY USAGE). */
+  memoryOf(entry: KeyEntry): number {
+    return entryBytes(this.liveEntry(entry));
+  }
+
   /** The stored entry whether or not it has expired. */
   raw(key: Uint8Array): KeyEntry | undefined {
     return this.entries.get(mapKeyOf(key));
