@@ -11,6 +11,7 @@ import { formatHostPort, type ServerConfig } from './config.js';
 import type { AdminCommands } from './dispatch.js';
 import { arityError } from './dispatch.js';
 import { errorReply, nodeErrorReply, unknownError } from './errors.js';
+import { EncodingSettings } from './encoding-config.js';
 import type { Identity, Member } from './identity.js';
 
 export interface AdminContext {
@@ -37,6 +38,7 @@ const bulk = (text: string): Reply => ({ kind: 'bulk', value: Buffer.from(text) 
 
 export class Admin implements AdminCommands {
   private readonly context: AdminContext;
+  private readonly encodings = new EncodingSettings();
 
   constructor(context: AdminContext) {
     this.context = context;
@@ -154,6 +156,10 @@ export class Admin implements AdminCommands {
   private config(argv: readonly Buffer[]): Reply {
     if (argv.length < 2) return arityError('config');
     const sub = argv[1]?.toString().toLowerCase();
+    if (sub === 'set' && argv.length >= 4 && argv.length % 2 === 0) {
+      const answer = this.encodings.set(argv.slice(2).map((a) => a.toString('latin1')));
+      if (answer !== undefined) return answer;
+    }
     if (sub === 'set' || sub === 'resetstat' || sub === 'rewrite') return errorReply(`ERR CONFIG ${sub.toUpperCase()} is not supported: raftis settings are fixed at start-up`);
     if (sub !== 'get' || argv.length < 3) return sub === 'get' ? arityError('config|get') : errorReply(`ERR unknown subcommand '${argv[1]?.toString() ?? ''}'. Try CONFIG HELP.`);
     const config = this.context.config;
@@ -169,6 +175,7 @@ export class Admin implements AdminCommands {
       port: String(config.listen.port),
       bind: config.listen.host,
       timeout: '0',
+      ...Object.fromEntries(this.encodings.entries()),
     };
     const pairs: Reply[] = [];
     for (const pattern of argv.slice(2).map((a) => a.toString().toLowerCase())) {

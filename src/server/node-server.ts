@@ -9,7 +9,7 @@ import type { Reply } from '../kv/reply.js';
 import { RaftNode, decodeSnapshotHeader, snapshotHeaderContext } from '../node/raft-node.js';
 import type { Clock, Network, SnapshotByteSource, StateMachine } from '../node/ports.js';
 import { ConfChangeType, EntryType, createRaft, decodeConfChange, logIndex, nodeId, term, type ConfChange, type ConfState, type Entry, type NodeId } from '../node/consensus.js';
-import { encodeReply, parseReply } from '../resp/codec.js';
+import { decodeForwardedReply, encodeForwardedReply } from './forwarded-reply.js';
 import { RespServer } from '../resp/server.js';
 import { RaftStorage } from '../storage/raft-storage.js';
 import type { RespValue } from '../resp/codec.js';
@@ -243,8 +243,8 @@ export class RaftisServer {
       noLeaderWaitMs: config.noLeaderWaitMs,
       retryDelayMs: config.tickMs,
       forward: (to, payload, timeoutMs) => transport.request(to, payload, timeoutMs),
-      encodeReply: (reply) => encodeReply(reply, 3),
-      decodeReply: (bytes) => parseReply(bytes),
+      encodeReply: encodeForwardedReply,
+      decodeReply: decodeForwardedReply,
       now: () => Date.now(),
     });
     const writePath = writes;
@@ -258,8 +258,8 @@ export class RaftisServer {
       learnerPromoteLagEntries: config.learnerPromoteLagEntries,
       promoteCheckMs: config.tickMs * config.heartbeatTicks * 5,
       forward: (to, payload, timeoutMs) => transport.request(to, payload, timeoutMs),
-      encodeReply: (reply) => encodeReply(reply, 3),
-      decodeReply: (bytes) => parseReply(bytes),
+      encodeReply: encodeForwardedReply,
+      decodeReply: decodeForwardedReply,
       log: (fields, msg) => log.info(fields, msg),
     });
     transport.onRequest = (from, payload) => (payload[0] === FORWARD_WRITE || payload[0] === FORWARD_WRITE_WITHOUT_FLOOR ? writePath.handleForwarded(payload) : membership.handleForwarded(payload));

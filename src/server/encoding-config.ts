@@ -1,0 +1,65 @@
+// The encoding thresholds of Redis's compact encodings (listpack, intset) as CONFIG settings.
+// raftis keeps one representation per type, so they change nothing here; CONFIG SET accepts
+// them because tools and Redis's own test suite set them, and CONFIG GET shows what was set
+// (under either name, as Redis does). Node-local: no reply of any data command depends on them.
+
+import type { Reply } from '../kv/reply.js';
+import { errorReply } from './errors.js';
+
+interface Threshold {
+  readonly names: readonly string[];
+  readonly min: bigint;
+  readonly max: bigint;
+  value: bigint;
+}
+
+const longMax = (1n << 63n) - 1n;
+const intMin = -(1n << 31n);
+const intMax = (1n << 31n) - 1n;
+
+function thresholds(): Threshold[] {
+  return [
+    { names: ['hash-max-listpack-entries', 'hash-max-ziplist-entries'], min: 0n, max: longMax, value: 512n },
+    { names: ['hash-max-listpack-value', 'hash-max-ziplist-value'], min: 0n, max: longMax, value: 64n },
+    { names: ['zset-max-listpack-entries', 'zset-max-ziplist-entries'], min: 0n, max: longMax, value: 128n },
+    { names: ['zset-max-listpack-value', 'zset-max-ziplist-value'], min: 0n, max: longMax, value: 64n },
+    { names: ['set-max-intset-entries'], min: 0n, max: longMax, value: 512n },
+    { names: ['list-max-listpack-size', 'list-max-ziplist-size'], min: intMin, max: intMax, value: -2n },
+    { names: ['list-compress-depth'], min: 0n, max: intMax, value: 0n },
+  ];
+}
+
+export class EncodingSettings {
+  private readonly byName = new Map<string, Threshold>();
+
+  constructor() {
+    for (const threshold of thresholds()) for (const name of threshold.names) this.byName.set(name, threshold);
+  }
+
+  /** Every name with its value, for CONFIG GET. */
+  entries(): [string, string][] {
+    return [...this.byName].map(([name, threshold]) => [name, String(threshold.value)]);
+  }
+
+  /**
+   * CONFIG SET name value [name value ...] when every name is an encoding threshold: OK or
+   * Redis's error (nothing is set then); undefined when some name is another setting.
+   */
+  set(pairs: readonly string[]): Reply | undefined {
+    const changes: [Threshold, bigint][] = [];
+    for (let i = 0; i + 1 < pairs.length; i += 2) {
+      const name = (pairs[i] as string).toLowerCase();
+      const threshold = this.byName.get(name);
+      if (threshold === undefined) return undefined;
+      const text = pairs[i + 1] as string;
+      if (!/^-?\d{1,20}$/.test(text)) return errorReply(`ERR CONFIG SET failed (possibly related to argument '${name}') - argument couldn't be parsed into an integer`);
+      const value = BigInt(text);
+      if (value < threshold.min || value > threshold.max) {
+        return errorReply(`ERR CONFIG SET failed (possibly related to argument '${name}') - argument must be between ${threshold.min} and ${threshold.max} inclusive`);
+      }
+      changes.push([threshold, value]);
+    }
+    for (const [threshold, value] of changes) threshold.value = value;
+    return { kind: 'simple', value: 'OK' };
+  }
+}
