@@ -174,10 +174,11 @@ export class Workload {
 
   private chooseOp(): { op: KvOp; argv: Uint8Array[] } {
     const random = this.host.random;
-    const key = `k${random.int(this.settings.keys)}`;
     const roll = random.int(100);
+    if (roll < 20) return this.chooseCollectionOp(roll);
+    const key = `k${random.int(this.settings.keys)}`;
     const digit = (): string => String(random.int(10));
-    if (roll < 30) return { op: { f: 'get', key }, argv: args('GET', key) };
+    if (roll < 40) return { op: { f: 'get', key }, argv: args('GET', key) };
     if (roll < 48) {
       const value = digit();
       return { op: { f: 'put', key, value }, argv: args('SET', key, value) };
@@ -193,6 +194,18 @@ export class Workload {
     }
     if (roll < 90) return { op: { f: 'incr', key, by: 1 }, argv: args('INCR', key) };
     return { op: { f: 'del', key }, argv: args('DEL', key) };
+  }
+
+  /** Sorted sets (keys z0…): one op in five, each key keeping its own type. */
+  private chooseCollectionOp(roll: number): { op: KvOp; argv: Uint8Array[] } {
+    const random = this.host.random;
+    const key = `z${random.int(this.settings.keys)}`;
+    if (roll < 12) {
+      const member = `m${random.int(10)}`;
+      const score = random.int(10);
+      return { op: { f: 'zadd', key, member, score }, argv: args('ZADD', key, String(score), member) };
+    }
+    return { op: { f: 'zrange', key }, argv: args('ZRANGE', key, '0', '-1', 'WITHSCORES') };
   }
 
   private attemptWrite(client: Client, op: Op): void {
@@ -267,11 +280,9 @@ export class Workload {
         return;
       }
       const reply = node.kv.read(op.argv, clusterTime);
-      if (reply.kind === 'bulk') {
-        this.finish(client, op, 'ok', reply.value === null ? null : Buffer.from(reply.value).toString('latin1'), '');
-        return;
-      }
-      throw new SimViolation('client', `GET ${op.op.key} answered ${JSON.stringify(reply)}`);
+      const result = readResult(op.op, reply);
+      if (result === undefined) throw new SimViolation('client', `${op.op.f} ${op.op.key} answered ${JSON.stringify(reply)}`);
+      this.finish(client, op, 'ok', result, '');
     });
   }
 
@@ -312,11 +323,34 @@ export class Workload {
 }
 
 function isWrite(op: KvOp): boolean {
-  return op.f !== 'get';
+  return op.f !== 'get' && op.f !== 'lrange' && op.f !== 'zrange';
 }
 
 function args(...words: string[]): Uint8Array[] {
   return words.map((word) => Buffer.from(word, 'latin1'));
+}
+
+/** A read's result as the history records it (history.ts), or undefined for a reply that does not fit. */
+function readResult(op: KvOp, reply: Reply): KvResult | undefined {
+  const text = (item: Reply | undefined): string | undefined =>
+    item?.kind === 'bulk' && item.value !== null ? Buffer.from(item.value).toString('latin1') : undefined;
+  switch (op.f) {
+    case 'get':
+      return reply.kind === 'bulk' ? (reply.value === null ? null : text(reply)) : undefined;
+    case 'lrange': {
+      if (reply.kind !== 'array' || reply.value === null) return undefined;
+      const items = reply.value.map(text);
+      return items.every((item) => item !== undefined) ? items.join('') : undefined;
+    }
+    case 'zrange': {
+      // WITHSCORES: (member, score) pairs; the workload's scores are small integers.
+      if (reply.kind !== 'pairs') return undefined;
+      const pairs = reply.value.map(([member, score]) => (score.kind === 'double' ? `${text(member) ?? '?'}:${score.value}` : undefined));
+      return pairs.every((pair) => pair !== undefined) ? pairs.join(',') : undefined;
+    }
+    default:
+      return undefined;
+  }
 }
 
 function writeResult(op: KvOp, reply: Reply): KvResult | undefined {
@@ -327,12 +361,16 @@ function writeResult(op: KvOp, reply: Reply): KvResult | undefined {
     case 'del':
       return reply.kind === 'integer' ? 'ok' : undefined;
     case 'incr':
+    case 'rpush':
+    case 'zadd':
       return reply.kind === 'integer' ? Number(reply.value) : undefined;
     case 'cas':
       if (reply.kind === 'simple') return true;
       if ((reply.kind === 'bulk' && reply.value === null) || reply.kind === 'null') return false;
       return undefined;
     case 'get':
+    case 'lrange':
+    case 'zrange':
       return undefined;
   }
 }
