@@ -73,6 +73,19 @@ function searchKeys(scores: readonly number[], members: readonly string[], from:
   return low;
 }
 
+/** First index in [from, to) whose key is above (score, member): searchKeys without a closure, for the hot paths. */
+function upperBound(scores: readonly number[], members: readonly string[], from: number, to: number, score: number, member: string): number {
+  let low = from;
+  let high = to;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    const middleScore = scores[middle] as number;
+    if (middleScore > score || (middleScore === score && (members[middle] as string) > member)) high = middle;
+    else low = middle + 1;
+  }
+  return low;
+}
+
 /** The child of `branch` whose range holds the first key satisfying `after`, or the key's place. */
 function childFor(branch: Branch, after: KeyPredicate): number {
   return searchKeys(branch.sepScores, branch.sepMembers, 1, branch.children.length, after) - 1;
@@ -227,19 +240,18 @@ export class OrderTree {
 
   /** Inserts a key that is not in the tree. */
   insert(score: number, member: string): void {
-    const after: KeyPredicate = (s, m) => compareKeys(s, m, score, member) > 0;
     const path: Branch[] = [];
     const indexes: number[] = [];
     let node = this.root;
     while (node instanceof Branch) {
-      const c = childFor(node, after);
+      const c = upperBound(node.sepScores, node.sepMembers, 1, node.children.length, score, member) - 1;
       node.sizes[c] = (node.sizes[c] as number) + 1;
       node.size++;
       path.push(node);
       indexes.push(c);
       node = node.children[c] as TreeNode;
     }
-    const at = searchKeys(node.scores, node.members, 0, node.members.length, after);
+    const at = upperBound(node.scores, node.members, 0, node.members.length, score, member);
     node.members.splice(at, 0, member);
     node.scores.splice(at, 0, score);
     if (node.members.length > leafCapacity) this.splitUpwards(node, path, indexes);
@@ -270,17 +282,16 @@ export class OrderTree {
 
   /** Removes a key; false when it is not in the tree. */
   remove(score: number, member: string): boolean {
-    const after: KeyPredicate = (s, m) => compareKeys(s, m, score, member) > 0;
     const path: Branch[] = [];
     const indexes: number[] = [];
     let node = this.root;
     while (node instanceof Branch) {
-      const c = childFor(node, after);
+      const c = upperBound(node.sepScores, node.sepMembers, 1, node.children.length, score, member) - 1;
       path.push(node);
       indexes.push(c);
       node = node.children[c] as TreeNode;
     }
-    const at = searchKeys(node.scores, node.members, 0, node.members.length, after) - 1;
+    const at = upperBound(node.scores, node.members, 0, node.members.length, score, member) - 1;
     if (at < 0 || node.scores[at] !== score || node.members[at] !== member) return false;
     node.members.splice(at, 1);
     node.scores.splice(at, 1);

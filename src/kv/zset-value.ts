@@ -15,9 +15,10 @@ import type { CollectionBuilder, CollectionCodec, CollectionValue, ElementCursor
 
 /**
  * Memory estimate per member beyond its bytes: a map slot with the position, two array slots
- * (member, score), a string header, and the member's and score's slots in the order tree.
+ * (member, score), a string header, and the member's and score's slots in the order tree
+ * (about 97 bytes in V8 on x64, measured with a million members of 10 to 50 bytes).
  */
-export const zsetMemberOverheadBytes = 72;
+export const zsetMemberOverheadBytes = 96;
 
 /** A member and its score, as ranges return them. */
 export interface ScoredMember {
