@@ -41,6 +41,20 @@ export function mpopReply(result: { readonly key: Uint8Array; readonly popped: r
   return { kind: 'array', value: [bulkReply(result.key), nestedPairsReply(result.popped)] };
 }
 
+/**
+ * BZPOPMIN's and BZPOPMAX's form in the state machine (the server does the waiting): one
+ * member from the first existing sorted set among `keys`, answered [key, member, score] in
+ * both protocols, or the nil array.
+ */
+export function popOneWithKey(end: PopEnd) {
+  return (context: CommandContext, keys: readonly Uint8Array[]): Reply => {
+    const result = popFirstNonEmpty(context, keys, end, 1);
+    const first = result?.popped[0];
+    if (result === null || first === undefined) return { kind: 'array', value: null };
+    return { kind: 'array', value: [bulkReply(result.key), memberReply(first.member), scoreReply(first.score)] };
+  };
+}
+
 // ---- ZPOPMIN, ZPOPMAX ---------------------------------------------------------------------
 
 interface PopRequest {
@@ -92,7 +106,8 @@ export function parseMpop(argv: readonly Uint8Array[], at: number): MpopRequest 
   return { keys: argv.slice(at + 1, whereAt), end, count: count ?? 1 };
 }
 
-function zmpop(context: CommandContext, request: MpopRequest): Reply {
+/** ZMPOP, and BZMPOP's form in the state machine. */
+export function zmpop(context: CommandContext, request: MpopRequest): Reply {
   return mpopReply(popFirstNonEmpty(context, request.keys, request.end, request.count));
 }
 

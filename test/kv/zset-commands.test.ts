@@ -10,6 +10,10 @@ import { Harness, plain, type Plain } from './harness.js';
 import { encodeReply } from '../../src/resp/reply-writer.js';
 import { compareKeys } from '../../src/kv/order-tree.js';
 import { ZSetValue } from '../../src/kv/zset-value.js';
+import { CommandContext } from '../../src/kv/command-context.js';
+import { Keyspace } from '../../src/kv/keyspace.js';
+import { popOneWithKey } from '../../src/kv/zset-pop-commands.js';
+import { zsetKind } from '../../src/kv/zset-reply.js';
 import { randomRepeatCountMax } from '../../src/kv/random-picks.js';
 
 const wrongType = { err: 'WRONGTYPE Operation against a key holding the wrong kind of value' };
@@ -238,4 +242,18 @@ test('a sorted set matches a naive sorted array under random changes (property)'
     const positions = Array.from({ length: zset.length }, (_, position) => zset.at(position).member).sort();
     assert.deepEqual(positions, sorted.map(({ member }) => member).sort());
   }), { numRuns: 80 });
+});
+
+test('the state-machine form of BZPOPMIN answers [key, member, score] from the first existing key, or the nil array', () => {
+  const context = new CommandContext(new Keyspace(), 0, true, 1 << 20, 0, { expiredKeys: 0, evictedKeys: 0, internalErrors: 0 });
+  const zset = context.writeCollection(Buffer.from('z2'), zsetKind, true) as ZSetValue;
+  zset.set('a', 1);
+  zset.set('b', 2.5);
+  context.finish();
+  const keys = [Buffer.from('z1'), Buffer.from('z2')];
+  assert.equal(encodeReply(popOneWithKey('max')(context, keys), 3).toString(), '*3\r\n$2\r\nz2\r\n$1\r\nb\r\n,2.5\r\n');
+  assert.equal(encodeReply(popOneWithKey('min')(context, keys), 2).toString(), '*3\r\n$2\r\nz2\r\n$1\r\na\r\n$1\r\n1\r\n');
+  context.finish();
+  assert.equal(encodeReply(popOneWithKey('min')(context, keys), 2).toString(), '*-1\r\n');
+  assert.equal(encodeReply(popOneWithKey('min')(context, keys), 3).toString(), '_\r\n');
 });
