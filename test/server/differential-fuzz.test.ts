@@ -87,8 +87,8 @@ interface ClientModel {
   watched: Map<string, { absentAtWatch: boolean }>;
 }
 
-/** Reads a key's value on Redis, outside the sequence's connections (for exclusions that depend on it). */
-type RedisGet = (key: string) => Promise<Resp>;
+/** Runs a read on Redis, outside the sequence's connections (for exclusions that depend on its state). */
+type RedisCall = (argv: Argv) => Promise<Resp>;
 
 /**
  * A case left out. A step it matches is not sent to either side; when the step is a
@@ -97,7 +97,7 @@ type RedisGet = (key: string) => Promise<Resp>;
 interface Exclusion {
   readonly name: string;
   readonly why: string;
-  readonly matches: (step: Step, client: ClientModel, redisGet: RedisGet) => boolean | Promise<boolean>;
+  readonly matches: (step: Step, client: ClientModel, redisCall: RedisCall) => boolean | Promise<boolean>;
 }
 
 const isBareExec = (step: Step, client: ClientModel): boolean => client.inTransaction && name(step.argv) === 'exec' && step.argv.length === 1;
@@ -130,16 +130,20 @@ const EXPIRE_COMMANDS = ['expire', 'pexpire', 'expireat', 'pexpireat'];
  */
 const KNOWN_DIVERGENCES: readonly Exclusion[] = [
   {
-    name: 'INCRBYFLOAT with a hexadecimal float',
+    name: 'INCRBYFLOAT or HINCRBYFLOAT with a hexadecimal float',
     why: 'src/kv/long-double.ts parseLongDouble reads decimal text only; Redis (strtold) also reads hex floats: SET k 0x10, INCRBYFLOAT k 1 gives 17',
-    matches: async (step, client, redisGet) => {
-      const increments = isBareExec(step, client) ? client.queued.map((queued) => queued.argv).filter((argv) => name(argv) === 'incrbyfloat')
-        : !client.inTransaction && name(step.argv) === 'incrbyfloat' ? [step.argv] : [];
+    matches: async (step, client, redisCall) => {
+      const isIncrement = (argv: Argv): boolean => name(argv) === 'incrbyfloat' || name(argv) === 'hincrbyfloat';
+      const increments = isBareExec(step, client) ? client.queued.map((queued) => queued.argv).filter(isIncrement)
+        : !client.inTransaction && isIncrement(step.argv) ? [step.argv] : [];
       if (increments.length === 0) return false;
-      // A queued write may make a hex float before the INCRBYFLOAT runs (APPEND of 'x' to '0').
+      // A queued write may make a hex float before the increment runs (APPEND of 'x' to '0').
       if (isBareExec(step, client) && client.queued.some((queued) => queued.argv.slice(1).some((arg) => /x/i.test(arg)))) return true;
       for (const argv of increments) {
-        if (isHexFloat(argv[2]) || isHexFloat(await redisGet(argv[1] ?? ''))) return true;
+        const hash = name(argv) === 'hincrbyfloat';
+        const increment = argv[hash ? 3 : 2];
+        const current = await redisCall(hash ? ['HGET', argv[1] ?? '', argv[2] ?? ''] : ['GET', argv[1] ?? '']);
+        if (isHexFloat(increment) || isHexFloat(current)) return true;
       }
       return false;
     },
@@ -162,9 +166,9 @@ function countExcluded(exclusionName: string): void {
   excludedCounts.set(exclusionName, (excludedCounts.get(exclusionName) ?? 0) + 1);
 }
 
-async function excludedBy(step: Step, client: ClientModel, redisGet: RedisGet): Promise<string | null> {
+async function excludedBy(step: Step, client: ClientModel, redisCall: RedisCall): Promise<string | null> {
   for (const exclusion of EXCLUSIONS) {
-    if (await exclusion.matches(step, client, redisGet)) {
+    if (await exclusion.matches(step, client, redisCall)) {
       countExcluded(exclusion.name);
       return exclusion.name;
     }
@@ -258,6 +262,36 @@ function clientFields(text: string): Map<string, string> {
   }));
 }
 
+/** The argument that is the cursor: SCAN cursor …, HSCAN key cursor … */
+function cursorIndex(argv: Argv): number {
+  return name(argv) === 'scan' ? 1 : 2;
+}
+
+/** What a scan returns, one string per item: HSCAN's field and value together. */
+function scanItems(argv: Argv, items: readonly string[]): string[] {
+  if (name(argv) !== 'hscan') return [...items];
+  const pairs: string[] = [];
+  for (let i = 0; i < items.length; i += 2) pairs.push(show([items[i] ?? null, items[i + 1] ?? null]));
+  return pairs;
+}
+
+/** A map (RESP3) or flat array (RESP2) as pairs, or null. */
+function pairsOf(reply: Resp): [Resp, Resp][] | null {
+  if (typeof reply === 'object' && reply !== null && !Array.isArray(reply) && 'map' in reply) return reply.map;
+  if (!Array.isArray(reply) || reply.length % 2 !== 0) return null;
+  const pairs: [Resp, Resp][] = [];
+  for (let i = 0; i < reply.length; i += 2) pairs.push([reply[i] ?? null, reply[i + 1] ?? null]);
+  return pairs;
+}
+
+/** A reply with every string, number and double replaced by its kind: the shape alone. */
+function shapeOf(reply: Resp): unknown {
+  if (Array.isArray(reply)) return reply.map(shapeOf);
+  if (reply === null) return null;
+  if (typeof reply === 'object') return 'map' in reply ? { map: reply.map.map(([k, v]) => [shapeOf(k), shapeOf(v)]) } : Object.keys(reply)[0];
+  return typeof reply;
+}
+
 /** A SCAN reply's cursor and keys, or null when it is not one. */
 function scanPage(reply: Resp): { cursor: string; keys: string[] } | null {
   if (!Array.isArray(reply) || reply.length !== 2) return null;
@@ -299,17 +333,29 @@ async function compareReply(check: ReplyCheck, expected: Resp, actual: Resp, con
       const ours = scanPage(actual);
       assert.ok(theirs !== null && ours !== null, `not a SCAN reply: ${message}`);
       // From another cursor than 0 each side starts at a place of its own table.
-      if (context.argv[1] !== '0') return;
+      if (context.argv[cursorIndex(context.argv)] !== '0') return;
+      const items = (keys: string[]): string[] => sorted([...new Set(scanItems(context.argv, keys))]);
       if (context.scanRest === undefined) {
-        // Inside EXEC (no iteration): key sets are comparable only when both scans completed.
-        if (theirs.cursor === '0' && ours.cursor === '0') assert.deepEqual(sorted(ours.keys), sorted(theirs.keys), message);
+        // Inside EXEC (no iteration): item sets are comparable only when both scans completed.
+        if (theirs.cursor === '0' && ours.cursor === '0') assert.deepEqual(items(ours.keys), items(theirs.keys), message);
         return;
       }
       const allTheirs = [...theirs.keys, ...(theirs.cursor === '0' ? [] : await context.scanRest('redis', theirs.cursor))];
       const allOurs = [...ours.keys, ...(ours.cursor === '0' ? [] : await context.scanRest('raftis', ours.cursor))];
-      assert.equal(new Set(allOurs).size, allOurs.length, `raftis SCAN returned a key twice: ${show(allOurs)}`);
-      return assert.deepEqual(sorted([...new Set(allOurs)]), sorted([...new Set(allTheirs)]), `${message}\n  whole scan: redis ${show(allTheirs)}, raftis ${show(allOurs)}`);
+      const ourItems = scanItems(context.argv, allOurs);
+      assert.equal(new Set(ourItems).size, ourItems.length, `raftis ${context.argv[0]} returned an item twice: ${show(allOurs)}`);
+      return assert.deepEqual(items(allOurs), items(allTheirs), `${message}\n  whole scan: redis ${show(allTheirs)}, raftis ${show(allOurs)}`);
     }
+    case 'unordered-pairs': {
+      const theirs = pairsOf(expected);
+      const ours = pairsOf(actual);
+      assert.ok(theirs !== null && ours !== null, message);
+      const text = (pairs: [Resp, Resp][]): string[] => sorted(pairs.map((pair) => show(pair)));
+      return assert.deepEqual(text(ours), text(theirs), message);
+    }
+    case 'random-members':
+      // Which members is random; how many, and in what shape (pairs WITHVALUES), is not.
+      return assert.deepEqual(shapeOf(actual), shapeOf(expected), message);
     case 'random-key':
       if (expected === null) return assert.equal(actual, null, message);
       assert.ok(typeof actual === 'string', message);
@@ -511,12 +557,13 @@ async function runSequenceIn(env: Environment, sequence: FuzzSequence): Promise<
     batch = [];
   };
   try {
-    for (const [index, drawn] of sequence.steps.entries()) {
+    const hellos = sequence.resp3OfClient.flatMap((resp3, client): Step[] => (resp3 ? [{ client, argv: ['HELLO', '3'] }] : []));
+    for (const [index, drawn] of [...hellos, ...sequence.steps].entries()) {
       if (batch.length > 0 && (drawn.batch === undefined || drawn.batch !== batch[0]?.step.batch)) await flush();
       let step = drawn;
       const client = clients[step.client];
       assert.ok(client !== undefined);
-      const excluded = await excludedBy(step, client, (key) => controlCall(env.redisControl, ['GET', key]));
+      const excluded = await excludedBy(step, client, (argv) => controlCall(env.redisControl, argv));
       if (excluded !== null && !isBareExec(step, client)) continue;
       // The transaction holds a command left out: it is discarded on both sides instead.
       if (excluded !== null) step = { ...step, argv: ['DISCARD'] };
@@ -593,7 +640,8 @@ async function scanRest(side: Side, step: Step, cursor: string): Promise<string[
   const keys: string[] = [];
   for (let calls = 0; cursor !== '0'; calls++) {
     assert.ok(calls < SCAN_CALLS_MAX, `${side.label} SCAN did not finish within ${SCAN_CALLS_MAX} calls`);
-    const page = scanPage(await side.call(step.client, [step.argv[0] ?? 'SCAN', cursor, ...step.argv.slice(2)]));
+    const at = cursorIndex(step.argv);
+    const page = scanPage(await side.call(step.client, [...step.argv.slice(0, at), cursor, ...step.argv.slice(at + 1)]));
     assert.ok(page !== null, `${side.label} SCAN ${cursor} gave no page`);
     keys.push(...page.keys);
     cursor = page.cursor;
@@ -645,7 +693,9 @@ async function compareKeyspaces(env: Environment): Promise<void> {
   const keys = sorted(theirs as string[]);
   assert.deepEqual(sorted(ours as string[]), keys, 'keys at the end of the sequence');
   for (const key of keys) {
-    for (const [command, check] of [['TYPE', 'exact'], ['GET', 'exact'], ['PTTL', 'ttl-ms']] as const) {
+    const type = await controlCall(env.redisControl, ['TYPE', key]);
+    const read = type === 'hash' ? ['HGETALL', 'unordered-pairs'] as const : type === 'set' ? ['SMEMBERS', 'unordered'] as const : ['GET', 'exact'] as const;
+    for (const [command, check] of [['TYPE', 'exact'], read, ['PTTL', 'ttl-ms']] as const) {
       const expected = await controlCall(env.redisControl, [command, key]);
       const actual = await controlCall(env.raftisControl, [command, key]);
       await compareReply(check, expected, actual, { what: `at the end of the sequence: ${command} ${JSON.stringify(key)}`, argv: [command, key] });
