@@ -1,13 +1,14 @@
 // ZRANDMEMBER: random members of a sorted set, chosen by position as Redis chooses them
 // (zrandmemberCommand, random-picks.ts): a negative count may repeat members, a positive one
 // returns distinct members, the whole set when it asks for at least as many as there are.
-// The choices come from the command's deterministic seed.
+// The choices come from the command's seed (random-picks.ts): the same on every replica inside
+// a transaction, drawn afresh by each client read.
 
 import type { Reply } from './reply.js';
 import type { CommandContext } from './command-context.js';
 import { arg, oneKey, parsedCommand, type CommandSpec } from './command-spec.js';
 import { int64Max, isKeyword } from './integer-parse.js';
-import { boundRandomCount, parseRandomCount, randomPositions, SeededDraws } from './random-picks.js';
+import { boundRandomCount, parseRandomCount, randomPositions, randomSeed, SeededDraws } from './random-picks.js';
 import { CommandError, errorReply, nilReply, syntaxError } from './replies.js';
 import { memberReply, scoredMembersReply, zsetKind } from './zset-reply.js';
 
@@ -34,10 +35,10 @@ function parseRandom(argv: readonly Uint8Array[]): RandomRequest {
 function zrandmember(context: CommandContext, request: RandomRequest): Reply {
   const zset = context.readCollection(request.key, zsetKind);
   if (request.count === null) {
-    return zset === undefined ? nilReply : memberReply(zset.at(new SeededDraws(context.seed).below(zset.length)).member);
+    return zset === undefined ? nilReply : memberReply(zset.at(new SeededDraws(randomSeed(context)).below(zset.length)).member);
   }
   if (zset === undefined) return scoredMembersReply([], request.withScores);
-  return scoredMembersReply(randomPositions(context.seed, zset.length, request.count).map((position) => zset.at(position)), request.withScores);
+  return scoredMembersReply(randomPositions(randomSeed(context), zset.length, request.count).map((position) => zset.at(position)), request.withScores);
 }
 
 export const zsetRandomCommands: readonly CommandSpec[] = [
