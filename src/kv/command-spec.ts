@@ -13,6 +13,8 @@ export type CommandFlag =
   | 'admin'
   | 'internal' // proposed by raftis itself, never by clients
   | 'random' // reply depends on a deterministic pseudo-random choice
+  | 'blocking' // may wait for a key (BLPOP): the server waits, the state machine runs the non-blocking form
+  | 'noscript'
   | 'movablekeys'; // keys are found by parsing the arguments (numkeys), not by the key positions
 
 export type CommandHandler = (context: CommandContext, argv: readonly Uint8Array[]) => Reply;

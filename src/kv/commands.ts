@@ -11,6 +11,7 @@ import { expireCommands } from './expire-commands.js';
 import { hashCommands } from './hash-commands.js';
 import { zsetCommands } from './zset-commands.js';
 import { setCommands } from './set-commands.js';
+import { listCommands } from './list-commands.js';
 import { memoryCommands } from './memory-commands.js';
 
 export { raftisExpireCommandName };
@@ -22,6 +23,7 @@ export const commandTable: readonly CommandSpec[] = [
   ...hashCommands,
   ...zsetCommands,
   ...setCommands,
+  ...listCommands,
   ...memoryCommands,
 ];
 

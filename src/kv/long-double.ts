@@ -30,7 +30,7 @@ function bitLength(value: bigint): number {
 }
 
 /** Rounds num × 2^shift (num ≥ 0) to a 64-bit mantissa, half to even. */
-function roundToMantissa(num: bigint, shift: number, negative: boolean): LongDouble {
+export function roundToMantissa(num: bigint, shift: number, negative: boolean): LongDouble {
   const excess = bitLength(num) - mantissaBits;
   if (excess <= 0) return { kind: 'finite', num, shift, negative };
   const divisor = 1n << BigInt(excess);
