@@ -185,6 +185,8 @@ export class Keyspace {
   private readonly observers = new Set<KeyspaceObserver>();
   private stampCounter: number;
   private memoryEstimateBytes = 0;
+  /** Told the key of every collection stored (created, or put in place of another value): blocked clients' wake-ups. */
+  private collectionStored: ((mapKey: string) => void) | null = null;
 
   constructor(stamp = 0) {
     this.stampCounter = stamp;
@@ -312,6 +314,11 @@ export class Keyspace {
     return this.memoryEstimateBytes;
   }
 
+  /** Reports the key of every collection stored from now on (one listener: the state machine's ready keys). */
+  onCollectionStored(listener: ((mapKey: string) => void) | null): void {
+    this.collectionStored = listener;
+  }
+
   addObserver(observer: KeyspaceObserver): void {
     this.observers.add(observer);
   }
@@ -393,6 +400,7 @@ export class Keyspace {
       this.volatileRecency.set(mapKey, entry);
       this.pushExpiry(entry);
     }
+    if (typeof data !== 'string') this.collectionStored?.(mapKey);
     return entry;
   }
 
@@ -404,6 +412,7 @@ export class Keyspace {
   private rewrite(entry: StoredEntry, data: StoredValue, expireAtMs: number): void {
     this.notify(entry);
     this.memoryEstimateBytes -= entryBytes(entry);
+    if (typeof data !== 'string' && data !== entry.data) this.collectionStored?.(entry.mapKey);
     entry.data = data === entry.data ? data : account(data);
     const expiryChanged = entry.expireAtMs !== expireAtMs;
     entry.expiry = expireAtMs === noExpiry ? null : expireAtMs;

@@ -25,6 +25,8 @@ import { Keyspace, noExpiry, type KeyEntry } from './keyspace.js';
 import { fnv1aLatin1, fnv1aNumber, fnvOffsetBasis, mixSeed } from './hash.js';
 import { KeyspaceRestore, KeyspaceSnapshot, type SnapshotSink, type SnapshotSource, type SnapshotState } from './snapshot.js';
 import { CommandError, errorReply, outOfMemoryError } from './replies.js';
+import { ReadyKeys } from './ready-keys.js';
+import { isCollection, type CollectionTypeName } from './value.js';
 
 export type EvictionPolicy = 'noeviction' | 'allkeys-lru' | 'volatile-lru' | 'allkeys-random' | 'volatile-ttl';
 export const evictionPolicies: readonly EvictionPolicy[] = ['noeviction', 'allkeys-lru', 'volatile-lru', 'allkeys-random', 'volatile-ttl'];
@@ -120,9 +122,12 @@ export class KvStateMachine {
   private applied = 0;
   /** Time of the last applied entry. Invariant: never decreases. */
   private time = 0;
+  /** Node-local: waited keys a list or sorted set was stored under (blocked clients, src/server/blocking.ts). */
+  readonly readyKeys = new ReadyKeys();
 
   constructor(options: KvOptions = {}) {
     this.options = validateOptions(options);
+    this.keyspace.onCollectionStored((mapKey) => this.readyKeys.stored(mapKey));
     this.dedup = new DedupTable(this.options.dedupEntriesMax, this.options.dedupRetentionMs, this.options.dedupRepliesPerClientMax);
   }
 
@@ -319,6 +324,12 @@ export class KvStateMachine {
     return { appliedIndex: this.applied, keys: this.keyspace.size, hash: hex(sumHigh) + hex(sumLow) };
   }
 
+  /** The type and length of the collection at `key` now (expiry judged at the last applied entry's time), for the server's waiters. */
+  collectionAt(key: Uint8Array): { readonly type: CollectionTypeName; readonly length: number } | undefined {
+    const stored = this.keyspace.get(key, this.time)?.stored;
+    return stored === undefined || !isCollection(stored) ? undefined : { type: stored.type, length: stored.length };
+  }
+
   memoryUsage(): number {
     return this.keyspace.memoryBytes;
   }
@@ -367,11 +378,14 @@ export class KvStateMachine {
 
   private install(state: SnapshotState): void {
     // Open snapshots keep reading the old keyspace, which nothing mutates any more.
+    this.keyspace.onCollectionStored(null);
     this.keyspace = state.keyspace;
+    this.keyspace.onCollectionStored((mapKey) => this.readyKeys.stored(mapKey));
     this.dedup.restore(state.dedup);
     this.counters.expiredKeys = state.counters.expiredKeys;
     this.counters.evictedKeys = state.counters.evictedKeys;
     this.applied = state.appliedIndex;
     this.time = state.clusterTime;
+    this.readyKeys.storedAll();
   }
 }

@@ -36,6 +36,8 @@ export interface CommandHandler {
   onCommand(conn: ClientConnection, argv: Buffer[], reply: ReplySlot): void;
   onConnect?(conn: ClientConnection): void;
   onDisconnect?(conn: ClientConnection): void;
+  /** The client ended its side (EOF): it sends no more, but may still read the replies it is owed. */
+  onPeerEnd?(conn: ClientConnection): void;
 }
 
 /** What a connection needs from its server: counters, the flush schedule, logging, the client list. */
@@ -333,6 +335,7 @@ export class ClientConnection {
   /** The peer will send nothing more: answer what it asked, then close. */
   private onEnd(): void {
     this.flags |= ClientFlag.CloseAfterReply;
+    this.host.handler.onPeerEnd?.(this);
     this.closeIfDone();
   }
 

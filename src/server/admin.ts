@@ -26,6 +26,8 @@ export interface AdminContext {
   /** A linearizable read barrier: calls back with null once passed, or with the error reply. */
   readonly barrier: (done: (error: Reply | null) => void) => void;
   readonly commandsProcessed: () => number;
+  /** Clients blocked on this node (BLPOP, ...); none when absent. */
+  readonly blockedClients?: () => number;
   readonly transportStats: () => Map<NodeId, { connected: boolean; droppedMessages: number; queuedBytes: number }>;
   readonly faults: ((argv: readonly Buffer[]) => Reply) | null;
   readonly membership: { handle(name: string, argv: readonly Buffer[], done: (reply: Reply) => void): boolean };
@@ -236,7 +238,7 @@ export class Admin implements AdminCommands {
     }
     if (want('clients')) {
       const stats = this.context.resp().stats();
-      out.push('# Clients', `connected_clients:${stats.connectedClients}`, `maxclients:${config.maxClients}`, '');
+      out.push('# Clients', `connected_clients:${stats.connectedClients}`, `maxclients:${config.maxClients}`, `blocked_clients:${this.context.blockedClients?.() ?? 0}`, '');
     }
     if (want('memory')) {
       out.push('# Memory', `used_memory:${kv.memoryUsage()}`, `used_memory_rss:${memory.rss}`, `used_memory_heap:${memory.heapUsed}`,

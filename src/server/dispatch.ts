@@ -10,6 +10,7 @@ import { READ_CONSISTENCIES, type ReadConsistency, type ServerConfig } from './c
 import { errorReply, nodeErrorReply } from './errors.js';
 import type { WritePath } from './write-path.js';
 import { encodeTransaction, type WatchedKey } from '../kv/transaction.js';
+import { BlockedClients, type WaiterWrites } from './blocking.js';
 
 /** What the dispatcher keeps per client connection (ClientConnection.state). */
 export interface ConnectionState {
@@ -53,7 +54,8 @@ export interface ConnectionState {
   watchEpoch: number;
 }
 
-type CommandKind = 'read' | 'write';
+/** 'block' (a blocking command) runs alone: what the connection sent after it waits, as in Redis. */
+type CommandKind = 'read' | 'write' | 'block';
 
 export interface AdminCommands {
   /** Returns a reply for RAFT.* and INFO-style commands that need the whole server. */
@@ -76,12 +78,29 @@ export class Dispatcher {
   private readonly options: DispatcherOptions;
   private readonly kv: KvStateMachine;
   private readonly node: RaftNode<Reply>;
+  private readonly blocking: BlockedClients;
   commandsProcessed = 0;
 
   constructor(options: DispatcherOptions) {
     this.options = options;
     this.kv = options.kv;
     this.node = options.node;
+    this.blocking = new BlockedClients({ kv: options.kv, waitersMax: options.config.maxClients, retryDelayMs: options.config.tickMs, now: () => performance.now() });
+  }
+
+  /** Clients blocked on this node now (INFO blocked_clients). */
+  get blockedClients(): number {
+    return this.blocking.waiting;
+  }
+
+  /** A client left, or ended its side (EOF, as Redis frees such a client): it no longer waits for a key. */
+  onDisconnect(conn: ClientConnection): void {
+    this.blocking.disconnected(conn.id);
+  }
+
+  /** The node stops: blocked clients are told so (nothing was popped for them). */
+  stop(): void {
+    this.blocking.stop();
   }
 
   stateOf(conn: ClientConnection): ConnectionState {
@@ -112,7 +131,8 @@ export class Dispatcher {
     const invalid = this.kv.validate(argv);
     if (invalid !== null) return done(invalid);
     const state = this.stateOf(conn);
-    if (spec.flags.includes('write')) this.write(conn, state, argv, done);
+    if (spec.flags.includes('blocking')) this.inOrder(state, 'block', done, (finish) => this.blocking.run(conn.id, argv, this.waiterWrites(conn, state), finish));
+    else if (spec.flags.includes('write')) this.write(conn, state, argv, done);
     else {
       const mode = state.consistency; // as set when the read arrived, even if it waits
       this.inOrder(state, 'read', done, (finish) => this.read(mode, argv, finish));
@@ -134,12 +154,24 @@ export class Dispatcher {
 
   /** One log entry with the connection's next request id; `argv` may be made only when the write starts. */
   private write(conn: ClientConnection, state: ConnectionState, argv: readonly Uint8Array[] | (() => readonly Uint8Array[]), done: (reply: Reply) => void): void {
-    const seq = ++state.seq;
-    state.unanswered.add(seq);
+    const seq = nextSeq(state);
     this.inOrder(state, 'write', done, (finish) => this.options.writes.submit(conn.id, seq, firstOf(state.unanswered, seq), typeof argv === 'function' ? argv() : argv, (reply) => {
       state.unanswered.delete(seq);
       finish(reply);
     }));
+  }
+
+  /** The connection's request ids and write path, for a blocked client's writes. */
+  private waiterWrites(conn: ClientConnection, state: ConnectionState): WaiterWrites {
+    const writes = this.options.writes;
+    return {
+      begin: () => nextSeq(state),
+      submit: (seq, argv, done) => writes.submit(conn.id, seq, firstOf(state.unanswered, seq), argv, done),
+      end: (seq) => state.unanswered.delete(seq),
+      get closed() {
+        return conn.closed;
+      },
+    };
   }
 
   /** Ends the connection's watches, including a WATCH still waiting for its read point. */
@@ -412,6 +444,13 @@ function withUnwatchReplies(reply: Reply, places: readonly number[]): Reply {
   return { kind: 'array', value: replies };
 }
 
+/** The connection's next request id, unanswered until its reply comes. */
+function nextSeq(state: ConnectionState): number {
+  const seq = ++state.seq;
+  state.unanswered.add(seq);
+  return seq;
+}
+
 /** The first element of an insertion-ordered set, or `fallback` when it is empty. */
 function firstOf(seqs: ReadonlySet<number>, fallback: number): number {
   const first = seqs.values().next();
@@ -423,7 +462,7 @@ function firstOf(seqs: ReadonlySet<number>, fallback: number): number {
  * overtake nor be overtaken by one of the other kind. Otherwise the caller queues it.
  */
 function startNow(state: ConnectionState, kind: CommandKind): boolean {
-  if (state.running !== 0 && (state.runningKind !== kind || state.waiting.length !== 0)) return false;
+  if (state.running !== 0 && (state.runningKind !== kind || kind === 'block' || state.waiting.length !== 0)) return false;
   state.runningKind = kind;
   state.running++;
   return true;
@@ -439,7 +478,7 @@ function finished(state: ConnectionState): void {
     while (state.running === 0 && state.waiting.length > 0) {
       const kind = state.waiting[0]?.kind ?? 'read';
       let count = 0;
-      while (state.waiting[count]?.kind === kind) count++;
+      while (state.waiting[count]?.kind === kind && (kind !== 'block' || count === 0)) count++;
       const batch = state.waiting.splice(0, count);
       state.runningKind = kind;
       state.running += batch.length;

@@ -40,6 +40,7 @@ export class RaftisServer {
   private readonly transport: PeerTransport;
   private readonly resp: RespServer;
   private readonly writes: WritePath;
+  private readonly dispatcher: Dispatcher;
   private readonly members: Map<string, Member>;
   private readonly membership: Membership;
   private readonly adminHttp: AdminHttpServer | null;
@@ -50,6 +51,7 @@ export class RaftisServer {
   private constructor(parts: {
     config: ServerConfig; identity: Identity; logger: Logger; storage: RaftStorage; kv: KvStateMachine;
     node: RaftNode<Reply>; transport: PeerTransport; resp: RespServer; adminHttp: AdminHttpServer | null; writes: WritePath; members: Map<string, Member>; membership: Membership;
+    dispatcher: Dispatcher;
   }) {
     this.config = parts.config;
     this.identity = parts.identity;
@@ -61,6 +63,7 @@ export class RaftisServer {
     this.resp = parts.resp;
     this.adminHttp = parts.adminHttp;
     this.writes = parts.writes;
+    this.dispatcher = parts.dispatcher;
     this.members = parts.members;
     this.membership = parts.membership;
   }
@@ -294,6 +297,7 @@ export class RaftisServer {
       now: () => Date.now(),
       barrier: (done) => node.read('linearizable', (error) => done(error === null ? null : nodeErrorReply(error))),
       commandsProcessed: () => dispatcher.commandsProcessed,
+      blockedClients: () => dispatcher.blockedClients,
       transportStats: () => transport.stats(),
       faults: config.debugFaultInjection ? (argv) => applyFault(transport, argv) : null,
       membership,
@@ -301,7 +305,7 @@ export class RaftisServer {
     const dispatcher: Dispatcher = new Dispatcher({ config, kv, node, writes: writePath, admin: new Admin(adminContext) });
     respServer = new RespServer(
       { protoMaxBulkLen: config.protoMaxBulkLen, maxClients: config.maxClients, clientOutputBufferMaxBytes: config.clientOutputBufferMaxBytes },
-      { onCommand: (conn, argv, slot) => dispatcher.onCommand(conn, argv, slot) },
+      { onCommand: (conn, argv, slot) => dispatcher.onCommand(conn, argv, slot), onDisconnect: (conn) => dispatcher.onDisconnect(conn), onPeerEnd: (conn) => dispatcher.onDisconnect(conn) },
     );
 
     await transport.start();
@@ -316,7 +320,7 @@ export class RaftisServer {
       log.info({ adminListen: `${bound.address}:${bound.port}`, tls: config.adminTls, token: security.adminToken !== null }, 'admin HTTP listening: /metrics, /status, /health, /');
       if (security.adminToken === null && !isLoopback(config.adminListen.host)) log.warn({ adminListen: formatHostPort(config.adminListen) }, 'admin HTTP listens beyond loopback without --admin-token: whoever reaches it reads /status and /metrics');
     }
-    const server = new RaftisServer({ config, identity, logger: log, storage, kv, node, transport, resp: respServer, adminHttp, writes: writePath, members, membership });
+    const server = new RaftisServer({ config, identity, logger: log, storage, kv, node, transport, resp: respServer, adminHttp, writes: writePath, members, membership, dispatcher });
     server.startActiveExpiry();
     membership.startAutoPromotion();
     const client = clientAddress(config);
@@ -358,6 +362,7 @@ export class RaftisServer {
     this.resp.stopAccepting();
     if (this.node.isLeader) await this.handOverLeadership();
     this.writes.stop();
+    this.dispatcher.stop();
     this.node.stop();
     await this.resp.close();
     await this.adminHttp?.close();

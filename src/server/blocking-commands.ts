@@ -1,0 +1,88 @@
+// The blocking commands' rows: for each, which keys it waits on, for which type, where its
+// timeout is, and the command that serves it from one ready key. The state machine applies a
+// blocking command as its non-blocking form (kv/list-commands.ts, kv/zset-*.ts), so serving a
+// waiter is proposing its own command again with only the ready key: a waiter on `BLPOP a b
+// 0` is served from b by `BLPOP b 0`, answered in the same shape as the first attempt.
+// Arguments reach these rows only after the state machine's parse accepted them.
+
+import { parseBlockingTimeout } from '../kv/blocking-timeout.js';
+import type { CollectionTypeName } from '../kv/value.js';
+
+export interface BlockingRow {
+  /** The type a waited key must hold to serve the command. */
+  readonly type: CollectionTypeName;
+  /** The keys waited on, in the command's order (may repeat). */
+  keys(argv: readonly Buffer[]): Buffer[];
+  /** The timeout argument. */
+  timeout(argv: readonly Buffer[]): Buffer;
+  /** The command that serves this one from `key` alone. */
+  serveFrom(argv: readonly Buffer[], key: Buffer): Buffer[];
+  /** Most elements one serving takes (COUNT): what a ready key must still hold for the next waiter. */
+  takes(argv: readonly Buffer[]): number;
+}
+
+function argAt(argv: readonly Buffer[], index: number): Buffer {
+  const value = argv[index];
+  if (value === undefined) throw new Error(`blocking: argument ${index} missing from ${argv.length} (parsed before?)`);
+  return value;
+}
+
+/** BLPOP key [key ...] timeout, and the same shape (BZPOPMIN). */
+function keysThenTimeout(type: CollectionTypeName): BlockingRow {
+  return {
+    type,
+    keys: (argv) => argv.slice(1, -1),
+    timeout: (argv) => argAt(argv, argv.length - 1),
+    serveFrom: (argv, key) => [argAt(argv, 0), key, argAt(argv, argv.length - 1)],
+    takes: () => 1,
+  };
+}
+
+/** BLMOVE source destination from to timeout, BRPOPLPUSH source destination timeout: one source. */
+function sourceThenTimeoutAt(timeoutAt: number): BlockingRow {
+  return {
+    type: 'list',
+    keys: (argv) => [argAt(argv, 1)],
+    timeout: (argv) => argAt(argv, timeoutAt),
+    serveFrom: (argv) => [...argv],
+    takes: () => 1,
+  };
+}
+
+/** BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count], and BZMPOP (MIN|MAX). */
+function multiPop(type: CollectionTypeName): BlockingRow {
+  const numkeys = (argv: readonly Buffer[]): number => Number(argAt(argv, 2).toString('latin1'));
+  const options = (argv: readonly Buffer[]): Buffer[] => argv.slice(3 + numkeys(argv));
+  return {
+    type,
+    keys: (argv) => argv.slice(3, 3 + numkeys(argv)),
+    timeout: (argv) => argAt(argv, 1),
+    serveFrom: (argv, key) => [argAt(argv, 0), argAt(argv, 1), Buffer.from('1'), key, ...options(argv)],
+    takes: (argv) => {
+      const rest = options(argv);
+      const count = rest.findIndex((word, i) => i > 0 && word.toString('latin1').toLowerCase() === 'count');
+      return count < 0 ? 1 : Number(argAt(rest, count + 1).toString('latin1'));
+    },
+  };
+}
+
+const rows = new Map<string, BlockingRow>([
+  ['blpop', keysThenTimeout('list')],
+  ['brpop', keysThenTimeout('list')],
+  ['blmove', sourceThenTimeoutAt(5)],
+  ['brpoplpush', sourceThenTimeoutAt(3)],
+  ['blmpop', multiPop('list')],
+  ['bzpopmin', keysThenTimeout('zset')],
+  ['bzpopmax', keysThenTimeout('zset')],
+  ['bzmpop', multiPop('zset')],
+]);
+
+/** The row of a command the state machine flags 'blocking'; undefined for any other. */
+export function blockingRow(name: string): BlockingRow | undefined {
+  return rows.get(name);
+}
+
+/** A row's timeout in ms (0 = forever); the state machine's parse accepted it before. */
+export function timeoutMsOf(row: BlockingRow, argv: readonly Buffer[]): number {
+  return parseBlockingTimeout(row.timeout(argv));
+}

@@ -1,0 +1,271 @@
+// Clients blocked on this node (BLPOP, BLMOVE, BZPOPMIN, ...; DESIGN §5a). A blocking
+// command is first proposed as an ordinary write: the state machine applies it as its
+// non-blocking form, so every pop is one log entry, applied once under the connection's
+// request ids, and survives a leader change like any write. A nil answer means nothing to
+// pop: the client waits here, queued on each of its keys in the order clients blocked.
+//
+// The state machine reports the waited keys a list or sorted set was stored under as it
+// applies entries (kv/ready-keys.ts); after the applied batch, each reported key offers
+// its elements (as this node's state shows them) to its waiters in order, and each waiter
+// offered one is served by proposing its command again with that key alone. If another
+// client got there first (on any node), the answer is nil again and the waiter keeps its
+// place. A waiter has one serving proposal in flight at most, which is retried with the
+// same request id until its outcome is known, so an element is never popped twice for it
+// nor popped and dropped, unless the client's connection is gone.
+//
+// Timeouts are this node's timers. Serving cannot be taken back: a client whose time ran out
+// while its serving was in flight gets what the serving got. Each connection waits on one
+// command at most (its later commands wait behind it), so the waiters are bounded by the
+// connected clients (maxclients).
+
+import type { KvStateMachine } from '../kv/state-machine.js';
+import type { Reply } from '../kv/reply.js';
+import { NodeError } from '../node/errors.js';
+import { blockingRow, timeoutMsOf, type BlockingRow } from './blocking-commands.js';
+import { nodeErrorReply } from './errors.js';
+
+/** What a waiter needs from its connection: request ids and the write path. */
+export interface WaiterWrites {
+  /** The connection's next request id, counted unanswered until end(). */
+  begin(): number;
+  /** Proposes `argv` as request `seq`; submitting the same seq again is applied at most once. */
+  submit(seq: number, argv: readonly Buffer[], done: (reply: Reply) => void): void;
+  /** Request `seq` is answered. */
+  end(seq: number): void;
+  /** True once the client's connection is gone. */
+  readonly closed: boolean;
+}
+
+export interface BlockedClientsOptions {
+  readonly kv: KvStateMachine;
+  /** Waiters at most: one per connection, so maxclients. */
+  readonly waitersMax: number;
+  /** Pause before a serving whose outcome is unknown (no leader, a time-out) is submitted again. */
+  readonly retryDelayMs: number;
+  /** Monotonic milliseconds (timeouts). */
+  readonly now: () => number;
+}
+
+/** What a blocked client answers when its time runs out (Redis: a null array, RESP3 null). */
+const timedOutReply: Reply = { kind: 'array', value: null };
+const shutdownReply = nodeErrorReply(new NodeError('SHUTDOWN', 'shutting down'));
+/** Longest single timer: Node's setTimeout limit; longer waits re-arm. */
+const timerDelayMaxMs = 2 ** 31 - 1;
+
+class Waiter {
+  /** 'serving' while a serving proposal is in flight; 'done' once answered. */
+  state: 'first' | 'waiting' | 'serving' | 'done' = 'first';
+  timedOut = false;
+  /** The client left or ended its side: answered by what is in flight, never queued again. */
+  leaving = false;
+  timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly client: number,
+    readonly row: BlockingRow,
+    readonly argv: readonly Buffer[],
+    /** Distinct waited keys as latin1 map keys, in the command's order. */
+    readonly keys: readonly string[],
+    /** Monotonic time the wait ends; Infinity for none. */
+    readonly deadline: number,
+    readonly writes: WaiterWrites,
+    readonly answer: (reply: Reply) => void,
+  ) {}
+}
+
+/** True for a reply that means "nothing to pop" (a nil of any kind). */
+function isNothing(reply: Reply): boolean {
+  return ((reply.kind === 'array' || reply.kind === 'bulk') && reply.value === null) || reply.kind === 'null';
+}
+
+/** A node error whose outcome is open (TRYAGAIN: not applied; TIMEOUT: unknown): submit the same request id again. */
+function isRetryable(reply: Reply): boolean {
+  return reply.kind === 'error' && (reply.message.startsWith('TRYAGAIN') || reply.message.startsWith('TIMEOUT'));
+}
+
+export class BlockedClients {
+  private readonly options: BlockedClientsOptions;
+  /** Waiters by key, in the order they blocked (a Set keeps insertion order). */
+  private readonly queues = new Map<string, Set<Waiter>>();
+  private readonly byClient = new Map<number, Waiter>();
+  /** Keys whose elements are to be offered to their waiters at the next look. */
+  private readonly dirty = new Set<string>();
+  /** Elements that serving proposals in flight may take, by key (not yet gone from this node's state). */
+  private readonly claimed = new Map<string, number>();
+  private lookScheduled = false;
+  private stopped = false;
+
+  constructor(options: BlockedClientsOptions) {
+    this.options = options;
+    options.kv.readyKeys.onReady = () => this.scheduleLook();
+  }
+
+  /** Clients waiting now (INFO blocked_clients): first attempts in flight are not counted yet. */
+  get waiting(): number {
+    let count = 0;
+    for (const waiter of this.byClient.values()) if (waiter.state !== 'first') count++;
+    return count;
+  }
+
+  /**
+   * Runs blocking command `argv` (already validated) for `client`: its non-blocking form
+   * first; when that finds nothing, it waits until served or timed out. `answer` is called once.
+   */
+  run(client: number, argv: readonly Buffer[], writes: WaiterWrites, answer: (reply: Reply) => void): void {
+    const row = blockingRow((argv[0] as Buffer).toString('latin1').toLowerCase());
+    if (row === undefined) throw new Error(`blocking: ${String(argv[0])} has no blocking row`);
+    if (this.byClient.has(client)) throw new Error(`blocking: client ${client} is already blocked (its commands run in order)`);
+    if (this.byClient.size >= this.options.waitersMax) throw new Error(`blocking: more than ${this.options.waitersMax} waiters (one per connection)`);
+    const timeoutMs = timeoutMsOf(row, argv);
+    const deadline = timeoutMs === 0 ? Number.POSITIVE_INFINITY : this.options.now() + timeoutMs;
+    const keys = [...new Set(row.keys(argv).map((key) => key.toString('latin1')))];
+    const waiter = new Waiter(client, row, argv, keys, deadline, writes, answer);
+    this.byClient.set(client, waiter);
+    const seq = writes.begin();
+    writes.submit(seq, argv, (reply) => {
+      writes.end(seq);
+      if (!isNothing(reply) || waiter.leaving || this.stopped) return this.finish(waiter, reply);
+      this.block(waiter);
+    });
+  }
+
+  /** The client left or ended its side: a waiting client is dropped now, one with a write in flight when it ends. */
+  disconnected(client: number): void {
+    const waiter = this.byClient.get(client);
+    if (waiter === undefined) return;
+    waiter.leaving = true;
+    if (waiter.state === 'waiting') this.finish(waiter, timedOutReply);
+  }
+
+  /** The node stops: every waiting client is told (nothing was popped for it); servings in flight end on their own. */
+  stop(): void {
+    this.stopped = true;
+    for (const waiter of [...this.byClient.values()]) if (waiter.state === 'waiting') this.finish(waiter, shutdownReply);
+  }
+
+  /** Queues a waiter whose first attempt found nothing, and looks at its keys (they may have filled meanwhile). */
+  private block(waiter: Waiter): void {
+    waiter.state = 'waiting';
+    for (const key of waiter.keys) {
+      let queue = this.queues.get(key);
+      if (queue === undefined) {
+        queue = new Set();
+        this.queues.set(key, queue);
+      }
+      queue.add(waiter);
+      this.options.kv.readyKeys.wait(key);
+      this.dirty.add(key);
+    }
+    this.arm(waiter);
+    this.scheduleLook();
+  }
+
+  private arm(waiter: Waiter): void {
+    const remaining = waiter.deadline - this.options.now();
+    if (remaining === Number.POSITIVE_INFINITY) return;
+    if (remaining <= 0) return this.timeUp(waiter);
+    waiter.timer = setTimeout(() => this.arm(waiter), Math.min(Math.ceil(remaining), timerDelayMaxMs));
+    waiter.timer.unref();
+  }
+
+  private timeUp(waiter: Waiter): void {
+    waiter.timer = null;
+    waiter.timedOut = true;
+    if (waiter.state === 'waiting') this.finish(waiter, timedOutReply);
+  }
+
+  private scheduleLook(): void {
+    if (this.lookScheduled) return;
+    this.lookScheduled = true;
+    queueMicrotask(() => this.look());
+  }
+
+  /** Offers the elements of every ready key to its waiters (after an applied batch). */
+  private look(): void {
+    this.lookScheduled = false;
+    for (const key of this.options.kv.readyKeys.take()) this.dirty.add(key);
+    for (const key of [...this.dirty]) {
+      this.dirty.delete(key);
+      this.offer(key);
+    }
+  }
+
+  /**
+   * Serves the waiters of `key` in order while this node's state shows elements for them
+   * (less those that servings in flight may take). A waiter serving elsewhere is passed
+   * over; its key is looked at again when that serving ends.
+   */
+  private offer(key: string): void {
+    const queue = this.queues.get(key);
+    if (queue === undefined) return;
+    const found = this.options.kv.collectionAt(Buffer.from(key, 'latin1'));
+    if (found === undefined) return;
+    let available = found.length - (this.claimed.get(key) ?? 0);
+    for (const waiter of queue) {
+      if (available <= 0) break;
+      if (waiter.state !== 'waiting' || waiter.row.type !== found.type) continue;
+      available -= this.serve(waiter, key);
+    }
+  }
+
+  /** Proposes `waiter`'s command from `key` alone; returns how many elements it may take. */
+  private serve(waiter: Waiter, key: string): number {
+    waiter.state = 'serving';
+    const takes = waiter.row.takes(waiter.argv);
+    this.claimed.set(key, (this.claimed.get(key) ?? 0) + takes);
+    const reportsBefore = this.options.kv.readyKeys.reportsOf(key);
+    const argv = waiter.row.serveFrom(waiter.argv, Buffer.from(key, 'latin1'));
+    const seq = waiter.writes.begin();
+    const attempt = (): void => waiter.writes.submit(seq, argv, (reply) => {
+      if (isRetryable(reply) && !waiter.writes.closed && !this.stopped) {
+        setTimeout(attempt, this.options.retryDelayMs);
+        return;
+      }
+      waiter.writes.end(seq);
+      this.unclaim(key, takes);
+      this.served(waiter, key, reportsBefore, reply);
+    });
+    attempt();
+    return takes;
+  }
+
+  /**
+   * A serving ended. Nothing popped: the waiter waits on, in its place, and `key` is looked
+   * at again only if a collection was stored there meanwhile (it was empty when the pop
+   * applied; new elements come with a new report). Its other keys are looked at again:
+   * they were passed over while it was serving.
+   */
+  private served(waiter: Waiter, key: string, reportsBefore: number, reply: Reply): void {
+    const nothing = isNothing(reply);
+    if (nothing && !waiter.timedOut && !waiter.leaving && !this.stopped) waiter.state = 'waiting';
+    else this.finish(waiter, nothing ? timedOutReply : reply);
+    for (const other of waiter.keys) {
+      if (other !== key || !nothing || this.options.kv.readyKeys.reportsOf(key) !== reportsBefore) this.dirty.add(other);
+    }
+    this.scheduleLook();
+  }
+
+  private unclaim(key: string, takes: number): void {
+    const left = (this.claimed.get(key) ?? 0) - takes;
+    if (left > 0) this.claimed.set(key, left);
+    else this.claimed.delete(key);
+  }
+
+  /** Answers a waiter and forgets it. */
+  private finish(waiter: Waiter, reply: Reply): void {
+    if (waiter.state === 'done') throw new Error(`blocking: client ${waiter.client} answered twice`);
+    const queued = waiter.state !== 'first';
+    waiter.state = 'done';
+    if (waiter.timer !== null) clearTimeout(waiter.timer);
+    this.byClient.delete(waiter.client);
+    if (queued) for (const key of waiter.keys) this.dequeue(key, waiter);
+    waiter.answer(reply);
+  }
+
+  private dequeue(key: string, waiter: Waiter): void {
+    const queue = this.queues.get(key);
+    if (queue === undefined || !queue.delete(waiter)) throw new Error(`blocking: client ${waiter.client} missing from the queue of its key`);
+    this.options.kv.readyKeys.unwait(key);
+    if (queue.size === 0) this.queues.delete(key);
+  }
+}
