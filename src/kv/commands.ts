@@ -12,6 +12,7 @@ import { hashCommands } from './hash-commands.js';
 import { zsetCommands } from './zset-commands.js';
 import { setCommands } from './set-commands.js';
 import { listCommands } from './list-commands.js';
+import { zsetBlockingCommands } from './zset-blocking-commands.js';
 import { memoryCommands } from './memory-commands.js';
 
 export { raftisExpireCommandName };
@@ -24,6 +25,7 @@ export const commandTable: readonly CommandSpec[] = [
   ...zsetCommands,
   ...setCommands,
   ...listCommands,
+  ...zsetBlockingCommands,
   ...memoryCommands,
 ];
 

@@ -10,7 +10,7 @@ import { arg, oneKey, parsedCommand, type CommandSpec, type KeyPositions } from 
 import { mapKeyOf } from './keyspace.js';
 import { ListValue, type ListEnd } from './list-value.js';
 import { int64Min, isKeyword, parseInt64 } from './integer-parse.js';
-import { parseBlockingTimeout } from './blocking-timeout.js';
+import { blockingParse, keysThenTimeout, nonBlocking } from './blocking-form.js';
 import {
   bulkReply, CommandError, errorReply, integerReply, nilReply, noSuchKeyError, notIntegerError, okReply, syntaxError, zeroReply,
 } from './replies.js';
@@ -208,12 +208,6 @@ function parseMultiPop(argv: readonly Uint8Array[], numkeysAt: number): MultiPop
   return { keys: argv.slice(numkeysAt + 1, whereAt), end, count: count ?? 1 };
 }
 
-/** A blocking command's request: its timeout (checked, not used: applied, it never waits) and its non-blocking form. */
-interface Blocking<R> {
-  readonly timeoutMs: number;
-  readonly request: R;
-}
-
 // ---- list operations ----
 
 function ensureRoom(list: ListValue, adding: number): void {
@@ -347,10 +341,6 @@ function lmpop(context: CommandContext, request: MultiPop): Reply {
 
 // ---- blocking commands, as their non-blocking forms ----
 
-function parseBlockingPop(argv: readonly Uint8Array[]): Blocking<readonly Uint8Array[]> {
-  return { timeoutMs: parseBlockingTimeout(arg(argv, argv.length - 1)), request: argv.slice(1, -1) };
-}
-
 /** BLPOP's non-blocking form: one element from the first non-empty list, answered with its key. */
 function popOne(end: ListEnd) {
   return (context: CommandContext, keys: readonly Uint8Array[]): Reply => {
@@ -358,25 +348,6 @@ function popOne(end: ListEnd) {
     if (key === undefined) return nullArrayReply;
     return { kind: 'array', value: [bulkReply(key), bulkLatin1(popFrom(context, key, end, 1)[0] as string)] };
   };
-}
-
-function parseBlmpop(argv: readonly Uint8Array[]): Blocking<MultiPop> {
-  const request = parseMultiPop(argv, 2);
-  return { timeoutMs: parseBlockingTimeout(arg(argv, 1)), request };
-}
-
-function parseBlmove(argv: readonly Uint8Array[]): Blocking<Move> {
-  const request = parseMove(argv);
-  return { timeoutMs: parseBlockingTimeout(arg(argv, 5)), request };
-}
-
-function parseBrpoplpush(argv: readonly Uint8Array[]): Blocking<Move> {
-  return { timeoutMs: parseBlockingTimeout(arg(argv, 3)), request: parseRpoplpush(argv) };
-}
-
-/** A blocking command as the state machine runs it: its non-blocking form `run` (the timeout was only checked). */
-function nonBlocking<R>(run: (context: CommandContext, request: R) => Reply) {
-  return (context: CommandContext, blocking: Blocking<R>): Reply => run(context, blocking.request);
 }
 
 const noKeyPositions: KeyPositions = [0, 0, 0];
@@ -401,9 +372,9 @@ export const listCommands: readonly CommandSpec[] = [
   parsedCommand('lmove', 5, ['write', 'denyoom'], twoKeys, parseMove, lmove),
   parsedCommand('rpoplpush', 3, ['write', 'denyoom'], twoKeys, parseRpoplpush, lmove),
   parsedCommand('lmpop', -4, ['write', 'movablekeys'], noKeyPositions, (argv) => parseMultiPop(argv, 1), lmpop),
-  parsedCommand('blpop', -3, ['write', 'noscript', 'blocking'], blockingKeys, parseBlockingPop, nonBlocking(popOne('left'))),
-  parsedCommand('brpop', -3, ['write', 'noscript', 'blocking'], blockingKeys, parseBlockingPop, nonBlocking(popOne('right'))),
-  parsedCommand('blmove', 6, ['write', 'denyoom', 'noscript', 'blocking'], twoKeys, parseBlmove, nonBlocking(lmove)),
-  parsedCommand('brpoplpush', 4, ['write', 'denyoom', 'noscript', 'blocking'], twoKeys, parseBrpoplpush, nonBlocking(lmove)),
-  parsedCommand('blmpop', -5, ['write', 'blocking', 'movablekeys'], noKeyPositions, parseBlmpop, nonBlocking(lmpop)),
+  parsedCommand('blpop', -3, ['write', 'noscript', 'blocking'], blockingKeys, keysThenTimeout, nonBlocking(popOne('left'))),
+  parsedCommand('brpop', -3, ['write', 'noscript', 'blocking'], blockingKeys, keysThenTimeout, nonBlocking(popOne('right'))),
+  parsedCommand('blmove', 6, ['write', 'denyoom', 'noscript', 'blocking'], twoKeys, blockingParse(parseMove, 5), nonBlocking(lmove)),
+  parsedCommand('brpoplpush', 4, ['write', 'denyoom', 'noscript', 'blocking'], twoKeys, blockingParse(parseRpoplpush, 3), nonBlocking(lmove)),
+  parsedCommand('blmpop', -5, ['write', 'blocking', 'movablekeys'], noKeyPositions, blockingParse((argv) => parseMultiPop(argv, 2), 1), nonBlocking(lmpop)),
 ];

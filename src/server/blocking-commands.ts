@@ -5,7 +5,7 @@
 // 0` is served from b by `BLPOP b 0`, answered in the same shape as the first attempt.
 // Arguments reach these rows only after the state machine's parse accepted them.
 
-import { parseBlockingTimeout } from '../kv/blocking-timeout.js';
+import { parseBlockingTimeout } from '../kv/blocking-form.js';
 import type { CollectionTypeName } from '../kv/value.js';
 
 export interface BlockingRow {
