@@ -30,7 +30,7 @@ import {
  * RAFTIS_FUZZ_RUNS sets the number of sequences (with no time limit unless
  * RAFTIS_FUZZ_SECONDS sets one) for long runs.
  */
-const DEFAULT_RUNS = 1_000;
+const DEFAULT_RUNS = 1_500;
 const DEFAULT_SECONDS = 75;
 const RUNS = positiveEnv('RAFTIS_FUZZ_RUNS') ?? DEFAULT_RUNS;
 const SECONDS = positiveEnv('RAFTIS_FUZZ_SECONDS') ?? (process.env['RAFTIS_FUZZ_RUNS'] === undefined ? DEFAULT_SECONDS : undefined);
