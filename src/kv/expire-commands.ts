@@ -26,7 +26,8 @@ function parseExpireFlags(argv: readonly Uint8Array[]): ExpireFlags | Reply {
     else if (isKeyword(option, 'xx')) flags.xx = true;
     else if (isKeyword(option, 'gt')) flags.gt = true;
     else if (isKeyword(option, 'lt')) flags.lt = true;
-    else return errorReply(`ERR Unsupported option ${Buffer.from(option).toString('latin1')}`);
+    // Redis prints the option with %s, which ends at a NUL byte.
+    else return errorReply(`ERR Unsupported option ${Buffer.from(option).toString('latin1').split('\0', 1)[0] ?? ''}`);
   }
   if (flags.nx && (flags.xx || flags.gt || flags.lt)) {
     return errorReply('ERR NX and XX, GT or LT options at the same time are not compatible');

@@ -2,7 +2,7 @@
 // double (64-bit mantissa), add, and print with "%.17Lf" with trailing zeros removed. JS
 // doubles would print 0.1 + 0.2 as 0.30000000000000004 where Redis prints 0.3, so the long
 // double is emulated exactly with BigInt: a value is num × 2^shift, rounded to 64 bits.
-// Hexadecimal float syntax (accepted by strtold) is not supported and reads as "not a float".
+// Hexadecimal floats ("0x10", "0x1.8p3"), which strtold also reads, are parsed exactly too.
 
 const mantissaBits = 64;
 /** Largest binary exponent of a finite x87 long double (value < 2^16384). */
@@ -24,6 +24,9 @@ export type ParsedFloat = LongDouble | { readonly kind: 'infinite' };
 
 const decimalPattern = /^([+-]?)(?:(\d+)(?:\.(\d*))?|\.(\d+))(?:[eE]([+-]?\d+))?$/;
 const infinityPattern = /^[+-]?(?:inf|infinity)$/i;
+const hexPattern = /^([+-]?)0[xX](?:([0-9a-fA-F]+)(?:\.([0-9a-fA-F]*))?|\.([0-9a-fA-F]+))(?:[pP]([+-]?\d+))?$/;
+/** Binary exponent below which a value underflows past the smallest subnormal long double (2^-16445). */
+const binaryExponentMin = -16445;
 
 function bitLength(value: bigint): number {
   return value === 0n ? 0 : value.toString(2).length;
@@ -41,11 +44,28 @@ export function roundToMantissa(num: bigint, shift: number, negative: boolean): 
   return roundToMantissa(quotient, shift + excess, negative);
 }
 
+/** A hexadecimal float: its digits are the mantissa exactly, the exponent is binary. */
+function parseHex(match: RegExpExecArray): ParsedFloat | null {
+  const negative = match[1] === '-';
+  const fractionDigits = match[3] ?? match[4] ?? '';
+  const digits = ((match[2] ?? '') + fractionDigits).replace(/^0+/, '');
+  if (digits === '') return { kind: 'finite', num: 0n, shift: 0, negative };
+  const exponentText = match[5] ?? '0';
+  if (exponentText.replace(/^[+-]?0*/, '').length > 6) return null; // |exponent| ≥ 10^6: overflow or underflow
+  const num = BigInt(`0x${digits}`);
+  const shift = Number(exponentText) - 4 * fractionDigits.length;
+  const magnitude = bitLength(num) + shift; // value is in [2^(magnitude-1), 2^magnitude)
+  if (magnitude > binaryExponentMax || magnitude < binaryExponentMin) return null;
+  return roundToMantissa(num, shift, negative);
+}
+
 /** Parses like Redis's string2ld: no leading space, the whole string, no NaN, no overflow. */
 export function parseLongDouble(bytes: Uint8Array): ParsedFloat | null {
   if (bytes.length === 0 || bytes.length >= longDoubleCharsMax) return null;
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   if (infinityPattern.test(text)) return { kind: 'infinite' };
+  const hex = hexPattern.exec(text);
+  if (hex !== null) return parseHex(hex);
   const match = decimalPattern.exec(text);
   if (match === null) return null;
   const negative = match[1] === '-';

@@ -32,7 +32,7 @@ test('sums print like Redis on x86-64 (long double, %.17Lf, trailing zeros trimm
 });
 
 test('parsing follows strtold as Redis uses it', () => {
-  for (const bad of ['', ' 1', '1 ', 'abc', 'nan', '1e', '.', '-', '1e99999', '1e-99999', '0x10']) {
+  for (const bad of ['', ' 1', '1 ', 'abc', 'nan', '1e', '.', '-', '1e99999', '1e-99999']) {
     assert.equal(parseLongDouble(Buffer.from(bad)), null, JSON.stringify(bad));
   }
   for (const good of ['1', '+1.5', '.5', '5.', '-0', '1E3', '1e-4900', '0e99999999']) {
@@ -45,3 +45,17 @@ test('parsing follows strtold as Redis uses it', () => {
 test('a sum beyond the long double range is infinite', () => {
   assert.equal(addLongDouble(finite('1e4932'), finite('1e4932')).kind, 'infinite');
 });
+
+test('hexadecimal floats read as strtold reads them (INCRBYFLOAT k 0x1p3 adds 8)', () => {
+  const read = (text: string): string | null => {
+    const parsed = parseLongDouble(Buffer.from(text, 'latin1'));
+    return parsed === null ? null : parsed.kind === 'infinite' ? 'inf' : formatLongDouble(parsed);
+  };
+  assert.equal(read('0x10'), '16');
+  assert.equal(read('0x1p3'), '8');
+  assert.equal(read('0X1.8P1'), '3');
+  assert.equal(read('-0x.8'), '-0.5');
+  assert.equal(read('0x1p-2'), '0.25');
+  for (const invalid of ['0x', '0x.p1', '0x1p', ' 0x1', '0x1p99999999', '0x1p-20000', '0xg']) assert.equal(read(invalid), null, invalid);
+});
+

@@ -132,3 +132,9 @@ test('expiredKeys gets past expiry records of keys deleted by other commands', (
   assert.ok(calls > 1, 'each call does bounded work');
   assert.deepEqual(h.kv.expiredKeys(h.time, 5).map((key) => Buffer.from(key).toString()), ['live'], 'stale records were dropped for good');
 });
+
+test('EXPIRE echoes an unsupported option up to its first NUL byte, as Redis prints it', () => {
+  const h = new Harness();
+  h.apply('SET', 'k', 'v');
+  assert.deepEqual(plain(h.apply('PEXPIRE', 'k', '100', 'k\x00x')), { err: 'ERR Unsupported option k' });
+});

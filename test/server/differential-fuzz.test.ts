@@ -102,15 +102,6 @@ interface Exclusion {
 
 const isBareExec = (step: Step, client: ClientModel): boolean => client.inTransaction && name(step.argv) === 'exec' && step.argv.length === 1;
 
-/** Leaves out a command: run on its own, or run by EXEC (queueing it is compared as usual). */
-function commandExclusion(exclusionName: string, why: string, command: (argv: Argv) => boolean): Exclusion {
-  return {
-    name: exclusionName,
-    why,
-    matches: (step, client) => (isBareExec(step, client) ? client.queued.some((queued) => command(queued.argv)) : !client.inTransaction && command(step.argv)),
-  };
-}
-
 /** Differences the README documents as intended. */
 const DOCUMENTED_DIFFERENCES: readonly Exclusion[] = [
   {
@@ -122,42 +113,8 @@ const DOCUMENTED_DIFFERENCES: readonly Exclusion[] = [
   // WATCH that was created and deleted again before EXEC does not count as changed.
 ];
 
-const EXPIRE_COMMANDS = ['expire', 'pexpire', 'expireat', 'pexpireat'];
-
-/**
- * Open divergences caused in src/kv/ (which this suite may not change while it is being
- * reshaped), each left out as narrowly as possible until it is fixed. See docs/testing.md.
- */
-const KNOWN_DIVERGENCES: readonly Exclusion[] = [
-  {
-    name: 'INCRBYFLOAT or HINCRBYFLOAT with a hexadecimal float',
-    why: 'src/kv/long-double.ts parseLongDouble reads decimal text only; Redis (strtold) also reads hex floats: SET k 0x10, INCRBYFLOAT k 1 gives 17',
-    matches: async (step, client, redisCall) => {
-      const isIncrement = (argv: Argv): boolean => name(argv) === 'incrbyfloat' || name(argv) === 'hincrbyfloat';
-      const increments = isBareExec(step, client) ? client.queued.map((queued) => queued.argv).filter(isIncrement)
-        : !client.inTransaction && isIncrement(step.argv) ? [step.argv] : [];
-      if (increments.length === 0) return false;
-      // A queued write may make a hex float before the increment runs (APPEND of 'x' to '0').
-      if (isBareExec(step, client) && client.queued.some((queued) => queued.argv.slice(1).some((arg) => /x/i.test(arg)))) return true;
-      for (const argv of increments) {
-        const hash = name(argv) === 'hincrbyfloat';
-        const increment = argv[hash ? 3 : 2];
-        const current = await redisCall(hash ? ['HGET', argv[1] ?? '', argv[2] ?? ''] : ['GET', argv[1] ?? '']);
-        if (isHexFloat(increment) || isHexFloat(current)) return true;
-      }
-      return false;
-    },
-  },
-  commandExclusion(
-    'EXPIRE option with a NUL byte',
-    'src/kv/expire-commands.ts echoes the whole option in "ERR Unsupported option"; Redis prints it with %s, which stops at the NUL',
-    (argv) => EXPIRE_COMMANDS.includes(name(argv)) && argv.slice(3).some((arg) => arg.includes('\x00')),
-  ),
-];
-
-function isHexFloat(text: Resp | undefined): boolean {
-  return typeof text === 'string' && /^[+-]?0x/i.test(text);
-}
+/** Divergences found and not yet fixed, each naming its cause; none open now. */
+const KNOWN_DIVERGENCES: readonly Exclusion[] = [];
 
 const EXCLUSIONS = [...DOCUMENTED_DIFFERENCES, ...KNOWN_DIVERGENCES];
 const excludedCounts = new Map<string, number>();
