@@ -196,16 +196,24 @@ export class Workload {
     return { op: { f: 'del', key }, argv: args('DEL', key) };
   }
 
-  /** Sorted sets (keys z0…): one op in five, each key keeping its own type. */
+  /** Lists (keys l0…) and sorted sets (keys z0…): one op in five, each key keeping its own type. */
   private chooseCollectionOp(roll: number): { op: KvOp; argv: Uint8Array[] } {
     const random = this.host.random;
-    const key = `z${random.int(this.settings.keys)}`;
-    if (roll < 12) {
-      const member = `m${random.int(10)}`;
+    const slot = random.int(this.settings.keys);
+    const digit = (): string => String(random.int(10));
+    if (roll < 6) {
+      const key = `l${slot}`;
+      const value = digit();
+      return { op: { f: 'rpush', key, value }, argv: args('RPUSH', key, value) };
+    }
+    if (roll < 10) return { op: { f: 'lrange', key: `l${slot}` }, argv: args('LRANGE', `l${slot}`, '0', '-1') };
+    if (roll < 16) {
+      const key = `z${slot}`;
+      const member = `m${digit()}`;
       const score = random.int(10);
       return { op: { f: 'zadd', key, member, score }, argv: args('ZADD', key, String(score), member) };
     }
-    return { op: { f: 'zrange', key }, argv: args('ZRANGE', key, '0', '-1', 'WITHSCORES') };
+    return { op: { f: 'zrange', key: `z${slot}` }, argv: args('ZRANGE', `z${slot}`, '0', '-1', 'WITHSCORES') };
   }
 
   private attemptWrite(client: Client, op: Op): void {
