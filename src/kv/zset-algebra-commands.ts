@@ -11,8 +11,7 @@ import { arg, parsedCommand, type CommandSpec, type KeyPositions } from './comma
 import { isKeyword } from './integer-parse.js';
 import { CommandError, errorReply, integerReply, syntaxError, wrongTypeError } from './replies.js';
 import { parseScore } from './zset-range.js';
-import { parseLong, scoredMembersReply } from './zset-reply.js';
-import { storeZset } from './zset-range-commands.js';
+import { parseLong, scoredMembersReply, storeZset } from './zset-reply.js';
 import { ZSetValue, type ScoredMember } from './zset-value.js';
 import { compareKeys } from './order-tree.js';
 import { isCollection } from './value.js';

@@ -7,15 +7,13 @@ import type { Reply } from './reply.js';
 import type { CommandContext } from './command-context.js';
 import { arg, oneKey, parsedCommand, type CommandSpec, type KeyPositions } from './command-spec.js';
 import { isKeyword } from './integer-parse.js';
-import { noExpiry } from './keyspace.js';
-import { compareKeys } from './order-tree.js';
 import { CommandError, errorReply, integerReply, syntaxError } from './replies.js';
 import {
   aboveMaxMember, aboveMaxScore, atOrAboveMinMember, atOrAboveMinScore, isEmptyLexRange, isEmptyScoreRange,
   parseLexRange, parseScoreRange, type LexRange, type ScoreRange,
 } from './zset-range.js';
-import { lexRangeError, parseLong, rangeNotFloatError, scoredMembersReply, zsetKind } from './zset-reply.js';
-import { ZSetValue, type ScoredMember } from './zset-value.js';
+import { lexRangeError, parseLong, rangeNotFloatError, scoredMembersReply, storeZset, zsetKind } from './zset-reply.js';
+import type { ScoredMember, ZSetValue } from './zset-value.js';
 
 /** Which members a range selects: by rank (start and stop, negative from the end), score or lex. */
 export type RangeSpec =
@@ -126,17 +124,6 @@ function selectRange(zset: ZSetValue, request: RangeRequest): ScoredMember[] {
 function zrange(context: CommandContext, request: RangeRequest): Reply {
   const zset = context.readCollection(request.key, zsetKind);
   return scoredMembersReply(zset === undefined ? [] : selectRange(zset, request), request.withScores);
-}
-
-/** Replaces `key` (any type, its expiry dropped) with a sorted set of `items`, or deletes it when there are none. */
-export function storeZset(context: CommandContext, key: Uint8Array, items: readonly ScoredMember[]): void {
-  const entry = context.lookup(key);
-  if (items.length === 0) {
-    if (entry !== undefined) context.delete(entry);
-    return;
-  }
-  const sorted = [...items].sort((a, b) => compareKeys(a.score, a.member, b.score, b.member));
-  context.keyspace.set(key, ZSetValue.fromSorted(sorted.map((item) => item.member), sorted.map((item) => item.score)), noExpiry, false);
 }
 
 function zrangestore(context: CommandContext, request: RangeRequest): Reply {

@@ -1,11 +1,14 @@
 // What the sorted-set command files share: the type as commands name it, argument parsing
-// of integers, the error texts of Redis 7 (t_zset.c) and the reply shapes of members and
-// scores (a score is a double: RESP3 ",1.5", RESP2 a bulk string in %.17g).
+// of integers, the error texts of Redis 7 (t_zset.c), the reply shapes of members and scores
+// (a score is a double: RESP3 ",1.5", RESP2 a bulk string in %.17g), and storing a result.
 
 import type { Reply } from './reply.js';
 import { parseInt64 } from './integer-parse.js';
 import type { ErrorReply } from './reply.js';
 import { bulkReply, CommandError, errorReply, notIntegerError } from './replies.js';
+import type { CommandContext } from './command-context.js';
+import { noExpiry } from './keyspace.js';
+import { compareKeys } from './order-tree.js';
 import { ZSetValue, type ScoredMember } from './zset-value.js';
 
 export const zsetKind = { type: 'zset', create: ZSetValue.create } as const;
@@ -49,4 +52,15 @@ export function parsePositiveLong(bytes: Uint8Array, error: ErrorReply = notPosi
   const value = parseLong(bytes, error);
   if (value < 0) throw new CommandError(error);
   return value;
+}
+
+/** Replaces `key` (any type, its expiry dropped) with a sorted set of `items`, or deletes it when there are none. */
+export function storeZset(context: CommandContext, key: Uint8Array, items: readonly ScoredMember[]): void {
+  const entry = context.lookup(key);
+  if (items.length === 0) {
+    if (entry !== undefined) context.delete(entry);
+    return;
+  }
+  const sorted = [...items].sort((a, b) => compareKeys(a.score, a.member, b.score, b.member));
+  context.keyspace.set(key, ZSetValue.fromSorted(sorted.map((item) => item.member), sorted.map((item) => item.score)), noExpiry, false);
 }
