@@ -3,7 +3,7 @@
 // index, O(n) inserts and removals in the middle (as Redis's). One array slot per element
 // is the whole per-element cost beyond the string itself; a chunked layout (Redis's
 // quicklist) would pack small elements tighter but make every access decode, which the
-// ring buffer never does (docs/internals/lists.md has the measurements).
+// ring buffer never does (docs/internals/blocking.md has the measurements).
 
 import type { ByteReader, ByteWriter } from './binary.js';
 import { fnv1aLatin1, fnvOffsetBasis, mixSeed } from './hash.js';
