@@ -34,7 +34,8 @@ describe('raftis cluster up', () => {
     for (let i = 0; i < NODES; i++) {
       const admin = base + i + ADMIN_PORT_OFFSET;
       assert.match(run.stdout, new RegExp(`^  n${i + 1}: redis-cli -p ${base + i}   dashboard http://127\\.0\\.0\\.1:${admin}/$`, 'm'), `connect line for n${i + 1}`);
-      assert.equal((await fetch(`http://127.0.0.1:${admin}/health`)).status, 200, `n${i + 1}'s admin HTTP health`);
+      // Healthy once the node knows the leader: "cluster up" is printed when one node does.
+      await waitFor(`n${i + 1}'s admin HTTP health`, async () => (await fetch(`http://127.0.0.1:${admin}/health`)).status === 200);
     }
     assert.match(run.stdout, new RegExp(`${NODES}-node cluster up \\(leader n\\d\\)`));
     const pids: number[] = [];
