@@ -28,10 +28,11 @@ test('timeout errors: not a float, negative, and beyond int64 milliseconds (whic
   const notFloat = 'ERR timeout is not a float or out of range';
   const negative = 'ERR timeout is negative';
   const cases: [string, string][] = [
-    ['x', notFloat], ['', notFloat], [' 1', notFloat], ['1 ', notFloat], ['nan', notFloat], ['1e', notFloat], ['0x10', notFloat],
+    ['x', notFloat], ['', notFloat], [' 1', notFloat], ['1 ', notFloat], ['nan', notFloat], ['1e', notFloat], ['0x', notFloat],
     ['-1', negative], ['-1.5', negative], ['inf', negative], ['-inf', negative], ['1e100', negative], ['9223372036854776', negative],
   ];
   for (const [text, message] of cases) assert.equal(timeout(text), message, text);
+  assert.equal(timeout('0x10'), 16000, 'a hexadecimal float, which strtold reads, as Redis does');
 });
 
 test('BZPOPMIN, BZPOPMAX and BZMPOP rows match Redis 7 COMMAND INFO', () => {
