@@ -216,7 +216,11 @@ function ensureRoom(list: ListValue, adding: number): void {
 
 /** Pops up to `count` elements from the list at `key` (which must be a non-empty list). */
 function popFrom(context: CommandContext, key: Uint8Array, end: ListEnd, count: number): string[] {
-  const list = context.writeCollection(key, listKind, false) as ListValue;
+  return popSome(context.writeCollection(key, listKind, false) as ListValue, end, count);
+}
+
+/** Pops up to `count` elements from `end` of `list`. */
+function popSome(list: ListValue, end: ListEnd, count: number): string[] {
   const popped: string[] = [];
   while (popped.length < count && list.length > 0) popped.push(list.pop(end));
   return popped;
@@ -242,10 +246,10 @@ function push(end: ListEnd, onlyIfExists: boolean) {
 
 function pop(end: ListEnd) {
   return (context: CommandContext, request: Pop): Reply => {
-    if (context.readCollection(request.key, listKind) === undefined) return request.count === null ? nilReply : nullArrayReply;
-    if (request.count === null) return bulkLatin1(popFrom(context, request.key, end, 1)[0] as string);
-    if (request.count === 0) return emptyArrayReply;
-    return elementsReply(popFrom(context, request.key, end, request.count));
+    if (request.count === 0) return context.readCollection(request.key, listKind) === undefined ? nullArrayReply : emptyArrayReply;
+    const list = context.writeCollection(request.key, listKind, false);
+    if (list === undefined) return request.count === null ? nilReply : nullArrayReply;
+    return request.count === null ? bulkLatin1(list.pop(end)) : elementsReply(popSome(list, end, request.count));
   };
 }
 
