@@ -1,0 +1,121 @@
+// Redis's own test suite (7.0.15, run by ../shared/redis-tests/run.sh) against a real 3-node
+// cluster, on the leader and on a follower: each file must pass at least what
+// docs/compatibility.md records for raftis, and no file may abort. It takes longer than the
+// default test run allows, so it runs on its own: `npm run test:redis-suite` (CI runs it
+// after `npm test`). The table is the one
+// source of the expected counts: a regression fails here, an improvement is a reminder
+// to raise the table. Skipped when the suite or tclsh is not on this machine.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { TestCluster } from '../support/cluster.js';
+
+const COMPATIBILITY_DOC = resolve('docs/compatibility.md');
+/** Wall-clock limit for one file, seconds (run.sh's FILE_TIMEOUT). */
+const FILE_TIMEOUT_SECONDS = 1200;
+/**
+ * How long a file may go without progress, seconds (run.sh's RUNTEST_TIMEOUT): longer than
+ * Redis's 120 s, because one test can make tens of thousands of replicated writes in a row.
+ */
+const NO_PROGRESS_TIMEOUT_SECONDS = 600;
+
+interface Expected {
+  readonly file: string;
+  readonly redis: number;
+  readonly leader: number;
+  readonly follower: number;
+}
+
+interface Outcome {
+  readonly passed: number;
+  readonly failed: number;
+  readonly aborted: string;
+  readonly line: string;
+}
+
+function suiteDirectory(): string | null {
+  const candidates = [process.env['RAFTIS_REDIS_TESTS'], resolve('..', 'shared', 'redis-tests'), '/work/shared/redis-tests'];
+  return candidates.find((path): path is string => path !== undefined && existsSync(join(path, 'run.sh'))) ?? null;
+}
+
+function tclAvailable(): boolean {
+  return ['/usr/bin/tclsh8.6', '/usr/bin/tclsh'].some((path) => existsSync(path));
+}
+
+/** The rows of the table under "## Redis's test suite" in docs/compatibility.md. */
+export function expectedCounts(markdown: string): Expected[] {
+  const rows: Expected[] = [];
+  for (const line of markdown.split('\n')) {
+    const match = /^\| `(unit\/[\w/-]+)` \| (\d+) \| (\d+) \| (\d+) \|/.exec(line);
+    if (match !== null) rows.push({ file: match[1] as string, redis: Number(match[2]), leader: Number(match[3]), follower: Number(match[4]) });
+  }
+  return rows;
+}
+
+function runFiles(suite: string, port: number, files: readonly string[], basePort: number): Promise<Map<string, Outcome>> {
+  return new Promise((resolveRun, reject) => {
+    const env = { ...process.env, BASEPORT: String(basePort), FILE_TIMEOUT: String(FILE_TIMEOUT_SECONDS), RUNTEST_TIMEOUT: String(NO_PROGRESS_TIMEOUT_SECONDS) };
+    execFile(join(suite, 'run.sh'), ['127.0.0.1', String(port), ...files], { env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
+      const outcomes = new Map<string, Outcome>();
+      for (const line of stdout.split('\n')) {
+        const match = /^(\S+) passed=(\d+) failed=(\d+) ignored=\d+ aborted=(\S+)/.exec(line);
+        if (match !== null) outcomes.set(match[1] as string, { passed: Number(match[2]), failed: Number(match[3]), aborted: match[4] as string, line });
+      }
+      // run.sh exits 1 when any test failed: the counts decide here, not the exit code.
+      if (outcomes.size === 0 && error !== null) reject(error);
+      else resolveRun(outcomes);
+    });
+  });
+}
+
+const suite = suiteDirectory();
+const skip = suite === null ? 'Redis test suite not found (set RAFTIS_REDIS_TESTS)' : !tclAvailable() ? 'tclsh is not installed (apt-get install tcl8.6)' : false;
+if (skip !== false) console.log(`# SKIP redis-suite: ${skip}`);
+
+describe('Redis 7.0.15 test suite against a 3-node cluster', { skip }, () => {
+  let cluster: TestCluster;
+  let leaderPort: number;
+  let followerPort: number;
+  const expected = existsSync(COMPATIBILITY_DOC) ? expectedCounts(readFileSync(COMPATIBILITY_DOC, 'utf8')) : [];
+
+  before(async () => {
+    cluster = await TestCluster.start({ nodes: 3 });
+    const leader = await cluster.waitForLeader();
+    leaderPort = cluster.node(leader).port;
+    followerPort = (cluster.nodes.find((node) => node.id !== leader) ?? cluster.node(leader)).port;
+  });
+
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  it('docs/compatibility.md lists the files with their counts', () => {
+    assert.ok(expected.length > 0, `no rows found in ${COMPATIBILITY_DOC}`);
+    for (const row of expected) assert.ok(row.leader <= row.redis && row.follower <= row.redis, `${row.file}: more than Redis passes?`);
+  });
+
+  for (const role of ['leader', 'follower'] as const) {
+    it(`passes at least the recorded counts on the ${role}, with no file aborted`, { timeout: 60 * 60 * 1000 }, async () => {
+      const files = expected.map((row) => row.file);
+      // A base port per role, below the ephemeral range, away from the cluster's own ports.
+      const outcomes = await runFiles(suite as string, role === 'leader' ? leaderPort : followerPort, files, role === 'leader' ? 12_100 : 12_300);
+      const problems: string[] = [];
+      const better: string[] = [];
+      for (const row of expected) {
+        const outcome = outcomes.get(row.file);
+        const floor = row[role];
+        if (outcome === undefined) problems.push(`${row.file}: no result`);
+        else if (outcome.aborted !== 'no') problems.push(`${row.file}: aborted (${outcome.aborted}): ${outcome.line}`);
+        else if (outcome.passed < floor) problems.push(`${row.file}: ${outcome.passed} passed, docs/compatibility.md records ${floor}: ${outcome.line}`);
+        else if (outcome.passed > floor) better.push(`${row.file}: ${outcome.passed} (table: ${floor})`);
+      }
+      if (better.length > 0) console.log(`# redis-suite on the ${role}: more pass than docs/compatibility.md records; raise the table: ${better.join('; ')}`);
+      assert.deepEqual(problems, []);
+      for (const node of cluster.nodes) assert.equal(await cluster.call(node.id, ['PING']), 'PONG', `${node.id} still serves`);
+      assert.deepEqual(cluster.crashes(), []);
+    });
+  }
+});
