@@ -76,6 +76,21 @@ export function parsedCommand<P>(
   return command(name, arity, flags, keyPositions, (context, argv) => run(context, parse(argv)), validate);
 }
 
+/** The key of a command whose only argument is its key. */
+export function parseKey(argv: readonly Uint8Array[]): Uint8Array {
+  return arg(argv, 1);
+}
+
+/** A key and the members after it (SREM, ZREM, ...), as latin1 strings. */
+export interface KeyMembers {
+  readonly key: Uint8Array;
+  readonly members: readonly string[];
+}
+
+export function parseKeyMembers(argv: readonly Uint8Array[]): KeyMembers {
+  return { key: arg(argv, 1), members: argv.slice(2).map((member) => Buffer.from(member.buffer, member.byteOffset, member.byteLength).toString('latin1')) };
+}
+
 /** Argument `index`, which the arity check guarantees. */
 export function arg(argv: readonly Uint8Array[], index: number): Uint8Array {
   const value = argv[index];

@@ -3,7 +3,7 @@
 
 import type { Reply } from './reply.js';
 import type { CommandContext } from './command-context.js';
-import { arg, oneKey, parsedCommand, type CommandSpec } from './command-spec.js';
+import { arg, oneKey, parseKey, parsedCommand, type CommandSpec } from './command-spec.js';
 import { mapKeyOf } from './keyspace.js';
 import { HashValue } from './hash-value.js';
 import { int64Max, int64Min, isKeyword, parseInt64 } from './integer-parse.js';
@@ -66,9 +66,6 @@ function parseKeyFieldValue(argv: readonly Uint8Array[]): KeyFieldValue {
   return { key: arg(argv, 1), field: text(arg(argv, 2)), value: text(arg(argv, 3)) };
 }
 
-function parseKey(argv: readonly Uint8Array[]): Uint8Array {
-  return arg(argv, 1);
-}
 
 /** The field argument of single-field commands (HGET, HEXISTS, HSTRLEN). */
 function fieldOf(request: KeyFields): string {

@@ -6,7 +6,7 @@
 
 import type { ErrorReply, Reply } from './reply.js';
 import type { CommandContext } from './command-context.js';
-import { arg, oneKey, parsedCommand, type CommandSpec, type KeyPositions } from './command-spec.js';
+import { arg, oneKey, parseKey, parsedCommand, type CommandSpec, type KeyPositions } from './command-spec.js';
 import { mapKeyOf } from './keyspace.js';
 import { ListValue, type ListEnd } from './list-value.js';
 import { int64Min, isKeyword, parseInt64 } from './integer-parse.js';
@@ -76,10 +76,6 @@ interface KeyElements {
 
 function parseKeyElements(argv: readonly Uint8Array[]): KeyElements {
   return { key: arg(argv, 1), elements: argv.slice(2).map(text) };
-}
-
-function parseKey(argv: readonly Uint8Array[]): Uint8Array {
-  return arg(argv, 1);
 }
 
 interface Pop {

@@ -5,7 +5,7 @@
 
 import type { Reply } from './reply.js';
 import type { CommandContext } from './command-context.js';
-import { arg, oneKey, parsedCommand, type CommandSpec } from './command-spec.js';
+import { arg, oneKey, parseKey, parseKeyMembers, parsedCommand, type CommandSpec, type KeyMembers } from './command-spec.js';
 import { mapKeyOf } from './keyspace.js';
 import type { SetValue } from './set-value.js';
 import { memberReply, memberSetReply, setKind } from './set-reply.js';
@@ -21,19 +21,6 @@ const notPositiveError = errorReply('ERR value is out of range, must be positive
 
 const text = (bytes: Uint8Array): string => mapKeyOf(bytes);
 
-interface KeyMembers {
-  readonly key: Uint8Array;
-  /** Members as latin1 strings. */
-  readonly members: readonly string[];
-}
-
-function parseKeyMembers(argv: readonly Uint8Array[]): KeyMembers {
-  return { key: arg(argv, 1), members: argv.slice(2).map(text) };
-}
-
-function parseKey(argv: readonly Uint8Array[]): Uint8Array {
-  return arg(argv, 1);
-}
 
 /** The member argument of single-member commands (SISMEMBER). */
 function memberOf(request: KeyMembers): string {

@@ -5,7 +5,7 @@
 
 import type { Reply } from './reply.js';
 import type { CommandContext } from './command-context.js';
-import { arg, oneKey, parsedCommand, type CommandSpec } from './command-spec.js';
+import { arg, oneKey, parseKey, parseKeyMembers, parsedCommand, type CommandSpec, type KeyMembers } from './command-spec.js';
 import { mapKeyOf } from './keyspace.js';
 import { CommandError, errorReply, integerReply, nilReply, notFloatError, syntaxError } from './replies.js';
 import { parseScore } from './zset-range.js';
@@ -109,18 +109,6 @@ function zadd(context: CommandContext, request: AddRequest): Reply {
 
 // ---- ZREM and point reads -------------------------------------------------------------------
 
-interface KeyMembers {
-  readonly key: Uint8Array;
-  readonly members: readonly string[];
-}
-
-function parseKeyMembers(argv: readonly Uint8Array[]): KeyMembers {
-  return { key: arg(argv, 1), members: argv.slice(2).map(text) };
-}
-
-function parseKey(argv: readonly Uint8Array[]): Uint8Array {
-  return arg(argv, 1);
-}
 
 function zrem(context: CommandContext, request: KeyMembers): Reply {
   const zset = context.writeCollection(request.key, zsetKind, false);
