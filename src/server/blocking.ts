@@ -16,7 +16,9 @@
 // Timeouts are this node's timers. Serving cannot be taken back: a client whose time ran out
 // while its serving was in flight gets what the serving got. Each connection waits on one
 // command at most (its later commands wait behind it), so the waiters are bounded by the
-// connected clients (maxclients).
+// connected clients (maxclients), plus clients that left while a serving of theirs was in
+// flight (at most one more submission each): past maxclients in all, a client that would
+// wait is refused.
 
 import type { KvStateMachine } from '../kv/state-machine.js';
 import type { Reply } from '../kv/reply.js';
@@ -38,7 +40,7 @@ export interface WaiterWrites {
 
 export interface BlockedClientsOptions {
   readonly kv: KvStateMachine;
-  /** Waiters at most: one per connection, so maxclients. */
+  /** Waiters at most (one per connection: maxclients); beyond it a client that would wait is refused. */
   readonly waitersMax: number;
   /** Pause before a serving whose outcome is unknown (no leader, a time-out) is submitted again. */
   readonly retryDelayMs: number;
@@ -49,6 +51,7 @@ export interface BlockedClientsOptions {
 /** What a blocked client answers when its time runs out (Redis: a null array, RESP3 null). */
 const timedOutReply: Reply = { kind: 'array', value: null };
 const shutdownReply = nodeErrorReply(new NodeError('SHUTDOWN', 'shutting down'));
+const tooManyWaitersReply: Reply = { kind: 'error', message: 'ERR max number of blocked clients reached' };
 /** Longest single timer: Node's setTimeout limit; longer waits re-arm. */
 const timerDelayMaxMs = 2 ** 31 - 1;
 
@@ -115,7 +118,6 @@ export class BlockedClients {
     const row = blockingRow((argv[0] as Buffer).toString('latin1').toLowerCase());
     if (row === undefined) throw new Error(`blocking: ${String(argv[0])} has no blocking row`);
     if (this.byClient.has(client)) throw new Error(`blocking: client ${client} is already blocked (its commands run in order)`);
-    if (this.byClient.size >= this.options.waitersMax) throw new Error(`blocking: more than ${this.options.waitersMax} waiters (one per connection)`);
     const timeoutMs = timeoutMsOf(row, argv);
     const deadline = timeoutMs === 0 ? Number.POSITIVE_INFINITY : this.options.now() + timeoutMs;
     const keys = [...new Set(row.keys(argv).map((key) => key.toString('latin1')))];
@@ -125,6 +127,8 @@ export class BlockedClients {
     writes.submit(seq, argv, (reply) => {
       writes.end(seq);
       if (!isNothing(reply) || waiter.leaving || this.stopped) return this.finish(waiter, reply);
+      // Only clients that left while a pop of theirs was in flight can take the count past maxclients.
+      if (this.byClient.size > this.options.waitersMax) return this.finish(waiter, tooManyWaitersReply);
       this.block(waiter);
     });
   }

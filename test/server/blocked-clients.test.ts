@@ -21,8 +21,8 @@ class Bench {
   readonly queued: { client: number; seq: number; argv: readonly Buffer[]; done: (reply: Reply) => void }[] = [];
   readonly blocked: BlockedClients;
 
-  constructor() {
-    this.blocked = new BlockedClients({ kv: this.kv, waitersMax: 100, retryDelayMs: 1, now: () => performance.now() });
+  constructor(waitersMax = 100) {
+    this.blocked = new BlockedClients({ kv: this.kv, waitersMax, retryDelayMs: 1, now: () => performance.now() });
   }
 
   /** Applies a write of nobody in particular (another client, maybe on another node). */
@@ -162,6 +162,20 @@ describe('blocked clients', () => {
     bench.apply('RPUSH', 'a', 'kept');
     await settle();
     assert.equal(bench.queued.length, 0);
+  });
+
+  it('past its bound a client that would wait is refused, one that need not wait is served', async () => {
+    const bench = new Bench(1);
+    bench.block(1, bench.writes(1), 'BLPOP', 'k', '0');
+    await bench.release();
+    const refused = bench.block(2, bench.writes(2), 'BLPOP', 'k', '0');
+    bench.apply('RPUSH', 'other', 'x');
+    const served = bench.block(3, bench.writes(3), 'BLPOP', 'other', '0');
+    await bench.release();
+    assert.deepEqual(refused.answer, { err: 'ERR max number of blocked clients reached' });
+    await bench.release();
+    assert.deepEqual(served.answer, ['other', 'x']);
+    assert.equal(bench.blocked.waiting, 1);
   });
 
   it('a state replaced by a snapshot wakes every waiter whose key now has elements', async () => {
