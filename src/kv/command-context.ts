@@ -43,7 +43,8 @@ export class CommandContext {
   ) {}
 
   /** Entries whose collection this command may have changed, with the version each had. */
-  private readonly opened: { readonly entry: KeyEntry; readonly version: number }[] = [];
+  /** Null until the first one: most commands open none, and a context is made per command. */
+  private opened: { readonly entry: KeyEntry; readonly version: number }[] | null = null;
 
   /** The collection of `kind` at `key`, or undefined when absent; WRONGTYPE (thrown) for another type. */
   readCollection<V extends CollectionValue>(key: Uint8Array, kind: CollectionKind<V>): V | undefined {
@@ -73,6 +74,7 @@ export class CommandContext {
 
   /** Lets the command change `entry`'s collection in place; settled by finish(). */
   open(entry: KeyEntry): CollectionValue {
+    this.opened ??= [];
     if (this.opened.length >= writableCollectionsMax) throw new Error(`kv: a command opened more than ${writableCollectionsMax} collections`);
     const value = this.keyspace.beginMutation(entry);
     this.opened.push({ entry, version: value.version });
@@ -81,11 +83,12 @@ export class CommandContext {
 
   /** Settles every collection opened for writing; the state machine calls it when the command ends. */
   finish(): void {
+    if (this.opened === null) return;
     for (const { entry, version } of this.opened) {
       const stored = entry.stored;
       this.keyspace.settle(entry, typeof stored !== 'string' && stored.version !== version);
     }
-    this.opened.length = 0;
+    this.opened = null;
   }
 
   /** The live entry of `key` at nowMs; when writable, an expired entry is deleted on the way. */
