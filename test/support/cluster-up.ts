@@ -27,7 +27,9 @@ function portFree(port: number): Promise<boolean> {
 /** A base port whose `slots` client ports and their peer and admin ports are all free. */
 export async function freeBasePort(slots: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    // Every port (client, admin +2000, peer +10000) below the kernel's ephemeral range
+    // (32768 and up), where an outgoing connection can take a port before a node binds it.
+    const base = 10_000 + Math.floor(Math.random() * (32_767 - PEER_PORT_OFFSET - slots - 10_000));
     const ports = Array.from({ length: slots }, (_, i) => [base + i, base + i + PEER_PORT_OFFSET, base + i + ADMIN_PORT_OFFSET]).flat();
     if ((await Promise.all(ports.map(portFree))).every(Boolean)) return base;
   }
