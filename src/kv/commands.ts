@@ -14,6 +14,8 @@ import { setCommands } from './set-commands.js';
 import { listCommands } from './list-commands.js';
 import { zsetBlockingCommands } from './zset-blocking-commands.js';
 import { memoryCommands } from './memory-commands.js';
+import { copyCommands } from './copy-command.js';
+import { geoCommands } from './geo-commands.js';
 
 export { raftisExpireCommandName };
 
@@ -27,6 +29,8 @@ export const commandTable: readonly CommandSpec[] = [
   ...listCommands,
   ...zsetBlockingCommands,
   ...memoryCommands,
+  ...copyCommands,
+  ...geoCommands,
 ];
 
 const byName = new Map<string, CommandSpec>(commandTable.map((spec) => [spec.name, spec]));

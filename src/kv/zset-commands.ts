@@ -21,7 +21,7 @@ const text = (bytes: Uint8Array): string => mapKeyOf(bytes);
 
 // ---- ZADD, ZINCRBY ------------------------------------------------------------------------
 
-interface AddFlags {
+export interface AddFlags {
   readonly nx: boolean;
   readonly xx: boolean;
   readonly gt: boolean;
@@ -30,7 +30,7 @@ interface AddFlags {
   readonly incr: boolean;
 }
 
-interface AddRequest extends AddFlags {
+export interface AddRequest extends AddFlags {
   readonly key: Uint8Array;
   readonly scores: readonly number[];
   readonly members: readonly string[];
@@ -90,7 +90,7 @@ function addMember(zset: ZSetValue, flags: AddFlags, member: string, score: numb
   return { kind: 'updated', score: next };
 }
 
-function zadd(context: CommandContext, request: AddRequest): Reply {
+export function zadd(context: CommandContext, request: AddRequest): Reply {
   const existing = context.writeCollection(request.key, zsetKind, false);
   if (existing === undefined && request.xx) return request.incr ? nilReply : integerReply(0);
   const zset = existing ?? (context.writeCollection(request.key, zsetKind, true) as ZSetValue);

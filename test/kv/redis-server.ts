@@ -30,9 +30,10 @@ export interface RedisInstance {
 
 const startDeadlineMs = 10_000;
 
-export async function startRedis(path: string): Promise<RedisInstance> {
+/** `extraArgs` are passed to redis-server (`--databases 1` for a server like raftis's one database). */
+export async function startRedis(path: string, extraArgs: readonly string[] = []): Promise<RedisInstance> {
   const port = await freePort();
-  const child: ChildProcess = spawn(path, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const child: ChildProcess = spawn(path, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs], { stdio: 'ignore' });
   const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   // Connection refusals while the server starts are expected: the loop below retries.
   client.on('error', () => {});
