@@ -156,14 +156,20 @@ export class ClientConnection {
     return this.host;
   }
 
-  /** One CLIENT LIST line, in Redis's field order for the fields we have. */
-  describe(): string {
+  /**
+   * One CLIENT LIST line in Redis 7's field order; `server` holds the fields the server layer
+   * owns (flags, MULTI queue length, last command, user). Fields raftis has no counterpart
+   * for (fd, pub/sub, buffer internals) are written as a client with none.
+   */
+  describe(server: { readonly flags: string; readonly multi: number; readonly cmd: string; readonly user: string }): string {
     const nowMs = this.nowMs();
     const ageSeconds = Math.floor((nowMs - this.createdAtMs) / 1000);
     const idleSeconds = Math.floor((nowMs - this.lastCommandAtMs) / 1000);
-    return `id=${this.id} addr=${this.address} laddr=${this.localAddress} name=${this.name} age=${ageSeconds} ` +
-      `idle=${idleSeconds} flags=N db=${this.db} qbuf=${this.queryBufferBytes} omem=${this.outputBufferBytes} ` +
-      `pending=${this.pendingReplies} tot-cmds=${this.commandsProcessed} resp=${this.protocolVersion}`;
+    const omem = this.outputBufferBytes;
+    return `id=${this.id} addr=${this.address} laddr=${this.localAddress} fd=-1 name=${this.name} age=${ageSeconds} ` +
+      `idle=${idleSeconds} flags=${server.flags} db=${this.db} sub=0 psub=0 ssub=0 multi=${server.multi} ` +
+      `qbuf=${this.queryBufferBytes} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=${this.pendingReplies} omem=${omem} ` +
+      `tot-mem=${this.queryBufferBytes + omem} events=r cmd=${server.cmd} user=${server.user} redir=-1 resp=${this.protocolVersion}`;
   }
 
   get protocol(): RespProtocol {

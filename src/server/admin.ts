@@ -1,15 +1,15 @@
-// Commands that describe or steer the whole node: INFO, COMMAND, CONFIG GET, TIME, DBSIZE
-// and the RAFT.* family (RedisRaft style). They need the server's parts, so they live here
+// Commands that describe or steer the whole node: INFO, CONFIG, TIME and the RAFT.* family
+// (RedisRaft style). They need the server's parts, so they live here
 // rather than in the per-connection dispatcher.
 
 import type { KvStateMachine } from '../kv/state-machine.js';
 import type { Reply } from '../kv/reply.js';
 import type { RaftNode } from '../node/raft-node.js';
 import { StateRole, type NodeId } from '../node/consensus.js';
-import type { ClientConnection, RespServer } from '../resp/server.js';
+import type { RespServer } from '../resp/server.js';
 import { formatHostPort, type ServerConfig } from './config.js';
-import type { AdminCommands } from './dispatch.js';
-import { arityError } from './dispatch.js';
+import { arityError } from '../kv/replies.js';
+import { serverCommand, unknownSubcommand, type ServerCommand } from './command-registry.js';
 import { errorReply, nodeErrorReply, unknownError } from './errors.js';
 import { EncodingSettings } from './encoding-config.js';
 import type { Identity, Member } from './identity.js';
@@ -30,15 +30,12 @@ export interface AdminContext {
   readonly blockedClients?: () => number;
   readonly transportStats: () => Map<NodeId, { connected: boolean; droppedMessages: number; queuedBytes: number }>;
   readonly faults: ((argv: readonly Buffer[]) => Reply) | null;
-  readonly membership: { handle(name: string, argv: readonly Buffer[], done: (reply: Reply) => void): boolean };
 }
 
 const OK: Reply = { kind: 'simple', value: 'OK' };
-/** Commands that take no arguments: extra ones get Redis's arity error rather than being ignored. */
-const NO_ARGUMENTS = new Set(['time', 'raft.info', 'raft.leader', 'raft.digest', 'raft.snapshot']);
 const bulk = (text: string): Reply => ({ kind: 'bulk', value: Buffer.from(text) });
 
-export class Admin implements AdminCommands {
+export class Admin {
   private readonly context: AdminContext;
   private readonly encodings = new EncodingSettings();
 
@@ -46,58 +43,37 @@ export class Admin implements AdminCommands {
     this.context = context;
   }
 
-  handle(name: string, argv: readonly Buffer[], _conn: ClientConnection, done: (reply: Reply) => void): boolean {
+  /** INFO, CONFIG, TIME and the RAFT.* commands, as rows of the command registry. */
+  commands(): ServerCommand[] {
     const context = this.context;
-    if (argv.length !== 1 && NO_ARGUMENTS.has(name)) {
-      done(arityError(name));
-      return true;
-    }
-    switch (name) {
-      case 'info':
-        done({ kind: 'verbatim', format: 'txt', value: this.info(argv.slice(1).map((a) => a.toString().toLowerCase())) });
-        return true;
-      case 'command':
-        done(this.command(argv));
-        return true;
-      case 'config':
-        done(this.config(argv));
-        return true;
-      case 'time': {
+    const info = (text: string): Reply => ({ kind: 'verbatim', format: 'txt', value: text });
+    return [
+      serverCommand('info', -1, ['loading', 'stale'], ({ argv, done }) => done(info(this.info(argv.slice(1).map((a) => a.toString().toLowerCase()))))),
+      serverCommand('config', -2, ['admin', 'noscript', 'loading', 'stale'], ({ argv, done }) => done(this.config(argv))),
+      serverCommand('time', 1, ['loading', 'stale', 'fast', 'random'], ({ done }) => {
         const micros = Math.floor(context.now() * 1000);
         done({ kind: 'array', value: [bulk(String(Math.floor(micros / 1e6))), bulk(String(micros % 1e6))] });
-        return true;
-      }
-      case 'raft.info':
-        done({ kind: 'verbatim', format: 'txt', value: this.raftInfo() });
-        return true;
-      case 'raft.leader': {
+      }),
+      serverCommand('raft.info', 1, ['loading', 'stale'], ({ done }) => done(info(this.raftInfo()))),
+      serverCommand('raft.leader', 1, ['loading', 'stale', 'fast'], ({ done }) => {
         const leader = context.node.leader;
-        if (leader === '') done(errorReply('TRYAGAIN no leader'));
-        else done(bulk(leader));
-        return true;
-      }
-      case 'raft.transfer-leader':
-        this.transferLeader(argv, done);
-        return true;
-      case 'raft.digest':
-        // A barrier at the connection-independent default mode, then the local digest: equal
-        // digests at equal applied indexes show that replicas converged.
-        context.barrier((error) => {
-          if (error !== null) return done(error);
-          const digest = context.kv.digest();
-          done({ kind: 'array', value: [bulk(String(digest.appliedIndex)), bulk(digest.hash)] });
-        });
-        return true;
-      case 'raft.snapshot':
+        done(leader === '' ? errorReply('TRYAGAIN no leader') : bulk(leader));
+      }),
+      serverCommand('raft.transfer-leader', -1, ['admin'], ({ argv, done }) => this.transferLeader(argv, done)),
+      // A barrier at the connection-independent default mode, then the local digest: equal
+      // digests at equal applied indexes show that replicas converged.
+      serverCommand('raft.digest', 1, [], ({ done }) => context.barrier((error) => {
+        if (error !== null) return done(error);
+        const digest = context.kv.digest();
+        done({ kind: 'array', value: [bulk(String(digest.appliedIndex)), bulk(digest.hash)] });
+      })),
+      serverCommand('raft.snapshot', 1, ['admin'], ({ done }) => {
         context.node.snapshotNow().then((index) => done(bulk(String(index))), (error: unknown) => done(unknownError(error)));
-        return true;
-      case 'raft.debug':
-        if (context.faults === null) done(errorReply('ERR RAFT.DEBUG is disabled; start the node with --debug-fault-injection'));
-        else done(context.faults(argv));
-        return true;
-      default:
-        return context.membership.handle(name, argv, done);
-    }
+      }),
+      serverCommand('raft.debug', -2, ['admin'], ({ argv, done }) => {
+        done(context.faults === null ? errorReply('ERR RAFT.DEBUG is disabled; start the node with --debug-fault-injection') : context.faults(argv));
+      }),
+    ];
   }
 
   private transferLeader(argv: readonly Buffer[], done: (reply: Reply) => void): void {
@@ -115,55 +91,14 @@ export class Admin implements AdminCommands {
     done(error === null ? OK : nodeErrorReply(error));
   }
 
-  private command(argv: readonly Buffer[]): Reply {
-    const sub = argv[1]?.toString().toLowerCase();
-    // Internal commands (RAFTIS.EXPIRE) are not for clients: COMMAND does not list them.
-    const specs = this.context.kv.commands().filter((spec) => !spec.flags.includes('internal'));
-    const lookup = (name: string): (typeof specs)[number] | undefined => {
-      const spec = this.context.kv.lookup(name);
-      return spec === undefined || spec.flags.includes('internal') ? undefined : spec;
-    };
-    const describe = (spec: (typeof specs)[number]): Reply => ({
-      kind: 'array',
-      value: [
-        bulk(spec.name),
-        { kind: 'integer', value: spec.arity },
-        { kind: 'array', value: spec.flags.map((f) => ({ kind: 'simple', value: f }) as Reply) },
-        { kind: 'integer', value: spec.firstKey },
-        { kind: 'integer', value: spec.lastKey },
-        { kind: 'integer', value: spec.step },
-      ],
-    });
-    switch (sub) {
-      case undefined:
-        return { kind: 'array', value: specs.map(describe) };
-      case 'count':
-        return argv.length === 2 ? { kind: 'integer', value: specs.length } : arityError('command|count');
-      case 'info':
-        return {
-          kind: 'array',
-          value: argv.slice(2).map((a) => {
-            const spec = lookup(a.toString());
-            return spec === undefined ? { kind: 'array', value: null } : describe(spec);
-          }),
-        };
-      case 'docs':
-        // Enough for redis-cli's hints: an empty doc map per known command.
-        return { kind: 'map', value: (argv.length > 2 ? argv.slice(2).map((a) => a.toString().toLowerCase()) : specs.map((s) => s.name)).filter((n) => lookup(n) !== undefined).map((n) => [bulk(n), { kind: 'map', value: [] }] as const) };
-      default:
-        return errorReply(`ERR unknown subcommand '${argv[1]?.toString() ?? ''}'. Try COMMAND HELP.`);
-    }
-  }
-
   private config(argv: readonly Buffer[]): Reply {
-    if (argv.length < 2) return arityError('config');
     const sub = argv[1]?.toString().toLowerCase();
     if (sub === 'set' && argv.length >= 4 && argv.length % 2 === 0) {
       const answer = this.encodings.set(argv.slice(2).map((a) => a.toString('latin1')));
       if (answer !== undefined) return answer;
     }
     if (sub === 'set' || sub === 'resetstat' || sub === 'rewrite') return errorReply(`ERR CONFIG ${sub.toUpperCase()} is not supported: raftis settings are fixed at start-up`);
-    if (sub !== 'get' || argv.length < 3) return sub === 'get' ? arityError('config|get') : errorReply(`ERR unknown subcommand '${argv[1]?.toString() ?? ''}'. Try CONFIG HELP.`);
+    if (sub !== 'get' || argv.length < 3) return sub === 'get' ? arityError('config|get') : unknownSubcommand('config', argv[1]);
     const config = this.context.config;
     const values: Record<string, string> = {
       save: '',

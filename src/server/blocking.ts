@@ -59,6 +59,8 @@ class Waiter {
   /** 'serving' while a serving proposal is in flight; 'done' once answered. */
   state: 'first' | 'waiting' | 'serving' | 'done' = 'first';
   timedOut = false;
+  /** CLIENT UNBLOCK's reply, for a waiter unblocked while a serving was in flight (given if that pops nothing). */
+  unblockedWith: Reply | null = null;
   /** The client left or ended its side: answered by what is in flight, never queued again. */
   leaving = false;
   timer: NodeJS.Timeout | null = null;
@@ -139,6 +141,25 @@ export class BlockedClients {
     if (waiter === undefined) return;
     waiter.leaving = true;
     if (waiter.state === 'waiting') this.finish(waiter, timedOutReply);
+  }
+
+  /** True while `client` is blocked, waiting for a key or being served (CLIENT LIST's b flag). */
+  isBlocked(client: number): boolean {
+    const state = this.byClient.get(client)?.state;
+    return state === 'waiting' || state === 'serving';
+  }
+
+  /**
+   * CLIENT UNBLOCK: a client waiting for a key gets `reply` and waits no more; false when it
+   * is not blocked. A pop already in flight for it is not cancelled: what it pops is
+   * delivered, and `reply` only if it pops nothing.
+   */
+  unblock(client: number, reply: Reply): boolean {
+    const waiter = this.byClient.get(client);
+    if (waiter === undefined || waiter.state === 'first' || waiter.state === 'done') return false;
+    if (waiter.state === 'serving') waiter.unblockedWith = reply;
+    else this.finish(waiter, reply);
+    return true;
   }
 
   /** The node stops: every waiting client is told (nothing was popped for it); servings in flight end on their own. */
@@ -241,8 +262,8 @@ export class BlockedClients {
    */
   private served(waiter: Waiter, key: string, reportsBefore: number, reply: Reply): void {
     const nothing = isNothing(reply);
-    if (nothing && !waiter.timedOut && !waiter.leaving && !this.stopped) waiter.state = 'waiting';
-    else this.finish(waiter, nothing ? timedOutReply : reply);
+    if (nothing && !waiter.timedOut && !waiter.leaving && !this.stopped && waiter.unblockedWith === null) waiter.state = 'waiting';
+    else this.finish(waiter, nothing ? waiter.unblockedWith ?? timedOutReply : reply);
     for (const other of waiter.keys) {
       if (other !== key || !nothing || this.options.kv.readyKeys.reportsOf(key) !== reportsBefore) this.dirty.add(other);
     }

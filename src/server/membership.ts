@@ -18,7 +18,8 @@ import { ConfChangeType, nodeId, type ConfChange, type NodeId } from '../node/co
 import type { NodeError } from '../node/errors.js';
 import type { RaftNode } from '../node/raft-node.js';
 import { formatHostPort, parseHostPort, type HostPort } from './config.js';
-import { arityError } from './dispatch.js';
+import { arityError } from '../kv/replies.js';
+import { serverCommand, type ServerCall, type ServerCommand } from './command-registry.js';
 import { errorReply, nodeErrorReply } from './errors.js';
 import { FORWARD_NODE_ERROR, FORWARD_REPLY, decodeForwardAnswer, decodeForwardedAdmin, encodeForwardAnswer, encodeForwardedAdmin } from './forward-codec.js';
 import type { Identity, Member } from './identity.js';
@@ -65,23 +66,19 @@ export class Membership {
     this.options = options;
   }
 
-  handle(name: string, argv: readonly Buffer[], done: (reply: Reply) => void): boolean {
-    switch (name) {
-      case 'raft.clusterinfo':
-        // Answered by the leader: only its address book is sure to hold every current member
-        // (a joiner that learned a stale one could not reach the leader).
-        if (!this.options.node.isLeader) this.forwardToLeader(argv, done);
-        else done(this.clusterInfo());
-        return true;
-      case 'raft.node':
-      case 'raft.nodes':
-        if (!this.options.node.isLeader) this.forwardToLeader(argv, done);
-        else if (name === 'raft.nodes') done(this.nodes());
-        else this.nodeCommand(argv, done);
-        return true;
-      default:
-        return false;
-    }
+  /** RAFT.CLUSTERINFO, RAFT.NODE and RAFT.NODES, as rows of the command registry. */
+  commands(): ServerCommand[] {
+    // Answered by the leader: only its address book is sure to hold every current member
+    // (a joiner that learned a stale one could not reach the leader).
+    const onLeader = (answer: (argv: readonly Buffer[], done: (reply: Reply) => void) => void) => ({ argv, done }: ServerCall): void => {
+      if (!this.options.node.isLeader) this.forwardToLeader(argv, done);
+      else answer(argv, done);
+    };
+    return [
+      serverCommand('raft.clusterinfo', 1, ['stale'], onLeader((_argv, done) => done(this.clusterInfo()))),
+      serverCommand('raft.nodes', 1, ['stale'], onLeader((_argv, done) => done(this.nodes()))),
+      serverCommand('raft.node', -3, ['admin'], onLeader((argv, done) => this.nodeCommand(argv, done))),
+    ];
   }
 
   /** The leader's side of a forwarded admin command. */

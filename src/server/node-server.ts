@@ -300,9 +300,9 @@ export class RaftisServer {
       blockedClients: () => dispatcher.blockedClients,
       transportStats: () => transport.stats(),
       faults: config.debugFaultInjection ? (argv) => applyFault(transport, argv) : null,
-      membership,
     };
-    const dispatcher: Dispatcher = new Dispatcher({ config, kv, node, writes: writePath, admin: new Admin(adminContext) });
+    const serverCommands = [...new Admin(adminContext).commands(), ...membership.commands()];
+    const dispatcher: Dispatcher = new Dispatcher({ config, kv, node, writes: writePath, serverCommands });
     respServer = new RespServer(
       { protoMaxBulkLen: config.protoMaxBulkLen, maxClients: config.maxClients, clientOutputBufferMaxBytes: config.clientOutputBufferMaxBytes },
       { onCommand: (conn, argv, slot) => dispatcher.onCommand(conn, argv, slot), onDisconnect: (conn) => dispatcher.onDisconnect(conn), onPeerEnd: (conn) => dispatcher.onDisconnect(conn) },

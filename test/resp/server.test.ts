@@ -361,7 +361,8 @@ describe('resp server', () => {
     assert.equal(stats.totalCommands, 2);
     const [conn] = server.clients();
     assert.ok(conn !== undefined);
-    assert.match(conn.describe(), /^id=1 addr=127\.0\.0\.1:\d+ laddr=127\.0\.0\.1:\d+ name= age=\d+ idle=\d+ flags=N db=0 .*tot-cmds=2 resp=2$/);
+    assert.match(conn.describe({ flags: 'N', multi: -1, cmd: 'ping', user: 'default' }),
+      /^id=1 addr=127\.0\.0\.1:\d+ laddr=127\.0\.0\.1:\d+ fd=-1 name= age=\d+ idle=\d+ flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 .* cmd=ping user=default redir=-1 resp=2$/);
     assert.deepEqual(conn.server.clients(), [conn]);
     client.socket.destroy();
   });

@@ -53,9 +53,45 @@ describe('transactions', () => {
     assert.equal(await connection.call('MULTI'), 'OK');
     assert.equal(await connection.call('SET', 'tx:abort', 'x'), 'QUEUED');
     assert.deepEqual(await connection.call('GET'), { error: "ERR wrong number of arguments for 'get' command" });
-    assert.match(JSON.stringify(await connection.call('RAFT.INFO')), /not allowed inside MULTI/);
+    assert.match(JSON.stringify(await connection.call('NOSUCHCOMMAND', 'x')), /ERR unknown command 'NOSUCHCOMMAND'/);
     assert.deepEqual(await connection.call('EXEC'), { error: 'EXECABORT Transaction discarded because of previous errors.' });
     assert.equal(await cluster.client(leader).get('tx:abort'), null);
+    // EXEC refused for its arity discards the transaction, as Redis does.
+    assert.equal(await connection.call('MULTI'), 'OK');
+    assert.deepEqual(await connection.call('EXEC', 'extra'), { error: "EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command" });
+    assert.deepEqual(await connection.call('EXEC'), { error: 'ERR EXEC without MULTI' });
+    connection.close();
+  });
+
+  it('queues server commands too and runs them in order with the data commands, each reply in its place', async () => {
+    const connection = await RawConnection.open(cluster.node(follower).port);
+    assert.equal(await connection.call('MULTI'), 'OK');
+    for (const command of [['SET', 'tx:mixed', '1'], ['PING'], ['CLIENT', 'SETNAME', 'mixer'], ['INCR', 'tx:mixed'], ['ECHO', 'hi'],
+      ['CLIENT', 'GETNAME'], ['UNWATCH'], ['RAFT.LEADER'], ['GET', 'tx:mixed']]) {
+      assert.equal(await connection.call(...command), 'QUEUED', command.join(' '));
+    }
+    const reply = await connection.call('EXEC');
+    assert.deepEqual(reply, ['OK', 'PONG', 'OK', 2, 'hi', 'mixer', 'OK', leader, '2']);
+    // A bad argument is that command's error inside EXEC's reply; the others run.
+    assert.equal(await connection.call('MULTI'), 'OK');
+    assert.equal(await connection.call('CONFIG', 'SET', 'maxmemory', 'bla'), 'QUEUED');
+    assert.equal(await connection.call('INCR', 'tx:mixed'), 'QUEUED');
+    const [configReply, incrReply] = await connection.call('EXEC') as unknown[];
+    assert.match(JSON.stringify(configReply), /"error":"ERR /);
+    assert.equal(incrReply, 3);
+    // Only server commands, nothing watched: no log entry is needed, the replies are the same.
+    assert.equal(await connection.call('MULTI'), 'OK');
+    assert.equal(await connection.call('PING', 'alone'), 'QUEUED');
+    assert.deepEqual(await connection.call('EXEC'), ['alone']);
+    connection.close();
+  });
+
+  it('WATCH and MULTI keep their own errors inside MULTI; neither aborts the transaction', async () => {
+    const connection = await RawConnection.open(cluster.node(leader).port);
+    assert.equal(await connection.call('MULTI'), 'OK');
+    assert.deepEqual(await connection.call('WATCH', 'tx:w'), { error: 'ERR WATCH inside MULTI is not allowed' });
+    assert.equal(await connection.call('SET', 'tx:w', 'v'), 'QUEUED');
+    assert.deepEqual(await connection.call('EXEC'), ['OK']);
     connection.close();
   });
 

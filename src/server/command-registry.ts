@@ -1,0 +1,196 @@
+// One registry for every command a client can send: the state machine's data commands (the
+// rows of kv/commands.ts) and the server's own (connection, transaction, introspection,
+// membership). Lookup and the unknown-command error are here once (the arity check is
+// kv/commands.ts's, which the state machine applies too), and
+// COMMAND describes every row the same way, as Redis 7 does.
+
+import type { CommandFlag, CommandSpec } from '../kv/command-spec.js';
+import type { Reply } from '../kv/reply.js';
+import { arityError } from '../kv/replies.js';
+import { checkArity } from '../kv/commands.js';
+import type { ClientConnection } from '../resp/server.js';
+import { errorReply } from './errors.js';
+
+/** Flags only server commands have, spelled as Redis's COMMAND prints them. */
+export type ServerFlag = CommandFlag | 'no_multi' | 'stale' | 'loading' | 'no_auth' | 'allow_busy' | 'skip_slowlog';
+
+/** A server command's request: the connection, its arguments (arity already checked), and where its one reply goes. */
+export interface ServerCall {
+  readonly conn: ClientConnection;
+  readonly argv: Buffer[];
+  readonly done: (reply: Reply) => void;
+}
+
+/** A command the server answers itself, described like a data command's row. */
+export interface ServerCommand {
+  readonly name: string;
+  readonly arity: number;
+  readonly flags: readonly ServerFlag[];
+  readonly firstKey: number;
+  readonly lastKey: number;
+  readonly step: number;
+  readonly run: (call: ServerCall) => void;
+}
+
+export type RegisteredCommand =
+  | { readonly kind: 'data'; readonly row: CommandSpec }
+  | { readonly kind: 'server'; readonly row: ServerCommand };
+
+type CommandRow = RegisteredCommand['row'];
+
+/** A server command row; `keys` as Redis's COMMAND: [first, last (-1 = the end), step]. */
+export function serverCommand(
+  name: string, arity: number, flags: readonly ServerFlag[], run: (call: ServerCall) => void,
+  keys: readonly [number, number, number] = [0, 0, 0],
+): ServerCommand {
+  const [firstKey, lastKey, step] = keys;
+  return { name, arity, flags, firstKey, lastKey, step, run };
+}
+
+export class CommandRegistry {
+  private readonly byName = new Map<string, RegisteredCommand>();
+
+  /** Internal data commands (RAFTIS.EXPIRE, proposed by raftis itself) are not for clients and not registered. */
+  constructor(data: readonly CommandSpec[], server: readonly ServerCommand[]) {
+    for (const row of data) if (!row.flags.includes('internal')) this.add({ kind: 'data', row });
+    for (const row of server) this.add({ kind: 'server', row });
+    this.add({ kind: 'server', row: commandIntrospection(this) });
+  }
+
+  private add(command: RegisteredCommand): void {
+    if (this.byName.has(command.row.name)) throw new Error(`command '${command.row.name}' is registered twice`);
+    this.byName.set(command.row.name, command);
+  }
+
+  /** By lowercase name. */
+  lookup(name: string): RegisteredCommand | undefined {
+    return this.byName.get(name);
+  }
+
+  get size(): number {
+    return this.byName.size;
+  }
+
+  all(): IterableIterator<RegisteredCommand> {
+    return this.byName.values();
+  }
+}
+
+/** How much of a client's bytes Redis echoes in an error: the `%.128s` of its messages. */
+const ECHOED_BYTES_MAX = 128;
+
+/** Bytes as Redis prints them with `%.*s`: up to the first NUL (a C string), at most `max`; latin1 text. */
+export function cString(bytes: Buffer, max = ECHOED_BYTES_MAX): string {
+  const nul = bytes.indexOf(0);
+  return bytes.toString('latin1', 0, Math.min(nul < 0 ? bytes.length : nul, max));
+}
+
+/** Redis's text: the name, then arguments while fewer than 128 bytes of them are echoed, cut to fill 128. */
+export function unknownCommand(argv: readonly Buffer[]): Reply {
+  let args = '';
+  for (let i = 1; i < argv.length && args.length < ECHOED_BYTES_MAX; i++) {
+    args += `'${cString(argv[i] ?? Buffer.alloc(0), ECHOED_BYTES_MAX - args.length)}' `;
+  }
+  return errorReply(`ERR unknown command '${cString(argv[0] ?? Buffer.alloc(0))}', with args beginning with: ${args}`);
+}
+
+/** Redis's reply to an unknown subcommand of `command` (CLIENT, CONFIG, ...). */
+export function unknownSubcommand(command: string, sub: Buffer | undefined): Reply {
+  return errorReply(`ERR unknown subcommand '${cString(sub ?? Buffer.alloc(0))}'. Try ${command.toUpperCase()} HELP.`);
+}
+
+const bulk = (text: string): Reply => ({ kind: 'bulk', value: Buffer.from(text) });
+const simple = (text: string): Reply => ({ kind: 'simple', value: text });
+
+/** Flags COMMAND prints; raftis's own bookkeeping flags are left out ('random' is Redis 7's nondeterministic_output tip). */
+function printedFlags(row: CommandRow): string[] {
+  return row.flags.filter((flag) => flag !== 'internal' && flag !== 'random');
+}
+
+/** ACL categories Redis derives from the flags (server.c setImplicitACLCategories). */
+function categories(row: CommandRow): string[] {
+  const flags: readonly string[] = row.flags;
+  const out: string[] = [];
+  if (flags.includes('write')) out.push('@write');
+  if (flags.includes('readonly')) out.push('@read');
+  if (flags.includes('admin')) out.push('@admin', '@dangerous');
+  if (flags.includes('blocking')) out.push('@blocking');
+  out.push(flags.includes('fast') ? '@fast' : '@slow');
+  return out;
+}
+
+/** One COMMAND INFO entry, Redis 7's ten fields (key specs and subcommands left empty). */
+function describe(row: CommandRow): Reply {
+  return {
+    kind: 'array',
+    value: [
+      bulk(row.name),
+      { kind: 'integer', value: row.arity },
+      { kind: 'set', value: printedFlags(row).map(simple) },
+      { kind: 'integer', value: row.firstKey },
+      { kind: 'integer', value: row.lastKey },
+      { kind: 'integer', value: row.step },
+      { kind: 'set', value: categories(row).map(simple) },
+      { kind: 'array', value: row.flags.includes('random') ? [bulk('nondeterministic_output')] : [] },
+      { kind: 'array', value: [] },
+      { kind: 'array', value: [] },
+    ],
+  };
+}
+
+/** The keys of `argv` by its row's key positions (COMMAND GETKEYS). */
+function keysOf(row: CommandRow, argv: readonly Buffer[]): Reply {
+  if (row.flags.includes('movablekeys') || row.firstKey === 0) return errorReply(row.firstKey === 0 ? 'ERR The command has no key arguments' : 'ERR Invalid arguments specified for command');
+  const last = row.lastKey < 0 ? argv.length + row.lastKey : row.lastKey;
+  const keys: Reply[] = [];
+  for (let i = row.firstKey; i <= last && i < argv.length; i += row.step) keys.push({ kind: 'bulk', value: argv[i] ?? null });
+  return { kind: 'array', value: keys };
+}
+
+const COMMAND_HELP = [
+  'COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  '(no subcommand)', '    Return details about all Redis commands.',
+  'COUNT', '    Return the total number of commands in this Redis server.',
+  'LIST', '    Return a list of all commands in this Redis server.',
+  'INFO [<command-name> ...]', '    Return details about multiple Redis commands.',
+  'DOCS [<command-name> ...]', '    Return documentation details about multiple Redis commands.',
+  'GETKEYS <full-command>', '    Return the keys from a full Redis command.',
+  'HELP', '    Print this help.',
+];
+
+/** COMMAND, COMMAND COUNT / LIST / INFO / DOCS / GETKEYS / HELP over every registered command. */
+function commandIntrospection(registry: CommandRegistry): ServerCommand {
+  const rows = (): CommandRow[] => [...registry.all()].map((command) => command.row);
+  const named = (argv: readonly Buffer[]): (CommandRow | undefined)[] => argv.map((name) => registry.lookup(name.toString('latin1').toLowerCase())?.row);
+  return serverCommand('command', -1, ['loading', 'stale'], ({ argv, done }) => {
+    const sub = argv[1]?.toString('latin1').toLowerCase();
+    switch (sub) {
+      case undefined:
+        return done({ kind: 'array', value: rows().map(describe) });
+      case 'count':
+        return done(argv.length === 2 ? { kind: 'integer', value: registry.size } : arityError('command|count'));
+      case 'list':
+        return done(argv.length === 2 ? { kind: 'array', value: rows().map((row) => bulk(row.name)) } : errorReply('ERR syntax error'));
+      case 'info':
+        return done({ kind: 'array', value: (argv.length > 2 ? named(argv.slice(2)) : rows()).map((row) => (row === undefined ? { kind: 'array', value: null } : describe(row))) });
+      case 'docs': {
+        // Enough for redis-cli's hints: an empty doc map per known command.
+        const known = (argv.length > 2 ? named(argv.slice(2)) : rows()).filter((row) => row !== undefined);
+        return done({ kind: 'map', value: known.map((row) => [bulk(row.name), { kind: 'map', value: [] }] as const) });
+      }
+      case 'getkeys': {
+        if (argv.length < 3) return done(arityError('command|getkeys'));
+        const row = named(argv.slice(2, 3))[0];
+        if (row === undefined) return done(errorReply('ERR Invalid command specified'));
+        if (checkArity(row, argv.slice(2)) !== null) return done(errorReply('ERR Invalid number of arguments specified for command'));
+        return done(keysOf(row, argv.slice(2)));
+      }
+      case 'help':
+        return done({ kind: 'array', value: COMMAND_HELP.map(simple) });
+      default:
+        return done(unknownSubcommand('command', argv[1]));
+    }
+  });
+}
+
+export { checkArity };

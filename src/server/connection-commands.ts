@@ -1,0 +1,272 @@
+// The commands about the client's own connection: PING, ECHO, HELLO, RESET, AUTH, SELECT,
+// CLIENT and RAFT.CONSISTENCY, with Redis 7's replies. QUIT's row is for COMMAND only: the
+// connection answers QUIT itself before dispatch (resp/client-connection.ts).
+
+import type { Reply } from '../kv/reply.js';
+import { arityError } from '../kv/replies.js';
+import type { RaftNode } from '../node/raft-node.js';
+import type { ClientConnection } from '../resp/server.js';
+import { READ_CONSISTENCIES, type ReadConsistency, type ServerConfig } from './config.js';
+import { errorReply } from './errors.js';
+import { cString, serverCommand, unknownSubcommand, type ServerCall, type ServerCommand } from './command-registry.js';
+
+/** What the connection commands need from the dispatcher, per connection. */
+export interface ConnectionCommandsDeps {
+  readonly config: ServerConfig;
+  readonly node: RaftNode<Reply>;
+  /** The connection's read consistency (RAFT.CONSISTENCY). */
+  consistency(conn: ClientConnection): ReadConsistency;
+  setConsistency(conn: ClientConnection, mode: ReadConsistency): void;
+  /** RESET: the connection's server-side state back to a new connection's (transaction, watches, consistency). */
+  reset(conn: ClientConnection): void;
+  /** CLIENT LIST's server-side fields of a connection: flags, MULTI queue length (-1 outside), last command. */
+  clientFields(conn: ClientConnection): { readonly flags: string; readonly multi: number; readonly cmd: string };
+  /** CLIENT UNBLOCK: answers a client blocked on this node with `reply`; false if it is not blocked. */
+  unblock(clientId: number, reply: Reply): boolean;
+}
+
+const OK: Reply = { kind: 'simple', value: 'OK' };
+const PONG: Reply = { kind: 'simple', value: 'PONG' };
+const bulk = (value: Buffer | undefined): Reply => ({ kind: 'bulk', value: value ?? null });
+const text = (value: string): Reply => ({ kind: 'bulk', value: Buffer.from(value) });
+
+export function connectionCommands(deps: ConnectionCommandsDeps): ServerCommand[] {
+  return [
+    serverCommand('ping', -1, ['fast', 'stale'], ({ argv, done }) => {
+      done(argv.length > 2 ? arityError('ping') : argv.length === 2 ? bulk(argv[1]) : PONG);
+    }),
+    serverCommand('echo', 2, ['fast', 'loading', 'stale'], ({ argv, done }) => done(bulk(argv[1]))),
+    serverCommand('hello', -1, ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], (call) => call.done(hello(deps, call))),
+    serverCommand('reset', 1, ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], ({ conn, done }) => {
+      deps.reset(conn);
+      conn.setProtocol(2);
+      conn.name = '';
+      done({ kind: 'simple', value: 'RESET' });
+    }),
+    serverCommand('quit', -1, ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], ({ done }) => done(OK)),
+    serverCommand('auth', -2, ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], ({ argv, done }) => done(authReply(argv))),
+    serverCommand('select', 2, ['loading', 'stale', 'fast'], ({ argv, done }) => done(selectReply(argv[1]?.toString('latin1') ?? ''))),
+    serverCommand('client', -2, ['noscript', 'loading', 'stale'], (call) => call.done(client(deps, call))),
+    serverCommand('raft.consistency', -1, ['fast', 'stale'], ({ conn, argv, done }) => {
+      if (argv.length === 1) return done(text(deps.consistency(conn)));
+      if (argv.length !== 2) return done(arityError('raft.consistency'));
+      const mode = argv[1]?.toString().toLowerCase() as ReadConsistency;
+      if (!READ_CONSISTENCIES.includes(mode)) return done(errorReply(`ERR unknown consistency '${argv[1]?.toString()}': use ${READ_CONSISTENCIES.join(', ')}`));
+      deps.setConsistency(conn, mode);
+      done(OK);
+    }),
+  ];
+}
+
+function hello(deps: ConnectionCommandsDeps, { argv, conn }: ServerCall): Reply {
+  if (argv.length >= 2) {
+    const given = argv[1]?.toString() ?? '';
+    const version = /^-?\d+$/.test(given) ? Number(given) : NaN;
+    if (!Number.isInteger(version)) return errorReply('ERR Protocol version is not an integer or out of range');
+    if (version !== 2 && version !== 3) return errorReply('NOPROTO unsupported protocol version');
+    for (let i = 2; i < argv.length; i++) {
+      const option = argv[i]?.toString().toLowerCase();
+      if (option === 'auth' && i + 2 < argv.length) i += 2; // no ACLs: any credentials are accepted, as Redis with no requirepass
+      else if (option === 'setname' && i + 1 < argv.length) {
+        const name = argv[++i] ?? Buffer.alloc(0);
+        if (!validClientName(name)) return errorReply(CLIENT_NAME_ERROR);
+        conn.name = name.toString('latin1');
+      } else return errorReply(`ERR Syntax error in HELLO option '${argv[i]?.toString() ?? ''}'`);
+    }
+    conn.setProtocol(version);
+  }
+  return {
+    kind: 'map',
+    value: [
+      [text('server'), text('redis')],
+      [text('version'), text('7.0.0')],
+      [text('proto'), { kind: 'integer', value: conn.protocol }],
+      [text('id'), { kind: 'integer', value: conn.id }],
+      [text('mode'), text('standalone')],
+      [text('role'), text(deps.node.isLeader ? 'master' : 'replica')],
+      [text('modules'), { kind: 'array', value: [] }],
+    ],
+  };
+}
+
+const CLIENT_HELP = [
+  'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'GETNAME', '    Return the name of the current connection.',
+  'ID', '    Return the ID of the current connection.',
+  'INFO', '    Return information about the current client connection.',
+  'KILL <ip:port>', '    Kill connection made from <ip:port>.',
+  'KILL <option> <value> [<option> <value> [...]]', '    Kill connections. Options are:',
+  '    * ADDR (<ip:port>|<unixsocket>:0)', '      Kill connections made from the specified address',
+  '    * LADDR (<ip:port>|<unixsocket>:0)', '      Kill connections made to specified local address',
+  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)', '      Kill connections by type.',
+  '    * ID <client-id>', '      Kill connections by client id.',
+  '    * SKIPME (YES|NO)', '      Skip killing current connection (default: yes).',
+  'LIST [options ...]', '    Return information about client connections. Options:',
+  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)', '      Return clients of specified type.',
+  '    * ID <client-id> [<client-id> ...]', '      Return clients of specified IDs only.',
+  'SETNAME <name>', '    Assign the name <name> to the current connection.',
+  'NO-EVICT (ON|OFF)', '    Protect current client connection from eviction.',
+  'UNBLOCK <clientid> [TIMEOUT|ERROR]', '    Unblock the specified blocked client.',
+  'HELP', '    Print this help.',
+];
+
+function client(deps: ConnectionCommandsDeps, { argv, conn }: ServerCall): Reply {
+  const sub = argv[1]?.toString('latin1').toLowerCase() ?? '';
+  const arity = (count: number): Reply | null => (argv.length === count ? null : errorReply(`ERR wrong number of arguments for 'client|${sub}' command`));
+  switch (sub) {
+    case 'id':
+      return arity(2) ?? { kind: 'integer', value: conn.id };
+    case 'setname': {
+      const name = argv[2];
+      if (argv.length !== 3 || name === undefined) return arity(3) as Reply;
+      if (!validClientName(name)) return errorReply(CLIENT_NAME_ERROR);
+      conn.name = name.toString('latin1');
+      return OK;
+    }
+    case 'getname':
+      return arity(2) ?? bulk(conn.name === '' ? undefined : Buffer.from(conn.name, 'latin1'));
+    case 'setinfo':
+      return arity(4) ?? OK;
+    case 'no-evict':
+      if (argv.length !== 3) return arity(3) as Reply;
+      return /^(on|off)$/i.test(argv[2]?.toString() ?? '') ? OK : errorReply('ERR syntax error');
+    case 'info':
+      return arity(2) ?? { kind: 'verbatim', format: 'txt', value: clientLine(deps, conn) + '\n' };
+    case 'list':
+      return clientList(deps, conn, argv);
+    case 'kill':
+      return clientKill(conn, argv);
+    case 'unblock':
+      return clientUnblock(deps, argv);
+    case 'help':
+      return arity(2) ?? { kind: 'array', value: CLIENT_HELP.map((line) => ({ kind: 'simple', value: line })) };
+    default:
+      return unknownSubcommand('client', argv[1]);
+  }
+}
+
+/** One CLIENT LIST line, in Redis 7's field order (fields raftis has no counterpart for are zero). */
+function clientLine(deps: ConnectionCommandsDeps, conn: ClientConnection): string {
+  const fields = deps.clientFields(conn);
+  return conn.describe({ flags: fields.flags, multi: fields.multi, cmd: fields.cmd, user: 'default' });
+}
+
+/** CLIENT LIST [TYPE type] [ID id ...]: raftis's clients are all of type normal. */
+function clientList(deps: ConnectionCommandsDeps, conn: ClientConnection, argv: readonly Buffer[]): Reply {
+  let clients = conn.server.clients();
+  const option = argv[2]?.toString().toLowerCase();
+  if (argv.length === 4 && option === 'type') {
+    const type = argv[3]?.toString().toLowerCase() ?? '';
+    if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type)) return errorReply(`ERR Unknown client type '${cString(argv[3] ?? Buffer.alloc(0))}'`);
+    if (type !== 'normal') clients = [];
+  } else if (argv.length >= 4 && option === 'id') {
+    const ids = new Set<number>();
+    for (const arg of argv.slice(3)) {
+      const id = clientId(arg);
+      if (id === null) return errorReply('ERR Invalid client ID');
+      ids.add(id);
+    }
+    clients = clients.filter((c) => ids.has(c.id));
+  } else if (argv.length !== 2) return errorReply('ERR syntax error');
+  return { kind: 'verbatim', format: 'txt', value: clients.map((c) => clientLine(deps, c) + '\n').join('') };
+}
+
+function clientId(arg: Buffer): number | null {
+  const text = arg.toString('latin1');
+  return /^[1-9]\d{0,15}$/.test(text) ? Number(text) : null;
+}
+
+/** CLIENT KILL addr (old form: OK or an error), or filters (the number of clients killed). */
+function clientKill(conn: ClientConnection, argv: readonly Buffer[]): Reply {
+  const clients = conn.server.clients();
+  if (argv.length === 3) {
+    const addr = argv[2]?.toString('latin1');
+    const target = clients.find((c) => c.address === addr);
+    if (target === undefined) return errorReply('ERR No such client');
+    target.kill();
+    return OK;
+  }
+  if (argv.length < 4 || argv.length % 2 !== 0) return errorReply('ERR syntax error');
+  const tests: ((c: ClientConnection) => boolean)[] = [];
+  let skipMe = true;
+  for (let i = 2; i < argv.length; i += 2) {
+    const option = argv[i]?.toString().toLowerCase();
+    const value = argv[i + 1] ?? Buffer.alloc(0);
+    const valueText = value.toString('latin1');
+    if (option === 'id') {
+      const id = clientId(value);
+      if (id === null) return errorReply('ERR client-id should be greater than 0');
+      tests.push((c) => c.id === id);
+    } else if (option === 'addr') tests.push((c) => c.address === valueText);
+    else if (option === 'laddr') tests.push((c) => c.localAddress === valueText);
+    else if (option === 'type') {
+      const type = valueText.toLowerCase();
+      if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type)) return errorReply(`ERR Unknown client type '${cString(value)}'`);
+      tests.push(() => type === 'normal');
+    } else if (option === 'user') tests.push(() => valueText === 'default');
+    else if (option === 'skipme') {
+      const answer = valueText.toLowerCase();
+      if (answer !== 'yes' && answer !== 'no') return errorReply('ERR syntax error');
+      skipMe = answer === 'yes';
+    } else if (option === 'maxage') {
+      const seconds = /^\d{1,15}$/.test(valueText) ? Number(valueText) : NaN;
+      if (Number.isNaN(seconds)) return errorReply('ERR value is not an integer or out of range');
+      tests.push((c) => Date.now() - c.createdAtMs >= seconds * 1000);
+    } else return errorReply('ERR syntax error');
+  }
+  let killed = 0;
+  for (const c of clients) {
+    if (skipMe && c === conn) continue;
+    if (!tests.every((test) => test(c))) continue;
+    c.kill();
+    killed++;
+  }
+  return { kind: 'integer', value: killed };
+}
+
+/** CLIENT UNBLOCK id [TIMEOUT|ERROR]: a client blocked on this node gets a timeout's reply or Redis's UNBLOCKED error. */
+function clientUnblock(deps: ConnectionCommandsDeps, argv: readonly Buffer[]): Reply {
+  if (argv.length !== 3 && argv.length !== 4) return errorReply("ERR wrong number of arguments for 'client|unblock' command");
+  const id = /^-?\d{1,18}$/.test(argv[2]?.toString('latin1') ?? '') ? Number(argv[2]?.toString('latin1')) : null;
+  if (id === null) return errorReply('ERR value is not an integer or out of range');
+  const how = argv.length === 4 ? argv[3]?.toString().toLowerCase() : 'timeout';
+  if (how !== 'timeout' && how !== 'error') return errorReply('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+  const reply: Reply = how === 'error' ? errorReply('UNBLOCKED client unblocked via CLIENT UNBLOCK') : { kind: 'array', value: null };
+  return { kind: 'integer', value: deps.unblock(id, reply) ? 1 : 0 };
+}
+
+const CLIENT_NAME_ERROR = 'ERR Client names cannot contain spaces, newlines or special characters.';
+
+/** Redis accepts client names made of printable ASCII other than space ('!' to '~'). */
+function validClientName(name: Buffer): boolean {
+  for (const byte of name) if (byte < 0x21 || byte > 0x7e) return false;
+  return true;
+}
+
+/**
+ * raftis has no users or passwords: AUTH answers as Redis does with no requirepass, so a
+ * client configured with the default user's credentials still connects.
+ */
+function authReply(argv: readonly Buffer[]): Reply {
+  if (argv.length === 2) {
+    return errorReply('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
+  }
+  if (argv.length > 3) return errorReply('ERR syntax error');
+  return argv[1]?.toString() === 'default' ? OK : errorReply('WRONGPASS invalid username-password pair or user is disabled.');
+}
+
+/** raftis has one database, db 0; other indexes get Redis's own errors (`--databases 1`). */
+function selectReply(index: string): Reply {
+  // Redis parses the index strictly (string2ll): no sign on zero, no leading zeros, no spaces;
+  // then as a C int.
+  if (!/^(0|-?[1-9]\d{0,18})$/.test(index)) return errorReply('ERR value is not an integer or out of range');
+  const value = BigInt(index);
+  if (value > INT64_MAX || value < INT64_MIN) return errorReply('ERR value is not an integer or out of range');
+  if (value > INT32_MAX || value < INT32_MIN) return errorReply(`ERR value is out of range, value must between ${INT32_MIN} and ${INT32_MAX}`);
+  return index === '0' ? OK : errorReply('ERR DB index is out of range');
+}
+
+const INT64_MAX = (1n << 63n) - 1n;
+const INT64_MIN = -(1n << 63n);
+const INT32_MAX = 2_147_483_647n;
+const INT32_MIN = -2_147_483_648n;

@@ -1,0 +1,114 @@
+// CLIENT and COMMAND as Redis 7 has them, on a real cluster: CLIENT LIST fields and filters,
+// KILL, UNBLOCK of a client blocked on a follower, and COMMAND describing every command the
+// server answers (data, connection, transaction, introspection and membership alike).
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { TestCluster } from '../support/cluster.js';
+import { RawConnection } from '../support/raw-resp.js';
+import { waitFor } from '../support/wait.js';
+
+/** CLIENT LIST's lines as field maps, by client id. */
+function clients(list: unknown): Map<number, Map<string, string>> {
+  const byId = new Map<number, Map<string, string>>();
+  for (const line of String(list).split('\n').filter((l) => l !== '')) {
+    const fields = new Map(line.split(' ').map((field) => [field.slice(0, field.indexOf('=')), field.slice(field.indexOf('=') + 1)] as const));
+    byId.set(Number(fields.get('id')), fields);
+  }
+  return byId;
+}
+
+describe('CLIENT and COMMAND', () => {
+  let cluster: TestCluster;
+  let follower: string;
+
+  before(async () => {
+    cluster = await TestCluster.start({ nodes: 3 });
+    const leader = await cluster.waitForLeader();
+    follower = cluster.nodes.map((n) => n.id).find((id) => id !== leader) ?? '';
+  });
+
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  it('CLIENT LIST has Redis 7 fields; a client in MULTI shows flags=x and its queue length; ID and TYPE filter', async () => {
+    const port = cluster.node(follower).port;
+    const a = await RawConnection.open(port);
+    const b = await RawConnection.open(port);
+    const aId = await a.call('CLIENT', 'ID') as number;
+    const bId = await b.call('CLIENT', 'ID') as number;
+    assert.equal(await b.call('MULTI'), 'OK');
+    assert.equal(await b.call('SET', 'cl:k', 'v'), 'QUEUED');
+    const listed = clients(await a.call('CLIENT', 'LIST'));
+    assert.deepEqual([...(listed.get(aId)?.keys() ?? [])], ['id', 'addr', 'laddr', 'fd', 'name', 'age', 'idle', 'flags', 'db', 'sub', 'psub', 'ssub', 'multi',
+      'qbuf', 'qbuf-free', 'argv-mem', 'multi-mem', 'rbs', 'rbp', 'obl', 'oll', 'omem', 'tot-mem', 'events', 'cmd', 'user', 'redir', 'resp']);
+    assert.equal(listed.get(aId)?.get('flags'), 'N');
+    assert.equal(listed.get(aId)?.get('multi'), '-1');
+    assert.equal(listed.get(aId)?.get('cmd'), 'client|list');
+    assert.equal(listed.get(bId)?.get('flags'), 'x');
+    assert.equal(listed.get(bId)?.get('multi'), '1');
+    assert.deepEqual([...clients(await a.call('CLIENT', 'LIST', 'ID', String(bId), '999999')).keys()], [bId]);
+    assert.ok(clients(await a.call('CLIENT', 'LIST', 'TYPE', 'normal')).has(aId));
+    assert.equal(await a.call('CLIENT', 'LIST', 'TYPE', 'pubsub'), '');
+    assert.deepEqual(await a.call('CLIENT', 'LIST', 'TYPE', 'nosuch'), { error: "ERR Unknown client type 'nosuch'" });
+    assert.deepEqual(await a.call('CLIENT', 'LIST', 'ID', 'x'), { error: 'ERR Invalid client ID' });
+    assert.match(String(await a.call('CLIENT', 'INFO')), new RegExp(`^id=${aId} .* cmd=client\\|info user=default redir=-1 resp=2\\n$`));
+    a.close();
+    b.close();
+  });
+
+  it('CLIENT KILL ID closes that connection and counts it; SKIPME keeps the caller', async () => {
+    const port = cluster.node(follower).port;
+    const killer = await RawConnection.open(port);
+    const victim = await RawConnection.open(port);
+    const victimId = await victim.call('CLIENT', 'ID') as number;
+    const killerId = await killer.call('CLIENT', 'ID') as number;
+    assert.equal(await killer.call('CLIENT', 'KILL', 'ID', String(victimId)), 1);
+    await waitFor('the killed connection to close', () => victim.closed);
+    assert.equal(await killer.call('CLIENT', 'KILL', 'ID', String(victimId)), 0);
+    assert.equal(await killer.call('CLIENT', 'KILL', 'ID', String(killerId)), 0, 'SKIPME defaults to yes');
+    assert.deepEqual(await killer.call('CLIENT', 'KILL', '1.2.3.4:5'), { error: 'ERR No such client' });
+    assert.deepEqual(await killer.call('CLIENT', 'KILL', 'NOSUCH', 'x'), { error: 'ERR syntax error' });
+    killer.close();
+  });
+
+  it('CLIENT UNBLOCK answers a client blocked on a follower with a timeout or the UNBLOCKED error', async () => {
+    const port = cluster.node(follower).port;
+    const control = await RawConnection.open(port);
+    for (const [how, expected] of [['TIMEOUT', null], ['ERROR', { error: 'UNBLOCKED client unblocked via CLIENT UNBLOCK' }]] as const) {
+      const blocked = await RawConnection.open(port);
+      const id = await blocked.call('CLIENT', 'ID') as number;
+      const reply = blocked.call('BLPOP', `cl:empty:${how}`, '0');
+      await waitFor('the client to block', async () => clients(await control.call('CLIENT', 'LIST', 'ID', String(id))).get(id)?.get('flags') === 'b');
+      assert.equal(await control.call('CLIENT', 'UNBLOCK', String(id), how), 1);
+      assert.deepEqual(await reply, expected);
+      assert.equal(await control.call('CLIENT', 'UNBLOCK', String(id)), 0, 'no longer blocked');
+      assert.equal(await blocked.call('PING'), 'PONG', 'the connection goes on');
+      blocked.close();
+    }
+    assert.deepEqual(await control.call('CLIENT', 'UNBLOCK', '1', 'NOSUCH'), { error: 'ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR' });
+    control.close();
+  });
+
+  it('COMMAND describes every command the server answers, with COUNT, LIST, INFO and GETKEYS agreeing', async () => {
+    const connection = await RawConnection.open(cluster.node(follower).port);
+    const all = await connection.call('COMMAND') as unknown[][];
+    const names = all.map((entry) => entry[0]);
+    assert.equal(await connection.call('COMMAND', 'COUNT'), all.length);
+    assert.deepEqual(new Set(await connection.call('COMMAND', 'LIST') as string[]), new Set(names));
+    for (const name of ['get', 'hset', 'ping', 'multi', 'exec', 'watch', 'client', 'info', 'config', 'command', 'raft.node', 'raft.info', 'quit']) {
+      assert.ok(names.includes(name), `COMMAND lists ${name}`);
+    }
+    assert.ok(!names.includes('raftis.expire'), 'internal commands are not listed');
+    const [watch] = await connection.call('COMMAND', 'INFO', 'watch') as unknown[][];
+    assert.equal(watch?.length, 10, "Redis 7's ten fields");
+    assert.deepEqual(watch?.slice(0, 2), ['watch', -2]);
+    assert.deepEqual(watch?.slice(3, 6), [1, -1, 1]);
+    assert.deepEqual(await connection.call('COMMAND', 'GETKEYS', 'MSET', 'a', '1', 'b', '2'), ['a', 'b']);
+    assert.deepEqual(await connection.call('COMMAND', 'GETKEYS', 'PING'), { error: 'ERR The command has no key arguments' });
+    assert.deepEqual(await connection.call('COMMAND', 'GETKEYS', 'GET'), { error: 'ERR Invalid number of arguments specified for command' });
+    assert.deepEqual(await connection.call('PING', 'a', 'b'), { error: "ERR wrong number of arguments for 'ping' command" });
+    connection.close();
+  });
+});
