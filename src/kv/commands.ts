@@ -14,6 +14,10 @@ import { setCommands } from './set-commands.js';
 import { listCommands } from './list-commands.js';
 import { zsetBlockingCommands } from './zset-blocking-commands.js';
 import { memoryCommands } from './memory-commands.js';
+import { bitmapCommands } from './bitmap-commands.js';
+import { bitfieldCommands } from './bitfield-commands.js';
+import { lcsCommands } from './lcs-command.js';
+import { hyperloglogCommands } from './hyperloglog-commands.js';
 import { copyCommands } from './copy-command.js';
 import { geoCommands } from './geo-commands.js';
 
@@ -29,6 +33,10 @@ export const commandTable: readonly CommandSpec[] = [
   ...listCommands,
   ...zsetBlockingCommands,
   ...memoryCommands,
+  ...bitmapCommands,
+  ...bitfieldCommands,
+  ...lcsCommands,
+  ...hyperloglogCommands,
   ...copyCommands,
   ...geoCommands,
 ];

@@ -1,0 +1,318 @@
+// HyperLogLog in Redis's own representation (hyperloglog.c), so a value is byte-for-byte what
+// Redis would store for the same commands: GET/SET, DUMP/RESTORE and SETRANGE corruption
+// behave the same on both. Layout:
+//   header (16 bytes): "HYLL", encoding (0 dense, 1 sparse), 3 unused, cached cardinality
+//     (8 bytes little-endian; the top bit of the last byte set = stale);
+//   dense: 16384 registers of 6 bits, least significant bits first, 12288 bytes;
+//   sparse: run-length opcodes ZERO 00xxxxxx (1..64 zeros), XZERO 01xxxxxx yyyyyyyy
+//     (1..16384 zeros), VAL 1vvvvvxx (value 1..32 repeated 1..4 times).
+// Elements hash with MurmurHash64A (seed 0xadc83b19): the low 14 bits pick the register, the
+// run of zeros above them (plus one) is the candidate value. The estimate is Ertl's improved
+// estimator, as Redis computes it. A sparse value is edited in place exactly as Redis edits
+// it (its encoding depends on the order of edits, not only on the registers), and becomes
+// dense when a value exceeds 32 or its length would pass hll-sparse-max-bytes.
+
+export const hllRegisterCount = 16384;
+const hllP = 14;
+const hllQ = 64 - hllP;
+const registerMax = 63;
+export const hllHeaderBytes = 16;
+export const hllDenseBytes = hllHeaderBytes + (hllRegisterCount * 6) / 8;
+export const encodingDense = 0;
+export const encodingSparse = 1;
+const sparseXZeroRunMax = 16384;
+/** Redis's default for hll-sparse-max-bytes. */
+export const hllSparseMaxBytesDefault = 3000;
+const murmurSeed = 0xadc83b19;
+const alphaInfinity = 0.7213475204444817; // 0.5 / ln(2), as the double Redis uses
+
+// ---- MurmurHash64A on 32-bit halves ------------------------------------------------------
+
+/** The full 64-bit product of two unsigned 32-bit numbers as [high, low]. */
+function multiply32(a: number, b: number): [number, number] {
+  const a0 = a & 0xffff;
+  const a1 = a >>> 16;
+  const b0 = b & 0xffff;
+  const b1 = b >>> 16;
+  const low = Math.imul(a, b) >>> 0;
+  const p01 = a0 * b1;
+  const p10 = a1 * b0;
+  const middle = ((a0 * b0) >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+  const high = (a1 * b1 + Math.floor(p01 / 0x10000) + Math.floor(p10 / 0x10000) + Math.floor(middle / 0x10000)) >>> 0;
+  return [high, low];
+}
+
+const mHigh = 0xc6a4a793;
+const mLow = 0x5bd1e995;
+
+/** A 64-bit word as two unsigned 32-bit halves, changed in place by the hash steps. */
+class Word64 {
+  constructor(public high: number, public low: number) {}
+
+  /** this *= m (mod 2^64). */
+  timesM(): void {
+    const [high, low] = multiply32(this.low, mLow);
+    this.high = (high + Math.imul(this.high, mLow) + Math.imul(this.low, mHigh)) >>> 0;
+    this.low = low;
+  }
+
+  /** this ^= this >> 47. */
+  mixShift(): void {
+    this.low = (this.low ^ (this.high >>> 15)) >>> 0;
+  }
+
+  xor(other: Word64): void {
+    this.high = (this.high ^ other.high) >>> 0;
+    this.low = (this.low ^ other.low) >>> 0;
+  }
+}
+
+/** Redis's MurmurHash64A (little-endian reading, as Redis does on every host) of `data` with `seed`. */
+export function murmurHash64A(data: Uint8Array, seed: number): Word64 {
+  const length = data.length;
+  const hash = new Word64(0, length >>> 0);
+  hash.timesM();
+  hash.low = (hash.low ^ seed) >>> 0;
+  const whole = length - (length & 7);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const k = new Word64(0, 0);
+  for (let i = 0; i < whole; i += 8) {
+    k.low = view.getUint32(i, true);
+    k.high = view.getUint32(i + 4, true);
+    k.timesM();
+    k.mixShift();
+    k.timesM();
+    hash.xor(k);
+    hash.timesM();
+  }
+  const rest = length & 7;
+  if (rest > 0) {
+    for (let i = rest - 1; i >= 0; i--) {
+      const byte = data[whole + i] as number;
+      if (i >= 4) hash.high = (hash.high ^ (byte << (8 * (i - 4)))) >>> 0;
+      else hash.low = (hash.low ^ (byte << (8 * i))) >>> 0;
+    }
+    hash.timesM();
+  }
+  hash.mixShift();
+  hash.timesM();
+  hash.mixShift();
+  return hash;
+}
+
+/** Trailing zero bits of a non-zero 32-bit number. */
+function trailingZeros(value: number): number {
+  return 31 - Math.clz32(value & -value);
+}
+
+/** The register an element goes to and the value it offers (Redis's hllPatLen). */
+export function hllPattern(element: Uint8Array): { index: number; count: number } {
+  const hash = murmurHash64A(element, murmurSeed);
+  const index = hash.low & (hllRegisterCount - 1);
+  // hash >> 14, with bit Q set so the run ends: count = trailing zeros + 1, at most Q + 1.
+  const low = ((hash.low >>> hllP) | (hash.high << (32 - hllP))) >>> 0;
+  const high = (hash.high >>> hllP) | (1 << (hllQ - 32));
+  const count = low !== 0 ? trailingZeros(low) + 1 : 32 + trailingZeros(high) + 1;
+  return { index, count };
+}
+
+// ---- Dense registers ---------------------------------------------------------------------
+
+/** Register `index` of dense `registers` (the bytes after the header); a byte past the end reads 0, like the C string's NUL. */
+export function denseGet(registers: Uint8Array, index: number): number {
+  const byte = (index * 6) >> 3;
+  const shift = (index * 6) & 7;
+  const b0 = registers[byte] ?? 0;
+  const b1 = registers[byte + 1] ?? 0;
+  return ((b0 >> shift) | (b1 << (8 - shift))) & registerMax;
+}
+
+export function denseSet(registers: Uint8Array, index: number, value: number): void {
+  const byte = (index * 6) >> 3;
+  const shift = (index * 6) & 7;
+  registers[byte] = ((registers[byte] as number) & ~(registerMax << shift) | (value << shift)) & 0xff;
+  if (byte + 1 < registers.length) {
+    registers[byte + 1] = ((registers[byte + 1] as number) & ~(registerMax >> (8 - shift)) | (value >> (8 - shift))) & 0xff;
+  }
+}
+
+// ---- The value ---------------------------------------------------------------------------
+
+/** Whether `data` passes Redis's isHLLObjectOrReply checks (magic, encoding, dense length). */
+export function isHllValue(data: Uint8Array): boolean {
+  if (data.length < hllHeaderBytes) return false;
+  if (data[0] !== 0x48 || data[1] !== 0x59 || data[2] !== 0x4c || data[3] !== 0x4c) return false; // "HYLL"
+  const encoding = data[4] as number;
+  if (encoding > encodingSparse) return false;
+  return encoding !== encodingDense || data.length === hllDenseBytes;
+}
+
+/** A new, empty HLL: sparse, one XZERO opcode covering every register. */
+export function emptyHll(): Buffer {
+  const data = Buffer.alloc(hllHeaderBytes + 2);
+  data.write('HYLL', 0, 'latin1');
+  data[4] = encodingSparse;
+  data[hllHeaderBytes] = 0x40 | ((sparseXZeroRunMax - 1) >> 8);
+  data[hllHeaderBytes + 1] = (sparseXZeroRunMax - 1) & 0xff;
+  return data;
+}
+
+/** Marks the cached cardinality stale. */
+export function invalidateCache(data: Uint8Array): void {
+  data[15] = (data[15] as number) | 0x80;
+}
+
+/** The cached cardinality when valid, else null. */
+export function cachedCardinality(data: Uint8Array): number | null {
+  if (((data[15] as number) & 0x80) !== 0) return null;
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  return Number(view.getBigUint64(8, true));
+}
+
+/** Visits the sparse opcodes of `data` after the header: (value, run length) per opcode; `visit` returns true to stop. */
+function forEachRun(data: Uint8Array, visit: (value: number, run: number) => boolean): void {
+  for (let p = hllHeaderBytes; p < data.length;) {
+    const op = data[p] as number;
+    let stop: boolean;
+    if ((op & 0xc0) === 0) {
+      stop = visit(0, (op & 0x3f) + 1);
+      p++;
+    } else if ((op & 0xc0) === 0x40) {
+      stop = visit(0, (((op & 0x3f) << 8) | (data[p + 1] ?? 0)) + 1);
+      p += 2;
+    } else {
+      stop = visit(((op >> 2) & 0x1f) + 1, (op & 0x3) + 1);
+      p++;
+    }
+    if (stop) return;
+  }
+}
+
+/**
+ * Calls `set` for every non-zero register of a sparse value; false when its runs do not cover
+ * exactly every register (corrupt: Redis stops at a value run that passes the end).
+ */
+function forEachSparseRegister(data: Uint8Array, set: (index: number, value: number) => void): boolean {
+  let index = 0;
+  let overflow = false;
+  forEachRun(data, (value, run) => {
+    if (value !== 0) {
+      if (index + run > hllRegisterCount) {
+        overflow = true;
+        return true;
+      }
+      for (let i = index; i < index + run; i++) set(i, value);
+    }
+    index += run;
+    return false;
+  });
+  return !overflow && index === hllRegisterCount;
+}
+
+/**
+ * The registers of `data` as one byte each (Redis's "raw" form), or null when a sparse value
+ * is corrupt. Merges into `into` (max per register) when given.
+ */
+export function rawRegisters(data: Uint8Array, into: Uint8Array = new Uint8Array(hllRegisterCount)): Uint8Array | null {
+  const raise = (index: number, value: number): void => {
+    if (value > (into[index] as number)) into[index] = value;
+  };
+  if (data[4] !== encodingDense) return forEachSparseRegister(data, raise) ? into : null;
+  const registers = data.subarray(hllHeaderBytes);
+  for (let i = 0; i < hllRegisterCount; i++) raise(i, denseGet(registers, i));
+  return into;
+}
+
+/** The dense form of a sparse `data` (header copied, cached cardinality included), or null when corrupt. */
+export function sparseToDense(data: Uint8Array): Buffer | null {
+  const dense = Buffer.alloc(hllDenseBytes);
+  dense.set(data.subarray(0, hllHeaderBytes));
+  dense[4] = encodingDense;
+  const registers = dense.subarray(hllHeaderBytes);
+  return forEachSparseRegister(data, (index, value) => denseSet(registers, index, value)) ? dense : null;
+}
+
+// ---- Cardinality ------------------------------------------------------------------------
+
+function sigma(x: number): number {
+  if (x === 1) return Infinity;
+  let y = 1;
+  let z = x;
+  let zPrime: number;
+  do {
+    x *= x;
+    zPrime = z;
+    z += x * y;
+    y += y;
+  } while (zPrime !== z);
+  return z;
+}
+
+function tau(x: number): number {
+  if (x === 0 || x === 1) return 0;
+  let y = 1;
+  let z = 1 - x;
+  let zPrime: number;
+  do {
+    x = Math.sqrt(x);
+    zPrime = z;
+    y *= 0.5;
+    z -= (1 - x) * (1 - x) * y;
+  } while (zPrime !== z);
+  return z / 3;
+}
+
+/** Redis's hllCount from a histogram of register values (64 slots). */
+export function estimate(histogram: readonly number[]): number {
+  const m = hllRegisterCount;
+  let z = m * tau((m - (histogram[hllQ + 1] as number)) / m);
+  for (let j = hllQ; j >= 1; j--) {
+    z += histogram[j] as number;
+    z *= 0.5;
+  }
+  z += m * sigma((histogram[0] as number) / m);
+  // llroundl: halves away from zero; the estimate is never negative.
+  return Math.round((alphaInfinity * m * m) / z);
+}
+
+/** The histogram of one byte per register. */
+export function rawHistogram(registers: Uint8Array): number[] {
+  const histogram = new Array<number>(64).fill(0);
+  for (const value of registers) histogram[value] = (histogram[value] as number) + 1;
+  return histogram;
+}
+
+/**
+ * The histogram of `data`'s registers, or null for a sparse value whose runs do not add up to
+ * the register count. Like Redis, a sparse run is counted whole even past the end.
+ */
+function histogramOf(data: Uint8Array): number[] | null {
+  if (data[4] === encodingDense) {
+    const registers = data.subarray(hllHeaderBytes);
+    const histogram = new Array<number>(64).fill(0);
+    for (let i = 0; i < hllRegisterCount; i++) {
+      const value = denseGet(registers, i);
+      histogram[value] = (histogram[value] as number) + 1;
+    }
+    return histogram;
+  }
+  const histogram = new Array<number>(64).fill(0);
+  let index = 0;
+  forEachRun(data, (value, run) => {
+    index += run;
+    histogram[value] = (histogram[value] as number) + run;
+    return false;
+  });
+  return index === hllRegisterCount ? histogram : null;
+}
+
+/** The estimated cardinality of a valid-looking HLL (isHllValue), or null when it is corrupt. */
+export function countOf(data: Uint8Array): number | null {
+  const histogram = histogramOf(data);
+  return histogram === null ? null : estimate(histogram);
+}
+
+/** Writes `cardinality` into the header's cache (valid). */
+export function storeCardinality(data: Uint8Array, cardinality: number): void {
+  new DataView(data.buffer, data.byteOffset, data.byteLength).setBigUint64(8, BigInt(cardinality), true);
+}

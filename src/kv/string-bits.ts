@@ -1,0 +1,68 @@
+// String values as the bit-level commands (bitmaps, BITFIELD, HyperLogLog, LCS) use them:
+// read a key's bytes or WRONGTYPE, store new bytes back, and the largest string a command may
+// build. Strings are stored as latin1 JS strings (keyspace.ts) and never changed in place (an
+// open snapshot may hold the old one), so a command works on a copy and stores it whole.
+
+import type { CommandContext } from './command-context.js';
+import type { KeyEntry } from './keyspace.js';
+import { CommandError, errorReply, wrongTypeError } from './replies.js';
+
+/**
+ * The longest string the keyspace can hold: V8's String::kMaxLength on 64-bit hosts
+ * (2^29 - 24 chars, one byte each). Redis's own limit is proto-max-bulk-len (512 MB =
+ * 2^29 bytes by default), 24 bytes more than this, so a command that would grow a string
+ * past it is refused with the same error Redis gives past proto-max-bulk-len.
+ */
+export const engineStringBytesMax = 2 ** 29 - 24;
+
+/** The largest string a command may build: proto-max-bulk-len, within what the keyspace can store. */
+export function stringBytesMax(context: CommandContext): number {
+  return Math.min(context.protoMaxBulkLen, engineStringBytesMax);
+}
+
+export const bitOffsetError = errorReply('ERR bit offset is not an integer or out of range');
+
+/** A string key's live entry and a private copy of its bytes. */
+export interface StringAt {
+  readonly entry: KeyEntry;
+  readonly data: Buffer;
+}
+
+/** The string at `key` (a private copy), undefined when absent; WRONGTYPE (thrown) for another type. */
+export function readString(context: CommandContext, key: Uint8Array): StringAt | undefined {
+  const entry = context.lookup(key);
+  if (entry === undefined) return undefined;
+  const value = entry.value;
+  if (value.type !== 'string') throw new CommandError(wrongTypeError);
+  return { entry, data: value.data };
+}
+
+/** Stores `data` at `key`: replaces the entry's value keeping its expiry, or creates the key. */
+export function storeString(context: CommandContext, key: Uint8Array, found: StringAt | undefined, data: Buffer): void {
+  context.assertWritable('store a string');
+  if (found === undefined) context.keyspace.create(key, { type: 'string', data });
+  else context.keyspace.update(found.entry, { type: 'string', data }, found.entry.expireAtMs);
+}
+
+/** `data` zero-padded to at least `length` bytes (Redis's sdsgrowzero); `data` itself when long enough. */
+export function growZero(data: Buffer, length: number): Buffer {
+  if (data.length >= length) return data;
+  const grown = Buffer.alloc(length);
+  data.copy(grown, 0);
+  return grown;
+}
+
+/** Bit `offset` of `data` (bit 0 is the most significant bit of byte 0); 0 beyond the end. */
+export function bitAt(data: Uint8Array, offset: number): number {
+  const byte = Math.floor(offset / 8);
+  if (byte >= data.length) return 0;
+  return ((data[byte] as number) >> (7 - (offset % 8))) & 1;
+}
+
+/** Sets bit `offset` of `data` (which must be long enough) to `value`. */
+export function setBitAt(data: Uint8Array, offset: number, value: number): void {
+  const byte = Math.floor(offset / 8);
+  const mask = 1 << (7 - (offset % 8));
+  const current = data[byte] as number;
+  data[byte] = value === 0 ? current & ~mask : current | mask;
+}
