@@ -97,7 +97,7 @@ export class CommandContext {
     const entry = this.keyspace.raw(key);
     if (entry === undefined) return undefined;
     if (entry.expireAtMs <= this.nowMs) {
-      this.keyspace.delete(entry);
+      this.keyspace.delete(entry, this.nowMs);
       this.counters.expiredKeys++;
       return undefined;
     }
@@ -107,13 +107,13 @@ export class CommandContext {
   /** Deletes an entry known to be live. */
   delete(entry: KeyEntry): void {
     this.assertWritable('delete');
-    this.keyspace.delete(entry);
+    this.keyspace.delete(entry, this.nowMs);
   }
 
   /** Deletes `entry` because an expiry at or before nowMs was set on it (EXPIRE in the past). */
   expireNow(entry: KeyEntry): void {
     this.assertWritable('expire');
-    this.keyspace.delete(entry);
+    this.keyspace.delete(entry, this.nowMs);
     this.counters.expiredKeys++;
   }
 

@@ -164,7 +164,7 @@ export function flushCommand(context: CommandContext, argv: readonly Uint8Array[
   const invalid = validateFlush(argv);
   if (invalid !== null) return invalid;
   context.assertWritable('flush');
-  context.keyspace.clear();
+  context.keyspace.clear(context.nowMs);
   return okReply;
 }
 

@@ -18,8 +18,12 @@
 // still see Buffers: `key` and a string `value` materialize a fresh copy on each access.
 // Other types are collection objects (value.ts) changed in place between beginMutation and
 // settle, which keep open snapshots and the memory estimate right.
+//
+// Removals leave a version behind for WATCH (removal-stamps.ts): `version` is what WATCH
+// records and EXEC compares, for present and absent keys alike.
 
 import { ExpiryHeap, type ExpiryItem } from './expiry-heap.js';
+import { expiredVersion, RemovalStamps, removalBucketCount } from './removal-stamps.js';
 import { StepwiseSort } from './stepwise-sort.js';
 import { isCollection, type CollectionValue, type TypeName, type Value } from './value.js';
 
@@ -157,6 +161,8 @@ export interface KeyspaceLoader {
   add(image: EntryImage, mapKey?: string): void;
   /** Adds one key in stored form (key bytes as a latin1 string, the stored value): a restore decodes straight to it. */
   addStored(mapKey: string, data: StoredValue, expireAtMs: number, createdStamp: number, writtenStamp: number): void;
+  /** The versions removals left (none: a snapshot from before they were kept). */
+  setRemovals(removals: RemovalStamps): void;
   /**
    * Does at most about `workMax` units of the remaining build (after the last add); true
    * while more remains. Throws on a duplicate key (a corrupt snapshot).
@@ -184,6 +190,8 @@ export class Keyspace {
   private readonly expiryHeap = new ExpiryHeap<StoredEntry>();
   private readonly observers = new Set<KeyspaceObserver>();
   private stampCounter: number;
+  /** What removals left, for the versions of absent keys. */
+  private removals = new RemovalStamps();
   private memoryEstimateBytes = 0;
   /** Told the key of every collection stored (created, or put in place of another value): blocked clients' wake-ups. */
   private collectionStored: ((mapKey: string) => void) | null = null;
@@ -228,6 +236,9 @@ export class Keyspace {
         keyspace.memoryEstimateBytes += entryBytes(entry);
         if (createdStamp <= lastCreatedStamp) inCreationOrder = false;
         lastCreatedStamp = createdStamp;
+      },
+      setRemovals(removals: RemovalStamps): void {
+        keyspace.removals = removals;
       },
       step(workMax: number): boolean {
         let work = 0;
@@ -337,10 +348,28 @@ export class Keyspace {
     return this.entries.get(mapKeyOf(key));
   }
 
+  /**
+   * What WATCH records and EXEC compares (removal-stamps.ts): the stamp of the key's last
+   * write while it lives, a distinct version once it expired, else what its last removal
+   * left. Every change to the key, including one that ends where it started (created, then
+   * removed), gives it a version it never had.
+   */
+  version(key: Uint8Array, nowMs: number): number {
+    const mapKey = mapKeyOf(key);
+    const entry = this.entries.get(mapKey);
+    if (entry === undefined) return this.removals.versionOf(mapKey);
+    return isExpired(entry, nowMs) ? expiredVersion(entry.writtenStamp) : entry.writtenStamp;
+  }
+
+  /** The removal versions as of now, for a snapshot. */
+  removalStamps(): RemovalStamps {
+    return this.removals.copy();
+  }
+
   /** The entry if present and not expired at `nowMs`. Never mutates. */
   get(key: Uint8Array, nowMs: number): KeyEntry | undefined {
     const entry = this.entries.get(mapKeyOf(key));
-    if (entry === undefined || (entry.expiry !== null && entry.expiry <= nowMs)) return undefined;
+    if (entry === undefined || isExpired(entry, nowMs)) return undefined;
     return entry;
   }
 
@@ -457,12 +486,21 @@ export class Keyspace {
     this.memoryEstimateBytes -= entryBytes(stored);
     stored.data.accountedBytes = stored.data.bytes;
     this.memoryEstimateBytes += entryBytes(stored);
-    if (stored.data.length === 0) this.delete(stored);
+    if (stored.data.length === 0) this.remove(stored, ++this.stampCounter);
     else if (changed) this.touch(stored);
   }
 
-  delete(entry: KeyEntry): void {
+  /**
+   * Removes the key. Removing one that had expired by `nowMs` changes nothing WATCH can
+   * see; removing a live one draws a stamp for the version it leaves.
+   */
+  delete(entry: KeyEntry, nowMs: number): void {
     const stored = this.liveEntry(entry);
+    this.remove(stored, isExpired(stored, nowMs) ? expiredVersion(stored.writtenStamp) : ++this.stampCounter);
+  }
+
+  private remove(stored: StoredEntry, version: number): void {
+    this.removals.record(stored.mapKey, version);
     this.notify(stored);
     this.entries.delete(stored.mapKey);
     this.unlink(stored);
@@ -475,9 +513,16 @@ export class Keyspace {
     }
   }
 
-  /** Deletes every key (FLUSHDB). Open snapshots save what they have not emitted yet. */
-  clear(): void {
+  /**
+   * Deletes every key (FLUSHDB). Open snapshots save what they have not emitted yet. Each
+   * key leaves a removal version as delete() would, or, past one per bucket, every bucket
+   * gets the flush's stamp (cheaper, and EXEC of a watched absent key then fails for nothing).
+   */
+  clear(nowMs: number): void {
     if (this.observers.size > 0) for (const entry of this.entries.values()) this.notify(entry);
+    const removed = ++this.stampCounter;
+    if (this.entries.size > removalBucketCount) this.removals.fill(removed);
+    else for (const entry of this.entries.values()) this.removals.record(entry.mapKey, isExpired(entry, nowMs) ? expiredVersion(entry.writtenStamp) : removed);
     this.entries.clear();
     this.order = [];
     this.orderDeadSlots = 0;
@@ -594,6 +639,10 @@ export class Keyspace {
   values(): IterableIterator<KeyEntry> {
     return this.entries.values();
   }
+}
+
+function isExpired(entry: StoredEntry, nowMs: number): boolean {
+  return entry.expiry !== null && entry.expiry <= nowMs;
 }
 
 /** A frozen copy of an entry: a collection is cloned (the entry's own may change in place). */

@@ -5,6 +5,7 @@
 //
 // Stream: a sequence of records, each `u32 body length | u8 type | body`:
 //   header  magic, format version, applied index, cluster time, keyspace stamp, counters
+//   removals  the versions removals left for WATCH (removal-stamps.ts); absent before format 3
 //   dedup   one per exactly-once client (origin, client, floor, last use, replies by seq);
 //           type 2, the older form with a single (seq, reply), still reads
 //   key     one per string key (key, value type, value, expiry, created stamp, written stamp)
@@ -21,14 +22,16 @@ import { fnv1a, fnvOffsetBasis } from './hash.js';
 import { imageOf, Keyspace, type EntryImage, type KeyEntry, type KeyspaceLoader, type KeyspaceObserver } from './keyspace.js';
 import type { CollectionBuilder, CollectionValue, ElementCursor } from './value.js';
 import { codecByCode, codecOf } from './value-types.js';
+import { RemovalStamps } from './removal-stamps.js';
 import type { DedupRecord } from './dedup-table.js';
 import { readReply, writeReply } from './reply-codec.js';
 import type { Reply } from './reply.js';
 
 const magic = Buffer.from('RAFTISKV', 'latin1');
-/** 2 added collection records; format 1 streams (strings only) still read. */
-export const snapshotFormatVersion = 2;
+/** 3 added the removals record, 2 collection records; formats 1 (strings only) and 2 still read. */
+export const snapshotFormatVersion = 3;
 const snapshotFormatVersionStringsOnly = 1;
+const snapshotFormatVersionsRead: readonly number[] = [snapshotFormatVersionStringsOnly, 2, snapshotFormatVersion];
 const recordHeader = 1;
 /** The older dedup record: one (seq, reply) per client, read as floor = seq. */
 const recordDedupSingle = 2;
@@ -37,6 +40,7 @@ const recordEnd = 4;
 const recordDedup = 5;
 const recordCollection = 6;
 const recordElements = 7;
+const recordRemovals = 8;
 const valueTypeString = 1;
 /** A record body larger than this is corrupt (keys and values are bounded by proto-max-bulk-len). */
 const recordBytesMax = 0x7fff_ffff;
@@ -101,12 +105,14 @@ interface Emitting {
   cursor: ElementCursor;
 }
 
-type Phase = 'header' | 'dedup' | 'keys' | 'saved' | 'end' | 'done';
+type Phase = 'header' | 'removals' | 'dedup' | 'keys' | 'saved' | 'end' | 'done';
 
 /** A point-in-time stream of the state at `appliedIndex`; saves keys before they change. */
 export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
   readonly appliedIndex: number;
   private readonly stampMax: number;
+  /** The removal versions at appliedIndex (copied: later removals change the keyspace's). */
+  private readonly removals: RemovalStamps;
   /** Creation stamp of the next key to emit; keys below it were emitted. */
   private cursorStamp = 0;
   /** Old images of keys changed before they were emitted, by creation stamp. */
@@ -129,6 +135,7 @@ export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
   ) {
     this.appliedIndex = state.appliedIndex;
     this.stampMax = keyspace.stamp;
+    this.removals = keyspace.removalStamps();
     keyspace.addObserver(this);
   }
 
@@ -139,7 +146,7 @@ export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
       this.emitting = { entry: null, cursor: (entry.stored as CollectionValue).clone().cursor(emitting.cursor.position) };
       return;
     }
-    if (this.phase !== 'header' && this.phase !== 'dedup' && this.phase !== 'keys') return;
+    if (this.phase !== 'header' && this.phase !== 'removals' && this.phase !== 'dedup' && this.phase !== 'keys') return;
     if (entry.createdStamp > this.stampMax || entry.createdStamp < this.cursorStamp) return;
     if (!this.saved.has(entry.createdStamp)) this.saved.set(entry.createdStamp, imageOf(entry));
   }
@@ -274,9 +281,13 @@ export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
           w.varint(state.counters.expiredKeys);
           w.varint(state.counters.evictedKeys);
         });
-        this.phase = 'dedup';
+        this.phase = 'removals';
         return;
       }
+      case 'removals':
+        this.append(writer, maxBytes, recordRemovals, (w) => this.removals.encode(w));
+        this.phase = 'dedup';
+        return;
       case 'dedup': {
         const record = this.state.dedup[this.dedupIndex];
         if (record === undefined) {
@@ -377,6 +388,7 @@ export class KeyspaceRestore implements SnapshotSink {
     readonly expireAtMs: number; readonly createdStamp: number; readonly writtenStamp: number;
   } | null = null;
   private readonly dedup: DedupRecord[] = [];
+  private removalsRead = false;
   private ended = false;
   /** Work of the record just decoded beyond recordWork (its elements). */
   private lastRecordWork = 0;
@@ -514,8 +526,8 @@ export class KeyspaceRestore implements SnapshotSink {
         if (this.header !== null) throw new DecodeError('second header record');
         if (!reader.raw(magic.length).equals(magic)) throw new DecodeError('bad magic');
         const version = reader.u8();
-        if (version !== snapshotFormatVersion && version !== snapshotFormatVersionStringsOnly) {
-          throw new DecodeError(`format version ${version}, expected ${snapshotFormatVersionStringsOnly} or ${snapshotFormatVersion}`);
+        if (!snapshotFormatVersionsRead.includes(version)) {
+          throw new DecodeError(`format version ${version}, expected one of ${snapshotFormatVersionsRead.join(', ')}`);
         }
         this.header = {
           appliedIndex: reader.varint(), clusterTime: reader.signed(), stamp: reader.varint(),
@@ -547,6 +559,12 @@ export class KeyspaceRestore implements SnapshotSink {
           replies.set(seq, readReply(reader));
         }
         this.dedup.push({ origin, client, floor, lastUsedMs, replies });
+        break;
+      }
+      case recordRemovals: {
+        if (this.removalsRead || this.header === null) throw new DecodeError('second removals record');
+        this.removalsRead = true;
+        (this.loader as KeyspaceLoader).setRemovals(RemovalStamps.decode(reader, this.header.stamp));
         break;
       }
       case recordCollection:

@@ -203,7 +203,7 @@ export class KvStateMachine {
     const arityError = checkArity(spec, argv);
     if (arityError !== null) return arityError;
     if (!hasFlag(spec, 'write')) return this.runRead(spec, argv, nowMs);
-    if (hasFlag(spec, 'denyoom') && !this.makeRoom(index)) return outOfMemoryError;
+    if (hasFlag(spec, 'denyoom') && !this.makeRoom(index, nowMs)) return outOfMemoryError;
     const context = new CommandContext(this.keyspace, nowMs, true, this.options.protoMaxBulkLen, mixSeed(index, nowMs), this.counters);
     return this.runHandler(spec, context, argv);
   }
@@ -244,23 +244,23 @@ export class KvStateMachine {
   }
 
   /**
-   * What WATCH records and EXEC compares: the stamp of the key's last write, or 0 when the key
-   * is absent or expired at `nowMs`. Every write to a key (value or expiry) changes it, and
-   * every replica has the same stamps at the same applied index.
+   * What WATCH records and EXEC compares (Keyspace.version): every change to the key since,
+   * value, expiry or existence, changes it, and every replica has the same versions at the
+   * same applied index.
    */
   keyVersion(key: Uint8Array, nowMs: number): number {
-    return this.keyspace.get(key, Math.max(nowMs, this.time))?.writtenStamp ?? 0;
+    return this.keyspace.version(key, Math.max(nowMs, this.time));
   }
 
   /** Evicts by policy until the estimate is within maxmemory; false if it cannot. */
-  private makeRoom(index: number): boolean {
+  private makeRoom(index: number, nowMs: number): boolean {
     const limit = this.options.maxMemoryBytes;
     if (limit === 0) return true;
     for (let evicted = 0; this.keyspace.memoryBytes > limit; evicted++) {
       if (evicted >= evictionsPerCommandMax) return false;
       const victim = this.evictionVictim(index);
       if (victim === undefined) return false;
-      this.keyspace.delete(victim);
+      this.keyspace.delete(victim, nowMs);
       this.counters.evictedKeys++;
     }
     return true;

@@ -1,9 +1,9 @@
 // A MULTI/EXEC transaction as one log entry, so every replica applies its commands together
 // at one index, with nothing in between. Its arguments, after the name RAFTIS.EXEC:
 //   watchCount, watchCount × (key, version), then per command: argc, argc × argument
-// Counts and versions are decimal. A watched key's version is the stamp of its last write
-// (0 when absent or expired, KvStateMachine.keyVersion): the state machine runs the
-// commands only if every watched key still has the version WATCH saw, as Redis does.
+// Counts and versions are decimal. A watched key's version (Keyspace.version) changes with
+// every change to the key, its removal included: the state machine runs the commands only
+// if every watched key still has the version WATCH saw, as Redis does.
 
 import { isKeyword } from './integer-parse.js';
 

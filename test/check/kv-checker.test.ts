@@ -214,3 +214,21 @@ test('a sorted set: zadd counts new members, a read sees members by score then m
   assert.equal(verdict([...adds, update, done(1, 10, 11, zrange('z'), 'm1:1,m0:3,m2:3')]), 'linearizable', 'an update moves the member');
   assert.equal(verdict([...adds, done(0, 8, 9, zadd('z', 1, 'm1'), 1)]), 'not-linearizable', 'an existing member is not added');
 });
+
+// The chaos finding of 2026-12-06 (docs/testing.md), its four operations with their times:
+// a WATCH compare-and-set of r0 racing a DEL. The checker is right to refuse it; the same
+// history with the compare-and-set split into its read and a blind write (what the server
+// did: its EXEC ran after the DEL, a key created and removed since WATCH looked unchanged)
+// is linearizable, and so is the history without the DEL.
+test('a successful compare-and-set concurrent with a delete cannot be followed by a read of its value', () => {
+  const finding = [
+    done(6, 2058.76, 2062.62, put('r0', '6.460'), OK),
+    done(1, 2063.73, 2071.21, del('r0'), OK),
+    done(2, 2064.45, 2071.27, cas('r0', '6.460', '2.459'), true),
+    done(6, 2089.41, 2091.35, get('r0'), '2.459'),
+  ];
+  assert.equal(verdict(finding), 'not-linearizable', 'whichever of DEL and CAS went first, the key ends absent');
+  assert.equal(verdict(finding.filter((op) => op.op.f !== 'del')), 'linearizable');
+  const split = finding.flatMap((op) => (op.op.f === 'cas' ? [done(2, 2064.45, 2064.45, get('r0'), '6.460'), done(2, 2064.45, 2071.27, put('r0', '2.459'), OK)] : [op]));
+  assert.equal(verdict(split), 'linearizable', 'read, DEL, then the write: what the server did');
+});

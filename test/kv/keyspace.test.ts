@@ -154,7 +154,7 @@ test('least recently written follows a model through creates, updates, deletes a
           break;
         case 'delete':
           if (entry === undefined) return;
-          keyspace.delete(entry);
+          keyspace.delete(entry, 0);
           model.delete(operation.key);
           break;
         case 'persist':
@@ -178,11 +178,11 @@ test('eviction under allkeys-lru walks the write order: evicting the oldest, the
   const keyspace = new Keyspace();
   const entries = ['a', 'b', 'c', 'd'].map((name) => keyspace.create(Buffer.from(name), stringOf(Buffer.from(name))));
   keyspace.update(entries[0] as KeyEntry, stringOf(Buffer.from('A')), noExpiry); // a becomes newest: b c d a
-  keyspace.delete(entries[0] as KeyEntry); // b c d
+  keyspace.delete(entries[0] as KeyEntry, 0); // b c d
   const order: string[] = [];
   for (let victim = keyspace.leastRecentlyWritten(false); victim !== undefined; victim = keyspace.leastRecentlyWritten(false)) {
     order.push(victim.key.toString('latin1'));
-    keyspace.delete(victim);
+    keyspace.delete(victim, 0);
   }
   assert.deepEqual(order, ['b', 'c', 'd']);
   assert.equal(keyspace.size, 0);

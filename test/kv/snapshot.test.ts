@@ -324,3 +324,19 @@ test('a collection whose key record is restored without all its elements is refu
   assert.match(String(restore(target.kv, [...chunks.slice(0, 2), ...chunks.slice(3)])), /snapshot restore/);
   assert.equal(plain(target.read('GET', 'kept')), '1');
 });
+
+test('a restored replica gives every key the version WATCH saw on the original at the snapshot, removed keys included', () => {
+  const live = new Harness();
+  for (let i = 0; i < 30; i++) live.apply('SET', `k${i}`, 'v', ...(i % 5 === 0 ? ['PX', '10'] : []));
+  for (let i = 0; i < 30; i += 3) live.apply('DEL', `k${i}`);
+  live.advance(20); // k5, k10, k20, k25 expired, not yet removed
+  live.apply('RAFTIS.EXPIRE', 'k10');
+  const keys = Array.from({ length: 40 }, (_, i) => Buffer.from(`k${i}`));
+  const versions = (h: Harness): number[] => keys.map((key) => h.kv.keyVersion(key, live.time));
+  const atSnapshot = versions(live);
+  assert.ok(new Set(atSnapshot).size > 20, 'removed keys do not all share one version');
+  // Removals after the snapshot began are not in it.
+  const restored = restoreAcrossChange(live, ['DEL', 'k1'], 1);
+  assert.deepEqual(versions(restored), atSnapshot);
+  assert.notDeepEqual(versions(live), atSnapshot);
+});

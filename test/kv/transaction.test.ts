@@ -64,7 +64,7 @@ describe('EXEC in the state machine', () => {
     h.apply('SET', 'ttl', 'v', 'PX', '100');
     const beforeExpiry = h.kv.keyVersion(Buffer.from('ttl'), h.time);
     h.advance(101);
-    assert.equal(h.kv.keyVersion(Buffer.from('ttl'), h.time), 0, 'an expired key has version 0');
+    assert.notEqual(h.kv.keyVersion(Buffer.from('ttl'), h.time), beforeExpiry, 'an expired key has another version');
     assert.equal(exec(h, [{ key: Buffer.from('ttl'), version: beforeExpiry }], ['SET', 'out', 'z']), null, 'expired');
     assert.equal(plain(h.read('GET', 'out')), 'x');
   });
@@ -82,5 +82,76 @@ describe('EXEC in the state machine', () => {
     const nested = encodeTransaction({ watches: [], commands: [argvOf(['SET', 'inner', '1'])] });
     assert.deepEqual(exec(h, [], ['SET', 'outer', '1'], text(nested)), ['OK', { err: 'ERR transactions cannot be nested' }]);
     assert.equal(plain(h.read('GET', 'inner')), null);
+  });
+});
+
+describe('WATCH of a key that comes and goes', () => {
+  const key = Buffer.from('k');
+  const watch = (h: Harness): Transaction['watches'] => [{ key, version: h.kv.keyVersion(key, h.time) }];
+
+  // The chaos finding of 2026-12-06 (docs/testing.md): WATCH saw the key absent, it was set
+  // and deleted again before EXEC, and EXEC ran because "absent" had one version for all time.
+  it('runs nothing when an absent watched key was created and deleted again', () => {
+    const h = new Harness();
+    const seen = watch(h);
+    h.apply('SET', 'k', 'v');
+    h.apply('DEL', 'k');
+    assert.equal(exec(h, seen, ['SET', 'k', 'cas']), null);
+    assert.equal(plain(h.read('GET', 'k')), null);
+  });
+
+  it('runs nothing when an absent watched key was created and expired (removed or not yet)', () => {
+    for (const removed of [false, true]) {
+      const h = new Harness();
+      const seen = watch(h);
+      h.apply('SET', 'k', 'v', 'PX', '10');
+      h.advance(11);
+      if (removed) h.apply('RAFTIS.EXPIRE', 'k');
+      assert.equal(exec(h, seen, ['SET', 'k', 'cas']), null, removed ? 'expiry removed it' : 'expired, still stored');
+    }
+  });
+
+  it('runs nothing when a key deleted before WATCH was created and deleted again, or flushed', () => {
+    for (const remove of [['DEL', 'k'], ['FLUSHALL']]) {
+      const h = new Harness();
+      h.apply('SET', 'k', 'old');
+      h.apply('DEL', 'k');
+      const seen = watch(h);
+      h.apply('SET', 'k', 'v');
+      h.apply(...remove);
+      assert.equal(exec(h, seen, ['SET', 'k', 'cas']), null, remove.join(' '));
+    }
+  });
+
+  it('runs when the key stayed absent, also across deletes of other keys and FLUSHALL', () => {
+    const h = new Harness();
+    h.apply('SET', 'k', 'old');
+    h.apply('DEL', 'k');
+    const seen = watch(h);
+    h.apply('SET', 'other', 'v');
+    h.apply('DEL', 'other');
+    h.apply('FLUSHALL');
+    assert.deepEqual(exec(h, seen, ['SET', 'k', 'cas']), ['OK']);
+  });
+
+  it('runs when a key already expired at WATCH is removed meanwhile (no change, as Redis)', () => {
+    for (const remove of [['RAFTIS.EXPIRE', 'k'], ['SET', 'other', 'x'], ['FLUSHALL']]) {
+      const h = new Harness();
+      h.apply('SET', 'k', 'v', 'PX', '10');
+      h.advance(11);
+      const seen = watch(h);
+      h.apply(...remove);
+      assert.deepEqual(exec(h, seen, ['SET', 'out', 'x']), ['OK'], remove.join(' '));
+    }
+  });
+
+  it('runs nothing when a key expired at WATCH is written again', () => {
+    const h = new Harness();
+    h.apply('SET', 'k', 'v', 'PX', '10');
+    h.advance(11);
+    const seen = watch(h);
+    h.apply('SET', 'k', 'again');
+    h.apply('DEL', 'k');
+    assert.equal(exec(h, seen, ['SET', 'out', 'x']), null);
   });
 });
