@@ -8,6 +8,7 @@
 import { noExpiry, type KeyEntry, type Keyspace } from './keyspace.js';
 import { CommandError, wrongTypeError } from './replies.js';
 import type { CollectionTypeName, CollectionValue } from './value.js';
+import type { Scripting } from './script/scripting.js';
 
 /** A collection type as commands name it: its type name and how to make an empty one. */
 export interface CollectionKind<V extends CollectionValue> {
@@ -40,6 +41,8 @@ export class CommandContext {
      * reads at one read point draw independently, as Redis's distribution tests require.
      */
     readonly readSalt = 0,
+    /** The state machine's scripts and VM, for the script commands (null where no script can run). */
+    readonly scripting: Scripting | null = null,
   ) {}
 
   /** Entries whose collection this command may have changed, with the version each had. */

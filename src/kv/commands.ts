@@ -14,6 +14,7 @@ import { setCommands } from './set-commands.js';
 import { listCommands } from './list-commands.js';
 import { zsetBlockingCommands } from './zset-blocking-commands.js';
 import { memoryCommands } from './memory-commands.js';
+import { scriptCommands } from './script-commands.js';
 import { bitmapCommands } from './bitmap-commands.js';
 import { bitfieldCommands } from './bitfield-commands.js';
 import { lcsCommands } from './lcs-command.js';
@@ -33,6 +34,7 @@ export const commandTable: readonly CommandSpec[] = [
   ...listCommands,
   ...zsetBlockingCommands,
   ...memoryCommands,
+  ...scriptCommands,
   ...bitmapCommands,
   ...bitfieldCommands,
   ...lcsCommands,

@@ -220,11 +220,9 @@ export function searchArea(shape: GeoShape): GeoSearchArea {
   const south = cellOf(neighbour(hash, 0, -1));
   const east = cellOf(neighbour(hash, 1, 0));
   const west = cellOf(neighbour(hash, -1, 0));
-  // Near a cell's edge the estimated step may leave part of the shape outside the 9 cells.
-  const decrease = geoDistance(longitude, latitude, longitude, north.latitude.max) < radiusMeters
-    || geoDistance(longitude, latitude, longitude, south.latitude.min) < radiusMeters
-    || geoDistance(longitude, latitude, east.longitude.max, latitude) < radiusMeters
-    || geoDistance(longitude, latitude, west.longitude.min, latitude) < radiusMeters;
+  // Near a cell's edge the estimated step may leave part of the bounding box outside the 9 cells.
+  const decrease = north.latitude.max < maxLatitude || south.latitude.min > minLatitude
+    || east.longitude.max < maxLongitude || west.longitude.min > minLongitude;
   if (steps > 1 && decrease) {
     steps--;
     hash = geohashEncode(longitudeRange, mercatorLatitudeRange, longitude, latitude, steps) as GeoHashBits;

@@ -26,6 +26,9 @@ import { fnv1aLatin1, fnv1aNumber, fnvOffsetBasis, mixSeed } from './hash.js';
 import { KeyspaceRestore, KeyspaceSnapshot, type SnapshotSink, type SnapshotSource, type SnapshotState } from './snapshot.js';
 import { CommandError, errorReply, outOfMemoryError } from './replies.js';
 import { ReadyKeys } from './ready-keys.js';
+import { ScriptStore } from './script/script-store.js';
+import { ScriptVm } from './script/script-vm.js';
+import type { Scripting } from './script/scripting.js';
 import { isCollection, type CollectionTypeName } from './value.js';
 
 export type EvictionPolicy = 'noeviction' | 'allkeys-lru' | 'volatile-lru' | 'allkeys-random' | 'volatile-ttl';
@@ -43,6 +46,8 @@ export interface KvOptions {
   readonly dedupRepliesPerClientMax?: number;
   /** Largest string a command may build (APPEND, SETRANGE), like Redis's proto-max-bulk-len. */
   readonly protoMaxBulkLen?: number;
+  /** Lua instructions one script may execute before it is stopped, the same on every replica (script-instructions-max). */
+  readonly scriptInstructionsMax?: number;
 }
 
 export const kvDefaults = {
@@ -52,6 +57,7 @@ export const kvDefaults = {
   dedupRetentionMs: 10 * 60 * 1000,
   dedupRepliesPerClientMax: 1024,
   protoMaxBulkLen: 512 * 1024 * 1024,
+  scriptInstructionsMax: 10_000_000,
 } as const;
 
 export interface KvStats {
@@ -91,6 +97,9 @@ function validateOptions(options: KvOptions): Required<KvOptions> {
   nonNegative('maxMemoryBytes', resolved.maxMemoryBytes);
   nonNegative('dedupRetentionMs', resolved.dedupRetentionMs);
   nonNegative('protoMaxBulkLen', resolved.protoMaxBulkLen);
+  if (!Number.isSafeInteger(resolved.scriptInstructionsMax) || resolved.scriptInstructionsMax < 1) {
+    throw new Error(`invalid scriptInstructionsMax ${resolved.scriptInstructionsMax}: must be an integer ≥ 1`);
+  }
   if (!Number.isSafeInteger(resolved.dedupEntriesMax) || resolved.dedupEntriesMax < 1) {
     throw new Error(`invalid dedupEntriesMax ${resolved.dedupEntriesMax}: must be an integer ≥ 1`);
   }
@@ -119,6 +128,10 @@ export class KvStateMachine {
   private readonly openSnapshots = new Set<KeyspaceSnapshot>();
   /** Client reads served (node-local, not replicated): each read's CommandContext.readSalt. */
   private readsServed = 0;
+  /** Node-local: the VM compiled scripts live in (made on first use; its state is a cache of the store's). */
+  private scriptVm: ScriptVm | null = null;
+  /** The script cache (replicated) and what script commands run commands with. */
+  private scripting: Scripting;
   private applied = 0;
   /** Time of the last applied entry. Invariant: never decreases. */
   private time = 0;
@@ -127,6 +140,7 @@ export class KvStateMachine {
 
   constructor(options: KvOptions = {}) {
     this.options = validateOptions(options);
+    this.scripting = this.makeScripting(new ScriptStore());
     this.keyspace.onCollectionStored((mapKey) => this.readyKeys.stored(mapKey));
     this.dedup = new DedupTable(this.options.dedupEntriesMax, this.options.dedupRetentionMs, this.options.dedupRepliesPerClientMax);
   }
@@ -204,7 +218,7 @@ export class KvStateMachine {
     if (arityError !== null) return arityError;
     if (!hasFlag(spec, 'write')) return this.runRead(spec, argv, nowMs);
     if (hasFlag(spec, 'denyoom') && !this.makeRoom(index, nowMs)) return outOfMemoryError;
-    const context = new CommandContext(this.keyspace, nowMs, true, this.options.protoMaxBulkLen, mixSeed(index, nowMs), this.counters);
+    const context = new CommandContext(this.keyspace, nowMs, true, this.options.protoMaxBulkLen, mixSeed(index, nowMs), this.counters, 0, this.scripting);
     return this.runHandler(spec, context, argv);
   }
 
@@ -252,6 +266,25 @@ export class KvStateMachine {
     return this.keyspace.version(key, Math.max(nowMs, this.time));
   }
 
+  private makeScripting(store: ScriptStore): Scripting {
+    return {
+      store,
+      vm: () => (this.scriptVm ??= new ScriptVm()),
+      instructionsMax: this.options.scriptInstructionsMax,
+      lookup: lookupCommand,
+      execute: (spec, argv, outer, seed) => {
+        if (outer.writable && hasFlag(spec, 'denyoom') && !this.makeRoom(this.applied, outer.nowMs)) return outOfMemoryError;
+        const context = new CommandContext(this.keyspace, outer.nowMs, outer.writable, this.options.protoMaxBulkLen, seed, this.counters, outer.readSalt, this.scripting);
+        return this.runHandler(spec, context, argv);
+      },
+    };
+  }
+
+  /** The scripts in the cache, in load order (snapshots). */
+  scripts(): IterableIterator<[string, Uint8Array]> {
+    return this.scripting.store.entries();
+  }
+
   /** Evicts by policy until the estimate is within maxmemory; false if it cannot. */
   private makeRoom(index: number, nowMs: number): boolean {
     const limit = this.options.maxMemoryBytes;
@@ -282,7 +315,7 @@ export class KvStateMachine {
 
   /** `readSalt` is 0 for a read inside apply (every replica must draw the same), else see CommandContext. */
   private runRead(spec: CommandSpec, argv: readonly Uint8Array[], nowMs: number, readSalt = 0): Reply {
-    const context = new CommandContext(this.keyspace, nowMs, false, this.options.protoMaxBulkLen, mixSeed(this.applied, nowMs), this.counters, readSalt);
+    const context = new CommandContext(this.keyspace, nowMs, false, this.options.protoMaxBulkLen, mixSeed(this.applied, nowMs), this.counters, readSalt, this.scripting);
     return this.runHandler(spec, context, argv);
   }
 

@@ -52,6 +52,13 @@ const sequences: Record<string, readonly (readonly string[])[]> = {
     ['GEOSEARCHSTORE', 'dst', 'Sicily', 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km', 'WITHDIST'], ['GEOSEARCHSTORE', 'dst', 'nokey', 'FROMMEMBER', 'x', 'BYRADIUS', '1', 'km'], ['EXISTS', 'dst'],
     ['GEOSEARCH', 'Sicily', 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km', 'COUNT', '2', 'ANY', 'DESC'],
   ],
+  'search cells near the poles and across the antimeridian': [
+    ['GEOADD', 'k', '-0.15307903289794921875', '85', 'n1', '0.3515625', '85.00019260486917005437', 'n2'], ['GEORADIUSBYMEMBER', 'k', 'n1', '4891.94', 'm'],
+    ['GEOADD', 'k', '-4.95211958885192871094', '85', 'n3', '11.25', '85.0511', 'n4'], ['GEORADIUSBYMEMBER', 'k', 'n3', '156544', 'm'],
+    ['GEOADD', 'p', '45', '65', 'n1', '-135', '85.05', 'n2'], ['GEORADIUSBYMEMBER', 'p', 'n1', '5009431', 'm'],
+    ['GEOADD', 'a', '179.9', '10', 'e', '-179.9', '10', 'w'], ['GEORADIUSBYMEMBER', 'a', 'e', '50', 'km', 'WITHDIST'], ['GEOSEARCH', 'a', 'FROMLONLAT', '180', '10', 'BYBOX', '100', '100', 'km'],
+    ['GEOSEARCH', 'p', 'FROMLONLAT', '0', '-85', 'BYRADIUS', '20000', 'km', 'WITHCOORD'],
+  ],
   'COPY (one database)': [
     ['SET', 's', 'v'], ['PEXPIRE', 's', '100000'], ['COPY', 's', 't'], ['GET', 't'], ['TTL', 't'], ['COPY', 's', 't'], ['COPY', 's', 't', 'REPLACE'], ['COPY', 's', 's'],
     ['COPY', 'nokey', 't'], ['COPY', 's', 't', 'DB', '0', 'REPLACE'], ['COPY', 's', 't', 'DB', '1'], ['COPY', 's', 't', 'DB', 'x'], ['COPY', 's', 't', 'DB', '-1'], ['COPY', 's', 't', 'DB'],

@@ -1,0 +1,177 @@
+// Scripting commands: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT. A script is one log
+// entry (EVAL is a write) run inside apply on every replica, back to back: its redis.call's
+// run the command table's handlers with nothing in between. EVAL_RO and EVALSHA_RO are reads,
+// served at a read point like other reads, and refuse writes. The cache of scripts is
+// replicated (script/script-store.ts); the VM and its rules are in script/script-vm.ts.
+
+import type { Reply } from './reply.js';
+import type { CommandContext } from './command-context.js';
+import { arg, hasFlag, noKeys, parsedCommand, type CommandSpec } from './command-spec.js';
+import { CommandError, arityError, errorReply, okReply } from './replies.js';
+import { parseInt64 } from './integer-parse.js';
+import { mixSeed } from './hash.js';
+import { sha1Hex } from './script/sha1.js';
+import type { Scripting } from './script/scripting.js';
+import { parseShebang } from './script/shebang.js';
+
+export const noScriptError = errorReply('NOSCRIPT No matching script. Please use EVAL.');
+
+interface ScriptRequest {
+  /** The script's text (EVAL) or its SHA-1 (EVALSHA). */
+  readonly script: Uint8Array;
+  readonly keys: readonly Uint8Array[];
+  readonly args: readonly Uint8Array[];
+}
+
+/** EVAL script numkeys key... arg...: Redis's checks of numkeys. */
+function parseScriptRequest(argv: readonly Uint8Array[]): ScriptRequest {
+  const count = parseInt64(arg(argv, 2));
+  if (count === null) throw new CommandError(errorReply('ERR value is not an integer or out of range'));
+  if (count < 0n) throw new CommandError(errorReply("ERR Number of keys can't be negative"));
+  if (count > BigInt(argv.length - 3)) throw new CommandError(errorReply("ERR Number of keys can't be greater than number of args"));
+  const keyCount = Number(count);
+  return { script: arg(argv, 1), keys: argv.slice(3, 3 + keyCount), args: argv.slice(3 + keyCount) };
+}
+
+function scriptingOf(context: CommandContext): Scripting {
+  if (context.scripting === null) throw new Error('kv: a script command ran without the state machine\'s scripting');
+  return context.scripting;
+}
+
+const text = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+
+/** EVAL and EVAL_RO: compiles (and, applied, caches) the body, then runs it. */
+function evalScript(readOnlyCommand: boolean) {
+  return (context: CommandContext, request: ScriptRequest): Reply => {
+    const scripting = scriptingOf(context);
+    const sha = sha1Hex(request.script);
+    const compileError = scripting.vm().compile(sha, request.script);
+    if (compileError !== null) return compileError;
+    // A read (EVAL_RO) runs on one node only: it must not change replicated state.
+    if (context.writable) scripting.store.add(sha, request.script);
+    return runScript(context, sha, request.script, request, readOnlyCommand);
+  };
+}
+
+/** EVALSHA and EVALSHA_RO: the cached body of the SHA-1 (any case), or NOSCRIPT. */
+function evalCachedScript(readOnlyCommand: boolean) {
+  return (context: CommandContext, request: ScriptRequest): Reply => {
+    const sha = text(request.script).toLowerCase();
+    const body = scriptingOf(context).store.get(sha);
+    if (body === undefined) return noScriptError;
+    return runScript(context, sha, body, request, readOnlyCommand);
+  };
+}
+
+function runScript(context: CommandContext, sha: string, body: Uint8Array, request: ScriptRequest, readOnlyCommand: boolean): Reply {
+  const scripting = scriptingOf(context);
+  const flags = parseShebang(body);
+  if (flags instanceof CommandError) return flags.reply;
+  if (readOnlyCommand && flags.declared && !flags.noWrites) return errorReply('ERR Can not execute a script with write flag using *_ro command.');
+  const seed = mixSeed(context.seed, context.readSalt);
+  let calls = 0;
+  return scripting.vm().run({
+    name: sha, sha, body, keys: request.keys, args: request.args, seed,
+    instructionsMax: scripting.instructionsMax,
+    call: (argv) => callFromScript(scripting, context, argv, readOnlyCommand || flags.noWrites, mixSeed(seed, ++calls)),
+  });
+}
+
+/**
+ * One redis.call/pcall: Redis's refusals (unknown command, arity, not allowed from scripts,
+ * writes from a read-only script), then the command as the state machine runs it. TIME is
+ * the entry's time, the same on every replica.
+ */
+function callFromScript(scripting: Scripting, context: CommandContext, argv: readonly Uint8Array[], readOnly: boolean, seed: number): Reply {
+  const name = text(arg(argv, 0)).toLowerCase();
+  const local = scriptLocalCommand(name, argv, context);
+  if (local !== null) return local;
+  const spec = scripting.lookup(arg(argv, 0));
+  if (spec === undefined || hasFlag(spec, 'internal')) return errorReply('ERR Unknown Redis command called from script');
+  if ((spec.arity > 0 && argv.length !== spec.arity) || argv.length < -spec.arity) return errorReply('ERR Wrong number of args calling Redis command from script');
+  if (hasFlag(spec, 'noscript')) return errorReply('ERR This Redis command is not allowed from script');
+  if (hasFlag(spec, 'write') && (readOnly || !context.writable)) return errorReply('ERR Write commands are not allowed from read-only scripts.');
+  return scripting.execute(spec, argv, context, seed);
+}
+
+/** Commands a script may call that live outside the command table, answered from the entry. */
+function scriptLocalCommand(name: string, argv: readonly Uint8Array[], context: CommandContext): Reply | null {
+  switch (name) {
+    case 'time': {
+      if (argv.length !== 1) return errorReply('ERR Wrong number of args calling Redis command from script');
+      const seconds = Math.floor(context.nowMs / 1000);
+      const micros = (context.nowMs - seconds * 1000) * 1000;
+      return { kind: 'array', value: [String(seconds), String(Math.floor(micros))].map((part) => ({ kind: 'bulk', value: Buffer.from(part, 'latin1') }) as Reply) };
+    }
+    case 'ping':
+      if (argv.length > 2) return errorReply('ERR Wrong number of args calling Redis command from script');
+      return argv.length === 2 ? { kind: 'bulk', value: arg(argv, 1) } : { kind: 'simple', value: 'PONG' };
+    case 'echo':
+      if (argv.length !== 2) return errorReply('ERR Wrong number of args calling Redis command from script');
+      return { kind: 'bulk', value: arg(argv, 1) };
+    default:
+      return null;
+  }
+}
+
+const scriptHelp = [
+  'SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'EXISTS <sha1> [<sha1> ...]',
+  '    Return information about the existence of the scripts in the script cache.',
+  'FLUSH [ASYNC|SYNC]',
+  '    Flush the Lua scripts cache. Very dangerous on replicas.',
+  '    When called without the optional mode argument, the behavior is determined by the',
+  '    lazyfree-lazy-user-flush configuration directive. Valid modes are:',
+  '    * ASYNC: Asynchronously flush the scripts cache.',
+  '    * SYNC: Synchronously flush the scripts cache.',
+  'KILL',
+  '    Kill the currently executing Lua script.',
+  'LOAD <script>',
+  '    Load a script into the scripts cache without executing it.',
+  'HELP',
+  '    Print this help.',
+];
+
+/** SCRIPT LOAD | EXISTS | FLUSH | KILL | HELP (one write row: LOAD and FLUSH change the replicated cache). */
+function script(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  const scripting = scriptingOf(context);
+  const sub = text(arg(argv, 1)).toLowerCase();
+  const wrongArity = (): Reply => arityError(`script|${sub}`);
+  switch (sub) {
+    case 'load': {
+      if (argv.length !== 3) return wrongArity();
+      const body = arg(argv, 2);
+      const sha = sha1Hex(body);
+      const compileError = scripting.vm().compile(sha, body);
+      if (compileError !== null) return compileError;
+      scripting.store.add(sha, body);
+      return { kind: 'bulk', value: Buffer.from(sha, 'latin1') };
+    }
+    case 'exists':
+      if (argv.length < 3) return wrongArity();
+      return { kind: 'array', value: argv.slice(2).map((sha) => ({ kind: 'integer', value: scripting.store.has(text(sha).toLowerCase()) ? 1 : 0 }) as Reply) };
+    case 'flush': {
+      if (argv.length > 3) return errorReply('ERR SCRIPT FLUSH only support SYNC|ASYNC option');
+      const mode = argv.length === 3 ? text(arg(argv, 2)).toLowerCase() : 'sync';
+      if (mode !== 'sync' && mode !== 'async') return errorReply('ERR SCRIPT FLUSH only support SYNC|ASYNC option');
+      scripting.store.clear();
+      scripting.vm().reset();
+      return okReply;
+    }
+    case 'kill':
+      // A script runs inside apply, from start to end in one go: none is ever running when a command arrives.
+      return argv.length === 2 ? errorReply('NOTBUSY No scripts in execution right now.') : wrongArity();
+    case 'help':
+      return { kind: 'array', value: scriptHelp.map((line) => ({ kind: 'simple', value: line }) as Reply) };
+    default:
+      return errorReply(`ERR unknown subcommand '${text(arg(argv, 1)).slice(0, 128)}'. Try SCRIPT HELP.`);
+  }
+}
+
+export const scriptCommands: readonly CommandSpec[] = [
+  parsedCommand('eval', -3, ['write', 'noscript', 'movablekeys'], noKeys, parseScriptRequest, evalScript(false)),
+  parsedCommand('evalsha', -3, ['write', 'noscript', 'movablekeys'], noKeys, parseScriptRequest, evalCachedScript(false)),
+  parsedCommand('eval_ro', -3, ['readonly', 'noscript', 'movablekeys'], noKeys, parseScriptRequest, evalScript(true)),
+  parsedCommand('evalsha_ro', -3, ['readonly', 'noscript', 'movablekeys'], noKeys, parseScriptRequest, evalCachedScript(true)),
+  parsedCommand('script', -2, ['write', 'noscript'], noKeys, (argv) => argv, script),
+];

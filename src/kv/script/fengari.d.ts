@@ -1,0 +1,122 @@
+// The part of fengari's API (Lua 5.3 in JavaScript, a C-API mirror) that raftis uses. fengari
+// ships no types; these follow its sources (src/lapi.js, src/lauxlib.js, src/ldebug.js).
+
+declare module 'fengari' {
+  /** A Lua thread (lua_State). */
+  export interface LuaState { readonly __luaState: unique symbol }
+  export type LuaString = Uint8Array;
+  export type LuaKey = LuaString | string;
+  export type CFunction = (L: LuaState) => number;
+  export interface DebugRecord { currentline: number; source: LuaString | null; what: LuaString | null }
+  export type Hook = (L: LuaState, ar: DebugRecord) => void;
+
+  export interface LuaApi {
+    readonly LUA_OK: 0;
+    readonly LUA_ERRRUN: 2;
+    readonly LUA_ERRSYNTAX: 3;
+    readonly LUA_ERRMEM: 4;
+    readonly LUA_MULTRET: -1;
+    readonly LUA_TNIL: 0;
+    readonly LUA_TBOOLEAN: 1;
+    readonly LUA_TLIGHTUSERDATA: 2;
+    readonly LUA_TNUMBER: 3;
+    readonly LUA_TSTRING: 4;
+    readonly LUA_TTABLE: 5;
+    readonly LUA_TFUNCTION: 6;
+    readonly LUA_MASKCOUNT: number;
+    readonly LUA_REGISTRYINDEX: number;
+    readonly LUA_RIDX_GLOBALS: number;
+    lua_absindex(L: LuaState, index: number): number;
+    lua_checkstack(L: LuaState, n: number): boolean;
+    lua_close(L: LuaState): void;
+    lua_createtable(L: LuaState, narr: number, nrec: number): void;
+    lua_error(L: LuaState): never;
+    lua_getfield(L: LuaState, index: number, k: LuaKey): number;
+    lua_getglobal(L: LuaState, name: LuaKey): number;
+    lua_getinfo(L: LuaState, what: LuaKey, ar: DebugRecord): number;
+    lua_getstack(L: LuaState, level: number, ar: DebugRecord): number;
+    lua_gettop(L: LuaState): number;
+    lua_isinteger(L: LuaState, index: number): boolean;
+    lua_next(L: LuaState, index: number): number;
+    lua_pcall(L: LuaState, nargs: number, nresults: number, msgh: number): number;
+    lua_pop(L: LuaState, n: number): void;
+    lua_pushboolean(L: LuaState, b: boolean): void;
+    lua_pushcfunction(L: LuaState, f: CFunction): void;
+    lua_pushinteger(L: LuaState, n: number): void;
+    lua_pushliteral(L: LuaState, s: string): void;
+    lua_pushnil(L: LuaState): void;
+    lua_pushnumber(L: LuaState, n: number): void;
+    lua_pushstring(L: LuaState, s: LuaString): void;
+    lua_pushvalue(L: LuaState, index: number): void;
+    lua_rawget(L: LuaState, index: number): number;
+    lua_rawgeti(L: LuaState, index: number, n: number): number;
+    lua_rawlen(L: LuaState, index: number): number;
+    lua_rawset(L: LuaState, index: number): void;
+    lua_rawseti(L: LuaState, index: number, n: number): void;
+    lua_setfield(L: LuaState, index: number, k: LuaKey): void;
+    lua_setglobal(L: LuaState, name: LuaKey): void;
+    lua_sethook(L: LuaState, f: Hook | null, mask: number, count: number): void;
+    lua_setmetatable(L: LuaState, index: number): void;
+    lua_settop(L: LuaState, index: number): void;
+    lua_toboolean(L: LuaState, index: number): boolean;
+    lua_tojsstring(L: LuaState, index: number): string;
+    lua_tolstring(L: LuaState, index: number): LuaString | null;
+    lua_tonumber(L: LuaState, index: number): number;
+    lua_type(L: LuaState, index: number): number;
+    lua_upvalueindex(i: number): number;
+  }
+  export interface LauxApi {
+    luaL_checkinteger(L: LuaState, arg: number): number;
+    luaL_checklstring(L: LuaState, arg: number): LuaString;
+    luaL_checknumber(L: LuaState, arg: number): number;
+    luaL_error(L: LuaState, fmt: LuaKey, ...args: unknown[]): never;
+    luaL_loadbuffer(L: LuaState, buff: LuaString, size: number | null, name: LuaKey): number;
+    luaL_newstate(): LuaState;
+    luaL_optinteger(L: LuaState, arg: number, def: number): number;
+    luaL_requiref(L: LuaState, name: LuaKey, open: CFunction, global: number): void;
+    luaL_traceback(L: LuaState, L1: LuaState, msg: LuaKey | null, level: number): void;
+  }
+  export interface LuaLibs {
+    luaopen_base: CFunction;
+    luaopen_math: CFunction;
+    luaopen_string: CFunction;
+    luaopen_table: CFunction;
+  }
+  export interface Fengari {
+    readonly lua: LuaApi;
+    readonly lauxlib: LauxApi;
+    readonly lualib: LuaLibs;
+    to_luastring(s: string): LuaString;
+    to_jsstring(s: LuaString): string;
+  }
+  const fengari: Fengari;
+  export default fengari;
+}
+
+declare module 'fengari/src/lobject.js' {
+  import type { LuaState } from 'fengari';
+  /** A stack value: only what the number patches touch. */
+  export interface TValue {
+    value: number;
+    ttisinteger(): boolean;
+    ttisfloat(): boolean;
+    setfltvalue(value: number): void;
+    setsvalue(value: unknown): void;
+  }
+  export interface LObject {
+    luaO_str2num(s: Uint8Array, o: TValue): number;
+    luaO_tostring(L: LuaState, o: TValue): void;
+    luaO_pushvfstring(L: LuaState, format: Uint8Array, args: readonly unknown[]): unknown;
+  }
+  const lobject: LObject;
+  export default lobject;
+}
+
+declare module 'fengari/src/lstring.js' {
+  import type { LuaState } from 'fengari';
+  export interface LString {
+    luaS_bless(L: LuaState, s: Uint8Array): unknown;
+  }
+  const lstring: LString;
+  export default lstring;
+}

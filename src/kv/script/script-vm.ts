@@ -1,0 +1,342 @@
+// The Lua VM scripts run in: one fengari state per state machine, sandboxed so that a
+// script's outcome depends only on the script, its keys and arguments, the keyspace and the
+// entry (DESIGN §5). What makes that hold on every replica, including one whose VM was made
+// after a snapshot install:
+//   - globals and library tables are read-only (Redis 7's "readonly tables"), so no run can
+//     leave state for a later one; KEYS and ARGV are set per run;
+//   - math.random is Redis's rand48, seeded from the entry per run;
+//   - no io, os, package, debug, coroutine, print, dofile, loadfile; collectgarbage answers 0;
+//   - fengari iterates tables in insertion order and has no finalizers or weak tables;
+//   - the counter behind tostring({}) restarts at the same value for every run;
+//   - an instruction budget, counted by a debug hook, stops a script at the same instruction
+//     everywhere.
+
+import fengari, { type DebugRecord, type LuaState } from 'fengari';
+import type { Reply } from '../reply.js';
+import { errorReply } from '../replies.js';
+import { installLua51Numbers } from './lua-numbers.js';
+import { pushReply, toReply, type ScriptProtocol } from './lua-reply.js';
+import { sandboxLua } from './sandbox-lua.js';
+import { sha1Hex } from './sha1.js';
+import { formatRedisDouble } from '../../base/double-format.js';
+import { Rand48 } from './rand48.js';
+
+const { lua, lauxlib, lualib } = fengari;
+
+/** Instructions between two checks of the budget: the granularity of the kill point. */
+const hookInstructions = 1000;
+const infoSourceLine = fengari.to_luastring('Sl');
+/** Where the counter behind tostring({}) restarts for each run (above the VM's own objects). */
+const objectIdBase = 0x100000;
+
+export interface ScriptRun {
+  /** Names the script in error texts ("script: <name>, on @user_script:1."): the SHA-1 for EVAL. */
+  readonly name: string;
+  readonly sha: string;
+  readonly body: Uint8Array;
+  readonly keys: readonly Uint8Array[];
+  readonly args: readonly Uint8Array[];
+  readonly seed: number;
+  /** Lua instructions the run may execute before it is stopped. */
+  readonly instructionsMax: number;
+  /** Runs one redis.call/pcall command; the caller applies the script rules (read-only, noscript). */
+  readonly call: (argv: readonly Uint8Array[]) => Reply;
+}
+
+interface ActiveRun {
+  readonly run: ScriptRun;
+  protocol: ScriptProtocol;
+  instructions: number;
+  readonly random: Rand48;
+}
+
+export class ScriptError extends Error {}
+
+export class ScriptVm {
+  private L: LuaState;
+  private active: ActiveRun | null = null;
+  /** SHA-1s whose compiled function is in the registry's script table. */
+  private readonly compiled = new Set<string>();
+
+  constructor() {
+    installLua51Numbers();
+    this.L = this.createState();
+  }
+
+  /** Compiles `body` (SCRIPT LOAD, EVAL): null when it compiles, else Redis's error reply. */
+  compile(sha: string, body: Uint8Array): Reply | null {
+    if (this.compiled.has(sha)) return null;
+    const L = this.L;
+    lua.lua_settop(L, 0);
+    const source = withoutShebang(body);
+    if (lauxlib.luaL_loadbuffer(L, source, source.length, '@user_script') !== lua.LUA_OK) {
+      const message = lua.lua_tojsstring(L, -1);
+      lua.lua_settop(L, 0);
+      return errorReply(`ERR Error compiling script (new function): ${message}`);
+    }
+    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, 'raftis.scripts');
+    lua.lua_pushvalue(L, 1);
+    lua.lua_setfield(L, -2, sha);
+    lua.lua_settop(L, 0);
+    this.compiled.add(sha);
+    return null;
+  }
+
+  /** Runs a script to its end, its error, or its instruction budget. */
+  run(run: ScriptRun): Reply {
+    if (this.active !== null) throw new Error('kv: a script started while another runs');
+    const compileError = this.compile(run.sha, run.body);
+    if (compileError !== null) return compileError;
+    const L = this.L;
+    this.active = { run, protocol: 2, instructions: 0, random: new Rand48(run.seed) };
+    try {
+      lua.lua_settop(L, 0);
+      lua.lua_pushcfunction(L, errorHandler);
+      lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, 'raftis.scripts');
+      lua.lua_getfield(L, -1, run.sha);
+      this.setKeysAndArgs(run);
+      (L as unknown as { l_G: { id_counter: number } }).l_G.id_counter = objectIdBase;
+      lua.lua_sethook(L, (state) => this.countInstructions(state), lua.LUA_MASKCOUNT, hookInstructions);
+      const status = lua.lua_pcall(L, 0, 1, 1);
+      return status === lua.LUA_OK ? toReply(L, -1, this.active.protocol) : this.failure(run);
+    } catch (error) {
+      // A JavaScript exception out of the VM (fengari bug, exhausted memory): the VM may be
+      // inconsistent, so it is rebuilt; the reply is the same on every replica that fails alike.
+      this.reset();
+      return errorReply(`ERR Error running script ${run.name}: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      lua.lua_sethook(this.L, null, 0, 0);
+      lua.lua_settop(this.L, 0);
+      this.active = null;
+    }
+  }
+
+  /** Forgets every compiled script and starts a fresh VM (SCRIPT FLUSH). */
+  reset(): void {
+    this.compiled.clear();
+    lua.lua_close(this.L);
+    this.L = this.createState();
+  }
+
+  private setKeysAndArgs(run: ScriptRun): void {
+    const L = this.L;
+    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, 'raftis.globals');
+    pushStrings(L, run.keys);
+    lua.lua_setfield(L, -2, 'KEYS');
+    pushStrings(L, run.args);
+    lua.lua_setfield(L, -2, 'ARGV');
+    lua.lua_pop(L, 1);
+  }
+
+  /** The budget hook: past the budget it raises an error at every instruction, so pcall cannot swallow it for long. */
+  private countInstructions(L: LuaState): void {
+    const active = this.active;
+    if (active === null) return;
+    active.instructions += hookInstructions;
+    if (active.instructions <= active.run.instructionsMax) return;
+    lua.lua_sethook(L, (state) => this.countInstructions(state), lua.LUA_MASKCOUNT, 1);
+    raise(L, `ERR Script killed after ${active.run.instructionsMax} Lua instructions (script-instructions-max); the writes it made before were kept`);
+  }
+
+  /** The error reply of a failed run: the error table's `err`, with where it was raised, as Redis words it. */
+  private failure(run: ScriptRun): Reply {
+    const L = this.L;
+    if (lua.lua_type(L, -1) !== lua.LUA_TTABLE) {
+      return errorReply(`ERR Error running script ${run.name}: ${lua.lua_tojsstring(L, -1)}`);
+    }
+    const field = (name: string): string | null => {
+      const type = lua.lua_getfield(L, -1, name);
+      const text = type === lua.LUA_TSTRING || type === lua.LUA_TNUMBER ? lua.lua_tojsstring(L, -1) : null;
+      lua.lua_pop(L, 1);
+      return text;
+    };
+    const message = (field('err') ?? 'ERR unknown error').replace(/[\r\n]/g, ' ');
+    const source = field('source');
+    const line = field('line');
+    return errorReply(source !== null && line !== null ? `${message} script: ${run.name}, on ${source}:${line}.` : message);
+  }
+
+  private createState(): LuaState {
+    const L = lauxlib.luaL_newstate();
+    for (const [name, open] of [['_G', lualib.luaopen_base], ['table', lualib.luaopen_table], ['string', lualib.luaopen_string], ['math', lualib.luaopen_math]] as const) {
+      lauxlib.luaL_requiref(L, name, open, 1);
+      lua.lua_pop(L, 1);
+    }
+    lua.lua_createtable(L, 0, 0);
+    lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, 'raftis.scripts');
+    this.registerRedisApi(L);
+    sandboxLua(L);
+    return L;
+  }
+
+  private registerRedisApi(L: LuaState): void {
+    const functions: Record<string, (state: LuaState) => number> = {
+      call: (state) => this.redisCall(state, true),
+      pcall: (state) => this.redisCall(state, false),
+      sha1hex: sha1hexFunction,
+      error_reply: (state) => replyTable(state, 'err'),
+      status_reply: (state) => replyTable(state, 'ok'),
+      setresp: (state) => this.setProtocol(state),
+      log: () => 0,
+      set_repl: () => 0,
+      replicate_commands: (state) => (lua.lua_pushboolean(state, true), 1),
+      breakpoint: (state) => (lua.lua_pushboolean(state, false), 1),
+      debug: () => 0,
+    };
+    lua.lua_createtable(L, 0, 24);
+    for (const [name, fn] of Object.entries(functions)) {
+      lua.lua_pushcfunction(L, guarded(fn));
+      lua.lua_setfield(L, -2, name);
+    }
+    const constants: Record<string, number | string> = {
+      LOG_DEBUG: 0, LOG_VERBOSE: 1, LOG_NOTICE: 2, LOG_WARNING: 3,
+      REPL_NONE: 0, REPL_AOF: 1, REPL_SLAVE: 2, REPL_REPLICA: 2, REPL_ALL: 3,
+      REDIS_VERSION: '7.0.15', REDIS_VERSION_NUM: 0x07000f,
+    };
+    for (const [name, value] of Object.entries(constants)) {
+      if (typeof value === 'number') lua.lua_pushnumber(L, value);
+      else lua.lua_pushliteral(L, value);
+      lua.lua_setfield(L, -2, name);
+    }
+    lua.lua_setglobal(L, 'redis');
+    lua.lua_pushcfunction(L, guarded((state) => this.mathRandom(state)));
+    lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, 'raftis.random');
+    lua.lua_pushcfunction(L, guarded((state) => this.mathRandomseed(state)));
+    lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, 'raftis.randomseed');
+  }
+
+  private redisCall(L: LuaState, raises: boolean): number {
+    const active = this.activeRun(L);
+    const argc = lua.lua_gettop(L);
+    if (argc === 0) raise(L, 'ERR Please specify at least one argument for this redis lib call');
+    const argv: Uint8Array[] = [];
+    for (let i = 1; i <= argc; i++) {
+      const type = lua.lua_type(L, i);
+      if (type === lua.LUA_TSTRING) argv.push(Buffer.from(lua.lua_tolstring(L, i) ?? new Uint8Array(0)));
+      else if (type === lua.LUA_TNUMBER) argv.push(Buffer.from(formatRedisDouble(lua.lua_tonumber(L, i)), 'latin1'));
+      else raise(L, 'ERR Lua redis lib command arguments must be strings or integers');
+    }
+    const reply = active.run.call(argv);
+    if (raises && reply.kind === 'error') raise(L, reply.message);
+    pushReply(L, reply, active.protocol);
+    return 1;
+  }
+
+  private setProtocol(L: LuaState): number {
+    const active = this.activeRun(L);
+    if (lua.lua_gettop(L) !== 1) raise(L, 'ERR redis.setresp() requires one argument.');
+    const protocol = lua.lua_tonumber(L, 1);
+    if (protocol !== 2 && protocol !== 3) raise(L, 'ERR RESP version must be 2 or 3.');
+    active.protocol = protocol;
+    return 0;
+  }
+
+  /** Lua 5.1's math.random over Redis's rand48: [0,1), [1,m] or [m,n]. */
+  private mathRandom(L: LuaState): number {
+    const random = this.activeRun(L).random.nextFraction();
+    const argc = lua.lua_gettop(L);
+    if (argc === 0) {
+      lua.lua_pushnumber(L, random);
+      return 1;
+    }
+    const lower = argc === 1 ? 1 : Math.trunc(lauxlib.luaL_checknumber(L, 1));
+    const upper = Math.trunc(lauxlib.luaL_checknumber(L, argc === 1 ? 1 : 2));
+    if (argc > 2) lauxlib.luaL_error(L, 'wrong number of arguments');
+    if (lower > upper) lauxlib.luaL_error(L, `bad argument #${argc === 1 ? 1 : 2} to 'random' (interval is empty)`);
+    lua.lua_pushnumber(L, Math.floor(random * (upper - lower + 1)) + lower);
+    return 1;
+  }
+
+  private mathRandomseed(L: LuaState): number {
+    this.activeRun(L).random.seed(Math.trunc(lauxlib.luaL_checknumber(L, 1)) | 0);
+    return 0;
+  }
+
+  private activeRun(L: LuaState): ActiveRun {
+    const active = this.active;
+    if (active === null) return lauxlib.luaL_error(L, 'redis API used outside of a script run');
+    return active;
+  }
+}
+
+/** A Lua error carrying Redis's error table ({err = message}); the error handler adds where. */
+function raise(L: LuaState, message: string): never {
+  lua.lua_createtable(L, 0, 1);
+  lua.lua_pushstring(L, Buffer.from(message, 'latin1'));
+  lua.lua_setfield(L, -2, 'err');
+  return lua.lua_error(L);
+}
+
+/** A host function whose JavaScript exceptions become Lua errors instead of escaping the VM. */
+function guarded(fn: (L: LuaState) => number): (L: LuaState) => number {
+  return (L) => {
+    try {
+      return fn(L);
+    } catch (error) {
+      if (error instanceof Error && error.constructor.name !== 'LuaError' && !('status' in error)) {
+        raise(L, `ERR ${error.message}`);
+      }
+      throw error;
+    }
+  };
+}
+
+/**
+ * The message handler of every run, as Redis 7's: a string error becomes {err = 'ERR ' .. msg};
+ * the table gets `source` and `line` of the Lua function that raised it.
+ */
+function errorHandler(L: LuaState): number {
+  if (lua.lua_type(L, 1) !== lua.LUA_TTABLE) {
+    const message = lua.lua_type(L, 1) === lua.LUA_TSTRING || lua.lua_type(L, 1) === lua.LUA_TNUMBER ? lua.lua_tojsstring(L, 1) : 'unknown error';
+    lua.lua_settop(L, 0);
+    lua.lua_createtable(L, 0, 3);
+    lua.lua_pushstring(L, Buffer.from(`ERR ${message}`, 'latin1'));
+    lua.lua_setfield(L, -2, 'err');
+  }
+  const record: DebugRecord = { currentline: -1, source: null, what: null };
+  for (let level = 1; level <= 3; level++) {
+    if (lua.lua_getstack(L, level, record) === 0) break;
+    lua.lua_getinfo(L, infoSourceLine, record);
+    // A host function (no line) or the sandbox's own Lua (readonly tables, missing globals)
+    // raised it for the script: the place is the caller's.
+    if (record.currentline <= 0 || record.source === null || record.source[0] === 0x3d) continue;
+    lua.lua_pushstring(L, record.source);
+    lua.lua_setfield(L, 1, 'source');
+    lua.lua_pushnumber(L, record.currentline);
+    lua.lua_setfield(L, 1, 'line');
+    break;
+  }
+  lua.lua_settop(L, 1);
+  return 1;
+}
+
+function sha1hexFunction(L: LuaState): number {
+  if (lua.lua_gettop(L) !== 1) lauxlib.luaL_error(L, 'wrong number of arguments');
+  lua.lua_pushliteral(L, sha1Hex(lua.lua_tolstring(L, 1) ?? new Uint8Array(0)));
+  return 1;
+}
+
+/** redis.error_reply / redis.status_reply: {err = msg} or {ok = msg}. */
+function replyTable(L: LuaState, field: 'err' | 'ok'): number {
+  if (lua.lua_gettop(L) !== 1 || lua.lua_type(L, 1) !== lua.LUA_TSTRING) raise(L, 'ERR wrong number or type of arguments');
+  lua.lua_createtable(L, 0, 1);
+  lua.lua_pushvalue(L, 1);
+  lua.lua_setfield(L, -2, field);
+  return 1;
+}
+
+function pushStrings(L: LuaState, values: readonly Uint8Array[]): void {
+  lua.lua_createtable(L, values.length, 0);
+  values.forEach((value, i) => {
+    lua.lua_pushstring(L, value);
+    lua.lua_rawseti(L, -2, i + 1);
+  });
+}
+
+
+/** The script text Lua compiles: a "#!" first line is blanked (kept as a line, so line numbers hold). */
+export function withoutShebang(body: Uint8Array): Uint8Array {
+  if (body[0] !== 0x23 || body[1] !== 0x21) return body;
+  const newline = body.indexOf(0x0a);
+  return newline < 0 ? new Uint8Array(0) : body.subarray(newline);
+}

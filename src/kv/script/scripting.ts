@@ -1,0 +1,23 @@
+// What script commands need from the state machine: the replicated script cache, the VM,
+// the instruction budget, and a way to run a command the script calls exactly as the state
+// machine runs one (memory check, handler, settling), in the script's mode.
+
+import type { CommandSpec } from '../command-spec.js';
+import type { CommandContext } from '../command-context.js';
+import type { Reply } from '../reply.js';
+import type { ScriptStore } from './script-store.js';
+import type { ScriptVm } from './script-vm.js';
+
+export interface Scripting {
+  readonly store: ScriptStore;
+  /** The VM, made on first use. */
+  vm(): ScriptVm;
+  /** Lua instructions one script may execute (script-instructions-max). */
+  readonly instructionsMax: number;
+  lookup(name: Uint8Array): CommandSpec | undefined;
+  /**
+   * Runs `spec` as called by the script running in `outer`: same time and mode, its own
+   * seed. Writes check memory first (OOM error) as top-level writes do.
+   */
+  execute(spec: CommandSpec, argv: readonly Uint8Array[], outer: CommandContext, seed: number): Reply;
+}

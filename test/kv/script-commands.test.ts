@@ -1,0 +1,169 @@
+// Scripting in the state machine: EVAL and friends with Redis's conversions and error texts,
+// Lua 5.1 numbers on fengari, the sandbox, and what replicas rely on: the same entries give
+// the same replies (random numbers and TIME included) and a runaway script stops at the same
+// instruction everywhere.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Harness, baseTimeMs, plain } from './harness.js';
+import { sha1Hex } from '../../src/kv/script/sha1.js';
+import { formatLuaNumber } from '../../src/kv/script/lua-numbers.js';
+
+const evalReply = (h: Harness, script: string, ...rest: string[]): ReturnType<typeof plain> => plain(h.apply('EVAL', script, ...rest));
+
+test('sha1 matches the published vectors (and redis.sha1hex uses it)', () => {
+  assert.equal(sha1Hex(Buffer.from('')), 'da39a3ee5e6b4b0d3255bfef95601890afd80709');
+  assert.equal(sha1Hex(Buffer.from('abc')), 'a9993e364706816aba3e25717850c26c9cd0d89d');
+  assert.equal(sha1Hex(Buffer.alloc(1000, 0x61)), '291e9a6c66994949b57ba5e650361e98fc36b1ba');
+  const h = new Harness();
+  assert.equal(evalReply(h, "return redis.sha1hex('Pizza & Mandolino')", '0'), '74822d82031af7493c20eefa13bd07ec4fada82f');
+});
+
+test('Lua values become replies as Redis converts them', () => {
+  const h = new Harness();
+  assert.equal(evalReply(h, 'return 100.5', '0'), 100);
+  assert.equal(evalReply(h, 'return true', '0'), 1);
+  assert.equal(evalReply(h, 'return false', '0'), null);
+  assert.equal(evalReply(h, "return {ok='fine'}", '0'), 'fine');
+  assert.deepEqual(evalReply(h, "return {err='bad thing'}", '0'), { err: 'bad thing' });
+  assert.deepEqual(evalReply(h, "return redis.error_reply('My Error')", '0'), { err: 'My Error' });
+  assert.deepEqual(evalReply(h, "return {1,2,3,'ciao',{1,2}}", '0'), [1, 2, 3, 'ciao', [1, 2]]);
+  assert.deepEqual(evalReply(h, 'return {1,2,nil,4}', '0'), [1, 2]);
+  assert.deepEqual(evalReply(h, 'return {KEYS[1],KEYS[2],ARGV[1],ARGV[2]}', '2', 'a', 'b', 'c', 'd'), ['a', 'b', 'c', 'd']);
+  assert.deepEqual(h.apply('EVAL', "return {double=3.5}", '0'), { kind: 'double', value: 3.5 });
+  assert.deepEqual(h.apply('EVAL', "redis.setresp(3) return true", '0'), { kind: 'boolean', value: true });
+});
+
+test('replies become Lua values as Redis converts them, in RESP2 and RESP3', () => {
+  const h = new Harness();
+  h.apply('SET', 'x', '0');
+  assert.deepEqual(evalReply(h, "local v = redis.pcall('incr', KEYS[1]) return {type(v), v}", '1', 'x'), ['number', 1]);
+  assert.deepEqual(evalReply(h, "local v = redis.pcall('set', KEYS[1], 'a') return {type(v), v['ok']}", '1', 'x'), ['table', 'OK']);
+  assert.deepEqual(evalReply(h, "local v = redis.pcall('incr', KEYS[1]) return {type(v), v['err']}", '1', 'x'), ['table', 'ERR value is not an integer or out of range']);
+  assert.deepEqual(evalReply(h, "local v = redis.pcall('get', 'nope') return {type(v), v == false}", '0'), ['boolean', 1]);
+  h.apply('HSET', 'h', 'f', 'v');
+  assert.deepEqual(evalReply(h, "return redis.call('hgetall', 'h')", '0'), ['f', 'v']);
+  const resp3 = h.apply('EVAL', "redis.setresp(3) return redis.call('hgetall', 'h')", '0');
+  assert.equal(resp3.kind, 'map');
+  assert.deepEqual(evalReply(h, "redis.setresp(3) local v = redis.call('get', 'nope') return type(v)", '0'), 'nil');
+});
+
+test('errors carry Redis 7.0 texts and where the script raised them', () => {
+  const h = new Harness();
+  const sha = (script: string): string => sha1Hex(Buffer.from(script));
+  const at = (script: string): string => ` script: ${sha(script)}, on @user_script:1.`;
+  const cases: [string, string][] = [
+    ["redis.call('nosuch')", 'ERR Unknown Redis command called from script'],
+    ["redis.call('get','a','b')", 'ERR Wrong number of args calling Redis command from script'],
+    ["redis.call('blpop','x',0)", 'ERR This Redis command is not allowed from script'],
+    ['redis.call()', 'ERR Please specify at least one argument for this redis lib call'],
+    ["redis.call('set','x',{})", 'ERR Lua redis lib command arguments must be strings or integers'],
+    ["error('boom')", 'ERR user_script:1: boom'],
+    ["error({err='MY custom'})", 'MY custom'],
+    ['return a', "ERR user_script:1: Script attempted to access nonexistent global variable 'a'"],
+    ['a = 10', 'ERR user_script:1: Attempt to modify a readonly table'],
+    ['redis.call = nil', 'ERR user_script:1: Attempt to modify a readonly table'],
+    ['setmetatable(_G, {})', 'ERR user_script:1: Attempt to modify a readonly table'],
+    ["print('x')", "ERR user_script:1: Script attempted to access nonexistent global variable 'print'"],
+  ];
+  for (const [script, message] of cases) assert.deepEqual(evalReply(h, script, '0'), { err: message + at(script) }, script);
+  assert.deepEqual(evalReply(h, 'return 1 +', '0'), { err: "ERR Error compiling script (new function): user_script:1: unexpected symbol near <eof>" });
+  assert.deepEqual(evalReply(h, 'return 1', '-1'), { err: "ERR Number of keys can't be negative" });
+  assert.deepEqual(evalReply(h, 'return 1', '2', 'a'), { err: "ERR Number of keys can't be greater than number of args" });
+  assert.deepEqual(plain(h.apply('EVALSHA', 'ffd632c7d33e571e9f24556ebed26c3479a87130', '0')), { err: 'NOSCRIPT No matching script. Please use EVAL.' });
+  const readOnly = "redis.call('del', KEYS[1])";
+  assert.deepEqual(plain(h.read('EVAL_RO', readOnly, '1', 'x')), { err: 'ERR Write commands are not allowed from read-only scripts.' + at(readOnly) });
+});
+
+test('numbers behave as in Lua 5.1: doubles, printed with %.14g', () => {
+  const h = new Harness();
+  assert.equal(evalReply(h, 'return tostring(10/2)', '0'), '5');
+  assert.equal(evalReply(h, 'return tostring(100000*100000)', '0'), '10000000000');
+  assert.equal(evalReply(h, "return 'a' .. 2^53", '0'), 'a9.007199254741e+15');
+  assert.equal(evalReply(h, 'return tostring(tonumber(ARGV[1]) * 1000)', '0', '3000000'), '3000000000');
+  assert.deepEqual(evalReply(h, 'return {type(unpack), table.getn({1,2,3}), tostring(math.floor(3.7))}', '0'), ['function', 3, '3']);
+  assert.equal(evalReply(h, "redis.call('set', 'n', 0.1) return redis.call('get', 'n')", '0'), '0.10000000000000001');
+  assert.equal(evalReply(h, "redis.call('set', 'n', 9007199254740991) return redis.call('get', 'n')", '0'), '9007199254740991');
+  for (const [value, text] of [[1e15, '1e+15'], [1 / 3, '0.33333333333333'], [-0, '-0'], [Infinity, 'inf'], [1.5e-7, '1.5e-07']] as const) {
+    assert.equal(formatLuaNumber(value), text);
+  }
+});
+
+test('the script cache: EVAL caches, SCRIPT LOAD / EXISTS / FLUSH / KILL', () => {
+  const h = new Harness();
+  h.apply('SET', 'mykey', 'myval');
+  assert.equal(evalReply(h, "return redis.call('get',KEYS[1])", '1', 'mykey'), 'myval');
+  assert.equal(plain(h.apply('EVALSHA', 'FD758D1589D044DD850A6F05D52F2EEFD27F033F', '1', 'mykey')), 'myval');
+  assert.equal(plain(h.apply('SCRIPT', 'LOAD', "return 'loaded'")), 'b534286061d4b9e4026607613b95c06c06015ae8');
+  assert.deepEqual(plain(h.apply('SCRIPT', 'EXISTS', 'b534286061d4b9e4026607613b95c06c06015ae8', 'b534286061d4b9e4026607613b95c06c06015ae9')), [1, 0]);
+  assert.equal(plain(h.read('EVALSHA_RO', 'b534286061d4b9e4026607613b95c06c06015ae8', '0')), 'loaded');
+  assert.equal(plain(h.apply('SCRIPT', 'FLUSH')), 'OK');
+  assert.deepEqual(plain(h.apply('SCRIPT', 'EXISTS', 'b534286061d4b9e4026607613b95c06c06015ae8')), [0]);
+  assert.deepEqual(plain(h.apply('SCRIPT', 'KILL')), { err: 'NOTBUSY No scripts in execution right now.' });
+  // EVAL_RO runs on one node: it leaves the replicated cache alone.
+  h.read('EVAL_RO', 'return 7', '0');
+  assert.deepEqual(plain(h.apply('SCRIPT', 'EXISTS', sha1Hex(Buffer.from('return 7')))), [0]);
+});
+
+test('two replicas fed the same entries give the same replies: random numbers, TIME, SPOP, errors midway', () => {
+  const script = `
+    local out = {}
+    for i = 1, 3 do out[#out + 1] = tostring(math.random()) end
+    out[#out + 1] = redis.call('time')[1]
+    out[#out + 1] = tostring({})
+    local t = {} for i = 1, 30 do t['k' .. i] = i end
+    local order = '' for k in pairs(t) do order = order .. k end
+    out[#out + 1] = order
+    redis.call('sadd', 's', 'a', 'b', 'c', 'd', 'e')
+    out[#out + 1] = redis.call('spop', 's')
+    return out`;
+  const a = new Harness();
+  const b = new Harness();
+  // b's VM has history a's lacks: it must not matter.
+  b.apply('EVAL', 'local t = {} for i = 1, 1000 do t[i] = tostring(i) end return #t', '0');
+  a.index = b.index;
+  const first = evalReply(a, script, '0');
+  assert.deepEqual(first, evalReply(b, script, '0'));
+  assert.deepEqual(a.kv.digest().hash, b.kv.digest().hash);
+  const second = evalReply(a, script, '0');
+  assert.deepEqual(evalReply(b, script, '0'), second);
+  assert.notDeepEqual(second, first, 'a later entry draws other numbers');
+  const failing = "redis.call('set', 'w', '1') redis.call('incr', 'w') redis.call('lpush', 'w', 'x') redis.call('set', 'never', '1')";
+  assert.deepEqual(evalReply(a, failing, '0'), evalReply(b, failing, '0'));
+  assert.equal(plain(a.apply('GET', 'w')), '2');
+  assert.equal(plain(a.apply('EXISTS', 'never')), 0);
+  assert.deepEqual(a.kv.digest().hash, b.kv.digest().hash);
+  assert.equal(plain(a.apply('EVAL', "return redis.call('time')[1]", '0')), String(Math.floor(baseTimeMs / 1000)));
+});
+
+test('math.randomseed gives Redis rand48 sequences', () => {
+  const h = new Harness();
+  const seeded = "math.randomseed(ARGV[1]) return tostring(math.random())";
+  assert.equal(evalReply(h, seeded, '0', '10'), evalReply(h, seeded, '0', '10'));
+  assert.notEqual(evalReply(h, seeded, '0', '10'), evalReply(h, seeded, '0', '20'));
+  const ranged = evalReply(h, 'local v = {} for i = 1, 50 do v[i] = math.random(3, 5) end return v', '0') as number[];
+  assert.ok(ranged.every((value) => value >= 3 && value <= 5));
+});
+
+test('a runaway script stops at its instruction budget, identically, keeping earlier writes; pcall cannot hold it', () => {
+  const options = { scriptInstructionsMax: 200_000 };
+  const a = new Harness(options);
+  const b = new Harness(options);
+  const runaway = "local i = 0 redis.call('set', 'before', '1') while true do i = i + 1 redis.call('set', 'counter', i) end";
+  const reply = evalReply(a, runaway, '0');
+  assert.deepEqual(reply, evalReply(b, runaway, '0'));
+  assert.match((reply as { err: string }).err, /^ERR Script killed after 200000 Lua instructions/);
+  assert.equal(plain(a.apply('GET', 'before')), '1');
+  assert.equal(plain(a.apply('GET', 'counter')), plain(b.apply('GET', 'counter')));
+  const stubborn = 'while true do pcall(function() while true do end end) end';
+  assert.match((evalReply(a, stubborn, '0') as { err: string }).err, /^ERR Script killed/);
+  assert.equal(evalReply(a, "return 'still works'", '0'), 'still works');
+});
+
+test('no library or global survives from one run to the next', () => {
+  const h = new Harness();
+  for (const attempt of ['string.x = 1', 'rawset(_G, "x", 1)', "getmetatable('').__index = {}", 'local g = getmetatable(_G) g.__index = {}', 'math.random = nil']) {
+    assert.match((evalReply(h, attempt, '0') as { err: string }).err, /Attempt to modify a readonly table/, attempt);
+  }
+  assert.equal(evalReply(h, "return ('abc'):upper()", '0'), 'ABC');
+});
