@@ -114,23 +114,35 @@ export function setField(data: Uint8Array, offset: number, type: FieldType, valu
 }
 
 /**
- * What a field becomes when `sum` (the exact result) is stored under `overflow`: the value,
- * or null when FAIL refuses it. `sum` is already in range when there is no overflow.
+ * Which way `value + increment` leaves a signed field: 1 above, -1 below, 0 within. This is
+ * Redis's checkSignedBitfieldOverflow to the bit: its limits for the increment are computed in
+ * wrapping 64-bit arithmetic, so a SET far below the minimum counts as an overflow upwards
+ * (OVERFLOW SAT then stores the maximum), and Redis's replies are what this must match.
  */
-export function fitField(sum: bigint, type: FieldType, overflow: Overflow): bigint | null {
-  const bits = BigInt(type.bits);
-  const min = type.signed ? -(1n << (bits - 1n)) : 0n;
-  const max = type.signed ? (1n << (bits - 1n)) - 1n : (1n << bits) - 1n;
-  if (sum >= min && sum <= max) return sum;
-  if (overflow === 'fail') return null;
-  if (overflow === 'sat') return sum > max ? max : min;
-  return type.signed ? BigInt.asIntN(type.bits, sum) : BigInt.asUintN(type.bits, sum);
+function signedDirection(value: bigint, increment: bigint, bits: number): number {
+  const max = (1n << BigInt(bits - 1)) - 1n;
+  const min = -max - 1n;
+  const incrementMax = BigInt.asIntN(64, BigInt.asUintN(64, max) - value);
+  const incrementMin = BigInt.asIntN(64, min - value);
+  const wide = bits !== 64;
+  if (value > max || (wide && increment > incrementMax) || (value >= 0n && increment > 0n && increment > incrementMax)) return 1;
+  if (value < min || (wide && increment < incrementMin) || (value < 0n && increment < 0n && increment < incrementMin)) return -1;
+  return 0;
 }
 
-/** The exact result of a SET or INCRBY before it is fitted: unsigned SET takes the value as C's uint64. */
-function exactResult(op: FieldOp, old: bigint): bigint {
-  if (op.kind === 'incrby') return old + op.value;
-  return op.type.signed ? op.value : BigInt.asUintN(64, op.value);
+/**
+ * What a field becomes when `increment` is added to `value` (SET adds 0 to its value; an
+ * unsigned SET takes the value as C's uint64) under `overflow`, or null when FAIL refuses it.
+ */
+export function fitField(value: bigint, increment: bigint, type: FieldType, overflow: Overflow): bigint | null {
+  const sum = value + increment;
+  const bits = BigInt(type.bits);
+  const max = type.signed ? (1n << (bits - 1n)) - 1n : (1n << bits) - 1n;
+  const direction = type.signed ? signedDirection(value, increment, type.bits) : sum > max ? 1 : sum < 0n ? -1 : 0;
+  if (direction === 0) return sum;
+  if (overflow === 'fail') return null;
+  if (overflow === 'sat') return direction > 0 ? max : type.signed ? -max - 1n : 0n;
+  return type.signed ? BigInt.asIntN(type.bits, sum) : BigInt.asUintN(type.bits, sum);
 }
 
 /** Runs the ops on `data` in order; returns the replies and whether any field changed. */
@@ -143,7 +155,9 @@ function runOps(data: Buffer, ops: readonly FieldOp[]): { replies: Reply[]; chan
       replies.push(integerReply(old));
       continue;
     }
-    const fitted = fitField(exactResult(op, old), op.type, op.overflow);
+    const fitted = op.kind === 'incrby'
+      ? fitField(old, op.value, op.type, op.overflow)
+      : fitField(op.type.signed ? op.value : BigInt.asUintN(64, op.value), 0n, op.type, op.overflow);
     if (fitted === null) {
       replies.push(nilReply);
       continue;

@@ -120,7 +120,6 @@ function pfdebug(context: CommandContext, argv: readonly Uint8Array[]): Reply {
   if (found === undefined) return noSuchKeyError;
   const known = ['getreg', 'decode', 'encoding', 'todense'].find((candidate) => isKeyword(subcommand, candidate));
   if (known === undefined) return errorReply(`ERR Unknown PFDEBUG subcommand '${name}'`);
-  if (argv.length !== 3) return errorReply(`ERR Wrong number of arguments for the '${name}' subcommand`);
   const sparse = found.data[4] !== encodingDense;
   if (known === 'encoding') return { kind: 'simple', value: sparse ? 'sparse' : 'dense' };
   if (known === 'decode') return sparse ? bulkText(decodeSparse(found.data)) : notSparseError;
@@ -143,6 +142,6 @@ export const hyperloglogCommands: readonly CommandSpec[] = [
   command('pfadd', -2, ['write', 'denyoom', 'fast'], oneKey, pfadd),
   command('pfcount', -2, ['readonly'], allKeys, pfcount),
   command('pfmerge', -2, ['write', 'denyoom'], allKeys, pfmerge),
-  command('pfdebug', -3, ['write', 'admin'], [2, 2, 1], pfdebug),
+  command('pfdebug', 3, ['write', 'admin'], [2, 2, 1], pfdebug),
   command('pfselftest', 1, ['readonly', 'admin'], noKeys, pfselftest),
 ];

@@ -1,0 +1,63 @@
+// HyperLogLog on the state machine alone: PFCOUNT is a read that changes nothing (replicas stay
+// identical), a sparse value turns dense at hll-sparse-max-bytes, counts stay within the
+// error Redis promises, PFSELFTEST passes, and corrupt values are refused without harm.
+// Byte-for-byte agreement with Redis is in redis-compare-hyperloglog.test.ts.
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Harness, plain } from './harness.js';
+import { hllDenseBytes, hllSparseMaxBytesDefault } from '../../src/kv/hyperloglog.js';
+
+const elements = (prefix: string, count: number): string[] => Array.from({ length: count }, (_, i) => `${prefix}${i}`);
+
+describe('HyperLogLog', () => {
+  test('PFCOUNT changes no byte of the state, answered in apply or as a read', () => {
+    const harness = new Harness();
+    harness.apply('PFADD', 'h', ...elements('e', 1000));
+    const before = harness.kv.digest().hash;
+    const stored = plain(harness.apply('GET', 'h'));
+    assert.equal(plain(harness.read('PFCOUNT', 'h')), plain(harness.apply('PFCOUNT', 'h')));
+    assert.equal(harness.kv.digest().hash, before);
+    assert.equal(plain(harness.apply('GET', 'h')), stored);
+  });
+
+  test('a sparse value turns dense once it would pass hll-sparse-max-bytes', () => {
+    const harness = new Harness();
+    harness.apply('PFADD', 'h');
+    let added = 0;
+    while (plain(harness.apply('PFDEBUG', 'ENCODING', 'h')) === 'sparse') {
+      assert.ok((plain(harness.apply('STRLEN', 'h')) as number) <= hllSparseMaxBytesDefault);
+      harness.apply('PFADD', 'h', ...elements('x', 50).map((e) => `${e}:${added}`));
+      added += 50;
+      assert.ok(added < 20_000, 'promoted well before 20k elements');
+    }
+    assert.equal(plain(harness.apply('STRLEN', 'h')), hllDenseBytes);
+  });
+
+  test('counts stay within 2% (about five standard errors) of the truth', () => {
+    const harness = new Harness();
+    for (const total of [100, 1000, 10_000, 50_000]) {
+      harness.apply('DEL', 'h');
+      for (let start = 0; start < total; start += 1000) harness.apply('PFADD', 'h', ...elements(`n${total}:`, Math.min(1000, total - start)).map((e) => `${e}-${start}`));
+      const count = plain(harness.read('PFCOUNT', 'h')) as number;
+      assert.ok(Math.abs(count - total) <= total * 0.02, `${count} for ${total}`);
+    }
+  });
+
+  test('PFSELFTEST passes', () => {
+    assert.equal(plain(new Harness().read('PFSELFTEST')), 'OK');
+  });
+
+  test('a corrupt value is refused with Redis\'s errors and stays as it was', () => {
+    const harness = new Harness();
+    harness.apply('PFADD', 'h', 'a', 'b', 'c');
+    harness.apply('APPEND', 'h', '\x7f\xff');
+    const corrupt = plain(harness.apply('GET', 'h'));
+    assert.deepEqual(plain(harness.apply('PFCOUNT', 'h')), { err: 'INVALIDOBJ Corrupted HLL object detected' });
+    assert.deepEqual(plain(harness.apply('PFMERGE', 'd', 'h')), { err: 'INVALIDOBJ Corrupted HLL object detected' });
+    assert.equal(plain(harness.apply('EXISTS', 'd')), 0);
+    assert.equal(plain(harness.apply('GET', 'h')), corrupt);
+    harness.apply('SETRANGE', 'h', '4', '\x02');
+    assert.deepEqual(plain(harness.apply('PFADD', 'h', 'x')), { err: 'WRONGTYPE Key is not a valid HyperLogLog string value.' });
+  });
+});
