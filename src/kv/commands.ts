@@ -21,6 +21,7 @@ import { lcsCommands } from './lcs-command.js';
 import { hyperloglogCommands } from './hyperloglog-commands.js';
 import { copyCommands } from './copy-command.js';
 import { geoCommands } from './geo-commands.js';
+import { sortCommands } from './sort-command.js';
 
 export { raftisExpireCommandName };
 
@@ -41,6 +42,7 @@ export const commandTable: readonly CommandSpec[] = [
   ...hyperloglogCommands,
   ...copyCommands,
   ...geoCommands,
+  ...sortCommands,
 ];
 
 const byName = new Map<string, CommandSpec>(commandTable.map((spec) => [spec.name, spec]));
