@@ -8,6 +8,7 @@
 //   removals  the versions removals left for WATCH (removal-stamps.ts); absent before format 3
 //   dedup   one per exactly-once client (origin, client, floor, last use, replies by seq);
 //           type 2, the older form with a single (seq, reply), still reads
+//   script  one per cached script (EVAL, SCRIPT LOAD): its body; absent before format 4
 //   key     one per string key (key, value type, value, expiry, created stamp, written stamp)
 //   collection  one per collection key (key, type code, expiry, stamps, element count), then
 //           its elements in `elements` records (count, elements in the type's own encoding),
@@ -28,10 +29,10 @@ import { readReply, writeReply } from './reply-codec.js';
 import type { Reply } from './reply.js';
 
 const magic = Buffer.from('RAFTISKV', 'latin1');
-/** 3 added the removals record, 2 collection records; formats 1 (strings only) and 2 still read. */
-export const snapshotFormatVersion = 3;
+/** 4 added script records, 3 the removals record, 2 collection records; formats 1 (strings only) to 3 still read. */
+export const snapshotFormatVersion = 4;
 const snapshotFormatVersionStringsOnly = 1;
-const snapshotFormatVersionsRead: readonly number[] = [snapshotFormatVersionStringsOnly, 2, snapshotFormatVersion];
+const snapshotFormatVersionsRead: readonly number[] = [snapshotFormatVersionStringsOnly, 2, 3, snapshotFormatVersion];
 const recordHeader = 1;
 /** The older dedup record: one (seq, reply) per client, read as floor = seq. */
 const recordDedupSingle = 2;
@@ -41,6 +42,7 @@ const recordDedup = 5;
 const recordCollection = 6;
 const recordElements = 7;
 const recordRemovals = 8;
+const recordScript = 9;
 const valueTypeString = 1;
 /** A record body larger than this is corrupt (keys and values are bounded by proto-max-bulk-len). */
 const recordBytesMax = 0x7fff_ffff;
@@ -65,6 +67,8 @@ export interface SnapshotState {
   readonly clusterTime: number;
   readonly counters: { readonly expiredKeys: number; readonly evictedKeys: number };
   readonly dedup: readonly DedupRecord[];
+  /** Bodies of the cached scripts, in load order (none in a snapshot older than format 4). */
+  readonly scripts?: readonly Uint8Array[];
   readonly keyspace: Keyspace;
 }
 
@@ -119,6 +123,7 @@ export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
   private readonly saved = new Map<number, EntryImage>();
   private savedQueue: EntryImage[] | null = null;
   private dedupIndex = 0;
+  private scriptIndex = 0;
   private phase: Phase = 'header';
   /** FNV-1a of every record written so far (the end record carries it). */
   private checksum = fnvOffsetBasis;
@@ -291,7 +296,12 @@ export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
       case 'dedup': {
         const record = this.state.dedup[this.dedupIndex];
         if (record === undefined) {
-          this.phase = 'keys';
+          const script = this.state.scripts?.[this.scriptIndex];
+          if (script === undefined) this.phase = 'keys';
+          else {
+            this.scriptIndex++;
+            this.append(writer, maxBytes, recordScript, (w) => w.bytes(script));
+          }
           return;
         }
         this.dedupIndex++;
@@ -388,6 +398,7 @@ export class KeyspaceRestore implements SnapshotSink {
     readonly expireAtMs: number; readonly createdStamp: number; readonly writtenStamp: number;
   } | null = null;
   private readonly dedup: DedupRecord[] = [];
+  private readonly scripts: Uint8Array[] = [];
   private removalsRead = false;
   private ended = false;
   /** Work of the record just decoded beyond recordWork (its elements). */
@@ -567,6 +578,9 @@ export class KeyspaceRestore implements SnapshotSink {
         (this.loader as KeyspaceLoader).setRemovals(RemovalStamps.decode(reader, this.header.stamp));
         break;
       }
+      case recordScript:
+        this.scripts.push(Uint8Array.from(reader.bytes()));
+        break;
       case recordCollection:
         this.readCollectionRecord(reader);
         break;
@@ -640,6 +654,7 @@ export class KeyspaceRestore implements SnapshotSink {
       clusterTime: this.header.clusterTime,
       counters: { expiredKeys: this.header.expiredKeys, evictedKeys: this.header.evictedKeys },
       dedup: this.dedup,
+      scripts: this.scripts,
       keyspace: (this.loader as KeyspaceLoader).keyspace(),
     });
     return null;

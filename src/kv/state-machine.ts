@@ -280,11 +280,6 @@ export class KvStateMachine {
     };
   }
 
-  /** The scripts in the cache, in load order (snapshots). */
-  scripts(): IterableIterator<[string, Uint8Array]> {
-    return this.scripting.store.entries();
-  }
-
   /** Evicts by policy until the estimate is within maxmemory; false if it cannot. */
   private makeRoom(index: number, nowMs: number): boolean {
     const limit = this.options.maxMemoryBytes;
@@ -392,6 +387,7 @@ export class KvStateMachine {
       clusterTime: this.time,
       counters: { ...this.counters },
       dedup: this.dedup.all(),
+      scripts: [...this.scripting.store.entries()].map(([, body]) => body),
     });
     this.openSnapshots.add(snapshot);
     return {
@@ -415,6 +411,7 @@ export class KvStateMachine {
     this.keyspace = state.keyspace;
     this.keyspace.onCollectionStored((mapKey) => this.readyKeys.stored(mapKey));
     this.dedup.restore(state.dedup);
+    this.scripting = this.makeScripting(ScriptStore.of(state.scripts ?? []));
     this.counters.expiredKeys = state.counters.expiredKeys;
     this.counters.evictedKeys = state.counters.evictedKeys;
     this.applied = state.appliedIndex;

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { Harness, baseTimeMs, plain } from './harness.js';
 import { sha1Hex } from '../../src/kv/script/sha1.js';
 import { formatLuaNumber } from '../../src/kv/script/lua-numbers.js';
+import { restore, takeSnapshot } from './snapshot-support.js';
 
 const evalReply = (h: Harness, script: string, ...rest: string[]): ReturnType<typeof plain> => plain(h.apply('EVAL', script, ...rest));
 
@@ -166,4 +167,28 @@ test('no library or global survives from one run to the next', () => {
     assert.match((evalReply(h, attempt, '0') as { err: string }).err, /Attempt to modify a readonly table/, attempt);
   }
   assert.equal(evalReply(h, "return ('abc'):upper()", '0'), 'ABC');
+});
+
+test('cached scripts travel in snapshots: EVALSHA works on a restored replica, and a restored VM runs alike', () => {
+  const live = new Harness();
+  live.apply('SCRIPT', 'LOAD', "return redis.call('incr', KEYS[1])");
+  live.apply('EVAL', "return 'from eval'", '0');
+  live.apply('SET', 'x', '41');
+  const chunks = takeSnapshot(live.kv, 256);
+  const replica = new Harness();
+  assert.equal(restore(replica.kv, chunks), null);
+  replica.index = live.index;
+  const incr = sha1Hex(Buffer.from("return redis.call('incr', KEYS[1])"));
+  assert.equal(plain(replica.apply('EVALSHA', incr, '1', 'x')), 42);
+  assert.equal(plain(live.apply('EVALSHA', incr, '1', 'x')), 42);
+  const fromEval = sha1Hex(Buffer.from("return 'from eval'"));
+  assert.equal(plain(replica.apply('EVALSHA', fromEval, '0')), 'from eval');
+  assert.equal(plain(live.apply('EVALSHA', fromEval, '0')), 'from eval');
+  assert.deepEqual(replica.kv.digest(), live.kv.digest());
+  // A snapshot taken after SCRIPT FLUSH carries none.
+  live.apply('SCRIPT', 'FLUSH');
+  const empty = new Harness();
+  assert.equal(restore(empty.kv, takeSnapshot(live.kv, 256)), null);
+  empty.index = live.index;
+  assert.deepEqual(plain(empty.apply('SCRIPT', 'EXISTS', incr)), [0]);
 });

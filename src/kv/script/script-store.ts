@@ -2,7 +2,16 @@
 // entries, carried in snapshots, so EVALSHA finds the same scripts on every node and after a
 // failover. Insertion order, which snapshots keep.
 
+import { sha1Hex } from './sha1.js';
+
 export class ScriptStore {
+  /** A store holding `bodies` (a snapshot's scripts), named by their SHA-1s. */
+  static of(bodies: readonly Uint8Array[]): ScriptStore {
+    const store = new ScriptStore();
+    for (const body of bodies) store.add(sha1Hex(body), body);
+    return store;
+  }
+
   private readonly bodies = new Map<string, Uint8Array>();
   private bytes = 0;
 
