@@ -7,6 +7,8 @@
 
 import { waitFor } from '../support/wait.js';
 import assert from 'node:assert/strict';
+import type { Redis } from 'ioredis';
+import { checkKvHistory, formatHistory, HistoryRecorder } from '../../src/check/index.js';
 import { describe, it } from 'node:test';
 import { networkUnavailableReason } from './chaos-network.js';
 import { assertCountWithin, attempt, firstRead, loadAcrossLeaderKills, readWithRetry, transferLeadership, waitForVoter, withCluster } from './regression-support.js';
@@ -479,4 +481,56 @@ describe('chaos regressions', { concurrency: false }, () => {
       assert.deepEqual(await session('after'), []);
     });
   });
+
+  it('WATCH compare-and-set racing SET and DEL on one key stays linearizable (the clock/lease finding of 2026-12-06)', async () => {
+    // The finding's race, made common: WATCH saw the key absent, a SET and a DEL came and went
+    // before EXEC, and EXEC ran as if nothing had changed. Nine clients on three nodes share
+    // one key; every operation is checked as in a chaos run.
+    await withCluster('watch-cas-del', {}, async (cluster) => {
+      const recorder = new HistoryRecorder();
+      const started = Date.now();
+      const now = (): number => Date.now() - started;
+      let counter = 0;
+      const client = async (process: number, redis: Redis): Promise<void> => {
+        await redis.connect();
+        for (let i = 0; i < WATCH_RACE_OPS_PER_CLIENT; i++) await watchRaceStep(recorder, process, redis, `${process}.${++counter}`, now);
+        redis.disconnect();
+      };
+      await Promise.all(cluster.ids.flatMap((id, n) => [0, 1, 2].map((k) => client(n * 3 + k, cluster.client(id, 4000)))));
+      const history = recorder.history();
+      const result = checkKvHistory(history);
+      assert.equal(result.verdict, 'linearizable', result.verdict === 'not-linearizable' ? formatHistory(result.violation.window, result.violation.failing) : result.verdict);
+      const swaps = history.filter((op) => op.op.f === 'cas' && op.result === true).length;
+      // Most EXECs lose the race (as they must); some must win, or nothing was tested.
+      assert.ok(swaps >= WATCH_RACE_SWAPS_MIN, `too few successful compare-and-sets (${swaps}) to mean anything`);
+    });
+  });
 });
+
+/** Operations each of the nine clients of the WATCH race runs. */
+const WATCH_RACE_OPS_PER_CLIENT = 200;
+/** Fewest compare-and-sets of the race that must succeed (runs with the fix saw a dozen or more of some 700). */
+const WATCH_RACE_SWAPS_MIN = 5;
+
+/**
+ * One operation of the WATCH race on key "w": a WATCH, GET, MULTI, SET, EXEC recorded from
+ * the GET on as a compare-and-set of the value read (a null EXEC fails with no effect, as
+ * the chaos workload records it), or a SET, a DEL or a GET.
+ */
+async function watchRaceStep(recorder: HistoryRecorder, process: number, redis: Redis, value: string, now: () => number): Promise<void> {
+  const roll = Math.random();
+  if (roll < 0.4) {
+    await redis.watch('w');
+    const expected = await redis.get('w');
+    const id = recorder.invoke(process, { f: 'cas', key: 'w', expected, value }, now());
+    const replies = await redis.multi().set('w', value).exec();
+    if (replies === null) recorder.fail(id, now());
+    else recorder.ok(id, true, now());
+    return;
+  }
+  const [op, run] = roll < 0.65 ? [{ f: 'put', key: 'w', value } as const, () => redis.set('w', value).then(() => 'ok' as const)]
+    : roll < 0.9 ? [{ f: 'del', key: 'w' } as const, () => redis.del('w').then(() => 'ok' as const)]
+      : [{ f: 'get', key: 'w' } as const, () => redis.get('w')];
+  const id = recorder.invoke(process, op, now());
+  recorder.ok(id, await run(), now());
+}
