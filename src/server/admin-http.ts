@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { StateRole, nodeId } from '../node/consensus.js';
 import type { AdminContext } from './admin.js';
-import { roleName } from './admin.js';
+import { roleName } from './info.js';
 import { formatHostPort, type HostPort } from './config.js';
 
 export interface NodeStatus {

@@ -5,11 +5,12 @@
 import type { KvStateMachine } from '../kv/state-machine.js';
 import type { Reply } from '../kv/reply.js';
 import type { RaftNode } from '../node/raft-node.js';
-import { StateRole, type NodeId } from '../node/consensus.js';
+import type { NodeId } from '../node/consensus.js';
 import type { RespServer } from '../resp/server.js';
-import { formatHostPort, type ServerConfig } from './config.js';
+import type { ServerConfig } from './config.js';
 import { arityError } from '../kv/replies.js';
-import { serverCommand, unknownSubcommand, type ServerCommand } from './command-registry.js';
+import { serverCommand, unknownSubcommand, type CommandRegistry, type ServerCommand } from './command-registry.js';
+import { raftInfoLines, renderInfo } from './info.js';
 import { errorReply, nodeErrorReply, unknownError } from './errors.js';
 import { EncodingSettings } from './encoding-config.js';
 import type { Identity, Member } from './identity.js';
@@ -26,6 +27,8 @@ export interface AdminContext {
   /** A linearizable read barrier: calls back with null once passed, or with the error reply. */
   readonly barrier: (done: (error: Reply | null) => void) => void;
   readonly commandsProcessed: () => number;
+  /** Every command and its counters (INFO commandstats, errorstats; CONFIG RESETSTAT). */
+  readonly registry: () => CommandRegistry;
   /** Clients blocked on this node (BLPOP, ...); none when absent. */
   readonly blockedClients?: () => number;
   readonly transportStats: () => Map<NodeId, { connected: boolean; droppedMessages: number; queuedBytes: number }>;
@@ -48,13 +51,13 @@ export class Admin {
     const context = this.context;
     const info = (text: string): Reply => ({ kind: 'verbatim', format: 'txt', value: text });
     return [
-      serverCommand('info', -1, ['loading', 'stale'], ({ argv, done }) => done(info(this.info(argv.slice(1).map((a) => a.toString().toLowerCase()))))),
+      serverCommand('info', -1, ['loading', 'stale'], ({ argv, done }) => done(info(renderInfo(context, argv.slice(1).map((a) => a.toString('latin1')))))),
       serverCommand('config', -2, ['admin', 'noscript', 'loading', 'stale'], ({ argv, done }) => done(this.config(argv))),
       serverCommand('time', 1, ['loading', 'stale', 'fast', 'random'], ({ done }) => {
         const micros = Math.floor(context.now() * 1000);
         done({ kind: 'array', value: [bulk(String(Math.floor(micros / 1e6))), bulk(String(micros % 1e6))] });
       }),
-      serverCommand('raft.info', 1, ['loading', 'stale'], ({ done }) => done(info(this.raftInfo()))),
+      serverCommand('raft.info', 1, ['loading', 'stale'], ({ done }) => done(info(raftInfoLines(context).join('\r\n') + '\r\n'))),
       serverCommand('raft.leader', 1, ['loading', 'stale', 'fast'], ({ done }) => {
         const leader = context.node.leader;
         done(leader === '' ? errorReply('TRYAGAIN no leader') : bulk(leader));
@@ -97,6 +100,10 @@ export class Admin {
       const answer = this.encodings.set(argv.slice(2).map((a) => a.toString('latin1')));
       if (answer !== undefined) return answer;
     }
+    if (sub === 'resetstat' && argv.length === 2) {
+      this.context.registry().resetStats();
+      return OK;
+    }
     if (sub === 'set' || sub === 'resetstat' || sub === 'rewrite') return errorReply(`ERR CONFIG ${sub.toUpperCase()} is not supported: raftis settings are fixed at start-up`);
     if (sub !== 'get' || argv.length < 3) return sub === 'get' ? arityError('config|get') : unknownSubcommand('config', argv[1]);
     const config = this.context.config;
@@ -120,101 +127,6 @@ export class Admin {
       for (const [key, value] of Object.entries(values)) if (matcher.test(key)) pairs.push(bulk(key), bulk(value));
     }
     return { kind: 'array', value: pairs };
-  }
-
-  private raftInfo(): string {
-    const { node, identity, config } = this.context;
-    const status = node.status();
-    const lines = [
-      `node_id:${identity.nodeId}`,
-      `cluster_id:${identity.clusterId}`,
-      `role:${roleName(status.role)}`,
-      `term:${status.term}`,
-      `leader:${status.leader}`,
-      `commit_index:${status.commit}`,
-      `applied_index:${node.appliedIndex}`,
-      `log_first_index:${status.firstIndex}`,
-      `log_last_index:${status.lastIndex}`,
-      `voters:${status.confState.voters.join(',')}`,
-      `learners:${status.confState.learners.join(',')}`,
-      `read_consistency_default:${config.readConsistency}`,
-    ];
-    const stats = node.stats();
-    lines.push(
-      `stat_readies:${stats.readies}`,
-      `stat_proposals:${stats.proposals}`,
-      `stat_syncs:${stats.syncs}`,
-      `stat_sync_ms_avg:${stats.syncs === 0 ? 0 : (stats.syncMsTotal / stats.syncs).toFixed(3)}`,
-      `stat_sync_ms_max:${stats.syncMsMax.toFixed(3)}`,
-      `stat_entries_persisted:${stats.entriesPersisted}`,
-      `stat_entries_per_sync_avg:${stats.syncs === 0 ? 0 : (stats.entriesPersisted / stats.syncs).toFixed(2)}`,
-      `stat_entries_per_ready_max:${stats.entriesPerReadyMax}`,
-      `stat_entries_applied:${stats.entriesApplied}`,
-      `stat_messages_sent:${stats.messagesSent}`,
-    );
-    const transport = this.context.transportStats();
-    for (const progress of status.progress) {
-      const peer = transport.get(progress.id);
-      lines.push(`peer_${progress.id}:match=${progress.match},next=${progress.next},state=${progress.state},learner=${progress.isLearner ? 1 : 0},connected=${peer?.connected === true ? 1 : 0}`);
-    }
-    return lines.join('\r\n') + '\r\n';
-  }
-
-  private info(sections: string[]): string {
-    const all = sections.length === 0 || sections.includes('all') || sections.includes('everything') || sections.includes('default');
-    const want = (s: string): boolean => all || sections.includes(s);
-    const { config, kv, identity } = this.context;
-    const out: string[] = [];
-    const memory = process.memoryUsage();
-    if (want('server')) {
-      out.push('# Server', 'redis_version:7.0.0', 'raftis_version:0.1.0', 'redis_mode:standalone', `process_id:${process.pid}`,
-        `tcp_port:${config.listen.port}`, `uptime_in_seconds:${Math.floor((this.context.now() - this.context.startedAt) / 1000)}`,
-        `run_id:${identity.clusterId}${identity.nodeId}`, '');
-    }
-    if (want('clients')) {
-      const stats = this.context.resp().stats();
-      out.push('# Clients', `connected_clients:${stats.connectedClients}`, `maxclients:${config.maxClients}`, `blocked_clients:${this.context.blockedClients?.() ?? 0}`, '');
-    }
-    if (want('memory')) {
-      out.push('# Memory', `used_memory:${kv.memoryUsage()}`, `used_memory_rss:${memory.rss}`, `used_memory_heap:${memory.heapUsed}`,
-        `maxmemory:${config.maxmemoryBytes}`, `maxmemory_policy:${config.maxmemoryPolicy}`, '');
-    }
-    if (want('stats')) {
-      const stats = this.context.resp().stats();
-      const kvStats = kv.stats();
-      out.push('# Stats', `total_connections_received:${stats.totalConnections}`, `total_commands_processed:${this.context.commandsProcessed()}`,
-        `rejected_connections:${stats.rejectedConnections}`, `expired_keys:${kvStats.expiredKeys}`, `evicted_keys:${kvStats.evictedKeys}`,
-        `exactly_once_clients:${kvStats.dedupEntries}`, `exactly_once_replies:${kvStats.dedupReplies}`,
-        `internal_errors:${kvStats.internalErrors + stats.commandFailures}`, '');
-    }
-    if (want('replication')) {
-      out.push('# Replication', `role:${this.context.node.isLeader ? 'master' : 'slave'}`, '');
-    }
-    if (want('keyspace')) {
-      const kvStats = kv.stats();
-      out.push('# Keyspace');
-      if (kvStats.keys > 0) out.push(`db0:keys=${kvStats.keys},expires=${kvStats.expires},avg_ttl=0`);
-      out.push('');
-    }
-    if (want('raft')) {
-      out.push('# Raft', ...this.raftInfo().trimEnd().split('\r\n'), '');
-      for (const [id, member] of this.context.members()) out.push(`member_${id}:peer=${formatHostPort(member.peer)},client=${formatHostPort(member.client)}`);
-      out.push('');
-    }
-    return out.join('\r\n');
-  }
-}
-
-export function roleName(role: StateRole): string {
-  switch (role) {
-    case StateRole.Leader:
-      return 'leader';
-    case StateRole.Candidate:
-      return 'candidate';
-    case StateRole.PreCandidate:
-      return 'pre-candidate';
-    case StateRole.Follower:
-      return 'follower';
   }
 }
 

@@ -10,9 +10,10 @@ import { arityError } from '../kv/replies.js';
 import { checkArity } from '../kv/commands.js';
 import type { ClientConnection } from '../resp/server.js';
 import { errorReply } from './errors.js';
+import { CommandCounters, ErrorCounters } from './command-stats.js';
 
 /** Flags only server commands have, spelled as Redis's COMMAND prints them. */
-export type ServerFlag = CommandFlag | 'no_multi' | 'stale' | 'loading' | 'no_auth' | 'allow_busy' | 'skip_slowlog';
+export type ServerFlag = CommandFlag | 'no_multi' | 'stale' | 'loading' | 'no_auth' | 'allow_busy' | 'skip_slowlog' | 'pubsub';
 
 /** A server command's request: the connection, its arguments (arity already checked), and where its one reply goes. */
 export interface ServerCall {
@@ -32,9 +33,10 @@ export interface ServerCommand {
   readonly run: (call: ServerCall) => void;
 }
 
+/** A command as registered: its row and this node's counters of it (INFO commandstats). */
 export type RegisteredCommand =
-  | { readonly kind: 'data'; readonly row: CommandSpec }
-  | { readonly kind: 'server'; readonly row: ServerCommand };
+  | { readonly kind: 'data'; readonly row: CommandSpec; readonly stats: CommandCounters }
+  | { readonly kind: 'server'; readonly row: ServerCommand; readonly stats: CommandCounters };
 
 type CommandRow = RegisteredCommand['row'];
 
@@ -49,12 +51,20 @@ export function serverCommand(
 
 export class CommandRegistry {
   private readonly byName = new Map<string, RegisteredCommand>();
+  /** Error replies sent by this node, by kind (INFO errorstats). */
+  readonly errors = new ErrorCounters();
 
   /** Internal data commands (RAFTIS.EXPIRE, proposed by raftis itself) are not for clients and not registered. */
   constructor(data: readonly CommandSpec[], server: readonly ServerCommand[]) {
-    for (const row of data) if (!row.flags.includes('internal')) this.add({ kind: 'data', row });
-    for (const row of server) this.add({ kind: 'server', row });
-    this.add({ kind: 'server', row: commandIntrospection(this) });
+    for (const row of data) if (!row.flags.includes('internal')) this.add({ kind: 'data', row, stats: new CommandCounters() });
+    for (const row of server) this.add({ kind: 'server', row, stats: new CommandCounters() });
+    this.add({ kind: 'server', row: commandIntrospection(this), stats: new CommandCounters() });
+  }
+
+  /** CONFIG RESETSTAT. */
+  resetStats(): void {
+    for (const command of this.byName.values()) command.stats.reset();
+    this.errors.reset();
   }
 
   private add(command: RegisteredCommand): void {
@@ -115,6 +125,7 @@ function categories(row: CommandRow): string[] {
   if (flags.includes('readonly')) out.push('@read');
   if (flags.includes('admin')) out.push('@admin', '@dangerous');
   if (flags.includes('blocking')) out.push('@blocking');
+  if (flags.includes('pubsub')) out.push('@pubsub');
   out.push(flags.includes('fast') ? '@fast' : '@slow');
   return out;
 }

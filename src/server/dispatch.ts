@@ -16,6 +16,7 @@ import { encodeTransaction, type WatchedKey } from '../kv/transaction.js';
 import { BlockedClients, type WaiterWrites } from './blocking.js';
 import { CommandRegistry, checkArity, serverCommand, unknownCommand, type RegisteredCommand, type ServerCall, type ServerCommand } from './command-registry.js';
 import { connectionCommands } from './connection-commands.js';
+import type { ErrorCounters } from './command-stats.js';
 
 /** A command queued since MULTI, run by EXEC. */
 interface QueuedCommand {
@@ -75,6 +76,16 @@ export interface DispatcherOptions {
   readonly writes: WritePath;
   /** The server's commands beyond the connection and transaction ones: introspection, RAFT.*, membership. */
   readonly serverCommands: readonly ServerCommand[];
+  /** Pub/sub's part of each session (src/server/pubsub.ts). */
+  readonly subscriptions?: SubscriptionHooks;
+}
+
+/** What the dispatcher asks pub/sub about a connection. */
+export interface SubscriptionHooks {
+  /** In subscribed mode, the reply that replaces the command's own (a refusal, PING's); null = run it. */
+  intercept(conn: ClientConnection, name: string, argv: readonly Buffer[]): Reply | null;
+  /** RESET, or the client left: it is subscribed to nothing. */
+  forget(conn: ClientConnection): void;
 }
 
 const OK: Reply = { kind: 'simple', value: 'OK' };
@@ -122,6 +133,7 @@ export class Dispatcher {
   /** A client left, or ended its side (EOF, as Redis frees such a client): it no longer waits for a key. */
   onDisconnect(conn: ClientConnection): void {
     this.blocking.disconnected(conn.id);
+    this.options.subscriptions?.forget(conn);
   }
 
   /** The node stops: blocked clients are told so (nothing was popped for them). */
@@ -143,24 +155,38 @@ export class Dispatcher {
 
   onCommand(conn: ClientConnection, argv: Buffer[], slot: ReplySlot): void {
     this.commandsProcessed++;
-    const done = (reply: Reply): void => slot.send(reply);
+    const errors = this.registry.errors;
     const first = argv[0];
-    if (first === undefined) return done(errorReply('ERR empty command'));
-    const name = first.toString('latin1').toLowerCase();
+    const name = first === undefined ? '' : first.toString('latin1').toLowerCase();
     const state = this.stateOf(conn);
     const command = this.registry.lookup(name);
-    if (command === undefined) return this.refuse(state, name, unknownCommand(argv), done);
+    if (command === undefined) {
+      const reply = first === undefined ? errorReply('ERR empty command') : unknownCommand(argv);
+      return this.refuse(state, name, reply, (refusal) => sendCounted(slot, errors, refusal));
+    }
+    const stats = command.stats;
     state.lastCommand = CONTAINER_COMMANDS.has(name) && argv.length > 1 ? `${name}|${(argv[1] as Buffer).toString('latin1').toLowerCase()}` : name;
+    const refused = (reply: Reply): void => {
+      stats.rejected++;
+      this.refuse(state, name, reply, (refusal) => sendCounted(slot, errors, refusal));
+    };
     const arityError = checkArity(command.row, argv);
-    if (arityError !== null) return this.refuse(state, name, arityError, done);
+    if (arityError !== null) return refused(arityError);
     const transaction = state.transaction;
     if (transaction !== null && !RUN_IN_MULTI.has(name)) {
       // Like Redis, only existence, arity and the no-multi flag are checked when queueing: a
       // bad argument is that command's error inside EXEC's reply and does not abort the rest.
-      if ((command.row.flags as readonly string[]).includes('no_multi')) return this.refuse(state, name, errorReply('ERR Command not allowed inside a transaction'), done);
+      if ((command.row.flags as readonly string[]).includes('no_multi')) return refused(errorReply('ERR Command not allowed inside a transaction'));
       transaction.queued.push({ argv, command });
-      return done(QUEUED);
+      return slot.send(QUEUED);
     }
+    const started = performance.now();
+    const done = (reply: Reply): void => {
+      stats.record(Math.round((performance.now() - started) * 1000), reply.kind === 'error');
+      sendCounted(slot, errors, reply);
+    };
+    const intercepted = this.options.subscriptions?.intercept(conn, name, argv) ?? null;
+    if (intercepted !== null) return done(intercepted);
     if (command.kind === 'server') return command.row.run({ conn, argv, done });
     this.runData(conn, state, command.row, argv, done);
   }
@@ -225,6 +251,11 @@ export class Dispatcher {
     };
   }
 
+  /** Proposes `argv` as the connection's next write, in order with its other commands (PUBLISH's entry). */
+  submitWrite(conn: ClientConnection, argv: readonly Uint8Array[], done: (reply: Reply) => void): void {
+    this.write(conn, this.stateOf(conn), argv, done);
+  }
+
   /** Ends the connection's watches, including a WATCH still waiting for its read point. */
   private unwatch(state: ConnectionState): void {
     state.watched = null;
@@ -237,6 +268,7 @@ export class Dispatcher {
     state.transaction = null;
     this.unwatch(state);
     state.consistency = this.options.config.readConsistency;
+    this.options.subscriptions?.forget(conn);
   }
 
   /** CLIENT LIST's server-side fields: flags (x in MULTI, b blocked, else N), MULTI queue length, last command. */
@@ -367,6 +399,12 @@ export class Dispatcher {
       done(this.kv.read(argv, clusterTime));
     });
   }
+}
+
+/** Sends a reply, counting it in INFO errorstats when it is an error. */
+function sendCounted(slot: ReplySlot, errors: ErrorCounters, reply: Reply): void {
+  if (reply.kind === 'error') errors.count(reply.message);
+  slot.send(reply);
 }
 
 /** The connection's next request id, unanswered until its reply comes. */

@@ -297,6 +297,7 @@ export class RaftisServer {
       now: () => Date.now(),
       barrier: (done) => node.read('linearizable', (error) => done(error === null ? null : nodeErrorReply(error))),
       commandsProcessed: () => dispatcher.commandsProcessed,
+      registry: () => dispatcher.registry,
       blockedClients: () => dispatcher.blockedClients,
       transportStats: () => transport.stats(),
       faults: config.debugFaultInjection ? (argv) => applyFault(transport, argv) : null,

@@ -115,6 +115,45 @@ describe('INFO and RAFT.* on a 3-node cluster', () => {
     assert.deepEqual([...only.keys()], ['keyspace']);
   });
 
+  it('INFO sections as Redis 7 chooses them; commandstats, errorstats and replication count what happened', async () => {
+    const follower = ids.find((id) => id !== leader) ?? '';
+    const redis = cluster.client(follower);
+    const sectionsOf = async (...args: string[]): Promise<string[]> => [...parseInfo(await redis.info(...(args as []))).keys()];
+    assert.deepEqual(await sectionsOf(), ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace', 'raft']);
+    assert.deepEqual(await sectionsOf('CPU'), ['cpu']);
+    assert.deepEqual(await sectionsOf('cpu', 'keyspace', 'cpu'), ['cpu', 'keyspace']);
+    const all = await sectionsOf('all');
+    assert.ok(all.includes('commandstats') && all.includes('latencystats'), `all: ${all.join(',')}`);
+    assert.ok(!(await sectionsOf('default')).includes('commandstats'));
+
+    await redis.set('info:stats', 'x');
+    await assert.rejects(redis.incr('info:stats'), /not an integer/);
+    await assert.rejects(redis.call('GET'), /wrong number of arguments/);
+    const stats = parseInfo(await redis.info('commandstats', 'errorstats'));
+    assert.match(field(stats, 'commandstats', 'cmdstat_incr'), /^calls=[1-9]\d*,usec=\d+,usec_per_call=[\d.]+,rejected_calls=0,failed_calls=[1-9]\d*$/);
+    assert.match(field(stats, 'commandstats', 'cmdstat_get'), /rejected_calls=[1-9]\d*,/);
+    assert.match(field(stats, 'errorstats', 'errorstat_ERR'), /^count=([2-9]|\d{2,})$/);
+    assert.match(field(parseInfo(await redis.info('latencystats')), 'latencystats', 'latency_percentiles_usec_set'), /^p50=[\d.]+,p99=[\d.]+,p99\.9=[\d.]+$/);
+    assert.match(field(parseInfo(await redis.info('cpu')), 'cpu', 'used_cpu_user'), /^\d+\.\d{6}$/);
+
+    const onLeader = parseInfo(await cluster.client(leader).info('replication'));
+    assert.equal(field(onLeader, 'replication', 'role'), 'master');
+    assert.equal(number(onLeader, 'replication', 'connected_slaves'), ids.length - 1);
+    const onFollower = parseInfo(await redis.info('replication'));
+    assert.equal(field(onFollower, 'replication', 'role'), 'slave');
+    // The master is the leader at the client address the membership holds for it.
+    const nodes = await cluster.call(follower, ['RAFT.NODES']) as unknown[][];
+    const leaderEntry = nodes.map((entry) => new Map(entry.reduce<[unknown, unknown][]>((pairs, value, i, all) => (i % 2 === 0 ? [...pairs, [value, all[i + 1]]] : pairs), [])))
+      .find((entry) => entry.get('id') === leader);
+    assert.equal(`${field(onFollower, 'replication', 'master_host')}:${field(onFollower, 'replication', 'master_port')}`, leaderEntry?.get('client'));
+    assert.equal(field(onFollower, 'replication', 'master_link_status'), 'up');
+
+    await redis.config('RESETSTAT');
+    const reset = parseInfo(await redis.info('commandstats', 'errorstats'));
+    assert.deepEqual([...(reset.get('errorstats') ?? new Map()).keys()], [], 'CONFIG RESETSTAT clears errorstats');
+    assert.deepEqual([...(reset.get('commandstats') ?? new Map()).keys()], ['cmdstat_config'], 'and commandstats, but for itself');
+  });
+
   it('RAFT.INFO and RAFT.LEADER agree on every node', async () => {
     const leaders = await Promise.all(ids.map((id) => cluster.call(id, ['RAFT.LEADER'])));
     assert.deepEqual(leaders, ids.map(() => leader));
