@@ -54,7 +54,7 @@ export function lookupCommand(name: Uint8Array | string): CommandSpec | undefine
 }
 
 /** Redis's arity rule: exact for positive arity, at least |arity| for negative. */
-export function checkArity(spec: CommandSpec, argv: readonly Uint8Array[]): Reply | null {
+export function checkArity(spec: Pick<CommandSpec, 'name' | 'arity'>, argv: readonly unknown[]): Reply | null {
   const count = argv.length;
   if ((spec.arity > 0 && count !== spec.arity) || count < -spec.arity) return arityError(spec.name);
   return null;
