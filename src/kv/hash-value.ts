@@ -12,10 +12,11 @@ import { positionalCursor } from './positional-cursor.js';
 import type { CollectionBuilder, CollectionCodec, CollectionValue, ElementCursor } from './value.js';
 
 /**
- * Memory estimate per field beyond its bytes: a map slot with the position, two array slots
- * and two string headers (about 86 bytes in V8 on x64, measured with a million fields).
+ * Memory estimate per field beyond its bytes: its place in the member index (a cached hash
+ * and a slot), two array slots and two string headers (about 57 bytes in V8 on x64, measured
+ * with a million fields of 10–100-byte values: bench/collection-heap.ts).
  */
-export const hashFieldOverheadBytes = 88;
+export const hashFieldOverheadBytes = 56;
 
 export class HashValue implements CollectionValue {
   readonly type = 'hash' as const;

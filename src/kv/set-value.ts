@@ -11,10 +11,11 @@ import { positionalCursor } from './positional-cursor.js';
 import type { CollectionBuilder, CollectionCodec, CollectionValue, ElementCursor } from './value.js';
 
 /**
- * Memory estimate per member beyond its bytes: a map slot with the position, an array slot
- * and a string header (about 58 bytes in V8 on x64, measured with a million members).
+ * Memory estimate per member beyond its bytes: its place in the member index (a cached hash
+ * and a slot), an array slot and a string header (about 30 bytes in V8 on x64, measured with
+ * a million members of 10–100 bytes: bench/collection-heap.ts).
  */
-export const setMemberOverheadBytes = 56;
+export const setMemberOverheadBytes = 32;
 
 /** Mixed into member hashes so a set and a hash of the same strings digest differently. */
 const setDigestSeed = 0x5e7;

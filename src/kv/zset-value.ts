@@ -14,11 +14,12 @@ import { positionalCursor } from './positional-cursor.js';
 import type { CollectionBuilder, CollectionCodec, CollectionValue, ElementCursor } from './value.js';
 
 /**
- * Memory estimate per member beyond its bytes: a map slot with the position, two array slots
- * (member, score), a string header, and the member's and score's slots in the order tree
- * (about 97 bytes in V8 on x64, measured with a million members of 10 to 50 bytes).
+ * Memory estimate per member beyond its bytes: its place in the member index (a cached hash
+ * and a slot), two array slots (member, score), a string header, and the member's and score's
+ * slots in the order tree (about 68 bytes in V8 on x64, measured with a million members of
+ * 10–100 bytes: bench/collection-heap.ts).
  */
-export const zsetMemberOverheadBytes = 96;
+export const zsetMemberOverheadBytes = 68;
 
 /** A member and its score, as ranges return them. */
 export interface ScoredMember {
