@@ -21,6 +21,7 @@ import { lcsCommands } from './lcs-command.js';
 import { hyperloglogCommands } from './hyperloglog-commands.js';
 import { copyCommands } from './copy-command.js';
 import { geoCommands } from './geo-commands.js';
+import { publishCommands } from './publish-command.js';
 import { sortCommands } from './sort-command.js';
 
 export { raftisExpireCommandName };
@@ -42,6 +43,7 @@ export const commandTable: readonly CommandSpec[] = [
   ...hyperloglogCommands,
   ...copyCommands,
   ...geoCommands,
+  ...publishCommands,
   ...sortCommands,
 ];
 

@@ -129,6 +129,11 @@ export class ClientConnection {
   private dispatching: PendingReply | null = null;
   /** True while this connection waits in the server's flush list. */
   flushScheduled = false;
+  /**
+   * The output buffer limit for this client when the server layer sets one (a subscriber's is
+   * Redis's `client-output-buffer-limit pubsub`); null = the server's limit for every client.
+   */
+  outputBufferMaxBytes: number | null = null;
 
   constructor(
     private readonly host: ConnectionHost,
@@ -262,6 +267,16 @@ export class ClientConnection {
     }
   }
 
+  /**
+   * An out-of-band message (a pub/sub message, a subscription's confirmation): not the reply
+   * to a command. It is queued behind every reply the client is still owed, so a RESP2 client
+   * reads it after the replies to the commands it sent before, in the order pushed.
+   */
+  push(value: RespValue): void {
+    if (this.closed || (this.flags & ClientFlag.Ending) !== 0) return;
+    this.enqueue().send(value);
+  }
+
   private enqueue(): PendingReply {
     const slot = new PendingReply(this, this.protocolVersion);
     if (this.tail === null) this.head = slot;
@@ -288,7 +303,7 @@ export class ClientConnection {
     this.head = current;
     if (current === null) this.tail = null;
     const pending = this.outputBufferBytes;
-    if (pending > this.host.clientOutputBufferMaxBytes) {
+    if (pending > (this.outputBufferMaxBytes ?? this.host.clientOutputBufferMaxBytes)) {
       this.host.outputBufferOverflow(this, pending);
       this.writer.output.discard();
       this.kill();

@@ -63,6 +63,8 @@ export interface ServerConfig {
   readonly protoMaxBulkLen: number;
   readonly maxClients: number;
   readonly clientOutputBufferMaxBytes: number;
+  /** A subscriber's limit instead (Redis's client-output-buffer-limit pubsub): slow subscribers are disconnected. */
+  readonly clientOutputBufferPubsubMaxBytes: number;
   readonly peerQueueMaxBytes: number;
   /** Enables the transport's drop/delay/partition API (RAFT.DEBUG FAULT …). Never in production. */
   readonly debugFaultInjection: boolean;
@@ -157,6 +159,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'protoMaxBulkLen', flag: 'proto-max-bulk-len', kind: 'bytes', min: 1024, max: 4096 * MiB, help: 'largest bulk string accepted (default 512mb)' },
   { key: 'maxClients', flag: 'maxclients', kind: 'int', min: 1, max: 1_000_000, help: 'client connections at most (default 10000)' },
   { key: 'clientOutputBufferMaxBytes', flag: 'client-output-buffer-limit', kind: 'bytes', min: 64 * 1024, max: 16_384 * MiB, help: 'per-client reply backlog before disconnect (default 256mb)' },
+  { key: 'clientOutputBufferPubsubMaxBytes', flag: 'client-output-buffer-limit-pubsub', kind: 'bytes', min: 64 * 1024, max: 16_384 * MiB, help: 'a subscriber\'s message backlog before disconnect (default 32mb)' },
   { key: 'peerQueueMaxBytes', flag: 'peer-queue-max-bytes', kind: 'bytes', min: 64 * 1024, max: 16_384 * MiB, help: 'outbound queue per peer (default 64mb)' },
   { key: 'debugFaultInjection', flag: 'debug-fault-injection', kind: 'bool', help: 'enable RAFT.DEBUG fault commands (tests only)' },
   { key: 'debugClockOffsetMs', flag: 'debug-clock-offset-ms', kind: 'int', min: -86_400_000, max: 86_400_000, help: 'skew this node\'s clock (tests only)' },
@@ -211,6 +214,7 @@ const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 
   protoMaxBulkLen: 512 * MiB,
   maxClients: 10_000,
   clientOutputBufferMaxBytes: 256 * MiB,
+  clientOutputBufferPubsubMaxBytes: 32 * MiB,
   peerQueueMaxBytes: 64 * MiB,
   debugFaultInjection: false,
   debugClockOffsetMs: 0,

@@ -29,6 +29,8 @@ import { newIdentity, readIdentity, withSelfAddresses, writeIdentity, type Ident
 import { PeerIncarnations, incarnationRefusal } from './peer-incarnations.js';
 import { StorageLogStore, decodeMembership, encodeMembership, snapshotMetaFromStored } from './log-store.js';
 import { WritePath } from './write-path.js';
+import { PubSub } from './pubsub.js';
+import { publishedMessage } from '../kv/publish-command.js';
 
 export class RaftisServer {
   readonly config: ServerConfig;
@@ -179,7 +181,19 @@ export class RaftisServer {
       sendSnapshot: (to, header, source) => transport.sendSnapshot(to, header, source),
     };
     const logStore = new StorageLogStore(storage, () => members);
-    const stateMachine = kvAdapter(kv);
+    const pubsub = new PubSub({
+      write: (conn, argv, done) => dispatcher.submitWrite(conn, argv, done),
+      subscriberOutputBufferMaxBytes: config.clientOutputBufferPubsubMaxBytes,
+    });
+    // A retried publish that the state machine answers from its table of recent requests
+    // comes back as the very reply object it answered first: it is delivered once.
+    const delivered = new WeakSet<Reply>();
+    const stateMachine = kvAdapter(kv, (reply) => {
+      const message = publishedMessage(reply);
+      if (message === null || delivered.has(reply)) return;
+      delivered.add(reply);
+      pubsub.deliver(message);
+    });
 
     /** Takes the member addresses a leader sent with a snapshot (see snapshotContext). */
     const learnAddresses = (context: Uint8Array): void => {
@@ -302,8 +316,8 @@ export class RaftisServer {
       transportStats: () => transport.stats(),
       faults: config.debugFaultInjection ? (argv) => applyFault(transport, argv) : null,
     };
-    const serverCommands = [...new Admin(adminContext).commands(), ...membership.commands()];
-    const dispatcher: Dispatcher = new Dispatcher({ config, kv, node, writes: writePath, serverCommands });
+    const serverCommands = [...new Admin(adminContext).commands(), ...membership.commands(), ...pubsub.commands()];
+    const dispatcher: Dispatcher = new Dispatcher({ config, kv, node, writes: writePath, serverCommands, subscriptions: pubsub });
     respServer = new RespServer(
       { protoMaxBulkLen: config.protoMaxBulkLen, maxClients: config.maxClients, clientOutputBufferMaxBytes: config.clientOutputBufferMaxBytes },
       { onCommand: (conn, argv, slot) => dispatcher.onCommand(conn, argv, slot), onDisconnect: (conn) => dispatcher.onDisconnect(conn), onPeerEnd: (conn) => dispatcher.onDisconnect(conn) },
@@ -553,9 +567,14 @@ function noteMemberAddress(members: Map<string, Member>, change: ConfChange): vo
   members.set(change.nodeId, { id: change.nodeId, peer, client, promote: parsed.promote === true, ...(incarnation === undefined ? {} : { incarnation }) });
 }
 
-function kvAdapter(kv: KvStateMachine): StateMachine<Reply> {
+/** The state machine as the runtime drives it; `applied` sees each entry's reply on this node (pub/sub delivers from it). */
+function kvAdapter(kv: KvStateMachine, applied: (reply: Reply) => void): StateMachine<Reply> {
   return {
-    apply: (entry) => kv.apply(entry.index, entry.data),
+    apply: (entry) => {
+      const reply = kv.apply(entry.index, entry.data);
+      applied(reply);
+      return reply;
+    },
     applyNoop: (entry) => kv.applyNoop(entry.index),
     get appliedIndex() {
       return kv.appliedIndex;
