@@ -83,8 +83,6 @@ interface ClientModel {
   inTransaction: boolean;
   /** Commands Redis answered QUEUED, with whether their reply is ambiguous (see expireCompareIsAmbiguous). */
   queued: QueuedCommand[];
-  /** Keys watched since WATCH, with whether each was absent then. */
-  watched: Map<string, { absentAtWatch: boolean }>;
 }
 
 /** Runs a read on Redis, outside the sequence's connections (for exclusions that depend on its state). */
@@ -109,8 +107,6 @@ const DOCUMENTED_DIFFERENCES: readonly Exclusion[] = [
     why: 'README "Transactions": only data commands can be queued; others are refused and abort the transaction (Redis queues them)',
     matches: (step, client) => client.inTransaction && inTransactionOf(step.argv) === 'refused',
   },
-  // And (in runStep, as it depends on Redis's reply): README "Transactions": a key absent at
-  // WATCH that was created and deleted again before EXEC does not count as changed.
 ];
 
 /** Divergences found and not yet fixed, each naming its cause; none open now. */
@@ -464,8 +460,6 @@ async function controlCall(connection: RawConnection, argv: Argv): Promise<Resp>
 interface Sent {
   /** As sent to Redis. */
   readonly step: Step;
-  /** What raftis gets: the same, or DISCARD where the README's WATCH difference applies. */
-  readonly raftisArgv: Argv;
   readonly expected: Resp;
   /** For an EXEC inside MULTI: the commands it runs. */
   readonly queued: readonly QueuedCommand[] | null;
@@ -505,7 +499,7 @@ async function runSequenceIn(env: Environment, sequence: FuzzSequence): Promise<
   assert.equal(await controlCall(env.raftisControl, ['FLUSHALL']), 'OK');
   const redis = new Side('redis', () => env.redisPort);
   const raftis = new Side('raftis', (client) => env.nodePorts[sequence.nodeOfClient[client] ?? 0] ?? 0);
-  const clients: ClientModel[] = Array.from({ length: CLIENTS }, () => ({ inTransaction: false, queued: [], watched: new Map() }));
+  const clients: ClientModel[] = Array.from({ length: CLIENTS }, () => ({ inTransaction: false, queued: [] }));
   const durationsSeen = new Set<bigint>();
   const transcript: string[] = [];
   let batch: Sent[] = [];
@@ -543,33 +537,23 @@ async function runSequenceIn(env: Environment, sequence: FuzzSequence): Promise<
 
 async function redisPhase(env: Environment, redis: Side, step: Step, client: ClientModel, what: string, ambiguous: boolean): Promise<Sent> {
   const execInTransaction = isBareExec(step, client);
-  const watchedAbsentStillAbsent = execInTransaction && await someWatchedKeyStillAbsent(env, client);
   const queued = execInTransaction ? [...client.queued] : null;
   const queueing = client.inTransaction && inTransactionOf(step.argv) === 'queued';
   const expected = await redis.call(step.client, step.argv);
-  let raftisArgv = step.argv;
-  if (watchedAbsentStillAbsent && expected === null) {
-    // README "Transactions": a key absent at WATCH and created and deleted again before EXEC
-    // does not count as changed on raftis (Redis aborts). Redis aborted with such a key in
-    // play, so the transaction is discarded on raftis instead and the keyspaces stay equal.
-    countExcluded('EXEC after a watched absent key was created and deleted');
-    raftisArgv = ['DISCARD'];
-  }
-  await updateModel(env, redis, step, client, expected, ambiguous);
-  return { step, raftisArgv, expected, queued, queueing, ambiguous, what };
+  updateModel(redis, step, client, expected, ambiguous);
+  return { step, expected, queued, queueing, ambiguous, what };
 }
 
 async function raftisPhase(env: Environment, redis: Side, raftis: Side, batch: readonly Sent[]): Promise<void> {
   const client = batch[0]?.step.client ?? 0;
-  const replies = await raftis.pipeline(client, batch.map((sent) => sent.raftisArgv));
+  const replies = await raftis.pipeline(client, batch.map((sent) => sent.step.argv));
   // Checks that read either side again (a whole SCAN, RANDOMKEY's key, the keys behind DBSIZE)
   // only for a step alone: after a pipeline the state has moved on.
   const alone = batch.length === 1;
   for (const [i, sent] of batch.entries()) {
     const actual = replies[i] ?? null;
     const { step, expected, what } = sent;
-    if (sent.raftisArgv !== step.argv) assert.equal(actual, 'OK', `${what}\n  (DISCARD on raftis)`);
-    else if (sent.queued !== null && Array.isArray(expected) && Array.isArray(actual) && expected.length === sent.queued.length && actual.length === expected.length) {
+    if (sent.queued !== null && Array.isArray(expected) && Array.isArray(actual) && expected.length === sent.queued.length && actual.length === expected.length) {
       for (const [j, queued] of sent.queued.entries()) {
         await compareReply(checkOf(queued.argv), expected[j] ?? null, actual[j] ?? null, { what: `${what}\n  EXEC reply ${j} (${showArgv(queued.argv)})`, argv: queued.argv, ambiguous: queued.ambiguous });
       }
@@ -606,15 +590,8 @@ async function scanRest(side: Side, step: Step, cursor: string): Promise<string[
   return keys;
 }
 
-async function someWatchedKeyStillAbsent(env: Environment, client: ClientModel): Promise<boolean> {
-  for (const [key, { absentAtWatch }] of client.watched) {
-    if (absentAtWatch && (await controlCall(env.redisControl, ['EXISTS', key])) === 0) return true;
-  }
-  return false;
-}
-
-/** Tracks each client's transaction and watches from Redis's replies. */
-async function updateModel(env: Environment, redis: Side, step: Step, client: ClientModel, reply: Resp, ambiguous: boolean): Promise<void> {
+/** Tracks each client's transaction from Redis's replies. */
+function updateModel(redis: Side, step: Step, client: ClientModel, reply: Resp, ambiguous: boolean): void {
   const command = name(step.argv);
   const bare = step.argv.length === 1;
   if (client.inTransaction && reply === 'QUEUED') client.queued.push({ argv: step.argv, ambiguous });
@@ -625,19 +602,12 @@ async function updateModel(env: Environment, redis: Side, step: Step, client: Cl
     // EXEC ends the transaction even with arguments (Redis discards it: EXECABORT).
     client.inTransaction = false;
     client.queued = [];
-    client.watched.clear();
   } else if ((command === 'unwatch' && bare) || (command === 'reset' && bare)) {
     client.inTransaction = false;
     client.queued = [];
-    client.watched.clear();
-  } else if (command === 'watch' && reply === 'OK') {
-    for (const key of step.argv.slice(1)) {
-      if (!client.watched.has(key)) client.watched.set(key, { absentAtWatch: (await controlCall(env.redisControl, ['EXISTS', key])) === 0 });
-    }
   } else if (command === 'quit') {
     client.inTransaction = false;
     client.queued = [];
-    client.watched.clear();
     redis.drop(step.client);
   }
 }
