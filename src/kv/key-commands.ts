@@ -9,6 +9,7 @@ import type { KeyEntry } from './keyspace.js';
 import { globMatch } from './glob.js';
 import { parseScanCount, parseScanCursor, scanCountDefault } from './collection-scan.js';
 import { isKeyword } from './integer-parse.js';
+import { randomSeed } from './random-picks.js';
 import {
   bulkReply, bulkText, errorReply, integerReply, nilReply, noSuchKeyError, okReply, oneReply,
   syntaxError, zeroReply,
@@ -138,10 +139,15 @@ export function scanCommand(context: CommandContext, argv: readonly Uint8Array[]
 /** Tries this many seeded picks before giving up on finding a key that is not expired. */
 const randomKeyAttemptsMax = 100;
 
-/** RANDOMKEY: a key chosen by a seed derived from the read point (deterministic, not uniform). */
+/**
+ * RANDOMKEY: a key chosen by a seed derived from the read point, salted with the node's read
+ * count for a client's read so repeated reads at one read point draw different keys (inside
+ * apply, the same on every replica).
+ */
 export function randomkeyCommand(context: CommandContext, _argv: readonly Uint8Array[]): Reply {
+  const seed = randomSeed(context);
   for (let attempt = 0; attempt < randomKeyAttemptsMax; attempt++) {
-    const entry = context.keyspace.pick(context.seed + attempt * 0x9e3779b1);
+    const entry = context.keyspace.pick(seed + attempt * 0x9e3779b1);
     if (entry === undefined) return nilReply;
     if (entry.expireAtMs > context.nowMs) return bulkReply(entry.key);
   }
@@ -187,6 +193,9 @@ export const keyCommands: readonly CommandSpec[] = [
   command('del', -2, ['write'], allKeys, delCommand),
   command('unlink', -2, ['write', 'fast'], allKeys, delCommand),
   command('exists', -2, ['readonly', 'fast'], allKeys, existsCommand),
+  // Redis's TOUCH also refreshes the keys' access time; raftis keeps no access times (its
+  // LRU policies go by write recency), so it counts the keys that exist, as Redis answers.
+  command('touch', -2, ['readonly', 'fast'], allKeys, existsCommand),
   command('type', 2, ['readonly', 'fast'], oneKey, typeCommand),
   command('rename', 3, ['write'], [1, 2, 1], renameCommand),
   command('renamenx', 3, ['write', 'fast'], [1, 2, 1], renamenxCommand),

@@ -423,6 +423,7 @@ export const stringCommands: readonly CommandSpec[] = [
   command('append', 3, ['write', 'denyoom', 'fast'], oneKey, appendCommand),
   command('strlen', 2, ['readonly', 'fast'], oneKey, strlenCommand),
   command('getrange', 4, ['readonly'], oneKey, getrangeCommand, validateGetrange),
+  command('substr', 4, ['readonly'], oneKey, getrangeCommand, validateGetrange),
   command('setrange', 4, ['write', 'denyoom'], oneKey, setrangeCommand, validateSetrange),
   command('incr', 2, ['write', 'denyoom', 'fast'], oneKey, incrCommand),
   command('decr', 2, ['write', 'denyoom', 'fast'], oneKey, decrCommand),

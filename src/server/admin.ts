@@ -41,9 +41,12 @@ const bulk = (text: string): Reply => ({ kind: 'bulk', value: Buffer.from(text) 
 export class Admin {
   private readonly context: AdminContext;
   private readonly encodings = new EncodingSettings();
+  /** When the last SAVE or BGSAVE finished (Redis: the start time until the first). */
+  private lastSaveMs: number;
 
   constructor(context: AdminContext) {
     this.context = context;
+    this.lastSaveMs = context.startedAt;
   }
 
   /** INFO, CONFIG, TIME and the RAFT.* commands, as rows of the command registry. */
@@ -73,10 +76,28 @@ export class Admin {
       serverCommand('raft.snapshot', 1, ['admin'], ({ done }) => {
         context.node.snapshotNow().then((index) => done(bulk(String(index))), (error: unknown) => done(unknownError(error)));
       }),
+      // raftis's point-in-time save is a snapshot of the state machine (the log keeps
+      // everything after it); SAVE waits for it, BGSAVE starts it.
+      serverCommand('save', 1, ['admin', 'noscript', 'no_multi'], ({ done }) => this.save(done)),
+      serverCommand('bgsave', -1, ['admin', 'noscript'], ({ argv, done }) => {
+        if (argv.length > 2 || (argv.length === 2 && argv[1]?.toString().toLowerCase() !== 'schedule')) return done(errorReply('ERR syntax error'));
+        this.save(() => undefined);
+        done({ kind: 'simple', value: 'Background saving started' });
+      }),
+      serverCommand('lastsave', 1, ['loading', 'stale', 'fast', 'random'], ({ done }) => done({ kind: 'integer', value: Math.floor(this.lastSaveMs / 1000) })),
+      serverCommand('lolwut', -1, ['readonly', 'fast'], ({ done }) => done({ kind: 'verbatim', format: 'txt', value: 'raftis 0.1.0: Redis ver. 7.0.0 compatible, replicated with Raft.\n' })),
       serverCommand('raft.debug', -2, ['admin'], ({ argv, done }) => {
         done(context.faults === null ? errorReply('ERR RAFT.DEBUG is disabled; start the node with --debug-fault-injection') : context.faults(argv));
       }),
     ];
+  }
+
+  /** A snapshot now; OK (and LASTSAVE moves) once it is written, or the error. */
+  private save(done: (reply: Reply) => void): void {
+    this.context.node.snapshotNow().then(() => {
+      this.lastSaveMs = this.context.now();
+      done(OK);
+    }, (error: unknown) => done(unknownError(error)));
   }
 
   private transferLeader(argv: readonly Buffer[], done: (reply: Reply) => void): void {

@@ -42,6 +42,10 @@ const sequences: Record<string, readonly (readonly string[])[]> = {
     ['MGET', 'a', 'c'], ['MSETNX', 'c', '3', 'd', '4'], ['MGET', 'c', 'd'], ['MSETNX', 'x', '1', 'y'], ['MGET'],
     ['MSET', 'a', 'x', 'a', 'y'], ['GET', 'a'],
   ],
+  'TOUCH SUBSTR': [
+    ['SET', 'a', 'hello world'], ['TOUCH', 'a'], ['TOUCH', 'a', 'a', 'nope'], ['TOUCH'], ['SUBSTR', 'a', '0', '4'], ['SUBSTR', 'a', '-5', '-1'],
+    ['SUBSTR', 'nope', '0', '1'], ['SUBSTR', 'a', 'x', '1'], ['SUBSTR', 'a', '0'], ['HSET', 'h', 'f', 'v'], ['SUBSTR', 'h', '0', '1'], ['TOUCH', 'h'],
+  ],
   'APPEND STRLEN GETRANGE SETRANGE': [
     ['APPEND', 'a', 'hello'], ['APPEND', 'a', ' world'], ['GET', 'a'], ['STRLEN', 'a'], ['STRLEN', 'nope'],
     ['GETRANGE', 'a', '0', '4'], ['GETRANGE', 'a', '-5', '-1'], ['GETRANGE', 'a', '-1', '-5'], ['GETRANGE', 'a', '5', '2'],

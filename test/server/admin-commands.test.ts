@@ -154,6 +154,27 @@ describe('INFO and RAFT.* on a 3-node cluster', () => {
     assert.deepEqual([...(reset.get('commandstats') ?? new Map()).keys()], ['cmdstat_config'], 'and commandstats, but for itself');
   });
 
+  it('SAVE takes a snapshot and moves LASTSAVE; it is not allowed inside MULTI; BGSAVE starts one', async () => {
+    const redis = cluster.client(leader);
+    const before = await redis.lastsave();
+    assert.equal(await redis.save(), 'OK');
+    assert.ok(await redis.lastsave() >= before);
+    assert.equal(await redis.bgsave(), 'Background saving started');
+    const connection = await RawConnection.open(cluster.node(leader).port);
+    assert.equal(await connection.call('MULTI'), 'OK');
+    assert.deepEqual(await connection.call('SAVE'), { error: 'ERR Command not allowed inside a transaction' });
+    assert.deepEqual(await connection.call('EXEC'), { error: 'EXECABORT Transaction discarded because of previous errors.' });
+    connection.close();
+  });
+
+  it('RANDOMKEY draws different keys on repeated reads', async () => {
+    const redis = cluster.client(leader);
+    for (let i = 0; i < 20; i++) await redis.set(`rk:${i}`, 'x');
+    const seen = new Set<string | null>();
+    for (let i = 0; i < 40; i++) seen.add(await redis.randomkey());
+    assert.ok(seen.size > 5, `40 draws gave ${seen.size} distinct keys`);
+  });
+
   it('RAFT.INFO and RAFT.LEADER agree on every node', async () => {
     const leaders = await Promise.all(ids.map((id) => cluster.call(id, ['RAFT.LEADER'])));
     assert.deepEqual(leaders, ids.map(() => leader));
