@@ -23,6 +23,7 @@ import { copyCommands } from './copy-command.js';
 import { geoCommands } from './geo-commands.js';
 import { publishCommands } from './publish-command.js';
 import { sortCommands } from './sort-command.js';
+import { dumpCommands } from './dump-commands.js';
 
 export { raftisExpireCommandName };
 
@@ -45,6 +46,7 @@ export const commandTable: readonly CommandSpec[] = [
   ...geoCommands,
   ...publishCommands,
   ...sortCommands,
+  ...dumpCommands,
 ];
 
 const byName = new Map<string, CommandSpec>(commandTable.map((spec) => [spec.name, spec]));
