@@ -15,6 +15,7 @@ import { listCommands } from './list-commands.js';
 import { zsetBlockingCommands } from './zset-blocking-commands.js';
 import { memoryCommands } from './memory-commands.js';
 import { scriptCommands } from './script-commands.js';
+import { functionCommands } from './function-commands.js';
 import { bitmapCommands } from './bitmap-commands.js';
 import { bitfieldCommands } from './bitfield-commands.js';
 import { lcsCommands } from './lcs-command.js';
@@ -38,6 +39,7 @@ export const commandTable: readonly CommandSpec[] = [
   ...zsetBlockingCommands,
   ...memoryCommands,
   ...scriptCommands,
+  ...functionCommands,
   ...bitmapCommands,
   ...bitfieldCommands,
   ...lcsCommands,

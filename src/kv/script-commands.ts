@@ -3,6 +3,7 @@
 // run the command table's handlers with nothing in between. EVAL_RO and EVALSHA_RO are reads,
 // served at a read point like other reads, and refuse writes. The cache of scripts is
 // replicated (script/script-store.ts); the VM and its rules are in script/script-vm.ts.
+// FUNCTION and FCALL are in function-commands.ts.
 
 import type { Reply } from './reply.js';
 import type { CommandContext } from './command-context.js';
@@ -16,29 +17,29 @@ import { parseShebang } from './script/shebang.js';
 
 export const noScriptError = errorReply('NOSCRIPT No matching script. Please use EVAL.');
 
-interface ScriptRequest {
-  /** The script's text (EVAL) or its SHA-1 (EVALSHA). */
+export interface ScriptRequest {
+  /** The script's text (EVAL), its SHA-1 (EVALSHA) or the function's name (FCALL). */
   readonly script: Uint8Array;
   readonly keys: readonly Uint8Array[];
   readonly args: readonly Uint8Array[];
 }
 
-/** EVAL script numkeys key... arg...: Redis's checks of numkeys. */
-function parseScriptRequest(argv: readonly Uint8Array[]): ScriptRequest {
+/** EVAL script numkeys key... arg... (and FCALL, whose bad count has its own text): Redis's checks of numkeys. */
+export function parseScriptRequest(argv: readonly Uint8Array[], badCount = 'ERR value is not an integer or out of range'): ScriptRequest {
   const count = parseInt64(arg(argv, 2));
-  if (count === null) throw new CommandError(errorReply('ERR value is not an integer or out of range'));
+  if (count === null) throw new CommandError(errorReply(badCount));
   if (count < 0n) throw new CommandError(errorReply("ERR Number of keys can't be negative"));
   if (count > BigInt(argv.length - 3)) throw new CommandError(errorReply("ERR Number of keys can't be greater than number of args"));
   const keyCount = Number(count);
   return { script: arg(argv, 1), keys: argv.slice(3, 3 + keyCount), args: argv.slice(3 + keyCount) };
 }
 
-function scriptingOf(context: CommandContext): Scripting {
+export function scriptingOf(context: CommandContext): Scripting {
   if (context.scripting === null) throw new Error('kv: a script command ran without the state machine\'s scripting');
   return context.scripting;
 }
 
-const text = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+export const text = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 
 /** EVAL and EVAL_RO: compiles (and, applied, caches) the body, then runs it. */
 function evalScript(readOnlyCommand: boolean) {
@@ -82,7 +83,7 @@ function runScript(context: CommandContext, sha: string, body: Uint8Array, reque
  * writes from a read-only script), then the command as the state machine runs it. TIME is
  * the entry's time, the same on every replica.
  */
-function callFromScript(scripting: Scripting, context: CommandContext, argv: readonly Uint8Array[], readOnly: boolean, seed: number): Reply {
+export function callFromScript(scripting: Scripting, context: CommandContext, argv: readonly Uint8Array[], readOnly: boolean, seed: number): Reply {
   const name = text(arg(argv, 0)).toLowerCase();
   const local = scriptLocalCommand(name, argv, context);
   if (local !== null) return local;
@@ -169,9 +170,9 @@ function script(context: CommandContext, argv: readonly Uint8Array[]): Reply {
 }
 
 export const scriptCommands: readonly CommandSpec[] = [
-  parsedCommand('eval', -3, ['write', 'noscript', 'movablekeys'], noKeys, parseScriptRequest, evalScript(false)),
-  parsedCommand('evalsha', -3, ['write', 'noscript', 'movablekeys'], noKeys, parseScriptRequest, evalCachedScript(false)),
-  parsedCommand('eval_ro', -3, ['readonly', 'noscript', 'movablekeys'], noKeys, parseScriptRequest, evalScript(true)),
-  parsedCommand('evalsha_ro', -3, ['readonly', 'noscript', 'movablekeys'], noKeys, parseScriptRequest, evalCachedScript(true)),
+  parsedCommand('eval', -3, ['write', 'noscript', 'movablekeys'], noKeys, (argv) => parseScriptRequest(argv), evalScript(false)),
+  parsedCommand('evalsha', -3, ['write', 'noscript', 'movablekeys'], noKeys, (argv) => parseScriptRequest(argv), evalCachedScript(false)),
+  parsedCommand('eval_ro', -3, ['readonly', 'noscript', 'movablekeys'], noKeys, (argv) => parseScriptRequest(argv), evalScript(true)),
+  parsedCommand('evalsha_ro', -3, ['readonly', 'noscript', 'movablekeys'], noKeys, (argv) => parseScriptRequest(argv), evalCachedScript(true)),
   parsedCommand('script', -2, ['write', 'noscript'], noKeys, (argv) => argv, script),
 ];

@@ -9,6 +9,7 @@
 //   dedup   one per exactly-once client (origin, client, floor, last use, replies by seq);
 //           type 2, the older form with a single (seq, reply), still reads
 //   script  one per cached script (EVAL, SCRIPT LOAD): its body; absent before format 4
+//   library one per function library (FUNCTION LOAD): its code; absent in older snapshots
 //   key     one per string key (key, value type, value, expiry, created stamp, written stamp)
 //   collection  one per collection key (key, type code, expiry, stamps, element count), then
 //           its elements in `elements` records (count, elements in the type's own encoding),
@@ -43,6 +44,7 @@ const recordCollection = 6;
 const recordElements = 7;
 const recordRemovals = 8;
 const recordScript = 9;
+const recordLibrary = 11;
 const valueTypeString = 1;
 /** A record body larger than this is corrupt (keys and values are bounded by proto-max-bulk-len). */
 const recordBytesMax = 0x7fff_ffff;
@@ -69,6 +71,8 @@ export interface SnapshotState {
   readonly dedup: readonly DedupRecord[];
   /** Bodies of the cached scripts, in load order (none in a snapshot older than format 4). */
   readonly scripts?: readonly Uint8Array[];
+  /** Code of the function libraries, in load order (none before format 4). */
+  readonly libraries?: readonly Uint8Array[];
   readonly keyspace: Keyspace;
 }
 
@@ -124,6 +128,7 @@ export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
   private savedQueue: EntryImage[] | null = null;
   private dedupIndex = 0;
   private scriptIndex = 0;
+  private libraryIndex = 0;
   private phase: Phase = 'header';
   /** FNV-1a of every record written so far (the end record carries it). */
   private checksum = fnvOffsetBasis;
@@ -297,11 +302,14 @@ export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
         const record = this.state.dedup[this.dedupIndex];
         if (record === undefined) {
           const script = this.state.scripts?.[this.scriptIndex];
-          if (script === undefined) this.phase = 'keys';
-          else {
+          const library = this.state.libraries?.[this.libraryIndex];
+          if (script !== undefined) {
             this.scriptIndex++;
             this.append(writer, maxBytes, recordScript, (w) => w.bytes(script));
-          }
+          } else if (library !== undefined) {
+            this.libraryIndex++;
+            this.append(writer, maxBytes, recordLibrary, (w) => w.bytes(library));
+          } else this.phase = 'keys';
           return;
         }
         this.dedupIndex++;
@@ -399,6 +407,7 @@ export class KeyspaceRestore implements SnapshotSink {
   } | null = null;
   private readonly dedup: DedupRecord[] = [];
   private readonly scripts: Uint8Array[] = [];
+  private readonly libraries: Uint8Array[] = [];
   private removalsRead = false;
   private ended = false;
   /** Work of the record just decoded beyond recordWork (its elements). */
@@ -581,6 +590,9 @@ export class KeyspaceRestore implements SnapshotSink {
       case recordScript:
         this.scripts.push(Uint8Array.from(reader.bytes()));
         break;
+      case recordLibrary:
+        this.libraries.push(Uint8Array.from(reader.bytes()));
+        break;
       case recordCollection:
         this.readCollectionRecord(reader);
         break;
@@ -655,6 +667,7 @@ export class KeyspaceRestore implements SnapshotSink {
       counters: { expiredKeys: this.header.expiredKeys, evictedKeys: this.header.evictedKeys },
       dedup: this.dedup,
       scripts: this.scripts,
+      libraries: this.libraries,
       keyspace: (this.loader as KeyspaceLoader).keyspace(),
     });
     return null;

@@ -27,6 +27,8 @@ import { KeyspaceRestore, KeyspaceSnapshot, type SnapshotSink, type SnapshotSour
 import { CommandError, errorReply, outOfMemoryError } from './replies.js';
 import { ReadyKeys } from './ready-keys.js';
 import { ScriptStore } from './script/script-store.js';
+import { FunctionStore } from './script/function-store.js';
+import { compileLibrary } from './function-commands.js';
 import { ScriptVm } from './script/script-vm.js';
 import type { Scripting } from './script/scripting.js';
 import { isCollection, type CollectionTypeName } from './value.js';
@@ -140,7 +142,7 @@ export class KvStateMachine {
 
   constructor(options: KvOptions = {}) {
     this.options = validateOptions(options);
-    this.scripting = this.makeScripting(new ScriptStore());
+    this.scripting = this.makeScripting(new ScriptStore(), new FunctionStore());
     this.keyspace.onCollectionStored((mapKey) => this.readyKeys.stored(mapKey));
     this.dedup = new DedupTable(this.options.dedupEntriesMax, this.options.dedupRetentionMs, this.options.dedupRepliesPerClientMax);
   }
@@ -266,9 +268,10 @@ export class KvStateMachine {
     return this.keyspace.version(key, Math.max(nowMs, this.time));
   }
 
-  private makeScripting(store: ScriptStore): Scripting {
+  private makeScripting(store: ScriptStore, functions: FunctionStore): Scripting {
     return {
       store,
+      functions,
       vm: () => (this.scriptVm ??= new ScriptVm()),
       instructionsMax: this.options.scriptInstructionsMax,
       lookup: lookupCommand,
@@ -278,6 +281,21 @@ export class KvStateMachine {
         return this.runHandler(spec, context, argv);
       },
     };
+  }
+
+  /**
+   * The function libraries of a snapshot, loaded again from their code (which is what the
+   * snapshot keeps). The code loaded when it was applied, so it loads again; one that does
+   * not (a changed budget) is left out and counted as an internal error.
+   */
+  private restoreLibraries(codes: readonly Uint8Array[]): FunctionStore {
+    const functions = new FunctionStore();
+    for (const code of codes) {
+      const library = compileLibrary(this.scripting, code);
+      if ('kind' in library) this.counters.internalErrors++;
+      else functions.put(library);
+    }
+    return functions;
   }
 
   /** Evicts by policy until the estimate is within maxmemory; false if it cannot. */
@@ -388,6 +406,7 @@ export class KvStateMachine {
       counters: { ...this.counters },
       dedup: this.dedup.all(),
       scripts: [...this.scripting.store.entries()].map(([, body]) => body),
+      libraries: this.scripting.functions.all().map((library) => library.code),
     });
     this.openSnapshots.add(snapshot);
     return {
@@ -411,7 +430,7 @@ export class KvStateMachine {
     this.keyspace = state.keyspace;
     this.keyspace.onCollectionStored((mapKey) => this.readyKeys.stored(mapKey));
     this.dedup.restore(state.dedup);
-    this.scripting = this.makeScripting(ScriptStore.of(state.scripts ?? []));
+    this.scripting = this.makeScripting(ScriptStore.of(state.scripts ?? []), this.restoreLibraries(state.libraries ?? []));
     this.counters.expiredKeys = state.counters.expiredKeys;
     this.counters.evictedKeys = state.counters.evictedKeys;
     this.applied = state.appliedIndex;

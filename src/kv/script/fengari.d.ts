@@ -28,6 +28,7 @@ declare module 'fengari' {
     readonly LUA_RIDX_GLOBALS: number;
     lua_absindex(L: LuaState, index: number): number;
     lua_checkstack(L: LuaState, n: number): boolean;
+    lua_call(L: LuaState, nargs: number, nresults: number): void;
     lua_close(L: LuaState): void;
     lua_createtable(L: LuaState, narr: number, nrec: number): void;
     lua_error(L: LuaState): never;
@@ -57,6 +58,8 @@ declare module 'fengari' {
     lua_setglobal(L: LuaState, name: LuaKey): void;
     lua_sethook(L: LuaState, f: Hook | null, mask: number, count: number): void;
     lua_setmetatable(L: LuaState, index: number): void;
+    lua_setupvalue(L: LuaState, funcindex: number, n: number): LuaString | null;
+    lua_isfunction(L: LuaState, index: number): boolean;
     lua_settop(L: LuaState, index: number): void;
     lua_toboolean(L: LuaState, index: number): boolean;
     lua_tojsstring(L: LuaState, index: number): string;

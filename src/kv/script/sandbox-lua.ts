@@ -8,7 +8,7 @@ import fengari, { type LuaState } from 'fengari';
 const { lua, lauxlib } = fengari;
 
 const setup = `
-local G, random, randomseed = ...
+local G, random, randomseed, register_function = ...
 local error, rawset, setmetatable, tostring, type = error, rawset, setmetatable, tostring, type
 local readonly_message = 'Attempt to modify a readonly table'
 local protected = {}
@@ -52,12 +52,35 @@ local string_meta = getmetatable('')
 string_meta.__index = G.string
 string_meta.__metatable = readonly(string_meta)
 
-setmetatable(G, { __index = function(_, name)
+local function missing(_, name)
   error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
-end })
+end
+setmetatable(G, { __index = missing })
 local env = readonly(G)
 G._G = env
-return env
+
+-- FUNCTION LOAD runs a library's code with fewer globals: no math (no randomness at load),
+-- and a redis table with only what registering needs. Library code compiles with lib_env
+-- as its globals; it points at the load globals during the load run and at the script
+-- globals afterwards, so a library's local helpers see redis.call when a function runs.
+local load_redis = { register_function = register_function, log = G.redis.log, REDIS_VERSION = G.redis.REDIS_VERSION,
+  REDIS_VERSION_NUM = G.redis.REDIS_VERSION_NUM, LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3 }
+setmetatable(load_redis, { __index = missing })
+local load_G = { redis = readonly(load_redis), string = G.string, table = G.table }
+for _, name in ipairs({ 'assert', 'error', 'ipairs', 'next', 'pairs', 'pcall', 'xpcall', 'rawequal', 'rawget', 'rawset',
+    'select', 'tonumber', 'tostring', 'type', 'unpack', 'setmetatable', 'getmetatable', 'loadstring', '_VERSION' }) do
+  load_G[name] = G[name]
+end
+setmetatable(load_G, { __index = missing })
+local load_env = readonly(load_G)
+load_G._G = load_env
+local lib_meta = { __index = env, __newindex = refuse }
+lib_meta.__metatable = setmetatable({}, { __index = lib_meta, __newindex = refuse, __metatable = false })
+local lib_env = setmetatable({}, lib_meta)
+protected[lib_env] = true
+protected[lib_meta.__metatable] = true
+local function loading(on) lib_meta.__index = on and load_env or env end
+return env, lib_env, loading
 `;
 
 /** Runs the sandbox setup on `L`: afterwards compiled chunks see the protected globals. */
@@ -67,8 +90,10 @@ export function sandboxLua(L: LuaState): void {
   lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, lua.LUA_RIDX_GLOBALS);
   lua.lua_pushvalue(L, -1);
   lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, 'raftis.globals');
-  lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, 'raftis.random');
-  lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, 'raftis.randomseed');
-  if (lua.lua_pcall(L, 3, 1, 0) !== lua.LUA_OK) throw new Error(`kv: Lua sandbox: ${lua.lua_tojsstring(L, -1)}`);
+  for (const name of ['raftis.random', 'raftis.randomseed', 'raftis.register_function']) lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, name);
+  if (lua.lua_pcall(L, 4, 3, 0) !== lua.LUA_OK) throw new Error(`kv: Lua sandbox: ${lua.lua_tojsstring(L, -1)}`);
+  // Stack: env, lib_env, loading.
+  lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, 'raftis.loading');
+  lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, 'raftis.libenv');
   lua.lua_rawseti(L, lua.LUA_REGISTRYINDEX, lua.LUA_RIDX_GLOBALS);
 }

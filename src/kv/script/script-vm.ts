@@ -20,6 +20,8 @@ import { sandboxLua } from './sandbox-lua.js';
 import { sha1Hex } from './sha1.js';
 import { formatRedisDouble } from '../../base/double-format.js';
 import { Rand48 } from './rand48.js';
+import { registerFunction } from './register-function.js';
+import { raise } from './lua-error.js';
 
 const { lua, lauxlib, lualib } = fengari;
 
@@ -43,7 +45,16 @@ export interface ScriptRun {
   readonly call: (argv: readonly Uint8Array[]) => Reply;
 }
 
+export interface FunctionInfo {
+  readonly name: string;
+  readonly description: string | null;
+  readonly flags: readonly string[];
+}
+
 interface ActiveRun {
+  /** A script or function run, or a library's load run (which collects what it registers). */
+  readonly kind: 'script' | 'load';
+  readonly registered?: FunctionInfo[];
   readonly run: ScriptRun;
   protocol: ScriptProtocol;
   instructions: number;
@@ -57,6 +68,8 @@ export class ScriptVm {
   private active: ActiveRun | null = null;
   /** SHA-1s whose compiled function is in the registry's script table. */
   private readonly compiled = new Set<string>();
+  /** Libraries whose functions are in the registry's function table, with the SHA-1 of the code loaded. */
+  private readonly libraries = new Map<string, string>();
 
   constructor() {
     installLua51Numbers();
@@ -84,26 +97,114 @@ export class ScriptVm {
 
   /** Runs a script to its end, its error, or its instruction budget. */
   run(run: ScriptRun): Reply {
-    if (this.active !== null) throw new Error('kv: a script started while another runs');
     const compileError = this.compile(run.sha, run.body);
     if (compileError !== null) return compileError;
-    const L = this.L;
-    this.active = { run, protocol: 2, instructions: 0, random: new Rand48(run.seed) };
-    try {
-      lua.lua_settop(L, 0);
-      lua.lua_pushcfunction(L, errorHandler);
+    return this.invoke({ kind: 'script', run }, (L) => {
       lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, 'raftis.scripts');
       lua.lua_getfield(L, -1, run.sha);
       this.setKeysAndArgs(run);
+      return 0;
+    }, (L, status, active) => (status === lua.LUA_OK ? toReply(L, -1, active.protocol) : this.failure(run)));
+  }
+
+  /**
+   * Runs function `name` of library `library` (loaded by loadLibrary) with KEYS and ARGV as
+   * its two arguments, as FCALL does.
+   */
+  callFunction(library: string, name: string, run: Omit<ScriptRun, 'sha' | 'body'>): Reply {
+    const full: ScriptRun = { ...run, sha: '', body: new Uint8Array(0) };
+    return this.invoke({ kind: 'script', run: full }, (L) => {
+      lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, 'raftis.functions');
+      lua.lua_getfield(L, -1, library);
+      lua.lua_getfield(L, -1, name);
+      pushStrings(L, run.keys);
+      pushStrings(L, run.args);
+      return 2;
+    }, (L, status, active) => (status === lua.LUA_OK ? toReply(L, -1, active.protocol) : this.failure(full)));
+  }
+
+  /** True when library `library` is loaded in this VM from the code named `codeSha`. */
+  hasLibrary(library: string, codeSha: string): boolean {
+    return this.libraries.get(library) === codeSha;
+  }
+
+  /**
+   * Runs a library's code (FUNCTION LOAD) with the load globals, collecting what it
+   * registers; on success its functions replace the library's old ones in this VM.
+   */
+  loadLibrary(library: string, codeSha: string, code: Uint8Array, instructionsMax: number): readonly FunctionInfo[] | Reply {
+    const L = this.L;
+    lua.lua_settop(L, 0);
+    const source = withoutShebang(code);
+    if (lauxlib.luaL_loadbuffer(L, source, source.length, '@user_function') !== lua.LUA_OK) {
+      const message = lua.lua_tojsstring(L, -1);
+      lua.lua_settop(L, 0);
+      return errorReply(`ERR Error compiling function: ${message}`);
+    }
+    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, 'raftis.libenv');
+    lua.lua_setupvalue(L, 1, 1);
+    lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, 'raftis.loadchunk');
+    const registered: FunctionInfo[] = [];
+    const run: ScriptRun = { name: library, sha: '', body: code, keys: [], args: [], seed: 0, instructionsMax, call: () => errorReply('ERR redis.call is not available while loading') };
+    const reply = this.invoke({ kind: 'load', run, registered }, (state) => {
+      lua.lua_getfield(state, lua.LUA_REGISTRYINDEX, 'raftis.loadchunk');
+      lua.lua_createtable(state, 0, 4);
+      lua.lua_setfield(state, lua.LUA_REGISTRYINDEX, 'raftis.pending');
+      this.setLoading(state, true);
+      return 0;
+    }, (state, status) => {
+      this.setLoading(state, false);
+      if (status !== lua.LUA_OK) return errorReply(`ERR Error registering functions: ${this.errorMessage(state)}`);
+      if (registered.length === 0) return errorReply('ERR No functions registered');
+      lua.lua_getfield(state, lua.LUA_REGISTRYINDEX, 'raftis.functions');
+      lua.lua_getfield(state, lua.LUA_REGISTRYINDEX, 'raftis.pending');
+      lua.lua_setfield(state, -2, library);
+      this.libraries.set(library, codeSha);
+      return null;
+    });
+    return reply ?? registered;
+  }
+
+  /** Forgets a library's functions in this VM (FUNCTION DELETE). */
+  dropLibrary(library: string): void {
+    if (!this.libraries.delete(library)) return;
+    const L = this.L;
+    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, 'raftis.functions');
+    lua.lua_pushnil(L);
+    lua.lua_setfield(L, -2, library);
+    lua.lua_settop(L, 0);
+  }
+
+  private setLoading(L: LuaState, on: boolean): void {
+    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, 'raftis.loading');
+    lua.lua_pushboolean(L, on);
+    lua.lua_call(L, 1, 0);
+  }
+
+  /**
+   * One protected call with the error handler and the instruction budget: `push` leaves the
+   * function and its arguments on the stack (returning how many arguments), `finish` turns
+   * the outcome into the reply while the result is still on the stack.
+   */
+  private invoke<R>(active: Omit<ActiveRun, 'protocol' | 'instructions' | 'random'>, push: (L: LuaState) => number, finish: (L: LuaState, status: number, active: ActiveRun) => R): R | Reply {
+    if (this.active !== null) throw new Error('kv: a script started while another runs');
+    const L = this.L;
+    const running: ActiveRun = { ...active, protocol: 2, instructions: 0, random: new Rand48(active.run.seed) };
+    this.active = running;
+    try {
+      lua.lua_settop(L, 0);
+      lua.lua_pushcfunction(L, errorHandler);
+      const nargs = push(L);
       (L as unknown as { l_G: { id_counter: number } }).l_G.id_counter = objectIdBase;
       lua.lua_sethook(L, (state) => this.countInstructions(state), lua.LUA_MASKCOUNT, hookInstructions);
-      const status = lua.lua_pcall(L, 0, 1, 1);
-      return status === lua.LUA_OK ? toReply(L, -1, this.active.protocol) : this.failure(run);
+      const status = lua.lua_pcall(L, nargs, 1, 1);
+      lua.lua_sethook(L, null, 0, 0);
+      return finish(L, status, running);
     } catch (error) {
       // A JavaScript exception out of the VM (fengari bug, exhausted memory): the VM may be
       // inconsistent, so it is rebuilt; the reply is the same on every replica that fails alike.
       this.reset();
-      return errorReply(`ERR Error running script ${run.name}: ${error instanceof Error ? error.message : String(error)}`);
+      return errorReply(`ERR Error running script ${active.run.name}: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
       lua.lua_sethook(this.L, null, 0, 0);
       lua.lua_settop(this.L, 0);
@@ -111,9 +212,10 @@ export class ScriptVm {
     }
   }
 
-  /** Forgets every compiled script and starts a fresh VM (SCRIPT FLUSH). */
+  /** Forgets every compiled script and library and starts a fresh VM (SCRIPT FLUSH). */
   reset(): void {
     this.compiled.clear();
+    this.libraries.clear();
     lua.lua_close(this.L);
     this.L = this.createState();
   }
@@ -135,6 +237,7 @@ export class ScriptVm {
     active.instructions += hookInstructions;
     if (active.instructions <= active.run.instructionsMax) return;
     lua.lua_sethook(L, (state) => this.countInstructions(state), lua.LUA_MASKCOUNT, 1);
+    if (active.kind === 'load') raise(L, 'ERR FUNCTION LOAD timeout');
     raise(L, `ERR Script killed after ${active.run.instructionsMax} Lua instructions (script-instructions-max); the writes it made before were kept`);
   }
 
@@ -144,16 +247,16 @@ export class ScriptVm {
     if (lua.lua_type(L, -1) !== lua.LUA_TTABLE) {
       return errorReply(`ERR Error running script ${run.name}: ${lua.lua_tojsstring(L, -1)}`);
     }
-    const field = (name: string): string | null => {
-      const type = lua.lua_getfield(L, -1, name);
-      const text = type === lua.LUA_TSTRING || type === lua.LUA_TNUMBER ? lua.lua_tojsstring(L, -1) : null;
-      lua.lua_pop(L, 1);
-      return text;
-    };
-    const message = (field('err') ?? 'ERR unknown error').replace(/[\r\n]/g, ' ');
-    const source = field('source');
-    const line = field('line');
+    const message = this.errorMessage(L);
+    const source = tableField(L, 'source');
+    const line = tableField(L, 'line');
     return errorReply(source !== null && line !== null ? `${message} script: ${run.name}, on ${source}:${line}.` : message);
+  }
+
+  /** The `err` of the error table on top of the stack (newlines made spaces, as Redis sends errors). */
+  private errorMessage(L: LuaState): string {
+    if (lua.lua_type(L, -1) !== lua.LUA_TTABLE) return lua.lua_tojsstring(L, -1);
+    return (tableField(L, 'err') ?? 'ERR unknown error').replace(/[\r\n]/g, ' ');
   }
 
   private createState(): LuaState {
@@ -162,8 +265,10 @@ export class ScriptVm {
       lauxlib.luaL_requiref(L, name, open, 1);
       lua.lua_pop(L, 1);
     }
-    lua.lua_createtable(L, 0, 0);
-    lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, 'raftis.scripts');
+    for (const table of ['raftis.scripts', 'raftis.functions']) {
+      lua.lua_createtable(L, 0, 0);
+      lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, table);
+    }
     this.registerRedisApi(L);
     sandboxLua(L);
     return L;
@@ -203,6 +308,8 @@ export class ScriptVm {
     lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, 'raftis.random');
     lua.lua_pushcfunction(L, guarded((state) => this.mathRandomseed(state)));
     lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, 'raftis.randomseed');
+    lua.lua_pushcfunction(L, guarded((state) => registerFunction(state, this.active)));
+    lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, 'raftis.register_function');
   }
 
   private redisCall(L: LuaState, raises: boolean): number {
@@ -259,12 +366,12 @@ export class ScriptVm {
   }
 }
 
-/** A Lua error carrying Redis's error table ({err = message}); the error handler adds where. */
-function raise(L: LuaState, message: string): never {
-  lua.lua_createtable(L, 0, 1);
-  lua.lua_pushstring(L, Buffer.from(message, 'latin1'));
-  lua.lua_setfield(L, -2, 'err');
-  return lua.lua_error(L);
+/** A string or number field of the table on top of the stack. */
+function tableField(L: LuaState, name: string): string | null {
+  const type = lua.lua_getfield(L, -1, name);
+  const text = type === lua.LUA_TSTRING || type === lua.LUA_TNUMBER ? lua.lua_tojsstring(L, -1) : null;
+  lua.lua_pop(L, 1);
+  return text;
 }
 
 /** A host function whose JavaScript exceptions become Lua errors instead of escaping the VM. */
@@ -287,7 +394,7 @@ function guarded(fn: (L: LuaState) => number): (L: LuaState) => number {
  */
 function errorHandler(L: LuaState): number {
   if (lua.lua_type(L, 1) !== lua.LUA_TTABLE) {
-    const message = lua.lua_type(L, 1) === lua.LUA_TSTRING || lua.lua_type(L, 1) === lua.LUA_TNUMBER ? lua.lua_tojsstring(L, 1) : 'unknown error';
+    const message = lua.lua_type(L, 1) === lua.LUA_TSTRING || lua.lua_type(L, 1) === lua.LUA_TNUMBER ? lua51Wording(lua.lua_tojsstring(L, 1)) : 'unknown error';
     lua.lua_settop(L, 0);
     lua.lua_createtable(L, 0, 3);
     lua.lua_pushstring(L, Buffer.from(`ERR ${message}`, 'latin1'));
@@ -308,6 +415,14 @@ function errorHandler(L: LuaState): number {
   }
   lua.lua_settop(L, 1);
   return 1;
+}
+
+/**
+ * Lua 5.3 names the culprit after the type ("attempt to call a nil value (field 'f')"); 5.1,
+ * which scripts and Redis's tests expect, before it ("attempt to call field 'f' (a nil value)").
+ */
+function lua51Wording(message: string): string {
+  return message.replace(/attempt to (\w+) an? (\w+) value \((\w+) '([^']*)'\)/, "attempt to $1 $3 '$4' (a $2 value)");
 }
 
 function sha1hexFunction(L: LuaState): number {

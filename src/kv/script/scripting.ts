@@ -6,10 +6,12 @@ import type { CommandSpec } from '../command-spec.js';
 import type { CommandContext } from '../command-context.js';
 import type { Reply } from '../reply.js';
 import type { ScriptStore } from './script-store.js';
+import type { FunctionStore } from './function-store.js';
 import type { ScriptVm } from './script-vm.js';
 
 export interface Scripting {
   readonly store: ScriptStore;
+  readonly functions: FunctionStore;
   /** The VM, made on first use. */
   vm(): ScriptVm;
   /** Lua instructions one script may execute (script-instructions-max). */
