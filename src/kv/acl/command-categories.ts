@@ -1,0 +1,126 @@
+// The ACL categories of every command, in one place: the ones Redis derives from the flags
+// (server.c setImplicitACLCategories), each family's value type (@string, @hash, ...), the
+// few commands Redis marks beyond that (@dangerous ones, SORT's three types), raftis's own
+// @raft for RAFT.*, and the subcommands of container commands (CLIENT, CONFIG, ACL, ...),
+// whose categories Redis gives per subcommand. COMMAND INFO prints these, and ACL rules
+// (+@read, -@dangerous) select commands by them.
+
+import type { CommandSpec } from '../command-spec.js';
+import { stringCommands } from '../string-commands.js';
+import { keyCommands } from '../key-commands.js';
+import { expireCommands } from '../expire-commands.js';
+import { hashCommands } from '../hash-commands.js';
+import { zsetCommands } from '../zset-commands.js';
+import { setCommands } from '../set-commands.js';
+import { listCommands } from '../list-commands.js';
+import { zsetBlockingCommands } from '../zset-blocking-commands.js';
+import { bitmapCommands } from '../bitmap-commands.js';
+import { bitfieldCommands } from '../bitfield-commands.js';
+import { lcsCommands } from '../lcs-command.js';
+import { hyperloglogCommands } from '../hyperloglog-commands.js';
+import { copyCommands } from '../copy-command.js';
+import { geoCommands } from '../geo-commands.js';
+import { scriptCommands } from '../script-commands.js';
+
+/** Redis 7.0's categories in its order (ACL CAT, COMMAND INFO), then raftis's own. */
+export const ACL_CATEGORIES = [
+  'keyspace', 'read', 'write', 'set', 'sortedset', 'list', 'hash', 'string', 'bitmap', 'hyperloglog', 'geo', 'stream',
+  'pubsub', 'admin', 'fast', 'slow', 'blocking', 'dangerous', 'connection', 'transaction', 'scripting', 'raft',
+] as const;
+export type AclCategory = (typeof ACL_CATEGORIES)[number];
+
+const categoryOrder = new Map<string, number>(ACL_CATEGORIES.map((name, index) => [name, index]));
+
+export function isAclCategory(name: string): name is AclCategory {
+  return categoryOrder.has(name);
+}
+
+/** Each data family's rows with its value type's category. */
+const typeFamilies: readonly (readonly [readonly CommandSpec[], AclCategory])[] = [
+  [stringCommands, 'string'], [lcsCommands, 'string'], [keyCommands, 'keyspace'], [expireCommands, 'keyspace'], [copyCommands, 'keyspace'],
+  [hashCommands, 'hash'], [zsetCommands, 'sortedset'], [zsetBlockingCommands, 'sortedset'], [setCommands, 'set'], [listCommands, 'list'],
+  [bitmapCommands, 'bitmap'], [bitfieldCommands, 'bitmap'], [hyperloglogCommands, 'hyperloglog'], [geoCommands, 'geo'], [scriptCommands, 'scripting'],
+];
+
+/**
+ * Categories beyond the flags and the family: Redis's @dangerous commands, SORT (three
+ * types), pub/sub, and the server rows' type (connection, transaction).
+ */
+const namedCategories: ReadonlyMap<string, readonly AclCategory[]> = new Map<string, readonly AclCategory[]>([
+  ...typeFamilies.flatMap(([rows, category]) => rows.map((row) => [row.name, [category]] as const)),
+  ['keys', ['keyspace', 'dangerous']], ['flushdb', ['keyspace', 'dangerous']], ['flushall', ['keyspace', 'dangerous']],
+  ['sort', ['set', 'sortedset', 'list', 'dangerous']], ['sort_ro', ['set', 'sortedset', 'list', 'dangerous']],
+  ['pfdebug', ['hyperloglog', 'admin', 'dangerous']], ['pfselftest', ['hyperloglog', 'admin', 'dangerous']],
+  ['publish', ['pubsub']], ['spublish', ['pubsub']], ['subscribe', ['pubsub']], ['ssubscribe', ['pubsub']], ['psubscribe', ['pubsub']],
+  ['unsubscribe', ['pubsub']], ['sunsubscribe', ['pubsub']], ['punsubscribe', ['pubsub']], ['pubsub', ['pubsub']],
+  ['info', ['dangerous']],
+  ['ping', ['connection']], ['echo', ['connection']], ['hello', ['connection']], ['auth', ['connection']], ['select', ['connection']],
+  ['quit', ['connection']], ['reset', ['connection']],
+  ['multi', ['transaction']], ['exec', ['transaction']], ['discard', ['transaction']], ['watch', ['transaction']], ['unwatch', ['transaction']],
+]);
+
+const adminCategories: readonly AclCategory[] = ['admin', 'slow', 'dangerous'];
+const connectionAdmin: readonly AclCategory[] = ['admin', 'slow', 'dangerous', 'connection'];
+const connectionSlow: readonly AclCategory[] = ['slow', 'connection'];
+const scriptingSlow: readonly AclCategory[] = ['slow', 'scripting'];
+
+/** Container commands: the container's own categories and each subcommand's, as Redis 7.0's COMMAND INFO lists them. */
+const containers: ReadonlyMap<string, { readonly own: readonly AclCategory[]; readonly subcommands: Readonly<Record<string, readonly AclCategory[]>> }> = new Map([
+  ['acl', {
+    own: ['slow'],
+    subcommands: {
+      cat: ['slow'], deluser: adminCategories, dryrun: adminCategories, genpass: ['slow'], getuser: adminCategories, help: ['slow'],
+      list: adminCategories, load: adminCategories, log: adminCategories, save: adminCategories, setuser: adminCategories,
+      users: adminCategories, whoami: ['slow'],
+    },
+  }],
+  ['client', {
+    own: ['slow'],
+    subcommands: {
+      getname: connectionSlow, help: connectionSlow, id: connectionSlow, info: connectionSlow, kill: connectionAdmin, list: connectionAdmin,
+      'no-evict': connectionAdmin, setinfo: connectionSlow, setname: connectionSlow, unblock: connectionAdmin,
+    },
+  }],
+  ['command', {
+    own: ['slow', 'connection'],
+    subcommands: { count: connectionSlow, docs: connectionSlow, getkeys: connectionSlow, help: connectionSlow, info: connectionSlow, list: connectionSlow },
+  }],
+  ['config', { own: ['slow'], subcommands: { get: adminCategories, help: ['slow'], resetstat: adminCategories, rewrite: adminCategories, set: adminCategories } }],
+  ['memory', { own: ['slow'], subcommands: { doctor: ['slow'], help: ['slow'], 'malloc-stats': ['slow'], purge: ['slow'], stats: ['slow'], usage: ['read', 'slow'] } }],
+  ['script', { own: ['slow'], subcommands: { exists: scriptingSlow, flush: scriptingSlow, help: scriptingSlow, kill: scriptingSlow, load: scriptingSlow } }],
+]);
+
+/** What categories are derived from: a row's name and flags. */
+export interface CategorizedRow {
+  readonly name: string;
+  readonly flags: readonly string[];
+}
+
+/** A row's categories in Redis's order, without the '@'. */
+export function commandCategories(row: CategorizedRow): AclCategory[] {
+  const container = containers.get(row.name);
+  if (container !== undefined) return sortCategories(container.own);
+  const out = new Set<AclCategory>(namedCategories.get(row.name) ?? []);
+  const flags = row.flags;
+  if (flags.includes('write')) out.add('write');
+  if (flags.includes('readonly')) out.add('read');
+  if (flags.includes('admin')) {
+    out.add('admin');
+    out.add('dangerous');
+  }
+  if (flags.includes('blocking')) out.add('blocking');
+  out.add(flags.includes('fast') ? 'fast' : 'slow');
+  if (row.name.startsWith('raft.')) out.add('raft');
+  return sortCategories([...out]);
+}
+
+/** The subcommands of a container command with their categories; null for other commands. */
+export function subcommandCategories(name: string): ReadonlyMap<string, AclCategory[]> | null {
+  const container = containers.get(name);
+  if (container === undefined) return null;
+  return new Map(Object.entries(container.subcommands).map(([sub, categories]) => [sub, sortCategories(categories)]));
+}
+
+function sortCategories(categories: readonly AclCategory[]): AclCategory[] {
+  return [...categories].sort((a, b) => (categoryOrder.get(a) ?? 0) - (categoryOrder.get(b) ?? 0));
+}
