@@ -14,6 +14,7 @@ import { setCommands } from './set-commands.js';
 import { listCommands } from './list-commands.js';
 import { zsetBlockingCommands } from './zset-blocking-commands.js';
 import { memoryCommands } from './memory-commands.js';
+import { objectEncodingCommands } from './object-encoding.js';
 import { scriptCommands } from './script-commands.js';
 import { functionCommands } from './function-commands.js';
 import { bitmapCommands } from './bitmap-commands.js';
@@ -38,6 +39,7 @@ export const commandTable: readonly CommandSpec[] = [
   ...listCommands,
   ...zsetBlockingCommands,
   ...memoryCommands,
+  ...objectEncodingCommands,
   ...scriptCommands,
   ...functionCommands,
   ...bitmapCommands,

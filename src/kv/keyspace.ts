@@ -586,9 +586,22 @@ export class Keyspace {
    */
   pick(seed: number): KeyEntry | undefined {
     if (this.entries.size === 0) return undefined;
-    const target = 1 + (seed % this.stampCounter);
+    return this.liveFrom(this.orderIndexFrom(1 + (seed % this.stampCounter)));
+  }
+
+  /**
+   * A key from a slot of the creation order chosen by `seed`, uniform but for removed slots
+   * (the live key after them). The slots differ between a replica that applied the log and
+   * one restored from a snapshot: for a node's own reads only, never for anything applied.
+   */
+  pickLocal(seed: number): KeyEntry | undefined {
+    if (this.entries.size === 0) return undefined;
+    return this.liveFrom(seed % this.order.length);
+  }
+
+  /** The first live key in creation order from slot `start`, wrapping around; the keyspace holds one. */
+  private liveFrom(start: number): KeyEntry {
     const length = this.order.length;
-    const start = this.orderIndexFrom(target);
     for (let i = 0; i < length; i++) {
       const entry = this.order[(start + i) % length] as StoredEntry;
       if (this.entries.get(entry.mapKey) === entry) return entry;

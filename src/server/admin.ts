@@ -11,6 +11,7 @@ import type { ServerConfig } from './config.js';
 import { arityError } from '../kv/replies.js';
 import { serverCommand, unknownSubcommand, type CommandRegistry, type ServerCommand } from './command-registry.js';
 import { raftInfoLines, renderInfo } from './info.js';
+import { objectCommand } from './object-command.js';
 import { errorReply, nodeErrorReply, unknownError } from './errors.js';
 import { EncodingSettings } from './encoding-config.js';
 import type { Identity, Member } from './identity.js';
@@ -86,6 +87,10 @@ export class Admin {
       }),
       serverCommand('lastsave', 1, ['loading', 'stale', 'fast', 'random'], ({ done }) => done({ kind: 'integer', value: Math.floor(this.lastSaveMs / 1000) })),
       serverCommand('lolwut', -1, ['readonly', 'fast'], ({ done }) => done({ kind: 'verbatim', format: 'txt', value: 'raftis 0.1.0: Redis ver. 7.0.0 compatible, replicated with Raft.\n' })),
+      objectCommand({
+        thresholds: () => this.encodings.thresholds(),
+        read: (argv, done) => context.node.read(context.config.readConsistency, (error, clusterTime) => done(error === null ? context.kv.read(argv, clusterTime) : nodeErrorReply(error))),
+      }),
       serverCommand('raft.debug', -2, ['admin'], ({ argv, done }) => {
         done(context.faults === null ? errorReply('ERR RAFT.DEBUG is disabled; start the node with --debug-fault-injection') : context.faults(argv));
       }),

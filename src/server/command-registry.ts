@@ -166,7 +166,7 @@ const COMMAND_HELP = [
   'INFO [<command-name> ...]', '    Return details about multiple Redis commands.',
   'DOCS [<command-name> ...]', '    Return documentation details about multiple Redis commands.',
   'GETKEYS <full-command>', '    Return the keys from a full Redis command.',
-  'HELP', '    Print this help.',
+  'HELP', '    Prints this help.',
 ];
 
 /** COMMAND, COMMAND COUNT / LIST / INFO / DOCS / GETKEYS / HELP over every registered command. */

@@ -5,6 +5,7 @@
 
 import type { Reply } from '../kv/reply.js';
 import { errorReply } from './errors.js';
+import type { EncodingThresholds } from '../kv/object-encoding.js';
 
 interface Threshold {
   readonly names: readonly string[];
@@ -34,6 +35,16 @@ export class EncodingSettings {
 
   constructor() {
     for (const threshold of thresholds()) for (const name of threshold.names) this.byName.set(name, threshold);
+  }
+
+  /** The thresholds OBJECT ENCODING decides by. */
+  thresholds(): EncodingThresholds {
+    const value = (name: string): number => Number(this.byName.get(name)?.value ?? 0n);
+    return {
+      hashEntries: value('hash-max-listpack-entries'), hashValue: value('hash-max-listpack-value'),
+      zsetEntries: value('zset-max-listpack-entries'), zsetValue: value('zset-max-listpack-value'),
+      intsetEntries: value('set-max-intset-entries'),
+    };
   }
 
   /** Every name with its value, for CONFIG GET. */

@@ -112,6 +112,32 @@ describe('connection and server commands compared with redis-server', { skip: sk
     assert.deepEqual(differences, []);
   });
 
+  // OBJECT ENCODING is decided from the value and the thresholds when asked; Redis converts a
+  // value only when it is written, so after a CONFIG SET of a threshold an unchanged value
+  // may still show its old encoding there.
+  it('answers MULTI with server commands queued, OBJECT and SAVE in MULTI byte for byte like Redis', async () => {
+    const bigHash = Array.from({ length: 600 }, (_, i) => [`f${i}`, 'v']).flat();
+    const sequences: string[][] = [
+      ['MULTI'], ['PING'], ['ECHO', 'x'], ['SET', 'ob:s', '1'], ['CLIENT', 'GETNAME'], ['INCR', 'ob:s'], ['EXEC'],
+      ['MULTI'], ['SET', 'ob:s', '2'], ['SAVE'], ['EXEC'], ['GET', 'ob:s'],
+      ['SET', 'ob:int', '12'], ['SET', 'ob:bigint', '123456'], ['SET', 'ob:neg', '-5'], ['SET', 'ob:lead', '012'], ['SET', 'ob:short', 'hello'],
+      ['SET', 'ob:long', 'x'.repeat(45)], ['SET', 'ob:edge', 'y'.repeat(44)],
+      ['RPUSH', 'ob:list', 'a'], ['HSET', 'ob:hash', 'f', 'v'], ['HSET', 'ob:bighash', ...bigHash], ['HSET', 'ob:longhash', 'f', 'v'.repeat(65)],
+      ['SADD', 'ob:ints', '1', '2', '3'], ['SADD', 'ob:mixed', '1', 'a'], ['ZADD', 'ob:z', '1', 'a'], ['ZADD', 'ob:longz', '1', 'm'.repeat(65)],
+      ...['ob:int', 'ob:bigint', 'ob:neg', 'ob:lead', 'ob:short', 'ob:long', 'ob:edge', 'ob:list', 'ob:hash', 'ob:bighash', 'ob:longhash', 'ob:ints',
+        'ob:mixed', 'ob:z', 'ob:longz', 'ob:none'].flatMap((key) => [['OBJECT', 'ENCODING', key], ['OBJECT', 'REFCOUNT', key]]),
+      ['OBJECT', 'FREQ', 'ob:int'], ['OBJECT', 'FREQ', 'ob:none'], ['OBJECT'], ['OBJECT', 'ENCODING'], ['OBJECT', 'NOSUCH', 'x'], ['OBJECT', 'HELP'],
+      ['CONFIG', 'SET', 'hash-max-listpack-entries', '0'], ['HSET', 'ob:small', 'f', 'v'], ['OBJECT', 'ENCODING', 'ob:small'],
+      ['CONFIG', 'SET', 'hash-max-listpack-entries', '512'],
+    ];
+    const differences: string[] = [];
+    for (const argv of sequences) {
+      const [ours, theirs] = await both(raftis, redis, argv);
+      if (!ours.equals(theirs)) differences.push(`${JSON.stringify(argv.slice(0, 4))}: raftis ${JSON.stringify(text(ours))} vs redis ${JSON.stringify(text(theirs))}`);
+    }
+    assert.deepEqual(differences, []);
+  });
+
   it('answers HELLO 2 and HELLO 3 with the keys and types clients rely on', async () => {
     for (const version of ['3', '2']) {
       const [ours, theirs] = await both(raftis, redis, ['HELLO', version]);
