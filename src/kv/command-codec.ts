@@ -5,12 +5,18 @@
 // Layout: u8 format version | string origin | varint client | varint seq
 //         | varint firstUnanswered (format 2) | zigzag time (ms) | varint argc
 //         | argc × (varint length, bytes)
-// Format 1 entries (no firstUnanswered) still decode, as firstUnanswered = seq.
+// Format 1 entries (no firstUnanswered) still decode, as firstUnanswered = seq. Format 3
+// has the layout of 2; what changed is how the state machine applies it: removals leave
+// versions for WATCH (removal-stamps.ts). Entries of formats 1 and 2, replayed after an
+// upgrade, are applied as the build that wrote them did, or replicas whose snapshots lie
+// at different indexes would replay different parts of the old log with the new rules.
 
 import { ByteReader, ByteWriter, DecodeError } from './binary.js';
 
-export const commandFormatVersion = 2;
+export const commandFormatVersion = 3;
 const commandFormatVersionWithoutFloor = 1;
+/** The first format whose removals leave versions for WATCH (removal-stamps.ts). */
+export const commandFormatRemovalVersions = 3;
 
 export interface CommandEntry {
   /** The node that accepted the request from the client (part of the request id). */
@@ -49,13 +55,13 @@ export function decodeCommand(data: Uint8Array): CommandEntry | Error {
   try {
     const reader = new ByteReader(data);
     const version = reader.u8();
-    if (version !== commandFormatVersion && version !== commandFormatVersionWithoutFloor) {
-      return new Error(`unknown command entry format version ${version} (expected ${commandFormatVersionWithoutFloor} or ${commandFormatVersion})`);
+    if (!Number.isInteger(version) || version < commandFormatVersionWithoutFloor || version > commandFormatVersion) {
+      return new Error(`unknown command entry format version ${version} (expected ${commandFormatVersionWithoutFloor} to ${commandFormatVersion})`);
     }
     const origin = reader.string();
     const client = reader.varint();
     const seq = reader.varint();
-    const firstUnanswered = version === commandFormatVersion ? reader.varint() : seq;
+    const firstUnanswered = version === commandFormatVersionWithoutFloor ? seq : reader.varint();
     if (firstUnanswered > seq) return new Error(`command entry's first unanswered sequence ${firstUnanswered} is above its sequence ${seq}`);
     const time = reader.signed();
     const argc = reader.varint();
@@ -69,4 +75,9 @@ export function decodeCommand(data: Uint8Array): CommandEntry | Error {
     if (error instanceof DecodeError) return new Error(`bad command entry: ${error.message}`);
     throw error;
   }
+}
+
+/** The format version an encoded entry was written in (its first byte; 0 for no bytes). */
+export function commandFormatOf(data: Uint8Array): number {
+  return data[0] ?? 0;
 }

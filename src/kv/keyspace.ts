@@ -192,6 +192,8 @@ export class Keyspace {
   private stampCounter: number;
   /** What removals left, for the versions of absent keys. */
   private removals = new RemovalStamps();
+  /** False while applying an entry of a format from before removal versions (command-codec.ts): removals then leave none. */
+  private removalVersionsKept = true;
   private memoryEstimateBytes = 0;
   /** Told the key of every collection stored (created, or put in place of another value): blocked clients' wake-ups. */
   private collectionStored: ((mapKey: string) => void) | null = null;
@@ -366,6 +368,11 @@ export class Keyspace {
     return this.removals.copy();
   }
 
+  /** Whether removals from now on leave versions (and draw stamps for them): see removalVersionsKept. */
+  keepRemovalVersions(keep: boolean): void {
+    this.removalVersionsKept = keep;
+  }
+
   /** The entry if present and not expired at `nowMs`. Never mutates. */
   get(key: Uint8Array, nowMs: number): KeyEntry | undefined {
     const entry = this.entries.get(mapKeyOf(key));
@@ -486,7 +493,7 @@ export class Keyspace {
     this.memoryEstimateBytes -= entryBytes(stored);
     stored.data.accountedBytes = stored.data.bytes;
     this.memoryEstimateBytes += entryBytes(stored);
-    if (stored.data.length === 0) this.remove(stored, ++this.stampCounter);
+    if (stored.data.length === 0) this.remove(stored, false);
     else if (changed) this.touch(stored);
   }
 
@@ -496,11 +503,11 @@ export class Keyspace {
    */
   delete(entry: KeyEntry, nowMs: number): void {
     const stored = this.liveEntry(entry);
-    this.remove(stored, isExpired(stored, nowMs) ? expiredVersion(stored.writtenStamp) : ++this.stampCounter);
+    this.remove(stored, isExpired(stored, nowMs));
   }
 
-  private remove(stored: StoredEntry, version: number): void {
-    this.removals.record(stored.mapKey, version);
+  private remove(stored: StoredEntry, expired: boolean): void {
+    if (this.removalVersionsKept) this.removals.record(stored.mapKey, expired ? expiredVersion(stored.writtenStamp) : ++this.stampCounter);
     this.notify(stored);
     this.entries.delete(stored.mapKey);
     this.unlink(stored);
@@ -520,9 +527,7 @@ export class Keyspace {
    */
   clear(nowMs: number): void {
     if (this.observers.size > 0) for (const entry of this.entries.values()) this.notify(entry);
-    const removed = ++this.stampCounter;
-    if (this.entries.size > removalBucketCount) this.removals.fill(removed);
-    else for (const entry of this.entries.values()) this.removals.record(entry.mapKey, isExpired(entry, nowMs) ? expiredVersion(entry.writtenStamp) : removed);
+    if (this.removalVersionsKept) this.leaveFlushVersions(nowMs);
     this.entries.clear();
     this.order = [];
     this.orderDeadSlots = 0;
@@ -531,6 +536,12 @@ export class Keyspace {
     this.volatileRecency.clear();
     this.expiryHeap.clear();
     this.memoryEstimateBytes = 0;
+  }
+
+  private leaveFlushVersions(nowMs: number): void {
+    const removed = ++this.stampCounter;
+    if (this.entries.size > removalBucketCount) this.removals.fill(removed);
+    else for (const entry of this.entries.values()) this.removals.record(entry.mapKey, isExpired(entry, nowMs) ? expiredVersion(entry.writtenStamp) : removed);
   }
 
   /** The stored entry behind `entry`, which must be the live entry of its key. */

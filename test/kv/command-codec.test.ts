@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeCommand, encodeCommand, type CommandEntry } from '../../src/kv/command-codec.js';
+import { commandFormatOf, commandFormatVersion, decodeCommand, encodeCommand, type CommandEntry } from '../../src/kv/command-codec.js';
 
 const entryArbitrary = fc.record({
   origin: fc.string({ maxLength: 20 }),
@@ -67,4 +67,15 @@ test('format 1 entries (before firstUnanswered) still decode, as firstUnanswered
 test('a first unanswered sequence above the sequence is an error', () => {
   const data = encodeCommand({ origin: 'a', client: 1, seq: 3, firstUnanswered: 4, time: 5, argv: [Buffer.from('GET')] });
   assert.match(String(decodeCommand(data)), /first unanswered sequence 4 is above its sequence 3/);
+});
+
+test('format 2 entries (before removal versions, the same layout) still decode; commandFormatOf names the format', () => {
+  const entry = { origin: 'n2', client: 4, seq: 6, firstUnanswered: 5, time: 1_700_000_000_000, argv: [Buffer.from('DEL'), Buffer.from('k')] };
+  const data = Buffer.from(encodeCommand(entry));
+  assert.equal(commandFormatOf(data), commandFormatVersion);
+  data[0] = 2;
+  assert.equal(commandFormatOf(data), 2);
+  const decoded = decodeCommand(data);
+  assert.ok(!(decoded instanceof Error), String(decoded));
+  same(entry, decoded);
 });

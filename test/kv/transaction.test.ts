@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodeTransaction, encodeTransaction, type Transaction } from '../../src/kv/transaction.js';
+import { encodeCommand } from '../../src/kv/command-codec.js';
 import { Harness, argvOf, plain } from './harness.js';
 
 const text = (bytes: readonly Uint8Array[]): string[] => bytes.map((b) => Buffer.from(b).toString('latin1'));
@@ -153,5 +154,22 @@ describe('WATCH of a key that comes and goes', () => {
     h.apply('SET', 'k', 'again');
     h.apply('DEL', 'k');
     assert.equal(exec(h, seen, ['SET', 'out', 'x']), null);
+  });
+
+  it('an entry of format 2 (before removal versions) applies as that build did: an old log replays alike wherever a replica starts', () => {
+    const h = new Harness();
+    const applyFormat2 = (args: readonly (string | Uint8Array)[]): unknown => {
+      const data = Buffer.from(encodeCommand({ origin: 'n1', client: 0, seq: 0, firstUnanswered: 0, time: h.time, argv: argvOf(args) }));
+      data[0] = 2; // the same layout as format 3
+      return plain(h.kv.apply(++h.index, data));
+    };
+    applyFormat2(['SET', 'k', 'v']);
+    applyFormat2(['DEL', 'k']);
+    assert.equal(h.kv.keyVersion(key, h.time), 0, 'a removal in a format-2 entry leaves no version');
+    applyFormat2(['SET', 't', 'v', 'PX', '10']);
+    h.advance(11);
+    const absentOrExpired = [{ key, version: 0 }, { key: Buffer.from('t'), version: 0 }];
+    assert.deepEqual(applyFormat2(encodeTransaction({ watches: absentOrExpired, commands: [argvOf(['SET', 'out', '2'])] })), ['OK'], 'format 2: absent and expired are version 0');
+    assert.equal(exec(h, absentOrExpired, ['SET', 'out', '3']), null, 'format 3: an expired key has its own version');
   });
 });
