@@ -10,6 +10,8 @@
 //           type 2, the older form with a single (seq, reply), still reads
 //   script  one per cached script (EVAL, SCRIPT LOAD): its body; absent before format 4
 //   library one per function library (FUNCTION LOAD): its code; absent in older snapshots
+//   acl     the ACL users as ACL file lines, once the cluster has any (absent before format 5:
+//           the default user only)
 //   key     one per string key (key, value type, value, expiry, created stamp, written stamp)
 //   collection  one per collection key (key, type code, expiry, stamps, element count), then
 //           its elements in `elements` records (count, elements in the type's own encoding),
@@ -30,10 +32,10 @@ import { readReply, writeReply } from './reply-codec.js';
 import type { Reply } from './reply.js';
 
 const magic = Buffer.from('RAFTISKV', 'latin1');
-/** 4 added script records, 3 the removals record, 2 collection records; formats 1 (strings only) to 3 still read. */
-export const snapshotFormatVersion = 4;
+/** 5 added the acl record, 4 script records, 3 the removals record, 2 collection records; formats 1 (strings only) to 4 still read. */
+export const snapshotFormatVersion = 5;
 const snapshotFormatVersionStringsOnly = 1;
-const snapshotFormatVersionsRead: readonly number[] = [snapshotFormatVersionStringsOnly, 2, 3, snapshotFormatVersion];
+const snapshotFormatVersionsRead: readonly number[] = [snapshotFormatVersionStringsOnly, 2, 3, 4, snapshotFormatVersion];
 const recordHeader = 1;
 /** The older dedup record: one (seq, reply) per client, read as floor = seq. */
 const recordDedupSingle = 2;
@@ -45,6 +47,7 @@ const recordElements = 7;
 const recordRemovals = 8;
 const recordScript = 9;
 const recordLibrary = 11;
+const recordAcl = 10;
 const valueTypeString = 1;
 /** A record body larger than this is corrupt (keys and values are bounded by proto-max-bulk-len). */
 const recordBytesMax = 0x7fff_ffff;
@@ -73,6 +76,8 @@ export interface SnapshotState {
   readonly scripts?: readonly Uint8Array[];
   /** Code of the function libraries, in load order (none before format 4). */
   readonly libraries?: readonly Uint8Array[];
+  /** The ACL users as ACL file lines; null when the cluster never set any (and before format 5). */
+  readonly acl?: readonly string[] | null;
   readonly keyspace: Keyspace;
 }
 
@@ -113,7 +118,7 @@ interface Emitting {
   cursor: ElementCursor;
 }
 
-type Phase = 'header' | 'removals' | 'dedup' | 'keys' | 'saved' | 'end' | 'done';
+type Phase = 'header' | 'removals' | 'acl' | 'dedup' | 'keys' | 'saved' | 'end' | 'done';
 
 /** A point-in-time stream of the state at `appliedIndex`; saves keys before they change. */
 export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
@@ -156,7 +161,7 @@ export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
       this.emitting = { entry: null, cursor: (entry.stored as CollectionValue).clone().cursor(emitting.cursor.position) };
       return;
     }
-    if (this.phase !== 'header' && this.phase !== 'removals' && this.phase !== 'dedup' && this.phase !== 'keys') return;
+    if (this.phase !== 'header' && this.phase !== 'removals' && this.phase !== 'acl' && this.phase !== 'dedup' && this.phase !== 'keys') return;
     if (entry.createdStamp > this.stampMax || entry.createdStamp < this.cursorStamp) return;
     if (!this.saved.has(entry.createdStamp)) this.saved.set(entry.createdStamp, imageOf(entry));
   }
@@ -296,8 +301,19 @@ export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
       }
       case 'removals':
         this.append(writer, maxBytes, recordRemovals, (w) => this.removals.encode(w));
+        this.phase = 'acl';
+        return;
+      case 'acl': {
+        const lines = this.state.acl ?? null;
+        if (lines !== null) {
+          this.append(writer, maxBytes, recordAcl, (w) => {
+            w.varint(lines.length);
+            for (const line of lines) w.string(line);
+          });
+        }
         this.phase = 'dedup';
         return;
+      }
       case 'dedup': {
         const record = this.state.dedup[this.dedupIndex];
         if (record === undefined) {
@@ -408,6 +424,7 @@ export class KeyspaceRestore implements SnapshotSink {
   private readonly dedup: DedupRecord[] = [];
   private readonly scripts: Uint8Array[] = [];
   private readonly libraries: Uint8Array[] = [];
+  private acl: string[] | null = null;
   private removalsRead = false;
   private ended = false;
   /** Work of the record just decoded beyond recordWork (its elements). */
@@ -593,6 +610,15 @@ export class KeyspaceRestore implements SnapshotSink {
       case recordLibrary:
         this.libraries.push(Uint8Array.from(reader.bytes()));
         break;
+      case recordAcl: {
+        if (this.acl !== null) throw new DecodeError('second acl record');
+        const count = reader.varint();
+        if (count > reader.remaining) throw new DecodeError(`acl record claims ${count} users in ${reader.remaining} bytes`);
+        const lines: string[] = [];
+        for (let i = 0; i < count; i++) lines.push(reader.string());
+        this.acl = lines;
+        break;
+      }
       case recordCollection:
         this.readCollectionRecord(reader);
         break;
@@ -668,6 +694,7 @@ export class KeyspaceRestore implements SnapshotSink {
       dedup: this.dedup,
       scripts: this.scripts,
       libraries: this.libraries,
+      acl: this.acl,
       keyspace: (this.loader as KeyspaceLoader).keyspace(),
     });
     return null;

@@ -16,7 +16,7 @@
 import type { Reply } from './reply.js';
 import type { CommandSpec } from './command-spec.js';
 import { hasFlag } from './command-spec.js';
-import { commandFormatOf, commandFormatRemovalVersions, decodeCommand } from './command-codec.js';
+import { decodeCommand } from './command-codec.js';
 import { checkArity, commandTable, lookupCommand, validateCommand } from './commands.js';
 import { CommandContext, type KvCounters } from './command-context.js';
 import { DedupTable } from './dedup-table.js';
@@ -31,6 +31,11 @@ import { FunctionStore } from './script/function-store.js';
 import { compileLibrary } from './function-commands.js';
 import { ScriptVm } from './script/script-vm.js';
 import type { Scripting } from './script/scripting.js';
+import { AclCatalogue } from './acl/acl-catalogue.js';
+import type { CategorizedRow } from './acl/command-categories.js';
+import { AclUsers, isAclEntry, scriptNopermReply } from './acl/acl-users.js';
+import { AclUser } from './acl/acl-user.js';
+import { unwrapAsUser } from './acl/as-user.js';
 import { isCollection, type CollectionTypeName } from './value.js';
 
 export type EvictionPolicy = 'noeviction' | 'allkeys-lru' | 'volatile-lru' | 'allkeys-random' | 'volatile-ttl';
@@ -137,10 +142,15 @@ export class KvStateMachine {
   private applied = 0;
   /** Time of the last applied entry. Invariant: never decreases. */
   private time = 0;
-  /** The entry being applied is of a format from before removal versions (command-codec.ts): it is applied as that build did. */
-  private applyingLegacyEntry = false;
   /** Node-local: waited keys a list or sorted set was stored under (blocked clients, src/server/blocking.ts). */
   readonly readyKeys = new ReadyKeys();
+  /** ACL users (replicated: changed by RAFTIS.ACL entries, in snapshots). */
+  private aclUsers = new AclUsers(new AclCatalogue(commandTable));
+  /**
+   * The user an entry runs as while it is applied (RAFTIS.AS-USER), whose permissions a
+   * script's redis.call is checked against; null: no check (an unrestricted caller).
+   */
+  private callingUser: AclUser | null = null;
 
   constructor(options: KvOptions = {}) {
     this.options = validateOptions(options);
@@ -191,8 +201,6 @@ export class KvStateMachine {
       return errorReply(`ERR ${entry.message}`);
     }
     const nowMs = this.advance(index, entry.time);
-    this.applyingLegacyEntry = commandFormatOf(data) < commandFormatRemovalVersions;
-    this.keyspace.keepRemovalVersions(!this.applyingLegacyEntry);
     this.dedup.expire(nowMs);
     const deduplicated = entry.seq > 0;
     if (deduplicated) {
@@ -218,6 +226,9 @@ export class KvStateMachine {
     const name = argv[0];
     if (name === undefined) return errorReply('ERR empty command');
     if (isTransaction(argv)) return this.executeTransaction(argv, nowMs, index);
+    const asUser = unwrapAsUser(argv);
+    if (asUser !== null) return this.runAs(asUser.user, () => this.execute(asUser.argv, nowMs, index));
+    if (isAclEntry(name)) return this.aclUsers.apply(argv);
     const spec = lookupCommand(name);
     if (spec === undefined) return unknownCommandError(argv);
     const arityError = checkArity(spec, argv);
@@ -254,7 +265,7 @@ export class KvStateMachine {
     const transaction = decodeTransaction(argv);
     if (transaction instanceof Error) return errorReply(`ERR ${transaction.message}`);
     for (const watch of transaction.watches) {
-      if (this.watchedVersion(watch.key, nowMs) !== watch.version) return { kind: 'array', value: null };
+      if (this.keyVersion(watch.key, nowMs) !== watch.version) return { kind: 'array', value: null };
     }
     const replies: Reply[] = [];
     for (const command of transaction.commands) {
@@ -272,11 +283,6 @@ export class KvStateMachine {
     return this.keyspace.version(key, Math.max(nowMs, this.time));
   }
 
-  /** A watched key's version as the entry being applied compares it: in an entry from before removal versions, 0 for an absent or expired key. */
-  private watchedVersion(key: Uint8Array, nowMs: number): number {
-    return this.applyingLegacyEntry ? this.keyspace.get(key, nowMs)?.writtenStamp ?? 0 : this.keyVersion(key, nowMs);
-  }
-
   private makeScripting(store: ScriptStore, functions: FunctionStore): Scripting {
     return {
       store,
@@ -285,6 +291,8 @@ export class KvStateMachine {
       instructionsMax: this.options.scriptInstructionsMax,
       lookup: lookupCommand,
       execute: (spec, argv, outer, seed) => {
+        const denied = this.scriptCallDenied(spec, argv);
+        if (denied !== null) return denied;
         if (outer.writable && hasFlag(spec, 'denyoom') && !this.makeRoom(this.applied, outer.nowMs)) return outOfMemoryError;
         const context = new CommandContext(this.keyspace, outer.nowMs, outer.writable, this.options.protoMaxBulkLen, seed, this.counters, outer.readSalt, this.scripting);
         return this.runHandler(spec, context, argv);
@@ -335,6 +343,43 @@ export class KvStateMachine {
     }
   }
 
+  /**
+   * The ACL users, and the commands their rules name. The server adds its own rows (PING,
+   * CLIENT, ...) before anything is applied: every node has the same ones, so rules such as
+   * +@connection select the same commands everywhere.
+   */
+  get acl(): AclUsers {
+    return this.aclUsers;
+  }
+
+  addAclCommands(rows: readonly CategorizedRow[]): void {
+    if (this.aclUsers.version !== 0) throw new Error('kv: ACL commands added after users changed');
+    this.aclUsers = new AclUsers(new AclCatalogue([...commandTable, ...rows]));
+  }
+
+  /** Runs `run` as `user` (an unknown user has no permissions: every call it makes is refused). */
+  private runAs(user: string, run: () => Reply): Reply {
+    const outer = this.callingUser;
+    this.callingUser = this.aclUsers.get(user) ?? new AclUser(user);
+    try {
+      return run();
+    } finally {
+      this.callingUser = outer;
+    }
+  }
+
+  /**
+   * The refusal of a script's redis.call of `argv` (a call of `spec`) for the entry's calling
+   * user, as Redis words it inside a script; null = allowed. Deterministic: the users are the
+   * ones at the entry's index.
+   */
+  scriptCallDenied(spec: CommandSpec, argv: readonly Uint8Array[]): Reply | null {
+    const user = this.callingUser;
+    if (user === null) return null;
+    const denial = this.aclUsers.check(user, spec, argv);
+    return denial === null ? null : scriptNopermReply(denial);
+  }
+
   /** `readSalt` is 0 for a read inside apply (every replica must draw the same), else see CommandContext. */
   private runRead(spec: CommandSpec, argv: readonly Uint8Array[], nowMs: number, readSalt = 0): Reply {
     const context = new CommandContext(this.keyspace, nowMs, false, this.options.protoMaxBulkLen, mixSeed(this.applied, nowMs), this.counters, readSalt, this.scripting);
@@ -345,7 +390,8 @@ export class KvStateMachine {
    * A readonly command on the current state, expiry judged at max(clusterTime, time of the
    * last applied entry). Never mutates. Write commands are refused with an error reply.
    */
-  read(argv: readonly Uint8Array[], clusterTime: number): Reply {
+  read(argv: readonly Uint8Array[], clusterTime: number, user: string | null = null): Reply {
+    if (user !== null) return this.runAs(user, () => this.read(argv, clusterTime));
     const name = argv[0];
     if (name === undefined) return errorReply('ERR empty command');
     const spec = lookupCommand(name);
@@ -416,6 +462,7 @@ export class KvStateMachine {
       dedup: this.dedup.all(),
       scripts: [...this.scripting.store.entries()].map(([, body]) => body),
       libraries: this.scripting.functions.all().map((library) => library.code),
+      acl: this.aclUsers.seeded ? this.aclUsers.lines() : null,
     });
     this.openSnapshots.add(snapshot);
     return {
@@ -434,6 +481,7 @@ export class KvStateMachine {
   }
 
   private install(state: SnapshotState): void {
+    this.aclUsers.restore(state.acl ?? null); // first: a bad record throws before anything changed
     // Open snapshots keep reading the old keyspace, which nothing mutates any more.
     this.keyspace.onCollectionStored(null);
     this.keyspace = state.keyspace;
