@@ -16,7 +16,7 @@
 import type { Reply } from './reply.js';
 import type { CommandSpec } from './command-spec.js';
 import { hasFlag } from './command-spec.js';
-import { decodeCommand } from './command-codec.js';
+import { commandFormatOf, commandFormatRemovalVersions, decodeCommand } from './command-codec.js';
 import { checkArity, commandTable, lookupCommand, validateCommand } from './commands.js';
 import { CommandContext, type KvCounters } from './command-context.js';
 import { DedupTable } from './dedup-table.js';
@@ -142,6 +142,8 @@ export class KvStateMachine {
   private applied = 0;
   /** Time of the last applied entry. Invariant: never decreases. */
   private time = 0;
+  /** The entry being applied is of a format from before removal versions (command-codec.ts): it is applied as that build did. */
+  private applyingLegacyEntry = false;
   /** Node-local: waited keys a list or sorted set was stored under (blocked clients, src/server/blocking.ts). */
   readonly readyKeys = new ReadyKeys();
   /** ACL users (replicated: changed by RAFTIS.ACL entries, in snapshots). */
@@ -201,6 +203,8 @@ export class KvStateMachine {
       return errorReply(`ERR ${entry.message}`);
     }
     const nowMs = this.advance(index, entry.time);
+    this.applyingLegacyEntry = commandFormatOf(data) < commandFormatRemovalVersions;
+    this.keyspace.keepRemovalVersions(!this.applyingLegacyEntry);
     this.dedup.expire(nowMs);
     const deduplicated = entry.seq > 0;
     if (deduplicated) {
@@ -265,7 +269,7 @@ export class KvStateMachine {
     const transaction = decodeTransaction(argv);
     if (transaction instanceof Error) return errorReply(`ERR ${transaction.message}`);
     for (const watch of transaction.watches) {
-      if (this.keyVersion(watch.key, nowMs) !== watch.version) return { kind: 'array', value: null };
+      if (this.watchedVersion(watch.key, nowMs) !== watch.version) return { kind: 'array', value: null };
     }
     const replies: Reply[] = [];
     for (const command of transaction.commands) {
@@ -281,6 +285,11 @@ export class KvStateMachine {
    */
   keyVersion(key: Uint8Array, nowMs: number): number {
     return this.keyspace.version(key, Math.max(nowMs, this.time));
+  }
+
+  /** A watched key's version as the entry being applied compares it: in an entry from before removal versions, 0 for an absent or expired key. */
+  private watchedVersion(key: Uint8Array, nowMs: number): number {
+    return this.applyingLegacyEntry ? this.keyspace.get(key, nowMs)?.writtenStamp ?? 0 : this.keyVersion(key, nowMs);
   }
 
   private makeScripting(store: ScriptStore, functions: FunctionStore): Scripting {
