@@ -151,6 +151,7 @@ function describe(row: CommandRow): Reply {
 
 /** The keys of `argv` by its row's key positions (COMMAND GETKEYS). */
 function keysOf(row: CommandRow, argv: readonly Buffer[]): Reply {
+  if ('keys' in row && row.keys !== undefined) return { kind: 'array', value: row.keys(argv).map((key): Reply => ({ kind: 'bulk', value: key })) };
   if (row.flags.includes('movablekeys') || row.firstKey === 0) return errorReply(row.firstKey === 0 ? 'ERR The command has no key arguments' : 'ERR Invalid arguments specified for command');
   const last = row.lastKey < 0 ? argv.length + row.lastKey : row.lastKey;
   const keys: Reply[] = [];
