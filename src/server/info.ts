@@ -68,7 +68,7 @@ const sections: Record<string, Section> = {
     const registry = context.registry();
     return [`total_connections_received:${stats.totalConnections}`, `total_commands_processed:${context.commandsProcessed()}`,
       `rejected_connections:${stats.rejectedConnections}`, `expired_keys:${kvStats.expiredKeys}`, `evicted_keys:${kvStats.evictedKeys}`,
-      'pubsub_channels:0', 'pubsub_patterns:0', 'total_forks:0', `total_error_replies:${registry.errors.total}`,
+      'pubsub_channels:0', 'pubsub_patterns:0', 'total_forks:0', 'migrate_cached_sockets:0', `total_error_replies:${registry.errors.total}`,
       `unexpected_error_replies:${kvStats.internalErrors + stats.commandFailures}`, `total_protocol_errors:${stats.protocolErrors}`,
       `exactly_once_clients:${kvStats.dedupEntries}`, `exactly_once_replies:${kvStats.dedupReplies}`,
       `internal_errors:${kvStats.internalErrors + stats.commandFailures}`];
