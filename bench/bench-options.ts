@@ -3,7 +3,7 @@
 
 import { parseArgs } from 'node:util';
 
-export const WORKLOADS = ['writes', 'reads', 'mixed', 'pipelined', 'sustained', 'replication', 'failover', 'memory', 'snapshot'] as const;
+export const WORKLOADS = ['writes', 'reads', 'mixed', 'pipelined', 'sustained', 'replication', 'failover', 'memory', 'snapshot', 'types', 'type-memory', 'strings-ab'] as const;
 export type WorkloadId = (typeof WORKLOADS)[number];
 
 export interface BenchOptions {
@@ -19,12 +19,21 @@ export interface BenchOptions {
   readonly replicationMs: number;
   readonly failoverRounds: number;
   readonly memoryKeys: number;
+  /** Elements of the one key per type in type-memory. */
+  readonly typeMemoryElements: number;
+  /** redis-benchmark requests per test in types and strings-ab, without and with pipelining. */
+  readonly typeRequests: number;
+  readonly typePipelinedRequests: number;
+  /** Ports every system listens on, FIRST-LAST; null = ports the kernel picks. */
+  readonly ports: { readonly first: number; readonly last: number } | null;
+  /** Another build's checkout (its dist/ built) measured beside this one by strings-ab; null = none. */
+  readonly baselineDir: string | null;
   readonly pipelinedRequests: number;
   readonly preloadKeys: number;
   readonly commandLine: string;
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--only ${WORKLOADS.join(',')}] [--profile] [--report docs/benchmarks.md]`;
+export const USAGE = `usage: npm run bench -- [--quick] [--only ${WORKLOADS.join(',')}] [--profile] [--report docs/benchmarks.md] [--ports FIRST-LAST] [--baseline DIR]`;
 
 export function parseBenchOptions(argv: readonly string[], stamp: string): BenchOptions | string {
   let parsed;
@@ -34,6 +43,8 @@ export function parseBenchOptions(argv: readonly string[], stamp: string): Bench
       only: { type: 'string' },
       profile: { type: 'boolean', default: false },
       report: { type: 'string', default: 'docs/benchmarks.md' },
+      ports: { type: 'string' },
+      baseline: { type: 'string' },
       help: { type: 'boolean', default: false },
     } });
   } catch (error) {
@@ -42,11 +53,15 @@ export function parseBenchOptions(argv: readonly string[], stamp: string): Bench
   const { values } = parsed;
   if (values.help === true) return '';
   const only = new Set<WorkloadId>();
-  for (const name of (values.only ?? WORKLOADS.join(',')).split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+  const defaults = WORKLOADS.filter((w) => w !== 'strings-ab' || values.baseline !== undefined);
+  for (const name of (values.only ?? defaults.join(',')).split(',').map((s) => s.trim()).filter((s) => s !== '')) {
     if (!(WORKLOADS as readonly string[]).includes(name)) return `--only: unknown workload "${name}" (known: ${WORKLOADS.join(', ')})`;
     only.add(name as WorkloadId);
   }
   const quick = values.quick === true;
+  const ports = values.ports === undefined ? null : parsePortRange(values.ports);
+  if (typeof ports === 'string') return ports;
+  if (only.has('strings-ab') && values.baseline === undefined) return '--only strings-ab needs --baseline DIR (a checkout of the build to compare, with dist/ built)';
   return {
     quick,
     only,
@@ -58,8 +73,22 @@ export function parseBenchOptions(argv: readonly string[], stamp: string): Bench
     replicationMs: quick ? 3000 : 10_000,
     failoverRounds: quick ? 5 : 20,
     memoryKeys: quick ? 250_000 : 1_000_000,
+    typeMemoryElements: quick ? 250_000 : 1_000_000,
+    typeRequests: quick ? 5_000 : 20_000,
+    typePipelinedRequests: quick ? 20_000 : 100_000,
+    ports,
+    baselineDir: values.baseline ?? null,
     pipelinedRequests: quick ? 50_000 : 200_000,
     preloadKeys: quick ? 20_000 : 100_000,
     commandLine: `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`,
   };
+}
+
+/** FIRST-LAST, both in 1024..32767 (below the kernel's ephemeral range), at least 16 ports. */
+function parsePortRange(text: string): { first: number; last: number } | string {
+  const match = /^(\d+)-(\d+)$/.exec(text);
+  const first = Number(match?.[1]);
+  const last = Number(match?.[2]);
+  if (match === null || first < 1024 || last > 32767 || last - first < 15) return `--ports: expected FIRST-LAST within 1024-32767, at least 16 ports (got "${text}")`;
+  return { first, last };
 }

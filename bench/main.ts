@@ -11,11 +11,15 @@ import { profileFiles, summarizeProfiles } from './cpuprofile-summary.js';
 import { measureFailover } from './failover.js';
 import { loadAverage, machineInfo } from './machine.js';
 import { measureMemory } from './memory.js';
+import { measureTypeMemory, type TypeMemoryResult } from './types-memory.js';
+import { TYPE_PIPELINE_DEPTH, runTypePass, type TypesResult } from './types-throughput.js';
+import { baselineBuild, measureStringsAb, type StringsAbResult } from './strings-ab.js';
 import { measureSnapshots, type SnapshotBenchResult } from './snapshot.js';
 import { Progress } from './progress.js';
 import { REPLICATION_SIZES, measureReplication } from './replication.js';
 import { emptyResults, type BenchResults } from './results.js';
 import { EtcdCluster, ensureEtcd } from './systems/etcd-cluster.js';
+import { usePortRange } from './systems/ports.js';
 import { killAllSpawned } from './systems/process-group.js';
 import { RAFTIS_MAIN, RaftisCluster } from './systems/raftis-cluster.js';
 import { RedisSingle, redisVersion } from './systems/redis-single.js';
@@ -34,9 +38,9 @@ function commandExists(command: string): boolean {
   }
 }
 
-function gitCommit(): string {
+function gitCommit(dir = '.'): string {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    return execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
   } catch {
     return 'unknown';
   }
@@ -76,6 +80,34 @@ async function throughputPhase(options: BenchOptions, progress: Progress, result
   }
 }
 
+/** Every redis-benchmark default test, without pipelining and with it, on raftis and then on Redis. */
+async function typesPhase(options: BenchOptions, progress: Progress, versions: Record<string, string>): Promise<TypesResult['passes'] | null> {
+  if (!options.only.has('types') || versions.redis === undefined) return null;
+  const passes: TypesResult['passes'] = [];
+  const raftis = await RaftisCluster.start({ nodes: 3, profileDir: options.profileDir });
+  try {
+    const leader = await raftis.waitForLeader();
+    passes.push(await runTypePass('raftis', leader.port, options.typeRequests, 1, progress));
+    passes.push(await runTypePass('raftis', leader.port, options.typePipelinedRequests, TYPE_PIPELINE_DEPTH, progress));
+  } finally {
+    await raftis.stop();
+  }
+  const redis = await RedisSingle.start();
+  try {
+    passes.push(await runTypePass('redis', redis.port, options.typeRequests, 1, progress));
+    passes.push(await runTypePass('redis', redis.port, options.typePipelinedRequests, TYPE_PIPELINE_DEPTH, progress));
+  } finally {
+    await redis.stop();
+  }
+  return passes;
+}
+
+async function stringsAbPhase(options: BenchOptions, progress: Progress, commit: string): Promise<Omit<StringsAbResult, 'machine' | 'commandLine'> | null> {
+  if (!options.only.has('strings-ab') || options.baselineDir === null) return null;
+  const builds = [baselineBuild(options.baselineDir, gitCommit(options.baselineDir)), { label: `this build ${commit}`, main: undefined }];
+  return measureStringsAb(builds, options.typeRequests, options.typePipelinedRequests, options.memoryKeys, progress);
+}
+
 async function main(): Promise<number> {
   const startedAt = new Date();
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
@@ -88,6 +120,7 @@ async function main(): Promise<number> {
     process.stderr.write(`bench: ${RAFTIS_MAIN} is missing: run \`npm run build\` first\n`);
     return 1;
   }
+  if (options.ports !== null) usePortRange(options.ports.first, options.ports.last);
   const results = emptyResults();
   const commit = gitCommit();
   const versions: Record<string, string> = { raftis: `commit ${commit}`, node: process.version };
@@ -116,6 +149,16 @@ async function main(): Promise<number> {
     else results.memory.push(...await measureMemory(options.memoryKeys, options.profileDir, progress));
   }
 
+  let typeMemory: TypeMemoryResult | null = null;
+  if (options.only.has('type-memory') && versions.redis !== undefined) {
+    typeMemory = { rows: await measureTypeMemory(options.typeMemoryElements, options.profileDir, progress), machine, commit, commandLine: options.commandLine };
+  }
+
+  const typePasses = await typesPhase(options, progress, versions);
+  const types: TypesResult | null = typePasses === null ? null : { passes: typePasses, machine, commit, commandLine: options.commandLine };
+  const ab = await stringsAbPhase(options, progress, commit);
+  const stringsAb: StringsAbResult | null = ab === null ? null : { ...ab, machine, commandLine: options.commandLine };
+
   let snapshot: SnapshotBenchResult | null = null;
   if (options.only.has('snapshot')) snapshot = await measureSnapshots(options.quick, options.profileDir, machine, options.commandLine, progress);
 
@@ -126,10 +169,10 @@ async function main(): Promise<number> {
   }
   const targets = checkTargets(results);
   const finishedAt = new Date();
-  writeReport(options, { startedAt, finishedAt, machine, loadAtStart, loadAtEnd: loadAverage(), versions, commit, profile }, results, targets, snapshot);
+  writeReport(options, { startedAt, finishedAt, machine, loadAtStart, loadAtEnd: loadAverage(), versions, commit, profile }, results, targets, { snapshot, typeMemory, types, stringsAb });
   mkdirSync('bench/results', { recursive: true });
   const jsonPath = join('bench/results', `run-${stamp}.json`);
-  writeFileSync(jsonPath, JSON.stringify({ options: { ...options, only: [...options.only] }, machine, versions, results, snapshot, targets }, null, 2));
+  writeFileSync(jsonPath, JSON.stringify({ options: { ...options, only: [...options.only] }, machine, versions, results, snapshot, typeMemory, types, stringsAb, targets }, null, 2));
 
   progress.printSummary();
   process.stdout.write('\nTargets\n');

@@ -26,20 +26,37 @@ export function runRedisBenchmark(system: SystemName, port: number, requests: nu
   });
 }
 
+/** One test's row of `redis-benchmark --csv`. */
+export interface RedisBenchmarkRow {
+  readonly test: string;
+  readonly requestsPerSecond: number;
+  readonly p50Ms: number | null;
+  readonly p99Ms: number | null;
+}
+
 /** Reads the SET row of `redis-benchmark --csv`: a header line of column names, then rows. */
 export function parseRedisBenchmarkCsv(text: string): { requestsPerSecond: number; p50Ms: number | null; p99Ms: number | null } | null {
+  const row = parseRedisBenchmarkRows(text).find((r) => r.test === 'SET');
+  return row === undefined ? null : { requestsPerSecond: row.requestsPerSecond, p50Ms: row.p50Ms, p99Ms: row.p99Ms };
+}
+
+/** Every test row of `redis-benchmark --csv` with a numeric rate, in output order. */
+export function parseRedisBenchmarkRows(text: string): RedisBenchmarkRow[] {
   const lines = text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
   const cells = (line: string): string[] => line.split(',').map((c) => c.replace(/^"|"$/g, ''));
   const header = lines.find((l) => l.startsWith('"test"'));
-  const row = lines.find((l) => l.startsWith('"SET"'));
-  if (row === undefined) return null;
-  const values = cells(row);
   const names = header === undefined ? ['test', 'rps'] : cells(header);
-  const column = (name: string): number | null => {
-    const index = names.indexOf(name);
-    const value = index < 0 ? undefined : values[index];
-    return value === undefined ? null : Number(value);
-  };
-  const rps = column('rps');
-  return rps === null || !Number.isFinite(rps) ? null : { requestsPerSecond: rps, p50Ms: column('p50_latency_ms'), p99Ms: column('p99_latency_ms') };
+  const rows: RedisBenchmarkRow[] = [];
+  for (const line of lines) {
+    if (line === header) continue;
+    const values = cells(line);
+    const column = (name: string): number | null => {
+      const value = values[names.indexOf(name)];
+      return value === undefined || value === '' ? null : Number(value);
+    };
+    const rps = column('rps');
+    if (values[0] === undefined || rps === null || !Number.isFinite(rps)) continue;
+    rows.push({ test: values[0], requestsPerSecond: rps, p50Ms: column('p50_latency_ms'), p99Ms: column('p99_latency_ms') });
+  }
+  return rows;
 }

@@ -13,41 +13,49 @@ const ETCD_TXN_OPS = 128;
 const ETCD_CONNECTIONS = 8;
 
 /** MSETs keys key(0)…key(count-1), each with `value`; throws on the first failed reply. */
-export async function preloadResp(port: number, count: number, key: (index: number) => string, value: Buffer, onProgress?: (done: number) => void): Promise<void> {
+export function preloadResp(port: number, count: number, key: (index: number) => string, value: Buffer, onProgress?: (done: number) => void): Promise<void> {
+  const batches = Math.ceil(count / MSET_PAIRS);
+  return pipelineResp(port, batches, RESP_CONNECTIONS, (batch) => {
+    const argv: CommandArg[] = ['MSET'];
+    for (let i = batch * MSET_PAIRS; i < Math.min(count, (batch + 1) * MSET_PAIRS); i++) argv.push(key(i), value);
+    return argv;
+  }, onProgress === undefined ? undefined : (done) => onProgress(Math.min(count, done * MSET_PAIRS)));
+}
+
+/**
+ * Sends commands argvOf(0)…argvOf(commands-1) over `connections` connections, a few in flight
+ * on each (one connection keeps them in order); throws on the first failed reply.
+ */
+export async function pipelineResp(port: number, commands: number, connections: number, argvOf: (index: number) => CommandArg[], onProgress?: (done: number) => void): Promise<void> {
   let next = 0;
-  let loaded = 0;
-  const connections = await Promise.all(Array.from({ length: RESP_CONNECTIONS }, () => RespClient.open(port)));
+  let done = 0;
+  const clients = await Promise.all(Array.from({ length: connections }, () => RespClient.open(port)));
   try {
-    await Promise.all(connections.map((client) => new Promise<void>((resolveLane, reject) => {
+    await Promise.all(clients.map((client) => new Promise<void>((resolveLane, reject) => {
       let inFlight = 0;
       let failed = false;
       const pump = (): void => {
-        while (!failed && inFlight < RESP_IN_FLIGHT_PER_CONNECTION && next < count) {
-          const argv: CommandArg[] = ['MSET'];
-          const end = Math.min(count, next + MSET_PAIRS);
-          for (let i = next; i < end; i++) argv.push(key(i), value);
-          const pairs = end - next;
-          next = end;
+        while (!failed && inFlight < RESP_IN_FLIGHT_PER_CONNECTION && next < commands) {
+          const argv = argvOf(next++);
           inFlight++;
           client.sendEncoded(encodeCommand(argv), (reply) => {
             inFlight--;
             const failure = replyFailure(reply);
             if (failure !== null) {
               failed = true;
-              reject(new Error(`preload MSET failed: ${failure}`));
+              reject(new Error(`preload ${String(argv[0])} failed: ${failure}`));
               return;
             }
-            loaded += pairs;
-            onProgress?.(loaded);
+            onProgress?.(++done);
             pump();
           });
         }
-        if (inFlight === 0 && next >= count) resolveLane();
+        if (inFlight === 0 && next >= commands) resolveLane();
       };
       pump();
     })));
   } finally {
-    for (const client of connections) client.close();
+    for (const client of clients) client.close();
   }
 }
 

@@ -11,6 +11,9 @@ import { MIX_CLIENTS, READ_CLIENTS, WRITE_CLIENTS } from './throughput.js';
 import { PIPELINE_CLIENTS, PIPELINE_DEPTH, redisBenchmarkArgs } from './pipelined.js';
 import { REPLICATION_SIZES } from './replication.js';
 import { snapshotReportSection, type SnapshotBenchResult } from './snapshot.js';
+import { typeMemoryReportSection, type TypeMemoryResult } from './types-memory.js';
+import { typesReportSection, type TypesResult } from './types-throughput.js';
+import { stringsAbReportSection, type StringsAbResult } from './strings-ab.js';
 import { RAFTIS_PROCESS_LABELS } from './systems/raftis-cluster.js';
 import { percentileOf, type BenchResults, type LatencyRow, type SystemName } from './results.js';
 import { barChartSvg, lineChartSvg } from './svg-chart.js';
@@ -62,7 +65,15 @@ function previousAnalysis(path: string): string {
   return start >= 0 && end > start ? text.slice(start + ANALYSIS_START.length, end).trim() : 'No analysis written yet.';
 }
 
-export function writeReport(options: BenchOptions, run: RunInfo, results: BenchResults, targets: readonly TargetCheck[], snapshot: SnapshotBenchResult | null = null): void {
+/** Results of the workloads whose report sections are kept across runs that do not measure them. */
+export interface SectionResults {
+  readonly snapshot: SnapshotBenchResult | null;
+  readonly typeMemory: TypeMemoryResult | null;
+  readonly types: TypesResult | null;
+  readonly stringsAb: StringsAbResult | null;
+}
+
+export function writeReport(options: BenchOptions, run: RunInfo, results: BenchResults, targets: readonly TargetCheck[], sections: SectionResults): void {
   const path = options.reportPath;
   const docsDir = dirname(path);
   const systemsIn = (rows: readonly LatencyRow[]): SystemName[] => SYSTEMS.filter((s) => rows.some((r) => r.system === s));
@@ -150,7 +161,10 @@ export function writeReport(options: BenchOptions, run: RunInfo, results: BenchR
       '| system | process | empty | loaded | growth |', '| --- | --- | ---: | ---: | ---: |',
       ...results.memory.map((r) => `| ${r.system} | ${r.node} | ${mib(r.emptyRssBytes)} | ${mib(r.loadedRssBytes)} | ${r.emptyRssBytes === null || r.loadedRssBytes === null ? '–' : mib(r.loadedRssBytes - r.emptyRssBytes)} |`), '');
   }
-  out.push(...snapshotReportSection(path, snapshot));
+  out.push(...snapshotReportSection(path, sections.snapshot));
+  out.push(...typesReportSection(path, sections.types));
+  out.push(...typeMemoryReportSection(path, sections.typeMemory));
+  out.push(...stringsAbReportSection(path, sections.stringsAb));
   if (run.profile !== null) {
     out.push('## CPU profile of the raftis nodes', '',
       `\`--profile\` ran every raftis node under \`node --cpu-prof\`; ${run.profile.files.length} profiles in \`${run.profile.dir}\` (${(run.profile.summary.totalMs / 1000).toFixed(1)} s sampled over all nodes and workloads, of which ${((run.profile.summary.totalMs - run.profile.summary.idleMs) / 1000).toFixed(1)} s busy; nodes killed by the failover workload write none). Self time per function, all profiles together, as a share of busy time (bench/cpuprofile-summary.ts):`, '',

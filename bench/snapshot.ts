@@ -12,6 +12,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { keptSection, keptSectionLines } from './kept-section.js';
 import { benchValue } from './load-clients.js';
 import { loadAverage, type MachineInfo } from './machine.js';
 import { preloadResp } from './preload.js';
@@ -384,8 +385,7 @@ export async function measureSnapshots(quick: boolean, profileDir: string | null
 
 // --- report ------------------------------------------------------------------------------
 
-export const SNAPSHOT_SECTION_START = '<!-- SNAPSHOT:START (written by the snapshot workload; kept when a run does not measure it) -->';
-export const SNAPSHOT_SECTION_END = '<!-- SNAPSHOT:END -->';
+const SNAPSHOT_SECTION = keptSection('SNAPSHOT', 'the snapshot workload');
 
 const ms = (v: number | null): string => (v === null ? '–' : Math.round(v).toLocaleString('en-US'));
 const mb = (bytes: number | null): string => (bytes === null ? '–' : (bytes / 1e6).toFixed(1));
@@ -393,15 +393,9 @@ const mibOf = (bytes: number | null): string => (bytes === null ? '–' : (bytes
 
 /** The snapshot section of docs/benchmarks.md: this run's, or the previous file's when this run has none. */
 export function snapshotReportSection(reportPath: string, result: SnapshotBenchResult | null): string[] {
-  if (result === null) {
-    if (!existsSync(reportPath)) return [];
-    const text = readFileSync(reportPath, 'utf8');
-    const start = text.indexOf(SNAPSHOT_SECTION_START);
-    const end = text.indexOf(SNAPSHOT_SECTION_END);
-    return start >= 0 && end > start ? [text.slice(start, end + SNAPSHOT_SECTION_END.length), ''] : [];
-  }
+  if (result === null) return keptSectionLines(reportPath, SNAPSHOT_SECTION, null);
   const m = result.machine;
-  const out = [SNAPSHOT_SECTION_START, '## Snapshots: creation, transfer, catch-up, restart', '',
+  const out = ['## Snapshots: creation, transfer, catch-up, restart', '',
     `- Command: \`${result.commandLine}\`; machine: ${m.cores} cores, ${m.cpuModel}, ${m.memory} RAM, disk ${m.disk}, Node ${m.node}; load average ${result.loadAtStart} at the start of this section, ${result.loadAtEnd} at its end (the machine is shared: other work runs meanwhile).`,
     `- Each size: 3 nodes (\`--snapshot-entries 0 --log-retain-entries ${LOG_RETAIN_ENTRIES}\`, fsync on), one follower down; N keys of ${SNAPSHOT_VALUE_BYTES} B loaded with MSET; RAFT.SNAPSHOT on the leader while ${WRITE_LOAD_CLIENTS} closed-loop clients overwrite existing keys; then the follower restarts and catches up through InstallSnapshot (1 MiB chunks, 8 in flight).`,
     '- Creation: RAFT.SNAPSHOT round trip (the state is serialized at most 128 KiB per event-loop turn while writes continue, written, fsynced, renamed; then the log is compacted). Transfer: the follower\'s "receiving snapshot" → "received snapshot" log times (stream received, checked, written and fsynced); caught up: follower process start → its applied index reaches the leader\'s (includes start-up, election contact, transfer and restore). Peak RSS: VmRSS polled every 50 ms from the follower\'s start to caught up (and the follower\'s VmHWM). Event-loop delay: perf_hooks.monitorEventLoopDelay inside each node (a `node --import` preload), the worst 100 ms sample in the window: on the leader while RAFT.SNAPSHOT runs, on the follower from "receiving snapshot" to caught up.',
@@ -420,6 +414,5 @@ export function snapshotReportSection(reportPath: string, result: SnapshotBenchR
     restart === null ? null : `restart to serving < ${RESTART_MS_MAX / 1000} s: ${(restart.servingMs / 1000).toFixed(1)} s, ${restart.servingMs < RESTART_MS_MAX ? 'pass' : 'FAIL'}`,
   ].filter((c): c is string => c !== null);
   if (checks.length > 0) out.push('Targets (issue 7): ' + checks.join('; ') + '.', '');
-  out.push(SNAPSHOT_SECTION_END, '');
-  return out;
+  return keptSectionLines(reportPath, SNAPSHOT_SECTION, out);
 }

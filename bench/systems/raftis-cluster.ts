@@ -29,13 +29,16 @@ export interface RaftisOptions {
   readonly profileDir: string | null;
   /** TLS settings per node (certificate files, --tls-cluster …), and whether each node gets a client TLS port. */
   readonly tls?: { readonly args: (id: string) => readonly string[]; readonly clientPort: boolean };
+  /** The CLI to run (another build's dist/src/cli/main.js for before/after runs); default RAFTIS_MAIN. */
+  readonly main?: string;
 }
 
 export class RaftisCluster {
   private constructor(readonly nodes: RaftisNode[], readonly root: string) {}
 
   static async start(options: RaftisOptions): Promise<RaftisCluster> {
-    if (!existsSync(RAFTIS_MAIN)) throw new Error(`${RAFTIS_MAIN} is missing: run \`npm run build\` first`);
+    const main = options.main ?? RAFTIS_MAIN;
+    if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
     const root = mkdtempSync(join(tmpdir(), 'raftis-bench-'));
     const ports = await freePorts(options.nodes * (options.tls?.clientPort === true ? 3 : 2));
     const ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
@@ -45,7 +48,7 @@ export class RaftisCluster {
     const nodes = ids.map((id, i): RaftisNode => {
       const port = ports[i]!;
       const tlsPort = options.tls?.clientPort === true ? ports[options.nodes * 2 + i] : undefined;
-      const args = [...nodeFlags, RAFTIS_MAIN, 'server', '--id', id,
+      const args = [...nodeFlags, main, 'server', '--id', id,
         '--listen', `127.0.0.1:${port}`, '--peer-listen', `127.0.0.1:${ports[options.nodes + i]!}`,
         '--data-dir', join(root, id), '--initial-cluster', initialCluster, '--log-level', 'warn',
         ...(tlsPort === undefined ? [] : ['--tls-port', String(tlsPort)]), ...(options.tls?.args(id) ?? [])];

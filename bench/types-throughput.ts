@@ -1,0 +1,134 @@
+// Throughput per command type (issue 15): the stock redis-benchmark's default tests (SET, GET,
+// LPUSH, RPUSH, LPOP, RPOP, SADD, HSET, SPOP, ZADD, ZPOPMIN, LRANGE_100, LRANGE_600, MSET),
+// one redis-benchmark process per test and in its default order (pops find what the pushes
+// left), 50 clients, 100-byte values, random members among 100k, without pipelining and with
+// -P 16, against a 3-node raftis cluster's leader and a redis-server with `appendfsync always`.
+// The goal is about ratios inside one system's run: each type's write at least 1/1.5 of SET's.
+// The load average is recorded at the start and end of each pass (the machine is shared).
+
+import { execFile } from 'node:child_process';
+import { keptSection, keptSectionLines } from './kept-section.js';
+import { loadAverage, type MachineInfo } from './machine.js';
+import { parseRedisBenchmarkRows, type RedisBenchmarkRow } from './pipelined.js';
+import type { Progress } from './progress.js';
+
+export const TYPE_TESTS = ['set', 'get', 'lpush', 'rpush', 'lpop', 'rpop', 'sadd', 'hset', 'spop', 'zadd', 'zpopmin', 'lrange_100', 'lrange_600', 'mset'] as const;
+/** The tests whose writes issue 15 compares with SET. */
+export const TYPE_WRITE_TESTS: readonly string[] = ['LPUSH', 'RPUSH', 'LPOP', 'RPOP', 'SADD', 'HSET', 'SPOP', 'ZADD', 'ZPOPMIN'];
+/** Issue 15's goal: every type's write throughput within this factor of SET's. */
+export const TYPE_WRITE_SLOWDOWN_MAX = 1.5;
+export const TYPE_CLIENTS = 50;
+export const TYPE_PIPELINE_DEPTH = 16;
+export const TYPE_VALUE_BYTES = 100;
+/** LRANGE_600 moves 60 KB per request: fewer requests keep its run as long as the others'. */
+const LRANGE_REQUEST_SHARE = 0.25;
+const TEST_TIMEOUT_MS = 300_000;
+/** Requests of the unrecorded SET run that starts a pass, as a share of a test's. */
+const WARMUP_REQUEST_SHARE = 0.25;
+const SET_AGAIN = 'SET (again, end of pass)';
+const SECTION = keptSection('TYPES', 'the types workload');
+
+/** One system in one mode: every test's row, with the load around the pass. */
+export interface TypePass {
+  readonly system: string;
+  readonly pipeline: number;
+  readonly requests: number;
+  readonly rows: RedisBenchmarkRow[];
+  readonly errors: string[];
+  readonly loadAtStart: string;
+  readonly loadAtEnd: string;
+}
+
+export interface TypesResult {
+  readonly passes: TypePass[];
+  readonly machine: MachineInfo;
+  readonly commit: string;
+  readonly commandLine: string;
+}
+
+export function typeBenchmarkArgs(port: number, test: string, requests: number, pipeline: number): string[] {
+  return ['-h', '127.0.0.1', '-p', String(port), '-t', test, '-c', String(TYPE_CLIENTS), '-n', String(requests),
+    '-d', String(TYPE_VALUE_BYTES), '-r', '100000', '-P', String(pipeline), '--csv'];
+}
+
+function runTest(port: number, test: string, requests: number, pipeline: number): Promise<RedisBenchmarkRow[] | string> {
+  return new Promise((resolveRun) => {
+    execFile('redis-benchmark', typeBenchmarkArgs(port, test, requests, pipeline), { timeout: TEST_TIMEOUT_MS, encoding: 'utf8' }, (error, stdout, stderr) => {
+      const rows = parseRedisBenchmarkRows(stdout);
+      if (rows.some((r) => r.test.toLowerCase().startsWith(test))) resolveRun(rows);
+      else resolveRun(`${test}: ${(error === null ? `no ${test} row in output: ${stdout} ${stderr}` : `${error.message} ${stderr}`).trim().slice(0, 300)}`);
+    });
+  });
+}
+
+/**
+ * Runs `tests` (default: all) in order against `port`, one redis-benchmark per test, after an
+ * unrecorded SET warm-up (connections, JIT, WAL files), and SET once more at the end: SET's
+ * rate for the ratios is the mean of the two, so a drift of the machine's speed during the
+ * pass does not favour the tests near either end.
+ */
+export async function runTypePass(system: string, port: number, requests: number, pipeline: number, progress: Progress, tests: readonly string[] = TYPE_TESTS): Promise<TypePass> {
+  const line = progress.start(`redis-benchmark ${system} -P ${pipeline}`);
+  const loadAtStart = loadAverage();
+  const rows: RedisBenchmarkRow[] = [];
+  const errors: string[] = [];
+  line.update('warm-up');
+  await runTest(port, 'set', Math.round(requests * WARMUP_REQUEST_SHARE), pipeline);
+  for (const test of [...tests, 'set']) {
+    line.update(test);
+    const count = test.startsWith('lrange') ? Math.max(1000, Math.round(requests * LRANGE_REQUEST_SHARE)) : requests;
+    const result = await runTest(port, test, count, pipeline);
+    if (typeof result === 'string') errors.push(result);
+    else rows.push(...result.map((r) => (r.test === 'SET' && rows.some((earlier) => earlier.test === 'SET') ? { ...r, test: SET_AGAIN } : r)));
+  }
+  const pass = { system, pipeline, requests, rows, errors, loadAtStart, loadAtEnd: loadAverage() };
+  const set = setRate(pass);
+  line.done(`SET ${set === null ? '–' : Math.round(set)}/s; slowest write vs SET: ${slowestWrite(pass) ?? '–'}`);
+  return pass;
+}
+
+export function rateOf(pass: TypePass, test: string): number | null {
+  return pass.rows.find((r) => r.test === test)?.requestsPerSecond ?? null;
+}
+
+/** SET's rate for the ratios: the mean of the pass's two SET runs (or the one there is). */
+export function setRate(pass: TypePass): number | null {
+  const rates = [rateOf(pass, 'SET'), rateOf(pass, SET_AGAIN)].filter((r): r is number => r !== null);
+  return rates.length === 0 ? null : rates.reduce((a, b) => a + b, 0) / rates.length;
+}
+
+/** SET's rate over the slowest type write's, with its name ("1.23× (ZADD)"), or null. */
+function slowestWrite(pass: TypePass): string | null {
+  const set = setRate(pass);
+  let worst: { test: string; rate: number } | null = null;
+  for (const test of TYPE_WRITE_TESTS) {
+    const rate = rateOf(pass, test);
+    if (rate !== null && (worst === null || rate < worst.rate)) worst = { test, rate };
+  }
+  return set === null || worst === null ? null : `${(set / worst.rate).toFixed(2)}× (${worst.test})`;
+}
+
+const rate = (v: number | null): string => (v === null ? '–' : Math.round(v).toLocaleString('en-US'));
+
+export function typesReportSection(reportPath: string, result: TypesResult | null): string[] {
+  if (result === null) return keptSectionLines(reportPath, SECTION, null);
+  const m = result.machine;
+  const passes = result.passes;
+  const tests = [...new Set(passes.flatMap((p) => p.rows.map((r) => r.test)))];
+  const lines = ['## Throughput per command type (redis-benchmark default tests)', '',
+    `- Command: \`${result.commandLine}\`, dist/ built from commit \`${result.commit}\`; machine: ${m.cores} cores, ${m.cpuModel}, ${m.memory} RAM, disk ${m.disk}, Node ${m.node}.`,
+    `- \`redis-benchmark ${typeBenchmarkArgs(0, 'TEST', 0, 0).join(' ').replace('-p 0', '-p PORT').replace('-n 0', '-n N').replace('-P 0', '-P 1|16')}\`, one process per test in redis-benchmark's default order (LRANGE tests with a quarter of the requests; each is preceded by redis-benchmark's own "LPUSH (needed to benchmark LRANGE)"), against a 3-node raftis cluster's leader (default settings: every write fsynced on a majority, linearizable reads) and one redis-server (\`appendonly yes\`, \`appendfsync always\`). Each list, set, hash and sorted-set test works on one key, as redis-benchmark's do. "vs SET": SET's rate (the mean of the pass's first and last SET run; an unrecorded SET run warms each pass up) over the test's, in the same pass; the goal for the type writes (${TYPE_WRITE_TESTS.join(', ')}) is ≤ ${TYPE_WRITE_SLOWDOWN_MAX}×.`,
+    '',
+    `| test | ${passes.map((p) => `${p.system} -P ${p.pipeline} req/s (vs SET)`).join(' | ')} |`,
+    `| --- |${' ---: |'.repeat(passes.length)}`,
+    ...tests.map((test) => `| ${test} | ${passes.map((p) => {
+      const value = rateOf(p, test);
+      const set = setRate(p);
+      const ratio = value === null || set === null || test === 'SET' || test === SET_AGAIN ? '' : ` (${(set / value).toFixed(2)}×${TYPE_WRITE_TESTS.includes(test) && set / value > TYPE_WRITE_SLOWDOWN_MAX ? ' **over**' : ''})`;
+      return `${rate(value)}${ratio}`;
+    }).join(' | ')} |`),
+    '',
+    ...passes.map((p) => `- ${p.system} -P ${p.pipeline} (${p.requests.toLocaleString('en-US')} requests per test): load average ${p.loadAtStart} at the start, ${p.loadAtEnd} at the end; slowest type write vs SET ${slowestWrite(p) ?? '–'}${p.errors.length > 0 ? `; errors: ${p.errors.join('; ')}` : ''}.`),
+    ''];
+  return keptSectionLines(reportPath, SECTION, lines);
+}
