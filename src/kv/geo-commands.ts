@@ -309,15 +309,34 @@ function answerSearch(context: CommandContext, zset: ZSetValue, options: SearchO
   return integerReply(returned.length);
 }
 
+/**
+ * GEORADIUS's keys as its key specs find them (COMMAND GETKEYS): the source, then the key
+ * after the first STORE and after the first STOREDIST from the options on.
+ */
+function radiusKeys(optionsFrom: number) {
+  return (argv: readonly Uint8Array[]): readonly Uint8Array[] => {
+    const keys = [arg(argv, 1)];
+    for (const keyword of ['store', 'storedist']) {
+      for (let i = optionsFrom; i + 1 < argv.length; i++) {
+        if (isKeyword(arg(argv, i), keyword)) {
+          keys.push(arg(argv, i + 1));
+          break;
+        }
+      }
+    }
+    return keys;
+  };
+}
+
 /** GEORADIUS/GEORADIUSBYMEMBER write only with STORE, but like Redis they are write commands (they go through the log). */
 export const geoCommands: readonly CommandSpec[] = [
   command('geoadd', -5, ['write', 'denyoom'], oneKey, geoadd),
   command('geopos', -2, ['readonly'], oneKey, geopos),
   command('geohash', -2, ['readonly'], oneKey, geohash),
   command('geodist', -4, ['readonly'], oneKey, geodist),
-  command('georadius', -6, ['write', 'denyoom', 'movablekeys'], oneKey, geoSearch({ center: 'coordinates', storeOption: true, storeForm: false })),
+  { ...command('georadius', -6, ['write', 'denyoom', 'movablekeys'], oneKey, geoSearch({ center: 'coordinates', storeOption: true, storeForm: false })), keys: radiusKeys(6) },
   command('georadius_ro', -6, ['readonly'], oneKey, geoSearch({ center: 'coordinates', storeOption: false, storeForm: false })),
-  command('georadiusbymember', -5, ['write', 'denyoom', 'movablekeys'], oneKey, geoSearch({ center: 'member', storeOption: true, storeForm: false })),
+  { ...command('georadiusbymember', -5, ['write', 'denyoom', 'movablekeys'], oneKey, geoSearch({ center: 'member', storeOption: true, storeForm: false })), keys: radiusKeys(5) },
   command('georadiusbymember_ro', -5, ['readonly'], oneKey, geoSearch({ center: 'member', storeOption: false, storeForm: false })),
   command('geosearch', -7, ['readonly'], oneKey, geoSearch({ center: 'options', storeOption: false, storeForm: false })),
   command('geosearchstore', -8, ['write', 'denyoom'], [1, 2, 1], geoSearch({ center: 'options', storeOption: false, storeForm: true })),
