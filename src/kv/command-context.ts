@@ -9,6 +9,7 @@ import { noExpiry, type KeyEntry, type Keyspace } from './keyspace.js';
 import { CommandError, wrongTypeError } from './replies.js';
 import type { CollectionTypeName, CollectionValue } from './value.js';
 import type { Scripting } from './script/scripting.js';
+import type { KeyspaceEvents } from './keyspace-events.js';
 
 /** A collection type as commands name it: its type name and how to make an empty one. */
 export interface CollectionKind<V extends CollectionValue> {
@@ -48,6 +49,9 @@ export class CommandContext {
   /** Entries whose collection this command may have changed, with the version each had. */
   /** Null until the first one: most commands open none, and a context is made per command. */
   private opened: { readonly entry: KeyEntry; readonly version: number }[] | null = null;
+
+  /** Keyspace notifications, for commands that report their own events (streams' groups) and set the classes; null in reads. */
+  events: KeyspaceEvents | null = null;
 
   /** The collection of `kind` at `key`, or undefined when absent; WRONGTYPE (thrown) for another type. */
   readCollection<V extends CollectionValue>(key: Uint8Array, kind: CollectionKind<V>): V | undefined {

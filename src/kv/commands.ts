@@ -24,6 +24,7 @@ import { hyperloglogCommands } from './hyperloglog-commands.js';
 import { copyCommands } from './copy-command.js';
 import { geoCommands } from './geo-commands.js';
 import { publishCommands } from './publish-command.js';
+import { notifyCommands } from './keyspace-events.js';
 import { sortCommands } from './sort-command.js';
 import { dumpCommands } from './dump-commands.js';
 
@@ -49,6 +50,7 @@ export const commandTable: readonly CommandSpec[] = [
   ...copyCommands,
   ...geoCommands,
   ...publishCommands,
+  ...notifyCommands,
   ...sortCommands,
   ...dumpCommands,
 ];

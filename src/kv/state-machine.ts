@@ -26,6 +26,7 @@ import { fnv1aLatin1, fnv1aNumber, fnvOffsetBasis, mixSeed } from './hash.js';
 import { KeyspaceRestore, KeyspaceSnapshot, type SnapshotSink, type SnapshotSource, type SnapshotState } from './snapshot.js';
 import { CommandError, errorReply, outOfMemoryError } from './replies.js';
 import { ReadyKeys } from './ready-keys.js';
+import { KeyspaceEvents, NotifyClass } from './keyspace-events.js';
 import { ScriptStore } from './script/script-store.js';
 import { FunctionStore } from './script/function-store.js';
 import { compileLibrary } from './function-commands.js';
@@ -146,6 +147,8 @@ export class KvStateMachine {
   private applyingLegacyEntry = false;
   /** Node-local: waited keys a list or sorted set was stored under (blocked clients, src/server/blocking.ts). */
   readonly readyKeys = new ReadyKeys();
+  /** Keyspace notifications: the classes on (replicated) and where this node delivers them (node-local). */
+  readonly events = new KeyspaceEvents();
   /** ACL users (replicated: changed by RAFTIS.ACL entries, in snapshots). */
   private aclUsers = new AclUsers(new AclCatalogue(commandTable));
   /**
@@ -240,6 +243,8 @@ export class KvStateMachine {
     if (!hasFlag(spec, 'write')) return this.runRead(spec, argv, nowMs);
     if (hasFlag(spec, 'denyoom') && !this.makeRoom(index, nowMs)) return outOfMemoryError;
     const context = new CommandContext(this.keyspace, nowMs, true, this.options.protoMaxBulkLen, mixSeed(index, nowMs), this.counters, 0, this.scripting);
+    context.events = this.events;
+    if (this.events.active) return this.events.around(spec, argv, this.keyspace, nowMs, () => this.runHandler(spec, context, argv));
     return this.runHandler(spec, context, argv);
   }
 
@@ -333,6 +338,7 @@ export class KvStateMachine {
       const victim = this.evictionVictim(index);
       if (victim === undefined) return false;
       this.keyspace.delete(victim, nowMs);
+      this.events.emit(NotifyClass.evicted, 'evicted', victim.key);
       this.counters.evictedKeys++;
     }
     return true;

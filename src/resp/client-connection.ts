@@ -59,6 +59,8 @@ class PendingReply implements ReplySlot {
   /** The reply, once sent. */
   value: RespValue | null = null;
   next: PendingReply | null = null;
+  /** Not written: the client turned replies off (CLIENT REPLY OFF or SKIP). */
+  silent = false;
 
   constructor(
     private readonly connection: ClientConnection,
@@ -134,6 +136,8 @@ export class ClientConnection {
    * Redis's `client-output-buffer-limit pubsub`); null = the server's limit for every client.
    */
   outputBufferMaxBytes: number | null = null;
+  /** CLIENT REPLY: 'off' silences every reply, 'skip' the next command's; pushes are always written. */
+  private replyMode: 'on' | 'off' | 'skip' = 'on';
 
   constructor(
     private readonly host: ConnectionHost,
@@ -189,6 +193,15 @@ export class ClientConnection {
   setProtocol(protocol: RespProtocol): void {
     this.protocolVersion = protocol;
     if (this.dispatching !== null) this.dispatching.protocol = protocol;
+  }
+
+  /**
+   * CLIENT REPLY ON, OFF or SKIP. Called while the handler handles CLIENT REPLY: OFF and
+   * SKIP silence that command's own reply too, as in Redis.
+   */
+  setReplyMode(mode: 'on' | 'off' | 'skip'): void {
+    this.replyMode = mode;
+    if (this.dispatching !== null) this.dispatching.silent = mode !== 'on';
   }
 
   get closed(): boolean {
@@ -249,6 +262,10 @@ export class ClientConnection {
     this.lastCommandAtMs = this.nowMs();
     this.host.commandProcessed();
     const slot = this.enqueue();
+    if (this.replyMode !== 'on') {
+      slot.silent = true;
+      if (this.replyMode === 'skip') this.replyMode = 'on';
+    }
     if (isQuit(argv)) {
       slot.send(RESP_OK);
       this.stopReading();
@@ -292,7 +309,8 @@ export class ClientConnection {
     if (slot !== this.head) return; // it waits for the replies before it
     let current: PendingReply | null = slot;
     while (current !== null && current.value !== null) {
-      const failed = this.writer.tryWrite(current.value, current.protocol);
+      // Silenced replies are dropped; pub/sub's pushes (confirmations included) never are, as in Redis.
+      const failed = current.silent && current.value.kind !== 'push' ? null : this.writer.tryWrite(current.value, current.protocol);
       if (failed !== null) {
         this.host.commandFailed(this, 'reply', failed);
         this.writer.write(internalErrorReply(failed), current.protocol);

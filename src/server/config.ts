@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { CLUSTER_SECRET_BYTES_MAX, CLUSTER_SECRET_BYTES_MIN } from '../transport/peer-handshake.js';
+import { parseNotifyFlags } from '../kv/keyspace-events.js';
 
 export type ReadConsistency = 'linearizable' | 'lease' | 'stale';
 export const READ_CONSISTENCIES: readonly ReadConsistency[] = ['linearizable', 'lease', 'stale'];
@@ -65,6 +66,8 @@ export interface ServerConfig {
   readonly clientOutputBufferMaxBytes: number;
   /** A subscriber's limit instead (Redis's client-output-buffer-limit pubsub): slow subscribers are disconnected. */
   readonly clientOutputBufferPubsubMaxBytes: number;
+  /** Keyspace notification classes at start-up (Redis's letters; CONFIG SET changes them cluster-wide). */
+  readonly notifyKeyspaceEvents: string;
   readonly peerQueueMaxBytes: number;
   /** Enables the transport's drop/delay/partition API (RAFT.DEBUG FAULT …). Never in production. */
   readonly debugFaultInjection: boolean;
@@ -159,6 +162,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'protoMaxBulkLen', flag: 'proto-max-bulk-len', kind: 'bytes', min: 1024, max: 4096 * MiB, help: 'largest bulk string accepted (default 512mb)' },
   { key: 'maxClients', flag: 'maxclients', kind: 'int', min: 1, max: 1_000_000, help: 'client connections at most (default 10000)' },
   { key: 'clientOutputBufferMaxBytes', flag: 'client-output-buffer-limit', kind: 'bytes', min: 64 * 1024, max: 16_384 * MiB, help: 'per-client reply backlog before disconnect (default 256mb)' },
+  { key: 'notifyKeyspaceEvents', flag: 'notify-keyspace-events', kind: 'string', help: 'keyspace notification classes, Redis\'s letters (default "": off)' },
   { key: 'clientOutputBufferPubsubMaxBytes', flag: 'client-output-buffer-limit-pubsub', kind: 'bytes', min: 64 * 1024, max: 16_384 * MiB, help: 'a subscriber\'s message backlog before disconnect (default 32mb)' },
   { key: 'peerQueueMaxBytes', flag: 'peer-queue-max-bytes', kind: 'bytes', min: 64 * 1024, max: 16_384 * MiB, help: 'outbound queue per peer (default 64mb)' },
   { key: 'debugFaultInjection', flag: 'debug-fault-injection', kind: 'bool', help: 'enable RAFT.DEBUG fault commands (tests only)' },
@@ -215,6 +219,7 @@ const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 
   maxClients: 10_000,
   clientOutputBufferMaxBytes: 256 * MiB,
   clientOutputBufferPubsubMaxBytes: 32 * MiB,
+  notifyKeyspaceEvents: '',
   peerQueueMaxBytes: 64 * MiB,
   debugFaultInjection: false,
   debugClockOffsetMs: 0,
@@ -400,6 +405,9 @@ function checkRange(setting: Setting, n: number, source: string): number {
 }
 
 function validate(config: ServerConfig): void {
+  if (parseNotifyFlags(config.notifyKeyspaceEvents) === null) {
+    throw new ConfigError(`notify-keyspace-events "${config.notifyKeyspaceEvents}": unknown class letter (use Redis's: K E g $ l s h z x e t m d n A)`);
+  }
   const admin = config.adminListen;
   if (admin !== null && admin.port !== 0) {
     for (const [flag, other] of [['listen', config.listen], ['peer-listen', config.peerListen]] as const) {

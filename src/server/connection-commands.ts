@@ -138,6 +138,13 @@ function client(deps: ConnectionCommandsDeps, { argv, conn }: ServerCall): Reply
       return clientKill(conn, argv);
     case 'unblock':
       return clientUnblock(deps, argv);
+    case 'reply': {
+      if (argv.length !== 3) return arity(3) as Reply;
+      const mode = argv[2]?.toString('latin1').toLowerCase();
+      if (mode !== 'on' && mode !== 'off' && mode !== 'skip') return errorReply('ERR syntax error');
+      conn.setReplyMode(mode);
+      return OK;
+    }
     case 'help':
       return arity(2) ?? { kind: 'array', value: CLIENT_HELP.map((line) => ({ kind: 'simple', value: line })) };
     default:

@@ -30,6 +30,9 @@ import { PeerIncarnations, incarnationRefusal } from './peer-incarnations.js';
 import { StorageLogStore, decodeMembership, encodeMembership, snapshotMetaFromStored } from './log-store.js';
 import { WritePath } from './write-path.js';
 import { PubSub } from './pubsub.js';
+import { withNotifySetting } from './notify-setting.js';
+import { parseNotifyFlags } from '../kv/keyspace-events.js';
+import type { ClientConnection } from '../resp/server.js';
 import { publishedMessage } from '../kv/publish-command.js';
 
 export class RaftisServer {
@@ -97,6 +100,8 @@ export class RaftisServer {
       evictionPolicy: config.maxmemoryPolicy,
       protoMaxBulkLen: config.protoMaxBulkLen,
     });
+    // The start-up value, the same on every node; CONFIG SET changes it through the log.
+    kv.events.flags = parseNotifyFlags(config.notifyKeyspaceEvents) ?? 0; // validated at start-up (config.ts)
     if (recovered.snapshot !== null) {
       const membership = decodeMembership(recovered.snapshot.membership);
       confState = membership.confState;
@@ -316,7 +321,9 @@ export class RaftisServer {
       transportStats: () => transport.stats(),
       faults: config.debugFaultInjection ? (argv) => applyFault(transport, argv) : null,
     };
-    const serverCommands = [...new Admin(adminContext).commands(), ...membership.commands(), ...pubsub.commands()];
+    kv.events.sink = (channel, payload) => pubsub.deliver({ sharded: false, channel, payload });
+    const write = (conn: ClientConnection, argv: readonly Uint8Array[], done: (reply: Reply) => void): void => dispatcher.submitWrite(conn, argv, done);
+    const serverCommands = withNotifySetting([...new Admin(adminContext).commands(), ...membership.commands(), ...pubsub.commands()], { events: kv.events, write });
     const dispatcher: Dispatcher = new Dispatcher({ config, kv, node, writes: writePath, serverCommands, subscriptions: pubsub });
     respServer = new RespServer(
       { protoMaxBulkLen: config.protoMaxBulkLen, maxClients: config.maxClients, clientOutputBufferMaxBytes: config.clientOutputBufferMaxBytes },
