@@ -192,3 +192,27 @@ test('cached scripts travel in snapshots: EVALSHA works on a restored replica, a
   empty.index = live.index;
   assert.deepEqual(plain(empty.apply('SCRIPT', 'EXISTS', incr)), [0]);
 });
+
+test('the libraries Redis loads: cjson, cmsgpack, bit, struct, with their Lua-side API', () => {
+  const h = new Harness();
+  assert.equal(evalReply(h, 'return table.concat(cjson.decode("[0.0, -5e3, -1, 0.3e-3, 1023.2, 0e10]"), " ")', '0'), '0 -5000 -1 0.0003 1023.2 0');
+  assert.equal(evalReply(h, "return cjson.encode({a={1,2,3}, s='x/y', e={}, t=true})", '0'), '{"a":[1,2,3],"s":"x\\/y","e":{},"t":true}');
+  assert.deepEqual(evalReply(h, "local v = cjson.decode('[1,null]') return {v[1], v[2] == cjson.null}", '0'), [1, 1]);
+  assert.deepEqual(evalReply(h, "return {pcall(cjson.encode, {[1]=1, [100]=2})}", '0'), [null, 'Cannot serialise table: excessively sparse array']);
+  assert.deepEqual(evalReply(h, "return {pcall(cjson.decode, '{\"a\":')}", '0'), [null, 'Expected value but found T_END at character 6']);
+  const hex = "local h = '' for i = 1, #s do h = h .. string.format('%02x', string.byte(s, i)) end return h";
+  assert.equal(evalReply(h, `local s = cmsgpack.pack(0.1) ${hex}`, '0'), 'cb3fb999999999999a');
+  assert.equal(evalReply(h, `local s = cmsgpack.pack(-1099511627776) ${hex}`, '0'), 'd3ffffff0000000000');
+  assert.equal(evalReply(h, `local s = cmsgpack.pack({1, 2}, 'ab', true, nil) ${hex}`, '0'), '920102a26162c3c0');
+  assert.deepEqual(evalReply(h, "local s = cmsgpack.pack('a', 'bb') local o, v = cmsgpack.unpack_one(s, 0) local o2, v2 = cmsgpack.unpack_one(s, o) return {o, v, o2, v2}", '0'), [2, 'a', -1, 'bb']);
+  assert.deepEqual(evalReply(h, 'return {bit.tohex(255), bit.tohex(-1, -4), bit.lshift(1, 31), bit.rshift(-1, 28), bit.arshift(-256, 4), bit.bswap(0x12345678), bit.bor(1, 2, 4)}', '0'),
+    ['000000ff', 'FFFF', -2147483648, 15, -16, 0x78563412, 7]);
+  assert.deepEqual(evalReply(h, "local s = struct.pack('>iHc3s', -2, 513, 'abc', 'zz') return {#s, struct.unpack('>iHc3s', s)}", '0'), [12, -2, 513, 'abc', 'zz', 13]);
+  assert.equal(evalReply(h, "return struct.size('<!4bi')", '0'), 8);
+  for (const library of ['cjson', 'cmsgpack', 'bit', 'struct']) {
+    assert.match((evalReply(h, `${library}.x = 1`, '0') as { err: string }).err, /Attempt to modify a readonly table/);
+  }
+  // cjson settings last one run: the next run starts from the defaults.
+  h.apply('EVAL', 'cjson.encode_max_depth(1)', '0');
+  assert.equal(evalReply(h, 'return cjson.encode({{1}})', '0'), '[[1]]');
+});

@@ -45,6 +45,9 @@ declare module 'fengari' {
     lua_pushcfunction(L: LuaState, f: CFunction): void;
     lua_pushinteger(L: LuaState, n: number): void;
     lua_pushliteral(L: LuaState, s: string): void;
+    lua_pushlightuserdata(L: LuaState, p: object): void;
+    lua_touserdata(L: LuaState, index: number): unknown;
+    lua_typename(L: LuaState, type: number): LuaString;
     lua_pushnil(L: LuaState): void;
     lua_pushnumber(L: LuaState, n: number): void;
     lua_pushstring(L: LuaState, s: LuaString): void;
@@ -53,6 +56,7 @@ declare module 'fengari' {
     lua_rawgeti(L: LuaState, index: number, n: number): number;
     lua_rawlen(L: LuaState, index: number): number;
     lua_rawset(L: LuaState, index: number): void;
+    lua_replace(L: LuaState, index: number): void;
     lua_rawseti(L: LuaState, index: number, n: number): void;
     lua_setfield(L: LuaState, index: number, k: LuaKey): void;
     lua_setglobal(L: LuaState, name: LuaKey): void;

@@ -47,7 +47,7 @@ G.rawset = function(t, k, v) if protected[t] then error(readonly_message, 2) end
 G.setmetatable = function(t, m) if protected[t] then error(readonly_message, 2) end return setmetatable(t, m) end
 for _, name in ipairs({ 'load', 'dofile', 'loadfile', 'print', 'require', 'module', 'getfenv', 'setfenv', 'newproxy' }) do G[name] = nil end
 
-for _, name in ipairs({ 'string', 'table', 'math', 'redis' }) do G[name] = readonly(G[name]) end
+for _, name in ipairs({ 'string', 'table', 'math', 'redis', 'bit', 'cjson', 'cmsgpack', 'struct' }) do G[name] = readonly(G[name]) end
 local string_meta = getmetatable('')
 string_meta.__index = G.string
 string_meta.__metatable = readonly(string_meta)

@@ -22,6 +22,11 @@ import { formatRedisDouble } from '../../base/double-format.js';
 import { Rand48 } from './rand48.js';
 import { registerFunction } from './register-function.js';
 import { raise } from './lua-error.js';
+import { guardedHost } from './lua-library.js';
+import { openBit } from './lua-bit.js';
+import { CjsonLibrary } from './lua-cjson.js';
+import { openCmsgpack } from './lua-cmsgpack.js';
+import { openStruct } from './lua-struct.js';
 
 const { lua, lauxlib, lualib } = fengari;
 
@@ -68,6 +73,8 @@ export class ScriptVm {
   private active: ActiveRun | null = null;
   /** SHA-1s whose compiled function is in the registry's script table. */
   private readonly compiled = new Set<string>();
+  /** cjson's settings, reset for every run. */
+  private readonly cjson = new CjsonLibrary();
   /** Libraries whose functions are in the registry's function table, with the SHA-1 of the code loaded. */
   private readonly libraries = new Map<string, string>();
 
@@ -191,6 +198,7 @@ export class ScriptVm {
     const L = this.L;
     const running: ActiveRun = { ...active, protocol: 2, instructions: 0, random: new Rand48(active.run.seed) };
     this.active = running;
+    this.cjson.reset();
     try {
       lua.lua_settop(L, 0);
       lua.lua_pushcfunction(L, errorHandler);
@@ -270,6 +278,10 @@ export class ScriptVm {
       lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, table);
     }
     this.registerRedisApi(L);
+    openBit(L);
+    this.cjson.open(L);
+    openCmsgpack(L);
+    openStruct(L);
     sandboxLua(L);
     return L;
   }
@@ -290,7 +302,7 @@ export class ScriptVm {
     };
     lua.lua_createtable(L, 0, 24);
     for (const [name, fn] of Object.entries(functions)) {
-      lua.lua_pushcfunction(L, guarded(fn));
+      lua.lua_pushcfunction(L, guardedHost(fn));
       lua.lua_setfield(L, -2, name);
     }
     const constants: Record<string, number | string> = {
@@ -304,11 +316,11 @@ export class ScriptVm {
       lua.lua_setfield(L, -2, name);
     }
     lua.lua_setglobal(L, 'redis');
-    lua.lua_pushcfunction(L, guarded((state) => this.mathRandom(state)));
+    lua.lua_pushcfunction(L, guardedHost((state) => this.mathRandom(state)));
     lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, 'raftis.random');
-    lua.lua_pushcfunction(L, guarded((state) => this.mathRandomseed(state)));
+    lua.lua_pushcfunction(L, guardedHost((state) => this.mathRandomseed(state)));
     lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, 'raftis.randomseed');
-    lua.lua_pushcfunction(L, guarded((state) => registerFunction(state, this.active)));
+    lua.lua_pushcfunction(L, guardedHost((state) => registerFunction(state, this.active)));
     lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, 'raftis.register_function');
   }
 
@@ -372,20 +384,6 @@ function tableField(L: LuaState, name: string): string | null {
   const text = type === lua.LUA_TSTRING || type === lua.LUA_TNUMBER ? lua.lua_tojsstring(L, -1) : null;
   lua.lua_pop(L, 1);
   return text;
-}
-
-/** A host function whose JavaScript exceptions become Lua errors instead of escaping the VM. */
-function guarded(fn: (L: LuaState) => number): (L: LuaState) => number {
-  return (L) => {
-    try {
-      return fn(L);
-    } catch (error) {
-      if (error instanceof Error && error.constructor.name !== 'LuaError' && !('status' in error)) {
-        raise(L, `ERR ${error.message}`);
-      }
-      throw error;
-    }
-  };
 }
 
 /**
