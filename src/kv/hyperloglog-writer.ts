@@ -90,26 +90,34 @@ export class HllWriter {
     return 1;
   }
 
+  /** The byte at `position`: 0 past the length (the bytes there are kept zero, like C's NUL). */
   private at(position: number): number {
-    return position < this.length ? (this.data[position] as number) : 0;
+    return this.data[position] ?? 0;
   }
 
-  /** The opcode covering register `index`, or null when the opcodes end first (corrupt). */
+  /** The opcode covering register `index`, or null when the opcodes end first (corrupt). Hot: reads the bytes directly. */
   private locate(index: number): Located | null {
+    const data = this.data;
+    const end = this.length;
     let position = hllHeaderBytes;
     let previous = -1;
     let first = 0;
     let span = 0;
-    while (position < this.length) {
-      const op = this.at(position);
-      const width = isXZero(op) ? 2 : 1;
-      span = isZero(op) ? (op & 0x3f) + 1 : isVal(op) ? valRun(op) : (((op & 0x3f) << 8) | this.at(position + 1)) + 1;
+    while (position < end) {
+      const op = data[position] as number;
+      let width = 1;
+      if ((op & 0xc0) === 0) span = (op & 0x3f) + 1;
+      else if ((op & 0x80) !== 0) span = (op & 0x3) + 1;
+      else {
+        span = (((op & 0x3f) << 8) | (data[position + 1] as number)) + 1;
+        width = 2;
+      }
       if (index <= first + span - 1) break;
       previous = position;
       position += width;
       first += span;
     }
-    if (span === 0 || position >= this.length) return null;
+    if (span === 0 || position >= end) return null;
     return { at: position, previous, first, span };
   }
 
@@ -157,7 +165,7 @@ export class HllWriter {
     if (delta !== 0 && next < this.length) this.data.copyWithin(next + delta, next, this.length);
     this.length += delta;
     this.data.set(sequence, at);
-    this.data.fill(0, this.length);
+    if (delta < 0) this.data.fill(0, this.length, this.length - delta);
   }
 
   /** Merges neighbouring VAL opcodes of equal value (runs up to 4), scanning 5 opcodes from `from`. */
@@ -181,7 +189,7 @@ export class HllWriter {
           this.data[position + 1] = valOp(valValue(op), run);
           this.data.copyWithin(position, position + 1, this.length);
           this.length--;
-          this.data.fill(0, this.length);
+          this.data[this.length] = 0;
           continue;
         }
       }
