@@ -8,6 +8,7 @@ import { noExpiry, type KeyEntry, type Value } from './keyspace.js';
 import { int64Max, int64Min, isKeyword, parseInt64 } from './integer-parse.js';
 import { addLongDouble, formatLongDouble, parseLongDouble } from './long-double.js';
 import { checkSetExpireArgument, setExpireAt } from './expire-time.js';
+import { stringBytesMax } from './string-bits.js';
 import {
   arityError, bulkReply, emptyBulkReply, errorReply, integerReply, nilReply, notFloatError, notIntegerError,
   okReply, oneReply, overflowError, stringTooLongError, syntaxError, wrongTypeError, zeroReply,
@@ -251,7 +252,7 @@ export function msetnxCommand(context: CommandContext, argv: readonly Uint8Array
 // ---- Byte-level edits -----------------------------------------------------------------
 
 function checkStringLength(context: CommandContext, offset: number, appendBytes: number): Reply | null {
-  return offset + appendBytes > context.protoMaxBulkLen ? stringTooLongError : null;
+  return offset + appendBytes > stringBytesMax(context) ? stringTooLongError : null;
 }
 
 export function appendCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
@@ -326,7 +327,7 @@ export function setrangeCommand(context: CommandContext, argv: readonly Uint8Arr
     current = data;
   }
   if (patch.length === 0) return integerReply(current.length);
-  if (offsetBig + BigInt(patch.length) > BigInt(context.protoMaxBulkLen)) return stringTooLongError;
+  if (offsetBig + BigInt(patch.length) > BigInt(stringBytesMax(context))) return stringTooLongError;
   const offset = Number(offsetBig);
   const updated = Buffer.alloc(Math.max(current.length, offset + patch.length));
   current.copy(updated, 0);

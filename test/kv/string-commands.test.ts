@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Harness, plain } from './harness.js';
+import { engineStringBytesMax } from '../../src/kv/string-bits.js';
 
 test('SET IFEQ sets only when the current value equals the expected one', () => {
   const h = new Harness();
@@ -46,6 +47,13 @@ test('APPEND and SETRANGE respect protoMaxBulkLen', () => {
   assert.deepEqual(plain(h.apply('SETRANGE', 'new', '9', 'xy')), tooLong);
   assert.equal(plain(h.apply('SETRANGE', 'k', '9', 'x')), 10);
   assert.equal(plain(h.read('GET', 'k')), '123456789x');
+});
+
+test('SETRANGE past the longest string the engine can store is refused like one past proto-max-bulk-len', () => {
+  // The default proto-max-bulk-len (512 MB) is 24 bytes more than a V8 string can hold.
+  const h = new Harness();
+  assert.deepEqual(plain(h.apply('SETRANGE', 'k', String(engineStringBytesMax), 'x')), { err: 'ERR string exceeds maximum allowed size (proto-max-bulk-len)' });
+  assert.equal(plain(h.apply('EXISTS', 'k')), 0);
 });
 
 test('values held by a key are not changed by later edits of the argument buffers', () => {
