@@ -2,14 +2,12 @@
 // the order Redis checks arguments and keys in) and random sequences (properties) give the
 // same replies and leave the same bytes. Skipped when redis-server is missing.
 
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Harness, plain, type Plain } from './harness.js';
-import { redisReply } from './redis-compare-support.js';
-import { redisServerPath, startRedis, type RedisInstance } from './redis-server.js';
-
-const path = redisServerPath();
+import { describeWithRedis, redisReply } from './redis-compare-support.js';
+import type { RedisInstance } from './redis-server.js';
 
 const sequences: Record<string, readonly (readonly string[])[]> = {
   'SETBIT GETBIT': [
@@ -72,20 +70,13 @@ const sequences: Record<string, readonly (readonly string[])[]> = {
   ],
 };
 
-describe('bit commands and LCS match redis-server', { skip: path === null ? 'redis-server is not installed' : false }, () => {
-  let redis: RedisInstance;
-  before(async () => {
-    redis = await startRedis(path as string);
-  });
-  after(async () => {
-    await redis?.stop();
-  });
-
+describeWithRedis('bit commands and LCS match redis-server', (server) => {
   for (const [name, sequence] of Object.entries(sequences)) {
-    test(name, async () => compareCommands(redis, sequence));
+    test(name, async () => compareCommands(server(), sequence));
   }
 
   test('random bitmap commands give the same replies and bytes (property)', async () => {
+    const redis = server();
     const key = fc.constantFrom('a', 'b', 'c');
     const offset = fc.oneof(fc.integer({ min: 0, max: 200 }).map(String), fc.constantFrom('-1', 'x', '#3'));
     const index = fc.integer({ min: -30, max: 30 }).map(String);
@@ -109,6 +100,7 @@ describe('bit commands and LCS match redis-server', { skip: path === null ? 'red
   });
 
   test('random BITFIELD operations give the same replies and bytes (property)', async () => {
+    const redis = server();
     const type = fc.tuple(fc.constantFrom('i', 'u'), fc.integer({ min: 1, max: 64 })).map(([sign, bits]) => `${sign}${sign === 'u' ? Math.min(bits, 63) : bits}`);
     const value = fc.oneof(
       fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }).map(String),
@@ -132,6 +124,7 @@ describe('bit commands and LCS match redis-server', { skip: path === null ? 'red
   });
 
   test('LCS of random strings gives the same replies (property)', async () => {
+    const redis = server();
     const text = fc.stringMatching(/^[abc]{0,40}$/);
     const options = fc.constantFrom([], ['LEN'], ['IDX'], ['IDX', 'WITHMATCHLEN'], ['IDX', 'MINMATCHLEN', '2', 'WITHMATCHLEN']);
     await fc.assert(fc.asyncProperty(text, text, options, async (a, b, extra) => {

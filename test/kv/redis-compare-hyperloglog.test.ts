@@ -5,14 +5,12 @@
 // cache, raftis's (a read) does not, so bytes 8..15 are compared only where no PFCOUNT ran.
 // Skipped when redis-server is missing.
 
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Harness, plain, type Plain } from './harness.js';
-import { redisReply } from './redis-compare-support.js';
-import { redisServerPath, startRedis, type RedisInstance } from './redis-server.js';
-
-const path = redisServerPath();
+import { describeWithRedis, redisReply } from './redis-compare-support.js';
+import type { RedisInstance } from './redis-server.js';
 
 const elements = (prefix: string, count: number): string[] => Array.from({ length: count }, (_, i) => `${prefix}${i}`);
 
@@ -50,20 +48,13 @@ async function compareCommands(redis: RedisInstance, commands: readonly (readonl
   for (const args of commands) assert.deepEqual(shown(plain(harness.apply(...args))), shown(await redisReply(redis, args)), args.slice(0, 4).join(' '));
 }
 
-describe('HyperLogLog matches redis-server', { skip: path === null ? 'redis-server is not installed' : false }, () => {
-  let redis: RedisInstance;
-  before(async () => {
-    redis = await startRedis(path as string);
-  });
-  after(async () => {
-    await redis?.stop();
-  });
-
+describeWithRedis('HyperLogLog matches redis-server', (server) => {
   for (const [name, sequence] of Object.entries(sequences)) {
-    test(name, async () => compareCommands(redis, sequence));
+    test(name, async () => compareCommands(server(), sequence));
   }
 
   test('PFCOUNT of one key counts as Redis does but leaves the cached count stale (the documented difference)', async () => {
+    const redis = server();
     await redis.client.flushall();
     const harness = new Harness();
     for (const args of [['PFADD', 'h', 'a', 'b', 'c'], ['PFCOUNT', 'h']]) {
@@ -75,6 +66,7 @@ describe('HyperLogLog matches redis-server', { skip: path === null ? 'redis-serv
   });
 
   test('values move both ways by GET and SET and count the same', async () => {
+    const redis = server();
     await redis.client.flushall();
     const harness = new Harness();
     for (const [key, count] of [['small', 50], ['large', 5000]] as const) {
@@ -93,6 +85,7 @@ describe('HyperLogLog matches redis-server', { skip: path === null ? 'redis-serv
   });
 
   test('random PFADD, PFMERGE, PFCOUNT and PFDEBUG sequences leave the same bytes (property)', async () => {
+    const redis = server();
     const key = fc.constantFrom('a', 'b', 'c');
     const element = fc.oneof(fc.string({ maxLength: 12 }), fc.integer().map(String));
     const command = fc.oneof(
@@ -115,6 +108,7 @@ describe('HyperLogLog matches redis-server', { skip: path === null ? 'redis-serv
   });
 
   test('corrupted values give the same replies (property)', async () => {
+    const redis = server();
     const corruption = fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }));
     await fc.assert(fc.asyncProperty(fc.integer({ min: 0, max: 3000 }), fc.integer(), fc.array(corruption, { minLength: 1, maxLength: 5 }), fc.boolean(),
       async (count, salt, corruptions, thenAdd) => {

@@ -2,8 +2,9 @@
 // replies in one comparable form, and a runner that applies the same steps to both sides.
 
 import assert from 'node:assert/strict';
+import { after, before, describe } from 'node:test';
 import { Harness, plain, type Plain } from './harness.js';
-import type { RedisInstance } from './redis-server.js';
+import { redisServerPath, startRedis, type RedisInstance } from './redis-server.js';
 
 export type Step = { readonly args: readonly string[]; readonly sort?: boolean };
 
@@ -44,4 +45,26 @@ export async function compareSteps(redis: RedisInstance, steps: readonly Step[])
     } else if (step.sort === true) assert.deepEqual(sortPlain(actual), sortPlain(expected), show);
     else assert.deepEqual(actual, expected, show);
   }
+}
+
+/**
+ * A describe block around a redis-server started before its tests and stopped after them,
+ * skipped when redis-server is not installed; `body` declares the tests, reaching the server
+ * through the getter it is given.
+ */
+export function describeWithRedis(title: string, body: (redis: () => RedisInstance) => void): void {
+  const path = redisServerPath();
+  describe(title, { skip: path === null ? 'redis-server is not installed' : false }, () => {
+    let instance: RedisInstance | undefined;
+    before(async () => {
+      instance = await startRedis(path as string);
+    });
+    after(async () => {
+      await instance?.stop();
+    });
+    body(() => {
+      if (instance === undefined) throw new Error('redis-server not started');
+      return instance;
+    });
+  });
 }
