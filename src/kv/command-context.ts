@@ -44,6 +44,8 @@ export class CommandContext {
     readonly readSalt = 0,
     /** The state machine's scripts and VM, for the script commands (null where no script can run). */
     readonly scripting: Scripting | null = null,
+    /** True for a command a script called (redis.call): SORT then orders a set it would leave unordered, as Redis does for scripts. */
+    readonly calledFromScript = false,
   ) {}
 
   /** Entries whose collection this command may have changed, with the version each had. */

@@ -88,12 +88,24 @@ export function callFromScript(scripting: Scripting, context: CommandContext, ar
   const local = scriptLocalCommand(name, argv, context);
   if (local !== null) return local;
   const spec = scripting.lookup(arg(argv, 0));
+  if (spec === undefined && serverCommands.has(name)) return errorReply('ERR This Redis command is not allowed from script');
   if (spec === undefined || hasFlag(spec, 'internal')) return errorReply('ERR Unknown Redis command called from script');
   if ((spec.arity > 0 && argv.length !== spec.arity) || argv.length < -spec.arity) return errorReply('ERR Wrong number of args calling Redis command from script');
   if (hasFlag(spec, 'noscript')) return errorReply('ERR This Redis command is not allowed from script');
   if (hasFlag(spec, 'write') && (readOnly || !context.writable)) return errorReply('ERR Write commands are not allowed from read-only scripts.');
   return scripting.execute(spec, argv, context, seed);
 }
+
+/**
+ * Commands raftis has outside the state machine's table (connection, server, cluster): they
+ * exist, but a script runs inside apply, where they cannot, so they are "not allowed" rather
+ * than unknown.
+ */
+const serverCommands = new Set([
+  'acl', 'auth', 'bgsave', 'client', 'cluster', 'command', 'config', 'debug', 'discard', 'exec', 'failover', 'hello', 'info',
+  'latency', 'monitor', 'multi', 'psubscribe', 'publish', 'punsubscribe', 'quit', 'readonly', 'readwrite', 'replicaof', 'reset',
+  'save', 'select', 'shutdown', 'slaveof', 'slowlog', 'subscribe', 'swapdb', 'sync', 'unsubscribe', 'unwatch', 'wait', 'watch',
+]);
 
 /** Commands a script may call that live outside the command table, answered from the entry. */
 function scriptLocalCommand(name: string, argv: readonly Uint8Array[], context: CommandContext): Reply | null {

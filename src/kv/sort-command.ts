@@ -153,8 +153,9 @@ function sortCommand(context: CommandContext, request: SortRequest): Reply {
   const source = sortable(context, request.key);
   let { dontSort, alpha } = request;
   let by = request.by;
-  // A set has no order of its own: stored results are sorted so replicas and AOF agree (Redis does the same).
-  if (dontSort && source instanceof SetValue && request.store !== null) {
+  // A set has no order of its own: stored results, and results a script gets, are sorted so
+  // replicas and AOF agree (Redis does the same).
+  if (dontSort && source instanceof SetValue && (request.store !== null || context.calledFromScript)) {
     dontSort = false;
     alpha = true;
     by = null;

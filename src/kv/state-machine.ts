@@ -308,7 +308,7 @@ export class KvStateMachine {
         const denied = this.scriptCallDenied(spec, argv);
         if (denied !== null) return denied;
         if (outer.writable && hasFlag(spec, 'denyoom') && !this.makeRoom(this.applied, outer.nowMs)) return outOfMemoryError;
-        const context = new CommandContext(this.keyspace, outer.nowMs, outer.writable, this.options.protoMaxBulkLen, seed, this.counters, outer.readSalt, this.scripting);
+        const context = new CommandContext(this.keyspace, outer.nowMs, outer.writable, this.options.protoMaxBulkLen, seed, this.counters, outer.readSalt, this.scripting, true);
         return this.runHandler(spec, context, argv);
       },
     };

@@ -216,3 +216,11 @@ test('the libraries Redis loads: cjson, cmsgpack, bit, struct, with their Lua-si
   h.apply('EVAL', 'cjson.encode_max_depth(1)', '0');
   assert.equal(evalReply(h, 'return cjson.encode({{1}})', '0'), '[[1]]');
 });
+
+test('inside scripts: SORT BY a constant orders a set, server commands are not allowed, an empty error is ERR', () => {
+  const h = new Harness();
+  h.apply('SADD', 'myset', 'c', 'aa', 'b', 'a');
+  assert.deepEqual(evalReply(h, "return redis.call('sort', KEYS[1], 'by', '_')", '1', 'myset'), ['a', 'aa', 'b', 'c']);
+  assert.match((evalReply(h, "redis.call('cluster', 'reset', 'hard')", '0') as { err: string }).err, /^ERR This Redis command is not allowed from script/);
+  assert.deepEqual(evalReply(h, "return redis.error_reply('')", '0'), { err: 'ERR' });
+});

@@ -115,7 +115,7 @@ export function toReply(L: LuaState, index: number, protocol: ScriptProtocol, de
       if (protocol === 3) return { kind: 'boolean', value: lua.lua_toboolean(L, at) };
       return lua.lua_toboolean(L, at) ? { kind: 'integer', value: 1 } : { kind: 'bulk', value: null };
     case lua.LUA_TTABLE:
-      if (depth >= resultDepthMax) return stackLimitError;
+      if (depth >= resultDepthMax || !lua.lua_checkstack(L, 4)) return stackLimitError;
       return tableReply(L, at, protocol, depth + 1);
     default: return { kind: 'bulk', value: null };
   }
@@ -158,7 +158,8 @@ function specialTableReply(L: LuaState, table: number, protocol: ScriptProtocol,
     return text;
   };
   const err = stringField('err');
-  if (err !== null) return errorReply(err.replace(/[\r\n]/g, ' '));
+  // An empty error would be a bare '-' line: Redis answers "ERR" for it.
+  if (err !== null) return errorReply(err === '' ? 'ERR' : err.replace(/[\r\n]/g, ' '));
   const ok = stringField('ok');
   if (ok !== null) return { kind: 'simple', value: ok.replace(/[\r\n]/g, ' ') };
   const typeOf = (field: string): number => {
