@@ -10,6 +10,8 @@
 //           type 2, the older form with a single (seq, reply), still reads
 //   script  one per cached script (EVAL, SCRIPT LOAD): its body; absent before format 4
 //   library one per function library (FUNCTION LOAD): its code; absent in older snapshots
+//   settings  the replicated settings CONFIG SET changed (name, value pairs), if any (absent
+//           before format 6: the start-up values)
 //   acl     the ACL users as ACL file lines, once the cluster has any (absent before format 5:
 //           the default user only)
 //   key     one per string key (key, value type, value, expiry, created stamp, written stamp)
@@ -32,10 +34,10 @@ import { readReply, writeReply } from './reply-codec.js';
 import type { Reply } from './reply.js';
 
 const magic = Buffer.from('RAFTISKV', 'latin1');
-/** 5 added the acl record, 4 script records, 3 the removals record, 2 collection records; formats 1 (strings only) to 4 still read. */
-export const snapshotFormatVersion = 5;
+/** 6 added the settings record, 5 the acl record, 4 script records, 3 the removals record, 2 collection records; formats 1 (strings only) to 5 still read. */
+export const snapshotFormatVersion = 6;
 const snapshotFormatVersionStringsOnly = 1;
-const snapshotFormatVersionsRead: readonly number[] = [snapshotFormatVersionStringsOnly, 2, 3, 4, snapshotFormatVersion];
+const snapshotFormatVersionsRead: readonly number[] = [snapshotFormatVersionStringsOnly, 2, 3, 4, 5, snapshotFormatVersion];
 const recordHeader = 1;
 /** The older dedup record: one (seq, reply) per client, read as floor = seq. */
 const recordDedupSingle = 2;
@@ -48,6 +50,7 @@ const recordRemovals = 8;
 const recordScript = 9;
 const recordLibrary = 11;
 const recordAcl = 10;
+const recordSettings = 12;
 const valueTypeString = 1;
 /** A record body larger than this is corrupt (keys and values are bounded by proto-max-bulk-len). */
 const recordBytesMax = 0x7fff_ffff;
@@ -78,6 +81,8 @@ export interface SnapshotState {
   readonly libraries?: readonly Uint8Array[];
   /** The ACL users as ACL file lines; null when the cluster never set any (and before format 5). */
   readonly acl?: readonly string[] | null;
+  /** The replicated settings CONFIG SET changed, as (name, value) pairs (none before format 6). */
+  readonly settings?: readonly (readonly [string, string])[];
   readonly keyspace: Keyspace;
 }
 
@@ -311,6 +316,16 @@ export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
             for (const line of lines) w.string(line);
           });
         }
+        const settings = this.state.settings ?? [];
+        if (settings.length > 0) {
+          this.append(writer, maxBytes, recordSettings, (w) => {
+            w.varint(settings.length);
+            for (const [name, value] of settings) {
+              w.string(name);
+              w.string(value);
+            }
+          });
+        }
         this.phase = 'dedup';
         return;
       }
@@ -425,6 +440,7 @@ export class KeyspaceRestore implements SnapshotSink {
   private readonly scripts: Uint8Array[] = [];
   private readonly libraries: Uint8Array[] = [];
   private acl: string[] | null = null;
+  private settings: [string, string][] | null = null;
   private removalsRead = false;
   private ended = false;
   /** Work of the record just decoded beyond recordWork (its elements). */
@@ -619,6 +635,15 @@ export class KeyspaceRestore implements SnapshotSink {
         this.acl = lines;
         break;
       }
+      case recordSettings: {
+        if (this.settings !== null) throw new DecodeError('second settings record');
+        const count = reader.varint();
+        if (count > reader.remaining) throw new DecodeError(`settings record claims ${count} pairs in ${reader.remaining} bytes`);
+        const pairs: [string, string][] = [];
+        for (let i = 0; i < count; i++) pairs.push([reader.string(), reader.string()]);
+        this.settings = pairs;
+        break;
+      }
       case recordCollection:
         this.readCollectionRecord(reader);
         break;
@@ -695,6 +720,7 @@ export class KeyspaceRestore implements SnapshotSink {
       scripts: this.scripts,
       libraries: this.libraries,
       acl: this.acl,
+      settings: this.settings ?? [],
       keyspace: (this.loader as KeyspaceLoader).keyspace(),
     });
     return null;

@@ -38,9 +38,9 @@ import { AclUsers, isAclEntry, scriptNopermReply } from './acl/acl-users.js';
 import { AclUser } from './acl/acl-user.js';
 import { unwrapAsUser } from './acl/as-user.js';
 import { isCollection, type CollectionTypeName } from './value.js';
+import { evictionPolicies, isConfigEntry, ReplicatedSettings, type EvictionPolicy, type SettingValues } from './replicated-settings.js';
 
-export type EvictionPolicy = 'noeviction' | 'allkeys-lru' | 'volatile-lru' | 'allkeys-random' | 'volatile-ttl';
-export const evictionPolicies: readonly EvictionPolicy[] = ['noeviction', 'allkeys-lru', 'volatile-lru', 'allkeys-random', 'volatile-ttl'];
+export { evictionPolicies, type EvictionPolicy };
 
 export interface KvOptions {
   /** Memory limit of the keyspace estimate in bytes; 0 = none. */
@@ -130,6 +130,10 @@ function unknownCommandError(argv: readonly Uint8Array[]): Reply {
 
 export class KvStateMachine {
   private readonly options: Required<KvOptions>;
+  /** The values the log has not changed (this node's start-up options): a restored snapshot's settings apply over them. */
+  private readonly startSettings: SettingValues;
+  /** Settings every replica holds the same value of (maxmemory, ...): CONFIG SET changes them through the log. */
+  private settings: ReplicatedSettings;
   private keyspace = new Keyspace();
   private readonly dedup: DedupTable;
   private readonly counters: KvCounters = { expiredKeys: 0, evictedKeys: 0, internalErrors: 0 };
@@ -159,9 +163,17 @@ export class KvStateMachine {
 
   constructor(options: KvOptions = {}) {
     this.options = validateOptions(options);
+    const { maxMemoryBytes, evictionPolicy, protoMaxBulkLen, scriptInstructionsMax } = this.options;
+    this.startSettings = { maxMemoryBytes, evictionPolicy, protoMaxBulkLen, scriptInstructionsMax };
+    this.settings = new ReplicatedSettings(this.startSettings);
     this.scripting = this.makeScripting(new ScriptStore(), new FunctionStore());
     this.keyspace.onCollectionStored((mapKey) => this.readyKeys.stored(mapKey));
     this.dedup = new DedupTable(this.options.dedupEntriesMax, this.options.dedupRetentionMs, this.options.dedupRepliesPerClientMax);
+  }
+
+  /** The settings every replica holds the same value of (CONFIG GET/SET of maxmemory, ...). */
+  get replicatedSettings(): ReplicatedSettings {
+    return this.settings;
   }
 
   get appliedIndex(): number {
@@ -233,6 +245,7 @@ export class KvStateMachine {
     const name = argv[0];
     if (name === undefined) return errorReply('ERR empty command');
     if (isTransaction(argv)) return this.executeTransaction(argv, nowMs, index);
+    if (isConfigEntry(argv)) return this.settings.applyEntry(argv);
     const asUser = unwrapAsUser(argv);
     if (asUser !== null) return this.runAs(asUser.user, () => this.execute(asUser.argv, nowMs, index));
     if (isAclEntry(name)) return this.aclUsers.apply(argv);
@@ -242,7 +255,7 @@ export class KvStateMachine {
     if (arityError !== null) return arityError;
     if (!hasFlag(spec, 'write')) return this.runRead(spec, argv, nowMs);
     if (hasFlag(spec, 'denyoom') && !this.makeRoom(index, nowMs)) return outOfMemoryError;
-    const context = new CommandContext(this.keyspace, nowMs, true, this.options.protoMaxBulkLen, mixSeed(index, nowMs), this.counters, 0, this.scripting);
+    const context = new CommandContext(this.keyspace, nowMs, true, this.settings.values.protoMaxBulkLen, mixSeed(index, nowMs), this.counters, 0, this.scripting);
     context.events = this.events;
     if (this.events.active) return this.events.around(spec, argv, this.keyspace, nowMs, () => this.runHandler(spec, context, argv));
     return this.runHandler(spec, context, argv);
@@ -298,17 +311,20 @@ export class KvStateMachine {
   }
 
   private makeScripting(store: ScriptStore, functions: FunctionStore): Scripting {
+    const settings = (): Readonly<SettingValues> => this.settings.values;
     return {
       store,
       functions,
       vm: () => (this.scriptVm ??= new ScriptVm()),
-      instructionsMax: this.options.scriptInstructionsMax,
+      get instructionsMax(): number {
+        return settings().scriptInstructionsMax;
+      },
       lookup: lookupCommand,
       execute: (spec, argv, outer, seed) => {
         const denied = this.scriptCallDenied(spec, argv);
         if (denied !== null) return denied;
         if (outer.writable && hasFlag(spec, 'denyoom') && !this.makeRoom(this.applied, outer.nowMs)) return outOfMemoryError;
-        const context = new CommandContext(this.keyspace, outer.nowMs, outer.writable, this.options.protoMaxBulkLen, seed, this.counters, outer.readSalt, this.scripting, true);
+        const context = new CommandContext(this.keyspace, outer.nowMs, outer.writable, this.settings.values.protoMaxBulkLen, seed, this.counters, outer.readSalt, this.scripting, true);
         return this.runHandler(spec, context, argv);
       },
     };
@@ -331,7 +347,7 @@ export class KvStateMachine {
 
   /** Evicts by policy until the estimate is within maxmemory; false if it cannot. */
   private makeRoom(index: number, nowMs: number): boolean {
-    const limit = this.options.maxMemoryBytes;
+    const limit = this.settings.values.maxMemoryBytes;
     if (limit === 0) return true;
     for (let evicted = 0; this.keyspace.memoryBytes > limit; evicted++) {
       if (evicted >= evictionsPerCommandMax) return false;
@@ -345,14 +361,14 @@ export class KvStateMachine {
   }
 
   private evictionVictim(index: number): KeyEntry | undefined {
-    switch (this.options.evictionPolicy) {
+    switch (this.settings.values.evictionPolicy) {
       case 'noeviction': return undefined;
       case 'allkeys-lru': return this.keyspace.leastRecentlyWritten(false);
       case 'volatile-lru': return this.keyspace.leastRecentlyWritten(true);
       case 'volatile-ttl': return this.keyspace.nearestExpiry();
       case 'allkeys-random': return this.keyspace.pick(mixSeed(index, this.counters.evictedKeys));
       default: {
-        const exhaustive: never = this.options.evictionPolicy;
+        const exhaustive: never = this.settings.values.evictionPolicy;
         throw new Error(`unknown eviction policy ${String(exhaustive)}`);
       }
     }
@@ -397,7 +413,7 @@ export class KvStateMachine {
 
   /** `readSalt` is 0 for a read inside apply (every replica must draw the same), else see CommandContext. */
   private runRead(spec: CommandSpec, argv: readonly Uint8Array[], nowMs: number, readSalt = 0): Reply {
-    const context = new CommandContext(this.keyspace, nowMs, false, this.options.protoMaxBulkLen, mixSeed(this.applied, nowMs), this.counters, readSalt, this.scripting);
+    const context = new CommandContext(this.keyspace, nowMs, false, this.settings.values.protoMaxBulkLen, mixSeed(this.applied, nowMs), this.counters, readSalt, this.scripting);
     return this.runHandler(spec, context, argv);
   }
 
@@ -458,8 +474,8 @@ export class KvStateMachine {
       expiredKeys: this.counters.expiredKeys,
       internalErrors: this.counters.internalErrors,
       memoryBytes: this.keyspace.memoryBytes,
-      maxMemoryBytes: this.options.maxMemoryBytes,
-      evictionPolicy: this.options.evictionPolicy,
+      maxMemoryBytes: this.settings.values.maxMemoryBytes,
+      evictionPolicy: this.settings.values.evictionPolicy,
       dedupEntries: this.dedup.size,
       dedupReplies: this.dedup.replyCount(),
       appliedIndex: this.applied,
@@ -478,6 +494,7 @@ export class KvStateMachine {
       scripts: [...this.scripting.store.entries()].map(([, body]) => body),
       libraries: this.scripting.functions.all().map((library) => library.code),
       acl: this.aclUsers.seeded ? this.aclUsers.lines() : null,
+      settings: this.settings.entries(),
     });
     this.openSnapshots.add(snapshot);
     return {
@@ -496,7 +513,9 @@ export class KvStateMachine {
   }
 
   private install(state: SnapshotState): void {
-    this.aclUsers.restore(state.acl ?? null); // first: a bad record throws before anything changed
+    const settings = ReplicatedSettings.restored(this.startSettings, state.settings ?? []); // first: a bad record throws before anything changed
+    this.aclUsers.restore(state.acl ?? null);
+    this.settings = settings;
     // Open snapshots keep reading the old keyspace, which nothing mutates any more.
     this.keyspace.onCollectionStored(null);
     this.keyspace = state.keyspace;

@@ -6,12 +6,13 @@ import type { KvStateMachine } from '../kv/state-machine.js';
 import type { Reply } from '../kv/reply.js';
 import type { RaftNode } from '../node/raft-node.js';
 import type { NodeId } from '../node/consensus.js';
-import type { RespServer } from '../resp/server.js';
+import type { ClientConnection, RespServer } from '../resp/server.js';
 import type { ServerConfig } from './config.js';
 import { arityError } from '../kv/replies.js';
-import { serverCommand, unknownSubcommand, type CommandRegistry, type ServerCommand } from './command-registry.js';
+import { serverCommand, type CommandRegistry, type ServerCommand } from './command-registry.js';
 import { raftInfoLines, renderInfo } from './info.js';
 import { objectCommand } from './object-command.js';
+import { configCommand } from './runtime-config.js';
 import { errorReply, nodeErrorReply, unknownError } from './errors.js';
 import { EncodingSettings } from './encoding-config.js';
 import type { Identity, Member } from './identity.js';
@@ -28,6 +29,8 @@ export interface AdminContext {
   /** A linearizable read barrier: calls back with null once passed, or with the error reply. */
   readonly barrier: (done: (error: Reply | null) => void) => void;
   readonly commandsProcessed: () => number;
+  /** Proposes `argv` as the connection's next write (CONFIG SET of a replicated setting); `done` gets the applied reply. */
+  readonly write: (conn: ClientConnection, argv: readonly Uint8Array[], done: (reply: Reply) => void) => void;
   /** Every command and its counters (INFO commandstats, errorstats; CONFIG RESETSTAT). */
   readonly registry: () => CommandRegistry;
   /** Clients blocked on this node (BLPOP, ...); none when absent. */
@@ -56,7 +59,13 @@ export class Admin {
     const info = (text: string): Reply => ({ kind: 'verbatim', format: 'txt', value: text });
     return [
       serverCommand('info', -1, ['loading', 'stale'], ({ argv, done }) => done(info(renderInfo(context, argv.slice(1).map((a) => a.toString('latin1')))))),
-      serverCommand('config', -2, ['admin', 'noscript', 'loading', 'stale'], ({ argv, done }) => done(this.config(argv))),
+      configCommand({
+        config: context.config,
+        encodings: this.encodings,
+        replicated: () => context.kv.replicatedSettings,
+        write: context.write,
+        resetStats: () => context.registry().resetStats(),
+      }),
       serverCommand('time', 1, ['loading', 'stale', 'fast', 'random'], ({ done }) => {
         const micros = Math.floor(context.now() * 1000);
         done({ kind: 'array', value: [bulk(String(Math.floor(micros / 1e6))), bulk(String(micros % 1e6))] });
@@ -119,44 +128,4 @@ export class Admin {
     const error = node.transferLeadership(target as NodeId);
     done(error === null ? OK : nodeErrorReply(error));
   }
-
-  private config(argv: readonly Buffer[]): Reply {
-    const sub = argv[1]?.toString().toLowerCase();
-    if (sub === 'set' && argv.length >= 4 && argv.length % 2 === 0) {
-      const answer = this.encodings.set(argv.slice(2).map((a) => a.toString('latin1')));
-      if (answer !== undefined) return answer;
-    }
-    if (sub === 'resetstat' && argv.length === 2) {
-      this.context.registry().resetStats();
-      return OK;
-    }
-    if (sub === 'set' || sub === 'resetstat' || sub === 'rewrite') return errorReply(`ERR CONFIG ${sub.toUpperCase()} is not supported: raftis settings are fixed at start-up`);
-    if (sub !== 'get' || argv.length < 3) return sub === 'get' ? arityError('config|get') : unknownSubcommand('config', argv[1]);
-    const config = this.context.config;
-    const values: Record<string, string> = {
-      save: '',
-      appendonly: 'yes',
-      appendfsync: 'always',
-      databases: '1',
-      maxmemory: String(config.maxmemoryBytes),
-      'maxmemory-policy': config.maxmemoryPolicy,
-      'proto-max-bulk-len': String(config.protoMaxBulkLen),
-      maxclients: String(config.maxClients),
-      port: String(config.listen.port),
-      bind: config.listen.host,
-      timeout: '0',
-      ...Object.fromEntries(this.encodings.entries()),
-    };
-    const pairs: Reply[] = [];
-    for (const pattern of argv.slice(2).map((a) => a.toString().toLowerCase())) {
-      const matcher = globToRegExp(pattern);
-      for (const [key, value] of Object.entries(values)) if (matcher.test(key)) pairs.push(bulk(key), bulk(value));
-    }
-    return { kind: 'array', value: pairs };
-  }
-}
-
-function globToRegExp(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${escaped}$`);
 }

@@ -52,16 +52,29 @@ export class EncodingSettings {
     return [...this.byName].map(([name, threshold]) => [name, String(threshold.value)]);
   }
 
-  /**
-   * CONFIG SET name value [name value ...] when every name is an encoding threshold: OK or
-   * Redis's error (nothing is set then); undefined when some name is another setting.
-   */
-  set(pairs: readonly string[]): Reply | undefined {
+  has(name: string): boolean {
+    return this.byName.has(name.toLowerCase());
+  }
+
+  /** Redis's error for the first bad value of `pairs` (name, value, ...; every name a threshold), or null. */
+  check(pairs: readonly string[]): Reply | null {
+    const outcome = this.parse(pairs);
+    return outcome instanceof Array ? null : outcome;
+  }
+
+  /** Sets `pairs` (checked with check()). */
+  set(pairs: readonly string[]): void {
+    const outcome = this.parse(pairs);
+    if (!(outcome instanceof Array)) throw new Error(`encoding thresholds: set without check: ${outcome.kind === 'error' ? outcome.message : ''}`);
+    for (const [threshold, value] of outcome) threshold.value = value;
+  }
+
+  private parse(pairs: readonly string[]): [Threshold, bigint][] | Reply {
     const changes: [Threshold, bigint][] = [];
     for (let i = 0; i + 1 < pairs.length; i += 2) {
       const name = (pairs[i] as string).toLowerCase();
       const threshold = this.byName.get(name);
-      if (threshold === undefined) return undefined;
+      if (threshold === undefined) return errorReply(`ERR Unknown option or number of arguments for CONFIG SET - '${name}'`);
       const text = pairs[i + 1] as string;
       if (!/^-?\d{1,20}$/.test(text)) return errorReply(`ERR CONFIG SET failed (possibly related to argument '${name}') - argument couldn't be parsed into an integer`);
       const value = BigInt(text);
@@ -70,7 +83,6 @@ export class EncodingSettings {
       }
       changes.push([threshold, value]);
     }
-    for (const [threshold, value] of changes) threshold.value = value;
-    return { kind: 'simple', value: 'OK' };
+    return changes;
   }
 }

@@ -49,13 +49,14 @@ const sections: Record<string, Section> = {
       `blocked_clients:${context.blockedClients?.() ?? 0}`, 'tracking_clients:0', 'clients_in_timeout_table:0'];
   },
   memory: (context) => {
-    const { config, kv } = context;
+    const { kv } = context;
+    const { maxMemoryBytes, evictionPolicy } = kv.replicatedSettings.values;
     const memory = memoryUsage();
     const used = kv.memoryUsage();
     const total = totalmem();
     return [`used_memory:${used}`, `used_memory_human:${bytesToHuman(used)}`, `used_memory_rss:${memory.rss}`, `used_memory_rss_human:${bytesToHuman(memory.rss)}`,
       `used_memory_heap:${memory.heapUsed}`, `used_memory_dataset:${used}`, `total_system_memory:${total}`, `total_system_memory_human:${bytesToHuman(total)}`,
-      `maxmemory:${config.maxmemoryBytes}`, `maxmemory_human:${bytesToHuman(config.maxmemoryBytes)}`, `maxmemory_policy:${config.maxmemoryPolicy}`,
+      `maxmemory:${maxMemoryBytes}`, `maxmemory_human:${bytesToHuman(maxMemoryBytes)}`, `maxmemory_policy:${evictionPolicy}`,
       `mem_fragmentation_ratio:${used === 0 ? 0 : (memory.rss / used).toFixed(2)}`, 'mem_allocator:v8', 'lazyfree_pending_objects:0'];
   },
   // raftis's log is its append-only file, synced before a write is acknowledged; its

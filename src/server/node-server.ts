@@ -317,6 +317,7 @@ export class RaftisServer {
       barrier: (done) => node.read('linearizable', (error) => done(error === null ? null : nodeErrorReply(error))),
       commandsProcessed: () => dispatcher.commandsProcessed,
       registry: () => dispatcher.registry,
+      write: (conn, argv, done) => dispatcher.submitWrite(conn, argv, done),
       blockedClients: () => dispatcher.blockedClients,
       transportStats: () => transport.stats(),
       faults: config.debugFaultInjection ? (argv) => applyFault(transport, argv) : null,

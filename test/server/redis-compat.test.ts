@@ -120,6 +120,10 @@ describe('connection and server commands compared with redis-server', { skip: sk
     const sequences: string[][] = [
       ['MULTI'], ['PING'], ['ECHO', 'x'], ['SET', 'ob:s', '1'], ['CLIENT', 'GETNAME'], ['INCR', 'ob:s'], ['EXEC'],
       ['MULTI'], ['SET', 'ob:s', '2'], ['SAVE'], ['EXEC'], ['GET', 'ob:s'],
+      ['MULTI'], ['SET', 'ob:s', '3'], ['CONFIG', 'SET', 'maxmemory', 'bla'], ['EXEC'],
+      ['CONFIG', 'SET', 'nosuch', '1'], ['CONFIG', 'SET', 'maxmemory', '1mb', 'maxmemory', '2mb'], ['CONFIG', 'SET', 'maxmemory-policy', 'bogus'],
+      ['CONFIG', 'SET', 'maxmemory'], ['CONFIG', 'SET', 'maxmemory', '1mb', 'x'], ['CONFIG', 'SET', 'maxmemory', '3mb'], ['CONFIG', 'GET', 'maxmemory'],
+      ['CONFIG', 'SET', 'maxmemory', '0'], ['CONFIG', 'GET', 'maxmemory-policy'], ['CONFIG', 'RESETSTAT', 'x'],
       ['SET', 'ob:int', '12'], ['SET', 'ob:bigint', '123456'], ['SET', 'ob:neg', '-5'], ['SET', 'ob:lead', '012'], ['SET', 'ob:short', 'hello'],
       ['SET', 'ob:long', 'x'.repeat(45)], ['SET', 'ob:edge', 'y'.repeat(44)],
       ['RPUSH', 'ob:list', 'a'], ['HSET', 'ob:hash', 'f', 'v'], ['HSET', 'ob:bighash', ...bigHash], ['HSET', 'ob:longhash', 'f', 'v'.repeat(65)],

@@ -1,0 +1,136 @@
+// CONFIG GET / SET / RESETSTAT / REWRITE / HELP over every setting raftis has, by Redis's
+// names where one exists. Three kinds:
+//   replicated  applying the log depends on it (maxmemory, maxmemory-policy, ...): CONFIG SET
+//               proposes it (kv/replicated-settings.ts) and answers once applied; every node
+//               changes at the same index and keeps it across restarts and snapshots;
+//   node        this node only (the encoding thresholds): changed at once, on the node asked;
+//   start-up    fixed for the process (ports, data directory, persistence): CONFIG GET shows
+//               them, CONFIG SET refuses them with the flag that sets them.
+// A CONFIG SET is atomic as in Redis 7: every pair is checked first, then all are applied.
+
+import type { Reply } from '../kv/reply.js';
+import { arityError } from '../kv/replies.js';
+import { configEntryName, configSetError, isReplicatedSetting, replicatedSettingNames, type ReplicatedSettings } from '../kv/replicated-settings.js';
+import { globMatch } from '../kv/glob.js';
+import type { ClientConnection } from '../resp/server.js';
+import { formatHostPort, type ServerConfig } from './config.js';
+import { errorReply } from './errors.js';
+import type { EncodingSettings } from './encoding-config.js';
+import { serverCommand, unknownSubcommand, type ServerCall, type ServerCommand } from './command-registry.js';
+
+export interface RuntimeConfigDeps {
+  readonly config: ServerConfig;
+  readonly encodings: EncodingSettings;
+  /** This node's applied values of the replicated settings. */
+  readonly replicated: () => ReplicatedSettings;
+  /** Proposes `argv` as the connection's next write; `done` gets the applied reply. */
+  readonly write: (conn: ClientConnection, argv: readonly Uint8Array[], done: (reply: Reply) => void) => void;
+  /** CONFIG RESETSTAT: the node's statistics back to zero. */
+  readonly resetStats: () => void;
+}
+
+const OK: Reply = { kind: 'simple', value: 'OK' };
+
+/** Start-up settings by Redis's name, with the flag that sets them (CONFIG SET says so). */
+function startupSettings(config: ServerConfig): Map<string, { value: string; flag: string }> {
+  return new Map([
+    ['port', { value: String(config.listen.port), flag: '--listen' }],
+    ['bind', { value: config.listen.host, flag: '--listen' }],
+    ['dir', { value: config.dataDir, flag: '--data-dir' }],
+    ['maxclients', { value: String(config.maxClients), flag: '--maxclients' }],
+    // raftis's log is its append-only file, synced before every acknowledgement; snapshots
+    // (point-in-time saves) are taken by log size, not by Redis's save points.
+    ['appendonly', { value: 'yes', flag: '(always on: the Raft log)' }],
+    ['appendfsync', { value: 'always', flag: '(always: the Raft log)' }],
+    ['save', { value: '', flag: '(snapshots follow the log size: --snapshot-entries)' }],
+    ['databases', { value: '1', flag: '(raftis has one database)' }],
+    ['timeout', { value: '0', flag: '(raftis does not close idle clients)' }],
+  ]);
+}
+
+const CONFIG_HELP = [
+  'CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'GET <pattern>', '    Return parameters matching the glob-like <pattern> and their values.',
+  'SET <directive> <value>', '    Set the configuration <directive> to <value>.',
+  'RESETSTAT', '    Reset statistics reported by the INFO command.',
+  'REWRITE', '    Rewrite the configuration file.',
+  'HELP', '    Prints this help.',
+];
+
+export function configCommand(deps: RuntimeConfigDeps): ServerCommand {
+  return serverCommand('config', -2, ['admin', 'noscript', 'loading', 'stale'], (call) => {
+    const { argv, done } = call;
+    const sub = argv[1]?.toString('latin1').toLowerCase();
+    switch (sub) {
+      case 'get':
+        return done(argv.length < 3 ? arityError('config|get') : configGet(deps, argv.slice(2).map((a) => a.toString('latin1').toLowerCase())));
+      case 'set':
+        if (argv.length < 4) return done(arityError('config|set'));
+        return argv.length % 2 !== 0 ? done(errorReply('ERR syntax error')) : configSet(call, deps);
+      case 'resetstat':
+        if (argv.length !== 2) return done(arityError('config|resetstat'));
+        deps.resetStats();
+        return done(OK);
+      case 'rewrite':
+        return done(argv.length !== 2 ? arityError('config|rewrite') : errorReply('ERR CONFIG REWRITE is not supported: set start-up values with flags or --config FILE; replicated settings live in the log'));
+      case 'help':
+        return done({ kind: 'array', value: CONFIG_HELP.map((line) => ({ kind: 'simple', value: line })) });
+      default:
+        return done(unknownSubcommand('config', argv[1]));
+    }
+  });
+}
+
+/** Every setting's (name, value), each once. */
+function allSettings(deps: RuntimeConfigDeps): [string, string][] {
+  const replicated = deps.replicated();
+  return [
+    ...replicatedSettingNames().map((name) => [name, replicated.get(name) ?? ''] as [string, string]),
+    ...deps.encodings.entries(),
+    ...[...startupSettings(deps.config)].map(([name, { value }]) => [name, value] as [string, string]),
+    ['raftis-peer-listen', formatHostPort(deps.config.peerListen)],
+    ['raftis-read-consistency', deps.config.readConsistency],
+  ];
+}
+
+/** CONFIG GET pattern...: the matching settings as a map (RESP2: a flat array), each once. */
+function configGet(deps: RuntimeConfigDeps, patterns: readonly string[]): Reply {
+  const pairs: [Reply, Reply][] = [];
+  for (const [name, value] of allSettings(deps)) {
+    const nameBytes = Buffer.from(name, 'latin1');
+    if (!patterns.some((pattern) => globMatch(Buffer.from(pattern, 'latin1'), nameBytes))) continue;
+    pairs.push([{ kind: 'bulk', value: nameBytes }, { kind: 'bulk', value: Buffer.from(value) }]);
+  }
+  return { kind: 'map', value: pairs };
+}
+
+/** CONFIG SET name value ...: checks every pair, proposes the replicated ones, then applies the node's. */
+function configSet({ conn, argv, done }: ServerCall, deps: RuntimeConfigDeps): void {
+  const replicated: string[] = [];
+  const local: string[] = [];
+  const seen = new Set<string>();
+  const startup = startupSettings(deps.config);
+  for (let i = 2; i < argv.length; i += 2) {
+    const name = (argv[i] as Buffer).toString('latin1').toLowerCase();
+    const value = (argv[i + 1] as Buffer).toString('latin1');
+    if (seen.has(name)) return done(configSetError(name, 'duplicate parameter'));
+    seen.add(name);
+    if (isReplicatedSetting(name)) replicated.push(name, value);
+    else if (deps.encodings.has(name)) local.push(name, value);
+    else if (startup.has(name)) return done(configSetError(name, `raftis sets it only at start-up ${startup.get(name)?.flag ?? ''}`.trimEnd()));
+    else return done(errorReply(`ERR Unknown option or number of arguments for CONFIG SET - '${(argv[i] as Buffer).toString('latin1')}'`));
+  }
+  const localRefusal = local.length === 0 ? null : deps.encodings.check(local);
+  if (localRefusal !== null) return done(localRefusal);
+  const checked = replicated.length === 0 ? null : deps.replicated().check(replicated);
+  if (checked !== null && 'kind' in checked) return done(checked);
+  const applyLocal = (): void => {
+    if (local.length > 0) deps.encodings.set(local);
+    done(OK);
+  };
+  if (replicated.length === 0) return applyLocal();
+  deps.write(conn, [Buffer.from(configEntryName), ...replicated.map((text) => Buffer.from(text, 'latin1'))], (reply) => {
+    if (reply.kind === 'error') return done(reply);
+    applyLocal();
+  });
+}
