@@ -16,6 +16,7 @@ import { memberReply, storeZset, zsetKind } from './zset-reply.js';
 import { zadd } from './zset-commands.js';
 import type { ZSetValue } from './zset-value.js';
 import { formatCoordinate, formatFixed } from './fixed-format.js';
+import { partialSort } from './partial-sort.js';
 import {
   cellScores, distanceIfInside, geoDistance, geoLatitudeMax, geoLatitudeMin, geoLongitudeMax, geoLongitudeMin,
   geohashPoint, geohashScore, geohashString, searchArea, type GeoHashBits, type GeoPoint, type GeoShape,
@@ -302,8 +303,15 @@ function answerSearch(context: CommandContext, zset: ZSetValue, options: SearchO
   const sort = options.count !== 0 && options.sort === 'none' && !options.any ? 'asc' : options.sort;
   const shape = shapeOf(options);
   const found = searchShape(zset, shape, options.any ? options.count : 0);
-  if (sort !== 'none') found.sort(sort === 'asc' ? (a, b) => a.distance - b.distance : (a, b) => b.distance - a.distance);
-  const returned = options.count === 0 ? found : found.slice(0, options.count);
+  const returning = options.count === 0 ? found.length : Math.min(found.length, options.count);
+  if (sort !== 'none') {
+    // Redis's comparators answer 0 for equal distances: qsort (stable) or, when COUNT cuts, its partial quicksort.
+    const ascending = (a: Found, b: Found): number => (a.distance > b.distance ? 1 : a.distance === b.distance ? 0 : -1);
+    const compare = sort === 'asc' ? ascending : (a: Found, b: Found): number => -ascending(a, b);
+    if (returning === found.length) found.sort(compare);
+    else partialSort(found, compare, 0, returning - 1);
+  }
+  const returned = found.slice(0, returning);
   if (options.store === null) return { kind: 'array', value: returned.map((item) => foundReply(item, options, shape.toMeters)) };
   storeZset(context, options.store, returned.map((item) => ({ member: item.member, score: options.storeDist ? item.distance / shape.toMeters : item.score })));
   return integerReply(returned.length);

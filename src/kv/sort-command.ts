@@ -6,8 +6,9 @@
 // Routing: SORT is flagged as a write (as Redis flags it), so every SORT, with STORE or not,
 // is decided in the log: it reads other keys (BY, GET) and may store, and running it at one
 // log position on every replica keeps it linearizable and deterministic. SORT_RO is a read
-// served at a read point (ReadIndex), like every read. Equal sort keys keep the elements'
-// order (a stable sort), where Redis's qsort/pqsort may order them otherwise.
+// served at a read point (ReadIndex), like every read. Elements with equal sort keys come out
+// as Redis orders them: a stable sort (glibc's qsort) or, with BY and LIMIT, Redis's partial
+// quicksort (partial-sort.ts); a set's elements start in raftis's own order, not Redis's.
 
 import type { Reply } from './reply.js';
 import type { CommandContext } from './command-context.js';
@@ -15,6 +16,7 @@ import { arg, oneKey, parsedCommand, type CommandSpec } from './command-spec.js'
 import { mapKeyOf, noExpiry } from './keyspace.js';
 import { isKeyword, parseInt64 } from './integer-parse.js';
 import { strtod } from './strtod.js';
+import { partialSort } from './partial-sort.js';
 import { ListValue } from './list-value.js';
 import { SetValue } from './set-value.js';
 import { ZSetValue } from './zset-value.js';
@@ -190,7 +192,10 @@ function sortCommand(context: CommandContext, request: SortRequest): Reply {
       }
     }
     if (conversionFailed) return conversionError;
-    items.sort(comparator(request, alpha, by !== null));
+    const compare = comparator(request, alpha, by !== null);
+    // Redis sorts only the LIMIT range with its partial quicksort when sorting BY a pattern.
+    if (by !== null && (start !== 0 || end !== items.length - 1)) partialSort(items, compare, start, end);
+    else items.sort(compare);
   }
   const selected = end >= start ? items.slice(start, end + 1) : [];
   return request.store === null ? sortReply(context, request, selected) : storeSorted(context, request, request.store, selected);

@@ -59,13 +59,13 @@ describe('SORT against redis-server', { skip: path === null ? 'redis-server not 
     });
   }
 
-  // Every distinct element gets a distinct weight: with LIMIT and BY, Redis's partial quicksort
-  // (pqsort) orders elements with equal sort keys in a way raftis does not reproduce.
+  // Weights from a small range and some missing: equal sort keys are common, and with BY and
+  // LIMIT they come out in the order of Redis's partial quicksort.
   test('random lists sorted every way agree (property)', async () => {
     const element = fc.oneof(fc.integer({ min: -50, max: 50 }).map(String), fc.constantFrom('a', 'b', 'x1', '1.5', '-0', ''));
-    const option = fc.constantFrom(['DESC'], ['ALPHA'], ['LIMIT', '1', '3'], ['BY', 'w_*'], ['GET', 'w_*'], ['GET', '#'], ['BY', 'nosort'], ['STORE', 'dst']);
-    await fc.assert(fc.asyncProperty(fc.array(element, { minLength: 1, maxLength: 20 }), fc.integer({ min: 0, max: 9 }), fc.array(option, { maxLength: 4 }), async (elements, weightBase, options) => {
-      const weights = [...new Set(elements)].map((distinct, i): string[] => ['SET', `w_${distinct}`, `${(weightBase * (i + 7)) % 10}.${i}`]);
+    const option = fc.constantFrom(['DESC'], ['ALPHA'], ['LIMIT', '1', '3'], ['LIMIT', '0', '10'], ['BY', 'w_*'], ['GET', 'w_*'], ['GET', '#'], ['BY', 'nosort'], ['STORE', 'dst']);
+    await fc.assert(fc.asyncProperty(fc.array(element, { minLength: 1, maxLength: 60 }), fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 60 }), fc.array(option, { maxLength: 4 }), async (elements, weightValues, options) => {
+      const weights = weightValues.map((value, i): string[] => ['SET', `w_${elements[i % elements.length] as string}`, String(value)]);
       await compareSteps(redis, steps([
         ['RPUSH', 'l', ...elements], ...weights,
         ['SORT', 'l', ...options.flat()], ['SORT', 'l', 'ALPHA', ...options.flat()], ['LRANGE', 'dst', '0', '-1'],
