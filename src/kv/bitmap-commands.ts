@@ -9,7 +9,7 @@ import { isKeyword, parseInt64 } from './integer-parse.js';
 import { noExpiry } from './keyspace.js';
 import { CommandError, errorReply, integerReply, notIntegerError, oneReply, syntaxError, zeroReply } from './replies.js';
 import {
-  bitAt, bitOffsetError, engineStringBytesMax, growZero, readString, setBitAt, storeString, stringBytesMax,
+  bitOffsetError, engineStringBytesMax, growZero, readString, setBitAt, storeString, stringByteAt, stringBytesMax,
 } from './string-bits.js';
 
 const bitValueError = errorReply('ERR bit is not an integer or out of range');
@@ -49,15 +49,17 @@ function parseSetBit(argv: readonly Uint8Array[]): SetBit {
 
 function setbit(context: CommandContext, request: SetBit): Reply {
   checkBitOffset(context, request.offset);
+  const byteIndex = Math.floor(request.offset / 8);
+  const shift = 7 - (request.offset % 8);
+  const inPlace = stringByteAt(context, request.key, byteIndex);
+  const previous = inPlace === undefined ? 0 : (inPlace.byte >> shift) & 1;
+  // Like Redis 7.0.15, a SETBIT that changes neither the bit nor the length is no write; it
+  // is answered without copying the value, which a change must do (strings are immutable).
+  if (inPlace !== undefined && byteIndex < inPlace.length && previous === request.value) return previous === 1 ? oneReply : zeroReply;
   const found = readString(context, request.key);
-  const current = found?.data ?? Buffer.alloc(0);
-  const previous = bitAt(current, request.offset);
-  const data = growZero(current, Math.floor(request.offset / 8) + 1);
-  // Like Redis 7.0.15, a SETBIT that changes neither the bit nor the length is no write.
-  if (found === undefined || data !== current || previous !== request.value) {
-    setBitAt(data, request.offset, request.value);
-    storeString(context, request.key, found, data);
-  }
+  const data = growZero(found?.data ?? Buffer.alloc(0), byteIndex + 1);
+  setBitAt(data, request.offset, request.value);
+  storeString(context, request.key, found, data);
   return previous === 1 ? oneReply : zeroReply;
 }
 
@@ -72,8 +74,8 @@ function parseGetBit(argv: readonly Uint8Array[]): GetBit {
 
 function getbit(context: CommandContext, request: GetBit): Reply {
   checkBitOffset(context, request.offset);
-  const found = readString(context, request.key);
-  return found !== undefined && bitAt(found.data, request.offset) === 1 ? oneReply : zeroReply;
+  const inPlace = stringByteAt(context, request.key, Math.floor(request.offset / 8));
+  return inPlace !== undefined && ((inPlace.byte >> (7 - (request.offset % 8))) & 1) === 1 ? oneReply : zeroReply;
 }
 
 // ---- BITCOUNT / BITPOS -------------------------------------------------------------------

@@ -37,6 +37,19 @@ export function readString(context: CommandContext, key: Uint8Array): StringAt |
   return { entry, data: value.data };
 }
 
+/**
+ * Byte `index` of the string at `key` read in place (no copy of the value: GETBIT on a large
+ * bitmap stays O(1)); 0 beyond the end. Undefined when the key is absent; WRONGTYPE (thrown)
+ * for another type.
+ */
+export function stringByteAt(context: CommandContext, key: Uint8Array, index: number): { entry: KeyEntry; byte: number; length: number } | undefined {
+  const entry = context.lookup(key);
+  if (entry === undefined) return undefined;
+  const stored = entry.stored;
+  if (typeof stored !== 'string') throw new CommandError(wrongTypeError);
+  return { entry, byte: index < stored.length ? stored.charCodeAt(index) : 0, length: stored.length };
+}
+
 /** Stores `data` at `key`: replaces the entry's value keeping its expiry, or creates the key. */
 export function storeString(context: CommandContext, key: Uint8Array, found: StringAt | undefined, data: Buffer): void {
   context.assertWritable('store a string');
