@@ -5,7 +5,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Harness, baseTimeMs, plain } from './harness.js';
+import { Harness, argvOf, baseTimeMs, plain } from './harness.js';
+import { encodeCommand } from '../../src/kv/command-codec.js';
 import { sha1Hex } from '../../src/kv/script/sha1.js';
 import { formatLuaNumber } from '../../src/kv/script/lua-numbers.js';
 import { restore, takeSnapshot } from './snapshot-support.js';
@@ -223,4 +224,20 @@ test('inside scripts: SORT BY a constant orders a set, server commands are not a
   assert.deepEqual(evalReply(h, "return redis.call('sort', KEYS[1], 'by', '_')", '1', 'myset'), ['a', 'aa', 'b', 'c']);
   assert.match((evalReply(h, "redis.call('cluster', 'reset', 'hard')", '0') as { err: string }).err, /^ERR This Redis command is not allowed from script/);
   assert.deepEqual(evalReply(h, "return redis.error_reply('')", '0'), { err: 'ERR' });
+});
+
+test('a self-referencing result ends in an error within the depth replies can be stored and sent at', () => {
+  const h = new Harness();
+  // Applied with a request id, so the reply is kept for exactly-once and goes into snapshots.
+  const entry = encodeCommand({ origin: 'n1', client: 7, seq: 1, firstUnanswered: 1, time: baseTimeMs, argv: argvOf(['EVAL', 'local a = {} local b = {a} a[1] = b return a', '0']) });
+  let reply = h.kv.apply(++h.index, entry);
+  let depth = 0;
+  while (reply.kind === 'array' && reply.value !== null && reply.value.length === 1) {
+    reply = reply.value[0] as typeof reply;
+    depth++;
+  }
+  assert.deepEqual(reply, { kind: 'error', message: 'ERR reached lua stack limit' });
+  assert.ok(depth < 64, `nested ${depth} deep`);
+  const chunks = takeSnapshot(h.kv, 4096);
+  assert.equal(restore(new Harness().kv, chunks), null);
 });

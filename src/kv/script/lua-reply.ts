@@ -12,8 +12,13 @@ const { lua } = fengari;
 
 export type ScriptProtocol = 2 | 3;
 
-/** Nesting of a script's result beyond which the rest is replaced by an error, as Redis's stack limit does. */
-const resultDepthMax = 1000;
+/**
+ * Nesting of a script's result beyond which the rest is replaced by an error, as Redis's Lua
+ * stack limit does. Replies are kept for exactly-once and travel in snapshots and between
+ * nodes, whose codec (reply-codec.ts) reads at most 64 levels: a script's reply, inside an
+ * EXEC's array, stays well within it.
+ */
+const resultDepthMax = 48;
 const stackLimitError = errorReply('ERR reached lua stack limit');
 
 const bytes = (text: string): Uint8Array => Buffer.from(text, 'latin1');
