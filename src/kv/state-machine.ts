@@ -384,8 +384,7 @@ export class KvStateMachine {
   }
 
   addAclCommands(rows: readonly CategorizedRow[]): void {
-    if (this.aclUsers.version !== 0) throw new Error('kv: ACL commands added after users changed');
-    this.aclUsers = new AclUsers(new AclCatalogue([...commandTable, ...rows]));
+    this.aclUsers.withCommands(new AclCatalogue([...commandTable, ...rows]));
   }
 
   /** Runs `run` as `user` (an unknown user has no permissions: every call it makes is refused). */

@@ -8,6 +8,7 @@ import type { CommandFlag, CommandSpec } from '../kv/command-spec.js';
 import type { Reply } from '../kv/reply.js';
 import { arityError } from '../kv/replies.js';
 import { checkArity } from '../kv/commands.js';
+import { commandCategories } from '../kv/acl/command-categories.js';
 import type { ClientConnection } from '../resp/server.js';
 import { errorReply } from './errors.js';
 import { CommandCounters, ErrorCounters } from './command-stats.js';
@@ -117,17 +118,9 @@ function printedFlags(row: CommandRow): string[] {
   return row.flags.filter((flag) => flag !== 'internal' && flag !== 'random');
 }
 
-/** ACL categories Redis derives from the flags (server.c setImplicitACLCategories). */
+/** The row's ACL categories (kv/acl/command-categories.ts: flags, family, Redis's named exceptions). */
 function categories(row: CommandRow): string[] {
-  const flags: readonly string[] = row.flags;
-  const out: string[] = [];
-  if (flags.includes('write')) out.push('@write');
-  if (flags.includes('readonly')) out.push('@read');
-  if (flags.includes('admin')) out.push('@admin', '@dangerous');
-  if (flags.includes('blocking')) out.push('@blocking');
-  if (flags.includes('pubsub')) out.push('@pubsub');
-  out.push(flags.includes('fast') ? '@fast' : '@slow');
-  return out;
+  return commandCategories(row).map((category) => `@${category}`);
 }
 
 /** One COMMAND INFO entry, Redis 7's ten fields (key specs and subcommands left empty). */

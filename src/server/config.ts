@@ -102,6 +102,12 @@ export interface ServerConfig {
   readonly adminTokenFile: string | null;
   /** Admin HTTP over TLS with --tls-cert-file and --tls-key-file. */
   readonly adminTls: boolean;
+  /** The default user's password for a new cluster (Redis requirepass); users are replicated state afterwards. */
+  readonly requirepass: string | null;
+  /** ACL file: seeds the users of a new cluster; ACL SAVE and ACL LOAD write and read it on this node. */
+  readonly aclFile: string | null;
+  /** Redis's protected mode: bound beyond loopback with no password and no ACL user, refuse clients beyond loopback. */
+  readonly protectedMode: boolean;
   /** The settings given explicitly (flag, environment or file), as opposed to defaulted. */
   readonly configured: ReadonlySet<string>;
 }
@@ -183,6 +189,9 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'adminToken', flag: 'admin-token', kind: 'string', help: 'bearer token for admin HTTP /status and /metrics (prefer --admin-token-file)' },
   { key: 'adminTokenFile', flag: 'admin-token-file', kind: 'string', help: 'file holding the admin HTTP bearer token' },
   { key: 'adminTls', flag: 'admin-tls', kind: 'bool', help: 'serve admin HTTP over TLS with --tls-cert-file and --tls-key-file' },
+  { key: 'requirepass', flag: 'requirepass', kind: 'string', help: 'the default user\'s password, set once when the cluster is new (then ACL SETUSER changes it)' },
+  { key: 'aclFile', flag: 'aclfile', kind: 'string', help: 'ACL file (Redis format): the users of a new cluster; ACL SAVE/LOAD use it' },
+  { key: 'protectedMode', flag: 'protected-mode', kind: 'bool', help: 'refuse non-loopback clients while bound beyond loopback with no password and no ACL user (default yes)' },
 ];
 
 const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 'initialCluster' | 'configured'> = {
@@ -239,6 +248,9 @@ const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 
   adminToken: null,
   adminTokenFile: null,
   adminTls: false,
+  requirepass: null,
+  aclFile: null,
+  protectedMode: true,
 };
 
 const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -457,6 +469,14 @@ function validateSecurity(config: ServerConfig): void {
   if (config.clusterSecret !== null) checkClusterSecret(Buffer.from(config.clusterSecret, 'utf8'), '--cluster-secret');
   if (config.adminToken !== null && config.adminTokenFile !== null) throw new ConfigError('--admin-token and --admin-token-file exclude each other');
   if (config.adminToken !== null) checkAdminToken(config.adminToken, '--admin-token');
+  if (config.requirepass !== null && config.aclFile !== null) throw new ConfigError('--requirepass and --aclfile exclude each other: give the default user its password in the ACL file');
+  if (config.aclFile !== null) {
+    try {
+      readFileSync(config.aclFile);
+    } catch (error) {
+      throw new ConfigError(`--aclfile ${config.aclFile}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
 }
 
 /** Shortest admin token accepted, for the same reason as the cluster secret's minimum. */

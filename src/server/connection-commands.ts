@@ -9,11 +9,14 @@ import type { ClientConnection } from '../resp/server.js';
 import { READ_CONSISTENCIES, type ReadConsistency, type ServerConfig } from './config.js';
 import { errorReply } from './errors.js';
 import { cString, serverCommand, unknownSubcommand, type ServerCall, type ServerCommand } from './command-registry.js';
+import type { AclGate } from './acl-gate.js';
 
 /** What the connection commands need from the dispatcher, per connection. */
 export interface ConnectionCommandsDeps {
   readonly config: ServerConfig;
   readonly node: RaftNode<Reply>;
+  /** Who each connection is: AUTH and HELLO AUTH, CLIENT LIST's user. */
+  readonly acl: AclGate;
   /** The connection's read consistency (RAFT.CONSISTENCY). */
   consistency(conn: ClientConnection): ReadConsistency;
   setConsistency(conn: ClientConnection, mode: ReadConsistency): void;
@@ -44,7 +47,7 @@ export function connectionCommands(deps: ConnectionCommandsDeps): ServerCommand[
       done({ kind: 'simple', value: 'RESET' });
     }),
     serverCommand('quit', -1, ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], ({ done }) => done(OK)),
-    serverCommand('auth', -2, ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], ({ argv, done }) => done(authReply(argv))),
+    serverCommand('auth', -2, ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], ({ conn, argv, done }) => done(authReply(deps.acl, conn, argv))),
     serverCommand('select', 2, ['loading', 'stale', 'fast'], ({ argv, done }) => done(selectReply(argv[1]?.toString('latin1') ?? ''))),
     serverCommand('client', -2, ['noscript', 'loading', 'stale'], (call) => call.done(client(deps, call))),
     serverCommand('raft.consistency', -1, ['fast', 'stale'], ({ conn, argv, done }) => {
@@ -64,15 +67,22 @@ function hello(deps: ConnectionCommandsDeps, { argv, conn }: ServerCall): Reply 
     const version = /^-?\d+$/.test(given) ? Number(given) : NaN;
     if (!Number.isInteger(version)) return errorReply('ERR Protocol version is not an integer or out of range');
     if (version !== 2 && version !== 3) return errorReply('NOPROTO unsupported protocol version');
+    let auth: { user: string; password: Buffer } | null = null;
+    let name: Buffer | null = null;
     for (let i = 2; i < argv.length; i++) {
       const option = argv[i]?.toString().toLowerCase();
-      if (option === 'auth' && i + 2 < argv.length) i += 2; // no ACLs: any credentials are accepted, as Redis with no requirepass
-      else if (option === 'setname' && i + 1 < argv.length) {
-        const name = argv[++i] ?? Buffer.alloc(0);
-        if (!validClientName(name)) return errorReply(CLIENT_NAME_ERROR);
-        conn.name = name.toString('latin1');
-      } else return errorReply(`ERR Syntax error in HELLO option '${argv[i]?.toString() ?? ''}'`);
+      if (option === 'auth' && i + 2 < argv.length) {
+        auth = { user: argv[i + 1]?.toString('latin1') ?? '', password: argv[i + 2] ?? Buffer.alloc(0) };
+        i += 2;
+      } else if (option === 'setname' && i + 1 < argv.length) name = argv[++i] ?? Buffer.alloc(0);
+      else return errorReply(`ERR Syntax error in HELLO option '${argv[i]?.toString() ?? ''}'`);
     }
+    // As Redis: authenticate first, then refuse an unauthenticated client, then switch.
+    const refused = auth === null ? null : deps.acl.authenticate(conn, auth.user, auth.password);
+    if (refused !== null) return refused;
+    if (deps.acl.needsAuth(conn)) return errorReply(HELLO_NOAUTH);
+    if (name !== null && !validClientName(name)) return errorReply(CLIENT_NAME_ERROR);
+    if (name !== null) conn.name = name.toString('latin1');
     conn.setProtocol(version);
   }
   return {
@@ -135,7 +145,7 @@ function client(deps: ConnectionCommandsDeps, { argv, conn }: ServerCall): Reply
     case 'list':
       return clientList(deps, conn, argv);
     case 'kill':
-      return clientKill(conn, argv);
+      return clientKill(deps, conn, argv);
     case 'unblock':
       return clientUnblock(deps, argv);
     case 'reply': {
@@ -155,7 +165,7 @@ function client(deps: ConnectionCommandsDeps, { argv, conn }: ServerCall): Reply
 /** One CLIENT LIST line, in Redis 7's field order (fields raftis has no counterpart for are zero). */
 function clientLine(deps: ConnectionCommandsDeps, conn: ClientConnection): string {
   const fields = deps.clientFields(conn);
-  return conn.describe({ flags: fields.flags, multi: fields.multi, cmd: fields.cmd, user: 'default' });
+  return conn.describe({ flags: fields.flags, multi: fields.multi, cmd: fields.cmd, user: deps.acl.userName(conn) });
 }
 
 /** CLIENT LIST [TYPE type] [ID id ...]: raftis's clients are all of type normal. */
@@ -184,7 +194,7 @@ function clientId(arg: Buffer): number | null {
 }
 
 /** CLIENT KILL addr (old form: OK or an error), or filters (the number of clients killed). */
-function clientKill(conn: ClientConnection, argv: readonly Buffer[]): Reply {
+function clientKill(deps: ConnectionCommandsDeps, conn: ClientConnection, argv: readonly Buffer[]): Reply {
   const clients = conn.server.clients();
   if (argv.length === 3) {
     const addr = argv[2]?.toString('latin1');
@@ -210,7 +220,7 @@ function clientKill(conn: ClientConnection, argv: readonly Buffer[]): Reply {
       const type = valueText.toLowerCase();
       if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type)) return errorReply(`ERR Unknown client type '${cString(value)}'`);
       tests.push(() => type === 'normal');
-    } else if (option === 'user') tests.push(() => valueText === 'default');
+    } else if (option === 'user') tests.push((c) => deps.acl.userName(c) === valueText);
     else if (option === 'skipme') {
       const answer = valueText.toLowerCase();
       if (answer !== 'yes' && answer !== 'no') return errorReply('ERR syntax error');
@@ -250,16 +260,16 @@ function validClientName(name: Buffer): boolean {
   return true;
 }
 
-/**
- * raftis has no users or passwords: AUTH answers as Redis does with no requirepass, so a
- * client configured with the default user's credentials still connects.
- */
-function authReply(argv: readonly Buffer[]): Reply {
-  if (argv.length === 2) {
+const HELLO_NOAUTH = 'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time';
+
+/** AUTH password (the default user) or AUTH user password, with Redis 7.0's replies. */
+function authReply(acl: AclGate, conn: ClientConnection, argv: readonly Buffer[]): Reply {
+  if (argv.length > 3) return errorReply('ERR syntax error');
+  if (argv.length === 2 && acl.defaultNeedsNoPassword()) {
     return errorReply('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
   }
-  if (argv.length > 3) return errorReply('ERR syntax error');
-  return argv[1]?.toString() === 'default' ? OK : errorReply('WRONGPASS invalid username-password pair or user is disabled.');
+  const [user, password] = argv.length === 2 ? ['default', argv[1]] : [argv[1]?.toString('latin1') ?? '', argv[2]];
+  return acl.authenticate(conn, user, password ?? Buffer.alloc(0)) ?? OK;
 }
 
 /** raftis has one database, db 0; other indexes get Redis's own errors (`--databases 1`). */

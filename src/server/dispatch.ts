@@ -16,6 +16,8 @@ import { encodeTransaction, type WatchedKey } from '../kv/transaction.js';
 import { BlockedClients, type WaiterWrites } from './blocking.js';
 import { CommandRegistry, checkArity, serverCommand, unknownCommand, type RegisteredCommand, type ServerCall, type ServerCommand } from './command-registry.js';
 import { connectionCommands } from './connection-commands.js';
+import { AclGate } from './acl-gate.js';
+import { aclCommand } from './acl-command.js';
 import type { ErrorCounters } from './command-stats.js';
 
 /** A command queued since MULTI, run by EXEC. */
@@ -104,6 +106,8 @@ export class Dispatcher {
   private readonly blocking: BlockedClients;
   /** Every command a client can send. */
   readonly registry: CommandRegistry;
+  /** Who each connection is and what it may run (AUTH, NOAUTH, NOPERM, ACL LOG). */
+  readonly acl: AclGate;
   commandsProcessed = 0;
 
   constructor(options: DispatcherOptions) {
@@ -111,8 +115,13 @@ export class Dispatcher {
     this.kv = options.kv;
     this.node = options.node;
     this.blocking = new BlockedClients({ kv: options.kv, waitersMax: options.config.maxClients, retryDelayMs: options.config.tickMs, now: () => performance.now() });
+    this.acl = new AclGate(() => options.kv.acl, (conn) => conn.describe({ ...this.clientFields(conn), user: this.acl.userName(conn) }), {
+      protectedMode: options.config.protectedMode && !isLoopbackHost(options.config.listen.host),
+      seedConfigured: options.config.requirepass !== null || options.config.aclFile !== null,
+    });
     const connection = connectionCommands({
       config: options.config,
+      acl: this.acl,
       node: options.node,
       consistency: (conn) => this.stateOf(conn).consistency,
       setConsistency: (conn, mode) => {
@@ -122,7 +131,14 @@ export class Dispatcher {
       clientFields: (conn) => this.clientFields(conn),
       unblock: (clientId, reply) => this.blocking.unblock(clientId, reply),
     });
-    this.registry = new CommandRegistry(options.kv.commands(), [...this.transactionCommands(), ...connection, ...options.serverCommands]);
+    const acl = aclCommand({
+      gate: this.acl, users: () => options.kv.acl, aclFile: options.config.aclFile,
+      lookup: (name) => this.registry.lookup(name), write: (conn, argv, done) => this.submitWrite(conn, argv, done),
+    });
+    this.registry = new CommandRegistry(options.kv.commands(), [...this.transactionCommands(), ...connection, acl, ...options.serverCommands]);
+    // ACL rules name server commands too (+ping, +client|id): every node adds the same rows.
+    options.kv.addAclCommands([...this.registry.all()].map((command) => command.row));
+    this.acl.watch();
   }
 
   /** Clients blocked on this node now (INFO blocked_clients). */
@@ -134,6 +150,7 @@ export class Dispatcher {
   onDisconnect(conn: ClientConnection): void {
     this.blocking.disconnected(conn.id);
     this.options.subscriptions?.forget(conn);
+    this.acl.forget(conn);
   }
 
   /** The node stops: blocked clients are told so (nothing was popped for them). */
@@ -173,11 +190,14 @@ export class Dispatcher {
     const arityError = checkArity(command.row, argv);
     if (arityError !== null) return refused(arityError);
     const transaction = state.transaction;
+    // Permissions are checked here, once; inside MULTI at queue time, as Redis does.
+    const denied = this.acl.admit(conn, command.row, argv, transaction === null ? 'toplevel' : 'multi');
+    if (denied !== null) return refused(denied);
     if (transaction !== null && !RUN_IN_MULTI.has(name)) {
       // Like Redis, only existence, arity and the no-multi flag are checked when queueing: a
       // bad argument is that command's error inside EXEC's reply and does not abort the rest.
       if ((command.row.flags as readonly string[]).includes('no_multi')) return refused(errorReply('ERR Command not allowed inside a transaction'));
-      transaction.queued.push({ argv, command });
+      transaction.queued.push({ argv: command.kind === 'data' ? this.acl.logForm(conn, command.row, argv) : argv, command });
       return slot.send(QUEUED);
     }
     const started = performance.now();
@@ -209,10 +229,11 @@ export class Dispatcher {
     const invalid = spec.validate === undefined ? null : spec.validate(argv);
     if (invalid !== null) return done(invalid);
     if (spec.flags.includes('blocking')) this.inOrder(state, 'block', done, (finish) => this.blocking.run(conn.id, argv, this.waiterWrites(conn, state), finish));
-    else if (spec.flags.includes('write')) this.write(conn, state, argv, done);
+    else if (spec.flags.includes('write')) this.write(conn, state, this.acl.logForm(conn, spec, argv), done);
     else {
       const mode = state.consistency; // as set when the read arrived, even if it waits
-      this.inOrder(state, 'read', done, (finish) => this.read(mode, argv, finish));
+      const user = this.acl.runsAs(conn, spec);
+      this.inOrder(state, 'read', done, (finish) => this.read(mode, argv, finish, user));
     }
   }
 
@@ -393,10 +414,10 @@ export class Dispatcher {
   }
 
   /** Runs a read-only command once the read barrier for `mode` is passed. */
-  read(mode: ReadMode, argv: readonly Uint8Array[], done: (reply: Reply) => void): void {
+  read(mode: ReadMode, argv: readonly Uint8Array[], done: (reply: Reply) => void, user: string | null = null): void {
     this.node.read(mode, (error, clusterTime) => {
       if (error !== null) return done(nodeErrorReply(error));
-      done(this.kv.read(argv, clusterTime));
+      done(this.kv.read(argv, clusterTime, user));
     });
   }
 }
@@ -450,4 +471,9 @@ function finished(state: ConnectionState): void {
   } finally {
     state.draining = false;
   }
+}
+
+/** Whether a listen host is loopback only (protected mode applies beyond it). */
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }

@@ -24,6 +24,7 @@ import { ConfigError, clientAddress, formatHostPort, parseHostPort, type HostPor
 import { loadSecurity, loadTls, joinTlsOptions } from './security.js';
 import type { ConnectionOptions } from 'node:tls';
 import { Dispatcher } from './dispatch.js';
+import { seedLines, startAclSeeding } from './acl-seed.js';
 import { errorReply, nodeErrorReply } from './errors.js';
 import { newIdentity, readIdentity, withSelfAddresses, writeIdentity, type Identity, type Member } from './identity.js';
 import { PeerIncarnations, incarnationRefusal } from './peer-incarnations.js';
@@ -50,6 +51,8 @@ export class RaftisServer {
   private readonly membership: Membership;
   private readonly adminHttp: AdminHttpServer | null;
   private expireTimer: NodeJS.Timeout | null = null;
+  /** Stops proposing the users of a new cluster (--requirepass, --aclfile); see acl-seed.ts. */
+  stopAclSeeding: () => void = () => {};
   private expireInFlight = false;
   private stopping: Promise<void> | null = null;
 
@@ -326,6 +329,7 @@ export class RaftisServer {
     const write = (conn: ClientConnection, argv: readonly Uint8Array[], done: (reply: Reply) => void): void => dispatcher.submitWrite(conn, argv, done);
     const serverCommands = withNotifySetting([...new Admin(adminContext).commands(), ...membership.commands(), ...pubsub.commands()], { events: kv.events, write });
     const dispatcher: Dispatcher = new Dispatcher({ config, kv, node, writes: writePath, serverCommands, subscriptions: pubsub });
+    const aclSeed = await seedLines(config, kv); // checked against every command, now that they are all registered
     respServer = new RespServer(
       { protoMaxBulkLen: config.protoMaxBulkLen, maxClients: config.maxClients, clientOutputBufferMaxBytes: config.clientOutputBufferMaxBytes },
       { onCommand: (conn, argv, slot) => dispatcher.onCommand(conn, argv, slot), onDisconnect: (conn) => dispatcher.onDisconnect(conn), onPeerEnd: (conn) => dispatcher.onDisconnect(conn) },
@@ -345,6 +349,7 @@ export class RaftisServer {
     }
     const server = new RaftisServer({ config, identity, logger: log, storage, kv, node, transport, resp: respServer, adminHttp, writes: writePath, members, membership, dispatcher });
     server.startActiveExpiry();
+    if (aclSeed !== null) server.stopAclSeeding = startAclSeeding(aclSeed, { kv, node, writes: writePath }, config.tickMs * config.heartbeatTicks);
     membership.startAutoPromotion();
     const client = clientAddress(config);
     membership.announceAddresses({ client, peer: config.peerListen }, () => writeIdentity(config.dataDir, withSelfAddresses(identity, client, config.peerListen)));
@@ -381,6 +386,7 @@ export class RaftisServer {
   private async stopNow(): Promise<void> {
     this.logger.info({}, 'stopping');
     if (this.expireTimer !== null) clearInterval(this.expireTimer);
+    this.stopAclSeeding();
     this.membership.stop();
     this.resp.stopAccepting();
     if (this.node.isLeader) await this.handOverLeadership();

@@ -74,7 +74,7 @@ const rules: ReadonlyMap<string, KeyRule> = new Map<string, KeyRule>([
 ]);
 
 /** The keys `argv` (a call of `spec`) uses, with the permission each needs. */
-export function keyUses(spec: Pick<CommandSpec, 'name' | 'flags' | 'firstKey' | 'lastKey' | 'step'>, argv: readonly Uint8Array[]): KeyUse[] {
+export function keyUses(spec: Pick<CommandSpec, 'name' | 'firstKey' | 'lastKey' | 'step'> & { readonly flags: readonly string[] }, argv: readonly Uint8Array[]): KeyUse[] {
   const rule = rules.get(spec.name);
   if (rule !== undefined) return rule(argv);
   if (spec.firstKey === 0) return [];

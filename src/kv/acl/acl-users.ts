@@ -32,18 +32,39 @@ export type AclDenial =
 const denialRank = { command: 1, key: 2, channel: 4 } as const;
 
 /** What a permission check needs of a command row. */
-export type CheckedRow = Pick<CommandSpec, 'name' | 'flags' | 'firstKey' | 'lastKey' | 'step'>;
+export type CheckedRow = Pick<CommandSpec, 'name' | 'firstKey' | 'lastKey' | 'step'> & { readonly flags: readonly string[] };
 
 export class AclUsers {
   private users = new Map<string, AclUser>();
+  /**
+   * Users restored (from a snapshot at start-up) before the server's commands joined the
+   * catalogue: their rules may name PING or CLIENT, so they are read once withCommands() comes.
+   */
+  private pending: readonly string[] | null = null;
+  private awaitingCommands = false;
   /** False until the cluster's first SEED or LOAD (or any SETUSER): --requirepass/--aclfile seed a new cluster once. */
   seeded = false;
   /** Bumped on every change: connections re-read their user when it moves. */
   version = 0;
   private readonly listeners: ((removed: readonly string[]) => void)[] = [];
 
-  constructor(readonly catalogue: AclCatalogue) {
+  constructor(public catalogue: AclCatalogue) {
     this.reset();
+  }
+
+  /** The server's commands will join the catalogue (withCommands) before anything is applied. */
+  awaitCommands(): void {
+    this.awaitingCommands = true;
+  }
+
+  /** The catalogue with every command, the users read again against it. */
+  withCommands(catalogue: AclCatalogue): void {
+    const lines = this.pending ?? (this.seeded ? this.lines() : null);
+    this.catalogue = catalogue;
+    this.awaitingCommands = false;
+    this.pending = null;
+    if (lines === null) this.reset();
+    else this.restore(lines);
   }
 
   private reset(): void {
@@ -125,8 +146,9 @@ export class AclUsers {
       this.seeded = false;
     } else {
       const users = parseAclLines(lines, this.catalogue);
-      if (users instanceof Error) throw new Error(`snapshot ACL record: ${users.message}`);
-      this.users = users;
+      if (users instanceof Error && this.awaitingCommands) this.pending = lines;
+      else if (users instanceof Error) throw new Error(`snapshot ACL record: ${users.message}`);
+      else this.users = users;
     }
     this.changed(before.filter((name) => !this.users.has(name)), lines !== null);
   }

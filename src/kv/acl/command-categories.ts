@@ -109,6 +109,7 @@ export function commandCategories(row: CategorizedRow): AclCategory[] {
     out.add('dangerous');
   }
   if (flags.includes('blocking')) out.add('blocking');
+  if (flags.includes('pubsub')) out.add('pubsub');
   out.add(flags.includes('fast') ? 'fast' : 'slow');
   if (row.name.startsWith('raft.')) out.add('raft');
   return sortCategories([...out]);
