@@ -59,7 +59,6 @@ function parseRange(form: RangeForm) {
     let withScores = false;
     let offset = 0;
     let count = -1;
-    let limited = false;
     for (let j = first + 3; j < argv.length; j++) {
       const option = arg(argv, j);
       const left = argv.length - j - 1;
@@ -67,7 +66,6 @@ function parseRange(form: RangeForm) {
       else if (isKeyword(option, 'limit') && left >= 2) {
         offset = parseLong(arg(argv, j + 1));
         count = parseLong(arg(argv, j + 2));
-        limited = true;
         j += 2;
       } else if (reverse === null && isKeyword(option, 'rev')) reverse = true;
       else if (by === null && isKeyword(option, 'bylex')) by = 'lex';
@@ -76,7 +74,8 @@ function parseRange(form: RangeForm) {
     }
     by ??= 'rank';
     reverse ??= false;
-    if (limited && by === 'rank') throw new CommandError(errorReply('ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX'));
+    // Redis refuses LIMIT with a rank range only when it limits (a count of -1 is no limit).
+    if (count !== -1 && by === 'rank') throw new CommandError(errorReply('ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX'));
     if (withScores && by === 'lex') throw new CommandError(errorReply('ERR syntax error, WITHSCORES not supported in combination with BYLEX'));
     const [min, max] = reverse && by !== 'rank' ? [arg(argv, first + 2), arg(argv, first + 1)] : [arg(argv, first + 1), arg(argv, first + 2)];
     const spec = parseSpec(by, min, max);

@@ -32,6 +32,8 @@ export interface ServerCommand {
   readonly lastKey: number;
   readonly step: number;
   readonly run: (call: ServerCall) => void;
+  /** For a container command (CLIENT, CONFIG, ...): its subcommands by lowercase name, each with its own arity (counting the container's name). */
+  readonly subcommands?: Readonly<Record<string, number>>;
 }
 
 /** A command as registered: its row and this node's counters of it (INFO commandstats). */
@@ -44,10 +46,10 @@ type CommandRow = RegisteredCommand['row'];
 /** A server command row; `keys` as Redis's COMMAND: [first, last (-1 = the end), step]. */
 export function serverCommand(
   name: string, arity: number, flags: readonly ServerFlag[], run: (call: ServerCall) => void,
-  keys: readonly [number, number, number] = [0, 0, 0],
+  keys: readonly [number, number, number] = [0, 0, 0], subcommands?: Readonly<Record<string, number>>,
 ): ServerCommand {
   const [firstKey, lastKey, step] = keys;
-  return { name, arity, flags, firstKey, lastKey, step, run };
+  return subcommands === undefined ? { name, arity, flags, firstKey, lastKey, step, run } : { name, arity, flags, firstKey, lastKey, step, run, subcommands };
 }
 
 export class CommandRegistry {
@@ -85,6 +87,21 @@ export class CommandRegistry {
   all(): IterableIterator<RegisteredCommand> {
     return this.byName.values();
   }
+}
+
+/**
+ * The arity check of a row, and of its subcommand for a container command: an unknown
+ * subcommand and a subcommand's own arity are refused before the command runs (inside MULTI
+ * at queue time), as in Redis.
+ */
+export function commandArityError(row: { readonly name: string; readonly arity: number; readonly subcommands?: Readonly<Record<string, number>> }, argv: readonly Buffer[]): Reply | null {
+  const error = checkArity(row, argv);
+  const subcommands = row.subcommands;
+  if (error !== null || subcommands === undefined || argv.length < 2) return error;
+  const sub = (argv[1] as Buffer).toString('latin1').toLowerCase();
+  const arity = Object.hasOwn(subcommands, sub) ? subcommands[sub] : undefined;
+  if (arity === undefined) return unknownSubcommand(row.name, argv[1]);
+  return checkArity({ name: `${row.name}|${sub}`, arity }, argv);
 }
 
 /** How much of a client's bytes Redis echoes in an error: the `%.128s` of its messages. */
@@ -195,7 +212,7 @@ function commandIntrospection(registry: CommandRegistry): ServerCommand {
       default:
         return done(unknownSubcommand('command', argv[1]));
     }
-  });
+  }, [0, 0, 0], { count: 2, docs: -2, getkeys: -3, info: -2, list: -2, help: 2 });
 }
 
 export { checkArity };

@@ -49,7 +49,7 @@ export function connectionCommands(deps: ConnectionCommandsDeps): ServerCommand[
     serverCommand('quit', -1, ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], ({ done }) => done(OK)),
     serverCommand('auth', -2, ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], ({ conn, argv, done }) => done(authReply(deps.acl, conn, argv))),
     serverCommand('select', 2, ['loading', 'stale', 'fast'], ({ argv, done }) => done(selectReply(argv[1]?.toString('latin1') ?? ''))),
-    serverCommand('client', -2, ['noscript', 'loading', 'stale'], (call) => call.done(client(deps, call))),
+    serverCommand('client', -2, ['noscript', 'loading', 'stale'], (call) => call.done(client(deps, call)), [0, 0, 0], CLIENT_SUBCOMMANDS),
     serverCommand('raft.consistency', -1, ['fast', 'stale'], ({ conn, argv, done }) => {
       if (argv.length === 1) return done(text(deps.consistency(conn)));
       if (argv.length !== 2) return done(arityError('raft.consistency'));
@@ -98,6 +98,11 @@ function hello(deps: ConnectionCommandsDeps, { argv, conn }: ServerCall): Reply 
     ],
   };
 }
+
+/** Redis 7.0's CLIENT subcommands raftis answers, with their arities (and SETINFO, from 7.2, which clients send). */
+const CLIENT_SUBCOMMANDS = {
+  id: 2, info: 2, list: -2, kill: -3, unblock: -3, setname: 3, getname: 2, setinfo: 4, 'no-evict': 3, reply: 3, help: 2,
+};
 
 const CLIENT_HELP = [
   'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',

@@ -14,7 +14,7 @@ import { errorReply, nodeErrorReply } from './errors.js';
 import type { WritePath } from './write-path.js';
 import { encodeTransaction, type WatchedKey } from '../kv/transaction.js';
 import { BlockedClients, type WaiterWrites } from './blocking.js';
-import { CommandRegistry, checkArity, serverCommand, unknownCommand, type RegisteredCommand, type ServerCall, type ServerCommand } from './command-registry.js';
+import { CommandRegistry, commandArityError, serverCommand, unknownCommand, type RegisteredCommand, type ServerCall, type ServerCommand } from './command-registry.js';
 import { connectionCommands } from './connection-commands.js';
 import { AclGate } from './acl-gate.js';
 import { aclCommand } from './acl-command.js';
@@ -187,7 +187,7 @@ export class Dispatcher {
       stats.rejected++;
       this.refuse(state, name, reply, (refusal) => sendCounted(slot, errors, refusal));
     };
-    const arityError = checkArity(command.row, argv);
+    const arityError = commandArityError(command.row, argv);
     if (arityError !== null) return refused(arityError);
     const transaction = state.transaction;
     // Permissions are checked here, once; inside MULTI at queue time, as Redis does.

@@ -40,5 +40,5 @@ export function objectCommand(deps: ObjectCommandDeps): ServerCommand {
       // (its LRU policies go by write recency).
       done(errorReply(sub === 'freq' ? LFU_NOT_SELECTED : 'ERR raftis keeps no access times: its LRU eviction goes by write recency'));
     });
-  }, [2, 2, 1]);
+  }, [2, 2, 1], { encoding: 3, freq: 3, idletime: 3, refcount: 3, help: 2 });
 }

@@ -78,7 +78,7 @@ export function configCommand(deps: RuntimeConfigDeps): ServerCommand {
       default:
         return done(unknownSubcommand('config', argv[1]));
     }
-  });
+  }, [0, 0, 0], { get: -3, set: -4, resetstat: 2, rewrite: 2, help: 2 });
 }
 
 /** Every setting's (name, value), each once. */

@@ -43,7 +43,7 @@ const sequences: Record<string, readonly Command[]> = {
     ['ZRANGE', 'z', '0', '-1', 'REV'], ['ZRANGE', 'z', '1', '2', 'REV', 'WITHSCORES'], ['ZREVRANGE', 'z', '0', '2'], ['ZREVRANGE', 'z', '-2', '-1', 'WITHSCORES'],
     ['ZRANGE', 'z', '(1', '4', 'BYSCORE'], ['ZRANGE', 'z', '4', '(1', 'BYSCORE', 'REV'], ['ZRANGE', 'z', '-inf', '+inf', 'BYSCORE', 'LIMIT', '1', '3', 'WITHSCORES'],
     ['ZRANGE', 'z', '+inf', '-inf', 'BYSCORE', 'REV', 'LIMIT', '2', '2'], ['ZRANGE', 'z', '0', '10', 'BYSCORE', 'LIMIT', '-1', '2'], ['ZRANGE', 'z', '0', '10', 'BYSCORE', 'LIMIT', '1', '-1'],
-    ['ZRANGE', 'z', '0', '10', 'BYSCORE', 'LIMIT', '100', '1'], ['ZRANGE', 'z', '0', '10', 'BYSCORE', 'LIMIT', '0', '0'], ['ZRANGEBYSCORE', 'z', '2', '2'], ['ZRANGEBYSCORE', 'z', '(2', '2'],
+    ['ZRANGE', 'z', '0', '-1', 'LIMIT', '1', '-1'], ['ZRANGE', 'z', '0', '-1', 'LIMIT', '0', '2'], ['ZRANGE', 'z', '0', '-', 'LIMIT', '1', '-1'], ['ZRANGE', 'z', '0', '10', 'BYSCORE', 'LIMIT', '100', '1'], ['ZRANGE', 'z', '0', '10', 'BYSCORE', 'LIMIT', '0', '0'], ['ZRANGEBYSCORE', 'z', '2', '2'], ['ZRANGEBYSCORE', 'z', '(2', '2'],
     ['ZRANGEBYSCORE', 'z', '3', '1'], ['ZRANGEBYSCORE', 'z', '-inf', '(-inf'], ['ZRANGEBYSCORE', 'z', '(-inf', '(+inf', 'WITHSCORES'], ['ZREVRANGEBYSCORE', 'z', '(3', '(1', 'WITHSCORES'],
     ['ZRANGEBYSCORE', 'z', '1', '5', 'LIMIT', '1', '2'], ['ZREVRANGEBYSCORE', 'z', '5', '1', 'LIMIT', '1', '2', 'WITHSCORES'], ['ZRANGEBYSCORE', 'z', 'x', '1'], ['ZRANGEBYSCORE', 'z', '1', 'nan'],
     ['ZRANGEBYSCORE', 'z', '', '(', 'WITHSCORES'], ['ZRANGEBYSCORE', 'z', ' 1', '2 '], ['ZRANGEBYSCORE', 'z', '1', '2', 'LIMIT', '1'], ['ZRANGEBYSCORE', 'z', '1', '2', 'LIMIT', 'x', '1'],

@@ -100,14 +100,8 @@ interface Exclusion {
 
 const isBareExec = (step: Step, client: ClientModel): boolean => client.inTransaction && name(step.argv) === 'exec' && step.argv.length === 1;
 
-/** Differences the README documents as intended. */
-const DOCUMENTED_DIFFERENCES: readonly Exclusion[] = [
-  {
-    name: 'non-data command inside MULTI',
-    why: 'README "Transactions": only data commands can be queued; others are refused and abort the transaction (Redis queues them)',
-    matches: (step, client) => client.inTransaction && inTransactionOf(step.argv) === 'refused',
-  },
-];
+/** Differences the README documents as intended; none now. */
+const DOCUMENTED_DIFFERENCES: readonly Exclusion[] = [];
 
 /** Divergences found and not yet fixed, each naming its cause; none open now. */
 const KNOWN_DIVERGENCES: readonly Exclusion[] = [];

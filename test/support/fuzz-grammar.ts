@@ -45,10 +45,8 @@ export type ReplyCheck =
  * What the command does between MULTI and EXEC:
  * - queued: Redis queues it (QUEUED) and runs it in EXEC;
  * - runs: it runs at once (MULTI, EXEC, DISCARD, WATCH, RESET, QUIT);
- * - refused: raftis refuses it and aborts the transaction, a documented difference (README:
- *   "only data commands can be queued"), so the fuzzer does not send it inside MULTI.
  */
-export type InTransaction = 'queued' | 'runs' | 'refused';
+export type InTransaction = 'queued' | 'runs';
 
 export interface CommandRow {
   /** Upper case, as documented. */
@@ -293,24 +291,24 @@ export const TRANSACTIONS: CommandFamily = {
 export const CONNECTION: CommandFamily = {
   name: 'connection',
   rows: [
-    { name: 'PING', args: fc.array(value, { maxLength: 1 }), inTransaction: 'refused' },
-    { name: 'ECHO', args: tuple(value), inTransaction: 'refused' },
-    { name: 'SELECT', args: tuple(fc.constantFrom('0', '1', '-1', '16', 'x', '00', '-0', ' 0', INT64_MAX, '9223372036854775808', '2147483647', '2147483648', '-2147483649')), inTransaction: 'refused' },
-    { name: 'CLIENT', subcommand: 'GETNAME', args: none, inTransaction: 'refused' },
-    { name: 'CLIENT', subcommand: 'SETNAME', args: tuple(fc.constantFrom(...CLIENT_NAMES)), inTransaction: 'refused' },
-    { name: 'CLIENT', subcommand: 'ID', args: none, check: 'integer', inTransaction: 'refused' },
-    { name: 'CLIENT', subcommand: 'INFO', args: none, check: 'client-info', inTransaction: 'refused' },
-    { name: 'CLIENT', subcommand: 'LIST', args: none, check: 'text', inTransaction: 'refused', weight: 0.3 },
+    { name: 'PING', args: fc.array(value, { maxLength: 1 }) },
+    { name: 'ECHO', args: tuple(value) },
+    { name: 'SELECT', args: tuple(fc.constantFrom('0', '1', '-1', '16', 'x', '00', '-0', ' 0', INT64_MAX, '9223372036854775808', '2147483647', '2147483648', '-2147483649')) },
+    { name: 'CLIENT', subcommand: 'GETNAME', args: none },
+    { name: 'CLIENT', subcommand: 'SETNAME', args: tuple(fc.constantFrom(...CLIENT_NAMES)) },
+    { name: 'CLIENT', subcommand: 'ID', args: none, check: 'integer' },
+    { name: 'CLIENT', subcommand: 'INFO', args: none, check: 'client-info' },
+    { name: 'CLIENT', subcommand: 'LIST', args: none, check: 'text', weight: 0.3 },
     // CLIENT SETINFO is left out: Redis 7.0 does not have it (7.2 does; raftis accepts it for clients that send it).
-    { name: 'CLIENT', subcommand: 'BOGUS', args: none, inTransaction: 'refused', weight: 0.2 },
-    { name: 'CLIENT', args: none, inTransaction: 'refused', weight: 0.1, noArityNoise: true },
+    { name: 'CLIENT', subcommand: 'BOGUS', args: none, weight: 0.2 },
+    { name: 'CLIENT', args: none, weight: 0.1, noArityNoise: true },
     {
       name: 'HELLO',
       args: tuple(fc.constantFrom('2', '3', '3', '1', '4', 'x', '-1', INT64_MAX), fc.constantFrom([], [], ['SETNAME', 'fuzz'], ['SETNAME', 'a b'], ['FOO'], ['SETNAME'])),
-      check: 'hello', inTransaction: 'refused', noArityNoise: true,
+      check: 'hello', noArityNoise: true,
     },
-    { name: 'INFO', args: fc.array(fc.constantFrom('server', 'keyspace', 'bogus', 'all', 'default', 'everything', 'stats'), { maxLength: 2 }), check: 'text', inTransaction: 'refused', weight: 0.3 },
-    { name: 'TIME', args: none, check: 'time', inTransaction: 'refused', weight: 0.3 },
+    { name: 'INFO', args: fc.array(fc.constantFrom('server', 'keyspace', 'bogus', 'all', 'default', 'everything', 'stats'), { maxLength: 2 }), check: 'text', weight: 0.3 },
+    { name: 'TIME', args: none, check: 'time', weight: 0.3 },
     { name: 'RESET', args: none, inTransaction: 'runs', weight: 0.3 },
     { name: 'QUIT', args: none, inTransaction: 'runs', weight: 0.2, noArityNoise: true },
   ],
@@ -392,6 +390,74 @@ export const SETS: CommandFamily = {
   ],
 };
 
+const elements = (minLength: number): fc.Arbitrary<string[]> => fc.array(value, { minLength, maxLength: 4 });
+const listIndex = fc.constantFrom('0', '1', '-1', '2', '-2', '10', '-10', INT64_MAX, INT64_MIN, 'x', '1.5');
+const side = fc.constantFrom('LEFT', 'RIGHT', 'left', 'UP');
+const popCount = fc.constantFrom<string[]>([], ['1'], ['2'], ['0'], ['-1'], ['x'], ['10']);
+
+/** Lists, without the blocking forms (a blocked connection would stall the sequence; test/server/blocking*.ts cover them). */
+export const LISTS: CommandFamily = {
+  name: 'lists',
+  weight: 1.5,
+  rows: [
+    { name: 'LPUSH', args: tuple(key, elements(1)), weight: 3 },
+    { name: 'RPUSH', args: tuple(key, elements(1)), weight: 3 },
+    { name: 'LPUSHX', args: tuple(key, elements(1)) },
+    { name: 'RPUSHX', args: tuple(key, elements(1)) },
+    { name: 'LPOP', args: tuple(key, popCount), noArityNoise: true },
+    { name: 'RPOP', args: tuple(key, popCount), noArityNoise: true },
+    { name: 'LLEN', args: tuple(key) },
+    { name: 'LRANGE', args: tuple(key, listIndex, listIndex), weight: 2 },
+    { name: 'LINDEX', args: tuple(key, listIndex) },
+    { name: 'LSET', args: tuple(key, listIndex, value) },
+    { name: 'LINSERT', args: tuple(key, fc.constantFrom('BEFORE', 'after', 'MIDDLE'), value, value) },
+    { name: 'LREM', args: tuple(key, fc.constantFrom('0', '1', '-1', '2', 'x'), value) },
+    { name: 'LTRIM', args: tuple(key, listIndex, listIndex) },
+    { name: 'LPOS', args: tuple(key, value, options(fc.oneof(withValue('RANK', fc.constantFrom('1', '-1', '2', '0', 'x')), withValue('COUNT', fc.constantFrom('0', '1', '2', '-1')), withValue('MAXLEN', fc.constantFrom('0', '1', '-1'))), 2)) },
+    { name: 'LMOVE', args: tuple(key, key, side, side) },
+    { name: 'RPOPLPUSH', args: tuple(key, key) },
+    { name: 'LMPOP', args: tuple(fc.constantFrom('1', '2', '0', 'x'), keys(1, 2), side, options(withValue('COUNT', fc.constantFrom('1', '3', '0', 'x')), 1)), noArityNoise: true },
+  ],
+};
+
+const score = fc.constantFrom('0', '1', '-1', '1.5', '-inf', '+inf', 'inf', '1e308', 'nan', 'x', '0x10', '-0');
+const scoreBound = fc.constantFrom('-inf', '+inf', '0', '(0', '1', '(1', '1.5', 'x', '(');
+const lexBound = fc.constantFrom('-', '+', '[m', '(m', '[', 'm', '[\xff');
+const scoreMembers = fc.array(fc.tuple(score, member), { minLength: 1, maxLength: 3 }).map((items) => items.flat());
+const zaddOption = fc.constantFrom<readonly string[]>(['NX'], ['XX'], ['GT'], ['LT'], ['CH'], ['INCR'], ['nx'], ['BOGUS']);
+const rangeOptions = options(fc.constantFrom<readonly string[]>(['BYSCORE'], ['BYLEX'], ['REV'], ['WITHSCORES'], ['LIMIT', '0', '1'], ['LIMIT', '1', '-1'], ['LIMIT', 'x', '1']), 3);
+
+export const SORTED_SETS: CommandFamily = {
+  name: 'sorted sets',
+  weight: 1.5,
+  rows: [
+    { name: 'ZADD', args: tuple(key, options(zaddOption, 2), scoreMembers), weight: 3 },
+    { name: 'ZINCRBY', args: tuple(key, score, member) },
+    { name: 'ZREM', args: tuple(key, members(1)), weight: 2 },
+    { name: 'ZCARD', args: tuple(key) },
+    { name: 'ZCOUNT', args: tuple(key, scoreBound, scoreBound) },
+    { name: 'ZLEXCOUNT', args: tuple(key, lexBound, lexBound) },
+    { name: 'ZSCORE', args: tuple(key, member) },
+    { name: 'ZMSCORE', args: tuple(key, members(1)) },
+    { name: 'ZRANK', args: tuple(key, member) },
+    { name: 'ZREVRANK', args: tuple(key, member) },
+    { name: 'ZRANGE', args: tuple(key, fc.oneof(listIndex, scoreBound, lexBound), fc.oneof(listIndex, scoreBound, lexBound), rangeOptions), weight: 2 },
+    { name: 'ZRANGEBYSCORE', args: tuple(key, scoreBound, scoreBound, options(fc.constantFrom<readonly string[]>(['WITHSCORES'], ['LIMIT', '0', '2']), 1)) },
+    { name: 'ZREVRANGEBYSCORE', args: tuple(key, scoreBound, scoreBound) },
+    { name: 'ZRANGEBYLEX', args: tuple(key, lexBound, lexBound) },
+    { name: 'ZPOPMIN', args: tuple(key, popCount), noArityNoise: true },
+    { name: 'ZPOPMAX', args: tuple(key, popCount), noArityNoise: true },
+    { name: 'ZREMRANGEBYRANK', args: tuple(key, listIndex, listIndex) },
+    { name: 'ZREMRANGEBYSCORE', args: tuple(key, scoreBound, scoreBound) },
+    { name: 'ZREMRANGEBYLEX', args: tuple(key, lexBound, lexBound) },
+    { name: 'ZUNIONSTORE', args: tuple(key, fc.constantFrom('1', '2', '0', 'x'), keys(1, 2), options(fc.constantFrom<readonly string[]>(['AGGREGATE', 'MAX'], ['AGGREGATE', 'sum'], ['WEIGHTS', '2']), 1)) },
+    { name: 'ZINTERSTORE', args: tuple(key, fc.constantFrom('1', '2', '0'), keys(1, 2)) },
+    { name: 'ZDIFF', args: tuple(fc.constantFrom('1', '2', '0'), keys(1, 2), options(fc.constant<readonly string[]>(['WITHSCORES']), 1)) },
+    { name: 'ZRANGESTORE', args: tuple(key, key, listIndex, listIndex) },
+    { name: 'ZSCAN', args: tuple(key, scanCursor, scanOptions), check: 'scan' },
+  ],
+};
+
 /** Names no Redis has (nor will), in odd forms: the error text must still match Redis's. */
 export const UNKNOWN: CommandFamily = {
   name: 'unknown',
@@ -406,7 +472,7 @@ export const UNKNOWN: CommandFamily = {
 };
 
 /** Every family the fuzzer draws from; a new data-type family is one more entry. */
-export const FAMILIES: readonly CommandFamily[] = [STRINGS, KEYSPACE, EXPIRY, TRANSACTIONS, CONNECTION, HASHES, SETS, UNKNOWN];
+export const FAMILIES: readonly CommandFamily[] = [STRINGS, KEYSPACE, EXPIRY, TRANSACTIONS, CONNECTION, HASHES, SETS, LISTS, SORTED_SETS, UNKNOWN];
 
 const UNKNOWN_NAMES = ['NOSUCHCOMMAND', 'gett', '', '\xff\x00', 'x'.repeat(200), 'SET\r\n', 'get x'] as const;
 
