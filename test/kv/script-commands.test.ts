@@ -69,7 +69,7 @@ test('errors carry Redis 7.0 texts and where the script raised them', () => {
     ["print('x')", "ERR user_script:1: Script attempted to access nonexistent global variable 'print'"],
   ];
   for (const [script, message] of cases) assert.deepEqual(evalReply(h, script, '0'), { err: message + at(script) }, script);
-  assert.deepEqual(evalReply(h, 'return 1 +', '0'), { err: "ERR Error compiling script (new function): user_script:1: unexpected symbol near <eof>" });
+  assert.deepEqual(evalReply(h, 'return 1 +', '0'), { err: "ERR Error compiling script (new function): user_script:1: unexpected symbol near '<eof>'" });
   assert.deepEqual(evalReply(h, 'return 1', '-1'), { err: "ERR Number of keys can't be negative" });
   assert.deepEqual(evalReply(h, 'return 1', '2', 'a'), { err: "ERR Number of keys can't be greater than number of args" });
   assert.deepEqual(plain(h.apply('EVALSHA', 'ffd632c7d33e571e9f24556ebed26c3479a87130', '0')), { err: 'NOSCRIPT No matching script. Please use EVAL.' });

@@ -73,6 +73,7 @@ declare module 'fengari' {
     lua_upvalueindex(i: number): number;
   }
   export interface LauxApi {
+    luaL_argerror(L: LuaState, arg: number, message: LuaKey): never;
     luaL_checkinteger(L: LuaState, arg: number): number;
     luaL_checklstring(L: LuaState, arg: number): LuaString;
     luaL_checknumber(L: LuaState, arg: number): number;

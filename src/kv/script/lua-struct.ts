@@ -104,7 +104,7 @@ function packOne(L: LuaState, option: Option, arg: number, littleEndian: boolean
       const data = lauxlib.luaL_checklstring(L, arg);
       if (option.code === 's') return [...data, 0];
       const size = option.size === 0 ? data.length : option.size;
-      if (data.length < size) lauxlib.luaL_error(L, `bad argument #${arg} to 'pack' (string too short)`);
+      if (data.length < size) lauxlib.luaL_argerror(L, arg, 'string too short');
       return [...data.subarray(0, size)];
     }
     default: {
@@ -118,7 +118,7 @@ function unpack(L: LuaState): number {
   const format = new Format(L, Buffer.from(lauxlib.luaL_checklstring(L, 1)).toString('latin1'));
   const data = lauxlib.luaL_checklstring(L, 2);
   let position = lauxlib.luaL_optinteger(L, 3, 1) - 1;
-  if (position < 0) lauxlib.luaL_error(L, "bad argument #3 to 'unpack' (offset must be 1 or greater)");
+  if (position < 0) lauxlib.luaL_argerror(L, 3, 'offset must be 1 or greater');
   lua.lua_settop(L, 0);
   let previous: number | null = null;
   let results = 0;
@@ -131,8 +131,8 @@ function unpack(L: LuaState): number {
       results--;
     }
     if (option.code === 's') size = data.indexOf(0, position) - position + 1;
-    if (size <= 0 && option.code === 's') lauxlib.luaL_error(L, "bad argument #2 to 'unpack' (unfinished string in data)");
-    if (position + size > data.length) lauxlib.luaL_error(L, "bad argument #2 to 'unpack' (data string too short)");
+    if (size <= 0 && option.code === 's') lauxlib.luaL_argerror(L, 2, 'unfinished string in data');
+    if (position + size > data.length) lauxlib.luaL_argerror(L, 2, 'data string too short');
     if (!lua.lua_checkstack(L, 2)) lauxlib.luaL_error(L, 'too many results');
     previous = unpackOne(L, option, data.subarray(position, position + size), format.littleEndian);
     if (option.code !== 'x') results++;
@@ -169,7 +169,7 @@ function size(L: LuaState): number {
   const format = new Format(L, Buffer.from(lauxlib.luaL_checklstring(L, 1)).toString('latin1'));
   let total = 0;
   for (let option = format.next(); option !== null; option = format.next()) {
-    if (option.code === 's' || (option.code === 'c' && option.size === 0)) lauxlib.luaL_error(L, "options 'c0' - 's' have undefined sizes");
+    if (option.code === 's' || (option.code === 'c' && option.size === 0)) lauxlib.luaL_argerror(L, 1, `option '${option.code === 's' ? 's' : 'c0'}' has no fixed size`);
     total += format.padding(option, total) + option.size;
   }
   lua.lua_pushnumber(L, total);

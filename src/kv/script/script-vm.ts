@@ -92,7 +92,7 @@ export class ScriptVm {
     if (lauxlib.luaL_loadbuffer(L, source, source.length, '@user_script') !== lua.LUA_OK) {
       const message = lua.lua_tojsstring(L, -1);
       lua.lua_settop(L, 0);
-      return errorReply(`ERR Error compiling script (new function): ${message}`);
+      return errorReply(`ERR Error compiling script (new function): ${lua51Wording(message)}`);
     }
     lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, 'raftis.scripts');
     lua.lua_pushvalue(L, 1);
@@ -146,7 +146,7 @@ export class ScriptVm {
     if (lauxlib.luaL_loadbuffer(L, source, source.length, '@user_function') !== lua.LUA_OK) {
       const message = lua.lua_tojsstring(L, -1);
       lua.lua_settop(L, 0);
-      return errorReply(`ERR Error compiling function: ${message}`);
+      return errorReply(`ERR Error compiling function: ${lua51Wording(message)}`);
     }
     lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, 'raftis.libenv');
     lua.lua_setupvalue(L, 1, 1);
@@ -418,13 +418,16 @@ function errorHandler(L: LuaState): number {
 /**
  * Lua 5.3 names the culprit after the type ("attempt to call a nil value (field 'f')"); 5.1,
  * which scripts and Redis's tests expect, before it ("attempt to call field 'f' (a nil value)").
+ * 5.1 also quotes every token in syntax errors ("near '<eof>'").
  */
 function lua51Wording(message: string): string {
-  return message.replace(/attempt to (\w+) an? (\w+) value \((\w+) '([^']*)'\)/, "attempt to $1 $3 '$4' (a $2 value)");
+  return message
+    .replace(/attempt to (\w+) an? (\w+) value \((\w+) '([^']*)'\)/, "attempt to $1 $3 '$4' (a $2 value)")
+    .replace(/ near <eof>$/, " near '<eof>'");
 }
 
 function sha1hexFunction(L: LuaState): number {
-  if (lua.lua_gettop(L) !== 1) lauxlib.luaL_error(L, 'wrong number of arguments');
+  if (lua.lua_gettop(L) !== 1) raise(L, 'ERR wrong number of arguments');
   lua.lua_pushliteral(L, sha1Hex(lua.lua_tolstring(L, 1) ?? new Uint8Array(0)));
   return 1;
 }

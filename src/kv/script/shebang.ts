@@ -19,7 +19,7 @@ export function parseShebang(body: Uint8Array): ScriptFlags | CommandError {
   const end = body.indexOf(0x0a);
   const line = Buffer.from(body.subarray(2, end < 0 ? body.length : end)).toString('latin1').trim();
   const [engine = '', ...options] = line.split(/\s+/);
-  if (engine !== 'lua') return new CommandError(errorReply(`ERR Unexpected engine in script shebang: ${engine}`));
+  if (engine !== 'lua') return new CommandError(errorReply(`ERR Unexpected engine in script shebang: #!${engine}`));
   const flags = new Set<string>();
   for (const option of options) {
     if (!option.startsWith('flags=')) return new CommandError(errorReply(`ERR Unknown lua shebang option: ${option}`));
