@@ -12,7 +12,7 @@ import { mixSeed } from './hash.js';
 import { globMatch } from './glob.js';
 import { ByteReader, ByteWriter, DecodeError } from './binary.js';
 import { fnv1a, fnvOffsetBasis } from './hash.js';
-import { callFromScript, parseScriptRequest, scriptingOf, text, type ScriptRequest } from './script-commands.js';
+import { callFromScript, parseScriptRequest, scriptKeys, scriptingOf, text, type ScriptRequest } from './script-commands.js';
 import type { FunctionLibrary } from './script/function-store.js';
 import type { Scripting } from './script/scripting.js';
 import { sha1Hex } from './script/sha1.js';
@@ -28,12 +28,13 @@ const bulk = (value: string | Uint8Array): Reply => ({ kind: 'bulk', value: type
 function libraryNameOf(code: Uint8Array): string | Reply {
   if (code[0] !== 0x23 || code[1] !== 0x21) return errorReply('ERR Missing library metadata');
   const end = code.indexOf(0x0a);
-  const [engine = '', ...options] = text(code.subarray(2, end < 0 ? code.length : end)).trim().split(/\s+/);
+  const [engine = '', ...options] = text(code.subarray(2, end < 0 ? code.length : end)).split(' ').filter((part, i) => i === 0 || part !== '');
   if (engine.toLowerCase() !== 'lua') return errorReply(`ERR Engine '${engine}' not found`);
   let name: string | null = null;
   for (const option of options) {
     if (!option.startsWith('name=')) return errorReply(`ERR Invalid metadata value given: ${option}`);
-    name = option.slice('name='.length);
+    if (name !== null) return errorReply('ERR Invalid metadata value, name argument was given multiple times');
+    name = option.slice('name='.length).replace(/^"(.*)"$/, '$1');
   }
   if (name === null) return errorReply('ERR Library name was not given');
   if (!libraryNamePattern.test(name)) return errorReply('ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long');
@@ -53,7 +54,8 @@ export function compileLibrary(scripting: Scripting, code: Uint8Array): Function
 /** Adds libraries to the store, all or none: each must be new (or `replace`) and clash with no other's functions. */
 function addLibraries(scripting: Scripting, libraries: readonly FunctionLibrary[], replace: boolean): Reply | null {
   for (const library of libraries) {
-    if (!replace && scripting.functions.library(library.name) !== undefined) return errorReply(`ERR Library '${library.name}' already exists`);
+    // RESTORE's wording (LOAD checks first, with its own).
+    if (!replace && scripting.functions.library(library.name) !== undefined) return errorReply(`ERR Library ${library.name} already exists`);
     const clash = scripting.functions.collision(library);
     if (clash !== null) return errorReply(`ERR Function ${clash} already exists`);
   }
@@ -194,7 +196,8 @@ const subcommands: Record<string, readonly [number, (scripting: Scripting, argv:
   list: [-2, functionList],
   flush: [-2, (scripting, argv) => {
     const mode = argv.length === 3 ? text(arg(argv, 2)).toLowerCase() : 'sync';
-    if (argv.length > 3 || (mode !== 'sync' && mode !== 'async')) return errorReply('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
+    if (argv.length > 3) return errorReply("ERR unknown subcommand or wrong number of arguments for 'flush'. Try FUNCTION HELP.");
+    if (mode !== 'sync' && mode !== 'async') return errorReply('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
     scripting.functions.clear();
     return okReply;
   }],
@@ -241,6 +244,6 @@ const parseFcall = (argv: readonly Uint8Array[]): ScriptRequest => parseScriptRe
 
 export const functionCommands: readonly CommandSpec[] = [
   parsedCommand('function', -2, ['write', 'noscript'], noKeys, (argv) => argv, functionCommand),
-  parsedCommand('fcall', -3, ['write', 'noscript', 'movablekeys'], noKeys, parseFcall, fcall(false)),
-  parsedCommand('fcall_ro', -3, ['readonly', 'noscript', 'movablekeys'], noKeys, parseFcall, fcall(true)),
+  { ...parsedCommand('fcall', -3, ['write', 'noscript', 'movablekeys'], noKeys, parseFcall, fcall(false)), keys: scriptKeys },
+  { ...parsedCommand('fcall_ro', -3, ['readonly', 'noscript', 'movablekeys'], noKeys, parseFcall, fcall(true)), keys: scriptKeys },
 ];

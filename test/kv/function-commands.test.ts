@@ -4,7 +4,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Harness, plain } from './harness.js';
+import { Harness, argvOf, plain } from './harness.js';
+import { lookupCommand } from '../../src/kv/commands.js';
 import { restore, takeSnapshot } from './snapshot-support.js';
 
 const library = (name: string, fn: string, body: string): string => `#!lua name=${name}\nredis.register_function('${fn}', function(KEYS, ARGV)\n ${body} \nend)`;
@@ -108,4 +109,18 @@ test('libraries travel in snapshots: a restored replica calls them, loading the 
   assert.equal(plain(live.apply('FCALL', 'bump', '1', 'n')), 2);
   assert.deepEqual(replica.kv.digest(), live.kv.digest());
   assert.deepEqual(plain(replica.apply('FUNCTION', 'LIST')), plain(live.apply('FUNCTION', 'LIST')));
+});
+
+test('library metadata as Redis 7.0 reads it, and the keys of EVAL and FCALL (COMMAND GETKEYS)', () => {
+  const h = new Harness();
+  const fn = "\nredis.register_function('foo', function() return 1 end)";
+  assert.equal(err(plain(h.apply('FUNCTION', 'LOAD', `#! name=test${fn}`))), "ERR Engine '' not found");
+  assert.equal(err(plain(h.apply('FUNCTION', 'LOAD', `#!lua name=foo name=bar${fn}`))), 'ERR Invalid metadata value, name argument was given multiple times');
+  assert.equal(plain(h.apply('FUNCTION', 'LOAD', `#!lua name="foo"${fn}`)), 'foo');
+  assert.match(err(plain(h.apply('FUNCTION', 'LOAD', '#!lua name=t\nmt = getmetatable(_G)'))), /nonexistent global variable 'getmetatable'/);
+  assert.equal(err(plain(h.apply('FUNCTION', 'FLUSH', 'sync', 'extra'))), "ERR unknown subcommand or wrong number of arguments for 'flush'. Try FUNCTION HELP.");
+  const keysOf = (...args: string[]): string[] => (lookupCommand(args[0] as string)?.keys?.(argvOf(args)) ?? []).map((key) => Buffer.from(key).toString('latin1'));
+  assert.deepEqual(keysOf('FCALL', 'f', '2', 'a', 'b', 'c'), ['a', 'b']);
+  assert.deepEqual(keysOf('EVAL_RO', 'return 1', '1', 'k', 'arg'), ['k']);
+  assert.deepEqual(keysOf('EVAL', 'return 1', 'x'), []);
 });

@@ -24,7 +24,8 @@ export function registerFunction(L: LuaState, active: LoadRun | null): number {
   const argc = lua.lua_gettop(L);
   if (argc < 1 || argc > 2) raise(L, 'ERR wrong number of arguments to redis.register_function');
   const info = argc === 1 ? namedArguments(L) : positionalArguments(L);
-  if (!namePattern.test(info.name)) raise(L, 'ERR Function names can only contain letters, numbers, or underscores(_) and must be at least one character long');
+  // Redis 7.0's text for a bad function name speaks of library names.
+  if (!namePattern.test(info.name)) raise(L, 'ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long');
   const key = info.name.toLowerCase();
   if (registered.some((existing) => existing.name.toLowerCase() === key)) raise(L, 'ERR Function already exists in the library');
   // The callback is on top of the stack (left there by the argument readers).

@@ -68,7 +68,7 @@ local load_redis = { register_function = register_function, log = G.redis.log, R
 setmetatable(load_redis, { __index = missing })
 local load_G = { redis = readonly(load_redis), string = G.string, table = G.table }
 for _, name in ipairs({ 'assert', 'error', 'ipairs', 'next', 'pairs', 'pcall', 'xpcall', 'rawequal', 'rawget', 'rawset',
-    'select', 'tonumber', 'tostring', 'type', 'unpack', 'setmetatable', 'getmetatable', 'loadstring', '_VERSION' }) do
+    'select', 'tonumber', 'tostring', 'type', 'unpack', 'loadstring', '_VERSION' }) do
   load_G[name] = G[name]
 end
 setmetatable(load_G, { __index = missing })
