@@ -70,6 +70,9 @@ export function clusterArgs(nemesis: NemesisName, readMode: ReadMode, memberAddr
     '--request-timeout-ms', '2000',
     '--no-leader-wait-ms', '1000',
     '--read-consistency', readMode,
+    // Clients reach the nodes at their namespaces' addresses, beyond loopback, and the
+    // cluster has no password: protected mode (on by default, as in Redis) would refuse them.
+    '--protected-mode', 'no',
   ];
   // Small snapshots and a short retained tail, so snapshot installs and compaction happen
   // during faults in every scenario that restarts nodes, and new members catch up by snapshot.
