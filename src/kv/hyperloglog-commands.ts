@@ -13,7 +13,7 @@ import type { CommandContext } from './command-context.js';
 import { allKeys, arg, command, noKeys, oneKey, type CommandSpec } from './command-spec.js';
 import { isKeyword } from './integer-parse.js';
 import {
-  arityError, bulkText, CommandError, errorReply, integerReply, okReply, oneReply, zeroReply,
+  bulkText, CommandError, errorReply, integerReply, okReply, oneReply, zeroReply,
 } from './replies.js';
 import { readString, storeString, type StringAt } from './string-bits.js';
 import {
@@ -133,8 +133,7 @@ function pfdebug(context: CommandContext, argv: readonly Uint8Array[]): Reply {
   return { kind: 'array', value: Array.from(registers, (value) => integerReply(value)) };
 }
 
-function pfselftest(_context: CommandContext, argv: readonly Uint8Array[]): Reply {
-  if (argv.length !== 1) return arityError('pfselftest');
+function pfselftest(): Reply {
   return hllSelfTest(hllSparseMaxBytesDefault);
 }
 
@@ -142,6 +141,7 @@ export const hyperloglogCommands: readonly CommandSpec[] = [
   command('pfadd', -2, ['write', 'denyoom', 'fast'], oneKey, pfadd),
   command('pfcount', -2, ['readonly'], allKeys, pfcount),
   command('pfmerge', -2, ['write', 'denyoom'], allKeys, pfmerge),
-  command('pfdebug', 3, ['write', 'admin'], [2, 2, 1], pfdebug),
+  command('pfdebug', 3, ['write', 'denyoom', 'admin'], [2, 2, 1], pfdebug),
+  // 'readonly' (Redis has only 'admin'): it touches no key, so any node serves it as a read.
   command('pfselftest', 1, ['readonly', 'admin'], noKeys, pfselftest),
 ];
