@@ -132,6 +132,8 @@ export class KvStateMachine {
   private readonly options: Required<KvOptions>;
   /** The values the log has not changed (this node's start-up options): a restored snapshot's settings apply over them. */
   private readonly startSettings: SettingValues;
+  /** Node-local: the keyspace's stamp when this node last took or installed a snapshot. */
+  private stampAtSnapshot = 0;
   /** Settings every replica holds the same value of (maxmemory, ...): CONFIG SET changes them through the log. */
   private settings: ReplicatedSettings;
   private keyspace = new Keyspace();
@@ -169,6 +171,15 @@ export class KvStateMachine {
     this.scripting = this.makeScripting(new ScriptStore(), new FunctionStore());
     this.keyspace.onCollectionStored((mapKey) => this.readyKeys.stored(mapKey));
     this.dedup = new DedupTable(this.options.dedupEntriesMax, this.options.dedupRetentionMs, this.options.dedupRepliesPerClientMax);
+  }
+
+  /**
+   * Changes to keys since this node last took or installed a snapshot (INFO's
+   * rdb_changes_since_last_save): a write that changes nothing (a SETBIT to the bit's value)
+   * is no change, as in Redis.
+   */
+  get changesSinceSnapshot(): number {
+    return this.keyspace.stamp - this.stampAtSnapshot;
   }
 
   /** The settings every replica holds the same value of (CONFIG GET/SET of maxmemory, ...). */
@@ -485,6 +496,7 @@ export class KvStateMachine {
 
   /** A consistent stream of the state at the current applied index; writes may continue meanwhile. */
   beginSnapshot(): SnapshotSource {
+    this.stampAtSnapshot = this.keyspace.stamp;
     const snapshot = new KeyspaceSnapshot(this.keyspace, {
       appliedIndex: this.applied,
       clusterTime: this.time,
@@ -526,5 +538,6 @@ export class KvStateMachine {
     this.applied = state.appliedIndex;
     this.time = state.clusterTime;
     this.readyKeys.storedAll();
+    this.stampAtSnapshot = this.keyspace.stamp;
   }
 }

@@ -58,7 +58,7 @@ export class Admin {
     const context = this.context;
     const info = (text: string): Reply => ({ kind: 'verbatim', format: 'txt', value: text });
     return [
-      serverCommand('info', -1, ['loading', 'stale'], ({ argv, done }) => done(info(renderInfo(context, argv.slice(1).map((a) => a.toString('latin1')))))),
+      serverCommand('info', -1, ['loading', 'stale'], ({ argv, done }) => done(info(renderInfo(context, argv.slice(1).map((a) => a.toString('latin1')), { lastSaveMs: this.lastSaveMs })))),
       configCommand({
         config: context.config,
         encodings: this.encodings,

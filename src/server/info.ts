@@ -31,7 +31,13 @@ export function bytesToHuman(bytes: number): string {
   return `${bytes}B`;
 }
 
-type Section = (context: AdminContext) => string[];
+/** What INFO shows that the admin commands keep rather than the context. */
+export interface InfoExtras {
+  /** When the last SAVE or BGSAVE finished (the start time before the first). */
+  readonly lastSaveMs: number;
+}
+
+type Section = (context: AdminContext, extras: InfoExtras) => string[];
 
 const sections: Record<string, Section> = {
   server: (context) => {
@@ -61,7 +67,8 @@ const sections: Record<string, Section> = {
   },
   // raftis's log is its append-only file, synced before a write is acknowledged; its
   // snapshots are the point-in-time saves.
-  persistence: () => ['loading:0', 'async_loading:0', 'rdb_bgsave_in_progress:0', 'rdb_last_bgsave_status:ok', 'aof_enabled:1',
+  persistence: (context, extras) => ['loading:0', 'async_loading:0', `rdb_changes_since_last_save:${context.kv.changesSinceSnapshot}`,
+    `rdb_last_save_time:${Math.floor(extras.lastSaveMs / 1000)}`, 'rdb_bgsave_in_progress:0', 'rdb_last_bgsave_status:ok', 'aof_enabled:1',
     'aof_rewrite_in_progress:0', 'aof_last_write_status:ok', 'aof_fsync:always'],
   stats: (context) => {
     const stats = context.resp().stats();
@@ -119,13 +126,13 @@ const TITLES: Record<string, string> = {
 };
 
 /** INFO's text for `args` (its arguments). */
-export function renderInfo(context: AdminContext, args: readonly string[]): string {
+export function renderInfo(context: AdminContext, args: readonly string[], extras: InfoExtras): string {
   const out: string[] = [];
   for (const name of infoSections(args)) {
     const section = sections[name];
     if (section === undefined) continue;
     if (out.length > 0) out.push('');
-    out.push(`# ${TITLES[name] ?? name}`, ...section(context));
+    out.push(`# ${TITLES[name] ?? name}`, ...section(context, extras));
   }
   return out.length === 0 ? '' : out.join('\r\n') + '\r\n';
 }

@@ -157,8 +157,16 @@ describe('INFO and RAFT.* on a 3-node cluster', () => {
   it('SAVE takes a snapshot and moves LASTSAVE; it is not allowed inside MULTI; BGSAVE starts one', async () => {
     const redis = cluster.client(leader);
     const before = await redis.lastsave();
+    const changes = async (): Promise<number> => number(parseInfo(await redis.info('persistence')), 'persistence', 'rdb_changes_since_last_save');
+    await redis.setbit('save:bits', 3, 1);
+    assert.ok(await changes() > 0);
     assert.equal(await redis.save(), 'OK');
     assert.ok(await redis.lastsave() >= before);
+    assert.equal(await changes(), 0, 'a snapshot saves every change');
+    await redis.setbit('save:bits', 3, 1);
+    assert.equal(await changes(), 0, 'a SETBIT that changes nothing is no change');
+    await redis.setbit('save:bits', 4, 1);
+    assert.equal(await changes(), 1);
     assert.equal(await redis.bgsave(), 'Background saving started');
     const connection = await RawConnection.open(cluster.node(leader).port);
     assert.equal(await connection.call('MULTI'), 'OK');
