@@ -101,14 +101,14 @@ function parseBitfieldWith(readOnly: boolean) {
 // ---- Field arithmetic --------------------------------------------------------------------
 
 /** The field of `type` at bit `offset` of `data` (bits beyond the end read as 0). */
-export function getField(data: Uint8Array, offset: number, type: FieldType): bigint {
+function getField(data: Uint8Array, offset: number, type: FieldType): bigint {
   let value = 0n;
   for (let i = 0; i < type.bits; i++) value = (value << 1n) | BigInt(bitAt(data, offset + i));
   return type.signed ? BigInt.asIntN(type.bits, value) : value;
 }
 
 /** Writes the low `type.bits` bits of `value` at bit `offset` of `data` (long enough). */
-export function setField(data: Uint8Array, offset: number, type: FieldType, value: bigint): void {
+function setField(data: Uint8Array, offset: number, type: FieldType, value: bigint): void {
   const bits = BigInt.asUintN(type.bits, value);
   for (let i = 0; i < type.bits; i++) setBitAt(data, offset + i, Number((bits >> BigInt(type.bits - 1 - i)) & 1n));
 }
@@ -134,7 +134,7 @@ function signedDirection(value: bigint, increment: bigint, bits: number): number
  * What a field becomes when `increment` is added to `value` (SET adds 0 to its value; an
  * unsigned SET takes the value as C's uint64) under `overflow`, or null when FAIL refuses it.
  */
-export function fitField(value: bigint, increment: bigint, type: FieldType, overflow: Overflow): bigint | null {
+function fitField(value: bigint, increment: bigint, type: FieldType, overflow: Overflow): bigint | null {
   const sum = value + increment;
   const bits = BigInt(type.bits);
   const max = type.signed ? (1n << (bits - 1n)) - 1n : (1n << bits) - 1n;

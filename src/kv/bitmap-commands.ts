@@ -21,7 +21,7 @@ const bitopNotError = errorReply('ERR BITOP NOT must be called with a single sou
  * below `bytesMax`. The state-free check uses the engine's limit; apply checks again against
  * proto-max-bulk-len (stringBytesMax), which needs the configuration.
  */
-export function parseBitOffset(bytes: Uint8Array, bytesMax = engineStringBytesMax): number {
+function parseBitOffset(bytes: Uint8Array, bytesMax = engineStringBytesMax): number {
   const offset = parseInt64(bytes);
   if (offset === null || offset < 0n || offset >> 3n >= BigInt(bytesMax)) throw new CommandError(bitOffsetError);
   return Number(offset);

@@ -19,7 +19,7 @@ const registerMax = 63;
 export const hllHeaderBytes = 16;
 export const hllDenseBytes = hllHeaderBytes + (hllRegisterCount * 6) / 8;
 export const encodingDense = 0;
-export const encodingSparse = 1;
+const encodingSparse = 1;
 const sparseXZeroRunMax = 16384;
 /** Redis's default for hll-sparse-max-bytes. */
 export const hllSparseMaxBytesDefault = 3000;
@@ -48,7 +48,7 @@ function timesM(high: number, low: number): void {
 }
 
 /** Redis's MurmurHash64A of `data` with `seed` (little-endian reading, as Redis does on every host), as [high, low]. */
-export function murmurHash64A(data: Uint8Array, seed: number): [number, number] {
+function murmurHash64A(data: Uint8Array, seed: number): [number, number] {
   const length = data.length;
   timesM(0, length >>> 0);
   let high = productHigh;
@@ -310,9 +310,4 @@ function histogramOf(data: Uint8Array): Uint32Array | null {
 export function countOf(data: Uint8Array): number | null {
   const histogram = histogramOf(data);
   return histogram === null ? null : estimate(histogram);
-}
-
-/** Writes `cardinality` into the header's cache (valid). */
-export function storeCardinality(data: Uint8Array, cardinality: number): void {
-  new DataView(data.buffer, data.byteOffset, data.byteLength).setBigUint64(8, BigInt(cardinality), true);
 }
