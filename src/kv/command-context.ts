@@ -10,6 +10,7 @@ import { CommandError, wrongTypeError } from './replies.js';
 import type { CollectionTypeName, CollectionValue } from './value.js';
 import type { Scripting } from './script/scripting.js';
 import type { KeyspaceEvents } from './keyspace-events.js';
+import type { StreamSettings } from './stream-settings.js';
 
 /** A collection type as commands name it: its type name and how to make an empty one. */
 export interface CollectionKind<V extends CollectionValue> {
@@ -54,6 +55,9 @@ export class CommandContext {
 
   /** Keyspace notifications, for commands that report their own events (streams' groups) and set the classes; null in reads. */
   events: KeyspaceEvents | null = null;
+
+  /** The replicated stream settings (stream-node-max-entries), for the stream commands; null in reads. */
+  streams: StreamSettings | null = null;
 
   /** The collection of `kind` at `key`, or undefined when absent; WRONGTYPE (thrown) for another type. */
   readCollection<V extends CollectionValue>(key: Uint8Array, kind: CollectionKind<V>): V | undefined {

@@ -25,6 +25,10 @@ import { copyCommands } from './copy-command.js';
 import { geoCommands } from './geo-commands.js';
 import { publishCommands } from './publish-command.js';
 import { notifyCommands } from './keyspace-events.js';
+import { streamCommands } from './stream-commands.js';
+import { streamGroupCommands } from './stream-group-commands.js';
+import { streamInfoCommands } from './stream-info-commands.js';
+import { streamSettingCommands } from './stream-settings.js';
 import { sortCommands } from './sort-command.js';
 import { dumpCommands } from './dump-commands.js';
 
@@ -51,6 +55,10 @@ export const commandTable: readonly CommandSpec[] = [
   ...geoCommands,
   ...publishCommands,
   ...notifyCommands,
+  ...streamCommands,
+  ...streamGroupCommands,
+  ...streamInfoCommands,
+  ...streamSettingCommands,
   ...sortCommands,
   ...dumpCommands,
 ];

@@ -332,6 +332,11 @@ export class Keyspace {
     this.collectionStored = listener;
   }
 
+  /** A collection changed in place in a way its waiters may wait for (a stream got an entry): reported as a store is. */
+  collectionChanged(key: Uint8Array): void {
+    this.collectionStored?.(mapKeyOf(key));
+  }
+
   addObserver(observer: KeyspaceObserver): void {
     this.observers.add(observer);
   }

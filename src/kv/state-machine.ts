@@ -27,6 +27,7 @@ import { KeyspaceRestore, KeyspaceSnapshot, type SnapshotSink, type SnapshotSour
 import { CommandError, errorReply, outOfMemoryError } from './replies.js';
 import { ReadyKeys } from './ready-keys.js';
 import { KeyspaceEvents, NotifyClass } from './keyspace-events.js';
+import { StreamSettings } from './stream-settings.js';
 import { ScriptStore } from './script/script-store.js';
 import { FunctionStore } from './script/function-store.js';
 import { compileLibrary } from './function-commands.js';
@@ -155,6 +156,8 @@ export class KvStateMachine {
   readonly readyKeys = new ReadyKeys();
   /** Keyspace notifications: the classes on (replicated) and where this node delivers them (node-local). */
   readonly events = new KeyspaceEvents();
+  /** stream-node-max-entries (replicated: `~` trimming depends on it). */
+  readonly streamSettings = new StreamSettings();
   /** ACL users (replicated: changed by RAFTIS.ACL entries, in snapshots). */
   private aclUsers = new AclUsers(new AclCatalogue(commandTable));
   /**
@@ -268,6 +271,7 @@ export class KvStateMachine {
     if (hasFlag(spec, 'denyoom') && !this.makeRoom(index, nowMs)) return outOfMemoryError;
     const context = new CommandContext(this.keyspace, nowMs, true, this.settings.values.protoMaxBulkLen, mixSeed(index, nowMs), this.counters, 0, this.scripting);
     context.events = this.events;
+    context.streams = this.streamSettings;
     if (this.events.active) return this.events.around(spec, argv, this.keyspace, nowMs, () => this.runHandler(spec, context, argv));
     return this.runHandler(spec, context, argv);
   }

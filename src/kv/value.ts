@@ -6,7 +6,7 @@
 
 import type { ByteReader, ByteWriter } from './binary.js';
 
-export type CollectionTypeName = 'hash' | 'list' | 'set' | 'zset';
+export type CollectionTypeName = 'hash' | 'list' | 'set' | 'zset' | 'stream';
 export type TypeName = 'string' | CollectionTypeName;
 
 /** A value as commands see it: a string's bytes (a fresh copy), or the live collection. */

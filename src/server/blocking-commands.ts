@@ -7,6 +7,16 @@
 
 import { parseBlockingTimeout } from '../kv/blocking-form.js';
 import type { CollectionTypeName } from '../kv/value.js';
+import type { Reply } from '../kv/reply.js';
+import { WAIT_MARK } from '../kv/stream-commands.js';
+
+/** The IDs of a stream read's wait marker (kv/stream-commands.ts), or null for any other reply. */
+function streamWaitIds(reply: Reply): Buffer[] | null {
+  if (reply.kind !== 'push') return null;
+  const [mark, ...ids] = reply.value;
+  if (mark?.kind !== 'bulk' || mark.value === null || !WAIT_MARK.equals(mark.value)) return null;
+  return ids.map((id) => Buffer.from(id.kind === 'bulk' && id.value !== null ? id.value : new Uint8Array(0)));
+}
 
 export interface BlockingRow {
   /** The type a waited key must hold to serve the command. */
@@ -19,6 +29,13 @@ export interface BlockingRow {
   serveFrom(argv: readonly Buffer[], key: Buffer): Buffer[];
   /** Most elements one serving takes (COUNT): what a ready key must still hold for the next waiter. */
   takes(argv: readonly Buffer[]): number;
+  /** The timeout in ms (0 = forever) when it is not in seconds (XREAD's BLOCK). */
+  timeoutMs?(argv: readonly Buffer[]): number;
+  /**
+   * When its answers are not nil for "nothing": the command to wait with after `reply`
+   * (a stream read's wait marker names the IDs to read from), or null when `reply` is the answer.
+   */
+  waitArgv?(argv: readonly Buffer[], reply: Reply): readonly Buffer[] | null;
 }
 
 function argAt(argv: readonly Buffer[], index: number): Buffer {
@@ -66,7 +83,39 @@ function multiPop(type: CollectionTypeName): BlockingRow {
   };
 }
 
+/**
+ * XREAD and XREADGROUP [COUNT n] [BLOCK ms] [NOACK] STREAMS key... id...: without BLOCK the
+ * first answer is final; with it, "nothing" is the state machine's wait marker carrying the
+ * IDs the read started from (`$` resolved at its entry), which replace the command's IDs.
+ */
+function streamRead(): BlockingRow {
+  const streamsAt = (argv: readonly Buffer[]): number => argv.findIndex((word, i) => i > 0 && word.toString('latin1').toLowerCase() === 'streams') + 1;
+  const blockAt = (argv: readonly Buffer[]): number => argv.findIndex((word, i) => i > 0 && i < streamsAt(argv) && word.toString('latin1').toLowerCase() === 'block');
+  const half = (argv: readonly Buffer[]): number => (argv.length - streamsAt(argv)) / 2;
+  return {
+    type: 'stream',
+    keys: (argv) => argv.slice(streamsAt(argv), streamsAt(argv) + half(argv)),
+    timeout: (argv) => argAt(argv, blockAt(argv) + 1),
+    timeoutMs: (argv) => (blockAt(argv) < 0 ? 0 : Number(argAt(argv, blockAt(argv) + 1).toString('latin1'))),
+    serveFrom: (argv, key) => {
+      const at = streamsAt(argv);
+      const index = argv.slice(at, at + half(argv)).findIndex((candidate) => candidate.equals(key));
+      return [...argv.slice(0, at), key, argAt(argv, at + half(argv) + index)];
+    },
+    takes: () => 1,
+    waitArgv: (argv, reply) => {
+      const ids = streamWaitIds(reply);
+      if (ids === null || blockAt(argv) < 0) return null;
+      // A serving from one key answers with that key's ID, which was already concrete: the command stays.
+      if (ids.length !== half(argv)) return argv;
+      return [...argv.slice(0, streamsAt(argv) + half(argv)), ...ids];
+    },
+  };
+}
+
 const rows = new Map<string, BlockingRow>([
+  ['xread', streamRead()],
+  ['xreadgroup', streamRead()],
   ['blpop', keysThenTimeout('list')],
   ['brpop', keysThenTimeout('list')],
   ['blmove', sourceThenTimeoutAt(5)],
@@ -84,5 +133,5 @@ export function blockingRow(name: string): BlockingRow | undefined {
 
 /** A row's timeout in ms (0 = forever); the state machine's parse accepted it before. */
 export function timeoutMsOf(row: BlockingRow, argv: readonly Buffer[]): number {
-  return parseBlockingTimeout(row.timeout(argv));
+  return row.timeoutMs !== undefined ? row.timeoutMs(argv) : parseBlockingTimeout(row.timeout(argv));
 }

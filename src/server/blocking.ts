@@ -68,7 +68,8 @@ class Waiter {
   constructor(
     readonly client: number,
     readonly row: BlockingRow,
-    readonly argv: readonly Buffer[],
+    /** The command, as it is proposed when served (a stream read's `$` is resolved once it first waits). */
+    public argv: readonly Buffer[],
     /** Distinct waited keys as latin1 map keys, in the command's order. */
     readonly keys: readonly string[],
     /** Monotonic time the wait ends; Infinity for none. */
@@ -81,6 +82,12 @@ class Waiter {
 /** True for a reply that means "nothing to pop" (a nil of any kind). */
 function isNothing(reply: Reply): boolean {
   return ((reply.kind === 'array' || reply.kind === 'bulk') && reply.value === null) || reply.kind === 'null';
+}
+
+/** The command a waiter waits with when `reply` found nothing (its row may rewrite it), or null when `reply` is the answer. */
+function waitArgv(waiter: Waiter, reply: Reply): readonly Buffer[] | null {
+  if (waiter.row.waitArgv !== undefined) return waiter.row.waitArgv(waiter.argv, reply);
+  return isNothing(reply) ? waiter.argv : null;
 }
 
 /** A node error whose outcome is open (TRYAGAIN: not applied; TIMEOUT: unknown): submit the same request id again. */
@@ -128,7 +135,9 @@ export class BlockedClients {
     const seq = writes.begin();
     writes.submit(seq, argv, (reply) => {
       writes.end(seq);
-      if (!isNothing(reply) || waiter.leaving || this.stopped) return this.finish(waiter, reply);
+      const again = waitArgv(waiter, reply);
+      if (again === null || waiter.leaving || this.stopped) return this.finish(waiter, again === null ? reply : timedOutReply);
+      waiter.argv = again;
       // Only clients that left while a pop of theirs was in flight can take the count past maxclients.
       if (this.byClient.size > this.options.waitersMax) return this.finish(waiter, tooManyWaitersReply);
       this.block(waiter);
@@ -261,7 +270,9 @@ export class BlockedClients {
    * they were passed over while it was serving.
    */
   private served(waiter: Waiter, key: string, reportsBefore: number, reply: Reply): void {
-    const nothing = isNothing(reply);
+    const again = waitArgv(waiter, reply);
+    const nothing = again !== null;
+    if (again !== null) waiter.argv = again;
     if (nothing && !waiter.timedOut && !waiter.leaving && !this.stopped && waiter.unblockedWith === null) waiter.state = 'waiting';
     else this.finish(waiter, nothing ? waiter.unblockedWith ?? timedOutReply : reply);
     for (const other of waiter.keys) {

@@ -31,7 +31,7 @@ import { PeerIncarnations, incarnationRefusal } from './peer-incarnations.js';
 import { StorageLogStore, decodeMembership, encodeMembership, snapshotMetaFromStored } from './log-store.js';
 import { WritePath } from './write-path.js';
 import { PubSub } from './pubsub.js';
-import { withNotifySetting } from './notify-setting.js';
+import { withLogSettings } from './log-settings.js';
 import { parseNotifyFlags } from '../kv/keyspace-events.js';
 import type { ClientConnection } from '../resp/server.js';
 import { publishedMessage } from '../kv/publish-command.js';
@@ -327,7 +327,7 @@ export class RaftisServer {
     };
     kv.events.sink = (channel, payload) => pubsub.deliver({ sharded: false, channel, payload });
     const write = (conn: ClientConnection, argv: readonly Uint8Array[], done: (reply: Reply) => void): void => dispatcher.submitWrite(conn, argv, done);
-    const serverCommands = withNotifySetting([...new Admin(adminContext).commands(), ...membership.commands(), ...pubsub.commands()], { events: kv.events, write });
+    const serverCommands = withLogSettings([...new Admin(adminContext).commands(), ...membership.commands(), ...pubsub.commands()], { events: kv.events, streams: kv.streamSettings, write });
     const dispatcher: Dispatcher = new Dispatcher({ config, kv, node, writes: writePath, serverCommands, subscriptions: pubsub });
     const aclSeed = await seedLines(config, kv); // checked against every command, now that they are all registered
     respServer = new RespServer(

@@ -1,0 +1,349 @@
+// The stream type: entries kept in ID order in parallel arrays (an append is O(1) amortized,
+// a range starts with a binary search, trimming from the head moves an offset), plus the
+// bookkeeping Redis keeps (last ID, entries added, largest deleted ID, first ID) and the
+// consumer groups with their pending lists (stream-group.ts).
+//
+// Redis stores entries in radix-tree nodes of at most stream-node-max-entries; trimming with
+// `~` removes whole nodes only, so its results depend on where nodes begin. Each entry here
+// records the node it would be in (a new node starts when the tail node is full), which is
+// all that `~` needs to trim exactly as Redis does.
+//
+// Snapshot elements: one header (IDs, counters, nodes), then one per entry, then one per group.
+// The value's `length` counts those elements, so a stream never reads as empty: an empty
+// stream is a key, as in Redis.
+
+import { DecodeError, type ByteReader, type ByteWriter } from './binary.js';
+import { fnv1aLatin1, fnvOffsetBasis, mixSeed } from './hash.js';
+import { formatStreamId, lowerBoundId, readStreamId, type StreamId } from './stream-id.js';
+import { StreamGroup } from './stream-group.js';
+import type { CollectionBuilder, CollectionCodec, CollectionValue, ElementCursor } from './value.js';
+
+/** Memory estimate per entry beyond its field and value bytes (ID, arrays, string headers). */
+export const streamEntryOverheadBytes = 64;
+/** Redis's default stream-node-max-entries. */
+export const streamNodeMaxEntriesDefault = 100;
+
+/** One trimming request (XADD's and XTRIM's options). */
+export interface TrimSpec {
+  readonly strategy: 'maxlen' | 'minid';
+  readonly approximate: boolean;
+  /** MAXLEN's count, or MINID's ID. */
+  readonly threshold: bigint;
+  /** Most entries to remove; 0 = no limit. */
+  readonly limit: number;
+}
+
+interface StreamNode {
+  readonly id: number;
+  /** Entries ever added to the node, deleted ones included (it is full at stream-node-max-entries). */
+  added: number;
+  /** Entries still in it. */
+  live: number;
+}
+
+export class StreamValue implements CollectionValue {
+  readonly type = 'stream' as const;
+  accountedBytes = 0;
+  private changes = 0;
+  private entryBytes = 0;
+  /** Entries [head, ids.length) are live; ids strictly increase. */
+  private head = 0;
+  private ids: StreamId[] = [];
+  private fields: string[][] = [];
+  private nodeOf: number[] = [];
+  /** Nodes in ID order, from the first with live entries. */
+  private nodes: StreamNode[] = [];
+  private nextNodeId = 0;
+  lastId: StreamId = 0n;
+  /** Entries ever added (XADD), the base of consumer-group lag. */
+  entriesAdded = 0;
+  maxDeletedId: StreamId = 0n;
+  /** The first entry's ID as Redis records it (0-0 when empty). */
+  firstId: StreamId = 0n;
+  /** Groups by name. */
+  readonly groups = new Map<string, StreamGroup>();
+
+  static create(): StreamValue {
+    return new StreamValue();
+  }
+
+  /** Snapshot elements: a header, the entries, the groups (never 0). */
+  get length(): number {
+    return 1 + this.entryCount + this.groups.size;
+  }
+
+  /** Radix-tree nodes Redis would hold for these entries (XINFO). */
+  get nodeCount(): number {
+    return this.nodes.length;
+  }
+
+  /** XLEN. */
+  get entryCount(): number {
+    return this.ids.length - this.head;
+  }
+
+  get bytes(): number {
+    let groups = 0;
+    for (const group of this.groups.values()) groups += group.bytes;
+    return this.entryBytes + groups;
+  }
+
+  get version(): number {
+    return this.changes;
+  }
+
+  /** Counts a change made to a group (groups are changed in place by the group commands). */
+  touched(): void {
+    this.changes++;
+  }
+
+  /** The live entry at `index` (0-based from the first). */
+  idAt(index: number): StreamId {
+    return this.ids[this.head + index] as StreamId;
+  }
+
+  fieldsAt(index: number): readonly string[] {
+    return this.fields[this.head + index] as string[];
+  }
+
+  /** Index of the first live entry with ID ≥ id (entryCount when none). */
+  lowerBound(id: StreamId): number {
+    return lowerBoundId(this.ids, id, this.head) - this.head;
+  }
+
+  /** Index of the entry with exactly `id`, or -1. */
+  indexOf(id: StreamId): number {
+    const index = this.lowerBound(id);
+    return index < this.entryCount && this.idAt(index) === id ? index : -1;
+  }
+
+  /** Appends an entry; `id` must be greater than lastId. */
+  append(id: StreamId, entry: readonly string[], nodeMaxEntries: number): void {
+    if (id <= this.lastId && this.entriesAdded > 0) throw new Error(`stream: append of ${formatStreamId(id)} after ${formatStreamId(this.lastId)}`);
+    this.changes++;
+    let tail = this.nodes[this.nodes.length - 1];
+    if (tail === undefined || (nodeMaxEntries > 0 && tail.added >= nodeMaxEntries)) {
+      tail = { id: this.nextNodeId++, added: 0, live: 0 };
+      this.nodes.push(tail);
+    }
+    tail.added++;
+    tail.live++;
+    if (this.entryCount === 0) this.firstId = id;
+    this.ids.push(id);
+    this.fields.push(entry.slice());
+    this.nodeOf.push(tail.id);
+    this.entryBytes += entryCost(entry);
+    this.lastId = id;
+    this.entriesAdded++;
+  }
+
+  /** Deletes the entry with `id`; true when it existed (XDEL). */
+  delete(id: StreamId): boolean {
+    const index = this.indexOf(id);
+    if (index < 0) return false;
+    this.changes++;
+    const at = this.head + index;
+    this.dropFromNode(this.nodeOf[at] as number, 1);
+    this.entryBytes -= entryCost(this.fields[at] as string[]);
+    this.ids.splice(at, 1);
+    this.fields.splice(at, 1);
+    this.nodeOf.splice(at, 1);
+    if (id > this.maxDeletedId) this.maxDeletedId = id;
+    if (index === 0) this.firstId = this.entryCount === 0 ? 0n : this.idAt(0);
+    return true;
+  }
+
+  /** Removes `count` entries from the head (trimming). */
+  private dropHead(count: number): void {
+    if (count <= 0) return;
+    this.changes++;
+    for (let i = 0; i < count; i++) {
+      const at = this.head + i;
+      this.entryBytes -= entryCost(this.fields[at] as string[]);
+      this.dropFromNode(this.nodeOf[at] as number, 1);
+    }
+    this.head += count;
+    if (this.head > 1024 && this.head * 2 > this.ids.length) this.compact();
+    this.firstId = this.entryCount === 0 ? 0n : this.idAt(0);
+  }
+
+  private dropFromNode(nodeId: number, count: number): void {
+    const position = this.nodes.findIndex((node) => node.id === nodeId);
+    const node = this.nodes[position];
+    if (node === undefined) throw new Error(`stream: entry in unknown node ${nodeId}`);
+    node.live -= count;
+    // An emptied node goes, as in Redis: the next entry starts a new one.
+    if (node.live === 0) this.nodes.splice(position, 1);
+  }
+
+  private compact(): void {
+    this.ids = this.ids.slice(this.head);
+    this.fields = this.fields.slice(this.head);
+    this.nodeOf = this.nodeOf.slice(this.head);
+    this.head = 0;
+  }
+
+  /**
+   * Trims by MAXLEN or MINID as Redis's streamTrim: with `~` only whole nodes go (never past
+   * the threshold, at most `limit` entries); without it, entries go one by one. Returns how many went.
+   */
+  trim(spec: TrimSpec): number {
+    let removed = 0;
+    const keeps = (): boolean => (spec.strategy === 'maxlen' ? BigInt(this.entryCount) <= spec.threshold : this.entryCount === 0 || this.idAt(0) >= spec.threshold);
+    while (!keeps()) {
+      const first = this.nodes[0];
+      if (first === undefined || first.live === 0) break;
+      const nodeEntries = first.live;
+      const lastInNode = this.idAt(nodeEntries - 1);
+      const wholeNode = spec.strategy === 'maxlen' ? BigInt(this.entryCount - nodeEntries) >= spec.threshold : lastInNode < spec.threshold;
+      if (wholeNode) {
+        if (spec.limit > 0 && removed + nodeEntries > spec.limit) break;
+        this.dropHead(nodeEntries);
+        removed += nodeEntries;
+        continue;
+      }
+      if (spec.approximate) break;
+      // Exact trimming: the rest of the way entry by entry, within this node.
+      let count = 0;
+      while (count < nodeEntries && (spec.strategy === 'maxlen' ? BigInt(this.entryCount - count) > spec.threshold : this.idAt(count) < spec.threshold)) count++;
+      this.dropHead(count);
+      removed += count;
+      break;
+    }
+    return removed;
+  }
+
+  clone(): StreamValue {
+    const copy = new StreamValue();
+    copy.head = 0;
+    copy.ids = this.ids.slice(this.head);
+    copy.fields = this.fields.slice(this.head);
+    copy.nodeOf = this.nodeOf.slice(this.head);
+    copy.nodes = this.nodes.map((node) => ({ ...node }));
+    copy.nextNodeId = this.nextNodeId;
+    copy.entryBytes = this.entryBytes;
+    copy.lastId = this.lastId;
+    copy.entriesAdded = this.entriesAdded;
+    copy.maxDeletedId = this.maxDeletedId;
+    copy.firstId = this.firstId;
+    copy.changes = this.changes;
+    for (const [name, group] of this.groups) copy.groups.set(name, group.clone());
+    return copy;
+  }
+
+  digest(): number {
+    let hash = fnv1aLatin1(fnvOffsetBasis, `${formatStreamId(this.lastId)}|${this.entriesAdded}|${formatStreamId(this.maxDeletedId)}|${formatStreamId(this.firstId)}`);
+    for (let i = 0; i < this.entryCount; i++) {
+      hash = mixSeed(hash, fnv1aLatin1(fnvOffsetBasis, formatStreamId(this.idAt(i))));
+      for (const text of this.fieldsAt(i)) hash = mixSeed(hash, fnv1aLatin1(fnvOffsetBasis, text));
+    }
+    for (const group of this.groups.values()) hash = mixSeed(hash, group.digest());
+    return hash >>> 0;
+  }
+
+  cursor(position: number): ElementCursor {
+    const groups = [...this.groups.values()];
+    const entries = this.entryCount;
+    let next = position;
+    const length = this.length;
+    return {
+      get position() {
+        return next;
+      },
+      get done() {
+        return next >= length;
+      },
+      writeSome: (writer: ByteWriter, untilBytes: number): number => {
+        const first = next;
+        while (next < length && (next === first || writer.byteLength < untilBytes)) {
+          if (next === 0) this.writeHeader(writer);
+          else if (next <= entries) this.writeEntry(writer, next - 1);
+          else (groups[next - 1 - entries] as StreamGroup).write(writer);
+          next++;
+        }
+        return next - first;
+      },
+    };
+  }
+
+  private writeHeader(writer: ByteWriter): void {
+    writer.latin1Bytes(formatStreamId(this.lastId));
+    writer.varint(this.entriesAdded);
+    writer.latin1Bytes(formatStreamId(this.maxDeletedId));
+    writer.latin1Bytes(formatStreamId(this.firstId));
+    writer.varint(this.nextNodeId);
+    writer.varint(this.nodes.length);
+    for (const node of this.nodes) {
+      writer.varint(node.id);
+      writer.varint(node.added);
+      writer.varint(node.live);
+    }
+    writer.varint(this.entryCount);
+  }
+
+  private writeEntry(writer: ByteWriter, index: number): void {
+    const at = this.head + index;
+    writer.latin1Bytes(formatStreamId(this.ids[at] as StreamId));
+    writer.varint(this.nodeOf[at] as number);
+    const entry = this.fields[at] as string[];
+    writer.varint(entry.length);
+    for (const text of entry) writer.latin1Bytes(text);
+  }
+
+  /** Builds a stream from snapshot elements: the header, then entries, then groups. */
+  static builder(): CollectionBuilder {
+    const stream = new StreamValue();
+    let entriesLeft = -1;
+    return {
+      read(reader: ByteReader, count: number): void {
+        for (let i = 0; i < count; i++) {
+          if (entriesLeft < 0) entriesLeft = stream.readHeader(reader);
+          else if (entriesLeft > 0) {
+            stream.readEntry(reader);
+            entriesLeft--;
+          } else {
+            const group = StreamGroup.read(reader);
+            if (stream.groups.has(group.name)) throw new DecodeError('duplicate group in a stream');
+            stream.groups.set(group.name, group);
+          }
+        }
+      },
+      finish: () => {
+        if (entriesLeft !== 0) throw new DecodeError('stream snapshot ended before its entries');
+        return stream;
+      },
+    };
+  }
+
+  private readHeader(reader: ByteReader): number {
+    this.lastId = readStreamId(reader);
+    this.entriesAdded = reader.varint();
+    this.maxDeletedId = readStreamId(reader);
+    this.firstId = readStreamId(reader);
+    this.nextNodeId = reader.varint();
+    const nodeCount = reader.varint();
+    for (let i = 0; i < nodeCount; i++) this.nodes.push({ id: reader.varint(), added: reader.varint(), live: reader.varint() });
+    return reader.varint();
+  }
+
+  private readEntry(reader: ByteReader): void {
+    const id = readStreamId(reader);
+    if (this.ids.length > 0 && id <= (this.ids[this.ids.length - 1] as StreamId)) throw new DecodeError('stream entries out of order');
+    const node = reader.varint();
+    const count = reader.varint();
+    const entry: string[] = [];
+    for (let i = 0; i < count; i++) entry.push(reader.bytes().toString('latin1'));
+    this.ids.push(id);
+    this.fields.push(entry);
+    this.nodeOf.push(node);
+    this.entryBytes += entryCost(entry);
+  }
+}
+
+function entryCost(entry: readonly string[]): number {
+  let bytes = streamEntryOverheadBytes;
+  for (const text of entry) bytes += text.length;
+  return bytes;
+}
+
+export const streamCodec: CollectionCodec = { type: 'stream', code: 6, builder: () => StreamValue.builder() };
