@@ -21,6 +21,7 @@ import { hyperloglogCommands } from '../hyperloglog-commands.js';
 import { copyCommands } from '../copy-command.js';
 import { geoCommands } from '../geo-commands.js';
 import { scriptCommands } from '../script-commands.js';
+import { functionCommands } from '../function-commands.js';
 
 /** Redis 7.0's categories in its order (ACL CAT, COMMAND INFO), then raftis's own. */
 export const ACL_CATEGORIES = [
@@ -39,7 +40,7 @@ export function isAclCategory(name: string): name is AclCategory {
 const typeFamilies: readonly (readonly [readonly CommandSpec[], AclCategory])[] = [
   [stringCommands, 'string'], [lcsCommands, 'string'], [keyCommands, 'keyspace'], [expireCommands, 'keyspace'], [copyCommands, 'keyspace'],
   [hashCommands, 'hash'], [zsetCommands, 'sortedset'], [zsetBlockingCommands, 'sortedset'], [setCommands, 'set'], [listCommands, 'list'],
-  [bitmapCommands, 'bitmap'], [bitfieldCommands, 'bitmap'], [hyperloglogCommands, 'hyperloglog'], [geoCommands, 'geo'], [scriptCommands, 'scripting'],
+  [bitmapCommands, 'bitmap'], [bitfieldCommands, 'bitmap'], [hyperloglogCommands, 'hyperloglog'], [geoCommands, 'geo'], [scriptCommands, 'scripting'], [functionCommands, 'scripting'],
 ];
 
 /**
@@ -63,6 +64,7 @@ const adminCategories: readonly AclCategory[] = ['admin', 'slow', 'dangerous'];
 const connectionAdmin: readonly AclCategory[] = ['admin', 'slow', 'dangerous', 'connection'];
 const connectionSlow: readonly AclCategory[] = ['slow', 'connection'];
 const scriptingSlow: readonly AclCategory[] = ['slow', 'scripting'];
+const scriptingWrite: readonly AclCategory[] = ['write', 'slow', 'scripting'];
 
 /** Container commands: the container's own categories and each subcommand's, as Redis 7.0's COMMAND INFO lists them. */
 const containers: ReadonlyMap<string, { readonly own: readonly AclCategory[]; readonly subcommands: Readonly<Record<string, readonly AclCategory[]>> }> = new Map([
@@ -88,6 +90,13 @@ const containers: ReadonlyMap<string, { readonly own: readonly AclCategory[]; re
   ['config', { own: ['slow'], subcommands: { get: adminCategories, help: ['slow'], resetstat: adminCategories, rewrite: adminCategories, set: adminCategories } }],
   ['memory', { own: ['slow'], subcommands: { doctor: ['slow'], help: ['slow'], 'malloc-stats': ['slow'], purge: ['slow'], stats: ['slow'], usage: ['read', 'slow'] } }],
   ['script', { own: ['slow'], subcommands: { exists: scriptingSlow, flush: scriptingSlow, help: scriptingSlow, kill: scriptingSlow, load: scriptingSlow } }],
+  ['function', {
+    own: ['slow'],
+    subcommands: {
+      delete: scriptingWrite, dump: scriptingSlow, flush: scriptingWrite, help: scriptingSlow, kill: scriptingSlow, list: scriptingSlow,
+      load: scriptingWrite, restore: scriptingWrite, stats: scriptingSlow,
+    },
+  }],
 ]);
 
 /** What categories are derived from: a row's name and flags. */
