@@ -84,6 +84,24 @@ describeWithRedis('HyperLogLog matches redis-server', (server) => {
     }
   });
 
+  test('values move both ways by DUMP and RESTORE and count the same', async () => {
+    const redis = server();
+    await redis.client.flushall();
+    const harness = new Harness();
+    for (const [key, count] of [['small', 30], ['large', 4000]] as const) {
+      await redis.client.pfadd(`${key}-redis`, ...elements('r', count));
+      harness.apply('PFADD', `${key}-raftis`, ...elements('f', count));
+      const fromRedis = (await redis.client.dumpBuffer(`${key}-redis`)) as Buffer;
+      assert.equal(plain(harness.apply('RESTORE', `${key}-redis`, '0', fromRedis)), 'OK');
+      const fromRaftis = Buffer.from(plain(harness.apply('DUMP', `${key}-raftis`)) as string, 'latin1');
+      assert.equal(await redis.client.restore(`${key}-raftis`, 0, fromRaftis), 'OK');
+      for (const name of [`${key}-redis`, `${key}-raftis`]) {
+        assert.deepEqual(plain(harness.apply('PFCOUNT', name)), await redisReply(redis, ['PFCOUNT', name]), name);
+        assert.deepEqual(withoutCache(plain(harness.apply('GET', name))), withoutCache(await redisReply(redis, ['GET', name])), name);
+      }
+    }
+  });
+
   test('random PFADD, PFMERGE, PFCOUNT and PFDEBUG sequences leave the same bytes (property)', async () => {
     const redis = server();
     const key = fc.constantFrom('a', 'b', 'c');
