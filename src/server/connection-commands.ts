@@ -62,6 +62,7 @@ export function connectionCommands(deps: ConnectionCommandsDeps): ServerCommand[
 }
 
 function hello(deps: ConnectionCommandsDeps, { argv, conn }: ServerCall): Reply {
+  if (argv.length < 2 && deps.acl.needsAuth(conn)) return errorReply(HELLO_NOAUTH);
   if (argv.length >= 2) {
     const given = argv[1]?.toString() ?? '';
     const version = /^-?\d+$/.test(given) ? Number(given) : NaN;

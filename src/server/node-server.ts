@@ -103,6 +103,7 @@ export class RaftisServer {
       evictionPolicy: config.maxmemoryPolicy,
       protoMaxBulkLen: config.protoMaxBulkLen,
     });
+    kv.acl.awaitCommands(); // ACL users in the snapshot name server commands, registered below (Dispatcher)
     // The start-up value, the same on every node; CONFIG SET changes it through the log.
     kv.events.flags = parseNotifyFlags(config.notifyKeyspaceEvents) ?? 0; // validated at start-up (config.ts)
     if (recovered.snapshot !== null) {

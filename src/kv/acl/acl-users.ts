@@ -144,11 +144,12 @@ export class AclUsers {
     if (lines === null) {
       this.reset();
       this.seeded = false;
+    } else if (this.awaitingCommands) {
+      this.pending = lines; // read against every command once they are known (withCommands)
     } else {
       const users = parseAclLines(lines, this.catalogue);
-      if (users instanceof Error && this.awaitingCommands) this.pending = lines;
-      else if (users instanceof Error) throw new Error(`snapshot ACL record: ${users.message}`);
-      else this.users = users;
+      if (users instanceof Error) throw new Error(`snapshot ACL record: ${users.message}`);
+      this.users = users;
     }
     this.changed(before.filter((name) => !this.users.has(name)), lines !== null);
   }

@@ -1,0 +1,205 @@
+// ACL users on a real 3-node cluster: what Redis's unit/auth, unit/acl and unit/acl-v2 check
+// (they skip external servers, so they cannot run against raftis), plus what replication
+// adds: a change made on one node holds on the others at once, after a restart and after a
+// snapshot install; a `~app:*` user cannot reach `other:*` through a follower's forwarding, a
+// transaction or a script; a deleted user's connections close on every node; --requirepass
+// seeds a new cluster. Replies are Redis 7.0's texts (compared with redis-server in
+// test/kv/acl.test.ts for the rules themselves).
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { TestCluster } from '../support/cluster.js';
+import { waitFor } from '../support/wait.js';
+
+const NOPERM_KEYS = 'NOPERM this user has no permissions to access one of the keys used as arguments';
+const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
+
+/** The reply of a command, or its error's message. */
+async function reply(client: Redis, ...args: (string | number)[]): Promise<unknown> {
+  const [name, ...rest] = args;
+  return client.call(String(name), ...rest).catch((error: Error) => error.message);
+}
+
+/** A client on `port` authenticated as `user` (HELLO 2 AUTH, as redis-cli --user does). */
+async function login(cluster: TestCluster, id: string, user: string, password: string): Promise<Redis> {
+  const client = cluster.client(id);
+  assert.equal(await reply(client, 'AUTH', user, password), 'OK');
+  return client;
+}
+
+describe('ACL users on a 3-node cluster', () => {
+  let cluster: TestCluster;
+  let leader: string;
+  let followers: string[];
+
+  before(async () => {
+    // A short log, so a node kept down must catch up by a snapshot.
+    cluster = await TestCluster.start({ args: ['--snapshot-entries', '200', '--log-retain-entries', '20'] });
+    leader = await cluster.waitForLeader();
+    followers = cluster.nodes.map((n) => n.id).filter((id) => id !== leader);
+  });
+
+  after(async () => {
+    await cluster.stop();
+  });
+
+  it('connections start as the default user; AUTH with one argument is refused while it has no password', async () => {
+    const client = cluster.client(followers[0] as string);
+    assert.equal(await reply(client, 'ACL', 'WHOAMI'), 'default');
+    assert.equal(await reply(client, 'AUTH', 'foo'), 'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
+    assert.equal(await reply(client, 'AUTH', 'a', 'b', 'c'), 'ERR syntax error');
+    assert.match(String(await reply(client, 'CLIENT', 'INFO')), / user=default /);
+  });
+
+  it('a user set on one node is enforced on every node at once', async () => {
+    const [first, second] = followers as [string, string];
+    const admin = cluster.client(first);
+    assert.equal(await reply(admin, 'ACL', 'SETUSER', 'app', 'on', '>s3cret', '~app:*', '+@all', '-@dangerous'), 'OK');
+    // Each node has it once it applied the entry: the one asked before its reply, the others within a heartbeat or so.
+    await waitFor('the user on every node', async () => {
+      const lists = await Promise.all(cluster.nodes.map((node) => cluster.call(node.id, ['ACL', 'LIST'])));
+      return lists.every((list) => JSON.stringify(list) === JSON.stringify(lists[0]) && JSON.stringify(list).includes('user app on'));
+    });
+    for (const node of cluster.nodes) {
+      const client = await login(cluster, node.id, 'app', 's3cret');
+      assert.equal(await reply(client, 'SET', 'app:1', 'v'), 'OK', `SET on ${node.id}`);
+      assert.equal(await reply(client, 'GET', 'app:1'), 'v');
+      assert.equal(await reply(client, 'GET', 'other:1'), NOPERM_KEYS, `a read of other:* on ${node.id}`);
+      assert.equal(await reply(client, 'SET', 'other:1', 'x'), NOPERM_KEYS, `a write of other:* on ${node.id} (forwarded from a follower)`);
+      assert.equal(await reply(client, 'KEYS', '*'), "NOPERM this user has no permissions to run the 'keys' command");
+      assert.equal(await reply(client, 'ACL', 'WHOAMI'), 'app');
+      assert.match(String(await reply(client, 'CLIENT', 'INFO')), / user=app /);
+    }
+    assert.equal(await reply(cluster.client(second), 'AUTH', 'app', 'wrong'), WRONGPASS);
+    assert.equal(await reply(cluster.client(second), 'GET', 'other:1'), null, 'the default user still reads everything');
+  });
+
+  it('a transaction with a forbidden command is aborted at queue time', async () => {
+    const client = await login(cluster, followers[0] as string, 'app', 's3cret');
+    assert.equal(await reply(client, 'MULTI'), 'OK');
+    assert.equal(await reply(client, 'SET', 'app:tx', '1'), 'QUEUED');
+    assert.equal(await reply(client, 'GET', 'other:1'), NOPERM_KEYS);
+    assert.equal(await reply(client, 'EXEC'), 'EXECABORT Transaction discarded because of previous errors.');
+    assert.equal(await reply(client, 'GET', 'app:tx'), null, 'nothing of the aborted transaction ran');
+    // ACL LOG is this node's own: the refusal is there, in the transaction's context.
+    const [entry] = (await reply(cluster.client(followers[0] as string), 'ACL', 'LOG', '1')) as unknown[][];
+    assert.deepEqual(entry?.slice(0, 10), ['count', 1, 'reason', 'key', 'context', 'multi', 'object', 'other:1', 'username', 'app']);
+  });
+
+  it("a script cannot reach other keys through redis.call, on a follower as on the leader", async () => {
+    for (const id of [followers[0] as string, leader]) {
+      const client = await login(cluster, id, 'app', 's3cret');
+      assert.equal(await reply(client, 'EVAL', "return redis.call('set', 'app:s', 'ok')", 0), 'OK');
+      const denied = String(await reply(client, 'EVAL', "return redis.call('get', 'other:1')", 0));
+      assert.match(denied, /^ERR The user executing the script can't access at least one of the keys mentioned in the command arguments/);
+      const readDenied = String(await reply(client, 'EVAL_RO', "return redis.call('get', 'other:1')", 0));
+      assert.match(readDenied, /can't access at least one of the keys/);
+    }
+  });
+
+  it('ACL DRYRUN, CAT, GETUSER and errors answer as Redis does', async () => {
+    const client = cluster.client(followers[1] as string);
+    assert.equal(await reply(client, 'ACL', 'DRYRUN', 'app', 'GET', 'app:1'), 'OK');
+    assert.equal(await reply(client, 'ACL', 'DRYRUN', 'app', 'GET', 'other'), "This user has no permissions to access the 'other' key");
+    assert.equal(await reply(client, 'ACL', 'DRYRUN', 'nobody', 'GET', 'x'), "ERR User 'nobody' not found");
+    assert.equal(await reply(client, 'ACL', 'DRYRUN', 'app', 'nocmd'), "ERR Command 'nocmd' not found");
+    assert.equal(await reply(client, 'ACL', 'DRYRUN', 'app', 'SET', 'v'), "ERR wrong number of arguments for 'set' command");
+    assert.equal(await reply(client, 'ACL', 'CAT', 'NON_EXISTS'), "ERR Unknown category 'NON_EXISTS'");
+    const transaction = (await reply(client, 'ACL', 'CAT', 'transaction')) as string[];
+    assert.ok(transaction.includes('multi'));
+    assert.ok(((await reply(client, 'ACL', 'CAT', 'raft')) as string[]).includes('raft.info'), 'RAFT.* commands have their own category');
+    assert.equal(await reply(client, 'ACL', 'SETUSER', 'app', '+nocmd'), "ERR Error in ACL SETUSER modifier '+nocmd': Unknown command or category name in ACL");
+    assert.equal(await reply(client, 'ACL', 'DELUSER', 'default'), "ERR The 'default' user cannot be removed");
+    const user = (await reply(client, 'ACL', 'GETUSER', 'app')) as unknown[];
+    assert.deepEqual(user.slice(0, 2), ['flags', ['on']]);
+    assert.equal(String(user[3]).length, 64, 'a SHA-256 hash, never the password');
+    assert.match(String(await reply(client, 'ACL', 'GENPASS')), /^[0-9a-f]{64}$/);
+    assert.equal(((await reply(client, 'ACL', 'GENPASS', 5)) as string).length, 2);
+  });
+
+  it('RAFT.* commands are their own category', async () => {
+    assert.equal(await reply(cluster.client(leader), 'ACL', 'SETUSER', 'ops', 'on', 'nopass', '-@all', '+@raft'), 'OK');
+    const client = await waitFor('ops on the follower', async () => {
+      const candidate = cluster.client(followers[0] as string);
+      return (await reply(candidate, 'AUTH', 'ops', 'x')) === 'OK' ? candidate : null;
+    });
+    assert.match(String(await reply(client, 'RAFT.INFO')), /role:/);
+    assert.equal(await reply(client, 'GET', 'k'), "NOPERM this user has no permissions to run the 'get' command");
+  });
+
+  it("deleting a user closes its connections on every node", async () => {
+    await reply(cluster.client(leader), 'ACL', 'SETUSER', 'temp', 'on', '>t', '~*', '+@all');
+    const clients = await Promise.all(cluster.nodes.map((node) => waitFor(`temp on ${node.id}`, async () => {
+      const client = cluster.client(node.id);
+      return (await reply(client, 'AUTH', 'temp', 't')) === 'OK' ? client : null;
+    })));
+    assert.equal(await reply(cluster.client(followers[1] as string), 'ACL', 'DELUSER', 'temp'), 1);
+    for (const client of clients) await waitFor('the connection closed', () => client.status === 'end' || client.status === 'close');
+  });
+
+  it('users survive a restart and reach a node that catches up by a snapshot', async () => {
+    const lagging = followers[1] as string;
+    await cluster.kill(lagging);
+    assert.equal(await reply(cluster.client(leader), 'ACL', 'SETUSER', 'late', 'on', '>late', '%R~r:*', '+get'), 'OK');
+    // More entries than --snapshot-entries and --log-retain-entries: the leader compacts past what `lagging` has.
+    const writer = cluster.client(leader);
+    for (let i = 0; i < 300; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => writer.set(`fill:${i + j}`, 'x')));
+    cluster.startNode(lagging);
+    await cluster.waitForListening(lagging);
+    const client = await waitFor('late on the node restored from a snapshot', async () => {
+      const candidate = cluster.client(lagging);
+      return (await reply(candidate, 'AUTH', 'late', 'late')) === 'OK' ? candidate : null;
+    }, { timeoutMs: 30_000 });
+    assert.equal(await reply(client, 'GET', 'r:1'), null);
+    assert.equal(await reply(client, 'GET', 'w:1'), NOPERM_KEYS);
+    // And a whole restart of another node keeps every user.
+    const other = followers[0] as string;
+    await cluster.restart(other);
+    await cluster.waitForListening(other);
+    const lists = await Promise.all([leader, other, lagging].map((id) => cluster.call(id, ['ACL', 'LIST'])));
+    assert.deepEqual(lists[1], lists[0]);
+    assert.deepEqual(lists[2], lists[0]);
+  });
+});
+
+describe('a cluster started with --requirepass', () => {
+  let cluster: TestCluster;
+  const clients: Redis[] = [];
+  /** A client that sends nothing before the test's commands (ioredis's ready check would be refused with NOAUTH). */
+  const connect = (id: string): Redis => {
+    const client = new Redis({ host: '127.0.0.1', port: cluster.node(id).port, enableReadyCheck: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    client.on('error', () => {});
+    clients.push(client);
+    return client;
+  };
+
+  before(async () => {
+    cluster = await TestCluster.start({ args: ['--requirepass', 'pw-for-default'] });
+  });
+
+  after(async () => {
+    for (const client of clients) client.disconnect();
+    await cluster.stop();
+  });
+
+  it('asks every client to authenticate, on every node, and HELLO AUTH authenticates', async () => {
+    for (const node of cluster.nodes) {
+      // LOADING until the leader's seed entry is applied on the node, then NOAUTH.
+      // A new connection per try: the node may not listen yet, and a refused connection stays closed.
+      const client = await waitFor(`${node.id} seeded`, async () => {
+        const candidate = connect(node.id);
+        return (await reply(candidate, 'PING')) === 'NOAUTH Authentication required.' ? candidate : null;
+      }, { timeoutMs: 30_000, intervalMs: 200 });
+      assert.equal(await reply(client, 'GET', 'k'), 'NOAUTH Authentication required.');
+      assert.equal(await reply(client, 'HELLO', '3'), 'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
+      assert.equal(await reply(client, 'AUTH', 'nope'), WRONGPASS);
+      assert.equal(await reply(client, 'AUTH', 'pw-for-default'), 'OK');
+      assert.equal(await reply(client, 'PING'), 'PONG');
+      const other = connect(node.id);
+      const hello = await reply(other, 'HELLO', '2', 'AUTH', 'default', 'pw-for-default', 'SETNAME', 'x');
+      assert.ok(Array.isArray(hello), String(hello));
+      assert.equal(await reply(other, 'CLIENT', 'GETNAME'), 'x');
+    }
+  });
+});
