@@ -12,7 +12,7 @@ import { mixSeed } from './hash.js';
 import { globMatch } from './glob.js';
 import { ByteReader, ByteWriter, DecodeError } from './binary.js';
 import { fnv1a, fnvOffsetBasis } from './hash.js';
-import { callFromScript, parseScriptRequest, scriptKeys, scriptingOf, text, type ScriptRequest } from './script-commands.js';
+import { aclCheck, callFromScript, parseScriptRequest, scriptKeys, scriptingOf, text, type ScriptRequest } from './script-commands.js';
 import type { FunctionLibrary } from './script/function-store.js';
 import type { Scripting } from './script/scripting.js';
 import { sha1Hex } from './script/sha1.js';
@@ -236,6 +236,7 @@ function fcall(readOnlyCommand: boolean) {
     return vm.callFunction(library.name.toLowerCase(), info.name.toLowerCase(), {
       name: info.name, keys: request.keys, args: request.args, seed, instructionsMax: scripting.instructionsMax,
       call: (argv) => callFromScript(scripting, context, argv, readOnlyCommand || noWrites, mixSeed(seed, ++calls)),
+      aclCheck: (argv) => aclCheck(scripting, argv),
     });
   };
 }

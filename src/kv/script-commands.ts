@@ -85,6 +85,7 @@ function runScript(context: CommandContext, sha: string, body: Uint8Array, reque
     name: sha, sha, body, keys: request.keys, args: request.args, seed,
     instructionsMax: scripting.instructionsMax,
     call: (argv) => callFromScript(scripting, context, argv, readOnlyCommand || flags.noWrites, mixSeed(seed, ++calls)),
+    aclCheck: (argv) => aclCheck(scripting, argv),
   });
 }
 
@@ -104,6 +105,12 @@ export function callFromScript(scripting: Scripting, context: CommandContext, ar
   if (hasFlag(spec, 'noscript')) return errorReply('ERR This Redis command is not allowed from script');
   if (hasFlag(spec, 'write') && (readOnly || !context.writable)) return errorReply('ERR Write commands are not allowed from read-only scripts.');
   return scripting.execute(spec, argv, context, seed);
+}
+
+/** redis.acl_check_cmd: null for a command the table does not have. */
+export function aclCheck(scripting: Scripting, argv: readonly Uint8Array[]): boolean | null {
+  const spec = scripting.lookup(arg(argv, 0));
+  return spec === undefined ? null : scripting.aclAllows(spec, argv);
 }
 
 /**

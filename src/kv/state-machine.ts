@@ -342,6 +342,7 @@ export class KvStateMachine {
         const context = new CommandContext(this.keyspace, outer.nowMs, outer.writable, this.settings.values.protoMaxBulkLen, seed, this.counters, outer.readSalt, this.scripting, true);
         return this.runHandler(spec, context, argv);
       },
+      aclAllows: (spec, argv) => this.scriptCallDenied(spec, argv) === null,
     };
   }
 

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Harness, argvOf, baseTimeMs, plain } from './harness.js';
 import { encodeCommand } from '../../src/kv/command-codec.js';
+import { wrapAsUser } from '../../src/kv/acl/as-user.js';
 import { sha1Hex } from '../../src/kv/script/sha1.js';
 import { formatLuaNumber } from '../../src/kv/script/lua-numbers.js';
 import { restore, takeSnapshot } from './snapshot-support.js';
@@ -240,4 +241,16 @@ test('a self-referencing result ends in an error within the depth replies can be
   assert.ok(depth < 64, `nested ${depth} deep`);
   const chunks = takeSnapshot(h.kv, 4096);
   assert.equal(restore(new Harness().kv, chunks), null);
+});
+
+test('redis.acl_check_cmd answers for the entry\'s calling user', () => {
+  const h = new Harness();
+  assert.equal(evalReply(h, "return redis.acl_check_cmd('set', 'xx', 1)", '0'), 1);
+  assert.match((evalReply(h, "return redis.acl_check_cmd('invalid-cmd', 'arg')", '0') as { err: string }).err, /^ERR Invalid command passed to redis\.acl_check_cmd\(\)/);
+  h.apply('raftis.acl', 'setuser', 'bob', 'on', 'nopass', '+@scripting', '+set', '~x*');
+  const asBob = (script: string): ReturnType<typeof plain> =>
+    plain(h.kv.apply(++h.index, encodeCommand({ origin: 'n1', client: 0, seq: 0, firstUnanswered: 0, time: h.time, argv: wrapAsUser('bob', argvOf(['EVAL', script, '0'])) })));
+  assert.equal(asBob("return redis.acl_check_cmd('set', 'xx', 1)"), 1);
+  assert.equal(asBob("return redis.acl_check_cmd('hset', 'xx', 'f', 1)"), null);
+  assert.equal(asBob("return redis.acl_check_cmd('set', 'yy', 1)"), null);
 });

@@ -48,6 +48,8 @@ export interface ScriptRun {
   readonly instructionsMax: number;
   /** Runs one redis.call/pcall command; the caller applies the script rules (read-only, noscript). */
   readonly call: (argv: readonly Uint8Array[]) => Reply;
+  /** redis.acl_check_cmd: whether the caller may run `argv`; null for an unknown command. */
+  readonly aclCheck: (argv: readonly Uint8Array[]) => boolean | null;
 }
 
 export interface FunctionInfo {
@@ -152,7 +154,10 @@ export class ScriptVm {
     lua.lua_setupvalue(L, 1, 1);
     lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, 'raftis.loadchunk');
     const registered: FunctionInfo[] = [];
-    const run: ScriptRun = { name: library, sha: '', body: code, keys: [], args: [], seed: 0, instructionsMax, call: () => errorReply('ERR redis.call is not available while loading') };
+    const run: ScriptRun = {
+      name: library, sha: '', body: code, keys: [], args: [], seed: 0, instructionsMax,
+      call: () => errorReply('ERR redis.call is not available while loading'), aclCheck: () => null,
+    };
     const reply = this.invoke({ kind: 'load', run, registered }, (state) => {
       lua.lua_getfield(state, lua.LUA_REGISTRYINDEX, 'raftis.loadchunk');
       lua.lua_createtable(state, 0, 4);
@@ -289,6 +294,7 @@ export class ScriptVm {
   private registerRedisApi(L: LuaState): void {
     const functions: Record<string, (state: LuaState) => number> = {
       call: (state) => this.redisCall(state, true),
+      acl_check_cmd: (state) => this.aclCheck(state),
       pcall: (state) => this.redisCall(state, false),
       sha1hex: sha1hexFunction,
       error_reply: (state) => replyTable(state, 'err'),
@@ -326,6 +332,23 @@ export class ScriptVm {
 
   private redisCall(L: LuaState, raises: boolean): number {
     const active = this.activeRun(L);
+    const reply = active.run.call(this.callArguments(L));
+    if (raises && reply.kind === 'error') raise(L, reply.message);
+    pushReply(L, reply, active.protocol);
+    return 1;
+  }
+
+  private aclCheck(L: LuaState): number {
+    const active = this.activeRun(L);
+    const argv = this.callArguments(L);
+    const allowed = active.run.aclCheck(argv);
+    if (allowed === null) raise(L, 'ERR Invalid command passed to redis.acl_check_cmd()');
+    lua.lua_pushboolean(L, allowed);
+    return 1;
+  }
+
+  /** The arguments of redis.call and friends as a command's argv: strings, and numbers written as Redis writes them. */
+  private callArguments(L: LuaState): Uint8Array[] {
     const argc = lua.lua_gettop(L);
     if (argc === 0) raise(L, 'ERR Please specify at least one argument for this redis lib call');
     const argv: Uint8Array[] = [];
@@ -335,10 +358,7 @@ export class ScriptVm {
       else if (type === lua.LUA_TNUMBER) argv.push(Buffer.from(formatRedisDouble(lua.lua_tonumber(L, i)), 'latin1'));
       else raise(L, 'ERR Lua redis lib command arguments must be strings or integers');
     }
-    const reply = active.run.call(argv);
-    if (raises && reply.kind === 'error') raise(L, reply.message);
-    pushReply(L, reply, active.protocol);
-    return 1;
+    return argv;
   }
 
   private setProtocol(L: LuaState): number {

@@ -22,4 +22,6 @@ export interface Scripting {
    * seed. Writes check memory first (OOM error) as top-level writes do.
    */
   execute(spec: CommandSpec, argv: readonly Uint8Array[], outer: CommandContext, seed: number): Reply;
+  /** Whether the entry's calling user may run `argv` (redis.acl_check_cmd). */
+  aclAllows(spec: CommandSpec, argv: readonly Uint8Array[]): boolean;
 }
