@@ -453,7 +453,7 @@ export class Keyspace {
   private rewrite(entry: StoredEntry, data: StoredValue, expireAtMs: number): void {
     this.notify(entry);
     this.memoryEstimateBytes -= entryBytes(entry);
-    if (typeof data !== 'string' && data !== entry.data) this.collectionStored?.(entry.mapKey);
+    if (data !== entry.data && (typeof data !== 'string' || typeof entry.data !== 'string')) this.collectionStored?.(entry.mapKey);
     entry.data = data === entry.data ? data : account(data);
     const expiryChanged = entry.expireAtMs !== expireAtMs;
     entry.expiry = expireAtMs === noExpiry ? null : expireAtMs;
@@ -516,6 +516,8 @@ export class Keyspace {
     this.notify(stored);
     this.entries.delete(stored.mapKey);
     this.unlink(stored);
+    // A waiter on a collection hears that it went (a blocked XREADGROUP then fails, as in Redis).
+    if (typeof stored.data !== 'string') this.collectionStored?.(stored.mapKey);
     this.volatileRecency.delete(stored.mapKey);
     this.memoryEstimateBytes -= entryBytes(stored);
     this.orderDeadSlots++;
@@ -532,6 +534,7 @@ export class Keyspace {
    */
   clear(nowMs: number): void {
     if (this.observers.size > 0) for (const entry of this.entries.values()) this.notify(entry);
+    if (this.collectionStored !== null) for (const entry of this.entries.values()) if (typeof entry.data !== 'string') this.collectionStored(entry.mapKey);
     if (this.removalVersionsKept) this.leaveFlushVersions(nowMs);
     this.entries.clear();
     this.order = [];

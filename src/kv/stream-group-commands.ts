@@ -11,7 +11,7 @@ import { isKeyword } from './integer-parse.js';
 import { CommandError, errorReply, integerReply, nilReply, okReply, syntaxError, zeroReply, oneReply } from './replies.js';
 import { StreamValue } from './stream-value.js';
 import { StreamGroup, type PendingEntry } from './stream-group.js';
-import { parseStrictStreamId, streamIdBytes, STREAM_ID_MAX, type StreamId } from './stream-id.js';
+import { parseStreamId, parseStrictStreamId, streamIdBytes, STREAM_ID_MAX, type StreamId } from './stream-id.js';
 import { entryReply, parseCount, parseRead, rangeOf, streamChanged, streamKind, waitMarker, type ReadRequest } from './stream-commands.js';
 
 const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('latin1');
@@ -102,7 +102,11 @@ function readHistory(stream: StreamValue, group: StreamGroup, consumer: string, 
 function xreadgroup(context: CommandContext, request: ReadRequest): Reply {
   const { name, consumer: consumerName } = request.group as { name: string; consumer: string };
   // Every key and group is checked before anything is delivered, as Redis does.
-  for (const key of request.keys) if (context.readCollection(key, streamKind)?.groups.has(name) !== true) throw new CommandError(noGroupError(key, name));
+  for (const key of request.keys) {
+    if (context.readCollection(key, streamKind)?.groups.has(name) !== true) {
+      throw new CommandError(errorReply(`NOGROUP No such key '${latin1(key)}' or consumer group '${name}' in XREADGROUP with GROUP option`));
+    }
+  }
   const results: Reply[] = [];
   request.keys.forEach((key, i) => {
     const { stream, group } = writableGroup(context, key, name) as { stream: StreamValue; group: StreamGroup };
@@ -397,7 +401,7 @@ function xgroup(context: CommandContext, argv: readonly Uint8Array[]): Reply {
   const { stream: writable, group } = writableGroup(context, key, name) as { stream: StreamValue; group: StreamGroup };
   switch (sub) {
     case 'setid': {
-      const id = latin1(arg(argv, 4)) === '$' ? writable.lastId : parseStrictStreamId(arg(argv, 4));
+      const id = latin1(arg(argv, 4)) === '$' ? writable.lastId : parseStreamId(arg(argv, 4), 0n).id;
       group.lastId = id;
       group.entriesRead = entriesReadOption(argv, 5);
       writable.touched();
@@ -407,6 +411,7 @@ function xgroup(context: CommandContext, argv: readonly Uint8Array[]): Reply {
     case 'destroy':
       writable.groups.delete(name);
       writable.touched();
+      context.keyspace.collectionChanged(key); // its blocked readers hear NOGROUP
       streamChanged(context, key, 'xgroup-destroy');
       return oneReply;
     case 'createconsumer': {
@@ -438,7 +443,7 @@ function xgroupCreate(context: CommandContext, argv: readonly Uint8Array[], key:
     } else return syntaxError;
   }
   const idText = latin1(arg(argv, 4));
-  const given = idText === '$' ? null : parseStrictStreamId(arg(argv, 4));
+  const given = idText === '$' ? null : parseStreamId(arg(argv, 4), 0n).id;
   const existing = context.readCollection(key, streamKind);
   if (existing === undefined && !makeStream) {
     return errorReply('ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.');

@@ -36,6 +36,8 @@ export interface BlockingRow {
    * (a stream read's wait marker names the IDs to read from), or null when `reply` is the answer.
    */
   waitArgv?(argv: readonly Buffer[], reply: Reply): readonly Buffer[] | null;
+  /** The answer when a waited key no longer holds the type waited for, or null to keep waiting. */
+  gone?(argv: readonly Buffer[]): Reply | null;
 }
 
 function argAt(argv: readonly Buffer[], index: number): Buffer {
@@ -88,7 +90,7 @@ function multiPop(type: CollectionTypeName): BlockingRow {
  * first answer is final; with it, "nothing" is the state machine's wait marker carrying the
  * IDs the read started from (`$` resolved at its entry), which replace the command's IDs.
  */
-function streamRead(): BlockingRow {
+function streamRead(group: boolean): BlockingRow {
   const streamsAt = (argv: readonly Buffer[]): number => argv.findIndex((word, i) => i > 0 && word.toString('latin1').toLowerCase() === 'streams') + 1;
   const blockAt = (argv: readonly Buffer[]): number => argv.findIndex((word, i) => i > 0 && i < streamsAt(argv) && word.toString('latin1').toLowerCase() === 'block');
   const half = (argv: readonly Buffer[]): number => (argv.length - streamsAt(argv)) / 2;
@@ -103,6 +105,8 @@ function streamRead(): BlockingRow {
       return [...argv.slice(0, at), key, argAt(argv, at + half(argv) + index)];
     },
     takes: () => 1,
+    // A group reader's stream went (deleted, replaced, flushed): Redis answers it this error; a plain reader waits on.
+    gone: () => (group ? { kind: 'error', message: 'UNBLOCKED the stream key no longer exists' } : null),
     waitArgv: (argv, reply) => {
       const ids = streamWaitIds(reply);
       if (ids === null || blockAt(argv) < 0) return null;
@@ -114,8 +118,8 @@ function streamRead(): BlockingRow {
 }
 
 const rows = new Map<string, BlockingRow>([
-  ['xread', streamRead()],
-  ['xreadgroup', streamRead()],
+  ['xread', streamRead(false)],
+  ['xreadgroup', streamRead(true)],
   ['blpop', keysThenTimeout('list')],
   ['brpop', keysThenTimeout('list')],
   ['blmove', sourceThenTimeoutAt(5)],

@@ -233,12 +233,32 @@ export class BlockedClients {
     const queue = this.queues.get(key);
     if (queue === undefined) return;
     const found = this.options.kv.collectionAt(Buffer.from(key, 'latin1'));
+    this.keyGone(queue, found?.type);
     if (found === undefined) return;
     let available = found.length - (this.claimed.get(key) ?? 0);
     for (const waiter of queue) {
       if (available <= 0) break;
       if (waiter.state !== 'waiting' || waiter.row.type !== found.type) continue;
       available -= this.serve(waiter, key);
+    }
+  }
+
+  /**
+   * A serving that failed because its key went meanwhile (deleted, or now another type) is
+   * answered as the row says for a key gone (null: waits on); any other reply stands.
+   */
+  private goneReply(waiter: Waiter, key: string, reply: Reply): Reply | null {
+    if (reply.kind !== 'error' || waiter.row.gone === undefined) return reply;
+    if (this.options.kv.collectionAt(Buffer.from(key, 'latin1'))?.type === waiter.row.type) return reply;
+    return waiter.row.gone(waiter.argv);
+  }
+
+  /** The waited key holds no value of the type its waiters wait for: those whose row says so are answered (XREADGROUP's error). */
+  private keyGone(queue: ReadonlySet<Waiter>, type: string | undefined): void {
+    for (const waiter of [...queue]) {
+      if (waiter.state !== 'waiting' || waiter.row.type === type || waiter.row.gone === undefined) continue;
+      const reply = waiter.row.gone(waiter.argv);
+      if (reply !== null) this.finish(waiter, reply);
     }
   }
 
@@ -269,12 +289,13 @@ export class BlockedClients {
    * applied; new elements come with a new report). Its other keys are looked at again:
    * they were passed over while it was serving.
    */
-  private served(waiter: Waiter, key: string, reportsBefore: number, reply: Reply): void {
-    const again = waitArgv(waiter, reply);
+  private served(waiter: Waiter, key: string, reportsBefore: number, served: Reply): void {
+    const reply = this.goneReply(waiter, key, served);
+    const again = reply === null ? waiter.argv : waitArgv(waiter, reply);
     const nothing = again !== null;
     if (again !== null) waiter.argv = again;
     if (nothing && !waiter.timedOut && !waiter.leaving && !this.stopped && waiter.unblockedWith === null) waiter.state = 'waiting';
-    else this.finish(waiter, nothing ? waiter.unblockedWith ?? timedOutReply : reply);
+    else this.finish(waiter, nothing || reply === null ? waiter.unblockedWith ?? timedOutReply : reply);
     for (const other of waiter.keys) {
       if (other !== key || !nothing || this.options.kv.readyKeys.reportsOf(key) !== reportsBefore) this.dirty.add(other);
     }
