@@ -103,8 +103,21 @@ export function callFromScript(scripting: Scripting, context: CommandContext, ar
   if (spec === undefined || hasFlag(spec, 'internal')) return errorReply('ERR Unknown Redis command called from script');
   if ((spec.arity > 0 && argv.length !== spec.arity) || argv.length < -spec.arity) return errorReply('ERR Wrong number of args calling Redis command from script');
   if (hasFlag(spec, 'noscript')) return errorReply('ERR This Redis command is not allowed from script');
+  if ((name === 'xread' || name === 'xreadgroup') && blocks(argv)) {
+    return errorReply(`ERR ${name} command is not allowed with BLOCK option from scripts`);
+  }
   if (hasFlag(spec, 'write') && (readOnly || !context.writable)) return errorReply('ERR Write commands are not allowed from read-only scripts.');
   return scripting.execute(spec, argv, context, seed);
+}
+
+/** Whether XREAD/XREADGROUP arguments ask to block (a BLOCK option before STREAMS). */
+function blocks(argv: readonly Uint8Array[]): boolean {
+  for (const part of argv.slice(1)) {
+    const word = text(part).toLowerCase();
+    if (word === 'streams') return false;
+    if (word === 'block') return true;
+  }
+  return false;
 }
 
 /** redis.acl_check_cmd: null for a command the table does not have. */

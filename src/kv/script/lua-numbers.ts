@@ -43,6 +43,8 @@ export function formatLuaNumber(value: number): string {
   if (Number.isNaN(value)) return '-nan';
   if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf';
   if (value === 0) return Object.is(value, -0) ? '-0' : '0';
+  // The common case, an integer of at most 14 digits, prints as itself (and fast: loops call tostring a lot).
+  if (Number.isInteger(value) && Math.abs(value) < 1e14) return String(value);
   const [mantissa = '', exponentText = '0'] = value.toExponential(13).split('e');
   const exponent = Number(exponentText);
   if (exponent < -4 || exponent >= 14) {
