@@ -80,6 +80,8 @@ export interface DispatcherOptions {
   readonly serverCommands: readonly ServerCommand[];
   /** Pub/sub's part of each session (src/server/pubsub.ts). */
   readonly subscriptions?: SubscriptionHooks;
+  /** Each command answered, with its time in µs (the slow log and latency monitor). */
+  readonly answered?: (conn: ClientConnection, command: RegisteredCommand, argv: readonly Buffer[], usec: number) => void;
 }
 
 /** What the dispatcher asks pub/sub about a connection. */
@@ -202,7 +204,9 @@ export class Dispatcher {
     }
     const started = performance.now();
     const done = (reply: Reply): void => {
-      stats.record(Math.round((performance.now() - started) * 1000), reply.kind === 'error');
+      const usec = Math.round((performance.now() - started) * 1000);
+      stats.record(usec, reply.kind === 'error');
+      this.options.answered?.(conn, command, argv, usec);
       sendCounted(slot, errors, reply);
     };
     const intercepted = this.options.subscriptions?.intercept(conn, name, argv) ?? null;
