@@ -13,8 +13,9 @@ import { serverCommand, type CommandRegistry, type ServerCommand } from './comma
 import { raftInfoLines, renderInfo } from './info.js';
 import { objectCommand } from './object-command.js';
 import { configCommand } from './runtime-config.js';
+import { CommandTimes } from './slow-log.js';
 import { errorReply, nodeErrorReply, unknownError } from './errors.js';
-import { EncodingSettings } from './encoding-config.js';
+import { NodeSettings } from './node-settings.js';
 import type { Identity, Member } from './identity.js';
 
 export interface AdminContext {
@@ -44,13 +45,16 @@ const bulk = (text: string): Reply => ({ kind: 'bulk', value: Buffer.from(text) 
 
 export class Admin {
   private readonly context: AdminContext;
-  private readonly encodings = new EncodingSettings();
+  private readonly settings = new NodeSettings();
+  /** The slow log and latency monitor of this node's commands. */
+  readonly times: CommandTimes;
   /** When the last SAVE or BGSAVE finished (Redis: the start time until the first). */
   private lastSaveMs: number;
 
   constructor(context: AdminContext) {
     this.context = context;
     this.lastSaveMs = context.startedAt;
+    this.times = new CommandTimes(this.settings, context.now);
   }
 
   /** INFO, CONFIG, TIME and the RAFT.* commands, as rows of the command registry. */
@@ -61,7 +65,7 @@ export class Admin {
       serverCommand('info', -1, ['loading', 'stale'], ({ argv, done }) => done(info(renderInfo(context, argv.slice(1).map((a) => a.toString('latin1')), { lastSaveMs: this.lastSaveMs })))),
       configCommand({
         config: context.config,
-        encodings: this.encodings,
+        settings: this.settings,
         replicated: () => context.kv.replicatedSettings,
         write: context.write,
         resetStats: () => context.registry().resetStats(),
@@ -97,13 +101,59 @@ export class Admin {
       serverCommand('lastsave', 1, ['loading', 'stale', 'fast', 'random'], ({ done }) => done({ kind: 'integer', value: Math.floor(this.lastSaveMs / 1000) })),
       serverCommand('lolwut', -1, ['readonly', 'fast'], ({ done }) => done({ kind: 'verbatim', format: 'txt', value: 'raftis 0.1.0: Redis ver. 7.0.0 compatible, replicated with Raft.\n' })),
       objectCommand({
-        thresholds: () => this.encodings.thresholds(),
+        thresholds: () => this.settings.thresholds(),
         read: (argv, done) => context.node.read(context.config.readConsistency, (error, clusterTime) => done(error === null ? context.kv.read(argv, clusterTime) : nodeErrorReply(error))),
       }),
+      this.times.slowlogCommand(),
+      this.times.latencyCommand(() => context.registry().all()),
+      serverCommand('role', 1, ['noscript', 'loading', 'stale', 'fast'], ({ done }) => done(this.role())),
+      serverCommand('wait', 3, ['noscript'], ({ argv, done }) => this.wait(argv, done)),
       serverCommand('raft.debug', -2, ['admin'], ({ argv, done }) => {
         done(context.faults === null ? errorReply('ERR RAFT.DEBUG is disabled; start the node with --debug-fault-injection') : context.faults(argv));
       }),
     ];
+  }
+
+  /**
+   * ROLE as Redis answers it, on Raft: the leader is the master, with each follower's
+   * address and matched log index; a follower is a replica of the leader it knows.
+   */
+  private role(): Reply {
+    const { node, members } = this.context;
+    const address = (id: string): { host: string; port: number } => members().get(id)?.client ?? { host: '', port: 0 };
+    if (node.isLeader) {
+      const followers = node.status().progress.filter((p) => p.id !== node.id);
+      return { kind: 'array', value: [bulk('master'), { kind: 'integer', value: node.appliedIndex }, { kind: 'array', value: followers.map((p) => ({
+        kind: 'array', value: [bulk(address(p.id).host), bulk(String(address(p.id).port)), bulk(String(p.match))],
+      })) }] };
+    }
+    const leader = node.leader;
+    return { kind: 'array', value: [bulk('slave'), bulk(address(leader).host), { kind: 'integer', value: address(leader).port },
+      bulk(leader === '' ? 'connect' : 'connected'), { kind: 'integer', value: node.appliedIndex }] };
+  }
+
+  /**
+   * WAIT numreplicas timeout: on the leader, the followers whose log holds everything this
+   * node has applied, waiting up to `timeout` ms (0: no limit) for `numreplicas` of them. A
+   * write raftis acknowledged is on a majority already; WAIT asks for more. Followers refuse,
+   * as Redis's replicas do: ask the leader.
+   */
+  private wait(argv: readonly Buffer[], done: (reply: Reply) => void): void {
+    const { node } = this.context;
+    const parse = (arg: Buffer | undefined): number | null => (/^\d{1,15}$/.test(arg?.toString('latin1') ?? '') ? Number(arg?.toString('latin1')) : null);
+    const wanted = parse(argv[1]);
+    const timeoutMs = parse(argv[2]);
+    if (wanted === null || timeoutMs === null) return done(errorReply(timeoutMs === null && argv[2]?.toString('latin1').startsWith('-') === true ? 'ERR timeout is negative' : 'ERR value is not an integer or out of range'));
+    if (!node.isLeader) return done(errorReply(`ERR WAIT cannot be used with replica instances: send it to the leader${node.leader === '' ? '' : ` (${node.leader})`}`));
+    const target = node.appliedIndex;
+    const deadline = timeoutMs === 0 ? Number.POSITIVE_INFINITY : this.context.now() + timeoutMs;
+    const count = (): number => node.status().progress.filter((p) => p.id !== node.id && p.match >= target).length;
+    const check = (): void => {
+      const acknowledged = count();
+      if (acknowledged >= wanted || this.context.now() >= deadline || !node.isLeader) return done({ kind: 'integer', value: acknowledged });
+      setTimeout(check, Math.max(1, Math.min(this.context.config.tickMs, deadline - this.context.now()))).unref();
+    };
+    check();
   }
 
   /** A snapshot now; OK (and LASTSAVE moves) once it is written, or the error. */

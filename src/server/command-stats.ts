@@ -50,6 +50,21 @@ export class CommandCounters {
     return bucketTop(BUCKETS - 1);
   }
 
+  /** The calls that took at most each power of two of µs (2, 4, 8, ...), cumulative, up to the slowest: LATENCY HISTOGRAM. */
+  cumulativeByPowerOfTwo(): [number, number][] {
+    const histogram = this.histogram;
+    if (histogram === null) return [];
+    let highest = -1;
+    for (let bucket = 0; bucket < BUCKETS; bucket++) if ((histogram[bucket] ?? 0) > 0) highest = bucket;
+    const out: [number, number][] = [];
+    let seen = 0;
+    for (let exponent = 0; exponent * SUB_BUCKETS <= highest; exponent++) {
+      for (let k = 0; k < SUB_BUCKETS; k++) seen += histogram[exponent * SUB_BUCKETS + k] ?? 0;
+      out.push([2 ** (exponent + 1), seen]);
+    }
+    return out;
+  }
+
   reset(): void {
     this.calls = 0;
     this.usec = 0;

@@ -1,7 +1,8 @@
-// The encoding thresholds of Redis's compact encodings (listpack, intset) as CONFIG settings.
-// raftis keeps one representation per type, so they change nothing here; CONFIG SET accepts
-// them because tools and Redis's own test suite set them, and CONFIG GET shows what was set
-// (under either name, as Redis does). Node-local: no reply of any data command depends on them.
+// The node's own runtime settings, changed by CONFIG SET on the node asked (runtime-config.ts):
+// integers with Redis's names, bounds and defaults. The encoding thresholds of Redis's compact
+// encodings (listpack, intset) only change what OBJECT ENCODING reports, since raftis keeps
+// one representation per type; the slow log and latency monitor thresholds decide what those
+// record. No reply of any data command depends on them.
 
 import type { Reply } from '../kv/reply.js';
 import { errorReply } from './errors.js';
@@ -18,8 +19,11 @@ const longMax = (1n << 63n) - 1n;
 const intMin = -(1n << 31n);
 const intMax = (1n << 31n) - 1n;
 
-function thresholds(): Threshold[] {
+function settings(): Threshold[] {
   return [
+    { names: ['slowlog-log-slower-than'], min: -1n, max: longMax, value: 10_000n },
+    { names: ['slowlog-max-len'], min: 0n, max: longMax, value: 128n },
+    { names: ['latency-monitor-threshold'], min: 0n, max: longMax, value: 0n },
     { names: ['hash-max-listpack-entries', 'hash-max-ziplist-entries'], min: 0n, max: longMax, value: 512n },
     { names: ['hash-max-listpack-value', 'hash-max-ziplist-value'], min: 0n, max: longMax, value: 64n },
     { names: ['zset-max-listpack-entries', 'zset-max-ziplist-entries'], min: 0n, max: longMax, value: 128n },
@@ -30,16 +34,21 @@ function thresholds(): Threshold[] {
   ];
 }
 
-export class EncodingSettings {
+export class NodeSettings {
   private readonly byName = new Map<string, Threshold>();
 
   constructor() {
-    for (const threshold of thresholds()) for (const name of threshold.names) this.byName.set(name, threshold);
+    for (const threshold of settings()) for (const name of threshold.names) this.byName.set(name, threshold);
+  }
+
+  /** A setting's value (by any of its names); 0 for a name this table does not have. */
+  number(name: string): number {
+    return Number(this.byName.get(name)?.value ?? 0n);
   }
 
   /** The thresholds OBJECT ENCODING decides by. */
   thresholds(): EncodingThresholds {
-    const value = (name: string): number => Number(this.byName.get(name)?.value ?? 0n);
+    const value = (name: string): number => this.number(name);
     return {
       hashEntries: value('hash-max-listpack-entries'), hashValue: value('hash-max-listpack-value'),
       zsetEntries: value('zset-max-listpack-entries'), zsetValue: value('zset-max-listpack-value'),

@@ -15,12 +15,12 @@ import { globMatch } from '../kv/glob.js';
 import type { ClientConnection } from '../resp/server.js';
 import { formatHostPort, type ServerConfig } from './config.js';
 import { errorReply } from './errors.js';
-import type { EncodingSettings } from './encoding-config.js';
+import type { NodeSettings } from './node-settings.js';
 import { serverCommand, unknownSubcommand, type ServerCall, type ServerCommand } from './command-registry.js';
 
 export interface RuntimeConfigDeps {
   readonly config: ServerConfig;
-  readonly encodings: EncodingSettings;
+  readonly settings: NodeSettings;
   /** This node's applied values of the replicated settings. */
   readonly replicated: () => ReplicatedSettings;
   /** Proposes `argv` as the connection's next write; `done` gets the applied reply. */
@@ -86,7 +86,7 @@ function allSettings(deps: RuntimeConfigDeps): [string, string][] {
   const replicated = deps.replicated();
   return [
     ...replicatedSettingNames().map((name) => [name, replicated.get(name) ?? ''] as [string, string]),
-    ...deps.encodings.entries(),
+    ...deps.settings.entries(),
     ...[...startupSettings(deps.config)].map(([name, { value }]) => [name, value] as [string, string]),
     ['raftis-peer-listen', formatHostPort(deps.config.peerListen)],
     ['raftis-read-consistency', deps.config.readConsistency],
@@ -116,16 +116,16 @@ function configSet({ conn, argv, done }: ServerCall, deps: RuntimeConfigDeps): v
     if (seen.has(name)) return done(configSetError(name, 'duplicate parameter'));
     seen.add(name);
     if (isReplicatedSetting(name)) replicated.push(name, value);
-    else if (deps.encodings.has(name)) local.push(name, value);
+    else if (deps.settings.has(name)) local.push(name, value);
     else if (startup.has(name)) return done(configSetError(name, `raftis sets it only at start-up ${startup.get(name)?.flag ?? ''}`.trimEnd()));
     else return done(errorReply(`ERR Unknown option or number of arguments for CONFIG SET - '${(argv[i] as Buffer).toString('latin1')}'`));
   }
-  const localRefusal = local.length === 0 ? null : deps.encodings.check(local);
+  const localRefusal = local.length === 0 ? null : deps.settings.check(local);
   if (localRefusal !== null) return done(localRefusal);
   const checked = replicated.length === 0 ? null : deps.replicated().check(replicated);
   if (checked !== null && 'kind' in checked) return done(checked);
   const applyLocal = (): void => {
-    if (local.length > 0) deps.encodings.set(local);
+    if (local.length > 0) deps.settings.set(local);
     done(OK);
   };
   if (replicated.length === 0) return applyLocal();

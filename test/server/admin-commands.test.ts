@@ -175,6 +175,51 @@ describe('INFO and RAFT.* on a 3-node cluster', () => {
     connection.close();
   });
 
+  it('SLOWLOG keeps what took longer than its threshold, cut as Redis cuts it; LATENCY HISTOGRAM counts every call', async () => {
+    const redis = cluster.client(leader);
+    assert.equal(await redis.config('SET', 'slowlog-log-slower-than', '0', 'slowlog-max-len', '3'), 'OK');
+    assert.equal(await redis.call('SLOWLOG', 'RESET'), 'OK');
+    await redis.set('slow:k', 'v'.repeat(200));
+    await redis.call('MSET', ...Array.from({ length: 40 }, (_, i) => `slow:${i}`));
+    const entries = await redis.call('SLOWLOG', 'GET', '2') as unknown[][];
+    assert.equal(entries.length, 2);
+    const [newest, older] = entries as [unknown[], unknown[]];
+    assert.ok((newest[0] as number) > (older[0] as number), 'newest first, ids rising');
+    assert.equal((newest[3] as string[]).length, 32);
+    assert.equal((newest[3] as string[])[31], '... (10 more arguments)', '41 arguments: 31 kept and a note for the other 10');
+    assert.deepEqual((older[3] as string[]).slice(0, 2), ['set', 'slow:k']);
+    assert.equal((older[3] as string[])[2], `${'v'.repeat(128)}... (72 more bytes)`);
+    assert.ok(await redis.call('SLOWLOG', 'LEN') as number <= 3, 'slowlog-max-len bounds it');
+    assert.equal(await redis.config('SET', 'slowlog-log-slower-than', '-1'), 'OK');
+    await redis.call('SLOWLOG', 'RESET');
+    await redis.set('slow:k', 'x');
+    assert.equal(await redis.call('SLOWLOG', 'LEN'), 0, 'a negative threshold logs nothing');
+    assert.equal(await redis.config('SET', 'slowlog-log-slower-than', '10000', 'slowlog-max-len', '128'), 'OK');
+
+    const histogram = await redis.call('LATENCY', 'HISTOGRAM', 'set') as unknown[];
+    assert.equal(histogram[0], 'set');
+    const [, calls, , buckets] = histogram[1] as [string, number, string, number[]];
+    assert.ok(calls >= 2);
+    const counts = buckets.filter((_, i) => i % 2 === 1);
+    for (let i = 1; i < counts.length; i++) assert.ok((counts[i] as number) >= (counts[i - 1] as number), 'cumulative');
+    assert.equal(counts[counts.length - 1], calls, 'the last bound counts every call');
+    assert.deepEqual(await redis.call('LATENCY', 'LATEST'), []);
+    assert.match(String(await redis.call('LATENCY', 'DOCTOR')), /Latency monitoring is disabled/);
+  });
+
+  it('ROLE and WAIT map Redis replication onto Raft', async () => {
+    const follower = ids.find((id) => id !== leader) ?? '';
+    const role = await cluster.call(leader, ['ROLE']) as unknown[];
+    assert.equal(role[0], 'master');
+    assert.equal((role[2] as unknown[]).length, ids.length - 1);
+    const replica = await cluster.call(follower, ['ROLE']) as unknown[];
+    assert.deepEqual([replica[0], replica[3]], ['slave', 'connected']);
+    const redis = cluster.client(leader);
+    await redis.set('wait:k', 'v');
+    assert.equal(await redis.call('WAIT', String(ids.length - 1), '10000'), ids.length - 1);
+    assert.match(String((await cluster.call(follower, ['WAIT', '1', '0']) as Error).message), /^ERR WAIT cannot be used with replica instances/);
+  });
+
   it('RANDOMKEY draws different keys on repeated reads', async () => {
     const redis = cluster.client(leader);
     for (let i = 0; i < 20; i++) await redis.set(`rk:${i}`, 'x');

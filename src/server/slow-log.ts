@@ -1,0 +1,197 @@
+// SLOWLOG and LATENCY: what this node saw of its commands' times, as Redis keeps them.
+// A command's time is from dispatch to reply on this node (for a write, reaching a quorum
+// included: what the client waited for). Thresholds and lengths are node settings
+// (slowlog-log-slower-than, slowlog-max-len, latency-monitor-threshold: CONFIG SET).
+
+import type { Reply } from '../kv/reply.js';
+import { arityError } from '../kv/replies.js';
+import type { ClientConnection } from '../resp/server.js';
+import { errorReply } from './errors.js';
+import { serverCommand, unknownSubcommand, type RegisteredCommand, type ServerCommand } from './command-registry.js';
+import type { NodeSettings } from './node-settings.js';
+
+/** Redis's bounds on what one slow log entry keeps of a command. */
+const ENTRY_ARGS_MAX = 32;
+const ENTRY_ARG_BYTES_MAX = 128;
+/** Samples LATENCY HISTORY keeps per event, as Redis. */
+const LATENCY_SAMPLES_MAX = 160;
+
+interface SlowEntry {
+  readonly id: number;
+  readonly atSeconds: number;
+  readonly usec: number;
+  readonly argv: readonly Buffer[];
+  readonly address: string;
+  readonly name: string;
+}
+
+interface LatencyEvent {
+  readonly samples: { atSeconds: number; ms: number }[];
+  max: number;
+}
+
+const bulk = (value: Buffer | string): Reply => ({ kind: 'bulk', value: typeof value === 'string' ? Buffer.from(value) : value });
+const integer = (value: number): Reply => ({ kind: 'integer', value });
+
+/** The arguments a slow log entry keeps: at most 32, each at most 128 bytes, with Redis's notes of what was cut. */
+function keptArguments(argv: readonly Buffer[]): Buffer[] {
+  const count = Math.min(argv.length, ENTRY_ARGS_MAX);
+  const kept: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    if (count !== argv.length && i === count - 1) {
+      kept.push(Buffer.from(`... (${argv.length - count + 1} more arguments)`));
+      break;
+    }
+    const arg = argv[i] as Buffer;
+    kept.push(arg.length > ENTRY_ARG_BYTES_MAX ? Buffer.concat([arg.subarray(0, ENTRY_ARG_BYTES_MAX), Buffer.from(`... (${arg.length - ENTRY_ARG_BYTES_MAX} more bytes)`)]) : Buffer.from(arg));
+  }
+  return kept;
+}
+
+export class CommandTimes {
+  private readonly settings: NodeSettings;
+  private readonly now: () => number;
+  private entries: SlowEntry[] = [];
+  private nextId = 0;
+  private readonly events = new Map<string, LatencyEvent>();
+
+  constructor(settings: NodeSettings, now: () => number) {
+    this.settings = settings;
+    this.now = now;
+  }
+
+  /** A command answered after `usec` µs. */
+  record(conn: ClientConnection, command: RegisteredCommand, argv: readonly Buffer[], usec: number): void {
+    const threshold = this.settings.number('slowlog-log-slower-than');
+    const atSeconds = Math.floor(this.now() / 1000);
+    if (threshold >= 0 && usec >= threshold) {
+      this.entries.unshift({ id: this.nextId++, atSeconds, usec, argv: keptArguments(argv), address: conn.address, name: conn.name });
+      const max = this.settings.number('slowlog-max-len');
+      if (this.entries.length > max) this.entries.length = max;
+    }
+    const latencyMs = this.settings.number('latency-monitor-threshold');
+    if (latencyMs > 0 && usec / 1000 >= latencyMs) this.sample((command.row.flags as readonly string[]).includes('fast') ? 'fast-command' : 'command', atSeconds, Math.round(usec / 1000));
+  }
+
+  private sample(event: string, atSeconds: number, ms: number): void {
+    let history = this.events.get(event);
+    if (history === undefined) {
+      history = { samples: [], max: 0 };
+      this.events.set(event, history);
+    }
+    const last = history.samples[history.samples.length - 1];
+    // One sample per second, the largest, as Redis keeps them.
+    if (last !== undefined && last.atSeconds === atSeconds) last.ms = Math.max(last.ms, ms);
+    else history.samples.push({ atSeconds, ms });
+    if (history.samples.length > LATENCY_SAMPLES_MAX) history.samples.shift();
+    history.max = Math.max(history.max, ms);
+  }
+
+  slowlogCommand(): ServerCommand {
+    return serverCommand('slowlog', -2, ['admin', 'random', 'loading', 'stale'], ({ argv, done }) => {
+      const sub = argv[1]?.toString('latin1').toLowerCase();
+      if (sub === 'len') return done(integer(this.entries.length));
+      if (sub === 'reset') {
+        this.entries = [];
+        return done({ kind: 'simple', value: 'OK' });
+      }
+      if (sub === 'help') return done(help(SLOWLOG_HELP));
+      if (sub !== 'get') return done(unknownSubcommand('slowlog', argv[1]));
+      let count = 10;
+      if (argv.length === 3) {
+        const text = argv[2]?.toString('latin1') ?? '';
+        count = /^-?\d{1,18}$/.test(text) ? Number(text) : NaN;
+        if (Number.isNaN(count) || count < -1) return done(errorReply('ERR count should be greater than or equal to -1'));
+        if (count === -1) count = this.entries.length;
+      }
+      done({ kind: 'array', value: this.entries.slice(0, count).map((entry) => ({
+        kind: 'array',
+        value: [integer(entry.id), integer(entry.atSeconds), integer(entry.usec), { kind: 'array', value: entry.argv.map(bulk) }, bulk(entry.address), bulk(entry.name)],
+      })) });
+    }, [0, 0, 0], { get: -2, len: 2, reset: 2, help: 2 });
+  }
+
+  latencyCommand(all: () => Iterable<RegisteredCommand>): ServerCommand {
+    return serverCommand('latency', -2, ['admin', 'noscript', 'loading', 'stale'], ({ argv, done }) => {
+      const sub = argv[1]?.toString('latin1').toLowerCase();
+      switch (sub) {
+        case 'latest':
+          return done({ kind: 'array', value: [...this.events].map(([event, history]) => {
+            const last = history.samples[history.samples.length - 1] ?? { atSeconds: 0, ms: 0 };
+            return { kind: 'array', value: [bulk(event), integer(last.atSeconds), integer(last.ms), integer(history.max)] };
+          }) });
+        case 'history': {
+          if (argv.length !== 3) return done(arityError('latency|history'));
+          const history = this.events.get(argv[2]?.toString('latin1') ?? '');
+          return done({ kind: 'array', value: (history?.samples ?? []).map((s) => ({ kind: 'array', value: [integer(s.atSeconds), integer(s.ms)] })) });
+        }
+        case 'reset': {
+          const names = argv.length === 2 ? [...this.events.keys()] : argv.slice(2).map((a) => a.toString('latin1'));
+          let reset = 0;
+          for (const name of names) if (this.events.delete(name)) reset++;
+          return done(integer(reset));
+        }
+        case 'histogram':
+          return done(histograms(all(), argv.slice(2).map((a) => a.toString('latin1').toLowerCase())));
+        case 'doctor':
+          return done({ kind: 'verbatim', format: 'txt', value: this.doctor() });
+        case 'help':
+          return done(help(LATENCY_HELP));
+        default:
+          return done(unknownSubcommand('latency', argv[1]));
+      }
+    }, [0, 0, 0], { latest: 2, history: 3, reset: -2, histogram: -2, doctor: 2, help: 2 });
+  }
+
+  private doctor(): string {
+    if (this.settings.number('latency-monitor-threshold') === 0) {
+      return 'I\'m sorry, Dave, I can\'t do that. Latency monitoring is disabled in this Redis instance. You may use "CONFIG SET latency-monitor-threshold <milliseconds>." in order to enable it.\n';
+    }
+    if (this.events.size === 0) return 'Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sleep soundly tonight.\n';
+    const lines = [...this.events].map(([event, h]) => `${event}: ${h.samples.length} latency spikes (worst ${h.max} ms). ` +
+      (event === 'command' ? 'Slow commands: check SLOWLOG GET; on raftis a write\'s time includes reaching a quorum (disk syncs on a majority).' : 'Fast commands spiking usually means the node\'s event loop was busy (a large reply, a snapshot step, the machine\'s load).'));
+    return lines.join('\n') + '\n';
+  }
+}
+
+/** LATENCY HISTOGRAM: per command, its calls and the cumulative count at each power-of-two µs bound, as Redis 7 answers. */
+function histograms(commands: Iterable<RegisteredCommand>, names: readonly string[]): Reply {
+  const pairs: [Reply, Reply][] = [];
+  for (const { row, stats } of commands) {
+    if (stats.calls === 0 || (names.length > 0 && !names.includes(row.name))) continue;
+    const buckets: Reply[] = [];
+    for (const [bound, count] of stats.cumulativeByPowerOfTwo()) buckets.push(integer(bound), integer(count));
+    pairs.push([bulk(row.name), { kind: 'map', value: [[bulk('calls'), integer(stats.calls)], [bulk('histogram_usec'), { kind: 'map', value: pairsOf(buckets) }]] }]);
+  }
+  return { kind: 'map', value: pairs };
+}
+
+function pairsOf(flat: readonly Reply[]): [Reply, Reply][] {
+  const out: [Reply, Reply][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i] as Reply, flat[i + 1] as Reply]);
+  return out;
+}
+
+function help(lines: readonly string[]): Reply {
+  return { kind: 'array', value: lines.map((line) => ({ kind: 'simple', value: line })) };
+}
+
+const SLOWLOG_HELP = [
+  'SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'GET [<count>]', '    Return top <count> entries from the slowlog (default: 10, -1 mean all).',
+  '    Entries are made of:', '    id, timestamp, time in microseconds, arguments array, client IP and port,', '    client name',
+  'LEN', '    Return the length of the slowlog.',
+  'RESET', '    Reset the slowlog.',
+  'HELP', '    Prints this help.',
+];
+
+const LATENCY_HELP = [
+  'LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'DOCTOR', '    Return a human readable latency analysis report.',
+  'HISTORY <event>', '    Return time-latency samples for the <event> class.',
+  'LATEST', '    Return the latest latency samples for all events.',
+  'RESET [<event> ...]', '    Reset latency data of one or more <event> classes.', '    (default: reset all data for all event classes)',
+  'HISTOGRAM [COMMAND ...]', '    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.',
+  '    If no commands are specified then all histograms are replied.',
+  'HELP', '    Prints this help.',
+];
