@@ -104,6 +104,7 @@ function parseAddOrTrim(argv: readonly Uint8Array[], xadd: boolean): AddOrTrim &
     } else if (xadd) break; // the ID
     else throw new CommandError(syntaxError);
   }
+  if (limitGiven && strategy === null) throw new CommandError(errorReply('ERR syntax error, LIMIT cannot be used without specifying a trimming strategy'));
   if (limitGiven && !approximate) throw new CommandError(errorReply('ERR syntax error, LIMIT cannot be used without the special ~ option'));
   if (!xadd && strategy === null) throw new CommandError(syntaxError);
   let id: AddOrTrim['id'] = null;
@@ -341,7 +342,6 @@ function parseSetId(argv: readonly Uint8Array[]): SetIdRequest {
       if (id < maxDeletedId) throw new CommandError(errorReply('ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id'));
     } else throw new CommandError(syntaxError);
   }
-  if ((entriesAdded === null) !== (maxDeletedId === null)) throw new CommandError(syntaxError);
   return { key: arg(argv, 1), id, entriesAdded, maxDeletedId };
 }
 

@@ -77,7 +77,9 @@ export function parseStrictStreamId(bytes: Uint8Array, missingSeq = 0n): StreamI
 /** A range bound: "(" makes it exclusive (Redis 6.2); the start moves up, the end down. */
 export function parseRangeBound(bytes: Uint8Array, side: 'start' | 'end'): StreamId {
   const exclusive = bytes.length > 1 && bytes[0] === 0x28; // '('
-  const parsed = parseStreamId(exclusive ? bytes.subarray(1) : bytes, side === 'start' ? 0n : PART_MAX).id;
+  const missingSeq = side === 'start' ? 0n : PART_MAX;
+  // An exclusive bound is a strict ID: "(-" and "(+" are errors, as in Redis.
+  const parsed = exclusive ? parseStrictStreamId(bytes.subarray(1), missingSeq) : parseStreamId(bytes, missingSeq).id;
   if (!exclusive) return parsed;
   if (side === 'start') {
     if (parsed === STREAM_ID_MAX) throw new CommandError(errorReply('ERR invalid start ID for the interval'));

@@ -56,12 +56,15 @@ function xinfoStream(context: CommandContext, argv: readonly Uint8Array[]): Repl
   if (argv.length === 3) {
     return map([...header(stream), ['groups', int(stream.groups.size)], ['first-entry', edgeEntry(stream, false)], ['last-entry', edgeEntry(stream, true)]]);
   }
-  if (!isKeyword(arg(argv, 3), 'full')) throw new CommandError(syntaxError);
+  // Redis's addReplySubcommandSyntaxError for any other shape.
+  const shapeError = errorReply(`ERR unknown subcommand or wrong number of arguments for '${Buffer.from(arg(argv, 1)).toString('latin1')}'. Try XINFO HELP.`);
+  if (!isKeyword(arg(argv, 3), 'full') || (argv.length !== 4 && argv.length !== 6)) throw new CommandError(shapeError);
   let count = 10;
-  if (argv.length === 6 && isKeyword(arg(argv, 4), 'count')) {
+  if (argv.length === 6) {
+    if (!isKeyword(arg(argv, 4), 'count')) throw new CommandError(syntaxError);
     const value = parseCount(arg(argv, 5));
     count = value < 0n ? 10 : Number(value > 1_000_000_000n ? 1_000_000_000n : value);
-  } else if (argv.length !== 4) throw new CommandError(syntaxError);
+  }
   const groups = [...stream.groups.values()].sort(byName).map((group) => fullGroup(context, stream, group, count));
   return map([...header(stream), ['entries', entriesReply(rangeOf(stream, 0n, STREAM_ID_MAX, count))], ['groups', { kind: 'array', value: groups }]]);
 }
