@@ -328,8 +328,9 @@ export class RaftisServer {
     };
     kv.events.sink = (channel, payload) => pubsub.deliver({ sharded: false, channel, payload });
     const write = (conn: ClientConnection, argv: readonly Uint8Array[], done: (reply: Reply) => void): void => dispatcher.submitWrite(conn, argv, done);
-    const serverCommands = withLogSettings([...new Admin(adminContext).commands(), ...membership.commands(), ...pubsub.commands()], { events: kv.events, streams: kv.streamSettings, write });
-    const dispatcher: Dispatcher = new Dispatcher({ config, kv, node, writes: writePath, serverCommands, subscriptions: pubsub });
+    const admin = new Admin(adminContext);
+    const serverCommands = withLogSettings([...admin.commands(), ...membership.commands(), ...pubsub.commands()], { events: kv.events, streams: kv.streamSettings, write });
+    const dispatcher: Dispatcher = new Dispatcher({ config, kv, node, writes: writePath, serverCommands, subscriptions: pubsub, answered: (conn, command, argv, usec) => admin.times.record(conn, command, argv, usec) });
     const aclSeed = await seedLines(config, kv); // checked against every command, now that they are all registered
     respServer = new RespServer(
       { protoMaxBulkLen: config.protoMaxBulkLen, maxClients: config.maxClients, clientOutputBufferMaxBytes: config.clientOutputBufferMaxBytes },
