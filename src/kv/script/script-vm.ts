@@ -33,6 +33,21 @@ const { lua, lauxlib, lualib } = fengari;
 /** Instructions between two checks of the budget: the granularity of the kill point. */
 const hookInstructions = 1000;
 const infoSourceLine = fengari.to_luastring('Sl');
+/** Registry and global field names, made Lua strings once (a run looks several up). */
+const registry = {
+  functions: fengari.to_luastring('raftis.functions'),
+  globals: fengari.to_luastring('raftis.globals'),
+  libenv: fengari.to_luastring('raftis.libenv'),
+  loadchunk: fengari.to_luastring('raftis.loadchunk'),
+  loading: fengari.to_luastring('raftis.loading'),
+  pending: fengari.to_luastring('raftis.pending'),
+  random: fengari.to_luastring('raftis.random'),
+  randomseed: fengari.to_luastring('raftis.randomseed'),
+  register_function: fengari.to_luastring('raftis.register_function'),
+  scripts: fengari.to_luastring('raftis.scripts'),
+  KEYS: fengari.to_luastring('KEYS'),
+  ARGV: fengari.to_luastring('ARGV'),
+};
 /** Where the counter behind tostring({}) restarts for each run (above the VM's own objects). */
 const objectIdBase = 0x100000;
 
@@ -75,6 +90,7 @@ export class ScriptVm {
   private active: ActiveRun | null = null;
   /** SHA-1s whose compiled function is in the registry's script table. */
   private readonly compiled = new Set<string>();
+  private readonly hook = (L: LuaState): void => this.countInstructions(L);
   /** cjson's settings, reset for every run. */
   private readonly cjson = new CjsonLibrary();
   /** Libraries whose functions are in the registry's function table, with the SHA-1 of the code loaded. */
@@ -96,7 +112,7 @@ export class ScriptVm {
       lua.lua_settop(L, 0);
       return errorReply(`ERR Error compiling script (new function): ${lua51Wording(message)}`);
     }
-    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, 'raftis.scripts');
+    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, registry.scripts);
     lua.lua_pushvalue(L, 1);
     lua.lua_setfield(L, -2, sha);
     lua.lua_settop(L, 0);
@@ -109,7 +125,7 @@ export class ScriptVm {
     const compileError = this.compile(run.sha, run.body);
     if (compileError !== null) return compileError;
     return this.invoke({ kind: 'script', run }, (L) => {
-      lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, 'raftis.scripts');
+      lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, registry.scripts);
       lua.lua_getfield(L, -1, run.sha);
       this.setKeysAndArgs(run);
       return 0;
@@ -123,7 +139,7 @@ export class ScriptVm {
   callFunction(library: string, name: string, run: Omit<ScriptRun, 'sha' | 'body'>): Reply {
     const full: ScriptRun = { ...run, sha: '', body: new Uint8Array(0) };
     return this.invoke({ kind: 'script', run: full }, (L) => {
-      lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, 'raftis.functions');
+      lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, registry.functions);
       lua.lua_getfield(L, -1, library);
       lua.lua_getfield(L, -1, name);
       pushStrings(L, run.keys);
@@ -150,26 +166,26 @@ export class ScriptVm {
       lua.lua_settop(L, 0);
       return errorReply(`ERR Error compiling function: ${lua51Wording(message)}`);
     }
-    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, 'raftis.libenv');
+    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, registry.libenv);
     lua.lua_setupvalue(L, 1, 1);
-    lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, 'raftis.loadchunk');
+    lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, registry.loadchunk);
     const registered: FunctionInfo[] = [];
     const run: ScriptRun = {
       name: library, sha: '', body: code, keys: [], args: [], seed: 0, instructionsMax,
       call: () => errorReply('ERR redis.call is not available while loading'), aclCheck: () => null,
     };
     const reply = this.invoke({ kind: 'load', run, registered }, (state) => {
-      lua.lua_getfield(state, lua.LUA_REGISTRYINDEX, 'raftis.loadchunk');
+      lua.lua_getfield(state, lua.LUA_REGISTRYINDEX, registry.loadchunk);
       lua.lua_createtable(state, 0, 4);
-      lua.lua_setfield(state, lua.LUA_REGISTRYINDEX, 'raftis.pending');
+      lua.lua_setfield(state, lua.LUA_REGISTRYINDEX, registry.pending);
       this.setLoading(state, true);
       return 0;
     }, (state, status) => {
       this.setLoading(state, false);
       if (status !== lua.LUA_OK) return errorReply(`ERR Error registering functions: ${this.errorMessage(state)}`);
       if (registered.length === 0) return errorReply('ERR No functions registered');
-      lua.lua_getfield(state, lua.LUA_REGISTRYINDEX, 'raftis.functions');
-      lua.lua_getfield(state, lua.LUA_REGISTRYINDEX, 'raftis.pending');
+      lua.lua_getfield(state, lua.LUA_REGISTRYINDEX, registry.functions);
+      lua.lua_getfield(state, lua.LUA_REGISTRYINDEX, registry.pending);
       lua.lua_setfield(state, -2, library);
       this.libraries.set(library, codeSha);
       return null;
@@ -181,14 +197,14 @@ export class ScriptVm {
   dropLibrary(library: string): void {
     if (!this.libraries.delete(library)) return;
     const L = this.L;
-    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, 'raftis.functions');
+    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, registry.functions);
     lua.lua_pushnil(L);
     lua.lua_setfield(L, -2, library);
     lua.lua_settop(L, 0);
   }
 
   private setLoading(L: LuaState, on: boolean): void {
-    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, 'raftis.loading');
+    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, registry.loading);
     lua.lua_pushboolean(L, on);
     lua.lua_call(L, 1, 0);
   }
@@ -209,7 +225,7 @@ export class ScriptVm {
       lua.lua_pushcfunction(L, errorHandler);
       const nargs = push(L);
       (L as unknown as { l_G: { id_counter: number } }).l_G.id_counter = objectIdBase;
-      lua.lua_sethook(L, (state) => this.countInstructions(state), lua.LUA_MASKCOUNT, hookInstructions);
+      lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, hookInstructions);
       const status = lua.lua_pcall(L, nargs, 1, 1);
       lua.lua_sethook(L, null, 0, 0);
       return finish(L, status, running);
@@ -235,11 +251,11 @@ export class ScriptVm {
 
   private setKeysAndArgs(run: ScriptRun): void {
     const L = this.L;
-    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, 'raftis.globals');
+    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, registry.globals);
     pushStrings(L, run.keys);
-    lua.lua_setfield(L, -2, 'KEYS');
+    lua.lua_setfield(L, -2, registry.KEYS);
     pushStrings(L, run.args);
-    lua.lua_setfield(L, -2, 'ARGV');
+    lua.lua_setfield(L, -2, registry.ARGV);
     lua.lua_pop(L, 1);
   }
 
@@ -249,7 +265,7 @@ export class ScriptVm {
     if (active === null) return;
     active.instructions += hookInstructions;
     if (active.instructions <= active.run.instructionsMax) return;
-    lua.lua_sethook(L, (state) => this.countInstructions(state), lua.LUA_MASKCOUNT, 1);
+    lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, 1);
     if (active.kind === 'load') raise(L, 'ERR FUNCTION LOAD timeout');
     raise(L, `ERR Script killed after ${active.run.instructionsMax} Lua instructions (script-instructions-max); the writes it made before were kept`);
   }
@@ -278,7 +294,7 @@ export class ScriptVm {
       lauxlib.luaL_requiref(L, name, open, 1);
       lua.lua_pop(L, 1);
     }
-    for (const table of ['raftis.scripts', 'raftis.functions']) {
+    for (const table of [registry.scripts, registry.functions]) {
       lua.lua_createtable(L, 0, 0);
       lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, table);
     }
@@ -323,11 +339,11 @@ export class ScriptVm {
     }
     lua.lua_setglobal(L, 'redis');
     lua.lua_pushcfunction(L, guardedHost((state) => this.mathRandom(state)));
-    lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, 'raftis.random');
+    lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, registry.random);
     lua.lua_pushcfunction(L, guardedHost((state) => this.mathRandomseed(state)));
-    lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, 'raftis.randomseed');
+    lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, registry.randomseed);
     lua.lua_pushcfunction(L, guardedHost((state) => registerFunction(state, this.active)));
-    lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, 'raftis.register_function');
+    lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, registry.register_function);
   }
 
   private redisCall(L: LuaState, raises: boolean): number {
