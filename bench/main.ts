@@ -87,15 +87,17 @@ async function typesPhase(options: BenchOptions, progress: Progress, versions: R
   const raftis = await RaftisCluster.start({ nodes: 3, profileDir: options.profileDir });
   try {
     const leader = await raftis.waitForLeader();
-    passes.push(await runTypePass('raftis', leader.port, options.typeRequests, 1, progress));
-    passes.push(await runTypePass('raftis', leader.port, options.typePipelinedRequests, TYPE_PIPELINE_DEPTH, progress));
+    const cpu = (): number | null => raftis.cpuSeconds();
+    passes.push(await runTypePass('raftis', leader.port, options.typeRequests, 1, progress, cpu));
+    passes.push(await runTypePass('raftis', leader.port, options.typePipelinedRequests, TYPE_PIPELINE_DEPTH, progress, cpu));
   } finally {
     await raftis.stop();
   }
   const redis = await RedisSingle.start();
   try {
-    passes.push(await runTypePass('redis', redis.port, options.typeRequests, 1, progress));
-    passes.push(await runTypePass('redis', redis.port, options.typePipelinedRequests, TYPE_PIPELINE_DEPTH, progress));
+    const cpu = (): number | null => redis.cpuSeconds();
+    passes.push(await runTypePass('redis', redis.port, options.typeRequests, 1, progress, cpu));
+    passes.push(await runTypePass('redis', redis.port, options.typePipelinedRequests, TYPE_PIPELINE_DEPTH, progress, cpu));
   } finally {
     await redis.stop();
   }

@@ -13,7 +13,7 @@ import { MEMORY_VALUE_BYTES } from './memory.js';
 import { preloadResp } from './preload.js';
 import type { Progress } from './progress.js';
 import { RaftisCluster } from './systems/raftis-cluster.js';
-import { TYPE_CLIENTS, TYPE_PIPELINE_DEPTH, TYPE_VALUE_BYTES, rateOf, runTypePass, setRate, type TypePass } from './types-throughput.js';
+import { TYPE_CLIENTS, TYPE_PIPELINE_DEPTH, TYPE_VALUE_BYTES, rateOf, runTypePass, setCpu, setRate, type TypePass } from './types-throughput.js';
 import { loadedClusterRss, type ClusterRss } from './types-memory.js';
 
 const ROUNDS = 2;
@@ -45,8 +45,9 @@ export async function measureStringsAb(builds: readonly BuildUnderTest[], reques
       const cluster = await RaftisCluster.start({ nodes: 3, profileDir: null, ...(build.main === undefined ? {} : { main: build.main }) });
       try {
         const leader = await cluster.waitForLeader();
-        passes.push(await runTypePass(`${build.label} (round ${round + 1})`, leader.port, requests, 1, progress, ['set', 'get']));
-        passes.push(await runTypePass(`${build.label} (round ${round + 1})`, leader.port, pipelinedRequests, TYPE_PIPELINE_DEPTH, progress, ['set', 'get']));
+        const cpu = (): number | null => cluster.cpuSeconds();
+        passes.push(await runTypePass(`${build.label} (round ${round + 1})`, leader.port, requests, 1, progress, cpu, ['set', 'get']));
+        passes.push(await runTypePass(`${build.label} (round ${round + 1})`, leader.port, pipelinedRequests, TYPE_PIPELINE_DEPTH, progress, cpu, ['set', 'get']));
       } finally {
         await cluster.stop();
       }
@@ -65,6 +66,7 @@ export async function measureStringsAb(builds: readonly BuildUnderTest[], reques
 }
 
 const mib = (bytes: number | null): string => (bytes === null ? '–' : `${(bytes / 1048576).toFixed(0)} MiB`);
+const micros = (v: number | null): string => (v === null ? '–' : v.toFixed(0));
 const rate = (v: number | null): string => (v === null ? '–' : Math.round(v).toLocaleString('en-US'));
 
 export function stringsAbReportSection(reportPath: string, result: StringsAbResult | null): string[] {
@@ -72,11 +74,11 @@ export function stringsAbReportSection(reportPath: string, result: StringsAbResu
   const m = result.machine;
   const lines = ['## Strings before and after the generic keyspace', '',
     `- Command: \`${result.commandLine}\`; machine: ${m.cores} cores, ${m.cpuModel}, ${m.memory} RAM, disk ${m.disk}, Node ${m.node}.`,
-    `- Builds: ${result.builds.join(', ')}. Throughput: each build in turn on a fresh 3-node cluster (default settings), \`redis-benchmark -t set\` then \`-t get\` (${TYPE_CLIENTS} clients, ${TYPE_VALUE_BYTES}-byte values, random keys among 100k) without pipelining and with -P ${TYPE_PIPELINE_DEPTH}, ${ROUNDS} rounds with the order of the builds swapped in the second. Memory: a fresh cluster per build, 1M keys × ${MEMORY_VALUE_BYTES} B by pipelined MSET (100 pairs per command), VmRSS of the largest node 2 s after every node applied the load and the lowest seen while it idled for a minute.`,
+    `- Builds: ${result.builds.join(', ')}. Throughput: each build in turn on a fresh 3-node cluster (default settings), \`redis-benchmark -t set\` then \`-t get\` (${TYPE_CLIENTS} clients, ${TYPE_VALUE_BYTES}-byte values, random keys among 100k) without pipelining and with -P ${TYPE_PIPELINE_DEPTH}, ${ROUNDS} rounds with the order of the builds swapped in the second; "CPU µs/req" is the three nodes' CPU time (user + system) during the run over its requests, which a loaded machine moves far less than the rate. Memory: a fresh cluster per build, 1M keys × ${MEMORY_VALUE_BYTES} B by pipelined MSET (100 pairs per command), VmRSS of the largest node 2 s after every node applied the load and the lowest seen while it idled for a minute.`,
     '',
-    '| build, round | -P | SET req/s (mean of 2 runs) | GET req/s | load at start → end |',
-    '| --- | ---: | ---: | ---: | --- |',
-    ...result.passes.map((p) => `| ${p.system} | ${p.pipeline} | ${rate(setRate(p))} | ${rate(rateOf(p, 'GET'))} | ${p.loadAtStart} → ${p.loadAtEnd} |`),
+    '| build, round | -P | SET req/s (mean of 2 runs) | SET CPU µs/req | GET req/s | GET CPU µs/req | load at start → end |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...result.passes.map((p) => `| ${p.system} | ${p.pipeline} | ${rate(setRate(p))} | ${micros(setCpu(p))} | ${rate(rateOf(p, 'GET'))} | ${micros(p.cpuMicrosPerRequest.GET ?? null)} | ${p.loadAtStart} → ${p.loadAtEnd} |`),
     '',
     '| build | keys | RSS loaded (node) | RSS settled | heap | load at start → end |',
     '| --- | ---: | ---: | ---: | ---: | --- |',

@@ -5,8 +5,10 @@
 // figure is VmRSS once every node has applied the load (the largest node), against
 // redis-server's VmRSS for the same data: 2 s after the load, and settled (the lowest seen
 // while the cluster idles for up to a minute: V8 collects the load's garbage and gives pages
-// back only once allocation stops). Beside it, the V8 heap per element of the same collection
-// built in-process (collection-heap.ts), against Redis's used_memory per element.
+// back only once allocation stops), and again after RAFT.SNAPSHOT on every node (the part of
+// RSS that is the Raft log kept since the last snapshot). Beside it, the V8 heap per element
+// of the same collection built in-process (collection-heap.ts), against Redis's used_memory
+// per element.
 
 import { execFileSync } from 'node:child_process';
 import { COLLECTION_TYPES, dataBytes, fillCommand, type CollectionType } from './collection-data.js';
@@ -14,7 +16,7 @@ import { keptSection, keptSectionLines } from './kept-section.js';
 import { loadAverage, type MachineInfo } from './machine.js';
 import { pipelineResp } from './preload.js';
 import type { Progress } from './progress.js';
-import { replyText, respCall } from './resp-client.js';
+import { replyFailure, replyText, respCall } from './resp-client.js';
 import { waitUntil } from './systems/ports.js';
 import { RaftisCluster, type RaftisNode } from './systems/raftis-cluster.js';
 import { RedisSingle } from './systems/redis-single.js';
@@ -103,6 +105,19 @@ export interface ClusterRss {
   readonly raftisNode: string;
   readonly raftisHeap: number | null;
   readonly raftisRssSettled: number | null;
+  /** The same after RAFT.SNAPSHOT on every node: the Raft log compacted to its retained tail. */
+  readonly raftisRssCompacted: number | null;
+}
+
+/** The lowest largest-node RSS seen while the cluster idles for IDLE_WATCH_MS (starting from `from`). */
+async function lowestWhileIdle(cluster: RaftisCluster, from: number | null): Promise<number | null> {
+  let lowest = from;
+  for (let waited = 0; waited < IDLE_WATCH_MS; waited += IDLE_POLL_MS) {
+    await new Promise((resolveWait) => setTimeout(resolveWait, IDLE_POLL_MS));
+    const now = largest(cluster).rss;
+    if (now !== null && (lowest === null || now < lowest)) lowest = now;
+  }
+  return lowest;
 }
 
 export async function loadedClusterRss(main: string | undefined, profileDir: string | null, load: (port: number) => Promise<void>): Promise<ClusterRss> {
@@ -115,14 +130,14 @@ export async function loadedClusterRss(main: string | undefined, profileDir: str
     await settle();
     const loaded = largest(cluster);
     const raftisHeap = await infoField(loaded.node.port, 'memory', 'used_memory_heap');
-    let raftisRssSettled = loaded.rss;
-    for (let waited = 0; waited < IDLE_WATCH_MS; waited += IDLE_POLL_MS) {
-      await new Promise((resolveWait) => setTimeout(resolveWait, IDLE_POLL_MS));
-      const now = largest(cluster).rss;
-      if (now !== null && (raftisRssSettled === null || now < raftisRssSettled)) raftisRssSettled = now;
+    const raftisRssSettled = await lowestWhileIdle(cluster, loaded.rss);
+    for (const node of cluster.nodes) {
+      const failure = replyFailure(await respCall(node.port, ['RAFT.SNAPSHOT'], APPLY_TIMEOUT_MS));
+      if (failure !== null) throw new Error(`RAFT.SNAPSHOT on ${node.id}: ${failure}`);
     }
+    const raftisRssCompacted = await lowestWhileIdle(cluster, null);
     const role = leader.id === loaded.node.id ? 'leader' : 'follower';
-    return { raftisEmptyRss, raftisRss: loaded.rss, raftisNode: `${loaded.node.id}, ${role}`, raftisHeap, raftisRssSettled };
+    return { raftisEmptyRss, raftisRss: loaded.rss, raftisNode: `${loaded.node.id}, ${role}`, raftisHeap, raftisRssSettled, raftisRssCompacted };
   } finally {
     await cluster.stop();
   }
@@ -139,7 +154,7 @@ export async function measureTypeMemory(elements: number, profileDir: string | n
     const raftis = await loadedClusterRss(undefined, profileDir, (port) => load(port, type, elements));
     const row: TypeMemoryRow = { type, elements, dataBytes: data, ...redis, ...raftis, heapBytesPerElement: heapPerElement(type, elements), loadAtStart, loadAtEnd: loadAverage() };
     rows.push(row);
-    line.done(`raftis ${mib(row.raftisRss)} → ${mib(row.raftisRssSettled)} settled (${row.raftisNode}), redis ${mib(row.redisRss)}: ${ratio(row.raftisRssSettled, row.redisRss)}`);
+    line.done(`raftis ${mib(row.raftisRss)} → ${mib(row.raftisRssSettled)} settled, ${mib(row.raftisRssCompacted)} compacted (${row.raftisNode}), redis ${mib(row.redisRss)}: ${ratio(row.raftisRssSettled, row.redisRss)}`);
   }
   return rows;
 }
@@ -167,13 +182,13 @@ export function typeMemoryReportSection(reportPath: string, result: TypeMemoryRe
   const perElement = (bytes: number | null, count: number): string => (bytes === null ? '–' : `${Math.round(bytes / count)} B`);
   const lines = ['## Memory per collection type', '',
     `- Command: \`${result.commandLine}\`, dist/ built from commit \`${result.commit}\`; machine: ${m.cores} cores, ${m.cpuModel}, ${m.memory} RAM, Node ${m.node}.`,
-    `- Each type: one key of ${elements.toLocaleString('en-US')} elements of 10–100 bytes (55 on average; hash fields \`f:N\`, sorted-set scores integers), loaded with HSET / RPUSH / SADD / ZADD of ${ELEMENTS_PER_COMMAND} elements per command, pipelined on one connection, into a fresh redis-server (\`appendonly yes\`, \`appendfsync always\`) and a fresh 3-node raftis cluster (default settings). VmRSS from /proc/PID/status ${SETTLE_MS / 1000} s after every node applied the load ("loaded"), and the lowest seen while the idle cluster was watched for ${IDLE_WATCH_MS / 1000} s ("settled": V8 collects the load's garbage and returns pages only once allocation stops); raftis's figure is its largest node, whose V8 heap in use (INFO memory) is "heap". raftis's RSS also holds its Raft log since the last snapshot (up to \`--snapshot-log-bytes\`, 64 MiB by default, plus the retained tail) and the ~58 MiB of an empty node. "heap per element": the same collection built in-process by bench/collection-heap.ts, V8 heap after a full GC, divided by the elements; Redis's per element is its used_memory after the load, divided likewise.`,
+    `- Each type: one key of ${elements.toLocaleString('en-US')} elements of 10–100 bytes (55 on average; hash fields \`f:N\`, sorted-set scores integers), loaded with HSET / RPUSH / SADD / ZADD of ${ELEMENTS_PER_COMMAND} elements per command, pipelined on one connection, into a fresh redis-server (\`appendonly yes\`, \`appendfsync always\`) and a fresh 3-node raftis cluster (default settings). VmRSS from /proc/PID/status ${SETTLE_MS / 1000} s after every node applied the load ("loaded"), and the lowest seen while the idle cluster was watched for ${IDLE_WATCH_MS / 1000} s ("settled": V8 collects the load's garbage and returns pages only once allocation stops), and the lowest seen in another ${IDLE_WATCH_MS / 1000} s after RAFT.SNAPSHOT on every node ("log compacted": the Raft log cut to its retained tail, \`--log-retain-bytes\` 8 MiB); raftis's figure is its largest node, whose V8 heap in use (INFO memory) is "heap". raftis's RSS also holds its Raft log since the last snapshot (up to \`--snapshot-log-bytes\`, 64 MiB by default, plus the retained tail) and the ~58 MiB of an empty node. "heap per element": the same collection built in-process by bench/collection-heap.ts, V8 heap after a full GC, divided by the elements; Redis's per element is its used_memory after the load, divided likewise.`,
     '',
-    `| type | data | Redis RSS | raftis RSS loaded (node) | raftis heap | raftis RSS settled | settled / Redis | goal ≤ ${TYPE_MEMORY_RATIO_MAX}× | Redis used_memory per element | raftis heap per element | load at start → end |`,
-    '| --- | ---: | ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | --- |',
+    `| type | data | Redis RSS | raftis RSS loaded (node) | raftis heap | raftis RSS settled | settled / Redis | goal ≤ ${TYPE_MEMORY_RATIO_MAX}× | raftis RSS, log compacted | compacted / Redis | Redis used_memory per element | raftis heap per element | load at start → end |`,
+    '| --- | ---: | ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |',
     ...result.rows.map((r) => {
       const pass = r.raftisRssSettled === null || r.redisRss === null ? 'n/a' : r.raftisRssSettled <= TYPE_MEMORY_RATIO_MAX * r.redisRss ? 'pass' : '**FAIL**';
-      return `| ${r.type} | ${mib(r.dataBytes)} | ${mib(r.redisRss)} | ${mib(r.raftisRss)} (${r.raftisNode}) | ${mib(r.raftisHeap)} | ${mib(r.raftisRssSettled)} | ${ratio(r.raftisRssSettled, r.redisRss)} | ${pass} | ${perElement(r.redisUsedMemory, r.elements)} | ${r.heapBytesPerElement === null ? '–' : `${r.heapBytesPerElement} B`} | ${r.loadAtStart} → ${r.loadAtEnd} |`;
+      return `| ${r.type} | ${mib(r.dataBytes)} | ${mib(r.redisRss)} | ${mib(r.raftisRss)} (${r.raftisNode}) | ${mib(r.raftisHeap)} | ${mib(r.raftisRssSettled)} | ${ratio(r.raftisRssSettled, r.redisRss)} | ${pass} | ${mib(r.raftisRssCompacted)} | ${ratio(r.raftisRssCompacted, r.redisRss)} | ${perElement(r.redisUsedMemory, r.elements)} | ${r.heapBytesPerElement === null ? '–' : `${r.heapBytesPerElement} B`} | ${r.loadAtStart} → ${r.loadAtEnd} |`;
     }), ''];
   return keptSectionLines(reportPath, SECTION, lines);
 }

@@ -34,6 +34,8 @@ export interface TypePass {
   readonly pipeline: number;
   readonly requests: number;
   readonly rows: RedisBenchmarkRow[];
+  /** Server CPU time per request (all the system's processes, user + system) by test: less sensitive to a loaded machine than the rate. */
+  readonly cpuMicrosPerRequest: Record<string, number>;
   readonly errors: string[];
   readonly loadAtStart: string;
   readonly loadAtEnd: string;
@@ -67,21 +69,31 @@ function runTest(port: number, test: string, requests: number, pipeline: number)
  * rate for the ratios is the mean of the two, so a drift of the machine's speed during the
  * pass does not favour the tests near either end.
  */
-export async function runTypePass(system: string, port: number, requests: number, pipeline: number, progress: Progress, tests: readonly string[] = TYPE_TESTS): Promise<TypePass> {
+export async function runTypePass(system: string, port: number, requests: number, pipeline: number, progress: Progress, cpuSeconds: () => number | null, tests: readonly string[] = TYPE_TESTS): Promise<TypePass> {
   const line = progress.start(`redis-benchmark ${system} -P ${pipeline}`);
   const loadAtStart = loadAverage();
   const rows: RedisBenchmarkRow[] = [];
+  const cpuMicrosPerRequest: Record<string, number> = {};
   const errors: string[] = [];
   line.update('warm-up');
   await runTest(port, 'set', Math.round(requests * WARMUP_REQUEST_SHARE), pipeline);
   for (const test of [...tests, 'set']) {
     line.update(test);
     const count = test.startsWith('lrange') ? Math.max(1000, Math.round(requests * LRANGE_REQUEST_SHARE)) : requests;
+    const cpuBefore = cpuSeconds();
     const result = await runTest(port, test, count, pipeline);
-    if (typeof result === 'string') errors.push(result);
-    else rows.push(...result.map((r) => (r.test === 'SET' && rows.some((earlier) => earlier.test === 'SET') ? { ...r, test: SET_AGAIN } : r)));
+    const cpuAfter = cpuSeconds();
+    if (typeof result === 'string') {
+      errors.push(result);
+      continue;
+    }
+    const named = result.map((r) => (r.test === 'SET' && rows.some((earlier) => earlier.test === 'SET') ? { ...r, test: SET_AGAIN } : r));
+    rows.push(...named);
+    // The LRANGE tests' own LPUSH run shares the measurement: the CPU goes to the last row (the test itself) only when it ran alone.
+    const last = named.at(-1);
+    if (named.length === 1 && last !== undefined && cpuBefore !== null && cpuAfter !== null) cpuMicrosPerRequest[last.test] = ((cpuAfter - cpuBefore) * 1e6) / count;
   }
-  const pass = { system, pipeline, requests, rows, errors, loadAtStart, loadAtEnd: loadAverage() };
+  const pass = { system, pipeline, requests, rows, cpuMicrosPerRequest, errors, loadAtStart, loadAtEnd: loadAverage() };
   const set = setRate(pass);
   line.done(`SET ${set === null ? '–' : Math.round(set)}/s; slowest write vs SET: ${slowestWrite(pass) ?? '–'}`);
   return pass;
@@ -89,6 +101,12 @@ export async function runTypePass(system: string, port: number, requests: number
 
 export function rateOf(pass: TypePass, test: string): number | null {
   return pass.rows.find((r) => r.test === test)?.requestsPerSecond ?? null;
+}
+
+/** CPU µs per request of SET: the mean of the pass's two SET runs (or the one there is). */
+export function setCpu(pass: TypePass): number | null {
+  const costs = [pass.cpuMicrosPerRequest.SET, pass.cpuMicrosPerRequest[SET_AGAIN]].filter((c): c is number => c !== undefined);
+  return costs.length === 0 ? null : costs.reduce((a, b) => a + b, 0) / costs.length;
 }
 
 /** SET's rate for the ratios: the mean of the pass's two SET runs (or the one there is). */
@@ -117,15 +135,16 @@ export function typesReportSection(reportPath: string, result: TypesResult | nul
   const tests = [...new Set(passes.flatMap((p) => p.rows.map((r) => r.test)))];
   const lines = ['## Throughput per command type (redis-benchmark default tests)', '',
     `- Command: \`${result.commandLine}\`, dist/ built from commit \`${result.commit}\`; machine: ${m.cores} cores, ${m.cpuModel}, ${m.memory} RAM, disk ${m.disk}, Node ${m.node}.`,
-    `- \`redis-benchmark ${typeBenchmarkArgs(0, 'TEST', 0, 0).join(' ').replace('-p 0', '-p PORT').replace('-n 0', '-n N').replace('-P 0', '-P 1|16')}\`, one process per test in redis-benchmark's default order (LRANGE tests with a quarter of the requests; each is preceded by redis-benchmark's own "LPUSH (needed to benchmark LRANGE)"), against a 3-node raftis cluster's leader (default settings: every write fsynced on a majority, linearizable reads) and one redis-server (\`appendonly yes\`, \`appendfsync always\`). Each list, set, hash and sorted-set test works on one key, as redis-benchmark's do. "vs SET": SET's rate (the mean of the pass's first and last SET run; an unrecorded SET run warms each pass up) over the test's, in the same pass; the goal for the type writes (${TYPE_WRITE_TESTS.join(', ')}) is ≤ ${TYPE_WRITE_SLOWDOWN_MAX}×.`,
+    `- \`redis-benchmark ${typeBenchmarkArgs(0, 'TEST', 0, 0).join(' ').replace('-p 0', '-p PORT').replace('-n 0', '-n N').replace('-P 0', '-P 1|16')}\`, one process per test in redis-benchmark's default order (LRANGE tests with a quarter of the requests; each is preceded by redis-benchmark's own "LPUSH (needed to benchmark LRANGE)"), against a 3-node raftis cluster's leader (default settings: every write fsynced on a majority, linearizable reads) and one redis-server (\`appendonly yes\`, \`appendfsync always\`). Each list, set, hash and sorted-set test works on one key, as redis-benchmark's do. "vs SET": SET's rate (the mean of the pass's first and last SET run; an unrecorded SET run warms each pass up) over the test's, in the same pass. "CPU µs/req": the server processes' CPU time (user + system, /proc/PID/stat, all three raftis nodes together) during the test's run over its requests: on a machine shared with other jobs it moves far less than the rate does (the LRANGE tests' runs include their LPUSH fill, so they have none). The goal for the type writes (${TYPE_WRITE_TESTS.join(', ')}) is ≤ ${TYPE_WRITE_SLOWDOWN_MAX}×.`,
     '',
-    `| test | ${passes.map((p) => `${p.system} -P ${p.pipeline} req/s (vs SET)`).join(' | ')} |`,
-    `| --- |${' ---: |'.repeat(passes.length)}`,
+    `| test | ${passes.map((p) => `${p.system} -P ${p.pipeline} req/s (vs SET) | CPU µs/req`).join(' | ')} |`,
+    `| --- |${' ---: | ---: |'.repeat(passes.length)}`,
     ...tests.map((test) => `| ${test} | ${passes.map((p) => {
       const value = rateOf(p, test);
       const set = setRate(p);
       const ratio = value === null || set === null || test === 'SET' || test === SET_AGAIN ? '' : ` (${(set / value).toFixed(2)}×${TYPE_WRITE_TESTS.includes(test) && set / value > TYPE_WRITE_SLOWDOWN_MAX ? ' **over**' : ''})`;
-      return `${rate(value)}${ratio}`;
+      const cpu = p.cpuMicrosPerRequest[test];
+      return `${rate(value)}${ratio} | ${cpu === undefined ? '–' : cpu.toFixed(0)}`;
     }).join(' | ')} |`),
     '',
     ...passes.map((p) => `- ${p.system} -P ${p.pipeline} (${p.requests.toLocaleString('en-US')} requests per test): load average ${p.loadAtStart} at the start, ${p.loadAtEnd} at the end; slowest type write vs SET ${slowestWrite(p) ?? '–'}${p.errors.length > 0 ? `; errors: ${p.errors.join('; ')}` : ''}.`),

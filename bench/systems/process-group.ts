@@ -65,6 +65,21 @@ export function rssBytes(pid: number): number | null {
   }
 }
 
+/** Clock ticks per second of /proc/PID/stat's CPU times (USER_HZ: 100 on Linux). */
+const USER_HZ = 100;
+
+/** CPU seconds (user + system) a process has used, from /proc/PID/stat; null when it is gone. */
+export function cpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+  } catch {
+    return null;
+  }
+}
+
 /** SIGKILLs every child this process spawned that is still running (interrupted runs). */
 export function killAllSpawned(): void {
   for (const child of live) child.kill('SIGKILL');

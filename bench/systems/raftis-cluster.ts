@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { replyText, respCall } from '../resp-client.js';
 import { freePorts, waitUntil } from './ports.js';
-import { killNow, respawn, rssBytes, spawnLogged, stopGracefully, type Spawned } from './process-group.js';
+import { cpuSeconds, killNow, respawn, rssBytes, spawnLogged, stopGracefully, type Spawned } from './process-group.js';
 
 export const RAFTIS_MAIN = resolve('dist/src/cli/main.js');
 const READY_TIMEOUT_MS = 30_000;
@@ -104,6 +104,18 @@ export class RaftisCluster {
   rss(node: RaftisNode): number | null {
     const pid = node.process.child?.pid;
     return pid === undefined ? null : rssBytes(pid);
+  }
+
+  /** CPU seconds used by all running nodes together, or null if one is gone. */
+  cpuSeconds(): number | null {
+    let total = 0;
+    for (const node of this.nodes) {
+      const pid = node.process.child?.pid;
+      const used = pid === undefined ? null : cpuSeconds(pid);
+      if (used === null) return null;
+      total += used;
+    }
+    return total;
   }
 
   /** Stops every node gracefully (so --cpu-prof writes its profile) and removes the data. */

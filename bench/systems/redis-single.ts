@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { replyText, respCall } from '../resp-client.js';
 import { freePort, waitUntil } from './ports.js';
-import { rssBytes, spawnLogged, stopGracefully, type Spawned } from './process-group.js';
+import { cpuSeconds, rssBytes, spawnLogged, stopGracefully, type Spawned } from './process-group.js';
 
 export function redisVersion(): string | null {
   try {
@@ -33,6 +33,11 @@ export class RedisSingle {
   rss(): number | null {
     const pid = this.process.child?.pid;
     return pid === undefined ? null : rssBytes(pid);
+  }
+
+  cpuSeconds(): number | null {
+    const pid = this.process.child?.pid;
+    return pid === undefined ? null : cpuSeconds(pid);
   }
 
   async stop(): Promise<void> {
