@@ -1,11 +1,17 @@
-// `raftis check-history FILE [--format jepsen|edn|jsonl] [--timeout-ms N]`: reads a
-// recorded history, checks it, prints one summary line (and the counterexample when
-// there is one) and returns the exit code. The CLI in src/cli/ only forwards argv.
+// `raftis check-history FILE [--format jepsen|edn|jsonl] [--model kv|list-append] [--timeout-ms N]`:
+// reads a recorded history, checks it, prints one summary line (and the counterexample when
+// there is one) and returns the exit code. Key-value histories are checked for
+// linearizability, list-append transaction histories (told apart by their first line, or
+// by --model) for strict serializability. The CLI in src/cli/ only forwards argv.
 import { readFile } from 'node:fs/promises';
 import { CHECK_TIMEOUT_MS_DEFAULT, checkKvHistory } from './check-kv-history.js';
 import type { CheckResult } from './check-kv-history.js';
 import { formatHistory } from './format-history.js';
-import { parseHistory } from './parse-history.js';
+import { checkListAppend } from './check-list-append.js';
+import { describeListAppendResult } from './format-list-append.js';
+import { TxnHistoryError } from './list-append-graph.js';
+import { detectFormat, parseHistory } from './parse-history.js';
+import { looksLikeTxnHistory, parseTxnHistory } from './parse-txn-history.js';
 import { HISTORY_FORMATS } from './parsed-history.js';
 import type { HistoryFormat } from './parsed-history.js';
 
@@ -20,7 +26,11 @@ export const EXIT_NO_INPUT = 66;
 /** Largest --timeout-ms accepted: one day. */
 const TIMEOUT_MS_MAX = 86_400_000;
 
-const USAGE = 'usage: raftis check-history FILE [--format jepsen|edn|jsonl] [--timeout-ms N]';
+const USAGE = 'usage: raftis check-history FILE [--format jepsen|edn|jsonl] [--model kv|list-append] [--timeout-ms N]';
+
+/** What a history records: single-key operations, or list-append transactions. */
+export type HistoryModel = 'kv' | 'list-append';
+const HISTORY_MODELS: readonly HistoryModel[] = ['kv', 'list-append'];
 
 export interface CommandOutput {
   readonly out: (line: string) => void;
@@ -35,6 +45,7 @@ const processOutput: CommandOutput = {
 interface Arguments {
   readonly file: string;
   readonly format?: HistoryFormat;
+  readonly model?: HistoryModel;
   readonly timeoutMs: number;
 }
 
@@ -52,6 +63,7 @@ export async function checkHistoryCommand(argv: string[], output: CommandOutput 
     output.err(`check-history: cannot read ${parsed.file}: ${(error as Error).message}`);
     return EXIT_NO_INPUT;
   }
+  if ((parsed.model ?? (looksLikeTxnHistory(text) ? 'list-append' : 'kv')) === 'list-append') return checkTxnFile(parsed, text, output);
   const history = parseHistory(text, parsed.format);
   if (!history.ok) {
     output.err(`check-history: ${parsed.file}: ${history.error}`);
@@ -67,6 +79,29 @@ export async function checkHistoryCommand(argv: string[], output: CommandOutput 
     : result.verdict === 'not-linearizable'
       ? EXIT_NOT_LINEARIZABLE
       : EXIT_UNDECIDED;
+}
+
+/** A list-append history: strict serializable exits 0, an anomaly 1. */
+function checkTxnFile(parsed: Arguments, text: string, output: CommandOutput): number {
+  const format = parsed.format ?? detectFormat(text);
+  if (format !== 'edn' && format !== 'jsonl') {
+    output.err(`check-history: ${parsed.file}: list-append histories are EDN or JSON lines${format === null ? '; cannot tell which from the first line' : `, not ${format}`}`);
+    return EXIT_BAD_INPUT;
+  }
+  const history = parseTxnHistory(text, format);
+  if (!history.ok) {
+    output.err(`check-history: ${parsed.file}: ${history.error}`);
+    return EXIT_BAD_INPUT;
+  }
+  try {
+    const result = checkListAppend(history.ops);
+    for (const line of describeListAppendResult(result, history.ops)) output.out(line);
+    return result.valid ? EXIT_LINEARIZABLE : EXIT_NOT_LINEARIZABLE;
+  } catch (error) {
+    if (!(error instanceof TxnHistoryError)) throw error;
+    output.err(`check-history: ${parsed.file}: ${error.message}`);
+    return EXIT_BAD_INPUT;
+  }
 }
 
 /** The summary line, then for a violation the operations around it. */
@@ -97,14 +132,18 @@ export function describeCheckResult(result: CheckResult): string[] {
 function parseArguments(argv: readonly string[]): Arguments | string {
   let file: string | undefined;
   let format: HistoryFormat | undefined;
+  let model: HistoryModel | undefined;
   let timeoutMs = CHECK_TIMEOUT_MS_DEFAULT;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    if (flag === '--format' || flag === '--timeout-ms') {
+    if (flag === '--format' || flag === '--timeout-ms' || flag === '--model') {
       const value = inline ?? argv[++i];
       if (value === undefined) return `${flag} needs a value`;
-      if (flag === '--format') {
+      if (flag === '--model') {
+        if (!(HISTORY_MODELS as readonly string[]).includes(value)) return `unknown model "${value}"`;
+        model = value as HistoryModel;
+      } else if (flag === '--format') {
         if (!(HISTORY_FORMATS as readonly string[]).includes(value)) return `unknown format "${value}"`;
         format = value as HistoryFormat;
       } else {
@@ -121,5 +160,5 @@ function parseArguments(argv: readonly string[]): Arguments | string {
     }
   }
   if (file === undefined) return 'missing history FILE';
-  return format === undefined ? { file, timeoutMs } : { file, format, timeoutMs };
+  return { file, timeoutMs, ...(format === undefined ? {} : { format }), ...(model === undefined ? {} : { model }) };
 }

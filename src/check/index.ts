@@ -30,3 +30,12 @@ export {
   EXIT_NO_INPUT,
 } from './check-history-command.js';
 export type { CommandOutput } from './check-history-command.js';
+export type { MicroOp, TxnOp } from './txn-history.js';
+export { describeTxnOp } from './txn-history.js';
+export { checkListAppend, CYCLE_SEARCH_EDGE_VISITS_MAX } from './check-list-append.js';
+export type { AnomalyType, CycleAnomaly, CycleStep, CycleType, ListAppendResult } from './check-list-append.js';
+export { TxnHistoryError } from './list-append-graph.js';
+export type { ReadAnomaly, ReadAnomalyType } from './list-append-graph.js';
+export { describeListAppendResult, describeCycle } from './format-list-append.js';
+export { parseTxnHistory, parseTxnEdn, parseTxnJsonl, formatTxnJsonl, looksLikeTxnHistory } from './parse-txn-history.js';
+export type { TxnFormat, TxnParseResult } from './parse-txn-history.js';

@@ -10,9 +10,9 @@ import { PendingOps } from './pending-ops.js';
 import { parseError } from './parsed-history.js';
 import type { ParseResult } from './parsed-history.js';
 import { REGISTER_KEY } from './parse-jepsen.js';
+import { keywordOf, readEdnMap, textOf } from './edn-reader.js';
+import type { EdnValue } from './edn-reader.js';
 
-type EdnScalar = string | number | boolean | null | { readonly keyword: string };
-type EdnValue = EdnScalar | readonly EdnScalar[];
 
 export function parseEdn(text: string): ParseResult {
   const pending = new PendingOps();
@@ -21,7 +21,7 @@ export function parseEdn(text: string): ParseResult {
     const lineNumber = index + 1;
     const line = lines[index]!.trim();
     if (line === '' || line.startsWith(';')) continue;
-    const map = readMap(line);
+    const map = readEdnMap(line);
     if (typeof map === 'string') return parseError(lineNumber, map);
     const event = readEvent(map);
     if (typeof event === 'string') return parseError(lineNumber, event);
@@ -95,7 +95,7 @@ function invokedOp(f: string, key: string, value: EdnValue): KvOp | string {
       return { f: 'incr', key, by: value };
     case 'cas': {
       if (!Array.isArray(value) || value.length !== 2) return ':cas needs :value [expected new]';
-      const pair = value as readonly EdnScalar[];
+      const pair = value as readonly EdnValue[];
       const expected = pair[0] === null ? null : textOf(pair[0]!);
       const next = textOf(pair[1]!);
       if ((expected === null && pair[0] !== null) || next === null) return ':cas values must be strings, numbers or nil';
@@ -116,105 +116,5 @@ function okResult(op: KvOp, value: EdnValue): KvResult | { error: string } {
       return true;
     default:
       return OK;
-  }
-}
-
-function textOf(value: EdnValue): string | null {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number') return String(value);
-  return null;
-}
-
-function keywordOf(value: EdnValue | undefined): string | null {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'keyword' in value ? value.keyword : null;
-}
-
-/** Reads one flat EDN map `{:k v, ...}` whose values are scalars or vectors of scalars. */
-function readMap(line: string): Map<string, EdnValue> | string {
-  const reader = new EdnReader(line);
-  if (!reader.take('{')) return 'expected an EDN map {...}';
-  const map = new Map<string, EdnValue>();
-  while (true) {
-    reader.skipSpace();
-    if (reader.take('}')) break;
-    const key = reader.scalar();
-    if (typeof key !== 'object' || key === null || !('keyword' in key)) return `expected a keyword key at column ${reader.at + 1}`;
-    reader.skipSpace();
-    const value = reader.take('[') ? reader.vector() : reader.scalar();
-    if (value === undefined) return `cannot read the value of :${key.keyword} at column ${reader.at + 1}`;
-    map.set(key.keyword, value);
-  }
-  reader.skipSpace();
-  if (!reader.done()) return `unexpected text after the map at column ${reader.at + 1}`;
-  return map;
-}
-
-const DELIMITER = /[\s,{}[\]]/;
-
-class EdnReader {
-  at = 0;
-  constructor(private readonly text: string) {}
-
-  done(): boolean {
-    return this.at >= this.text.length;
-  }
-
-  skipSpace(): void {
-    while (!this.done() && /[\s,]/.test(this.text[this.at]!)) this.at++;
-  }
-
-  take(char: string): boolean {
-    this.skipSpace();
-    if (this.text[this.at] !== char) return false;
-    this.at++;
-    return true;
-  }
-
-  /** The vector after its '['; undefined when malformed. */
-  vector(): EdnScalar[] | undefined {
-    const items: EdnScalar[] = [];
-    while (true) {
-      this.skipSpace();
-      if (this.done()) return undefined;
-      if (this.take(']')) return items;
-      const item = this.scalar();
-      if (item === undefined) return undefined;
-      items.push(item);
-    }
-  }
-
-  scalar(): EdnScalar | undefined {
-    this.skipSpace();
-    if (this.text[this.at] === '"') return this.string();
-    const start = this.at;
-    while (!this.done() && !DELIMITER.test(this.text[this.at]!)) this.at++;
-    const token = this.text.slice(start, this.at);
-    if (token === '') return undefined;
-    if (token === 'nil') return null;
-    if (token === 'true') return true;
-    if (token === 'false') return false;
-    if (token.startsWith(':') && token.length > 1) return { keyword: token.slice(1) };
-    if (/^-?\d+$/.test(token)) return Number(token);
-    return undefined;
-  }
-
-  string(): string | undefined {
-    let out = '';
-    this.at++;
-    while (!this.done()) {
-      const char = this.text[this.at++]!;
-      if (char === '"') return out;
-      if (char !== '\\') {
-        out += char;
-        continue;
-      }
-      const escaped = this.text[this.at++];
-      if (escaped === 'n') out += '\n';
-      else if (escaped === 't') out += '\t';
-      else if (escaped === 'r') out += '\r';
-      else if (escaped === '"' || escaped === '\\') out += escaped;
-      else return undefined;
-    }
-    return undefined;
   }
 }

@@ -20,8 +20,8 @@ usage:
                                            administer a running cluster
   raftis dev-certs [--dir ./data/tls] [--host NAME]... ID...
                                            make a local CA and node and client certificates (development)
-  raftis check-history FILE [--format jepsen|edn|jsonl] [--timeout-ms N]
-                                           check a recorded history for linearizability
+  raftis check-history FILE [--format jepsen|edn|jsonl] [--model kv|list-append] [--timeout-ms N]
+                                           check a recorded history (linearizability, or list-append strict serializability)
   raftis sim --seed S [--trace] | --seeds N [--from S] [--nodes 3|5] [--faults …]
                                            run the deterministic simulator
 `;
