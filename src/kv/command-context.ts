@@ -10,7 +10,7 @@ import { CommandError, wrongTypeError } from './replies.js';
 import type { CollectionTypeName, CollectionValue } from './value.js';
 import type { Scripting } from './script/scripting.js';
 import type { KeyspaceEvents } from './keyspace-events.js';
-import type { StreamSettings } from './stream-settings.js';
+import type { StreamSettings } from './stream-value.js';
 
 /** A collection type as commands name it: its type name and how to make an empty one. */
 export interface CollectionKind<V extends CollectionValue> {

@@ -24,11 +24,9 @@ import { hyperloglogCommands } from './hyperloglog-commands.js';
 import { copyCommands } from './copy-command.js';
 import { geoCommands } from './geo-commands.js';
 import { publishCommands } from './publish-command.js';
-import { notifyCommands } from './keyspace-events.js';
 import { streamCommands } from './stream-commands.js';
 import { streamGroupCommands } from './stream-group-commands.js';
 import { streamInfoCommands } from './stream-info-commands.js';
-import { streamSettingCommands } from './stream-settings.js';
 import { sortCommands } from './sort-command.js';
 import { dumpCommands } from './dump-commands.js';
 
@@ -54,11 +52,9 @@ export const commandTable: readonly CommandSpec[] = [
   ...copyCommands,
   ...geoCommands,
   ...publishCommands,
-  ...notifyCommands,
   ...streamCommands,
   ...streamGroupCommands,
   ...streamInfoCommands,
-  ...streamSettingCommands,
   ...sortCommands,
   ...dumpCommands,
 ];

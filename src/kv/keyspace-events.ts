@@ -1,6 +1,6 @@
 // Keyspace notifications (Redis's notify-keyspace-events): which classes of key events are
-// on (replicated: every replica applies the same setting at the same index, and snapshots
-// carry it), and the events of each applied write, reported to a node-local sink that the
+// on (a replicated setting, replicated-settings.ts: every replica applies it at the same
+// index, and snapshots carry it), and the events of each applied write, reported to a node-local sink that the
 // server delivers as `__keyspace@0__:` / `__keyevent@0__:` messages. Every replica emits the
 // same events in log order, expirations and evictions included (they are log decisions).
 //
@@ -10,11 +10,8 @@
 // Redis emits them. Commands whose events depend on their own work (streams' consumer
 // groups) emit through CommandContext.events themselves.
 
-import { command, noKeys, type CommandSpec } from './command-spec.js';
-import type { CommandContext } from './command-context.js';
+import type { CommandSpec } from './command-spec.js';
 import type { Keyspace } from './keyspace.js';
-import type { Reply } from './reply.js';
-import { errorReply, okReply } from './replies.js';
 
 /** Redis's NOTIFY_* bits (server.h). */
 export const NotifyClass = Object.freeze({
@@ -132,10 +129,15 @@ const KEYSPACE_PREFIX = '__keyspace@0__:';
 const KEYEVENT_PREFIX = '__keyevent@0__:';
 
 export class KeyspaceEvents {
-  /** The classes on (notify-keyspace-events). Replicated. */
-  flags = 0;
   /** Node-local: where this node's events go (the server's pub/sub), or null. */
   sink: KeyEventSink | null = null;
+
+  /** `flagsOf` reads the classes on: the replicated setting notify-keyspace-events (replicated-settings.ts). */
+  constructor(private readonly flagsOf: () => number) {}
+
+  get flags(): number {
+    return this.flagsOf();
+  }
 
   /** True when an event of class `cls` would be delivered. */
   wants(cls: number): boolean {
@@ -199,19 +201,3 @@ function candidateKeys(spec: CommandSpec, argv: readonly Uint8Array[]): number[]
   return indexes;
 }
 
-/** The internal entry that sets notify-keyspace-events (CONFIG SET proposes it): replicated, so every replica emits the same events. */
-export const raftisNotifyCommandName = 'raftis.notify-keyspace-events';
-
-function setNotifyFlags(context: CommandContext, argv: readonly Uint8Array[]): Reply {
-  const flags = parseNotifyFlags(Buffer.from(argv[1] ?? new Uint8Array(0)).toString('latin1'));
-  if (flags === null) return errorReply(INVALID_NOTIFY_FLAGS);
-  if (context.events !== null) context.events.flags = flags;
-  return okReply;
-}
-
-/** Redis's CONFIG SET error for a bad class letter. */
-export const INVALID_NOTIFY_FLAGS = "ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
-
-export const notifyCommands: readonly CommandSpec[] = [
-  command(raftisNotifyCommandName, 2, ['write', 'internal', 'fast'], noKeys, setNotifyFlags),
-];

@@ -8,6 +8,7 @@
 import { isKeyword } from './integer-parse.js';
 import type { Reply } from './reply.js';
 import { errorReply, okReply } from './replies.js';
+import { formatNotifyFlags, parseNotifyFlags } from './keyspace-events.js';
 
 export type EvictionPolicy = 'noeviction' | 'allkeys-lru' | 'volatile-lru' | 'allkeys-random' | 'volatile-ttl';
 export const evictionPolicies: readonly EvictionPolicy[] = ['noeviction', 'allkeys-lru', 'volatile-lru', 'allkeys-random', 'volatile-ttl'];
@@ -21,6 +22,10 @@ export interface SettingValues {
   evictionPolicy: EvictionPolicy;
   protoMaxBulkLen: number;
   scriptInstructionsMax: number;
+  /** Keyspace notification classes (kv/keyspace-events.ts bits): every replica emits the same events. */
+  notifyKeyspaceEvents: number;
+  /** Entries per stream node as Redis counts them (0 = no limit): where `~` trimming may cut. */
+  streamNodeMaxEntries: number;
 }
 
 interface SettingRow {
@@ -74,6 +79,23 @@ const rows: readonly SettingRow[] = [
       const count = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
       if (!(count >= 1)) return 'argument must be between 1 and 999999999999999 inclusive';
       return { ...values, scriptInstructionsMax: count };
+    },
+  },
+  {
+    name: 'notify-keyspace-events',
+    format: (values) => formatNotifyFlags(values.notifyKeyspaceEvents),
+    parse: (text, values) => {
+      const flags = parseNotifyFlags(text);
+      return flags === null ? "Invalid event class character. Use 'Ag$lshzxeKEtmdn'." : { ...values, notifyKeyspaceEvents: flags };
+    },
+  },
+  {
+    name: 'stream-node-max-entries',
+    format: (values) => String(values.streamNodeMaxEntries),
+    parse: (text, values) => {
+      const count = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
+      if (!(count >= 0)) return 'argument must be between 0 and 999999999999999 inclusive';
+      return { ...values, streamNodeMaxEntries: count };
     },
   },
 ];

@@ -27,7 +27,7 @@ import { KeyspaceRestore, KeyspaceSnapshot, type SnapshotSink, type SnapshotSour
 import { CommandError, errorReply, outOfMemoryError } from './replies.js';
 import { ReadyKeys } from './ready-keys.js';
 import { KeyspaceEvents, NotifyClass } from './keyspace-events.js';
-import { StreamSettings } from './stream-settings.js';
+import { streamNodeMaxEntriesDefault, type StreamSettings } from './stream-value.js';
 import { ScriptStore } from './script/script-store.js';
 import { FunctionStore } from './script/function-store.js';
 import { compileLibrary } from './function-commands.js';
@@ -57,6 +57,8 @@ export interface KvOptions {
   readonly protoMaxBulkLen?: number;
   /** Lua instructions one script may execute before it is stopped, the same on every replica (script-instructions-max). */
   readonly scriptInstructionsMax?: number;
+  /** Keyspace notification classes at start-up (bits of kv/keyspace-events.ts; CONFIG SET changes them through the log). */
+  readonly notifyKeyspaceEvents?: number;
 }
 
 export const kvDefaults = {
@@ -67,6 +69,7 @@ export const kvDefaults = {
   dedupRepliesPerClientMax: 1024,
   protoMaxBulkLen: 512 * 1024 * 1024,
   scriptInstructionsMax: 10_000_000,
+  notifyKeyspaceEvents: 0,
 } as const;
 
 export interface KvStats {
@@ -155,9 +158,9 @@ export class KvStateMachine {
   /** Node-local: waited keys a list or sorted set was stored under (blocked clients, src/server/blocking.ts). */
   readonly readyKeys = new ReadyKeys();
   /** Keyspace notifications: the classes on (replicated) and where this node delivers them (node-local). */
-  readonly events = new KeyspaceEvents();
-  /** stream-node-max-entries (replicated: `~` trimming depends on it). */
-  readonly streamSettings = new StreamSettings();
+  readonly events = new KeyspaceEvents(() => this.settings.values.notifyKeyspaceEvents);
+  /** stream-node-max-entries (a replicated setting: `~` trimming depends on it). */
+  private readonly streamSettings: StreamSettings = { nodeMaxEntries: () => this.settings.values.streamNodeMaxEntries };
   /** ACL users (replicated: changed by RAFTIS.ACL entries, in snapshots). */
   private aclUsers = new AclUsers(new AclCatalogue(commandTable));
   /**
@@ -168,8 +171,8 @@ export class KvStateMachine {
 
   constructor(options: KvOptions = {}) {
     this.options = validateOptions(options);
-    const { maxMemoryBytes, evictionPolicy, protoMaxBulkLen, scriptInstructionsMax } = this.options;
-    this.startSettings = { maxMemoryBytes, evictionPolicy, protoMaxBulkLen, scriptInstructionsMax };
+    const { maxMemoryBytes, evictionPolicy, protoMaxBulkLen, scriptInstructionsMax, notifyKeyspaceEvents } = this.options;
+    this.startSettings = { maxMemoryBytes, evictionPolicy, protoMaxBulkLen, scriptInstructionsMax, notifyKeyspaceEvents, streamNodeMaxEntries: streamNodeMaxEntriesDefault };
     this.settings = new ReplicatedSettings(this.startSettings);
     this.scripting = this.makeScripting(new ScriptStore(), new FunctionStore());
     this.keyspace.onCollectionStored((mapKey) => this.readyKeys.stored(mapKey));

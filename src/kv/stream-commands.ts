@@ -11,7 +11,7 @@ import { arg, oneKey, parsedCommand, type CommandSpec } from './command-spec.js'
 import { NotifyClass } from './keyspace-events.js';
 import { isKeyword, parseInt64 } from './integer-parse.js';
 import { CommandError, errorReply, integerReply, nilReply, notIntegerError, okReply, syntaxError, zeroReply, noSuchKeyError } from './replies.js';
-import { StreamValue, type TrimSpec } from './stream-value.js';
+import { StreamValue, streamNodeMaxEntriesDefault, type TrimSpec } from './stream-value.js';
 import {
   msOf, nextStreamId, parseRangeBound, parseStreamId, parseStrictStreamId, seqOf, streamId, streamIdBytes, STREAM_ID_MAX, type StreamId,
 } from './stream-id.js';
@@ -125,7 +125,7 @@ function parseAddOrTrim(argv: readonly Uint8Array[], xadd: boolean): AddOrTrim &
 function trimWithDefaults(parsed: ReturnType<typeof parseAddOrTrim>, context: CommandContext): TrimSpec | null {
   const trim = parsed.trim;
   if (trim === null || !parsed.approxLimitDefault) return trim;
-  const nodeMax = context.streams?.nodeMaxEntries ?? 100;
+  const nodeMax = context.streams?.nodeMaxEntries() ?? streamNodeMaxEntriesDefault;
   return { ...trim, limit: nodeMax > 0 ? 100 * nodeMax : 10_000 };
 }
 
@@ -161,7 +161,7 @@ function xadd(context: CommandContext, parsed: ReturnType<typeof parseAddOrTrim>
   const stream = context.writeCollection(parsed.key, streamKind, true) as StreamValue;
   const id = nextAddId(stream, parsed.id, context.nowMs);
   const fields = argv.slice(parsed.fieldsAt).map(latin1);
-  stream.append(id, fields, context.streams?.nodeMaxEntries ?? 100);
+  stream.append(id, fields, context.streams?.nodeMaxEntries() ?? streamNodeMaxEntriesDefault);
   streamChanged(context, parsed.key, 'xadd');
   context.keyspace.collectionChanged(parsed.key);
   const trim = trimWithDefaults(parsed, context);

@@ -23,6 +23,11 @@ export const streamEntryOverheadBytes = 64;
 /** Redis's default stream-node-max-entries. */
 export const streamNodeMaxEntriesDefault = 100;
 
+/** The replicated setting streams read: stream-node-max-entries (0 = no limit). */
+export interface StreamSettings {
+  nodeMaxEntries(): number;
+}
+
 /** One trimming request (XADD's and XTRIM's options). */
 export interface TrimSpec {
   readonly strategy: 'maxlen' | 'minid';

@@ -31,9 +31,7 @@ import { PeerIncarnations, incarnationRefusal } from './peer-incarnations.js';
 import { StorageLogStore, decodeMembership, encodeMembership, snapshotMetaFromStored } from './log-store.js';
 import { WritePath } from './write-path.js';
 import { PubSub } from './pubsub.js';
-import { withLogSettings } from './log-settings.js';
 import { parseNotifyFlags } from '../kv/keyspace-events.js';
-import type { ClientConnection } from '../resp/server.js';
 import { publishedMessage } from '../kv/publish-command.js';
 
 export class RaftisServer {
@@ -102,10 +100,10 @@ export class RaftisServer {
       maxMemoryBytes: config.maxmemoryBytes,
       evictionPolicy: config.maxmemoryPolicy,
       protoMaxBulkLen: config.protoMaxBulkLen,
+      // The start-up value, the same on every node (validated in config.ts); CONFIG SET changes it through the log.
+      notifyKeyspaceEvents: parseNotifyFlags(config.notifyKeyspaceEvents) ?? 0,
     });
     kv.acl.awaitCommands(); // ACL users in the snapshot name server commands, registered below (Dispatcher)
-    // The start-up value, the same on every node; CONFIG SET changes it through the log.
-    kv.events.flags = parseNotifyFlags(config.notifyKeyspaceEvents) ?? 0; // validated at start-up (config.ts)
     if (recovered.snapshot !== null) {
       const membership = decodeMembership(recovered.snapshot.membership);
       confState = membership.confState;
@@ -327,9 +325,8 @@ export class RaftisServer {
       faults: config.debugFaultInjection ? (argv) => applyFault(transport, argv) : null,
     };
     kv.events.sink = (channel, payload) => pubsub.deliver({ sharded: false, channel, payload });
-    const write = (conn: ClientConnection, argv: readonly Uint8Array[], done: (reply: Reply) => void): void => dispatcher.submitWrite(conn, argv, done);
     const admin = new Admin(adminContext);
-    const serverCommands = withLogSettings([...admin.commands(), ...membership.commands(), ...pubsub.commands()], { events: kv.events, streams: kv.streamSettings, write });
+    const serverCommands = [...admin.commands(), ...membership.commands(), ...pubsub.commands()];
     const dispatcher: Dispatcher = new Dispatcher({ config, kv, node, writes: writePath, serverCommands, subscriptions: pubsub, answered: (conn, command, argv, usec) => admin.times.record(conn, command, argv, usec) });
     const aclSeed = await seedLines(config, kv); // checked against every command, now that they are all registered
     respServer = new RespServer(

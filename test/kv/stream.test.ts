@@ -60,7 +60,7 @@ describe('streams in the state machine', () => {
 
   it('~ trimming removes whole nodes only (stream-node-max-entries), = trims exactly', () => {
     const h = new Harness();
-    h.apply('RAFTIS.STREAM-NODE-MAX-ENTRIES', '10');
+    h.apply('RAFTIS.CONFIG', 'stream-node-max-entries', '10');
     for (let i = 1; i <= 35; i++) h.apply('XADD', 's', `${i}-0`, 'f', 'v');
     assert.equal(plain(h.apply('XTRIM', 's', 'MAXLEN', '~', '12')), 20);
     assert.equal(plain(h.apply('XLEN', 's')), 15);
@@ -113,7 +113,7 @@ describe('streams in the state machine', () => {
     const h = new Harness();
     const events: string[] = [];
     h.kv.events.sink = (channel, payload) => events.push(`${Buffer.from(channel).toString()} ${Buffer.from(payload).toString()}`);
-    h.apply('RAFTIS.NOTIFY-KEYSPACE-EVENTS', 'Kt');
+    h.apply('RAFTIS.CONFIG', 'notify-keyspace-events', 'Kt');
     h.apply('XGROUP', 'CREATE', 's', 'g', '$', 'MKSTREAM');
     h.apply('XADD', 's', '1-0', 'f', 'v');
     h.apply('XREADGROUP', 'GROUP', 'g', 'alice', 'STREAMS', 's', '>');
