@@ -8,6 +8,7 @@ import type { RaftNode } from '../node/raft-node.js';
 import type { ClientConnection } from '../resp/server.js';
 import { READ_CONSISTENCIES, type ReadConsistency, type ServerConfig } from './config.js';
 import { errorReply } from './errors.js';
+import type { PauseMode } from './client-pause.js';
 import { cString, serverCommand, unknownSubcommand, type ServerCall, type ServerCommand } from './command-registry.js';
 import type { AclGate } from './acl-gate.js';
 
@@ -26,6 +27,9 @@ export interface ConnectionCommandsDeps {
   clientFields(conn: ClientConnection): { readonly flags: string; readonly multi: number; readonly cmd: string };
   /** CLIENT UNBLOCK: answers a client blocked on this node with `reply`; false if it is not blocked. */
   unblock(clientId: number, reply: Reply): boolean;
+  /** CLIENT PAUSE / UNPAUSE of this node's clients. */
+  pause(mode: PauseMode, timeoutMs: number): void;
+  unpause(): void;
 }
 
 const OK: Reply = { kind: 'simple', value: 'OK' };
@@ -102,7 +106,7 @@ function hello(deps: ConnectionCommandsDeps, { argv, conn }: ServerCall): Reply 
 
 /** Redis 7.0's CLIENT subcommands raftis answers, with their arities (and SETINFO, from 7.2, which clients send). */
 const CLIENT_SUBCOMMANDS = {
-  id: 2, info: 2, list: -2, kill: -3, unblock: -3, setname: 3, getname: 2, setinfo: 4, 'no-evict': 3, reply: 3, help: 2,
+  id: 2, info: 2, list: -2, kill: -3, unblock: -3, pause: -3, unpause: 2, setname: 3, getname: 2, setinfo: 4, 'no-evict': 3, reply: 3, help: 2,
 };
 
 const CLIENT_HELP = [
@@ -123,6 +127,8 @@ const CLIENT_HELP = [
   'SETNAME <name>', '    Assign the name <name> to the current connection.',
   'NO-EVICT (ON|OFF)', '    Protect current client connection from eviction.',
   'UNBLOCK <clientid> [TIMEOUT|ERROR]', '    Unblock the specified blocked client.',
+  'PAUSE <timeout> [WRITE|ALL]', '    Suspend all, or just write, clients for <timeout> milliseconds.',
+  'UNPAUSE', '    Stop the current client pause, resuming traffic.',
   'HELP', '    Prints this help.',
 ];
 
@@ -154,6 +160,11 @@ function client(deps: ConnectionCommandsDeps, { argv, conn }: ServerCall): Reply
       return clientKill(deps, conn, argv);
     case 'unblock':
       return clientUnblock(deps, argv);
+    case 'pause':
+      return clientPause(deps, argv);
+    case 'unpause':
+      deps.unpause();
+      return OK;
     case 'reply': {
       if (argv.length !== 3) return arity(3) as Reply;
       const mode = argv[2]?.toString('latin1').toLowerCase();
@@ -245,6 +256,19 @@ function clientKill(deps: ConnectionCommandsDeps, conn: ClientConnection, argv: 
     killed++;
   }
   return { kind: 'integer', value: killed };
+}
+
+/** CLIENT PAUSE timeout [WRITE|ALL]: this node's clients wait (all commands, or those that write) for `timeout` ms. */
+function clientPause(deps: ConnectionCommandsDeps, argv: readonly Buffer[]): Reply {
+  if (argv.length > 4) return errorReply('ERR syntax error');
+  const text = argv[2]?.toString('latin1') ?? '';
+  if (!/^-?\d{1,18}$/.test(text)) return errorReply('ERR timeout is not an integer or out of range');
+  const timeoutMs = Number(text);
+  if (timeoutMs < 0) return errorReply('ERR timeout is negative');
+  const mode = argv.length === 4 ? argv[3]?.toString('latin1').toLowerCase() : 'all';
+  if (mode !== 'write' && mode !== 'all') return errorReply('ERR syntax error');
+  deps.pause(mode, timeoutMs);
+  return OK;
 }
 
 /** CLIENT UNBLOCK id [TIMEOUT|ERROR]: a client blocked on this node gets a timeout's reply or Redis's UNBLOCKED error. */

@@ -16,6 +16,7 @@ import { encodeTransaction, type WatchedKey } from '../kv/transaction.js';
 import { BlockedClients, type WaiterWrites } from './blocking.js';
 import { CommandRegistry, commandArityError, serverCommand, unknownCommand, type RegisteredCommand, type ServerCall, type ServerCommand } from './command-registry.js';
 import { connectionCommands } from './connection-commands.js';
+import { ClientPause } from './client-pause.js';
 import { AclGate } from './acl-gate.js';
 import { aclCommand } from './acl-command.js';
 import type { ErrorCounters } from './command-stats.js';
@@ -106,6 +107,8 @@ export class Dispatcher {
   private readonly kv: KvStateMachine;
   private readonly node: RaftNode<Reply>;
   private readonly blocking: BlockedClients;
+  /** CLIENT PAUSE on this node. */
+  private readonly pause = new ClientPause(() => Date.now());
   /** Every command a client can send. */
   readonly registry: CommandRegistry;
   /** Who each connection is and what it may run (AUTH, NOAUTH, NOPERM, ACL LOG). */
@@ -132,6 +135,8 @@ export class Dispatcher {
       reset: (conn) => this.reset(conn),
       clientFields: (conn) => this.clientFields(conn),
       unblock: (clientId, reply) => this.blocking.unblock(clientId, reply),
+      pause: (mode, timeoutMs) => this.pause.pause(mode, timeoutMs),
+      unpause: () => this.pause.unpause(),
     });
     const acl = aclCommand({
       gate: this.acl, users: () => options.kv.acl, aclFile: options.config.aclFile,
@@ -143,9 +148,9 @@ export class Dispatcher {
     this.acl.watch();
   }
 
-  /** Clients blocked on this node now (INFO blocked_clients). */
+  /** Clients blocked on this node now (INFO blocked_clients): waiting for a key, or paused. */
   get blockedClients(): number {
-    return this.blocking.waiting;
+    return this.blocking.waiting + this.pause.clientsWaiting;
   }
 
   /** A client left, or ended its side (EOF, as Redis frees such a client): it no longer waits for a key. */
@@ -158,6 +163,7 @@ export class Dispatcher {
   /** The node stops: blocked clients are told so (nothing was popped for them). */
   stop(): void {
     this.blocking.stop();
+    this.pause.stop();
   }
 
   stateOf(conn: ClientConnection): ConnectionState {
@@ -202,17 +208,28 @@ export class Dispatcher {
       transaction.queued.push({ argv: command.kind === 'data' ? this.acl.logForm(conn, command.row, argv) : argv, command });
       return slot.send(QUEUED);
     }
-    const started = performance.now();
-    const done = (reply: Reply): void => {
-      const usec = Math.round((performance.now() - started) * 1000);
-      stats.record(usec, reply.kind === 'error');
-      this.options.answered?.(conn, command, argv, usec);
-      sendCounted(slot, errors, reply);
+    const run = (): void => {
+      const started = performance.now();
+      const done = (reply: Reply): void => {
+        const usec = Math.round((performance.now() - started) * 1000);
+        stats.record(usec, reply.kind === 'error');
+        this.options.answered?.(conn, command, argv, usec);
+        sendCounted(slot, errors, reply);
+      };
+      const intercepted = this.options.subscriptions?.intercept(conn, name, argv) ?? null;
+      if (intercepted !== null) return done(intercepted);
+      if (command.kind === 'server') return command.row.run({ conn, argv, done });
+      this.runData(conn, state, command.row, argv, done);
     };
-    const intercepted = this.options.subscriptions?.intercept(conn, name, argv) ?? null;
-    if (intercepted !== null) return done(intercepted);
-    if (command.kind === 'server') return command.row.run({ conn, argv, done });
-    this.runData(conn, state, command.row, argv, done);
+    // CLIENT PAUSE: checked like Redis after arity and permissions, so refusals answer at once.
+    if (this.pause.holds(conn, name, this.writes(command, state))) return this.pause.postpone(conn, run);
+    run();
+  }
+
+  /** Whether a command writes (for CLIENT PAUSE WRITE): a write row, or EXEC of a transaction that queued one. */
+  private writes(command: RegisteredCommand, state: ConnectionState): boolean {
+    const writes = (row: { readonly flags: readonly string[] }): boolean => row.flags.includes('write');
+    return writes(command.row) || (command.row.name === 'exec' && (state.transaction?.queued.some((queued) => writes(queued.command.row)) ?? false));
   }
 
   /**

@@ -91,6 +91,31 @@ describe('CLIENT and COMMAND', () => {
     control.close();
   });
 
+  it('CLIENT PAUSE WRITE holds this node\'s writes (reads and refusals answer) until UNPAUSE; PAUSE ALL until its timeout', async () => {
+    const port = cluster.node(follower).port;
+    const control = await RawConnection.open(port);
+    const writer = await RawConnection.open(port);
+    const reader = await RawConnection.open(port);
+    const blocked = async (): Promise<number> => Number(/blocked_clients:(\d+)/.exec(String(await control.call('INFO', 'clients')))?.[1]);
+    assert.equal(await control.call('CLIENT', 'PAUSE', '60000', 'WRITE'), 'OK');
+    const write = writer.call('SET', 'pause:k', 'v');
+    await waitFor('the write to wait', async () => (await blocked()) === 1);
+    assert.equal(await reader.call('GET', 'pause:k'), null, 'reads go on');
+    assert.deepEqual(await reader.call('SET', 'pause:k'), { error: "ERR wrong number of arguments for 'set' command" }, 'a refusal answers at once');
+    assert.equal(await control.call('CLIENT', 'UNPAUSE'), 'OK');
+    assert.equal(await write, 'OK');
+    assert.equal(await reader.call('GET', 'pause:k'), 'v');
+    assert.equal(await blocked(), 0);
+
+    const started = Date.now();
+    assert.equal(await control.call('CLIENT', 'PAUSE', '300'), 'OK');
+    assert.equal(await reader.call('PING'), 'PONG');
+    assert.ok(Date.now() - started >= 300, 'PAUSE ALL held even a PING until the timeout');
+    assert.deepEqual(await control.call('CLIENT', 'PAUSE', '-1'), { error: 'ERR timeout is negative' });
+    assert.deepEqual(await control.call('CLIENT', 'PAUSE', '10', 'SOME'), { error: 'ERR syntax error' });
+    for (const c of [control, writer, reader]) c.close();
+  });
+
   it('COMMAND describes every command the server answers, with COUNT, LIST, INFO and GETKEYS agreeing', async () => {
     const connection = await RawConnection.open(cluster.node(follower).port);
     const all = await connection.call('COMMAND') as unknown[][];

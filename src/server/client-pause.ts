@@ -1,0 +1,78 @@
+// CLIENT PAUSE / UNPAUSE on this node, as Redis 7 has them: for a while, this node's clients'
+// commands wait — every command (ALL), or those that write or may replicate (WRITE) — and run
+// in arrival order when the pause ends (CLIENT UNPAUSE or its timeout). A client with a
+// command waiting has its later commands wait behind it. Other nodes are not paused: a pause
+// is about the clients of the node asked (raftis moves leadership with RAFT.TRANSFER-LEADER,
+// not by pausing writers).
+
+import type { ClientConnection } from '../resp/server.js';
+
+export type PauseMode = 'write' | 'all';
+
+/** Commands that replicate something in Redis without the write flag: WRITE pauses them too. */
+const MAY_REPLICATE: ReadonlySet<string> = new Set(['publish', 'spublish', 'pfcount', 'eval', 'evalsha', 'fcall', 'script', 'function']);
+
+export class ClientPause {
+  private mode: PauseMode | null = null;
+  private untilMs = 0;
+  private timer: NodeJS.Timeout | null = null;
+  /** Commands waiting for the pause to end, in arrival order. */
+  private waiting: { readonly conn: ClientConnection; readonly run: () => void }[] = [];
+  /** Commands waiting per connection: its later commands wait behind them. */
+  private readonly waitingOf = new Map<ClientConnection, number>();
+  private readonly now: () => number;
+
+  constructor(now: () => number) {
+    this.now = now;
+  }
+
+  /** Clients with a command waiting (INFO blocked_clients counts them, as Redis does). */
+  get clientsWaiting(): number {
+    return this.waitingOf.size;
+  }
+
+  /** Starts or extends a pause: the later end and the stricter mode of this one and any in force. */
+  pause(mode: PauseMode, timeoutMs: number): void {
+    const until = this.now() + timeoutMs;
+    this.mode = this.mode === 'all' || mode === 'all' ? 'all' : 'write';
+    this.untilMs = Math.max(this.untilMs, until);
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.unpause(), Math.max(0, this.untilMs - this.now()));
+    this.timer.unref();
+  }
+
+  /** Ends the pause and runs what waited, in order. */
+  unpause(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.mode = null;
+    this.untilMs = 0;
+    const waiting = this.waiting;
+    this.waiting = [];
+    this.waitingOf.clear();
+    for (const { conn, run } of waiting) if (!conn.closed) run();
+  }
+
+  /**
+   * True if the command must wait: the pause covers it (ALL: every command; WRITE: `writes`,
+   * or a command that may replicate), or the connection already has one waiting.
+   */
+  holds(conn: ClientConnection, name: string, writes: boolean): boolean {
+    if (this.waitingOf.has(conn)) return true;
+    if (this.mode === null) return false;
+    return this.mode === 'all' || writes || MAY_REPLICATE.has(name);
+  }
+
+  postpone(conn: ClientConnection, run: () => void): void {
+    this.waiting.push({ conn, run });
+    this.waitingOf.set(conn, (this.waitingOf.get(conn) ?? 0) + 1);
+  }
+
+  /** The node stops: what waits is dropped (the connections close). */
+  stop(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.waiting = [];
+    this.waitingOf.clear();
+  }
+}
