@@ -17,7 +17,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import type { RespValue } from '../resp/codec.js';
 import { IDENTITY_FILE } from '../server/identity.js';
-import { sendCommand } from '../server/resp-client.js';
+import { sendCommand, type Credentials } from '../server/resp-client.js';
 import { askSupervisor, startControlServer, type ControlReply, type ControlRequest, type ControlServer } from './cluster-control.js';
 import { ADMIN_PORT_OFFSET, PEER_PORT_OFFSET, TLS_DIR, clusterStatePath, nextNode, nodeInSlot, readClusterState, writeClusterState, type ClusterNode } from './cluster-state.js';
 import { DEV_CERT_HOSTS_DEFAULT, devCertPaths, makeDevCerts, type DevCertFiles } from './dev-certs.js';
@@ -240,6 +240,13 @@ class Supervisor {
     return null;
   }
 
+  /** The default user's password given to the nodes (`-- --requirepass P`): the tool's own commands AUTH with it. */
+  private get clientAuth(): Credentials | null {
+    const at = this.args.extra.indexOf('--requirepass');
+    const password = at < 0 ? undefined : this.args.extra[at + 1];
+    return password === undefined ? null : ['default', password];
+  }
+
   private get clientTls(): ConnectionOptions | null {
     return this.tls?.client ?? null;
   }
@@ -362,7 +369,7 @@ class Supervisor {
     for (;;) {
       const via = await this.liveMember(id);
       if (via !== null) {
-        const reply = await call(this.host, via.clientPort, ['RAFT.NODE', 'REMOVE', id], this.clientTls);
+        const reply = await call(this.host, via.clientPort, ['RAFT.NODE', 'REMOVE', id], this.clientTls, this.clientAuth);
         if (reply.kind === 'simple') break;
         last = reply.kind === 'error' ? reply.message : `unexpected reply ${reply.kind}`;
         if (/is not a member/.test(last)) break; // removed already (an earlier attempt that timed out)
@@ -394,7 +401,7 @@ class Supervisor {
   private async liveMember(except: string | null): Promise<ClusterNode | null> {
     for (const node of this.nodes) {
       if (node.id === except || !this.running.has(node.id)) continue;
-      const reply = await call(this.host, node.clientPort, ['RAFT.LEADER'], this.clientTls);
+      const reply = await call(this.host, node.clientPort, ['RAFT.LEADER'], this.clientTls, this.clientAuth);
       if (reply.kind === 'bulk' && reply.value !== null && reply.value.length > 0) return node;
     }
     return null;
@@ -407,7 +414,7 @@ class Supervisor {
     while (Date.now() < deadline && !this.stopping) {
       const via = await this.liveMember(id);
       if (via !== null) {
-        role = memberRoles(await call(this.host, via.clientPort, ['RAFT.NODES'], this.clientTls)).get(id) ?? role;
+        role = memberRoles(await call(this.host, via.clientPort, ['RAFT.NODES'], this.clientTls, this.clientAuth)).get(id) ?? role;
         if (role !== null && done(role)) return role;
       }
       await sleep(POLL_MS);
@@ -419,7 +426,7 @@ class Supervisor {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     while (Date.now() < deadline && !this.stopping) {
       for (const node of this.nodes) {
-        const reply = await call(this.host, node.clientPort, ['RAFT.LEADER'], this.clientTls);
+        const reply = await call(this.host, node.clientPort, ['RAFT.LEADER'], this.clientTls, this.clientAuth);
         if (reply.kind === 'bulk' && reply.value !== null && reply.value.length > 0) return Buffer.from(reply.value).toString();
       }
       await sleep(POLL_MS);
@@ -429,9 +436,9 @@ class Supervisor {
 }
 
 /** One command; a connection failure becomes an error reply. */
-async function call(host: string, port: number, argv: readonly string[], tls: ConnectionOptions | null): Promise<RespValue> {
+async function call(host: string, port: number, argv: readonly string[], tls: ConnectionOptions | null, auth: Credentials | null): Promise<RespValue> {
   try {
-    return await sendCommand(host, port, argv, CALL_TIMEOUT_MS, tls);
+    return await sendCommand(host, port, argv, CALL_TIMEOUT_MS, tls, auth);
   } catch (error) {
     return { kind: 'error', message: `${host}:${port}: ${(error as Error).message}` };
   }

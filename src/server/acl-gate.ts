@@ -139,7 +139,7 @@ export class AclGate {
   admit(conn: ClientConnection, row: CheckedRow, argv: readonly Buffer[], context: 'toplevel' | 'multi'): Reply | null {
     if (this.options.seedConfigured && !this.users().seeded) return SEED_PENDING;
     if (!this.sessions.has(conn) && this.protectedModeRefuses(conn)) {
-      conn.kill(); // after this reply, as Redis closes such a client
+      conn.shutdown(); // closes once this reply is written, as Redis closes such a client
       return PROTECTED_MODE;
     }
     const session = this.session(conn);

@@ -442,6 +442,11 @@ export class RaftisServer {
   }
 }
 
+/** A node joining a cluster with a password (--requirepass, the same on every node) authenticates as the default user. */
+function joinAuth(config: ServerConfig): readonly [string, string] | null {
+  return config.requirepass === null ? null : ['default', config.requirepass];
+}
+
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
@@ -489,7 +494,7 @@ async function fetchJoinIdentity(config: ServerConfig, logger: Logger, joinTls: 
   for (let attempt = 0; ; attempt++) {
     let unreachable: Error | null = null;
     try {
-      reply = await sendCommand(config.join?.host ?? '', config.join?.port ?? 0, ['RAFT.CLUSTERINFO'], config.requestTimeoutMs, joinTls);
+      reply = await sendCommand(config.join?.host ?? '', config.join?.port ?? 0, ['RAFT.CLUSTERINFO'], config.requestTimeoutMs, joinTls, joinAuth(config));
     } catch (error) {
       unreachable = error as Error;
       reply = { kind: 'error', message: `cannot reach the cluster (${unreachable.message})` };
@@ -537,7 +542,7 @@ async function requestMembership(server: RaftisServer, config: ServerConfig, log
   const deadline = Date.now() + config.requestTimeoutMs * 12;
   while (!isMember() && Date.now() < deadline && !server.isStopping()) {
     try {
-      const reply = await sendCommand(join.host, join.port, ['RAFT.NODE', 'ADD', self, formatHostPort(config.peerListen), formatHostPort(clientAddress(config)), 'INCARNATION', server.identity.incarnation], config.requestTimeoutMs, joinTls);
+      const reply = await sendCommand(join.host, join.port, ['RAFT.NODE', 'ADD', self, formatHostPort(config.peerListen), formatHostPort(clientAddress(config)), 'INCARNATION', server.identity.incarnation], config.requestTimeoutMs, joinTls, joinAuth(config));
       if (reply.kind !== 'error' || /already a/.test(reply.message)) {
         log.info({ join: formatHostPort(join) }, 'added to the cluster as a learner; it becomes a voter once caught up');
         return;

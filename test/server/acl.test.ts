@@ -7,6 +7,10 @@
 // test/kv/acl.test.ts for the rules themselves).
 
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { TestCluster } from '../support/cluster.js';
@@ -201,5 +205,90 @@ describe('a cluster started with --requirepass', () => {
       assert.ok(Array.isArray(hello), String(hello));
       assert.equal(await reply(other, 'CLIENT', 'GETNAME'), 'x');
     }
+  });
+});
+
+/** What the server sends on a connection given `request`, up to its close. */
+function everythingSent(host: string, port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port }, () => socket.write(request));
+    let received = '';
+    socket.on('data', (chunk) => {
+      received += chunk.toString('latin1');
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(received));
+  });
+}
+
+/** A non-loopback address of this host, if it has one (protected mode needs a client beyond loopback). */
+function outsideAddress(): string | null {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const address of addresses ?? []) if (address.family === 'IPv4' && !address.internal) return address.address;
+  }
+  return null;
+}
+
+describe('a cluster started with --aclfile, bound beyond loopback', () => {
+  let cluster: TestCluster;
+  let aclFile: string;
+  const outside = outsideAddress();
+
+  before(async () => {
+    aclFile = join(mkdtempSync(join(tmpdir(), 'raftis-acl-')), 'users.acl');
+    writeFileSync(aclFile, 'user default on nopass ~* &* +@all\n');
+    // n2 is restarted listening on every address (its port is known only once the cluster started).
+    let bindAll = false;
+    cluster = await TestCluster.start({ args: ['--aclfile', aclFile], nodeArgs: (id) => (bindAll && id === 'n2' ? ['--listen', `0.0.0.0:${cluster.node(id).port}`] : []) });
+    await cluster.waitForLeader();
+    bindAll = true;
+    await cluster.restart('n2');
+    await cluster.waitForListening('n2');
+  });
+
+  after(async () => {
+    await cluster.stop();
+  });
+
+  it('protected mode: with no password and no ACL user, clients beyond loopback are refused with Redis\'s text', { skip: outside === null ? 'no non-loopback address' : false }, async () => {
+    const id = 'n2';
+    // A raw connection, as redis-cli's: ioredis would send CLIENT SETINFO first and lose the answer with the connection.
+    const answer = await everythingSent(outside as string, cluster.node(id).port, 'PING\r\n');
+    assert.match(answer, /^-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user\. .* 4\) Setup a an authentication password for the default user\. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside\.\r\n$/);
+    assert.equal(await reply(cluster.client(id), 'PING'), 'PONG', 'loopback clients are served');
+    // Once an ACL user exists the node is no longer open by default: remote clients are served.
+    assert.equal(await reply(cluster.client(id), 'ACL', 'SETUSER', 'alice', 'on', '>alicepw', '~a:*', '+@read'), 'OK');
+    await waitFor('alice on every node', async () => (await Promise.all(cluster.nodes.map((node) => cluster.call(node.id, ['ACL', 'USERS'])))).every((users) => JSON.stringify(users).includes('alice')));
+    const later = new Redis({ host: outside as string, port: cluster.node(id).port, enableReadyCheck: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    later.on('error', () => {});
+    try {
+      assert.equal(await reply(later, 'AUTH', 'alice', 'alicepw'), 'OK');
+      assert.equal(await reply(later, 'GET', 'a:1'), null);
+    } finally {
+      later.disconnect();
+    }
+  });
+
+  it('ACL SAVE writes the users to the file of the node asked; ACL LOAD replaces every user on every node', async () => {
+    const [first, second, third] = cluster.nodes.map((node) => node.id) as [string, string, string];
+    await reply(cluster.client(first), 'ACL', 'SETUSER', 'carol', 'on', '>carolpw', '~c:*', '+get');
+    await waitFor('carol on the node asked to save', async () => JSON.stringify(await cluster.call(second, ['ACL', 'USERS'])).includes('carol'));
+    assert.equal(await reply(cluster.client(second), 'ACL', 'SAVE'), 'OK');
+    const saved = readFileSync(aclFile, 'latin1');
+    assert.match(saved, /^user carol on #[0-9a-f]{64} ~c:\* resetchannels -@all \+get$/m);
+    assert.doesNotMatch(saved, /carolpw/, 'no password in clear');
+    // An edited file: carol goes, dave comes (with a clear-text password, hashed before it is proposed).
+    writeFileSync(aclFile, 'user default on nopass ~* &* +@all\nuser dave on >davepw ~d:* +@all\n');
+    const carol = await login(cluster, third, 'carol', 'carolpw');
+    assert.equal(await reply(cluster.client(second), 'ACL', 'LOAD'), 'OK');
+    await waitFor('dave on every node, carol gone', async () => {
+      const users = await Promise.all(cluster.nodes.map((node) => cluster.call(node.id, ['ACL', 'USERS'])));
+      return users.every((list) => JSON.stringify(list) === JSON.stringify(['dave', 'default']));
+    });
+    await waitFor("carol's connection closed", () => carol.status === 'end' || carol.status === 'close');
+    const dave = await login(cluster, first, 'dave', 'davepw');
+    assert.equal(await reply(dave, 'SET', 'd:1', 'v'), 'OK');
+    writeFileSync(aclFile, 'user default on nopass ~* &* +@all\nuser dave on >x ~d:* +nocmd\n');
+    assert.match(String(await reply(cluster.client(first), 'ACL', 'LOAD')), /Unknown command or category name in ACL/);
   });
 });
