@@ -8,42 +8,17 @@
 // --src points at another checkout's src/ (default: this one's) for A/B runs.
 
 import { parseArgs } from 'node:util';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { COLLECTION_TYPES, dataBytes, fillCommand, type CollectionType } from './collection-data.js';
-
-interface StateMachine {
-  apply(index: number, data: Uint8Array): unknown;
-  read(argv: readonly Uint8Array[], clusterTime: number): unknown;
-}
-
-interface KvModule {
-  KvStateMachine: new () => StateMachine;
-}
-
-interface CodecModule {
-  encodeCommand(command: { origin: string; client: number; seq: number; firstUnanswered: number; time: number; argv: readonly Uint8Array[] }): Uint8Array;
-}
+import { TIME_MS, collectedHeapBytes as collect, loadSource } from './in-process.js';
 
 const BATCH = 1000;
-const TIME_MS = 1_700_000_000_000;
-
-function collect(): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('run with node --expose-gc');
-  for (let i = 0; i < 3; i++) gc();
-  return process.memoryUsage().heapUsed;
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { type: { type: 'string', default: 'hash' }, elements: { type: 'string', default: '1000000' }, src: { type: 'string', default: 'src' } } });
   const type = values.type as CollectionType;
   if (!COLLECTION_TYPES.includes(type)) throw new Error(`--type must be one of ${COLLECTION_TYPES.join(', ')}`);
   const elements = Number(values.elements);
-  const src = resolve(values.src);
-  const kv = (await import(pathToFileURL(`${src}/kv/state-machine.ts`).href)) as KvModule;
-  const codec = (await import(pathToFileURL(`${src}/kv/command-codec.ts`).href)) as CodecModule;
-  const machine = new kv.KvStateMachine();
+  const { src, machine, entry: encode } = await loadSource(values.src);
   let data = 0;
   for (let i = 0; i < elements; i++) data += dataBytes(type, i);
   const heapBefore = collect();
@@ -52,7 +27,7 @@ async function main(): Promise<void> {
   let index = 0;
   for (let from = 0; from < elements; from += BATCH) {
     const argv = fillCommand(type, 'big', from, Math.min(BATCH, elements - from)).map((arg) => Buffer.from(arg, 'latin1'));
-    const entry = codec.encodeCommand({ origin: 'n1', client: 1, seq: 0, firstUnanswered: 0, time: TIME_MS, argv });
+    const entry = encode(argv);
     const start = process.cpuUsage();
     machine.apply(++index, entry);
     const used = process.cpuUsage(start);

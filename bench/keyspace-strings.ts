@@ -6,45 +6,20 @@
 // measured by the same script in one run. Prints one JSON line.
 
 import { parseArgs } from 'node:util';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-
-interface StateMachine {
-  apply(index: number, data: Uint8Array): unknown;
-  read(argv: readonly Uint8Array[], clusterTime: number): unknown;
-}
-
-interface KvModule {
-  KvStateMachine: new () => StateMachine;
-}
-
-interface CodecModule {
-  encodeCommand(command: { origin: string; client: number; seq: number; firstUnanswered: number; time: number; argv: readonly Uint8Array[] }): Uint8Array;
-}
+import { TIME_MS, collectedHeapBytes as collect, loadSource } from './in-process.js';
 
 const VALUE_BYTES = 100;
-const TIME_MS = 1_700_000_000_000;
-
-function collect(): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('run with node --expose-gc');
-  for (let i = 0; i < 3; i++) gc();
-  return process.memoryUsage().heapUsed;
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { keys: { type: 'string', default: '1000000' }, src: { type: 'string', default: 'src' } } });
   const keys = Number(values.keys);
-  const src = resolve(values.src);
-  const kv = (await import(pathToFileURL(`${src}/kv/state-machine.ts`).href)) as KvModule;
-  const codec = (await import(pathToFileURL(`${src}/kv/command-codec.ts`).href)) as CodecModule;
-  const machine = new kv.KvStateMachine();
+  const { src, machine, entry } = await loadSource(values.src);
   const value = Buffer.alloc(VALUE_BYTES, 'v');
   const set = Buffer.from('SET');
   const keyOf = (i: number): Buffer => Buffer.from(`key:${String(i).padStart(8, '0')}`);
   // Encode outside the timed loop: the state machine's own cost is what is compared.
   const entries: Uint8Array[] = [];
-  for (let i = 0; i < keys; i++) entries.push(codec.encodeCommand({ origin: 'n1', client: 1, seq: 0, firstUnanswered: 0, time: TIME_MS, argv: [set, keyOf(i), value] }));
+  for (let i = 0; i < keys; i++) entries.push(entry([set, keyOf(i), value]));
   const heapBefore = collect();
   const applyStart = process.hrtime.bigint();
   for (let i = 0; i < keys; i++) machine.apply(i + 1, entries[i] as Uint8Array);
