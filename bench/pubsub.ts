@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   }));
   const padding = 'x'.repeat(Math.max(0, options.bytes - 32));
   const publishers = await Promise.all(Array.from({ length: options.publishers }, async (_, i) => {
-    const client = new Redis({ port: options.ports[i % options.ports.length], lazyConnect: true, maxRetriesPerRequest: 0 });
+    const client = new Redis({ port: options.ports[i % options.ports.length] as number, lazyConnect: true, maxRetriesPerRequest: 0 });
     await client.connect();
     return { client, node: i % options.ports.length };
   }));
