@@ -31,11 +31,16 @@ export function fnv1aNumber(state: number, value: number): number {
 
 /** A well-mixed 32-bit value from two integers (murmur3's finalizer over a combination). */
 export function mixSeed(a: number, b: number): number {
-  let h = (Math.imul(a | 0, 0x9e3779b1) ^ (b | 0) ^ Math.floor(a / 0x100000000)) >>> 0;
+  return fmix32((Math.imul(a | 0, 0x9e3779b1) ^ (b | 0) ^ Math.floor(a / 0x100000000)) >>> 0);
+}
+
+/** murmur3's 32-bit finalizer: every input bit affects every output bit (unsigned result). */
+export function fmix32(value: number): number {
+  let h = value;
   h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
 }

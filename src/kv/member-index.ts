@@ -19,7 +19,7 @@
 // size, and the index costs about 12 bytes per member (4 for the cached hash, 4 per slot at a
 // load of 3/8 to 3/4). The hash is internal: it decides no order anyone sees.
 
-import { fnv1aLatin1, fnvOffsetBasis } from './hash.js';
+import { fmix32, fnv1aLatin1, fnvOffsetBasis } from './hash.js';
 
 /** Slots of a new segment (a power of two, as every segment's capacity is). */
 const segmentSlotsMin = 8;
@@ -42,13 +42,7 @@ class Segment {
 
 /** The 32-bit hash that places a member: FNV-1a over its bytes with murmur3's finalizer (FNV alone leaves the top bits weak). */
 function memberHash(member: string): number {
-  let h = fnv1aLatin1(fnvOffsetBasis, member);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h | 0;
+  return fmix32(fnv1aLatin1(fnvOffsetBasis, member)) | 0;
 }
 
 export class MemberIndex {
