@@ -27,6 +27,7 @@ import { KeyspaceRestore, KeyspaceSnapshot, type SnapshotSink, type SnapshotSour
 import { CommandError, errorReply, outOfMemoryError } from './replies.js';
 import { ReadyKeys } from './ready-keys.js';
 import { KeyspaceEvents, NotifyClass } from './keyspace-events.js';
+import { withoutWaitMarker } from './stream-commands.js';
 import { streamNodeMaxEntriesDefault, type StreamSettings } from './stream-value.js';
 import { ScriptStore } from './script/script-store.js';
 import { FunctionStore } from './script/function-store.js';
@@ -309,7 +310,8 @@ export class KvStateMachine {
     }
     const replies: Reply[] = [];
     for (const command of transaction.commands) {
-      replies.push(isTransaction(command) ? errorReply('ERR transactions cannot be nested') : this.execute(command, nowMs, index));
+      // A blocking read inside MULTI answers nil, as in Redis, instead of waiting.
+      replies.push(isTransaction(command) ? errorReply('ERR transactions cannot be nested') : withoutWaitMarker(this.execute(command, nowMs, index)));
     }
     return { kind: 'array', value: replies };
   }
@@ -343,7 +345,8 @@ export class KvStateMachine {
         if (denied !== null) return denied;
         if (outer.writable && hasFlag(spec, 'denyoom') && !this.makeRoom(this.applied, outer.nowMs)) return outOfMemoryError;
         const context = new CommandContext(this.keyspace, outer.nowMs, outer.writable, this.settings.values.protoMaxBulkLen, seed, this.counters, outer.readSalt, this.scripting, true);
-        return this.runHandler(spec, context, argv);
+        context.streams = this.streamSettings;
+        return withoutWaitMarker(this.runHandler(spec, context, argv));
       },
       aclAllows: (spec, argv) => this.scriptCallDenied(spec, argv) === null,
     };

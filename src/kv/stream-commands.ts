@@ -376,3 +376,13 @@ export const streamCommands: readonly CommandSpec[] = [
   parsedCommand('xread', -4, ['readonly', 'blocking', 'movablekeys'], [0, 0, 0], (argv) => parseRead(argv, false), xread),
   parsedCommand('xsetid', -3, ['write', 'denyoom', 'fast'], oneKey, parseSetId, xsetid),
 ];
+
+/**
+ * A blocking read's reply where it cannot block (inside MULTI or a script): the wait marker
+ * becomes the nil Redis answers there; any other reply stays.
+ */
+export function withoutWaitMarker(reply: Reply): Reply {
+  if (reply.kind !== 'push') return reply;
+  const mark = reply.value[0];
+  return mark?.kind === 'bulk' && mark.value !== null && WAIT_MARK.equals(mark.value) ? nullArrayReply : reply;
+}

@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Harness, plain, type Plain } from './harness.js';
 import { restore, restoreAcrossChange, takeSnapshot } from './snapshot-support.js';
+import { encodeTransaction } from '../../src/kv/transaction.js';
 
 /** Applies the same commands to two replicas and returns both replies. */
 function both(replicas: readonly Harness[], ...args: string[]): Plain[] {
@@ -76,6 +77,9 @@ describe('streams in the state machine', () => {
     assert.equal(reply.kind, 'push');
     assert.deepEqual(plain(reply), ['raftis.stream-wait', '7-3', '0-0']);
     assert.equal(plain(h.apply('XREAD', 'STREAMS', 's', '$')), null);
+    // Inside MULTI a blocking read cannot wait: nil, as Redis answers there.
+    const transaction = encodeTransaction({ watches: [], commands: [['XREAD', 'BLOCK', '0', 'STREAMS', 's', '$'].map((a) => Buffer.from(a))] });
+    assert.deepEqual(plain(h.apply(...transaction)), [null]);
   });
 
   it('XRANGE finds its start by binary search: a range near the end of a large stream reads few entries', () => {
