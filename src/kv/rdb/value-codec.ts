@@ -13,6 +13,7 @@ import { DecodeError } from '../binary.js';
 import type { TypeName, Value } from '../value.js';
 import { HashValue } from '../hash-value.js';
 import { ListValue } from '../list-value.js';
+import { listElementsMax } from '../list-commands.js';
 import { SetValue } from '../set-value.js';
 import { ZSetValue } from '../zset-value.js';
 import { strtod } from '../strtod.js';
@@ -78,6 +79,12 @@ export function writeRdbValue(value: Value, writer: RdbWriter): void {
 function nonEmpty<T extends readonly unknown[]>(elements: T, what: string): T {
   if (elements.length === 0) throw new DecodeError(`rdb: empty ${what}`);
   return elements;
+}
+
+/** A list of `elements`, within the most one raftis list may hold. */
+function listOf(elements: string[]): ListValue {
+  if (elements.length > listElementsMax) throw new DecodeError(`rdb: a list of ${elements.length} elements, over raftis's ${listElementsMax}`);
+  return new ListValue(nonEmpty(elements, 'list'));
 }
 
 function readElements(reader: RdbReader): string[] {
@@ -157,13 +164,13 @@ function readQuicklist(reader: RdbReader, withContainers: boolean): ListValue {
     else if (container === quicklistNodePacked) elements.push(...(withContainers ? listpackElements(blob) : ziplistElements(blob)));
     else throw new DecodeError(`rdb: unknown quicklist container ${container}`);
   }
-  return new ListValue(nonEmpty(elements, 'list'));
+  return listOf(elements);
 }
 
 const readers = new Map<number, (reader: RdbReader) => Value>([
   [rdbType.string, (reader) => ({ type: 'string', data: Buffer.from(reader.string()) })],
-  [rdbType.list, (reader) => new ListValue(nonEmpty(readElements(reader), 'list'))],
-  [rdbType.listZiplist, (reader) => new ListValue(nonEmpty(ziplistElements(reader.string()), 'list'))],
+  [rdbType.list, (reader) => listOf(readElements(reader))],
+  [rdbType.listZiplist, (reader) => listOf(ziplistElements(reader.string()))],
   [rdbType.listQuicklist, (reader) => readQuicklist(reader, false)],
   [rdbType.listQuicklist2, (reader) => readQuicklist(reader, true)],
   [rdbType.set, (reader) => setOf(readElements(reader))],
