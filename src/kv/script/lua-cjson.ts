@@ -299,13 +299,17 @@ class JsonParser {
     return [...Buffer.from(String.fromCodePoint(code), 'utf8')];
   }
 
-  private array(depth: number): void {
+  /** Opens an array or object (a new table): true when it closes at once with `close`. */
+  private opensEmpty(close: number): boolean {
     this.at++;
     lua.lua_createtable(this.L, 0, 0);
-    if (this.peek() === 0x5d) {
-      this.at++;
-      return;
-    }
+    if (this.peek() !== close) return false;
+    this.at++;
+    return true;
+  }
+
+  private array(depth: number): void {
+    if (this.opensEmpty(0x5d)) return;
     for (let i = 1; ; i++) {
       this.value(depth);
       lua.lua_rawseti(this.L, -2, i);
@@ -320,12 +324,7 @@ class JsonParser {
   }
 
   private object(depth: number): void {
-    this.at++;
-    lua.lua_createtable(this.L, 0, 0);
-    if (this.peek() === 0x7d) {
-      this.at++;
-      return;
-    }
+    if (this.opensEmpty(0x7d)) return;
     for (;;) {
       if (this.peek() !== 0x22) this.fail('object key string');
       lua.lua_pushstring(this.L, this.string());

@@ -101,17 +101,23 @@ export class ScriptVm {
     this.L = this.createState();
   }
 
+  /** Compiles `code` (its shebang line blanked) onto an empty stack; Redis's error reply (after `prefix`) when it does not compile. */
+  private loadChunk(code: Uint8Array, chunkName: string, prefix: string): Reply | null {
+    const L = this.L;
+    lua.lua_settop(L, 0);
+    const source = withoutShebang(code);
+    if (lauxlib.luaL_loadbuffer(L, source, source.length, chunkName) === lua.LUA_OK) return null;
+    const message = lua.lua_tojsstring(L, -1);
+    lua.lua_settop(L, 0);
+    return errorReply(`${prefix}: ${lua51Wording(message)}`);
+  }
+
   /** Compiles `body` (SCRIPT LOAD, EVAL): null when it compiles, else Redis's error reply. */
   compile(sha: string, body: Uint8Array): Reply | null {
     if (this.compiled.has(sha)) return null;
     const L = this.L;
-    lua.lua_settop(L, 0);
-    const source = withoutShebang(body);
-    if (lauxlib.luaL_loadbuffer(L, source, source.length, '@user_script') !== lua.LUA_OK) {
-      const message = lua.lua_tojsstring(L, -1);
-      lua.lua_settop(L, 0);
-      return errorReply(`ERR Error compiling script (new function): ${lua51Wording(message)}`);
-    }
+    const failed = this.loadChunk(body, '@user_script', 'ERR Error compiling script (new function)');
+    if (failed !== null) return failed;
     lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, registry.scripts);
     lua.lua_pushvalue(L, 1);
     lua.lua_setfield(L, -2, sha);
@@ -159,13 +165,8 @@ export class ScriptVm {
    */
   loadLibrary(library: string, codeSha: string, code: Uint8Array, instructionsMax: number): readonly FunctionInfo[] | Reply {
     const L = this.L;
-    lua.lua_settop(L, 0);
-    const source = withoutShebang(code);
-    if (lauxlib.luaL_loadbuffer(L, source, source.length, '@user_function') !== lua.LUA_OK) {
-      const message = lua.lua_tojsstring(L, -1);
-      lua.lua_settop(L, 0);
-      return errorReply(`ERR Error compiling function: ${lua51Wording(message)}`);
-    }
+    const failed = this.loadChunk(code, '@user_function', 'ERR Error compiling function');
+    if (failed !== null) return failed;
     lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, registry.libenv);
     lua.lua_setupvalue(L, 1, 1);
     lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, registry.loadchunk);
