@@ -26,6 +26,8 @@ export const READ_WRITE = READ | WRITE;
 
 export interface KeyPattern {
   readonly pattern: string;
+  /** The pattern's bytes, made once: the check runs for every key of every call. */
+  readonly bytes: Uint8Array;
   /** READ, WRITE or both. */
   flags: number;
 }
@@ -122,7 +124,7 @@ export class AclSelector {
     if (this.allKeys) throw new AclRuleError(ACL_RULE_ERRORS.keysAfterAll);
     if (pattern.includes(' ')) throw new AclRuleError(ACL_RULE_ERRORS.syntax);
     const existing = this.keys.find((key) => key.pattern === pattern);
-    if (existing === undefined) this.keys.push({ pattern, flags });
+    if (existing === undefined) this.keys.push({ pattern, bytes: latin1(pattern), flags });
     else existing.flags |= flags;
   }
 
@@ -183,7 +185,8 @@ export class AclSelector {
   /** May this selector access `key` with `flags` (READ and/or WRITE; 0 = only its name, as EXISTS)? */
   allowsKey(key: Uint8Array, flags: number): boolean {
     if (this.allKeys) return true;
-    return this.keys.some((pattern) => (pattern.flags & flags) === flags && globMatch(latin1(pattern.pattern), key));
+    for (const pattern of this.keys) if ((pattern.flags & flags) === flags && globMatch(pattern.bytes, key)) return true;
+    return false;
   }
 
   /** May this selector use `channel` (a literal name; for PSUBSCRIBE the pattern itself must be listed)? */
