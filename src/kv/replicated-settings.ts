@@ -46,6 +46,19 @@ export function parseMemory(text: string): number | null {
   return Number.isSafeInteger(bytes) ? bytes : null;
 }
 
+/** A count of at most 15 digits, at least `min`. */
+function countSetting(name: string, min: number, key: 'scriptInstructionsMax' | 'streamNodeMaxEntries'): SettingRow {
+  return {
+    name,
+    format: (values) => String(values[key]),
+    parse: (text, values) => {
+      const count = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
+      if (!(count >= min)) return `argument must be between ${min} and 999999999999999 inclusive`;
+      return { ...values, [key]: count };
+    },
+  };
+}
+
 function memorySetting(name: string, min: number, key: 'maxMemoryBytes' | 'protoMaxBulkLen'): SettingRow {
   return {
     name,
@@ -72,15 +85,7 @@ const rows: readonly SettingRow[] = [
       return `argument(s) must be one of the following: ${redisPolicies.join(', ')}`;
     },
   },
-  {
-    name: 'script-instructions-max',
-    format: (values) => String(values.scriptInstructionsMax),
-    parse: (text, values) => {
-      const count = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
-      if (!(count >= 1)) return 'argument must be between 1 and 999999999999999 inclusive';
-      return { ...values, scriptInstructionsMax: count };
-    },
-  },
+  countSetting('script-instructions-max', 1, 'scriptInstructionsMax'),
   {
     name: 'notify-keyspace-events',
     format: (values) => formatNotifyFlags(values.notifyKeyspaceEvents),
@@ -89,15 +94,7 @@ const rows: readonly SettingRow[] = [
       return flags === null ? "Invalid event class character. Use 'Ag$lshzxeKEtmdn'." : { ...values, notifyKeyspaceEvents: flags };
     },
   },
-  {
-    name: 'stream-node-max-entries',
-    format: (values) => String(values.streamNodeMaxEntries),
-    parse: (text, values) => {
-      const count = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
-      if (!(count >= 0)) return 'argument must be between 0 and 999999999999999 inclusive';
-      return { ...values, streamNodeMaxEntries: count };
-    },
-  },
+  countSetting('stream-node-max-entries', 0, 'streamNodeMaxEntries'),
 ];
 
 const byName = new Map(rows.map((row) => [row.name, row]));
