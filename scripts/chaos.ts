@@ -1,20 +1,23 @@
 // Long chaos runs against real clusters (see docs/testing.md):
 //   node --import tsx scripts/chaos.ts --time 300 --nemesis all|kill|pause|partition|clock|snapshot|transfer|membership|each
 //        [--nodes 3|5] [--reads linearizable|lease|stale] [--request-id-workaround on|off]
-//        [--member-address-workaround on|off]
+//        [--member-address-workaround on|off] [--workload register|list-append]
 // The request-id workaround (off by default) guarded against a raftis bug fixed since,
 // request ids reused by a restarted node; `on` brings it back. The member-address
 // workaround (off by default) steers membership changes around bugs 5 and 6 (docs/testing.md).
+// --workload list-append runs MULTI/RPUSH/LRANGE/EXEC transactions checked for strict
+// serializability instead of the single-key operations checked for linearizability.
 // Each run writes chaos-runs/<timestamp>-<scenario>/ and prints its summary; the exit code
 // is 0 when every run passed (or was skipped), 1 otherwise. Needs `npm run build` first.
 
 import { NEMESIS_NAMES, type NemesisName } from '../test/chaos/nemesis.js';
-import { runScenario, type ReadMode } from '../test/chaos/run-scenario.js';
+import { runScenario, type ReadMode, type WorkloadKind } from '../test/chaos/run-scenario.js';
 
 const READ_MODES: readonly ReadMode[] = ['linearizable', 'lease', 'stale'];
+const WORKLOADS: readonly WorkloadKind[] = ['register', 'list-append'];
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: scripts/chaos.ts [--time SECONDS] [--nemesis ${NEMESIS_NAMES.join('|')}|each] [--nodes 3|5] [--reads ${READ_MODES.join('|')}] [--request-id-workaround on|off] [--member-address-workaround on|off]`);
+  console.error(`${message}\nusage: scripts/chaos.ts [--time SECONDS] [--nemesis ${NEMESIS_NAMES.join('|')}|each] [--nodes 3|5] [--reads ${READ_MODES.join('|')}] [--request-id-workaround on|off] [--member-address-workaround on|off] [--workload ${WORKLOADS.join('|')}]`);
   process.exit(64);
 }
 
@@ -25,6 +28,7 @@ let nodes = 3;
 let reads: ReadMode = 'linearizable';
 let avoidRequestIdReuse = false;
 let memberAddressWorkaround = false;
+let workloadKind: WorkloadKind = 'register';
 for (let i = 0; i < argv.length; i++) {
   const flag = argv[i];
   const value = argv[++i];
@@ -51,6 +55,10 @@ for (let i = 0; i < argv.length; i++) {
       if (value !== 'on' && value !== 'off') usage(`--member-address-workaround: on or off, got ${value}`);
       memberAddressWorkaround = value === 'on';
       break;
+    case '--workload':
+      if (!(WORKLOADS as readonly string[]).includes(value)) usage(`--workload: unknown workload ${value}`);
+      workloadKind = value as WorkloadKind;
+      break;
     case '--reads':
       if (!(READ_MODES as readonly string[]).includes(value)) usage(`--reads: unknown mode ${value}`);
       reads = value as ReadMode;
@@ -63,7 +71,7 @@ for (let i = 0; i < argv.length; i++) {
 let failed = 0;
 for (const nemesis of nemeses) {
   // Clock skew is about lease reads: the clock nemesis always runs them.
-  const result = await runScenario({ nemesis, nodes, timeMs: timeSeconds * 1000, readMode: nemesis === 'clock' ? 'lease' : reads, checkTimeoutMs: 120_000, avoidRequestIdReuse, memberAddressWorkaround });
+  const result = await runScenario({ nemesis, nodes, timeMs: timeSeconds * 1000, readMode: nemesis === 'clock' ? 'lease' : reads, checkTimeoutMs: 120_000, avoidRequestIdReuse, memberAddressWorkaround, workloadKind });
   console.log(result.summary);
   if (result.verdict === 'fail') failed++;
 }

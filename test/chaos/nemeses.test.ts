@@ -10,15 +10,19 @@ import { runScenario, type ReadMode, type ScenarioOptions } from './run-scenario
 
 /** Seconds of faults per scenario in the default test run. */
 const SHORT_PASS_MS = 10_000;
+/** Seconds of faults of the list-append pass: one or two kills. */
+const LIST_APPEND_PASS_MS = 5_000;
 const partitionsUnavailable = networkUnavailableReason();
 
-async function expectPass(options: Omit<ScenarioOptions, 'timeMs'>): Promise<void> {
+/** Runs the scenario and asserts it passed; returns its summary (null when skipped). */
+async function expectPass(options: Omit<ScenarioOptions, 'timeMs'> & { timeMs?: number }): Promise<string | null> {
   const result = await runScenario({ timeMs: SHORT_PASS_MS, ...options });
-  if (result.verdict === 'skipped') return;
+  if (result.verdict === 'skipped') return null;
   assert.equal(result.verdict, 'pass', `${result.summary}\nrun directory: ${result.runDir}`);
   assert.ok(result.check !== null && result.check.ops > 100, `too few operations to mean anything: ${result.summary}`);
   // With 3 members the first membership change is always a join: at least one must happen.
   if (options.nemesis === 'membership') assert.match(result.summary, /members at the end: .* \([1-9]\d* joined, \d+ removed\)/, result.summary);
+  return result.summary;
 }
 
 describe('chaos: each nemesis on a real cluster', { concurrency: false }, () => {
@@ -48,6 +52,12 @@ describe('chaos: each nemesis on a real cluster', { concurrency: false }, () => 
     // Everything but linearizability must still hold; the checker's verdict is in the summary.
     assert.equal(result.verdict, 'pass', result.summary);
     assert.match(result.summary, /checker: /);
+  });
+
+  it('list-append transactions under kills are strict serializable', async () => {
+    const summary = await expectPass({ nemesis: 'kill', nodes: 3, readMode: 'linearizable', workloadKind: 'list-append', timeMs: LIST_APPEND_PASS_MS });
+    // The transactions must share keys, so the checker had dependencies to order.
+    if (summary !== null) assert.match(summary, /checker: strict serializable: \d+ transactions, \d+ keys, [1-9]\d* dependency edges/, summary);
   });
 
   it('kill without the request-id workaround keeps acknowledged writes', async () => {

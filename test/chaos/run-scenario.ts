@@ -6,11 +6,14 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { checkKvHistory, formatHistory, formatJsonl, type CheckResult } from '../../src/check/index.js';
 import { ChaosCluster, DIST } from './chaos-cluster.js';
 import { CHAOS_ELECTION_TICKS, CHAOS_LEASE_DRIFT_TICKS, CHAOS_TICK_MS, healAll, MEMBERSHIP_SPARE_NODES, runNemesis, skewArgs, type NemesisEvent, type NemesisName } from './nemesis.js';
 import { availability, faultWindows, perSecond, timelineSvg } from './report.js';
-import { sleep, Workload, WORKLOAD_DEFAULTS, type WorkloadOptions } from './workload.js';
+import { sleep, Workload, WORKLOAD_DEFAULTS, type ChaosWorkload, type WorkloadCheck, type WorkloadOptions } from './workload.js';
+import { ListAppendWorkload } from './list-append-workload.js';
+
+/** What the clients run: single-key operations checked for linearizability, or list-append transactions checked for strict serializability. */
+export type WorkloadKind = 'register' | 'list-append';
 import { networkUnavailableReason } from './chaos-network.js';
 
 export type ReadMode = 'linearizable' | 'lease' | 'stale';
@@ -27,6 +30,8 @@ export interface ScenarioOptions {
   readonly recoveryMs?: number;
   readonly checkTimeoutMs?: number;
   readonly workload?: Partial<WorkloadOptions>;
+  /** 'register' by default. */
+  readonly workloadKind?: WorkloadKind;
   readonly quietMs?: readonly [number, number];
   readonly faultMs?: readonly [number, number];
   /** Work around the request-id reuse bug (see ChaosClusterOptions); off by default. */
@@ -46,7 +51,7 @@ export interface ScenarioResult {
   readonly verdict: 'pass' | 'fail' | 'skipped';
   /** Everything that makes the run fail, one line each. */
   readonly problems: readonly string[];
-  readonly check: CheckResult | null;
+  readonly check: WorkloadCheck | null;
   readonly summary: string;
 }
 
@@ -58,8 +63,9 @@ const STARTUP_LEADER_MS = 20_000;
 /** After healing, clients keep running this long so the timeline shows the recovery. */
 const AFTER_HEAL_MS = 1500;
 
-export function scenarioName(options: Pick<ScenarioOptions, 'nemesis' | 'nodes' | 'readMode'>): string {
-  return `${options.nemesis}-${options.nodes}n-${options.readMode}`;
+export function scenarioName(options: Pick<ScenarioOptions, 'nemesis' | 'nodes' | 'readMode' | 'workloadKind'>): string {
+  const workload = options.workloadKind === 'list-append' ? '-list-append' : '';
+  return `${options.nemesis}-${options.nodes}n-${options.readMode}${workload}`;
 }
 
 export function clusterArgs(nemesis: NemesisName, readMode: ReadMode, memberAddressWorkaround = false): string[] {
@@ -105,11 +111,10 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   });
   const problems: string[] = [];
   const workloadOptions = { ...WORKLOAD_DEFAULTS, ...options.workload };
-  const workload = new Workload(cluster, workloadOptions);
+  const workload: ChaosWorkload = options.workloadKind === 'list-append' ? new ListAppendWorkload(cluster, workloadOptions) : new Workload(cluster, workloadOptions);
   let events: NemesisEvent[] = [];
   let recoveryMs: number | null = null;
   let finalValues = new Map<string, Map<string, string>>();
-  let check: CheckResult | null = null;
   let digest = '';
   let configuration = '';
   try {
@@ -158,24 +163,20 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   }
 
   for (const anomaly of workload.anomalies.slice(0, 10)) problems.push(`transaction anomaly: ${anomaly}`);
-  const history = workload.recorder.history();
-  check = checkKvHistory(history, { timeoutMs: options.checkTimeoutMs ?? 30_000 });
-  const checked = options.readMode !== 'stale';
-  if (check.verdict === 'not-linearizable' && checked) problems.push(`history is not linearizable: key ${JSON.stringify(check.violation.key)}`);
-  if (check.verdict === 'unknown') problems.push(`linearizability undecided (${check.reason}, keys ${check.undecidedKeys.join(', ')}): treat as inconclusive`);
+  const check = workload.check(options.checkTimeoutMs ?? 30_000, options.readMode !== 'stale');
+  if (check.problem !== null) problems.push(check.problem);
+  if (check.undecided !== null) problems.push(check.undecided);
 
-  writeFileSync(join(runDir, 'history.jsonl'), formatJsonl(history));
+  writeFileSync(join(runDir, 'history.jsonl'), check.history);
   writeFileSync(join(runDir, 'nemesis.jsonl'), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
   writeFileSync(join(runDir, 'ops.jsonl'), workload.records.map((r) => JSON.stringify(r)).join('\n') + '\n');
   const stats = perSecond(workload.records);
   writeFileSync(join(runDir, 'timeline.svg'), timelineSvg(`${name} (${cluster.networkNote})`, stats, events));
-  if (check.verdict === 'not-linearizable') {
-    writeFileSync(join(runDir, 'violation.txt'), `key ${JSON.stringify(check.violation.key)}: first op that cannot be explained:\n${formatHistory([check.violation.failing])}\nwindow:\n${formatHistory(check.violation.window, check.violation.failing)}\n`);
-  }
-  const undecided = check.verdict === 'unknown';
-  const failed = problems.some((p) => !p.startsWith('linearizability undecided'));
+  if (check.violation !== null) writeFileSync(join(runDir, 'violation.txt'), check.violation);
+  const undecided = check.undecided !== null;
+  const failed = problems.some((p) => p !== check.undecided);
   const verdict = failed ? 'fail' : 'pass';
-  const summary = summarize({ name, runDir, options, networkNote: cluster.networkNote, workload, events, check, checked, recoveryMs, finalValues, digest, configuration, problems, verdict, undecided });
+  const summary = summarize({ name, runDir, options, networkNote: cluster.networkNote, workload, events, check, recoveryMs, finalValues, digest, configuration, problems, verdict, undecided });
   writeFileSync(join(runDir, 'summary.txt'), summary);
   return { name, runDir, verdict, problems, check, summary };
 }
@@ -194,8 +195,21 @@ async function checkConfiguration(cluster: ChaosCluster, problems: string[]): Pr
   return expected;
 }
 
+/** How long a final read keeps retrying a definite refusal (TRYAGAIN: an election right after healing, on a loaded machine). */
+const FINAL_READ_RETRY_MS = 15_000;
+
+/** One key's final read on one node, again after a refusal (a read that surely did not happen) until FINAL_READ_RETRY_MS. */
+async function finalRead(workload: ChaosWorkload, process: number, client: Parameters<ChaosWorkload['finalRead']>[1], node: string, key: string): ReturnType<ChaosWorkload['finalRead']> {
+  const deadline = Date.now() + FINAL_READ_RETRY_MS;
+  for (;;) {
+    const result = await workload.finalRead(process, client, node, key);
+    if (result.outcome !== 'fail' || Date.now() >= deadline) return result;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** Reads every key from every member after healing; all must agree (they are recorded too). */
-async function finalReads(cluster: ChaosCluster, workload: Workload, keys: readonly string[], problems: string[]): Promise<Map<string, Map<string, string>>> {
+async function finalReads(cluster: ChaosCluster, workload: ChaosWorkload, keys: readonly string[], problems: string[]): Promise<Map<string, Map<string, string>>> {
   const values = new Map<string, Map<string, string>>();
   for (const [index, node] of cluster.nodes.entries()) {
     if (!node.member) continue;
@@ -203,10 +217,10 @@ async function finalReads(cluster: ChaosCluster, workload: Workload, keys: reado
     try {
       await client.connect();
       for (const key of keys) {
-        const result = await workload.run(100_000 + index, client, node.id, workload.get(key));
+        const result = await finalRead(workload, 100_000 + index, client, node.id, key);
         let perKey = values.get(key);
         if (perKey === undefined) values.set(key, (perKey = new Map()));
-        perKey.set(node.id, result.outcome === 'ok' ? JSON.stringify(result.value) : `(${result.outcome})`);
+        perKey.set(node.id, result.value ?? `(${result.outcome})`);
       }
     } catch (error) {
       problems.push(`final reads on ${node.id} failed: ${(error as Error).message}`);
@@ -228,10 +242,9 @@ interface SummaryInput {
   readonly runDir: string;
   readonly options: ScenarioOptions;
   readonly networkNote: string;
-  readonly workload: Workload;
+  readonly workload: ChaosWorkload;
   readonly events: readonly NemesisEvent[];
-  readonly check: CheckResult;
-  readonly checked: boolean;
+  readonly check: WorkloadCheck;
   readonly recoveryMs: number | null;
   readonly finalValues: Map<string, Map<string, string>>;
   readonly digest: string;
@@ -250,6 +263,13 @@ function membershipCounts(events: readonly NemesisEvent[]): string {
   return ` (${changes.length - removals} joined, ${removals} removed)`;
 }
 
+/** Characters of a final value shown in the summary (list-append lists grow long; the history has them whole). */
+const SUMMARY_VALUE_CHARS_MAX = 40;
+
+function shortValue(value: string): string {
+  return value.length <= SUMMARY_VALUE_CHARS_MAX ? value : `${value.slice(0, SUMMARY_VALUE_CHARS_MAX)}…(${value.length} chars)`;
+}
+
 function summarize(s: SummaryInput): string {
   const records = s.workload.records;
   const count = (outcome: string): number => records.filter((r) => r.outcome === outcome).length;
@@ -258,9 +278,6 @@ function summarize(s: SummaryInput): string {
   const during = availability(records, windows);
   const errors = new Map<string, number>();
   for (const r of records) if (r.error !== undefined) errors.set(r.error.split(' ')[0] ?? r.error, (errors.get(r.error.split(' ')[0] ?? r.error) ?? 0) + 1);
-  const checkLine = s.check.verdict === 'not-linearizable'
-    ? `NOT linearizable: key ${JSON.stringify(s.check.violation.key)} (see violation.txt)${s.checked ? '' : ' [stale reads: reported, not checked]'}`
-    : s.check.verdict === 'unknown' ? `undecided after ${(s.check.elapsedMs / 1000).toFixed(1)} s (${s.check.reason})` : `linearizable (${s.check.ops} ops, ${s.check.keys} keys, ${(s.check.elapsedMs / 1000).toFixed(2)} s)`;
   const lines = [
     `chaos run ${s.name}: ${s.verdict.toUpperCase()}${s.undecided ? ' (inconclusive check)' : ''}`,
     `directory: ${s.runDir}`,
@@ -275,8 +292,9 @@ function summarize(s: SummaryInput): string {
     `recovery: ${s.recoveryMs === null ? 'NO LEADER' : `leader agreed ${s.recoveryMs.toFixed(0)} ms after the last heal`}`,
     `convergence: ${s.digest === '' ? 'NOT converged' : `every node at digest ${s.digest}`}`,
     `members at the end: ${s.configuration === '' ? '(not checked)' : s.configuration}${membershipCounts(s.events)}`,
-    `checker: ${checkLine}`,
-    `final values: ${[...s.finalValues].map(([k, v]) => `${k}=${[...new Set(v.values())].join('|')}`).join(' ')}`,
+    `workload: ${s.options.workloadKind ?? 'register'}`,
+    `checker: ${s.check.line}`,
+    `final values: ${[...s.finalValues].map(([k, v]) => `${k}=${[...new Set(v.values())].map(shortValue).join('|')}`).join(' ')}`,
     '',
     `faults (${windows.length}):`,
     ...s.events.map((e) => `  ${(e.atMs / 1000).toFixed(2).padStart(7)} s  ${e.step.padEnd(6)} ${e.nemesis.padEnd(9)} ${e.detail}`),

@@ -7,7 +7,7 @@
 // failure (raftis guarantees the command was not applied), any other error is unknown.
 
 import type { Redis } from 'ioredis';
-import { HistoryRecorder, type KvOp, type KvResult } from '../../src/check/index.js';
+import { checkKvHistory, formatHistory, formatJsonl, HistoryRecorder, type KvOp, type KvResult } from '../../src/check/index.js';
 import type { ChaosCluster } from './chaos-cluster.js';
 
 export type Outcome = 'ok' | 'fail' | 'info';
@@ -17,9 +17,41 @@ export interface OpRecord {
   readonly callMs: number;
   readonly retMs: number;
   readonly outcome: Outcome;
-  readonly f: KvOp['f'];
+  /** The operation's function; 'txn' for a list-append transaction. */
+  readonly f: KvOp['f'] | 'txn';
   readonly node: string;
   readonly error?: string;
+}
+
+/** What a run's checker concluded, in the terms the run's summary and files need. */
+export interface WorkloadCheck {
+  /** Operations checked (transactions for list-append). */
+  readonly ops: number;
+  /** The checker's line in the summary. */
+  readonly line: string;
+  /** Why the run fails, or null. */
+  readonly problem: string | null;
+  /** The checker ran out of budget: the run is inconclusive, not failed. */
+  readonly undecided: string | null;
+  /** The counterexample for violation.txt, or null. */
+  readonly violation: string | null;
+  /** The history as history.jsonl holds it (raftis check-history reads it). */
+  readonly history: string;
+}
+
+/** What a chaos run needs of its clients, whichever workload they run. */
+export interface ChaosWorkload {
+  readonly records: OpRecord[];
+  /** What the clients saw that no correct store answers (checked beside the history). */
+  readonly anomalies: string[];
+  start(): void;
+  stop(): Promise<void>;
+  /** Every key an operation was issued on (the final reads read them all). */
+  keysUsed(): string[];
+  /** Reads a key through `client`, recorded in the history; the value as text for comparing nodes. */
+  finalRead(process: number, client: Redis, node: string, key: string): Promise<{ outcome: Outcome; value: string | undefined }>;
+  /** Checks the history; `enforced` false reports a violation without failing the run (stale reads). */
+  check(timeoutMs: number, enforced: boolean): WorkloadCheck;
 }
 
 export interface WorkloadOptions {
@@ -78,7 +110,7 @@ function pick<T>(items: readonly T[]): T {
 const asOk = (): KvResult => 'ok';
 const asValue = (reply: unknown): KvResult => (reply === null ? null : String(reply));
 
-export class Workload {
+export class Workload implements ChaosWorkload {
   readonly recorder = new HistoryRecorder();
   readonly records: OpRecord[] = [];
   private readonly cluster: ChaosCluster;
@@ -91,7 +123,6 @@ export class Workload {
   private readonly seen = new Map<string, string>();
   /** Every key an operation was issued on, in first-use order (the final reads read them all). */
   private readonly used = new Set<string>();
-  /** What the clients saw that no correct store answers (checked beside the history). */
   readonly anomalies: string[] = [];
 
   constructor(cluster: ChaosCluster, options: WorkloadOptions = WORKLOAD_DEFAULTS) {
@@ -202,6 +233,31 @@ export class Workload {
     return [...this.used];
   }
 
+  async finalRead(process: number, client: Redis, node: string, key: string): Promise<{ outcome: Outcome; value: string | undefined }> {
+    const result = await this.run(process, client, node, this.get(key));
+    return { outcome: result.outcome, value: result.outcome === 'ok' ? JSON.stringify(result.value) : undefined };
+  }
+
+  check(timeoutMs: number, enforced: boolean): WorkloadCheck {
+    const history = this.recorder.history();
+    const check = checkKvHistory(history, { timeoutMs });
+    const base = { ops: check.ops, history: formatJsonl(history) };
+    if (check.verdict === 'not-linearizable') {
+      const { key, failing, window } = check.violation;
+      return {
+        ...base,
+        line: `NOT linearizable: key ${JSON.stringify(key)} (see violation.txt)${enforced ? '' : ' [stale reads: reported, not checked]'}`,
+        problem: enforced ? `history is not linearizable: key ${JSON.stringify(key)}` : null,
+        undecided: null,
+        violation: `key ${JSON.stringify(key)}: first op that cannot be explained:\n${formatHistory([failing])}\nwindow:\n${formatHistory(window, failing)}\n`,
+      };
+    }
+    if (check.verdict === 'unknown') {
+      return { ...base, line: `undecided after ${(check.elapsedMs / 1000).toFixed(1)} s (${check.reason})`, problem: null, undecided: `linearizability undecided (${check.reason}, keys ${check.undecidedKeys.join(', ')}): treat as inconclusive`, violation: null };
+    }
+    return { ...base, line: `linearizable (${check.ops} ops, ${check.keys} keys, ${(check.elapsedMs / 1000).toFixed(2)} s)`, problem: null, undecided: null, violation: null };
+  }
+
   /** The current generation's name for a base key. */
   private current(base: string): string {
     const generation = Math.floor(this.cluster.nowMs() / this.options.keyGenerationMs);
@@ -241,27 +297,7 @@ export class Workload {
   }
 
   private async worker(process: number, node: string): Promise<void> {
-    let client: Redis | null = null;
-    while (this.running) {
-      if (client === null || client.status !== 'ready') {
-        client?.disconnect();
-        client = null;
-        // Slots that are not members (spare or removed) get no clients until a node joins there.
-        const target = this.cluster.node(node);
-        if (!target.member || !target.acceptsClients) {
-          await sleep(50);
-          continue;
-        }
-        client = this.cluster.client(node, this.options.commandTimeoutMs);
-        try {
-          await client.connect();
-        } catch {
-          client.disconnect();
-          client = null;
-          await sleep(100); // the node is down or unreachable: nothing was sent
-          continue;
-        }
-      }
+    await clientLoop(this.cluster, node, this.options, () => this.running, async (client) => {
       const roll = Math.random();
       if (roll < TRANSACTION_SHARE / 2 && this.keys.counters.length > 0) await this.doubleIncrement(process, client, node);
       else if (roll < TRANSACTION_SHARE && this.keys.registers.length > 0) await this.watchedSet(process, client, node);
@@ -270,15 +306,51 @@ export class Workload {
         const result = await this.run(process, client, node, command);
         this.remember(command, result);
       }
-      if (this.options.thinkMsMax > 0) await sleep(Math.random() * this.options.thinkMsMax);
-    }
-    client?.disconnect();
+    });
   }
 
   private remember(command: Command, result: { outcome: Outcome; value: KvResult | undefined }): void {
     if (command.op.f === 'put' || command.op.f === 'cas') this.seen.set(command.op.key, command.op.value);
     if (command.op.f === 'get' && typeof result.value === 'string') this.seen.set(command.op.key, result.value);
   }
+}
+
+/**
+ * One client's life on one node: (re)connects whenever its connection is lost, runs `step`
+ * while `running()` holds, with a random think time after each, and gives slots that are
+ * not members (spare or removed) no client until a node joins there.
+ */
+export async function clientLoop(
+  cluster: ChaosCluster,
+  node: string,
+  options: Pick<WorkloadOptions, 'commandTimeoutMs' | 'thinkMsMax'>,
+  running: () => boolean,
+  step: (client: Redis) => Promise<void>,
+): Promise<void> {
+  let client: Redis | null = null;
+  while (running()) {
+    if (client === null || client.status !== 'ready') {
+      client?.disconnect();
+      client = null;
+      const target = cluster.node(node);
+      if (!target.member || !target.acceptsClients) {
+        await sleep(50);
+        continue;
+      }
+      client = cluster.client(node, options.commandTimeoutMs);
+      try {
+        await client.connect();
+      } catch {
+        client.disconnect();
+        client = null;
+        await sleep(100); // the node is down or unreachable: nothing was sent
+        continue;
+      }
+    }
+    await step(client);
+    if (options.thinkMsMax > 0) await sleep(Math.random() * options.thinkMsMax);
+  }
+  client?.disconnect();
 }
 
 export function sleep(ms: number): Promise<void> {
