@@ -59,6 +59,9 @@ export class CommandContext {
   /** The replicated stream settings (stream-node-max-entries), for the stream commands; null in reads. */
   streams: StreamSettings | null = null;
 
+  /** The replicated hll-sparse-max-bytes, for the HyperLogLog commands; null where none was given (Redis's default then). */
+  hllSparseMaxBytes: (() => number) | null = null;
+
   /** The collection of `kind` at `key`, or undefined when absent; WRONGTYPE (thrown) for another type. */
   readCollection<V extends CollectionValue>(key: Uint8Array, kind: CollectionKind<V>): V | undefined {
     const entry = this.lookup(key);

@@ -28,6 +28,11 @@ const corruptHllError = errorReply('INVALIDOBJ Corrupted HLL object detected');
 const noSuchKeyError = errorReply('ERR The specified key does not exist');
 const notSparseError = errorReply('ERR HLL encoding is not sparse');
 
+/** hll-sparse-max-bytes as the state machine holds it (replicated), or Redis's default. */
+function sparseMaxBytes(context: CommandContext): number {
+  return context.hllSparseMaxBytes?.() ?? hllSparseMaxBytesDefault;
+}
+
 /** The HLL at `key`: undefined when absent, WRONGTYPE (thrown) for another type or a string that is no HLL. */
 function readHll(context: CommandContext, key: Uint8Array): StringAt | undefined {
   const found = readString(context, key);
@@ -38,7 +43,7 @@ function readHll(context: CommandContext, key: Uint8Array): StringAt | undefined
 function pfadd(context: CommandContext, argv: readonly Uint8Array[]): Reply {
   const key = arg(argv, 1);
   const found = readHll(context, key);
-  const writer = new HllWriter(found?.data ?? emptyHll(), hllSparseMaxBytesDefault);
+  const writer = new HllWriter(found?.data ?? emptyHll(), sparseMaxBytes(context));
   let updated = found === undefined ? 1 : 0;
   for (let j = 2; j < argv.length; j++) {
     const result = writer.add(arg(argv, j));
@@ -82,7 +87,7 @@ function pfmerge(context: CommandContext, argv: readonly Uint8Array[]): Reply {
   // The target is among the sources: its registers count too, and its type is checked with theirs.
   const { registers, anyDense } = mergeRegisters(context, argv.slice(1));
   const found = readString(context, target);
-  const writer = new HllWriter(found?.data ?? emptyHll(), hllSparseMaxBytesDefault);
+  const writer = new HllWriter(found?.data ?? emptyHll(), sparseMaxBytes(context));
   if (anyDense && !writer.toDense()) return corruptHllError;
   for (let i = 0; i < hllRegisterCount; i++) {
     const value = registers[i] as number;
@@ -123,7 +128,7 @@ function pfdebug(context: CommandContext, argv: readonly Uint8Array[]): Reply {
   const sparse = found.data[4] !== encodingDense;
   if (known === 'encoding') return { kind: 'simple', value: sparse ? 'sparse' : 'dense' };
   if (known === 'decode') return sparse ? bulkText(decodeSparse(found.data)) : notSparseError;
-  const writer = new HllWriter(found.data, hllSparseMaxBytesDefault);
+  const writer = new HllWriter(found.data, sparseMaxBytes(context));
   if (sparse) {
     if (!writer.toDense()) return corruptHllError;
     storeString(context, arg(argv, 2), found, writer.value());
@@ -133,8 +138,8 @@ function pfdebug(context: CommandContext, argv: readonly Uint8Array[]): Reply {
   return { kind: 'array', value: Array.from(registers, (value) => integerReply(value)) };
 }
 
-function pfselftest(): Reply {
-  return hllSelfTest(hllSparseMaxBytesDefault);
+function pfselftest(context: CommandContext): Reply {
+  return hllSelfTest(sparseMaxBytes(context));
 }
 
 export const hyperloglogCommands: readonly CommandSpec[] = [

@@ -26,6 +26,8 @@ export interface SettingValues {
   notifyKeyspaceEvents: number;
   /** Entries per stream node as Redis counts them (0 = no limit): where `~` trimming may cut. */
   streamNodeMaxEntries: number;
+  /** Largest sparse HyperLogLog in bytes: where PFADD and PFMERGE turn one dense (its bytes depend on it). */
+  hllSparseMaxBytes: number;
 }
 
 interface SettingRow {
@@ -59,7 +61,7 @@ function countSetting(name: string, min: number, key: 'scriptInstructionsMax' | 
   };
 }
 
-function memorySetting(name: string, min: number, key: 'maxMemoryBytes' | 'protoMaxBulkLen'): SettingRow {
+function memorySetting(name: string, min: number, key: 'maxMemoryBytes' | 'protoMaxBulkLen' | 'hllSparseMaxBytes'): SettingRow {
   return {
     name,
     format: (values) => String(values[key]),
@@ -75,6 +77,7 @@ function memorySetting(name: string, min: number, key: 'maxMemoryBytes' | 'proto
 const rows: readonly SettingRow[] = [
   memorySetting('maxmemory', 0, 'maxMemoryBytes'),
   memorySetting('proto-max-bulk-len', 1024 * 1024, 'protoMaxBulkLen'),
+  memorySetting('hll-sparse-max-bytes', 0, 'hllSparseMaxBytes'),
   {
     name: 'maxmemory-policy',
     format: (values) => values.evictionPolicy,

@@ -29,6 +29,7 @@ import { ReadyKeys } from './ready-keys.js';
 import { KeyspaceEvents, NotifyClass } from './keyspace-events.js';
 import { withoutWaitMarker } from './stream-commands.js';
 import { streamNodeMaxEntriesDefault, type StreamSettings } from './stream-value.js';
+import { hllSparseMaxBytesDefault } from './hyperloglog.js';
 import { ScriptStore } from './script/script-store.js';
 import { FunctionStore } from './script/function-store.js';
 import { compileLibrary } from './function-commands.js';
@@ -162,6 +163,8 @@ export class KvStateMachine {
   readonly events = new KeyspaceEvents(() => this.settings.values.notifyKeyspaceEvents);
   /** stream-node-max-entries (a replicated setting: `~` trimming depends on it). */
   private readonly streamSettings: StreamSettings = { nodeMaxEntries: () => this.settings.values.streamNodeMaxEntries };
+  /** hll-sparse-max-bytes (a replicated setting: a HyperLogLog's bytes depend on it). */
+  private readonly hllSparseMaxBytes = (): number => this.settings.values.hllSparseMaxBytes;
   /** ACL users (replicated: changed by RAFTIS.ACL entries, in snapshots). */
   private aclUsers = new AclUsers(new AclCatalogue(commandTable));
   /**
@@ -173,7 +176,10 @@ export class KvStateMachine {
   constructor(options: KvOptions = {}) {
     this.options = validateOptions(options);
     const { maxMemoryBytes, evictionPolicy, protoMaxBulkLen, scriptInstructionsMax, notifyKeyspaceEvents } = this.options;
-    this.startSettings = { maxMemoryBytes, evictionPolicy, protoMaxBulkLen, scriptInstructionsMax, notifyKeyspaceEvents, streamNodeMaxEntries: streamNodeMaxEntriesDefault };
+    this.startSettings = {
+      maxMemoryBytes, evictionPolicy, protoMaxBulkLen, scriptInstructionsMax, notifyKeyspaceEvents,
+      streamNodeMaxEntries: streamNodeMaxEntriesDefault, hllSparseMaxBytes: hllSparseMaxBytesDefault,
+    };
     this.settings = new ReplicatedSettings(this.startSettings);
     this.scripting = this.makeScripting(new ScriptStore(), new FunctionStore());
     this.keyspace.onCollectionStored((mapKey) => this.readyKeys.stored(mapKey));
@@ -276,6 +282,7 @@ export class KvStateMachine {
     const context = new CommandContext(this.keyspace, nowMs, true, this.settings.values.protoMaxBulkLen, mixSeed(index, nowMs), this.counters, 0, this.scripting);
     context.events = this.events;
     context.streams = this.streamSettings;
+    context.hllSparseMaxBytes = this.hllSparseMaxBytes;
     if (this.events.active) return this.events.around(spec, argv, this.keyspace, nowMs, () => this.runHandler(spec, context, argv));
     return this.runHandler(spec, context, argv);
   }
@@ -346,7 +353,12 @@ export class KvStateMachine {
         if (outer.writable && hasFlag(spec, 'denyoom') && !this.makeRoom(this.applied, outer.nowMs)) return outOfMemoryError;
         const context = new CommandContext(this.keyspace, outer.nowMs, outer.writable, this.settings.values.protoMaxBulkLen, seed, this.counters, outer.readSalt, this.scripting, true);
         context.streams = this.streamSettings;
-        return withoutWaitMarker(this.runHandler(spec, context, argv));
+        context.hllSparseMaxBytes = this.hllSparseMaxBytes;
+        const run = (): Reply => withoutWaitMarker(this.runHandler(spec, context, argv));
+        if (!outer.writable) return run();
+        // A script's writes report their key events like any other write's.
+        context.events = this.events;
+        return this.events.active ? this.events.around(spec, argv, this.keyspace, outer.nowMs, run) : run();
       },
       aclAllows: (spec, argv) => this.scriptCallDenied(spec, argv) === null,
     };
@@ -435,6 +447,7 @@ export class KvStateMachine {
   /** `readSalt` is 0 for a read inside apply (every replica must draw the same), else see CommandContext. */
   private runRead(spec: CommandSpec, argv: readonly Uint8Array[], nowMs: number, readSalt = 0): Reply {
     const context = new CommandContext(this.keyspace, nowMs, false, this.settings.values.protoMaxBulkLen, mixSeed(this.applied, nowMs), this.counters, readSalt, this.scripting);
+    context.hllSparseMaxBytes = this.hllSparseMaxBytes;
     return this.runHandler(spec, context, argv);
   }
 

@@ -34,6 +34,17 @@ describe('HyperLogLog', () => {
     assert.equal(plain(harness.apply('STRLEN', 'h')), hllDenseBytes);
   });
 
+  test('hll-sparse-max-bytes is a replicated setting: CONFIG GET shows it, a change moves the promotion point', () => {
+    const harness = new Harness();
+    assert.equal(harness.kv.replicatedSettings.get('hll-sparse-max-bytes'), String(hllSparseMaxBytesDefault));
+    assert.deepEqual(plain(harness.apply('RAFTIS.CONFIG', 'hll-sparse-max-bytes', 'x')), {
+      err: "ERR CONFIG SET failed (possibly related to argument 'hll-sparse-max-bytes') - argument must be a memory value",
+    });
+    assert.equal(plain(harness.apply('RAFTIS.CONFIG', 'hll-sparse-max-bytes', '0')), 'OK');
+    harness.apply('PFADD', 'h', 'a');
+    assert.equal(plain(harness.apply('PFDEBUG', 'ENCODING', 'h')), 'dense', 'any growth of a sparse value passes 0 bytes');
+  });
+
   test('counts stay within 2% (about five standard errors) of the truth', () => {
     const harness = new Harness();
     for (const total of [100, 1000, 10_000, 50_000]) {

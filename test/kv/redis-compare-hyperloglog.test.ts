@@ -102,6 +102,24 @@ describeWithRedis('HyperLogLog matches redis-server', (server) => {
     }
   });
 
+  test('a smaller hll-sparse-max-bytes turns values dense at the same point as Redis', async () => {
+    const redis = server();
+    await redis.client.flushall();
+    const harness = new Harness();
+    await redis.client.config('SET', 'hll-sparse-max-bytes', '120');
+    try {
+      assert.equal(plain(harness.apply('RAFTIS.CONFIG', 'hll-sparse-max-bytes', '120')), 'OK');
+      for (let round = 0; round < 12; round++) {
+        for (const args of [['PFADD', 'h', ...elements(`r${round}:`, 5)], ['PFDEBUG', 'ENCODING', 'h'], ['GET', 'h'], ['PFMERGE', 'm', 'h']]) {
+          assert.deepEqual(plain(harness.apply(...args)), await redisReply(redis, args), `${args.slice(0, 2).join(' ')} round ${round}`);
+        }
+      }
+      assert.equal(plain(harness.apply('PFDEBUG', 'ENCODING', 'h')), 'dense');
+    } finally {
+      await redis.client.config('SET', 'hll-sparse-max-bytes', '3000');
+    }
+  });
+
   test('random PFADD, PFMERGE, PFCOUNT and PFDEBUG sequences leave the same bytes (property)', async () => {
     const redis = server();
     const key = fc.constantFrom('a', 'b', 'c');
