@@ -17,6 +17,7 @@ import { BlockedClients, type WaiterWrites } from './blocking.js';
 import { CommandRegistry, commandArityError, serverCommand, unknownCommand, type RegisteredCommand, type ServerCall, type ServerCommand } from './command-registry.js';
 import { connectionCommands } from './connection-commands.js';
 import { ClientPause } from './client-pause.js';
+import { Monitors } from './monitor.js';
 import { AclGate } from './acl-gate.js';
 import { aclCommand } from './acl-command.js';
 import type { ErrorCounters } from './command-stats.js';
@@ -109,6 +110,8 @@ export class Dispatcher {
   private readonly blocking: BlockedClients;
   /** CLIENT PAUSE on this node. */
   private readonly pause = new ClientPause(() => Date.now());
+  /** MONITOR clients of this node. */
+  private readonly monitors = new Monitors(() => Date.now());
   /** Every command a client can send. */
   readonly registry: CommandRegistry;
   /** Who each connection is and what it may run (AUTH, NOAUTH, NOPERM, ACL LOG). */
@@ -142,7 +145,7 @@ export class Dispatcher {
       gate: this.acl, users: () => options.kv.acl, aclFile: options.config.aclFile,
       lookup: (name) => this.registry.lookup(name), write: (conn, argv, done) => this.submitWrite(conn, argv, done),
     });
-    this.registry = new CommandRegistry(options.kv.commands(), [...this.transactionCommands(), ...connection, acl, ...options.serverCommands]);
+    this.registry = new CommandRegistry(options.kv.commands(), [...this.transactionCommands(), this.monitorCommand(), ...connection, acl, ...options.serverCommands]);
     // ACL rules name server commands too (+ping, +client|id): every node adds the same rows.
     options.kv.addAclCommands([...this.registry.all()].map((command) => command.row));
     this.acl.watch();
@@ -156,6 +159,7 @@ export class Dispatcher {
   /** A client left, or ended its side (EOF, as Redis frees such a client): it no longer waits for a key. */
   onDisconnect(conn: ClientConnection): void {
     this.blocking.disconnected(conn.id);
+    this.monitors.remove(conn);
     this.options.subscriptions?.forget(conn);
     this.acl.forget(conn);
   }
@@ -209,6 +213,8 @@ export class Dispatcher {
       return slot.send(QUEUED);
     }
     const run = (): void => {
+      // MONITOR shows what runs, admin commands aside; EXEC shows its queued commands itself.
+      if (this.monitors.active && name !== 'exec' && !(command.row.flags as readonly string[]).includes('admin')) this.monitors.feed(conn, argv);
       const started = performance.now();
       const done = (reply: Reply): void => {
         const usec = Math.round((performance.now() - started) * 1000);
@@ -310,6 +316,7 @@ export class Dispatcher {
     state.transaction = null;
     this.unwatch(state);
     state.consistency = this.options.config.readConsistency;
+    this.monitors.remove(conn);
     this.options.subscriptions?.forget(conn);
   }
 
@@ -352,9 +359,21 @@ export class Dispatcher {
     ];
   }
 
-  private exec({ conn, done }: ServerCall): void {
+  /** MONITOR: this connection is shown every command this node's clients run from now on (monitor.ts). */
+  private monitorCommand(): ServerCommand {
+    return serverCommand('monitor', 1, ['admin', 'noscript', 'loading', 'stale', 'no_multi'], ({ conn, done }) => {
+      this.monitors.add(conn);
+      done(OK);
+    });
+  }
+
+  private exec({ conn, argv, done }: ServerCall): void {
     const state = this.stateOf(conn);
     const transaction = state.transaction;
+    if (this.monitors.active) {
+      for (const queued of transaction === null || transaction.aborted ? [] : transaction.queued) this.monitors.feed(conn, queued.argv);
+      this.monitors.feed(conn, argv);
+    }
     if (transaction === null) return done(errorReply('ERR EXEC without MULTI'));
     state.transaction = null;
     if (transaction.aborted) {

@@ -116,6 +116,27 @@ describe('CLIENT and COMMAND', () => {
     for (const c of [control, writer, reader]) c.close();
   });
 
+  it('MONITOR shows the commands this node\'s clients run, quoted as Redis quotes them, passwords redacted, MULTI in EXEC\'s order', async () => {
+    const port = cluster.node(follower).port;
+    const monitor = await RawConnection.open(port);
+    const client = await RawConnection.open(port);
+    assert.equal(await monitor.call('MONITOR'), 'OK');
+    await client.call('SET', 'mon:k', 'a "b"\n\x01');
+    await client.call('MULTI');
+    await client.call('INCR', 'mon:n');
+    await client.call('EXEC');
+    await client.call('AUTH', 'secret');
+    await client.call('CONFIG', 'GET', 'maxmemory'); // admin commands are not shown
+    await client.call('PING');
+    const lines: string[] = [];
+    for (let i = 0; i < 6; i++) lines.push(String((await monitor.read()).value));
+    const address = String(await client.call('CLIENT', 'INFO')).match(/addr=(\S+)/)?.[1];
+    assert.match(lines[0] ?? '', new RegExp(`^\\d+\\.\\d{6} \\[0 ${address?.replace(/\./g, '\\.')}\\] "SET" "mon:k" "a \\\\"b\\\\"\\\\n\\\\x01"$`));
+    assert.deepEqual(lines.slice(1).map((line) => line.replace(/^\S+ \[0 \S+\] /, '')), ['"MULTI"', '"INCR" "mon:n"', '"EXEC"', '"AUTH" "(redacted)"', '"PING"']);
+    monitor.close();
+    client.close();
+  });
+
   it('COMMAND describes every command the server answers, with COUNT, LIST, INFO and GETKEYS agreeing', async () => {
     const connection = await RawConnection.open(cluster.node(follower).port);
     const all = await connection.call('COMMAND') as unknown[][];
