@@ -7,13 +7,13 @@
 
 import type { Reply } from './reply.js';
 import type { CommandContext } from './command-context.js';
-import { arg, command, oneKey, type CommandSpec } from './command-spec.js';
+import { arg, command, oneKey, parsedCommand, type CommandSpec } from './command-spec.js';
 import { mapKeyOf } from './keyspace.js';
 import { isKeyword, parseInt64 } from './integer-parse.js';
 import { bulkText, CommandError, errorReply, integerReply, nilReply, notFloatError, notIntegerError, syntaxError } from './replies.js';
 import { parseScore } from './zset-range.js';
 import { memberReply, storeZset, zsetKind } from './zset-reply.js';
-import { zadd } from './zset-commands.js';
+import { zadd, type AddRequest } from './zset-commands.js';
 import type { ZSetValue } from './zset-value.js';
 import { formatCoordinate, formatFixed } from './fixed-format.js';
 import { partialSort } from './partial-sort.js';
@@ -78,7 +78,8 @@ function pointOfMember(zset: ZSetValue, member: Uint8Array): GeoPoint {
 
 // ---- GEOADD, GEOPOS, GEOHASH, GEODIST -------------------------------------------------------
 
-function geoadd(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+/** GEOADD's arguments as ZADD's request (every coordinate checked before anything is stored, so before proposing too). */
+function parseGeoadd(argv: readonly Uint8Array[]): AddRequest {
   const flags = { nx: false, xx: false, ch: false };
   let at = 2;
   for (; at < argv.length; at++) {
@@ -89,7 +90,7 @@ function geoadd(context: CommandContext, argv: readonly Uint8Array[]): Reply {
     else break;
   }
   const elements = argv.length - at;
-  if (elements % 3 !== 0 || (flags.xx && flags.nx) || elements === 0) return syntaxError;
+  if (elements % 3 !== 0 || (flags.xx && flags.nx) || elements === 0) throw new CommandError(syntaxError);
   const scores: number[] = [];
   const members: string[] = [];
   for (let j = at; j < argv.length; j += 3) {
@@ -97,7 +98,7 @@ function geoadd(context: CommandContext, argv: readonly Uint8Array[]): Reply {
     scores.push(geohashScore(point.longitude, point.latitude) as number);
     members.push(text(arg(argv, j + 2)));
   }
-  return zadd(context, { key: arg(argv, 1), scores, members, ...flags, gt: false, lt: false, incr: false });
+  return { key: arg(argv, 1), scores, members, ...flags, gt: false, lt: false, incr: false };
 }
 
 function geopos(context: CommandContext, argv: readonly Uint8Array[]): Reply {
@@ -338,7 +339,7 @@ function radiusKeys(optionsFrom: number) {
 
 /** GEORADIUS/GEORADIUSBYMEMBER write only with STORE, but like Redis they are write commands (they go through the log). */
 export const geoCommands: readonly CommandSpec[] = [
-  command('geoadd', -5, ['write', 'denyoom'], oneKey, geoadd),
+  parsedCommand('geoadd', -5, ['write', 'denyoom'], oneKey, parseGeoadd, zadd),
   command('geopos', -2, ['readonly'], oneKey, geopos),
   command('geohash', -2, ['readonly'], oneKey, geohash),
   command('geodist', -4, ['readonly'], oneKey, geodist),
