@@ -354,7 +354,11 @@ export class KvStateMachine {
         const context = new CommandContext(this.keyspace, outer.nowMs, outer.writable, this.settings.values.protoMaxBulkLen, seed, this.counters, outer.readSalt, this.scripting, true);
         context.streams = this.streamSettings;
         context.hllSparseMaxBytes = this.hllSparseMaxBytes;
-        return withoutWaitMarker(this.runHandler(spec, context, argv));
+        const run = (): Reply => withoutWaitMarker(this.runHandler(spec, context, argv));
+        if (!outer.writable) return run();
+        // A script's writes report their key events like any other write's.
+        context.events = this.events;
+        return this.events.active ? this.events.around(spec, argv, this.keyspace, outer.nowMs, run) : run();
       },
       aclAllows: (spec, argv) => this.scriptCallDenied(spec, argv) === null,
     };
