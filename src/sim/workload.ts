@@ -178,10 +178,13 @@ export class Workload {
     if (roll < 20) return this.chooseCollectionOp(roll);
     const key = `k${random.int(this.settings.keys)}`;
     const digit = (): string => String(random.int(10));
-    if (roll < 40) return { op: { f: 'get', key }, argv: args('GET', key) };
+    // Some reads, puts and increments go through a script instead (EVAL_RO, EVAL): the same
+    // effect and reply, so the register model checks scripts too (chosen by the roll, so a
+    // seed draws the same numbers as before scripts were added).
+    if (roll < 40) return { op: { f: 'get', key }, argv: roll < 34 ? args('GET', key) : args('EVAL_RO', scriptGet, '1', key) };
     if (roll < 48) {
       const value = digit();
-      return { op: { f: 'put', key, value }, argv: args('SET', key, value) };
+      return { op: { f: 'put', key, value }, argv: roll < 45 ? args('SET', key, value) : args('EVAL', scriptSet, '1', key, value) };
     }
     if (roll < 60) {
       const value = digit();
@@ -192,7 +195,7 @@ export class Workload {
       const value = digit();
       return { op: { f: 'cas', key, expected, value }, argv: args('SET', key, value, 'IFEQ', expected) };
     }
-    if (roll < 90) return { op: { f: 'incr', key, by: 1 }, argv: args('INCR', key) };
+    if (roll < 90) return { op: { f: 'incr', key, by: 1 }, argv: roll < 85 ? args('INCR', key) : args('EVAL', scriptIncr, '1', key) };
     return { op: { f: 'del', key }, argv: args('DEL', key) };
   }
 
@@ -333,6 +336,10 @@ export class Workload {
 function isWrite(op: KvOp): boolean {
   return op.f !== 'get' && op.f !== 'lrange' && op.f !== 'zrange';
 }
+
+const scriptGet = "return redis.call('get', KEYS[1])";
+const scriptSet = "return redis.call('set', KEYS[1], ARGV[1])";
+const scriptIncr = "return redis.call('incr', KEYS[1])";
 
 function args(...words: string[]): Uint8Array[] {
   return words.map((word) => Buffer.from(word, 'latin1'));
