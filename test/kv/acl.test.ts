@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { Harness, argvOf, plain } from './harness.js';
 import { takeSnapshot, restore } from './snapshot-support.js';
 import { KvStateMachine } from '../../src/kv/state-machine.js';
-import { lookupCommand } from '../../src/kv/commands.js';
+import { commandTable, lookupCommand } from '../../src/kv/commands.js';
+import { commandCategories } from '../../src/kv/acl/command-categories.js';
 import { nopermReply } from '../../src/kv/acl/acl-users.js';
 import { wrapAsUser } from '../../src/kv/acl/as-user.js';
 import { encodeCommand } from '../../src/kv/command-codec.js';
@@ -176,6 +177,18 @@ describe('ACL rules compared with redis-server', { skip: redisServerPath() === n
   });
   after(async () => {
     await redis.stop();
+  });
+
+  test("every data command's ACL categories are Redis's (COMMAND INFO)", async () => {
+    let compared = 0;
+    for (const row of commandTable) {
+      if (row.flags.includes('internal')) continue;
+      const [info] = (await redis.client.call('command', 'info', row.name)) as (unknown[] | null)[];
+      if (info === null || info === undefined) continue; // a command Redis does not have
+      assert.deepEqual(commandCategories(row).map((category) => `@${category}`), info[6], row.name);
+      compared++;
+    }
+    assert.ok(compared > 150, `compared ${compared} commands`);
   });
 
   test('SETUSER replies and ACL LIST lines', async () => {

@@ -22,6 +22,10 @@ import { copyCommands } from '../copy-command.js';
 import { geoCommands } from '../geo-commands.js';
 import { scriptCommands } from '../script-commands.js';
 import { functionCommands } from '../function-commands.js';
+import { streamCommands } from '../stream-commands.js';
+import { streamGroupCommands } from '../stream-group-commands.js';
+import { streamInfoCommands } from '../stream-info-commands.js';
+import { dumpCommands } from '../dump-commands.js';
 
 /** Redis 7.0's categories in its order (ACL CAT, COMMAND INFO), then raftis's own. */
 export const ACL_CATEGORIES = [
@@ -41,6 +45,7 @@ const typeFamilies: readonly (readonly [readonly CommandSpec[], AclCategory])[] 
   [stringCommands, 'string'], [lcsCommands, 'string'], [keyCommands, 'keyspace'], [expireCommands, 'keyspace'], [copyCommands, 'keyspace'],
   [hashCommands, 'hash'], [zsetCommands, 'sortedset'], [zsetBlockingCommands, 'sortedset'], [setCommands, 'set'], [listCommands, 'list'],
   [bitmapCommands, 'bitmap'], [bitfieldCommands, 'bitmap'], [hyperloglogCommands, 'hyperloglog'], [geoCommands, 'geo'], [scriptCommands, 'scripting'], [functionCommands, 'scripting'],
+  [streamCommands, 'stream'], [streamGroupCommands, 'stream'], [streamInfoCommands, 'stream'], [dumpCommands, 'keyspace'],
 ];
 
 /**
@@ -54,7 +59,7 @@ const namedCategories: ReadonlyMap<string, readonly AclCategory[]> = new Map<str
   ['pfdebug', ['hyperloglog', 'admin', 'dangerous']], ['pfselftest', ['hyperloglog', 'admin', 'dangerous']],
   ['publish', ['pubsub']], ['spublish', ['pubsub']], ['subscribe', ['pubsub']], ['ssubscribe', ['pubsub']], ['psubscribe', ['pubsub']],
   ['unsubscribe', ['pubsub']], ['sunsubscribe', ['pubsub']], ['punsubscribe', ['pubsub']], ['pubsub', ['pubsub']],
-  ['info', ['dangerous']],
+  ['info', ['dangerous']], ['restore', ['keyspace', 'dangerous']],
   ['ping', ['connection']], ['echo', ['connection']], ['hello', ['connection']], ['auth', ['connection']], ['select', ['connection']],
   ['quit', ['connection']], ['reset', ['connection']],
   ['multi', ['transaction']], ['exec', ['transaction']], ['discard', ['transaction']], ['watch', ['transaction']], ['unwatch', ['transaction']],
@@ -64,6 +69,14 @@ const adminCategories: readonly AclCategory[] = ['admin', 'slow', 'dangerous'];
 const connectionAdmin: readonly AclCategory[] = ['admin', 'slow', 'dangerous', 'connection'];
 const connectionSlow: readonly AclCategory[] = ['slow', 'connection'];
 const scriptingSlow: readonly AclCategory[] = ['slow', 'scripting'];
+const streamWrite: readonly AclCategory[] = ['write', 'stream', 'slow'];
+const streamRead: readonly AclCategory[] = ['read', 'stream', 'slow'];
+
+/**
+ * Commands whose read or write flag is the state machine's business (a script is one entry,
+ * PFSELFTEST reads nothing) but not an ACL category, as in Redis: +@write does not allow EVAL.
+ */
+const noAccessCategory: ReadonlySet<string> = new Set(['eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'fcall', 'fcall_ro', 'pfselftest']);
 const scriptingWrite: readonly AclCategory[] = ['write', 'slow', 'scripting'];
 
 /** Container commands: the container's own categories and each subcommand's, as Redis 7.0's COMMAND INFO lists them. */
@@ -90,6 +103,11 @@ const containers: ReadonlyMap<string, { readonly own: readonly AclCategory[]; re
   ['config', { own: ['slow'], subcommands: { get: adminCategories, help: ['slow'], resetstat: adminCategories, rewrite: adminCategories, set: adminCategories } }],
   ['memory', { own: ['slow'], subcommands: { doctor: ['slow'], help: ['slow'], 'malloc-stats': ['slow'], purge: ['slow'], stats: ['slow'], usage: ['read', 'slow'] } }],
   ['script', { own: ['slow'], subcommands: { exists: scriptingSlow, flush: scriptingSlow, help: scriptingSlow, kill: scriptingSlow, load: scriptingSlow } }],
+  ['xgroup', {
+    own: ['slow'],
+    subcommands: { create: streamWrite, createconsumer: streamWrite, delconsumer: streamWrite, destroy: streamWrite, help: ['stream', 'slow'], setid: streamWrite },
+  }],
+  ['xinfo', { own: ['slow'], subcommands: { consumers: streamRead, groups: streamRead, help: ['stream', 'slow'], stream: streamRead } }],
   ['function', {
     own: ['slow'],
     subcommands: {
@@ -111,8 +129,8 @@ export function commandCategories(row: CategorizedRow): AclCategory[] {
   if (container !== undefined) return sortCategories(container.own);
   const out = new Set<AclCategory>(namedCategories.get(row.name) ?? []);
   const flags = row.flags;
-  if (flags.includes('write')) out.add('write');
-  if (flags.includes('readonly')) out.add('read');
+  if (flags.includes('write') && !noAccessCategory.has(row.name)) out.add('write');
+  if (flags.includes('readonly') && !noAccessCategory.has(row.name)) out.add('read');
   if (flags.includes('admin')) {
     out.add('admin');
     out.add('dangerous');
