@@ -4,11 +4,20 @@
 // ret null = unknown outcome (no result). Keys start absent. Blank lines are skipped.
 import { resultMismatch } from './history.js';
 import type { HistoryOp, KvOp, KvResult } from './history.js';
-import { parseError } from './parsed-history.js';
 import type { ParseResult } from './parsed-history.js';
 
 export function parseJsonl(text: string): ParseResult {
-  const ops: HistoryOp[] = [];
+  const ops = parseJsonLines(text, readHistoryOp);
+  if (typeof ops === 'string') return { ok: false, error: ops };
+  return { ok: true, history: { format: 'jsonl', ops, initialValue: null } };
+}
+
+/**
+ * One item per non-blank line, each a JSON value that `read` turns into an item or a reason
+ * it cannot; the first failure comes back as `line N: reason`.
+ */
+export function parseJsonLines<T>(text: string, read: (value: unknown) => T | string): T[] | string {
+  const items: T[] = [];
   const lines = text.split('\n');
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index]!.trim();
@@ -17,13 +26,13 @@ export function parseJsonl(text: string): ParseResult {
     try {
       value = JSON.parse(line);
     } catch (error) {
-      return parseError(index + 1, `not JSON: ${(error as Error).message}`);
+      return `line ${index + 1}: not JSON: ${(error as Error).message}`;
     }
-    const operation = readHistoryOp(value);
-    if (typeof operation === 'string') return parseError(index + 1, operation);
-    ops.push(operation);
+    const item = read(value);
+    if (typeof item === 'string') return `line ${index + 1}: ${item}`;
+    items.push(item);
   }
-  return { ok: true, history: { format: 'jsonl', ops, initialValue: null } };
+  return items;
 }
 
 /** One line of the format, as written by formatJsonl. */

@@ -9,6 +9,7 @@
 // the times; an invocation never completed is an :info.
 import { keywordOf, readEdnMap, textOf } from './edn-reader.js';
 import type { EdnValue } from './edn-reader.js';
+import { parseJsonLines } from './parse-jsonl.js';
 import { txnOpMismatch } from './txn-history.js';
 import type { MicroOp, TxnOp } from './txn-history.js';
 
@@ -113,22 +114,8 @@ function unknownReads(txn: readonly MicroOp[]): MicroOp[] {
 }
 
 export function parseTxnJsonl(text: string): TxnParseResult {
-  const ops: TxnOp[] = [];
-  const lines = text.split('\n');
-  for (let index = 0; index < lines.length; index++) {
-    const line = lines[index]!.trim();
-    if (line === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (error) {
-      return failure(index + 1, `not JSON: ${(error as Error).message}`);
-    }
-    const op = readTxnOp(value);
-    if (typeof op === 'string') return failure(index + 1, op);
-    ops.push(op);
-  }
-  return { ok: true, format: 'jsonl', ops };
+  const ops = parseJsonLines(text, readTxnOp);
+  return typeof ops === 'string' ? { ok: false, error: ops } : { ok: true, format: 'jsonl', ops };
 }
 
 function readTxnOp(value: unknown): TxnOp | string {

@@ -1,6 +1,7 @@
 // Shorthands for list-append histories in the check tests, and a generator of histories a
 // correct (strictly serializable) store could produce, for the size and agreement tests.
 import type { MicroOp, TxnOp } from '../../src/check/txn-history.js';
+import { seededRandom } from '../../src/transport/fault-injector.js';
 
 /**
  * A transaction from micro-operations written as text: `a x 1` appends 1 to x, `r x 1 2`
@@ -20,18 +21,6 @@ function microOp(text: string): MicroOp {
   throw new Error(`bad micro-op ${text}`);
 }
 
-/** A small seeded PRNG (mulberry32), so generated histories replay. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface GeneratorOptions {
   readonly transactions: number;
   readonly processes: number;
@@ -47,7 +36,7 @@ export interface GeneratorOptions {
  * step; at each step a random process calls, takes effect, or returns.
  */
 export function correctHistory(options: GeneratorOptions): TxnOp[] {
-  const next = random(options.seed);
+  const next = seededRandom(options.seed);
   const lists = new Map<string, string[]>();
   const active = Array.from({ length: options.keys }, (_, i) => `k${i}`);
   let freshKey = options.keys;
