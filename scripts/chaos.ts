@@ -1,23 +1,23 @@
 // Long chaos runs against real clusters (see docs/testing.md):
 //   node --import tsx scripts/chaos.ts --time 300 --nemesis all|kill|pause|partition|clock|snapshot|transfer|membership|each
 //        [--nodes 3|5] [--reads linearizable|lease|stale] [--request-id-workaround on|off]
-//        [--member-address-workaround on|off] [--workload register|list-append]
+//        [--member-address-workaround on|off] [--workload register|list-append|list-append-lua]
 // The request-id workaround (off by default) guarded against a raftis bug fixed since,
 // request ids reused by a restarted node; `on` brings it back. The member-address
 // workaround (off by default) steers membership changes around bugs 5 and 6 (docs/testing.md).
 // --workload list-append runs MULTI/RPUSH/LRANGE/EXEC transactions checked for strict
-// serializability instead of the single-key operations checked for linearizability.
+// serializability instead of the single-key operations checked for linearizability;
+// list-append-lua sends the same transactions as EVAL scripts.
 // Each run writes chaos-runs/<timestamp>-<scenario>/ and prints its summary; the exit code
 // is 0 when every run passed (or was skipped), 1 otherwise. Needs `npm run build` first.
 
 import { NEMESIS_NAMES, type NemesisName } from '../test/chaos/nemesis.js';
-import { runScenario, type ReadMode, type WorkloadKind } from '../test/chaos/run-scenario.js';
+import { runScenario, WORKLOAD_KINDS, type ReadMode, type WorkloadKind } from '../test/chaos/run-scenario.js';
 
 const READ_MODES: readonly ReadMode[] = ['linearizable', 'lease', 'stale'];
-const WORKLOADS: readonly WorkloadKind[] = ['register', 'list-append'];
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: scripts/chaos.ts [--time SECONDS] [--nemesis ${NEMESIS_NAMES.join('|')}|each] [--nodes 3|5] [--reads ${READ_MODES.join('|')}] [--request-id-workaround on|off] [--member-address-workaround on|off] [--workload ${WORKLOADS.join('|')}]`);
+  console.error(`${message}\nusage: scripts/chaos.ts [--time SECONDS] [--nemesis ${NEMESIS_NAMES.join('|')}|each] [--nodes 3|5] [--reads ${READ_MODES.join('|')}] [--request-id-workaround on|off] [--member-address-workaround on|off] [--workload ${WORKLOAD_KINDS.join('|')}]`);
   process.exit(64);
 }
 
@@ -56,7 +56,7 @@ for (let i = 0; i < argv.length; i++) {
       memberAddressWorkaround = value === 'on';
       break;
     case '--workload':
-      if (!(WORKLOADS as readonly string[]).includes(value)) usage(`--workload: unknown workload ${value}`);
+      if (!(WORKLOAD_KINDS as readonly string[]).includes(value)) usage(`--workload: unknown workload ${value}`);
       workloadKind = value as WorkloadKind;
       break;
     case '--reads':

@@ -3,8 +3,9 @@
 // or `read k` (LRANGE k 0 -1), sent as MULTI … EXEC from clients on every node, recorded
 // with call and return times and checked for strict serializability by the list-append
 // checker. A key retires after a fixed number of appends and a fresh one takes its place,
-// as Elle's generator does, so reads stay short. Outcomes as in the register workload:
-// TRYAGAIN or EXECABORT rules a transaction out, any other error leaves it unknown.
+// as Elle's generator does, so reads stay short. The Lua variant sends each transaction as
+// one EVAL of a script that runs the same RPUSH / LRANGE calls. Outcomes as in the register
+// workload: TRYAGAIN or EXECABORT rules a transaction out, any other error leaves it unknown.
 import type { Redis } from 'ioredis';
 import { checkListAppend, describeListAppendResult, formatTxnJsonl, type MicroOp, type TxnOp } from '../../src/check/index.js';
 import type { ChaosCluster } from './chaos-cluster.js';
@@ -41,6 +42,8 @@ export class ListAppendWorkload implements ChaosWorkload {
   constructor(
     private readonly cluster: ChaosCluster,
     private readonly options: WorkloadOptions,
+    /** Send transactions as EVAL of TRANSACTION_SCRIPT instead of MULTI … EXEC. */
+    private readonly viaScript = false,
   ) {}
 
   start(): void {
@@ -112,16 +115,8 @@ export class ListAppendWorkload implements ChaosWorkload {
     let outcome: Outcome = 'info';
     let error: string | undefined;
     try {
-      const multi = client.multi();
-      for (const mop of txn) {
-        if (mop.f === 'append') multi.rpush(mop.key, mop.value);
-        else multi.lrange(mop.key, 0, -1);
-      }
-      const replies = await multi.exec();
-      if (replies === null) throw new Error('EXEC returned null without WATCH');
-      const failed = replies.find(([e]) => e !== null)?.[0];
-      if (failed !== undefined && failed !== null) throw failed;
-      entry.outcome = { process, type: 'ok', call, ret: this.cluster.nowMs(), txn: this.#completed(txn, replies.map(([, value]) => value)) };
+      const replies = this.viaScript ? await runScript(client, txn) : await runMulti(client, txn);
+      entry.outcome = { process, type: 'ok', call, ret: this.cluster.nowMs(), txn: this.#completed(txn, replies) };
       outcome = 'ok';
     } catch (caught) {
       error = caught instanceof Error ? caught.message : String(caught);
@@ -153,4 +148,31 @@ export class ListAppendWorkload implements ChaosWorkload {
 
 function unknownRead(mop: MicroOp): MicroOp {
   return mop.f === 'r' ? { f: 'r', key: mop.key, value: null } : mop;
+}
+
+async function runMulti(client: Redis, txn: readonly MicroOp[]): Promise<unknown[]> {
+  const multi = client.multi();
+  for (const mop of txn) {
+    if (mop.f === 'append') multi.rpush(mop.key, mop.value);
+    else multi.lrange(mop.key, 0, -1);
+  }
+  const replies = await multi.exec();
+  if (replies === null) throw new Error('EXEC returned null without WATCH');
+  const failed = replies.find(([e]) => e !== null)?.[0];
+  if (failed !== undefined && failed !== null) throw failed;
+  return replies.map(([, value]) => value);
+}
+
+/** KEYS are the micro-operations' keys; ARGV[i] the value to append, or '' for a read. */
+const TRANSACTION_SCRIPT = `local replies = {}
+for i, key in ipairs(KEYS) do
+  if ARGV[i] == '' then replies[i] = redis.call('LRANGE', key, 0, -1) else replies[i] = redis.call('RPUSH', key, ARGV[i]) end
+end
+return replies`;
+
+async function runScript(client: Redis, txn: readonly MicroOp[]): Promise<unknown[]> {
+  const argv = txn.map((mop) => (mop.f === 'append' ? mop.value : ''));
+  const reply = await client.eval(TRANSACTION_SCRIPT, txn.length, ...txn.map((mop) => mop.key), ...argv);
+  if (!Array.isArray(reply)) throw new Error(`the transaction script answered ${JSON.stringify(reply)}`);
+  return reply as unknown[];
 }

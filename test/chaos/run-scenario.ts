@@ -12,8 +12,12 @@ import { availability, faultWindows, perSecond, timelineSvg } from './report.js'
 import { sleep, Workload, WORKLOAD_DEFAULTS, type ChaosWorkload, type WorkloadCheck, type WorkloadOptions } from './workload.js';
 import { ListAppendWorkload } from './list-append-workload.js';
 
-/** What the clients run: single-key operations checked for linearizability, or list-append transactions checked for strict serializability. */
-export type WorkloadKind = 'register' | 'list-append';
+/**
+ * What the clients run: single-key operations checked for linearizability, or list-append
+ * transactions checked for strict serializability, sent as MULTI/EXEC or as Lua scripts.
+ */
+export type WorkloadKind = 'register' | 'list-append' | 'list-append-lua';
+export const WORKLOAD_KINDS: readonly WorkloadKind[] = ['register', 'list-append', 'list-append-lua'];
 import { networkUnavailableReason } from './chaos-network.js';
 
 export type ReadMode = 'linearizable' | 'lease' | 'stale';
@@ -64,7 +68,7 @@ const STARTUP_LEADER_MS = 20_000;
 const AFTER_HEAL_MS = 1500;
 
 export function scenarioName(options: Pick<ScenarioOptions, 'nemesis' | 'nodes' | 'readMode' | 'workloadKind'>): string {
-  const workload = options.workloadKind === 'list-append' ? '-list-append' : '';
+  const workload = (options.workloadKind ?? 'register') === 'register' ? '' : `-${options.workloadKind}`;
   return `${options.nemesis}-${options.nodes}n-${options.readMode}${workload}`;
 }
 
@@ -111,7 +115,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   });
   const problems: string[] = [];
   const workloadOptions = { ...WORKLOAD_DEFAULTS, ...options.workload };
-  const workload: ChaosWorkload = options.workloadKind === 'list-append' ? new ListAppendWorkload(cluster, workloadOptions) : new Workload(cluster, workloadOptions);
+  const kind = options.workloadKind ?? 'register';
+  const workload: ChaosWorkload = kind === 'register' ? new Workload(cluster, workloadOptions) : new ListAppendWorkload(cluster, workloadOptions, kind === 'list-append-lua');
   let events: NemesisEvent[] = [];
   let recoveryMs: number | null = null;
   let finalValues = new Map<string, Map<string, string>>();
