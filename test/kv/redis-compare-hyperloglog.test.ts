@@ -41,6 +41,31 @@ function withoutCache(reply: Plain): Plain {
   return typeof reply === 'string' && reply.startsWith('HYLL') ? reply.slice(0, 8) + '\0'.repeat(8) + reply.slice(16) : reply;
 }
 
+/** A way to carry a value between the two servers: its bytes out of one, into the other. */
+interface Mover {
+  fromTheirs(redis: RedisInstance, key: string): Promise<Buffer>;
+  intoOurs(harness: Harness, key: string, payload: Buffer): void;
+  fromOurs(harness: Harness, key: string): Buffer;
+  intoTheirs(redis: RedisInstance, key: string, payload: Buffer): Promise<unknown>;
+}
+
+const ourBytes = (harness: Harness, ...args: string[]): Buffer => Buffer.from(plain(harness.apply(...args)) as string, 'latin1');
+
+const movers: Record<string, Mover> = {
+  'GET and SET': {
+    fromTheirs: async (redis, key) => (await redis.client.getBuffer(key)) as Buffer,
+    intoOurs: (harness, key, payload) => assert.equal(plain(harness.apply('SET', key, payload)), 'OK'),
+    fromOurs: (harness, key) => ourBytes(harness, 'GET', key),
+    intoTheirs: (redis, key, payload) => redis.client.set(key, payload),
+  },
+  'DUMP and RESTORE': {
+    fromTheirs: async (redis, key) => (await redis.client.dumpBuffer(key)) as Buffer,
+    intoOurs: (harness, key, payload) => assert.equal(plain(harness.apply('RESTORE', key, '0', payload)), 'OK'),
+    fromOurs: (harness, key) => ourBytes(harness, 'DUMP', key),
+    intoTheirs: (redis, key, payload) => redis.client.restore(key, 0, payload),
+  },
+};
+
 /** Flushes redis, then applies each command to it and to `harness`: the same replies, GET's without the cache when `blankCache`. */
 async function compareCommands(redis: RedisInstance, commands: readonly (readonly string[])[], harness = new Harness(), blankCache = false): Promise<void> {
   await redis.client.flushall();
@@ -65,42 +90,24 @@ describeWithRedis('HyperLogLog matches redis-server', (server) => {
     assert.deepEqual(withoutCache(plain(harness.apply('GET', 'h'))), withoutCache(await redisReply(redis, ['GET', 'h'])));
   });
 
-  test('values move both ways by GET and SET and count the same', async () => {
-    const redis = server();
-    await redis.client.flushall();
-    const harness = new Harness();
-    for (const [key, count] of [['small', 50], ['large', 5000]] as const) {
-      await redis.client.pfadd(`${key}-redis`, ...elements('r', count));
-      harness.apply('PFADD', `${key}-raftis`, ...elements('f', count));
-      const fromRedis = await redis.client.getBuffer(`${key}-redis`);
-      harness.apply('SET', `${key}-redis`, fromRedis as Buffer);
-      const fromRaftis = plain(harness.apply('GET', `${key}-raftis`)) as string;
-      await redis.client.set(`${key}-raftis`, Buffer.from(fromRaftis, 'latin1'));
-      for (const name of [`${key}-redis`, `${key}-raftis`]) {
-        assert.deepEqual(plain(harness.apply('PFCOUNT', name)), await redisReply(redis, ['PFCOUNT', name]), name);
-        assert.deepEqual(plain(harness.apply('PFADD', name, 'one-more')), await redisReply(redis, ['PFADD', name, 'one-more']), name);
-        assert.deepEqual(withoutCache(plain(harness.apply('GET', name))), withoutCache(await redisReply(redis, ['GET', name])), name);
+  for (const [how, mover] of Object.entries(movers)) {
+    test(`values move both ways by ${how} and count the same`, async () => {
+      const redis = server();
+      await redis.client.flushall();
+      const harness = new Harness();
+      for (const [key, count] of [['small', 40], ['large', 4000]] as const) {
+        await redis.client.pfadd(`${key}-redis`, ...elements('r', count));
+        harness.apply('PFADD', `${key}-raftis`, ...elements('f', count));
+        mover.intoOurs(harness, `${key}-redis`, await mover.fromTheirs(redis, `${key}-redis`));
+        await mover.intoTheirs(redis, `${key}-raftis`, mover.fromOurs(harness, `${key}-raftis`));
+        for (const name of [`${key}-redis`, `${key}-raftis`]) {
+          assert.deepEqual(plain(harness.apply('PFCOUNT', name)), await redisReply(redis, ['PFCOUNT', name]), name);
+          assert.deepEqual(plain(harness.apply('PFADD', name, 'one-more')), await redisReply(redis, ['PFADD', name, 'one-more']), name);
+          assert.deepEqual(withoutCache(plain(harness.apply('GET', name))), withoutCache(await redisReply(redis, ['GET', name])), name);
+        }
       }
-    }
-  });
-
-  test('values move both ways by DUMP and RESTORE and count the same', async () => {
-    const redis = server();
-    await redis.client.flushall();
-    const harness = new Harness();
-    for (const [key, count] of [['small', 30], ['large', 4000]] as const) {
-      await redis.client.pfadd(`${key}-redis`, ...elements('r', count));
-      harness.apply('PFADD', `${key}-raftis`, ...elements('f', count));
-      const fromRedis = (await redis.client.dumpBuffer(`${key}-redis`)) as Buffer;
-      assert.equal(plain(harness.apply('RESTORE', `${key}-redis`, '0', fromRedis)), 'OK');
-      const fromRaftis = Buffer.from(plain(harness.apply('DUMP', `${key}-raftis`)) as string, 'latin1');
-      assert.equal(await redis.client.restore(`${key}-raftis`, 0, fromRaftis), 'OK');
-      for (const name of [`${key}-redis`, `${key}-raftis`]) {
-        assert.deepEqual(plain(harness.apply('PFCOUNT', name)), await redisReply(redis, ['PFCOUNT', name]), name);
-        assert.deepEqual(withoutCache(plain(harness.apply('GET', name))), withoutCache(await redisReply(redis, ['GET', name])), name);
-      }
-    }
-  });
+    });
+  }
 
   test('a smaller hll-sparse-max-bytes turns values dense at the same point as Redis', async () => {
     const redis = server();
