@@ -15,6 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { TestCluster } from '../support/cluster.js';
 import { waitFor } from '../support/wait.js';
+import { redisServerPath, startRedis } from '../kv/redis-server.js';
 
 const NOPERM_KEYS = 'NOPERM this user has no permissions to access one of the keys used as arguments';
 const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
@@ -120,6 +121,24 @@ describe('ACL users on a 3-node cluster', () => {
     assert.equal(String(user[3]).length, 64, 'a SHA-256 hash, never the password');
     assert.match(String(await reply(client, 'ACL', 'GENPASS')), /^[0-9a-f]{64}$/);
     assert.equal(((await reply(client, 'ACL', 'GENPASS', 5)) as string).length, 2);
+  });
+
+  it("every command's ACL categories (COMMAND INFO) are Redis 7.0's", { skip: redisServerPath() === null ? 'redis-server not installed' : false }, async () => {
+    const redis = await startRedis(redisServerPath() as string);
+    try {
+      const client = cluster.client(leader);
+      let compared = 0;
+      for (const name of (await client.call('COMMAND', 'LIST')) as string[]) {
+        const [theirs] = (await redis.client.call('COMMAND', 'INFO', name)) as (unknown[] | null)[];
+        if (theirs === null || theirs === undefined) continue; // raftis's own (RAFT.*) or a command Redis lacks
+        const [ours] = (await client.call('COMMAND', 'INFO', name)) as unknown[][];
+        assert.deepEqual(ours?.[6], theirs[6], name);
+        compared++;
+      }
+      assert.ok(compared > 200, `compared ${compared} commands`);
+    } finally {
+      await redis.stop();
+    }
   });
 
   it('RAFT.* commands are their own category', async () => {

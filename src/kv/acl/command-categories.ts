@@ -58,8 +58,8 @@ const namedCategories: ReadonlyMap<string, readonly AclCategory[]> = new Map<str
   ['sort', ['set', 'sortedset', 'list', 'dangerous']], ['sort_ro', ['set', 'sortedset', 'list', 'dangerous']],
   ['pfdebug', ['hyperloglog', 'admin', 'dangerous']], ['pfselftest', ['hyperloglog', 'admin', 'dangerous']],
   ['publish', ['pubsub']], ['spublish', ['pubsub']], ['subscribe', ['pubsub']], ['ssubscribe', ['pubsub']], ['psubscribe', ['pubsub']],
-  ['unsubscribe', ['pubsub']], ['sunsubscribe', ['pubsub']], ['punsubscribe', ['pubsub']], ['pubsub', ['pubsub']],
-  ['info', ['dangerous']], ['restore', ['keyspace', 'dangerous']],
+  ['unsubscribe', ['pubsub']], ['sunsubscribe', ['pubsub']], ['punsubscribe', ['pubsub']],
+  ['info', ['dangerous']], ['lastsave', ['admin', 'dangerous']], ['role', ['admin', 'dangerous']], ['wait', ['connection']], ['restore', ['keyspace', 'dangerous']],
   ['ping', ['connection']], ['echo', ['connection']], ['hello', ['connection']], ['auth', ['connection']], ['select', ['connection']],
   ['quit', ['connection']], ['reset', ['connection']],
   ['multi', ['transaction']], ['exec', ['transaction']], ['discard', ['transaction']], ['watch', ['transaction']], ['unwatch', ['transaction']],
@@ -71,6 +71,8 @@ const connectionSlow: readonly AclCategory[] = ['slow', 'connection'];
 const scriptingSlow: readonly AclCategory[] = ['slow', 'scripting'];
 const streamWrite: readonly AclCategory[] = ['write', 'stream', 'slow'];
 const streamRead: readonly AclCategory[] = ['read', 'stream', 'slow'];
+const keyspaceRead: readonly AclCategory[] = ['keyspace', 'read', 'slow'];
+const pubsubSlow: readonly AclCategory[] = ['pubsub', 'slow'];
 
 /**
  * Commands whose read or write flag is the state machine's business (a script is one entry,
@@ -108,6 +110,22 @@ const containers: ReadonlyMap<string, { readonly own: readonly AclCategory[]; re
     subcommands: { create: streamWrite, createconsumer: streamWrite, delconsumer: streamWrite, destroy: streamWrite, help: ['stream', 'slow'], setid: streamWrite },
   }],
   ['xinfo', { own: ['slow'], subcommands: { consumers: streamRead, groups: streamRead, help: ['stream', 'slow'], stream: streamRead } }],
+  ['object', {
+    own: ['slow'],
+    subcommands: { encoding: keyspaceRead, freq: keyspaceRead, help: ['keyspace', 'slow'], idletime: keyspaceRead, refcount: keyspaceRead },
+  }],
+  ['slowlog', { own: ['slow'], subcommands: { get: adminCategories, help: ['slow'], len: adminCategories, reset: adminCategories } }],
+  ['latency', {
+    own: ['slow'],
+    subcommands: {
+      doctor: adminCategories, graph: adminCategories, help: ['slow'], histogram: adminCategories, history: adminCategories, latest: adminCategories,
+      reset: adminCategories,
+    },
+  }],
+  ['pubsub', {
+    own: ['slow'],
+    subcommands: { channels: pubsubSlow, help: ['slow'], numpat: pubsubSlow, numsub: pubsubSlow, shardchannels: pubsubSlow, shardnumsub: pubsubSlow },
+  }],
   ['function', {
     own: ['slow'],
     subcommands: {
