@@ -88,9 +88,12 @@ export function align52(hash: GeoHashBits): bigint {
 
 /** geohashDecode: the cell a hash names. */
 export function geohashDecode(longitudes: GeoRange, latitudes: GeoRange, hash: GeoHashBits): GeoArea {
-  const cells = 2 ** hash.step;
-  const latitudeCell = Number(squash(hash.bits));
-  const longitudeCell = Number(squash(hash.bits >> 1n));
+  return cellArea(longitudes, latitudes, Number(squash(hash.bits >> 1n)), Number(squash(hash.bits)), hash.step);
+}
+
+/** The area of cell (longitudeCell, latitudeCell) at `step`, in Redis's order of operations. */
+function cellArea(longitudes: GeoRange, latitudes: GeoRange, longitudeCell: number, latitudeCell: number, step: number): GeoArea {
+  const cells = 2 ** step;
   const latitudeScale = latitudes.max - latitudes.min;
   const longitudeScale = longitudes.max - longitudes.min;
   return {
@@ -104,6 +107,17 @@ export function geohashDecode(longitudes: GeoRange, latitudes: GeoRange, hash: G
     },
   };
 }
+
+/** The even bits of a 32-bit integer packed into its low 16 bits. */
+function squash32(value: number): number {
+  let x = value & 0x55555555;
+  x = (x | (x >>> 1)) & 0x33333333;
+  x = (x | (x >>> 2)) & 0x0f0f0f0f;
+  x = (x | (x >>> 4)) & 0x00ff00ff;
+  return (x | (x >>> 8)) & 0x0000ffff;
+}
+
+const half = 2 ** 26;
 
 export interface GeoPoint {
   readonly longitude: number;
@@ -123,10 +137,19 @@ function toUint64(score: number): bigint {
 
 /** decodeGeohash: the centre of a score's cell, clamped to the limits (any score decodes, as in Redis). */
 export function geohashPoint(score: number): GeoPoint {
-  const area = geohashDecode(longitudeRange, mercatorLatitudeRange, { bits: toUint64(score), step: geoStepMax });
+  const area = score >= 0 && score < 2 ** 52 ? scoreArea(Math.trunc(score)) : geohashDecode(longitudeRange, mercatorLatitudeRange, { bits: toUint64(score), step: geoStepMax });
   const longitude = Math.min(geoLongitudeMax, Math.max(geoLongitudeMin, (area.longitude.min + area.longitude.max) / 2));
   const latitude = Math.min(geoLatitudeMax, Math.max(geoLatitudeMin, (area.latitude.min + area.latitude.max) / 2));
   return { longitude, latitude };
+}
+
+/** The cell of a 52-bit score without BigInt (searches decode every candidate): two 26-bit halves, 13 bits of each coordinate in each. */
+function scoreArea(score: number): GeoArea {
+  const low = score % half;
+  const high = (score - low) / half;
+  const latitudeCell = squash32(high) * 2 ** 13 + squash32(low);
+  const longitudeCell = squash32(high >>> 1) * 2 ** 13 + squash32(low >>> 1);
+  return cellArea(longitudeRange, mercatorLatitudeRange, longitudeCell, latitudeCell, geoStepMax);
 }
 
 const geoAlphabet = '0123456789bcdefghjkmnpqrstuvwxyz';

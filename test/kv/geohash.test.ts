@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { cellScores, geohashPoint, geohashScore, geohashString, searchArea } from '../../src/kv/geohash.js';
+import { cellScores, geohashDecode, geohashPoint, geohashScore, geohashString, longitudeRange, mercatorLatitudeRange, searchArea } from '../../src/kv/geohash.js';
 
 test('the score of Palermo is the one Redis stores', () => {
   assert.equal(geohashScore(13.361389, 38.115556), 3479099956230698);
@@ -40,4 +40,13 @@ test('the first search cell holds the centre\'s own score (property)', () => {
     const { min, max } = cellScores(centre);
     assert.ok(min <= score && score < max, `${score} outside [${min}, ${max})`);
   }), { numRuns: 1000 });
+});
+
+test('decoding a score by 26-bit halves agrees with the 64-bit decode (property)', () => {
+  fc.assert(fc.property(fc.bigInt({ min: 0n, max: 2n ** 52n - 1n }), (bits) => {
+    const area = geohashDecode(longitudeRange, mercatorLatitudeRange, { bits, step: 26 });
+    const point = geohashPoint(Number(bits));
+    assert.equal(point.longitude, (area.longitude.min + area.longitude.max) / 2);
+    assert.equal(point.latitude, Math.min(85.05112878, Math.max(-85.05112878, (area.latitude.min + area.latitude.max) / 2)));
+  }), { numRuns: 2000 });
 });
