@@ -46,7 +46,7 @@ export function compileLibrary(scripting: Scripting, code: Uint8Array): Function
   const name = libraryNameOf(code);
   if (typeof name !== 'string') return name;
   const codeSha = sha1Hex(code);
-  const functions = scripting.vm().loadLibrary(name.toLowerCase(), codeSha, code, scripting.instructionsMax);
+  const functions = scripting.vm().loadLibrary(name.toLowerCase(), codeSha, code, scripting);
   if (!Array.isArray(functions)) return functions as Reply;
   return { name, code: Uint8Array.from(code), codeSha, functions };
 }
@@ -228,13 +228,13 @@ function fcall(readOnlyCommand: boolean) {
     const { library, info } = entry;
     const vm = scripting.vm();
     if (!vm.hasLibrary(library.name.toLowerCase(), library.codeSha)) {
-      const loaded = vm.loadLibrary(library.name.toLowerCase(), library.codeSha, library.code, scripting.instructionsMax);
+      const loaded = vm.loadLibrary(library.name.toLowerCase(), library.codeSha, library.code, scripting);
       if (!Array.isArray(loaded)) return loaded as Reply;
     }
     const seed = mixSeed(context.seed, context.readSalt);
     let calls = 0;
     return vm.callFunction(library.name.toLowerCase(), info.name.toLowerCase(), {
-      name: info.name, keys: request.keys, args: request.args, seed, instructionsMax: scripting.instructionsMax,
+      name: info.name, keys: request.keys, args: request.args, seed, instructionsMax: scripting.instructionsMax, stringBytesMax: scripting.stringBytesMax,
       call: (argv) => callFromScript(scripting, context, argv, readOnlyCommand || noWrites, mixSeed(seed, ++calls)),
       aclCheck: (argv) => aclCheck(scripting, argv),
     });

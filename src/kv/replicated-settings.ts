@@ -22,6 +22,8 @@ export interface SettingValues {
   evictionPolicy: EvictionPolicy;
   protoMaxBulkLen: number;
   scriptInstructionsMax: number;
+  /** Bytes of strings one script may create (script/string-budget.ts): bounds its memory the same way on every replica. */
+  scriptStringBytesMax: number;
   /** Keyspace notification classes (kv/keyspace-events.ts bits): every replica emits the same events. */
   notifyKeyspaceEvents: number;
   /** Entries per stream node as Redis counts them (0 = no limit): where `~` trimming may cut. */
@@ -61,7 +63,7 @@ function countSetting(name: string, min: number, key: 'scriptInstructionsMax' | 
   };
 }
 
-function memorySetting(name: string, min: number, key: 'maxMemoryBytes' | 'protoMaxBulkLen' | 'hllSparseMaxBytes'): SettingRow {
+function memorySetting(name: string, min: number, key: 'maxMemoryBytes' | 'protoMaxBulkLen' | 'hllSparseMaxBytes' | 'scriptStringBytesMax'): SettingRow {
   return {
     name,
     format: (values) => String(values[key]),
@@ -89,6 +91,7 @@ const rows: readonly SettingRow[] = [
     },
   },
   countSetting('script-instructions-max', 1, 'scriptInstructionsMax'),
+  memorySetting('script-string-bytes-max', 1024 * 1024, 'scriptStringBytesMax'),
   {
     name: 'notify-keyspace-events',
     format: (values) => formatNotifyFlags(values.notifyKeyspaceEvents),

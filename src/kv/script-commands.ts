@@ -83,7 +83,7 @@ function runScript(context: CommandContext, sha: string, body: Uint8Array, reque
   let calls = 0;
   return scripting.vm().run({
     name: sha, sha, body, keys: request.keys, args: request.args, seed,
-    instructionsMax: scripting.instructionsMax,
+    instructionsMax: scripting.instructionsMax, stringBytesMax: scripting.stringBytesMax,
     call: (argv) => callFromScript(scripting, context, argv, readOnlyCommand || flags.noWrites, mixSeed(seed, ++calls)),
     aclCheck: (argv) => aclCheck(scripting, argv),
   });

@@ -59,6 +59,8 @@ export interface KvOptions {
   readonly protoMaxBulkLen?: number;
   /** Lua instructions one script may execute before it is stopped, the same on every replica (script-instructions-max). */
   readonly scriptInstructionsMax?: number;
+  /** Bytes of strings one script may create before it is stopped, the same on every replica (script-string-bytes-max). */
+  readonly scriptStringBytesMax?: number;
   /** Keyspace notification classes at start-up (bits of kv/keyspace-events.ts; CONFIG SET changes them through the log). */
   readonly notifyKeyspaceEvents?: number;
 }
@@ -71,6 +73,7 @@ export const kvDefaults = {
   dedupRepliesPerClientMax: 1024,
   protoMaxBulkLen: 512 * 1024 * 1024,
   scriptInstructionsMax: 10_000_000,
+  scriptStringBytesMax: 512 * 1024 * 1024,
   notifyKeyspaceEvents: 0,
 } as const;
 
@@ -111,6 +114,9 @@ function validateOptions(options: KvOptions): Required<KvOptions> {
   nonNegative('maxMemoryBytes', resolved.maxMemoryBytes);
   nonNegative('dedupRetentionMs', resolved.dedupRetentionMs);
   nonNegative('protoMaxBulkLen', resolved.protoMaxBulkLen);
+  if (!Number.isSafeInteger(resolved.scriptStringBytesMax) || resolved.scriptStringBytesMax < 1024 * 1024) {
+    throw new Error(`invalid scriptStringBytesMax ${resolved.scriptStringBytesMax}: must be an integer ≥ 1 MiB`);
+  }
   if (!Number.isSafeInteger(resolved.scriptInstructionsMax) || resolved.scriptInstructionsMax < 1) {
     throw new Error(`invalid scriptInstructionsMax ${resolved.scriptInstructionsMax}: must be an integer ≥ 1`);
   }
@@ -175,9 +181,9 @@ export class KvStateMachine {
 
   constructor(options: KvOptions = {}) {
     this.options = validateOptions(options);
-    const { maxMemoryBytes, evictionPolicy, protoMaxBulkLen, scriptInstructionsMax, notifyKeyspaceEvents } = this.options;
+    const { maxMemoryBytes, evictionPolicy, protoMaxBulkLen, scriptInstructionsMax, scriptStringBytesMax, notifyKeyspaceEvents } = this.options;
     this.startSettings = {
-      maxMemoryBytes, evictionPolicy, protoMaxBulkLen, scriptInstructionsMax, notifyKeyspaceEvents,
+      maxMemoryBytes, evictionPolicy, protoMaxBulkLen, scriptInstructionsMax, scriptStringBytesMax, notifyKeyspaceEvents,
       streamNodeMaxEntries: streamNodeMaxEntriesDefault, hllSparseMaxBytes: hllSparseMaxBytesDefault,
     };
     this.settings = new ReplicatedSettings(this.startSettings);
@@ -345,6 +351,9 @@ export class KvStateMachine {
       vm: () => (this.scriptVm ??= new ScriptVm()),
       get instructionsMax(): number {
         return settings().scriptInstructionsMax;
+      },
+      get stringBytesMax(): number {
+        return settings().scriptStringBytesMax;
       },
       lookup: lookupCommand,
       execute: (spec, argv, outer, seed) => {

@@ -254,3 +254,22 @@ test('redis.acl_check_cmd answers for the entry\'s calling user', () => {
   assert.equal(asBob("return redis.acl_check_cmd('hset', 'xx', 'f', 1)"), null);
   assert.equal(asBob("return redis.acl_check_cmd('set', 'yy', 1)"), null);
 });
+
+test('a script that makes too many bytes of strings stops at the same point on every replica, keeping earlier writes', () => {
+  const options = { scriptStringBytesMax: 4 * 1024 * 1024 };
+  const a = new Harness(options);
+  const b = new Harness(options);
+  const scripts = [
+    "redis.call('set', 'before', '1') local s = 'x' for i = 1, 40 do s = s .. s end return #s",
+    "redis.call('set', 'before2', '1') local t = {} for i = 1, 100000 do t[i] = string.rep('y', 1000) end return #t",
+    "local ok = pcall(string.rep, 'z', 100000000) local t = {} for i = 1, 100000 do t[i] = string.rep('w', 100) end return tostring(ok)",
+  ];
+  for (const script of scripts) {
+    const reply = evalReply(a, script, '0');
+    assert.deepEqual(reply, evalReply(b, script, '0'));
+    assert.match((reply as { err: string }).err, /^ERR Script used more than 4194304 bytes of strings \(script-string-bytes-max\)/, script);
+  }
+  assert.deepEqual(plain(a.apply('MGET', 'before', 'before2')), ['1', '1']);
+  assert.deepEqual(a.kv.digest().hash, b.kv.digest().hash);
+  assert.equal(evalReply(a, "return #string.rep('a', 1000000)", '0'), 1000000, 'the next run has its own budget');
+});

@@ -27,6 +27,7 @@ declare module 'fengari' {
     readonly LUA_REGISTRYINDEX: number;
     readonly LUA_RIDX_GLOBALS: number;
     lua_absindex(L: LuaState, index: number): number;
+    lua_atnativeerror(L: LuaState, handler: CFunction | null): CFunction | null;
     lua_checkstack(L: LuaState, n: number): boolean;
     lua_call(L: LuaState, nargs: number, nresults: number): void;
     lua_close(L: LuaState): void;
@@ -124,6 +125,7 @@ declare module 'fengari/src/lstring.js' {
   import type { LuaState } from 'fengari';
   export interface LString {
     luaS_bless(L: LuaState, s: Uint8Array): unknown;
+    readonly TString: { readonly prototype: object };
   }
   const lstring: LString;
   export default lstring;

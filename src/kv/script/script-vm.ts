@@ -22,6 +22,7 @@ import { formatRedisDouble } from '../../base/double-format.js';
 import { Rand48 } from './rand48.js';
 import { registerFunction } from './register-function.js';
 import { raise } from './lua-error.js';
+import { checkStringBudget, installStringBudget, outsideStringBudget, setStringBudget, stringBudgetSpent, StringBudgetExceeded } from './string-budget.js';
 import { guardedHost } from './lua-library.js';
 import { openBit } from './lua-bit.js';
 import { CjsonLibrary } from './lua-cjson.js';
@@ -30,6 +31,8 @@ import { openStruct } from './lua-struct.js';
 
 const { lua, lauxlib, lualib } = fengari;
 
+/** Longest string a script can make whatever its budget (what a JavaScript buffer holds comfortably). */
+const stringBytesLimit = 2 ** 31;
 /** Instructions between two checks of the budget: the granularity of the kill point. */
 const hookInstructions = 1000;
 const infoSourceLine = fengari.to_luastring('Sl');
@@ -61,10 +64,18 @@ export interface ScriptRun {
   readonly seed: number;
   /** Lua instructions the run may execute before it is stopped. */
   readonly instructionsMax: number;
+  /** Bytes of strings the run may create before it is stopped (string-budget.ts). */
+  readonly stringBytesMax: number;
   /** Runs one redis.call/pcall command; the caller applies the script rules (read-only, noscript). */
   readonly call: (argv: readonly Uint8Array[]) => Reply;
   /** redis.acl_check_cmd: whether the caller may run `argv`; null for an unknown command. */
   readonly aclCheck: (argv: readonly Uint8Array[]) => boolean | null;
+}
+
+/** What bounds one run: its Lua instructions and the bytes of the strings it makes. */
+export interface RunLimits {
+  readonly instructionsMax: number;
+  readonly stringBytesMax: number;
 }
 
 export interface FunctionInfo {
@@ -98,6 +109,7 @@ export class ScriptVm {
 
   constructor() {
     installLua51Numbers();
+    installStringBudget();
     this.L = this.createState();
   }
 
@@ -163,7 +175,7 @@ export class ScriptVm {
    * Runs a library's code (FUNCTION LOAD) with the load globals, collecting what it
    * registers; on success its functions replace the library's old ones in this VM.
    */
-  loadLibrary(library: string, codeSha: string, code: Uint8Array, instructionsMax: number): readonly FunctionInfo[] | Reply {
+  loadLibrary(library: string, codeSha: string, code: Uint8Array, limits: RunLimits): readonly FunctionInfo[] | Reply {
     const L = this.L;
     const failed = this.loadChunk(code, '@user_function', 'ERR Error compiling function');
     if (failed !== null) return failed;
@@ -172,7 +184,7 @@ export class ScriptVm {
     lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, registry.loadchunk);
     const registered: FunctionInfo[] = [];
     const run: ScriptRun = {
-      name: library, sha: '', body: code, keys: [], args: [], seed: 0, instructionsMax,
+      name: library, sha: '', body: code, keys: [], args: [], seed: 0, instructionsMax: limits.instructionsMax, stringBytesMax: limits.stringBytesMax,
       call: () => errorReply('ERR redis.call is not available while loading'), aclCheck: () => null,
     };
     const reply = this.invoke({ kind: 'load', run, registered }, (state) => {
@@ -227,8 +239,18 @@ export class ScriptVm {
       const nargs = push(L);
       (L as unknown as { l_G: { id_counter: number } }).l_G.id_counter = objectIdBase;
       lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, hookInstructions);
+      setStringBudget(active.run.stringBytesMax);
       const status = lua.lua_pcall(L, nargs, 1, 1);
+      const stringsSpent = stringBudgetSpent();
+      setStringBudget(null);
       lua.lua_sethook(L, null, 0, 0);
+      // Past the string budget in the middle of an instruction (a concatenation), fengari's
+      // error path itself fails and leaves no error table: the run's error is the budget's,
+      // and the VM, left mid-instruction, is made anew.
+      if (status !== lua.LUA_OK && stringsSpent && lua.lua_type(L, -1) !== lua.LUA_TTABLE) {
+        this.reset();
+        return errorReply(`${nativeErrorMessage(new StringBudgetExceeded(active.run.stringBytesMax))} script: ${active.run.name}.`);
+      }
       return finish(L, status, running);
     } catch (error) {
       // A JavaScript exception out of the VM (fengari bug, exhausted memory): the VM may be
@@ -236,6 +258,7 @@ export class ScriptVm {
       this.reset();
       return errorReply(`ERR Error running script ${active.run.name}: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
+      setStringBudget(null);
       lua.lua_sethook(this.L, null, 0, 0);
       lua.lua_settop(this.L, 0);
       this.active = null;
@@ -274,6 +297,8 @@ export class ScriptVm {
   /** The error reply of a failed run: the error table's `err`, with where it was raised, as Redis words it. */
   private failure(run: ScriptRun): Reply {
     const L = this.L;
+    // An exception in the middle of an instruction (a concatenation past the string budget)
+    // can leave the exception itself as the error, without the handlers' table.
     if (lua.lua_type(L, -1) !== lua.LUA_TTABLE) {
       return errorReply(`ERR Error running script ${run.name}: ${lua.lua_tojsstring(L, -1)}`);
     }
@@ -299,6 +324,10 @@ export class ScriptVm {
       lua.lua_createtable(L, 0, 0);
       lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, table);
     }
+    lua.lua_getglobal(L, 'string');
+    lua.lua_pushcfunction(L, stringRep);
+    lua.lua_setfield(L, -2, 'rep');
+    lua.lua_pop(L, 1);
     this.registerRedisApi(L);
     openBit(L);
     this.cjson.open(L);
@@ -339,6 +368,7 @@ export class ScriptVm {
       lua.lua_setfield(L, -2, name);
     }
     lua.lua_setglobal(L, 'redis');
+    lua.lua_atnativeerror(L, nativeError);
     lua.lua_pushcfunction(L, guardedHost((state) => this.mathRandom(state)));
     lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, registry.random);
     lua.lua_pushcfunction(L, guardedHost((state) => this.mathRandomseed(state)));
@@ -424,10 +454,68 @@ function tableField(L: LuaState, name: string): string | null {
 }
 
 /**
+ * string.rep, which checks the size against the run's string budget before building the
+ * result (fengari's builds it first: a huge count would take seconds and the memory). A
+ * budget refusal is a JavaScript exception on purpose: nativeError turns it into the run's
+ * error, as for any string.
+ */
+function stringRep(L: LuaState): number {
+  const text = lauxlib.luaL_checklstring(L, 1);
+  const count = Math.trunc(lauxlib.luaL_checknumber(L, 2));
+  const separator = lua.lua_gettop(L) >= 3 ? lauxlib.luaL_checklstring(L, 3) : new Uint8Array(0);
+  if (count <= 0) {
+    lua.lua_pushliteral(L, '');
+    return 1;
+  }
+  const total = text.length * count + separator.length * (count - 1);
+  checkStringBudget(total);
+  if (total >= stringBytesLimit) lauxlib.luaL_error(L, 'resulting string too large');
+  const result = Buffer.alloc(total);
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    if (i > 0) {
+      result.set(separator, at);
+      at += separator.length;
+    }
+    result.set(text, at);
+    at += text.length;
+  }
+  lua.lua_pushstring(L, result);
+  return 1;
+}
+
+/**
+ * A JavaScript exception inside the VM as the run's error: the string budget's with its
+ * text, anything else (a fengari bug, a string beyond what JavaScript can hold) as ERR with
+ * its message. Both depend only on what the script did, so every replica raises the same.
+ */
+function nativeError(L: LuaState): number {
+  return outsideStringBudget(() => nativeErrorTable(L));
+}
+
+function nativeErrorMessage(error: unknown): string {
+  return error instanceof StringBudgetExceeded
+    ? `ERR Script used more than ${error.limitBytes} bytes of strings (script-string-bytes-max); the writes it made before were kept`
+    : `ERR ${error instanceof Error ? error.message : String(error)}`;
+}
+
+function nativeErrorTable(L: LuaState): number {
+  const message = nativeErrorMessage(lua.lua_touserdata(L, 1));
+  lua.lua_createtable(L, 0, 1);
+  lua.lua_pushstring(L, Buffer.from(message, 'latin1'));
+  lua.lua_setfield(L, -2, 'err');
+  return 1;
+}
+
+/**
  * The message handler of every run, as Redis 7's: a string error becomes {err = 'ERR ' .. msg};
  * the table gets `source` and `line` of the Lua function that raised it.
  */
 function errorHandler(L: LuaState): number {
+  return outsideStringBudget(() => completeError(L));
+}
+
+function completeError(L: LuaState): number {
   if (lua.lua_type(L, 1) !== lua.LUA_TTABLE) {
     const message = lua.lua_type(L, 1) === lua.LUA_TSTRING || lua.lua_type(L, 1) === lua.LUA_TNUMBER ? lua51Wording(lua.lua_tojsstring(L, 1)) : 'unknown error';
     lua.lua_settop(L, 0);

@@ -16,6 +16,8 @@ export interface Scripting {
   vm(): ScriptVm;
   /** Lua instructions one script may execute (script-instructions-max). */
   readonly instructionsMax: number;
+  /** Bytes of strings one script may create (script-string-bytes-max). */
+  readonly stringBytesMax: number;
   lookup(name: Uint8Array): CommandSpec | undefined;
   /**
    * Runs `spec` as called by the script running in `outer`: same time and mode, its own
