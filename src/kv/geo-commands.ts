@@ -66,7 +66,7 @@ function parseBox(argv: readonly Uint8Array[], at: number): { readonly width: nu
   return { width, height, toMeters: parseUnit(arg(argv, at + 2)) };
 }
 
-/** A member's position, or null when it is absent (or its score is not a geohash). */
+/** A member's position (any score decodes, as in Redis), or null when it is absent. */
 function memberPoint(zset: ZSetValue | undefined, member: Uint8Array): GeoPoint | null {
   const score = zset?.score(text(member));
   return score === undefined ? null : geohashPoint(score);
@@ -162,6 +162,7 @@ interface SearchOptions {
   storeDist: boolean;
   center: GeoPoint | null;
   fromMember: boolean;
+  fromLonLat: boolean;
   radius: { readonly radius: number; readonly toMeters: number } | null;
   box: { readonly width: number; readonly height: number; readonly toMeters: number } | null;
 }
@@ -195,12 +196,13 @@ function parseSearchOptions(form: SearchForm, argv: readonly Uint8Array[], from:
       options.storeDist = isKeyword(option, 'storedist');
     } else if (isKeyword(option, 'storedist') && form.storeForm) {
       options.storeDist = true;
-    } else if (isKeyword(option, 'frommember') && remaining >= 1 && searchForm && options.center === null) {
+    } else if (isKeyword(option, 'frommember') && remaining >= 1 && searchForm && !options.fromLonLat) {
       const member = arg(argv, ++i);
       if (zset !== undefined) options.center = pointOfMember(zset, member);
       options.fromMember = true;
     } else if (isKeyword(option, 'fromlonlat') && remaining >= 2 && searchForm && !options.fromMember) {
       options.center = parsePoint(argv, i + 1);
+      options.fromLonLat = true;
       i += 2;
     } else if (isKeyword(option, 'byradius') && remaining >= 2 && searchForm && options.box === null) {
       options.radius = parseRadius(argv, i + 1);
@@ -219,7 +221,7 @@ function checkSearchOptions(form: SearchForm, name: string, options: SearchOptio
   if (options.store !== null && (options.withDist || options.withHash || options.withCoord)) {
     fail(`ERR ${form.storeForm ? 'GEOSEARCHSTORE' : 'STORE option in GEORADIUS'} is not compatible with WITHDIST, WITHHASH and WITHCOORD options`);
   }
-  if (form.center === 'options' && options.center === null && !options.fromMember) fail(`ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for ${name}`);
+  if (form.center === 'options' && !options.fromLonLat && !options.fromMember) fail(`ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for ${name}`);
   if (form.center === 'options' && options.radius === null && options.box === null) fail(`ERR exactly one of BYRADIUS and BYBOX can be specified for ${name}`);
   if (options.any && options.count === 0) fail('ERR the ANY argument requires COUNT argument');
 }
@@ -237,8 +239,8 @@ function searchCell(zset: ZSetValue, cell: GeoHashBits, shape: GeoShape, limit: 
   const end = zset.countBefore((score) => score >= max);
   for (const { member, score } of zset.slice(start, end - start, false)) {
     const point = geohashPoint(score);
-    const distance = point === null ? null : distanceIfInside(shape, point);
-    if (point !== null && distance !== null) found.push({ member, score, point, distance });
+    const distance = distanceIfInside(shape, point);
+    if (distance !== null) found.push({ member, score, point, distance });
     if (limit !== 0 && found.length >= limit) return;
   }
 }
@@ -275,7 +277,7 @@ function geoSearch(form: SearchForm) {
     const zset = context.readCollection(arg(argv, sourceAt), zsetKind);
     const options: SearchOptions = {
       withDist: false, withHash: false, withCoord: false, any: false, sort: 'none', count: 0,
-      store: form.storeForm ? arg(argv, 1) : null, storeDist: false, center: null, fromMember: false, radius: null, box: null,
+      store: form.storeForm ? arg(argv, 1) : null, storeDist: false, center: null, fromMember: false, fromLonLat: false, radius: null, box: null,
     };
     let from = sourceAt + 1;
     if (form.center === 'coordinates') {

@@ -51,6 +51,9 @@ const sequences: Record<string, readonly (readonly string[])[]> = {
     ['GEOSEARCHSTORE', 'dst', 'Sicily', 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km', 'COUNT', '1'], ['ZRANGE', 'dst', '0', '-1', 'WITHSCORES'],
     ['GEOSEARCHSTORE', 'dst', 'Sicily', 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km', 'WITHDIST'], ['GEOSEARCHSTORE', 'dst', 'nokey', 'FROMMEMBER', 'x', 'BYRADIUS', '1', 'km'], ['EXISTS', 'dst'],
     ['GEOSEARCH', 'Sicily', 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km', 'COUNT', '2', 'ANY', 'DESC'],
+    ['GEOSEARCH', 'Sicily', 'FROMMEMBER', 'Palermo', 'FROMMEMBER', 'Catania', 'BYRADIUS', '100', 'km', 'BYRADIUS', '200', 'km', 'WITHDIST'],
+    ['GEOSEARCH', 'Sicily', 'FROMLONLAT', '15', '37', 'FROMLONLAT', '13', '38', 'BYBOX', '1', '1', 'km', 'BYBOX', '400', '400', 'km'],
+    ['GEOSEARCH', 'Sicily', 'FROMLONLAT', '15', '37', 'FROMMEMBER', 'Palermo', 'BYRADIUS', '1', 'km'], ['GEOSEARCH', 'nokey', 'FROMMEMBER', 'a', 'FROMMEMBER', 'b', 'BYRADIUS', '1', 'km'],
   ],
   'search cells near the poles and across the antimeridian': [
     ['GEOADD', 'k', '-0.15307903289794921875', '85', 'n1', '0.3515625', '85.00019260486917005437', 'n2'], ['GEORADIUSBYMEMBER', 'k', 'n1', '4891.94', 'm'],
