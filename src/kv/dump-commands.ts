@@ -13,6 +13,7 @@ import { DecodeError } from './binary.js';
 import { bulkReply, CommandError, errorReply, nilReply, notIntegerError, okReply, syntaxError } from './replies.js';
 import { createDumpPayload, readDumpPayload, verifyDumpPayload } from './rdb/index.js';
 import type { Value } from './value.js';
+import { stringBytesMax } from './string-bits.js';
 
 const busyKeyError = errorReply('BUSYKEY Target key name already exists.');
 const payloadError = errorReply('ERR DUMP payload version or checksum are wrong');
@@ -65,7 +66,7 @@ function parseRestore(argv: readonly Uint8Array[]): RestoreRequest {
 function decodePayload(context: CommandContext, payload: Uint8Array): Value {
   if (!verifyDumpPayload(payload)) throw new CommandError(payloadError);
   try {
-    return readDumpPayload(payload, context.protoMaxBulkLen);
+    return readDumpPayload(payload, stringBytesMax(context));
   } catch (error) {
     if (error instanceof DecodeError) throw new CommandError(badFormatError);
     throw error;
