@@ -68,7 +68,10 @@ export class RdbReader {
   /** A string in any of its encodings (integers come back as their decimal text). */
   string(): Buffer {
     const { value, encoded } = this.lengthOrEncoding();
-    if (!encoded) return this.raw(value);
+    if (!encoded) {
+      if (value > this.stringBytesMax) throw new DecodeError(`rdb: string of ${value} bytes is over the limit`);
+      return this.raw(value);
+    }
     switch (value) {
       case encodingInt8: return Buffer.from(String(this.raw(1).readInt8(0)), 'latin1');
       case encodingInt16: return Buffer.from(String(this.raw(2).readInt16LE(0)), 'latin1');
