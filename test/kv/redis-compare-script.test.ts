@@ -45,6 +45,7 @@ const sequences: Record<string, readonly Step[]> = {
     "redis.call('set', 'n', 0.1) return redis.call('get', 'n')", "redis.call('set', 'n', 9007199254740991) return redis.call('get', 'n')",
     "redis.call('set', 'n', 1e20) return redis.call('get', 'n')", "redis.call('set', 'n', -1.5) return redis.call('get', 'n')",
     'return string.format("%.3f %5.1f %s %x", 1/3, 2.26, 7, 255)', 'return #tostring(12345.678)',
+    'return tostring(0x100000000)', 'return tostring(3 * 0x100000000 + 5 % 0x100000000)', 'return tostring(0xFFFFFFFFFFFF)', "return tostring('0x20' + 1)",
   ),
   'random numbers seeded as Redis seeds them': evalSteps(
     'math.randomseed(10) return {tostring(math.random()), tostring(math.random()), math.random(100), math.random(5, 10)}',

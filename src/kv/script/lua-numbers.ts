@@ -18,7 +18,7 @@ export function installLua51Numbers(): void {
   const str2num = lobject.luaO_str2num;
   lobject.luaO_str2num = (text, value) => {
     const size = str2num(text, value);
-    if (size !== 0 && value.ttisinteger()) value.setfltvalue(value.value);
+    if (size !== 0 && value.ttisinteger()) value.setfltvalue(hexNumeral(text) ?? value.value);
     return size;
   };
   const tostring = lobject.luaO_tostring;
@@ -35,6 +35,17 @@ export function installLua51Numbers(): void {
     }
     return pushvfstring(L, format, args);
   };
+}
+
+/**
+ * A hexadecimal integer numeral's value as a double, as Lua 5.1 reads it (0x100000000 is
+ * 2^32): fengari reads it as a 32-bit integer and wraps it to 0. Null for anything else.
+ */
+function hexNumeral(text: Uint8Array): number | null {
+  const match = /^\s*(-?)0[xX]([0-9a-fA-F]+)\s*$/.exec(Buffer.from(text).toString('latin1').replace(/\0$/, ''));
+  if (match === null) return null;
+  const magnitude = Number(BigInt(`0x${match[2] ?? '0'}`));
+  return match[1] === '-' ? -magnitude : magnitude;
 }
 
 /** C's printf("%.14g"), as Lua 5.1's tostring and concatenation write a number (glibc's inf/nan spelling). */
