@@ -17,7 +17,8 @@
 // segment that fills up doubles until it reaches segmentSlotsMax, then splits in two by the
 // next hash bit; so one add rehashes at most one segment (about 12k members), whatever the
 // size, and the index costs about 12 bytes per member (4 for the cached hash, 4 per slot at a
-// load of 3/8 to 3/4). The hash is internal: it decides no order anyone sees.
+// load of 3/8 to 3/4). The hash is internal: it decides no order anyone sees, and each process
+// seeds it (seedMemberHashes).
 
 import { fmix32, fnv1aLatin1, fnvOffsetBasis } from './hash.js';
 
@@ -40,9 +41,24 @@ class Segment {
   ) {}
 }
 
+/** The member hash's starting state: FNV's offset basis, mixed with this process's seed once the server sets one. */
+let hashSeed = fnvOffsetBasis;
+/** Whether an index was made: from then on the seed stays, or the indexes made would lose their members. */
+let indexMade = false;
+
+/**
+ * Seeds the member hash for this process (the server does, at start-up, from a random source),
+ * so that members crafted to collide under one process's hash do not collide under another's,
+ * as V8 seeds the hash of its Maps. The hash decides no order anyone sees, so replicas need not
+ * share the seed. Once an index exists the call does nothing (several nodes in one test process).
+ */
+export function seedMemberHashes(seed: number): void {
+  if (!indexMade) hashSeed = (fnvOffsetBasis ^ seed) >>> 0;
+}
+
 /** The 32-bit hash that places a member: FNV-1a over its bytes with murmur3's finalizer (FNV alone leaves the top bits weak). */
 function memberHash(member: string): number {
-  return fmix32(fnv1aLatin1(fnvOffsetBasis, member)) | 0;
+  return fmix32(fnv1aLatin1(hashSeed, member)) | 0;
 }
 
 export class MemberIndex {
@@ -60,6 +76,7 @@ export class MemberIndex {
   ) {}
 
   static empty(): MemberIndex {
+    indexMade = true;
     return new MemberIndex([], new Int32Array(segmentSlotsMin), [new Segment(0, new Int32Array(segmentSlotsMin))], 0);
   }
 

@@ -5,6 +5,7 @@
 
 import type { Logger } from 'pino';
 import { KvStateMachine } from '../kv/state-machine.js';
+import { seedMemberHashes } from '../kv/member-index.js';
 import type { Reply } from '../kv/reply.js';
 import { RaftNode, decodeSnapshotHeader, snapshotHeaderContext } from '../node/raft-node.js';
 import type { Clock, Network, SnapshotByteSource, StateMachine } from '../node/ports.js';
@@ -96,6 +97,7 @@ export class RaftisServer {
     // Addresses only: membership itself comes from the log and snapshots.
     for (const member of knownMembers) if (!members.has(member.id)) members.set(member.id, member);
     let confState: ConfState = { voters: identity.initialMembers.map((m) => nodeId(m.id)), learners: [] };
+    seedMemberHashes(randomBytes(4).readUInt32LE(0));
     const kv = new KvStateMachine({
       maxMemoryBytes: config.maxmemoryBytes,
       evictionPolicy: config.maxmemoryPolicy,

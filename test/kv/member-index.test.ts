@@ -7,7 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { MemberIndex, removeParallel, segmentSlotsMax } from '../../src/kv/member-index.js';
+import { MemberIndex, removeParallel, seedMemberHashes, segmentSlotsMax } from '../../src/kv/member-index.js';
+
+// As a server does at start-up, before any index exists: every test below runs on a seeded hash.
+seedMemberHashes(0x5eed1234);
 
 /** The model: positions as MemberIndex defines them (the last member fills a removed one's place). */
 class Model {
@@ -87,6 +90,14 @@ test('binary members (every byte value, empty, long) are distinct by bytes', () 
     }
     checkAgainst(index, model, steps.map(([, bytes]) => Buffer.from(bytes).toString('latin1')));
   }));
+});
+
+test('a seed set after indexes exist is ignored: their members stay found', () => {
+  const index = MemberIndex.empty();
+  for (let i = 0; i < 20_000; i++) index.add(`s${i}`);
+  seedMemberHashes(0x0badf00d);
+  for (let i = 0; i < 20_000; i += 997) assert.equal(index.positionOf(`s${i}`), i);
+  assert.equal(MemberIndex.empty().add('s1'), 0);
 });
 
 test('a clone is independent of the original in both directions', () => {
