@@ -76,15 +76,21 @@ export class AclGate {
     this.options = options;
   }
 
-  /** Closes the connections of users that no longer exist, as this node applies their removal (Redis closes them too). */
-  watch(): void {
+  /**
+   * As this node applies a change, closes the connections of users that no longer exist and
+   * the subscribers whose user may no longer use one of their channels, as Redis does.
+   */
+  watch(subscribed: () => Iterable<[ClientConnection, SubscribedChannels]>): void {
     this.users().onChange((removed) => {
-      if (removed.length === 0) return;
       for (const conn of this.named) {
         if (removed.includes(this.sessions.get(conn)?.user ?? '')) {
           this.named.delete(conn);
           conn.kill();
         }
+      }
+      for (const [conn, channels] of subscribed()) {
+        const user = this.users().get(this.sessions.get(conn)?.user ?? DEFAULT_USER);
+        if (user !== undefined && !mayKeep(user, channels)) conn.kill();
       }
     });
   }
@@ -222,6 +228,23 @@ export class AclGate {
     this.log.unshift({ count: 1, reason, context, object, username, createdMs: now, updatedMs: now, clientInfo: this.describe(conn) });
     if (this.log.length > ACL_LOG_ENTRIES_MAX) this.log.length = ACL_LOG_ENTRIES_MAX;
   }
+}
+
+/** What a subscriber is subscribed to, by name. */
+export interface SubscribedChannels {
+  readonly channel: ReadonlyMap<string, Buffer>;
+  readonly pattern: ReadonlyMap<string, Buffer>;
+  readonly shard: ReadonlyMap<string, Buffer>;
+}
+
+/** Whether `user` may still be subscribed to every one of `channels` (a pattern must be allowed literally). */
+function mayKeep(user: AclUser, channels: SubscribedChannels): boolean {
+  const selectors = [user.root, ...user.selectors];
+  const allowed = (name: Buffer, pattern: boolean): boolean => selectors.some((selector) => selector.allowsChannel(name, pattern));
+  for (const name of channels.channel.values()) if (!allowed(name, false)) return false;
+  for (const name of channels.shard.values()) if (!allowed(name, false)) return false;
+  for (const name of channels.pattern.values()) if (!allowed(name, true)) return false;
+  return true;
 }
 
 /** Whether a connection's peer address ("ip:port") is loopback. */

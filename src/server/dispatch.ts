@@ -18,7 +18,7 @@ import { CommandRegistry, commandArityError, serverCommand, unknownCommand, type
 import { connectionCommands } from './connection-commands.js';
 import { ClientPause } from './client-pause.js';
 import { Monitors } from './monitor.js';
-import { AclGate } from './acl-gate.js';
+import { AclGate, type SubscribedChannels } from './acl-gate.js';
 import { aclCommand } from './acl-command.js';
 import type { ErrorCounters } from './command-stats.js';
 
@@ -92,6 +92,8 @@ export interface SubscriptionHooks {
   intercept(conn: ClientConnection, name: string, argv: readonly Buffer[]): Reply | null;
   /** RESET, or the client left: it is subscribed to nothing. */
   forget(conn: ClientConnection): void;
+  /** The subscribed connections and their channels, patterns and shard channels. */
+  subscribed(): Iterable<[ClientConnection, SubscribedChannels]>;
 }
 
 const OK: Reply = { kind: 'simple', value: 'OK' };
@@ -148,7 +150,7 @@ export class Dispatcher {
     this.registry = new CommandRegistry(options.kv.commands(), [...this.transactionCommands(), this.monitorCommand(), ...connection, acl, ...options.serverCommands]);
     // ACL rules name server commands too (+ping, +client|id): every node adds the same rows.
     options.kv.addAclCommands([...this.registry.all()].map((command) => command.row));
-    this.acl.watch();
+    this.acl.watch(() => options.subscriptions?.subscribed() ?? []);
   }
 
   /** Clients blocked on this node now (INFO blocked_clients): waiting for a key, or paused. */

@@ -26,7 +26,7 @@ export interface PubSubDeps {
 type Kind = 'channel' | 'pattern' | 'shard';
 
 /** A connection's subscriptions, by their bytes as latin1 text. */
-interface Subscriptions {
+export interface Subscriptions {
   readonly channel: Map<string, Buffer>;
   readonly pattern: Map<string, Buffer>;
   readonly shard: Map<string, Buffer>;
@@ -175,6 +175,11 @@ export class PubSub {
     if (confirmations.length === 0) confirmations.push(confirmation(NAMES[kind].unsubscribe, null, subscriptions === undefined ? 0 : countFor(subscriptions, kind)));
     if (subscriptions !== undefined && subscriptions.channel.size + subscriptions.pattern.size + subscriptions.shard.size === 0) this.forget(conn);
     answerAll(conn, confirmations, done);
+  }
+
+  /** This node's subscribed connections with what each is subscribed to (ACL changes re-check them). */
+  subscribed(): IterableIterator<[ClientConnection, Subscriptions]> {
+    return this.byClient.entries();
   }
 
   private subscriptionsOf(conn: ClientConnection): Subscriptions {

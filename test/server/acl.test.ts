@@ -161,6 +161,32 @@ describe('ACL users on a 3-node cluster', () => {
     for (const client of clients) await waitFor('the connection closed', () => client.status === 'end' || client.status === 'close');
   });
 
+  it('subscribers are closed on every node when their user loses one of their channels, and kept otherwise', async () => {
+    const admin = cluster.client(leader);
+    assert.equal(await reply(admin, 'ACL', 'SETUSER', 'listener', 'on', '>l', '~*', '+@all', 'resetchannels', '&foo', '&bar*'), 'OK');
+    const subscribe = async (id: string, kind: 'subscribe' | 'psubscribe', name: string): Promise<Redis> => waitFor(`${kind} ${name} on ${id}`, async () => {
+      const client = cluster.client(id);
+      if ((await reply(client, 'AUTH', 'listener', 'l')) !== 'OK') return null;
+      await (kind === 'subscribe' ? client.subscribe(name) : client.psubscribe(name));
+      return client;
+    });
+    const onFoo = await Promise.all(cluster.nodes.map((node) => subscribe(node.id, 'subscribe', 'foo')));
+    const onBar = await Promise.all(cluster.nodes.map((node) => subscribe(node.id, 'psubscribe', 'bar*')));
+    const appliedEverywhere = (text: string): Promise<boolean> => waitFor(text, async () => {
+      const lists = await Promise.all(cluster.nodes.map((node) => cluster.call(node.id, ['ACL', 'LIST'])));
+      return lists.every((list) => JSON.stringify(list).includes(text));
+    });
+    // Keeping every channel (and gaining one) closes nobody.
+    assert.equal(await reply(admin, 'ACL', 'SETUSER', 'listener', 'resetchannels', '&foo', '&bar*', '&baz'), 'OK');
+    await appliedEverywhere('&foo &bar* &baz');
+    assert.equal(await reply(cluster.client(leader), 'PUBLISH', 'foo', 'still here'), 1, "the publisher's node counts its own subscriber");
+    for (const client of [...onFoo, ...onBar]) assert.equal(client.status, 'ready');
+    // Losing foo closes its subscribers on every node; the pattern's subscribers stay.
+    assert.equal(await reply(admin, 'ACL', 'SETUSER', 'listener', 'resetchannels', '&bar*'), 'OK');
+    for (const client of onFoo) await waitFor('a foo subscriber closed', () => client.status === 'end' || client.status === 'close');
+    for (const client of onBar) assert.equal(client.status, 'ready');
+  });
+
   it('users survive a restart and reach a node that catches up by a snapshot', async () => {
     const lagging = followers[1] as string;
     await cluster.kill(lagging);
