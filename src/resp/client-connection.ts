@@ -136,6 +136,8 @@ export class ClientConnection {
    * Redis's `client-output-buffer-limit pubsub`); null = the server's limit for every client.
    */
   outputBufferMaxBytes: number | null = null;
+  /** The client's pub/sub subscriptions (channels, patterns, shard channels), kept by the server layer for CLIENT LIST. */
+  subscriptions = { sub: 0, psub: 0, ssub: 0 };
   /** CLIENT REPLY: 'off' silences every reply, 'skip' the next command's; pushes are always written. */
   private replyMode: 'on' | 'off' | 'skip' = 'on';
 
@@ -168,15 +170,18 @@ export class ClientConnection {
   /**
    * One CLIENT LIST line in Redis 7's field order; `server` holds the fields the server layer
    * owns (flags, MULTI queue length, last command, user). Fields raftis has no counterpart
-   * for (fd, pub/sub, buffer internals) are written as a client with none.
+   * for (fd, buffer internals) are written as a client with none.
    */
   describe(server: { readonly flags: string; readonly multi: number; readonly cmd: string; readonly user: string }): string {
     const nowMs = this.nowMs();
     const ageSeconds = Math.floor((nowMs - this.createdAtMs) / 1000);
     const idleSeconds = Math.floor((nowMs - this.lastCommandAtMs) / 1000);
     const omem = this.outputBufferBytes;
+    const { sub, psub, ssub } = this.subscriptions;
+    // Redis's P flag (a subscribed client) comes before the server layer's x and b.
+    const flags = sub + psub + ssub === 0 ? server.flags : server.flags === 'N' ? 'P' : `P${server.flags}`;
     return `id=${this.id} addr=${this.address} laddr=${this.localAddress} fd=-1 name=${this.name} age=${ageSeconds} ` +
-      `idle=${idleSeconds} flags=${server.flags} db=${this.db} sub=0 psub=0 ssub=0 multi=${server.multi} ` +
+      `idle=${idleSeconds} flags=${flags} db=${this.db} sub=${sub} psub=${psub} ssub=${ssub} multi=${server.multi} ` +
       `qbuf=${this.queryBufferBytes} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=${this.pendingReplies} omem=${omem} ` +
       `tot-mem=${this.queryBufferBytes + omem} events=r cmd=${server.cmd} user=${server.user} redir=-1 resp=${this.protocolVersion}`;
   }

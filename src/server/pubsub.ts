@@ -93,10 +93,11 @@ export class PubSub {
     }
     this.byClient.delete(conn);
     conn.outputBufferMaxBytes = null;
+    conn.subscriptions = { sub: 0, psub: 0, ssub: 0 };
   }
 
   /** CLIENT LIST's sub, psub and ssub of a connection. */
-  counts(conn: ClientConnection): { readonly sub: number; readonly psub: number; readonly ssub: number } {
+  counts(conn: ClientConnection): { sub: number; psub: number; ssub: number } {
     const subscriptions = this.byClient.get(conn);
     return { sub: subscriptions?.channel.size ?? 0, psub: subscriptions?.pattern.size ?? 0, ssub: subscriptions?.shard.size ?? 0 };
   }
@@ -159,6 +160,7 @@ export class PubSub {
       confirmations.push(confirmation(NAMES[kind].subscribe, name, countFor(subscriptions, kind)));
     }
     conn.outputBufferMaxBytes = this.deps.subscriberOutputBufferMaxBytes;
+    conn.subscriptions = this.counts(conn);
     answerAll(conn, confirmations, done);
   }
 
@@ -174,6 +176,7 @@ export class PubSub {
     // Unsubscribing from all when subscribed to none still answers once, with a nil channel.
     if (confirmations.length === 0) confirmations.push(confirmation(NAMES[kind].unsubscribe, null, subscriptions === undefined ? 0 : countFor(subscriptions, kind)));
     if (subscriptions !== undefined && subscriptions.channel.size + subscriptions.pattern.size + subscriptions.shard.size === 0) this.forget(conn);
+    conn.subscriptions = this.counts(conn);
     answerAll(conn, confirmations, done);
   }
 

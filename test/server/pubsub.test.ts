@@ -113,6 +113,8 @@ describe('pub/sub across a 3-node cluster', () => {
     assert.deepEqual(await conn.call('GET', 'x'), { error: "ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context" });
     assert.deepEqual(await conn.call('PING'), ['pong', '']);
     assert.deepEqual(await conn.call('PING', 'hey'), ['pong', 'hey']);
+    const line = String(await cluster.call(ids[0] ?? '', ['CLIENT', 'LIST'])).split('\n').find((l) => / sub=2 /.test(l));
+    assert.match(line ?? '', / flags=P .* sub=2 psub=0 ssub=0 /, 'CLIENT LIST shows the subscriptions');
     assert.deepEqual(await conn.call('UNSUBSCRIBE'), ['unsubscribe', 'a', 1]);
     assert.deepEqual((await conn.read()).value, ['unsubscribe', 'b', 0]);
     assert.equal(await conn.call('PING'), 'PONG');
