@@ -102,6 +102,8 @@ export class ChaosCluster {
   private readonly expectedExit = new Set<string>();
   private readonly startedAt = performance.now();
   readonly avoidRequestIdReuse: boolean;
+  /** The default user's password when the nodes run with --requirepass: every client authenticates with it. */
+  private readonly password: string | null;
 
   private readonly distCopy: string;
   private readonly main: string;
@@ -115,6 +117,8 @@ export class ChaosCluster {
     this.network = network;
     this.networkNote = networkNote;
     this.args = args;
+    const requirepass = args.indexOf('--requirepass');
+    this.password = requirepass < 0 ? null : args[requirepass + 1] ?? null;
     this.initialCluster = nodes.filter((n) => n.founder).map((n) => `${n.id}=${n.host}:${n.peerPort}`).join(',');
   }
 
@@ -277,6 +281,7 @@ export class ChaosCluster {
       reconnectOnError: () => false,
       connectTimeout: commandTimeoutMs,
       commandTimeout: commandTimeoutMs,
+      ...(this.password === null ? {} : { password: this.password }),
     });
     client.on('error', () => {}); // failures surface on the commands themselves
     return client;

@@ -60,6 +60,10 @@ describe('chaos: each nemesis on a real cluster', { concurrency: false }, () => 
     if (summary !== null) assert.match(summary, /checker: strict serializable: \d+ transactions, \d+ keys, [1-9]\d* dependency edges/, summary);
   });
 
+  it('kill with AUTH on (--requirepass: every client and every joining node authenticates)', async () => {
+    await expectPass({ nemesis: 'kill', nodes: 3, readMode: 'linearizable', auth: true });
+  });
+
   it('kill without the request-id workaround keeps acknowledged writes', async () => {
     await expectPass({ nemesis: 'kill', nodes: 3, readMode: 'linearizable', avoidRequestIdReuse: false });
   });

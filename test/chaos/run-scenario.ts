@@ -40,6 +40,8 @@ export interface ScenarioOptions {
   readonly faultMs?: readonly [number, number];
   /** Work around the request-id reuse bug (see ChaosClusterOptions); off by default. */
   readonly avoidRequestIdReuse?: boolean;
+  /** Nodes run with --requirepass and every client authenticates (AUTH on the nodes, joins included); off by default. */
+  readonly auth?: boolean;
   /**
    * Steer membership changes around bugs 5 and 6 (docs/testing.md); off by default. Bug 5:
    * no log compaction, so every node learns every member's address from the log, never
@@ -67,10 +69,13 @@ const STARTUP_LEADER_MS = 20_000;
 /** After healing, clients keep running this long so the timeline shows the recovery. */
 const AFTER_HEAL_MS = 1500;
 
-export function scenarioName(options: Pick<ScenarioOptions, 'nemesis' | 'nodes' | 'readMode' | 'workloadKind'>): string {
+export function scenarioName(options: Pick<ScenarioOptions, 'nemesis' | 'nodes' | 'readMode' | 'workloadKind' | 'auth'>): string {
   const workload = (options.workloadKind ?? 'register') === 'register' ? '' : `-${options.workloadKind}`;
-  return `${options.nemesis}-${options.nodes}n-${options.readMode}${workload}`;
+  return `${options.nemesis}-${options.nodes}n-${options.readMode}${workload}${options.auth === true ? '-auth' : ''}`;
 }
+
+/** The default user's password of a scenario run with AUTH. */
+const CHAOS_PASSWORD = 'chaos-default-user-password';
 
 export function clusterArgs(nemesis: NemesisName, readMode: ReadMode, memberAddressWorkaround = false): string[] {
   const args = [
@@ -109,7 +114,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     nodes: options.nodes,
     logDir: runDir,
     avoidRequestIdReuse: options.avoidRequestIdReuse ?? false,
-    args: clusterArgs(options.nemesis, options.readMode, options.memberAddressWorkaround ?? false),
+    args: [...clusterArgs(options.nemesis, options.readMode, options.memberAddressWorkaround ?? false), ...(options.auth === true ? ['--requirepass', CHAOS_PASSWORD] : [])],
     spareNodes: options.nemesis === 'membership' || options.nemesis === 'all' ? MEMBERSHIP_SPARE_NODES : 0,
     ...(skewed ? { perNodeArgs: () => skewArgs() } : {}),
   });
