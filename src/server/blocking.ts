@@ -59,7 +59,7 @@ class Waiter {
   /** 'serving' while a serving proposal is in flight; 'done' once answered. */
   state: 'first' | 'waiting' | 'serving' | 'done' = 'first';
   timedOut = false;
-  /** CLIENT UNBLOCK's reply, for a waiter unblocked while a serving was in flight (given if that pops nothing). */
+  /** CLIENT UNBLOCK's reply, for a waiter unblocked while its first attempt or a serving was in flight (given if that pops nothing). */
   unblockedWith: Reply | null = null;
   /** The client left or ended its side: answered by what is in flight, never queued again. */
   leaving = false;
@@ -136,7 +136,7 @@ export class BlockedClients {
     writes.submit(seq, argv, (reply) => {
       writes.end(seq);
       const again = waitArgv(waiter, reply);
-      if (again === null || waiter.leaving || this.stopped) return this.finish(waiter, again === null ? reply : timedOutReply);
+      if (again === null || waiter.leaving || this.stopped || waiter.unblockedWith !== null) return this.finish(waiter, again === null ? reply : waiter.unblockedWith ?? timedOutReply);
       waiter.argv = again;
       // Only clients that left while a pop of theirs was in flight can take the count past maxclients.
       if (this.byClient.size > this.options.waitersMax) return this.finish(waiter, tooManyWaitersReply);
@@ -165,9 +165,11 @@ export class BlockedClients {
    */
   unblock(client: number, reply: Reply): boolean {
     const waiter = this.byClient.get(client);
-    if (waiter === undefined || waiter.state === 'first' || waiter.state === 'done') return false;
-    if (waiter.state === 'serving') waiter.unblockedWith = reply;
-    else this.finish(waiter, reply);
+    if (waiter === undefined || waiter.state === 'done') return false;
+    // A first attempt or a serving in flight is not cancelled: what it pops is delivered,
+    // `reply` only if it pops nothing (the client is blocked from the moment it asked).
+    if (waiter.state === 'waiting') this.finish(waiter, reply);
+    else waiter.unblockedWith = reply;
     return true;
   }
 

@@ -10,7 +10,7 @@ import type { ClientConnection } from '../resp/server.js';
 export type PauseMode = 'write' | 'all';
 
 /** Commands that replicate something in Redis without the write flag: WRITE pauses them too. */
-const MAY_REPLICATE: ReadonlySet<string> = new Set(['publish', 'spublish', 'pfcount', 'eval', 'evalsha', 'fcall', 'script', 'function']);
+const MAY_REPLICATE: ReadonlySet<string> = new Set(['publish', 'spublish', 'pfcount']);
 
 export class ClientPause {
   private mode: PauseMode | null = null;

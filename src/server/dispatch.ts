@@ -18,6 +18,8 @@ import { CommandRegistry, commandArityError, serverCommand, unknownCommand, type
 import { connectionCommands } from './connection-commands.js';
 import { ClientPause } from './client-pause.js';
 import { Monitors } from './monitor.js';
+import { parseShebang } from '../kv/script/shebang.js';
+import { CommandError } from '../kv/replies.js';
 import { AclGate, type SubscribedChannels } from './acl-gate.js';
 import { aclCommand } from './acl-command.js';
 import type { ErrorCounters } from './command-stats.js';
@@ -230,12 +232,19 @@ export class Dispatcher {
       this.runData(conn, state, command.row, argv, done);
     };
     // CLIENT PAUSE: checked like Redis after arity and permissions, so refusals answer at once.
-    if (this.pause.holds(conn, name, this.writes(command, state))) return this.pause.postpone(conn, run);
+    if (this.pause.holds(conn, name, this.writes(command, state, argv))) return this.pause.postpone(conn, run);
     run();
   }
 
-  /** Whether a command writes (for CLIENT PAUSE WRITE): a write row, or EXEC of a transaction that queued one. */
-  private writes(command: RegisteredCommand, state: ConnectionState): boolean {
+  /**
+   * Whether a command writes (for CLIENT PAUSE WRITE): a write row (but an EVAL whose shebang
+   * declares no-writes), or EXEC of a transaction that queued one.
+   */
+  private writes(command: RegisteredCommand, state: ConnectionState, argv: readonly Buffer[]): boolean {
+    if (command.row.name === 'eval' && argv[1] !== undefined) {
+      const flags = parseShebang(argv[1]);
+      if (!(flags instanceof CommandError) && flags.noWrites) return false;
+    }
     const writes = (row: { readonly flags: readonly string[] }): boolean => row.flags.includes('write');
     return writes(command.row) || (command.row.name === 'exec' && (state.transaction?.queued.some((queued) => writes(queued.command.row)) ?? false));
   }
