@@ -1,6 +1,7 @@
 // Unit tests of the benchmark harness's pure parts: the latency histogram, the
-// redis-benchmark CSV reader, the .cpuprofile self-time summary, the option parser and
-// the SVG charts. The workloads themselves need real servers and run with `npm run bench`.
+// redis-benchmark CSV reader (one row and every row), the .cpuprofile self-time summary, the
+// option parser, the SVG charts and the report sections kept across runs. The workloads
+// themselves need real servers and run with `npm run bench`.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,8 @@ import { test } from 'node:test';
 import { WORKLOADS, parseBenchOptions } from '../../bench/bench-options.js';
 import { summarizeProfiles } from '../../bench/cpuprofile-summary.js';
 import { LatencyHistogram } from '../../bench/histogram.js';
-import { parseRedisBenchmarkCsv } from '../../bench/pipelined.js';
+import { keptSection, keptSectionLines } from '../../bench/kept-section.js';
+import { parseRedisBenchmarkCsv, parseRedisBenchmarkRows } from '../../bench/pipelined.js';
 import { percentileOf } from '../../bench/results.js';
 import { barChartSvg, lineChartSvg, niceMax } from '../../bench/svg-chart.js';
 
@@ -78,6 +80,33 @@ test('cpuprofile summary sums self time per function over samples', () => {
   }
 });
 
+test('redis-benchmark CSV: every test row in order, an LRANGE run with its LPUSH fill, errors skipped', () => {
+  const text = '"test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"\n'
+    + '"LPUSH (needed to benchmark LRANGE)","4226.16","187.871","37.504","181.503","390.143","446.975","446.975"\n'
+    + 'Error from server: TRYAGAIN not the leader\n'
+    + '"LRANGE_600 (first 600 elements)","1086.64","616.807","30.896","625.151","1143.807","2242.559","2658.303"\n';
+  assert.deepEqual(parseRedisBenchmarkRows(text), [
+    { test: 'LPUSH (needed to benchmark LRANGE)', requestsPerSecond: 4226.16, p50Ms: 181.503, p99Ms: 446.975 },
+    { test: 'LRANGE_600 (first 600 elements)', requestsPerSecond: 1086.64, p50Ms: 625.151, p99Ms: 2242.559 },
+  ]);
+  assert.deepEqual(parseRedisBenchmarkRows('Error: Connection reset by peer\n'), []);
+});
+
+test('kept sections: a run\'s own lines between markers, else the previous report\'s copy, else nothing', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kept-'));
+  try {
+    const section = keptSection('DEMO', 'a test');
+    const path = join(dir, 'report.md');
+    assert.deepEqual(keptSectionLines(path, section, null), []);
+    const fresh = keptSectionLines(path, section, ['## Demo', 'measured']);
+    assert.deepEqual(fresh, [section.start, '## Demo', 'measured', section.end, '']);
+    writeFileSync(path, `# Report\n\n${fresh.join('\n')}\n## Analysis\n`);
+    assert.deepEqual(keptSectionLines(path, section, null), [`${section.start}\n## Demo\nmeasured\n${section.end}`, '']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('options: --only filters workloads and rejects unknown names; --quick shortens runs', () => {
   const quick = parseBenchOptions(['--quick', '--only', 'writes,reads'], 'stamp');
   assert.ok(typeof quick !== 'string');
@@ -87,7 +116,14 @@ test('options: --only filters workloads and rejects unknown names; --quick short
   const full = parseBenchOptions(['--profile'], 'stamp');
   assert.ok(typeof full !== 'string');
   assert.equal(full.durationMs, 10_000);
-  assert.deepEqual([...full.only], [...WORKLOADS], 'without --only every workload runs');
+  assert.deepEqual([...full.only], WORKLOADS.filter((w) => w !== 'strings-ab'), 'without --only every workload runs but the A/B, which needs --baseline');
+  const ab = parseBenchOptions(['--baseline', '/tmp/old', '--ports', '22600-22689'], 'stamp');
+  assert.ok(typeof ab !== 'string');
+  assert.deepEqual([...ab.only], [...WORKLOADS], 'with --baseline the A/B runs too');
+  assert.equal(ab.baselineDir, '/tmp/old');
+  assert.deepEqual(ab.ports, { first: 22600, last: 22689 });
+  assert.match(parseBenchOptions(['--only', 'strings-ab'], 'stamp') as string, /--baseline/);
+  for (const ports of ['40000-40100', '22600-22605', '22600', 'a-b']) assert.match(parseBenchOptions(['--ports', ports], 'stamp') as string, /--ports/, ports);
   assert.equal(full.profileDir, 'bench/results/profile-stamp');
   const bad = parseBenchOptions(['--only', 'writes,nope'], 'stamp');
   assert.equal(typeof bad, 'string');
