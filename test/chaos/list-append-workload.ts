@@ -4,7 +4,10 @@
 // with call and return times and checked for strict serializability by the list-append
 // checker. A key retires after a fixed number of appends and a fresh one takes its place,
 // as Elle's generator does, so reads stay short. The Lua variant sends each transaction as
-// one EVAL of a script that runs the same RPUSH / LRANGE calls. Outcomes as in the register
+// one EVAL of a script that runs the same RPUSH / LRANGE calls. Read-only transactions take
+// the node's read path, so the run's read consistency applies to them: a single read is a
+// plain LRANGE (MULTI … EXEC always goes through the log), and the Lua variant sends every
+// read-only transaction as EVAL_RO. Outcomes as in the register
 // workload: TRYAGAIN or EXECABORT rules a transaction out, any other error leaves it unknown.
 import type { Redis } from 'ioredis';
 import { checkListAppend, describeListAppendResult, formatTxnJsonl, type MicroOp, type TxnOp } from '../../src/check/index.js';
@@ -115,7 +118,7 @@ export class ListAppendWorkload implements ChaosWorkload {
     let outcome: Outcome = 'info';
     let error: string | undefined;
     try {
-      const replies = this.viaScript ? await runScript(client, txn) : await runMulti(client, txn);
+      const replies = await this.#send(client, txn);
       entry.outcome = { process, type: 'ok', call, ret: this.cluster.nowMs(), txn: this.#completed(txn, replies) };
       outcome = 'ok';
     } catch (caught) {
@@ -129,7 +132,14 @@ export class ListAppendWorkload implements ChaosWorkload {
     return entry.outcome;
   }
 
-  /** The transaction with its reads filled in from EXEC's replies; RPUSH's length must match too. */
+  #send(client: Redis, txn: readonly MicroOp[]): Promise<unknown[]> {
+    const readOnly = txn.every((mop) => mop.f === 'r');
+    if (this.viaScript) return runScript(client, txn, readOnly ? 'EVAL_RO' : 'EVAL');
+    if (readOnly && txn.length === 1) return client.lrange(txn[0]!.key, 0, -1).then((list) => [list]);
+    return runMulti(client, txn);
+  }
+
+  /** The transaction with its reads filled in from the replies, one per micro-operation. */
   #completed(txn: readonly MicroOp[], replies: readonly unknown[]): MicroOp[] {
     return txn.map((mop, i) => {
       const reply = replies[i];
@@ -170,9 +180,9 @@ for i, key in ipairs(KEYS) do
 end
 return replies`;
 
-async function runScript(client: Redis, txn: readonly MicroOp[]): Promise<unknown[]> {
+async function runScript(client: Redis, txn: readonly MicroOp[], command: 'EVAL' | 'EVAL_RO'): Promise<unknown[]> {
   const argv = txn.map((mop) => (mop.f === 'append' ? mop.value : ''));
-  const reply = await client.eval(TRANSACTION_SCRIPT, txn.length, ...txn.map((mop) => mop.key), ...argv);
+  const reply = await client.call(command, TRANSACTION_SCRIPT, txn.length, ...txn.map((mop) => mop.key), ...argv);
   if (!Array.isArray(reply)) throw new Error(`the transaction script answered ${JSON.stringify(reply)}`);
   return reply as unknown[];
 }
