@@ -173,7 +173,8 @@ describe('client TLS against a 3-node cluster', { skip: missingOpenssl ?? false 
     copyFileSync(renewed.node('n1').key, n1Files.key);
     n1.process?.kill('SIGHUP');
     await waitFor('n1 to present its new certificate', async () => (await servedSerial(tlsPort('n1'), ca)) === renewedSerial);
-    assert.match(readFileSync(n1.logPath, 'utf8').slice(logBefore), /TLS certificates reloaded/);
+    // The log line is written asynchronously (and piped to the file): wait for it too.
+    await waitFor('the reload to be logged', () => /TLS certificates reloaded/.test(readFileSync(n1.logPath, 'utf8').slice(logBefore)));
     const client = ioredis('n1');
     await client.connect();
     assert.equal(await client.set('after-reload', '1'), 'OK');
