@@ -165,7 +165,7 @@ describe('snapshot and log that do not line up on restart', () => {
       const logStart = logSize(cluster, victim);
       await cluster.restart(victim);
       await waitFor(`${victim} to say it uses the older snapshot`,
-        () => logLines(cluster, victim, logStart).some((l) => l.msg === 'using an older snapshot; the WAL covers the gap'), { timeoutMs: 10_000 });
+        () => logLines(cluster, victim, logStart).some((l) => l.msg === 'using an older snapshot; the WAL covers the gap'), { timeoutMs: 30_000 });
       await writeMany(cluster, leader, 'after', 100, 'w');
       const everyone = cluster.nodes.map((n) => n.id);
       await waitFor('RAFT.DIGEST equal on every node', () => digestsAgree(cluster, everyone), { timeoutMs: 30_000 });
