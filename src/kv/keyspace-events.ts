@@ -131,6 +131,10 @@ const KEYEVENT_PREFIX = '__keyevent@0__:';
 export class KeyspaceEvents {
   /** Node-local: where this node's events go (the server's pub/sub), or null. */
   sink: KeyEventSink | null = null;
+  /** Writes being worked out, nested ones included (a script's commands inside its EVAL). */
+  private depth = 0;
+  /** Whether a nested write reported events inside the outermost one. */
+  private nestedRan = false;
 
   /** `flagsOf` reads the classes on: the replicated setting notify-keyspace-events (replicated-settings.ts). */
   constructor(private readonly flagsOf: () => number) {}
@@ -159,13 +163,29 @@ export class KeyspaceEvents {
 
   /** Runs a write and emits the events of the keys it changed, in argument order. */
   around<T>(spec: CommandSpec, argv: readonly Uint8Array[], keyspace: Keyspace, nowMs: number, run: () => T): T {
+    const outermost = this.depth === 0;
+    if (outermost) this.nestedRan = false;
+    else this.nestedRan = true;
     const before = candidateKeys(spec, argv).map((index): Before => {
       const key = argv[index] as Uint8Array;
       const entry = keyspace.raw(key);
       const due = entry !== undefined && entry.expireAtMs <= nowMs;
       return { key, index, entry, due, live: entry !== undefined && !due, version: keyspace.version(key, nowMs) };
     });
-    const result = run();
+    this.depth++;
+    let result: T;
+    try {
+      result = run();
+    } finally {
+      this.depth--;
+    }
+    // A script's commands reported their own events: the script itself reports none again.
+    if (outermost && this.nestedRan) return result;
+    this.emitChanges(spec, argv, keyspace, nowMs, before);
+    return result;
+  }
+
+  private emitChanges(spec: CommandSpec, argv: readonly Uint8Array[], keyspace: Keyspace, nowMs: number, before: readonly Before[]): void {
     const eventOf = EVENTS.get(spec.name);
     for (const was of before) {
       const entry = keyspace.raw(was.key);
@@ -178,7 +198,6 @@ export class KeyspaceEvents {
       for (const [cls, name] of events) if (live || name !== 'expire') this.emit(cls, name, was.key);
       if (was.live && !live && !events.some(([, name]) => name === 'del' || name === 'rename_from')) this.emit(NotifyClass.generic, 'del', was.key);
     }
-    return result;
   }
 }
 

@@ -51,8 +51,9 @@ describe('keyspace events', () => {
   });
 
   it('reports the writes of a script like any other write', () => {
-    const { h, events } = recording('K$');
-    h.apply('EVAL', "redis.call('SET', KEYS[1], 'v') return 1", '1', 'fromscript');
-    assert.deepEqual(events, ['__keyspace@0__:fromscript set']);
+    const { h, events } = recording('K$gn');
+    h.apply('EVAL', "redis.call('SET', KEYS[1], 'v') redis.call('DEL', KEYS[1]) return 1", '1', 'fromscript');
+    // Each command's events once: the script reports none of its own on top.
+    assert.deepEqual(events, ['__keyspace@0__:fromscript new', '__keyspace@0__:fromscript set', '__keyspace@0__:fromscript del']);
   });
 });
