@@ -149,7 +149,9 @@ export class AclGate {
       return PROTECTED_MODE;
     }
     const session = this.session(conn);
-    if (!session.authenticated && !(row.flags as readonly string[]).includes('no_auth') && this.authRequired()) return NOAUTH;
+    // AUTH, HELLO, QUIT and RESET run before authentication and for any user, as in Redis.
+    if ((row.flags as readonly string[]).includes('no_auth')) return null;
+    if (!session.authenticated && this.authRequired()) return NOAUTH;
     const user = this.userOf(session);
     if (user?.unrestricted === true) return null;
     if (user === undefined) return nopermReply({ reason: 'command', object: row.name });

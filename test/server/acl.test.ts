@@ -149,6 +149,7 @@ describe('ACL users on a 3-node cluster', () => {
     });
     assert.match(String(await reply(client, 'RAFT.INFO')), /role:/);
     assert.equal(await reply(client, 'GET', 'k'), "NOPERM this user has no permissions to run the 'get' command");
+    assert.ok(Array.isArray(await reply(client, 'HELLO', '2', 'AUTH', 'ops', 'x')), 'HELLO (like AUTH, QUIT, RESET) needs no permission');
   });
 
   it("deleting a user closes its connections on every node", async () => {
