@@ -52,13 +52,19 @@ const ACL_HELP = [
   'HELP', '    Prints this help.',
 ];
 
+/** Each subcommand's arity as Redis 7.0's COMMAND gives it: the registry checks it (and refuses unknown subcommands) before the command runs. */
+const SUBCOMMAND_ARITY: Readonly<Record<string, number>> = {
+  cat: -2, deluser: -3, dryrun: -4, genpass: -2, getuser: 3, help: 2, list: 2, load: 2, log: -2, save: 2, setuser: -3, users: 2, whoami: 2,
+};
+
 export function aclCommand(deps: AclCommandDeps): ServerCommand {
   return serverCommand('acl', -2, ['noscript', 'loading', 'stale'], (call) => {
     const sub = call.argv[1]?.toString('latin1').toLowerCase() ?? '';
     const run = SUBCOMMANDS.get(sub);
+    // Past the registry's arity check, a subcommand with too many arguments gets Redis's syntax error.
     if (run === undefined || !run.arity(call.argv.length)) return call.done(wrongArguments(call.argv[1]));
     run.run(deps, call);
-  });
+  }, [0, 0, 0], SUBCOMMAND_ARITY);
 }
 
 function wrongArguments(sub: Buffer | undefined): Reply {
@@ -172,8 +178,8 @@ function aclLog(gate: AclGate, arg: Buffer | undefined): Reply {
       gate.log.length = 0;
       return OK;
     }
-    if (!/^\d+$/.test(word)) return errorReply('ERR value is out of range, must be positive');
-    count = Math.min(count, Number(word));
+    if (!/^-?\d{1,18}$/.test(word)) return errorReply('ERR value is not an integer or out of range');
+    count = Math.max(0, Math.min(count, Number(word))); // a negative count shows nothing, as Redis
   }
   const now = Date.now();
   return {

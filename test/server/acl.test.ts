@@ -141,6 +141,30 @@ describe('ACL users on a 3-node cluster', () => {
     }
   });
 
+  it('ACL replies and errors are the same as redis-server\'s, command by command', { skip: redisServerPath() === null ? 'redis-server not installed' : false }, async () => {
+    const redis = await startRedis(redisServerPath() as string);
+    const commands: string[][] = [
+      ['ACL', 'GENPASS', '-236'], ['ACL', 'GENPASS', '5000'], ['ACL', 'GENPASS', '1', '2'], ['ACL', 'HELP', 'xxx'], ['ACL', 'CAT', 'NON_EXISTS'],
+      ['ACL', 'CAT', 'NON_EXISTS', 'NON_EXISTS2'], ['ACL', 'LOG', '-1'], ['ACL', 'LOG', 'xyz'], ['ACL', 'SETUSER'], ['ACL', 'GETUSER', 'nouser'],
+      ['ACL', 'DELUSER', 'nouser'], ['ACL', 'WHOAMI', 'extra'], ['ACL', 'NOSUCH'], ['ACL', 'DRYRUN', 'default'], ['ACL', 'LIST', 'extra'],
+      ['ACL', 'SETUSER', 'cmp', 'on', '>a', '(~key1 +get )', '( ~key2 +get )', '%R~r*', '&ch', '-@all', '+@hash', '+client|id'],
+      ['ACL', 'GETUSER', 'cmp'], ['ACL', 'SETUSER', 'cmp', 'on', '(+get nope)'], ['ACL', 'SETUSER', 'cmp', '(&* &fail)'], ['ACL', 'SETUSER', 'cmp', '<nothere'],
+      ['ACL', 'SETUSER', 'cmp', '+config|get|x'], ['ACL', 'SETUSER', 'cmp', '-select|1'], ['ACL', 'SETUSER', 'cmp', '%RX~k'], ['ACL', 'SETUSER', 'bad name'],
+      ['ACL', 'DRYRUN', 'cmp', 'HGET', 'k', 'f'], ['ACL', 'DRYRUN', 'cmp', 'HGET', 'r1', 'f'], ['ACL', 'DRYRUN', 'cmp', 'HSET', 'r1', 'f', 'v'],
+      ['ACL', 'DRYRUN', 'cmp', 'CLIENT', 'ID'], ['ACL', 'DRYRUN', 'cmp', 'CLIENT', 'KILL', 'ID', '1'], ['ACL', 'DRYRUN', 'cmp', 'GET', 'k'],
+      ['ACL', 'DELUSER', 'cmp', 'nouser'], ['AUTH'], ['ACL', 'SAVE'], ['ACL', 'LOAD'],
+    ];
+    try {
+      const client = cluster.client(followers[0] as string);
+      for (const [name, ...args] of commands) {
+        const theirs = await reply(redis.client, name as string, ...args);
+        assert.deepEqual(await reply(client, name as string, ...args), theirs, [name, ...args].join(' '));
+      }
+    } finally {
+      await redis.stop();
+    }
+  });
+
   it('RAFT.* commands are their own category', async () => {
     assert.equal(await reply(cluster.client(leader), 'ACL', 'SETUSER', 'ops', 'on', 'nopass', '-@all', '+@raft'), 'OK');
     const client = await waitFor('ops on the follower', async () => {
