@@ -69,6 +69,7 @@ export class Admin {
         replicated: () => context.kv.replicatedSettings,
         write: context.write,
         resetStats: () => context.registry().resetStats(),
+        barrier: context.barrier,
       }),
       serverCommand('time', 1, ['loading', 'stale', 'fast', 'random'], ({ done }) => {
         const micros = Math.floor(context.now() * 1000);

@@ -27,6 +27,11 @@ export interface RuntimeConfigDeps {
   readonly write: (conn: ClientConnection, argv: readonly Uint8Array[], done: (reply: Reply) => void) => void;
   /** CONFIG RESETSTAT: the node's statistics back to zero. */
   readonly resetStats: () => void;
+  /**
+   * A linearizable read barrier (null once passed, else the error): CONFIG GET waits for it, so
+   * a follower shows a replicated setting its client already saw CONFIG SET acknowledge.
+   */
+  readonly barrier: (done: (error: Reply | null) => void) => void;
 }
 
 const OK: Reply = { kind: 'simple', value: 'OK' };
@@ -63,7 +68,8 @@ export function configCommand(deps: RuntimeConfigDeps): ServerCommand {
     const sub = argv[1]?.toString('latin1').toLowerCase();
     switch (sub) {
       case 'get':
-        return done(argv.length < 3 ? arityError('config|get') : configGet(deps, argv.slice(2).map((a) => a.toString('latin1').toLowerCase())));
+        if (argv.length < 3) return done(arityError('config|get'));
+        return configGetAfterBarrier(deps, argv.slice(2).map((a) => a.toString('latin1').toLowerCase()), done);
       case 'set':
         if (argv.length < 4) return done(arityError('config|set'));
         return argv.length % 2 !== 0 ? done(errorReply('ERR syntax error')) : configSet(call, deps);
@@ -91,6 +97,13 @@ function allSettings(deps: RuntimeConfigDeps): [string, string][] {
     ['raftis-peer-listen', formatHostPort(deps.config.peerListen)],
     ['raftis-read-consistency', deps.config.readConsistency],
   ];
+}
+
+/** CONFIG GET, after a read barrier when it shows a replicated setting (start-up and node settings need none). */
+function configGetAfterBarrier(deps: RuntimeConfigDeps, patterns: readonly string[], done: (reply: Reply) => void): void {
+  const replicated = replicatedSettingNames().some((name) => patterns.some((pattern) => globMatch(Buffer.from(pattern, 'latin1'), Buffer.from(name, 'latin1'))));
+  if (!replicated) return done(configGet(deps, patterns));
+  deps.barrier((error) => done(error ?? configGet(deps, patterns)));
 }
 
 /** CONFIG GET pattern...: the matching settings as a map (RESP2: a flat array), each once. */
