@@ -7,6 +7,8 @@ import { DecodeError, type ByteReader, type ByteWriter } from './binary.js';
 import { fnv1aLatin1, fnvOffsetBasis, mixSeed } from './hash.js';
 import { formatStreamId, lowerBoundId, readStreamId, type StreamId } from './stream-id.js';
 
+/** Pending entries per snapshot element: bounds one element's bytes (about 64 KB). */
+const pendingPerElement = 1024;
 /** Memory estimate per pending entry and per consumer. */
 const pendingOverheadBytes = 80;
 const consumerOverheadBytes = 96;
@@ -129,8 +131,27 @@ export class StreamGroup {
     return hash >>> 0;
   }
 
-  /** One snapshot element: the group, its consumers, its pending entries. */
-  write(writer: ByteWriter): void {
+  /** Snapshot elements: the group with its consumers, then its pending entries in chunks (a long pending list spans many). */
+  get elementCount(): number {
+    return 1 + Math.ceil(this.order.length / pendingPerElement);
+  }
+
+  /** Snapshot element `k` of this group (0: the group and its consumers; then pending chunks). */
+  writeElement(writer: ByteWriter, k: number): void {
+    if (k === 0) return this.writeHeader(writer);
+    const end = Math.min(this.order.length, k * pendingPerElement);
+    writer.varint(end - (k - 1) * pendingPerElement);
+    for (let i = (k - 1) * pendingPerElement; i < end; i++) {
+      const id = this.order[i] as StreamId;
+      const entry = this.byId.get(id) as PendingEntry;
+      writer.latin1Bytes(formatStreamId(id));
+      writer.latin1Bytes(entry.consumer);
+      writer.float64(entry.deliveryTime);
+      writer.varint(entry.deliveryCount);
+    }
+  }
+
+  private writeHeader(writer: ByteWriter): void {
     writer.latin1Bytes(this.name);
     writer.latin1Bytes(formatStreamId(this.lastId));
     writer.signed(this.entriesRead);
@@ -140,32 +161,31 @@ export class StreamGroup {
       writer.float64(consumer.seenTime);
     }
     writer.varint(this.order.length);
-    for (const id of this.order) {
-      const entry = this.byId.get(id) as PendingEntry;
-      writer.latin1Bytes(formatStreamId(id));
-      writer.latin1Bytes(entry.consumer);
-      writer.float64(entry.deliveryTime);
-      writer.varint(entry.deliveryCount);
-    }
   }
 
-  static read(reader: ByteReader): StreamGroup {
+  /** A group from its first snapshot element; `pending` is how many pending entries its next elements hold. */
+  static readHeader(reader: ByteReader): { group: StreamGroup; pending: number } {
     const group = new StreamGroup(reader.bytes().toString('latin1'), readStreamId(reader), reader.signed());
     const consumers = reader.varint();
     for (let i = 0; i < consumers; i++) {
       const name = reader.bytes().toString('latin1');
       group.consumers.set(name, { name, seenTime: reader.float64(), pending: new Set() });
     }
-    const pending = reader.varint();
-    for (let i = 0; i < pending; i++) {
+    return { group, pending: reader.varint() };
+  }
+
+  /** One element of pending entries; returns how many it held. */
+  readPending(reader: ByteReader): number {
+    const count = reader.varint();
+    for (let i = 0; i < count; i++) {
       const id = readStreamId(reader);
-      const consumer = group.consumers.get(reader.bytes().toString('latin1'));
+      const consumer = this.consumers.get(reader.bytes().toString('latin1'));
       if (consumer === undefined) throw new DecodeError('pending entry of an unknown consumer');
-      if (group.order.length > 0 && id <= (group.order[group.order.length - 1] as StreamId)) throw new DecodeError('pending entries out of order');
-      group.byId.set(id, { id, consumer: consumer.name, deliveryTime: reader.float64(), deliveryCount: reader.varint() });
-      group.order.push(id);
+      if (this.order.length > 0 && id <= (this.order[this.order.length - 1] as StreamId)) throw new DecodeError('pending entries out of order');
+      this.byId.set(id, { id, consumer: consumer.name, deliveryTime: reader.float64(), deliveryCount: reader.varint() });
+      this.order.push(id);
       consumer.pending.add(id);
     }
-    return group;
+    return count;
   }
 }

@@ -8,7 +8,8 @@
 // records the node it would be in (a new node starts when the tail node is full), which is
 // all that `~` needs to trim exactly as Redis does.
 //
-// Snapshot elements: one header (IDs, counters, nodes), then one per entry, then one per group.
+// Snapshot elements: one header (IDs, counters, nodes), then one per entry, then per group one
+// with its consumers and one per 1,024 of its pending entries.
 // The value's `length` counts those elements, so a stream never reads as empty: an empty
 // stream is a key, as in Redis.
 
@@ -74,7 +75,9 @@ export class StreamValue implements CollectionValue {
 
   /** Snapshot elements: a header, the entries, the groups (never 0). */
   get length(): number {
-    return 1 + this.entryCount + this.groups.size;
+    let groupElements = 0;
+    for (const group of this.groups.values()) groupElements += group.elementCount;
+    return 1 + this.entryCount + groupElements;
   }
 
   /** Radix-tree nodes Redis would hold for these entries (XINFO). */
@@ -247,7 +250,9 @@ export class StreamValue implements CollectionValue {
   }
 
   cursor(position: number): ElementCursor {
-    const groups = [...this.groups.values()];
+    // Each group's elements in order: (group, element number within it).
+    const groupElements: [StreamGroup, number][] = [];
+    for (const group of this.groups.values()) for (let k = 0; k < group.elementCount; k++) groupElements.push([group, k]);
     const entries = this.entryCount;
     let next = position;
     const length = this.length;
@@ -263,7 +268,10 @@ export class StreamValue implements CollectionValue {
         while (next < length && (next === first || writer.byteLength < untilBytes)) {
           if (next === 0) this.writeHeader(writer);
           else if (next <= entries) this.writeEntry(writer, next - 1);
-          else (groups[next - 1 - entries] as StreamGroup).write(writer);
+          else {
+            const [group, k] = groupElements[next - 1 - entries] as [StreamGroup, number];
+            group.writeElement(writer, k);
+          }
           next++;
         }
         return next - first;
@@ -299,6 +307,18 @@ export class StreamValue implements CollectionValue {
   static builder(): CollectionBuilder {
     const stream = new StreamValue();
     let entriesLeft = -1;
+    /** The group whose pending entries are being read, and how many are still to come. */
+    let reading: { group: StreamGroup; pending: number } | null = null;
+    const readGroupElement = (reader: ByteReader): void => {
+      if (reading !== null && reading.pending > 0) {
+        reading.pending -= reading.group.readPending(reader);
+        if (reading.pending < 0) throw new DecodeError('a group holds more pending entries than it said');
+        return;
+      }
+      reading = StreamGroup.readHeader(reader);
+      if (stream.groups.has(reading.group.name)) throw new DecodeError('duplicate group in a stream');
+      stream.groups.set(reading.group.name, reading.group);
+    };
     return {
       read(reader: ByteReader, count: number): void {
         for (let i = 0; i < count; i++) {
@@ -306,15 +326,12 @@ export class StreamValue implements CollectionValue {
           else if (entriesLeft > 0) {
             stream.readEntry(reader);
             entriesLeft--;
-          } else {
-            const group = StreamGroup.read(reader);
-            if (stream.groups.has(group.name)) throw new DecodeError('duplicate group in a stream');
-            stream.groups.set(group.name, group);
-          }
+          } else readGroupElement(reader);
         }
       },
       finish: () => {
         if (entriesLeft !== 0) throw new DecodeError('stream snapshot ended before its entries');
+        if (reading !== null && reading.pending !== 0) throw new DecodeError('stream snapshot ended before a group\'s pending entries');
         return stream;
       },
     };

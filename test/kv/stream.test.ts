@@ -113,6 +113,23 @@ describe('streams in the state machine', () => {
     assert.equal(plain(restored.apply('XADD', 's', '*', 'after', 'restore')), `${live.time + 1}-0`);
   });
 
+  it('a long pending list spans many snapshot elements and restores whole', () => {
+    const live = new Harness();
+    for (let i = 1; i <= 2_500; i++) live.apply('XADD', 's', `${i}-0`, 'f', 'v');
+    live.apply('XGROUP', 'CREATE', 's', 'g1', '0');
+    live.apply('XGROUP', 'CREATE', 's', 'g2', '0');
+    live.apply('XREADGROUP', 'GROUP', 'g1', 'a', 'COUNT', '2100', 'STREAMS', 's', '>');
+    live.apply('XREADGROUP', 'GROUP', 'g1', 'b', 'STREAMS', 's', '>');
+    live.apply('XREADGROUP', 'GROUP', 'g2', 'c', 'COUNT', '10', 'STREAMS', 's', '>');
+    const chunks = takeSnapshot(live.kv, 512);
+    const restored = new Harness();
+    assert.equal(restore(restored.kv, chunks), null);
+    assert.deepEqual(restored.kv.digest(), live.kv.digest());
+    for (const command of [['XPENDING', 's', 'g1'], ['XPENDING', 's', 'g1', '-', '+', '3000'], ['XINFO', 'GROUPS', 's'], ['XINFO', 'CONSUMERS', 's', 'g1']]) {
+      assert.deepEqual(plain(restored.read(...command)), plain(live.read(...command)), command.join(' '));
+    }
+  });
+
   it('keyspace notifications of stream commands, group changes included', () => {
     const h = new Harness();
     const events: string[] = [];
