@@ -38,6 +38,8 @@ export interface BlockingRow {
   waitArgv?(argv: readonly Buffer[], reply: Reply): readonly Buffer[] | null;
   /** The answer when a waited key no longer holds the type waited for, or null to keep waiting. */
   gone?(argv: readonly Buffer[]): Reply | null;
+  /** False when this call cannot wait (XREAD without BLOCK): it runs as the plain read or write it is. */
+  mayBlock?(argv: readonly Buffer[]): boolean;
 }
 
 function argAt(argv: readonly Buffer[], index: number): Buffer {
@@ -107,6 +109,7 @@ function streamRead(group: boolean): BlockingRow {
     takes: () => 1,
     // A group reader's stream went (deleted, replaced, flushed): Redis answers it this error; a plain reader waits on.
     gone: () => (group ? { kind: 'error', message: 'UNBLOCKED the stream key no longer exists' } : null),
+    mayBlock: (argv) => blockAt(argv) >= 0,
     waitArgv: (argv, reply) => {
       const ids = streamWaitIds(reply);
       if (ids === null || blockAt(argv) < 0) return null;
@@ -133,6 +136,12 @@ const rows = new Map<string, BlockingRow>([
 /** The row of a command the state machine flags 'blocking'; undefined for any other. */
 export function blockingRow(name: string): BlockingRow | undefined {
   return rows.get(name);
+}
+
+/** Whether a command flagged blocking may wait this time (XREAD without BLOCK never does: a plain read). */
+export function mayBlock(argv: readonly Buffer[]): boolean {
+  const row = blockingRow((argv[0] ?? Buffer.alloc(0)).toString('latin1').toLowerCase());
+  return row?.mayBlock?.(argv) ?? true;
 }
 
 /** A row's timeout in ms (0 = forever); the state machine's parse accepted it before. */

@@ -14,6 +14,7 @@ import { errorReply, nodeErrorReply } from './errors.js';
 import type { WritePath } from './write-path.js';
 import { encodeTransaction, type WatchedKey } from '../kv/transaction.js';
 import { BlockedClients, type WaiterWrites } from './blocking.js';
+import { mayBlock } from './blocking-commands.js';
 import { CommandRegistry, commandArityError, serverCommand, unknownCommand, type RegisteredCommand, type ServerCall, type ServerCommand } from './command-registry.js';
 import { connectionCommands } from './connection-commands.js';
 import { ClientPause } from './client-pause.js';
@@ -266,7 +267,7 @@ export class Dispatcher {
   private runData(conn: ClientConnection, state: ConnectionState, spec: CommandSpec, argv: Buffer[], done: (reply: Reply) => void): void {
     const invalid = spec.validate === undefined ? null : spec.validate(argv);
     if (invalid !== null) return done(invalid);
-    if (spec.flags.includes('blocking')) this.inOrder(state, 'block', done, (finish) => this.blocking.run(conn.id, argv, this.waiterWrites(conn, state), finish));
+    if (spec.flags.includes('blocking') && mayBlock(argv)) this.inOrder(state, 'block', done, (finish) => this.blocking.run(conn.id, argv, this.waiterWrites(conn, state), finish));
     else if (spec.flags.includes('write')) this.write(conn, state, this.acl.logForm(conn, spec, argv), done);
     else {
       const mode = state.consistency; // as set when the read arrived, even if it waits
