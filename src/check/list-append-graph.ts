@@ -97,22 +97,26 @@ function indexWriters(history: readonly TxnOp[]): Map<string, Map<string, Writer
   return writers;
 }
 
-/** A read whose state came from outside its transaction: the first read of a key, before the transaction appended to it. */
-interface ExternalRead {
+/** A list a committed transaction read. */
+interface ObservedRead {
   readonly op: number;
   readonly list: readonly string[];
 }
 
 interface Reads {
-  /** Every observed list per key (committed transactions only), for the version order. */
-  readonly all: Map<string, ExternalRead[]>;
-  readonly external: Map<string, ExternalRead[]>;
+  /** Every read per key, for the version order. */
+  readonly all: Map<string, ObservedRead[]>;
+  /**
+   * The reads whose state came from outside their transaction (the first read of a key,
+   * before the transaction appended to it): only they depend on other transactions.
+   */
+  readonly external: Map<string, ObservedRead[]>;
 }
 
 function collectReads(history: readonly TxnOp[], writers: Map<string, Map<string, Writer>>, anomalies: ReadAnomaly[]): Reads {
-  const all = new Map<string, ExternalRead[]>();
-  const external = new Map<string, ExternalRead[]>();
-  const push = (map: Map<string, ExternalRead[]>, key: string, read: ExternalRead): void => {
+  const all = new Map<string, ObservedRead[]>();
+  const external = new Map<string, ObservedRead[]>();
+  const push = (map: Map<string, ObservedRead[]>, key: string, read: ObservedRead): void => {
     const list = map.get(key);
     if (list === undefined) map.set(key, [read]);
     else list.push(read);
@@ -194,8 +198,8 @@ function isPrefix(prefix: readonly string[], list: readonly string[]): boolean {
  * elements of the longest read and of reads that are no prefix of it are checked one by one;
  * a prefix holds nothing the longest read does not.
  */
-function versionOrder(key: string, reads: readonly ExternalRead[], context: ElementContext): readonly string[] {
-  let longest: ExternalRead | undefined;
+function versionOrder(key: string, reads: readonly ObservedRead[], context: ElementContext): readonly string[] {
+  let longest: ObservedRead | undefined;
   for (const read of reads) if (longest === undefined || read.list.length > longest.list.length) longest = read;
   if (longest === undefined) return [];
   checkElements(longest.op, key, longest.list, context);
@@ -233,7 +237,7 @@ function addWriteWrite(builder: DependencyBuilder, key: string, order: readonly 
 function addReadEdges(
   builder: DependencyBuilder,
   key: string,
-  read: ExternalRead,
+  read: ObservedRead,
   order: readonly string[],
   keyWriters: ReadonlyMap<string, Writer>,
   anomalies: ReadAnomaly[],
