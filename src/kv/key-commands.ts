@@ -140,14 +140,16 @@ export function scanCommand(context: CommandContext, argv: readonly Uint8Array[]
 const randomKeyAttemptsMax = 100;
 
 /**
- * RANDOMKEY: a key chosen by a seed derived from the read point, salted with the node's read
- * count for a client's read so repeated reads at one read point draw different keys (inside
- * apply, the same on every replica).
+ * RANDOMKEY: inside apply, a key chosen by a seed derived from the entry, the same on every
+ * replica; for a client's read, drawn from this node's slots with the read count mixed into
+ * the seed, so repeated reads at one read point draw different keys, about uniformly.
  */
 export function randomkeyCommand(context: CommandContext, _argv: readonly Uint8Array[]): Reply {
   const seed = randomSeed(context);
+  const keyspace = context.keyspace;
   for (let attempt = 0; attempt < randomKeyAttemptsMax; attempt++) {
-    const entry = context.keyspace.pick(seed + attempt * 0x9e3779b1);
+    const draw = seed + attempt * 0x9e3779b1;
+    const entry = context.readSalt === 0 ? keyspace.pick(draw) : keyspace.pickLocal(draw);
     if (entry === undefined) return nilReply;
     if (entry.expireAtMs > context.nowMs) return bulkReply(entry.key);
   }
