@@ -7,8 +7,8 @@
 /** Significant digits of %.17g. */
 const precision = 17;
 
-/** The exact value of a finite double as integer × 2^exponent2. */
-function binaryParts(value: number): { readonly integer: bigint; readonly exponent2: number } {
+/** The exact value of a finite double's magnitude as integer × 2^exponent2. */
+export function binaryParts(value: number): { readonly integer: bigint; readonly exponent2: number } {
   const view = new DataView(new ArrayBuffer(8));
   view.setFloat64(0, Math.abs(value));
   const bits = view.getBigUint64(0);

@@ -3,20 +3,12 @@
 // distances, "%f" in an error text, and "%.17Lf" with trailing zeros removed for coordinates
 // (addReplyHumanLongDouble; a double converts to a long double exactly).
 
-/** |value| (finite, not 0) as integer × 2^exponent2, exactly. */
-function exactParts(value: number): { readonly integer: bigint; readonly exponent2: number } {
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, Math.abs(value));
-  const bits = view.getBigUint64(0);
-  const biased = Number(bits >> 52n);
-  const fraction = bits & ((1n << 52n) - 1n);
-  return biased === 0 ? { integer: fraction, exponent2: -1074 } : { integer: fraction | (1n << 52n), exponent2: biased - 1075 };
-}
+import { binaryParts } from '../base/double-format.js';
 
 /** round(|value| × 10^digits), half to even. */
 function scaledMagnitude(value: number, digits: number): bigint {
   if (value === 0) return 0n;
-  const { integer, exponent2 } = exactParts(value);
+  const { integer, exponent2 } = binaryParts(value);
   const numerator = integer * 10n ** BigInt(digits);
   if (exponent2 >= 0) return numerator << BigInt(exponent2);
   const divisor = 1n << BigInt(-exponent2);
