@@ -78,6 +78,12 @@ export const kvDefaults = {
 } as const;
 
 export interface KvStats {
+  /** Scripts cached by EVAL and SCRIPT LOAD, and the bytes of their bodies. */
+  readonly cachedScripts: number;
+  readonly cachedScriptBytes: number;
+  /** Function libraries loaded, and the functions they register. */
+  readonly functionLibraries: number;
+  readonly functions: number;
   readonly keys: number;
   readonly expires: number;
   readonly evictedKeys: number;
@@ -524,6 +530,10 @@ export class KvStateMachine {
       appliedIndex: this.applied,
       clusterTime: this.time,
       snapshotsOpen: this.openSnapshots.size,
+      cachedScripts: this.scripting.store.size,
+      cachedScriptBytes: this.scripting.store.byteLength,
+      functionLibraries: this.scripting.functions.all().length,
+      functions: this.scripting.functions.all().reduce((count, library) => count + library.functions.length, 0),
     };
   }
 

@@ -57,13 +57,16 @@ const sections: Record<string, Section> = {
   memory: (context) => {
     const { kv } = context;
     const { maxMemoryBytes, evictionPolicy } = kv.replicatedSettings.values;
+    const stats = kv.stats();
     const memory = memoryUsage();
     const used = kv.memoryUsage();
     const total = totalmem();
     return [`used_memory:${used}`, `used_memory_human:${bytesToHuman(used)}`, `used_memory_rss:${memory.rss}`, `used_memory_rss_human:${bytesToHuman(memory.rss)}`,
       `used_memory_heap:${memory.heapUsed}`, `used_memory_dataset:${used}`, `total_system_memory:${total}`, `total_system_memory_human:${bytesToHuman(total)}`,
       `maxmemory:${maxMemoryBytes}`, `maxmemory_human:${bytesToHuman(maxMemoryBytes)}`, `maxmemory_policy:${evictionPolicy}`,
-      `mem_fragmentation_ratio:${used === 0 ? 0 : (memory.rss / used).toFixed(2)}`, 'mem_allocator:v8', 'lazyfree_pending_objects:0'];
+      `mem_fragmentation_ratio:${used === 0 ? 0 : (memory.rss / used).toFixed(2)}`, 'mem_allocator:v8', 'lazyfree_pending_objects:0',
+      `used_memory_scripts_eval:${stats.cachedScriptBytes}`, `number_of_cached_scripts:${stats.cachedScripts}`,
+      `number_of_functions:${stats.functions}`, `number_of_libraries:${stats.functionLibraries}`];
   },
   // raftis's log is its append-only file, synced before a write is acknowledged; its
   // snapshots are the point-in-time saves.

@@ -135,6 +135,9 @@ describe('INFO and RAFT.* on a 3-node cluster', () => {
     assert.match(field(stats, 'errorstats', 'errorstat_ERR'), /^count=([2-9]|\d{2,})$/);
     assert.match(field(parseInfo(await redis.info('latencystats')), 'latencystats', 'latency_percentiles_usec_set'), /^p50=[\d.]+,p99=[\d.]+,p99\.9=[\d.]+$/);
     assert.match(field(parseInfo(await redis.info('cpu')), 'cpu', 'used_cpu_user'), /^\d+\.\d{6}$/);
+    const scriptsBefore = number(parseInfo(await redis.info('memory')), 'memory', 'number_of_cached_scripts');
+    await redis.script('LOAD', `return ${Date.now()}`);
+    await waitFor('the cached script in INFO', async () => number(parseInfo(await redis.info('memory')), 'memory', 'number_of_cached_scripts') === scriptsBefore + 1);
 
     const onLeader = parseInfo(await cluster.client(leader).info('replication'));
     assert.equal(field(onLeader, 'replication', 'role'), 'master');
