@@ -520,17 +520,33 @@ const WATCH_RACE_SWAPS_MIN = 5;
 async function watchRaceStep(recorder: HistoryRecorder, process: number, redis: Redis, value: string, now: () => number): Promise<void> {
   const roll = Math.random();
   if (roll < 0.4) {
-    await redis.watch('w');
-    const expected = await redis.get('w');
+    let expected: string | null;
+    try {
+      await redis.watch('w');
+      expected = await redis.get('w');
+    } catch {
+      await redis.unwatch().catch(() => undefined);
+      return; // nothing was written: no operation to record
+    }
     const id = recorder.invoke(process, { f: 'cas', key: 'w', expected, value }, now());
-    const replies = await redis.multi().set('w', value).exec();
-    if (replies === null) recorder.fail(id, now());
-    else recorder.ok(id, true, now());
+    try {
+      const replies = await redis.multi().set('w', value).exec();
+      if (replies === null) recorder.fail(id, now());
+      else recorder.ok(id, true, now());
+    } catch {
+      recorder.info(id, now()); // a timeout on a loaded machine: the outcome is unknown
+    }
     return;
   }
   const [op, run] = roll < 0.65 ? [{ f: 'put', key: 'w', value } as const, () => redis.set('w', value).then(() => 'ok' as const)]
     : roll < 0.9 ? [{ f: 'del', key: 'w' } as const, () => redis.del('w').then(() => 'ok' as const)]
       : [{ f: 'get', key: 'w' } as const, () => redis.get('w')];
   const id = recorder.invoke(process, op, now());
-  recorder.ok(id, await run(), now());
+  try {
+    recorder.ok(id, await run(), now());
+  } catch {
+    // A read that failed had no effect; a write that failed or timed out may have.
+    if (op.f === 'get') recorder.fail(id, now());
+    else recorder.info(id, now());
+  }
 }
