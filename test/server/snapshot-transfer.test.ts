@@ -155,7 +155,8 @@ describe('snapshot and log that do not line up on restart', () => {
       const snapDir = join(cluster.node(victim).dataDir, 'snap');
       await waitFor(`${victim} to hold two snapshots`, () => readdirSync(snapDir).filter((f) => f.endsWith('.snap')).length >= 2, { timeoutMs: 20_000 });
       await cluster.kill(victim, 'SIGKILL');
-      const byIndex = (name: string): number => Number(/-(\d+)\.snap$/.exec(name)?.[1] ?? -1);
+      // Snapshot files are named <term>-<index> in hexadecimal.
+      const byIndex = (name: string): number => parseInt(/-([0-9a-f]+)\.snap$/.exec(name)?.[1] ?? '-1', 16);
       const files = readdirSync(snapDir).filter((f) => f.endsWith('.snap')).sort((a, b) => byIndex(a) - byIndex(b));
       const newest = join(snapDir, files[files.length - 1] ?? '');
       const bytes = readFileSync(newest);
