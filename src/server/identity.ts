@@ -112,10 +112,14 @@ export function withSelfAddresses(identity: Identity, client: HostPort, peer: Ho
 }
 
 export function newIdentity(nodeId: string, token: string, initialCluster: ReadonlyMap<string, HostPort>, selfClient: HostPort, selfPeer: HostPort): Identity {
-  // Every node starts from the same table (the others' client addresses are only guessed from
-  // their peer addresses); a node whose real client address differs announces it through the
-  // log (Membership.announceAddresses), so every node ends up with the same, true table.
-  const members: Member[] = [...initialCluster].map(([id, peer]) => ({ id, peer, client: defaultClientAddress(peer) }));
+  // The others' client addresses are guessed from their peer addresses (peer port − 10000, as
+  // `raftis cluster up` assigns them); a node started with other ports is known to the others
+  // at the guessed address until it moves (RAFT.NODE UPDATE).
+  const members: Member[] = [...initialCluster].map(([id, peer]) => ({
+    id,
+    peer,
+    client: id === nodeId ? selfClient : defaultClientAddress(peer),
+  }));
   return {
     version: IDENTITY_VERSION,
     clusterId: clusterIdFor(token, members),
