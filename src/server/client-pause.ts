@@ -54,13 +54,15 @@ export class ClientPause {
   }
 
   /**
-   * True if the command must wait: the pause covers it (ALL: every command; WRITE: `writes`,
-   * or a command that may replicate), or the connection already has one waiting.
+   * True if the command must wait: the pause covers it (ALL: every command; WRITE: one that
+   * `writes()`, or may replicate), or the connection already has one waiting. `writes` is
+   * asked only during a WRITE pause, so commands pay nothing when no pause is in force.
    */
-  holds(conn: ClientConnection, name: string, writes: boolean): boolean {
+  holds(conn: ClientConnection, name: string, writes: () => boolean): boolean {
+    if (this.mode === null && this.waitingOf.size === 0) return false;
     if (this.waitingOf.has(conn)) return true;
     if (this.mode === null) return false;
-    return this.mode === 'all' || writes || MAY_REPLICATE.has(name);
+    return this.mode === 'all' || MAY_REPLICATE.has(name) || writes();
   }
 
   postpone(conn: ClientConnection, run: () => void): void {

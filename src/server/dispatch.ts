@@ -233,7 +233,7 @@ export class Dispatcher {
       this.runData(conn, state, command.row, argv, done);
     };
     // CLIENT PAUSE: checked like Redis after arity and permissions, so refusals answer at once.
-    if (this.pause.holds(conn, name, this.writes(command, state, argv))) return this.pause.postpone(conn, run);
+    if (this.pause.holds(conn, name, () => this.writes(command, state, argv))) return this.pause.postpone(conn, run);
     run();
   }
 
