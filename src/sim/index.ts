@@ -10,7 +10,9 @@ export {
   reproduceCommand,
   simDefaults,
   simOptionProblems,
+  simWorkloads,
   type FaultKind,
   type SimBugs,
   type SimOptions,
+  type SimWorkload,
 } from './sim-options.js';

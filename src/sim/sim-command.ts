@@ -1,14 +1,15 @@
 // `raftis sim`: runs one seed (`--seed S [--trace]`) or a sweep (`--seeds N [--from S]`),
 // prints progress and a summary, and exits 1 when any run broke an invariant. Every failure
 // prints SEED=<n> and the command that replays it.
-import { faultKinds, parseFaults, simDefaults, simOptionProblems, targetedFaultKinds, type FaultKind, type SimOptions } from './sim-options.js';
+import { faultKinds, parseFaults, simDefaults, simOptionProblems, simWorkloads, targetedFaultKinds, type FaultKind, type SimOptions, type SimWorkload } from './sim-options.js';
 import { runSimulation, type SimResult } from './simulation.js';
 import { SWEEP_JOBS_MAX, sweepSeeds, type SweepVerdict } from './sweep.js';
 
 const USAGE = `usage: raftis sim --seed S [--trace] [options]
        raftis sim --seeds N [--from S] [--jobs J] [options]
 options: --nodes 3|5  --faults all|none|${[...faultKinds, ...targetedFaultKinds].join(',')}  --duration-ms D
-         --clients C  --keys K  --snapshot-entries E  --append-entries N  --pipeline P`;
+         --clients C  --keys K  --snapshot-entries E  --append-entries N  --pipeline P
+         --workload ${simWorkloads.join('|')}`;
 
 /** Seeds between two progress lines of a sweep. */
 const PROGRESS_EVERY_SEEDS = 100;
@@ -82,6 +83,7 @@ function parseArgs(argv: readonly string[]): Parsed | Error {
   let keys = simDefaults.keys;
   let snapshotEntries = simDefaults.snapshotEntries;
   let trace = false;
+  let workload: SimWorkload | null = null;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === '--trace') {
@@ -122,6 +124,12 @@ function parseArgs(argv: readonly string[]): Parsed | Error {
         if (value !== '3' && value !== '5') return new Error(`--nodes expects 3 or 5 (got "${value}")`);
         nodes = value === '3' ? 3 : 5;
         break;
+      case '--workload': {
+        const named = simWorkloads.find((w) => w === value);
+        if (named === undefined) return new Error(`--workload expects ${simWorkloads.join(' or ')} (got "${value}")`);
+        workload = named;
+        break;
+      }
       case '--faults': {
         const parsedFaults = parseFaults(value);
         if (parsedFaults instanceof Error) return parsedFaults;
@@ -141,6 +149,7 @@ function parseArgs(argv: readonly string[]): Parsed | Error {
     nodes, durationMs, faults, clients, keys, snapshotEntries, trace, bugs: {},
     ...(appendEntriesMax === null ? {} : { appendEntriesMax }),
     ...(pipeline === null ? {} : { pipeline }),
+    ...(workload === null ? {} : { workload }),
   };
   return { base, seed, seeds, from, jobs };
 }

@@ -46,7 +46,16 @@ export interface SimOptions {
    * exercise the exactly-once window (kv/dedup-table.ts).
    */
   readonly pipeline?: number;
+  /**
+   * What the clients run; absent: register. register: single-key operations checked for
+   * linearizability. list-append: transactions of appends and reads (MULTI/EXEC and scripts)
+   * checked for strict serializability by the cycle checker.
+   */
+  readonly workload?: SimWorkload;
 }
+
+export const simWorkloads = ['register', 'list-append'] as const;
+export type SimWorkload = (typeof simWorkloads)[number];
 
 export interface SimBugs {
   /** Followers forget their vote on a crash, as if they never persisted it. */
@@ -57,6 +66,8 @@ export interface SimBugs {
   readonly commitOldTermByCounting?: boolean;
   /** Core (RaftConfig.testBugs): a new leader does not append its no-op entry. */
   readonly skipNoopOnElection?: boolean;
+  /** Clients' reads skip the read barrier (the node's local state, as `stale` consistency): strict serializability must catch it. */
+  readonly staleReads?: boolean;
 }
 
 export const simDefaults = {
@@ -132,6 +143,7 @@ export function simOptionProblems(o: SimOptions): string[] {
   if (o.pipeline !== undefined && (!Number.isSafeInteger(o.pipeline) || o.pipeline < 1 || o.pipeline > SIM_PIPELINE_MAX)) {
     problems.push(`pipeline must be an integer in [1, ${SIM_PIPELINE_MAX}] (got ${o.pipeline})`);
   }
+  if (o.workload !== undefined && !simWorkloads.includes(o.workload)) problems.push(`workload must be one of ${simWorkloads.join(', ')} (got ${String(o.workload)})`);
   if (o.appendEntriesMax !== undefined && (!Number.isSafeInteger(o.appendEntriesMax) || o.appendEntriesMax < 1)) {
     problems.push(`appendEntriesMax must be an integer >= 1 (got ${o.appendEntriesMax})`);
   }
@@ -149,6 +161,7 @@ export function reproduceCommand(o: SimOptions): string {
   if (o.keys !== simDefaults.keys) parts.push(`--keys ${o.keys}`);
   if (o.appendEntriesMax !== undefined) parts.push(`--append-entries ${o.appendEntriesMax}`);
   if (o.pipeline !== undefined) parts.push(`--pipeline ${o.pipeline}`);
+  if (o.workload !== undefined && o.workload !== 'register') parts.push(`--workload ${o.workload}`);
   parts.push('--trace');
   return parts.join(' ');
 }

@@ -19,6 +19,9 @@ const CUT_LEADER_FROM = 5_000;
 const PIPELINE_SEEDS = 200;
 const PIPELINE_FROM = 7_000;
 const PIPELINE_DEPTH = 4;
+/** And the list-append workload: transactions checked for strict serializability by the cycle checker on every seed. */
+const LIST_APPEND_SEEDS = 200;
+const LIST_APPEND_FROM = 9_000;
 
 async function sweep(from: number, count: number, options: Parameters<typeof simOptions>[1] = {}): Promise<string[]> {
   const failures: string[] = [];
@@ -80,5 +83,16 @@ test(
     const failures = verdicts.filter((v) => !v.ok).map((v) => `SEED=${v.seed} ${v.failure ?? ''}\n  reproduce: ${v.reproduce}`);
     assert.equal(failures.join('\n'), '');
     assert.ok(verdicts.every((v) => v.reproduce.includes(`--pipeline ${PIPELINE_DEPTH}`)), 'a reproduce line without the pipeline depth');
+  },
+);
+
+test(
+  'CI sweep: 200 seeds of every fault kind running list-append transactions are strict serializable',
+  async () => {
+    const seeds = Array.from({ length: LIST_APPEND_SEEDS }, (_, i) => LIST_APPEND_FROM + i);
+    const base = simOptions(0, { durationMs: CI_SWEEP_DURATION_MS, workload: 'list-append' });
+    const verdicts = await sweepSeeds({ base, seeds, jobs: CI_SWEEP_JOBS });
+    const failures = verdicts.filter((v) => !v.ok).map((v) => `SEED=${v.seed} ${v.failure ?? ''}\n  reproduce: ${v.reproduce}`);
+    assert.equal(failures.join('\n'), '');
   },
 );
