@@ -1,11 +1,10 @@
 // `raftis ctl`: the RAFT.* admin commands from the command line, sent to any node
 // (followers forward membership changes to the leader).
 
-import { readFileSync } from 'node:fs';
-import type { ConnectionOptions } from 'node:tls';
 import { sendCommand } from '../server/resp-client.js';
 import { parseHostPort } from '../server/config.js';
 import type { RespValue } from '../resp/codec.js';
+import { takeOption, tlsOptions } from './cli-options.js';
 
 const USAGE = `usage: raftis ctl COMMAND [args] [--server host:port] [--tls --cacert FILE [--cert FILE --key FILE]]
   (default server 127.0.0.1:6379; the TLS options as redis-cli names them)
@@ -21,31 +20,6 @@ const USAGE = `usage: raftis ctl COMMAND [args] [--server host:port] [--tls --ca
   leader                                 the current leader's id`;
 
 const TIMEOUT_MS = 30_000;
-
-/** Removes `--name value` from args and returns the value (undefined when absent). */
-function takeOption(args: string[], name: string): string | undefined {
-  const at = args.indexOf(name);
-  if (at < 0) return undefined;
-  const value = args[at + 1] ?? '';
-  args.splice(at, 2);
-  return value;
-}
-
-/** TLS options from --tls, --cacert, --cert and --key; null without --tls, or a message on a bad combination. */
-function tlsOptions(args: string[]): ConnectionOptions | null | string {
-  const tls = args.indexOf('--tls');
-  if (tls >= 0) args.splice(tls, 1);
-  const files = { ca: takeOption(args, '--cacert'), cert: takeOption(args, '--cert'), key: takeOption(args, '--key') };
-  if (tls < 0) return Object.values(files).some((f) => f !== undefined) ? '--cacert, --cert and --key go with --tls' : null;
-  if ((files.cert === undefined) !== (files.key === undefined)) return '--cert and --key go together';
-  try {
-    const read = (file: string | undefined) => (file === undefined ? undefined : readFileSync(file));
-    const [ca, cert, key] = [read(files.ca), read(files.cert), read(files.key)];
-    return { ...(ca === undefined ? {} : { ca }), ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }) };
-  } catch (error) {
-    return (error as Error).message;
-  }
-}
 
 export async function ctlCommand(argv: string[]): Promise<number> {
   const args = [...argv];

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `raftis` command: one entry point for running a node, a local cluster, and the tools.
 
+import { backupCommand, restoreCommand } from './backup.js';
 import { checkHistoryCommand } from '../check/check-history-command.js';
 import { clusterCommand } from './cluster.js';
 import { simCommand } from '../sim/sim-command.js';
@@ -18,6 +19,10 @@ usage:
                                            grow or shrink that cluster while it runs
   raftis ctl nodes|add|remove|promote|update|transfer-leader|info|leader [args] [--server host:port] [--tls …]
                                            administer a running cluster
+  raftis backup --out FILE [--server host:port]
+                                           copy a running cluster's whole state, consistently, into a checksummed file
+  raftis restore FILE --data-dir DIR --id ID [--initial-cluster …] | --cluster-dir DIR [--nodes 3] [--port 6379]
+                                           create the data directories of a new cluster holding a backup's state
   raftis dev-certs [--dir ./data/tls] [--host NAME]... ID...
                                            make a local CA and node and client certificates (development)
   raftis check-history FILE [--format jepsen|edn|jsonl] [--model kv|list-append] [--timeout-ms N]
@@ -39,6 +44,10 @@ async function main(argv: string[]): Promise<number> {
       return simCommand(rest);
     case 'ctl':
       return ctlCommand(rest);
+    case 'backup':
+      return backupCommand(rest);
+    case 'restore':
+      return restoreCommand(rest);
     case 'dev-certs':
       return devCertsCommand(rest);
     case undefined:

@@ -17,6 +17,7 @@ import { CommandTimes } from './slow-log.js';
 import { errorReply, nodeErrorReply, unknownError } from './errors.js';
 import { NodeSettings } from './node-settings.js';
 import type { Identity, Member } from './identity.js';
+import { Backups } from './backup-command.js';
 
 export interface AdminContext {
   readonly config: ServerConfig;
@@ -50,11 +51,21 @@ export class Admin {
   readonly times: CommandTimes;
   /** When the last SAVE or BGSAVE finished (Redis: the start time until the first). */
   private lastSaveMs: number;
+  /** RAFT.BACKUP's open snapshots (raftis backup, export-rdb). */
+  readonly backups: Backups;
 
   constructor(context: AdminContext) {
     this.context = context;
     this.lastSaveMs = context.startedAt;
     this.times = new CommandTimes(this.settings, context.now);
+    this.backups = new Backups({
+      barrier: context.barrier,
+      beginSnapshot: () => context.kv.beginSnapshot(),
+      clusterId: context.identity.clusterId,
+      nodeId: context.identity.nodeId,
+      chunkBytes: context.config.snapshotChunkBytes,
+      now: context.now,
+    });
   }
 
   /** INFO, CONFIG, TIME and the RAFT.* commands, as rows of the command registry. */
@@ -88,6 +99,7 @@ export class Admin {
         const digest = context.kv.digest();
         done({ kind: 'array', value: [bulk(String(digest.appliedIndex)), bulk(digest.hash)] });
       })),
+      this.backups.command(),
       serverCommand('raft.snapshot', 1, ['admin'], ({ done }) => {
         context.node.snapshotNow().then((index) => done(bulk(String(index))), (error: unknown) => done(unknownError(error)));
       }),
