@@ -456,7 +456,7 @@ export class KvStateMachine {
     const user = this.callingUser;
     if (user === null) return null;
     const denial = this.aclUsers.check(user, spec, argv);
-    return denial === null ? null : scriptNopermReply(denial);
+    return denial === null ? this.aclUsers.optionRefusal(user, spec, argv) : scriptNopermReply(denial);
   }
 
   /** `readSalt` is 0 for a read inside apply (every replica must draw the same), else see CommandContext. */

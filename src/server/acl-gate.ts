@@ -156,7 +156,7 @@ export class AclGate {
     if (user?.unrestricted === true) return null;
     if (user === undefined) return nopermReply({ reason: 'command', object: row.name });
     const denial = this.users().check(user, row, argv) ?? channelDenial(user, row.name, argv);
-    if (denial === null) return null;
+    if (denial === null) return this.users().optionRefusal(user, row, argv);
     this.record(conn, denial.reason, context, denial.object, session.user);
     return nopermReply(denial);
   }

@@ -189,6 +189,11 @@ export class AclSelector {
     return false;
   }
 
+  /** Whether every key may be read: allkeys, ~* or %R~* (Redis's ACLSelectorHasUnrestrictedKeyAccess for reads). */
+  readsEveryKey(): boolean {
+    return this.allKeys || this.keys.some((key) => key.pattern === '*' && (key.flags & READ) === READ);
+  }
+
   /** May this selector use `channel` (a literal name; for PSUBSCRIBE the pattern itself must be listed)? */
   allowsChannel(channel: Uint8Array, isPattern: boolean): boolean {
     if (this.allChannels) return true;

@@ -10,6 +10,7 @@ import { AclCatalogue, type AclCommand } from './acl-catalogue.js';
 import { keyUses } from './acl-keys.js';
 import type { AclSelector } from './acl-selector.js';
 import { AclSetUserError, AclUser, validUserName } from './acl-user.js';
+import { sortPatternError, sortPatternOption } from './sort-patterns.js';
 
 /** The internal command: RAFTIS.ACL SETUSER name rule... | DELUSER name... | LOAD line... | SEED line... */
 export const raftisAclCommandName = 'raftis.acl';
@@ -175,6 +176,20 @@ export class AclUsers {
       if (worst === null || isMoreRelevant(denial, worst)) worst = denial;
     }
     return worst;
+  }
+
+  /**
+   * A refusal that is not NOPERM, made after check() allowed the call: SORT's BY and GET
+   * patterns need a selector that allows the call and reads every key (sort-patterns.ts).
+   */
+  optionRefusal(user: AclUser, row: CheckedRow, argv: readonly Uint8Array[]): Reply | null {
+    if (user.unrestricted || (row.name !== 'sort' && row.name !== 'sort_ro')) return null;
+    const option = sortPatternOption(argv, row.name === 'sort_ro');
+    if (option === null) return null;
+    const target = this.catalogue.target(row.name, argv[1]);
+    if (target === undefined) return null;
+    const readsAll = [user.root, ...user.selectors].some((selector) => selector.readsEveryKey() && checkSelector(selector, target, row, argv) === null);
+    return readsAll ? null : errorReply(sortPatternError(option));
   }
 }
 
