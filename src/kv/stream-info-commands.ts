@@ -33,8 +33,10 @@ function edgeEntry(stream: StreamValue, last: boolean): Reply {
 function header(stream: StreamValue): (readonly [string, Reply])[] {
   return [
     ['length', int(stream.entryCount)],
-    ['radix-tree-keys', int(Math.max(1, stream.nodeCount))],
-    ['radix-tree-nodes', int(Math.max(1, stream.nodeCount) + 1)],
+    // An emptied stream has no nodes left, as in Redis; the inner-node count is an estimate
+    // (Redis's depends on how the node keys share prefixes): the keys plus the root.
+    ['radix-tree-keys', int(stream.nodeCount)],
+    ['radix-tree-nodes', int(stream.nodeCount + 1)],
     ['last-generated-id', idReply(stream.lastId)],
     ['max-deleted-entry-id', idReply(stream.maxDeletedId)],
     ['entries-added', int(stream.entriesAdded)],

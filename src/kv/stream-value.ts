@@ -47,6 +47,27 @@ interface StreamNode {
   live: number;
 }
 
+/** One node's live entries as StreamValue.nodeRuns gives them. */
+export interface StreamNodeRun {
+  readonly start: number;
+  readonly end: number;
+  readonly added: number;
+}
+
+/** A node of a stream being rebuilt: its live entries in ID order, and the entries ever added to it (deleted ones too). */
+export interface RestoredStreamNode {
+  readonly added: number;
+  readonly entries: readonly { readonly id: StreamId; readonly fields: readonly string[] }[];
+}
+
+/** The bookkeeping of a stream being rebuilt, as StreamValue keeps it. */
+export interface RestoredStreamCounters {
+  readonly lastId: StreamId;
+  readonly entriesAdded: number;
+  readonly maxDeletedId: StreamId;
+  readonly firstId: StreamId;
+}
+
 export class StreamValue implements CollectionValue {
   readonly type = 'stream' as const;
   accountedBytes = 0;
@@ -219,6 +240,51 @@ export class StreamValue implements CollectionValue {
       break;
     }
     return removed;
+  }
+
+  /**
+   * The live entries node by node in ID order (DUMP writes one listpack per node): each
+   * node's entries [start, end) and how many entries were ever added to it.
+   */
+  nodeRuns(): StreamNodeRun[] {
+    const runs: StreamNodeRun[] = [];
+    let start = 0;
+    for (const node of this.nodes) {
+      runs.push({ start, end: start + node.live, added: node.added });
+      start += node.live;
+    }
+    if (start !== this.entryCount) throw new Error(`stream: nodes hold ${start} entries, the stream ${this.entryCount}`);
+    return runs;
+  }
+
+  /**
+   * A stream rebuilt from another representation (an RDB payload): its nodes' entries in ID
+   * order and its counters. Throws DecodeError where the parts break the stream's invariants
+   * (IDs not strictly increasing, or past the last ID, which a later XADD would then repeat).
+   */
+  static fromNodes(nodes: readonly RestoredStreamNode[], counters: RestoredStreamCounters): StreamValue {
+    const stream = new StreamValue();
+    stream.lastId = counters.lastId;
+    stream.entriesAdded = counters.entriesAdded;
+    stream.maxDeletedId = counters.maxDeletedId;
+    stream.firstId = counters.firstId;
+    for (const node of nodes) {
+      if (node.entries.length === 0) continue;
+      if (node.added < node.entries.length) throw new DecodeError('stream node holds more entries than were added to it');
+      const id = stream.nextNodeId++;
+      stream.nodes.push({ id, added: node.added, live: node.entries.length });
+      for (const entry of node.entries) {
+        const previous = stream.ids[stream.ids.length - 1];
+        if (previous !== undefined && entry.id <= previous) throw new DecodeError('stream entries out of order');
+        stream.ids.push(entry.id);
+        stream.fields.push(entry.fields.slice());
+        stream.nodeOf.push(id);
+        stream.entryBytes += entryCost(entry.fields);
+      }
+    }
+    const last = stream.ids[stream.ids.length - 1];
+    if (last !== undefined && last > stream.lastId) throw new DecodeError('stream entry after the last ID');
+    return stream;
   }
 
   clone(): StreamValue {

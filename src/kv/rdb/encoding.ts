@@ -65,6 +65,21 @@ export class RdbReader {
     return value;
   }
 
+  /** A length up to 2^64 - 1 (stream IDs' parts and counters are written as lengths). */
+  bigLength(): bigint {
+    const first = this.u8();
+    if (first === 0x81) return this.raw(8).readBigUInt64BE(0);
+    this.at--;
+    return BigInt(this.length());
+  }
+
+  /** rdbLoadMillisecondTime: 8 bytes little-endian, signed. */
+  millisecondTime(): number {
+    const time = this.raw(8).readBigInt64LE(0);
+    if (time > BigInt(Number.MAX_SAFE_INTEGER) || time < BigInt(Number.MIN_SAFE_INTEGER)) throw new DecodeError(`rdb: time ${time} out of range`);
+    return Number(time);
+  }
+
   /** A string in any of its encodings (integers come back as their decimal text). */
   string(): Buffer {
     const { value, encoded } = this.lengthOrEncoding();
@@ -135,6 +150,31 @@ export class RdbWriter {
       this.bytes.u8(0x81);
       this.bytes.raw(eight);
     }
+  }
+
+  /** A length up to 2^64 - 1, in the shortest form (rdbSaveLen). */
+  bigLength(value: bigint): void {
+    if (value <= 0xffffffffn) {
+      this.length(Number(value));
+      return;
+    }
+    const eight = Buffer.allocUnsafe(8);
+    eight.writeBigUInt64BE(value, 0);
+    this.bytes.u8(0x81);
+    this.bytes.raw(eight);
+  }
+
+  /** rdbSaveMillisecondTime: 8 bytes little-endian. */
+  millisecondTime(ms: number): void {
+    const eight = Buffer.allocUnsafe(8);
+    eight.writeBigInt64LE(BigInt(ms), 0);
+    this.bytes.raw(eight);
+  }
+
+  /** A blob (a listpack, a node key) as a plain length-prefixed string. */
+  blob(bytes: Uint8Array): void {
+    this.length(bytes.length);
+    this.bytes.raw(bytes);
   }
 
   /** A string given as latin1 text: an integer encoding where Redis would use one, else raw. */

@@ -5,7 +5,8 @@
 // Written: strings as strings (small integers in their integer encoding, as Redis does),
 // lists as RDB_TYPE_LIST, sets as RDB_TYPE_SET, sorted sets as RDB_TYPE_ZSET_2 (binary
 // scores) and hashes as RDB_TYPE_HASH: the plain encodings every Redis since 2.x reads and
-// converts to its compact form itself. Read: those, and every compact encoding Redis 7.0
+// converts to its compact form itself; streams, which have no plain encoding, as Redis 7.0
+// writes them (stream-codec.ts). Read: those, and every compact encoding Redis 7.0
 // writes (quicklist of listpacks, intset, listpack sorted sets and hashes) or older ones
 // wrote (quicklist of ziplists, ziplists, the text-score sorted set).
 
@@ -17,9 +18,10 @@ import { listElementsMax } from '../list-commands.js';
 import { SetValue } from '../set-value.js';
 import { ZSetValue } from '../zset-value.js';
 import { strtod } from '../strtod.js';
-import { CommandError, errorReply } from '../replies.js';
+import type { StreamValue } from '../stream-value.js';
 import { type RdbReader, RdbWriter } from './encoding.js';
 import { intsetElements, listpackElements, ziplistElements } from './listpack.js';
+import { readStream, streamRdbType, writeStream } from './stream-codec.js';
 
 /** RDB object type codes (rdb.h). Never renumbered: they are Redis's. */
 export const rdbType = {
@@ -39,8 +41,7 @@ const writers: Readonly<Record<TypeName, { readonly code: number; readonly write
   set: { code: rdbType.set, write: (value, writer) => writeElements([...(value as SetValue).values()], writer) },
   hash: { code: rdbType.hash, write: (value, writer) => writePairs([...(value as HashValue).entries()], writer) },
   zset: { code: rdbType.zset2, write: writeZset },
-  // Redis's stream payload (listpacks of entries, groups, PELs) is not written yet: DUMP says so.
-  stream: { code: 21, write: () => { throw new CommandError(errorReply('ERR DUMP of a stream is not supported yet')); } },
+  stream: { code: streamRdbType.listpacks2, write: (value, writer) => writeStream(value as StreamValue, writer) },
 };
 
 function writeElements(elements: readonly string[], writer: RdbWriter): void {
@@ -182,9 +183,12 @@ const readers = new Map<number, (reader: RdbReader) => Value>([
   [rdbType.hash, (reader) => hashOf(readPairs(reader))],
   [rdbType.hashZiplist, (reader) => hashOf(ziplistElements(reader.string()))],
   [rdbType.hashListpack, (reader) => hashOf(listpackElements(reader.string()))],
+  [streamRdbType.listpacks, (reader) => readStream(reader, streamRdbType.listpacks)],
+  [streamRdbType.listpacks2, (reader) => readStream(reader, streamRdbType.listpacks2)],
+  [streamRdbType.listpacks3, (reader) => readStream(reader, streamRdbType.listpacks3)],
 ]);
 
-/** Reads one value (type byte and body); throws DecodeError for a malformed one or a type raftis does not hold (streams, modules). */
+/** Reads one value (type byte and body); throws DecodeError for a malformed one or a type raftis does not hold (modules). */
 export function readRdbValue(reader: RdbReader): Value {
   const code = reader.u8();
   const read = readers.get(code);
