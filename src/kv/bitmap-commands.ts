@@ -252,7 +252,7 @@ function combine(operation: BitOperation, sources: readonly Buffer[]): Buffer {
 
 function bitop(context: CommandContext, request: BitOp): Reply {
   // Every source is checked for its type before anything is written.
-  const sources = request.sources.map((key) => readString(context, key)?.data ?? Buffer.alloc(0));
+  const sources = request.sources.map((key) => readString(context, key, true)?.data ?? Buffer.alloc(0));
   const result = combine(request.operation, sources);
   const target = context.lookup(request.target);
   if (result.length > 0) context.keyspace.set(request.target, { type: 'string', data: result }, noExpiry, false);

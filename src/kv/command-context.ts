@@ -62,9 +62,28 @@ export class CommandContext {
   /** The replicated hll-sparse-max-bytes, for the HyperLogLog commands; null where none was given (Redis's default then). */
   hllSparseMaxBytes: (() => number) | null = null;
 
+  /**
+   * Where a read lookup that finds no key is reported (Redis's `keymiss` event, class m), or
+   * null when nobody listens. A read-only command's lookups are all read lookups; a write
+   * reports only the keys it reads as sources (lookupRead, readSource), as Redis's
+   * lookupKeyRead and lookupKeyWrite divide them.
+   */
+  keyMissed: ((key: Uint8Array) => void) | null = null;
+
+  /** True while a read-only command runs: every lookup is a read lookup. */
+  readLookups = false;
+
   /** The collection of `kind` at `key`, or undefined when absent; WRONGTYPE (thrown) for another type. */
   readCollection<V extends CollectionValue>(key: Uint8Array, kind: CollectionKind<V>): V | undefined {
-    const entry = this.lookup(key);
+    return this.typed(this.lookup(key), kind);
+  }
+
+  /** readCollection for a key a write reads from (a *STORE command's sources): a miss is reported. */
+  readSource<V extends CollectionValue>(key: Uint8Array, kind: CollectionKind<V>): V | undefined {
+    return this.typed(this.lookupRead(key), kind);
+  }
+
+  private typed<V extends CollectionValue>(entry: KeyEntry | undefined, kind: CollectionKind<V>): V | undefined {
     if (entry === undefined) return undefined;
     const stored = entry.stored;
     if (typeof stored === 'string' || stored.type !== kind.type) throw new CommandError(wrongTypeError);
@@ -109,6 +128,24 @@ export class CommandContext {
 
   /** The live entry of `key` at nowMs; when writable, an expired entry is deleted on the way. */
   lookup(key: Uint8Array): KeyEntry | undefined {
+    const entry = this.find(key);
+    if (entry === undefined && this.readLookups) this.keyMissed?.(key);
+    return entry;
+  }
+
+  /** Redis's lookupKeyRead inside a write (GETDEL, COPY's source, ...): a miss is reported. */
+  lookupRead(key: Uint8Array): KeyEntry | undefined {
+    const entry = this.find(key);
+    if (entry === undefined) this.keyMissed?.(key);
+    return entry;
+  }
+
+  /** A lookup that reports nothing, even in a read-only command (Redis's LOOKUP_NONOTIFY: OBJECT, MEMORY USAGE). */
+  peek(key: Uint8Array): KeyEntry | undefined {
+    return this.find(key);
+  }
+
+  private find(key: Uint8Array): KeyEntry | undefined {
     if (!this.writable) return this.keyspace.get(key, this.nowMs);
     const entry = this.keyspace.raw(key);
     if (entry === undefined) return undefined;

@@ -50,7 +50,7 @@ function copyOf(value: Value): Value {
 }
 
 function copy(context: CommandContext, request: CopyRequest): Reply {
-  const source = context.lookup(request.source);
+  const source = context.lookupRead(request.source);
   if (source === undefined) return zeroReply;
   const target = context.lookup(request.destination);
   if (target !== undefined) {

@@ -274,7 +274,7 @@ function foundReply(item: Found, options: SearchOptions, toMeters: number): Repl
 function geoSearch(form: SearchForm) {
   return (context: CommandContext, argv: readonly Uint8Array[]): Reply => {
     const sourceAt = form.storeForm ? 2 : 1;
-    const zset = context.readCollection(arg(argv, sourceAt), zsetKind);
+    const zset = context.readSource(arg(argv, sourceAt), zsetKind);
     const options: SearchOptions = {
       withDist: false, withHash: false, withCoord: false, any: false, sort: 'none', count: 0,
       store: form.storeForm ? arg(argv, 1) : null, storeDist: false, center: null, fromMember: false, fromLonLat: false, radius: null, box: null,

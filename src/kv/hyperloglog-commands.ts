@@ -34,8 +34,8 @@ function sparseMaxBytes(context: CommandContext): number {
 }
 
 /** The HLL at `key`: undefined when absent, WRONGTYPE (thrown) for another type or a string that is no HLL. */
-function readHll(context: CommandContext, key: Uint8Array): StringAt | undefined {
-  const found = readString(context, key);
+function readHll(context: CommandContext, key: Uint8Array, source = false): StringAt | undefined {
+  const found = readString(context, key, source);
   if (found !== undefined && !isHllValue(found.data)) throw new CommandError(notHllError);
   return found;
 }
@@ -65,7 +65,7 @@ function mergeRegisters(context: CommandContext, keys: readonly Uint8Array[]): {
   const registers = new Uint8Array(hllRegisterCount);
   let anyDense = false;
   for (const key of keys) {
-    const found = readHll(context, key);
+    const found = readHll(context, key, true);
     if (found === undefined) continue;
     anyDense ||= found.data[4] === encodingDense;
     if (rawRegisters(found.data, registers) === null) throw new CommandError(corruptHllError);

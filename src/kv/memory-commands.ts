@@ -42,7 +42,7 @@ function parseMemory(argv: readonly Uint8Array[]): MemoryRequest {
 
 function memory(context: CommandContext, request: MemoryRequest): Reply {
   if (request.key === null) return { kind: 'array', value: helpLines.map((line) => ({ kind: 'simple', value: line })) };
-  const entry = context.lookup(request.key);
+  const entry = context.peek(request.key);
   return entry === undefined ? nilReply : integerReply(context.keyspace.memoryOf(entry));
 }
 

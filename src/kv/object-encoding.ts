@@ -75,7 +75,7 @@ function objectEncodingCommand(context: CommandContext, argv: readonly Uint8Arra
     numbers.push(Number(value));
   }
   const [hashEntries, hashValue, zsetEntries, zsetValue, intsetEntries] = numbers as [number, number, number, number, number];
-  const entry = context.lookup(arg(argv, 1));
+  const entry = context.peek(arg(argv, 1));
   if (entry === undefined) return nilReply;
   const stored = entry.stored as Parameters<typeof encodingOf>[0];
   const encoding = encodingOf(stored, { hashEntries, hashValue, zsetEntries, zsetValue, intsetEntries });

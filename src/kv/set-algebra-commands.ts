@@ -20,7 +20,7 @@ const negativeLimitError = errorReply("ERR LIMIT can't be negative");
 
 /** Every key's set (undefined when absent); WRONGTYPE thrown if any holds another type. */
 function readSets(context: CommandContext, keys: readonly Uint8Array[]): (SetValue | undefined)[] {
-  return keys.map((key) => context.readCollection(key, setKind));
+  return keys.map((key) => context.readSource(key, setKind));
 }
 
 /** Members in every set, at most `limit`, walking the smallest set. */

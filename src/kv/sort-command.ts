@@ -93,7 +93,7 @@ function lookupByPattern(context: CommandContext, pattern: string, element: stri
   const hasField = arrow >= 0 && arrow + 2 < pattern.length && pattern.charCodeAt(arrow + 2) !== 0;
   const keyEnd = hasField ? arrow : pattern.length;
   const key = pattern.slice(0, star) + element + pattern.slice(star + 1, keyEnd);
-  const stored = context.lookup(Buffer.from(key, 'latin1'))?.stored;
+  const stored = context.lookupRead(Buffer.from(key, 'latin1'))?.stored;
   if (stored === undefined) return null;
   if (hasField) return stored instanceof HashValue ? stored.get(pattern.slice(arrow + 2)) ?? null : null;
   return typeof stored === 'string' ? stored : null;
@@ -109,7 +109,7 @@ interface SortItem {
 
 /** The elements of a sortable value (WRONGTYPE thrown for another type), a missing key empty. */
 function sortable(context: CommandContext, key: Uint8Array): ListValue | SetValue | ZSetValue | null {
-  const stored = context.lookup(key)?.stored;
+  const stored = context.lookupRead(key)?.stored;
   if (stored === undefined) return null;
   if (stored instanceof ListValue || stored instanceof SetValue || stored instanceof ZSetValue) return stored;
   throw new CommandError(wrongTypeError);

@@ -293,6 +293,7 @@ export class KvStateMachine {
     if (hasFlag(spec, 'denyoom') && !this.makeRoom(index, nowMs)) return outOfMemoryError;
     const context = new CommandContext(this.keyspace, nowMs, true, this.settings.values.protoMaxBulkLen, mixSeed(index, nowMs), this.counters, 0, this.scripting);
     context.events = this.events;
+    context.keyMissed = this.keyMissed();
     context.streams = this.streamSettings;
     context.hllSparseMaxBytes = this.hllSparseMaxBytes;
     if (this.events.active) return this.events.around(spec, argv, this.keyspace, nowMs, () => this.runHandler(spec, context, argv));
@@ -367,6 +368,8 @@ export class KvStateMachine {
         if (denied !== null) return denied;
         if (outer.writable && hasFlag(spec, 'denyoom') && !this.makeRoom(this.applied, outer.nowMs)) return outOfMemoryError;
         const context = new CommandContext(this.keyspace, outer.nowMs, outer.writable, this.settings.values.protoMaxBulkLen, seed, this.counters, outer.readSalt, this.scripting, true);
+        context.keyMissed = this.keyMissed();
+        context.readLookups = !hasFlag(spec, 'write');
         context.streams = this.streamSettings;
         context.hllSparseMaxBytes = this.hllSparseMaxBytes;
         const run = (): Reply => withoutWaitMarker(this.runHandler(spec, context, argv));
@@ -463,7 +466,20 @@ export class KvStateMachine {
   private runRead(spec: CommandSpec, argv: readonly Uint8Array[], nowMs: number, readSalt = 0): Reply {
     const context = new CommandContext(this.keyspace, nowMs, false, this.settings.values.protoMaxBulkLen, mixSeed(this.applied, nowMs), this.counters, readSalt, this.scripting);
     context.hllSparseMaxBytes = this.hllSparseMaxBytes;
+    context.keyMissed = this.keyMissed();
+    context.readLookups = true;
     return this.runHandler(spec, context, argv);
+  }
+
+  /**
+   * Where a command reports a key it read and did not find (the `keymiss` event), or null when
+   * class m is off. A read on the read path reports on the node that served it (as Redis
+   * Cluster's node that served the read does); a read inside an applied entry (a transaction, a
+   * script, a write's sources) reports on every node, in log order, like every other event.
+   */
+  private keyMissed(): ((key: Uint8Array) => void) | null {
+    if (!this.events.wants(NotifyClass.keyMiss)) return null;
+    return (key) => this.events.emit(NotifyClass.keyMiss, 'keymiss', key);
   }
 
   /**

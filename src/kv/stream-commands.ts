@@ -304,6 +304,9 @@ export function waitMarker(ids: readonly (StreamId | '>')[]): Reply {
 function xread(context: CommandContext, request: ReadRequest): Reply {
   const results: Reply[] = [];
   const resolved: StreamId[] = [];
+  // Every key is looked up twice, as Redis does (its types are checked first, then each is
+  // read): a missing key is reported twice (keymiss), as by Redis.
+  for (const key of request.keys) context.readCollection(key, streamKind);
   request.keys.forEach((key, i) => {
     const stream = context.readCollection(key, streamKind);
     const given = request.ids[i] as StreamId | '$';

@@ -58,7 +58,8 @@ function noGroupError(key: Uint8Array, group: string): ErrorReply {
 
 /** The stream and group for writing, or undefined for either missing. */
 function writableGroup(context: CommandContext, key: Uint8Array, name: string): { stream: StreamValue; group: StreamGroup } | undefined {
-  const found = context.readCollection(key, streamKind);
+  // Redis reads the key first (lookupKeyRead): a missing one is reported (keymiss).
+  const found = context.readSource(key, streamKind);
   if (found === undefined || !found.groups.has(name)) return undefined;
   const stream = context.writeCollection(key, streamKind, false) as StreamValue;
   return { stream, group: stream.groups.get(name) as StreamGroup };
@@ -103,7 +104,7 @@ function xreadgroup(context: CommandContext, request: ReadRequest): Reply {
   const { name, consumer: consumerName } = request.group as { name: string; consumer: string };
   // Every key and group is checked before anything is delivered, as Redis does.
   for (const key of request.keys) {
-    if (context.readCollection(key, streamKind)?.groups.has(name) !== true) {
+    if (context.readSource(key, streamKind)?.groups.has(name) !== true) {
       throw new CommandError(errorReply(`NOGROUP No such key '${latin1(key)}' or consumer group '${name}' in XREADGROUP with GROUP option`));
     }
   }

@@ -28,9 +28,12 @@ export interface StringAt {
   readonly data: Buffer;
 }
 
-/** The string at `key` (a private copy), undefined when absent; WRONGTYPE (thrown) for another type. */
-export function readString(context: CommandContext, key: Uint8Array): StringAt | undefined {
-  const entry = context.lookup(key);
+/**
+ * The string at `key` (a private copy), undefined when absent; WRONGTYPE (thrown) for another
+ * type. `source`: a write reads it as a source (BITOP's, PFMERGE's), so a miss is reported.
+ */
+export function readString(context: CommandContext, key: Uint8Array, source = false): StringAt | undefined {
+  const entry = source ? context.lookupRead(key) : context.lookup(key);
   if (entry === undefined) return undefined;
   const value = entry.value;
   if (value.type !== 'string') throw new CommandError(wrongTypeError);

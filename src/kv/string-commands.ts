@@ -124,7 +124,8 @@ export function setCommand(context: CommandContext, argv: readonly Uint8Array[])
 function setGeneric(context: CommandContext, key: Uint8Array, data: Uint8Array, options: StringOptions, commandName: string): Reply {
   const expireAtMs = optionsExpireAt(options, context.nowMs, commandName);
   if (isReply(expireAtMs)) return expireAtMs;
-  const entry = context.lookup(key);
+  // SET … GET reads the key first (Redis's lookupKeyRead): a miss is reported.
+  const entry = options.get ? context.lookupRead(key) : context.lookup(key);
   // GET and IFEQ read the current value, so they refuse a key of another type (WRONGTYPE).
   let current: Buffer | null = null;
   if (entry !== undefined && (options.get || options.ifEqual !== null)) {
@@ -188,7 +189,7 @@ export function getCommand(context: CommandContext, argv: readonly Uint8Array[])
 }
 
 export function getdelCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
-  const entry = context.lookup(arg(argv, 1));
+  const entry = context.lookupRead(arg(argv, 1));
   if (entry === undefined) return nilReply;
   const data = stringData(entry);
   if (isReply(data)) return data;
@@ -199,7 +200,7 @@ export function getdelCommand(context: CommandContext, argv: readonly Uint8Array
 export function getexCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
   const options = parseStringOptions(argv, false);
   if (isReply(options)) return options;
-  const entry = context.lookup(arg(argv, 1));
+  const entry = context.lookupRead(arg(argv, 1));
   if (entry === undefined) return nilReply;
   const data = stringData(entry);
   if (isReply(data)) return data;

@@ -117,7 +117,7 @@ const emptySource = (weight: number): Source => ({ length: 0, weight, score: () 
 function loadSources(context: CommandContext, keys: readonly Uint8Array[], weights: readonly number[] | null): Source[] {
   return keys.map((key, i) => {
     const weight = weights?.[i] ?? 1;
-    const stored = context.lookup(key)?.stored;
+    const stored = context.lookupRead(key)?.stored;
     if (stored === undefined) return emptySource(weight);
     if (!isCollection(stored)) throw new CommandError(wrongTypeError);
     if (stored instanceof ZSetValue) {

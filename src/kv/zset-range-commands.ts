@@ -126,7 +126,7 @@ function zrange(context: CommandContext, request: RangeRequest): Reply {
 }
 
 function zrangestore(context: CommandContext, request: RangeRequest): Reply {
-  const zset = context.readCollection(request.key, zsetKind);
+  const zset = context.readSource(request.key, zsetKind);
   const items = zset === undefined ? [] : selectRange(zset, request);
   storeZset(context, request.destination as Uint8Array, items);
   return integerReply(items.length);

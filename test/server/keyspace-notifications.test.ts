@@ -1,7 +1,7 @@
 // Keyspace notifications on a real 3-node cluster: CONFIG SET notify-keyspace-events on one
 // node turns them on everywhere (a log entry), and a subscriber on every node sees the same
 // events in the same order: writes sent to different nodes, expirations decided by the
-// leader, evictions under maxmemory.
+// leader, evictions under maxmemory. Key misses of reads are the serving node's own.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -82,6 +82,24 @@ describe('keyspace notifications on a 3-node cluster', () => {
       // The leader decides when ks:short expires: it may come anywhere after the key was set, the same place on every node.
       assert.deepEqual(events.filter((e) => !e.includes('expired')), expected, `events on ${id}`);
       assert.deepEqual(events, seen.get(ids[0] ?? ''), `${id} saw the same order as ${ids[0]}`);
+    }
+  });
+
+  it('a read\'s key misses are reported by the node that served it; a write\'s by every node', async () => {
+    await cluster.call(ids[0] ?? '', ['CONFIG', 'SET', 'notify-keyspace-events', 'Em']);
+    for (const id of ids) {
+      await waitFor(`${id} to apply the setting`, async () => ((await cluster.call(id, ['CONFIG', 'GET', 'notify-keyspace-events'])) as string[])[1] === 'Em');
+    }
+    const seen = await subscribeEverywhere('__keyevent@0__:keymiss');
+    const reader = ids[1] ?? '';
+    await connect(reader).get('miss:read');
+    // GETDEL reads its key as Redis's lookupKeyRead does: a write, applied (and reported) on every node.
+    await connect(ids[2] ?? '').getdel('miss:write');
+    const everywhere = '__keyevent@0__:keymiss miss:write';
+    await waitFor('the write\'s miss on every node', () => [...seen.values()].every((events) => events.includes(everywhere)));
+    for (const id of ids) {
+      const expected = id === reader ? ['__keyevent@0__:keymiss miss:read', everywhere] : [everywhere];
+      assert.deepEqual(seen.get(id), expected, `misses reported on ${id}`);
     }
   });
 
