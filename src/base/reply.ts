@@ -12,8 +12,11 @@ export type Reply =
   | { readonly kind: 'bulk'; readonly value: Uint8Array | null }
   /** null is the nil array (RESP2 `*-1`, RESP3 `_`). */
   | { readonly kind: 'array'; readonly value: readonly Reply[] | null }
-  /** RESP3 double; written as a bulk string in RESP2. */
-  | { readonly kind: 'double'; readonly value: number }
+  /**
+   * RESP3 double; written as a bulk string in RESP2. `text` is its digits where the command
+   * prints them its own way (GEOPOS's coordinates, a long double's %.17Lf), else "%.17g".
+   */
+  | { readonly kind: 'double'; readonly value: number; readonly text?: string }
   /** RESP3 map; written as a flat array in RESP2. */
   | { readonly kind: 'map'; readonly value: readonly (readonly [Reply, Reply])[] }
   /** RESP3 array of two-element arrays (ZRANGE WITHSCORES, HRANDFIELD WITHVALUES); one flat array in RESP2. */

@@ -32,8 +32,6 @@ export interface CommandSpec {
   readonly handler: CommandHandler;
   /** Errors that need no state (syntax, integer arguments), checked after arity. */
   readonly validate?: (argv: readonly Uint8Array[]) => Reply | null;
-  /** A movablekeys command's keys found in its arguments (COMMAND GETKEYS), where key positions cannot say. */
-  readonly keys?: (argv: readonly Uint8Array[]) => readonly Uint8Array[];
 }
 
 export function hasFlag(spec: CommandSpec, flag: CommandFlag): boolean {

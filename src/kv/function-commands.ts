@@ -12,7 +12,7 @@ import { mixSeed } from './hash.js';
 import { globMatch } from './glob.js';
 import { ByteReader, ByteWriter, DecodeError } from './binary.js';
 import { fnv1a, fnvOffsetBasis } from './hash.js';
-import { aclCheck, callFromScript, parseScriptRequest, scriptKeys, scriptingOf, text, type ScriptRequest } from './script-commands.js';
+import { aclCheck, callFromScript, parseScriptRequest, scriptingOf, text, type ScriptRequest } from './script-commands.js';
 import type { FunctionLibrary } from './script/function-store.js';
 import type { Scripting } from './script/scripting.js';
 import { sha1Hex } from './script/sha1.js';
@@ -245,6 +245,6 @@ const parseFcall = (argv: readonly Uint8Array[]): ScriptRequest => parseScriptRe
 
 export const functionCommands: readonly CommandSpec[] = [
   parsedCommand('function', -2, ['write', 'noscript'], noKeys, (argv) => argv, functionCommand),
-  { ...parsedCommand('fcall', -3, ['write', 'noscript', 'movablekeys'], noKeys, parseFcall, fcall(false)), keys: scriptKeys },
-  { ...parsedCommand('fcall_ro', -3, ['readonly', 'noscript', 'movablekeys'], noKeys, parseFcall, fcall(true)), keys: scriptKeys },
+  parsedCommand('fcall', -3, ['write', 'noscript', 'movablekeys'], noKeys, parseFcall, fcall(false)),
+  parsedCommand('fcall_ro', -3, ['readonly', 'noscript', 'movablekeys'], noKeys, parseFcall, fcall(true)),
 ];

@@ -101,6 +101,15 @@ function parseGeoadd(argv: readonly Uint8Array[]): AddRequest {
   return { key: arg(argv, 1), scores, members, ...flags, gt: false, lt: false, incr: false };
 }
 
+/**
+ * A point's coordinates as Redis 7.0 replies them (addReplyHumanLongDouble): RESP3 doubles,
+ * RESP2 bulk strings, both with the long double's digits. Distances stay bulk strings in both.
+ */
+function coordinatesReply(point: GeoPoint): Reply {
+  const coordinate = (value: number): Reply => ({ kind: 'double', value, text: formatCoordinate(value) });
+  return { kind: 'array', value: [coordinate(point.longitude), coordinate(point.latitude)] };
+}
+
 function geopos(context: CommandContext, argv: readonly Uint8Array[]): Reply {
   const zset = context.readCollection(arg(argv, 1), zsetKind);
   return {
@@ -108,7 +117,7 @@ function geopos(context: CommandContext, argv: readonly Uint8Array[]): Reply {
     value: argv.slice(2).map((member): Reply => {
       const point = memberPoint(zset, member);
       if (point === null) return { kind: 'array', value: null };
-      return { kind: 'array', value: [bulkText(formatCoordinate(point.longitude)), bulkText(formatCoordinate(point.latitude))] };
+      return coordinatesReply(point);
     }),
   };
 }
@@ -267,7 +276,7 @@ function foundReply(item: Found, options: SearchOptions, toMeters: number): Repl
   const parts: Reply[] = [memberReply(item.member)];
   if (options.withDist) parts.push(distanceReply(item.distance / toMeters));
   if (options.withHash) parts.push(integerReply(item.score));
-  if (options.withCoord) parts.push({ kind: 'array', value: [bulkText(formatCoordinate(item.point.longitude)), bulkText(formatCoordinate(item.point.latitude))] });
+  if (options.withCoord) parts.push(coordinatesReply(item.point));
   return { kind: 'array', value: parts };
 }
 
@@ -320,34 +329,15 @@ function answerSearch(context: CommandContext, zset: ZSetValue, options: SearchO
   return integerReply(returned.length);
 }
 
-/**
- * GEORADIUS's keys as its key specs find them (COMMAND GETKEYS): the source, then the key
- * after the first STORE and after the first STOREDIST from the options on.
- */
-function radiusKeys(optionsFrom: number) {
-  return (argv: readonly Uint8Array[]): readonly Uint8Array[] => {
-    const keys = [arg(argv, 1)];
-    for (const keyword of ['store', 'storedist']) {
-      for (let i = optionsFrom; i + 1 < argv.length; i++) {
-        if (isKeyword(arg(argv, i), keyword)) {
-          keys.push(arg(argv, i + 1));
-          break;
-        }
-      }
-    }
-    return keys;
-  };
-}
-
 /** GEORADIUS/GEORADIUSBYMEMBER write only with STORE, but like Redis they are write commands (they go through the log). */
 export const geoCommands: readonly CommandSpec[] = [
   parsedCommand('geoadd', -5, ['write', 'denyoom'], oneKey, parseGeoadd, zadd),
   command('geopos', -2, ['readonly'], oneKey, geopos),
   command('geohash', -2, ['readonly'], oneKey, geohash),
   command('geodist', -4, ['readonly'], oneKey, geodist),
-  { ...command('georadius', -6, ['write', 'denyoom', 'movablekeys'], oneKey, geoSearch({ center: 'coordinates', storeOption: true, storeForm: false })), keys: radiusKeys(6) },
+  command('georadius', -6, ['write', 'denyoom', 'movablekeys'], oneKey, geoSearch({ center: 'coordinates', storeOption: true, storeForm: false })),
   command('georadius_ro', -6, ['readonly'], oneKey, geoSearch({ center: 'coordinates', storeOption: false, storeForm: false })),
-  { ...command('georadiusbymember', -5, ['write', 'denyoom', 'movablekeys'], oneKey, geoSearch({ center: 'member', storeOption: true, storeForm: false })), keys: radiusKeys(5) },
+  command('georadiusbymember', -5, ['write', 'denyoom', 'movablekeys'], oneKey, geoSearch({ center: 'member', storeOption: true, storeForm: false })),
   command('georadiusbymember_ro', -5, ['readonly'], oneKey, geoSearch({ center: 'member', storeOption: false, storeForm: false })),
   command('geosearch', -7, ['readonly'], oneKey, geoSearch({ center: 'options', storeOption: false, storeForm: false })),
   command('geosearchstore', -8, ['write', 'denyoom'], [1, 2, 1], geoSearch({ center: 'options', storeOption: false, storeForm: true })),

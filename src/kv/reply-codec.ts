@@ -7,7 +7,7 @@ import { DecodeError } from './binary.js';
 
 const tags = {
   simple: 1, error: 2, integer: 3, bulk: 4, nilBulk: 5, array: 6, nilArray: 7, double: 8, map: 9, verbatim: 10, null: 11, bigInteger: 12,
-  set: 13, push: 14, boolean: 15, bignum: 16, pairs: 17,
+  set: 13, push: 14, boolean: 15, bignum: 16, pairs: 17, textDouble: 18,
 } as const;
 /** Replies nest (arrays of arrays); a decoder must not recurse without bound on corrupt input. */
 const nestingMax = 64;
@@ -27,7 +27,9 @@ export function writeReply(writer: ByteWriter, reply: Reply): void {
       writer.u8(tags.array); writer.varint(reply.value.length);
       for (const item of reply.value) writeReply(writer, item);
       return;
-    case 'double': writer.u8(tags.double); writer.float64(reply.value); return;
+    case 'double':
+      if (reply.text === undefined) { writer.u8(tags.double); writer.float64(reply.value); return; }
+      writer.u8(tags.textDouble); writer.float64(reply.value); writer.string(reply.text); return;
     case 'map':
     case 'pairs':
       writer.u8(tags[reply.kind]); writer.varint(reply.value.length);
@@ -89,6 +91,7 @@ export function readReply(reader: ByteReader, depth = 0): Reply {
       return { kind: 'bignum', value: BigInt(text) };
     }
     case tags.double: return { kind: 'double', value: reader.float64() };
+    case tags.textDouble: return { kind: 'double', value: reader.float64(), text: reader.string() };
     case tags.map:
     case tags.pairs: {
       const length = reader.varint();

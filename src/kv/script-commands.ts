@@ -34,16 +34,6 @@ export function parseScriptRequest(argv: readonly Uint8Array[], badCount = 'ERR 
   return { script: arg(argv, 1), keys: argv.slice(3, 3 + keyCount), args: argv.slice(3 + keyCount) };
 }
 
-/** COMMAND GETKEYS of EVAL and FCALL: the numkeys keys after the count (none when the count is bad). */
-export function scriptKeys(argv: readonly Uint8Array[]): readonly Uint8Array[] {
-  try {
-    return parseScriptRequest(argv).keys;
-  } catch (error) {
-    if (error instanceof CommandError) return [];
-    throw error;
-  }
-}
-
 export function scriptingOf(context: CommandContext): Scripting {
   if (context.scripting === null) throw new Error('kv: a script command ran without the state machine\'s scripting');
   return context.scripting;
@@ -212,9 +202,9 @@ function script(context: CommandContext, argv: readonly Uint8Array[]): Reply {
 }
 
 export const scriptCommands: readonly CommandSpec[] = [
-  { ...parsedCommand('eval', -3, ['write', 'noscript', 'movablekeys'], noKeys, (argv) => parseScriptRequest(argv), evalScript(false)), keys: scriptKeys },
-  { ...parsedCommand('evalsha', -3, ['write', 'noscript', 'movablekeys'], noKeys, (argv) => parseScriptRequest(argv), evalCachedScript(false)), keys: scriptKeys },
-  { ...parsedCommand('eval_ro', -3, ['readonly', 'noscript', 'movablekeys'], noKeys, (argv) => parseScriptRequest(argv), evalScript(true)), keys: scriptKeys },
-  { ...parsedCommand('evalsha_ro', -3, ['readonly', 'noscript', 'movablekeys'], noKeys, (argv) => parseScriptRequest(argv), evalCachedScript(true)), keys: scriptKeys },
+  parsedCommand('eval', -3, ['write', 'noscript', 'movablekeys'], noKeys, (argv) => parseScriptRequest(argv), evalScript(false)),
+  parsedCommand('evalsha', -3, ['write', 'noscript', 'movablekeys'], noKeys, (argv) => parseScriptRequest(argv), evalCachedScript(false)),
+  parsedCommand('eval_ro', -3, ['readonly', 'noscript', 'movablekeys'], noKeys, (argv) => parseScriptRequest(argv), evalScript(true)),
+  parsedCommand('evalsha_ro', -3, ['readonly', 'noscript', 'movablekeys'], noKeys, (argv) => parseScriptRequest(argv), evalCachedScript(true)),
   parsedCommand('script', -2, ['write', 'noscript'], noKeys, (argv) => argv, script),
 ];

@@ -228,22 +228,7 @@ function storeSorted(context: CommandContext, request: SortRequest, store: Uint8
   return integerReply(elements.length);
 }
 
-/**
- * sortGetKeys: the sorted key, and the key after the last STORE (LIMIT's, GET's and BY's
- * arguments skipped, so a pattern named "store" is not taken for the option).
- */
-function sortKeys(argv: readonly Uint8Array[]): readonly Uint8Array[] {
-  let store: Uint8Array | null = null;
-  for (let i = 2; i < argv.length; i++) {
-    const option = arg(argv, i);
-    if (isKeyword(option, 'limit')) i += 2;
-    else if (isKeyword(option, 'get') || isKeyword(option, 'by')) i += 1;
-    else if (isKeyword(option, 'store') && i + 1 < argv.length) store = arg(argv, i + 1);
-  }
-  return store === null ? [arg(argv, 1)] : [arg(argv, 1), store];
-}
-
 export const sortCommands: readonly CommandSpec[] = [
-  { ...parsedCommand('sort', -2, ['write', 'denyoom', 'movablekeys'], oneKey, parseSort(false), sortCommand), keys: sortKeys },
-  { ...parsedCommand('sort_ro', -2, ['readonly', 'movablekeys'], oneKey, parseSort(true), sortCommand), keys: (argv) => [arg(argv, 1)] },
+  parsedCommand('sort', -2, ['write', 'denyoom', 'movablekeys'], oneKey, parseSort(false), sortCommand),
+  parsedCommand('sort_ro', -2, ['readonly', 'movablekeys'], oneKey, parseSort(true), sortCommand),
 ];

@@ -112,8 +112,8 @@ export function writeReply(out: OutputBuffer, value: RespValue, protocol: RespPr
       return;
     }
     case 'double':
-      if (protocol === 3) writeLine(out, DOUBLE, formatDouble(value.value));
-      else writeBulkText(out, formatDouble(value.value));
+      if (protocol === 3) writeLine(out, DOUBLE, value.text ?? formatDouble(value.value));
+      else writeBulkText(out, value.text ?? formatDouble(value.value));
       return;
     case 'map':
       if (protocol === 3) out.writeHeader(MAP, value.value.length);

@@ -8,7 +8,8 @@ import type { CommandFlag, CommandSpec } from '../kv/command-spec.js';
 import type { Reply } from '../kv/reply.js';
 import { arityError } from '../kv/replies.js';
 import { checkArity } from '../kv/commands.js';
-import { commandCategories } from '../kv/acl/command-categories.js';
+import { commandCategories, subcommandCategories } from '../kv/acl/command-categories.js';
+import { commandHasKeys, commandKeys, hasMandatoryKeys, keyedSubcommandArityOf, keySpecsOf, KEY_SPEC_FLAGS, type KeySpec, type KeySpecFlag } from '../kv/key-specs.js';
 import type { ClientConnection } from '../resp/server.js';
 import { errorReply } from './errors.js';
 import { CommandCounters, ErrorCounters } from './command-stats.js';
@@ -140,7 +141,29 @@ function categories(row: CommandRow): string[] {
   return commandCategories(row).map((category) => `@${category}`);
 }
 
-/** One COMMAND INFO entry, Redis 7's ten fields (key specs and subcommands left empty). */
+/** A key spec as COMMAND INFO prints it (Redis's addReplyCommandKeySpecs). */
+function describeKeySpec(keySpec: KeySpec): Reply {
+  const integer = (value: number): Reply => ({ kind: 'integer', value });
+  const map = (pairs: readonly (readonly [string, Reply])[]): Reply => ({ kind: 'map', value: pairs.map(([name, value]) => [bulk(name), value] as const) });
+  const { begin, find } = keySpec;
+  const beginSpec = begin.type === 'index' ? [['index', integer(begin.index)] as const]
+    : begin.type === 'keyword' ? [['keyword', bulk(begin.keyword)] as const, ['startfrom', integer(begin.startFrom)] as const] : [];
+  const findSpec = find.type === 'range' ? [['lastkey', integer(find.lastKey)] as const, ['keystep', integer(find.keyStep)] as const, ['limit', integer(find.limit)] as const]
+    : find.type === 'keynum' ? [['keynumidx', integer(find.keyNumIndex)] as const, ['firstkey', integer(find.firstKey)] as const, ['keystep', integer(find.keyStep)] as const] : [];
+  return map([
+    ...(keySpec.notes === undefined ? [] : [['notes', bulk(keySpec.notes)] as const]),
+    ['flags', keyFlags(keySpec.flags)],
+    ['begin_search', map([['type', bulk(begin.type)], ['spec', map(beginSpec)]])],
+    ['find_keys', map([['type', bulk(find.type)], ['spec', map(findSpec)]])],
+  ]);
+}
+
+/** Key spec flags as Redis prints them: a set, in its order. */
+function keyFlags(flags: readonly KeySpecFlag[]): Reply {
+  return { kind: 'set', value: KEY_SPEC_FLAGS.filter((flag) => flags.includes(flag)).map(simple) };
+}
+
+/** One COMMAND INFO entry, Redis 7's ten fields (subcommands left empty). */
 function describe(row: CommandRow): Reply {
   return {
     kind: 'array',
@@ -153,20 +176,38 @@ function describe(row: CommandRow): Reply {
       { kind: 'integer', value: row.step },
       { kind: 'set', value: categories(row).map(simple) },
       { kind: 'array', value: row.flags.includes('random') ? [bulk('nondeterministic_output')] : [] },
-      { kind: 'array', value: [] },
+      { kind: 'array', value: keySpecsOf(row.name).map(describeKeySpec) },
       { kind: 'array', value: [] },
     ],
   };
 }
 
-/** The keys of `argv` by its row's key positions (COMMAND GETKEYS). */
-function keysOf(row: CommandRow, argv: readonly Buffer[]): Reply {
-  if ('keys' in row && row.keys !== undefined) return { kind: 'array', value: row.keys(argv).map((key): Reply => ({ kind: 'bulk', value: key })) };
-  if (row.flags.includes('movablekeys') || row.firstKey === 0) return errorReply(row.firstKey === 0 ? 'ERR The command has no key arguments' : 'ERR Invalid arguments specified for command');
-  const last = row.lastKey < 0 ? argv.length + row.lastKey : row.lastKey;
-  const keys: Reply[] = [];
-  for (let i = row.firstKey; i <= last && i < argv.length; i += row.step) keys.push({ kind: 'bulk', value: argv[i] ?? null });
-  return { kind: 'array', value: keys };
+/**
+ * COMMAND GETKEYS and GETKEYSANDFLAGS of `argv` (a full command, a container's subcommand
+ * included), with Redis's checks in its order: the command, whether it has keys, its arity.
+ */
+function keysOf(row: CommandRow | undefined, argv: readonly Buffer[], withFlags: boolean): Reply {
+  if (row === undefined) return errorReply('ERR Invalid command specified');
+  let name = row.name;
+  let arity = row.arity;
+  const subcommands = subcommandCategories(name);
+  if (subcommands !== null && argv.length >= 2) {
+    const sub = (argv[1] as Buffer).toString('latin1').toLowerCase();
+    if (!subcommands.has(sub)) return errorReply('ERR Invalid command specified');
+    name = `${name}|${sub}`;
+    arity = keyedSubcommandArityOf(name) ?? arity;
+  }
+  if (!commandHasKeys(name)) return errorReply('ERR The command has no key arguments');
+  if (checkArity({ name, arity }, argv) !== null) return errorReply('ERR Invalid number of arguments specified for command');
+  const keys = commandKeys(name, argv);
+  if (keys.length === 0 && hasMandatoryKeys(name)) return errorReply('ERR Invalid arguments specified for command');
+  return {
+    kind: 'array',
+    value: keys.map(({ index, flags }): Reply => {
+      const key: Reply = { kind: 'bulk', value: argv[index] ?? null };
+      return withFlags ? { kind: 'array', value: [key, keyFlags(flags)] } : key;
+    }),
+  };
 }
 
 const COMMAND_HELP = [
@@ -175,12 +216,15 @@ const COMMAND_HELP = [
   'COUNT', '    Return the total number of commands in this Redis server.',
   'LIST', '    Return a list of all commands in this Redis server.',
   'INFO [<command-name> ...]', '    Return details about multiple Redis commands.',
+  '    If no command names are given, documentation details for all', '    commands are returned.',
   'DOCS [<command-name> ...]', '    Return documentation details about multiple Redis commands.',
+  '    If no command names are given, documentation details for all', '    commands are returned.',
   'GETKEYS <full-command>', '    Return the keys from a full Redis command.',
+  'GETKEYSANDFLAGS <full-command>', '    Return the keys and the access flags from a full Redis command.',
   'HELP', '    Prints this help.',
 ];
 
-/** COMMAND, COMMAND COUNT / LIST / INFO / DOCS / GETKEYS / HELP over every registered command. */
+/** COMMAND, COMMAND COUNT / LIST / INFO / DOCS / GETKEYS / GETKEYSANDFLAGS / HELP over every registered command. */
 function commandIntrospection(registry: CommandRegistry): ServerCommand {
   const rows = (): CommandRow[] => [...registry.all()].map((command) => command.row);
   const named = (argv: readonly Buffer[]): (CommandRow | undefined)[] => argv.map((name) => registry.lookup(name.toString('latin1').toLowerCase())?.row);
@@ -200,19 +244,16 @@ function commandIntrospection(registry: CommandRegistry): ServerCommand {
         const known = (argv.length > 2 ? named(argv.slice(2)) : rows()).filter((row) => row !== undefined);
         return done({ kind: 'map', value: known.map((row) => [bulk(row.name), { kind: 'map', value: [] }] as const) });
       }
-      case 'getkeys': {
-        if (argv.length < 3) return done(arityError('command|getkeys'));
-        const row = named(argv.slice(2, 3))[0];
-        if (row === undefined) return done(errorReply('ERR Invalid command specified'));
-        if (checkArity(row, argv.slice(2)) !== null) return done(errorReply('ERR Invalid number of arguments specified for command'));
-        return done(keysOf(row, argv.slice(2)));
-      }
+      case 'getkeys':
+      case 'getkeysandflags':
+        if (argv.length < 4) return done(arityError(`command|${sub}`));
+        return done(keysOf(named(argv.slice(2, 3))[0], argv.slice(2), sub === 'getkeysandflags'));
       case 'help':
         return done({ kind: 'array', value: COMMAND_HELP.map(simple) });
       default:
         return done(unknownSubcommand('command', argv[1]));
     }
-  }, [0, 0, 0], { count: 2, docs: -2, getkeys: -3, info: -2, list: -2, help: 2 });
+  }, [0, 0, 0], { count: 2, docs: -2, getkeys: -4, getkeysandflags: -4, info: -2, list: -2, help: 2 });
 }
 
 export { checkArity };

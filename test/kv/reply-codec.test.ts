@@ -43,3 +43,10 @@ test('pairs (RESP3 arrays of two) keep their kind, unlike a RESP round trip', ()
   assert.deepEqual(readReply(reader), pairs);
   assert.equal(reader.remaining, 0);
 });
+
+test("a double with its command's own digits (GEOPOS's long double) keeps them", () => {
+  const coordinate: Parameters<typeof writeReply>[1] = { kind: 'double', value: 13.361389338970184, text: '13.36138933897018433' };
+  const reader = new ByteReader(encode(coordinate));
+  assert.deepEqual(readReply(reader), coordinate);
+  assert.equal(reader.remaining, 0);
+});

@@ -152,8 +152,10 @@ describe('CLIENT and COMMAND', () => {
     assert.deepEqual(watch?.slice(0, 2), ['watch', -2]);
     assert.deepEqual(watch?.slice(3, 6), [1, -1, 1]);
     assert.deepEqual(await connection.call('COMMAND', 'GETKEYS', 'MSET', 'a', '1', 'b', '2'), ['a', 'b']);
-    assert.deepEqual(await connection.call('COMMAND', 'GETKEYS', 'PING'), { error: 'ERR The command has no key arguments' });
-    assert.deepEqual(await connection.call('COMMAND', 'GETKEYS', 'GET'), { error: 'ERR Invalid number of arguments specified for command' });
+    assert.deepEqual(await connection.call('COMMAND', 'GETKEYSANDFLAGS', 'LMOVE', 'a', 'b', 'left', 'right'), [['a', ['RW', 'access', 'delete']], ['b', ['RW', 'insert']]]);
+    assert.deepEqual(await connection.call('COMMAND', 'GETKEYS', 'PING', 'x'), { error: 'ERR The command has no key arguments' });
+    assert.deepEqual(await connection.call('COMMAND', 'GETKEYS', 'GET', 'a', 'b'), { error: 'ERR Invalid number of arguments specified for command' });
+    assert.deepEqual(await connection.call('COMMAND', 'GETKEYS', 'GET'), { error: "ERR wrong number of arguments for 'command|getkeys' command" });
     assert.deepEqual(await connection.call('PING', 'a', 'b'), { error: "ERR wrong number of arguments for 'ping' command" });
     connection.close();
   });

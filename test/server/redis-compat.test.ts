@@ -175,6 +175,26 @@ describe('connection and server commands compared with redis-server', { skip: sk
     assert.equal(text(ours3), text(theirs3));
   });
 
+  it('answers geo coordinates as RESP3 doubles and distances as bulk strings, byte for byte like Redis in RESP2 and RESP3', async () => {
+    const calls = [
+      ['DEL', 'compat:geo'], ['GEOADD', 'compat:geo', '13.361389', '38.115556', 'Palermo', '15.087269', '37.502669', 'Catania', '-180', '-85.05112878', 'corner'],
+      ['GEOPOS', 'compat:geo', 'Palermo', 'nosuch', 'corner'], ['GEOPOS', 'compat:nokey', 'a'], ['GEODIST', 'compat:geo', 'Palermo', 'Catania', 'km'],
+      ['GEORADIUS', 'compat:geo', '15', '37', '200', 'km', 'WITHDIST', 'WITHCOORD', 'WITHHASH', 'ASC'],
+      ['GEORADIUSBYMEMBER', 'compat:geo', 'Palermo', '200', 'km', 'WITHCOORD', 'DESC'], ['GEORADIUS_RO', 'compat:geo', '15', '37', '200', 'km', 'WITHCOORD', 'ASC'],
+      ['GEOSEARCH', 'compat:geo', 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km', 'WITHDIST', 'WITHCOORD', 'ASC'],
+      ['GEOSEARCH', 'compat:geo', 'FROMMEMBER', 'Catania', 'BYBOX', '400', '400', 'km', 'WITHCOORD', 'ASC'],
+      ['EVAL', "return redis.call('GEOPOS', KEYS[1], 'Palermo')", '1', 'compat:geo'],
+    ];
+    for (const version of ['2', '3']) {
+      await both(raftis, redis, ['HELLO', version]);
+      for (const argv of calls) {
+        const [ours, theirs] = await both(raftis, redis, argv);
+        assert.equal(text(ours), text(theirs), `RESP${version}: ${argv.join(' ')}`);
+      }
+    }
+    await both(raftis, redis, ['RESET']);
+  });
+
   it('answers HELLO with SETNAME and CLIENT ID like Redis', async () => {
     const [ours] = await both(raftis, redis, ['HELLO', '2', 'SETNAME', 'via-hello']);
     assert.equal(text(ours)[0], '*');

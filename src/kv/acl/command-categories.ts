@@ -100,7 +100,7 @@ const containers: ReadonlyMap<string, { readonly own: readonly AclCategory[]; re
   }],
   ['command', {
     own: ['slow', 'connection'],
-    subcommands: { count: connectionSlow, docs: connectionSlow, getkeys: connectionSlow, help: connectionSlow, info: connectionSlow, list: connectionSlow },
+    subcommands: { count: connectionSlow, docs: connectionSlow, getkeys: connectionSlow, getkeysandflags: connectionSlow, help: connectionSlow, info: connectionSlow, list: connectionSlow },
   }],
   ['config', { own: ['slow'], subcommands: { get: adminCategories, help: ['slow'], resetstat: adminCategories, rewrite: adminCategories, set: adminCategories } }],
   ['memory', { own: ['slow'], subcommands: { doctor: ['slow'], help: ['slow'], 'malloc-stats': ['slow'], purge: ['slow'], stats: ['slow'], usage: ['read', 'slow'] } }],

@@ -39,7 +39,7 @@ export function pushReply(L: LuaState, reply: Reply, protocol: ScriptProtocol): 
       return pushArray(L, reply.value.flat(), 2);
     case 'double':
       if (protocol === 3) return pushFieldTable(L, 'double', () => lua.lua_pushnumber(L, reply.value));
-      return lua.lua_pushstring(L, bytes(formatRedisDouble(reply.value)));
+      return lua.lua_pushstring(L, bytes(reply.text ?? formatRedisDouble(reply.value)));
     case 'boolean':
       if (protocol === 3) return lua.lua_pushboolean(L, reply.value);
       return lua.lua_pushnumber(L, reply.value ? 1 : 0);
