@@ -213,9 +213,19 @@ function functionCommand(context: CommandContext, argv: readonly Uint8Array[]): 
   const sub = subcommands[name];
   if (sub === undefined) return errorReply(`ERR unknown subcommand '${text(arg(argv, 1)).slice(0, 128)}'. Try FUNCTION HELP.`);
   const [arity, handler] = sub;
-  if ((arity > 0 && argv.length !== arity) || argv.length < -arity) return name === 'restore' ? handler(scriptingOf(context), argv) : arityError(`function|${name}`);
-  return handler(scriptingOf(context), argv);
+  const scripting = scriptingOf(context);
+  if ((arity > 0 && argv.length !== arity) || argv.length < -arity) return name === 'restore' ? handler(scripting, argv) : arityError(`function|${name}`);
+  const reply = handler(scripting, argv);
+  if (changesLibraries.has(name)) {
+    // The VM drops what the store no longer has (a deleted library, a failed load's code),
+    // so it holds only what FCALL can reach (INFO's used_memory_vm_functions counts it).
+    scripting.vm().retainLibraries((library, codeSha) => scripting.functions.library(library)?.codeSha === codeSha);
+  }
+  return reply;
 }
+
+/** The subcommands after which the VM may hold a library the store does not. */
+const changesLibraries: ReadonlySet<string> = new Set(['load', 'delete', 'flush', 'restore']);
 
 /** FCALL and FCALL_RO: the function's library is loaded in this node's VM if it is not yet. */
 function fcall(readOnlyCommand: boolean) {

@@ -33,7 +33,7 @@ import { hllSparseMaxBytesDefault } from './hyperloglog.js';
 import { ScriptStore } from './script/script-store.js';
 import { FunctionStore } from './script/function-store.js';
 import { compileLibrary } from './function-commands.js';
-import { ScriptVm } from './script/script-vm.js';
+import { ScriptVm, type VmMemory } from './script/script-vm.js';
 import type { Scripting } from './script/scripting.js';
 import { AclCatalogue } from './acl/acl-catalogue.js';
 import type { CategorizedRow } from './acl/command-categories.js';
@@ -76,6 +76,14 @@ export const kvDefaults = {
   scriptStringBytesMax: 512 * 1024 * 1024,
   notifyKeyspaceEvents: 0,
 } as const;
+
+/** Scripting's memory on one node (INFO's used_memory_lua, used_memory_vm_*, used_memory_scripts*). */
+export interface ScriptMemory extends VmMemory {
+  /** Bytes of the cached scripts' bodies (used_memory_scripts_eval). */
+  readonly cachedScriptBytes: number;
+  /** Bytes of the function libraries' code (used_memory_functions). */
+  readonly libraryCodeBytes: number;
+}
 
 export interface KvStats {
   /** Scripts cached by EVAL and SCRIPT LOAD, and the bytes of their bodies. */
@@ -529,6 +537,16 @@ export class KvStateMachine {
 
   memoryUsage(): number {
     return this.keyspace.memoryBytes;
+  }
+
+  /**
+   * What scripting holds on this node (INFO memory): the Lua VM (made now if no script ran
+   * yet, as Redis has its VM from the start), the cached scripts' bodies and the libraries' code.
+   */
+  scriptMemory(): ScriptMemory {
+    const vm = this.scripting.vm().memory();
+    const libraryCodeBytes = this.scripting.functions.all().reduce((bytes, library) => bytes + library.code.length, 0);
+    return { ...vm, cachedScriptBytes: this.scripting.store.byteLength, libraryCodeBytes };
   }
 
   stats(): KvStats {

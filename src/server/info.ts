@@ -8,6 +8,7 @@ import { arch, release, totalmem, type as osType } from 'node:os';
 import type { AdminContext } from './admin.js';
 import { formatHostPort } from './config.js';
 import { StateRole } from '../node/consensus.js';
+import type { KvStats, ScriptMemory } from '../kv/state-machine.js';
 
 const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace', 'raft'];
 const ALL_SECTIONS = [...DEFAULT_SECTIONS.slice(0, -1), 'commandstats', 'latencystats', 'raft'];
@@ -63,10 +64,9 @@ const sections: Record<string, Section> = {
     const total = totalmem();
     return [`used_memory:${used}`, `used_memory_human:${bytesToHuman(used)}`, `used_memory_rss:${memory.rss}`, `used_memory_rss_human:${bytesToHuman(memory.rss)}`,
       `used_memory_heap:${memory.heapUsed}`, `used_memory_dataset:${used}`, `total_system_memory:${total}`, `total_system_memory_human:${bytesToHuman(total)}`,
+      ...scriptMemoryLines(kv.scriptMemory(), stats),
       `maxmemory:${maxMemoryBytes}`, `maxmemory_human:${bytesToHuman(maxMemoryBytes)}`, `maxmemory_policy:${evictionPolicy}`,
-      `mem_fragmentation_ratio:${used === 0 ? 0 : (memory.rss / used).toFixed(2)}`, 'mem_allocator:v8', 'lazyfree_pending_objects:0',
-      `used_memory_scripts_eval:${stats.cachedScriptBytes}`, `number_of_cached_scripts:${stats.cachedScripts}`,
-      `number_of_functions:${stats.functions}`, `number_of_libraries:${stats.functionLibraries}`];
+      `mem_fragmentation_ratio:${used === 0 ? 0 : (memory.rss / used).toFixed(2)}`, 'mem_allocator:v8', 'lazyfree_pending_objects:0'];
   },
   // raftis's log is its append-only file, synced before a write is acknowledged; its
   // snapshots are the point-in-time saves.
@@ -138,6 +138,21 @@ export function renderInfo(context: AdminContext, args: readonly string[], extra
     out.push(`# ${TITLES[name] ?? name}`, ...section(context, extras));
   }
   return out.length === 0 ? '' : out.join('\r\n') + '\r\n';
+}
+
+/**
+ * Redis 7.0's scripting fields, in its order. Redis has one Lua VM for EVAL and one for
+ * functions; raftis has one VM for both, and reports the libraries' part of it as the
+ * functions VM (script/lua-memory.ts says how the VM is counted).
+ */
+function scriptMemoryLines(memory: ScriptMemory, stats: KvStats): string[] {
+  const vmTotal = memory.evalBytes + memory.functionsBytes;
+  const scripts = memory.cachedScriptBytes + memory.libraryCodeBytes;
+  return [`used_memory_lua:${memory.evalBytes}`, `used_memory_vm_eval:${memory.evalBytes}`, `used_memory_lua_human:${bytesToHuman(memory.evalBytes)}`,
+    `used_memory_scripts_eval:${memory.cachedScriptBytes}`, `number_of_cached_scripts:${stats.cachedScripts}`, `number_of_functions:${stats.functions}`,
+    `number_of_libraries:${stats.functionLibraries}`, `used_memory_vm_functions:${memory.functionsBytes}`, `used_memory_vm_total:${vmTotal}`,
+    `used_memory_vm_total_human:${bytesToHuman(vmTotal)}`, `used_memory_functions:${memory.libraryCodeBytes}`, `used_memory_scripts:${scripts}`,
+    `used_memory_scripts_human:${bytesToHuman(scripts)}`];
 }
 
 /** Redis's run_id is 40 hex characters; raftis's is stable per cluster and node. */

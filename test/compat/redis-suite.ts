@@ -4,7 +4,9 @@
 // default test run allows, so it runs on its own: `npm run test:redis-suite` (CI runs it
 // after `npm test`). The table is the one
 // source of the expected counts: a regression fails here, an improvement is a reminder
-// to raise the table. Skipped when the suite or tclsh is not on this machine.
+// to raise the table. Each file starts from the state the cluster started with
+// (suite-isolation.ts): a file's leftovers, replicated or not, never reach the next one.
+// Skipped when the suite or tclsh is not on this machine.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -12,6 +14,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TestCluster } from '../support/cluster.js';
+import { captureBaseline, restoreBaseline, type Baseline } from './suite-isolation.js';
 
 const COMPATIBILITY_DOC = resolve('docs/compatibility.md');
 /** Wall-clock limit for one file, seconds (run.sh's FILE_TIMEOUT). */
@@ -21,6 +24,14 @@ const FILE_TIMEOUT_SECONDS = 1200;
  * Redis's 120 s, because one test can make tens of thousands of replicated writes in a row.
  */
 const NO_PROGRESS_TIMEOUT_SECONDS = 600;
+/**
+ * The harness's own ports (run.sh's BASEPORT, which uses the 32 below it) for the leader run;
+ * the follower run takes the 200 above. RAFTIS_SUITE_BASEPORT moves them, for runs beside
+ * another one.
+ */
+const HARNESS_BASE_PORT = Number(process.env['RAFTIS_SUITE_BASEPORT'] ?? 12_100);
+/** RAFTIS_SUITE_FILES=unit/a,unit/b runs only those rows of the table (while working on them). */
+const ONLY_FILES = process.env['RAFTIS_SUITE_FILES']?.split(',').filter((file) => file !== '') ?? null;
 
 interface Expected {
   readonly file: string;
@@ -55,18 +66,18 @@ export function expectedCounts(markdown: string): Expected[] {
   return rows;
 }
 
-function runFiles(suite: string, port: number, files: readonly string[], basePort: number): Promise<Map<string, Outcome>> {
+function runFile(suite: string, port: number, file: string, basePort: number): Promise<Outcome | undefined> {
   return new Promise((resolveRun, reject) => {
     const env = { ...process.env, BASEPORT: String(basePort), FILE_TIMEOUT: String(FILE_TIMEOUT_SECONDS), RUNTEST_TIMEOUT: String(NO_PROGRESS_TIMEOUT_SECONDS) };
-    execFile(join(suite, 'run.sh'), ['127.0.0.1', String(port), ...files], { env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
-      const outcomes = new Map<string, Outcome>();
+    execFile(join(suite, 'run.sh'), ['127.0.0.1', String(port), file], { env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
+      let outcome: Outcome | undefined;
       for (const line of stdout.split('\n')) {
         const match = /^(\S+) passed=(\d+) failed=(\d+) ignored=\d+ aborted=(\S+)/.exec(line);
-        if (match !== null) outcomes.set(match[1] as string, { passed: Number(match[2]), failed: Number(match[3]), aborted: match[4] as string, line });
+        if (match !== null && match[1] === file) outcome = { passed: Number(match[2]), failed: Number(match[3]), aborted: match[4] as string, line };
       }
       // run.sh exits 1 when any test failed: the counts decide here, not the exit code.
-      if (outcomes.size === 0 && error !== null) reject(error);
-      else resolveRun(outcomes);
+      if (outcome === undefined && error !== null) reject(error);
+      else resolveRun(outcome);
     });
   });
 }
@@ -79,14 +90,22 @@ describe('Redis 7.0.15 test suite against a 3-node cluster', { skip }, () => {
   let cluster: TestCluster;
   let leaderPort: number;
   let followerPort: number;
-  const expected = existsSync(COMPATIBILITY_DOC) ? expectedCounts(readFileSync(COMPATIBILITY_DOC, 'utf8')) : [];
+  /** Each node's settings and the users at the start, put back before every file. */
+  let baseline: Baseline[];
+  const table = existsSync(COMPATIBILITY_DOC) ? expectedCounts(readFileSync(COMPATIBILITY_DOC, 'utf8')) : [];
+  const expected = ONLY_FILES === null ? table : table.filter((row) => ONLY_FILES.includes(row.file));
 
   before(async () => {
     cluster = await TestCluster.start({ nodes: 3 });
     const leader = await cluster.waitForLeader();
     leaderPort = cluster.node(leader).port;
     followerPort = (cluster.nodes.find((node) => node.id !== leader) ?? cluster.node(leader)).port;
+    baseline = await Promise.all(nodeCalls().map((call) => captureBaseline(call)));
   });
+
+  function nodeCalls(): ((argv: readonly string[]) => Promise<unknown>)[] {
+    return cluster.nodes.map((node) => (argv: readonly string[]) => cluster.call(node.id, argv));
+  }
 
   after(async () => {
     await cluster?.stop();
@@ -99,14 +118,15 @@ describe('Redis 7.0.15 test suite against a 3-node cluster', { skip }, () => {
 
   for (const role of ['leader', 'follower'] as const) {
     it(`passes at least the recorded counts on the ${role}, with no file aborted`, { timeout: 60 * 60 * 1000 }, async () => {
-      const files = expected.map((row) => row.file);
-      // A base port per role, below the ephemeral range, away from the cluster's own ports.
-      const outcomes = await runFiles(suite as string, role === 'leader' ? leaderPort : followerPort, files, role === 'leader' ? 12_100 : 12_300);
       const problems: string[] = [];
       const better: string[] = [];
       for (const row of expected) {
-        const outcome = outcomes.get(row.file);
+        const restored = await restoreBaseline(nodeCalls(), baseline);
+        if (restored.length > 0) console.log(`# redis-suite: before ${row.file} on the ${role}, settings put back: ${restored.join(' ')}`);
+        // A base port per role, below the ephemeral range, away from the cluster's own ports.
+        const outcome = await runFile(suite as string, role === 'leader' ? leaderPort : followerPort, row.file, HARNESS_BASE_PORT + (role === 'leader' ? 0 : 200));
         const floor = row[role];
+        console.log(`# redis-suite on the ${role}: ${outcome?.line ?? `${row.file}: no result`}`);
         if (outcome === undefined) problems.push(`${row.file}: no result`);
         else if (outcome.aborted !== 'no') problems.push(`${row.file}: aborted (${outcome.aborted}): ${outcome.line}`);
         else if (outcome.passed < floor) problems.push(`${row.file}: ${outcome.passed} passed, docs/compatibility.md records ${floor}: ${outcome.line}`);

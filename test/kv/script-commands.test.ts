@@ -273,3 +273,28 @@ test('a script that makes too many bytes of strings stops at the same point on e
   assert.deepEqual(a.kv.digest().hash, b.kv.digest().hash);
   assert.equal(evalReply(a, "return #string.rep('a', 1000000)", '0'), 1000000, 'the next run has its own budget');
 });
+
+test('the VM\'s memory (INFO used_memory_lua): what it holds, not what runs left behind', () => {
+  const h = new Harness();
+  const fresh = h.kv.scriptMemory();
+  // C Lua 5.1 with Redis's libraries holds about 30 KiB (redis-server 7.0 reports 32 KiB).
+  assert.ok(fresh.evalBytes > 16 * 1024 && fresh.evalBytes < 64 * 1024, `fresh VM: ${fresh.evalBytes}`);
+  assert.deepEqual([fresh.cachedScriptBytes, fresh.libraryCodeBytes], [0, 0]);
+  for (let i = 0; i < 100; i++) h.apply('SCRIPT', 'LOAD', `return ${i} + redis.call('incr', KEYS[1])`);
+  const loaded = h.kv.scriptMemory();
+  assert.ok(loaded.evalBytes > fresh.evalBytes + 100 * 100, `100 compiled scripts: ${loaded.evalBytes}`);
+  assert.equal(loaded.cachedScriptBytes, 100 * "return 0 + redis.call('incr', KEYS[1])".length + 90);
+  // Redis's "EVAL does not leak in the Lua stack": many runs of one script add nothing.
+  for (let i = 0; i < 1000; i++) h.apply('EVAL', "return redis.call('incr', KEYS[1])", '1', 'x');
+  const ran = h.kv.scriptMemory().evalBytes;
+  assert.ok(ran < loaded.evalBytes + 1024, `after 1000 runs: ${ran}, before ${loaded.evalBytes}`);
+  h.apply('FUNCTION', 'LOAD', "#!lua name=lib\nredis.register_function('f', function(keys) return redis.call('get', keys[1]) end)");
+  const withLibrary = h.kv.scriptMemory();
+  assert.ok(withLibrary.functionsBytes > fresh.functionsBytes + 200, `a library: ${withLibrary.functionsBytes}`);
+  assert.ok(withLibrary.evalBytes < ran + 256, 'the library is counted on the functions side');
+  assert.ok(withLibrary.libraryCodeBytes > 80);
+  h.apply('FUNCTION', 'DELETE', 'lib');
+  assert.equal(h.kv.scriptMemory().functionsBytes, fresh.functionsBytes);
+  h.apply('SCRIPT', 'FLUSH');
+  assert.equal(h.kv.scriptMemory().evalBytes, fresh.evalBytes, 'SCRIPT FLUSH gives a fresh VM');
+});

@@ -138,6 +138,14 @@ describe('INFO and RAFT.* on a 3-node cluster', () => {
     const scriptsBefore = number(parseInfo(await redis.info('memory')), 'memory', 'number_of_cached_scripts');
     await redis.script('LOAD', `return ${Date.now()}`);
     await waitFor('the cached script in INFO', async () => number(parseInfo(await redis.info('memory')), 'memory', 'number_of_cached_scripts') === scriptsBefore + 1);
+    // Redis 7.0's scripting fields, in its order, with the VM's real size (script/lua-memory.ts).
+    const memory = parseInfo(await redis.info('memory'));
+    const scriptFields = [...(memory.get('memory') ?? new Map()).keys()].filter((name) => /lua|_vm_|script|function|librar/.test(name));
+    assert.deepEqual(scriptFields, ['used_memory_lua', 'used_memory_vm_eval', 'used_memory_lua_human', 'used_memory_scripts_eval', 'number_of_cached_scripts',
+      'number_of_functions', 'number_of_libraries', 'used_memory_vm_functions', 'used_memory_vm_total', 'used_memory_vm_total_human', 'used_memory_functions',
+      'used_memory_scripts', 'used_memory_scripts_human']);
+    assert.ok(number(memory, 'memory', 'used_memory_lua') > 16 * 1024, 'a VM with its libraries');
+    assert.equal(number(memory, 'memory', 'used_memory_vm_total'), number(memory, 'memory', 'used_memory_vm_eval') + number(memory, 'memory', 'used_memory_vm_functions'));
 
     const onLeader = parseInfo(await cluster.client(leader).info('replication'));
     assert.equal(field(onLeader, 'replication', 'role'), 'master');

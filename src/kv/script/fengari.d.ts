@@ -48,6 +48,8 @@ declare module 'fengari' {
     lua_pushliteral(L: LuaState, s: string): void;
     lua_pushlightuserdata(L: LuaState, p: object): void;
     lua_touserdata(L: LuaState, index: number): unknown;
+    /** The object behind a table, function, thread or userdata (fengari gives the object itself). */
+    lua_topointer(L: LuaState, index: number): unknown;
     lua_typename(L: LuaState, type: number): LuaString;
     lua_pushnil(L: LuaState): void;
     lua_pushnumber(L: LuaState, n: number): void;

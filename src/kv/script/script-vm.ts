@@ -28,6 +28,7 @@ import { openBit } from './lua-bit.js';
 import { CjsonLibrary } from './lua-cjson.js';
 import { openCmsgpack } from './lua-cmsgpack.js';
 import { openStruct } from './lua-struct.js';
+import { LuaMemoryCounter, vmRoots } from './lua-memory.js';
 
 const { lua, lauxlib, lualib } = fengari;
 
@@ -96,6 +97,14 @@ interface ActiveRun {
 
 export class ScriptError extends Error {}
 
+/** What the VM holds (lua-memory.ts), split as Redis splits its two VMs: scripts' and functions'. */
+export interface VmMemory {
+  /** Everything but the function libraries: the libraries, globals, compiled scripts (used_memory_vm_eval). */
+  readonly evalBytes: number;
+  /** The loaded libraries' functions (used_memory_vm_functions). */
+  readonly functionsBytes: number;
+}
+
 export class ScriptVm {
   private L: LuaState;
   private active: ActiveRun | null = null;
@@ -106,6 +115,13 @@ export class ScriptVm {
   private readonly cjson = new CjsonLibrary();
   /** Libraries whose functions are in the registry's function table, with the SHA-1 of the code loaded. */
   private readonly libraries = new Map<string, string>();
+  /**
+   * Bumped whenever what the VM keeps changes (a script compiled, a library loaded or
+   * dropped, a reset); a run leaves nothing behind (read-only globals), so the memory
+   * figure counted at one generation holds until the next.
+   */
+  private generation = 0;
+  private memoryCounted: { readonly generation: number; readonly memory: VmMemory } | null = null;
 
   constructor() {
     installLua51Numbers();
@@ -135,7 +151,26 @@ export class ScriptVm {
     lua.lua_setfield(L, -2, sha);
     lua.lua_settop(L, 0);
     this.compiled.add(sha);
+    this.generation++;
     return null;
+  }
+
+  /** The VM's memory as C Lua 5.1 would hold it, counted once per generation (INFO memory). */
+  memory(): VmMemory {
+    if (this.memoryCounted?.generation === this.generation) return this.memoryCounted.memory;
+    const L = this.L;
+    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, registry.functions);
+    const functions = { type: lua.LUA_TTABLE, value: lua.lua_topointer(L, -1) };
+    lua.lua_pop(L, 1);
+    // The libraries' table is counted last, so what it shares with the rest (globals,
+    // libraries' code strings) is counted once, on the eval side, as Redis's separate VMs would.
+    const counter = new LuaMemoryCounter();
+    counter.skip(functions);
+    const evalBytes = counter.count(vmRoots(L));
+    counter.unskip(functions);
+    const memory = { evalBytes, functionsBytes: counter.count([functions]) };
+    this.memoryCounted = { generation: this.generation, memory };
+    return memory;
   }
 
   /** Runs a script to its end, its error, or its instruction budget. */
@@ -201,14 +236,27 @@ export class ScriptVm {
       lua.lua_getfield(state, lua.LUA_REGISTRYINDEX, registry.pending);
       lua.lua_setfield(state, -2, library);
       this.libraries.set(library, codeSha);
+      this.generation++;
       return null;
     });
+    // The load's chunk and table are garbage now: the registry must not keep them (they
+    // would be counted as the VM's memory, and kept alive until the next load).
+    for (const field of [registry.loadchunk, registry.pending]) {
+      lua.lua_pushnil(L);
+      lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, field);
+    }
     return reply ?? registered;
   }
 
-  /** Forgets a library's functions in this VM (FUNCTION DELETE). */
+  /** Forgets every library `keep` refuses (given its lowercase name and the SHA-1 of its code). */
+  retainLibraries(keep: (library: string, codeSha: string) => boolean): void {
+    for (const [library, codeSha] of [...this.libraries]) if (!keep(library, codeSha)) this.dropLibrary(library);
+  }
+
+  /** Forgets a library's functions in this VM. */
   dropLibrary(library: string): void {
     if (!this.libraries.delete(library)) return;
+    this.generation++;
     const L = this.L;
     lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, registry.functions);
     lua.lua_pushnil(L);
@@ -269,6 +317,7 @@ export class ScriptVm {
   reset(): void {
     this.compiled.clear();
     this.libraries.clear();
+    this.generation++;
     lua.lua_close(this.L);
     this.L = this.createState();
   }
