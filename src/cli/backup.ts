@@ -42,22 +42,32 @@ function backupHeader(reply: RespValue): BackupHeader {
   return { appliedIndex: Number(reply.value[0].value), clusterId: bulkText(reply.value[1]), nodeId: bulkText(reply.value[2]), takenAt: new Date().toISOString() };
 }
 
-/** Pulls the snapshot stream into `out`; returns the header and checksum written. */
-export async function takeBackup(session: RespSession, out: string, progress: (bytes: number) => void): Promise<{ header: BackupHeader; bytes: number; checksum: number }> {
+/** Opens a backup on the server, tells `onBegin` what it is, and hands each chunk of its snapshot stream to `onChunk`. */
+export async function pullSnapshot(session: RespSession, onBegin: (header: BackupHeader) => void, onChunk: (chunk: Buffer) => void): Promise<BackupHeader> {
   const header = backupHeader(await session.call(['RAFT.BACKUP', 'BEGIN']));
-  const writer = new BackupWriter(out, header);
+  onBegin(header);
+  for (;;) {
+    const reply = await session.call(['RAFT.BACKUP', 'NEXT']);
+    if (reply.kind === 'error') throw new Error(`RAFT.BACKUP NEXT: ${reply.message}`);
+    if (reply.kind !== 'bulk') throw new Error('RAFT.BACKUP NEXT: unexpected reply');
+    if (reply.value === null) return header;
+    onChunk(Buffer.from(reply.value));
+  }
+}
+
+/** Pulls the snapshot stream into the backup file `out`; returns the header and checksum written. */
+export async function takeBackup(session: RespSession, out: string, progress: (bytes: number) => void): Promise<{ header: BackupHeader; bytes: number; checksum: number }> {
+  let writer: BackupWriter | null = null;
   try {
-    for (;;) {
-      const reply = await session.call(['RAFT.BACKUP', 'NEXT']);
-      if (reply.kind === 'error') throw new Error(`RAFT.BACKUP NEXT: ${reply.message}`);
-      if (reply.kind !== 'bulk') throw new Error('RAFT.BACKUP NEXT: unexpected reply');
-      if (reply.value === null) break;
-      writer.write(reply.value);
-      progress(writer.bytesWritten);
-    }
-    return { header, bytes: writer.bytesWritten, checksum: writer.commit() };
+    const header = await pullSnapshot(session, (begun) => { writer = new BackupWriter(out, begun); }, (chunk) => {
+      writer?.write(chunk);
+      progress(writer?.bytesWritten ?? 0);
+    });
+    const written = writer as BackupWriter | null;
+    if (written === null) throw new Error('RAFT.BACKUP: no stream');
+    return { header, bytes: written.bytesWritten, checksum: written.commit() };
   } catch (error) {
-    writer.abort();
+    (writer as BackupWriter | null)?.abort();
     throw error;
   }
 }
@@ -86,23 +96,41 @@ export async function backupCommand(argv: string[]): Promise<number> {
   }
 }
 
-/** The state a verified backup holds, decoded into a state machine of its own (nothing else is touched). */
-export function loadBackupState(backup: VerifiedBackup, onProgress: (bytes: number) => void = () => {}): KvStateMachine {
-  const kv = new KvStateMachine();
-  kv.acl.awaitCommands(); // users may name server commands, which a bare state machine lacks
-  const sink = kv.beginRestore();
-  let bytes = 0;
-  for (const chunk of backupPayload(backup)) {
-    const refused = sink.write(chunk);
-    if (refused !== null) throw new Error(`${backup.path}: ${refused.message}`);
-    while (sink.step(Number.MAX_SAFE_INTEGER));
-    bytes += chunk.length;
-    onProgress(bytes);
+/** Builds a state machine of its own from a snapshot stream, chunk by chunk (nothing else is touched). */
+export class StateLoader {
+  readonly kv = new KvStateMachine();
+  private readonly sink;
+  bytes = 0;
+
+  constructor(private readonly what: string) {
+    this.kv.acl.awaitCommands(); // users may name server commands, which a bare state machine lacks
+    this.sink = this.kv.beginRestore();
   }
-  const failed = sink.finish();
-  if (failed !== null) throw new Error(`${backup.path}: ${failed.message}`);
-  if (kv.appliedIndex !== backup.header.appliedIndex) throw new Error(`${backup.path}: the header says index ${backup.header.appliedIndex}, the state is at ${kv.appliedIndex}`);
-  return kv;
+
+  write(chunk: Uint8Array): void {
+    const refused = this.sink.write(chunk);
+    if (refused !== null) throw new Error(`${this.what}: ${refused.message}`);
+    while (this.sink.step(Number.MAX_SAFE_INTEGER));
+    this.bytes += chunk.length;
+  }
+
+  /** Installs the state; `appliedIndex` is the index the stream claimed to be at. */
+  finish(appliedIndex: number): KvStateMachine {
+    const failed = this.sink.finish();
+    if (failed !== null) throw new Error(`${this.what}: ${failed.message}`);
+    if (this.kv.appliedIndex !== appliedIndex) throw new Error(`${this.what}: the header says index ${appliedIndex}, the state is at ${this.kv.appliedIndex}`);
+    return this.kv;
+  }
+}
+
+/** The state a verified backup holds, decoded into a state machine of its own. */
+export function loadBackupState(backup: VerifiedBackup, onProgress: (bytes: number) => void = () => {}): KvStateMachine {
+  const loader = new StateLoader(backup.path);
+  for (const chunk of backupPayload(backup)) {
+    loader.write(chunk);
+    onProgress(loader.bytes);
+  }
+  return loader.finish(backup.header.appliedIndex);
 }
 
 /** Where one member of the new cluster goes: its settings as `raftis server` reads them. */

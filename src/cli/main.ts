@@ -2,6 +2,7 @@
 // The `raftis` command: one entry point for running a node, a local cluster, and the tools.
 
 import { backupCommand, restoreCommand } from './backup.js';
+import { exportRdbCommand, importRdbCommand } from './rdb.js';
 import { checkHistoryCommand } from '../check/check-history-command.js';
 import { clusterCommand } from './cluster.js';
 import { simCommand } from '../sim/sim-command.js';
@@ -23,6 +24,10 @@ usage:
                                            copy a running cluster's whole state, consistently, into a checksummed file
   raftis restore FILE --data-dir DIR --id ID [--initial-cluster …] | --cluster-dir DIR [--nodes 3] [--port 6379]
                                            create the data directories of a new cluster holding a backup's state
+  raftis import-rdb FILE [--server host:port] [--replace] [--db N]
+                                           load a Redis dump.rdb (version 10 and older) into a running cluster
+  raftis export-rdb --out FILE [--server host:port | --backup FILE]
+                                           write a cluster's state (or a backup's) as a dump.rdb that redis-server loads
   raftis dev-certs [--dir ./data/tls] [--host NAME]... ID...
                                            make a local CA and node and client certificates (development)
   raftis check-history FILE [--format jepsen|edn|jsonl] [--model kv|list-append] [--timeout-ms N]
@@ -48,6 +53,10 @@ async function main(argv: string[]): Promise<number> {
       return backupCommand(rest);
     case 'restore':
       return restoreCommand(rest);
+    case 'import-rdb':
+      return importRdbCommand(rest);
+    case 'export-rdb':
+      return exportRdbCommand(rest);
     case 'dev-certs':
       return devCertsCommand(rest);
     case undefined:

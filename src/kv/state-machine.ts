@@ -40,7 +40,7 @@ import type { CategorizedRow } from './acl/command-categories.js';
 import { AclUsers, isAclEntry, scriptNopermReply } from './acl/acl-users.js';
 import { AclUser } from './acl/acl-user.js';
 import { unwrapAsUser } from './acl/as-user.js';
-import { isCollection, type CollectionTypeName } from './value.js';
+import { isCollection, type CollectionTypeName, type Value } from './value.js';
 import { evictionPolicies, isConfigEntry, ReplicatedSettings, type EvictionPolicy, type SettingValues } from './replicated-settings.js';
 
 export { evictionPolicies, type EvictionPolicy };
@@ -527,6 +527,22 @@ export class KvStateMachine {
     }
     const hex = (value: number): string => value.toString(16).padStart(8, '0');
     return { appliedIndex: this.applied, keys: this.keyspace.size, hash: hex(sumHigh) + hex(sumLow) };
+  }
+
+  /**
+   * Every key not expired at the last applied entry's time, with its value and absolute
+   * expiry, in creation order; for export (RDB) from a state machine nothing else changes.
+   */
+  *liveEntries(): Generator<{ readonly key: Buffer; readonly value: Value; readonly expireAtMs: number | null }> {
+    for (const entry of this.keyspace.values()) {
+      if (!this.keyspace.isLive(entry, this.time)) continue;
+      yield { key: entry.key, value: entry.value, expireAtMs: entry.expireAtMs === noExpiry ? null : entry.expireAtMs };
+    }
+  }
+
+  /** The code of every function library (FUNCTION LOAD's argument), in load order. */
+  functionLibraries(): Uint8Array[] {
+    return this.scripting.functions.all().map((library) => library.code);
   }
 
   /** The type and length of the collection at `key` now (expiry judged at the last applied entry's time), for the server's waiters. */

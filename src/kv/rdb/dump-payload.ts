@@ -17,9 +17,14 @@ const footerBytes = 10;
 export function createDumpPayload(value: Value): Buffer {
   const writer = new RdbWriter();
   writeRdbValue(value, writer);
-  writer.bytes.u8(rdbVersion & 0xff);
-  writer.bytes.u8(rdbVersion >> 8);
-  const body = writer.bytes.finish();
+  return withDumpFooter(writer.bytes.finish());
+}
+
+/** A value's RDB bytes (type byte and body) with the version and checksum footer: a payload RESTORE takes. */
+export function withDumpFooter(value: Uint8Array): Buffer {
+  const body = Buffer.allocUnsafe(value.length + 2);
+  body.set(value, 0);
+  body.writeUInt16LE(rdbVersion, value.length);
   const footer = Buffer.allocUnsafe(8);
   footer.writeBigUInt64LE(crc64(body), 0);
   return Buffer.concat([body, footer]);

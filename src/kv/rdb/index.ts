@@ -5,4 +5,5 @@
 export { crc64 } from './crc64.js';
 export { RdbReader, RdbWriter } from './encoding.js';
 export { readRdbValue, rdbType, writeRdbValue } from './value-codec.js';
-export { createDumpPayload, rdbVersion, readDumpPayload, verifyDumpPayload } from './dump-payload.js';
+export { createDumpPayload, rdbVersion, readDumpPayload, verifyDumpPayload, withDumpFooter } from './dump-payload.js';
+export { RdbFileWriter, rdbFileVersion, readRdbFile, type RdbEntry, type RdbFileInfo, type RdbRecord } from './rdb-file.js';

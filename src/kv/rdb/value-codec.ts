@@ -190,7 +190,11 @@ const readers = new Map<number, (reader: RdbReader) => Value>([
 
 /** Reads one value (type byte and body); throws DecodeError for a malformed one or a type raftis does not hold (modules). */
 export function readRdbValue(reader: RdbReader): Value {
-  const code = reader.u8();
+  return readRdbValueOfType(reader.u8(), reader);
+}
+
+/** Reads the body of a value whose type byte `code` was read already (an RDB file puts the key between them). */
+export function readRdbValueOfType(code: number, reader: RdbReader): Value {
   const read = readers.get(code);
   if (read === undefined) throw new DecodeError(`rdb: unsupported object type ${code}`);
   return read(reader);
