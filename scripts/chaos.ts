@@ -1,13 +1,15 @@
 // Long chaos runs against real clusters (see docs/testing.md):
 //   node --import tsx scripts/chaos.ts --time 300 --nemesis all|kill|pause|partition|clock|snapshot|transfer|membership|each
 //        [--nodes 3|5] [--reads linearizable|lease|stale] [--request-id-workaround on|off]
-//        [--member-address-workaround on|off] [--workload register|list-append|list-append-lua]
+//        [--member-address-workaround on|off] [--workload register|list-append|list-append-lua|stream]
 // The request-id workaround (off by default) guarded against a raftis bug fixed since,
 // request ids reused by a restarted node; `on` brings it back. The member-address
 // workaround (off by default) steers membership changes around bugs 5 and 6 (docs/testing.md).
 // --workload list-append runs MULTI/RPUSH/LRANGE/EXEC transactions checked for strict
 // serializability instead of the single-key operations checked for linearizability;
-// list-append-lua sends the same transactions as EVAL scripts.
+// list-append-lua sends the same transactions as EVAL scripts. --workload stream runs XADD
+// producers and a consumer group (XREADGROUP, XACK, XAUTOCLAIM of dead consumers' entries)
+// on every node, checked by src/check/check-stream.ts.
 // Each run writes chaos-runs/<timestamp>-<scenario>/ and prints its summary; the exit code
 // is 0 when every run passed (or was skipped), 1 otherwise. Needs `npm run build` first.
 

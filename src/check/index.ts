@@ -39,3 +39,5 @@ export type { ReadAnomaly, ReadAnomalyType } from './list-append-graph.js';
 export { describeListAppendResult, describeCycle } from './format-list-append.js';
 export { parseTxnHistory, parseTxnEdn, parseTxnJsonl, formatTxnJsonl, looksLikeTxnHistory } from './parse-txn-history.js';
 export type { TxnFormat, TxnParseResult } from './parse-txn-history.js';
+export { checkStreamHistory, compareStreamIds, describeStreamResult, StreamHistoryError } from './check-stream.js';
+export type { StreamAdd, StreamCheckResult, StreamDelivery, StreamEntry, StreamHistory, StreamRead } from './check-stream.js';

@@ -11,13 +11,15 @@ import { CHAOS_ELECTION_TICKS, CHAOS_LEASE_DRIFT_TICKS, CHAOS_TICK_MS, healAll, 
 import { availability, faultWindows, perSecond, timelineSvg } from './report.js';
 import { sleep, Workload, WORKLOAD_DEFAULTS, type ChaosWorkload, type WorkloadCheck, type WorkloadOptions } from './workload.js';
 import { ListAppendWorkload } from './list-append-workload.js';
+import { StreamWorkload } from './stream-workload.js';
 
 /**
- * What the clients run: single-key operations checked for linearizability, or list-append
- * transactions checked for strict serializability, sent as MULTI/EXEC or as Lua scripts.
+ * What the clients run: single-key operations checked for linearizability, list-append
+ * transactions checked for strict serializability, sent as MULTI/EXEC or as Lua scripts, or
+ * streams with a consumer group (stream-workload.ts, src/check/check-stream.ts).
  */
-export type WorkloadKind = 'register' | 'list-append' | 'list-append-lua';
-export const WORKLOAD_KINDS: readonly WorkloadKind[] = ['register', 'list-append', 'list-append-lua'];
+export type WorkloadKind = 'register' | 'list-append' | 'list-append-lua' | 'stream';
+export const WORKLOAD_KINDS: readonly WorkloadKind[] = ['register', 'list-append', 'list-append-lua', 'stream'];
 import { networkUnavailableReason } from './chaos-network.js';
 
 export type ReadMode = 'linearizable' | 'lease' | 'stale';
@@ -121,7 +123,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const problems: string[] = [];
   const workloadOptions = { ...WORKLOAD_DEFAULTS, ...options.workload };
   const kind = options.workloadKind ?? 'register';
-  const workload: ChaosWorkload = kind === 'register' ? new Workload(cluster, workloadOptions) : new ListAppendWorkload(cluster, workloadOptions, kind === 'list-append-lua');
+  const workload: ChaosWorkload = kind === 'register' ? new Workload(cluster, workloadOptions)
+    : kind === 'stream' ? new StreamWorkload(cluster, workloadOptions) : new ListAppendWorkload(cluster, workloadOptions, kind === 'list-append-lua');
   let events: NemesisEvent[] = [];
   let recoveryMs: number | null = null;
   let finalValues = new Map<string, Map<string, string>>();

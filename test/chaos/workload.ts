@@ -12,13 +12,16 @@ import type { ChaosCluster } from './chaos-cluster.js';
 
 export type Outcome = 'ok' | 'fail' | 'info';
 
+/** The stream workload's commands (stream-workload.ts). */
+export type StreamFunction = 'xadd' | 'xrevrange' | 'xreadgroup' | 'xautoclaim' | 'xack';
+
 /** One completed client operation, for the timeline (times in ms since the cluster started). */
 export interface OpRecord {
   readonly callMs: number;
   readonly retMs: number;
   readonly outcome: Outcome;
-  /** The operation's function; 'txn' for a list-append transaction. */
-  readonly f: KvOp['f'] | 'txn';
+  /** The operation's function; 'txn' for a list-append transaction, the command's name for the stream workload. */
+  readonly f: KvOp['f'] | 'txn' | StreamFunction;
   readonly node: string;
   readonly error?: string;
 }
