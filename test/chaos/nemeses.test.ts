@@ -10,7 +10,7 @@ import { runScenario, type ReadMode, type ScenarioOptions } from './run-scenario
 
 /** Seconds of faults per scenario in the default test run. */
 const SHORT_PASS_MS = 10_000;
-/** Seconds of faults of the list-append pass: one or two kills. */
+/** Seconds of faults of the list-append and stream passes: one or two kills. */
 const LIST_APPEND_PASS_MS = 5_000;
 const partitionsUnavailable = networkUnavailableReason();
 
@@ -58,6 +58,11 @@ describe('chaos: each nemesis on a real cluster', { concurrency: false }, () => 
     const summary = await expectPass({ nemesis: 'kill', nodes: 3, readMode: 'linearizable', workloadKind: 'list-append', timeMs: LIST_APPEND_PASS_MS });
     // The transactions must share keys, so the checker had dependencies to order.
     if (summary !== null) assert.match(summary, /checker: strict serializable: \d+ transactions, \d+ keys, [1-9]\d* dependency edges/, summary);
+  });
+
+  it('a stream with a consumer group under kills: acknowledged XADDs kept once in order, every entry delivered, no acknowledged entry pending', async () => {
+    const summary = await expectPass({ nemesis: 'kill', nodes: 3, readMode: 'linearizable', workloadKind: 'stream', timeMs: LIST_APPEND_PASS_MS });
+    if (summary !== null) assert.match(summary, /checker: stream history valid: XADD ok [1-9]\d*,.* [1-9]\d* deliveries .* [1-9]\d* acknowledged, 0 never delivered/, summary);
   });
 
   it('kill with AUTH on (--requirepass: every client and every joining node authenticates)', async () => {
