@@ -58,6 +58,8 @@ export class Admin {
     this.context = context;
     this.lastSaveMs = context.startedAt;
     this.times = new CommandTimes(this.settings, context.now);
+    // Checked by loadConfig, as CONFIG SET checks them.
+    if (context.config.nodeSettings.length > 0) this.settings.set(context.config.nodeSettings.flat());
     this.backups = new Backups({
       barrier: context.barrier,
       beginSnapshot: () => context.kv.beginSnapshot(),

@@ -1,9 +1,14 @@
 // A node's configuration: every setting once, in one table, with its flag, its RAFTIS_*
 // environment variable, its default and its validation. Sources in order of precedence:
-// command-line flags, environment, config file (--config FILE, JSON), defaults. Every
-// value is validated at start-up with a message that names the setting and what is wrong.
+// command-line flags, environment, config file (--config FILE: JSON or redis.conf style, see
+// config-file.ts), defaults. The node's own runtime settings (NodeSettings: the slow log,
+// the latency monitor, the encoding thresholds) are taken by their Redis names from flags
+// and the file too. Every value is validated at start-up with a message that names the
+// setting and what is wrong.
 
 import { readFileSync } from 'node:fs';
+import { ConfigFileError, readConfigFile } from './config-file.js';
+import { NodeSettings } from './node-settings.js';
 import { CLUSTER_SECRET_BYTES_MAX, CLUSTER_SECRET_BYTES_MIN } from '../transport/peer-handshake.js';
 import { parseNotifyFlags } from '../kv/keyspace-events.js';
 
@@ -110,6 +115,10 @@ export interface ServerConfig {
   readonly protectedMode: boolean;
   /** The settings given explicitly (flag, environment or file), as opposed to defaulted. */
   readonly configured: ReadonlySet<string>;
+  /** The config file this node was started with (CONFIG REWRITE writes it), or null. */
+  readonly configFile: string | null;
+  /** Node settings (NodeSettings, by Redis's names) given at start-up, checked, in order. */
+  readonly nodeSettings: readonly (readonly [string, string])[];
 }
 
 export class ConfigError extends Error {
@@ -194,7 +203,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'protectedMode', flag: 'protected-mode', kind: 'bool', help: 'refuse non-loopback clients while bound beyond loopback with no password and no ACL user (default yes)' },
 ];
 
-const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 'initialCluster' | 'configured'> = {
+const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 'initialCluster' | 'configured' | 'configFile' | 'nodeSettings'> = {
   join: null,
   adminListen: null,
   learnerPromoteLagEntries: 1000,
@@ -292,22 +301,19 @@ export function parseBytes(text: string, what: string): number {
 }
 
 type RawValues = Map<string, { value: string | number | boolean; source: string }>;
+/** Node settings by name, as given, with where: the last source wins, as for the other settings. */
+type NodeValues = Map<string, { value: string; source: string }>;
 
 function envName(flag: string): string {
   return `RAFTIS_${flag.toUpperCase().replace(/-/g, '_')}`;
 }
 
-/**
- * Reads settings from argv (`--flag value` or `--flag=value`; booleans may omit the value),
- * the environment and an optional config file, then validates them.
- */
-export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ServerConfig {
-  const raw: RawValues = new Map();
+/** The settings of argv: (name, value) pairs in order, and the config file named. */
+function parseArgv(argv: readonly string[], env: NodeJS.ProcessEnv): { flags: [string, string | true][]; configFile: string | undefined } {
   const byFlag = new Map(SETTINGS.map((s) => [s.flag, s]));
-  const byKey = new Map(SETTINGS.map((s) => [s.key as string, s]));
-
+  const nodeSettings = new NodeSettings();
   let configFile = env['RAFTIS_CONFIG'];
-  const flags: [Setting, string | true][] = [];
+  const flags: [string, string | true][] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument "${arg}" (settings are given as --name value)`);
@@ -320,37 +326,59 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       continue;
     }
     const setting = byFlag.get(name);
-    if (setting === undefined) throw new ConfigError(`unknown setting --${name} (see raftis server --help)`);
+    if (setting === undefined && !nodeSettings.has(name)) throw new ConfigError(`unknown setting --${name} (see raftis server --help)`);
     if (value === undefined) {
       const next = argv[i + 1];
-      if (setting.kind === 'bool' && (next === undefined || next.startsWith('--'))) value = true;
+      if (setting?.kind === 'bool' && (next === undefined || next.startsWith('--'))) value = true;
       else if (next === undefined) throw new ConfigError(`--${name}: missing value`);
       else { value = next; i++; }
     }
-    flags.push([setting, value]);
+    flags.push([name, value]);
   }
+  return { flags, configFile };
+}
 
+/**
+ * Reads settings from argv (`--flag value` or `--flag=value`; booleans may omit the value),
+ * the environment and an optional config file, then validates them.
+ */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const raw: RawValues = new Map();
+  const nodeValues: NodeValues = new Map();
+  const byFlag = new Map(SETTINGS.map((s) => [s.flag, s]));
+  const byKey = new Map(SETTINGS.map((s) => [s.key as string, s]));
+  const nodeSettings = new NodeSettings();
+  const { flags, configFile } = parseArgv(argv, env);
+  const take = (name: string, value: string | number | boolean, source: string): void => {
+    const setting = byKey.get(name) ?? byFlag.get(name);
+    if (setting !== undefined) raw.set(setting.key, { value, source });
+    else if (nodeSettings.has(name)) nodeValues.set(nodeSettings.canonicalName(name), { value: String(value), source });
+    else throw new ConfigError(`${source.replace(/ "[^"]*"$/, '')}: unknown setting "${name}"`);
+  };
   if (configFile !== undefined) {
-    let parsed: unknown;
     try {
-      parsed = JSON.parse(readFileSync(configFile, 'utf8'));
+      for (const { name, value, source } of readConfigFile(configFile)) take(name, value, source);
     } catch (error) {
-      throw new ConfigError(`config file ${configFile}: ${(error as Error).message}`);
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(`config file ${configFile}: expected a JSON object`);
-    for (const [key, value] of Object.entries(parsed)) {
-      const setting = byKey.get(key) ?? byFlag.get(key);
-      if (setting === undefined) throw new ConfigError(`config file ${configFile}: unknown setting "${key}"`);
-      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') throw new ConfigError(`config file ${configFile}: "${key}" must be a string, number or boolean`);
-      raw.set(setting.key, { value, source: `config file ${configFile} "${key}"` });
+      if (error instanceof ConfigFileError) throw new ConfigError(error.message);
+      throw error;
     }
   }
   for (const setting of SETTINGS) {
     const value = env[envName(setting.flag)];
     if (value !== undefined && value !== '') raw.set(setting.key, { value, source: envName(setting.flag) });
   }
-  for (const [setting, value] of flags) raw.set(setting.key, { value, source: `--${setting.flag}` });
-  return resolve(raw);
+  for (const [name, value] of flags) take(name, value, `--${name}`);
+  return { ...resolve(raw), configFile: configFile ?? null, nodeSettings: checkNodeSettings(nodeValues) };
+}
+
+/** Node settings checked as CONFIG SET checks them, the message naming where each came from. */
+function checkNodeSettings(values: NodeValues): [string, string][] {
+  const checker = new NodeSettings();
+  for (const [name, { value, source }] of values) {
+    const refused = checker.check([name, value]);
+    if (refused !== null) throw new ConfigError(`${source}: ${refused.kind === 'error' ? refused.message.replace(/^ERR CONFIG SET failed \(possibly related to argument '[^']*'\) - /, '') : 'invalid'}`);
+  }
+  return [...values].map(([name, { value }]) => [name, value]);
 }
 
 function resolve(raw: RawValues): ServerConfig {
@@ -374,6 +402,8 @@ function resolve(raw: RawValues): ServerConfig {
     dataDir: typeof values['dataDir'] === 'string' ? values['dataDir'] : `./data/${id === '' ? 'node' : id}`,
     initialCluster: (values['initialCluster'] as Map<string, HostPort> | undefined) ?? new Map<string, HostPort>(),
     configured: new Set(raw.keys()),
+    configFile: null,
+    nodeSettings: [],
   } as unknown as ServerConfig;
   validate(config);
   return config;
@@ -521,5 +551,9 @@ export function clientAddress(config: Pick<ServerConfig, 'listen' | 'tlsPort'>):
 
 export function usage(): string {
   const lines = SETTINGS.map((s) => `  --${s.flag.padEnd(28)} ${s.help}  [${envName(s.flag)}]`);
-  return ['raftis server [--config FILE] [settings]', '', 'Settings (flag, environment variable; a config file takes the same names in camelCase):', ...lines].join('\n');
+  const nodeNames = new NodeSettings().each().map((s) => s.names[0] ?? '');
+  return ['raftis server [--config FILE] [settings]', '',
+    'Settings (flag, environment variable). A config file (--config FILE) is JSON ({"tickMs": 50}, keys camelCase or as the flags)',
+    'or redis.conf style (one "name value" a line, names as the flags, # comments); CONFIG REWRITE writes it back.', ...lines, '',
+    `Node settings, by Redis's names, as flags or in the config file (CONFIG SET changes them on the node): ${nodeNames.join(', ')}`].join('\n');
 }

@@ -12,6 +12,7 @@ interface Threshold {
   readonly names: readonly string[];
   readonly min: bigint;
   readonly max: bigint;
+  readonly defaultValue: bigint;
   value: bigint;
 }
 
@@ -20,18 +21,19 @@ const intMin = -(1n << 31n);
 const intMax = (1n << 31n) - 1n;
 
 function settings(): Threshold[] {
-  return [
-    { names: ['slowlog-log-slower-than'], min: -1n, max: longMax, value: 10_000n },
-    { names: ['slowlog-max-len'], min: 0n, max: longMax, value: 128n },
-    { names: ['latency-monitor-threshold'], min: 0n, max: longMax, value: 0n },
-    { names: ['hash-max-listpack-entries', 'hash-max-ziplist-entries'], min: 0n, max: longMax, value: 512n },
-    { names: ['hash-max-listpack-value', 'hash-max-ziplist-value'], min: 0n, max: longMax, value: 64n },
-    { names: ['zset-max-listpack-entries', 'zset-max-ziplist-entries'], min: 0n, max: longMax, value: 128n },
-    { names: ['zset-max-listpack-value', 'zset-max-ziplist-value'], min: 0n, max: longMax, value: 64n },
-    { names: ['set-max-intset-entries'], min: 0n, max: longMax, value: 512n },
-    { names: ['list-max-listpack-size', 'list-max-ziplist-size'], min: intMin, max: intMax, value: -2n },
-    { names: ['list-compress-depth'], min: 0n, max: intMax, value: 0n },
+  const rows: Omit<Threshold, 'value'>[] = [
+    { names: ['slowlog-log-slower-than'], min: -1n, max: longMax, defaultValue: 10_000n },
+    { names: ['slowlog-max-len'], min: 0n, max: longMax, defaultValue: 128n },
+    { names: ['latency-monitor-threshold'], min: 0n, max: longMax, defaultValue: 0n },
+    { names: ['hash-max-listpack-entries', 'hash-max-ziplist-entries'], min: 0n, max: longMax, defaultValue: 512n },
+    { names: ['hash-max-listpack-value', 'hash-max-ziplist-value'], min: 0n, max: longMax, defaultValue: 64n },
+    { names: ['zset-max-listpack-entries', 'zset-max-ziplist-entries'], min: 0n, max: longMax, defaultValue: 128n },
+    { names: ['zset-max-listpack-value', 'zset-max-ziplist-value'], min: 0n, max: longMax, defaultValue: 64n },
+    { names: ['set-max-intset-entries'], min: 0n, max: longMax, defaultValue: 512n },
+    { names: ['list-max-listpack-size', 'list-max-ziplist-size'], min: intMin, max: intMax, defaultValue: -2n },
+    { names: ['list-compress-depth'], min: 0n, max: intMax, defaultValue: 0n },
   ];
+  return rows.map((row) => ({ ...row, value: row.defaultValue }));
 }
 
 export class NodeSettings {
@@ -63,6 +65,16 @@ export class NodeSettings {
 
   has(name: string): boolean {
     return this.byName.has(name.toLowerCase());
+  }
+
+  /** The first of a setting's names (hash-max-listpack-entries for hash-max-ziplist-entries). */
+  canonicalName(name: string): string {
+    return this.byName.get(name.toLowerCase())?.names[0] ?? name;
+  }
+
+  /** Each setting once: its names, value and whether that is the default (CONFIG REWRITE). */
+  each(): { readonly names: readonly string[]; readonly value: string; readonly isDefault: boolean }[] {
+    return [...new Set(this.byName.values())].map((t) => ({ names: t.names, value: String(t.value), isDefault: t.value === t.defaultValue }));
   }
 
   /** Redis's error for the first bad value of `pairs` (name, value, ...; every name a threshold), or null. */

@@ -7,6 +7,10 @@
 //   start-up    fixed for the process (ports, data directory, persistence): CONFIG GET shows
 //               them, CONFIG SET refuses them with the flag that sets them.
 // A CONFIG SET is atomic as in Redis 7: every pair is checked first, then all are applied.
+// CONFIG REWRITE writes what CONFIG SET can change into the node's config file (config-file.ts):
+// the node settings, and the replicated ones that have a start-up flag (their file value only
+// seeds a new cluster; a running one keeps them in its log). Start-up settings cannot change
+// while the node runs, so the file and the flags it was started with stay as they were.
 
 import type { Reply } from '../kv/reply.js';
 import { arityError } from '../kv/replies.js';
@@ -14,6 +18,7 @@ import { configEntryName, configSetError, isReplicatedSetting, replicatedSetting
 import { globMatch } from '../kv/glob.js';
 import type { ClientConnection } from '../resp/server.js';
 import { formatHostPort, type ServerConfig } from './config.js';
+import { rewriteConfigFile, type RewriteSetting } from './config-file.js';
 import { errorReply } from './errors.js';
 import type { NodeSettings } from './node-settings.js';
 import { serverCommand, unknownSubcommand, type ServerCall, type ServerCommand } from './command-registry.js';
@@ -78,13 +83,41 @@ export function configCommand(deps: RuntimeConfigDeps): ServerCommand {
         deps.resetStats();
         return done(OK);
       case 'rewrite':
-        return done(argv.length !== 2 ? arityError('config|rewrite') : errorReply('ERR CONFIG REWRITE is not supported: set start-up values with flags or --config FILE; replicated settings live in the log'));
+        return done(argv.length !== 2 ? arityError('config|rewrite') : configRewrite(deps));
       case 'help':
         return done({ kind: 'array', value: CONFIG_HELP.map((line) => ({ kind: 'simple', value: line })) });
       default:
         return done(unknownSubcommand('config', argv[1]));
     }
   }, [0, 0, 0], { get: -3, set: -4, resetstat: 2, rewrite: 2, help: 2 });
+}
+
+/** Replicated settings a start-up flag also sets, with the names a config file gives them by and their defaults. */
+const REWRITTEN_REPLICATED: readonly { readonly name: string; readonly key: string; readonly defaultValue: string }[] = [
+  { name: 'maxmemory', key: 'maxmemoryBytes', defaultValue: '0' },
+  { name: 'maxmemory-policy', key: 'maxmemoryPolicy', defaultValue: 'noeviction' },
+  { name: 'proto-max-bulk-len', key: 'protoMaxBulkLen', defaultValue: String(512 * 1024 * 1024) },
+  { name: 'notify-keyspace-events', key: 'notifyKeyspaceEvents', defaultValue: '' },
+];
+
+/** CONFIG REWRITE: Redis's replies, the error naming what failed. */
+function configRewrite(deps: RuntimeConfigDeps): Reply {
+  const file = deps.config.configFile;
+  if (file === null) return errorReply('ERR The server is running without a config file');
+  const replicated = deps.replicated();
+  const settings: RewriteSetting[] = [
+    ...deps.settings.each(),
+    ...REWRITTEN_REPLICATED.map(({ name, key, defaultValue }) => {
+      const value = replicated.get(name) ?? defaultValue;
+      return { names: [name, key], value, isDefault: value === defaultValue };
+    }),
+  ];
+  try {
+    rewriteConfigFile(file, settings);
+  } catch (error) {
+    return errorReply(`ERR Rewriting config file: ${(error as Error).message}`);
+  }
+  return OK;
 }
 
 /** Every setting's (name, value), each once. */
