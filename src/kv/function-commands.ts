@@ -12,7 +12,7 @@ import { mixSeed } from './hash.js';
 import { globMatch } from './glob.js';
 import { ByteReader, ByteWriter, DecodeError } from './binary.js';
 import { fnv1a, fnvOffsetBasis } from './hash.js';
-import { aclCheck, callFromScript, parseScriptRequest, scriptingOf, text, type ScriptRequest } from './script-commands.js';
+import { aclCheck, callFromScript, parseScriptRequest, scriptNeedsLog, scriptingOf, text, type ScriptRequest } from './script-commands.js';
 import type { FunctionLibrary } from './script/function-store.js';
 import type { Scripting } from './script/scripting.js';
 import { sha1Hex } from './script/sha1.js';
@@ -235,6 +235,8 @@ function fcall(readOnlyCommand: boolean) {
     if (entry === undefined) return functionNotFound;
     const noWrites = entry.info.flags.includes('no-writes');
     if (readOnlyCommand && !noWrites) return errorReply('ERR Can not execute a script with write flag using *_ro command.');
+    // Served at a read point (scriptCannotWrite) but replaced meanwhile by a function that may write.
+    if (!context.writable && !readOnlyCommand && !noWrites) return scriptNeedsLog;
     const { library, info } = entry;
     const vm = scripting.vm();
     if (!vm.hasLibrary(library.name.toLowerCase(), library.codeSha)) {

@@ -17,6 +17,39 @@ import { parseShebang } from './script/shebang.js';
 
 export const noScriptError = errorReply('NOSCRIPT No matching script. Please use EVAL.');
 
+/**
+ * The answer of an EVAL, EVALSHA or FCALL served on the read path (scriptCannotWrite said it
+ * could be) when, at its read point, it turns out it cannot: its body is no longer cached (EVAL
+ * must cache it, a change of replicated state) or the function lost its no-writes flag. The
+ * server then sends it through the log. Compared by identity; never sent to a client.
+ */
+export const scriptNeedsLog: Reply = errorReply('ERR internal: this script call must go through the log');
+
+/**
+ * Whether EVAL, EVALSHA or FCALL `argv` runs, on this node's state now, a script that cannot
+ * write, so it may be served at a read point instead of through the log: an EVAL whose body
+ * is cached and declares no-writes, an EVALSHA of such a cached body, an FCALL of a no-writes
+ * function. A node whose state lags says false (the log then serves it); the read point
+ * checks again (scriptNeedsLog).
+ */
+export function scriptCannotWrite(scripting: Scripting, argv: readonly Uint8Array[]): boolean {
+  const name = text(arg(argv, 0)).toLowerCase();
+  let request: ScriptRequest;
+  try {
+    request = parseScriptRequest(argv);
+  } catch (error) {
+    if (error instanceof CommandError) return false;
+    throw error;
+  }
+  if (name === 'fcall') return scripting.functions.function(text(request.script))?.info.flags.includes('no-writes') ?? false;
+  const body = name === 'eval' ? request.script : name === 'evalsha' ? scripting.store.get(text(request.script).toLowerCase()) : undefined;
+  if (body === undefined) return false;
+  const flags = parseShebang(body);
+  if (flags instanceof CommandError || !flags.noWrites) return false;
+  // Hashing last: most EVALs declare nothing and are decided by their first bytes.
+  return name === 'evalsha' || scripting.store.has(sha1Hex(body));
+}
+
 export interface ScriptRequest {
   /** The script's text (EVAL), its SHA-1 (EVALSHA) or the function's name (FCALL). */
   readonly script: Uint8Array;
@@ -48,8 +81,10 @@ function evalScript(readOnlyCommand: boolean) {
     const sha = sha1Hex(request.script);
     const compileError = scripting.vm().compile(sha, request.script);
     if (compileError !== null) return compileError;
-    // A read (EVAL_RO) runs on one node only: it must not change replicated state.
+    // A read (EVAL_RO, or EVAL of a cached no-writes script) runs on one node only: it must
+    // not change replicated state.
     if (context.writable) scripting.store.add(sha, request.script);
+    else if (!readOnlyCommand && !scripting.store.has(sha)) return scriptNeedsLog;
     return runScript(context, sha, request.script, request, readOnlyCommand);
   };
 }
@@ -69,6 +104,7 @@ function runScript(context: CommandContext, sha: string, body: Uint8Array, reque
   const flags = parseShebang(body);
   if (flags instanceof CommandError) return flags.reply;
   if (readOnlyCommand && flags.declared && !flags.noWrites) return errorReply('ERR Can not execute a script with write flag using *_ro command.');
+  if (!context.writable && !readOnlyCommand && !flags.noWrites) return scriptNeedsLog;
   const seed = mixSeed(context.seed, context.readSalt);
   let calls = 0;
   return scripting.vm().run({

@@ -16,6 +16,7 @@
 import type { Reply } from './reply.js';
 import type { CommandSpec } from './command-spec.js';
 import { hasFlag } from './command-spec.js';
+import { scriptCannotWrite } from './script-commands.js';
 import { commandFormatOf, commandFormatRemovalVersions, decodeCommand } from './command-codec.js';
 import { checkArity, commandTable, lookupCommand, validateCommand } from './commands.js';
 import { CommandContext, type KvCounters } from './command-context.js';
@@ -76,6 +77,9 @@ export const kvDefaults = {
   scriptStringBytesMax: 512 * 1024 * 1024,
   notifyKeyspaceEvents: 0,
 } as const;
+
+/** The write rows that run a script, which the read path may serve when the script cannot write. */
+const scriptCallRows: ReadonlySet<string> = new Set(['eval', 'evalsha', 'fcall']);
 
 /** Scripting's memory on one node (INFO's used_memory_lua, used_memory_vm_*, used_memory_scripts*). */
 export interface ScriptMemory extends VmMemory {
@@ -495,12 +499,33 @@ export class KvStateMachine {
    * last applied entry). Never mutates. Write commands are refused with an error reply.
    */
   read(argv: readonly Uint8Array[], clusterTime: number, user: string | null = null): Reply {
-    if (user !== null) return this.runAs(user, () => this.read(argv, clusterTime));
+    return this.serveRead(argv, clusterTime, user, (spec) => hasFlag(spec, 'readonly'));
+  }
+
+  /**
+   * Whether EVAL, EVALSHA or FCALL `argv` runs a script that cannot write, judged on this
+   * node's state now: then the server may serve it as a read (readScript).
+   */
+  scriptCannotWrite(argv: readonly Uint8Array[]): boolean {
+    return scriptCannotWrite(this.scripting, argv);
+  }
+
+  /**
+   * EVAL, EVALSHA or FCALL of a script that cannot write (scriptCannotWrite), run as a read at
+   * this read point: refused writes, no change to the script cache; `scriptNeedsLog` when, at
+   * this point, it can write after all (the server then proposes it).
+   */
+  readScript(argv: readonly Uint8Array[], clusterTime: number, user: string | null = null): Reply {
+    return this.serveRead(argv, clusterTime, user, (spec) => scriptCallRows.has(spec.name));
+  }
+
+  private serveRead(argv: readonly Uint8Array[], clusterTime: number, user: string | null, accepts: (spec: CommandSpec) => boolean): Reply {
+    if (user !== null) return this.runAs(user, () => this.serveRead(argv, clusterTime, null, accepts));
     const name = argv[0];
     if (name === undefined) return errorReply('ERR empty command');
     const spec = lookupCommand(name);
     if (spec === undefined) return unknownCommandError(argv);
-    if (!hasFlag(spec, 'readonly')) return errorReply(`ERR '${spec.name}' is not a read-only command`);
+    if (!accepts(spec)) return errorReply(`ERR '${spec.name}' is not a read-only command`);
     const arityError = checkArity(spec, argv);
     if (arityError !== null) return arityError;
     return this.runRead(spec, argv, Math.max(clusterTime, this.time), ++this.readsServed);

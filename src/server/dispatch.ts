@@ -20,6 +20,7 @@ import { connectionCommands } from './connection-commands.js';
 import { ClientPause } from './client-pause.js';
 import { Monitors } from './monitor.js';
 import { parseShebang } from '../kv/script/shebang.js';
+import { scriptNeedsLog } from '../kv/script-commands.js';
 import { CommandError } from '../kv/replies.js';
 import { AclGate, type SubscribedChannels } from './acl-gate.js';
 import { aclCommand } from './acl-command.js';
@@ -71,6 +72,13 @@ export interface ConnectionState {
   watchEpoch: number;
   /** The last command run, as CLIENT LIST's `cmd` shows it ('client|list'). */
   lastCommand: string;
+  /**
+   * Set while a script call that started as a read goes through the log after all (its read
+   * point found it can write, scriptRead): the connection's reads that reach their read
+   * point meanwhile wait here, and take a new one once it is answered, so they see what it
+   * wrote, as a command sent after it must. Null otherwise.
+   */
+  fence: (() => void)[] | null;
 }
 
 /** 'block' (a blocking command) runs alone: what the connection sent after it waits, as in Redis. */
@@ -101,6 +109,9 @@ export interface SubscriptionHooks {
 
 const OK: Reply = { kind: 'simple', value: 'OK' };
 const QUEUED: Reply = { kind: 'simple', value: 'QUEUED' };
+
+/** Write rows that run a script: served as reads when the script cannot write (Dispatcher.scriptRead). */
+const SCRIPT_CALLS: ReadonlySet<string> = new Set(['eval', 'evalsha', 'fcall']);
 
 /** Commands that steer a transaction run at once inside MULTI; every other one is queued (Redis's processCommand). */
 const RUN_IN_MULTI: ReadonlySet<string> = new Set(['exec', 'discard', 'multi', 'watch', 'reset']);
@@ -180,7 +191,7 @@ export class Dispatcher {
     if (state === undefined) {
       state = {
         consistency: this.options.config.readConsistency, seq: 0, unanswered: new Set(), running: 0, runningKind: 'read', waiting: [], draining: false,
-        transaction: null, watched: null, watchEpoch: 0, lastCommand: 'NULL',
+        transaction: null, watched: null, watchEpoch: 0, lastCommand: 'NULL', fence: null,
       };
       conn.state = state;
     }
@@ -268,12 +279,45 @@ export class Dispatcher {
     const invalid = spec.validate === undefined ? null : spec.validate(argv);
     if (invalid !== null) return done(invalid);
     if (spec.flags.includes('blocking') && mayBlock(argv)) this.inOrder(state, 'block', done, (finish) => this.blocking.run(conn.id, argv, this.waiterWrites(conn, state), finish));
+    else if (SCRIPT_CALLS.has(spec.name) && this.kv.scriptCannotWrite(argv)) this.scriptRead(conn, state, spec, argv, done);
     else if (spec.flags.includes('write')) this.write(conn, state, this.acl.logForm(conn, spec, argv), done);
     else {
       const mode = state.consistency; // as set when the read arrived, even if it waits
       const user = this.acl.runsAs(conn, spec);
-      this.inOrder(state, 'read', done, (finish) => this.read(mode, argv, finish, user));
+      this.inOrder(state, 'read', done, (finish) => this.connectionRead(state, mode, (clusterTime) => this.kv.read(argv, clusterTime, user), finish));
     }
+  }
+
+  /**
+   * EVAL, EVALSHA or FCALL of a script that cannot write, served like a read: at a read point of
+   * the connection's consistency, on this node, without a log entry. Should the read point find
+   * that it can write after all (a SCRIPT FLUSH or FUNCTION LOAD REPLACE came between), it is
+   * proposed as the write it is, and the connection's later reads wait for it (the fence).
+   */
+  private scriptRead(conn: ClientConnection, state: ConnectionState, spec: CommandSpec, argv: Buffer[], done: (reply: Reply) => void): void {
+    const mode = state.consistency;
+    const user = this.acl.runsAs(conn, spec);
+    this.inOrder(state, 'read', done, (finish) => this.connectionRead(state, mode, (clusterTime) => this.kv.readScript(argv, clusterTime, user), (reply) => {
+      if (reply !== scriptNeedsLog) return finish(reply);
+      const fence: (() => void)[] = state.fence ?? [];
+      state.fence = fence;
+      const seq = nextSeq(state);
+      this.options.writes.submit(conn.id, seq, firstOf(state.unanswered, seq), this.acl.logForm(conn, spec, argv), (written) => {
+        state.unanswered.delete(seq);
+        if (state.fence === fence) state.fence = null;
+        finish(written);
+        for (const resume of fence) resume();
+      });
+    }));
+  }
+
+  /** One read of the connection once the barrier for `mode` is passed, or after the connection's fence is lifted. */
+  private connectionRead(state: ConnectionState, mode: ReadMode, serve: (clusterTime: number) => Reply, done: (reply: Reply) => void): void {
+    this.node.read(mode, (error, clusterTime) => {
+      if (error !== null) return done(nodeErrorReply(error));
+      if (state.fence !== null) state.fence.push(() => this.connectionRead(state, mode, serve, done));
+      else done(serve(clusterTime));
+    });
   }
 
   /**
@@ -463,14 +507,6 @@ export class Dispatcher {
       state.watched = watched;
       finish(OK);
     }));
-  }
-
-  /** Runs a read-only command once the read barrier for `mode` is passed. */
-  read(mode: ReadMode, argv: readonly Uint8Array[], done: (reply: Reply) => void, user: string | null = null): void {
-    this.node.read(mode, (error, clusterTime) => {
-      if (error !== null) return done(nodeErrorReply(error));
-      done(this.kv.read(argv, clusterTime, user));
-    });
   }
 }
 

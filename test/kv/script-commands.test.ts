@@ -11,6 +11,7 @@ import { wrapAsUser } from '../../src/kv/acl/as-user.js';
 import { sha1Hex } from '../../src/kv/script/sha1.js';
 import { formatLuaNumber } from '../../src/kv/script/lua-numbers.js';
 import { restore, takeSnapshot } from './snapshot-support.js';
+import { scriptNeedsLog } from '../../src/kv/script-commands.js';
 
 const evalReply = (h: Harness, script: string, ...rest: string[]): ReturnType<typeof plain> => plain(h.apply('EVAL', script, ...rest));
 
@@ -297,4 +298,46 @@ test('the VM\'s memory (INFO used_memory_lua): what it holds, not what runs left
   assert.equal(h.kv.scriptMemory().functionsBytes, fresh.functionsBytes);
   h.apply('SCRIPT', 'FLUSH');
   assert.equal(h.kv.scriptMemory().evalBytes, fresh.evalBytes, 'SCRIPT FLUSH gives a fresh VM');
+});
+
+test('scripts that cannot write are served as reads: the decision, the read, and when the log must serve them after all', () => {
+  const h = new Harness();
+  const readOnly = "#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])";
+  const writes = "#!lua flags=no-writes\nreturn redis.call('set', KEYS[1], 'x')";
+  const cannotWrite = (...args: string[]): boolean => h.kv.scriptCannotWrite(argvOf(args));
+  const readScript = (...args: string[]): ReturnType<typeof plain> => plain(h.kv.readScript(argvOf(args), h.time));
+  h.apply('SET', 'k', 'v');
+  // EVAL must cache its body (replicated state): only a cached body is served as a read.
+  assert.equal(cannotWrite('EVAL', readOnly, '1', 'k'), false);
+  assert.equal(evalReply(h, readOnly, '1', 'k'), 'v');
+  assert.equal(cannotWrite('EVAL', readOnly, '1', 'k'), true);
+  assert.equal(cannotWrite('EVALSHA', sha1Hex(Buffer.from(readOnly)), '1', 'k'), true);
+  assert.equal(cannotWrite('EVALSHA', sha1Hex(Buffer.from(readOnly)).toUpperCase(), '1', 'k'), true);
+  assert.equal(cannotWrite('EVALSHA', 'ffffffffffffffffffffffffffffffffffffffff', '0'), false, 'unknown: the log answers NOSCRIPT');
+  assert.equal(cannotWrite('EVAL', "return redis.call('get', KEYS[1])", '1', 'k'), false, 'no shebang: the script may write');
+  assert.equal(cannotWrite('EVAL', readOnly, '2', 'k'), false, 'a bad key count is the log\'s error to give');
+  assert.equal(readScript('EVAL', readOnly, '1', 'k'), 'v');
+  assert.equal(readScript('EVALSHA', sha1Hex(Buffer.from(readOnly)), '1', 'k'), 'v');
+  evalReply(h, writes, '1', 'k');
+  assert.deepEqual(readScript('EVAL', writes, '1', 'k'), { err: "ERR Write commands are not allowed from read-only scripts. script: " + sha1Hex(Buffer.from(writes)) + ', on @user_script:2.' });
+  // A read changes nothing: a body not cached stays uncached.
+  const uncached = "#!lua flags=no-writes\nreturn 7";
+  assert.equal(h.kv.readScript(argvOf(['EVAL', uncached, '0']), h.time), scriptNeedsLog, 'an uncached EVAL must go through the log');
+  assert.deepEqual(plain(h.apply('SCRIPT', 'EXISTS', sha1Hex(Buffer.from(uncached)))), [0]);
+  // SCRIPT FLUSH between the decision and the read point: the read answers that the log must serve it.
+  h.apply('SCRIPT', 'FLUSH');
+  assert.equal(h.kv.readScript(argvOf(['EVAL', readOnly, '1', 'k']), h.time), scriptNeedsLog);
+  assert.deepEqual(readScript('EVALSHA', sha1Hex(Buffer.from(readOnly)), '1', 'k'), { err: 'NOSCRIPT No matching script. Please use EVAL.' });
+
+  const library = (flags: string): string => `#!lua name=reads\nredis.register_function{function_name='peek', callback=function(keys) return redis.call('get', keys[1]) end, flags={${flags}}}`;
+  h.apply('FUNCTION', 'LOAD', library("'no-writes'"));
+  assert.equal(cannotWrite('FCALL', 'peek', '1', 'k'), true);
+  assert.equal(cannotWrite('FCALL', 'PEEK', '1', 'k'), true);
+  assert.equal(cannotWrite('FCALL', 'nothing', '0'), false);
+  assert.equal(readScript('FCALL', 'peek', '1', 'k'), 'v');
+  // Replaced meanwhile by a function that may write: the log serves it.
+  h.apply('FUNCTION', 'LOAD', 'REPLACE', library(''));
+  assert.equal(cannotWrite('FCALL', 'peek', '1', 'k'), false);
+  assert.equal(h.kv.readScript(argvOf(['FCALL', 'peek', '1', 'k']), h.time), scriptNeedsLog);
+  assert.deepEqual(plain(h.kv.readScript(argvOf(['SET', 'k', 'v']), h.time)), { err: "ERR 'set' is not a read-only command" });
 });

@@ -57,6 +57,30 @@ describe('scripts and functions on a 3-node cluster', () => {
     assert.equal(await cluster.client(followers[1] as string).call('FCALL_RO', 'peek', '1', 'fn:n'), '5');
   });
 
+  it('EVAL, EVALSHA and FCALL of scripts that cannot write are served at a follower\'s read point, without a log entry', async () => {
+    const follower = followers[1] as string;
+    const client = cluster.client(follower);
+    const body = "#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])";
+    await client.set('ro:key', 'seen');
+    assert.equal(await client.eval(body, 1, 'ro:key'), 'seen', 'the first EVAL goes through the log and caches the body');
+    await cluster.waitForEqualDigests(ids());
+    const commitIndex = async (): Promise<number> => Number(/commit_index:(\d+)/.exec(String(await cluster.call(leader, ['RAFT.INFO'])))?.[1]);
+    const before = await commitIndex();
+    const sha = await client.script('LOAD', body).then(String).catch(() => '');
+    const calls = 20;
+    for (let i = 0; i < calls; i++) {
+      assert.equal(await client.eval(body, 1, 'ro:key'), 'seen');
+      assert.equal(await client.call('FCALL', 'peek', '1', 'fn:n'), '5');
+    }
+    const after = await commitIndex();
+    // SCRIPT LOAD is one entry; 40 script calls through the log would be 40 more.
+    assert.ok(after - before <= 3, `${after - before} entries for ${2 * calls} read-only script calls`);
+    // Reads at a read point: a write the client made before is seen.
+    await client.set('ro:key', 'later');
+    assert.equal(await client.evalsha(sha, 1, 'ro:key'), 'later');
+    assert.match(String(await cluster.call(follower, ['EVAL', "#!lua flags=no-writes\nreturn redis.call('set', KEYS[1], 'x')", '1', 'ro:key'])), /Write commands are not allowed from read-only scripts/);
+  });
+
   it('ioredis defineCommand (EVALSHA, then EVAL on NOSCRIPT) works from any node', async () => {
     for (const id of ids()) {
       const client = cluster.client(id) as Redis & { rateLimit(key: string, limit: number): Promise<number> };
