@@ -15,6 +15,7 @@ import type { ConfChange, Entry, Message, NodeId, Ready, SnapshotMeta, SoftState
 import { EntryType, MessageType, StateRole } from '../raft/types.js';
 import { decodeConfChange } from '../raft/conf-change.js';
 import { NodeError } from './errors.js';
+import { array, integer, object, optional, parseJson, string } from '../base/schema.js';
 import type { Clock, InboundSnapshot, LogStore, Network, StateMachine, TimerHandle } from './ports.js';
 
 export type ReadMode = 'linearizable' | 'lease' | 'stale';
@@ -856,15 +857,35 @@ export function encodeSnapshotHeader(message: Message & { type: MessageType.Snap
   return new TextEncoder().encode(JSON.stringify(header));
 }
 
+/** Node ids in a configuration at most (the peer codec's bound). */
+const CONF_NODES_MAX = 0xffff;
+const headerNodeId = string(255, true);
+/** Base64 of at most the 16 MiB of membership a snapshot file may hold. */
+const CONTEXT_CHARS_MAX = 24 * 1024 * 1024;
+
+const snapshotHeaderSchema = object({
+  from: headerNodeId,
+  to: headerNodeId,
+  term: integer(),
+  snapshot: object({
+    index: integer(),
+    term: integer(),
+    confState: object({ voters: array(headerNodeId, CONF_NODES_MAX), learners: array(headerNodeId, CONF_NODES_MAX) }),
+  }),
+  context: optional(string(CONTEXT_CHARS_MAX)),
+});
+
+/** A snapshot header from a peer, checked before use (SchemaError naming the bad field). */
 export function decodeSnapshotHeader(bytes: Uint8Array): Message & { type: MessageType.Snapshot } {
-  const parsed = JSON.parse(new TextDecoder().decode(bytes)) as { from: NodeId; to: NodeId; term: number; snapshot: SnapshotMeta };
-  return { type: MessageType.Snapshot, from: parsed.from, to: parsed.to, term: parsed.term as Message['term'], snapshot: parsed.snapshot };
+  const header = parseJson(bytes, snapshotHeaderSchema, 'snapshot header');
+  const { index, term, confState } = header.snapshot;
+  const snapshot = { index: index as SnapshotMeta['index'], term: term as SnapshotMeta['term'], confState: { voters: confState.voters as NodeId[], learners: confState.learners as NodeId[] } };
+  return { type: MessageType.Snapshot, from: header.from as NodeId, to: header.to as NodeId, term: header.term as Message['term'], snapshot };
 }
 
 /** The sender's context bytes of a snapshot header (empty when it sent none). */
 export function snapshotHeaderContext(bytes: Uint8Array): Uint8Array {
-  const parsed = JSON.parse(new TextDecoder().decode(bytes)) as { context?: string };
-  return Buffer.from(parsed.context ?? '', 'base64');
+  return Buffer.from(parseJson(bytes, snapshotHeaderSchema, 'snapshot header').context ?? '', 'base64');
 }
 
 function decodeConfChangeEntry(entry: Entry): ConfChange {

@@ -7,7 +7,8 @@ import type { LogStore, SnapshotByteSink, SnapshotByteSource } from '../node/por
 import type { ConfState, Entry, HardState, NodeId, SnapshotMeta } from '../node/consensus.js';
 import { logIndex, term } from '../node/consensus.js';
 import type { RaftStorage, StoredSnapshotMeta } from '../storage/raft-storage.js';
-import { formatHostPort, parseHostPort } from './config.js';
+import { array, boolean, fail, object, optional, parseJson, string, type Schema } from '../base/schema.js';
+import { ConfigError, formatHostPort, parseHostPort, type HostPort } from './config.js';
 import type { Member } from './identity.js';
 
 interface MembershipFile {
@@ -15,6 +16,27 @@ interface MembershipFile {
   learners: string[];
   members: { id: string; peer: string; client: string; promote?: boolean; incarnation?: string }[];
 }
+
+/** Members of one configuration at most (the peer codec's bound, CONF_STATE_NODES_MAX). */
+const MEMBERS_MAX = 0xffff;
+const memberId = string(255, true);
+
+/** "host:port", checked as the configuration checks it. */
+export const hostPortSchema: Schema<HostPort> = (value, path) => {
+  const text = string(1024, true)(value, path);
+  try {
+    return parseHostPort(text, path);
+  } catch (error) {
+    if (error instanceof ConfigError) return fail(path, 'host:port with a port in 0..65535', value);
+    throw error;
+  }
+};
+
+const membershipSchema = object({
+  voters: array(memberId, MEMBERS_MAX),
+  learners: array(memberId, MEMBERS_MAX),
+  members: array(object({ id: memberId, peer: hostPortSchema, client: hostPortSchema, promote: optional(boolean), incarnation: optional(string(255)) }), MEMBERS_MAX),
+});
 
 export function encodeMembership(confState: ConfState, members: ReadonlyMap<string, Member>): Uint8Array {
   const file: MembershipFile = {
@@ -31,16 +53,17 @@ export function encodeMembership(confState: ConfState, members: ReadonlyMap<stri
   return Buffer.from(JSON.stringify(file));
 }
 
+/** Membership bytes from a snapshot file or a peer, checked (SchemaError naming the bad field). */
 export function decodeMembership(bytes: Uint8Array): { confState: ConfState; members: Member[] } {
-  const file = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as MembershipFile;
+  const file = parseJson(bytes, membershipSchema, 'snapshot membership');
   return {
     confState: { voters: file.voters as NodeId[], learners: file.learners as NodeId[] },
     members: file.members.map((m) => ({
       id: m.id,
-      peer: parseHostPort(m.peer, 'snapshot membership'),
-      client: parseHostPort(m.client, 'snapshot membership'),
+      peer: m.peer,
+      client: m.client,
       ...(m.promote === true ? { promote: true } : {}),
-      ...(typeof m.incarnation === 'string' ? { incarnation: m.incarnation } : {}),
+      ...(m.incarnation === undefined ? {} : { incarnation: m.incarnation }),
     })),
   };
 }

@@ -8,6 +8,7 @@ import { KvStateMachine } from '../kv/state-machine.js';
 import { seedMemberHashes } from '../kv/member-index.js';
 import type { Reply } from '../kv/reply.js';
 import { RaftNode, decodeSnapshotHeader, snapshotHeaderContext } from '../node/raft-node.js';
+import { boolean, object, optional, parseJson, SchemaError, string } from '../base/schema.js';
 import type { Clock, Network, SnapshotByteSource, StateMachine } from '../node/ports.js';
 import { ConfChangeType, EntryType, createRaft, decodeConfChange, logIndex, nodeId, term, type ConfChange, type ConfState, type Entry, type NodeId } from '../node/consensus.js';
 import { decodeForwardedReply, encodeForwardedReply } from './forwarded-reply.js';
@@ -29,7 +30,7 @@ import { seedLines, startAclSeeding } from './acl-seed.js';
 import { errorReply, nodeErrorReply } from './errors.js';
 import { newIdentity, readIdentity, withSelfAddresses, writeIdentity, type Identity, type Member } from './identity.js';
 import { PeerIncarnations, incarnationRefusal } from './peer-incarnations.js';
-import { StorageLogStore, decodeMembership, encodeMembership, snapshotMetaFromStored } from './log-store.js';
+import { StorageLogStore, decodeMembership, encodeMembership, hostPortSchema, snapshotMetaFromStored } from './log-store.js';
 import { WritePath } from './write-path.js';
 import { PubSub } from './pubsub.js';
 import { parseNotifyFlags } from '../kv/keyspace-events.js';
@@ -121,7 +122,7 @@ export class RaftisServer {
       if (entry.type !== EntryType.ConfChange) continue;
       const decoded = decodeConfChange(entry.data);
       if (!decoded.ok) throw new Error(`conf-change entry ${entry.index} in the WAL is undecodable: ${decoded.error}`);
-      noteMemberAddress(members, decoded.value);
+      noteMemberAddress(members, decoded.value, (reason) => log.warn({ index: entry.index, reason }, 'conf-change entry carries unusable addresses'));
     }
     // A node always knows its own addresses. One that caught up by a snapshot taken after its
     // own AddLearner entry never applied that entry; without this it left itself out of
@@ -246,7 +247,7 @@ export class RaftisServer {
       // entry would otherwise have no way to reach that member, as follower or voter).
       snapshotContext: () => encodeMembership(raft.status().confState, members),
       onConfChange: (change) => {
-        noteMemberAddress(members, change);
+        noteMemberAddress(members, change, (reason) => log.warn({ reason }, 'conf-change entry carries unusable addresses'));
         if (change.type === ConfChangeType.RemoveNode) {
           // The address stays known to the transport: a leader that removed itself must still
           // hear the acknowledgements that commit its removal. The core addresses nothing
@@ -290,7 +291,16 @@ export class RaftisServer {
     });
     transport.onRequest = (from, payload) => (payload[0] === FORWARD_WRITE || payload[0] === FORWARD_WRITE_WITHOUT_FLOOR ? writePath.handleForwarded(payload) : membership.handleForwarded(payload));
     transport.onSnapshot = (from, header, stream) => {
-      const message = decodeSnapshotHeader(header);
+      let message: ReturnType<typeof decodeSnapshotHeader>;
+      try {
+        message = decodeSnapshotHeader(header);
+      } catch (error) {
+        // A header that fails its schema ends that stream only: the sender retries or is broken.
+        if (!(error instanceof SchemaError)) throw error;
+        stream.cancel(error.message);
+        log.warn({ from, err: error.message }, 'snapshot stream refused');
+        return;
+      }
       learnAddresses(snapshotHeaderContext(header));
       // The leader hears "complete" only once the snapshot is durable and stepped into the
       // core: an Append it sends next then finds the follower's log already at the snapshot.
@@ -571,19 +581,31 @@ function withStoredAddresses(config: ServerConfig, identity: Identity): ServerCo
   };
 }
 
-function noteMemberAddress(members: Map<string, Member>, change: ConfChange): void {
+const memberContextSchema = object({ peer: optional(hostPortSchema), client: optional(hostPortSchema), promote: optional(boolean), incarnation: optional(string(255)) });
+
+/**
+ * Records the addresses a conf change carries. A context that fails its schema (the change
+ * itself is committed and applies regardless) leaves the addresses as they were and is
+ * reported through `refused`.
+ */
+function noteMemberAddress(members: Map<string, Member>, change: ConfChange, refused: (reason: string) => void): void {
   if (change.type === ConfChangeType.RemoveNode) {
     members.delete(change.nodeId);
     return;
   }
   if (change.context.length === 0) return;
-  const parsed = JSON.parse(Buffer.from(change.context).toString('utf8')) as { peer?: string; client?: string; promote?: boolean; incarnation?: string };
+  let parsed: ReturnType<typeof memberContextSchema>;
+  try {
+    parsed = parseJson(change.context, memberContextSchema, `membership change of ${change.nodeId}`);
+  } catch (error) {
+    if (!(error instanceof SchemaError)) throw error;
+    return refused(error.message);
+  }
   if (parsed.peer === undefined) return;
-  const peer = parseHostPort(parsed.peer, 'membership change');
-  const client = parsed.client === undefined ? peer : parseHostPort(parsed.client, 'membership change');
+  const peer = parsed.peer;
+  const client = parsed.client ?? peer;
   // An address update from before incarnations were replicated keeps the one known.
-  const incarnation = typeof parsed.incarnation === 'string' ? parsed.incarnation
-    : change.type === ConfChangeType.UpdateNode ? members.get(change.nodeId)?.incarnation : undefined;
+  const incarnation = parsed.incarnation ?? (change.type === ConfChangeType.UpdateNode ? members.get(change.nodeId)?.incarnation : undefined);
   members.set(change.nodeId, { id: change.nodeId, peer, client, promote: parsed.promote === true, ...(incarnation === undefined ? {} : { incarnation }) });
 }
 

@@ -9,6 +9,7 @@
 
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseJson, record, string } from '../base/schema.js';
 
 const FILE = 'peers.json';
 
@@ -18,7 +19,7 @@ export class PeerIncarnations {
 
   constructor(dataDir: string) {
     this.path = join(dataDir, FILE);
-    this.known = new Map(existsSync(this.path) ? Object.entries(JSON.parse(readFileSync(this.path, 'utf8')) as Record<string, string>) : []);
+    this.known = existsSync(this.path) ? parseJson(readFileSync(this.path, 'utf8'), record(string(255), 0xffff), this.path) : new Map<string, string>();
   }
 
   /** Null to accept the peer; otherwise why it is refused. The first incarnation seen is recorded durably. */
