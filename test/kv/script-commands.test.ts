@@ -12,6 +12,7 @@ import { sha1Hex } from '../../src/kv/script/sha1.js';
 import { formatLuaNumber } from '../../src/kv/script/lua-numbers.js';
 import { restore, takeSnapshot } from './snapshot-support.js';
 import { scriptNeedsLog } from '../../src/kv/script-commands.js';
+import { CALL_INSTRUCTIONS } from '../../src/kv/script/call-cost.js';
 
 const evalReply = (h: Harness, script: string, ...rest: string[]): ReturnType<typeof plain> => plain(h.apply('EVAL', script, ...rest));
 
@@ -162,6 +163,27 @@ test('a runaway script stops at its instruction budget, identically, keeping ear
   const stubborn = 'while true do pcall(function() while true do end end) end';
   assert.match((evalReply(a, stubborn, '0') as { err: string }).err, /^ERR Script killed/);
   assert.equal(evalReply(a, "return 'still works'", '0'), 'still works');
+});
+
+test('host work counts in the budget: many cheap calls stop, a big reply counts by its size, identically on every replica', () => {
+  const options = { scriptInstructionsMax: 100_000 };
+  const [a, b] = [new Harness(options), new Harness(options)];
+  // One Lua instruction per call would let 100,000 calls run; each call counts CALL_INSTRUCTIONS and more.
+  const calls = "for i = 1, 100000 do redis.call('incr', 'n') end return 'done'";
+  const reply = evalReply(a, calls, '0');
+  assert.deepEqual(reply, evalReply(b, calls, '0'));
+  assert.match((reply as { err: string }).err, /^ERR Script killed after 100000 Lua instructions/);
+  const done = Number(plain(a.apply('GET', 'n')));
+  assert.equal(plain(b.apply('GET', 'n')), String(done), 'both replicas stopped at the same call');
+  assert.ok(done > 100_000 / (CALL_INSTRUCTIONS + 10) && done < 100_000 / CALL_INSTRUCTIONS, `${done} calls ran`);
+  // pcall does not hold a stop raised by a call.
+  assert.match((evalReply(a, "while true do pcall(redis.call, 'incr', 'n') end", '0') as { err: string }).err, /^ERR Script killed/);
+  // A call's reply counts by its size: reading a 1 MB value (about 4,000 instructions) stops sooner.
+  a.apply('SET', 'big', 'x'.repeat(1024 * 1024));
+  a.apply('SET', 'reads', '0');
+  assert.match((evalReply(a, "while true do redis.call('get', 'big') redis.call('incr', 'reads') end", '0') as { err: string }).err, /^ERR Script killed/);
+  const reads = Number(plain(a.apply('GET', 'reads')));
+  assert.ok(reads > 0 && reads < 100_000 / (1024 * 1024 / 256), `${reads} reads of 1 MB`);
 });
 
 test('no library or global survives from one run to the next', () => {

@@ -29,6 +29,7 @@ import { CjsonLibrary } from './lua-cjson.js';
 import { openCmsgpack } from './lua-cmsgpack.js';
 import { openStruct } from './lua-struct.js';
 import { LuaMemoryCounter, vmRoots } from './lua-memory.js';
+import { callInstructions } from './call-cost.js';
 
 const { lua, lauxlib, lualib } = fengari;
 
@@ -338,6 +339,11 @@ export class ScriptVm {
     if (active === null) return;
     active.instructions += hookInstructions;
     if (active.instructions <= active.run.instructionsMax) return;
+    this.stop(L, active);
+  }
+
+  /** Ends a run past its budget: the error now, and again at every instruction, so pcall cannot hold it. */
+  private stop(L: LuaState, active: ActiveRun): never {
     lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, 1);
     if (active.kind === 'load') raise(L, 'ERR FUNCTION LOAD timeout');
     raise(L, `ERR Script killed after ${active.run.instructionsMax} Lua instructions (script-instructions-max); the writes it made before were kept`);
@@ -428,7 +434,12 @@ export class ScriptVm {
 
   private redisCall(L: LuaState, raises: boolean): number {
     const active = this.activeRun(L);
-    const reply = active.run.call(this.callArguments(L));
+    const argv = this.callArguments(L);
+    const reply = active.run.call(argv);
+    // Host work counts in the budget (call-cost.ts); past it the script stops here, after
+    // the call, which ran (its writes are kept, as those before a stop always are).
+    active.instructions += callInstructions(argv, reply);
+    if (active.instructions > active.run.instructionsMax) this.stop(L, active);
     if (raises && reply.kind === 'error') raise(L, reply.message);
     pushReply(L, reply, active.protocol);
     return 1;
