@@ -125,6 +125,11 @@ interface Before {
   readonly version: number;
 }
 
+/** Moves whose destination Redis fills before it pops the source: the destination's events come first. */
+const DESTINATION_FIRST: ReadonlySet<string> = new Set(['rpoplpush', 'brpoplpush', 'lmove', 'blmove']);
+/** Commands that create their destination (Redis's dbAdd, which reports `new`) before they report anything else. */
+const NEW_FIRST: ReadonlySet<string> = new Set(['rename', 'renamenx']);
+
 const KEYSPACE_PREFIX = '__keyspace@0__:';
 const KEYEVENT_PREFIX = '__keyevent@0__:';
 
@@ -135,6 +140,8 @@ export class KeyspaceEvents {
   private depth = 0;
   /** Whether a nested write reported events inside the outermost one. */
   private nestedRan = false;
+  /** Keys whose `new` event the running write already reported (created). */
+  private readonly announced = new Set<string>();
 
   /** `flagsOf` reads the classes on: the replicated setting notify-keyspace-events (replicated-settings.ts). */
   constructor(private readonly flagsOf: () => number) {}
@@ -156,6 +163,16 @@ export class KeyspaceEvents {
     if ((this.flags & NotifyClass.keyevent) !== 0) sink(Buffer.from(KEYEVENT_PREFIX + event), key);
   }
 
+  /**
+   * Reports `key` new at once, where Redis's dbAdd would: for commands that report their own
+   * events (XADD, XGROUP CREATE … MKSTREAM), so `new` comes before them, as in Redis.
+   */
+  created(key: Uint8Array): void {
+    if (!this.active) return;
+    this.emit(NotifyClass.newKey, 'new', key);
+    this.announced.add(Buffer.from(key).toString('latin1'));
+  }
+
   /** True when a write's events must be worked out (a sink listens and some class is on). */
   get active(): boolean {
     return this.sink !== null && (this.flags & (NotifyClass.keyspace | NotifyClass.keyevent)) !== 0 && (this.flags & ~(NotifyClass.keyspace | NotifyClass.keyevent)) !== 0;
@@ -172,6 +189,7 @@ export class KeyspaceEvents {
       const due = entry !== undefined && entry.expireAtMs <= nowMs;
       return { key, index, entry, due, live: entry !== undefined && !due, version: keyspace.version(key, nowMs) };
     });
+    this.announced.clear();
     this.depth++;
     let result: T;
     try {
@@ -187,12 +205,17 @@ export class KeyspaceEvents {
 
   private emitChanges(spec: CommandSpec, argv: readonly Uint8Array[], keyspace: Keyspace, nowMs: number, before: readonly Before[]): void {
     const eventOf = EVENTS.get(spec.name);
-    for (const was of before) {
+    const created = (was: Before): boolean => {
+      const entry = keyspace.raw(was.key);
+      return entry !== undefined && entry.expireAtMs > nowMs && !was.live && !this.announced.has(Buffer.from(was.key).toString('latin1'));
+    };
+    if (NEW_FIRST.has(spec.name)) for (const was of before) if (created(was)) this.created(was.key);
+    for (const was of DESTINATION_FIRST.has(spec.name) ? [...before].reverse() : before) {
       const entry = keyspace.raw(was.key);
       if (was.due && entry !== was.entry) this.emit(NotifyClass.expired, 'expired', was.key);
       if (keyspace.version(was.key, nowMs) === was.version) continue;
       const live = entry !== undefined && entry.expireAtMs > nowMs;
-      if (live && !was.live) this.emit(NotifyClass.newKey, 'new', was.key);
+      if (created(was)) this.emit(NotifyClass.newKey, 'new', was.key);
       const events = eventOf?.(argv, was.index) ?? [];
       // A key an expiry removed at once is reported deleted, as Redis does for EXPIRE in the past.
       for (const [cls, name] of events) if (live || name !== 'expire') this.emit(cls, name, was.key);

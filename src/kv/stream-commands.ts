@@ -159,6 +159,7 @@ function xadd(context: CommandContext, parsed: ReturnType<typeof parseAddOrTrim>
     return errorReply('ERR The stream has exhausted the last possible ID, unable to add more items');
   }
   const stream = context.writeCollection(parsed.key, streamKind, true) as StreamValue;
+  if (existing === undefined) context.events?.created(parsed.key);
   const id = nextAddId(stream, parsed.id, context.nowMs);
   const fields = argv.slice(parsed.fieldsAt).map(latin1);
   stream.append(id, fields, context.streams?.nodeMaxEntries() ?? streamNodeMaxEntriesDefault);

@@ -451,6 +451,7 @@ function xgroupCreate(context: CommandContext, argv: readonly Uint8Array[], key:
   }
   if (existing?.groups.has(name) === true) return errorReply('BUSYGROUP Consumer Group name already exists');
   const stream = context.writeCollection(key, streamKind, true) as StreamValue;
+  if (existing === undefined) context.events?.created(key);
   stream.groups.set(name, new StreamGroup(name, given ?? stream.lastId, entriesRead));
   stream.touched();
   streamChanged(context, key, 'xgroup-create');
