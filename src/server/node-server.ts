@@ -31,7 +31,7 @@ import { errorReply, nodeErrorReply } from './errors.js';
 import { newIdentity, readIdentity, withSelfAddresses, writeIdentity, type Identity, type Member } from './identity.js';
 import { PeerIncarnations, incarnationRefusal } from './peer-incarnations.js';
 import { StorageLogStore, decodeMembership, encodeMembership, hostPortSchema, snapshotMetaFromStored } from './log-store.js';
-import { WritePath } from './write-path.js';
+import { WritePath, processTimer } from './write-path.js';
 import { PubSub } from './pubsub.js';
 import { parseNotifyFlags } from '../kv/keyspace-events.js';
 import { publishedMessage } from '../kv/publish-command.js';
@@ -273,6 +273,7 @@ export class RaftisServer {
       encodeReply: encodeForwardedReply,
       decodeReply: decodeForwardedReply,
       now: () => Date.now(),
+      setTimer: processTimer,
     });
     const writePath = writes;
 

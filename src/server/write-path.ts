@@ -7,6 +7,7 @@
 import { encodeCommand } from '../kv/command-codec.js';
 import type { Reply } from '../kv/reply.js';
 import { NodeError } from '../node/errors.js';
+import type { TimerHandle } from '../node/ports.js';
 import type { RaftNode } from '../node/raft-node.js';
 import type { NodeId } from '../node/consensus.js';
 import { errorReply, nodeErrorReply } from './errors.js';
@@ -36,6 +37,18 @@ export interface WritePathOptions {
   readonly encodeReply: (reply: Reply) => Uint8Array;
   readonly decodeReply: (bytes: Uint8Array) => Reply | Error;
   readonly now: () => number;
+  /**
+   * Runs fn after ms (retries, the wait for a leader). The server's timers do not keep the
+   * process alive; the simulator's run in virtual time.
+   */
+  readonly setTimer: (ms: number, fn: () => void) => TimerHandle;
+}
+
+/** Node's timers for the server: unref'd, so a pending retry never holds the process open. */
+export function processTimer(ms: number, fn: () => void): TimerHandle {
+  const handle = setTimeout(fn, ms);
+  handle.unref();
+  return { cancel: () => clearTimeout(handle) };
 }
 
 export function requestKey(origin: string, client: number, seq: number): string {
@@ -46,7 +59,7 @@ export class WritePath {
   private readonly options: WritePathOptions;
   /** Callbacks waiting for a leader to become known, with their deadlines. */
   private leaderWaiters: { deadline: number; wake: () => void }[] = [];
-  private waiterTimer: NodeJS.Timeout | null = null;
+  private waiterTimer: TimerHandle | null = null;
   private stopped = false;
 
   constructor(options: WritePathOptions) {
@@ -72,7 +85,7 @@ export class WritePath {
         lastError = error;
         if (!error.definitelyNotApplied) uncertain = true;
         if (error.code === 'SHUTDOWN') return done(nodeErrorReply(error));
-        setTimeout(attempt, error.code === 'NO_LEADER' ? 0 : this.options.retryDelayMs).unref();
+        this.options.setTimer(error.code === 'NO_LEADER' ? 0 : this.options.retryDelayMs, attempt);
       };
       if (node.isLeader) {
         this.proposeLocal({ origin: this.options.origin, client, seq, firstUnanswered, argv }, (error, reply) => (error === null ? done(reply) : retry(error)));
@@ -133,7 +146,7 @@ export class WritePath {
 
   stop(): void {
     this.stopped = true;
-    if (this.waiterTimer !== null) clearTimeout(this.waiterTimer);
+    this.waiterTimer?.cancel();
     const waiters = this.leaderWaiters;
     this.leaderWaiters = [];
     for (const waiter of waiters) waiter.wake();
@@ -164,15 +177,14 @@ export class WritePath {
   private armWaiterTimer(): void {
     if (this.waiterTimer !== null || this.leaderWaiters.length === 0) return;
     const next = Math.min(...this.leaderWaiters.map((w) => w.deadline));
-    this.waiterTimer = setTimeout(() => {
+    this.waiterTimer = this.options.setTimer(Math.max(0, next - this.options.now()), () => {
       this.waiterTimer = null;
       const now = this.options.now();
       const expired = this.leaderWaiters.filter((w) => w.deadline <= now);
       this.leaderWaiters = this.leaderWaiters.filter((w) => w.deadline > now);
       for (const waiter of expired) waiter.wake();
       this.armWaiterTimer();
-    }, Math.max(0, next - this.options.now()));
-    this.waiterTimer.unref();
+    });
   }
 }
 

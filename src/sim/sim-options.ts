@@ -86,6 +86,8 @@ export const SIM_HEARTBEAT_TICKS = 2;
 export const SIM_LEASE_DRIFT_TICKS = 2;
 /** A client request with no answer after this long is reported unknown (writes) or failed (reads). */
 export const SIM_REQUEST_TIMEOUT_MS = 1_000;
+/** A write on a node that knows no leader waits this long for one before TRYAGAIN (the server's no-leader-wait-ms). */
+export const SIM_NO_LEADER_WAIT_MS = 500;
 /**
  * Entries the runtime keeps behind a snapshot: small, so that a node that was down or cut
  * off for a few hundred milliseconds is caught up by InstallSnapshot, not by the log.

@@ -3,22 +3,28 @@
 // clients and a fault schedule, all drawn from one seed. Safety invariants are checked as
 // the run goes; the client history (linearizability) and liveness are checked at the end.
 //
-// RaftNode chains work through promises (log.sync(), its apply step), so after every event
-// the loop yields a fixed number of microtask turns. Nothing in a run ever waits on a
-// macrotask, so the interleaving depends only on the event order: the seed fixes the run.
+// Each node's storage is the real RaftStorage over a simulated disk (sim-storage.ts), so a
+// restart runs WAL recovery as production does. RaftNode and the storage chain work through
+// promises, so after every event that may settle one the loop lets every microtask run
+// (a macrotask turn: nothing in a run waits on one, so the queue is drained whatever the
+// length of the chains). The interleaving depends only on the event order: the seed fixes
+// the run.
 import { KvStateMachine } from '../kv/state-machine.js';
 import type { Reply } from '../kv/reply.js';
-import type { Clock, InboundSnapshot, Network, SnapshotByteSource, StateMachine } from '../node/ports.js';
+import type { Clock, InboundSnapshot, LogStore, Network, SnapshotByteSource, StateMachine } from '../node/ports.js';
 import { RaftNode, decodeSnapshotHeader, type NodeLogger, type ReadMode } from '../node/raft-node.js';
 import { defaultRaftConfig, type RaftTestBugs } from '../raft/config.js';
 import { seededPrng } from '../raft/prng.js';
 import { Raft } from '../raft/raft.js';
-import { type Entry, type Message, MessageType, type NodeId, StateRole, logIndex, nodeId } from '../raft/types.js';
+import { type Entry, type Message, MessageType, type NodeId, StateRole, logIndex, nodeId, term } from '../raft/types.js';
 import { EventKind, EventQueue, eventKindNames } from './event-queue.js';
 import { MembershipChurn } from './membership-churn.js';
 import { SafetyMonitor, SimViolation } from './safety-monitor.js';
-import { SimDisk } from './sim-disk.js';
-import { SimLogStore, bytesSource } from './sim-log-store.js';
+import { StorageLogStore, snapshotMetaFromStored } from '../server/log-store.js';
+import { RaftStorage, SimDisk, type StorageLogger } from '../storage/index.js';
+import { IncarnationDisk, MonitoredLogStore } from './sim-storage.js';
+import { createSimWritePath } from './sim-write-path.js';
+import type { WritePath } from '../server/write-path.js';
 import {
   SIM_CLOCK_RATE_DRIFT_MAX,
   SIM_ELECTION_TICKS,
@@ -60,16 +66,6 @@ export interface SimResult {
   readonly membership: { readonly removals: number; readonly transfers: number };
 }
 
-/** Microtask turns yielded after each event: enough for sync → persist → apply → advance (2–3); longer chains (snapshot streams) continue in later drains, still in a fixed order. */
-const MICROTASK_TURNS = 4;
-/**
- * Events that only call the runtime's synchronous entry points (a tick, receive(),
- * propose(), read()): they settle no promise, so there is nothing to drain after them, and
- * skipping the drain saves about 40% of the awaits of a run. Were one of them to leave a
- * microtask after all, it would run in the next drain (at the latest after the Ready that
- * such an entry point defers), still in a fixed order: the run stays deterministic.
- */
-const SYNCHRONOUS_EVENT_KINDS: ReadonlySet<EventKind> = new Set([EventKind.Timer, EventKind.Deliver, EventKind.Client, EventKind.Forward]);
 const NETWORK_DELAY_MS_MIN = 1;
 const NETWORK_DELAY_MS_MAX = 5;
 /** With network faults, a message is sometimes this much slower (reordering; a stale vote request). */
@@ -84,6 +80,12 @@ const STALE_VOTE_PROBABILITY = 0.3;
 const STALE_VOTE_MS = [5, 40] as const;
 const SYNC_MS_MIN = 1;
 const SYNC_MS_MAX = 4;
+/** WAL segments are small so that runs roll segments and delete compacted ones (the storage layer's minimum is 4 KiB). */
+const SIM_SEGMENT_BYTES = 16 * 1024;
+const SIM_DATA_DIR = '/data';
+const SIM_CLUSTER_ID = 'sim';
+/** Snapshot files carry no member addresses in the simulator: the network routes by id. */
+const NO_MEMBERS: ReadonlyMap<string, never> = new Map<string, never>();
 const SNAPSHOT_CHUNK_BYTES = 4096;
 const PENDING_REQUESTS_MAX = 10_000;
 /** Digest the state at every Nth applied index to compare replicas (cheap with few keys). */
@@ -100,7 +102,6 @@ const CUT_LEADER_PROBABILITY = 0.5;
 const CUT_LEADER_MS = [200, 800] as const;
 
 interface Incarnation extends ClientNode {
-  readonly log: SimLogStore;
   alive: boolean;
 }
 
@@ -109,6 +110,8 @@ interface NodeSlot {
   readonly id: NodeId;
   /** Replaced by an empty one when the node is removed from the cluster (a new incarnation). */
   disk: SimDisk;
+  /** The running (or recovering) process's view of the disk; null while the node is down. */
+  io: IncarnationDisk | null;
   /** Bumped when the node is wiped: messages to or from an earlier incarnation are never delivered. */
   generation: number;
   /** Clock rate (virtual ms of this node per virtual ms) and offset: clock drift. */
@@ -152,6 +155,8 @@ export class Simulation implements WorkloadHost {
   private readonly churn: MembershipChurn = new MembershipChurn(this);
   /** Fault kind cut-leader: the virtual time each node last rolled for a cut (once per instant). */
   private readonly cutRolledAt: number[] = [];
+  /** Incarnations started, for each one's request-id origin (the server's boot id). */
+  private incarnations = 0;
 
   constructor(options: SimOptions) {
     const problems = simOptionProblems(options);
@@ -173,8 +178,7 @@ export class Simulation implements WorkloadHost {
       const drift = faults.has('drift');
       const rate = drift ? 1 + (this.random.fraction() * 2 - 1) * SIM_CLOCK_RATE_DRIFT_MAX : 1;
       const offsetMs = drift ? this.random.between(0, 500) : 0;
-      const slot: NodeSlot = { index, id: nodeId(`n${index + 1}`), disk: new SimDisk(), generation: 0, rate, offsetMs, pausedUntil: 0, inc: null };
-      this.prepareDisk(slot);
+      const slot: NodeSlot = { index, id: nodeId(`n${index + 1}`), disk: this.newDisk(), io: null, generation: 0, rate, offsetMs, pausedUntil: 0, inc: null };
       this.slots.push(slot);
       this.ids.set(slot.id, index);
     }
@@ -200,10 +204,9 @@ export class Simulation implements WorkloadHost {
     return workload === 'list-append' ? new ListAppendOps(this.random, keys) : new RegisterOps(this.random, keys);
   }
 
-  private prepareDisk(slot: NodeSlot): void {
-    slot.disk.forgetVoteOnCrash = this.options.bugs.forgetVote === true;
-    slot.disk.forgetHardStateOnCrash = this.options.bugs.forgetHardState === true;
-    slot.disk.onDurable = (entry, previousTerm) => this.monitor.noteDurable(slot.id, entry, previousTerm);
+  /** A node's disk: what a crash keeps of unsynced writes is drawn from the run's PRNG. */
+  private newDisk(): SimDisk {
+    return new SimDisk({ random: () => this.random.fraction() });
   }
 
   get nodeCount(): number {
@@ -240,14 +243,17 @@ export class Simulation implements WorkloadHost {
     // connections, so the cluster gets its settle time again from now.
     if (this.now >= this.faultEnd) this.workload.postponeLiveness(this.now + this.settleMs);
     this.crash(slot);
-    slot.disk = new SimDisk();
-    this.prepareDisk(slot);
+    slot.disk = this.newDisk();
     slot.generation++;
+  }
+
+  writePathOf(index: number): WritePath | null {
+    return this.slot(index).inc?.writes ?? null;
   }
 
   rejoin(index: number): void {
     const slot = this.slot(index);
-    if (slot.inc === null) this.startNode(slot);
+    if (slot.io === null) this.startNode(slot);
   }
 
   schedule(delayMs: number, node: number, kind: EventKind, run: () => void): void {
@@ -263,6 +269,8 @@ export class Simulation implements WorkloadHost {
   async run(): Promise<SimResult> {
     const endAt = this.options.durationMs + DRAIN_MS;
     try {
+      // The nodes' recoveries, begun by the constructor, run up to their first disk sync.
+      await drainMicrotasks();
       for (;;) {
         const event = this.queue.pop();
         if (event === undefined) break;
@@ -282,7 +290,7 @@ export class Simulation implements WorkloadHost {
         this.traceHash = mixHash(mixHash(mixHash(this.traceHash, Math.round(event.time * 1000)), event.node + 1), event.kind);
         if (this.options.trace) this.trace.push(`${event.time.toFixed(3)} ${event.node >= 0 ? this.slot(event.node).id : 'sim'} ${eventKindNames[event.kind] ?? event.kind}`);
         event.run();
-        if (!SYNCHRONOUS_EVENT_KINDS.has(event.kind)) for (let turn = 0; turn < MICROTASK_TURNS; turn++) await undefined;
+        await drainMicrotasks();
         if (this.failure !== null) break;
       }
       if (this.failure === null) this.finalChecks();
@@ -337,13 +345,34 @@ export class Simulation implements WorkloadHost {
   // Nodes: start (fresh or from the disk after a crash), crash.
   // ---------------------------------------------------------------------------------
 
+  /** Starts a process on the node's disk: recovery (RaftStorage.open) takes virtual time, then the runtime starts. */
   private startNode(slot: NodeSlot): void {
-    const recovered = slot.disk.recover();
+    const io = new IncarnationDisk(slot.disk, {
+      scheduleSync: (done) => this.schedule(this.random.between(SYNC_MS_MIN, SYNC_MS_MAX), slot.index, EventKind.SyncDone, done),
+    });
+    slot.io = io;
+    this.recover(slot, io).catch((error: unknown) => {
+      if (io.alive) this.failure ??= `recovery: ${slot.id}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+    });
+  }
+
+  private async recover(slot: NodeSlot, io: IncarnationDisk): Promise<void> {
+    const { storage, recovered } = await RaftStorage.open({
+      dir: SIM_DATA_DIR, clusterId: SIM_CLUSTER_ID, nodeId: slot.id, segmentBytes: SIM_SEGMENT_BYTES, disk: io, log: this.storageLogger(slot),
+    });
+    if (!io.alive) return;
     const kv = new KvStateMachine();
-    if (recovered.snapshot !== null) {
-      const error = restoreKvSync(kv, recovered.snapshot.bytes, recovered.snapshot.meta.index);
-      if (error !== null) throw new SimViolation('recovery', `${slot.id}: snapshot ${recovered.snapshot.meta.index} does not restore: ${error}`);
+    const snapshot = recovered.snapshot === null ? null : snapshotMetaFromStored(recovered.snapshot);
+    if (snapshot !== null) {
+      const reader = storage.openSnapshot();
+      if (reader === null) throw new SimViolation('recovery', `${slot.id}: snapshot ${snapshot.index} vanished during start-up`);
+      const error = restoreKvSync(kv, await readAll({ read: async (n) => reader.readChunk(n), close: () => reader.close() }), snapshot.index);
+      if (error !== null) throw new SimViolation('recovery', `${slot.id}: snapshot ${snapshot.index} does not restore: ${error}`);
     }
+    const entries = recovered.entries as unknown as Entry[];
+    const log = new MonitoredLogStore(new StorageLogStore(storage, () => NO_MEMBERS), {
+      onDurable: (entry, previousTerm) => this.monitor.noteDurable(slot.id, entry, previousTerm),
+    }, this.options.bugs, { snapshot, entries });
     // Every node, one added back with an empty disk too, starts from the founding
     // configuration: the log replays membership changes on top of it (as the server's --join).
     const voters = this.slots.map((s) => s.id);
@@ -362,16 +391,21 @@ export class Simulation implements WorkloadHost {
         ...(this.coreBugs === null ? {} : { testBugs: this.coreBugs }),
       },
       {
-        hardState: recovered.hardState,
-        snapshot: recovered.snapshot?.meta ?? null,
-        entries: recovered.entries,
+        hardState: { term: term(recovered.hardState.term), vote: nodeId(recovered.hardState.vote), commit: logIndex(recovered.hardState.commit) },
+        snapshot,
+        entries,
         confState: { voters, learners: [] },
         applied: logIndex(kv.appliedIndex),
       },
     );
-    const log = new SimLogStore(slot.disk, {
-      scheduleSync: (done) => this.schedule(this.random.between(SYNC_MS_MIN, SYNC_MS_MAX), slot.index, EventKind.SyncDone, done),
-    });
+    this.startRuntime(slot, raft, log, kv, recovered.snapshot?.term ?? 0);
+  }
+
+  private storageLogger(slot: NodeSlot): StorageLogger {
+    return (level, msg, fields) => this.note(`${slot.id} storage ${level} ${msg}${fields === undefined ? '' : ` ${JSON.stringify(fields)}`}`);
+  }
+
+  private startRuntime(slot: NodeSlot, raft: Raft, log: LogStore, kv: KvStateMachine, initialAppliedTerm: number): void {
     // The incarnation object exists before the runtime so that clock and network can check it.
     const holder: { inc: Incarnation | null } = { inc: null };
     const alive = (): boolean => holder.inc !== null && holder.inc.alive;
@@ -394,7 +428,8 @@ export class Simulation implements WorkloadHost {
       },
       sendSnapshot: (to, header, source) => this.sendSnapshot(slot.index, to, header, source),
     };
-    const logger = this.nodeLogger(slot);
+    const logger = this.nodeLogger(slot, alive);
+    const origin = `${slot.id}#${++this.incarnations}`;
     const runtime = new RaftNode<Reply>({
       id: slot.id,
       raft,
@@ -408,9 +443,10 @@ export class Simulation implements WorkloadHost {
       logRetainEntries: SIM_LOG_RETAIN_ENTRIES,
       snapshotChunkBytes: SNAPSHOT_CHUNK_BYTES,
       pendingRequestsMax: PENDING_REQUESTS_MAX,
-      initialAppliedTerm: recovered.snapshot?.meta.term ?? 0,
+      initialAppliedTerm,
       logger,
       onSoftState: (state) => {
+        holder.inc?.writes.leaderChanged();
         if (state.role === StateRole.Leader && holder.inc !== null && holder.inc.alive) {
           this.monitor.noteLeader(holder.inc.runtime.status().term, slot.id);
           this.note(`${slot.id} became leader of term ${holder.inc.runtime.status().term}`);
@@ -418,7 +454,8 @@ export class Simulation implements WorkloadHost {
         }
       },
     });
-    holder.inc = { runtime, kv, log, alive: true };
+    const writes = createSimWritePath(this, { index: slot.index, origin, runtime, clock, alive });
+    holder.inc = { runtime, kv, writes, alive: true };
     slot.inc = holder.inc;
     runtime.start();
   }
@@ -458,32 +495,36 @@ export class Simulation implements WorkloadHost {
     };
   }
 
-  private nodeLogger(slot: NodeSlot): NodeLogger {
+  private nodeLogger(slot: NodeSlot, alive: () => boolean): NodeLogger {
     return {
       info: (_fields, msg) => this.note(`${slot.id} ${msg}`),
       warn: (fields, msg) => this.note(`${slot.id} warn ${msg} ${JSON.stringify(fields)}`),
       error: (fields, msg) => {
-        // The runtime logs here before it stops on a broken promise (a failed sync or apply).
-        this.failure ??= `node error: ${slot.id}: ${msg} ${JSON.stringify(fields)}`;
+        // The runtime logs here before it stops on a broken promise (a failed sync or apply);
+        // a crashed process's last words (its disk went away under it) are no finding.
+        if (alive()) this.failure ??= `node error: ${slot.id}: ${msg} ${JSON.stringify(fields)}`;
       },
     };
   }
 
+  /** The process dies (a running one, or one still recovering): the disk keeps what it synced, and maybe part of the rest. */
   private crash(slot: NodeSlot): void {
+    const io = slot.io;
+    if (io === null) return;
+    io.alive = false;
+    slot.io = null;
+    slot.disk.crash();
     const inc = slot.inc;
+    slot.inc = null;
+    this.crashes++;
+    this.note(`${slot.id} crashed${inc === null ? ' while recovering' : ''}`);
     if (inc === null) return;
     inc.alive = false;
-    slot.inc = null;
-    const units = inc.log.syncingUnits;
-    const torn = units > 0 && this.random.chance(0.5) ? this.random.between(0, units) : 0;
-    inc.log.crash(torn);
-    this.crashes++;
-    this.note(`${slot.id} crashed (torn batch keeps ${torn} of ${units} records)`);
     this.workload.nodeCrashed(slot.index);
   }
 
   private restart(slot: NodeSlot): void {
-    if (slot.inc !== null || this.churn.isOut(slot.index)) return;
+    if (slot.io !== null || this.churn.isOut(slot.index)) return;
     this.note(`${slot.id} restarts`);
     this.startNode(slot);
   }
@@ -714,11 +755,32 @@ export function runSimulation(options: SimOptions): Promise<SimResult> {
   return new Simulation(options).run();
 }
 
+/**
+ * Lets every pending microtask run, chains of any length included: a macrotask runs only
+ * once the microtask queue is empty, and nothing else in a run is a macrotask.
+ */
+function drainMicrotasks(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 function mixHash(hash: number, value: number): number {
   let h = hash;
   h = Math.imul(h ^ (value & 0xffff), 0x01000193);
   h = Math.imul(h ^ (value >>> 16), 0x01000193);
   return h >>> 0;
+}
+
+function bytesSource(bytes: Uint8Array): SnapshotByteSource {
+  let offset = 0;
+  return {
+    read: (maxBytes) => {
+      if (offset >= bytes.length) return Promise.resolve(null);
+      const chunk = bytes.subarray(offset, offset + maxBytes);
+      offset += chunk.length;
+      return Promise.resolve(chunk);
+    },
+    close: () => undefined,
+  };
 }
 
 async function readAll(source: SnapshotByteSource): Promise<Uint8Array> {

@@ -1,24 +1,25 @@
 // Simulated clients: each is connected to one node and issues one operation at a time on a
-// few keys (contention) the way the server's write path does, or several at once when the
-// run pipelines (each pipeline slot is a process of the history; the client's writes share
-// one request-id space and name the oldest write still unanswered, as the server's do). A write on a follower is
-// forwarded to the leader it knows: the forward and its answer are two simulated network
-// hops on the same links as Raft traffic, and every attempt carries the same request id
-// (origin, client, seq), so retries exercise exactly-once. Reads go through
-// RaftNode.read() at the run's consistency, then run against the local state machine.
-// Every operation is recorded with virtual call and return times for the checker.
+// few keys (contention), or several at once when the run pipelines (each pipeline slot is a
+// process of the history; the client's writes share one request-id space and name the
+// oldest write still unanswered, as a connection's do). A write goes to its node's real
+// write path (the server's WritePath, sim-write-path.ts), which forwards it to the leader,
+// retries it across leader changes with the same request id (exactly-once) and answers
+// once. Reads go through RaftNode.read() at the run's consistency, then run against the
+// local state machine, retried by the client while no read point is to be had. Every
+// operation is recorded with virtual call and return times for the checker.
 import type { OperationSource, SimOperation } from './operation-source.js';
-import { encodeCommand } from '../kv/command-codec.js';
 import type { KvStateMachine } from '../kv/state-machine.js';
 import type { Reply } from '../kv/reply.js';
-import type { NodeError } from '../node/errors.js';
 import type { RaftNode, ReadMode } from '../node/raft-node.js';
+import type { WritePath } from '../server/write-path.js';
 import { EventKind } from './event-queue.js';
 import type { SimRandom } from './sim-random.js';
 
 export interface ClientNode {
   readonly runtime: RaftNode<Reply>;
   readonly kv: KvStateMachine;
+  /** The server's write path of this incarnation. */
+  readonly writes: WritePath;
 }
 
 /** What the clients need of the simulator. */
@@ -63,11 +64,7 @@ interface Op {
   readonly seq: number;
   /** The client's pipeline slot it runs in. */
   readonly slot: number;
-  /** Some attempt may have taken effect. */
-  uncertain: boolean;
-  /** An attempt is out and has not answered. */
-  pending: boolean;
-  /** Bumped per attempt: an answer to an older attempt is ignored. */
+  /** Bumped per read attempt: an answer to an older attempt is ignored. */
   attempt: number;
   done: boolean;
 }
@@ -152,75 +149,35 @@ export class Workload {
       deadline: host.now + this.settings.requestTimeoutMs,
       seq,
       slot,
-      uncertain: false,
-      pending: false,
       attempt: 0,
       done: false,
     };
     client.current[slot] = current;
     host.schedule(this.settings.requestTimeoutMs, -1, EventKind.Client, () => {
       if (current.done) return;
-      const outcome = write && (current.uncertain || current.pending) ? 'unknown' : 'failed';
+      const outcome = write ? 'unknown' : 'failed';
       this.finish(client, current, outcome, 'timed out');
     });
-    if (write) this.attemptWrite(client, current);
+    if (write) this.submitWrite(client, current);
     else this.attemptRead(client, current);
   }
 
-  private attemptWrite(client: Client, op: Op): void {
-    if (op.done) return;
-    const host = this.host;
-    if (host.now >= op.deadline) return;
+  /**
+   * Hands the write to the server's write path on the client's node, as a connection does:
+   * it forwards, retries and times out by itself and answers once. The reply reaches the
+   * client only while the node it is connected to lives.
+   */
+  private submitWrite(client: Client, op: Op): void {
     const origin = client.node;
-    const here = host.incarnation(origin);
+    const here = this.host.incarnation(origin);
     if (here === null) return; // nodeCrashed finishes it
-    const attempt = ++op.attempt;
-    // Named by the origin when the attempt leaves, as the server's write path does.
     const first = client.unanswered.values().next();
     const firstUnanswered = first.done === true ? op.seq : first.value;
-    const answer = (error: NodeError | null, reply: Reply | undefined): void => {
-      if (op.done || attempt !== op.attempt) return;
-      op.pending = false;
-      if (error === null && reply !== undefined) return this.answer(client, op, reply);
-      if (error !== null && !error.definitelyNotApplied) op.uncertain = true;
-      host.schedule(error?.code === 'NO_LEADER' ? 0 : this.settings.retryDelayMs, -1, EventKind.Client, () => this.attemptWrite(client, op));
-    };
-    if (here.runtime.isLeader) {
-      op.pending = true;
-      this.propose(origin, origin, client, op, firstUnanswered, answer);
-      return;
-    }
-    const leaderId = here.runtime.leader;
-    if (leaderId === '') {
-      host.schedule(this.settings.retryDelayMs, -1, EventKind.Client, () => this.attemptWrite(client, op));
-      return;
-    }
-    const leader = host.indexOf(leaderId);
-    op.pending = true;
-    // The forward and its answer are network hops; a lost one leaves the attempt to the op's deadline.
-    const there = host.hop(origin, leader);
-    if (there === null) return;
-    host.schedule(there, leader, EventKind.Forward, () => {
-      if (host.incarnation(leader) === null) return;
-      this.propose(leader, origin, client, op, firstUnanswered, (error, reply) => {
-        const back = host.hop(leader, origin);
-        if (back === null) return;
-        host.schedule(back, origin, EventKind.Forward, () => {
-          if (host.incarnation(origin) === here) answer(error, reply);
-        });
-      });
-    });
-  }
-
-  /** Proposes the op on node `at` as the server's proposeLocal does; answers only from that incarnation. */
-  private propose(at: number, origin: number, client: Client, op: Op, firstUnanswered: number, done: (error: NodeError | null, reply: Reply | undefined) => void): void {
-    const node = this.host.incarnation(at);
-    if (node === null) return;
-    const originId = this.host.nodeId(origin);
-    const data = encodeCommand({ origin: originId, client: client.process + 1, seq: op.seq, firstUnanswered, time: node.runtime.clusterTime(), argv: op.operation.argv });
-    node.runtime.propose(`${originId}/${client.process + 1}/${op.seq}`, data, (error, reply) => {
-      if (this.host.incarnation(at) !== node) return;
-      done(error, reply);
+    here.writes.submit(client.process + 1, op.seq, firstUnanswered, op.operation.argv, (reply) => {
+      if (op.done || this.host.incarnation(origin) !== here) return;
+      const outcome = writeOutcome(reply);
+      if (outcome === 'reply') this.answer(client, op, reply);
+      else this.finish(client, op, outcome, reply.kind === 'error' ? reply.message : '');
     });
   }
 
@@ -269,4 +226,16 @@ export class Workload {
     const think = this.host.random.between(THINK_MS_MIN, THINK_MS_MAX);
     this.host.schedule(think, -1, EventKind.Client, () => this.next(client, op.slot));
   }
+}
+
+/**
+ * What a write's reply tells its client: the command's own reply (its result, or its own
+ * refusal), or an answer of the write path: TRYAGAIN says it was not applied, TIMEOUT and
+ * SHUTDOWN that the outcome is unknown (src/server/errors.ts).
+ */
+function writeOutcome(reply: Reply): 'reply' | 'failed' | 'unknown' {
+  if (reply.kind !== 'error') return 'reply';
+  if (reply.message.startsWith('TRYAGAIN ')) return 'failed';
+  if (reply.message.startsWith('TIMEOUT ') || reply.message.startsWith('SHUTDOWN ')) return 'unknown';
+  return 'reply';
 }
