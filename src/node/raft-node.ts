@@ -56,6 +56,12 @@ export interface RaftNodeOptions<R> {
   readonly snapshotContext?: () => Uint8Array;
   /** Called when the role or the known leader changes. */
   readonly onSoftState?: (state: SoftState) => void;
+  /**
+   * Called once when the node stops because it cannot go on safely (its WAL could not be
+   * made durable, a snapshot could not be applied): the process should exit, and recovery
+   * on restart decides what reached the disk.
+   */
+  readonly onFatal?: (error: Error) => void;
 }
 
 export interface NodeLogger {
@@ -834,6 +840,8 @@ export class RaftNode<R> {
   private fatal(what: string, error: unknown): never {
     this.options.logger.error({ err: String(error) }, `${what}; stopping the node`);
     this.stop();
+    const cause = error instanceof Error ? error.message : String(error);
+    this.options.onFatal?.(new Error(`${what}: ${cause}`, { cause: error }));
     // A node that cannot persist must not continue: its promises to peers would be lies.
     throw error instanceof Error ? error : new Error(String(error));
   }

@@ -124,7 +124,7 @@ export class Admin {
       serverCommand('role', 1, ['noscript', 'loading', 'stale', 'fast'], ({ done }) => done(this.role())),
       serverCommand('wait', 3, ['noscript'], ({ argv, done }) => this.wait(argv, done)),
       serverCommand('raft.debug', -2, ['admin'], ({ argv, done }) => {
-        done(context.faults === null ? errorReply('ERR RAFT.DEBUG is disabled; start the node with --debug-fault-injection') : context.faults(argv));
+        done(context.faults === null ? errorReply('ERR RAFT.DEBUG is disabled; start the node with --debug-fault-injection or --debug-disk-faults') : context.faults(argv));
       }),
     ];
   }

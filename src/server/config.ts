@@ -76,6 +76,8 @@ export interface ServerConfig {
   readonly peerQueueMaxBytes: number;
   /** Enables the transport's drop/delay/partition API (RAFT.DEBUG FAULT …). Never in production. */
   readonly debugFaultInjection: boolean;
+  /** RAFT.DEBUG DISK: the data directory's disk can be made to fail syncs, run out of space or slow down (tests only). */
+  readonly debugDiskFaults: boolean;
   /** Milliseconds added to this node's clock (RAFTIS_DEBUG_CLOCK_OFFSET_MS), for clock-skew tests. */
   readonly debugClockOffsetMs: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -181,6 +183,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'clientOutputBufferPubsubMaxBytes', flag: 'client-output-buffer-limit-pubsub', kind: 'bytes', min: 64 * 1024, max: 16_384 * MiB, help: 'a subscriber\'s message backlog before disconnect (default 32mb)' },
   { key: 'peerQueueMaxBytes', flag: 'peer-queue-max-bytes', kind: 'bytes', min: 64 * 1024, max: 16_384 * MiB, help: 'outbound queue per peer (default 64mb)' },
   { key: 'debugFaultInjection', flag: 'debug-fault-injection', kind: 'bool', help: 'enable RAFT.DEBUG fault commands (tests only)' },
+  { key: 'debugDiskFaults', flag: 'debug-disk-faults', kind: 'bool', help: 'enable RAFT.DEBUG DISK fault commands: failing syncs, a full or a slow disk (tests only)' },
   { key: 'debugClockOffsetMs', flag: 'debug-clock-offset-ms', kind: 'int', min: -86_400_000, max: 86_400_000, help: 'skew this node\'s clock (tests only)' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', choices: ['debug', 'info', 'warn', 'error', 'silent'], help: 'log level (default info)' },
   { key: 'tlsPort', flag: 'tls-port', kind: 'int', min: 0, max: 65_535, help: 'client TLS port on the --listen host, 0 = none (default 0); --listen HOST:0 turns plain TCP off' },
@@ -240,6 +243,7 @@ const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 
   notifyKeyspaceEvents: '',
   peerQueueMaxBytes: 64 * MiB,
   debugFaultInjection: false,
+  debugDiskFaults: false,
   debugClockOffsetMs: 0,
   logLevel: 'info',
   tlsPort: 0,

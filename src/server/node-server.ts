@@ -14,6 +14,8 @@ import { ConfChangeType, EntryType, createRaft, decodeConfChange, logIndex, node
 import { decodeForwardedReply, encodeForwardedReply } from './forwarded-reply.js';
 import { RespServer } from '../resp/server.js';
 import { RaftStorage } from '../storage/raft-storage.js';
+import { FaultDisk, FAULT_SYNC_DELAY_MS_MAX } from '../storage/fault-disk.js';
+import { realDisk } from '../storage/real-disk.js';
 import type { RespValue } from '../resp/codec.js';
 import { randomBytes } from 'node:crypto';
 import { sendCommand } from './resp-client.js';
@@ -86,7 +88,10 @@ export class RaftisServer {
     const { identity, knownMembers } = await loadOrCreateIdentity(given, logger, joinTls);
     const config = withStoredAddresses(given, identity);
     const log = logger.child({ node: identity.nodeId });
+    // The real disk, behind a fault injector only when the debug setting asks for one.
+    const diskFaults = config.debugDiskFaults ? new FaultDisk(realDisk) : null;
     const { storage, recovered } = await RaftStorage.open({
+      ...(diskFaults === null ? {} : { disk: diskFaults }),
       dir: config.dataDir,
       clusterId: identity.clusterId,
       nodeId: identity.nodeId,
@@ -242,6 +247,7 @@ export class RaftisServer {
       pendingRequestsMax: config.pendingRequestsMax,
       initialAppliedTerm: recovered.snapshot?.term ?? 0,
       logger: log,
+      onFatal: (error) => exitOnFatal(log, error),
       // A snapshot's configuration names the members but not their addresses: the leader
       // sends its address book with it (a node that catches up past a member's AddLearner
       // entry would otherwise have no way to reach that member, as follower or voter).
@@ -335,7 +341,7 @@ export class RaftisServer {
       write: (conn, argv, done) => dispatcher.submitWrite(conn, argv, done),
       blockedClients: () => dispatcher.blockedClients,
       transportStats: () => transport.stats(),
-      faults: config.debugFaultInjection ? (argv) => applyFault(transport, argv) : null,
+      faults: config.debugFaultInjection || diskFaults !== null ? (argv) => applyDebug(argv, config.debugFaultInjection ? transport : null, diskFaults) : null,
     };
     kv.events.sink = (channel, payload) => pubsub.deliver({ sharded: false, channel, payload });
     const admin = new Admin(adminContext);
@@ -652,6 +658,48 @@ async function restoreKv(kv: KvStateMachine, source: SnapshotByteSource, index: 
   if (result instanceof Error) return result.message;
   if (kv.appliedIndex !== index) return `snapshot says index ${index} but the restored state is at ${kv.appliedIndex}`;
   return null;
+}
+
+/** Exit status of a node that stopped because it could not make its log durable (EX_IOERR). */
+export const EXIT_STORAGE_FAILED = 74;
+
+/**
+ * A node whose WAL write or sync failed must not go on (it would acknowledge what it could
+ * not make durable: the fsync-gate lesson): it says which file failed and exits; on restart,
+ * recovery decides what reached the disk.
+ */
+function exitOnFatal(log: Logger, error: Error): never {
+  log.fatal({ err: error.message }, 'stopping: the node cannot go on safely; restart it to recover from its data directory');
+  process.stderr.write(`raftis server: fatal: ${error.message}\n`);
+  process.exit(EXIT_STORAGE_FAILED);
+}
+
+/** RAFT.DEBUG FAULT … (the transport's faults) or RAFT.DEBUG DISK … (the data directory's disk), each enabled by its own debug setting. */
+function applyDebug(argv: readonly Buffer[], transport: PeerTransport | null, disk: FaultDisk | null): Reply {
+  const area = argv[1]?.toString().toLowerCase();
+  if (area === 'disk') return disk === null ? errorReply('ERR RAFT.DEBUG DISK is disabled; start the node with --debug-disk-faults') : applyDiskFault(disk, argv);
+  if (area === 'fault' && transport === null) return errorReply('ERR RAFT.DEBUG FAULT is disabled; start the node with --debug-fault-injection');
+  if (transport === null) return errorReply(DISK_USAGE);
+  return applyFault(transport, argv);
+}
+
+const DISK_USAGE = `ERR usage: RAFT.DEBUG DISK FAIL-SYNC EIO | FULL | SLOW ms (0..${FAULT_SYNC_DELAY_MS_MAX}) | HEAL`;
+
+function applyDiskFault(disk: FaultDisk, argv: readonly Buffer[]): Reply {
+  // RAFT.DEBUG DISK FAIL-SYNC EIO | DISK FULL | DISK SLOW 3000 | DISK HEAL
+  const words = argv.slice(2).map((a) => a.toString().toLowerCase());
+  const action = words[0];
+  if (action === 'fail-sync' && words[1] === 'eio' && words.length === 2) disk.set({ failSyncs: 'EIO' });
+  else if (action === 'full' && words.length === 1) disk.set({ noSpace: true });
+  else if (action === 'slow' && words.length === 2 && /^\d+$/.test(words[1] ?? '')) {
+    try {
+      disk.set({ syncDelayMs: Number(words[1]) });
+    } catch (error) {
+      return errorReply(`ERR ${(error as Error).message}`);
+    }
+  } else if (action === 'heal' && words.length === 1) disk.heal();
+  else return errorReply(DISK_USAGE);
+  return { kind: 'simple', value: 'OK' };
 }
 
 function applyFault(transport: PeerTransport, argv: readonly Buffer[]): Reply {

@@ -440,12 +440,17 @@ export class RaftStorage {
     this.pending = [];
     const coveredIndex = this.index.lastIndex;
     const rewritesBefore = this.rewrites;
+    /** What the flush is doing, for the error: the operator must know which file failed. */
+    let doing = '';
     try {
       for (const write of writes) {
         const segment = write.segment;
+        doing = `creating WAL segment ${segment.path}`;
         if (write.create) await this.createSegmentFile(segment);
         if (write.writer.length > 0) {
+          doing = `writing ${write.writer.length} bytes at offset ${write.offset} of ${segment.path}`;
           await this.disk.pwrite(segment.file, write.writer.bytes.subarray(0, write.writer.length), write.offset);
+          doing = `fdatasync of ${segment.path}`;
           await this.disk.fdatasync(segment.file);
         }
         segment.durableStart = true;
@@ -454,8 +459,9 @@ export class RaftStorage {
     } catch (error) {
       // After a failed write or fsync the file's state is unknown (the kernel may have
       // dropped the dirty pages): refuse all further use; recovery on reopen decides.
-      this.failure = error instanceof Error ? error : new Error(String(error));
-      throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      this.failure = new StorageError('RAFTIS_STORAGE_WRITE_FAILED', `${doing} failed: ${reason}`, { cause: error });
+      throw this.failure;
     }
     if (rewritesBefore === this.rewrites && coveredIndex > this.durableIndex) this.durableIndex = coveredIndex;
     this.index.evict(Math.min(this.durableIndex, this.index.lastIndex) + 1, this.opts.cacheBytes);

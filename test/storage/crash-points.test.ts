@@ -72,7 +72,7 @@ async function runCut(seed: number, cut: SimDiskCut | null): Promise<{ disk: Sim
     }
     await storage.close();
   } catch (error) {
-    if (!(error instanceof SimDiskCutError)) throw error;
+    if (!(error instanceof SimDiskCutError) && !(error instanceof Error && error.cause instanceof SimDiskCutError)) throw error;
   }
   return { disk, acked, issued, opsUsed: disk.mutatingOps };
 }
@@ -139,7 +139,7 @@ async function snapshotRun(seed: number, opsAllowed: number | null): Promise<{ d
     }
     await storage.close();
   } catch (error) {
-    if (!(error instanceof SimDiskCutError)) throw error;
+    if (!(error instanceof SimDiskCutError) && !(error instanceof Error && error.cause instanceof SimDiskCutError)) throw error;
   }
   return { disk, acked, opsUsed: disk.mutatingOps };
 }
