@@ -69,6 +69,8 @@ export interface ServerConfig {
   readonly protoMaxBulkLen: number;
   readonly maxClients: number;
   readonly clientOutputBufferMaxBytes: number;
+  /** Bytes of one command not yet complete a client may have the node hold (Redis's client-query-buffer-limit). */
+  readonly clientQueryBufferMaxBytes: number;
   /** A subscriber's limit instead (Redis's client-output-buffer-limit pubsub): slow subscribers are disconnected. */
   readonly clientOutputBufferPubsubMaxBytes: number;
   /** Keyspace notification classes at start-up (Redis's letters; CONFIG SET changes them cluster-wide). */
@@ -178,6 +180,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'activeExpireKeysMax', flag: 'active-expire-keys-max', kind: 'int', min: 1, max: 100_000, help: 'expired keys deleted per round (default 200)' },
   { key: 'protoMaxBulkLen', flag: 'proto-max-bulk-len', kind: 'bytes', min: 1024, max: 4096 * MiB, help: 'largest bulk string accepted (default 512mb)' },
   { key: 'maxClients', flag: 'maxclients', kind: 'int', min: 1, max: 1_000_000, help: 'client connections at most (default 10000)' },
+  { key: 'clientQueryBufferMaxBytes', flag: 'client-query-buffer-limit', kind: 'bytes', min: MiB, max: 16_384 * MiB, help: 'a client sending a command bigger than this is disconnected (default 1gb)' },
   { key: 'clientOutputBufferMaxBytes', flag: 'client-output-buffer-limit', kind: 'bytes', min: 64 * 1024, max: 16_384 * MiB, help: 'per-client reply backlog before disconnect (default 256mb)' },
   { key: 'notifyKeyspaceEvents', flag: 'notify-keyspace-events', kind: 'string', help: 'keyspace notification classes, Redis\'s letters (default "": off)' },
   { key: 'clientOutputBufferPubsubMaxBytes', flag: 'client-output-buffer-limit-pubsub', kind: 'bytes', min: 64 * 1024, max: 16_384 * MiB, help: 'a subscriber\'s message backlog before disconnect (default 32mb)' },
@@ -239,6 +242,7 @@ const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 
   protoMaxBulkLen: 512 * MiB,
   maxClients: 10_000,
   clientOutputBufferMaxBytes: 256 * MiB,
+  clientQueryBufferMaxBytes: 1024 * MiB,
   clientOutputBufferPubsubMaxBytes: 32 * MiB,
   notifyKeyspaceEvents: '',
   peerQueueMaxBytes: 64 * MiB,
@@ -473,6 +477,9 @@ function validate(config: ServerConfig): void {
   }
   if (config.initialCluster.size > 0 && config.id !== '' && !config.initialCluster.has(config.id)) {
     throw new ConfigError(`--initial-cluster does not name this node's id "${config.id}"`);
+  }
+  if (config.protoMaxBulkLen > config.clientQueryBufferMaxBytes) {
+    throw new ConfigError(`proto-max-bulk-len (${config.protoMaxBulkLen}) must not exceed client-query-buffer-limit (${config.clientQueryBufferMaxBytes}): a bulk that size could never arrive`);
   }
   if (config.maxBytesPerMessage > config.maxUncommittedBytes) {
     throw new ConfigError(`max-bytes-per-message (${config.maxBytesPerMessage}) must not exceed max-uncommitted-bytes (${config.maxUncommittedBytes})`);

@@ -349,7 +349,7 @@ export class RaftisServer {
     const dispatcher: Dispatcher = new Dispatcher({ config, kv, node, writes: writePath, serverCommands, subscriptions: pubsub, answered: (conn, command, argv, usec) => admin.times.record(conn, command, argv, usec) });
     const aclSeed = await seedLines(config, kv); // checked against every command, now that they are all registered
     respServer = new RespServer(
-      { protoMaxBulkLen: config.protoMaxBulkLen, maxClients: config.maxClients, clientOutputBufferMaxBytes: config.clientOutputBufferMaxBytes },
+      { protoMaxBulkLen: config.protoMaxBulkLen, queryBufferMaxBytes: config.clientQueryBufferMaxBytes, maxClients: config.maxClients, clientOutputBufferMaxBytes: config.clientOutputBufferMaxBytes },
       { onCommand: (conn, argv, slot) => dispatcher.onCommand(conn, argv, slot), onDisconnect: (conn) => dispatcher.onDisconnect(conn), onPeerEnd: (conn) => dispatcher.onDisconnect(conn) },
     );
 

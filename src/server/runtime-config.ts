@@ -48,6 +48,7 @@ function startupSettings(config: ServerConfig): Map<string, { value: string; fla
     ['bind', { value: config.listen.host, flag: '--listen' }],
     ['dir', { value: config.dataDir, flag: '--data-dir' }],
     ['maxclients', { value: String(config.maxClients), flag: '--maxclients' }],
+    ['client-query-buffer-limit', { value: String(config.clientQueryBufferMaxBytes), flag: '--client-query-buffer-limit' }],
     // raftis's log is its append-only file, synced before every acknowledgement; snapshots
     // (point-in-time saves) are taken by log size, not by Redis's save points.
     ['appendonly', { value: 'yes', flag: '(always on: the Raft log)' }],

@@ -112,6 +112,10 @@ describe('raftis server configuration', () => {
     { name: 'a missing cluster secret file', args: ['--cluster-secret-file', '/nonexistent/secret'], message: /--cluster-secret-file \/nonexistent\/secret: cannot read it \(ENOENT\)/ },
     { name: 'a missing certificate file', args: ['--tls-port', '7001', '--tls-cert-file', '/nonexistent/c.pem', '--tls-key-file', '/nonexistent/k.pem', '--tls-auth-clients', 'no'], message: /--tls-cert-file \/nonexistent\/c\.pem: cannot read it \(ENOENT\)/ },
     { name: 'a short admin token', args: ['--admin-token', 'abc'], message: /--admin-token: the admin token has 3 characters; it needs 16/ },
+    { name: 'a query buffer limit below 1 MB', args: ['--client-query-buffer-limit', '512kb'], message: /--client-query-buffer-limit: 524288 is below the minimum 1048576/ },
+    { name: 'a bulk length over the query buffer limit', args: ['--client-query-buffer-limit', '4mb', '--proto-max-bulk-len', '8mb'], message: /proto-max-bulk-len \(8388608\) must not exceed client-query-buffer-limit \(4194304\)/ },
+    { name: 'an output buffer limit below 64 KB', args: ['--client-output-buffer-limit', '1kb'], message: /--client-output-buffer-limit: 1024 is below the minimum 65536/ },
+    { name: 'maxclients of 0', args: ['--maxclients', '0'], message: /--maxclients: 0 is below the minimum 1/ },
   ];
 
   // The processes start together (each exits at once); the tests below check them one by one.
