@@ -2,6 +2,20 @@
 // a growable writer that encodes straight into one buffer, and a bounds-checked reader.
 // Varints are unsigned LEB128 limited to 2^53 - 1, so every value fits a JS number exactly.
 
+/** Node's Buffer method behind toString('latin1'), without toString's argument handling. */
+type Latin1Slicer = (this: Uint8Array, start: number, end: number) => string;
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice?: Latin1Slicer }).latin1Slice;
+
+/**
+ * The bytes as a latin1 string (one char per byte, a bijection): how keys, command names and
+ * stored strings become map keys and values. On the apply path for every command, so it goes
+ * straight to Node's slicer when the bytes are a Buffer (no view object, no encoding lookup).
+ */
+export function latin1Of(bytes: Uint8Array): string {
+  if (latin1Slice !== undefined && bytes instanceof Buffer) return latin1Slice.call(bytes, 0, bytes.length);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}
+
 /** Largest integer a varint may carry: the largest exact JS integer. */
 export const varintMax = Number.MAX_SAFE_INTEGER;
 

@@ -5,6 +5,7 @@
 import type { Reply } from './reply.js';
 import type { CommandSpec } from './command-spec.js';
 import { arityError } from './replies.js';
+import { latin1Of } from './binary.js';
 import { stringCommands } from './string-commands.js';
 import { keyCommands, raftisExpireCommandName } from './key-commands.js';
 import { expireCommands } from './expire-commands.js';
@@ -60,11 +61,13 @@ export const commandTable: readonly CommandSpec[] = [
 ];
 
 const byName = new Map<string, CommandSpec>(commandTable.map((spec) => [spec.name, spec]));
+/** The names as clients usually send them (lower or upper case): found without lowercasing. */
+const byExactName = new Map<string, CommandSpec>(commandTable.flatMap((spec) => [[spec.name, spec], [spec.name.toUpperCase(), spec]]));
 
 /** Case-insensitive lookup by command name. */
 export function lookupCommand(name: Uint8Array | string): CommandSpec | undefined {
-  const text = typeof name === 'string' ? name : Buffer.from(name.buffer, name.byteOffset, name.byteLength).toString('latin1');
-  return byName.get(text.toLowerCase());
+  const text = typeof name === 'string' ? name : latin1Of(name);
+  return byExactName.get(text) ?? byName.get(text.toLowerCase());
 }
 
 /** Redis's arity rule: exact for positive arity, at least |arity| for negative. */

@@ -38,10 +38,26 @@ export type DedupVerdict =
   | { readonly kind: 'new' }
   | { readonly kind: 'duplicate'; readonly reply: Reply };
 
+interface Admitted {
+  readonly origin: string;
+  readonly client: number;
+  readonly key: string;
+  readonly record: MutableRecord | undefined;
+}
+
+const newRequest: DedupVerdict = { kind: 'new' };
+
 export class DedupTable {
   /** Ordered by last use, oldest first (Map iteration order = insertion order). */
   private readonly records = new Map<string, MutableRecord>();
   private readonly belowFloor: Reply;
+  /**
+   * The client admit() just looked up, for the record() that follows it: a pipelining
+   * client's writes arrive back to back, and each costs one map lookup, not two.
+   */
+  /** The key last moved to the newest end of `records`. */
+  private newestKey = '';
+  private admitted: Admitted | null = null;
 
   constructor(
     private readonly entriesMax: number,
@@ -71,8 +87,10 @@ export class DedupTable {
    * needs (below `firstUnanswered`); call only from the deterministic apply path.
    */
   admit(origin: string, client: number, seq: number, firstUnanswered: number): DedupVerdict {
-    const record = this.records.get(DedupTable.keyOf(origin, client));
-    if (record === undefined) return { kind: 'new' };
+    const key = DedupTable.keyOf(origin, client);
+    const record = this.records.get(key);
+    this.admitted = { origin, client, key, record };
+    if (record === undefined) return newRequest;
     if (firstUnanswered > record.floor) {
       record.floor = firstUnanswered;
       for (const known of record.replies.keys()) if (known < firstUnanswered) record.replies.delete(known);
@@ -80,20 +98,28 @@ export class DedupTable {
     const reply = record.replies.get(seq);
     if (reply !== undefined) return { kind: 'duplicate', reply };
     if (seq < record.floor) return { kind: 'duplicate', reply: this.belowFloor };
-    return { kind: 'new' };
+    return newRequest;
   }
 
   /** Remembers the reply of applied request `seq` (admitted as new just before). */
   record(origin: string, client: number, seq: number, firstUnanswered: number, reply: Reply, nowMs: number): void {
-    const key = DedupTable.keyOf(origin, client);
-    let record = this.records.get(key);
+    const admitted = this.admitted;
+    this.admitted = null;
+    const known = admitted !== null && admitted.origin === origin && admitted.client === client;
+    const key = known ? admitted.key : DedupTable.keyOf(origin, client);
+    let record = known ? admitted.record : this.records.get(key);
     if (record === undefined) {
       record = { origin, client, floor: firstUnanswered, replies: new Map(), lastUsedMs: nowMs };
+      this.records.set(key, record);
     } else {
-      this.records.delete(key);
       record.lastUsedMs = nowMs;
+      // Move it to the newest end, unless it is there already (the same client's writes in a row).
+      if (this.newestKey !== key) {
+        this.records.delete(key);
+        this.records.set(key, record);
+      }
     }
-    this.records.set(key, record);
+    this.newestKey = key;
     record.replies.set(seq, reply);
     if (record.replies.size > this.repliesPerClientMax) this.evictLowest(record);
     while (this.records.size > this.entriesMax) {
@@ -133,6 +159,8 @@ export class DedupTable {
 
   restore(records: readonly DedupRecord[]): void {
     this.records.clear();
+    this.newestKey = '';
+    this.admitted = null;
     for (const r of records) {
       this.records.set(DedupTable.keyOf(r.origin, r.client), { origin: r.origin, client: r.client, floor: r.floor, replies: new Map(r.replies), lastUsedMs: r.lastUsedMs });
     }

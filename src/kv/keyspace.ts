@@ -22,6 +22,7 @@
 // Removals leave a version behind for WATCH (removal-stamps.ts): `version` is what WATCH
 // records and EXEC compares, for present and absent keys alike.
 
+import { latin1Of } from './binary.js';
 import { ExpiryHeap, type ExpiryItem } from './expiry-heap.js';
 import { expiredVersion, RemovalStamps, removalBucketCount } from './removal-stamps.js';
 import { StepwiseSort } from './stepwise-sort.js';
@@ -76,7 +77,7 @@ export interface KeyspaceObserver {
 }
 
 export function mapKeyOf(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+  return latin1Of(key);
 }
 
 /** The stored form of a value: a string's bytes as a latin1 string (a bijection), a collection as it is. */
@@ -463,9 +464,19 @@ export class Keyspace {
   }
 
   /** Sets the value of `key`, creating it if absent; `keepExpiry` keeps an existing expiry. */
-  set(key: Uint8Array, value: Value, expireAtMs: number, keepExpiry: boolean): KeyEntry {
+  /**
+   * `known` is the key's entry when the caller looked it up just before, in this command:
+   * the live entry, or null for absent (the lookup removed an expired one). It saves
+   * converting the key and probing the map again on every SET.
+   */
+  set(key: Uint8Array, value: Value, expireAtMs: number, keepExpiry: boolean, known?: KeyEntry | null): KeyEntry {
+    if (known !== undefined && known !== null) {
+      const live = this.liveEntry(known);
+      this.rewrite(live, storedData(value), keepExpiry ? live.expireAtMs : expireAtMs);
+      return live;
+    }
     const mapKey = mapKeyOf(key);
-    const entry = this.entries.get(mapKey);
+    const entry = known === null ? undefined : this.entries.get(mapKey);
     if (entry === undefined) return this.insert(mapKey, storedData(value), keepExpiry ? noExpiry : expireAtMs);
     this.rewrite(entry, storedData(value), keepExpiry ? entry.expireAtMs : expireAtMs);
     return entry;

@@ -31,9 +31,12 @@ function isReply(value: unknown): value is Reply {
 }
 
 
-/** Writes a string value: deletes instead when the new expiry is already due. */
-function writeString(context: CommandContext, key: Uint8Array, data: Uint8Array, expireAtMs: number, keepExpiry: boolean): void {
-  const entry = context.keyspace.set(key, stringValue(data), expireAtMs, keepExpiry);
+/**
+ * Writes a string value: deletes instead when the new expiry is already due. `known` is the
+ * key's entry from context.lookup in this command (null: absent), when the caller has it.
+ */
+function writeString(context: CommandContext, key: Uint8Array, data: Uint8Array, expireAtMs: number, keepExpiry: boolean, known?: KeyEntry | null): void {
+  const entry = context.keyspace.set(key, stringValue(data), expireAtMs, keepExpiry, known);
   if (context.isDue(entry.expireAtMs)) context.expireNow(entry);
 }
 
@@ -137,7 +140,7 @@ function setGeneric(context: CommandContext, key: Uint8Array, data: Uint8Array, 
     (options.nx && entry !== undefined) ||
     (options.xx && entry === undefined) ||
     (options.ifEqual !== null && (current === null || !current.equals(options.ifEqual)));
-  if (!skip) writeString(context, key, data, expireAtMs ?? noExpiry, options.keepTtl);
+  if (!skip) writeString(context, key, data, expireAtMs ?? noExpiry, options.keepTtl, entry ?? null);
   if (options.get) return current === null ? nilReply : bulkReply(current);
   return skip ? nilReply : okReply;
 }

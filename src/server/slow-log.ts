@@ -20,9 +20,19 @@ interface SlowEntry {
   readonly id: number;
   readonly atSeconds: number;
   readonly usec: number;
-  readonly argv: readonly Buffer[];
+  readonly argv: KeptArguments;
   readonly address: string;
   readonly name: string;
+}
+
+/**
+ * What an entry keeps of a command's arguments, copied into one buffer (the arguments are
+ * views into the connection's read buffer, which must not stay alive): under overload every
+ * command is slow, so an entry costs two allocations, not one per argument.
+ */
+interface KeptArguments {
+  readonly bytes: Buffer;
+  readonly lengths: readonly number[];
 }
 
 interface LatencyEvent {
@@ -34,23 +44,39 @@ const bulk = (value: Buffer | string): Reply => ({ kind: 'bulk', value: typeof v
 const integer = (value: number): Reply => ({ kind: 'integer', value });
 
 /** The arguments a slow log entry keeps: at most 32, each at most 128 bytes, with Redis's notes of what was cut. */
-function keptArguments(argv: readonly Buffer[]): Buffer[] {
+function keptArguments(argv: readonly Buffer[]): KeptArguments {
   const count = Math.min(argv.length, ENTRY_ARGS_MAX);
-  const kept: Buffer[] = [];
+  const parts: (Buffer | string)[] = [];
   for (let i = 0; i < count; i++) {
     if (count !== argv.length && i === count - 1) {
-      kept.push(Buffer.from(`... (${argv.length - count + 1} more arguments)`));
+      parts.push(`... (${argv.length - count + 1} more arguments)`);
       break;
     }
     const arg = argv[i] as Buffer;
-    kept.push(arg.length > ENTRY_ARG_BYTES_MAX ? Buffer.concat([arg.subarray(0, ENTRY_ARG_BYTES_MAX), Buffer.from(`... (${arg.length - ENTRY_ARG_BYTES_MAX} more bytes)`)]) : Buffer.from(arg));
+    if (arg.length <= ENTRY_ARG_BYTES_MAX) parts.push(arg);
+    else parts.push(Buffer.concat([arg.subarray(0, ENTRY_ARG_BYTES_MAX), Buffer.from(`... (${arg.length - ENTRY_ARG_BYTES_MAX} more bytes)`)]));
   }
-  return kept;
+  const lengths = parts.map((part) => (typeof part === 'string' ? Buffer.byteLength(part) : part.length));
+  const bytes = Buffer.allocUnsafe(lengths.reduce((sum, length) => sum + length, 0));
+  let offset = 0;
+  for (const part of parts) offset += typeof part === 'string' ? bytes.write(part, offset) : part.copy(bytes, offset);
+  return { bytes, lengths };
+}
+
+function argumentsOf(kept: KeptArguments): Buffer[] {
+  const argv: Buffer[] = [];
+  let offset = 0;
+  for (const length of kept.lengths) {
+    argv.push(kept.bytes.subarray(offset, offset + length));
+    offset += length;
+  }
+  return argv;
 }
 
 export class CommandTimes {
   private readonly settings: NodeSettings;
   private readonly now: () => number;
+  /** Oldest first; only the newest slowlog-max-len count (the rest is trimmed in batches). */
   private entries: SlowEntry[] = [];
   private nextId = 0;
   private readonly events = new Map<string, LatencyEvent>();
@@ -65,12 +91,18 @@ export class CommandTimes {
     const threshold = this.settings.number('slowlog-log-slower-than');
     const atSeconds = Math.floor(this.now() / 1000);
     if (threshold >= 0 && usec >= threshold) {
-      this.entries.unshift({ id: this.nextId++, atSeconds, usec, argv: keptArguments(argv), address: conn.address, name: conn.name });
+      this.entries.push({ id: this.nextId++, atSeconds, usec, argv: keptArguments(argv), address: conn.address, name: conn.name });
       const max = this.settings.number('slowlog-max-len');
-      if (this.entries.length > max) this.entries.length = max;
+      if (this.entries.length > 2 * max + 16) this.entries.splice(0, this.entries.length - max);
     }
     const latencyMs = this.settings.number('latency-monitor-threshold');
     if (latencyMs > 0 && usec / 1000 >= latencyMs) this.sample((command.row.flags as readonly string[]).includes('fast') ? 'fast-command' : 'command', atSeconds, Math.round(usec / 1000));
+  }
+
+  /** Up to `count` entries, newest first, of the slowlog-max-len newest. */
+  private newest(count: number): SlowEntry[] {
+    const kept = Math.min(count, this.settings.number('slowlog-max-len'), this.entries.length);
+    return this.entries.slice(this.entries.length - kept).reverse();
   }
 
   private sample(event: string, atSeconds: number, ms: number): void {
@@ -90,7 +122,7 @@ export class CommandTimes {
   slowlogCommand(): ServerCommand {
     return serverCommand('slowlog', -2, ['admin', 'random', 'loading', 'stale'], ({ argv, done }) => {
       const sub = argv[1]?.toString('latin1').toLowerCase();
-      if (sub === 'len') return done(integer(this.entries.length));
+      if (sub === 'len') return done(integer(this.newest(Infinity).length));
       if (sub === 'reset') {
         this.entries = [];
         return done({ kind: 'simple', value: 'OK' });
@@ -102,11 +134,11 @@ export class CommandTimes {
         const text = argv[2]?.toString('latin1') ?? '';
         count = /^-?\d{1,18}$/.test(text) ? Number(text) : NaN;
         if (Number.isNaN(count) || count < -1) return done(errorReply('ERR count should be greater than or equal to -1'));
-        if (count === -1) count = this.entries.length;
+        if (count === -1) count = Infinity;
       }
-      done({ kind: 'array', value: this.entries.slice(0, count).map((entry) => ({
+      done({ kind: 'array', value: this.newest(count).map((entry) => ({
         kind: 'array',
-        value: [integer(entry.id), integer(entry.atSeconds), integer(entry.usec), { kind: 'array', value: entry.argv.map(bulk) }, bulk(entry.address), bulk(entry.name)],
+        value: [integer(entry.id), integer(entry.atSeconds), integer(entry.usec), { kind: 'array', value: argumentsOf(entry.argv).map(bulk) }, bulk(entry.address), bulk(entry.name)],
       })) });
     }, [0, 0, 0], { get: -2, len: 2, reset: 2, help: 2 });
   }
