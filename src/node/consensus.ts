@@ -26,6 +26,7 @@ export {
   type Message,
   type NodeId,
   type SnapshotMeta,
+  type SoftState,
   type Term,
 } from '../raft/types.js';
 

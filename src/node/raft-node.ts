@@ -62,6 +62,15 @@ export interface RaftNodeOptions<R> {
    * on restart decides what reached the disk.
    */
   readonly onFatal?: (error: Error) => void;
+  /** Called when a snapshot is taken here, received from the leader or sent to a follower (the dashboard's events). */
+  readonly onSnapshot?: (event: SnapshotEvent) => void;
+}
+
+/** A snapshot this node took (peer null), received from `peer` or sent to `peer`. */
+export interface SnapshotEvent {
+  readonly kind: 'taken' | 'received' | 'sent';
+  readonly index: number;
+  readonly peer: NodeId | null;
 }
 
 export interface NodeLogger {
@@ -366,6 +375,7 @@ export class RaftNode<R> {
         throw error;
       }
       this.options.logger.info({ from: message.from, index: message.snapshot.index, term: message.snapshot.term }, 'received snapshot');
+      this.options.onSnapshot?.({ kind: 'received', index: message.snapshot.index, peer: message.from });
       this.receive(message);
       return null;
     } finally {
@@ -657,6 +667,7 @@ export class RaftNode<R> {
       await this.options.network.sendSnapshot(message.to, encodeSnapshotHeader(message, this.options.snapshotContext?.()), source);
       this.raft.reportSnapshot(message.to, true);
       this.options.logger.info({ to: message.to, index: message.snapshot.index }, 'snapshot sent');
+      this.options.onSnapshot?.({ kind: 'sent', index: message.snapshot.index, peer: message.to });
     } catch (error) {
       this.options.logger.warn({ to: message.to, err: String(error) }, 'snapshot transfer failed');
       this.raft.reportSnapshot(message.to, false);
@@ -726,6 +737,7 @@ export class RaftNode<R> {
       await this.options.log.compact(compactTo);
     }
     this.options.logger.info({ index, compactedTo: Math.max(compactTo, 0) }, 'snapshot taken');
+    this.options.onSnapshot?.({ kind: 'taken', index, peer: null });
     return index;
   }
 

@@ -1,11 +1,12 @@
 // The admin HTTP endpoint (--admin-listen): Prometheus metrics (GET /metrics), this node's
 // view of the cluster as JSON (GET /status), a health check for load balancers and
 // orchestrators (GET /health: 200 while the node is a member that knows a leader, else 503)
-// and a small dashboard (GET /) that polls /status. Read-only: nothing here changes the node.
-// Values are read when asked for, so serving them costs nothing between scrapes. Optionally
-// over TLS (--admin-tls), and with a bearer token (--admin-token) required for /status and
-// /metrics; /health stays open for load balancers, and the dashboard page holds no data (it
-// sends the token given in its URL fragment, #token=…, with each /status request).
+// and a live dashboard (GET /, its assets under /assets/, its data from GET /dashboard.json).
+// Read-only: nothing here changes the node. Values are read when asked for, so serving them
+// costs nothing between scrapes. Optionally over TLS (--admin-tls), and with a bearer token
+// (--admin-token) required for /status, /metrics and /dashboard.json; /health stays open for
+// load balancers, and the dashboard page and its assets hold no data (the page sends the
+// token given in its URL fragment, #token=…, with each request for data).
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -17,6 +18,8 @@ import { StateRole, nodeId } from '../node/consensus.js';
 import type { AdminContext } from './admin.js';
 import { roleName } from './info.js';
 import { formatHostPort, type HostPort } from './config.js';
+import type { DashboardView, HistoryCursor } from './dashboard-view.js';
+import { DASHBOARD_CSP, DASHBOARD_CSS, DASHBOARD_HTML, DASHBOARD_SCRIPT, loadChartLibrary, type StaticAsset } from './dashboard-page.js';
 
 export interface NodeStatus {
   readonly node: string;
@@ -178,26 +181,54 @@ function metricsRegistry(context: AdminContext): { registry: Registry; newScrape
 export interface AdminHttpOptions {
   /** Serve HTTPS with this key and certificate; null for plain HTTP. */
   readonly tls: SecureContextOptions | null;
-  /** Bearer token required for /status and /metrics; null for none. */
+  /** Bearer token required for /status, /metrics and /dashboard.json; null for none. */
   readonly token: string | null;
+  /** The cluster view behind /dashboard.json; null serves no dashboard. */
+  readonly dashboard: DashboardView | null;
 }
 
-/** The paths that answer without the token: liveness for load balancers, and the page that asks for it. */
-const OPEN_PATHS: ReadonlySet<string> = new Set(['/health', '/']);
+/** Requests for /dashboard.json in progress at most (each asks every member): more get 503 until one finishes. */
+const DASHBOARD_REQUESTS_MAX = 16;
+
+/** The page and its assets: static, no data in them. */
+function dashboardAssets(): ReadonlyMap<string, StaticAsset> {
+  const chart = loadChartLibrary();
+  return new Map([
+    ['/', { type: 'text/html; charset=utf-8', body: DASHBOARD_HTML }],
+    ['/assets/dashboard.js', { type: 'text/javascript; charset=utf-8', body: DASHBOARD_SCRIPT }],
+    ['/assets/dashboard.css', { type: 'text/css; charset=utf-8', body: DASHBOARD_CSS }],
+    ['/assets/uplot.min.js', chart.script],
+    ['/assets/uplot.min.css', chart.css],
+  ]);
+}
+
+/** The cursor and member a dashboard poll asks for: `?node=ID&samplesAfter=MS&eventsAfter=ID`. */
+function dashboardQuery(url: string): { node: string; cursor: HistoryCursor } {
+  const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+  const number = (name: string): number | null => {
+    const text = query.get(name);
+    return text !== null && /^\d{1,16}$/.test(text) ? Number(text) : null;
+  };
+  return { node: query.get('node') ?? '', cursor: { samplesAfter: number('samplesAfter'), eventsAfter: number('eventsAfter') } };
+}
 
 export class AdminHttpServer {
   private readonly context: AdminContext;
   private readonly registry: Registry;
   private readonly newScrape: () => void;
   private readonly options: AdminHttpOptions;
+  /** The paths that answer without the token: liveness for load balancers, the dashboard page and its assets. */
+  private readonly assets: ReadonlyMap<string, StaticAsset>;
+  private dashboardRequests = 0;
   /** SHA-256 of the token: compared in constant time with the digest of what a request presents. */
   private readonly tokenDigest: Buffer | null;
   private server: Server | null = null;
   private httpsServer: HttpsServer | null = null;
 
-  constructor(context: AdminContext, options: AdminHttpOptions = { tls: null, token: null }) {
+  constructor(context: AdminContext, options: AdminHttpOptions = { tls: null, token: null, dashboard: null }) {
     this.context = context;
     this.options = options;
+    this.assets = options.dashboard === null ? new Map() : dashboardAssets();
     this.tokenDigest = options.token === null ? null : sha256(options.token);
     ({ registry: this.registry, newScrape: this.newScrape } = metricsRegistry(context));
   }
@@ -238,7 +269,7 @@ export class AdminHttpServer {
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = (request.url ?? '/').split('?')[0];
-    const send = (code: number, type: string, body: string): void => {
+    const send = (code: number, type: string, body: string | Buffer): void => {
       response.writeHead(code, { 'content-type': type, 'cache-control': 'no-store' });
       response.end(request.method === 'HEAD' ? undefined : body);
     };
@@ -246,7 +277,7 @@ export class AdminHttpServer {
       response.setHeader('allow', 'GET, HEAD');
       return send(405, 'text/plain; charset=utf-8', 'method not allowed: the admin endpoint is read-only\n');
     }
-    if (path !== undefined && !OPEN_PATHS.has(path) && !this.authorized(request)) {
+    if (path !== undefined && path !== '/health' && !this.assets.has(path) && !this.authorized(request)) {
       response.setHeader('www-authenticate', 'Bearer realm="raftis admin"');
       return send(401, 'text/plain; charset=utf-8', 'unauthorized: send the admin token as "Authorization: Bearer TOKEN"\n');
     }
@@ -261,13 +292,32 @@ export class AdminHttpServer {
           const reason = unhealthyReason(this.context);
           return send(reason === null ? 200 : 503, 'application/json', JSON.stringify(reason === null ? { ok: true } : { ok: false, reason }) + '\n');
         }
-        case '/':
-          return send(200, 'text/html; charset=utf-8', DASHBOARD);
-        default:
-          return send(404, 'text/plain; charset=utf-8', 'not found: try /metrics, /status, /health or /\n');
+        case '/dashboard.json':
+          return await this.dashboardData(request.url ?? '', send);
+        default: {
+          const asset = this.assets.get(path ?? '');
+          if (asset === undefined) return send(404, 'text/plain; charset=utf-8', 'not found: try /metrics, /status, /health or /\n');
+          response.setHeader('content-security-policy', DASHBOARD_CSP);
+          response.setHeader('x-content-type-options', 'nosniff');
+          return send(200, asset.type, asset.body);
+        }
       }
     } catch (error) {
       return send(500, 'text/plain; charset=utf-8', `internal error: ${(error as Error).message}\n`);
+    }
+  }
+
+  private async dashboardData(url: string, send: (code: number, type: string, body: string) => void): Promise<void> {
+    const dashboard = this.options.dashboard;
+    if (dashboard === null) return send(404, 'text/plain; charset=utf-8', 'not found: this node serves no dashboard\n');
+    if (this.dashboardRequests >= DASHBOARD_REQUESTS_MAX) return send(503, 'text/plain; charset=utf-8', `busy: ${DASHBOARD_REQUESTS_MAX} dashboard requests already in progress\n`);
+    const { node, cursor } = dashboardQuery(url);
+    this.dashboardRequests++;
+    try {
+      const data = await dashboard.data(node === '' ? this.context.identity.nodeId : node, cursor);
+      send(200, 'application/json', JSON.stringify(data) + '\n');
+    } finally {
+      this.dashboardRequests--;
     }
   }
 
@@ -281,47 +331,3 @@ export class AdminHttpServer {
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }
-
-/**
- * One page, no assets: polls /status every second and shows the node's view of the cluster.
- * With an admin token, open it as /#token=TOKEN: the fragment never leaves the browser, and
- * the page sends the token with each request.
- */
-const DASHBOARD = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>raftis</title>
-<style>
-body{font:14px system-ui,sans-serif;margin:2em;color:#222}
-table{border-collapse:collapse;margin-top:1em}td,th{border:1px solid #ccc;padding:4px 10px;text-align:left}
-th{background:#f4f4f4}.down{color:#b00}.leader{font-weight:bold}#error{color:#b00}
-</style></head><body>
-<h1>raftis <span id="node"></span></h1>
-<div id="summary"></div><div id="error"></div>
-<table><thead><tr><th>member</th><th>role</th><th>peer</th><th>client</th><th>connected</th><th>match</th></tr></thead><tbody id="members"></tbody></table>
-<script>
-const token = new URLSearchParams(location.hash.slice(1)).get('token');
-const text = (tag, value, cls) => { const el = document.createElement(tag); el.textContent = String(value); if (cls) el.className = cls; return el; };
-async function refresh() {
-  try {
-    const response = await fetch('status', { cache: 'no-store', headers: token ? { authorization: 'Bearer ' + token } : {} });
-    if (response.status === 401) throw new Error('this node requires its admin token: open this page as /#token=TOKEN');
-    const s = await response.json();
-    document.getElementById('error').textContent = '';
-    document.getElementById('node').textContent = s.node + ' (' + s.role + ')';
-    document.getElementById('summary').textContent = 'cluster ' + s.cluster + ' · term ' + s.term + ' · leader ' + (s.leader || 'none') +
-      ' · commit ' + s.commitIndex + ' · applied ' + s.appliedIndex + ' · log ' + s.logFirstIndex + '–' + s.logLastIndex +
-      ' · keys ' + s.keys + ' · clients ' + s.connectedClients + ' · up ' + s.uptimeSeconds + ' s';
-    const rows = document.getElementById('members');
-    rows.replaceChildren(...s.members.map((m) => {
-      const tr = document.createElement('tr');
-      tr.append(text('td', m.id, m.id === s.leader ? 'leader' : ''), text('td', m.role), text('td', m.peer), text('td', m.client),
-        text('td', m.connected ? 'yes' : 'no', m.connected ? '' : 'down'), text('td', m.match === null ? '' : m.match));
-      return tr;
-    }));
-  } catch (e) {
-    document.getElementById('error').textContent = 'cannot reach the node: ' + e;
-  }
-}
-refresh();
-setInterval(refresh, 1000);
-</script></body></html>
-`;

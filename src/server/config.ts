@@ -35,6 +35,10 @@ export interface ServerConfig {
   readonly peerListen: HostPort;
   /** Admin HTTP address (metrics, status, health, dashboard), or null for none. */
   readonly adminListen: HostPort | null;
+  /** The dashboard's history: a sample of the node every adminSampleMs, the last adminSamplesMax of them, the last adminEventsMax events. */
+  readonly adminSampleMs: number;
+  readonly adminSamplesMax: number;
+  readonly adminEventsMax: number;
   readonly dataDir: string;
   /** Peer addresses of the initial voters, by id. Used only to bootstrap a new data directory. */
   readonly initialCluster: ReadonlyMap<string, HostPort>;
@@ -152,6 +156,9 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'listen', flag: 'listen', kind: 'hostport', help: 'client (RESP) address, default 127.0.0.1:6379' },
   { key: 'peerListen', flag: 'peer-listen', kind: 'hostport', help: 'peer address, default client port + 10000' },
   { key: 'adminListen', flag: 'admin-listen', kind: 'hostport', help: 'admin HTTP address: /metrics (Prometheus), /status, /health, / (dashboard); default none' },
+  { key: 'adminSampleMs', flag: 'admin-sample-ms', kind: 'int', min: 100, max: 60_000, help: 'the dashboard samples the node this often (default 1000)' },
+  { key: 'adminSamplesMax', flag: 'admin-samples-max', kind: 'int', min: 10, max: 3600, help: 'samples the dashboard keeps: its charts span this many intervals (default 300)' },
+  { key: 'adminEventsMax', flag: 'admin-events-max', kind: 'int', min: 10, max: 10_000, help: 'events the dashboard keeps: elections, membership, snapshots, slow commands (default 200)' },
   { key: 'dataDir', flag: 'data-dir', kind: 'string', help: 'data directory, default ./data/<id>' },
   { key: 'initialCluster', flag: 'initial-cluster', kind: 'cluster', help: 'initial voters: n1=host:port,n2=host:port,… (peer addresses)' },
   { key: 'join', flag: 'join', kind: 'hostport', help: 'client address of a member of the cluster to join (empty data directory)' },
@@ -212,6 +219,9 @@ export const SETTINGS: readonly Setting[] = [
 const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 'initialCluster' | 'configured' | 'configFile' | 'nodeSettings'> = {
   join: null,
   adminListen: null,
+  adminSampleMs: 1000,
+  adminSamplesMax: 300,
+  adminEventsMax: 200,
   learnerPromoteLagEntries: 1000,
   clusterToken: 'raftis',
   // 600–1200 ms election timeout with heartbeats every 100 ms: a failed leader is replaced

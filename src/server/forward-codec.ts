@@ -7,6 +7,8 @@ export const FORWARD_WRITE_WITHOUT_FLOOR = 1;
 export const FORWARD_WRITE = 3;
 /** An admin command (RAFT.NODE …) that only the leader can carry out. */
 export const FORWARD_ADMIN = 2;
+/** A node's report for the dashboard of another (dashboard-view.ts): JSON both ways. */
+export const DASHBOARD_REPORT = 4;
 
 export interface ForwardedWrite {
   /** The request id's origin: the forwarding node and its boot (ids must not repeat across restarts). */

@@ -20,10 +20,12 @@ import type { RespValue } from '../resp/codec.js';
 import { randomBytes } from 'node:crypto';
 import { sendCommand } from './resp-client.js';
 import { Membership } from './membership.js';
-import { FORWARD_WRITE, FORWARD_WRITE_WITHOUT_FLOOR } from './forward-codec.js';
+import { DASHBOARD_REPORT, FORWARD_WRITE, FORWARD_WRITE_WITHOUT_FLOOR } from './forward-codec.js';
 import { PeerTransport } from '../transport/peer-transport.js';
 import { Admin, type AdminContext } from './admin.js';
-import { AdminHttpServer } from './admin-http.js';
+import { AdminHttpServer, unhealthyReason } from './admin-http.js';
+import { DashboardHistory } from './dashboard-history.js';
+import { DashboardView } from './dashboard-view.js';
 import { ConfigError, clientAddress, formatHostPort, parseHostPort, type HostPort, type ServerConfig } from './config.js';
 import { loadSecurity, loadTls, joinTlsOptions } from './security.js';
 import type { ConnectionOptions } from 'node:tls';
@@ -52,6 +54,7 @@ export class RaftisServer {
   private readonly members: Map<string, Member>;
   private readonly membership: Membership;
   private readonly adminHttp: AdminHttpServer | null;
+  private readonly history: DashboardHistory;
   private expireTimer: NodeJS.Timeout | null = null;
   /** Stops proposing the users of a new cluster (--requirepass, --aclfile); see acl-seed.ts. */
   stopAclSeeding: () => void = () => {};
@@ -61,7 +64,7 @@ export class RaftisServer {
   private constructor(parts: {
     config: ServerConfig; identity: Identity; logger: Logger; storage: RaftStorage; kv: KvStateMachine;
     node: RaftNode<Reply>; transport: PeerTransport; resp: RespServer; adminHttp: AdminHttpServer | null; writes: WritePath; members: Map<string, Member>; membership: Membership;
-    dispatcher: Dispatcher;
+    dispatcher: Dispatcher; history: DashboardHistory;
   }) {
     this.config = parts.config;
     this.identity = parts.identity;
@@ -72,6 +75,7 @@ export class RaftisServer {
     this.transport = parts.transport;
     this.resp = parts.resp;
     this.adminHttp = parts.adminHttp;
+    this.history = parts.history;
     this.writes = parts.writes;
     this.dispatcher = parts.dispatcher;
     this.members = parts.members;
@@ -230,6 +234,7 @@ export class RaftisServer {
     };
 
     let writes: WritePath | null = null;
+    let history: DashboardHistory | null = null;
     const node: RaftNode<Reply> = new RaftNode<Reply>({
       id: nodeId(identity.nodeId),
       raft,
@@ -252,8 +257,10 @@ export class RaftisServer {
       // sends its address book with it (a node that catches up past a member's AddLearner
       // entry would otherwise have no way to reach that member, as follower or voter).
       snapshotContext: () => encodeMembership(raft.status().confState, members),
-      onConfChange: (change) => {
+      onConfChange: (change, entry) => {
         noteMemberAddress(members, change, (reason) => log.warn({ reason }, 'conf-change entry carries unusable addresses'));
+        // Reported when appended and again when applied: the dashboard shows the applied one.
+        if (entry.index <= node.appliedIndex) history?.membershipChanged(change, entry.index);
         if (change.type === ConfChangeType.RemoveNode) {
           // The address stays known to the transport: a leader that removed itself must still
           // hear the acknowledgements that commit its removal. The core addresses nothing
@@ -267,7 +274,9 @@ export class RaftisServer {
       onSoftState: (state) => {
         log.info({ role: state.role, leader: state.leader }, 'raft state changed');
         writes?.leaderChanged();
+        history?.leaderChanged(state, raft.status().term);
       },
+      onSnapshot: (event) => history?.snapshot(event),
     });
     writes = new WritePath({
       origin: `${identity.nodeId}#${randomBytes(4).toString('hex')}`,
@@ -283,6 +292,20 @@ export class RaftisServer {
     });
     const writePath = writes;
 
+    let respServer: RespServer | null = null;
+    history = new DashboardHistory({
+      nodeId: identity.nodeId,
+      now: () => Date.now(),
+      status: () => node.status(),
+      stats: () => node.stats(),
+      appliedIndex: () => node.appliedIndex,
+      keys: () => kv.stats().keys,
+      memoryBytes: () => kv.memoryUsage(),
+      clients: () => respServer?.stats().connectedClients ?? 0,
+      peers: () => new Map([...transport.stats()].map(([id, peer]) => [id as string, peer.connected])),
+    }, { sampleMs: config.adminSampleMs, samplesMax: config.adminSamplesMax, eventsMax: config.adminEventsMax });
+    const nodeHistory = history;
+
     transport.onMessage = (message) => node.receive(message);
     const membership = new Membership({
       identity,
@@ -296,7 +319,8 @@ export class RaftisServer {
       decodeReply: decodeForwardedReply,
       log: (fields, msg) => log.info(fields, msg),
     });
-    transport.onRequest = (from, payload) => (payload[0] === FORWARD_WRITE || payload[0] === FORWARD_WRITE_WITHOUT_FLOOR ? writePath.handleForwarded(payload) : membership.handleForwarded(payload));
+    transport.onRequest = (from, payload) => (payload[0] === FORWARD_WRITE || payload[0] === FORWARD_WRITE_WITHOUT_FLOOR ? writePath.handleForwarded(payload)
+      : payload[0] === DASHBOARD_REPORT ? dashboard.handlePeerRequest(payload) : membership.handleForwarded(payload));
     transport.onSnapshot = (from, header, stream) => {
       let message: ReturnType<typeof decodeSnapshotHeader>;
       try {
@@ -322,7 +346,6 @@ export class RaftisServer {
       });
     };
 
-    let respServer: RespServer | null = null;
     const adminContext: AdminContext = {
       config,
       identity,
@@ -343,10 +366,18 @@ export class RaftisServer {
       transportStats: () => transport.stats(),
       faults: config.debugFaultInjection || diskFaults !== null ? (argv) => applyDebug(argv, config.debugFaultInjection ? transport : null, diskFaults) : null,
     };
+    const dashboard = new DashboardView({
+      admin: adminContext,
+      history: nodeHistory,
+      unhealthy: () => unhealthyReason(adminContext),
+      request: (to, payload, timeoutMs) => transport.request(nodeId(to), payload, timeoutMs),
+      peerTimeoutMs: Math.min(config.requestTimeoutMs, Math.max(config.adminSampleMs, DASHBOARD_PEER_TIMEOUT_MS_MIN)),
+      lagEntriesMax: config.learnerPromoteLagEntries,
+    });
     kv.events.sink = (channel, payload) => pubsub.deliver({ sharded: false, channel, payload });
     const admin = new Admin(adminContext);
     const serverCommands = [...admin.commands(), ...membership.commands(), ...pubsub.commands()];
-    const dispatcher: Dispatcher = new Dispatcher({ config, kv, node, writes: writePath, serverCommands, subscriptions: pubsub, answered: (conn, command, argv, usec) => admin.times.record(conn, command, argv, usec) });
+    const dispatcher: Dispatcher = new Dispatcher({ config, kv, node, writes: writePath, serverCommands, subscriptions: pubsub, answered: (conn, command, argv, usec) => nodeHistory.commandAnswered(command, usec, admin.times.record(conn, command, argv, usec)) });
     const aclSeed = await seedLines(config, kv); // checked against every command, now that they are all registered
     respServer = new RespServer(
       { protoMaxBulkLen: config.protoMaxBulkLen, queryBufferMaxBytes: config.clientQueryBufferMaxBytes, maxClients: config.maxClients, clientOutputBufferMaxBytes: config.clientOutputBufferMaxBytes },
@@ -360,13 +391,14 @@ export class RaftisServer {
     if (config.tlsPort !== 0 && security.tls !== null) await respServer.listenTls(config.listen.host, config.tlsPort, { context: security.tls, authClients: config.tlsAuthClients });
     let adminHttp: AdminHttpServer | null = null;
     if (config.adminListen !== null) {
-      adminHttp = new AdminHttpServer(adminContext, { tls: config.adminTls ? security.tls : null, token: security.adminToken });
+      adminHttp = new AdminHttpServer(adminContext, { tls: config.adminTls ? security.tls : null, token: security.adminToken, dashboard });
       const bound = await adminHttp.listen(config.adminListen);
       log.info({ adminListen: `${bound.address}:${bound.port}`, tls: config.adminTls, token: security.adminToken !== null }, 'admin HTTP listening: /metrics, /status, /health, /');
       if (security.adminToken === null && !isLoopback(config.adminListen.host)) log.warn({ adminListen: formatHostPort(config.adminListen) }, 'admin HTTP listens beyond loopback without --admin-token: whoever reaches it reads /status and /metrics');
     }
-    const server = new RaftisServer({ config, identity, logger: log, storage, kv, node, transport, resp: respServer, adminHttp, writes: writePath, members, membership, dispatcher });
+    const server = new RaftisServer({ config, identity, logger: log, storage, kv, node, transport, resp: respServer, adminHttp, writes: writePath, members, membership, dispatcher, history: nodeHistory });
     server.startActiveExpiry();
+    nodeHistory.start();
     if (aclSeed !== null) server.stopAclSeeding = startAclSeeding(aclSeed, { kv, node, writes: writePath }, config.tickMs * config.heartbeatTicks);
     membership.startAutoPromotion();
     const client = clientAddress(config);
@@ -404,6 +436,7 @@ export class RaftisServer {
   private async stopNow(): Promise<void> {
     this.logger.info({}, 'stopping');
     if (this.expireTimer !== null) clearInterval(this.expireTimer);
+    this.history.stop();
     this.stopAclSeeding();
     this.membership.stop();
     this.resp.stopAccepting();
@@ -460,6 +493,9 @@ export class RaftisServer {
     return null;
   }
 }
+
+/** The dashboard waits at least this long for a peer's report (or the sample interval, if longer) before showing it unreachable. */
+const DASHBOARD_PEER_TIMEOUT_MS_MIN = 1000;
 
 /** A node joining a cluster with a password (--requirepass, the same on every node) authenticates as the default user. */
 function joinAuth(config: ServerConfig): readonly [string, string] | null {

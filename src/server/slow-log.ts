@@ -86,17 +86,19 @@ export class CommandTimes {
     this.now = now;
   }
 
-  /** A command answered after `usec` µs. */
-  record(conn: ClientConnection, command: RegisteredCommand, argv: readonly Buffer[], usec: number): void {
+  /** A command answered after `usec` µs; true when it was slow enough for the slow log. */
+  record(conn: ClientConnection, command: RegisteredCommand, argv: readonly Buffer[], usec: number): boolean {
     const threshold = this.settings.number('slowlog-log-slower-than');
     const atSeconds = Math.floor(this.now() / 1000);
-    if (threshold >= 0 && usec >= threshold) {
+    const slow = threshold >= 0 && usec >= threshold;
+    if (slow) {
       this.entries.push({ id: this.nextId++, atSeconds, usec, argv: keptArguments(argv), address: conn.address, name: conn.name });
       const max = this.settings.number('slowlog-max-len');
       if (this.entries.length > 2 * max + 16) this.entries.splice(0, this.entries.length - max);
     }
     const latencyMs = this.settings.number('latency-monitor-threshold');
     if (latencyMs > 0 && usec / 1000 >= latencyMs) this.sample((command.row.flags as readonly string[]).includes('fast') ? 'fast-command' : 'command', atSeconds, Math.round(usec / 1000));
+    return slow;
   }
 
   /** Up to `count` entries, newest first, of the slowlog-max-len newest. */

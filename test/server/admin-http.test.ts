@@ -3,9 +3,12 @@
 // and 200 again when it is back, the dashboard page, and clear refusals of anything else.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import { TestCluster } from '../support/cluster.js';
 import { waitFor } from '../support/wait.js';
+import type { DashboardData } from '../../src/server/dashboard-view.js';
 
 async function get(cluster: TestCluster, id: string, path: string, method = 'GET'): Promise<{ status: number; type: string; body: string }> {
   const response = await fetch(`http://127.0.0.1:${cluster.node(id).adminPort ?? 0}${path}`, { method });
@@ -71,7 +74,33 @@ describe('admin HTTP', () => {
     const page = await get(cluster, leader, '/');
     assert.equal(page.status, 200);
     assert.match(page.type, /^text\/html/);
-    assert.match(page.body, /fetch\('status'/);
+    assert.match(page.body, /<script src="assets\/uplot\.min\.js"><\/script>/);
+    const script = await get(cluster, leader, '/assets/dashboard.js');
+    assert.match(script.type, /^text\/javascript/);
+    assert.match(script.body, /fetch\('dashboard\.json\?'/);
+  });
+
+  it('serves the chart library from the installed uplot package, and the dashboard data of every member from any node', async () => {
+    const library = await get(cluster, leader, '/assets/uplot.min.js');
+    assert.equal(library.status, 200);
+    assert.equal(library.body, readFileSync(createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'));
+    assert.equal((await get(cluster, leader, '/assets/uplot.min.css')).status, 200);
+    const follower = cluster.nodes.map((n) => n.id).find((id) => id !== leader) ?? '';
+    const data = await waitFor('dashboard data with a sample of every member', async () => {
+      const response = await get(cluster, follower, `/dashboard.json?node=${leader}&samplesAfter=0&eventsAfter=0`);
+      const parsed = JSON.parse(response.body) as DashboardData;
+      return parsed.samples.length > 0 && parsed.members.every((m) => m.report?.latest !== null) ? parsed : null;
+    });
+    assert.equal(data.node, follower);
+    assert.equal(data.viewed, leader);
+    assert.equal(data.leader, leader);
+    assert.deepEqual(data.members.map((m) => [m.id, m.report?.role, m.health]).sort(), cluster.nodes.map((n) => [n.id, n.id === leader ? 'leader' : 'follower', 'ok']).sort());
+    for (const member of data.members) assert.equal(member.client, `127.0.0.1:${cluster.node(member.id).port}`, `${member.id} reports its own client address`);
+    assert.ok(data.events.some((e) => e.kind === 'leader' && e.text.startsWith(`${leader} (this node) is leader in term`)), JSON.stringify(data.events));
+    const after = data.samples[data.samples.length - 1]?.t ?? 0;
+    const next = JSON.parse((await get(cluster, follower, `/dashboard.json?node=${leader}&samplesAfter=${after}&eventsAfter=${data.events.at(-1)?.id ?? 0}`)).body) as DashboardData;
+    assert.ok(next.samples.every((s) => s.t > after), 'only samples after the cursor');
+    assert.equal(next.events.length, 0, 'no event repeated');
   });
 
   it('/health is 503 on a node without a leader and 200 again once it has one', async () => {
