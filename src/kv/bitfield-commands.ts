@@ -8,7 +8,7 @@ import type { CommandContext } from './command-context.js';
 import { arg, oneKey, parsedCommand, type CommandSpec } from './command-spec.js';
 import { isKeyword, parseInt64 } from './integer-parse.js';
 import { CommandError, errorReply, integerReply, nilReply, notIntegerError, syntaxError } from './replies.js';
-import { bitAt, bitOffsetError, engineStringBytesMax, growZero, readString, setBitAt, storeString } from './string-bits.js';
+import { bitAt, bitOffsetError, engineStringBytesMax, openString, peekString, setBitAt, storeString } from './string-bits.js';
 import { checkBitOffset } from './bitmap-commands.js';
 
 const fieldTypeError = errorReply('ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.');
@@ -173,16 +173,24 @@ function bitfield(context: CommandContext, request: Bitfield): Reply {
   for (const op of request.ops) checkBitOffset(context, op.offset);
   // A write ending past the last byte a string may have is refused (Redis lets it run up to 8 bytes over).
   if (request.highestWriteBit >= 0) checkBitOffset(context, request.highestWriteBit);
-  const found = readString(context, request.key);
   if (request.highestWriteBit < 0) {
     // Only GETs: a missing key reads as zeros and nothing is created.
-    return { kind: 'array', value: runOps(found?.data ?? Buffer.alloc(0), request.ops).replies };
+    return { kind: 'array', value: runOps(peekString(context, request.key) ?? Buffer.alloc(0), request.ops).replies };
   }
-  const current = found?.data ?? Buffer.alloc(0);
-  const data = growZero(current, Math.floor(request.highestWriteBit / 8) + 1);
-  const { replies, changed } = runOps(data, request.ops);
-  // Created or grown counts as a write even when every op failed, as in Redis.
-  if (found === undefined || data !== current || changed) storeString(context, request.key, found, data);
+  const length = Math.floor(request.highestWriteBit / 8) + 1;
+  const entry = context.lookup(request.key);
+  if (entry === undefined) {
+    const data = Buffer.alloc(length);
+    const { replies } = runOps(data, request.ops);
+    // Created counts as a write even when every op failed, as in Redis.
+    storeString(context, request.key, undefined, data);
+    return { kind: 'array', value: replies };
+  }
+  const value = openString(context, entry);
+  // Grown counts as a write even when every op failed, as in Redis (growZero bumps the version).
+  value.growZero(length);
+  const { replies, changed } = runOps(value.view(), request.ops);
+  if (changed) value.changed();
   return { kind: 'array', value: replies };
 }
 

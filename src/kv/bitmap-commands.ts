@@ -9,7 +9,7 @@ import { isKeyword, parseInt64 } from './integer-parse.js';
 import { noExpiry } from './keyspace.js';
 import { CommandError, errorReply, integerReply, notIntegerError, oneReply, syntaxError, zeroReply } from './replies.js';
 import {
-  bitOffsetError, engineStringBytesMax, growZero, readString, setBitAt, storeString, stringByteAt, stringBytesMax,
+  bitOffsetError, engineStringBytesMax, openString, peekString, readString, setBitAt, storeString, stringByteAt, stringBytesMax,
 } from './string-bits.js';
 
 const bitValueError = errorReply('ERR bit is not an integer or out of range');
@@ -53,13 +53,18 @@ function setbit(context: CommandContext, request: SetBit): Reply {
   const shift = 7 - (request.offset % 8);
   const inPlace = stringByteAt(context, request.key, byteIndex);
   const previous = inPlace === undefined ? 0 : (inPlace.byte >> shift) & 1;
-  // Like Redis 7.0.15, a SETBIT that changes neither the bit nor the length is no write; it
-  // is answered without copying the value, which a change must do (strings are immutable).
+  // Like Redis 7.0.15, a SETBIT that changes neither the bit nor the length is no write.
   if (inPlace !== undefined && byteIndex < inPlace.length && previous === request.value) return previous === 1 ? oneReply : zeroReply;
-  const found = readString(context, request.key);
-  const data = growZero(found?.data ?? Buffer.alloc(0), byteIndex + 1);
-  setBitAt(data, request.offset, request.value);
-  storeString(context, request.key, found, data);
+  if (inPlace === undefined) {
+    const data = Buffer.alloc(byteIndex + 1);
+    setBitAt(data, request.offset, request.value);
+    storeString(context, request.key, undefined, data);
+  } else {
+    const value = openString(context, inPlace.entry);
+    value.growZero(byteIndex + 1);
+    setBitAt(value.view(), request.offset, request.value);
+    value.changed();
+  }
   return previous === 1 ? oneReply : zeroReply;
 }
 
@@ -174,9 +179,8 @@ function parseUnit(bytes: Uint8Array): boolean {
 
 /** BITCOUNT key [start end [BYTE|BIT]]: like Redis 7.0, the key is looked up before the range is parsed. */
 function bitcount(context: CommandContext, argv: readonly Uint8Array[]): Reply {
-  const found = readString(context, arg(argv, 1));
-  if (found === undefined) return zeroReply;
-  const data = found.data;
+  const data = peekString(context, arg(argv, 1));
+  if (data === undefined) return zeroReply;
   if (argv.length === 2) return integerReply(countBits(data, 0, data.length * 8 - 1));
   if (argv.length > 5 || argv.length === 3) return syntaxError;
   const start = parseInteger(arg(argv, 2));
@@ -191,11 +195,10 @@ function bitcount(context: CommandContext, argv: readonly Uint8Array[]): Reply {
 function bitpos(context: CommandContext, argv: readonly Uint8Array[]): Reply {
   const wanted = parseInteger(arg(argv, 2));
   if (wanted !== 0n && wanted !== 1n) return bitArgumentError;
-  const found = readString(context, arg(argv, 1));
+  const data = peekString(context, arg(argv, 1));
   // A missing key is an infinite run of zeros.
-  if (found === undefined) return integerReply(wanted === 1n ? -1 : 0);
+  if (data === undefined) return integerReply(wanted === 1n ? -1 : 0);
   if (argv.length > 6) return syntaxError;
-  const data = found.data;
   const start = argv.length > 3 ? parseInteger(arg(argv, 3)) : 0n;
   const inBits = argv.length === 6 && parseUnit(arg(argv, 5));
   const endGiven = argv.length > 4;

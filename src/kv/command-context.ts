@@ -8,6 +8,7 @@
 import { noExpiry, type KeyEntry, type Keyspace } from './keyspace.js';
 import { CommandError, wrongTypeError } from './replies.js';
 import type { CollectionTypeName, CollectionValue } from './value.js';
+import type { MutableString } from './mutable-string.js';
 import type { Scripting } from './script/scripting.js';
 import type { KeyspaceEvents } from './keyspace-events.js';
 import type { StreamSettings } from './stream-value.js';
@@ -116,7 +117,17 @@ export class CommandContext {
     return value;
   }
 
-  /** Settles every collection opened for writing; the state machine calls it when the command ends. */
+  /** Lets the command change `entry`'s string in place (mutable-string.ts); settled by finish(). */
+  openString(entry: KeyEntry): MutableString {
+    this.assertWritable('change a string');
+    this.opened ??= [];
+    if (this.opened.length >= writableCollectionsMax) throw new Error(`kv: a command opened more than ${writableCollectionsMax} values`);
+    const value = this.keyspace.beginStringMutation(entry);
+    this.opened.push({ entry, version: value.version });
+    return value;
+  }
+
+  /** Settles every collection and string opened for writing; the state machine calls it when the command ends. */
   finish(): void {
     if (this.opened === null) return;
     for (const { entry, version } of this.opened) {

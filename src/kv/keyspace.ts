@@ -26,12 +26,10 @@ import { latin1Of } from './binary.js';
 import { ExpiryHeap, type ExpiryItem } from './expiry-heap.js';
 import { expiredVersion, RemovalStamps, removalBucketCount } from './removal-stamps.js';
 import { StepwiseSort } from './stepwise-sort.js';
-import { isCollection, type CollectionValue, type TypeName, type Value } from './value.js';
+import { isCollection, type CollectionValue, type StoredValue, type TypeName, type Value } from './value.js';
+import { MutableString, mutableStringBytesMin } from './mutable-string.js';
 
-export type { Value } from './value.js';
-
-/** What an entry stores: a string's bytes as a latin1 string, or a collection. */
-export type StoredValue = string | CollectionValue;
+export type { StoredValue, Value } from './value.js';
 
 export const noExpiry = Number.POSITIVE_INFINITY;
 
@@ -48,7 +46,7 @@ export interface KeyEntry {
   readonly mapKey: string;
   /** The value: a string's bytes as a fresh copy on each access (read it once per command), or the live collection. */
   readonly value: Value;
-  /** The value as stored: a string's bytes as a latin1 string, or the live collection (change it only through the write API). */
+  /** The value as stored: a string's bytes as a latin1 string or a MutableString, or the live collection (change it only through the write API). */
   readonly stored: StoredValue;
   /** The value's type, without materializing the value. */
   readonly valueType: TypeName;
@@ -100,7 +98,7 @@ class StoredEntry implements KeyEntry {
 
   constructor(
     readonly mapKey: string,
-    /** A string's bytes as a latin1 string (replaced, never mutated: snapshots may hold the old one), or a collection. */
+    /** A string's bytes as a latin1 string (replaced, never mutated: snapshots may hold the old one), a MutableString, or a collection. */
     public data: StoredValue,
     expireAtMs: number,
     readonly createdStamp: number,
@@ -115,7 +113,8 @@ class StoredEntry implements KeyEntry {
 
   get value(): Value {
     const data = this.data;
-    return typeof data === 'string' ? { type: 'string', data: Buffer.from(data, 'latin1') } : data;
+    if (typeof data === 'string') return { type: 'string', data: Buffer.from(data, 'latin1') };
+    return data.type === 'string' ? { type: 'string', data: Buffer.from(data.view()) } : data;
   }
 
   get stored(): StoredValue {
@@ -147,9 +146,9 @@ function entryBytes(entry: StoredEntry): number {
   return keyOverheadBytes + entry.mapKey.length + valueBytes + (entry.expiry === null ? 0 : expiryOverheadBytes);
 }
 
-/** A value about to be stored: a collection's current size becomes what the estimate counts. */
+/** A value about to be stored: a collection's (or MutableString's) current size becomes what the estimate counts. */
 function account(data: StoredValue): StoredValue {
-  if (isCollection(data)) data.accountedBytes = data.bytes;
+  if (typeof data !== 'string') data.accountedBytes = data.bytes;
   return data;
 }
 
@@ -442,7 +441,7 @@ export class Keyspace {
       this.volatileRecency.set(mapKey, entry);
       this.pushExpiry(entry);
     }
-    if (typeof data !== 'string') this.collectionStored?.(mapKey);
+    if (isCollection(data)) this.collectionStored?.(mapKey);
     return entry;
   }
 
@@ -454,7 +453,7 @@ export class Keyspace {
   private rewrite(entry: StoredEntry, data: StoredValue, expireAtMs: number): void {
     this.notify(entry);
     this.memoryEstimateBytes -= entryBytes(entry);
-    if (data !== entry.data && (typeof data !== 'string' || typeof entry.data !== 'string')) this.collectionStored?.(entry.mapKey);
+    if (data !== entry.data && (isCollection(data) || isCollection(entry.data))) this.collectionStored?.(entry.mapKey);
     entry.data = data === entry.data ? data : account(data);
     const expiryChanged = entry.expireAtMs !== expireAtMs;
     entry.expiry = expireAtMs === noExpiry ? null : expireAtMs;
@@ -499,17 +498,37 @@ export class Keyspace {
   }
 
   /**
-   * Call after changing `entry`'s collection in place: brings the memory estimate up to its
-   * new size, counts it as a write when `changed`, and deletes the key when it became empty.
-   * A no-op for an entry deleted meanwhile.
+   * Call before changing `entry`'s string in place: an open snapshot that has not yet written
+   * the key keeps a copy of it, and a latin1 string becomes a MutableString (mutable-string.ts).
+   */
+  beginStringMutation(entry: KeyEntry): MutableString {
+    const stored = this.liveEntry(entry);
+    const data = stored.data;
+    if (typeof data !== 'string' && data.type !== 'string') throw new Error(`keyspace: beginStringMutation of a ${data.type} key (created ${stored.createdStamp})`);
+    this.notify(stored);
+    if (typeof data !== 'string') return data;
+    const mutable = MutableString.fromLatin1(data);
+    mutable.accountedBytes = data.length;
+    stored.data = mutable;
+    return mutable;
+  }
+
+  /**
+   * Call after changing `entry`'s collection or MutableString in place: brings the memory
+   * estimate up to its new size, counts it as a write when `changed`, and deletes the key
+   * when a collection became empty. A no-op for an entry deleted or replaced meanwhile.
    */
   settle(entry: KeyEntry, changed: boolean): void {
     const stored = this.entries.get(entry.mapKey);
-    if (stored !== entry || stored === undefined || !isCollection(stored.data)) return;
+    if (stored !== entry || stored === undefined || typeof stored.data === 'string') return;
     this.memoryEstimateBytes -= entryBytes(stored);
     stored.data.accountedBytes = stored.data.bytes;
     this.memoryEstimateBytes += entryBytes(stored);
-    if (stored.data.length === 0) this.remove(stored, false);
+    if (!isCollection(stored.data) && stored.data.length < mutableStringBytesMin) {
+      // Short again (or never long): the compact latin1 form, as any other short string.
+      stored.data = stored.data.toLatin1();
+    }
+    if (isCollection(stored.data) && stored.data.length === 0) this.remove(stored, false);
     else if (changed) this.touch(stored);
   }
 
@@ -528,7 +547,7 @@ export class Keyspace {
     this.entries.delete(stored.mapKey);
     this.unlink(stored);
     // A waiter on a collection hears that it went (a blocked XREADGROUP then fails, as in Redis).
-    if (typeof stored.data !== 'string') this.collectionStored?.(stored.mapKey);
+    if (isCollection(stored.data)) this.collectionStored?.(stored.mapKey);
     this.volatileRecency.delete(stored.mapKey);
     this.memoryEstimateBytes -= entryBytes(stored);
     this.orderDeadSlots++;
@@ -545,7 +564,7 @@ export class Keyspace {
    */
   clear(nowMs: number): void {
     if (this.observers.size > 0) for (const entry of this.entries.values()) this.notify(entry);
-    if (this.collectionStored !== null) for (const entry of this.entries.values()) if (typeof entry.data !== 'string') this.collectionStored(entry.mapKey);
+    if (this.collectionStored !== null) for (const entry of this.entries.values()) if (isCollection(entry.data)) this.collectionStored(entry.mapKey);
     if (this.removalVersionsKept) this.leaveFlushVersions(nowMs);
     this.entries.clear();
     this.order = [];

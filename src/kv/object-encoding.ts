@@ -42,6 +42,8 @@ function longestAtMost(strings: Iterable<string>, limit: number): boolean {
 export function encodingOf(stored: string | HashValue | SetValue | ZSetValue | { readonly type: string; readonly length: number }, limits: EncodingThresholds): string {
   if (typeof stored === 'string') return isIntegerString(stored) ? 'int' : stored.length <= EMBSTR_BYTES_MAX ? 'embstr' : 'raw';
   switch (stored.type) {
+    case 'string':
+      return 'raw'; // a string changed in place (mutable-string.ts): Redis's SETRANGE, APPEND and SETBIT leave it raw too
     case 'list':
       return 'quicklist'; // Redis 7.0 keeps every list in a quicklist
     case 'hash': {

@@ -26,7 +26,7 @@
 import { ByteReader, ByteWriter, DecodeError } from './binary.js';
 import { fnv1a, fnvOffsetBasis } from './hash.js';
 import { imageOf, Keyspace, type EntryImage, type KeyEntry, type KeyspaceLoader, type KeyspaceObserver } from './keyspace.js';
-import type { CollectionBuilder, CollectionValue, ElementCursor } from './value.js';
+import { isCollection, type CollectionBuilder, type CollectionValue, type ElementCursor } from './value.js';
 import { codecByCode, codecOf } from './value-types.js';
 import { RemovalStamps } from './removal-stamps.js';
 import type { DedupRecord } from './dedup-table.js';
@@ -218,7 +218,7 @@ export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
    */
   private appendEntry(writer: ByteWriter, maxBytes: number, entry: KeyEntry): void {
     const stored = entry.stored;
-    if (typeof stored !== 'string') {
+    if (isCollection(stored)) {
       this.beginCollection(writer, maxBytes, entry.key, stored, entry.expireAtMs, entry.createdStamp, entry.writtenStamp, entry);
       return;
     }
@@ -228,7 +228,8 @@ export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
     writer.u8(recordKey);
     writer.latin1Bytes(entry.mapKey);
     writer.u8(valueTypeString);
-    writer.latin1Bytes(stored);
+    if (typeof stored === 'string') writer.latin1Bytes(stored);
+    else writer.bytes(stored.view());
     writer.float64(entry.expireAtMs);
     writer.varint(entry.createdStamp);
     writer.varint(entry.writtenStamp);

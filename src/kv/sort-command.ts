@@ -96,7 +96,8 @@ function lookupByPattern(context: CommandContext, pattern: string, element: stri
   const stored = context.lookupRead(Buffer.from(key, 'latin1'))?.stored;
   if (stored === undefined) return null;
   if (hasField) return stored instanceof HashValue ? stored.get(pattern.slice(arrow + 2)) ?? null : null;
-  return typeof stored === 'string' ? stored : null;
+  if (typeof stored === 'string') return stored;
+  return stored.type === 'string' ? stored.toLatin1() : null;
 }
 
 /** One element to sort, with what it sorts by. */

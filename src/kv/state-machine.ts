@@ -23,7 +23,7 @@ import { CommandContext, type KvCounters } from './command-context.js';
 import { DedupTable } from './dedup-table.js';
 import { decodeTransaction, isTransaction } from './transaction.js';
 import { Keyspace, noExpiry, type KeyEntry } from './keyspace.js';
-import { fnv1aLatin1, fnv1aNumber, fnvOffsetBasis, mixSeed } from './hash.js';
+import { fnv1a, fnv1aLatin1, fnv1aNumber, fnvOffsetBasis, mixSeed } from './hash.js';
 import { KeyspaceRestore, KeyspaceSnapshot, type SnapshotSink, type SnapshotSource, type SnapshotState } from './snapshot.js';
 import { CommandError, errorReply, outOfMemoryError } from './replies.js';
 import { ReadyKeys } from './ready-keys.js';
@@ -544,7 +544,8 @@ export class KvStateMachine {
       let low = fnv1aLatin1(fnvOffsetBasis, entry.mapKey);
       low = fnv1aLatin1(low, entry.valueType);
       const stored = entry.stored;
-      low = typeof stored === 'string' ? fnv1aLatin1(low, stored) : mixSeed(low, stored.digest());
+      if (typeof stored === 'string') low = fnv1aLatin1(low, stored);
+      else low = stored.type === 'string' ? fnv1a(low, stored.view()) : mixSeed(low, stored.digest());
       low = fnv1aNumber(low, entry.expireAtMs === noExpiry ? -1 : entry.expireAtMs);
       const high = mixSeed(low, entry.mapKey.length + entry.valueByteLength);
       sumLow = (sumLow + low) >>> 0;

@@ -1,11 +1,12 @@
-// String values as the bit-level commands (bitmaps, BITFIELD, HyperLogLog, LCS) use them:
-// read a key's bytes or WRONGTYPE, store new bytes back, and the largest string a command may
-// build. Strings are stored as latin1 JS strings (keyspace.ts) and never changed in place (an
-// open snapshot may hold the old one), so a command works on a copy and stores it whole.
+// String values as the byte- and bit-level commands (bitmaps, BITFIELD, SETRANGE, APPEND,
+// HyperLogLog, LCS) use them: read a key's bytes or WRONGTYPE, change an existing string in
+// place (mutable-string.ts: no copy of a large value per change), store new bytes whole, and
+// the largest string a command may build.
 
 import type { CommandContext } from './command-context.js';
 import type { KeyEntry } from './keyspace.js';
 import { CommandError, errorReply, wrongTypeError } from './replies.js';
+import type { MutableString } from './mutable-string.js';
 
 /**
  * The longest string the keyspace can hold: V8's String::kMaxLength on 64-bit hosts
@@ -49,8 +50,29 @@ export function stringByteAt(context: CommandContext, key: Uint8Array, index: nu
   const entry = context.lookup(key);
   if (entry === undefined) return undefined;
   const stored = entry.stored;
-  if (typeof stored !== 'string') throw new CommandError(wrongTypeError);
-  return { entry, byte: index < stored.length ? stored.charCodeAt(index) : 0, length: stored.length };
+  if (typeof stored === 'string') return { entry, byte: index < stored.length ? stored.charCodeAt(index) : 0, length: stored.length };
+  if (stored.type !== 'string') throw new CommandError(wrongTypeError);
+  return { entry, byte: stored.byteAt(index), length: stored.length };
+}
+
+/**
+ * The live bytes of the string at `key`, for a command that only reads them now (BITCOUNT,
+ * GETRANGE): no copy of a string kept in place. Undefined when absent; WRONGTYPE (thrown) for
+ * another type. Valid until the next change: copy what a reply keeps.
+ */
+export function peekString(context: CommandContext, key: Uint8Array): Buffer | undefined {
+  const entry = context.lookup(key);
+  if (entry === undefined) return undefined;
+  const stored = entry.stored;
+  if (typeof stored === 'string') return Buffer.from(stored, 'latin1');
+  if (stored.type !== 'string') throw new CommandError(wrongTypeError);
+  return stored.view();
+}
+
+/** The existing string `entry` opened for change in place (settled when the command ends); WRONGTYPE (thrown) for another type. */
+export function openString(context: CommandContext, entry: KeyEntry): MutableString {
+  if (entry.valueType !== 'string') throw new CommandError(wrongTypeError);
+  return context.openString(entry);
 }
 
 /** Stores `data` at `key`: replaces the entry's value keeping its expiry, or creates the key. */
@@ -58,14 +80,6 @@ export function storeString(context: CommandContext, key: Uint8Array, found: Str
   context.assertWritable('store a string');
   if (found === undefined) context.keyspace.create(key, { type: 'string', data });
   else context.keyspace.update(found.entry, { type: 'string', data }, found.entry.expireAtMs);
-}
-
-/** `data` zero-padded to at least `length` bytes (Redis's sdsgrowzero); `data` itself when long enough. */
-export function growZero(data: Buffer, length: number): Buffer {
-  if (data.length >= length) return data;
-  const grown = Buffer.alloc(length);
-  data.copy(grown, 0);
-  return grown;
 }
 
 /** Bit `offset` of `data` (bit 0 is the most significant bit of byte 0); 0 beyond the end. */

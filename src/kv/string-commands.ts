@@ -8,7 +8,7 @@ import { noExpiry, type KeyEntry, type Value } from './keyspace.js';
 import { int64Max, int64Min, isKeyword, parseInt64 } from './integer-parse.js';
 import { addLongDouble, formatLongDouble, parseLongDouble } from './long-double.js';
 import { checkSetExpireArgument, setExpireAt } from './expire-time.js';
-import { stringBytesMax } from './string-bits.js';
+import { openString, peekString, stringBytesMax } from './string-bits.js';
 import {
   arityError, bulkReply, emptyBulkReply, errorReply, integerReply, nilReply, notFloatError, notIntegerError,
   okReply, oneReply, overflowError, stringTooLongError, syntaxError, wrongTypeError, zeroReply,
@@ -267,23 +267,18 @@ export function appendCommand(context: CommandContext, argv: readonly Uint8Array
     writeString(context, key, suffix, noExpiry, false);
     return integerReply(suffix.length);
   }
-  const data = stringData(entry);
-  if (isReply(data)) return data;
-  const tooLong = checkStringLength(context, data.length, suffix.length);
+  if (entry.valueType !== 'string') return wrongTypeError;
+  const tooLong = checkStringLength(context, entry.valueByteLength, suffix.length);
   if (tooLong !== null) return tooLong;
-  // Values are immutable (snapshots may hold the old one), so append builds a new buffer.
-  const combined = Buffer.allocUnsafe(data.length + suffix.length);
-  data.copy(combined, 0);
-  combined.set(suffix, data.length);
-  context.keyspace.update(entry, { type: 'string', data: combined }, entry.expireAtMs);
-  return integerReply(combined.length);
+  const value = openString(context, entry);
+  value.write(value.length, suffix);
+  return integerReply(value.length);
 }
 
 export function strlenCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
   const entry = context.lookup(arg(argv, 1));
   if (entry === undefined) return zeroReply;
-  const data = stringData(entry);
-  return isReply(data) ? data : integerReply(data.length);
+  return entry.valueType === 'string' ? integerReply(entry.valueByteLength) : wrongTypeError;
 }
 
 export function validateGetrange(argv: readonly Uint8Array[]): Reply | null {
@@ -294,10 +289,8 @@ export function getrangeCommand(context: CommandContext, argv: readonly Uint8Arr
   const startArg = parseInt64(arg(argv, 2));
   const endArg = parseInt64(arg(argv, 3));
   if (startArg === null || endArg === null) return notIntegerError;
-  const entry = context.lookup(arg(argv, 1));
-  if (entry === undefined) return emptyBulkReply;
-  const data = stringData(entry);
-  if (isReply(data)) return data;
+  const data = peekString(context, arg(argv, 1));
+  if (data === undefined) return emptyBulkReply;
   const length = BigInt(data.length);
   let start = startArg;
   let end = endArg;
@@ -308,7 +301,8 @@ export function getrangeCommand(context: CommandContext, argv: readonly Uint8Arr
   if (end < 0n) end = 0n;
   if (end >= length) end = length - 1n;
   if (start > end || length === 0n) return emptyBulkReply;
-  return bulkReply(data.subarray(Number(start), Number(end) + 1));
+  // A copy: `data` may be the live bytes of a string kept in place.
+  return bulkReply(Buffer.from(data.subarray(Number(start), Number(end) + 1)));
 }
 
 export function validateSetrange(argv: readonly Uint8Array[]): Reply | null {
@@ -324,29 +318,32 @@ export function setrangeCommand(context: CommandContext, argv: readonly Uint8Arr
   const key = arg(argv, 1);
   const patch = arg(argv, 3);
   const entry = context.lookup(key);
-  let current: Buffer = Buffer.alloc(0);
-  if (entry !== undefined) {
-    const data = stringData(entry);
-    if (isReply(data)) return data;
-    current = data;
-  }
-  if (patch.length === 0) return integerReply(current.length);
+  if (entry !== undefined && entry.valueType !== 'string') return wrongTypeError;
+  const length = entry?.valueByteLength ?? 0;
+  if (patch.length === 0) return integerReply(length);
   if (offsetBig + BigInt(patch.length) > BigInt(stringBytesMax(context))) return stringTooLongError;
   const offset = Number(offsetBig);
-  const updated = Buffer.alloc(Math.max(current.length, offset + patch.length));
-  current.copy(updated, 0);
-  updated.set(patch, offset);
-  if (entry === undefined) context.keyspace.create(key, { type: 'string', data: updated });
-  else context.keyspace.update(entry, { type: 'string', data: updated }, entry.expireAtMs);
-  return integerReply(updated.length);
+  if (entry === undefined) {
+    const created = Buffer.alloc(offset + patch.length);
+    created.set(patch, offset);
+    context.keyspace.create(key, { type: 'string', data: created });
+    return integerReply(created.length);
+  }
+  const value = openString(context, entry);
+  value.write(offset, patch);
+  return integerReply(value.length);
 }
 
 // ---- Counters ---------------------------------------------------------------------------
+
+/** The longest decimal text of a 64-bit integer ("-9223372036854775808"): a longer string is no integer, without reading it. */
+const INT64_TEXT_BYTES_MAX = 20;
 
 function incrementBy(context: CommandContext, key: Uint8Array, increment: bigint): Reply {
   const entry = context.lookup(key);
   let current = 0n;
   if (entry !== undefined) {
+    if (entry.valueType === 'string' && entry.valueByteLength > INT64_TEXT_BYTES_MAX) return notIntegerError;
     const data = stringData(entry);
     if (isReply(data)) return data;
     const parsed = parseInt64(data);

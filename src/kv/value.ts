@@ -1,10 +1,12 @@
 // What a key can hold. A string is stored as a latin1 string (one char per byte: the most
-// compact form for a million small values); every other type is a collection object that
+// compact form for a million small values), or as a MutableString once a command changed
+// part of a large one in place (mutable-string.ts); every other type is a collection object that
 // implements CollectionValue, in its own file (hash-value.ts, list-value.ts, ...), and is
 // mutated in place through the keyspace's write API (command-context.ts: a snapshot in
 // progress keeps the old value, memory is kept by deltas, an emptied collection's key goes).
 
 import type { ByteReader, ByteWriter } from './binary.js';
+import type { MutableString } from './mutable-string.js';
 
 export type CollectionTypeName = 'hash' | 'list' | 'set' | 'zset' | 'stream';
 export type TypeName = 'string' | CollectionTypeName;
@@ -62,6 +64,14 @@ export interface CollectionCodec {
   builder(): CollectionBuilder;
 }
 
-export function isCollection(value: string | CollectionValue): value is CollectionValue {
-  return typeof value !== 'string';
+/** What the keyspace stores: a string's bytes as a latin1 string or, once changed in place, a MutableString; or a collection. */
+export type StoredValue = string | MutableString | CollectionValue;
+
+export function isCollection(value: StoredValue): value is CollectionValue {
+  return typeof value !== 'string' && value.type !== 'string';
+}
+
+/** A string stored in either form. */
+export function isStoredString(value: StoredValue): value is string | MutableString {
+  return typeof value === 'string' || value.type === 'string';
 }
