@@ -6,7 +6,7 @@
 //   - the small-string hot path: SET and GET of 100-byte values, SETBIT and APPEND on 1 KiB strings.
 // Prints per-operation times and the slowest single operation (a stall of the apply loop).
 //
-//   node --import tsx bench/string-in-place.ts [--baseline /path/to/other/checkout] [--rounds N]
+//   node --import tsx bench/string-in-place.ts [--baseline /path/to/other/checkout] [--rounds N] [--setbits N] [--appends N]
 
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -24,9 +24,7 @@ interface Build {
 
 const TIME_MS = 1_700_000_000_000;
 const BITMAP_BYTES = 64 * 1024 * 1024;
-const SETBITS = 10_000;
 const BITCOUNTS = 20;
-const APPENDS = 2_000;
 const APPEND_BYTES = 4096;
 const SMALL_OPS = 100_000;
 const SMALL_VALUE_BYTES = 100;
@@ -90,17 +88,23 @@ function timeRead(kv: Kv, name: string, commands: Uint8Array[][]): Timing {
   return { name, ops: commands.length, totalMs: performance.now() - started, maxMs };
 }
 
-function runBuild(build: Build): Timing[] {
+/** Operation counts; the baseline's SETBITs and APPENDs can be fewer (each copies the whole value there). */
+interface Counts {
+  readonly setbits: number;
+  readonly appends: number;
+}
+
+function runBuild(build: Build, counts: Counts): Timing[] {
   const random = generator(16);
   const next = { index: 0 };
   const big = build.make();
   const timings: Timing[] = [];
   timings.push(timeApply(build, big, next, 'SETBIT creating a 64 MiB bitmap', [argv('SETBIT', 'bitmap', String(BITMAP_BYTES * 8 - 1), '1')]));
-  const setbits = Array.from({ length: SETBITS }, () => argv('SETBIT', 'bitmap', String(Math.floor(random() * BITMAP_BYTES * 8)), '1'));
+  const setbits = Array.from({ length: counts.setbits }, () => argv('SETBIT', 'bitmap', String(Math.floor(random() * BITMAP_BYTES * 8)), '1'));
   timings.push(timeApply(build, big, next, 'SETBIT at random offsets into it', setbits));
   timings.push(timeRead(big, 'BITCOUNT of it (read)', Array.from({ length: BITCOUNTS }, () => argv('BITCOUNT', 'bitmap'))));
   const chunk = Buffer.alloc(APPEND_BYTES, 'a');
-  timings.push(timeApply(build, big, next, `APPEND ${APPEND_BYTES / 1024} KiB, growing to ${(APPENDS * APPEND_BYTES) / 1024 / 1024} MiB`, Array.from({ length: APPENDS }, () => argv('APPEND', 'grown', chunk))));
+  timings.push(timeApply(build, big, next, `APPEND ${APPEND_BYTES / 1024} KiB, growing to ${((counts.appends * APPEND_BYTES) / 1024 / 1024).toFixed(1)} MiB`, Array.from({ length: counts.appends }, () => argv('APPEND', 'grown', chunk))));
 
   const small = build.make();
   const value = Buffer.alloc(SMALL_VALUE_BYTES, 'v');
@@ -120,12 +124,14 @@ async function main(): Promise<void> {
   const baselineAt = args.indexOf('--baseline');
   const roundsAt = args.indexOf('--rounds');
   const rounds = roundsAt >= 0 ? Number(args[roundsAt + 1]) : 1;
+  const option = (name: string, fallback: number): number => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
+  const counts = { setbits: option('--setbits', 10_000), appends: option('--appends', 2_000) };
   const builds = [await loadBuild('this checkout', resolve(import.meta.dirname, '..'))];
   if (baselineAt >= 0) builds.unshift(await loadBuild(`baseline ${args[baselineAt + 1] ?? ''}`, args[baselineAt + 1] ?? '.'));
   for (let round = 1; round <= rounds; round++) {
     for (const build of round % 2 === 1 ? builds : [...builds].reverse()) {
       console.log(`${build.label} (round ${round}):`);
-      for (const line of format(runBuild(build))) console.log(line);
+      for (const line of format(runBuild(build, counts))) console.log(line);
     }
   }
 }

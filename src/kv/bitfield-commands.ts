@@ -186,7 +186,7 @@ function bitfield(context: CommandContext, request: Bitfield): Reply {
     storeString(context, request.key, undefined, data);
     return { kind: 'array', value: replies };
   }
-  const value = openString(context, entry);
+  const value = openString(context, entry, Math.max(entry.valueByteLength, length));
   // Grown counts as a write even when every op failed, as in Redis (growZero bumps the version).
   value.growZero(length);
   const { replies, changed } = runOps(value.view(), request.ops);

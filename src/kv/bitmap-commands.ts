@@ -60,7 +60,7 @@ function setbit(context: CommandContext, request: SetBit): Reply {
     setBitAt(data, request.offset, request.value);
     storeString(context, request.key, undefined, data);
   } else {
-    const value = openString(context, inPlace.entry);
+    const value = openString(context, inPlace.entry, Math.max(inPlace.length, byteIndex + 1));
     value.growZero(byteIndex + 1);
     setBitAt(value.view(), request.offset, request.value);
     value.changed();

@@ -117,12 +117,12 @@ export class CommandContext {
     return value;
   }
 
-  /** Lets the command change `entry`'s string in place (mutable-string.ts); settled by finish(). */
-  openString(entry: KeyEntry): MutableString {
+  /** Lets the command change `entry`'s string in place (mutable-string.ts), to about `lengthHint` bytes; settled by finish(). */
+  openString(entry: KeyEntry, lengthHint = 0): MutableString {
     this.assertWritable('change a string');
     this.opened ??= [];
     if (this.opened.length >= writableCollectionsMax) throw new Error(`kv: a command opened more than ${writableCollectionsMax} values`);
-    const value = this.keyspace.beginStringMutation(entry);
+    const value = this.keyspace.beginStringMutation(entry, lengthHint);
     this.opened.push({ entry, version: value.version });
     return value;
   }

@@ -499,15 +499,16 @@ export class Keyspace {
 
   /**
    * Call before changing `entry`'s string in place: an open snapshot that has not yet written
-   * the key keeps a copy of it, and a latin1 string becomes a MutableString (mutable-string.ts).
+   * the key keeps a copy of it, and a latin1 string becomes a MutableString (mutable-string.ts)
+   * with room for `lengthHint` bytes (the length the change will leave).
    */
-  beginStringMutation(entry: KeyEntry): MutableString {
+  beginStringMutation(entry: KeyEntry, lengthHint = 0): MutableString {
     const stored = this.liveEntry(entry);
     const data = stored.data;
     if (typeof data !== 'string' && data.type !== 'string') throw new Error(`keyspace: beginStringMutation of a ${data.type} key (created ${stored.createdStamp})`);
     this.notify(stored);
     if (typeof data !== 'string') return data;
-    const mutable = MutableString.fromLatin1(data);
+    const mutable = MutableString.fromLatin1(data, lengthHint);
     mutable.accountedBytes = data.length;
     stored.data = mutable;
     return mutable;

@@ -15,26 +15,28 @@ const preallocBytesMax = 1024 * 1024;
 export class MutableString {
   readonly type = 'string' as const;
   /** Bytes [0, length) are the value; the rest is zeroed room to grow. */
-  private buffer: Uint8Array;
+  private buffer: Buffer;
   private size: number;
   /** Bumped by every change: a command that bumped it wrote the key (WATCH, LRU). */
   version = 0;
   /** The bytes the keyspace's memory estimate counts for this value; owned by the keyspace. */
   accountedBytes = 0;
 
-  private constructor(buffer: Uint8Array, length: number) {
+  private constructor(buffer: Buffer, length: number) {
     this.buffer = buffer;
     this.size = length;
   }
 
-  static fromLatin1(text: string): MutableString {
-    const buffer = new Uint8Array(text.length);
-    Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength).write(text, 'latin1');
+  /**
+   * A latin1 string's bytes with room for `room` bytes in all. Buffer's own allocation: a
+   * short string (changed in place only for the length of one command) comes from its pool.
+   */
+  static fromLatin1(text: string, room = text.length): MutableString {
+    if (room <= text.length) return new MutableString(Buffer.from(text, 'latin1'), text.length);
+    const buffer = Buffer.allocUnsafe(room);
+    buffer.write(text, 'latin1');
+    buffer.fill(0, text.length);
     return new MutableString(buffer, text.length);
-  }
-
-  static fromBytes(bytes: Uint8Array): MutableString {
-    return new MutableString(Uint8Array.from(bytes), bytes.length);
   }
 
   get length(): number {
@@ -51,7 +53,7 @@ export class MutableString {
    * command that opened the string may write them in place, then calls changed().
    */
   view(): Buffer {
-    return Buffer.from(this.buffer.buffer, this.buffer.byteOffset, this.size);
+    return this.buffer.subarray(0, this.size);
   }
 
   /** Records a change written through view(). */
@@ -68,8 +70,9 @@ export class MutableString {
     if (length <= this.size) return;
     if (length > this.buffer.length) {
       const room = length < preallocBytesMax ? length * 2 : length + preallocBytesMax;
-      const grown = new Uint8Array(room);
-      grown.set(this.buffer.subarray(0, this.size));
+      const grown = Buffer.allocUnsafe(room);
+      this.buffer.copy(grown, 0, 0, this.size);
+      grown.fill(0, this.size);
       this.buffer = grown;
     }
     this.size = length;
@@ -83,15 +86,8 @@ export class MutableString {
     this.version++;
   }
 
-  /** Sets byte `index` (within the value). */
-  setByte(index: number, byte: number): void {
-    if (index >= this.size) throw new Error(`mutable string: byte ${index} beyond length ${this.size}`);
-    this.buffer[index] = byte;
-    this.version++;
-  }
-
   /** The value as a latin1 string (one char per byte: how strings are stored otherwise). */
   toLatin1(): string {
-    return this.view().toString('latin1');
+    return this.buffer.toString('latin1', 0, this.size);
   }
 }

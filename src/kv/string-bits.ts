@@ -69,10 +69,13 @@ export function peekString(context: CommandContext, key: Uint8Array): Buffer | u
   return stored.view();
 }
 
-/** The existing string `entry` opened for change in place (settled when the command ends); WRONGTYPE (thrown) for another type. */
-export function openString(context: CommandContext, entry: KeyEntry): MutableString {
+/**
+ * The existing string `entry` opened for change in place (settled when the command ends),
+ * with room for `length` bytes; WRONGTYPE (thrown) for another type.
+ */
+export function openString(context: CommandContext, entry: KeyEntry, length: number): MutableString {
   if (entry.valueType !== 'string') throw new CommandError(wrongTypeError);
-  return context.openString(entry);
+  return context.openString(entry, length);
 }
 
 /** Stores `data` at `key`: replaces the entry's value keeping its expiry, or creates the key. */

@@ -270,7 +270,7 @@ export function appendCommand(context: CommandContext, argv: readonly Uint8Array
   if (entry.valueType !== 'string') return wrongTypeError;
   const tooLong = checkStringLength(context, entry.valueByteLength, suffix.length);
   if (tooLong !== null) return tooLong;
-  const value = openString(context, entry);
+  const value = openString(context, entry, entry.valueByteLength + suffix.length);
   value.write(value.length, suffix);
   return integerReply(value.length);
 }
@@ -329,7 +329,7 @@ export function setrangeCommand(context: CommandContext, argv: readonly Uint8Arr
     context.keyspace.create(key, { type: 'string', data: created });
     return integerReply(created.length);
   }
-  const value = openString(context, entry);
+  const value = openString(context, entry, Math.max(length, offset + patch.length));
   value.write(offset, patch);
   return integerReply(value.length);
 }
