@@ -57,7 +57,7 @@ export class CommandContext {
   /** Keyspace notifications, for commands that report their own events (streams' groups) and set the classes; null in reads. */
   events: KeyspaceEvents | null = null;
 
-  /** The replicated stream settings (stream-node-max-entries), for the stream commands; null in reads. */
+  /** The replicated stream settings (stream-node-max-entries and -bytes), for the stream commands; null in reads. */
   streams: StreamSettings | null = null;
 
   /** The replicated hll-sparse-max-bytes, for the HyperLogLog commands; null where none was given (Redis's default then). */

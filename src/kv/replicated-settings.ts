@@ -28,6 +28,8 @@ export interface SettingValues {
   notifyKeyspaceEvents: number;
   /** Entries per stream node as Redis counts them (0 = no limit): where `~` trimming may cut. */
   streamNodeMaxEntries: number;
+  /** Listpack bytes per stream node as Redis counts them (0 = Redis's 1 GiB cap): where `~` trimming may cut. */
+  streamNodeMaxBytes: number;
   /** Largest sparse HyperLogLog in bytes: where PFADD and PFMERGE turn one dense (its bytes depend on it). */
   hllSparseMaxBytes: number;
 }
@@ -63,7 +65,7 @@ function countSetting(name: string, min: number, key: 'scriptInstructionsMax' | 
   };
 }
 
-function memorySetting(name: string, min: number, key: 'maxMemoryBytes' | 'protoMaxBulkLen' | 'hllSparseMaxBytes' | 'scriptStringBytesMax'): SettingRow {
+function memorySetting(name: string, min: number, key: 'maxMemoryBytes' | 'protoMaxBulkLen' | 'hllSparseMaxBytes' | 'scriptStringBytesMax' | 'streamNodeMaxBytes'): SettingRow {
   return {
     name,
     format: (values) => String(values[key]),
@@ -101,6 +103,7 @@ const rows: readonly SettingRow[] = [
     },
   },
   countSetting('stream-node-max-entries', 0, 'streamNodeMaxEntries'),
+  memorySetting('stream-node-max-bytes', 0, 'streamNodeMaxBytes'),
 ];
 
 const byName = new Map(rows.map((row) => [row.name, row]));

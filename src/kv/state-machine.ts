@@ -29,7 +29,7 @@ import { CommandError, errorReply, outOfMemoryError } from './replies.js';
 import { ReadyKeys } from './ready-keys.js';
 import { KeyspaceEvents, NotifyClass } from './keyspace-events.js';
 import { withoutWaitMarker } from './stream-commands.js';
-import { streamNodeMaxEntriesDefault, type StreamSettings } from './stream-value.js';
+import { streamNodeMaxBytesDefault, streamNodeMaxEntriesDefault, type StreamSettings } from './stream-value.js';
 import { hllSparseMaxBytesDefault } from './hyperloglog.js';
 import { ScriptStore } from './script/script-store.js';
 import { FunctionStore } from './script/function-store.js';
@@ -186,7 +186,10 @@ export class KvStateMachine {
   /** Keyspace notifications: the classes on (replicated) and where this node delivers them (node-local). */
   readonly events = new KeyspaceEvents(() => this.settings.values.notifyKeyspaceEvents);
   /** stream-node-max-entries (a replicated setting: `~` trimming depends on it). */
-  private readonly streamSettings: StreamSettings = { nodeMaxEntries: () => this.settings.values.streamNodeMaxEntries };
+  private readonly streamSettings: StreamSettings = {
+    nodeMaxEntries: () => this.settings.values.streamNodeMaxEntries,
+    nodeMaxBytes: () => this.settings.values.streamNodeMaxBytes,
+  };
   /** hll-sparse-max-bytes (a replicated setting: a HyperLogLog's bytes depend on it). */
   private readonly hllSparseMaxBytes = (): number => this.settings.values.hllSparseMaxBytes;
   /** ACL users (replicated: changed by RAFTIS.ACL entries, in snapshots). */
@@ -202,7 +205,7 @@ export class KvStateMachine {
     const { maxMemoryBytes, evictionPolicy, protoMaxBulkLen, scriptInstructionsMax, scriptStringBytesMax, notifyKeyspaceEvents } = this.options;
     this.startSettings = {
       maxMemoryBytes, evictionPolicy, protoMaxBulkLen, scriptInstructionsMax, scriptStringBytesMax, notifyKeyspaceEvents,
-      streamNodeMaxEntries: streamNodeMaxEntriesDefault, hllSparseMaxBytes: hllSparseMaxBytesDefault,
+      streamNodeMaxEntries: streamNodeMaxEntriesDefault, streamNodeMaxBytes: streamNodeMaxBytesDefault, hllSparseMaxBytes: hllSparseMaxBytesDefault,
     };
     this.settings = new ReplicatedSettings(this.startSettings);
     this.scripting = this.makeScripting(new ScriptStore(), new FunctionStore());

@@ -11,7 +11,7 @@ import { arg, oneKey, parsedCommand, type CommandSpec } from './command-spec.js'
 import { NotifyClass } from './keyspace-events.js';
 import { isKeyword, parseInt64 } from './integer-parse.js';
 import { CommandError, errorReply, integerReply, nilReply, notIntegerError, okReply, syntaxError, zeroReply, noSuchKeyError } from './replies.js';
-import { StreamValue, streamNodeMaxEntriesDefault, type TrimSpec } from './stream-value.js';
+import { defaultNodeLimits, StreamValue, streamNodeMaxEntriesDefault, type TrimSpec } from './stream-value.js';
 import {
   msOf, nextStreamId, parseRangeBound, parseStreamId, parseStrictStreamId, seqOf, streamId, streamIdBytes, STREAM_ID_MAX, type StreamId,
 } from './stream-id.js';
@@ -162,7 +162,8 @@ function xadd(context: CommandContext, parsed: ReturnType<typeof parseAddOrTrim>
   if (existing === undefined) context.events?.created(parsed.key);
   const id = nextAddId(stream, parsed.id, context.nowMs);
   const fields = argv.slice(parsed.fieldsAt).map(latin1);
-  stream.append(id, fields, context.streams?.nodeMaxEntries() ?? streamNodeMaxEntriesDefault);
+  const limits = context.streams === null ? defaultNodeLimits : { entries: context.streams.nodeMaxEntries(), bytes: context.streams.nodeMaxBytes() };
+  stream.append(id, fields, limits);
   streamChanged(context, parsed.key, 'xadd');
   context.keyspace.collectionChanged(parsed.key);
   const trim = trimWithDefaults(parsed, context);

@@ -3,10 +3,11 @@
 // bookkeeping Redis keeps (last ID, entries added, largest deleted ID, first ID) and the
 // consumer groups with their pending lists (stream-group.ts).
 //
-// Redis stores entries in radix-tree nodes of at most stream-node-max-entries; trimming with
-// `~` removes whole nodes only, so its results depend on where nodes begin. Each entry here
-// records the node it would be in (a new node starts when the tail node is full), which is
-// all that `~` needs to trim exactly as Redis does.
+// Redis stores entries in radix-tree nodes of at most stream-node-max-entries entries and
+// stream-node-max-bytes bytes of listpack; trimming with `~` removes whole nodes only, so its
+// results depend on where nodes begin. Each entry here records the node it would be in, and
+// each node what decides when it is full (entries added, its listpack's size as Redis would
+// have it: stream-node-size.ts), which is all that `~` needs to trim exactly as Redis does.
 //
 // Snapshot elements: one header (IDs, counters, nodes), then one per entry, then per group one
 // with its consumers and one per 1,024 of its pending entries.
@@ -17,17 +18,31 @@ import { DecodeError, type ByteReader, type ByteWriter } from './binary.js';
 import { fnv1aLatin1, fnvOffsetBasis, mixSeed } from './hash.js';
 import { formatStreamId, lowerBoundId, readStreamId, type StreamId } from './stream-id.js';
 import { StreamGroup } from './stream-group.js';
+import { countBytes, entryBytes, entryTextBytes, fieldNames, nodeBaseBytes } from './stream-node-size.js';
 import type { CollectionBuilder, CollectionCodec, CollectionValue, ElementCursor } from './value.js';
 
 /** Memory estimate per entry beyond its field and value bytes (ID, arrays, string headers). */
 export const streamEntryOverheadBytes = 64;
 /** Redis's default stream-node-max-entries. */
 export const streamNodeMaxEntriesDefault = 100;
+/** Redis's default stream-node-max-bytes. */
+export const streamNodeMaxBytesDefault = 4096;
+/** STREAM_LISTPACK_MAX_SIZE: a node's listpack never passes it (stream-node-max-bytes 0 means this). */
+const listpackBytesMax = 1 << 30;
 
-/** The replicated setting streams read: stream-node-max-entries (0 = no limit). */
+/** The replicated settings streams read: stream-node-max-entries and -bytes (0 = no limit). */
 export interface StreamSettings {
   nodeMaxEntries(): number;
+  nodeMaxBytes(): number;
 }
+
+/** When a node is full (streamAppendItem): its entries, deleted ones included, or its listpack's bytes. */
+export interface StreamNodeLimits {
+  readonly entries: number;
+  readonly bytes: number;
+}
+
+export const defaultNodeLimits: StreamNodeLimits = { entries: streamNodeMaxEntriesDefault, bytes: streamNodeMaxBytesDefault };
 
 /** One trimming request (XADD's and XTRIM's options). */
 export interface TrimSpec {
@@ -45,19 +60,37 @@ interface StreamNode {
   added: number;
   /** Entries still in it. */
   live: number;
+  /** The ID of its first entry (deleted or not): Redis's node key, the base of its entries' IDs. */
+  readonly masterId: StreamId;
+  /** Its first entry's field names: entries with the same names store only their values. */
+  readonly masterFields: readonly string[];
+  /** Its listpack's bytes as Redis would have them, but for the live and deleted counts (stream-node-size.ts). */
+  listpackBytes: number;
 }
 
-/** One node's live entries as StreamValue.nodeRuns gives them. */
+function nodeBytes(node: StreamNode): number {
+  return node.listpackBytes + countBytes(node.live, node.added - node.live);
+}
+
+/** One node's live entries as StreamValue.nodeRuns gives them, with its master ID and field names. */
 export interface StreamNodeRun {
   readonly start: number;
   readonly end: number;
-  readonly added: number;
+  readonly masterId: StreamId;
+  readonly masterFields: readonly string[];
 }
 
-/** A node of a stream being rebuilt: its live entries in ID order, and the entries ever added to it (deleted ones too). */
+/**
+ * A node of a stream being rebuilt: its live entries in ID order, the entries ever added to
+ * it (deleted ones too), its master ID and field names, and its listpack's bytes but for the
+ * two counts (stream-node-size.ts).
+ */
 export interface RestoredStreamNode {
   readonly added: number;
   readonly entries: readonly { readonly id: StreamId; readonly fields: readonly string[] }[];
+  readonly masterId: StreamId;
+  readonly masterFields: readonly string[];
+  readonly listpackBytes: number;
 }
 
 /** The bookkeeping of a stream being rebuilt, as StreamValue keeps it. */
@@ -147,14 +180,16 @@ export class StreamValue implements CollectionValue {
   }
 
   /** Appends an entry; `id` must be greater than lastId. */
-  append(id: StreamId, entry: readonly string[], nodeMaxEntries: number): void {
+  append(id: StreamId, entry: readonly string[], limits: StreamNodeLimits): void {
     if (id <= this.lastId && this.entriesAdded > 0) throw new Error(`stream: append of ${formatStreamId(id)} after ${formatStreamId(this.lastId)}`);
     this.changes++;
     let tail = this.nodes[this.nodes.length - 1];
-    if (tail === undefined || (nodeMaxEntries > 0 && tail.added >= nodeMaxEntries)) {
-      tail = { id: this.nextNodeId++, added: 0, live: 0 };
+    if (tail === undefined || nodeFull(tail, entry, limits)) {
+      const masterFields = fieldNames(entry);
+      tail = { id: this.nextNodeId++, added: 0, live: 0, masterId: id, masterFields, listpackBytes: nodeBaseBytes(masterFields) };
       this.nodes.push(tail);
     }
+    tail.listpackBytes += entryBytes(id, entry, tail.masterId, tail.masterFields);
     tail.added++;
     tail.live++;
     if (this.entryCount === 0) this.firstId = id;
@@ -250,7 +285,7 @@ export class StreamValue implements CollectionValue {
     const runs: StreamNodeRun[] = [];
     let start = 0;
     for (const node of this.nodes) {
-      runs.push({ start, end: start + node.live, added: node.added });
+      runs.push({ start, end: start + node.live, masterId: node.masterId, masterFields: node.masterFields });
       start += node.live;
     }
     if (start !== this.entryCount) throw new Error(`stream: nodes hold ${start} entries, the stream ${this.entryCount}`);
@@ -272,7 +307,7 @@ export class StreamValue implements CollectionValue {
       if (node.entries.length === 0) continue;
       if (node.added < node.entries.length) throw new DecodeError('stream node holds more entries than were added to it');
       const id = stream.nextNodeId++;
-      stream.nodes.push({ id, added: node.added, live: node.entries.length });
+      stream.nodes.push({ id, added: node.added, live: node.entries.length, masterId: node.masterId, masterFields: node.masterFields, listpackBytes: node.listpackBytes });
       for (const entry of node.entries) {
         const previous = stream.ids[stream.ids.length - 1];
         if (previous !== undefined && entry.id <= previous) throw new DecodeError('stream entries out of order');
@@ -356,6 +391,10 @@ export class StreamValue implements CollectionValue {
       writer.varint(node.id);
       writer.varint(node.added);
       writer.varint(node.live);
+      writer.latin1Bytes(formatStreamId(node.masterId));
+      writer.varint(node.listpackBytes);
+      writer.varint(node.masterFields.length);
+      for (const name of node.masterFields) writer.latin1Bytes(name);
     }
     writer.varint(this.entryCount);
   }
@@ -369,8 +408,12 @@ export class StreamValue implements CollectionValue {
     for (const text of entry) writer.latin1Bytes(text);
   }
 
-  /** Builds a stream from snapshot elements: the header, then entries, then groups. */
-  static builder(): CollectionBuilder {
+  /**
+   * Builds a stream from snapshot elements: the header, then entries, then groups.
+   * `nodeSizes` false reads the first format (code 6), whose nodes carry no master ID, field
+   * names or listpack size: they are worked out from each node's live entries.
+   */
+  static builder(nodeSizes: boolean): CollectionBuilder {
     const stream = new StreamValue();
     let entriesLeft = -1;
     /** The group whose pending entries are being read, and how many are still to come. */
@@ -388,7 +431,7 @@ export class StreamValue implements CollectionValue {
     return {
       read(reader: ByteReader, count: number): void {
         for (let i = 0; i < count; i++) {
-          if (entriesLeft < 0) entriesLeft = stream.readHeader(reader);
+          if (entriesLeft < 0) entriesLeft = stream.readHeader(reader, nodeSizes);
           else if (entriesLeft > 0) {
             stream.readEntry(reader);
             entriesLeft--;
@@ -398,20 +441,47 @@ export class StreamValue implements CollectionValue {
       finish: () => {
         if (entriesLeft !== 0) throw new DecodeError('stream snapshot ended before its entries');
         if (reading !== null && reading.pending !== 0) throw new DecodeError('stream snapshot ended before a group\'s pending entries');
+        if (!nodeSizes) stream.sizeNodesFromEntries();
         return stream;
       },
     };
   }
 
-  private readHeader(reader: ByteReader): number {
+  private readHeader(reader: ByteReader, nodeSizes: boolean): number {
     this.lastId = readStreamId(reader);
     this.entriesAdded = reader.varint();
     this.maxDeletedId = readStreamId(reader);
     this.firstId = readStreamId(reader);
     this.nextNodeId = reader.varint();
     const nodeCount = reader.varint();
-    for (let i = 0; i < nodeCount; i++) this.nodes.push({ id: reader.varint(), added: reader.varint(), live: reader.varint() });
+    for (let i = 0; i < nodeCount; i++) {
+      const counts = { id: reader.varint(), added: reader.varint(), live: reader.varint() };
+      if (!nodeSizes) {
+        this.nodes.push({ ...counts, masterId: 0n, masterFields: [], listpackBytes: 0 });
+        continue;
+      }
+      const masterId = readStreamId(reader);
+      const listpackBytes = reader.varint();
+      const masterFields: string[] = [];
+      for (let k = reader.varint(); k > 0; k--) masterFields.push(reader.bytes().toString('latin1'));
+      this.nodes.push({ ...counts, masterId, masterFields, listpackBytes });
+    }
     return reader.varint();
+  }
+
+  /** Nodes of the first snapshot format: each node's first live entry taken as its first, its live entries as all it holds. */
+  private sizeNodesFromEntries(): void {
+    this.nodes = this.nodes.map((node) => {
+      const first = this.nodeOf.indexOf(node.id, this.head);
+      if (first < 0) throw new DecodeError(`stream snapshot node ${node.id} holds no entry`);
+      const masterId = this.ids[first] as StreamId;
+      const masterFields = fieldNames(this.fields[first] as string[]);
+      let listpackBytes = nodeBaseBytes(masterFields);
+      for (let i = first; i < this.ids.length && this.nodeOf[i] === node.id; i++) {
+        listpackBytes += entryBytes(this.ids[i] as StreamId, this.fields[i] as string[], masterId, masterFields);
+      }
+      return { ...node, masterId, masterFields, listpackBytes };
+    });
   }
 
   private readEntry(reader: ByteReader): void {
@@ -428,10 +498,20 @@ export class StreamValue implements CollectionValue {
   }
 }
 
+/** streamAppendItem's test: the tail node is full by bytes (counting the new entry's text) or by entries. */
+function nodeFull(tail: StreamNode, entry: readonly string[], limits: StreamNodeLimits): boolean {
+  const bytesMax = limits.bytes === 0 || limits.bytes > listpackBytesMax ? listpackBytesMax : limits.bytes;
+  if (nodeBytes(tail) + entryTextBytes(entry) >= bytesMax) return true;
+  return limits.entries > 0 && tail.added >= limits.entries;
+}
+
 function entryCost(entry: readonly string[]): number {
   let bytes = streamEntryOverheadBytes;
   for (const text of entry) bytes += text.length;
   return bytes;
 }
 
-export const streamCodec: CollectionCodec = { type: 'stream', code: 6, builder: () => StreamValue.builder() };
+/** Snapshots hold streams with their nodes' master IDs, field names and listpack sizes. */
+export const streamCodec: CollectionCodec = { type: 'stream', code: 7, builder: () => StreamValue.builder(true) };
+/** The first format, without them: still read (a snapshot an older build wrote). Code 6 is never written again. */
+export const streamCodecWithoutNodeSizes: CollectionCodec = { type: 'stream', code: 6, builder: () => StreamValue.builder(false) };

@@ -5,12 +5,15 @@ import { hashCodec } from './hash-value.js';
 import { zsetCodec } from './zset-value.js';
 import { setCodec } from './set-value.js';
 import { listCodec } from './list-value.js';
-import { streamCodec } from './stream-value.js';
+import { streamCodec, streamCodecWithoutNodeSizes } from './stream-value.js';
 import type { CollectionCodec, CollectionTypeName } from './value.js';
 
 const codecs: readonly CollectionCodec[] = [hashCodec, zsetCodec, listCodec, setCodec, streamCodec];
 
-const byCode = new Map<number, CollectionCodec>(codecs.map((codec) => [codec.code, codec]));
+/** Formats still read but no longer written. */
+const readOnlyCodecs: readonly CollectionCodec[] = [streamCodecWithoutNodeSizes];
+
+const byCode = new Map<number, CollectionCodec>([...codecs, ...readOnlyCodecs].map((codec) => [codec.code, codec]));
 const byType = new Map<CollectionTypeName, CollectionCodec>(codecs.map((codec) => [codec.type, codec]));
 
 export function codecByCode(code: number): CollectionCodec | undefined {

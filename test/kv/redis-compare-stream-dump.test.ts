@@ -1,11 +1,14 @@
 // DUMP and RESTORE of streams against a real redis-server: a stream Redis built (entries in
-// one or many nodes, same and different fields, integers, long values, extreme IDs, consumer
-// groups with pending entries, consumers and unknown read counters, emptied streams) is
-// DUMPed by Redis and RESTOREd into raftis with the same contents (XRANGE, XINFO STREAM FULL);
-// raftis's DUMP of it RESTOREs into Redis as the same stream, byte for byte: Redis DUMPs the
-// round-tripped copy exactly as it DUMPed the original (where no deleted entry sits inside a
-// node: raftis does not keep those slots, so there the contents are compared). Malformed
-// stream payloads are "Bad data format". Skipped when redis-server is missing.
+// one or many nodes, closed by entries or by bytes, same and different fields, integers, long
+// values, extreme IDs, consumer groups with pending entries, consumers and unknown read
+// counters, emptied streams) is DUMPed by Redis and RESTOREd into raftis with the same
+// contents (XRANGE, XINFO STREAM FULL); raftis's DUMP of it RESTOREs into Redis as the same
+// stream, byte for byte: Redis DUMPs the round-tripped copy exactly as it DUMPed the original
+// (where no deleted entry sits inside a node: raftis does not keep those slots, so there the
+// contents are compared). A stream raftis builds with the same XADDs as Redis has the same
+// nodes, master entries and encodings: its DUMP restored into Redis is DUMPed back as Redis
+// DUMPs its own. Malformed stream payloads are "Bad data format". Skipped when redis-server
+// is missing.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -38,6 +41,14 @@ const cases: Record<string, Case> = {
   'one node, the same fields': { build: xadds('k', entries(5, (i) => ['f', `v${i}`, 'n', String(i * 1000)])), sameBytes: true },
   'different fields, integers and long values': {
     build: xadds('k', [['a', '1'], ['a', '-5000', 'b', '9223372036854775807'], ['x'.repeat(70), 'y'.repeat(5000)], ['a', '-9223372036854775808'], ['', ''], ['007', '1.5']]),
+    sameBytes: true,
+  },
+  'nodes closed by their bytes (stream-node-max-bytes)': {
+    build: xadds('k', entries(120, (i) => ['payload', 'p'.repeat(i % 3 === 0 ? 300 : 40 + i), ...(i % 11 === 0 ? ['n', String(i * 7919)] : [])])),
+    sameBytes: true,
+  },
+  'nodes by bytes, then trimmed and added to': {
+    build: [...xadds('k', entries(60, () => ['v', 'x'.repeat(150)])), ['XTRIM', 'k', 'MAXLEN', '~', '40'], ['XADD', 'k', '99-1', 'v', 'y'.repeat(500)], ['XADD', 'k', '99-2', 'w', '1']],
     sameBytes: true,
   },
   'many nodes': { build: xadds('k', entries(250, (i) => ['item', String(i), ...(i % 7 === 0 ? ['extra', 'e'] : [])])), sameBytes: true },
@@ -99,6 +110,23 @@ describeWithRedis('DUMP and RESTORE of streams against redis-server', (redis) =>
       const copied = await redisContents(redis(), 'copy');
       assert.deepEqual(copied, expected, `${name}: raftis → Redis`);
       if (sameBytes) assert.deepEqual(await redis().client.dumpBuffer('copy'), fromRedis, `${name}: Redis DUMPs the round trip as it DUMPed the original`);
+    });
+  }
+
+  for (const [name, { build, sameBytes }] of Object.entries(cases)) {
+    // Streams built by the same XADDs on both sides (no group: its times are each side's own clock).
+    if (!sameBytes || !build.every(([command]) => ['XADD', 'XTRIM', 'XSETID'].includes(command as string))) continue;
+    test(`${name}: raftis builds the same nodes as Redis (its DUMP restores into Redis as Redis's own DUMP, byte for byte)`, async () => {
+      await redis().client.flushall();
+      const harness = new Harness();
+      for (const args of build) {
+        await redisReply(redis(), args);
+        harness.apply(...args);
+      }
+      const fromRaftis = harness.apply('DUMP', 'k');
+      assert.ok(fromRaftis.kind === 'bulk' && fromRaftis.value !== null);
+      assert.equal(await redis().client.restore('copy', 0, Buffer.from(fromRaftis.value)), 'OK');
+      assert.deepEqual(await redis().client.dumpBuffer('copy'), await redis().client.dumpBuffer('k'), name);
     });
   }
 

@@ -1,14 +1,18 @@
 // Streams in the state machine: IDs come from the entry's cluster time (two replicas applying
 // the same entries assign the same IDs and end with the same digest, also when the leader's
 // clock stood still), consumer groups' pending lists, delivery counts and idle times are entry
-// times, `~` trimming cuts only at Redis's node boundaries, blocking forms answer the wait
-// marker with `$` resolved, and a snapshot taken while a stream changes restores exactly.
+// times, `~` trimming cuts only at Redis's node boundaries (closed by entries or by bytes),
+// blocking forms answer the wait marker with `$` resolved, and a snapshot taken while a stream
+// changes restores exactly, nodes included; the first snapshot format still reads.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Harness, plain, type Plain } from './harness.js';
 import { restore, restoreAcrossChange, takeSnapshot } from './snapshot-support.js';
 import { encodeTransaction } from '../../src/kv/transaction.js';
+import { ByteReader, ByteWriter } from '../../src/kv/binary.js';
+import { streamCodecWithoutNodeSizes, type StreamValue } from '../../src/kv/stream-value.js';
+import { createDumpPayload } from '../../src/kv/rdb/index.js';
 
 /** Applies the same commands to two replicas and returns both replies. */
 function both(replicas: readonly Harness[], ...args: string[]): Plain[] {
@@ -111,6 +115,43 @@ describe('streams in the state machine', () => {
     restored.index = restored.kv.appliedIndex;
     restored.time = live.time + 1;
     assert.equal(plain(restored.apply('XADD', 's', '*', 'after', 'restore')), `${live.time + 1}-0`);
+  });
+
+  it('nodes close by entries or by listpack bytes (stream-node-max-bytes), and a snapshot keeps where the next one opens', () => {
+    const h = new Harness();
+    // 50 entries of a 200-byte value: Redis's 4096-byte nodes hold 19 each (XINFO, XTRIM ~ as Redis answers them).
+    for (let i = 1; i <= 50; i++) h.apply('XADD', 's', `${i}-0`, 'f', 'x'.repeat(200));
+    assert.deepEqual((plain(h.read('XINFO', 'STREAM', 's')) as Plain[]).slice(0, 4), ['length', 50, 'radix-tree-keys', 3]);
+    assert.equal(plain(h.apply('XTRIM', 's', 'MAXLEN', '~', '30')), 19);
+    h.apply('RAFTIS.CONFIG', 'stream-node-max-bytes', '0');
+    for (let i = 51; i <= 60; i++) h.apply('XADD', 's', `${i}-0`, 'f', 'x'.repeat(200));
+    const restored = new Harness();
+    assert.equal(restore(restored.kv, takeSnapshot(h.kv, 256)), null);
+    restored.index = h.index;
+    for (const replica of [h, restored]) for (let i = 61; i <= 200; i++) replica.apply('XADD', 's', `${i}-0`, 'f', String(i));
+    assert.deepEqual(plain(restored.apply('DUMP', 's')), plain(h.apply('DUMP', 's')));
+    assert.deepEqual((plain(h.read('XINFO', 'STREAM', 's')) as Plain[]).slice(0, 4), ['length', 181, 'radix-tree-keys', 3]);
+  });
+
+  it('a snapshot of the first stream format (nodes without sizes) restores with its nodes sized from their entries', () => {
+    const writer = new ByteWriter();
+    // Header: last ID, entries added, max deleted ID, first ID, next node id, nodes (id, added, live), entry count.
+    writer.latin1Bytes('3-0'); writer.varint(3); writer.latin1Bytes('0-0'); writer.latin1Bytes('1-0');
+    writer.varint(2); writer.varint(2); writer.varint(0); writer.varint(2); writer.varint(2); writer.varint(1); writer.varint(1); writer.varint(1); writer.varint(3);
+    for (const [id, node] of [['1-0', 0], ['2-0', 0], ['3-0', 1]] as const) {
+      writer.latin1Bytes(id); writer.varint(node); writer.varint(2); writer.latin1Bytes('f'); writer.latin1Bytes(id);
+    }
+    const builder = streamCodecWithoutNodeSizes.builder();
+    builder.read(new ByteReader(writer.finish()), 4);
+    const stream = builder.finish() as StreamValue;
+    const expected = new Harness();
+    expected.apply('RAFTIS.CONFIG', 'stream-node-max-entries', '2');
+    for (const id of ['1-0', '2-0', '3-0']) expected.apply('XADD', 's', id, 'f', id);
+    const built = expected.kv.collectionAt(Buffer.from('s'));
+    assert.equal(built?.length, stream.length);
+    const dumped = expected.apply('DUMP', 's');
+    assert.ok(dumped.kind === 'bulk' && dumped.value !== null);
+    assert.deepEqual(createDumpPayload(stream), Buffer.from(dumped.value));
   });
 
   it('a long pending list spans many snapshot elements and restores whole', () => {

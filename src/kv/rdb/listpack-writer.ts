@@ -58,7 +58,7 @@ function stringEncoding(text: string): Buffer {
 
 /** lpEncodeBacklen: the entry's encoded size, 7 bits a byte, most significant first, in Redis's byte counts. */
 function backLength(size: number): Buffer {
-  const count = size <= 127 ? 1 : size < 16383 ? 2 : size < 2097151 ? 3 : size < 268435455 ? 4 : 5;
+  const count = backLengthCount(size);
   const bytes = Buffer.alloc(count);
   for (let i = 0; i < count; i++) {
     const part = Math.floor(size / 2 ** (7 * (count - 1 - i))) & 127;
@@ -66,6 +66,28 @@ function backLength(size: number): Buffer {
     bytes[i] = i === 0 ? part : part | 128;
   }
   return bytes;
+}
+
+/** Bytes of an integer entry with its back-length (all integer encodings take at most 9: one back-length byte). */
+export function listpackIntegerBytes(value: bigint): number {
+  if (value >= 0n && value <= 127n) return 2;
+  if (value >= -4096n && value <= 4095n) return 3;
+  if (value >= -32768n && value <= 32767n) return 4;
+  if (value >= -8388608n && value <= 8388607n) return 5;
+  if (value >= -2147483648n && value <= 2147483647n) return 6;
+  return 10;
+}
+
+/** Bytes lpAppend gives a string with its back-length (as an integer when it is one's canonical form). */
+export function listpackStringBytes(text: string): number {
+  const integer = text.length <= integerTextMax ? listpackInteger(text) : null;
+  if (integer !== null) return listpackIntegerBytes(integer);
+  const encoded = text.length + (text.length < 64 ? 1 : text.length < 4096 ? 2 : 5);
+  return encoded + backLengthCount(encoded);
+}
+
+function backLengthCount(size: number): number {
+  return size <= 127 ? 1 : size < 16383 ? 2 : size < 2097151 ? 3 : size < 268435455 ? 4 : 5;
 }
 
 export class ListpackWriter {

@@ -12,14 +12,15 @@
 // per entry: flags, ID as differences from the master ID, [field count and fields unless the
 // entry has the master's fields], values, and the count of listpack elements before it.
 // raftis keeps no deleted entries inside its nodes, so it writes only live ones (deleted
-// count 0, the master fields those of the node's first live entry); it keeps each node's
-// count of entries ever added, which decides when Redis opens the next node.
+// count 0) under the node's own master ID and field names; reading, it keeps each node's
+// count of entries ever added and its listpack's size, which decide when the next node opens.
 
 import { DecodeError } from '../binary.js';
 import { StreamGroup, type Consumer } from '../stream-group.js';
 import { STREAM_ID_MAX, msOf, seqOf, streamId, type StreamId } from '../stream-id.js';
 import { estimateEntriesRead } from '../stream-group-commands.js';
 import { StreamValue, type RestoredStreamNode } from '../stream-value.js';
+import { countBytes, entryTextBytes, fieldNames, hasMasterFields } from '../stream-node-size.js';
 import type { RdbReader, RdbWriter } from './encoding.js';
 import { listpackElements } from './listpack.js';
 import { ListpackWriter } from './listpack-writer.js';
@@ -56,17 +57,16 @@ const byName = (a: { readonly name: string }, b: { readonly name: string }): num
 
 // ---- writing ------------------------------------------------------------------------------
 
-/** Fields of an entry (alternating field and value) equal to the master's field names. */
-function sameFields(fields: readonly string[], master: readonly string[]): boolean {
-  if (fields.length !== master.length * 2) return false;
-  return master.every((name, i) => fields[i * 2] === name);
+/** The entries [start, end) of one listpack, under its master ID and field names. */
+interface ListpackRange {
+  readonly start: number;
+  readonly end: number;
+  readonly master: StreamId;
+  readonly masterFields: readonly string[];
 }
 
-/** One listpack of the stream's entries [start, end): the master entry and the entries. */
-function nodeListpack(stream: StreamValue, start: number, end: number): Buffer {
-  const master = stream.idAt(start);
-  const first = stream.fieldsAt(start);
-  const masterFields = first.filter((_, i) => i % 2 === 0);
+/** One listpack of a node's live entries: the master entry and the entries. */
+function nodeListpack(stream: StreamValue, { start, end, master, masterFields }: ListpackRange): Buffer {
   const lp = new ListpackWriter();
   lp.integer(end - start);
   lp.integer(0);
@@ -76,7 +76,7 @@ function nodeListpack(stream: StreamValue, start: number, end: number): Buffer {
   for (let i = start; i < end; i++) {
     const id = stream.idAt(i);
     const fields = stream.fieldsAt(i);
-    const same = sameFields(fields, masterFields);
+    const same = hasMasterFields(fields, masterFields);
     lp.integer(same ? flagSameFields : 0);
     lp.integer(difference(msOf(id), msOf(master)));
     lp.integer(difference(seqOf(id), seqOf(master)));
@@ -90,22 +90,26 @@ function nodeListpack(stream: StreamValue, start: number, end: number): Buffer {
   return lp.finish();
 }
 
-/** The entries of each raftis node, cut where a node's listpack would pass Redis's maximum. */
-function listpackRanges(stream: StreamValue): { readonly start: number; readonly end: number }[] {
-  const ranges: { start: number; end: number }[] = [];
+/**
+ * The entries of each raftis node, cut where a listpack would pass Redis's maximum (only a
+ * node read from a payload with no node limit can hold that much): a cut's listpack takes
+ * its first entry as master.
+ */
+function listpackRanges(stream: StreamValue): ListpackRange[] {
+  const ranges: ListpackRange[] = [];
   for (const run of stream.nodeRuns()) {
-    let start = run.start;
+    let range: ListpackRange = { start: run.start, end: run.end, master: run.masterId, masterFields: run.masterFields };
     let bytes = 0;
     for (let i = run.start; i < run.end; i++) {
-      const entryBytes = stream.fieldsAt(i).reduce((sum, text) => sum + text.length + 16, 64);
-      if (i > start && bytes + entryBytes >= listpackBytesMax) {
-        ranges.push({ start, end: i });
-        start = i;
+      const entryBytes = entryTextBytes(stream.fieldsAt(i)) + 16 * stream.fieldsAt(i).length + 64;
+      if (i > range.start && bytes + entryBytes >= listpackBytesMax) {
+        ranges.push({ ...range, end: i });
+        range = { start: i, end: run.end, master: stream.idAt(i), masterFields: fieldNames(stream.fieldsAt(i)) };
         bytes = 0;
       }
       bytes += entryBytes;
     }
-    if (run.end > start) ranges.push({ start, end: run.end });
+    if (run.end > range.start) ranges.push(range);
   }
   return ranges;
 }
@@ -142,9 +146,9 @@ function writeGroup(group: StreamGroup, writer: RdbWriter): void {
 export function writeStream(stream: StreamValue, writer: RdbWriter): void {
   const ranges = listpackRanges(stream);
   writer.length(ranges.length);
-  for (const { start, end } of ranges) {
-    writer.blob(idBuffer(stream.idAt(start)));
-    writer.blob(nodeListpack(stream, start, end));
+  for (const range of ranges) {
+    writer.blob(idBuffer(range.master));
+    writer.blob(nodeListpack(stream, range));
   }
   writer.length(stream.entryCount);
   writeId(stream.lastId, writer);
@@ -209,7 +213,7 @@ function readNode(master: StreamId, blob: Buffer): RestoredStreamNode {
     if ((flags & flagDeleted) === 0) entries.push({ id: streamId(ms, seq), fields });
   }
   if (entries.length !== live || seen - entries.length !== deleted) throw new DecodeError('rdb: stream listpack counts do not match its entries');
-  return { added: seen, entries };
+  return { added: seen, entries, masterId: master, masterFields, listpackBytes: blob.length - countBytes(live, deleted) };
 }
 
 function readId(reader: RdbReader): StreamId {
