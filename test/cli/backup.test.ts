@@ -4,30 +4,17 @@
 // damaged file is refused before anything is written.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { ClusterUp, MAIN, call, freeBasePort } from '../support/cluster-up.js';
+import { ClusterUp, call, freeBasePort, runRaftis as raftis } from '../support/cluster-up.js';
 import { waitFor } from '../support/wait.js';
 import { loadBackupState } from '../../src/cli/backup.js';
 import { verifyBackup } from '../../src/cli/backup-file.js';
 
-const run = promisify(execFile);
 const NODES = 3;
-
-async function raftis(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [MAIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
 
 /** Writes keys one after another until stopped; `acked` holds each key once its write was acknowledged. */
 function startWriter(redis: Redis): { acked: string[]; stop: () => Promise<void> } {

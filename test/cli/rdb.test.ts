@@ -6,30 +6,17 @@
 // redis-server, holds the same keys again. Skipped when redis-server is missing.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { ClusterUp, MAIN, freeBasePort } from '../support/cluster-up.js';
+import { ClusterUp, freeBasePort, runRaftis as raftis } from '../support/cluster-up.js';
 import { RedisServer, missingTool } from '../support/redis-server.js';
 
-const run = promisify(execFile);
 const NODES = 3;
 /** Two readings of one key's time to live, on two servers a moment apart, agree within this. */
 const TTL_SLACK_MS = 60_000;
-
-async function raftis(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [MAIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
 
 const long = (text: string, times: number): string => text.repeat(times);
 
@@ -160,7 +147,6 @@ describe('raftis import-rdb and export-rdb against redis-server', { skip: skip ?
 
   it('refuses a damaged file before writing anything', async () => {
     const damaged = join(root, 'damaged.rdb');
-    const { readFileSync, writeFileSync } = await import('node:fs');
     const bytes = readFileSync(join(root, 'source.rdb'));
     bytes[bytes.length - 3] = (bytes[bytes.length - 3] ?? 0) ^ 1;
     writeFileSync(damaged, bytes);
