@@ -64,6 +64,12 @@ export interface RaftNodeOptions<R> {
   readonly onFatal?: (error: Error) => void;
   /** Called when a snapshot is taken here, received from the leader or sent to a follower (the dashboard's events). */
   readonly onSnapshot?: (event: SnapshotEvent) => void;
+  /**
+   * A leader whose own WAL sync has been in flight this long (a slow or failing disk) hands
+   * leadership to its most caught-up voter, so the cluster is served by a node whose disk
+   * keeps up; absent or 0: never.
+   */
+  readonly leaderSyncStallMs?: number;
 }
 
 /** A snapshot this node took (peer null), received from `peer` or sent to `peer`. */
@@ -177,6 +183,10 @@ export class RaftNode<R> {
   private appliedByteMarks: { index: number; bytes: number }[] = [];
   /** When the core last ticked (clock ms). */
   private lastTickAt: number;
+  /** Start times (clock.now()) of this node's WAL syncs in flight, oldest first: they complete in order. */
+  private readonly syncStarts: number[] = [];
+  /** When this node last handed leadership over for a stalled sync: at most one hand-over per stall period. */
+  private stallHandoverAt = -Infinity;
   /** Term and vote last handed to the log store, to know when a sync is owed. */
   private persistedTerm = 0;
   private persistedVote = '';
@@ -305,6 +315,22 @@ export class RaftNode<R> {
     this.scheduleReady();
   }
 
+  /** See RaftNodeOptions.leaderSyncStallMs. */
+  private handOverIfSyncStalled(now: number): void {
+    const stallMs = this.options.leaderSyncStallMs ?? 0;
+    const oldest = this.syncStarts[0];
+    if (stallMs <= 0 || oldest === undefined || !this.isLeader) return;
+    if (now - oldest < stallMs || now - this.stallHandoverAt < stallMs) return;
+    const status = this.raft.status();
+    const target = [...status.progress]
+      .filter((peer) => peer.id !== this.id && status.confState.voters.includes(peer.id))
+      .sort((a, b) => b.match - a.match)[0]?.id;
+    if (target === undefined) return;
+    this.stallHandoverAt = now;
+    this.options.logger.warn({ syncInFlightMs: now - oldest, to: target }, 'own WAL sync stalled: handing leadership over');
+    this.transferLeadership(target);
+  }
+
   transferLeadership(to: NodeId): NodeError | null {
     if (!this.isLeader) return this.notLeaderError();
     this.raft.transferLeadership(to);
@@ -407,6 +433,7 @@ export class RaftNode<R> {
       const due = Math.min(Math.max(1, Math.floor((now - this.lastTickAt) / this.options.tickMs)), TICKS_CATCH_UP_MAX);
       for (let i = 0; i < due; i++) this.raft.tick();
       this.lastTickAt = now;
+      this.handOverIfSyncStalled(now);
       this.scheduleReady();
       this.scheduleTick();
     });
@@ -472,7 +499,9 @@ export class RaftNode<R> {
     if (mustSync) {
       const syncStartedAt = performance.now(); // stats only: real time, even under the simulator
       const last = ready.entries[ready.entries.length - 1];
+      this.syncStarts.push(this.options.clock.now());
       const synced = this.options.log.sync().then(() => {
+        this.syncStarts.shift();
         const syncMs = performance.now() - syncStartedAt;
         counters.syncs++;
         counters.syncMsTotal += syncMs;

@@ -54,6 +54,8 @@ export interface ServerConfig {
   readonly leaseDriftTicks: number;
   readonly readConsistency: ReadConsistency;
   readonly requestTimeoutMs: number;
+  /** A leader whose own WAL sync has been in flight this long hands leadership over (0: never). */
+  readonly leaderSyncStallMs: number;
   /** How long a request waits for a leader to be known before `-TRYAGAIN no leader`. */
   readonly noLeaderWaitMs: number;
   readonly snapshotEntries: number;
@@ -170,6 +172,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'leaseDriftTicks', flag: 'lease-drift-ticks', kind: 'int', min: 1, max: 1000, help: 'lease safety margin in ticks: lease = election − drift (default 2)' },
   { key: 'readConsistency', flag: 'read-consistency', kind: 'string', choices: READ_CONSISTENCIES, help: 'default read mode: linearizable | lease | stale' },
   { key: 'requestTimeoutMs', flag: 'request-timeout-ms', kind: 'int', min: 10, max: 600_000, help: 'a request with no result after this fails (default 5000)' },
+  { key: 'leaderSyncStallMs', flag: 'leader-sync-stall-ms', kind: 'int', min: 0, max: 600_000, help: 'a leader whose own WAL sync has been in flight this long (a slow disk) hands leadership to its most caught-up voter, 0 = never (default 2000)' },
   { key: 'noLeaderWaitMs', flag: 'no-leader-wait-ms', kind: 'int', min: 0, max: 600_000, help: 'wait this long for a leader before -TRYAGAIN (default 3000)' },
   { key: 'snapshotEntries', flag: 'snapshot-entries', kind: 'int', min: 0, max: 1e9, help: 'snapshot after this many applied entries, 0 = never (default 100000)' },
   { key: 'logRetainEntries', flag: 'log-retain-entries', kind: 'int', min: 0, max: 1e9, help: 'entries kept below a snapshot for slow followers (default 10000)' },
@@ -232,6 +235,7 @@ const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 
   leaseDriftTicks: 2,
   readConsistency: 'linearizable',
   requestTimeoutMs: 5000,
+  leaderSyncStallMs: 2000,
   noLeaderWaitMs: 3000,
   snapshotEntries: 100_000,
   logRetainEntries: 10_000,

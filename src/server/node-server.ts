@@ -253,6 +253,7 @@ export class RaftisServer {
       initialAppliedTerm: recovered.snapshot?.term ?? 0,
       logger: log,
       onFatal: (error) => exitOnFatal(log, error),
+      leaderSyncStallMs: config.leaderSyncStallMs,
       // A snapshot's configuration names the members but not their addresses: the leader
       // sends its address book with it (a node that catches up past a member's AddLearner
       // entry would otherwise have no way to reach that member, as follower or voter).
