@@ -76,6 +76,8 @@ declare module 'fengari' {
     lua_upvalueindex(i: number): number;
   }
   export interface LauxApi {
+    /** Pops the value on top into table `t` under a fresh integer key, which it returns (a reference). */
+    luaL_ref(L: LuaState, t: number): number;
     luaL_argerror(L: LuaState, arg: number, message: LuaKey): never;
     luaL_checkinteger(L: LuaState, arg: number): number;
     luaL_checklstring(L: LuaState, arg: number): LuaString;

@@ -49,7 +49,6 @@ const registry = {
   random: fengari.to_luastring('raftis.random'),
   randomseed: fengari.to_luastring('raftis.randomseed'),
   register_function: fengari.to_luastring('raftis.register_function'),
-  scripts: fengari.to_luastring('raftis.scripts'),
   KEYS: fengari.to_luastring('KEYS'),
   ARGV: fengari.to_luastring('ARGV'),
 };
@@ -109,8 +108,14 @@ export interface VmMemory {
 export class ScriptVm {
   private L: LuaState;
   private active: ActiveRun | null = null;
-  /** SHA-1s whose compiled function is in the registry's script table. */
-  private readonly compiled = new Set<string>();
+  /**
+   * SHA-1s of compiled scripts, each with the registry reference (luaL_ref) of its function:
+   * a run finds it by integer, where a field named by the 40-character SHA-1 would cost a
+   * string conversion and hash per run.
+   */
+  private readonly compiled = new Map<string, number>();
+  /** Registry references of the globals table and of the strings "KEYS" and "ARGV", made with the state. */
+  private refs = { globals: 0, keys: 0, args: 0 };
   private readonly hook = (L: LuaState): void => this.countInstructions(L);
   /** cjson's settings, reset for every run. */
   private readonly cjson = new CjsonLibrary();
@@ -147,11 +152,8 @@ export class ScriptVm {
     const L = this.L;
     const failed = this.loadChunk(body, '@user_script', 'ERR Error compiling script (new function)');
     if (failed !== null) return failed;
-    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, registry.scripts);
-    lua.lua_pushvalue(L, 1);
-    lua.lua_setfield(L, -2, sha);
+    this.compiled.set(sha, lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX));
     lua.lua_settop(L, 0);
-    this.compiled.add(sha);
     this.generation++;
     return null;
   }
@@ -178,9 +180,9 @@ export class ScriptVm {
   run(run: ScriptRun): Reply {
     const compileError = this.compile(run.sha, run.body);
     if (compileError !== null) return compileError;
+    const ref = this.compiled.get(run.sha) as number;
     return this.invoke({ kind: 'script', run }, (L) => {
-      lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, registry.scripts);
-      lua.lua_getfield(L, -1, run.sha);
+      lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
       this.setKeysAndArgs(run);
       return 0;
     }, (L, status, active) => (status === lua.LUA_OK ? toReply(L, -1, active.protocol) : this.failure(run)));
@@ -310,6 +312,7 @@ export class ScriptVm {
       setStringBudget(null);
       lua.lua_sethook(this.L, null, 0, 0);
       lua.lua_settop(this.L, 0);
+      compactStack(this.L);
       this.active = null;
     }
   }
@@ -325,11 +328,13 @@ export class ScriptVm {
 
   private setKeysAndArgs(run: ScriptRun): void {
     const L = this.L;
-    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, registry.globals);
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.refs.globals);
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.refs.keys);
     pushStrings(L, run.keys);
-    lua.lua_setfield(L, -2, registry.KEYS);
+    lua.lua_rawset(L, -3);
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.refs.args);
     pushStrings(L, run.args);
-    lua.lua_setfield(L, -2, registry.ARGV);
+    lua.lua_rawset(L, -3);
     lua.lua_pop(L, 1);
   }
 
@@ -375,10 +380,8 @@ export class ScriptVm {
       lauxlib.luaL_requiref(L, name, open, 1);
       lua.lua_pop(L, 1);
     }
-    for (const table of [registry.scripts, registry.functions]) {
-      lua.lua_createtable(L, 0, 0);
-      lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, table);
-    }
+    lua.lua_createtable(L, 0, 0);
+    lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, registry.functions);
     lua.lua_getglobal(L, 'string');
     lua.lua_pushcfunction(L, stringRep);
     lua.lua_setfield(L, -2, 'rep');
@@ -389,6 +392,12 @@ export class ScriptVm {
     openCmsgpack(L);
     openStruct(L);
     sandboxLua(L);
+    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, registry.globals);
+    const globals = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    lua.lua_pushstring(L, registry.KEYS);
+    const keys = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    lua.lua_pushstring(L, registry.ARGV);
+    this.refs = { globals, keys, args: lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX) };
     return L;
   }
 
@@ -503,6 +512,27 @@ export class ScriptVm {
     if (active === null) return lauxlib.luaL_error(L, 'redis API used outside of a script run');
     return active;
   }
+}
+
+/** Slots of a new fengari stack (lstate.js BASIC_STACK_SIZE), and those it keeps free at its end (EXTRA_STACK). */
+const stackSlotsStart = 40;
+const stackSlotsExtra = 5;
+
+/**
+ * Puts the VM's stack back to a fresh array of the size fengari starts with, between runs.
+ * fengari pops with `delete stack[i]`; once its stack has grown to 64 slots or more (loading
+ * the libraries does), V8 judges the array sparse and turns it into a dictionary, and every
+ * stack access of every later run is a hash look-up: EVALSHA of a three-call script cost
+ * twice the time. Between runs only the base slots are in use and no frame refers to the
+ * array, so a new one holding them is the same stack.
+ */
+function compactStack(L: LuaState): void {
+  const state = L as unknown as { stack: unknown[]; top: number; stack_last: number };
+  if (state.stack.length <= stackSlotsStart || state.top >= stackSlotsStart - stackSlotsExtra) return;
+  const fresh: unknown[] = new Array(stackSlotsStart);
+  for (let i = 0; i < state.top; i++) fresh[i] = state.stack[i];
+  state.stack = fresh;
+  state.stack_last = stackSlotsStart - stackSlotsExtra;
 }
 
 /** A string or number field of the table on top of the stack. */
