@@ -124,7 +124,7 @@ export function callFromScript(scripting: Scripting, context: CommandContext, ar
   const name = text(arg(argv, 0)).toLowerCase();
   const local = scriptLocalCommand(name, argv, context);
   if (local !== null) return local;
-  const spec = scripting.lookup(arg(argv, 0));
+  const spec = scripting.lookup(name);
   if (spec === undefined && serverCommands.has(name)) return errorReply('ERR This Redis command is not allowed from script');
   if (spec === undefined || hasFlag(spec, 'internal')) return errorReply('ERR Unknown Redis command called from script');
   if ((spec.arity > 0 && argv.length !== spec.arity) || argv.length < -spec.arity) return errorReply('ERR Wrong number of args calling Redis command from script');

@@ -363,3 +363,12 @@ test('scripts that cannot write are served as reads: the decision, the read, and
   assert.equal(h.kv.readScript(argvOf(['FCALL', 'peek', '1', 'k']), h.time), scriptNeedsLog);
   assert.deepEqual(plain(h.kv.readScript(argvOf(['SET', 'k', 'v']), h.time)), { err: "ERR 'set' is not a read-only command" });
 });
+
+test('between runs the VM\'s stack is made anew (fengari\'s grows into a V8 dictionary), and an error after a deep reply still reports', () => {
+  const h = new Harness();
+  // Converting a reply nested 40 deep raises the base frame's stack limit; the next run's error must still be the script's.
+  assert.equal((evalReply(h, 'local t = {} local c = t for i = 1, 40 do c[1] = {} c = c[1] end return t', '0') as unknown[]).length, 1);
+  assert.deepEqual(evalReply(h, "error('x')", '0'), { err: `ERR user_script:1: x script: ${sha1Hex(Buffer.from("error('x')"))}, on @user_script:1.` });
+  const L = (h.kv as unknown as { scriptVm: { L: { stack: unknown[] } } }).scriptVm.L;
+  assert.ok(L.stack.length <= 40, `stack of ${L.stack.length} slots between runs`);
+});

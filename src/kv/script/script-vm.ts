@@ -517,6 +517,8 @@ export class ScriptVm {
 /** Slots of a new fengari stack (lstate.js BASIC_STACK_SIZE), and those it keeps free at its end (EXTRA_STACK). */
 const stackSlotsStart = 40;
 const stackSlotsExtra = 5;
+/** Slots the base frame of a new fengari state may use above its top (LUA_MINSTACK). */
+const stackSlotsMinimum = 20;
 
 /**
  * Puts the VM's stack back to a fresh array of the size fengari starts with, between runs.
@@ -527,12 +529,18 @@ const stackSlotsExtra = 5;
  * array, so a new one holding them is the same stack.
  */
 function compactStack(L: LuaState): void {
-  const state = L as unknown as { stack: unknown[]; top: number; stack_last: number };
-  if (state.stack.length <= stackSlotsStart || state.top >= stackSlotsStart - stackSlotsExtra) return;
+  const state = L as unknown as { stack: unknown[]; top: number; stack_last: number; ci: { top: number; previous: unknown } };
+  if (state.stack.length <= stackSlotsStart) return;
+  // Only the base frame is left, and it fits a new stack. Its limit (ci.top) goes back to a
+  // new state's too: lua_checkstack raised it while the stack was large, and fengari checks
+  // that every frame's limit is within the stack (stackinuse, after an error).
+  const baseTop = state.top + stackSlotsMinimum;
+  if (state.ci.previous !== null || baseTop > stackSlotsStart - stackSlotsExtra) return;
   const fresh: unknown[] = new Array(stackSlotsStart);
   for (let i = 0; i < state.top; i++) fresh[i] = state.stack[i];
   state.stack = fresh;
   state.stack_last = stackSlotsStart - stackSlotsExtra;
+  state.ci.top = baseTop;
 }
 
 /** A string or number field of the table on top of the stack. */

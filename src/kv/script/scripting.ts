@@ -18,7 +18,8 @@ export interface Scripting {
   readonly instructionsMax: number;
   /** Bytes of strings one script may create (script-string-bytes-max). */
   readonly stringBytesMax: number;
-  lookup(name: Uint8Array): CommandSpec | undefined;
+  /** The command table's row of `name` (any case; a string is the caller's already converted name). */
+  lookup(name: Uint8Array | string): CommandSpec | undefined;
   /**
    * Runs `spec` as called by the script running in `outer`: same time and mode, its own
    * seed. Writes check memory first (OOM error) as top-level writes do.
