@@ -471,16 +471,26 @@ export class StreamValue implements CollectionValue {
 
   /** Nodes of the first snapshot format: each node's first live entry taken as its first, its live entries as all it holds. */
   private sizeNodesFromEntries(): void {
-    this.nodes = this.nodes.map((node) => {
-      const first = this.nodeOf.indexOf(node.id, this.head);
-      if (first < 0) throw new DecodeError(`stream snapshot node ${node.id} holds no entry`);
-      const masterId = this.ids[first] as StreamId;
-      const masterFields = fieldNames(this.fields[first] as string[]);
-      let listpackBytes = nodeBaseBytes(masterFields);
-      for (let i = first; i < this.ids.length && this.nodeOf[i] === node.id; i++) {
-        listpackBytes += entryBytes(this.ids[i] as StreamId, this.fields[i] as string[], masterId, masterFields);
+    const counted = new Map(this.nodes.map((node) => [node.id, node]));
+    const sized = new Map<number, StreamNode>();
+    for (let i = this.head; i < this.ids.length; i++) {
+      const nodeId = this.nodeOf[i] as number;
+      const id = this.ids[i] as StreamId;
+      const entry = this.fields[i] as string[];
+      let node = sized.get(nodeId);
+      if (node === undefined) {
+        const counts = counted.get(nodeId);
+        if (counts === undefined) throw new DecodeError(`stream snapshot entry in unknown node ${nodeId}`);
+        const masterFields = fieldNames(entry);
+        node = { ...counts, masterId: id, masterFields, listpackBytes: nodeBaseBytes(masterFields) };
+        sized.set(nodeId, node);
       }
-      return { ...node, masterId, masterFields, listpackBytes };
+      node.listpackBytes += entryBytes(id, entry, node.masterId, node.masterFields);
+    }
+    this.nodes = this.nodes.map((node) => {
+      const found = sized.get(node.id);
+      if (found === undefined) throw new DecodeError(`stream snapshot node ${node.id} holds no entry`);
+      return found;
     });
   }
 
