@@ -4,6 +4,8 @@
 // left), 50 clients, 100-byte values, random members among 100k, without pipelining and with
 // -P 16, against a 3-node raftis cluster's leader and a redis-server with `appendfsync always`.
 // The goal is about ratios inside one system's run: each type's write at least 1/1.5 of SET's.
+// After them, issue 16's commands as redis-benchmark custom commands (CORE_TESTS): SETBIT and
+// BITCOUNT on 8 KiB bitmaps, PFADD and PFCOUNT on one HyperLogLog, GEOADD and GEOSEARCH.
 // The load average is recorded at the start and end of each pass (the machine is shared).
 
 import { execFile } from 'node:child_process';
@@ -11,6 +13,23 @@ import { keptSection, keptSectionLines } from './kept-section.js';
 import { loadAverage, type MachineInfo } from './machine.js';
 import { parseRedisBenchmarkRows, type RedisBenchmarkRow } from './pipelined.js';
 import type { Progress } from './progress.js';
+
+/**
+ * Issue 16's commands, run after the default tests in this order as redis-benchmark custom
+ * commands. Its __rand_int__ (zero-padded, so never a number argument: SETBIT would refuse
+ * it as an offset) names keys and members; `keys` is its -r. SETBIT and BITCOUNT work on
+ * 1,000 bitmaps of 8 KiB (bit 65535 set: long enough to be changed in place); PFADD adds to
+ * one HyperLogLog (dense after a few thousand elements) that PFCOUNT counts; GEOADD adds
+ * members at one point and GEOSEARCH asks for any 10 of them within 1 km.
+ */
+export const CORE_TESTS: readonly { readonly name: string; readonly keys: number; readonly command: readonly string[] }[] = [
+  { name: 'SETBIT', keys: 1000, command: ['SETBIT', 'bitmap:__rand_int__', '65535', '1'] },
+  { name: 'BITCOUNT', keys: 1000, command: ['BITCOUNT', 'bitmap:__rand_int__'] },
+  { name: 'PFADD', keys: 100_000, command: ['PFADD', 'hll', 'element:__rand_int__'] },
+  { name: 'PFCOUNT', keys: 100_000, command: ['PFCOUNT', 'hll'] },
+  { name: 'GEOADD', keys: 100_000, command: ['GEOADD', 'geo', '13.361389', '38.115556', 'member:__rand_int__'] },
+  { name: 'GEOSEARCH', keys: 100_000, command: ['GEOSEARCH', 'geo', 'FROMLONLAT', '13.361389', '38.115556', 'BYRADIUS', '1', 'km', 'COUNT', '10', 'ANY'] },
+];
 
 export const TYPE_TESTS = ['set', 'get', 'lpush', 'rpush', 'lpop', 'rpop', 'sadd', 'hset', 'spop', 'zadd', 'zpopmin', 'lrange_100', 'lrange_600', 'mset'] as const;
 /** The tests whose writes issue 15 compares with SET. */
@@ -49,16 +68,19 @@ export interface TypesResult {
 }
 
 export function typeBenchmarkArgs(port: number, test: string, requests: number, pipeline: number): string[] {
-  return ['-h', '127.0.0.1', '-p', String(port), '-t', test, '-c', String(TYPE_CLIENTS), '-n', String(requests),
-    '-d', String(TYPE_VALUE_BYTES), '-r', '100000', '-P', String(pipeline), '--csv'];
+  const core = CORE_TESTS.find((t) => t.name === test);
+  const common = ['-h', '127.0.0.1', '-p', String(port), '-c', String(TYPE_CLIENTS), '-n', String(requests), '-P', String(pipeline), '--csv'];
+  if (core !== undefined) return [...common, '-r', String(core.keys), ...core.command];
+  return [...common, '-t', test, '-d', String(TYPE_VALUE_BYTES), '-r', '100000'];
 }
 
 function runTest(port: number, test: string, requests: number, pipeline: number): Promise<RedisBenchmarkRow[] | string> {
   return new Promise((resolveRun) => {
     execFile('redis-benchmark', typeBenchmarkArgs(port, test, requests, pipeline), { timeout: TEST_TIMEOUT_MS, encoding: 'utf8' }, (error, stdout, stderr) => {
-      const rows = parseRedisBenchmarkRows(stdout);
-      if (rows.some((r) => r.test.toLowerCase().startsWith(test))) resolveRun(rows);
-      else resolveRun(`${test}: ${(error === null ? `no ${test} row in output: ${stdout} ${stderr}` : `${error.message} ${stderr}`).trim().slice(0, 300)}`);
+      // A custom command's row is named by the whole command line: named here by the test.
+      const rows = parseRedisBenchmarkRows(stdout).map((r) => (CORE_TESTS.some((t) => t.name === test) ? { ...r, test } : r));
+      if (rows.some((r) => r.test.toLowerCase().startsWith(test.toLowerCase())) && !/ERR|WRONGTYPE/.test(stderr)) resolveRun(rows);
+      else resolveRun(`${test}: ${(error === null ? `no ${test} row in output, or errors: ${stdout} ${stderr}` : `${error.message} ${stderr}`).trim().slice(0, 300)}`);
     });
   });
 }
@@ -69,7 +91,10 @@ function runTest(port: number, test: string, requests: number, pipeline: number)
  * rate for the ratios is the mean of the two, so a drift of the machine's speed during the
  * pass does not favour the tests near either end.
  */
-export async function runTypePass(system: string, port: number, requests: number, pipeline: number, progress: Progress, cpuSeconds: () => number | null, tests: readonly string[] = TYPE_TESTS): Promise<TypePass> {
+export async function runTypePass(
+  system: string, port: number, requests: number, pipeline: number, progress: Progress, cpuSeconds: () => number | null,
+  tests: readonly string[] = [...TYPE_TESTS, ...CORE_TESTS.map((t) => t.name)],
+): Promise<TypePass> {
   const line = progress.start(`redis-benchmark ${system} -P ${pipeline}`);
   const loadAtStart = loadAverage();
   const rows: RedisBenchmarkRow[] = [];
@@ -136,6 +161,7 @@ export function typesReportSection(reportPath: string, result: TypesResult | nul
   const lines = ['## Throughput per command type (redis-benchmark default tests)', '',
     `- Command: \`${result.commandLine}\`, dist/ built from commit \`${result.commit}\`; machine: ${m.cores} cores, ${m.cpuModel}, ${m.memory} RAM, disk ${m.disk}, Node ${m.node}.`,
     `- \`redis-benchmark ${typeBenchmarkArgs(0, 'TEST', 0, 0).join(' ').replace('-p 0', '-p PORT').replace('-n 0', '-n N').replace('-P 0', '-P 1|16')}\`, one process per test in redis-benchmark's default order (LRANGE tests with a quarter of the requests; each is preceded by redis-benchmark's own "LPUSH (needed to benchmark LRANGE)"), against a 3-node raftis cluster's leader (default settings: every write fsynced on a majority, linearizable reads) and one redis-server (\`appendonly yes\`, \`appendfsync always\`). Each list, set, hash and sorted-set test works on one key, as redis-benchmark's do. "vs SET": SET's rate (the mean of the pass's first and last SET run; an unrecorded SET run warms each pass up) over the test's, in the same pass. "CPU µs/req": the server processes' CPU time (user + system, /proc/PID/stat, all three raftis nodes together) during the test's run over its requests: on a machine shared with other jobs it moves far less than the rate does (the LRANGE tests' runs include their LPUSH fill, so they have none). The goal for the type writes (${TYPE_WRITE_TESTS.join(', ')}) is ≤ ${TYPE_WRITE_SLOWDOWN_MAX}×.`,
+    `- After them, issue 16's commands as redis-benchmark custom commands (\`-r\` names keys and members, never a number): ${CORE_TESTS.map((t) => `${t.name} \`${t.command.join(' ')}\` (-r ${t.keys.toLocaleString('en-US')})`).join('; ')}.`,
     '',
     `| test | ${passes.map((p) => `${p.system} -P ${p.pipeline} req/s (vs SET) | CPU µs/req`).join(' | ')} |`,
     `| --- |${' ---: | ---: |'.repeat(passes.length)}`,
