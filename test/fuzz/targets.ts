@@ -228,13 +228,15 @@ const configFiles: FuzzTarget = {
   name: 'config',
   seeds: () => [
     text('{"listen":"127.0.0.1:6379","peer-listen":"127.0.0.1:16379","data-dir":"/tmp/x","maxclients":100,"requirepass":"p"}'),
-    text('--listen\x00127.0.0.1:7000\0--proto-max-bulk-len\x001mb\0--cluster\0n1=127.0.0.1:17000,n2=127.0.0.1:17001'),
+    text('# redis.conf style\nlisten 127.0.0.1:6379\nmaxclients 100\nclient-query-buffer-limit 2mb\nrequirepass "a b"\n'),
+    text('\0--listen\x00127.0.0.1:7000\0--proto-max-bulk-len\x001mb\0--cluster\0n1=127.0.0.1:17000,n2=127.0.0.1:17001'),
   ],
   run(input) {
-    // The first byte '{' makes it a config file; otherwise NUL-separated command-line arguments.
-    const path = join(configDir, 'config.json');
-    const argv = input[0] === 0x7b ? ['--config', path] : Buffer.from(input).toString('utf8').split('\0');
-    if (input[0] === 0x7b) writeFileSync(path, input);
+    // A first byte NUL makes the rest NUL-separated command-line arguments; anything else is a
+    // config file (JSON or redis.conf style, as the file itself shows).
+    const path = join(configDir, 'raftis.conf');
+    const argv = input[0] === 0 ? Buffer.from(input.subarray(1)).toString('utf8').split('\0') : ['--config', path];
+    if (input[0] !== 0) writeFileSync(path, input);
     try {
       loadConfig(argv, {});
     } catch (error) {
