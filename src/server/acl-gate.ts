@@ -17,6 +17,14 @@ export const NOAUTH = errorReply('NOAUTH Authentication required.');
 export const WRONGPASS = errorReply('WRONGPASS invalid username-password pair or user is disabled.');
 /** A node configured with users for a new cluster answers this until the leader's seed entry is applied here. */
 export const SEED_PENDING = errorReply("LOADING the cluster's initial ACL users (--requirepass/--aclfile) are not applied yet");
+/**
+ * A node that joined with no state answers this until it has applied what the cluster had
+ * committed: before then it does not know the cluster's users, and would let anyone in as a
+ * default user without a password.
+ */
+export const CATCHING_UP = errorReply('LOADING this node joined the cluster and has not caught up with its users and data yet');
+/** What a catching-up node still answers: its status, and nothing that authenticates or touches data. */
+const CATCHING_UP_ANSWERS = new Set(['ping', 'raft.info', 'raft.leader', 'info', 'role', 'time', 'lastsave', 'quit']);
 /** Redis 7.0's text, word for word. */
 export const PROTECTED_MODE = errorReply("DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.");
 
@@ -58,6 +66,8 @@ export interface AclGateOptions {
   readonly protectedMode: boolean;
   /** This node was started with users for a new cluster (--requirepass, --aclfile). */
   readonly seedConfigured: boolean;
+  /** True while this node, joined with no state, has not yet applied what the cluster had committed. */
+  readonly catchingUp: () => boolean;
 }
 
 export class AclGate {
@@ -144,6 +154,7 @@ export class AclGate {
    */
   admit(conn: ClientConnection, row: CheckedRow, argv: readonly Buffer[], context: 'toplevel' | 'multi'): Reply | null {
     if (this.options.seedConfigured && !this.users().seeded) return SEED_PENDING;
+    if (this.options.catchingUp() && !CATCHING_UP_ANSWERS.has(row.name)) return CATCHING_UP;
     if (!this.sessions.has(conn) && this.protectedModeRefuses(conn)) {
       conn.shutdown(); // closes once this reply is written, as Redis closes such a client
       return PROTECTED_MODE;

@@ -121,6 +121,13 @@ export interface ServerConfig {
   readonly requirepass: string | null;
   /** ACL file: seeds the users of a new cluster; ACL SAVE and ACL LOAD write and read it on this node. */
   readonly aclFile: string | null;
+  /**
+   * The user a joining node authenticates as when it asks a member to add it (Redis's
+   * masteruser idea); null = default. Needs RAFT.CLUSTERINFO and RAFT.NODE.
+   */
+  readonly joinUser: string | null;
+  /** That user's password (Redis's masterauth idea); null = --requirepass, if given, else none. */
+  readonly joinPassword: string | null;
   /** Redis's protected mode: bound beyond loopback with no password and no ACL user, refuse clients beyond loopback. */
   readonly protectedMode: boolean;
   /** The settings given explicitly (flag, environment or file), as opposed to defaulted. */
@@ -216,6 +223,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'adminTls', flag: 'admin-tls', kind: 'bool', help: 'serve admin HTTP over TLS with --tls-cert-file and --tls-key-file' },
   { key: 'requirepass', flag: 'requirepass', kind: 'string', help: 'the default user\'s password, set once when the cluster is new (then ACL SETUSER changes it)' },
   { key: 'aclFile', flag: 'aclfile', kind: 'string', help: 'ACL file (Redis format): the users of a new cluster; ACL SAVE/LOAD use it' },
+  { key: 'joinUser', flag: 'join-user', kind: 'string', help: 'with --join: the ACL user to ask the cluster as (default: default); needs RAFT.CLUSTERINFO and RAFT.NODE' },
+  { key: 'joinPassword', flag: 'join-password', kind: 'string', help: 'with --join: that user\'s password (default: --requirepass)' },
   { key: 'protectedMode', flag: 'protected-mode', kind: 'bool', help: 'refuse non-loopback clients while bound beyond loopback with no password and no ACL user (default yes)' },
 ];
 
@@ -281,6 +290,8 @@ const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 
   adminTls: false,
   requirepass: null,
   aclFile: null,
+  joinUser: null,
+  joinPassword: null,
   protectedMode: true,
 };
 
@@ -524,6 +535,7 @@ function validateSecurity(config: ServerConfig): void {
   if (config.clusterSecret !== null) checkClusterSecret(Buffer.from(config.clusterSecret, 'utf8'), '--cluster-secret');
   if (config.adminToken !== null && config.adminTokenFile !== null) throw new ConfigError('--admin-token and --admin-token-file exclude each other');
   if (config.adminToken !== null) checkAdminToken(config.adminToken, '--admin-token');
+  if (config.joinUser !== null && config.joinPassword === null) throw new ConfigError('--join-user needs --join-password');
   if (config.requirepass !== null && config.aclFile !== null) throw new ConfigError('--requirepass and --aclfile exclude each other: give the default user its password in the ACL file');
   if (config.aclFile !== null) {
     try {

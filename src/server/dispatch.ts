@@ -95,6 +95,8 @@ export interface DispatcherOptions {
   readonly subscriptions?: SubscriptionHooks;
   /** Each command answered, with its time in µs (the slow log and latency monitor). */
   readonly answered?: (conn: ClientConnection, command: RegisteredCommand, argv: readonly Buffer[], usec: number) => void;
+  /** True while this node, joined with no state, has not caught up (see CATCHING_UP); absent = never. */
+  readonly catchingUp?: () => boolean;
 }
 
 /** What the dispatcher asks pub/sub about a connection. */
@@ -142,6 +144,7 @@ export class Dispatcher {
     this.acl = new AclGate(() => options.kv.acl, (conn) => conn.describe({ ...this.clientFields(conn), user: this.acl.userName(conn) }), {
       protectedMode: options.config.protectedMode && !isLoopbackHost(options.config.listen.host),
       seedConfigured: options.config.requirepass !== null || options.config.aclFile !== null,
+      catchingUp: options.catchingUp ?? (() => false),
     });
     const connection = connectionCommands({
       config: options.config,

@@ -378,7 +378,13 @@ export class RaftisServer {
     kv.events.sink = (channel, payload) => pubsub.deliver({ sharded: false, channel, payload });
     const admin = new Admin(adminContext);
     const serverCommands = [...admin.commands(), ...membership.commands(), ...pubsub.commands()];
-    const dispatcher: Dispatcher = new Dispatcher({ config, kv, node, writes: writePath, serverCommands, subscriptions: pubsub, answered: (conn, command, argv, usec) => nodeHistory.commandAnswered(command, usec, admin.times.record(conn, command, argv, usec)) });
+    const catchUp = { pending: config.join !== null && recovered.snapshot === null && recovered.entries.length === 0 };
+    const dispatcher: Dispatcher = new Dispatcher({
+      config, kv, node, writes: writePath, serverCommands, subscriptions: pubsub,
+      answered: (conn, command, argv, usec) => nodeHistory.commandAnswered(command, usec, admin.times.record(conn, command, argv, usec)),
+      catchingUp: () => catchUp.pending,
+    });
+    if (catchUp.pending) awaitCatchUp(node, config.tickMs * config.heartbeatTicks, () => { catchUp.pending = false; log.info({ applied: node.appliedIndex }, 'caught up with the cluster: serving clients'); });
     const aclSeed = await seedLines(config, kv); // checked against every command, now that they are all registered
     respServer = new RespServer(
       { protoMaxBulkLen: config.protoMaxBulkLen, queryBufferMaxBytes: config.clientQueryBufferMaxBytes, maxClients: config.maxClients, clientOutputBufferMaxBytes: config.clientOutputBufferMaxBytes },
@@ -498,8 +504,13 @@ export class RaftisServer {
 /** The dashboard waits at least this long for a peer's report (or the sample interval, if longer) before showing it unreachable. */
 const DASHBOARD_PEER_TIMEOUT_MS_MIN = 1000;
 
-/** A node joining a cluster with a password (--requirepass, the same on every node) authenticates as the default user. */
+/**
+ * What a joining node authenticates as when it asks a member: --join-user/--join-password
+ * (a cluster whose users came from --aclfile: the joiner holds only their hashes), else the
+ * default user with --requirepass (the same on every node), else nothing.
+ */
 function joinAuth(config: ServerConfig): readonly [string, string] | null {
+  if (config.joinPassword !== null) return [config.joinUser ?? 'default', config.joinPassword];
   return config.requirepass === null ? null : ['default', config.requirepass];
 }
 
@@ -584,6 +595,18 @@ async function fetchJoinIdentity(config: ServerConfig, logger: Logger, joinTls: 
     initialMembers,
   };
   return { identity, knownMembers };
+}
+
+/**
+ * Calls `done` once a linearizable read barrier passes on this node: it has then applied
+ * everything the cluster had committed when the barrier was asked (users included). Asked
+ * again until then: a joiner is not a member, and so hears no leader, at first.
+ */
+function awaitCatchUp(node: RaftNode<Reply>, retryMs: number, done: () => void): void {
+  node.read('linearizable', (error) => {
+    if (error === null) done();
+    else setTimeout(() => awaitCatchUp(node, retryMs, done), retryMs).unref();
+  });
 }
 
 /** A joining node asks to be added (as a learner to be promoted) until it is a member. */

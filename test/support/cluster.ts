@@ -66,6 +66,8 @@ export interface ClusterOptions {
   readonly tls?: ClusterTls;
   /** More settings for one node, asked at each start (so a test can change them before a restart); they win over `args`. */
   readonly nodeArgs?: (id: string) => readonly string[];
+  /** The password (and user, default "default") every client of the cluster's helpers authenticates with. */
+  readonly auth?: { readonly username?: string; readonly password: string };
 }
 
 export interface ClusterTls {
@@ -89,12 +91,16 @@ export class TestCluster {
   private readonly tls: ClusterTls | null;
   private readonly nodeArgs: (id: string) => readonly string[];
 
+  /** ioredis's username/password for every helper client (empty: none). */
+  private readonly auth: Pick<RedisOptions, 'username' | 'password'>;
+
   private constructor(root: string, nodes: TestNode[], args: readonly string[], keepData: boolean, options: ClusterOptions) {
     this.root = root;
     this.nodes = nodes;
     this.args = args;
     this.tls = options.tls ?? null;
     this.nodeArgs = options.nodeArgs ?? (() => []);
+    this.auth = options.auth === undefined ? {} : { username: options.auth.username ?? 'default', password: options.auth.password };
     this.keepData = keepData || process.env['RAFTIS_TEST_KEEP_DATA'] === '1';
     this.initialCluster = nodes.map((n) => `${n.id}=127.0.0.1:${n.peerPort}`).join(',');
   }
@@ -161,11 +167,11 @@ export class TestCluster {
   }
 
   /** Where a client reaches the node: its plain port, or its TLS port with the client certificate when plain TCP is off. */
-  connectOptions(id: string): Pick<RedisOptions, 'host' | 'port' | 'tls'> {
+  connectOptions(id: string): Pick<RedisOptions, 'host' | 'port' | 'tls' | 'username' | 'password'> {
     const node = this.node(id);
-    if (!this.tlsOnly || this.tls === null || node.tlsPort === undefined) return { host: '127.0.0.1', port: node.port };
+    if (!this.tlsOnly || this.tls === null || node.tlsPort === undefined) return { host: '127.0.0.1', port: node.port, ...this.auth };
     const { certs } = this.tls;
-    return { host: '127.0.0.1', port: node.tlsPort, tls: { ca: readFileSync(certs.caCert), cert: readFileSync(certs.client.cert), key: readFileSync(certs.client.key) } };
+    return { host: '127.0.0.1', port: node.tlsPort, ...this.auth, tls: { ca: readFileSync(certs.caCert), cert: readFileSync(certs.client.cert), key: readFileSync(certs.client.key) } };
   }
 
   /** A new ioredis client to the node, closed by stop(). */
