@@ -42,17 +42,36 @@ function backupHeader(reply: RespValue): BackupHeader {
   return { appliedIndex: Number(reply.value[0].value), clusterId: bulkText(reply.value[1]), nodeId: bulkText(reply.value[2]), takenAt: new Date().toISOString() };
 }
 
+/** NEXTs kept in flight: the transfer does not wait a round trip per chunk. */
+const NEXT_IN_FLIGHT = 4;
+
+/** One NEXT's chunk, or null at the end. */
+async function nextChunk(reply: Promise<RespValue>): Promise<Buffer | null> {
+  const value = await reply;
+  if (value.kind === 'error') throw new Error(`RAFT.BACKUP NEXT: ${value.message}`);
+  if (value.kind !== 'bulk') throw new Error('RAFT.BACKUP NEXT: unexpected reply');
+  return value.value === null ? null : Buffer.from(value.value);
+}
+
 /** Opens a backup on the server, tells `onBegin` what it is, and hands each chunk of its snapshot stream to `onChunk`. */
 export async function pullSnapshot(session: RespSession, onBegin: (header: BackupHeader) => void, onChunk: (chunk: Buffer) => void): Promise<BackupHeader> {
   const header = backupHeader(await session.call(['RAFT.BACKUP', 'BEGIN']));
   onBegin(header);
-  for (;;) {
-    const reply = await session.call(['RAFT.BACKUP', 'NEXT']);
-    if (reply.kind === 'error') throw new Error(`RAFT.BACKUP NEXT: ${reply.message}`);
-    if (reply.kind !== 'bulk') throw new Error('RAFT.BACKUP NEXT: unexpected reply');
-    if (reply.value === null) return header;
-    onChunk(Buffer.from(reply.value));
+  const next = (): Promise<RespValue> => session.call(['RAFT.BACKUP', 'NEXT']);
+  const inFlight = Array.from({ length: NEXT_IN_FLIGHT }, next);
+  try {
+    for (;;) {
+      const chunk = await nextChunk(inFlight.shift() ?? next());
+      if (chunk === null) break;
+      onChunk(chunk);
+      inFlight.push(next());
+    }
+  } finally {
+    // The NEXTs sent past the end answer nil; settled before END so none is left unread.
+    await Promise.allSettled(inFlight);
   }
+  await session.call(['RAFT.BACKUP', 'END']);
+  return header;
 }
 
 /** Pulls the snapshot stream into the backup file `out`; returns the header and checksum written. */

@@ -4,7 +4,8 @@
 //                            at this node's applied index (at or past the read point, so it
 //                            holds every write acknowledged before BEGIN); replies
 //                            [applied index, cluster id, node id]
-//   RAFT.BACKUP NEXT         the next chunk of the snapshot stream (kv/snapshot.ts), or nil at the end
+//   RAFT.BACKUP NEXT         the next chunk of the snapshot stream (kv/snapshot.ts), or nil at the
+//                            end (and again for every NEXT after it, so a client may pipeline NEXTs)
 //   RAFT.BACKUP END          closes it early
 // The snapshot is copy-on-write, so writes continue meanwhile; the client pulls, so a slow
 // disk on its side slows only its own connection. One open backup per connection, a bounded
@@ -35,6 +36,8 @@ export interface BackupDeps {
 interface OpenBackup {
   readonly source: SnapshotSource;
   lastUseMs: number;
+  /** The stream ended (the snapshot is closed); NEXT answers nil until END or the connection goes. */
+  finished: boolean;
 }
 
 const bulk = (bytes: Uint8Array | string): Reply => ({ kind: 'bulk', value: typeof bytes === 'string' ? Buffer.from(bytes) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
@@ -68,7 +71,7 @@ export class Backups {
       if (error !== null) return done(error);
       if (conn.closed) return;
       const source = this.deps.beginSnapshot();
-      this.open.set(conn, { source, lastUseMs: this.deps.now() });
+      this.open.set(conn, { source, lastUseMs: this.deps.now(), finished: false });
       this.startSweeper();
       done({ kind: 'array', value: [{ kind: 'integer', value: source.appliedIndex }, bulk(this.deps.clusterId), bulk(this.deps.nodeId)] });
     });
@@ -78,9 +81,10 @@ export class Backups {
     const backup = this.open.get(conn);
     if (backup === undefined) return errorReply('ERR no backup is open on this connection (RAFT.BACKUP BEGIN first)');
     backup.lastUseMs = this.deps.now();
-    const chunk = backup.source.next(this.deps.chunkBytes);
+    const chunk = backup.finished ? null : backup.source.next(this.deps.chunkBytes);
     if (chunk !== null) return bulk(chunk);
-    this.close(conn);
+    if (!backup.finished) backup.source.close();
+    backup.finished = true;
     return { kind: 'bulk', value: null };
   }
 
@@ -88,7 +92,7 @@ export class Backups {
     const backup = this.open.get(conn);
     if (backup === undefined) return;
     this.open.delete(conn);
-    backup.source.close();
+    if (!backup.finished) backup.source.close();
     if (this.open.size === 0) this.stopSweeper();
   }
 
