@@ -4,9 +4,9 @@
 
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { freePortBase } from './ports.js';
 import { RawConnection, type Resp } from './raw-resp.js';
 import { waitFor } from './wait.js';
 
@@ -17,24 +17,10 @@ export const PEER_PORT_OFFSET = 10_000;
 export const ADMIN_PORT_OFFSET = 2_000;
 export const UP_TIMEOUT_MS = 40_000;
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolveFree) => {
-    const server = createServer();
-    server.once('error', () => resolveFree(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolveFree(true)));
-  });
-}
-
-/** A base port whose `slots` client ports and their peer and admin ports are all free. */
+/** A base port whose `slots` client ports and their peer and admin ports are all reserved and free (ports.ts). */
 export async function freeBasePort(slots: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    // Every port (client, admin +2000, peer +10000) below the kernel's ephemeral range
-    // (32768 and up), where an outgoing connection can take a port before a node binds it.
-    const base = 10_000 + Math.floor(Math.random() * (32_767 - PEER_PORT_OFFSET - slots - 10_000));
-    const ports = Array.from({ length: slots }, (_, i) => [base + i, base + i + PEER_PORT_OFFSET, base + i + ADMIN_PORT_OFFSET]).flat();
-    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return base;
-  }
-  throw new Error('no free run of ports found');
+  const offsets = Array.from({ length: slots }, (_, i) => [i, i + PEER_PORT_OFFSET, i + ADMIN_PORT_OFFSET]).flat();
+  return freePortBase(offsets);
 }
 
 export class ClusterUp {

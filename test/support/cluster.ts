@@ -4,39 +4,16 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, createWriteStream, type WriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { DevCertFiles } from '../../src/cli/dev-certs.js';
+import { freePort } from './ports.js';
 import { waitFor } from './wait.js';
 
 const MAIN = resolve('dist/src/cli/main.js');
 
-/** Ports below the kernel's ephemeral range (32768 and up), which outgoing connections take at random. */
-const LISTEN_PORT_MIN = 10_000;
-const LISTEN_PORT_MAX = 32_767;
-const portsHandedOut = new Set<number>();
-
-/**
- * A port free now, below the ephemeral range: a node binds it later, and a port the kernel
- * hands out for listening (port 0) could be taken meanwhile by an outgoing connection.
- */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  for (;;) {
-    const port = LISTEN_PORT_MIN + Math.floor(Math.random() * (LISTEN_PORT_MAX - LISTEN_PORT_MIN + 1));
-    if (portsHandedOut.has(port)) continue;
-    const free = await new Promise<boolean>((resolvePort) => {
-      const server = createServer();
-      server.unref();
-      server.on('error', () => resolvePort(false));
-      server.listen(port, host, () => server.close(() => resolvePort(true)));
-    });
-    if (!free) continue;
-    portsHandedOut.add(port);
-    return port;
-  }
-}
+export { freePort } from './ports.js';
 
 export interface TestNode {
   readonly id: string;
