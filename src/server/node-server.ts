@@ -391,18 +391,8 @@ export class RaftisServer {
       { onCommand: (conn, argv, slot) => dispatcher.onCommand(conn, argv, slot), onDisconnect: (conn) => dispatcher.onDisconnect(conn), onPeerEnd: (conn) => dispatcher.onDisconnect(conn) },
     );
 
-    await transport.start();
-    node.start();
-    // Port 0 turns plain TCP off, as in Redis.
-    if (config.listen.port !== 0) await respServer.listen(config.listen.host, config.listen.port);
-    if (config.tlsPort !== 0 && security.tls !== null) await respServer.listenTls(config.listen.host, config.tlsPort, { context: security.tls, authClients: config.tlsAuthClients });
-    let adminHttp: AdminHttpServer | null = null;
-    if (config.adminListen !== null) {
-      adminHttp = new AdminHttpServer(adminContext, { tls: config.adminTls ? security.tls : null, token: security.adminToken, dashboard });
-      const bound = await adminHttp.listen(config.adminListen);
-      log.info({ adminListen: `${bound.address}:${bound.port}`, tls: config.adminTls, token: security.adminToken !== null }, 'admin HTTP listening: /metrics, /status, /health, /');
-      if (security.adminToken === null && !isLoopback(config.adminListen.host)) log.warn({ adminListen: formatHostPort(config.adminListen) }, 'admin HTTP listens beyond loopback without --admin-token: whoever reaches it reads /status and /metrics');
-    }
+    const adminHttp = config.adminListen === null ? null : new AdminHttpServer(adminContext, { tls: config.adminTls ? security.tls : null, token: security.adminToken, dashboard });
+    await startListening({ config, security, log, storage, transport, node, resp: respServer, adminHttp });
     const server = new RaftisServer({ config, identity, logger: log, storage, kv, node, transport, resp: respServer, adminHttp, writes: writePath, members, membership, dispatcher, history: nodeHistory });
     server.startActiveExpiry();
     nodeHistory.start();
@@ -503,6 +493,43 @@ export class RaftisServer {
 
 /** The dashboard waits at least this long for a peer's report (or the sample interval, if longer) before showing it unreachable. */
 const DASHBOARD_PEER_TIMEOUT_MS_MIN = 1000;
+
+/**
+ * Opens the peer port, starts the Raft node, then the client ports and the admin port. A port
+ * that cannot be bound (taken by another process) fails the start, and what was started
+ * before it is stopped again: left running, the node would vote and lead in the cluster while
+ * no client could reach it, and its process would never exit.
+ */
+async function startListening(parts: {
+  readonly config: ServerConfig;
+  readonly security: ReturnType<typeof loadSecurity>;
+  readonly log: Logger;
+  readonly storage: RaftStorage;
+  readonly transport: PeerTransport;
+  readonly node: RaftNode<Reply>;
+  readonly resp: RespServer;
+  readonly adminHttp: AdminHttpServer | null;
+}): Promise<void> {
+  const { config, security, log, transport, node, resp, adminHttp } = parts;
+  try {
+    await transport.start();
+    node.start();
+    // Port 0 turns plain TCP off, as in Redis.
+    if (config.listen.port !== 0) await resp.listen(config.listen.host, config.listen.port);
+    if (config.tlsPort !== 0 && security.tls !== null) await resp.listenTls(config.listen.host, config.tlsPort, { context: security.tls, authClients: config.tlsAuthClients });
+    if (adminHttp === null || config.adminListen === null) return;
+    const bound = await adminHttp.listen(config.adminListen);
+    log.info({ adminListen: `${bound.address}:${bound.port}`, tls: config.adminTls, token: security.adminToken !== null }, 'admin HTTP listening: /metrics, /status, /health, /');
+    if (security.adminToken === null && !isLoopback(config.adminListen.host)) log.warn({ adminListen: formatHostPort(config.adminListen) }, 'admin HTTP listens beyond loopback without --admin-token: whoever reaches it reads /status and /metrics');
+  } catch (error) {
+    node.stop();
+    await resp.close();
+    await adminHttp?.close();
+    await transport.stop();
+    await parts.storage.close();
+    throw error;
+  }
+}
 
 /**
  * What a joining node authenticates as when it asks a member: --join-user/--join-password

@@ -7,10 +7,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SETTINGS } from '../../src/server/config.js';
 import { freePort } from '../support/cluster.js';
+import { portFree } from '../support/ports.js';
 import { RawConnection } from '../support/raw-resp.js';
 import { missingOpenssl, testCerts } from '../support/tls.js';
 import { waitFor } from '../support/wait.js';
@@ -155,6 +157,22 @@ describe('raftis server configuration', () => {
     const cipher = await run(['server', '--id', 'n1', '--data-dir', join(root, 'never'), ...tls, '--tls-key-file', cluster.node('n1').key, '--tls-ciphers', 'TLS_AES_128_GCM_SHA256']);
     assert.equal(cipher.code, EX_CONFIG, cipher.stderr);
     assert.match(cipher.stderr, /--tls-ciphers: "TLS_AES_128_GCM_SHA256" is a TLSv1\.3 suite; give it in --tls-ciphersuites/);
+  });
+
+  it('exits 1 when its client port is taken, and stops the peer port and Raft it had started', async () => {
+    const port = await freePort();
+    const peerPort = await freePort();
+    const holder = createServer();
+    await new Promise<void>((resolveListen) => holder.listen(port, '127.0.0.1', resolveListen));
+    try {
+      const result = await run(['server', '--id', 'solo', '--data-dir', join(root, 'taken'), '--listen', `127.0.0.1:${port}`, '--peer-listen', `127.0.0.1:${peerPort}`]);
+      assert.equal(result.code, 1, `exit code; stderr: ${result.stderr}`);
+      assert.match(result.stderr, new RegExp(`raftis server: listen EADDRINUSE: address already in use 127\\.0\\.0\\.1:${port}`));
+      // Before the fix the process stayed: its Raft node led the cluster with no client port.
+      assert.ok(await portFree(peerPort), 'the peer port is released');
+    } finally {
+      await new Promise((resolveClose) => holder.close(resolveClose));
+    }
   });
 
   it('lists every setting with its environment variable in --help', async () => {
