@@ -14,6 +14,7 @@ import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { TestCluster } from '../support/cluster.js';
+import { clusterPerSuite } from '../support/cluster-fixture.js';
 import { waitFor } from '../support/wait.js';
 import { redisServerPath, startRedis } from '../kv/redis-server.js';
 
@@ -38,16 +39,8 @@ describe('ACL users on a 3-node cluster', () => {
   let leader: string;
   let followers: string[];
 
-  before(async () => {
-    // A short log, so a node kept down must catch up by a snapshot.
-    cluster = await TestCluster.start({ args: ['--snapshot-entries', '200', '--log-retain-entries', '20'] });
-    leader = await cluster.waitForLeader();
-    followers = cluster.nodes.map((n) => n.id).filter((id) => id !== leader);
-  });
-
-  after(async () => {
-    await cluster.stop();
-  });
+  // A short log, so a node kept down must catch up by a snapshot.
+  clusterPerSuite({ args: ['--snapshot-entries', '200', '--log-retain-entries', '20'] }, (started) => ({ cluster, leader, followers } = started));
 
   it('connections start as the default user; AUTH with one argument is refused while it has no password', async () => {
     const client = cluster.client(followers[0] as string);

@@ -4,8 +4,9 @@
 // the read mode per connection.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { TestCluster } from '../support/cluster.js';
+import { clusterPerSuite } from '../support/cluster-fixture.js';
 import { RawConnection, type Resp } from '../support/raw-resp.js';
 import { waitFor } from '../support/wait.js';
 
@@ -53,15 +54,7 @@ describe('INFO and RAFT.* on a 3-node cluster', () => {
   let leader: string;
   let ids: string[];
 
-  before(async () => {
-    cluster = await TestCluster.start({ nodes: 3 });
-    leader = await cluster.waitForLeader();
-    ids = cluster.nodes.map((n) => n.id);
-  });
-
-  after(async () => {
-    await cluster?.stop();
-  });
+  clusterPerSuite({ nodes: 3 }, (started) => ({ cluster, leader, ids } = started));
 
   it('INFO has the server, clients, memory, stats, keyspace and raft sections with numbers that move', async () => {
     const redis = cluster.client(leader);
@@ -116,6 +109,8 @@ describe('INFO and RAFT.* on a 3-node cluster', () => {
   });
 
   it('INFO sections as Redis 7 chooses them; commandstats, errorstats and replication count what happened', async () => {
+    // The leader now: an earlier test's load may have moved it on a busy machine.
+    const leader = await cluster.waitForLeader();
     const follower = ids.find((id) => id !== leader) ?? '';
     const redis = cluster.client(follower);
     const sectionsOf = async (...args: string[]): Promise<string[]> => [...parseInfo(await redis.info(...(args as []))).keys()];

@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { TestCluster } from '../support/cluster.js';
+import { clusterPerSuite } from '../support/cluster-fixture.js';
 import { waitFor } from '../support/wait.js';
 import type { DashboardData } from '../../src/server/dashboard-view.js';
 
@@ -26,14 +27,7 @@ describe('admin HTTP', () => {
   let cluster: TestCluster;
   let leader: string;
 
-  before(async () => {
-    cluster = await TestCluster.start({ nodes: 3, adminHttp: true });
-    leader = await cluster.waitForLeader();
-  });
-
-  after(async () => {
-    await cluster?.stop();
-  });
+  clusterPerSuite({ nodes: 3, adminHttp: true }, (started) => ({ cluster, leader } = started));
 
   it('/metrics is Prometheus text that follows the node: writes, keys, leadership, log indexes', async () => {
     const before = await get(cluster, leader, '/metrics');

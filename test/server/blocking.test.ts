@@ -4,9 +4,10 @@
 // clients are served after the leader is killed, every pushed value delivered exactly once.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { TestCluster } from '../support/cluster.js';
+import { clusterPerSuite } from '../support/cluster-fixture.js';
 import { RawConnection, encode } from '../support/raw-resp.js';
 import { waitFor } from '../support/wait.js';
 
@@ -60,16 +61,11 @@ describe('blocking pops on a cluster', () => {
     await waitFor(`${count} blocked clients on ${id}`, async () => (await blockedOn(id)) === count, { timeoutMs: 10_000, intervalMs: 20 });
   }
 
-  before(async () => {
-    cluster = await TestCluster.start({ nodes: 3 });
-    leader = await cluster.waitForLeader();
-    followers = cluster.nodes.map((n) => n.id).filter((id) => id !== leader);
-  });
-
-  after(async () => {
+  // Declared first, so it runs before the fixture stops the cluster.
+  after(() => {
     for (const client of blockers) client.disconnect();
-    await cluster?.stop();
   });
+  clusterPerSuite({ nodes: 3 }, (started) => ({ cluster, leader, followers } = started));
 
   it('a BLPOP on a follower is served by an RPUSH on the leader, and the reverse', async () => {
     const onFollower = blocker(followers[0] ?? '');

@@ -7,9 +7,10 @@
 // every job still completes, each exactly once.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { FlowProducer, Queue, Worker, type ConnectionOptions } from 'bullmq';
 import { TestCluster } from '../support/cluster.js';
+import { clusterPerSuite } from '../support/cluster-fixture.js';
 
 const deadlineMs = 90_000;
 
@@ -27,15 +28,7 @@ describe('BullMQ on a 3-node cluster', () => {
   let followers: string[];
   const connection = (id: string): ConnectionOptions => ({ host: '127.0.0.1', port: cluster.node(id).port, maxRetriesPerRequest: null });
 
-  before(async () => {
-    cluster = await TestCluster.start({ nodes: 3 });
-    leader = await cluster.waitForLeader();
-    followers = cluster.nodes.map((node) => node.id).filter((id) => id !== leader);
-  });
-
-  after(async () => {
-    await cluster?.stop();
-  });
+  clusterPerSuite({ nodes: 3 }, (started) => ({ cluster, leader, followers } = started));
 
   it('processes normal, delayed, prioritized and retried jobs with the worker on a follower', async () => {
     const queue = new Queue('basic', { connection: connection(leader) });

@@ -3,8 +3,9 @@
 // whole-cluster restart.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { TestCluster } from '../support/cluster.js';
+import { clusterPerSuite } from '../support/cluster-fixture.js';
 import { waitFor } from '../support/wait.js';
 
 async function digests(cluster: TestCluster): Promise<string[]> {
@@ -29,15 +30,7 @@ describe('a 3-node cluster', () => {
   let leader: string;
   let followers: string[];
 
-  before(async () => {
-    cluster = await TestCluster.start({ nodes: 3 });
-    leader = await cluster.waitForLeader();
-    followers = cluster.nodes.map((n) => n.id).filter((id) => id !== leader);
-  });
-
-  after(async () => {
-    await cluster.stop();
-  });
+  clusterPerSuite({ nodes: 3 }, (started) => ({ cluster, leader, followers } = started));
 
   it('answers string commands identically on the leader and on followers', async () => {
     for (const id of [leader, ...followers]) {

@@ -4,8 +4,9 @@
 // process.)
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { TestCluster } from '../support/cluster.js';
+import { clusterPerSuite } from '../support/cluster-fixture.js';
 import { RawConnection } from '../support/raw-resp.js';
 
 const INT64_MAX = '9223372036854775807';
@@ -15,15 +16,7 @@ describe('commands that once ended a node', () => {
   let leader: string;
   let follower: string;
 
-  before(async () => {
-    cluster = await TestCluster.start({ nodes: 3 });
-    leader = await cluster.waitForLeader();
-    follower = cluster.nodes.map((node) => node.id).find((id) => id !== leader) as string;
-  });
-
-  after(async () => {
-    await cluster?.stop();
-  });
+  clusterPerSuite({ nodes: 3 }, (started) => ({ cluster, leader, followers: [follower = ''] } = started));
 
   for (const where of ['leader', 'follower'] as const) {
     it(`answers the TTL family of a key expiring at 2^63-1 ms on the ${where}`, async () => {

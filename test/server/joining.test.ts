@@ -6,8 +6,9 @@
 
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { TestCluster } from '../support/cluster.js';
+import { clusterPerSuite } from '../support/cluster-fixture.js';
 import { waitFor } from '../support/wait.js';
 
 async function roles(cluster: TestCluster, via: string): Promise<Map<string, { role: string; peer: string }>> {
@@ -23,14 +24,7 @@ async function roles(cluster: TestCluster, via: string): Promise<Map<string, { r
 describe('joining', () => {
   let cluster: TestCluster;
 
-  before(async () => {
-    cluster = await TestCluster.start({ nodes: 3, args: ['--debug-fault-injection', 'true', '--snapshot-entries', '200', '--log-retain-entries', '50'] });
-    await cluster.waitForLeader();
-  });
-
-  after(async () => {
-    await cluster?.stop();
-  });
+  clusterPerSuite({ nodes: 3, args: ['--debug-fault-injection', 'true', '--snapshot-entries', '200', '--log-retain-entries', '50'] }, (started) => ({ cluster } = started));
 
   it('a joiner whose sponsor is down keeps asking until the sponsor is back', async () => {
     await cluster.waitForLeader();

@@ -9,8 +9,9 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { TestCluster, freePort } from '../support/cluster.js';
+import { clusterPerSuite } from '../support/cluster-fixture.js';
 import { waitFor } from '../support/wait.js';
 
 const MAIN = resolve('dist/src/cli/main.js');
@@ -57,14 +58,7 @@ function storedSelf(cluster: TestCluster, id: string): { client: string; peer: s
 describe('member address changes', () => {
   let cluster: TestCluster;
 
-  before(async () => {
-    cluster = await TestCluster.start({ nodes: 3 });
-    await cluster.waitForLeader();
-  });
-
-  after(async () => {
-    await cluster.stop();
-  });
+  clusterPerSuite({ nodes: 3 }, (started) => ({ cluster } = started));
 
   it('a follower restarted on new ports is reached there and counts toward the quorum', async () => {
     const leader = await cluster.waitForLeader();

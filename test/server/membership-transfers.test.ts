@@ -5,10 +5,11 @@
 // linearizability with the project's checker (src/check).
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { HistoryRecorder, OK, checkKvHistory, formatHistory } from '../../src/check/index.js';
 import { TestCluster } from '../support/cluster.js';
+import { clusterPerSuite } from '../support/cluster-fixture.js';
 import { waitFor } from '../support/wait.js';
 
 const TRANSFERS = 8;
@@ -22,14 +23,7 @@ const OUTCOME_UNKNOWN = /^(TIMEOUT |SHUTDOWN )/;
 describe('repeated leadership transfers under load', () => {
   let cluster: TestCluster;
 
-  before(async () => {
-    cluster = await TestCluster.start({ nodes: 3 });
-    await cluster.waitForLeader();
-  });
-
-  after(async () => {
-    await cluster.stop();
-  });
+  clusterPerSuite({ nodes: 3 }, (started) => ({ cluster } = started));
 
   it('clients see only successes or errors, and the history is linearizable', async () => {
     const ids = cluster.nodes.map((n) => n.id);

@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { TestCluster } from '../support/cluster.js';
+import { clusterPerSuite } from '../support/cluster-fixture.js';
 import { waitFor } from '../support/wait.js';
 
 interface NodeRow { id: string; role: string; leader: number; incarnation: string }
@@ -64,14 +65,7 @@ async function assertAllPresent(cluster: TestCluster, ids: string[], acknowledge
 describe('membership changes', () => {
   let cluster: TestCluster;
 
-  before(async () => {
-    cluster = await TestCluster.start({ nodes: 3, args: ['--snapshot-entries', '500', '--log-retain-entries', '100'] });
-    await cluster.waitForLeader();
-  });
-
-  after(async () => {
-    await cluster.stop();
-  });
+  clusterPerSuite({ nodes: 3, args: ['--snapshot-entries', '500', '--log-retain-entries', '100'] }, (started) => ({ cluster } = started));
 
   it('grows from 3 to 5 voters under write load with no acknowledged write lost', async () => {
     const load = writeLoad(cluster, () => ['n1', 'n2', 'n3']);

@@ -5,9 +5,10 @@
 // arrives in v5), so RESP3 is covered by the redis-cli and compatibility tests instead.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { commandOptions, createClient, ErrorReply } from 'redis';
 import { TestCluster } from '../support/cluster.js';
+import { clusterPerSuite } from '../support/cluster-fixture.js';
 
 type NodeRedis = ReturnType<typeof createClient>;
 
@@ -30,16 +31,11 @@ describe('node-redis v4 against a 3-node cluster', () => {
     return client;
   }
 
-  before(async () => {
-    cluster = await TestCluster.start({ nodes: 3 });
-    leader = await cluster.waitForLeader();
-    follower = cluster.nodes.map((n) => n.id).find((id) => id !== leader) ?? '';
-  });
-
+  // Declared first, so it runs before the fixture stops the cluster.
   after(async () => {
     for (const client of clients) if (client.isOpen) await client.disconnect();
-    await cluster?.stop();
   });
+  clusterPerSuite({ nodes: 3 }, (started) => ({ cluster, leader, followers: [follower = ''] } = started));
 
   it('connects with its handshake (name, database 0) and is ready', async () => {
     for (const id of [leader, follower]) {

@@ -5,8 +5,9 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { TestCluster } from '../support/cluster.js';
+import { clusterPerSuite } from '../support/cluster-fixture.js';
 import { missingTool } from '../support/redis-server.js';
 import { waitFor } from '../support/wait.js';
 
@@ -45,15 +46,7 @@ describe('redis-benchmark against a 3-node cluster', { skip: skip ?? false }, ()
   let follower: string;
   let incrRuns = 0;
 
-  before(async () => {
-    cluster = await TestCluster.start({ nodes: 3 });
-    leader = await cluster.waitForLeader();
-    follower = cluster.nodes.map((n) => n.id).find((id) => id !== leader) ?? '';
-  });
-
-  after(async () => {
-    await cluster?.stop();
-  });
+  clusterPerSuite({ nodes: 3 }, (started) => ({ cluster, leader, followers: [follower = ''] } = started));
 
   for (const [target, extra] of [['leader', []], ['follower', []], ['follower', ['-P', '16']]] as const) {
     it(`runs SET/GET/INCR/MSET through the ${target}${extra.length > 0 ? ` with ${extra.join(' ')}` : ''} with no errors`, async () => {

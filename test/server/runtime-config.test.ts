@@ -4,8 +4,9 @@
 // node asked; start-up settings are refused with the flag that sets them.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { TestCluster } from '../support/cluster.js';
+import { clusterPerSuite } from '../support/cluster-fixture.js';
 import { waitFor } from '../support/wait.js';
 
 /** CONFIG GET's reply (a flat array in RESP2) as a map. */
@@ -21,15 +22,7 @@ describe('CONFIG on a 3-node cluster', () => {
   let leader: string;
   let followers: string[];
 
-  before(async () => {
-    cluster = await TestCluster.start({ nodes: 3 });
-    leader = await cluster.waitForLeader();
-    followers = cluster.nodes.map((n) => n.id).filter((id) => id !== leader);
-  });
-
-  after(async () => {
-    await cluster?.stop();
-  });
+  clusterPerSuite({ nodes: 3 }, (started) => ({ cluster, leader, followers } = started));
 
   it('a replicated setting set on a follower holds on every node, and every node evicts by it alike', async () => {
     const [follower] = followers as [string];

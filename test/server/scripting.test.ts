@@ -5,9 +5,10 @@
 // (EVALSHA, then EVAL on NOSCRIPT) works as applications use it.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { TestCluster } from '../support/cluster.js';
+import { clusterPerSuite } from '../support/cluster-fixture.js';
 
 const rmw = "local v = redis.call('incr', KEYS[1]) redis.call('expire', KEYS[1], 100) return v";
 const mixed = "redis.call('sadd', KEYS[1], 'a', 'b', 'c', 'd', 'e', 'f') local p = redis.call('spop', KEYS[1]) " +
@@ -20,16 +21,8 @@ describe('scripts and functions on a 3-node cluster', () => {
   let followers: string[];
   const ids = (): string[] => cluster.nodes.map((node) => node.id);
 
-  before(async () => {
-    // Frequent snapshots, so a restarted node recovers from one.
-    cluster = await TestCluster.start({ nodes: 3, args: ['--snapshot-entries', '50', '--log-retain-entries', '10'] });
-    leader = await cluster.waitForLeader();
-    followers = ids().filter((id) => id !== leader);
-  });
-
-  after(async () => {
-    await cluster?.stop();
-  });
+  // Frequent snapshots, so a restarted node recovers from one.
+  clusterPerSuite({ nodes: 3, args: ['--snapshot-entries', '50', '--log-retain-entries', '10'] }, (started) => ({ cluster, leader, followers } = started));
 
   it('SCRIPT LOAD on a follower: EVALSHA runs on every node, EVAL_RO is served by a follower', async () => {
     const sha = await cluster.client(followers[0] as string).script('LOAD', rmw) as string;

@@ -5,8 +5,9 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { TestCluster } from '../support/cluster.js';
+import { clusterPerSuite } from '../support/cluster-fixture.js';
 import { encode, RawConnection } from '../support/raw-resp.js';
 import { waitFor } from '../support/wait.js';
 
@@ -58,14 +59,7 @@ async function writeUntilClosed(port: number, name: string, started: () => void)
 describe('graceful shutdown of the leader', () => {
   let cluster: TestCluster;
 
-  before(async () => {
-    cluster = await TestCluster.start({ nodes: 3 });
-    await cluster.waitForLeader();
-  });
-
-  after(async () => {
-    await cluster?.stop();
-  });
+  clusterPerSuite({ nodes: 3 }, (started) => ({ cluster } = started));
 
   it('hands over leadership, answers or closes in-flight requests, keeps acknowledged writes and exits 0', async (t) => {
     const leader = await cluster.waitForLeader();

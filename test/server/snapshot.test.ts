@@ -4,8 +4,9 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { TestCluster } from '../support/cluster.js';
+import { clusterPerSuite } from '../support/cluster-fixture.js';
 import { waitFor } from '../support/wait.js';
 
 // A small in-flight window makes the leader hold back (and compact) entries for a follower
@@ -42,14 +43,7 @@ describe('snapshot catch-up', () => {
   let cluster: TestCluster;
   let leader: string;
 
-  before(async () => {
-    cluster = await TestCluster.start({ nodes: 3, args: SNAPSHOT_ARGS });
-    leader = await cluster.waitForLeader();
-  });
-
-  after(async () => {
-    await cluster.stop();
-  });
+  clusterPerSuite({ nodes: 3, args: SNAPSHOT_ARGS }, (started) => ({ cluster, leader } = started));
 
   it('brings a killed follower that missed more than the retained log up to date through a snapshot', async () => {
     const victim = cluster.nodes.find((n) => n.id !== leader)?.id ?? '';

@@ -4,9 +4,10 @@
 // makes EXEC answer null and run nothing, and refused commands abort with EXECABORT.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createClient } from 'redis';
 import { TestCluster } from '../support/cluster.js';
+import { clusterPerSuite } from '../support/cluster-fixture.js';
 import { RawConnection, encode } from '../support/raw-resp.js';
 
 describe('transactions', () => {
@@ -14,15 +15,7 @@ describe('transactions', () => {
   let leader: string;
   let follower: string;
 
-  before(async () => {
-    cluster = await TestCluster.start({ nodes: 3 });
-    leader = await cluster.waitForLeader();
-    follower = cluster.nodes.map((n) => n.id).find((id) => id !== leader) ?? '';
-  });
-
-  after(async () => {
-    await cluster?.stop();
-  });
+  clusterPerSuite({ nodes: 3 }, (started) => ({ cluster, leader, followers: [follower = ''] } = started));
 
   it('MULTI … EXEC through ioredis on a follower runs the commands together and every node sees the result', async () => {
     const redis = cluster.client(follower);

@@ -6,8 +6,9 @@
 // reads are asked again of the new leader).
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { TestCluster } from '../support/cluster.js';
+import { clusterPerSuite } from '../support/cluster-fixture.js';
 import { RawConnection } from '../support/raw-resp.js';
 import { waitFor } from '../support/wait.js';
 
@@ -16,14 +17,7 @@ const READS_PER_NODE = 20;
 describe('reads during a leadership transfer', () => {
   let cluster: TestCluster;
 
-  before(async () => {
-    cluster = await TestCluster.start({ nodes: 3 });
-    await cluster.waitForLeader();
-  });
-
-  after(async () => {
-    await cluster?.stop();
-  });
+  clusterPerSuite({ nodes: 3 }, (started) => ({ cluster } = started));
 
   it('end with a value or TRYAGAIN, never TIMEOUT', async () => {
     const ids = cluster.nodes.map((n) => n.id);

@@ -4,8 +4,9 @@
 // to the other follower, because an absent key had one version for all time.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { TestCluster } from '../support/cluster.js';
+import { clusterPerSuite } from '../support/cluster-fixture.js';
 import { waitFor } from '../support/wait.js';
 
 describe('WATCH of a key removed again before EXEC', () => {
@@ -13,15 +14,7 @@ describe('WATCH of a key removed again before EXEC', () => {
   let leader: string;
   let followers: string[];
 
-  before(async () => {
-    cluster = await TestCluster.start({ nodes: 3 });
-    leader = await cluster.waitForLeader();
-    followers = cluster.nodes.map((n) => n.id).filter((id) => id !== leader);
-  });
-
-  after(async () => {
-    await cluster?.stop();
-  });
+  clusterPerSuite({ nodes: 3 }, (started) => ({ cluster, leader, followers } = started));
 
   it('absent at WATCH, set on the leader, read by the watcher, deleted on the other follower: EXEC answers null', async () => {
     const [watcherNode = '', deleterNode = ''] = followers;
