@@ -10,6 +10,7 @@
 
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { seededRandom } from '../src/transport/fault-injector.js';
 
 interface Kv {
   apply(index: number, data: Uint8Array): unknown;
@@ -40,18 +41,6 @@ async function loadBuild(label: string, root: string): Promise<Build> {
     label,
     make: () => new kvModule.KvStateMachine(),
     encode: (time, argv) => codec.encodeCommand({ origin: 'n1', client: 0, seq: 0, firstUnanswered: 0, time, argv }),
-  };
-}
-
-/** mulberry32: the same offsets for every build. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
 }
 
@@ -95,7 +84,7 @@ interface Counts {
 }
 
 function runBuild(build: Build, counts: Counts): Timing[] {
-  const random = generator(16);
+  const random = seededRandom(16);
   const next = { index: 0 };
   const big = build.make();
   const timings: Timing[] = [];

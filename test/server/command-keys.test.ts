@@ -11,6 +11,7 @@ import { TestCluster } from '../support/cluster.js';
 import { encode, RawConnection, type Resp } from '../support/raw-resp.js';
 import { missingTool, RedisServer } from '../support/redis-server.js';
 import { subcommandCategories } from '../../src/kv/acl/command-categories.js';
+import { seededRandom } from '../../src/transport/fault-injector.js';
 
 const skip = missingTool('redis-server');
 
@@ -23,18 +24,6 @@ const VOCABULARY = [
   'OVERFLOW', 'LIMIT', 'BY', 'KEYS', 'u8', 'count', 'BLOCK', 'group', 'noack',
 ];
 
-/** mulberry32: a small seeded generator, so a failure replays with SEED=. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** Sends every call pipelined and returns each raw reply. */
 async function rawReplies(connection: RawConnection, calls: readonly (readonly string[])[]): Promise<string[]> {
   connection.write(Buffer.concat(calls.map((argv) => encode(argv))));
@@ -45,7 +34,7 @@ async function rawReplies(connection: RawConnection, calls: readonly (readonly s
 
 /** The calls to ask GETKEYS about: each command (or container subcommand) with 0..EXTRA more arguments than its arity asks for. */
 function commandCalls(commands: readonly { readonly prefix: readonly string[]; readonly arity: number }[]): string[][] {
-  const random = generator(SEED);
+  const random = seededRandom(SEED);
   const calls: string[][] = [];
   for (const { prefix, arity } of commands) {
     const least = Math.max(Math.abs(arity) - prefix.length, 0);
