@@ -68,7 +68,7 @@ function render(reply: RespValue): string {
     case 'error': return `(error) ${reply.message}`;
     case 'simple': return reply.value;
     case 'integer': return String(reply.value);
-    case 'double': return String(reply.value);
+    case 'double': return reply.text ?? String(reply.value);
     case 'bulk': return reply.value === null ? '(nil)' : Buffer.from(reply.value).toString();
     case 'verbatim': return reply.value.trimEnd();
     case 'null': return '(nil)';

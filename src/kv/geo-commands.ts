@@ -245,13 +245,15 @@ function shapeOf(options: SearchOptions): GeoShape {
 function searchCell(zset: ZSetValue, cell: GeoHashBits, shape: GeoShape, limit: number, found: Found[]): void {
   const { min, max } = cellScores(cell);
   const start = zset.countBefore((score) => score >= min);
-  const end = zset.countBefore((score) => score >= max);
-  for (const { member, score } of zset.slice(start, end - start, false)) {
+  let left = zset.countBefore((score) => score >= max) - start;
+  // Walked in place, not sliced: with ANY the walk ends at the limit, however crowded the cell.
+  zset.walk(start, false, (member, score) => {
+    if (left-- <= 0) return false;
     const point = geohashPoint(score);
     const distance = distanceIfInside(shape, point);
     if (distance !== null) found.push({ member, score, point, distance });
-    if (limit !== 0 && found.length >= limit) return;
-  }
+    return limit === 0 || found.length < limit;
+  });
 }
 
 /** membersOfAllNeighbors: the 9 cells in order, a cell equal to the one just searched skipped. */

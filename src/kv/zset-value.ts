@@ -148,6 +148,11 @@ export class ZSetValue implements CollectionValue {
     return result;
   }
 
+  /** Visits members in rank order from `start` (descending when `reverse`) while `visit` returns true. */
+  walk(start: number, reverse: boolean, visit: (member: string, score: number) => boolean): void {
+    this.order.walk(start, reverse, visit);
+  }
+
   /** Removes `count` members from rank `start` upwards; returns them. */
   deleteSlice(start: number, count: number): ScoredMember[] {
     const removed = this.slice(start, count, false);

@@ -45,7 +45,7 @@ export function plain(reply: Reply): Plain {
     case 'integer': return Number(reply.value); // ioredis reads 64-bit integers as (rounded) numbers too
     case 'bulk': return reply.value === null ? null : Buffer.from(reply.value).toString('latin1');
     case 'array': return reply.value === null ? null : reply.value.map(plain);
-    case 'double': return formatRedisDouble(reply.value);
+    case 'double': return reply.text ?? formatRedisDouble(reply.value);
     case 'map':
     case 'pairs': return reply.value.flatMap(([k, v]) => [plain(k), plain(v)]);
     case 'set':
