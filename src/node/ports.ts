@@ -4,6 +4,8 @@
 
 import type { Entry, HardState, Message, NodeId, SnapshotMeta } from '../raft/types.js';
 
+export { STORAGE_NO_SPACE as LOG_STORE_NO_SPACE } from '../storage/errors.js';
+
 export interface TimerHandle {
   cancel(): void;
 }
@@ -35,6 +37,8 @@ export interface LogStore {
   /**
    * One write and one fdatasync for everything appended so far. At most one runs at a time;
    * calls made meanwhile share the next one. Syncs complete in the order they were called.
+   * Rejects with an error whose `code` is LOG_STORE_NO_SPACE when the disk is full: nothing
+   * is lost and a later sync writes the same data; any other rejection is final.
    */
   sync(): Promise<void>;
   saveSnapshot(meta: SnapshotMeta): SnapshotByteSink;

@@ -16,7 +16,7 @@ import { EntryType, MessageType, StateRole } from '../raft/types.js';
 import { decodeConfChange } from '../raft/conf-change.js';
 import { NodeError } from './errors.js';
 import { array, integer, object, optional, parseJson, string } from '../base/schema.js';
-import type { Clock, InboundSnapshot, LogStore, Network, StateMachine, TimerHandle } from './ports.js';
+import { LOG_STORE_NO_SPACE, type Clock, type InboundSnapshot, type LogStore, type Network, type StateMachine, type TimerHandle } from './ports.js';
 
 export type ReadMode = 'linearizable' | 'lease' | 'stale';
 
@@ -136,6 +136,8 @@ interface ReadBatch {
 
 /** Missed ticks handed to the core at once after a stall: enough to expire any lease or election timer. */
 const TICKS_CATCH_UP_MAX = 1000;
+/** While the disk is full, a failed sync is tried again this often: the node recovers by itself once space returns. */
+const NO_SPACE_RETRY_MS = 1000;
 
 /** Per-entry bytes counted beside the data for the byte thresholds of snapshots and compaction (header, index, term). */
 const ENTRY_OVERHEAD_BYTES = 32;
@@ -187,6 +189,10 @@ export class RaftNode<R> {
   private readonly syncStarts: number[] = [];
   /** When this node last handed leadership over for a stalled sync: at most one hand-over per stall period. */
   private stallHandoverAt = -Infinity;
+  /** Why the WAL cannot be written (the disk is full), while that lasts; null otherwise. */
+  private noSpace: string | null = null;
+  /** The last sync's completion: a sync retried while the disk is full must not let a later one report durability first. */
+  private lastSync: Promise<void> = Promise.resolve();
   /** Term and vote last handed to the log store, to know when a sync is owed. */
   private persistedTerm = 0;
   private persistedVote = '';
@@ -313,6 +319,39 @@ export class RaftNode<R> {
     this.proposals.set(pending.key, pending);
     this.proposalsByIndex.set(index, pending);
     this.scheduleReady();
+  }
+
+  /**
+   * Why this node's WAL cannot be written right now (its disk is full), or null. Its syncs
+   * are retried meanwhile; the server refuses its clients' writes with this reason.
+   */
+  get diskFull(): string | null {
+    return this.noSpace;
+  }
+
+  /** A sync whose completion comes after every earlier one's (durability is reported in order). */
+  private syncInOrder(): Promise<void> {
+    const ordered = Promise.all([this.lastSync, this.syncRetryingWhileFull()]).then(() => undefined);
+    this.lastSync = ordered.catch(() => undefined);
+    return ordered;
+  }
+
+  /**
+   * log.sync(), tried again while the disk is full: the store keeps the data and writes it
+   * again (LOG_STORE_NO_SPACE), so nothing is lost and the node recovers by itself when space
+   * returns. Any other failure is final.
+   */
+  private syncRetryingWhileFull(): Promise<void> {
+    return this.options.log.sync().then(() => {
+      if (this.noSpace === null) return;
+      this.noSpace = null;
+      this.options.logger.info({}, 'the WAL can be written again');
+    }, (error: unknown) => {
+      if (this.stopped || (error as { code?: unknown } | null)?.code !== LOG_STORE_NO_SPACE) throw error;
+      if (this.noSpace === null) this.options.logger.warn({ err: String(error) }, 'the disk is full: writes are refused here until a sync succeeds again');
+      this.noSpace = error instanceof Error ? error.message : String(error);
+      return new Promise<void>((resolve) => this.options.clock.setTimer(NO_SPACE_RETRY_MS, resolve)).then(() => this.syncRetryingWhileFull());
+    });
   }
 
   /** See RaftNodeOptions.leaderSyncStallMs. */
@@ -500,7 +539,7 @@ export class RaftNode<R> {
       const syncStartedAt = performance.now(); // stats only: real time, even under the simulator
       const last = ready.entries[ready.entries.length - 1];
       this.syncStarts.push(this.options.clock.now());
-      const synced = this.options.log.sync().then(() => {
+      const synced = this.syncInOrder().then(() => {
         this.syncStarts.shift();
         const syncMs = performance.now() - syncStartedAt;
         counters.syncs++;

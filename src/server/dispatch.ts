@@ -338,6 +338,8 @@ export class Dispatcher {
 
   /** One log entry with the connection's next request id; `argv` may be made only when the write starts. */
   private write(conn: ClientConnection, state: ConnectionState, argv: readonly Uint8Array[] | (() => readonly Uint8Array[]), done: (reply: Reply) => void): void {
+    const diskFull = this.options.node.diskFull;
+    if (diskFull !== null) return done(errorReply(`${DISK_FULL_PREFIX}${diskFull}`));
     const seq = nextSeq(state);
     this.inOrder(state, 'write', done, (finish) => this.options.writes.submit(conn.id, seq, firstOf(state.unanswered, seq), typeof argv === 'function' ? argv() : argv, (reply) => {
       state.unanswered.delete(seq);
@@ -512,6 +514,13 @@ export class Dispatcher {
     }));
   }
 }
+
+/**
+ * A write refused because this node's disk is full (as Redis's MISCONF when it cannot
+ * persist): it was not applied; reads go on, and writes are taken again as soon as the node's
+ * WAL can be written (it retries by itself).
+ */
+export const DISK_FULL_PREFIX = 'MISCONF writes are refused on this node while its disk is full (reads go on; it retries by itself): ';
 
 /** Sends a reply, counting it in INFO errorstats when it is an error. */
 function sendCounted(slot: ReplySlot, errors: ErrorCounters, reply: Reply): void {

@@ -42,6 +42,13 @@ export class StorageLockedError extends StorageError {
   }
 }
 
+/**
+ * Code of the error sync() rejects with when the disk is full (ENOSPC on a write or a
+ * preallocation): nothing is lost and storage stays usable; the next sync writes the same
+ * data again. Every other sync failure is final (StorageError RAFTIS_STORAGE_WRITE_FAILED).
+ */
+export const STORAGE_NO_SPACE = 'RAFTIS_STORAGE_NO_SPACE';
+
 /** Options rejected up front with the field name and the allowed range. */
 export class StorageOptionsError extends StorageError {
   constructor(message: string) {

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { ByteWriter } from './byte-buffer.js';
 import type { Disk, FileId } from './disk.js';
-import { StorageCorruptionError, StorageError, StorageLockedError, StorageOptionsError, storageAssert } from './errors.js';
+import { STORAGE_NO_SPACE, StorageCorruptionError, StorageError, StorageLockedError, StorageOptionsError, storageAssert } from './errors.js';
 import { LogIndex } from './log-index.js';
 import { realDisk } from './real-disk.js';
 import {
@@ -442,11 +442,15 @@ export class RaftStorage {
     const rewritesBefore = this.rewrites;
     /** What the flush is doing, for the error: the operator must know which file failed. */
     let doing = '';
+    let done = 0;
     try {
       for (const write of writes) {
         const segment = write.segment;
         doing = `creating WAL segment ${segment.path}`;
-        if (write.create) await this.createSegmentFile(segment);
+        if (write.create) {
+          await this.createSegmentFile(segment);
+          write.create = false;
+        }
         if (write.writer.length > 0) {
           doing = `writing ${write.writer.length} bytes at offset ${write.offset} of ${segment.path}`;
           await this.disk.pwrite(segment.file, write.writer.bytes.subarray(0, write.writer.length), write.offset);
@@ -454,9 +458,16 @@ export class RaftStorage {
           await this.disk.fdatasync(segment.file);
         }
         segment.durableStart = true;
+        done++;
         if (this.spareWriters.length < SPARE_WRITERS_MAX) this.spareWriters.push(write.writer);
       }
     } catch (error) {
+      if (isNoSpace(error)) {
+        // Nothing of the failed write is relied on: it and those after it are written again,
+        // at the same offsets, by the next sync (a full disk is no reason to stop the node).
+        this.pending = [...writes.slice(done), ...this.pending];
+        throw new StorageError(STORAGE_NO_SPACE, `${doing} failed: no space left on device; it is retried by the next sync`, { cause: error });
+      }
       // After a failed write or fsync the file's state is unknown (the kernel may have
       // dropped the dirty pages): refuse all further use; recovery on reopen decides.
       const reason = error instanceof Error ? error.message : String(error);
@@ -470,6 +481,28 @@ export class RaftStorage {
   // Creates a segment file: temporary name, header, preallocate, sync, rename, sync the
   // directory; so a segment under its final name always has a durable, complete header.
   private async createSegmentFile(segment: Segment): Promise<void> {
+    try {
+      await this.createSegmentFileOnce(segment);
+    } catch (error) {
+      if (!isNoSpace(error)) throw error;
+      // Left to be created again: its header back, its temporary file (if any) removed.
+      const header = encodeSegmentHeader({ seq: segment.seq, clusterId: this.opts.clusterId, nodeId: this.opts.nodeId });
+      this.segmentHeaders.set(segment, header);
+      await this.removeTemporary(`${segment.path}${TEMPORARY_SUFFIX}`);
+      throw error;
+    }
+  }
+
+  private async removeTemporary(path: string): Promise<void> {
+    if (this.disk.stat(path) === null) return;
+    try {
+      await this.disk.unlink(path);
+    } catch {
+      // Left for the next start-up, which removes every temporary file.
+    }
+  }
+
+  private async createSegmentFileOnce(segment: Segment): Promise<void> {
     const header = this.segmentHeaders.get(segment);
     storageAssert(header !== undefined, `segment ${segment.seq} created twice`);
     this.segmentHeaders.delete(segment);
@@ -501,9 +534,14 @@ export class RaftStorage {
 
   private async writeNewSegment(temporary: string, header: Uint8Array, capacityBytes: number): Promise<FileId> {
     const file = this.disk.openWrite(temporary, 'new');
-    await this.disk.pwrite(file, header, 0);
-    await this.disk.preallocate(file, capacityBytes);
-    await this.disk.fdatasync(file);
+    try {
+      await this.disk.pwrite(file, header, 0);
+      await this.disk.preallocate(file, capacityBytes);
+      await this.disk.fdatasync(file);
+    } catch (error) {
+      this.disk.close(file);
+      throw error;
+    }
     return file;
   }
 
@@ -712,3 +750,9 @@ export class RaftStorage {
 export { EMPTY_HARD_STATE };
 export type { StoredEntry, StoredHardState, StoredSnapshotMeta } from './types.js';
 export { SnapshotReader, SnapshotWriter } from './snapshot-file.js';
+
+/** ENOSPC from the disk, as node:fs reports it (the error itself or its cause). */
+function isNoSpace(error: unknown): boolean {
+  const code = (value: unknown): unknown => (typeof value === 'object' && value !== null ? (value as { code?: unknown }).code : undefined);
+  return code(error) === 'ENOSPC' || (error instanceof Error && code(error.cause) === 'ENOSPC');
+}

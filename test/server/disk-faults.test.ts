@@ -99,4 +99,51 @@ describe('disk faults', () => {
     if (stalled === 'OK') assert.equal(await cluster.call(next, ['GET', 'slow:first']), '1');
     assert.match(String(await cluster.call(leader, ['RAFT.INFO'])), /role:follower/);
   });
+
+  it('a follower whose disk is full refuses its clients\' writes with MISCONF, the cluster goes on, and it recovers by itself when space returns', async () => {
+    const leader = await cluster.waitForLeader();
+    const full = cluster.nodes.map((n) => n.id).find((id) => id !== leader) as string;
+    const other = cluster.nodes.map((n) => n.id).find((id) => id !== leader && id !== full) as string;
+    assert.equal(await cluster.call(full, ['RAFT.DEBUG', 'DISK', 'FULL']), 'OK');
+    const acknowledged: string[] = [];
+    let n = 0;
+    const write = async (via: string): Promise<unknown> => {
+      const key = `full:${n++}`;
+      const reply = await cluster.call(via, ['SET', key, 'v']);
+      if (reply === 'OK') acknowledged.push(key);
+      return reply;
+    };
+    // The full node learns it when it next syncs (the leader's next Append); its clients' writes are refused from then on.
+    const refusal = await waitFor('a MISCONF refusal on the full node', async () => {
+      assert.equal(await write(leader), 'OK');
+      const reply = await write(full);
+      return reply instanceof Error && /^ReplyError: MISCONF writes are refused on this node while its disk is full/.test(String(reply)) ? String(reply) : null;
+    }, { timeoutMs: 20_000 });
+    assert.match(refusal, /no space left on device/);
+    // The others keep serving reads and writes.
+    for (let i = 0; i < 5; i++) assert.equal(await write(other), 'OK');
+    assert.equal(await cluster.call(other, ['GET', acknowledged[0] as string]), 'v');
+    assert.equal(await cluster.call(full, ['RAFT.DEBUG', 'DISK', 'HEAL']), 'OK');
+    await waitFor('the full node taking writes again', async () => (await write(full)) === 'OK', { timeoutMs: 20_000 });
+    await cluster.waitForEqualDigests(cluster.nodes.map((n) => n.id));
+    for (const id of cluster.nodes.map((n) => n.id)) {
+      for (const key of acknowledged) assert.equal(await cluster.call(id, ['GET', key]), 'v', `${id} lost ${key}`);
+    }
+    assert.deepEqual(cluster.crashes(), []);
+  });
+
+  it('a leader whose disk is full hands leadership over and writes go on through the new leader', async () => {
+    const leader = await cluster.waitForLeader();
+    assert.equal(await cluster.call(leader, ['RAFT.DEBUG', 'DISK', 'FULL']), 'OK');
+    const started = Date.now();
+    void cluster.call(leader, ['SET', 'full-leader:first', '1']);
+    const others = cluster.nodes.map((n) => n.id).filter((id) => id !== leader);
+    const next = await cluster.waitForLeaderAmong(others, HANDOVER_BOUND_MS + 5000);
+    assert.ok(Date.now() - started <= HANDOVER_BOUND_MS + 1000, `leadership left the full leader after ${Date.now() - started} ms`);
+    for (let i = 0; i < 5; i++) assert.equal(await cluster.call(next, ['SET', `full-leader:${i}`, 'v']), 'OK');
+    assert.equal(await cluster.call(leader, ['RAFT.DEBUG', 'DISK', 'HEAL']), 'OK');
+    await cluster.waitForEqualDigests(cluster.nodes.map((n) => n.id));
+    for (let i = 0; i < 5; i++) assert.equal(await cluster.call(leader, ['GET', `full-leader:${i}`]), 'v');
+    assert.deepEqual(cluster.crashes(), []);
+  });
 });
