@@ -171,7 +171,7 @@ export class AclUsers {
     if (target === undefined) return null; // not a command ACLs know (internal): the caller decides
     let worst: AclDenial | null = null;
     for (const selector of [user.root, ...user.selectors]) {
-      const denial = checkSelector(selector, target, row, argv);
+      const denial = checkSelector(selector, target, argv);
       if (denial === null) return null;
       if (worst === null || isMoreRelevant(denial, worst)) worst = denial;
     }
@@ -188,7 +188,7 @@ export class AclUsers {
     if (option === null) return null;
     const target = this.catalogue.target(row.name, argv[1]);
     if (target === undefined) return null;
-    const readsAll = [user.root, ...user.selectors].some((selector) => selector.readsEveryKey() && checkSelector(selector, target, row, argv) === null);
+    const readsAll = [user.root, ...user.selectors].some((selector) => selector.readsEveryKey() && checkSelector(selector, target, argv) === null);
     return readsAll ? null : errorReply(sortPatternError(option));
   }
 }
@@ -198,11 +198,11 @@ function isMoreRelevant(a: AclDenial, b: AclDenial): boolean {
   return 'index' in a && 'index' in b && a.index > b.index;
 }
 
-function checkSelector(selector: AclSelector, target: AclCommand, row: CheckedRow, argv: readonly Uint8Array[]): AclDenial | null {
+function checkSelector(selector: AclSelector, target: AclCommand, argv: readonly Uint8Array[]): AclDenial | null {
   const firstArg = target.parent === null ? argv[1] : undefined;
   if (!selector.allowsCommand(target, firstArg)) return { reason: 'command', object: target.id };
   if (selector.allKeys) return null;
-  for (const use of keyUses(row, argv)) {
+  for (const use of keyUses(target.id, argv)) {
     const key = argv[use.index] as Uint8Array;
     if (!selector.allowsKey(key, use.flags)) return { reason: 'key', object: Buffer.from(key).toString('latin1'), index: use.index };
   }
