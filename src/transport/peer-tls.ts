@@ -56,7 +56,10 @@ export function certificateNames(cert: PeerCertificate): string[] {
 export function certificateTrustRefusal(socket: TLSSocket, who: string): string | null {
   const cert = socket.getPeerCertificate();
   if (cert === null || Object.keys(cert).length === 0) return `${who} presented no TLS certificate; every peer must present one signed by the cluster CA`;
-  if (!socket.authorized) return `${who} presented a certificate not signed by the cluster CA (${String(socket.authorizationError)}; subject ${certificateNames(cert).join(', ') || 'unnamed'})`;
+  const subject = certificateNames(cert).join(', ') || 'unnamed';
+  // Node checks the host dialled only once the chain verified: this refusal is not about the CA.
+  if (String(socket.authorizationError) === 'ERR_TLS_CERT_ALTNAME_INVALID') return `${who} presented a certificate of the cluster CA that does not name the host dialled (subject ${subject}): give the certificate that host or address as a name`;
+  if (!socket.authorized) return `${who} presented a certificate not signed by the cluster CA (${String(socket.authorizationError)}; subject ${subject})`;
   return null;
 }
 

@@ -73,6 +73,11 @@ export interface ChaosClusterOptions {
   readonly logDir: string;
   readonly args?: readonly string[];
   readonly perNodeArgs?: (index: number) => readonly string[];
+  /**
+   * Settings of each node that hold for every start of it (certificate files), unlike
+   * perNodeArgs, which a restart may replace; made once the nodes' hosts are known.
+   */
+  readonly nodeArgs?: (hosts: readonly string[]) => Promise<(id: string) => readonly string[]>;
   /** Slots for nodes that join later (ids after the founders'), not started; 0 by default. */
   readonly spareNodes?: number;
   /** 'netns' needs root and iptables; 'auto' falls back to loopback without them. */
@@ -104,11 +109,13 @@ export class ChaosCluster {
   readonly avoidRequestIdReuse: boolean;
   /** The default user's password when the nodes run with --requirepass: every client authenticates with it. */
   private readonly password: string | null;
+  private readonly nodeArgs: (id: string) => readonly string[];
 
   private readonly distCopy: string;
   private readonly main: string;
 
-  private constructor(root: string, nodes: ChaosNode[], network: ChaosNetwork | null, networkNote: string, args: readonly string[], avoidRequestIdReuse: boolean, distCopy: string) {
+  private constructor(root: string, nodes: ChaosNode[], network: ChaosNetwork | null, networkNote: string, args: readonly string[], avoidRequestIdReuse: boolean, distCopy: string, nodeArgs: (id: string) => readonly string[]) {
+    this.nodeArgs = nodeArgs;
     this.avoidRequestIdReuse = avoidRequestIdReuse;
     this.distCopy = distCopy;
     this.main = join(distCopy, 'dist/src/cli/main.js');
@@ -161,7 +168,7 @@ export class ChaosCluster {
         acceptsClients: true,
       });
     }
-    const cluster = new ChaosCluster(root, nodes, network, unavailable === null ? 'netns' : `loopback (${unavailable})`, options.args ?? [], options.avoidRequestIdReuse ?? false, distCopy);
+    const cluster: ChaosCluster = new ChaosCluster(root, nodes, network, unavailable === null ? 'netns' : `loopback (${unavailable})`, options.args ?? [], options.avoidRequestIdReuse ?? false, distCopy, options.nodeArgs === undefined ? () => [] : await options.nodeArgs(nodes.map((n) => n.host)));
     for (const node of nodes) if (node.member) cluster.spawn(node);
     return cluster;
   }
@@ -197,6 +204,7 @@ export class ChaosCluster {
       ...membership,
       '--log-level', 'info',
       ...this.args,
+      ...this.nodeArgs(node.id),
       ...node.extraArgs,
     ];
     // `ip netns exec` enters the namespace and execs node in place: the pid is the node's.

@@ -65,7 +65,7 @@ describe('chaos: each nemesis on a real cluster', { concurrency: false }, () => 
     if (summary !== null) assert.match(summary, /checker: stream history valid: XADD ok [1-9]\d*,.* [1-9]\d* deliveries .* [1-9]\d* acknowledged, 0 never delivered/, summary);
   });
 
-  it('kill with AUTH on (--requirepass: every client and every joining node authenticates)', async () => {
+  it('kill with AUTH and peer security on (--requirepass: every client and every joining node authenticates; peers speak mutual TLS and prove the cluster secret)', async () => {
     await expectPass({ nemesis: 'kill', nodes: 3, readMode: 'linearizable', auth: true });
   });
 

@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ChaosCluster, DIST } from './chaos-cluster.js';
+import { makeDevCerts } from '../../src/cli/dev-certs.js';
 import { CHAOS_ELECTION_TICKS, CHAOS_LEASE_DRIFT_TICKS, CHAOS_TICK_MS, healAll, MEMBERSHIP_SPARE_NODES, runNemesis, skewArgs, type NemesisEvent, type NemesisName } from './nemesis.js';
 import { availability, faultWindows, perSecond, timelineSvg } from './report.js';
 import { sleep, Workload, WORKLOAD_DEFAULTS, type ChaosWorkload, type WorkloadCheck, type WorkloadOptions } from './workload.js';
@@ -42,7 +43,11 @@ export interface ScenarioOptions {
   readonly faultMs?: readonly [number, number];
   /** Work around the request-id reuse bug (see ChaosClusterOptions); off by default. */
   readonly avoidRequestIdReuse?: boolean;
-  /** Nodes run with --requirepass and every client authenticates (AUTH on the nodes, joins included); off by default. */
+  /**
+   * Nodes run with --requirepass and every client authenticates (AUTH on the nodes, joins
+   * included); the peers speak mutual TLS and prove a cluster secret. Off by default. (With
+   * --tls-cluster a joiner asks a member over TLS: not for the membership nemeses.)
+   */
   readonly auth?: boolean;
   /**
    * Steer membership changes around bugs 5 and 6 (docs/testing.md); off by default. Bug 5:
@@ -78,6 +83,20 @@ export function scenarioName(options: Pick<ScenarioOptions, 'nemesis' | 'nodes' 
 
 /** The default user's password of a scenario run with AUTH. */
 const CHAOS_PASSWORD = 'chaos-default-user-password';
+/** The cluster secret of a scenario run with AUTH (its peers also speak mutual TLS). */
+const CHAOS_CLUSTER_SECRET = 'chaos-cluster-secret-of-32-bytes';
+
+/**
+ * A scenario with AUTH secures the peers too: mutual TLS with certificates of a local CA
+ * naming each member id and the hosts peers dial (`raftis dev-certs`), and the cluster secret
+ * proven in every handshake.
+ */
+function peerSecurityArgs(runDir: string, ids: readonly string[]): (hosts: readonly string[]) => Promise<(id: string) => string[]> {
+  return async (hosts) => {
+    const certs = await makeDevCerts({ dir: join(runDir, 'tls'), nodes: ids, hosts: ['localhost', '127.0.0.1', ...new Set(hosts)] });
+    return (id) => ['--tls-cluster', '--tls-ca-cert-file', certs.caCert, '--tls-cert-file', certs.node(id).cert, '--tls-key-file', certs.node(id).key, '--cluster-secret', CHAOS_CLUSTER_SECRET];
+  };
+}
 
 export function clusterArgs(nemesis: NemesisName, readMode: ReadMode, memberAddressWorkaround = false): string[] {
   const args = [
@@ -112,12 +131,15 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     return { name, runDir, verdict: 'skipped', problems: [unavailable], check: null, summary };
   }
   const skewed = options.nemesis === 'clock' || options.nemesis === 'all';
+  const spareNodes = options.nemesis === 'membership' || options.nemesis === 'all' ? MEMBERSHIP_SPARE_NODES : 0;
+  const ids = Array.from({ length: options.nodes + spareNodes }, (_, i) => `n${i + 1}`);
   const cluster = await ChaosCluster.start({
     nodes: options.nodes,
     logDir: runDir,
     avoidRequestIdReuse: options.avoidRequestIdReuse ?? false,
     args: [...clusterArgs(options.nemesis, options.readMode, options.memberAddressWorkaround ?? false), ...(options.auth === true ? ['--requirepass', CHAOS_PASSWORD] : [])],
-    spareNodes: options.nemesis === 'membership' || options.nemesis === 'all' ? MEMBERSHIP_SPARE_NODES : 0,
+    ...(options.auth === true ? { nodeArgs: peerSecurityArgs(runDir, ids) } : {}),
+    spareNodes,
     ...(skewed ? { perNodeArgs: () => skewArgs() } : {}),
   });
   const problems: string[] = [];
