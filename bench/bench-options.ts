@@ -28,12 +28,14 @@ export interface BenchOptions {
   readonly ports: { readonly first: number; readonly last: number } | null;
   /** Another build's checkout (its dist/ built) measured beside this one by strings-ab; null = none. */
   readonly baselineDir: string | null;
+  /** A git revision to check out and build as the baseline (--compare); null = none. */
+  readonly compareRef: string | null;
   readonly pipelinedRequests: number;
   readonly preloadKeys: number;
   readonly commandLine: string;
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--only ${WORKLOADS.join(',')}] [--profile] [--report docs/benchmarks.md] [--ports FIRST-LAST] [--baseline DIR]`;
+export const USAGE = `usage: npm run bench -- [--quick] [--only ${WORKLOADS.join(',')}] [--profile] [--report docs/benchmarks.md] [--ports FIRST-LAST] [--baseline DIR | --compare REV]`;
 
 export function parseBenchOptions(argv: readonly string[], stamp: string): BenchOptions | string {
   let parsed;
@@ -45,6 +47,7 @@ export function parseBenchOptions(argv: readonly string[], stamp: string): Bench
       report: { type: 'string', default: 'docs/benchmarks.md' },
       ports: { type: 'string' },
       baseline: { type: 'string' },
+      compare: { type: 'string' },
       help: { type: 'boolean', default: false },
     } });
   } catch (error) {
@@ -53,7 +56,9 @@ export function parseBenchOptions(argv: readonly string[], stamp: string): Bench
   const { values } = parsed;
   if (values.help === true) return '';
   const only = new Set<WorkloadId>();
-  const defaults = WORKLOADS.filter((w) => w !== 'strings-ab' || values.baseline !== undefined);
+  if (values.baseline !== undefined && values.compare !== undefined) return '--baseline and --compare both name the build to compare: give one';
+  const comparing = values.baseline !== undefined || values.compare !== undefined;
+  const defaults = WORKLOADS.filter((w) => w !== 'strings-ab' || comparing);
   for (const name of (values.only ?? defaults.join(',')).split(',').map((s) => s.trim()).filter((s) => s !== '')) {
     if (!(WORKLOADS as readonly string[]).includes(name)) return `--only: unknown workload "${name}" (known: ${WORKLOADS.join(', ')})`;
     only.add(name as WorkloadId);
@@ -61,7 +66,7 @@ export function parseBenchOptions(argv: readonly string[], stamp: string): Bench
   const quick = values.quick === true;
   const ports = values.ports === undefined ? null : parsePortRange(values.ports);
   if (typeof ports === 'string') return ports;
-  if (only.has('strings-ab') && values.baseline === undefined) return '--only strings-ab needs --baseline DIR (a checkout of the build to compare, with dist/ built)';
+  if (only.has('strings-ab') && !comparing) return '--only strings-ab needs --compare REV (a git revision to build and compare) or --baseline DIR (a checkout with dist/ built)';
   return {
     quick,
     only,
@@ -78,6 +83,7 @@ export function parseBenchOptions(argv: readonly string[], stamp: string): Bench
     typePipelinedRequests: quick ? 20_000 : 100_000,
     ports,
     baselineDir: values.baseline ?? null,
+    compareRef: values.compare ?? null,
     pipelinedRequests: quick ? 50_000 : 200_000,
     preloadKeys: quick ? 20_000 : 100_000,
     commandLine: `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`,

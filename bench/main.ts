@@ -4,8 +4,9 @@
 // with SVG charts. See bench-options.ts for --quick, --only and --profile.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { USAGE, parseBenchOptions, type BenchOptions } from './bench-options.js';
 import { profileFiles, summarizeProfiles } from './cpuprofile-summary.js';
 import { measureFailover } from './failover.js';
@@ -52,7 +53,7 @@ async function throughputPhase(options: BenchOptions, progress: Progress, result
   const raftis = await RaftisCluster.start({ nodes: 3, profileDir: options.profileDir });
   try {
     const leader = await raftis.waitForLeader();
-    const target: Target = { system: 'raftis', protocol: 'resp', port: leader.port, readModes: ['linearizable', 'lease', 'stale'], mixReadMode: null };
+    const target: Target = { system: 'raftis', protocol: 'resp', port: leader.port, readModes: ['linearizable', 'lease', 'stale'], mixReadMode: null, serverCpu: () => raftis.cpuSecondsByNode() };
     await runThroughputWorkloads(target, options, progress, results);
   } finally {
     await raftis.stop();
@@ -72,7 +73,7 @@ async function throughputPhase(options: BenchOptions, progress: Progress, result
   if (versions.redis !== undefined) {
     const redis = await RedisSingle.start();
     try {
-      const target: Target = { system: 'redis', protocol: 'resp', port: redis.port, readModes: [null], mixReadMode: null };
+      const target: Target = { system: 'redis', protocol: 'resp', port: redis.port, readModes: [null], mixReadMode: null, serverCpu: () => [redis.cpuSeconds()] };
       await runThroughputWorkloads(target, options, progress, results);
     } finally {
       await redis.stop();
@@ -105,9 +106,26 @@ async function typesPhase(options: BenchOptions, progress: Progress, versions: R
 }
 
 async function stringsAbPhase(options: BenchOptions, progress: Progress, commit: string): Promise<Omit<StringsAbResult, 'machine' | 'commandLine'> | null> {
-  if (!options.only.has('strings-ab') || options.baselineDir === null) return null;
-  const builds = [baselineBuild(options.baselineDir, gitCommit(options.baselineDir)), { label: `this build ${commit}`, main: undefined }];
+  if (!options.only.has('strings-ab')) return null;
+  const baselineDir = options.compareRef === null ? options.baselineDir : checkoutAndBuild(options.compareRef, progress);
+  if (baselineDir === null) return null;
+  const builds = [baselineBuild(baselineDir, gitCommit(baselineDir)), { label: `this build ${commit}`, main: undefined }];
   return measureStringsAb(builds, options.typeRequests, options.typePipelinedRequests, options.memoryKeys, progress);
+}
+
+/**
+ * --compare REV: a detached worktree of REV beside this checkout (under the system's temp
+ * directory, reused when it is already at REV), sharing this checkout's node_modules, built.
+ */
+function checkoutAndBuild(ref: string, progress: Progress): string {
+  const sha = execFileSync('git', ['rev-parse', '--verify', `${ref}^{commit}`], { encoding: 'utf8' }).trim();
+  const dir = join(tmpdir(), `raftis-compare-${sha.slice(0, 12)}`);
+  const line = progress.start(`baseline ${ref} (${sha.slice(0, 12)}): checkout and build in ${dir}`);
+  if (!existsSync(dir)) execFileSync('git', ['worktree', 'add', '--detach', dir, sha], { stdio: 'ignore' });
+  if (!existsSync(join(dir, 'node_modules'))) symlinkSync(resolve('node_modules'), join(dir, 'node_modules'));
+  execFileSync('npm', ['run', 'build'], { cwd: dir, stdio: 'ignore' });
+  line.done('built');
+  return dir;
 }
 
 async function main(): Promise<number> {
@@ -169,7 +187,7 @@ async function main(): Promise<number> {
     const files = profileFiles(options.profileDir);
     profile = { dir: options.profileDir, files, summary: summarizeProfiles(files) };
   }
-  const targets = checkTargets(results);
+  const targets = checkTargets(results, loadAtStart);
   const finishedAt = new Date();
   writeReport(options, { startedAt, finishedAt, machine, loadAtStart, loadAtEnd: loadAverage(), versions, commit, profile }, results, targets, { snapshot, typeMemory, types, stringsAb });
   mkdirSync('bench/results', { recursive: true });

@@ -3,6 +3,7 @@
 
 import { execFile } from 'node:child_process';
 import type { PipelinedRow, SystemName } from './results.js';
+import { USER_HZ } from './systems/process-group.js';
 
 export const PIPELINE_DEPTH = 16;
 export const PIPELINE_CLIENTS = 50;
@@ -12,18 +13,41 @@ export function redisBenchmarkArgs(port: number, requests: number): string[] {
     '-n', String(requests), '-d', '256', '-r', '100000', '--csv'];
 }
 
-export function runRedisBenchmark(system: SystemName, port: number, requests: number, timeoutMs: number): Promise<PipelinedRow> {
+/**
+ * Runs the pipelined SET. `serverCpu` reads each server process's CPU seconds (null: not
+ * measured); the difference around the run, over the requests, is reported per process, and so
+ * is redis-benchmark's own CPU (read by the shell that waited for it: its children's CPU times).
+ */
+export function runRedisBenchmark(system: SystemName, port: number, requests: number, timeoutMs: number, serverCpu: () => readonly (number | null)[] = () => []): Promise<PipelinedRow> {
+  const before = serverCpu();
   return new Promise((resolveRun) => {
-    execFile('redis-benchmark', redisBenchmarkArgs(port, requests), { timeout: timeoutMs, encoding: 'utf8' }, (error, stdout, stderr) => {
+    const script = 'redis-benchmark "$@"; status=$?; cat /proc/$$/stat >&2; exit $status';
+    execFile('sh', ['-c', script, 'sh', ...redisBenchmarkArgs(port, requests)], { timeout: timeoutMs, encoding: 'utf8' }, (error, stdout, stderr) => {
       const parsed = parseRedisBenchmarkCsv(stdout);
       if (parsed === null) {
         const why = error !== null ? `${error.message} ${stderr}`.trim() : `no SET row in output: ${stdout.slice(0, 200)}`;
         resolveRun({ system, requestsPerSecond: null, p50Ms: null, p99Ms: null, error: why.slice(0, 300) });
         return;
       }
-      resolveRun({ system, ...parsed, error: null });
+      const after = serverCpu();
+      const perRequest = (seconds: number): number => (seconds * 1e6) / requests;
+      const serverCpuMicrosPerRequest = before.flatMap((start, i) => {
+        const end = after[i];
+        return start === null || end === null || end === undefined ? [] : [perRequest(end - start)];
+      });
+      const generator = childrenCpuSeconds(stderr);
+      resolveRun({ system, ...parsed, error: null, serverCpuMicrosPerRequest, loadGeneratorCpuMicrosPerRequest: generator === null ? null : perRequest(generator) });
     });
   });
+}
+
+/** cutime + cstime (fields 16 and 17) of a /proc/PID/stat line in `text`: the CPU seconds of the children it waited for. */
+function childrenCpuSeconds(text: string): number | null {
+  const line = text.split('\n').find((l) => /^\d+ \(/.test(l));
+  if (line === undefined) return null;
+  const fields = line.slice(line.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[13]) + Number(fields[14]);
+  return Number.isFinite(ticks) ? ticks / USER_HZ : null;
 }
 
 /** One test's row of `redis-benchmark --csv`. */

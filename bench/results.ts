@@ -23,6 +23,10 @@ export interface PipelinedRow {
   readonly p50Ms: number | null;
   readonly p99Ms: number | null;
   readonly error: string | null;
+  /** Each server process's CPU time (user + system) during the run over its requests, in µs; empty when not measured. */
+  readonly serverCpuMicrosPerRequest?: readonly number[];
+  /** redis-benchmark's own CPU time over the requests, in µs: the load generator's share of the two cores. */
+  readonly loadGeneratorCpuMicrosPerRequest?: number | null;
 }
 
 export interface ReplicationRow {

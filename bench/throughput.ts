@@ -26,6 +26,8 @@ export interface Target {
   readonly readModes: readonly (ReadMode | null)[];
   /** The mode for mixed workloads. */
   readonly mixReadMode: ReadMode | null;
+  /** Each server process's CPU seconds so far (the pipelined run reports CPU per request from it). */
+  readonly serverCpu?: () => readonly (number | null)[];
 }
 
 async function openClients(target: Target, count: number, readMode: ReadMode | null): Promise<LoadClient[]> {
@@ -104,9 +106,10 @@ export async function runThroughputWorkloads(target: Target, options: BenchOptio
   if (only.has('pipelined') && target.protocol === 'resp') {
     const line = progress.start(`pipelined SET ${name} (-P ${PIPELINE_DEPTH} -c ${PIPELINE_CLIENTS} -n ${options.pipelinedRequests})`);
     line.update('redis-benchmark running');
-    const row = await runRedisBenchmark(name, target.port, options.pipelinedRequests, 180_000);
+    const row = await runRedisBenchmark(name, target.port, options.pipelinedRequests, 180_000, target.serverCpu);
     results.pipelined.push(row);
-    line.done(row.requestsPerSecond === null ? `failed: ${row.error ?? ''}` : `${formatRate(row.requestsPerSecond)} p50 ${String(row.p50Ms)} ms p99 ${String(row.p99Ms)} ms`);
+    const cpu = (row.serverCpuMicrosPerRequest ?? []).map((us) => us.toFixed(1)).join(' + ');
+    line.done(row.requestsPerSecond === null ? `failed: ${row.error ?? ''}` : `${formatRate(row.requestsPerSecond)} p50 ${String(row.p50Ms)} ms p99 ${String(row.p99Ms)} ms${cpu === '' ? '' : `, server CPU ${cpu} µs/req`}`);
   }
   if (only.has('sustained')) {
     const result = await measure(progress, `sustained writes ${name} ${SUSTAINED_CLIENTS} clients ${options.sustainedMs / 1000} s`, target, SUSTAINED_CLIENTS, null, 0, options.sustainedMs);

@@ -66,7 +66,7 @@ export function rssBytes(pid: number): number | null {
 }
 
 /** Clock ticks per second of /proc/PID/stat's CPU times (USER_HZ: 100 on Linux). */
-const USER_HZ = 100;
+export const USER_HZ = 100;
 
 /** CPU seconds (user + system) a process has used, from /proc/PID/stat; null when it is gone. */
 export function cpuSeconds(pid: number): number | null {

@@ -106,6 +106,14 @@ export class RaftisCluster {
     return pid === undefined ? null : rssBytes(pid);
   }
 
+  /** CPU seconds each node has used (null for one that is not running), in node order. */
+  cpuSecondsByNode(): (number | null)[] {
+    return this.nodes.map((node) => {
+      const pid = node.process.child?.pid;
+      return pid === undefined ? null : cpuSeconds(pid);
+    });
+  }
+
   /** CPU seconds used by all running nodes together, or null if one is gone. */
   cpuSeconds(): number | null {
     let total = 0;
