@@ -188,5 +188,5 @@ export function writeReport(options: BenchOptions, run: RunInfo, results: BenchR
 function cpuCell(perProcess: readonly number[] | undefined): string {
   if (perProcess === undefined || perProcess.length === 0) return '–';
   const sum = perProcess.reduce((a, b) => a + b, 0);
-  return perProcess.length === 1 ? num(sum) : `${perProcess.map(num).join(' + ')} = ${num(sum)}`;
+  return perProcess.length === 1 ? num(sum) : `${perProcess.map((us) => num(us)).join(' + ')} = ${num(sum)}`;
 }

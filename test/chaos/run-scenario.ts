@@ -243,7 +243,7 @@ async function finalRead(workload: ChaosWorkload, process: number, client: Param
   }
 }
 
-/** Reads every key from every member after healing; all must agree (they are recorded too). */
+/** Reads every key from every member after healing, linearizably; all must agree (they are recorded too). */
 async function finalReads(cluster: ChaosCluster, workload: ChaosWorkload, keys: readonly string[], problems: string[]): Promise<Map<string, Map<string, string>>> {
   const values = new Map<string, Map<string, string>>();
   for (const [index, node] of cluster.nodes.entries()) {
@@ -251,6 +251,9 @@ async function finalReads(cluster: ChaosCluster, workload: ChaosWorkload, keys: 
     const client = cluster.client(node.id, 5000);
     try {
       await client.connect();
+      // The end state is read linearizably whatever the run's read mode: a stale read on a
+      // node that was paused until just now may still answer from before it caught up.
+      await client.call('RAFT.CONSISTENCY', 'linearizable');
       for (const key of keys) {
         const result = await finalRead(workload, 100_000 + index, client, node.id, key);
         let perKey = values.get(key);
