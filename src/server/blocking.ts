@@ -13,6 +13,13 @@
 // same request id until its outcome is known, so an element is never popped twice for it
 // nor popped and dropped, unless the client's connection is gone.
 //
+// A write's reply is held until the clients it woke on this node have been served (and those
+// their pushes woke in turn: LMOVE chains), as Redis serves the clients a command unblocked
+// before it answers the next command: a client that pushed and then reads sees the chain
+// done. Only replies and their timing change, never what any entry does, so every replica
+// still applies the same log. A follower first waits until it has applied the write (a read
+// barrier), since the leader's answer can arrive before the entry does.
+//
 // Timeouts are this node's timers. Serving cannot be taken back: a client whose time ran out
 // while its serving was in flight gets what the serving got. Each connection waits on one
 // command at most (its later commands wait behind it), so the waiters are bounded by the
@@ -46,6 +53,18 @@ export interface BlockedClientsOptions {
   readonly retryDelayMs: number;
   /** Monotonic milliseconds (timeouts). */
   readonly now: () => number;
+  /** Calls `done` once this node has applied every entry committed so far (at once on the leader). */
+  readonly barrier: (done: () => void) => void;
+  /** Longest a write's reply is held for the clients it woke (a serving stuck on a leader change). */
+  readonly holdMaxMs: number;
+}
+
+/** A reply held until the servings its entry started on this node have ended (see afterWakeUps). */
+interface Hold {
+  /** Looks and servings still to end before the reply goes. */
+  pending: number;
+  release: (() => void) | null;
+  timer: NodeJS.Timeout | null;
 }
 
 /** What a blocked client answers when its time runs out (Redis: a null array, RESP3 null). */
@@ -64,6 +83,10 @@ class Waiter {
   /** The client left or ended its side: answered by what is in flight, never queued again. */
   leaving = false;
   timer: NodeJS.Timeout | null = null;
+  /** Replies held until the serving in flight for this waiter ends (and what it wakes). */
+  holds: Hold[] = [];
+  /** This node's applied index when the serving in flight started: it may serve what entries after it pushed. */
+  servingFrom = 0;
 
   constructor(
     readonly client: number,
@@ -106,6 +129,10 @@ export class BlockedClients {
   private readonly claimed = new Map<string, number>();
   private lookScheduled = false;
   private stopped = false;
+  /** Holds waiting for the next look: it serves the keys their entries made ready. */
+  private holdsForLook: Hold[] = [];
+  /** The holds of the look in progress, given to every serving it starts. */
+  private lookHolds: Hold[] = [];
 
   constructor(options: BlockedClientsOptions) {
     this.options = options;
@@ -142,6 +169,56 @@ export class BlockedClients {
       if (this.byClient.size > this.options.waitersMax) return this.finish(waiter, tooManyWaitersReply);
       this.block(waiter);
     });
+  }
+
+  /**
+   * Calls `release` once the clients that a write just answered woke on this node have been
+   * served, and those their servings woke in turn; at once when no client waits here.
+   * `appliedAtSubmit` is this node's applied index when the write was submitted.
+   */
+  afterWakeUps(appliedAtSubmit: number, release: () => void): void {
+    if (this.byClient.size === 0 || this.stopped) return release();
+    const hold: Hold = { pending: 1, release, timer: null };
+    hold.timer = setTimeout(() => this.releaseHold(hold), this.options.holdMaxMs);
+    hold.timer.unref();
+    this.options.barrier(() => {
+      this.awaitWakeUps([hold], appliedAtSubmit);
+      this.settle(hold);
+    });
+  }
+
+  /**
+   * The holds wait for what an entry applied after index `after` may have woken: the next
+   * look if one is due (keys were made ready), and servings started since (on a follower the
+   * entry may have been applied, and its look run, before the leader's answer came). The
+   * caller then settles its own share.
+   */
+  private awaitWakeUps(holds: readonly Hold[], after: number): void {
+    const live = holds.filter((hold) => hold.release !== null);
+    if (this.lookScheduled || this.dirty.size > 0) {
+      for (const hold of live) hold.pending++;
+      this.holdsForLook.push(...live);
+    }
+    for (const waiter of this.byClient.values()) {
+      if (waiter.state !== 'serving' || waiter.servingFrom <= after) continue;
+      for (const hold of live) {
+        if (waiter.holds.includes(hold)) continue;
+        hold.pending++;
+        waiter.holds.push(hold);
+      }
+    }
+  }
+
+  private settle(hold: Hold): void {
+    if (--hold.pending <= 0) this.releaseHold(hold);
+  }
+
+  private releaseHold(hold: Hold): void {
+    const release = hold.release;
+    if (release === null) return;
+    hold.release = null;
+    if (hold.timer !== null) clearTimeout(hold.timer);
+    release();
   }
 
   /** The client left or ended its side: a waiting client is dropped now, one with a write in flight when it ends. */
@@ -219,11 +296,16 @@ export class BlockedClients {
   /** Offers the elements of every ready key to its waiters (after an applied batch). */
   private look(): void {
     this.lookScheduled = false;
+    this.lookHolds = this.holdsForLook;
+    this.holdsForLook = [];
     for (const key of this.options.kv.readyKeys.take()) this.dirty.add(key);
     for (const key of [...this.dirty]) {
       this.dirty.delete(key);
       this.offer(key);
     }
+    const holds = this.lookHolds;
+    this.lookHolds = [];
+    for (const hold of holds) this.settle(hold);
   }
 
   /**
@@ -267,6 +349,9 @@ export class BlockedClients {
   /** Proposes `waiter`'s command from `key` alone; returns how many elements it may take. */
   private serve(waiter: Waiter, key: string): number {
     waiter.state = 'serving';
+    waiter.servingFrom = this.options.kv.appliedIndex;
+    waiter.holds = this.lookHolds.filter((hold) => hold.release !== null);
+    for (const hold of waiter.holds) hold.pending++;
     const takes = waiter.row.takes(waiter.argv);
     this.claimed.set(key, (this.claimed.get(key) ?? 0) + takes);
     const reportsBefore = this.options.kv.readyKeys.reportsOf(key);
@@ -279,7 +364,10 @@ export class BlockedClients {
       }
       waiter.writes.end(seq);
       this.unclaim(key, takes);
+      const holds = waiter.holds;
+      waiter.holds = [];
       this.served(waiter, key, reportsBefore, reply);
+      if (holds.length > 0) this.passOn(holds, waiter.servingFrom);
     });
     attempt();
     return takes;
@@ -302,6 +390,14 @@ export class BlockedClients {
       if (other !== key || !nothing || this.options.kv.readyKeys.reportsOf(key) !== reportsBefore) this.dirty.add(other);
     }
     this.scheduleLook();
+  }
+
+  /** A serving ended: its holds wait for what its entry woke (once applied here), then let go of it. */
+  private passOn(holds: readonly Hold[], servingFrom: number): void {
+    this.options.barrier(() => {
+      this.awaitWakeUps(holds, servingFrom);
+      for (const hold of holds) this.settle(hold);
+    });
   }
 
   private unclaim(key: string, takes: number): void {

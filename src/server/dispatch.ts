@@ -140,7 +140,12 @@ export class Dispatcher {
     this.options = options;
     this.kv = options.kv;
     this.node = options.node;
-    this.blocking = new BlockedClients({ kv: options.kv, waitersMax: options.config.maxClients, retryDelayMs: options.config.tickMs, now: () => performance.now() });
+    this.blocking = new BlockedClients({
+      kv: options.kv, waitersMax: options.config.maxClients, retryDelayMs: options.config.tickMs, now: () => performance.now(),
+      // On a follower the leader's answer can come before the entry: wait until it is applied here.
+      barrier: (done) => (options.node.isLeader ? done() : options.node.read('linearizable', () => done())),
+      holdMaxMs: options.config.requestTimeoutMs,
+    });
     this.acl = new AclGate(() => options.kv.acl, (conn) => conn.describe({ ...this.clientFields(conn), user: this.acl.userName(conn) }), {
       protectedMode: options.config.protectedMode && !isLoopbackHost(options.config.listen.host),
       seedConfigured: options.config.requirepass !== null || options.config.aclFile !== null,
@@ -341,10 +346,14 @@ export class Dispatcher {
     const diskFull = this.options.node.diskFull;
     if (diskFull !== null) return done(errorReply(`${DISK_FULL_PREFIX}${diskFull}`));
     const seq = nextSeq(state);
-    this.inOrder(state, 'write', done, (finish) => this.options.writes.submit(conn.id, seq, firstOf(state.unanswered, seq), typeof argv === 'function' ? argv() : argv, (reply) => {
-      state.unanswered.delete(seq);
-      finish(reply);
-    }));
+    this.inOrder(state, 'write', done, (finish) => {
+      const appliedAtSubmit = this.kv.appliedIndex;
+      this.options.writes.submit(conn.id, seq, firstOf(state.unanswered, seq), typeof argv === 'function' ? argv() : argv, (reply) => {
+        state.unanswered.delete(seq);
+        // As in Redis, the clients the write woke here are served before it is answered.
+        this.blocking.afterWakeUps(appliedAtSubmit, () => finish(reply));
+      });
+    });
   }
 
   /** The connection's request ids and write path, for a blocked client's writes. */

@@ -22,7 +22,7 @@ class Bench {
   readonly blocked: BlockedClients;
 
   constructor(waitersMax = 100) {
-    this.blocked = new BlockedClients({ kv: this.kv, waitersMax, retryDelayMs: 1, now: () => performance.now() });
+    this.blocked = new BlockedClients({ kv: this.kv, waitersMax, retryDelayMs: 1, now: () => performance.now(), barrier: (done) => done(), holdMaxMs: 5000 });
   }
 
   /** Applies a write of nobody in particular (another client, maybe on another node). */

@@ -132,6 +132,32 @@ describe('blocking pops on a cluster', () => {
     assert.equal(await redis.exists('b:chain1', 'b:chain2'), 0);
   });
 
+  for (const where of ['leader', 'follower'] as const) {
+    it(`on the ${where}, a push is answered once the clients it woke there, and those they woke, are served (Redis's "Linked LMOVEs", "Circular BRPOPLPUSH")`, async () => {
+      const id = where === 'leader' ? leader : followers[0] ?? '';
+      const redis = cluster.client(id);
+      const first = blocker(id).blmove(`b:${where}:l1`, `b:${where}:l2`, 'RIGHT', 'LEFT', 0);
+      await waitBlocked(id, 1);
+      const second = blocker(id).blmove(`b:${where}:l2`, `b:${where}:l3`, 'LEFT', 'RIGHT', 0);
+      await waitBlocked(id, 2);
+      assert.equal(await redis.rpush(`b:${where}:l1`, 'foo'), 1);
+      // Read at once by the pushing client: the chain has run.
+      assert.deepEqual(await redis.lrange(`b:${where}:l1`, 0, -1), []);
+      assert.deepEqual(await redis.lrange(`b:${where}:l2`, 0, -1), []);
+      assert.deepEqual(await redis.lrange(`b:${where}:l3`, 0, -1), ['foo']);
+      assert.deepEqual([await first, await second], ['foo', 'foo']);
+
+      const circleOne = blocker(id).brpoplpush(`b:${where}:c1`, `b:${where}:c2`, 0);
+      await waitBlocked(id, 1);
+      const circleTwo = blocker(id).brpoplpush(`b:${where}:c2`, `b:${where}:c1`, 0);
+      await waitBlocked(id, 2);
+      assert.equal(await redis.rpush(`b:${where}:c1`, 'foo'), 1);
+      assert.deepEqual(await redis.lrange(`b:${where}:c1`, 0, -1), ['foo']);
+      assert.deepEqual(await redis.lrange(`b:${where}:c2`, 0, -1), []);
+      assert.deepEqual([await circleOne, await circleTwo], ['foo', 'foo']);
+    });
+  }
+
   it('a blocked client that disconnects is not served: the value stays', async () => {
     const node = followers[0] ?? '';
     const leaving = blocker(node);
