@@ -397,6 +397,11 @@ export class RaftNode<R> {
   /** Delivers a message from a peer. */
   receive(message: Message): void {
     if (this.stopped) return;
+    // While a snapshot is written to storage, entries must not reach the core's log: were they
+    // to cover the snapshot, the core would only move its commit index while storage, having
+    // committed the snapshot file, starts its log after it (a later append below it would
+    // fail). The leader sends them again.
+    if (this.receivingSnapshot && message.type === MessageType.Append) return;
     this.raft.step(message);
     this.scheduleReady();
   }
@@ -413,7 +418,8 @@ export class RaftNode<R> {
     // machine at different snapshots. A refusal is an answer, not a failure: the caller drops
     // the stream and the leader tries again later.
     if (this.receivingSnapshot || this.restoring) return `snapshot ${message.snapshot.index} refused: another snapshot is being installed`;
-    const stale = (): boolean => message.snapshot.index <= this.raft.status().commit;
+    // Stale: committed here already, or the log holds its last entry (the core would not install it).
+    const stale = (): boolean => message.snapshot.index <= this.raft.status().commit || this.raft.logMatches(message.snapshot.index, message.snapshot.term);
     if (stale()) return `snapshot ${message.snapshot.index} refused: this node has committed ${this.raft.status().commit}`;
     this.receivingSnapshot = true;
     try {

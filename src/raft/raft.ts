@@ -397,6 +397,11 @@ export class Raft {
     if (this.role === StateRole.Leader) this.maybeCommit();
   }
 
+  /** True when the log holds the entry at `index` with term `entryTerm`: a snapshot ending there would only move the commit index, not be installed. */
+  logMatches(index: LogIndex, entryTerm: Term): boolean {
+    return this.log.matchTerm(index, entryTerm);
+  }
+
   status(): RaftStatus {
     const progress: PeerStatus[] = [];
     if (this.role === StateRole.Leader) {
