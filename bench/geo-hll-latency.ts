@@ -9,7 +9,9 @@
 //     its cached count; raftis computes it, see docs/compatibility.md) and PFCOUNT of both (a
 //     merged count, computed by both).
 //
-//   node --import tsx bench/geo-hll-latency.ts --raftis PORT --redis PORT [--members N] [--queries N]
+//   node --import tsx bench/geo-hll-latency.ts --raftis PORT --redis PORT [--members N] [--queries N] [--no-load]
+// (--no-load: the data of an earlier run is there already). A GET of a missing key gives each
+// system's floor: for raftis a linearizable read's ReadIndex round.
 
 import { RespClient } from './resp-client.js';
 import { LatencyHistogram } from './histogram.js';
@@ -67,13 +69,14 @@ async function measure(client: RespClient, name: string, queries: number, reques
   return { name, p50Ms: histogram.percentileMs(50), p99Ms: histogram.percentileMs(99), meanMs: totalUs / queries / 1000 };
 }
 
-async function run(port: number, members: number, queries: number): Promise<Row[]> {
+async function run(port: number, members: number, queries: number, reload: boolean): Promise<Row[]> {
   const client = await RespClient.open(port, '127.0.0.1', 10_000);
   try {
-    await load(client, members);
+    if (reload) await load(client, members);
     const random = seededRandom(61);
     const point = (): string[] => [(BOX.west + random() * BOX.degrees).toFixed(6), (BOX.south + random() * BOX.degrees).toFixed(6)];
     return [
+      await measure(client, 'GET of a missing key (the read path alone)', queries, () => ['GET', 'no:such:key']),
       await measure(client, `GEOSEARCH BYRADIUS ${RADIUS_KM} km ASC over ${members.toLocaleString('en-US')}`, queries, () => ['GEOSEARCH', 'geo:1m', 'FROMLONLAT', ...point(), 'BYRADIUS', RADIUS_KM, 'km', 'ASC']),
       await measure(client, 'PFCOUNT of a dense HLL', queries, () => ['PFCOUNT', 'hll:dense']),
       await measure(client, 'PFCOUNT of two dense HLLs (merged)', queries, () => ['PFCOUNT', 'hll:dense', 'hll:other']),
@@ -91,7 +94,8 @@ async function main(): Promise<void> {
   const systems = [['raftis', option('--raftis', 0)], ['redis', option('--redis', 0)]] as const;
   console.log(`load average at start: ${loadAverage()}`);
   const results = new Map<string, Row[]>();
-  for (const [system, port] of systems) if (port > 0) results.set(system, await run(port, members, queries));
+  const reload = !args.includes('--no-load');
+  for (const [system, port] of systems) if (port > 0) results.set(system, await run(port, members, queries, reload));
   for (const [system, rows] of results) {
     for (const row of rows) console.log(`${system.padEnd(7)} ${row.name.padEnd(44)} p50 ${row.p50Ms.toFixed(3)} ms  p99 ${row.p99Ms.toFixed(3)} ms  mean ${row.meanMs.toFixed(3)} ms`);
   }
