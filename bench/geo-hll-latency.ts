@@ -9,8 +9,9 @@
 //     its cached count; raftis computes it, see docs/compatibility.md) and PFCOUNT of both (a
 //     merged count, computed by both).
 //
-//   node --import tsx bench/geo-hll-latency.ts --raftis PORT --redis PORT [--members N] [--queries N] [--no-load]
-// (--no-load: the data of an earlier run is there already). A GET of a missing key gives each
+//   node --import tsx bench/geo-hll-latency.ts --raftis PORT --redis PORT [--members N] [--queries N] [--no-load] [--consistency MODE]
+// (--no-load: the data of an earlier run is there already; --consistency lease|stale: raftis's
+// reads on that connection, RAFT.CONSISTENCY). A GET of a missing key gives each
 // system's floor: for raftis a linearizable read's ReadIndex round.
 
 import { RespClient } from './resp-client.js';
@@ -69,9 +70,10 @@ async function measure(client: RespClient, name: string, queries: number, reques
   return { name, p50Ms: histogram.percentileMs(50), p99Ms: histogram.percentileMs(99), meanMs: totalUs / queries / 1000 };
 }
 
-async function run(port: number, members: number, queries: number, reload: boolean): Promise<Row[]> {
+async function run(port: number, members: number, queries: number, reload: boolean, consistency: string | null): Promise<Row[]> {
   const client = await RespClient.open(port, '127.0.0.1', 10_000);
   try {
+    if (consistency !== null) failOn(await client.call(['RAFT.CONSISTENCY', consistency]));
     if (reload) await load(client, members);
     const random = seededRandom(61);
     const point = (): string[] => [(BOX.west + random() * BOX.degrees).toFixed(6), (BOX.south + random() * BOX.degrees).toFixed(6)];
@@ -95,7 +97,8 @@ async function main(): Promise<void> {
   console.log(`load average at start: ${loadAverage()}`);
   const results = new Map<string, Row[]>();
   const reload = !args.includes('--no-load');
-  for (const [system, port] of systems) if (port > 0) results.set(system, await run(port, members, queries, reload));
+  const consistency = args.includes('--consistency') ? args[args.indexOf('--consistency') + 1] ?? null : null;
+  for (const [system, port] of systems) if (port > 0) results.set(system, await run(port, members, queries, reload, system === 'raftis' ? consistency : null));
   for (const [system, rows] of results) {
     for (const row of rows) console.log(`${system.padEnd(7)} ${row.name.padEnd(44)} p50 ${row.p50Ms.toFixed(3)} ms  p99 ${row.p99Ms.toFixed(3)} ms  mean ${row.meanMs.toFixed(3)} ms`);
   }
