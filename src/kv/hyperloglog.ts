@@ -162,11 +162,14 @@ export function invalidateCache(data: Uint8Array): void {
   data[15] = (data[15] as number) | 0x80;
 }
 
-/** The cached cardinality when valid, else null. */
-export function cachedCardinality(data: Uint8Array): number | null {
+/**
+ * The cached cardinality when valid, else null. A value edited by SETRANGE can cache any
+ * 63-bit number, which Redis answers exactly: beyond 2^53 it stays a bigint.
+ */
+export function cachedCardinality(data: Uint8Array): number | bigint | null {
   if (((data[15] as number) & 0x80) !== 0) return null;
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  return Number(view.getBigUint64(8, true));
+  const cached = new DataView(data.buffer, data.byteOffset, data.byteLength).getBigUint64(8, true);
+  return cached <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(cached) : cached;
 }
 
 /** Visits the sparse opcodes of `data` after the header: (value, run length) per opcode; `visit` returns true to stop. */
