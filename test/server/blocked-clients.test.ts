@@ -139,12 +139,16 @@ describe('blocked clients', () => {
     await waitUntil(() => waiting.answer !== undefined);
     assert.equal(waiting.answer, null);
 
-    const serving = bench.block(2, bench.writes(2), 'BLPOP', 'k', '0.01');
+    // A timeout long enough that the push and its serving surely come first on a loaded
+    // machine; the test then waits until the timeout has passed with the serving in flight.
+    const timeoutMs = 500;
+    const blockedAt = performance.now();
+    const serving = bench.block(2, bench.writes(2), 'BLPOP', 'k', String(timeoutMs / 1000));
     await bench.release();
     bench.apply('RPUSH', 'k', 'late');
     await settle();
     assert.equal(bench.queued.length, 1, 'a serving is in flight');
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitUntil(() => performance.now() > blockedAt + 2 * timeoutMs);
     assert.equal(serving.answer, undefined, 'not answered nil while its serving may pop');
     await bench.release();
     assert.deepEqual(serving.answer, ['k', 'late']);
