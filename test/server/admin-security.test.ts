@@ -68,13 +68,19 @@ describe('admin HTTP over TLS with a bearer token', { skip: missingOpenssl ?? fa
     assert.deepEqual([status.node, status.role], ['n1', 'leader']);
   });
 
-  it('leaves /health and the dashboard page open; the page sends the token from its URL fragment', async () => {
+  it('leaves /health and the dashboard page and assets open; the page sends the token from its URL fragment for its data', async () => {
     const health = await httpsGet(port, '/health', ca, null);
     assert.deepEqual([health.status, health.body.trim()], [200, '{"ok":true}']);
     const page = await httpsGet(port, '/', ca, null);
     assert.equal(page.status, 200);
-    assert.match(page.body, /location\.hash/);
-    assert.match(page.body, /authorization: 'Bearer ' \+ token/);
+    assert.match(page.body, /src="assets\/dashboard\.js"/);
+    // The page's script (an asset, open like the page) reads the token from the fragment and sends it with its data requests.
+    const script = await httpsGet(port, '/assets/dashboard.js', ca, null);
+    assert.equal(script.status, 200);
+    assert.match(script.body, /location\.hash/);
+    assert.match(script.body, /authorization: 'Bearer ' \+ token/);
+    const data = await httpsGet(port, '/dashboard.json', ca, null);
+    assert.equal(data.status, 401, 'the data behind the page needs the token');
   });
 
   it('speaks only HTTPS, with the node certificate the CA signed', async () => {
