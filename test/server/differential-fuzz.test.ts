@@ -482,9 +482,20 @@ interface Environment {
   readonly raftisControl: RawConnection;
 }
 
+/**
+ * A call on a connection outside the sequence (flushing, probes, the final comparison). A
+ * TRYAGAIN (an election on a loaded machine: a read finds no leader) surely did not happen and
+ * is asked again until REPLY_TIMEOUT_MS; the sequence's own replies are never retried.
+ */
 async function controlCall(connection: RawConnection, argv: Argv): Promise<Resp> {
-  connection.write(encodeArgv(argv));
-  return (await connection.read(REPLY_TIMEOUT_MS)).value;
+  const deadline = Date.now() + REPLY_TIMEOUT_MS;
+  for (;;) {
+    connection.write(encodeArgv(argv));
+    const reply = (await connection.read(REPLY_TIMEOUT_MS)).value;
+    const refused = typeof reply === 'object' && reply !== null && 'error' in reply && reply.error.startsWith('TRYAGAIN');
+    if (!refused || Date.now() >= deadline) return reply;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** A step Redis has answered, waiting for raftis's reply. */
