@@ -26,6 +26,12 @@ export interface AclCommandDeps {
   lookup(name: string): RegisteredCommand | undefined;
   /** Proposes `argv` as the connection's next write. */
   write(conn: ClientConnection, argv: readonly Uint8Array[], done: (reply: Reply) => void): void;
+  /**
+   * Answers `serve()` at a read point of the connection's consistency: the users are
+   * replicated state, and a follower must not answer from before a change the client has
+   * already seen acknowledged.
+   */
+  read(conn: ClientConnection, serve: () => Reply, done: (reply: Reply) => void): void;
 }
 
 const OK: Reply = { kind: 'simple', value: 'OK' };
@@ -84,13 +90,13 @@ const exactly = (...n: number[]) => (argc: number): boolean => n.includes(argc);
 const SUBCOMMANDS: ReadonlyMap<string, Subcommand> = new Map<string, Subcommand>([
   ['setuser', { arity: atLeast(3), run: setUser }],
   ['deluser', { arity: atLeast(3), run: (deps, { conn, argv, done }) => deps.write(conn, [Buffer.from(raftisAclCommandName), Buffer.from('deluser'), ...argv.slice(2)], done) }],
-  ['getuser', { arity: exactly(3), run: (deps, { argv, done }) => done(getUser(deps.users(), argv[2]?.toString('latin1') ?? '')) }],
-  ['list', { arity: exactly(2), run: (deps, { done }) => done(list(deps.users().lines())) }],
-  ['users', { arity: exactly(2), run: (deps, { done }) => done(list(deps.users().names().sort())) }],
+  ['getuser', { arity: exactly(3), run: (deps, { conn, argv, done }) => deps.read(conn, () => getUser(deps.users(), argv[2]?.toString('latin1') ?? ''), done) }],
+  ['list', { arity: exactly(2), run: (deps, { conn, done }) => deps.read(conn, () => list(deps.users().lines()), done) }],
+  ['users', { arity: exactly(2), run: (deps, { conn, done }) => deps.read(conn, () => list(deps.users().names().sort()), done) }],
   ['whoami', { arity: exactly(2), run: (deps, { conn, done }) => done(text(deps.gate.userName(conn))) }],
   ['cat', { arity: exactly(2, 3), run: (deps, { argv, done }) => done(cat(deps.users(), argv[2])) }],
   ['genpass', { arity: exactly(2, 3), run: (_deps, { argv, done }) => done(genpass(argv[2])) }],
-  ['dryrun', { arity: atLeast(4), run: (deps, { argv, done }) => done(dryRun(deps, argv)) }],
+  ['dryrun', { arity: atLeast(4), run: (deps, { conn, argv, done }) => deps.read(conn, () => dryRun(deps, argv), done) }],
   ['log', { arity: exactly(2, 3), run: (deps, { argv, done }) => done(aclLog(deps.gate, argv[2])) }],
   ['save', { arity: exactly(2), run: (deps, { done }) => void save(deps).then(done) }],
   ['load', { arity: exactly(2), run: (deps, call) => void load(deps, call) }],

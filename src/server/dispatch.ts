@@ -168,6 +168,12 @@ export class Dispatcher {
     const acl = aclCommand({
       gate: this.acl, users: () => options.kv.acl, aclFile: options.config.aclFile,
       lookup: (name) => this.registry.lookup(name), write: (conn, argv, done) => this.submitWrite(conn, argv, done),
+      // Not through inOrder: ACL runs inside EXEC too, where the transaction's own write is
+      // still the connection's running command. A read point covers every write answered before.
+      read: (conn, serve, done) => {
+        const state = this.stateOf(conn);
+        this.connectionRead(state, state.consistency, serve, done);
+      },
     });
     this.registry = new CommandRegistry(options.kv.commands(), [...this.transactionCommands(), this.monitorCommand(), ...connection, acl, ...options.serverCommands]);
     // ACL rules name server commands too (+ping, +client|id): every node adds the same rows.

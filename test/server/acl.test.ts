@@ -231,7 +231,11 @@ describe('ACL users on a 3-node cluster', () => {
     const other = followers[0] as string;
     await cluster.restart(other);
     await cluster.waitForListening(other);
-    const lists = await Promise.all([leader, other, lagging].map((id) => cluster.call(id, ['ACL', 'LIST'])));
+    // ACL LIST reads replicated state at a read point: each node answers once a leader is known again.
+    const lists = await Promise.all([leader, other, lagging].map((id) => waitFor(`ACL LIST on ${id}`, async () => {
+      const listed = await cluster.call(id, ['ACL', 'LIST']).catch((error: unknown) => error);
+      return listed instanceof Error && listed.message.startsWith('TRYAGAIN') ? null : listed;
+    }, { timeoutMs: 30_000 })));
     assert.deepEqual(lists[1], lists[0]);
     assert.deepEqual(lists[2], lists[0]);
   });
