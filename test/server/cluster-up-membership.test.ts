@@ -24,7 +24,7 @@ function cli(...argv: string[]): Promise<{ code: number | null; stdout: string; 
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
     child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    child.on('exit', (code) => resolveRun({ code, stdout, stderr }));
+    child.on('close', (code) => resolveRun({ code, stdout, stderr })); // after the pipes drain
   });
 }
 

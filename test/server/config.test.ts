@@ -51,7 +51,8 @@ function start(args: readonly string[], env: Record<string, string> = {}): Start
       child.kill('SIGKILL');
       reject(new Error(`raftis ${args.join(' ')} did not exit within ${EXIT_TIMEOUT_MS} ms; stderr: ${stderr}`));
     }, EXIT_TIMEOUT_MS);
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': the child's output may still be in the pipes when it exits.
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolveRun({ code, signal, stdout, stderr });
     });
