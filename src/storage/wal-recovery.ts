@@ -167,9 +167,13 @@ function applyRecord(bytes: Uint8Array, type: number, start: number, end: number
   switch (type) {
     case RecordType.entries: {
       const problem = decodeEntriesPayload(bytes, start, end, (entry: EntryLocation) => {
-        if (!scan.logStarted || entry.index < log.firstIndex) {
+        if (!scan.logStarted || entry.index < log.firstIndex || (scan.logStartFromMarker && log.count === 0)) {
           // The first entry seen (older segments were compacted away), or a rewrite reaching
-          // below where a marker placed the log: the log now starts here.
+          // below where a marker placed the log: the log now starts here. So it does when only
+          // a marker came before: an older snapshot's marker can open a segment whose entries
+          // continue from a compacted one (the marker was written as the segment rolled, after
+          // entries past its index). Whether a snapshot covers the entries before is checked
+          // once the snapshot is chosen (chooseSnapshot).
           log.reset(entry.index);
           scan.logStarted = true;
           scan.logStartFromMarker = false;

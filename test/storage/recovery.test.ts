@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { SimDisk } from '../../src/storage/sim-disk.js';
 import { StorageCorruptionError } from '../../src/storage/errors.js';
 import { ByteWriter } from '../../src/storage/byte-buffer.js';
-import { encodeEntriesRecord } from '../../src/storage/record-codec.js';
+import { ENTRY_HEADER_BYTES, RECORD_HEADER_BYTES, encodeEntriesRecord } from '../../src/storage/record-codec.js';
 import { encodeSegmentHeader } from '../../src/storage/segment-file.js';
 import { lastNonZero } from '../../src/storage/wal-recovery.js';
 import { DIR, entries, openSim, plain, type LogMessages } from './helpers.js';
@@ -183,4 +183,37 @@ test('lastNonZero finds the last non-zero byte across zero runs of any length an
       assert.equal(lastNonZero(bytes, from, length), expected);
     },
   ), { numRuns: 200 });
+});
+
+test('a segment opened by an older snapshot\'s marker, its predecessor compacted away, recovers from the newer snapshot', async () => {
+  // The WAL as a full segment leaves it: segment 1 holds entries 1..3 with no room left, so the
+  // marker of a snapshot at 2 opens segment 2 (named for entry 4, the next to come), and
+  // entries 4.. follow it there. A snapshot at 8 then lets compaction delete segment 1: the
+  // oldest segment left starts with marker 2 followed by entry 4.
+  const disk = new SimDisk({ seed: 12 });
+  const { storage } = await openSim(disk, { segmentBytes: 4096 });
+  storage.append(entries(1, 2, 1, 1000), null);
+  await storage.sync();
+  const file = disk.readFile(walFiles(disk)[0]!);
+  let end = file.length;
+  while (end > 0 && file[end - 1] === 0) end--;
+  const fill = 4096 - end - RECORD_HEADER_BYTES - 4 - ENTRY_HEADER_BYTES - 8;
+  storage.append([{ ...entries(3, 3, 1)[0]!, data: new Uint8Array(fill).fill(3) }], null);
+  await storage.sync();
+  const snapshot = async (index: number): Promise<void> => {
+    const writer = storage.saveSnapshot({ index, term: 1, membership: new Uint8Array([1]) });
+    await writer.write(new Uint8Array([index]));
+    await writer.commit();
+  };
+  await snapshot(2);
+  assert.equal(walFiles(disk).length, 2, 'the marker opened a second segment');
+  storage.append(entries(4, 10, 1, 100), null);
+  await storage.sync();
+  await snapshot(8);
+  await storage.compact(6);
+  assert.equal(walFiles(disk).length, 1, 'the first segment is compacted away');
+  await storage.close();
+  const { recovered } = await openSim(disk);
+  assert.equal(recovered.snapshot?.index, 8);
+  assert.deepEqual(plain(recovered.entries), plain(entries(9, 10, 1, 100)));
 });
