@@ -17,7 +17,7 @@ import { defaultRaftConfig, type RaftTestBugs } from '../raft/config.js';
 import { seededPrng } from '../raft/prng.js';
 import { Raft } from '../raft/raft.js';
 import { type Entry, type Message, MessageType, type NodeId, StateRole, logIndex, nodeId, term } from '../raft/types.js';
-import { EventKind, EventQueue, eventKindNames } from './event-queue.js';
+import { EventKind, EventQueue, eventKindNames, type SimEvent } from './event-queue.js';
 import { MembershipChurn } from './membership-churn.js';
 import { SafetyMonitor, SimViolation } from './safety-monitor.js';
 import { StorageLogStore, snapshotMetaFromStored } from '../server/log-store.js';
@@ -117,7 +117,10 @@ interface NodeSlot {
   /** Clock rate (virtual ms of this node per virtual ms) and offset: clock drift. */
   readonly rate: number;
   readonly offsetMs: number;
+  /** The process runs nothing before this virtual time (a pause fault); its events wait in `held`. */
   pausedUntil: number;
+  /** Events of the paused process, in the order they came due: they run, in that order, when it resumes. */
+  readonly held: SimEvent[];
   inc: Incarnation | null;
 }
 
@@ -178,7 +181,7 @@ export class Simulation implements WorkloadHost {
       const drift = faults.has('drift');
       const rate = drift ? 1 + (this.random.fraction() * 2 - 1) * SIM_CLOCK_RATE_DRIFT_MAX : 1;
       const offsetMs = drift ? this.random.between(0, 500) : 0;
-      const slot: NodeSlot = { index, id: nodeId(`n${index + 1}`), disk: this.newDisk(), io: null, generation: 0, rate, offsetMs, pausedUntil: 0, inc: null };
+      const slot: NodeSlot = { index, id: nodeId(`n${index + 1}`), disk: this.newDisk(), io: null, generation: 0, rate, offsetMs, pausedUntil: 0, held: [], inc: null };
       this.slots.push(slot);
       this.ids.set(slot.id, index);
     }
@@ -277,10 +280,10 @@ export class Simulation implements WorkloadHost {
         if (event.time > endAt) break;
         if (event.time >= this.options.durationMs && this.workload.idle) break;
         if (event.node >= 0) {
-          const paused = this.slot(event.node).pausedUntil;
-          if (paused > event.time) {
+          const slot = this.slot(event.node);
+          if (slot.pausedUntil > event.time) {
             // A paused process runs nothing; its events wait for it to resume, in order.
-            this.queue.push(paused, event.node, event.kind, event.run);
+            slot.held.push(event);
             continue;
           }
         }
@@ -646,9 +649,19 @@ export class Simulation implements WorkloadHost {
   private pauseSome(): void {
     const slot = this.random.pick(this.slots);
     if (slot.pausedUntil > this.now) return;
-    slot.pausedUntil = this.now + this.random.between(...PAUSE_MS);
+    const until = this.now + this.random.between(...PAUSE_MS);
+    slot.pausedUntil = until;
     this.pauses++;
-    this.note(`${slot.id} paused until ${slot.pausedUntil}`);
+    this.note(`${slot.id} paused until ${until}`);
+    this.schedule(until - this.now, -1, EventKind.Fault, () => {
+      if (slot.pausedUntil === until) this.resume(slot);
+    });
+  }
+
+  /** The paused process runs again (SIGCONT): what came due meanwhile runs now, in order. */
+  private resume(slot: NodeSlot): void {
+    slot.pausedUntil = this.now;
+    for (const event of slot.held.splice(0)) this.queue.push(this.now, event.node, event.kind, event.run);
   }
 
   private partitionSome(): void {
@@ -730,7 +743,15 @@ export class Simulation implements WorkloadHost {
     this.partitionEpoch++;
     this.blocked.clear();
     this.networkFaultsOn = false;
-    for (const slot of this.slots) this.restart(slot);
+    for (const slot of this.slots) {
+      // A pause begun just before faults stop would otherwise outlast them, into the time
+      // the cluster is given to settle: paused processes resume, as the chaos suite's heal does.
+      if (slot.pausedUntil > this.now) {
+        this.note(`${slot.id} resumed (paused until ${slot.pausedUntil})`);
+        this.resume(slot);
+      }
+      this.restart(slot);
+    }
     this.note('faults stop: all healed');
   }
 
