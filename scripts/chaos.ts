@@ -1,5 +1,5 @@
 // Long chaos runs against real clusters (see docs/testing.md):
-//   node --import tsx scripts/chaos.ts --time 300 --nemesis all|kill|pause|partition|clock|snapshot|transfer|membership|each
+//   node --import tsx scripts/chaos.ts --time 300 --nemesis all|kill|pause|partition|clock|snapshot|transfer|membership|disk|each
 //        [--nodes 3|5] [--reads linearizable|lease|stale] [--request-id-workaround on|off]
 //        [--member-address-workaround on|off] [--workload register|list-append|list-append-lua|stream]
 // The request-id workaround (off by default) guarded against a raftis bug fixed since,

@@ -354,6 +354,29 @@ export class ChaosCluster {
     if (escalate !== null) clearTimeout(escalate);
   }
 
+  /**
+   * The node's next exit is the nemesis's doing (a disk fault it injected makes the node
+   * exit by itself): not a crash.
+   */
+  expectExit(id: string): void {
+    if (this.node(id).process !== null) this.expectedExit.add(id);
+  }
+
+  /** Waits until the process running now exits; its exit, or null if it still runs after `timeoutMs`. */
+  async awaitExit(id: string, timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | null> {
+    const node = this.node(id);
+    const child = node.process;
+    if (child === null) return node.exits.at(-1) ?? null;
+    const exited = await new Promise<boolean>((resolveExit) => {
+      const timer = setTimeout(() => resolveExit(false), timeoutMs);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolveExit(true);
+      });
+    });
+    return exited ? (node.exits.at(-1) ?? null) : null;
+  }
+
   pause(id: string): void {
     const node = this.node(id);
     if (node.process === null) return;

@@ -8,11 +8,11 @@
 // the node's read path, so the run's read consistency applies to them: a single read is a
 // plain LRANGE (MULTI … EXEC always goes through the log), and the Lua variant sends every
 // read-only transaction as EVAL_RO. Outcomes as in the register
-// workload: TRYAGAIN or EXECABORT rules a transaction out, any other error leaves it unknown.
+// workload: a refusal that was surely not applied (notApplied: TRYAGAIN, EXECABORT, MISCONF) rules a transaction out, any other error leaves it unknown.
 import type { Redis } from 'ioredis';
 import { checkListAppend, describeListAppendResult, formatTxnJsonl, type MicroOp, type TxnOp } from '../../src/check/index.js';
 import type { ChaosCluster } from './chaos-cluster.js';
-import { clientLoop, type ChaosWorkload, type OpRecord, type Outcome, type WorkloadCheck, type WorkloadOptions } from './workload.js';
+import { clientLoop, notApplied, type ChaosWorkload, type OpRecord, type Outcome, type WorkloadCheck, type WorkloadOptions } from './workload.js';
 
 /** Keys written at once; each client transaction picks among them. */
 const ACTIVE_KEYS = 4;
@@ -123,7 +123,7 @@ export class ListAppendWorkload implements ChaosWorkload {
       outcome = 'ok';
     } catch (caught) {
       error = caught instanceof Error ? caught.message : String(caught);
-      if (error.startsWith('TRYAGAIN') || error.startsWith('EXECABORT')) {
+      if (notApplied(error)) {
         outcome = 'fail';
         entry.outcome = { process, type: 'fail', call, ret: this.cluster.nowMs(), txn };
       }

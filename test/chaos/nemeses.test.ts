@@ -38,6 +38,7 @@ describe('chaos: each nemesis on a real cluster', { concurrency: false }, () => 
     ['snapshot', 3, 'linearizable', false],
     ['transfer', 3, 'linearizable', false],
     ['membership', 3, 'linearizable', false],
+    ['disk', 3, 'linearizable', false],
     ['all', 5, 'linearizable', false],
   ];
   for (const [nemesis, nodes, readMode, todo] of cases) {

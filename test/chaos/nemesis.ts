@@ -4,7 +4,7 @@
 import type { ChaosCluster } from './chaos-cluster.js';
 import { sleep } from './workload.js';
 
-export const NEMESIS_NAMES = ['kill', 'pause', 'partition', 'clock', 'snapshot', 'transfer', 'membership', 'all'] as const;
+export const NEMESIS_NAMES = ['kill', 'pause', 'partition', 'clock', 'snapshot', 'transfer', 'membership', 'disk', 'all'] as const;
 export type NemesisName = (typeof NEMESIS_NAMES)[number];
 
 /** One step of the schedule, in ms since the cluster started. */
@@ -199,6 +199,64 @@ const transferFault: Fault = {
         if (paused !== null) cluster.resume(paused);
         return paused === null ? 'nothing to heal' : `SIGCONT ${paused}`;
       },
+    };
+  },
+};
+
+/** Exit status of a node whose WAL write or sync failed (EX_IOERR, src/server/node-server.ts). */
+export const EXIT_STORAGE_FAILED = 74;
+/** A node told to fail its syncs must have exited this long after the fault's end (it syncs with every write it takes). */
+const DISK_EIO_EXIT_MS = 15_000;
+/** How long each sync of a slow disk takes: past --leader-sync-stall-ms (2 s by default), so a slow leader hands over. */
+const DISK_SLOW_MS = [2500, 6000] as const;
+
+/** RAFT.DEBUG DISK on a node (started with --debug-disk-faults); a refusal or no answer is a problem of the run. */
+async function diskCommand({ cluster, problem }: NemesisContext, id: string, words: readonly string[]): Promise<string> {
+  const reply = describeReply(await cluster.call(id, ['RAFT.DEBUG', 'DISK', ...words]));
+  if (reply !== 'OK') problem(`RAFT.DEBUG DISK ${words.join(' ')} on ${id}: ${reply}`);
+  return reply;
+}
+
+/**
+ * Failing syncs: the node must exit with status 74 by itself, never acknowledging what it
+ * could not make durable; the heal restarts it on what reached its disk.
+ */
+async function injectSyncFailure(context: NemesisContext, victim: string, role: string): Promise<{ detail: string; heal: () => Promise<string> }> {
+  const { cluster, problem } = context;
+  cluster.expectExit(victim);
+  const reply = await diskCommand(context, victim, ['FAIL-SYNC', 'EIO']);
+  return {
+    detail: `every sync of ${victim}${role} fails with EIO: ${reply}`,
+    heal: async () => {
+      const exit = await cluster.awaitExit(victim, DISK_EIO_EXIT_MS);
+      let what: string;
+      if (exit === null) {
+        problem(`${victim} still runs ${DISK_EIO_EXIT_MS} ms after its syncs began to fail with EIO`);
+        what = 'still running, killed';
+      } else {
+        if (exit.code !== EXIT_STORAGE_FAILED) problem(`${victim} exited with ${exit.signal ?? `code ${exit.code}`} after EIO, not with ${EXIT_STORAGE_FAILED}`);
+        what = `exited with ${exit.signal ?? `code ${exit.code}`}`;
+      }
+      await cluster.restart(victim);
+      return `${victim} ${what}; restarted`;
+    },
+  };
+}
+
+const diskFault: Fault = {
+  name: 'disk',
+  async inject(context) {
+    // The leader half of the time: its sync gates the commit of every write.
+    const leader = await currentLeader(context.cluster);
+    const victim = await leaderOrRandom(context.cluster);
+    const role = victim === leader ? ' (leader)' : '';
+    const kind = pick(['eio', 'full', 'slow'] as const);
+    if (kind === 'eio') return injectSyncFailure(context, victim, role);
+    const words = kind === 'full' ? ['FULL'] : ['SLOW', String(Math.round(between(DISK_SLOW_MS)))];
+    const reply = await diskCommand(context, victim, words);
+    return {
+      detail: `${kind === 'full' ? 'disk full (ENOSPC)' : `every sync takes ${words[1]} ms`} on ${victim}${role}: ${reply}`,
+      heal: async () => `RAFT.DEBUG DISK HEAL on ${victim}: ${await diskCommand(context, victim, ['HEAL'])}`,
     };
   },
 };
@@ -418,6 +476,7 @@ const FAULTS: Readonly<Record<Exclude<NemesisName, 'all'>, Fault>> = {
   snapshot: snapshotFault,
   transfer: transferFault,
   membership: membershipFault,
+  disk: diskFault,
 };
 
 export interface ScheduleOptions {

@@ -114,7 +114,9 @@ export function clusterArgs(nemesis: NemesisName, readMode: ReadMode, memberAddr
   // during faults in every scenario that restarts nodes, and new members catch up by snapshot.
   // The bug 5 workaround instead takes snapshots only on demand and never compacts the log.
   if (memberAddressWorkaround) args.push('--snapshot-entries', '0', '--log-retain-entries', String(LOG_RETAIN_ENTRIES_MAX));
-  else if (nemesis === 'snapshot' || nemesis === 'all' || nemesis === 'kill' || nemesis === 'membership') args.push('--snapshot-entries', '200', '--log-retain-entries', '50');
+  else if (nemesis === 'snapshot' || nemesis === 'all' || nemesis === 'kill' || nemesis === 'membership' || nemesis === 'disk') args.push('--snapshot-entries', '200', '--log-retain-entries', '50');
+  // The disk nemesis drives each node's fault-injecting disk through RAFT.DEBUG DISK.
+  if (nemesis === 'disk' || nemesis === 'all') args.push('--debug-disk-faults');
   return args;
 }
 

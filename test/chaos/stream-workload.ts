@@ -6,12 +6,12 @@
 // When the clients stop, each node's pending list is read, then one drainer takes and
 // acknowledges everything left, and the final reads take each node's whole stream. The
 // history is checked by src/check/check-stream.ts. Outcomes as in the other workloads:
-// TRYAGAIN rules a command out, any other error leaves it unknown.
+// a refusal that was surely not applied (notApplied) rules a command out, any other error leaves it unknown.
 
 import type { Redis } from 'ioredis';
 import { checkStreamHistory, describeStreamResult, type StreamAdd, type StreamDelivery, type StreamEntry, type StreamRead } from '../../src/check/index.js';
 import type { ChaosCluster } from './chaos-cluster.js';
-import { clientLoop, sleep, type ChaosWorkload, type OpRecord, type Outcome, type WorkloadCheck, type WorkloadOptions } from './workload.js';
+import { clientLoop, notApplied, sleep, type ChaosWorkload, type OpRecord, type Outcome, type WorkloadCheck, type WorkloadOptions } from './workload.js';
 
 const STREAMS = ['st0', 'st1'];
 const GROUP = 'g';
@@ -99,7 +99,7 @@ export class StreamWorkload implements ChaosWorkload {
       perNode.set(node, stream);
       return { outcome: 'ok', value: JSON.stringify({ entries: stream.length, last: stream[stream.length - 1]?.[0] ?? null, pending }) };
     } catch (error) {
-      return { outcome: errorText(error).startsWith('TRYAGAIN') ? 'fail' : 'info', value: undefined };
+      return { outcome: notApplied(errorText(error)) ? 'fail' : 'info', value: undefined };
     }
   }
 
@@ -129,7 +129,7 @@ export class StreamWorkload implements ChaosWorkload {
       return { ok: true, reply };
     } catch (error) {
       const message = errorText(error);
-      const outcome: Outcome = message.startsWith('TRYAGAIN') ? 'fail' : 'info';
+      const outcome: Outcome = notApplied(message) ? 'fail' : 'info';
       this.records.push({ callMs, retMs: this.cluster.nowMs(), outcome, f, node, error: message.slice(0, 120) });
       return { ok: false, outcome };
     }

@@ -3,14 +3,24 @@
 // recording every operation with its call and return time. Some operations are
 // transactions: a double increment in MULTI/EXEC (its two replies must be consecutive, no
 // other write between them), and a compare-and-set built from WATCH, GET, MULTI, SET, EXEC. A client never retries: a
-// timeout or a lost connection is an unknown outcome, a TRYAGAIN reply is a definite
-// failure (raftis guarantees the command was not applied), any other error is unknown.
+// timeout or a lost connection is an unknown outcome, a refusal raftis guarantees was not
+// applied (notApplied) is a definite failure, any other error is unknown.
 
 import type { Redis } from 'ioredis';
 import { checkKvHistory, formatHistory, formatJsonl, HistoryRecorder, type KvOp, type KvResult } from '../../src/check/index.js';
 import type { ChaosCluster } from './chaos-cluster.js';
 
 export type Outcome = 'ok' | 'fail' | 'info';
+
+/**
+ * Errors that mean the command was not applied: TRYAGAIN (no leader, or the leader refused
+ * it before it reached the log), EXECABORT (the transaction was discarded) and MISCONF (the
+ * node's disk is full: it refuses writes before submitting them). The checkers hold raftis
+ * to it: an effect of such a command anywhere fails the run. Any other error is unknown.
+ */
+export function notApplied(message: string): boolean {
+  return message.startsWith('TRYAGAIN') || message.startsWith('EXECABORT') || message.startsWith('MISCONF');
+}
 
 /** The stream workload's commands (stream-workload.ts). */
 export type StreamFunction = 'xadd' | 'xrevrange' | 'xreadgroup' | 'xautoclaim' | 'xack';
@@ -163,8 +173,7 @@ export class Workload implements ChaosWorkload {
     } catch (error) {
       const retMs = this.cluster.nowMs();
       const message = error instanceof Error ? error.message : String(error);
-      // Only TRYAGAIN rules the operation out; every other error leaves it unknown.
-      const outcome: Outcome = message.startsWith('TRYAGAIN') ? 'fail' : 'info';
+      const outcome: Outcome = notApplied(message) ? 'fail' : 'info';
       if (outcome === 'fail') this.recorder.fail(id, retMs);
       else this.recorder.info(id, retMs);
       this.records.push({ callMs, retMs, outcome, f: command.op.f, node, error: message.slice(0, 120) });
@@ -192,7 +201,7 @@ export class Workload implements ChaosWorkload {
       }
     } catch (caught) {
       error = caught instanceof Error ? caught.message : String(caught);
-      outcome = error.startsWith('TRYAGAIN') || error.startsWith('EXECABORT') ? 'fail' : 'info';
+      outcome = notApplied(error) ? 'fail' : 'info';
     }
     const retMs = this.cluster.nowMs();
     if (outcome === 'fail') this.recorder.fail(id, retMs);
