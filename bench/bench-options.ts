@@ -1,10 +1,14 @@
-// Command-line options of `npm run bench`: --quick, --only, --profile, and the derived
+// Command-line options of `npm run bench`: --quick, --only, --profile, --report, and the derived
 // durations and sizes of each workload.
 
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 export const WORKLOADS = ['writes', 'reads', 'mixed', 'pipelined', 'sustained', 'replication', 'failover', 'memory', 'snapshot', 'types', 'type-memory', 'strings-ab'] as const;
 export type WorkloadId = (typeof WORKLOADS)[number];
+/** Workloads whose report section describes its own run and is kept across runs (kept-section.ts). */
+export const KEPT_SECTION_WORKLOADS: readonly WorkloadId[] = ['snapshot', 'types', 'type-memory', 'strings-ab'];
+export const DEFAULT_REPORT = 'docs/benchmarks.md';
 
 export interface BenchOptions {
   readonly quick: boolean;
@@ -12,6 +16,11 @@ export interface BenchOptions {
   /** Directory for the raftis nodes' .cpuprofile files; null without --profile. */
   readonly profileDir: string | null;
   readonly reportPath: string;
+  /**
+   * 'whole': the run writes the whole report (its kept sections carried over when not measured);
+   * 'sections': a partial run into the default report replaces only its own kept sections.
+   */
+  readonly reportMode: 'whole' | 'sections';
   readonly durationMs: number;
   /** Unrecorded writes at 64 clients before a system's first measurement (JIT, caches, file preallocation). */
   readonly warmupMs: number;
@@ -35,7 +44,8 @@ export interface BenchOptions {
   readonly commandLine: string;
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--only ${WORKLOADS.join(',')}] [--profile] [--report docs/benchmarks.md] [--ports FIRST-LAST] [--baseline DIR | --compare REV]`;
+export const USAGE = `usage: npm run bench -- [--quick] [--only ${WORKLOADS.join(',')}] [--profile] [--report ${DEFAULT_REPORT}] [--ports FIRST-LAST] [--baseline DIR | --compare REV]
+  A partial run (--only) into ${DEFAULT_REPORT} is allowed for ${KEPT_SECTION_WORKLOADS.join(', ')} alone and replaces only their sections; any other partial run needs --report PATH.`;
 
 export function parseBenchOptions(argv: readonly string[], stamp: string): BenchOptions | string {
   let parsed;
@@ -44,7 +54,7 @@ export function parseBenchOptions(argv: readonly string[], stamp: string): Bench
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
       profile: { type: 'boolean', default: false },
-      report: { type: 'string', default: 'docs/benchmarks.md' },
+      report: { type: 'string' },
       ports: { type: 'string' },
       baseline: { type: 'string' },
       compare: { type: 'string' },
@@ -67,11 +77,15 @@ export function parseBenchOptions(argv: readonly string[], stamp: string): Bench
   const ports = values.ports === undefined ? null : parsePortRange(values.ports);
   if (typeof ports === 'string') return ports;
   if (only.has('strings-ab') && !comparing) return '--only strings-ab needs --compare REV (a git revision to build and compare) or --baseline DIR (a checkout with dist/ built)';
+  const reportPath = values.report ?? DEFAULT_REPORT;
+  const reportMode = partialReportMode(only, defaults, reportPath);
+  if (reportMode instanceof Error) return reportMode.message;
   return {
     quick,
     only,
     profileDir: values.profile === true ? `bench/results/profile-${stamp}` : null,
-    reportPath: values.report ?? 'docs/benchmarks.md',
+    reportPath,
+    reportMode,
     durationMs: quick ? 3000 : 10_000,
     warmupMs: quick ? 3000 : 5000,
     sustainedMs: quick ? 10_000 : 30_000,
@@ -88,6 +102,19 @@ export function parseBenchOptions(argv: readonly string[], stamp: string): Bench
     preloadKeys: quick ? 20_000 : 100_000,
     commandLine: `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`,
   };
+}
+
+/**
+ * How a run writes its report. A run of every default workload, or one into a report of its own
+ * (--report), writes the whole file. A partial run into the default report may only replace its
+ * kept sections: the other sections and the targets describe one full run, and a partial run
+ * would drop what it did not measure or mix two runs' numbers in one table.
+ */
+function partialReportMode(only: ReadonlySet<WorkloadId>, defaults: readonly WorkloadId[], reportPath: string): 'whole' | 'sections' | Error {
+  if (defaults.every((w) => only.has(w)) || resolve(reportPath) !== resolve(DEFAULT_REPORT)) return 'whole';
+  const unkept = [...only].filter((w) => !KEPT_SECTION_WORKLOADS.includes(w));
+  if (unkept.length === 0) return 'sections';
+  return new Error(`--only ${[...only].join(',')}: a partial run of ${unkept.join(', ')} cannot write ${DEFAULT_REPORT}, whose sections and targets come from one full run; give --report PATH (or run every workload)`);
 }
 
 /** FIRST-LAST, both in 1024..32767 (below the kernel's ephemeral range), at least 16 ports. */

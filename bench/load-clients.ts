@@ -3,8 +3,9 @@
 // 256-byte value) or a read (GET / range) of a key drawn uniformly from 100k keys. Requests
 // are pre-encoded into pools so the generator spends its CPU on sockets, not on encoding.
 
+import { createHash } from 'node:crypto';
 import type { ConnectionOptions } from 'node:tls';
-import { encodeCommand } from '../src/resp/index.js';
+import { encodeCommand, type CommandArg, type RespValue } from '../src/resp/index.js';
 import { EtcdClient, etcdPutBody, etcdRangeBody } from './etcd-client.js';
 import { RespClient, replyFailure } from './resp-client.js';
 
@@ -51,16 +52,58 @@ function buildPools<T>(write: (key: string) => T, read: (key: string) => T): Poo
   return { writes, reads };
 }
 
-let respPools: Pools<Buffer> | null = null;
+/**
+ * What a RESP write is: a SET, an EVALSHA of a script that does the SET (WRITE_SCRIPT), or the
+ * SET as a transaction (MULTI, SET, EXEC sent together: one request of three replies).
+ */
+export type RespWrite = 'SET' | 'EVALSHA' | 'MULTI';
+export const RESP_WRITES: readonly RespWrite[] = ['SET', 'EVALSHA', 'MULTI'];
+export const WRITE_SCRIPT = "return redis.call('SET', KEYS[1], ARGV[1])";
+const WRITE_SCRIPT_SHA = createHash('sha1').update(WRITE_SCRIPT).digest('hex');
+
+const respPools = new Map<RespWrite, Pools<Buffer>>();
+
+function respPoolsFor(write: RespWrite): Pools<Buffer> {
+  let pools = respPools.get(write);
+  if (pools === undefined) {
+    const value = benchValue();
+    const encodeWrite: Record<RespWrite, (key: string) => Buffer> = {
+      SET: (key) => encodeCommand(['SET', key, value]),
+      EVALSHA: (key) => encodeCommand(['EVALSHA', WRITE_SCRIPT_SHA, '1', key, value]),
+      MULTI: (key) => Buffer.concat([encodeCommand(['MULTI']), encodeCommand(['SET', key, value]), encodeCommand(['EXEC'])]),
+    };
+    pools = buildPools(encodeWrite[write], (key) => encodeCommand(['GET', key]));
+    respPools.set(write, pools);
+  }
+  return pools;
+}
+
+/** Replies to one write request of each kind. */
+const WRITE_REPLIES: Record<RespWrite, number> = { SET: 1, EVALSHA: 1, MULTI: 3 };
+
+/** Why a reply to one command of a request failed: an error, or an aborted transaction's null EXEC. */
+function commandFailure(reply: RespValue | Error): string | null {
+  if (!(reply instanceof Error) && reply.kind === 'array' && reply.value === null) return 'EXEC aborted';
+  return replyFailure(reply);
+}
 
 class RespLoadClient implements LoadClient {
   private cursor = Math.floor(Math.random() * POOL_SIZE);
-  constructor(private readonly client: RespClient, private readonly pools: Pools<Buffer>) {}
+  private readonly writeReplies: number;
+  constructor(private readonly client: RespClient, private readonly pools: Pools<Buffer>, write: RespWrite) {
+    this.writeReplies = WRITE_REPLIES[write];
+  }
 
   issue(read: boolean, done: Done): void {
     this.cursor = (this.cursor + 1) % POOL_SIZE;
     const request = (read ? this.pools.reads : this.pools.writes)[this.cursor]!;
-    this.client.sendEncoded(request, (reply) => done(replyFailure(reply)));
+    const replies = read ? 1 : this.writeReplies;
+    let left = replies;
+    let failure: string | null = null;
+    this.client.sendEncoded(request, (reply) => {
+      failure ??= commandFailure(reply);
+      if (--left === 0) done(failure);
+    }, replies);
   }
 
   close(): void {
@@ -68,21 +111,21 @@ class RespLoadClient implements LoadClient {
   }
 }
 
-/** Opens a RESP load client (over TLS with `tls`); `readMode` (raftis only) is set with RAFT.CONSISTENCY. */
-export async function openRespLoadClient(port: number, readMode: ReadMode | null, tls: ConnectionOptions | null = null): Promise<LoadClient> {
-  if (respPools === null) {
-    const value = benchValue();
-    respPools = buildPools((key) => encodeCommand(['SET', key, value]), (key) => encodeCommand(['GET', key]));
-  }
+/**
+ * Opens a RESP load client (over TLS with `tls`); `readMode` (raftis only) is set with
+ * RAFT.CONSISTENCY; an EVALSHA client loads WRITE_SCRIPT first.
+ */
+export async function openRespLoadClient(port: number, readMode: ReadMode | null, tls: ConnectionOptions | null = null, write: RespWrite = 'SET'): Promise<LoadClient> {
   const client = await RespClient.open(port, '127.0.0.1', tls === null ? CONNECT_TIMEOUT_MS : TLS_CONNECT_TIMEOUT_MS, tls);
-  if (readMode !== null) {
-    const failure = replyFailure(await client.call(['RAFT.CONSISTENCY', readMode]));
+  const setup: CommandArg[][] = [...(readMode === null ? [] : [['RAFT.CONSISTENCY', readMode]]), ...(write === 'EVALSHA' ? [['SCRIPT', 'LOAD', WRITE_SCRIPT]] : [])];
+  for (const argv of setup) {
+    const failure = replyFailure(await client.call(argv));
     if (failure !== null) {
       client.close();
-      throw new Error(`RAFT.CONSISTENCY ${readMode}: ${failure}`);
+      throw new Error(`${argv.slice(0, 2).join(' ')}: ${failure}`);
     }
   }
-  return new RespLoadClient(client, respPools);
+  return new RespLoadClient(client, respPoolsFor(write), write);
 }
 
 let etcdPools: Pools<Buffer> | null = null;

@@ -1,5 +1,6 @@
 // `npm run bench`: starts raftis (3 nodes), etcd (3 nodes) and Redis (1 node, AOF always)
-// itself, drives each with the same closed-loop workloads from this process, measures
+// itself, drives each with the same closed-loop workloads from load-generator processes of
+// its own (etcd through its gRPC API, bench/etcd-load), measures
 // raftis's replication latency, failover time and memory, and writes docs/benchmarks.md
 // with SVG charts. See bench-options.ts for --quick, --only and --profile.
 
@@ -20,12 +21,14 @@ import { Progress } from './progress.js';
 import { REPLICATION_SIZES, measureReplication } from './replication.js';
 import { emptyResults, type BenchResults } from './results.js';
 import { EtcdCluster, ensureEtcd } from './systems/etcd-cluster.js';
+import { ETCD_LOAD_PACKAGES, ensureEtcdLoad, etcdLoadCommand } from './etcd-load.js';
+import { workerCommand, type WorkerSpec } from './load-process.js';
 import { usePortRange } from './systems/ports.js';
 import { killAllSpawned } from './systems/process-group.js';
 import { RAFTIS_MAIN, RaftisCluster } from './systems/raftis-cluster.js';
 import { RedisSingle, redisVersion } from './systems/redis-single.js';
 import { checkTargets } from './targets.js';
-import { runThroughputWorkloads, type Target } from './throughput.js';
+import { ETCD_GATEWAY_CLIENTS, runThroughputWorkloads, type Target } from './throughput.js';
 import { writeReport, type RunInfo } from './report.js';
 
 const THROUGHPUT_WORKLOADS = ['writes', 'reads', 'mixed', 'pipelined', 'sustained'] as const;
@@ -47,23 +50,32 @@ function gitCommit(dir = '.'): string {
   }
 }
 
-async function throughputPhase(options: BenchOptions, progress: Progress, results: BenchResults, versions: Record<string, string>): Promise<void> {
+/** The harness's own load generator (load-worker.ts) for a RESP system or etcd's JSON gateway. */
+function workerLoad(protocol: WorkerSpec['protocol'], port: number): Target['load'] {
+  return (plan) => workerCommand({ protocol, port, ...plan });
+}
+
+async function throughputPhase(options: BenchOptions, progress: Progress, results: BenchResults, versions: Record<string, string>, etcdLoad: string | null): Promise<void> {
   if (!THROUGHPUT_WORKLOADS.some((w) => options.only.has(w))) return;
 
   const raftis = await RaftisCluster.start({ nodes: 3, profileDir: options.profileDir });
   try {
     const leader = await raftis.waitForLeader();
-    const target: Target = { system: 'raftis', protocol: 'resp', port: leader.port, readModes: ['linearizable', 'lease', 'stale'], mixReadMode: null, serverCpu: () => raftis.cpuSecondsByNode() };
+    const target: Target = { system: 'raftis', protocol: 'resp', port: leader.port, readModes: ['linearizable', 'lease', 'stale'], mixReadMode: null, serverCpu: () => raftis.cpuSecondsByNode(), load: workerLoad('resp', leader.port) };
     await runThroughputWorkloads(target, options, progress, results);
   } finally {
     await raftis.stop();
   }
 
-  if (versions.etcd !== undefined) {
+  if (versions.etcd !== undefined && etcdLoad !== null) {
     const etcd = await EtcdCluster.start(3);
     try {
-      const leader = await etcd.leader();
-      const target: Target = { system: 'etcd', protocol: 'etcd', port: leader.clientPort, readModes: ['linearizable', 'serializable'], mixReadMode: 'linearizable' };
+      const { clientPort: port } = await etcd.leader();
+      const target: Target = {
+        system: 'etcd', protocol: 'etcd', port, readModes: ['linearizable', 'serializable'], mixReadMode: 'linearizable', serverCpu: () => etcd.cpuSecondsByNode(),
+        load: (plan) => etcdLoadCommand(etcdLoad, port, plan.clients, plan.durationMs, plan.readFraction, plan.readMode),
+        referenceLoad: { name: 'JSON gateway', clients: ETCD_GATEWAY_CLIENTS, load: workerLoad('etcd-gateway', port) },
+      };
       await runThroughputWorkloads(target, { ...options, only: new Set([...options.only].filter((w) => w !== 'pipelined')) }, progress, results);
     } finally {
       await etcd.stop();
@@ -73,7 +85,7 @@ async function throughputPhase(options: BenchOptions, progress: Progress, result
   if (versions.redis !== undefined) {
     const redis = await RedisSingle.start();
     try {
-      const target: Target = { system: 'redis', protocol: 'resp', port: redis.port, readModes: [null], mixReadMode: null, serverCpu: () => [redis.cpuSeconds()] };
+      const target: Target = { system: 'redis', protocol: 'resp', port: redis.port, readModes: [null], mixReadMode: null, serverCpu: () => [redis.cpuSeconds()], load: workerLoad('resp', redis.port) };
       await runThroughputWorkloads(target, options, progress, results);
     } finally {
       await redis.stop();
@@ -148,8 +160,17 @@ async function main(): Promise<number> {
   if (redis === null || !commandExists('redis-benchmark')) results.skipped.push('Redis: redis-server or redis-benchmark is not installed (apt-get install redis-server redis-tools); Redis rows and pipelined SET are missing.');
   else versions.redis = /v=(\S+)/.exec(redis)?.[1] ?? redis;
   const etcd = ensureEtcd();
+  let etcdLoad: string | null = null;
   if ('skipped' in etcd) results.skipped.push(`etcd: ${etcd.skipped}; etcd rows and the ratios against etcd are missing.`);
-  else versions.etcd = etcd.version;
+  else {
+    versions.etcd = etcd.version;
+    const load = THROUGHPUT_WORKLOADS.some((w) => options.only.has(w)) ? ensureEtcdLoad() : null;
+    if (load !== null && 'skipped' in load) results.skipped.push(`etcd: ${load.skipped} (apt-get install ${ETCD_LOAD_PACKAGES.join(' ')}); etcd rows and the ratios against etcd are missing.`);
+    else if (load !== null) {
+      etcdLoad = load.binary;
+      versions['etcd load generator'] = `bench/etcd-load (gRPC, built with ${load.go})`;
+    }
+  }
 
   const machine = machineInfo();
   const loadAtStart = loadAverage();
@@ -159,7 +180,7 @@ async function main(): Promise<number> {
   if (options.profileDir !== null) process.stdout.write(`profiling raftis nodes into ${options.profileDir}\n`);
 
   const progress = new Progress();
-  await throughputPhase(options, progress, results, versions);
+  await throughputPhase(options, progress, results, versions, etcdLoad);
   if (options.only.has('replication')) {
     for (const nodes of REPLICATION_SIZES) results.replication.push(await measureReplication(nodes, options.replicationMs, options.profileDir, progress));
   }
@@ -187,7 +208,7 @@ async function main(): Promise<number> {
     const files = profileFiles(options.profileDir);
     profile = { dir: options.profileDir, files, summary: summarizeProfiles(files) };
   }
-  const targets = checkTargets(results, loadAtStart);
+  const targets = checkTargets(results, types, loadAtStart);
   const finishedAt = new Date();
   writeReport(options, { startedAt, finishedAt, machine, loadAtStart, loadAtEnd: loadAverage(), versions, commit, profile }, results, targets, { snapshot, typeMemory, types, stringsAb });
   mkdirSync('bench/results', { recursive: true });

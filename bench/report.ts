@@ -4,10 +4,12 @@
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { WORKLOADS, type BenchOptions } from './bench-options.js';
+import { DEFAULT_REPORT, KEPT_SECTION_WORKLOADS, WORKLOADS, type BenchOptions } from './bench-options.js';
 import { formatSummaryTable, type ProfileSummary } from './cpuprofile-summary.js';
 import type { MachineInfo } from './machine.js';
-import { MIX_CLIENTS, READ_CLIENTS, WRITE_CLIENTS } from './throughput.js';
+import { MIX_CLIENTS, READ_CLIENTS, WRITE_CLIENTS, WRITE_VARIANT_CLIENTS } from './throughput.js';
+import { WRITE_SCRIPT } from './load-clients.js';
+import { ETCD_LOAD_PACKAGES } from './etcd-load.js';
 import { PIPELINE_CLIENTS, PIPELINE_DEPTH, redisBenchmarkArgs } from './pipelined.js';
 import { REPLICATION_SIZES } from './replication.js';
 import { snapshotReportSection, type SnapshotBenchResult } from './snapshot.js';
@@ -18,6 +20,7 @@ import { RAFTIS_PROCESS_LABELS } from './systems/raftis-cluster.js';
 import { percentileOf, type BenchResults, type LatencyRow, type SystemName } from './results.js';
 import { barChartSvg, lineChartSvg } from './svg-chart.js';
 import type { TargetCheck } from './targets.js';
+import { spliceKeptSections } from './kept-section.js';
 
 export const ANALYSIS_START = '<!-- ANALYSIS:START (hand-written; kept when the harness rewrites this file) -->';
 export const ANALYSIS_END = '<!-- ANALYSIS:END -->';
@@ -40,15 +43,27 @@ const num = (v: number, digits = 2): string => (Number.isFinite(v) ? v.toFixed(d
 const rate = (v: number): string => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '–');
 const mib = (v: number | null): string => (v === null ? '–' : `${(v / 1048576).toFixed(0)} MiB`);
 
-function latencyTable(rows: readonly LatencyRow[], withVariant: string | null): string {
-  const head = withVariant === null ? '| system | clients | ops/s | p50 ms | p95 ms | p99 ms | errors |' : `| system | ${withVariant} | clients | ops/s | p50 ms | p95 ms | p99 ms | errors |`;
-  const lines = [head, `|${' --- |'.repeat(withVariant === null ? 2 : 3)}${' ---: |'.repeat(5)}`];
+/** A closed-loop row's load generator: CPU µs per request and the cores it kept busy ("9.8 (0.41)"). */
+function generatorCell(row: LatencyRow): string {
+  const us = row.loadGeneratorCpuMicrosPerRequest;
+  if (us === undefined || us === null) return '–';
+  return `${num(us, 1)} (${row.loadGeneratorCores === undefined || row.loadGeneratorCores === null ? '–' : num(row.loadGeneratorCores)})`;
+}
+
+/** `variant` names the column of LatencyRow.variant (null: no such column); `label` turns a row's variant into its cell. */
+function latencyTable(rows: readonly LatencyRow[], variant: { readonly column: string; readonly label: (row: LatencyRow) => string } | null): string {
+  const head = `| system |${variant === null ? '' : ` ${variant.column} |`} clients | ops/s | p50 ms | p95 ms | p99 ms | errors | server CPU µs/req (per process = sum) | load generator CPU µs/req (cores) |`;
+  const lines = [head, `|${' --- |'.repeat(variant === null ? 2 : 3)}${' ---: |'.repeat(7)}`];
   for (const r of rows) {
-    const cells = [SYSTEM_LABELS[r.system], ...(withVariant === null ? [] : [r.variant]), String(r.clients), rate(r.opsPerSecond), num(r.p50Ms), num(r.p95Ms), num(r.p99Ms), String(r.errors)];
+    const cells = [SYSTEM_LABELS[r.system], ...(variant === null ? [] : [variant.label(r)]), String(r.clients), rate(r.opsPerSecond), num(r.p50Ms), num(r.p95Ms), num(r.p99Ms), String(r.errors), cpuCell(r.serverCpuMicrosPerRequest), generatorCell(r)];
     lines.push(`| ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
 }
+
+const byVariant = (column: string) => ({ column, label: (row: LatencyRow) => row.variant });
+/** Plain writes are SET on the RESP systems and a gRPC put on etcd. */
+const WRITE_VARIANT = { column: 'request', label: (row: LatencyRow) => (row.variant !== '' ? (row.system === 'etcd' ? `put, ${row.variant}` : row.variant) : row.system === 'etcd' ? 'put (gRPC)' : 'SET') };
 
 function writeChart(docsDir: string, name: string, svg: string): string {
   const dir = join(docsDir, 'benchmarks');
@@ -73,7 +88,31 @@ export interface SectionResults {
   readonly stringsAb: StringsAbResult | null;
 }
 
+/** Each kept section, in report order: this run's lines (with markers), or the previous report's copy when the run did not measure it. */
+function keptSections(path: string, sections: SectionResults): { readonly lines: string[]; readonly measured: boolean }[] {
+  return [
+    { lines: snapshotReportSection(path, sections.snapshot), measured: sections.snapshot !== null },
+    { lines: typesReportSection(path, sections.types), measured: sections.types !== null },
+    { lines: typeMemoryReportSection(path, sections.typeMemory), measured: sections.typeMemory !== null },
+    { lines: stringsAbReportSection(path, sections.stringsAb), measured: sections.stringsAb !== null },
+  ];
+}
+
+/**
+ * Writes the report: the whole file, or (options.reportMode 'sections', a partial run of kept-section
+ * workloads) only the sections this run measured, the rest of an existing report left as it was.
+ */
 export function writeReport(options: BenchOptions, run: RunInfo, results: BenchResults, targets: readonly TargetCheck[], sections: SectionResults): void {
+  const path = options.reportPath;
+  if (options.reportMode === 'sections' && existsSync(path)) {
+    const fresh = keptSections(path, sections).filter((k) => k.measured).map((k) => k.lines);
+    writeFileSync(path, spliceKeptSections(readFileSync(path, 'utf8'), fresh, '## Analysis'));
+    return;
+  }
+  writeWholeReport(options, run, results, targets, sections);
+}
+
+function writeWholeReport(options: BenchOptions, run: RunInfo, results: BenchResults, targets: readonly TargetCheck[], sections: SectionResults): void {
   const path = options.reportPath;
   const docsDir = dirname(path);
   const systemsIn = (rows: readonly LatencyRow[]): SystemName[] => SYSTEMS.filter((s) => rows.some((r) => r.system === s));
@@ -81,7 +120,7 @@ export function writeReport(options: BenchOptions, run: RunInfo, results: BenchR
   const m = run.machine;
   out.push('# Benchmarks', '',
     `Generated by \`${options.commandLine}\` (bench/main.ts); rerun it to regenerate this page. Only the analysis section is written by hand.`, '',
-    `Usage: \`npm run build && npm run bench\` (full run, about 40 minutes); \`-- --quick\` for short runs while developing; \`-- --only ${WORKLOADS.join(',')}\` to pick workloads; \`-- --profile\` to run the raftis nodes under \`node --cpu-prof\` (profiles in bench/results/); \`-- --report PATH\` to write elsewhere; \`-- --ports FIRST-LAST\` to listen only on ports of that range (below 32768 on a shared machine); \`-- --compare REV\` (a git revision: checked out beside this one and built) or \`-- --baseline DIR\` (a checkout of another build, its dist/ built) adds the strings-ab workload, this build against that one in alternation. Targets are judged only when the 1-minute load average at the start is at most 1.5; a busier run records its numbers marked noisy. Raw results of every run go to bench/results/run-*.json.`, '',
+    `Usage: \`npm run build && npm run bench\` (full run, about 45 minutes; needs Debian's \`redis-server redis-tools\`, and \`${['etcd-server', ...ETCD_LOAD_PACKAGES].join(' ')}\` for the etcd rows, which the harness apt-get installs itself when it runs as root); \`-- --quick\` for short runs while developing; \`-- --only ${WORKLOADS.join(',')}\` to pick workloads (a partial run writes ${DEFAULT_REPORT} only for ${KEPT_SECTION_WORKLOADS.join(', ')} alone, replacing just their sections; any other needs \`--report PATH\`); \`-- --profile\` to run the raftis nodes under \`node --cpu-prof\` (profiles in bench/results/); \`-- --report PATH\` to write elsewhere; \`-- --ports FIRST-LAST\` to listen only on ports of that range (below 32768 on a shared machine); \`-- --compare REV\` (a git revision: checked out beside this one and built) or \`-- --baseline DIR\` (a checkout of another build, its dist/ built) adds the strings-ab workload, this build against that one in alternation. Targets are judged only when the 1-minute load average at the start is at most 1.5; a busier run records its numbers marked noisy. Raw results of every run go to bench/results/run-*.json.`, '',
     '## The run', '',
     `- Date: ${run.startedAt.toISOString()} to ${run.finishedAt.toISOString()} (${((run.finishedAt.getTime() - run.startedAt.getTime()) / 60000).toFixed(1)} min)`,
     `- Command: \`${options.commandLine}\` (${options.quick ? 'quick mode: short durations, for development' : 'full mode'}${options.profileDir === null ? '' : ', raftis nodes under --cpu-prof'}), with dist/ as built from the tree at commit \`${run.commit}\` when the run started`,
@@ -94,7 +133,7 @@ export function writeReport(options: BenchOptions, run: RunInfo, results: BenchR
     '- **raftis**: 3 node processes of `node dist/src/cli/main.js server` started by the harness on loopback ports, default settings (every write fsynced on a majority before its reply; linearizable reads unless a connection sets `RAFT.CONSISTENCY`). Load clients connect to the leader.',
     '- **etcd**: 3 `etcd` processes (Debian etcd-server), default fsync, data in a temporary directory, peers on loopback. Load clients connect to the leader\'s client URL.',
     '- **Redis**: one `redis-server --appendonly yes --appendfsync always`, the unreplicated ceiling.',
-    '- **Load generator**: the harness process itself (separate from every server process, but competing with them for the same cores). Closed loop: each client is one connection with one request in flight; keys uniform over 100k, values 256 bytes. raftis and Redis are driven by our RESP client (bench/resp-client.ts, on `encodeCommand` and `ReplyParser` of src/resp/); etcd by a JSON-gateway client (bench/etcd-client.ts: `POST /v3/kv/put`, `/v3/kv/range`, node:http keep-alive, one socket per client). Latency per request goes into a log-linear histogram (bench/histogram.ts, ≤ 1.6 % bucket error).',
+    `- **Load generator**: a process of its own per measurement, apart from the harness and from every server process (but sharing the same cores with them). Closed loop: each client is one connection with one request in flight; keys uniform over 100k, values 256 bytes. raftis and Redis are driven by our RESP client (bench/load-worker.ts on bench/resp-client.ts, on \`encodeCommand\` and \`ReplyParser\` of src/resp/; latency in a log-linear histogram, bench/histogram.ts, ≤ 1.6 % bucket error); etcd by a Go client of its gRPC API (bench/etcd-load/main.go: the KV stubs of Debian's golang-etcd-server-dev, one gRPC connection per client, exact percentiles), built by the harness with Debian's golang-go (\`apt-get install ${ETCD_LOAD_PACKAGES.join(' ')}\`; installed by the harness when it runs as root). Every closed-loop row reports the CPU time (user + system, /proc/PID/stat) of each server process and of the load generator between the moment its clients are connected and its result, per successful request; the load generator's "cores" is its CPU time over the run's wall time, so it shows whether the generator could have been the bottleneck.`,
     `- **Pipelined SET**: the stock \`redis-benchmark ${redisBenchmarkArgs(0, options.pipelinedRequests).join(' ').replace('-p 0', '-p PORT')}\` against raftis's leader and Redis.`,
     '');
   if (results.skipped.length > 0) out.push('**Skipped:**', '', ...results.skipped.map((s) => `- ${s}`), '');
@@ -105,9 +144,12 @@ export function writeReport(options: BenchOptions, run: RunInfo, results: BenchR
 
   const writes = results.rows.filter((r) => r.workload === 'writes');
   if (writes.length > 0) {
-    const systems = systemsIn(writes);
-    const series = (pick: (r: LatencyRow) => number) => systems.map((s) => ({ name: SYSTEM_LABELS[s], values: WRITE_CLIENTS.map((c) => { const r = writes.find((w) => w.system === s && w.clients === c); return r === undefined ? null : pick(r); }) }));
-    out.push('## Writes (SET / put, 256 B)', '', latencyTable(writes, null), '',
+    const plain = writes.filter((r) => r.variant === '');
+    const systems = systemsIn(plain);
+    const series = (pick: (r: LatencyRow) => number) => systems.map((s) => ({ name: SYSTEM_LABELS[s], values: WRITE_CLIENTS.map((c) => { const r = plain.find((w) => w.system === s && w.clients === c); return r === undefined ? null : pick(r); }) }));
+    out.push('## Writes (SET / put, 256 B)', '',
+      `Beside SET on the RESP systems, at ${WRITE_VARIANT_CLIENTS} clients: \`EVALSHA\` of \`${WRITE_SCRIPT}\` and the SET as a transaction (\`MULTI\`, \`SET\`, \`EXEC\` sent together); beside etcd's gRPC puts, the same puts through its JSON gateway (the client this harness used before), to show what the client alone changes.`, '',
+      latencyTable(writes, WRITE_VARIANT), '',
       writeChart(docsDir, 'writes-throughput', barChartSvg({ title: 'Write throughput by concurrent clients', yLabel: 'writes/s', categories: WRITE_CLIENTS.map((c) => `${c} clients`), series: series((r) => r.opsPerSecond) })), '',
       writeChart(docsDir, 'writes-latency-p99', barChartSvg({ title: 'Write latency p99 by concurrent clients', yLabel: 'ms', categories: WRITE_CLIENTS.map((c) => `${c} clients`), series: series((r) => r.p99Ms) })), '');
   }
@@ -116,14 +158,14 @@ export function writeReport(options: BenchOptions, run: RunInfo, results: BenchR
     const variants = [...new Set(reads.map((r) => `${r.system} ${r.variant}`))];
     out.push('## Reads by consistency level (GET / range)', '',
       'raftis: `linearizable` (ReadIndex), `lease` (leader lease), `stale` (local state). etcd: `linearizable` (serializable:false) and `serializable`. Redis: a plain GET.', '',
-      latencyTable(reads, 'mode'), '',
+      latencyTable(reads, byVariant('mode')), '',
       writeChart(docsDir, 'reads-throughput', barChartSvg({
         title: 'Read throughput by consistency level', yLabel: 'reads/s', categories: variants,
         series: READ_CLIENTS.map((c) => ({ name: `${c} client${c === 1 ? '' : 's'}`, values: variants.map((v) => reads.find((r) => `${r.system} ${r.variant}` === v && r.clients === c)?.opsPerSecond ?? null) })),
       })), '');
   }
   const mixed = results.rows.filter((r) => r.workload === 'mixed');
-  if (mixed.length > 0) out.push(`## Mixed read/write at ${MIX_CLIENTS} clients`, '', 'Reads are linearizable on raftis and etcd. ops/s counts reads and writes together.', '', latencyTable(mixed, 'reads/writes'), '');
+  if (mixed.length > 0) out.push(`## Mixed read/write at ${MIX_CLIENTS} clients`, '', 'Reads are linearizable on raftis and etcd. ops/s counts reads and writes together.', '', latencyTable(mixed, byVariant('reads/writes')), '');
   if (results.pipelined.length > 0) {
     out.push(`## Pipelined SET (redis-benchmark -P ${PIPELINE_DEPTH} -c ${PIPELINE_CLIENTS})`, '',
       'Server CPU: each server process\'s CPU time (user + system, /proc/PID/stat) during the run over its requests, per node and summed; load generator: redis-benchmark\'s own.', '',
@@ -163,10 +205,7 @@ export function writeReport(options: BenchOptions, run: RunInfo, results: BenchR
       '| system | process | empty | loaded | growth |', '| --- | --- | ---: | ---: | ---: |',
       ...results.memory.map((r) => `| ${r.system} | ${r.node} | ${mib(r.emptyRssBytes)} | ${mib(r.loadedRssBytes)} | ${r.emptyRssBytes === null || r.loadedRssBytes === null ? '–' : mib(r.loadedRssBytes - r.emptyRssBytes)} |`), '');
   }
-  out.push(...snapshotReportSection(path, sections.snapshot));
-  out.push(...typesReportSection(path, sections.types));
-  out.push(...typeMemoryReportSection(path, sections.typeMemory));
-  out.push(...stringsAbReportSection(path, sections.stringsAb));
+  for (const section of keptSections(path, sections)) out.push(...section.lines);
   if (run.profile !== null) {
     out.push('## CPU profile of the raftis nodes', '',
       `\`--profile\` ran every raftis node under \`node --cpu-prof\`; ${run.profile.files.length} profiles in \`${run.profile.dir}\` (${(run.profile.summary.totalMs / 1000).toFixed(1)} s sampled over all nodes and workloads, of which ${((run.profile.summary.totalMs - run.profile.summary.idleMs) / 1000).toFixed(1)} s busy; nodes killed by the failover workload write none). Self time per function, all profiles together, as a share of busy time (bench/cpuprofile-summary.ts):`, '',

@@ -40,14 +40,17 @@ export class RespClient {
     return this.closedError !== null;
   }
 
-  /** Sends pre-encoded request bytes; `done` gets the reply (an error reply is a RespValue). */
-  sendEncoded(request: Buffer, done: ReplyCallback): void {
+  /**
+   * Sends pre-encoded request bytes holding `replies` commands (one by default); `done` gets
+   * each of their replies in order (an error reply is a RespValue).
+   */
+  sendEncoded(request: Buffer, done: ReplyCallback, replies = 1): void {
     if (this.closedError !== null) {
       const error = this.closedError;
-      queueMicrotask(() => done(error));
+      queueMicrotask(() => { for (let i = 0; i < replies; i++) done(error); });
       return;
     }
-    this.waiting.push(done);
+    for (let i = 0; i < replies; i++) this.waiting.push(done);
     this.socket.write(request);
   }
 

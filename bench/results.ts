@@ -6,7 +6,7 @@ export type SystemName = 'raftis' | 'etcd' | 'redis';
 export interface LatencyRow {
   readonly workload: 'writes' | 'reads' | 'mixed' | 'sustained';
   readonly system: SystemName;
-  /** Read mode or mix, e.g. "linearizable", "90/10"; "" for plain writes. */
+  /** Read mode, mix or kind of write, e.g. "linearizable", "90/10", "EVALSHA"; "" for plain writes (SET / put). */
   readonly variant: string;
   readonly clients: number;
   readonly opsPerSecond: number;
@@ -15,6 +15,12 @@ export interface LatencyRow {
   readonly p99Ms: number;
   readonly errors: number;
   readonly firstError: string | null;
+  /** Each server process's CPU time (user + system) during the run over its successful requests, in µs; absent in older runs. */
+  readonly serverCpuMicrosPerRequest?: readonly number[];
+  /** The load-generator process's CPU time over the successful requests, in µs; null when not measured. */
+  readonly loadGeneratorCpuMicrosPerRequest?: number | null;
+  /** The load generator's CPU time over the run's wall time: the cores it kept busy. */
+  readonly loadGeneratorCores?: number | null;
 }
 
 export interface PipelinedRow {

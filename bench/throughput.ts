@@ -1,10 +1,12 @@
-// The closed-loop workloads against one running system: writes at 1/16/64/256 clients,
-// reads per consistency level at 1 and 64 clients, 90/10 and 50/50 mixes at 64 clients,
-// pipelined SET (redis-benchmark) and a sustained write load with throughput per second.
+// The closed-loop workloads against one running system: writes at 1/16/64/256 clients (and on
+// RESP systems EVALSHA and MULTI/SET/EXEC at 64), reads per consistency level at 1 and 64
+// clients, 90/10 and 50/50 mixes at 64 clients, pipelined SET (redis-benchmark) and a sustained
+// write load with throughput per second. Each closed-loop measurement runs in a load-generator
+// process of its own (load-process.ts), with its CPU time and the servers' read around the run.
 
 import type { BenchOptions } from './bench-options.js';
-import { runClosedLoop, type LoadResult } from './closed-loop.js';
-import { KEY_COUNT, benchKey, benchValue, openEtcdLoadClient, openRespLoadClient, type LoadClient, type ReadMode } from './load-clients.js';
+import { KEY_COUNT, benchKey, benchValue, type ReadMode, type RespWrite } from './load-clients.js';
+import { runLoadProcess, type LoadCommand, type LoadRun } from './load-process.js';
 import { PIPELINE_CLIENTS, PIPELINE_DEPTH, runRedisBenchmark } from './pipelined.js';
 import { preloadEtcd, preloadResp } from './preload.js';
 import type { Progress } from './progress.js';
@@ -15,6 +17,23 @@ export const READ_CLIENTS = [1, 64] as const;
 export const MIX_CLIENTS = 64;
 export const SUSTAINED_CLIENTS = 64;
 export const MIXES = [{ name: '90/10', readFraction: 0.9 }, { name: '50/50', readFraction: 0.5 }] as const;
+/** EVALSHA and MULTI/SET/EXEC beside SET (issue 20: each within 1.5× of SET's throughput), at these clients. */
+export const WRITE_VARIANT_CLIENTS = 64;
+export const WRITE_VARIANTS: readonly { readonly write: RespWrite; readonly variant: string }[] = [
+  { write: 'EVALSHA', variant: 'EVALSHA' }, { write: 'MULTI', variant: 'MULTI/SET/EXEC' },
+];
+
+/** Writes through etcd's JSON gateway at these clients, beside the gRPC rows: how much the client alone changes etcd's figures. */
+export const ETCD_GATEWAY_CLIENTS = [1, 64] as const;
+
+/** One closed-loop measurement: clients, duration, the read share and mode, and what a write is. */
+export interface LoadPlan {
+  readonly clients: number;
+  readonly durationMs: number;
+  readonly readFraction: number;
+  readonly readMode: ReadMode | null;
+  readonly write: RespWrite;
+}
 
 /** How the harness reaches one system under test. */
 export interface Target {
@@ -26,13 +45,12 @@ export interface Target {
   readonly readModes: readonly (ReadMode | null)[];
   /** The mode for mixed workloads. */
   readonly mixReadMode: ReadMode | null;
-  /** Each server process's CPU seconds so far (the pipelined run reports CPU per request from it). */
-  readonly serverCpu?: () => readonly (number | null)[];
-}
-
-async function openClients(target: Target, count: number, readMode: ReadMode | null): Promise<LoadClient[]> {
-  if (target.protocol === 'etcd') return Array.from({ length: count }, () => openEtcdLoadClient(target.port, readMode));
-  return Promise.all(Array.from({ length: count }, () => openRespLoadClient(target.port, readMode)));
+  /** Each server process's CPU seconds so far, in a fixed order. */
+  readonly serverCpu: () => readonly (number | null)[];
+  /** The load-generator process of one measurement. */
+  readonly load: (plan: LoadPlan) => LoadCommand;
+  /** Another client measured beside `load` for writes at these clients, as variant `name` (etcd's JSON gateway). */
+  readonly referenceLoad?: { readonly name: string; readonly clients: readonly number[]; readonly load: (plan: LoadPlan) => LoadCommand };
 }
 
 function formatRate(opsPerSecond: number): string {
@@ -44,28 +62,52 @@ export function rowSummary(row: LatencyRow): string {
   return `${formatRate(row.opsPerSecond)} p50 ${row.p50Ms.toFixed(2)} ms p99 ${row.p99Ms.toFixed(2)} ms${errors}`;
 }
 
-async function measure(progress: Progress, label: string, target: Target, clients: number, readMode: ReadMode | null, readFraction: number, durationMs: number): Promise<LoadResult> {
-  const line = progress.start(label);
-  const connections = await openClients(target, clients, readMode);
-  try {
-    const result = await runClosedLoop(connections, {
-      durationMs, readFraction,
-      onProgress: (ops, elapsedMs) => line.update(`${(elapsedMs / 1000).toFixed(0)}/${(durationMs / 1000).toFixed(0)} s, ${formatRate(ops / (elapsedMs / 1000))}`),
-    });
-    const p = (q: number): number => result.histogram.percentileMs(q);
-    line.done(`${formatRate(result.opsPerSecond)} p50 ${p(50).toFixed(2)} ms p95 ${p(95).toFixed(2)} ms p99 ${p(99).toFixed(2)} ms${result.errors > 0 ? `, ${result.errors} errors: ${result.firstError ?? ''}` : ''}`);
-    return result;
-  } finally {
-    for (const client of connections) client.close();
-  }
+/** "servers 30.1 + 12.0 + 11.9 µs/req, load generator 9.8 µs/req (0.41 cores)", or '' when not measured. */
+export function cpuSummary(run: Pick<LoadRun, 'serverCpuMicrosPerRequest' | 'loadGeneratorCpuMicrosPerRequest' | 'loadGeneratorCores'>): string {
+  const servers = run.serverCpuMicrosPerRequest.map((us) => us.toFixed(1)).join(' + ');
+  const cores = run.loadGeneratorCores === null ? '' : ` (${run.loadGeneratorCores.toFixed(2)} cores)`;
+  const generator = run.loadGeneratorCpuMicrosPerRequest === null ? '' : `load generator ${run.loadGeneratorCpuMicrosPerRequest.toFixed(1)} µs/req${cores}`;
+  return [servers === '' ? '' : `servers ${servers} µs/req`, generator].filter((s) => s !== '').join(', ');
 }
 
-function toRow(workload: LatencyRow['workload'], system: SystemName, variant: string, clients: number, result: LoadResult): LatencyRow {
+const DEFAULT_PLAN = { readFraction: 0, readMode: null, write: 'SET' } as const;
+
+async function measure(progress: Progress, label: string, target: Target, plan: LoadPlan, load = target.load): Promise<LoadRun> {
+  const line = progress.start(label);
+  line.update('connecting');
+  const run = await runLoadProcess(load(plan), plan.durationMs, target.serverCpu,
+    (ops, elapsedMs) => line.update(`${(elapsedMs / 1000).toFixed(0)}/${(plan.durationMs / 1000).toFixed(0)} s, ${formatRate(ops / (elapsedMs / 1000))}`));
+  const errors = run.errors > 0 ? `, ${run.errors} errors: ${run.firstError ?? ''}` : '';
+  line.done(`${formatRate(run.opsPerSecond)} p50 ${run.p50Ms.toFixed(2)} ms p95 ${run.p95Ms.toFixed(2)} ms p99 ${run.p99Ms.toFixed(2)} ms; CPU ${cpuSummary(run)}${errors}`);
+  return run;
+}
+
+function toRow(workload: LatencyRow['workload'], system: SystemName, variant: string, clients: number, run: LoadRun): LatencyRow {
   return {
-    workload, system, variant, clients, opsPerSecond: result.opsPerSecond,
-    p50Ms: result.histogram.percentileMs(50), p95Ms: result.histogram.percentileMs(95), p99Ms: result.histogram.percentileMs(99),
-    errors: result.errors, firstError: result.firstError,
+    workload, system, variant, clients, opsPerSecond: run.opsPerSecond,
+    p50Ms: run.p50Ms, p95Ms: run.p95Ms, p99Ms: run.p99Ms, errors: run.errors, firstError: run.firstError,
+    serverCpuMicrosPerRequest: run.serverCpuMicrosPerRequest, loadGeneratorCpuMicrosPerRequest: run.loadGeneratorCpuMicrosPerRequest, loadGeneratorCores: run.loadGeneratorCores,
   };
+}
+
+async function measureWrites(target: Target, options: BenchOptions, progress: Progress, results: BenchResults): Promise<void> {
+  const name = target.system;
+  for (const clients of WRITE_CLIENTS) {
+    const run = await measure(progress, `writes ${name} ${clients} clients`, target, { ...DEFAULT_PLAN, clients, durationMs: options.durationMs });
+    results.rows.push(toRow('writes', name, '', clients, run));
+  }
+  if (target.protocol === 'resp') {
+    for (const { write, variant } of WRITE_VARIANTS) {
+      const run = await measure(progress, `writes ${name} ${variant} ${WRITE_VARIANT_CLIENTS} clients`, target, { ...DEFAULT_PLAN, write, clients: WRITE_VARIANT_CLIENTS, durationMs: options.durationMs });
+      results.rows.push(toRow('writes', name, variant, WRITE_VARIANT_CLIENTS, run));
+    }
+  }
+  if (target.referenceLoad === undefined) return;
+  const { name: client, clients: referenceClients, load } = target.referenceLoad;
+  for (const clients of referenceClients) {
+    const run = await measure(progress, `writes ${name} ${clients} clients through ${client}`, target, { ...DEFAULT_PLAN, clients, durationMs: options.durationMs }, load);
+    results.rows.push(toRow('writes', name, client, clients, run));
+  }
 }
 
 /** Runs every selected closed-loop workload against `target`, appending to `results`. */
@@ -74,13 +116,8 @@ export async function runThroughputWorkloads(target: Target, options: BenchOptio
   const only = options.only;
   // Cold servers are several times slower for their first seconds (V8 compiles the hot
   // path, WAL segments get preallocated): warm each system up before recording.
-  await measure(progress, `warm-up ${name} (writes, ${SUSTAINED_CLIENTS} clients, not recorded)`, target, SUSTAINED_CLIENTS, null, 0, options.warmupMs);
-  if (only.has('writes')) {
-    for (const clients of WRITE_CLIENTS) {
-      const result = await measure(progress, `writes ${name} ${clients} clients`, target, clients, null, 0, options.durationMs);
-      results.rows.push(toRow('writes', name, '', clients, result));
-    }
-  }
+  await measure(progress, `warm-up ${name} (writes, ${SUSTAINED_CLIENTS} clients, not recorded)`, target, { ...DEFAULT_PLAN, clients: SUSTAINED_CLIENTS, durationMs: options.warmupMs });
+  if (only.has('writes')) await measureWrites(target, options, progress, results);
   if (only.has('reads') || only.has('mixed')) {
     const line = progress.start(`preload ${name} ${options.preloadKeys} keys × 256 B`);
     const value = benchValue();
@@ -92,15 +129,15 @@ export async function runThroughputWorkloads(target: Target, options: BenchOptio
   if (only.has('reads')) {
     for (const mode of target.readModes) {
       for (const clients of READ_CLIENTS) {
-        const result = await measure(progress, `reads ${name} ${mode ?? 'GET'} ${clients} clients`, target, clients, mode, 1, options.durationMs);
-        results.rows.push(toRow('reads', name, mode ?? 'default', clients, result));
+        const run = await measure(progress, `reads ${name} ${mode ?? 'GET'} ${clients} clients`, target, { ...DEFAULT_PLAN, clients, durationMs: options.durationMs, readFraction: 1, readMode: mode });
+        results.rows.push(toRow('reads', name, mode ?? 'default', clients, run));
       }
     }
   }
   if (only.has('mixed')) {
     for (const mix of MIXES) {
-      const result = await measure(progress, `mixed ${name} ${mix.name} ${MIX_CLIENTS} clients`, target, MIX_CLIENTS, target.mixReadMode, mix.readFraction, options.durationMs);
-      results.rows.push(toRow('mixed', name, mix.name, MIX_CLIENTS, result));
+      const run = await measure(progress, `mixed ${name} ${mix.name} ${MIX_CLIENTS} clients`, target, { ...DEFAULT_PLAN, clients: MIX_CLIENTS, durationMs: options.durationMs, readFraction: mix.readFraction, readMode: target.mixReadMode });
+      results.rows.push(toRow('mixed', name, mix.name, MIX_CLIENTS, run));
     }
   }
   if (only.has('pipelined') && target.protocol === 'resp') {
@@ -108,13 +145,13 @@ export async function runThroughputWorkloads(target: Target, options: BenchOptio
     line.update('redis-benchmark running');
     const row = await runRedisBenchmark(name, target.port, options.pipelinedRequests, 180_000, target.serverCpu);
     results.pipelined.push(row);
-    const cpu = (row.serverCpuMicrosPerRequest ?? []).map((us) => us.toFixed(1)).join(' + ');
-    line.done(row.requestsPerSecond === null ? `failed: ${row.error ?? ''}` : `${formatRate(row.requestsPerSecond)} p50 ${String(row.p50Ms)} ms p99 ${String(row.p99Ms)} ms${cpu === '' ? '' : `, server CPU ${cpu} µs/req`}`);
+    const cpu = cpuSummary({ serverCpuMicrosPerRequest: [...row.serverCpuMicrosPerRequest ?? []], loadGeneratorCpuMicrosPerRequest: row.loadGeneratorCpuMicrosPerRequest ?? null, loadGeneratorCores: null });
+    line.done(row.requestsPerSecond === null ? `failed: ${row.error ?? ''}` : `${formatRate(row.requestsPerSecond)} p50 ${String(row.p50Ms)} ms p99 ${String(row.p99Ms)} ms${cpu === '' ? '' : `; CPU ${cpu}`}`);
   }
   if (only.has('sustained')) {
-    const result = await measure(progress, `sustained writes ${name} ${SUSTAINED_CLIENTS} clients ${options.sustainedMs / 1000} s`, target, SUSTAINED_CLIENTS, null, 0, options.sustainedMs);
-    results.rows.push(toRow('sustained', name, '', SUSTAINED_CLIENTS, result));
+    const run = await measure(progress, `sustained writes ${name} ${SUSTAINED_CLIENTS} clients ${options.sustainedMs / 1000} s`, target, { ...DEFAULT_PLAN, clients: SUSTAINED_CLIENTS, durationMs: options.sustainedMs });
+    results.rows.push(toRow('sustained', name, '', SUSTAINED_CLIENTS, run));
     const seconds = Math.floor(options.sustainedMs / 1000);
-    results.sustained.push({ system: name, perSecond: Array.from({ length: seconds }, (_, i) => result.perSecond[i] ?? 0) });
+    results.sustained.push({ system: name, perSecond: Array.from({ length: seconds }, (_, i) => run.perSecond[i] ?? 0) });
   }
 }

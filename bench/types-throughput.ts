@@ -5,7 +5,8 @@
 // -P 16, against a 3-node raftis cluster's leader and a redis-server with `appendfsync always`.
 // The goal is about ratios inside one system's run: each type's write at least 1/1.5 of SET's.
 // After them, issue 16's commands as redis-benchmark custom commands (CORE_TESTS): SETBIT and
-// BITCOUNT on 8 KiB bitmaps, PFADD and PFCOUNT on one HyperLogLog, GEOADD and GEOSEARCH.
+// BITCOUNT on 8 KiB bitmaps, PFADD and PFCOUNT on one HyperLogLog, GEOADD and GEOSEARCH; and
+// XADD to one stream, the type redis-benchmark has no test of (issue 20 compares it with SET).
 // The load average is recorded at the start and end of each pass (the machine is shared).
 
 import { execFile } from 'node:child_process';
@@ -15,12 +16,13 @@ import { parseRedisBenchmarkRows, type RedisBenchmarkRow } from './pipelined.js'
 import type { Progress } from './progress.js';
 
 /**
- * Issue 16's commands, run after the default tests in this order as redis-benchmark custom
+ * Issue 16's commands and XADD, run after the default tests in this order as redis-benchmark custom
  * commands. Its __rand_int__ (zero-padded, so never a number argument: SETBIT would refuse
  * it as an offset) names keys and members; `keys` is its -r. SETBIT and BITCOUNT work on
  * 1,000 bitmaps of 8 KiB (bit 65535 set: long enough to be changed in place); PFADD adds to
  * one HyperLogLog (dense after a few thousand elements) that PFCOUNT counts; GEOADD adds
- * members at one point and GEOSEARCH asks for any 10 of them within 1 km.
+ * members at one point and GEOSEARCH asks for any 10 of them within 1 km; XADD appends an entry
+ * with a generated id to one stream.
  */
 export const CORE_TESTS: readonly { readonly name: string; readonly keys: number; readonly command: readonly string[] }[] = [
   { name: 'SETBIT', keys: 1000, command: ['SETBIT', 'bitmap:__rand_int__', '65535', '1'] },
@@ -29,11 +31,12 @@ export const CORE_TESTS: readonly { readonly name: string; readonly keys: number
   { name: 'PFCOUNT', keys: 100_000, command: ['PFCOUNT', 'hll'] },
   { name: 'GEOADD', keys: 100_000, command: ['GEOADD', 'geo', '13.361389', '38.115556', 'member:__rand_int__'] },
   { name: 'GEOSEARCH', keys: 100_000, command: ['GEOSEARCH', 'geo', 'FROMLONLAT', '13.361389', '38.115556', 'BYRADIUS', '1', 'km', 'COUNT', '10', 'ANY'] },
+  { name: 'XADD', keys: 100_000, command: ['XADD', 'stream', '*', 'field', 'value:__rand_int__'] },
 ];
 
 export const TYPE_TESTS = ['set', 'get', 'lpush', 'rpush', 'lpop', 'rpop', 'sadd', 'hset', 'spop', 'zadd', 'zpopmin', 'lrange_100', 'lrange_600', 'mset'] as const;
 /** The tests whose writes issue 15 compares with SET. */
-export const TYPE_WRITE_TESTS: readonly string[] = ['LPUSH', 'RPUSH', 'LPOP', 'RPOP', 'SADD', 'HSET', 'SPOP', 'ZADD', 'ZPOPMIN'];
+export const TYPE_WRITE_TESTS: readonly string[] = ['LPUSH', 'RPUSH', 'LPOP', 'RPOP', 'SADD', 'HSET', 'SPOP', 'ZADD', 'ZPOPMIN', 'XADD'];
 /** Issue 15's goal: every type's write throughput within this factor of SET's. */
 export const TYPE_WRITE_SLOWDOWN_MAX = 1.5;
 export const TYPE_CLIENTS = 50;
@@ -140,15 +143,21 @@ export function setRate(pass: TypePass): number | null {
   return rates.length === 0 ? null : rates.reduce((a, b) => a + b, 0) / rates.length;
 }
 
-/** SET's rate over the slowest type write's, with its name ("1.23× (ZADD)"), or null. */
-function slowestWrite(pass: TypePass): string | null {
+/** The slowest type write of a pass and SET's rate over its rate; null when either is missing. */
+export function slowestTypeWrite(pass: TypePass): { test: string; slowdown: number } | null {
   const set = setRate(pass);
   let worst: { test: string; rate: number } | null = null;
   for (const test of TYPE_WRITE_TESTS) {
     const rate = rateOf(pass, test);
     if (rate !== null && (worst === null || rate < worst.rate)) worst = { test, rate };
   }
-  return set === null || worst === null ? null : `${(set / worst.rate).toFixed(2)}× (${worst.test})`;
+  return set === null || worst === null ? null : { test: worst.test, slowdown: set / worst.rate };
+}
+
+/** "1.23× (ZADD)", or null. */
+function slowestWrite(pass: TypePass): string | null {
+  const worst = slowestTypeWrite(pass);
+  return worst === null ? null : `${worst.slowdown.toFixed(2)}× (${worst.test})`;
 }
 
 const rate = (v: number | null): string => (v === null ? '–' : Math.round(v).toLocaleString('en-US'));
@@ -161,7 +170,7 @@ export function typesReportSection(reportPath: string, result: TypesResult | nul
   const lines = ['## Throughput per command type (redis-benchmark default tests)', '',
     `- Command: \`${result.commandLine}\`, dist/ built from commit \`${result.commit}\`; machine: ${m.cores} cores, ${m.cpuModel}, ${m.memory} RAM, disk ${m.disk}, Node ${m.node}.`,
     `- \`redis-benchmark ${typeBenchmarkArgs(0, 'TEST', 0, 0).join(' ').replace('-p 0', '-p PORT').replace('-n 0', '-n N').replace('-P 0', '-P 1|16')}\`, one process per test in redis-benchmark's default order (LRANGE tests with a quarter of the requests; each is preceded by redis-benchmark's own "LPUSH (needed to benchmark LRANGE)"), against a 3-node raftis cluster's leader (default settings: every write fsynced on a majority, linearizable reads) and one redis-server (\`appendonly yes\`, \`appendfsync always\`). Each list, set, hash and sorted-set test works on one key, as redis-benchmark's do. "vs SET": SET's rate (the mean of the pass's first and last SET run; an unrecorded SET run warms each pass up) over the test's, in the same pass. "CPU µs/req": the server processes' CPU time (user + system, /proc/PID/stat, all three raftis nodes together) during the test's run over its requests: on a machine shared with other jobs it moves far less than the rate does (the LRANGE tests' runs include their LPUSH fill, so they have none). The goal for the type writes (${TYPE_WRITE_TESTS.join(', ')}) is ≤ ${TYPE_WRITE_SLOWDOWN_MAX}×.`,
-    `- After them, issue 16's commands as redis-benchmark custom commands (\`-r\` names keys and members, never a number): ${CORE_TESTS.map((t) => `${t.name} \`${t.command.join(' ')}\` (-r ${t.keys.toLocaleString('en-US')})`).join('; ')}.`,
+    `- After them, issue 16's commands and XADD (streams have no redis-benchmark test) as redis-benchmark custom commands (\`-r\` names keys and members, never a number): ${CORE_TESTS.map((t) => `${t.name} \`${t.command.join(' ')}\` (-r ${t.keys.toLocaleString('en-US')})`).join('; ')}.`,
     '',
     `| test | ${passes.map((p) => `${p.system} -P ${p.pipeline} req/s (vs SET) | CPU µs/req`).join(' | ')} |`,
     `| --- |${' ---: | ---: |'.repeat(passes.length)}`,

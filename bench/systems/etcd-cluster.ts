@@ -7,8 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EtcdClient } from '../etcd-client.js';
+import { aptInstall } from './apt.js';
 import { freePorts, waitUntil } from './ports.js';
-import { spawnLogged, stopGracefully, type Spawned } from './process-group.js';
+import { cpuSecondsOf, spawnLogged, stopGracefully, type Spawned } from './process-group.js';
 
 const READY_TIMEOUT_MS = 30_000;
 
@@ -24,13 +25,8 @@ export function etcdVersion(): string | null {
 export function ensureEtcd(): { version: string } | { skipped: string } {
   const found = etcdVersion();
   if (found !== null) return { version: found };
-  if (process.getuid?.() !== 0) return { skipped: 'etcd is not installed and the harness is not root, so it cannot apt-get install etcd-server' };
-  try {
-    execFileSync('apt-get', ['update'], { stdio: 'ignore' });
-    execFileSync('apt-get', ['install', '-y', 'etcd-server', 'etcd-client'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  } catch (error) {
-    return { skipped: `apt-get install etcd-server failed: ${error instanceof Error ? error.message : String(error)}` };
-  }
+  const failure = aptInstall(['etcd-server', 'etcd-client']);
+  if (failure !== null) return { skipped: `etcd is not installed and ${failure}` };
   const installed = etcdVersion();
   return installed === null ? { skipped: 'etcd-server installed but `etcd --version` fails' } : { version: installed };
 }
@@ -85,6 +81,11 @@ export class EtcdCluster {
       const [leader] = [...leaders];
       return leaders.size === 1 && leader !== undefined ? ids.get(leader) ?? null : null;
     }, READY_TIMEOUT_MS, 100);
+  }
+
+  /** CPU seconds each member has used (null for one that is not running), in member order. */
+  cpuSecondsByNode(): (number | null)[] {
+    return cpuSecondsOf(this.members.map((m) => m.process));
   }
 
   async stop(): Promise<void> {

@@ -27,12 +27,17 @@ export function respawn(spawned: Spawned): void {
   const fd = openSync(spawned.logPath, 'a');
   const child = spawn(spawned.command, spawned.args, { stdio: ['ignore', fd, fd] });
   closeSync(fd);
-  live.add(child);
+  trackChild(child);
   child.on('exit', () => {
-    live.delete(child);
     if (spawned.child === child) spawned.child = null;
   });
   spawned.child = child;
+}
+
+/** Counts `child` among the processes an interrupted run kills on its way out, until it exits. */
+export function trackChild(child: ChildProcess): void {
+  live.add(child);
+  child.on('exit', () => live.delete(child));
 }
 
 /** SIGKILL, resolved once the process is gone. */
@@ -78,6 +83,14 @@ export function cpuSeconds(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/** CPU seconds each process has used (null for one that is not running), in order. */
+export function cpuSecondsOf(processes: readonly Spawned[]): (number | null)[] {
+  return processes.map((spawned) => {
+    const pid = spawned.child?.pid;
+    return pid === undefined ? null : cpuSeconds(pid);
+  });
 }
 
 /** SIGKILLs every child this process spawned that is still running (interrupted runs). */

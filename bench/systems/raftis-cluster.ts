@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { replyText, respCall } from '../resp-client.js';
 import { freePorts, waitUntil } from './ports.js';
-import { cpuSeconds, killNow, respawn, rssBytes, spawnLogged, stopGracefully, type Spawned } from './process-group.js';
+import { cpuSeconds, cpuSecondsOf, killNow, respawn, rssBytes, spawnLogged, stopGracefully, type Spawned } from './process-group.js';
 
 export const RAFTIS_MAIN = resolve('dist/src/cli/main.js');
 const READY_TIMEOUT_MS = 30_000;
@@ -108,10 +108,7 @@ export class RaftisCluster {
 
   /** CPU seconds each node has used (null for one that is not running), in node order. */
   cpuSecondsByNode(): (number | null)[] {
-    return this.nodes.map((node) => {
-      const pid = node.process.child?.pid;
-      return pid === undefined ? null : cpuSeconds(pid);
-    });
+    return cpuSecondsOf(this.nodes.map((n) => n.process));
   }
 
   /** CPU seconds used by all running nodes together, or null if one is gone. */

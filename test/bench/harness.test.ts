@@ -1,19 +1,25 @@
 // Unit tests of the benchmark harness's pure parts: the latency histogram, the
 // redis-benchmark CSV reader (one row and every row), the .cpuprofile self-time summary, the
-// option parser, the SVG charts and the report sections kept across runs. The workloads
-// themselves need real servers and run with `npm run bench`.
+// option parser, the SVG charts, the report sections kept across runs and the targets; and its
+// load-generator process (the line protocol and CPU marks, and the RESP worker against a real
+// redis-server). The workloads themselves need real servers and run with `npm run bench`.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { WORKLOADS, parseBenchOptions } from '../../bench/bench-options.js';
+import { DEFAULT_REPORT, WORKLOADS, parseBenchOptions } from '../../bench/bench-options.js';
 import { summarizeProfiles } from '../../bench/cpuprofile-summary.js';
 import { LatencyHistogram } from '../../bench/histogram.js';
-import { keptSection, keptSectionLines } from '../../bench/kept-section.js';
+import { keptSection, keptSectionLines, spliceKeptSections } from '../../bench/kept-section.js';
+import { RESP_WRITES } from '../../bench/load-clients.js';
+import { runLoadProcess, workerCommand } from '../../bench/load-process.js';
 import { parseRedisBenchmarkCsv, parseRedisBenchmarkRows } from '../../bench/pipelined.js';
-import { percentileOf } from '../../bench/results.js';
+import { emptyResults, percentileOf, type LatencyRow } from '../../bench/results.js';
+import { checkTargets, type TargetCheck } from '../../bench/targets.js';
+import type { TypePass, TypesResult } from '../../bench/types-throughput.js';
+import { redisServerPath, startRedis } from '../kv/redis-server.js';
 import { barChartSvg, lineChartSvg, niceMax } from '../../bench/svg-chart.js';
 
 test('histogram percentiles stay within the bucket error of the exact ones', () => {
@@ -108,7 +114,7 @@ test('kept sections: a run\'s own lines between markers, else the previous repor
 });
 
 test('options: --only filters workloads and rejects unknown names; --quick shortens runs', () => {
-  const quick = parseBenchOptions(['--quick', '--only', 'writes,reads'], 'stamp');
+  const quick = parseBenchOptions(['--quick', '--only', 'writes,reads', '--report', '/tmp/r.md'], 'stamp');
   assert.ok(typeof quick !== 'string');
   assert.deepEqual([...quick.only], ['writes', 'reads']);
   assert.equal(quick.durationMs, 3000);
@@ -125,9 +131,126 @@ test('options: --only filters workloads and rejects unknown names; --quick short
   assert.match(parseBenchOptions(['--only', 'strings-ab'], 'stamp') as string, /--baseline/);
   for (const ports of ['40000-40100', '22600-22605', '22600', 'a-b']) assert.match(parseBenchOptions(['--ports', ports], 'stamp') as string, /--ports/, ports);
   assert.equal(full.profileDir, 'bench/results/profile-stamp');
-  const bad = parseBenchOptions(['--only', 'writes,nope'], 'stamp');
+  const bad = parseBenchOptions(['--only', 'writes,nope', '--report', '/tmp/r.md'], 'stamp');
   assert.equal(typeof bad, 'string');
   assert.match(bad as string, /nope/);
+});
+
+test('options: a partial run may write the default report only for kept-section workloads, and then only their sections', () => {
+  const full = parseBenchOptions([], 'stamp');
+  assert.ok(typeof full !== 'string');
+  assert.equal(full.reportPath, DEFAULT_REPORT);
+  assert.equal(full.reportMode, 'whole');
+  assert.match(parseBenchOptions(['--only', 'writes'], 'stamp') as string, /--report PATH/);
+  assert.match(parseBenchOptions(['--only', 'types,memory', '--report', `./${DEFAULT_REPORT}`], 'stamp') as string, /partial run of memory/, 'the same file by another spelling');
+  const types = parseBenchOptions(['--only', 'types,type-memory'], 'stamp');
+  assert.ok(typeof types !== 'string');
+  assert.equal(types.reportMode, 'sections');
+  const elsewhere = parseBenchOptions(['--only', 'writes', '--report', '/tmp/bench-report.md'], 'stamp');
+  assert.ok(typeof elsewhere !== 'string');
+  assert.equal(elsewhere.reportMode, 'whole');
+  assert.equal(elsewhere.reportPath, '/tmp/bench-report.md');
+});
+
+test('kept sections: a partial run replaces its own sections, adds missing ones before the analysis, and leaves the rest', () => {
+  const types = keptSection('TYPES', 'the types workload');
+  const memory = keptSection('TYPE-MEMORY', 'the type-memory workload');
+  const report = ['# Benchmarks', '', '## Writes', 'old writes table', '', types.start, '## Types', 'old types', types.end, '', '## Analysis', 'hand-written', ''].join('\n');
+  const spliced = spliceKeptSections(report, [
+    [types.start, '## Types', 'new types', types.end, ''],
+    [memory.start, '## Type memory', 'new memory', memory.end, ''],
+  ], '## Analysis');
+  assert.equal(spliced, ['# Benchmarks', '', '## Writes', 'old writes table', '', types.start, '## Types', 'new types', types.end, '',
+    memory.start, '## Type memory', 'new memory', memory.end, '', '## Analysis', 'hand-written', ''].join('\n'));
+  assert.throws(() => spliceKeptSections(report, [['## not a section']], '## Analysis'), /not a kept section/);
+});
+
+function latencyRow(workload: LatencyRow['workload'], system: LatencyRow['system'], variant: string, clients: number, opsPerSecond: number, p50Ms = 1): LatencyRow {
+  return { workload, system, variant, clients, opsPerSecond, p50Ms, p95Ms: p50Ms, p99Ms: p50Ms, errors: 0, firstError: null };
+}
+
+function typePass(pipeline: number, rates: Record<string, number>): TypePass {
+  return {
+    system: 'raftis', pipeline, requests: 1000, cpuMicrosPerRequest: {}, errors: [], loadAtStart: '0.5', loadAtEnd: '0.5',
+    rows: Object.entries(rates).map(([test, requestsPerSecond]) => ({ test, requestsPerSecond, p50Ms: null, p99Ms: null })),
+  };
+}
+
+test('targets: issue 20\'s list, memory judged on the largest node, commands against SET in the same run, nothing judged on a busy machine', () => {
+  const results = emptyResults();
+  results.rows.push(latencyRow('writes', 'raftis', '', 64, 12_000), latencyRow('writes', 'raftis', 'EVALSHA', 64, 10_000), latencyRow('writes', 'raftis', 'MULTI/SET/EXEC', 64, 6_000),
+    latencyRow('writes', 'etcd', '', 64, 3_000), latencyRow('writes', 'etcd', 'JSON gateway', 64, 900));
+  results.memory.push(
+    { system: 'raftis', node: 'n1 (leader)', keys: 1000, valueBytes: 100, emptyRssBytes: 0, loadedRssBytes: 100 * 1048576 },
+    { system: 'raftis', node: 'n2', keys: 1000, valueBytes: 100, emptyRssBytes: 0, loadedRssBytes: 170 * 1048576 },
+    { system: 'redis', node: 'redis-server', keys: 1000, valueBytes: 100, emptyRssBytes: 0, loadedRssBytes: 100 * 1048576 },
+  );
+  const types: TypesResult = { machine: {} as TypesResult['machine'], commit: 'c', commandLine: 'x', passes: [
+    typePass(1, { SET: 1000, LPUSH: 900, XADD: 800 }), typePass(16, { SET: 9000, LPUSH: 8000, ZADD: 5000 }),
+  ] };
+  const checks = checkTargets(results, types, '0.40 0.50 0.60');
+  const byName = (start: string): TargetCheck => {
+    const check = checks.find((c) => c.name.startsWith(start));
+    assert.ok(check !== undefined, `no target named ${start}…: ${checks.map((c) => c.name).join('; ')}`);
+    return check;
+  };
+  assert.equal(byName('writes at 64 clients vs etcd').pass, false, '4× the gRPC put, not the JSON gateway\'s 13×');
+  assert.match(byName('writes at 64 clients vs etcd').measured, /^4\.00×/);
+  assert.equal(byName('memory').pass, false, 'a follower at 1.7× fails the target though the leader is at 1.0×');
+  assert.match(byName('memory').measured, /n2 170 MiB/);
+  assert.equal(byName('collection type writes').pass, false);
+  assert.match(byName('collection type writes').measured, /ZADD at -P 16: SET 1\.80×/);
+  assert.equal(byName('EVALSHA vs SET').pass, true);
+  assert.equal(byName('MULTI/SET/EXEC vs SET').pass, false);
+  assert.equal(byName('pipelined SET (-P 16').pass, null, 'not measured');
+  assert.equal(byName('lease reads').pass, null);
+  assert.deepEqual(checkTargets(results, types, '2.50 1.00 1.00').map((c) => c.pass).filter((p) => p !== null), [], 'load 2.5 at the start: recorded, not judged');
+});
+
+test('load process: CPU of the servers and of the generator around the run, per request, from a process speaking the line protocol', async () => {
+  // A stand-in generator: ready, then on the start line a result of 1000 requests; exits when stdin closes.
+  const script = [
+    "const rl = require('node:readline').createInterface({ input: process.stdin });",
+    "console.log(JSON.stringify({ ready: true }));",
+    "let started = false;",
+    "rl.on('line', () => { if (started) return; started = true; console.log(JSON.stringify({ progress: 10, elapsedMs: 5 }));",
+    "  console.log(JSON.stringify({ ops: 1000, errors: 0, seconds: 1, opsPerSecond: 1000, p50Ms: 0.5, p95Ms: 0.9, p99Ms: -1, perSecond: [1000], firstError: null })); });",
+    "rl.on('close', () => process.exit(0));",
+  ].join('\n');
+  const marks = [[1, 2], [1.5, 2.25]];
+  let calls = 0;
+  const progress: number[] = [];
+  const run = await runLoadProcess({ name: 'stand-in', command: process.execPath, args: ['-e', script] }, 1000, () => marks[calls++]!, (ops) => progress.push(ops));
+  assert.equal(calls, 2, 'servers read once when the clients are connected and once at the result');
+  assert.deepEqual(run.serverCpuMicrosPerRequest, [500, 250]);
+  assert.ok(run.loadGeneratorCpuMicrosPerRequest !== null && run.loadGeneratorCpuMicrosPerRequest >= 0);
+  assert.ok(run.loadGeneratorCores !== null && run.loadGeneratorCores >= 0);
+  assert.equal(run.ops, 1000);
+  assert.ok(Number.isNaN(run.p99Ms), 'the Go generator\'s -1 means not measured');
+  assert.deepEqual(progress, [10]);
+  await assert.rejects(runLoadProcess({ name: 'broken', command: process.execPath, args: ['-e', 'process.stderr.write("no server"); process.exit(3)'] }, 1000, () => []), /broken exited with status 3 before reporting a result: no server/);
+});
+
+const redisPath = redisServerPath();
+
+test('load worker: SET, EVALSHA and MULTI/SET/EXEC writes and GETs against a real redis-server, from a process of its own', { skip: redisPath === null ? 'redis-server is not installed' : false }, async () => {
+  const redis = await startRedis(redisPath!);
+  try {
+    const port = redis.client.options.port!;
+    for (const write of RESP_WRITES) {
+      await redis.client.flushall();
+      const run = await runLoadProcess(workerCommand({ protocol: 'resp', port, clients: 2, durationMs: 300, readFraction: 0, readMode: null, write }), 300, () => []);
+      assert.equal(run.errors, 0, `${write}: ${run.firstError ?? ''}`);
+      assert.ok(run.ops > 0, write);
+      assert.ok((await redis.client.dbsize()) > 0, `${write} wrote keys`);
+      assert.ok(run.loadGeneratorCpuMicrosPerRequest !== null && run.loadGeneratorCpuMicrosPerRequest > 0, `${write}: the generator's CPU is measured`);
+    }
+    const reads = await runLoadProcess(workerCommand({ protocol: 'resp', port, clients: 2, durationMs: 300, readFraction: 1, readMode: null, write: 'SET' }), 300, () => []);
+    assert.equal(reads.errors, 0);
+    assert.ok(reads.ops > 0);
+  } finally {
+    await redis.stop();
+  }
 });
 
 test('charts: a bar per value, a polyline per series, and a round axis maximum', () => {
