@@ -5,7 +5,7 @@
 // redis-server). The workloads themselves need real servers and run with `npm run bench`.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -16,6 +16,7 @@ import { keptSection, keptSectionLines, spliceKeptSections } from '../../bench/k
 import { RESP_WRITES } from '../../bench/load-clients.js';
 import { runLoadProcess, workerCommand } from '../../bench/load-process.js';
 import { parseRedisBenchmarkCsv, parseRedisBenchmarkRows } from '../../bench/pipelined.js';
+import { writeReport } from '../../bench/report.js';
 import { emptyResults, percentileOf, type LatencyRow } from '../../bench/results.js';
 import { checkTargets, type TargetCheck } from '../../bench/targets.js';
 import type { TypePass, TypesResult } from '../../bench/types-throughput.js';
@@ -163,6 +164,30 @@ test('kept sections: a partial run replaces its own sections, adds missing ones 
   assert.equal(spliced, ['# Benchmarks', '', '## Writes', 'old writes table', '', types.start, '## Types', 'new types', types.end, '',
     memory.start, '## Type memory', 'new memory', memory.end, '', '## Analysis', 'hand-written', ''].join('\n'));
   assert.throws(() => spliceKeptSections(report, [['## not a section']], '## Analysis'), /not a kept section/);
+});
+
+test('report: a partial run of the types workload into the default report rewrites only its section', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'report-sections-'));
+  try {
+    const options = parseBenchOptions(['--only', 'types'], 'stamp');
+    assert.ok(typeof options !== 'string');
+    assert.equal(options.reportMode, 'sections');
+    const path = join(dir, 'benchmarks.md');
+    const section = keptSection('TYPES', 'the types workload');
+    const before = ['# Benchmarks', '', '## Writes (SET / put, 256 B)', '| the full run\'s table |', '', section.start, '## Throughput per command type', 'old rows', section.end, '', '## Analysis', 'hand-written', ''].join('\n');
+    writeFileSync(path, before);
+    const machine = { cores: 2, cpuModel: 'cpu', memory: '1 GiB', disk: 'disk', kernel: 'k', node: 'v20' };
+    const types: TypesResult = { machine, commit: 'abc1234', commandLine: 'npm run bench -- --only types', passes: [typePass(1, { SET: 1000, LPUSH: 900, XADD: 800 })] };
+    const run = { startedAt: new Date(0), finishedAt: new Date(1000), machine, loadAtStart: '0.1 0.1 0.1', loadAtEnd: '0.1 0.1 0.1', versions: {}, commit: 'abc1234', profile: null };
+    writeReport({ ...options, reportPath: path }, run, emptyResults(), [], { snapshot: null, typeMemory: null, types, stringsAb: null });
+    const after = readFileSync(path, 'utf8');
+    assert.ok(after.startsWith(['# Benchmarks', '', '## Writes (SET / put, 256 B)', '| the full run\'s table |', '', section.start, '## Throughput per command type (redis-benchmark default tests)'].join('\n')), after.slice(0, 400));
+    assert.ok(!after.includes('old rows'));
+    assert.match(after, /\| XADD \| 800 \(1\.25×\)/);
+    assert.ok(after.endsWith(`${section.end}\n\n## Analysis\nhand-written\n`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 function latencyRow(workload: LatencyRow['workload'], system: LatencyRow['system'], variant: string, clients: number, opsPerSecond: number, p50Ms = 1): LatencyRow {
