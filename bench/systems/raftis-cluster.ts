@@ -31,6 +31,10 @@ export interface RaftisOptions {
   readonly tls?: { readonly args: (id: string) => readonly string[]; readonly clientPort: boolean };
   /** The CLI to run (another build's dist/src/cli/main.js for before/after runs); default RAFTIS_MAIN. */
   readonly main?: string;
+  /** Flags for node itself before the CLI (V8 flags such as --max-semi-space-size), for experiments. */
+  readonly nodeArgs?: readonly string[];
+  /** More `raftis server` options for every node. */
+  readonly serverArgs?: readonly string[];
 }
 
 export class RaftisCluster {
@@ -43,7 +47,7 @@ export class RaftisCluster {
     const ports = await freePorts(options.nodes * (options.tls?.clientPort === true ? 3 : 2));
     const ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
     const initialCluster = ids.map((id, i) => `${id}=127.0.0.1:${ports[options.nodes + i]!}`).join(',');
-    const nodeFlags = options.profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`];
+    const nodeFlags = [...(options.nodeArgs ?? []), ...(options.profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`])];
     if (options.profileDir !== null) mkdirSync(options.profileDir, { recursive: true });
     const nodes = ids.map((id, i): RaftisNode => {
       const port = ports[i]!;
@@ -51,7 +55,7 @@ export class RaftisCluster {
       const args = [...nodeFlags, main, 'server', '--id', id,
         '--listen', `127.0.0.1:${port}`, '--peer-listen', `127.0.0.1:${ports[options.nodes + i]!}`,
         '--data-dir', join(root, id), '--initial-cluster', initialCluster, '--log-level', 'warn',
-        ...(tlsPort === undefined ? [] : ['--tls-port', String(tlsPort)]), ...(options.tls?.args(id) ?? [])];
+        ...(tlsPort === undefined ? [] : ['--tls-port', String(tlsPort)]), ...(options.tls?.args(id) ?? []), ...(options.serverArgs ?? [])];
       return { id, port, ...(tlsPort === undefined ? {} : { tlsPort }), process: spawnLogged(`raftis ${id}`, process.execPath, args, join(root, `${id}.log`)) };
     });
     const cluster = new RaftisCluster(nodes, root);

@@ -1,34 +1,124 @@
-// The list type: a double-ended queue of binary-safe elements (latin1 strings, one char per
-// byte, like keys) in a ring buffer: O(1) push and pop at both ends and O(1) access by
-// index, O(n) inserts and removals in the middle (as Redis's). One array slot per element
-// is the whole per-element cost beyond the string itself; a chunked layout (Redis's
-// quicklist) would pack small elements tighter but make every access decode, which the
-// ring buffer never does (docs/internals/blocking.md has the measurements).
+// The list type: a double-ended sequence of binary-safe elements (latin1 strings, one char per
+// byte, like keys), packed like Redis's quicklist: a run of chunks, each holding up to
+// listChunkElementsMax elements of at most listChunkBytesMax bytes together (a larger element
+// gets a chunk of its own). A chunk in the middle is one packed string: a header of 16-bit end
+// offsets, then the elements' bytes back to back, so a million elements cost their bytes plus
+// about 3 bytes each, not a string header (16 bytes), an array slot (8) and alignment (~4)
+// apiece. The chunks at the two ends stay open (an array of the element strings) while pushes
+// and pops work there; a chunk is packed when it stops being at an end, and opened again when a
+// push or pop reaches it. Access by index walks chunk counts from the nearer end, or from the
+// last position found (sequential access, as LRANGE, LPOS and snapshots do, costs O(1) per
+// element); a change in the middle repacks only its chunk. The layout is internal: a replica
+// restored from a snapshot may cut its chunks elsewhere, which no command can see.
 
 import type { ByteReader, ByteWriter } from './binary.js';
 import { fnv1aLatin1, fnvOffsetBasis, mixSeed } from './hash.js';
 import type { CollectionBuilder, CollectionCodec, CollectionValue, ElementCursor } from './value.js';
 
-/** Memory estimate per element beyond its bytes (array slot and string header). */
-export const listElementOverheadBytes = 24;
-/** Smallest ring capacity (a power of two, as every capacity is). */
-const capacityMin = 8;
+/**
+ * Memory estimate per element beyond its bytes: its 16-bit offset and a share of its chunk's
+ * object and string header (about 3 bytes in V8 on x64, measured with a million elements of
+ * 10–100 bytes: bench/collection-heap.ts), rounded up for the open chunks at the ends.
+ */
+export const listElementOverheadBytes = 4;
+/** Most elements one chunk holds (bounds the work of a change in the middle, and the header). */
+export const listChunkElementsMax = 128;
+/**
+ * Most element bytes one chunk of several elements holds (Redis's default
+ * list-max-listpack-size, -2, is 8 KiB per quicklist node). Must stay below 65,536: the
+ * header's offsets are 16 bits.
+ */
+export const listChunkBytesMax = 8192;
 
 /** Which end of a list: the head (index 0) or the tail. */
 export type ListEnd = 'left' | 'right';
 
+/** A run of consecutive elements: open (an array of them) or packed (one string). */
+class Chunk {
+  constructor(
+    /** The elements while the chunk is open; null while it is packed. */
+    public items: string[] | null,
+    /** While packed: a lone element as itself, else a header of 16-bit end offsets (two chars each) and the elements' bytes. */
+    public packed: string,
+    public count: number,
+    /** The elements' bytes together. Invariant: bytes <= listChunkBytesMax when count > 1. */
+    public bytes: number,
+  ) {}
+}
+
+function openChunk(element: string): Chunk {
+  return new Chunk([element], '', 1, element.length);
+}
+
+/** Whether `element` may join `chunk` without breaking its bounds. */
+function fits(chunk: Chunk, element: string): boolean {
+  return chunk.count < listChunkElementsMax && chunk.bytes + element.length <= listChunkBytesMax;
+}
+
+/** The packed form of items[from, to) (whose bytes fit one chunk unless it is one element). */
+function packItems(items: readonly string[], from: number, to: number): string {
+  if (to - from === 1) return items[from] as string;
+  const parts = new Array<string>(to - from + 1);
+  const header = new Array<number>(2 * (to - from));
+  let end = 0;
+  for (let i = from; i < to; i++) {
+    const item = items[i] as string;
+    end += item.length;
+    header[2 * (i - from)] = end >>> 8;
+    header[2 * (i - from) + 1] = end & 0xff;
+    parts[i - from + 1] = item;
+  }
+  parts[0] = String.fromCharCode(...header);
+  // join makes one flat string (a + b would make a rope that keeps both parts).
+  return parts.join('');
+}
+
+/** Element `index` of a packed chunk of `count` elements. */
+function packedElement(packed: string, count: number, index: number): string {
+  if (count === 1) return packed;
+  const data = 2 * count;
+  const end = (packed.charCodeAt(2 * index) << 8) | packed.charCodeAt(2 * index + 1);
+  const start = index === 0 ? 0 : (packed.charCodeAt(2 * index - 2) << 8) | packed.charCodeAt(2 * index - 1);
+  return packed.slice(data + start, data + end);
+}
+
+/** The elements of a packed chunk. */
+function unpack(packed: string, count: number): string[] {
+  const items = new Array<string>(count);
+  for (let i = 0; i < count; i++) items[i] = packedElement(packed, count, i);
+  return items;
+}
+
+/** Packed chunks holding `items`, in order, each filled as far as its bounds allow. */
+function packedChunks(items: readonly string[]): Chunk[] {
+  const chunks: Chunk[] = [];
+  let from = 0;
+  while (from < items.length) {
+    let to = from + 1;
+    let bytes = (items[from] as string).length;
+    while (to < items.length && to - from < listChunkElementsMax && bytes + (items[to] as string).length <= listChunkBytesMax) {
+      bytes += (items[to] as string).length;
+      to++;
+    }
+    chunks.push(new Chunk(null, packItems(items, from, to), to - from, bytes));
+    from = to;
+  }
+  return chunks;
+}
+
 export class ListValue implements CollectionValue {
   readonly type = 'list' as const;
   accountedBytes = 0;
-  /** The ring: element i is at (head + i) & (capacity - 1); free slots hold ''. Capacity is a power of two. */
-  private slots: string[];
-  private head = 0;
+  /** The chunks, head first; none when the list is empty. */
+  private chunks: Chunk[] = [];
   private size = 0;
   private elementBytes = 0;
   private changes = 0;
+  /** The chunk the last lookup by index ended in, and the index of its first element; -1 after a change. */
+  private foundChunk = -1;
+  private foundStart = 0;
 
   constructor(elements: readonly string[] = []) {
-    this.slots = new Array<string>(capacityFor(elements.length)).fill('');
     for (const element of elements) this.pushTail(element);
     this.changes = 0;
   }
@@ -51,14 +141,19 @@ export class ListValue implements CollectionValue {
 
   /** Element `index` (0 = head), which must be in [0, length). */
   at(index: number): string {
-    return this.slots[this.slot(index)] as string;
+    const chunk = this.chunks[this.locate(index)] as Chunk;
+    const within = index - this.foundStart;
+    return chunk.items === null ? packedElement(chunk.packed, chunk.count, within) : chunk.items[within] as string;
   }
 
   /** Replaces element `index`, which must be in [0, length). */
   set(index: number, element: string): void {
-    const slot = this.slot(index);
-    this.elementBytes += element.length - (this.slots[slot] as string).length;
-    this.slots[slot] = element;
+    const at = this.locate(index);
+    const items = this.itemsOf(at);
+    const within = index - this.foundStart;
+    this.elementBytes += element.length - (items[within] as string).length;
+    items[within] = element;
+    this.replaceChunk(at, items);
     this.changes++;
   }
 
@@ -73,27 +168,46 @@ export class ListValue implements CollectionValue {
   }
 
   pushHead(element: string): void {
-    this.reserve(this.size + 1);
-    this.head = (this.head - 1) & this.mask;
-    this.slots[this.head] = element;
+    const first = this.chunks[0];
+    if (first !== undefined && fits(first, element)) {
+      this.open(first).unshift(element);
+      first.count++;
+      first.bytes += element.length;
+    } else {
+      this.chunks.unshift(openChunk(element));
+      // The old head is in the middle now (unless it is also the tail).
+      if (this.chunks.length > 2) this.pack(this.chunks[1] as Chunk);
+    }
     this.added(element);
   }
 
   pushTail(element: string): void {
-    this.reserve(this.size + 1);
-    this.slots[this.slot(this.size)] = element;
+    const last = this.chunks[this.chunks.length - 1];
+    if (last !== undefined && fits(last, element)) {
+      this.open(last).push(element);
+      last.count++;
+      last.bytes += element.length;
+    } else {
+      this.chunks.push(openChunk(element));
+      if (this.chunks.length > 2) this.pack(this.chunks[this.chunks.length - 2] as Chunk);
+    }
     this.added(element);
   }
 
   popHead(): string {
-    const element = this.take(this.head);
-    this.head = (this.head + 1) & this.mask;
+    const first = this.chunks[0] as Chunk;
+    const element = this.open(first).shift() as string;
+    if (--first.count === 0) this.chunks.shift();
+    else first.bytes -= element.length;
     this.removed(element);
     return element;
   }
 
   popTail(): string {
-    const element = this.take(this.slot(this.size - 1));
+    const last = this.chunks[this.chunks.length - 1] as Chunk;
+    const element = this.open(last).pop() as string;
+    if (--last.count === 0) this.chunks.pop();
+    else last.bytes -= element.length;
     this.removed(element);
     return element;
   }
@@ -108,23 +222,22 @@ export class ListValue implements CollectionValue {
   /** Keeps only elements start..stop (inclusive); start > stop empties the list. */
   trim(start: number, stop: number): void {
     const keep = Math.max(0, Math.min(stop, this.size - 1) - start + 1);
-    const dropTail = this.size - start - keep;
-    for (let i = 0; i < start; i++) this.popHead();
-    for (let i = 0; i < dropTail; i++) this.popTail();
+    let dropHead = Math.min(start, this.size);
+    let dropTail = this.size - dropHead - keep;
+    dropHead -= this.dropWhole('left', dropHead);
+    dropTail -= this.dropWhole('right', dropTail);
+    for (; dropHead > 0; dropHead--) this.popHead();
+    for (; dropTail > 0; dropTail--) this.popTail();
   }
 
-  /** Inserts `element` so that it becomes element `index` (0 ≤ index ≤ length), moving the shorter side. */
+  /** Inserts `element` so that it becomes element `index` (0 ≤ index ≤ length). */
   insert(index: number, element: string): void {
     if (index === 0) return this.pushHead(element);
     if (index === this.size) return this.pushTail(element);
-    this.reserve(this.size + 1);
-    if (index < this.size / 2) {
-      this.head = (this.head - 1) & this.mask;
-      for (let i = 0; i < index; i++) this.slots[this.slot(i)] = this.at(i + 1);
-    } else {
-      for (let i = this.size; i > index; i--) this.slots[this.slot(i)] = this.at(i - 1);
-    }
-    this.slots[this.slot(index)] = element;
+    const at = this.locate(index);
+    const items = this.itemsOf(at);
+    items.splice(index - this.foundStart, 0, element);
+    this.replaceChunk(at, items);
     this.added(element);
   }
 
@@ -178,7 +291,12 @@ export class ListValue implements CollectionValue {
   }
 
   clone(): ListValue {
-    return new ListValue(this.elements());
+    const copy = new ListValue();
+    // Packed strings are never changed, only replaced: the copy shares them.
+    copy.chunks = this.chunks.map((chunk) => new Chunk(chunk.items === null ? null : chunk.items.slice(), chunk.packed, chunk.count, chunk.bytes));
+    copy.size = this.size;
+    copy.elementBytes = this.elementBytes;
+    return copy;
   }
 
   /** Order-dependent: the elements' hashes chained from the head. */
@@ -192,58 +310,103 @@ export class ListValue implements CollectionValue {
     return new ListCursor(this, position);
   }
 
-  private get mask(): number {
-    return this.slots.length - 1;
+  /** The index in `chunks` of the chunk holding element `index` (in [0, length)); foundStart is its first element's index. */
+  private locate(index: number): number {
+    const chunks = this.chunks;
+    let at: number;
+    let start: number;
+    const fromHead = index;
+    const fromTail = this.size - 1 - index;
+    if (this.foundChunk >= 0 && Math.abs(index - this.foundStart) <= Math.min(fromHead, fromTail)) {
+      at = this.foundChunk;
+      start = this.foundStart;
+    } else if (fromHead <= fromTail) {
+      at = 0;
+      start = 0;
+    } else {
+      at = chunks.length - 1;
+      start = this.size - (chunks[at] as Chunk).count;
+    }
+    while (index < start) start -= (chunks[--at] as Chunk).count;
+    while (index >= start + (chunks[at] as Chunk).count) start += (chunks[at++] as Chunk).count;
+    this.foundChunk = at;
+    this.foundStart = start;
+    return at;
   }
 
-  private slot(index: number): number {
-    return (this.head + index) & this.mask;
+  /** The chunk's elements as an array to change: its own while open, a fresh one while packed. */
+  private itemsOf(at: number): string[] {
+    const chunk = this.chunks[at] as Chunk;
+    return chunk.items ?? unpack(chunk.packed, chunk.count);
   }
 
-  private take(slot: number): string {
-    const element = this.slots[slot] as string;
-    this.slots[slot] = '';
-    return element;
+  /** Puts `items` (the changed elements of chunk `at`) back: in place while they fit one chunk and it is open, else packed. */
+  private replaceChunk(at: number, items: string[]): void {
+    const chunk = this.chunks[at] as Chunk;
+    let bytes = 0;
+    for (const item of items) bytes += item.length;
+    if (chunk.items === items && (items.length === 1 || (items.length <= listChunkElementsMax && bytes <= listChunkBytesMax))) {
+      chunk.count = items.length;
+      chunk.bytes = bytes;
+    } else {
+      this.chunks.splice(at, 1, ...packedChunks(items));
+    }
+    this.foundChunk = -1;
+  }
+
+  /** The elements of a chunk at an end, opened for pushes and pops there. */
+  private open(chunk: Chunk): string[] {
+    if (chunk.items === null) {
+      chunk.items = unpack(chunk.packed, chunk.count);
+      chunk.packed = '';
+    }
+    return chunk.items;
+  }
+
+  private pack(chunk: Chunk): void {
+    if (chunk.items === null) return;
+    chunk.packed = packItems(chunk.items, 0, chunk.count);
+    chunk.items = null;
+  }
+
+  /** Drops whole chunks from `end` while they hold at most `count` elements in all (LTRIM of a long list); how many went. */
+  private dropWhole(end: ListEnd, count: number): number {
+    let left = count;
+    for (;;) {
+      const chunk = end === 'left' ? this.chunks[0] : this.chunks[this.chunks.length - 1];
+      if (chunk === undefined || chunk.count > left) return count - left;
+      if (end === 'left') this.chunks.shift();
+      else this.chunks.pop();
+      left -= chunk.count;
+      this.size -= chunk.count;
+      this.elementBytes -= chunk.count * listElementOverheadBytes + chunk.bytes;
+      this.changes++;
+      this.foundChunk = -1;
+    }
   }
 
   private added(element: string): void {
     this.size++;
     this.elementBytes += listElementOverheadBytes + element.length;
     this.changes++;
+    this.foundChunk = -1;
   }
 
   private removed(element: string): void {
     this.size--;
     this.elementBytes -= listElementOverheadBytes + element.length;
     this.changes++;
-    if (this.slots.length > capacityMin && this.size * 4 <= this.slots.length) this.resize(this.slots.length / 2);
-  }
-
-  /** Makes room for `size` elements (doubling). */
-  private reserve(size: number): void {
-    if (size > this.slots.length) this.resize(capacityFor(size));
-  }
-
-  /** Moves the elements into a ring of `capacity` slots, head at slot 0. */
-  private resize(capacity: number): void {
-    const slots = new Array<string>(capacity).fill('');
-    for (let i = 0; i < this.size; i++) slots[i] = this.at(i);
-    this.slots = slots;
-    this.head = 0;
+    this.foundChunk = -1;
   }
 
   /** Replaces the contents with `elements` (a mutation: bytes and version follow). */
   private replaceAll(elements: readonly string[]): void {
-    this.slots = new Array<string>(capacityFor(elements.length)).fill('');
-    this.head = 0;
+    this.chunks = packedChunks(elements);
     this.size = elements.length;
     this.elementBytes = 0;
-    for (let i = 0; i < elements.length; i++) {
-      const element = elements[i] as string;
-      this.slots[i] = element;
-      this.elementBytes += listElementOverheadBytes + element.length;
-    }
+    for (const element of elements) this.elementBytes += listElementOverheadBytes + element.length;
     this.changes++;
+    this.foundChunk = -1;
   }
 }
 
@@ -262,13 +425,6 @@ class ListCursor implements ElementCursor {
     }
     return this.position - start;
   }
-}
-
-/** The smallest power-of-two capacity ≥ capacityMin that holds `size` elements. */
-function capacityFor(size: number): number {
-  let capacity = capacityMin;
-  while (capacity < size) capacity *= 2;
-  return capacity;
 }
 
 export const listCodec: CollectionCodec = {

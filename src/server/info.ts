@@ -63,7 +63,8 @@ const sections: Record<string, Section> = {
     const used = kv.memoryUsage();
     const total = totalmem();
     return [`used_memory:${used}`, `used_memory_human:${bytesToHuman(used)}`, `used_memory_rss:${memory.rss}`, `used_memory_rss_human:${bytesToHuman(memory.rss)}`,
-      `used_memory_heap:${memory.heapUsed}`, `used_memory_dataset:${used}`, `total_system_memory:${total}`, `total_system_memory_human:${bytesToHuman(total)}`,
+      `used_memory_heap:${memory.heapUsed}`, `used_memory_heap_committed:${memory.heapTotal}`, `used_memory_external:${memory.external}`,
+      `used_memory_array_buffers:${memory.arrayBuffers}`, `used_memory_dataset:${used}`, `total_system_memory:${total}`, `total_system_memory_human:${bytesToHuman(total)}`,
       ...scriptMemoryLines(kv.scriptMemory(), stats),
       `maxmemory:${maxMemoryBytes}`, `maxmemory_human:${bytesToHuman(maxMemoryBytes)}`, `maxmemory_policy:${evictionPolicy}`,
       `mem_fragmentation_ratio:${used === 0 ? 0 : (memory.rss / used).toFixed(2)}`, 'mem_allocator:v8', 'lazyfree_pending_objects:0'];
