@@ -98,6 +98,8 @@ async function measureWrites(target: Target, options: BenchOptions, progress: Pr
   }
   if (target.protocol === 'resp') {
     for (const { write, variant } of WRITE_VARIANTS) {
+      // The script VM and the transaction path compile on their first requests, as the SET path did in the system's warm-up.
+      await measure(progress, `warm-up ${name} ${variant} (${WRITE_VARIANT_CLIENTS} clients, not recorded)`, target, { ...DEFAULT_PLAN, write, clients: WRITE_VARIANT_CLIENTS, durationMs: options.warmupMs });
       const run = await measure(progress, `writes ${name} ${variant} ${WRITE_VARIANT_CLIENTS} clients`, target, { ...DEFAULT_PLAN, write, clients: WRITE_VARIANT_CLIENTS, durationMs: options.durationMs });
       results.rows.push(toRow('writes', name, variant, WRITE_VARIANT_CLIENTS, run));
     }
