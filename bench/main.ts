@@ -79,6 +79,9 @@ async function throughputPhase(options: BenchOptions, progress: Progress, result
         referenceLoad: { name: 'JSON gateway', clients: ETCD_GATEWAY_CLIENTS, load: workerLoad('etcd-gateway', port) },
       };
       await runThroughputWorkloads(target, { ...options, only: new Set([...options.only].filter((w) => w !== 'pipelined')) }, progress, results);
+    } catch (error) {
+      // A peer's failure (its load generator, say) costs its remaining rows, not the whole run.
+      results.skipped.push(`etcd: stopped by ${error instanceof Error ? error.message : String(error)}; the etcd rows after that point are missing.`);
     } finally {
       await etcd.stop();
     }
