@@ -248,7 +248,7 @@ const diskFault: Fault = {
   async inject(context) {
     // The leader half of the time: its sync gates the commit of every write.
     const leader = await currentLeader(context.cluster);
-    const victim = await leaderOrRandom(context.cluster);
+    const victim = leader !== null && Math.random() < 0.5 ? leader : pick(context.cluster.running().map((n) => n.id));
     const role = victim === leader ? ' (leader)' : '';
     const kind = pick(['eio', 'full', 'slow'] as const);
     if (kind === 'eio') return injectSyncFailure(context, victim, role);
