@@ -13,38 +13,54 @@ export function redisBenchmarkArgs(port: number, requests: number): string[] {
     '-n', String(requests), '-d', '256', '-r', '100000', '--csv'];
 }
 
+/** What one redis-benchmark process printed, and the CPU seconds it used (null when not read). */
+export interface RedisBenchmarkOutput {
+  readonly error: Error | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly cpuSeconds: number | null;
+}
+
 /**
- * Runs the pipelined SET. `serverCpu` reads each server process's CPU seconds (null: not
- * measured); the difference around the run, over the requests, is reported per process, and so
- * is redis-benchmark's own CPU (read by the shell that waited for it: its children's CPU times).
+ * Runs redis-benchmark with `args` under a shell that, once it has waited for it, prints its own
+ * /proc/PID/stat: its children's CPU times there are redis-benchmark's, the load generator's share.
  */
-export function runRedisBenchmark(system: SystemName, port: number, requests: number, timeoutMs: number, serverCpu: () => readonly (number | null)[] = () => []): Promise<PipelinedRow> {
-  const before = serverCpu();
+export function execRedisBenchmark(args: readonly string[], timeoutMs: number): Promise<RedisBenchmarkOutput> {
   return new Promise((resolveRun) => {
     const script = 'redis-benchmark "$@"; status=$?; cat /proc/$$/stat >&2; exit $status';
-    execFile('sh', ['-c', script, 'sh', ...redisBenchmarkArgs(port, requests)], { timeout: timeoutMs, encoding: 'utf8' }, (error, stdout, stderr) => {
-      const parsed = parseRedisBenchmarkCsv(stdout);
-      if (parsed === null) {
-        const why = error !== null ? `${error.message} ${stderr}`.trim() : `no SET row in output: ${stdout.slice(0, 200)}`;
-        resolveRun({ system, requestsPerSecond: null, p50Ms: null, p99Ms: null, error: why.slice(0, 300) });
-        return;
-      }
-      const after = serverCpu();
-      const perRequest = (seconds: number): number => (seconds * 1e6) / requests;
-      const serverCpuMicrosPerRequest = before.flatMap((start, i) => {
-        const end = after[i];
-        return start === null || end === null || end === undefined ? [] : [perRequest(end - start)];
-      });
-      const generator = childrenCpuSeconds(stderr);
-      resolveRun({ system, ...parsed, error: null, serverCpuMicrosPerRequest, loadGeneratorCpuMicrosPerRequest: generator === null ? null : perRequest(generator) });
+    execFile('sh', ['-c', script, 'sh', ...args], { timeout: timeoutMs, encoding: 'utf8' }, (error, stdout, stderr) => {
+      const statLine = stderr.split('\n').find((l) => STAT_LINE.test(l));
+      resolveRun({ error, stdout, stderr: stderr.split('\n').filter((l) => l !== statLine).join('\n'), cpuSeconds: statLine === undefined ? null : childrenCpuSeconds(statLine) });
     });
   });
 }
 
-/** cutime + cstime (fields 16 and 17) of a /proc/PID/stat line in `text`: the CPU seconds of the children it waited for. */
-function childrenCpuSeconds(text: string): number | null {
-  const line = text.split('\n').find((l) => /^\d+ \(/.test(l));
-  if (line === undefined) return null;
+/**
+ * Runs the pipelined SET. `serverCpu` reads each server process's CPU seconds (null: not
+ * measured); the difference around the run, over the requests, is reported per process, and so
+ * is redis-benchmark's own CPU.
+ */
+export async function runRedisBenchmark(system: SystemName, port: number, requests: number, timeoutMs: number, serverCpu: () => readonly (number | null)[] = () => []): Promise<PipelinedRow> {
+  const before = serverCpu();
+  const { error, stdout, stderr, cpuSeconds } = await execRedisBenchmark(redisBenchmarkArgs(port, requests), timeoutMs);
+  const parsed = parseRedisBenchmarkCsv(stdout);
+  if (parsed === null) {
+    const why = error !== null ? `${error.message} ${stderr}`.trim() : `no SET row in output: ${stdout.slice(0, 200)}`;
+    return { system, requestsPerSecond: null, p50Ms: null, p99Ms: null, error: why.slice(0, 300) };
+  }
+  const after = serverCpu();
+  const perRequest = (seconds: number): number => (seconds * 1e6) / requests;
+  const serverCpuMicrosPerRequest = before.flatMap((start, i) => {
+    const end = after[i];
+    return start === null || end === null || end === undefined ? [] : [perRequest(end - start)];
+  });
+  return { system, ...parsed, error: null, serverCpuMicrosPerRequest, loadGeneratorCpuMicrosPerRequest: cpuSeconds === null ? null : perRequest(cpuSeconds) };
+}
+
+const STAT_LINE = /^\d+ \(/;
+
+/** cutime + cstime (fields 16 and 17) of a /proc/PID/stat line: the CPU seconds of the children it waited for. */
+function childrenCpuSeconds(line: string): number | null {
   const fields = line.slice(line.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[13]) + Number(fields[14]);
   return Number.isFinite(ticks) ? ticks / USER_HZ : null;

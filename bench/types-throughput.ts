@@ -9,10 +9,9 @@
 // XADD to one stream, the type redis-benchmark has no test of (issue 20 compares it with SET).
 // The load average is recorded at the start and end of each pass (the machine is shared).
 
-import { execFile } from 'node:child_process';
 import { keptSection, keptSectionLines } from './kept-section.js';
 import { loadAverage, type MachineInfo } from './machine.js';
-import { parseRedisBenchmarkRows, type RedisBenchmarkRow } from './pipelined.js';
+import { execRedisBenchmark, parseRedisBenchmarkRows, type RedisBenchmarkRow } from './pipelined.js';
 import type { Progress } from './progress.js';
 
 /**
@@ -58,6 +57,8 @@ export interface TypePass {
   readonly rows: RedisBenchmarkRow[];
   /** Server CPU time per request (all the system's processes, user + system) by test: less sensitive to a loaded machine than the rate. */
   readonly cpuMicrosPerRequest: Record<string, number>;
+  /** redis-benchmark's own CPU time per request by test (the load generator's share); absent in older results. */
+  readonly generatorCpuMicrosPerRequest?: Record<string, number>;
   readonly errors: string[];
   readonly loadAtStart: string;
   readonly loadAtEnd: string;
@@ -77,15 +78,13 @@ export function typeBenchmarkArgs(port: number, test: string, requests: number, 
   return [...common, '-t', test, '-d', String(TYPE_VALUE_BYTES), '-r', '100000'];
 }
 
-function runTest(port: number, test: string, requests: number, pipeline: number): Promise<RedisBenchmarkRow[] | string> {
-  return new Promise((resolveRun) => {
-    execFile('redis-benchmark', typeBenchmarkArgs(port, test, requests, pipeline), { timeout: TEST_TIMEOUT_MS, encoding: 'utf8' }, (error, stdout, stderr) => {
-      // A custom command's row is named by the whole command line: named here by the test.
-      const rows = parseRedisBenchmarkRows(stdout).map((r) => (CORE_TESTS.some((t) => t.name === test) ? { ...r, test } : r));
-      if (rows.some((r) => r.test.toLowerCase().startsWith(test.toLowerCase())) && !/ERR|WRONGTYPE/.test(stderr)) resolveRun(rows);
-      else resolveRun(`${test}: ${(error === null ? `no ${test} row in output, or errors: ${stdout} ${stderr}` : `${error.message} ${stderr}`).trim().slice(0, 300)}`);
-    });
-  });
+/** One test's rows and redis-benchmark's own CPU seconds (null when not read), or why it failed. */
+async function runTest(port: number, test: string, requests: number, pipeline: number): Promise<{ rows: RedisBenchmarkRow[]; generatorCpuSeconds: number | null } | string> {
+  const { error, stdout, stderr, cpuSeconds } = await execRedisBenchmark(typeBenchmarkArgs(port, test, requests, pipeline), TEST_TIMEOUT_MS);
+  // A custom command's row is named by the whole command line: named here by the test.
+  const rows = parseRedisBenchmarkRows(stdout).map((r) => (CORE_TESTS.some((t) => t.name === test) ? { ...r, test } : r));
+  if (rows.some((r) => r.test.toLowerCase().startsWith(test.toLowerCase())) && !/ERR|WRONGTYPE/.test(stderr)) return { rows, generatorCpuSeconds: cpuSeconds };
+  return `${test}: ${(error === null ? `no ${test} row in output, or errors: ${stdout} ${stderr}` : `${error.message} ${stderr}`).trim().slice(0, 300)}`;
 }
 
 /**
@@ -102,6 +101,7 @@ export async function runTypePass(
   const loadAtStart = loadAverage();
   const rows: RedisBenchmarkRow[] = [];
   const cpuMicrosPerRequest: Record<string, number> = {};
+  const generatorCpuMicrosPerRequest: Record<string, number> = {};
   const errors: string[] = [];
   line.update('warm-up');
   await runTest(port, 'set', Math.round(requests * WARMUP_REQUEST_SHARE), pipeline);
@@ -115,13 +115,15 @@ export async function runTypePass(
       errors.push(result);
       continue;
     }
-    const named = result.map((r) => (r.test === 'SET' && rows.some((earlier) => earlier.test === 'SET') ? { ...r, test: SET_AGAIN } : r));
+    const named = result.rows.map((r) => (r.test === 'SET' && rows.some((earlier) => earlier.test === 'SET') ? { ...r, test: SET_AGAIN } : r));
     rows.push(...named);
     // The LRANGE tests' own LPUSH run shares the measurement: the CPU goes to the last row (the test itself) only when it ran alone.
     const last = named.at(-1);
-    if (named.length === 1 && last !== undefined && cpuBefore !== null && cpuAfter !== null) cpuMicrosPerRequest[last.test] = ((cpuAfter - cpuBefore) * 1e6) / count;
+    if (named.length !== 1 || last === undefined) continue;
+    if (cpuBefore !== null && cpuAfter !== null) cpuMicrosPerRequest[last.test] = ((cpuAfter - cpuBefore) * 1e6) / count;
+    if (result.generatorCpuSeconds !== null) generatorCpuMicrosPerRequest[last.test] = (result.generatorCpuSeconds * 1e6) / count;
   }
-  const pass = { system, pipeline, requests, rows, cpuMicrosPerRequest, errors, loadAtStart, loadAtEnd: loadAverage() };
+  const pass = { system, pipeline, requests, rows, cpuMicrosPerRequest, generatorCpuMicrosPerRequest, errors, loadAtStart, loadAtEnd: loadAverage() };
   const set = setRate(pass);
   line.done(`SET ${set === null ? '–' : Math.round(set)}/s; slowest write vs SET: ${slowestWrite(pass) ?? '–'}`);
   return pass;
@@ -162,6 +164,13 @@ function slowestWrite(pass: TypePass): string | null {
 
 const rate = (v: number | null): string => (v === null ? '–' : Math.round(v).toLocaleString('en-US'));
 
+/** redis-benchmark's own CPU per request over the pass's tests ("load generator 2–5 µs/req"). */
+function generatorRange(pass: TypePass): string {
+  const costs = Object.values(pass.generatorCpuMicrosPerRequest ?? {});
+  if (costs.length === 0) return 'load generator CPU not measured';
+  return `load generator (redis-benchmark) ${Math.min(...costs).toFixed(1)}–${Math.max(...costs).toFixed(1)} µs/req`;
+}
+
 export function typesReportSection(reportPath: string, result: TypesResult | null): string[] {
   if (result === null) return keptSectionLines(reportPath, SECTION, null);
   const m = result.machine;
@@ -182,7 +191,7 @@ export function typesReportSection(reportPath: string, result: TypesResult | nul
       return `${rate(value)}${ratio} | ${cpu === undefined ? '–' : cpu.toFixed(0)}`;
     }).join(' | ')} |`),
     '',
-    ...passes.map((p) => `- ${p.system} -P ${p.pipeline} (${p.requests.toLocaleString('en-US')} requests per test): load average ${p.loadAtStart} at the start, ${p.loadAtEnd} at the end; slowest type write vs SET ${slowestWrite(p) ?? '–'}${p.errors.length > 0 ? `; errors: ${p.errors.join('; ')}` : ''}.`),
+    ...passes.map((p) => `- ${p.system} -P ${p.pipeline} (${p.requests.toLocaleString('en-US')} requests per test): load average ${p.loadAtStart} at the start, ${p.loadAtEnd} at the end; slowest type write vs SET ${slowestWrite(p) ?? '–'}; ${generatorRange(p)}${p.errors.length > 0 ? `; errors: ${p.errors.join('; ')}` : ''}.`),
     ''];
   return keptSectionLines(reportPath, SECTION, lines);
 }
