@@ -1,22 +1,24 @@
 // The hash type: fields mapped to values, both binary-safe (latin1 strings, one char per
 // byte, like keys). Fields are kept by position in a MemberIndex (member-index.ts) with the
-// values in a parallel array: O(1) get, set and delete, O(1) pick of a random field
-// (HRANDFIELD) and a HSCAN cursor that misses nothing. The position order is what HGETALL,
-// HSCAN and snapshots see: the same on every replica, also on one restored from a snapshot
-// (elements are restored in that order).
+// values in a parallel PackedStringArray (packed-strings.ts: 64 values to a string): O(1)
+// get, set and delete, O(1) pick of a random field (HRANDFIELD) and a HSCAN cursor that
+// misses nothing. The position order is what HGETALL, HSCAN and snapshots see: the same on
+// every replica, also on one restored from a snapshot (elements are restored in that order).
 
 import { DecodeError, type ByteReader, type ByteWriter } from './binary.js';
 import { fnv1aLatin1, fnvOffsetBasis, mixSeed } from './hash.js';
-import { MemberIndex, removeParallel } from './member-index.js';
+import { MemberIndex } from './member-index.js';
+import { PackedStringArray } from './packed-strings.js';
 import { positionalCursor } from './positional-cursor.js';
 import type { CollectionBuilder, CollectionCodec, CollectionValue, ElementCursor } from './value.js';
 
 /**
  * Memory estimate per field beyond its bytes: its place in the member index (a cached hash
- * and a slot), two array slots and two string headers (about 57 bytes in V8 on x64, measured
- * with a million fields of 10–100-byte values: bench/collection-heap.ts).
+ * and a slot), an array slot and a string header for the field, and its value's offset in a
+ * packed chunk (about 30 bytes in V8 on x64, measured with a million fields of 10–100-byte
+ * values: bench/collection-heap.ts).
  */
-export const hashFieldOverheadBytes = 56;
+export const hashFieldOverheadBytes = 32;
 
 export class HashValue implements CollectionValue {
   readonly type = 'hash' as const;
@@ -27,13 +29,13 @@ export class HashValue implements CollectionValue {
   /** Invariant: values.length === fields.size; values[i] is the value of fields.at(i). */
   private constructor(
     private readonly fields: MemberIndex,
-    private readonly fieldValues: string[],
+    private readonly fieldValues: PackedStringArray,
   ) {
-    for (let i = 0; i < fieldValues.length; i++) this.fieldBytes += fieldCost(fields.at(i), fieldValues[i] as string);
+    for (let i = 0; i < fieldValues.length; i++) this.fieldBytes += fieldCost(fields.at(i), fieldValues.at(i));
   }
 
   static create(): HashValue {
-    return new HashValue(MemberIndex.empty(), []);
+    return new HashValue(MemberIndex.empty(), new PackedStringArray());
   }
 
   get length(): number {
@@ -50,7 +52,7 @@ export class HashValue implements CollectionValue {
 
   get(field: string): string | undefined {
     const position = this.fields.positionOf(field);
-    return position === undefined ? undefined : this.fieldValues[position];
+    return position === undefined ? undefined : this.fieldValues.at(position);
   }
 
   has(field: string): boolean {
@@ -67,8 +69,8 @@ export class HashValue implements CollectionValue {
       this.fieldBytes += fieldCost(field, value);
       return true;
     }
-    this.fieldBytes += value.length - (this.fieldValues[position] as string).length;
-    this.fieldValues[position] = value;
+    this.fieldBytes += value.length - this.fieldValues.at(position).length;
+    this.fieldValues.set(position, value);
     return false;
   }
 
@@ -77,9 +79,11 @@ export class HashValue implements CollectionValue {
     const position = this.fields.positionOf(field);
     if (position === undefined) return false;
     this.changes++;
-    this.fieldBytes -= fieldCost(field, this.fieldValues[position] as string);
+    this.fieldBytes -= fieldCost(field, this.fieldValues.at(position));
     this.fields.removeAt(position);
-    removeParallel(this.fieldValues, position);
+    // As the index did: the last value moves into the position.
+    const last = this.fieldValues.pop();
+    if (position < this.fieldValues.length) this.fieldValues.set(position, last);
     return true;
   }
 
@@ -90,14 +94,12 @@ export class HashValue implements CollectionValue {
 
   /** The value at `position` (0 ≤ position < length). */
   valueAt(position: number): string {
-    const value = this.fieldValues[position];
-    if (value === undefined) throw new Error(`hash: position ${position} outside [0, ${this.fieldValues.length})`);
-    return value;
+    return this.fieldValues.at(position);
   }
 
   /** Fields and values in position order. */
   *entries(): IterableIterator<[string, string]> {
-    for (let i = 0; i < this.fieldValues.length; i++) yield [this.fields.at(i), this.fieldValues[i] as string];
+    for (let i = 0; i < this.fieldValues.length; i++) yield [this.fields.at(i), this.fieldValues.at(i)];
   }
 
   keys(): IterableIterator<string> {
@@ -109,14 +111,14 @@ export class HashValue implements CollectionValue {
   }
 
   clone(): HashValue {
-    return new HashValue(this.fields.clone(), this.fieldValues.slice());
+    return new HashValue(this.fields.clone(), this.fieldValues.clone());
   }
 
   /** Order-independent: a sum of per-field hashes. */
   digest(): number {
     let sum = 0;
     for (let i = 0; i < this.fieldValues.length; i++) {
-      sum = (sum + mixSeed(fnv1aLatin1(fnvOffsetBasis, this.fields.at(i)), fnv1aLatin1(fnvOffsetBasis, this.fieldValues[i] as string))) >>> 0;
+      sum = (sum + mixSeed(fnv1aLatin1(fnvOffsetBasis, this.fields.at(i)), fnv1aLatin1(fnvOffsetBasis, this.fieldValues.at(i)))) >>> 0;
     }
     return sum;
   }
@@ -124,7 +126,7 @@ export class HashValue implements CollectionValue {
   cursor(position: number): ElementCursor {
     return positionalCursor(this.fieldValues.length, position, (writer: ByteWriter, at: number) => {
       writer.latin1Bytes(this.fields.at(at));
-      writer.latin1Bytes(this.fieldValues[at] as string);
+      writer.latin1Bytes(this.fieldValues.at(at));
     });
   }
 

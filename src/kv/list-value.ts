@@ -13,6 +13,7 @@
 
 import type { ByteReader, ByteWriter } from './binary.js';
 import { fnv1aLatin1, fnvOffsetBasis, mixSeed } from './hash.js';
+import { packedElement, packRun, unpackRun } from './packed-strings.js';
 import type { CollectionBuilder, CollectionCodec, CollectionValue, ElementCursor } from './value.js';
 
 /**
@@ -25,8 +26,7 @@ export const listElementOverheadBytes = 4;
 export const listChunkElementsMax = 128;
 /**
  * Most element bytes one chunk of several elements holds (Redis's default
- * list-max-listpack-size, -2, is 8 KiB per quicklist node). Must stay below 65,536: the
- * header's offsets are 16 bits.
+ * list-max-listpack-size, -2, is 8 KiB per quicklist node). At most packedRunBytesMax.
  */
 export const listChunkBytesMax = 8192;
 
@@ -55,40 +55,6 @@ function fits(chunk: Chunk, element: string): boolean {
   return chunk.count < listChunkElementsMax && chunk.bytes + element.length <= listChunkBytesMax;
 }
 
-/** The packed form of items[from, to) (whose bytes fit one chunk unless it is one element). */
-function packItems(items: readonly string[], from: number, to: number): string {
-  if (to - from === 1) return items[from] as string;
-  const parts = new Array<string>(to - from + 1);
-  const header = new Array<number>(2 * (to - from));
-  let end = 0;
-  for (let i = from; i < to; i++) {
-    const item = items[i] as string;
-    end += item.length;
-    header[2 * (i - from)] = end >>> 8;
-    header[2 * (i - from) + 1] = end & 0xff;
-    parts[i - from + 1] = item;
-  }
-  parts[0] = String.fromCharCode(...header);
-  // join makes one flat string (a + b would make a rope that keeps both parts).
-  return parts.join('');
-}
-
-/** Element `index` of a packed chunk of `count` elements. */
-function packedElement(packed: string, count: number, index: number): string {
-  if (count === 1) return packed;
-  const data = 2 * count;
-  const end = (packed.charCodeAt(2 * index) << 8) | packed.charCodeAt(2 * index + 1);
-  const start = index === 0 ? 0 : (packed.charCodeAt(2 * index - 2) << 8) | packed.charCodeAt(2 * index - 1);
-  return packed.slice(data + start, data + end);
-}
-
-/** The elements of a packed chunk. */
-function unpack(packed: string, count: number): string[] {
-  const items = new Array<string>(count);
-  for (let i = 0; i < count; i++) items[i] = packedElement(packed, count, i);
-  return items;
-}
-
 /** Packed chunks holding `items`, in order, each filled as far as its bounds allow. */
 function packedChunks(items: readonly string[]): Chunk[] {
   const chunks: Chunk[] = [];
@@ -100,7 +66,7 @@ function packedChunks(items: readonly string[]): Chunk[] {
       bytes += (items[to] as string).length;
       to++;
     }
-    chunks.push(new Chunk(null, packItems(items, from, to), to - from, bytes));
+    chunks.push(new Chunk(null, packRun(items, from, to), to - from, bytes));
     from = to;
   }
   return chunks;
@@ -337,7 +303,7 @@ export class ListValue implements CollectionValue {
   /** The chunk's elements as an array to change: its own while open, a fresh one while packed. */
   private itemsOf(at: number): string[] {
     const chunk = this.chunks[at] as Chunk;
-    return chunk.items ?? unpack(chunk.packed, chunk.count);
+    return chunk.items ?? unpackRun(chunk.packed, chunk.count);
   }
 
   /** Puts `items` (the changed elements of chunk `at`) back: in place while they fit one chunk and it is open, else packed. */
@@ -357,7 +323,7 @@ export class ListValue implements CollectionValue {
   /** The elements of a chunk at an end, opened for pushes and pops there. */
   private open(chunk: Chunk): string[] {
     if (chunk.items === null) {
-      chunk.items = unpack(chunk.packed, chunk.count);
+      chunk.items = unpackRun(chunk.packed, chunk.count);
       chunk.packed = '';
     }
     return chunk.items;
@@ -365,7 +331,7 @@ export class ListValue implements CollectionValue {
 
   private pack(chunk: Chunk): void {
     if (chunk.items === null) return;
-    chunk.packed = packItems(chunk.items, 0, chunk.count);
+    chunk.packed = packRun(chunk.items, 0, chunk.count);
     chunk.items = null;
   }
 
