@@ -120,7 +120,7 @@ export class Admin {
         read: (argv, done) => context.node.read(context.config.readConsistency, (error, clusterTime) => done(error === null ? context.kv.read(argv, clusterTime) : nodeErrorReply(error))),
       }),
       this.times.slowlogCommand(),
-      this.times.latencyCommand(() => context.registry().all()),
+      this.times.latencyCommand(() => context.registry().counters()),
       serverCommand('role', 1, ['noscript', 'loading', 'stale', 'fast'], ({ done }) => done(this.role())),
       serverCommand('wait', 3, ['noscript'], ({ argv, done }) => this.wait(argv, done)),
       serverCommand('raft.debug', -2, ['admin'], ({ argv, done }) => {

@@ -11,6 +11,27 @@ export type PauseMode = 'write' | 'all';
 
 /** Commands that replicate something in Redis without the write flag: WRITE pauses them too. */
 const MAY_REPLICATE: ReadonlySet<string> = new Set(['publish', 'spublish', 'pfcount']);
+/** Script calls that take the flags their script declares (Redis's evalGetCommandFlags, fcallGetCommandFlags). */
+const SCRIPT_CALLS: ReadonlySet<string> = new Set(['eval', 'evalsha', 'fcall']);
+/** FUNCTION's subcommands that change the libraries (Redis flags them write); LIST, DUMP, STATS and KILL are not held. */
+const FUNCTION_WRITES: ReadonlySet<string> = new Set(['load', 'delete', 'flush', 'restore']);
+
+/**
+ * Whether a CLIENT PAUSE WRITE holds a command, as Redis's processCommand decides: it writes
+ * or may replicate. A script call counts as its script declares: an EVAL, EVALSHA or FCALL of
+ * a script flagged no-writes runs during the pause (`cannotWrite`, asked only for those), one
+ * that declares nothing waits (it may write), as do PUBLISH and PFCOUNT. SCRIPT (LOAD, FLUSH)
+ * and FUNCTION's reading subcommands change no data in Redis and run, though raftis keeps the
+ * script cache and the libraries in the log.
+ */
+export function heldByWritePause(row: { readonly name: string; readonly flags: readonly string[] }, argv: readonly Buffer[], cannotWrite: () => boolean): boolean {
+  const name = row.name;
+  if (MAY_REPLICATE.has(name)) return true;
+  if (SCRIPT_CALLS.has(name)) return !cannotWrite();
+  if (name === 'script') return false;
+  if (name === 'function') return FUNCTION_WRITES.has(argv[1]?.toString('latin1').toLowerCase() ?? '');
+  return row.flags.includes('write');
+}
 
 export class ClientPause {
   private mode: PauseMode | null = null;
@@ -55,14 +76,14 @@ export class ClientPause {
 
   /**
    * True if the command must wait: the pause covers it (ALL: every command; WRITE: one that
-   * `writes()`, or may replicate), or the connection already has one waiting. `writes` is
+   * `writes()`, see heldByWritePause), or the connection already has one waiting. `writes` is
    * asked only during a WRITE pause, so commands pay nothing when no pause is in force.
    */
-  holds(conn: ClientConnection, name: string, writes: () => boolean): boolean {
+  holds(conn: ClientConnection, writes: () => boolean): boolean {
     if (this.mode === null && this.waitingOf.size === 0) return false;
     if (this.waitingOf.has(conn)) return true;
     if (this.mode === null) return false;
-    return this.mode === 'all' || MAY_REPLICATE.has(name) || writes();
+    return this.mode === 'all' || writes();
   }
 
   postpone(conn: ClientConnection, run: () => void): void {

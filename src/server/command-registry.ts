@@ -37,10 +37,21 @@ export interface ServerCommand {
   readonly subcommands?: Readonly<Record<string, number>>;
 }
 
-/** A command as registered: its row and this node's counters of it (INFO commandstats). */
+/**
+ * A command as registered: its row and this node's counters of it (INFO commandstats). A
+ * container command (CLIENT, CONFIG, ...) counts each subcommand on its own, as Redis 7 does
+ * (`cmdstat_config|resetstat`): `subcommandStats` holds those, made on a subcommand's first
+ * call and only for the subcommands the command has; `stats` counts calls with none.
+ */
 export type RegisteredCommand =
-  | { readonly kind: 'data'; readonly row: CommandSpec; readonly stats: CommandCounters }
-  | { readonly kind: 'server'; readonly row: ServerCommand; readonly stats: CommandCounters };
+  | { readonly kind: 'data'; readonly row: CommandSpec; readonly stats: CommandCounters; readonly subcommandStats: Map<string, CommandCounters> | null }
+  | { readonly kind: 'server'; readonly row: ServerCommand; readonly stats: CommandCounters; readonly subcommandStats: Map<string, CommandCounters> | null };
+
+/** Counters under the name Redis reports them by: a command's, or a subcommand's as `container|sub`. */
+export interface NamedCounters {
+  readonly name: string;
+  readonly stats: CommandCounters;
+}
 
 type CommandRow = RegisteredCommand['row'];
 
@@ -60,15 +71,34 @@ export class CommandRegistry {
 
   /** Internal data commands (RAFTIS.EXPIRE, proposed by raftis itself) are not for clients and not registered. */
   constructor(data: readonly CommandSpec[], server: readonly ServerCommand[]) {
-    for (const row of data) if (!row.flags.includes('internal')) this.add({ kind: 'data', row, stats: new CommandCounters() });
-    for (const row of server) this.add({ kind: 'server', row, stats: new CommandCounters() });
-    this.add({ kind: 'server', row: commandIntrospection(this), stats: new CommandCounters() });
+    for (const row of data) if (!row.flags.includes('internal')) this.add({ kind: 'data', row, stats: new CommandCounters(), subcommandStats: subcommandCounters(row) });
+    for (const row of server) this.add({ kind: 'server', row, stats: new CommandCounters(), subcommandStats: subcommandCounters(row) });
+    const introspection = commandIntrospection(this);
+    this.add({ kind: 'server', row: introspection, stats: new CommandCounters(), subcommandStats: subcommandCounters(introspection) });
   }
 
   /** CONFIG RESETSTAT. */
   resetStats(): void {
-    for (const command of this.byName.values()) command.stats.reset();
+    for (const command of this.byName.values()) {
+      command.stats.reset();
+      for (const stats of command.subcommandStats?.values() ?? []) stats.reset();
+    }
     this.errors.reset();
+  }
+
+  /** The counters a call of `command` with `argv` counts in: its subcommand's, when it is a container's known one. */
+  countersOf(command: RegisteredCommand, argv: readonly Buffer[]): CommandCounters {
+    const subcommands = command.subcommandStats;
+    if (subcommands === null || argv.length < 2) return command.stats;
+    return subcommands.get((argv[1] as Buffer).toString('latin1').toLowerCase()) ?? command.stats;
+  }
+
+  /** Every command's counters, and after each container's own its subcommands', by the names Redis reports. */
+  *counters(): IterableIterator<NamedCounters> {
+    for (const { row, stats, subcommandStats } of this.byName.values()) {
+      yield { name: row.name, stats };
+      for (const [sub, counters] of subcommandStats ?? []) yield { name: `${row.name}|${sub}`, stats: counters };
+    }
   }
 
   private add(command: RegisteredCommand): void {
@@ -88,6 +118,13 @@ export class CommandRegistry {
   all(): IterableIterator<RegisteredCommand> {
     return this.byName.values();
   }
+}
+
+/** Counters for each subcommand of a container command (the server row's own list, or the ACL table's), null for others. */
+function subcommandCounters(row: CommandRow): Map<string, CommandCounters> | null {
+  const names = 'subcommands' in row && row.subcommands !== undefined ? Object.keys(row.subcommands) : [...(subcommandCategories(row.name)?.keys() ?? [])];
+  if (names.length === 0) return null;
+  return new Map(names.map((name) => [name, new CommandCounters()]));
 }
 
 /**

@@ -1,7 +1,7 @@
 // Per-command and per-error counters of this node, as Redis keeps them for INFO commandstats,
-// latencystats and errorstats (reset by CONFIG RESETSTAT). A command's time is from its
-// dispatch to its reply on this node: for a write that includes reaching a quorum, which is
-// what a client waits for (Redis counts the command's own CPU time only).
+// latencystats and errorstats (reset by CONFIG RESETSTAT). A command's time is its execution,
+// as Redis counts it (dispatch.ts, Execution): not the wait for a read point or for the log to
+// commit a write. The dashboard's latency is the other one, dispatch to reply.
 
 /** Latency buckets: 4 per power of two from 1 µs (about 19% wide), up to 2^40 µs. */
 const SUB_BUCKETS = 4;

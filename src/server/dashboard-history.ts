@@ -151,13 +151,16 @@ export class DashboardHistory {
     this.timer = null;
   }
 
-  /** A command answered on this node after `usec` µs; `slow` when the slow log took it. */
-  commandAnswered(command: RegisteredCommand, usec: number, slow: boolean): void {
+  /**
+   * A command answered on this node `usec` µs after it arrived; `slowUsec` is its execution
+   * time when the slow log took it (SLOWLOG judges execution, not the wait for the log), else null.
+   */
+  commandAnswered(command: RegisteredCommand, usec: number, slowUsec: number | null): void {
     this.opsByFamily[familyIndex(command)]! += 1;
     this.latency.record(usec, false);
-    if (!slow) return;
+    if (slowUsec === null) return;
     this.slow.count++;
-    if (usec > this.slow.slowestUsec) this.slow = { count: this.slow.count, slowestUsec: usec, slowestName: command.row.name };
+    if (slowUsec > this.slow.slowestUsec) this.slow = { count: this.slow.count, slowestUsec: slowUsec, slowestName: command.row.name };
   }
 
   leaderChanged(state: SoftState, term: number): void {

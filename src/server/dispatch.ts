@@ -17,11 +17,12 @@ import { BlockedClients, type WaiterWrites } from './blocking.js';
 import { mayBlock } from './blocking-commands.js';
 import { CommandRegistry, commandArityError, serverCommand, unknownCommand, type RegisteredCommand, type ServerCall, type ServerCommand } from './command-registry.js';
 import { connectionCommands } from './connection-commands.js';
-import { ClientPause } from './client-pause.js';
+import { ClientPause, heldByWritePause } from './client-pause.js';
 import { Monitors } from './monitor.js';
 import { parseShebang } from '../kv/script/shebang.js';
 import { scriptNeedsLog } from '../kv/script-commands.js';
 import { CommandError } from '../kv/replies.js';
+import { unwrapAsUser } from '../kv/acl/as-user.js';
 import { AclGate, type SubscribedChannels } from './acl-gate.js';
 import { aclCommand } from './acl-command.js';
 import type { ErrorCounters } from './command-stats.js';
@@ -84,6 +85,17 @@ export interface ConnectionState {
 /** 'block' (a blocking command) runs alone: what the connection sent after it waits, as in Redis. */
 type CommandKind = 'read' | 'write' | 'block';
 
+/**
+ * A command's execution on the cluster, in µs, as Redis's slow log, LATENCY and commandstats
+ * count a command: the work, not the waits. A read adds its serving at the read point (not the
+ * wait for it); a write adds the time the leader's state machine took to apply its entry (not
+ * the wait for the log to commit it); a blocked command adds each of its attempts; a server
+ * command is timed by its own run on this node (onCommand).
+ */
+interface Execution {
+  usec: number;
+}
+
 export interface DispatcherOptions {
   readonly config: ServerConfig;
   readonly kv: KvStateMachine;
@@ -93,8 +105,12 @@ export interface DispatcherOptions {
   readonly serverCommands: readonly ServerCommand[];
   /** Pub/sub's part of each session (src/server/pubsub.ts). */
   readonly subscriptions?: SubscriptionHooks;
-  /** Each command answered, with its time in µs (the slow log and latency monitor). */
-  readonly answered?: (conn: ClientConnection, command: RegisteredCommand, argv: readonly Buffer[], usec: number) => void;
+  /**
+   * Each command answered: its execution on this node in µs (Execution: what the slow log and
+   * the latency monitor judge), and its time from dispatch to reply (what the client waited),
+   * null for a command run inside EXEC (EXEC's own reply is the one the client waits for).
+   */
+  readonly answered?: (conn: ClientConnection, command: RegisteredCommand, argv: readonly Buffer[], executionUsec: number, responseUsec: number | null) => void;
   /** True while this node, joined with no state, has not caught up (see CATCHING_UP); absent = never. */
   readonly catchingUp?: () => boolean;
 }
@@ -223,10 +239,9 @@ export class Dispatcher {
       const reply = first === undefined ? errorReply('ERR empty command') : unknownCommand(argv);
       return this.refuse(state, name, reply, (refusal) => sendCounted(slot, errors, refusal));
     }
-    const stats = command.stats;
     state.lastCommand = CONTAINER_COMMANDS.has(name) && argv.length > 1 ? `${name}|${(argv[1] as Buffer).toString('latin1').toLowerCase()}` : name;
     const refused = (reply: Reply): void => {
-      stats.rejected++;
+      this.registry.countersOf(command, argv).rejected++;
       this.refuse(state, name, reply, (refusal) => sendCounted(slot, errors, refusal));
     };
     const arityError = commandArityError(command.row, argv);
@@ -246,33 +261,54 @@ export class Dispatcher {
       // MONITOR shows what runs, admin commands aside; EXEC shows its queued commands itself.
       if (this.monitors.active && name !== 'exec' && !(command.row.flags as readonly string[]).includes('admin')) this.monitors.feed(conn, argv);
       const started = performance.now();
+      const execution: Execution = { usec: 0 };
+      /** True while a server command runs synchronously: its time so far is its execution. */
+      let serverRunning = false;
       const done = (reply: Reply): void => {
-        const usec = Math.round((performance.now() - started) * 1000);
-        stats.record(usec, reply.kind === 'error');
-        this.options.answered?.(conn, command, argv, usec);
+        const responseUsec = (performance.now() - started) * 1000;
+        this.answer(conn, command, argv, reply, serverRunning ? responseUsec : execution.usec, responseUsec);
         sendCounted(slot, errors, reply);
       };
       const intercepted = this.options.subscriptions?.intercept(conn, name, argv) ?? null;
       if (intercepted !== null) return done(intercepted);
-      if (command.kind === 'server') return command.row.run({ conn, argv, done });
-      this.runData(conn, state, command.row, argv, done);
+      if (command.kind === 'data') return this.runData(conn, state, command.row, argv, done, execution);
+      // A server command's own work is its run on this node, until it answers or hands a
+      // change to the log (CONFIG SET of a replicated setting): the wait is not its work.
+      serverRunning = true;
+      command.row.run({ conn, argv, done });
+      serverRunning = false;
+      execution.usec = (performance.now() - started) * 1000;
     };
     // CLIENT PAUSE: checked like Redis after arity and permissions, so refusals answer at once.
-    if (this.pause.holds(conn, name, () => this.writes(command, state, argv))) return this.pause.postpone(conn, run);
+    if (this.pause.holds(conn, () => this.writes(command, state, argv))) return this.pause.postpone(conn, run);
     run();
   }
 
+  /** Counts a command that ran (INFO commandstats, LATENCY HISTOGRAM) and reports it (the slow log). */
+  private answer(conn: ClientConnection, command: RegisteredCommand, argv: readonly Buffer[], reply: Reply, executionUsec: number, responseUsec: number | null): void {
+    const usec = Math.round(executionUsec);
+    this.registry.countersOf(command, argv).record(usec, reply.kind === 'error');
+    this.options.answered?.(conn, command, argv, usec, responseUsec === null ? null : Math.round(responseUsec));
+  }
+
   /**
-   * Whether a command writes (for CLIENT PAUSE WRITE): a write row (but an EVAL whose shebang
-   * declares no-writes), or EXEC of a transaction that queued one.
+   * Whether CLIENT PAUSE WRITE holds a command (heldByWritePause): EXEC when a command it
+   * queued would be held, as Redis judges a transaction by its queued commands' flags.
    */
   private writes(command: RegisteredCommand, state: ConnectionState, argv: readonly Buffer[]): boolean {
-    if (command.row.name === 'eval' && argv[1] !== undefined) {
+    const held = (row: RegisteredCommand['row'], args: readonly Buffer[]): boolean => heldByWritePause(row, args, () => this.scriptCannotWrite(args));
+    // A restricted user's queued script call is kept in its log form (RAFTIS.AS-USER user ...).
+    if (command.row.name === 'exec') return state.transaction?.queued.some((queued) => held(queued.command.row, (unwrapAsUser(queued.argv)?.argv ?? queued.argv) as Buffer[])) ?? false;
+    return held(command.row, argv);
+  }
+
+  /** An EVAL whose shebang declares no-writes (cached or not), or a cached script or function that does. */
+  private scriptCannotWrite(argv: readonly Buffer[]): boolean {
+    if (argv[0]?.toString('latin1').toLowerCase() === 'eval' && argv[1] !== undefined) {
       const flags = parseShebang(argv[1]);
-      if (!(flags instanceof CommandError) && flags.noWrites) return false;
+      if (!(flags instanceof CommandError) && flags.noWrites) return true;
     }
-    const writes = (row: { readonly flags: readonly string[] }): boolean => row.flags.includes('write');
-    return writes(command.row) || (command.row.name === 'exec' && (state.transaction?.queued.some((queued) => writes(queued.command.row)) ?? false));
+    return this.kv.scriptCannotWrite(argv);
   }
 
   /**
@@ -289,16 +325,16 @@ export class Dispatcher {
     done(reply);
   }
 
-  private runData(conn: ClientConnection, state: ConnectionState, spec: CommandSpec, argv: Buffer[], done: (reply: Reply) => void): void {
+  private runData(conn: ClientConnection, state: ConnectionState, spec: CommandSpec, argv: Buffer[], done: (reply: Reply) => void, execution: Execution): void {
     const invalid = spec.validate === undefined ? null : spec.validate(argv);
     if (invalid !== null) return done(invalid);
-    if (spec.flags.includes('blocking') && mayBlock(argv)) this.inOrder(state, 'block', done, (finish) => this.blocking.run(conn.id, argv, this.waiterWrites(conn, state), finish));
-    else if (SCRIPT_CALLS.has(spec.name) && this.kv.scriptCannotWrite(argv)) this.scriptRead(conn, state, spec, argv, done);
-    else if (spec.flags.includes('write')) this.write(conn, state, this.acl.logForm(conn, spec, argv), done);
+    if (spec.flags.includes('blocking') && mayBlock(argv)) this.inOrder(state, 'block', done, (finish) => this.blocking.run(conn.id, argv, this.waiterWrites(conn, state, execution), finish));
+    else if (SCRIPT_CALLS.has(spec.name) && this.kv.scriptCannotWrite(argv)) this.scriptRead(conn, state, spec, argv, done, execution);
+    else if (spec.flags.includes('write')) this.write(conn, state, this.acl.logForm(conn, spec, argv), done, execution);
     else {
       const mode = state.consistency; // as set when the read arrived, even if it waits
       const user = this.acl.runsAs(conn, spec);
-      this.inOrder(state, 'read', done, (finish) => this.connectionRead(state, mode, (clusterTime) => this.kv.read(argv, clusterTime, user), finish));
+      this.inOrder(state, 'read', done, (finish) => this.connectionRead(state, mode, (clusterTime) => timed(execution, () => this.kv.read(argv, clusterTime, user)), finish));
     }
   }
 
@@ -308,15 +344,16 @@ export class Dispatcher {
    * that it can write after all (a SCRIPT FLUSH or FUNCTION LOAD REPLACE came between), it is
    * proposed as the write it is, and the connection's later reads wait for it (the fence).
    */
-  private scriptRead(conn: ClientConnection, state: ConnectionState, spec: CommandSpec, argv: Buffer[], done: (reply: Reply) => void): void {
+  private scriptRead(conn: ClientConnection, state: ConnectionState, spec: CommandSpec, argv: Buffer[], done: (reply: Reply) => void, execution: Execution): void {
     const mode = state.consistency;
     const user = this.acl.runsAs(conn, spec);
-    this.inOrder(state, 'read', done, (finish) => this.connectionRead(state, mode, (clusterTime) => this.kv.readScript(argv, clusterTime, user), (reply) => {
+    this.inOrder(state, 'read', done, (finish) => this.connectionRead(state, mode, (clusterTime) => timed(execution, () => this.kv.readScript(argv, clusterTime, user)), (reply) => {
       if (reply !== scriptNeedsLog) return finish(reply);
       const fence: (() => void)[] = state.fence ?? [];
       state.fence = fence;
       const seq = nextSeq(state);
-      this.options.writes.submit(conn.id, seq, firstOf(state.unanswered, seq), this.acl.logForm(conn, spec, argv), (written) => {
+      this.options.writes.submit(conn.id, seq, firstOf(state.unanswered, seq), this.acl.logForm(conn, spec, argv), (written, usec) => {
+        execution.usec += usec;
         state.unanswered.delete(seq);
         if (state.fence === fence) state.fence = null;
         finish(written);
@@ -347,27 +384,40 @@ export class Dispatcher {
     else state.waiting.push({ kind, start: () => run(finish) });
   }
 
-  /** One log entry with the connection's next request id; `argv` may be made only when the write starts. */
-  private write(conn: ClientConnection, state: ConnectionState, argv: readonly Uint8Array[] | (() => readonly Uint8Array[]), done: (reply: Reply) => void): void {
+  /**
+   * One log entry with the connection's next request id; `argv` may be made only when the
+   * write starts. `applied` (EXEC's) turns the entry's reply into the command's before the
+   * clients the entry woke are served, as Redis runs a whole command before serving them.
+   */
+  private write(
+    conn: ClientConnection, state: ConnectionState, argv: readonly Uint8Array[] | (() => readonly Uint8Array[]), done: (reply: Reply) => void,
+    execution: Execution | null, applied?: (reply: Reply, then: (reply: Reply) => void) => void,
+  ): void {
     const diskFull = this.options.node.diskFull;
     if (diskFull !== null) return done(errorReply(`${DISK_FULL_PREFIX}${diskFull}`));
     const seq = nextSeq(state);
     this.inOrder(state, 'write', done, (finish) => {
       const appliedAtSubmit = this.kv.appliedIndex;
-      this.options.writes.submit(conn.id, seq, firstOf(state.unanswered, seq), typeof argv === 'function' ? argv() : argv, (reply) => {
+      this.options.writes.submit(conn.id, seq, firstOf(state.unanswered, seq), typeof argv === 'function' ? argv() : argv, (reply, usec) => {
         state.unanswered.delete(seq);
+        if (execution !== null) execution.usec += usec;
         // As in Redis, the clients the write woke here are served before it is answered.
-        this.blocking.afterWakeUps(appliedAtSubmit, () => finish(reply));
+        const answer = (final: Reply): void => this.blocking.afterWakeUps(appliedAtSubmit, () => finish(final));
+        if (applied === undefined) answer(reply);
+        else applied(reply, answer);
       });
     });
   }
 
-  /** The connection's request ids and write path, for a blocked client's writes. */
-  private waiterWrites(conn: ClientConnection, state: ConnectionState): WaiterWrites {
+  /** The connection's request ids and write path, for a blocked client's writes; each attempt adds to its execution. */
+  private waiterWrites(conn: ClientConnection, state: ConnectionState, execution: Execution): WaiterWrites {
     const writes = this.options.writes;
     return {
       begin: () => nextSeq(state),
-      submit: (seq, argv, done) => writes.submit(conn.id, seq, firstOf(state.unanswered, seq), argv, done),
+      submit: (seq, argv, done) => writes.submit(conn.id, seq, firstOf(state.unanswered, seq), argv, (reply, usec) => {
+        execution.usec += usec;
+        done(reply);
+      }),
       end: (seq) => state.unanswered.delete(seq),
       get closed() {
         return conn.closed;
@@ -377,7 +427,7 @@ export class Dispatcher {
 
   /** Proposes `argv` as the connection's next write, in order with its other commands (PUBLISH's entry). */
   submitWrite(conn: ClientConnection, argv: readonly Uint8Array[], done: (reply: Reply) => void): void {
-    this.write(conn, this.stateOf(conn), argv, done);
+    this.write(conn, this.stateOf(conn), argv, done, null);
   }
 
   /** Ends the connection's watches, including a WATCH still waiting for its read point. */
@@ -461,37 +511,50 @@ export class Dispatcher {
       // Nothing to propose and nothing watched (nor a WATCH still waiting for its read point,
       // which would be running): the server commands run now.
       this.unwatch(state);
-      return this.runQueued(conn, transaction.queued, [], done);
+      return this.runQueued(conn, transaction.queued, [], 0, done);
     }
     // The watches are taken when the write starts, after every earlier read of the
     // connection, so a WATCH pipelined before MULTI has recorded its versions by then.
+    const execution: Execution = { usec: 0 };
     this.write(conn, state, () => {
       const watches = [...(state.watched?.values() ?? [])];
       this.unwatch(state);
       return encodeTransaction({ watches, commands: data });
-    }, (reply) => {
-      if (reply.kind !== 'array' || reply.value === null) return done(reply); // a watched key changed, or the write failed
-      this.runQueued(conn, transaction.queued, reply.value, done);
+    }, done, execution, (reply, then) => {
+      if (reply.kind !== 'array' || reply.value === null) return then(reply); // a watched key changed, or the write failed
+      this.runQueued(conn, transaction.queued, reply.value, execution.usec, then);
     });
   }
 
   /**
    * EXEC's reply: the queued commands in order, a data command's reply from `dataReplies`
    * (the transaction entry's, in the same order), a server command's from running it now.
+   * Each is counted and reported as run, as Redis reports the commands of a transaction
+   * (EXEC itself stays out of the slow log): a server command with its own run's time, a data
+   * command with an equal share of `entryUsec`, the time the whole entry took to apply (the
+   * state machine runs the transaction as one, untimed inside).
    */
-  private runQueued(conn: ClientConnection, queued: readonly QueuedCommand[], dataReplies: readonly Reply[], done: (reply: Reply) => void): void {
+  private runQueued(conn: ClientConnection, queued: readonly QueuedCommand[], dataReplies: readonly Reply[], entryUsec: number, done: (reply: Reply) => void): void {
     const replies: Reply[] = [];
+    const shareUsec = entryUsec / Math.max(1, dataReplies.length);
     let nextData = 0;
     const from = (start: number): void => {
       for (let i = start; i < queued.length; i++) {
-        const { command, argv } = queued[i] as QueuedCommand;
+        const { command, argv: logArgv } = queued[i] as QueuedCommand;
+        // A restricted user's script call is queued in its log form (RAFTIS.AS-USER user ...).
+        const argv = (unwrapAsUser(logArgv)?.argv ?? logArgv) as Buffer[];
         if (command.kind === 'data') {
-          replies.push(dataReplies[nextData++] ?? errorReply('ERR internal error: the transaction entry answered fewer commands than it holds'));
+          const reply = dataReplies[nextData++] ?? errorReply('ERR internal error: the transaction entry answered fewer commands than it holds');
+          this.answer(conn, command, argv, reply, shareUsec, null);
+          replies.push(reply);
           continue;
         }
         let answered: Reply | null = null;
         let running = true;
+        const started = performance.now();
+        let ownUsec = 0;
         command.row.run({ conn, argv, done: (reply) => {
+          this.answer(conn, command, argv, reply, running ? (performance.now() - started) * 1000 : ownUsec, null);
           if (running) answered = reply;
           else {
             replies.push(reply);
@@ -499,6 +562,7 @@ export class Dispatcher {
           }
         } });
         running = false;
+        ownUsec = (performance.now() - started) * 1000;
         if (answered === null) return; // answers later: the loop goes on from its callback
         replies.push(answered);
       }
@@ -536,6 +600,16 @@ export class Dispatcher {
  * WAL can be written (it retries by itself).
  */
 export const DISK_FULL_PREFIX = 'MISCONF writes are refused on this node while its disk is full (reads go on; it retries by itself): ';
+
+/** Runs `run`, adding its time to `execution`. */
+function timed<T>(execution: Execution, run: () => T): T {
+  const started = performance.now();
+  try {
+    return run();
+  } finally {
+    execution.usec += (performance.now() - started) * 1000;
+  }
+}
 
 /** Sends a reply, counting it in INFO errorstats when it is an error. */
 function sendCounted(slot: ReplySlot, errors: ErrorCounters, reply: Reply): void {

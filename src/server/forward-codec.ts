@@ -20,11 +20,17 @@ export interface ForwardedWrite {
   readonly argv: readonly Uint8Array[];
 }
 
+/** The reply alone, as older leaders answer (read as an execution time of 0). */
 export const FORWARD_REPLY = 0;
 export const FORWARD_NODE_ERROR = 1;
+/** The reply with the µs the leader's state machine took to apply the write (the follower's slow log). */
+export const FORWARD_REPLY_TIMED = 2;
+/** Bytes of FORWARD_REPLY_TIMED's execution time: u32 µs, so at most about 71 minutes. */
+const EXECUTION_USEC_BYTES = 4;
+const EXECUTION_USEC_MAX = 0xffff_ffff;
 
 export type ForwardAnswer =
-  | { readonly status: typeof FORWARD_REPLY; readonly resp: Uint8Array }
+  | { readonly status: typeof FORWARD_REPLY; readonly resp: Uint8Array; readonly executionUsec?: number }
   | { readonly status: typeof FORWARD_NODE_ERROR; readonly code: string; readonly message: string };
 
 export function encodeForwardedWrite(write: ForwardedWrite): Buffer {
@@ -56,10 +62,17 @@ export function decodeForwardedWrite(payload: Uint8Array): ForwardedWrite | Erro
 }
 
 export function encodeForwardAnswer(answer: ForwardAnswer): Buffer {
-  if (answer.status === FORWARD_REPLY) {
+  if (answer.status === FORWARD_REPLY && answer.executionUsec === undefined) {
     const out = Buffer.allocUnsafe(1 + answer.resp.length);
     out.writeUInt8(FORWARD_REPLY, 0);
     out.set(answer.resp, 1);
+    return out;
+  }
+  if (answer.status === FORWARD_REPLY) {
+    const out = Buffer.allocUnsafe(1 + EXECUTION_USEC_BYTES + answer.resp.length);
+    out.writeUInt8(FORWARD_REPLY_TIMED, 0);
+    out.writeUInt32BE(Math.min(EXECUTION_USEC_MAX, Math.max(0, Math.round(answer.executionUsec ?? 0))), 1);
+    out.set(answer.resp, 1 + EXECUTION_USEC_BYTES);
     return out;
   }
   const text = Buffer.from(`${answer.code}\n${answer.message}`, 'utf8');
@@ -73,7 +86,12 @@ export function decodeForwardAnswer(payload: Uint8Array): ForwardAnswer | Error 
   if (payload.length < 1) return new Error('empty forward answer');
   const status = payload[0];
   const body = payload.subarray(1);
-  if (status === FORWARD_REPLY) return { status: FORWARD_REPLY, resp: body };
+  if (status === FORWARD_REPLY) return { status: FORWARD_REPLY, resp: body, executionUsec: 0 };
+  if (status === FORWARD_REPLY_TIMED) {
+    if (body.length < EXECUTION_USEC_BYTES) return new Error('forward answer is truncated');
+    const executionUsec = Buffer.from(body.buffer, body.byteOffset, EXECUTION_USEC_BYTES).readUInt32BE(0);
+    return { status: FORWARD_REPLY, resp: body.subarray(EXECUTION_USEC_BYTES), executionUsec };
+  }
   if (status === FORWARD_NODE_ERROR) {
     const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
     const newline = text.indexOf('\n');

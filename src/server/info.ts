@@ -101,18 +101,18 @@ const sections: Record<string, Section> = {
   },
   commandstats: (context) => {
     const lines: string[] = [];
-    for (const { row, stats } of context.registry().all()) {
+    for (const { name, stats } of context.registry().counters()) {
       if (stats.calls === 0 && stats.rejected === 0) continue;
       const perCall = stats.calls === 0 ? 0 : stats.usec / stats.calls;
-      lines.push(`cmdstat_${row.name}:calls=${stats.calls},usec=${stats.usec},usec_per_call=${perCall.toFixed(2)},rejected_calls=${stats.rejected},failed_calls=${stats.failed}`);
+      lines.push(`cmdstat_${name}:calls=${stats.calls},usec=${stats.usec},usec_per_call=${perCall.toFixed(2)},rejected_calls=${stats.rejected},failed_calls=${stats.failed}`);
     }
     return lines;
   },
   latencystats: (context) => {
     const lines: string[] = [];
-    for (const { row, stats } of context.registry().all()) {
+    for (const { name, stats } of context.registry().counters()) {
       if (stats.calls === 0) continue;
-      lines.push(`latency_percentiles_usec_${row.name}:p50=${stats.percentile(50).toFixed(3)},p99=${stats.percentile(99).toFixed(3)},p99.9=${stats.percentile(99.9).toFixed(3)}`);
+      lines.push(`latency_percentiles_usec_${name}:p50=${stats.percentile(50).toFixed(3)},p99=${stats.percentile(99).toFixed(3)},p99.9=${stats.percentile(99.9).toFixed(3)}`);
     }
     return lines;
   },

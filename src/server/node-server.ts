@@ -207,7 +207,8 @@ export class RaftisServer {
     // A retried publish that the state machine answers from its table of recent requests
     // comes back as the very reply object it answered first: it is delivered once.
     const delivered = new WeakSet<Reply>();
-    const stateMachine = kvAdapter(kv, (reply) => {
+    const applyTimer = { lastUsec: 0 };
+    const stateMachine = kvAdapter(kv, applyTimer, (reply) => {
       const message = publishedMessage(reply);
       if (message === null || delivered.has(reply)) return;
       delivered.add(reply);
@@ -290,6 +291,7 @@ export class RaftisServer {
       decodeReply: decodeForwardedReply,
       now: () => Date.now(),
       setTimer: processTimer,
+      lastApplyUsec: () => applyTimer.lastUsec,
     });
     const writePath = writes;
 
@@ -381,7 +383,10 @@ export class RaftisServer {
     const catchUp = { pending: config.join !== null && recovered.snapshot === null && recovered.entries.length === 0 };
     const dispatcher: Dispatcher = new Dispatcher({
       config, kv, node, writes: writePath, serverCommands, subscriptions: pubsub,
-      answered: (conn, command, argv, usec) => nodeHistory.commandAnswered(command, usec, admin.times.record(conn, command, argv, usec)),
+      answered: (conn, command, argv, executionUsec, responseUsec) => {
+        const slow = admin.times.record(conn, command, argv, executionUsec);
+        if (responseUsec !== null) nodeHistory.commandAnswered(command, responseUsec, slow ? executionUsec : null);
+      },
       catchingUp: () => catchUp.pending,
     });
     if (catchUp.pending) awaitCatchUp(node, config.tickMs * config.heartbeatTicks, () => { catchUp.pending = false; log.info({ applied: node.appliedIndex }, 'caught up with the cluster: serving clients'); });
@@ -704,11 +709,19 @@ function noteMemberAddress(members: Map<string, Member>, change: ConfChange, ref
 }
 
 /** The state machine as the runtime drives it; `applied` sees each entry's reply on this node (pub/sub delivers from it). */
-function kvAdapter(kv: KvStateMachine, applied: (reply: Reply) => void): StateMachine<Reply> {
+/**
+ * The state machine as the Raft runtime drives it. `timer.lastUsec` is how long the last
+ * entry took to apply, its deliveries to this node's subscribers included: a write's
+ * execution time (the runtime answers the entry's proposal right after apply, WritePath
+ * reads it there).
+ */
+function kvAdapter(kv: KvStateMachine, timer: { lastUsec: number }, applied: (reply: Reply) => void): StateMachine<Reply> {
   return {
     apply: (entry) => {
+      const started = performance.now();
       const reply = kv.apply(entry.index, entry.data);
       applied(reply);
+      timer.lastUsec = (performance.now() - started) * 1000;
       return reply;
     },
     applyNoop: (entry) => kv.applyNoop(entry.index),

@@ -1,13 +1,15 @@
 // SLOWLOG and LATENCY: what this node saw of its commands' times, as Redis keeps them.
-// A command's time is from dispatch to reply on this node (for a write, reaching a quorum
-// included: what the client waited for). Thresholds and lengths are node settings
-// (slowlog-log-slower-than, slowlog-max-len, latency-monitor-threshold: CONFIG SET).
+// A command's time is its execution (dispatch.ts, Execution), as Redis's: a read's serving at
+// its read point, a write's apply on the leader's state machine, a server command's own run
+// here; never the wait for a read point or for the log to commit, which under load would make
+// every command slow. Thresholds and lengths are node settings (slowlog-log-slower-than,
+// slowlog-max-len, latency-monitor-threshold: CONFIG SET).
 
 import type { Reply } from '../kv/reply.js';
 import { arityError } from '../kv/replies.js';
 import type { ClientConnection } from '../resp/server.js';
 import { errorReply } from './errors.js';
-import { serverCommand, unknownSubcommand, type RegisteredCommand, type ServerCommand } from './command-registry.js';
+import { serverCommand, unknownSubcommand, type NamedCounters, type RegisteredCommand, type ServerCommand } from './command-registry.js';
 import type { NodeSettings } from './node-settings.js';
 
 /** Redis's bounds on what one slow log entry keeps of a command. */
@@ -86,11 +88,14 @@ export class CommandTimes {
     this.now = now;
   }
 
-  /** A command answered after `usec` µs; true when it was slow enough for the slow log. */
+  /**
+   * A command that executed for `usec` µs; true when it was slow enough for the slow log.
+   * EXEC is never logged itself (Redis's skip_slowlog): the commands it ran are, each on its own.
+   */
   record(conn: ClientConnection, command: RegisteredCommand, argv: readonly Buffer[], usec: number): boolean {
     const threshold = this.settings.number('slowlog-log-slower-than');
     const atSeconds = Math.floor(this.now() / 1000);
-    const slow = threshold >= 0 && usec >= threshold;
+    const slow = threshold >= 0 && usec >= threshold && !(command.row.flags as readonly string[]).includes('skip_slowlog');
     if (slow) {
       this.entries.push({ id: this.nextId++, atSeconds, usec, argv: keptArguments(argv), address: conn.address, name: conn.name });
       const max = this.settings.number('slowlog-max-len');
@@ -145,7 +150,7 @@ export class CommandTimes {
     }, [0, 0, 0], { get: -2, len: 2, reset: 2, help: 2 });
   }
 
-  latencyCommand(all: () => Iterable<RegisteredCommand>): ServerCommand {
+  latencyCommand(all: () => Iterable<NamedCounters>): ServerCommand {
     return serverCommand('latency', -2, ['admin', 'noscript', 'loading', 'stale'], ({ argv, done }) => {
       const sub = argv[1]?.toString('latin1').toLowerCase();
       switch (sub) {
@@ -188,14 +193,19 @@ export class CommandTimes {
   }
 }
 
-/** LATENCY HISTOGRAM: per command, its calls and the cumulative count at each power-of-two µs bound, as Redis 7 answers. */
-function histograms(commands: Iterable<RegisteredCommand>, names: readonly string[]): Reply {
+/**
+ * LATENCY HISTOGRAM: per command, its calls and the cumulative count at each power-of-two µs
+ * bound, as Redis 7 answers. A container's name asks for its subcommands too ('client' gives
+ * client|id, client|list, ...); names that are no command are skipped.
+ */
+function histograms(commands: Iterable<NamedCounters>, names: readonly string[]): Reply {
   const pairs: [Reply, Reply][] = [];
-  for (const { row, stats } of commands) {
-    if (stats.calls === 0 || (names.length > 0 && !names.includes(row.name))) continue;
+  for (const { name, stats } of commands) {
+    const bar = name.indexOf('|');
+    if (stats.calls === 0 || (names.length > 0 && !names.includes(name) && !(bar > 0 && names.includes(name.slice(0, bar))))) continue;
     const buckets: Reply[] = [];
     for (const [bound, count] of stats.cumulativeByPowerOfTwo()) buckets.push(integer(bound), integer(count));
-    pairs.push([bulk(row.name), { kind: 'map', value: [[bulk('calls'), integer(stats.calls)], [bulk('histogram_usec'), { kind: 'map', value: pairsOf(buckets) }]] }]);
+    pairs.push([bulk(name), { kind: 'map', value: [[bulk('calls'), integer(stats.calls)], [bulk('histogram_usec'), { kind: 'map', value: pairsOf(buckets) }]] }]);
   }
   return { kind: 'map', value: pairs };
 }

@@ -42,6 +42,12 @@ export interface WritePathOptions {
    * process alive; the simulator's run in virtual time.
    */
   readonly setTimer: (ms: number, fn: () => void) => TimerHandle;
+  /**
+   * The µs the state machine took to apply the entry whose proposal is being answered: the
+   * node answers a proposal right after applying its entry, so this is read in that callback.
+   * Absent (the simulator): 0.
+   */
+  readonly lastApplyUsec?: () => number;
 }
 
 /** Node's timers for the server: unref'd, so a pending retry never holds the process open. */
@@ -68,27 +74,28 @@ export class WritePath {
 
   /**
    * A write from a client connected to this node. `done` is called exactly once, and no
-   * attempt for `seq` starts after it. `firstUnanswered` is the connection's lowest write
-   * not yet answered (≤ seq; see CommandEntry.firstUnanswered).
+   * attempt for `seq` starts after it, with the reply and the µs the leader's state machine
+   * took to apply it (0 when it was not applied). `firstUnanswered` is the connection's
+   * lowest write not yet answered (≤ seq; see CommandEntry.firstUnanswered).
    */
-  submit(client: number, seq: number, firstUnanswered: number, argv: readonly Uint8Array[], done: (reply: Reply) => void): void {
+  submit(client: number, seq: number, firstUnanswered: number, argv: readonly Uint8Array[], done: (reply: Reply, executionUsec: number) => void): void {
     const deadline = this.options.now() + this.options.requestTimeoutMs;
     let lastError: NodeError | null = null;
     /** True once any attempt may have taken effect: a later definite refusal no longer proves "not applied". */
     let uncertain = false;
     const attempt = (): void => {
-      if (this.stopped) return done(nodeErrorReply(new NodeError('SHUTDOWN', 'shutting down')));
+      if (this.stopped) return done(nodeErrorReply(new NodeError('SHUTDOWN', 'shutting down')), 0);
       const remaining = deadline - this.options.now();
-      if (remaining <= 0) return done(timeoutReply(uncertain ? null : lastError, this.options.requestTimeoutMs));
+      if (remaining <= 0) return done(timeoutReply(uncertain ? null : lastError, this.options.requestTimeoutMs), 0);
       const node = this.options.node;
       const retry = (error: NodeError): void => {
         lastError = error;
         if (!error.definitelyNotApplied) uncertain = true;
-        if (error.code === 'SHUTDOWN') return done(nodeErrorReply(error));
+        if (error.code === 'SHUTDOWN') return done(nodeErrorReply(error), 0);
         this.options.setTimer(error.code === 'NO_LEADER' ? 0 : this.options.retryDelayMs, attempt);
       };
       if (node.isLeader) {
-        this.proposeLocal({ origin: this.options.origin, client, seq, firstUnanswered, argv }, (error, reply) => (error === null ? done(reply) : retry(error)));
+        this.proposeLocal({ origin: this.options.origin, client, seq, firstUnanswered, argv }, (error, reply, usec) => (error === null ? done(reply, usec) : retry(error)));
         return;
       }
       const leader = node.leader;
@@ -96,7 +103,7 @@ export class WritePath {
         this.waitForLeader(Math.min(deadline, this.options.now() + this.options.noLeaderWaitMs), (found) => {
           if (found) attempt();
           // TRYAGAIN promises "not applied": only true if no earlier attempt may have been.
-          else done(uncertain ? timeoutReply(null, this.options.requestTimeoutMs) : nodeErrorReply(new NodeError('NO_LEADER', 'no leader')));
+          else done(uncertain ? timeoutReply(null, this.options.requestTimeoutMs) : nodeErrorReply(new NodeError('NO_LEADER', 'no leader')), 0);
         });
         return;
       }
@@ -107,7 +114,7 @@ export class WritePath {
           if (decoded instanceof Error) return retry(new NodeError('TIMEOUT', decoded.message));
           if (decoded.status === FORWARD_REPLY) {
             const reply = this.options.decodeReply(decoded.resp);
-            return reply instanceof Error ? done(errorReply(`ERR bad reply from the leader: ${reply.message}`)) : done(reply);
+            return reply instanceof Error ? done(errorReply(`ERR bad reply from the leader: ${reply.message}`), 0) : done(reply, decoded.executionUsec ?? 0);
           }
           return retry(new NodeError(asCode(decoded.code), decoded.message));
         },
@@ -122,9 +129,9 @@ export class WritePath {
     const write = decodeForwardedWrite(payload);
     if (write instanceof Error) return Promise.reject(write);
     return new Promise((resolve) => {
-      this.proposeLocal(write, (error, reply) => {
+      this.proposeLocal(write, (error, reply, usec) => {
         if (error !== null) resolve(encodeForwardAnswer({ status: FORWARD_NODE_ERROR, code: error.code, message: error.message }));
-        else resolve(encodeForwardAnswer({ status: FORWARD_REPLY, resp: this.options.encodeReply(reply) }));
+        else resolve(encodeForwardAnswer({ status: FORWARD_REPLY, resp: this.options.encodeReply(reply), executionUsec: usec }));
       });
     });
   }
@@ -152,12 +159,12 @@ export class WritePath {
     for (const waiter of waiters) waiter.wake();
   }
 
-  private proposeLocal(write: ForwardedWrite, done: (error: NodeError | null, reply: Reply) => void): void {
+  private proposeLocal(write: ForwardedWrite, done: (error: NodeError | null, reply: Reply, executionUsec: number) => void): void {
     const node = this.options.node;
     const data = encodeCommand({ ...write, time: node.clusterTime() });
     node.propose(requestKey(write.origin, write.client, write.seq), data, (error, result) => {
-      if (error !== null) done(error, NO_REPLY);
-      else done(null, result ?? NO_REPLY);
+      if (error !== null) done(error, NO_REPLY, 0);
+      else done(null, result ?? NO_REPLY, this.options.lastApplyUsec?.() ?? 0);
     });
   }
 

@@ -147,6 +147,7 @@ const forwarded: FuzzTarget = {
   seeds: () => [
     encodeForwardedWrite({ origin: 'n2', client: 7, seq: 3, firstUnanswered: 2, argv: [text('SET'), text('k'), text('v')] }),
     encodeForwardAnswer({ status: FORWARD_REPLY, resp: encodeForwardedReply({ kind: 'array', value: [{ kind: 'bulk', value: text('x') }, { kind: 'integer', value: 3 }, { kind: 'map', value: [[{ kind: 'simple', value: 'a' }, { kind: 'double', value: 1.5 }]] }, { kind: 'null' }] }) }),
+    encodeForwardAnswer({ status: FORWARD_REPLY, resp: encodeForwardedReply({ kind: 'simple', value: 'OK' }), executionUsec: 1234 }),
     encodeForwardAnswer({ status: FORWARD_NODE_ERROR, code: 'TRYAGAIN', message: 'no leader' }),
     encodeForwardedAdmin([text('RAFT.ADD'), text('n4')]),
   ],

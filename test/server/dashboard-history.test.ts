@@ -55,7 +55,7 @@ class FakeNode {
 function command(name: string): RegisteredCommand {
   const row = commandTable.find((r) => r.name === name);
   assert.ok(row !== undefined, name);
-  return { kind: 'data', row, stats: new CommandCounters() };
+  return { kind: 'data', row, stats: new CommandCounters(), subcommandStats: null };
 }
 
 describe('DashboardHistory', () => {
@@ -64,8 +64,8 @@ describe('DashboardHistory', () => {
     const history = new DashboardHistory(node.source(), { sampleMs: 1000, samplesMax: 10, eventsMax: 10 });
     const set = command('set');
     const hset = command('hset');
-    for (let i = 0; i < 30; i++) history.commandAnswered(set, 1000, false);
-    for (let i = 0; i < 10; i++) history.commandAnswered(hset, 100_000, false);
+    for (let i = 0; i < 30; i++) history.commandAnswered(set, 1000, null);
+    for (let i = 0; i < 10; i++) history.commandAnswered(hset, 100_000, null);
     node.now += 2000; // the timer fired late: rates are over the 2 s that passed
     node.commit += 400;
     node.applied += 300;
@@ -111,11 +111,11 @@ describe('DashboardHistory', () => {
     history.membershipChanged({ type: ConfChangeType.AddLearner, nodeId: nodeId('n4'), context: new Uint8Array() }, 50);
     history.snapshot({ kind: 'sent', index: 40, peer: nodeId('n4') });
     const set = command('set');
-    history.commandAnswered(set, 20_000, true);
-    history.commandAnswered(set, 90_000, true);
+    history.commandAnswered(set, 20_000, 20_000);
+    history.commandAnswered(set, 90_000, 90_000);
     history.sample(); // first sample: the peers' state is only noted
     node.peers = new Map([['n2', true], ['n3', false]]);
-    history.commandAnswered(set, 30_000, true);
+    history.commandAnswered(set, 30_000, 30_000);
     node.now += 1000;
     history.sample(); // within SLOW_EVENT_EVERY_MS of the last slow-command event: held back
     node.now += SLOW_EVENT_EVERY_MS;
