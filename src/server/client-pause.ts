@@ -9,6 +9,12 @@ import type { ClientConnection } from '../resp/server.js';
 
 export type PauseMode = 'write' | 'all';
 
+/** A command waiting for a pause to end. */
+export interface PausedCommand {
+  readonly conn: ClientConnection;
+  readonly run: () => void;
+}
+
 /** Commands that replicate something in Redis without the write flag: WRITE pauses them too. */
 const MAY_REPLICATE: ReadonlySet<string> = new Set(['publish', 'spublish', 'pfcount']);
 /** Script calls that take the flags their script declares (Redis's evalGetCommandFlags, fcallGetCommandFlags). */
@@ -38,7 +44,7 @@ export class ClientPause {
   private untilMs = 0;
   private timer: NodeJS.Timeout | null = null;
   /** Commands waiting for the pause to end, in arrival order. */
-  private waiting: { readonly conn: ClientConnection; readonly run: () => void }[] = [];
+  private waiting: PausedCommand[] = [];
   /** Commands waiting per connection: its later commands wait behind them. */
   private readonly waitingOf = new Map<ClientConnection, number>();
   private readonly now: () => number;
@@ -86,9 +92,26 @@ export class ClientPause {
     return this.mode === 'all' || writes();
   }
 
-  postpone(conn: ClientConnection, run: () => void): void {
-    this.waiting.push({ conn, run });
+  postpone(conn: ClientConnection, run: () => void): PausedCommand {
+    const paused = { conn, run };
+    this.waiting.push(paused);
     this.waitingOf.set(conn, (this.waitingOf.get(conn) ?? 0) + 1);
+    return paused;
+  }
+
+  /**
+   * Runs a postponed command now, found not to be held after all, if it still waits and is
+   * its connection's first waiting command (its connection's later ones keep waiting behind it
+   * otherwise, in order).
+   */
+  release(paused: PausedCommand): void {
+    const at = this.waiting.indexOf(paused);
+    if (at < 0 || this.waiting.findIndex((other) => other.conn === paused.conn) !== at) return;
+    this.waiting.splice(at, 1);
+    const count = (this.waitingOf.get(paused.conn) ?? 1) - 1;
+    if (count > 0) this.waitingOf.set(paused.conn, count);
+    else this.waitingOf.delete(paused.conn);
+    if (!paused.conn.closed) paused.run();
   }
 
   /** The node stops: what waits is dropped (the connections close). */

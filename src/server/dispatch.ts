@@ -280,8 +280,13 @@ export class Dispatcher {
       execution.usec = (performance.now() - started) * 1000;
     };
     // CLIENT PAUSE: checked like Redis after arity and permissions, so refusals answer at once.
-    if (this.pause.holds(conn, () => this.writes(command, state, argv))) return this.pause.postpone(conn, run);
-    run();
+    if (!this.pause.holds(conn, () => this.writes(command, state, argv))) return run();
+    const paused = this.pause.postpone(conn, run);
+    // A script call counts as its script's flags say, and this node may not have applied yet
+    // the SCRIPT LOAD or FUNCTION LOAD its client saw answered: judged again at a read point.
+    if (SCRIPT_CALLS.has(name)) this.node.read('linearizable', (error) => {
+      if (error === null && !this.writes(command, state, argv)) this.pause.release(paused);
+    });
   }
 
   /** Counts a command that ran (INFO commandstats, LATENCY HISTOGRAM) and reports it (the slow log). */

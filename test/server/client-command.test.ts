@@ -116,6 +116,34 @@ describe('CLIENT and COMMAND', () => {
     for (const c of [control, writer, reader]) c.close();
   });
 
+  it('CLIENT PAUSE WRITE lets scripts that declare no-writes through (EVAL, EVAL_RO, EVALSHA, FCALL, SCRIPT LOAD) and holds one that declares nothing', async () => {
+    const port = cluster.node(follower).port;
+    const control = await RawConnection.open(port);
+    const client = await RawConnection.open(port);
+    const writer = await RawConnection.open(port);
+    assert.equal(await control.call('SET', 'pause:ro', 'y'), 'OK');
+    const library = "#!lua name=pauselib\nredis.register_function{function_name='pause_ro', callback=function() return 'hello' end, flags={'no-writes'}}";
+    assert.equal(await control.call('FUNCTION', 'LOAD', 'REPLACE', library), 'pauselib');
+    assert.equal(await control.call('CLIENT', 'PAUSE', '60000', 'WRITE'), 'OK');
+    try {
+      const readOnly = '#!lua flags=no-writes\nreturn redis.call("GET", KEYS[1])';
+      assert.equal(await client.call('EVAL', readOnly, '1', 'pause:ro'), 'y', 'EVAL of a script not yet cached');
+      assert.equal(await client.call('EVAL_RO', 'return redis.call("GET", KEYS[1])', '1', 'pause:ro'), 'y');
+      const sha = await client.call('SCRIPT', 'LOAD', '#!lua flags=no-writes\nreturn 2');
+      assert.equal(typeof sha, 'string', 'SCRIPT LOAD is not held');
+      assert.equal(await client.call('EVALSHA', sha as string, '0'), 2);
+      assert.equal(await client.call('FCALL', 'pause_ro', '0'), 'hello');
+      assert.match(String(await client.call('FUNCTION', 'LIST')), /pauselib/, 'FUNCTION LIST reads');
+      const held = writer.call('EVAL', 'return 1', '0');
+      await waitFor('the script that may write to wait', async () => /blocked_clients:1\b/.test(String(await control.call('INFO', 'clients'))));
+      assert.equal(await control.call('CLIENT', 'UNPAUSE'), 'OK');
+      assert.equal(await held, 1);
+    } finally {
+      await control.call('CLIENT', 'UNPAUSE');
+      for (const c of [control, client, writer]) c.close();
+    }
+  });
+
   it('MONITOR shows the commands this node\'s clients run, quoted as Redis quotes them, passwords redacted, MULTI in EXEC\'s order', async () => {
     const port = cluster.node(follower).port;
     const monitor = await RawConnection.open(port);

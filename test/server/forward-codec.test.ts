@@ -1,10 +1,10 @@
-// The peer-channel payloads of forwarded writes and admin commands round-trip exactly and
+// The peer-channel payloads of forwarded writes, admin commands and the leader's answers round-trip exactly and
 // reject truncated or padded input with an error value.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { decodeForwardedAdmin, decodeForwardedWrite, encodeForwardedAdmin, encodeForwardedWrite } from '../../src/server/forward-codec.js';
+import { decodeForwardAnswer, decodeForwardedAdmin, decodeForwardedWrite, encodeForwardAnswer, encodeForwardedAdmin, encodeForwardedWrite, FORWARD_REPLY, FORWARD_REPLY_TIMED } from '../../src/server/forward-codec.js';
 
 const argv = fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 8 });
 
@@ -31,4 +31,20 @@ test('a forwarded admin command round-trips, and damaged payloads are errors, no
     assert.ok(decodeForwardedAdmin(Buffer.concat([encoded, Buffer.from([0])])) instanceof Error);
     assert.ok(decodeForwardedWrite(encoded) instanceof Error, 'an admin payload is not a write');
   }));
+});
+
+test('a leader\'s answer carries the reply and its execution time; an older leader\'s answer reads as time 0', () => {
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 40 }), fc.nat({ max: 0xffff_ffff }), (resp, executionUsec) => {
+    const timed = decodeForwardAnswer(encodeForwardAnswer({ status: FORWARD_REPLY, resp, executionUsec }));
+    assert.ok(!(timed instanceof Error) && timed.status === FORWARD_REPLY, String(timed));
+    assert.deepEqual(Buffer.from(timed.resp), Buffer.from(resp));
+    assert.equal(timed.executionUsec, executionUsec);
+    const older = decodeForwardAnswer(encodeForwardAnswer({ status: FORWARD_REPLY, resp }));
+    assert.ok(!(older instanceof Error) && older.status === FORWARD_REPLY, String(older));
+    assert.deepEqual(Buffer.from(older.resp), Buffer.from(resp));
+    assert.equal(older.executionUsec, 0);
+  }));
+  assert.ok(decodeForwardAnswer(Buffer.from([FORWARD_REPLY_TIMED, 0, 0])) instanceof Error, 'a timed answer cut inside its time');
+  const clamped = decodeForwardAnswer(encodeForwardAnswer({ status: FORWARD_REPLY, resp: Buffer.alloc(0), executionUsec: 2 ** 40 }));
+  assert.ok(!(clamped instanceof Error) && clamped.status === FORWARD_REPLY && clamped.executionUsec === 0xffff_ffff, 'a time past u32 is kept at its largest');
 });
