@@ -30,17 +30,18 @@ function goVersion(): string | null {
   }
 }
 
-function installed(): string | null {
+/** The Go version when Go and etcd's gRPC stubs are installed; null otherwise. */
+export function etcdLoadToolchain(): string | null {
   const version = goVersion();
   return version !== null && existsSync(ETCD_STUBS) ? version : null;
 }
 
 /** The generator's binary, building it when this source and Go version have none yet; or why there is none. */
 export function ensureEtcdLoad(): { binary: string; go: string } | { skipped: string } {
-  let go = installed();
+  let go = etcdLoadToolchain();
   if (go === null) {
     const failure = aptInstall(ETCD_LOAD_PACKAGES);
-    go = installed();
+    go = etcdLoadToolchain();
     if (go === null) return { skipped: `no Go toolchain with etcd's gRPC stubs (${ETCD_STUBS}) for the gRPC load generator, and ${failure ?? 'installing them did not provide it'}` };
   }
   const hash = createHash('sha256').update(readFileSync(SOURCE)).update(go).digest('hex').slice(0, 12);

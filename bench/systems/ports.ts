@@ -8,8 +8,15 @@ import { createServer } from 'node:net';
 /** The range ports are taken from, in turn; null = the kernel picks. */
 let range: { first: number; last: number; next: number } | null = null;
 
+/** Hands out every port instead, when set (tests: ports reserved across test processes). */
+let source: (() => Promise<number>) | null = null;
+
 export function usePortRange(first: number, last: number): void {
   range = { first, last, next: first };
+}
+
+export function usePortSource(next: () => Promise<number>): void {
+  source = next;
 }
 
 /** Whether `port` can be listened on now (0: any port; resolves the port bound, or null). */
@@ -26,6 +33,7 @@ function tryListen(port: number): Promise<number | null> {
 }
 
 export async function freePort(): Promise<number> {
+  if (source !== null) return source();
   if (range === null) {
     const port = await tryListen(0);
     if (port === null) throw new Error('no free port');
