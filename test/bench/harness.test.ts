@@ -268,7 +268,7 @@ test('load worker: SET, EVALSHA and MULTI/SET/EXEC writes and GETs against a rea
       assert.equal(run.errors, 0, `${write}: ${run.firstError ?? ''}`);
       assert.ok(run.ops > 0, write);
       assert.ok((await redis.client.dbsize()) > 0, `${write} wrote keys`);
-      assert.ok(run.loadGeneratorCpuMicrosPerRequest !== null && run.loadGeneratorCpuMicrosPerRequest > 0, `${write}: the generator's CPU is measured`);
+      assert.ok(run.loadGeneratorCpuMicrosPerRequest !== null && run.loadGeneratorCpuMicrosPerRequest >= 0, `${write}: the generator's CPU is measured (in 10 ms ticks: a short run may read none)`);
     }
     const reads = await runLoadProcess(workerCommand({ protocol: 'resp', port, clients: 2, durationMs: 300, readFraction: 1, readMode: null, write: 'SET' }), 300, () => []);
     assert.equal(reads.errors, 0);
