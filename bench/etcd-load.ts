@@ -50,6 +50,7 @@ export function ensureEtcdLoad(): { binary: string; go: string } | { skipped: st
   mkdirSync(BUILD_DIR, { recursive: true });
   const env: NodeJS.ProcessEnv = { ...process.env, GO111MODULE: 'off', GOPATH: DEBIAN_GOPATH, GOFLAGS: '', CGO_ENABLED: '0' };
   env.GOCACHE ??= join(tmpdir(), 'raftis-bench-go-cache');
+  process.stdout.write(`building the etcd load generator with ${go} into ${binary} (once per source and Go version: about a minute)\n`);
   try {
     execFileSync('go', ['build', '-o', `${binary}.partial`, SOURCE], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {
