@@ -12,6 +12,7 @@ import type { MutableString } from './mutable-string.js';
 import type { Scripting } from './script/scripting.js';
 import type { KeyspaceEvents } from './keyspace-events.js';
 import type { StreamSettings } from './stream-value.js';
+import type { HllCountMemo } from './hyperloglog-count-memo.js';
 
 /** A collection type as commands name it: its type name and how to make an empty one. */
 export interface CollectionKind<V extends CollectionValue> {
@@ -62,6 +63,9 @@ export class CommandContext {
 
   /** The replicated hll-sparse-max-bytes, for the HyperLogLog commands; null where none was given (Redis's default then). */
   hllSparseMaxBytes: (() => number) | null = null;
+
+  /** This node's memo of PFCOUNT answers (node-local, never replicated); null: count every time. */
+  hllCounts: HllCountMemo | null = null;
 
   /**
    * Where a read lookup that finds no key is reported (Redis's `keymiss` event, class m), or

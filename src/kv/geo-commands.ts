@@ -12,14 +12,14 @@ import { mapKeyOf } from './keyspace.js';
 import { isKeyword, parseInt64 } from './integer-parse.js';
 import { bulkText, CommandError, errorReply, integerReply, nilReply, notFloatError, notIntegerError, syntaxError } from './replies.js';
 import { parseScore } from './zset-range.js';
-import { memberReply, storeZset, zsetKind } from './zset-reply.js';
+import { memberReplies, storeZset, zsetKind } from './zset-reply.js';
 import { zadd, type AddRequest } from './zset-commands.js';
 import type { ZSetValue } from './zset-value.js';
 import { formatCoordinate, formatFixed } from './fixed-format.js';
 import { partialSort } from './partial-sort.js';
 import {
-  cellScores, distanceIfInside, geoDistance, geoLatitudeMax, geoLatitudeMin, geoLongitudeMax, geoLongitudeMin,
-  geohashPoint, geohashScore, geohashString, searchArea, type GeoHashBits, type GeoPoint, type GeoShape,
+  cellScores, geoDistance, geoLatitudeMax, geoLatitudeMin, geoLongitudeMax, geoLongitudeMin,
+  geohashPoint, geohashScore, geohashString, searchArea, ShapeTest, type GeoHashBits, type GeoPoint, type GeoShape,
 } from './geohash.js';
 
 const text = (bytes: Uint8Array): string => mapKeyOf(bytes);
@@ -242,16 +242,15 @@ function shapeOf(options: SearchOptions): GeoShape {
 }
 
 /** Members of one cell inside the shape, in score order, stopping at `limit` found in all (0 = none). */
-function searchCell(zset: ZSetValue, cell: GeoHashBits, shape: GeoShape, limit: number, found: Found[]): void {
+function searchCell(zset: ZSetValue, cell: GeoHashBits, test: ShapeTest, limit: number, found: Found[]): void {
   const { min, max } = cellScores(cell);
   const start = zset.countBefore((score) => score >= min);
   let left = zset.countBefore((score) => score >= max) - start;
   // Walked in place, not sliced: with ANY the walk ends at the limit, however crowded the cell.
   zset.walk(start, false, (member, score) => {
     if (left-- <= 0) return false;
-    const point = geohashPoint(score);
-    const distance = distanceIfInside(shape, point);
-    if (distance !== null) found.push({ member, score, point, distance });
+    const distance = test.distanceTo(score);
+    if (distance >= 0) found.push({ member, score, point: { longitude: test.pointLongitude, latitude: test.pointLatitude }, distance });
     return limit === 0 || found.length < limit;
   });
 }
@@ -259,6 +258,7 @@ function searchCell(zset: ZSetValue, cell: GeoHashBits, shape: GeoShape, limit: 
 /** membersOfAllNeighbors: the 9 cells in order, a cell equal to the one just searched skipped. */
 function searchShape(zset: ZSetValue, shape: GeoShape, limit: number): Found[] {
   const cells = searchArea(shape).cells;
+  const test = new ShapeTest(shape);
   const found: Found[] = [];
   let lastSearched = 0;
   for (let i = 0; i < cells.length; i++) {
@@ -267,15 +267,15 @@ function searchShape(zset: ZSetValue, shape: GeoShape, limit: number): Found[] {
     const previous = cells[lastSearched];
     if (lastSearched !== 0 && previous !== null && previous !== undefined && previous.bits === cell.bits && previous.step === cell.step) continue;
     if (limit !== 0 && found.length >= limit) break;
-    searchCell(zset, cell, shape, limit, found);
+    searchCell(zset, cell, test, limit, found);
     lastSearched = i;
   }
   return found;
 }
 
-function foundReply(item: Found, options: SearchOptions, toMeters: number): Reply {
-  if (!options.withDist && !options.withHash && !options.withCoord) return memberReply(item.member);
-  const parts: Reply[] = [memberReply(item.member)];
+function foundReply(item: Found, member: Reply, options: SearchOptions, toMeters: number): Reply {
+  if (!options.withDist && !options.withHash && !options.withCoord) return member;
+  const parts: Reply[] = [member];
   if (options.withDist) parts.push(distanceReply(item.distance / toMeters));
   if (options.withHash) parts.push(integerReply(item.score));
   if (options.withCoord) parts.push(coordinatesReply(item.point));
@@ -326,7 +326,10 @@ function answerSearch(context: CommandContext, zset: ZSetValue, options: SearchO
     else partialSort(found, compare, 0, returning - 1);
   }
   const returned = found.slice(0, returning);
-  if (options.store === null) return { kind: 'array', value: returned.map((item) => foundReply(item, options, shape.toMeters)) };
+  if (options.store === null) {
+    const members = memberReplies(returned.map((item) => item.member));
+    return { kind: 'array', value: returned.map((item, i) => foundReply(item, members[i] as Reply, options, shape.toMeters)) };
+  }
   storeZset(context, options.store, returned.map((item) => ({ member: item.member, score: options.storeDist ? item.distance / shape.toMeters : item.score })));
   return integerReply(returned.length);
 }

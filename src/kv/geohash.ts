@@ -137,19 +137,42 @@ function toUint64(score: number): bigint {
 
 /** decodeGeohash: the centre of a score's cell, clamped to the limits (any score decodes, as in Redis). */
 export function geohashPoint(score: number): GeoPoint {
-  const area = score >= 0 && score < 2 ** 52 ? scoreArea(Math.trunc(score)) : geohashDecode(longitudeRange, mercatorLatitudeRange, { bits: toUint64(score), step: geoStepMax });
+  if (isCellScore(score)) return { longitude: scoreLongitude(score), latitude: scoreLatitude(score) };
+  const area = geohashDecode(longitudeRange, mercatorLatitudeRange, { bits: toUint64(score), step: geoStepMax });
   const longitude = Math.min(geoLongitudeMax, Math.max(geoLongitudeMin, (area.longitude.min + area.longitude.max) / 2));
   const latitude = Math.min(geoLatitudeMax, Math.max(geoLatitudeMin, (area.latitude.min + area.latitude.max) / 2));
   return { longitude, latitude };
 }
 
-/** The cell of a 52-bit score without BigInt (searches decode every candidate): two 26-bit halves, 13 bits of each coordinate in each. */
-function scoreArea(score: number): GeoArea {
-  const low = score % half;
-  const high = (score - low) / half;
-  const latitudeCell = squash32(high) * 2 ** 13 + squash32(low);
-  const longitudeCell = squash32(high >>> 1) * 2 ** 13 + squash32(low >>> 1);
-  return cellArea(longitudeRange, mercatorLatitudeRange, longitudeCell, latitudeCell, geoStepMax);
+/** A score scoreLongitude and scoreLatitude decode: a 52-bit hash (any other decodes through BigInt). */
+function isCellScore(score: number): boolean {
+  return score >= 0 && score < 2 ** 52;
+}
+
+/** The centre of cell `cell` of 2^26 along `range`, as cellArea then geohashPoint compute it (same operations, same order). */
+function cellCentre(cell: number, range: GeoRange): number {
+  const scale = range.max - range.min;
+  const min = range.min + (cell * 1.0 / half) * scale;
+  const max = range.min + ((cell + 1) * 1.0 / half) * scale;
+  return (min + max) / 2;
+}
+
+// A 52-bit score decoded without BigInt or objects (searches decode every candidate, latitude
+// first): two 26-bit halves, 13 bits of each coordinate in each, latitude in the even bits.
+// Not `score % half`: a double's remainder is a call into the C library.
+
+/** geohashPoint(score).latitude of a cell score (isCellScore). */
+function scoreLatitude(score: number): number {
+  const high = Math.floor(score / half);
+  const low = Math.trunc(score) - high * half;
+  return Math.min(geoLatitudeMax, Math.max(geoLatitudeMin, cellCentre(squash32(high) * 2 ** 13 + squash32(low), mercatorLatitudeRange)));
+}
+
+/** geohashPoint(score).longitude of a cell score (isCellScore). */
+function scoreLongitude(score: number): number {
+  const high = Math.floor(score / half);
+  const low = Math.trunc(score) - high * half;
+  return Math.min(geoLongitudeMax, Math.max(geoLongitudeMin, cellCentre(squash32(high >>> 1) * 2 ** 13 + squash32(low >>> 1), longitudeRange)));
 }
 
 const geoAlphabet = '0123456789bcdefghjkmnpqrstuvwxyz';
@@ -288,15 +311,98 @@ export function geoDistance(longitude1: number, latitude1: number, longitude2: n
   return 2.0 * earthRadiusMeters * Math.asin(Math.sqrt(a));
 }
 
-/** The distance from the shape's centre to `point` when the point is inside the shape, else null. */
-export function distanceIfInside(shape: GeoShape, point: GeoPoint): number | null {
-  const { longitude, latitude } = shape.center;
-  if (shape.kind === 'radius') {
-    const distance = geoDistance(longitude, latitude, point.longitude, point.latitude);
-    return distance > shape.radius * shape.toMeters ? null : distance;
+/**
+ * Radii (in radians of the earth) up to which a radius search first rules candidates out by
+ * latitude and longitude alone: far below the sizes where asin and the haversine lose
+ * precision, so the margin below covers every rounding.
+ */
+const prefilterRadiusMax = 0.5;
+/** Relative slack of the prefilter's bounds over the shape: rounding is about 1e-15 of each. */
+const prefilterSlack = 1e-9;
+
+/**
+ * The test of search candidates against one shape, with what depends only on the shape
+ * computed once per search: `distanceTo(score)` is the distance in metres from the centre to
+ * the centre of the score's cell when that point is inside the shape (Redis's
+ * geohashGetDistanceIfInRadiusWGS84 / IfInRectangle, same operations in the same order), else
+ * -1. A radius search first rules out a candidate whose latitude, or longitude, is farther
+ * from the centre than any point of the circle (the great-circle distance is at least the
+ * meridian distance, and a circle of angular radius ρ spans asin(sin ρ / cos φ) of longitude):
+ * most candidates of the 9 cells fall outside the circle, and those need no trigonometry.
+ */
+export class ShapeTest {
+  private readonly longitude: number;
+  private readonly latitude: number;
+  private readonly longitudeRadians: number;
+  private readonly latitudeRadians: number;
+  private readonly cosLatitude: number;
+  /** The circle's radius in metres (or the box's half height), and half width for a box. */
+  private readonly reach: number;
+  private readonly halfWidth: number;
+  /** Beyond these the candidate is out (Infinity: no prefilter). */
+  private readonly latitudeReach: number;
+  private readonly longitudeReachRadians: number;
+  /** The point tested last when it is inside: its cell's centre. */
+  pointLongitude = 0;
+  pointLatitude = 0;
+
+  constructor(private readonly shape: GeoShape) {
+    this.longitude = shape.center.longitude;
+    this.latitude = shape.center.latitude;
+    this.longitudeRadians = radians(this.longitude);
+    this.latitudeRadians = radians(this.latitude);
+    this.cosLatitude = Math.cos(this.latitudeRadians);
+    this.reach = shape.kind === 'radius' ? shape.radius * shape.toMeters : (shape.height * shape.toMeters) / 2;
+    this.halfWidth = shape.kind === 'box' ? (shape.width * shape.toMeters) / 2 : 0;
+    const angle = this.reach / earthRadiusMeters;
+    const usable = shape.kind === 'radius' && angle < prefilterRadiusMax;
+    this.latitudeReach = usable ? this.reach * (1 + prefilterSlack) : Infinity;
+    const spanSine = Math.sin(angle) / this.cosLatitude;
+    // Near a pole the circle may span every longitude: no longitude bound then.
+    this.longitudeReachRadians = usable && spanSine < 0.5 ? Math.asin(spanSine) * (1 + prefilterSlack) : Infinity;
   }
-  // geohashGetDistanceIfInRectangle: latitude first (cheaper), then longitude along the point's parallel.
-  if (latitudeDistance(point.latitude, latitude) > (shape.height * shape.toMeters) / 2) return null;
-  if (geoDistance(point.longitude, point.latitude, longitude, point.latitude) > (shape.width * shape.toMeters) / 2) return null;
-  return geoDistance(longitude, latitude, point.longitude, point.latitude);
+
+  distanceTo(score: number): number {
+    if (!isCellScore(score)) {
+      const point = geohashPoint(score);
+      this.pointLongitude = point.longitude;
+      this.pointLatitude = point.latitude;
+      return this.shape.kind === 'radius' ? this.inRadius() : this.inBox();
+    }
+    this.pointLatitude = scoreLatitude(score);
+    // The longitude is decoded only for a candidate the latitude leaves in.
+    if (earthRadiusMeters * Math.abs(radians(this.pointLatitude) - this.latitudeRadians) > this.latitudeReach) return -1;
+    this.pointLongitude = scoreLongitude(score);
+    return this.shape.kind === 'radius' ? this.inRadius() : this.inBox();
+  }
+
+  private inRadius(): number {
+    const latitude = this.pointLatitude;
+    const latitudeRadians = radians(latitude);
+    if (earthRadiusMeters * Math.abs(latitudeRadians - this.latitudeRadians) > this.latitudeReach) return -1;
+    const longitudeRadians = radians(this.pointLongitude);
+    let span = Math.abs(longitudeRadians - this.longitudeRadians);
+    if (span > Math.PI) span = 2 * Math.PI - span;
+    if (span > this.longitudeReachRadians) return -1;
+    // geoDistance from the centre, its cosine computed once.
+    const v = Math.sin((longitudeRadians - this.longitudeRadians) / 2);
+    let distance: number;
+    if (v === 0.0) {
+      distance = latitudeDistance(this.latitude, latitude);
+    } else {
+      const u = Math.sin((latitudeRadians - this.latitudeRadians) / 2);
+      const a = u * u + this.cosLatitude * Math.cos(latitudeRadians) * v * v;
+      distance = 2.0 * earthRadiusMeters * Math.asin(Math.sqrt(a));
+    }
+    return distance > this.reach ? -1 : distance;
+  }
+
+  /** geohashGetDistanceIfInRectangle: latitude first (cheaper), then longitude along the point's parallel. */
+  private inBox(): number {
+    const longitude = this.pointLongitude;
+    const latitude = this.pointLatitude;
+    if (latitudeDistance(latitude, this.latitude) > this.reach) return -1;
+    if (geoDistance(longitude, latitude, this.longitude, latitude) > this.halfWidth) return -1;
+    return geoDistance(this.longitude, this.latitude, longitude, latitude);
+  }
 }

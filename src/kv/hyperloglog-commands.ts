@@ -12,8 +12,9 @@ import type { Reply } from './reply.js';
 import type { CommandContext } from './command-context.js';
 import { allKeys, arg, command, noKeys, oneKey, type CommandSpec } from './command-spec.js';
 import { isKeyword } from './integer-parse.js';
+import type { KeyEntry } from './keyspace.js';
 import {
-  bulkText, CommandError, errorReply, integerReply, okReply, oneReply, zeroReply,
+  bulkText, CommandError, errorReply, integerReply, okReply, oneReply, wrongTypeError, zeroReply,
 } from './replies.js';
 import { readString, storeString, type StringAt } from './string-bits.js';
 import {
@@ -38,6 +39,13 @@ function readHll(context: CommandContext, key: Uint8Array, source = false): Stri
   const found = readString(context, key, source);
   if (found !== undefined && !isHllValue(found.data)) throw new CommandError(notHllError);
   return found;
+}
+
+/** The bytes of the HLL in `entry` (a copy); WRONGTYPE (thrown) for another type or a string that is no HLL. */
+function hllData(entry: KeyEntry): Buffer {
+  const value = entry.value;
+  if (value.type !== 'string' || !isHllValue(value.data)) throw new CommandError(value.type === 'string' ? notHllError : wrongTypeError);
+  return value.data;
 }
 
 function pfadd(context: CommandContext, argv: readonly Uint8Array[]): Reply {
@@ -75,11 +83,19 @@ function mergeRegisters(context: CommandContext, keys: readonly Uint8Array[]): {
 
 function pfcount(context: CommandContext, argv: readonly Uint8Array[]): Reply {
   if (argv.length > 2) return integerReply(estimate(rawHistogram(mergeRegisters(context, argv.slice(1)).registers)));
-  const found = readHll(context, arg(argv, 1));
-  if (found === undefined) return zeroReply;
-  // See the file comment: the cache is used when valid, never written by this read.
-  const cardinality = cachedCardinality(found.data) ?? countOf(found.data);
-  return cardinality === null ? corruptHllError : integerReply(cardinality);
+  const entry = context.lookup(arg(argv, 1));
+  if (entry === undefined) return zeroReply;
+  // A value counted before and unchanged since is answered from this node's memo, without a copy of it.
+  const stored = entry.stored;
+  const memo = typeof stored === 'string' ? context.hllCounts : null;
+  const remembered = memo?.get(entry.mapKey, stored as string);
+  if (remembered !== undefined) return integerReply(remembered);
+  const data = hllData(entry);
+  // See the file comment: the header's cache is used when valid, never written by this read.
+  const cardinality = cachedCardinality(data) ?? countOf(data);
+  if (cardinality === null) return corruptHllError;
+  if (typeof cardinality === 'number') memo?.set(entry.mapKey, stored as string, cardinality);
+  return integerReply(cardinality);
 }
 
 function pfmerge(context: CommandContext, argv: readonly Uint8Array[]): Reply {

@@ -31,6 +31,7 @@ import { KeyspaceEvents, NotifyClass } from './keyspace-events.js';
 import { withoutWaitMarker } from './stream-commands.js';
 import { streamNodeMaxBytesDefault, streamNodeMaxEntriesDefault, type StreamSettings } from './stream-value.js';
 import { hllSparseMaxBytesDefault } from './hyperloglog.js';
+import { HllCountMemo } from './hyperloglog-count-memo.js';
 import { ScriptStore } from './script/script-store.js';
 import { FunctionStore } from './script/function-store.js';
 import { compileLibrary } from './function-commands.js';
@@ -64,6 +65,8 @@ export interface KvOptions {
   readonly scriptStringBytesMax?: number;
   /** Keyspace notification classes at start-up (bits of kv/keyspace-events.ts; CONFIG SET changes them through the log). */
   readonly notifyKeyspaceEvents?: number;
+  /** Keys whose PFCOUNT answer this node remembers until their value changes (hyperloglog-count-memo.ts); 0 = none. */
+  readonly hllCountMemoEntriesMax?: number;
 }
 
 export const kvDefaults = {
@@ -76,6 +79,7 @@ export const kvDefaults = {
   scriptInstructionsMax: 10_000_000,
   scriptStringBytesMax: 512 * 1024 * 1024,
   notifyKeyspaceEvents: 0,
+  hllCountMemoEntriesMax: 1024,
 } as const;
 
 /** The write rows that run a script, which the read path may serve when the script cannot write. */
@@ -132,6 +136,7 @@ function validateOptions(options: KvOptions): Required<KvOptions> {
   nonNegative('maxMemoryBytes', resolved.maxMemoryBytes);
   nonNegative('dedupRetentionMs', resolved.dedupRetentionMs);
   nonNegative('protoMaxBulkLen', resolved.protoMaxBulkLen);
+  nonNegative('hllCountMemoEntriesMax', resolved.hllCountMemoEntriesMax);
   if (!Number.isSafeInteger(resolved.scriptStringBytesMax) || resolved.scriptStringBytesMax < 1024 * 1024) {
     throw new Error(`invalid scriptStringBytesMax ${resolved.scriptStringBytesMax}: must be an integer ≥ 1 MiB`);
   }
@@ -192,6 +197,8 @@ export class KvStateMachine {
   };
   /** hll-sparse-max-bytes (a replicated setting: a HyperLogLog's bytes depend on it). */
   private readonly hllSparseMaxBytes = (): number => this.settings.values.hllSparseMaxBytes;
+  /** Node-local: PFCOUNT answers by key while the value is unchanged (never replicated, in snapshots or the digest). */
+  private readonly hllCounts: HllCountMemo;
   /** ACL users (replicated: changed by RAFTIS.ACL entries, in snapshots). */
   private aclUsers = new AclUsers(new AclCatalogue(commandTable));
   /**
@@ -211,6 +218,7 @@ export class KvStateMachine {
     this.scripting = this.makeScripting(new ScriptStore(), new FunctionStore());
     this.keyspace.onCollectionStored((mapKey) => this.readyKeys.stored(mapKey));
     this.dedup = new DedupTable(this.options.dedupEntriesMax, this.options.dedupRetentionMs, this.options.dedupRepliesPerClientMax);
+    this.hllCounts = new HllCountMemo(this.options.hllCountMemoEntriesMax);
   }
 
   /**
@@ -311,6 +319,7 @@ export class KvStateMachine {
     context.keyMissed = this.keyMissed();
     context.streams = this.streamSettings;
     context.hllSparseMaxBytes = this.hllSparseMaxBytes;
+    context.hllCounts = this.hllCounts;
     if (this.events.active) return this.events.around(spec, argv, this.keyspace, nowMs, () => this.runHandler(spec, context, argv));
     return this.runHandler(spec, context, argv);
   }
@@ -481,6 +490,7 @@ export class KvStateMachine {
   private runRead(spec: CommandSpec, argv: readonly Uint8Array[], nowMs: number, readSalt = 0): Reply {
     const context = new CommandContext(this.keyspace, nowMs, false, this.settings.values.protoMaxBulkLen, mixSeed(this.applied, nowMs), this.counters, readSalt, this.scripting);
     context.hllSparseMaxBytes = this.hllSparseMaxBytes;
+    context.hllCounts = this.hllCounts;
     context.keyMissed = this.keyMissed();
     context.readLookups = true;
     return this.runHandler(spec, context, argv);

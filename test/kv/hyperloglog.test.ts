@@ -1,10 +1,12 @@
 // HyperLogLog on the state machine alone: PFCOUNT is a read that changes nothing (replicas stay
 // identical), a sparse value turns dense at hll-sparse-max-bytes, counts stay within the
-// error Redis promises, PFSELFTEST passes, and corrupt values are refused without harm.
+// error Redis promises, PFSELFTEST passes, corrupt values are refused without harm, and the
+// node-local memo of counts answers exactly what a recount does, whatever changed the value.
 // Byte-for-byte agreement with Redis is in redis-compare-hyperloglog.test.ts.
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { Harness, plain } from './harness.js';
 import { hllDenseBytes, hllSparseMaxBytesDefault } from '../../src/kv/hyperloglog.js';
 
@@ -53,6 +55,31 @@ describe('HyperLogLog', () => {
       const count = plain(harness.read('PFCOUNT', 'h')) as number;
       assert.ok(Math.abs(count - total) <= total * 0.02, `${count} for ${total}`);
     }
+  });
+
+  test('the memo of counts answers what a recount does after any change to the value (property)', () => {
+    const key = fc.constantFrom('h1', 'h2', 'h3');
+    const step = fc.oneof(
+      fc.tuple(fc.constant('PFADD'), key, fc.array(fc.integer({ min: 0, max: 30_000 }), { minLength: 1, maxLength: 400 })),
+      fc.tuple(fc.constant('PFCOUNT'), key),
+      fc.tuple(fc.constant('PFMERGE'), key, key),
+      // In place: a register byte (a dense value is long enough to be changed in place), or the header's cached count.
+      fc.tuple(fc.constant('SETRANGE'), key, fc.integer({ min: 8, max: 12_303 }), fc.integer({ min: 0, max: 255 })),
+      fc.tuple(fc.constant('DEL'), key),
+      fc.tuple(fc.constant('COPY'), key, key),
+    );
+    fc.assert(fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
+      // One memo of a single entry, so keys push each other out too.
+      const memo = new Harness({ hllCountMemoEntriesMax: 1 });
+      const recount = new Harness({ hllCountMemoEntriesMax: 0 });
+      for (const [name, k, ...rest] of steps) {
+        const args: string[] = name === 'PFADD' ? [k, ...(rest[0] as number[]).map((n) => `e${n}`)]
+          : name === 'SETRANGE' ? [k, String(rest[0]), String.fromCharCode(rest[1] as number)]
+            : name === 'PFMERGE' || name === 'COPY' ? [k, String(rest[0]), ...(name === 'COPY' ? ['REPLACE'] : [])] : [k];
+        assert.deepEqual(plain(memo.apply(name, ...args)), plain(recount.apply(name, ...args)));
+        for (const counted of ['h1', 'h2', 'h3']) assert.deepEqual(plain(memo.read('PFCOUNT', counted)), plain(recount.read('PFCOUNT', counted)), `${counted} after ${name} ${args.join(' ').slice(0, 40)}`);
+      }
+    }), { numRuns: 60 });
   });
 
   test('PFSELFTEST passes', () => {
