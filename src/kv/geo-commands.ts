@@ -245,13 +245,17 @@ function shapeOf(options: SearchOptions): GeoShape {
 function searchCell(zset: ZSetValue, cell: GeoHashBits, test: ShapeTest, limit: number, found: Found[]): void {
   const { min, max } = cellScores(cell);
   const start = zset.countBefore((score) => score >= min);
-  let left = zset.countBefore((score) => score >= max) - start;
+  const count = zset.countBefore((score) => score >= max) - start;
   // Walked in place, not sliced: with ANY the walk ends at the limit, however crowded the cell.
-  zset.walk(start, false, (member, score) => {
-    if (left-- <= 0) return false;
-    const distance = test.distanceTo(score);
-    if (distance >= 0) found.push({ member, score, point: { longitude: test.pointLongitude, latitude: test.pointLatitude }, distance });
-    return limit === 0 || found.length < limit;
+  zset.walkRuns(start, count, (members, scores, from, to) => {
+    for (let i = from; i < to; i++) {
+      const score = scores[i] as number;
+      const distance = test.distanceTo(score);
+      if (distance < 0) continue;
+      found.push({ member: members[i] as string, score, point: { longitude: test.pointLongitude, latitude: test.pointLatitude }, distance });
+      if (limit !== 0 && found.length >= limit) return false;
+    }
+    return true;
   });
 }
 

@@ -329,12 +329,8 @@ export class OrderTree {
     return this.countBefore((s, m) => compareKeys(s, m, score, member) >= 0);
   }
 
-  /**
-   * Visits keys from `rank` (0 <= rank < size) towards the end, or towards the start when
-   * `reverse`, until `visit` returns false or the keys run out.
-   */
-  walk(rank: number, reverse: boolean, visit: (member: string, score: number) => boolean): void {
-    if (rank < 0 || rank >= this.size) return;
+  /** The leaf holding rank `rank` (0 <= rank < size) and the rank's index in it. */
+  private leafAt(rank: number): { readonly leaf: Leaf; readonly offset: number } {
     let offset = rank;
     let node = this.root;
     while (node instanceof Branch) {
@@ -342,7 +338,36 @@ export class OrderTree {
       while (offset >= (node.sizes[c] as number)) offset -= node.sizes[c++] as number;
       node = node.children[c] as TreeNode;
     }
-    let leaf: Leaf | null = node;
+    return { leaf: node, offset };
+  }
+
+  /**
+   * Visits up to `count` keys from `rank` in ascending order a leaf's run at a time:
+   * `visit(members, scores, from, to)` is handed indexes [from, to) of one leaf's arrays (read
+   * them only), until it returns false or the keys run out. For scans over many keys
+   * (GEOSEARCH's cells), which then loop without a call per key.
+   */
+  walkRuns(rank: number, count: number, visit: (members: readonly string[], scores: readonly number[], from: number, to: number) => boolean): void {
+    if (rank < 0 || rank >= this.size || count <= 0) return;
+    const start = this.leafAt(rank);
+    let leaf: Leaf | null = start.leaf;
+    let from = start.offset;
+    for (let left = count; leaf !== null && left > 0; leaf = leaf.next, from = 0) {
+      const to = Math.min(leaf.members.length, from + left);
+      if (!visit(leaf.members, leaf.scores, from, to)) return;
+      left -= to - from;
+    }
+  }
+
+  /**
+   * Visits keys from `rank` (0 <= rank < size) towards the end, or towards the start when
+   * `reverse`, until `visit` returns false or the keys run out.
+   */
+  walk(rank: number, reverse: boolean, visit: (member: string, score: number) => boolean): void {
+    if (rank < 0 || rank >= this.size) return;
+    const start = this.leafAt(rank);
+    let offset = start.offset;
+    let leaf: Leaf | null = start.leaf;
     while (leaf !== null) {
       const { members, scores } = leaf;
       if (reverse) {

@@ -239,8 +239,9 @@ export function msetCommand(context: CommandContext, argv: readonly Uint8Array[]
   const error = checkMsetArity(argv, 'mset');
   if (error !== null) return error;
   for (let j = 1; j < argv.length; j += 2) {
-    context.lookup(arg(argv, j));
-    writeString(context, arg(argv, j), arg(argv, j + 1), noExpiry, false);
+    // The entry its lookup found is the one written: one key conversion and map probe per key, not two.
+    const known = context.lookup(arg(argv, j)) ?? null;
+    writeString(context, arg(argv, j), arg(argv, j + 1), noExpiry, false, known);
   }
   return okReply;
 }

@@ -153,6 +153,11 @@ export class ZSetValue implements CollectionValue {
     this.order.walk(start, reverse, visit);
   }
 
+  /** Visits up to `count` members from rank `start` upwards a run of the order at a time (OrderTree.walkRuns). */
+  walkRuns(start: number, count: number, visit: (members: readonly string[], scores: readonly number[], from: number, to: number) => boolean): void {
+    this.order.walkRuns(start, count, visit);
+  }
+
   /** Removes `count` members from rank `start` upwards; returns them. */
   deleteSlice(start: number, count: number): ScoredMember[] {
     const removed = this.slice(start, count, false);
