@@ -10,10 +10,19 @@
 // versions for WATCH (removal-stamps.ts). Entries of formats 1 and 2, replayed after an
 // upgrade, are applied as the build that wrote them did, or replicas whose snapshots lie
 // at different indexes would replay different parts of the old log with the new rules.
+//
+// A batch (format 4) carries several commands from one origin in one entry, applied one after
+// another at the entry's index, each with its own request id, under one cluster time:
+//   u8 4 | string origin | zigzag time | varint count
+//   | count × (varint client | varint seq | varint firstUnanswered | varint argc | args)
+// It is how the leader gathers the writes of one turn (write-path.ts): one log slot, one WAL
+// record entry and one entry per Append for all of them, instead of one each.
 
 import { ByteReader, ByteWriter, DecodeError } from './binary.js';
 
 export const commandFormatVersion = 3;
+/** The format of a batch of commands (see the layout above); applied with the rules of format 3. */
+export const commandBatchFormat = 4;
 const commandFormatVersionWithoutFloor = 1;
 /** The first format whose removals leave versions for WATCH (removal-stamps.ts). */
 export const commandFormatRemovalVersions = 3;
@@ -90,6 +99,71 @@ export function decodeCommand(data: Uint8Array): CommandEntry | Error {
     return { origin, client, seq, firstUnanswered, time, argv };
   } catch (error) {
     if (error instanceof DecodeError) return new Error(`bad command entry: ${error.message}`);
+    throw error;
+  }
+}
+
+/** One command of a batch: its request id and arguments (origin and time are the batch's). */
+export type BatchedCommand = Omit<CommandEntry, 'origin' | 'time'>;
+
+/** Several commands of one origin in one entry, under one cluster time. */
+export interface CommandBatch {
+  readonly origin: string;
+  readonly time: number;
+  readonly commands: readonly BatchedCommand[];
+}
+
+export function encodeCommandBatch(batch: CommandBatch): Uint8Array {
+  let payloadBytes = 0;
+  for (const command of batch.commands) {
+    payloadBytes += 24;
+    for (const arg of command.argv) payloadBytes += arg.length + 5;
+  }
+  const writer = new ByteWriter(payloadBytes + batch.origin.length * 3 + 24);
+  writer.u8(commandBatchFormat);
+  writer.string(batch.origin);
+  writer.signed(batch.time);
+  writer.varint(batch.commands.length);
+  for (const command of batch.commands) {
+    writer.varint(command.client);
+    writer.varint(command.seq);
+    writer.varint(command.firstUnanswered);
+    writer.varint(command.argv.length);
+    for (const arg of command.argv) writer.bytes(arg);
+  }
+  return writer.finish();
+}
+
+export function isCommandBatch(data: Uint8Array): boolean {
+  return data[0] === commandBatchFormat;
+}
+
+export function decodeCommandBatch(data: Uint8Array): CommandBatch | Error {
+  try {
+    const reader = new ByteReader(data);
+    const format = reader.u8();
+    if (format !== commandBatchFormat) return new Error(`command batch of format ${format} (expected ${commandBatchFormat})`);
+    const origin = originOf(reader.bytes());
+    const time = reader.signed();
+    const count = reader.varint();
+    // Each command takes at least four bytes.
+    if (count > reader.remaining / 4) return new Error(`command batch claims ${count} commands in ${reader.remaining} bytes`);
+    const commands: BatchedCommand[] = new Array<BatchedCommand>(count);
+    for (let c = 0; c < count; c++) {
+      const client = reader.varint();
+      const seq = reader.varint();
+      const firstUnanswered = reader.varint();
+      if (firstUnanswered > seq) return new Error(`batched command's first unanswered sequence ${firstUnanswered} is above its sequence ${seq}`);
+      const argc = reader.varint();
+      if (argc > reader.remaining) return new Error(`batched command claims ${argc} arguments in ${reader.remaining} bytes`);
+      const argv: Uint8Array[] = new Array<Uint8Array>(argc);
+      for (let i = 0; i < argc; i++) argv[i] = reader.bytes();
+      commands[c] = { client, seq, firstUnanswered, argv };
+    }
+    if (reader.remaining !== 0) return new Error(`command batch has ${reader.remaining} trailing bytes`);
+    return { origin, time, commands };
+  } catch (error) {
+    if (error instanceof DecodeError) return new Error(`bad command batch: ${error.message}`);
     throw error;
   }
 }

@@ -17,7 +17,7 @@ import type { Reply } from './reply.js';
 import type { CommandSpec } from './command-spec.js';
 import { hasFlag } from './command-spec.js';
 import { scriptCannotWrite } from './script-commands.js';
-import { commandFormatOf, commandFormatRemovalVersions, decodeCommand } from './command-codec.js';
+import { commandFormatOf, commandFormatRemovalVersions, decodeCommand, decodeCommandBatch, isCommandBatch, type BatchedCommand } from './command-codec.js';
 import { checkArity, commandTable, lookupCommand, validateCommand } from './commands.js';
 import { CommandContext, type KvCounters } from './command-context.js';
 import { DedupTable } from './dedup-table.js';
@@ -182,6 +182,8 @@ export class KvStateMachine {
   /** The script cache (replicated) and what script commands run commands with. */
   private scripting: Scripting;
   private applied = 0;
+  /** Commands applied from the log (a batch counts each of its commands); node-local, for INFO. */
+  private commandEntriesApplied = 0;
   /** Time of the last applied entry. Invariant: never decreases. */
   private time = 0;
   /** The entry being applied is of a format from before removal versions (command-codec.ts): it is applied as that build did. */
@@ -219,6 +221,11 @@ export class KvStateMachine {
     this.keyspace.onCollectionStored((mapKey) => this.readyKeys.stored(mapKey));
     this.dedup = new DedupTable(this.options.dedupEntriesMax, this.options.dedupRetentionMs, this.options.dedupRepliesPerClientMax);
     this.hllCounts = new HllCountMemo(this.options.hllCountMemoEntriesMax);
+  }
+
+  /** Commands applied from the log since start (a batch counts each of its commands). */
+  get commandsApplied(): number {
+    return this.commandEntriesApplied;
   }
 
   /**
@@ -269,8 +276,14 @@ export class KvStateMachine {
     return this.time;
   }
 
-  /** Applies one committed command entry at its index. Deterministic. */
-  apply(index: number, data: Uint8Array): Reply {
+  /**
+   * Applies one committed command entry at its index. Deterministic. A batch (format 4)
+   * answers an array with each command's reply in order, and when `commandUsec` is given
+   * (node-local timing for the slow log) stores each command's execution time there.
+   */
+  apply(index: number, data: Uint8Array, commandUsec?: number[]): Reply {
+    if (isCommandBatch(data)) return this.applyBatch(index, data, commandUsec);
+    this.commandEntriesApplied++;
     const entry = decodeCommand(data);
     if (entry instanceof Error) {
       this.advance(index, undefined);
@@ -285,8 +298,39 @@ export class KvStateMachine {
       const verdict = this.dedup.admit(entry.origin, entry.client, entry.seq, entry.firstUnanswered);
       if (verdict.kind === 'duplicate') return verdict.reply;
     }
-    const reply = this.execute(entry.argv, nowMs, index);
+    const reply = this.execute(entry.argv, nowMs, index, 0);
     if (deduplicated) this.dedup.record(entry.origin, entry.client, entry.seq, entry.firstUnanswered, reply, nowMs);
+    return reply;
+  }
+
+  /** A batch: its commands one after another at the entry's index, each deduplicated by its own id. */
+  private applyBatch(index: number, data: Uint8Array, commandUsec: number[] | undefined): Reply {
+    const batch = decodeCommandBatch(data);
+    if (batch instanceof Error) {
+      this.advance(index, undefined);
+      return errorReply(`ERR ${batch.message}`);
+    }
+    const nowMs = this.advance(index, batch.time);
+    this.applyingLegacyEntry = false;
+    this.keyspace.keepRemovalVersions(true);
+    this.dedup.expire(nowMs);
+    this.commandEntriesApplied += batch.commands.length;
+    const replies: Reply[] = new Array<Reply>(batch.commands.length);
+    if (commandUsec !== undefined) commandUsec.length = batch.commands.length;
+    for (let position = 0; position < batch.commands.length; position++) {
+      const started = commandUsec === undefined ? 0 : performance.now();
+      replies[position] = this.applyBatched(batch.origin, batch.commands[position] as BatchedCommand, nowMs, index, position);
+      if (commandUsec !== undefined) commandUsec[position] = (performance.now() - started) * 1000;
+    }
+    return { kind: 'array', value: replies };
+  }
+
+  private applyBatched(origin: string, command: BatchedCommand, nowMs: number, index: number, position: number): Reply {
+    if (command.seq === 0) return this.execute(command.argv, nowMs, index, position);
+    const verdict = this.dedup.admit(origin, command.client, command.seq, command.firstUnanswered);
+    if (verdict.kind === 'duplicate') return verdict.reply;
+    const reply = this.execute(command.argv, nowMs, index, position);
+    this.dedup.record(origin, command.client, command.seq, command.firstUnanswered, reply, nowMs);
     return reply;
   }
 
@@ -300,13 +344,14 @@ export class KvStateMachine {
     this.advance(index, time);
   }
 
-  private execute(argv: readonly Uint8Array[], nowMs: number, index: number): Reply {
+  /** `position`: the command's place in its entry (0 unless batched), mixed into its random seed. */
+  private execute(argv: readonly Uint8Array[], nowMs: number, index: number, position: number): Reply {
     const name = argv[0];
     if (name === undefined) return errorReply('ERR empty command');
-    if (isTransaction(argv)) return this.executeTransaction(argv, nowMs, index);
+    if (isTransaction(argv)) return this.executeTransaction(argv, nowMs, index, position);
     if (isConfigEntry(argv)) return this.settings.applyEntry(argv);
     const asUser = unwrapAsUser(argv);
-    if (asUser !== null) return this.runAs(asUser.user, () => this.execute(asUser.argv, nowMs, index));
+    if (asUser !== null) return this.runAs(asUser.user, () => this.execute(asUser.argv, nowMs, index, position));
     if (isAclEntry(name)) return this.aclUsers.apply(argv);
     const spec = lookupCommand(name);
     if (spec === undefined) return unknownCommandError(argv);
@@ -314,7 +359,7 @@ export class KvStateMachine {
     if (arityError !== null) return arityError;
     if (!hasFlag(spec, 'write')) return this.runRead(spec, argv, nowMs);
     if (hasFlag(spec, 'denyoom') && !this.makeRoom(index, nowMs)) return outOfMemoryError;
-    const context = new CommandContext(this.keyspace, nowMs, true, this.settings.values.protoMaxBulkLen, mixSeed(index, nowMs), this.counters, 0, this.scripting);
+    const context = new CommandContext(this.keyspace, nowMs, true, this.settings.values.protoMaxBulkLen, position === 0 ? mixSeed(index, nowMs) : mixSeed(mixSeed(index, position), nowMs), this.counters, 0, this.scripting);
     context.events = this.events;
     context.keyMissed = this.keyMissed();
     context.streams = this.streamSettings;
@@ -346,7 +391,7 @@ export class KvStateMachine {
    * otherwise every command in order, each reply in the array (a command's error does not
    * stop the others, as in Redis).
    */
-  private executeTransaction(argv: readonly Uint8Array[], nowMs: number, index: number): Reply {
+  private executeTransaction(argv: readonly Uint8Array[], nowMs: number, index: number, position: number): Reply {
     const transaction = decodeTransaction(argv);
     if (transaction instanceof Error) return errorReply(`ERR ${transaction.message}`);
     for (const watch of transaction.watches) {
@@ -355,7 +400,7 @@ export class KvStateMachine {
     const replies: Reply[] = [];
     for (const command of transaction.commands) {
       // A blocking read inside MULTI answers nil, as in Redis, instead of waiting.
-      replies.push(isTransaction(command) ? errorReply('ERR transactions cannot be nested') : withoutWaitMarker(this.execute(command, nowMs, index)));
+      replies.push(isTransaction(command) ? errorReply('ERR transactions cannot be nested') : withoutWaitMarker(this.execute(command, nowMs, index, position)));
     }
     return { kind: 'array', value: replies };
   }

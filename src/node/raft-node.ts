@@ -162,6 +162,8 @@ export class RaftNode<R> {
   /** Read batches with a read index, waiting for apply to reach it. Ordered by index. */
   private readsAwaitingApply: ReadBatch[] = [];
   private nextReadContext = 1;
+  /** Callers that gathered proposals in this turn (atTurnEnd), run before the turn's Ready. */
+  private turnEndCallbacks: (() => void)[] = [];
 
   private readyScheduled = false;
   /** A snapshot from the leader is being restored: no Ready is taken until it is done. */
@@ -462,10 +464,29 @@ export class RaftNode<R> {
     if (this.readyScheduled || this.stopped) return;
     this.readyScheduled = true;
     this.options.clock.defer(() => {
+      this.runTurnEndCallbacks();
       this.readyScheduled = false;
       this.flushGatheredReads();
       this.processReady();
     });
+  }
+
+  /**
+   * Runs `fn` once at the end of this turn, just before the turn's Ready is taken: a caller
+   * that gathers the turn's writes proposes them from there, so they share one Ready (and,
+   * gathered into one entry, one log slot) without waiting for another turn.
+   */
+  atTurnEnd(fn: () => void): void {
+    if (this.stopped) return fn(); // no turn is coming: fn's proposals are refused at once
+    this.turnEndCallbacks.push(fn);
+    this.scheduleReady();
+  }
+
+  private runTurnEndCallbacks(): void {
+    if (this.turnEndCallbacks.length === 0) return;
+    const callbacks = this.turnEndCallbacks;
+    this.turnEndCallbacks = [];
+    for (const fn of callbacks) fn();
   }
 
   private scheduleTick(): void {

@@ -66,6 +66,8 @@ export interface ServerConfig {
   readonly walSegmentBytes: number;
   readonly maxInflightMessages: number;
   readonly maxBytesPerMessage: number;
+  readonly writeBatchCommandsMax: number;
+  readonly writeBatchBytesMax: number;
   readonly maxUncommittedBytes: number;
   readonly pendingRequestsMax: number;
   readonly maxmemoryBytes: number;
@@ -189,6 +191,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'walSegmentBytes', flag: 'wal-segment-bytes', kind: 'bytes', min: MiB, max: 4096 * MiB, help: 'WAL segment size (default 64mb)' },
   { key: 'maxInflightMessages', flag: 'max-inflight-messages', kind: 'int', min: 1, max: 65_536, help: 'unacknowledged Appends per follower (default 256)' },
   { key: 'maxBytesPerMessage', flag: 'max-bytes-per-message', kind: 'bytes', min: 1024, max: 256 * MiB, help: 'entry bytes per Append (default 1mb)' },
+  { key: 'writeBatchCommandsMax', flag: 'write-batch-commands-max', kind: 'int', min: 1, max: 100_000, help: 'writes of one turn gathered into one log entry, at most (default 256; 1 = an entry per write)' },
+  { key: 'writeBatchBytesMax', flag: 'write-batch-bytes-max', kind: 'bytes', min: 1024, max: 256 * MiB, help: 'argument bytes of the writes gathered into one log entry, at most (default 256kb; a bigger write goes alone)' },
   { key: 'maxUncommittedBytes', flag: 'max-uncommitted-bytes', kind: 'bytes', min: MiB, max: 16_384 * MiB, help: 'leader refuses writes beyond this backlog (default 64mb)' },
   { key: 'pendingRequestsMax', flag: 'pending-requests-max', kind: 'int', min: 1, max: 10_000_000, help: 'writes and reads in flight per node (default 100000)' },
   { key: 'maxmemoryBytes', flag: 'maxmemory', kind: 'bytes', min: 0, max: Number.MAX_SAFE_INTEGER, help: 'memory limit for data, 0 = none (default 0)' },
@@ -256,6 +260,8 @@ const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 
   walSegmentBytes: 64 * MiB,
   maxInflightMessages: 256,
   maxBytesPerMessage: MiB,
+  writeBatchCommandsMax: 256,
+  writeBatchBytesMax: 256 * 1024,
   maxUncommittedBytes: 64 * MiB,
   pendingRequestsMax: 100_000,
   maxmemoryBytes: 0,
@@ -505,6 +511,9 @@ function validate(config: ServerConfig): void {
   }
   if (config.protoMaxBulkLen > config.clientQueryBufferMaxBytes) {
     throw new ConfigError(`proto-max-bulk-len (${config.protoMaxBulkLen}) must not exceed client-query-buffer-limit (${config.clientQueryBufferMaxBytes}): a bulk that size could never arrive`);
+  }
+  if (config.writeBatchBytesMax > config.maxBytesPerMessage) {
+    throw new ConfigError(`write-batch-bytes-max (${config.writeBatchBytesMax}) must not exceed max-bytes-per-message (${config.maxBytesPerMessage}): a batch is one entry, sent whole`);
   }
   if (config.maxBytesPerMessage > config.maxUncommittedBytes) {
     throw new ConfigError(`max-bytes-per-message (${config.maxBytesPerMessage}) must not exceed max-uncommitted-bytes (${config.maxUncommittedBytes})`);

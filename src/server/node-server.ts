@@ -4,6 +4,7 @@
 // fail what is pending with a clear error, sync, close).
 
 import type { Logger } from 'pino';
+import { isCommandBatch } from '../kv/command-codec.js';
 import { KvStateMachine } from '../kv/state-machine.js';
 import { seedMemberHashes } from '../kv/member-index.js';
 import type { Reply } from '../kv/reply.js';
@@ -207,7 +208,7 @@ export class RaftisServer {
     // A retried publish that the state machine answers from its table of recent requests
     // comes back as the very reply object it answered first: it is delivered once.
     const delivered = new WeakSet<Reply>();
-    const applyTimer = { lastUsec: 0 };
+    const applyTimer = { lastUsec: 0, commandUsec: [] as number[] };
     const stateMachine = kvAdapter(kv, applyTimer, (reply) => {
       const message = publishedMessage(reply);
       if (message === null || delivered.has(reply)) return;
@@ -291,7 +292,9 @@ export class RaftisServer {
       decodeReply: decodeForwardedReply,
       now: () => Date.now(),
       setTimer: processTimer,
-      lastApplyUsec: () => applyTimer.lastUsec,
+      lastApplyUsec: (position) => (position === 0 && applyTimer.commandUsec.length === 0 ? applyTimer.lastUsec : applyTimer.commandUsec[position] ?? 0),
+      batchCommandsMax: config.writeBatchCommandsMax,
+      batchBytesMax: config.writeBatchBytesMax,
     });
     const writePath = writes;
 
@@ -708,19 +711,23 @@ function noteMemberAddress(members: Map<string, Member>, change: ConfChange, ref
   members.set(change.nodeId, { id: change.nodeId, peer, client, promote: parsed.promote === true, ...(incarnation === undefined ? {} : { incarnation }) });
 }
 
-/** The state machine as the runtime drives it; `applied` sees each entry's reply on this node (pub/sub delivers from it). */
 /**
  * The state machine as the Raft runtime drives it. `timer.lastUsec` is how long the last
  * entry took to apply, its deliveries to this node's subscribers included: a write's
  * execution time (the runtime answers the entry's proposal right after apply, WritePath
- * reads it there).
+ * reads it there); for a batch, `timer.commandUsec` holds each of its commands' times.
  */
-function kvAdapter(kv: KvStateMachine, timer: { lastUsec: number }, applied: (reply: Reply) => void): StateMachine<Reply> {
+function kvAdapter(kv: KvStateMachine, timer: { lastUsec: number; commandUsec: number[] }, applied: (reply: Reply) => void): StateMachine<Reply> {
   return {
     apply: (entry) => {
       const started = performance.now();
-      const reply = kv.apply(entry.index, entry.data);
-      applied(reply);
+      const reply = kv.apply(entry.index, entry.data, timer.commandUsec);
+      if (isCommandBatch(entry.data) && reply.kind === 'array' && reply.value !== null) {
+        for (const each of reply.value) applied(each);
+      } else {
+        timer.commandUsec.length = 0;
+        applied(reply);
+      }
       timer.lastUsec = (performance.now() - started) * 1000;
       return reply;
     },

@@ -4,7 +4,7 @@
 // (origin node, client, seq), so a retry after a leader change or a lost answer is applied
 // once: the state machine answers a repeated id with the first reply.
 
-import { encodeCommand } from '../kv/command-codec.js';
+import { encodeCommand, encodeCommandBatch } from '../kv/command-codec.js';
 import type { Reply } from '../kv/reply.js';
 import { NodeError } from '../node/errors.js';
 import type { TimerHandle } from '../node/ports.js';
@@ -38,16 +38,23 @@ export interface WritePathOptions {
   readonly decodeReply: (bytes: Uint8Array) => Reply | Error;
   readonly now: () => number;
   /**
+   * Writes proposed in one turn are gathered into entries of up to this many commands
+   * (format-4 batches); 1 proposes each alone.
+   */
+  readonly batchCommandsMax: number;
+  /** ...and of up to this many argument bytes (a bigger command still goes alone). */
+  readonly batchBytesMax: number;
+  /**
    * Runs fn after ms (retries, the wait for a leader). The server's timers do not keep the
    * process alive; the simulator's run in virtual time.
    */
   readonly setTimer: (ms: number, fn: () => void) => TimerHandle;
   /**
-   * The µs the state machine took to apply the entry whose proposal is being answered: the
-   * node answers a proposal right after applying its entry, so this is read in that callback.
-   * Absent (the simulator): 0.
+   * The µs the state machine took to apply the command at `position` of the entry whose
+   * proposal is being answered (0 for an entry of one command): the node answers a proposal
+   * right after applying its entry, so this is read in that callback. Absent (the simulator): 0.
    */
-  readonly lastApplyUsec?: () => number;
+  readonly lastApplyUsec?: (position: number) => number;
 }
 
 /** Node's timers for the server: unref'd, so a pending retry never holds the process open. */
@@ -61,8 +68,21 @@ export function requestKey(origin: string, client: number, seq: number): string 
   return `${origin}/${client}/${seq}`;
 }
 
+/** A write gathered in this turn, to be proposed at its end. */
+interface GatheredWrite {
+  readonly write: ForwardedWrite;
+  readonly key: string;
+  readonly bytes: number;
+}
+
+type ProposeDone = (error: NodeError | null, reply: Reply, executionUsec: number) => void;
+
 export class WritePath {
   private readonly options: WritePathOptions;
+  /** Writes of this turn not yet proposed, by origin (a batch holds one origin's). */
+  private gathered = new Map<string, GatheredWrite[]>();
+  /** Callbacks of each gathered or proposed write, by request key, until it is settled. */
+  private readonly waiting = new Map<string, ProposeDone[]>();
   /** Callbacks waiting for a leader to become known, with their deadlines. */
   private leaderWaiters: { deadline: number; wake: () => void }[] = [];
   private waiterTimer: TimerHandle | null = null;
@@ -154,18 +174,81 @@ export class WritePath {
   stop(): void {
     this.stopped = true;
     this.waiterTimer?.cancel();
+    const shutdown = new NodeError('SHUTDOWN', 'shutting down');
+    for (const writes of this.gathered.values()) for (const { key } of writes) this.settle(key, shutdown, undefined);
+    this.gathered = new Map();
     const waiters = this.leaderWaiters;
     this.leaderWaiters = [];
     for (const waiter of waiters) waiter.wake();
   }
 
-  private proposeLocal(write: ForwardedWrite, done: (error: NodeError | null, reply: Reply, executionUsec: number) => void): void {
+  /**
+   * Gathers the write for this turn's proposals (see flushGathered). A retry of a write still
+   * gathered or in flight here waits for that attempt's result instead of proposing again.
+   */
+  private proposeLocal(write: ForwardedWrite, done: ProposeDone): void {
+    const key = requestKey(write.origin, write.client, write.seq);
+    const waiters = this.waiting.get(key);
+    if (waiters !== undefined) {
+      waiters.push(done);
+      return;
+    }
+    this.waiting.set(key, [done]);
+    let bytes = 0;
+    for (const arg of write.argv) bytes += arg.length;
+    const firstOfTurn = this.gathered.size === 0;
+    const ofOrigin = this.gathered.get(write.origin);
+    if (ofOrigin === undefined) this.gathered.set(write.origin, [{ write, key, bytes }]);
+    else ofOrigin.push({ write, key, bytes });
+    if (firstOfTurn) this.options.node.atTurnEnd(() => this.flushGathered());
+  }
+
+  /** Proposes the turn's gathered writes: runs of one origin's as batches, a lone write as itself. */
+  private flushGathered(): void {
+    const gathered = this.gathered;
+    this.gathered = new Map();
+    const { batchCommandsMax, batchBytesMax } = this.options;
+    for (const writes of gathered.values()) {
+      let start = 0;
+      while (start < writes.length) {
+        let end = start + 1;
+        let bytes = (writes[start] as GatheredWrite).bytes;
+        while (end < writes.length && end - start < batchCommandsMax && bytes + (writes[end] as GatheredWrite).bytes <= batchBytesMax) {
+          bytes += (writes[end] as GatheredWrite).bytes;
+          end++;
+        }
+        this.proposeRun(writes.slice(start, end));
+        start = end;
+      }
+    }
+  }
+
+  private proposeRun(run: readonly GatheredWrite[]): void {
     const node = this.options.node;
-    const data = encodeCommand({ ...write, time: node.clusterTime() });
-    node.propose(requestKey(write.origin, write.client, write.seq), data, (error, result) => {
-      if (error !== null) done(error, NO_REPLY, 0);
-      else done(null, result ?? NO_REPLY, this.options.lastApplyUsec?.() ?? 0);
+    const first = run[0] as GatheredWrite;
+    if (run.length === 1) {
+      node.propose(first.key, encodeCommand({ ...first.write, time: node.clusterTime() }), (error, result) => this.settle(first.key, error, result, this.applyUsec(error, 0)));
+      return;
+    }
+    const data = encodeCommandBatch({ origin: first.write.origin, time: node.clusterTime(), commands: run.map((gathered) => gathered.write) });
+    node.propose(`batch/${first.key}`, data, (error, result) => {
+      const replies = error === null && result?.kind === 'array' && result.value?.length === run.length ? result.value : null;
+      run.forEach((gathered, i) => {
+        if (error !== null || replies !== null) this.settle(gathered.key, error, replies?.[i], this.applyUsec(error, i));
+        else this.settle(gathered.key, null, result ?? NO_REPLY, 0);
+      });
     });
+  }
+
+  private applyUsec(error: NodeError | null, position: number): number {
+    return error === null ? this.options.lastApplyUsec?.(position) ?? 0 : 0;
+  }
+
+  private settle(key: string, error: NodeError | null, reply: Reply | undefined, executionUsec = 0): void {
+    const waiters = this.waiting.get(key);
+    if (waiters === undefined) return;
+    this.waiting.delete(key);
+    for (const done of waiters) done(error, error === null ? reply ?? NO_REPLY : NO_REPLY, executionUsec);
   }
 
   private waitForLeader(deadline: number, then: (found: boolean) => void): void {

@@ -86,6 +86,9 @@ export const SIM_HEARTBEAT_TICKS = 2;
 export const SIM_LEASE_DRIFT_TICKS = 2;
 /** A client request with no answer after this long is reported unknown (writes) or failed (reads). */
 export const SIM_REQUEST_TIMEOUT_MS = 1_000;
+/** Writes of one turn gathered into one entry, as the server does (small, so seeds see batches and lone writes alike). */
+export const SIM_WRITE_BATCH_COMMANDS_MAX = 4;
+export const SIM_WRITE_BATCH_BYTES_MAX = 64 * 1024;
 /** A write on a node that knows no leader waits this long for one before TRYAGAIN (the server's no-leader-wait-ms). */
 export const SIM_NO_LEADER_WAIT_MS = 500;
 /**

@@ -10,7 +10,7 @@ import type { RaftNode } from '../node/raft-node.js';
 import { decodeForwardedReply, encodeForwardedReply } from '../server/forwarded-reply.js';
 import { WritePath } from '../server/write-path.js';
 import { EventKind } from './event-queue.js';
-import { SIM_NO_LEADER_WAIT_MS, SIM_REQUEST_TIMEOUT_MS, SIM_TICK_MS } from './sim-options.js';
+import { SIM_NO_LEADER_WAIT_MS, SIM_REQUEST_TIMEOUT_MS, SIM_TICK_MS, SIM_WRITE_BATCH_BYTES_MAX, SIM_WRITE_BATCH_COMMANDS_MAX } from './sim-options.js';
 
 export interface ForwardHost {
   schedule(delayMs: number, node: number, kind: EventKind, run: () => void): void;
@@ -43,6 +43,8 @@ export function createSimWritePath(host: ForwardHost, options: SimWritePathOptio
     decodeReply: decodeForwardedReply,
     now: () => clock.now(),
     setTimer: (ms, fn) => clock.setTimer(ms, fn),
+    batchCommandsMax: SIM_WRITE_BATCH_COMMANDS_MAX,
+    batchBytesMax: SIM_WRITE_BATCH_BYTES_MAX,
   });
 }
 

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { commandFormatOf, commandFormatVersion, decodeCommand, encodeCommand, type CommandEntry } from '../../src/kv/command-codec.js';
+import { commandBatchFormat, commandFormatOf, commandFormatVersion, decodeCommand, decodeCommandBatch, encodeCommand, encodeCommandBatch, isCommandBatch, type CommandEntry } from '../../src/kv/command-codec.js';
 
 const entryArbitrary = fc.record({
   origin: fc.string({ maxLength: 20 }),
@@ -78,4 +78,40 @@ test('format 2 entries (before removal versions, the same layout) still decode; 
   const decoded = decodeCommand(data);
   assert.ok(!(decoded instanceof Error), String(decoded));
   same(entry, decoded);
+});
+
+const batchArbitrary = fc.record({
+  origin: fc.string({ maxLength: 20 }),
+  time: fc.integer({ min: -1e15, max: 1e15 }),
+  commands: fc.array(entryArbitrary.map(({ client, seq, firstUnanswered, argv }) => ({ client, seq, firstUnanswered, argv })), { minLength: 1, maxLength: 6 }),
+});
+
+test('encodeCommandBatch/decodeCommandBatch round-trip any batch, marked as a batch', () => {
+  fc.assert(fc.property(batchArbitrary, (batch) => {
+    const data = encodeCommandBatch(batch);
+    assert.ok(isCommandBatch(data));
+    assert.equal(commandFormatOf(data), commandBatchFormat);
+    const decoded = decodeCommandBatch(data);
+    assert.ok(!(decoded instanceof Error), String(decoded));
+    assert.equal(decoded.origin, batch.origin);
+    assert.equal(decoded.time, batch.time);
+    assert.deepEqual(decoded.commands.map((c) => ({ ...c, argv: c.argv.map((x) => Buffer.from(x)) })), batch.commands.map((c) => ({ ...c, argv: c.argv.map((x) => Buffer.from(x)) })));
+  }));
+});
+
+test('a single command entry is not a batch, and every truncation of a batch is an error value', () => {
+  assert.ok(!isCommandBatch(encodeCommand({ origin: 'a', client: 1, seq: 1, firstUnanswered: 1, time: 5, argv: [Buffer.from('GET')] })));
+  fc.assert(fc.property(batchArbitrary, (batch) => {
+    const data = encodeCommandBatch(batch);
+    for (let length = 0; length < data.length; length++) {
+      assert.ok(decodeCommandBatch(data.subarray(0, length)) instanceof Error, `prefix of ${length}/${data.length} bytes`);
+    }
+    assert.match(String(decodeCommandBatch(Buffer.concat([data, Buffer.from([0])]))), /trailing/);
+  }), { numRuns: 50 });
+});
+
+test('random bytes after the batch mark never make the batch decoder throw', () => {
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+    decodeCommandBatch(Buffer.concat([Buffer.from([commandBatchFormat]), bytes]));
+  }));
 });

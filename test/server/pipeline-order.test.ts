@@ -77,6 +77,28 @@ describe('pipelined commands on one connection', () => {
     assert.deepEqual(cluster.crashes(), []);
   });
 
+  it('writes pipelined to the leader, or forwarded to it, share log entries and answer each in order', async () => {
+    // The leader gathers the writes of a turn into one entry (a batch): fewer entries than
+    // commands, each command still answered with its own reply.
+    const stat = async (id: string, field: string): Promise<number> => {
+      const info = String(await cluster.call(id, ['RAFT.INFO']));
+      return Number(new RegExp(`${field}:(\\d+)`).exec(info)?.[1] ?? NaN);
+    };
+    const leader = ids[0] ?? '';
+    for (const id of [leader, ids[1] ?? '']) {
+      const entriesBefore = await stat(leader, 'stat_entries_applied');
+      const commandsBefore = await stat(leader, 'stat_commands_applied');
+      const connection = await RawConnection.open(cluster.node(id).port);
+      const incrs = Array.from({ length: 100 }, () => ['INCR', `gathered:${id}`]);
+      assert.deepEqual(await pipeline(connection, incrs), incrs.map((_, i) => i + 1));
+      connection.close();
+      const entries = await stat(leader, 'stat_entries_applied') - entriesBefore;
+      const commands = await stat(leader, 'stat_commands_applied') - commandsBefore;
+      assert.ok(commands >= incrs.length, `${commands} commands applied, at least the ${incrs.length} sent`);
+      assert.ok(entries < incrs.length / 2, `${incrs.length} pipelined writes to ${id === leader ? 'the leader' : 'a follower'} took ${entries} log entries`);
+    }
+  });
+
   it('the exactly-once table keeps replies only for writes not yet answered', async () => {
     // Each write names its connection's first unanswered write, so once a pipeline has been
     // answered the next write lets every replica drop its replies (INFO exactly_once_replies).
