@@ -229,7 +229,7 @@ export function raftInfoLines(context: AdminContext): string[] {
   const transport = context.transportStats();
   for (const progress of status.progress) {
     const peer = transport.get(progress.id);
-    lines.push(`peer_${progress.id}:match=${progress.match},next=${progress.next},state=${progress.state},learner=${progress.isLearner ? 1 : 0},connected=${peer?.connected === true ? 1 : 0}`);
+    lines.push(`peer_${progress.id}:match=${progress.match},next=${progress.next},state=${progress.state},learner=${progress.isLearner ? 1 : 0},connected=${peer?.connected === true ? 1 : 0},frames_sent=${peer?.sentFrames ?? 0},socket_writes=${peer?.socketWrites ?? 0}`);
   }
   return lines;
 }
