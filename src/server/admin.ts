@@ -6,6 +6,7 @@ import type { KvStateMachine } from '../kv/state-machine.js';
 import type { Reply } from '../kv/reply.js';
 import type { RaftNode } from '../node/raft-node.js';
 import type { NodeId } from '../node/consensus.js';
+import type { PeerStats } from '../transport/peer-transport.js';
 import type { ClientConnection, RespServer } from '../resp/server.js';
 import type { ServerConfig } from './config.js';
 import { arityError } from '../kv/replies.js';
@@ -37,7 +38,7 @@ export interface AdminContext {
   readonly registry: () => CommandRegistry;
   /** Clients blocked on this node (BLPOP, ...); none when absent. */
   readonly blockedClients?: () => number;
-  readonly transportStats: () => Map<NodeId, { connected: boolean; droppedMessages: number; queuedBytes: number }>;
+  readonly transportStats: () => Map<NodeId, Pick<PeerStats, 'connected' | 'droppedMessages' | 'queuedBytes' | 'sentFrames' | 'socketWrites'>>;
   readonly faults: ((argv: readonly Buffer[]) => Reply) | null;
 }
 
