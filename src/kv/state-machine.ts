@@ -163,6 +163,12 @@ function unknownCommandError(argv: readonly Uint8Array[]): Reply {
   return errorReply(`ERR unknown command '${name}', with args beginning with: ${args}`);
 }
 
+/** Where a batch's commands' execution times go (µs, by position), measured by the node's clock. */
+export interface CommandTiming {
+  readonly clockMs: () => number;
+  readonly usec: number[];
+}
+
 export class KvStateMachine {
   private readonly options: Required<KvOptions>;
   /** The values the log has not changed (this node's start-up options): a restored snapshot's settings apply over them. */
@@ -278,11 +284,11 @@ export class KvStateMachine {
 
   /**
    * Applies one committed command entry at its index. Deterministic. A batch (format 4)
-   * answers an array with each command's reply in order, and when `commandUsec` is given
-   * (node-local timing for the slow log) stores each command's execution time there.
+   * answers an array with each command's reply in order, and when `timing` is given
+   * (node-local, for the slow log) stores each command's execution time by its clock there.
    */
-  apply(index: number, data: Uint8Array, commandUsec?: number[]): Reply {
-    if (isCommandBatch(data)) return this.applyBatch(index, data, commandUsec);
+  apply(index: number, data: Uint8Array, timing?: CommandTiming): Reply {
+    if (isCommandBatch(data)) return this.applyBatch(index, data, timing);
     this.commandEntriesApplied++;
     const entry = decodeCommand(data);
     if (entry instanceof Error) {
@@ -304,7 +310,7 @@ export class KvStateMachine {
   }
 
   /** A batch: its commands one after another at the entry's index, each deduplicated by its own id. */
-  private applyBatch(index: number, data: Uint8Array, commandUsec: number[] | undefined): Reply {
+  private applyBatch(index: number, data: Uint8Array, timing: CommandTiming | undefined): Reply {
     const batch = decodeCommandBatch(data);
     if (batch instanceof Error) {
       this.advance(index, undefined);
@@ -316,11 +322,11 @@ export class KvStateMachine {
     this.dedup.expire(nowMs);
     this.commandEntriesApplied += batch.commands.length;
     const replies: Reply[] = new Array<Reply>(batch.commands.length);
-    if (commandUsec !== undefined) commandUsec.length = batch.commands.length;
+    if (timing !== undefined) timing.usec.length = batch.commands.length;
     for (let position = 0; position < batch.commands.length; position++) {
-      const started = commandUsec === undefined ? 0 : performance.now();
+      const started = timing === undefined ? 0 : timing.clockMs();
       replies[position] = this.applyBatched(batch.origin, batch.commands[position] as BatchedCommand, nowMs, index, position);
-      if (commandUsec !== undefined) commandUsec[position] = (performance.now() - started) * 1000;
+      if (timing !== undefined) timing.usec[position] = (timing.clockMs() - started) * 1000;
     }
     return { kind: 'array', value: replies };
   }

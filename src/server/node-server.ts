@@ -5,7 +5,7 @@
 
 import type { Logger } from 'pino';
 import { isCommandBatch } from '../kv/command-codec.js';
-import { KvStateMachine } from '../kv/state-machine.js';
+import { KvStateMachine, type CommandTiming } from '../kv/state-machine.js';
 import { seedMemberHashes } from '../kv/member-index.js';
 import type { Reply } from '../kv/reply.js';
 import { RaftNode, decodeSnapshotHeader, snapshotHeaderContext } from '../node/raft-node.js';
@@ -208,7 +208,7 @@ export class RaftisServer {
     // A retried publish that the state machine answers from its table of recent requests
     // comes back as the very reply object it answered first: it is delivered once.
     const delivered = new WeakSet<Reply>();
-    const applyTimer = { lastUsec: 0, commandUsec: [] as number[] };
+    const applyTimer = { lastUsec: 0, commands: { clockMs: () => performance.now(), usec: [] as number[] } };
     const stateMachine = kvAdapter(kv, applyTimer, (reply) => {
       const message = publishedMessage(reply);
       if (message === null || delivered.has(reply)) return;
@@ -292,7 +292,7 @@ export class RaftisServer {
       decodeReply: decodeForwardedReply,
       now: () => Date.now(),
       setTimer: processTimer,
-      lastApplyUsec: (position) => (position === 0 && applyTimer.commandUsec.length === 0 ? applyTimer.lastUsec : applyTimer.commandUsec[position] ?? 0),
+      lastApplyUsec: (position) => (position === 0 && applyTimer.commands.usec.length === 0 ? applyTimer.lastUsec : applyTimer.commands.usec[position] ?? 0),
       batchCommandsMax: config.writeBatchCommandsMax,
       batchBytesMax: config.writeBatchBytesMax,
     });
@@ -715,17 +715,17 @@ function noteMemberAddress(members: Map<string, Member>, change: ConfChange, ref
  * The state machine as the Raft runtime drives it. `timer.lastUsec` is how long the last
  * entry took to apply, its deliveries to this node's subscribers included: a write's
  * execution time (the runtime answers the entry's proposal right after apply, WritePath
- * reads it there); for a batch, `timer.commandUsec` holds each of its commands' times.
+ * reads it there); for a batch, `timer.commands` holds each of its commands' times.
  */
-function kvAdapter(kv: KvStateMachine, timer: { lastUsec: number; commandUsec: number[] }, applied: (reply: Reply) => void): StateMachine<Reply> {
+function kvAdapter(kv: KvStateMachine, timer: { lastUsec: number; commands: CommandTiming }, applied: (reply: Reply) => void): StateMachine<Reply> {
   return {
     apply: (entry) => {
       const started = performance.now();
-      const reply = kv.apply(entry.index, entry.data, timer.commandUsec);
+      const reply = kv.apply(entry.index, entry.data, timer.commands);
       if (isCommandBatch(entry.data) && reply.kind === 'array' && reply.value !== null) {
         for (const each of reply.value) applied(each);
       } else {
-        timer.commandUsec.length = 0;
+        timer.commands.usec.length = 0;
         applied(reply);
       }
       timer.lastUsec = (performance.now() - started) * 1000;
