@@ -420,8 +420,12 @@ export class RaftNode<R> {
     // machine at different snapshots. A refusal is an answer, not a failure: the caller drops
     // the stream and the leader tries again later.
     if (this.receivingSnapshot || this.restoring) return `snapshot ${message.snapshot.index} refused: another snapshot is being installed`;
-    // Stale: committed here already, or the log holds its last entry (the core would not install it).
-    const stale = (): boolean => message.snapshot.index <= this.raft.status().commit || this.raft.logMatches(message.snapshot.index, message.snapshot.term);
+    // Stale: from a leader of an earlier term, committed here already, or the log holds its
+    // last entry (the core would not install it).
+    const stale = (): boolean => {
+      const status = this.raft.status();
+      return message.term < status.term || message.snapshot.index <= status.commit || this.raft.logMatches(message.snapshot.index, message.snapshot.term);
+    };
     if (stale()) return `snapshot ${message.snapshot.index} refused: this node has committed ${this.raft.status().commit}`;
     this.receivingSnapshot = true;
     try {
@@ -449,7 +453,15 @@ export class RaftNode<R> {
       }
       this.options.logger.info({ from: message.from, index: message.snapshot.index, term: message.snapshot.term }, 'received snapshot');
       this.options.onSnapshot?.({ kind: 'received', index: message.snapshot.index, peer: message.from });
-      this.receive(message);
+      // The term may have moved on while the file was committed (a slow disk outlasts an
+      // election timeout): the core would drop the message, yet storage now starts its log
+      // after the snapshot, and the next append below it would fail. The core takes it anyway.
+      if (message.term < this.raft.status().term) {
+        this.raft.restoreCommittedSnapshot(message.snapshot);
+        this.scheduleReady();
+      } else {
+        this.receive(message);
+      }
       return null;
     } finally {
       this.receivingSnapshot = false;

@@ -273,6 +273,19 @@ export class Raft {
     return this.log.membership.at(index);
   }
 
+  /**
+   * A snapshot the driver has already committed to storage but whose message the term rules
+   * would now drop: its sender was deposed, or this node campaigned, while the file was
+   * written. A snapshot holds only committed entries, whoever sent it, so the log takes it
+   * as a follower takes one from its leader (without answering the deposed sender); the
+   * driver's storage and the log then start at the same index.
+   */
+  restoreCommittedSnapshot(s: SnapshotMeta): void {
+    if (s.index <= this.log.committed) return;
+    if (this.log.matchTerm(s.index, s.term)) this.log.commitTo(s.index);
+    else this.log.restore(s);
+  }
+
   /** A message from a peer. Messages for another node or from a stale term are dropped. */
   step(m: Message): void {
     if (m.to !== this.id) return;
