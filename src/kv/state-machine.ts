@@ -196,6 +196,11 @@ export class KvStateMachine {
   private applyingLegacyEntry = false;
   /** Node-local: waited keys a list or sorted set was stored under (blocked clients, src/server/blocking.ts). */
   readonly readyKeys = new ReadyKeys();
+  /**
+   * Node-local: sees each command a script calls as it runs (MONITOR's `[0 lua]` lines). Only
+   * an observer: what the script does never depends on it.
+   */
+  scriptCalls: ((argv: readonly Uint8Array[]) => void) | null = null;
   /** Keyspace notifications: the classes on (replicated) and where this node delivers them (node-local). */
   readonly events = new KeyspaceEvents(() => this.settings.values.notifyKeyspaceEvents);
   /** stream-node-max-entries (a replicated setting: `~` trimming depends on it). */
@@ -441,6 +446,7 @@ export class KvStateMachine {
       execute: (spec, argv, outer, seed) => {
         const denied = this.scriptCallDenied(spec, argv);
         if (denied !== null) return denied;
+        this.scriptCalls?.(argv);
         if (outer.writable && hasFlag(spec, 'denyoom') && !this.makeRoom(this.applied, outer.nowMs)) return outOfMemoryError;
         const context = new CommandContext(this.keyspace, outer.nowMs, outer.writable, this.settings.values.protoMaxBulkLen, seed, this.counters, outer.readSalt, this.scripting, true);
         context.keyMissed = this.keyMissed();

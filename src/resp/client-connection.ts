@@ -129,6 +129,8 @@ export class ClientConnection {
   private queued = 0;
   /** The slot of the command being handed to the handler right now, if any. */
   private dispatching: PendingReply | null = null;
+  /** The query buffer's bytes when the command being handled was taken from it, that command's included. */
+  private dispatchingQueryBytes = 0;
   /** True while this connection waits in the server's flush list. */
   flushScheduled = false;
   /**
@@ -177,13 +179,18 @@ export class ClientConnection {
     const ageSeconds = Math.floor((nowMs - this.createdAtMs) / 1000);
     const idleSeconds = Math.floor((nowMs - this.lastCommandAtMs) / 1000);
     const omem = this.outputBufferBytes;
+    // While this client's own command runs (CLIENT LIST, CLIENT INFO), Redis's query buffer
+    // still holds that command and its reply is not yet queued output.
+    const running = this.dispatching !== null;
+    const qbuf = running ? this.dispatchingQueryBytes : this.queryBufferBytes;
+    const oll = this.pendingReplies - (running ? 1 : 0);
     const { sub, psub, ssub } = this.subscriptions;
     // Redis's P flag (a subscribed client) comes before the server layer's x and b.
     const flags = sub + psub + ssub === 0 ? server.flags : server.flags === 'N' ? 'P' : `P${server.flags}`;
     return `id=${this.id} addr=${this.address} laddr=${this.localAddress} fd=-1 name=${this.name} age=${ageSeconds} ` +
       `idle=${idleSeconds} flags=${flags} db=${this.db} sub=${sub} psub=${psub} ssub=${ssub} multi=${server.multi} ` +
-      `qbuf=${this.queryBufferBytes} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=${this.pendingReplies} omem=${omem} ` +
-      `tot-mem=${this.queryBufferBytes + omem} events=r cmd=${server.cmd} user=${server.user} redir=-1 resp=${this.protocolVersion}`;
+      `qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=${oll} omem=${omem} ` +
+      `tot-mem=${qbuf + omem} events=r cmd=${server.cmd} user=${server.user} redir=-1 resp=${this.protocolVersion}`;
   }
 
   get protocol(): RespProtocol {
@@ -228,6 +235,15 @@ export class ClientConnection {
     return this.parser.bufferedBytes;
   }
 
+  /**
+   * Runs no more commands and closes once every queued reply is written, the reply to the
+   * command being handled included (CLIENT KILL of the client's own connection, as Redis's
+   * CLIENT_CLOSE_AFTER_REPLY).
+   */
+  closeAfterReply(): void {
+    this.stopReading();
+  }
+
   /** Closes now, dropping queued replies (CLIENT KILL, overflow). */
   kill(): void {
     if (this.closed) return;
@@ -246,6 +262,7 @@ export class ClientConnection {
     if ((this.flags & ClientFlag.CloseAfterReply) !== 0) return;
     this.parser.feed(chunk);
     for (;;) {
+      const bufferedBytes = this.parser.bufferedBytes;
       const request = this.parser.next();
       if (request === null) break;
       if (isProtocolError(request)) {
@@ -254,6 +271,7 @@ export class ClientConnection {
         this.stopReading();
         break;
       }
+      this.dispatchingQueryBytes = bufferedBytes;
       this.dispatch(request);
       // QUIT, or the handler killed or shut us: later pipelined commands are not run (Redis too).
       if ((this.flags & (ClientFlag.CloseAfterReply | ClientFlag.Closed)) !== 0) break;

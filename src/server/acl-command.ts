@@ -1,8 +1,10 @@
 // ACL and its subcommands with Redis 7.0's replies. Changes (SETUSER, DELUSER, LOAD) are
 // checked here first, with the rules as the client wrote them for the error texts, then
 // proposed as one RAFTIS.ACL entry (passwords already hashed) and applied by every node in
-// log order; the reply is the entry's. Reads (GETUSER, LIST, USERS, CAT, DRYRUN) answer from
-// this node's applied users. LOG is this node's own. SAVE and LOAD use the ACL file of the
+// log order; the reply is the entry's. Reads of the users (GETUSER, LIST, USERS, DRYRUN)
+// answer from this node's applied users at a read point of the connection's consistency, so
+// a follower never answers from before a change its client saw acknowledged; CAT needs no
+// users. LOG is this node's own. SAVE and LOAD use the ACL file of the
 // node asked (--aclfile).
 
 import { randomBytes } from 'node:crypto';
@@ -12,7 +14,6 @@ import { AclSetUserError, AclUser, validUserName } from '../kv/acl/acl-user.js';
 import { parseAclLines, raftisAclCommandName, type AclDenial, type AclUsers } from '../kv/acl/acl-users.js';
 import type { AclSelector } from '../kv/acl/acl-selector.js';
 import type { Reply } from '../kv/reply.js';
-import type { ClientConnection } from '../resp/server.js';
 import type { AclGate } from './acl-gate.js';
 import { hashPasswordRules, originalModifier } from './acl-passwords.js';
 import { checkArity, cString, serverCommand, unknownSubcommand, type RegisteredCommand, type ServerCall, type ServerCommand } from './command-registry.js';
@@ -24,14 +25,6 @@ export interface AclCommandDeps {
   /** The ACL file of this node (--aclfile), or null. */
   readonly aclFile: string | null;
   lookup(name: string): RegisteredCommand | undefined;
-  /** Proposes `argv` as the connection's next write. */
-  write(conn: ClientConnection, argv: readonly Uint8Array[], done: (reply: Reply) => void): void;
-  /**
-   * Answers `serve()` at a read point of the connection's consistency: the users are
-   * replicated state, and a follower must not answer from before a change the client has
-   * already seen acknowledged.
-   */
-  read(conn: ClientConnection, serve: () => Reply, done: (reply: Reply) => void): void;
 }
 
 const OK: Reply = { kind: 'simple', value: 'OK' };
@@ -89,14 +82,14 @@ const exactly = (...n: number[]) => (argc: number): boolean => n.includes(argc);
 
 const SUBCOMMANDS: ReadonlyMap<string, Subcommand> = new Map<string, Subcommand>([
   ['setuser', { arity: atLeast(3), run: setUser }],
-  ['deluser', { arity: atLeast(3), run: (deps, { conn, argv, done }) => deps.write(conn, [Buffer.from(raftisAclCommandName), Buffer.from('deluser'), ...argv.slice(2)], done) }],
-  ['getuser', { arity: exactly(3), run: (deps, { conn, argv, done }) => deps.read(conn, () => getUser(deps.users(), argv[2]?.toString('latin1') ?? ''), done) }],
-  ['list', { arity: exactly(2), run: (deps, { conn, done }) => deps.read(conn, () => list(deps.users().lines()), done) }],
-  ['users', { arity: exactly(2), run: (deps, { conn, done }) => deps.read(conn, () => list(deps.users().names().sort()), done) }],
+  ['deluser', { arity: atLeast(3), run: (_deps, { argv, done, write }) => write([Buffer.from(raftisAclCommandName), Buffer.from('deluser'), ...argv.slice(2)], done) }],
+  ['getuser', { arity: exactly(3), run: (deps, { argv, done, read }) => read(() => getUser(deps.users(), argv[2]?.toString('latin1') ?? ''), done) }],
+  ['list', { arity: exactly(2), run: (deps, { done, read }) => read(() => list(deps.users().lines()), done) }],
+  ['users', { arity: exactly(2), run: (deps, { done, read }) => read(() => list(deps.users().names().sort()), done) }],
   ['whoami', { arity: exactly(2), run: (deps, { conn, done }) => done(text(deps.gate.userName(conn))) }],
   ['cat', { arity: exactly(2, 3), run: (deps, { argv, done }) => done(cat(deps.users(), argv[2])) }],
   ['genpass', { arity: exactly(2, 3), run: (_deps, { argv, done }) => done(genpass(argv[2])) }],
-  ['dryrun', { arity: atLeast(4), run: (deps, { conn, argv, done }) => deps.read(conn, () => dryRun(deps, argv), done) }],
+  ['dryrun', { arity: atLeast(4), run: (deps, { argv, done, read }) => read(() => dryRun(deps, argv), done) }],
   ['log', { arity: exactly(2, 3), run: (deps, { argv, done }) => done(aclLog(deps.gate, argv[2])) }],
   ['save', { arity: exactly(2), run: (deps, { done }) => void save(deps).then(done) }],
   ['load', { arity: exactly(2), run: (deps, call) => void load(deps, call) }],
@@ -104,7 +97,7 @@ const SUBCOMMANDS: ReadonlyMap<string, Subcommand> = new Map<string, Subcommand>
 ]);
 
 /** Checked against this node's users first (the error names the rule as given), then proposed. */
-function setUser(deps: AclCommandDeps, { conn, argv, done }: ServerCall): void {
+function setUser(deps: AclCommandDeps, { argv, done, write }: ServerCall): void {
   const name = argv[2]?.toString('latin1') ?? '';
   if (!validUserName(name)) return done(errorReply("ERR Usernames can't contain spaces or null characters"));
   const given = argv.slice(3);
@@ -117,7 +110,7 @@ function setUser(deps: AclCommandDeps, { conn, argv, done }: ServerCall): void {
     throw error;
   }
   const entry = [raftisAclCommandName, 'setuser', name, ...hashed].map((part) => Buffer.from(part, 'latin1'));
-  deps.write(conn, entry, (reply) => done(reply.kind === 'error' ? errorReply(originalModifier(reply.message, hashed, given)) : reply));
+  write(entry, (reply) => done(reply.kind === 'error' ? errorReply(originalModifier(reply.message, hashed, given)) : reply));
 }
 
 function getUser(users: AclUsers, name: string): Reply {
@@ -219,13 +212,13 @@ async function save(deps: AclCommandDeps): Promise<Reply> {
 }
 
 /** ACL LOAD: this node's ACL file, checked whole, proposed as one entry that replaces every user. */
-async function load(deps: AclCommandDeps, { conn, done }: ServerCall): Promise<void> {
+async function load(deps: AclCommandDeps, { done, write }: ServerCall): Promise<void> {
   if (deps.aclFile === null) return done(errorReply(NO_ACL_FILE));
   const lines = await readAclFile(deps.aclFile);
   if (lines instanceof Error) return done(errorReply(`ERR Error loading ACLs, opening file '${deps.aclFile}': ${lines.message}`));
   const checked = parseAclLines(lines, deps.users().catalogue);
   if (checked instanceof Error) return done(errorReply(checked.message.replace(/^ERR /, `ERR ${deps.aclFile}:`)));
-  deps.write(conn, [raftisAclCommandName, 'load', ...lines].map((part) => Buffer.from(part, 'latin1')), done);
+  write([raftisAclCommandName, 'load', ...lines].map((part) => Buffer.from(part, 'latin1')), done);
 }
 
 /** An ACL file's lines with their clear-text passwords hashed, or the read error. */

@@ -131,6 +131,11 @@ export class AclGate {
   }
 
   /** The connection's user name (CLIENT LIST, ACL WHOAMI). */
+  /** Whether the user exists (CLIENT KILL USER). */
+  userExists(name: string): boolean {
+    return this.users().get(name) !== undefined;
+  }
+
   userName(conn: ClientConnection): string {
     return this.session(conn).user;
   }

@@ -7,7 +7,7 @@ import type { Reply } from '../kv/reply.js';
 import type { RaftNode } from '../node/raft-node.js';
 import type { NodeId } from '../node/consensus.js';
 import type { PeerStats } from '../transport/peer-transport.js';
-import type { ClientConnection, RespServer } from '../resp/server.js';
+import type { RespServer } from '../resp/server.js';
 import type { ServerConfig } from './config.js';
 import { arityError } from '../kv/replies.js';
 import { serverCommand, type CommandRegistry, type ServerCommand } from './command-registry.js';
@@ -19,6 +19,7 @@ import { errorReply, nodeErrorReply, unknownError } from './errors.js';
 import { NodeSettings } from './node-settings.js';
 import type { Identity, Member } from './identity.js';
 import { Backups } from './backup-command.js';
+import { clusterCommand } from './cluster-command.js';
 
 export interface AdminContext {
   readonly config: ServerConfig;
@@ -32,8 +33,6 @@ export interface AdminContext {
   /** A linearizable read barrier: calls back with null once passed, or with the error reply. */
   readonly barrier: (done: (error: Reply | null) => void) => void;
   readonly commandsProcessed: () => number;
-  /** Proposes `argv` as the connection's next write (CONFIG SET of a replicated setting); `done` gets the applied reply. */
-  readonly write: (conn: ClientConnection, argv: readonly Uint8Array[], done: (reply: Reply) => void) => void;
   /** Every command and its counters (INFO commandstats, errorstats; CONFIG RESETSTAT). */
   readonly registry: () => CommandRegistry;
   /** Clients blocked on this node (BLPOP, ...); none when absent. */
@@ -76,14 +75,18 @@ export class Admin {
     const context = this.context;
     const info = (text: string): Reply => ({ kind: 'verbatim', format: 'txt', value: text });
     return [
-      serverCommand('info', -1, ['loading', 'stale'], ({ argv, done }) => done(info(renderInfo(context, argv.slice(1).map((a) => a.toString('latin1')), { lastSaveMs: this.lastSaveMs })))),
+      // At a read point of the connection's consistency, as a data read: what INFO counts of the
+      // replicated state (keys, changes, memory) then includes every write the client saw
+      // acknowledged, on a follower too. During an election it answers this node's state.
+      serverCommand('info', -1, ['loading', 'stale'], ({ argv, done, read }) => {
+        const sections = argv.slice(1).map((a) => a.toString('latin1'));
+        read(() => info(renderInfo(context, sections, { lastSaveMs: this.lastSaveMs })), done, 'serve-local');
+      }),
       configCommand({
         config: context.config,
         settings: this.settings,
         replicated: () => context.kv.replicatedSettings,
-        write: context.write,
         resetStats: () => context.registry().resetStats(),
-        barrier: context.barrier,
       }),
       serverCommand('time', 1, ['loading', 'stale', 'fast', 'random'], ({ done }) => {
         const micros = Math.floor(context.now() * 1000);
@@ -118,10 +121,11 @@ export class Admin {
       serverCommand('lolwut', -1, ['readonly', 'fast'], ({ done }) => done({ kind: 'verbatim', format: 'txt', value: 'raftis 0.1.0: Redis ver. 7.0.0 compatible, replicated with Raft.\n' })),
       objectCommand({
         thresholds: () => this.settings.thresholds(),
-        read: (argv, done) => context.node.read(context.config.readConsistency, (error, clusterTime) => done(error === null ? context.kv.read(argv, clusterTime) : nodeErrorReply(error))),
+        read: (argv, clusterTime) => context.kv.read(argv, clusterTime),
       }),
       this.times.slowlogCommand(),
       this.times.latencyCommand(() => context.registry().counters()),
+      clusterCommand(),
       serverCommand('role', 1, ['noscript', 'loading', 'stale', 'fast'], ({ done }) => done(this.role())),
       serverCommand('wait', 3, ['noscript'], ({ argv, done }) => this.wait(argv, done)),
       serverCommand('raft.debug', -2, ['admin'], ({ argv, done }) => {

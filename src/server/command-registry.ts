@@ -8,7 +8,8 @@ import type { CommandFlag, CommandSpec } from '../kv/command-spec.js';
 import type { Reply } from '../kv/reply.js';
 import { arityError } from '../kv/replies.js';
 import { checkArity } from '../kv/commands.js';
-import { commandCategories, subcommandCategories } from '../kv/acl/command-categories.js';
+import { commandCategories, isAclCategory, subcommandCategories } from '../kv/acl/command-categories.js';
+import { globMatch } from '../kv/glob.js';
 import { commandHasKeys, commandKeys, hasMandatoryKeys, keyedSubcommandArityOf, keySpecsOf, KEY_SPEC_FLAGS, type KeySpec, type KeySpecFlag } from '../kv/key-specs.js';
 import type { ClientConnection } from '../resp/server.js';
 import { errorReply } from './errors.js';
@@ -22,7 +23,21 @@ export interface ServerCall {
   readonly conn: ClientConnection;
   readonly argv: Buffer[];
   readonly done: (reply: Reply) => void;
+  /**
+   * Answers `serve(clusterTime)` at a read point of the connection's consistency, in order with
+   * the connection's commands (inside EXEC: after the transaction's entry): replicated state
+   * (users, settings, what INFO counts) then holds every write the client has seen
+   * acknowledged, on a follower too. When no read point can be had (no leader known, a
+   * timeout), `failed` says what to answer: its error (TRYAGAIN, ...), or this node's
+   * applied state as it is (introspection, which must answer during an election).
+   */
+  readonly read: (serve: (clusterTime: number) => Reply, done: (reply: Reply) => void, failed?: ReadFailure) => void;
+  /** Proposes `argv` as the connection's next write, in order with its other commands; `done` gets the applied reply. */
+  readonly write: (argv: readonly Uint8Array[], done: (reply: Reply) => void) => void;
 }
+
+/** What a server command's read answers when no read point can be had (ServerCall.read). */
+export type ReadFailure = 'refuse' | 'serve-local';
 
 /** A command the server answers itself, described like a data command's row. */
 export interface ServerCommand {
@@ -247,6 +262,56 @@ function keysOf(row: CommandRow | undefined, argv: readonly Buffer[], withFlags:
   };
 }
 
+/** A command or subcommand as COMMAND LIST names it ('client|list'), with its ACL categories. */
+interface ListedCommand {
+  readonly name: string;
+  readonly categories: readonly string[];
+}
+
+/** Each row, and after a container its subcommands (Redis's order within a container aside). */
+function listedCommands(rows: readonly CommandRow[]): ListedCommand[] {
+  const listed: ListedCommand[] = [];
+  for (const row of rows) {
+    const own = commandCategories(row);
+    listed.push({ name: row.name, categories: own });
+    const categorized = subcommandCategories(row.name);
+    const names = new Set([...(categorized?.keys() ?? []), ...Object.keys('subcommands' in row ? row.subcommands ?? {} : {})]);
+    for (const sub of [...names].sort()) listed.push({ name: `${row.name}|${sub}`, categories: categorized?.get(sub) ?? own });
+  }
+  return listed;
+}
+
+/**
+ * COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern], as Redis 7.0: one
+ * filter at most; a subcommand is judged on its own, whether or not its container passed.
+ * raftis has no modules; an unknown category matches nothing.
+ */
+function commandList(rows: readonly CommandRow[], argv: readonly Buffer[]): Reply {
+  let keep: (command: ListedCommand) => boolean = () => true;
+  if (argv.length === 5 && argv[2]?.toString('latin1').toLowerCase() === 'filterby') {
+    const value = (argv[4] as Buffer).toString('latin1');
+    switch (argv[3]?.toString('latin1').toLowerCase()) {
+      case 'module':
+        keep = () => false;
+        break;
+      case 'aclcat': {
+        const category = value.toLowerCase();
+        keep = (command) => isAclCategory(category) && command.categories.includes(category);
+        break;
+      }
+      case 'pattern': {
+        // Redis matches without case; names are lowercase.
+        const pattern = Buffer.from(value.toLowerCase(), 'latin1');
+        keep = (command) => globMatch(pattern, Buffer.from(command.name, 'latin1'));
+        break;
+      }
+      default:
+        return errorReply('ERR syntax error');
+    }
+  } else if (argv.length !== 2) return errorReply('ERR syntax error');
+  return { kind: 'array', value: listedCommands(rows).filter(keep).map((command) => bulk(command.name)) };
+}
+
 const COMMAND_HELP = [
   'COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
   '(no subcommand)', '    Return details about all Redis commands.',
@@ -273,7 +338,7 @@ function commandIntrospection(registry: CommandRegistry): ServerCommand {
       case 'count':
         return done(argv.length === 2 ? { kind: 'integer', value: registry.size } : arityError('command|count'));
       case 'list':
-        return done(argv.length === 2 ? { kind: 'array', value: rows().map((row) => bulk(row.name)) } : errorReply('ERR syntax error'));
+        return done(commandList(rows(), argv));
       case 'info':
         return done({ kind: 'array', value: (argv.length > 2 ? named(argv.slice(2)) : rows()).map((row) => (row === undefined ? { kind: 'array', value: null } : describe(row))) });
       case 'docs': {

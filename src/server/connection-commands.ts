@@ -217,7 +217,8 @@ function clientKill(deps: ConnectionCommandsDeps, conn: ClientConnection, argv: 
     const addr = argv[2]?.toString('latin1');
     const target = clients.find((c) => c.address === addr);
     if (target === undefined) return errorReply('ERR No such client');
-    target.kill();
+    if (target === conn) target.closeAfterReply();
+    else target.kill();
     return OK;
   }
   if (argv.length < 4 || argv.length % 2 !== 0) return errorReply('ERR syntax error');
@@ -237,7 +238,10 @@ function clientKill(deps: ConnectionCommandsDeps, conn: ClientConnection, argv: 
       const type = valueText.toLowerCase();
       if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type)) return errorReply(`ERR Unknown client type '${cString(value)}'`);
       tests.push(() => type === 'normal');
-    } else if (option === 'user') tests.push((c) => deps.acl.userName(c) === valueText);
+    } else if (option === 'user') {
+      if (!deps.acl.userExists(valueText)) return errorReply(`ERR No such user '${cString(value)}'`);
+      tests.push((c) => deps.acl.userName(c) === valueText);
+    }
     else if (option === 'skipme') {
       const answer = valueText.toLowerCase();
       if (answer !== 'yes' && answer !== 'no') return errorReply('ERR syntax error');
@@ -252,7 +256,9 @@ function clientKill(deps: ConnectionCommandsDeps, conn: ClientConnection, argv: 
   for (const c of clients) {
     if (skipMe && c === conn) continue;
     if (!tests.every((test) => test(c))) continue;
-    c.kill();
+    // Its own connection gets this reply first, as in Redis.
+    if (c === conn) c.closeAfterReply();
+    else c.kill();
     killed++;
   }
   return { kind: 'integer', value: killed };

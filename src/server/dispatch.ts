@@ -15,7 +15,7 @@ import type { WritePath } from './write-path.js';
 import { encodeTransaction, type WatchedKey } from '../kv/transaction.js';
 import { BlockedClients, type WaiterWrites } from './blocking.js';
 import { mayBlock } from './blocking-commands.js';
-import { CommandRegistry, commandArityError, serverCommand, unknownCommand, type RegisteredCommand, type ServerCall, type ServerCommand } from './command-registry.js';
+import { CommandRegistry, commandArityError, serverCommand, unknownCommand, type ReadFailure, type RegisteredCommand, type ServerCall, type ServerCommand } from './command-registry.js';
 import { connectionCommands } from './connection-commands.js';
 import { ClientPause, heldByWritePause } from './client-pause.js';
 import { Monitors } from './monitor.js';
@@ -82,7 +82,11 @@ export interface ConnectionState {
   fence: (() => void)[] | null;
 }
 
-/** 'block' (a blocking command) runs alone: what the connection sent after it waits, as in Redis. */
+/**
+ * 'block' runs alone: what the connection sent after it waits, as in Redis. A blocking
+ * command, and EXEC of a transaction that queued server commands (they run after its entry,
+ * and nothing the connection sent later may come between).
+ */
 type CommandKind = 'read' | 'write' | 'block';
 
 /**
@@ -95,6 +99,9 @@ type CommandKind = 'read' | 'write' | 'block';
 interface Execution {
   usec: number;
 }
+
+/** EXEC's turn of its entry's reply into its own, before the clients the entry woke are served. */
+type Applied = (reply: Reply, then: (reply: Reply) => void) => void;
 
 export interface DispatcherOptions {
   readonly config: ServerConfig;
@@ -135,7 +142,7 @@ const SCRIPT_CALLS: ReadonlySet<string> = new Set(['eval', 'evalsha', 'fcall']);
 const RUN_IN_MULTI: ReadonlySet<string> = new Set(['exec', 'discard', 'multi', 'watch', 'reset']);
 
 /** Commands whose first argument names a subcommand, which CLIENT LIST's `cmd` shows ('client|list'). */
-const CONTAINER_COMMANDS: ReadonlySet<string> = new Set(['client', 'command', 'config', 'memory', 'object', 'script', 'function', 'xinfo', 'xgroup', 'acl', 'latency', 'slowlog', 'pubsub']);
+const CONTAINER_COMMANDS: ReadonlySet<string> = new Set(['client', 'cluster', 'command', 'config', 'memory', 'object', 'script', 'function', 'xinfo', 'xgroup', 'acl', 'latency', 'slowlog', 'pubsub']);
 
 export class Dispatcher {
   private readonly options: DispatcherOptions;
@@ -181,20 +188,12 @@ export class Dispatcher {
       pause: (mode, timeoutMs) => this.pause.pause(mode, timeoutMs),
       unpause: () => this.pause.unpause(),
     });
-    const acl = aclCommand({
-      gate: this.acl, users: () => options.kv.acl, aclFile: options.config.aclFile,
-      lookup: (name) => this.registry.lookup(name), write: (conn, argv, done) => this.submitWrite(conn, argv, done),
-      // Not through inOrder: ACL runs inside EXEC too, where the transaction's own write is
-      // still the connection's running command. A read point covers every write answered before.
-      read: (conn, serve, done) => {
-        const state = this.stateOf(conn);
-        this.connectionRead(state, state.consistency, serve, done);
-      },
-    });
+    const acl = aclCommand({ gate: this.acl, users: () => options.kv.acl, aclFile: options.config.aclFile, lookup: (name) => this.registry.lookup(name) });
     this.registry = new CommandRegistry(options.kv.commands(), [...this.transactionCommands(), this.monitorCommand(), ...connection, acl, ...options.serverCommands]);
     // ACL rules name server commands too (+ping, +client|id): every node adds the same rows.
     options.kv.addAclCommands([...this.registry.all()].map((command) => command.row));
     this.acl.watch(() => options.subscriptions?.subscribed() ?? []);
+    options.kv.scriptCalls = (argv) => this.monitors.feed('lua', argv);
   }
 
   /** Clients blocked on this node now (INFO blocked_clients): waiting for a key, or paused. */
@@ -259,7 +258,7 @@ export class Dispatcher {
     }
     const run = (): void => {
       // MONITOR shows what runs, admin commands aside; EXEC shows its queued commands itself.
-      if (this.monitors.active && name !== 'exec' && !(command.row.flags as readonly string[]).includes('admin')) this.monitors.feed(conn, argv);
+      if (this.monitors.active && name !== 'exec' && !(command.row.flags as readonly string[]).includes('admin')) this.monitors.feed(conn.address, argv);
       const started = performance.now();
       const execution: Execution = { usec: 0 };
       /** True while a server command runs synchronously: its time so far is its execution. */
@@ -275,7 +274,7 @@ export class Dispatcher {
       // A server command's own work is its run on this node, until it answers or hands a
       // change to the log (CONFIG SET of a replicated setting): the wait is not its work.
       serverRunning = true;
-      command.row.run({ conn, argv, done });
+      command.row.run(this.serverCall(conn, state, argv, done, 'in turn', execution));
       serverRunning = false;
       execution.usec = (performance.now() - started) * 1000;
     };
@@ -367,13 +366,40 @@ export class Dispatcher {
     }));
   }
 
-  /** One read of the connection once the barrier for `mode` is passed, or after the connection's fence is lifted. */
-  private connectionRead(state: ConnectionState, mode: ReadMode, serve: (clusterTime: number) => Reply, done: (reply: Reply) => void): void {
+  /**
+   * One read of the connection once the barrier for `mode` is passed, or after the connection's
+   * fence is lifted. A barrier that fails answers its error, or (`serve-local`) this node's state.
+   */
+  private connectionRead(state: ConnectionState, mode: ReadMode, serve: (clusterTime: number) => Reply, done: (reply: Reply) => void, failed: ReadFailure = 'refuse'): void {
     this.node.read(mode, (error, clusterTime) => {
-      if (error !== null) return done(nodeErrorReply(error));
-      if (state.fence !== null) state.fence.push(() => this.connectionRead(state, mode, serve, done));
+      if (error !== null) return done(failed === 'refuse' ? nodeErrorReply(error) : serve(this.node.clusterTime()));
+      if (state.fence !== null) state.fence.push(() => this.connectionRead(state, mode, serve, done, failed));
       else done(serve(clusterTime));
     });
+  }
+
+  /**
+   * A server command's call: its reads and writes take their turn among the connection's
+   * commands ('in turn'), except inside EXEC ('exec holds the turn'), where the transaction
+   * holds the connection's turn until it answers: waiting for a turn there would wait for EXEC
+   * itself. A read point taken there still covers the transaction's entry, answered before.
+   * A read's serving and a write's apply on the leader add to `execution`.
+   */
+  private serverCall(conn: ClientConnection, state: ConnectionState, argv: Buffer[], done: (reply: Reply) => void, turn: 'in turn' | 'exec holds the turn', execution: Execution | null): ServerCall {
+    const mode = state.consistency; // as set when the command arrived
+    const timedServe = (serve: (clusterTime: number) => Reply) => (clusterTime: number): Reply => (execution === null ? serve(clusterTime) : timed(execution, () => serve(clusterTime)));
+    if (turn === 'exec holds the turn') {
+      return {
+        conn, argv, done,
+        read: (serve, answer, failed) => this.connectionRead(state, mode, timedServe(serve), answer, failed),
+        write: (entry, answer) => this.writeNow(conn, state, entry, answer, execution),
+      };
+    }
+    return {
+      conn, argv, done,
+      read: (serve, answer, failed) => this.inOrder(state, 'read', answer, (finish) => this.connectionRead(state, mode, timedServe(serve), finish, failed)),
+      write: (entry, answer) => this.write(conn, state, entry, answer, execution),
+    };
   }
 
   /**
@@ -396,21 +422,35 @@ export class Dispatcher {
    */
   private write(
     conn: ClientConnection, state: ConnectionState, argv: readonly Uint8Array[] | (() => readonly Uint8Array[]), done: (reply: Reply) => void,
-    execution: Execution | null, applied?: (reply: Reply, then: (reply: Reply) => void) => void,
+    execution: Execution | null, applied?: Applied,
   ): void {
-    const diskFull = this.options.node.diskFull;
-    if (diskFull !== null) return done(errorReply(`${DISK_FULL_PREFIX}${diskFull}`));
+    const refused = this.diskFullRefusal();
+    if (refused !== null) return done(refused);
     const seq = nextSeq(state);
-    this.inOrder(state, 'write', done, (finish) => {
-      const appliedAtSubmit = this.kv.appliedIndex;
-      this.options.writes.submit(conn.id, seq, firstOf(state.unanswered, seq), typeof argv === 'function' ? argv() : argv, (reply, usec) => {
-        state.unanswered.delete(seq);
-        if (execution !== null) execution.usec += usec;
-        // As in Redis, the clients the write woke here are served before it is answered.
-        const answer = (final: Reply): void => this.blocking.afterWakeUps(appliedAtSubmit, () => finish(final));
-        if (applied === undefined) answer(reply);
-        else applied(reply, answer);
-      });
+    this.inOrder(state, 'write', done, (finish) => this.submit(conn, state, seq, typeof argv === 'function' ? argv() : argv, finish, execution, applied));
+  }
+
+  /** write(), proposed now: the caller holds the connection's turn. */
+  private writeNow(conn: ClientConnection, state: ConnectionState, argv: readonly Uint8Array[], done: (reply: Reply) => void, execution: Execution | null, applied?: Applied): void {
+    const refused = this.diskFullRefusal();
+    if (refused !== null) return done(refused);
+    this.submit(conn, state, nextSeq(state), argv, done, execution, applied);
+  }
+
+  private diskFullRefusal(): Reply | null {
+    const diskFull = this.options.node.diskFull;
+    return diskFull === null ? null : errorReply(`${DISK_FULL_PREFIX}${diskFull}`);
+  }
+
+  private submit(conn: ClientConnection, state: ConnectionState, seq: number, argv: readonly Uint8Array[], done: (reply: Reply) => void, execution: Execution | null, applied?: Applied): void {
+    const appliedAtSubmit = this.kv.appliedIndex;
+    this.options.writes.submit(conn.id, seq, firstOf(state.unanswered, seq), argv, (reply, usec) => {
+      state.unanswered.delete(seq);
+      if (execution !== null) execution.usec += usec;
+      // As in Redis, the clients the write woke here are served before it is answered.
+      const answer = (final: Reply): void => this.blocking.afterWakeUps(appliedAtSubmit, () => done(final));
+      if (applied === undefined) answer(reply);
+      else applied(reply, answer);
     });
   }
 
@@ -428,11 +468,6 @@ export class Dispatcher {
         return conn.closed;
       },
     };
-  }
-
-  /** Proposes `argv` as the connection's next write, in order with its other commands (PUBLISH's entry). */
-  submitWrite(conn: ClientConnection, argv: readonly Uint8Array[], done: (reply: Reply) => void): void {
-    this.write(conn, this.stateOf(conn), argv, done, null);
   }
 
   /** Ends the connection's watches, including a WATCH still waiting for its read point. */
@@ -462,8 +497,8 @@ export class Dispatcher {
   /**
    * MULTI, EXEC, DISCARD, WATCH and UNWATCH. EXEC proposes the queued data commands and the
    * watched keys' versions as one log entry (kv/transaction.ts); the queued server commands
-   * (PING, INFO, CLIENT, ...) run, in their queued order, once that entry has applied, and
-   * each reply takes its command's place in EXEC's reply.
+   * (PING, INFO, CLIENT, ...) run, in their queued order, once that entry has been answered,
+   * and each reply takes its command's place in EXEC's reply.
    */
   private transactionCommands(): ServerCommand[] {
     const steering = ['noscript', 'loading', 'stale', 'fast', 'allow_busy'] as const;
@@ -502,8 +537,8 @@ export class Dispatcher {
     const state = this.stateOf(conn);
     const transaction = state.transaction;
     if (this.monitors.active) {
-      for (const queued of transaction === null || transaction.aborted ? [] : transaction.queued) this.monitors.feed(conn, queued.argv);
-      this.monitors.feed(conn, argv);
+      for (const queued of transaction === null || transaction.aborted ? [] : transaction.queued) this.monitors.feed(conn.address, queued.argv);
+      this.monitors.feed(conn.address, argv);
     }
     if (transaction === null) return done(errorReply('ERR EXEC without MULTI'));
     state.transaction = null;
@@ -511,23 +546,29 @@ export class Dispatcher {
       this.unwatch(state);
       return done(errorReply('EXECABORT Transaction discarded because of previous errors.'));
     }
-    const data = transaction.queued.filter((queued) => queued.command.kind === 'data').map((queued) => queued.argv);
-    if (data.length === 0 && state.watched === null && state.running === 0) {
-      // Nothing to propose and nothing watched (nor a WATCH still waiting for its read point,
-      // which would be running): the server commands run now.
-      this.unwatch(state);
-      return this.runQueued(conn, transaction.queued, [], 0, done);
-    }
-    // The watches are taken when the write starts, after every earlier read of the
+    const queued = transaction.queued;
+    const data = queued.filter((one) => one.command.kind === 'data').map((one) => one.argv);
+    // The watches are taken when the entry is made, after every earlier read of the
     // connection, so a WATCH pipelined before MULTI has recorded its versions by then.
-    const execution: Execution = { usec: 0 };
-    this.write(conn, state, () => {
+    const entry = (): readonly Uint8Array[] => {
       const watches = [...(state.watched?.values() ?? [])];
       this.unwatch(state);
       return encodeTransaction({ watches, commands: data });
-    }, done, execution, (reply, then) => {
+    };
+    const execution: Execution = { usec: 0 };
+    const applied: Applied = (reply, then) => {
       if (reply.kind !== 'array' || reply.value === null) return then(reply); // a watched key changed, or the write failed
-      this.runQueued(conn, transaction.queued, reply.value, execution.usec, then);
+      this.runQueued(conn, state, queued, reply.value, execution.usec, then);
+    };
+    // Only data commands: the transaction is one write among the connection's others.
+    if (data.length === queued.length && (data.length > 0 || state.watched !== null)) return this.write(conn, state, entry, done, execution, applied);
+    // Server commands queued (or nothing at all): EXEC holds the connection's turn until its
+    // last queued command has answered, so they run after the entry and before anything the
+    // connection sent after EXEC, and their own reads and writes go at once (serverCall).
+    this.inOrder(state, 'block', done, (finish) => {
+      if (data.length > 0 || state.watched !== null) return this.writeNow(conn, state, entry(), finish, execution, applied);
+      this.unwatch(state); // a WATCH that ended meanwhile
+      this.runQueued(conn, state, queued, [], 0, finish);
     });
   }
 
@@ -539,7 +580,7 @@ export class Dispatcher {
    * command with an equal share of `entryUsec`, the time the whole entry took to apply (the
    * state machine runs the transaction as one, untimed inside).
    */
-  private runQueued(conn: ClientConnection, queued: readonly QueuedCommand[], dataReplies: readonly Reply[], entryUsec: number, done: (reply: Reply) => void): void {
+  private runQueued(conn: ClientConnection, state: ConnectionState, queued: readonly QueuedCommand[], dataReplies: readonly Reply[], entryUsec: number, done: (reply: Reply) => void): void {
     const replies: Reply[] = [];
     const shareUsec = entryUsec / Math.max(1, dataReplies.length);
     let nextData = 0;
@@ -558,14 +599,14 @@ export class Dispatcher {
         let running = true;
         const started = performance.now();
         let ownUsec = 0;
-        command.row.run({ conn, argv, done: (reply) => {
+        command.row.run(this.serverCall(conn, state, argv, (reply) => {
           this.answer(conn, command, argv, reply, running ? (performance.now() - started) * 1000 : ownUsec, null);
           if (running) answered = reply;
           else {
             replies.push(reply);
             from(i + 1);
           }
-        } });
+        }, 'exec holds the turn', null));
         running = false;
         ownUsec = (performance.now() - started) * 1000;
         if (answered === null) return; // answers later: the loop goes on from its callback

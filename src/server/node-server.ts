@@ -202,7 +202,6 @@ export class RaftisServer {
     };
     const logStore = new StorageLogStore(storage, () => members);
     const pubsub = new PubSub({
-      write: (conn, argv, done) => dispatcher.submitWrite(conn, argv, done),
       subscriberOutputBufferMaxBytes: config.clientOutputBufferPubsubMaxBytes,
     });
     // A retried publish that the state machine answers from its table of recent requests
@@ -367,7 +366,6 @@ export class RaftisServer {
       barrier: (done) => node.read('linearizable', (error) => done(error === null ? null : nodeErrorReply(error))),
       commandsProcessed: () => dispatcher.commandsProcessed,
       registry: () => dispatcher.registry,
-      write: (conn, argv, done) => dispatcher.submitWrite(conn, argv, done),
       blockedClients: () => dispatcher.blockedClients,
       transportStats: () => transport.stats(),
       faults: config.debugFaultInjection || diskFaults !== null ? (argv) => applyDebug(argv, config.debugFaultInjection ? transport : null, diskFaults) : null,

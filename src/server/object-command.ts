@@ -8,8 +8,8 @@ import { serverCommand, unknownSubcommand, type ServerCommand } from './command-
 
 export interface ObjectCommandDeps {
   readonly thresholds: () => EncodingThresholds;
-  /** Runs a read-only state machine command at a read point of the node's default consistency. */
-  readonly read: (argv: readonly Uint8Array[], done: (reply: Reply) => void) => void;
+  /** Runs a read-only state machine command against this node's state, judging expiry at `clusterTime`. */
+  readonly read: (argv: readonly Uint8Array[], clusterTime: number) => Reply;
 }
 
 const OBJECT_HELP = [
@@ -24,14 +24,15 @@ const OBJECT_HELP = [
 const LFU_NOT_SELECTED = 'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
 
 export function objectCommand(deps: ObjectCommandDeps): ServerCommand {
-  return serverCommand('object', -2, ['readonly'], ({ argv, done }) => {
+  return serverCommand('object', -2, ['readonly'], ({ argv, done, read }) => {
     const sub = argv[1]?.toString('latin1').toLowerCase();
     if (sub === 'help' && argv.length === 2) return done({ kind: 'array', value: OBJECT_HELP.map((line) => ({ kind: 'simple', value: line })) });
     if (sub === undefined || !['encoding', 'refcount', 'freq', 'idletime'].includes(sub)) return done(unknownSubcommand('object', argv[1]));
     if (argv.length !== 3) return done(errorReply(`ERR wrong number of arguments for 'object|${sub}' command`));
     const limits = deps.thresholds();
     const numbers = [limits.hashEntries, limits.hashValue, limits.zsetEntries, limits.zsetValue, limits.intsetEntries].map((n) => Buffer.from(String(n)));
-    deps.read([Buffer.from(objectEncodingCommandName), argv[2] as Buffer, ...numbers], (reply) => {
+    // At a read point of the connection's consistency, in order with its commands, as a data read.
+    read((clusterTime) => deps.read([Buffer.from(objectEncodingCommandName), argv[2] as Buffer, ...numbers], clusterTime), (reply) => {
       if (reply.kind !== 'array' || reply.value === null) return done(reply); // no key (nil), or the read failed
       const [encoding, refcount] = reply.value;
       if (sub === 'encoding') return done(encoding ?? { kind: 'bulk', value: null });

@@ -16,8 +16,6 @@ import { serverCommand, unknownSubcommand, type ServerCall, type ServerCommand }
 
 /** What pub/sub needs from the rest of the server. */
 export interface PubSubDeps {
-  /** Proposes `argv` as the connection's next write (in order with its other commands); `done` gets the applied reply. */
-  write(conn: ClientConnection, argv: readonly Uint8Array[], done: (reply: Reply) => void): void;
   /** A subscriber's output buffer limit (client-output-buffer-limit pubsub), bytes. */
   readonly subscriberOutputBufferMaxBytes: number;
 }
@@ -139,9 +137,9 @@ export class PubSub {
     return count;
   }
 
-  private publish({ conn, argv, done }: ServerCall, sharded: boolean): void {
+  private publish({ argv, done, write }: ServerCall, sharded: boolean): void {
     const channel = argv[1] as Buffer;
-    this.deps.write(conn, publishArgv(sharded, channel, argv[2] as Buffer), (reply) => {
+    write(publishArgv(sharded, channel, argv[2] as Buffer), (reply) => {
       done(reply.kind === 'error' ? reply : integer(this.receivers(channel, sharded)));
     });
   }

@@ -4,8 +4,11 @@
 //               proposes it (kv/replicated-settings.ts) and answers once applied; every node
 //               changes at the same index and keeps it across restarts and snapshots;
 //   node        this node only (the encoding thresholds): changed at once, on the node asked;
-//   start-up    fixed for the process (ports, data directory, persistence): CONFIG GET shows
-//               them, CONFIG SET refuses them with the flag that sets them.
+//   start-up    fixed for the process (ports, data directory, persistence), and Redis settings
+//               raftis has no counterpart for, at the value that describes it: CONFIG GET shows
+//               them; CONFIG SET takes the value they have (nothing changes, as a client that
+//               sets back what CONFIG GET * showed expects) and refuses any other as Redis
+//               refuses an immutable setting, naming what sets it.
 // A CONFIG SET is atomic as in Redis 7: every pair is checked first, then all are applied.
 // CONFIG REWRITE writes what CONFIG SET can change into the node's config file (config-file.ts):
 // the node settings, and the replicated ones that have a start-up flag (their file value only
@@ -16,7 +19,6 @@ import type { Reply } from '../kv/reply.js';
 import { arityError } from '../kv/replies.js';
 import { configEntryName, configSetError, isReplicatedSetting, replicatedSettingNames, type ReplicatedSettings } from '../kv/replicated-settings.js';
 import { globMatch } from '../kv/glob.js';
-import type { ClientConnection } from '../resp/server.js';
 import { formatHostPort, type ServerConfig } from './config.js';
 import { rewriteConfigFile, type RewriteSetting } from './config-file.js';
 import { errorReply } from './errors.js';
@@ -28,15 +30,8 @@ export interface RuntimeConfigDeps {
   readonly settings: NodeSettings;
   /** This node's applied values of the replicated settings. */
   readonly replicated: () => ReplicatedSettings;
-  /** Proposes `argv` as the connection's next write; `done` gets the applied reply. */
-  readonly write: (conn: ClientConnection, argv: readonly Uint8Array[], done: (reply: Reply) => void) => void;
   /** CONFIG RESETSTAT: the node's statistics back to zero. */
   readonly resetStats: () => void;
-  /**
-   * A linearizable read barrier (null once passed, else the error): CONFIG GET waits for it, so
-   * a follower shows a replicated setting its client already saw CONFIG SET acknowledge.
-   */
-  readonly barrier: (done: (error: Reply | null) => void) => void;
 }
 
 const OK: Reply = { kind: 'simple', value: 'OK' };
@@ -56,6 +51,15 @@ function startupSettings(config: ServerConfig): Map<string, { value: string; fla
     ['save', { value: '', flag: '(snapshots follow the log size: --snapshot-entries)' }],
     ['databases', { value: '1', flag: '(raftis has one database)' }],
     ['timeout', { value: '0', flag: '(raftis does not close idle clients)' }],
+    ['daemonize', { value: 'no', flag: '(raftis runs in the foreground)' }],
+    // Every node replicates the log; none is a Redis replica of another.
+    ['replicaof', { value: '', flag: '(replication is Raft: raftis cluster add-node, --join)' }],
+    ['slaveof', { value: '', flag: '(replication is Raft: raftis cluster add-node, --join)' }],
+    // Eviction looks at every key of the policy's set, not at a sample; clients' buffers are not counted.
+    ['maxmemory-samples', { value: '5', flag: '(eviction does not sample)' }],
+    ['maxmemory-clients', { value: '0', flag: '(client buffers are limited per client: --client-output-buffer-limit)' }],
+    ['raftis-peer-listen', { value: formatHostPort(config.peerListen), flag: '--peer-listen' }],
+    ['raftis-read-consistency', { value: config.readConsistency, flag: '--read-consistency (RAFT.CONSISTENCY per connection)' }],
   ]);
 }
 
@@ -75,7 +79,7 @@ export function configCommand(deps: RuntimeConfigDeps): ServerCommand {
     switch (sub) {
       case 'get':
         if (argv.length < 3) return done(arityError('config|get'));
-        return configGetAfterBarrier(deps, argv.slice(2).map((a) => a.toString('latin1').toLowerCase()), done);
+        return configGetAtReadPoint(call, deps, argv.slice(2).map((a) => a.toString('latin1').toLowerCase()));
       case 'set':
         if (argv.length < 4) return done(arityError('config|set'));
         return argv.length % 2 !== 0 ? done(errorReply('ERR syntax error')) : configSet(call, deps);
@@ -128,16 +132,18 @@ function allSettings(deps: RuntimeConfigDeps): [string, string][] {
     ...replicatedSettingNames().map((name) => [name, replicated.get(name) ?? ''] as [string, string]),
     ...deps.settings.entries(),
     ...[...startupSettings(deps.config)].map(([name, { value }]) => [name, value] as [string, string]),
-    ['raftis-peer-listen', formatHostPort(deps.config.peerListen)],
-    ['raftis-read-consistency', deps.config.readConsistency],
   ];
 }
 
-/** CONFIG GET, after a read barrier when it shows a replicated setting (start-up and node settings need none). */
-function configGetAfterBarrier(deps: RuntimeConfigDeps, patterns: readonly string[], done: (reply: Reply) => void): void {
+/**
+ * CONFIG GET, at a read point of the connection's consistency when it shows a replicated
+ * setting (start-up and node settings need none), so a follower shows one its client already
+ * saw CONFIG SET acknowledge; this node's values when no read point can be had.
+ */
+function configGetAtReadPoint({ done, read }: ServerCall, deps: RuntimeConfigDeps, patterns: readonly string[]): void {
   const replicated = replicatedSettingNames().some((name) => patterns.some((pattern) => globMatch(Buffer.from(pattern, 'latin1'), Buffer.from(name, 'latin1'))));
   if (!replicated) return done(configGet(deps, patterns));
-  deps.barrier((error) => done(error ?? configGet(deps, patterns)));
+  read(() => configGet(deps, patterns), done, 'serve-local');
 }
 
 /** CONFIG GET pattern...: the matching settings as a map (RESP2: a flat array), each once. */
@@ -152,7 +158,7 @@ function configGet(deps: RuntimeConfigDeps, patterns: readonly string[]): Reply 
 }
 
 /** CONFIG SET name value ...: checks every pair, proposes the replicated ones, then applies the node's. */
-function configSet({ conn, argv, done }: ServerCall, deps: RuntimeConfigDeps): void {
+function configSet({ argv, done, write }: ServerCall, deps: RuntimeConfigDeps): void {
   const replicated: string[] = [];
   const local: string[] = [];
   const seen = new Set<string>();
@@ -164,7 +170,10 @@ function configSet({ conn, argv, done }: ServerCall, deps: RuntimeConfigDeps): v
     seen.add(name);
     if (isReplicatedSetting(name)) replicated.push(name, value);
     else if (deps.settings.has(name)) local.push(name, value);
-    else if (startup.has(name)) return done(configSetError(name, `raftis sets it only at start-up ${startup.get(name)?.flag ?? ''}`.trimEnd()));
+    else if (startup.has(name)) {
+      const fixed = startup.get(name);
+      if (fixed?.value !== value) return done(configSetError(name, `can't set immutable config: raftis sets it only at start-up ${fixed?.flag ?? ''}`.trimEnd()));
+    }
     else return done(errorReply(`ERR Unknown option or number of arguments for CONFIG SET - '${(argv[i] as Buffer).toString('latin1')}'`));
   }
   const localRefusal = local.length === 0 ? null : deps.settings.check(local);
@@ -176,7 +185,7 @@ function configSet({ conn, argv, done }: ServerCall, deps: RuntimeConfigDeps): v
     done(OK);
   };
   if (replicated.length === 0) return applyLocal();
-  deps.write(conn, [Buffer.from(configEntryName), ...replicated.map((text) => Buffer.from(text, 'latin1'))], (reply) => {
+  write([Buffer.from(configEntryName), ...replicated.map((text) => Buffer.from(text, 'latin1'))], (reply) => {
     if (reply.kind === 'error') return done(reply);
     applyLocal();
   });

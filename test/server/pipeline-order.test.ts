@@ -1,6 +1,8 @@
 // Commands pipelined on one connection take effect in order, as in Redis: a read sees the
 // writes sent before it and none sent after it, at every read consistency level, on the
-// leader and on followers (where writes are forwarded and reads are local). Stale reads are
+// leader and on followers (where writes are forwarded and reads are local); server commands
+// that read replicated state (ACL GETUSER, CONFIG GET, INFO, OBJECT) too, and EXEC's queued
+// server commands run between its entry and what the connection sent after it. Stale reads are
 // local reads with no barrier at all: on a follower they may lag the connection's own
 // acknowledged writes (the follower has not applied them yet), so for them order is checked
 // on the leader only.
@@ -59,6 +61,57 @@ describe('pipelined commands on one connection', () => {
       }
     });
   }
+
+  it('server commands that read replicated state (ACL, CONFIG GET, INFO, OBJECT) see the writes pipelined before them', async () => {
+    for (const id of ids) {
+      const connection = await RawConnection.open(cluster.node(id).port);
+      const wrong: string[] = [];
+      for (let i = 0; i < ROUNDS; i++) {
+        const user = `order-${id}-${i}`;
+        const key = `order:server:${id}:${i}`;
+        const sparse = String(2000 + i);
+        const replies = await pipeline(connection, [
+          ['ACL', 'SETUSER', user, 'on', '+get'], ['ACL', 'GETUSER', user], ['ACL', 'DELUSER', user], ['ACL', 'GETUSER', user],
+          ['CONFIG', 'SET', 'hll-sparse-max-bytes', sparse], ['CONFIG', 'GET', 'hll-sparse-max-bytes'],
+          ['INFO', 'keyspace'], ['SET', key, 'x'], ['INFO', 'keyspace'], ['OBJECT', 'ENCODING', key], ['DEL', key],
+        ]);
+        const keys = (info: Resp | undefined): number => Number(/db0:keys=(\d+)/.exec(String((info as { verbatim?: string }).verbatim ?? info))?.[1] ?? 0);
+        const problems = [
+          Array.isArray(replies[1]) ? null : `GETUSER after SETUSER: ${JSON.stringify(replies[1])}`,
+          replies[3] === null ? null : `GETUSER after DELUSER: ${JSON.stringify(replies[3])}`,
+          JSON.stringify(replies[5]) === JSON.stringify(['hll-sparse-max-bytes', sparse]) ? null : `CONFIG GET: ${JSON.stringify(replies[5])}`,
+          keys(replies[8]) === keys(replies[6]) + 1 ? null : `INFO keyspace around SET: ${keys(replies[6])} then ${keys(replies[8])}`,
+          replies[9] === 'embstr' ? null : `OBJECT ENCODING after SET: ${JSON.stringify(replies[9])}`,
+        ].filter((problem) => problem !== null);
+        if (problems.length > 0) wrong.push(`${id} round ${i}: ${problems.join('; ')}`);
+      }
+      assert.equal(await connection.call('CONFIG', 'SET', 'hll-sparse-max-bytes', '3000'), 'OK');
+      connection.close();
+      assert.deepEqual(wrong, []);
+    }
+  });
+
+  it('EXEC runs its queued server commands after its entry and before what the connection sent after it', async () => {
+    for (const id of ids) {
+      const connection = await RawConnection.open(cluster.node(id).port);
+      const key = `order:exec:${id}`;
+      const replies = await pipeline(connection, [
+        ['MULTI'], ['SET', key, '1'], ['ACL', 'SETUSER', `exec-${id}`, 'on'], ['ACL', 'USERS'], ['PUBLISH', 'order:channel', 'm'], ['INFO', 'keyspace'], ['EXEC'],
+        ['SET', key, '2'], ['ACL', 'DELUSER', `exec-${id}`], ['GET', key],
+      ]);
+      const exec = replies[6] as Resp[];
+      assert.ok(Array.isArray(exec), JSON.stringify(replies[6]));
+      assert.equal(exec[0], 'OK');
+      assert.equal(exec[1], 'OK');
+      assert.ok((exec[2] as Resp[]).includes(`exec-${id}`), `ACL USERS inside EXEC sees the SETUSER before it: ${JSON.stringify(exec[2])}`);
+      assert.equal(exec[3], 0);
+      assert.match(JSON.stringify(exec[4]), /db0:keys=\d+/);
+      assert.deepEqual(replies.slice(7), ['OK', 1, '2']);
+      // The DELUSER sent after EXEC came after the SETUSER queued inside it.
+      assert.equal(await connection.call('ACL', 'GETUSER', `exec-${id}`), null);
+      connection.close();
+    }
+  });
 
   it('still batches: many pipelined reads and writes all answer in order', async () => {
     const connection = await RawConnection.open(cluster.node(ids[1] ?? '').port);

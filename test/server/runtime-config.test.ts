@@ -54,7 +54,11 @@ describe('CONFIG on a 3-node cluster', () => {
     assert.equal(await refusal(['CONFIG', 'SET', 'hash-max-listpack-entries', '7', 'proto-max-bulk-len', 'lots']),
       "ERR CONFIG SET failed (possibly related to argument 'proto-max-bulk-len') - argument must be a memory value");
     assert.deepEqual(settings(await cluster.call(follower, ['CONFIG', 'GET', 'proto-max-bulk-len', 'hash-max-listpack-entries'])), before);
-    assert.equal(await refusal(['CONFIG', 'SET', 'port', '1']), "ERR CONFIG SET failed (possibly related to argument 'port') - raftis sets it only at start-up --listen");
+    assert.equal(await refusal(['CONFIG', 'SET', 'port', '1']), "ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable config: raftis sets it only at start-up --listen");
+    // Setting a start-up setting to the value it has changes nothing and is accepted (what CONFIG GET * showed can be set back).
+    const port = settings(await cluster.call(follower, ['CONFIG', 'GET', 'port'])).get('port') ?? '';
+    assert.equal(await cluster.call(follower, ['CONFIG', 'SET', 'port', port, 'daemonize', 'no']), 'OK');
+    assert.equal(await refusal(['CONFIG', 'SET', 'daemonize', 'yes']), "ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config: raftis sets it only at start-up (raftis runs in the foreground)");
     assert.equal(await refusal(['CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lfu']),
       "ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - raftis evicts by noeviction, allkeys-lru, volatile-lru, allkeys-random, volatile-ttl (it keeps no access frequencies for LFU)");
     // A node setting changes on the node asked only.

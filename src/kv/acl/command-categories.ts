@@ -102,6 +102,16 @@ const containers: ReadonlyMap<string, { readonly own: readonly AclCategory[]; re
     own: ['slow', 'connection'],
     subcommands: { count: connectionSlow, docs: connectionSlow, getkeys: connectionSlow, getkeysandflags: connectionSlow, help: connectionSlow, info: connectionSlow, list: connectionSlow },
   }],
+  ['cluster', {
+    own: ['slow'],
+    subcommands: {
+      addslots: adminCategories, addslotsrange: adminCategories, bumpepoch: adminCategories, 'count-failure-reports': adminCategories,
+      countkeysinslot: ['slow'], delslots: adminCategories, delslotsrange: adminCategories, failover: adminCategories, flushslots: adminCategories,
+      forget: adminCategories, getkeysinslot: ['slow'], help: ['slow'], info: ['slow'], keyslot: ['slow'], links: ['slow'], meet: adminCategories,
+      myid: ['slow'], nodes: ['slow'], replicas: adminCategories, replicate: adminCategories, reset: adminCategories, saveconfig: adminCategories,
+      'set-config-epoch': adminCategories, setslot: adminCategories, shards: ['slow'], slaves: adminCategories, slots: ['slow'],
+    },
+  }],
   ['config', { own: ['slow'], subcommands: { get: adminCategories, help: ['slow'], resetstat: adminCategories, rewrite: adminCategories, set: adminCategories } }],
   ['memory', { own: ['slow'], subcommands: { doctor: ['slow'], help: ['slow'], 'malloc-stats': ['slow'], purge: ['slow'], stats: ['slow'], usage: ['read', 'slow'] } }],
   ['script', { own: ['slow'], subcommands: { exists: scriptingSlow, flush: scriptingSlow, help: scriptingSlow, kill: scriptingSlow, load: scriptingSlow } }],
