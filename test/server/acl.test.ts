@@ -128,7 +128,7 @@ describe('ACL users on a 3-node cluster', () => {
     try {
       const client = cluster.client(leader);
       let compared = 0;
-      for (const name of (await client.call('COMMAND', 'LIST')) as string[]) {
+      for (const name of ((await client.call('COMMAND', 'LIST')) as string[]).filter((listed) => !listed.includes('|'))) {
         const [theirs] = (await redis.client.call('COMMAND', 'INFO', name)) as (unknown[] | null)[];
         if (theirs === null || theirs === undefined) continue; // raftis's own (RAFT.*) or a command Redis lacks
         const [ours] = (await client.call('COMMAND', 'INFO', name)) as unknown[][];
