@@ -20,11 +20,12 @@ function clients(list: unknown): Map<number, Map<string, string>> {
 
 describe('CLIENT and COMMAND', () => {
   let cluster: TestCluster;
+  let leader: string;
   let follower: string;
 
   before(async () => {
     cluster = await TestCluster.start({ nodes: 3 });
-    const leader = await cluster.waitForLeader();
+    leader = await cluster.waitForLeader();
     follower = cluster.nodes.map((n) => n.id).find((id) => id !== leader) ?? '';
   });
 
@@ -161,8 +162,27 @@ describe('CLIENT and COMMAND', () => {
     const address = String(await client.call('CLIENT', 'INFO')).match(/addr=(\S+)/)?.[1];
     assert.match(lines[0] ?? '', new RegExp(`^\\d+\\.\\d{6} \\[0 ${address?.replace(/\./g, '\\.')}\\] "SET" "mon:k" "a \\\\"b\\\\"\\\\n\\\\x01"$`));
     assert.deepEqual(lines.slice(1).map((line) => line.replace(/^\S+ \[0 \S+\] /, '')), ['"MULTI"', '"INCR" "mon:n"', '"EXEC"', '"AUTH" "(redacted)"', '"PING"']);
+    // A script's calls show as `[0 lua]` after the EVAL, on the node serving it as on the others, which run it too.
+    const other = await RawConnection.open(cluster.node(leader).port);
+    assert.equal(await other.call('MONITOR'), 'OK');
+    await client.call('EVAL', "redis.call('set', KEYS[1], ARGV[1])", '1', 'mon:lua', 'v');
+    assert.match(String((await monitor.read()).value), /\] "CLIENT" "INFO"$/);
+    assert.match(String((await monitor.read()).value), /\] "EVAL" /);
+    assert.match(String((await monitor.read()).value), /^\S+ \[0 lua\] "set" "mon:lua" "v"$/);
+    assert.match(String((await other.read()).value), /^\S+ \[0 lua\] "set" "mon:lua" "v"$/);
+    other.close();
     monitor.close();
     client.close();
+  });
+
+  it('CLIENT INFO shows the running command in qbuf and no queued reply; CLIENT KILL of its own connection answers first, then closes', async () => {
+    const client = await RawConnection.open(cluster.node(follower).port);
+    // *2 $6 client $4 info: 26 bytes, still in the query buffer while the command runs, as in Redis.
+    assert.match(String(await client.call('CLIENT', 'INFO')), / qbuf=26 .* oll=0 /);
+    assert.deepEqual(await client.call('CLIENT', 'KILL', 'USER', 'nosuch'), { error: "ERR No such user 'nosuch'" });
+    const id = String(await client.call('CLIENT', 'ID'));
+    assert.equal(await client.call('CLIENT', 'KILL', 'ID', id, 'SKIPME', 'no'), 1);
+    await client.waitClosed();
   });
 
   it('COMMAND describes every command the server answers, with COUNT, LIST, INFO and GETKEYS agreeing', async () => {
