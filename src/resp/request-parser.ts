@@ -363,6 +363,13 @@ export class RequestParser {
     }
     const commandBytes = this.carriedBytes + this.offset - this.commandStart;
     if (commandBytes > this.limits.queryBufferMaxBytes) return this.queryBufferFailure();
+    if (commandBytes === 0) {
+      // Between commands: let go of the read, so an idle client pins none of its memory (the
+      // commands taken from it hold their own views while they need them).
+      this.chunk = EMPTY;
+      this.offset = 0;
+      this.commandStart = 0;
+    }
     return null;
   }
 

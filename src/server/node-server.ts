@@ -207,7 +207,7 @@ export class RaftisServer {
     // A retried publish that the state machine answers from its table of recent requests
     // comes back as the very reply object it answered first: it is delivered once.
     const delivered = new WeakSet<Reply>();
-    const applyTimer = { lastUsec: 0, commands: { clockMs: () => performance.now(), usec: [] as number[] } };
+    const applyTimer: ApplyTimer = { lastUsec: 0, commands: { clockMs: () => performance.now(), usec: [] }, observe: null };
     const stateMachine = kvAdapter(kv, applyTimer, (reply) => {
       const message = publishedMessage(reply);
       if (message === null || delivered.has(reply)) return;
@@ -380,6 +380,7 @@ export class RaftisServer {
     });
     kv.events.sink = (channel, payload) => pubsub.deliver({ sharded: false, channel, payload });
     const admin = new Admin(adminContext);
+    applyTimer.observe = (usec) => admin.times.applied(usec);
     const serverCommands = [...admin.commands(), ...membership.commands(), ...pubsub.commands()];
     const catchUp = { pending: config.join !== null && recovered.snapshot === null && recovered.entries.length === 0 };
     const dispatcher: Dispatcher = new Dispatcher({
@@ -709,13 +710,22 @@ function noteMemberAddress(members: Map<string, Member>, change: ConfChange, ref
   members.set(change.nodeId, { id: change.nodeId, peer, client, promote: parsed.promote === true, ...(incarnation === undefined ? {} : { incarnation }) });
 }
 
-/**
- * The state machine as the Raft runtime drives it. `timer.lastUsec` is how long the last
- * entry took to apply, its deliveries to this node's subscribers included: a write's
- * execution time (the runtime answers the entry's proposal right after apply, WritePath
- * reads it there); for a batch, `timer.commands` holds each of its commands' times.
- */
-function kvAdapter(kv: KvStateMachine, timer: { lastUsec: number; commands: CommandTiming }, applied: (reply: Reply) => void): StateMachine<Reply> {
+/** How long this node's applies take (kvAdapter). */
+interface ApplyTimer {
+  /**
+   * The last entry's apply, µs, its deliveries to this node's subscribers included: a write's
+   * execution (the runtime answers the entry's proposal right after apply, WritePath reads it
+   * there).
+   */
+  lastUsec: number;
+  /** For a batch, each of its commands' times. */
+  readonly commands: CommandTiming;
+  /** Told every apply's time (the latency monitor's entry-apply event). */
+  observe: ((usec: number) => void) | null;
+}
+
+/** The state machine as the Raft runtime drives it, each apply timed (ApplyTimer). */
+function kvAdapter(kv: KvStateMachine, timer: ApplyTimer, applied: (reply: Reply) => void): StateMachine<Reply> {
   return {
     apply: (entry) => {
       const started = performance.now();
@@ -727,6 +737,7 @@ function kvAdapter(kv: KvStateMachine, timer: { lastUsec: number; commands: Comm
         applied(reply);
       }
       timer.lastUsec = (performance.now() - started) * 1000;
+      timer.observe?.(timer.lastUsec);
       return reply;
     },
     applyNoop: (entry) => kv.applyNoop(entry.index),

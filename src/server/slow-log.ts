@@ -106,6 +106,17 @@ export class CommandTimes {
     return slow;
   }
 
+  /**
+   * This node applied a log entry in `usec` µs: an `entry-apply` latency event when that
+   * passes latency-monitor-threshold. Every node applies every entry, so a slow one (a long
+   * script, a huge value) stalls each node in turn; this is that node's own stall, beside the
+   * `command` event of the client that sent it.
+   */
+  applied(usec: number): void {
+    const latencyMs = this.settings.number('latency-monitor-threshold');
+    if (latencyMs > 0 && usec / 1000 >= latencyMs) this.sample('entry-apply', Math.floor(this.now() / 1000), Math.round(usec / 1000));
+  }
+
   /** Up to `count` entries, newest first, of the slowlog-max-len newest. */
   private newest(count: number): SlowEntry[] {
     const kept = Math.min(count, this.settings.number('slowlog-max-len'), this.entries.length);
@@ -187,11 +198,17 @@ export class CommandTimes {
       return 'I\'m sorry, Dave, I can\'t do that. Latency monitoring is disabled in this Redis instance. You may use "CONFIG SET latency-monitor-threshold <milliseconds>." in order to enable it.\n';
     }
     if (this.events.size === 0) return 'Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sleep soundly tonight.\n';
-    const lines = [...this.events].map(([event, h]) => `${event}: ${h.samples.length} latency spikes (worst ${h.max} ms). ` +
-      (event === 'command' ? 'Slow commands: check SLOWLOG GET; on raftis a write\'s time includes reaching a quorum (disk syncs on a majority).' : 'Fast commands spiking usually means the node\'s event loop was busy (a large reply, a snapshot step, the machine\'s load).'));
+    const lines = [...this.events].map(([event, h]) => `${event}: ${h.samples.length} latency spikes (worst ${h.max} ms). ${DOCTOR_ADVICE[event] ?? ''}`);
     return lines.join('\n') + '\n';
   }
 }
+
+/** LATENCY DOCTOR's word on each event. */
+const DOCTOR_ADVICE: Readonly<Record<string, string>> = {
+  'command': 'Slow commands: check SLOWLOG GET (a command\'s execution; a write\'s wait for its quorum is not counted).',
+  'fast-command': 'Fast commands spiking usually means the node\'s event loop was busy (a large reply, a snapshot step, the machine\'s load).',
+  'entry-apply': 'A log entry took this long to apply on this node, and on every other: long scripts and very large values stall each replica in turn.',
+};
 
 /**
  * LATENCY HISTOGRAM: per command, its calls and the cumulative count at each power-of-two µs

@@ -219,7 +219,7 @@ describe('INFO and RAFT.* on a 3-node cluster', () => {
       assert.equal(await redis.call('SLOWLOG', 'RESET'), 'OK');
       await redis.call('LATENCY', 'RESET');
       // With both followers stopped the write cannot commit: it waits until they are resumed.
-      const stallMs = 500;
+      const stallMs = 300; // below the election timeout (600 ms by default): the leader keeps its role
       for (const id of followers) cluster.pause(id);
       const started = Date.now();
       const resume = setTimeout(() => { for (const id of followers) cluster.resume(id); }, stallMs);
@@ -252,6 +252,25 @@ describe('INFO and RAFT.* on a 3-node cluster', () => {
       await follower.config('SET', 'slowlog-log-slower-than', '10000');
     } finally {
       await redis.config('SET', 'slowlog-log-slower-than', '10000', 'latency-monitor-threshold', '0');
+    }
+  });
+
+  it('LATENCY records an entry-apply event on every node an expensive entry stalls, not only where its client is', async () => {
+    const follower = ids.find((id) => id !== leader) as string;
+    const observer = cluster.client(follower);
+    assert.equal(await observer.config('SET', 'latency-monitor-threshold', '1'), 'OK');
+    try {
+      await observer.call('LATENCY', 'RESET');
+      // A script with no flags goes through the log; its loop is the same work on every replica.
+      const reply = await cluster.client(leader).call('EVAL', 'local n = 0 for i = 1, 50000 do n = n + i end return n', '0');
+      assert.equal(reply, 1250025000);
+      await waitFor('the follower to note its own stall', async () => {
+        const events = await observer.call('LATENCY', 'LATEST') as unknown[][];
+        return events.some((event) => event[0] === 'entry-apply' && (event[2] as number) >= 1);
+      });
+      assert.match(String(await observer.call('LATENCY', 'DOCTOR')), /entry-apply: \d+ latency spikes/);
+    } finally {
+      await observer.config('SET', 'latency-monitor-threshold', '0');
     }
   });
 
