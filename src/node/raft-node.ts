@@ -37,6 +37,13 @@ export interface RaftNodeOptions<R> {
   readonly logRetainEntries: number;
   /** Also take a snapshot when the entries applied since the last one hold this many bytes (absent or 0 = no byte trigger). */
   readonly snapshotLogBytes?: number;
+  /**
+   * ...and, past that floor, only once they hold this percentage of the last snapshot's
+   * bytes (absent or 0 = the floor alone), as Redis's auto-aof-rewrite-percentage: a snapshot
+   * walks the whole state, so a fixed byte trigger would cost a large keyspace its size again
+   * every snapshotLogBytes of writes.
+   */
+  readonly snapshotLogPercentage?: number;
   /** Also keep at most about this many bytes of entries below a snapshot (absent = only logRetainEntries bounds it). */
   readonly logRetainBytes?: number;
   /** Chunk size for writing snapshots; one chunk per event-loop turn keeps the loop responsive. */
@@ -183,6 +190,8 @@ export class RaftNode<R> {
   private appliedBytes = 0;
   /** appliedBytes when the applied index was lastSnapshotIndex. */
   private appliedBytesAtSnapshot = 0;
+  /** Bytes of the last snapshot this node wrote or received (0 until one is, since start). */
+  private lastSnapshotBytes = 0;
   /** (index, appliedBytes) after each applied batch above the log's compaction point, ascending: to compact by bytes. */
   private appliedByteMarks: { index: number; bytes: number }[] = [];
   /** When the core last ticked (clock ms). */
@@ -431,10 +440,12 @@ export class RaftNode<R> {
     try {
       const sink = this.options.log.saveSnapshot(message.snapshot);
       this.options.logger.info({ from: message.from, index: message.snapshot.index, term: message.snapshot.term }, 'receiving snapshot');
+      let received = 0;
       try {
         for (;;) {
           const chunk = await stream.read(this.options.snapshotChunkBytes);
           if (chunk === null) break;
+          received += chunk.length;
           await sink.write(chunk);
         }
       } catch (error) {
@@ -451,6 +462,7 @@ export class RaftNode<R> {
         await sink.abort();
         throw error;
       }
+      this.lastSnapshotBytes = received;
       this.options.logger.info({ from: message.from, index: message.snapshot.index, term: message.snapshot.term }, 'received snapshot');
       this.options.onSnapshot?.({ kind: 'received', index: message.snapshot.index, peer: message.from });
       // The term may have moved on while the file was committed (a slow disk outlasts an
@@ -798,10 +810,17 @@ export class RaftNode<R> {
     const every = this.options.snapshotEntries;
     if (this.snapshotRunning !== null) return;
     const byEntries = every > 0 && this.sm.appliedIndex - this.lastSnapshotIndex >= every;
-    const everyBytes = this.options.snapshotLogBytes ?? 0;
+    const everyBytes = this.snapshotLogBytesDue();
     const byBytes = everyBytes > 0 && this.appliedBytes - this.appliedBytesAtSnapshot >= everyBytes;
     if (!byEntries && !byBytes) return;
     void this.takeSnapshot().catch((error: unknown) => this.options.logger.error({ err: String(error) }, 'snapshot failed'));
+  }
+
+  /** Log bytes since the last snapshot that call for the next: the floor, or the share of the last snapshot's size above it. */
+  private snapshotLogBytesDue(): number {
+    const floor = this.options.snapshotLogBytes ?? 0;
+    if (floor === 0) return 0;
+    return Math.max(floor, (this.lastSnapshotBytes * (this.options.snapshotLogPercentage ?? 0)) / 100);
   }
 
   private takeSnapshot(): Promise<number> {
@@ -818,10 +837,12 @@ export class RaftNode<R> {
     const meta: SnapshotMeta = { index: index as SnapshotMeta['index'], term: this.appliedTerm as SnapshotMeta['term'], confState: this.raft.confStateAt(index as SnapshotMeta['index']) };
     const view = this.sm.beginSnapshot();
     const sink = this.options.log.saveSnapshot(meta);
+    let snapshotBytes = 0;
     try {
       for (;;) {
         const chunk = view.next(this.options.snapshotChunkBytes);
         if (chunk === null) break;
+        snapshotBytes += chunk.length;
         await sink.write(chunk);
         await yieldTurn(this.options.clock);
       }
@@ -837,6 +858,7 @@ export class RaftNode<R> {
     this.raft.snapshotTaken(meta);
     this.lastSnapshotIndex = index;
     this.appliedBytesAtSnapshot = bytesAtIndex;
+    this.lastSnapshotBytes = snapshotBytes;
     const compactTo = Math.min(index, Math.max(index - this.options.logRetainEntries, this.retainedBytesBound(index, bytesAtIndex)));
     this.appliedByteMarks = this.appliedByteMarks.filter((mark) => mark.index > compactTo);
     if (compactTo > 0) {

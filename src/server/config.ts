@@ -61,6 +61,7 @@ export interface ServerConfig {
   readonly snapshotEntries: number;
   readonly logRetainEntries: number;
   readonly snapshotLogBytes: number;
+  readonly snapshotLogPercentage: number;
   readonly logRetainBytes: number;
   readonly snapshotChunkBytes: number;
   readonly walSegmentBytes: number;
@@ -186,6 +187,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'snapshotEntries', flag: 'snapshot-entries', kind: 'int', min: 0, max: 1e9, help: 'snapshot after this many applied entries, 0 = never (default 100000)' },
   { key: 'logRetainEntries', flag: 'log-retain-entries', kind: 'int', min: 0, max: 1e9, help: 'entries kept below a snapshot for slow followers (default 10000)' },
   { key: 'snapshotLogBytes', flag: 'snapshot-log-bytes', kind: 'bytes', min: 0, max: 16_384 * MiB, help: 'also snapshot once the entries applied since the last snapshot hold this many bytes, 0 = never (default 64mb)' },
+  { key: 'snapshotLogPercentage', flag: 'snapshot-log-percentage', kind: 'int', min: 0, max: 100_000, help: 'past snapshot-log-bytes, snapshot only once those entries hold this percentage of the last snapshot\'s size, 0 = the floor alone (default 0: the log since the last snapshot is held in memory too)' },
   { key: 'logRetainBytes', flag: 'log-retain-bytes', kind: 'bytes', min: 0, max: 16_384 * MiB, help: 'keep at most this many bytes of entries below a snapshot (default 8mb)' },
   { key: 'snapshotChunkBytes', flag: 'snapshot-chunk-bytes', kind: 'bytes', min: 4096, max: 64 * MiB, help: 'snapshot chunk size (default 1mb)' },
   { key: 'walSegmentBytes', flag: 'wal-segment-bytes', kind: 'bytes', min: MiB, max: 4096 * MiB, help: 'WAL segment size (default 64mb)' },
@@ -255,6 +257,7 @@ const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 
   // Large entries (MSET, big values) must not keep hundreds of megabytes of log in memory
   // until the entry count catches up.
   snapshotLogBytes: 64 * MiB,
+  snapshotLogPercentage: 0,
   logRetainBytes: 8 * MiB,
   snapshotChunkBytes: MiB,
   walSegmentBytes: 64 * MiB,

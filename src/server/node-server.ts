@@ -248,6 +248,7 @@ export class RaftisServer {
       snapshotEntries: config.snapshotEntries,
       logRetainEntries: config.logRetainEntries,
       snapshotLogBytes: config.snapshotLogBytes,
+      snapshotLogPercentage: config.snapshotLogPercentage,
       logRetainBytes: config.logRetainBytes,
       snapshotChunkBytes: config.snapshotChunkBytes,
       pendingRequestsMax: config.pendingRequestsMax,

@@ -42,3 +42,35 @@ describe('snapshot thresholds in bytes', () => {
     assert.equal(String(await cluster.call(leader, ['STRLEN', `big:${WRITES - 1}`])), String(VALUE_BYTES));
   });
 });
+
+describe('snapshot cadence against the state size (--snapshot-log-percentage)', () => {
+  let cluster: TestCluster;
+  const KEYS = 16; // a 1 MiB state of 64 KiB values
+
+  before(async () => {
+    cluster = await TestCluster.start({ nodes: 3, args: ['--snapshot-log-bytes', '128kb', '--log-retain-bytes', '128kb', '--snapshot-log-percentage', '300'] });
+  });
+
+  after(async () => {
+    await cluster.stop();
+  });
+
+  it('past the byte floor, waits for a log of the given share of the last snapshot\'s size', async () => {
+    const leader = await cluster.waitForLeader();
+    const value = 'y'.repeat(VALUE_BYTES);
+    const taken = (): number => (readFileSync(cluster.node(leader).logPath, 'utf8').match(/snapshot taken/g) ?? []).length;
+    for (let i = 0; i < KEYS; i++) assert.equal(await cluster.call(leader, ['SET', `state:${i}`, value]), 'OK');
+    await waitFor('a snapshot of the loaded state', async () => taken() > 0, { timeoutMs: 15_000 });
+    assert.equal(await cluster.call(leader, ['RAFT.SNAPSHOT']) !== null, true);
+    await waitFor('the on-demand snapshot in the log', async () => taken() > 1, { timeoutMs: 15_000 });
+    const before = taken();
+    // 4 MiB of overwrites: at the 128 KiB floor alone that is 32 snapshots of the 1 MiB state;
+    // at 300% of it, one every 3 MiB.
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < KEYS; i++) assert.equal(await cluster.call(leader, ['SET', `state:${i}`, value]), 'OK');
+    }
+    await waitFor('a snapshot once 3 MiB were written', async () => taken() > before, { timeoutMs: 15_000 });
+    const during = taken() - before;
+    assert.ok(during <= 2, `${during} snapshots of a 1 MiB state during 4 MiB of writes`);
+  });
+});
