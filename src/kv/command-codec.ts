@@ -45,18 +45,37 @@ export interface CommandEntry {
 }
 
 export function encodeCommand(command: CommandEntry): Uint8Array {
-  let payloadBytes = 0;
-  for (const arg of command.argv) payloadBytes += arg.length + 5;
-  const writer = new ByteWriter(payloadBytes + command.origin.length * 3 + 40);
+  const writer = new ByteWriter(argvBytes(command.argv) + command.origin.length * 3 + 40);
   writer.u8(commandFormatVersion);
   writer.string(command.origin);
   writer.varint(command.client);
   writer.varint(command.seq);
   writer.varint(command.firstUnanswered);
   writer.signed(command.time);
-  writer.varint(command.argv.length);
-  for (const arg of command.argv) writer.bytes(arg);
+  writeArgv(writer, command.argv);
   return writer.finish();
+}
+
+/** Bytes the arguments take encoded, at most (a varint length of ≤ 5 bytes each, the count). */
+function argvBytes(argv: readonly Uint8Array[]): number {
+  let bytes = 5;
+  for (const arg of argv) bytes += arg.length + 5;
+  return bytes;
+}
+
+function writeArgv(writer: ByteWriter, argv: readonly Uint8Array[]): void {
+  writer.varint(argv.length);
+  for (const arg of argv) writer.bytes(arg);
+}
+
+/** The arguments, or an Error when their count cannot fit the bytes left. */
+function readArgv(reader: ByteReader): Uint8Array[] | Error {
+  const argc = reader.varint();
+  // Each argument takes at least one byte, so a count beyond the remaining bytes is corrupt.
+  if (argc > reader.remaining) return new Error(`command entry claims ${argc} arguments in ${reader.remaining} bytes`);
+  const argv: Uint8Array[] = new Array<Uint8Array>(argc);
+  for (let i = 0; i < argc; i++) argv[i] = reader.bytes();
+  return argv;
 }
 
 /**
@@ -90,11 +109,8 @@ export function decodeCommand(data: Uint8Array): CommandEntry | Error {
     const firstUnanswered = version === commandFormatVersionWithoutFloor ? seq : reader.varint();
     if (firstUnanswered > seq) return new Error(`command entry's first unanswered sequence ${firstUnanswered} is above its sequence ${seq}`);
     const time = reader.signed();
-    const argc = reader.varint();
-    // Each argument takes at least one byte, so a count beyond the remaining bytes is corrupt.
-    if (argc > reader.remaining) return new Error(`command entry claims ${argc} arguments in ${reader.remaining} bytes`);
-    const argv: Uint8Array[] = new Array<Uint8Array>(argc);
-    for (let i = 0; i < argc; i++) argv[i] = reader.bytes();
+    const argv = readArgv(reader);
+    if (argv instanceof Error) return argv;
     if (reader.remaining !== 0) return new Error(`command entry has ${reader.remaining} trailing bytes`);
     return { origin, client, seq, firstUnanswered, time, argv };
   } catch (error) {
@@ -115,10 +131,7 @@ export interface CommandBatch {
 
 export function encodeCommandBatch(batch: CommandBatch): Uint8Array {
   let payloadBytes = 0;
-  for (const command of batch.commands) {
-    payloadBytes += 24;
-    for (const arg of command.argv) payloadBytes += arg.length + 5;
-  }
+  for (const command of batch.commands) payloadBytes += 24 + argvBytes(command.argv);
   const writer = new ByteWriter(payloadBytes + batch.origin.length * 3 + 24);
   writer.u8(commandBatchFormat);
   writer.string(batch.origin);
@@ -128,8 +141,7 @@ export function encodeCommandBatch(batch: CommandBatch): Uint8Array {
     writer.varint(command.client);
     writer.varint(command.seq);
     writer.varint(command.firstUnanswered);
-    writer.varint(command.argv.length);
-    for (const arg of command.argv) writer.bytes(arg);
+    writeArgv(writer, command.argv);
   }
   return writer.finish();
 }
@@ -154,10 +166,8 @@ export function decodeCommandBatch(data: Uint8Array): CommandBatch | Error {
       const seq = reader.varint();
       const firstUnanswered = reader.varint();
       if (firstUnanswered > seq) return new Error(`batched command's first unanswered sequence ${firstUnanswered} is above its sequence ${seq}`);
-      const argc = reader.varint();
-      if (argc > reader.remaining) return new Error(`batched command claims ${argc} arguments in ${reader.remaining} bytes`);
-      const argv: Uint8Array[] = new Array<Uint8Array>(argc);
-      for (let i = 0; i < argc; i++) argv[i] = reader.bytes();
+      const argv = readArgv(reader);
+      if (argv instanceof Error) return argv;
       commands[c] = { client, seq, firstUnanswered, argv };
     }
     if (reader.remaining !== 0) return new Error(`command batch has ${reader.remaining} trailing bytes`);
