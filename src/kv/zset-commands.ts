@@ -7,6 +7,7 @@ import type { Reply } from './reply.js';
 import type { CommandContext } from './command-context.js';
 import { arg, oneKey, parseKey, parseKeyMembers, parsedCommand, type CommandSpec, type KeyMembers } from './command-spec.js';
 import { mapKeyOf } from './keyspace.js';
+import { isKeyword } from './integer-parse.js';
 import { CommandError, errorReply, integerReply, nilReply, notFloatError, syntaxError } from './replies.js';
 import { parseScore } from './zset-range.js';
 import { nanScoreError, scoreReply, zsetKind } from './zset-reply.js';
@@ -39,8 +40,9 @@ export interface AddRequest extends AddFlags {
 const addFlagNames = ['nx', 'xx', 'gt', 'lt', 'ch', 'incr'] as const;
 type AddFlagName = (typeof addFlagNames)[number];
 
-function isAddFlag(name: string): name is AddFlagName {
-  return (addFlagNames as readonly string[]).includes(name);
+/** The ZADD flag `option` names (any case), or undefined: compared as bytes, no string made. */
+function addFlagOf(option: Uint8Array): AddFlagName | undefined {
+  return addFlagNames.find((name) => isKeyword(option, name));
 }
 
 /** ZADD's arguments, checked in Redis's order (flags, pairs, conflicts, then every score). */
@@ -48,8 +50,8 @@ function parseAdd(argv: readonly Uint8Array[], incrByCommand: boolean): AddReque
   const flags: Record<AddFlagName, boolean> = { nx: false, xx: false, gt: false, lt: false, ch: false, incr: incrByCommand };
   let at = 2;
   for (; at < argv.length; at++) {
-    const name = text(arg(argv, at)).toLowerCase();
-    if (!isAddFlag(name)) break;
+    const name = addFlagOf(arg(argv, at));
+    if (name === undefined) break;
     flags[name] = true;
   }
   const elements = argv.length - at;

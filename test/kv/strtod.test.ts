@@ -4,6 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { strtod } from '../../src/kv/strtod.js';
 import { isEmptyLexRange, isEmptyScoreRange, parseLexRange, parseScore, parseScoreRange } from '../../src/kv/zset-range.js';
 
@@ -34,6 +35,19 @@ test('a score is a whole strtod number, not NaN, neither overflowed nor underflo
   assert.equal(parseScore(bytes('0x10')), 16);
   assert.equal(parseScore(bytes('1e-310')), 1e-310);
   for (const bad of ['', ' 1', '1 ', 'nan', 'abc', '1e400', '1e-400', '1\x00']) assert.equal(parseScore(bytes(bad)), null, JSON.stringify(bad));
+});
+
+test('a score of plain digits (read without strtod) is what strtod reads, sign, leading zeros and -0 included (property)', () => {
+  const digits = fc.stringMatching(/^[+-]?[0-9]{0,17}$/);
+  fc.assert(fc.property(digits, (text) => {
+    const parsed = strtod(text);
+    const expected = text !== '' && parsed.end === text.length && !parsed.outOfRange ? parsed.value : null;
+    assert.ok(Object.is(parseScore(bytes(text)), expected), `${text}: ${parseScore(bytes(text))} vs ${expected}`);
+  }), { numRuns: 3000 });
+  for (const text of ['-0', '+0', '000000012345', '999999999999999', '-999999999999999', '9999999999999999', '-', '+']) {
+    const parsed = strtod(text);
+    assert.ok(Object.is(parseScore(bytes(text)), parsed.end === text.length && text.length > 0 ? parsed.value : null), text);
+  }
 });
 
 test('score ranges read to the end or a NUL, with ( for exclusive', () => {
