@@ -1,6 +1,6 @@
 // The order tree against a naive sorted array: random inserts and removes (enough to split
 // and merge leaves and branches over several levels), then every rank, position search and
-// walk compared.
+// walk (key by key and a leaf's run at a time) compared.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,8 +21,20 @@ function walked(tree: OrderTree, rank: number, reverse: boolean, count: number):
   return out;
 }
 
+/** Keys walkRuns hands over from `rank`, `count` at most, checking each run lies in one leaf's arrays. */
+function walkedRuns(tree: OrderTree, rank: number, count: number): Key[] {
+  const out: Key[] = [];
+  tree.walkRuns(rank, count, (members, scores, from, to) => {
+    assert.ok(from >= 0 && from < to && to <= members.length && members.length === scores.length);
+    for (let i = from; i < to; i++) out.push([scores[i]!, members[i]!]);
+    return true;
+  });
+  return out;
+}
+
 function checkAgainst(tree: OrderTree, keys: readonly Key[], probes: readonly number[]): void {
   assert.equal(tree.size, keys.length);
+  assert.deepEqual(walkedRuns(tree, 0, keys.length + 5), keys);
   assert.deepEqual(walked(tree, 0, false, keys.length), keys);
   if (keys.length > 0) assert.deepEqual(walked(tree, keys.length - 1, true, keys.length), [...keys].reverse());
   for (let rank = 0; rank < keys.length; rank += Math.max(1, keys.length >> 4)) {
@@ -30,6 +42,7 @@ function checkAgainst(tree: OrderTree, keys: readonly Key[], probes: readonly nu
     assert.equal(tree.rankOf(score, member), rank);
     assert.deepEqual(walked(tree, rank, false, 3), keys.slice(rank, rank + 3));
     assert.deepEqual(walked(tree, rank, true, 3), keys.slice(Math.max(0, rank - 2), rank + 1).reverse());
+    assert.deepEqual(walkedRuns(tree, rank, 100), keys.slice(rank, rank + 100));
   }
   for (const probe of probes) {
     const expected = keys.filter(([score]) => score < probe).length;
