@@ -573,6 +573,15 @@ export class KvStateMachine {
   }
 
   /**
+   * read() of a command the caller already looked up and checked the arity of (the server's
+   * dispatcher: `spec` is one of commands()' rows), without finding it again by its name.
+   */
+  readCommand(spec: CommandSpec, argv: readonly Uint8Array[], clusterTime: number, user: string | null): Reply {
+    if (user !== null || !hasFlag(spec, 'readonly')) return this.read(argv, clusterTime, user);
+    return this.runRead(spec, argv, Math.max(clusterTime, this.time), ++this.readsServed);
+  }
+
+  /**
    * Whether EVAL, EVALSHA or FCALL `argv` runs a script that cannot write, judged on this
    * node's state now: then the server may serve it as a read (readScript).
    */

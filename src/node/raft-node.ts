@@ -399,8 +399,9 @@ export class RaftNode<R> {
     if (this.readsPending() >= this.options.pendingRequestsMax) {
       return done(new NodeError('BUSY', `too many pending reads (pendingRequestsMax ${this.options.pendingRequestsMax})`), 0);
     }
-    const read: PendingRead = { deadline: this.options.clock.now() + this.options.requestTimeoutMs, done };
-    if (mode === 'lease' && this.leaseTrustworthy()) this.gathering.lease.push(read);
+    const now = this.options.clock.now();
+    const read: PendingRead = { deadline: now + this.options.requestTimeoutMs, done };
+    if (mode === 'lease' && this.leaseTrustworthy(now)) this.gathering.lease.push(read);
     else this.gathering.linearizable.push(read);
     this.scheduleReady();
   }
@@ -533,8 +534,8 @@ export class RaftNode<R> {
    * The core measures its lease in ticks, and a process that was stopped did not tick: if
    * the last tick is older than two periods, the lease cannot be trusted until ticks resume.
    */
-  private leaseTrustworthy(): boolean {
-    return this.options.clock.now() - this.lastTickAt <= 2 * this.options.tickMs;
+  private leaseTrustworthy(now: number): boolean {
+    return now - this.lastTickAt <= 2 * this.options.tickMs;
   }
 
   private flushGatheredReads(): void {

@@ -80,13 +80,18 @@ export class ClientPause {
     for (const { conn, run } of waiting) if (!conn.closed) run();
   }
 
+  /** No pause in force and no command waiting: holds() is false for every command. */
+  get idle(): boolean {
+    return this.mode === null && this.waitingOf.size === 0;
+  }
+
   /**
    * True if the command must wait: the pause covers it (ALL: every command; WRITE: one that
    * `writes()`, see heldByWritePause), or the connection already has one waiting. `writes` is
    * asked only during a WRITE pause, so commands pay nothing when no pause is in force.
    */
   holds(conn: ClientConnection, writes: () => boolean): boolean {
-    if (this.mode === null && this.waitingOf.size === 0) return false;
+    if (this.idle) return false;
     if (this.waitingOf.has(conn)) return true;
     if (this.mode === null) return false;
     return this.mode === 'all' || writes();

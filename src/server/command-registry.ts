@@ -81,6 +81,9 @@ export function serverCommand(
 
 export class CommandRegistry {
   private readonly byName = new Map<string, RegisteredCommand>();
+  /** The command lookupBytes found last, and its name's bytes as sent. */
+  private recent: RegisteredCommand | undefined = undefined;
+  private recentBytes: Buffer = Buffer.alloc(0);
   /** Error replies sent by this node, by kind (INFO errorstats). */
   readonly errors = new ErrorCounters();
 
@@ -124,6 +127,21 @@ export class CommandRegistry {
   /** By lowercase name. */
   lookup(name: string): RegisteredCommand | undefined {
     return this.byName.get(name);
+  }
+
+  /**
+   * By the name's bytes as the client sent them, in any case. Clients send the same command
+   * over and over: the last one found is recognized by its bytes, without making its name a
+   * string and lowercasing it.
+   */
+  lookupBytes(name: Buffer): RegisteredCommand | undefined {
+    if (this.recent !== undefined && sameBytes(name, this.recentBytes)) return this.recent;
+    const command = this.byName.get(name.toString('latin1').toLowerCase());
+    if (command !== undefined) {
+      this.recent = command;
+      this.recentBytes = Buffer.from(name); // a copy: `name` may be a view of a read buffer that is reused
+    }
+    return command;
   }
 
   get size(): number {
@@ -359,3 +377,10 @@ function commandIntrospection(registry: CommandRegistry): ServerCommand {
 }
 
 export { checkArity };
+
+/** Whether two short byte strings (command names) are equal; a loop beats a native call at this size. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -229,63 +229,74 @@ export class Dispatcher {
 
   onCommand(conn: ClientConnection, argv: Buffer[], slot: ReplySlot): void {
     this.commandsProcessed++;
-    const errors = this.registry.errors;
     const first = argv[0];
-    const name = first === undefined ? '' : first.toString('latin1').toLowerCase();
     const state = this.stateOf(conn);
-    const command = this.registry.lookup(name);
+    const command = first === undefined ? undefined : this.registry.lookupBytes(first);
     if (command === undefined) {
-      const reply = first === undefined ? errorReply('ERR empty command') : unknownCommand(argv);
-      return this.refuse(state, name, reply, (refusal) => sendCounted(slot, errors, refusal));
+      const name = first === undefined ? '' : first.toString('latin1').toLowerCase();
+      return this.refuse(state, name, first === undefined ? errorReply('ERR empty command') : unknownCommand(argv), this.sender(slot));
     }
+    const name = command.row.name; // the registry's rows are named in lowercase
     state.lastCommand = CONTAINER_COMMANDS.has(name) && argv.length > 1 ? `${name}|${(argv[1] as Buffer).toString('latin1').toLowerCase()}` : name;
-    const refused = (reply: Reply): void => {
-      this.registry.countersOf(command, argv).rejected++;
-      this.refuse(state, name, reply, (refusal) => sendCounted(slot, errors, refusal));
-    };
     const arityError = commandArityError(command.row, argv);
-    if (arityError !== null) return refused(arityError);
+    if (arityError !== null) return this.refuseCommand(state, command, argv, arityError, slot);
     const transaction = state.transaction;
     // Permissions are checked here, once; inside MULTI at queue time, as Redis does.
     const denied = this.acl.admit(conn, command.row, argv, transaction === null ? 'toplevel' : 'multi');
-    if (denied !== null) return refused(denied);
+    if (denied !== null) return this.refuseCommand(state, command, argv, denied, slot);
     if (transaction !== null && !RUN_IN_MULTI.has(name)) {
       // Like Redis, only existence, arity and the no-multi flag are checked when queueing: a
       // bad argument is that command's error inside EXEC's reply and does not abort the rest.
-      if ((command.row.flags as readonly string[]).includes('no_multi')) return refused(errorReply('ERR Command not allowed inside a transaction'));
+      if ((command.row.flags as readonly string[]).includes('no_multi')) return this.refuseCommand(state, command, argv, errorReply('ERR Command not allowed inside a transaction'), slot);
       transaction.queued.push({ argv: command.kind === 'data' ? this.acl.logForm(conn, command.row, argv) : argv, command });
       return slot.send(QUEUED);
     }
-    const run = (): void => {
-      // MONITOR shows what runs, admin commands aside; EXEC shows its queued commands itself.
-      if (this.monitors.active && name !== 'exec' && !(command.row.flags as readonly string[]).includes('admin')) this.monitors.feed(conn.address, argv);
-      const started = performance.now();
-      const execution: Execution = { usec: 0 };
-      /** True while a server command runs synchronously: its time so far is its execution. */
-      let serverRunning = false;
-      const done = (reply: Reply): void => {
-        const responseUsec = (performance.now() - started) * 1000;
-        this.answer(conn, command, argv, reply, serverRunning ? responseUsec : execution.usec, responseUsec);
-        sendCounted(slot, errors, reply);
-      };
-      const intercepted = this.options.subscriptions?.intercept(conn, name, argv) ?? null;
-      if (intercepted !== null) return done(intercepted);
-      if (command.kind === 'data') return this.runData(conn, state, command.row, argv, done, execution);
-      // A server command's own work is its run on this node, until it answers or hands a
-      // change to the log (CONFIG SET of a replicated setting): the wait is not its work.
-      serverRunning = true;
-      command.row.run(this.serverCall(conn, state, argv, done, 'in turn', execution));
-      serverRunning = false;
-      execution.usec = (performance.now() - started) * 1000;
-    };
     // CLIENT PAUSE: checked like Redis after arity and permissions, so refusals answer at once.
-    if (!this.pause.holds(conn, () => this.writes(command, state, argv))) return run();
-    const paused = this.pause.postpone(conn, run);
+    // With no pause in force (the common case) nothing is held, and no closure is made to ask.
+    if (this.pause.idle || !this.pause.holds(conn, () => this.writes(command, state, argv))) return this.runAdmitted(conn, state, command, argv, slot);
+    const paused = this.pause.postpone(conn, () => this.runAdmitted(conn, state, command, argv, slot));
     // A script call counts as its script's flags say, and this node may not have applied yet
     // the SCRIPT LOAD or FUNCTION LOAD its client saw answered: judged again at a read point.
     if (SCRIPT_CALLS.has(name)) this.node.read('linearizable', (error) => {
       if (error === null && !this.writes(command, state, argv)) this.pause.release(paused);
     });
+  }
+
+  /** Sends a refusal to `slot`, counted in INFO errorstats. */
+  private sender(slot: ReplySlot): (reply: Reply) => void {
+    return (refusal) => sendCounted(slot, this.registry.errors, refusal);
+  }
+
+  /** A known command refused before it ran (arity, permissions, MULTI): counted as rejected. */
+  private refuseCommand(state: ConnectionState, command: RegisteredCommand, argv: readonly Buffer[], reply: Reply, slot: ReplySlot): void {
+    this.registry.countersOf(command, argv).rejected++;
+    this.refuse(state, command.row.name, reply, this.sender(slot));
+  }
+
+  /** Runs a command that was admitted and is neither queued in MULTI nor held by CLIENT PAUSE. */
+  private runAdmitted(conn: ClientConnection, state: ConnectionState, command: RegisteredCommand, argv: Buffer[], slot: ReplySlot): void {
+    const name = command.row.name;
+    // MONITOR shows what runs, admin commands aside; EXEC shows its queued commands itself.
+    if (this.monitors.active && name !== 'exec' && !(command.row.flags as readonly string[]).includes('admin')) this.monitors.feed(conn.address, argv);
+    const errors = this.registry.errors;
+    const started = performance.now();
+    const execution: Execution = { usec: 0 };
+    /** True while a server command runs synchronously: its time so far is its execution. */
+    let serverRunning = false;
+    const done = (reply: Reply): void => {
+      const responseUsec = (performance.now() - started) * 1000;
+      this.answer(conn, command, argv, reply, serverRunning ? responseUsec : execution.usec, responseUsec);
+      sendCounted(slot, errors, reply);
+    };
+    const intercepted = this.options.subscriptions?.intercept(conn, name, argv) ?? null;
+    if (intercepted !== null) return done(intercepted);
+    if (command.kind === 'data') return this.runData(conn, state, command.row, argv, done, execution);
+    // A server command's own work is its run on this node, until it answers or hands a
+    // change to the log (CONFIG SET of a replicated setting): the wait is not its work.
+    serverRunning = true;
+    command.row.run(this.serverCall(conn, state, argv, done, 'in turn', execution));
+    serverRunning = false;
+    execution.usec = (performance.now() - started) * 1000;
   }
 
   /** Counts a command that ran (INFO commandstats, LATENCY HISTOGRAM) and reports it (the slow log). */
@@ -338,7 +349,8 @@ export class Dispatcher {
     else {
       const mode = state.consistency; // as set when the read arrived, even if it waits
       const user = this.acl.runsAs(conn, spec);
-      this.inOrder(state, 'read', done, (finish) => this.connectionRead(state, mode, (clusterTime) => timed(execution, () => this.kv.read(argv, clusterTime, user)), finish));
+      // Looked up and arity-checked above: the state machine takes the row as it is.
+      this.inOrder(state, 'read', done, (finish) => this.connectionRead(state, mode, (clusterTime) => timed(execution, () => this.kv.readCommand(spec, argv, clusterTime, user)), finish));
     }
   }
 

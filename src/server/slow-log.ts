@@ -94,15 +94,14 @@ export class CommandTimes {
    */
   record(conn: ClientConnection, command: RegisteredCommand, argv: readonly Buffer[], usec: number): boolean {
     const threshold = this.settings.number('slowlog-log-slower-than');
-    const atSeconds = Math.floor(this.now() / 1000);
     const slow = threshold >= 0 && usec >= threshold && !(command.row.flags as readonly string[]).includes('skip_slowlog');
     if (slow) {
-      this.entries.push({ id: this.nextId++, atSeconds, usec, argv: keptArguments(argv), address: conn.address, name: conn.name });
+      this.entries.push({ id: this.nextId++, atSeconds: this.seconds(), usec, argv: keptArguments(argv), address: conn.address, name: conn.name });
       const max = this.settings.number('slowlog-max-len');
       if (this.entries.length > 2 * max + 16) this.entries.splice(0, this.entries.length - max);
     }
     const latencyMs = this.settings.number('latency-monitor-threshold');
-    if (latencyMs > 0 && usec / 1000 >= latencyMs) this.sample((command.row.flags as readonly string[]).includes('fast') ? 'fast-command' : 'command', atSeconds, Math.round(usec / 1000));
+    if (latencyMs > 0 && usec / 1000 >= latencyMs) this.sample((command.row.flags as readonly string[]).includes('fast') ? 'fast-command' : 'command', this.seconds(), Math.round(usec / 1000));
     return slow;
   }
 
@@ -114,7 +113,12 @@ export class CommandTimes {
    */
   applied(usec: number): void {
     const latencyMs = this.settings.number('latency-monitor-threshold');
-    if (latencyMs > 0 && usec / 1000 >= latencyMs) this.sample('entry-apply', Math.floor(this.now() / 1000), Math.round(usec / 1000));
+    if (latencyMs > 0 && usec / 1000 >= latencyMs) this.sample('entry-apply', this.seconds(), Math.round(usec / 1000));
+  }
+
+  /** Now, in whole seconds; read only for a command that is logged or sampled (most are neither). */
+  private seconds(): number {
+    return Math.floor(this.now() / 1000);
   }
 
   /** Up to `count` entries, newest first, of the slowlog-max-len newest. */
