@@ -21,6 +21,9 @@ export function stringValue(data: Uint8Array): Value {
 
 /** The string in an entry (a fresh copy of its bytes), or the WRONGTYPE error. */
 function stringData(entry: KeyEntry): Buffer | Reply {
+  const stored = entry.stored;
+  // A string kept as latin1 text (most are) is copied out as bytes, with no Value around them.
+  if (typeof stored === 'string') return Buffer.from(stored, 'latin1');
   const value = entry.value;
   if (value.type !== 'string') return wrongTypeError;
   return value.data;
@@ -188,7 +191,7 @@ export function getCommand(context: CommandContext, argv: readonly Uint8Array[])
   const entry = context.lookup(arg(argv, 1));
   if (entry === undefined) return nilReply;
   const data = stringData(entry);
-  return isReply(data) ? data : bulkReply(data);
+  return Buffer.isBuffer(data) ? bulkReply(data) : data;
 }
 
 export function getdelCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
