@@ -35,10 +35,15 @@ export async function loadSource(srcDir: string): Promise<LoadedSource> {
   return { src, machine: new kv.KvStateMachine(), entry: (argv) => codec.encodeCommand({ origin: 'n1', client: 1, seq: 0, firstUnanswered: 0, time: TIME_MS, argv }) };
 }
 
-/** Heap bytes in use after three full collections (needs node --expose-gc). */
+/**
+ * Heap bytes in use after three full collections (needs node --expose-gc), with the memory of
+ * typed arrays and Buffers: their contents live outside the V8 heap (a member index's slots, a
+ * sorted set's scores), and a node's RSS holds them all the same.
+ */
 export function collectedHeapBytes(): number {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error('run with node --expose-gc');
   for (let i = 0; i < 3; i++) gc();
-  return process.memoryUsage().heapUsed;
+  const memory = process.memoryUsage();
+  return memory.heapUsed + memory.arrayBuffers;
 }

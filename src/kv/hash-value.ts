@@ -14,11 +14,10 @@ import type { CollectionBuilder, CollectionCodec, CollectionValue, ElementCursor
 
 /**
  * Memory estimate per field beyond its bytes: its place in the member index (a cached hash
- * and a slot), an array slot and a string header for the field, and its value's offset in a
- * packed chunk (about 30 bytes in V8 on x64, measured with a million fields of 10–100-byte
- * values: bench/collection-heap.ts).
+ * and a slot), and the offsets of the field and of its value in packed chunks (about 19 bytes
+ * in V8 on x64, measured with a million fields of 10–100-byte values: bench/collection-heap.ts).
  */
-export const hashFieldOverheadBytes = 32;
+export const hashFieldOverheadBytes = 20;
 
 export class HashValue implements CollectionValue {
   readonly type = 'hash' as const;
@@ -35,7 +34,7 @@ export class HashValue implements CollectionValue {
   }
 
   static create(): HashValue {
-    return new HashValue(MemberIndex.empty(), new PackedStringArray());
+    return new HashValue(MemberIndex.empty(true), new PackedStringArray());
   }
 
   get length(): number {

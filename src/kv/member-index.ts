@@ -1,6 +1,7 @@
-// Distinct strings (latin1, one char per byte) kept in a dense array with an index from each to
-// its position: O(1) add, remove, membership and access by position, the three things sets
-// and hashes need (SPOP/SRANDMEMBER/HRANDFIELD pick a position; *SCAN walks positions).
+// Distinct strings (latin1, one char per byte) kept in a dense array (packed 64 to a string for
+// sets and hashes: packed-strings.ts) with an index from each to its position: O(1) add,
+// remove, membership and access by position, the three things sets and hashes need
+// (SPOP/SRANDMEMBER/HRANDFIELD pick a position; *SCAN walks positions).
 //
 // A removal moves the last member into the hole, so positions stay dense and a member only
 // ever moves DOWN (from the last position). That is what makes a *SCAN cursor that walks
@@ -21,6 +22,7 @@
 // seeds it (seedMemberHashes).
 
 import { fmix32, fnv1aLatin1, fnvOffsetBasis } from './hash.js';
+import { PackedStringArray, PlainStringArray, type StringArray } from './packed-strings.js';
 
 /** Slots of a new segment (a power of two, as every segment's capacity is). */
 const segmentSlotsMin = 8;
@@ -68,16 +70,21 @@ export class MemberIndex {
 
   /** Invariant: hashes[i] === memberHash(members[i]) and the segment of that hash has a slot holding i + 1, for every i < members.length. */
   private constructor(
-    private readonly members: string[],
+    private readonly members: StringArray,
     private hashes: Int32Array,
     /** 2^directoryDepth entries; entry d is the segment of hashes whose top directoryDepth bits are d (neighbours may share one). */
     private directory: Segment[],
     private directoryDepth: number,
   ) {}
 
-  static empty(): MemberIndex {
+  /**
+   * An empty index. `packed`: its members packed 64 to a string (packed-strings.ts: ~26 bytes
+   * less per member, a slice allocated per read), for sets and hashes; a sorted set's order
+   * holds the member strings too, so packing them there would keep each member twice.
+   */
+  static empty(packed: boolean): MemberIndex {
     indexMade = true;
-    return new MemberIndex([], new Int32Array(segmentSlotsMin), [new Segment(0, new Int32Array(segmentSlotsMin))], 0);
+    return new MemberIndex(packed ? new PackedStringArray() : new PlainStringArray(), new Int32Array(segmentSlotsMin), [new Segment(0, new Int32Array(segmentSlotsMin))], 0);
   }
 
   get size(): number {
@@ -86,9 +93,7 @@ export class MemberIndex {
 
   /** The member at `position` (0 ≤ position < size). */
   at(position: number): string {
-    const member = this.members[position];
-    if (member === undefined) throw new Error(`member index: position ${position} outside [0, ${this.members.length})`);
-    return member;
+    return this.members.at(position);
   }
 
   positionOf(member: string): number | undefined {
@@ -127,7 +132,7 @@ export class MemberIndex {
     const last = this.members.length - 1;
     if (position < last) {
       const lastHash = this.hashes[last] as number;
-      this.members[position] = this.members[last] as string;
+      this.members.set(position, this.members.at(last));
       this.hashes[position] = lastHash;
       this.relabel(lastHash, last, position);
     }
@@ -152,7 +157,7 @@ export class MemberIndex {
       }
       return copy;
     });
-    return new MemberIndex(this.members.slice(), this.hashes.slice(), directory, this.directoryDepth);
+    return new MemberIndex(this.members.clone(), this.hashes.slice(), directory, this.directoryDepth);
   }
 
   /** Slots of the largest segment: at most segmentSlotsMax unless hashes collide in their top directoryDepthMax bits. */
@@ -181,7 +186,7 @@ export class MemberIndex {
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const held = slots[slot] as number;
       if (held === emptySlot) return -1;
-      if (this.hashes[held - 1] === hash && this.members[held - 1] === member) return held - 1;
+      if (this.hashes[held - 1] === hash && this.members.at(held - 1) === member) return held - 1;
     }
   }
 

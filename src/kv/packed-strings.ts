@@ -43,6 +43,54 @@ export function unpackRun(packed: string, count: number): string[] {
   return items;
 }
 
+/** Strings by position: what a MemberIndex keeps its members in (packed, or plain where others hold the same strings). */
+export interface StringArray {
+  readonly length: number;
+  at(position: number): string;
+  set(position: number, value: string): void;
+  push(value: string): void;
+  /** Removes and returns the last string; the array must not be empty. */
+  pop(): string;
+  values(): IterableIterator<string>;
+  clone(): StringArray;
+}
+
+/** A StringArray of one string per slot, for a collection whose other structures refer to the same strings (a sorted set's order). */
+export class PlainStringArray implements StringArray {
+  constructor(private readonly items: string[] = []) {}
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  at(position: number): string {
+    const item = this.items[position];
+    if (item === undefined) throw new Error(`strings: position ${position} outside [0, ${this.items.length})`);
+    return item;
+  }
+
+  set(position: number, value: string): void {
+    if (position >= this.items.length || position < 0) throw new Error(`strings: position ${position} outside [0, ${this.items.length})`);
+    this.items[position] = value;
+  }
+
+  push(value: string): void {
+    this.items.push(value);
+  }
+
+  pop(): string {
+    return this.items.pop() as string;
+  }
+
+  values(): IterableIterator<string> {
+    return this.items.values();
+  }
+
+  clone(): PlainStringArray {
+    return new PlainStringArray(this.items.slice());
+  }
+}
+
 /** Elements per chunk of a PackedStringArray (a power of two: position → chunk is a shift). */
 const arrayChunkBits = 6;
 const arrayChunkElements = 1 << arrayChunkBits;
@@ -59,11 +107,11 @@ interface ArrayChunk {
 
 /**
  * An array of strings by position (push, pop, get and set by position), packed in chunks of
- * 64: the values of a hash, parallel to its MemberIndex. The last chunk stays open for pushes
+ * 64: the members of a set, the fields of a hash and, parallel to those, its values. The last chunk stays open for pushes
  * and pops; a change elsewhere opens its chunk, and the chunk opened longest ago among more
  * than openChunksMax is packed again.
  */
-export class PackedStringArray {
+export class PackedStringArray implements StringArray {
   private chunks: ArrayChunk[] = [];
   private size = 0;
   /** Chunks opened by set(), oldest first (indexes; may name the last chunk or one since dropped). */

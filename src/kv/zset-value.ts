@@ -56,12 +56,12 @@ export class ZSetValue implements CollectionValue {
   ) {}
 
   static create(): ZSetValue {
-    return new ZSetValue(MemberIndex.empty(), [], new OrderTree(), 0);
+    return new ZSetValue(MemberIndex.empty(false), [], new OrderTree(), 0);
   }
 
   /** A sorted set of distinct members in strictly ascending (score, member) order, in positions of that order. */
   static fromSorted(members: readonly string[], scores: readonly number[]): ZSetValue {
-    const index = MemberIndex.empty();
+    const index = MemberIndex.empty(false);
     let memberBytes = 0;
     for (const member of members) {
       index.add(member);
