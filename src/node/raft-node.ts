@@ -141,7 +141,7 @@ interface ReadBatch {
   clusterTime: number;
 }
 
-/** Missed ticks handed to the core at once after a stall: enough to expire any lease or election timer. */
+/** Missed ticks handed to the core at once after a stall: enough to expire any lease. */
 const TICKS_CATCH_UP_MAX = 1000;
 /** While the disk is full, a failed sync is tried again this often: the node recovers by itself once space returns. */
 const NO_SPACE_RETRY_MS = 1000;
@@ -518,11 +518,11 @@ export class RaftNode<R> {
     this.tickTimer = this.options.clock.setTimer(this.options.tickMs, () => {
       if (this.stopped) return;
       this.raft.setClusterTime(this.clusterTime());
-      // A stalled process (SIGSTOP, a long GC, a slow disk) missed ticks: give them to the
-      // core now, so leases and election timers account for the time that really passed.
+      // A stalled process (SIGSTOP, a long GC, a long apply) missed ticks: the core counts
+      // them for the lease, which must end by the time that really passed (Raft.tick).
       const now = this.options.clock.now();
       const due = Math.min(Math.max(1, Math.floor((now - this.lastTickAt) / this.options.tickMs)), TICKS_CATCH_UP_MAX);
-      for (let i = 0; i < due; i++) this.raft.tick();
+      this.raft.tick(due - 1);
       this.lastTickAt = now;
       this.handOverIfSyncStalled(now);
       this.scheduleReady();

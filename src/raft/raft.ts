@@ -170,11 +170,22 @@ export class Raft {
   // Inputs
   // -------------------------------------------------------------------------------------
 
-  /** One logical clock tick: drives election timeouts, heartbeats, CheckQuorum and the lease. */
-  tick(): void {
-    this.tickCount++;
-    if (this.role === StateRole.Leader) this.tickLeader();
-    else this.tickElection();
+  /**
+   * One logical clock tick: drives election timeouts, heartbeats, CheckQuorum and the lease.
+   * `missed` ticks passed before it undelivered: the driver's process stalled (a long apply,
+   * a GC pause, SIGSTOP). They count for the lease and the restart's vote refusal, which must
+   * end by real time; not for the liveness timers, because messages that arrived during the
+   * stall are still unread: a follower would campaign against a leader whose heartbeats wait
+   * in its socket, and a leader would fail CheckQuorum on acknowledgements it has not read
+   * (ignoring them only makes a follower stickier, never less, so the lease stays sound). A
+   * leader sends its heartbeat at once, so followers that stalled with it hear it first.
+   */
+  tick(missed = 0): void {
+    this.tickCount += 1 + missed;
+    if (this.role === StateRole.Leader) {
+      if (missed > 0) this.heartbeatElapsed = Math.max(this.heartbeatElapsed, this.config.heartbeatTicks - 1);
+      this.tickLeader();
+    } else this.tickElection();
   }
 
   /** The driver's cluster clock; only its maximum is kept, so it never runs backwards here. */

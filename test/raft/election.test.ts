@@ -114,6 +114,32 @@ test('CheckQuorum: a leader that hears no quorum within an election timeout step
   assert.equal(without.raft('n1').status().role, StateRole.Leader);
 });
 
+test('a stall (ticks missed at once) ends the lease but starts no election and fails no CheckQuorum before the node reads what arrived during it', () => {
+  const c = new Cluster(['n1', 'n2', 'n3']);
+  c.campaign('n1');
+  c.tickAll(1);
+  assert.equal(c.raft('n1').status().leaseValid, true);
+  // Every node stalls for ten election timeouts (a long apply runs everywhere), then ticks
+  // once with the missed ticks before any message is delivered.
+  for (const name of ['n1', 'n2', 'n3']) c.raft(name).tick(100);
+  c.processAllReadys();
+  assert.equal(c.raft('n1').status().role, StateRole.Leader, 'the leader failed CheckQuorum on acknowledgements it had not read');
+  assert.equal(c.raft('n1').status().leaseValid, false, 'the lease outlived the stall');
+  for (const name of ['n2', 'n3']) assert.equal(c.raft(name).status().role, StateRole.Follower, `${name} campaigned`);
+  assert.ok(c.queue.some((m) => m.type === MessageType.Heartbeat && m.from === nodeId('n1')), 'the leader did not announce itself at once');
+  c.stabilize();
+  c.tickAll(30);
+  assert.deepEqual(['n1', 'n2', 'n3'].map((name) => c.raft(name).status().term), [1, 1, 1]);
+  assert.equal(c.raft('n1').status().leaseValid, true);
+
+  // A follower that hears nothing after its stall still campaigns, one timeout later.
+  c.isolate('n1');
+  c.raft('n2').tick(100);
+  assert.equal(c.raft('n2').status().role, StateRole.Follower);
+  c.tick('n2', 20);
+  assert.notEqual(c.raft('n2').status().role, StateRole.Follower);
+});
+
 test('leader stickiness: a follower that heard the leader within the election timeout ignores a vote request, unless it is a transfer', () => {
   const c = new Cluster(['n1', 'n2', 'n3'], { config: { preVote: false } });
   c.campaign('n1');
