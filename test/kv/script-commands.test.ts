@@ -186,6 +186,33 @@ test('host work counts in the budget: many cheap calls stop, a big reply counts 
   assert.ok(reads > 0 && reads < 100_000 / (1024 * 1024 / 256), `${reads} reads of 1 MB`);
 });
 
+test('library host work counts in the budget: cjson, cmsgpack, table and string functions and patterns stop a script identically on every replica', () => {
+  // Each script runs a handful of Lua instructions; what it costs is host work.
+  const scripts = [
+    "local t = cjson.decode('[' .. string.rep('1,', 30000) .. '1]') return #t",
+    "return select('#', cmsgpack.unpack(string.rep(string.char(1), 30000)))",
+    "local t = cmsgpack.unpack(cmsgpack.pack(cjson.decode('[' .. string.rep('1,', 9000) .. '1]'))) return #t",
+    "return select('#', string.byte(string.rep('a', 200000), 1, -1))",
+    "return string.find(string.rep('a', 3000), '.-b')",
+    "return select('#', unpack(cjson.decode('[' .. string.rep('1,', 20000) .. '1]')))",
+  ];
+  const stopped = { scriptInstructionsMax: 100_000 };
+  const [a, b] = [new Harness(stopped), new Harness(stopped)];
+  const roomy = new Harness();
+  for (const script of scripts) {
+    const reply = evalReply(a, script, '0');
+    assert.match((reply as { err: string }).err, /^ERR Script killed after 100000 Lua instructions/, script);
+    assert.deepEqual(evalReply(b, script, '0'), reply, `replicas differ on ${script}`);
+    const roomyReply = evalReply(roomy, script, '0');
+    assert.ok(!(typeof roomyReply === 'object' && roomyReply !== null && 'err' in roomyReply), `the default budget stops ${script}: ${JSON.stringify(roomyReply)}`);
+  }
+  // Small work passes under the same budget.
+  assert.equal(evalReply(a, "return #cjson.decode('[' .. string.rep('1,', 199) .. '1]')", '0'), 200);
+  assert.equal(evalReply(a, "return string.find(string.rep('a', 100), 'b')", '0'), null);
+  // A stop inside host work is not caught by pcall for long.
+  assert.match((evalReply(a, "while true do pcall(cjson.decode, '[' .. string.rep('1,', 5000) .. '1]') end", '0') as { err: string }).err, /^ERR Script killed/);
+});
+
 test('no library or global survives from one run to the next', () => {
   const h = new Harness();
   for (const attempt of ['string.x = 1', 'rawset(_G, "x", 1)', "getmetatable('').__index = {}", 'local g = getmetatable(_G) g.__index = {}', 'math.random = nil']) {

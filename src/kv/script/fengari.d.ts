@@ -66,6 +66,8 @@ declare module 'fengari' {
     lua_sethook(L: LuaState, f: Hook | null, mask: number, count: number): void;
     lua_setmetatable(L: LuaState, index: number): void;
     lua_setupvalue(L: LuaState, funcindex: number, n: number): LuaString | null;
+    lua_getupvalue(L: LuaState, funcindex: number, n: number): LuaString | null;
+    lua_tocfunction(L: LuaState, index: number): CFunction | null;
     lua_isfunction(L: LuaState, index: number): boolean;
     lua_settop(L: LuaState, index: number): void;
     lua_toboolean(L: LuaState, index: number): boolean;

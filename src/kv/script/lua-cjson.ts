@@ -7,6 +7,7 @@
 import fengari, { type LuaState } from 'fengari';
 import { formatLuaNumber } from './lua-numbers.js';
 import { registerLibrary, type HostFunction } from './lua-library.js';
+import { chargeWork, HOST_COST, WorkTally } from './host-work.js';
 
 const { lua, lauxlib } = fengari;
 
@@ -33,6 +34,8 @@ const escapes: Record<number, string> = { 0x22: '\\"', 0x5c: '\\\\', 0x2f: '\\/'
 
 export class CjsonLibrary {
   private settings: CjsonSettings = { ...defaults };
+  /** Values encoded by the current cjson.encode, charged to the run's budget (host-work.ts). */
+  private readonly work = new WorkTally(HOST_COST.jsonEncode);
 
   /** Back to the defaults: called before every run. */
   reset(): void {
@@ -90,12 +93,17 @@ export class CjsonLibrary {
   private encode(L: LuaState): number {
     if (lua.lua_gettop(L) !== 1) lauxlib.luaL_error(L, 'expected 1 argument');
     const out: string[] = [];
+    this.work.reset();
     this.encodeValue(L, 1, 0, out);
-    lua.lua_pushstring(L, Buffer.from(out.join(''), 'latin1'));
+    this.work.flush(L);
+    const json = out.join('');
+    chargeWork(L, json.length * HOST_COST.jsonByte);
+    lua.lua_pushstring(L, Buffer.from(json, 'latin1'));
     return 1;
   }
 
   private encodeValue(L: LuaState, index: number, depth: number, out: string[]): void {
+    this.work.add(L);
     switch (lua.lua_type(L, index)) {
       case lua.LUA_TSTRING: out.push(quote(lua.lua_tolstring(L, index) ?? new Uint8Array(0))); return;
       case lua.LUA_TNUMBER: out.push(this.number(L, lua.lua_tonumber(L, index))); return;
@@ -180,14 +188,21 @@ export class CjsonLibrary {
   private decode(L: LuaState): number {
     if (lua.lua_gettop(L) !== 1) lauxlib.luaL_error(L, 'expected 1 argument');
     const text = lauxlib.luaL_checklstring(L, 1);
+    chargeWork(L, text.length * HOST_COST.jsonByte);
     const parser = new JsonParser(L, text, this.settings.decodeMaxDepth);
     parser.value(0);
     parser.end();
+    parser.work.flush(L);
     return 1;
   }
 }
 
+/** Whether `byte` is written escaped in a JSON string (lua-cjson's table). */
+const escaped = (byte: number): boolean => byte < 0x20 || byte === 0x7f || escapes[byte] !== undefined;
+
 function quote(bytes: Uint8Array): string {
+  // Most strings need no escape: their bytes are the text.
+  if (!bytes.some(escaped)) return `"${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')}"`;
   let out = '"';
   for (const byte of bytes) {
     const escape = escapes[byte];
@@ -209,6 +224,8 @@ function tokenName(byte: number | undefined): string {
 /** A JSON text decoded straight onto the Lua stack, with lua-cjson's error texts. */
 class JsonParser {
   private at = 0;
+  /** Values decoded, charged to the run's budget (host-work.ts); flushed by the caller. */
+  readonly work = new WorkTally(HOST_COST.jsonDecode);
 
   constructor(private readonly L: LuaState, private readonly text: Uint8Array, private readonly depthMax: number) {}
 
@@ -231,6 +248,7 @@ class JsonParser {
   }
 
   value(depth: number): void {
+    this.work.add(this.L);
     const byte = this.peek();
     if (byte === 0x7b || byte === 0x5b) {
       if (depth + 1 > this.depthMax) lauxlib.luaL_error(this.L, `Found too many nested data structures (${depth + 1}) at character ${this.at + 1}`);

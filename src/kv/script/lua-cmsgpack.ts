@@ -5,6 +5,7 @@
 
 import fengari, { type LuaState } from 'fengari';
 import { registerLibrary } from './lua-library.js';
+import { HOST_COST, WorkTally } from './host-work.js';
 
 const { lua, lauxlib } = fengari;
 
@@ -12,80 +13,109 @@ const { lua, lauxlib } = fengari;
 const nestingMax = 16;
 
 /** The smallest MessagePack form of an integer: its marker byte and width (null: a fixint). */
-function integerForm(value: bigint): readonly [number | null, number] {
-  if (value >= 0n) {
-    if (value <= 127n) return [null, 0];
-    if (value <= 0xffn) return [0xcc, 1];
-    if (value <= 0xffffn) return [0xcd, 2];
-    if (value <= 0xffffffffn) return [0xce, 4];
+function integerForm(value: number): readonly [number | null, number] {
+  if (value >= 0) {
+    if (value <= 127) return [null, 0];
+    if (value <= 0xff) return [0xcc, 1];
+    if (value <= 0xffff) return [0xcd, 2];
+    if (value <= 0xffffffff) return [0xce, 4];
     return [0xcf, 8];
   }
-  if (value >= -32n) return [null, 0];
-  if (value >= -128n) return [0xd0, 1];
-  if (value >= -32768n) return [0xd1, 2];
-  if (value >= -2147483648n) return [0xd2, 4];
+  if (value >= -32) return [null, 0];
+  if (value >= -128) return [0xd0, 1];
+  if (value >= -32768) return [0xd1, 2];
+  if (value >= -2147483648) return [0xd2, 4];
   return [0xd3, 8];
 }
 
+/** Bytes an encoder starts with; it doubles as needed. */
+const encoderStartBytes = 256;
+
 class Encoder {
-  private readonly bytes: number[] = [];
+  private bytes = new Uint8Array(encoderStartBytes);
+  private view = new DataView(this.bytes.buffer);
+  private length = 0;
+  /** Values encoded, charged to the run's budget (host-work.ts). */
+  private readonly work = new WorkTally(HOST_COST.msgpackPack);
 
-  result(): Uint8Array {
-    return Uint8Array.from(this.bytes);
+  result(L: LuaState): Uint8Array {
+    this.work.flush(L);
+    return this.bytes.subarray(0, this.length);
   }
 
-  private push(...values: number[]): void {
-    for (const value of values) this.bytes.push(value & 0xff);
+  /** Room for `count` more bytes. */
+  private reserve(count: number): void {
+    if (this.length + count <= this.bytes.length) return;
+    let size = this.bytes.length * 2;
+    while (size < this.length + count) size *= 2;
+    const bytes = new Uint8Array(size);
+    bytes.set(this.bytes.subarray(0, this.length));
+    this.bytes = bytes;
+    this.view = new DataView(bytes.buffer);
   }
 
-  private big(value: bigint, width: number): void {
-    for (let shift = (width - 1) * 8; shift >= 0; shift -= 8) this.push(Number((value >> BigInt(shift)) & 0xffn));
+  private byte(value: number): void {
+    this.reserve(1);
+    this.bytes[this.length++] = value & 0xff;
+  }
+
+  /** A marker byte, then `value` big-endian in `width` bytes (an integer of up to 64 bits). */
+  private sized(marker: number, value: number, width: number): void {
+    this.reserve(1 + width);
+    this.bytes[this.length++] = marker;
+    if (width === 1) this.view.setUint8(this.length, value & 0xff);
+    else if (width === 2) this.view.setUint16(this.length, value & 0xffff);
+    else if (width === 4) this.view.setUint32(this.length, value >>> 0);
+    else this.view.setBigUint64(this.length, BigInt.asUintN(64, BigInt(value)));
+    this.length += width;
   }
 
   value(L: LuaState, index: number, level: number): void {
+    this.work.add(L);
     const type = lua.lua_type(L, index);
     if (type === lua.LUA_TTABLE && level < nestingMax) this.table(L, lua.lua_absindex(L, index), level);
     else if (type === lua.LUA_TSTRING) this.string(lua.lua_tolstring(L, index) ?? new Uint8Array(0));
     else if (type === lua.LUA_TNUMBER) this.number(lua.lua_tonumber(L, index));
-    else if (type === lua.LUA_TBOOLEAN) this.push(lua.lua_toboolean(L, index) ? 0xc3 : 0xc2);
-    else this.push(0xc0);
+    else if (type === lua.LUA_TBOOLEAN) this.byte(lua.lua_toboolean(L, index) ? 0xc3 : 0xc2);
+    else this.byte(0xc0);
   }
 
   private string(data: Uint8Array): void {
     const length = data.length;
-    if (length < 32) this.push(0xa0 | length);
-    else if (length <= 0xff) this.push(0xd9, length);
-    else if (length <= 0xffff) this.push(0xda, length >> 8, length);
-    else this.push(0xdb, length >>> 24, length >> 16, length >> 8, length);
-    for (const byte of data) this.bytes.push(byte);
+    if (length < 32) this.byte(0xa0 | length);
+    else if (length <= 0xff) this.sized(0xd9, length, 1);
+    else if (length <= 0xffff) this.sized(0xda, length, 2);
+    else this.sized(0xdb, length, 4);
+    this.reserve(length);
+    this.bytes.set(data, this.length);
+    this.length += length;
   }
 
   private number(value: number): void {
-    if (Number.isFinite(value) && Number.isInteger(value) && Math.abs(value) < 2 ** 63) this.integer(BigInt(value));
+    if (Number.isFinite(value) && Number.isInteger(value) && Math.abs(value) < 2 ** 63) this.integer(value);
     else if (Math.fround(value) === value || Number.isNaN(value)) {
-      const view = new DataView(new ArrayBuffer(4));
-      view.setFloat32(0, value);
-      this.push(0xca, ...new Uint8Array(view.buffer));
+      this.reserve(5);
+      this.bytes[this.length++] = 0xca;
+      this.view.setFloat32(this.length, value);
+      this.length += 4;
     } else {
-      const view = new DataView(new ArrayBuffer(8));
-      view.setFloat64(0, value);
-      this.push(0xcb, ...new Uint8Array(view.buffer));
+      this.reserve(9);
+      this.bytes[this.length++] = 0xcb;
+      this.view.setFloat64(this.length, value);
+      this.length += 8;
     }
   }
 
-  private integer(value: bigint): void {
+  private integer(value: number): void {
     const [marker, width] = integerForm(value);
-    if (marker === null) this.push(Number(value));
-    else {
-      this.push(marker);
-      this.big(BigInt.asUintN(width * 8, value), width);
-    }
+    if (marker === null) this.byte(value);
+    else this.sized(marker, value, width);
   }
 
   private header(count: number, fix: number, short: number): void {
-    if (count <= 15) this.push(fix | count);
-    else if (count <= 0xffff) this.push(short, count >> 8, count);
-    else this.push(short + 1, count >>> 24, count >> 16, count >> 8, count);
+    if (count <= 15) this.byte(fix | count);
+    else if (count <= 0xffff) this.sized(short, count, 2);
+    else this.sized(short + 1, count, 4);
   }
 
   /** An array when the keys are exactly 1..n (an empty table too), else a map. */
@@ -123,6 +153,8 @@ class Encoder {
 
 class Decoder {
   at: number;
+  /** Values decoded, charged to the run's budget (host-work.ts); flushed by the caller. */
+  readonly work = new WorkTally(HOST_COST.msgpackUnpack);
 
   constructor(private readonly L: LuaState, private readonly data: Uint8Array, offset: number) {
     this.at = offset;
@@ -136,11 +168,15 @@ class Decoder {
     if (this.left < count) lauxlib.luaL_error(this.L, 'Missing bytes in input.');
   }
 
-  private unsigned(width: number): bigint {
+  /** A big-endian integer of `width` bytes (1, 2, 4 or 8), unsigned or two's complement. */
+  private integer(width: 1 | 2 | 4 | 8, signed: boolean): number {
     this.need(width);
-    let value = 0n;
-    for (let i = 0; i < width; i++) value = (value << 8n) | BigInt(this.data[this.at++] as number);
-    return value;
+    const view = new DataView(this.data.buffer, this.data.byteOffset + this.at, width);
+    this.at += width;
+    if (width === 1) return signed ? view.getInt8(0) : view.getUint8(0);
+    if (width === 2) return signed ? view.getInt16(0) : view.getUint16(0);
+    if (width === 4) return signed ? view.getInt32(0) : view.getUint32(0);
+    return Number(signed ? view.getBigInt64(0) : view.getBigUint64(0));
   }
 
   private float(width: 4 | 8): number {
@@ -159,6 +195,7 @@ class Decoder {
   /** Decodes one value onto the Lua stack. */
   value(): void {
     this.need(1);
+    this.work.add(this.L);
     if (!lua.lua_checkstack(this.L, 3)) lauxlib.luaL_error(this.L, 'Bad data format in input.');
     const type = this.data[this.at++] as number;
     if (type <= 0x7f) return lua.lua_pushnumber(this.L, type);
@@ -170,23 +207,23 @@ class Decoder {
       case 0xc0: return lua.lua_pushnil(this.L);
       case 0xc2: return lua.lua_pushboolean(this.L, false);
       case 0xc3: return lua.lua_pushboolean(this.L, true);
-      case 0xc4: case 0xd9: return this.bytes(Number(this.unsigned(1)));
-      case 0xc5: case 0xda: return this.bytes(Number(this.unsigned(2)));
-      case 0xc6: case 0xdb: return this.bytes(Number(this.unsigned(4)));
+      case 0xc4: case 0xd9: return this.bytes(this.integer(1, false));
+      case 0xc5: case 0xda: return this.bytes(this.integer(2, false));
+      case 0xc6: case 0xdb: return this.bytes(this.integer(4, false));
       case 0xca: return lua.lua_pushnumber(this.L, this.float(4));
       case 0xcb: return lua.lua_pushnumber(this.L, this.float(8));
-      case 0xcc: return lua.lua_pushnumber(this.L, Number(this.unsigned(1)));
-      case 0xcd: return lua.lua_pushnumber(this.L, Number(this.unsigned(2)));
-      case 0xce: return lua.lua_pushnumber(this.L, Number(this.unsigned(4)));
-      case 0xcf: return lua.lua_pushnumber(this.L, Number(this.unsigned(8)));
-      case 0xd0: return lua.lua_pushnumber(this.L, Number(BigInt.asIntN(8, this.unsigned(1))));
-      case 0xd1: return lua.lua_pushnumber(this.L, Number(BigInt.asIntN(16, this.unsigned(2))));
-      case 0xd2: return lua.lua_pushnumber(this.L, Number(BigInt.asIntN(32, this.unsigned(4))));
-      case 0xd3: return lua.lua_pushnumber(this.L, Number(BigInt.asIntN(64, this.unsigned(8))));
-      case 0xdc: return this.array(Number(this.unsigned(2)));
-      case 0xdd: return this.array(Number(this.unsigned(4)));
-      case 0xde: return this.map(Number(this.unsigned(2)));
-      case 0xdf: return this.map(Number(this.unsigned(4)));
+      case 0xcc: return lua.lua_pushnumber(this.L, this.integer(1, false));
+      case 0xcd: return lua.lua_pushnumber(this.L, this.integer(2, false));
+      case 0xce: return lua.lua_pushnumber(this.L, this.integer(4, false));
+      case 0xcf: return lua.lua_pushnumber(this.L, this.integer(8, false));
+      case 0xd0: return lua.lua_pushnumber(this.L, this.integer(1, true));
+      case 0xd1: return lua.lua_pushnumber(this.L, this.integer(2, true));
+      case 0xd2: return lua.lua_pushnumber(this.L, this.integer(4, true));
+      case 0xd3: return lua.lua_pushnumber(this.L, this.integer(8, true));
+      case 0xdc: return this.array(this.integer(2, false));
+      case 0xdd: return this.array(this.integer(4, false));
+      case 0xde: return this.map(this.integer(2, false));
+      case 0xdf: return this.map(this.integer(4, false));
       default: return lauxlib.luaL_error(this.L, 'Bad data format in input.');
     }
   }
@@ -218,7 +255,7 @@ function pack(L: LuaState): number {
   if (count === 0) lauxlib.luaL_error(L, 'MessagePack pack needs input.');
   const encoder = new Encoder();
   for (let i = 1; i <= count; i++) encoder.value(L, i, 0);
-  lua.lua_pushstring(L, encoder.result());
+  lua.lua_pushstring(L, encoder.result(L));
   return 1;
 }
 
@@ -233,6 +270,7 @@ function unpackFull(L: LuaState, limit: number, offset: number): number {
   const decoder = new Decoder(L, data, offset);
   let count = 0;
   for (; decoder.left > 0 && (limit === 0 || count < limit); count++) decoder.value();
+  decoder.work.flush(L);
   if (decodeAll) return count;
   lua.lua_pushnumber(L, decoder.left === 0 ? -1 : decoder.at);
   lua.lua_replace(L, 1);

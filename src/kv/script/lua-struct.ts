@@ -6,6 +6,7 @@
 
 import fengari, { type LuaState } from 'fengari';
 import { registerLibrary } from './lua-library.js';
+import { chargeWork, HOST_COST } from './host-work.js';
 
 const { lua, lauxlib } = fengari;
 
@@ -78,8 +79,15 @@ function integerBytes(value: bigint, size: number, littleEndian: boolean): numbe
   return littleEndian ? bytes : bytes.reverse();
 }
 
+/** The format string (argument 1), its options charged to the run's budget (host-work.ts: at most one per character). */
+function formatArgument(L: LuaState): Format {
+  const text = Buffer.from(lauxlib.luaL_checklstring(L, 1)).toString('latin1');
+  chargeWork(L, text.length * HOST_COST.structOption);
+  return new Format(L, text);
+}
+
 function pack(L: LuaState): number {
-  const format = new Format(L, Buffer.from(lauxlib.luaL_checklstring(L, 1)).toString('latin1'));
+  const format = formatArgument(L);
   const out: number[] = [];
   let arg = 2;
   for (let option = format.next(); option !== null; option = format.next()) {
@@ -87,6 +95,7 @@ function pack(L: LuaState): number {
     out.push(...packOne(L, option, arg, format.littleEndian));
     if (option.code !== 'x') arg++;
   }
+  chargeWork(L, out.length * HOST_COST.structByte);
   lua.lua_pushstring(L, Uint8Array.from(out));
   return 1;
 }
@@ -115,7 +124,7 @@ function packOne(L: LuaState, option: Option, arg: number, littleEndian: boolean
 }
 
 function unpack(L: LuaState): number {
-  const format = new Format(L, Buffer.from(lauxlib.luaL_checklstring(L, 1)).toString('latin1'));
+  const format = formatArgument(L);
   const data = lauxlib.luaL_checklstring(L, 2);
   let position = lauxlib.luaL_optinteger(L, 3, 1) - 1;
   if (position < 0) lauxlib.luaL_argerror(L, 3, 'offset must be 1 or greater');
@@ -166,7 +175,7 @@ function unpackOne(L: LuaState, option: Option, bytes: Uint8Array, littleEndian:
 }
 
 function size(L: LuaState): number {
-  const format = new Format(L, Buffer.from(lauxlib.luaL_checklstring(L, 1)).toString('latin1'));
+  const format = formatArgument(L);
   let total = 0;
   for (let option = format.next(); option !== null; option = format.next()) {
     if (option.code === 's' || (option.code === 'c' && option.size === 0)) lauxlib.luaL_argerror(L, 1, `option '${option.code === 's' ? 's' : 'c0'}' has no fixed size`);

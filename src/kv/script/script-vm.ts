@@ -22,7 +22,8 @@ import { formatRedisDouble } from '../../base/double-format.js';
 import { Rand48 } from './rand48.js';
 import { registerFunction } from './register-function.js';
 import { raise } from './lua-error.js';
-import { checkStringBudget, installStringBudget, outsideStringBudget, setStringBudget, stringBudgetSpent, StringBudgetExceeded } from './string-budget.js';
+import { checkStringBudget, installStringBudget, outsideStringBudget, setStringBudget, stringBudgetSpent, stringBytesUsed, StringBudgetExceeded } from './string-budget.js';
+import { chargeStandardLibraries, chargeWork, HOST_COST, setWorkMeter, STRING_BYTES_PER_INSTRUCTION, type ChargeWork } from './host-work.js';
 import { guardedHost } from './lua-library.js';
 import { openBit } from './lua-bit.js';
 import { CjsonLibrary } from './lua-cjson.js';
@@ -117,6 +118,13 @@ export class ScriptVm {
   /** Registry references of the globals table and of the strings "KEYS" and "ARGV", made with the state. */
   private refs = { globals: 0, keys: 0, args: 0 };
   private readonly hook = (L: LuaState): void => this.countInstructions(L);
+  /** Host work of the libraries (host-work.ts), counted like instructions. */
+  private readonly chargeWork: ChargeWork = (L, instructions) => {
+    const active = this.active;
+    if (active === null) return;
+    active.instructions += instructions;
+    if (this.overBudget(active)) this.stop(L, active);
+  };
   /** cjson's settings, reset for every run. */
   private readonly cjson = new CjsonLibrary();
   /** Libraries whose functions are in the registry's function table, with the SHA-1 of the code loaded. */
@@ -291,7 +299,9 @@ export class ScriptVm {
       (L as unknown as { l_G: { id_counter: number } }).l_G.id_counter = objectIdBase;
       lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, hookInstructions);
       setStringBudget(active.run.stringBytesMax);
+      setWorkMeter(this.chargeWork);
       const status = lua.lua_pcall(L, nargs, 1, 1);
+      setWorkMeter(null);
       const stringsSpent = stringBudgetSpent();
       setStringBudget(null);
       lua.lua_sethook(L, null, 0, 0);
@@ -309,6 +319,7 @@ export class ScriptVm {
       this.reset();
       return errorReply(`ERR Error running script ${active.run.name}: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
+      setWorkMeter(null);
       setStringBudget(null);
       lua.lua_sethook(this.L, null, 0, 0);
       lua.lua_settop(this.L, 0);
@@ -343,8 +354,15 @@ export class ScriptVm {
     const active = this.active;
     if (active === null) return;
     active.instructions += hookInstructions;
-    if (active.instructions <= active.run.instructionsMax) return;
-    this.stop(L, active);
+    if (this.overBudget(active)) this.stop(L, active);
+  }
+
+  /**
+   * Past the budget: Lua instructions, host work counted as instructions (redis.call, the
+   * libraries), and the bytes of the strings made, which cost time as they are built.
+   */
+  private overBudget(active: ActiveRun): boolean {
+    return active.instructions + Math.floor(stringBytesUsed() / STRING_BYTES_PER_INSTRUCTION) > active.run.instructionsMax;
   }
 
   /** Ends a run past its budget: the error now, and again at every instruction, so pcall cannot hold it. */
@@ -391,6 +409,7 @@ export class ScriptVm {
     this.cjson.open(L);
     openCmsgpack(L);
     openStruct(L);
+    chargeStandardLibraries(L);
     sandboxLua(L);
     lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, registry.globals);
     const globals = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
@@ -448,7 +467,7 @@ export class ScriptVm {
     // Host work counts in the budget (call-cost.ts); past it the script stops here, after
     // the call, which ran (its writes are kept, as those before a stop always are).
     active.instructions += callInstructions(argv, reply);
-    if (active.instructions > active.run.instructionsMax) this.stop(L, active);
+    if (this.overBudget(active)) this.stop(L, active);
     if (raises && reply.kind === 'error') raise(L, reply.message);
     pushReply(L, reply, active.protocol);
     return 1;
@@ -568,16 +587,13 @@ function stringRep(L: LuaState): number {
   const total = text.length * count + separator.length * (count - 1);
   checkStringBudget(total);
   if (total >= stringBytesLimit) lauxlib.luaL_error(L, 'resulting string too large');
+  // One copy of the text (and separator), then the filled part copied onto the rest,
+  // doubling: a byte at a time would cost ~30 ns a byte, far more than its instructions.
   const result = Buffer.alloc(total);
-  let at = 0;
-  for (let i = 0; i < count; i++) {
-    if (i > 0) {
-      result.set(separator, at);
-      at += separator.length;
-    }
-    result.set(text, at);
-    at += text.length;
-  }
+  result.set(text, 0);
+  if (count > 1) result.set(separator, text.length);
+  const unit = text.length + separator.length;
+  for (let filled = Math.min(unit, total); filled < total; filled *= 2) result.copyWithin(filled, 0, Math.min(filled, total - filled));
   lua.lua_pushstring(L, result);
   return 1;
 }
@@ -651,7 +667,9 @@ function lua51Wording(message: string): string {
 
 function sha1hexFunction(L: LuaState): number {
   if (lua.lua_gettop(L) !== 1) raise(L, 'ERR wrong number of arguments');
-  lua.lua_pushliteral(L, sha1Hex(lua.lua_tolstring(L, 1) ?? new Uint8Array(0)));
+  const data = lua.lua_tolstring(L, 1) ?? new Uint8Array(0);
+  chargeWork(L, data.length * HOST_COST.sha1Byte);
+  lua.lua_pushliteral(L, sha1Hex(data));
   return 1;
 }
 

@@ -30,6 +30,11 @@ export function setStringBudget(limitBytes: number | null): void {
   active = limitBytes === null ? null : { limitBytes, remainingBytes: limitBytes };
 }
 
+/** Bytes of strings the current run has made so far (0 between runs). */
+export function stringBytesUsed(): number {
+  return active === null ? 0 : active.limitBytes - active.remainingBytes;
+}
+
 /** True when the current run's strings went past its budget. */
 export function stringBudgetSpent(): boolean {
   return active !== null && active.remainingBytes < 0;
