@@ -5,16 +5,28 @@
 // less than wall time. Two checkouts in one run, alternating, for A/B comparisons:
 //   node --import tsx bench/apply-path.ts [--src DIR] [--baseline-src DIR] [--rounds N]
 // where DIR is a checkout's src/ or, closer to a running node, its built dist/src. With
-// --batch N (N > 1) the SETs go N to an entry, as the leader gathers a turn's writes.
+// --batch N (N > 1) the SETs go N to an entry, as the leader gathers a turn's writes. With
+// `--command evalsha` every command is issue 17's read-modify-write script (GET, INCR and
+// EXPIRE of one key among 1,000, as the cluster benchmark's), loaded by a first entry;
+// `--command incr` is INCR on those keys. Two builds of the Lua VM cannot share one process
+// (both would patch the one fengari module): compare EVALSHA across processes.
 
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { TIME_MS } from './in-process.js';
+import { RMW_SCRIPT } from './rmw-script.js';
 
 const KEYS = 100_000;
+/** Keys of the script workloads: redis-benchmark's -r 1000 in the cluster runs. */
+const SCRIPT_KEYS = 1000;
 const APPLIES = 400_000;
+/** Script runs cost several SETs: fewer of them keep a round a few seconds long. */
+const SCRIPT_APPLIES = 50_000;
+const COMMANDS = ['set', 'evalsha', 'incr'] as const;
+type CommandName = (typeof COMMANDS)[number];
 const VALUE_BYTES = 256;
 const CLIENTS = 50;
 
@@ -32,25 +44,40 @@ async function load(srcDir: string): Promise<{ machine: () => Machine; encode: E
   return { machine: () => new kv.KvStateMachine(), encode: codec.encodeCommand, ...(codec.encodeCommandBatch === undefined ? {} : { encodeBatch: codec.encodeCommandBatch }) };
 }
 
-function commands(): Command[] {
-  const set = Buffer.from('SET');
-  const value = Buffer.alloc(VALUE_BYTES, 'v');
+/** One command's argv for `key`. */
+function commandArgv(command: CommandName, key: Buffer): Uint8Array[] {
+  if (command === 'set') return [Buffer.from('SET'), key, Buffer.alloc(VALUE_BYTES, 'v')];
+  if (command === 'incr') return [Buffer.from('INCR'), key];
+  return [Buffer.from('EVALSHA'), Buffer.from(createHash('sha1').update(RMW_SCRIPT).digest('hex')), Buffer.from('1'), key];
+}
+
+function commands(command: CommandName): Command[] {
   const seqs = new Array<number>(CLIENTS).fill(0);
   const out: Command[] = [];
+  const count = applies(command);
+  const keys = command === 'set' ? KEYS : SCRIPT_KEYS;
   let x = 12345;
-  for (let i = 0; i < APPLIES; i++) {
+  for (let i = 0; i < count; i++) {
     x = (x * 1103515245 + 12345) % 2147483648;
     const client = 1 + (Math.floor(i / 16) % CLIENTS); // runs of 16, as -P 16 pipelines arrive
     const seq = ++seqs[client - 1]!;
-    const key = Buffer.from(`key:${String(x % KEYS).padStart(12, '0')}`);
-    out.push({ origin: 'n1/boot', client, seq, firstUnanswered: Math.max(1, seq - 32), time: TIME_MS + i, argv: [set, key, value] });
+    const key = Buffer.from(`key:${String(x % keys).padStart(12, '0')}`);
+    out.push({ origin: 'n1/boot', client, seq, firstUnanswered: Math.max(1, seq - 32), time: TIME_MS + i, argv: commandArgv(command, key) });
   }
   return out;
 }
 
+const applies = (command: CommandName): number => (command === 'set' ? APPLIES : SCRIPT_APPLIES);
+
+/** The entries applied before the timed ones: EVALSHA's script load. */
+function setup(build: { encode: Encode }, command: CommandName): Uint8Array[] {
+  if (command !== 'evalsha') return [];
+  return [build.encode({ origin: 'n1/boot', client: CLIENTS + 1, seq: 1, firstUnanswered: 1, time: TIME_MS, argv: [Buffer.from('SCRIPT'), Buffer.from('LOAD'), Buffer.from(RMW_SCRIPT)] })];
+}
+
 /** The commands encoded one to an entry, or `batch` to an entry when the build has batches. */
-function entries(build: { encode: Encode; encodeBatch?: EncodeBatch }, batch: number): Uint8Array[] {
-  const all = commands();
+function entries(build: { encode: Encode; encodeBatch?: EncodeBatch }, batch: number, command: CommandName): Uint8Array[] {
+  const all = commands(command);
   if (batch <= 1 || build.encodeBatch === undefined) return all.map((c) => build.encode(c));
   const out: Uint8Array[] = [];
   for (let i = 0; i < all.length; i += batch) {
@@ -60,16 +87,22 @@ function entries(build: { encode: Encode; encodeBatch?: EncodeBatch }, batch: nu
   return out;
 }
 
-/** CPU µs per SET (not per entry). */
-function run(machine: Machine, data: readonly Uint8Array[]): number {
-  const before = process.cpuUsage();
-  for (let i = 0; i < data.length; i++) machine.apply(i + 1, data[i] as Uint8Array);
-  const used = process.cpuUsage(before);
-  return (used.user + used.system) / APPLIES;
+/** CPU µs per command (not per entry) of `data`, after the untimed `before` entries. */
+function run(machine: Machine, before: readonly Uint8Array[], data: readonly Uint8Array[], count: number): number {
+  before.forEach((entry, i) => machine.apply(i + 1, entry));
+  const start = process.cpuUsage();
+  let reply: unknown = null;
+  for (let i = 0; i < data.length; i++) reply = machine.apply(before.length + i + 1, data[i] as Uint8Array);
+  const used = process.cpuUsage(start);
+  // A workload that only measured its error replies would look fast.
+  if ((reply as { kind?: string } | null)?.kind === 'error') throw new Error(`the last apply answered an error: ${JSON.stringify(reply)}`);
+  return (used.user + used.system) / count;
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { src: { type: 'string', default: 'src' }, 'baseline-src': { type: 'string' }, rounds: { type: 'string', default: '3' }, batch: { type: 'string', default: '1' } } });
+  const { values } = parseArgs({ options: { src: { type: 'string', default: 'src' }, 'baseline-src': { type: 'string' }, rounds: { type: 'string', default: '3' }, batch: { type: 'string', default: '1' }, command: { type: 'string', default: 'set' } } });
+  const command = values.command as CommandName;
+  if (!COMMANDS.includes(command)) throw new Error(`--command ${values.command}: one of ${COMMANDS.join(', ')}`);
   const batch = Number(values.batch);
   if (!Number.isInteger(batch) || batch < 1) throw new Error(`--batch ${values.batch}: a positive integer`);
   const builds = [{ label: 'this', dir: values.src }, ...(values['baseline-src'] === undefined ? [] : [{ label: 'baseline', dir: values['baseline-src'] }])];
@@ -77,12 +110,11 @@ async function main(): Promise<void> {
   const results = new Map<string, number[]>();
   for (let round = 0; round < Number(values.rounds); round++) {
     for (const build of round % 2 === 0 ? loaded : [...loaded].reverse()) {
-      const data = entries(build, batch);
-      const us = run(build.machine(), data);
+      const us = run(build.machine(), setup(build, command), entries(build, batch, command), applies(command));
       results.set(build.label, [...(results.get(build.label) ?? []), us]);
     }
   }
-  for (const [label, runs] of results) process.stdout.write(`${label}: CPU µs per SET apply ${runs.map((u) => u.toFixed(2)).join(', ')} (min ${Math.min(...runs).toFixed(2)})\n`);
+  for (const [label, runs] of results) process.stdout.write(`${label}: CPU µs per ${command.toUpperCase()} apply ${runs.map((u) => u.toFixed(2)).join(', ')} (min ${Math.min(...runs).toFixed(2)})\n`);
 }
 
 await main();

@@ -4,10 +4,10 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-export const WORKLOADS = ['writes', 'reads', 'mixed', 'pipelined', 'sustained', 'replication', 'failover', 'memory', 'snapshot', 'types', 'type-memory', 'strings-ab'] as const;
+export const WORKLOADS = ['writes', 'reads', 'mixed', 'pipelined', 'sustained', 'replication', 'failover', 'memory', 'snapshot', 'types', 'type-memory', 'scripts', 'bullmq', 'strings-ab'] as const;
 export type WorkloadId = (typeof WORKLOADS)[number];
 /** Workloads whose report section describes its own run and is kept across runs (kept-section.ts). */
-export const KEPT_SECTION_WORKLOADS: readonly WorkloadId[] = ['snapshot', 'types', 'type-memory', 'strings-ab'];
+export const KEPT_SECTION_WORKLOADS: readonly WorkloadId[] = ['snapshot', 'types', 'type-memory', 'scripts', 'bullmq', 'strings-ab'];
 export const DEFAULT_REPORT = 'docs/benchmarks.md';
 
 export interface BenchOptions {
@@ -40,6 +40,8 @@ export interface BenchOptions {
   /** A git revision to check out and build as the baseline (--compare); null = none. */
   readonly compareRef: string | null;
   readonly pipelinedRequests: number;
+  /** Jobs BullMQ adds and processes in each phase of the bullmq workload. */
+  readonly bullmqJobs: number;
   readonly preloadKeys: number;
   readonly commandLine: string;
 }
@@ -99,6 +101,7 @@ export function parseBenchOptions(argv: readonly string[], stamp: string): Bench
     baselineDir: values.baseline ?? null,
     compareRef: values.compare ?? null,
     pipelinedRequests: quick ? 50_000 : 200_000,
+    bullmqJobs: quick ? 1000 : 5000,
     preloadKeys: quick ? 20_000 : 100_000,
     commandLine: `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`,
   };

@@ -16,6 +16,7 @@ import { measureMemory } from './memory.js';
 import { measureTypeMemory, type TypeMemoryResult } from './types-memory.js';
 import { TYPE_PIPELINE_DEPTH, runTypePass, type TypesResult } from './types-throughput.js';
 import { baselineBuild, measureStringsAb, type StringsAbResult } from './strings-ab.js';
+import { runJobs, runScriptsPass, type BullmqResult, type JobsResult, type ScriptsPass, type ScriptsResult } from './scripts.js';
 import { measureSnapshots, type SnapshotBenchResult } from './snapshot.js';
 import { Progress } from './progress.js';
 import { REPLICATION_SIZES, measureReplication } from './replication.js';
@@ -122,6 +123,32 @@ async function typesPhase(options: BenchOptions, progress: Progress, versions: R
   return passes;
 }
 
+/** The scripts and bullmq workloads: on one raftis cluster, then on Redis. */
+async function scriptingPhase(options: BenchOptions, progress: Progress, versions: Record<string, string>): Promise<{ scripts: ScriptsPass[]; jobs: JobsResult[] } | null> {
+  const scripts = options.only.has('scripts');
+  const bullmq = options.only.has('bullmq');
+  if ((!scripts && !bullmq) || versions.redis === undefined) return null;
+  const result = { scripts: [] as ScriptsPass[], jobs: [] as JobsResult[] };
+  const raftis = await RaftisCluster.start({ nodes: 3, profileDir: options.profileDir });
+  try {
+    const leader = await raftis.waitForLeader();
+    const cpu = (): number | null => raftis.cpuSeconds();
+    if (scripts) result.scripts.push(await runScriptsPass('raftis', leader.port, options.quick, progress, cpu));
+    if (bullmq) result.jobs.push(await runJobs('raftis', leader.port, options.bullmqJobs, progress, cpu));
+  } finally {
+    await raftis.stop();
+  }
+  const redis = await RedisSingle.start();
+  try {
+    const cpu = (): number | null => redis.cpuSeconds();
+    if (scripts) result.scripts.push(await runScriptsPass('redis', redis.port, options.quick, progress, cpu));
+    if (bullmq) result.jobs.push(await runJobs('redis', redis.port, options.bullmqJobs, progress, cpu));
+  } finally {
+    await redis.stop();
+  }
+  return result;
+}
+
 async function stringsAbPhase(options: BenchOptions, progress: Progress, commit: string): Promise<Omit<StringsAbResult, 'machine' | 'commandLine'> | null> {
   if (!options.only.has('strings-ab')) return null;
   const baselineDir = options.compareRef === null ? options.baselineDir : checkoutAndBuild(options.compareRef, progress);
@@ -202,6 +229,9 @@ async function main(): Promise<number> {
 
   const typePasses = await typesPhase(options, progress, versions);
   const types: TypesResult | null = typePasses === null ? null : { passes: typePasses, machine, commit, commandLine: options.commandLine };
+  const scripting = await scriptingPhase(options, progress, versions);
+  const scripts: ScriptsResult | null = scripting === null || scripting.scripts.length === 0 ? null : { passes: scripting.scripts, machine, commit, commandLine: options.commandLine };
+  const bullmq: BullmqResult | null = scripting === null || scripting.jobs.length === 0 ? null : { systems: scripting.jobs, machine, commit, commandLine: options.commandLine };
   const ab = await stringsAbPhase(options, progress, commit);
   const stringsAb: StringsAbResult | null = ab === null ? null : { ...ab, machine, commandLine: options.commandLine };
 
@@ -215,10 +245,10 @@ async function main(): Promise<number> {
   }
   const targets = checkTargets(results, types, loadAtStart);
   const finishedAt = new Date();
-  writeReport(options, { startedAt, finishedAt, machine, loadAtStart, loadAtEnd: loadAverage(), versions, commit, profile }, results, targets, { snapshot, typeMemory, types, stringsAb });
+  writeReport(options, { startedAt, finishedAt, machine, loadAtStart, loadAtEnd: loadAverage(), versions, commit, profile }, results, targets, { snapshot, typeMemory, types, stringsAb, scripts, bullmq });
   mkdirSync('bench/results', { recursive: true });
   const jsonPath = join('bench/results', `run-${stamp}.json`);
-  writeFileSync(jsonPath, JSON.stringify({ options: { ...options, only: [...options.only] }, machine, versions, results, snapshot, typeMemory, types, stringsAb, targets }, null, 2));
+  writeFileSync(jsonPath, JSON.stringify({ options: { ...options, only: [...options.only] }, machine, versions, results, snapshot, typeMemory, types, stringsAb, scripts, bullmq, targets }, null, 2));
 
   progress.printSummary();
   process.stdout.write('\nTargets\n');

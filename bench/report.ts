@@ -16,6 +16,7 @@ import { snapshotReportSection, type SnapshotBenchResult } from './snapshot.js';
 import { typeMemoryReportSection, type TypeMemoryResult } from './types-memory.js';
 import { typesReportSection, type TypesResult } from './types-throughput.js';
 import { stringsAbReportSection, type StringsAbResult } from './strings-ab.js';
+import { bullmqReportSection, scriptsReportSection, type BullmqResult, type ScriptsResult } from './scripts.js';
 import { RAFTIS_PROCESS_LABELS } from './systems/raftis-cluster.js';
 import { percentileOf, type BenchResults, type LatencyRow, type SystemName } from './results.js';
 import { barChartSvg, lineChartSvg } from './svg-chart.js';
@@ -86,6 +87,8 @@ export interface SectionResults {
   readonly typeMemory: TypeMemoryResult | null;
   readonly types: TypesResult | null;
   readonly stringsAb: StringsAbResult | null;
+  readonly scripts: ScriptsResult | null;
+  readonly bullmq: BullmqResult | null;
 }
 
 /** Each kept section, in report order: this run's lines (with markers), or the previous report's copy when the run did not measure it. */
@@ -95,6 +98,8 @@ function keptSections(path: string, sections: SectionResults): { readonly lines:
     { lines: typesReportSection(path, sections.types), measured: sections.types !== null },
     { lines: typeMemoryReportSection(path, sections.typeMemory), measured: sections.typeMemory !== null },
     { lines: stringsAbReportSection(path, sections.stringsAb), measured: sections.stringsAb !== null },
+    { lines: scriptsReportSection(path, sections.scripts), measured: sections.scripts !== null },
+    { lines: bullmqReportSection(path, sections.bullmq), measured: sections.bullmq !== null },
   ];
 }
 
