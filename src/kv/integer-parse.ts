@@ -11,11 +11,29 @@ const int64TextLengthMax = 20;
 /** The integer in `bytes`, or null when Redis would refuse it ("not an integer or out of range"). */
 export function parseInt64(bytes: Uint8Array): bigint | null {
   if (bytes.length === 0 || bytes.length > int64TextLengthMax) return null;
+  if (bytes.length <= safeDigitsMax) return parseShort(bytes);
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   if (!integerPattern.test(text)) return null;
   const value = BigInt(text);
   if (value > int64Max || value < int64Min) return null;
   return value;
+}
+
+/** Digits that always fit a double exactly: short integers are read without a string or a regular expression. */
+const safeDigitsMax = 15;
+
+/** parseInt64 of at most safeDigitsMax bytes, digit by digit (counters, key counts, indexes). */
+function parseShort(bytes: Uint8Array): bigint | null {
+  const negative = bytes[0] === 0x2d;
+  const start = negative ? 1 : 0;
+  if (start === bytes.length || (bytes[start] === 0x30 && (bytes.length > start + 1 || negative))) return null;
+  let value = 0;
+  for (let i = start; i < bytes.length; i++) {
+    const digit = (bytes[i] as number) - 0x30;
+    if (digit < 0 || digit > 9) return null;
+    value = value * 10 + digit;
+  }
+  return BigInt(negative ? -value : value);
 }
 
 /** Case-insensitive ASCII comparison of an argument with a lowercase keyword. */

@@ -121,7 +121,7 @@ function runScript(context: CommandContext, sha: string, body: Uint8Array, reque
  * the entry's time, the same on every replica.
  */
 export function callFromScript(scripting: Scripting, context: CommandContext, argv: readonly Uint8Array[], readOnly: boolean, seed: number): Reply {
-  const name = text(arg(argv, 0)).toLowerCase();
+  const name = commandName(arg(argv, 0));
   const local = scriptLocalCommand(name, argv, context);
   if (local !== null) return local;
   const spec = scripting.lookup(name);
@@ -134,6 +134,22 @@ export function callFromScript(scripting: Scripting, context: CommandContext, ar
   }
   if (hasFlag(spec, 'write') && (readOnly || !context.writable)) return errorReply('ERR Write commands are not allowed from read-only scripts.');
   return scripting.execute(spec, argv, context, seed);
+}
+
+/**
+ * Command names a script called, lowercase, by the bytes they came in. A name written in the
+ * script is one Lua string, the same bytes object in every run (its compiled constant), so
+ * each run after the first finds it without converting it.
+ */
+const commandNames = new WeakMap<Uint8Array, string>();
+
+function commandName(bytes: Uint8Array): string {
+  let name = commandNames.get(bytes);
+  if (name === undefined) {
+    name = text(bytes).toLowerCase();
+    commandNames.set(bytes, name);
+  }
+  return name;
 }
 
 /** Whether XREAD/XREADGROUP arguments ask to block (a BLOCK option before STREAMS). */

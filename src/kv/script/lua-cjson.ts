@@ -34,12 +34,16 @@ const escapes: Record<number, string> = { 0x22: '\\"', 0x5c: '\\\\', 0x2f: '\\/'
 
 export class CjsonLibrary {
   private settings: CjsonSettings = { ...defaults };
+  /** True once a run changed a setting: the next run starts from the defaults again. */
+  private changed = false;
   /** Values encoded by the current cjson.encode, charged to the run's budget (host-work.ts). */
   private readonly work = new WorkTally(HOST_COST.jsonEncode);
 
   /** Back to the defaults: called before every run. */
   reset(): void {
+    if (!this.changed) return;
     this.settings = { ...defaults };
+    this.changed = false;
   }
 
   open(L: LuaState): void {
@@ -66,6 +70,7 @@ export class CjsonLibrary {
         const value = lauxlib.luaL_checkinteger(L, 1);
         if (value < 1 || (name === 'numberPrecision' && value > 14)) lauxlib.luaL_error(L, `bad argument #1 to '${name}' (expected integer between 1 and ${name === 'numberPrecision' ? 14 : 2147483647})`);
         this.settings[name] = value;
+        this.changed = true;
       }
       lua.lua_pushnumber(L, this.settings[name]);
       return 1;
@@ -74,13 +79,17 @@ export class CjsonLibrary {
 
   private flag(name: 'encodeInvalidNumbers' | 'decodeInvalidNumbers'): HostFunction {
     return (L) => {
-      if (lua.lua_gettop(L) >= 1) this.settings[name] = lua.lua_toboolean(L, 1);
+      if (lua.lua_gettop(L) >= 1) {
+        this.settings[name] = lua.lua_toboolean(L, 1);
+        this.changed = true;
+      }
       lua.lua_pushboolean(L, this.settings[name]);
       return 1;
     };
   }
 
   private sparseArray(L: LuaState): number {
+    if (lua.lua_gettop(L) >= 1) this.changed = true;
     if (lua.lua_gettop(L) >= 1) this.settings.sparseConvert = lua.lua_toboolean(L, 1);
     if (lua.lua_gettop(L) >= 2) this.settings.sparseRatio = lauxlib.luaL_checkinteger(L, 2);
     if (lua.lua_gettop(L) >= 3) this.settings.sparseSafe = lauxlib.luaL_checkinteger(L, 3);

@@ -14,7 +14,7 @@ const namePattern = /^[A-Za-z0-9_]+$/;
 
 interface LoadRun {
   readonly kind: 'script' | 'load';
-  readonly registered?: FunctionInfo[];
+  readonly registered?: FunctionInfo[] | undefined;
 }
 
 /** The host function behind redis.register_function; `active` is the VM's current run. */

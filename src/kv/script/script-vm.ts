@@ -89,11 +89,12 @@ export interface FunctionInfo {
 interface ActiveRun {
   /** A script or function run, or a library's load run (which collects what it registers). */
   readonly kind: 'script' | 'load';
-  readonly registered?: FunctionInfo[];
+  readonly registered?: FunctionInfo[] | undefined;
   readonly run: ScriptRun;
   protocol: ScriptProtocol;
   instructions: number;
-  readonly random: Rand48;
+  /** math.random's generator, made on first use (most runs draw none; making one costs BigInt work). */
+  random: Rand48 | null;
 }
 
 export class ScriptError extends Error {}
@@ -289,7 +290,7 @@ export class ScriptVm {
   private invoke<R>(active: Omit<ActiveRun, 'protocol' | 'instructions' | 'random'>, push: (L: LuaState) => number, finish: (L: LuaState, status: number, active: ActiveRun) => R): R | Reply {
     if (this.active !== null) throw new Error('kv: a script started while another runs');
     const L = this.L;
-    const running: ActiveRun = { ...active, protocol: 2, instructions: 0, random: new Rand48(active.run.seed) };
+    const running: ActiveRun = { kind: active.kind, registered: active.registered, run: active.run, protocol: 2, instructions: 0, random: null };
     this.active = running;
     this.cjson.reset();
     try {
@@ -489,7 +490,8 @@ export class ScriptVm {
     const argv: Uint8Array[] = [];
     for (let i = 1; i <= argc; i++) {
       const type = lua.lua_type(L, i);
-      if (type === lua.LUA_TSTRING) argv.push(Buffer.from(lua.lua_tolstring(L, i) ?? new Uint8Array(0)));
+      // A Lua string's bytes are never changed once made: the command may read them in place.
+      if (type === lua.LUA_TSTRING) argv.push(lua.lua_tolstring(L, i) ?? new Uint8Array(0));
       else if (type === lua.LUA_TNUMBER) argv.push(Buffer.from(formatRedisDouble(lua.lua_tonumber(L, i)), 'latin1'));
       else raise(L, 'ERR Lua redis lib command arguments must be strings or integers');
     }
@@ -507,7 +509,7 @@ export class ScriptVm {
 
   /** Lua 5.1's math.random over Redis's rand48: [0,1), [1,m] or [m,n]. */
   private mathRandom(L: LuaState): number {
-    const random = this.activeRun(L).random.nextFraction();
+    const random = this.randomOf(this.activeRun(L)).nextFraction();
     const argc = lua.lua_gettop(L);
     if (argc === 0) {
       lua.lua_pushnumber(L, random);
@@ -522,8 +524,12 @@ export class ScriptVm {
   }
 
   private mathRandomseed(L: LuaState): number {
-    this.activeRun(L).random.seed(Math.trunc(lauxlib.luaL_checknumber(L, 1)) | 0);
+    this.randomOf(this.activeRun(L)).seed(Math.trunc(lauxlib.luaL_checknumber(L, 1)) | 0);
     return 0;
+  }
+
+  private randomOf(active: ActiveRun): Rand48 {
+    return (active.random ??= new Rand48(active.run.seed));
   }
 
   private activeRun(L: LuaState): ActiveRun {
