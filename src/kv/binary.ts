@@ -9,10 +9,11 @@ const latin1Slice = (Buffer.prototype as unknown as { latin1Slice?: Latin1Slicer
 /**
  * The bytes as a latin1 string (one char per byte, a bijection): how keys, command names and
  * stored strings become map keys and values. On the apply path for every command, so it goes
- * straight to Node's slicer when the bytes are a Buffer (no view object, no encoding lookup).
+ * straight to Node's slicer (no view object, no encoding lookup), which takes any Uint8Array:
+ * a Buffer, or a Lua string's bytes a script passes to redis.call.
  */
 export function latin1Of(bytes: Uint8Array): string {
-  if (latin1Slice !== undefined && bytes instanceof Buffer) return latin1Slice.call(bytes, 0, bytes.length);
+  if (latin1Slice !== undefined) return latin1Slice.call(bytes, 0, bytes.length);
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
