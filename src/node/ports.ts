@@ -54,6 +54,12 @@ export interface InboundSnapshot {
 
 export interface Network {
   send(message: Message): void;
+  /**
+   * Writes what send() queued now rather than at the end of the current task: the driver
+   * calls it before applying entries, which may take long (a script runs for seconds on
+   * every node), so followers hear the commit and apply alongside instead of after.
+   */
+  flush?(): void;
   /** Streams a snapshot: `header` describes it (opaque to the network), `source` supplies the bytes. */
   sendSnapshot(to: NodeId, header: Uint8Array, source: SnapshotByteSource): Promise<void>;
 }

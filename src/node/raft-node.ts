@@ -579,6 +579,10 @@ export class RaftNode<R> {
     this.noteConfChangesAppended(ready.entries);
     this.notePersistedProposals(ready.entries);
 
+    // The Appends (with the commit index that lets followers apply) leave before this node
+    // applies: an entry that takes long to apply (a script) then stalls every node at once,
+    // instead of the leader going silent while the followers wait for it.
+    if (ready.committedEntries.length > 0) this.options.network.flush?.();
     // Pipelined persistence: committed entries are durable here already (the core hands out
     // only entries an earlier sync covered), so they are applied now, and the next Ready may
     // be taken while this one's write syncs: a reply waits for one fsync, and the leader keeps

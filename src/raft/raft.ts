@@ -174,14 +174,18 @@ export class Raft {
    * One logical clock tick: drives election timeouts, heartbeats, CheckQuorum and the lease.
    * `missed` ticks passed before it undelivered: the driver's process stalled (a long apply,
    * a GC pause, SIGSTOP). They count for the lease and the restart's vote refusal, which must
-   * end by real time; not for the liveness timers, because messages that arrived during the
-   * stall are still unread: a follower would campaign against a leader whose heartbeats wait
-   * in its socket, and a leader would fail CheckQuorum on acknowledgements it has not read
-   * (ignoring them only makes a follower stickier, never less, so the lease stays sound). A
-   * leader sends its heartbeat at once, so followers that stalled with it hear it first.
+   * end by real time. The liveness timers instead give the peers as long again as the stall
+   * before judging them silent: messages that arrived during it are still unread, and a
+   * stall in apply is one every node goes through for the same entries, the others possibly
+   * finishing later (a loaded machine runs three nodes on fewer cores). Counting the stall
+   * would make a follower campaign against a leader whose heartbeats wait in its socket or
+   * which is still applying, and a leader fail CheckQuorum on followers still applying. A
+   * lower election count only makes a follower stickier, never less, so the lease stays
+   * sound. A leader sends its heartbeat at once, so followers hear from it first.
    */
   tick(missed = 0): void {
     this.tickCount += 1 + missed;
+    if (missed > 0) this.electionElapsed = Math.min(this.electionElapsed, 0) - missed;
     if (this.role === StateRole.Leader) {
       if (missed > 0) this.heartbeatElapsed = Math.max(this.heartbeatElapsed, this.config.heartbeatTicks - 1);
       this.tickLeader();

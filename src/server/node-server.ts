@@ -198,6 +198,7 @@ export class RaftisServer {
     };
     const network: Network = {
       send: (message) => transport.send(message),
+      flush: () => transport.flushQueued(),
       sendSnapshot: (to, header, source) => transport.sendSnapshot(to, header, source),
     };
     const logStore = new StorageLogStore(storage, () => members);

@@ -287,7 +287,7 @@ export class PeerTransport {
   /** The same server when peers use TLS, for certificate reloads. */
   private tlsServer: TlsServer | null = null;
   private bound: PeerAddress | null = null;
-  private flushQueued = false;
+  private flushPending = false;
   private readonly linksToFlush = new Set<PeerLink>();
   private nextRequestId = 1;
   private nextStreamId = 1;
@@ -574,14 +574,19 @@ export class PeerTransport {
 
   private scheduleFlush(link: PeerLink): void {
     this.linksToFlush.add(link);
-    if (!this.flushQueued) {
-      this.flushQueued = true;
+    if (!this.flushPending) {
+      this.flushPending = true;
       queueMicrotask(() => this.flushAll());
     }
   }
 
+  /** Writes every queued message now (the driver, before a long apply), instead of at the end of the task. */
+  flushQueued(): void {
+    if (this.flushPending) this.flushAll();
+  }
+
   private flushAll(): void {
-    this.flushQueued = false;
+    this.flushPending = false;
     for (const link of this.linksToFlush) this.flush(link);
     this.linksToFlush.clear();
   }
