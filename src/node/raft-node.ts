@@ -524,7 +524,9 @@ export class RaftNode<R> {
       const due = Math.min(Math.max(1, Math.floor((now - this.lastTickAt) / this.options.tickMs)), TICKS_CATCH_UP_MAX);
       this.raft.tick(due - 1);
       this.lastTickAt = now;
-      this.handOverIfSyncStalled(now);
+      // Only a tick on time judges the disk: after a stall of this process (a long apply), a
+      // sync that finished meanwhile has not had its completion read yet.
+      if (due === 1) this.handOverIfSyncStalled(now);
       this.scheduleReady();
       this.scheduleTick();
     });
