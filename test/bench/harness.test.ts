@@ -179,7 +179,7 @@ test('report: a partial run of the types workload into the default report rewrit
     const machine = { cores: 2, cpuModel: 'cpu', memory: '1 GiB', disk: 'disk', kernel: 'k', node: 'v20' };
     const types: TypesResult = { machine, commit: 'abc1234', commandLine: 'npm run bench -- --only types', passes: [typePass(1, { SET: 1000, LPUSH: 900, XADD: 800 })] };
     const run = { startedAt: new Date(0), finishedAt: new Date(1000), machine, loadAtStart: '0.1 0.1 0.1', loadAtEnd: '0.1 0.1 0.1', versions: {}, commit: 'abc1234', profile: null };
-    writeReport({ ...options, reportPath: path }, run, emptyResults(), [], { snapshot: null, typeMemory: null, types, stringsAb: null });
+    writeReport({ ...options, reportPath: path }, run, emptyResults(), [], { snapshot: null, typeMemory: null, types, stringsAb: null, scripts: null, bullmq: null });
     const after = readFileSync(path, 'utf8');
     assert.ok(after.startsWith(['# Benchmarks', '', '## Writes (SET / put, 256 B)', '| the full run\'s table |', '', section.start, '## Throughput per command type (redis-benchmark default tests)'].join('\n')), after.slice(0, 400));
     assert.ok(!after.includes('old rows'));
