@@ -75,12 +75,13 @@ export class Admin {
     const context = this.context;
     const info = (text: string): Reply => ({ kind: 'verbatim', format: 'txt', value: text });
     return [
-      // At a read point of the connection's consistency, as a data read: what INFO counts of the
-      // replicated state (keys, changes, memory) then includes every write the client saw
-      // acknowledged, on a follower too. During an election it answers this node's state.
+      // This node's state, in its turn among the connection's commands but with no read point:
+      // clients ask every node for INFO (ioredis when it connects), and a lagging node, or one
+      // whose disk stalls its apply, must still answer at once, as a Redis replica does. On a
+      // follower it may therefore lag a write the client saw acknowledged through it.
       serverCommand('info', -1, ['loading', 'stale'], ({ argv, done, read }) => {
         const sections = argv.slice(1).map((a) => a.toString('latin1'));
-        read(() => info(renderInfo(context, sections, { lastSaveMs: this.lastSaveMs })), done, 'serve-local');
+        read(() => info(renderInfo(context, sections, { lastSaveMs: this.lastSaveMs })), done, 'local');
       }),
       configCommand({
         config: context.config,

@@ -36,8 +36,14 @@ export interface ServerCall {
   readonly write: (argv: readonly Uint8Array[], done: (reply: Reply) => void) => void;
 }
 
-/** What a server command's read answers when no read point can be had (ServerCall.read). */
-export type ReadFailure = 'refuse' | 'serve-local';
+/**
+ * What a server command's read answers when no read point can be had (ServerCall.read):
+ * the error, or this node's state; `local` takes no read point at all and answers this
+ * node's state in the command's turn (INFO: a node's own status, which clients ask of every
+ * node they connect to, ioredis at connect time, and which must answer on a lagging or sick
+ * node too, as a Redis replica's does).
+ */
+export type ReadFailure = 'refuse' | 'serve-local' | 'local';
 
 /** A command the server answers itself, described like a data command's row. */
 export interface ServerCommand {

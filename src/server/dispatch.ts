@@ -383,6 +383,7 @@ export class Dispatcher {
    * fence is lifted. A barrier that fails answers its error, or (`serve-local`) this node's state.
    */
   private connectionRead(state: ConnectionState, mode: ReadMode, serve: (clusterTime: number) => Reply, done: (reply: Reply) => void, failed: ReadFailure = 'refuse'): void {
+    if (failed === 'local') return done(serve(this.node.clusterTime()));
     this.node.read(mode, (error, clusterTime) => {
       if (error !== null) return done(failed === 'refuse' ? nodeErrorReply(error) : serve(this.node.clusterTime()));
       if (state.fence !== null) state.fence.push(() => this.connectionRead(state, mode, serve, done, failed));

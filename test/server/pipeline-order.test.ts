@@ -1,7 +1,7 @@
 // Commands pipelined on one connection take effect in order, as in Redis: a read sees the
 // writes sent before it and none sent after it, at every read consistency level, on the
 // leader and on followers (where writes are forwarded and reads are local); server commands
-// that read replicated state (ACL GETUSER, CONFIG GET, INFO, OBJECT) too, and EXEC's queued
+// that read replicated state (ACL GETUSER, CONFIG GET, OBJECT; INFO on the leader) too, and EXEC's queued
 // server commands run between its entry and what the connection sent after it. Stale reads are
 // local reads with no barrier at all: on a follower they may lag the connection's own
 // acknowledged writes (the follower has not applied them yet), so for them order is checked
@@ -62,7 +62,7 @@ describe('pipelined commands on one connection', () => {
     });
   }
 
-  it('server commands that read replicated state (ACL, CONFIG GET, INFO, OBJECT) see the writes pipelined before them', async () => {
+  it('server commands that read replicated state (ACL, CONFIG GET, OBJECT; INFO on the leader) see the writes pipelined before them', async () => {
     for (const id of ids) {
       const connection = await RawConnection.open(cluster.node(id).port);
       const wrong: string[] = [];
@@ -80,7 +80,8 @@ describe('pipelined commands on one connection', () => {
           Array.isArray(replies[1]) ? null : `GETUSER after SETUSER: ${JSON.stringify(replies[1])}`,
           replies[3] === null ? null : `GETUSER after DELUSER: ${JSON.stringify(replies[3])}`,
           JSON.stringify(replies[5]) === JSON.stringify(['hll-sparse-max-bytes', sparse]) ? null : `CONFIG GET: ${JSON.stringify(replies[5])}`,
-          keys(replies[8]) === keys(replies[6]) + 1 ? null : `INFO keyspace around SET: ${keys(replies[6])} then ${keys(replies[8])}`,
+          // INFO is the node's own state with no read point: a follower may not have applied the SET yet.
+          id !== ids[0] || keys(replies[8]) === keys(replies[6]) + 1 ? null : `INFO keyspace around SET: ${keys(replies[6])} then ${keys(replies[8])}`,
           replies[9] === 'embstr' ? null : `OBJECT ENCODING after SET: ${JSON.stringify(replies[9])}`,
         ].filter((problem) => problem !== null);
         if (problems.length > 0) wrong.push(`${id} round ${i}: ${problems.join('; ')}`);
