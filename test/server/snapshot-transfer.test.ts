@@ -75,8 +75,10 @@ async function assertAllPresent(cluster: TestCluster, ids: readonly string[], ac
 }
 
 // Small chunks make the transfer of a few megabytes thousands of chunks long, so the
-// follower is still receiving when the test acts on it.
-const TRANSFER_ARGS = ['--snapshot-entries', '400', '--log-retain-entries', '50', '--snapshot-chunk-bytes', '4096'];
+// follower is still receiving when the test acts on it. One entry per write: the snapshot
+// thresholds count entries, and the tests count on many of them.
+const ONE_ENTRY_PER_WRITE = ['--write-batch-commands-max', '1'];
+const TRANSFER_ARGS = ['--snapshot-entries', '400', '--log-retain-entries', '50', '--snapshot-chunk-bytes', '4096', ...ONE_ENTRY_PER_WRITE];
 
 describe('leader killed mid-transfer', () => {
   it('a lagging follower catches up by a fresh transfer from the next leader, with no acknowledged write lost', async () => {
@@ -147,7 +149,7 @@ describe('leader killed mid-transfer', () => {
 describe('snapshot and log that do not line up on restart', () => {
   it('a damaged newest snapshot is skipped for the older one, the WAL covering the gap; nothing is lost', async () => {
     // The log keeps more than one snapshot interval, so the WAL reaches back past the older snapshot.
-    const cluster = await TestCluster.start({ nodes: 3, args: ['--snapshot-entries', '200', '--log-retain-entries', '1000'] });
+    const cluster = await TestCluster.start({ nodes: 3, args: ['--snapshot-entries', '200', '--log-retain-entries', '1000', ...ONE_ENTRY_PER_WRITE] });
     try {
       const leader = await cluster.waitForLeader();
       const victim = cluster.nodes.find((n) => n.id !== leader)?.id ?? '';
