@@ -83,6 +83,9 @@ const TRANSFER_ARGS = ['--snapshot-entries', '400', '--log-retain-entries', '50'
 describe('leader killed mid-transfer', () => {
   it('a lagging follower catches up by a fresh transfer from the next leader, with no acknowledged write lost', async () => {
     const cluster = await TestCluster.start({ nodes: 3, args: TRANSFER_ARGS });
+    // The live writer stops with the test, however it ends (a writer left running would keep
+    // the test process alive after a failure).
+    let writing = true;
     try {
       const leader = await cluster.waitForLeader();
       const [victim, other] = cluster.nodes.map((n) => n.id).filter((id) => id !== leader) as [string, string];
@@ -95,7 +98,6 @@ describe('leader killed mid-transfer', () => {
       for (let i = 0; i < 50; i++) acknowledged.set(`before:${i}`, `${value}${i}`);
 
       // Writes keep coming through the third node while the transfer runs and the leader dies.
-      let writing = true;
       const writer = (async (): Promise<void> => {
         const redis = cluster.client(other);
         for (let i = 0; writing; i++) {
@@ -141,6 +143,7 @@ describe('leader killed mid-transfer', () => {
       await assertAllPresent(cluster, [victim], acknowledged);
       assert.deepEqual(cluster.crashes(), []);
     } finally {
+      writing = false;
       await cluster.stop();
     }
   });
