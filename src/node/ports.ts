@@ -46,6 +46,12 @@ export interface LogStore {
   openSnapshot(meta?: SnapshotMeta): SnapshotByteSource | null;
   /** Drop log segments wholly at or below index. */
   compact(index: number): Promise<void>;
+  /**
+   * Entries [lo, hi) appended earlier, at most maxBytes of data but at least one (read from
+   * disk when not cached). With it the runtime keeps only the unapplied tail of the log in
+   * memory; without it (test doubles) the core holds every entry until compaction.
+   */
+  entries?(lo: number, hi: number, maxBytes: number): readonly Entry[];
 }
 
 export interface InboundSnapshot {

@@ -11,7 +11,7 @@
 //      proposer waiting on this node; reads wait for their read index to be applied.
 
 import type { Raft, RaftStatus } from '../raft/raft.js';
-import type { ConfChange, Entry, Message, NodeId, Ready, SnapshotMeta, SoftState } from '../raft/types.js';
+import type { ConfChange, Entry, LogIndex, Message, NodeId, Ready, SnapshotMeta, SoftState } from '../raft/types.js';
 import { EntryType, MessageType, StateRole } from '../raft/types.js';
 import { decodeConfChange } from '../raft/conf-change.js';
 import { NodeError } from './errors.js';
@@ -226,6 +226,9 @@ export class RaftNode<R> {
     this.persistedTerm = initial.term;
     this.persistedVote = initial.vote;
     this.appliedTerm = options.initialAppliedTerm;
+    const log = options.log;
+    // Entries applied and durable live on in the WAL (and its cache), not in the core's memory.
+    if (log.entries !== undefined) this.raft.setEntryReader({ entries: (lo, hi, maxBytes) => (log.entries as NonNullable<LogStore['entries']>)(lo, hi + 1, maxBytes) });
   }
 
   start(): void {
@@ -592,6 +595,7 @@ export class RaftNode<R> {
     // everything appended before it started.
     this.applyCommitted(ready);
     this.raft.advanceApplied(ready);
+    this.raft.releaseLogData(this.sm.appliedIndex as LogIndex);
     this.maybeSnapshot();
     if (mustSync) {
       const syncStartedAt = performance.now(); // stats only: real time, even under the simulator
@@ -606,7 +610,10 @@ export class RaftNode<R> {
         if (this.durableBarrier === synced) this.durableBarrier = null;
         if (this.stopped) return;
         for (const message of ready.messagesAfterPersist) this.send(message);
-        if (last !== undefined) this.raft.persistedTo(last.index, last.term);
+        if (last !== undefined) {
+          this.raft.persistedTo(last.index, last.term);
+          this.raft.releaseLogData(this.sm.appliedIndex as LogIndex);
+        }
         this.scheduleReady();
       }, (error: unknown) => {
         if (!this.stopped) this.fatal('WAL sync failed', error);

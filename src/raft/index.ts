@@ -3,6 +3,7 @@ export * from './types.js';
 export * from './config.js';
 export { seededPrng } from './prng.js';
 export { Raft } from './raft.js';
+export type { EntryReader } from './log.js';
 export type {
   RaftInitialState, ProposeError, ProposeResult, ReadIndexError, ReadIndexResult, ReadMode, PeerStatus, RaftStatus,
 } from './raft.js';

@@ -8,6 +8,17 @@ import { invariant } from './assert.js';
 import { Membership } from './membership.js';
 import type { ConfState, Entry, LogIndex, SnapshotMeta, Term } from './types.js';
 
+/**
+ * The driver's durable log, read back synchronously: entries [lo, hi] (inclusive), at most
+ * maxBytes of data but at least one. The core reads entries it has released from here.
+ */
+export interface EntryReader {
+  entries(lo: LogIndex, hi: LogIndex, maxBytes: number): readonly Entry[];
+}
+
+/** The data of an entry whose bytes the log released (they are read back from the driver's log). */
+const RELEASED = new Uint8Array(0);
+
 export class RaftLog {
   /** Index of the last compacted entry (snapshot index); its term is offsetTerm. */
   private offset: LogIndex;
@@ -27,6 +38,13 @@ export class RaftLog {
   handedOut: LogIndex;
   /** A snapshot received from the leader that the driver has not yet been given. */
   pendingSnapshot: SnapshotMeta | null = null;
+  /** Where released entries are read back from; null: nothing is released. */
+  private reader: EntryReader | null = null;
+  /**
+   * Entries up to here keep index, term and type in memory but not their data, which the
+   * reader serves. Invariant: offset <= releasedTo <= min(applied, persisted).
+   */
+  private releasedTo: LogIndex;
 
   constructor(snapshot: SnapshotMeta | null, entries: readonly Entry[], baseConf: ConfState, commit: LogIndex, applied: LogIndex) {
     this.offset = snapshot?.index ?? (0 as LogIndex);
@@ -50,6 +68,28 @@ export class RaftLog {
     this.applying = applied;
     this.persisted = last;
     this.handedOut = last;
+    this.releasedTo = this.offset;
+  }
+
+  /** From now on, entries may be released (releaseData) and are then read back through `reader`. */
+  setReader(reader: EntryReader): void {
+    this.reader = reader;
+  }
+
+  /**
+   * Lets go of the data of entries up to `index` that are applied and durable: a lagging
+   * follower's entries are then read back from the driver's log, and the memory the log holds
+   * is the unapplied tail, not everything since the last compaction.
+   */
+  releaseData(index: LogIndex): void {
+    if (this.reader === null) return;
+    const upTo = Math.min(index, this.applied, this.persisted, this.lastIndex());
+    for (let i = this.releasedTo + 1; i <= upTo; i++) {
+      const slot = i - this.offset - 1;
+      const e = this.entries[slot] as Entry;
+      this.entries[slot] = { index: e.index, term: e.term, type: e.type, data: RELEASED };
+    }
+    if (upTo > this.releasedTo) this.releasedTo = upTo as LogIndex;
   }
 
   firstIndex(): LogIndex {
@@ -88,7 +128,15 @@ export class RaftLog {
 
   entry(index: LogIndex): Entry {
     invariant(index > this.offset && index <= this.lastIndex(), () => `entry ${index} out of range (${this.offset}, ${this.lastIndex()}]`);
+    if (index <= this.releasedTo) return this.readBack(index, index, Infinity)[0] as Entry;
     return this.entries[index - this.offset - 1] as Entry;
+  }
+
+  private readBack(from: LogIndex, to: LogIndex, maxBytes: number): readonly Entry[] {
+    const got = (this.reader as EntryReader).entries(from, to, maxBytes);
+    invariant(got.length > 0 && got[0]?.index === from && (got[got.length - 1] as Entry).index <= to,
+      () => `the driver's log returned entries ${got[0]?.index}..${got[got.length - 1]?.index} for ${from}..${to}`);
+    return got;
   }
 
   /**
@@ -98,6 +146,11 @@ export class RaftLog {
   slice(from: LogIndex, to: LogIndex, maxBytes = Infinity, maxCount = Infinity): Entry[] {
     invariant(from > this.offset, () => `slice from ${from} is compacted (firstIndex ${this.firstIndex()})`);
     invariant(to <= this.lastIndex(), () => `slice to ${to} beyond lastIndex ${this.lastIndex()}`);
+    // Released entries come back from the driver's log; a slice stops where they end.
+    if (from <= this.releasedTo) {
+      const got = this.readBack(from, Math.min(to, this.releasedTo) as LogIndex, maxBytes);
+      return got.length > maxCount ? got.slice(0, maxCount) : [...got];
+    }
     const out: Entry[] = [];
     let bytes = 0;
     for (let i = from; i <= to && out.length < maxCount; i++) {
@@ -179,6 +232,7 @@ export class RaftLog {
     this.offset = snapshot.index;
     this.offsetTerm = snapshot.term;
     this.entries = [];
+    this.releasedTo = snapshot.index;
     this.membership.reset(snapshot.index, snapshot.confState);
     this.committed = snapshot.index;
     this.persisted = snapshot.index;
@@ -193,6 +247,7 @@ export class RaftLog {
     this.offsetTerm = this.term(index) as Term;
     this.entries = this.entries.slice(index - this.offset);
     this.offset = index;
+    if (this.releasedTo < index) this.releasedTo = index;
     this.membership.compactTo(index);
   }
 

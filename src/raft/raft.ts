@@ -5,7 +5,7 @@
 import { invariant } from './assert.js';
 import { confChangeProblem, decodeConfChange, encodeConfChange } from './conf-change.js';
 import { validateRaftConfig, type RaftConfig } from './config.js';
-import { RaftLog } from './log.js';
+import { RaftLog, type EntryReader } from './log.js';
 import { Progress, type ProgressState } from './progress.js';
 import { quorumCommittedIndex, quorumSize, quorumValue, voteResult, VoteResult } from './quorum.js';
 import { PENDING_READS_MAX, ReadOnly } from './read-only.js';
@@ -274,6 +274,19 @@ export class Raft {
     const t = this.log.term(meta.index);
     invariant(t === null || t === meta.term, () => `snapshot ${meta.index} has term ${meta.term}, log has ${t}`);
     if (this.latestSnapshot === null || meta.index > this.latestSnapshot.index) this.latestSnapshot = meta;
+  }
+
+  /**
+   * Lets the log read entries back from the driver's durable log, so that it can release the
+   * data of entries that are applied and durable (releaseLogData).
+   */
+  setEntryReader(reader: EntryReader): void {
+    this.log.setReader(reader);
+  }
+
+  /** Releases the data of entries up to `index` (at most the applied and durable ones); see RaftLog.releaseData. */
+  releaseLogData(index: LogIndex): void {
+    this.log.releaseData(index);
   }
 
   /** Drops in-memory entries up to `index`, which a snapshot must cover. */

@@ -65,6 +65,7 @@ export interface ServerConfig {
   readonly logRetainBytes: number;
   readonly snapshotChunkBytes: number;
   readonly walSegmentBytes: number;
+  readonly logCacheBytes: number;
   readonly maxInflightMessages: number;
   readonly maxBytesPerMessage: number;
   readonly writeBatchCommandsMax: number;
@@ -191,6 +192,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'logRetainBytes', flag: 'log-retain-bytes', kind: 'bytes', min: 0, max: 16_384 * MiB, help: 'keep at most this many bytes of entries below a snapshot (default 8mb)' },
   { key: 'snapshotChunkBytes', flag: 'snapshot-chunk-bytes', kind: 'bytes', min: 4096, max: 64 * MiB, help: 'snapshot chunk size (default 1mb)' },
   { key: 'walSegmentBytes', flag: 'wal-segment-bytes', kind: 'bytes', min: MiB, max: 4096 * MiB, help: 'WAL segment size (default 64mb)' },
+  { key: 'logCacheBytes', flag: 'log-cache-bytes', kind: 'bytes', min: 0, max: 16_384 * MiB, help: 'the newest applied log entries kept in memory for followers catching up; older ones are read from the WAL (default 8mb)' },
   { key: 'maxInflightMessages', flag: 'max-inflight-messages', kind: 'int', min: 1, max: 65_536, help: 'unacknowledged Appends per follower (default 256)' },
   { key: 'maxBytesPerMessage', flag: 'max-bytes-per-message', kind: 'bytes', min: 1024, max: 256 * MiB, help: 'entry bytes per Append (default 1mb)' },
   { key: 'writeBatchCommandsMax', flag: 'write-batch-commands-max', kind: 'int', min: 1, max: 100_000, help: 'writes of one turn gathered into one log entry, at most (default 256; 1 = an entry per write)' },
@@ -261,6 +263,7 @@ const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 
   logRetainBytes: 8 * MiB,
   snapshotChunkBytes: MiB,
   walSegmentBytes: 64 * MiB,
+  logCacheBytes: 8 * MiB,
   maxInflightMessages: 256,
   maxBytesPerMessage: MiB,
   writeBatchCommandsMax: 256,

@@ -110,4 +110,9 @@ export class StorageLogStore implements LogStore {
   compact(index: number): Promise<void> {
     return this.storage.compact(index);
   }
+
+  entries(lo: number, hi: number, maxBytes: number): readonly Entry[] {
+    // The storage's entries carry the same fields, unbranded (as recovery hands them over).
+    return this.storage.entries(lo, hi, maxBytes) as unknown as readonly Entry[];
+  }
 }

@@ -101,6 +101,7 @@ export class RaftisServer {
       clusterId: identity.clusterId,
       nodeId: identity.nodeId,
       segmentBytes: config.walSegmentBytes,
+      cacheBytes: config.logCacheBytes,
       log: (level, msg, fields) => log[level](fields ?? {}, msg),
     });
 

@@ -170,6 +170,11 @@ export class MonitoredLogStore implements LogStore {
     });
   }
 
+  entries(lo: number, hi: number, maxBytes: number): readonly Entry[] {
+    if (this.inner.entries === undefined) throw new Error('the simulated log store reads no entries back');
+    return this.inner.entries(lo, hi, maxBytes);
+  }
+
   saveSnapshot(meta: SnapshotMeta): SnapshotByteSink {
     // An installed snapshot replaces the log below it: its term is the one the next entry follows.
     this.terms[meta.index] = meta.term;
