@@ -11,6 +11,7 @@
 // element); a change in the middle repacks only its chunk. The layout is internal: a replica
 // restored from a snapshot may cut its chunks elsewhere, which no command can see.
 
+import { boundedRuns } from '../base/bounded-runs.js';
 import type { ByteReader, ByteWriter } from './binary.js';
 import { fnv1aLatin1, fnvOffsetBasis, mixSeed } from './hash.js';
 import { packedElement, packRun, unpackRun } from './packed-strings.js';
@@ -57,19 +58,8 @@ function fits(chunk: Chunk, element: string): boolean {
 
 /** Packed chunks holding `items`, in order, each filled as far as its bounds allow. */
 function packedChunks(items: readonly string[]): Chunk[] {
-  const chunks: Chunk[] = [];
-  let from = 0;
-  while (from < items.length) {
-    let to = from + 1;
-    let bytes = (items[from] as string).length;
-    while (to < items.length && to - from < listChunkElementsMax && bytes + (items[to] as string).length <= listChunkBytesMax) {
-      bytes += (items[to] as string).length;
-      to++;
-    }
-    chunks.push(new Chunk(null, packRun(items, from, to), to - from, bytes));
-    from = to;
-  }
-  return chunks;
+  return boundedRuns(items.length, (i) => (items[i] as string).length, listChunkElementsMax, listChunkBytesMax)
+    .map(({ from, to, bytes }) => new Chunk(null, packRun(items, from, to), to - from, bytes));
 }
 
 export class ListValue implements CollectionValue {

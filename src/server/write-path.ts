@@ -4,6 +4,7 @@
 // (origin node, client, seq), so a retry after a leader change or a lost answer is applied
 // once: the state machine answers a repeated id with the first reply.
 
+import { boundedRuns } from '../base/bounded-runs.js';
 import { encodeCommand, encodeCommandBatch } from '../kv/command-codec.js';
 import type { Reply } from '../kv/reply.js';
 import { NodeError } from '../node/errors.js';
@@ -209,16 +210,8 @@ export class WritePath {
     this.gathered = new Map();
     const { batchCommandsMax, batchBytesMax } = this.options;
     for (const writes of gathered.values()) {
-      let start = 0;
-      while (start < writes.length) {
-        let end = start + 1;
-        let bytes = (writes[start] as GatheredWrite).bytes;
-        while (end < writes.length && end - start < batchCommandsMax && bytes + (writes[end] as GatheredWrite).bytes <= batchBytesMax) {
-          bytes += (writes[end] as GatheredWrite).bytes;
-          end++;
-        }
-        this.proposeRun(writes.slice(start, end));
-        start = end;
+      for (const { from, to } of boundedRuns(writes.length, (i) => (writes[i] as GatheredWrite).bytes, batchCommandsMax, batchBytesMax)) {
+        this.proposeRun(writes.slice(from, to));
       }
     }
   }
