@@ -123,12 +123,19 @@ export class ListValue implements CollectionValue {
     return end === 'left' ? this.popHead() : this.popTail();
   }
 
+  /** Adds `element` at one end of an end chunk it fits in. */
+  private grow(chunk: Chunk, element: string, end: ListEnd): void {
+    const elements = this.open(chunk);
+    if (end === 'left') elements.unshift(element);
+    else elements.push(element);
+    chunk.count++;
+    chunk.bytes += element.length;
+  }
+
   pushHead(element: string): void {
     const first = this.chunks[0];
     if (first !== undefined && fits(first, element)) {
-      this.open(first).unshift(element);
-      first.count++;
-      first.bytes += element.length;
+      this.grow(first, element, 'left');
     } else {
       this.chunks.unshift(openChunk(element));
       // The old head is in the middle now (unless it is also the tail).
@@ -140,9 +147,7 @@ export class ListValue implements CollectionValue {
   pushTail(element: string): void {
     const last = this.chunks[this.chunks.length - 1];
     if (last !== undefined && fits(last, element)) {
-      this.open(last).push(element);
-      last.count++;
-      last.bytes += element.length;
+      this.grow(last, element, 'right');
     } else {
       this.chunks.push(openChunk(element));
       if (this.chunks.length > 2) this.pack(this.chunks[this.chunks.length - 2] as Chunk);
