@@ -439,7 +439,7 @@ export class RaftNode<R> {
       const status = this.raft.status();
       return message.term < status.term || message.snapshot.index <= status.commit || this.raft.logMatches(message.snapshot.index, message.snapshot.term);
     };
-    if (stale()) return `snapshot ${message.snapshot.index} refused: this node has committed ${this.raft.status().commit}`;
+    if (stale()) return this.refuseStaleSnapshot(message);
     this.receivingSnapshot = true;
     try {
       const sink = this.options.log.saveSnapshot(message.snapshot);
@@ -457,8 +457,9 @@ export class RaftNode<R> {
         throw error;
       }
       if (stale() || this.restoring) {
+        const refusal = this.restoring ? `snapshot ${message.snapshot.index} refused: another snapshot is being installed` : this.refuseStaleSnapshot(message);
         await sink.abort();
-        return `snapshot ${message.snapshot.index} refused: the log caught up past it while it streamed`;
+        return refusal;
       }
       try {
         await sink.commit();
@@ -482,6 +483,20 @@ export class RaftNode<R> {
     } finally {
       this.receivingSnapshot = false;
     }
+  }
+
+  /**
+   * Refuses a snapshot this node does not need, and lets the core answer it as it answers any
+   * stale snapshot: with the index its log holds. The leader may have sent it again because
+   * its earlier transfer failed on its side only (the connection reset while this node stored
+   * the file, and the answer to the install was lost with it): refused in silence, the leader
+   * would learn nothing newer of this node and send the same snapshot on every heartbeat,
+   * appending nothing to it, until it had a newer one.
+   */
+  private refuseStaleSnapshot(message: Message & { type: MessageType.Snapshot }): string {
+    const commit = this.raft.status().commit;
+    this.receive(message);
+    return `snapshot ${message.snapshot.index} refused: this node has committed ${commit}`;
   }
 
   // ---------------------------------------------------------------------------------
