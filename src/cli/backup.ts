@@ -11,7 +11,8 @@
 
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { KvStateMachine } from '../kv/state-machine.js';
+import type { KvStateMachine } from '../kv/state-machine.js';
+import { StateLoader } from '../kv/state-loader.js';
 import type { RespValue } from '../resp/codec.js';
 import { ConfigError, clientAddress, formatHostPort, loadConfig, parseHostPort, type HostPort, type ServerConfig } from '../server/config.js';
 import { newIdentity, readIdentity, writeIdentity, type Member } from '../server/identity.js';
@@ -112,33 +113,6 @@ export async function backupCommand(argv: string[]): Promise<number> {
     return 1;
   } finally {
     session?.close();
-  }
-}
-
-/** Builds a state machine of its own from a snapshot stream, chunk by chunk (nothing else is touched). */
-export class StateLoader {
-  readonly kv = new KvStateMachine();
-  private readonly sink;
-  bytes = 0;
-
-  constructor(private readonly what: string) {
-    this.kv.acl.awaitCommands(); // users may name server commands, which a bare state machine lacks
-    this.sink = this.kv.beginRestore();
-  }
-
-  write(chunk: Uint8Array): void {
-    const refused = this.sink.write(chunk);
-    if (refused !== null) throw new Error(`${this.what}: ${refused.message}`);
-    while (this.sink.step(Number.MAX_SAFE_INTEGER));
-    this.bytes += chunk.length;
-  }
-
-  /** Installs the state; `appliedIndex` is the index the stream claimed to be at. */
-  finish(appliedIndex: number): KvStateMachine {
-    const failed = this.sink.finish();
-    if (failed !== null) throw new Error(`${this.what}: ${failed.message}`);
-    if (this.kv.appliedIndex !== appliedIndex) throw new Error(`${this.what}: the header says index ${appliedIndex}, the state is at ${this.kv.appliedIndex}`);
-    return this.kv;
   }
 }
 

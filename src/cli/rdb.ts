@@ -12,11 +12,13 @@
 
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { DecodeError } from '../kv/binary.js';
-import { RdbFileWriter, readRdbFile, withDumpFooter, type RdbRecord } from '../kv/rdb/index.js';
+import { readRdbFile, withDumpFooter, type RdbRecord } from '../kv/rdb/index.js';
+import { rdbFilePieces } from '../kv/rdb/rdb-export.js';
 import type { KvStateMachine } from '../kv/state-machine.js';
 import type { RespValue } from '../resp/codec.js';
 import { parseBytes, parseHostPort } from '../server/config.js';
-import { StateLoader, loadBackupState, pullSnapshot } from './backup.js';
+import { loadBackupState, pullSnapshot } from './backup.js';
+import { StateLoader } from '../kv/state-loader.js';
 import { verifyBackup } from './backup-file.js';
 import { serverOptions, takeFlag, takeOption, type ServerOptions } from './cli-options.js';
 import { formatAmount, ProgressBar } from './progress-bar.js';
@@ -33,8 +35,6 @@ const IMPORT_STRING_BYTES_MAX = 512 * 1024 * 1024;
 const BATCH_KEYS_DEFAULT = 1000;
 const BATCH_KEYS_MAX = 100_000;
 const BATCH_BYTES_DEFAULT = 8 * 1024 * 1024;
-/** The redis-ver an export names: the version raftis answers as (INFO server). */
-const EXPORT_REDIS_VERSION = '7.0.0';
 
 interface ImportOptions {
   readonly file: string;
@@ -193,18 +193,12 @@ function writeRdb(out: string, kv: KvStateMachine): { keys: number; bytes: numbe
     bytes += chunk.length;
   };
   try {
-    const stats = kv.stats();
-    const writer = new RdbFileWriter();
-    put(writer.header({ redisVersion: EXPORT_REDIS_VERSION, createdAtMs: Date.now(), usedMemoryBytes: stats.memoryBytes }));
-    for (const code of kv.functionLibraries()) put(writer.library(code));
-    put(writer.database(stats.keys, stats.expires));
-    const bar = new ProgressBar({ label: `writing ${out}`, unit: 'keys', total: stats.keys });
+    const bar = new ProgressBar({ label: `writing ${out}`, unit: 'keys', total: kv.stats().keys });
     let keys = 0;
-    for (const entry of kv.liveEntries()) {
-      put(writer.entry(entry));
-      bar.update(++keys);
+    for (const piece of rdbFilePieces(kv, Date.now())) {
+      put(piece.bytes);
+      if (piece.key) bar.update(++keys);
     }
-    put(writer.end());
     fsyncSync(fd);
     closeSync(fd);
     renameSync(temporary, out);

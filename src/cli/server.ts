@@ -1,5 +1,5 @@
-// `raftis server`: runs one node until SIGINT/SIGTERM, then stops it gracefully; SIGHUP
-// reloads its TLS certificates.
+// `raftis server`: runs one node until SIGINT/SIGTERM or SHUTDOWN, then stops it gracefully;
+// SIGHUP reloads its TLS certificates.
 
 import { pino } from 'pino';
 import { ConfigError, loadConfig, usage } from '../server/config.js';
@@ -31,6 +31,11 @@ export async function serverCommand(argv: string[]): Promise<number> {
     return error instanceof ConfigError ? 78 : 1;
   }
   return new Promise<number>((resolve) => {
+    // However the node is stopped (a signal, or SHUTDOWN from a client), the process exits 0.
+    server.stopped.then(() => resolve(0), (error: unknown) => {
+      logger.error({ err: String(error) }, 'shutdown failed');
+      resolve(1);
+    });
     let signalled = false;
     const onSignal = (signal: NodeJS.Signals): void => {
       if (signalled) {
@@ -39,10 +44,10 @@ export async function serverCommand(argv: string[]): Promise<number> {
       }
       signalled = true;
       logger.info({ signal }, 'shutting down');
-      server.stop().then(() => resolve(0), (error: unknown) => {
-        logger.error({ err: String(error) }, 'shutdown failed');
-        resolve(1);
-      });
+      // SHUTDOWN ABORT may cancel it while leadership is being handed over: a later signal starts again.
+      server.stopOnSignal().then((outcome) => {
+        if (outcome !== 'stopped') signalled = false;
+      }, () => undefined);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);

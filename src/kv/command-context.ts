@@ -5,7 +5,7 @@
 // thrown as a CommandError); collections handed out for writing are settled when the
 // command ends (finish): memory estimate, write stamp, and deletion of an emptied key.
 
-import { noExpiry, type KeyEntry, type Keyspace } from './keyspace.js';
+import { noExpiry, type AccessTime, type KeyEntry, type Keyspace } from './keyspace.js';
 import { CommandError, wrongTypeError } from './replies.js';
 import type { CollectionTypeName, CollectionValue } from './value.js';
 import type { MutableString } from './mutable-string.js';
@@ -77,6 +77,12 @@ export class CommandContext {
 
   /** True while a read-only command runs: every lookup is a read lookup. */
   readLookups = false;
+
+  /**
+   * Whether lookups record an access (node-local: OBJECT IDLETIME). False for the commands
+   * Redis looks keys up for with LOOKUP_NOTOUCH (TYPE, EXISTS, TTL and its kin).
+   */
+  touches = true;
 
   /** The collection of `kind` at `key`, or undefined when absent; WRONGTYPE (thrown) for another type. */
   readCollection<V extends CollectionValue>(key: Uint8Array, kind: CollectionKind<V>): V | undefined {
@@ -155,12 +161,23 @@ export class CommandContext {
     return entry;
   }
 
-  /** A lookup that reports nothing, even in a read-only command (Redis's LOOKUP_NONOTIFY: OBJECT, MEMORY USAGE). */
+  /** A lookup that reports nothing and leaves the access time, even in a read-only command (Redis's LOOKUP_NONOTIFY|LOOKUP_NOTOUCH: OBJECT, MEMORY USAGE). */
   peek(key: Uint8Array): KeyEntry | undefined {
-    return this.find(key);
+    return this.find(key, false);
   }
 
-  private find(key: Uint8Array): KeyEntry | undefined {
+  /** The entry's node-local access time (OBJECT IDLETIME, DEBUG OBJECT). */
+  accessTimeOf(entry: KeyEntry): AccessTime {
+    return this.keyspace.accessTimeOf(entry);
+  }
+
+  private find(key: Uint8Array, touch = this.touches): KeyEntry | undefined {
+    const entry = this.findLive(key);
+    if (entry !== undefined && touch) this.keyspace.recordAccess(entry);
+    return entry;
+  }
+
+  private findLive(key: Uint8Array): KeyEntry | undefined {
     if (!this.writable) return this.keyspace.get(key, this.nowMs);
     const entry = this.keyspace.raw(key);
     if (entry === undefined) return undefined;

@@ -30,6 +30,7 @@ import { streamGroupCommands } from './stream-group-commands.js';
 import { streamInfoCommands } from './stream-info-commands.js';
 import { sortCommands } from './sort-command.js';
 import { dumpCommands } from './dump-commands.js';
+import { debugCommands } from './debug-commands.js';
 
 export { raftisExpireCommandName };
 
@@ -58,6 +59,7 @@ export const commandTable: readonly CommandSpec[] = [
   ...streamInfoCommands,
   ...sortCommands,
   ...dumpCommands,
+  ...debugCommands,
 ];
 
 const byName = new Map<string, CommandSpec>(commandTable.map((spec) => [spec.name, spec]));

@@ -2,8 +2,9 @@
 // own payload format (rdb/: RDB value encoding, version 10, CRC-64), so values move between
 // raftis and Redis both ways; RESTORE creates a key from such a payload. RESTORE is a write
 // decided in the log: the payload is checked and decoded in apply, after the BUSYKEY check,
-// in Redis's order. raftis keeps no per-key access clock or frequency, so IDLETIME and FREQ
-// are checked and then have no effect.
+// in Redis's order. IDLETIME sets the new key's access time (node-local: each node's own clock
+// less the seconds given, as Redis under a non-LFU policy); raftis keeps no access frequency
+// (it has no LFU policy), so FREQ is checked and then has no effect.
 
 import type { Reply } from './reply.js';
 import type { CommandContext } from './command-context.js';
@@ -30,6 +31,8 @@ interface RestoreRequest {
   readonly payload: Uint8Array;
   readonly replace: boolean;
   readonly absoluteTtl: boolean;
+  /** Seconds the key counts as idle (IDLETIME), or null. */
+  readonly idleSeconds: number | null;
 }
 
 function parseCount(bytes: Uint8Array): bigint {
@@ -43,6 +46,7 @@ function parseRestore(argv: readonly Uint8Array[]): RestoreRequest {
   let replace = false;
   let absoluteTtl = false;
   let idle = false;
+  let idleSeconds: number | null = null;
   let frequency = false;
   for (let j = 4; j < argv.length; j++) {
     const option = arg(argv, j);
@@ -50,8 +54,10 @@ function parseRestore(argv: readonly Uint8Array[]): RestoreRequest {
     if (isKeyword(option, 'replace')) replace = true;
     else if (isKeyword(option, 'absttl')) absoluteTtl = true;
     else if (isKeyword(option, 'idletime') && more && !frequency) {
-      if (parseCount(arg(argv, ++j)) < 0n) throw new CommandError(errorReply('ERR Invalid IDLETIME value, must be >= 0'));
+      const seconds = parseCount(arg(argv, ++j));
+      if (seconds < 0n) throw new CommandError(errorReply('ERR Invalid IDLETIME value, must be >= 0'));
       idle = true;
+      idleSeconds = Number(seconds);
     } else if (isKeyword(option, 'freq') && more && !idle) {
       const value = parseCount(arg(argv, ++j));
       if (value < 0n || value > 255n) throw new CommandError(errorReply('ERR Invalid FREQ value, must be >= 0 and <= 255'));
@@ -60,7 +66,7 @@ function parseRestore(argv: readonly Uint8Array[]): RestoreRequest {
       throw new CommandError(syntaxError);
     }
   }
-  return { key: arg(argv, 1), ttl: arg(argv, 2), payload: arg(argv, 3), replace, absoluteTtl };
+  return { key: arg(argv, 1), ttl: arg(argv, 2), payload: arg(argv, 3), replace, absoluteTtl, idleSeconds };
 }
 
 function decodePayload(context: CommandContext, payload: Uint8Array): Value {
@@ -83,7 +89,8 @@ function restore(context: CommandContext, request: RestoreRequest): Reply {
   const expireAtMs = ttl === 0n ? Number.POSITIVE_INFINITY : Number(ttl) + (request.absoluteTtl ? 0 : context.nowMs);
   // A time already past: the key is not created (an old one was still replaced), as in Redis.
   if (context.isDue(expireAtMs)) return okReply;
-  context.keyspace.create(request.key, value, expireAtMs);
+  const entry = context.keyspace.create(request.key, value, expireAtMs);
+  if (request.idleSeconds !== null) context.keyspace.setIdle(entry, request.idleSeconds);
   return okReply;
 }
 

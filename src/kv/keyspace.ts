@@ -95,6 +95,12 @@ class StoredEntry implements KeyEntry {
   /** Neighbours in write order: `older` was written before this entry, `newer` after; null at the ends. */
   older: StoredEntry | null = null;
   newer: StoredEntry | null = null;
+  /**
+   * Node-local, like Redis's per-object LRU field: the access clock when a command last read
+   * or wrote the key, or accessUnset (not since the keyspace was built). Never replicated,
+   * snapshotted or digested: every node stamps its own reads.
+   */
+  accessed = accessUnset;
 
   constructor(
     readonly mapKey: string,
@@ -172,6 +178,17 @@ export interface KeyspaceLoader {
   keyspace(): Keyspace;
 }
 
+/** Redis's LRU clock: seconds, in 24 bits, wrapping after about 194 days (LRU_CLOCK_MAX). */
+export const accessClockMax = 0xffffff;
+const accessUnset = -1;
+
+/** A key's access time as OBJECT IDLETIME and DEBUG OBJECT show it. */
+export interface AccessTime {
+  /** The access clock at the key's last access (DEBUG OBJECT's `lru`). */
+  readonly clock: number;
+  readonly idleSeconds: number;
+}
+
 /** Dead slots tolerated in the creation-order array before it is compacted. */
 const orderDeadSlotsMin = 1024;
 /** Stale heap items tolerated (beyond twice the live ones) before the heap is rebuilt. */
@@ -197,6 +214,9 @@ export class Keyspace {
   private memoryEstimateBytes = 0;
   /** Told the key of every collection stored (created, or put in place of another value): blocked clients' wake-ups. */
   private collectionStored: ((mapKey: string) => void) | null = null;
+  /** Node-local: the access clock now (set by the node, never by apply) and when this keyspace was built. */
+  private accessClock = 0;
+  private builtClock = accessUnset;
 
   constructor(stamp = 0) {
     this.stampCounter = stamp;
@@ -385,6 +405,39 @@ export class Keyspace {
     return entry;
   }
 
+  /** Sets the node's access clock (seconds, within accessClockMax). */
+  setAccessClock(clock: number): void {
+    if (!Number.isInteger(clock) || clock < 0 || clock > accessClockMax) throw new Error(`access clock ${clock} is out of range [0, ${accessClockMax}]`);
+    this.accessClock = clock;
+    if (this.builtClock === accessUnset) this.builtClock = clock;
+  }
+
+  /** A keyspace built from a snapshot takes over the clock: its keys count as accessed now, as Redis's loaded keys do. */
+  adoptAccessClock(from: Keyspace): void {
+    this.accessClock = from.accessClock;
+    this.builtClock = from.builtClock === accessUnset ? accessUnset : from.accessClock;
+  }
+
+  /** Records an access to the entry now (node-local). */
+  recordAccess(entry: KeyEntry): void {
+    (entry as StoredEntry).accessed = this.accessClock;
+  }
+
+  /** Records the entry as last accessed `seconds` ago (RESTORE IDLETIME), the clock wrapping as Redis's. */
+  setIdle(entry: KeyEntry, seconds: number): void {
+    const clockSpan = accessClockMax + 1;
+    const idle = Math.min(seconds, accessClockMax);
+    (entry as StoredEntry).accessed = (this.accessClock - idle + clockSpan) % clockSpan;
+  }
+
+  /** When the entry was last accessed and for how long it has been idle, the clock wrapping as Redis's estimateObjectIdleTime. */
+  accessTimeOf(entry: KeyEntry): AccessTime {
+    const accessed = (entry as StoredEntry).accessed;
+    const clock = accessed !== accessUnset ? accessed : Math.max(this.builtClock, 0);
+    const now = this.accessClock;
+    return { clock, idleSeconds: now >= clock ? now - clock : now + (accessClockMax - clock) };
+  }
+
   isLive(entry: KeyEntry, nowMs: number): boolean {
     return entry.expireAtMs > nowMs && this.entries.get(entry.mapKey) === entry;
   }
@@ -433,6 +486,7 @@ export class Keyspace {
     if (existing !== undefined) throw new Error(`create of existing key (created ${existing.createdStamp})`);
     const stamp = ++this.stampCounter;
     const entry = new StoredEntry(mapKey, account(data), expireAtMs, stamp, stamp);
+    entry.accessed = this.accessClock;
     this.entries.set(mapKey, entry);
     this.order.push(entry);
     this.memoryEstimateBytes += entryBytes(entry);

@@ -2,8 +2,9 @@
 // raftis keeps one representation per type, so the encoding is decided from the value and
 // the node's encoding thresholds (Redis's CONFIG settings of the same names), which the
 // server passes in. The internal read RAFTIS.OBJECT-ENCODING key hashEntries hashValue
-// zsetEntries zsetValue intsetEntries answers [encoding, refcount], or nil for no key (the
-// server's OBJECT command sends it at a read point).
+// zsetEntries zsetValue intsetEntries answers [encoding, refcount, idle seconds], or nil for
+// no key (the server's OBJECT command sends it at a read point). It leaves the key's access
+// time as it was, as Redis's OBJECT does.
 
 import type { CommandContext } from './command-context.js';
 import { arg, command, oneKey, type CommandSpec } from './command-spec.js';
@@ -81,7 +82,8 @@ function objectEncodingCommand(context: CommandContext, argv: readonly Uint8Arra
   if (entry === undefined) return nilReply;
   const stored = entry.stored as Parameters<typeof encodingOf>[0];
   const encoding = encodingOf(stored, { hashEntries, hashValue, zsetEntries, zsetValue, intsetEntries });
-  return { kind: 'array', value: [bulkText(encoding), { kind: 'integer', value: refcountOf(stored, encoding) }] };
+  const idleSeconds = context.accessTimeOf(entry).idleSeconds;
+  return { kind: 'array', value: [bulkText(encoding), { kind: 'integer', value: refcountOf(stored, encoding) }, { kind: 'integer', value: idleSeconds }] };
 }
 
 /** Redis shares the integers 0-9999 among all keys holding them (with its default eviction policy); every other value has one owner. */

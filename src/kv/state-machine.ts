@@ -23,7 +23,8 @@ import { CommandContext, type KvCounters } from './command-context.js';
 import { DedupTable } from './dedup-table.js';
 import { decodeTransaction, isTransaction } from './transaction.js';
 import { Keyspace, noExpiry, type KeyEntry } from './keyspace.js';
-import { fnv1a, fnv1aLatin1, fnv1aNumber, fnvOffsetBasis, mixSeed } from './hash.js';
+import { fnv1aLatin1, fnv1aNumber, fnvOffsetBasis, mixSeed } from './hash.js';
+import { digestValue } from './debug-commands.js';
 import { KeyspaceRestore, KeyspaceSnapshot, type SnapshotSink, type SnapshotSource, type SnapshotState } from './snapshot.js';
 import { CommandError, errorReply, outOfMemoryError } from './replies.js';
 import { ReadyKeys } from './ready-keys.js';
@@ -81,6 +82,9 @@ export const kvDefaults = {
   notifyKeyspaceEvents: 0,
   hllCountMemoEntriesMax: 1024,
 } as const;
+
+/** Reads that leave the keys' access time as it was, as Redis looks them up with LOOKUP_NOTOUCH. */
+const noTouchCommands: ReadonlySet<string> = new Set(['type', 'exists', 'ttl', 'pttl', 'expiretime', 'pexpiretime']);
 
 /** The write rows that run a script, which the read path may serve when the script cannot write. */
 const scriptCallRows: ReadonlySet<string> = new Set(['eval', 'evalsha', 'fcall']);
@@ -550,6 +554,7 @@ export class KvStateMachine {
     context.hllCounts = this.hllCounts;
     context.keyMissed = this.keyMissed();
     context.readLookups = true;
+    context.touches = !noTouchCommands.has(spec.name);
     return this.runHandler(spec, context, argv);
   }
 
@@ -616,15 +621,20 @@ export class KvStateMachine {
     return this.keyspace.dueForExpiry(now, max).map((entry) => Buffer.from(entry.key));
   }
 
+  /**
+   * Node-local: the clock key accesses are stamped with (seconds, Redis's 24-bit LRU clock),
+   * set by the node as time passes. Apply never reads a clock; what it stamps is never
+   * replicated, snapshotted or digested.
+   */
+  setAccessClock(clock: number): void {
+    this.keyspace.setAccessClock(clock);
+  }
+
   digest(): KvDigest {
     let sumHigh = 0;
     let sumLow = 0;
     for (const entry of this.keyspace.values()) {
-      let low = fnv1aLatin1(fnvOffsetBasis, entry.mapKey);
-      low = fnv1aLatin1(low, entry.valueType);
-      const stored = entry.stored;
-      if (typeof stored === 'string') low = fnv1aLatin1(low, stored);
-      else low = stored.type === 'string' ? fnv1a(low, stored.view()) : mixSeed(low, stored.digest());
+      let low = digestValue(fnv1aLatin1(fnvOffsetBasis, entry.mapKey), entry);
       low = fnv1aNumber(low, entry.expireAtMs === noExpiry ? -1 : entry.expireAtMs);
       const high = mixSeed(low, entry.mapKey.length + entry.valueByteLength);
       sumLow = (sumLow + low) >>> 0;
@@ -727,6 +737,7 @@ export class KvStateMachine {
     this.settings = settings;
     // Open snapshots keep reading the old keyspace, which nothing mutates any more.
     this.keyspace.onCollectionStored(null);
+    state.keyspace.adoptAccessClock(this.keyspace);
     this.keyspace = state.keyspace;
     this.keyspace.onCollectionStored((mapKey) => this.readyKeys.stored(mapKey));
     this.dedup.restore(state.dedup);

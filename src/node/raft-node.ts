@@ -12,7 +12,7 @@
 
 import type { Raft, RaftStatus } from '../raft/raft.js';
 import type { ConfChange, Entry, LogIndex, Message, NodeId, Ready, SnapshotMeta, SoftState } from '../raft/types.js';
-import { EntryType, MessageType, StateRole } from '../raft/types.js';
+import { EntryType, MessageType, NO_NODE, StateRole } from '../raft/types.js';
 import { decodeConfChange } from '../raft/conf-change.js';
 import { NodeError } from './errors.js';
 import { array, integer, object, optional, parseJson, string } from '../base/schema.js';
@@ -374,14 +374,27 @@ export class RaftNode<R> {
     const oldest = this.syncStarts[0];
     if (stallMs <= 0 || oldest === undefined || !this.isLeader) return;
     if (now - oldest < stallMs || now - this.stallHandoverAt < stallMs) return;
+    const target = this.handOverLeadership();
+    if (target === null) return;
+    this.stallHandoverAt = now;
+    this.options.logger.warn({ syncInFlightMs: now - oldest, to: target }, 'own WAL sync stalled: handing leadership over');
+  }
+
+  /**
+   * On the leader with no transfer under way: starts handing leadership to the voter whose
+   * log is most caught up (the core catches it up to the last entry, then sends it
+   * TimeoutNow; it gives up after an election timeout) and returns its id. Null when this
+   * node is not the leader, a transfer is already under way, or there is no other voter.
+   */
+  handOverLeadership(): NodeId | null {
     const status = this.raft.status();
+    if (!this.isLeader || status.transferee !== NO_NODE) return null;
     const target = [...status.progress]
       .filter((peer) => peer.id !== this.id && status.confState.voters.includes(peer.id))
       .sort((a, b) => b.match - a.match)[0]?.id;
-    if (target === undefined) return;
-    this.stallHandoverAt = now;
-    this.options.logger.warn({ syncInFlightMs: now - oldest, to: target }, 'own WAL sync stalled: handing leadership over');
+    if (target === undefined) return null;
     this.transferLeadership(target);
+    return target;
   }
 
   transferLeadership(to: NodeId): NodeError | null {

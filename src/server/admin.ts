@@ -3,6 +3,7 @@
 // rather than in the per-connection dispatcher.
 
 import type { KvStateMachine } from '../kv/state-machine.js';
+import type { EncodingThresholds } from '../kv/object-encoding.js';
 import type { Reply } from '../kv/reply.js';
 import type { RaftNode } from '../node/raft-node.js';
 import type { NodeId } from '../node/consensus.js';
@@ -68,6 +69,16 @@ export class Admin {
       chunkBytes: context.config.snapshotChunkBytes,
       now: context.now,
     });
+  }
+
+  /** The encoding thresholds OBJECT ENCODING and DEBUG OBJECT decide by. */
+  thresholds(): EncodingThresholds {
+    return this.settings.thresholds();
+  }
+
+  /** A node setting's value by its Redis name (node-settings.ts); 0 for one it does not have. */
+  setting(name: string): number {
+    return this.settings.number(name);
   }
 
   /** INFO, CONFIG, TIME and the RAFT.* commands, as rows of the command registry. */

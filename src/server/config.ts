@@ -17,6 +17,10 @@ export const READ_CONSISTENCIES: readonly ReadConsistency[] = ['linearizable', '
 export type EvictionPolicy = 'noeviction' | 'allkeys-lru' | 'volatile-lru' | 'allkeys-random' | 'volatile-ttl';
 export const EVICTION_POLICIES: readonly EvictionPolicy[] = ['noeviction', 'allkeys-lru', 'volatile-lru', 'allkeys-random', 'volatile-ttl'];
 
+/** Redis's enable-debug-command values: who may run DEBUG. */
+export type DebugPermission = 'no' | 'yes' | 'local';
+export const DEBUG_PERMISSIONS: readonly DebugPermission[] = ['no', 'yes', 'local'];
+
 export type TlsAuthClients = 'yes' | 'no' | 'optional';
 export const TLS_AUTH_CLIENTS: readonly TlsAuthClients[] = ['yes', 'no', 'optional'];
 /** TLS versions by Redis's names (tls-protocols), oldest first. */
@@ -92,6 +96,8 @@ export interface ServerConfig {
   readonly debugDiskFaults: boolean;
   /** Milliseconds added to this node's clock (RAFTIS_DEBUG_CLOCK_OFFSET_MS), for clock-skew tests. */
   readonly debugClockOffsetMs: number;
+  /** Who may run DEBUG (Redis's enable-debug-command): nobody, everyone, or loopback clients. */
+  readonly enableDebugCommand: DebugPermission;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** Client TLS port on the --listen host (Redis tls-port); 0 = none. With --listen port 0 the only client port. */
   readonly tlsPort: number;
@@ -212,6 +218,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'peerQueueMaxBytes', flag: 'peer-queue-max-bytes', kind: 'bytes', min: 64 * 1024, max: 16_384 * MiB, help: 'outbound queue per peer (default 64mb)' },
   { key: 'debugFaultInjection', flag: 'debug-fault-injection', kind: 'bool', help: 'enable RAFT.DEBUG fault commands (tests only)' },
   { key: 'debugDiskFaults', flag: 'debug-disk-faults', kind: 'bool', help: 'enable RAFT.DEBUG DISK fault commands: failing syncs, a full or a slow disk (tests only)' },
+  { key: 'enableDebugCommand', flag: 'enable-debug-command', kind: 'string', choices: DEBUG_PERMISSIONS, help: 'who may run DEBUG: no | yes | local (loopback clients), as Redis 7 (default no)' },
   { key: 'debugClockOffsetMs', flag: 'debug-clock-offset-ms', kind: 'int', min: -86_400_000, max: 86_400_000, help: 'skew this node\'s clock (tests only)' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', choices: ['debug', 'info', 'warn', 'error', 'silent'], help: 'log level (default info)' },
   { key: 'tlsPort', flag: 'tls-port', kind: 'int', min: 0, max: 65_535, help: 'client TLS port on the --listen host, 0 = none (default 0); --listen HOST:0 turns plain TCP off' },
@@ -284,6 +291,7 @@ const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 
   debugFaultInjection: false,
   debugDiskFaults: false,
   debugClockOffsetMs: 0,
+  enableDebugCommand: 'no',
   logLevel: 'info',
   tlsPort: 0,
   tlsCertFile: null,

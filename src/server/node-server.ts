@@ -40,6 +40,10 @@ import { WritePath, processTimer } from './write-path.js';
 import { PubSub } from './pubsub.js';
 import { parseNotifyFlags } from '../kv/keyspace-events.js';
 import { publishedMessage } from '../kv/publish-command.js';
+import { ShutdownSequence, shutdownCommand, type ShutdownOutcome } from './shutdown.js';
+import { debugCommand } from './debug-command.js';
+import { Syncs } from './sync-command.js';
+import { accessClockMax } from '../kv/keyspace.js';
 
 export class RaftisServer {
   readonly config: ServerConfig;
@@ -57,16 +61,28 @@ export class RaftisServer {
   private readonly adminHttp: AdminHttpServer | null;
   private readonly history: DashboardHistory;
   private expireTimer: NodeJS.Timeout | null = null;
+  /** DEBUG SET-ACTIVE-EXPIRE: whether this node, as leader, proposes the deletion of expired keys. */
+  activeExpiry = true;
+  private accessClockTimer: NodeJS.Timeout | null = null;
   /** Stops proposing the users of a new cluster (--requirepass, --aclfile); see acl-seed.ts. */
   stopAclSeeding: () => void = () => {};
   private expireInFlight = false;
   private stopping: Promise<void> | null = null;
+  /** SHUTDOWN's and the signals' sequence: snapshot, hand-over, then stopNow. */
+  private readonly shutdown: ShutdownSequence;
+  /** Settles once the node has stopped, however it was asked to (a signal, SHUTDOWN, stop()). */
+  readonly stopped: Promise<void>;
+  private markStopped: (stop: Promise<void>) => void = () => {};
 
   private constructor(parts: {
     config: ServerConfig; identity: Identity; logger: Logger; storage: RaftStorage; kv: KvStateMachine;
     node: RaftNode<Reply>; transport: PeerTransport; resp: RespServer; adminHttp: AdminHttpServer | null; writes: WritePath; members: Map<string, Member>; membership: Membership;
-    dispatcher: Dispatcher; history: DashboardHistory;
+    dispatcher: Dispatcher; history: DashboardHistory; shutdown: ShutdownSequence;
   }) {
+    this.shutdown = parts.shutdown;
+    this.stopped = new Promise((resolve) => {
+      this.markStopped = resolve;
+    });
     this.config = parts.config;
     this.identity = parts.identity;
     this.logger = parts.logger;
@@ -384,7 +400,29 @@ export class RaftisServer {
     kv.events.sink = (channel, payload) => pubsub.deliver({ sharded: false, channel, payload });
     const admin = new Admin(adminContext);
     applyTimer.observe = (usec) => admin.times.applied(usec);
-    const serverCommands = [...admin.commands(), ...membership.commands(), ...pubsub.commands()];
+    let server: RaftisServer | null = null;
+    const shutdown = new ShutdownSequence({
+      isLeader: () => node.isLeader,
+      handOverLeadership: () => node.handOverLeadership(),
+      snapshot: () => node.snapshotNow(),
+      handOverTimeoutMs: () => admin.setting('shutdown-timeout') * 1000,
+      pollMs: config.tickMs,
+      stop: () => (server === null ? Promise.reject(new Error('shutdown before the node started')) : server.stopNow()),
+      log: (level, fields, message) => log[level](fields, message),
+    });
+    const debug = debugCommand({
+      permission: config.enableDebugCommand,
+      thresholds: () => admin.thresholds(),
+      read: (argv, clusterTime) => kv.read(argv, clusterTime),
+      digest: () => kv.digest().hash,
+      setActiveExpire: (on) => {
+        if (server !== null) server.activeExpiry = on;
+      },
+      snapshot: () => node.snapshotNow(),
+      log: (message) => log.warn({ debug: message }, 'DEBUG LOG'),
+    });
+    const syncs = new Syncs({ barrier: adminContext.barrier, beginSnapshot: () => kv.beginSnapshot(), chunkBytes: config.snapshotChunkBytes, now: () => Date.now() });
+    const serverCommands = [...admin.commands(), shutdownCommand(shutdown), debug, ...syncs.commands(), ...membership.commands(), ...pubsub.commands()];
     const catchUp = { pending: config.join !== null && recovered.snapshot === null && recovered.entries.length === 0 };
     const dispatcher: Dispatcher = new Dispatcher({
       config, kv, node, writes: writePath, serverCommands, subscriptions: pubsub,
@@ -403,8 +441,9 @@ export class RaftisServer {
 
     const adminHttp = config.adminListen === null ? null : new AdminHttpServer(adminContext, { tls: config.adminTls ? security.tls : null, token: security.adminToken, dashboard });
     await startListening({ config, security, log, storage, transport, node, resp: respServer, adminHttp });
-    const server = new RaftisServer({ config, identity, logger: log, storage, kv, node, transport, resp: respServer, adminHttp, writes: writePath, members, membership, dispatcher, history: nodeHistory });
+    server = new RaftisServer({ config, identity, logger: log, storage, kv, node, transport, resp: respServer, adminHttp, writes: writePath, members, membership, dispatcher, history: nodeHistory, shutdown });
     server.startActiveExpiry();
+    server.startAccessClock();
     nodeHistory.start();
     if (aclSeed !== null) server.stopAclSeeding = startAclSeeding(aclSeed, { kv, node, writes: writePath }, config.tickMs * config.heartbeatTicks);
     membership.startAutoPromotion();
@@ -423,7 +462,7 @@ export class RaftisServer {
   private startActiveExpiry(): void {
     let round = 0;
     this.expireTimer = setInterval(() => {
-      if (!this.node.isLeader || this.expireInFlight) return;
+      if (!this.node.isLeader || this.expireInFlight || !this.activeExpiry) return;
       const keys = this.kv.expiredKeys(this.node.clusterTime(), this.config.activeExpireKeysMax);
       if (keys.length === 0) return;
       this.expireInFlight = true;
@@ -434,20 +473,47 @@ export class RaftisServer {
     this.expireTimer.unref();
   }
 
-  /** Graceful stop: stop accepting clients, hand over leadership, fail pending requests clearly, sync, close. */
-  stop(): Promise<void> {
-    if (this.stopping === null) this.stopping = this.stopNow();
+  /**
+   * Keys' access times (OBJECT IDLETIME) are stamped with Redis's LRU clock, kept by the node
+   * at Redis's resolution (it updates it in its 100 ms cron): apply reads no clock.
+   */
+  private startAccessClock(): void {
+    const tick = (): void => this.kv.setAccessClock(Math.floor(Date.now() / 1000) & accessClockMax);
+    tick();
+    this.accessClockTimer = setInterval(tick, ACCESS_CLOCK_INTERVAL_MS);
+    this.accessClockTimer.unref();
+  }
+
+  /**
+   * Graceful stop: hand over leadership (within shutdown-timeout), then stop accepting
+   * clients, fail pending requests clearly, sync, close. SHUTDOWN ABORT does not cancel it.
+   */
+  async stop(): Promise<void> {
+    await this.shutdown.request({ save: false, now: false, force: true, abortable: false });
+  }
+
+  /** A signal's graceful stop (SIGTERM, SIGINT): as stop(), but SHUTDOWN ABORT cancels it, as in Redis. */
+  stopOnSignal(): Promise<ShutdownOutcome> {
+    return this.shutdown.request({ save: false, now: false, force: false, abortable: true });
+  }
+
+  /** The last step of every stop (shutdown.ts): once begun, nothing cancels it. */
+  stopNow(): Promise<void> {
+    if (this.stopping === null) {
+      this.stopping = this.stopClosing();
+      this.markStopped(this.stopping);
+    }
     return this.stopping;
   }
 
-  private async stopNow(): Promise<void> {
+  private async stopClosing(): Promise<void> {
     this.logger.info({}, 'stopping');
     if (this.expireTimer !== null) clearInterval(this.expireTimer);
+    if (this.accessClockTimer !== null) clearInterval(this.accessClockTimer);
     this.history.stop();
     this.stopAclSeeding();
     this.membership.stop();
     this.resp.stopAccepting();
-    if (this.node.isLeader) await this.handOverLeadership();
     this.writes.stop();
     this.dispatcher.stop();
     this.node.stop();
@@ -457,18 +523,6 @@ export class RaftisServer {
     await this.storage.sync();
     await this.storage.close();
     this.logger.info({}, 'stopped');
-  }
-
-  private async handOverLeadership(): Promise<void> {
-    const status = this.node.status();
-    const target = [...status.progress]
-      .filter((peer) => peer.id !== this.node.id && status.confState.voters.includes(peer.id))
-      .sort((a, b) => b.match - a.match)[0]?.id;
-    if (target === undefined) return;
-    this.node.transferLeadership(target);
-    const deadline = Date.now() + this.config.tickMs * this.config.electionTicks * 2;
-    while (this.node.isLeader && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, this.config.tickMs));
-    this.logger.info({ to: target, handedOver: !this.node.isLeader }, 'leadership transfer on shutdown');
   }
 
   address(): HostPort | null {
@@ -500,6 +554,9 @@ export class RaftisServer {
     return null;
   }
 }
+
+/** How often the access clock is read (Redis's cron at its default hz 10). */
+const ACCESS_CLOCK_INTERVAL_MS = 100;
 
 /** The dashboard waits at least this long for a peer's report (or the sample interval, if longer) before showing it unreachable. */
 const DASHBOARD_PEER_TIMEOUT_MS_MIN = 1000;

@@ -2,7 +2,8 @@
 // integers with Redis's names, bounds and defaults. The encoding thresholds of Redis's compact
 // encodings (listpack, intset) only change what OBJECT ENCODING reports, since raftis keeps
 // one representation per type; the slow log and latency monitor thresholds decide what those
-// record. No reply of any data command depends on them.
+// record; shutdown-timeout bounds a stopping leader's hand-over. No reply of any data command
+// depends on them.
 
 import type { Reply } from '../kv/reply.js';
 import { errorReply } from './errors.js';
@@ -32,6 +33,8 @@ function settings(): Threshold[] {
     { names: ['set-max-intset-entries'], min: 0n, max: longMax, defaultValue: 512n },
     { names: ['list-max-listpack-size', 'list-max-ziplist-size'], min: intMin, max: intMax, defaultValue: -2n },
     { names: ['list-compress-depth'], min: 0n, max: intMax, defaultValue: 0n },
+    // Seconds a leader asked to shut down waits for leadership to move (shutdown.ts).
+    { names: ['shutdown-timeout'], min: 0n, max: intMax, defaultValue: 10n },
   ];
   return rows.map((row) => ({ ...row, value: row.defaultValue }));
 }

@@ -1,5 +1,7 @@
 // OBJECT ENCODING / REFCOUNT / FREQ / IDLETIME / HELP. The value is looked at by the state
 // machine at a read point (kv/object-encoding.ts), with this node's encoding thresholds.
+// IDLETIME is this node's own: each node stamps the keys its commands read and write, as a
+// Redis replica keeps its own LRU clock per key.
 
 import type { Reply } from '../kv/reply.js';
 import { objectEncodingCommandName, type EncodingThresholds } from '../kv/object-encoding.js';
@@ -34,12 +36,13 @@ export function objectCommand(deps: ObjectCommandDeps): ServerCommand {
     // At a read point of the connection's consistency, in order with its commands, as a data read.
     read((clusterTime) => deps.read([Buffer.from(objectEncodingCommandName), argv[2] as Buffer, ...numbers], clusterTime), (reply) => {
       if (reply.kind !== 'array' || reply.value === null) return done(reply); // no key (nil), or the read failed
-      const [encoding, refcount] = reply.value;
+      const [encoding, refcount, idleSeconds] = reply.value;
       if (sub === 'encoding') return done(encoding ?? { kind: 'bulk', value: null });
       if (sub === 'refcount') return done(refcount ?? { kind: 'integer', value: 1 });
-      // raftis keeps neither access frequencies (it has no LFU policies) nor access times
-      // (its LRU policies go by write recency).
-      done(errorReply(sub === 'freq' ? LFU_NOT_SELECTED : 'ERR raftis keeps no access times: its LRU eviction goes by write recency'));
+      if (sub === 'idletime') return done(idleSeconds ?? { kind: 'integer', value: 0 });
+      // No LFU policy can be selected (eviction is decided in the log, and access frequencies
+      // are each node's own): Redis's answer under an LRU policy.
+      done(errorReply(LFU_NOT_SELECTED));
     });
   }, [2, 2, 1], { encoding: 3, freq: 3, idletime: 3, refcount: 3, help: 2 });
 }

@@ -58,6 +58,7 @@ function startupSettings(config: ServerConfig): Map<string, { value: string; fla
     // Eviction looks at every key of the policy's set, not at a sample; clients' buffers are not counted.
     ['maxmemory-samples', { value: '5', flag: '(eviction does not sample)' }],
     ['maxmemory-clients', { value: '0', flag: '(client buffers are limited per client: --client-output-buffer-limit)' }],
+    ['enable-debug-command', { value: config.enableDebugCommand, flag: '--enable-debug-command' }],
     ['raftis-peer-listen', { value: formatHostPort(config.peerListen), flag: '--peer-listen' }],
     ['raftis-read-consistency', { value: config.readConsistency, flag: '--read-consistency (RAFT.CONSISTENCY per connection)' }],
   ]);

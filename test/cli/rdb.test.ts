@@ -2,10 +2,12 @@
 // 7.0 saved with every data type raftis has (strings raw, integer and LZF-compressed; hashes,
 // lists, sets and sorted sets both compact and large; a stream with a consumer group; expiries;
 // a function library; a key in another database) is imported into a 3-node cluster, which
-// then holds every key of database 0 as Redis does; the cluster's export, loaded by a fresh
-// redis-server, holds the same keys again. Skipped when redis-server is missing.
+// then holds every key of database 0 as Redis does; the cluster's export, and what
+// redis-cli --rdb (and --functions-rdb) fetches from a node by SYNC, loaded by a fresh
+// redis-server, hold the same keys again. Skipped when redis-server is missing.
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +15,16 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { ClusterUp, freeBasePort, runRaftis as raftis } from '../support/cluster-up.js';
 import { RedisServer, missingTool } from '../support/redis-server.js';
+
+/** Runs a program to its end: its exit code and output. */
+function run(program: string, args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(program, args, { timeout: 60_000 }, (error, stdout, stderr) => {
+      if (error !== null && typeof error.code !== 'number') return reject(error);
+      resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr });
+    });
+  });
+}
 
 const NODES = 3;
 /** Two readings of one key's time to live, on two servers a moment apart, agree within this. */
@@ -143,6 +155,27 @@ describe('raftis import-rdb and export-rdb against redis-server', { skip: skip ?
     await reloaded.select(0);
     await assertSameKeys(await connect(source.port), reloaded, 'redis-server loading the export');
     assert.equal(await reloaded.call('FCALL', 'rdbecho', '0', 'back'), 'back');
+  });
+
+  it('redis-cli --rdb against any node writes a dump.rdb that redis-server loads with the same keys; PSYNC is refused', { skip: missingTool('redis-cli') ?? false }, async () => {
+    const out = join(root, 'cli.rdb');
+    const fetched = await run('redis-cli', ['-p', String(base + 2), '--rdb', out]);
+    assert.equal(fetched.code, 0, fetched.stderr);
+    assert.match(fetched.stderr, /Transfer finished with success/);
+    const loaded = await RedisServer.start(['--dir', root, '--dbfilename', 'cli.rdb']);
+    servers.push(loaded);
+    const reloaded = await connect(loaded.port);
+    await assertSameKeys(await connect(source.port), reloaded, 'redis-server loading redis-cli --rdb');
+    assert.equal(await reloaded.call('FCALL', 'rdbecho', '0', 'cli'), 'cli');
+    const functionsOnly = join(root, 'functions.rdb');
+    const functions = await run('redis-cli', ['-p', String(base), '--functions-rdb', functionsOnly]);
+    assert.equal(functions.code, 0, functions.stderr);
+    const withFunctions = await RedisServer.start(['--dir', root, '--dbfilename', 'functions.rdb']);
+    servers.push(withFunctions);
+    const onlyFunctions = await connect(withFunctions.port);
+    assert.deepEqual([await onlyFunctions.dbsize(), await onlyFunctions.call('FCALL', 'rdbecho', '0', 'f')], [0, 'f'], 'functions only');
+    const raftisClient = await connect(base + 1);
+    await assert.rejects(raftisClient.call('PSYNC', '?', '-1'), /ERR raftis does not replicate to Redis replicas/);
   });
 
   it('refuses a damaged file before writing anything', async () => {

@@ -226,6 +226,19 @@ export class TestCluster {
     await waitFor(`${id} to accept clients`, async () => (await this.call(id, ['PING'])) === 'PONG', { timeoutMs });
   }
 
+  /**
+   * Runs `stop` (e.g. sending SHUTDOWN) with the node's exit counted as expected, and waits
+   * for the exit; returns it.
+   */
+  async stopBy(id: string, stop: () => Promise<void>): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const child = this.node(id).process;
+    if (child === null) throw new Error(`${id} is not running`);
+    this.expectedExit.add(id);
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) => child.once('exit', (code, signal) => resolveExit({ code, signal })));
+    await stop();
+    return exited;
+  }
+
   /** Sends a signal; SIGKILL and SIGTERM wait for the exit. */
   async kill(id: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const node = this.node(id);

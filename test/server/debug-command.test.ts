@@ -1,0 +1,142 @@
+// DEBUG and OBJECT IDLETIME on a 1-node cluster beside a real redis-server: DEBUG refused by
+// default with Redis 7.0's error; once enabled (--enable-debug-command yes, restarted), the
+// subcommands raftis answers give Redis's replies byte for byte where they do not depend on
+// the server's internals (PROTOCOL, SLEEP, errors, an empty keyspace's digest), and Redis's
+// shapes where they do (OBJECT, DIGEST, DIGEST-VALUE). DEBUG SLEEP holds only its own
+// connection. OBJECT IDLETIME counts from the key's last read or write on this node, and the
+// reads Redis leaves untouched (TYPE, TTL, EXISTS, OBJECT) leave it.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { TestCluster } from '../support/cluster.js';
+import { encode, RawConnection, type Resp } from '../support/raw-resp.js';
+import { missingTool, RedisServer } from '../support/redis-server.js';
+import { waitFor } from '../support/wait.js';
+
+const skip = missingTool('redis-server');
+
+describe('DEBUG and OBJECT IDLETIME compared with redis-server', { skip: skip ?? false }, () => {
+  let cluster: TestCluster;
+  let redisServer: RedisServer;
+  let debugEnabled = false;
+  let raftis: RawConnection;
+  let redis: RawConnection;
+
+  before(async () => {
+    [cluster, redisServer] = await Promise.all([
+      TestCluster.start({ nodes: 1, nodeArgs: () => (debugEnabled ? ['--enable-debug-command', 'yes'] : []) }),
+      RedisServer.start(['--databases', '1', '--enable-debug-command', 'yes']),
+    ]);
+    await cluster.waitForLeader();
+    raftis = await RawConnection.open(cluster.node('n1').port);
+    redis = await RawConnection.open(redisServer.port);
+  });
+
+  after(async () => {
+    raftis?.close();
+    redis?.close();
+    await Promise.all([cluster?.stop(), redisServer?.stop()]);
+  });
+
+  /** The commands whose replies differ between raftis and redis-server, byte for byte (HELLO's own reply is the server's and not compared). */
+  async function differences(sequences: readonly string[][]): Promise<string[]> {
+    const found: string[] = [];
+    for (const argv of sequences) {
+      const [ours, theirs] = await Promise.all([raftis, redis].map(async (connection) => {
+        connection.write(encode(argv));
+        return (await connection.read()).raw.toString('latin1');
+      }));
+      if (ours !== theirs && argv[0] !== 'HELLO') found.push(`${JSON.stringify(argv)}: raftis ${JSON.stringify(ours)} vs redis ${JSON.stringify(theirs)}`);
+    }
+    return found;
+  }
+
+  it('refuses DEBUG by default with Redis 7.0\'s error', async () => {
+    const refused = await raftis.call('DEBUG', 'SLEEP', '0');
+    assert.deepEqual(refused, { error: 'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.' });
+    assert.deepEqual(await raftis.call('CONFIG', 'GET', 'enable-debug-command'), ['enable-debug-command', 'no']);
+    assert.match(JSON.stringify(await raftis.call('CONFIG', 'SET', 'enable-debug-command', 'yes')), /can't set immutable config/);
+    // Enabled from here on: at start-up only, as Redis's protected setting.
+    raftis.close();
+    debugEnabled = true;
+    await cluster.restart('n1');
+    await cluster.waitForLeader();
+    raftis = await RawConnection.open(cluster.node('n1').port);
+    assert.deepEqual(await raftis.call('CONFIG', 'GET', 'enable-debug-command'), ['enable-debug-command', 'yes']);
+  });
+
+  it('answers PROTOCOL, SLEEP, SET-ACTIVE-EXPIRE, CHANGE-REPL-ID, STRINGMATCH-TEST, ERROR, LOG, errors, and MEMORY DOCTOR byte for byte like Redis, in RESP2 and RESP3', async () => {
+    const types = ['string', 'integer', 'double', 'bignum', 'null', 'array', 'set', 'map', 'true', 'false', 'verbatim', 'nosuchtype'];
+    const sequences = [
+      ['FLUSHALL'], ['DEBUG', 'DIGEST'], ['DEBUG', 'DIGEST-VALUE', 'nokey'], ['MEMORY', 'DOCTOR'], ['MEMORY', 'PURGE'],
+      ...types.map((type) => ['DEBUG', 'PROTOCOL', type]), ['DEBUG', 'PROTOCOL', 'attrib'], ['DEBUG', 'PROTOCOL', 'push'],
+      ['DEBUG', 'SLEEP', '0'], ['DEBUG', 'SLEEP', 'x'], ['DEBUG', 'SLEEP', '0.01'], ['DEBUG', 'SET-ACTIVE-EXPIRE', '1'], ['DEBUG', 'CHANGE-REPL-ID'],
+      ['DEBUG', 'STRINGMATCH-TEST'], ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '100'], ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', 'x'],
+      ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '5gb'], ['DEBUG', 'ERROR', 'MYERR something bad'], ['DEBUG', 'ERROR'], ['DEBUG', 'LOG', 'hello'],
+      ['DEBUG', 'SET-ACTIVE-EXPIRE', 'x'], ['DEBUG', 'STRINGMATCH-LEN'],
+      ['DEBUG', 'OBJECT', 'nokey'], ['DEBUG', 'NOSUCHSUB'], ['DEBUG', 'SLEEP'], ['DEBUG'],
+      ['HELLO', '3'], ...types.map((type) => ['DEBUG', 'PROTOCOL', type]), ['HELLO', '2'],
+    ];
+    assert.deepEqual(await differences(sequences), []);
+  });
+
+  it('answers OBJECT, DIGEST and DIGEST-VALUE in Redis\'s shapes: equal values digest alike, the digest follows the data', async () => {
+    const empty = await raftis.call('DEBUG', 'DIGEST');
+    assert.equal(empty, '0'.repeat(40), 'an empty keyspace digests to zeros, as in Redis');
+    await raftis.call('RPUSH', 'dbg:list', 'a', 'b', 'c');
+    await raftis.call('RPUSH', 'dbg:copy', 'a', 'b', 'c');
+    await raftis.call('SET', 'dbg:s', 'hello');
+    const digest = await raftis.call('DEBUG', 'DIGEST');
+    assert.match(String(digest), /^[0-9a-f]{40}$/);
+    assert.notEqual(digest, empty);
+    const values = await raftis.call('DEBUG', 'DIGEST-VALUE', 'dbg:list', 'dbg:copy', 'dbg:s', 'nokey') as Resp[];
+    assert.equal(values.length, 4);
+    assert.equal(values[0], values[1], 'equal lists digest alike');
+    assert.notEqual(values[0], values[2]);
+    assert.equal(values[3], '0'.repeat(40));
+    await raftis.call('SET', 'dbg:s', 'changed');
+    assert.notEqual(await raftis.call('DEBUG', 'DIGEST'), digest);
+    const line = /^Value at:0x[0-9a-f]+ refcount:(\d+) encoding:(\w+) serializedlength:(\d+) lru:(\d+) lru_seconds_idle:(\d+)$/;
+    // A long string's serialized length is not compared: Redis LZF-compresses it in an RDB, raftis does not.
+    for (const [key, value, compared] of [['dbg:s', 'hello', 4], ['dbg:n', '12345', 4], ['dbg:long', 'x'.repeat(100), 3]] as const) {
+      const [ours, theirs] = await Promise.all([raftis, redis].map(async (connection) => {
+        await connection.call('SET', key, value);
+        return line.exec(String(await connection.call('DEBUG', 'OBJECT', key)));
+      }));
+      assert.ok(ours !== null && ours !== undefined && theirs !== null && theirs !== undefined, `Redis's line for ${key}`);
+      assert.deepEqual(ours.slice(1, compared), theirs.slice(1, compared), `${key}: Redis's refcount, encoding and serialized length`);
+      assert.ok(Number(ours[5]) <= 1, `${key} was just written`);
+    }
+  });
+
+  it('DEBUG SLEEP holds its own connection only', async () => {
+    const other = await RawConnection.open(cluster.node('n1').port);
+    try {
+      const started = Date.now();
+      raftis.write(encode(['DEBUG', 'SLEEP', '2']));
+      const slept = raftis.read(10_000).then((frame) => ({ value: frame.value, at: Date.now() }));
+      assert.equal(await other.call('PING'), 'PONG');
+      const pongAt = Date.now();
+      const { value, at } = await slept;
+      assert.equal(value, 'OK');
+      assert.ok(pongAt < at, 'another client was served during the sleep');
+      assert.ok(at - started >= 2000, 'the sleeping connection waited');
+    } finally {
+      other.close();
+    }
+  });
+
+  it('OBJECT IDLETIME counts from the last access; TYPE, TTL, EXISTS and OBJECT do not touch, GET and TOUCH do', async () => {
+    await raftis.call('SET', 'idle:k', 'v');
+    await waitFor('the key to be idle 2 s', async () => Number(await raftis.call('OBJECT', 'IDLETIME', 'idle:k')) >= 2, { timeoutMs: 10_000, intervalMs: 200 });
+    for (const argv of [['TYPE', 'idle:k'], ['TTL', 'idle:k'], ['PTTL', 'idle:k'], ['EXISTS', 'idle:k'], ['OBJECT', 'ENCODING', 'idle:k']]) await raftis.call(...argv);
+    assert.ok(Number(await raftis.call('OBJECT', 'IDLETIME', 'idle:k')) >= 2, 'untouched by TYPE, TTL, EXISTS, OBJECT');
+    await raftis.call('GET', 'idle:k');
+    assert.ok(Number(await raftis.call('OBJECT', 'IDLETIME', 'idle:k')) < 2, 'GET touched it');
+    await waitFor('the key to be idle 2 s again', async () => Number(await raftis.call('OBJECT', 'IDLETIME', 'idle:k')) >= 2, { timeoutMs: 10_000, intervalMs: 200 });
+    await raftis.call('TOUCH', 'idle:k');
+    assert.ok(Number(await raftis.call('OBJECT', 'IDLETIME', 'idle:k')) < 2, 'TOUCH touched it');
+    assert.deepEqual(await raftis.call('OBJECT', 'IDLETIME', 'idle:none'), null);
+    assert.match(JSON.stringify(await raftis.call('OBJECT', 'FREQ', 'idle:k')), /An LFU maxmemory policy is not selected/);
+  });
+});
