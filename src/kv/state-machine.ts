@@ -548,13 +548,14 @@ export class KvStateMachine {
   }
 
   /** `readSalt` is 0 for a read inside apply (every replica must draw the same), else see CommandContext. */
-  private runRead(spec: CommandSpec, argv: readonly Uint8Array[], nowMs: number, readSalt = 0): Reply {
+  /** `touches`: whether the read records its keys' access (node-local); false for a CLIENT NO-TOUCH client, TOUCH aside. */
+  private runRead(spec: CommandSpec, argv: readonly Uint8Array[], nowMs: number, readSalt = 0, touches = true): Reply {
     const context = new CommandContext(this.keyspace, nowMs, false, this.settings.values.protoMaxBulkLen, mixSeed(this.applied, nowMs), this.counters, readSalt, this.scripting);
     context.hllSparseMaxBytes = this.hllSparseMaxBytes;
     context.hllCounts = this.hllCounts;
     context.keyMissed = this.keyMissed();
     context.readLookups = true;
-    context.touches = !noTouchCommands.has(spec.name);
+    context.touches = spec.name === 'touch' || (touches && !noTouchCommands.has(spec.name));
     return this.runHandler(spec, context, argv);
   }
 
@@ -581,9 +582,10 @@ export class KvStateMachine {
    * read() of a command the caller already looked up and checked the arity of (the server's
    * dispatcher: `spec` is one of commands()' rows), without finding it again by its name.
    */
-  readCommand(spec: CommandSpec, argv: readonly Uint8Array[], clusterTime: number, user: string | null): Reply {
-    if (user !== null || !hasFlag(spec, 'readonly')) return this.read(argv, clusterTime, user);
-    return this.runRead(spec, argv, Math.max(clusterTime, this.time), ++this.readsServed);
+  readCommand(spec: CommandSpec, argv: readonly Uint8Array[], clusterTime: number, user: string | null, touches = true): Reply {
+    if (!hasFlag(spec, 'readonly')) return this.read(argv, clusterTime, user);
+    if (user !== null) return this.runAs(user, () => this.readCommand(spec, argv, clusterTime, null, touches));
+    return this.runRead(spec, argv, Math.max(clusterTime, this.time), ++this.readsServed, touches);
   }
 
   /**

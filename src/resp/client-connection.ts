@@ -105,6 +105,8 @@ export class ClientConnection {
   readonly id: number;
   /** CLIENT SETNAME; empty when unnamed. */
   name = '';
+  /** CLIENT NO-TOUCH: this client's reads leave keys' access times as they were (TOUCH aside). */
+  noTouch = false;
   readonly createdAtMs: number;
   /** Peer "ip:port". */
   readonly address: string;

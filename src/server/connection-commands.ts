@@ -104,9 +104,9 @@ function hello(deps: ConnectionCommandsDeps, { argv, conn }: ServerCall): Reply 
   };
 }
 
-/** Redis 7.0's CLIENT subcommands raftis answers, with their arities (and SETINFO, from 7.2, which clients send). */
+/** Redis 7.0's CLIENT subcommands raftis answers, with their arities (and SETINFO and NO-TOUCH, from 7.2). */
 const CLIENT_SUBCOMMANDS = {
-  id: 2, info: 2, list: -2, kill: -3, unblock: -3, pause: -3, unpause: 2, setname: 3, getname: 2, setinfo: 4, 'no-evict': 3, reply: 3, help: 2,
+  id: 2, info: 2, list: -2, kill: -3, unblock: -3, pause: -3, unpause: 2, setname: 3, getname: 2, setinfo: 4, 'no-evict': 3, 'no-touch': 3, reply: 3, help: 2,
 };
 
 const CLIENT_HELP = [
@@ -126,6 +126,7 @@ const CLIENT_HELP = [
   '    * ID <client-id> [<client-id> ...]', '      Return clients of specified IDs only.',
   'SETNAME <name>', '    Assign the name <name> to the current connection.',
   'NO-EVICT (ON|OFF)', '    Protect current client connection from eviction.',
+  'NO-TOUCH (ON|OFF)', '    Will not touch LRU/LFU stats when this mode is on.',
   'UNBLOCK <clientid> [TIMEOUT|ERROR]', '    Unblock the specified blocked client.',
   'PAUSE <timeout> [WRITE|ALL]', '    Suspend all, or just write, clients for <timeout> milliseconds.',
   'UNPAUSE', '    Stop the current client pause, resuming traffic.',
@@ -152,6 +153,13 @@ function client(deps: ConnectionCommandsDeps, { argv, conn }: ServerCall): Reply
     case 'no-evict':
       if (argv.length !== 3) return arity(3) as Reply;
       return /^(on|off)$/i.test(argv[2]?.toString() ?? '') ? OK : errorReply('ERR syntax error');
+    case 'no-touch': {
+      if (argv.length !== 3) return arity(3) as Reply;
+      const mode = argv[2]?.toString('latin1').toLowerCase();
+      if (mode !== 'on' && mode !== 'off') return errorReply('ERR syntax error');
+      conn.noTouch = mode === 'on';
+      return OK;
+    }
     case 'info':
       return arity(2) ?? { kind: 'verbatim', format: 'txt', value: clientLine(deps, conn) + '\n' };
     case 'list':

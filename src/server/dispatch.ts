@@ -350,7 +350,7 @@ export class Dispatcher {
       const mode = state.consistency; // as set when the read arrived, even if it waits
       const user = this.acl.runsAs(conn, spec);
       // Looked up and arity-checked above: the state machine takes the row as it is.
-      this.inOrder(state, 'read', done, (finish) => this.connectionRead(state, mode, (clusterTime) => timed(execution, () => this.kv.readCommand(spec, argv, clusterTime, user)), finish));
+      this.inOrder(state, 'read', done, (finish) => this.connectionRead(state, mode, (clusterTime) => timed(execution, () => this.kv.readCommand(spec, argv, clusterTime, user, !conn.noTouch)), finish));
     }
   }
 
@@ -499,11 +499,11 @@ export class Dispatcher {
     this.options.subscriptions?.forget(conn);
   }
 
-  /** CLIENT LIST's server-side fields: flags (x in MULTI, b blocked, else N), MULTI queue length, last command. */
+  /** CLIENT LIST's server-side fields: flags (x in MULTI, b blocked, T no-touch, else N), MULTI queue length, last command. */
   private clientFields(conn: ClientConnection): { flags: string; multi: number; cmd: string } {
     const state = this.stateOf(conn);
     const transaction = state.transaction;
-    const flags = (transaction !== null ? 'x' : '') + (this.blocking.isBlocked(conn.id) ? 'b' : '');
+    const flags = (transaction !== null ? 'x' : '') + (this.blocking.isBlocked(conn.id) ? 'b' : '') + (conn.noTouch ? 'T' : '');
     return { flags: flags === '' ? 'N' : flags, multi: transaction === null ? -1 : transaction.queued.length, cmd: state.lastCommand };
   }
 

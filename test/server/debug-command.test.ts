@@ -126,7 +126,7 @@ describe('DEBUG and OBJECT IDLETIME compared with redis-server', { skip: skip ??
     }
   });
 
-  it('OBJECT IDLETIME counts from the last access; TYPE, TTL, EXISTS and OBJECT do not touch, GET and TOUCH do', async () => {
+  it('OBJECT IDLETIME counts from the last access; TYPE, TTL, EXISTS and OBJECT do not touch, GET and TOUCH do; CLIENT NO-TOUCH', async () => {
     await raftis.call('SET', 'idle:k', 'v');
     await waitFor('the key to be idle 2 s', async () => Number(await raftis.call('OBJECT', 'IDLETIME', 'idle:k')) >= 2, { timeoutMs: 10_000, intervalMs: 200 });
     for (const argv of [['TYPE', 'idle:k'], ['TTL', 'idle:k'], ['PTTL', 'idle:k'], ['EXISTS', 'idle:k'], ['OBJECT', 'ENCODING', 'idle:k']]) await raftis.call(...argv);
@@ -136,6 +136,20 @@ describe('DEBUG and OBJECT IDLETIME compared with redis-server', { skip: skip ??
     await waitFor('the key to be idle 2 s again', async () => Number(await raftis.call('OBJECT', 'IDLETIME', 'idle:k')) >= 2, { timeoutMs: 10_000, intervalMs: 200 });
     await raftis.call('TOUCH', 'idle:k');
     assert.ok(Number(await raftis.call('OBJECT', 'IDLETIME', 'idle:k')) < 2, 'TOUCH touched it');
+    // CLIENT NO-TOUCH (Redis 7.2): that client's reads leave the access time, TOUCH aside.
+    const quiet = await RawConnection.open(cluster.node('n1').port);
+    try {
+      assert.equal(await quiet.call('CLIENT', 'NO-TOUCH', 'ON'), 'OK');
+      assert.match(String(await quiet.call('CLIENT', 'INFO')), / flags=T /);
+      await waitFor('the key to be idle 2 s once more', async () => Number(await raftis.call('OBJECT', 'IDLETIME', 'idle:k')) >= 2, { timeoutMs: 10_000, intervalMs: 200 });
+      assert.equal(await quiet.call('GET', 'idle:k'), 'v');
+      assert.ok(Number(await raftis.call('OBJECT', 'IDLETIME', 'idle:k')) >= 2, 'a NO-TOUCH client\'s GET left it');
+      await quiet.call('TOUCH', 'idle:k');
+      assert.ok(Number(await raftis.call('OBJECT', 'IDLETIME', 'idle:k')) < 2, 'its TOUCH touched it');
+      assert.deepEqual(await quiet.call('CLIENT', 'NO-TOUCH', 'maybe'), { error: 'ERR syntax error' });
+    } finally {
+      quiet.close();
+    }
     assert.deepEqual(await raftis.call('OBJECT', 'IDLETIME', 'idle:none'), null);
     assert.match(JSON.stringify(await raftis.call('OBJECT', 'FREQ', 'idle:k')), /An LFU maxmemory policy is not selected/);
   });
