@@ -1,7 +1,9 @@
 // `raftis server`: runs one node until SIGINT/SIGTERM or SHUTDOWN, then stops it gracefully;
 // SIGHUP reloads its TLS certificates.
 
+import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
+import { seedKeyHash } from '../kv/key-table.js';
 import { ConfigError, loadConfig, usage } from '../server/config.js';
 import { RaftisServer } from '../server/node-server.js';
 
@@ -10,6 +12,9 @@ export async function serverCommand(argv: string[]): Promise<number> {
     process.stdout.write(usage() + '\n');
     return 0;
   }
+  // The keyspace's hash index is node-local: a seed of this process's own keeps clients from
+  // aiming keys at one bucket.
+  seedKeyHash(randomBytes(4).readInt32LE(0));
   let config;
   try {
     config = loadConfig(argv);

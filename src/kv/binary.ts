@@ -13,8 +13,13 @@ const latin1Slice = (Buffer.prototype as unknown as { latin1Slice?: Latin1Slicer
  * a Buffer, or a Lua string's bytes a script passes to redis.call.
  */
 export function latin1Of(bytes: Uint8Array): string {
-  if (latin1Slice !== undefined) return latin1Slice.call(bytes, 0, bytes.length);
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  return latin1Between(bytes, 0, bytes.length);
+}
+
+/** bytes[start, end) as a latin1 string. */
+export function latin1Between(bytes: Uint8Array, start: number, end: number): string {
+  if (latin1Slice !== undefined) return latin1Slice.call(bytes, start, end);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1', start, end);
 }
 
 /** Largest integer a varint may carry: the largest exact JS integer. */

@@ -1,6 +1,7 @@
 // The keyspace: binary-safe keys mapped to typed values with an optional expiry time.
 //
-// Keys are looked up by their bytes as a latin1 string (one char per byte, a bijection).
+// Keys are looked up by their bytes in the key table (key-table.ts: an open-addressing
+// index of slots, hashed from the request's bytes where they are, no string made per lookup).
 // Each entry carries two stamps from one counter that advances on every write, so every
 // replica assigns the same numbers:
 //   - createdStamp orders keys by creation; SCAN cursors and snapshot streams walk that order,
@@ -12,17 +13,21 @@
 // Snapshots in progress observe mutations to save a key's old entry before it changes.
 //
 // Compact per key (a million keys must cost little more than their bytes): one entry object
-// holding the key and a string value as latin1 strings (one byte per char, no Buffer object
-// per key or value: a Buffer costs ~100 bytes beyond its data), the expiry only when there
-// is one, and the write order as a linked list through the entries (no second map). Callers
-// still see Buffers: `key` and a string `value` materialize a fresh copy on each access.
+// whose cell holds the key's bytes and a string value's bytes together in one latin1 string
+// (one byte per char, one string header for both, no Buffer object per key or value: a Buffer
+// costs ~100 bytes beyond its data), the expiry only when there is one, and the write order
+// as a linked list through the entries (no second map); the creation-order array is also the
+// key table's slots. Callers still see Buffers: `key` and a string `value` materialize a
+// fresh copy on each access. A key, at a million 12-byte keys with 100-byte values: the cell
+// 136 B, the entry object 80 B, its creation-order slot 8 B, its table bucket 8–16 B and hash 4 B.
 // Other types are collection objects (value.ts) changed in place between beginMutation and
 // settle, which keep open snapshots and the memory estimate right.
 //
 // Removals leave a version behind for WATCH (removal-stamps.ts): `version` is what WATCH
 // records and EXEC compares, for present and absent keys alike.
 
-import { latin1Of } from './binary.js';
+import { latin1Between, latin1Of } from './binary.js';
+import { hashOfBytes, hashOfLatin1, KeyTable, type KeyTableHost } from './key-table.js';
 import { ExpiryHeap, type ExpiryItem } from './expiry-heap.js';
 import { expiredVersion, RemovalStamps, removalBucketCount } from './removal-stamps.js';
 import { StepwiseSort } from './stepwise-sort.js';
@@ -84,10 +89,93 @@ function storedData(value: Value): StoredValue {
 }
 
 /**
- * One key in the keyspace. Fields are few and small on purpose (see the file comment):
- * strings instead of Buffers, `expiry` null rather than Infinity (a field that holds a
- * double in every object gets a boxed number in every object; null costs nothing), stamps
- * small integers. Only the keyspace writes the mutable fields.
+ * A key whose value is not kept in its cell string: a collection, a MutableString, or a
+ * latin1 string longer than packedValueBytesMax (a large value gains nothing from sharing a
+ * string with its key, and a PFCOUNT memo compares it by identity).
+ */
+interface WideCell {
+  /** The key's bytes as a latin1 string. */
+  readonly key: string;
+  data: StoredValue;
+}
+
+/** A latin1 string value up to this long shares one string with its key (a packed cell). */
+export const packedValueBytesMax = 1024;
+/** A key length up to this is one char at the front of a packed cell; a longer one is 255 and four chars. */
+const shortKeyBytesMax = 254;
+
+/** Where a packed cell's key starts (after its length). */
+function keyStartOf(cell: string): number {
+  return cell.charCodeAt(0) <= shortKeyBytesMax ? 1 : 5;
+}
+
+function keyLengthOf(cell: string): number {
+  const first = cell.charCodeAt(0);
+  if (first <= shortKeyBytesMax) return first;
+  return cell.charCodeAt(1) | (cell.charCodeAt(2) << 8) | (cell.charCodeAt(3) << 16) | (cell.charCodeAt(4) * 0x100_0000);
+}
+
+/** Where a packed cell's value starts (after its key). */
+function valueStartOf(cell: string): number {
+  return keyStartOf(cell) + keyLengthOf(cell);
+}
+
+/** A packed cell is built here, then made one string. Grows to the largest cell built. */
+let cellScratch = Buffer.allocUnsafe(4096);
+
+/**
+ * A packed cell: the key's length, the key's bytes, the value's bytes, in one latin1 string
+ * (one string header per key instead of two, and no key string beside it). The key comes as
+ * bytes, as a latin1 string, or as the front of another packed cell (`keyCell`).
+ */
+function packCell(key: Uint8Array | string, keyIsCell: boolean, value: Uint8Array | string): string {
+  const keyStart = keyIsCell ? keyStartOf(key as string) : 0;
+  const keyLength = keyIsCell ? keyLengthOf(key as string) : key.length;
+  const headBytes = keyLength <= shortKeyBytesMax ? 1 : 5;
+  const total = headBytes + keyLength + value.length;
+  if (cellScratch.length < total) cellScratch = Buffer.allocUnsafe(Math.max(total, cellScratch.length * 2));
+  const scratch = cellScratch;
+  if (keyIsCell) {
+    // The old cell's length prefix and key are the new one's: copy them as they are.
+    scratch.write(key as string, 0, keyStart + keyLength, 'latin1');
+  } else {
+    if (headBytes === 1) scratch[0] = keyLength;
+    else {
+      scratch[0] = 255;
+      scratch.writeUInt32LE(keyLength, 1);
+    }
+    if (typeof key === 'string') scratch.write(key, headBytes, keyLength, 'latin1');
+    else scratch.set(key, headBytes);
+  }
+  const valueAt = headBytes + keyLength;
+  if (typeof value === 'string') scratch.write(value, valueAt, value.length, 'latin1');
+  else scratch.set(value, valueAt);
+  return latin1Between(scratch, 0, total);
+}
+
+/** A cell holding `data` for a key given as bytes, a latin1 string, or the front of a packed cell. */
+function cellOf(key: Uint8Array | string, keyIsCell: boolean, data: StoredValue | Uint8Array): string | WideCell {
+  if (typeof data === 'string' || data instanceof Uint8Array) {
+    if (data.length <= packedValueBytesMax) return packCell(key, keyIsCell, data);
+    if (data instanceof Uint8Array) data = mapKeyOf(data);
+  }
+  return { key: keyStringOf(key, keyIsCell), data };
+}
+
+function keyStringOf(key: Uint8Array | string, keyIsCell: boolean): string {
+  if (typeof key !== 'string') return mapKeyOf(key);
+  if (!keyIsCell) return key;
+  const start = keyStartOf(key);
+  return key.slice(start, start + keyLengthOf(key));
+}
+
+/**
+ * One key in the keyspace. Fields are few and small on purpose (see the file comment): the
+ * key and a short string value share one latin1 string (a packed cell), `expiry` is null
+ * rather than Infinity (a field that holds a double in every object gets a boxed number in
+ * every object; null costs nothing), stamps small integers. Only the keyspace writes the
+ * mutable fields. Removed entries point `older` at themselves (`removed`): an entry is
+ * never stored again once removed, and callers may still hold it.
  */
 class StoredEntry implements KeyEntry {
   /** Absolute expiry time in ms, or null for none. Declared first with null so the field stays tagged. */
@@ -103,9 +191,8 @@ class StoredEntry implements KeyEntry {
   accessed = accessUnset;
 
   constructor(
-    readonly mapKey: string,
-    /** A string's bytes as a latin1 string (replaced, never mutated: snapshots may hold the old one), a MutableString, or a collection. */
-    public data: StoredValue,
+    /** A packed cell (packCell: the key and a latin1 string value, replaced, never mutated) or a WideCell. */
+    public cell: string | WideCell,
     expireAtMs: number,
     readonly createdStamp: number,
     public writtenStamp: number,
@@ -113,8 +200,23 @@ class StoredEntry implements KeyEntry {
     if (expireAtMs !== noExpiry) this.expiry = expireAtMs;
   }
 
+  get removed(): boolean {
+    return this.older === this;
+  }
+
+  get mapKey(): string {
+    const cell = this.cell;
+    return typeof cell === 'string' ? keyStringOf(cell, true) : cell.key;
+  }
+
   get key(): Buffer {
     return Buffer.from(this.mapKey, 'latin1');
+  }
+
+  /** The value as stored (a packed cell's value is sliced out: a view, no copy, for all but short ones). */
+  get data(): StoredValue {
+    const cell = this.cell;
+    return typeof cell === 'string' ? cell.slice(valueStartOf(cell)) : cell.data;
   }
 
   get value(): Value {
@@ -128,17 +230,55 @@ class StoredEntry implements KeyEntry {
   }
 
   get valueType(): TypeName {
-    const data = this.data;
-    return typeof data === 'string' ? 'string' : data.type;
+    const cell = this.cell;
+    if (typeof cell === 'string' || typeof cell.data === 'string') return 'string';
+    return cell.data.type;
   }
 
   get valueByteLength(): number {
-    const data = this.data;
-    return typeof data === 'string' ? data.length : data.bytes;
+    const cell = this.cell;
+    if (typeof cell === 'string') return cell.length - valueStartOf(cell);
+    return typeof cell.data === 'string' ? cell.data.length : cell.data.bytes;
   }
 
   get expireAtMs(): number {
     return this.expiry ?? noExpiry;
+  }
+
+  /** Bytes of the key. */
+  get keyLength(): number {
+    const cell = this.cell;
+    return typeof cell === 'string' ? keyLengthOf(cell) : cell.key.length;
+  }
+
+  /** The stored value when it is not a latin1 string (a collection or a MutableString), else null. */
+  get object(): CollectionValue | MutableString | null {
+    const cell = this.cell;
+    return typeof cell === 'string' || typeof cell.data === 'string' ? null : cell.data;
+  }
+
+  /** keyspace hash of the key. */
+  keyHash(): number {
+    const cell = this.cell;
+    if (typeof cell !== 'string') return hashOfLatin1(cell.key);
+    const start = keyStartOf(cell);
+    return hashOfLatin1(cell, start, start + keyLengthOf(cell));
+  }
+
+  /** Whether the key is exactly `key`. */
+  hasKey(key: Uint8Array): boolean {
+    const cell = this.cell;
+    const text = typeof cell === 'string' ? cell : cell.key;
+    const start = typeof cell === 'string' ? keyStartOf(cell) : 0;
+    const length = typeof cell === 'string' ? keyLengthOf(cell) : cell.key.length;
+    if (length !== key.length) return false;
+    for (let i = 0; i < length; i++) if (text.charCodeAt(start + i) !== key[i]) return false;
+    return true;
+  }
+
+  /** Whether `other` has the same key. */
+  sameKey(other: StoredEntry): boolean {
+    return this.keyLength === other.keyLength && this.mapKey === other.mapKey;
   }
 }
 
@@ -147,14 +287,19 @@ class StoredEntry implements KeyEntry {
  * collection's as last settled) and fixed overheads, the same on every replica.
  */
 function entryBytes(entry: StoredEntry): number {
-  const data = entry.data;
-  const valueBytes = typeof data === 'string' ? data.length : data.accountedBytes;
-  return keyOverheadBytes + entry.mapKey.length + valueBytes + (entry.expiry === null ? 0 : expiryOverheadBytes);
+  const object = entry.object;
+  const valueBytes = object === null ? entry.valueByteLength : object.accountedBytes;
+  return keyOverheadBytes + entry.keyLength + valueBytes + (entry.expiry === null ? 0 : expiryOverheadBytes);
+}
+
+/** Whether data about to be stored is a collection (not a string's bytes in either form). */
+function holdsCollection(data: StoredValue | Uint8Array): data is CollectionValue {
+  return !(data instanceof Uint8Array) && isCollection(data);
 }
 
 /** A value about to be stored: a collection's (or MutableString's) current size becomes what the estimate counts. */
-function account(data: StoredValue): StoredValue {
-  if (typeof data !== 'string') data.accountedBytes = data.bytes;
+function account<T extends StoredValue | Uint8Array>(data: T): T {
+  if (typeof data !== 'string' && !(data instanceof Uint8Array)) data.accountedBytes = data.bytes;
   return data;
 }
 
@@ -195,15 +340,16 @@ const orderDeadSlotsMin = 1024;
 const heapStaleItemsMin = 1024;
 
 export class Keyspace {
-  private readonly entries = new Map<string, StoredEntry>();
-  /** Entries in creation order; may hold dead entries (deleted keys) until compacted. */
+  /** Live keys by their bytes → their slot in `order`. */
+  private readonly table = new KeyTable(this.slotKeys());
+  /** Entries in creation order; may hold removed entries until compacted (a key's slot is its index here). */
   private order: StoredEntry[] = [];
   private orderDeadSlots = 0;
   /** Ends of the write-order list through the entries (older/newer): least and most recently written. */
   private oldest: StoredEntry | null = null;
   private newest: StoredEntry | null = null;
-  /** Keys with an expiry, least recently written first (Map iteration order is insertion order). */
-  private readonly volatileRecency = new Map<string, StoredEntry>();
+  /** Keys with an expiry, least recently written first (Set iteration order is insertion order). */
+  private readonly volatileRecency = new Set<StoredEntry>();
   private readonly expiryHeap = new ExpiryHeap<StoredEntry>();
   private readonly observers = new Set<KeyspaceObserver>();
   private stampCounter: number;
@@ -253,7 +399,7 @@ export class Keyspace {
         if (createdStamp > stamp || writtenStamp > stamp) {
           throw new Error(`entry stamp ${createdStamp}/${writtenStamp} beyond keyspace stamp ${stamp}`);
         }
-        const entry = new StoredEntry(mapKey, account(data), expireAtMs, createdStamp, writtenStamp);
+        const entry = new StoredEntry(cellOf(mapKey, false, account(data)), expireAtMs, createdStamp, writtenStamp);
         keyspace.order.push(entry);
         keyspace.memoryEstimateBytes += entryBytes(entry);
         if (createdStamp <= lastCreatedStamp) inCreationOrder = false;
@@ -294,14 +440,11 @@ export class Keyspace {
               const end = Math.min(byWrite.length, next + Math.max(1, Math.floor((workMax - work) / indexWorkPerKey)));
               for (; next < end; next++) {
                 const created = keyspace.order[next] as StoredEntry;
-                // One hash lookup per key, not two: a duplicate leaves the size unchanged.
-                const sizeBefore = keyspace.entries.size;
-                keyspace.entries.set(created.mapKey, created);
-                if (keyspace.entries.size === sizeBefore) throw new Error(`duplicate key in snapshot (created ${created.createdStamp})`);
+                if (keyspace.table.insertUnique(next) !== -1) throw new Error(`duplicate key in snapshot (created ${created.createdStamp})`);
                 if (created.expiry !== null) keyspace.expiryHeap.push({ expireAtMs: created.expiry, stamp: created.createdStamp, target: created });
                 const written = byWrite[next] as StoredEntry;
                 keyspace.link(written);
-                if (written.expiry !== null) keyspace.volatileRecency.set(written.mapKey, written);
+                if (written.expiry !== null) keyspace.volatileRecency.add(written);
               }
               work += (end - first) * indexWorkPerKey + 1;
               if (next >= byWrite.length) {
@@ -322,8 +465,8 @@ export class Keyspace {
       },
       keyspace(): Keyspace {
         if (phase !== 'done') throw new Error(`keyspace loader: keyspace() in phase ${phase}, before step() returned false`);
-        if (keyspace.order.length !== keyspace.entries.size) {
-          throw new Error(`keyspace loader: ${keyspace.entries.size} keys but ${keyspace.order.length} in creation order`);
+        if (keyspace.order.length !== keyspace.table.size) {
+          throw new Error(`keyspace loader: ${keyspace.table.size} keys but ${keyspace.order.length} in creation order`);
         }
         return keyspace;
       },
@@ -332,7 +475,22 @@ export class Keyspace {
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.table.size;
+  }
+
+  /** What the key table reads of the keys behind its slots (slots are indexes into `order`). */
+  private slotKeys(): KeyTableHost {
+    return {
+      slotHash: (slot) => (this.order[slot] as StoredEntry).keyHash(),
+      slotHasKey: (slot, key) => (this.order[slot] as StoredEntry).hasKey(key),
+      sameKey: (slotA, slotB) => (this.order[slotA] as StoredEntry).sameKey(this.order[slotB] as StoredEntry),
+    };
+  }
+
+  /** The live entry of `key`, expired or not. */
+  private find(key: Uint8Array): StoredEntry | undefined {
+    const slot = this.table.find(key, hashOfBytes(key));
+    return slot < 0 ? undefined : this.order[slot];
   }
 
   get volatileSize(): number {
@@ -372,7 +530,7 @@ export class Keyspace {
 
   /** The stored entry whether or not it has expired. */
   raw(key: Uint8Array): KeyEntry | undefined {
-    return this.entries.get(mapKeyOf(key));
+    return this.find(key);
   }
 
   /**
@@ -382,9 +540,8 @@ export class Keyspace {
    * removed), gives it a version it never had.
    */
   version(key: Uint8Array, nowMs: number): number {
-    const mapKey = mapKeyOf(key);
-    const entry = this.entries.get(mapKey);
-    if (entry === undefined) return this.removals.versionOf(mapKey);
+    const entry = this.find(key);
+    if (entry === undefined) return this.removals.versionOf(mapKeyOf(key));
     return isExpired(entry, nowMs) ? expiredVersion(entry.writtenStamp) : entry.writtenStamp;
   }
 
@@ -400,7 +557,7 @@ export class Keyspace {
 
   /** The entry if present and not expired at `nowMs`. Never mutates. */
   get(key: Uint8Array, nowMs: number): KeyEntry | undefined {
-    const entry = this.entries.get(mapKeyOf(key));
+    const entry = this.find(key);
     if (entry === undefined || isExpired(entry, nowMs)) return undefined;
     return entry;
   }
@@ -439,7 +596,7 @@ export class Keyspace {
   }
 
   isLive(entry: KeyEntry, nowMs: number): boolean {
-    return entry.expireAtMs > nowMs && this.entries.get(entry.mapKey) === entry;
+    return entry.expireAtMs > nowMs && !(entry as StoredEntry).removed;
   }
 
   private notify(entry: StoredEntry): void {
@@ -472,43 +629,49 @@ export class Keyspace {
       this.unlink(entry);
       this.link(entry);
     }
-    this.volatileRecency.delete(entry.mapKey);
-    if (entry.expiry !== null) this.volatileRecency.set(entry.mapKey, entry);
+    this.volatileRecency.delete(entry);
+    if (entry.expiry !== null) this.volatileRecency.add(entry);
   }
 
   /** Creates a key that must not exist (the caller deleted any expired one first). */
   create(key: Uint8Array, value: Value, expireAtMs: number = noExpiry): KeyEntry {
-    return this.insert(mapKeyOf(key), storedData(value), expireAtMs);
+    const hash = hashOfBytes(key);
+    const existing = this.table.find(key, hash);
+    if (existing >= 0) throw new Error(`create of existing key (created ${(this.order[existing] as StoredEntry).createdStamp})`);
+    return this.insert(key, hash, value.type === 'string' ? value.data : value, expireAtMs);
   }
 
-  private insert(mapKey: string, data: StoredValue, expireAtMs: number): StoredEntry {
-    const existing = this.entries.get(mapKey);
-    if (existing !== undefined) throw new Error(`create of existing key (created ${existing.createdStamp})`);
+  /** Adds a key the table does not hold (`hash` is its hashOfBytes). */
+  private insert(key: Uint8Array, hash: number, data: StoredValue | Uint8Array, expireAtMs: number): StoredEntry {
     const stamp = ++this.stampCounter;
-    const entry = new StoredEntry(mapKey, account(data), expireAtMs, stamp, stamp);
+    const entry = new StoredEntry(cellOf(key, false, account(data)), expireAtMs, stamp, stamp);
     entry.accessed = this.accessClock;
-    this.entries.set(mapKey, entry);
+    this.table.insert(this.order.length, hash);
     this.order.push(entry);
     this.memoryEstimateBytes += entryBytes(entry);
     this.link(entry);
     if (entry.expiry !== null) {
-      this.volatileRecency.set(mapKey, entry);
+      this.volatileRecency.add(entry);
       this.pushExpiry(entry);
     }
-    if (isCollection(data)) this.collectionStored?.(mapKey);
+    if (holdsCollection(data)) this.collectionStored?.(entry.mapKey);
     return entry;
   }
 
   /** Replaces the value and expiry of an existing entry (a write: updates recency). */
   update(entry: KeyEntry, value: Value, expireAtMs: number): void {
-    this.rewrite(this.liveEntry(entry), storedData(value), expireAtMs);
+    this.rewrite(this.liveEntry(entry), value.type === 'string' ? value.data : value, expireAtMs);
   }
 
-  private rewrite(entry: StoredEntry, data: StoredValue, expireAtMs: number): void {
+  /** Gives `entry` the value `data` (null: keeps its own) and the expiry. */
+  private rewrite(entry: StoredEntry, data: StoredValue | Uint8Array | null, expireAtMs: number): void {
     this.notify(entry);
     this.memoryEstimateBytes -= entryBytes(entry);
-    if (data !== entry.data && (isCollection(data) || isCollection(entry.data))) this.collectionStored?.(entry.mapKey);
-    entry.data = data === entry.data ? data : account(data);
+    if (data !== null) {
+      const object = entry.object;
+      if (data !== object && (holdsCollection(data) || (object !== null && isCollection(object)))) this.collectionStored?.(entry.mapKey);
+      if (data !== object) this.store(entry, account(data));
+    }
     const expiryChanged = entry.expireAtMs !== expireAtMs;
     entry.expiry = expireAtMs === noExpiry ? null : expireAtMs;
     this.memoryEstimateBytes += entryBytes(entry);
@@ -525,19 +688,21 @@ export class Keyspace {
   set(key: Uint8Array, value: Value, expireAtMs: number, keepExpiry: boolean, known?: KeyEntry | null): KeyEntry {
     if (known !== undefined && known !== null) {
       const live = this.liveEntry(known);
-      this.rewrite(live, storedData(value), keepExpiry ? live.expireAtMs : expireAtMs);
+      this.rewrite(live, value.type === 'string' ? value.data : value, keepExpiry ? live.expireAtMs : expireAtMs);
       return live;
     }
-    const mapKey = mapKeyOf(key);
-    const entry = known === null ? undefined : this.entries.get(mapKey);
-    if (entry === undefined) return this.insert(mapKey, storedData(value), keepExpiry ? noExpiry : expireAtMs);
-    this.rewrite(entry, storedData(value), keepExpiry ? entry.expireAtMs : expireAtMs);
+    const hash = hashOfBytes(key);
+    const slot = known === null ? -1 : this.table.find(key, hash);
+    const data = value.type === 'string' ? value.data : value;
+    if (slot < 0) return this.insert(key, hash, data, keepExpiry ? noExpiry : expireAtMs);
+    const entry = this.order[slot] as StoredEntry;
+    this.rewrite(entry, data, keepExpiry ? entry.expireAtMs : expireAtMs);
     return entry;
   }
 
   setExpiry(entry: KeyEntry, expireAtMs: number): void {
     const stored = this.liveEntry(entry);
-    this.rewrite(stored, stored.data, expireAtMs);
+    this.rewrite(stored, null, expireAtMs);
   }
 
   /**
@@ -546,9 +711,10 @@ export class Keyspace {
    */
   beginMutation(entry: KeyEntry): CollectionValue {
     const stored = this.liveEntry(entry);
-    if (!isCollection(stored.data)) throw new Error(`keyspace: beginMutation of a ${stored.valueType} key (created ${stored.createdStamp})`);
+    const object = stored.object;
+    if (object === null || !isCollection(object)) throw new Error(`keyspace: beginMutation of a ${stored.valueType} key (created ${stored.createdStamp})`);
     this.notify(stored);
-    return stored.data;
+    return object;
   }
 
   /**
@@ -564,7 +730,7 @@ export class Keyspace {
     if (typeof data !== 'string') return data;
     const mutable = MutableString.fromLatin1(data, lengthHint);
     mutable.accountedBytes = data.length;
-    stored.data = mutable;
+    this.store(stored, mutable);
     return mutable;
   }
 
@@ -574,16 +740,17 @@ export class Keyspace {
    * when a collection became empty. A no-op for an entry deleted or replaced meanwhile.
    */
   settle(entry: KeyEntry, changed: boolean): void {
-    const stored = this.entries.get(entry.mapKey);
-    if (stored !== entry || stored === undefined || typeof stored.data === 'string') return;
+    const stored = entry as StoredEntry;
+    const object = stored.object;
+    if (stored.removed || object === null) return;
     this.memoryEstimateBytes -= entryBytes(stored);
-    stored.data.accountedBytes = stored.data.bytes;
+    object.accountedBytes = object.bytes;
     this.memoryEstimateBytes += entryBytes(stored);
-    if (!isCollection(stored.data) && stored.data.length < mutableStringBytesMin) {
+    if (!isCollection(object) && object.length < mutableStringBytesMin) {
       // Short again (or never long): the compact latin1 form, as any other short string.
-      stored.data = stored.data.toLatin1();
+      this.store(stored, object.toLatin1());
     }
-    if (isCollection(stored.data) && stored.data.length === 0) this.remove(stored, false);
+    if (isCollection(object) && object.length === 0) this.remove(stored, false);
     else if (changed) this.touch(stored);
   }
 
@@ -599,17 +766,27 @@ export class Keyspace {
   private remove(stored: StoredEntry, expired: boolean): void {
     if (this.removalVersionsKept) this.removals.record(stored.mapKey, expired ? expiredVersion(stored.writtenStamp) : ++this.stampCounter);
     this.notify(stored);
-    this.entries.delete(stored.mapKey);
+    this.table.remove(this.orderIndexFrom(stored.createdStamp), stored.keyHash());
     this.unlink(stored);
+    stored.older = stored;
     // A waiter on a collection hears that it went (a blocked XREADGROUP then fails, as in Redis).
-    if (isCollection(stored.data)) this.collectionStored?.(stored.mapKey);
-    this.volatileRecency.delete(stored.mapKey);
+    const object = stored.object;
+    if (object !== null && isCollection(object)) this.collectionStored?.(stored.mapKey);
+    this.volatileRecency.delete(stored);
     this.memoryEstimateBytes -= entryBytes(stored);
     this.orderDeadSlots++;
     if (this.orderDeadSlots > orderDeadSlotsMin && this.orderDeadSlots * 2 > this.order.length) {
-      this.order = this.order.filter((candidate) => this.entries.get(candidate.mapKey) === candidate);
+      this.order = this.order.filter((candidate) => !candidate.removed);
       this.orderDeadSlots = 0;
+      // Slots moved: the table is filled again from the compacted order.
+      this.table.rebuild(this.order.keys(), this.order.length);
     }
+  }
+
+  /** Replaces the stored value of `entry` (its cell changes; the key stays). */
+  private store(entry: StoredEntry, data: StoredValue | Uint8Array): void {
+    const cell = entry.cell;
+    entry.cell = typeof cell === 'string' ? cellOf(cell, true, data) : cellOf(cell.key, false, data);
   }
 
   /**
@@ -618,10 +795,16 @@ export class Keyspace {
    * gets the flush's stamp (cheaper, and EXEC of a watched absent key then fails for nothing).
    */
   clear(nowMs: number): void {
-    if (this.observers.size > 0) for (const entry of this.entries.values()) this.notify(entry);
-    if (this.collectionStored !== null) for (const entry of this.entries.values()) if (isCollection(entry.data)) this.collectionStored(entry.mapKey);
+    if (this.observers.size > 0) for (const entry of this.values()) this.notify(entry as StoredEntry);
+    if (this.collectionStored !== null) {
+      for (const entry of this.values()) if (entry.valueType !== 'string') this.collectionStored(entry.mapKey);
+    }
     if (this.removalVersionsKept) this.leaveFlushVersions(nowMs);
-    this.entries.clear();
+    for (const entry of this.order) {
+      entry.newer = null;
+      entry.older = entry;
+    }
+    this.table.clear();
     this.order = [];
     this.orderDeadSlots = 0;
     this.oldest = null;
@@ -633,14 +816,14 @@ export class Keyspace {
 
   private leaveFlushVersions(nowMs: number): void {
     const removed = ++this.stampCounter;
-    if (this.entries.size > removalBucketCount) this.removals.fill(removed);
-    else for (const entry of this.entries.values()) this.removals.record(entry.mapKey, isExpired(entry, nowMs) ? expiredVersion(entry.writtenStamp) : removed);
+    if (this.table.size > removalBucketCount) this.removals.fill(removed);
+    else for (const entry of this.values()) this.removals.record(entry.mapKey, isExpired(entry as StoredEntry, nowMs) ? expiredVersion(entry.writtenStamp) : removed);
   }
 
   /** The stored entry behind `entry`, which must be the live entry of its key. */
   private liveEntry(entry: KeyEntry): StoredEntry {
-    const stored = this.entries.get(entry.mapKey);
-    if (stored !== entry || stored === undefined) {
+    const stored = entry as StoredEntry;
+    if (!(stored instanceof StoredEntry) || stored.removed) {
       throw new Error(`keyspace: entry created at stamp ${entry.createdStamp} is not the live entry of its key`);
     }
     return stored;
@@ -654,17 +837,17 @@ export class Keyspace {
   }
 
   private isHeapItemLive(item: ExpiryItem<StoredEntry>): boolean {
-    return this.entries.get(item.target.mapKey) === item.target && item.target.expiry === item.expireAtMs;
+    return !item.target.removed && item.target.expiry === item.expireAtMs;
   }
 
   /** Keys whose expiry ≤ nowMs, at most `max`, with bounded work; never mutates the keyspace. */
   dueForExpiry(nowMs: number, max: number): KeyEntry[] {
     const visitMax = max * 4 + 64;
-    const seen = new Set<string>();
+    const seen = new Set<StoredEntry>();
     const due: KeyEntry[] = [];
     for (const item of this.expiryHeap.collectDue(nowMs, max, visitMax, (candidate) => this.isHeapItemLive(candidate))) {
-      if (seen.has(item.target.mapKey)) continue;
-      seen.add(item.target.mapKey);
+      if (seen.has(item.target)) continue;
+      seen.add(item.target);
       due.push(item.target);
     }
     return due;
@@ -678,7 +861,7 @@ export class Keyspace {
   /** The least recently written key, optionally among keys with an expiry only. */
   leastRecentlyWritten(volatileOnly: boolean): KeyEntry | undefined {
     if (!volatileOnly) return this.oldest ?? undefined;
-    for (const entry of this.volatileRecency.values()) return entry;
+    for (const entry of this.volatileRecency) return entry;
     return undefined;
   }
 
@@ -689,7 +872,7 @@ export class Keyspace {
    * after a long run of deleted ones is likelier).
    */
   pick(seed: number): KeyEntry | undefined {
-    if (this.entries.size === 0) return undefined;
+    if (this.table.size === 0) return undefined;
     return this.liveFrom(this.orderIndexFrom(1 + (seed % this.stampCounter)));
   }
 
@@ -699,7 +882,7 @@ export class Keyspace {
    * one restored from a snapshot: for a node's own reads only, never for anything applied.
    */
   pickLocal(seed: number): KeyEntry | undefined {
-    if (this.entries.size === 0) return undefined;
+    if (this.table.size === 0) return undefined;
     return this.liveFrom(seed % this.order.length);
   }
 
@@ -708,9 +891,9 @@ export class Keyspace {
     const length = this.order.length;
     for (let i = 0; i < length; i++) {
       const entry = this.order[(start + i) % length] as StoredEntry;
-      if (this.entries.get(entry.mapKey) === entry) return entry;
+      if (!entry.removed) return entry;
     }
-    throw new Error(`keyspace: ${this.entries.size} keys but no live slot among ${length}`);
+    throw new Error(`keyspace: ${this.table.size} keys but no live slot among ${length}`);
   }
 
   /** Index of the first slot in creation order whose createdStamp ≥ stamp. */
@@ -735,7 +918,7 @@ export class Keyspace {
     let visited = 0;
     while (index < this.order.length && visited < visitMax) {
       const entry = this.order[index] as StoredEntry;
-      if (this.entries.get(entry.mapKey) === entry) {
+      if (!entry.removed) {
         if (visit(entry) === false) return entry.createdStamp;
         visited++;
       }
@@ -748,13 +931,13 @@ export class Keyspace {
   }
 
   private isLiveSlot(index: number): boolean {
-    const entry = this.order[index] as StoredEntry;
-    return this.entries.get(entry.mapKey) === entry;
+    return !(this.order[index] as StoredEntry).removed;
   }
 
   /** All live entries in creation order (includes logically expired ones). */
-  values(): IterableIterator<KeyEntry> {
-    return this.entries.values();
+  *values(): IterableIterator<KeyEntry> {
+    const order = this.order;
+    for (let i = 0; i < order.length; i++) if (!(order[i] as StoredEntry).removed) yield order[i] as StoredEntry;
   }
 }
 

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { imageOf, Keyspace, keyOverheadBytes, noExpiry, type KeyEntry, type Value } from '../../src/kv/keyspace.js';
+import { imageOf, Keyspace, keyOverheadBytes, noExpiry, packedValueBytesMax, type KeyEntry, type Value } from '../../src/kv/keyspace.js';
 import { KvStateMachine } from '../../src/kv/state-machine.js';
 import { argvOf, baseTimeMs, Harness, plain } from './harness.js';
 
@@ -188,4 +188,47 @@ test('eviction under allkeys-lru walks the write order: evicting the oldest, the
   assert.equal(keyspace.size, 0);
   keyspace.create(Buffer.from('e'), stringOf(Buffer.from('e')));
   assert.deepEqual(keyspace.leastRecentlyWritten(false)?.key, Buffer.from('e'), 'an emptied list takes new keys');
+});
+
+test('a key keeps its bytes through every value form: short and long keys, values beside the key or apart, in-place changes, collections', () => {
+  const keyspace = new Keyspace();
+  const keys = [Buffer.alloc(0), Buffer.from([255]), allBytes.subarray(0, 254), allBytes.subarray(0, 255), Buffer.concat([allBytes, allBytes])];
+  const values = [Buffer.alloc(0), allBytes.subarray(0, 100), Buffer.alloc(packedValueBytesMax, 0xfe), Buffer.alloc(packedValueBytesMax + 1, 0x7f)];
+  for (const key of keys) {
+    for (const value of values) {
+      const entry = keyspace.set(key, stringOf(value), noExpiry, false);
+      assert.deepEqual(entry.key, key);
+      assert.deepEqual(valueOf(keyspace.get(key, 0)), value);
+      assert.equal(entry.valueByteLength, value.length);
+      assert.equal(keyspace.memoryOf(entry), keyOverheadBytes + key.length + value.length);
+    }
+    const entry = keyspace.raw(key) as KeyEntry;
+    const mutable = keyspace.beginStringMutation(entry, 4000);
+    mutable.write(mutable.length, Buffer.from('!'));
+    keyspace.settle(entry, true);
+    assert.equal(keyspace.get(key, 0)?.valueByteLength, packedValueBytesMax + 2);
+    assert.deepEqual(keyspace.get(key, 0)?.key, key);
+  }
+  assert.equal(keyspace.size, keys.length);
+  for (const candidate of [keyspace, rebuilt(keyspace)]) {
+    for (const key of keys) assert.deepEqual(candidate.get(key, 0)?.key, key);
+  }
+});
+
+test('lookups stay right after the creation order is compacted and its slots renumbered', () => {
+  const keyspace = new Keyspace();
+  const keyOf = (i: number): Buffer => Buffer.from(`key:${i}`);
+  const count = 5000;
+  for (let i = 0; i < count; i++) keyspace.create(keyOf(i), stringOf(Buffer.from(`v${i}`)));
+  // Deleting most keys passes the dead-slot threshold: the order array shrinks and the table is rebuilt.
+  for (let i = 0; i < count; i++) if (i % 5 !== 0) keyspace.delete(keyspace.raw(keyOf(i)) as KeyEntry, 0);
+  assert.equal(keyspace.size, count / 5);
+  for (let i = 0; i < count; i++) {
+    const entry = keyspace.get(keyOf(i), 0);
+    if (i % 5 === 0) assert.deepEqual(valueOf(entry), Buffer.from(`v${i}`));
+    else assert.equal(entry, undefined);
+  }
+  assert.deepEqual([...keyspace.values()].map((entry) => entry.key.toString()), Array.from({ length: count / 5 }, (_, i) => `key:${i * 5}`));
+  keyspace.create(keyOf(1), stringOf(Buffer.from('again')));
+  assert.deepEqual(valueOf(keyspace.get(keyOf(1), 0)), Buffer.from('again'));
 });
