@@ -4,9 +4,13 @@
 // memory outside the heap (Buffers: the Raft log, network and WAL buffers) from INFO memory,
 // and the Raft log still held (first..last index); measured after the load has settled, again
 // after RAFT.SNAPSHOT on every node (the log cut to its retained tail), and for redis-server
-// with the same data. Hand-run, one JSON line per measurement:
-//   node --import tsx bench/memory-breakdown.ts [--keys N] [--ports FIRST-LAST]
+// with the same data. Anonymous memory is split by mapping (/proc/PID/smaps): malloc's main
+// arena (the [heap] mapping), and every other anonymous mapping (V8's heap pages, malloc's
+// thread arenas and its chunks of a mapping each). Hand-run, one JSON line per measurement:
+//   node --import tsx bench/memory-breakdown.ts [--keys N] [--ports FIRST-LAST] [--main DIST_CLI]
 //        [--node-args '--max-semi-space-size=2 ...'] [--server-args '--snapshot-log-bytes 8mb']
+// (--main: another build's dist/src/cli/main.js; environment variables such as MALLOC_ARENA_MAX
+// given to this script reach the nodes.)
 
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -26,6 +30,26 @@ function statusKiB(pid: number, field: string): number | null {
   return match === null ? null : Number(match[1]);
 }
 
+/** RSS in KiB of the [heap] mapping (malloc's main arena) and of all other anonymous mappings. */
+function anonymousSplitKiB(pid: number): { brk: number; otherAnon: number } {
+  let brk = 0;
+  let otherAnon = 0;
+  let kind: 'brk' | 'anon' | 'file' = 'file';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ (\d+)\s*(.*)$/.exec(line);
+    if (header !== null) {
+      const name = header[2] ?? '';
+      kind = name === '[heap]' ? 'brk' : header[1] === '0' && !name.startsWith('/') ? 'anon' : 'file';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss === null) continue;
+    if (kind === 'brk') brk += Number(rss[1]);
+    else if (kind === 'anon') otherAnon += Number(rss[1]);
+  }
+  return { brk, otherAnon };
+}
+
 async function info(port: number, section: string): Promise<Map<string, string>> {
   const text = replyText(await respCall(port, ['INFO', section], 30_000)) ?? '';
   return new Map(text.split('\r\n').filter((line) => line.includes(':')).map((line) => line.split(':', 2) as [string, string]));
@@ -36,10 +60,12 @@ async function nodeMemory(node: RaftisNode, leader: RaftisNode, phase: string): 
   const memory = await info(node.port, 'memory');
   const raft = await info(node.port, 'raft');
   const mib = (bytes: string | undefined): number => Math.round(Number(bytes ?? 'NaN') / MiB);
+  const split = anonymousSplitKiB(pid);
   return {
     phase, node: node.id, role: node === leader ? 'leader' : 'follower',
     rssMiB: Math.round((statusKiB(pid, 'VmRSS') ?? NaN) / 1024), anonMiB: Math.round((statusKiB(pid, 'RssAnon') ?? NaN) / 1024),
-    fileMiB: Math.round((statusKiB(pid, 'RssFile') ?? NaN) / 1024), heapUsedMiB: mib(memory.get('used_memory_heap')),
+    fileMiB: Math.round((statusKiB(pid, 'RssFile') ?? NaN) / 1024), mallocMainArenaMiB: Math.round(split.brk / 1024),
+    otherAnonMiB: Math.round(split.otherAnon / 1024), heapUsedMiB: mib(memory.get('used_memory_heap')),
     heapCommittedMiB: mib(memory.get('used_memory_heap_committed')), externalMiB: mib(memory.get('used_memory_external')),
     arrayBuffersMiB: mib(memory.get('used_memory_array_buffers')), estimateMiB: mib(memory.get('used_memory')),
     logEntries: Number(raft.get('log_last_index')) - Number(raft.get('log_first_index')) + 1,
@@ -54,7 +80,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     keys: { type: 'string', default: '1000000' }, ports: { type: 'string' },
     'node-args': { type: 'string', default: '' }, 'server-args': { type: 'string', default: '' }, redis: { type: 'boolean', default: false },
-    'heap-snapshot-wait': { type: 'string', default: '0' },
+    'heap-snapshot-wait': { type: 'string', default: '0' }, main: { type: 'string' },
   } });
   if (values.ports !== undefined) {
     const [first, last] = values.ports.split('-').map(Number) as [number, number];
@@ -75,7 +101,7 @@ async function main(): Promise<void> {
       await redis.stop();
     }
   }
-  const cluster = await RaftisCluster.start({ nodes: 3, profileDir: null, nodeArgs: split(values['node-args']), serverArgs: split(values['server-args']) });
+  const cluster = await RaftisCluster.start({ nodes: 3, profileDir: null, ...(values.main === undefined ? {} : { main: values.main }), nodeArgs: split(values['node-args']), serverArgs: split(values['server-args']) });
   try {
     const leader = await cluster.waitForLeader();
     await measureAll(cluster, leader, 'empty');

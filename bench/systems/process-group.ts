@@ -14,18 +14,20 @@ export interface Spawned {
   readonly command: string;
   readonly args: readonly string[];
   readonly logPath: string;
+  /** The process's environment; undefined = the harness's own. */
+  readonly env?: NodeJS.ProcessEnv;
   child: ChildProcess | null;
 }
 
-export function spawnLogged(name: string, command: string, args: readonly string[], logPath: string): Spawned {
-  const spawned: Spawned = { name, command, args, logPath, child: null };
+export function spawnLogged(name: string, command: string, args: readonly string[], logPath: string, env?: NodeJS.ProcessEnv): Spawned {
+  const spawned: Spawned = { name, command, args, logPath, child: null, ...(env === undefined ? {} : { env }) };
   respawn(spawned);
   return spawned;
 }
 
 export function respawn(spawned: Spawned): void {
   const fd = openSync(spawned.logPath, 'a');
-  const child = spawn(spawned.command, spawned.args, { stdio: ['ignore', fd, fd] });
+  const child = spawn(spawned.command, spawned.args, { stdio: ['ignore', fd, fd], ...(spawned.env === undefined ? {} : { env: spawned.env }) });
   closeSync(fd);
   trackChild(child);
   child.on('exit', () => {

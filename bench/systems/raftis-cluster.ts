@@ -3,9 +3,10 @@
 // linearizable reads). The harness spawns the nodes itself rather than through
 // `cluster up` so it can add node flags (--cpu-prof) and kill and restart single nodes.
 
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { launchSettingsOf } from '../../src/cli/launch-settings.js';
 import { replyText, respCall } from '../resp-client.js';
 import { freePorts, waitUntil } from './ports.js';
 import { cpuSeconds, cpuSecondsOf, killNow, respawn, rssBytes, spawnLogged, stopGracefully, type Spawned } from './process-group.js';
@@ -47,7 +48,10 @@ export class RaftisCluster {
     const ports = await freePorts(options.nodes * (options.tls?.clientPort === true ? 3 : 2));
     const ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
     const initialCluster = ids.map((id, i) => `${id}=127.0.0.1:${ports[options.nodes + i]!}`).join(',');
-    const nodeFlags = [...(options.nodeArgs ?? []), ...(options.profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`])];
+    // As the build's own `raftis` command starts a node: its first line's environment and node flags.
+    const launch = launchSettingsOf(readFileSync(main, 'utf8').split('\n', 1)[0] ?? '');
+    const env = { ...process.env, ...launch.env };
+    const nodeFlags = [...launch.nodeArgs, ...(options.nodeArgs ?? []), ...(options.profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`])];
     if (options.profileDir !== null) mkdirSync(options.profileDir, { recursive: true });
     const nodes = ids.map((id, i): RaftisNode => {
       const port = ports[i]!;
@@ -56,7 +60,7 @@ export class RaftisCluster {
         '--listen', `127.0.0.1:${port}`, '--peer-listen', `127.0.0.1:${ports[options.nodes + i]!}`,
         '--data-dir', join(root, id), '--initial-cluster', initialCluster, '--log-level', 'warn',
         ...(tlsPort === undefined ? [] : ['--tls-port', String(tlsPort)]), ...(options.tls?.args(id) ?? []), ...(options.serverArgs ?? [])];
-      return { id, port, ...(tlsPort === undefined ? {} : { tlsPort }), process: spawnLogged(`raftis ${id}`, process.execPath, args, join(root, `${id}.log`)) };
+      return { id, port, ...(tlsPort === undefined ? {} : { tlsPort }), process: spawnLogged(`raftis ${id}`, process.execPath, args, join(root, `${id}.log`), env) };
     });
     const cluster = new RaftisCluster(nodes, root);
     for (const node of nodes) cluster.label(node);

@@ -21,6 +21,7 @@ import { sendCommand, type Credentials } from '../server/resp-client.js';
 import { askSupervisor, startControlServer, type ControlReply, type ControlRequest, type ControlServer } from './cluster-control.js';
 import { ADMIN_PORT_OFFSET, PEER_PORT_OFFSET, TLS_DIR, clusterStatePath, nextNode, nodeInSlot, readClusterState, writeClusterState, type ClusterNode } from './cluster-state.js';
 import { DEV_CERT_HOSTS_DEFAULT, devCertPaths, makeDevCerts, type DevCertFiles } from './dev-certs.js';
+import { withLaunchEnvironment } from './launch-settings.js';
 
 interface ClusterArgs {
   nodes: number;
@@ -282,7 +283,7 @@ class Supervisor {
       '--data-dir', join(this.dataDir, node.id),
       ...bootstrap,
       ...this.args.extra,
-    ], { stdio: ['ignore', logFd, 'pipe'] });
+    ], { stdio: ['ignore', logFd, 'pipe'], env: withLaunchEnvironment() });
     child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(`[${node.id}] ${chunk.toString()}`));
     let markExited: () => void = () => {};
     const entry: RunningNode = { node, child, removing: false, exited: new Promise((r) => { markExited = r; }) };

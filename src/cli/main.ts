@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=131072 node
 // The `raftis` command: one entry point for running a node, a local cluster, and the tools.
 
 import { backupCommand, restoreCommand } from './backup.js';
