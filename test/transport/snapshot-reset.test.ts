@@ -125,6 +125,22 @@ async function freshStreamCompletes(a: TestNode, b: TestNode): Promise<void> {
   assert.equal(bytes, 300 * 1024);
 }
 
+/** Resets every connection and checks that the sender's stream fails, and at once. */
+async function resetFailsTheSender(proxy: ResettingProxy, sending: Promise<unknown>): Promise<void> {
+  const resetAt = Date.now();
+  proxy.resetAll();
+  const sendError = await sending;
+  assert.ok(sendError instanceof TransportError && sendError.code === 'RAFTIS_TRANSPORT_CONNECTION_LOST', String(sendError));
+  assert.ok(Date.now() - resetAt < PROMPT_MS, `the sender heard of the reset after ${Date.now() - resetAt} ms`);
+}
+
+/** After the reset: Raft messages flow again within the backoff, and a new stream goes through whole. */
+async function linkRecovers(a: TestNode, b: TestNode): Promise<void> {
+  const ms = await messagesFlowAgain(a, b);
+  assert.ok(ms < PROMPT_MS, `messages flowed again after ${ms} ms`);
+  await freshStreamCompletes(a, b);
+}
+
 describe('a connection reset during a snapshot stream', () => {
   it('mid-stream: both ends fail the stream at once, messages flow again within the backoff, a new stream completes', async () => {
     const { a, b, proxy } = await pairThroughProxy();
@@ -138,17 +154,11 @@ describe('a connection reset during a snapshot stream', () => {
       const stream = inbound as unknown as SnapshotInbound;
       // Three chunks read, the rest held back by the window: the stream is in the middle.
       for (let i = 0; i < 3; i++) assert.notEqual(await stream.read(), null);
-      const resetAt = Date.now();
-      proxy.resetAll();
-      const sendError = await sending;
-      assert.ok(sendError instanceof TransportError && sendError.code === 'RAFTIS_TRANSPORT_CONNECTION_LOST', String(sendError));
-      assert.ok(Date.now() - resetAt < PROMPT_MS, `the sender heard of the reset after ${Date.now() - resetAt} ms`);
+      await resetFailsTheSender(proxy, sending);
       await assert.rejects((async () => {
         while ((await stream.read()) !== null);
       })(), (e: unknown) => e instanceof TransportError && e.code === 'RAFTIS_TRANSPORT_SNAPSHOT_ABORTED');
-      const ms = await messagesFlowAgain(a, b);
-      assert.ok(ms < PROMPT_MS, `messages flowed again after ${ms} ms`);
-      await freshStreamCompletes(a, b);
+      await linkRecovers(a, b);
     } finally {
       await proxy.close();
       await stopAll([a, b]);
@@ -170,16 +180,10 @@ describe('a connection reset during a snapshot stream', () => {
       for (let chunk = await stream.read(); chunk !== null; chunk = await stream.read()) bytes += chunk.byteLength;
       assert.equal(bytes, 200 * 1024, 'the verified end was read');
       // The receiver is storing the snapshot (a node syncs and restores it) when the connection resets.
-      const resetAt = Date.now();
-      proxy.resetAll();
-      const sendError = await sending;
-      assert.ok(sendError instanceof TransportError && sendError.code === 'RAFTIS_TRANSPORT_CONNECTION_LOST', String(sendError));
-      assert.ok(Date.now() - resetAt < PROMPT_MS, `the sender heard of the reset after ${Date.now() - resetAt} ms`);
+      await resetFailsTheSender(proxy, sending);
       // Its "complete" has no connection to go on: dropped, not thrown.
       stream.complete();
-      const ms = await messagesFlowAgain(a, b);
-      assert.ok(ms < PROMPT_MS, `messages flowed again after ${ms} ms`);
-      await freshStreamCompletes(a, b);
+      await linkRecovers(a, b);
     } finally {
       await proxy.close();
       await stopAll([a, b]);
