@@ -58,8 +58,12 @@ interface StringOptions {
   ifEqual: Uint8Array | null;
 }
 
+/** A plain `SET key value` or `GETEX key`: parsed on every node for every such write, so shared. */
+const NO_STRING_OPTIONS: Readonly<StringOptions> = Object.freeze({ nx: false, xx: false, get: false, keepTtl: false, persist: false, expireKind: null, expireArg: null, ifEqual: null });
+
 /** Redis's parseExtendedStringArgumentsOrReply: `forSet` selects SET's options, else GETEX's. */
-function parseStringOptions(argv: readonly Uint8Array[], forSet: boolean): StringOptions | Reply {
+function parseStringOptions(argv: readonly Uint8Array[], forSet: boolean): Readonly<StringOptions> | Reply {
+  if (argv.length <= (forSet ? 3 : 2)) return NO_STRING_OPTIONS;
   const options: StringOptions = { nx: false, xx: false, get: false, keepTtl: false, persist: false, expireKind: null, expireArg: null, ifEqual: null };
   const hasExpire = (): boolean => options.expireKind !== null;
   for (let j = forSet ? 3 : 2; j < argv.length; j++) {

@@ -76,18 +76,22 @@ interface GatheredWrite {
   readonly bytes: number;
 }
 
-type ProposeDone = (error: NodeError | null, reply: Reply, executionUsec: number) => void;
+/** Who is told how a proposal ended: a client's submission, or a follower's forwarded write. */
+interface ProposalWaiter {
+  proposed(error: NodeError | null, reply: Reply, executionUsec: number): void;
+}
 
 export class WritePath {
   private readonly options: WritePathOptions;
   /** Writes of this turn not yet proposed, by origin (a batch holds one origin's). */
   private gathered = new Map<string, GatheredWrite[]>();
-  /** Callbacks of each gathered or proposed write, by request key, until it is settled. */
-  private readonly waiting = new Map<string, ProposeDone[]>();
+  /** Who waits for each gathered or proposed write (one, or the retries that joined it), by request key, until it is settled. */
+  private readonly waiting = new Map<string, ProposalWaiter | ProposalWaiter[]>();
   /** Callbacks waiting for a leader to become known, with their deadlines. */
   private leaderWaiters: { deadline: number; wake: () => void }[] = [];
   private waiterTimer: TimerHandle | null = null;
-  private stopped = false;
+  /** No attempt starts once set. */
+  stopped = false;
 
   constructor(options: WritePathOptions) {
     this.options = options;
@@ -100,49 +104,7 @@ export class WritePath {
    * lowest write not yet answered (≤ seq; see CommandEntry.firstUnanswered).
    */
   submit(client: number, seq: number, firstUnanswered: number, argv: readonly Uint8Array[], done: (reply: Reply, executionUsec: number) => void): void {
-    const deadline = this.options.now() + this.options.requestTimeoutMs;
-    let lastError: NodeError | null = null;
-    /** True once any attempt may have taken effect: a later definite refusal no longer proves "not applied". */
-    let uncertain = false;
-    const attempt = (): void => {
-      if (this.stopped) return done(nodeErrorReply(new NodeError('SHUTDOWN', 'shutting down')), 0);
-      const remaining = deadline - this.options.now();
-      if (remaining <= 0) return done(timeoutReply(uncertain ? null : lastError, this.options.requestTimeoutMs), 0);
-      const node = this.options.node;
-      const retry = (error: NodeError): void => {
-        lastError = error;
-        if (!error.definitelyNotApplied) uncertain = true;
-        if (error.code === 'SHUTDOWN') return done(nodeErrorReply(error), 0);
-        this.options.setTimer(error.code === 'NO_LEADER' ? 0 : this.options.retryDelayMs, attempt);
-      };
-      if (node.isLeader) {
-        this.proposeLocal({ origin: this.options.origin, client, seq, firstUnanswered, argv }, (error, reply, usec) => (error === null ? done(reply, usec) : retry(error)));
-        return;
-      }
-      const leader = node.leader;
-      if (leader === '') {
-        this.waitForLeader(Math.min(deadline, this.options.now() + this.options.noLeaderWaitMs), (found) => {
-          if (found) attempt();
-          // TRYAGAIN promises "not applied": only true if no earlier attempt may have been.
-          else done(uncertain ? timeoutReply(null, this.options.requestTimeoutMs) : nodeErrorReply(new NodeError('NO_LEADER', 'no leader')), 0);
-        });
-        return;
-      }
-      const payload = encodeForwardedWrite({ origin: this.options.origin, client, seq, firstUnanswered, argv });
-      this.options.forward(leader, payload, remaining).then(
-        (answer) => {
-          const decoded = decodeForwardAnswer(answer);
-          if (decoded instanceof Error) return retry(new NodeError('TIMEOUT', decoded.message));
-          if (decoded.status === FORWARD_REPLY) {
-            const reply = this.options.decodeReply(decoded.resp);
-            return reply instanceof Error ? done(errorReply(`ERR bad reply from the leader: ${reply.message}`), 0) : done(reply, decoded.executionUsec ?? 0);
-          }
-          return retry(new NodeError(asCode(decoded.code), decoded.message));
-        },
-        (error: unknown) => retry(new NodeError('TIMEOUT', `forwarding to ${leader} failed: ${String(error)}`)),
-      );
-    };
-    attempt();
+    new Submission(this, this.options, client, seq, firstUnanswered, argv, done).attempt();
   }
 
   /** The leader's side of a forwarded write: propose once, answer with the reply or the node error. */
@@ -150,9 +112,11 @@ export class WritePath {
     const write = decodeForwardedWrite(payload);
     if (write instanceof Error) return Promise.reject(write);
     return new Promise((resolve) => {
-      this.proposeLocal(write, (error, reply, usec) => {
-        if (error !== null) resolve(encodeForwardAnswer({ status: FORWARD_NODE_ERROR, code: error.code, message: error.message }));
-        else resolve(encodeForwardAnswer({ status: FORWARD_REPLY, resp: this.options.encodeReply(reply), executionUsec: usec }));
+      this.proposeLocal(write, {
+        proposed: (error, reply, usec) => {
+          if (error !== null) resolve(encodeForwardAnswer({ status: FORWARD_NODE_ERROR, code: error.code, message: error.message }));
+          else resolve(encodeForwardAnswer({ status: FORWARD_REPLY, resp: this.options.encodeReply(reply), executionUsec: usec }));
+        },
       });
     });
   }
@@ -162,6 +126,20 @@ export class WritePath {
     const node = this.options.node;
     const data = encodeCommand({ origin: this.options.origin, client: 0, seq: 0, firstUnanswered: 0, time: node.clusterTime(), argv });
     node.propose(key, data, (error) => done(error));
+  }
+
+  /** A submission's wait for a leader to become known, until `deadline` (then `then(false)`). */
+  waitForLeader(deadline: number, then: (found: boolean) => void): void {
+    let settled = false;
+    this.leaderWaiters.push({
+      deadline,
+      wake: () => {
+        if (settled) return;
+        settled = true;
+        then(!this.stopped && this.options.node.leader !== '');
+      },
+    });
+    this.armWaiterTimer();
   }
 
   /** Wakes requests waiting for a leader; the server calls it on every leader change. */
@@ -187,14 +165,15 @@ export class WritePath {
    * Gathers the write for this turn's proposals (see flushGathered). A retry of a write still
    * gathered or in flight here waits for that attempt's result instead of proposing again.
    */
-  private proposeLocal(write: ForwardedWrite, done: ProposeDone): void {
+  proposeLocal(write: ForwardedWrite, waiter: ProposalWaiter): void {
     const key = requestKey(write.origin, write.client, write.seq);
     const waiters = this.waiting.get(key);
     if (waiters !== undefined) {
-      waiters.push(done);
+      if (Array.isArray(waiters)) waiters.push(waiter);
+      else this.waiting.set(key, [waiters, waiter]);
       return;
     }
-    this.waiting.set(key, [done]);
+    this.waiting.set(key, waiter);
     let bytes = 0;
     for (const arg of write.argv) bytes += arg.length;
     const firstOfTurn = this.gathered.size === 0;
@@ -220,15 +199,19 @@ export class WritePath {
     const node = this.options.node;
     const first = run[0] as GatheredWrite;
     if (run.length === 1) {
-      node.propose(first.key, encodeCommand({ ...first.write, time: node.clusterTime() }), (error, result) => this.settle(first.key, error, result, this.applyUsec(error, 0)));
+      const { origin, client, seq, firstUnanswered, argv } = first.write;
+      node.propose(first.key, encodeCommand({ origin, client, seq, firstUnanswered, argv, time: node.clusterTime() }), (error, result) => this.settle(first.key, error, result, this.applyUsec(error, 0)));
       return;
     }
     const data = encodeCommandBatch({ origin: first.write.origin, time: node.clusterTime(), commands: run.map((gathered) => gathered.write) });
+    // Only the keys wait for the entry: the writes' arguments are in `data` now, and letting
+    // them go here keeps them from outliving a scavenge or two while the entry commits.
+    const keys = run.map((gathered) => gathered.key);
     node.propose(`batch/${first.key}`, data, (error, result) => {
-      const replies = error === null && result?.kind === 'array' && result.value?.length === run.length ? result.value : null;
-      run.forEach((gathered, i) => {
-        if (error !== null || replies !== null) this.settle(gathered.key, error, replies?.[i], this.applyUsec(error, i));
-        else this.settle(gathered.key, null, result ?? NO_REPLY, 0);
+      const replies = error === null && result?.kind === 'array' && result.value?.length === keys.length ? result.value : null;
+      keys.forEach((key, i) => {
+        if (error !== null || replies !== null) this.settle(key, error, replies?.[i], this.applyUsec(error, i));
+        else this.settle(key, null, result ?? NO_REPLY, 0);
       });
     });
   }
@@ -241,20 +224,9 @@ export class WritePath {
     const waiters = this.waiting.get(key);
     if (waiters === undefined) return;
     this.waiting.delete(key);
-    for (const done of waiters) done(error, error === null ? reply ?? NO_REPLY : NO_REPLY, executionUsec);
-  }
-
-  private waitForLeader(deadline: number, then: (found: boolean) => void): void {
-    let settled = false;
-    this.leaderWaiters.push({
-      deadline,
-      wake: () => {
-        if (settled) return;
-        settled = true;
-        then(!this.stopped && this.options.node.leader !== '');
-      },
-    });
-    this.armWaiterTimer();
+    const answer = error === null ? reply ?? NO_REPLY : NO_REPLY;
+    if (!Array.isArray(waiters)) return waiters.proposed(error, answer, executionUsec);
+    for (const waiter of waiters) waiter.proposed(error, answer, executionUsec);
   }
 
   private armWaiterTimer(): void {
@@ -268,6 +240,77 @@ export class WritePath {
       for (const waiter of expired) waiter.wake();
       this.armWaiterTimer();
     });
+  }
+}
+
+/**
+ * One client write on its way: its attempts (proposed here on the leader, forwarded to it
+ * from a follower, retried across leader changes) until `done` is called, exactly once. One
+ * object per write rather than a closure per step: a pipelined write lives until its entry
+ * commits, long enough to survive young-generation collections, and each object that does
+ * is copied.
+ */
+class Submission implements ForwardedWrite, ProposalWaiter {
+  readonly origin: string;
+  private readonly deadline: number;
+  private lastError: NodeError | null = null;
+  /** True once any attempt may have taken effect: a later definite refusal no longer proves "not applied". */
+  private uncertain = false;
+
+  constructor(
+    private readonly path: WritePath,
+    private readonly options: WritePathOptions,
+    readonly client: number,
+    readonly seq: number,
+    readonly firstUnanswered: number,
+    readonly argv: readonly Uint8Array[],
+    private readonly done: (reply: Reply, executionUsec: number) => void,
+  ) {
+    this.origin = options.origin;
+    this.deadline = options.now() + options.requestTimeoutMs;
+  }
+
+  attempt(): void {
+    if (this.path.stopped) return this.done(nodeErrorReply(new NodeError('SHUTDOWN', 'shutting down')), 0);
+    const remaining = this.deadline - this.options.now();
+    if (remaining <= 0) return this.done(timeoutReply(this.uncertain ? null : this.lastError, this.options.requestTimeoutMs), 0);
+    const node = this.options.node;
+    if (node.isLeader) return this.path.proposeLocal(this, this);
+    const leader = node.leader;
+    if (leader === '') {
+      this.path.waitForLeader(Math.min(this.deadline, this.options.now() + this.options.noLeaderWaitMs), (found) => {
+        if (found) this.attempt();
+        // TRYAGAIN promises "not applied": only true if no earlier attempt may have been.
+        else this.done(this.uncertain ? timeoutReply(null, this.options.requestTimeoutMs) : nodeErrorReply(new NodeError('NO_LEADER', 'no leader')), 0);
+      });
+      return;
+    }
+    this.options.forward(leader, encodeForwardedWrite(this), remaining).then(
+      (answer) => this.forwarded(answer),
+      (error: unknown) => this.retry(new NodeError('TIMEOUT', `forwarding to ${leader} failed: ${String(error)}`)),
+    );
+  }
+
+  /** The leader proposed it here: its reply, or the error to retry on. */
+  proposed(error: NodeError | null, reply: Reply, executionUsec: number): void {
+    if (error === null) this.done(reply, executionUsec);
+    else this.retry(error);
+  }
+
+  private forwarded(answer: Uint8Array): void {
+    const decoded = decodeForwardAnswer(answer);
+    if (decoded instanceof Error) return this.retry(new NodeError('TIMEOUT', decoded.message));
+    if (decoded.status !== FORWARD_REPLY) return this.retry(new NodeError(asCode(decoded.code), decoded.message));
+    const reply = this.options.decodeReply(decoded.resp);
+    if (reply instanceof Error) this.done(errorReply(`ERR bad reply from the leader: ${reply.message}`), 0);
+    else this.done(reply, decoded.executionUsec ?? 0);
+  }
+
+  private retry(error: NodeError): void {
+    this.lastError = error;
+    if (!error.definitelyNotApplied) this.uncertain = true;
+    if (error.code === 'SHUTDOWN') return this.done(nodeErrorReply(error), 0);
+    this.options.setTimer(error.code === 'NO_LEADER' ? 0 : this.options.retryDelayMs, () => this.attempt());
   }
 }
 
