@@ -119,9 +119,12 @@ declare module 'fengari/src/lobject.js' {
     setsvalue(value: unknown): void;
   }
   export interface LObject {
+    readonly TValue: new (type: number, value: unknown) => import('fengari/src/lstate.js').StackValue;
     luaO_str2num(s: Uint8Array, o: TValue): number;
     luaO_tostring(L: LuaState, o: TValue): void;
     luaO_pushvfstring(L: LuaState, format: Uint8Array, args: readonly unknown[]): unknown;
+    /** Pushes the Lua string `ts` (a TString) on the stack, unchecked. */
+    pushsvalue2s(L: LuaState, ts: unknown): void;
   }
   const lobject: LObject;
   export default lobject;
@@ -135,4 +138,81 @@ declare module 'fengari/src/lstring.js' {
   }
   const lstring: LString;
   export default lstring;
+}
+
+declare module 'fengari/src/lstate.js' {
+  import type { LuaState } from 'fengari';
+  /** A stack slot's value object (lobject.js TValue): what the stack functions use. */
+  export interface StackValue {
+    type: number;
+    value: unknown;
+    setnilvalue(): void;
+    setfrom(other: StackValue): void;
+  }
+  /** One call's record (lstate.js CallInfo). */
+  export interface CallInfo {
+    funcOff: number;
+    func: StackValue;
+    top: number;
+    nresults: number;
+    callstatus: number;
+    l_base: number;
+    l_code: readonly { readonly opcode: number }[];
+    l_savedpc: number;
+    previous: CallInfo | null;
+    next: CallInfo | null;
+  }
+  /** The inside of a lua_State: its stack array (slots above `top` are empty), top and calls. */
+  export interface FengariState extends LuaState {
+    stack: (StackValue | undefined)[];
+    top: number;
+    ci: CallInfo;
+    hookmask: number;
+    oldpc: number;
+  }
+  export interface LState {
+    readonly CIST_LUA: number;
+    readonly CIST_TAIL: number;
+    luaE_extendCI(L: FengariState): CallInfo;
+  }
+  const lstate: LState;
+  export default lstate;
+}
+
+declare module 'fengari/src/ldo.js' {
+  import type { FengariState } from 'fengari/src/lstate.js';
+  /** The call machinery's exports that the interpreter and the API call through the module object. */
+  export interface LDo {
+    adjust_top(L: FengariState, newtop: number): void;
+    luaD_checkstack(L: FengariState, n: number): void;
+    luaD_hook(L: FengariState, event: number, line: number): void;
+    luaD_poscall(L: FengariState, ci: import('fengari/src/lstate.js').CallInfo, firstResult: number, nres: number): boolean;
+    luaD_precall(L: FengariState, off: number, nresults: number): boolean;
+  }
+  const ldo: LDo;
+  export default ldo;
+}
+
+declare module 'fengari/src/defs.js' {
+  export interface Defs {
+    readonly LUA_MULTRET: number;
+    readonly LUA_MINSTACK: number;
+    readonly LUA_MASKCALL: number;
+    readonly LUA_MASKRET: number;
+    readonly LUA_MASKLINE: number;
+    readonly LUA_HOOKCALL: number;
+    readonly LUA_HOOKRET: number;
+    readonly LUA_HOOKTAILCALL: number;
+    readonly constant_types: { readonly LUA_TNIL: number; readonly LUA_TLCL: number; readonly LUA_TLCF: number; readonly LUA_TCCL: number; readonly LUA_TLNGSTR: number };
+  }
+  const defs: Defs;
+  export default defs;
+}
+
+declare module 'fengari/src/lopcodes.js' {
+  export interface LOpcodes {
+    readonly OpCodesI: { readonly OP_TAILCALL: number };
+  }
+  const lopcodes: LOpcodes;
+  export default lopcodes;
 }

@@ -15,6 +15,7 @@ import fengari, { type DebugRecord, type LuaState } from 'fengari';
 import type { Reply } from '../reply.js';
 import { errorReply } from '../replies.js';
 import { installLua51Numbers } from './lua-numbers.js';
+import { installFengariFastPaths } from './fengari-fast-paths.js';
 import { pushReply, toReply, type ScriptProtocol } from './lua-reply.js';
 import { sandboxLua } from './sandbox-lua.js';
 import { sha1Hex } from './sha1.js';
@@ -140,6 +141,7 @@ export class ScriptVm {
 
   constructor() {
     installLua51Numbers();
+    installFengariFastPaths();
     installStringBudget();
     this.L = this.createState();
   }

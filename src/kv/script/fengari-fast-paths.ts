@@ -1,0 +1,212 @@
+// Faster equivalents of a few of fengari's functions, installed once per process, each
+// computing exactly what the original does (what a script computes does not change). They
+// replace the functions on fengari's module objects, through which the interpreter (lvm.js),
+// the API (lapi.js) and raftis's own code call them; fengari's calls inside one module keep
+// the originals. Kept to fengari 0.1.5's code: an upgrade of fengari must compare them with
+// its sources again (test/kv/script-commands.test.ts and the redis-server comparison run
+// every path).
+//
+// The stack. fengari keeps a Lua state's stack as a JavaScript array of TValue objects and
+// empties a slot with `delete stack[i]`, which V8 runs through its generic property-deletion
+// path, several times an assignment's cost. Every call moves the stack's top by a frame:
+// after a call returns into a Lua function, the top goes back to the end of the caller's
+// frame (its registers made again as nil values) and the next call cuts it back to its
+// arguments. A function with many registers pays that per call: BullMQ's scripts, whose main
+// chunks hold 36 to 76 registers (their included helpers' locals), spent a third of their
+// interpreter time there. adjust_top, luaD_poscall (with moveresults) and luaD_precall below
+// are ldo.js's, line for line, except that a slot is emptied by storing `undefined`. A slot
+// above the top is never read before it is written again (fengari makes a new TValue for
+// every slot the top grows over), so the two are the same to every reader. The rare paths (a
+// value called through __call, a vararg function's frame) are left to the originals.
+//
+// Strings. lua_pushstring copies its bytes with Uint8Array.from, which walks them through the
+// iteration protocol (~400 ns for a 40-byte key, microseconds for a job's data); the copy
+// below is the typed-array copy (~70 ns). Every reply string, KEYS and ARGV element and
+// decoded MessagePack string is pushed this way.
+
+import fengari from 'fengari';
+import defs from 'fengari/src/defs.js';
+import ldo from 'fengari/src/ldo.js';
+import lobject from 'fengari/src/lobject.js';
+import lstring from 'fengari/src/lstring.js';
+import lopcodes from 'fengari/src/lopcodes.js';
+import lstate, { type CallInfo, type FengariState, type StackValue } from 'fengari/src/lstate.js';
+
+const { LUA_MULTRET, LUA_MINSTACK, LUA_MASKCALL, LUA_MASKRET, LUA_MASKLINE, LUA_HOOKCALL, LUA_HOOKRET, LUA_HOOKTAILCALL } = defs;
+const { LUA_TNIL, LUA_TLCL, LUA_TLCF, LUA_TCCL } = defs.constant_types;
+const { CIST_LUA, CIST_TAIL } = lstate;
+const { OP_TAILCALL } = lopcodes.OpCodesI;
+
+let installed = false;
+
+function nilValue(): StackValue {
+  return new lobject.TValue(LUA_TNIL, null);
+}
+
+/** ldo.adjust_top: grows the top over new nil slots, or cuts it back. */
+function adjustTop(L: FengariState, newtop: number): void {
+  const stack = L.stack;
+  let top = L.top;
+  if (top < newtop) {
+    while (top < newtop) stack[top++] = nilValue();
+  } else {
+    while (top > newtop) stack[--top] = undefined;
+  }
+  L.top = top;
+}
+
+/** ldo.moveresults: the callee's `nres` results from `firstResult` to `res`, as many as `wanted`. */
+function moveResults(L: FengariState, firstResult: number, res: number, nres: number, wanted: number): boolean {
+  const stack = L.stack;
+  switch (wanted) {
+    case 0:
+      break;
+    case 1:
+      if (nres === 0) (stack[res] as StackValue).setnilvalue();
+      else (stack[res] as StackValue).setfrom(stack[firstResult] as StackValue);
+      break;
+    case LUA_MULTRET: {
+      for (let i = 0; i < nres; i++) (stack[res + i] as StackValue).setfrom(stack[firstResult + i] as StackValue);
+      for (let i = L.top; i >= res + nres; i--) stack[i] = undefined;
+      L.top = res + nres;
+      return false;
+    }
+    default: {
+      let i;
+      if (wanted <= nres) {
+        for (i = 0; i < wanted; i++) (stack[res + i] as StackValue).setfrom(stack[firstResult + i] as StackValue);
+      } else {
+        for (i = 0; i < nres; i++) (stack[res + i] as StackValue).setfrom(stack[firstResult + i] as StackValue);
+        for (; i < wanted; i++) {
+          if (res + i >= L.top) stack[res + i] = nilValue();
+          else (stack[res + i] as StackValue).setnilvalue();
+        }
+      }
+      break;
+    }
+  }
+  const newtop = res + wanted;
+  for (let i = L.top; i >= newtop; i--) stack[i] = undefined;
+  L.top = newtop;
+  return true;
+}
+
+/** ldo.luaD_poscall: finishes a call, its results moved where the caller wants them. */
+function posCall(L: FengariState, ci: CallInfo, firstResult: number, nres: number): boolean {
+  const wanted = ci.nresults;
+  if (L.hookmask & (LUA_MASKRET | LUA_MASKLINE)) {
+    if (L.hookmask & LUA_MASKRET) ldo.luaD_hook(L, LUA_HOOKRET, -1);
+    L.oldpc = (ci.previous as CallInfo).l_savedpc;
+  }
+  const res = ci.funcOff;
+  L.ci = ci.previous as CallInfo;
+  L.ci.next = null;
+  return moveResults(L, firstResult, res, nres, wanted);
+}
+
+/**
+ * ldo.luaD_precall: a host function is called here (true), a Lua function's frame is set up
+ * for the interpreter to run (false). Vararg Lua functions and values called through __call
+ * go to fengari's own.
+ */
+function makePreCall(original: typeof ldo.luaD_precall): typeof ldo.luaD_precall {
+  return (L, off, nresults) => {
+    const func = L.stack[off] as StackValue;
+    switch (func.type) {
+      case LUA_TCCL:
+      case LUA_TLCF:
+        return callHost(L, off, nresults, func);
+      case LUA_TLCL: {
+        const p = (func.value as { p: LuaProto }).p;
+        if (p.is_vararg) return original(L, off, nresults);
+        enterLua(L, off, nresults, func, p);
+        return false;
+      }
+      default:
+        return original(L, off, nresults);
+    }
+  };
+}
+
+interface LuaProto {
+  readonly is_vararg: boolean;
+  readonly numparams: number;
+  readonly maxstacksize: number;
+  readonly code: readonly { readonly opcode: number }[];
+}
+
+function callHost(L: FengariState, off: number, nresults: number, func: StackValue): boolean {
+  const f = (func.type === LUA_TCCL ? (func.value as { f: (L: FengariState) => number }).f : func.value) as (L: FengariState) => number;
+  ldo.luaD_checkstack(L, LUA_MINSTACK);
+  const ci = lstate.luaE_extendCI(L);
+  ci.funcOff = off;
+  ci.nresults = nresults;
+  ci.func = func;
+  ci.top = L.top + LUA_MINSTACK;
+  ci.callstatus = 0;
+  if (L.hookmask & LUA_MASKCALL) ldo.luaD_hook(L, LUA_HOOKCALL, -1);
+  const n = f(L);
+  if (typeof n !== 'number' || n < 0 || (n | 0) !== n) throw Error('invalid return value from JS function (expected integer)');
+  if (n >= L.top - ci.funcOff) throw Error('not enough elements in the stack');
+  posCall(L, ci, L.top - n, n);
+  return true;
+}
+
+function enterLua(L: FengariState, off: number, nresults: number, func: StackValue, p: LuaProto): void {
+  let n = L.top - off - 1;
+  const fsize = p.maxstacksize;
+  ldo.luaD_checkstack(L, fsize);
+  for (; n < p.numparams; n++) L.stack[L.top++] = nilValue();
+  const base = off + 1;
+  const ci = lstate.luaE_extendCI(L);
+  ci.funcOff = off;
+  ci.nresults = nresults;
+  ci.func = func;
+  ci.l_base = base;
+  ci.top = base + fsize;
+  adjustTop(L, ci.top);
+  ci.l_code = p.code;
+  ci.l_savedpc = 0;
+  ci.callstatus = CIST_LUA;
+  if (L.hookmask & LUA_MASKCALL) callHook(L, ci);
+}
+
+/** ldo's callhook (not exported): the call hook of a Lua function, run with the next instruction counted. */
+function callHook(L: FengariState, ci: CallInfo): void {
+  let hook = LUA_HOOKCALL;
+  ci.l_savedpc++;
+  if ((ci.previous as CallInfo).callstatus & CIST_LUA && (ci.previous as CallInfo).l_code[(ci.previous as CallInfo).l_savedpc - 1]?.opcode === OP_TAILCALL) {
+    ci.callstatus |= CIST_TAIL;
+    hook = LUA_HOOKTAILCALL;
+  }
+  ldo.luaD_hook(L, hook, -1);
+  ci.l_savedpc--;
+}
+
+/** lapi.lua_pushstring: a copy of `s` (bytes, or a JavaScript string's UTF-8) as a new Lua string; nil for none. */
+function pushString(L: FengariState, s: Uint8Array | string | null | undefined): Uint8Array | null | undefined {
+  if (s === undefined || s === null) {
+    L.stack[L.top++] = nilValue();
+  } else {
+    const bytes = typeof s === 'string' ? fengari.to_luastring(s) : copyBytes(s);
+    lobject.pushsvalue2s(L, lstring.luaS_bless(L, bytes));
+    s = bytes;
+  }
+  if (L.top > L.ci.top) throw Error('stack overflow');
+  return s;
+}
+
+function copyBytes(s: Uint8Array): Uint8Array {
+  if (!(s instanceof Uint8Array)) throw new TypeError('expects an array of bytes or javascript string');
+  return new Uint8Array(s);
+}
+
+/** Replaces fengari's functions with the ones above; idempotent. */
+export function installFengariFastPaths(): void {
+  if (installed) return;
+  installed = true;
+  ldo.luaD_precall = makePreCall(ldo.luaD_precall);
+  ldo.luaD_poscall = posCall;
+  ldo.adjust_top = adjustTop;
+  (fengari.lua as unknown as { lua_pushstring: typeof pushString }).lua_pushstring = pushString;
+}
