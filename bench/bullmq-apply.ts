@@ -128,7 +128,7 @@ function median(values: readonly number[]): number {
 function report(src: string, rounds: readonly RoundResult[], jobs: number): void {
   const first = rounds[0] as RoundResult;
   const perJob = rounds.map((r) => r.totalMicros / jobs);
-  process.stdout.write(`\n${src}: CPU µs per job ${perJob.map((v) => v.toFixed(0)).join(', ')} (median ${median(perJob).toFixed(0)}); replies ${first.replies}, keyspace ${first.keyspace}\n`);
+  process.stdout.write(`\n${src}: CPU µs per job ${perJob.map((v) => v.toFixed(0)).join(', ')} (min ${Math.min(...perJob).toFixed(0)}, median ${median(perJob).toFixed(0)}); replies ${first.replies}, keyspace ${first.keyspace}\n`);
   const names = Object.keys(first.labels).sort((a, b) => (first.labels[b]?.micros ?? 0) - (first.labels[a]?.micros ?? 0));
   for (const name of names) {
     const runs = first.labels[name]?.runs ?? 0;

@@ -4,6 +4,8 @@
 // the script's Lua result turned back into a reply.
 
 import fengari, { type LuaState } from 'fengari';
+import lobject from 'fengari/src/lobject.js';
+import lstring from 'fengari/src/lstring.js';
 import type { Reply } from '../reply.js';
 import { errorReply } from '../replies.js';
 import { formatRedisDouble } from '../../base/double-format.js';
@@ -23,12 +25,30 @@ const stackLimitError = errorReply('ERR reached lua stack limit');
 
 const bytes = (text: string): Uint8Array => Buffer.from(text, 'latin1');
 
+/** A Lua string made once (outside any run's string budget), pushed as a table key. */
+type LuaKey = { readonly __luaKey: unique symbol };
+
+/**
+ * The field names of Redis's reply tables as Lua strings made once. fengari keys a table by a
+ * string's hash, computed on the string object the first time it is a key and kept there: a
+ * name pushed anew for every reply (lua_setfield, lua_pushstring) is made and hashed anew each
+ * time, one made once only the first time.
+ */
+const fieldKeys = Object.fromEntries(
+  ['ok', 'err', 'double', 'map', 'set', 'big_number', 'verbatim_string', 'format', 'string']
+    .map((name) => [name, lstring.luaS_bless(null as unknown as LuaState, fengari.to_luastring(name)) as LuaKey]),
+) as Record<'ok' | 'err' | 'double' | 'map' | 'set' | 'big_number' | 'verbatim_string' | 'format' | 'string', LuaKey>;
+
+function pushKey(L: LuaState, key: LuaKey): void {
+  lobject.pushsvalue2s(L, key);
+}
+
 /** Pushes `reply` as the Lua value Redis gives a script for it. */
 export function pushReply(L: LuaState, reply: Reply, protocol: ScriptProtocol): void {
   if (!lua.lua_checkstack(L, 4)) throw new Error('kv: Lua stack exhausted while converting a reply');
   switch (reply.kind) {
-    case 'simple': return pushFieldTable(L, 'ok', () => lua.lua_pushstring(L, bytes(reply.value)));
-    case 'error': return pushFieldTable(L, 'err', () => lua.lua_pushstring(L, bytes(reply.message)));
+    case 'simple': return pushFieldTable(L, fieldKeys.ok, () => lua.lua_pushstring(L, bytes(reply.value)));
+    case 'error': return pushFieldTable(L, fieldKeys.err, () => lua.lua_pushstring(L, bytes(reply.message)));
     case 'integer': return lua.lua_pushnumber(L, Number(reply.value));
     case 'bulk': return reply.value === null ? pushNull(L, protocol) : lua.lua_pushstring(L, reply.value);
     case 'array': return reply.value === null ? pushNull(L, protocol) : pushArray(L, reply.value, protocol);
@@ -38,22 +58,24 @@ export function pushReply(L: LuaState, reply: Reply, protocol: ScriptProtocol): 
       if (protocol === 3) return reply.kind === 'map' ? pushMap(L, reply.value) : pushArray(L, reply.value.map(([a, b]) => ({ kind: 'array', value: [a, b] }) as Reply), 3);
       return pushArray(L, reply.value.flat(), 2);
     case 'double':
-      if (protocol === 3) return pushFieldTable(L, 'double', () => lua.lua_pushnumber(L, reply.value));
+      if (protocol === 3) return pushFieldTable(L, fieldKeys.double, () => lua.lua_pushnumber(L, reply.value));
       return lua.lua_pushstring(L, bytes(reply.text ?? formatRedisDouble(reply.value)));
     case 'boolean':
       if (protocol === 3) return lua.lua_pushboolean(L, reply.value);
       return lua.lua_pushnumber(L, reply.value ? 1 : 0);
     case 'bignum':
-      if (protocol === 3) return pushFieldTable(L, 'big_number', () => lua.lua_pushstring(L, bytes(reply.value.toString())));
+      if (protocol === 3) return pushFieldTable(L, fieldKeys.big_number, () => lua.lua_pushstring(L, bytes(reply.value.toString())));
       return lua.lua_pushstring(L, bytes(reply.value.toString()));
     case 'verbatim':
       if (protocol === 2) return lua.lua_pushstring(L, bytes(reply.value));
-      return pushFieldTable(L, 'verbatim_string', () => {
+      return pushFieldTable(L, fieldKeys.verbatim_string, () => {
         lua.lua_createtable(L, 0, 2);
+        pushKey(L, fieldKeys.format);
         lua.lua_pushstring(L, bytes(reply.format));
-        lua.lua_setfield(L, -2, 'format');
+        lua.lua_rawset(L, -3);
+        pushKey(L, fieldKeys.string);
         lua.lua_pushstring(L, bytes(reply.value));
-        lua.lua_setfield(L, -2, 'string');
+        lua.lua_rawset(L, -3);
       });
     case 'null': return pushNull(L, protocol);
     default: {
@@ -69,10 +91,12 @@ function pushNull(L: LuaState, protocol: ScriptProtocol): void {
   else lua.lua_pushnil(L);
 }
 
-function pushFieldTable(L: LuaState, field: string, pushValue: () => void): void {
+/** A new table {[field] = value} (raw set: a new table has no metatable). */
+function pushFieldTable(L: LuaState, field: LuaKey, pushValue: () => void): void {
   lua.lua_createtable(L, 0, 1);
+  pushKey(L, field);
   pushValue();
-  lua.lua_setfield(L, -2, field);
+  lua.lua_rawset(L, -3);
 }
 
 function pushArray(L: LuaState, items: readonly Reply[], protocol: ScriptProtocol): void {
@@ -84,7 +108,7 @@ function pushArray(L: LuaState, items: readonly Reply[], protocol: ScriptProtoco
 }
 
 function pushMap(L: LuaState, entries: readonly (readonly [Reply, Reply])[]): void {
-  pushFieldTable(L, 'map', () => {
+  pushFieldTable(L, fieldKeys.map, () => {
     lua.lua_createtable(L, 0, entries.length);
     for (const [field, value] of entries) {
       pushReply(L, field, 3);
@@ -95,7 +119,7 @@ function pushMap(L: LuaState, entries: readonly (readonly [Reply, Reply])[]): vo
 }
 
 function pushSet(L: LuaState, members: readonly Reply[]): void {
-  pushFieldTable(L, 'set', () => {
+  pushFieldTable(L, fieldKeys.set, () => {
     lua.lua_createtable(L, 0, members.length);
     for (const member of members) {
       pushReply(L, member, 3);
@@ -134,8 +158,8 @@ function truncateToInteger(value: number): number | bigint {
   return BigInt(truncated);
 }
 
-function rawField(L: LuaState, table: number, field: string): number {
-  lua.lua_pushstring(L, bytes(field));
+function rawField(L: LuaState, table: number, field: LuaKey): number {
+  pushKey(L, field);
   return lua.lua_rawget(L, table);
 }
 
@@ -156,38 +180,38 @@ function tableReply(L: LuaState, table: number, protocol: ScriptProtocol, depth:
 
 /** The reply of a table with one of Redis's type fields, or null for a plain array. */
 function specialTableReply(L: LuaState, table: number, protocol: ScriptProtocol, depth: number): Reply | null {
-  const stringField = (field: string): string | null => {
+  const stringField = (field: LuaKey): string | null => {
     const type = rawField(L, table, field);
     const text = type === lua.LUA_TSTRING ? Buffer.from(lua.lua_tolstring(L, -1) ?? new Uint8Array(0)).toString('latin1') : null;
     lua.lua_pop(L, 1);
     return text;
   };
-  const err = stringField('err');
+  const err = stringField(fieldKeys.err);
   // An empty error would be a bare '-' line: Redis answers "ERR" for it.
   if (err !== null) return errorReply(err === '' ? 'ERR' : err.replace(/[\r\n]/g, ' '));
-  const ok = stringField('ok');
+  const ok = stringField(fieldKeys.ok);
   if (ok !== null) return { kind: 'simple', value: ok.replace(/[\r\n]/g, ' ') };
-  const typeOf = (field: string): number => {
+  const typeOf = (field: LuaKey): number => {
     const type = rawField(L, table, field);
     lua.lua_pop(L, 1);
     return type;
   };
-  if (typeOf('double') === lua.LUA_TNUMBER) {
-    rawField(L, table, 'double');
+  if (typeOf(fieldKeys.double) === lua.LUA_TNUMBER) {
+    rawField(L, table, fieldKeys.double);
     const value = lua.lua_tonumber(L, -1);
     lua.lua_pop(L, 1);
     return { kind: 'double', value };
   }
-  const bigNumber = stringField('big_number');
+  const bigNumber = stringField(fieldKeys.big_number);
   if (bigNumber !== null && /^-?[0-9]+$/.test(bigNumber)) return { kind: 'bignum', value: BigInt(bigNumber) };
-  if (typeOf('map') === lua.LUA_TTABLE) return entriesReply(L, table, 'map', protocol, depth);
-  if (typeOf('set') === lua.LUA_TTABLE) return entriesReply(L, table, 'set', protocol, depth);
+  if (typeOf(fieldKeys.map) === lua.LUA_TTABLE) return entriesReply(L, table, 'map', protocol, depth);
+  if (typeOf(fieldKeys.set) === lua.LUA_TTABLE) return entriesReply(L, table, 'set', protocol, depth);
   return null;
 }
 
 /** The `map` or `set` field's table as a map (field → value) or set (its keys), in the table's order. */
 function entriesReply(L: LuaState, table: number, field: 'map' | 'set', protocol: ScriptProtocol, depth: number): Reply {
-  rawField(L, table, field);
+  rawField(L, table, fieldKeys[field]);
   const inner = lua.lua_absindex(L, -1);
   const pairs: [Reply, Reply][] = [];
   lua.lua_pushnil(L);
