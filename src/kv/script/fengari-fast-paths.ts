@@ -1,10 +1,10 @@
 // Faster equivalents of a few of fengari's functions, installed once per process, each
 // computing exactly what the original does (what a script computes does not change). They
-// replace the functions on fengari's module objects, through which the interpreter (lvm.js),
-// the API (lapi.js) and raftis's own code call them; fengari's calls inside one module keep
-// the originals. Kept to fengari 0.1.5's code: an upgrade of fengari must compare them with
-// its sources again (test/kv/script-commands.test.ts and the redis-server comparison run
-// every path).
+// replace the functions on fengari's module objects, through which the interpreter
+// (lvm.js), the API (lapi.js), metamethods (ltm.js) and raftis's own code call them;
+// fengari's calls inside one module keep the originals. Kept to fengari 0.1.5's code: an
+// upgrade of fengari must compare them with its sources again (test/kv/script-commands.test.ts
+// and the redis-server comparison run every path).
 //
 // The stack. fengari keeps a Lua state's stack as a JavaScript array of TValue objects and
 // empties a slot with `delete stack[i]`, which V8 runs through its generic property-deletion
@@ -13,11 +13,12 @@
 // frame (its registers made again as nil values) and the next call cuts it back to its
 // arguments. A function with many registers pays that per call: BullMQ's scripts, whose main
 // chunks hold 36 to 76 registers (their included helpers' locals), spent a third of their
-// interpreter time there. adjust_top, luaD_poscall (with moveresults) and luaD_precall below
-// are ldo.js's, line for line, except that a slot is emptied by storing `undefined`. A slot
-// above the top is never read before it is written again (fengari makes a new TValue for
-// every slot the top grows over), so the two are the same to every reader. The rare paths (a
-// value called through __call, a vararg function's frame) are left to the originals.
+// interpreter time there. adjust_top, luaD_poscall (with moveresults), luaD_precall and the
+// luaD_call and luaD_callnoyield that reach it are ldo.js's, line for line, except that a
+// slot is emptied by storing `undefined`. A slot above the top is never read before it is
+// written again (fengari makes a new TValue for every slot the top grows over), so the two
+// are the same to every reader. The rare paths (a value called through __call, a vararg
+// function's frame, the call depth limit) are left to the originals.
 //
 // Strings. lua_pushstring copies its bytes with Uint8Array.from, which walks them through the
 // iteration protocol (~400 ns for a 40-byte key, microseconds for a job's data); the copy
@@ -29,6 +30,8 @@ import defs from 'fengari/src/defs.js';
 import ldo from 'fengari/src/ldo.js';
 import lobject from 'fengari/src/lobject.js';
 import lstring from 'fengari/src/lstring.js';
+import lvm from 'fengari/src/lvm.js';
+import llimits from 'fengari/src/llimits.js';
 import lopcodes from 'fengari/src/lopcodes.js';
 import lstate, { type CallInfo, type FengariState, type StackValue } from 'fengari/src/lstate.js';
 
@@ -36,6 +39,7 @@ const { LUA_MULTRET, LUA_MINSTACK, LUA_MASKCALL, LUA_MASKRET, LUA_MASKLINE, LUA_
 const { LUA_TNIL, LUA_TLCL, LUA_TLCF, LUA_TCCL } = defs.constant_types;
 const { CIST_LUA, CIST_TAIL } = lstate;
 const { OP_TAILCALL } = lopcodes.OpCodesI;
+const { LUAI_MAXCCALLS } = llimits;
 
 let installed = false;
 
@@ -183,6 +187,27 @@ function callHook(L: FengariState, ci: CallInfo): void {
   ci.l_savedpc--;
 }
 
+/**
+ * ldo.luaD_call, through the precall above (fengari's own calls its module-local precall):
+ * for-in loops call their iterator (next, ipairs' step) this way every iteration, and the API
+ * (lua_call) and metamethods too. At the depth limit, fengari's own raises its error.
+ */
+function makeCall(original: typeof ldo.luaD_call): typeof ldo.luaD_call {
+  return (L, off, nresults) => {
+    if (L.nCcalls + 1 >= LUAI_MAXCCALLS) return original(L, off, nresults);
+    L.nCcalls++;
+    if (!ldo.luaD_precall(L, off, nresults)) lvm.luaV_execute(L);
+    L.nCcalls--;
+  };
+}
+
+/** ldo.luaD_callnoyield: luaD_call where the callee may not yield. */
+function callNoYield(L: FengariState, off: number, nresults: number): void {
+  L.nny++;
+  ldo.luaD_call(L, off, nresults);
+  L.nny--;
+}
+
 /** lapi.lua_pushstring: a copy of `s` (bytes, or a JavaScript string's UTF-8) as a new Lua string; nil for none. */
 function pushString(L: FengariState, s: Uint8Array | string | null | undefined): Uint8Array | null | undefined {
   if (s === undefined || s === null) {
@@ -208,5 +233,7 @@ export function installFengariFastPaths(): void {
   ldo.luaD_precall = makePreCall(ldo.luaD_precall);
   ldo.luaD_poscall = posCall;
   ldo.adjust_top = adjustTop;
+  ldo.luaD_call = makeCall(ldo.luaD_call);
+  ldo.luaD_callnoyield = callNoYield;
   (fengari.lua as unknown as { lua_pushstring: typeof pushString }).lua_pushstring = pushString;
 }

@@ -169,6 +169,9 @@ declare module 'fengari/src/lstate.js' {
     ci: CallInfo;
     hookmask: number;
     oldpc: number;
+    /** Nested calls from JavaScript (the depth limit counts them), and those that may not yield. */
+    nCcalls: number;
+    nny: number;
   }
   export interface LState {
     readonly CIST_LUA: number;
@@ -188,6 +191,8 @@ declare module 'fengari/src/ldo.js' {
     luaD_hook(L: FengariState, event: number, line: number): void;
     luaD_poscall(L: FengariState, ci: import('fengari/src/lstate.js').CallInfo, firstResult: number, nres: number): boolean;
     luaD_precall(L: FengariState, off: number, nresults: number): boolean;
+    luaD_call(L: FengariState, off: number, nresults: number): void;
+    luaD_callnoyield(L: FengariState, off: number, nresults: number): void;
   }
   const ldo: LDo;
   export default ldo;
@@ -215,4 +220,15 @@ declare module 'fengari/src/lopcodes.js' {
   }
   const lopcodes: LOpcodes;
   export default lopcodes;
+}
+
+declare module 'fengari/src/llimits.js' {
+  const llimits: { readonly LUAI_MAXCCALLS: number };
+  export default llimits;
+}
+
+declare module 'fengari/src/lvm.js' {
+  import type { FengariState } from 'fengari/src/lstate.js';
+  const lvm: { luaV_execute(L: FengariState): void };
+  export default lvm;
 }

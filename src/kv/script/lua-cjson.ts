@@ -209,9 +209,14 @@ export class CjsonLibrary {
 /** Whether `byte` is written escaped in a JSON string (lua-cjson's table). */
 const escaped = (byte: number): boolean => byte < 0x20 || byte === 0x7f || escapes[byte] !== undefined;
 
+function needsEscape(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (escaped(bytes[i] as number)) return true;
+  return false;
+}
+
 function quote(bytes: Uint8Array): string {
   // Most strings need no escape: their bytes are the text.
-  if (!bytes.some(escaped)) return `"${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')}"`;
+  if (!needsEscape(bytes)) return `"${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')}"`;
   let out = '"';
   for (const byte of bytes) {
     const escape = escapes[byte];

@@ -23,13 +23,29 @@ export function sha1Hex(bytes: Uint8Array): string {
   return state.map((word) => (word >>> 0).toString(16).padStart(8, '0')).join('');
 }
 
+/** One 64-byte block's 80 rounds (no allocation: EVAL hashes every body it runs, ~500 blocks for BullMQ's). */
 function compress(state: number[], words: Uint32Array): void {
-  let [a, b, c, d, e] = state as [number, number, number, number, number];
+  let a = state[0] as number;
+  let b = state[1] as number;
+  let c = state[2] as number;
+  let d = state[3] as number;
+  let e = state[4] as number;
   for (let i = 0; i < 80; i++) {
-    const [f, k] = i < 20 ? [(b & c) | (~b & d), 0x5a827999]
-      : i < 40 ? [b ^ c ^ d, 0x6ed9eba1]
-        : i < 60 ? [(b & c) | (b & d) | (c & d), 0x8f1bbcdc]
-          : [b ^ c ^ d, 0xca62c1d6];
+    let f: number;
+    let k: number;
+    if (i < 20) {
+      f = (b & c) | (~b & d);
+      k = 0x5a827999;
+    } else if (i < 40) {
+      f = b ^ c ^ d;
+      k = 0x6ed9eba1;
+    } else if (i < 60) {
+      f = (b & c) | (b & d) | (c & d);
+      k = 0x8f1bbcdc;
+    } else {
+      f = b ^ c ^ d;
+      k = 0xca62c1d6;
+    }
     const next = (((a << 5) | (a >>> 27)) + f + e + k + (words[i] as number)) | 0;
     e = d;
     d = c;
