@@ -20,16 +20,20 @@
 // are the same to every reader. The rare paths (a value called through __call, a vararg
 // function's frame, the call depth limit) are left to the originals.
 //
+// The API's raw sets (lua_rawset, lua_rawseti) pop with delete too; raftis fills every table
+// it makes for a script with them, so they get the same treatment.
+//
 // Strings. lua_pushstring copies its bytes with Uint8Array.from, which walks them through the
 // iteration protocol (~400 ns for a 40-byte key, microseconds for a job's data); the copy
 // below is the typed-array copy (~70 ns). Every reply string, KEYS and ARGV element and
 // decoded MessagePack string is pushed this way.
 
-import fengari from 'fengari';
+import fengari, { type LuaApi } from 'fengari';
 import defs from 'fengari/src/defs.js';
 import ldo from 'fengari/src/ldo.js';
 import lobject from 'fengari/src/lobject.js';
 import lstring from 'fengari/src/lstring.js';
+import ltable from 'fengari/src/ltable.js';
 import lvm from 'fengari/src/lvm.js';
 import llimits from 'fengari/src/llimits.js';
 import lopcodes from 'fengari/src/lopcodes.js';
@@ -40,6 +44,7 @@ const { LUA_TNIL, LUA_TLCL, LUA_TLCF, LUA_TCCL } = defs.constant_types;
 const { CIST_LUA, CIST_TAIL } = lstate;
 const { OP_TAILCALL } = lopcodes.OpCodesI;
 const { LUAI_MAXCCALLS } = llimits;
+const { LUA_REGISTRYINDEX } = fengari.lua;
 
 let installed = false;
 
@@ -226,6 +231,44 @@ function copyBytes(s: Uint8Array): Uint8Array {
   return new Uint8Array(s);
 }
 
+/** The table at stack index `idx` (negative: from the top) for lapi's raw sets, as lapi checks it. */
+function tableBelowTop(L: FengariState, idx: number, values: number): StackValue {
+  if (values >= L.top - L.ci.funcOff) throw Error('not enough elements in the stack');
+  if (-idx > L.top) throw Error('invalid index');
+  const table = L.stack[L.top + idx] as StackValue;
+  if (!table.ttistable()) throw Error('table expected');
+  return table;
+}
+
+/**
+ * lapi.lua_rawseti: t[n] = the value on top, popped; the tables raftis builds for scripts
+ * (KEYS, ARGV, array replies, MessagePack and JSON arrays) are filled this way. An index that
+ * is not below the top (a pseudo-index) goes to fengari's own.
+ */
+function makeRawSetI(original: LuaApi['lua_rawseti']): LuaApi['lua_rawseti'] {
+  return (state, idx, n) => {
+    const L = state as FengariState;
+    if (idx >= 0 || idx <= LUA_REGISTRYINDEX) return original(state, idx, n);
+    if (typeof n !== 'number' || (n | 0) !== n) throw new TypeError('invalid argument');
+    const table = tableBelowTop(L, idx, 1);
+    ltable.luaH_setint(table.value, n, L.stack[L.top - 1] as StackValue);
+    L.stack[--L.top] = undefined;
+  };
+}
+
+/** lapi.lua_rawset: t[k] = v with key and value on top, both popped (maps, status tables). */
+function makeRawSet(original: LuaApi['lua_rawset']): LuaApi['lua_rawset'] {
+  return (state, idx) => {
+    const L = state as FengariState;
+    if (idx >= 0 || idx <= LUA_REGISTRYINDEX) return original(state, idx);
+    const table = tableBelowTop(L, idx, 2);
+    ltable.luaH_setfrom(L, table.value, L.stack[L.top - 2] as StackValue, L.stack[L.top - 1] as StackValue);
+    ltable.invalidateTMcache(table.value);
+    L.stack[--L.top] = undefined;
+    L.stack[--L.top] = undefined;
+  };
+}
+
 /** Replaces fengari's functions with the ones above; idempotent. */
 export function installFengariFastPaths(): void {
   if (installed) return;
@@ -235,5 +278,8 @@ export function installFengariFastPaths(): void {
   ldo.adjust_top = adjustTop;
   ldo.luaD_call = makeCall(ldo.luaD_call);
   ldo.luaD_callnoyield = callNoYield;
-  (fengari.lua as unknown as { lua_pushstring: typeof pushString }).lua_pushstring = pushString;
+  const api = fengari.lua as unknown as { lua_pushstring: typeof pushString } & Pick<LuaApi, 'lua_rawset' | 'lua_rawseti'>;
+  api.lua_pushstring = pushString;
+  api.lua_rawseti = makeRawSetI(api.lua_rawseti);
+  api.lua_rawset = makeRawSet(api.lua_rawset);
 }

@@ -146,6 +146,7 @@ declare module 'fengari/src/lstate.js' {
   export interface StackValue {
     type: number;
     value: unknown;
+    ttistable(): boolean;
     setnilvalue(): void;
     setfrom(other: StackValue): void;
   }
@@ -231,4 +232,15 @@ declare module 'fengari/src/lvm.js' {
   import type { FengariState } from 'fengari/src/lstate.js';
   const lvm: { luaV_execute(L: FengariState): void };
   export default lvm;
+}
+
+declare module 'fengari/src/ltable.js' {
+  import type { FengariState, StackValue } from 'fengari/src/lstate.js';
+  /** Table writes (ltable.js), on the table object a table value holds. */
+  const ltable: {
+    luaH_setint(t: unknown, key: number, value: StackValue): void;
+    luaH_setfrom(L: FengariState, t: unknown, key: StackValue, value: StackValue): void;
+    invalidateTMcache(t: unknown): void;
+  };
+  export default ltable;
 }
