@@ -38,26 +38,26 @@ export type DedupVerdict =
   | { readonly kind: 'new' }
   | { readonly kind: 'duplicate'; readonly reply: Reply };
 
-interface Admitted {
-  readonly origin: string;
-  readonly client: number;
-  readonly key: string;
-  readonly record: MutableRecord | undefined;
-}
-
 const newRequest: DedupVerdict = { kind: 'new' };
 
 export class DedupTable {
   /** Ordered by last use, oldest first (Map iteration order = insertion order). */
   private readonly records = new Map<string, MutableRecord>();
   private readonly belowFloor: Reply;
-  /**
-   * The client admit() just looked up, for the record() that follows it: a pipelining
-   * client's writes arrive back to back, and each costs one map lookup, not two.
-   */
   /** The key last moved to the newest end of `records`. */
   private newestKey = '';
-  private admitted: Admitted | null = null;
+  /**
+   * The client admit() just looked up (its key and record), for the record() that follows
+   * it: a pipelining client's writes arrive back to back, and each costs one map lookup, not
+   * two. Kept in fields, not an object, and the key is reused while the client stays the
+   * same: this runs for every write on every replica.
+   */
+  private admittedOrigin = '';
+  private admittedClient = -1;
+  private admittedKey = '';
+  private admittedRecord: MutableRecord | undefined = undefined;
+  /** True between an admit() and the record() that consumes it. */
+  private admittedPending = false;
 
   constructor(
     private readonly entriesMax: number,
@@ -87,9 +87,13 @@ export class DedupTable {
    * needs (below `firstUnanswered`); call only from the deterministic apply path.
    */
   admit(origin: string, client: number, seq: number, firstUnanswered: number): DedupVerdict {
-    const key = DedupTable.keyOf(origin, client);
+    const key = origin === this.admittedOrigin && client === this.admittedClient ? this.admittedKey : DedupTable.keyOf(origin, client);
     const record = this.records.get(key);
-    this.admitted = { origin, client, key, record };
+    this.admittedOrigin = origin;
+    this.admittedClient = client;
+    this.admittedKey = key;
+    this.admittedRecord = record;
+    this.admittedPending = true;
     if (record === undefined) return newRequest;
     if (firstUnanswered > record.floor) {
       record.floor = firstUnanswered;
@@ -103,11 +107,11 @@ export class DedupTable {
 
   /** Remembers the reply of applied request `seq` (admitted as new just before). */
   record(origin: string, client: number, seq: number, firstUnanswered: number, reply: Reply, nowMs: number): void {
-    const admitted = this.admitted;
-    this.admitted = null;
-    const known = admitted !== null && admitted.origin === origin && admitted.client === client;
-    const key = known ? admitted.key : DedupTable.keyOf(origin, client);
-    let record = known ? admitted.record : this.records.get(key);
+    const known = this.admittedPending && this.admittedOrigin === origin && this.admittedClient === client;
+    this.admittedPending = false;
+    const key = known ? this.admittedKey : DedupTable.keyOf(origin, client);
+    let record = known ? this.admittedRecord : this.records.get(key);
+    this.admittedRecord = undefined;
     if (record === undefined) {
       record = { origin, client, floor: firstUnanswered, replies: new Map(), lastUsedMs: nowMs };
       this.records.set(key, record);
@@ -160,7 +164,8 @@ export class DedupTable {
   restore(records: readonly DedupRecord[]): void {
     this.records.clear();
     this.newestKey = '';
-    this.admitted = null;
+    this.admittedPending = false;
+    this.admittedRecord = undefined;
     for (const r of records) {
       this.records.set(DedupTable.keyOf(r.origin, r.client), { origin: r.origin, client: r.client, floor: r.floor, replies: new Map(r.replies), lastUsedMs: r.lastUsedMs });
     }
