@@ -32,7 +32,12 @@ export type Reply =
   /** RESP3 verbatim string (INFO); a bulk string in RESP2. */
   | { readonly kind: 'verbatim'; readonly format: string; readonly value: string }
   /** RESP3 null; nil bulk in RESP2. */
-  | { readonly kind: 'null' };
+  | { readonly kind: 'null' }
+  /**
+   * A reply with RESP3 attributes before it (`|` then key/value pairs: DEBUG PROTOCOL ATTRIB);
+   * RESP2 sends the reply alone, as Redis does. Nothing stores or forwards attributes.
+   */
+  | { readonly kind: 'attributed'; readonly attributes: readonly (readonly [Reply, Reply])[]; readonly value: Reply };
 
 /** An error reply. */
 export type ErrorReply = Extract<Reply, { readonly kind: 'error' }>;

@@ -72,6 +72,7 @@ function render(reply: RespValue): string {
     case 'bulk': return reply.value === null ? '(nil)' : Buffer.from(reply.value).toString();
     case 'verbatim': return reply.value.trimEnd();
     case 'null': return '(nil)';
+    case 'attributed': return render(reply.value);
     case 'map': return reply.value.map(([k, v]) => `${render(k)}=${render(v)}`).join(' ');
     case 'pairs': return reply.value.map(([k, v]) => `${render(k)} ${render(v)}`).join('\n');
     case 'boolean': return reply.value ? '(true)' : '(false)';

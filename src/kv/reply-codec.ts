@@ -44,6 +44,7 @@ export function writeReply(writer: ByteWriter, reply: Reply): void {
     case 'bignum': writer.u8(tags.bignum); writer.string(reply.value.toString()); return;
     case 'verbatim': writer.u8(tags.verbatim); writer.string(reply.format); writer.string(reply.value); return;
     case 'null': writer.u8(tags.null); return;
+    case 'attributed': writeReply(writer, reply.value); return; // attributes are a server command's, never kept
     default: {
       const exhaustive: never = reply;
       throw new Error(`unknown reply kind ${JSON.stringify(exhaustive)}`);

@@ -6,7 +6,7 @@
 import { formatRedisDouble } from '../base/double-format.js';
 import { OutputBuffer } from './output-buffer.js';
 import {
-  ARRAY, BIG_NUMBER, BULK_STRING, DOUBLE, INTEGER, MAP, PUSH, SET, SIMPLE_ERROR, SIMPLE_STRING, VERBATIM_STRING,
+  ARRAY, ATTRIBUTE, BIG_NUMBER, BULK_STRING, DOUBLE, INTEGER, MAP, PUSH, SET, SIMPLE_ERROR, SIMPLE_STRING, VERBATIM_STRING,
 } from './protocol-bytes.js';
 import { RESP_OK, type RespProtocol, type RespValue } from './resp-value.js';
 
@@ -161,6 +161,16 @@ export function writeReply(out: OutputBuffer, value: RespValue, protocol: RespPr
     }
     case 'null':
       out.writeBytes(protocol === 3 ? ENCODED_NULL_RESP3 : ENCODED_NIL_RESP2);
+      return;
+    case 'attributed':
+      if (protocol === 3) {
+        out.writeHeader(ATTRIBUTE, value.attributes.length);
+        for (const [key, item] of value.attributes) {
+          writeReply(out, key, protocol);
+          writeReply(out, item, protocol);
+        }
+      }
+      writeReply(out, value.value, protocol);
       return;
     default: {
       const unknown: never = value;

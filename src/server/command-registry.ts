@@ -34,6 +34,11 @@ export interface ServerCall {
   readonly read: (serve: (clusterTime: number) => Reply, done: (reply: Reply) => void, failed?: ReadFailure) => void;
   /** Proposes `argv` as the connection's next write, in order with its other commands; `done` gets the applied reply. */
   readonly write: (argv: readonly Uint8Array[], done: (reply: Reply) => void) => void;
+  /**
+   * Counts `usec` more as the command's execution (the slow log, LATENCY, commandstats):
+   * DEBUG SLEEP's wait stands for a server busy that long, as Redis's is.
+   */
+  readonly spent: (usec: number) => void;
 }
 
 /**

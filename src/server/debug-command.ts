@@ -45,6 +45,7 @@ const DEBUG_HELP = [
   'DIGEST-VALUE <key> [<key> ...]', '    Output a hex signature of the values of all the specified keys.',
   'ERROR <string>', '    Return a Redis protocol error with <string> as message. Useful for clients', '    unit tests to simulate Redis errors.',
   'LOG <message>', '    Write <message> to the server log.',
+  'LOADAOF', '    Flush the AOF buffers on disk and reload the AOF in memory. In raftis: the', '    log is always synced and the state is its replay; nothing to do.',
   'OBJECT <key>', '    Show low level info about `key` and associated value.',
   'PROTOCOL <type>', '    Reply with a test value of the specified type. <type> can be: string,',
   '    integer, double, bignum, null, array, set, map, attrib, push, verbatim,', '    true, false.',
@@ -69,7 +70,7 @@ export function debugCommand(deps: DebugDeps): ServerCommand {
     const sub = (argv[1] as Buffer).toString('latin1').toLowerCase();
     const text = (i: number): string => argv[i]?.toString('latin1') ?? '';
     if (sub === 'help' && argv.length === 2) return done({ kind: 'array', value: DEBUG_HELP.map(simple) });
-    if (sub === 'sleep' && argv.length === 3) return sleep(text(2), done);
+    if (sub === 'sleep' && argv.length === 3) return sleep(text(2), call);
     if (sub === 'object' && argv.length === 3) return debugObject(call, deps);
     if (sub === 'digest' && argv.length === 2) return call.read(() => simple(deps.digest().padStart(40, '0')), done);
     if (sub === 'digest-value' && argv.length >= 2) return call.read((time) => deps.read([Buffer.from(debugDigestValueCommandName), ...argv.slice(2)], time), done);
@@ -79,6 +80,9 @@ export function debugCommand(deps: DebugDeps): ServerCommand {
       return done(OK);
     }
     if (sub === 'change-repl-id' && argv.length === 2) return done(OK); // raftis has no replication ids
+    // The log is its append-only file, synced before every acknowledgement: the state is what
+    // replaying it gives, so there is nothing to flush or load again.
+    if (sub === 'loadaof' && argv.length === 2) return done(OK);
     if (sub === 'quicklist-packed-threshold' && argv.length === 3) return done(packedThreshold(text(2)));
     if (sub === 'reload') return void deps.snapshot().then(() => done(OK), (error: unknown) => done(errorReply(`ERR Error trying to save the DB: ${String(error)}`)));
     if (sub === 'stringmatch-test' && argv.length === 2) return done(stringMatchFuzz());
@@ -91,11 +95,15 @@ export function debugCommand(deps: DebugDeps): ServerCommand {
   });
 }
 
-/** Redis reads the seconds with strtod: what does not parse sleeps 0. */
-function sleep(seconds: string, done: (reply: Reply) => void): void {
+/** Redis reads the seconds with strtod: what does not parse sleeps 0. The sleep counts as the command's execution, as Redis's does. */
+function sleep(seconds: string, { done, spent }: ServerCall): void {
   const ms = Number.parseFloat(seconds) * 1000;
   if (!(ms > 0)) return done(OK);
-  setTimeout(() => done(OK), ms);
+  const started = performance.now();
+  setTimeout(() => {
+    spent(Math.max(ms, performance.now() - started) * 1000); // a timer may fire a fraction of a millisecond early
+    done(OK);
+  }, ms);
 }
 
 /** Redis's line: the address is an identifier, the lru fields this node's own (OBJECT IDLETIME's clock). */
@@ -123,7 +131,7 @@ function addressOf(key: Buffer): string {
   return `7f${hash.toString(16).padStart(8, '0')}`;
 }
 
-/** DEBUG PROTOCOL's values (Redis's debug.c). raftis sends no RESP3 attributes: ATTRIB answers the real reply alone, as Redis does over RESP2. */
+/** DEBUG PROTOCOL's values (Redis's debug.c); over RESP2, ATTRIB answers the real reply alone, as Redis does. */
 function protocolReply(type: string, conn: ServerCall['conn']): Reply {
   switch (type) {
     case 'string': return bulk('Hello World');
@@ -134,7 +142,7 @@ function protocolReply(type: string, conn: ServerCall['conn']): Reply {
     case 'array': return { kind: 'array', value: [integer(0), integer(1), integer(2)] };
     case 'set': return { kind: 'set', value: [integer(0), integer(1), integer(2)] };
     case 'map': return { kind: 'map', value: [0, 1, 2].map((j) => [integer(j), { kind: 'boolean', value: j === 1 }] as const) };
-    case 'attrib': return bulk('Some real reply following the attribute');
+    case 'attrib': return { kind: 'attributed', attributes: [[bulk('key-popularity'), { kind: 'array', value: [bulk('key:123'), integer(90)] }]], value: bulk('Some real reply following the attribute') };
     case 'push':
       if (conn.protocol < 3) return errorReply('ERR RESP2 is not supported by this command');
       conn.push({ kind: 'push', value: [bulk('server-cpu-usage'), integer(42)] });

@@ -401,15 +401,18 @@ export class Dispatcher {
   private serverCall(conn: ClientConnection, state: ConnectionState, argv: Buffer[], done: (reply: Reply) => void, turn: 'in turn' | 'exec holds the turn', execution: Execution | null): ServerCall {
     const mode = state.consistency; // as set when the command arrived
     const timedServe = (serve: (clusterTime: number) => Reply) => (clusterTime: number): Reply => (execution === null ? serve(clusterTime) : timed(execution, () => serve(clusterTime)));
+    const spent = (usec: number): void => {
+      if (execution !== null) execution.usec += usec;
+    };
     if (turn === 'exec holds the turn') {
       return {
-        conn, argv, done,
+        conn, argv, done, spent,
         read: (serve, answer, failed) => this.connectionRead(state, mode, timedServe(serve), answer, failed),
         write: (entry, answer) => this.writeNow(conn, state, entry, answer, execution),
       };
     }
     return {
-      conn, argv, done,
+      conn, argv, done, spent,
       read: (serve, answer, failed) => this.inOrder(state, 'read', answer, (finish) => this.connectionRead(state, mode, timedServe(serve), finish, failed)),
       write: (entry, answer) => this.write(conn, state, entry, answer, execution),
     };
@@ -611,17 +614,18 @@ export class Dispatcher {
         let answered: Reply | null = null;
         let running = true;
         const started = performance.now();
-        let ownUsec = 0;
+        // Its run, then whatever it counts as work while it answers later (DEBUG SLEEP, its reads).
+        const own: Execution = { usec: 0 };
         command.row.run(this.serverCall(conn, state, argv, (reply) => {
-          this.answer(conn, command, argv, reply, running ? (performance.now() - started) * 1000 : ownUsec, null);
+          this.answer(conn, command, argv, reply, running ? (performance.now() - started) * 1000 : own.usec, null);
           if (running) answered = reply;
           else {
             replies.push(reply);
             from(i + 1);
           }
-        }, 'exec holds the turn', null));
+        }, 'exec holds the turn', own));
         running = false;
-        ownUsec = (performance.now() - started) * 1000;
+        own.usec = (performance.now() - started) * 1000;
         if (answered === null) return; // answers later: the loop goes on from its callback
         replies.push(answered);
       }

@@ -54,5 +54,6 @@ export function plain(reply: Reply): Plain {
     case 'bignum': return reply.value.toString();
     case 'verbatim': return reply.value;
     case 'null': return null;
+    case 'attributed': return plain(reply.value);
   }
 }

@@ -75,7 +75,7 @@ describe('DEBUG and OBJECT IDLETIME compared with redis-server', { skip: skip ??
       ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '5gb'], ['DEBUG', 'ERROR', 'MYERR something bad'], ['DEBUG', 'ERROR'], ['DEBUG', 'LOG', 'hello'],
       ['DEBUG', 'SET-ACTIVE-EXPIRE', 'x'], ['DEBUG', 'STRINGMATCH-LEN'],
       ['DEBUG', 'OBJECT', 'nokey'], ['DEBUG', 'NOSUCHSUB'], ['DEBUG', 'SLEEP'], ['DEBUG'],
-      ['HELLO', '3'], ...types.map((type) => ['DEBUG', 'PROTOCOL', type]), ['HELLO', '2'],
+      ['HELLO', '3'], ...types.map((type) => ['DEBUG', 'PROTOCOL', type]), ['DEBUG', 'PROTOCOL', 'attrib'], ['HELLO', '2'],
     ];
     assert.deepEqual(await differences(sequences), []);
   });
@@ -109,7 +109,7 @@ describe('DEBUG and OBJECT IDLETIME compared with redis-server', { skip: skip ??
     }
   });
 
-  it('DEBUG SLEEP holds its own connection only', async () => {
+  it('DEBUG SLEEP holds its own connection only, and counts as its execution in SLOWLOG', async () => {
     const other = await RawConnection.open(cluster.node('n1').port);
     try {
       const started = Date.now();
@@ -121,6 +121,15 @@ describe('DEBUG and OBJECT IDLETIME compared with redis-server', { skip: skip ??
       assert.equal(value, 'OK');
       assert.ok(pongAt < at, 'another client was served during the sleep');
       assert.ok(at - started >= 2000, 'the sleeping connection waited');
+      // Its sleep is its execution, as Redis's: the slow log has it, alone or inside EXEC (EXEC itself is not logged).
+      assert.equal(await other.call('CONFIG', 'SET', 'slowlog-log-slower-than', '100000'), 'OK');
+      assert.equal(await other.call('SLOWLOG', 'RESET'), 'OK');
+      assert.equal(await other.call('DEBUG', 'SLEEP', '0.2'), 'OK');
+      for (const argv of [['MULTI'], ['DEBUG', 'SLEEP', '0.2'], ['EXEC']]) await other.call(...argv);
+      const logged = await other.call('SLOWLOG', 'GET') as Resp[][];
+      assert.deepEqual(logged.map((entry) => entry[3]), [['DEBUG', 'SLEEP', '0.2'], ['DEBUG', 'SLEEP', '0.2']]);
+      assert.ok(logged.every((entry) => Number(entry[2]) >= 200_000), 'each logged with its 0.2 s');
+      assert.equal(await other.call('CONFIG', 'SET', 'slowlog-log-slower-than', '10000'), 'OK');
     } finally {
       other.close();
     }

@@ -96,6 +96,10 @@ export function parseFrame(buffer: Buffer, offset: number): { value: Resp; end: 
       for (let i = 0; i < items.value.length; i += 2) pairs.push([items.value[i] ?? null, items.value[i + 1] ?? null]);
       return { value: { map: pairs }, end: items.end };
     }
+    case '|': { // attributes, then the reply they describe: the frame's value is that reply
+      const attributes = aggregate(Number(line) * 2);
+      return attributes === null ? null : parseFrame(buffer, attributes.end);
+    }
     default:
       throw new Error(`unexpected reply type byte ${JSON.stringify(type)} at offset ${offset}: ${JSON.stringify(buffer.toString('latin1', offset, offset + 80))}`);
   }

@@ -78,6 +78,7 @@ export function pushReply(L: LuaState, reply: Reply, protocol: ScriptProtocol): 
         lua.lua_rawset(L, -3);
       });
     case 'null': return pushNull(L, protocol);
+    case 'attributed': return pushReply(L, reply.value, protocol); // a script sees the reply, not its attributes
     default: {
       const exhaustive: never = reply;
       throw new Error(`kv: unknown reply kind ${String(exhaustive)}`);
