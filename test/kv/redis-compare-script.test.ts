@@ -57,6 +57,24 @@ const sequences: Record<string, readonly Step[]> = {
     "return {pcall(cjson.encode, {[1] = 1, [100] = 2})}", "return {pcall(cjson.decode, '{\"a\":')}", "return {pcall(cjson.decode, '[1,]')}",
     "return cjson.encode(cjson.decode('[1, null, \"\\\\u00e9\"]'))", "return {pcall(cjson.encode, function() end)}",
   ),
+  // fengari's call path is replaced by faster equivalents (src/kv/script/fengari-fast-paths.ts):
+  // iterators, metamethod calls, varargs, results padded or cut, deep and tail recursion,
+  // closures capturing locals and loop variables, errors unwinding frames, nested pcalls.
+  'calls, frames and closures': evalSteps(
+    'local s = 0 for _, v in ipairs({1, 2, 3}) do s = s + v end for _, v in pairs({a = 10, b = 20}) do s = s + v end return s',
+    'local t = setmetatable({}, {__call = function(self, a, b) return a * b end}) return t(6, 7)',
+    "local function f(...) return select('#', ...), ... end return {f(1, nil, 3)}",
+    'local function g() return 1, 2, 3 end local a, b, c, d = g() return {a, b, c, d == nil and 4 or 0}',
+    'local function depth(n) if n == 0 then return 0 end return 1 + depth(n - 1) end return depth(3000)',
+    'local function tail(n, acc) if n == 0 then return acc end return tail(n - 1, acc + n) end return tail(1000, 0)',
+    'local fs = {} for i = 1, 3 do fs[i] = function() return i end end return {fs[1](), fs[2](), fs[3]()}',
+    'local function counter() local n = 0 return function() n = n + 1 return n end end local c1, c2 = counter(), counter() c1() c1() return {c1(), c2()}',
+    "local ok, e = pcall(function() local function f(n) if n == 0 then error('deep', 0) end return f(n - 1) + 1 end return f(50) end) return {tostring(ok), e}",
+    "local function f(n) if n == 0 then return 'bottom' end local ok, v = pcall(f, n - 1) return v end return f(100)",
+    "local t = {} for i = 1, 100 do t[i] = i end return select('#', unpack(t))",
+    "local out = {} for w in string.gmatch('a b c', '%a') do out[#out + 1] = w end return out",
+    "local r = {} for i = 1, 20 do r[i] = redis.call('incr', 'calls') end return {r[1], r[20], #r}",
+  ),
   'cmsgpack': evalSteps(
     `local s = cmsgpack.pack(0.1) ${hex}`, `local s = cmsgpack.pack(-1099511627776) ${hex}`, `local s = cmsgpack.pack({1, 2, {a = 'b'}}, 'str', true, nil, 300, -33, 1.5) ${hex}`,
     `local s = cmsgpack.pack(string.rep('x', 40), string.rep('y', 300)) ${hex}`,
