@@ -68,6 +68,11 @@ const LINE_STAGING_INITIAL_BYTES = 256;
 
 const EMPTY = Buffer.alloc(0);
 
+/** The args of no command (between commands): never written to, startArgs replaces it first. */
+const NO_ARGS: Buffer[] = [];
+/** Argument slots a command's array gets before its arguments arrive (Redis's argv_len cap). */
+const ARGS_PREALLOCATED_MAX = 1024;
+
 export class RequestParser {
   readonly limits: RequestParserLimits;
 
@@ -82,7 +87,13 @@ export class RequestParser {
 
   /** Arguments still to read in the current multibulk; 0 between commands. */
   private argsRemaining = 0;
-  private args: Buffer[] = [];
+  /**
+   * The command being read, made at its count's size: a write keeps its argv until its
+   * entry commits, and an array grown by push() would hold 17 slots for SET's three.
+   */
+  private args: Buffer[] = NO_ARGS;
+  /** Arguments of `args` read so far. */
+  private argsRead = 0;
   /** Length of the bulk argument being read, or -1 while its "$" header is still due. */
   private bulkLength = -1;
   /** An argument being collected across chunks. */
@@ -149,8 +160,7 @@ export class RequestParser {
           if (count > 0 && count <= this.limits.maxMultibulkLength) {
             this.offset = this.plainHeaderEnd;
             this.lineKind = LINE_NONE;
-            this.argsRemaining = count;
-            this.args = [];
+            this.startArgs(count);
             continue;
           }
         }
@@ -167,8 +177,7 @@ export class RequestParser {
             this.commandDone(); // "*0" and "*-1" are empty requests: Redis skips them.
             continue;
           }
-          this.argsRemaining = count;
-          this.args = [];
+          this.startArgs(count);
           continue;
         }
         if (taken === LINE_TOO_LONG) return this.fail('too-big-inline-request', 'Protocol error: too big inline request');
@@ -212,13 +221,13 @@ export class RequestParser {
       if (!this.readTerminator()) return this.failure ?? this.needMore();
       const arg = this.pendingArg;
       if (arg === null) throw new Error('request parser: argument complete but pendingArg is null');
-      this.args.push(arg);
+      this.args[this.argsRead++] = arg;
       this.pendingArg = null;
       this.bulkLength = -1;
       this.argsRemaining--;
       if (this.argsRemaining === 0) {
         const argv = this.args;
-        this.args = [];
+        this.args = NO_ARGS;
         return this.complete(argv);
       }
     }
@@ -378,6 +387,14 @@ export class RequestParser {
     return this.fail('query-buffer-limit', 'Protocol error: query buffer limit exceeded');
   }
 
+  private startArgs(count: number): void {
+    this.argsRemaining = count;
+    // At most ARGS_PREALLOCATED_MAX slots up front (Redis too): a count alone costs no more
+    // than that, however large; a longer command grows as its arguments arrive.
+    this.args = new Array<Buffer>(Math.min(count, ARGS_PREALLOCATED_MAX));
+    this.argsRead = 0;
+  }
+
   private fail(code: ProtocolError['code'], message: string): ProtocolError {
     this.failure = protocolError(code, message);
     // Drop everything buffered: nothing after a malformed frame is used.
@@ -385,7 +402,7 @@ export class RequestParser {
     this.offset = 0;
     this.commandStart = 0;
     this.carriedBytes = 0;
-    this.args = [];
+    this.args = NO_ARGS;
     this.spanning.reset();
     this.pendingArg = null;
     this.lineStaging = EMPTY;
