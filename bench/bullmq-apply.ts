@@ -12,14 +12,12 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { gunzipSync } from 'node:zlib';
-import type { FixtureCommand, FixtureHeader } from './bullmq-capture.js';
+import { fixtureArgv, readFixture, type FixtureCommand } from './bullmq-fixture.js';
 
-const FIXTURE = resolve('bench/fixtures/bullmq-jobs.jsonl.gz');
 
 interface Machine {
   apply(index: number, data: Uint8Array): unknown;
@@ -58,13 +56,6 @@ async function load(srcDir: string): Promise<Build> {
   };
 }
 
-export function readFixture(path = FIXTURE): { header: FixtureHeader; commands: FixtureCommand[] } {
-  const lines = gunzipSync(readFileSync(path)).toString('utf8').split('\n').filter((line) => line.length > 0);
-  const [first, ...rest] = lines;
-  if (first === undefined) throw new Error(`${path} is empty`);
-  return { header: JSON.parse(first) as FixtureHeader, commands: rest.map((line) => JSON.parse(line) as FixtureCommand) };
-}
-
 /** What a command counts under: BullMQ's script name for EVAL/EVALSHA, else the command's name. */
 function labelOf(argv: readonly Uint8Array[], scripts: Record<string, string>): string {
   const name = Buffer.from(argv[0] ?? []).toString('latin1').toLowerCase();
@@ -82,7 +73,7 @@ function labelOf(argv: readonly Uint8Array[], scripts: Record<string, string>): 
 async function round(srcDir: string, passes: number): Promise<RoundResult> {
   const build = await load(srcDir);
   const { header, commands } = readFixture();
-  const argvs = commands.map((c) => c.argv.map((a) => Buffer.from(a, 'base64')));
+  const argvs = commands.map(fixtureArgv);
   const entries = commands.map((c, i) => build.encode({ ...c, argv: argvs[i] as Buffer[] }));
   const labels = argvs.map((argv) => labelOf(argv, header.scripts));
   for (let pass = 1; pass < passes; pass++) replay(build.machine(), entries);

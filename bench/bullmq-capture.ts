@@ -6,7 +6,7 @@
 // request id and cluster time. The scripts' names come from BullMQ's own package (SHA-1 of
 // each script's text, as ioredis computes it for EVALSHA).
 //   npm run build && node --import tsx bench/bullmq-capture.ts --port 8100 [--jobs 300] [--out FILE]
-// The fixture is gzipped JSON lines: a header, then one command per line (args base64).
+// The fixture's format: bench/bullmq-fixture.ts.
 
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -22,29 +22,11 @@ import { RaftStorage } from '../src/storage/raft-storage.js';
 import { Progress } from './progress.js';
 import { respCall } from './resp-client.js';
 import { runJobs } from './scripts.js';
+import { BULLMQ_FIXTURE, type FixtureCommand, type FixtureHeader } from './bullmq-fixture.js';
 
-export const BULLMQ_FIXTURE = resolve('bench/fixtures/bullmq-jobs.jsonl.gz');
 const UP_TIMEOUT_MS = 60_000;
 /** Log entries of kind Normal (raft/types.ts EntryType): empty data is a leader's no-op. */
 const ENTRY_NORMAL = 0;
-
-export interface FixtureHeader {
-  readonly bullmq: string;
-  readonly jobs: number;
-  readonly capturedAt: string;
-  /** SHA-1 of each BullMQ script's text → its name (addStandardJob, moveToActive, ...). */
-  readonly scripts: Record<string, string>;
-}
-
-/** One command as the log carried it (argv base64). */
-export interface FixtureCommand {
-  readonly origin: string;
-  readonly client: number;
-  readonly seq: number;
-  readonly firstUnanswered: number;
-  readonly time: number;
-  readonly argv: readonly string[];
-}
 
 /** BullMQ's scripts by the SHA-1 of their text (what EVALSHA names). */
 async function bullmqScripts(): Promise<Record<string, string>> {
