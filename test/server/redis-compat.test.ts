@@ -5,25 +5,15 @@
 // behaviour is asserted instead.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { TestCluster } from '../support/cluster.js';
-import { parseFrame, RawConnection, type Resp } from '../support/raw-resp.js';
-import { missingTool, RedisServer } from '../support/redis-server.js';
+import { describe, it } from 'node:test';
+import type { TestCluster } from '../support/cluster.js';
+import { besideRedisPerSuite, bothReplies, replyDifferences } from '../support/beside-redis.js';
+import { encode, parseFrame, RawConnection, type Resp } from '../support/raw-resp.js';
+import { missingTool, type RedisServer } from '../support/redis-server.js';
 
 const skip = missingTool('redis-server');
 
-/** Each pair of replies as [raftis, redis]. */
-async function both(raftis: RawConnection, redis: RawConnection, argv: string[]): Promise<[Buffer, Buffer]> {
-  const [a, b] = await Promise.all([
-    (async () => { raftis.write(encodeArgv(argv)); return (await raftis.read()).raw; })(),
-    (async () => { redis.write(encodeArgv(argv)); return (await redis.read()).raw; })(),
-  ]);
-  return [a, b];
-}
-
-function encodeArgv(argv: readonly string[]): Buffer {
-  return Buffer.from(`*${argv.length}\r\n${argv.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`);
-}
+const both = bothReplies;
 
 function text(raw: Buffer): string {
   return raw.toString('latin1');
@@ -43,18 +33,7 @@ describe('connection and server commands compared with redis-server', { skip: sk
   let raftis: RawConnection;
   let redis: RawConnection;
 
-  before(async () => {
-    [cluster, redisServer] = await Promise.all([TestCluster.start({ nodes: 1 }), RedisServer.start(['--databases', '1'])]);
-    await cluster.waitForLeader();
-    raftis = await RawConnection.open(cluster.node('n1').port);
-    redis = await RawConnection.open(redisServer.port);
-  });
-
-  after(async () => {
-    raftis?.close();
-    redis?.close();
-    await Promise.all([cluster?.stop(), redisServer?.stop()]);
-  });
+  besideRedisPerSuite({}, (started) => ({ cluster, redisServer, raftis, redis } = started));
 
   it('answers PING, ECHO, SELECT, CLIENT, CONFIG GET, DBSIZE and error texts byte for byte like Redis', async () => {
     const sequences: string[][] = [
@@ -77,12 +56,7 @@ describe('connection and server commands compared with redis-server', { skip: sk
       ['SET', 'compat:k', 'v'], ['DBSIZE'], ['GET', 'compat:k'], ['SET', 'compat:k', 'v', 'BADOPTION'],
       ['INCR', 'compat:k'], ['RESET'], ['CLIENT', 'GETNAME'],
     ];
-    const differences: string[] = [];
-    for (const argv of sequences) {
-      const [ours, theirs] = await both(raftis, redis, argv);
-      if (!ours.equals(theirs)) differences.push(`${JSON.stringify(argv)}: raftis ${JSON.stringify(text(ours))} vs redis ${JSON.stringify(text(theirs))}`);
-    }
-    assert.deepEqual(differences, []);
+    assert.deepEqual(await replyDifferences(raftis, redis, sequences), []);
   });
 
   it('answers transactions, unknown commands and SELECT byte for byte like Redis (cases the differential fuzzer found)', async () => {
@@ -104,12 +78,7 @@ describe('connection and server commands compared with redis-server', { skip: sk
       ['CLIENT', 'NO\u0000SUCH'], ['CLIENT', 'INFO', 'x'], ['CLIENT', 'LIST', 'x'],
       ['SELECT', '2147483647'], ['SELECT', '2147483648'], ['SELECT', '-2147483649'], ['SELECT', '9223372036854775807'], ['SELECT', '9223372036854775808'],
     ];
-    const differences: string[] = [];
-    for (const argv of sequences) {
-      const [ours, theirs] = await both(raftis, redis, argv);
-      if (!ours.equals(theirs)) differences.push(`${JSON.stringify(argv)}: raftis ${JSON.stringify(text(ours))} vs redis ${JSON.stringify(text(theirs))}`);
-    }
-    assert.deepEqual(differences, []);
+    assert.deepEqual(await replyDifferences(raftis, redis, sequences), []);
   });
 
   // OBJECT ENCODING is decided from the value and the thresholds when asked; Redis converts a
@@ -134,12 +103,7 @@ describe('connection and server commands compared with redis-server', { skip: sk
       ['CONFIG', 'SET', 'hash-max-listpack-entries', '0'], ['HSET', 'ob:small', 'f', 'v'], ['OBJECT', 'ENCODING', 'ob:small'],
       ['CONFIG', 'SET', 'hash-max-listpack-entries', '512'],
     ];
-    const differences: string[] = [];
-    for (const argv of sequences) {
-      const [ours, theirs] = await both(raftis, redis, argv);
-      if (!ours.equals(theirs)) differences.push(`${JSON.stringify(argv.slice(0, 4))}: raftis ${JSON.stringify(text(ours))} vs redis ${JSON.stringify(text(theirs))}`);
-    }
-    assert.deepEqual(differences, []);
+    assert.deepEqual(await replyDifferences(raftis, redis, sequences, (argv) => argv.slice(0, 4)), []);
   });
 
   it('answers HELLO 2 and HELLO 3 with the keys and types clients rely on', async () => {
@@ -252,9 +216,9 @@ describe('connection and server commands compared with redis-server', { skip: sk
     const a = await RawConnection.open(cluster.node('n1').port);
     const b = await RawConnection.open(redisServer.port);
     // A command pipelined after QUIT is not run.
-    a.write(encodeArgv(['QUIT']));
-    a.write(encodeArgv(['SET', 'after:quit', '1']));
-    b.write(encodeArgv(['QUIT']));
+    a.write(encode(['QUIT']));
+    a.write(encode(['SET', 'after:quit', '1']));
+    b.write(encode(['QUIT']));
     assert.equal(text((await a.read()).raw), '+OK\r\n');
     assert.equal(text((await b.read()).raw), '+OK\r\n');
     await Promise.all([a.waitClosed(), b.waitClosed()]);
