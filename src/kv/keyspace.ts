@@ -120,8 +120,8 @@ function valueStartOf(cell: string): number {
   return keyStartOf(cell) + keyLengthOf(cell);
 }
 
-/** A packed cell is built here, then made one string. Grows to the largest cell built. */
-let cellScratch = Buffer.allocUnsafe(4096);
+/** A packed cell is built here, then made one string; a larger one (a long key) gets a buffer of its own. */
+const cellScratch = Buffer.allocUnsafe(16 * 1024);
 
 /**
  * A packed cell: the key's length, the key's bytes, the value's bytes, in one latin1 string
@@ -133,8 +133,7 @@ function packCell(key: Uint8Array | string, keyIsCell: boolean, value: Uint8Arra
   const keyLength = keyIsCell ? keyLengthOf(key as string) : key.length;
   const headBytes = keyLength <= shortKeyBytesMax ? 1 : 5;
   const total = headBytes + keyLength + value.length;
-  if (cellScratch.length < total) cellScratch = Buffer.allocUnsafe(Math.max(total, cellScratch.length * 2));
-  const scratch = cellScratch;
+  const scratch = total <= cellScratch.length ? cellScratch : Buffer.allocUnsafe(total);
   if (keyIsCell) {
     // The old cell's length prefix and key are the new one's: copy them as they are.
     scratch.write(key as string, 0, keyStart + keyLength, 'latin1');

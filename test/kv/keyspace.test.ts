@@ -192,7 +192,7 @@ test('eviction under allkeys-lru walks the write order: evicting the oldest, the
 
 test('a key keeps its bytes through every value form: short and long keys, values beside the key or apart, in-place changes, collections', () => {
   const keyspace = new Keyspace();
-  const keys = [Buffer.alloc(0), Buffer.from([255]), allBytes.subarray(0, 254), allBytes.subarray(0, 255), Buffer.concat([allBytes, allBytes])];
+  const keys = [Buffer.alloc(0), Buffer.from([255]), allBytes.subarray(0, 254), allBytes.subarray(0, 255), Buffer.concat([allBytes, allBytes]), Buffer.alloc(20_000, 0x41)];
   const values = [Buffer.alloc(0), allBytes.subarray(0, 100), Buffer.alloc(packedValueBytesMax, 0xfe), Buffer.alloc(packedValueBytesMax + 1, 0x7f)];
   for (const key of keys) {
     for (const value of values) {
