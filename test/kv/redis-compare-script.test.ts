@@ -75,6 +75,12 @@ const sequences: Record<string, readonly Step[]> = {
     "local out = {} for w in string.gmatch('a b c', '%a') do out[#out + 1] = w end return out",
     "local r = {} for i = 1, 20 do r[i] = redis.call('incr', 'calls') end return {r[1], r[20], #r}",
   ),
+  // fengari wrote bytes below 0x10 with one hex digit in its string keys (src/kv/script/string-hash.ts).
+  'binary strings as table keys and in comparisons': evalSteps(
+    'local t = {} t["\\1\\17"] = "a" t["\\17\\1"] = "b" local n = 0 for _ in pairs(t) do n = n + 1 end return {t["\\1\\17"], n}',
+    'return {tostring("\\15" < "\\16"), tostring("\\1\\17" == "\\17\\1"), tostring("\\1\\17" <= "\\17\\1"), tostring("a" < "ab"), tostring("b" > "ab")}',
+    "local t = {} for i = 0, 255 do t[string.char(i, 255 - i)] = i end local n = 0 for _ in pairs(t) do n = n + 1 end return n",
+  ),
   'cmsgpack': evalSteps(
     `local s = cmsgpack.pack(0.1) ${hex}`, `local s = cmsgpack.pack(-1099511627776) ${hex}`, `local s = cmsgpack.pack({1, 2, {a = 'b'}}, 'str', true, nil, 300, -33, 1.5) ${hex}`,
     `local s = cmsgpack.pack(string.rep('x', 40), string.rep('y', 300)) ${hex}`,

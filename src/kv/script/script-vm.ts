@@ -16,6 +16,7 @@ import type { Reply } from '../reply.js';
 import { errorReply } from '../replies.js';
 import { installLua51Numbers } from './lua-numbers.js';
 import { installFengariFastPaths } from './fengari-fast-paths.js';
+import { installStringKeys } from './string-hash.js';
 import { pushReply, toReply, type ScriptProtocol } from './lua-reply.js';
 import { sandboxLua } from './sandbox-lua.js';
 import { sha1Hex } from './sha1.js';
@@ -142,6 +143,7 @@ export class ScriptVm {
   constructor() {
     installLua51Numbers();
     installFengariFastPaths();
+    installStringKeys();
     installStringBudget();
     this.L = this.createState();
   }
