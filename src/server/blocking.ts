@@ -176,8 +176,13 @@ export class BlockedClients {
    * served, and those their servings woke in turn; at once when no client waits here.
    * `appliedAtSubmit` is this node's applied index when the write was submitted.
    */
+  /** True when afterWakeUps would release at once: no client waits on this node. */
+  get holdsNoReply(): boolean {
+    return this.byClient.size === 0 || this.stopped;
+  }
+
   afterWakeUps(appliedAtSubmit: number, release: () => void): void {
-    if (this.byClient.size === 0 || this.stopped) return release();
+    if (this.holdsNoReply) return release();
     const hold: Hold = { pending: 1, release, timer: null };
     hold.timer = setTimeout(() => this.releaseHold(hold), this.options.holdMaxMs);
     hold.timer.unref();

@@ -443,14 +443,18 @@ export class Dispatcher {
     const refused = this.diskFullRefusal();
     if (refused !== null) return done(refused);
     const seq = nextSeq(state);
-    this.inOrder(state, 'write', done, (finish) => this.submit(conn, state, seq, typeof argv === 'function' ? argv() : argv, finish, execution, applied));
+    // inOrder's steps written out for the common case (no change of kind in flight): a
+    // pipelined write lives until its entry commits, and each closure it keeps is copied by
+    // every young-generation collection meanwhile.
+    if (startNow(state, 'write')) return this.submit(conn, state, seq, typeof argv === 'function' ? argv() : argv, done, execution, applied, true);
+    state.waiting.push({ kind: 'write', start: () => this.submit(conn, state, seq, typeof argv === 'function' ? argv() : argv, done, execution, applied, true) });
   }
 
   /** write(), proposed now: the caller holds the connection's turn. */
   private writeNow(conn: ClientConnection, state: ConnectionState, argv: readonly Uint8Array[], done: (reply: Reply) => void, execution: Execution | null, applied?: Applied): void {
     const refused = this.diskFullRefusal();
     if (refused !== null) return done(refused);
-    this.submit(conn, state, nextSeq(state), argv, done, execution, applied);
+    this.submit(conn, state, nextSeq(state), argv, done, execution, applied, false);
   }
 
   private diskFullRefusal(): Reply | null {
@@ -458,13 +462,25 @@ export class Dispatcher {
     return diskFull === null ? null : errorReply(`${DISK_FULL_PREFIX}${diskFull}`);
   }
 
-  private submit(conn: ClientConnection, state: ConnectionState, seq: number, argv: readonly Uint8Array[], done: (reply: Reply) => void, execution: Execution | null, applied?: Applied): void {
+  /**
+   * Proposes the write; `inTurn`: it counts as one of the connection's running commands
+   * (startNow), finished once answered (inOrder's finish), else the caller holds the turn.
+   */
+  private submit(
+    conn: ClientConnection, state: ConnectionState, seq: number, argv: readonly Uint8Array[], done: (reply: Reply) => void,
+    execution: Execution | null, applied: Applied | undefined, inTurn: boolean,
+  ): void {
     const appliedAtSubmit = this.kv.appliedIndex;
     this.options.writes.submit(conn.id, seq, firstOf(state.unanswered, seq), argv, (reply, usec) => {
       state.unanswered.delete(seq);
       if (execution !== null) execution.usec += usec;
+      const finish = (final: Reply): void => {
+        done(final);
+        if (inTurn) finished(state);
+      };
       // As in Redis, the clients the write woke here are served before it is answered.
-      const answer = (final: Reply): void => this.blocking.afterWakeUps(appliedAtSubmit, () => done(final));
+      if (applied === undefined && this.blocking.holdsNoReply) return finish(reply);
+      const answer = (final: Reply): void => this.blocking.afterWakeUps(appliedAtSubmit, () => finish(final));
       if (applied === undefined) answer(reply);
       else applied(reply, answer);
     });
