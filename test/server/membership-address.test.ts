@@ -130,8 +130,15 @@ describe('member address changes', () => {
     const update = await run(process.execPath, [MAIN, 'ctl', 'update', follower.id, `127.0.0.1:${follower.peerPort}`, `127.0.0.1:${follower.port}`, ...server]);
     assert.equal(update.stdout, 'OK\n');
     const listed = await run(process.execPath, [MAIN, 'ctl', 'nodes', ...server]);
-    assert.match(listed.stdout, new RegExp(`^id=${follower.id} role=voter leader=0 peer=127\\.0\\.0\\.1:${follower.peerPort} client=127\\.0\\.0\\.1:${follower.port} match=\\d+ lag=\\d+$`, 'm'));
-    assert.equal(listed.stdout.trim().split('\n').length, 3, listed.stdout);
+    const lines = listed.stdout.trim().split('\n');
+    assert.deepEqual(lines[0]?.split(/\s+/), ['ID', 'ROLE', 'LEADER', 'PEER', 'CLIENT', 'MATCH', 'LAG'], listed.stdout);
+    assert.equal(lines.length, 4, listed.stdout); // the header and one row per member
+    assert.match(listed.stdout, new RegExp(`^${follower.id}\\s+voter\\s+0\\s+127\\.0\\.0\\.1:${follower.peerPort}\\s+127\\.0\\.0\\.1:${follower.port}\\s+\\d+\\s+\\d+$`, 'm'));
+    const json = await run(process.execPath, [MAIN, 'ctl', 'nodes', '--json', ...server]);
+    const members = JSON.parse(json.stdout) as { id: string; peer: string; client: string; leader: number }[];
+    assert.equal(members.length, 3, json.stdout);
+    assert.deepEqual(members.find((m) => m.id === follower.id), { ...members.find((m) => m.id === follower.id), peer: `127.0.0.1:${follower.peerPort}`, client: `127.0.0.1:${follower.port}`, leader: 0 });
+    assert.equal(members.filter((m) => m.leader === 1).length, 1, json.stdout);
   });
 
   it('RAFT.NODE UPDATE refuses non-members and malformed addresses', async () => {
