@@ -8,6 +8,7 @@ import { clusterCommand } from './cluster.js';
 import { simCommand } from '../sim/sim-command.js';
 import { ctlCommand } from './ctl.js';
 import { devCertsCommand } from './dev-certs.js';
+import { ProgressBar } from './progress-bar.js';
 import { serverCommand } from './server.js';
 
 const USAGE = `raftis — a strongly consistent, Redis-compatible key-value store replicated with Raft
@@ -46,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
     case 'check-history':
       return checkHistoryCommand(rest);
     case 'sim':
-      return simCommand(rest);
+      return simCommand(rest, undefined, (total) => new ProgressBar({ label: 'raftis sim', unit: 'seeds', total }));
     case 'ctl':
       return ctlCommand(rest);
     case 'backup':

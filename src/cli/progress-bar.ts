@@ -1,4 +1,4 @@
-// Progress of one long CLI task (backup, restore, RDB import and export): on a terminal, a
+// Progress of one long CLI task (backup, restore, RDB import and export, sim sweeps): on a terminal, a
 // bar redrawn in place with the rate and the time left; otherwise (CI, a log, a pipe) a
 // plain line now and then. Written to stderr, so stdout carries only the result.
 
@@ -8,7 +8,7 @@ const REDRAW_INTERVAL_MS = 200;
 const PLAIN_INTERVAL_MS = 5_000;
 const BAR_CELLS = 30;
 
-export type ProgressUnit = 'bytes' | 'keys';
+export type ProgressUnit = 'bytes' | 'keys' | 'seeds';
 
 export interface ProgressOptions {
   readonly label: string;
@@ -20,7 +20,7 @@ export interface ProgressOptions {
 }
 
 export function formatAmount(amount: number, unit: ProgressUnit): string {
-  if (unit === 'keys') return `${Math.round(amount)} keys`;
+  if (unit !== 'bytes') return `${Math.round(amount)} ${unit}`;
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = amount;
   let at = 0;

@@ -11,8 +11,14 @@ options: --nodes 3|5  --faults all|none|${[...faultKinds, ...targetedFaultKinds]
          --clients C  --keys K  --snapshot-entries E  --append-entries N  --pipeline P
          --workload ${simWorkloads.join('|')}`;
 
-/** Seeds between two progress lines of a sweep. */
+/** Seeds between two progress lines of a sweep (when no progress display is given). */
 const PROGRESS_EVERY_SEEDS = 100;
+
+/** A sweep's progress display (the CLI's bar with rate and time left): told each seed done, then the end. */
+export interface SweepProgress {
+  update(done: number): void;
+  finish(summary: string): void;
+}
 
 interface Parsed {
   readonly base: Omit<SimOptions, 'seed'>;
@@ -22,7 +28,11 @@ interface Parsed {
   readonly jobs: number;
 }
 
-export async function simCommand(argv: string[], out: (line: string) => void = (line) => console.log(line)): Promise<number> {
+export async function simCommand(
+  argv: string[],
+  out: (line: string) => void = (line) => console.log(line),
+  progressOf?: (totalSeeds: number) => SweepProgress,
+): Promise<number> {
   const parsed = parseArgs(argv);
   const problems = parsed instanceof Error ? [parsed.message] : simOptionProblems({ ...parsed.base, seed: parsed.seed ?? parsed.from });
   if (parsed instanceof Error || problems.length > 0) {
@@ -38,6 +48,7 @@ export async function simCommand(argv: string[], out: (line: string) => void = (
   }
   const started = performance.now();
   const failures: SweepVerdict[] = [];
+  const progress = progressOf?.(parsed.seeds);
   let done = 0;
   const report = (verdict: SweepVerdict): void => {
     done++;
@@ -45,12 +56,14 @@ export async function simCommand(argv: string[], out: (line: string) => void = (
       failures.push(verdict);
       printFailure(verdict, out);
     }
-    if (done % PROGRESS_EVERY_SEEDS === 0 && done < parsed.seeds) {
+    if (progress !== undefined) progress.update(done);
+    else if (done % PROGRESS_EVERY_SEEDS === 0 && done < parsed.seeds) {
       out(`  ${done}/${parsed.seeds} seeds, ${failures.length} failed, ${rate(done, started)} seeds/s`);
     }
   };
   const seeds = Array.from({ length: parsed.seeds }, (_, i) => parsed.from + i);
   await sweepSeeds({ base: parsed.base, seeds, jobs: parsed.jobs, onVerdict: report });
+  progress?.finish(`${parsed.seeds} seeds, ${failures.length} failed`);
   out(`${parsed.seeds} seeds (${parsed.from}..${parsed.from + parsed.seeds - 1}) in ${((performance.now() - started) / 1000).toFixed(1)} s, ${rate(parsed.seeds, started)} seeds/s, ${failures.length} failed`);
   return failures.length === 0 ? 0 : 1;
 }

@@ -46,5 +46,6 @@ describe('ProgressBar', () => {
     assert.equal(formatAmount(512, 'bytes'), '512 B');
     assert.equal(formatAmount(1536, 'bytes'), '1.5 KiB');
     assert.equal(formatAmount(12.4, 'keys'), '12 keys');
+    assert.equal(formatAmount(7, 'seeds'), '7 seeds');
   });
 });

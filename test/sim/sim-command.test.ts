@@ -34,6 +34,22 @@ test('a sweep over child processes runs every seed once', async () => {
   assert.match(lines.at(-1) ?? '', /^3 seeds \(5\.\.7\) in [\d.]+ s, [\d.]+ seeds\/s, 0 failed$/);
 });
 
+test('a sweep with a progress display tells it every seed done and the end, instead of progress lines', async () => {
+  const updates: number[] = [];
+  const finished: string[] = [];
+  let total = 0;
+  const lines: string[] = [];
+  const code = await simCommand(['--seeds', '3', '--from', '5', '--faults', 'none', '--duration-ms', '1500'], (line) => lines.push(line), (seeds) => {
+    total = seeds;
+    return { update: (done) => updates.push(done), finish: (summary) => finished.push(summary) };
+  });
+  assert.equal(code, 0);
+  assert.equal(total, 3);
+  assert.deepEqual(updates, [1, 2, 3]);
+  assert.deepEqual(finished, ['3 seeds, 0 failed']);
+  assert.deepEqual(lines.length, 1, lines.join('\n')); // the summary alone on stdout
+});
+
 test('bad arguments exit 2 with the usage', async () => {
   for (const argv of [[], ['--seed', 'x'], ['--seeds', '2', '--jobs', '0'], ['--seed', '1', '--seeds', '2'], ['--nodes', '4', '--seed', '1'], ['--faults', 'fire', '--seed', '1'], ['--bogus', '1']]) {
     const { code, lines } = await run(argv);
