@@ -13,6 +13,7 @@
 // Each run writes chaos-runs/<timestamp>-<scenario>/ and prints its summary; the exit code
 // is 0 when every run passed (or was skipped), 1 otherwise. Needs `npm run build` first.
 
+import { ProgressBar } from '../src/cli/progress-bar.js';
 import { NEMESIS_NAMES, type NemesisName } from '../test/chaos/nemesis.js';
 import { runScenario, WORKLOAD_KINDS, type ReadMode, type WorkloadKind } from '../test/chaos/run-scenario.js';
 
@@ -73,7 +74,13 @@ for (let i = 0; i < argv.length; i++) {
 let failed = 0;
 for (const nemesis of nemeses) {
   // Clock skew is about lease reads: the clock nemesis always runs them.
-  const result = await runScenario({ nemesis, nodes, timeMs: timeSeconds * 1000, readMode: nemesis === 'clock' ? 'lease' : reads, checkTimeoutMs: 120_000, avoidRequestIdReuse, memberAddressWorkaround, workloadKind });
+  // The bar follows the faults' time (start-up, recovery and the checks come on top of it).
+  const bar = new ProgressBar({ label: `chaos ${nemesis}`, unit: 'seconds', total: timeSeconds });
+  const startedMs = Date.now();
+  const ticker = setInterval(() => bar.update(Math.min((Date.now() - startedMs) / 1000, timeSeconds)), 1_000);
+  const result = await runScenario({ nemesis, nodes, timeMs: timeSeconds * 1000, readMode: nemesis === 'clock' ? 'lease' : reads, checkTimeoutMs: 120_000, avoidRequestIdReuse, memberAddressWorkaround, workloadKind })
+    .finally(() => clearInterval(ticker));
+  bar.finish(result.verdict);
   console.log(result.summary);
   if (result.verdict === 'fail') failed++;
 }

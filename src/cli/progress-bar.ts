@@ -1,4 +1,4 @@
-// Progress of one long CLI task (backup, restore, RDB import and export, sim sweeps): on a terminal, a
+// Progress of one long CLI task (backup, restore, RDB import and export, sim sweeps, chaos runs): on a terminal, a
 // bar redrawn in place with the rate and the time left; otherwise (CI, a log, a pipe) a
 // plain line now and then. Written to stderr, so stdout carries only the result.
 
@@ -8,7 +8,8 @@ const REDRAW_INTERVAL_MS = 200;
 const PLAIN_INTERVAL_MS = 5_000;
 const BAR_CELLS = 30;
 
-export type ProgressUnit = 'bytes' | 'keys' | 'seeds';
+/** What is counted; 'seconds' is a task of known length (its bar shows time, with no rate). */
+export type ProgressUnit = 'bytes' | 'keys' | 'seeds' | 'seconds';
 
 export interface ProgressOptions {
   readonly label: string;
@@ -20,6 +21,7 @@ export interface ProgressOptions {
 }
 
 export function formatAmount(amount: number, unit: ProgressUnit): string {
+  if (unit === 'seconds') return `${Math.round(amount)} s`;
   if (unit !== 'bytes') return `${Math.round(amount)} ${unit}`;
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = amount;
@@ -80,7 +82,8 @@ export class ProgressBar {
       const fraction = Math.min(this.done / total, 1);
       if (this.tty) parts.push(`[${'#'.repeat(Math.round(fraction * BAR_CELLS)).padEnd(BAR_CELLS, '.')}]`);
       parts.push(`${(fraction * 100).toFixed(1)}%`, `${formatAmount(this.done, unit)} of ${formatAmount(total, unit)}`);
-      parts.push(`${formatAmount(rate, unit)}/s`, `ETA ${formatSeconds(rate > 0 ? (total - this.done) / rate : Infinity)}`);
+      if (unit !== 'seconds') parts.push(`${formatAmount(rate, unit)}/s`);
+      parts.push(`ETA ${formatSeconds(rate > 0 ? (total - this.done) / rate : Infinity)}`);
     } else {
       parts.push(formatAmount(this.done, unit), `${formatAmount(rate, unit)}/s`);
     }

@@ -42,10 +42,20 @@ describe('ProgressBar', () => {
     assert.equal(written.at(-1), 'backup: 3.0 MiB in 6.0 s\n');
   });
 
+  it('a task of known length (seconds) shows its time and the time left, no rate', () => {
+    let now = 0;
+    const { stream, written } = fakeStream(true);
+    const bar = new ProgressBar({ label: 'chaos kill', unit: 'seconds', total: 600, stream, now: () => now });
+    now = 150_000;
+    bar.update(150);
+    assert.equal(written[0], `\r\x1b[2Kchaos kill  [${'#'.repeat(8)}${'.'.repeat(22)}]  25.0%  150 s of 600 s  ETA 7m30s`);
+  });
+
   it('formats amounts in binary units', () => {
     assert.equal(formatAmount(512, 'bytes'), '512 B');
     assert.equal(formatAmount(1536, 'bytes'), '1.5 KiB');
     assert.equal(formatAmount(12.4, 'keys'), '12 keys');
     assert.equal(formatAmount(7, 'seeds'), '7 seeds');
+    assert.equal(formatAmount(61.4, 'seconds'), '61 s');
   });
 });
