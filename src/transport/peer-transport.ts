@@ -709,6 +709,24 @@ export class PeerTransport {
     this.flush(link);
   }
 
+  /**
+   * A peer that has just dialed us is up: if our own link to it waits out the backoff its
+   * failed dials built up while it was down, dial now. Otherwise, after a restart, each side
+   * hears the other only one way for up to the backoff's maximum, and Raft needs both (an
+   * answer travels on the answerer's own link: in the 600-s snapshot chaos run, pre-vote
+   * answers were lost so and a cluster stood without a leader for a second or more).
+   */
+  private redialIfWaiting(id: NodeId): void {
+    const link = this.links.get(id);
+    if (link === undefined || link.state !== 'idle' || this.stopped) return;
+    link.backoff.reset();
+    link.notBefore = 0;
+    if (link.reconnectTimer === null) return;
+    clearTimeout(link.reconnectTimer);
+    link.reconnectTimer = null;
+    this.dial(link);
+  }
+
   private onLinkClosed(link: PeerLink, reason: string): void {
     const wasReady = link.state === 'ready';
     if (link.dialTimer !== null) clearTimeout(link.dialTimer);
@@ -941,6 +959,7 @@ export class PeerTransport {
         connection.peer = step.peer;
         connection.socket.write(step.frame);
         this.log('debug', `accepted connection from peer ${step.peer} at ${connection.remote}`);
+        this.redialIfWaiting(step.peer);
         return;
       case 'refuse':
         this.refuse(connection, step.reason);

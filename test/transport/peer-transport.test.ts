@@ -176,6 +176,32 @@ describe('PeerTransport', () => {
     }
   });
 
+  it('dials a peer at once when it dials us, instead of waiting out the backoff of the dials that failed', async () => {
+    const port = await unusedPort();
+    const backoffMs = 10_000;
+    const a = await startNode('n1', { reconnectBackoffMinMs: backoffMs, reconnectBackoffMaxMs: backoffMs });
+    let b: Awaited<ReturnType<typeof startNode>> | null = null;
+    try {
+      a.transport.setPeer(nodeId('n2'), { host: '127.0.0.1', port });
+      a.transport.send(heartbeat('n1', 'n2', 1));
+      await waitFor(() => (a.transport.stats().get(nodeId('n2'))?.lastError ?? null) !== null, 'the dial to the absent n2 to fail');
+      b = await startNode('n2', {}, port);
+      const back = b;
+      back.transport.setPeer(nodeId('n1'), a.transport.address());
+      back.transport.send(heartbeat('n2', 'n1', 1));
+      const started = Date.now();
+      let round = 2;
+      // Half of the 10-s backoff is jitter: waiting it out takes 5 s at least.
+      await waitFor(() => {
+        a.transport.send(heartbeat('n1', 'n2', round++));
+        return back.received.length > 0;
+      }, 'n1 to reach n2 once n2 has dialed it', 4000);
+      assert.ok(Date.now() - started < 4000);
+    } finally {
+      await stopAll(b === null ? [a] : [a, b]);
+    }
+  });
+
   it('bounds the outbound queue while the peer is down and counts the drops', async () => {
     const port = await unusedPort();
     const a = await startNode('n1', { outboundQueueMaxBytes: 4096 });
