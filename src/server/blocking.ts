@@ -171,16 +171,16 @@ export class BlockedClients {
     });
   }
 
-  /**
-   * Calls `release` once the clients that a write just answered woke on this node have been
-   * served, and those their servings woke in turn; at once when no client waits here.
-   * `appliedAtSubmit` is this node's applied index when the write was submitted.
-   */
   /** True when afterWakeUps would release at once: no client waits on this node. */
   get holdsNoReply(): boolean {
     return this.byClient.size === 0 || this.stopped;
   }
 
+  /**
+   * Calls `release` once the clients that a write just answered woke on this node have been
+   * served, and those their servings woke in turn; at once when no client waits here.
+   * `appliedAtSubmit` is this node's applied index when the write was submitted.
+   */
   afterWakeUps(appliedAtSubmit: number, release: () => void): void {
     if (this.holdsNoReply) return release();
     const hold: Hold = { pending: 1, release, timer: null };
