@@ -478,6 +478,10 @@ export class RaftNode<R> {
         await sink.commit();
       } catch (error) {
         await sink.abort();
+        // A sync that failed with EIO leaves the disk's state unknown, as the WAL's does: stop
+        // (a follower that needs a snapshot would otherwise fail every one forever and never
+        // sync its WAL, so never stop). A full disk (ENOSPC) is refused and retried instead.
+        if ((error as NodeJS.ErrnoException).code === 'EIO' && !this.stopped) this.fatal('snapshot sync failed', error);
         throw error;
       }
       this.lastSnapshotBytes = received;
