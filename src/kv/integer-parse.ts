@@ -19,6 +19,18 @@ export function parseInt64(bytes: Uint8Array): bigint | null {
   return value;
 }
 
+const safeLimit = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * A Redis `long` argument (int64) as a number clamped to ±2^53 (no count, length or timeout
+ * is that large, so the meaning is the same), or null when it is not one.
+ */
+export function parseLong(bytes: Uint8Array | undefined): number | null {
+  const value = bytes === undefined ? null : parseInt64(bytes);
+  if (value === null) return null;
+  return Number(value > safeLimit ? safeLimit : value < -safeLimit ? -safeLimit : value);
+}
+
 /** Digits that always fit a double exactly: short integers are read without a string or a regular expression. */
 const safeDigitsMax = 15;
 

@@ -9,7 +9,7 @@ import type { CommandContext } from './command-context.js';
 import { arg, oneKey, parseKey, parsedCommand, type CommandSpec, type KeyPositions } from './command-spec.js';
 import { mapKeyOf } from './keyspace.js';
 import { ListValue, type ListEnd } from './list-value.js';
-import { int64Min, isKeyword, parseInt64 } from './integer-parse.js';
+import { int64Min, isKeyword, parseInt64, parseLong } from './integer-parse.js';
 import { blockingParse, keysThenTimeout, nonBlocking } from './blocking-form.js';
 import {
   bulkReply, CommandError, errorReply, integerReply, nilReply, noSuchKeyError, notIntegerError, okReply, syntaxError, zeroReply,
@@ -36,19 +36,6 @@ const bulkLatin1 = (value: string): Reply => bulkReply(Buffer.from(value, 'latin
 const elementsReply = (elements: readonly string[]): Reply => ({ kind: 'array', value: elements.map(bulkLatin1) });
 
 // ---- argument parsing (no state) ----
-
-const safeLimit = BigInt(Number.MAX_SAFE_INTEGER);
-
-/** An int64 as a number, clamped to ±2^53: no list is that long, so the meaning is the same. */
-function clamped(value: bigint): number {
-  return Number(value > safeLimit ? safeLimit : value < -safeLimit ? -safeLimit : value);
-}
-
-/** A Redis `long` argument (int64), or null when it is not one. */
-function parseLong(bytes: Uint8Array): number | null {
-  const value = parseInt64(bytes);
-  return value === null ? null : clamped(value);
-}
 
 function longArgument(bytes: Uint8Array, error: ErrorReply = notIntegerError): number {
   const value = parseLong(bytes);
@@ -166,7 +153,7 @@ function parseRank(bytes: Uint8Array): number {
   const value = parseInt64(bytes);
   if (value === null) throw new CommandError(notIntegerError);
   if (value === 0n) throw new CommandError(rankZeroError);
-  return value === int64Min ? -1 : clamped(value);
+  return value === int64Min ? -1 : (parseLong(bytes) as number);
 }
 
 interface Move {

@@ -381,20 +381,28 @@ export class RaftNode<R> {
   }
 
   /**
-   * On the leader with no transfer under way: starts handing leadership to the voter whose
-   * log is most caught up (the core catches it up to the last entry, then sends it
-   * TimeoutNow; it gives up after an election timeout) and returns its id. Null when this
-   * node is not the leader, a transfer is already under way, or there is no other voter.
+   * On the leader with no transfer under way: starts handing leadership to `to`, or without
+   * it to the voter whose log is most caught up (the core catches it up to the last entry,
+   * then sends it TimeoutNow; it gives up after an election timeout), and returns its id.
+   * Null when this node is not the leader, a transfer is already under way, or there is no
+   * such other voter.
    */
-  handOverLeadership(): NodeId | null {
+  handOverLeadership(to?: NodeId): NodeId | null {
     const status = this.raft.status();
     if (!this.isLeader || status.transferee !== NO_NODE) return null;
-    const target = [...status.progress]
+    const target = to ?? [...status.progress]
       .filter((peer) => peer.id !== this.id && status.confState.voters.includes(peer.id))
       .sort((a, b) => b.match - a.match)[0]?.id;
-    if (target === undefined) return null;
+    if (target === undefined || target === this.id || !status.confState.voters.includes(target)) return null;
     this.transferLeadership(target);
     return target;
+  }
+
+  /** Gives up a leadership transfer under way (see Raft.abortLeadershipTransfer); false when none is. */
+  abortLeadershipTransfer(): boolean {
+    const aborted = this.raft.abortLeadershipTransfer();
+    if (aborted) this.scheduleReady();
+    return aborted;
   }
 
   transferLeadership(to: NodeId): NodeError | null {

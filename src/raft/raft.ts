@@ -86,6 +86,8 @@ export interface RaftStatus {
   readonly commit: LogIndex;
   readonly applied: LogIndex;
   readonly lastIndex: LogIndex;
+  /** The last index of this node's log known to be durable (synced). */
+  readonly persisted: LogIndex;
   readonly firstIndex: LogIndex;
   readonly leader: NodeId;
   readonly role: StateRole;
@@ -247,6 +249,17 @@ export class Raft {
     this.readOnly.revokeLease();
     if (pr.match === this.log.lastIndex()) this.sendTimeoutNow(to);
     else this.probeDue.add(to); // start catching it up now rather than at the next heartbeat
+  }
+
+  /**
+   * Gives up a transfer under way (FAILOVER ABORT), so proposals are accepted again at once;
+   * false when none is. A TimeoutNow already sent may still win its election, and the lease
+   * stays off for the term (see timeoutNowSent).
+   */
+  abortLeadershipTransfer(): boolean {
+    if (this.transferee === NO_NODE) return false;
+    this.transferee = NO_NODE;
+    return true;
   }
 
   /** The connection to `id` failed: stop streaming to it optimistically. */
@@ -460,6 +473,7 @@ export class Raft {
       commit: this.log.committed,
       applied: this.log.applied,
       lastIndex: this.log.lastIndex(),
+      persisted: this.log.persisted,
       firstIndex: this.log.firstIndex(),
       leader: this.leader,
       role: this.role,

@@ -11,6 +11,7 @@ import type { PeerStats } from '../transport/peer-transport.js';
 import type { RespServer } from '../resp/server.js';
 import type { ServerConfig } from './config.js';
 import { arityError } from '../kv/replies.js';
+import { parseLong } from '../kv/integer-parse.js';
 import { serverCommand, type CommandRegistry, type ServerCommand } from './command-registry.js';
 import { raftInfoLines, renderInfo } from './info.js';
 import { objectCommand } from './object-command.js';
@@ -21,6 +22,7 @@ import { NodeSettings } from './node-settings.js';
 import type { Identity, Member } from './identity.js';
 import { Backups } from './backup-command.js';
 import { clusterCommand } from './cluster-command.js';
+import { Failover } from './failover.js';
 
 export interface AdminContext {
   readonly config: ServerConfig;
@@ -40,6 +42,8 @@ export interface AdminContext {
   readonly blockedClients?: () => number;
   readonly transportStats: () => Map<NodeId, Pick<PeerStats, 'connected' | 'droppedMessages' | 'queuedBytes' | 'sentFrames' | 'socketWrites'>>;
   readonly faults: ((argv: readonly Buffer[]) => Reply) | null;
+  /** The node's log, for what an operator should see (FAILOVER's steps). */
+  readonly log: (level: 'info' | 'warn', fields: Record<string, unknown>, message: string) => void;
 }
 
 const OK: Reply = { kind: 'simple', value: 'OK' };
@@ -54,6 +58,8 @@ export class Admin {
   private lastSaveMs: number;
   /** RAFT.BACKUP's open snapshots (raftis backup, export-rdb). */
   readonly backups: Backups;
+  /** FAILOVER, as a leadership transfer. */
+  private readonly failover: Failover;
 
   constructor(context: AdminContext) {
     this.context = context;
@@ -68,6 +74,18 @@ export class Admin {
       nodeId: context.identity.nodeId,
       chunkBytes: context.config.snapshotChunkBytes,
       now: context.now,
+    });
+    const node = context.node;
+    this.failover = new Failover({
+      isLeader: () => node.isLeader,
+      selfId: node.id,
+      voters: () => node.status().confState.voters,
+      memberAt: (host, port) => [...context.members().values()].find((m) => m.client.host === host && m.client.port === port)?.id as NodeId | undefined ?? null,
+      connected: (id) => context.transportStats().get(id)?.connected === true,
+      handOverLeadership: (to) => node.handOverLeadership(to),
+      abortLeadershipTransfer: () => node.abortLeadershipTransfer(),
+      pollMs: context.config.tickMs,
+      log: (fields, message) => context.log('info', fields, message),
     });
   }
 
@@ -92,7 +110,7 @@ export class Admin {
       // follower it may therefore lag a write the client saw acknowledged through it.
       serverCommand('info', -1, ['loading', 'stale'], ({ argv, done, read }) => {
         const sections = argv.slice(1).map((a) => a.toString('latin1'));
-        read(() => info(renderInfo(context, sections, { lastSaveMs: this.lastSaveMs })), done, 'local');
+        read(() => info(renderInfo(context, sections, { lastSaveMs: this.lastSaveMs, failoverState: this.failover.state })), done, 'local');
       }),
       configCommand({
         config: context.config,
@@ -140,6 +158,8 @@ export class Admin {
       clusterCommand(),
       serverCommand('role', 1, ['noscript', 'loading', 'stale', 'fast'], ({ done }) => done(this.role())),
       serverCommand('wait', 3, ['noscript'], ({ argv, done }) => this.wait(argv, done)),
+      serverCommand('waitaof', 4, ['noscript'], ({ argv, done }) => this.wait(argv, done)),
+      this.failover.command(),
       serverCommand('raft.debug', -2, ['admin'], ({ argv, done }) => {
         done(context.faults === null ? errorReply('ERR RAFT.DEBUG is disabled; start the node with --debug-fault-injection or --debug-disk-faults') : context.faults(argv));
       }),
@@ -165,24 +185,35 @@ export class Admin {
   }
 
   /**
-   * WAIT numreplicas timeout: on the leader, the followers whose log holds everything this
-   * node has applied, waiting up to `timeout` ms (0: no limit) for `numreplicas` of them. A
-   * write raftis acknowledged is on a majority already; WAIT asks for more. Followers refuse,
-   * as Redis's replicas do: ask the leader.
+   * WAIT numreplicas timeout, and WAITAOF numlocal numreplicas timeout (Redis 7.2): on the
+   * leader, whether this node and how many followers have made durable everything this node
+   * has applied (a follower's match index counts only entries it synced), waiting up to
+   * `timeout` ms (0: no limit) for what was asked. A write raftis acknowledged is already
+   * durable here and on a majority; these ask for more. Followers refuse, as Redis's replicas
+   * do: ask the leader.
    */
   private wait(argv: readonly Buffer[], done: (reply: Reply) => void): void {
     const { node } = this.context;
-    const parse = (arg: Buffer | undefined): number | null => (/^\d{1,15}$/.test(arg?.toString('latin1') ?? '') ? Number(arg?.toString('latin1')) : null);
-    const wanted = parse(argv[1]);
-    const timeoutMs = parse(argv[2]);
-    if (wanted === null || timeoutMs === null) return done(errorReply(timeoutMs === null && argv[2]?.toString('latin1').startsWith('-') === true ? 'ERR timeout is negative' : 'ERR value is not an integer or out of range'));
-    if (!node.isLeader) return done(errorReply(`ERR WAIT cannot be used with replica instances: send it to the leader${node.leader === '' ? '' : ` (${node.leader})`}`));
+    const aof = argv.length === 4;
+    const args = aof ? argv.slice(1) : [Buffer.from('0'), ...argv.slice(1)];
+    const [numLocal, numReplicas, timeoutMs] = [parseLong(args[0]), parseLong(args[1]), parseLong(args[2])];
+    if (numLocal === null || numReplicas === null) return done(errorReply('ERR value is not an integer or out of range'));
+    if (aof && (numLocal < 0 || numLocal > 1)) return done(errorReply('ERR value is out of range, value must between 0 and 1'));
+    if (aof && numReplicas < 0) return done(errorReply('ERR value is out of range, must be positive'));
+    if (timeoutMs === null) return done(errorReply('ERR timeout is not an integer or out of range'));
+    if (timeoutMs < 0) return done(errorReply('ERR timeout is negative'));
+    if (!node.isLeader) return done(errorReply(`ERR ${aof ? 'WAITAOF' : 'WAIT'} cannot be used with replica instances: send it to the leader${node.leader === '' ? '' : ` (${node.leader})`}`));
     const target = node.appliedIndex;
     const deadline = timeoutMs === 0 ? Number.POSITIVE_INFINITY : this.context.now() + timeoutMs;
-    const count = (): number => node.status().progress.filter((p) => p.id !== node.id && p.match >= target).length;
+    const durable = (): [local: number, replicas: number] => {
+      const status = node.status();
+      return [status.persisted >= target ? 1 : 0, status.progress.filter((p) => p.id !== node.id && p.match >= target).length];
+    };
     const check = (): void => {
-      const acknowledged = count();
-      if (acknowledged >= wanted || this.context.now() >= deadline || !node.isLeader) return done({ kind: 'integer', value: acknowledged });
+      const [local, replicas] = durable();
+      if ((local >= numLocal && replicas >= numReplicas) || this.context.now() >= deadline || !node.isLeader) {
+        return done(aof ? { kind: 'array', value: [{ kind: 'integer', value: local }, { kind: 'integer', value: replicas }] } : { kind: 'integer', value: replicas });
+      }
       setTimeout(check, Math.max(1, Math.min(this.context.config.tickMs, deadline - this.context.now()))).unref();
     };
     check();

@@ -106,11 +106,12 @@ function hello(deps: ConnectionCommandsDeps, { argv, conn }: ServerCall): Reply 
 
 /** Redis 7.0's CLIENT subcommands raftis answers, with their arities (and SETINFO and NO-TOUCH, from 7.2). */
 const CLIENT_SUBCOMMANDS = {
-  id: 2, info: 2, list: -2, kill: -3, unblock: -3, pause: -3, unpause: 2, setname: 3, getname: 2, setinfo: 4, 'no-evict': 3, 'no-touch': 3, reply: 3, help: 2,
+  id: 2, info: 2, list: -2, kill: -3, unblock: -3, pause: -3, unpause: 2, setname: 3, getname: 2, setinfo: 4, 'no-evict': 3, 'no-touch': 3, reply: 3, trackinginfo: 2, getredir: 2, help: 2,
 };
 
 const CLIENT_HELP = [
   'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'GETREDIR', '    Return the client ID we are redirecting to when tracking is enabled.',
   'GETNAME', '    Return the name of the current connection.',
   'ID', '    Return the ID of the current connection.',
   'INFO', '    Return information about the current client connection.',
@@ -130,6 +131,7 @@ const CLIENT_HELP = [
   'UNBLOCK <clientid> [TIMEOUT|ERROR]', '    Unblock the specified blocked client.',
   'PAUSE <timeout> [WRITE|ALL]', '    Suspend all, or just write, clients for <timeout> milliseconds.',
   'UNPAUSE', '    Stop the current client pause, resuming traffic.',
+  'TRACKINGINFO', '    Report tracking status for the current connection.',
   'HELP', '    Prints this help.',
 ];
 
@@ -180,6 +182,16 @@ function client(deps: ConnectionCommandsDeps, { argv, conn }: ServerCall): Reply
       conn.setReplyMode(mode);
       return OK;
     }
+    // raftis has no server-assisted client-side caching (CLIENT TRACKING), so tracking is
+    // off for every connection: Redis's replies for a connection that never turned it on.
+    case 'trackinginfo':
+      return arity(2) ?? { kind: 'map', value: [
+        [text('flags'), { kind: 'set', value: [text('off')] }],
+        [text('redirect'), { kind: 'integer', value: -1 }],
+        [text('prefixes'), { kind: 'array', value: [] }],
+      ] };
+    case 'getredir':
+      return arity(2) ?? { kind: 'integer', value: -1 };
     case 'help':
       return arity(2) ?? { kind: 'array', value: CLIENT_HELP.map((line) => ({ kind: 'simple', value: line })) };
     default:

@@ -5,6 +5,7 @@
 
 import { cpuUsage, memoryUsage } from 'node:process';
 import { arch, release, totalmem, type as osType } from 'node:os';
+import type { FailoverState } from './failover.js';
 import type { AdminContext } from './admin.js';
 import { formatHostPort } from './config.js';
 import { StateRole } from '../node/consensus.js';
@@ -36,6 +37,8 @@ export function bytesToHuman(bytes: number): string {
 export interface InfoExtras {
   /** When the last SAVE or BGSAVE finished (the start time before the first). */
   readonly lastSaveMs: number;
+  /** A FAILOVER's progress on this node (failover.ts). */
+  readonly failoverState: FailoverState;
 }
 
 type Section = (context: AdminContext, extras: InfoExtras) => string[];
@@ -85,7 +88,7 @@ const sections: Record<string, Section> = {
       `exactly_once_clients:${kvStats.dedupEntries}`, `exactly_once_replies:${kvStats.dedupReplies}`,
       `internal_errors:${kvStats.internalErrors + stats.commandFailures}`];
   },
-  replication: (context) => replication(context),
+  replication: (context, extras) => replication(context, extras),
   cpu: () => {
     const usage = cpuUsage();
     const seconds = (micros: number): string => (micros / 1e6).toFixed(6);
@@ -165,10 +168,11 @@ function runId(clusterId: string, nodeId: string): string {
  * Redis's replication fields mapped onto Raft: the leader is the master and its followers
  * the replicas; the replication offset is the applied log index.
  */
-function replication(context: AdminContext): string[] {
+function replication(context: AdminContext, extras: InfoExtras): string[] {
   const { node, members } = context;
   const status = node.status();
   const offset = node.appliedIndex;
+  const failover = `master_failover_state:${extras.failoverState}`;
   if (node.isLeader) {
     const followers = status.progress.filter((p) => p.id !== node.id);
     const lines = ['role:master', `connected_slaves:${followers.length}`];
@@ -176,12 +180,12 @@ function replication(context: AdminContext): string[] {
       const member = members().get(p.id);
       lines.push(`slave${i}:ip=${member?.client.host ?? ''},port=${member?.client.port ?? 0},state=online,offset=${p.match},lag=0`);
     });
-    return [...lines, `master_repl_offset:${offset}`, 'repl_backlog_active:1'];
+    return [...lines, failover, `master_repl_offset:${offset}`, 'repl_backlog_active:1'];
   }
   const leader = members().get(status.leader);
   return ['role:slave', `master_host:${leader?.client.host ?? ''}`, `master_port:${leader?.client.port ?? 0}`,
     `master_link_status:${status.leader === '' ? 'down' : 'up'}`, 'master_sync_in_progress:0', `slave_repl_offset:${offset}`,
-    'slave_read_only:0', 'connected_slaves:0', `master_repl_offset:${offset}`];
+    'slave_read_only:0', 'connected_slaves:0', failover, `master_repl_offset:${offset}`];
 }
 
 export function roleName(role: StateRole): string {

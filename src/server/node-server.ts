@@ -388,6 +388,7 @@ export class RaftisServer {
       blockedClients: () => dispatcher.blockedClients,
       transportStats: () => transport.stats(),
       faults: config.debugFaultInjection || diskFaults !== null ? (argv) => applyDebug(argv, config.debugFaultInjection ? transport : null, diskFaults) : null,
+      log: (level, fields, message) => log[level](fields, message),
     };
     const dashboard = new DashboardView({
       admin: adminContext,

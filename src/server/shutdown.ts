@@ -9,6 +9,7 @@
 
 import type { NodeId } from '../node/consensus.js';
 import { errorReply } from './errors.js';
+import { handOverUntilDone } from './hand-over.js';
 import { serverCommand, type ServerCommand } from './command-registry.js';
 
 export interface ShutdownOptions {
@@ -116,17 +117,13 @@ export class ShutdownSequence {
     return 'stopped';
   }
 
-  /** On the leader: hands leadership over, starting again when the core gave up on a voter, until done, aborted or timed out. */
+  /** On the leader: hands leadership over until done, aborted or timed out. */
   private async handOver(attempt: Attempt): Promise<void> {
     const { deps } = this;
-    const deadline = Date.now() + deps.handOverTimeoutMs();
-    let target: NodeId | null = null;
-    while (deps.isLeader() && !attempt.aborted && Date.now() < deadline) {
-      const started = deps.handOverLeadership();
-      if (started === null && target === null) return; // no other voter to take over
-      target = started ?? target;
-      await new Promise((resolve) => setTimeout(resolve, deps.pollMs));
-    }
+    const target = await handOverUntilDone(
+      { isLeader: deps.isLeader, start: deps.handOverLeadership, pollMs: deps.pollMs },
+      { deadline: Date.now() + deps.handOverTimeoutMs(), cancelled: () => attempt.aborted },
+    );
     if (target !== null) deps.log('info', { to: target, handedOver: !deps.isLeader(), aborted: attempt.aborted }, 'leadership transfer on shutdown');
   }
 }

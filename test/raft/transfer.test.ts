@@ -51,6 +51,25 @@ test('a transfer to an unreachable node is aborted after an election timeout', (
   assert.equal(c.propose('n1', 'x').ok, true);
 });
 
+test('an aborted transfer accepts proposals at once, and the target, caught up later, is not sent TimeoutNow', () => {
+  const c = new Cluster(['n1', 'n2', 'n3']);
+  c.campaign('n1');
+  c.isolate('n3');
+  c.propose('n1', 'a');
+  c.stabilize();
+  c.raft('n1').transferLeadership(nodeId('n3'));
+  assert.deepEqual(c.propose('n1', 'x'), { ok: false, error: 'transfer-in-progress' });
+  assert.equal(c.raft('n1').abortLeadershipTransfer(), true);
+  assert.equal(c.raft('n1').abortLeadershipTransfer(), false, 'nothing left to abort');
+  assert.equal(c.raft('n1').status().transferee, '');
+  assert.equal(c.propose('n1', 'b').ok, true);
+  c.heal();
+  c.stabilize();
+  assert.equal(c.leader(), 'n1');
+  assert.equal(c.countDelivered(MessageType.TimeoutNow), 0);
+  assert.deepEqual(c.appliedData('n3'), ['a', 'b']);
+});
+
 test('after sending TimeoutNow the leader never serves lease reads again in that term, even if the transfer aborts', () => {
   const c = new Cluster(['n1', 'n2', 'n3']);
   c.campaign('n1');

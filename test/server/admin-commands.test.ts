@@ -274,7 +274,7 @@ describe('INFO and RAFT.* on a 3-node cluster', () => {
     }
   });
 
-  it('ROLE and WAIT map Redis replication onto Raft', async () => {
+  it('ROLE, WAIT and WAITAOF map Redis replication onto Raft', async () => {
     const follower = ids.find((id) => id !== leader) ?? '';
     const role = await cluster.call(leader, ['ROLE']) as unknown[];
     assert.equal(role[0], 'master');
@@ -285,6 +285,76 @@ describe('INFO and RAFT.* on a 3-node cluster', () => {
     await redis.set('wait:k', 'v');
     assert.equal(await redis.call('WAIT', String(ids.length - 1), '10000'), ids.length - 1);
     assert.match(String((await cluster.call(follower, ['WAIT', '1', '0']) as Error).message), /^ERR WAIT cannot be used with replica instances/);
+    // WAITAOF (Redis 7.2): this node's own sync and the followers' both count.
+    assert.deepEqual(await redis.call('WAITAOF', '1', String(ids.length - 1), '10000'), [1, ids.length - 1]);
+    assert.deepEqual(await redis.call('WAITAOF', '0', '0', '0'), [1, ids.length - 1]);
+    assert.match(String((await cluster.call(follower, ['WAITAOF', '1', '0', '0']) as Error).message), /^ERR WAITAOF cannot be used with replica instances/);
+    const errors = await Promise.all([['2', '0', '0'], ['0', '-1', '0'], ['0', '0', '-1'], ['x', '0', '0'], ['0', '0', 'x']].map((args) => cluster.call(leader, ['WAITAOF', ...args])));
+    assert.deepEqual(errors.map((e) => (e as Error).message), [
+      'ERR value is out of range, value must between 0 and 1', 'ERR value is out of range, must be positive', 'ERR timeout is negative',
+      'ERR value is not an integer or out of range', 'ERR timeout is not an integer or out of range',
+    ]);
+    // More replicas than there are: the timeout ends the wait with the count there is.
+    assert.deepEqual(await redis.call('WAITAOF', '1', String(ids.length), '50'), [1, ids.length - 1]);
+  });
+
+  it('FAILOVER hands leadership over as a Raft transfer, to the voter named by its client address or to any', async () => {
+    const follower = ids.find((id) => id !== leader) ?? '';
+    // The client addresses the cluster lists for its members (INFO raft; ROLE lists the same).
+    const addressOf = async (id: string): Promise<string[]> => field(parseInfo(await cluster.call(leader, ['INFO', 'raft'])), 'raft', `member_${id}`).replace(/^.*client=/, '').split(':');
+    assert.equal((await cluster.call(follower, ['FAILOVER']) as Error).message, 'ERR FAILOVER is not valid when server is a replica.');
+    assert.equal((await cluster.call(leader, ['FAILOVER', 'TO', ...await addressOf(leader)]) as Error).message, 'ERR FAILOVER target HOST and PORT is not a replica.');
+    assert.equal((await cluster.call(leader, ['FAILOVER', 'TO', '127.0.0.1', '1']) as Error).message, 'ERR FAILOVER target HOST and PORT is not a replica.');
+    assert.equal((await cluster.call(leader, ['FAILOVER', 'TO', ...await addressOf(follower), 'FORCE']) as Error).message,
+      'ERR FAILOVER with force option requires both a timeout and target HOST and IP.');
+    const infoLine = async (id: string, key: string): Promise<string> => field(parseInfo(await cluster.call(id, ['INFO', 'replication'])), 'replication', key);
+    assert.equal(await infoLine(leader, 'master_failover_state'), 'no-failover');
+
+    assert.equal(await cluster.call(leader, ['FAILOVER', 'TO', ...await addressOf(follower), 'TIMEOUT', '20000']), 'OK');
+    await waitFor(`leadership to move to ${follower}`, async () => (await Promise.all(ids.map((id) => cluster.call(id, ['RAFT.LEADER'])))).every((l) => l === follower), { timeoutMs: 20_000 });
+    await waitFor('the old leader to see the failover done', async () => await infoLine(leader, 'master_failover_state') === 'no-failover');
+    assert.equal(await infoLine(leader, 'role'), 'slave');
+    const previous = leader;
+    leader = follower;
+
+    assert.equal(await cluster.call(leader, ['FAILOVER']), 'OK');
+    await waitFor('leadership to move off the node asked', async () => {
+      const leaders = await Promise.all(ids.map((id) => cluster.call(id, ['RAFT.LEADER'])));
+      return leaders.every((l) => l === leaders[0]) && leaders[0] !== follower;
+    }, { timeoutMs: 20_000 });
+    leader = await cluster.waitForLeader();
+    assert.ok(ids.includes(leader) && leader !== follower, `${leader} leads after ${previous} → ${follower} → any`);
+    await cluster.client(leader).set('failover:after', 'x');
+  });
+
+  it('FAILOVER to a voter that cannot catch up: ABORT ends it and a write made meanwhile completes; TIMEOUT abandons it', async () => {
+    const stuck = ids.find((id) => id !== leader) ?? '';
+    const redis = cluster.client(leader);
+    const infoLine = async (key: string): Promise<string> => field(parseInfo(await redis.info('replication')), 'replication', key);
+    const stuckAddress = field(parseInfo(await redis.info('raft')), 'raft', `member_${stuck}`).replace(/^.*client=/, '').split(':');
+    cluster.pause(stuck);
+    try {
+      assert.equal(await cluster.call(leader, ['FAILOVER', 'TO', ...stuckAddress]), 'OK');
+      assert.notEqual(await infoLine('master_failover_state'), 'no-failover');
+      assert.equal((await cluster.call(leader, ['FAILOVER']) as Error).message, 'ERR FAILOVER already in progress.');
+      // The core refuses proposals while it transfers: a write waits (Redis pauses writes too).
+      let written = false;
+      const write = redis.set('failover:held', '1').then(() => {
+        written = true;
+      });
+      assert.equal(await cluster.call(leader, ['FAILOVER', 'ABORT']), 'OK');
+      assert.equal(await infoLine('master_failover_state'), 'no-failover');
+      await write;
+      assert.ok(written);
+      assert.equal((await cluster.call(leader, ['FAILOVER', 'ABORT']) as Error).message, 'ERR No failover in progress.');
+
+      assert.equal(await cluster.call(leader, ['FAILOVER', 'TO', ...stuckAddress, 'TIMEOUT', '300']), 'OK');
+      await waitFor('the failover to be abandoned at its timeout', async () => await infoLine('master_failover_state') === 'no-failover', { timeoutMs: 10_000 });
+      assert.equal(await cluster.call(leader, ['RAFT.LEADER']), leader);
+      await redis.set('failover:after-timeout', '1');
+    } finally {
+      cluster.resume(stuck);
+    }
   });
 
   it('RANDOMKEY draws different keys on repeated reads', async () => {

@@ -41,7 +41,7 @@ class FakeNode {
 
   source(): HistorySource {
     const status = (): RaftStatus => ({
-      id: nodeId('n1'), term: term(3), vote: nodeId('n1'), commit: logIndex(this.commit), applied: logIndex(this.applied), lastIndex: logIndex(this.commit),
+      id: nodeId('n1'), term: term(3), vote: nodeId('n1'), commit: logIndex(this.commit), applied: logIndex(this.applied), lastIndex: logIndex(this.commit), persisted: logIndex(this.commit),
       firstIndex: logIndex(1), leader: nodeId('n1'), role: StateRole.Leader, confState: { voters: [nodeId('n1'), nodeId('n2'), nodeId('n3')], learners: [] },
       progress: [], leaseValid: true, pendingConfIndex: logIndex(0), transferee: nodeId(''),
     });

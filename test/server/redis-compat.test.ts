@@ -159,6 +159,25 @@ describe('connection and server commands compared with redis-server', { skip: sk
     await both(raftis, redis, ['RESET']);
   });
 
+  it('answers CLIENT TRACKINGINFO and GETREDIR, WAIT\'s and FAILOVER\'s argument errors byte for byte like Redis in RESP2 and RESP3', async () => {
+    // One node, so no replicas: FAILOVER's checks stop where Redis's do on a master without any.
+    const calls = [
+      ['CLIENT', 'TRACKINGINFO'], ['CLIENT', 'GETREDIR'], ['CLIENT', 'TRACKINGINFO', 'x'], ['CLIENT', 'GETREDIR', 'x'],
+      ['WAIT', '0', '0'], ['WAIT', '-1', '0'], ['WAIT', '0', 'abc'], ['WAIT', 'abc', '0'], ['WAIT', '0', '-1'], ['WAIT', '1'],
+      ['FAILOVER'], ['FAILOVER', 'ABORT'], ['FAILOVER', 'ABORT', 'FORCE'], ['FAILOVER', 'TIMEOUT', '0'], ['FAILOVER', 'TIMEOUT', '-5'],
+      ['FAILOVER', 'TIMEOUT', 'abc'], ['FAILOVER', 'TIMEOUT'], ['FAILOVER', 'FORCE'], ['FAILOVER', 'FORCE', 'FORCE'],
+      ['FAILOVER', 'TO', '127.0.0.1', 'abc'], ['FAILOVER', 'TO', '127.0.0.1'], ['FAILOVER', 'TO', '127.0.0.1', '1', 'FORCE'], ['FAILOVER', 'NOSUCH'],
+    ];
+    for (const version of ['2', '3']) {
+      await both(raftis, redis, ['HELLO', version]);
+      for (const argv of calls) {
+        const [ours, theirs] = await both(raftis, redis, argv);
+        assert.equal(text(ours), text(theirs), `RESP${version}: ${argv.join(' ')}`);
+      }
+    }
+    await both(raftis, redis, ['RESET']);
+  });
+
   it('answers HELLO with SETNAME and CLIENT ID like Redis', async () => {
     const [ours] = await both(raftis, redis, ['HELLO', '2', 'SETNAME', 'via-hello']);
     assert.equal(text(ours)[0], '*');
