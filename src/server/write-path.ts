@@ -90,8 +90,7 @@ export class WritePath {
   /** Callbacks waiting for a leader to become known, with their deadlines. */
   private leaderWaiters: { deadline: number; wake: () => void }[] = [];
   private waiterTimer: TimerHandle | null = null;
-  /** No attempt starts once set. */
-  stopped = false;
+  private stoppedFlag = false;
 
   constructor(options: WritePathOptions) {
     this.options = options;
@@ -150,8 +149,13 @@ export class WritePath {
     for (const waiter of waiters) waiter.wake();
   }
 
+  /** No attempt starts once the path is stopped. */
+  get stopped(): boolean {
+    return this.stoppedFlag;
+  }
+
   stop(): void {
-    this.stopped = true;
+    this.stoppedFlag = true;
     this.waiterTimer?.cancel();
     const shutdown = new NodeError('SHUTDOWN', 'shutting down');
     for (const writes of this.gathered.values()) for (const { key } of writes) this.settle(key, shutdown, undefined);
