@@ -61,6 +61,13 @@ export class Progress {
   probeSent = false;
   /** In snapshot state: index of the snapshot being sent. */
   pendingSnapshot = 0 as LogIndex;
+  /** Snapshot transfers to this follower that failed in a row (reset by one that succeeds). */
+  snapshotFailures = 0;
+  /**
+   * Ticks left before a snapshot may be sent to it again after one failed. Without the wait, every
+   * heartbeat answer (and a read round is one) would probe it and resend the whole snapshot.
+   */
+  snapshotHoldTicks = 0;
   /** Heard from since the last CheckQuorum round. */
   recentActive = false;
   /** Highest read round this follower has acknowledged in the current term. */

@@ -274,8 +274,14 @@ export class Raft {
     const pr = this.progress.get(id);
     if (this.role !== StateRole.Leader || pr === undefined || pr.state !== 'snapshot') return;
     // On failure forget the snapshot index so the next probe starts from what is known to match
-    // (which sends the snapshot again if that is still compacted).
-    if (!ok) pr.pendingSnapshot = 0 as LogIndex;
+    // (which sends the snapshot again if that is still compacted), after a wait that doubles
+    // with each failure in a row, from a heartbeat interval up to an election timeout.
+    if (ok) pr.snapshotFailures = 0;
+    else {
+      pr.pendingSnapshot = 0 as LogIndex;
+      pr.snapshotFailures++;
+      pr.snapshotHoldTicks = Math.min(this.config.heartbeatTicks * 2 ** Math.min(pr.snapshotFailures - 1, 20), this.config.electionTicks);
+    }
     pr.becomeProbe();
     // Wait for the next heartbeat answer before probing, as etcd does.
     pr.probeSent = true;
@@ -624,6 +630,7 @@ export class Raft {
   private tickLeader(): void {
     this.heartbeatElapsed++;
     this.electionElapsed++;
+    for (const pr of this.progress.values()) if (pr.snapshotHoldTicks > 0) pr.snapshotHoldTicks--;
     if (this.electionElapsed >= this.config.electionTicks) {
       this.electionElapsed = 0;
       if (this.config.checkQuorum) {
@@ -1066,7 +1073,7 @@ export class Raft {
       const prevIndex = (pr.next - 1) as LogIndex;
       const prevTerm = this.log.term(prevIndex);
       if (prevTerm === null) {
-        this.sendSnapshot(to, pr);
+        if (pr.snapshotHoldTicks === 0) this.sendSnapshot(to, pr);
         return;
       }
       const entries = pr.next <= last ? this.log.slice(pr.next, last, this.config.maxBytesPerMessage, this.config.maxEntriesPerMessage) : [];

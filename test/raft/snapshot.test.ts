@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfChangeType, MessageType, nodeId } from '../../src/raft/types.js';
-import { Cluster } from './harness.js';
+import { DEFAULT_ELECTION_TICKS, DEFAULT_HEARTBEAT_TICKS } from '../../src/raft/config.js';
+import { Cluster, bytes } from './harness.js';
 
 function laggingFollowerCluster(): Cluster {
   const c = new Cluster(['n1', 'n2', 'n3']);
@@ -63,6 +64,44 @@ test('a failed snapshot transfer returns the follower to probe and the snapshot 
   assert.equal(c.queue.filter((m) => m.type === MessageType.Snapshot).length, 1);
   c.stabilize();
   c.tickAll(2);
+  assert.deepEqual(c.appliedData('n3'), ['a', 'b', 'c', 'd']);
+});
+
+test('a snapshot that keeps failing is sent again after a wait that doubles, not on every heartbeat answer', () => {
+  const c = laggingFollowerCluster();
+  const [heartbeatTicks, electionTicks] = [DEFAULT_HEARTBEAT_TICKS, DEFAULT_ELECTION_TICKS];
+  const sent = (): number => c.queue.filter((m) => m.type === MessageType.Snapshot).length;
+  /** Fails each snapshot the leader sends; returns how many ticks passed until the next one. */
+  const ticksToNextSnapshot = (): number => {
+    for (let ticks = 0; ticks <= 4 * electionTicks; ticks++) {
+      // Read rounds are heartbeat rounds: each answer would probe the follower again.
+      for (let round = 0; round < 3; round++) {
+        c.raft('n1').readIndex(bytes(`r${ticks}.${round}`));
+        for (let i = 0; i < 4; i++) {
+          c.processAllReadys();
+          c.deliverAll((m) => m.type !== MessageType.Snapshot);
+        }
+        const snapshot = c.queue.find((m) => m.type === MessageType.Snapshot);
+        if (snapshot !== undefined) {
+          c.queue = c.queue.filter((m) => m !== snapshot);
+          c.drop(snapshot);
+          return ticks;
+        }
+      }
+      c.tick('n1');
+    }
+    return Number.POSITIVE_INFINITY;
+  };
+  assert.equal(ticksToNextSnapshot(), 0, 'the first is sent at once');
+  const waits = [1, 2, 3, 4, 5, 6].map(() => ticksToNextSnapshot());
+  assert.deepEqual(waits, waits.map((_, i) => Math.min(heartbeatTicks * 2 ** i, electionTicks)));
+  assert.equal(sent(), 0);
+  // One that arrives resets the wait.
+  c.raft('n1').readIndex(bytes('last'));
+  for (let ticks = 0; ticks <= electionTicks && c.appliedData('n3').length === 0; ticks++) {
+    c.tick('n1');
+    c.stabilize();
+  }
   assert.deepEqual(c.appliedData('n3'), ['a', 'b', 'c', 'd']);
 });
 
