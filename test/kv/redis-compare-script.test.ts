@@ -71,6 +71,13 @@ const sequences: Record<string, readonly Step[]> = {
     'local function counter() local n = 0 return function() n = n + 1 return n end end local c1, c2 = counter(), counter() c1() c1() return {c1(), c2()}',
     "local ok, e = pcall(function() local function f(n) if n == 0 then error('deep', 0) end return f(n - 1) + 1 end return f(50) end) return {tostring(ok), e}",
     "local function f(n) if n == 0 then return 'bottom' end local ok, v = pcall(f, n - 1) return v end return f(100)",
+    // Redis's pcall turns an error table into its err string (redis.call's errors too).
+    "local ok, e = pcall(redis.call, 'lpush', 'calls', 'x') return {tostring(ok), type(e), e}",
+    "local ok, e = pcall(function() error({err = 'x'}) end) return {tostring(ok), type(e), e}",
+    "local ok, e = pcall(function() error({err = 7}) end) return {tostring(ok), type(e), e}",
+    "local ok, e = pcall(function() error({other = 'x'}) end) return {tostring(ok), type(e), e.other}",
+    "local ok, e = pcall(function() error('plain', 0) end) return {tostring(ok), type(e), e}",
+    "return {pcall(function(...) return ... end, 1, nil, 3)}",
     "local t = {} for i = 1, 100 do t[i] = i end return select('#', unpack(t))",
     "local out = {} for w in string.gmatch('a b c', '%a') do out[#out + 1] = w end return out",
     "local r = {} for i = 1, 20 do r[i] = redis.call('incr', 'calls') end return {r[1], r[20], #r}",

@@ -43,6 +43,19 @@ G.loadstring = function(text, name)
   return load(text, name, 't')
 end
 G.collectgarbage = function() return 0 end
+-- Redis 7's pcall (script_lua.c): an error raised as a table whose err field is a string
+-- (redis.call's errors, error({err = ...})) comes back as that string.
+local raw_pcall = pcall
+local function settle(ok, ...)
+  if ok then return ok, ... end
+  local e = ...
+  if type(e) == 'table' then
+    local field = e.err
+    if type(field) == 'string' or type(field) == 'number' then return false, field end
+  end
+  return false, e
+end
+G.pcall = function(...) return settle(raw_pcall(...)) end
 G.rawset = function(t, k, v) if protected[t] then error(readonly_message, 2) end return rawset(t, k, v) end
 G.setmetatable = function(t, m) if protected[t] then error(readonly_message, 2) end return setmetatable(t, m) end
 for _, name in ipairs({ 'load', 'dofile', 'loadfile', 'print', 'require', 'module', 'getfenv', 'setfenv', 'newproxy' }) do G[name] = nil end
