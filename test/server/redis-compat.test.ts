@@ -35,6 +35,18 @@ describe('connection and server commands compared with redis-server', { skip: sk
 
   besideRedisPerSuite({}, (started) => ({ cluster, redisServer, raftis, redis } = started));
 
+  /** Sends `calls` in RESP2, then in RESP3, to both servers: every reply must be the same bytes. */
+  async function sameInBothProtocols(calls: readonly string[][]): Promise<void> {
+    for (const version of ['2', '3']) {
+      await both(raftis, redis, ['HELLO', version]);
+      for (const argv of calls) {
+        const [ours, theirs] = await both(raftis, redis, argv);
+        assert.equal(text(ours), text(theirs), `RESP${version}: ${argv.join(' ')}`);
+      }
+    }
+    await both(raftis, redis, ['RESET']);
+  }
+
   it('answers PING, ECHO, SELECT, CLIENT, CONFIG GET, DBSIZE and error texts byte for byte like Redis', async () => {
     const sequences: string[][] = [
       ['PING'], ['PING', 'hello world'], ['PING', 'a', 'b'], ['ping'],
@@ -149,14 +161,7 @@ describe('connection and server commands compared with redis-server', { skip: sk
       ['GEOSEARCH', 'compat:geo', 'FROMMEMBER', 'Catania', 'BYBOX', '400', '400', 'km', 'WITHCOORD', 'ASC'],
       ['EVAL', "return redis.call('GEOPOS', KEYS[1], 'Palermo')", '1', 'compat:geo'],
     ];
-    for (const version of ['2', '3']) {
-      await both(raftis, redis, ['HELLO', version]);
-      for (const argv of calls) {
-        const [ours, theirs] = await both(raftis, redis, argv);
-        assert.equal(text(ours), text(theirs), `RESP${version}: ${argv.join(' ')}`);
-      }
-    }
-    await both(raftis, redis, ['RESET']);
+    await sameInBothProtocols(calls);
   });
 
   it('answers CLIENT TRACKINGINFO and GETREDIR, WAIT\'s and FAILOVER\'s argument errors byte for byte like Redis in RESP2 and RESP3', async () => {
@@ -168,14 +173,7 @@ describe('connection and server commands compared with redis-server', { skip: sk
       ['FAILOVER', 'TIMEOUT', 'abc'], ['FAILOVER', 'TIMEOUT'], ['FAILOVER', 'FORCE'], ['FAILOVER', 'FORCE', 'FORCE'],
       ['FAILOVER', 'TO', '127.0.0.1', 'abc'], ['FAILOVER', 'TO', '127.0.0.1'], ['FAILOVER', 'TO', '127.0.0.1', '1', 'FORCE'], ['FAILOVER', 'NOSUCH'],
     ];
-    for (const version of ['2', '3']) {
-      await both(raftis, redis, ['HELLO', version]);
-      for (const argv of calls) {
-        const [ours, theirs] = await both(raftis, redis, argv);
-        assert.equal(text(ours), text(theirs), `RESP${version}: ${argv.join(' ')}`);
-      }
-    }
-    await both(raftis, redis, ['RESET']);
+    await sameInBothProtocols(calls);
   });
 
   it('answers HELLO with SETNAME and CLIENT ID like Redis', async () => {
