@@ -36,16 +36,33 @@ const safeDigitsMax = 15;
 
 /** parseInt64 of at most safeDigitsMax bytes, digit by digit (counters, key counts, indexes). */
 function parseShort(bytes: Uint8Array): bigint | null {
-  const negative = bytes[0] === 0x2d;
+  const value = parseShortDigits(bytes.length, (i) => bytes[i] as number);
+  return value === null ? null : BigInt(value);
+}
+
+/**
+ * A string value kept as latin1 text (the keyspace's form of short strings) read as parseInt64
+ * reads its bytes, when it has at most safeDigitsMax characters (so the number is exact);
+ * undefined for a longer text, which the caller reads the long way.
+ */
+export function parseShortText(text: string): number | null | undefined {
+  if (text.length > safeDigitsMax) return undefined;
+  if (text.length === 0) return null;
+  return parseShortDigits(text.length, (i) => text.charCodeAt(i));
+}
+
+/** string2ll's rules over `length` character codes: optional '-', digits, no leading zero. */
+function parseShortDigits(length: number, codeAt: (i: number) => number): number | null {
+  const negative = codeAt(0) === 0x2d;
   const start = negative ? 1 : 0;
-  if (start === bytes.length || (bytes[start] === 0x30 && (bytes.length > start + 1 || negative))) return null;
+  if (start === length || (codeAt(start) === 0x30 && (length > start + 1 || negative))) return null;
   let value = 0;
-  for (let i = start; i < bytes.length; i++) {
-    const digit = (bytes[i] as number) - 0x30;
+  for (let i = start; i < length; i++) {
+    const digit = codeAt(i) - 0x30;
     if (digit < 0 || digit > 9) return null;
     value = value * 10 + digit;
   }
-  return BigInt(negative ? -value : value);
+  return negative ? -value : value;
 }
 
 /** Case-insensitive ASCII comparison of an argument with a lowercase keyword. */

@@ -657,9 +657,12 @@ export class Keyspace {
     return entry;
   }
 
-  /** Replaces the value and expiry of an existing entry (a write: updates recency). */
-  update(entry: KeyEntry, value: Value, expireAtMs: number): void {
-    this.rewrite(this.liveEntry(entry), value.type === 'string' ? value.data : value, expireAtMs);
+  /**
+   * Replaces the value and expiry of an existing entry (a write: updates recency). A string
+   * value may come as its latin1 text (the form the keyspace keeps short strings in).
+   */
+  update(entry: KeyEntry, value: Value | string, expireAtMs: number): void {
+    this.rewrite(this.liveEntry(entry), typeof value === 'string' ? value : value.type === 'string' ? value.data : value, expireAtMs);
   }
 
   /** Gives `entry` the value `data` (null: keeps its own) and the expiry. */

@@ -9,7 +9,8 @@ import type { Reply } from './reply.js';
 import type { CommandContext } from './command-context.js';
 import { arg, hasFlag, noKeys, parsedCommand, type CommandSpec } from './command-spec.js';
 import { CommandError, arityError, errorReply, okReply } from './replies.js';
-import { parseInt64 } from './integer-parse.js';
+import { isKeyword, parseInt64 } from './integer-parse.js';
+import { latin1Of } from './binary.js';
 import { mixSeed } from './hash.js';
 import { sha1Hex } from './script/sha1.js';
 import type { Scripting } from './script/scripting.js';
@@ -33,7 +34,7 @@ export const scriptNeedsLog: Reply = errorReply('ERR internal: this script call 
  * checks again (scriptNeedsLog).
  */
 export function scriptCannotWrite(scripting: Scripting, argv: readonly Uint8Array[]): boolean {
-  const name = text(arg(argv, 0)).toLowerCase();
+  const name = scriptCommandName(arg(argv, 0));
   let request: ScriptRequest;
   try {
     request = parseScriptRequest(argv);
@@ -48,6 +49,12 @@ export function scriptCannotWrite(scripting: Scripting, argv: readonly Uint8Arra
   if (flags instanceof CommandError || !flags.noWrites) return false;
   // Hashing last: most EVALs declare nothing and are decided by their first bytes.
   return name === 'evalsha' || scripting.store.has(sha1Hex(body));
+}
+
+/** The name of a script-calling command, lowercase, found without making a string (the leader asks for every EVALSHA). */
+function scriptCommandName(bytes: Uint8Array): string {
+  for (const name of ['evalsha', 'eval', 'fcall']) if (isKeyword(bytes, name)) return name;
+  return text(bytes).toLowerCase();
 }
 
 export interface ScriptRequest {
@@ -72,7 +79,7 @@ export function scriptingOf(context: CommandContext): Scripting {
   return context.scripting;
 }
 
-export const text = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+export const text = latin1Of;
 
 /** EVAL and EVAL_RO: compiles (and, applied, caches) the body, then runs it. */
 function evalScript(readOnlyCommand: boolean) {

@@ -5,7 +5,7 @@ import type { Reply } from './reply.js';
 import type { CommandContext } from './command-context.js';
 import { allKeys, arg, command, oneKey, type CommandSpec } from './command-spec.js';
 import { noExpiry, type KeyEntry, type Value } from './keyspace.js';
-import { int64Max, int64Min, isKeyword, parseInt64 } from './integer-parse.js';
+import { int64Max, int64Min, isKeyword, parseInt64, parseShortText } from './integer-parse.js';
 import { addLongDouble, formatLongDouble, parseLongDouble } from './long-double.js';
 import { checkSetExpireArgument, setExpireAt } from './expire-time.js';
 import { openString, peekString, stringBytesMax } from './string-bits.js';
@@ -349,6 +349,8 @@ const INT64_TEXT_BYTES_MAX = 20;
 
 function incrementBy(context: CommandContext, key: Uint8Array, increment: bigint): Reply {
   const entry = context.lookup(key);
+  const counted = entry === undefined ? null : incrementText(context, entry, increment);
+  if (counted !== null) return counted;
   let current = 0n;
   if (entry !== undefined) {
     if (entry.valueType === 'string' && entry.valueByteLength > INT64_TEXT_BYTES_MAX) return notIntegerError;
@@ -364,6 +366,27 @@ function incrementBy(context: CommandContext, key: Uint8Array, increment: bigint
   if (entry === undefined) context.keyspace.create(key, { type: 'string', data: text });
   else context.keyspace.update(entry, { type: 'string', data: text }, entry.expireAtMs);
   // Reply's integer is a JS number: results beyond ±2^53 are exact in the value, not in the reply.
+  return integerReply(result);
+}
+
+/** Increments within ±2^53 (counters): exact in a double, so no BigInt is needed. */
+const safeIncrement = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * INCRBY of a counter kept as latin1 text of at most 15 characters (most are) by a safe
+ * increment, read and written as text with double arithmetic, which is exact there: the
+ * same result as incrementBy's BigInt path, without converting to bytes and back. Null:
+ * the value is not such a text (the caller takes the general path).
+ */
+function incrementText(context: CommandContext, entry: KeyEntry, increment: bigint): Reply | null {
+  const stored = entry.stored;
+  if (typeof stored !== 'string' || increment > safeIncrement || increment < -safeIncrement) return null;
+  const current = parseShortText(stored);
+  if (current === undefined) return null;
+  if (current === null) return notIntegerError;
+  const result = current + Number(increment);
+  if (!Number.isSafeInteger(result)) return null;
+  context.keyspace.update(entry, String(result), entry.expireAtMs);
   return integerReply(result);
 }
 

@@ -124,3 +124,15 @@ test('library metadata as Redis 7.0 reads it, and the keys of EVAL and FCALL (CO
   assert.deepEqual(keysOf('EVAL_RO', 'return 1', '1', 'k', 'arg'), ['k']);
   assert.deepEqual(keysOf('EVAL', 'return 1', 'x'), []);
 });
+
+test('a function does not see the KEYS and ARGV globals of a script run before it (its VM may have run none)', () => {
+  const peek = "#!lua name=peek\nredis.register_function('peek', function(keys, args) local seen = pcall(function() return KEYS[1] or ARGV[1] end) return seen and 1 or 0 end)";
+  const fresh = new Harness();
+  const used = new Harness();
+  for (const h of [fresh, used]) assert.equal(plain(h.apply('FUNCTION', 'LOAD', peek)), 'peek');
+  assert.equal(plain(used.apply('EVAL', 'return KEYS[1]', '1', 'k', 'v')), 'k');
+  assert.equal(plain(fresh.apply('FCALL', 'peek', '0')), 0);
+  assert.equal(plain(used.apply('FCALL', 'peek', '0')), 0);
+  // A script run after a function still gets its own.
+  assert.equal(plain(used.apply('EVAL', 'return ARGV[1]', '1', 'k', 'v')), 'v');
+});

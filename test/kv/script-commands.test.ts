@@ -116,6 +116,7 @@ test('two replicas fed the same entries give the same replies: random numbers, T
     for i = 1, 3 do out[#out + 1] = tostring(math.random()) end
     out[#out + 1] = redis.call('time')[1]
     out[#out + 1] = tostring({})
+    out[#out + 1] = tostring(KEYS) .. tostring(ARGV)
     local t = {} for i = 1, 30 do t['k' .. i] = i end
     local order = '' for k in pairs(t) do order = order .. k end
     out[#out + 1] = order

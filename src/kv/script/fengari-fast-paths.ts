@@ -23,6 +23,15 @@
 // The API's raw sets (lua_rawset, lua_rawseti) pop with delete too; raftis fills every table
 // it makes for a script with them, so they get the same treatment.
 //
+// Table reads. Every global a script reads (`redis`, `KEYS`) and every field (`redis.call`)
+// goes through ltable.luaH_get, two or three times per name: the script's globals and the
+// library tables are read-only proxies (sandbox-lua.ts), an empty table whose __index is the
+// real one. fengari's luaH_get checks the key for nil and NaN, then finds its map key through
+// a type switch and, for a string, luaS_hashlongstr; below, a string key (the common case: a
+// constant name) and a number key (KEYS[1]; raftis's numerals are floats, Lua 5.1's) go straight to the map with the same key
+// fengari computes (the string's `hash`, string-hash.ts; the number itself), anything else
+// to fengari's own; luaH_getstr, which finds each proxy's __index, likewise.
+//
 // Strings. lua_pushstring copies its bytes with Uint8Array.from, which walks them through the
 // iteration protocol (~400 ns for a 40-byte key, microseconds for a job's data); the copy
 // below is the typed-array copy (~70 ns). Every reply string, KEYS and ARGV element and
@@ -40,7 +49,7 @@ import lopcodes from 'fengari/src/lopcodes.js';
 import lstate, { type CallInfo, type FengariState, type StackValue } from 'fengari/src/lstate.js';
 
 const { LUA_MULTRET, LUA_MINSTACK, LUA_MASKCALL, LUA_MASKRET, LUA_MASKLINE, LUA_HOOKCALL, LUA_HOOKRET, LUA_HOOKTAILCALL } = defs;
-const { LUA_TNIL, LUA_TLCL, LUA_TLCF, LUA_TCCL } = defs.constant_types;
+const { LUA_TNIL, LUA_TLCL, LUA_TLCF, LUA_TCCL, LUA_TSHRSTR, LUA_TLNGSTR, LUA_TNUMINT, LUA_TNUMFLT, LUA_TTABLE } = defs.constant_types;
 const { CIST_LUA, CIST_TAIL } = lstate;
 const { OP_TAILCALL } = lopcodes.OpCodesI;
 const { LUAI_MAXCCALLS } = llimits;
@@ -48,7 +57,8 @@ const { LUA_REGISTRYINDEX } = fengari.lua;
 
 let installed = false;
 
-function nilValue(): StackValue {
+/** A new nil value (a stack slot's, or one to store: storing nil removes a table's key). */
+export function nilValue(): StackValue {
   return new lobject.TValue(LUA_TNIL, null);
 }
 
@@ -231,6 +241,28 @@ function copyBytes(s: Uint8Array): Uint8Array {
   return new Uint8Array(s);
 }
 
+/**
+ * A new table of `values` as Lua strings at 1..n, as lua_createtable, lua_pushstring and
+ * lua_rawseti make it, without the stack (KEYS and ARGV, for every run).
+ */
+export function stringArray(L: FengariState, values: readonly Uint8Array[]): StackValue {
+  const table = ltable.luaH_new(L);
+  for (let i = 0; i < values.length; i++) ltable.luaH_setint(table, i + 1, new lobject.TValue(LUA_TLNGSTR, lstring.luaS_bless(L, copyBytes(values[i] as Uint8Array))));
+  return new lobject.TValue(LUA_TTABLE, table);
+}
+
+/** lua_rawset of `key` to `value` in `table` (values, not stack slots), as lapi does it. */
+export function rawSet(L: FengariState, table: StackValue, key: StackValue, value: StackValue): void {
+  ltable.luaH_setfrom(L, table.value, key, value);
+  ltable.invalidateTMcache(table.value);
+}
+
+/** A copy of the value in stack slot `idx` (negative: from the top), which the stack may overwrite later. */
+export function stackValue(L: FengariState, idx: number): StackValue {
+  const slot = L.stack[idx < 0 ? L.top + idx : idx] as StackValue;
+  return new lobject.TValue(slot.type, slot.value);
+}
+
 /** The table at stack index `idx` (negative: from the top) for lapi's raw sets, as lapi checks it. */
 function tableBelowTop(L: FengariState, idx: number, values: number): StackValue {
   if (values >= L.top - L.ci.funcOff) throw Error('not enough elements in the stack');
@@ -269,6 +301,36 @@ function makeRawSet(original: LuaApi['lua_rawset']): LuaApi['lua_rawset'] {
   };
 }
 
+interface MapTable {
+  readonly strong: Map<unknown, { readonly value: StackValue }>;
+}
+
+/** The map key of a Lua string (see makeTableGet). */
+function stringHash(ts: unknown): string {
+  // A string made before string-hash.ts installed its accessor holds `hash` itself, null
+  // until fengari's luaS_hashlongstr fills it.
+  return (ts as { hash: string | null }).hash ?? lstring.luaS_hashlongstr(ts);
+}
+
+/** ltable.luaH_getstr (metamethod look-ups: every __index a proxy's read goes through): the map, straight. */
+function tableGetString(t: unknown, key: unknown): StackValue {
+  const entry = (t as MapTable).strong.get(stringHash(key));
+  return entry === undefined ? lobject.luaO_nilobject : entry.value;
+}
+
+/** ltable.luaH_get for string and integer keys (the map key fengari's table_hash gives them); others to fengari's. */
+function makeTableGet(original: typeof ltable.luaH_get): typeof ltable.luaH_get {
+  return (L, t, key) => {
+    const type = key.type;
+    let hash: unknown;
+    if (type === LUA_TSHRSTR || type === LUA_TLNGSTR) hash = stringHash(key.value);
+    else if (type === LUA_TNUMINT || (type === LUA_TNUMFLT && !Number.isNaN(key.value))) hash = key.value;
+    else return original(L, t, key);
+    const entry = (t as MapTable).strong.get(hash);
+    return entry === undefined ? lobject.luaO_nilobject : entry.value;
+  };
+}
+
 /** Replaces fengari's functions with the ones above; idempotent. */
 export function installFengariFastPaths(): void {
   if (installed) return;
@@ -278,6 +340,8 @@ export function installFengariFastPaths(): void {
   ldo.adjust_top = adjustTop;
   ldo.luaD_call = makeCall(ldo.luaD_call);
   ldo.luaD_callnoyield = callNoYield;
+  ltable.luaH_get = makeTableGet(ltable.luaH_get);
+  ltable.luaH_getstr = tableGetString;
   const api = fengari.lua as unknown as { lua_pushstring: typeof pushString } & Pick<LuaApi, 'lua_rawset' | 'lua_rawseti'>;
   api.lua_pushstring = pushString;
   api.lua_rawseti = makeRawSetI(api.lua_rawseti);

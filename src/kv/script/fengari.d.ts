@@ -120,6 +120,8 @@ declare module 'fengari/src/lobject.js' {
   }
   export interface LObject {
     readonly TValue: new (type: number, value: unknown) => import('fengari/src/lstate.js').StackValue;
+    /** The shared nil value table reads answer for an absent key. */
+    readonly luaO_nilobject: import('fengari/src/lstate.js').StackValue;
     luaO_str2num(s: Uint8Array, o: TValue): number;
     luaO_tostring(L: LuaState, o: TValue): void;
     luaO_pushvfstring(L: LuaState, format: Uint8Array, args: readonly unknown[]): unknown;
@@ -134,6 +136,7 @@ declare module 'fengari/src/lstring.js' {
   import type { LuaState } from 'fengari';
   export interface LString {
     luaS_bless(L: LuaState, s: Uint8Array): unknown;
+    luaS_hashlongstr(ts: unknown): string;
     readonly TString: { readonly prototype: object };
   }
   const lstring: LString;
@@ -209,7 +212,7 @@ declare module 'fengari/src/defs.js' {
     readonly LUA_HOOKCALL: number;
     readonly LUA_HOOKRET: number;
     readonly LUA_HOOKTAILCALL: number;
-    readonly constant_types: { readonly LUA_TNIL: number; readonly LUA_TLCL: number; readonly LUA_TLCF: number; readonly LUA_TCCL: number; readonly LUA_TLNGSTR: number };
+    readonly constant_types: { readonly LUA_TNIL: number; readonly LUA_TLCL: number; readonly LUA_TLCF: number; readonly LUA_TCCL: number; readonly LUA_TLNGSTR: number; readonly LUA_TSHRSTR: number; readonly LUA_TNUMINT: number; readonly LUA_TNUMFLT: number; readonly LUA_TTABLE: number };
   }
   const defs: Defs;
   export default defs;
@@ -238,6 +241,9 @@ declare module 'fengari/src/ltable.js' {
   import type { FengariState, StackValue } from 'fengari/src/lstate.js';
   /** Table writes (ltable.js), on the table object a table value holds. */
   const ltable: {
+    luaH_new(L: FengariState): unknown;
+    luaH_get(L: FengariState, t: unknown, key: StackValue): StackValue;
+    luaH_getstr(t: unknown, key: unknown): StackValue;
     luaH_setint(t: unknown, key: number, value: StackValue): void;
     luaH_setfrom(L: FengariState, t: unknown, key: StackValue, value: StackValue): void;
     invalidateTMcache(t: unknown): void;

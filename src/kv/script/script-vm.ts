@@ -15,7 +15,8 @@ import fengari, { type DebugRecord, type LuaState } from 'fengari';
 import type { Reply } from '../reply.js';
 import { errorReply } from '../replies.js';
 import { installLua51Numbers } from './lua-numbers.js';
-import { installFengariFastPaths } from './fengari-fast-paths.js';
+import { installFengariFastPaths, nilValue, rawSet, stackValue, stringArray } from './fengari-fast-paths.js';
+import type { FengariState, StackValue } from 'fengari/src/lstate.js';
 import { installStringKeys } from './string-hash.js';
 import { pushReply, toReply, type ScriptProtocol } from './lua-reply.js';
 import { sandboxLua } from './sandbox-lua.js';
@@ -55,6 +56,10 @@ const registry = {
   KEYS: fengari.to_luastring('KEYS'),
   ARGV: fengari.to_luastring('ARGV'),
 };
+/** A value's type without its variant bits (lobject.js ttnov): what lua_type answers. */
+const typeTagMask = 0x0f;
+/** A Lua string object (lstring.js TString): its bytes. */
+interface LuaStringObject { getstr(): Uint8Array }
 /** Where the counter behind tostring({}) restarts for each run (above the VM's own objects). */
 const objectIdBase = 0x100000;
 
@@ -118,8 +123,8 @@ export class ScriptVm {
    * string conversion and hash per run.
    */
   private readonly compiled = new Map<string, number>();
-  /** Registry references of the globals table and of the strings "KEYS" and "ARGV", made with the state. */
-  private refs = { globals: 0, keys: 0, args: 0 };
+  /** The globals table and the strings "KEYS" and "ARGV" (values held by the registry), made with the state. */
+  private names!: { readonly globals: StackValue; readonly keys: StackValue; readonly args: StackValue };
   private readonly hook = (L: LuaState): void => this.countInstructions(L);
   /** Host work of the libraries (host-work.ts), counted like instructions. */
   private readonly chargeWork: ChargeWork = (L, instructions) => {
@@ -208,6 +213,7 @@ export class ScriptVm {
   callFunction(library: string, name: string, run: Omit<ScriptRun, 'sha' | 'body'>): Reply {
     const full: ScriptRun = { ...run, sha: '', body: new Uint8Array(0) };
     return this.invoke({ kind: 'script', run: full }, (L) => {
+      this.clearKeysAndArgs();
       lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, registry.functions);
       lua.lua_getfield(L, -1, library);
       lua.lua_getfield(L, -1, name);
@@ -300,8 +306,10 @@ export class ScriptVm {
     try {
       lua.lua_settop(L, 0);
       lua.lua_pushcfunction(L, errorHandler);
-      const nargs = push(L);
+      // Before push: the tables it makes (KEYS, ARGV) are the run's, and tostring(KEYS) must
+      // not depend on what the VM ran before (a replica restored from a snapshot ran nothing).
       (L as unknown as { l_G: { id_counter: number } }).l_G.id_counter = objectIdBase;
+      const nargs = push(L);
       lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, hookInstructions);
       setStringBudget(active.run.stringBytesMax);
       setWorkMeter(this.chargeWork);
@@ -342,16 +350,25 @@ export class ScriptVm {
     this.L = this.createState();
   }
 
+  /** Sets the globals KEYS and ARGV to new tables of the run's keys and arguments (straight into the table: they are set for every run). */
   private setKeysAndArgs(run: ScriptRun): void {
-    const L = this.L;
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.refs.globals);
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.refs.keys);
-    pushStrings(L, run.keys);
-    lua.lua_rawset(L, -3);
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.refs.args);
-    pushStrings(L, run.args);
-    lua.lua_rawset(L, -3);
-    lua.lua_pop(L, 1);
+    const L = this.L as FengariState;
+    const { globals, keys, args } = this.names;
+    rawSet(L, globals, keys, stringArray(L, run.keys));
+    rawSet(L, globals, args, stringArray(L, run.args));
+  }
+
+  /**
+   * Removes the globals KEYS and ARGV before a function runs: they are a script run's (a
+   * function gets its own as arguments), and a function that read the last script's would
+   * see what this VM ran before, which a replica restored from a snapshot did not run.
+   * Redis runs functions in a VM without them.
+   */
+  private clearKeysAndArgs(): void {
+    const L = this.L as FengariState;
+    const { globals, keys, args } = this.names;
+    rawSet(L, globals, keys, nilValue());
+    rawSet(L, globals, args, nilValue());
   }
 
   /** The budget hook: past the budget it raises an error at every instruction, so pcall cannot swallow it for long. */
@@ -416,12 +433,18 @@ export class ScriptVm {
     openStruct(L);
     chargeStandardLibraries(L);
     sandboxLua(L);
-    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, registry.globals);
-    const globals = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
-    lua.lua_pushstring(L, registry.KEYS);
-    const keys = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
-    lua.lua_pushstring(L, registry.ARGV);
-    this.refs = { globals, keys, args: lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX) };
+    // The registry holds the three (so they live as long as the state); a run uses the values.
+    const held = (push: () => void): StackValue => {
+      push();
+      const value = stackValue(L as FengariState, -1);
+      lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+      return value;
+    };
+    this.names = {
+      globals: held(() => lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, registry.globals)),
+      keys: held(() => lua.lua_pushstring(L, registry.KEYS)),
+      args: held(() => lua.lua_pushstring(L, registry.ARGV)),
+    };
     return L;
   }
 
@@ -489,14 +512,19 @@ export class ScriptVm {
 
   /** The arguments of redis.call and friends as a command's argv: strings, and numbers written as Redis writes them. */
   private callArguments(L: LuaState): Uint8Array[] {
-    const argc = lua.lua_gettop(L);
+    // Read in place from the host frame's slots (what lua_type and lua_tolstring would find
+    // through index2addr, for every redis.call argument).
+    const state = L as FengariState;
+    const base = state.ci.funcOff + 1;
+    const argc = state.top - base;
     if (argc === 0) raise(L, 'ERR Please specify at least one argument for this redis lib call');
-    const argv: Uint8Array[] = [];
-    for (let i = 1; i <= argc; i++) {
-      const type = lua.lua_type(L, i);
+    const argv = new Array<Uint8Array>(argc);
+    for (let i = 0; i < argc; i++) {
+      const slot = state.stack[base + i] as StackValue;
+      const type = slot.type & typeTagMask;
       // A Lua string's bytes are never changed once made: the command may read them in place.
-      if (type === lua.LUA_TSTRING) argv.push(lua.lua_tolstring(L, i) ?? new Uint8Array(0));
-      else if (type === lua.LUA_TNUMBER) argv.push(Buffer.from(formatRedisDouble(lua.lua_tonumber(L, i)), 'latin1'));
+      if (type === lua.LUA_TSTRING) argv[i] = (slot.value as LuaStringObject).getstr();
+      else if (type === lua.LUA_TNUMBER) argv[i] = Buffer.from(formatRedisDouble(slot.value as number), 'latin1');
       else raise(L, 'ERR Lua redis lib command arguments must be strings or integers');
     }
     return argv;
