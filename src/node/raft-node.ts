@@ -119,6 +119,23 @@ export interface RaftNodeStats {
 type ProposeCallback<R> = (error: NodeError | null, result: R | undefined) => void;
 type ReadCallback = (error: NodeError | null, clusterTime: number) => void;
 
+/**
+ * Told once when its read may run (error null, with the cluster time to judge expiry by) or
+ * why it may not: a read that keeps its own state in one object passes itself rather than a
+ * closure, so a read allocates nothing here.
+ */
+export interface ReadWaiter {
+  readPoint(error: NodeError | null, clusterTime: number): void;
+}
+
+/** Who waits for a read barrier: a callback or a waiter object. */
+type ReadDone = ReadCallback | ReadWaiter;
+
+function tell(read: ReadDone, error: NodeError | null, clusterTime: number): void {
+  if (typeof read === 'function') read(error, clusterTime);
+  else read.readPoint(error, clusterTime);
+}
+
 interface PendingProposal<R> {
   readonly key: string;
   readonly index: number;
@@ -129,14 +146,13 @@ interface PendingProposal<R> {
   readonly waiters: ProposeCallback<R>[];
 }
 
-interface PendingRead {
-  readonly deadline: number;
-  readonly done: ReadCallback;
-}
-
-/** A read barrier waiting on the core (by context id) or on apply (by index). */
+/**
+ * A read barrier waiting on the core (by context id) or on apply (by index): the reads of one
+ * turn, which share a deadline (the turn's reads arrive within one event-loop turn).
+ */
 interface ReadBatch {
-  readonly reads: PendingRead[];
+  readonly reads: ReadDone[];
+  readonly deadline: number;
   index: number;
   clusterTime: number;
 }
@@ -162,8 +178,14 @@ export class RaftNode<R> {
   private readonly proposals = new Map<string, PendingProposal<R>>();
   /** The same proposals by log index, to detect a slot taken by another entry. */
   private readonly proposalsByIndex = new Map<number, PendingProposal<R>>();
-  /** Reads gathered in this turn, sent to the core as one readIndex request at the turn's end. */
-  private gathering: { linearizable: PendingRead[]; lease: PendingRead[] } = { linearizable: [], lease: [] };
+  /**
+   * Reads gathered in this turn, sent to the core as one readIndex request at the turn's end
+   * (their deadline is taken then: one clock read per turn, not per read). Lease reads become
+   * linearizable ones if the lease cannot be trusted at that point.
+   */
+  private gathering: { linearizable: ReadDone[]; lease: ReadDone[] } = { linearizable: [], lease: [] };
+  /** Batches to ask again, with their own deadlines (the leader changed while they waited for a read index). */
+  private readsToAskAgain: ReadBatch[] = [];
   /** Read batches the core has not answered yet, by context id. */
   private readonly readsAwaitingIndex = new Map<number, ReadBatch>();
   /** Read batches with a read index, waiting for apply to reach it. Ordered by index. */
@@ -274,7 +296,10 @@ export class RaftNode<R> {
    * before (the state machine also keeps entry time monotonic across leader changes).
    */
   clusterTime(): number {
-    const now = this.options.clock.now();
+    return this.clusterTimeAt(this.options.clock.now());
+  }
+
+  private clusterTimeAt(now: number): number {
     if (now > this.clusterTimeFloor) this.clusterTimeFloor = now;
     return this.clusterTimeFloor;
   }
@@ -417,16 +442,14 @@ export class RaftNode<R> {
    * machine, with the cluster time to judge expiry by. Reads in one turn share one
    * read-index request; the core shares one heartbeat round among all waiting requests.
    */
-  read(mode: ReadMode, done: ReadCallback): void {
-    if (this.stopped) return done(new NodeError('SHUTDOWN', 'node is shutting down'), 0);
-    if (mode === 'stale') return done(null, this.clusterTime());
+  read(mode: ReadMode, done: ReadDone): void {
+    if (this.stopped) return tell(done, new NodeError('SHUTDOWN', 'node is shutting down'), 0);
+    if (mode === 'stale') return tell(done, null, this.clusterTime());
     if (this.readsPending() >= this.options.pendingRequestsMax) {
-      return done(new NodeError('BUSY', `too many pending reads (pendingRequestsMax ${this.options.pendingRequestsMax})`), 0);
+      return tell(done, new NodeError('BUSY', `too many pending reads (pendingRequestsMax ${this.options.pendingRequestsMax})`), 0);
     }
-    const now = this.options.clock.now();
-    const read: PendingRead = { deadline: now + this.options.requestTimeoutMs, done };
-    if (mode === 'lease' && this.leaseTrustworthy(now)) this.gathering.lease.push(read);
-    else this.gathering.linearizable.push(read);
+    if (mode === 'lease') this.gathering.lease.push(done);
+    else this.gathering.linearizable.push(done);
     this.scheduleReady();
   }
 
@@ -531,13 +554,16 @@ export class RaftNode<R> {
   private scheduleReady(): void {
     if (this.readyScheduled || this.stopped) return;
     this.readyScheduled = true;
-    this.options.clock.defer(() => {
-      this.runTurnEndCallbacks();
-      this.readyScheduled = false;
-      this.flushGatheredReads();
-      this.processReady();
-    });
+    this.options.clock.defer(this.turnEnd);
   }
+
+  /** The end of a turn (one function for every turn: scheduling one allocates no closure). */
+  private readonly turnEnd = (): void => {
+    this.runTurnEndCallbacks();
+    this.readyScheduled = false;
+    this.flushGatheredReads();
+    this.processReady();
+  };
 
   /**
    * Runs `fn` once at the end of this turn, just before the turn's Ready is taken: a caller
@@ -585,21 +611,46 @@ export class RaftNode<R> {
 
   private flushGatheredReads(): void {
     const { linearizable, lease } = this.gathering;
-    if (linearizable.length === 0 && lease.length === 0) return;
-    this.gathering = { linearizable: [], lease: [] };
-    this.raft.setClusterTime(this.clusterTime());
-    if (linearizable.length > 0) this.requestReadIndex(linearizable, 'read-index');
-    if (lease.length > 0) this.requestReadIndex(lease, 'lease');
+    const again = this.readsToAskAgain;
+    if (linearizable.length === 0 && lease.length === 0 && again.length === 0) return;
+    if (linearizable.length > 0 || lease.length > 0) this.gathering = { linearizable: [], lease: [] };
+    if (again.length > 0) this.readsToAskAgain = [];
+    const now = this.options.clock.now();
+    this.raft.setClusterTime(this.clusterTimeAt(now));
+    const deadline = now + this.options.requestTimeoutMs;
+    if (lease.length > 0) {
+      if (!this.leaseTrustworthy(now)) linearizable.push(...lease);
+      else if (linearizable.length > 0 || again.length > 0 || !this.serveLeaseReads(lease, now)) this.requestReadIndex(lease, 'lease', deadline);
+    }
+    for (const batch of again) this.requestReadIndex(batch.reads, 'read-index', batch.deadline);
+    if (linearizable.length > 0) this.requestReadIndex(linearizable, 'read-index', deadline);
   }
 
-  private requestReadIndex(reads: PendingRead[], mode: 'read-index' | 'lease'): void {
+  /**
+   * Serves the turn's lease reads now, when the core would answer them at once anyway (a
+   * leader with a valid lease, its ticks on time: the caller checked) and apply has reached
+   * the commit index: what the core's ReadState and the apply loop would do, without them.
+   * Only with no other read waiting on this node (the caller checked this turn's), so no read
+   * is served at an older state than one that arrived before it and still waits. False: ask
+   * the core.
+   */
+  private serveLeaseReads(reads: readonly ReadDone[], now: number): boolean {
+    if (this.restoring || this.readsAwaitingApply.length !== 0 || this.readsAwaitingIndex.size !== 0) return false;
+    const index = this.raft.leaseReadIndex();
+    if (index === null || this.sm.appliedIndex < index) return false;
+    const clusterTime = this.clusterTimeAt(now);
+    for (const read of reads) tell(read, null, clusterTime);
+    return true;
+  }
+
+  private requestReadIndex(reads: ReadDone[], mode: 'read-index' | 'lease', deadline: number): void {
     const contextId = this.nextReadContext++;
-    this.readsAwaitingIndex.set(contextId, { reads, index: 0, clusterTime: 0 });
+    this.readsAwaitingIndex.set(contextId, { reads, deadline, index: 0, clusterTime: 0 });
     const result = this.raft.readIndex(encodeReadContext(contextId), mode);
     if (!result.ok) {
       this.readsAwaitingIndex.delete(contextId);
       const error = this.proposeRefusal(result.error);
-      for (const read of reads) read.done(error, 0);
+      for (const read of reads) tell(read, error, 0);
     }
   }
 
@@ -788,9 +839,9 @@ export class RaftNode<R> {
       if (batch.index > applied) break;
       released++;
       const clusterTime = Math.max(batch.clusterTime, 0);
-      for (const read of batch.reads) read.done(null, clusterTime);
+      for (const read of batch.reads) tell(read, null, clusterTime);
     }
-    if (released > 0) this.readsAwaitingApply = this.readsAwaitingApply.slice(released);
+    if (released > 0) this.readsAwaitingApply.splice(0, released);
   }
 
   private onSoftState(state: SoftState): void {
@@ -802,7 +853,7 @@ export class RaftNode<R> {
       // leader known, the new request fails at once with a retryable error.
       const batches = [...this.readsAwaitingIndex.values()];
       this.readsAwaitingIndex.clear();
-      for (const batch of batches) this.gathering.linearizable.push(...batch.reads);
+      this.readsToAskAgain.push(...batches);
       if (batches.length > 0) this.scheduleReady();
     }
     this.options.onSoftState?.(state);
@@ -976,16 +1027,16 @@ export class RaftNode<R> {
     }
     const timeout = (): NodeError => new NodeError('TIMEOUT', `read not confirmed within ${this.options.requestTimeoutMs} ms`, this.leader);
     for (const [contextId, batch] of this.readsAwaitingIndex) {
-      if (batch.reads.every((read) => read.deadline <= now)) {
+      if (batch.deadline <= now) {
         this.readsAwaitingIndex.delete(contextId);
         const error = timeout();
-        for (const read of batch.reads) read.done(error, 0);
+        for (const read of batch.reads) tell(read, error, 0);
       }
     }
     this.readsAwaitingApply = this.readsAwaitingApply.filter((batch) => {
-      if (!batch.reads.every((read) => read.deadline <= now)) return true;
+      if (batch.deadline > now) return true;
       const error = timeout();
-      for (const read of batch.reads) read.done(error, 0);
+      for (const read of batch.reads) tell(read, error, 0);
       return false;
     });
     this.sweepTimer = this.options.clock.setTimer(DEADLINE_SWEEP_MS, () => this.sweepDeadlines());
@@ -993,6 +1044,7 @@ export class RaftNode<R> {
 
   private readsPending(): number {
     let count = this.gathering.linearizable.length + this.gathering.lease.length;
+    for (const batch of this.readsToAskAgain) count += batch.reads.length;
     for (const batch of this.readsAwaitingIndex.values()) count += batch.reads.length;
     for (const batch of this.readsAwaitingApply) count += batch.reads.length;
     return count;
@@ -1008,17 +1060,20 @@ export class RaftNode<R> {
   private failReadsAwaitingIndex(error: NodeError): void {
     const batches = [...this.readsAwaitingIndex.values()];
     this.readsAwaitingIndex.clear();
-    for (const batch of batches) for (const read of batch.reads) read.done(error, 0);
+    for (const batch of batches) for (const read of batch.reads) tell(read, error, 0);
   }
 
   private failAllReads(error: NodeError): void {
     const gathered = [...this.gathering.linearizable, ...this.gathering.lease];
     this.gathering = { linearizable: [], lease: [] };
-    for (const read of gathered) read.done(error, 0);
+    const again = this.readsToAskAgain;
+    this.readsToAskAgain = [];
+    for (const read of gathered) tell(read, error, 0);
+    for (const batch of again) for (const read of batch.reads) tell(read, error, 0);
     this.failReadsAwaitingIndex(error);
     const waiting = this.readsAwaitingApply;
     this.readsAwaitingApply = [];
-    for (const batch of waiting) for (const read of batch.reads) read.done(error, 0);
+    for (const batch of waiting) for (const read of batch.reads) tell(read, error, 0);
   }
 
   private notLeaderError(): NodeError {

@@ -235,6 +235,17 @@ export class Raft {
     return { ok: true };
   }
 
+  /**
+   * The index a lease read may be served at right now with no ReadState (readIndex's lease
+   * answer, given at once): the commit index, when this node leads with a valid lease and has
+   * committed an entry of its term; null when the read must go through readIndex.
+   */
+  leaseReadIndex(): LogIndex | null {
+    if (this.role !== StateRole.Leader || this.transferee !== NO_NODE) return null;
+    if (this.log.term(this.log.committed) !== this.term || !this.leaseValid()) return null;
+    return this.log.committed;
+  }
+
   /** etcd semantics: catch `to` up, then send it TimeoutNow; abort after an election timeout. */
   transferLeadership(to: NodeId): void {
     if (this.role !== StateRole.Leader) return;

@@ -119,7 +119,7 @@ export class ClientConnection {
   /** Free for the server layer (read consistency, MULTI state, ...). */
   state: unknown = undefined;
   commandsProcessed = 0;
-  /** Wall-clock time of the last command received (CLIENT LIST idle). */
+  /** Wall-clock time the client last sent bytes (CLIENT LIST idle; Redis counts from its last read too). */
   lastCommandAtMs: number;
 
   private protocolVersion: RespProtocol = 2;
@@ -263,6 +263,8 @@ export class ClientConnection {
   private onData(chunk: Buffer): void {
     if ((this.flags & ClientFlag.CloseAfterReply) !== 0) return;
     this.parser.feed(chunk);
+    // One clock read per chunk, not per command: CLIENT LIST's idle counts whole seconds.
+    this.lastCommandAtMs = this.nowMs();
     for (;;) {
       const bufferedBytes = this.parser.bufferedBytes;
       const request = this.parser.next();
@@ -284,7 +286,6 @@ export class ClientConnection {
 
   private dispatch(argv: Buffer[]): void {
     this.commandsProcessed++;
-    this.lastCommandAtMs = this.nowMs();
     this.host.commandProcessed();
     const slot = this.enqueue();
     if (this.replyMode !== 'on') {

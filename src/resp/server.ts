@@ -86,7 +86,11 @@ export class RespServer implements ConnectionHost {
   private nextClientId = 1;
   /** Connections with output to write; drained by one microtask. */
   private flushList: ClientConnection[] = [];
+  /** The list flushAll last emptied, reused as the next flushList: a reply served at once schedules a flush per read from its socket. */
+  private spareFlushList: ClientConnection[] = [];
   private flushPending = false;
+  /** flushAll as one function made once: each scheduled flush queues it without a new closure. */
+  private readonly flushQueued = (): void => this.flushAll();
   private accepting = true;
   private closing = false;
   private closedWaiters: (() => void)[] = [];
@@ -269,15 +273,17 @@ export class RespServer implements ConnectionHost {
     this.flushList.push(conn);
     if (!this.flushPending) {
       this.flushPending = true;
-      queueMicrotask(() => this.flushAll());
+      queueMicrotask(this.flushQueued);
     }
   }
 
   private flushAll(): void {
     this.flushPending = false;
     const list = this.flushList;
-    this.flushList = [];
+    this.flushList = this.spareFlushList; // a flush may schedule another: it goes to the next round
     for (const conn of list) conn.flush();
+    list.length = 0;
+    this.spareFlushList = list;
   }
 
   connectionClosed(conn: ClientConnection): void {

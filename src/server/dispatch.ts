@@ -7,7 +7,8 @@
 import type { KvStateMachine } from '../kv/state-machine.js';
 import type { CommandSpec } from '../kv/command-spec.js';
 import type { Reply } from '../kv/reply.js';
-import type { RaftNode, ReadMode } from '../node/raft-node.js';
+import type { RaftNode, ReadMode, ReadWaiter } from '../node/raft-node.js';
+import type { NodeError } from '../node/errors.js';
 import type { ClientConnection, ReplySlot } from '../resp/server.js';
 import type { ReadConsistency, ServerConfig } from './config.js';
 import { errorReply, nodeErrorReply } from './errors.js';
@@ -100,6 +101,72 @@ interface Execution {
   usec: number;
 }
 
+/** A data command's registry entry. */
+type DataCommand = Extract<RegisteredCommand, { kind: 'data' }>;
+
+/** What a DataRead needs of the dispatcher. */
+interface ReadHost {
+  readonly kv: KvStateMachine;
+  readonly node: RaftNode<Reply>;
+  readonly errors: ErrorCounters;
+  /** Dispatcher.answer: counts the command and reports it. */
+  answer(conn: ClientConnection, command: RegisteredCommand, argv: readonly Buffer[], reply: Reply, executionUsec: number, responseUsec: number | null): void;
+}
+
+/**
+ * A plain read from its arrival to its reply, in one object: it waits in the connection's
+ * queue as itself, is the read barrier's waiter, and serves and answers from its fields. A
+ * closure per step (its turn, its barrier, its serving, its answer) was most of what a lease
+ * GET allocated, all of it dead a turn later.
+ */
+class DataRead implements ReadWaiter {
+  readonly kind = 'read';
+
+  constructor(
+    private readonly host: ReadHost,
+    private readonly conn: ClientConnection,
+    private readonly state: ConnectionState,
+    private readonly command: DataCommand,
+    private readonly argv: Buffer[],
+    private readonly slot: ReplySlot,
+    private readonly mode: ReadMode,
+    /** The user a restricted connection's read runs as (AclGate.runsAs), fixed at arrival. */
+    private readonly user: string | null,
+    /** performance.now() at dispatch: the response time counts from there. */
+    private readonly started: number,
+  ) {}
+
+  /** The connection's turn came (startNow, or finished() starting the waiting reads). */
+  start(): void {
+    this.host.node.read(this.mode, this);
+  }
+
+  readPoint(error: NodeError | null, clusterTime: number): void {
+    const state = this.state;
+    // A script call of this connection went through the log after all: read after it (scriptRead).
+    if (error === null && state.fence !== null) {
+      state.fence.push(() => this.start());
+      return;
+    }
+    const host = this.host;
+    let reply: Reply;
+    let executionUsec = 0;
+    let now: number;
+    if (error !== null) {
+      reply = nodeErrorReply(error);
+      now = performance.now();
+    } else {
+      const begun = performance.now();
+      reply = host.kv.readCommand(this.command.row, this.argv, clusterTime, this.user, !this.conn.noTouch);
+      now = performance.now();
+      executionUsec = (now - begun) * 1000;
+    }
+    host.answer(this.conn, this.command, this.argv, reply, executionUsec, (now - this.started) * 1000);
+    sendCounted(this.slot, host.errors, reply);
+    finished(state);
+  }
+}
+
 /** EXEC's turn of its entry's reply into its own, before the clients the entry woke are served. */
 type Applied = (reply: Reply, then: (reply: Reply) => void) => void;
 
@@ -158,6 +225,8 @@ export class Dispatcher {
   /** Who each connection is and what it may run (AUTH, NOAUTH, NOPERM, ACL LOG). */
   readonly acl: AclGate;
   commandsProcessed = 0;
+  /** What every DataRead shares. */
+  private readonly reads: ReadHost;
 
   constructor(options: DispatcherOptions) {
     this.options = options;
@@ -190,6 +259,10 @@ export class Dispatcher {
     });
     const acl = aclCommand({ gate: this.acl, users: () => options.kv.acl, aclFile: options.config.aclFile, lookup: (name) => this.registry.lookup(name) });
     this.registry = new CommandRegistry(options.kv.commands(), [...this.transactionCommands(), this.monitorCommand(), ...connection, acl, ...options.serverCommands]);
+    this.reads = {
+      kv: options.kv, node: options.node, errors: this.registry.errors,
+      answer: (conn, command, argv, reply, executionUsec, responseUsec) => this.answer(conn, command, argv, reply, executionUsec, responseUsec),
+    };
     // ACL rules name server commands too (+ping, +client|id): every node adds the same rows.
     options.kv.addAclCommands([...this.registry.all()].map((command) => command.row));
     this.acl.watch(() => options.subscriptions?.subscribed() ?? []);
@@ -278,8 +351,10 @@ export class Dispatcher {
     const name = command.row.name;
     // MONITOR shows what runs, admin commands aside; EXEC shows its queued commands itself.
     if (this.monitors.active && name !== 'exec' && !(command.row.flags as readonly string[]).includes('admin')) this.monitors.feed(conn.address, argv);
-    const errors = this.registry.errors;
     const started = performance.now();
+    const intercepted = this.options.subscriptions?.intercept(conn, name, argv) ?? null;
+    if (intercepted === null && command.kind === 'data' && this.plainRead(conn, state, command, argv, slot, started)) return;
+    const errors = this.registry.errors;
     const execution: Execution = { usec: 0 };
     /** True while a server command runs synchronously: its time so far is its execution. */
     let serverRunning = false;
@@ -288,7 +363,6 @@ export class Dispatcher {
       this.answer(conn, command, argv, reply, serverRunning ? responseUsec : execution.usec, responseUsec);
       sendCounted(slot, errors, reply);
     };
-    const intercepted = this.options.subscriptions?.intercept(conn, name, argv) ?? null;
     if (intercepted !== null) return done(intercepted);
     if (command.kind === 'data') return this.runData(conn, state, command.row, argv, done, execution);
     // A server command's own work is its run on this node, until it answers or hands a
@@ -340,18 +414,30 @@ export class Dispatcher {
     done(reply);
   }
 
+  /**
+   * Starts a plain read (a data command that neither writes, blocks nor runs a script, with
+   * valid arguments) as one DataRead, and returns true; false leaves the command to runData.
+   */
+  private plainRead(conn: ClientConnection, state: ConnectionState, command: DataCommand, argv: Buffer[], slot: ReplySlot, started: number): boolean {
+    const spec = command.row;
+    const flags = spec.flags as readonly string[];
+    if (flags.includes('write') || SCRIPT_CALLS.has(spec.name) || (flags.includes('blocking') && mayBlock(argv))) return false;
+    if (spec.validate !== undefined && spec.validate(argv) !== null) return false; // runData answers the error
+    // The connection's consistency as set when the read arrived, even if it waits.
+    const read = new DataRead(this.reads, conn, state, command, argv, slot, state.consistency, this.acl.runsAs(conn, spec), started);
+    if (startNow(state, 'read')) read.start();
+    else state.waiting.push(read);
+    return true;
+  }
+
+  /** A data command that is not a plain read (plainRead), or whose arguments are refused. */
   private runData(conn: ClientConnection, state: ConnectionState, spec: CommandSpec, argv: Buffer[], done: (reply: Reply) => void, execution: Execution): void {
     const invalid = spec.validate === undefined ? null : spec.validate(argv);
     if (invalid !== null) return done(invalid);
     if (spec.flags.includes('blocking') && mayBlock(argv)) this.inOrder(state, 'block', done, (finish) => this.blocking.run(conn.id, argv, this.waiterWrites(conn, state, execution), finish));
     else if (SCRIPT_CALLS.has(spec.name) && this.kv.scriptCannotWrite(argv)) this.scriptRead(conn, state, spec, argv, done, execution);
     else if (spec.flags.includes('write')) this.write(conn, state, this.acl.logForm(conn, spec, argv), done, execution);
-    else {
-      const mode = state.consistency; // as set when the read arrived, even if it waits
-      const user = this.acl.runsAs(conn, spec);
-      // Looked up and arity-checked above: the state machine takes the row as it is.
-      this.inOrder(state, 'read', done, (finish) => this.connectionRead(state, mode, (clusterTime) => timed(execution, () => this.kv.readCommand(spec, argv, clusterTime, user, !conn.noTouch)), finish));
-    }
+    else throw new Error(`dispatch: the read ${spec.name} reached runData (plainRead serves every valid read)`);
   }
 
   /**

@@ -15,6 +15,8 @@ interface Threshold {
   readonly max: bigint;
   readonly defaultValue: bigint;
   value: bigint;
+  /** `value` as a number, kept beside it: the slow log reads two thresholds per command. */
+  numberValue: number;
 }
 
 const longMax = (1n << 63n) - 1n;
@@ -22,7 +24,7 @@ const intMin = -(1n << 31n);
 const intMax = (1n << 31n) - 1n;
 
 function settings(): Threshold[] {
-  const rows: Omit<Threshold, 'value'>[] = [
+  const rows: Omit<Threshold, 'value' | 'numberValue'>[] = [
     { names: ['slowlog-log-slower-than'], min: -1n, max: longMax, defaultValue: 10_000n },
     { names: ['slowlog-max-len'], min: 0n, max: longMax, defaultValue: 128n },
     { names: ['latency-monitor-threshold'], min: 0n, max: longMax, defaultValue: 0n },
@@ -36,7 +38,7 @@ function settings(): Threshold[] {
     // Seconds a leader asked to shut down waits for leadership to move (shutdown.ts).
     { names: ['shutdown-timeout'], min: 0n, max: intMax, defaultValue: 10n },
   ];
-  return rows.map((row) => ({ ...row, value: row.defaultValue }));
+  return rows.map((row) => ({ ...row, value: row.defaultValue, numberValue: Number(row.defaultValue) }));
 }
 
 export class NodeSettings {
@@ -48,7 +50,7 @@ export class NodeSettings {
 
   /** A setting's value (by any of its names); 0 for a name this table does not have. */
   number(name: string): number {
-    return Number(this.byName.get(name)?.value ?? 0n);
+    return this.byName.get(name)?.numberValue ?? 0;
   }
 
   /** The thresholds OBJECT ENCODING decides by. */
@@ -90,7 +92,10 @@ export class NodeSettings {
   set(pairs: readonly string[]): void {
     const outcome = this.parse(pairs);
     if (!(outcome instanceof Array)) throw new Error(`encoding thresholds: set without check: ${outcome.kind === 'error' ? outcome.message : ''}`);
-    for (const [threshold, value] of outcome) threshold.value = value;
+    for (const [threshold, value] of outcome) {
+      threshold.value = value;
+      threshold.numberValue = Number(value);
+    }
   }
 
   private parse(pairs: readonly string[]): [Threshold, bigint][] | Reply {
