@@ -157,6 +157,35 @@ test('no lease without CheckQuorum (followers would not refuse votes) nor during
   assert.deepEqual(d.raft('n1').readIndex(bytes('t'), 'lease'), { ok: false, error: 'transfer-in-progress' });
 });
 
+test('leaseReadIndex: the commit index exactly when a lease read would be answered at once', () => {
+  const c = new Cluster(['n1', 'n2', 'n3'], { config: { electionTicks: 10, leaseDriftTicks: 2 } });
+  c.campaign('n1');
+  c.propose('n1', 'x');
+  c.stabilize();
+  c.tickAll(1);
+  const leader = c.raft('n1');
+  assert.equal(leader.status().leaseValid, true);
+  assert.equal(leader.leaseReadIndex(), leader.status().commit, 'a valid lease reads at the commit index');
+  assert.equal(c.raft('n2').leaseReadIndex(), null, 'a follower has no lease of its own');
+  // An expired lease: the read needs a round.
+  c.isolate('n1');
+  c.tick('n1', 8);
+  assert.equal(leader.status().role, StateRole.Leader);
+  assert.equal(leader.leaseReadIndex(), null);
+  c.heal();
+  c.tickAll(1);
+  assert.equal(leader.leaseReadIndex(), leader.status().commit);
+  // A transfer in progress ends the lease.
+  c.isolate('n3');
+  leader.transferLeadership(c.raft('n3').id);
+  assert.equal(leader.leaseReadIndex(), null);
+  // Without CheckQuorum there is no lease.
+  const d = new Cluster(['n1', 'n2', 'n3'], { config: { checkQuorum: false } });
+  d.campaign('n1');
+  d.tickAll(1);
+  assert.equal(d.raft('n1').leaseReadIndex(), null);
+});
+
 test('a single-node cluster answers reads immediately', () => {
   const c = new Cluster(['n1']);
   c.campaign('n1');
