@@ -74,7 +74,7 @@ function rate(seeds: number, started: number): string {
 
 function describe(result: SimResult): string {
   const { ops, faults } = result;
-  return `seed ${result.seed}: ${result.ok ? 'ok' : 'FAILED'}; ${result.events} events, ${Math.round(result.virtualMs)} virtual ms, reads ${result.readMode}, ops ok ${ops.ok} unknown ${ops.unknown} failed ${ops.failed}, crashes ${faults.crashes} partitions ${faults.partitions} pauses ${faults.pauses}, ${result.leaders} leader terms, snapshots taken ${result.snapshots.taken} installed ${result.snapshots.installed}, removals ${result.membership.removals} transfers ${result.membership.transfers}, trace ${result.traceHash}`;
+  return `seed ${result.seed}: ${result.ok ? 'ok' : 'FAILED'}; ${result.events} events, ${Math.round(result.virtualMs)} virtual ms, reads ${result.readMode}, ops ok ${ops.ok} unknown ${ops.unknown} failed ${ops.failed}, crashes ${faults.crashes} partitions ${faults.partitions} pauses ${faults.pauses} snapshot resets ${faults.snapshotResets}, ${result.leaders} leader terms, snapshots taken ${result.snapshots.taken} installed ${result.snapshots.installed}, removals ${result.membership.removals} transfers ${result.membership.transfers}, trace ${result.traceHash}`;
 }
 
 function printFailure(result: Pick<SweepVerdict, 'seed' | 'failure' | 'reproduce'>, out: (line: string) => void): void {

@@ -11,7 +11,7 @@
 // the run.
 import { KvStateMachine } from '../kv/state-machine.js';
 import type { Reply } from '../kv/reply.js';
-import type { Clock, InboundSnapshot, LogStore, Network, SnapshotByteSource, StateMachine } from '../node/ports.js';
+import type { Clock, LogStore, Network, SnapshotByteSource, StateMachine } from '../node/ports.js';
 import { RaftNode, decodeSnapshotHeader, type NodeLogger, type ReadMode } from '../node/raft-node.js';
 import { defaultRaftConfig, type RaftTestBugs } from '../raft/config.js';
 import { seededPrng } from '../raft/prng.js';
@@ -58,10 +58,14 @@ export interface SimResult {
   readonly trace: readonly string[];
   readonly readMode: ReadMode;
   readonly ops: { readonly ok: number; readonly unknown: number; readonly failed: number };
-  readonly faults: { readonly crashes: number; readonly partitions: number; readonly pauses: number };
+  readonly faults: { readonly crashes: number; readonly partitions: number; readonly pauses: number; readonly snapshotResets: number };
   readonly leaders: number;
-  /** Snapshots begun by the nodes' state machines, and snapshots received and restored (InstallSnapshot). */
-  readonly snapshots: { readonly taken: number; readonly installed: number };
+  /**
+   * Snapshots begun by the nodes' state machines, snapshots received and restored
+   * (InstallSnapshot), and snapshots refused by a receiver that had committed their index
+   * already (sent again after a transfer that failed on the sender's side only).
+   */
+  readonly snapshots: { readonly taken: number; readonly installed: number; readonly refusedAsHeld: number };
   /** Membership churn: remove/re-add cycles started, leadership transfers asked for. */
   readonly membership: { readonly removals: number; readonly transfers: number };
 }
@@ -100,6 +104,16 @@ const FAULT_GAP_MS = [100, 600] as const;
 /** Fault kind cut-leader: how often a new leader or a leader's commit is cut off, and for how long. */
 const CUT_LEADER_PROBABILITY = 0.5;
 const CUT_LEADER_MS = [200, 800] as const;
+/** Fault kind snapshot-reset: how often a delivered snapshot's connection resets, and how long a reset link takes to redial (the transport's first backoff steps). */
+const SNAPSHOT_RESET_PROBABILITY = 0.25;
+const RESET_REDIAL_MS = [50, 250] as const;
+/**
+ * A leader may send a snapshot to a follower that already holds it (its earlier transfer
+ * failed on the sender's side only), and the follower refuses it; it must then learn where
+ * the follower is and append from there. More refusals of one snapshot in a row than this
+ * is a leader that learns nothing of a follower (bug 12 of docs/testing.md).
+ */
+const HELD_SNAPSHOT_RESENDS_MAX = 2;
 
 interface Incarnation extends ClientNode {
   alive: boolean;
@@ -121,6 +135,8 @@ interface NodeSlot {
   pausedUntil: number;
   /** Events of the paused process, in the order they came due: they run, in that order, when it resumes. */
   readonly held: SimEvent[];
+  /** Snapshot streams this node is receiving: a crash closes their connections, and their senders fail. */
+  readonly inbound: Set<() => void>;
   inc: Incarnation | null;
 }
 
@@ -134,6 +150,13 @@ export class Simulation implements WorkloadHost {
   private readonly ids = new Map<string, number>();
   /** Blocked directed links, from * 8 + to. */
   private readonly blocked = new Set<number>();
+  /**
+   * Links reset by fault kind snapshot-reset, from * 8 + to: down from `at` until `until`
+   * (the redial), so what was on the wire at the reset and what is sent before the redial is lost.
+   */
+  private readonly resets = new Map<number, { readonly at: number; readonly until: number }>();
+  /** Per sender * 8 + receiver: the snapshot last refused as already held, and how many times in a row. */
+  private readonly heldSnapshotRefusals = new Map<number, { readonly index: number; count: number }>();
   private partitionEpoch = 0;
   private readonly lossProbability: number;
   private readonly duplicateProbability: number;
@@ -151,8 +174,11 @@ export class Simulation implements WorkloadHost {
   private crashes = 0;
   private partitions = 0;
   private pauses = 0;
+  private snapshotResets = 0;
   private snapshotsTaken = 0;
   private snapshotsInstalled = 0;
+  /** Snapshots a receiver refused because it had committed their index already (sent again after a reset). */
+  private snapshotsRefusedAsHeld = 0;
   /** Test-only hooks handed to every core (broken variants); null in a correct run. */
   private readonly coreBugs: RaftTestBugs | null;
   private readonly churn: MembershipChurn = new MembershipChurn(this);
@@ -181,7 +207,7 @@ export class Simulation implements WorkloadHost {
       const drift = faults.has('drift');
       const rate = drift ? 1 + (this.random.fraction() * 2 - 1) * SIM_CLOCK_RATE_DRIFT_MAX : 1;
       const offsetMs = drift ? this.random.between(0, 500) : 0;
-      const slot: NodeSlot = { index, id: nodeId(`n${index + 1}`), disk: this.newDisk(), io: null, generation: 0, rate, offsetMs, pausedUntil: 0, held: [], inc: null };
+      const slot: NodeSlot = { index, id: nodeId(`n${index + 1}`), disk: this.newDisk(), io: null, generation: 0, rate, offsetMs, pausedUntil: 0, held: [], inbound: new Set(), inc: null };
       this.slots.push(slot);
       this.ids.set(slot.id, index);
     }
@@ -264,7 +290,7 @@ export class Simulation implements WorkloadHost {
   }
 
   hop(from: number, to: number): number | null {
-    if (this.blocked.has(from * 8 + to)) return null;
+    if (this.blocked.has(from * 8 + to) || this.lostToReset(from, to, this.now)) return null;
     if (this.networkFaultsOn && this.random.chance(this.lossProbability)) return null;
     return this.networkDelay();
   }
@@ -327,9 +353,9 @@ export class Simulation implements WorkloadHost {
       trace: this.trace,
       readMode: this.readMode,
       ops: { ok: this.workload.opsOk, unknown: this.workload.opsUnknown, failed: this.workload.opsFailed },
-      faults: { crashes: this.crashes, partitions: this.partitions, pauses: this.pauses },
+      faults: { crashes: this.crashes, partitions: this.partitions, pauses: this.pauses, snapshotResets: this.snapshotResets },
       leaders: this.monitor.leaderElections,
-      snapshots: { taken: this.snapshotsTaken, installed: this.snapshotsInstalled },
+      snapshots: { taken: this.snapshotsTaken, installed: this.snapshotsInstalled, refusedAsHeld: this.snapshotsRefusedAsHeld },
       membership: { removals: this.churn.removals, transfers: this.churn.transfers },
     };
   }
@@ -517,6 +543,7 @@ export class Simulation implements WorkloadHost {
     io.alive = false;
     slot.io = null;
     slot.disk.crash();
+    for (const closed of [...slot.inbound]) closed();
     const inc = slot.inc;
     slot.inc = null;
     this.crashes++;
@@ -562,10 +589,11 @@ export class Simulation implements WorkloadHost {
     const senderGeneration = this.slot(from).generation;
     const held = message.type === MessageType.Vote && this.electionFaultsOn() && this.random.chance(STALE_VOTE_PROBABILITY);
     const extraMs = held ? this.random.between(...STALE_VOTE_MS) : 0;
+    const sentAt = this.now;
     for (let copy = 0; copy < copies; copy++) {
       this.schedule(this.networkDelay() + extraMs, to, EventKind.Deliver, () => {
-        // A partition also cuts messages already on the wire.
-        if (this.blocked.has(from * 8 + to)) return;
+        // A partition, and a connection reset, also cut messages already on the wire.
+        if (this.blocked.has(from * 8 + to) || this.lostToReset(from, to, sentAt)) return;
         const target = this.slot(to);
         if (target.generation !== generation || this.slot(from).generation !== senderGeneration) return;
         target.inc?.runtime.receive(message);
@@ -573,24 +601,102 @@ export class Simulation implements WorkloadHost {
     }
   }
 
+  /**
+   * A snapshot travels as one delayed message. As the server's transport does, the receiver
+   * holds back its "complete" until the snapshot is durable and stepped into its core, and
+   * answers a refusal by cancelling the stream: the sender's transfer succeeds only when the
+   * receiver took the snapshot and its answer came back, and fails when the receiver refused
+   * it, crashed meanwhile, or the connection broke (a partition, a reset).
+   */
   private async sendSnapshot(fromIndex: number, to: NodeId, header: Uint8Array, source: SnapshotByteSource): Promise<void> {
     const bytes = await readAll(source);
     const toIndex = this.indexOf(to);
     const delay = this.networkDelay() + bytes.length / 10_000;
+    const sentAt = this.now;
     return new Promise((resolve, reject) => {
       this.schedule(delay, toIndex, EventKind.Snapshot, () => {
-        const target = this.slot(toIndex).inc;
-        if (this.blocked.has(fromIndex * 8 + toIndex) || target === null) {
+        const targetSlot = this.slot(toIndex);
+        const target = targetSlot.inc;
+        if (this.blocked.has(fromIndex * 8 + toIndex) || this.lostToReset(fromIndex, toIndex, sentAt) || target === null) {
           reject(new Error(`snapshot to ${to} lost`));
           return;
         }
-        resolve();
-        const stream: InboundSnapshot = bytesSource(bytes);
-        target.runtime.receiveSnapshot(decodeSnapshotHeader(header), stream).catch((error: unknown) => {
+        let settled = false;
+        const settle = (error: Error | null): void => {
+          if (settled) return;
+          settled = true;
+          targetSlot.inbound.delete(closed);
+          if (error === null) resolve();
+          else reject(error);
+        };
+        const closed = (): void => settle(new Error(`connection to ${to} closed`));
+        targetSlot.inbound.add(closed);
+        // The receiver has read the whole stream; the connection may reset while it stores
+        // it, before its "complete" reaches the sender.
+        if (this.snapshotResetNow()) {
+          this.resetConnection(fromIndex, toIndex);
+          settle(new Error(`connection to ${to} reset after the snapshot was delivered`));
+        }
+        const message = decodeSnapshotHeader(header);
+        target.runtime.receiveSnapshot(message, bytesSource(bytes)).then((refusal) => {
+          if (refusal !== null) this.note(`${to} ${refusal}`);
+          const held = refusal !== null && target.runtime.status().commit >= message.snapshot.index;
+          this.noteSnapshotOutcome(fromIndex, toIndex, message.snapshot.index, held);
+          this.answerSnapshot(toIndex, fromIndex, refusal, settle);
+        }, (error: unknown) => {
           this.failure ??= `node error: ${to}: receiving a snapshot failed: ${String(error)}`;
         });
       });
     });
+  }
+
+  private noteSnapshotOutcome(from: number, to: number, index: number, refusedAsHeld: boolean): void {
+    const key = from * 8 + to;
+    if (!refusedAsHeld) {
+      this.heldSnapshotRefusals.delete(key);
+      return;
+    }
+    this.snapshotsRefusedAsHeld++;
+    const last = this.heldSnapshotRefusals.get(key);
+    const streak = last !== undefined && last.index === index ? last : { index, count: 0 };
+    streak.count++;
+    this.heldSnapshotRefusals.set(key, streak);
+    if (streak.count > HELD_SNAPSHOT_RESENDS_MAX) {
+      this.failure ??= `replication progress: ${this.slot(from).id} sent snapshot ${index} to ${this.slot(to).id}, which holds it, ${streak.count} times in a row`;
+    }
+  }
+
+  /** The receiver's "complete", or its cancel with the refusal, travels back to the sender on the stream's connection. */
+  private answerSnapshot(from: number, to: number, refusal: string | null, settle: (error: Error | null) => void): void {
+    const sentAt = this.now;
+    this.schedule(this.networkDelay(), to, EventKind.Snapshot, () => {
+      if (this.blocked.has(from * 8 + to) || this.lostToReset(from, to, sentAt)) settle(new Error(`snapshot answer from ${this.slot(from).id} lost`));
+      else settle(refusal === null ? null : new Error(refusal));
+    });
+  }
+
+  /** A message sent at `sentAt` from `from` to `to` is lost if a reset of that link, or its redial, falls between its sending and now. */
+  private lostToReset(from: number, to: number, sentAt: number): boolean {
+    const reset = this.resets.get(from * 8 + to);
+    return reset !== undefined && sentAt < reset.until && this.now >= reset.at;
+  }
+
+  private snapshotResetNow(): boolean {
+    return this.options.faults.has('snapshot-reset') && this.now < this.faultEnd && this.random.chance(SNAPSHOT_RESET_PROBABILITY);
+  }
+
+  /**
+   * Fault kind snapshot-reset: the connection that carried a snapshot resets. The sender's
+   * link redials; half of the times the receiver's link to the sender resets with it, so its
+   * answer to the install, sent once the snapshot is durable, is lost.
+   */
+  private resetConnection(from: number, to: number): void {
+    const at = this.now;
+    this.resets.set(from * 8 + to, { at, until: at + this.random.between(...RESET_REDIAL_MS) });
+    const bothWays = this.random.chance(0.5);
+    if (bothWays) this.resets.set(to * 8 + from, { at, until: at + this.random.between(...RESET_REDIAL_MS) });
+    this.snapshotResets++;
+    this.note(`connection ${this.slot(from).id} -> ${this.slot(to).id} reset after a snapshot was delivered${bothWays ? ', both ways' : ''}`);
   }
 
   // ---------------------------------------------------------------------------------
@@ -742,6 +848,7 @@ export class Simulation implements WorkloadHost {
   private healAll(): void {
     this.partitionEpoch++;
     this.blocked.clear();
+    this.resets.clear();
     this.networkFaultsOn = false;
     for (const slot of this.slots) {
       // A pause begun just before faults stop would otherwise outlast them, into the time

@@ -36,7 +36,7 @@ test(
 );
 
 /**
- * Open: a leader paused longer than its lease serves lease reads from a stale state. The
+ * Finding 4 (fixed): a leader paused longer than its lease served lease reads from a stale state. The
  * core counts the lease in ticks; a paused process does not tick, so when it runs again (or,
  * in the simulator, when a client call reaches it during the pause) its lease still looks
  * valid although a new leader has been elected and has committed writes meanwhile.
@@ -51,17 +51,12 @@ test('a lease read on a leader paused past its lease is not stale (SEED=299)', a
   assert.equal(failureOf(result), '');
 });
 
-test('a lease read on a leader paused past its lease is not stale (SEED=20007)', async () => {
-  // n3 paused 2200-2962 ms; GETs of k0 called on it at 2200 and 2236 ms are answered at 2962 ms with the value of
-  // a PUT at 2159 ms, after APPENDs acknowledged at 2343 and 2401 ms by the term-6 leader n1.
-  const result = await runSimulation(simOptions(20007, { durationMs: 10_000 }));
-  assert.equal(failureOf(result), '');
-});
-
-test('a lease read on a leader paused past its lease is not stale (SEED=396)', async () => {
-  // n3 paused 3517-3958 ms; n1 leads term 3 from 3807 ms and acknowledges an APPEND to k1 at 3867 ms; a GET k1
-  // called on n3 at 3888 ms is answered at 3958 ms without it.
-  const result = await runSimulation(simOptions(396, { durationMs: 10_000 }));
+test('a lease read on a leader paused past its lease is not stale (SEED=305)', async () => {
+  // n2, leader of term 2, paused 2,160-2,626 ms; n1 leads term 3 from 2,310 ms and acknowledges APPENDs to k1 at
+  // 2,364 and 2,425 ms; without the fix a GET k1 called on n2 at 2,454 ms is answered at 2,626 ms without them.
+  // (Seeds 20007 and 396, found first, lost this shape as the simulator changed; this one fails so with the
+  // lease check and the tick catch-up taken out, on the simulator with snapshot-reset.)
+  const result = await runSimulation(simOptions(305, { durationMs: 10_000 }));
   assert.equal(failureOf(result), '');
 });
 
@@ -69,18 +64,30 @@ test('a lease read on a leader paused past its lease is not stale (SEED=396)', a
  * Liveness failures of the 2-s sweep that were the simulator's own doing: a pause begun just
  * before faults stopped outlasted them, past the settle time, while the only other voter of
  * the configuration (a leader had removed itself) waited for the paused one. Faults now end
- * with every paused process resumed, as the chaos suite's heal does; both seeds failed before.
+ * with every paused process resumed, as the chaos suite's heal does. The seeds first found
+ * (102962, 107516) lost this shape as the simulator changed; this one fails so with the
+ * resume at the end of the faults taken out, on the simulator with snapshot-reset.
  */
-test('a pause begun before faults stop ends with them: a leader removing itself leaves a live quorum (SEED=102962)', async () => {
-  // n1, being removed, leads term 2 from 1,562 ms with n3's vote and applies its own removal;
-  // the other voter n2 was paused 1,241-2,037 ms, so no leader was left at the end (2,128 ms).
-  const result = await runSimulation(simOptions(102962, { durationMs: 2_000 }));
+test('a pause begun before faults stop ends with them: writes after the settle time find a leader (SEED=101148)', async () => {
+  // n3 leads term 2 from 590 ms and is being removed from 751 ms; the other voter n2 was
+  // paused 1,071-1,721 ms, past the faults' end (1,333 ms) and the settle time; without the
+  // resume a CAS called at 1,930 ms got TRYAGAIN no leader at 2,437 ms.
+  const result = await runSimulation(simOptions(101148, { durationMs: 2_000 }));
   assert.equal(failureOf(result), '');
 });
 
-test('a pause begun before faults stop ends with them: writes after the settle time find a leader (SEED=107516)', async () => {
-  // n2, being removed, leads term 3 from 1,328 ms; n1 was paused 1,321-2,010 ms; an APPEND
-  // called at 1,723 ms got TRYAGAIN no leader at 2,238 ms.
-  const result = await runSimulation(simOptions(107516, { durationMs: 2_000 }));
+/**
+ * Bug 12 of docs/testing.md, found by the chaos suite and caught by the simulator since its
+ * fault kind snapshot-reset: a transfer that fails on the sender's side after the receiver
+ * read the whole stream leaves the leader sending a follower a snapshot it already holds. The
+ * follower must answer it, so the leader appends from there; with the refusal told to the
+ * transport only, the leader sends it again and again (this seed: "replication progress: n1
+ * sent snapshot 128 to n2, which holds it, 3 times in a row"), until it has a newer one.
+ */
+test('a leader that sends a follower a snapshot it holds learns where the follower is (SEED=45)', async () => {
+  const result = await runSimulation(simOptions(45, { durationMs: 10_000 }));
   assert.equal(failureOf(result), '');
+  // The seed still has the shape: a reset after delivery, then the snapshot sent again and refused.
+  assert.ok(result.faults.snapshotResets > 0, 'no snapshot transfer was reset');
+  assert.ok(result.snapshots.refusedAsHeld > 0, 'no snapshot was sent again to a node that held it');
 });
