@@ -42,12 +42,14 @@ test(
  * valid although a new leader has been elected and has committed writes meanwhile.
  */
 
-test('a lease read on a leader paused past its lease is not stale (SEED=299)', async () => {
-  // n3, leader of term 1, paused 351-984 ms; n1 leads term 2 from 489 ms and acknowledges an APPEND to k2 at
-  // 543 ms; a GET k2 called on n3 at 585 ms is answered at 984 ms without it. Fails with snapshots on and off.
+test('a lease read on a leader paused past its lease is not stale (SEED=507)', async () => {
+  // n2, leader of term 2, paused 773-1,511 ms; n3 leads term 3 from 915 ms and acknowledges a PUT to k0 at
+  // 1,234 ms; without the fix a GET k0 called on n2 at 1,285 ms is answered at 1,511 ms without it. (SEED=299,
+  // found first with this profile, lost the shape as the simulator changed; this one fails so with the lease
+  // check and the tick catch-up taken out.)
   const faults = parseFaults('network,partition,crash,pause,drift,election');
   assert.ok(!(faults instanceof Error));
-  const result = await runSimulation(simOptions(299, { faults, durationMs: 10_000, snapshotEntries: 0 }));
+  const result = await runSimulation(simOptions(507, { faults, durationMs: 10_000, snapshotEntries: 0 }));
   assert.equal(failureOf(result), '');
 });
 
