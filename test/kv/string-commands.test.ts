@@ -124,3 +124,25 @@ test('INCRBY beyond 2^53 replies with the exact 64-bit value, and overflow past 
   assert.deepEqual(plain(h.apply('INCR', 'max')), { err: 'ERR increment or decrement would overflow' });
   assert.deepEqual(h.apply('DECRBY', 'small', '9223372036854775807'), { kind: 'integer', value: -9223372036854775807n });
 });
+
+test('INCRBY of a short counter (read as text, double arithmetic) and of a long one (BigInt) agree with Redis at the border', () => {
+  const h = new Harness();
+  const notInteger = { err: 'ERR value is not an integer or out of range' };
+  for (const bad of ['007', '-0', '', ' 1', '1 ', '+1', '1.0', '-', '12a']) {
+    h.apply('SET', 'bad', bad);
+    assert.deepEqual(plain(h.apply('INCR', 'bad')), notInteger, `INCR of '${bad}'`);
+    assert.equal(plain(h.read('GET', 'bad')), bad, 'a refused INCR leaves the value');
+  }
+  h.apply('SET', 'n', '999999999999999');
+  assert.equal(plain(h.apply('INCR', 'n')), 1000000000000000, 'from 15 digits to 16');
+  assert.equal(plain(h.apply('INCR', 'n')), 1000000000000001, 'and on, through the long path');
+  h.apply('SET', 'n', '-5');
+  assert.equal(plain(h.apply('INCRBY', 'n', '5')), 0);
+  assert.equal(plain(h.read('GET', 'n')), '0');
+  assert.equal(plain(h.apply('DECRBY', 'n', '7')), -7);
+  h.apply('SET', 'n', '1');
+  assert.deepEqual(h.apply('INCRBY', 'n', '9007199254740992'), { kind: 'integer', value: 9007199254740993n }, 'past 2^53: exact');
+  assert.equal(plain(h.read('GET', 'n')), '9007199254740993');
+  h.apply('SET', 'n', '-999999999999999');
+  assert.deepEqual(plain(h.apply('INCRBY', 'n', '-9223372036854775807')), { err: 'ERR increment or decrement would overflow' });
+});
