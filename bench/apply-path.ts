@@ -8,8 +8,10 @@
 // --batch N (N > 1) the SETs go N to an entry, as the leader gathers a turn's writes. With
 // `--command evalsha` every command is issue 17's read-modify-write script (GET, INCR and
 // EXPIRE of one key among 1,000, as the cluster benchmark's), loaded by a first entry;
-// `--command incr` is INCR on those keys. Two builds of the Lua VM cannot share one process
-// (both would patch the one fengari module): compare EVALSHA across processes.
+// `--command incr` is INCR on those keys. Two builds of the Lua VM share one process only if
+// each resolves a fengari of its own (each patches the module it loads): for EVALSHA, give the
+// baseline a copy (`cp -r dist B && mkdir B/node_modules && cp -r node_modules/fengari
+// B/node_modules/`, then --baseline-src B/src), or compare across processes.
 
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
