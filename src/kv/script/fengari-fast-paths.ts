@@ -251,6 +251,22 @@ export function stringArray(L: FengariState, values: readonly Uint8Array[]): Sta
   return new lobject.TValue(LUA_TTABLE, table);
 }
 
+/**
+ * Pushes a new table {[key] = text}, `key` a Lua string object and `text` made a new Lua
+ * string of its latin1 bytes, as lua_createtable, lua_pushstring and lua_rawset make it:
+ * redis.call's status and error replies ({ok = 'OK'}, {err = ...}), the commonest tables a
+ * script gets, without the stack and the byte copies in between.
+ */
+export function pushStringField(L: FengariState, key: unknown, text: string): void {
+  const table = ltable.luaH_new(L);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  ltable.luaH_setfrom(L, table, new lobject.TValue(LUA_TLNGSTR, key), new lobject.TValue(LUA_TLNGSTR, lstring.luaS_bless(L, bytes)));
+  ltable.invalidateTMcache(table);
+  L.stack[L.top++] = new lobject.TValue(LUA_TTABLE, table);
+  if (L.top > L.ci.top) throw Error('stack overflow');
+}
+
 /** lua_rawset of `key` to `value` in `table` (values, not stack slots), as lapi does it. */
 export function rawSet(L: FengariState, table: StackValue, key: StackValue, value: StackValue): void {
   ltable.luaH_setfrom(L, table.value, key, value);

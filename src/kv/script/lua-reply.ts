@@ -9,6 +9,8 @@ import lstring from 'fengari/src/lstring.js';
 import type { Reply } from '../reply.js';
 import { errorReply } from '../replies.js';
 import { formatRedisDouble } from '../../base/double-format.js';
+import { pushStringField } from './fengari-fast-paths.js';
+import type { FengariState } from 'fengari/src/lstate.js';
 
 const { lua } = fengari;
 
@@ -47,8 +49,8 @@ function pushKey(L: LuaState, key: LuaKey): void {
 export function pushReply(L: LuaState, reply: Reply, protocol: ScriptProtocol): void {
   if (!lua.lua_checkstack(L, 4)) throw new Error('kv: Lua stack exhausted while converting a reply');
   switch (reply.kind) {
-    case 'simple': return pushFieldTable(L, fieldKeys.ok, () => lua.lua_pushstring(L, bytes(reply.value)));
-    case 'error': return pushFieldTable(L, fieldKeys.err, () => lua.lua_pushstring(L, bytes(reply.message)));
+    case 'simple': return pushStringField(L as FengariState, fieldKeys.ok, reply.value);
+    case 'error': return pushStringField(L as FengariState, fieldKeys.err, reply.message);
     case 'integer': return lua.lua_pushnumber(L, Number(reply.value));
     case 'bulk': return reply.value === null ? pushNull(L, protocol) : lua.lua_pushstring(L, reply.value);
     case 'array': return reply.value === null ? pushNull(L, protocol) : pushArray(L, reply.value, protocol);
