@@ -28,9 +28,10 @@
 // library tables are read-only proxies (sandbox-lua.ts), an empty table whose __index is the
 // real one. fengari's luaH_get checks the key for nil and NaN, then finds its map key through
 // a type switch and, for a string, luaS_hashlongstr; below, a string key (the common case: a
-// constant name) and a number key (KEYS[1]; raftis's numerals are floats, Lua 5.1's) go straight to the map with the same key
-// fengari computes (the string's `hash`, string-hash.ts; the number itself), anything else
-// to fengari's own; luaH_getstr, which finds each proxy's __index, likewise.
+// constant name) and a number key (KEYS[1]; raftis's numerals are floats, as Lua 5.1's) go
+// straight to the map with the key fengari computes (the string's `hash`, string-hash.ts; the
+// number itself), anything else to fengari's own; luaH_getstr, which finds each proxy's
+// __index, likewise.
 //
 // Strings. lua_pushstring copies its bytes with Uint8Array.from, which walks them through the
 // iteration protocol (~400 ns for a 40-byte key, microseconds for a job's data); the copy
