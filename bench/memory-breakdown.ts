@@ -1,5 +1,6 @@
 // Where a node's resident memory goes after a string load (issue 20's memory target): a 3-node
-// cluster loaded with N keys × 100 B (MSET, 100 pairs per command), then per node VmRSS and its
+// cluster loaded with N keys × 100 B (MSET, 100 pairs per command), or with one collection of N
+// elements as the type-memory workload loads it (--type list|hash|set|zset), then per node VmRSS and its
 // parts (/proc/PID/status: anonymous, file-backed), the V8 heap in use and committed, the
 // memory outside the heap (Buffers: the Raft log, network and WAL buffers) from INFO memory,
 // and the Raft log still held (first..last index); measured after the load has settled, again
@@ -7,13 +8,14 @@
 // with the same data. Anonymous memory is split by mapping (/proc/PID/smaps): malloc's main
 // arena (the [heap] mapping), and every other anonymous mapping (V8's heap pages, malloc's
 // thread arenas and its chunks of a mapping each). Hand-run, one JSON line per measurement:
-//   node --import tsx bench/memory-breakdown.ts [--keys N] [--ports FIRST-LAST] [--main DIST_CLI]
+//   node --import tsx bench/memory-breakdown.ts [--keys N (with --type: elements)] [--type T] [--ports FIRST-LAST] [--main DIST_CLI]
 //        [--node-args '--max-semi-space-size=2 ...'] [--server-args '--snapshot-log-bytes 8mb']
 // (--main: another build's dist/src/cli/main.js; environment variables such as MALLOC_ARENA_MAX
 // given to this script reach the nodes.)
 
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { COLLECTION_TYPES, type CollectionType } from './collection-data.js';
 import { benchValue } from './load-clients.js';
 import { preloadResp } from './preload.js';
 import { replyFailure, replyText, respCall } from './resp-client.js';
@@ -21,6 +23,7 @@ import { usePortRange, waitUntil } from './systems/ports.js';
 import { RaftisCluster, type RaftisNode } from './systems/raftis-cluster.js';
 import { RedisSingle } from './systems/redis-single.js';
 import { MEMORY_VALUE_BYTES } from './memory.js';
+import { loadCollection } from './types-memory.js';
 
 const SETTLE_MS = 20_000;
 const MiB = 1024 * 1024;
@@ -80,8 +83,10 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     keys: { type: 'string', default: '1000000' }, ports: { type: 'string' },
     'node-args': { type: 'string', default: '' }, 'server-args': { type: 'string', default: '' }, redis: { type: 'boolean', default: false },
-    'heap-snapshot-wait': { type: 'string', default: '0' }, main: { type: 'string' },
+    'heap-snapshot-wait': { type: 'string', default: '0' }, main: { type: 'string' }, type: { type: 'string' },
   } });
+  const type = values.type as CollectionType | undefined;
+  if (type !== undefined && !COLLECTION_TYPES.includes(type)) throw new Error(`--type: one of ${COLLECTION_TYPES.join(', ')}`);
   if (values.ports !== undefined) {
     const [first, last] = values.ports.split('-').map(Number) as [number, number];
     usePortRange(first, last);
@@ -89,12 +94,13 @@ async function main(): Promise<void> {
   const keys = Number(values.keys);
   const key = (i: number): string => `mem:${String(i).padStart(8, '0')}`;
   const value = benchValue(MEMORY_VALUE_BYTES);
+  const load = (port: number): Promise<void> => (type === undefined ? preloadResp(port, keys, key, value) : loadCollection(port, type, keys));
   const split = (text: string): string[] => text.split(' ').filter((word) => word !== '');
   if (values.redis) {
     const redis = await RedisSingle.start();
     try {
       const empty = redis.rss();
-      await preloadResp(redis.port, keys, key, value);
+      await load(redis.port);
       await new Promise((resolveWait) => setTimeout(resolveWait, 2000));
       process.stdout.write(`${JSON.stringify({ phase: 'redis', emptyMiB: Math.round((empty ?? NaN) / MiB), rssMiB: Math.round((redis.rss() ?? NaN) / MiB) })}\n`);
     } finally {
@@ -105,7 +111,7 @@ async function main(): Promise<void> {
   try {
     const leader = await cluster.waitForLeader();
     await measureAll(cluster, leader, 'empty');
-    await preloadResp(leader.port, keys, key, value);
+    await load(leader.port);
     const target = Number((await info(leader.port, 'raft')).get('applied_index'));
     await waitUntil('every node to apply the load', async () => {
       for (const node of cluster.nodes) if (Number((await info(node.port, 'raft')).get('applied_index')) < target) return null;

@@ -54,7 +54,8 @@ export interface TypeMemoryResult {
 
 const settle = (): Promise<void> => new Promise((resolveWait) => setTimeout(resolveWait, SETTLE_MS));
 
-function load(port: number, type: CollectionType, elements: number): Promise<void> {
+/** Fills `big:TYPE` with `elements` elements, ELEMENTS_PER_COMMAND a command, pipelined on one connection. */
+export function loadCollection(port: number, type: CollectionType, elements: number): Promise<void> {
   const commands = Math.ceil(elements / ELEMENTS_PER_COMMAND);
   return pipelineResp(port, commands, 1, (i) => fillCommand(type, `big:${type}`, i * ELEMENTS_PER_COMMAND, Math.min(ELEMENTS_PER_COMMAND, elements - i * ELEMENTS_PER_COMMAND)));
 }
@@ -69,7 +70,7 @@ async function measureRedis(type: CollectionType, elements: number): Promise<Pic
   const redis = await RedisSingle.start();
   try {
     const redisEmptyRss = redis.rss();
-    await load(redis.port, type, elements);
+    await loadCollection(redis.port, type, elements);
     await settle();
     return { redisEmptyRss, redisRss: redis.rss(), redisUsedMemory: await infoField(redis.port, 'memory', 'used_memory') };
   } finally {
@@ -151,7 +152,7 @@ export async function measureTypeMemory(elements: number, profileDir: string | n
     let data = 0;
     for (let i = 0; i < elements; i++) data += dataBytes(type, i);
     const redis = await measureRedis(type, elements);
-    const raftis = await loadedClusterRss(undefined, profileDir, (port) => load(port, type, elements));
+    const raftis = await loadedClusterRss(undefined, profileDir, (port) => loadCollection(port, type, elements));
     const row: TypeMemoryRow = { type, elements, dataBytes: data, ...redis, ...raftis, heapBytesPerElement: heapPerElement(type, elements), loadAtStart, loadAtEnd: loadAverage() };
     rows.push(row);
     line.done(`raftis ${mib(row.raftisRss)} → ${mib(row.raftisRssSettled)} settled, ${mib(row.raftisRssCompacted)} compacted (${row.raftisNode}), redis ${mib(row.redisRss)}: ${ratio(row.raftisRssSettled, row.redisRss)}`);

@@ -282,6 +282,11 @@ export class RaftNode<R> {
     return this.sm.appliedIndex;
   }
 
+  /** Bytes of all entries applied since start (data plus a fixed per-entry overhead); only grows. */
+  get appliedLogBytes(): number {
+    return this.appliedBytes;
+  }
+
   status(): RaftStatus {
     return this.raft.status();
   }

@@ -70,6 +70,10 @@ export interface ServerConfig {
   readonly snapshotChunkBytes: number;
   readonly walSegmentBytes: number;
   readonly logCacheBytes: number;
+  /** One full garbage collection once nothing has been applied for this long (0: never)… */
+  readonly idleGcMs: number;
+  /** …after at least this many bytes of entries were applied since the last one. */
+  readonly idleGcAppliedBytes: number;
   readonly maxInflightMessages: number;
   readonly maxBytesPerMessage: number;
   readonly writeBatchCommandsMax: number;
@@ -199,6 +203,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'snapshotChunkBytes', flag: 'snapshot-chunk-bytes', kind: 'bytes', min: 4096, max: 64 * MiB, help: 'snapshot chunk size (default 1mb)' },
   { key: 'walSegmentBytes', flag: 'wal-segment-bytes', kind: 'bytes', min: MiB, max: 4096 * MiB, help: 'WAL segment size (default 64mb)' },
   { key: 'logCacheBytes', flag: 'log-cache-bytes', kind: 'bytes', min: 0, max: 16_384 * MiB, help: 'the newest applied log entries kept in memory for followers catching up; older ones are read from the WAL (default 8mb)' },
+  { key: 'idleGcMs', flag: 'idle-gc-ms', kind: 'int', min: 0, max: 3_600_000, help: 'a full garbage collection once nothing has been applied for this long after a burst of writes (and a young-generation one as long again later), so the burst\'s garbage goes back to the system; 0 = never (default 5000)' },
+  { key: 'idleGcAppliedBytes', flag: 'idle-gc-applied-bytes', kind: 'bytes', min: 0, max: 16_384 * MiB, help: 'the burst: entry bytes applied since the last such collection, at least (default 16mb)' },
   { key: 'maxInflightMessages', flag: 'max-inflight-messages', kind: 'int', min: 1, max: 65_536, help: 'unacknowledged Appends per follower (default 256)' },
   { key: 'maxBytesPerMessage', flag: 'max-bytes-per-message', kind: 'bytes', min: 1024, max: 256 * MiB, help: 'entry bytes per Append (default 1mb)' },
   { key: 'writeBatchCommandsMax', flag: 'write-batch-commands-max', kind: 'int', min: 1, max: 100_000, help: 'writes of one turn gathered into one log entry, at most (default 256; 1 = an entry per write)' },
@@ -271,6 +277,8 @@ const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 
   snapshotChunkBytes: MiB,
   walSegmentBytes: 64 * MiB,
   logCacheBytes: 8 * MiB,
+  idleGcMs: 5000,
+  idleGcAppliedBytes: 16 * MiB,
   maxInflightMessages: 256,
   maxBytesPerMessage: MiB,
   writeBatchCommandsMax: 256,

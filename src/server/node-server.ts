@@ -4,6 +4,7 @@
 // fail what is pending with a clear error, sync, close).
 
 import type { Logger } from 'pino';
+import { IdleCollection } from './idle-collection.js';
 import { isCommandBatch } from '../kv/command-codec.js';
 import { KvStateMachine, type CommandTiming } from '../kv/state-machine.js';
 import { seedMemberHashes } from '../kv/member-index.js';
@@ -64,6 +65,7 @@ export class RaftisServer {
   /** DEBUG SET-ACTIVE-EXPIRE: whether this node, as leader, proposes the deletion of expired keys. */
   activeExpiry = true;
   private accessClockTimer: NodeJS.Timeout | null = null;
+  private idleCollection: IdleCollection | null = null;
   /** Stops proposing the users of a new cluster (--requirepass, --aclfile); see acl-seed.ts. */
   stopAclSeeding: () => void = () => {};
   private expireInFlight = false;
@@ -445,6 +447,7 @@ export class RaftisServer {
     server = new RaftisServer({ config, identity, logger: log, storage, kv, node, transport, resp: respServer, adminHttp, writes: writePath, members, membership, dispatcher, history: nodeHistory, shutdown });
     server.startActiveExpiry();
     server.startAccessClock();
+    server.startIdleCollection();
     nodeHistory.start();
     if (aclSeed !== null) server.stopAclSeeding = startAclSeeding(aclSeed, { kv, node, writes: writePath }, config.tickMs * config.heartbeatTicks);
     membership.startAutoPromotion();
@@ -485,6 +488,18 @@ export class RaftisServer {
     this.accessClockTimer.unref();
   }
 
+  /** A full collection once the node idles after a burst of writes (idle-collection.ts). */
+  private startIdleCollection(): void {
+    const mib = (bytes: number): number => Math.round(bytes / 1048576);
+    this.idleCollection = new IdleCollection({ idleMs: this.config.idleGcMs, appliedBytesMin: this.config.idleGcAppliedBytes }, {
+      appliedBytes: () => this.node.appliedLogBytes,
+      collected: ({ young, pauseMs, heapBytes, rssBytes }) => this.logger.info({
+        generation: young ? 'young' : 'all', pauseMs: Math.round(pauseMs), heapMiB: heapBytes.map(mib), rssMiB: rssBytes.map(mib),
+      }, 'idle: collected the garbage of the last writes'),
+    });
+    this.idleCollection.start();
+  }
+
   /**
    * Graceful stop: hand over leadership (within shutdown-timeout), then stop accepting
    * clients, fail pending requests clearly, sync, close. SHUTDOWN ABORT does not cancel it.
@@ -511,6 +526,7 @@ export class RaftisServer {
     this.logger.info({}, 'stopping');
     if (this.expireTimer !== null) clearInterval(this.expireTimer);
     if (this.accessClockTimer !== null) clearInterval(this.accessClockTimer);
+    this.idleCollection?.stop();
     this.history.stop();
     this.stopAclSeeding();
     this.membership.stop();

@@ -5,6 +5,7 @@
 
 import { join } from 'node:path';
 import { ByteWriter } from './byte-buffer.js';
+import { CacheSlabs } from './cache-slabs.js';
 import type { Disk, FileId } from './disk.js';
 import { STORAGE_NO_SPACE, StorageCorruptionError, StorageError, StorageLockedError, StorageOptionsError, storageAssert } from './errors.js';
 import { LogIndex } from './log-index.js';
@@ -110,6 +111,8 @@ export class RaftStorage {
   private writeOffset = 0;
   private pending: PendingWrite[] = [];
   private readonly spareWriters: ByteWriter[] = [];
+  /** Where appended entries' data is copied for the tail cache. */
+  private readonly cacheSlabs = new CacheSlabs();
   private hardState: StoredHardState;
   /** Snapshot files on disk, newest first; `verified` null until read through once. */
   private snapshots: { meta: { index: number; term: number }; path: string; verified: VerifiedSnapshot | null }[] = [];
@@ -349,7 +352,7 @@ export class RaftStorage {
   /**
    * Encodes entries (and the hard state, after them) into memory; sync() makes them durable.
    * entries[0].index <= lastIndex truncates the log from there first. The storage keeps a
-   * reference to each entry's data: do not modify it afterwards.
+   * copy of each entry's data in its cache (cache-slabs.ts), not the caller's buffer.
    */
   append(entries: readonly StoredEntry[], hardState: StoredHardState | null): void {
     this.checkUsable();
@@ -391,7 +394,7 @@ export class RaftStorage {
       this.encodeInto((w) => {
         encodeEntriesRecord(w, entries, from, to, (i, dataOffset) => {
           const entry = entries[i]!;
-          log.push(entry.term, entry.type, seq, base + dataOffset, entry.data.length, entry.data);
+          log.push(entry.term, entry.type, seq, base + dataOffset, entry.data.length, this.cacheSlabs.copy(entry.data));
         });
       });
       from = to;

@@ -1,0 +1,119 @@
+// Garbage collection when a node turns idle after a burst of writes. V8 collects its old
+// generation only as it allocates, so once the writes stop, the garbage of the load stays:
+// its Buffers (socket reads, batches, frames: malloc memory V8 counts as external), a young
+// generation grown to its 16 MiB semi-spaces, old pages a compaction would empty. V8's own
+// memory reducer gets to it sometimes, often not within a minute (docs/benchmarks.md, a
+// list's memory after its load: nodes held up to 54 MiB of dead Buffers and 27–29 MiB of
+// young generation 20 s after the load, one still 80 s after). So: one full collection once nothing
+// has been applied for a while, then one of the young generation, which lets V8 shrink it.
+// A collection while nothing is applied costs requests nothing but its pause, which is logged.
+
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+export interface IdleCollectionOptions {
+  /** Collect once nothing has been applied for this long (0: never). */
+  readonly idleMs: number;
+  /** …and at least this many bytes of entries were applied since the last collection. */
+  readonly appliedBytesMin: number;
+}
+
+export interface IdleCollectionProbe {
+  /** Bytes of entries this node has applied since it started; only grows. */
+  appliedBytes(): number;
+  /** Told of each collection: which, its pause, and the heap in use and the RSS before and after it. */
+  collected(result: { young: boolean; pauseMs: number; heapBytes: readonly [number, number]; rssBytes: readonly [number, number] }): void;
+}
+
+/** A collection: `young` asks for the young generation only (V8's scavenge). */
+export type Collect = (young: boolean) => void;
+
+/**
+ * V8's collection as a function, or null if the runtime refuses. Exposing it for a new
+ * context (and for that one only: the flag is turned off again at once) is how a program
+ * gets it without `node --expose-gc`, which a user starting `node main.js` would not pass.
+ */
+function v8Collection(): Collect | null {
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc: unknown = runInNewContext('gc');
+    if (typeof gc !== 'function') return null;
+    return (young) => (gc as (options?: { type: string }) => void)(young ? { type: 'minor' } : undefined);
+  } catch {
+    return null;
+  } finally {
+    setFlagsFromString('--no-expose-gc');
+  }
+}
+
+export class IdleCollection {
+  private timer: NodeJS.Timeout | null = null;
+  /** appliedBytes when it last changed, and when that was seen (ms). */
+  private lastApplied = 0;
+  private lastChangeAt = 0;
+  /** appliedBytes at the last full collection. */
+  private collectedAt = 0;
+  /** When the follow-up young collection is due (ms), or null for none. */
+  private followUpAt: number | null = null;
+
+  /** `collect` and `now` are for tests; by default V8's collection and the wall clock. */
+  constructor(
+    private readonly options: IdleCollectionOptions,
+    private readonly probe: IdleCollectionProbe,
+    private collect: Collect | null = null,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Starts watching (nothing when idleMs is 0 or the runtime gives no collection). */
+  start(): void {
+    if (this.options.idleMs === 0 || this.timer !== null) return;
+    this.collect ??= v8Collection();
+    if (this.collect === null) return;
+    this.lastApplied = this.probe.appliedBytes();
+    this.collectedAt = this.lastApplied;
+    this.lastChangeAt = this.now();
+    // Looked at four times per idle period: a collection comes at most a quarter late.
+    this.timer = setInterval(() => this.check(), Math.max(1, Math.floor(this.options.idleMs / 4)));
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /**
+   * One look. Idle for idleMs after enough was applied: a full collection. Still idle
+   * another idleMs later: a young one, which gives the young generation's pages back. V8
+   * shrinks it only at a collection that sees little allocated since the one before, which
+   * the first cannot (the load is what came before it); the second sees only the idle node.
+   */
+  check(): void {
+    const applied = this.probe.appliedBytes();
+    const now = this.now();
+    if (applied !== this.lastApplied) {
+      this.lastApplied = applied;
+      this.lastChangeAt = now;
+      this.followUpAt = null;
+      return;
+    }
+    if (this.followUpAt !== null && now >= this.followUpAt) {
+      this.followUpAt = null;
+      this.run(true);
+      return;
+    }
+    if (now - this.lastChangeAt < this.options.idleMs || applied - this.collectedAt < this.options.appliedBytesMin) return;
+    this.collectedAt = applied;
+    this.followUpAt = now + this.options.idleMs;
+    this.run(false);
+  }
+
+  private run(young: boolean): void {
+    const before = process.memoryUsage();
+    const started = performance.now();
+    this.collect?.(young);
+    const pauseMs = performance.now() - started;
+    const after = process.memoryUsage();
+    this.probe.collected({ young, pauseMs, heapBytes: [before.heapUsed, after.heapUsed], rssBytes: [before.rss, after.rss] });
+  }
+}

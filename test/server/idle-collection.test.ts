@@ -1,0 +1,106 @@
+// A node collects its garbage once it idles after a burst of writes (src/server/idle-collection.ts):
+// a full collection once nothing was applied for idleMs after at least appliedBytesMin, a
+// young one if it is still idle idleMs later, and nothing while writes go on, after a small
+// burst, or twice for the same burst.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { IdleCollection } from '../../src/server/idle-collection.js';
+
+const IDLE_MS = 1000;
+const BURST_BYTES = 1000;
+
+function harness(): { collector: IdleCollection; collections: string[]; apply: (bytes: number) => void; at: (ms: number) => void } {
+  let applied = 0;
+  let now = 0;
+  const collections: string[] = [];
+  const collector = new IdleCollection({ idleMs: IDLE_MS, appliedBytesMin: BURST_BYTES }, {
+    appliedBytes: () => applied,
+    collected: ({ young, heapBytes, rssBytes }) => {
+      assert.equal(heapBytes.length, 2);
+      assert.equal(rssBytes.length, 2);
+      collections.push(`${now}:${young ? 'young' : 'all'}`);
+    },
+  }, () => {}, () => now);
+  const at = (ms: number): void => {
+    now = ms;
+    collector.check();
+  };
+  return { collector, collections, apply: (bytes) => { applied += bytes; }, at };
+}
+
+test('after a burst: one full collection once idle for idleMs, one young one idleMs later, then none', () => {
+  const { collections, apply, at } = harness();
+  at(0);
+  apply(BURST_BYTES);
+  at(100); // the burst is seen here
+  at(100 + IDLE_MS - 1);
+  assert.deepEqual(collections, []);
+  at(100 + IDLE_MS);
+  assert.deepEqual(collections, [`${100 + IDLE_MS}:all`]);
+  at(100 + 2 * IDLE_MS);
+  assert.deepEqual(collections, [`${100 + IDLE_MS}:all`, `${100 + 2 * IDLE_MS}:young`]);
+  for (let ms = 100 + 3 * IDLE_MS; ms < 100 + 10 * IDLE_MS; ms += IDLE_MS / 4) at(ms);
+  assert.equal(collections.length, 2);
+});
+
+test('nothing while writes keep coming, nor after a burst smaller than appliedBytesMin', () => {
+  const { collections, apply, at } = harness();
+  for (let ms = 0; ms < 10 * IDLE_MS; ms += IDLE_MS / 4) {
+    apply(BURST_BYTES);
+    at(ms);
+  }
+  assert.deepEqual(collections, []);
+  const small = harness();
+  small.at(0);
+  small.apply(BURST_BYTES - 1);
+  for (let ms = 0; ms < 10 * IDLE_MS; ms += IDLE_MS / 4) small.at(ms);
+  assert.deepEqual(small.collections, []);
+});
+
+test('a write between the full and the young collection cancels the young one; the next burst starts over', () => {
+  const { collections, apply, at } = harness();
+  apply(BURST_BYTES);
+  at(0);
+  at(IDLE_MS);
+  apply(10);
+  at(IDLE_MS + 10);
+  at(2 * IDLE_MS + 10);
+  assert.deepEqual(collections, [`${IDLE_MS}:all`]);
+  apply(BURST_BYTES);
+  at(3 * IDLE_MS);
+  at(4 * IDLE_MS);
+  assert.deepEqual(collections, [`${IDLE_MS}:all`, `${4 * IDLE_MS}:all`]);
+});
+
+test('idleMs 0 starts no timer', () => {
+  let looked = 0;
+  const collector = new IdleCollection({ idleMs: 0, appliedBytesMin: 0 }, {
+    appliedBytes: () => {
+      looked++;
+      return 0;
+    },
+    collected: () => assert.fail('no collection expected'),
+  });
+  collector.start();
+  collector.stop();
+  assert.equal(looked, 0);
+});
+
+test('started for real, it runs V8\'s full and then young collection', async () => {
+  let applied = 0;
+  const seen: boolean[] = [];
+  const collector = new IdleCollection({ idleMs: 20, appliedBytesMin: 1 }, {
+    appliedBytes: () => applied,
+    collected: ({ young, pauseMs }) => {
+      assert.ok(pauseMs >= 0);
+      seen.push(young);
+    },
+  });
+  collector.start();
+  applied = 1;
+  const deadline = Date.now() + 30_000;
+  while (seen.length < 2 && Date.now() < deadline) await new Promise((resolveWait) => setTimeout(resolveWait, 10));
+  collector.stop();
+  assert.deepEqual(seen, [false, true]);
+});
