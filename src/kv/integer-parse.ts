@@ -51,6 +51,13 @@ export function parseShortText(text: string): number | null | undefined {
   return parseShortDigits(text.length, (i) => text.charCodeAt(i));
 }
 
+/** parseInt64 of at most safeDigitsMax bytes as a number (exact there); undefined for longer bytes, which the caller reads the long way. */
+export function parseShortBytes(bytes: Uint8Array): number | null | undefined {
+  if (bytes.length > safeDigitsMax) return undefined;
+  if (bytes.length === 0) return null;
+  return parseShortDigits(bytes.length, (i) => bytes[i] as number);
+}
+
 /** string2ll's rules over `length` character codes: optional '-', digits, no leading zero. */
 function parseShortDigits(length: number, codeAt: (i: number) => number): number | null {
   const negative = codeAt(0) === 0x2d;

@@ -138,3 +138,22 @@ test('EXPIRE echoes an unsupported option up to its first NUL byte, as Redis pri
   h.apply('SET', 'k', 'v');
   assert.deepEqual(plain(h.apply('PEXPIRE', 'k', '100', 'k\x00x')), { err: 'ERR Unsupported option k' });
 });
+
+test('the EXPIRE family computes in doubles up to 10^12 and in BigInt beyond, with the same results and errors', () => {
+  const h = new Harness();
+  const invalid = (command: string): unknown => ({ err: `ERR invalid expire time in '${command}' command` });
+  h.apply('SET', 'k', 'v');
+  assert.equal(plain(h.apply('EXPIREAT', 'k', '1000000000000')), 1);
+  assert.equal(plain(h.apply('PEXPIRETIME', 'k')), 1_000_000_000_000_000);
+  assert.equal(plain(h.apply('EXPIREAT', 'k', '1000000000001')), 1);
+  assert.equal(plain(h.apply('PEXPIRETIME', 'k')), 1_000_000_000_001_000);
+  assert.equal(plain(h.apply('EXPIRE', 'k', '100')), 1);
+  assert.equal(plain(h.apply('PEXPIRETIME', 'k')), h.time + 100_000);
+  assert.equal(plain(h.apply('PEXPIRE', 'k', '999999999999999')), 1, 'fifteen digits: the long way');
+  assert.equal(plain(h.apply('PEXPIRETIME', 'k')), h.time + 999_999_999_999_999);
+  assert.deepEqual(plain(h.apply('EXPIRE', 'k', '9223372036854775807')), invalid('expire'));
+  assert.deepEqual(plain(h.apply('PEXPIRE', 'k', '9223372036854775807')), invalid('pexpire'));
+  for (const bad of ['01', '-0', '1.5', '', ' 1']) assert.deepEqual(plain(h.apply('EXPIRE', 'k', bad)), { err: 'ERR value is not an integer or out of range' });
+  assert.equal(plain(h.apply('EXPIRE', 'k', '-1000000000000')), 1, 'a time in the past deletes');
+  assert.equal(plain(h.apply('EXISTS', 'k')), 0);
+});
