@@ -114,6 +114,22 @@ describe('pipelined commands on one connection', () => {
     }
   });
 
+  it('reads pipelined behind a no-writes EVAL that goes through the log answer after it, in order', async () => {
+    // An EVAL not cached yet is proposed (its entry caches it) although its shebang says it
+    // cannot write: the reads sent after it are answered after it, at every node.
+    for (const mode of ['linearizable', 'lease']) {
+      for (const id of ids) {
+        const connection = await RawConnection.open(cluster.node(id).port);
+        assert.equal(await connection.call('RAFT.CONSISTENCY', mode), 'OK');
+        const k = `fence:${mode}:${id}`;
+        const script = `#!lua flags=no-writes\n-- ${k}\nreturn redis.call('GET', KEYS[1])`;
+        const replies = await pipeline(connection, [['SET', k, 'v'], ['EVAL', script, '1', k], ['GET', k], ['STRLEN', k], ['GET', k]]);
+        assert.deepEqual(replies, ['OK', 'v', 'v', 1, 'v'], `${mode} on ${id}`);
+        connection.close();
+      }
+    }
+  });
+
   it('still batches: many pipelined reads and writes all answer in order', async () => {
     const connection = await RawConnection.open(cluster.node(ids[1] ?? '').port);
     const commands: string[][] = [];
