@@ -173,6 +173,7 @@ export function flushCommand(context: CommandContext, argv: readonly Uint8Array[
   if (invalid !== null) return invalid;
   context.assertWritable('flush');
   context.keyspace.clear(context.nowMs);
+  context.events?.flushed();
   return okReply;
 }
 

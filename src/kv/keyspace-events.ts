@@ -136,6 +136,11 @@ const KEYEVENT_PREFIX = '__keyevent@0__:';
 export class KeyspaceEvents {
   /** Node-local: where this node's events go (the server's pub/sub), or null. */
   sink: KeyEventSink | null = null;
+  /**
+   * Node-local: told of every key a write changed, expired or evicted, and of a flush (null),
+   * while a client of this node tracks keys (CLIENT TRACKING, server/tracking.ts); or null.
+   */
+  keyChanged: ((key: Uint8Array | null) => void) | null = null;
   /** Writes being worked out, nested ones included (a script's commands inside its EVAL). */
   private depth = 0;
   /** Whether a nested write reported events inside the outermost one. */
@@ -173,9 +178,21 @@ export class KeyspaceEvents {
     this.announced.add(Buffer.from(key).toString('latin1'));
   }
 
-  /** True when a write's events must be worked out (a sink listens and some class is on). */
+  /** True when a write's changes must be worked out (a sink listens and some class is on, or a tracker listens). */
   get active(): boolean {
+    if (this.keyChanged !== null) return true;
     return this.sink !== null && (this.flags & (NotifyClass.keyspace | NotifyClass.keyevent)) !== 0 && (this.flags & ~(NotifyClass.keyspace | NotifyClass.keyevent)) !== 0;
+  }
+
+  /** A key eviction removed: its event, and the tracker told. */
+  evicted(key: Uint8Array): void {
+    this.emit(NotifyClass.evicted, 'evicted', key);
+    this.keyChanged?.(key);
+  }
+
+  /** FLUSHDB / FLUSHALL emptied the keyspace (Redis sends no key event, only tracking's invalidation). */
+  flushed(): void {
+    this.keyChanged?.(null);
   }
 
   /** Runs a write and emits the events of the keys it changed, in argument order. */
@@ -212,8 +229,13 @@ export class KeyspaceEvents {
     if (NEW_FIRST.has(spec.name)) for (const was of before) if (created(was)) this.created(was.key);
     for (const was of DESTINATION_FIRST.has(spec.name) ? [...before].reverse() : before) {
       const entry = keyspace.raw(was.key);
-      if (was.due && entry !== was.entry) this.emit(NotifyClass.expired, 'expired', was.key);
-      if (keyspace.version(was.key, nowMs) === was.version) continue;
+      const expired = was.due && entry !== was.entry;
+      if (expired) this.emit(NotifyClass.expired, 'expired', was.key);
+      if (keyspace.version(was.key, nowMs) === was.version) {
+        if (expired) this.keyChanged?.(was.key);
+        continue;
+      }
+      this.keyChanged?.(was.key);
       const live = entry !== undefined && entry.expireAtMs > nowMs;
       if (created(was)) this.emit(NotifyClass.newKey, 'new', was.key);
       const events = eventOf?.(argv, was.index) ?? [];

@@ -184,6 +184,16 @@ export class KvStateMachine {
   private keyspace = new Keyspace();
   private readonly dedup: DedupTable;
   private readonly counters: KvCounters = { expiredKeys: 0, evictedKeys: 0, internalErrors: 0 };
+  /**
+   * Node-local: the request id's origin and client of the command being applied (or applied
+   * last), so the server can tell a change its own client made (CLIENT TRACKING's NOLOOP).
+   */
+  applyingOrigin = '';
+  applyingClient = 0;
+  /** Node-local: read-only commands scripts have called (CLIENT TRACKING remembers a script's keys when it read). */
+  scriptReadCalls = 0;
+  /** Node-local: told of each applied command whose script called a read-only command, with its request id's origin and client. */
+  scriptReadIn: ((origin: string, client: number, argv: readonly Uint8Array[]) => void) | null = null;
   private readonly openSnapshots = new Set<KeyspaceSnapshot>();
   /** Client reads served (node-local, not replicated): each read's CommandContext.readSalt. */
   private readsServed = 0;
@@ -313,7 +323,11 @@ export class KvStateMachine {
       const verdict = this.dedup.admit(entry.origin, entry.client, entry.seq, entry.firstUnanswered);
       if (verdict.kind === 'duplicate') return verdict.reply;
     }
+    this.applyingOrigin = entry.origin;
+    this.applyingClient = entry.client;
+    const reads = this.scriptReadCalls;
     const reply = this.execute(entry.argv, nowMs, index, 0);
+    if (this.scriptReadCalls !== reads) this.scriptReadIn?.(entry.origin, entry.client, entry.argv);
     if (deduplicated) this.dedup.record(entry.origin, entry.client, entry.seq, entry.firstUnanswered, reply, nowMs);
     return reply;
   }
@@ -341,10 +355,14 @@ export class KvStateMachine {
   }
 
   private applyBatched(origin: string, command: BatchedCommand, nowMs: number, index: number, position: number): Reply {
+    this.applyingOrigin = origin;
+    this.applyingClient = command.client;
     if (command.seq === 0) return this.execute(command.argv, nowMs, index, position);
     const verdict = this.dedup.admit(origin, command.client, command.seq, command.firstUnanswered);
     if (verdict.kind === 'duplicate') return verdict.reply;
+    const reads = this.scriptReadCalls;
     const reply = this.execute(command.argv, nowMs, index, position);
+    if (this.scriptReadCalls !== reads) this.scriptReadIn?.(origin, command.client, command.argv);
     this.dedup.record(origin, command.client, command.seq, command.firstUnanswered, reply, nowMs);
     return reply;
   }
@@ -451,6 +469,7 @@ export class KvStateMachine {
         const denied = this.scriptCallDenied(spec, argv);
         if (denied !== null) return denied;
         this.scriptCalls?.(argv);
+        if (hasFlag(spec, 'readonly')) this.scriptReadCalls++;
         if (outer.writable && hasFlag(spec, 'denyoom') && !this.makeRoom(this.applied, outer.nowMs)) return outOfMemoryError;
         const context = new CommandContext(this.keyspace, outer.nowMs, outer.writable, this.settings.values.protoMaxBulkLen, seed, this.counters, outer.readSalt, this.scripting, true);
         context.keyMissed = this.keyMissed();
@@ -491,7 +510,7 @@ export class KvStateMachine {
       const victim = this.evictionVictim(index);
       if (victim === undefined) return false;
       this.keyspace.delete(victim, nowMs);
-      this.events.emit(NotifyClass.evicted, 'evicted', victim.key);
+      this.events.evicted(victim.key);
       this.counters.evictedKeys++;
     }
     return true;

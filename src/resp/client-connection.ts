@@ -222,6 +222,11 @@ export class ClientConnection {
     return (this.flags & ClientFlag.Closed) !== 0;
   }
 
+  /** Closed, or closing once its queued replies are written (QUIT, the peer's end, CLIENT KILL): Redis has freed such a client. */
+  get closing(): boolean {
+    return (this.flags & (ClientFlag.CloseAfterReply | ClientFlag.Closed | ClientFlag.Ending)) !== 0;
+  }
+
   /** Replies queued and not yet sent by the handler. */
   get pendingReplies(): number {
     return this.queued;

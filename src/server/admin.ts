@@ -40,6 +40,8 @@ export interface AdminContext {
   readonly registry: () => CommandRegistry;
   /** Clients blocked on this node (BLPOP, ...); none when absent. */
   readonly blockedClients?: () => number;
+  /** CLIENT TRACKING on this node (INFO's tracking fields); none when absent. */
+  readonly trackingStats?: () => { readonly clients: number; readonly keys: number; readonly items: number; readonly prefixes: number };
   readonly transportStats: () => Map<NodeId, Pick<PeerStats, 'connected' | 'droppedMessages' | 'queuedBytes' | 'sentFrames' | 'socketWrites'>>;
   readonly faults: ((argv: readonly Buffer[]) => Reply) | null;
   /** The node's log, for what an operator should see (FAILOVER's steps). */

@@ -11,6 +11,7 @@ import { errorReply } from './errors.js';
 import type { PauseMode } from './client-pause.js';
 import { cString, serverCommand, unknownSubcommand, type ServerCall, type ServerCommand } from './command-registry.js';
 import type { AclGate } from './acl-gate.js';
+import { parseTrackingOptions, type Tracking } from './tracking.js';
 
 /** What the connection commands need from the dispatcher, per connection. */
 export interface ConnectionCommandsDeps {
@@ -18,6 +19,8 @@ export interface ConnectionCommandsDeps {
   readonly node: RaftNode<Reply>;
   /** Who each connection is: AUTH and HELLO AUTH, CLIENT LIST's user. */
   readonly acl: AclGate;
+  /** CLIENT TRACKING, CACHING, TRACKINGINFO and GETREDIR. */
+  readonly tracking: Tracking;
   /** The connection's read consistency (RAFT.CONSISTENCY). */
   consistency(conn: ClientConnection): ReadConsistency;
   setConsistency(conn: ClientConnection, mode: ReadConsistency): void;
@@ -106,11 +109,12 @@ function hello(deps: ConnectionCommandsDeps, { argv, conn }: ServerCall): Reply 
 
 /** Redis 7.0's CLIENT subcommands raftis answers, with their arities (and SETINFO and NO-TOUCH, from 7.2). */
 const CLIENT_SUBCOMMANDS = {
-  id: 2, info: 2, list: -2, kill: -3, unblock: -3, pause: -3, unpause: 2, setname: 3, getname: 2, setinfo: 4, 'no-evict': 3, 'no-touch': 3, reply: 3, trackinginfo: 2, getredir: 2, help: 2,
+  id: 2, info: 2, list: -2, kill: -3, unblock: -3, pause: -3, unpause: 2, setname: 3, getname: 2, setinfo: 4, 'no-evict': 3, 'no-touch': 3, reply: 3, tracking: -3, caching: 3, trackinginfo: 2, getredir: 2, help: 2,
 };
 
 const CLIENT_HELP = [
   'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'CACHING (YES|NO)', '    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.',
   'GETREDIR', '    Return the client ID we are redirecting to when tracking is enabled.',
   'GETNAME', '    Return the name of the current connection.',
   'ID', '    Return the ID of the current connection.',
@@ -131,6 +135,7 @@ const CLIENT_HELP = [
   'UNBLOCK <clientid> [TIMEOUT|ERROR]', '    Unblock the specified blocked client.',
   'PAUSE <timeout> [WRITE|ALL]', '    Suspend all, or just write, clients for <timeout> milliseconds.',
   'UNPAUSE', '    Stop the current client pause, resuming traffic.',
+  'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]', '         [OPTIN] [OPTOUT] [NOLOOP]', '    Control server assisted client side caching.',
   'TRACKINGINFO', '    Report tracking status for the current connection.',
   'HELP', '    Prints this help.',
 ];
@@ -182,21 +187,38 @@ function client(deps: ConnectionCommandsDeps, { argv, conn }: ServerCall): Reply
       conn.setReplyMode(mode);
       return OK;
     }
-    // raftis has no server-assisted client-side caching (CLIENT TRACKING), so tracking is
-    // off for every connection: Redis's replies for a connection that never turned it on.
+    case 'tracking':
+      return clientTracking(deps.tracking, conn, argv);
+    case 'caching': {
+      if (argv.length !== 3) return arity(3) as Reply;
+      const mode = argv[2]?.toString('latin1').toLowerCase();
+      if (mode !== 'yes' && mode !== 'no') return errorReply('ERR syntax error');
+      const refused = deps.tracking.caching(conn, mode === 'yes');
+      return refused === null ? OK : errorReply(refused);
+    }
     case 'trackinginfo':
-      return arity(2) ?? { kind: 'map', value: [
-        [text('flags'), { kind: 'set', value: [text('off')] }],
-        [text('redirect'), { kind: 'integer', value: -1 }],
-        [text('prefixes'), { kind: 'array', value: [] }],
-      ] };
+      return arity(2) ?? deps.tracking.info(conn);
     case 'getredir':
-      return arity(2) ?? { kind: 'integer', value: -1 };
+      return arity(2) ?? { kind: 'integer', value: deps.tracking.redirect(conn) };
     case 'help':
       return arity(2) ?? { kind: 'array', value: CLIENT_HELP.map((line) => ({ kind: 'simple', value: line })) };
     default:
       return unknownSubcommand('client', argv[1]);
   }
+}
+
+/** CLIENT TRACKING ON|OFF [options]: see tracking.ts. */
+function clientTracking(tracking: Tracking, conn: ClientConnection, argv: readonly Buffer[]): Reply {
+  const mode = argv[2]?.toString('latin1').toLowerCase();
+  if (mode === 'off') {
+    tracking.disable(conn);
+    return OK;
+  }
+  if (mode !== 'on') return errorReply('ERR syntax error');
+  const options = parseTrackingOptions(argv.slice(3), (id) => conn.server.clients().some((other) => other.id === id && !other.closing));
+  if (typeof options === 'string') return errorReply(options);
+  const refused = tracking.enable(conn, options);
+  return refused === null ? OK : errorReply(refused);
 }
 
 /** One CLIENT LIST line, in Redis 7's field order (fields raftis has no counterpart for are zero). */

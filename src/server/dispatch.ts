@@ -26,6 +26,8 @@ import { CommandError } from '../kv/replies.js';
 import { unwrapAsUser } from '../kv/acl/as-user.js';
 import { AclGate, type SubscribedChannels } from './acl-gate.js';
 import { aclCommand } from './acl-command.js';
+import { Tracking } from './tracking.js';
+import { commandKeys } from '../kv/key-specs.js';
 import type { ErrorCounters } from './command-stats.js';
 
 /** A command queued since MULTI, run by EXEC. */
@@ -111,6 +113,10 @@ interface ReadHost {
   readonly errors: ErrorCounters;
   /** Dispatcher.answer: counts the command and reports it. */
   answer(conn: ClientConnection, command: RegisteredCommand, argv: readonly Buffer[], reply: Reply, executionUsec: number, responseUsec: number | null): void;
+  /** CLIENT TRACKING of this node's clients. */
+  readonly tracking: Tracking;
+  /** Dispatcher.tracked: serves a read and remembers its keys for CLIENT TRACKING. */
+  tracked(conn: ClientConnection, argv: readonly Buffer[], caching: boolean, serve: () => Reply): Reply;
 }
 
 /**
@@ -134,6 +140,8 @@ class DataRead implements ReadWaiter {
     private readonly user: string | null,
     /** performance.now() at dispatch: the response time counts from there. */
     private readonly started: number,
+    /** CLIENT CACHING applies to this read (taken at arrival). */
+    private readonly caching: boolean,
   ) {}
 
   /** The connection's turn came (startNow, or finished() starting the waiting reads). */
@@ -157,7 +165,9 @@ class DataRead implements ReadWaiter {
       now = performance.now();
     } else {
       const begun = performance.now();
-      reply = host.kv.readCommand(this.command.row, this.argv, clusterTime, this.user, !this.conn.noTouch);
+      reply = host.tracking.active
+        ? host.tracked(this.conn, this.argv, this.caching, () => host.kv.readCommand(this.command.row, this.argv, clusterTime, this.user, !this.conn.noTouch))
+        : host.kv.readCommand(this.command.row, this.argv, clusterTime, this.user, !this.conn.noTouch);
       now = performance.now();
       executionUsec = (now - begun) * 1000;
     }
@@ -187,6 +197,10 @@ export interface DispatcherOptions {
   readonly answered?: (conn: ClientConnection, command: RegisteredCommand, argv: readonly Buffer[], executionUsec: number, responseUsec: number | null) => void;
   /** True while this node, joined with no state, has not caught up (see CATCHING_UP); absent = never. */
   readonly catchingUp?: () => boolean;
+  /** A connected client of this node by id (CLIENT TRACKING's redirection); absent = none. */
+  readonly clientById?: (id: number) => ClientConnection | undefined;
+  /** tracking-table-max-keys, the node setting; absent = no limit. */
+  readonly trackingMaxKeys?: () => number;
 }
 
 /** What the dispatcher asks pub/sub about a connection. */
@@ -204,6 +218,8 @@ const QUEUED: Reply = { kind: 'simple', value: 'QUEUED' };
 
 /** Write rows that run a script: served as reads when the script cannot write (Dispatcher.scriptRead). */
 const SCRIPT_CALLS: ReadonlySet<string> = new Set(['eval', 'evalsha', 'fcall']);
+/** Every command that runs a script or function, read-only forms included. */
+const RUNS_SCRIPT: ReadonlySet<string> = new Set([...SCRIPT_CALLS, 'eval_ro', 'evalsha_ro', 'fcall_ro']);
 
 /** Commands that steer a transaction run at once inside MULTI; every other one is queued (Redis's processCommand). */
 const RUN_IN_MULTI: ReadonlySet<string> = new Set(['exec', 'discard', 'multi', 'watch', 'reset']);
@@ -220,6 +236,8 @@ export class Dispatcher {
   private readonly pause = new ClientPause(() => Date.now());
   /** MONITOR clients of this node. */
   private readonly monitors = new Monitors(() => Date.now());
+  /** CLIENT TRACKING of this node's clients. */
+  private readonly tracking: Tracking;
   /** Every command a client can send. */
   readonly registry: CommandRegistry;
   /** Who each connection is and what it may run (AUTH, NOAUTH, NOPERM, ACL LOG). */
@@ -243,8 +261,22 @@ export class Dispatcher {
       seedConfigured: options.config.requirepass !== null || options.config.aclFile !== null,
       catchingUp: options.catchingUp ?? (() => false),
     });
+    this.tracking = new Tracking({
+      client: (id) => options.clientById?.(id),
+      writer: () => (options.kv.applyingOrigin === options.writes.origin ? options.kv.applyingClient : 0),
+      maxKeys: options.trackingMaxKeys ?? (() => 0),
+      listen: (on) => {
+        options.kv.events.keyChanged = on ? (key) => this.tracking.keyChanged(key) : null;
+      },
+    });
+    // A write script that called a read-only command: its client tracks the keys it declared.
+    options.kv.scriptReadIn = (origin, client, argv) => {
+      const conn = this.tracking.active && origin === options.writes.origin ? options.clientById?.(client) : undefined;
+      if (conn !== undefined) this.rememberKeys(conn, unwrapAsUser(argv)?.argv ?? argv, false);
+    };
     const connection = connectionCommands({
       config: options.config,
+      tracking: this.tracking,
       acl: this.acl,
       node: options.node,
       consistency: (conn) => this.stateOf(conn).consistency,
@@ -262,6 +294,8 @@ export class Dispatcher {
     this.reads = {
       kv: options.kv, node: options.node, errors: this.registry.errors,
       answer: (conn, command, argv, reply, executionUsec, responseUsec) => this.answer(conn, command, argv, reply, executionUsec, responseUsec),
+      tracking: this.tracking,
+      tracked: (conn, argv, caching, serve) => this.tracked(conn, argv, caching, serve),
     };
     // ACL rules name server commands too (+ping, +client|id): every node adds the same rows.
     options.kv.addAclCommands([...this.registry.all()].map((command) => command.row));
@@ -274,12 +308,37 @@ export class Dispatcher {
     return this.blocking.waiting + this.pause.clientsWaiting;
   }
 
+  /**
+   * Serves a read of `conn` at its read point; CLIENT TRACKING then remembers the keys it read:
+   * a script's declared keys only when it called a read-only command, as in Redis.
+   */
+  private tracked(conn: ClientConnection, argv: readonly Buffer[], caching: boolean, serve: () => Reply): Reply {
+    if (!this.tracking.active) return serve();
+    const reads = this.kv.scriptReadCalls;
+    const reply = serve();
+    const name = (argv[0] as Buffer).toString('latin1').toLowerCase();
+    if (!RUNS_SCRIPT.has(name) || this.kv.scriptReadCalls !== reads) this.rememberKeys(conn, argv, caching);
+    return reply;
+  }
+
+  /** CLIENT TRACKING: `argv`'s keys, read by `conn` (a script's, when it called a read-only command). */
+  private rememberKeys(conn: ClientConnection, argv: readonly Uint8Array[], caching: boolean): void {
+    const name = Buffer.from(argv[0] ?? new Uint8Array(0)).toString('latin1').toLowerCase();
+    this.tracking.remember(conn, commandKeys(name, argv).map((ref) => argv[ref.index] as Uint8Array), caching);
+  }
+
+  /** INFO's CLIENT TRACKING fields. */
+  trackingStats(): ReturnType<Tracking['stats']> {
+    return this.tracking.stats();
+  }
+
   /** A client left, or ended its side (EOF, as Redis frees such a client): it no longer waits for a key. */
   onDisconnect(conn: ClientConnection): void {
     this.blocking.disconnected(conn.id);
     this.monitors.remove(conn);
     this.options.subscriptions?.forget(conn);
     this.acl.forget(conn);
+    this.tracking.disable(conn);
   }
 
   /** The node stops: blocked clients are told so (nothing was popped for them). */
@@ -365,6 +424,7 @@ export class Dispatcher {
     };
     if (intercepted !== null) return done(intercepted);
     if (command.kind === 'data') return this.runData(conn, state, command.row, argv, done, execution);
+    if (this.tracking.active) this.tracking.takeCaching(conn, name);
     // A server command's own work is its run on this node, until it answers or hands a
     // change to the log (CONFIG SET of a replicated setting): the wait is not its work.
     serverRunning = true;
@@ -424,7 +484,8 @@ export class Dispatcher {
     if (flags.includes('write') || SCRIPT_CALLS.has(spec.name) || (flags.includes('blocking') && mayBlock(argv))) return false;
     if (spec.validate !== undefined && spec.validate(argv) !== null) return false; // runData answers the error
     // The connection's consistency as set when the read arrived, even if it waits.
-    const read = new DataRead(this.reads, conn, state, command, argv, slot, state.consistency, this.acl.runsAs(conn, spec), started);
+    const caching = this.tracking.active && this.tracking.takeCaching(conn, spec.name);
+    const read = new DataRead(this.reads, conn, state, command, argv, slot, state.consistency, this.acl.runsAs(conn, spec), started, caching);
     if (startNow(state, 'read')) read.start();
     else state.waiting.push(read);
     return true;
@@ -434,6 +495,7 @@ export class Dispatcher {
   private runData(conn: ClientConnection, state: ConnectionState, spec: CommandSpec, argv: Buffer[], done: (reply: Reply) => void, execution: Execution): void {
     const invalid = spec.validate === undefined ? null : spec.validate(argv);
     if (invalid !== null) return done(invalid);
+    if (this.tracking.active) this.tracking.takeCaching(conn, spec.name);
     if (spec.flags.includes('blocking') && mayBlock(argv)) this.inOrder(state, 'block', done, (finish) => this.blocking.run(conn.id, argv, this.waiterWrites(conn, state, execution), finish));
     else if (SCRIPT_CALLS.has(spec.name) && this.kv.scriptCannotWrite(argv)) this.scriptRead(conn, state, spec, argv, done, execution);
     else if (spec.flags.includes('write')) this.write(conn, state, this.acl.logForm(conn, spec, argv), done, execution);
@@ -449,7 +511,8 @@ export class Dispatcher {
   private scriptRead(conn: ClientConnection, state: ConnectionState, spec: CommandSpec, argv: Buffer[], done: (reply: Reply) => void, execution: Execution): void {
     const mode = state.consistency;
     const user = this.acl.runsAs(conn, spec);
-    this.inOrder(state, 'read', done, (finish) => this.connectionRead(state, mode, (clusterTime) => timed(execution, () => this.kv.readScript(argv, clusterTime, user)), (reply) => {
+    const serve = (clusterTime: number): Reply => this.tracked(conn, argv, false, () => timed(execution, () => this.kv.readScript(argv, clusterTime, user)));
+    this.inOrder(state, 'read', done, (finish) => this.connectionRead(state, mode, serve, (reply) => {
       if (reply !== scriptNeedsLog) return finish(reply);
       const fence: (() => void)[] = state.fence ?? [];
       state.fence = fence;
@@ -603,13 +666,14 @@ export class Dispatcher {
     state.consistency = this.options.config.readConsistency;
     this.monitors.remove(conn);
     this.options.subscriptions?.forget(conn);
+    this.tracking.disable(conn);
   }
 
   /** CLIENT LIST's server-side fields: flags (x in MULTI, b blocked, T no-touch, else N), MULTI queue length, last command. */
   private clientFields(conn: ClientConnection): { flags: string; multi: number; cmd: string } {
     const state = this.stateOf(conn);
     const transaction = state.transaction;
-    const flags = (transaction !== null ? 'x' : '') + (this.blocking.isBlocked(conn.id) ? 'b' : '') + (conn.noTouch ? 'T' : '');
+    const flags = (transaction !== null ? 'x' : '') + (this.blocking.isBlocked(conn.id) ? 'b' : '') + this.tracking.flags(conn) + (conn.noTouch ? 'T' : '');
     return { flags: flags === '' ? 'N' : flags, multi: transaction === null ? -1 : transaction.queued.length, cmd: state.lastCommand };
   }
 

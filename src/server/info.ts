@@ -56,7 +56,7 @@ const sections: Record<string, Section> = {
   clients: (context) => {
     const stats = context.resp().stats();
     return [`connected_clients:${stats.connectedClients}`, 'cluster_connections:0', `maxclients:${context.config.maxClients}`,
-      `blocked_clients:${context.blockedClients?.() ?? 0}`, 'tracking_clients:0', 'clients_in_timeout_table:0'];
+      `blocked_clients:${context.blockedClients?.() ?? 0}`, `tracking_clients:${context.trackingStats?.().clients ?? 0}`, 'clients_in_timeout_table:0'];
   },
   memory: (context) => {
     const { kv } = context;
@@ -81,9 +81,11 @@ const sections: Record<string, Section> = {
     const stats = context.resp().stats();
     const kvStats = context.kv.stats();
     const registry = context.registry();
+    const tracking = context.trackingStats?.() ?? { keys: 0, items: 0, prefixes: 0 };
     return [`total_connections_received:${stats.totalConnections}`, `total_commands_processed:${context.commandsProcessed()}`,
       `rejected_connections:${stats.rejectedConnections}`, `expired_keys:${kvStats.expiredKeys}`, `evicted_keys:${kvStats.evictedKeys}`,
-      'pubsub_channels:0', 'pubsub_patterns:0', 'total_forks:0', 'migrate_cached_sockets:0', `total_error_replies:${registry.errors.total}`,
+      'pubsub_channels:0', 'pubsub_patterns:0', 'total_forks:0', 'migrate_cached_sockets:0',
+      `tracking_total_keys:${tracking.keys}`, `tracking_total_items:${tracking.items}`, `tracking_total_prefixes:${tracking.prefixes}`, `total_error_replies:${registry.errors.total}`,
       `unexpected_error_replies:${kvStats.internalErrors + stats.commandFailures}`, `total_protocol_errors:${stats.protocolErrors}`,
       `exactly_once_clients:${kvStats.dedupEntries}`, `exactly_once_replies:${kvStats.dedupReplies}`,
       `internal_errors:${kvStats.internalErrors + stats.commandFailures}`];

@@ -388,6 +388,7 @@ export class RaftisServer {
       commandsProcessed: () => dispatcher.commandsProcessed,
       registry: () => dispatcher.registry,
       blockedClients: () => dispatcher.blockedClients,
+      trackingStats: () => dispatcher.trackingStats(),
       transportStats: () => transport.stats(),
       faults: config.debugFaultInjection || diskFaults !== null ? (argv) => applyDebug(argv, config.debugFaultInjection ? transport : null, diskFaults) : null,
       log: (level, fields, message) => log[level](fields, message),
@@ -434,6 +435,8 @@ export class RaftisServer {
         if (responseUsec !== null) nodeHistory.commandAnswered(command, responseUsec, slow ? executionUsec : null);
       },
       catchingUp: () => catchUp.pending,
+      clientById: (id) => respServer?.client(id),
+      trackingMaxKeys: () => admin.setting('tracking-table-max-keys'),
     });
     if (catchUp.pending) awaitCatchUp(node, config.tickMs * config.heartbeatTicks, () => { catchUp.pending = false; log.info({ applied: node.appliedIndex }, 'caught up with the cluster: serving clients'); });
     const aclSeed = await seedLines(config, kv); // checked against every command, now that they are all registered

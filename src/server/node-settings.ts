@@ -2,7 +2,8 @@
 // integers with Redis's names, bounds and defaults. The encoding thresholds of Redis's compact
 // encodings (listpack, intset) only change what OBJECT ENCODING reports, since raftis keeps
 // one representation per type; the slow log and latency monitor thresholds decide what those
-// record; shutdown-timeout bounds a stopping leader's hand-over. No reply of any data command
+// record; shutdown-timeout bounds a stopping leader's hand-over; tracking-table-max-keys bounds
+// CLIENT TRACKING's table. No reply of any data command
 // depends on them.
 
 import type { Reply } from '../kv/reply.js';
@@ -37,6 +38,8 @@ function settings(): Threshold[] {
     { names: ['list-compress-depth'], min: 0n, max: intMax, defaultValue: 0n },
     // Seconds a leader asked to shut down waits for leadership to move (shutdown.ts).
     { names: ['shutdown-timeout'], min: 0n, max: intMax, defaultValue: 10n },
+    // Keys CLIENT TRACKING remembers for this node's default-mode clients (tracking.ts; 0: no limit).
+    { names: ['tracking-table-max-keys'], min: 0n, max: longMax, defaultValue: 1_000_000n },
   ];
   return rows.map((row) => ({ ...row, value: row.defaultValue, numberValue: Number(row.defaultValue) }));
 }

@@ -96,6 +96,11 @@ export class WritePath {
     this.options = options;
   }
 
+  /** This node's request-id origin (see WritePathOptions.origin). */
+  get origin(): string {
+    return this.options.origin;
+  }
+
   /**
    * A write from a client connected to this node. `done` is called exactly once, and no
    * attempt for `seq` starts after it, with the reply and the µs the leader's state machine

@@ -334,6 +334,8 @@ describe('INFO and RAFT.* on a 3-node cluster', () => {
     const stuckAddress = field(parseInfo(await redis.info('raft')), 'raft', `member_${stuck}`).replace(/^.*client=/, '').split(':');
     cluster.pause(stuck);
     try {
+      // A write it misses: it cannot catch up, so the leader never sends it TimeoutNow.
+      await redis.set('failover:missed', '1');
       assert.equal(await cluster.call(leader, ['FAILOVER', 'TO', ...stuckAddress]), 'OK');
       assert.notEqual(await infoLine('master_failover_state'), 'no-failover');
       assert.equal((await cluster.call(leader, ['FAILOVER']) as Error).message, 'ERR FAILOVER already in progress.');
@@ -355,6 +357,11 @@ describe('INFO and RAFT.* on a 3-node cluster', () => {
     } finally {
       cluster.resume(stuck);
     }
+    await waitFor('every node to follow the same leader again', async () => {
+      const leaders = await Promise.all(ids.map((id) => cluster.call(id, ['RAFT.LEADER'])));
+      return leaders.every((l) => l === leaders[0] && typeof l === 'string');
+    }, { timeoutMs: 20_000 });
+    leader = await cluster.waitForLeader();
   });
 
   it('RANDOMKEY draws different keys on repeated reads', async () => {
