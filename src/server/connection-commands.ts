@@ -56,7 +56,13 @@ export function connectionCommands(deps: ConnectionCommandsDeps): ServerCommand[
     serverCommand('quit', -1, ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], ({ done }) => done(OK)),
     serverCommand('auth', -2, ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], ({ conn, argv, done }) => done(authReply(deps.acl, conn, argv))),
     serverCommand('select', 2, ['loading', 'stale', 'fast'], ({ argv, done }) => done(selectReply(argv[1]?.toString('latin1') ?? ''))),
-    serverCommand('client', -2, ['noscript', 'loading', 'stale'], (call) => call.done(client(deps, call)), [0, 0, 0], CLIENT_SUBCOMMANDS),
+    serverCommand('client', -2, ['noscript', 'loading', 'stale'], (call) => {
+      // Tracking starts at a read point of the connection: the writes it saw answered are
+      // applied here by then (a follower answers a write when the leader does), so none of
+      // them is reported as a change after it turned tracking on.
+      if (call.argv[1]?.toString('latin1').toLowerCase() === 'tracking') call.read(() => client(deps, call), call.done);
+      else call.done(client(deps, call));
+    }, [0, 0, 0], CLIENT_SUBCOMMANDS),
     serverCommand('raft.consistency', -1, ['fast', 'stale'], ({ conn, argv, done }) => {
       if (argv.length === 1) return done(text(deps.consistency(conn)));
       if (argv.length !== 2) return done(arityError('raft.consistency'));

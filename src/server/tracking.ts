@@ -41,7 +41,7 @@ interface Tracker extends TrackingOptions {
 
 interface Prefix {
   readonly clients: Set<number>;
-  /** Keys changed this turn under the prefix, each with the client that changed it (0 for none, or several). */
+  /** Keys changed under the prefix by the writes being applied, each with the client that changed it (0 for none, or several). */
   readonly changed: Map<string, number>;
 }
 
@@ -248,10 +248,12 @@ export class Tracking {
     }
     if (this.broadcastScheduled) return;
     this.broadcastScheduled = true;
-    setImmediate(() => this.broadcast());
+    // Sent once the writes being applied now are done, before this node reads more input, as
+    // Redis sends them before it sleeps: a client's next command cannot overtake them.
+    queueMicrotask(() => this.broadcast());
   }
 
-  /** BCAST: the keys changed under each prefix since the last turn, one message per prefix and client. */
+  /** BCAST: the keys the applied writes changed under each prefix, one message per prefix and client. */
   private broadcast(): void {
     this.broadcastScheduled = false;
     for (const entry of this.prefixes.values()) {
