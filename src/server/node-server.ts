@@ -494,8 +494,10 @@ export class RaftisServer {
   /** A full collection once the node idles after a burst of writes (idle-collection.ts). */
   private startIdleCollection(): void {
     const mib = (bytes: number): number => Math.round(bytes / 1048576);
-    this.idleCollection = new IdleCollection({ idleMs: this.config.idleGcMs, appliedBytesMin: this.config.idleGcAppliedBytes }, {
+    const { idleGcMs: idleMs, idleGcAppliedBytes: appliedBytesMin, idleGcHeapMaxBytes: heapBytesMax } = this.config;
+    this.idleCollection = new IdleCollection({ idleMs, appliedBytesMin, heapBytesMax }, {
       appliedBytes: () => this.node.appliedLogBytes,
+      heapBytes: () => process.memoryUsage().heapUsed,
       collected: ({ young, pauseMs, heapBytes, rssBytes }) => this.logger.info({
         generation: young ? 'young' : 'all', pauseMs: Math.round(pauseMs), heapMiB: heapBytes.map(mib), rssMiB: rssBytes.map(mib),
       }, 'idle: collected the garbage of the last writes'),

@@ -1,7 +1,7 @@
 // A node collects its garbage once it idles after a burst of writes (src/server/idle-collection.ts):
-// a full collection once nothing was applied for idleMs after at least appliedBytesMin, a
-// young one if it is still idle idleMs later, and nothing while writes go on, after a small
-// burst, or twice for the same burst.
+// a full collection once nothing was applied for idleMs after at least appliedBytesMin (a
+// young one only when the heap is above heapBytesMax), a young one if it is still idle idleMs
+// later, and nothing while writes go on, after a small burst, or twice for the same burst.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,13 +9,15 @@ import { IdleCollection } from '../../src/server/idle-collection.js';
 
 const IDLE_MS = 1000;
 const BURST_BYTES = 1000;
+const HEAP_MAX_BYTES = 1 << 20;
 
-function harness(): { collector: IdleCollection; collections: string[]; apply: (bytes: number) => void; at: (ms: number) => void } {
+function harness(heapBytes = HEAP_MAX_BYTES): { collector: IdleCollection; collections: string[]; apply: (bytes: number) => void; at: (ms: number) => void } {
   let applied = 0;
   let now = 0;
   const collections: string[] = [];
-  const collector = new IdleCollection({ idleMs: IDLE_MS, appliedBytesMin: BURST_BYTES }, {
+  const collector = new IdleCollection({ idleMs: IDLE_MS, appliedBytesMin: BURST_BYTES, heapBytesMax: HEAP_MAX_BYTES }, {
     appliedBytes: () => applied,
+    heapBytes: () => heapBytes,
     collected: ({ young, heapBytes, rssBytes }) => {
       assert.equal(heapBytes.length, 2);
       assert.equal(rssBytes.length, 2);
@@ -73,13 +75,22 @@ test('a write between the full and the young collection cancels the young one; t
   assert.deepEqual(collections, [`${IDLE_MS}:all`, `${4 * IDLE_MS}:all`]);
 });
 
+test('a heap above heapBytesMax gets the young collection only, once per burst', () => {
+  const { collections, apply, at } = harness(HEAP_MAX_BYTES + 1);
+  apply(BURST_BYTES);
+  at(0);
+  for (let ms = IDLE_MS; ms <= 5 * IDLE_MS; ms += IDLE_MS / 4) at(ms);
+  assert.deepEqual(collections, [`${IDLE_MS}:young`]);
+});
+
 test('idleMs 0 starts no timer', () => {
   let looked = 0;
-  const collector = new IdleCollection({ idleMs: 0, appliedBytesMin: 0 }, {
+  const collector = new IdleCollection({ idleMs: 0, appliedBytesMin: 0, heapBytesMax: 0 }, {
     appliedBytes: () => {
       looked++;
       return 0;
     },
+    heapBytes: () => 0,
     collected: () => assert.fail('no collection expected'),
   });
   collector.start();
@@ -90,8 +101,9 @@ test('idleMs 0 starts no timer', () => {
 test('started for real, it runs V8\'s full and then young collection', async () => {
   let applied = 0;
   const seen: boolean[] = [];
-  const collector = new IdleCollection({ idleMs: 20, appliedBytesMin: 1 }, {
+  const collector = new IdleCollection({ idleMs: 20, appliedBytesMin: 1, heapBytesMax: 16_384 * 1024 * 1024 }, {
     appliedBytes: () => applied,
+    heapBytes: () => process.memoryUsage().heapUsed,
     collected: ({ young, pauseMs }) => {
       assert.ok(pauseMs >= 0);
       seen.push(young);
