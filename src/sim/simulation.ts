@@ -109,11 +109,12 @@ const SNAPSHOT_RESET_PROBABILITY = 0.25;
 const RESET_REDIAL_MS = [50, 250] as const;
 /**
  * A leader may send a snapshot to a follower that already holds it (its earlier transfer
- * failed on the sender's side only), and the follower refuses it; it must then learn where
- * the follower is and append from there. More refusals of one snapshot in a row than this
- * is a leader that learns nothing of a follower (bug 12 of docs/testing.md).
+ * failed on the sender's side only). The follower refuses it and must answer with the index
+ * it holds, so that the leader appends from there; it answers once the Ready is persisted (a
+ * sync of 1-4 ms). No answer within this long is a leader that learns nothing of a follower
+ * and sends the same snapshot again and again (bug 12 of docs/testing.md).
  */
-const HELD_SNAPSHOT_RESENDS_MAX = 2;
+const HELD_SNAPSHOT_ANSWER_MS = 50;
 
 interface Incarnation extends ClientNode {
   alive: boolean;
@@ -155,8 +156,8 @@ export class Simulation implements WorkloadHost {
    * (the redial), so what was on the wire at the reset and what is sent before the redial is lost.
    */
   private readonly resets = new Map<number, { readonly at: number; readonly until: number }>();
-  /** Per sender * 8 + receiver: the snapshot last refused as already held, and how many times in a row. */
-  private readonly heldSnapshotRefusals = new Map<number, { readonly index: number; count: number }>();
+  /** Per receiver * 8 + sender: a snapshot refused as held, whose answer has not been sent yet (the refusal's time). */
+  private readonly heldSnapshotAnswersDue = new Map<number, number>();
   private partitionEpoch = 0;
   private readonly lossProbability: number;
   private readonly duplicateProbability: number;
@@ -581,6 +582,7 @@ export class Simulation implements WorkloadHost {
   private send(message: Message): void {
     const from = this.indexOf(message.from);
     const to = this.indexOf(message.to);
+    if (message.type === MessageType.AppendResponse) this.heldSnapshotAnswersDue.delete(from * 8 + to);
     if (message.type === MessageType.VoteResponse && !message.reject) this.maybeCrashAfterVote(from);
     if (this.networkFaultsOn && this.random.chance(this.lossProbability)) return;
     const copies = this.networkFaultsOn && this.random.chance(this.duplicateProbability) ? 2 : 1;
@@ -640,8 +642,10 @@ export class Simulation implements WorkloadHost {
         const message = decodeSnapshotHeader(header);
         target.runtime.receiveSnapshot(message, bytesSource(bytes)).then((refusal) => {
           if (refusal !== null) this.note(`${to} ${refusal}`);
-          const held = refusal !== null && target.runtime.status().commit >= message.snapshot.index;
-          this.noteSnapshotOutcome(fromIndex, toIndex, message.snapshot.index, held);
+          const status = target.runtime.status();
+          if (refusal !== null && status.commit >= message.snapshot.index && status.term === message.term) {
+            this.expectHeldSnapshotAnswer(fromIndex, toIndex, message.snapshot.index);
+          }
           this.answerSnapshot(toIndex, fromIndex, refusal, settle);
         }, (error: unknown) => {
           this.failure ??= `node error: ${to}: receiving a snapshot failed: ${String(error)}`;
@@ -650,20 +654,22 @@ export class Simulation implements WorkloadHost {
     });
   }
 
-  private noteSnapshotOutcome(from: number, to: number, index: number, refusedAsHeld: boolean): void {
-    const key = from * 8 + to;
-    if (!refusedAsHeld) {
-      this.heldSnapshotRefusals.delete(key);
-      return;
-    }
+  /**
+   * A snapshot of the current term refused by a receiver that holds it: its core must answer
+   * the sender (an AppendResponse with the index it holds) within HELD_SNAPSHOT_ANSWER_MS.
+   * The check is an event of the receiver's process, so a pause of it delays the check too.
+   */
+  private expectHeldSnapshotAnswer(from: number, to: number, index: number): void {
     this.snapshotsRefusedAsHeld++;
-    const last = this.heldSnapshotRefusals.get(key);
-    const streak = last !== undefined && last.index === index ? last : { index, count: 0 };
-    streak.count++;
-    this.heldSnapshotRefusals.set(key, streak);
-    if (streak.count > HELD_SNAPSHOT_RESENDS_MAX) {
-      this.failure ??= `replication progress: ${this.slot(from).id} sent snapshot ${index} to ${this.slot(to).id}, which holds it, ${streak.count} times in a row`;
-    }
+    const key = to * 8 + from;
+    const since = this.now;
+    const incarnation = this.slot(to).inc;
+    this.heldSnapshotAnswersDue.set(key, since);
+    this.schedule(HELD_SNAPSHOT_ANSWER_MS, to, EventKind.Fault, () => {
+      if (this.heldSnapshotAnswersDue.get(key) !== since || this.slot(to).inc !== incarnation) return;
+      this.heldSnapshotAnswersDue.delete(key);
+      this.failure ??= `replication progress: ${this.slot(to).id} refused snapshot ${index} from ${this.slot(from).id}, which it holds, and sent no answer within ${HELD_SNAPSHOT_ANSWER_MS} ms: the leader learns nothing of it`;
+    });
   }
 
   /** The receiver's "complete", or its cancel with the refusal, travels back to the sender on the stream's connection. */

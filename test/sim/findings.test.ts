@@ -83,8 +83,9 @@ test('a pause begun before faults stop ends with them: writes after the settle t
  * fault kind snapshot-reset: a transfer that fails on the sender's side after the receiver
  * read the whole stream leaves the leader sending a follower a snapshot it already holds. The
  * follower must answer it, so the leader appends from there; with the refusal told to the
- * transport only, the leader sends it again and again (this seed: "replication progress: n1
- * sent snapshot 128 to n2, which holds it, 3 times in a row"), until it has a newer one.
+ * transport only, the leader sends it again and again until it has a newer one (this seed,
+ * with the fix reverted: "replication progress: n2 refused snapshot 128 from n1, which it
+ * holds, and sent no answer within 50 ms").
  */
 test('a leader that sends a follower a snapshot it holds learns where the follower is (SEED=45)', async () => {
   const result = await runSimulation(simOptions(45, { durationMs: 10_000 }));
