@@ -192,8 +192,11 @@ export class KvStateMachine {
   applyingClient = 0;
   /** Node-local: read-only commands scripts have called (CLIENT TRACKING remembers a script's keys when it read). */
   scriptReadCalls = 0;
-  /** Node-local: told of each applied command whose script called a read-only command, with its request id's origin and client. */
-  scriptReadIn: ((origin: string, client: number, argv: readonly Uint8Array[]) => void) | null = null;
+  /**
+   * Node-local: told of each read a write entry made, with its request id's origin and client:
+   * a read-only command inside a transaction, or a script (its own argv) that called one.
+   */
+  readApplied: ((origin: string, client: number, argv: readonly Uint8Array[]) => void) | null = null;
   private readonly openSnapshots = new Set<KeyspaceSnapshot>();
   /** Client reads served (node-local, not replicated): each read's CommandContext.readSalt. */
   private readsServed = 0;
@@ -327,7 +330,7 @@ export class KvStateMachine {
     this.applyingClient = entry.client;
     const reads = this.scriptReadCalls;
     const reply = this.execute(entry.argv, nowMs, index, 0);
-    if (this.scriptReadCalls !== reads) this.scriptReadIn?.(entry.origin, entry.client, entry.argv);
+    if (this.scriptReadCalls !== reads) this.readApplied?.(entry.origin, entry.client, entry.argv);
     if (deduplicated) this.dedup.record(entry.origin, entry.client, entry.seq, entry.firstUnanswered, reply, nowMs);
     return reply;
   }
@@ -362,7 +365,7 @@ export class KvStateMachine {
     if (verdict.kind === 'duplicate') return verdict.reply;
     const reads = this.scriptReadCalls;
     const reply = this.execute(command.argv, nowMs, index, position);
-    if (this.scriptReadCalls !== reads) this.scriptReadIn?.(origin, command.client, command.argv);
+    if (this.scriptReadCalls !== reads) this.readApplied?.(origin, command.client, command.argv);
     this.dedup.record(origin, command.client, command.seq, command.firstUnanswered, reply, nowMs);
     return reply;
   }
@@ -390,7 +393,11 @@ export class KvStateMachine {
     if (spec === undefined) return unknownCommandError(argv);
     const arityError = checkArity(spec, argv);
     if (arityError !== null) return arityError;
-    if (!hasFlag(spec, 'write')) return this.runRead(spec, argv, nowMs);
+    if (!hasFlag(spec, 'write')) {
+      // Only a transaction's queued reads get here (a plain read is served at a read point).
+      if (this.readApplied !== null && hasFlag(spec, 'readonly')) this.readApplied(this.applyingOrigin, this.applyingClient, argv);
+      return this.runRead(spec, argv, nowMs);
+    }
     if (hasFlag(spec, 'denyoom') && !this.makeRoom(index, nowMs)) return outOfMemoryError;
     const context = new CommandContext(this.keyspace, nowMs, true, this.settings.values.protoMaxBulkLen, position === 0 ? mixSeed(index, nowMs) : mixSeed(mixSeed(index, position), nowMs), this.counters, 0, this.scripting);
     context.events = this.events;

@@ -269,8 +269,9 @@ export class Dispatcher {
         options.kv.events.keyChanged = on ? (key) => this.tracking.keyChanged(key) : null;
       },
     });
-    // A write script that called a read-only command: its client tracks the keys it declared.
-    options.kv.scriptReadIn = (origin, client, argv) => {
+    // Reads a write entry made for a client of this node (a transaction's, a script's that
+    // called a read-only command: its declared keys): the client tracks their keys.
+    options.kv.readApplied = (origin, client, argv) => {
       const conn = this.tracking.active && origin === options.writes.origin ? options.clientById?.(client) : undefined;
       if (conn !== undefined) this.rememberKeys(conn, unwrapAsUser(argv)?.argv ?? argv, false);
     };

@@ -86,6 +86,22 @@ describe('CLIENT TRACKING compared with redis-server', { skip: skip ?? false }, 
     });
   });
 
+  it('reads inside MULTI/EXEC are tracked; the invalidation of a key EXEC changed comes after EXEC\'s reply', async () => {
+    await sameOnBoth(ports, async ({ tracker, writer }, read) => {
+      await tracker.call('HELLO', '3');
+      await tracker.call('CLIENT', 'TRACKING', 'on');
+      await writer.call('MSET', 'tx:a', '1', 'tx:b', '1');
+      for (const argv of [['MULTI'], ['GET', 'tx:a'], ['EXEC']]) await tracker.call(...argv);
+      await writer.call('SET', 'tx:a', '2');
+      await read(tracker); // invalidate tx:a
+      await tracker.call('GET', 'tx:b');
+      for (const argv of [['MULTI'], ['INCR', 'tx:b']]) await tracker.call(...argv);
+      tracker.write('*1\r\n$4\r\nEXEC\r\n');
+      await read(tracker); // EXEC's reply first
+      await read(tracker); // then invalidate tx:b
+    });
+  });
+
   it('BCAST with prefixes and NOLOOP, OPTIN with CLIENT CACHING, and the argument errors', async () => {
     await sameOnBoth(ports, async ({ tracker, writer }, read) => {
       await tracker.call('HELLO', '3');
