@@ -8,6 +8,7 @@
 // the moment its own reads could see it. Nothing here is replicated.
 
 import type { Reply } from '../kv/reply.js';
+import { parseLong } from '../kv/integer-parse.js';
 import type { ClientConnection } from '../resp/server.js';
 
 export interface TrackingDeps {
@@ -315,9 +316,9 @@ export function parseTrackingOptions(args: readonly Buffer[], exists: (id: numbe
     const more = i + 1 < args.length;
     if (option === 'redirect' && more) {
       if (redirectGiven) return 'ERR A client can only redirect to a single other client';
-      const text = args[++i]?.toString('latin1') ?? '';
-      if (!/^-?\d{1,18}$/.test(text)) return 'ERR value is not an integer or out of range';
-      redirect = Number(text);
+      const id = parseLong(args[++i]);
+      if (id === null) return 'ERR value is not an integer or out of range';
+      redirect = id;
       redirectGiven = true;
       if (!exists(redirect)) return 'ERR The client ID you want redirect to does not exist';
     } else if (option === 'bcast' || option === 'optin' || option === 'optout' || option === 'noloop') {

@@ -4,9 +4,9 @@
 // the leader once the follower has applied it.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { TestCluster } from '../support/cluster.js';
-import { TestCluster as Cluster } from '../support/cluster.js';
+import { clusterPerSuite } from '../support/cluster-fixture.js';
 import { besideRedisPerSuite } from '../support/beside-redis.js';
 import { RawConnection } from '../support/raw-resp.js';
 import { missingTool, type RedisServer } from '../support/redis-server.js';
@@ -175,14 +175,9 @@ describe('CLIENT TRACKING on a 3-node cluster', () => {
   let leader: string;
   let follower: string;
 
-  before(async () => {
-    cluster = await Cluster.start({ nodes: 3 });
-    leader = await cluster.waitForLeader();
-    follower = cluster.nodes.map((n) => n.id).find((id) => id !== leader) ?? '';
-  });
-
-  after(async () => {
-    await cluster?.stop();
+  clusterPerSuite({ nodes: 3 }, (started) => {
+    ({ cluster, leader } = started);
+    follower = started.followers[0] ?? '';
   });
 
   it('a client tracking on a follower is told of a write made through the leader, and INFO counts it', async () => {
