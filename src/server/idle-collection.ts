@@ -7,9 +7,12 @@
 // young generation 20 s after the load, one still 80 s after). So: one full collection once nothing
 // has been applied for a while, then one of the young generation, which lets V8 shrink it.
 // A collection while nothing is applied costs requests nothing but its pause, which is logged.
+// After each, glibc's malloc_trim(0) (malloc-trim.ts), as the Buffers a collection frees are
+// malloc's, and glibc keeps most of what it gets back.
 
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { loadMallocTrim, type MallocTrim, type MallocTrimLoad } from './malloc-trim.js';
 
 export interface IdleCollectionOptions {
   /** Collect once nothing has been applied for this long (0: never). */
@@ -23,6 +26,8 @@ export interface IdleCollectionOptions {
    * larger heap gets the young collection only.
    */
   readonly heapBytesMax: number;
+  /** After each collection, have glibc return the free pages of its heaps (where it is glibc). */
+  readonly mallocTrim: boolean;
 }
 
 export interface IdleCollectionProbe {
@@ -32,6 +37,10 @@ export interface IdleCollectionProbe {
   heapBytes(): number;
   /** Told of each collection: which, its pause, and the heap in use and the RSS before and after it. */
   collected(result: { young: boolean; pauseMs: number; heapBytes: readonly [number, number]; rssBytes: readonly [number, number] }): void;
+  /** Told of each trim after a collection: its pause and the RSS before and after it. */
+  trimmed(result: { pauseMs: number; rssBytes: readonly [number, number] }): void;
+  /** Told once, at the first trim, when this process cannot trim (not glibc, or no FFI): why. */
+  trimUnavailable(reason: string): void;
 }
 
 /** A collection: `young` asks for the young generation only (V8's scavenge). */
@@ -64,13 +73,16 @@ export class IdleCollection {
   private collectedAt = 0;
   /** When the follow-up young collection is due (ms), or null for none. */
   private followUpAt: number | null = null;
+  /** The trim once loaded, null once it proved unavailable (loaded at the first trim only). */
+  private trim: MallocTrim | null | undefined = undefined;
 
-  /** `collect` and `now` are for tests; by default V8's collection and the wall clock. */
+  /** `collect`, `now` and `loadTrim` are for tests; by default V8's collection, the wall clock and glibc's trim. */
   constructor(
     private readonly options: IdleCollectionOptions,
     private readonly probe: IdleCollectionProbe,
     private collect: Collect | null = null,
     private readonly now: () => number = Date.now,
+    private readonly loadTrim: () => MallocTrimLoad = loadMallocTrim,
   ) {}
 
   /** Starts watching (nothing when idleMs is 0 or the runtime gives no collection). */
@@ -129,5 +141,20 @@ export class IdleCollection {
     const pauseMs = performance.now() - started;
     const after = process.memoryUsage();
     this.probe.collected({ young, pauseMs, heapBytes: [before.heapUsed, after.heapUsed], rssBytes: [before.rss, after.rss] });
+    if (this.options.mallocTrim) this.runTrim();
+  }
+
+  private runTrim(): void {
+    if (this.trim === undefined) {
+      const loaded = this.loadTrim();
+      this.trim = 'trim' in loaded ? loaded.trim : null;
+      if (!('trim' in loaded)) this.probe.trimUnavailable(loaded.unavailable);
+    }
+    if (this.trim === null) return;
+    const rssBefore = process.memoryUsage.rss();
+    const started = performance.now();
+    this.trim();
+    const pauseMs = performance.now() - started;
+    this.probe.trimmed({ pauseMs, rssBytes: [rssBefore, process.memoryUsage.rss()] });
   }
 }

@@ -494,13 +494,17 @@ export class RaftisServer {
   /** A full collection once the node idles after a burst of writes (idle-collection.ts). */
   private startIdleCollection(): void {
     const mib = (bytes: number): number => Math.round(bytes / 1048576);
-    const { idleGcMs: idleMs, idleGcAppliedBytes: appliedBytesMin, idleGcHeapMaxBytes: heapBytesMax } = this.config;
-    this.idleCollection = new IdleCollection({ idleMs, appliedBytesMin, heapBytesMax }, {
+    const { idleGcMs: idleMs, idleGcAppliedBytes: appliedBytesMin, idleGcHeapMaxBytes: heapBytesMax, idleMallocTrim: mallocTrim } = this.config;
+    this.idleCollection = new IdleCollection({ idleMs, appliedBytesMin, heapBytesMax, mallocTrim }, {
       appliedBytes: () => this.node.appliedLogBytes,
       heapBytes: () => process.memoryUsage().heapUsed,
       collected: ({ young, pauseMs, heapBytes, rssBytes }) => this.logger.info({
         generation: young ? 'young' : 'all', pauseMs: Math.round(pauseMs), heapMiB: heapBytes.map(mib), rssMiB: rssBytes.map(mib),
       }, 'idle: collected the garbage of the last writes'),
+      trimmed: ({ pauseMs, rssBytes }) => this.logger.info({
+        pauseMs: Math.round(pauseMs * 10) / 10, rssMiB: rssBytes.map(mib),
+      }, 'idle: malloc_trim gave free heap pages back'),
+      trimUnavailable: (reason) => this.logger.info({ reason }, 'idle: no malloc_trim here, skipped'),
     });
     this.idleCollection.start();
   }

@@ -119,6 +119,7 @@ describe('raftis server configuration', () => {
     { name: 'a bulk length over the query buffer limit', args: ['--client-query-buffer-limit', '4mb', '--proto-max-bulk-len', '8mb'], message: /proto-max-bulk-len \(8388608\) must not exceed client-query-buffer-limit \(4194304\)/ },
     { name: 'an output buffer limit below 64 KB', args: ['--client-output-buffer-limit', '1kb'], message: /--client-output-buffer-limit: 1024 is below the minimum 65536/ },
     { name: 'maxclients of 0', args: ['--maxclients', '0'], message: /--maxclients: 0 is below the minimum 1/ },
+    { name: 'a yes/no setting given something else', args: ['--idle-malloc-trim', 'maybe'], message: /--idle-malloc-trim: expected true or false, got "maybe"/ },
     { name: 'a join user without its password', args: ['--join-user', 'joiner'], message: /--join-user needs --join-password/ },
   ];
 

@@ -2,10 +2,13 @@
 // a full collection once nothing was applied for idleMs after at least appliedBytesMin (a
 // young one only when the heap is above heapBytesMax), a young one if it is still idle idleMs
 // later, and nothing while writes go on, after a small burst, or twice for the same burst.
+// After each collection, glibc's malloc_trim (malloc-trim.ts), loaded at the first trim only,
+// and skipped with one report where it cannot be loaded.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IdleCollection } from '../../src/server/idle-collection.js';
+import { IdleCollection, type IdleCollectionProbe } from '../../src/server/idle-collection.js';
+import { loadMallocTrim, type MallocTrimLoad } from '../../src/server/malloc-trim.js';
 
 const IDLE_MS = 1000;
 const BURST_BYTES = 1000;
@@ -15,7 +18,7 @@ function harness(heapBytes = HEAP_MAX_BYTES): { collector: IdleCollection; colle
   let applied = 0;
   let now = 0;
   const collections: string[] = [];
-  const collector = new IdleCollection({ idleMs: IDLE_MS, appliedBytesMin: BURST_BYTES, heapBytesMax: HEAP_MAX_BYTES }, {
+  const collector = new IdleCollection({ idleMs: IDLE_MS, appliedBytesMin: BURST_BYTES, heapBytesMax: HEAP_MAX_BYTES, mallocTrim: false }, {
     appliedBytes: () => applied,
     heapBytes: () => heapBytes,
     collected: ({ young, heapBytes, rssBytes }) => {
@@ -23,7 +26,9 @@ function harness(heapBytes = HEAP_MAX_BYTES): { collector: IdleCollection; colle
       assert.equal(rssBytes.length, 2);
       collections.push(`${now}:${young ? 'young' : 'all'}`);
     },
-  }, () => {}, () => now);
+    trimmed: () => assert.fail('mallocTrim is off'),
+    trimUnavailable: () => assert.fail('mallocTrim is off'),
+  }, () => {}, () => now, () => assert.fail('mallocTrim is off: nothing to load'));
   const at = (ms: number): void => {
     now = ms;
     collector.check();
@@ -85,34 +90,95 @@ test('a heap above heapBytesMax gets the young collection only, once per burst',
 
 test('idleMs 0 starts no timer', () => {
   let looked = 0;
-  const collector = new IdleCollection({ idleMs: 0, appliedBytesMin: 0, heapBytesMax: 0 }, {
+  const collector = new IdleCollection({ idleMs: 0, appliedBytesMin: 0, heapBytesMax: 0, mallocTrim: true }, {
     appliedBytes: () => {
       looked++;
       return 0;
     },
     heapBytes: () => 0,
     collected: () => assert.fail('no collection expected'),
-  });
+    trimmed: () => assert.fail('no trim expected'),
+    trimUnavailable: () => assert.fail('no trim expected'),
+  }, null, Date.now, () => assert.fail('nothing to load'));
   collector.start();
   collector.stop();
   assert.equal(looked, 0);
 });
 
-test('started for real, it runs V8\'s full and then young collection', async () => {
+test('started for real, it runs V8\'s full and then young collection, each followed by glibc\'s trim where there is one', async () => {
   let applied = 0;
-  const seen: boolean[] = [];
-  const collector = new IdleCollection({ idleMs: 20, appliedBytesMin: 1, heapBytesMax: 16_384 * 1024 * 1024 }, {
+  const seen: string[] = [];
+  const collector = new IdleCollection({ idleMs: 20, appliedBytesMin: 1, heapBytesMax: 16_384 * 1024 * 1024, mallocTrim: true }, {
     appliedBytes: () => applied,
     heapBytes: () => process.memoryUsage().heapUsed,
     collected: ({ young, pauseMs }) => {
       assert.ok(pauseMs >= 0);
-      seen.push(young);
+      seen.push(young ? 'young' : 'all');
     },
+    trimmed: ({ pauseMs, rssBytes }) => {
+      assert.ok(pauseMs >= 0 && rssBytes.every((bytes) => bytes > 0));
+      seen.push('trim');
+    },
+    trimUnavailable: () => seen.push('no trim'),
   });
   collector.start();
   applied = 1;
   const deadline = Date.now() + 30_000;
-  while (seen.length < 2 && Date.now() < deadline) await new Promise((resolveWait) => setTimeout(resolveWait, 10));
+  while (seen.filter((event) => event === 'young').length < 1 && Date.now() < deadline) await new Promise((resolveWait) => setTimeout(resolveWait, 10));
   collector.stop();
-  assert.deepEqual(seen, [false, true]);
+  const glibc = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime;
+  assert.deepEqual(seen, glibc !== undefined ? ['all', 'trim', 'young', 'trim'] : ['all', 'no trim', 'young']);
+});
+
+/** A collector with trimming on, whose collections, trims and loads are logged in order. */
+function trimHarness(load: MallocTrimLoad): { at: (ms: number) => void; events: string[] } {
+  const events: string[] = [];
+  let now = 0;
+  const probe: IdleCollectionProbe = {
+    appliedBytes: () => BURST_BYTES,
+    heapBytes: () => 0,
+    collected: ({ young }) => events.push(young ? 'young' : 'all'),
+    trimmed: ({ pauseMs, rssBytes }) => {
+      assert.ok(pauseMs >= 0);
+      assert.equal(rssBytes.length, 2);
+      events.push('trimmed');
+    },
+    trimUnavailable: (reason) => events.push(`unavailable: ${reason}`),
+  };
+  const loadTrim = (): MallocTrimLoad => {
+    events.push('load');
+    return 'trim' in load ? { trim: () => { events.push('trim'); return load.trim(); } } : load;
+  };
+  const collector = new IdleCollection({ idleMs: IDLE_MS, appliedBytesMin: BURST_BYTES, heapBytesMax: HEAP_MAX_BYTES, mallocTrim: true },
+    probe, (young) => events.push(young ? 'collect young' : 'collect all'), () => now, loadTrim);
+  return { events, at: (ms) => { now = ms; collector.check(); } };
+}
+
+test('mallocTrim: the library is loaded at the first trim, once; a trim follows the full and the young collection', () => {
+  const { events, at } = trimHarness({ trim: () => 1 });
+  at(0);
+  at(IDLE_MS - 1);
+  assert.deepEqual(events, [], 'nothing loaded before the first collection');
+  at(IDLE_MS);
+  at(2 * IDLE_MS);
+  assert.deepEqual(events, ['collect all', 'all', 'load', 'trim', 'trimmed', 'collect young', 'young', 'trim', 'trimmed']);
+});
+
+test('mallocTrim unavailable: said once, the collections go on without it', () => {
+  const { events, at } = trimHarness({ unavailable: 'not glibc' });
+  at(0);
+  at(IDLE_MS);
+  at(2 * IDLE_MS);
+  assert.deepEqual(events, ['collect all', 'all', 'load', 'unavailable: not glibc', 'collect young', 'young']);
+});
+
+test('loadMallocTrim: a working trim on Linux with glibc, a reason and no throw elsewhere', () => {
+  const loaded = loadMallocTrim();
+  const glibc = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime;
+  if (process.platform === 'linux' && glibc !== undefined) {
+    assert.ok('trim' in loaded, 'unavailable' in loaded ? loaded.unavailable : '');
+    assert.ok([0, 1].includes(loaded.trim()));
+  } else {
+    assert.ok('unavailable' in loaded && loaded.unavailable.length > 0);
+  }
 });
