@@ -152,6 +152,13 @@ function metricsRegistry(context: AdminContext): { registry: Registry; newScrape
       for (const [peer, stats] of current().transport) this.set({ peer }, stats.connected ? 1 : 0);
     },
   });
+  new Counter({
+    name: 'raftis_peer_stall_redials_total', help: 'Peer connections redialled because they took writes and delivered nothing back for --peer-stall-ms.', labelNames: ['peer'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const [peer, stats] of current().transport) this.inc({ peer }, stats.stallRedials);
+    },
+  });
   const stats = (): Sample['stats'] => current().stats;
   counter('raftis_raft_proposals_total', 'Proposals accepted by the Raft core.', () => stats().proposals);
   counter('raftis_raft_readies_total', 'Ready structures processed.', () => stats().readies);

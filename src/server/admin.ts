@@ -42,7 +42,7 @@ export interface AdminContext {
   readonly blockedClients?: () => number;
   /** CLIENT TRACKING on this node (INFO's tracking fields); none when absent. */
   readonly trackingStats?: () => { readonly clients: number; readonly keys: number; readonly items: number; readonly prefixes: number };
-  readonly transportStats: () => Map<NodeId, Pick<PeerStats, 'connected' | 'droppedMessages' | 'queuedBytes' | 'sentFrames' | 'socketWrites'>>;
+  readonly transportStats: () => Map<NodeId, Pick<PeerStats, 'connected' | 'droppedMessages' | 'queuedBytes' | 'sentFrames' | 'socketWrites' | 'reconnects' | 'stallRedials'>>;
   readonly faults: ((argv: readonly Buffer[]) => Reply) | null;
   /** The node's log, for what an operator should see (FAILOVER's steps). */
   readonly log: (level: 'info' | 'warn', fields: Record<string, unknown>, message: string) => void;

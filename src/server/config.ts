@@ -98,6 +98,8 @@ export interface ServerConfig {
   /** Keyspace notification classes at start-up (Redis's letters; CONFIG SET changes them cluster-wide). */
   readonly notifyKeyspaceEvents: string;
   readonly peerQueueMaxBytes: number;
+  /** A peer connection that takes writes and delivers nothing back this long is redialled; 0: two election timeouts. */
+  readonly peerStallMs: number;
   /** Enables the transport's drop/delay/partition API (RAFT.DEBUG FAULT …). Never in production. */
   readonly debugFaultInjection: boolean;
   /** RAFT.DEBUG DISK: the data directory's disk can be made to fail syncs, run out of space or slow down (tests only). */
@@ -154,6 +156,13 @@ export interface ServerConfig {
   readonly configFile: string | null;
   /** Node settings (NodeSettings, by Redis's names) given at start-up, checked, in order. */
   readonly nodeSettings: readonly (readonly [string, string])[];
+}
+
+const PEER_STALL_MS_MIN = 100;
+
+/** The peer-stall bound in force: --peer-stall-ms, or two election timeouts. */
+export function peerStallMs(config: Pick<ServerConfig, 'peerStallMs' | 'electionTicks' | 'tickMs'>): number {
+  return config.peerStallMs !== 0 ? config.peerStallMs : 2 * config.electionTicks * config.tickMs;
 }
 
 export class ConfigError extends Error {
@@ -228,6 +237,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'notifyKeyspaceEvents', flag: 'notify-keyspace-events', kind: 'string', help: 'keyspace notification classes, Redis\'s letters (default "": off)' },
   { key: 'clientOutputBufferPubsubMaxBytes', flag: 'client-output-buffer-limit-pubsub', kind: 'bytes', min: 64 * 1024, max: 16_384 * MiB, help: 'a subscriber\'s message backlog before disconnect (default 32mb)' },
   { key: 'peerQueueMaxBytes', flag: 'peer-queue-max-bytes', kind: 'bytes', min: 64 * 1024, max: 16_384 * MiB, help: 'outbound queue per peer (default 64mb)' },
+  { key: 'peerStallMs', flag: 'peer-stall-ms', kind: 'int', min: 0, max: 600_000, help: 'redial a peer connection that has taken writes and answered nothing, not even a probe, for this long (packets dropped without a reset); 0 = two election timeouts, 2 × election-ticks × tick-ms (default 0: 1200 ms)' },
   { key: 'debugFaultInjection', flag: 'debug-fault-injection', kind: 'bool', help: 'enable RAFT.DEBUG fault commands (tests only)' },
   { key: 'debugDiskFaults', flag: 'debug-disk-faults', kind: 'bool', help: 'enable RAFT.DEBUG DISK fault commands: failing syncs, a full or a slow disk (tests only)' },
   { key: 'enableDebugCommand', flag: 'enable-debug-command', kind: 'string', choices: DEBUG_PERMISSIONS, help: 'who may run DEBUG: no | yes | local (loopback clients), as Redis 7 (default no)' },
@@ -306,6 +316,7 @@ const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 
   clientOutputBufferPubsubMaxBytes: 32 * MiB,
   notifyKeyspaceEvents: '',
   peerQueueMaxBytes: 64 * MiB,
+  peerStallMs: 0,
   debugFaultInjection: false,
   debugDiskFaults: false,
   debugClockOffsetMs: 0,
@@ -528,6 +539,9 @@ function validate(config: ServerConfig): void {
         throw new ConfigError(`--admin-listen ${formatHostPort(admin)} is the same address as --${flag}`);
       }
     }
+  }
+  if (config.peerStallMs !== 0 && config.peerStallMs < PEER_STALL_MS_MIN) {
+    throw new ConfigError(`peer-stall-ms (${config.peerStallMs}) must be 0 (two election timeouts) or at least ${PEER_STALL_MS_MIN}: a busy peer answers a probe within tens of milliseconds, not less`);
   }
   if (config.heartbeatTicks >= config.electionTicks) {
     throw new ConfigError(`heartbeat-ticks (${config.heartbeatTicks}) must be below election-ticks (${config.electionTicks})`);

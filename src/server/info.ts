@@ -233,9 +233,12 @@ export function raftInfoLines(context: AdminContext): string[] {
     `stat_commands_applied:${context.kv.commandsApplied}`, `stat_cpu_us_per_command_applied:${cpuMicrosPer(context.kv.commandsApplied)}`,
   ];
   const transport = context.transportStats();
+  // Every node redials its own stalled links, followers too: the totals, beside the leader's per-peer lines.
+  const peers = [...transport.values()];
+  lines.push(`stat_peer_reconnects:${peers.reduce((sum, p) => sum + p.reconnects, 0)}`, `stat_peer_stall_redials:${peers.reduce((sum, p) => sum + p.stallRedials, 0)}`);
   for (const progress of status.progress) {
     const peer = transport.get(progress.id);
-    lines.push(`peer_${progress.id}:match=${progress.match},next=${progress.next},state=${progress.state},learner=${progress.isLearner ? 1 : 0},connected=${peer?.connected === true ? 1 : 0},frames_sent=${peer?.sentFrames ?? 0},socket_writes=${peer?.socketWrites ?? 0}`);
+    lines.push(`peer_${progress.id}:match=${progress.match},next=${progress.next},state=${progress.state},learner=${progress.isLearner ? 1 : 0},connected=${peer?.connected === true ? 1 : 0},frames_sent=${peer?.sentFrames ?? 0},socket_writes=${peer?.socketWrites ?? 0},reconnects=${peer?.reconnects ?? 0},stall_redials=${peer?.stallRedials ?? 0}`);
   }
   return lines;
 }

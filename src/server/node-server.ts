@@ -28,7 +28,7 @@ import { Admin, type AdminContext } from './admin.js';
 import { AdminHttpServer, unhealthyReason } from './admin-http.js';
 import { DashboardHistory } from './dashboard-history.js';
 import { DashboardView } from './dashboard-view.js';
-import { ConfigError, clientAddress, formatHostPort, parseHostPort, type HostPort, type ServerConfig } from './config.js';
+import { ConfigError, clientAddress, formatHostPort, parseHostPort, peerStallMs, type HostPort, type ServerConfig } from './config.js';
 import { loadSecurity, loadTls, joinTlsOptions } from './security.js';
 import type { ConnectionOptions } from 'node:tls';
 import { Dispatcher } from './dispatch.js';
@@ -184,6 +184,7 @@ export class RaftisServer {
       listen: config.peerListen,
       peers: new Map([...members.values()].filter((m) => m.id !== identity.nodeId).map((m) => [nodeId(m.id), m.peer])),
       outboundQueueMaxBytes: config.peerQueueMaxBytes,
+      linkStallMs: peerStallMs(config),
       snapshotChunkBytes: config.snapshotChunkBytes,
       faultInjection: config.debugFaultInjection,
       incarnation: identity.incarnation,

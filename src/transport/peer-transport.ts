@@ -9,7 +9,8 @@
 // callback that queued them returns (a microtask: the runtime sends one Ready's messages in
 // one callback, so they still share one write, and they leave in this loop iteration rather
 // than the next); Raft messages that do not fit are dropped and counted, since Raft
-// tolerates loss. Lost connections are redialled lazily with exponential backoff.
+// tolerates loss. Lost connections are redialled lazily with exponential backoff, and so
+// is a connection that has stopped delivering without closing (link-stall.ts).
 import { createConnection, createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
@@ -17,6 +18,7 @@ import { crc32 } from 'node:zlib';
 import type { Message, NodeId } from '../raft/types.js';
 import { Backoff, validateBackoff } from './backoff.js';
 import { TransportError } from './errors.js';
+import { LinkStallWatch } from './link-stall.js';
 import { FaultInjector, seededRandom } from './fault-injector.js';
 import type { TransportFaults } from './fault-injector.js';
 import {
@@ -85,6 +87,12 @@ export interface TransportOptions {
   readonly random?: () => number;
   /** Connect plus handshake. Default 2000 ms. */
   readonly dialTimeoutMs?: number;
+  /**
+   * An outbound connection that has taken writes and delivered nothing back (not even the
+   * answer to a probe sent halfway) for this long is closed and dialled afresh, through the
+   * usual backoff. Default 2000 ms.
+   */
+  readonly linkStallMs?: number;
   /** Default 1 MiB (less if frameMaxBytes is smaller: a chunk and its stream id fit one frame). */
   readonly snapshotChunkBytes?: number;
   /** Unacknowledged snapshot chunks in flight per stream. Default 4. */
@@ -129,6 +137,8 @@ export interface PeerStats {
   readonly receivedFrames: number;
   /** Dials started after an earlier connection or attempt to this peer ended. */
   readonly reconnects: number;
+  /** Connections closed and redialled because they took writes and delivered nothing back for linkStallMs. */
+  readonly stallRedials: number;
   /** Why the last connection attempt or connection failed; null once connected. */
   readonly lastError: string | null;
 }
@@ -145,6 +155,17 @@ export const OUTBOUND_QUEUE_MAX_BYTES_DEFAULT = 64 * 1024 * 1024;
 export const SNAPSHOT_CHUNK_BYTES_DEFAULT = 1024 * 1024;
 export const SNAPSHOT_WINDOW_CHUNKS_DEFAULT = 8;
 export const DIAL_TIMEOUT_MS_DEFAULT = 2000;
+export const LINK_STALL_MS_DEFAULT = 2000;
+/**
+ * One socket write carries at most this many bytes of queued frames (one frame at least),
+ * and the next waits until the kernel has taken it. Node shows no progress inside a write,
+ * so a backlog handed over whole would look stalled for as long as a slow reader takes to
+ * drain it; in bounded writes each one taken is progress the stall watch sees.
+ */
+const FLUSH_BATCH_BYTES_MAX = 1024 * 1024;
+/** A request with id 0 and no payload asks the peer's transport to answer on the same connection. */
+const PROBE_FRAME = encodeRequestFrame(0, new Uint8Array(0));
+const PROBE_ANSWER_FRAME = encodeResponseFrame({ requestId: 0, ok: true, payload: new Uint8Array(0) });
 export const RECONNECT_BACKOFF_MIN_MS_DEFAULT = 50;
 export const RECONNECT_BACKOFF_MAX_MS_DEFAULT = 2000;
 /** Longest request timeout accepted: longer waits belong to the caller's retry loop. */
@@ -155,6 +176,7 @@ const U32_LIMIT = 0x1_0000_0000;
 interface ResolvedOptions {
   readonly outboundQueueMaxBytes: number;
   readonly dialTimeoutMs: number;
+  readonly linkStallMs: number;
   readonly snapshotChunkBytes: number;
   readonly snapshotWindowChunks: number;
   readonly frameMaxBytes: number;
@@ -183,6 +205,7 @@ function resolveOptions(o: TransportOptions): ResolvedOptions {
   return {
     outboundQueueMaxBytes: positiveInteger('outboundQueueMaxBytes', o.outboundQueueMaxBytes ?? OUTBOUND_QUEUE_MAX_BYTES_DEFAULT, Number.MAX_SAFE_INTEGER),
     dialTimeoutMs: positiveInteger('dialTimeoutMs', o.dialTimeoutMs ?? DIAL_TIMEOUT_MS_DEFAULT, 10 * 60 * 1000),
+    linkStallMs: positiveInteger('linkStallMs', o.linkStallMs ?? LINK_STALL_MS_DEFAULT, 10 * 60 * 1000),
     snapshotChunkBytes,
     snapshotWindowChunks: positiveInteger('snapshotWindowChunks', o.snapshotWindowChunks ?? SNAPSHOT_WINDOW_CHUNKS_DEFAULT, SNAPSHOT_WINDOW_CHUNKS_MAX),
     frameMaxBytes,
@@ -199,6 +222,7 @@ interface MutableStats {
   socketWrites: number;
   receivedFrames: number;
   reconnects: number;
+  stallRedials: number;
   lastError: string | null;
 }
 
@@ -251,6 +275,13 @@ interface PeerLink {
    */
   unreachable: boolean;
   readonly backoff: Backoff;
+  /** Watches the ready connection for a silent stall; null while not ready. */
+  stall: LinkStallWatch | null;
+  stallTimer: NodeJS.Timeout | null;
+  /** A write to the ready connection is in flight: the next waits for it (see FLUSH_BATCH_BYTES_MAX). */
+  writing: boolean;
+  /** Bytes of the ready connection's writes the kernel has taken. */
+  acceptedBytes: number;
   readonly requests: Map<number, PendingRequest>;
   readonly streams: Map<number, OutboundStream>;
   readonly readyWaiters: Set<ReadyWaiter>;
@@ -385,6 +416,7 @@ export class PeerTransport {
       if (socket !== null) {
         if (link.dialTimer !== null) clearTimeout(link.dialTimer);
         link.dialTimer = null;
+        this.stopStallWatch(link);
         link.socket = null;
         link.state = 'idle';
         this.failLinkWork(link, new TransportError('RAFTIS_TRANSPORT_CONNECTION_LOST', `peer ${id} moved to ${address.host}:${address.port}`));
@@ -410,6 +442,7 @@ export class PeerTransport {
         socketWrites: s.socketWrites,
         receivedFrames: s.receivedFrames,
         reconnects: s.reconnects,
+        stallRedials: s.stallRedials,
         lastError: s.lastError,
       });
     }
@@ -534,6 +567,10 @@ export class PeerTransport {
       dialed: false,
       unreachable: false,
       backoff: new Backoff({ minMs: this.options.backoffMinMs, maxMs: this.options.backoffMaxMs, random: this.options.random }),
+      stall: null,
+      stallTimer: null,
+      writing: false,
+      acceptedBytes: 0,
       requests: new Map(),
       streams: new Map(),
       readyWaiters: new Set(),
@@ -545,7 +582,7 @@ export class PeerTransport {
   private statsOf(id: NodeId): MutableStats {
     let s = this.peerStats.get(id);
     if (s === undefined) {
-      s = { droppedMessages: 0, faultDroppedMessages: 0, sentFrames: 0, socketWrites: 0, receivedFrames: 0, reconnects: 0, lastError: null };
+      s = { droppedMessages: 0, faultDroppedMessages: 0, sentFrames: 0, socketWrites: 0, receivedFrames: 0, reconnects: 0, stallRedials: 0, lastError: null };
       this.peerStats.set(id, s);
     }
     return s;
@@ -591,19 +628,86 @@ export class PeerTransport {
     this.linksToFlush.clear();
   }
 
-  /** Writes the whole queue with one corked write (one writev on the socket). */
+  /**
+   * Writes the queue with one corked write (one writev on the socket), or its first
+   * FLUSH_BATCH_BYTES_MAX and the rest once the kernel has taken them.
+   */
   private flush(link: PeerLink): void {
     const socket = link.socket;
-    if (link.state !== 'ready' || socket === null || link.queue.length === 0) return;
+    if (link.state !== 'ready' || socket === null || link.queue.length === 0 || link.writing) return;
     const queue = link.queue;
-    link.queue = [];
-    link.queueBytes = 0;
+    let count = 0;
+    let bytes = 0;
+    for (; count < queue.length; count++) {
+      const frameBytes = queue[count]?.frame.byteLength ?? 0;
+      if (count > 0 && bytes + frameBytes > FLUSH_BATCH_BYTES_MAX) break;
+      bytes += frameBytes;
+    }
+    const batch = count === queue.length ? queue : queue.slice(0, count);
+    link.queue = count === queue.length ? [] : queue.slice(count);
+    link.queueBytes -= bytes;
+    link.writing = true;
+    const written = (): void => {
+      if (link.socket !== socket) return;
+      link.writing = false;
+      link.acceptedBytes += bytes;
+      this.flush(link);
+    };
     socket.cork();
-    for (const item of queue) socket.write(item.frame);
+    for (let i = 0; i < batch.length; i++) socket.write(batch[i]?.frame ?? Buffer.alloc(0), i === batch.length - 1 ? written : undefined);
     socket.uncork();
     const stats = this.statsOf(link.id);
-    stats.sentFrames += queue.length;
+    stats.sentFrames += batch.length;
     stats.socketWrites += 1;
+    if (link.stall?.wrote(Date.now()) === true) this.armStallCheck(link, socket, Date.now() + Math.ceil(this.options.linkStallMs / 2));
+  }
+
+  private armStallCheck(link: PeerLink, socket: Socket, atMs: number): void {
+    if (link.stallTimer !== null) clearTimeout(link.stallTimer);
+    link.stallTimer = setTimeout(() => this.checkStall(link, socket), Math.max(0, atMs - Date.now()));
+  }
+
+  private stopStallWatch(link: PeerLink): void {
+    if (link.stallTimer !== null) clearTimeout(link.stallTimer);
+    link.stallTimer = null;
+    link.stall = null;
+  }
+
+  private checkStall(link: PeerLink, socket: Socket): void {
+    link.stallTimer = null;
+    if (link.socket !== socket || link.state !== 'ready' || link.stall === null) return;
+    const verdict = link.stall.check(Date.now(), link.acceptedBytes, link.queueBytes + socket.writableLength);
+    switch (verdict.kind) {
+      case 'idle':
+        return;
+      case 'probe':
+        socket.write(PROBE_FRAME);
+        this.armStallCheck(link, socket, verdict.atMs);
+        return;
+      case 'wait':
+        this.armStallCheck(link, socket, verdict.atMs);
+        return;
+      case 'stalled':
+        this.redialStalled(link, socket, verdict.silentMs);
+        return;
+      default:
+        assertNever(verdict);
+    }
+  }
+
+  /**
+   * Closes a stalled connection and dials afresh (after the backoff's next delay, so a peer
+   * that is really gone is not hammered). Like any lost connection, its requests and streams
+   * fail and the Raft messages still queued are dropped: Raft resends what matters.
+   */
+  private redialStalled(link: PeerLink, socket: Socket, silentMs: number): void {
+    this.statsOf(link.id).stallRedials += 1;
+    this.log('info', `connection to peer ${link.id} took writes and delivered nothing back for ${silentMs} ms (packets dropped?): redialling`, { peer: link.id, silentMs });
+    this.onLinkClosed(link, `stalled: nothing back for ${silentMs} ms`);
+    // A reset (plain TCP) discards what the kernel still holds, so old frames cannot arrive
+    // after the new connection's; the receiver also drops an older connection from us.
+    if (isTlsSocket(socket)) socket.destroy();
+    else socket.resetAndDestroy();
   }
 
   private ensureConnecting(link: PeerLink): void {
@@ -689,6 +793,7 @@ export class PeerTransport {
       }
     }
     this.statsOf(link.id).receivedFrames += 1;
+    link.stall?.heard();
     if (kind === FrameKind.SnapshotAck) this.onSnapshotAck(link, socket, payload);
     else if (kind === FrameKind.Response) this.onResponse(link, socket, payload);
     else socket.destroy(new Error(`unexpected frame kind ${kind} on an outbound connection`));
@@ -699,6 +804,9 @@ export class PeerTransport {
     link.dialTimer = null;
     link.state = 'ready';
     link.unreachable = false;
+    link.stall = new LinkStallWatch(this.options.linkStallMs);
+    link.writing = false;
+    link.acceptedBytes = 0;
     link.backoff.reset();
     link.notBefore = 0;
     this.statsOf(link.id).lastError = null;
@@ -731,6 +839,7 @@ export class PeerTransport {
     const wasReady = link.state === 'ready';
     if (link.dialTimer !== null) clearTimeout(link.dialTimer);
     link.dialTimer = null;
+    this.stopStallWatch(link);
     link.socket = null;
     link.state = 'idle';
     link.unreachable = true;
@@ -761,6 +870,7 @@ export class PeerTransport {
     link.reconnectTimer = null;
     if (link.dialTimer !== null) clearTimeout(link.dialTimer);
     link.dialTimer = null;
+    this.stopStallWatch(link);
     const socket = link.socket;
     link.socket = null;
     link.state = 'idle';
@@ -959,6 +1069,7 @@ export class PeerTransport {
         connection.peer = step.peer;
         connection.socket.write(step.frame);
         this.log('debug', `accepted connection from peer ${step.peer} at ${connection.remote}`);
+        this.dropOlderInbound(connection);
         this.redialIfWaiting(step.peer);
         return;
       case 'refuse':
@@ -969,6 +1080,19 @@ export class PeerTransport {
         return;
       default:
         assertNever(step);
+    }
+  }
+
+  /**
+   * A peer keeps one connection to us: one it dialed before was given up (lost, or stalled
+   * without closing, its close not seen here). Frames still in flight on it would arrive out
+   * of order with the new connection's, and it holds resources: close it.
+   */
+  private dropOlderInbound(newest: InboundConnection): void {
+    for (const connection of this.inbound) {
+      if (connection === newest || connection.peer !== newest.peer) continue;
+      this.log('debug', `closing the older connection from peer ${connection.peer} at ${connection.remote}`);
+      connection.socket.destroy();
     }
   }
 
@@ -998,6 +1122,8 @@ export class PeerTransport {
       return;
     }
     const { requestId, payload: body } = decoded.value;
+    // A probe tests the connection, not the network the injected faults stand for: answered at once.
+    if (requestId === 0 && body.byteLength === 0) return this.writeInbound(connection, PROBE_ANSWER_FRAME);
     this.throughFaults(peer, () => {
       let pending: Promise<Uint8Array>;
       try {
