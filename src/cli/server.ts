@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { seedKeyHash } from '../kv/key-table.js';
 import { ConfigError, loadConfig, usage } from '../server/config.js';
+import { ClusterUnavailableError } from '../server/errors.js';
 import { RaftisServer } from '../server/node-server.js';
 
 export async function serverCommand(argv: string[]): Promise<number> {
@@ -33,6 +34,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
     const message = error instanceof Error ? error.message : String(error);
     logger.fatal({ err: message }, 'start-up failed');
     process.stderr.write(`raftis server: ${message}\n`);
+    if (error instanceof ClusterUnavailableError) return 69; // EX_UNAVAILABLE
     return error instanceof ConfigError ? 78 : 1;
   }
   return new Promise<number>((resolve) => {

@@ -48,6 +48,8 @@ export interface ServerConfig {
   readonly initialCluster: ReadonlyMap<string, HostPort>;
   /** Client address of any member of an existing cluster to join (new data directory only). */
   readonly join: HostPort | null;
+  /** With --join: how long to keep asking while the cluster has no leader or the member cannot be reached. */
+  readonly joinWaitMs: number;
   /** A learner added to become a voter is promoted once its log is this close to the commit index. */
   readonly learnerPromoteLagEntries: number;
   /** Distinguishes clusters that share hosts; part of the cluster id checked in every peer handshake. */
@@ -198,6 +200,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'dataDir', flag: 'data-dir', kind: 'string', help: 'data directory, default ./data/<id>' },
   { key: 'initialCluster', flag: 'initial-cluster', kind: 'cluster', help: 'initial voters: n1=host:port,n2=host:port,… (peer addresses)' },
   { key: 'join', flag: 'join', kind: 'hostport', help: 'client address of a member of the cluster to join (empty data directory)' },
+  { key: 'joinWaitMs', flag: 'join-wait-ms', kind: 'int', min: 0, max: 3_600_000, help: 'with --join: keep asking this long while the cluster has no leader or the member cannot be reached, then exit (69 with no leader, 78 unreachable) (default 60000)' },
   { key: 'learnerPromoteLagEntries', flag: 'learner-promote-lag-entries', kind: 'int', min: 0, max: 1e9, help: 'promote a joining learner once this close to the commit index (default 1000)' },
   { key: 'clusterToken', flag: 'cluster-token', kind: 'string', help: 'cluster name mixed into the cluster id, default raftis' },
   { key: 'tickMs', flag: 'tick-ms', kind: 'int', min: 1, max: 10_000, help: 'milliseconds per Raft tick (default 50)' },
@@ -267,6 +270,9 @@ export const SETTINGS: readonly Setting[] = [
 
 const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 'initialCluster' | 'configured' | 'configFile' | 'nodeSettings'> = {
   join: null,
+  // A leader is normally back within an election or two; a minute also rides out a partition
+  // (the chaos runs' last 4–12 s) or a cluster whose nodes are restarting.
+  joinWaitMs: 60_000,
   adminListen: null,
   adminSampleMs: 1000,
   adminSamplesMax: 300,

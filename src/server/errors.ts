@@ -3,6 +3,18 @@
 import type { Reply } from '../kv/reply.js';
 import { NodeError } from '../node/errors.js';
 
+/**
+ * The cluster cannot serve the start-up a node asked for (a --join that met no leader for
+ * --join-wait-ms): the process exits with 69 (EX_UNAVAILABLE), not 78, since nothing in
+ * its configuration is wrong and starting it again later may well succeed.
+ */
+export class ClusterUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ClusterUnavailableError';
+  }
+}
+
 export function errorReply(message: string): Reply {
   return { kind: 'error', message };
 }

@@ -33,7 +33,7 @@ import { loadSecurity, loadTls, joinTlsOptions } from './security.js';
 import type { ConnectionOptions } from 'node:tls';
 import { Dispatcher } from './dispatch.js';
 import { seedLines, startAclSeeding } from './acl-seed.js';
-import { errorReply, nodeErrorReply } from './errors.js';
+import { ClusterUnavailableError, errorReply, nodeErrorReply } from './errors.js';
 import { newIdentity, readIdentity, withSelfAddresses, writeIdentity, type Identity, type Member } from './identity.js';
 import { PeerIncarnations, incarnationRefusal } from './peer-incarnations.js';
 import { StorageLogStore, decodeMembership, encodeMembership, hostPortSchema, snapshotMetaFromStored } from './log-store.js';
@@ -669,16 +669,18 @@ async function loadOrCreateIdentity(config: ServerConfig, logger: Logger, joinTl
  * node must start from the same initial configuration as everyone else to replay the log)
  * and the current members' addresses.
  */
-/** How long a joiner keeps asking for the cluster's membership while it has no leader, in request time-outs. */
-const JOIN_INFO_ATTEMPTS_TIMEOUTS = 6;
 const JOIN_INFO_RETRY_MS = 200;
+/** While a joiner waits, it says why at most this often. */
+const JOIN_WAIT_LOG_MS = 5000;
 
 async function fetchJoinIdentity(config: ServerConfig, logger: Logger, joinTls: ConnectionOptions | null): Promise<{ identity: Identity; knownMembers: Member[] }> {
   const where = formatHostPort(config.join ?? { host: '', port: 0 });
   let reply: RespValue;
-  // The member asked forwards to the leader; while the cluster has none it answers TRYAGAIN.
-  const deadline = Date.now() + config.requestTimeoutMs * JOIN_INFO_ATTEMPTS_TIMEOUTS;
-  // An unreachable member (down, or cut off for a moment) is asked again until the deadline too.
+  // The member asked forwards to the leader; while the cluster has none (an election, a
+  // partition) it answers TRYAGAIN, and a member down or cut off for a moment does not
+  // answer: both are asked again for --join-wait-ms.
+  const started = Date.now();
+  let loggedAt = -Infinity;
   for (let attempt = 0; ; attempt++) {
     let unreachable: Error | null = null;
     try {
@@ -687,12 +689,18 @@ async function fetchJoinIdentity(config: ServerConfig, logger: Logger, joinTls: 
       unreachable = error as Error;
       reply = { kind: 'error', message: `cannot reach the cluster (${unreachable.message})` };
     }
-    const retryable = unreachable !== null || (reply.kind === 'error' && /^(TRYAGAIN|TIMEOUT)/.test(reply.message));
-    if (!retryable || Date.now() >= deadline) {
+    const noLeader = unreachable === null && reply.kind === 'error' && /^(TRYAGAIN|TIMEOUT)/.test(reply.message);
+    const waitedMs = Date.now() - started;
+    if ((unreachable === null && !noLeader) || waitedMs >= config.joinWaitMs) {
       if (unreachable !== null) throw new ConfigError(`--join ${where}: cannot reach the cluster (${unreachable.message})${joinTls === null ? '' : '; with --tls-cluster, --join names a member\'s --tls-port'}`);
+      if (noLeader) throw new ClusterUnavailableError(`--join ${where}: the cluster had no leader for ${waitedMs} ms (--join-wait-ms): RAFT.CLUSTERINFO: ${reply.kind === 'error' ? reply.message : ''}`);
       break;
     }
-    if (attempt % 10 === 0) logger.warn({ join: where, attempt, err: reply.kind === 'error' ? reply.message : '' }, 'asking the cluster for its membership again');
+    if (Date.now() - loggedAt >= JOIN_WAIT_LOG_MS) {
+      loggedAt = Date.now();
+      const why = noLeader ? 'the cluster has no leader right now' : 'cannot reach the member';
+      logger.warn({ join: where, attempt, waitedMs, err: reply.kind === 'error' ? reply.message : '' }, `${why}; asking the cluster for its membership again (up to --join-wait-ms ${config.joinWaitMs})`);
+    }
     await new Promise((resolveWait) => setTimeout(resolveWait, JOIN_INFO_RETRY_MS));
   }
   if (reply.kind === 'error') throw new ConfigError(`--join ${where}: RAFT.CLUSTERINFO failed: ${reply.message}`);
@@ -739,7 +747,7 @@ async function requestMembership(server: RaftisServer, config: ServerConfig, log
     const conf = server.node.status().confState;
     return conf.voters.includes(self as NodeId) || conf.learners.includes(self as NodeId);
   };
-  const deadline = Date.now() + config.requestTimeoutMs * 12;
+  const deadline = Date.now() + Math.max(config.joinWaitMs, config.requestTimeoutMs);
   while (!isMember() && Date.now() < deadline && !server.isStopping()) {
     try {
       const reply = await sendCommand(join.host, join.port, ['RAFT.NODE', 'ADD', self, formatHostPort(config.peerListen), formatHostPort(clientAddress(config)), 'INCARNATION', server.identity.incarnation], config.requestTimeoutMs, joinTls, joinAuth(config));

@@ -76,3 +76,52 @@ describe('joining', () => {
     assert.deepEqual(cluster.crashes(), []);
   });
 });
+
+// A cluster with no leader (two of three members down) is no configuration error: a joiner
+// keeps asking for --join-wait-ms, saying why, and joins once a leader is back; one whose
+// wait runs out exits with 69 (EX_UNAVAILABLE), not 78. Requests time out after 500 ms
+// here, so the old bound (6 request time-outs) would have given up after 3 s.
+describe('joining a cluster that has no leader', () => {
+  const REQUEST_TIMEOUT_MS = 500;
+  let cluster: TestCluster;
+
+  clusterPerSuite({
+    nodes: 3,
+    args: ['--request-timeout-ms', String(REQUEST_TIMEOUT_MS), '--no-leader-wait-ms', '200'],
+    nodeArgs: (id) => (id === 'n5' ? ['--join-wait-ms', '1500'] : []),
+  }, (started) => ({ cluster } = started));
+
+  const logOf = (id: string): string => {
+    const node = cluster.nodes.find((n) => n.id === id);
+    return node !== undefined && existsSync(node.logPath) ? readFileSync(node.logPath, 'utf8') : '';
+  };
+
+  it('a joiner whose --join-wait-ms runs out exits with 69 and says the cluster has no leader', async () => {
+    await cluster.waitForLeader();
+    await cluster.kill('n1', 'SIGTERM');
+    await cluster.kill('n2', 'SIGTERM');
+    // n3 alone answers TRYAGAIN no leader once it has stepped down; the cluster stays so for the next test too.
+    await waitFor('n3 to have no leader', async () => /^leader:$/m.test(String(await cluster.call('n3', ['RAFT.INFO'])).replace(/\r/g, '')), { timeoutMs: 30_000, intervalMs: 100 });
+    void cluster.addNode('n5', 'n3').catch(() => undefined);
+    const exits = (): { code: number | null }[] => cluster.nodes.find((n) => n.id === 'n5')?.exits ?? [];
+    await waitFor('n5 to exit', () => exits().length > 0, { timeoutMs: 30_000, intervalMs: 100 });
+    assert.equal(exits()[0]?.code, 69, logOf('n5'));
+    assert.match(logOf('n5'), /the cluster has no leader right now/);
+    assert.match(logOf('n5'), /the cluster had no leader for \d+ ms \(--join-wait-ms\)/);
+  });
+
+  it('a joiner keeps asking while the cluster has no leader, and joins once it has one', async () => {
+    const started = Date.now();
+    const joining = cluster.addNode('n4', 'n3');
+    await waitFor('n4 to wait past 6 request time-outs, saying why', () => {
+      const waited = Date.now() - started > 6 * REQUEST_TIMEOUT_MS + 1000;
+      return waited && /the cluster has no leader right now/.test(logOf('n4'));
+    }, { timeoutMs: 30_000, intervalMs: 100 });
+    assert.deepEqual(cluster.node('n4').exits, [], logOf('n4'));
+    cluster.startNode('n1');
+    cluster.startNode('n2');
+    await joining;
+    await waitFor('n4 to be a voter', async () => (await roles(cluster, 'n1')).get('n4')?.role === 'voter', { timeoutMs: 30_000, intervalMs: 100 });
+    assert.deepEqual(cluster.crashes().map((c) => c.split(';')[0]), ['n5 exited with code 69']);
+  });
+});
