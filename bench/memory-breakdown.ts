@@ -11,9 +11,11 @@
 //   node --import tsx bench/memory-breakdown.ts [--keys N (with --type: elements)] [--type T] [--ports FIRST-LAST] [--main DIST_CLI]
 //        [--node-args '--max-semi-space-size=2 ...'] [--server-args '--snapshot-log-bytes 8mb']
 // (--main: another build's dist/src/cli/main.js; environment variables such as MALLOC_ARENA_MAX
-// given to this script reach the nodes.)
+// given to this script reach the nodes.) At the end, each node's idle-collection log lines
+// (with --server-args '--log-level info': the collections' and trims' pauses and RSS).
 
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { COLLECTION_TYPES, type CollectionType } from './collection-data.js';
 import { benchValue } from './load-clients.js';
@@ -79,6 +81,15 @@ async function measureAll(cluster: RaftisCluster, leader: RaftisNode, phase: str
   for (const node of cluster.nodes) process.stdout.write(`${JSON.stringify(await nodeMemory(node, leader, phase))}\n`);
 }
 
+/** Each node's idle-collection log lines (pino's JSON), one output line each. */
+function printIdleLogLines(cluster: RaftisCluster): void {
+  for (const node of cluster.nodes) {
+    for (const line of readFileSync(join(cluster.root, `${node.id}.log`), 'utf8').split('\n')) {
+      if (line.includes('"msg":"idle: ')) process.stdout.write(`${JSON.stringify({ phase: 'idle-log', node: node.id, entry: JSON.parse(line) as unknown })}\n`);
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     keys: { type: 'string', default: '1000000' }, ports: { type: 'string' },
@@ -133,6 +144,7 @@ async function main(): Promise<void> {
       for (const node of cluster.nodes) node.process.child?.kill('SIGUSR2');
       await new Promise((resolveWait) => setTimeout(resolveWait, heapSnapshotWaitMs));
     }
+    printIdleLogLines(cluster);
   } finally {
     await cluster.stop();
   }
