@@ -214,6 +214,8 @@ export class RaftNode<R> {
   private appliedBytesAtSnapshot = 0;
   /** Bytes of the last snapshot this node wrote or received (0 until one is, since start). */
   private lastSnapshotBytes = 0;
+  /** Bytes of the snapshots this node has written or received since it started. */
+  private snapshotBytesSum = 0;
   /** (index, appliedBytes) after each applied batch above the log's compaction point, ascending: to compact by bytes. */
   private appliedByteMarks: { index: number; bytes: number }[] = [];
   /** When the core last ticked (clock ms). */
@@ -285,6 +287,11 @@ export class RaftNode<R> {
   /** Bytes of all entries applied since start (data plus a fixed per-entry overhead); only grows. */
   get appliedLogBytes(): number {
     return this.appliedBytes;
+  }
+
+  /** Bytes of the snapshots written or received since start; only grows. */
+  get snapshotBytesTotal(): number {
+    return this.snapshotBytesSum;
   }
 
   status(): RaftStatus {
@@ -521,6 +528,7 @@ export class RaftNode<R> {
         throw error;
       }
       this.lastSnapshotBytes = received;
+      this.snapshotBytesSum += received;
       this.options.logger.info({ from: message.from, index: message.snapshot.index, term: message.snapshot.term }, 'received snapshot');
       this.options.onSnapshot?.({ kind: 'received', index: message.snapshot.index, peer: message.from });
       // The term may have moved on while the file was committed (a slow disk outlasts an
@@ -969,6 +977,7 @@ export class RaftNode<R> {
     this.lastSnapshotIndex = index;
     this.appliedBytesAtSnapshot = bytesAtIndex;
     this.lastSnapshotBytes = snapshotBytes;
+    this.snapshotBytesSum += snapshotBytes;
     const compactTo = Math.min(index, Math.max(index - this.options.logRetainEntries, this.retainedBytesBound(index, bytesAtIndex)));
     this.appliedByteMarks = this.appliedByteMarks.filter((mark) => mark.index > compactTo);
     if (compactTo > 0) {

@@ -31,7 +31,7 @@ export interface IdleCollectionOptions {
 }
 
 export interface IdleCollectionProbe {
-  /** Bytes of entries this node has applied since it started; only grows. */
+  /** Bytes of entries this node has applied since it started (and of snapshots it wrote or received); only grows. */
   appliedBytes(): number;
   /** The V8 heap in use now, in bytes. */
   heapBytes(): number;

@@ -497,7 +497,10 @@ export class RaftisServer {
     const mib = (bytes: number): number => Math.round(bytes / 1048576);
     const { idleGcMs: idleMs, idleGcAppliedBytes: appliedBytesMin, idleGcHeapMaxBytes: heapBytesMax, idleMallocTrim: mallocTrim } = this.config;
     this.idleCollection = new IdleCollection({ idleMs, appliedBytesMin, heapBytesMax, mallocTrim }, {
-      appliedBytes: () => this.node.appliedLogBytes,
+      // A snapshot taken or received leaves garbage as a load does (its chunks, the Buffers
+      // of a transfer), and on an idle node (RAFT.SNAPSHOT, a new member catching up) no
+      // write would follow to collect it: it counts as work done.
+      appliedBytes: () => this.node.appliedLogBytes + this.node.snapshotBytesTotal,
       heapBytes: () => process.memoryUsage().heapUsed,
       collected: ({ young, pauseMs, heapBytes, rssBytes }) => this.logger.info({
         generation: young ? 'young' : 'all', pauseMs: Math.round(pauseMs), heapMiB: heapBytes.map(mib), rssMiB: rssBytes.map(mib),
