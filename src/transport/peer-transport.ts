@@ -647,9 +647,11 @@ export class PeerTransport {
     link.queue = count === queue.length ? [] : queue.slice(count);
     link.queueBytes -= bytes;
     link.writing = true;
-    const written = (): void => {
+    const written = (error?: Error | null): void => {
       if (link.socket !== socket) return;
       link.writing = false;
+      // A failed write ends the connection ('close' follows): nothing more goes on it.
+      if (error !== undefined && error !== null) return;
       link.acceptedBytes += bytes;
       this.flush(link);
     };
