@@ -675,7 +675,8 @@ export class PeerTransport {
     link.stall = null;
   }
 
-  private checkStall(link: PeerLink, socket: Socket): void {
+  /** `confirming`: the second look at a connection found stalled (see the 'stalled' case). */
+  private checkStall(link: PeerLink, socket: Socket, confirming = false): void {
     link.stallTimer = null;
     if (link.socket !== socket || link.state !== 'ready' || link.stall === null) return;
     const verdict = link.stall.check(Date.now(), link.acceptedBytes, link.queueBytes + socket.writableLength);
@@ -690,7 +691,13 @@ export class PeerTransport {
         this.armStallCheck(link, socket, verdict.atMs);
         return;
       case 'stalled':
-        this.redialStalled(link, socket, verdict.silentMs);
+        if (confirming) {
+          this.redialStalled(link, socket, verdict.silentMs);
+          return;
+        }
+        // After a pause of the event loop (a long GC, a busy machine) expired timers run
+        // before the socket reads that waited meanwhile: look again once those are read.
+        link.stallTimer = setTimeout(() => this.checkStall(link, socket, true), 0);
         return;
       default:
         assertNever(verdict);
