@@ -12,7 +12,7 @@ import type { NodeError } from '../node/errors.js';
 import type { ClientConnection, ReplySlot } from '../resp/server.js';
 import type { ReadConsistency, ServerConfig } from './config.js';
 import { errorReply, nodeErrorReply } from './errors.js';
-import type { WritePath } from './write-path.js';
+import type { WritePath, WriteWaiter } from './write-path.js';
 import { encodeTransaction, type WatchedKey } from '../kv/transaction.js';
 import { BlockedClients, type WaiterWrites } from './blocking.js';
 import { mayBlock } from './blocking-commands.js';
@@ -106,10 +106,12 @@ interface Execution {
 /** A data command's registry entry. */
 type DataCommand = Extract<RegisteredCommand, { kind: 'data' }>;
 
-/** What a DataRead needs of the dispatcher. */
-interface ReadHost {
+/** What a DataRead and a DataWrite need of the dispatcher. */
+interface DataHost {
   readonly kv: KvStateMachine;
   readonly node: RaftNode<Reply>;
+  readonly writes: WritePath;
+  readonly blocking: BlockedClients;
   readonly errors: ErrorCounters;
   /** Dispatcher.answer: counts the command and reports it. */
   answer(conn: ClientConnection, command: RegisteredCommand, argv: readonly Buffer[], reply: Reply, executionUsec: number, responseUsec: number | null): void;
@@ -129,7 +131,7 @@ class DataRead implements ReadWaiter {
   readonly kind = 'read';
 
   constructor(
-    private readonly host: ReadHost,
+    private readonly host: DataHost,
     private readonly conn: ClientConnection,
     private readonly state: ConnectionState,
     private readonly command: DataCommand,
@@ -174,6 +176,55 @@ class DataRead implements ReadWaiter {
     host.answer(this.conn, this.command, this.argv, reply, executionUsec, (now - this.started) * 1000);
     sendCounted(this.slot, host.errors, reply);
     finished(state);
+  }
+}
+
+/**
+ * A plain write (plainWrite) from its arrival to its reply, in one object, as DataRead is for
+ * a read: it waits in the connection's queue as itself and is its submission's WriteWaiter. A
+ * pipelined write lives until its entry commits (10–40 ms under load), through young-generation
+ * collections that copy what survives: a closure per step (the answer, the turn, the submit's
+ * callback, the execution counter) was copied with it.
+ */
+class DataWrite implements WriteWaiter {
+  readonly kind = 'write';
+  private appliedAtSubmit = 0;
+
+  constructor(
+    private readonly host: DataHost,
+    private readonly conn: ClientConnection,
+    private readonly state: ConnectionState,
+    private readonly command: DataCommand,
+    /** The arguments as the client sent them (commandstats, the slow log)... */
+    private readonly argv: Buffer[],
+    /** ...and as the log takes them (AclGate.logForm, fixed at arrival). */
+    private readonly logged: readonly Uint8Array[],
+    private readonly slot: ReplySlot,
+    /** performance.now() at dispatch: the response time counts from there. */
+    private readonly started: number,
+    /** The request id's sequence, taken at arrival (nextSeq) as every write's is. */
+    private readonly seq: number,
+  ) {}
+
+  /** The connection's turn came (startNow, or finished() starting the waiting writes). */
+  start(): void {
+    this.appliedAtSubmit = this.host.kv.appliedIndex;
+    this.host.writes.submit(this.conn.id, this.seq, firstOf(this.state.unanswered, this.seq), this.logged, this);
+  }
+
+  written(reply: Reply, executionUsec: number): void {
+    this.state.unanswered.delete(this.seq);
+    const blocking = this.host.blocking;
+    // As in Redis, the clients the write woke here are served before it is answered.
+    if (blocking.holdsNoReply) this.answer(reply, executionUsec);
+    else blocking.afterWakeUps(this.appliedAtSubmit, () => this.answer(reply, executionUsec));
+  }
+
+  private answer(reply: Reply, executionUsec: number): void {
+    const host = this.host;
+    host.answer(this.conn, this.command, this.argv, reply, executionUsec, (performance.now() - this.started) * 1000);
+    sendCounted(this.slot, host.errors, reply);
+    finished(this.state);
   }
 }
 
@@ -243,8 +294,8 @@ export class Dispatcher {
   /** Who each connection is and what it may run (AUTH, NOAUTH, NOPERM, ACL LOG). */
   readonly acl: AclGate;
   commandsProcessed = 0;
-  /** What every DataRead shares. */
-  private readonly reads: ReadHost;
+  /** What every DataRead and DataWrite shares. */
+  private readonly data: DataHost;
 
   constructor(options: DispatcherOptions) {
     this.options = options;
@@ -292,8 +343,8 @@ export class Dispatcher {
     });
     const acl = aclCommand({ gate: this.acl, users: () => options.kv.acl, aclFile: options.config.aclFile, lookup: (name) => this.registry.lookup(name) });
     this.registry = new CommandRegistry(options.kv.commands(), [...this.transactionCommands(), this.monitorCommand(), ...connection, acl, ...options.serverCommands]);
-    this.reads = {
-      kv: options.kv, node: options.node, errors: this.registry.errors,
+    this.data = {
+      kv: options.kv, node: options.node, writes: options.writes, blocking: this.blocking, errors: this.registry.errors,
       answer: (conn, command, argv, reply, executionUsec, responseUsec) => this.answer(conn, command, argv, reply, executionUsec, responseUsec),
       tracking: this.tracking,
       tracked: (conn, argv, caching, serve) => this.tracked(conn, argv, caching, serve),
@@ -413,7 +464,7 @@ export class Dispatcher {
     if (this.monitors.active && name !== 'exec' && !(command.row.flags as readonly string[]).includes('admin')) this.monitors.feed(conn.address, argv);
     const started = performance.now();
     const intercepted = this.options.subscriptions?.intercept(conn, name, argv) ?? null;
-    if (intercepted === null && command.kind === 'data' && this.plainRead(conn, state, command, argv, slot, started)) return;
+    if (intercepted === null && command.kind === 'data' && (this.plainRead(conn, state, command, argv, slot, started) || this.plainWrite(conn, state, command, argv, slot, started))) return;
     const errors = this.registry.errors;
     const execution: Execution = { usec: 0 };
     /** True while a server command runs synchronously: its time so far is its execution. */
@@ -486,13 +537,30 @@ export class Dispatcher {
     if (spec.validate !== undefined && spec.validate(argv) !== null) return false; // runData answers the error
     // The connection's consistency as set when the read arrived, even if it waits.
     const caching = this.tracking.active && this.tracking.takeCaching(conn, spec.name);
-    const read = new DataRead(this.reads, conn, state, command, argv, slot, state.consistency, this.acl.runsAs(conn, spec), started, caching);
+    const read = new DataRead(this.data, conn, state, command, argv, slot, state.consistency, this.acl.runsAs(conn, spec), started, caching);
     if (startNow(state, 'read')) read.start();
     else state.waiting.push(read);
     return true;
   }
 
-  /** A data command that is not a plain read (plainRead), or whose arguments are refused. */
+  /**
+   * Starts a plain write (a data command that writes, neither blocks nor runs a script, with
+   * valid arguments, on a node whose disk takes writes) as one DataWrite, and returns true;
+   * false leaves the command to runData.
+   */
+  private plainWrite(conn: ClientConnection, state: ConnectionState, command: DataCommand, argv: Buffer[], slot: ReplySlot, started: number): boolean {
+    const spec = command.row;
+    const flags = spec.flags as readonly string[];
+    if (!flags.includes('write') || SCRIPT_CALLS.has(spec.name) || (flags.includes('blocking') && mayBlock(argv))) return false;
+    if ((spec.validate !== undefined && spec.validate(argv) !== null) || this.options.node.diskFull !== null) return false; // runData answers
+    if (this.tracking.active) this.tracking.takeCaching(conn, spec.name);
+    const write = new DataWrite(this.data, conn, state, command, argv, this.acl.logForm(conn, spec, argv), slot, started, nextSeq(state));
+    if (startNow(state, 'write')) write.start();
+    else state.waiting.push(write);
+    return true;
+  }
+
+  /** A data command that is not a plain read (plainRead) or write (plainWrite), or whose arguments are refused. */
   private runData(conn: ClientConnection, state: ConnectionState, spec: CommandSpec, argv: Buffer[], done: (reply: Reply) => void, execution: Execution): void {
     const invalid = spec.validate === undefined ? null : spec.validate(argv);
     if (invalid !== null) return done(invalid);
@@ -518,12 +586,14 @@ export class Dispatcher {
       const fence: (() => void)[] = state.fence ?? [];
       state.fence = fence;
       const seq = nextSeq(state);
-      this.options.writes.submit(conn.id, seq, firstOf(state.unanswered, seq), this.acl.logForm(conn, spec, argv), (written, usec) => {
-        execution.usec += usec;
-        state.unanswered.delete(seq);
-        if (state.fence === fence) state.fence = null;
-        finish(written);
-        for (const resume of fence) resume();
+      this.options.writes.submit(conn.id, seq, firstOf(state.unanswered, seq), this.acl.logForm(conn, spec, argv), {
+        written: (written, usec) => {
+          execution.usec += usec;
+          state.unanswered.delete(seq);
+          if (state.fence === fence) state.fence = null;
+          finish(written);
+          for (const resume of fence) resume();
+        },
       });
     }));
   }
@@ -622,7 +692,7 @@ export class Dispatcher {
     execution: Execution | null, applied: Applied | undefined, inTurn: boolean,
   ): void {
     const appliedAtSubmit = this.kv.appliedIndex;
-    this.options.writes.submit(conn.id, seq, firstOf(state.unanswered, seq), argv, (reply, usec) => {
+    const written = (reply: Reply, usec: number): void => {
       state.unanswered.delete(seq);
       if (execution !== null) execution.usec += usec;
       const finish = (final: Reply): void => {
@@ -634,7 +704,8 @@ export class Dispatcher {
       const answer = (final: Reply): void => this.blocking.afterWakeUps(appliedAtSubmit, () => finish(final));
       if (applied === undefined) answer(reply);
       else applied(reply, answer);
-    });
+    };
+    this.options.writes.submit(conn.id, seq, firstOf(state.unanswered, seq), argv, { written });
   }
 
   /** The connection's request ids and write path, for a blocked client's writes; each attempt adds to its execution. */
@@ -642,9 +713,11 @@ export class Dispatcher {
     const writes = this.options.writes;
     return {
       begin: () => nextSeq(state),
-      submit: (seq, argv, done) => writes.submit(conn.id, seq, firstOf(state.unanswered, seq), argv, (reply, usec) => {
-        execution.usec += usec;
-        done(reply);
+      submit: (seq, argv, done) => writes.submit(conn.id, seq, firstOf(state.unanswered, seq), argv, {
+        written: (reply, usec) => {
+          execution.usec += usec;
+          done(reply);
+        },
       }),
       end: (seq) => state.unanswered.delete(seq),
       get closed() {

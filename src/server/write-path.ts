@@ -76,6 +76,15 @@ interface GatheredWrite {
   readonly bytes: number;
 }
 
+/**
+ * Who is told, exactly once, how a client's write ended: the reply and the µs the leader's
+ * state machine took to apply it (0 when it was not applied). An object rather than a
+ * callback, so that a pipelined write's waiter can be the dispatcher's one object per write.
+ */
+export interface WriteWaiter {
+  written(reply: Reply, executionUsec: number): void;
+}
+
 /** Who is told how a proposal ended: a client's submission, or a follower's forwarded write. */
 interface ProposalWaiter {
   proposed(error: NodeError | null, reply: Reply, executionUsec: number): void;
@@ -102,12 +111,11 @@ export class WritePath {
   }
 
   /**
-   * A write from a client connected to this node. `done` is called exactly once, and no
-   * attempt for `seq` starts after it, with the reply and the µs the leader's state machine
-   * took to apply it (0 when it was not applied). `firstUnanswered` is the connection's
+   * A write from a client connected to this node. `done` is told exactly once, and no
+   * attempt for `seq` starts after it (WriteWaiter). `firstUnanswered` is the connection's
    * lowest write not yet answered (≤ seq; see CommandEntry.firstUnanswered).
    */
-  submit(client: number, seq: number, firstUnanswered: number, argv: readonly Uint8Array[], done: (reply: Reply, executionUsec: number) => void): void {
+  submit(client: number, seq: number, firstUnanswered: number, argv: readonly Uint8Array[], done: WriteWaiter): void {
     new Submission(this, this.options, client, seq, firstUnanswered, argv, done).attempt();
   }
 
@@ -273,16 +281,16 @@ class Submission implements ForwardedWrite, ProposalWaiter {
     readonly seq: number,
     readonly firstUnanswered: number,
     readonly argv: readonly Uint8Array[],
-    private readonly done: (reply: Reply, executionUsec: number) => void,
+    private readonly waiter: WriteWaiter,
   ) {
     this.origin = options.origin;
     this.deadline = options.now() + options.requestTimeoutMs;
   }
 
   attempt(): void {
-    if (this.path.stopped) return this.done(nodeErrorReply(new NodeError('SHUTDOWN', 'shutting down')), 0);
+    if (this.path.stopped) return this.waiter.written(nodeErrorReply(new NodeError('SHUTDOWN', 'shutting down')), 0);
     const remaining = this.deadline - this.options.now();
-    if (remaining <= 0) return this.done(timeoutReply(this.uncertain ? null : this.lastError, this.options.requestTimeoutMs), 0);
+    if (remaining <= 0) return this.waiter.written(timeoutReply(this.uncertain ? null : this.lastError, this.options.requestTimeoutMs), 0);
     const node = this.options.node;
     if (node.isLeader) return this.path.proposeLocal(this, this);
     const leader = node.leader;
@@ -290,7 +298,7 @@ class Submission implements ForwardedWrite, ProposalWaiter {
       this.path.waitForLeader(Math.min(this.deadline, this.options.now() + this.options.noLeaderWaitMs), (found) => {
         if (found) this.attempt();
         // TRYAGAIN promises "not applied": only true if no earlier attempt may have been.
-        else this.done(this.uncertain ? timeoutReply(null, this.options.requestTimeoutMs) : nodeErrorReply(new NodeError('NO_LEADER', 'no leader')), 0);
+        else this.waiter.written(this.uncertain ? timeoutReply(null, this.options.requestTimeoutMs) : nodeErrorReply(new NodeError('NO_LEADER', 'no leader')), 0);
       });
       return;
     }
@@ -302,7 +310,7 @@ class Submission implements ForwardedWrite, ProposalWaiter {
 
   /** The leader proposed it here: its reply, or the error to retry on. */
   proposed(error: NodeError | null, reply: Reply, executionUsec: number): void {
-    if (error === null) this.done(reply, executionUsec);
+    if (error === null) this.waiter.written(reply, executionUsec);
     else this.retry(error);
   }
 
@@ -311,14 +319,14 @@ class Submission implements ForwardedWrite, ProposalWaiter {
     if (decoded instanceof Error) return this.retry(new NodeError('TIMEOUT', decoded.message));
     if (decoded.status !== FORWARD_REPLY) return this.retry(new NodeError(asCode(decoded.code), decoded.message));
     const reply = this.options.decodeReply(decoded.resp);
-    if (reply instanceof Error) this.done(errorReply(`ERR bad reply from the leader: ${reply.message}`), 0);
-    else this.done(reply, decoded.executionUsec ?? 0);
+    if (reply instanceof Error) this.waiter.written(errorReply(`ERR bad reply from the leader: ${reply.message}`), 0);
+    else this.waiter.written(reply, decoded.executionUsec ?? 0);
   }
 
   private retry(error: NodeError): void {
     this.lastError = error;
     if (!error.definitelyNotApplied) this.uncertain = true;
-    if (error.code === 'SHUTDOWN') return this.done(nodeErrorReply(error), 0);
+    if (error.code === 'SHUTDOWN') return this.waiter.written(nodeErrorReply(error), 0);
     this.options.setTimer(error.code === 'NO_LEADER' ? 0 : this.options.retryDelayMs, () => this.attempt());
   }
 }

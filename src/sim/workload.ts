@@ -173,11 +173,13 @@ export class Workload {
     if (here === null) return; // nodeCrashed finishes it
     const first = client.unanswered.values().next();
     const firstUnanswered = first.done === true ? op.seq : first.value;
-    here.writes.submit(client.process + 1, op.seq, firstUnanswered, op.operation.argv, (reply) => {
-      if (op.done || this.host.incarnation(origin) !== here) return;
-      const outcome = writeOutcome(reply);
-      if (outcome === 'reply') this.answer(client, op, reply);
-      else this.finish(client, op, outcome, reply.kind === 'error' ? reply.message : '');
+    here.writes.submit(client.process + 1, op.seq, firstUnanswered, op.operation.argv, {
+      written: (reply) => {
+        if (op.done || this.host.incarnation(origin) !== here) return;
+        const outcome = writeOutcome(reply);
+        if (outcome === 'reply') this.answer(client, op, reply);
+        else this.finish(client, op, outcome, reply.kind === 'error' ? reply.message : '');
+      },
     });
   }
 
