@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { commandBatchFormat, commandFormatOf, commandFormatVersion, decodeCommand, decodeCommandBatch, encodeCommand, encodeCommandBatch, isCommandBatch, type CommandEntry } from '../../src/kv/command-codec.js';
+import { commandBatchFormat, commandFormatOf, commandFormatVersion, decodeCommand, decodeCommandBatch, encodeCommand, encodeCommandBatch, isCommandBatch, type CommandBatch, type CommandEntry } from '../../src/kv/command-codec.js';
 
 const entryArbitrary = fc.record({
   origin: fc.string({ maxLength: 20 }),
@@ -86,17 +86,34 @@ const batchArbitrary = fc.record({
   commands: fc.array(entryArbitrary.map(({ client, seq, firstUnanswered, argv }) => ({ client, seq, firstUnanswered, argv })), { minLength: 1, maxLength: 6 }),
 });
 
+/** A batch's fields as plain data, its arguments as Buffers (deepEqual compares those by content). */
+function plainBatch(batch: CommandBatch): unknown {
+  return { origin: batch.origin, time: batch.time, commands: batch.commands.map((c) => ({ client: c.client, seq: c.seq, firstUnanswered: c.firstUnanswered, argv: c.argv.map((x) => Buffer.from(x)) })) };
+}
+
 test('encodeCommandBatch/decodeCommandBatch round-trip any batch, marked as a batch', () => {
   fc.assert(fc.property(batchArbitrary, (batch) => {
     const data = encodeCommandBatch(batch);
     assert.ok(isCommandBatch(data));
     assert.equal(commandFormatOf(data), commandBatchFormat);
-    const decoded = decodeCommandBatch(data);
-    assert.ok(!(decoded instanceof Error), String(decoded));
-    assert.equal(decoded.origin, batch.origin);
-    assert.equal(decoded.time, batch.time);
-    assert.deepEqual(decoded.commands.map((c) => ({ ...c, argv: c.argv.map((x) => Buffer.from(x)) })), batch.commands.map((c) => ({ ...c, argv: c.argv.map((x) => Buffer.from(x)) })));
+    // A copy of the bytes, as a follower or a restarted node reads them.
+    const decoded = decodeCommandBatch(Uint8Array.from(data));
+    assert.ok(!(decoded instanceof Error), 'decodes');
+    assert.deepEqual(plainBatch(decoded), plainBatch(batch));
   }));
+});
+
+test('the encoding process decodes its own batch bytes once to what it encoded, then from the bytes, equal either way', () => {
+  fc.assert(fc.property(batchArbitrary, (batch) => {
+    const data = encodeCommandBatch(batch);
+    const own = decodeCommandBatch(data);
+    assert.ok(!(own instanceof Error), 'decodes');
+    assert.equal(own, batch, 'the leader applies the batch it encoded (no decode)');
+    const again = decodeCommandBatch(data);
+    assert.ok(!(again instanceof Error), 'decodes');
+    assert.notEqual(again, batch, 'a second decode reads the bytes');
+    assert.deepEqual(plainBatch(again), plainBatch(batch));
+  }), { numRuns: 50 });
 });
 
 test('a single command entry is not a batch, and every truncation of a batch is an error value', () => {
