@@ -50,6 +50,12 @@ export interface RaftNodeOptions<R> {
   readonly snapshotChunkBytes: number;
   /** Pending proposals and reads allowed at once; beyond it new ones fail with BUSY. */
   readonly pendingRequestsMax: number;
+  /**
+   * How long a read waits for a leader to be known (an election in progress) before it fails
+   * with NO_LEADER, as the write path waits for writes (--no-leader-wait-ms). 0 or absent: it
+   * fails at once.
+   */
+  readonly noLeaderWaitMs?: number;
   /** Term of the entry at the state machine's applied index (the snapshot's term after a restore). */
   readonly initialAppliedTerm: number;
   readonly logger: NodeLogger;
@@ -186,6 +192,8 @@ export class RaftNode<R> {
   private gathering: { linearizable: ReadDone[]; lease: ReadDone[] } = { linearizable: [], lease: [] };
   /** Batches to ask again, with their own deadlines (the leader changed while they waited for a read index). */
   private readsToAskAgain: ReadBatch[] = [];
+  /** Batches the core refused for want of a leader, asked again once one is known; their deadline is the wait's end. */
+  private readsAwaitingLeader: ReadBatch[] = [];
   /** Read batches the core has not answered yet, by context id. */
   private readonly readsAwaitingIndex = new Map<number, ReadBatch>();
   /** Read batches with a read index, waiting for apply to reach it. Ordered by index. */
@@ -663,8 +671,21 @@ export class RaftNode<R> {
     if (!result.ok) {
       this.readsAwaitingIndex.delete(contextId);
       const error = this.proposeRefusal(result.error);
+      if (error.code === 'NO_LEADER' && this.awaitLeader(reads, deadline)) return;
       for (const read of reads) tell(read, error, 0);
     }
+  }
+
+  /**
+   * Parks reads refused because no leader is known (an election), until one is (onSoftState
+   * asks again) or --no-leader-wait-ms passes (sweepDeadlines fails them with NO_LEADER).
+   * False when reads do not wait for a leader.
+   */
+  private awaitLeader(reads: ReadDone[], deadline: number): boolean {
+    const waitMs = this.options.noLeaderWaitMs ?? 0;
+    if (waitMs <= 0) return false;
+    this.readsAwaitingLeader.push({ reads, deadline: Math.min(deadline, this.options.clock.now() + waitMs), index: 0, clusterTime: 0 });
+    return true;
   }
 
   private processReady(): void {
@@ -863,9 +884,14 @@ export class RaftNode<R> {
     if (previous.leader !== state.leader || (previous.role === StateRole.Leader) !== (state.role === StateRole.Leader)) {
       // Read-index requests in flight were addressed to (or confirmed by) the old leader and
       // may never be answered: ask again, of the new leader, in this turn's batch. With no
-      // leader known, the new request fails at once with a retryable error.
+      // leader known, the new request waits for one (awaitLeader).
       const batches = [...this.readsAwaitingIndex.values()];
       this.readsAwaitingIndex.clear();
+      // Reads parked for want of a leader arrived before those: they are asked first.
+      if (state.leader !== '' && this.readsAwaitingLeader.length > 0) {
+        batches.unshift(...this.readsAwaitingLeader);
+        this.readsAwaitingLeader = [];
+      }
       this.readsToAskAgain.push(...batches);
       if (batches.length > 0) this.scheduleReady();
     }
@@ -1053,12 +1079,19 @@ export class RaftNode<R> {
       for (const read of batch.reads) tell(read, error, 0);
       return false;
     });
+    this.readsAwaitingLeader = this.readsAwaitingLeader.filter((batch) => {
+      if (batch.deadline > now) return true;
+      const error = new NodeError('NO_LEADER', `no leader is known (waited ${this.options.noLeaderWaitMs ?? 0} ms)`);
+      for (const read of batch.reads) tell(read, error, 0);
+      return false;
+    });
     this.sweepTimer = this.options.clock.setTimer(DEADLINE_SWEEP_MS, () => this.sweepDeadlines());
   }
 
   private readsPending(): number {
     let count = this.gathering.linearizable.length + this.gathering.lease.length;
     for (const batch of this.readsToAskAgain) count += batch.reads.length;
+    for (const batch of this.readsAwaitingLeader) count += batch.reads.length;
     for (const batch of this.readsAwaitingIndex.values()) count += batch.reads.length;
     for (const batch of this.readsAwaitingApply) count += batch.reads.length;
     return count;
@@ -1084,6 +1117,9 @@ export class RaftNode<R> {
     this.readsToAskAgain = [];
     for (const read of gathered) tell(read, error, 0);
     for (const batch of again) for (const read of batch.reads) tell(read, error, 0);
+    const parked = this.readsAwaitingLeader;
+    this.readsAwaitingLeader = [];
+    for (const batch of parked) for (const read of batch.reads) tell(read, error, 0);
     this.failReadsAwaitingIndex(error);
     const waiting = this.readsAwaitingApply;
     this.readsAwaitingApply = [];

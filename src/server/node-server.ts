@@ -273,6 +273,7 @@ export class RaftisServer {
       logRetainBytes: config.logRetainBytes,
       snapshotChunkBytes: config.snapshotChunkBytes,
       pendingRequestsMax: config.pendingRequestsMax,
+      noLeaderWaitMs: config.noLeaderWaitMs,
       initialAppliedTerm: recovered.snapshot?.term ?? 0,
       logger: log,
       onFatal: (error) => exitOnFatal(log, error),

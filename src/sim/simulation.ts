@@ -32,6 +32,7 @@ import {
   SIM_HEARTBEAT_TICKS,
   SIM_LEASE_DRIFT_TICKS,
   SIM_LOG_RETAIN_ENTRIES,
+  SIM_NO_LEADER_WAIT_MS,
   SIM_REQUEST_TIMEOUT_MS,
   SIM_SETTLE_MS,
   SIM_TICK_MS,
@@ -473,6 +474,7 @@ export class Simulation implements WorkloadHost {
       logRetainEntries: SIM_LOG_RETAIN_ENTRIES,
       snapshotChunkBytes: SNAPSHOT_CHUNK_BYTES,
       pendingRequestsMax: PENDING_REQUESTS_MAX,
+      noLeaderWaitMs: SIM_NO_LEADER_WAIT_MS,
       initialAppliedTerm,
       logger,
       onSoftState: (state) => {
