@@ -28,7 +28,12 @@ function glibcVersion(): string | null {
 
 /** Loads koffi and binds malloc_trim; never throws (a node runs on without trimming). */
 export function loadMallocTrim(): MallocTrimLoad {
-  const glibc = glibcVersion();
+  let glibc: string | null;
+  try {
+    glibc = glibcVersion();
+  } catch (error) {
+    return { unavailable: `the C library could not be told: ${error instanceof Error ? error.message : String(error)}` };
+  }
   if (glibc === null) return { unavailable: `not glibc (${process.platform}): malloc_trim is glibc's` };
   try {
     const koffi = createRequire(import.meta.url)('koffi') as KoffiLike;
