@@ -8,7 +8,9 @@
 // --batch N (N > 1) the SETs go N to an entry, as the leader gathers a turn's writes. With
 // `--command evalsha` every command is issue 17's read-modify-write script (GET, INCR and
 // EXPIRE of one key among 1,000, as the cluster benchmark's), loaded by a first entry;
-// `--command incr` is INCR on those keys. Two builds of the Lua VM share one process only if
+// `--command incr` is INCR on those keys. The batches' bytes are applied as a follower receives
+// them (copies); `--as leader` applies the bytes this process encoded, as the leader applies its
+// own batches (from the objects it encoded them from, command-codec.ts). Two builds of the Lua VM share one process only if
 // each resolves a fengari of its own (each patches the module it loads): for EVALSHA, give the
 // baseline a copy (`cp -r dist B && mkdir B/node_modules && cp -r node_modules/fengari
 // B/node_modules/`, then --baseline-src B/src), or compare across processes.
@@ -78,13 +80,14 @@ function setup(build: { encode: Encode }, command: CommandName): Uint8Array[] {
 }
 
 /** The commands encoded one to an entry, or `batch` to an entry when the build has batches. */
-function entries(build: { encode: Encode; encodeBatch?: EncodeBatch }, batch: number, command: CommandName): Uint8Array[] {
+function entries(build: { encode: Encode; encodeBatch?: EncodeBatch }, batch: number, command: CommandName, asLeader: boolean): Uint8Array[] {
   const all = commands(command);
   if (batch <= 1 || build.encodeBatch === undefined) return all.map((c) => build.encode(c));
   const out: Uint8Array[] = [];
   for (let i = 0; i < all.length; i += batch) {
     const run = all.slice(i, i + batch);
-    out.push(build.encodeBatch({ origin: 'n1/boot', time: (run[0] as Command).time, commands: run }));
+    const data = build.encodeBatch({ origin: 'n1/boot', time: (run[0] as Command).time, commands: run });
+    out.push(asLeader ? data : Uint8Array.from(data));
   }
   return out;
 }
@@ -102,9 +105,10 @@ function run(machine: Machine, before: readonly Uint8Array[], data: readonly Uin
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { src: { type: 'string', default: 'src' }, 'baseline-src': { type: 'string' }, rounds: { type: 'string', default: '3' }, batch: { type: 'string', default: '1' }, command: { type: 'string', default: 'set' } } });
+  const { values } = parseArgs({ options: { src: { type: 'string', default: 'src' }, 'baseline-src': { type: 'string' }, rounds: { type: 'string', default: '3' }, batch: { type: 'string', default: '1' }, command: { type: 'string', default: 'set' }, as: { type: 'string', default: 'follower' } } });
   const command = values.command as CommandName;
   if (!COMMANDS.includes(command)) throw new Error(`--command ${values.command}: one of ${COMMANDS.join(', ')}`);
+  if (values.as !== 'leader' && values.as !== 'follower') throw new Error(`--as ${values.as}: leader or follower`);
   const batch = Number(values.batch);
   if (!Number.isInteger(batch) || batch < 1) throw new Error(`--batch ${values.batch}: a positive integer`);
   const builds = [{ label: 'this', dir: values.src }, ...(values['baseline-src'] === undefined ? [] : [{ label: 'baseline', dir: values['baseline-src'] }])];
@@ -112,7 +116,7 @@ async function main(): Promise<void> {
   const results = new Map<string, number[]>();
   for (let round = 0; round < Number(values.rounds); round++) {
     for (const build of round % 2 === 0 ? loaded : [...loaded].reverse()) {
-      const us = run(build.machine(), setup(build, command), entries(build, batch, command), applies(command));
+      const us = run(build.machine(), setup(build, command), entries(build, batch, command, values.as === 'leader'), applies(command));
       results.set(build.label, [...(results.get(build.label) ?? []), us]);
     }
   }

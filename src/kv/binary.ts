@@ -205,6 +205,23 @@ export class ByteReader {
     return this.raw(length);
   }
 
+  /** bytes(), but `known` itself when the bytes equal it: no view made for a value that repeats. */
+  bytesOr(known: Buffer): Buffer {
+    const length = this.varint();
+    this.need(length, 'bytes');
+    if (length === known.length) {
+      const data = this.data;
+      const at = this.offset;
+      let i = 0;
+      while (i < length && data[at + i] === known[i]) i++;
+      if (i === length) {
+        this.offset += length;
+        return known;
+      }
+    }
+    return this.raw(length);
+  }
+
   raw(length: number): Buffer {
     this.need(length, 'bytes');
     const view = this.data.subarray(this.offset, this.offset + length);

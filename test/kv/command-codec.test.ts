@@ -132,3 +132,13 @@ test('random bytes after the batch mark never make the batch decoder throw', () 
     decodeCommandBatch(Buffer.concat([Buffer.from([commandBatchFormat]), bytes]));
   }));
 });
+
+test('batched commands keep their own names and arguments when names repeat, change, or are long', () => {
+  const long = Buffer.alloc(200, 0x61);
+  const commands = [['SET', 'a', '1'], ['SET', 'b', '2'], ['DEL', 'a'], [long, 'x'], ['SET', 'c', '3'], [long, 'y']].map((args, i) => ({
+    client: 1, seq: i + 1, firstUnanswered: 1, argv: args.map((arg) => Buffer.from(arg)),
+  }));
+  const decoded = decodeCommandBatch(Uint8Array.from(encodeCommandBatch({ origin: 'n1', time: 7, commands })));
+  assert.ok(!(decoded instanceof Error), 'decodes');
+  assert.deepEqual(decoded.commands.map((c) => c.argv.map((arg) => Buffer.from(arg).toString('latin1'))), commands.map((c) => c.argv.map((arg) => arg.toString('latin1'))));
+});
