@@ -122,31 +122,55 @@ interface DataHost {
 }
 
 /**
- * A plain read from its arrival to its reply, in one object: it waits in the connection's
- * queue as itself, is the read barrier's waiter, and serves and answers from its fields. A
- * closure per step (its turn, its barrier, its serving, its answer) was most of what a lease
- * GET allocated, all of it dead a turn later.
+ * A plain data command from its arrival to its reply, in one object (DataRead, DataWrite): it
+ * waits in the connection's queue as itself and answers from its fields. A closure per step was
+ * most of what such a command allocated, and a pipelined write lives until its entry commits
+ * (10–40 ms under load), through young-generation collections that copy what survives.
  */
-class DataRead implements ReadWaiter {
-  readonly kind = 'read';
+abstract class DataCall {
+  abstract readonly kind: CommandKind;
 
   constructor(
-    private readonly host: DataHost,
-    private readonly conn: ClientConnection,
-    private readonly state: ConnectionState,
-    private readonly command: DataCommand,
-    private readonly argv: Buffer[],
+    protected readonly host: DataHost,
+    protected readonly conn: ClientConnection,
+    protected readonly state: ConnectionState,
+    protected readonly command: DataCommand,
+    /** The arguments as the client sent them (commandstats, the slow log, the read itself). */
+    protected readonly argv: Buffer[],
     private readonly slot: ReplySlot,
-    private readonly mode: ReadMode,
-    /** The user a restricted connection's read runs as (AclGate.runsAs), fixed at arrival. */
-    private readonly user: string | null,
     /** performance.now() at dispatch: the response time counts from there. */
     private readonly started: number,
-    /** CLIENT CACHING applies to this read (taken at arrival). */
-    private readonly caching: boolean,
   ) {}
 
-  /** The connection's turn came (startNow, or finished() starting the waiting reads). */
+  /** The connection's turn came (startNow, or finished() starting the waiting commands). */
+  abstract start(): void;
+
+  /** Counts and reports the command, sends its reply, and lets the connection's next ones start. */
+  protected answer(reply: Reply, executionUsec: number, now = performance.now()): void {
+    const host = this.host;
+    host.answer(this.conn, this.command, this.argv, reply, executionUsec, (now - this.started) * 1000);
+    sendCounted(this.slot, host.errors, reply);
+    finished(this.state);
+  }
+}
+
+/** A plain read: the read barrier's waiter, served at its read point. */
+class DataRead extends DataCall implements ReadWaiter {
+  readonly kind = 'read';
+  private mode: ReadMode = 'linearizable';
+  /** The user a restricted connection's read runs as (AclGate.runsAs), fixed at arrival. */
+  private user: string | null = null;
+  /** CLIENT CACHING applies to this read (taken at arrival). */
+  private caching = false;
+
+  /** Sets what the read takes at arrival: the connection's consistency then, its user, CLIENT CACHING. */
+  arrived(mode: ReadMode, user: string | null, caching: boolean): this {
+    this.mode = mode;
+    this.user = user;
+    this.caching = caching;
+    return this;
+  }
+
   start(): void {
     this.host.node.read(this.mode, this);
   }
@@ -158,55 +182,32 @@ class DataRead implements ReadWaiter {
       state.fence.push(() => this.start());
       return;
     }
+    if (error !== null) return this.answer(nodeErrorReply(error), 0);
     const host = this.host;
-    let reply: Reply;
-    let executionUsec = 0;
-    let now: number;
-    if (error !== null) {
-      reply = nodeErrorReply(error);
-      now = performance.now();
-    } else {
-      const begun = performance.now();
-      reply = host.tracking.active
-        ? host.tracked(this.conn, this.argv, this.caching, () => host.kv.readCommand(this.command.row, this.argv, clusterTime, this.user, !this.conn.noTouch))
-        : host.kv.readCommand(this.command.row, this.argv, clusterTime, this.user, !this.conn.noTouch);
-      now = performance.now();
-      executionUsec = (now - begun) * 1000;
-    }
-    host.answer(this.conn, this.command, this.argv, reply, executionUsec, (now - this.started) * 1000);
-    sendCounted(this.slot, host.errors, reply);
-    finished(state);
+    const begun = performance.now();
+    const reply = host.tracking.active
+      ? host.tracked(this.conn, this.argv, this.caching, () => host.kv.readCommand(this.command.row, this.argv, clusterTime, this.user, !this.conn.noTouch))
+      : host.kv.readCommand(this.command.row, this.argv, clusterTime, this.user, !this.conn.noTouch);
+    const now = performance.now();
+    this.answer(reply, (now - begun) * 1000, now);
   }
 }
 
-/**
- * A plain write (plainWrite) from its arrival to its reply, in one object, as DataRead is for
- * a read: it waits in the connection's queue as itself and is its submission's WriteWaiter. A
- * pipelined write lives until its entry commits (10–40 ms under load), through young-generation
- * collections that copy what survives: a closure per step (the answer, the turn, the submit's
- * callback, the execution counter) was copied with it.
- */
-class DataWrite implements WriteWaiter {
+/** A plain write: its submission's WriteWaiter, with the connection's request id taken at arrival. */
+class DataWrite extends DataCall implements WriteWaiter {
   readonly kind = 'write';
+  /** The arguments as the log takes them (AclGate.logForm, fixed at arrival). */
+  private logged: readonly Uint8Array[] = [];
+  /** The request id's sequence, taken at arrival (nextSeq) as every write's is. */
+  private seq = 0;
   private appliedAtSubmit = 0;
 
-  constructor(
-    private readonly host: DataHost,
-    private readonly conn: ClientConnection,
-    private readonly state: ConnectionState,
-    private readonly command: DataCommand,
-    /** The arguments as the client sent them (commandstats, the slow log)... */
-    private readonly argv: Buffer[],
-    /** ...and as the log takes them (AclGate.logForm, fixed at arrival). */
-    private readonly logged: readonly Uint8Array[],
-    private readonly slot: ReplySlot,
-    /** performance.now() at dispatch: the response time counts from there. */
-    private readonly started: number,
-    /** The request id's sequence, taken at arrival (nextSeq) as every write's is. */
-    private readonly seq: number,
-  ) {}
+  arrived(logged: readonly Uint8Array[], seq: number): this {
+    this.logged = logged;
+    this.seq = seq;
+    return this;
+  }
 
-  /** The connection's turn came (startNow, or finished() starting the waiting writes). */
   start(): void {
     this.appliedAtSubmit = this.host.kv.appliedIndex;
     this.host.writes.submit(this.conn.id, this.seq, firstOf(this.state.unanswered, this.seq), this.logged, this);
@@ -218,13 +219,6 @@ class DataWrite implements WriteWaiter {
     // As in Redis, the clients the write woke here are served before it is answered.
     if (blocking.holdsNoReply) this.answer(reply, executionUsec);
     else blocking.afterWakeUps(this.appliedAtSubmit, () => this.answer(reply, executionUsec));
-  }
-
-  private answer(reply: Reply, executionUsec: number): void {
-    const host = this.host;
-    host.answer(this.conn, this.command, this.argv, reply, executionUsec, (performance.now() - this.started) * 1000);
-    sendCounted(this.slot, host.errors, reply);
-    finished(this.state);
   }
 }
 
@@ -537,7 +531,7 @@ export class Dispatcher {
     if (spec.validate !== undefined && spec.validate(argv) !== null) return false; // runData answers the error
     // The connection's consistency as set when the read arrived, even if it waits.
     const caching = this.tracking.active && this.tracking.takeCaching(conn, spec.name);
-    const read = new DataRead(this.data, conn, state, command, argv, slot, state.consistency, this.acl.runsAs(conn, spec), started, caching);
+    const read = new DataRead(this.data, conn, state, command, argv, slot, started).arrived(state.consistency, this.acl.runsAs(conn, spec), caching);
     if (startNow(state, 'read')) read.start();
     else state.waiting.push(read);
     return true;
@@ -554,7 +548,7 @@ export class Dispatcher {
     if (!flags.includes('write') || SCRIPT_CALLS.has(spec.name) || (flags.includes('blocking') && mayBlock(argv))) return false;
     if ((spec.validate !== undefined && spec.validate(argv) !== null) || this.options.node.diskFull !== null) return false; // runData answers
     if (this.tracking.active) this.tracking.takeCaching(conn, spec.name);
-    const write = new DataWrite(this.data, conn, state, command, argv, this.acl.logForm(conn, spec, argv), slot, started, nextSeq(state));
+    const write = new DataWrite(this.data, conn, state, command, argv, slot, started).arrived(this.acl.logForm(conn, spec, argv), nextSeq(state));
     if (startNow(state, 'write')) write.start();
     else state.waiting.push(write);
     return true;
