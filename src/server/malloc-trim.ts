@@ -22,8 +22,19 @@ interface KoffiLike {
 /** The C library's version if it is glibc (Node.js reports it), else null. */
 function glibcVersion(): string | null {
   if (process.platform !== 'linux') return null;
-  const report = process.report.getReport() as { header?: { glibcVersionRuntime?: string } };
-  return report.header?.glibcVersionRuntime ?? null;
+  // Without excludeNetwork (Node.js 20.13+) the report looks up the name of every open
+  // socket's addresses, synchronously: where the resolver does not answer (the chaos suite's
+  // network namespaces) that held each node's event loop for 80–140 s, 50 s for a single
+  // connection (docs/testing.md, the rerun of the stale-read membership run).
+  const report = process.report as NodeJS.ProcessReport & { excludeNetwork: boolean };
+  const excludeNetwork = report.excludeNetwork;
+  report.excludeNetwork = true;
+  try {
+    const read = report.getReport() as { header?: { glibcVersionRuntime?: string } };
+    return read.header?.glibcVersionRuntime ?? null;
+  } finally {
+    report.excludeNetwork = excludeNetwork;
+  }
 }
 
 /** Loads koffi and binds malloc_trim; never throws (a node runs on without trimming). */
