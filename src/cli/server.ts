@@ -31,15 +31,13 @@ export async function serverCommand(argv: string[]): Promise<number> {
   try {
     server = await RaftisServer.start(config, logger);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    logger.fatal({ err: message }, 'start-up failed');
-    process.stderr.write(`raftis server: ${message}\n`);
-    if (error instanceof ClusterUnavailableError) return 69; // EX_UNAVAILABLE
-    return error instanceof ConfigError ? 78 : 1;
+    logger.fatal({ err: error instanceof Error ? error.message : String(error) }, 'start-up failed');
+    return failureStatus(error);
   }
   return new Promise<number>((resolve) => {
-    // However the node is stopped (a signal, or SHUTDOWN from a client), the process exits 0.
-    server.stopped.then(() => resolve(0), (error: unknown) => {
+    // However the node is stopped (a signal, or SHUTDOWN from a client), the process exits 0,
+    // unless it stopped on its own because the cluster would not add it (--join).
+    server.stopped.then(() => resolve(server.joinFailure === null ? 0 : failureStatus(server.joinFailure)), (error: unknown) => {
       logger.error({ err: String(error) }, 'shutdown failed');
       resolve(1);
     });
@@ -64,4 +62,11 @@ export async function serverCommand(argv: string[]): Promise<number> {
       server.reloadTls();
     });
   });
+}
+
+/** Says why the node could not start (or join) and gives the exit status that tells it. */
+function failureStatus(error: unknown): number {
+  process.stderr.write(`raftis server: ${error instanceof Error ? error.message : String(error)}\n`);
+  if (error instanceof ClusterUnavailableError) return 69; // EX_UNAVAILABLE
+  return error instanceof ConfigError ? 78 : 1;
 }

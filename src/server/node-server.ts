@@ -69,6 +69,8 @@ export class RaftisServer {
   /** Stops proposing the users of a new cluster (--requirepass, --aclfile); see acl-seed.ts. */
   stopAclSeeding: () => void = () => {};
   private expireInFlight = false;
+  /** Why the node stopped on its own, if it did: the cluster refused to add it, or never answered. */
+  joinFailure: Error | null = null;
   private stopping: Promise<void> | null = null;
   /** SHUTDOWN's and the signals' sequence: snapshot, hand-over, then stopNow. */
   private readonly shutdown: ShutdownSequence;
@@ -103,6 +105,14 @@ export class RaftisServer {
 
   isStopping(): boolean {
     return this.stopping !== null;
+  }
+
+  /** A joiner the cluster will not add stops: as a non-member it can serve nothing. */
+  abandonJoin(error: Error): void {
+    if (this.isStopping()) return;
+    this.joinFailure = error;
+    this.logger.fatal({ err: error.message }, 'not added to the cluster: stopping');
+    void this.stopNow();
   }
 
   static async start(given: ServerConfig, logger: Logger): Promise<RaftisServer> {
@@ -458,7 +468,8 @@ export class RaftisServer {
     membership.startAutoPromotion();
     const client = clientAddress(config);
     membership.announceAddresses({ client, peer: config.peerListen }, () => writeIdentity(config.dataDir, withSelfAddresses(identity, client, config.peerListen)));
-    void requestMembership(server, config, log, joinTls);
+    const joiner = server;
+    requestMembership(joiner, config, log, joinTls).catch((error: unknown) => joiner.abandonJoin(error instanceof Error ? error : new Error(String(error))));
     log.info({
       listen: config.listen.port === 0 ? 'off' : formatHostPort(config.listen), tlsPort: config.tlsPort, peerListen: formatHostPort(config.peerListen),
       peerAuth: [config.tlsCluster ? 'tls' : null, security.clusterSecret !== null ? 'cluster-secret' : null].filter((a) => a !== null).join('+') || 'none',
@@ -742,27 +753,42 @@ function awaitCatchUp(node: RaftNode<Reply>, retryMs: number, done: () => void):
   });
 }
 
-/** A joining node asks to be added (as a learner to be promoted) until it is a member. */
+/** Answers to RAFT.NODE ADD that mean "not now" (an election, another change in progress, a member loading). */
+const JOIN_REFUSAL_TRANSIENT = /^(TRYAGAIN|TIMEOUT|LOADING|BUSY|SHUTDOWN)\b/;
+
+/**
+ * A joining node asks to be added (as a learner to be promoted) until it is a member. It asks
+ * again while the answer means "not now" or nothing answers, for --join-wait-ms; any other
+ * refusal (NOPERM, WRONGPASS, ERR …) is final. Rejects with why it was not added.
+ */
 async function requestMembership(server: RaftisServer, config: ServerConfig, log: Logger, joinTls: ConnectionOptions | null): Promise<void> {
   const join = config.join;
   if (join === null) return;
+  const where = formatHostPort(join);
   const self = server.identity.nodeId;
   const isMember = (): boolean => {
     const conf = server.node.status().confState;
     return conf.voters.includes(self as NodeId) || conf.learners.includes(self as NodeId);
   };
-  const deadline = Date.now() + Math.max(config.joinWaitMs, config.requestTimeoutMs);
-  while (!isMember() && Date.now() < deadline && !server.isStopping()) {
+  const started = Date.now();
+  const waitMs = Math.max(config.joinWaitMs, config.requestTimeoutMs);
+  while (!isMember() && !server.isStopping()) {
+    let why: string;
     try {
       const reply = await sendCommand(join.host, join.port, ['RAFT.NODE', 'ADD', self, formatHostPort(config.peerListen), formatHostPort(clientAddress(config)), 'INCARNATION', server.identity.incarnation], config.requestTimeoutMs, joinTls, joinAuth(config));
       if (reply.kind !== 'error' || /already a/.test(reply.message)) {
-        log.info({ join: formatHostPort(join) }, 'added to the cluster as a learner; it becomes a voter once caught up');
+        log.info({ join: where }, 'added to the cluster as a learner; it becomes a voter once caught up');
         return;
       }
-      log.warn({ err: reply.message }, 'join request refused; retrying');
+      if (!JOIN_REFUSAL_TRANSIENT.test(reply.message)) throw new ConfigError(`--join ${where}: the cluster refused to add node ${self}: ${reply.message}`);
+      why = reply.message;
     } catch (error) {
-      log.warn({ err: String(error) }, 'join request failed; retrying');
+      if (error instanceof ConfigError) throw error;
+      why = `cannot reach the cluster (${error instanceof Error ? error.message : String(error)})`;
     }
+    const waitedMs = Date.now() - started;
+    if (waitedMs >= waitMs) throw new ClusterUnavailableError(`--join ${where}: node ${self} was not added to the cluster within ${waitedMs} ms (--join-wait-ms): ${why}`);
+    log.warn({ join: where, waitedMs, err: why }, 'join request not taken yet; asking again');
     await new Promise((resolve) => setTimeout(resolve, config.tickMs * config.electionTicks));
   }
 }

@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -34,12 +34,13 @@ describe('a node joining a cluster seeded by --aclfile', () => {
       `user default on #${sha256('admin-pw')} ~* &* +@all`,
       `user joiner on #${sha256('join-pw')} resetchannels -@all +raft.clusterinfo +raft.node`,
       `user app on #${sha256('app-pw')} ~app:* resetchannels -@all +get +set +ping`,
+      `user looker on #${sha256('look-pw')} resetchannels -@all +raft.clusterinfo`,
       '',
     ].join('\n'));
     // Only the founders have the file: the joiner's users can come from nowhere but the cluster.
     cluster = await TestCluster.start({
       args: ['--join-user', 'joiner', '--join-password', 'join-pw'],
-      nodeArgs: (id) => (['n1', 'n2', 'n3'].includes(id) ? ['--aclfile', aclFile] : []),
+      nodeArgs: (id) => (['n1', 'n2', 'n3'].includes(id) ? ['--aclfile', aclFile] : id === 'n5' ? ['--join-user', 'looker', '--join-password', 'look-pw'] : []),
       auth: { password: 'admin-pw' },
     });
     await cluster.waitForLeader();
@@ -94,5 +95,19 @@ describe('a node joining a cluster seeded by --aclfile', () => {
     const other = connect('n1');
     assert.equal(await reply(other, 'AUTH', 'app', 'app-pw'), 'OK');
     await waitFor('the change on n1', async () => (await reply(other, 'DEL', 'app:2')) === 1);
+  });
+
+  it('a joiner the cluster refuses to add (its join user lacks RAFT.NODE) stops at once with 78, saying why', async () => {
+    // It may stop before it is seen accepting clients.
+    void cluster.addNode('n5', 'n1').catch(() => undefined);
+    await waitFor('n5 to exit', () => (cluster.nodes.find((n) => n.id === 'n5')?.exits.length ?? 0) > 0, { timeoutMs: 30_000, intervalMs: 100 });
+    const node = cluster.node('n5');
+    const log = readFileSync(node.logPath, 'utf8');
+    assert.equal(node.exits[0]?.code, 78, log);
+    assert.match(log, /the cluster refused to add node n5: NOPERM/);
+    // Refused, not timed out: it stopped well before --join-wait-ms (60 s) ran out.
+    assert.doesNotMatch(log, /--join-wait-ms/);
+    const members = String(await cluster.call('n1', ['RAFT.NODES']));
+    assert.doesNotMatch(members, /n5/);
   });
 });
