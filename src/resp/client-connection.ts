@@ -1,4 +1,5 @@
-// One client connection: reads requests off its socket, hands each command to the
+// One client connection: reads requests off its socket (a stream's chunks, or reads into the
+// server's shared buffer, parsed before the next read reuses it), hands each command to the
 // handler with a reply slot, and writes the replies back in request order. Slots form a
 // queue; whenever its head is complete the completed prefix is encoded into the output
 // buffer, and the server writes that buffer with one socket.write per event-loop turn.
@@ -151,6 +152,8 @@ export class ClientConnection {
     id: number,
     private readonly nowMs: () => number,
     parserLimits: Partial<RequestParserLimits>,
+    /** The socket reads into the server's shared buffer and hands each read to readShared(); else it emits 'data'. */
+    sharedReads = false,
   ) {
     this.id = id;
     this.createdAtMs = nowMs();
@@ -159,7 +162,7 @@ export class ClientConnection {
     this.localAddress = `${socket.localAddress ?? '?'}:${socket.localPort ?? 0}`;
     this.parser = new RequestParser(parserLimits);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (!sharedReads) socket.on('data', (chunk: Buffer) => this.onData(chunk, false));
     socket.on('drain', () => this.onDrain());
     socket.on('end', () => this.onEnd());
     socket.on('error', () => socket.destroy()); // ECONNRESET and friends: 'close' follows.
@@ -265,9 +268,22 @@ export class ClientConnection {
     this.closeIfDone();
   }
 
-  private onData(chunk: Buffer): void {
+  /**
+   * A read into the server's shared buffer (shared-read-buffer.ts): its commands run now, and
+   * nothing refers to the buffer once this returns, since the next read reuses it.
+   */
+  readShared(buffer: Buffer, bytes: number): void {
+    try {
+      this.onData(buffer.subarray(0, bytes), true);
+    } finally {
+      this.parser.detach();
+    }
+  }
+
+  /** `borrowed`: the chunk's memory is reused after this call (readShared). */
+  private onData(chunk: Buffer, borrowed: boolean): void {
     if ((this.flags & ClientFlag.CloseAfterReply) !== 0) return;
-    this.parser.feed(chunk);
+    this.parser.feed(chunk, borrowed);
     // One clock read per chunk, not per command: CLIENT LIST's idle counts whole seconds.
     this.lastCommandAtMs = this.nowMs();
     for (;;) {

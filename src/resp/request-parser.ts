@@ -6,8 +6,11 @@
 // sent). Inline commands follow Redis's sdssplitargs() rules. Every limit is Redis's, by
 // name and default, and every error text is Redis's where Redis has one.
 //
-// Contract with the caller: a chunk is never modified after feed(); argv buffers alias it.
-// Copy an argument before keeping it beyond the command (the keyspace must own its bytes).
+// Contract with the caller: a chunk fed as owned is never modified after feed(), and argv
+// buffers alias it (copy an argument before keeping it beyond the command: the keyspace must
+// own its bytes). A chunk fed as borrowed (a read buffer the caller reuses) is only read
+// until detach(): every argument taken from it is a copy, and detach() copies any bytes not
+// yet parsed, so nothing returned or kept refers to its memory afterwards.
 
 import { SpanningPayload } from './spanning-payload.js';
 import { splitInlineArgs } from './inline-args.js';
@@ -68,6 +71,13 @@ const LINE_STAGING_INITIAL_BYTES = 256;
 
 const EMPTY = Buffer.alloc(0);
 
+/** A copy of source[start, end) that the caller owns (small ones share Node's buffer pool). */
+function copyOf(source: Buffer, start: number, end: number): Buffer {
+  const copy = Buffer.allocUnsafe(end - start);
+  source.copy(copy, 0, start, end);
+  return copy;
+}
+
 /** The args of no command (between commands): never written to, startArgs replaces it first. */
 const NO_ARGS: Buffer[] = [];
 /** Argument slots a command's array gets before its arguments arrive (Redis's argv_len cap). */
@@ -77,6 +87,8 @@ export class RequestParser {
   readonly limits: RequestParserLimits;
 
   private chunk: Buffer = EMPTY;
+  /** Whether `chunk` is the caller's to reuse: arguments are copied out of it, and detach() lets go of it. */
+  private chunkBorrowed = false;
   /** Next unread byte of `chunk`. Invariant: 0 <= offset <= chunk.length. */
   private offset = 0;
 
@@ -133,17 +145,37 @@ export class RequestParser {
     return this.failure !== null;
   }
 
-  feed(chunk: Buffer): void {
+  /**
+   * Takes the next bytes received. `borrowed`: the caller will reuse the chunk's memory after
+   * detach(), so nothing taken from it may alias it.
+   */
+  feed(chunk: Buffer, borrowed = false): void {
     if (this.failure !== null) return;
     this.carriedBytes += this.offset - this.commandStart;
     if (this.offset < this.chunk.length) {
       // The caller fed before draining next(): keep the unread tail. Rare; a copy is fine.
       this.chunk = Buffer.concat([this.chunk.subarray(this.offset), chunk]);
+      this.chunkBorrowed = false;
     } else {
       this.chunk = chunk;
+      this.chunkBorrowed = borrowed;
     }
     this.offset = 0;
     this.commandStart = 0;
+  }
+
+  /**
+   * Lets go of a borrowed chunk before its memory is reused: bytes not yet parsed (a caller
+   * that stopped calling next() early) are kept as a copy; everything parsed is already owned.
+   */
+  detach(): void {
+    if (!this.chunkBorrowed) return;
+    this.carriedBytes += this.offset - this.commandStart;
+    this.chunk = this.offset < this.chunk.length ? copyOf(this.chunk, this.offset, this.chunk.length) : EMPTY;
+    this.chunkBorrowed = false;
+    this.offset = 0;
+    this.commandStart = 0;
+    this.lineSource = EMPTY;
   }
 
   /** The next complete command, a protocol error (sticky), or null when more bytes are needed. */
@@ -235,12 +267,14 @@ export class RequestParser {
 
   /**
    * Moves the payload of the current bulk argument into pendingArg when all of it is here.
-   * Zero-copy when the payload lies in the current chunk; otherwise collects it.
+   * Zero-copy when the payload lies in the current chunk (a copy if the chunk is borrowed);
+   * otherwise collects it.
    */
   private readPayload(): boolean {
     const length = this.bulkLength;
     if (!this.spanning.active && this.chunk.length - this.offset >= length) {
-      this.pendingArg = this.chunk.subarray(this.offset, this.offset + length);
+      const end = this.offset + length;
+      this.pendingArg = this.chunkBorrowed ? copyOf(this.chunk, this.offset, end) : this.chunk.subarray(this.offset, end);
       this.offset += length;
       this.terminatorRemaining = 2;
       return true;
@@ -376,6 +410,7 @@ export class RequestParser {
       // Between commands: let go of the read, so an idle client pins none of its memory (the
       // commands taken from it hold their own views while they need them).
       this.chunk = EMPTY;
+      this.chunkBorrowed = false;
       this.offset = 0;
       this.commandStart = 0;
     }
@@ -399,6 +434,7 @@ export class RequestParser {
     this.failure = protocolError(code, message);
     // Drop everything buffered: nothing after a malformed frame is used.
     this.chunk = EMPTY;
+    this.chunkBorrowed = false;
     this.offset = 0;
     this.commandStart = 0;
     this.carriedBytes = 0;

@@ -1,5 +1,6 @@
 // The RESP listeners, plain TCP and TLS (Redis's port and tls-port): accepts client
-// connections on either, enforces maxClients, flushes the output
+// connections on either (plain ones read into one buffer the server reuses,
+// shared-read-buffer.ts), enforces maxClients, flushes the output
 // buffers of connections with replies when the callback that produced them returns (one
 // microtask for all of them: a socket read's replies, or one Ready's applied writes, leave
 // in one write per connection in this loop iteration rather than the next),
@@ -10,6 +11,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { createServer as createTlsServer, type SecureContextOptions, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { ClientConnection, type CommandHandler, type ConnectionHost } from './client-connection.js';
 import { requestParserLimits, type RequestParserLimits } from './request-parser.js';
+import { READ_BUFFER_DEFAULT_BYTES, READ_BUFFER_MIN_BYTES, readIntoSharedBuffer } from './shared-read-buffer.js';
 
 export { ClientConnection, ClientFlag, type CommandHandler, type ReplySlot } from './client-connection.js';
 
@@ -33,6 +35,8 @@ export interface RespServerOptions extends Partial<RequestParserLimits> {
   readonly nowMs?: () => number;
   /** A TLS client that has not finished its handshake after this long is dropped. */
   readonly tlsHandshakeTimeoutMs?: number;
+  /** Bytes of the one buffer every plain TCP client's reads land in (shared-read-buffer.ts); at least READ_BUFFER_MIN_BYTES. */
+  readonly readBufferBytes?: number;
 }
 
 /** Redis's tls-auth-clients: yes, clients must present a certificate of the CA; optional, one presented is checked; no, none is asked for. */
@@ -82,6 +86,8 @@ export class RespServer implements ConnectionHost {
   private readonly server: Server;
   private tlsServer: TlsServer | null = null;
   private readonly tlsHandshakeTimeoutMs: number;
+  /** Every plain TCP client's reads land here, each parsed before the next (shared-read-buffer.ts). */
+  private readonly readBuffer: Buffer;
   private readonly connections = new Map<number, ClientConnection>();
   private nextClientId = 1;
   /** Connections with output to write; drained by one microtask. */
@@ -120,8 +126,14 @@ export class RespServer implements ConnectionHost {
     this.log = options.log ?? silentLog;
     this.nowMs = options.nowMs ?? Date.now;
     this.tlsHandshakeTimeoutMs = positiveInteger('tlsHandshakeTimeoutMs', options.tlsHandshakeTimeoutMs ?? DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS);
+    const readBufferBytes = options.readBufferBytes ?? READ_BUFFER_DEFAULT_BYTES;
+    if (!Number.isSafeInteger(readBufferBytes) || readBufferBytes < READ_BUFFER_MIN_BYTES) {
+      throw new RangeError(`invalid readBufferBytes: ${readBufferBytes} (must be an integer >= ${READ_BUFFER_MIN_BYTES})`);
+    }
+    this.readBuffer = Buffer.allocUnsafe(readBufferBytes);
     // allowHalfOpen: a client that shuts its write side still gets the replies it asked for.
-    this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
+    // pauseOnConnect: nothing is read before the socket reads into the shared buffer.
+    this.server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (socket) => this.acceptPlain(socket));
   }
 
   /** Starts listening; resolves once bound. Port 0 picks a free port (see address()). */
@@ -227,24 +239,40 @@ export class RespServer implements ConnectionHost {
       socket.destroy();
       return;
     }
-    this.accept(socket);
+    if (this.admits(socket)) this.open(socket, false);
   }
 
-  private accept(socket: Socket): void {
+  /** A plain TCP client, accepted paused: it reads into the shared buffer (as a stream where Node does not allow that). */
+  private acceptPlain(accepted: Socket): void {
+    if (!this.admits(accepted)) return;
+    let conn: ClientConnection | null = null;
+    const socket = readIntoSharedBuffer(accepted, this.readBuffer, true, (buffer, bytes) => conn?.readShared(buffer, bytes));
+    conn = this.open(socket ?? accepted, socket !== null);
+    if (socket === null) accepted.resume();
+  }
+
+  /** Whether a new client may connect; if not, it is closed (with Redis's error when too many are connected). */
+  private admits(socket: Socket): boolean {
     if (!this.accepting) {
       socket.destroy();
-      return;
+      return false;
     }
     if (this.connections.size >= this.maxClients) {
       this.rejectedConnections++;
       socket.on('error', () => socket.destroy());
       socket.end(MAX_CLIENTS_REACHED);
-      return;
+      socket.resume(); // read (and drop) until the client closes its side, so the socket closes
+      return false;
     }
+    return true;
+  }
+
+  private open(socket: Socket, sharedReads: boolean): ClientConnection {
     this.totalConnections++;
-    const conn = new ClientConnection(this, socket, this.nextClientId++, this.nowMs, this.parserLimits);
+    const conn = new ClientConnection(this, socket, this.nextClientId++, this.nowMs, this.parserLimits, sharedReads);
     this.connections.set(conn.id, conn);
     this.handler.onConnect?.(conn);
+    return conn;
   }
 
   commandProcessed(): void {

@@ -25,9 +25,10 @@ export function byteByByte(input: Buffer): Buffer[] {
   return pieces;
 }
 
-/** Feeds the pieces and collects commands (as latin1 strings) until the first error. */
-export function parseRequests(pieces: readonly Buffer[], limits: Partial<RequestParserLimits> = {}): ParsedRequest[] {
-  return parseRequestBuffers(pieces, limits).map((r) => (Array.isArray(r) ? r.map((a) => a.toString('latin1')) : r));
+/** Feeds the pieces and collects commands (as latin1 strings) until the first error; `borrowed`: through one reused buffer. */
+export function parseRequests(pieces: readonly Buffer[], limits: Partial<RequestParserLimits> = {}, borrowed = false): ParsedRequest[] {
+  return (borrowed ? parseRequestBuffersBorrowed : parseRequestBuffers)(pieces, limits)
+    .map((r) => (Array.isArray(r) ? r.map((a) => a.toString('latin1')) : r));
 }
 
 export function parseRequestBuffers(
@@ -38,17 +39,45 @@ export function parseRequestBuffers(
   const out: (Buffer[] | { error: string; code: ProtocolError['code'] })[] = [];
   for (const piece of pieces) {
     parser.feed(Buffer.from(piece)); // a fresh buffer per piece, as a socket gives
-    for (;;) {
-      const result = parser.next();
-      if (result === null) break;
-      if (isProtocolError(result)) {
-        out.push({ error: result.message, code: result.code });
-        return out;
-      }
-      out.push(result);
-    }
+    if (drain(parser, out)) return out;
   }
   return out;
+}
+
+/**
+ * As parseRequestBuffers, with every piece read into one buffer that is reused for the next
+ * (as the server's shared read buffer is) and scribbled over after each detach(): whatever
+ * the parser handed out or kept must not depend on it.
+ */
+export function parseRequestBuffersBorrowed(
+  pieces: readonly Buffer[],
+  limits: Partial<RequestParserLimits> = {},
+): (Buffer[] | { error: string; code: ProtocolError['code'] })[] {
+  const parser = new RequestParser(limits);
+  const out: (Buffer[] | { error: string; code: ProtocolError['code'] })[] = [];
+  const shared = Buffer.alloc(Math.max(1, ...pieces.map((p) => p.length)));
+  for (const piece of pieces) {
+    shared.set(piece);
+    parser.feed(shared.subarray(0, piece.length), true);
+    const failed = drain(parser, out);
+    parser.detach();
+    shared.fill(0xa5);
+    if (failed) return out;
+  }
+  return out;
+}
+
+/** Takes every complete command; true at a protocol error (pushed last). */
+function drain(parser: RequestParser, out: (Buffer[] | { error: string; code: ProtocolError['code'] })[]): boolean {
+  for (;;) {
+    const result = parser.next();
+    if (result === null) return false;
+    if (isProtocolError(result)) {
+      out.push({ error: result.message, code: result.code });
+      return true;
+    }
+    out.push(result);
+  }
 }
 
 /** Encodes argv as a RESP array of bulk strings (independent of the code under test). */

@@ -6,15 +6,21 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { RequestParser, requestParserLimits, type RequestParserLimits } from '../../src/resp/request-parser.js';
 import { isProtocolError } from '../../src/resp/protocol-error.js';
-import { byteByByte, encodeRequest, parseRequestBuffers, parseRequests, splitAt, type ParsedRequest } from './helpers.js';
+import { byteByByte, encodeRequest, parseRequestBuffers, parseRequestBuffersBorrowed, parseRequests, splitAt, type ParsedRequest } from './helpers.js';
 
-/** Asserts the same result for the whole input, byte by byte, and every split in two. */
+/**
+ * Asserts the same result for the whole input, byte by byte, and every split in two, each fed
+ * as fresh chunks and through one reused (borrowed) read buffer.
+ */
 function expectParse(input: string | Buffer, expected: ParsedRequest[], limits: Partial<RequestParserLimits> = {}): void {
   const bytes = typeof input === 'string' ? Buffer.from(input, 'latin1') : input;
-  assert.deepEqual(parseRequests([bytes], limits), expected, 'whole input');
-  assert.deepEqual(parseRequests(byteByByte(bytes), limits), expected, 'byte by byte');
-  for (let cut = 1; cut < bytes.length; cut++) {
-    assert.deepEqual(parseRequests(splitAt(bytes, [cut]), limits), expected, `split at ${cut}`);
+  for (const borrowed of [false, true]) {
+    const how = borrowed ? 'borrowed' : 'owned';
+    assert.deepEqual(parseRequests([bytes], limits, borrowed), expected, `whole input, ${how}`);
+    assert.deepEqual(parseRequests(byteByByte(bytes), limits, borrowed), expected, `byte by byte, ${how}`);
+    for (let cut = 1; cut < bytes.length; cut++) {
+      assert.deepEqual(parseRequests(splitAt(bytes, [cut]), limits, borrowed), expected, `split at ${cut}, ${how}`);
+    }
   }
 }
 
@@ -121,6 +127,44 @@ describe('request parser: RESP arrays', () => {
     for (const arg of argv) assert.equal(arg.buffer, chunk.buffer, 'argument aliases the chunk');
     chunk[8] = 'X'.charCodeAt(0); // proves aliasing: the argument sees the write
     assert.equal(argv[0]?.toString(), 'XET');
+  });
+
+  it('copies every argument out of a borrowed chunk', () => {
+    const parser = new RequestParser();
+    const frame = '*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n';
+    const chunk = Buffer.alloc(frame.length, frame, 'latin1'); // a buffer of its own, not a slice of Node's pool
+    parser.feed(chunk, true);
+    const argv = parser.next();
+    assert.ok(Array.isArray(argv));
+    assert.equal(parser.next(), null);
+    parser.detach();
+    for (const arg of argv) assert.notEqual(arg.buffer, chunk.buffer, 'argument owns its bytes');
+    chunk.fill(0);
+    assert.deepEqual(argv.map((a) => a.toString()), ['GET', 'key']);
+  });
+
+  it('keeps a borrowed chunk\'s unparsed bytes on detach, and the parts of a command already read', () => {
+    const parser = new RequestParser();
+    const shared = Buffer.alloc(64);
+    const read = (text: string): void => {
+      shared.write(text, 'latin1');
+      parser.feed(shared.subarray(0, text.length), true);
+    };
+    read('*1\r\n$4\r\nPING\r\n*2\r\n$4\r\nECHO\r\n$5\r\nhel');
+    assert.deepEqual(parser.next()?.toString(), 'PING');
+    parser.detach(); // the caller stopped before draining: the rest must survive the reuse
+    shared.fill(0x5a);
+    assert.equal(parser.bufferedBytes, 21, "the unparsed ECHO so far");
+    assert.equal(parser.next(), null, 'ECHO is not complete yet');
+    parser.detach();
+    shared.fill(0x5a);
+    read('lo\r\n');
+    const echo = parser.next();
+    parser.detach();
+    shared.fill(0x5a);
+    assert.ok(Array.isArray(echo));
+    assert.deepEqual(echo.map((a) => a.toString()), ['ECHO', 'hello']);
+    assert.equal(parser.bufferedBytes, 0);
   });
 
   it('copies an argument whose bytes span chunks', () => {
@@ -235,9 +279,12 @@ describe('request parser: properties', () => {
     fc.assert(
       fc.property(fc.array(command, { minLength: 1, maxLength: 8 }), fc.array(fc.nat(), { maxLength: 30 }), (commands, cuts) => {
         const input = Buffer.concat(commands.map((argv) => encodeRequest(argv)));
-        const parsed = parseRequestBuffers(splitAt(input, cuts.map((c) => c % (input.length + 1))));
-        assert.deepEqual(parsed.map((argv) => (Array.isArray(argv) ? argv.map((a) => Buffer.from(a)) : argv)),
-          commands.map((argv) => argv.map((a) => Buffer.from(a))));
+        const pieces = splitAt(input, cuts.map((c) => c % (input.length + 1)));
+        const expected = commands.map((argv) => argv.map((a) => Buffer.from(a)));
+        for (const parse of [parseRequestBuffers, parseRequestBuffersBorrowed]) {
+          const parsed = parse(pieces);
+          assert.deepEqual(parsed.map((argv) => (Array.isArray(argv) ? argv.map((a) => Buffer.from(a)) : argv)), expected, parse.name);
+        }
       }),
       { numRuns: 300 },
     );
@@ -256,6 +303,7 @@ describe('request parser: properties', () => {
         const whole = parseRequests([buffer], limits);
         assert.deepEqual(parseRequests(splitAt(buffer, cuts.map((c) => c % (buffer.length + 1))), limits), whole);
         assert.deepEqual(parseRequests(byteByByte(buffer), limits), whole);
+        assert.deepEqual(parseRequests(splitAt(buffer, cuts.map((c) => c % (buffer.length + 1))), limits, true), whole, 'borrowed');
       }),
       { numRuns: 500 },
     );

@@ -102,6 +102,10 @@ class TestHandler implements CommandHandler {
       case 'DEFER':
         this.deferred.push({ conn, argv: args, slot: reply });
         return;
+      case 'HOLD':
+        // Keeps the argument itself, not a copy: it must outlive the read it came in.
+        this.store.set(args[1] ?? '', argv[2] ?? Buffer.alloc(0));
+        return reply.send(RESP_OK);
       case 'THROW':
         throw new Error('handler bug');
       case 'BADREPLY':
@@ -372,6 +376,50 @@ describe('resp server', () => {
     assert.throws(() => new RespServer({ maxClients: 0 }, handler), /invalid maxClients/);
     assert.throws(() => new RespServer({ clientOutputBufferMaxBytes: -1 }, handler), /invalid clientOutputBufferMaxBytes/);
     assert.throws(() => new RespServer({ protoMaxBulkLen: 0 }, handler), /invalid protoMaxBulkLen/);
+    assert.throws(() => new RespServer({ readBufferBytes: 512 }, handler), /invalid readBufferBytes: 512/);
+  });
+
+  it('keeps every argument it handed out intact while other clients\' reads reuse the read buffer', async () => {
+    const { handler, port } = await startServer({ readBufferBytes: 1024 });
+    const holder = new RawClient(port);
+    const other = new RawClient(port);
+    const value = Buffer.alloc(300, 'v');
+    const pending = encodeRequest(['HOLD', 'spans', 'abcdefghij']);
+    // A command whole in one read, another whose value arrives in two reads, and a deferred one.
+    holder.send(Buffer.concat([encodeRequest(['HOLD', 'whole', value]), encodeRequest(['DEFER', 'x']), pending.subarray(0, pending.length - 6)]));
+    await waitFor(() => handler.deferred.length === 1, 'the first read handled');
+    // The other client's commands fill the buffer many times over: binary junk in every byte.
+    const junk = Buffer.alloc(900, 0xee);
+    other.send(Buffer.concat(Array.from({ length: 20 }, () => encodeRequest(['ECHO', junk]))));
+    await other.waitReplies(20);
+    holder.send(pending.subarray(pending.length - 6));
+    await waitFor(() => handler.store.has('spans'), 'the split command handled');
+    other.send(Buffer.concat(Array.from({ length: 20 }, () => encodeRequest(['ECHO', junk]))));
+    await other.waitReplies(40);
+    assert.deepEqual(handler.deferred[0]?.argv, ['DEFER', 'x']);
+    assert.ok(handler.store.get('whole')?.equals(value), 'a held argument from a whole read');
+    assert.equal(handler.store.get('spans')?.toString(), 'abcdefghij', 'a held argument from two reads');
+    handler.deferred[0]?.slot.send(RESP_OK);
+    holder.send(encodeRequest(['GET', 'whole']));
+    assert.deepEqual(await holder.waitReplies(4), [RESP_OK, RESP_OK, RESP_OK, { kind: 'bulk', value }]);
+    holder.socket.destroy();
+    other.socket.destroy();
+  });
+
+  it('reads pipelines and values larger than its read buffer', async () => {
+    const { port } = await startServer({ readBufferBytes: 1024 });
+    const client = new RawClient(port);
+    const big = Buffer.alloc(200_000);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 0xff;
+    const requests = [encodeRequest(['SET', 'big', big])];
+    for (let i = 0; i < 300; i++) requests.push(encodeRequest(['ECHO', `message ${i}`]));
+    requests.push(encodeRequest(['GET', 'big']));
+    client.send(Buffer.concat(requests));
+    const replies = await client.waitReplies(302);
+    assert.deepEqual(replies[0], RESP_OK);
+    for (let i = 0; i < 300; i++) assert.deepEqual(replies[i + 1], bulk(`message ${i}`));
+    assert.deepEqual(replies[301], { kind: 'bulk', value: big });
+    client.socket.destroy();
   });
 
   it('works with ioredis', async () => {
