@@ -71,10 +71,21 @@ const LINE_STAGING_INITIAL_BYTES = 256;
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * Up to this many bytes an argument is copied byte by byte: a command name or key copies
+ * several times faster so than through Buffer#copy, which makes a view of the source first.
+ */
+const COPY_BY_LOOP_BYTES_MAX = 64;
+
 /** A copy of source[start, end) that the caller owns (small ones share Node's buffer pool). */
 function copyOf(source: Buffer, start: number, end: number): Buffer {
-  const copy = Buffer.allocUnsafe(end - start);
-  source.copy(copy, 0, start, end);
+  const length = end - start;
+  const copy = Buffer.allocUnsafe(length);
+  if (length <= COPY_BY_LOOP_BYTES_MAX) {
+    for (let i = 0; i < length; i++) copy[i] = source[start + i] as number;
+  } else {
+    source.copy(copy, 0, start, end);
+  }
   return copy;
 }
 
