@@ -7,6 +7,7 @@
 
 import { noExpiry, type AccessTime, type KeyEntry, type Keyspace } from './keyspace.js';
 import { CommandError, wrongTypeError } from './replies.js';
+import { mixSeed } from './hash.js';
 import type { CollectionTypeName, CollectionValue } from './value.js';
 import type { MutableString } from './mutable-string.js';
 import type { Scripting } from './script/scripting.js';
@@ -29,15 +30,31 @@ export interface KvCounters {
   internalErrors: number;
 }
 
+/**
+ * The seed of the command at `position` (0 unless batched) in the entry at `index` applied at
+ * `nowMs`: the same on every replica, different for each command of a batch.
+ */
+export function commandSeed(index: number, position: number, nowMs: number): number {
+  return position === 0 ? mixSeed(index, nowMs) : mixSeed(mixSeed(index, position), nowMs);
+}
+
 export class CommandContext {
+  /** Cluster time in ms: the entry's time for apply, the read point's time for read. */
+  private commandNowMs: number;
+  /** Deterministic seed for RANDOMKEY and scripts (see `seed`); while seedPosition >= 0, not yet derived. */
+  private commandSeed: number;
+  /** The entry's index and the command's place in it, when the seed is derived on first use (start), else -1. */
+  private seedIndex = 0;
+  private seedPosition = -1;
+  /** True from start() to finish(): the context of a command running now (start refuses it then). */
+  private running = false;
+
   constructor(
     readonly keyspace: Keyspace,
-    /** Cluster time in ms: the entry's time for apply, the read point's time for read. */
-    readonly nowMs: number,
+    nowMs: number,
     readonly writable: boolean,
     readonly protoMaxBulkLen: number,
-    /** Deterministic seed for RANDOMKEY: derived from the applied index and time. */
-    readonly seed: number,
+    seed: number,
     private readonly counters: KvCounters,
     /**
      * 0 inside apply; for a client's read (served by one node, not replicated) a count of
@@ -49,10 +66,43 @@ export class CommandContext {
     readonly scripting: Scripting | null = null,
     /** True for a command a script called (redis.call): SORT then orders a set it would leave unordered, as Redis does for scripts. */
     readonly calledFromScript = false,
-  ) {}
+  ) {
+    this.commandNowMs = nowMs;
+    this.commandSeed = seed;
+  }
+
+  /** Cluster time in ms: the entry's time for apply, the read point's time for read. */
+  get nowMs(): number {
+    return this.commandNowMs;
+  }
+
+  /** Deterministic seed for RANDOMKEY, SPOP, scripts: in apply, commandSeed's; a read's from its read point. */
+  get seed(): number {
+    if (this.seedPosition >= 0) {
+      this.commandSeed = commandSeed(this.seedIndex, this.seedPosition, this.commandNowMs);
+      this.seedPosition = -1;
+    }
+    return this.commandSeed;
+  }
+
+  /**
+   * Marks the context in use by the command at `position` in the entry at `index`, applied
+   * at `nowMs` (finish() ends it); false when it is in use already, so a caller that reuses
+   * one context across commands (the state machine's apply) makes a fresh one for a command
+   * that starts inside another. The seed is derived when a command first asks for it (most
+   * never do). Every other field is the context's own and no command changes it.
+   */
+  start(nowMs: number, index: number, position: number): boolean {
+    if (this.running) return false;
+    this.running = true;
+    this.commandNowMs = nowMs;
+    this.seedIndex = index;
+    this.seedPosition = position;
+    return true;
+  }
 
   /** Entries whose collection this command may have changed, with the version each had. */
-  /** Null until the first one: most commands open none, and a context is made per command. */
+  /** Null until the first one and after finish(): most commands open none. */
   private opened: { readonly entry: KeyEntry; readonly version: number }[] | null = null;
 
   /** Keyspace notifications, for commands that report their own events (streams' groups) and set the classes; null in reads. */
@@ -139,6 +189,7 @@ export class CommandContext {
 
   /** Settles every collection and string opened for writing; the state machine calls it when the command ends. */
   finish(): void {
+    this.running = false;
     if (this.opened === null) return;
     for (const { entry, version } of this.opened) {
       const stored = entry.stored;

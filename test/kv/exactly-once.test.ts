@@ -9,6 +9,7 @@ import { ByteReader, ByteWriter } from '../../src/kv/binary.js';
 import { encodeCommand, encodeCommandBatch } from '../../src/kv/command-codec.js';
 import { fnv1a, fnvOffsetBasis } from '../../src/kv/hash.js';
 import { KvStateMachine, type KvOptions } from '../../src/kv/state-machine.js';
+import { encodeTransaction } from '../../src/kv/transaction.js';
 import { argvOf, baseTimeMs, plain } from './harness.js';
 
 function entry(origin: string, client: number, seq: number, time: number, ...args: string[]): Uint8Array {
@@ -278,6 +279,13 @@ test('the leader applying the batches it encoded and a follower applying their b
     fc.tuple(fc.constant('INCR'), fc.constantFrom('a', 'n')),
     fc.tuple(fc.constant('RPUSH'), fc.constantFrom('l', 'a'), fc.string({ maxLength: 4 })),
     fc.tuple(fc.constant('DEL'), fc.constantFrom('a', 'b', 'l')),
+    // What a write's context carries per command: the entry's time (keys set with PX expire
+    // between turns), the command's seed (SPOP) and the collections it opened (SADD, LPOP).
+    fc.tuple(fc.constant('SET'), fc.constantFrom('a', 'b'), fc.string({ maxLength: 4 }), fc.constant('PX'), fc.constantFrom('15', '40')),
+    fc.tuple(fc.constant('SADD'), fc.constantFrom('s', 'a'), fc.string({ maxLength: 4 }), fc.string({ maxLength: 4 })),
+    fc.tuple(fc.constant('SPOP'), fc.constantFrom('s', 'a')),
+    fc.tuple(fc.constant('LPOP'), fc.constantFrom('l', 'a')),
+    fc.tuple(fc.constant('EVAL'), fc.constant("redis.call('SET', KEYS[1], ARGV[1]); return redis.call('INCR', KEYS[2])"), fc.constant('2'), fc.constantFrom('b', 'c'), fc.constantFrom('n', 'a'), fc.string({ maxLength: 4 })),
   );
   fc.assert(fc.property(fc.array(fc.array(fc.tuple(fc.integer({ min: 1, max: 3 }), command), { minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 6 }), (turns) => {
     const leader = machine();
@@ -289,10 +297,51 @@ test('the leader applying the batches it encoded and a follower applying their b
         seqs.set(client, seq);
         return { client, seq, firstUnanswered: seq, argv: argvOf(args) };
       });
-      const data = encodeCommandBatch({ origin: 'n1', time: baseTimeMs + t, commands });
+      const data = encodeCommandBatch({ origin: 'n1', time: baseTimeMs + 10 * t, commands });
       const received = Uint8Array.from(data);
       assert.deepEqual(leader.apply(data), follower.apply(received));
     });
     assert.deepEqual(leader.kv.digest(), follower.kv.digest());
   }), { numRuns: 60 });
+});
+
+test('each write judges expiry at its own entry\'s time, command after command and entry after entry', () => {
+  const { apply } = machine();
+  assert.deepEqual(apply(batch(baseTimeMs, [1, 1, 'SET', 'k', 'v', 'PX', '100'], [1, 2, 'SET', 'j', 'v', 'PX', '50'])), ['OK', 'OK']);
+  assert.match(String((apply(entry('n1', 1, 3, baseTimeMs + 50, 'INCR', 'k')) as { err: string }).err), /not an integer/);
+  assert.deepEqual(apply(batch(baseTimeMs + 50, [1, 4, 'INCR', 'j'], [1, 5, 'APPEND', 'k', 'w'])), [1, 2]);
+  assert.deepEqual(apply(batch(baseTimeMs + 100, [1, 6, 'INCR', 'j'], [1, 7, 'INCR', 'k'])), [2, 1]);
+});
+
+test('a transaction and a script inside a batch run their commands between the batch\'s other writes', () => {
+  const { apply } = machine();
+  const transaction = encodeTransaction({ watches: [], commands: [argvOf(['INCR', 'n']), argvOf(['RPUSH', 'l', 'x']), argvOf(['INCR', 'l'])] });
+  const data = encodeCommandBatch({
+    origin: 'n1', time: baseTimeMs,
+    commands: [
+      { client: 1, seq: 1, firstUnanswered: 1, argv: argvOf(['INCR', 'n']) },
+      { client: 1, seq: 2, firstUnanswered: 2, argv: transaction },
+      { client: 1, seq: 3, firstUnanswered: 3, argv: argvOf(['EVAL', "redis.call('RPUSH', KEYS[1], 'y'); return redis.call('INCR', KEYS[2])", '2', 'l', 'n']) },
+      { client: 1, seq: 4, firstUnanswered: 4, argv: argvOf(['LRANGE', 'l', '0', '-1']) },
+    ],
+  });
+  const [first, inTransaction, script, range] = apply(data) as unknown[];
+  assert.deepEqual([first, script, range], [1, 3, ['x', 'y']]);
+  const [incr, push, wrongType] = inTransaction as unknown[];
+  assert.deepEqual([incr, push], [2, 1]);
+  assert.match(String((wrongType as { err: string }).err), /^WRONGTYPE/);
+});
+
+test('writes after a restore change the restored keyspace, not the one a write before it changed', () => {
+  const source = machine();
+  source.apply(entry('n1', 1, 1, baseTimeMs, 'SET', 'x', '10'));
+  const target = machine();
+  target.apply(entry('n1', 2, 1, baseTimeMs, 'SET', 'y', 'old'));
+  const snapshot = source.kv.beginSnapshot();
+  const sink = target.kv.beginRestore();
+  for (let chunk = snapshot.next(1024); chunk !== null; chunk = snapshot.next(1024)) assert.equal(sink.write(chunk), null);
+  assert.equal(sink.finish(), null);
+  assert.equal(plain(target.kv.apply(2, entry('n1', 3, 1, baseTimeMs, 'INCR', 'x'))), 11);
+  assert.equal(plain(target.kv.read(argvOf(['GET', 'x']), baseTimeMs)), '11');
+  assert.equal(plain(target.kv.read(argvOf(['GET', 'y']), baseTimeMs)), null);
 });

@@ -14,6 +14,7 @@ test('RAFTIS.CONFIG applies every pair or none, and later entries follow it', ()
   assert.equal(h.kv.replicatedSettings.get('proto-max-bulk-len'), String(512 * 1024 * 1024), 'nothing changed');
   assert.deepEqual(plain(h.apply('RAFTIS.CONFIG', 'nosuch', '1')), { err: "ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'" });
   assert.deepEqual(plain(h.apply('RAFTIS.CONFIG', 'proto-max-bulk-len')), { err: "ERR wrong number of arguments for 'config|set' command" });
+  assert.equal(plain(h.apply('APPEND', 'k', 'x')), 1, 'a write before the change, whose limit the writes after it must not keep');
   assert.equal(plain(h.apply('RAFTIS.CONFIG', 'proto-max-bulk-len', '1mb')), 'OK');
   assert.equal(plain(h.apply('SET', 'k', 'x'.repeat(1024 * 1024 - 1))), 'OK');
   assert.deepEqual(plain(h.apply('APPEND', 'k', 'yy')), { err: 'ERR string exceeds maximum allowed size (proto-max-bulk-len)' });
