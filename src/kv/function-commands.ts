@@ -12,7 +12,7 @@ import { mixSeed } from './hash.js';
 import { globMatch } from './glob.js';
 import { ByteReader, ByteWriter, DecodeError } from './binary.js';
 import { fnv1a, fnvOffsetBasis } from './hash.js';
-import { aclCheck, callFromScript, parseScriptRequest, scriptNeedsLog, scriptingOf, text, type ScriptRequest } from './script-commands.js';
+import { aclCheck, callFromScript, parseScriptRequest, runWithEffects, scriptNeedsLog, scriptingOf, text, type ScriptRequest } from './script-commands.js';
 import type { FunctionLibrary } from './script/function-store.js';
 import type { Scripting } from './script/scripting.js';
 import { sha1Hex } from './script/sha1.js';
@@ -238,17 +238,19 @@ function fcall(readOnlyCommand: boolean) {
     // Served at a read point (scriptCannotWrite) but replaced meanwhile by a function that may write.
     if (!context.writable && !readOnlyCommand && !noWrites) return scriptNeedsLog;
     const { library, info } = entry;
-    const vm = scripting.vm();
-    if (!vm.hasLibrary(library.name.toLowerCase(), library.codeSha)) {
-      const loaded = vm.loadLibrary(library.name.toLowerCase(), library.codeSha, library.code, scripting);
-      if (!Array.isArray(loaded)) return loaded as Reply;
-    }
     const seed = mixSeed(context.seed, context.readSalt);
     let calls = 0;
-    return vm.callFunction(library.name.toLowerCase(), info.name.toLowerCase(), {
-      name: info.name, keys: request.keys, args: request.args, seed, instructionsMax: scripting.instructionsMax, stringBytesMax: scripting.stringBytesMax,
-      call: (argv) => callFromScript(scripting, context, argv, readOnlyCommand || noWrites, mixSeed(seed, ++calls)),
-      aclCheck: (argv) => aclCheck(scripting, argv),
+    return runWithEffects(scripting, context, () => {
+      const vm = scripting.vm();
+      if (!vm.hasLibrary(library.name.toLowerCase(), library.codeSha)) {
+        const loaded = vm.loadLibrary(library.name.toLowerCase(), library.codeSha, library.code, scripting);
+        if (!Array.isArray(loaded)) return loaded as Reply;
+      }
+      return vm.callFunction(library.name.toLowerCase(), info.name.toLowerCase(), {
+        name: info.name, keys: request.keys, args: request.args, seed, instructionsMax: scripting.instructionsMax, stringBytesMax: scripting.stringBytesMax,
+        call: (argv) => callFromScript(scripting, context, argv, readOnlyCommand || noWrites, mixSeed(seed, ++calls)),
+        aclCheck: (argv) => aclCheck(scripting, argv),
+      });
     });
   };
 }

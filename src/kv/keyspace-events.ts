@@ -160,6 +160,12 @@ export class KeyspaceEvents {
     return this.sink !== null && (this.flags & cls) !== 0 && (this.flags & (NotifyClass.keyspace | NotifyClass.keyevent)) !== 0;
   }
 
+  /** True when class `cls` is on in the replicated setting, whether or not anyone listens on this node. */
+  classOn(cls: number): boolean {
+    const flags = this.flags;
+    return (flags & cls) !== 0 && (flags & (NotifyClass.keyspace | NotifyClass.keyevent)) !== 0;
+  }
+
   /** Redis's notifyKeyspaceEvent. */
   emit(cls: number, event: string, key: Uint8Array): void {
     const sink = this.sink;

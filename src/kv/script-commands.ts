@@ -14,6 +14,7 @@ import { latin1Of } from './binary.js';
 import { mixSeed } from './hash.js';
 import { sha1Hex } from './script/sha1.js';
 import type { Scripting } from './script/scripting.js';
+import type { ScriptRun } from './script/script-vm.js';
 import { parseShebang } from './script/shebang.js';
 
 export const noScriptError = errorReply('NOSCRIPT No matching script. Please use EVAL.');
@@ -114,12 +115,25 @@ function runScript(context: CommandContext, sha: string, body: Uint8Array, reque
   if (!context.writable && !readOnlyCommand && !flags.noWrites) return scriptNeedsLog;
   const seed = mixSeed(context.seed, context.readSalt);
   let calls = 0;
-  return scripting.vm().run({
+  const run: ScriptRun = {
     name: sha, sha, body, keys: request.keys, args: request.args, seed,
     instructionsMax: scripting.instructionsMax, stringBytesMax: scripting.stringBytesMax,
     call: (argv) => callFromScript(scripting, context, argv, readOnlyCommand || flags.noWrites, mixSeed(seed, ++calls)),
     aclCheck: (argv) => aclCheck(scripting, argv),
-  });
+  };
+  if (scripting.effects === null) return scripting.vm().run(run);
+  return runWithEffects(scripting, context, () => scripting.vm().run(run));
+}
+
+/**
+ * Runs a script (`run`), or, while the entry is applied with effects recorded or replayed,
+ * records the run or replays it instead. The point is the same for EVAL, EVALSHA and FCALL:
+ * after every check that depends on replicated state only, before anything the VM does.
+ */
+export function runWithEffects(scripting: Scripting, context: CommandContext, run: () => Reply): Reply {
+  const effects = scripting.effects;
+  if (effects === null || !context.writable) return run();
+  return effects.around(context, run);
 }
 
 /**

@@ -38,6 +38,7 @@ import { FunctionStore } from './script/function-store.js';
 import { compileLibrary } from './function-commands.js';
 import { ScriptVm, type VmMemory } from './script/script-vm.js';
 import type { Scripting } from './script/scripting.js';
+import { EffectsRecorder, EffectsReplayer, type EffectsMode, type ScriptEffects } from './script/script-effects.js';
 import { AclCatalogue } from './acl/acl-catalogue.js';
 import type { CategorizedRow } from './acl/command-categories.js';
 import { AclUsers, isAclEntry, scriptNopermReply } from './acl/acl-users.js';
@@ -213,6 +214,8 @@ export class KvStateMachine {
   private time = 0;
   /** The entry being applied is of a format from before removal versions (command-codec.ts): it is applied as that build did. */
   private applyingLegacyEntry = false;
+  /** While applyRecording or applyReplaying applies an entry, how its scripts run; null otherwise. */
+  private effectsMode: EffectsMode | null = null;
   /** Node-local: waited keys a list or sorted set was stored under (blocked clients, src/server/blocking.ts). */
   readonly readyKeys = new ReadyKeys();
   /**
@@ -372,6 +375,37 @@ export class KvStateMachine {
     return reply;
   }
 
+  /**
+   * apply, recording what each script run of the entry did (script-effects.ts): a leader's
+   * side of deferred effects. apply() itself records nothing.
+   */
+  applyRecording(index: number, data: Uint8Array): { readonly reply: Reply; readonly effects: readonly ScriptEffects[] } {
+    const recorder = new EffectsRecorder();
+    const reply = this.withEffects(recorder, () => this.apply(index, data));
+    return { reply, effects: recorder.runs };
+  }
+
+  /**
+   * apply with the entry's script runs replaced by `effects`, recorded by applyRecording of
+   * the same entry on an identical state: the same state, reply and events, no script run.
+   */
+  applyReplaying(index: number, data: Uint8Array, effects: readonly ScriptEffects[]): Reply {
+    const replayer = new EffectsReplayer(effects, (run, outer) => this.replayScriptEffects(run, outer));
+    const reply = this.withEffects(replayer, () => this.apply(index, data));
+    replayer.finish();
+    return reply;
+  }
+
+  private withEffects(mode: EffectsMode, apply: () => Reply): Reply {
+    if (this.effectsMode !== null) throw new Error('kv: an entry applied with effects inside another');
+    this.effectsMode = mode;
+    try {
+      return apply();
+    } finally {
+      this.effectsMode = null;
+    }
+  }
+
   /** Same as apply (the name the server's state-machine adapter uses). */
   applyEntry(index: number, data: Uint8Array): Reply {
     return this.apply(index, data);
@@ -483,6 +517,7 @@ export class KvStateMachine {
 
   private makeScripting(store: ScriptStore, functions: FunctionStore): Scripting {
     const settings = (): Readonly<SettingValues> => this.settings.values;
+    const effects = (): EffectsMode | null => this.effectsMode;
     return {
       store,
       functions,
@@ -498,21 +533,52 @@ export class KvStateMachine {
         const denied = this.scriptCallDenied(spec, argv);
         if (denied !== null) return denied;
         this.scriptCalls?.(argv);
-        if (hasFlag(spec, 'readonly')) this.scriptReadCalls++;
-        if (outer.writable && hasFlag(spec, 'denyoom') && !this.makeRoom(this.applied, outer.nowMs)) return outOfMemoryError;
-        const context = new CommandContext(this.keyspace, outer.nowMs, outer.writable, this.settings.values.protoMaxBulkLen, seed, this.counters, outer.readSalt, this.scripting, true);
-        context.keyMissed = this.keyMissed();
-        context.readLookups = !hasFlag(spec, 'write');
-        context.streams = this.streamSettings;
-        context.hllSparseMaxBytes = this.hllSparseMaxBytes;
-        const run = (): Reply => withoutWaitMarker(this.runHandler(spec, context, argv));
-        if (!outer.writable) return run();
-        // A script's writes report their key events like any other write's.
-        context.events = this.events;
-        return this.events.active ? this.events.around(spec, argv, this.keyspace, outer.nowMs, run) : run();
+        const read = hasFlag(spec, 'readonly');
+        if (read) this.scriptReadCalls++;
+        const recorder = this.effectsMode;
+        if (recorder === null || !outer.writable) return this.runScriptCall(spec, argv, outer, seed);
+        const expiredBefore = this.counters.expiredKeys;
+        const reply = this.runScriptCall(spec, argv, outer, seed);
+        // Which calls are kept, and why: script-effects.ts.
+        const keep = !read || this.counters.expiredKeys !== expiredBefore || this.events.classOn(NotifyClass.keyMiss);
+        recorder.called(argv, seed, keep, read);
+        return reply;
+      },
+      get effects(): EffectsMode | null {
+        return effects();
       },
       aclAllows: (spec, argv) => this.scriptCallDenied(spec, argv) === null,
     };
+  }
+
+  /** One command a script called, after the script rules and ACL let it run (or a replayed one). */
+  private runScriptCall(spec: CommandSpec, argv: readonly Uint8Array[], outer: CommandContext, seed: number): Reply {
+    if (outer.writable && hasFlag(spec, 'denyoom') && !this.makeRoom(this.applied, outer.nowMs)) return outOfMemoryError;
+    const context = new CommandContext(this.keyspace, outer.nowMs, outer.writable, this.settings.values.protoMaxBulkLen, seed, this.counters, outer.readSalt, this.scripting, true);
+    context.keyMissed = this.keyMissed();
+    context.readLookups = !hasFlag(spec, 'write');
+    context.streams = this.streamSettings;
+    context.hllSparseMaxBytes = this.hllSparseMaxBytes;
+    const run = (): Reply => withoutWaitMarker(this.runHandler(spec, context, argv));
+    if (!outer.writable) return run();
+    // A script's writes report their key events like any other write's.
+    context.events = this.events;
+    return this.events.active ? this.events.around(spec, argv, this.keyspace, outer.nowMs, run) : run();
+  }
+
+  /**
+   * Applies one recorded script run in place of running it (script-effects.ts): its kept calls
+   * as the run made them, in a script call's context at the entry's time. A kept call of a
+   * command this table lacks is a bug (the recording node has the same table).
+   */
+  private replayScriptEffects(effects: ScriptEffects, outer: CommandContext): void {
+    this.scriptReadCalls += effects.readCalls;
+    for (const call of effects.calls) {
+      const spec = lookupCommand(call.argv[0] ?? new Uint8Array(0));
+      if (spec === undefined) throw new Error(`kv: a recorded script call of an unknown command '${Buffer.from(call.argv[0] ?? []).toString('latin1')}'`);
+      this.scriptCalls?.(call.argv);
+      this.runScriptCall(spec, call.argv, outer, call.seed);
+    }
   }
 
   /**

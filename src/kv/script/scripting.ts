@@ -8,6 +8,7 @@ import type { Reply } from '../reply.js';
 import type { ScriptStore } from './script-store.js';
 import type { FunctionStore } from './function-store.js';
 import type { ScriptVm } from './script-vm.js';
+import type { EffectsMode } from './script-effects.js';
 
 export interface Scripting {
   readonly store: ScriptStore;
@@ -25,6 +26,11 @@ export interface Scripting {
    * seed. Writes check memory first (OOM error) as top-level writes do.
    */
   execute(spec: CommandSpec, argv: readonly Uint8Array[], outer: CommandContext, seed: number): Reply;
+  /**
+   * While an entry is applied with its scripts' effects recorded or replayed
+   * (script-effects.ts), how a run happens; null otherwise, and then a run is just run.
+   */
+  readonly effects: EffectsMode | null;
   /** Whether the entry's calling user may run `argv` (redis.acl_check_cmd). */
   aclAllows(spec: CommandSpec, argv: readonly Uint8Array[]): boolean;
 }

@@ -1,0 +1,114 @@
+// What a follower's apply would cost under deferred effects (docs/internals/scripting.md,
+// "Deferred effects"), in-process: the state machine applies the same entries three ways,
+// each on a new state machine: running the scripts (today, on every node), running them while
+// recording their effects (the leader under the lever), and replaying recorded effects instead
+// of running them (a follower under the lever); beside a plain SET. Workloads: EVALSHA of issue
+// 17's GET + INCR + EXPIRE on 1,000 keys with a pipelining client's request ids, and the log of
+// a real BullMQ run (bench/fixtures/bullmq-jobs.jsonl.gz). Prints CPU µs per apply (user +
+// system of this process; the minimum of the rounds after the first, which warms the JIT):
+//   node --import tsx bench/script-effects-apply.ts [--src DIR] [--rounds N]
+// DIR is a checkout's built dist/src (default: what runs on a node; tsx's transform of src/
+// adds a name-setting call to every closure made, which scripts make per run) or src/.
+
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { KvStateMachine } from '../src/kv/state-machine.js';
+import type { encodeCommand as EncodeCommand } from '../src/kv/command-codec.js';
+import type { ScriptEffects } from '../src/kv/script/script-effects.js';
+import { TIME_MS } from './in-process.js';
+import { RMW_SCRIPT } from './rmw-script.js';
+import { fixtureArgv, readFixture } from './bullmq-fixture.js';
+
+const APPLIES = 40_000;
+
+interface Build {
+  readonly machine: () => KvStateMachine;
+  readonly encode: typeof EncodeCommand;
+}
+
+async function load(srcDir: string): Promise<Build> {
+  const src = resolve(srcDir);
+  const ext = existsSync(`${src}/kv/state-machine.js`) ? 'js' : 'ts';
+  const kv = (await import(pathToFileURL(`${src}/kv/state-machine.${ext}`).href)) as { KvStateMachine: new () => KvStateMachine };
+  const codec = (await import(pathToFileURL(`${src}/kv/command-codec.${ext}`).href)) as { encodeCommand: typeof EncodeCommand };
+  return { machine: () => new kv.KvStateMachine(), encode: codec.encodeCommand };
+}
+const KEYS = 1000;
+
+interface Workload {
+  readonly name: string;
+  /** Entries applied first, untimed (SCRIPT LOAD). */
+  readonly setup: readonly Uint8Array[];
+  readonly entries: readonly Uint8Array[];
+  /** What one applied entry counts as in the printed figure (a BullMQ job is several entries). */
+  readonly per: number;
+}
+
+function pipelined(encodeCommand: typeof EncodeCommand, argv: (i: number) => readonly string[]): Uint8Array[] {
+  return Array.from({ length: APPLIES }, (_, i) => {
+    const seq = i + 2;
+    return encodeCommand({ origin: 'n1/boot', client: 1, seq, firstUnanswered: Math.max(1, seq - 32), time: TIME_MS + i, argv: argv(i).map((a) => Buffer.from(a)) });
+  });
+}
+
+function workloads({ encode: encodeCommand }: Build): Workload[] {
+  const sha = createHash('sha1').update(RMW_SCRIPT).digest('hex');
+  const load = encodeCommand({ origin: 'n1/boot', client: 1, seq: 1, firstUnanswered: 1, time: TIME_MS, argv: ['SCRIPT', 'LOAD', RMW_SCRIPT].map((a) => Buffer.from(a)) });
+  const { header, commands } = readFixture();
+  return [
+    { name: 'EVALSHA GET + INCR + EXPIRE', setup: [load], entries: pipelined(encodeCommand, (i) => ['EVALSHA', sha, '1', `key:${i % KEYS}`]), per: 1 },
+    { name: 'SET', setup: [], entries: pipelined(encodeCommand, (i) => ['SET', `key:${i % KEYS}`, 'value']), per: 1 },
+    { name: 'BullMQ log, per job', setup: [], entries: commands.map((c) => encodeCommand({ ...c, argv: fixtureArgv(c) })), per: commands.length / header.jobs },
+  ];
+}
+
+type Way = 'run' | 'record' | 'replay';
+
+/** CPU µs per entry (times `per`) of applying `workload` one way on a new state machine. */
+function measure(build: Build, workload: Workload, way: Way, recorded: readonly (readonly ScriptEffects[])[]): number {
+  const machine = build.machine();
+  let index = 1;
+  for (const data of workload.setup) machine.apply(index++, data);
+  const first = index;
+  const start = process.cpuUsage();
+  if (way === 'run') for (const data of workload.entries) machine.apply(index++, data);
+  else if (way === 'record') for (const data of workload.entries) machine.applyRecording(index++, data);
+  else for (const data of workload.entries) machine.applyReplaying(index, data, recorded[index++ - first] ?? []);
+  const used = process.cpuUsage(start);
+  return ((used.user + used.system) / workload.entries.length) * workload.per;
+}
+
+/** Each entry's recorded effects, from one recording pass. */
+function record(build: Build, workload: Workload): ScriptEffects[][] {
+  const machine = build.machine();
+  let index = 1;
+  for (const data of workload.setup) machine.apply(index++, data);
+  return workload.entries.map((data) => [...machine.applyRecording(index++, data).effects]);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { src: { type: 'string', default: 'dist/src' }, rounds: { type: 'string', default: '5' } } });
+  const build = await load(values.src);
+  const runs = new Map<string, number[]>();
+  for (const workload of workloads(build)) {
+    const recorded = record(build, workload);
+    const calls = recorded.flat().reduce((sum, run) => sum + run.calls.length, 0);
+    const scripts = recorded.flat().length;
+    if (scripts > 0) process.stdout.write(`${workload.name}: ${scripts} script runs keep ${(calls / scripts).toFixed(1)} calls each\n`);
+    for (let round = 0; round < Number(values.rounds); round++) {
+      for (const way of (scripts > 0 ? ['run', 'record', 'replay'] : ['run']) as Way[]) {
+        const name = `${workload.name}: ${way}`;
+        runs.set(name, [...(runs.get(name) ?? []), measure(build, workload, way, recorded)]);
+      }
+    }
+  }
+  for (const [name, us] of runs) {
+    const warm = us.length > 1 ? us.slice(1) : us;
+    process.stdout.write(`${name.padEnd(40)} min ${Math.min(...warm).toFixed(2)} µs (${us.map((u) => u.toFixed(2)).join(', ')})\n`);
+  }
+}
+
+await main();
