@@ -214,8 +214,6 @@ export class KvStateMachine {
   private time = 0;
   /** The entry being applied is of a format from before removal versions (command-codec.ts): it is applied as that build did. */
   private applyingLegacyEntry = false;
-  /** While applyRecording or applyReplaying applies an entry, how its scripts run; null otherwise. */
-  private effectsMode: EffectsMode | null = null;
   /** Node-local: waited keys a list or sorted set was stored under (blocked clients, src/server/blocking.ts). */
   readonly readyKeys = new ReadyKeys();
   /**
@@ -397,12 +395,13 @@ export class KvStateMachine {
   }
 
   private withEffects(mode: EffectsMode, apply: () => Reply): Reply {
-    if (this.effectsMode !== null) throw new Error('kv: an entry applied with effects inside another');
-    this.effectsMode = mode;
+    const scripting = this.scripting;
+    if (scripting.effects !== null) throw new Error('kv: an entry applied with effects inside another');
+    scripting.effects = mode;
     try {
       return apply();
     } finally {
-      this.effectsMode = null;
+      scripting.effects = null;
     }
   }
 
@@ -517,7 +516,6 @@ export class KvStateMachine {
 
   private makeScripting(store: ScriptStore, functions: FunctionStore): Scripting {
     const settings = (): Readonly<SettingValues> => this.settings.values;
-    const effects = (): EffectsMode | null => this.effectsMode;
     return {
       store,
       functions,
@@ -535,7 +533,7 @@ export class KvStateMachine {
         this.scriptCalls?.(argv);
         const read = hasFlag(spec, 'readonly');
         if (read) this.scriptReadCalls++;
-        const recorder = this.effectsMode;
+        const recorder = this.scripting.effects;
         if (recorder === null || !outer.writable) return this.runScriptCall(spec, argv, outer, seed);
         const expiredBefore = this.counters.expiredKeys;
         const reply = this.runScriptCall(spec, argv, outer, seed);
@@ -544,9 +542,7 @@ export class KvStateMachine {
         recorder.called(argv, seed, keep, read);
         return reply;
       },
-      get effects(): EffectsMode | null {
-        return effects();
-      },
+      effects: null,
       aclAllows: (spec, argv) => this.scriptCallDenied(spec, argv) === null,
     };
   }

@@ -27,10 +27,11 @@ export interface Scripting {
    */
   execute(spec: CommandSpec, argv: readonly Uint8Array[], outer: CommandContext, seed: number): Reply;
   /**
-   * While an entry is applied with its scripts' effects recorded or replayed
-   * (script-effects.ts), how a run happens; null otherwise, and then a run is just run.
+   * While the state machine applies an entry with its scripts' effects recorded or replayed
+   * (applyRecording, applyReplaying: script-effects.ts), how a run happens; null otherwise,
+   * and then a run is just run.
    */
-  readonly effects: EffectsMode | null;
+  effects: EffectsMode | null;
   /** Whether the entry's calling user may run `argv` (redis.acl_check_cmd). */
   aclAllows(spec: CommandSpec, argv: readonly Uint8Array[]): boolean;
 }
