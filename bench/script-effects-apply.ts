@@ -92,7 +92,11 @@ function record(build: Build, workload: Workload): ScriptEffects[][] {
   const machine = build.machine();
   let index = 1;
   for (const data of workload.setup) machine.apply(index++, data);
-  return workload.entries.map((data) => [...machine.applyRecording(index++, data).effects]);
+  return workload.entries.map((data) => {
+    const { effects } = machine.applyRecording(index++, data);
+    if (effects === null) throw new Error(`${workload.name}: entry ${index - 1} has no record (a run kept more than scriptEffectsCallsMax calls)`);
+    return [...effects];
+  });
 }
 
 /** Passes one child makes of its workload and way (the first warms the JIT). */

@@ -69,6 +69,8 @@ export interface KvOptions {
   readonly notifyKeyspaceEvents?: number;
   /** Keys whose PFCOUNT answer this node remembers until their value changes (hyperloglog-count-memo.ts); 0 = none. */
   readonly hllCountMemoEntriesMax?: number;
+  /** Calls one script run's recorded effects may keep (applyRecording); a run that keeps more has no record and is run instead. */
+  readonly scriptEffectsCallsMax?: number;
 }
 
 export const kvDefaults = {
@@ -82,6 +84,7 @@ export const kvDefaults = {
   scriptStringBytesMax: 512 * 1024 * 1024,
   notifyKeyspaceEvents: 0,
   hllCountMemoEntriesMax: 1024,
+  scriptEffectsCallsMax: 100_000,
 } as const;
 
 /** Reads that leave the keys' access time as it was, as Redis looks them up with LOOKUP_NOTOUCH. */
@@ -147,6 +150,9 @@ function validateOptions(options: KvOptions): Required<KvOptions> {
   }
   if (!Number.isSafeInteger(resolved.scriptInstructionsMax) || resolved.scriptInstructionsMax < 1) {
     throw new Error(`invalid scriptInstructionsMax ${resolved.scriptInstructionsMax}: must be an integer ≥ 1`);
+  }
+  if (!Number.isSafeInteger(resolved.scriptEffectsCallsMax) || resolved.scriptEffectsCallsMax < 1) {
+    throw new Error(`invalid scriptEffectsCallsMax ${resolved.scriptEffectsCallsMax}: must be an integer ≥ 1`);
   }
   if (!Number.isSafeInteger(resolved.dedupEntriesMax) || resolved.dedupEntriesMax < 1) {
     throw new Error(`invalid dedupEntriesMax ${resolved.dedupEntriesMax}: must be an integer ≥ 1`);
@@ -375,12 +381,13 @@ export class KvStateMachine {
 
   /**
    * apply, recording what each script run of the entry did (script-effects.ts): a leader's
-   * side of deferred effects. apply() itself records nothing.
+   * side of deferred effects. apply() itself records nothing. `effects` is null when a run kept
+   * more than scriptEffectsCallsMax calls: the entry is then resolved by running it.
    */
-  applyRecording(index: number, data: Uint8Array): { readonly reply: Reply; readonly effects: readonly ScriptEffects[] } {
-    const recorder = new EffectsRecorder();
+  applyRecording(index: number, data: Uint8Array): { readonly reply: Reply; readonly effects: readonly ScriptEffects[] | null } {
+    const recorder = new EffectsRecorder(this.options.scriptEffectsCallsMax);
     const reply = this.withEffects(recorder, () => this.apply(index, data));
-    return { reply, effects: recorder.runs };
+    return { reply, effects: recorder.overflowed ? null : recorder.runs };
   }
 
   /**

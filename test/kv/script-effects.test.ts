@@ -12,6 +12,8 @@ import { encodeCommand } from '../../src/kv/command-codec.js';
 import { encodeTransaction } from '../../src/kv/transaction.js';
 import { KvStateMachine, type KvOptions } from '../../src/kv/state-machine.js';
 import { argvOf, baseTimeMs, plain } from './harness.js';
+import type { Reply } from '../../src/kv/reply.js';
+import type { ScriptEffects } from '../../src/kv/script/script-effects.js';
 import { fixtureArgv, readFixture } from '../../bench/bullmq-fixture.js';
 
 /** One replica: a state machine with its keyspace events and ready keys observed. */
@@ -40,6 +42,13 @@ class Replica {
     const { expiredKeys, evictedKeys, memoryBytes, dedupReplies } = this.kv.stats();
     return { keys, hash, expiredKeys, evictedKeys, memoryBytes, dedupReplies, events: this.events, ready: this.ready };
   }
+}
+
+/** applyRecording, checked to have given a record (every script here keeps far fewer calls than the limit). */
+function recordOf(kv: KvStateMachine, index: number, data: Uint8Array): { reply: Reply; effects: readonly ScriptEffects[] } {
+  const { reply, effects } = kv.applyRecording(index, data);
+  assert.ok(effects !== null, 'the entry has a record');
+  return { reply, effects };
 }
 
 /** The keys a generated script gets (KEYS[1..7]) are drawn from these, so types collide (WRONGTYPE). */
@@ -130,7 +139,7 @@ test('replaying a script\'s recorded effects gives the state, replies and events
     const sha = createHash('sha1').update(body).digest('hex');
     const call = c.evalsha ? ['EVALSHA', sha, '7', ...c.keys] : ['EVAL', body, '7', ...c.keys];
     const ran = runner.entry(time, call);
-    const recorded = runner.kv.applyRecording(ran.index, ran.data);
+    const recorded = recordOf(runner.kv, ran.index, ran.data);
     const replayed = replayer.entry(time, call);
     const reply = replayer.kv.applyReplaying(replayed.index, replayed.data, recorded.effects);
     assert.deepEqual(plain(reply), plain(recorded.reply), 'the reply');
@@ -152,7 +161,7 @@ test('a script\'s reads are kept only when they changed something or key misses 
   const runner = new Replica({}, []);
   const script = (args: readonly string[], time: number): readonly { argv: readonly Uint8Array[] }[] => {
     const { index, data } = runner.entry(time, args);
-    const { effects } = runner.kv.applyRecording(index, data);
+    const { effects } = recordOf(runner.kv, index, data);
     assert.equal(effects.length, 1);
     return (effects[0] as { calls: readonly { argv: readonly Uint8Array[] }[] }).calls;
   };
@@ -172,7 +181,7 @@ test('effects that do not fit the entry are refused, not guessed', () => {
   const replayer = new Replica({}, []);
   const body = "redis.call('SET', KEYS[1], 'v') return 1";
   const ran = runner.entry(baseTimeMs, ['EVAL', body, '1', 'k']);
-  const { effects } = runner.kv.applyRecording(ran.index, ran.data);
+  const { effects } = recordOf(runner.kv, ran.index, ran.data);
   const replayed = replayer.entry(baseTimeMs + 1, ['EVAL', body, '1', 'k']);
   assert.throws(() => replayer.kv.applyReplaying(replayed.index, replayed.data, effects), /recorded at time .* replayed at/);
   const other = new Replica({}, []);
@@ -188,7 +197,7 @@ test('BullMQ\'s scripts, recorded on one replica and replayed on another, give t
   let callsReplayed = 0;
   commands.forEach((command, i) => {
     const data = encodeCommand({ ...command, argv: fixtureArgv(command) });
-    const recorded = runner.applyRecording(i + 1, data);
+    const recorded = recordOf(runner, i + 1, data);
     const reply = replayer.applyReplaying(i + 1, data, recorded.effects);
     assert.deepEqual(plain(reply), plain(recorded.reply), `entry ${i + 1}`);
     scriptsReplayed += recorded.effects.length;
@@ -213,10 +222,22 @@ test('FCALL\'s runs are recorded and replayed as EVAL\'s, two in one transaction
   const transaction = encodeTransaction({ watches: [], commands: [argvOf(fcall), argvOf(['EVAL', "return redis.call('SPOP', KEYS[1])", '1', 'in'])] });
   for (const [args, runs] of [[argvOf(fcall), 1], [transaction, 2]] as const) {
     const ran = runner.entry(baseTimeMs + 3, args);
-    const recorded = runner.kv.applyRecording(ran.index, ran.data);
+    const recorded = recordOf(runner.kv, ran.index, ran.data);
     assert.equal(recorded.effects.length, runs);
     const replayed = replayer.entry(baseTimeMs + 3, args);
     assert.deepEqual(plain(replayer.kv.applyReplaying(replayed.index, replayed.data, recorded.effects)), plain(recorded.reply));
   }
   assert.deepEqual(replayer.observed(), runner.observed());
+});
+
+test('a run that keeps more calls than scriptEffectsCallsMax leaves its entry without a record, and runs as usual', () => {
+  const runner = new Replica({ scriptEffectsCallsMax: 3 }, []);
+  const loop = "for i = 1, ARGV[1] do redis.call('INCR', KEYS[1]) end return redis.call('GET', KEYS[1])";
+  const within = runner.entry(baseTimeMs, ['EVAL', loop, '1', 'n', '3']);
+  assert.equal(runner.kv.applyRecording(within.index, within.data).effects?.[0]?.calls.length, 3);
+  const beyond = runner.entry(baseTimeMs, ['EVAL', loop, '1', 'n', '4']);
+  const { reply, effects } = runner.kv.applyRecording(beyond.index, beyond.data);
+  assert.equal(effects, null);
+  assert.deepEqual(plain(reply), '7');
+  assert.throws(() => new KvStateMachine({ scriptEffectsCallsMax: 0 }), /invalid scriptEffectsCallsMax 0/);
 });

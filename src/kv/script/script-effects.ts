@@ -40,8 +40,6 @@ export interface ScriptEffects {
   readonly reply: Reply;
 }
 
-/** Most calls one run keeps: a run past it is a bug (the instruction budget stops one far earlier). */
-export const effectCallsMax = 10_000_000;
 
 /**
  * How an entry's script runs happen while it is applied: recorded around the real run, or
@@ -55,11 +53,20 @@ export interface EffectsMode {
   called(argv: readonly Uint8Array[], seed: number, keep: boolean, read: boolean): void;
 }
 
-/** Collects the effects of every script run of one entry, in order. */
+/**
+ * Collects the effects of every script run of one entry, in order. A run that keeps more than
+ * `callsMax` calls makes the entry's record too large to be worth replicating (the record
+ * would outweigh the script): the recorder then stops keeping calls and says the entry has no
+ * record (`overflowed`), so a follower runs the script. The run itself is never affected.
+ */
 export class EffectsRecorder implements EffectsMode {
   readonly runs: ScriptEffects[] = [];
+  /** True when a run kept more than callsMax calls: the entry has no usable record. */
+  overflowed = false;
   private calls: EffectCall[] | null = null;
   private readCalls = 0;
+
+  constructor(private readonly callsMax: number) {}
 
   around(outer: CommandContext, run: () => Reply): Reply {
     if (this.calls !== null) throw new Error('kv: a script run started while another was recorded');
@@ -78,8 +85,12 @@ export class EffectsRecorder implements EffectsMode {
     const calls = this.calls;
     if (calls === null) throw new Error('kv: a script call outside a recorded run');
     if (read) this.readCalls++;
-    if (!keep) return;
-    if (calls.length >= effectCallsMax) throw new Error(`kv: a script run kept more than ${effectCallsMax} calls`);
+    if (!keep || this.overflowed) return;
+    if (calls.length >= this.callsMax) {
+      this.overflowed = true;
+      calls.length = 0;
+      return;
+    }
     calls.push({ argv, seed });
   }
 }
@@ -91,6 +102,8 @@ export class EffectsRecorder implements EffectsMode {
  */
 export class EffectsReplayer implements EffectsMode {
   private next = 0;
+  /** The first mismatch found (thrown again by finish()). */
+  private failure: Error | null = null;
 
   constructor(
     private readonly runs: readonly ScriptEffects[],
@@ -115,8 +128,6 @@ export class EffectsReplayer implements EffectsMode {
     if (this.failure !== null) throw this.failure;
     if (this.next !== this.runs.length) throw new Error(`kv: the entry ran ${this.next} scripts, ${this.runs.length} were recorded`);
   }
-
-  private failure: Error | null = null;
 
   private fail(message: string): never {
     this.failure ??= new Error(`kv: ${message}`);
