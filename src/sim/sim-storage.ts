@@ -70,8 +70,8 @@ export class IncarnationDisk implements Disk {
   openRead(path: string): FileId {
     return this.live().openRead(path);
   }
-  openWrite(path: string, mode: 'new' | 'existing'): FileId {
-    return this.live().openWrite(path, mode);
+  openWrite(path: string, mode: 'new' | 'existing', writeThrough?: boolean): FileId {
+    return this.live().openWrite(path, mode, writeThrough);
   }
   pread(file: FileId, target: Uint8Array, position: number): number {
     return this.live().pread(file, target, position);
@@ -105,6 +105,11 @@ export class IncarnationDisk implements Disk {
   }
   fsync(file: FileId): Promise<void> {
     return this.later((disk) => disk.fsync(file));
+  }
+  /** The write at once, its sync after the sync latency: the pair, as the real disk's write-through does in one call. */
+  async pwriteDurable(file: FileId, data: Uint8Array, position: number): Promise<void> {
+    await this.pwrite(file, data, position);
+    await this.fdatasync(file);
   }
   fsyncDir(path: string): Promise<void> {
     return this.later((disk) => disk.fsyncDir(path));

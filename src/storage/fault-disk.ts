@@ -71,8 +71,8 @@ export class FaultDisk implements Disk {
   openRead(path: string): FileId {
     return this.inner.openRead(path);
   }
-  openWrite(path: string, mode: 'new' | 'existing'): FileId {
-    return this.inner.openWrite(path, mode);
+  openWrite(path: string, mode: 'new' | 'existing', writeThrough?: boolean): FileId {
+    return this.inner.openWrite(path, mode, writeThrough);
   }
   pread(file: FileId, target: Uint8Array, position: number): number {
     return this.inner.pread(file, target, position);
@@ -106,6 +106,10 @@ export class FaultDisk implements Disk {
   }
   fsync(file: FileId): Promise<void> {
     return this.sync('fsync', () => this.inner.fsync(file));
+  }
+  /** A write's fault (a full disk) first, then a sync's (delay, failure), as for the pair it stands for. */
+  pwriteDurable(file: FileId, data: Uint8Array, position: number): Promise<void> {
+    return this.write('write', () => this.sync('fdatasync', () => this.inner.pwriteDurable(file, data, position)));
   }
   fsyncDir(path: string): Promise<void> {
     return this.sync('fsync', () => this.inner.fsyncDir(path));

@@ -1,7 +1,8 @@
 // RaftStorage: the durable log, hard state and snapshots of one Raft node in one data
 // directory (`LOCK`, `wal/`, `snap/`). append() encodes records into memory at once; sync()
 // is the group commit: one write and one fdatasync for everything appended since the last
-// one, at most one in flight. open() recovers: newest valid snapshot + replay of the WAL.
+// one, at most one in flight, and one call to the disk (WAL segments are opened write-through,
+// disk.ts: the write returns durable). open() recovers: newest valid snapshot + replay of the WAL.
 
 import { join } from 'node:path';
 import { ByteWriter } from './byte-buffer.js';
@@ -279,7 +280,7 @@ export class RaftStorage {
       return;
     }
     const segment = this.segments[this.segments.length - 1]!;
-    segment.file = this.disk.openWrite(segment.path, 'existing');
+    segment.file = this.disk.openWrite(segment.path, 'existing', true);
     this.writeOffset = last.dataEnd;
     this.prepareNext(segment.seq + 1);
     if (scan.torn) {
@@ -455,10 +456,8 @@ export class RaftStorage {
           write.create = false;
         }
         if (write.writer.length > 0) {
-          doing = `writing ${write.writer.length} bytes at offset ${write.offset} of ${segment.path}`;
-          await this.disk.pwrite(segment.file, write.writer.bytes.subarray(0, write.writer.length), write.offset);
-          doing = `fdatasync of ${segment.path}`;
-          await this.disk.fdatasync(segment.file);
+          doing = `writing ${write.writer.length} bytes at offset ${write.offset} and fdatasync of ${segment.path}`;
+          await this.disk.pwriteDurable(segment.file, write.writer.bytes.subarray(0, write.writer.length), write.offset);
         }
         segment.durableStart = true;
         done++;
@@ -536,7 +535,7 @@ export class RaftStorage {
   }
 
   private async writeNewSegment(temporary: string, header: Uint8Array, capacityBytes: number): Promise<FileId> {
-    const file = this.disk.openWrite(temporary, 'new');
+    const file = this.disk.openWrite(temporary, 'new', true);
     try {
       await this.disk.pwrite(file, header, 0);
       await this.disk.preallocate(file, capacityBytes);

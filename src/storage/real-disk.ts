@@ -12,6 +12,14 @@ const LOCK_FILE_NAME = 'LOCK';
 // too (process.kill(ourPid, 0) would say "alive" but the pid is ours).
 const heldDirs = new Set<string>();
 
+/**
+ * Files opened with writeThrough where the platform has O_DSYNC: their writes are durable on
+ * return, so pwriteDurable makes no fdatasync call. Elsewhere writeThrough opens a plain file
+ * and pwriteDurable syncs after the write.
+ */
+const writeThroughFiles = new Set<FileId>();
+const O_DSYNC: number | undefined = fs.constants.O_DSYNC;
+
 function promisified(run: (done: (error: NodeJS.ErrnoException | null) => void) => void): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     run((error) => (error ? reject(error) : resolvePromise()));
@@ -101,8 +109,12 @@ export const realDisk: Disk = {
   openRead(path) {
     return fs.openSync(path, 'r');
   },
-  openWrite(path, mode) {
-    return fs.openSync(path, mode === 'new' ? 'wx+' : 'r+');
+  openWrite(path, mode, writeThrough = false) {
+    const { O_RDWR, O_CREAT, O_EXCL } = fs.constants;
+    const through = writeThrough && O_DSYNC !== undefined ? O_DSYNC : 0;
+    const file = fs.openSync(path, (mode === 'new' ? O_RDWR | O_CREAT | O_EXCL : O_RDWR) | through, 0o666);
+    if (through !== 0) writeThroughFiles.add(file);
+    return file;
   },
   pread(file: FileId, target, position) {
     let done = 0;
@@ -117,6 +129,7 @@ export const realDisk: Disk = {
     return fs.fstatSync(file).size;
   },
   close(file) {
+    writeThroughFiles.delete(file);
     fs.closeSync(file);
   },
   async pwrite(file, data, position) {
@@ -130,6 +143,10 @@ export const realDisk: Disk = {
   },
   fdatasync(file) {
     return promisified((done) => fs.fdatasync(file, done));
+  },
+  async pwriteDurable(file, data, position) {
+    await realDisk.pwrite(file, data, position);
+    if (!writeThroughFiles.has(file)) await realDisk.fdatasync(file);
   },
   fsync(file) {
     return promisified((done) => fs.fsync(file, done));

@@ -252,7 +252,8 @@ export class SimDisk implements Disk {
     return id;
   }
 
-  openWrite(path: string, mode: 'new' | 'existing'): FileId {
+  /** `writeThrough` changes nothing here: pwriteDurable is the pair pwrite and fdatasync either way. */
+  openWrite(path: string, mode: 'new' | 'existing', _writeThrough?: boolean): FileId {
     const p = normal(path);
     if (mode === 'new') {
       if (this.files.has(p)) throw Object.assign(new Error(`EEXIST: ${path}`), { code: 'EEXIST' });
@@ -309,6 +310,12 @@ export class SimDisk implements Disk {
   }
 
   async fsync(file: FileId): Promise<void> {
+    await this.fdatasync(file);
+  }
+
+  /** A write, then its sync: a crash between the two (or in the write) is modelled as for the real pair. */
+  async pwriteDurable(file: FileId, data: Uint8Array, position: number): Promise<void> {
+    await this.pwrite(file, data, position);
     await this.fdatasync(file);
   }
 

@@ -51,7 +51,7 @@ describe('disk faults', () => {
     await waitFor(`${leader} to exit`, () => node.process === null, { timeoutMs: 20_000 });
     assert.deepEqual(node.exits.at(-1), { code: EXIT_STORAGE_FAILED, signal: null, expected: false });
     const log = readFileSync(node.logPath, 'utf8');
-    assert.match(log, /raftis server: fatal: WAL sync failed: fdatasync of \S+\/wal\/[0-9a-f]+-[0-9a-f]+\.wal failed: EIO: i\/o error, fdatasync/);
+    assert.match(log, /raftis server: fatal: WAL sync failed: writing \d+ bytes at offset \d+ and fdatasync of \S+\/wal\/[0-9a-f]+-[0-9a-f]+\.wal failed: EIO: i\/o error, fdatasync/);
     // The others go on without it, and it comes back by itself from its data directory.
     const survivors = cluster.nodes.map((n) => n.id).filter((id) => id !== leader);
     const next = await cluster.waitForLeaderAmong(survivors);

@@ -34,7 +34,7 @@ test('EIO on a sync is final and names the WAL file', async () => {
   const { storage } = await openSim(faults);
   storage.append(entries(1, 3, 1), null);
   faults.set({ failSyncs: 'EIO' });
-  await assert.rejects(storage.sync(), /fdatasync of \S+\.wal failed: EIO: i\/o error, fdatasync/);
+  await assert.rejects(storage.sync(), /writing \d+ bytes at offset \d+ and fdatasync of \S+\.wal failed: EIO: i\/o error, fdatasync/);
   faults.heal();
   await assert.rejects(storage.sync(), /fdatasync of \S+\.wal failed: EIO/);
   assert.throws(() => storage.append(entries(4, 4, 1), null), /storage failed earlier and must be reopened/);
