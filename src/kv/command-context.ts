@@ -192,6 +192,7 @@ export class CommandContext {
     this.running = false;
     if (this.opened === null) return;
     for (const { entry, version } of this.opened) {
+      if (!this.keyspace.holds(entry)) continue;
       const stored = entry.stored;
       this.keyspace.settle(entry, typeof stored !== 'string' && stored.version !== version);
     }

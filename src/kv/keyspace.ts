@@ -2,7 +2,7 @@
 //
 // Keys are looked up by their bytes in the key table (key-table.ts: an open-addressing
 // index of slots, hashed from the request's bytes where they are, no string made per lookup).
-// Each entry carries two stamps from one counter that advances on every write, so every
+// Each key carries two stamps from one counter that advances on every write, so every
 // replica assigns the same numbers:
 //   - createdStamp orders keys by creation; SCAN cursors and snapshot streams walk that order,
 //     so a key present for a whole SCAN is returned even while others come and go;
@@ -12,22 +12,25 @@
 // Memory is an estimate computed only from keys and values, identical on every replica.
 // Snapshots in progress observe mutations to save a key's old entry before it changes.
 //
-// Compact per key (a million keys must cost little more than their bytes): one entry object
-// whose cell holds the key's bytes and a string value's bytes together in one latin1 string
-// (one byte per char, one string header for both, no Buffer object per key or value: a Buffer
-// costs ~100 bytes beyond its data), the expiry only when there is one, and the write order
-// as a linked list through the entries (no second map); the creation-order array is also the
-// key table's slots. Callers still see Buffers: `key` and a string `value` materialize a
-// fresh copy on each access. A key, at a million 12-byte keys with 100-byte values: the cell
-// 136 B, the entry object 80 B, its creation-order slot 8 B, its table bucket 8–16 B and hash 4 B.
+// Compact per key (a million keys must cost little more than their bytes): no object per key.
+// Keys live in slots of KeyColumns (key-columns.ts: the key and a short string value in one
+// latin1 string, the stamps, expiry, access time and write-order links in typed-array
+// columns); a slot is the key's creation-order position and what the key table stores. A
+// lookup hands out a small short-lived handle (EntryRef) that callers see as a KeyEntry;
+// `key` and a string `value` materialize a fresh copy on each access. A key, at a million
+// 12-byte keys with 100-byte values: its cell 136 B, its cell pointer 8 B, columns 36 B, its
+// table bucket 8–16 B and hash 4 B.
 // Other types are collection objects (value.ts) changed in place between beginMutation and
 // settle, which keep open snapshots and the memory estimate right.
 //
 // Removals leave a version behind for WATCH (removal-stamps.ts): `version` is what WATCH
 // records and EXEC compares, for present and absent keys alike.
 
-import { latin1Between, latin1Of } from './binary.js';
-import { hashOfBytes, hashOfLatin1, KeyTable, type KeyTableHost } from './key-table.js';
+import {
+  cellData, cellHasKey, cellKey, cellKeyHash, cellKeyLength, cellObject, cellsShareKey, cellType, cellValue, cellValueLength,
+  KeyColumns, mapKeyOf, newCell, noExpiry, noSlot, replacedCell, type Cell,
+} from './key-columns.js';
+import { hashOfBytes, KeyTable, type KeyTableHost } from './key-table.js';
 import { ExpiryHeap, type ExpiryItem } from './expiry-heap.js';
 import { expiredVersion, RemovalStamps, removalBucketCount } from './removal-stamps.js';
 import { StepwiseSort } from './stepwise-sort.js';
@@ -35,15 +38,17 @@ import { isCollection, type CollectionValue, type StoredValue, type TypeName, ty
 import { MutableString, mutableStringBytesMin } from './mutable-string.js';
 
 export type { StoredValue, Value } from './value.js';
-
-export const noExpiry = Number.POSITIVE_INFINITY;
+export { mapKeyOf, noExpiry, packedValueBytesMax } from './key-columns.js';
 
 /** Fixed per-key overhead of the memory estimate (entry object, map slot, order slot). */
 export const keyOverheadBytes = 64;
 /** Extra estimate for a key with an expiry (heap item, volatile index). */
 export const expiryOverheadBytes = 32;
 
-/** A stored key as callers see it; only the keyspace changes it. */
+/**
+ * A stored key as callers see it; only the keyspace changes it. A handle made per lookup: two
+ * lookups of one key give two objects, and the same createdStamp.
+ */
 export interface KeyEntry {
   /** The key's bytes: a fresh copy on each access. */
   readonly key: Buffer;
@@ -79,205 +84,86 @@ export interface KeyspaceObserver {
   beforeChange(entry: KeyEntry): void;
 }
 
-export function mapKeyOf(key: Uint8Array): string {
-  return latin1Of(key);
-}
-
 /** The stored form of a value: a string's bytes as a latin1 string (a bijection), a collection as it is. */
 function storedData(value: Value): StoredValue {
   return value.type === 'string' ? mapKeyOf(value.data) : value;
 }
 
 /**
- * A key whose value is not kept in its cell string: a collection, a MutableString, or a
- * latin1 string longer than packedValueBytesMax (a large value gains nothing from sharing a
- * string with its key, and a PFCOUNT memo compares it by identity).
+ * A handle on one key, made per lookup (a key itself has no object: see the file comment).
+ * It finds its key's slot again by creation stamp after slots were renumbered, and keeps the
+ * cell it last read, so a caller holding it after the key was removed still reads the key
+ * (and the value it had) once the slot is gone. Only the keyspace writes through it.
  */
-interface WideCell {
-  /** The key's bytes as a latin1 string. */
-  readonly key: string;
-  data: StoredValue;
-}
-
-/** A latin1 string value up to this long shares one string with its key (a packed cell). */
-export const packedValueBytesMax = 1024;
-/** A key length up to this is one char at the front of a packed cell; a longer one is 255 and four chars. */
-const shortKeyBytesMax = 254;
-
-/** Where a packed cell's key starts (after its length). */
-function keyStartOf(cell: string): number {
-  return cell.charCodeAt(0) <= shortKeyBytesMax ? 1 : 5;
-}
-
-function keyLengthOf(cell: string): number {
-  const first = cell.charCodeAt(0);
-  if (first <= shortKeyBytesMax) return first;
-  return cell.charCodeAt(1) | (cell.charCodeAt(2) << 8) | (cell.charCodeAt(3) << 16) | (cell.charCodeAt(4) * 0x100_0000);
-}
-
-/** Where a packed cell's value starts (after its key). */
-function valueStartOf(cell: string): number {
-  return keyStartOf(cell) + keyLengthOf(cell);
-}
-
-/** A packed cell is built here, then made one string; a larger one (a long key) gets a buffer of its own. */
-const cellScratch = Buffer.allocUnsafe(16 * 1024);
-
-/**
- * A packed cell: the key's length, the key's bytes, the value's bytes, in one latin1 string
- * (one string header per key instead of two, and no key string beside it). The key comes as
- * bytes, as a latin1 string, or as the front of another packed cell (`keyCell`).
- */
-function packCell(key: Uint8Array | string, keyIsCell: boolean, value: Uint8Array | string): string {
-  const keyStart = keyIsCell ? keyStartOf(key as string) : 0;
-  const keyLength = keyIsCell ? keyLengthOf(key as string) : key.length;
-  const headBytes = keyLength <= shortKeyBytesMax ? 1 : 5;
-  const total = headBytes + keyLength + value.length;
-  const scratch = total <= cellScratch.length ? cellScratch : Buffer.allocUnsafe(total);
-  if (keyIsCell) {
-    // The old cell's length prefix and key are the new one's: copy them as they are.
-    scratch.write(key as string, 0, keyStart + keyLength, 'latin1');
-  } else {
-    if (headBytes === 1) scratch[0] = keyLength;
-    else {
-      scratch[0] = 255;
-      scratch.writeUInt32LE(keyLength, 1);
-    }
-    if (typeof key === 'string') scratch.write(key, headBytes, keyLength, 'latin1');
-    else scratch.set(key, headBytes);
-  }
-  const valueAt = headBytes + keyLength;
-  if (typeof value === 'string') scratch.write(value, valueAt, value.length, 'latin1');
-  else scratch.set(value, valueAt);
-  return latin1Between(scratch, 0, total);
-}
-
-/** A cell holding `data` for a key given as bytes, a latin1 string, or the front of a packed cell. */
-function cellOf(key: Uint8Array | string, keyIsCell: boolean, data: StoredValue | Uint8Array): string | WideCell {
-  if (typeof data === 'string' || data instanceof Uint8Array) {
-    if (data.length <= packedValueBytesMax) return packCell(key, keyIsCell, data);
-    if (data instanceof Uint8Array) data = mapKeyOf(data);
-  }
-  return { key: keyStringOf(key, keyIsCell), data };
-}
-
-function keyStringOf(key: Uint8Array | string, keyIsCell: boolean): string {
-  if (typeof key !== 'string') return mapKeyOf(key);
-  if (!keyIsCell) return key;
-  const start = keyStartOf(key);
-  return key.slice(start, start + keyLengthOf(key));
-}
-
-/**
- * One key in the keyspace. Fields are few and small on purpose (see the file comment): the
- * key and a short string value share one latin1 string (a packed cell), `expiry` is null
- * rather than Infinity (a field that holds a double in every object gets a boxed number in
- * every object; null costs nothing), stamps small integers. Only the keyspace writes the
- * mutable fields. Removed entries point `older` at themselves (`removed`): an entry is
- * never stored again once removed, and callers may still hold it.
- */
-class StoredEntry implements KeyEntry {
-  /** Absolute expiry time in ms, or null for none. Declared first with null so the field stays tagged. */
-  expiry: number | null = null;
-  /** Neighbours in write order: `older` was written before this entry, `newer` after; null at the ends. */
-  older: StoredEntry | null = null;
-  newer: StoredEntry | null = null;
-  /**
-   * Node-local, like Redis's per-object LRU field: the access clock when a command last read
-   * or wrote the key, or accessUnset (not since the keyspace was built). Never replicated,
-   * snapshotted or digested: every node stamps its own reads.
-   */
-  accessed = accessUnset;
-
+class EntryRef implements KeyEntry {
   constructor(
-    /** A packed cell (packCell: the key and a latin1 string value, replaced, never mutated) or a WideCell. */
-    public cell: string | WideCell,
-    expireAtMs: number,
+    readonly columns: KeyColumns,
+    private slotSeen: number,
+    private epochSeen: number,
     readonly createdStamp: number,
-    public writtenStamp: number,
-  ) {
-    if (expireAtMs !== noExpiry) this.expiry = expireAtMs;
+    private cellSeen: Cell,
+  ) {}
+
+  /** The key's slot (live or removed), or noSlot once removed and compacted away or cleared. */
+  slot(): number {
+    const columns = this.columns;
+    if (this.epochSeen === columns.epoch) return this.slotSeen;
+    const slot = columns.slotOfStamp(this.createdStamp);
+    if (slot !== noSlot) {
+      this.slotSeen = slot;
+      this.epochSeen = columns.epoch;
+    }
+    return slot;
   }
 
   get removed(): boolean {
-    return this.older === this;
+    const slot = this.slot();
+    return slot === noSlot || this.columns.isRemoved(slot);
+  }
+
+  private cell(): Cell {
+    const slot = this.slot();
+    if (slot !== noSlot) this.cellSeen = this.columns.cells[slot] as Cell;
+    return this.cellSeen;
+  }
+
+  /** The slot, which must still exist (not compacted away). */
+  private heldSlot(): number {
+    const slot = this.slot();
+    if (slot === noSlot) throw new Error(`keyspace: the key created at stamp ${this.createdStamp} is gone`);
+    return slot;
   }
 
   get mapKey(): string {
-    const cell = this.cell;
-    return typeof cell === 'string' ? keyStringOf(cell, true) : cell.key;
+    return cellKey(this.cellSeen);
   }
 
   get key(): Buffer {
     return Buffer.from(this.mapKey, 'latin1');
   }
 
-  /** The value as stored (a packed cell's value is sliced out: a view, no copy, for all but short ones). */
-  get data(): StoredValue {
-    const cell = this.cell;
-    return typeof cell === 'string' ? cell.slice(valueStartOf(cell)) : cell.data;
-  }
-
   get value(): Value {
-    const data = this.data;
-    if (typeof data === 'string') return { type: 'string', data: Buffer.from(data, 'latin1') };
-    return data.type === 'string' ? { type: 'string', data: Buffer.from(data.view()) } : data;
+    return cellValue(this.cell());
   }
 
   get stored(): StoredValue {
-    return this.data;
+    return cellData(this.cell());
   }
 
   get valueType(): TypeName {
-    const cell = this.cell;
-    if (typeof cell === 'string' || typeof cell.data === 'string') return 'string';
-    return cell.data.type;
+    return cellType(this.cell());
   }
 
   get valueByteLength(): number {
-    const cell = this.cell;
-    if (typeof cell === 'string') return cell.length - valueStartOf(cell);
-    return typeof cell.data === 'string' ? cell.data.length : cell.data.bytes;
+    return cellValueLength(this.cell());
   }
 
   get expireAtMs(): number {
-    return this.expiry ?? noExpiry;
+    return this.columns.expiries[this.heldSlot()] as number;
   }
 
-  /** Bytes of the key. */
-  get keyLength(): number {
-    const cell = this.cell;
-    return typeof cell === 'string' ? keyLengthOf(cell) : cell.key.length;
-  }
-
-  /** The stored value when it is not a latin1 string (a collection or a MutableString), else null. */
-  get object(): CollectionValue | MutableString | null {
-    const cell = this.cell;
-    return typeof cell === 'string' || typeof cell.data === 'string' ? null : cell.data;
-  }
-
-  /** keyspace hash of the key. */
-  keyHash(): number {
-    const cell = this.cell;
-    if (typeof cell !== 'string') return hashOfLatin1(cell.key);
-    const start = keyStartOf(cell);
-    return hashOfLatin1(cell, start, start + keyLengthOf(cell));
-  }
-
-  /** Whether the key is exactly `key`. */
-  hasKey(key: Uint8Array): boolean {
-    const cell = this.cell;
-    const text = typeof cell === 'string' ? cell : cell.key;
-    const start = typeof cell === 'string' ? keyStartOf(cell) : 0;
-    const length = typeof cell === 'string' ? keyLengthOf(cell) : cell.key.length;
-    if (length !== key.length) return false;
-    for (let i = 0; i < length; i++) if (text.charCodeAt(start + i) !== key[i]) return false;
-    return true;
-  }
-
-  /** Whether `other` has the same key. */
-  sameKey(other: StoredEntry): boolean {
-    return this.keyLength === other.keyLength && this.mapKey === other.mapKey;
+  get writtenStamp(): number {
+    return this.columns.writtenStamps[this.heldSlot()] as number;
   }
 }
 
@@ -285,10 +171,10 @@ class StoredEntry implements KeyEntry {
  * The memory estimate of one key as the keyspace counts it: its bytes, its value's bytes (a
  * collection's as last settled) and fixed overheads, the same on every replica.
  */
-function entryBytes(entry: StoredEntry): number {
-  const object = entry.object;
-  const valueBytes = object === null ? entry.valueByteLength : object.accountedBytes;
-  return keyOverheadBytes + entry.keyLength + valueBytes + (entry.expiry === null ? 0 : expiryOverheadBytes);
+function bytesOf(cell: Cell, expireAtMs: number): number {
+  const object = cellObject(cell);
+  const valueBytes = object === null ? cellValueLength(cell) : object.accountedBytes;
+  return keyOverheadBytes + cellKeyLength(cell) + valueBytes + (expireAtMs === noExpiry ? 0 : expiryOverheadBytes);
 }
 
 /** Whether data about to be stored is a collection (not a string's bytes in either form). */
@@ -333,23 +219,20 @@ export interface AccessTime {
   readonly idleSeconds: number;
 }
 
-/** Dead slots tolerated in the creation-order array before it is compacted. */
+/** Dead slots tolerated in the creation order before it is compacted. */
 const orderDeadSlotsMin = 1024;
 /** Stale heap items tolerated (beyond twice the live ones) before the heap is rebuilt. */
 const heapStaleItemsMin = 1024;
 
 export class Keyspace {
-  /** Live keys by their bytes → their slot in `order`. */
+  /** Every key's fields by slot, in creation order; may hold removed slots until compacted. */
+  private readonly columns = new KeyColumns();
+  /** Live keys by their bytes → their slot. */
   private readonly table = new KeyTable(this.slotKeys());
-  /** Entries in creation order; may hold removed entries until compacted (a key's slot is its index here). */
-  private order: StoredEntry[] = [];
   private orderDeadSlots = 0;
-  /** Ends of the write-order list through the entries (older/newer): least and most recently written. */
-  private oldest: StoredEntry | null = null;
-  private newest: StoredEntry | null = null;
-  /** Keys with an expiry, least recently written first (Set iteration order is insertion order). */
-  private readonly volatileRecency = new Set<StoredEntry>();
-  private readonly expiryHeap = new ExpiryHeap<StoredEntry>();
+  /** Creation stamps of the keys with an expiry, least recently written first (Set iteration order is insertion order). */
+  private readonly volatileRecency = new Set<number>();
+  private readonly expiryHeap = new ExpiryHeap<EntryRef>();
   private readonly observers = new Set<KeyspaceObserver>();
   private stampCounter: number;
   /** What removals left, for the versions of absent keys. */
@@ -383,12 +266,14 @@ export class Keyspace {
    */
   static loader(stamp: number): KeyspaceLoader {
     const keyspace = new Keyspace(stamp);
+    const columns = keyspace.columns;
     let inCreationOrder = true;
     let lastCreatedStamp = 0;
     let phase: 'adding' | 'byCreation' | 'byWrite' | 'indexes' | 'done' = 'adding';
-    let sort: StepwiseSort<StoredEntry> | null = null;
-    let byWrite: StoredEntry[] = [];
+    let sort: StepwiseSort<number> | null = null;
+    let byWrite: number[] = [];
     let next = 0;
+    const slots = (): number[] => Array.from({ length: columns.length }, (_, slot) => slot);
     const loader: KeyspaceLoader = {
       add(image: EntryImage, mapKey: string = mapKeyOf(image.key)): void {
         loader.addStored(mapKey, storedData(image.value), image.expireAtMs, image.createdStamp, image.writtenStamp);
@@ -398,9 +283,9 @@ export class Keyspace {
         if (createdStamp > stamp || writtenStamp > stamp) {
           throw new Error(`entry stamp ${createdStamp}/${writtenStamp} beyond keyspace stamp ${stamp}`);
         }
-        const entry = new StoredEntry(cellOf(mapKey, false, account(data)), expireAtMs, createdStamp, writtenStamp);
-        keyspace.order.push(entry);
-        keyspace.memoryEstimateBytes += entryBytes(entry);
+        const cell = newCell(mapKey, account(data));
+        columns.append(cell, expireAtMs, createdStamp, writtenStamp, accessUnset);
+        keyspace.memoryEstimateBytes += bytesOf(cell, expireAtMs);
         if (createdStamp <= lastCreatedStamp) inCreationOrder = false;
         lastCreatedStamp = createdStamp;
       },
@@ -413,37 +298,35 @@ export class Keyspace {
           switch (phase) {
             case 'adding':
               phase = 'byCreation';
-              if (!inCreationOrder) sort = new StepwiseSort(keyspace.order, (entry) => entry.createdStamp);
+              if (!inCreationOrder) sort = new StepwiseSort(slots(), (slot) => columns.createdStamps[slot] as number);
               break;
             case 'byCreation':
               if (sort !== null) {
                 if (sort.step(workMax - work)) return true;
-                keyspace.order = sort.result();
+                columns.reorder(sort.result());
               }
               work += 1;
-              sort = new StepwiseSort(keyspace.order.slice(), (entry) => entry.writtenStamp);
+              sort = new StepwiseSort(slots(), (slot) => columns.writtenStamps[slot] as number);
               phase = 'byWrite';
               break;
             case 'byWrite':
-              if ((sort as StepwiseSort<StoredEntry>).step(workMax - work)) return true;
-              byWrite = (sort as StepwiseSort<StoredEntry>).result();
+              if ((sort as StepwiseSort<number>).step(workMax - work)) return true;
+              byWrite = (sort as StepwiseSort<number>).result();
               sort = null;
               work += 1;
               phase = 'indexes';
               break;
             case 'indexes': {
-              // Slot i fills the key map and the expiry heap from the creation order (the map's
-              // iteration order is creation order, which KEYS shows; the heap gets the same
-              // shape on every replica) and the write-order list from the write order.
+              // Slot i fills the key table and the expiry heap in creation order (the heap gets
+              // the same shape on every replica) and the write-order list from the write order.
               const first = next;
               const end = Math.min(byWrite.length, next + Math.max(1, Math.floor((workMax - work) / indexWorkPerKey)));
               for (; next < end; next++) {
-                const created = keyspace.order[next] as StoredEntry;
-                if (keyspace.table.insertUnique(next) !== -1) throw new Error(`duplicate key in snapshot (created ${created.createdStamp})`);
-                if (created.expiry !== null) keyspace.expiryHeap.push({ expireAtMs: created.expiry, stamp: created.createdStamp, target: created });
-                const written = byWrite[next] as StoredEntry;
-                keyspace.link(written);
-                if (written.expiry !== null) keyspace.volatileRecency.add(written);
+                if (keyspace.table.insertUnique(next) !== -1) throw new Error(`duplicate key in snapshot (created ${columns.createdStamps[next]})`);
+                if (columns.expiries[next] !== noExpiry) keyspace.pushHeapItem(next);
+                const written = byWrite[next] as number;
+                columns.link(written);
+                if (columns.expiries[written] !== noExpiry) keyspace.volatileRecency.add(columns.createdStamps[written] as number);
               }
               work += (end - first) * indexWorkPerKey + 1;
               if (next >= byWrite.length) {
@@ -464,8 +347,8 @@ export class Keyspace {
       },
       keyspace(): Keyspace {
         if (phase !== 'done') throw new Error(`keyspace loader: keyspace() in phase ${phase}, before step() returned false`);
-        if (keyspace.order.length !== keyspace.table.size) {
-          throw new Error(`keyspace loader: ${keyspace.table.size} keys but ${keyspace.order.length} in creation order`);
+        if (columns.length !== keyspace.table.size) {
+          throw new Error(`keyspace loader: ${keyspace.table.size} keys but ${columns.length} in creation order`);
         }
         return keyspace;
       },
@@ -477,19 +360,24 @@ export class Keyspace {
     return this.table.size;
   }
 
-  /** What the key table reads of the keys behind its slots (slots are indexes into `order`). */
+  /** What the key table reads of the keys behind its slots. */
   private slotKeys(): KeyTableHost {
     return {
-      slotHash: (slot) => (this.order[slot] as StoredEntry).keyHash(),
-      slotHasKey: (slot, key) => (this.order[slot] as StoredEntry).hasKey(key),
-      sameKey: (slotA, slotB) => (this.order[slotA] as StoredEntry).sameKey(this.order[slotB] as StoredEntry),
+      slotHash: (slot) => cellKeyHash(this.columns.cells[slot] as Cell),
+      slotHasKey: (slot, key) => cellHasKey(this.columns.cells[slot] as Cell, key),
+      sameKey: (slotA, slotB) => cellsShareKey(this.columns.cells[slotA] as Cell, this.columns.cells[slotB] as Cell),
     };
   }
 
-  /** The live entry of `key`, expired or not. */
-  private find(key: Uint8Array): StoredEntry | undefined {
-    const slot = this.table.find(key, hashOfBytes(key));
-    return slot < 0 ? undefined : this.order[slot];
+  /** A handle on the key at `slot`. */
+  private ref(slot: number): EntryRef {
+    const columns = this.columns;
+    return new EntryRef(columns, slot, columns.epoch, columns.createdStamps[slot] as number, columns.cells[slot] as Cell);
+  }
+
+  /** The live slot of `key`, expired or not, or noSlot. */
+  private find(key: Uint8Array): number {
+    return this.table.find(key, hashOfBytes(key));
   }
 
   get volatileSize(): number {
@@ -524,12 +412,17 @@ export class Keyspace {
 
   /** The memory estimate of one key as the keyspace counts it (MEMORY USAGE). */
   memoryOf(entry: KeyEntry): number {
-    return entryBytes(this.liveEntry(entry));
+    return this.slotBytes(this.liveSlot(entry));
+  }
+
+  private slotBytes(slot: number): number {
+    return bytesOf(this.columns.cells[slot] as Cell, this.columns.expiries[slot] as number);
   }
 
   /** The stored entry whether or not it has expired. */
   raw(key: Uint8Array): KeyEntry | undefined {
-    return this.find(key);
+    const slot = this.find(key);
+    return slot === noSlot ? undefined : this.ref(slot);
   }
 
   /**
@@ -539,9 +432,10 @@ export class Keyspace {
    * removed), gives it a version it never had.
    */
   version(key: Uint8Array, nowMs: number): number {
-    const entry = this.find(key);
-    if (entry === undefined) return this.removals.versionOf(mapKeyOf(key));
-    return isExpired(entry, nowMs) ? expiredVersion(entry.writtenStamp) : entry.writtenStamp;
+    const slot = this.find(key);
+    if (slot === noSlot) return this.removals.versionOf(mapKeyOf(key));
+    const written = this.columns.writtenStamps[slot] as number;
+    return this.isExpiredSlot(slot, nowMs) ? expiredVersion(written) : written;
   }
 
   /** The removal versions as of now, for a snapshot. */
@@ -556,9 +450,9 @@ export class Keyspace {
 
   /** The entry if present and not expired at `nowMs`. Never mutates. */
   get(key: Uint8Array, nowMs: number): KeyEntry | undefined {
-    const entry = this.find(key);
-    if (entry === undefined || isExpired(entry, nowMs)) return undefined;
-    return entry;
+    const slot = this.find(key);
+    if (slot === noSlot || this.isExpiredSlot(slot, nowMs)) return undefined;
+    return this.ref(slot);
   }
 
   /** Sets the node's access clock (seconds, within accessClockMax). */
@@ -576,85 +470,75 @@ export class Keyspace {
 
   /** Records an access to the entry now (node-local). */
   recordAccess(entry: KeyEntry): void {
-    (entry as StoredEntry).accessed = this.accessClock;
+    const slot = (entry as EntryRef).slot();
+    if (slot !== noSlot) this.columns.accessed[slot] = this.accessClock;
   }
 
   /** Records the entry as last accessed `seconds` ago (RESTORE IDLETIME), the clock wrapping as Redis's. */
   setIdle(entry: KeyEntry, seconds: number): void {
     const clockSpan = accessClockMax + 1;
     const idle = Math.min(seconds, accessClockMax);
-    (entry as StoredEntry).accessed = (this.accessClock - idle + clockSpan) % clockSpan;
+    this.columns.accessed[this.liveSlot(entry)] = (this.accessClock - idle + clockSpan) % clockSpan;
   }
 
   /** When the entry was last accessed and for how long it has been idle, the clock wrapping as Redis's estimateObjectIdleTime. */
   accessTimeOf(entry: KeyEntry): AccessTime {
-    const accessed = (entry as StoredEntry).accessed;
+    const accessed = this.columns.accessed[this.liveSlot(entry)] as number;
     const clock = accessed !== accessUnset ? accessed : Math.max(this.builtClock, 0);
     const now = this.accessClock;
     return { clock, idleSeconds: now >= clock ? now - clock : now + (accessClockMax - clock) };
   }
 
   isLive(entry: KeyEntry, nowMs: number): boolean {
-    return entry.expireAtMs > nowMs && !(entry as StoredEntry).removed;
+    const slot = (entry as EntryRef).slot();
+    return slot !== noSlot && !this.columns.isRemoved(slot) && (this.columns.expiries[slot] as number) > nowMs;
   }
 
-  private notify(entry: StoredEntry): void {
+  /** Whether `entry` is still its key's entry in this keyspace (expired or not): not removed, not replaced by a restore. */
+  holds(entry: KeyEntry): boolean {
+    return entry instanceof EntryRef && entry.columns === this.columns && !entry.removed;
+  }
+
+  private notify(slot: number): void {
+    if (this.observers.size === 0) return;
+    const entry = this.ref(slot);
     for (const observer of this.observers) observer.beforeChange(entry);
   }
 
-  /** Appends an entry at the newest end of the write-order list. */
-  private link(entry: StoredEntry): void {
-    entry.older = this.newest;
-    entry.newer = null;
-    if (this.newest === null) this.oldest = entry;
-    else this.newest.newer = entry;
-    this.newest = entry;
-  }
-
-  /** Takes an entry out of the write-order list (and drops its links, so it holds no neighbour alive). */
-  private unlink(entry: StoredEntry): void {
-    const { older, newer } = entry;
-    if (older === null) this.oldest = newer;
-    else older.newer = newer;
-    if (newer === null) this.newest = older;
-    else newer.older = older;
-    entry.older = null;
-    entry.newer = null;
-  }
-
-  private touch(entry: StoredEntry): void {
-    entry.writtenStamp = ++this.stampCounter;
-    if (this.newest !== entry) {
-      this.unlink(entry);
-      this.link(entry);
+  private touch(slot: number): void {
+    const columns = this.columns;
+    columns.writtenStamps[slot] = ++this.stampCounter;
+    if (columns.newest !== slot) {
+      columns.unlink(slot);
+      columns.link(slot);
     }
-    this.volatileRecency.delete(entry);
-    if (entry.expiry !== null) this.volatileRecency.add(entry);
+    const created = columns.createdStamps[slot] as number;
+    this.volatileRecency.delete(created);
+    if (columns.expiries[slot] !== noExpiry) this.volatileRecency.add(created);
   }
 
   /** Creates a key that must not exist (the caller deleted any expired one first). */
   create(key: Uint8Array, value: Value, expireAtMs: number = noExpiry): KeyEntry {
     const hash = hashOfBytes(key);
     const existing = this.table.find(key, hash);
-    if (existing >= 0) throw new Error(`create of existing key (created ${(this.order[existing] as StoredEntry).createdStamp})`);
-    return this.insert(key, hash, value.type === 'string' ? value.data : value, expireAtMs);
+    if (existing >= 0) throw new Error(`create of existing key (created ${this.columns.createdStamps[existing]})`);
+    return this.ref(this.insert(key, hash, value.type === 'string' ? value.data : value, expireAtMs));
   }
 
-  /** Adds a key the table does not hold (`hash` is its hashOfBytes). */
-  private insert(key: Uint8Array, hash: number, data: StoredValue | Uint8Array, expireAtMs: number): StoredEntry {
+  /** Adds a key the table does not hold (`hash` is its hashOfBytes); returns its slot. */
+  private insert(key: Uint8Array, hash: number, data: StoredValue | Uint8Array, expireAtMs: number): number {
     const stamp = ++this.stampCounter;
-    const entry = new StoredEntry(cellOf(key, false, account(data)), expireAtMs, stamp, stamp);
-    entry.accessed = this.accessClock;
-    this.table.insert(this.order.length, hash);
-    this.order.push(entry);
-    this.memoryEstimateBytes += entryBytes(entry);
-    this.link(entry);
-    if (entry.expiry !== null) {
-      this.volatileRecency.add(entry);
-      this.pushExpiry(entry);
+    const columns = this.columns;
+    const slot = columns.append(newCell(key, account(data)), expireAtMs, stamp, stamp, this.accessClock);
+    this.table.insert(slot, hash);
+    this.memoryEstimateBytes += this.slotBytes(slot);
+    columns.link(slot);
+    if (expireAtMs !== noExpiry) {
+      this.volatileRecency.add(stamp);
+      this.pushHeapItem(slot);
     }
-    if (holdsCollection(data)) this.collectionStored?.(entry.mapKey);
-    return entry;
+    if (holdsCollection(data)) this.collectionStored?.(cellKey(columns.cells[slot] as Cell));
+    return slot;
   }
 
   /**
@@ -662,49 +546,49 @@ export class Keyspace {
    * value may come as its latin1 text (the form the keyspace keeps short strings in).
    */
   update(entry: KeyEntry, value: Value | string, expireAtMs: number): void {
-    this.rewrite(this.liveEntry(entry), typeof value === 'string' ? value : value.type === 'string' ? value.data : value, expireAtMs);
+    this.rewrite(this.liveSlot(entry), typeof value === 'string' ? value : value.type === 'string' ? value.data : value, expireAtMs);
   }
 
-  /** Gives `entry` the value `data` (null: keeps its own) and the expiry. */
-  private rewrite(entry: StoredEntry, data: StoredValue | Uint8Array | null, expireAtMs: number): void {
-    this.notify(entry);
-    this.memoryEstimateBytes -= entryBytes(entry);
+  /** Gives the key at `slot` the value `data` (null: keeps its own) and the expiry. */
+  private rewrite(slot: number, data: StoredValue | Uint8Array | null, expireAtMs: number): void {
+    const columns = this.columns;
+    this.notify(slot);
+    this.memoryEstimateBytes -= this.slotBytes(slot);
     if (data !== null) {
-      const object = entry.object;
-      if (data !== object && (holdsCollection(data) || (object !== null && isCollection(object)))) this.collectionStored?.(entry.mapKey);
-      if (data !== object) this.store(entry, account(data));
+      const cell = columns.cells[slot] as Cell;
+      const object = cellObject(cell);
+      if (data !== object && (holdsCollection(data) || (object !== null && isCollection(object)))) this.collectionStored?.(cellKey(cell));
+      if (data !== object) columns.cells[slot] = replacedCell(cell, account(data));
     }
-    const expiryChanged = entry.expireAtMs !== expireAtMs;
-    entry.expiry = expireAtMs === noExpiry ? null : expireAtMs;
-    this.memoryEstimateBytes += entryBytes(entry);
-    if (expiryChanged && entry.expiry !== null) this.pushExpiry(entry);
-    this.touch(entry);
+    const expiryChanged = columns.expiries[slot] !== expireAtMs;
+    columns.expiries[slot] = expireAtMs;
+    this.memoryEstimateBytes += this.slotBytes(slot);
+    if (expiryChanged && expireAtMs !== noExpiry) this.pushHeapItem(slot);
+    this.touch(slot);
   }
 
   /** Sets the value of `key`, creating it if absent; `keepExpiry` keeps an existing expiry. */
   /**
    * `known` is the key's entry when the caller looked it up just before, in this command:
    * the live entry, or null for absent (the lookup removed an expired one). It saves
-   * converting the key and probing the map again on every SET.
+   * converting the key and probing the table again on every SET.
    */
   set(key: Uint8Array, value: Value, expireAtMs: number, keepExpiry: boolean, known?: KeyEntry | null): KeyEntry {
+    const data = value.type === 'string' ? value.data : value;
     if (known !== undefined && known !== null) {
-      const live = this.liveEntry(known);
-      this.rewrite(live, value.type === 'string' ? value.data : value, keepExpiry ? live.expireAtMs : expireAtMs);
-      return live;
+      const slot = this.liveSlot(known);
+      this.rewrite(slot, data, keepExpiry ? (this.columns.expiries[slot] as number) : expireAtMs);
+      return known;
     }
     const hash = hashOfBytes(key);
-    const slot = known === null ? -1 : this.table.find(key, hash);
-    const data = value.type === 'string' ? value.data : value;
-    if (slot < 0) return this.insert(key, hash, data, keepExpiry ? noExpiry : expireAtMs);
-    const entry = this.order[slot] as StoredEntry;
-    this.rewrite(entry, data, keepExpiry ? entry.expireAtMs : expireAtMs);
-    return entry;
+    const slot = known === null ? noSlot : this.table.find(key, hash);
+    if (slot === noSlot) return this.ref(this.insert(key, hash, data, keepExpiry ? noExpiry : expireAtMs));
+    this.rewrite(slot, data, keepExpiry ? (this.columns.expiries[slot] as number) : expireAtMs);
+    return this.ref(slot);
   }
 
   setExpiry(entry: KeyEntry, expireAtMs: number): void {
-    const stored = this.liveEntry(entry);
-    this.rewrite(stored, null, expireAtMs);
+    this.rewrite(this.liveSlot(entry), null, expireAtMs);
   }
 
   /**
@@ -712,10 +596,13 @@ export class Keyspace {
    * written the key keeps a copy of its current value.
    */
   beginMutation(entry: KeyEntry): CollectionValue {
-    const stored = this.liveEntry(entry);
-    const object = stored.object;
-    if (object === null || !isCollection(object)) throw new Error(`keyspace: beginMutation of a ${stored.valueType} key (created ${stored.createdStamp})`);
-    this.notify(stored);
+    const slot = this.liveSlot(entry);
+    const cell = this.columns.cells[slot] as Cell;
+    const object = cellObject(cell);
+    if (object === null || !isCollection(object)) {
+      throw new Error(`keyspace: beginMutation of a ${cellType(cell)} key (created ${entry.createdStamp})`);
+    }
+    this.notify(slot);
     return object;
   }
 
@@ -725,14 +612,15 @@ export class Keyspace {
    * with room for `lengthHint` bytes (the length the change will leave).
    */
   beginStringMutation(entry: KeyEntry, lengthHint = 0): MutableString {
-    const stored = this.liveEntry(entry);
-    const data = stored.data;
-    if (typeof data !== 'string' && data.type !== 'string') throw new Error(`keyspace: beginStringMutation of a ${data.type} key (created ${stored.createdStamp})`);
-    this.notify(stored);
+    const slot = this.liveSlot(entry);
+    const cell = this.columns.cells[slot] as Cell;
+    const data = cellData(cell);
+    if (typeof data !== 'string' && data.type !== 'string') throw new Error(`keyspace: beginStringMutation of a ${data.type} key (created ${entry.createdStamp})`);
+    this.notify(slot);
     if (typeof data !== 'string') return data;
     const mutable = MutableString.fromLatin1(data, lengthHint);
     mutable.accountedBytes = data.length;
-    this.store(stored, mutable);
+    this.columns.cells[slot] = replacedCell(cell, mutable);
     return mutable;
   }
 
@@ -742,18 +630,20 @@ export class Keyspace {
    * when a collection became empty. A no-op for an entry deleted or replaced meanwhile.
    */
   settle(entry: KeyEntry, changed: boolean): void {
-    const stored = entry as StoredEntry;
-    const object = stored.object;
-    if (stored.removed || object === null) return;
-    this.memoryEstimateBytes -= entryBytes(stored);
+    if (!this.holds(entry)) return;
+    const slot = (entry as EntryRef).slot();
+    const cell = this.columns.cells[slot] as Cell;
+    const object = cellObject(cell);
+    if (object === null) return;
+    this.memoryEstimateBytes -= this.slotBytes(slot);
     object.accountedBytes = object.bytes;
-    this.memoryEstimateBytes += entryBytes(stored);
+    this.memoryEstimateBytes += this.slotBytes(slot);
     if (!isCollection(object) && object.length < mutableStringBytesMin) {
       // Short again (or never long): the compact latin1 form, as any other short string.
-      this.store(stored, object.toLatin1());
+      this.columns.cells[slot] = replacedCell(cell, object.toLatin1());
     }
-    if (isCollection(object) && object.length === 0) this.remove(stored, false);
-    else if (changed) this.touch(stored);
+    if (isCollection(object) && object.length === 0) this.remove(slot, false);
+    else if (changed) this.touch(slot);
   }
 
   /**
@@ -761,34 +651,30 @@ export class Keyspace {
    * see; removing a live one draws a stamp for the version it leaves.
    */
   delete(entry: KeyEntry, nowMs: number): void {
-    const stored = this.liveEntry(entry);
-    this.remove(stored, isExpired(stored, nowMs));
+    const slot = this.liveSlot(entry);
+    this.remove(slot, this.isExpiredSlot(slot, nowMs));
   }
 
-  private remove(stored: StoredEntry, expired: boolean): void {
-    if (this.removalVersionsKept) this.removals.record(stored.mapKey, expired ? expiredVersion(stored.writtenStamp) : ++this.stampCounter);
-    this.notify(stored);
-    this.table.remove(this.orderIndexFrom(stored.createdStamp), stored.keyHash());
-    this.unlink(stored);
-    stored.older = stored;
+  private remove(slot: number, expired: boolean): void {
+    const columns = this.columns;
+    const cell = columns.cells[slot] as Cell;
+    const created = columns.createdStamps[slot] as number;
+    if (this.removalVersionsKept) this.removals.record(cellKey(cell), expired ? expiredVersion(columns.writtenStamps[slot] as number) : ++this.stampCounter);
+    this.notify(slot);
+    this.table.remove(slot, cellKeyHash(cell));
+    this.memoryEstimateBytes -= this.slotBytes(slot);
+    columns.markRemoved(slot);
     // A waiter on a collection hears that it went (a blocked XREADGROUP then fails, as in Redis).
-    const object = stored.object;
-    if (object !== null && isCollection(object)) this.collectionStored?.(stored.mapKey);
-    this.volatileRecency.delete(stored);
-    this.memoryEstimateBytes -= entryBytes(stored);
+    const object = cellObject(cell);
+    if (object !== null && isCollection(object)) this.collectionStored?.(cellKey(cell));
+    this.volatileRecency.delete(created);
     this.orderDeadSlots++;
-    if (this.orderDeadSlots > orderDeadSlotsMin && this.orderDeadSlots * 2 > this.order.length) {
-      this.order = this.order.filter((candidate) => !candidate.removed);
+    if (this.orderDeadSlots > orderDeadSlotsMin && this.orderDeadSlots * 2 > columns.length) {
+      const live = columns.compact();
       this.orderDeadSlots = 0;
       // Slots moved: the table is filled again from the compacted order.
-      this.table.rebuild(this.order.keys(), this.order.length);
+      this.table.rebuild(Array.from({ length: live }, (_, index) => index), live);
     }
-  }
-
-  /** Replaces the stored value of `entry` (its cell changes; the key stays). */
-  private store(entry: StoredEntry, data: StoredValue | Uint8Array): void {
-    const cell = entry.cell;
-    entry.cell = typeof cell === 'string' ? cellOf(cell, true, data) : cellOf(cell.key, false, data);
   }
 
   /**
@@ -797,20 +683,18 @@ export class Keyspace {
    * gets the flush's stamp (cheaper, and EXEC of a watched absent key then fails for nothing).
    */
   clear(nowMs: number): void {
-    if (this.observers.size > 0) for (const entry of this.values()) this.notify(entry as StoredEntry);
+    const columns = this.columns;
+    if (this.observers.size > 0) for (const slot of this.liveSlots()) this.notify(slot);
     if (this.collectionStored !== null) {
-      for (const entry of this.values()) if (entry.valueType !== 'string') this.collectionStored(entry.mapKey);
+      for (const slot of this.liveSlots()) {
+        const cell = columns.cells[slot] as Cell;
+        if (cellType(cell) !== 'string') this.collectionStored(cellKey(cell));
+      }
     }
     if (this.removalVersionsKept) this.leaveFlushVersions(nowMs);
-    for (const entry of this.order) {
-      entry.newer = null;
-      entry.older = entry;
-    }
     this.table.clear();
-    this.order = [];
+    columns.clear();
     this.orderDeadSlots = 0;
-    this.oldest = null;
-    this.newest = null;
     this.volatileRecency.clear();
     this.expiryHeap.clear();
     this.memoryEstimateBytes = 0;
@@ -818,38 +702,49 @@ export class Keyspace {
 
   private leaveFlushVersions(nowMs: number): void {
     const removed = ++this.stampCounter;
-    if (this.table.size > removalBucketCount) this.removals.fill(removed);
-    else for (const entry of this.values()) this.removals.record(entry.mapKey, isExpired(entry as StoredEntry, nowMs) ? expiredVersion(entry.writtenStamp) : removed);
+    if (this.table.size > removalBucketCount) {
+      this.removals.fill(removed);
+      return;
+    }
+    const columns = this.columns;
+    for (const slot of this.liveSlots()) {
+      const version = this.isExpiredSlot(slot, nowMs) ? expiredVersion(columns.writtenStamps[slot] as number) : removed;
+      this.removals.record(cellKey(columns.cells[slot] as Cell), version);
+    }
   }
 
-  /** The stored entry behind `entry`, which must be the live entry of its key. */
-  private liveEntry(entry: KeyEntry): StoredEntry {
-    const stored = entry as StoredEntry;
-    if (!(stored instanceof StoredEntry) || stored.removed) {
+  /** The slot behind `entry`, which must be the live entry of its key in this keyspace. */
+  private liveSlot(entry: KeyEntry): number {
+    if (!this.holds(entry)) {
       throw new Error(`keyspace: entry created at stamp ${entry.createdStamp} is not the live entry of its key`);
     }
-    return stored;
+    return (entry as EntryRef).slot();
   }
 
-  private pushExpiry(entry: StoredEntry): void {
-    this.expiryHeap.push({ expireAtMs: entry.expireAtMs, stamp: entry.createdStamp, target: entry });
+  private isExpiredSlot(slot: number, nowMs: number): boolean {
+    return (this.columns.expiries[slot] as number) <= nowMs;
+  }
+
+  private pushHeapItem(slot: number): void {
+    this.expiryHeap.push({ expireAtMs: this.columns.expiries[slot] as number, stamp: this.columns.createdStamps[slot] as number, target: this.ref(slot) });
     if (this.expiryHeap.size > this.volatileRecency.size * 2 + heapStaleItemsMin) {
       this.expiryHeap.compact((item) => this.isHeapItemLive(item));
     }
   }
 
-  private isHeapItemLive(item: ExpiryItem<StoredEntry>): boolean {
-    return !item.target.removed && item.target.expiry === item.expireAtMs;
+  private isHeapItemLive(item: ExpiryItem<EntryRef>): boolean {
+    const slot = item.target.slot();
+    return slot !== noSlot && !this.columns.isRemoved(slot) && this.columns.expiries[slot] === item.expireAtMs;
   }
 
   /** Keys whose expiry ≤ nowMs, at most `max`, with bounded work; never mutates the keyspace. */
   dueForExpiry(nowMs: number, max: number): KeyEntry[] {
     const visitMax = max * 4 + 64;
-    const seen = new Set<StoredEntry>();
+    const seen = new Set<number>();
     const due: KeyEntry[] = [];
     for (const item of this.expiryHeap.collectDue(nowMs, max, visitMax, (candidate) => this.isHeapItemLive(candidate))) {
-      if (seen.has(item.target)) continue;
-      seen.add(item.target);
+      if (seen.has(item.stamp)) continue;
+      seen.add(item.stamp);
       due.push(item.target);
     }
     return due;
@@ -862,8 +757,8 @@ export class Keyspace {
 
   /** The least recently written key, optionally among keys with an expiry only. */
   leastRecentlyWritten(volatileOnly: boolean): KeyEntry | undefined {
-    if (!volatileOnly) return this.oldest ?? undefined;
-    for (const entry of this.volatileRecency) return entry;
+    if (!volatileOnly) return this.columns.oldest === noSlot ? undefined : this.ref(this.columns.oldest);
+    for (const created of this.volatileRecency) return this.ref(this.columns.slotOfStamp(created));
     return undefined;
   }
 
@@ -875,7 +770,7 @@ export class Keyspace {
    */
   pick(seed: number): KeyEntry | undefined {
     if (this.table.size === 0) return undefined;
-    return this.liveFrom(this.orderIndexFrom(1 + (seed % this.stampCounter)));
+    return this.liveFrom(this.columns.indexFrom(1 + (seed % this.stampCounter)));
   }
 
   /**
@@ -885,29 +780,17 @@ export class Keyspace {
    */
   pickLocal(seed: number): KeyEntry | undefined {
     if (this.table.size === 0) return undefined;
-    return this.liveFrom(seed % this.order.length);
+    return this.liveFrom(seed % this.columns.length);
   }
 
   /** The first live key in creation order from slot `start`, wrapping around; the keyspace holds one. */
   private liveFrom(start: number): KeyEntry {
-    const length = this.order.length;
+    const length = this.columns.length;
     for (let i = 0; i < length; i++) {
-      const entry = this.order[(start + i) % length] as StoredEntry;
-      if (!entry.removed) return entry;
+      const slot = (start + i) % length;
+      if (!this.columns.isRemoved(slot)) return this.ref(slot);
     }
     throw new Error(`keyspace: ${this.table.size} keys but no live slot among ${length}`);
-  }
-
-  /** Index of the first slot in creation order whose createdStamp ≥ stamp. */
-  private orderIndexFrom(stamp: number): number {
-    let low = 0;
-    let high = this.order.length;
-    while (low < high) {
-      const middle = (low + high) >> 1;
-      if ((this.order[middle] as StoredEntry).createdStamp < stamp) low = middle + 1;
-      else high = middle;
-    }
-    return low;
   }
 
   /**
@@ -916,35 +799,34 @@ export class Keyspace {
    * continue from (the refused entry's own stamp if one was refused), or 0 at the end.
    */
   walk(fromStamp: number, visitMax: number, visit: (entry: KeyEntry) => boolean | void): number {
-    let index = this.orderIndexFrom(fromStamp);
+    const columns = this.columns;
+    let slot = columns.indexFrom(fromStamp);
     let visited = 0;
-    while (index < this.order.length && visited < visitMax) {
-      const entry = this.order[index] as StoredEntry;
-      if (!entry.removed) {
-        if (visit(entry) === false) return entry.createdStamp;
+    while (slot < columns.length && visited < visitMax) {
+      if (!columns.isRemoved(slot)) {
+        if (visit(this.ref(slot)) === false) return columns.createdStamps[slot] as number;
         visited++;
       }
-      index++;
+      slot++;
     }
     // Continue from the next LIVE key, so the cursor does not depend on where deleted keys
     // still hold slots (a replica restored from a snapshot has none).
-    while (index < this.order.length && !this.isLiveSlot(index)) index++;
-    return index < this.order.length ? (this.order[index] as StoredEntry).createdStamp : 0;
+    while (slot < columns.length && columns.isRemoved(slot)) slot++;
+    return slot < columns.length ? (columns.createdStamps[slot] as number) : 0;
   }
 
-  private isLiveSlot(index: number): boolean {
-    return !(this.order[index] as StoredEntry).removed;
+  /** Live slots in creation order (a list: callers may change the keyspace while going through it). */
+  private liveSlots(): number[] {
+    const slots: number[] = [];
+    for (let slot = 0; slot < this.columns.length; slot++) if (!this.columns.isRemoved(slot)) slots.push(slot);
+    return slots;
   }
 
   /** All live entries in creation order (includes logically expired ones). */
   *values(): IterableIterator<KeyEntry> {
-    const order = this.order;
-    for (let i = 0; i < order.length; i++) if (!(order[i] as StoredEntry).removed) yield order[i] as StoredEntry;
+    const columns = this.columns;
+    for (let slot = 0; slot < columns.length; slot++) if (!columns.isRemoved(slot)) yield this.ref(slot);
   }
-}
-
-function isExpired(entry: StoredEntry, nowMs: number): boolean {
-  return entry.expiry !== null && entry.expiry <= nowMs;
 }
 
 /** A frozen copy of an entry: a collection is cloned (the entry's own may change in place). */

@@ -161,7 +161,8 @@ export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
 
   beforeChange(entry: KeyEntry): void {
     const emitting = this.emitting;
-    if (emitting !== null && emitting.entry === entry) {
+    // Entries are handles made per lookup: the same key is the same creation stamp.
+    if (emitting !== null && emitting.entry !== null && emitting.entry.createdStamp === entry.createdStamp) {
       // Half written: the rest comes from a copy of the value as it is now, unchanged yet.
       this.emitting = { entry: null, cursor: (entry.stored as CollectionValue).clone().cursor(emitting.cursor.position) };
       return;
