@@ -1,6 +1,7 @@
 // The string keyspace in-process, without Raft or sockets: heap bytes per key after loading
 // N keys of 100-byte values through KvStateMachine.apply (as committed entries), and the
-// apply rate of SET and the read rate of GET. For A/B runs of the state machine alone:
+// apply rate of SET and the read rate of GET, and the pause of a full collection with the keys
+// loaded (what a node's idle collection costs, src/server/idle-collection.ts). For A/B runs of the state machine alone:
 //   node --expose-gc --import tsx bench/keyspace-strings.ts [--keys N] [--src DIR]
 // where --src points at another checkout's src/ (default: this one's), so two builds are
 // measured by the same script in one run. Prints one JSON line.
@@ -28,6 +29,9 @@ async function main(): Promise<void> {
   const applySeconds = Number(process.hrtime.bigint() - applyStart) / 1e9;
   entries.length = 0;
   const heapAfter = collect();
+  const fullGcStart = process.hrtime.bigint();
+  (globalThis as { gc?: () => void }).gc?.();
+  const fullGcMs = Number(process.hrtime.bigint() - fullGcStart) / 1e6;
   const get = Buffer.from('GET');
   const readArgv = Array.from({ length: 1000 }, (_, i) => [get, keyOf((i * 7919) % keys)]);
   const reads = keys;
@@ -37,6 +41,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify({
     src, keys, heapBytesPerKey: Math.round((heapAfter - heapBefore) / keys),
     setAppliesPerSecond: Math.round(keys / applySeconds), getReadsPerSecond: Math.round(reads / readSeconds),
+    fullGcMs: Math.round(fullGcMs),
   })}\n`);
 }
 

@@ -221,7 +221,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'logCacheBytes', flag: 'log-cache-bytes', kind: 'bytes', min: 0, max: 16_384 * MiB, help: 'the newest applied log entries kept in memory for followers catching up; older ones are read from the WAL (default 8mb)' },
   { key: 'idleGcMs', flag: 'idle-gc-ms', kind: 'int', min: 0, max: 3_600_000, help: 'a full garbage collection once nothing has been applied for this long after a burst of writes (and a young-generation one as long again later), so the burst\'s garbage goes back to the system; 0 = never (default 5000)' },
   { key: 'idleGcAppliedBytes', flag: 'idle-gc-applied-bytes', kind: 'bytes', min: 0, max: 16_384 * MiB, help: 'the burst: entry bytes applied (and snapshot bytes written or received) since the last such collection, at least (default 16mb)' },
-  { key: 'idleGcHeapMaxBytes', flag: 'idle-gc-heap-max', kind: 'bytes', min: 0, max: 16_384 * MiB, help: 'the full collection only while the V8 heap in use is at most this, as its pause grows with the heap; above, a young-generation one only (default 160mb)' },
+  { key: 'idleGcHeapMaxBytes', flag: 'idle-gc-heap-max', kind: 'bytes', min: 0, max: 16_384 * MiB, help: 'the full collection only while the V8 heap in use is at most this, as its pause grows with the heap; above, a young-generation one only (default 256mb)' },
   { key: 'idleMallocTrim', flag: 'idle-malloc-trim', kind: 'bool', help: 'after each idle collection, glibc\'s malloc_trim(0), which gives the system back the free pages that malloc keeps under blocks still in use (Linux with glibc; elsewhere skipped) (default yes)' },
   { key: 'maxInflightMessages', flag: 'max-inflight-messages', kind: 'int', min: 1, max: 65_536, help: 'unacknowledged Appends per follower (default 256)' },
   { key: 'maxBytesPerMessage', flag: 'max-bytes-per-message', kind: 'bytes', min: 1024, max: 256 * MiB, help: 'entry bytes per Append (default 1mb)' },
@@ -303,7 +303,7 @@ const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 
   idleGcAppliedBytes: 16 * MiB,
   // A full collection's pause grows with the heap: ~20 ms at 100 MB, up to 670 ms at 280 MB
   // on a busy 2-core machine, where 600 ms without a heartbeat starts an election.
-  idleGcHeapMaxBytes: 160 * MiB,
+  idleGcHeapMaxBytes: 256 * MiB,
   idleMallocTrim: true,
   maxInflightMessages: 256,
   maxBytesPerMessage: MiB,

@@ -232,3 +232,27 @@ test('lookups stay right after the creation order is compacted and its slots ren
   keyspace.create(keyOf(1), stringOf(Buffer.from('again')));
   assert.deepEqual(valueOf(keyspace.get(keyOf(1), 0)), Buffer.from('again'));
 });
+
+test('an entry handle held while more than half the keys are removed (slots renumbered) still reaches its key, and a removed one still reads its key', () => {
+  const keyspace = new Keyspace();
+  const keyOf = (i: number): Buffer => Buffer.from(`k${i}`);
+  const count = 3000;
+  for (let i = 0; i < count; i++) keyspace.create(keyOf(i), stringOf(Buffer.from(`v${i}`)));
+  const kept = keyspace.get(keyOf(count - 1), 0);
+  const removed = keyspace.get(keyOf(0), 0);
+  assert.ok(kept !== undefined && removed !== undefined);
+  keyspace.delete(removed, 0);
+  // Removing more than half (and more than the 1024 tolerated) compacts the creation order.
+  for (let i = 1; i < count - 100; i++) keyspace.delete(keyspace.get(keyOf(i), 0) as KeyEntry, 0);
+  assert.equal(keyspace.size, 100);
+  assert.ok(keyspace.isLive(kept, 0));
+  assert.deepEqual(valueOf(kept), Buffer.from(`v${count - 1}`));
+  keyspace.update(kept, stringOf(Buffer.from('changed')), noExpiry);
+  assert.deepEqual(valueOf(keyspace.get(keyOf(count - 1), 0)), Buffer.from('changed'));
+  assert.equal(keyspace.isLive(removed, 0), false);
+  assert.deepEqual(removed.key, keyOf(0), 'a removed entry still reads its key');
+  assert.throws(() => keyspace.update(removed, stringOf(Buffer.from('x')), noExpiry), /not the live entry/);
+  // The write order survived the renumbering: the oldest left is the first of the 100 kept.
+  assert.deepEqual(keyspace.leastRecentlyWritten(false)?.key, keyOf(count - 100));
+  assert.deepEqual([...keyspace.values()].map((entry) => entry.key.toString()), Array.from({ length: 100 }, (_, i) => `k${count - 100 + i}`));
+});
