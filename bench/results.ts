@@ -57,6 +57,8 @@ export interface MemoryRow {
   readonly valueBytes: number;
   readonly emptyRssBytes: number | null;
   readonly loadedRssBytes: number | null;
+  /** The lowest RSS seen while the loaded process idled (memory.ts: IDLE_WATCH_MS), once its garbage was collected. */
+  readonly settledRssBytes: number | null;
 }
 
 export interface SustainedSeries {

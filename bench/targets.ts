@@ -80,16 +80,16 @@ function redisReadTarget(results: BenchResults): TargetCheck[] {
     (r) => r >= 0.8, (n, d) => `${rate(n)} vs ${rate(d)}`)];
 }
 
-/** The largest raftis node's RSS against redis-server's: the goal holds on the leader and on every follower. */
+/** The largest raftis node's settled RSS against redis-server's: the goal holds on the leader and on every follower. */
 function memoryTarget(results: BenchResults): TargetCheck {
-  const nodes = results.memory.filter((m) => m.system === 'raftis' && m.loadedRssBytes !== null);
-  const largest = nodes.reduce<(typeof nodes)[number] | undefined>((a, b) => (a === undefined || b.loadedRssBytes! > a.loadedRssBytes! ? b : a), undefined);
-  const redisRss = results.memory.find((m) => m.system === 'redis')?.loadedRssBytes ?? undefined;
+  const nodes = results.memory.filter((m) => m.system === 'raftis' && m.settledRssBytes !== null);
+  const largest = nodes.reduce<(typeof nodes)[number] | undefined>((a, b) => (a === undefined || b.settledRssBytes! > a.settledRssBytes! ? b : a), undefined);
+  const redisRss = results.memory.find((m) => m.system === 'redis')?.settledRssBytes ?? undefined;
   const keys = results.memory[0]?.keys;
   const mib = (bytes: number): string => `${(bytes / 1048576).toFixed(0)} MiB`;
-  return ratioCheck(`memory for ${keys ?? '?'} × 100 B (every raftis node's RSS vs redis-server's)`, '≤ 1.5×',
-    largest?.loadedRssBytes ?? undefined, redisRss, (r) => r <= 1.5,
-    (n, d) => `largest ${largest?.node ?? '?'} ${mib(n)} of ${nodes.map((m) => `${m.node} ${mib(m.loadedRssBytes!)}`).join(', ')}; redis-server ${mib(d)}`);
+  return ratioCheck(`memory for ${keys ?? '?'} × 100 B (every raftis node's settled RSS vs redis-server's)`, '≤ 1.5×',
+    largest?.settledRssBytes ?? undefined, redisRss, (r) => r <= 1.5,
+    (n, d) => `largest ${largest?.node ?? '?'} ${mib(n)} of ${nodes.map((m) => `${m.node} ${mib(m.settledRssBytes!)}`).join(', ')}; redis-server ${mib(d)}`);
 }
 
 /**
