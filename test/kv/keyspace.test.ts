@@ -256,3 +256,25 @@ test('an entry handle held while more than half the keys are removed (slots renu
   assert.deepEqual(keyspace.leastRecentlyWritten(false)?.key, keyOf(count - 100));
   assert.deepEqual([...keyspace.values()].map((entry) => entry.key.toString()), Array.from({ length: 100 }, (_, i) => `k${count - 100 + i}`));
 });
+
+test('a keyspace built from images in any order has the same creation order, write order, expiries and values as the one they came from', () => {
+  const keyspace = new Keyspace();
+  const keyOf = (i: number): Buffer => Buffer.from(`k${i}`);
+  for (let i = 0; i < 50; i++) keyspace.create(keyOf(i), stringOf(Buffer.from(`v${i}`)), i % 3 === 0 ? baseTimeMs + i : noExpiry);
+  // Rewrites change the write order away from the creation order.
+  for (let i = 0; i < 50; i += 7) keyspace.update(keyspace.get(keyOf(i), 0) as KeyEntry, stringOf(Buffer.from(`w${i}`)), noExpiry);
+  const images = [...keyspace.values()].map(imageOf).reverse();
+  const copy = Keyspace.fromImages(images, keyspace.stamp);
+  const described = (candidate: Keyspace): string[] => [...candidate.values()].map((entry) => `${entry.key.toString()}=${valueOf(entry).toString()}@${entry.expireAtMs}/${entry.createdStamp}/${entry.writtenStamp}`);
+  assert.deepEqual(described(copy), described(keyspace));
+  const writeOrder = (candidate: Keyspace): string[] => {
+    const order: string[] = [];
+    for (let entry = candidate.leastRecentlyWritten(false); entry !== undefined; entry = candidate.leastRecentlyWritten(false)) {
+      order.push(entry.key.toString());
+      candidate.delete(entry, 0);
+    }
+    return order;
+  };
+  assert.deepEqual(writeOrder(copy), writeOrder(keyspace));
+  assert.equal(copy.size, 0);
+});
