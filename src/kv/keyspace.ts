@@ -40,7 +40,7 @@ import { MutableString, mutableStringBytesMin } from './mutable-string.js';
 export type { StoredValue, Value } from './value.js';
 export { mapKeyOf, noExpiry, packedValueBytesMax } from './key-columns.js';
 
-/** Fixed per-key overhead of the memory estimate (entry object, map slot, order slot). */
+/** Fixed per-key overhead of the memory estimate (a key's slot: cell pointer, columns, table bucket and hash). */
 export const keyOverheadBytes = 64;
 /** Extra estimate for a key with an expiry (heap item, volatile index). */
 export const expiryOverheadBytes = 32;
