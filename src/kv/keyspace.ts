@@ -232,7 +232,8 @@ export class Keyspace {
   private orderDeadSlots = 0;
   /** Creation stamps of the keys with an expiry, least recently written first (Set iteration order is insertion order). */
   private readonly volatileRecency = new Set<number>();
-  private readonly expiryHeap = new ExpiryHeap<EntryRef>();
+  /** Expiry items; an item's target is its key's creation stamp (no handle: a stale item would keep the cell it read alive). */
+  private readonly expiryHeap = new ExpiryHeap<number>();
   private readonly observers = new Set<KeyspaceObserver>();
   private stampCounter: number;
   /** What removals left, for the versions of absent keys. */
@@ -726,15 +727,21 @@ export class Keyspace {
   }
 
   private pushHeapItem(slot: number): void {
-    this.expiryHeap.push({ expireAtMs: this.columns.expiries[slot] as number, stamp: this.columns.createdStamps[slot] as number, target: this.ref(slot) });
+    const created = this.columns.createdStamps[slot] as number;
+    this.expiryHeap.push({ expireAtMs: this.columns.expiries[slot] as number, stamp: created, target: created });
     if (this.expiryHeap.size > this.volatileRecency.size * 2 + heapStaleItemsMin) {
       this.expiryHeap.compact((item) => this.isHeapItemLive(item));
     }
   }
 
-  private isHeapItemLive(item: ExpiryItem<EntryRef>): boolean {
-    const slot = item.target.slot();
-    return slot !== noSlot && !this.columns.isRemoved(slot) && this.columns.expiries[slot] === item.expireAtMs;
+  /** The slot of a heap item's key if the item is still its key's expiry, else noSlot. */
+  private heapItemSlot(item: ExpiryItem<number>): number {
+    const slot = this.columns.slotOfStamp(item.target);
+    return slot !== noSlot && !this.columns.isRemoved(slot) && this.columns.expiries[slot] === item.expireAtMs ? slot : noSlot;
+  }
+
+  private isHeapItemLive(item: ExpiryItem<number>): boolean {
+    return this.heapItemSlot(item) !== noSlot;
   }
 
   /** Keys whose expiry ≤ nowMs, at most `max`, with bounded work; never mutates the keyspace. */
@@ -745,14 +752,15 @@ export class Keyspace {
     for (const item of this.expiryHeap.collectDue(nowMs, max, visitMax, (candidate) => this.isHeapItemLive(candidate))) {
       if (seen.has(item.stamp)) continue;
       seen.add(item.stamp);
-      due.push(item.target);
+      due.push(this.ref(this.heapItemSlot(item)));
     }
     return due;
   }
 
   /** The key with the nearest expiry (ties: oldest creation), for volatile-ttl eviction. */
   nearestExpiry(): KeyEntry | undefined {
-    return this.expiryHeap.peekLive((item) => this.isHeapItemLive(item))?.target;
+    const item = this.expiryHeap.peekLive((candidate) => this.isHeapItemLive(candidate));
+    return item === undefined ? undefined : this.ref(this.heapItemSlot(item));
   }
 
   /** The least recently written key, optionally among keys with an expiry only. */
