@@ -22,7 +22,8 @@ export interface IdleCollectionOptions {
   /**
    * …and the V8 heap in use is at most this: a full collection stops the event loop for a
    * time that grows with the heap (11–31 ms at 75–105 MB, 130–670 ms at 245–285 MB on a busy
-   * 2-core machine), and a stop near the election timeout would cost a leader its term. A
+   * 2-core machine; a million string keys, 156–210 MB since they have no object each: 140–710
+   * ms), and a stop near the election timeout would cost a leader its term. A
    * larger heap gets the young collection only.
    */
   readonly heapBytesMax: number;
