@@ -119,7 +119,8 @@ const EVENTS: ReadonlyMap<string, EventOf> = new Map<string, EventOf>([
 interface Before {
   readonly key: Uint8Array;
   readonly index: number;
-  readonly entry: unknown;
+  /** The key's creation stamp before the write (undefined: absent); lookups hand out a new handle each time, so the stamp tells the same key. */
+  readonly createdStamp: number | undefined;
   readonly due: boolean;
   readonly live: boolean;
   readonly version: number;
@@ -210,7 +211,7 @@ export class KeyspaceEvents {
       const key = argv[index] as Uint8Array;
       const entry = keyspace.raw(key);
       const due = entry !== undefined && entry.expireAtMs <= nowMs;
-      return { key, index, entry, due, live: entry !== undefined && !due, version: keyspace.version(key, nowMs) };
+      return { key, index, createdStamp: entry?.createdStamp, due, live: entry !== undefined && !due, version: keyspace.version(key, nowMs) };
     });
     this.announced.clear();
     this.depth++;
@@ -235,7 +236,7 @@ export class KeyspaceEvents {
     if (NEW_FIRST.has(spec.name)) for (const was of before) if (created(was)) this.created(was.key);
     for (const was of DESTINATION_FIRST.has(spec.name) ? [...before].reverse() : before) {
       const entry = keyspace.raw(was.key);
-      const expired = was.due && entry !== was.entry;
+      const expired = was.due && entry?.createdStamp !== was.createdStamp;
       if (expired) this.emit(NotifyClass.expired, 'expired', was.key);
       if (keyspace.version(was.key, nowMs) === was.version) {
         if (expired) this.keyChanged?.(was.key);

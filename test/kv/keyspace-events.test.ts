@@ -50,6 +50,18 @@ describe('keyspace events', () => {
     assert.deepEqual(events, ['__keyevent@0__:new k', '__keyevent@0__:set k', '__keyevent@0__:expired k', '__keyevent@0__:new k', '__keyevent@0__:set k']);
   });
 
+  it('reports no expiry for an expired key a write names but leaves in place', () => {
+    const { h, events } = recording('Ex');
+    h.apply('SET', 'due', 'v', 'PX', '10');
+    h.advance(20);
+    // The script makes no call: its declared key is never looked up, so nothing removes it.
+    assert.deepEqual(h.apply('EVAL', 'return 1', '1', 'due'), { kind: 'integer', value: 1 });
+    assert.deepEqual(events, []);
+    assert.equal(h.kv.stats().expiredKeys, 0);
+    h.apply('SET', 'due', 'w');
+    assert.deepEqual(events, ['__keyevent@0__:expired due']);
+  });
+
   it('reports the writes of a script like any other write', () => {
     const { h, events } = recording('K$gn');
     h.apply('EVAL', "redis.call('SET', KEYS[1], 'v') redis.call('DEL', KEYS[1]) return 1", '1', 'fromscript');
