@@ -355,6 +355,7 @@ class Supervisor {
     const role = await this.waitForRole(node.id, (r) => r === 'voter');
     const where = `data in ${join(this.dataDir, node.id)}, log in ${join(this.logDir, `${node.id}.log`)}`;
     if (role === null) return { ok: false, error: `${node.id} started but is not a member after ${READY_TIMEOUT_MS / 1000} s; ${where}` };
+    if (!(await this.waitForServing(node))) return { ok: false, error: `${node.id} is a ${role} but has not caught up with the cluster after ${READY_TIMEOUT_MS / 1000} s; ${where}` };
     process.stdout.write(`${node.id} added as a ${role}:\n${this.connectLine(node)}\n`);
     return { ok: true, message: `${node.id} joined the cluster as a ${role}: ${this.redisCli(node)}  (${where})` };
   }
@@ -421,6 +422,17 @@ class Supervisor {
       await sleep(POLL_MS);
     }
     return role;
+  }
+
+  /** Waits until `node` serves clients: a joined node answers LOADING (INFO `loading:1`) until it has caught up. */
+  private async waitForServing(node: ClusterNode): Promise<boolean> {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    while (Date.now() < deadline && !this.stopping) {
+      const reply = await call(this.host, node.clientPort, ['INFO', 'persistence'], this.clientTls, this.clientAuth);
+      if (reply.kind === 'bulk' && reply.value !== null && /^loading:0\r?$/m.test(Buffer.from(reply.value).toString())) return true;
+      await sleep(POLL_MS);
+    }
+    return false;
   }
 
   private async waitForLeader(): Promise<string | null> {

@@ -40,6 +40,8 @@ export interface AdminContext {
   readonly registry: () => CommandRegistry;
   /** Clients blocked on this node (BLPOP, ...); none when absent. */
   readonly blockedClients?: () => number;
+  /** True while this node answers LOADING to data commands (joined, not caught up): INFO's `loading:1`. */
+  readonly loading: () => boolean;
   /** CLIENT TRACKING on this node (INFO's tracking fields); none when absent. */
   readonly trackingStats?: () => { readonly clients: number; readonly keys: number; readonly items: number; readonly prefixes: number };
   readonly transportStats: () => Map<NodeId, Pick<PeerStats, 'connected' | 'droppedMessages' | 'queuedBytes' | 'sentFrames' | 'socketWrites' | 'reconnects' | 'stallRedials'>>;

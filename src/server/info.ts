@@ -74,7 +74,7 @@ const sections: Record<string, Section> = {
   },
   // raftis's log is its append-only file, synced before a write is acknowledged; its
   // snapshots are the point-in-time saves.
-  persistence: (context, extras) => ['loading:0', 'async_loading:0', `rdb_changes_since_last_save:${context.kv.changesSinceSnapshot}`,
+  persistence: (context, extras) => [`loading:${context.loading() ? 1 : 0}`, 'async_loading:0', `rdb_changes_since_last_save:${context.kv.changesSinceSnapshot}`,
     `rdb_last_save_time:${Math.floor(extras.lastSaveMs / 1000)}`, 'rdb_bgsave_in_progress:0', 'rdb_last_bgsave_status:ok', 'aof_enabled:1',
     'aof_rewrite_in_progress:0', 'aof_last_write_status:ok', 'aof_fsync:always'],
   stats: (context) => {

@@ -384,6 +384,8 @@ export class RaftisServer {
       });
     };
 
+    /** A node that joined with no state refuses data commands until it has caught up (acl-gate's CATCHING_UP). */
+    const catchUp = { pending: config.join !== null && recovered.snapshot === null && recovered.entries.length === 0 };
     const adminContext: AdminContext = {
       config,
       identity,
@@ -400,6 +402,7 @@ export class RaftisServer {
       commandsProcessed: () => dispatcher.commandsProcessed,
       registry: () => dispatcher.registry,
       blockedClients: () => dispatcher.blockedClients,
+      loading: () => catchUp.pending,
       trackingStats: () => dispatcher.trackingStats(),
       transportStats: () => transport.stats(),
       faults: config.debugFaultInjection || diskFaults !== null ? (argv) => applyDebug(argv, config.debugFaultInjection ? transport : null, diskFaults) : null,
@@ -439,7 +442,6 @@ export class RaftisServer {
     });
     const syncs = new Syncs({ barrier: adminContext.barrier, beginSnapshot: () => kv.beginSnapshot(), chunkBytes: config.snapshotChunkBytes, now: () => Date.now() });
     const serverCommands = [...admin.commands(), shutdownCommand(shutdown), debug, ...syncs.commands(), ...membership.commands(), ...pubsub.commands()];
-    const catchUp = { pending: config.join !== null && recovered.snapshot === null && recovered.entries.length === 0 };
     const dispatcher: Dispatcher = new Dispatcher({
       config, kv, node, writes: writePath, serverCommands, subscriptions: pubsub,
       answered: (conn, command, argv, executionUsec, responseUsec) => {

@@ -207,9 +207,12 @@ export class TestCluster {
     }, { timeoutMs });
   }
 
-  /** One command on a short-lived connection; errors are returned as Error values. */
+  /**
+   * One command on a short-lived connection; errors are returned as Error values. No ready
+   * check: a node still loading answers LOADING rather than keeping the call waiting.
+   */
   async call(id: string, argv: readonly string[]): Promise<unknown> {
-    const client = new Redis({ ...this.connectOptions(id), maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true, commandTimeout: 5000 });
+    const client = new Redis({ ...this.connectOptions(id), enableReadyCheck: false, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true, commandTimeout: 5000 });
     client.on('error', () => {});
     try {
       await client.connect();
