@@ -4,17 +4,19 @@
 //   - the key's cell: the key's bytes and a short string value's bytes in one latin1 string
 //     (packCell: one string header for both, no Buffer per key or value), or a WideCell for a
 //     collection, a MutableString or a long value;
-//   - its creation and last-write stamps, its expiry (noExpiry for none), its node-local
-//     access clock;
+//   - its creation and last-write stamps, its node-local access clock;
+//   - its expiry (noExpiry for none), in a paged column (paged-column.ts) that spends nothing
+//     on pages of keys without one;
 //   - its neighbours in write order (a doubly linked list through the slots, least recently
 //     written at `oldest`), or its own slot number once the key was removed.
 // Removed slots keep their cell until compact() renumbers the live ones (epoch counts those
 // renumberings, so a handle that cached a slot knows to look it up again by creation stamp).
 // At a million 12-byte keys with 100-byte values a key costs its cell (136 B), its pointer
-// in `cells` (8 B) and 36 B of columns.
+// in `cells` (8 B) and 28 B of columns (36 B with an expiry).
 
 import { latin1Between, latin1Of } from './binary.js';
 import { hashOfLatin1 } from './key-table.js';
+import { PagedColumn } from './paged-column.js';
 import type { MutableString } from './mutable-string.js';
 import type { CollectionValue, StoredValue, TypeName, Value } from './value.js';
 
@@ -191,7 +193,7 @@ export class KeyColumns {
   createdStamps = new Float64Array(initialCapacity);
   writtenStamps = new Float64Array(initialCapacity);
   /** Absolute expiry in ms, noExpiry for none. */
-  expiries = new Float64Array(initialCapacity);
+  expiries = new PagedColumn(noExpiry);
   /** Node-local access clock (Keyspace.recordAccess), or the keyspace's unset marker. */
   accessed = new Int32Array(initialCapacity);
   /** Write-order neighbours: `olders` written before, `newers` after, noSlot at the ends; a removed slot's `olders` is itself. */
@@ -209,7 +211,7 @@ export class KeyColumns {
     this.cells.push(cell);
     this.createdStamps[slot] = createdStamp;
     this.writtenStamps[slot] = writtenStamp;
-    this.expiries[slot] = expireAtMs;
+    this.expiries.set(slot, expireAtMs);
     this.accessed[slot] = accessed;
     this.olders[slot] = slot;
     this.newers[slot] = noSlot;
@@ -225,7 +227,6 @@ export class KeyColumns {
   private grow(capacity: number): void {
     this.createdStamps = grown(this.createdStamps, new Float64Array(capacity), this.length);
     this.writtenStamps = grown(this.writtenStamps, new Float64Array(capacity), this.length);
-    this.expiries = grown(this.expiries, new Float64Array(capacity), this.length);
     this.accessed = grown(this.accessed, new Int32Array(capacity), this.length);
     this.olders = grown(this.olders, new Int32Array(capacity), this.length);
     this.newers = grown(this.newers, new Int32Array(capacity), this.length);
@@ -284,6 +285,7 @@ export class KeyColumns {
   /** Moves the live slots down over the removed ones, keeping their order; returns how many remain. */
   compact(): number {
     const remap = new Int32Array(this.length);
+    const kept = new Int32Array(this.length);
     let live = 0;
     for (let slot = 0; slot < this.length; slot++) {
       if (this.isRemoved(slot)) {
@@ -291,9 +293,11 @@ export class KeyColumns {
         continue;
       }
       remap[slot] = live;
+      kept[live] = slot;
       this.moveSlot(slot, live);
       live++;
     }
+    this.expiries = this.expiries.rebuilt(kept.subarray(0, live));
     for (let slot = 0; slot < live; slot++) {
       const older = this.olders[slot] as number;
       const newer = this.newers[slot] as number;
@@ -313,7 +317,6 @@ export class KeyColumns {
     this.cells[to] = this.cells[from] as Cell;
     this.createdStamps[to] = this.createdStamps[from] as number;
     this.writtenStamps[to] = this.writtenStamps[from] as number;
-    this.expiries[to] = this.expiries[from] as number;
     this.accessed[to] = this.accessed[from] as number;
     this.olders[to] = this.olders[from] as number;
     this.newers[to] = this.newers[from] as number;
@@ -322,18 +325,17 @@ export class KeyColumns {
   /** Puts the (unlinked) slots in the order `slots` lists them, a permutation of all of them. */
   reorder(slots: readonly number[]): void {
     if (slots.length !== this.length) throw new Error(`key columns: reorder of ${slots.length} slots, ${this.length} held`);
-    const source = { cells: this.cells, created: this.createdStamps, written: this.writtenStamps, expiries: this.expiries, accessed: this.accessed };
+    const source = { cells: this.cells, created: this.createdStamps, written: this.writtenStamps, accessed: this.accessed };
     this.cells = new Array<Cell>(slots.length);
     this.createdStamps = new Float64Array(this.capacity);
     this.writtenStamps = new Float64Array(this.capacity);
-    this.expiries = new Float64Array(this.capacity);
+    this.expiries = this.expiries.rebuilt(slots);
     this.accessed = new Int32Array(this.capacity);
     for (let to = 0; to < slots.length; to++) {
       const from = slots[to] as number;
       this.cells[to] = source.cells[from] as Cell;
       this.createdStamps[to] = source.created[from] as number;
       this.writtenStamps[to] = source.written[from] as number;
-      this.expiries[to] = source.expiries[from] as number;
       this.accessed[to] = source.accessed[from] as number;
     }
     this.epoch++;
@@ -347,7 +349,7 @@ export class KeyColumns {
     this.newest = noSlot;
     this.createdStamps = new Float64Array(initialCapacity);
     this.writtenStamps = new Float64Array(initialCapacity);
-    this.expiries = new Float64Array(initialCapacity);
+    this.expiries = new PagedColumn(noExpiry);
     this.accessed = new Int32Array(initialCapacity);
     this.olders = new Int32Array(initialCapacity);
     this.newers = new Int32Array(initialCapacity);

@@ -14,12 +14,12 @@
 //
 // Compact per key (a million keys must cost little more than their bytes): no object per key.
 // Keys live in slots of KeyColumns (key-columns.ts: the key and a short string value in one
-// latin1 string, the stamps, expiry, access time and write-order links in typed-array
-// columns); a slot is the key's creation-order position and what the key table stores. A
-// lookup hands out a small short-lived handle (EntryRef) that callers see as a KeyEntry;
-// `key` and a string `value` materialize a fresh copy on each access. A key, at a million
-// 12-byte keys with 100-byte values: its cell 136 B, its cell pointer 8 B, columns 36 B, its
-// table bucket 8–16 B and hash 4 B.
+// latin1 string, the stamps, access time and write-order links in typed-array columns, the
+// expiry in a paged one); a slot is the key's creation-order position and what the key table
+// stores. A lookup hands out a small short-lived handle (EntryRef) that callers see as a
+// KeyEntry; `key` and a string `value` materialize a fresh copy on each access. A key, at a
+// million 12-byte keys with 100-byte values: its cell 136 B, its cell pointer 8 B, columns
+// 28 B (36 B with an expiry), its table bucket 8–16 B and hash 4 B.
 // Other types are collection objects (value.ts) changed in place between beginMutation and
 // settle, which keep open snapshots and the memory estimate right.
 //
@@ -159,7 +159,7 @@ class EntryRef implements KeyEntry {
   }
 
   get expireAtMs(): number {
-    return this.columns.expiries[this.heldSlot()] as number;
+    return this.columns.expiries.get(this.heldSlot());
   }
 
   get writtenStamp(): number {
@@ -324,10 +324,10 @@ export class Keyspace {
               const end = Math.min(byWrite.length, next + Math.max(1, Math.floor((workMax - work) / indexWorkPerKey)));
               for (; next < end; next++) {
                 if (keyspace.table.insertUnique(next) !== -1) throw new Error(`duplicate key in snapshot (created ${columns.createdStamps[next]})`);
-                if (columns.expiries[next] !== noExpiry) keyspace.pushHeapItem(next);
+                if (columns.expiries.get(next) !== noExpiry) keyspace.pushHeapItem(next);
                 const written = byWrite[next] as number;
                 columns.link(written);
-                if (columns.expiries[written] !== noExpiry) keyspace.volatileRecency.add(columns.createdStamps[written] as number);
+                if (columns.expiries.get(written) !== noExpiry) keyspace.volatileRecency.add(columns.createdStamps[written] as number);
               }
               work += (end - first) * indexWorkPerKey + 1;
               if (next >= byWrite.length) {
@@ -417,7 +417,7 @@ export class Keyspace {
   }
 
   private slotBytes(slot: number): number {
-    return bytesOf(this.columns.cells[slot] as Cell, this.columns.expiries[slot] as number);
+    return bytesOf(this.columns.cells[slot] as Cell, this.columns.expiries.get(slot));
   }
 
   /** The stored entry whether or not it has expired. */
@@ -492,7 +492,7 @@ export class Keyspace {
 
   isLive(entry: KeyEntry, nowMs: number): boolean {
     const slot = (entry as EntryRef).slot();
-    return slot !== noSlot && !this.columns.isRemoved(slot) && (this.columns.expiries[slot] as number) > nowMs;
+    return slot !== noSlot && !this.columns.isRemoved(slot) && this.columns.expiries.get(slot) > nowMs;
   }
 
   /** Whether `entry` is still its key's entry in this keyspace (expired or not): not removed, not replaced by a restore. */
@@ -515,7 +515,7 @@ export class Keyspace {
     }
     const created = columns.createdStamps[slot] as number;
     this.volatileRecency.delete(created);
-    if (columns.expiries[slot] !== noExpiry) this.volatileRecency.add(created);
+    if (columns.expiries.get(slot) !== noExpiry) this.volatileRecency.add(created);
   }
 
   /** Creates a key that must not exist (the caller deleted any expired one first). */
@@ -561,8 +561,8 @@ export class Keyspace {
       if (data !== object && (holdsCollection(data) || (object !== null && isCollection(object)))) this.collectionStored?.(cellKey(cell));
       if (data !== object) columns.cells[slot] = replacedCell(cell, account(data));
     }
-    const expiryChanged = columns.expiries[slot] !== expireAtMs;
-    columns.expiries[slot] = expireAtMs;
+    const expiryChanged = columns.expiries.get(slot) !== expireAtMs;
+    columns.expiries.set(slot, expireAtMs);
     this.memoryEstimateBytes += this.slotBytes(slot);
     if (expiryChanged && expireAtMs !== noExpiry) this.pushHeapItem(slot);
     this.touch(slot);
@@ -578,13 +578,13 @@ export class Keyspace {
     const data = value.type === 'string' ? value.data : value;
     if (known !== undefined && known !== null) {
       const slot = this.liveSlot(known);
-      this.rewrite(slot, data, keepExpiry ? (this.columns.expiries[slot] as number) : expireAtMs);
+      this.rewrite(slot, data, keepExpiry ? this.columns.expiries.get(slot) : expireAtMs);
       return known;
     }
     const hash = hashOfBytes(key);
     const slot = known === null ? noSlot : this.table.find(key, hash);
     if (slot === noSlot) return this.ref(this.insert(key, hash, data, keepExpiry ? noExpiry : expireAtMs));
-    this.rewrite(slot, data, keepExpiry ? (this.columns.expiries[slot] as number) : expireAtMs);
+    this.rewrite(slot, data, keepExpiry ? this.columns.expiries.get(slot) : expireAtMs);
     return this.ref(slot);
   }
 
@@ -723,12 +723,12 @@ export class Keyspace {
   }
 
   private isExpiredSlot(slot: number, nowMs: number): boolean {
-    return (this.columns.expiries[slot] as number) <= nowMs;
+    return this.columns.expiries.get(slot) <= nowMs;
   }
 
   private pushHeapItem(slot: number): void {
     const created = this.columns.createdStamps[slot] as number;
-    this.expiryHeap.push({ expireAtMs: this.columns.expiries[slot] as number, stamp: created, target: created });
+    this.expiryHeap.push({ expireAtMs: this.columns.expiries.get(slot), stamp: created, target: created });
     if (this.expiryHeap.size > this.volatileRecency.size * 2 + heapStaleItemsMin) {
       this.expiryHeap.compact((item) => this.isHeapItemLive(item));
     }
@@ -737,7 +737,7 @@ export class Keyspace {
   /** The slot of a heap item's key if the item is still its key's expiry, else noSlot. */
   private heapItemSlot(item: ExpiryItem<number>): number {
     const slot = this.columns.slotOfStamp(item.target);
-    return slot !== noSlot && !this.columns.isRemoved(slot) && this.columns.expiries[slot] === item.expireAtMs ? slot : noSlot;
+    return slot !== noSlot && !this.columns.isRemoved(slot) && this.columns.expiries.get(slot) === item.expireAtMs ? slot : noSlot;
   }
 
   private isHeapItemLive(item: ExpiryItem<number>): boolean {

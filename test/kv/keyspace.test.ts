@@ -233,6 +233,22 @@ test('lookups stay right after the creation order is compacted and its slots ren
   assert.deepEqual(valueOf(keyspace.get(keyOf(1), 0)), Buffer.from('again'));
 });
 
+test('each key keeps its own expiry when the creation order is compacted, and due keys are the ones whose time came', () => {
+  const keyspace = new Keyspace();
+  const keyOf = (i: number): Buffer => Buffer.from(`e${i}`);
+  // Expiries on a few keys spread over several pages of the expiry column, the rest without.
+  const expiryOf = (i: number): number => (i % 7 === 0 ? baseTimeMs + i : noExpiry);
+  const count = 6000;
+  for (let i = 0; i < count; i++) keyspace.create(keyOf(i), stringOf(Buffer.from(`v${i}`)), expiryOf(i));
+  for (let i = 0; i < count; i++) if (i % 4 !== 0) keyspace.delete(keyspace.raw(keyOf(i)) as KeyEntry, 0);
+  for (let i = 0; i < count; i += 4) assert.equal(keyspace.raw(keyOf(i))?.expireAtMs, expiryOf(i), `key ${i}`);
+  const due = keyspace.dueForExpiry(baseTimeMs + 2000, count).map((entry) => entry.key.toString()).sort();
+  const expected = Array.from({ length: count }, (_, i) => i).filter((i) => i % 4 === 0 && i % 7 === 0 && i <= 2000).map((i) => `e${i}`).sort();
+  assert.deepEqual(due, expected);
+  // A key created after the compaction, in a slot that held an expiring key before, has none.
+  assert.equal(keyspace.create(keyOf(count), stringOf(Buffer.from('new'))).expireAtMs, noExpiry);
+});
+
 test('an entry handle held while more than half the keys are removed (slots renumbered) still reaches its key, and a removed one still reads its key', () => {
   const keyspace = new Keyspace();
   const keyOf = (i: number): Buffer => Buffer.from(`k${i}`);
