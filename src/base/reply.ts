@@ -39,5 +39,25 @@ export type Reply =
    */
   | { readonly kind: 'attributed'; readonly attributes: readonly (readonly [Reply, Reply])[]; readonly value: Reply };
 
+/**
+ * A bulk string held as latin1 text, one character per byte: the form the keyspace keeps most
+ * string values in. The RESP writer copies the text straight into its output (a GET's value
+ * gets no Buffer of its own on the way out); any other reader of `value` gets the bytes, made
+ * on first use and kept. It is a `bulk` Reply like any other: code that does not know it
+ * reads `value`.
+ */
+export class Latin1Bulk {
+  readonly kind = 'bulk';
+  private bytes: Uint8Array | null = null;
+
+  /** `text` must hold only characters U+0000 to U+00FF (the keyspace's latin1 form of bytes). */
+  constructor(readonly text: string) {}
+
+  get value(): Uint8Array {
+    if (this.bytes === null) this.bytes = Buffer.from(this.text, 'latin1');
+    return this.bytes;
+  }
+}
+
 /** An error reply. */
 export type ErrorReply = Extract<Reply, { readonly kind: 'error' }>;

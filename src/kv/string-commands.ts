@@ -1,7 +1,7 @@
 // String commands: GET, SET and its variants, MGET/MSET, APPEND, ranges, counters.
 // Semantics and error texts follow Redis 7 (t_string.c); SET … IFEQ follows Valkey 8.1.
 
-import type { Reply } from './reply.js';
+import { Latin1Bulk, type Reply } from './reply.js';
 import type { CommandContext } from './command-context.js';
 import { allKeys, arg, command, oneKey, type CommandSpec } from './command-spec.js';
 import { noExpiry, type KeyEntry, type Value } from './keyspace.js';
@@ -191,11 +191,17 @@ export function getsetCommand(context: CommandContext, argv: readonly Uint8Array
 
 // ---- GET family -------------------------------------------------------------------------
 
-export function getCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
-  const entry = context.lookup(arg(argv, 1));
-  if (entry === undefined) return nilReply;
+/** A string's value as a reply: a latin1-kept one (most are) as its text, with no copy made. */
+function stringReply(entry: KeyEntry): Reply {
+  const stored = entry.stored;
+  if (typeof stored === 'string') return new Latin1Bulk(stored);
   const data = stringData(entry);
   return Buffer.isBuffer(data) ? bulkReply(data) : data;
+}
+
+export function getCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
+  const entry = context.lookup(arg(argv, 1));
+  return entry === undefined ? nilReply : stringReply(entry);
 }
 
 export function getdelCommand(context: CommandContext, argv: readonly Uint8Array[]): Reply {
@@ -229,8 +235,7 @@ export function mgetCommand(context: CommandContext, argv: readonly Uint8Array[]
   const replies: Reply[] = [];
   for (let j = 1; j < argv.length; j++) {
     const entry = context.lookup(arg(argv, j));
-    const value = entry?.value;
-    replies.push(value === undefined || value.type !== 'string' ? nilReply : bulkReply(value.data));
+    replies.push(entry === undefined || entry.valueType !== 'string' ? nilReply : stringReply(entry));
   }
   return { kind: 'array', value: replies };
 }

@@ -4,6 +4,7 @@
 // a bulk string, null as the nil bulk string. The hottest replies are pre-encoded bytes.
 
 import { formatRedisDouble } from '../base/double-format.js';
+import { Latin1Bulk } from '../base/reply.js';
 import { OutputBuffer } from './output-buffer.js';
 import {
   ARRAY, ATTRIBUTE, BIG_NUMBER, BULK_STRING, DOUBLE, INTEGER, MAP, PUSH, SET, SIMPLE_ERROR, SIMPLE_STRING, VERBATIM_STRING,
@@ -74,6 +75,13 @@ function writeBulkBytes(out: OutputBuffer, bytes: Uint8Array): void {
   out.writeCrlf();
 }
 
+/** A bulk string from its latin1 text (one byte per character), with no Buffer made on the way. */
+function writeBulkLatin1(out: OutputBuffer, text: string): void {
+  out.writeHeader(BULK_STRING, text.length);
+  out.writeLatin1(text);
+  out.writeCrlf();
+}
+
 function writeBulkText(out: OutputBuffer, text: string): void {
   const byteLength = Buffer.byteLength(text, 'utf8');
   out.writeHeader(BULK_STRING, byteLength);
@@ -98,7 +106,8 @@ export function writeReply(out: OutputBuffer, value: RespValue, protocol: RespPr
       else writeLine(out, INTEGER, integerText(value.value));
       return;
     case 'bulk':
-      if (value.value !== null) writeBulkBytes(out, value.value);
+      if (value instanceof Latin1Bulk) writeBulkLatin1(out, value.text);
+      else if (value.value !== null) writeBulkBytes(out, value.value);
       else out.writeBytes(protocol === 3 ? ENCODED_NULL_RESP3 : ENCODED_NIL_RESP2);
       return;
     case 'array': {

@@ -30,7 +30,11 @@ test('keys and values are binary-safe', () => {
   const key = Buffer.from([0, 255, 10, 13, 0x80]);
   const value = Buffer.from([0, 1, 2, 255, 0]);
   h.apply('SET', key, value);
-  assert.deepEqual(h.read('GET', key), { kind: 'bulk', value });
+  const got = h.read('GET', key);
+  assert.ok(got.kind === 'bulk' && got.value !== null && Buffer.from(got.value).equals(value));
+  const both = h.read('MGET', key, 'nokey');
+  assert.ok(both.kind === 'array' && both.value !== null);
+  assert.deepEqual(both.value.map((item) => (item.kind === 'bulk' && item.value !== null ? Buffer.from(item.value) : null)), [value, null]);
   assert.equal(plain(h.read('EXISTS', Buffer.from([0, 255, 10, 13]))), 0);
   assert.equal(plain(h.read('STRLEN', key)), 5);
   const keys = h.read('KEYS', '*');

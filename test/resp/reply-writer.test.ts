@@ -6,6 +6,7 @@ import { parseReply } from '../../src/resp/codec.js';
 import { encodeReply, formatDouble, ReplyWriter, ENCODED_OK } from '../../src/resp/reply-writer.js';
 import { OutputBuffer } from '../../src/resp/output-buffer.js';
 import { encodeCommand } from '../../src/resp/command-writer.js';
+import { Latin1Bulk } from '../../src/base/reply.js';
 import { RESP_NIL, RESP_NULL, RESP_OK, RESP_ONE, RESP_ZERO, type RespValue } from '../../src/resp/resp-value.js';
 
 const bulk = (text: string): RespValue => ({ kind: 'bulk', value: Buffer.from(text) });
@@ -68,6 +69,20 @@ describe('reply writer', () => {
       assert.deepEqual(encodeReply(value, 3), bytes);
     });
   }
+
+  it('writes a bulk string held as latin1 text as the bytes its characters stand for', () => {
+    const everyByte = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    const text = new Latin1Bulk(everyByte.toString('latin1'));
+    for (const protocol of [2, 3] as const) {
+      assert.deepEqual(encodeReply(text, protocol), encodeReply({ kind: 'bulk', value: everyByte }, protocol));
+      assert.deepEqual(encodeReply(new Latin1Bulk(''), protocol), Buffer.from('$0\r\n\r\n'));
+      const nested: RespValue = { kind: 'array', value: [new Latin1Bulk('a\xffb'), text] };
+      assert.deepEqual(encodeReply(nested, protocol), encodeReply({ kind: 'array', value: [{ kind: 'bulk', value: Buffer.from([0x61, 0xff, 0x62]) }, { kind: 'bulk', value: everyByte }] }, protocol));
+    }
+    // Readers that do not know the form read its bytes, the same object each time.
+    assert.deepEqual(Buffer.from(text.value), everyByte);
+    assert.equal(text.value, text.value);
+  });
 
   it('formats doubles as Redis 7.0 does (%.17g)', () => {
     assert.equal(formatDouble(3.5), '3.5');
