@@ -17,12 +17,20 @@
 //   | count × (varint client | varint seq | varint firstUnanswered | varint argc | args)
 // It is how the leader gathers the writes of one turn (write-path.ts): one log slot, one WAL
 // record entry and one entry per Append for all of them, instead of one each.
+//
+// Format 5 is the effects entry, proposed by a leader with the records of script runs
+// (script/effects-entry.ts has its layout).
 
 import { ByteReader, ByteWriter, DecodeError } from './binary.js';
 
 export const commandFormatVersion = 3;
 /** The format of a batch of commands (see the layout above); applied with the rules of format 3. */
 export const commandBatchFormat = 4;
+/**
+ * The effects entry: records of script runs for followers to replay (script/effects-entry.ts).
+ * decodeCommand refuses it, as every build before it did.
+ */
+export const commandEffectsFormat = 5;
 const commandFormatVersionWithoutFloor = 1;
 /** The first format whose removals leave versions for WATCH (removal-stamps.ts). */
 export const commandFormatRemovalVersions = 3;

@@ -32,6 +32,12 @@ export interface SettingValues {
   streamNodeMaxBytes: number;
   /** Largest sparse HyperLogLog in bytes: where PFADD and PFMERGE turn one dense (its bytes depend on it). */
   hllSparseMaxBytes: number;
+  /**
+   * Whether script entries are resolved by the leader's records (deferred effects,
+   * docs/internals/scripting.md): the leader records and proposes them, followers wait for
+   * them. Either way gives the same state; it decides only which node runs a script.
+   */
+  scriptEffects: boolean;
 }
 
 interface SettingRow {
@@ -100,6 +106,15 @@ const rows: readonly SettingRow[] = [
     parse: (text, values) => {
       const flags = parseNotifyFlags(text);
       return flags === null ? "Invalid event class character. Use 'Ag$lshzxeKEtmdn'." : { ...values, notifyKeyspaceEvents: flags };
+    },
+  },
+  {
+    name: 'script-effects',
+    format: (values) => (values.scriptEffects ? 'yes' : 'no'),
+    parse: (text, values) => {
+      const value = text.toLowerCase();
+      if (value !== 'yes' && value !== 'no') return "argument must be 'yes' or 'no'";
+      return { ...values, scriptEffects: value === 'yes' };
     },
   },
   countSetting('stream-node-max-entries', 0, 'streamNodeMaxEntries'),

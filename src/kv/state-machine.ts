@@ -26,7 +26,8 @@ import { Keyspace, noExpiry, type KeyEntry } from './keyspace.js';
 import { fnv1aLatin1, fnv1aNumber, fnvOffsetBasis, mixSeed } from './hash.js';
 import { digestValue } from './debug-commands.js';
 import { KeyspaceRestore, KeyspaceSnapshot, type SnapshotSink, type SnapshotSource, type SnapshotState } from './snapshot.js';
-import { CommandError, errorReply, outOfMemoryError } from './replies.js';
+import { CommandError, errorReply, nilReply, outOfMemoryError } from './replies.js';
+import { isEffectsEntry } from './script/effects-entry.js';
 import { ReadyKeys } from './ready-keys.js';
 import { KeyspaceEvents, NotifyClass } from './keyspace-events.js';
 import { withoutWaitMarker } from './stream-commands.js';
@@ -71,6 +72,8 @@ export interface KvOptions {
   readonly hllCountMemoEntriesMax?: number;
   /** Calls one script run's recorded effects may keep (applyRecording); a run that keeps more has no record and is run instead. */
   readonly scriptEffectsCallsMax?: number;
+  /** The replicated setting script-effects at start-up (CONFIG SET changes it through the log). */
+  readonly scriptEffects?: boolean;
 }
 
 export const kvDefaults = {
@@ -85,6 +88,7 @@ export const kvDefaults = {
   notifyKeyspaceEvents: 0,
   hllCountMemoEntriesMax: 1024,
   scriptEffectsCallsMax: 100_000,
+  scriptEffects: false,
 } as const;
 
 /** Reads that leave the keys' access time as it was, as Redis looks them up with LOOKUP_NOTOUCH. */
@@ -248,9 +252,9 @@ export class KvStateMachine {
 
   constructor(options: KvOptions = {}) {
     this.options = validateOptions(options);
-    const { maxMemoryBytes, evictionPolicy, protoMaxBulkLen, scriptInstructionsMax, scriptStringBytesMax, notifyKeyspaceEvents } = this.options;
+    const { maxMemoryBytes, evictionPolicy, protoMaxBulkLen, scriptInstructionsMax, scriptStringBytesMax, notifyKeyspaceEvents, scriptEffects } = this.options;
     this.startSettings = {
-      maxMemoryBytes, evictionPolicy, protoMaxBulkLen, scriptInstructionsMax, scriptStringBytesMax, notifyKeyspaceEvents,
+      maxMemoryBytes, evictionPolicy, protoMaxBulkLen, scriptInstructionsMax, scriptStringBytesMax, notifyKeyspaceEvents, scriptEffects,
       streamNodeMaxEntries: streamNodeMaxEntriesDefault, streamNodeMaxBytes: streamNodeMaxBytesDefault, hllSparseMaxBytes: hllSparseMaxBytesDefault,
     };
     this.settings = new ReplicatedSettings(this.startSettings);
@@ -320,6 +324,11 @@ export class KvStateMachine {
    */
   apply(index: number, data: Uint8Array, timing?: CommandTiming): Reply {
     if (isCommandBatch(data)) return this.applyBatch(index, data, timing);
+    // Its records were read before the entries they name were applied (the runtime's look-ahead).
+    if (isEffectsEntry(data)) {
+      this.advance(index, undefined);
+      return nilReply;
+    }
     this.commandEntriesApplied++;
     const entry = decodeCommand(data);
     if (entry instanceof Error) {
