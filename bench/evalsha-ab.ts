@@ -2,10 +2,12 @@
 // --quick passes: per round, a 3-node cluster of each build in turn (the order alternating),
 // SET (256 bytes, keys of its own) and EVALSHA of GET + INCR + EXPIRE (one key among 1,000)
 // with redis-benchmark at `-c 50 -P 16` and at `-c 64`, each after a warm-up of a tenth of its
-// requests. Prints each run's rate and the server processes' CPU µs per request, per node and
-// summed (the figure a busy machine moves least):
+// requests, and at `-c 1`. Prints each run's rate and the server processes' CPU µs per request,
+// per node and summed (the figure a busy machine moves least):
 //   npm run build && node --import tsx bench/evalsha-ab.ts --main A/dist/src/cli/main.js \
-//     --main B/dist/src/cli/main.js [--rounds 3] [--ports 8200-8999]
+//     --main B/dist/src/cli/main.js [--main B/dist/src/cli/main.js+effects] [--rounds 3] [--ports 8200-8999]
+// A build named with `+effects` runs with the replicated setting script-effects on (deferred
+// effects: the leader runs each script, followers replay its record).
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -19,7 +21,9 @@ import { RMW_SCRIPT } from './rmw-script.js';
 const MODES = [
   { label: '-c 50 -P 16', requests: 150_000, args: ['-c', '50', '-P', '16'] },
   { label: '-c 64', requests: 40_000, args: ['-c', '64'] },
+  { label: '-c 1', requests: 6_000, args: ['-c', '1'] },
 ] as const;
+const EFFECTS_SUFFIX = '+effects';
 const SHA = createHash('sha1').update(RMW_SCRIPT).digest('hex');
 const COMMANDS = {
   SET: ['SET', 'set:__rand_int__', 'x'.repeat(256)],
@@ -37,11 +41,24 @@ function benchmark(args: readonly string[]): boolean {
   }
 }
 
-async function measure(main: string, label: string): Promise<void> {
+/** A node's deferred-effects counters from RAFT.INFO, as recorded/replayed/run-unrecorded. */
+function scriptEntryCounts(port: number): string {
+  const info = execFileSync('redis-cli', ['-p', String(port), 'INFO', 'raft']).toString();
+  const field = (name: string): string => new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? '?';
+  return ['recorded', 'replayed', 'run_unrecorded'].map((kind) => field(`stat_script_entries_${kind}`)).join('/');
+}
+
+async function measure(build: string, label: string): Promise<void> {
+  const effects = build.endsWith(EFFECTS_SUFFIX);
+  const main = effects ? build.slice(0, -EFFECTS_SUFFIX.length) : build;
   const cluster = await RaftisCluster.start({ nodes: 3, profileDir: null, main });
   try {
     const leader = await cluster.waitForLeader();
     execFileSync('redis-cli', ['-p', String(leader.port), 'SCRIPT', 'LOAD', RMW_SCRIPT]);
+    if (effects) {
+      const answer = execFileSync('redis-cli', ['-p', String(leader.port), 'CONFIG', 'SET', 'script-effects', 'yes']).toString().trim();
+      if (answer !== 'OK') throw new Error(`CONFIG SET script-effects yes answered ${answer}`);
+    }
     for (const mode of MODES) {
       for (const [command, argv] of Object.entries(COMMANDS)) {
         const base = ['-p', String(leader.port), '-r', '1000', '-q', ...mode.args];
@@ -52,9 +69,10 @@ async function measure(main: string, label: string): Promise<void> {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         const perNode = cluster.cpuSecondsByNode().map((cpu, i) => (((cpu ?? 0) - (before[i] ?? 0)) * 1e6) / mode.requests);
         const total = perNode.reduce((a, b) => a + b, 0);
-        process.stdout.write(`${label} ${mode.label} ${command.padEnd(7)} ${(mode.requests / seconds).toFixed(0).padStart(6)}/s  CPU µs/req ${total.toFixed(1)} (${perNode.map((p) => p.toFixed(1)).join(' + ')}; leader ${leader.id})\n`);
+        process.stdout.write(`${label}${effects ? EFFECTS_SUFFIX : ''} ${mode.label} ${command.padEnd(7)} ${(mode.requests / seconds).toFixed(0).padStart(6)}/s  CPU µs/req ${total.toFixed(1)} (${perNode.map((p) => p.toFixed(1)).join(' + ')}; leader ${leader.id})\n`);
       }
     }
+    if (effects) process.stdout.write(`${label}${EFFECTS_SUFFIX} script entries (recorded/replayed/run unrecorded) by node: ${cluster.nodes.map((node) => scriptEntryCounts(node.port)).join(', ')}\n`);
   } finally {
     await cluster.stop();
   }

@@ -80,4 +80,37 @@ export interface StateMachine<R> {
   beginSnapshot(): { next(maxBytes: number): Uint8Array | null; close(): void };
   /** Replaces the whole state from a snapshot stream; null on success, an error text otherwise. */
   restore(source: SnapshotByteSource, index: number): Promise<string | null>;
+  /** Deferred script effects; absent: every entry is applied with apply(). */
+  readonly effects?: DeferredEffects<R>;
+}
+
+/**
+ * One script entry's record, as an effects entry carries it: what its runs did (opaque to the
+ * runtime), or null: "run it" (its record was too large to be worth sending).
+ */
+export interface EffectsRecord {
+  readonly index: number;
+  readonly runs: readonly unknown[] | null;
+}
+
+/**
+ * Deferred script effects (docs/internals/scripting.md, "Deferred effects"): a leader runs a
+ * script entry and proposes its record; other nodes replay the record instead of running it.
+ * Running and replaying leave the same state, so which one a node does changes only its speed.
+ */
+export interface DeferredEffects<R, Record extends EffectsRecord = EffectsRecord> {
+  /**
+   * True when the entry, about to be applied (everything before it is), is resolved by a
+   * record: it may run a script and the replicated setting asks for records. A function of
+   * the entry and the state, so every node answers alike.
+   */
+  awaitsRecord(entry: Entry): boolean;
+  /** The records an effects entry carries, in order; null for any other entry. */
+  recordsIn(entry: Entry): readonly Record[] | null;
+  /** apply, recording what the entry's script runs did. */
+  applyRecording(entry: Entry): { readonly result: R; readonly record: Record };
+  /** apply with the script runs replaced by the record (a "run it" record: apply). */
+  applyReplaying(entry: Entry, record: Record): R;
+  /** An effects entry carrying `records`. */
+  encode(records: readonly Record[]): Uint8Array;
 }

@@ -16,7 +16,10 @@ import { EntryType, MessageType, NO_NODE, StateRole } from '../raft/types.js';
 import { decodeConfChange } from '../raft/conf-change.js';
 import { NodeError } from './errors.js';
 import { array, integer, object, optional, parseJson, string } from '../base/schema.js';
-import { LOG_STORE_NO_SPACE, type Clock, type InboundSnapshot, type LogStore, type Network, type StateMachine, type TimerHandle } from './ports.js';
+import { HeldEntries, scriptEffectsDefaults, scriptEffectsLimitsProblem, type ScriptEffectsLimits } from './held-entries.js';
+import { LOG_STORE_NO_SPACE, type Clock, type EffectsRecord, type InboundSnapshot, type LogStore, type Network, type StateMachine, type TimerHandle } from './ports.js';
+
+export { scriptEffectsDefaults, type ScriptEffectsLimits } from './held-entries.js';
 
 export type ReadMode = 'linearizable' | 'lease' | 'stale';
 
@@ -83,6 +86,8 @@ export interface RaftNodeOptions<R> {
    * keeps up; absent or 0: never.
    */
   readonly leaderSyncStallMs?: number;
+  /** Deferred script effects' limits (stateMachine.effects); absent: scriptEffectsDefaults. */
+  readonly scriptEffects?: ScriptEffectsLimits;
 }
 
 /** A snapshot this node took (peer null), received from `peer` or sent to `peer`. */
@@ -120,7 +125,18 @@ export interface RaftNodeStats {
   messagesSent: number;
   /** Proposals accepted by the core. */
   proposals: number;
+  /** Script entries this node ran and recorded as the leader (deferred effects). */
+  scriptEntriesRecorded: number;
+  /** Script entries this node applied by replaying the leader's record. */
+  scriptEntriesReplayed: number;
+  /** Script entries this node ran for want of a record (it waited too long, held too much, or the record said "run it"). */
+  scriptEntriesRunUnrecorded: number;
+  /** Effects entries this node proposed as the leader. */
+  effectsEntriesProposed: number;
 }
+
+/** How applyEntry applies a command entry: as it is, running and recording its scripts (leader), or replaying a record. */
+type ApplyMode = 'run' | 'record' | 'replay';
 
 type ProposeCallback<R> = (error: NodeError | null, result: R | undefined) => void;
 type ReadCallback = (error: NodeError | null, clusterTime: number) => void;
@@ -245,7 +261,17 @@ export class RaftNode<R> {
   private clusterTimeFloor = 0;
   private readonly counters: RaftNodeStats = {
     readies: 0, syncs: 0, syncMsTotal: 0, syncMsMax: 0, entriesPersisted: 0, entriesPerReadyMax: 0, entriesApplied: 0, messagesSent: 0, proposals: 0,
+    scriptEntriesRecorded: 0, scriptEntriesReplayed: 0, scriptEntriesRunUnrecorded: 0, effectsEntriesProposed: 0,
   };
+  /**
+   * Under deferred effects (sm.effects), the committed entries handed over by the core and not
+   * yet applied: the core counts them as applied; they stay in the WAL above sm.appliedIndex,
+   * which reads, snapshots and log compaction go by. Null without sm.effects.
+   */
+  private readonly held: HeldEntries<R> | null;
+  /** Records this leader made in this turn's applies, proposed as one effects entry after them. */
+  private recordsToPropose: EffectsRecord[] = [];
+  private readonly effectsLimits: ScriptEffectsLimits;
 
   constructor(options: RaftNodeOptions<R>) {
     this.options = options;
@@ -258,6 +284,11 @@ export class RaftNode<R> {
     this.persistedTerm = initial.term;
     this.persistedVote = initial.vote;
     this.appliedTerm = options.initialAppliedTerm;
+    this.effectsLimits = options.scriptEffects ?? scriptEffectsDefaults;
+    const problem = scriptEffectsLimitsProblem(this.effectsLimits);
+    if (problem !== null) throw new Error(`invalid ${problem}`);
+    const effects = this.sm.effects;
+    this.held = effects === undefined ? null : new HeldEntries(effects, this.effectsLimits, () => options.clock.now());
     const log = options.log;
     // Entries applied and durable live on in the WAL (and its cache), not in the core's memory.
     if (log.entries !== undefined) this.raft.setEntryReader({ entries: (lo, hi, maxBytes) => (log.entries as NonNullable<LogStore['entries']>)(lo, hi + 1, maxBytes) });
@@ -617,6 +648,7 @@ export class RaftNode<R> {
       // Only a tick on time judges the disk: after a stall of this process (a long apply), a
       // sync that finished meanwhile has not had its completion read yet.
       if (due === 1) this.handOverIfSyncStalled(now);
+      if (!this.restoring) this.applyHeldNow();
       this.scheduleReady();
       this.scheduleTick();
     });
@@ -720,6 +752,7 @@ export class RaftNode<R> {
     // everything appended before it started.
     this.applyCommitted(ready);
     this.raft.advanceApplied(ready);
+    this.proposeRecords();
     this.raft.releaseLogData(this.sm.appliedIndex as LogIndex);
     this.maybeSnapshot();
     if (mustSync) {
@@ -780,6 +813,7 @@ export class RaftNode<R> {
       this.restoring = false;
       if (this.stopped) return;
       this.raft.advance(ready);
+      this.proposeRecords();
       this.maybeSnapshot();
       this.scheduleReady();
     };
@@ -799,17 +833,81 @@ export class RaftNode<R> {
     return changed;
   }
 
-  /** Applies a Ready's read states and committed entries. */
+  /** Applies a Ready's read states and committed entries (under deferred effects, as far as records allow). */
   private applyCommitted(ready: Ready): void {
     for (const readState of ready.readStates) this.onReadState(decodeReadContext(readState.context), readState.index, readState.clusterTime);
-    for (const entry of ready.committedEntries) this.applyEntry(entry);
-    if (ready.committedEntries.length > 0 && this.options.logRetainBytes !== undefined) {
-      this.appliedByteMarks.push({ index: this.sm.appliedIndex, bytes: this.appliedBytes });
+    const held = this.held;
+    if (held === null) {
+      for (const entry of ready.committedEntries) this.applyEntry(entry, 'run', null);
+    } else {
+      for (const entry of ready.committedEntries) held.add(entry, this.sm.appliedIndex);
+      this.applyHeld(held);
     }
+    if (ready.committedEntries.length > 0) this.markAppliedBytes();
     this.releaseReads();
   }
 
-  private applyEntry(entry: Entry): void {
+  private markAppliedBytes(): void {
+    if (this.options.logRetainBytes !== undefined) this.appliedByteMarks.push({ index: this.sm.appliedIndex, bytes: this.appliedBytes });
+  }
+
+  /** Applies held entries from the front until one must wait for its record (order is the state machine's contract). */
+  private applyHeld(held: HeldEntries<R>): void {
+    const leaderTerm = this.raft.currentRole === StateRole.Leader ? this.raft.currentTerm : null;
+    for (;;) {
+      const step = held.next(this.sm.appliedIndex, leaderTerm);
+      if (step === null || step === 'wait') return;
+      if (step === 'fallback') {
+        this.counters.scriptEntriesRunUnrecorded++;
+        this.applyEntry(held.front, 'run', null);
+      } else if (step !== 'skip') {
+        this.applyEntry(held.front, step, step === 'replay' ? held.frontRecord : null);
+      }
+      held.shift();
+    }
+  }
+
+  /**
+   * On a tick, outside a Ready: applies what held entries can be now (the fallback's timer),
+   * with what follows an apply, and proposes records a refusal kept back.
+   */
+  private applyHeldNow(): void {
+    const held = this.held;
+    if (held === null) return;
+    const before = this.sm.appliedIndex;
+    if (held.size > 0) this.applyHeld(held);
+    if (this.sm.appliedIndex !== before) {
+      this.markAppliedBytes();
+      this.releaseReads();
+      this.raft.releaseLogData(this.sm.appliedIndex as LogIndex);
+      this.maybeSnapshot();
+    }
+    this.proposeRecords();
+  }
+
+  /**
+   * Proposes the records this leader made as one effects entry. A node that is no longer the
+   * leader drops them: whoever leads resolves those entries again, with the same outcome. A
+   * leader the core refuses for now (too many uncommitted bytes, a transfer under way) keeps
+   * them for its next turn, up to script-effects-hold-entries-max of them; past that, followers
+   * run those scripts once they have waited.
+   */
+  private proposeRecords(): void {
+    const records = this.recordsToPropose;
+    const effects = this.held?.effects;
+    if (records.length === 0 || effects === undefined) return;
+    this.recordsToPropose = [];
+    if (this.raft.currentRole !== StateRole.Leader) return;
+    const result = this.raft.propose(effects.encode(records));
+    if (!result.ok) {
+      if (records.length <= this.effectsLimits.holdEntriesMax) this.recordsToPropose = records;
+      return;
+    }
+    this.counters.effectsEntriesProposed++;
+    this.scheduleReady();
+  }
+
+  private applyEntry(entry: Entry, mode: ApplyMode, record: EffectsRecord | null): void {
     if (entry.index <= this.sm.appliedIndex) return; // already covered by a restored snapshot
     this.appliedTerm = entry.term;
     this.appliedBytes += entry.data.length + ENTRY_OVERHEAD_BYTES;
@@ -822,7 +920,7 @@ export class RaftNode<R> {
     } else if (entry.data.length === 0) {
       this.sm.applyNoop(entry);
     } else {
-      result = this.sm.apply(entry);
+      result = mode === 'run' ? this.sm.apply(entry) : this.applyWithEffects(entry, mode, record);
       applied = true;
     }
     // Log matching: the entry at (index, term) is the one this node proposed, or it is not.
@@ -835,6 +933,21 @@ export class RaftNode<R> {
       const dropped = new NodeError('DROPPED', 'the request was dropped by a leader change and not applied; retry');
       for (const waiter of pending.waiters) waiter(dropped, undefined);
     }
+  }
+
+  private applyWithEffects(entry: Entry, mode: ApplyMode, record: EffectsRecord | null): R {
+    const effects = this.held?.effects;
+    if (effects === undefined) throw new Error(`raft-node: entry ${entry.index} applied with effects by a state machine without them`);
+    if (mode === 'record') {
+      const recorded = effects.applyRecording(entry);
+      this.recordsToPropose.push(recorded.record);
+      this.counters.scriptEntriesRecorded++;
+      return recorded.result;
+    }
+    if (record === null) throw new Error(`raft-node: entry ${entry.index} replayed without a record`);
+    if (record.runs === null) this.counters.scriptEntriesRunUnrecorded++;
+    else this.counters.scriptEntriesReplayed++;
+    return effects.applyReplaying(entry, record);
   }
 
   /** A proposal's slot overwritten by another term's entry means the proposal is lost. */

@@ -208,6 +208,11 @@ export class Raft {
     return this.role;
   }
 
+  /** This node's term now. */
+  get currentTerm(): Term {
+    return this.term;
+  }
+
   propose(data: Uint8Array): ProposeResult {
     return this.proposeEntry(EntryType.Normal, data);
   }

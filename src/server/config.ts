@@ -62,6 +62,10 @@ export interface ServerConfig {
   readonly requestTimeoutMs: number;
   /** A leader whose own WAL sync has been in flight this long hands leadership over (0: never). */
   readonly leaderSyncStallMs: number;
+  /** Deferred script effects: how long a script entry waits for the leader's record (0 = two election timeouts), and how much is held meanwhile. */
+  readonly scriptEffectsWaitMs: number;
+  readonly scriptEffectsHoldEntriesMax: number;
+  readonly scriptEffectsHoldBytesMax: number;
   /** How long a request waits for a leader to be known before `-TRYAGAIN no leader`. */
   readonly noLeaderWaitMs: number;
   readonly snapshotEntries: number;
@@ -163,6 +167,11 @@ export interface ServerConfig {
 const PEER_STALL_MS_MIN = 100;
 
 /** The peer-stall bound in force: --peer-stall-ms, or two election timeouts. */
+/** script-effects-wait-ms, with 0 read as two election timeouts. */
+export function scriptEffectsWaitMs(config: Pick<ServerConfig, 'scriptEffectsWaitMs' | 'electionTicks' | 'tickMs'>): number {
+  return config.scriptEffectsWaitMs !== 0 ? config.scriptEffectsWaitMs : 2 * config.electionTicks * config.tickMs;
+}
+
 export function peerStallMs(config: Pick<ServerConfig, 'peerStallMs' | 'electionTicks' | 'tickMs'>): number {
   return config.peerStallMs !== 0 ? config.peerStallMs : 2 * config.electionTicks * config.tickMs;
 }
@@ -210,6 +219,9 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'readConsistency', flag: 'read-consistency', kind: 'string', choices: READ_CONSISTENCIES, help: 'default read mode: linearizable | lease | stale' },
   { key: 'requestTimeoutMs', flag: 'request-timeout-ms', kind: 'int', min: 10, max: 600_000, help: 'a request with no result after this fails (default 5000)' },
   { key: 'leaderSyncStallMs', flag: 'leader-sync-stall-ms', kind: 'int', min: 0, max: 600_000, help: 'a leader whose own WAL sync has been in flight this long (a slow disk) hands leadership to its most caught-up voter, 0 = never (default 2000)' },
+  { key: 'scriptEffectsWaitMs', flag: 'script-effects-wait-ms', kind: 'int', min: 0, max: 600_000, help: 'with the replicated setting script-effects on, a node runs a script entry itself once it has waited this long for the leader\'s record; 0 = two election timeouts, 2 × election-ticks × tick-ms (default 0: 1200 ms)' },
+  { key: 'scriptEffectsHoldEntriesMax', flag: 'script-effects-hold-entries-max', kind: 'int', min: 1, max: 10_000_000, help: 'committed entries a node holds behind a script entry waiting for its record; past it, it runs the script itself (default 10000)' },
+  { key: 'scriptEffectsHoldBytesMax', flag: 'script-effects-hold-bytes-max', kind: 'bytes', min: 1024, max: 16_384 * MiB, help: 'bytes of committed entries a node holds behind a script entry waiting for its record; past it, it runs the script itself (default 64mb)' },
   { key: 'noLeaderWaitMs', flag: 'no-leader-wait-ms', kind: 'int', min: 0, max: 600_000, help: 'wait this long for a leader before -TRYAGAIN (default 3000)' },
   { key: 'snapshotEntries', flag: 'snapshot-entries', kind: 'int', min: 0, max: 1e9, help: 'snapshot after this many applied entries, 0 = never (default 100000)' },
   { key: 'logRetainEntries', flag: 'log-retain-entries', kind: 'int', min: 0, max: 1e9, help: 'entries kept below a snapshot for slow followers (default 10000)' },
@@ -288,6 +300,9 @@ const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 
   readConsistency: 'linearizable',
   requestTimeoutMs: 5000,
   leaderSyncStallMs: 2000,
+  scriptEffectsWaitMs: 0,
+  scriptEffectsHoldEntriesMax: 10_000,
+  scriptEffectsHoldBytesMax: 64 * MiB,
   noLeaderWaitMs: 3000,
   snapshotEntries: 100_000,
   logRetainEntries: 10_000,

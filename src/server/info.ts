@@ -231,6 +231,9 @@ export function raftInfoLines(context: AdminContext): string[] {
     `stat_entries_per_ready_max:${stats.entriesPerReadyMax}`, `stat_entries_applied:${stats.entriesApplied}`, `stat_messages_sent:${stats.messagesSent}`,
     `stat_cpu_us_per_entry_applied:${cpuMicrosPer(stats.entriesApplied)}`,
     `stat_commands_applied:${context.kv.commandsApplied}`, `stat_cpu_us_per_command_applied:${cpuMicrosPer(context.kv.commandsApplied)}`,
+    // Deferred effects: which way this node resolved its script entries (docs/internals/scripting.md).
+    `stat_script_entries_recorded:${stats.scriptEntriesRecorded}`, `stat_script_entries_replayed:${stats.scriptEntriesReplayed}`,
+    `stat_script_entries_run_unrecorded:${stats.scriptEntriesRunUnrecorded}`, `stat_effects_entries_proposed:${stats.effectsEntriesProposed}`,
   ];
   const transport = context.transportStats();
   // Every node redials its own stalled links, followers too: the totals, beside the leader's per-peer lines.

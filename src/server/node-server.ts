@@ -12,6 +12,7 @@ import type { Reply } from '../kv/reply.js';
 import { RaftNode, decodeSnapshotHeader, snapshotHeaderContext } from '../node/raft-node.js';
 import { boolean, object, optional, parseJson, SchemaError, string } from '../base/schema.js';
 import type { Clock, Network, SnapshotByteSource, StateMachine } from '../node/ports.js';
+import { kvDeferredEffects } from '../kv/script/deferred-effects.js';
 import { ConfChangeType, EntryType, createRaft, decodeConfChange, logIndex, nodeId, term, type ConfChange, type ConfState, type Entry, type NodeId } from '../node/consensus.js';
 import { decodeForwardedReply, encodeForwardedReply } from './forwarded-reply.js';
 import { RespServer } from '../resp/server.js';
@@ -28,7 +29,7 @@ import { Admin, type AdminContext } from './admin.js';
 import { AdminHttpServer, unhealthyReason } from './admin-http.js';
 import { DashboardHistory } from './dashboard-history.js';
 import { DashboardView } from './dashboard-view.js';
-import { ConfigError, clientAddress, formatHostPort, parseHostPort, peerStallMs, type HostPort, type ServerConfig } from './config.js';
+import { ConfigError, clientAddress, formatHostPort, parseHostPort, peerStallMs, scriptEffectsWaitMs, type HostPort, type ServerConfig } from './config.js';
 import { loadSecurity, loadTls, joinTlsOptions } from './security.js';
 import type { ConnectionOptions } from 'node:tls';
 import { Dispatcher } from './dispatch.js';
@@ -288,6 +289,7 @@ export class RaftisServer {
       logger: log,
       onFatal: (error) => exitOnFatal(log, error),
       leaderSyncStallMs: config.leaderSyncStallMs,
+      scriptEffects: { waitMs: scriptEffectsWaitMs(config), holdEntriesMax: config.scriptEffectsHoldEntriesMax, holdBytesMax: config.scriptEffectsHoldBytesMax },
       // A snapshot's configuration names the members but not their addresses: the leader
       // sends its address book with it (a node that catches up past a member's AddLearner
       // entry would otherwise have no way to reach that member, as follower or voter).
@@ -853,26 +855,33 @@ interface ApplyTimer {
 
 /** The state machine as the Raft runtime drives it, each apply timed (ApplyTimer). */
 function kvAdapter(kv: KvStateMachine, timer: ApplyTimer, applied: (reply: Reply) => void): StateMachine<Reply> {
+  /** Times one apply and hands its replies (a batch's each) to `applied`. */
+  const timed = (entry: { readonly data: Uint8Array }, apply: () => Reply): Reply => {
+    const started = performance.now();
+    const reply = apply();
+    if (isCommandBatch(entry.data) && reply.kind === 'array' && reply.value !== null) {
+      for (const each of reply.value) applied(each);
+    } else {
+      timer.commands.usec.length = 0;
+      applied(reply);
+    }
+    timer.lastUsec = (performance.now() - started) * 1000;
+    timer.observe?.(timer.lastUsec);
+    return reply;
+  };
   return {
-    apply: (entry) => {
-      const started = performance.now();
-      const reply = kv.apply(entry.index, entry.data, timer.commands);
-      if (isCommandBatch(entry.data) && reply.kind === 'array' && reply.value !== null) {
-        for (const each of reply.value) applied(each);
-      } else {
-        timer.commands.usec.length = 0;
-        applied(reply);
-      }
-      timer.lastUsec = (performance.now() - started) * 1000;
-      timer.observe?.(timer.lastUsec);
-      return reply;
-    },
+    apply: (entry) => timed(entry, () => kv.apply(entry.index, entry.data, timer.commands)),
     applyNoop: (entry) => kv.applyNoop(entry.index),
     get appliedIndex() {
       return kv.appliedIndex;
     },
     beginSnapshot: () => kv.beginSnapshot(),
     restore: (source, index) => restoreKv(kv, source, index),
+    // A recorded or replayed entry's commands are not timed one by one (the slow log gets the entry's time).
+    effects: kvDeferredEffects(kv, (entry: Entry, apply: () => Reply) => {
+      timer.commands.usec.length = 0;
+      return timed(entry, apply);
+    }),
   };
 }
 

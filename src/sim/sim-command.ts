@@ -9,7 +9,7 @@ const USAGE = `usage: raftis sim --seed S [--trace] [options]
        raftis sim --seeds N [--from S] [--jobs J] [options]
 options: --nodes 3|5  --faults all|none|${[...faultKinds, ...targetedFaultKinds].join(',')}  --duration-ms D
          --clients C  --keys K  --snapshot-entries E  --append-entries N  --pipeline P
-         --workload ${simWorkloads.join('|')}`;
+         --workload ${simWorkloads.join('|')}  --script-effects`;
 
 /** Seeds between two progress lines of a sweep (when no progress display is given). */
 const PROGRESS_EVERY_SEEDS = 100;
@@ -74,7 +74,7 @@ function rate(seeds: number, started: number): string {
 
 function describe(result: SimResult): string {
   const { ops, faults } = result;
-  return `seed ${result.seed}: ${result.ok ? 'ok' : 'FAILED'}; ${result.events} events, ${Math.round(result.virtualMs)} virtual ms, reads ${result.readMode}, ops ok ${ops.ok} unknown ${ops.unknown} failed ${ops.failed}, crashes ${faults.crashes} partitions ${faults.partitions} pauses ${faults.pauses} snapshot resets ${faults.snapshotResets}, ${result.leaders} leader terms, snapshots taken ${result.snapshots.taken} installed ${result.snapshots.installed}, removals ${result.membership.removals} transfers ${result.membership.transfers}, trace ${result.traceHash}`;
+  return `seed ${result.seed}: ${result.ok ? 'ok' : 'FAILED'}; ${result.events} events, ${Math.round(result.virtualMs)} virtual ms, reads ${result.readMode}, ops ok ${ops.ok} unknown ${ops.unknown} failed ${ops.failed}, crashes ${faults.crashes} partitions ${faults.partitions} pauses ${faults.pauses} snapshot resets ${faults.snapshotResets}, ${result.leaders} leader terms, snapshots taken ${result.snapshots.taken} installed ${result.snapshots.installed}, removals ${result.membership.removals} transfers ${result.membership.transfers}, script entries recorded ${result.scriptEntries.recorded} replayed ${result.scriptEntries.replayed} run unrecorded ${result.scriptEntries.runUnrecorded}, trace ${result.traceHash}`;
 }
 
 function printFailure(result: Pick<SweepVerdict, 'seed' | 'failure' | 'reproduce'>, out: (line: string) => void): void {
@@ -97,10 +97,12 @@ function parseArgs(argv: readonly string[]): Parsed | Error {
   let snapshotEntries = simDefaults.snapshotEntries;
   let trace = false;
   let workload: SimWorkload | null = null;
+  let scriptEffects = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
-    if (flag === '--trace') {
-      trace = true;
+    if (flag === '--trace' || flag === '--script-effects') {
+      if (flag === '--trace') trace = true;
+      else scriptEffects = true;
       continue;
     }
     const value = argv[i + 1];
@@ -163,6 +165,7 @@ function parseArgs(argv: readonly string[]): Parsed | Error {
     ...(appendEntriesMax === null ? {} : { appendEntriesMax }),
     ...(pipeline === null ? {} : { pipeline }),
     ...(workload === null ? {} : { workload }),
+    ...(scriptEffects ? { scriptEffects } : {}),
   };
   return { base, seed, seeds, from, jobs };
 }

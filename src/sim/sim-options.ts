@@ -57,6 +57,11 @@ export interface SimOptions {
    * checked for strict serializability by the cycle checker.
    */
   readonly workload?: SimWorkload;
+  /**
+   * The replicated setting script-effects at start: leaders record script runs and followers
+   * replay them (docs/internals/scripting.md, "Deferred effects"). Absent: off.
+   */
+  readonly scriptEffects?: boolean;
 }
 
 export const simWorkloads = ['register', 'list-append'] as const;
@@ -91,6 +96,11 @@ export const SIM_HEARTBEAT_TICKS = 2;
 export const SIM_LEASE_DRIFT_TICKS = 2;
 /** A client request with no answer after this long is reported unknown (writes) or failed (reads). */
 export const SIM_REQUEST_TIMEOUT_MS = 1_000;
+/**
+ * Deferred effects' limits: a script entry waits two election timeouts for its record before a
+ * node runs it itself, so cut-off leaders and partitions exercise that fallback.
+ */
+export const SIM_SCRIPT_EFFECTS_LIMITS = { waitMs: 2 * SIM_ELECTION_TICKS * SIM_TICK_MS, holdEntriesMax: 1000, holdBytesMax: 4 * 1024 * 1024 };
 /** Writes of one turn gathered into one entry, as the server does (small, so seeds see batches and lone writes alike). */
 export const SIM_WRITE_BATCH_COMMANDS_MAX = 4;
 export const SIM_WRITE_BATCH_BYTES_MAX = 64 * 1024;
@@ -172,6 +182,7 @@ export function reproduceCommand(o: SimOptions): string {
   if (o.appendEntriesMax !== undefined) parts.push(`--append-entries ${o.appendEntriesMax}`);
   if (o.pipeline !== undefined) parts.push(`--pipeline ${o.pipeline}`);
   if (o.workload !== undefined && o.workload !== 'register') parts.push(`--workload ${o.workload}`);
+  if (o.scriptEffects === true) parts.push('--script-effects');
   parts.push('--trace');
   return parts.join(' ');
 }

@@ -10,6 +10,7 @@
 // length of the chains). The interleaving depends only on the event order: the seed fixes
 // the run.
 import { KvStateMachine } from '../kv/state-machine.js';
+import { kvDeferredEffects } from '../kv/script/deferred-effects.js';
 import type { Reply } from '../kv/reply.js';
 import type { Clock, LogStore, Network, SnapshotByteSource, StateMachine } from '../node/ports.js';
 import { RaftNode, decodeSnapshotHeader, type NodeLogger, type ReadMode } from '../node/raft-node.js';
@@ -35,6 +36,7 @@ import {
   SIM_NO_LEADER_WAIT_MS,
   SIM_REQUEST_TIMEOUT_MS,
   SIM_SETTLE_MS,
+  SIM_SCRIPT_EFFECTS_LIMITS,
   SIM_TICK_MS,
   reproduceCommand,
   simOptionProblems,
@@ -67,6 +69,12 @@ export interface SimResult {
    * already (sent again after a transfer that failed on the sender's side only).
    */
   readonly snapshots: { readonly taken: number; readonly installed: number; readonly refusedAsHeld: number };
+  /**
+   * How the nodes resolved script entries under deferred effects (summed over nodes and
+   * incarnations): ran and recorded them as leader, replayed a record, or ran them for want of
+   * one. All zero with script-effects off.
+   */
+  readonly scriptEntries: ScriptEntryCounts;
   /** Membership churn: remove/re-add cycles started, leadership transfers asked for. */
   readonly membership: { readonly removals: number; readonly transfers: number };
 }
@@ -179,6 +187,8 @@ export class Simulation implements WorkloadHost {
   private snapshotResets = 0;
   private snapshotsTaken = 0;
   private snapshotsInstalled = 0;
+  /** Script entry counts of incarnations that ended (crashes); the live ones are added at the end. */
+  private readonly endedScriptEntries: ScriptEntryCounts = { recorded: 0, replayed: 0, runUnrecorded: 0 };
   /** Snapshots a receiver refused because it had committed their index already (sent again after a reset). */
   private snapshotsRefusedAsHeld = 0;
   /** Test-only hooks handed to every core (broken variants); null in a correct run. */
@@ -359,7 +369,14 @@ export class Simulation implements WorkloadHost {
       leaders: this.monitor.leaderElections,
       snapshots: { taken: this.snapshotsTaken, installed: this.snapshotsInstalled, refusedAsHeld: this.snapshotsRefusedAsHeld },
       membership: { removals: this.churn.removals, transfers: this.churn.transfers },
+      scriptEntries: this.scriptEntryCounts(),
     };
+  }
+
+  private scriptEntryCounts(): ScriptEntryCounts {
+    const counts = { ...this.endedScriptEntries };
+    for (const slot of this.slots) if (slot.inc !== null) addScriptEntryCounts(counts, slot.inc.runtime);
+    return counts;
   }
 
   private slot(index: number): NodeSlot {
@@ -392,7 +409,7 @@ export class Simulation implements WorkloadHost {
       dir: SIM_DATA_DIR, clusterId: SIM_CLUSTER_ID, nodeId: slot.id, segmentBytes: SIM_SEGMENT_BYTES, disk: io, log: this.storageLogger(slot),
     });
     if (!io.alive) return;
-    const kv = new KvStateMachine();
+    const kv = new KvStateMachine({ scriptEffects: this.options.scriptEffects === true });
     const snapshot = recovered.snapshot === null ? null : snapshotMetaFromStored(recovered.snapshot);
     if (snapshot !== null) {
       const reader = storage.openSnapshot();
@@ -475,6 +492,7 @@ export class Simulation implements WorkloadHost {
       snapshotChunkBytes: SNAPSHOT_CHUNK_BYTES,
       pendingRequestsMax: PENDING_REQUESTS_MAX,
       noLeaderWaitMs: SIM_NO_LEADER_WAIT_MS,
+      scriptEffects: SIM_SCRIPT_EFFECTS_LIMITS,
       initialAppliedTerm,
       logger,
       onSoftState: (state) => {
@@ -498,13 +516,14 @@ export class Simulation implements WorkloadHost {
       // A leader applies what it just committed: the moment its commit index advanced.
       if (slot.inc?.runtime.isLeader === true) this.maybeCutLeader(slot, `committed ${entry.index}`);
     };
+    const noted = (entry: Entry, apply: () => Reply): Reply => {
+      this.monitor.noteApplied(slot.id, entry);
+      const reply = apply();
+      afterApply(entry);
+      return reply;
+    };
     return {
-      apply: (entry) => {
-        this.monitor.noteApplied(slot.id, entry);
-        const reply = kv.apply(entry.index, entry.data);
-        afterApply(entry);
-        return reply;
-      },
+      apply: (entry) => noted(entry, () => kv.apply(entry.index, entry.data)),
       applyNoop: (entry) => {
         this.monitor.noteApplied(slot.id, entry);
         kv.applyNoop(entry.index);
@@ -524,6 +543,7 @@ export class Simulation implements WorkloadHost {
         if (error === null) this.monitor.noteDigest(slot.id, index, kv.digest().hash);
         return error;
       },
+      effects: kvDeferredEffects(kv, noted),
     };
   }
 
@@ -553,6 +573,7 @@ export class Simulation implements WorkloadHost {
     this.note(`${slot.id} crashed${inc === null ? ' while recovering' : ''}`);
     if (inc === null) return;
     inc.alive = false;
+    addScriptEntryCounts(this.endedScriptEntries, inc.runtime);
     this.workload.nodeCrashed(slot.index);
   }
 
@@ -948,4 +969,15 @@ function restoreKvSync(kv: KvStateMachine, bytes: Uint8Array, index: number): st
   return null;
 }
 
+export interface ScriptEntryCounts {
+  recorded: number;
+  replayed: number;
+  runUnrecorded: number;
+}
 
+function addScriptEntryCounts(counts: ScriptEntryCounts, runtime: RaftNode<Reply>): void {
+  const stats = runtime.stats();
+  counts.recorded += stats.scriptEntriesRecorded;
+  counts.replayed += stats.scriptEntriesReplayed;
+  counts.runUnrecorded += stats.scriptEntriesRunUnrecorded;
+}
