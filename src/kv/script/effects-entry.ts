@@ -31,6 +31,14 @@ export function isEffectsEntry(data: Uint8Array): boolean {
   return data[0] === commandEffectsFormat;
 }
 
+/**
+ * The records this process encoded, by their entry's bytes, until decoded once: the leader's
+ * look-ahead reads every effects entry it proposed when it commits, and every record in it
+ * names an entry it has applied, so decoding it there was all waste. The bytes are exactly
+ * what the records encode. A WeakMap: an entry never applied here goes with its bytes.
+ */
+const encodedEntries = new WeakMap<Uint8Array, readonly EffectsRecordAt[]>();
+
 export function encodeEffectsEntry(records: readonly EffectsRecordAt[]): Uint8Array {
   const writer = new ByteWriter(64 + records.length * 64);
   writer.u8(commandEffectsFormat);
@@ -45,7 +53,9 @@ export function encodeEffectsEntry(records: readonly EffectsRecordAt[]): Uint8Ar
     writer.varint(record.runs.length);
     for (const run of record.runs) writeRun(writer, run);
   }
-  return writer.finish();
+  const data = writer.finish();
+  encodedEntries.set(data, records);
+  return data;
 }
 
 function writeRun(writer: ByteWriter, run: ScriptEffects): void {
@@ -61,7 +71,12 @@ function writeRun(writer: ByteWriter, run: ScriptEffects): void {
 }
 
 /** The records of an effects entry, or an Error naming what is wrong with its bytes. Arguments are views into `data`. */
-export function decodeEffectsEntry(data: Uint8Array): EffectsRecordAt[] | Error {
+export function decodeEffectsEntry(data: Uint8Array): readonly EffectsRecordAt[] | Error {
+  const encoded = encodedEntries.get(data);
+  if (encoded !== undefined) {
+    encodedEntries.delete(data);
+    return encoded;
+  }
   try {
     const reader = new ByteReader(data);
     const format = reader.u8();
