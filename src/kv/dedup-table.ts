@@ -41,23 +41,24 @@ export type DedupVerdict =
 const newRequest: DedupVerdict = { kind: 'new' };
 
 export class DedupTable {
-  /** Ordered by last use, oldest first (Map iteration order = insertion order). */
-  private readonly records = new Map<string, MutableRecord>();
-  private readonly belowFloor: Reply;
-  /** The key last moved to the newest end of `records`. */
-  private newestKey = '';
+  /** Ordered by last use, oldest first (Set iteration order = insertion order). */
+  private readonly records = new Set<MutableRecord>();
   /**
-   * The client admit() just looked up (its key and record), for the record() that follows
-   * it: a pipelining client's writes arrive back to back, and each costs one map lookup, not
-   * two. Kept in fields, not an object, and the key is reused while the client stays the
-   * same: this runs for every write on every replica.
+   * The same records by origin, then client id: how a command finds its client's record. A
+   * map keyed by a string of both cost a string built and hashed whenever the client changed
+   * (on every replica, for every write of a new run); `records` only keeps the order, by the
+   * records themselves. Invariant: a record is in both or in neither.
    */
-  private admittedOrigin = '';
-  private admittedClient = -1;
-  private admittedKey = '';
-  private admittedRecord: MutableRecord | undefined = undefined;
-  /** True between an admit() and the record() that consumes it. */
-  private admittedPending = false;
+  private readonly byOrigin = new Map<string, Map<number, MutableRecord>>();
+  private readonly belowFloor: Reply;
+  /** The record last moved to the newest end of `records`. */
+  private newest: MutableRecord | undefined = undefined;
+  /**
+   * The record last found (still in the table): a pipelining client's writes arrive back to
+   * back, and each of them after the first, and its record() after its admit(), finds its
+   * record here without a map lookup.
+   */
+  private lastFound: MutableRecord | undefined = undefined;
 
   constructor(
     private readonly entriesMax: number,
@@ -78,8 +79,32 @@ export class DedupTable {
     return this.records.size;
   }
 
-  private static keyOf(origin: string, client: number): string {
-    return `${client}\u0000${origin}`;
+  private find(origin: string, client: number): MutableRecord | undefined {
+    const last = this.lastFound;
+    if (last !== undefined && last.client === client && last.origin === origin) return last;
+    const record = this.byOrigin.get(origin)?.get(client);
+    if (record !== undefined) this.lastFound = record;
+    return record;
+  }
+
+  /** Adds a record at the newest end of `records`. */
+  private add(record: MutableRecord): void {
+    this.records.add(record);
+    let clients = this.byOrigin.get(record.origin);
+    if (clients === undefined) {
+      clients = new Map();
+      this.byOrigin.set(record.origin, clients);
+    }
+    clients.set(record.client, record);
+  }
+
+  private remove(record: MutableRecord): void {
+    this.records.delete(record);
+    const clients = this.byOrigin.get(record.origin);
+    clients?.delete(record.client);
+    if (clients?.size === 0) this.byOrigin.delete(record.origin);
+    if (this.newest === record) this.newest = undefined;
+    if (this.lastFound === record) this.lastFound = undefined;
   }
 
   /**
@@ -87,13 +112,7 @@ export class DedupTable {
    * needs (below `firstUnanswered`); call only from the deterministic apply path.
    */
   admit(origin: string, client: number, seq: number, firstUnanswered: number): DedupVerdict {
-    const key = origin === this.admittedOrigin && client === this.admittedClient ? this.admittedKey : DedupTable.keyOf(origin, client);
-    const record = this.records.get(key);
-    this.admittedOrigin = origin;
-    this.admittedClient = client;
-    this.admittedKey = key;
-    this.admittedRecord = record;
-    this.admittedPending = true;
+    const record = this.find(origin, client);
     if (record === undefined) return newRequest;
     if (firstUnanswered > record.floor) {
       record.floor = firstUnanswered;
@@ -107,29 +126,25 @@ export class DedupTable {
 
   /** Remembers the reply of applied request `seq` (admitted as new just before). */
   record(origin: string, client: number, seq: number, firstUnanswered: number, reply: Reply, nowMs: number): void {
-    const known = this.admittedPending && this.admittedOrigin === origin && this.admittedClient === client;
-    this.admittedPending = false;
-    const key = known ? this.admittedKey : DedupTable.keyOf(origin, client);
-    let record = known ? this.admittedRecord : this.records.get(key);
-    this.admittedRecord = undefined;
+    let record = this.find(origin, client);
     if (record === undefined) {
       record = { origin, client, floor: firstUnanswered, replies: new Map(), lastUsedMs: nowMs };
-      this.records.set(key, record);
+      this.add(record);
     } else {
       record.lastUsedMs = nowMs;
       // Move it to the newest end, unless it is there already (the same client's writes in a row).
-      if (this.newestKey !== key) {
-        this.records.delete(key);
-        this.records.set(key, record);
+      if (this.newest !== record) {
+        this.records.delete(record);
+        this.records.add(record);
       }
     }
-    this.newestKey = key;
+    this.newest = record;
     record.replies.set(seq, reply);
     if (record.replies.size > this.repliesPerClientMax) this.evictLowest(record);
     while (this.records.size > this.entriesMax) {
-      const oldest = this.records.keys().next();
+      const oldest = this.records.values().next();
       if (oldest.done === true) break;
-      this.records.delete(oldest.value);
+      this.remove(oldest.value);
     }
   }
 
@@ -143,9 +158,9 @@ export class DedupTable {
 
   /** Drops records unused for longer than the retention at log time `nowMs`. */
   expire(nowMs: number): void {
-    for (const [key, record] of this.records) {
+    for (const record of this.records.values()) {
       if (nowMs - record.lastUsedMs <= this.retentionMs) break;
-      this.records.delete(key);
+      this.remove(record);
     }
   }
 
@@ -163,11 +178,14 @@ export class DedupTable {
 
   restore(records: readonly DedupRecord[]): void {
     this.records.clear();
-    this.newestKey = '';
-    this.admittedPending = false;
-    this.admittedRecord = undefined;
+    this.byOrigin.clear();
+    this.newest = undefined;
+    this.lastFound = undefined;
     for (const r of records) {
-      this.records.set(DedupTable.keyOf(r.origin, r.client), { origin: r.origin, client: r.client, floor: r.floor, replies: new Map(r.replies), lastUsedMs: r.lastUsedMs });
+      // A client twice in the list (never written so): the later record stands, as a map's set would have it.
+      const earlier = this.find(r.origin, r.client);
+      if (earlier !== undefined) this.remove(earlier);
+      this.add({ origin: r.origin, client: r.client, floor: r.floor, replies: new Map(r.replies), lastUsedMs: r.lastUsedMs });
     }
   }
 }
