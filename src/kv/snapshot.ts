@@ -58,13 +58,24 @@ const recordBytesMax = 0x7fff_ffff;
  * Most bytes one next() call serializes, whatever the caller asks: about a thousand 100-byte
  * keys, a few milliseconds on the shared benchmark machine (a 1 MiB chunk took 25-40 ms).
  * Chunks may be shorter than asked; the file and the transfer do not depend on their size.
+ * With chunkSlackBytes, a chunk's buffer stays below malloc's mmap threshold (128 KiB, set at
+ * launch: src/cli/launch-settings.ts), so each chunk reuses heap memory the last one freed
+ * instead of fresh pages mapped for it and faulted in one by one (about 13 µs a page on the
+ * loaded benchmark machine, against the copy's 0.2 µs; docs/benchmarks.md, issue 20).
  */
-export const snapshotStepBytesMax = 128 * 1024;
+export const snapshotStepBytesMax = 96 * 1024;
 /**
  * Most bytes of elements in one record: a restore decodes a record in one go, so this bounds
  * the work between two checks of its per-turn budget (a few hundred elements).
  */
 const elementsRecordBytesMax = 16 * 1024;
+/**
+ * Room in a chunk's buffer beyond its limit: the record that crosses the limit is written
+ * before it is moved to the next chunk (endRecord), and a buffer without room for it grew to
+ * twice its size, a copy of the chunk into fresh pages. A key record of a string of up to
+ * about this size, or any element record, fits; a larger one grows the buffer as before.
+ */
+const chunkSlackBytes = elementsRecordBytesMax + 1024;
 /** Work units of one decoded element, in the units of KeyspaceLoader.step (a decode and a map insert, like a key record). */
 const elementWork = 8;
 /** Smallest chunk a caller may ask for: one record may exceed it and then travels alone. */
@@ -183,7 +194,7 @@ export class KeyspaceSnapshot implements SnapshotSource, KeyspaceObserver {
     }
     // One call is one event-loop turn of the caller: bounded, whatever chunk size it asks for.
     const limit = Math.min(maxBytes, snapshotStepBytesMax);
-    const writer = new ByteWriter(limit + 64);
+    const writer = new ByteWriter(limit + chunkSlackBytes);
     if (this.carry !== null) {
       writer.raw(this.carry);
       this.carry = null;
