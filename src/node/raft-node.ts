@@ -59,6 +59,13 @@ export interface RaftNodeOptions<R> {
    * fails at once.
    */
   readonly noLeaderWaitMs?: number;
+  /**
+   * A read barrier the core has not answered within this long is asked again
+   * (--read-index-retry-ms). The request or the heartbeats that confirm it travel as Raft
+   * messages, which a link that is (re)connecting drops; nothing else would ask again, so the
+   * reads would wait out their whole deadline. 0 or absent: never asked again.
+   */
+  readonly readIndexRetryMs?: number;
   /** Term of the entry at the state machine's applied index (the snapshot's term after a restore). */
   readonly initialAppliedTerm: number;
   readonly logger: NodeLogger;
@@ -133,6 +140,8 @@ export interface RaftNodeStats {
   scriptEntriesRunUnrecorded: number;
   /** Effects entries this node proposed as the leader. */
   effectsEntriesProposed: number;
+  /** Read barriers asked of the core again, unanswered after --read-index-retry-ms. */
+  readIndexRetries: number;
 }
 
 /** How applyEntry applies a command entry: as it is, running and recording its scripts (leader), or replaying a record. */
@@ -175,6 +184,8 @@ interface PendingProposal<R> {
 interface ReadBatch {
   readonly reads: ReadDone[];
   readonly deadline: number;
+  /** When the core was last asked for this batch's read index (0 until it is). */
+  askedAt?: number;
   index: number;
   clusterTime: number;
 }
@@ -262,6 +273,7 @@ export class RaftNode<R> {
   private readonly counters: RaftNodeStats = {
     readies: 0, syncs: 0, syncMsTotal: 0, syncMsMax: 0, entriesPersisted: 0, entriesPerReadyMax: 0, entriesApplied: 0, messagesSent: 0, proposals: 0,
     scriptEntriesRecorded: 0, scriptEntriesReplayed: 0, scriptEntriesRunUnrecorded: 0, effectsEntriesProposed: 0,
+    readIndexRetries: 0,
   };
   /**
    * Under deferred effects (sm.effects), the committed entries handed over by the core and not
@@ -698,7 +710,7 @@ export class RaftNode<R> {
 
   private requestReadIndex(reads: ReadDone[], mode: 'read-index' | 'lease', deadline: number): void {
     const contextId = this.nextReadContext++;
-    this.readsAwaitingIndex.set(contextId, { reads, deadline, index: 0, clusterTime: 0 });
+    this.readsAwaitingIndex.set(contextId, { reads, deadline, askedAt: this.options.clock.now(), index: 0, clusterTime: 0 });
     const result = this.raft.readIndex(encodeReadContext(contextId), mode);
     if (!result.ok) {
       this.readsAwaitingIndex.delete(contextId);
@@ -1179,11 +1191,18 @@ export class RaftNode<R> {
       }
     }
     const timeout = (): NodeError => new NodeError('TIMEOUT', `read not confirmed within ${this.options.requestTimeoutMs} ms`, this.leader);
+    const retryMs = this.options.readIndexRetryMs ?? 0;
     for (const [contextId, batch] of this.readsAwaitingIndex) {
       if (batch.deadline <= now) {
         this.readsAwaitingIndex.delete(contextId);
         const error = timeout();
         for (const read of batch.reads) tell(read, error, 0);
+      } else if (retryMs > 0 && (batch.askedAt ?? now) + retryMs <= now) {
+        // Asked again under a new context: an answer to the old one finds nothing and is dropped.
+        this.readsAwaitingIndex.delete(contextId);
+        this.readsToAskAgain.push(batch);
+        this.counters.readIndexRetries++;
+        this.scheduleReady();
       }
     }
     this.readsAwaitingApply = this.readsAwaitingApply.filter((batch) => {

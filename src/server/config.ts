@@ -106,6 +106,7 @@ export interface ServerConfig {
   readonly peerQueueMaxBytes: number;
   /** A peer connection that takes writes and delivers nothing back this long is redialled; 0: two election timeouts. */
   readonly peerStallMs: number;
+  readonly readIndexRetryMs: number;
   /** Enables the transport's drop/delay/partition API (RAFT.DEBUG FAULT …). Never in production. */
   readonly debugFaultInjection: boolean;
   /** RAFT.DEBUG DISK: the data directory's disk can be made to fail syncs, run out of space or slow down (tests only). */
@@ -172,6 +173,11 @@ export function scriptEffectsWaitMs(config: Pick<ServerConfig, 'scriptEffectsWai
   return config.scriptEffectsWaitMs !== 0 ? config.scriptEffectsWaitMs : 2 * config.electionTicks * config.tickMs;
 }
 
+/** How long a read barrier waits for the core's answer before it is asked again: --read-index-retry-ms, 0 = one election timeout. */
+export function readIndexRetryMs(config: Pick<ServerConfig, 'readIndexRetryMs' | 'electionTicks' | 'tickMs'>): number {
+  return config.readIndexRetryMs !== 0 ? config.readIndexRetryMs : config.electionTicks * config.tickMs;
+}
+
 export function peerStallMs(config: Pick<ServerConfig, 'peerStallMs' | 'electionTicks' | 'tickMs'>): number {
   return config.peerStallMs !== 0 ? config.peerStallMs : 2 * config.electionTicks * config.tickMs;
 }
@@ -222,6 +228,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'scriptEffectsWaitMs', flag: 'script-effects-wait-ms', kind: 'int', min: 0, max: 600_000, help: 'with the replicated setting script-effects on, a node runs a script entry itself once it has waited this long for the leader\'s record; 0 = two election timeouts, 2 × election-ticks × tick-ms (default 0: 1200 ms)' },
   { key: 'scriptEffectsHoldEntriesMax', flag: 'script-effects-hold-entries-max', kind: 'int', min: 1, max: 10_000_000, help: 'committed entries a node holds behind a script entry waiting for its record; past it, it runs the script itself (default 10000)' },
   { key: 'scriptEffectsHoldBytesMax', flag: 'script-effects-hold-bytes-max', kind: 'bytes', min: 1024, max: 16_384 * MiB, help: 'bytes of committed entries a node holds behind a script entry waiting for its record; past it, it runs the script itself (default 64mb)' },
+  { key: 'readIndexRetryMs', flag: 'read-index-retry-ms', kind: 'int', min: 0, max: 600_000, help: 'ask the leader again for a linearizable read\'s read index when no answer came within this long (a request or its heartbeats lost while a peer link reconnects); 0 = one election timeout, election-ticks × tick-ms (default 0: 600 ms)' },
   { key: 'noLeaderWaitMs', flag: 'no-leader-wait-ms', kind: 'int', min: 0, max: 600_000, help: 'wait this long for a leader before -TRYAGAIN (default 3000)' },
   { key: 'snapshotEntries', flag: 'snapshot-entries', kind: 'int', min: 0, max: 1e9, help: 'snapshot after this many applied entries, 0 = never (default 100000)' },
   { key: 'logRetainEntries', flag: 'log-retain-entries', kind: 'int', min: 0, max: 1e9, help: 'entries kept below a snapshot for slow followers (default 10000)' },
@@ -304,6 +311,7 @@ const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 
   scriptEffectsHoldEntriesMax: 10_000,
   scriptEffectsHoldBytesMax: 64 * MiB,
   noLeaderWaitMs: 3000,
+  readIndexRetryMs: 0,
   snapshotEntries: 100_000,
   logRetainEntries: 10_000,
   // Large entries (MSET, big values) must not keep hundreds of megabytes of log in memory

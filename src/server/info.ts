@@ -234,6 +234,7 @@ export function raftInfoLines(context: AdminContext): string[] {
     // Deferred effects: which way this node resolved its script entries (docs/internals/scripting.md).
     `stat_script_entries_recorded:${stats.scriptEntriesRecorded}`, `stat_script_entries_replayed:${stats.scriptEntriesReplayed}`,
     `stat_script_entries_run_unrecorded:${stats.scriptEntriesRunUnrecorded}`, `stat_effects_entries_proposed:${stats.effectsEntriesProposed}`,
+    `stat_read_index_retries:${stats.readIndexRetries}`,
   ];
   const transport = context.transportStats();
   // Every node redials its own stalled links, followers too: the totals, beside the leader's per-peer lines.

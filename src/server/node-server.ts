@@ -29,7 +29,7 @@ import { Admin, type AdminContext } from './admin.js';
 import { AdminHttpServer, unhealthyReason } from './admin-http.js';
 import { DashboardHistory } from './dashboard-history.js';
 import { DashboardView } from './dashboard-view.js';
-import { ConfigError, clientAddress, formatHostPort, parseHostPort, peerStallMs, scriptEffectsWaitMs, type HostPort, type ServerConfig } from './config.js';
+import { ConfigError, clientAddress, formatHostPort, parseHostPort, peerStallMs, readIndexRetryMs, scriptEffectsWaitMs, type HostPort, type ServerConfig } from './config.js';
 import { loadSecurity, loadTls, joinTlsOptions } from './security.js';
 import type { ConnectionOptions } from 'node:tls';
 import { Dispatcher } from './dispatch.js';
@@ -285,6 +285,7 @@ export class RaftisServer {
       snapshotChunkBytes: config.snapshotChunkBytes,
       pendingRequestsMax: config.pendingRequestsMax,
       noLeaderWaitMs: config.noLeaderWaitMs,
+      readIndexRetryMs: readIndexRetryMs(config),
       initialAppliedTerm: recovered.snapshot?.term ?? 0,
       logger: log,
       onFatal: (error) => exitOnFatal(log, error),

@@ -492,6 +492,8 @@ export class Simulation implements WorkloadHost {
       snapshotChunkBytes: SNAPSHOT_CHUNK_BYTES,
       pendingRequestsMax: PENDING_REQUESTS_MAX,
       noLeaderWaitMs: SIM_NO_LEADER_WAIT_MS,
+      // As a server does by default: one election timeout.
+      readIndexRetryMs: SIM_ELECTION_TICKS * SIM_TICK_MS,
       scriptEffects: SIM_SCRIPT_EFFECTS_LIMITS,
       initialAppliedTerm,
       logger,

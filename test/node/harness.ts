@@ -2,7 +2,7 @@
 // for snapshots, a clock whose deferred work runs only when the test pumps it, and a state
 // machine that only counts.
 import type { Clock, LogStore, SnapshotByteSink, SnapshotByteSource, StateMachine } from '../../src/node/ports.js';
-import { RaftNode } from '../../src/node/raft-node.js';
+import { RaftNode, type RaftNodeOptions } from '../../src/node/raft-node.js';
 import { defaultRaftConfig } from '../../src/raft/config.js';
 import { seededPrng } from '../../src/raft/prng.js';
 import { Raft } from '../../src/raft/raft.js';
@@ -69,14 +69,34 @@ export class GatedLogStore implements LogStore {
   async compact(): Promise<void> {}
 }
 
-/** A clock whose timers never fire (no ticks: nothing campaigns by itself) and whose deferred work runs on pump(). */
+/**
+ * A clock that stands still unless the test moves it (advance): until then no timer fires (no
+ * ticks: nothing campaigns by itself). Deferred work runs on pump().
+ */
 export class ManualClock implements Clock {
   private readonly deferred: (() => void)[] = [];
+  private timers: { at: number; fn: () => void }[] = [];
+  private time = 0;
   now(): number {
-    return 0;
+    return this.time;
   }
-  setTimer(): { cancel(): void } {
-    return { cancel: () => undefined };
+  setTimer(ms: number, fn: () => void): { cancel(): void } {
+    const timer = { at: this.time + ms, fn };
+    this.timers.push(timer);
+    return { cancel: () => { this.timers = this.timers.filter((t) => t !== timer); } };
+  }
+  /** Moves the clock by `ms`, firing each timer that falls due on the way, in time order, and pumping after each. */
+  async advance(ms: number): Promise<void> {
+    const end = this.time + ms;
+    for (;;) {
+      const due = this.timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0];
+      if (due === undefined) break;
+      this.timers = this.timers.filter((t) => t !== due);
+      this.time = Math.max(this.time, due.at);
+      due.fn();
+      await this.pump();
+    }
+    this.time = end;
   }
   defer(fn: () => void): void {
     this.deferred.push(fn);
@@ -124,7 +144,7 @@ export interface FollowerUnderTest {
 }
 
 /** Follower `id` of CONF in term 1, voted for n1, with an empty log; started. */
-export function startFollower(id: NodeId, log = new GatedLogStore()): FollowerUnderTest {
+export function startFollower(id: NodeId, log = new GatedLogStore(), extra: Partial<RaftNodeOptions<null>> = {}): FollowerUnderTest {
   const clock = new ManualClock();
   const sm = counterStateMachine();
   const sent: Message[] = [];
@@ -139,6 +159,7 @@ export function startFollower(id: NodeId, log = new GatedLogStore()): FollowerUn
     pendingRequestsMax: 100, initialAppliedTerm: 0,
     logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
     onFatal: (error) => fatal.push(error),
+    ...extra,
   });
   node.start();
   return { node, raft, log, clock, sm, sent, fatal };

@@ -16,33 +16,6 @@ import { CONF, GatedLogStore, ManualClock, N1, N2 } from './harness.js';
 const SCRIPT = 0x53; // 'S': an entry that runs a script
 const EFFECTS = 0x45; // 'E': an effects entry, its records as JSON after the first byte
 
-/** A clock the test moves: timers fire when advance() passes them; deferred work runs on pump(). */
-class SteppedClock extends ManualClock {
-  private time = 0;
-  private timers: { at: number; fn: () => void; live: boolean }[] = [];
-  override now(): number {
-    return this.time;
-  }
-  override setTimer(ms?: number, fn?: () => void): { cancel(): void } {
-    const timer = { at: this.time + (ms ?? 0), fn: fn ?? (() => undefined), live: true };
-    this.timers.push(timer);
-    return { cancel: () => (timer.live = false) };
-  }
-  async advance(ms: number): Promise<void> {
-    const end = this.time + ms;
-    for (;;) {
-      const next = this.timers.filter((t) => t.live && t.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (next === undefined) break;
-      this.time = next.at;
-      next.live = false;
-      this.timers = this.timers.filter((t) => t.live);
-      next.fn();
-      await this.pump();
-    }
-    this.time = end;
-  }
-}
-
 interface Applied {
   readonly index: number;
   readonly how: 'run' | 'record' | 'replay';
@@ -94,7 +67,7 @@ function effectsData(records: readonly EffectsRecord[]): Uint8Array {
 const limits: ScriptEffectsLimits = { waitMs: 1000, holdEntriesMax: 100, holdBytesMax: 1 << 20 };
 
 function start(id: typeof N1, confState: ConfState, entries: Entry[], commit: number, effects = limits) {
-  const clock = new SteppedClock();
+  const clock = new ManualClock();
   const sm = notingStateMachine();
   const log = new GatedLogStore();
   const raft = new Raft(defaultRaftConfig(id, seededPrng(1)), {
