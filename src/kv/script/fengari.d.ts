@@ -9,9 +9,12 @@ declare module 'fengari' {
   export type CFunction = (L: LuaState) => number;
   export interface DebugRecord { currentline: number; source: LuaString | null; what: LuaString | null }
   export type Hook = (L: LuaState, ar: DebugRecord) => void;
+  /** A continuation (lua_KFunction): where a C function goes on after a call it made yielded. */
+  export type KFunction = (L: LuaState, status: number, ctx: number) => number;
 
   export interface LuaApi {
     readonly LUA_OK: 0;
+    readonly LUA_YIELD: 1;
     readonly LUA_ERRRUN: 2;
     readonly LUA_ERRSYNTAX: 3;
     readonly LUA_ERRMEM: 4;
@@ -41,6 +44,13 @@ declare module 'fengari' {
     lua_isinteger(L: LuaState, index: number): boolean;
     lua_next(L: LuaState, index: number): number;
     lua_pcall(L: LuaState, nargs: number, nresults: number, msgh: number): number;
+    lua_pcallk(L: LuaState, nargs: number, nresults: number, msgh: number, ctx: number, k: KFunction): number;
+    lua_insert(L: LuaState, index: number): void;
+    lua_isyieldable(L: LuaState): boolean;
+    lua_newthread(L: LuaState): LuaState;
+    lua_resume(L: LuaState, from: LuaState | null, nargs: number): number;
+    lua_status(L: LuaState): number;
+    lua_yield(L: LuaState, nresults: number): number;
     lua_pop(L: LuaState, n: number): void;
     lua_pushboolean(L: LuaState, b: boolean): void;
     lua_pushcfunction(L: LuaState, f: CFunction): void;

@@ -56,6 +56,25 @@ export function setWorkMeter(charge: ChargeWork | null): void {
   matchSteps.reset();
 }
 
+/** The running script's meter and its uncharged units, kept while the run is paused between slices (another VM in this process may run meanwhile). */
+export interface PausedWorkMeter {
+  readonly meter: ChargeWork | null;
+  readonly matchUnits: number;
+}
+
+/** Takes the running script's meter off (its run pauses): what resumeWorkMeter puts back. */
+export function pauseWorkMeter(): PausedWorkMeter {
+  const paused = { meter, matchUnits: matchSteps.pending };
+  setWorkMeter(null);
+  return paused;
+}
+
+/** Puts a paused run's meter back, with the units it had not yet charged: its count is the one it would have had unpaused. */
+export function resumeWorkMeter(paused: PausedWorkMeter): void {
+  setWorkMeter(paused.meter);
+  matchSteps.pending = paused.matchUnits;
+}
+
 export function chargeWork(L: LuaState, instructions: number): void {
   if (meter !== null && instructions > 0) meter(L, instructions);
 }
@@ -79,6 +98,15 @@ export class WorkTally {
 
   reset(): void {
     this.units = 0;
+  }
+
+  /** Units counted and not yet charged. */
+  get pending(): number {
+    return this.units;
+  }
+
+  set pending(units: number) {
+    this.units = units;
   }
 }
 

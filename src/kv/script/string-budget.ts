@@ -15,7 +15,7 @@ export class StringBudgetExceeded extends Error {
   }
 }
 
-interface Budget {
+export interface Budget {
   readonly limitBytes: number;
   remainingBytes: number;
 }
@@ -28,6 +28,18 @@ let installed = false;
 /** Starts counting against `limitBytes` (a run begins) or stops (null: between runs, all strings are free). */
 export function setStringBudget(limitBytes: number | null): void {
   active = limitBytes === null ? null : { limitBytes, remainingBytes: limitBytes };
+}
+
+/** Takes the current run's budget off (its run pauses between slices): what resumeStringBudget puts back. */
+export function pauseStringBudget(): Budget | null {
+  const paused = active;
+  active = null;
+  return paused;
+}
+
+/** Puts a paused run's budget back, with what it has left. */
+export function resumeStringBudget(paused: Budget | null): void {
+  active = paused;
 }
 
 /** Bytes of strings the current run has made so far (0 between runs). */
