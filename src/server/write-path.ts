@@ -72,9 +72,18 @@ export function requestKey(origin: string, client: number, seq: number): string 
 /** A write gathered in this turn, to be proposed at its end. */
 interface GatheredWrite {
   readonly write: ForwardedWrite;
-  readonly key: string;
+  readonly told: Told;
   readonly bytes: number;
 }
+
+/**
+ * Who is told how a gathered write ended: for a write of this node's own client, its waiter
+ * itself (a Submission makes one attempt at a time: it retries only once told); for a write a
+ * follower forwarded, its request key in WritePath.waiting, which the follower's retries of the
+ * same write join while it is in flight. A key string and a map entry per write were a few %
+ * of the leader's CPU under pipelined SETs, for joins only a forwarded write can need.
+ */
+type Told = ProposalWaiter | string;
 
 /**
  * Who is told, exactly once, how a client's write ended: the reply and the µs the leader's
@@ -94,7 +103,7 @@ export class WritePath {
   private readonly options: WritePathOptions;
   /** Writes of this turn not yet proposed, by origin (a batch holds one origin's). */
   private gathered = new Map<string, GatheredWrite[]>();
-  /** Who waits for each gathered or proposed write (one, or the retries that joined it), by request key, until it is settled. */
+  /** Who waits for each gathered or proposed forwarded write (one, or the retries that joined it), by request key, until it is settled. */
   private readonly waiting = new Map<string, ProposalWaiter | ProposalWaiter[]>();
   /** Callbacks waiting for a leader to become known, with their deadlines. */
   private leaderWaiters: { deadline: number; wake: () => void }[] = [];
@@ -124,7 +133,7 @@ export class WritePath {
     const write = decodeForwardedWrite(payload);
     if (write instanceof Error) return Promise.reject(write);
     return new Promise((resolve) => {
-      this.proposeLocal(write, {
+      this.proposeForwarded(write, {
         proposed: (error, reply, usec) => {
           if (error !== null) resolve(encodeForwardAnswer({ status: FORWARD_NODE_ERROR, code: error.code, message: error.message }));
           else resolve(encodeForwardAnswer({ status: FORWARD_REPLY, resp: this.options.encodeReply(reply), executionUsec: usec }));
@@ -171,7 +180,7 @@ export class WritePath {
     this.stoppedFlag = true;
     this.waiterTimer?.cancel();
     const shutdown = new NodeError('SHUTDOWN', 'shutting down');
-    for (const writes of this.gathered.values()) for (const { key } of writes) this.settle(key, shutdown, undefined);
+    for (const writes of this.gathered.values()) for (const { told } of writes) this.tell(told, shutdown, undefined);
     this.gathered = new Map();
     const waiters = this.leaderWaiters;
     this.leaderWaiters = [];
@@ -179,10 +188,10 @@ export class WritePath {
   }
 
   /**
-   * Gathers the write for this turn's proposals (see flushGathered). A retry of a write still
+   * Gathers a follower's forwarded write for this turn's proposals. A retry of a write still
    * gathered or in flight here waits for that attempt's result instead of proposing again.
    */
-  proposeLocal(write: ForwardedWrite, waiter: ProposalWaiter): void {
+  private proposeForwarded(write: ForwardedWrite, waiter: ProposalWaiter): void {
     const key = requestKey(write.origin, write.client, write.seq);
     const waiters = this.waiting.get(key);
     if (waiters !== undefined) {
@@ -191,12 +200,22 @@ export class WritePath {
       return;
     }
     this.waiting.set(key, waiter);
+    this.gather(write, key);
+  }
+
+  /** Gathers this node's own client's write (one attempt at a time, see Told) for this turn's proposals. */
+  proposeOwn(write: Submission): void {
+    this.gather(write, write);
+  }
+
+  /** Adds the write to this turn's proposals (see flushGathered). */
+  private gather(write: ForwardedWrite, told: Told): void {
     let bytes = 0;
     for (const arg of write.argv) bytes += arg.length;
     const firstOfTurn = this.gathered.size === 0;
     const ofOrigin = this.gathered.get(write.origin);
-    if (ofOrigin === undefined) this.gathered.set(write.origin, [{ write, key, bytes }]);
-    else ofOrigin.push({ write, key, bytes });
+    if (ofOrigin === undefined) this.gathered.set(write.origin, [{ write, told, bytes }]);
+    else ofOrigin.push({ write, told, bytes });
     if (firstOfTurn) this.options.node.atTurnEnd(() => this.flushGathered());
   }
 
@@ -215,20 +234,21 @@ export class WritePath {
   private proposeRun(run: readonly GatheredWrite[]): void {
     const node = this.options.node;
     const first = run[0] as GatheredWrite;
+    const { origin, client, seq, firstUnanswered, argv } = first.write;
     if (run.length === 1) {
-      const { origin, client, seq, firstUnanswered, argv } = first.write;
-      node.propose(first.key, encodeCommand({ origin, client, seq, firstUnanswered, argv, time: node.clusterTime() }), (error, result) => this.settle(first.key, error, result, this.applyUsec(error, 0)));
+      const told = first.told;
+      node.propose(requestKey(origin, client, seq), encodeCommand({ origin, client, seq, firstUnanswered, argv, time: node.clusterTime() }), (error, result) => this.tell(told, error, result, this.applyUsec(error, 0)));
       return;
     }
-    const data = encodeCommandBatch({ origin: first.write.origin, time: node.clusterTime(), commands: run.map((gathered) => gathered.write) });
-    // Only the keys wait for the entry: the writes' arguments are in `data` now, and letting
-    // them go here keeps them from outliving a scavenge or two while the entry commits.
-    const keys = run.map((gathered) => gathered.key);
-    node.propose(`batch/${first.key}`, data, (error, result) => {
-      const replies = error === null && result?.kind === 'array' && result.value?.length === keys.length ? result.value : null;
-      keys.forEach((key, i) => {
-        if (error !== null || replies !== null) this.settle(key, error, replies?.[i], this.applyUsec(error, i));
-        else this.settle(key, null, result ?? NO_REPLY, 0);
+    const data = encodeCommandBatch({ origin, time: node.clusterTime(), commands: run.map((gathered) => gathered.write) });
+    // Only who is told waits for the entry: a forwarded write's arguments are in `data` now,
+    // and letting them go here keeps them from outliving a scavenge or two while it commits.
+    const told = run.map((gathered) => gathered.told);
+    node.propose(`batch/${requestKey(origin, client, seq)}`, data, (error, result) => {
+      const replies = error === null && result?.kind === 'array' && result.value?.length === told.length ? result.value : null;
+      told.forEach((one, i) => {
+        if (error !== null || replies !== null) this.tell(one, error, replies?.[i], this.applyUsec(error, i));
+        else this.tell(one, null, result ?? NO_REPLY, 0);
       });
     });
   }
@@ -237,11 +257,13 @@ export class WritePath {
     return error === null ? this.options.lastApplyUsec?.(position) ?? 0 : 0;
   }
 
-  private settle(key: string, error: NodeError | null, reply: Reply | undefined, executionUsec = 0): void {
-    const waiters = this.waiting.get(key);
-    if (waiters === undefined) return;
-    this.waiting.delete(key);
+  /** Tells how a gathered write ended: its own waiter, or those of its request key (see Told). */
+  private tell(told: Told, error: NodeError | null, reply: Reply | undefined, executionUsec = 0): void {
     const answer = error === null ? reply ?? NO_REPLY : NO_REPLY;
+    if (typeof told !== 'string') return told.proposed(error, answer, executionUsec);
+    const waiters = this.waiting.get(told);
+    if (waiters === undefined) return;
+    this.waiting.delete(told);
     if (!Array.isArray(waiters)) return waiters.proposed(error, answer, executionUsec);
     for (const waiter of waiters) waiter.proposed(error, answer, executionUsec);
   }
@@ -292,7 +314,7 @@ class Submission implements ForwardedWrite, ProposalWaiter {
     const remaining = this.deadline - this.options.now();
     if (remaining <= 0) return this.waiter.written(timeoutReply(this.uncertain ? null : this.lastError, this.options.requestTimeoutMs), 0);
     const node = this.options.node;
-    if (node.isLeader) return this.path.proposeLocal(this, this);
+    if (node.isLeader) return this.path.proposeOwn(this);
     const leader = node.leader;
     if (leader === '') {
       this.path.waitForLeader(Math.min(this.deadline, this.options.now() + this.options.noLeaderWaitMs), (found) => {
