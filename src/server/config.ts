@@ -84,6 +84,12 @@ export interface ServerConfig {
   readonly idleGcHeapMaxBytes: number;
   /** …and after each, glibc's malloc_trim(0), which returns the free pages of malloc's heaps. */
   readonly idleMallocTrim: boolean;
+  /** Still idle this long after the full collection (0: never), collections that compact old space… */
+  readonly idleGcShrinkMs: number;
+  /** …while it has more than this committed above what it uses… */
+  readonly idleGcShrinkSlackBytes: number;
+  /** …at most this many. */
+  readonly idleGcShrinkRounds: number;
   readonly maxInflightMessages: number;
   readonly maxBytesPerMessage: number;
   readonly writeBatchCommandsMax: number;
@@ -166,6 +172,12 @@ export interface ServerConfig {
 }
 
 const PEER_STALL_MS_MIN = 100;
+/**
+ * V8 shrinks its young generation at a collection only when what it measured allocated over
+ * the 5 s before was little: a shrink sooner after the idle full collection would still count
+ * the load's last writes (src/server/idle-collection.ts).
+ */
+const IDLE_GC_SHRINK_MS_MIN = 6000;
 
 /** The peer-stall bound in force: --peer-stall-ms, or two election timeouts. */
 /** script-effects-wait-ms, with 0 read as two election timeouts. */
@@ -242,6 +254,9 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'idleGcAppliedBytes', flag: 'idle-gc-applied-bytes', kind: 'bytes', min: 0, max: 16_384 * MiB, help: 'the burst: entry bytes applied (and snapshot bytes written or received) since the last such collection, at least (default 16mb)' },
   { key: 'idleGcHeapMaxBytes', flag: 'idle-gc-heap-max', kind: 'bytes', min: 0, max: 16_384 * MiB, help: 'the full collection only while the V8 heap in use is at most this, as its pause grows with the heap; above, a young-generation one only (default 256mb)' },
   { key: 'idleMallocTrim', flag: 'idle-malloc-trim', kind: 'bool', help: 'after each idle collection, glibc\'s malloc_trim(0), which gives the system back the free pages that malloc keeps under blocks still in use (Linux with glibc; elsewhere skipped) (default yes)' },
+  { key: 'idleGcShrinkMs', flag: 'idle-gc-shrink-ms', kind: 'int', min: 0, max: 3_600_000, help: 'still idle this long after the idle full collection (at least 6000), a young collection if the young generation is still at its load size, then full ones with V8 optimizing for memory, which compact the old pages the load\'s garbage left part empty, so their memory goes back to the system; 0 = never (default 15000)' },
+  { key: 'idleGcShrinkSlackBytes', flag: 'idle-gc-shrink-slack', kind: 'bytes', min: 0, max: 16_384 * MiB, help: 'each only while its generation of the V8 heap has more than this committed above what it uses (default 8mb)' },
+  { key: 'idleGcShrinkRounds', flag: 'idle-gc-shrink-rounds', kind: 'int', min: 1, max: 100, help: 'those at most this many times per burst, one per quarter of idle-gc-ms, stopping early once one gives nothing back (default 4)' },
   { key: 'maxInflightMessages', flag: 'max-inflight-messages', kind: 'int', min: 1, max: 65_536, help: 'unacknowledged Appends per follower (default 256)' },
   { key: 'maxBytesPerMessage', flag: 'max-bytes-per-message', kind: 'bytes', min: 1024, max: 256 * MiB, help: 'entry bytes per Append (default 1mb)' },
   { key: 'writeBatchCommandsMax', flag: 'write-batch-commands-max', kind: 'int', min: 1, max: 100_000, help: 'writes of one turn gathered into one log entry, at most (default 256; 1 = an entry per write)' },
@@ -328,6 +343,12 @@ const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 
   // on a busy 2-core machine, where 600 ms without a heartbeat starts an election.
   idleGcHeapMaxBytes: 256 * MiB,
   idleMallocTrim: true,
+  // After a 1M-key load a node may hold its young generation at 32 MB, or old space 12–18 MB
+  // above its use; a young round pauses for milliseconds, an old one as long as the idle full
+  // collection.
+  idleGcShrinkMs: 15_000,
+  idleGcShrinkSlackBytes: 8 * MiB,
+  idleGcShrinkRounds: 4,
   maxInflightMessages: 256,
   maxBytesPerMessage: MiB,
   writeBatchCommandsMax: 256,
@@ -571,6 +592,9 @@ function validate(config: ServerConfig): void {
   }
   if (config.peerStallMs !== 0 && config.peerStallMs < PEER_STALL_MS_MIN) {
     throw new ConfigError(`peer-stall-ms (${config.peerStallMs}) must be 0 (two election timeouts) or at least ${PEER_STALL_MS_MIN}: a busy peer answers a probe within tens of milliseconds, not less`);
+  }
+  if (config.idleGcShrinkMs !== 0 && config.idleGcShrinkMs < IDLE_GC_SHRINK_MS_MIN) {
+    throw new ConfigError(`idle-gc-shrink-ms (${config.idleGcShrinkMs}) must be 0 (never) or at least ${IDLE_GC_SHRINK_MS_MIN}: V8 gives its young generation back only once it has measured 5 s of little allocation`);
   }
   if (config.heartbeatTicks >= config.electionTicks) {
     throw new ConfigError(`heartbeat-ticks (${config.heartbeatTicks}) must be below election-ticks (${config.electionTicks})`);

@@ -9,8 +9,22 @@
 // A collection while nothing is applied costs requests nothing but its pause, which is logged.
 // After each, glibc's malloc_trim(0) (malloc-trim.ts), as the Buffers a collection frees are
 // malloc's, and glibc keeps most of what it gets back.
+//
+// What these leave behind differs from node to node (docs/benchmarks.md, issue 20's settled RSS):
+// - the young generation at its full 2 × 16 MiB: V8 shrinks it at a collection only when the
+//   allocation it measured over the 5 s before was low, and the follow-up comes about 5 s after
+//   the full collection, so whether the load's last second falls in that window is down to
+//   timer jitter (23 MiB of RSS on one node of three, until a later young collection);
+// - old space committed above its use where the load's dead objects were (18 MB on a leader):
+//   V8 picks the pages to compact by the free space its last sweep found in them, and that
+//   sweep came before the load's garbage died.
+// So, still idle a while later (past V8's 5-s window) and only while either is more than a
+// margin, a "shrink": a young collection first, then full ones with V8 optimizing for memory
+// (pages at least 20% free become candidates, up to 6 MB of live objects moved each, against
+// 70% and 4 MB), one per look, until both are within the margin, a round gives nothing back,
+// or the rounds run out.
 
-import { setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { loadMallocTrim, type MallocTrim, type MallocTrimLoad } from './malloc-trim.js';
 
@@ -29,6 +43,12 @@ export interface IdleCollectionOptions {
   readonly heapBytesMax: number;
   /** After each collection, have glibc return the free pages of its heaps (where it is glibc). */
   readonly mallocTrim: boolean;
+  /** Shrink this long after the full collection if still idle (0: never)… */
+  readonly shrinkMs: number;
+  /** …while V8's young generation or old space has more than this committed above what it uses… */
+  readonly shrinkSlackBytes: number;
+  /** …in at most this many collections, one per look (a quarter of idleMs apart). */
+  readonly shrinkRoundsMax: number;
 }
 
 export interface IdleCollectionProbe {
@@ -36,16 +56,30 @@ export interface IdleCollectionProbe {
   appliedBytes(): number;
   /** The V8 heap in use now, in bytes. */
   heapBytes(): number;
-  /** Told of each collection: which, its pause, and the heap in use and the RSS before and after it. */
-  collected(result: { young: boolean; pauseMs: number; heapBytes: readonly [number, number]; rssBytes: readonly [number, number] }): void;
+  /** Bytes V8's young generation and old space have committed above what they use now. */
+  heapSlack(): HeapSlack;
+  /** Told of each collection: which, its pause, and the heap in use, its slack and the RSS before and after it. */
+  collected(result: {
+    kind: CollectionKind; pauseMs: number; heapBytes: readonly [number, number]; slack: readonly [HeapSlack, HeapSlack]; rssBytes: readonly [number, number];
+  }): void;
   /** Told of each trim after a collection: its pause and the RSS before and after it. */
   trimmed(result: { pauseMs: number; rssBytes: readonly [number, number] }): void;
   /** Told once, at the first trim, when this process cannot trim (not glibc, or no FFI): why. */
   trimUnavailable(reason: string): void;
 }
 
-/** A collection: `young` asks for the young generation only (V8's scavenge). */
-export type Collect = (young: boolean) => void;
+/**
+ * `young`: the young generation only (V8's scavenge); `full`: everything; `shrink`: everything,
+ * with V8 optimizing for memory, which makes it compact more of the old space's part-empty pages.
+ */
+export type CollectionKind = 'young' | 'full' | 'shrink';
+export type Collect = (kind: CollectionKind) => void;
+
+/** Whether node was started optimizing for memory already: the shrink then leaves the flag set. */
+function optimizingForSize(): boolean {
+  const flags = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
+  return flags.some((flag) => /^--optimize[-_]for[-_]size$/.test(flag));
+}
 
 /**
  * V8's collection as a function, or null if the runtime refuses. Exposing it for a new
@@ -57,13 +91,46 @@ function v8Collection(): Collect | null {
     setFlagsFromString('--expose-gc');
     const gc: unknown = runInNewContext('gc');
     if (typeof gc !== 'function') return null;
-    return (young) => (gc as (options?: { type: string }) => void)(young ? { type: 'minor' } : undefined);
+    const collect = gc as (options?: { type: string }) => void;
+    const keepFlag = optimizingForSize();
+    return (kind) => {
+      if (kind === 'young') return collect({ type: 'minor' });
+      // V8 reads the flag when it picks the pages to compact and sizes the heap's next limit;
+      // set for this one synchronous collection only.
+      if (kind === 'shrink' && !keepFlag) setFlagsFromString('--optimize-for-size');
+      try {
+        collect();
+      } finally {
+        if (kind === 'shrink' && !keepFlag) setFlagsFromString('--no-optimize-for-size');
+      }
+    };
   } catch {
     return null;
   } finally {
     setFlagsFromString('--no-expose-gc');
   }
 }
+
+/** Bytes committed above use: what a shrink could give back, by generation. */
+export interface HeapSlack {
+  readonly youngBytes: number;
+  readonly oldBytes: number;
+}
+
+/** V8's heap slack now: its new space, and its old space (where the keyspace's strings live). */
+export function v8HeapSlack(): HeapSlack {
+  let youngBytes = 0;
+  let oldBytes = 0;
+  for (const space of getHeapSpaceStatistics()) {
+    const slack = Math.max(0, space.space_size - space.space_used_size);
+    if (space.space_name === 'new_space') youngBytes = slack;
+    else if (space.space_name === 'old_space') oldBytes = slack;
+  }
+  return { youngBytes, oldBytes };
+}
+
+/** No shrink round tried yet: any slack is below this. */
+const NONE_TRIED: HeapSlack = { youngBytes: Infinity, oldBytes: Infinity };
 
 export class IdleCollection {
   private timer: NodeJS.Timeout | null = null;
@@ -74,6 +141,10 @@ export class IdleCollection {
   private collectedAt = 0;
   /** When the follow-up young collection is due (ms), or null for none. */
   private followUpAt: number | null = null;
+  /** When the shrink is due (ms), or null for none; its rounds left, and the slack before its last round of each kind. */
+  private shrinkAt: number | null = null;
+  private shrinkRoundsLeft = 0;
+  private shrinkTried: HeapSlack = NONE_TRIED;
   /** The trim once loaded, null once it proved unavailable (loaded at the first trim only). */
   private trim: MallocTrim | null | undefined = undefined;
 
@@ -107,9 +178,9 @@ export class IdleCollection {
   /**
    * One look. Idle for idleMs after enough was applied: a full collection (a young one
    * only, above heapBytesMax). Still idle another idleMs later: a young one, which gives the
-   * young generation's pages back. V8
-   * shrinks it only at a collection that sees little allocated since the one before, which
-   * the first cannot (the load is what came before it); the second sees only the idle node.
+   * young generation's pages back when V8 measured little allocation before it (the first
+   * cannot: the load came just before it; the second may still count the load's last second).
+   * Still idle shrinkMs after the full one: the shrink's rounds, one per look.
    */
   check(): void {
     const applied = this.probe.appliedBytes();
@@ -118,30 +189,65 @@ export class IdleCollection {
       this.lastApplied = applied;
       this.lastChangeAt = now;
       this.followUpAt = null;
+      this.shrinkAt = null;
       return;
     }
     if (this.followUpAt !== null && now >= this.followUpAt) {
       this.followUpAt = null;
-      this.run(true);
+      this.run('young');
+      return;
+    }
+    if (this.shrinkAt !== null && now >= this.shrinkAt) {
+      this.shrinkRound();
       return;
     }
     if (now - this.lastChangeAt < this.options.idleMs || applied - this.collectedAt < this.options.appliedBytesMin) return;
     this.collectedAt = applied;
-    if (this.probe.heapBytes() <= this.options.heapBytesMax) {
-      this.followUpAt = now + this.options.idleMs;
-      this.run(false);
+    if (this.probe.heapBytes() > this.options.heapBytesMax) {
+      this.run('young');
+      return;
+    }
+    this.followUpAt = now + this.options.idleMs;
+    this.shrinkAt = this.options.shrinkMs === 0 ? null : now + this.options.shrinkMs;
+    this.shrinkRoundsLeft = this.options.shrinkRoundsMax;
+    this.shrinkTried = NONE_TRIED;
+    this.run('full');
+  }
+
+  /**
+   * One shrink round: a young collection while the young generation's slack is above the
+   * margin, else a shrink collection while old space's is; either only if its last round
+   * lowered it (a round that gave nothing back is not repeated).
+   */
+  private shrinkRound(): void {
+    const slack = this.probe.heapSlack();
+    const margin = this.options.shrinkSlackBytes;
+    const young = slack.youngBytes > margin && slack.youngBytes < this.shrinkTried.youngBytes;
+    const old = slack.oldBytes > margin && slack.oldBytes < this.shrinkTried.oldBytes;
+    if ((!young && !old) || this.shrinkRoundsLeft === 0 || this.probe.heapBytes() > this.options.heapBytesMax) {
+      this.shrinkAt = null;
+      return;
+    }
+    this.shrinkRoundsLeft--;
+    if (young) {
+      this.shrinkTried = { ...this.shrinkTried, youngBytes: slack.youngBytes };
+      this.run('young');
     } else {
-      this.run(true);
+      this.shrinkTried = { ...this.shrinkTried, oldBytes: slack.oldBytes };
+      this.run('shrink');
     }
   }
 
-  private run(young: boolean): void {
+  private run(kind: CollectionKind): void {
     const before = process.memoryUsage();
+    const slackBefore = this.probe.heapSlack();
     const started = performance.now();
-    this.collect?.(young);
+    this.collect?.(kind);
     const pauseMs = performance.now() - started;
     const after = process.memoryUsage();
-    this.probe.collected({ young, pauseMs, heapBytes: [before.heapUsed, after.heapUsed], rssBytes: [before.rss, after.rss] });
+    this.probe.collected({
+      kind, pauseMs, heapBytes: [before.heapUsed, after.heapUsed], slack: [slackBefore, this.probe.heapSlack()], rssBytes: [before.rss, after.rss],
+    });
     if (this.options.mallocTrim) this.runTrim();
   }
 

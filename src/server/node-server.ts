@@ -4,7 +4,7 @@
 // fail what is pending with a clear error, sync, close).
 
 import type { Logger } from 'pino';
-import { IdleCollection } from './idle-collection.js';
+import { IdleCollection, v8HeapSlack } from './idle-collection.js';
 import { isCommandBatch } from '../kv/command-codec.js';
 import { KvStateMachine, type CommandTiming } from '../kv/state-machine.js';
 import { seedMemberHashes } from '../kv/member-index.js';
@@ -513,14 +513,17 @@ export class RaftisServer {
   private startIdleCollection(): void {
     const mib = (bytes: number): number => Math.round(bytes / 1048576);
     const { idleGcMs: idleMs, idleGcAppliedBytes: appliedBytesMin, idleGcHeapMaxBytes: heapBytesMax, idleMallocTrim: mallocTrim } = this.config;
-    this.idleCollection = new IdleCollection({ idleMs, appliedBytesMin, heapBytesMax, mallocTrim }, {
+    const { idleGcShrinkMs: shrinkMs, idleGcShrinkSlackBytes: shrinkSlackBytes, idleGcShrinkRounds: shrinkRoundsMax } = this.config;
+    this.idleCollection = new IdleCollection({ idleMs, appliedBytesMin, heapBytesMax, mallocTrim, shrinkMs, shrinkSlackBytes, shrinkRoundsMax }, {
       // A snapshot taken or received leaves garbage as a load does (its chunks, the Buffers
       // of a transfer), and on an idle node (RAFT.SNAPSHOT, a new member catching up) no
       // write would follow to collect it: it counts as work done.
       appliedBytes: () => this.node.appliedLogBytes + this.node.snapshotBytesTotal,
       heapBytes: () => process.memoryUsage().heapUsed,
-      collected: ({ young, pauseMs, heapBytes, rssBytes }) => this.logger.info({
-        generation: young ? 'young' : 'all', pauseMs: Math.round(pauseMs), heapMiB: heapBytes.map(mib), rssMiB: rssBytes.map(mib),
+      heapSlack: v8HeapSlack,
+      collected: ({ kind, pauseMs, heapBytes, slack, rssBytes }) => this.logger.info({
+        kind, pauseMs: Math.round(pauseMs), heapMiB: heapBytes.map(mib), rssMiB: rssBytes.map(mib),
+        youngSlackMiB: slack.map((each) => mib(each.youngBytes)), oldSlackMiB: slack.map((each) => mib(each.oldBytes)),
       }, 'idle: collected the garbage of the last writes'),
       trimmed: ({ pauseMs, rssBytes }) => this.logger.info({
         pauseMs: Math.round(pauseMs * 10) / 10, rssMiB: rssBytes.map(mib),

@@ -93,6 +93,7 @@ describe('raftis server configuration', () => {
     { name: 'a port out of range', args: ['--listen', '127.0.0.1:99999'], message: /--listen: port 99999 is out of range/ },
     { name: 'an address with no port', args: ['--listen', 'localhost'], message: /--listen: expected host:port/ },
     { name: 'an unknown flag', args: ['--no-such-flag', '1'], message: /unknown setting --no-such-flag/ },
+    { name: 'an idle shrink sooner than V8 measures a quiet young generation', args: ['--idle-gc-shrink-ms', '5999'], message: /idle-gc-shrink-ms \(5999\) must be 0 \(never\) or at least 6000/ },
     { name: 'heartbeat not below election', args: ['--heartbeat-ticks', '10', '--election-ticks', '10'], message: /heartbeat-ticks \(10\) must be below election-ticks \(10\)/ },
     { name: 'a bad read consistency', args: ['--read-consistency', 'eventual'], message: /--read-consistency: "eventual" is not one of linearizable, lease, stale/ },
     { name: 'a bad size', args: ['--maxmemory', '12xb'], message: /--maxmemory: expected a size .* got "12xb"/ },
