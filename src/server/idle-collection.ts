@@ -56,11 +56,11 @@ export interface IdleCollectionProbe {
   appliedBytes(): number;
   /** The V8 heap in use now, in bytes. */
   heapBytes(): number;
-  /** Bytes V8's young generation and old space have committed above what they use now. */
-  heapSlack(): HeapSlack;
-  /** Told of each collection: which, its pause, and the heap in use, its slack and the RSS before and after it. */
+  /** What V8's young generation and old space have committed and use now. */
+  heapSpaces(): HeapSpaces;
+  /** Told of each collection: which, its pause, and the heap in use, its spaces and the RSS before and after it. */
   collected(result: {
-    kind: CollectionKind; pauseMs: number; heapBytes: readonly [number, number]; slack: readonly [HeapSlack, HeapSlack]; rssBytes: readonly [number, number];
+    kind: CollectionKind; pauseMs: number; heapBytes: readonly [number, number]; spaces: readonly [HeapSpaces, HeapSpaces]; rssBytes: readonly [number, number];
   }): void;
   /** Told of each trim after a collection: its pause and the RSS before and after it. */
   trimmed(result: { pauseMs: number; rssBytes: readonly [number, number] }): void;
@@ -111,26 +111,41 @@ function v8Collection(): Collect | null {
   }
 }
 
-/** Bytes committed above use: what a shrink could give back, by generation. */
-export interface HeapSlack {
-  readonly youngBytes: number;
-  readonly oldBytes: number;
+/** Bytes a space of the heap has committed (pages), and bytes of objects in them. */
+export interface SpaceUse {
+  readonly committedBytes: number;
+  readonly usedBytes: number;
 }
 
-/** V8's heap slack now: its new space, and its old space (where the keyspace's strings live). */
-export function v8HeapSlack(): HeapSlack {
-  let youngBytes = 0;
-  let oldBytes = 0;
+/** The two spaces a shrink works on: the young generation, and old space (where the keyspace's strings live). */
+export interface HeapSpaces {
+  readonly young: SpaceUse;
+  readonly old: SpaceUse;
+}
+
+/** V8's new and old space now. */
+export function v8HeapSpaces(): HeapSpaces {
+  let young: SpaceUse = { committedBytes: 0, usedBytes: 0 };
+  let old: SpaceUse = young;
   for (const space of getHeapSpaceStatistics()) {
-    const slack = Math.max(0, space.space_size - space.space_used_size);
-    if (space.space_name === 'new_space') youngBytes = slack;
-    else if (space.space_name === 'old_space') oldBytes = slack;
+    const use = { committedBytes: space.space_size, usedBytes: space.space_used_size };
+    if (space.space_name === 'new_space') young = use;
+    else if (space.space_name === 'old_space') old = use;
   }
-  return { youngBytes, oldBytes };
+  return { young, old };
 }
 
-/** No shrink round tried yet: any slack is below this. */
-const NONE_TRIED: HeapSlack = { youngBytes: Infinity, oldBytes: Infinity };
+/** Bytes committed above use: what a shrink could give back. */
+function slackBytes(space: SpaceUse): number {
+  return Math.max(0, space.committedBytes - space.usedBytes);
+}
+
+/** The committed bytes of each space before its last shrink round; none tried yet: above any. */
+interface ShrinkTried {
+  readonly young: number;
+  readonly old: number;
+}
+const NONE_TRIED: ShrinkTried = { young: Infinity, old: Infinity };
 
 export class IdleCollection {
   private timer: NodeJS.Timeout | null = null;
@@ -141,10 +156,10 @@ export class IdleCollection {
   private collectedAt = 0;
   /** When the follow-up young collection is due (ms), or null for none. */
   private followUpAt: number | null = null;
-  /** When the shrink is due (ms), or null for none; its rounds left, and the slack before its last round of each kind. */
+  /** When the shrink is due (ms), or null for none; its rounds left, and what each space had committed before its last round. */
   private shrinkAt: number | null = null;
   private shrinkRoundsLeft = 0;
-  private shrinkTried: HeapSlack = NONE_TRIED;
+  private shrinkTried: ShrinkTried = NONE_TRIED;
   /** The trim once loaded, null once it proved unavailable (loaded at the first trim only). */
   private trim: MallocTrim | null | undefined = undefined;
 
@@ -217,36 +232,36 @@ export class IdleCollection {
   /**
    * One shrink round: a young collection while the young generation's slack is above the
    * margin, else a shrink collection while old space's is; either only if its last round
-   * lowered it (a round that gave nothing back is not repeated).
+   * gave pages back (committed less than before it: the slack alone moves with allocation).
    */
   private shrinkRound(): void {
-    const slack = this.probe.heapSlack();
+    const { young, old } = this.probe.heapSpaces();
     const margin = this.options.shrinkSlackBytes;
-    const young = slack.youngBytes > margin && slack.youngBytes < this.shrinkTried.youngBytes;
-    const old = slack.oldBytes > margin && slack.oldBytes < this.shrinkTried.oldBytes;
-    if ((!young && !old) || this.shrinkRoundsLeft === 0 || this.probe.heapBytes() > this.options.heapBytesMax) {
+    const youngDue = slackBytes(young) > margin && young.committedBytes < this.shrinkTried.young;
+    const oldDue = slackBytes(old) > margin && old.committedBytes < this.shrinkTried.old;
+    if ((!youngDue && !oldDue) || this.shrinkRoundsLeft === 0 || this.probe.heapBytes() > this.options.heapBytesMax) {
       this.shrinkAt = null;
       return;
     }
     this.shrinkRoundsLeft--;
-    if (young) {
-      this.shrinkTried = { ...this.shrinkTried, youngBytes: slack.youngBytes };
+    if (youngDue) {
+      this.shrinkTried = { ...this.shrinkTried, young: young.committedBytes };
       this.run('young');
     } else {
-      this.shrinkTried = { ...this.shrinkTried, oldBytes: slack.oldBytes };
+      this.shrinkTried = { ...this.shrinkTried, old: old.committedBytes };
       this.run('shrink');
     }
   }
 
   private run(kind: CollectionKind): void {
     const before = process.memoryUsage();
-    const slackBefore = this.probe.heapSlack();
+    const spacesBefore = this.probe.heapSpaces();
     const started = performance.now();
     this.collect?.(kind);
     const pauseMs = performance.now() - started;
     const after = process.memoryUsage();
     this.probe.collected({
-      kind, pauseMs, heapBytes: [before.heapUsed, after.heapUsed], slack: [slackBefore, this.probe.heapSlack()], rssBytes: [before.rss, after.rss],
+      kind, pauseMs, heapBytes: [before.heapUsed, after.heapUsed], spaces: [spacesBefore, this.probe.heapSpaces()], rssBytes: [before.rss, after.rss],
     });
     if (this.options.mallocTrim) this.runTrim();
   }

@@ -4,7 +4,7 @@
 // fail what is pending with a clear error, sync, close).
 
 import type { Logger } from 'pino';
-import { IdleCollection, v8HeapSlack } from './idle-collection.js';
+import { IdleCollection, v8HeapSpaces } from './idle-collection.js';
 import { isCommandBatch } from '../kv/command-codec.js';
 import { KvStateMachine, type CommandTiming } from '../kv/state-machine.js';
 import { seedMemberHashes } from '../kv/member-index.js';
@@ -520,10 +520,11 @@ export class RaftisServer {
       // write would follow to collect it: it counts as work done.
       appliedBytes: () => this.node.appliedLogBytes + this.node.snapshotBytesTotal,
       heapBytes: () => process.memoryUsage().heapUsed,
-      heapSlack: v8HeapSlack,
-      collected: ({ kind, pauseMs, heapBytes, slack, rssBytes }) => this.logger.info({
+      heapSpaces: v8HeapSpaces,
+      collected: ({ kind, pauseMs, heapBytes, spaces, rssBytes }) => this.logger.info({
         kind, pauseMs: Math.round(pauseMs), heapMiB: heapBytes.map(mib), rssMiB: rssBytes.map(mib),
-        youngSlackMiB: slack.map((each) => mib(each.youngBytes)), oldSlackMiB: slack.map((each) => mib(each.oldBytes)),
+        youngCommittedMiB: spaces.map(({ young }) => mib(young.committedBytes)),
+        oldCommittedMiB: spaces.map(({ old }) => mib(old.committedBytes)), oldUsedMiB: spaces.map(({ old }) => mib(old.usedBytes)),
       }, 'idle: collected the garbage of the last writes'),
       trimmed: ({ pauseMs, rssBytes }) => this.logger.info({
         pauseMs: Math.round(pauseMs * 10) / 10, rssMiB: rssBytes.map(mib),
