@@ -216,7 +216,10 @@ export class IdleCollection {
       this.shrinkRound();
       return;
     }
-    if (now - this.lastChangeAt < this.options.idleMs || applied - this.collectedAt < this.options.appliedBytesMin) return;
+    // Something applied since the last collection, even with appliedBytesMin 0: else an idle
+    // node would collect at every look.
+    const burstBytes = applied - this.collectedAt;
+    if (now - this.lastChangeAt < this.options.idleMs || burstBytes === 0 || burstBytes < this.options.appliedBytesMin) return;
     this.collectedAt = applied;
     if (this.probe.heapBytes() > this.options.heapBytesMax) {
       this.run('young');

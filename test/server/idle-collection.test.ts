@@ -86,6 +86,25 @@ test('a write between the full and the young collection cancels the young one; t
   assert.deepEqual(collections, [`${IDLE_MS}:all`, `${4 * IDLE_MS}:all`]);
 });
 
+test('appliedBytesMin 0: one full collection after any write, not one at every look of an idle node', () => {
+  let applied = 0;
+  let now = 0;
+  const kinds: string[] = [];
+  const collector = new IdleCollection({ idleMs: IDLE_MS, appliedBytesMin: 0, heapBytesMax: HEAP_MAX_BYTES, mallocTrim: false, ...NO_SHRINK }, {
+    appliedBytes: () => applied,
+    heapBytes: () => 0,
+    heapSpaces: () => NO_SLACK,
+    collected: ({ kind }) => kinds.push(kind),
+    trimmed: () => assert.fail('mallocTrim is off'),
+    trimUnavailable: () => assert.fail('mallocTrim is off'),
+  }, () => {}, () => now, () => assert.fail('mallocTrim is off: nothing to load'));
+  for (; now < 10 * IDLE_MS; now += IDLE_MS / 4) collector.check();
+  assert.deepEqual(kinds, [], 'nothing applied: nothing to collect');
+  applied = 1;
+  for (; now < 20 * IDLE_MS; now += IDLE_MS / 4) collector.check();
+  assert.deepEqual(kinds, ['full', 'young']);
+});
+
 test('a heap above heapBytesMax gets the young collection only, once per burst', () => {
   const { collections, apply, at } = harness(HEAP_MAX_BYTES + 1);
   apply(BURST_BYTES);
