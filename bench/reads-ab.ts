@@ -12,10 +12,10 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { KEY_COUNT, benchKey, benchValue, type ReadMode } from './load-clients.js';
+import { AB_OPTIONS, abSettings } from './ab-arguments.js';
 import { loadAverage } from './machine.js';
 import { runLoadProcess, workerCommand, type LoadRun } from './load-process.js';
 import { preloadResp } from './preload.js';
-import { usePortRange } from './systems/ports.js';
 import { RaftisCluster } from './systems/raftis-cluster.js';
 import { RedisSingle } from './systems/redis-single.js';
 import { cpuSeconds } from './systems/process-group.js';
@@ -43,31 +43,13 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     mode: { type: 'string', default: 'lease' },
-    rounds: { type: 'string', default: '6' },
-    seconds: { type: 'string', default: '8' },
-    clients: { type: 'string', default: '64' },
-    ports: { type: 'string' },
-    profile: { type: 'string' },
-    'node-arg': { type: 'string', multiple: true },
-    json: { type: 'string' },
+    ...AB_OPTIONS,
   },
 });
 
 const mode = values.mode as ReadMode;
 if (mode !== 'lease' && mode !== 'linearizable' && mode !== 'stale') throw new Error(`invalid --mode ${values.mode}`);
-const rounds = Number(values.rounds);
-const durationMs = Number(values.seconds) * 1000;
-const clients = Number(values.clients);
-if (values.ports !== undefined) {
-  const [first, last] = values.ports.split('-').map(Number);
-  if (first === undefined || last === undefined || !(first > 0 && last >= first)) throw new Error(`invalid --ports ${values.ports}`);
-  usePortRange(first, last);
-}
-const builds = positionals.map((arg) => {
-  const at = arg.indexOf('=');
-  if (at < 1) throw new Error(`expected LABEL=PATH/dist/src/cli/main.js, got ${arg}`);
-  return { label: arg.slice(0, at), main: arg.slice(at + 1) };
-});
+const { rounds, durationMs, clients, builds } = abSettings(values, positionals);
 
 async function startRaftis(label: string, main: string): Promise<System> {
   const cluster = await RaftisCluster.start({ nodes: 3, profileDir: values.profile ?? null, main, nodeArgs: values['node-arg'] ?? [], serverArgs: ['--read-consistency', mode] });

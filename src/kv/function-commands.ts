@@ -12,7 +12,7 @@ import { mixSeed } from './hash.js';
 import { globMatch } from './glob.js';
 import { ByteReader, ByteWriter, DecodeError } from './binary.js';
 import { fnv1a, fnvOffsetBasis } from './hash.js';
-import { aclCheck, callFromScript, parseScriptRequest, runWithEffects, scriptNeedsLog, scriptingOf, text, type ScriptRequest } from './script-commands.js';
+import { aclCheck, callWrites, parseScriptRequest, runWithEffects, scriptCaller, scriptNeedsLog, scriptingOf, text, type ScriptRequest } from './script-commands.js';
 import type { FunctionLibrary } from './script/function-store.js';
 import type { Scripting } from './script/scripting.js';
 import { sha1Hex } from './script/sha1.js';
@@ -158,7 +158,15 @@ function functionRestore(scripting: Scripting, argv: readonly Uint8Array[]): Rep
   return addLibraries(scripting, libraries, policy !== 'append') ?? okReply;
 }
 
-function functionStats(scripting: Scripting): Reply {
+/** A function whose run the node's apply is paused in, as FUNCTION STATS shows it. */
+export interface RunningFunction {
+  readonly name: string;
+  readonly command: readonly Uint8Array[];
+  readonly durationMs: number;
+}
+
+/** FUNCTION STATS: the libraries, and the function running (paused between slices) if any. */
+export function functionStats(scripting: Scripting, running: RunningFunction | null = null): Reply {
   const lua: Reply = {
     kind: 'map',
     value: [
@@ -169,8 +177,16 @@ function functionStats(scripting: Scripting): Reply {
   return {
     kind: 'map',
     value: [
-      // A function runs inside apply, start to end: none is running when a command is served.
-      [bulk('running_script'), { kind: 'null' }],
+      // Applied from the log, FUNCTION STATS comes after any run; a node whose apply is paused
+      // in a function answers it itself (src/server/dispatch.ts), naming the function.
+      [bulk('running_script'), running === null ? { kind: 'null' } : {
+        kind: 'map',
+        value: [
+          [bulk('name'), bulk(running.name)],
+          [bulk('command'), { kind: 'array', value: running.command.map((arg) => ({ kind: 'bulk', value: Buffer.from(arg) }) as Reply) }],
+          [bulk('duration_ms'), { kind: 'integer', value: running.durationMs }],
+        ],
+      }],
       [bulk('engines'), { kind: 'map', value: [[bulk('LUA'), lua]] }],
     ],
   };
@@ -203,7 +219,7 @@ const subcommands: Record<string, readonly [number, (scripting: Scripting, argv:
   }],
   dump: [2, functionDump],
   restore: [-3, functionRestore],
-  stats: [2, functionStats],
+  stats: [2, (scripting) => functionStats(scripting)],
   kill: [2, () => errorReply('NOTBUSY No scripts in execution right now.')],
   help: [2, () => ({ kind: 'array', value: functionHelp.map((line) => ({ kind: 'simple', value: line }) as Reply) })],
 };
@@ -239,18 +255,20 @@ function fcall(readOnlyCommand: boolean) {
     if (!context.writable && !readOnlyCommand && !noWrites) return scriptNeedsLog;
     const { library, info } = entry;
     const seed = mixSeed(context.seed, context.readSalt);
-    let calls = 0;
-    return runWithEffects(scripting, context, () => {
+    const call = scriptCaller(scripting, context, seed, readOnlyCommand || noWrites, { declared: true, noWrites, allowOom: info.flags.includes('allow-oom') });
+    if (typeof call !== 'function') return call;
+    return runWithEffects(scripting, context, (pauseWhen) => {
       const vm = scripting.vm();
       if (!vm.hasLibrary(library.name.toLowerCase(), library.codeSha)) {
         const loaded = vm.loadLibrary(library.name.toLowerCase(), library.codeSha, library.code, scripting);
         if (!Array.isArray(loaded)) return loaded as Reply;
       }
-      return vm.callFunction(library.name.toLowerCase(), info.name.toLowerCase(), {
+      return vm.startFunction(library.name.toLowerCase(), info.name.toLowerCase(), {
         name: info.name, keys: request.keys, args: request.args, seed, instructionsMax: scripting.instructionsMax, stringBytesMax: scripting.stringBytesMax,
-        call: (argv) => callFromScript(scripting, context, argv, readOnlyCommand || noWrites, mixSeed(seed, ++calls)),
+        call,
+        writes: (argv) => callWrites(scripting, argv),
         aclCheck: (argv) => aclCheck(scripting, argv),
-      });
+      }, pauseWhen, scripting.decision);
     });
   };
 }

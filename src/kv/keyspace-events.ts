@@ -126,6 +126,15 @@ interface Before {
   readonly version: number;
 }
 
+/** A write being watched for its events: its command, its keys before it ran, and whether it is the outermost one. */
+export interface WriteWatch {
+  readonly spec: CommandSpec;
+  readonly argv: readonly Uint8Array[];
+  readonly nowMs: number;
+  readonly outermost: boolean;
+  readonly before: readonly Before[];
+}
+
 /** Moves whose destination Redis fills before it pops the source: the destination's events come first. */
 const DESTINATION_FIRST: ReadonlySet<string> = new Set(['rpoplpush', 'brpoplpush', 'lmove', 'blmove']);
 /** Commands that create their destination (Redis's dbAdd, which reports `new`) before they report anything else. */
@@ -204,6 +213,23 @@ export class KeyspaceEvents {
 
   /** Runs a write and emits the events of the keys it changed, in argument order. */
   around<T>(spec: CommandSpec, argv: readonly Uint8Array[], keyspace: Keyspace, nowMs: number, run: () => T): T {
+    const watch = this.begin(spec, argv, keyspace, nowMs);
+    let result: T;
+    try {
+      result = run();
+    } finally {
+      this.leave();
+    }
+    this.end(watch, keyspace);
+    return result;
+  }
+
+  /**
+   * Before a write runs: what its keys are (end() compares). Between begin and leave the write
+   * is running; a write paused in the middle (a script between slices) leaves, and reenters
+   * before it goes on.
+   */
+  begin(spec: CommandSpec, argv: readonly Uint8Array[], keyspace: Keyspace, nowMs: number): WriteWatch {
     const outermost = this.depth === 0;
     if (outermost) this.nestedRan = false;
     else this.nestedRan = true;
@@ -215,16 +241,22 @@ export class KeyspaceEvents {
     });
     this.announced.clear();
     this.depth++;
-    let result: T;
-    try {
-      result = run();
-    } finally {
-      this.depth--;
-    }
+    return { spec, argv, nowMs, outermost, before };
+  }
+
+  leave(): void {
+    this.depth--;
+  }
+
+  reenter(): void {
+    this.depth++;
+  }
+
+  /** After the write ended (and left): emits its keys' events. */
+  end(watch: WriteWatch, keyspace: Keyspace): void {
     // A script's commands reported their own events: the script itself reports none again.
-    if (outermost && this.nestedRan) return result;
-    this.emitChanges(spec, argv, keyspace, nowMs, before);
-    return result;
+    if (watch.outermost && this.nestedRan) return;
+    this.emitChanges(watch.spec, watch.argv, keyspace, watch.nowMs, watch.before);
   }
 
   private emitChanges(spec: CommandSpec, argv: readonly Uint8Array[], keyspace: Keyspace, nowMs: number, before: readonly Before[]): void {

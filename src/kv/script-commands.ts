@@ -8,13 +8,13 @@
 import type { Reply } from './reply.js';
 import type { CommandContext } from './command-context.js';
 import { arg, hasFlag, noKeys, parsedCommand, type CommandSpec } from './command-spec.js';
-import { CommandError, arityError, errorReply, okReply } from './replies.js';
+import { CommandError, arityError, errorReply, okReply, outOfMemoryError } from './replies.js';
 import { isKeyword, parseInt64 } from './integer-parse.js';
 import { latin1Of } from './binary.js';
 import { mixSeed } from './hash.js';
 import { sha1Hex } from './script/sha1.js';
 import type { Scripting } from './script/scripting.js';
-import type { ScriptRun } from './script/script-vm.js';
+import { isPausedRun, type PausedRun, type PauseWhen, type ScriptRun } from './script/script-vm.js';
 import { parseShebang } from './script/shebang.js';
 
 export const noScriptError = errorReply('NOSCRIPT No matching script. Please use EVAL.');
@@ -114,34 +114,73 @@ function runScript(context: CommandContext, sha: string, body: Uint8Array, reque
   if (readOnlyCommand && flags.declared && !flags.noWrites) return errorReply('ERR Can not execute a script with write flag using *_ro command.');
   if (!context.writable && !readOnlyCommand && !flags.noWrites) return scriptNeedsLog;
   const seed = mixSeed(context.seed, context.readSalt);
-  let calls = 0;
+  const call = scriptCaller(scripting, context, seed, readOnlyCommand || flags.noWrites, flags);
+  if (typeof call !== 'function') return call;
   const run: ScriptRun = {
     name: sha, sha, body, keys: request.keys, args: request.args, seed,
     instructionsMax: scripting.instructionsMax, stringBytesMax: scripting.stringBytesMax,
-    call: (argv) => callFromScript(scripting, context, argv, readOnlyCommand || flags.noWrites, mixSeed(seed, ++calls)),
+    call,
+    writes: (argv) => callWrites(scripting, argv),
     aclCheck: (argv) => aclCheck(scripting, argv),
   };
-  if (scripting.effects === null) return scripting.vm().run(run);
-  return runWithEffects(scripting, context, () => scripting.vm().run(run));
+  if (scripting.effects === null) return settled(scripting, scripting.vm().start(run, scripting.pauseWhen, scripting.decision));
+  return runWithEffects(scripting, context, (pauseWhen) => scripting.vm().start(run, pauseWhen, scripting.decision));
 }
 
 /**
- * Runs a script (`run`), or, while the entry is applied with effects recorded or replayed,
- * records the run or replays it instead. The point is the same for EVAL, EVALSHA and FCALL:
- * after every check that depends on replicated state only, before anything the VM does.
+ * Runs a script (`run`, given when it may pause), or, while the entry is applied with effects
+ * recorded or replayed, records the run or replays it instead (a run then goes to its end). The
+ * point is the same for EVAL, EVALSHA and FCALL: after every check that depends on replicated
+ * state only, before anything the VM does.
  */
-export function runWithEffects(scripting: Scripting, context: CommandContext, run: () => Reply): Reply {
+export function runWithEffects(scripting: Scripting, context: CommandContext, run: (pauseWhen: PauseWhen | null) => Reply | PausedRun<Reply>): Reply {
   const effects = scripting.effects;
-  if (effects === null || !context.writable) return run();
-  return effects.around(context, run);
+  if (effects === null || !context.writable) return settled(scripting, run(scripting.pauseWhen));
+  return effects.around(context, () => run(null) as Reply);
+}
+
+/** A run's reply, or, for a run that paused, what the suspended command answers (suspension.ts). */
+function settled(scripting: Scripting, outcome: Reply | PausedRun<Reply>): Reply {
+  return isPausedRun(outcome) ? scripting.suspend(outcome) : outcome;
+}
+
+/** Whether a script's call is of a write command (the first makes a run unkillable: script-vm.ts). */
+export function callWrites(scripting: Scripting, argv: readonly Uint8Array[]): boolean {
+  const spec = scripting.lookup(arg(argv, 0));
+  return spec !== undefined && hasFlag(spec, 'write');
+}
+
+/** A run's memory refusals (scriptCaller): while `refusing`, until the keyspace changes from `stamp`. */
+interface RunMemory {
+  refusing: boolean;
+  /** The keyspace's change stamp at the run's start (Keyspace.stamp: every change moves it). */
+  readonly stamp: number;
+}
+
+/**
+ * A run's redis.call, or the refusal of the whole run. Redis's memory rule (scriptVerifyOOM),
+ * judged once as the script command starts, after evicting by policy: over maxmemory, a run that declared
+ * its flags (a shebang, a function) without no-writes or allow-oom is refused outright (OOM);
+ * any other run, unless it declared allow-oom, has its calls of commands that may grow memory
+ * (denyoom) refused until it has changed the keyspace, as a run cannot stop halfway once it has. The state
+ * at the entry decides it, the same on every replica. `seed` gives each call its own.
+ */
+export function scriptCaller(
+  scripting: Scripting, context: CommandContext, seed: number, readOnly: boolean, flags: { readonly declared: boolean; readonly noWrites: boolean; readonly allowOom: boolean },
+): Reply | ((argv: readonly Uint8Array[]) => Reply) {
+  const overLimit = context.writable && !flags.noWrites && scripting.overMaxmemory;
+  if (overLimit && flags.declared && !flags.allowOom) return outOfMemoryError;
+  const memory: RunMemory = { refusing: overLimit && !flags.allowOom, stamp: context.keyspace.stamp };
+  let calls = 0;
+  return (argv) => callFromScript(scripting, context, argv, readOnly, mixSeed(seed, ++calls), memory);
 }
 
 /**
  * One redis.call/pcall: Redis's refusals (unknown command, arity, not allowed from scripts,
- * writes from a read-only script), then the command as the state machine runs it. TIME is
- * the entry's time, the same on every replica.
+ * writes from a read-only script, memory: scriptCaller), then the command as the state machine
+ * runs it. TIME is the entry's time, the same on every replica.
  */
-export function callFromScript(scripting: Scripting, context: CommandContext, argv: readonly Uint8Array[], readOnly: boolean, seed: number): Reply {
+function callFromScript(scripting: Scripting, context: CommandContext, argv: readonly Uint8Array[], readOnly: boolean, seed: number, memory: RunMemory): Reply {
   const name = commandName(arg(argv, 0));
   const local = scriptLocalCommand(name, argv, context);
   if (local !== null) return local;
@@ -154,6 +193,11 @@ export function callFromScript(scripting: Scripting, context: CommandContext, ar
     return errorReply(`ERR ${name} command is not allowed with BLOCK option from scripts`);
   }
   if (hasFlag(spec, 'write') && (readOnly || !context.writable)) return errorReply('ERR Write commands are not allowed from read-only scripts.');
+  if (memory.refusing) {
+    // Once the run changed something it cannot stop halfway (Redis's SCRIPT_WRITE_DIRTY).
+    if (context.keyspace.stamp !== memory.stamp) memory.refusing = false;
+    else if (hasFlag(spec, 'denyoom')) return outOfMemoryError;
+  }
   return scripting.execute(spec, argv, context, seed);
 }
 

@@ -16,8 +16,8 @@
 import type { Reply } from './reply.js';
 import type { CommandSpec } from './command-spec.js';
 import { hasFlag } from './command-spec.js';
-import { scriptCannotWrite } from './script-commands.js';
-import { commandFormatOf, commandFormatRemovalVersions, decodeCommand, decodeCommandBatch, isCommandBatch, type BatchedCommand } from './command-codec.js';
+import { scriptCannotWrite, scriptNeedsLog } from './script-commands.js';
+import { commandFormatOf, commandFormatRemovalVersions, commandFormatVersion, decodeCommand, decodeCommandBatch, isCommandBatch, type BatchedCommand, type CommandBatch } from './command-codec.js';
 import { checkArity, commandTable, lookupCommand, validateCommand } from './commands.js';
 import { CommandContext, type KvCounters } from './command-context.js';
 import { DedupTable } from './dedup-table.js';
@@ -36,8 +36,10 @@ import { hllSparseMaxBytesDefault } from './hyperloglog.js';
 import { HllCountMemo } from './hyperloglog-count-memo.js';
 import { ScriptStore } from './script/script-store.js';
 import { FunctionStore } from './script/function-store.js';
-import { compileLibrary } from './function-commands.js';
-import { ScriptVm, type VmMemory } from './script/script-vm.js';
+import { compileLibrary, functionStats, type RunningFunction } from './function-commands.js';
+import { ScriptVm, type DecisionOf, type PausedRun, type PauseWhen, type VmMemory } from './script/script-vm.js';
+import { KillDecisions, parseScriptDecision } from './script/kill-decisions.js';
+import { Suspension, suspendedReply, type SuspendedFrame } from './suspension.js';
 import type { Scripting } from './script/scripting.js';
 import { EffectsRecorder, EffectsReplayer, type EffectsMode, type ScriptEffects } from './script/script-effects.js';
 import { AclCatalogue } from './acl/acl-catalogue.js';
@@ -83,7 +85,7 @@ export const kvDefaults = {
   dedupRetentionMs: 10 * 60 * 1000,
   dedupRepliesPerClientMax: 1024,
   protoMaxBulkLen: 512 * 1024 * 1024,
-  scriptInstructionsMax: 10_000_000,
+  scriptInstructionsMax: 100_000_000,
   scriptStringBytesMax: 512 * 1024 * 1024,
   notifyKeyspaceEvents: 0,
   hllCountMemoEntriesMax: 1024,
@@ -94,8 +96,8 @@ export const kvDefaults = {
 /** Reads that leave the keys' access time as it was, as Redis looks them up with LOOKUP_NOTOUCH. */
 const noTouchCommands: ReadonlySet<string> = new Set(['type', 'exists', 'ttl', 'pttl', 'expiretime', 'pexpiretime']);
 
-/** The write rows that run a script, which the read path may serve when the script cannot write. */
-const scriptCallRows: ReadonlySet<string> = new Set(['eval', 'evalsha', 'fcall']);
+/** The rows that run a script, which the read path serves for the read-only ones, and for a script that cannot write. */
+const scriptCallRows: ReadonlySet<string> = new Set(['eval', 'evalsha', 'fcall', 'eval_ro', 'evalsha_ro', 'fcall_ro']);
 
 /** Scripting's memory on one node (INFO's used_memory_lua, used_memory_vm_*, used_memory_scripts*). */
 export interface ScriptMemory extends VmMemory {
@@ -216,6 +218,20 @@ export class KvStateMachine {
   /** The script cache (replicated) and what script commands run commands with. */
   private scripting: Scripting;
   private applied = 0;
+  /** While an entry's apply may pause (applyPausable), or a read script's slice runs (readScript): when its run pauses. */
+  private pauseWhen: PauseWhen | null = null;
+  /** Whether the script command being applied found the estimate over maxmemory once it had evicted (Scripting.overMaxmemory). */
+  private scriptOverMaxmemory = false;
+  /** While readScript serves a script: a run that pauses is abandoned instead (see readScript). */
+  private readingScript = false;
+  /** While an entry's apply may pause: the decision filed for its killable run so far. */
+  private decisionOf: DecisionOf | null = null;
+  /** Decision entries filed for killable runs, as they commit (kill-decisions.ts). */
+  private readonly killDecisions = new KillDecisions();
+  /** The paused script run of the entry being applied, with the layers it paused inside; null when none is paused. */
+  private suspension: Suspension | null = null;
+  /** The batch whose apply waits on the suspension: its place and replies so far. */
+  private suspendedBatch: BatchCursor | null = null;
   /** The context apply runs write commands in, kept across commands (writeContext); null until the first and after a restore. */
   private keptWriteContext: CommandContext | null = null;
   /** Commands applied from the log (a batch counts each of its commands); node-local, for INFO. */
@@ -283,8 +299,9 @@ export class KvStateMachine {
     return this.settings;
   }
 
+  /** The last entry applied to its end: an entry whose apply is paused (applyPausable) is not. */
   get appliedIndex(): number {
-    return this.applied;
+    return this.suspension === null ? this.applied : this.applied - 1;
   }
 
   get clusterTime(): number {
@@ -309,6 +326,7 @@ export class KvStateMachine {
   }
 
   private advance(index: number, time: number | undefined): number {
+    if (this.suspension !== null) throw new Error(`kv: apply of index ${index} while entry ${this.applied} is paused`);
     if (!Number.isSafeInteger(index) || index <= this.applied) {
       throw new Error(`kv: apply of index ${index} after applied index ${this.applied}`);
     }
@@ -339,18 +357,7 @@ export class KvStateMachine {
     this.applyingLegacyEntry = commandFormatOf(data) < commandFormatRemovalVersions;
     this.keyspace.keepRemovalVersions(!this.applyingLegacyEntry);
     this.dedup.expire(nowMs);
-    const deduplicated = entry.seq > 0;
-    if (deduplicated) {
-      const verdict = this.dedup.admit(entry.origin, entry.client, entry.seq, entry.firstUnanswered);
-      if (verdict.kind === 'duplicate') return verdict.reply;
-    }
-    this.applyingOrigin = entry.origin;
-    this.applyingClient = entry.client;
-    const reads = this.scriptReadCalls;
-    const reply = this.execute(entry.argv, nowMs, index, 0);
-    if (this.scriptReadCalls !== reads) this.readApplied?.(entry.origin, entry.client, entry.argv);
-    if (deduplicated) this.dedup.record(entry.origin, entry.client, entry.seq, entry.firstUnanswered, reply, nowMs);
-    return reply;
+    return this.applyCommand(entry.origin, entry, nowMs, index, 0);
   }
 
   /** A batch: its commands one after another at the entry's index, each deduplicated by its own id. */
@@ -365,27 +372,112 @@ export class KvStateMachine {
     this.keyspace.keepRemovalVersions(true);
     this.dedup.expire(nowMs);
     this.commandEntriesApplied += batch.commands.length;
-    const replies: Reply[] = new Array<Reply>(batch.commands.length);
     if (timing !== undefined) timing.usec.length = batch.commands.length;
-    for (let position = 0; position < batch.commands.length; position++) {
-      const started = timing === undefined ? 0 : timing.clockMs();
-      replies[position] = this.applyBatched(batch.origin, batch.commands[position] as BatchedCommand, nowMs, index, position);
-      if (timing !== undefined) timing.usec[position] = (timing.clockMs() - started) * 1000;
+    return this.continueBatch({ batch, index, nowMs, timing, replies: new Array<Reply>(batch.commands.length), position: 0, started: 0 });
+  }
+
+  /** Applies a batch's commands from the cursor's place on: its reply, or suspendedReply when a script of it paused there. */
+  private continueBatch(cursor: BatchCursor): Reply {
+    const { batch, index, nowMs, timing, replies } = cursor;
+    for (; cursor.position < batch.commands.length; cursor.position++) {
+      const position = cursor.position;
+      if (timing !== undefined) cursor.started = timing.clockMs();
+      const reply = this.applyCommand(batch.origin, batch.commands[position] as BatchedCommand, nowMs, index, position);
+      if (reply === suspendedReply) {
+        this.suspendedBatch = cursor;
+        return reply;
+      }
+      this.batchCommandApplied(cursor, reply);
     }
     return { kind: 'array', value: replies };
   }
 
-  private applyBatched(origin: string, command: BatchedCommand, nowMs: number, index: number, position: number): Reply {
+  private batchCommandApplied(cursor: BatchCursor, reply: Reply): void {
+    cursor.replies[cursor.position] = reply;
+    if (cursor.timing !== undefined) cursor.timing.usec[cursor.position] = (cursor.timing.clockMs() - cursor.started) * 1000;
+  }
+
+  /**
+   * One command of an entry from client `command.client` of `origin`, at most once by its
+   * request id (seq 0: none), its reply kept for a retry.
+   */
+  private applyCommand(origin: string, command: BatchedCommand, nowMs: number, index: number, position: number): Reply {
     this.applyingOrigin = origin;
     this.applyingClient = command.client;
-    if (command.seq === 0) return this.execute(command.argv, nowMs, index, position);
-    const verdict = this.dedup.admit(origin, command.client, command.seq, command.firstUnanswered);
-    if (verdict.kind === 'duplicate') return verdict.reply;
+    if (command.seq > 0) {
+      const verdict = this.dedup.admit(origin, command.client, command.seq, command.firstUnanswered);
+      if (verdict.kind === 'duplicate') return verdict.reply;
+    }
     const reads = this.scriptReadCalls;
     const reply = this.execute(command.argv, nowMs, index, position);
-    if (this.scriptReadCalls !== reads) this.readApplied?.(origin, command.client, command.argv);
-    this.dedup.record(origin, command.client, command.seq, command.firstUnanswered, reply, nowMs);
+    if (reply !== suspendedReply) return this.commandApplied(origin, command, reads, reply, nowMs);
+    this.suspendedFrame({
+      enter: () => {
+        this.applyingOrigin = origin;
+        this.applyingClient = command.client;
+      },
+      finish: (done) => this.commandApplied(origin, command, reads, done, nowMs),
+    });
     return reply;
+  }
+
+  /** After a command of an entry: the reads its script made told, its reply kept for a retry. */
+  private commandApplied(origin: string, command: BatchedCommand, readsBefore: number, reply: Reply, nowMs: number): Reply {
+    if (this.scriptReadCalls !== readsBefore) this.readApplied?.(origin, command.client, command.argv);
+    if (command.seq > 0) this.dedup.record(origin, command.client, command.seq, command.firstUnanswered, reply, nowMs);
+    return reply;
+  }
+
+  /**
+   * apply, letting a script run of the entry pause between slices when `pauseWhen` says so:
+   * the entry's reply, or a PausedApply to resume later. Until it ends, nothing else may be
+   * applied, and appliedIndex stays below the entry (its writes so far are not a state any
+   * reader may see, nor a snapshot). A script inside a transaction runs to its end.
+   */
+  applyPausable(index: number, data: Uint8Array, pauseWhen: PauseWhen, timing?: CommandTiming): Reply | PausedApply {
+    // Under deferred effects no run is killable: a leader records its runs whole, and a
+    // follower's fallback run would wait for a decision no leader proposes.
+    return this.pausing(index, pauseWhen, !this.settings.values.scriptEffects, () => this.apply(index, data, timing));
+  }
+
+  /** One step of a pausable apply (its start, or a resume) with `pauseWhen` in force: its reply, or the apply paused. */
+  private pausing(index: number, pauseWhen: PauseWhen, killable: boolean, step: () => Reply): Reply | PausedApply {
+    this.pauseWhen = pauseWhen;
+    this.decisionOf = killable ? () => this.killDecisions.of(index) : null;
+    let reply: Reply;
+    try {
+      reply = step();
+    } finally {
+      this.pauseWhen = null;
+      this.decisionOf = null;
+    }
+    if (reply !== suspendedReply) return reply;
+    const suspension = this.suspension as Suspension;
+    const run = suspension.run;
+    return {
+      index,
+      run: { isFunction: run.isFunction, name: run.name, wrote: run.wrote, hasKillPoint: run.hasKillPoint, killable: run.killable, awaitingDecision: run.awaitingDecision, command: suspension.command },
+      resume: () => this.pausing(index, pauseWhen, killable, () => this.resumeSuspended(suspension)),
+    };
+  }
+
+  /** Goes on with the paused run, then with the rest of its batch. */
+  private resumeSuspended(suspension: Suspension): Reply {
+    if (this.suspension !== suspension) throw new Error('kv: a paused apply resumed after it ended');
+    const reply = suspension.resume();
+    if (reply === null) return suspendedReply;
+    this.suspension = null;
+    const cursor = this.suspendedBatch;
+    if (cursor === null) return reply;
+    this.suspendedBatch = null;
+    this.batchCommandApplied(cursor, reply);
+    cursor.position++;
+    return this.continueBatch(cursor);
+  }
+
+  /** A layer a suspended command passed through on its way out (suspension.ts). */
+  private suspendedFrame(frame: SuspendedFrame): void {
+    (this.suspension as Suspension).push(frame);
   }
 
   /**
@@ -421,6 +513,24 @@ export class KvStateMachine {
     }
   }
 
+  /**
+   * Files a committed entry that is not applied yet (it waits behind a paused apply) if it is
+   * a decision entry for a killable run: the index it decides, or 0 for any other entry.
+   */
+  fileDecision(index: number, data: Uint8Array): number {
+    if (commandFormatOf(data) !== commandFormatVersion) return 0;
+    const command = decodeCommand(data);
+    const decision = command instanceof Error ? null : parseScriptDecision(command.argv);
+    if (decision === null) return 0;
+    this.killDecisions.file(decision, index, this.appliedIndex);
+    return decision.target;
+  }
+
+  /** FUNCTION STATS as this node answers it while its apply is paused in `running` (a function's run). */
+  functionStats(running: RunningFunction): Reply {
+    return functionStats(this.scripting, running);
+  }
+
   /** Same as apply (the name the server's state-machine adapter uses). */
   applyEntry(index: number, data: Uint8Array): Reply {
     return this.apply(index, data);
@@ -437,6 +547,8 @@ export class KvStateMachine {
     if (name === undefined) return errorReply('ERR empty command');
     if (isTransaction(argv)) return this.executeTransaction(argv, nowMs, index, position);
     if (isConfigEntry(argv)) return this.settings.applyEntry(argv);
+    const decision = parseScriptDecision(argv);
+    if (decision !== null) return this.killDecisions.applied(decision, index);
     const asUser = unwrapAsUser(argv);
     if (asUser !== null) return this.runAs(asUser.user, () => this.execute(asUser.argv, nowMs, index, position));
     if (isAclEntry(name)) return this.aclUsers.apply(argv);
@@ -450,9 +562,37 @@ export class KvStateMachine {
       return this.runRead(spec, argv, nowMs);
     }
     if (hasFlag(spec, 'denyoom') && !this.makeRoom(index, nowMs)) return outOfMemoryError;
+    // A script run is judged against maxmemory as it starts (scriptCaller), after evicting by
+    // policy as before any write: here, so the evictions are the entry's, not the script's.
+    this.scriptOverMaxmemory = this.settings.values.maxMemoryBytes !== 0 && scriptCallRows.has(spec.name) && !this.makeRoom(index, nowMs);
     const context = this.writeContext(nowMs, index, position);
-    if (this.events.active) return this.events.around(spec, argv, this.keyspace, nowMs, () => this.runHandler(spec, context, argv));
+    if (this.events.active) return this.withEvents(spec, argv, nowMs, context);
     return this.runHandler(spec, context, argv);
+  }
+
+  /** A write run with its keyspace events worked out (keyspace-events.ts), after its run ends if it paused. */
+  private withEvents(spec: CommandSpec, argv: readonly Uint8Array[], nowMs: number, context: CommandContext): Reply {
+    const events = this.events;
+    const watch = events.begin(spec, argv, this.keyspace, nowMs);
+    let reply: Reply;
+    try {
+      reply = this.runHandler(spec, context, argv);
+    } finally {
+      events.leave();
+    }
+    if (reply !== suspendedReply) {
+      events.end(watch, this.keyspace);
+      return reply;
+    }
+    this.suspendedFrame({
+      enter: () => events.reenter(),
+      leave: () => events.leave(),
+      finish: (done) => {
+        events.end(watch, this.keyspace);
+        return done;
+      },
+    });
+    return reply;
   }
 
   /**
@@ -486,15 +626,27 @@ export class KvStateMachine {
    * replaying the entry does not crash again.
    */
   private runHandler(spec: CommandSpec, context: CommandContext, argv: readonly Uint8Array[]): Reply {
+    let reply: Reply;
     try {
-      return spec.handler(context, argv);
+      reply = spec.handler(context, argv);
     } catch (error) {
+      context.finish();
       if (error instanceof CommandError) return error.reply;
       this.counters.internalErrors++;
       return errorReply(`ERR internal error in '${spec.name}': ${error instanceof Error ? error.message : String(error)}`);
-    } finally {
-      context.finish();
     }
+    // A script that paused still runs in the context: it is finished when the run ends.
+    if (reply !== suspendedReply) context.finish();
+    else {
+      if ((this.suspension as Suspension).command.length === 0) (this.suspension as Suspension).command = argv;
+      this.suspendedFrame({
+        finish: (done) => {
+          context.finish();
+          return done;
+        },
+      });
+    }
+    return reply;
   }
 
   /**
@@ -509,9 +661,16 @@ export class KvStateMachine {
       if (this.watchedVersion(watch.key, nowMs) !== watch.version) return { kind: 'array', value: null };
     }
     const replies: Reply[] = [];
-    for (const command of transaction.commands) {
-      // A blocking read inside MULTI answers nil, as in Redis, instead of waiting.
-      replies.push(isTransaction(command) ? errorReply('ERR transactions cannot be nested') : withoutWaitMarker(this.execute(command, nowMs, index, position)));
+    // A transaction's script runs to its end: the transaction has no place to pause at.
+    const pauseWhen = this.pauseWhen;
+    this.pauseWhen = null;
+    try {
+      for (const command of transaction.commands) {
+        // A blocking read inside MULTI answers nil, as in Redis, instead of waiting.
+        replies.push(isTransaction(command) ? errorReply('ERR transactions cannot be nested') : withoutWaitMarker(this.execute(command, nowMs, index, position)));
+      }
+    } finally {
+      this.pauseWhen = pauseWhen;
     }
     return { kind: 'array', value: replies };
   }
@@ -532,10 +691,28 @@ export class KvStateMachine {
 
   private makeScripting(store: ScriptStore, functions: FunctionStore): Scripting {
     const settings = (): Readonly<SettingValues> => this.settings.values;
+    const pauseWhen = (): PauseWhen | null => this.pauseWhen;
+    const decisionOf = (): DecisionOf | null => this.decisionOf;
+    const overMaxmemory = (): boolean => this.scriptOverMaxmemory;
     return {
       store,
       functions,
       vm: () => (this.scriptVm ??= new ScriptVm()),
+      get pauseWhen(): PauseWhen | null {
+        return pauseWhen();
+      },
+      get decision(): DecisionOf | null {
+        return decisionOf();
+      },
+      suspend: (run) => {
+        if (this.readingScript) {
+          run.abandon();
+          return scriptNeedsLog;
+        }
+        if (this.suspension !== null) throw new Error('kv: a script paused while another is paused');
+        this.suspension = new Suspension(run);
+        return suspendedReply;
+      },
       get instructionsMax(): number {
         return settings().scriptInstructionsMax;
       },
@@ -559,13 +736,15 @@ export class KvStateMachine {
         return reply;
       },
       effects: null,
+      get overMaxmemory(): boolean {
+        return overMaxmemory();
+      },
       aclAllows: (spec, argv) => this.scriptCallDenied(spec, argv) === null,
     };
   }
 
   /** One command a script called, after the script rules and ACL let it run (or a replayed one). */
   private runScriptCall(spec: CommandSpec, argv: readonly Uint8Array[], outer: CommandContext, seed: number): Reply {
-    if (outer.writable && hasFlag(spec, 'denyoom') && !this.makeRoom(this.applied, outer.nowMs)) return outOfMemoryError;
     const context = new CommandContext(this.keyspace, outer.nowMs, outer.writable, this.settings.values.protoMaxBulkLen, seed, this.counters, outer.readSalt, this.scripting, true);
     context.keyMissed = this.keyMissed();
     context.readLookups = !hasFlag(spec, 'write');
@@ -612,7 +791,7 @@ export class KvStateMachine {
   private makeRoom(index: number, nowMs: number): boolean {
     const limit = this.settings.values.maxMemoryBytes;
     if (limit === 0) return true;
-    for (let evicted = 0; this.keyspace.memoryBytes > limit; evicted++) {
+    for (let evicted = 0; this.memoryUsage() > limit; evicted++) {
       if (evicted >= evictionsPerCommandMax) return false;
       const victim = this.evictionVictim(index);
       if (victim === undefined) return false;
@@ -653,12 +832,25 @@ export class KvStateMachine {
   /** Runs `run` as `user` (an unknown user has no permissions: every call it makes is refused). */
   private runAs(user: string, run: () => Reply): Reply {
     const outer = this.callingUser;
-    this.callingUser = this.aclUsers.get(user) ?? new AclUser(user);
+    const caller = this.aclUsers.get(user) ?? new AclUser(user);
+    this.callingUser = caller;
+    let reply: Reply;
     try {
-      return run();
+      reply = run();
     } finally {
       this.callingUser = outer;
     }
+    if (reply === suspendedReply) {
+      this.suspendedFrame({
+        enter: () => {
+          this.callingUser = caller;
+        },
+        leave: () => {
+          this.callingUser = outer;
+        },
+      });
+    }
+    return reply;
   }
 
   /**
@@ -726,12 +918,23 @@ export class KvStateMachine {
   }
 
   /**
-   * EVAL, EVALSHA or FCALL of a script that cannot write (scriptCannotWrite), run as a read at
-   * this read point: refused writes, no change to the script cache; `scriptNeedsLog` when, at
-   * this point, it can write after all (the server then proposes it).
+   * EVAL_RO, EVALSHA_RO, FCALL_RO, or EVAL, EVALSHA or FCALL of a script that cannot write
+   * (scriptCannotWrite), run as a read at this read point: refused writes, no change to the
+   * script cache. `scriptNeedsLog` when, at this point, it can write after all, or when its run
+   * is still going once `sliceOver` says so: the server then proposes it, and the run starts
+   * again as an entry every replica applies in slices, with BUSY and SCRIPT KILL (the read's
+   * run, abandoned, changed nothing). A read cannot pause: the node's state must not change
+   * under it, and this node alone would hold its apply for it.
    */
-  readScript(argv: readonly Uint8Array[], clusterTime: number, user: string | null = null): Reply {
-    return this.serveRead(argv, clusterTime, user, (spec) => scriptCallRows.has(spec.name));
+  readScript(argv: readonly Uint8Array[], clusterTime: number, user: string | null = null, sliceOver: PauseWhen | null = null): Reply {
+    this.pauseWhen = sliceOver;
+    this.readingScript = true;
+    try {
+      return this.serveRead(argv, clusterTime, user, (spec) => scriptCallRows.has(spec.name));
+    } finally {
+      this.pauseWhen = null;
+      this.readingScript = false;
+    }
   }
 
   private serveRead(argv: readonly Uint8Array[], clusterTime: number, user: string | null, accepts: (spec: CommandSpec) => boolean): Reply {
@@ -797,8 +1000,13 @@ export class KvStateMachine {
     return stored === undefined || !isCollection(stored) ? undefined : { type: stored.type, length: stored.length };
   }
 
+  /**
+   * The memory estimate maxmemory limits (INFO used_memory): the keyspace's, the cached
+   * scripts' bodies and the function libraries' code. Replicated state only, so every replica
+   * has the same at the same index.
+   */
   memoryUsage(): number {
-    return this.keyspace.memoryBytes;
+    return this.keyspace.memoryBytes + this.scripting.store.byteLength + this.scripting.functions.codeBytes;
   }
 
   /**
@@ -807,8 +1015,7 @@ export class KvStateMachine {
    */
   scriptMemory(): ScriptMemory {
     const vm = this.scripting.vm().memory();
-    const libraryCodeBytes = this.scripting.functions.all().reduce((bytes, library) => bytes + library.code.length, 0);
-    return { ...vm, cachedScriptBytes: this.scripting.store.byteLength, libraryCodeBytes };
+    return { ...vm, cachedScriptBytes: this.scripting.store.byteLength, libraryCodeBytes: this.scripting.functions.codeBytes };
   }
 
   stats(): KvStats {
@@ -835,6 +1042,7 @@ export class KvStateMachine {
 
   /** A consistent stream of the state at the current applied index; writes may continue meanwhile. */
   beginSnapshot(): SnapshotSource {
+    if (this.suspension !== null) throw new Error(`kv: a snapshot while entry ${this.applied} is paused`);
     this.stampAtSnapshot = this.keyspace.stamp;
     const snapshot = new KeyspaceSnapshot(this.keyspace, {
       appliedIndex: this.applied,
@@ -857,6 +1065,18 @@ export class KvStateMachine {
     };
   }
 
+  /**
+   * Ends a paused apply where it stands, its run abandoned (the state it wrote so far stays:
+   * only for a state about to be replaced, by a snapshot).
+   */
+  private abandonPaused(): void {
+    this.suspension?.abandon();
+    this.killDecisions.clear();
+    this.suspension = null;
+    this.suspendedBatch = null;
+    this.keptWriteContext = null; // the paused command's, never finished
+  }
+
   /** Receives a snapshot stream; finish() replaces the whole state, or leaves it untouched on error. */
   beginRestore(): SnapshotSink {
     return new KeyspaceRestore((state) => this.install(state));
@@ -864,6 +1084,7 @@ export class KvStateMachine {
 
   private install(state: SnapshotState): void {
     const settings = ReplicatedSettings.restored(this.startSettings, state.settings ?? []); // first: a bad record throws before anything changed
+    this.abandonPaused();
     this.aclUsers.restore(state.acl ?? null);
     this.settings = settings;
     // Open snapshots keep reading the old keyspace, which nothing mutates any more.
@@ -881,4 +1102,26 @@ export class KvStateMachine {
     this.readyKeys.storedAll();
     this.stampAtSnapshot = this.keyspace.stamp;
   }
+}
+
+/** A batch entry's apply in progress: where it stands and the replies so far. */
+interface BatchCursor {
+  readonly batch: CommandBatch;
+  readonly index: number;
+  readonly nowMs: number;
+  readonly timing: CommandTiming | undefined;
+  readonly replies: Reply[];
+  /** The command being applied. */
+  position: number;
+  /** When it started (timing's clock). */
+  started: number;
+}
+
+/** An entry's apply paused inside a script run (applyPausable). */
+export interface PausedApply {
+  readonly index: number;
+  /** The paused script run: killable, waiting for its decision entry (KillDecisions), a function's, and its command. */
+  readonly run: Pick<PausedRun<Reply>, 'isFunction' | 'name' | 'wrote' | 'hasKillPoint' | 'killable' | 'awaitingDecision'> & { readonly command: readonly Uint8Array[] };
+  /** Goes on: the entry's reply, or a PausedApply again. */
+  resume(): Reply | PausedApply;
 }

@@ -70,9 +70,55 @@ export interface Network {
   sendSnapshot(to: NodeId, header: Uint8Array, source: SnapshotByteSource): Promise<void>;
 }
 
+/** An entry's apply paused between two slices of a script run (StateMachine.applyPausable). */
+export interface PausedEntry<R> {
+  /** The paused script run, as SCRIPT KILL and the kill decisions see it (kill-decisions.ts in src/kv/script). */
+  readonly run: PausedScriptRun;
+  /** Goes on: the entry's result, or the apply paused again. */
+  resume(): R | PausedEntry<R>;
+}
+
+/** What the runtime knows of a paused script run. */
+export interface PausedScriptRun {
+  /** A function's run (FUNCTION KILL's, not SCRIPT KILL's). */
+  readonly isFunction: boolean;
+  /** The function's name (a script's: its SHA-1). */
+  readonly name: string;
+  /** The command that runs it, as applied (FUNCTION STATS shows it). */
+  readonly command: readonly Uint8Array[];
+  /** It called a write command: never killable. */
+  readonly wrote: boolean;
+  /** A decision may end it (false: a run under deferred effects, never killable). */
+  readonly hasKillPoint: boolean;
+  /** Past its kill point with no write: a kill decision would end it. */
+  readonly killable: boolean;
+  /** Stopped for its decision entry (at its first write call or its end): it goes on once one is filed. */
+  readonly awaitingDecision: boolean;
+}
+
+/** The decision entries a leader proposes for a killable run, and how every node files them ahead of their apply. */
+export interface KillDecisionEntries {
+  /** The entry deciding the run of entry `target`, stamped with cluster time `time`. */
+  encode(target: number, decision: 'kill' | 'continue', time: number): Uint8Array;
+  /** Files a committed entry not applied yet if it is a decision: the index it decides, else 0. */
+  file(entry: Entry): number;
+}
+
+export function isPausedEntry<R>(outcome: R | PausedEntry<R>): outcome is PausedEntry<R> {
+  return typeof outcome === 'object' && outcome !== null && 'resume' in outcome;
+}
+
 export interface StateMachine<R> {
   /** Applies one committed Normal entry with non-empty data and returns its result. Deterministic. */
   apply(entry: Entry): R;
+  /**
+   * apply, letting a long script of the entry pause between slices when `pauseWhen` says so:
+   * its result, or the apply paused, to resume on a later turn. Until it ends, nothing else is
+   * applied, appliedIndex stays below the entry and no snapshot is begun. Absent: apply only.
+   */
+  applyPausable?(entry: Entry, pauseWhen: () => boolean): R | PausedEntry<R>;
+  /** With applyPausable: decision entries for killable runs. */
+  readonly killDecisions?: KillDecisionEntries;
   /** Applies the leader's no-op (an empty entry): advances the applied index only. */
   applyNoop(entry: Entry): void;
   readonly appliedIndex: number;

@@ -16,12 +16,21 @@ import { EntryType, MessageType, NO_NODE, StateRole } from '../raft/types.js';
 import { decodeConfChange } from '../raft/conf-change.js';
 import { NodeError } from './errors.js';
 import { array, integer, object, optional, parseJson, string } from '../base/schema.js';
+import { isPausedEntry, type PausedEntry, type PausedScriptRun } from './ports.js';
 import { HeldEntries, scriptEffectsDefaults, scriptEffectsLimitsProblem, type ScriptEffectsLimits } from './held-entries.js';
 import { LOG_STORE_NO_SPACE, type Clock, type EffectsRecord, type InboundSnapshot, type LogStore, type Network, type StateMachine, type TimerHandle } from './ports.js';
 
 export { scriptEffectsDefaults, type ScriptEffectsLimits } from './held-entries.js';
 
 export type ReadMode = 'linearizable' | 'lease' | 'stale';
+
+/** What SCRIPT KILL / FUNCTION KILL got from the leader (RaftNode.killScript). */
+export type ScriptKillOutcome<R> =
+  | { readonly kind: 'notbusy' | 'unkillable' | 'other-kind' }
+  | { readonly kind: 'decided'; readonly reply: R };
+
+/** A pause predicate that never pauses (slices off: a run pauses only to wait for its decision). */
+const never = (): boolean => false;
 
 export interface RaftNodeOptions<R> {
   readonly id: NodeId;
@@ -66,6 +75,14 @@ export interface RaftNodeOptions<R> {
    * reads would wait out their whole deadline. 0 or absent: never asked again.
    */
   readonly readIndexRetryMs?: number;
+  /**
+   * How long one turn may run a script before its apply pauses to let the event loop turn
+   * (heartbeats, elections, clients), when the state machine can pause (applyPausable); the
+   * entries committed after it wait. 0 or absent: an entry is applied in one go. Node-local: a
+   * run's outcome does not depend on where it paused. A run recorded or replayed under deferred
+   * script effects goes in one go (the state machine decides).
+   */
+  readonly scriptSliceMs?: number;
   /** Term of the entry at the state machine's applied index (the snapshot's term after a restore). */
   readonly initialAppliedTerm: number;
   readonly logger: NodeLogger;
@@ -142,6 +159,12 @@ export interface RaftNodeStats {
   effectsEntriesProposed: number;
   /** Read barriers asked of the core again, unanswered after --read-index-retry-ms. */
   readIndexRetries: number;
+  /** Entries whose apply paused between slices of a script run (--script-slice-ms). */
+  entriesApplyPaused: number;
+  /** "continue" decision entries this node proposed as leader for a killable run waiting for one. */
+  scriptDecisionsProposed: number;
+  /** Slices after the first of those applies: each one an event-loop turn the node served meanwhile. */
+  applySlices: number;
 }
 
 /** How applyEntry applies a command entry: as it is, running and recording its scripts (leader), or replaying a record. */
@@ -228,6 +251,17 @@ export class RaftNode<R> {
   private nextReadContext = 1;
   /** Callers that gathered proposals in this turn (atTurnEnd), run before the turn's Ready. */
   private turnEndCallbacks: (() => void)[] = [];
+  /**
+   * The leader's Appends without entries (a commit index alone, a probe) to a follower that
+   * has entries beyond that commit index in flight, by follower: this turn's, and the last
+   * turn's, held one turn. Under load the next turn's Append to the same follower carries the
+   * commit index with its entries, and each held one it replaces would cost the follower a
+   * read, a Ready and an answer; one not replaced goes out at the end of the next turn. The
+   * last news of a burst (nothing sent beyond the commit) is not held: followers see the last
+   * write as soon as before.
+   */
+  private emptyAppends = new Map<NodeId, Message>();
+  private heldEmptyAppends = new Map<NodeId, Message>();
 
   private readyScheduled = false;
   /** A snapshot from the leader is being restored: no Ready is taken until it is done. */
@@ -273,7 +307,7 @@ export class RaftNode<R> {
   private readonly counters: RaftNodeStats = {
     readies: 0, syncs: 0, syncMsTotal: 0, syncMsMax: 0, entriesPersisted: 0, entriesPerReadyMax: 0, entriesApplied: 0, messagesSent: 0, proposals: 0,
     scriptEntriesRecorded: 0, scriptEntriesReplayed: 0, scriptEntriesRunUnrecorded: 0, effectsEntriesProposed: 0,
-    readIndexRetries: 0,
+    readIndexRetries: 0, entriesApplyPaused: 0, applySlices: 0, scriptDecisionsProposed: 0,
   };
   /**
    * Under deferred effects (sm.effects), the committed entries handed over by the core and not
@@ -281,6 +315,26 @@ export class RaftNode<R> {
    * which reads, snapshots and log compaction go by. Null without sm.effects.
    */
   private readonly held: HeldEntries<R> | null;
+  /** The entry whose apply is paused between slices of a script run, and its apply; null when none is. */
+  private paused: { readonly entry: Entry; apply: PausedEntry<R>; readonly since: number } | null = null;
+  /** The paused apply's next slice is scheduled (Clock.defer). */
+  private resumeScheduled = false;
+  /**
+   * The decision this node proposed, as leader, for the paused apply's killable run: its
+   * entry's index, the term, and which (a new term may propose "continue" again; the first filed wins).
+   */
+  private decisionProposed: { readonly index: number; readonly term: number; readonly decision: 'kill' | 'continue' } | null = null;
+  /** Committed entries that came while an apply was paused, in order, applied after it. */
+  private afterPaused: Entry[] = [];
+  /** Stale reads that came while an apply was paused, served once it ends. */
+  private staleReadsWhilePaused: ReadDone[] = [];
+  /** When the current slice of a script run ends (clock ms). */
+  private sliceEnd = 0;
+  private readonly sliceOver = (): boolean => this.options.clock.now() >= this.sliceEnd;
+
+  private startSlice(): void {
+    this.sliceEnd = this.options.clock.now() + (this.options.scriptSliceMs ?? 0);
+  }
   /** Records this leader made in this turn's applies, proposed as one effects entry after them. */
   private recordsToPropose: EffectsRecord[] = [];
   private readonly effectsLimits: ScriptEffectsLimits;
@@ -331,6 +385,11 @@ export class RaftNode<R> {
     return this.softState.leader;
   }
 
+  /** True on a follower that heard its leader (`leader`) within the last election timeout. */
+  get leaderInContact(): boolean {
+    return this.raft.leaderInContact;
+  }
+
   get appliedIndex(): number {
     return this.sm.appliedIndex;
   }
@@ -352,6 +411,34 @@ export class RaftNode<R> {
   /** A copy of the Ready-loop counters. */
   stats(): RaftNodeStats {
     return { ...this.counters };
+  }
+
+  /** The index of the entry whose apply is paused between slices of a script run; 0 when none is. */
+  get applyPausedIndex(): number {
+    return this.paused?.entry.index ?? 0;
+  }
+
+  /**
+   * For a script served as a read (not an entry): true once it has run one slice
+   * (scriptSliceMs) from now; null when runs are not sliced.
+   */
+  readScriptSlice(): (() => boolean) | null {
+    const sliceMs = this.options.scriptSliceMs ?? 0;
+    if (sliceMs === 0) return null;
+    const clock = this.options.clock;
+    const end = clock.now() + sliceMs;
+    return () => clock.now() >= end;
+  }
+
+  /** The script run the apply is paused in; null when none is. */
+  get pausedScript(): PausedScriptRun | null {
+    return this.paused?.apply.run ?? null;
+  }
+
+  /** Milliseconds since the paused apply (applyPausedIndex) began; -1 when none is paused. */
+  applyPausedMs(): number {
+    const paused = this.paused;
+    return paused === null ? -1 : this.options.clock.now() - paused.since;
   }
 
   /**
@@ -507,11 +594,13 @@ export class RaftNode<R> {
    */
   read(mode: ReadMode, done: ReadDone): void {
     if (this.stopped) return tell(done, new NodeError('SHUTDOWN', 'node is shutting down'), 0);
-    if (mode === 'stale') return tell(done, null, this.clusterTime());
+    if (mode === 'stale' && this.paused === null) return tell(done, null, this.clusterTime());
     if (this.readsPending() >= this.options.pendingRequestsMax) {
       return tell(done, new NodeError('BUSY', `too many pending reads (pendingRequestsMax ${this.options.pendingRequestsMax})`), 0);
     }
-    if (mode === 'lease') this.gathering.lease.push(done);
+    // Not at a state in the middle of an entry: a stale read waits for a paused apply to end.
+    if (mode === 'stale') this.staleReadsWhilePaused.push(done);
+    else if (mode === 'lease') this.gathering.lease.push(done);
     else this.gathering.linearizable.push(done);
     this.scheduleReady();
   }
@@ -627,7 +716,37 @@ export class RaftNode<R> {
     this.readyScheduled = false;
     this.flushGatheredReads();
     this.processReady();
+    this.releaseEmptyAppends();
   };
+
+  /** Sends a Ready's message, holding an Append without entries for a turn (emptyAppends). */
+  private sendInTurn(message: Message): void {
+    if (message.type === MessageType.Append) {
+      this.heldEmptyAppends.delete(message.to);
+      if (message.entries.length === 0 && message.prevIndex > message.commit) {
+        this.emptyAppends.set(message.to, message);
+        return;
+      }
+      this.emptyAppends.delete(message.to);
+    }
+    this.send(message);
+  }
+
+  /** Sends the Appends held since the last turn that no Append of this turn replaced, and holds this turn's. */
+  private releaseEmptyAppends(): void {
+    if (this.stopped) return;
+    if (this.heldEmptyAppends.size > 0) {
+      const term = this.raft.status().term;
+      // A leader that stepped down meanwhile drops them: a lost message is always safe.
+      if (this.isLeader) for (const message of this.heldEmptyAppends.values()) if (message.term === term) this.send(message);
+      this.heldEmptyAppends.clear();
+    }
+    if (this.emptyAppends.size === 0) return;
+    const held = this.heldEmptyAppends;
+    this.heldEmptyAppends = this.emptyAppends;
+    this.emptyAppends = held;
+    this.scheduleReady(); // the next turn, which sends them unless replaced
+  }
 
   /**
    * Runs `fn` once at the end of this turn, just before the turn's Ready is taken: a caller
@@ -661,6 +780,7 @@ export class RaftNode<R> {
       // sync that finished meanwhile has not had its completion read yet.
       if (due === 1) this.handOverIfSyncStalled(now);
       if (!this.restoring) this.applyHeldNow();
+      this.proposeContinue();
       this.scheduleReady();
       this.scheduleTick();
     });
@@ -743,7 +863,7 @@ export class RaftNode<R> {
     if (ready.softState !== null) this.onSoftState(ready.softState);
 
     // The leader's Appends go out now, so followers sync in parallel with us.
-    for (const message of ready.messages) this.send(message);
+    for (const message of ready.messages) this.sendInTurn(message);
     if (ready.snapshot !== null) {
       this.processSnapshotReady(ready, ready.snapshot);
       return;
@@ -821,6 +941,7 @@ export class RaftNode<R> {
       if (this.stopped) return;
       for (const message of ready.messagesAfterPersist) this.send(message);
       await this.restoreSnapshot(snapshot);
+      this.afterRestoreOverPaused();
       this.applyCommitted(ready);
       this.restoring = false;
       if (this.stopped) return;
@@ -830,6 +951,36 @@ export class RaftNode<R> {
       this.scheduleReady();
     };
     run().catch((error: unknown) => this.fatal('applying a snapshot failed', error));
+  }
+
+  /**
+   * A snapshot installed while an apply was paused replaced what its run wrote (the state
+   * machine abandoned the run): the entries that waited behind it are applied now, those the
+   * snapshot covers skipped.
+   */
+  private afterRestoreOverPaused(): void {
+    if (this.paused === null) return;
+    this.paused = null;
+    this.applyAfterPaused();
+  }
+
+  /** The entries that waited behind a paused apply, until one pauses again; then the stale reads, once none is paused. */
+  private applyAfterPaused(): void {
+    if (this.held !== null) this.applyHeld(this.held);
+    const waiting = this.afterPaused;
+    let next = 0;
+    while (this.paused === null && next < waiting.length) this.applyEntry(waiting[next++] as Entry, 'run', null);
+    this.afterPaused = next === waiting.length ? [] : waiting.slice(next);
+    this.fileDecisions(this.afterPaused);
+    this.serveStaleReadsAfterPause();
+  }
+
+  private serveStaleReadsAfterPause(): void {
+    if (this.paused !== null || this.staleReadsWhilePaused.length === 0) return;
+    const reads = this.staleReadsWhilePaused;
+    this.staleReadsWhilePaused = [];
+    const clusterTime = this.clusterTime();
+    for (const read of reads) tell(read, null, clusterTime);
   }
 
   /**
@@ -850,13 +1001,31 @@ export class RaftNode<R> {
     for (const readState of ready.readStates) this.onReadState(decodeReadContext(readState.context), readState.index, readState.clusterTime);
     const held = this.held;
     if (held === null) {
-      for (const entry of ready.committedEntries) this.applyEntry(entry, 'run', null);
+      for (const entry of ready.committedEntries) {
+        if (this.paused === null) this.applyEntry(entry, 'run', null);
+        else this.afterPaused.push(entry);
+      }
     } else {
       for (const entry of ready.committedEntries) held.add(entry, this.sm.appliedIndex);
       this.applyHeld(held);
     }
-    if (ready.committedEntries.length > 0) this.markAppliedBytes();
+    if (this.paused !== null) this.fileDecisions(ready.committedEntries);
+    if (ready.committedEntries.length > 0 && this.paused === null) this.markAppliedBytes();
     this.releaseReads();
+  }
+
+  /**
+   * Files the decision entries among committed entries behind the paused apply (its run may
+   * wait for one: kill-decisions.ts in src/kv/script); a decision for the waiting run resumes it.
+   */
+  private fileDecisions(entries: readonly Entry[]): void {
+    const paused = this.paused;
+    const decisions = this.sm.killDecisions;
+    if (paused === null || decisions === undefined) return;
+    for (const entry of entries) {
+      if (entry.index <= paused.entry.index || entry.type !== EntryType.Normal || entry.data.length === 0) continue;
+      if (decisions.file(entry) === paused.entry.index) this.scheduleResume();
+    }
   }
 
   private markAppliedBytes(): void {
@@ -866,7 +1035,7 @@ export class RaftNode<R> {
   /** Applies held entries from the front until one must wait for its record (order is the state machine's contract). */
   private applyHeld(held: HeldEntries<R>): void {
     const leaderTerm = this.raft.currentRole === StateRole.Leader ? this.raft.currentTerm : null;
-    for (;;) {
+    while (this.paused === null) {
       const step = held.next(this.sm.appliedIndex, leaderTerm);
       if (step === null || step === 'wait') return;
       if (step === 'fallback') {
@@ -931,10 +1100,126 @@ export class RaftNode<R> {
       this.options.onConfChange?.(decodeConfChangeEntry(entry), entry);
     } else if (entry.data.length === 0) {
       this.sm.applyNoop(entry);
+    } else if (mode !== 'run') {
+      result = this.applyWithEffects(entry, mode, record);
+      applied = true;
     } else {
-      result = mode === 'run' ? this.sm.apply(entry) : this.applyWithEffects(entry, mode, record);
+      const outcome = this.applyInSlices(entry);
+      if (isPausedEntry(outcome)) {
+        this.counters.entriesApplyPaused++;
+        // Since its first slice began (applyInSlices set the slice's end).
+        this.paused = { entry, apply: outcome, since: this.sliceEnd - (this.options.scriptSliceMs ?? 0) };
+        this.continuePaused();
+        return;
+      }
+      result = outcome;
       applied = true;
     }
+    this.answerProposal(entry, applied, result);
+  }
+
+  /**
+   * apply, in slices when they are on and the state machine can pause (the first slice now).
+   * With slices off, an apply still pauses where its run waits for a decision entry: whether a
+   * run is killable must not depend on a node's settings.
+   */
+  private applyInSlices(entry: Entry): R | PausedEntry<R> {
+    const sliceMs = this.options.scriptSliceMs ?? 0;
+    if (this.sm.applyPausable === undefined || (sliceMs === 0 && this.sm.killDecisions === undefined)) return this.sm.apply(entry);
+    this.startSlice();
+    return this.sm.applyPausable(entry, sliceMs === 0 ? never : this.sliceOver);
+  }
+
+  /**
+   * The paused apply goes on in its next slice, on a later turn; while its run waits for a
+   * decision entry it goes on once one is filed, and a leader proposes "continue" for it (a
+   * kill, SCRIPT KILL's, would have been proposed before the run reached the wait).
+   */
+  private continuePaused(): void {
+    const paused = this.paused;
+    if (paused === null) return;
+    if (!paused.apply.run.awaitingDecision) this.scheduleResume();
+    else this.proposeContinue();
+  }
+
+  private scheduleResume(): void {
+    if (this.resumeScheduled) return;
+    this.resumeScheduled = true;
+    this.options.clock.defer(this.resumePaused);
+  }
+
+  /** As leader, proposes "continue" for the paused apply's run waiting for its decision, once per term (on ticks too: a new leader's). */
+  private proposeContinue(): void {
+    const paused = this.paused;
+    const decisions = this.sm.killDecisions;
+    if (paused === null || decisions === undefined || !paused.apply.run.awaitingDecision || this.raft.currentRole !== StateRole.Leader) return;
+    const index = paused.entry.index;
+    const term = this.raft.currentTerm;
+    if (this.decisionProposed !== null && this.decisionProposed.index === index && this.decisionProposed.term === term) return;
+    const result = this.raft.propose(decisions.encode(index, 'continue', this.clusterTime()));
+    if (!result.ok) return; // again on the next tick
+    this.decisionProposed = { index, term, decision: 'continue' };
+    this.counters.scriptDecisionsProposed++;
+    this.scheduleReady();
+  }
+
+  /**
+   * SCRIPT KILL (`isFunction` false) or FUNCTION KILL on the leader: proposes a kill for the
+   * paused apply's run once it is killable, and answers with the decision entry's reply;
+   * without a paused run, or for one that wrote or is of the other kind, says why not.
+   */
+  async killScript(isFunction: boolean): Promise<ScriptKillOutcome<R>> {
+    for (;;) {
+      const paused = this.paused;
+      const decisions = this.sm.killDecisions;
+      if (paused === null || decisions === undefined || this.stopped) return { kind: 'notbusy' };
+      const run = paused.apply.run;
+      if (run.isFunction !== isFunction) return { kind: 'other-kind' };
+      const index = paused.entry.index;
+      const proposed = this.decisionProposed !== null && this.decisionProposed.index === index ? this.decisionProposed.decision : null;
+      if (run.wrote || !run.hasKillPoint || proposed === 'continue') return { kind: 'unkillable' };
+      if (run.killable) {
+        const reply = await new Promise<R>((resolve, reject) => {
+          this.propose(`script-decision:${index}:${this.raft.currentTerm}`, decisions.encode(index, 'kill', this.clusterTime()), (error, result) => (error === null ? resolve(result as R) : reject(error)));
+          if (this.raft.currentRole === StateRole.Leader) this.decisionProposed = { index, term: this.raft.currentTerm, decision: 'kill' };
+        });
+        return { kind: 'decided', reply };
+      }
+      // Not yet at its kill point: a later slice tells whether it gets there without a write.
+      await yieldTurn(this.options.clock);
+    }
+  }
+
+  /**
+   * The next slice of the paused apply, on a later turn; once it ends, the entries that waited
+   * behind it, then what follows an apply (reads, log release, snapshot, the next Ready).
+   */
+  private readonly resumePaused = (): void => {
+    this.resumeScheduled = false;
+    const paused = this.paused;
+    // A snapshot being installed replaces the state the run wrote to: the run ends with it.
+    if (paused === null || this.stopped || this.restoring) return;
+    this.startSlice();
+    this.counters.applySlices++;
+    const outcome = paused.apply.resume();
+    if (isPausedEntry(outcome)) {
+      paused.apply = outcome;
+      this.continuePaused();
+      return;
+    }
+    this.paused = null;
+    this.answerProposal(paused.entry, true, outcome);
+    this.applyAfterPaused();
+    this.proposeRecords();
+    this.markAppliedBytes();
+    this.releaseReads();
+    this.raft.releaseLogData(this.sm.appliedIndex as LogIndex);
+    this.maybeSnapshot();
+    this.scheduleReady();
+  };
+
+  /** Answers the proposal at an applied entry's index: its result, or dropped when another term's entry took its slot. */
+  private answerProposal(entry: Entry, applied: boolean, result: R | undefined): void {
     // Log matching: the entry at (index, term) is the one this node proposed, or it is not.
     const pending = this.proposalsByIndex.get(entry.index);
     if (pending === undefined) return;
@@ -991,7 +1276,9 @@ export class RaftNode<R> {
     this.readsAwaitingApply.sort((a, b) => a.index - b.index);
   }
 
+  /** Serves the reads whose index is applied; none while an apply is paused (the state is in the middle of an entry). */
   private releaseReads(): void {
+    if (this.paused !== null) return;
     const applied = this.sm.appliedIndex;
     let released = 0;
     for (const batch of this.readsAwaitingApply) {
@@ -1071,13 +1358,15 @@ export class RaftNode<R> {
 
   /** Takes a snapshot now (RAFT.SNAPSHOT), after any one in progress; resolves with its index. */
   async snapshotNow(): Promise<number> {
+    // Not in the middle of an entry whose apply is paused: its writes so far are no state.
+    while (this.paused !== null && !this.stopped) await yieldTurn(this.options.clock);
     while (this.snapshotRunning !== null) await this.snapshotRunning.catch(() => 0);
     return this.takeSnapshot();
   }
 
   private maybeSnapshot(): void {
     const every = this.options.snapshotEntries;
-    if (this.snapshotRunning !== null) return;
+    if (this.snapshotRunning !== null || this.paused !== null) return;
     const byEntries = every > 0 && this.sm.appliedIndex - this.lastSnapshotIndex >= every;
     const everyBytes = this.snapshotLogBytesDue();
     const byBytes = everyBytes > 0 && this.appliedBytes - this.appliedBytesAtSnapshot >= everyBytes;
@@ -1183,8 +1472,11 @@ export class RaftNode<R> {
   private sweepDeadlines(): void {
     if (this.stopped) return;
     const now = this.options.clock.now();
+    // Writes at or behind an entry whose script run is paused wait for it, as Redis's clients
+    // wait for a running script (the run is bounded by its instruction budget).
+    const waitingFrom = this.paused?.entry.index ?? Number.POSITIVE_INFINITY;
     for (const pending of this.proposals.values()) {
-      if (pending.deadline <= now) {
+      if (pending.deadline <= now && pending.index < waitingFrom) {
         this.forgetProposal(pending);
         const timeout = new NodeError('TIMEOUT', `no result within ${this.options.requestTimeoutMs} ms; the outcome is unknown`);
         for (const waiter of pending.waiters) waiter(timeout, undefined);
@@ -1221,7 +1513,7 @@ export class RaftNode<R> {
   }
 
   private readsPending(): number {
-    let count = this.gathering.linearizable.length + this.gathering.lease.length;
+    let count = this.gathering.linearizable.length + this.gathering.lease.length + this.staleReadsWhilePaused.length;
     for (const batch of this.readsToAskAgain) count += batch.reads.length;
     for (const batch of this.readsAwaitingLeader) count += batch.reads.length;
     for (const batch of this.readsAwaitingIndex.values()) count += batch.reads.length;
@@ -1256,6 +1548,9 @@ export class RaftNode<R> {
     const waiting = this.readsAwaitingApply;
     this.readsAwaitingApply = [];
     for (const batch of waiting) for (const read of batch.reads) tell(read, error, 0);
+    const stale = this.staleReadsWhilePaused;
+    this.staleReadsWhilePaused = [];
+    for (const read of stale) tell(read, error, 0);
   }
 
   private notLeaderError(): NodeError {

@@ -213,6 +213,11 @@ export class Raft {
     return this.term;
   }
 
+  /** True on a follower that heard its leader within the last election timeout. */
+  get leaderInContact(): boolean {
+    return this.role === StateRole.Follower && this.leader !== NO_NODE && this.electionElapsed < this.config.electionTicks;
+  }
+
   propose(data: Uint8Array): ProposeResult {
     return this.proposeEntry(EntryType.Normal, data);
   }

@@ -170,7 +170,7 @@ function metricsRegistry(context: AdminContext): { registry: Registry; newScrape
   const kvStats = (): Sample['kv'] => current().kv;
   gauge('raftis_kv_keys', 'Keys in the keyspace.', () => kvStats().keys);
   gauge('raftis_kv_keys_with_expiry', 'Keys with a TTL.', () => kvStats().expires);
-  gauge('raftis_kv_memory_bytes', "The keyspace's memory estimate (what maxmemory limits).", () => kvStats().memoryBytes);
+  gauge('raftis_kv_memory_bytes', "The keyspace's memory estimate: keys and values (maxmemory limits this plus cached scripts and function libraries, INFO used_memory).", () => kvStats().memoryBytes);
   gauge('raftis_kv_maxmemory_bytes', 'The maxmemory limit, 0 for none.', () => kvStats().maxMemoryBytes);
   counter('raftis_kv_expired_keys_total', 'Keys deleted on expiry.', () => kvStats().expiredKeys);
   counter('raftis_kv_evicted_keys_total', 'Keys evicted under maxmemory.', () => kvStats().evictedKeys);

@@ -113,6 +113,8 @@ export interface ServerConfig {
   /** A peer connection that takes writes and delivers nothing back this long is redialled; 0: two election timeouts. */
   readonly peerStallMs: number;
   readonly readIndexRetryMs: number;
+  /** How long a script runs in one turn before its entry's apply pauses for the event loop; 0: scripts run in one go. */
+  readonly scriptSliceMs: number;
   /** Enables the transport's drop/delay/partition API (RAFT.DEBUG FAULT …). Never in production. */
   readonly debugFaultInjection: boolean;
   /** RAFT.DEBUG DISK: the data directory's disk can be made to fail syncs, run out of space or slow down (tests only). */
@@ -240,6 +242,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'scriptEffectsWaitMs', flag: 'script-effects-wait-ms', kind: 'int', min: 0, max: 600_000, help: 'with the replicated setting script-effects on, a node runs a script entry itself once it has waited this long for the leader\'s record; 0 = two election timeouts, 2 × election-ticks × tick-ms (default 0: 1200 ms)' },
   { key: 'scriptEffectsHoldEntriesMax', flag: 'script-effects-hold-entries-max', kind: 'int', min: 1, max: 10_000_000, help: 'committed entries a node holds behind a script entry waiting for its record; past it, it runs the script itself (default 10000)' },
   { key: 'scriptEffectsHoldBytesMax', flag: 'script-effects-hold-bytes-max', kind: 'bytes', min: 1024, max: 16_384 * MiB, help: 'bytes of committed entries a node holds behind a script entry waiting for its record; past it, it runs the script itself (default 64mb)' },
+  { key: 'scriptSliceMs', flag: 'script-slice-ms', kind: 'int', min: 0, max: 60_000, help: 'a script (EVAL, FCALL) that runs longer than this in one turn pauses, and its entry\'s apply goes on in the next turn, so heartbeats, elections and commands that need no keyspace are served while it runs; the entries after it wait; 0 = scripts run in one go (default 50)' },
   { key: 'readIndexRetryMs', flag: 'read-index-retry-ms', kind: 'int', min: 0, max: 600_000, help: 'ask the leader again for a linearizable read\'s read index when no answer came within this long (a request or its heartbeats lost while a peer link reconnects); 0 = one election timeout, election-ticks × tick-ms (default 0: 600 ms)' },
   { key: 'noLeaderWaitMs', flag: 'no-leader-wait-ms', kind: 'int', min: 0, max: 600_000, help: 'wait this long for a leader before -TRYAGAIN (default 3000)' },
   { key: 'snapshotEntries', flag: 'snapshot-entries', kind: 'int', min: 0, max: 1e9, help: 'snapshot after this many applied entries, 0 = never (default 100000)' },
@@ -327,6 +330,7 @@ const DEFAULTS: Omit<ServerConfig, 'id' | 'listen' | 'peerListen' | 'dataDir' | 
   scriptEffectsHoldBytesMax: 64 * MiB,
   noLeaderWaitMs: 3000,
   readIndexRetryMs: 0,
+  scriptSliceMs: 50,
   snapshotEntries: 100_000,
   logRetainEntries: 10_000,
   // Large entries (MSET, big values) must not keep hundreds of megabytes of log in memory

@@ -11,6 +11,7 @@ import type { RaftNode, ReadMode, ReadWaiter } from '../node/raft-node.js';
 import type { NodeError } from '../node/errors.js';
 import type { ClientConnection, ReplySlot } from '../resp/server.js';
 import type { ReadConsistency, ServerConfig } from './config.js';
+import { killCommand } from './script-kill.js';
 import { errorReply, nodeErrorReply } from './errors.js';
 import type { WritePath, WriteWaiter } from './write-path.js';
 import { encodeTransaction, type WatchedKey } from '../kv/transaction.js';
@@ -246,6 +247,10 @@ export interface DispatcherOptions {
   readonly clientById?: (id: number) => ClientConnection | undefined;
   /** tracking-table-max-keys, the node setting; absent = no limit. */
   readonly trackingMaxKeys?: () => number;
+  /** SCRIPT KILL / FUNCTION KILL of the script run the cluster's applies are paused in (script-kill.ts); absent: applied as commands. */
+  readonly scriptKill?: (which: 'script' | 'function', argv: readonly Buffer[]) => Promise<Reply>;
+  /** busy-reply-threshold (lua-time-limit), the node setting, in ms; absent = 5000. */
+  readonly busyReplyThresholdMs?: () => number;
 }
 
 /** What the dispatcher asks pub/sub about a connection. */
@@ -268,6 +273,17 @@ const RUNS_SCRIPT: ReadonlySet<string> = new Set([...SCRIPT_CALLS, 'eval_ro', 'e
 
 /** Commands that steer a transaction run at once inside MULTI; every other one is queued (Redis's processCommand). */
 const RUN_IN_MULTI: ReadonlySet<string> = new Set(['exec', 'discard', 'multi', 'watch', 'reset']);
+const BUSY_SCRIPT = errorReply('BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.');
+
+/** The subcommands with Redis's allow-busy flag whose command has none: SCRIPT KILL, FUNCTION KILL and FUNCTION STATS. */
+function allowedWhileBusy(name: string, argv: readonly Buffer[]): boolean {
+  return killCommand(name, argv) !== null || isFunctionStats(name, argv);
+}
+
+/** `FUNCTION STATS` (any case, nothing after). */
+function isFunctionStats(name: string, argv: readonly Buffer[]): boolean {
+  return name === 'function' && argv.length === 2 && (argv[1] as Buffer).toString('latin1').toLowerCase() === 'stats';
+}
 
 /** Commands whose first argument names a subcommand, which CLIENT LIST's `cmd` shows ('client|list'). */
 const CONTAINER_COMMANDS: ReadonlySet<string> = new Set(['client', 'cluster', 'command', 'config', 'memory', 'object', 'script', 'function', 'xinfo', 'xgroup', 'acl', 'latency', 'slowlog', 'pubsub']);
@@ -422,6 +438,16 @@ export class Dispatcher {
     // Permissions are checked here, once; inside MULTI at queue time, as Redis does.
     const denied = this.acl.admit(conn, command.row, argv, transaction === null ? 'toplevel' : 'multi');
     if (denied !== null) return this.refuseCommand(state, command, argv, denied, slot);
+    const busy = this.busyRefusal(command, argv);
+    if (busy !== null) return this.refuseCommand(state, command, argv, busy, slot);
+    const kill = transaction === null && this.options.scriptKill !== undefined ? killCommand(name, argv) : null;
+    if (kill !== null) {
+      // Decided by the leader while the script runs (script-kill.ts), not applied behind it.
+      void this.options.scriptKill?.(kill, argv).then((reply) => sendCounted(slot, this.registry.errors, reply));
+      return;
+    }
+    const running = transaction === null ? this.functionStatsWhilePaused(name, argv) : null;
+    if (running !== null) return sendCounted(slot, this.registry.errors, running);
     if (transaction !== null && !RUN_IN_MULTI.has(name)) {
       // Like Redis, only existence, arity and the no-multi flag are checked when queueing: a
       // bad argument is that command's error inside EXEC's reply and does not abort the rest.
@@ -438,6 +464,30 @@ export class Dispatcher {
     if (SCRIPT_CALLS.has(name)) this.node.read('linearizable', (error) => {
       if (error === null && !this.writes(command, state, argv)) this.pause.release(paused);
     });
+  }
+
+  /**
+   * BUSY, as Redis answers while a script has run past busy-reply-threshold: here, while an
+   * entry's apply has been paused in a script run that long, for every command without Redis's
+   * allow-busy flag. Null when no script runs that long, or the command may run meanwhile.
+   */
+  private busyRefusal(command: RegisteredCommand, argv: readonly Buffer[]): Reply | null {
+    const pausedMs = this.node.applyPausedMs();
+    if (pausedMs < 0 || pausedMs < (this.options.busyReplyThresholdMs?.() ?? 5000)) return null;
+    if ((command.row.flags as readonly string[]).includes('allow_busy') || allowedWhileBusy(command.row.name, argv)) return null;
+    return BUSY_SCRIPT;
+  }
+
+  /**
+   * FUNCTION STATS while this node's apply is paused in a script run: answered here, as Redis
+   * answers it during a run (through the log it would wait for the run's end): the function
+   * running, or BUSY for a script (EVAL). Null for any other command, or with no paused run.
+   */
+  private functionStatsWhilePaused(name: string, argv: readonly Buffer[]): Reply | null {
+    const run = this.node.pausedScript;
+    if (run === null || !isFunctionStats(name, argv)) return null;
+    if (!run.isFunction) return BUSY_SCRIPT;
+    return this.options.kv.functionStats({ name: run.name, command: run.command, durationMs: Math.max(0, this.node.applyPausedMs()) });
   }
 
   /** Sends a refusal to `slot`, counted in INFO errorstats. */
@@ -527,7 +577,7 @@ export class Dispatcher {
   private plainRead(conn: ClientConnection, state: ConnectionState, command: DataCommand, argv: Buffer[], slot: ReplySlot, started: number): boolean {
     const spec = command.row;
     const flags = spec.flags as readonly string[];
-    if (flags.includes('write') || SCRIPT_CALLS.has(spec.name) || (flags.includes('blocking') && mayBlock(argv))) return false;
+    if (flags.includes('write') || RUNS_SCRIPT.has(spec.name) || (flags.includes('blocking') && mayBlock(argv))) return false;
     if (spec.validate !== undefined && spec.validate(argv) !== null) return false; // runData answers the error
     // The connection's consistency as set when the read arrived, even if it waits.
     const caching = this.tracking.active && this.tracking.takeCaching(conn, spec.name);
@@ -560,21 +610,24 @@ export class Dispatcher {
     if (invalid !== null) return done(invalid);
     if (this.tracking.active) this.tracking.takeCaching(conn, spec.name);
     if (spec.flags.includes('blocking') && mayBlock(argv)) this.inOrder(state, 'block', done, (finish) => this.blocking.run(conn.id, argv, this.waiterWrites(conn, state, execution), finish));
-    else if (SCRIPT_CALLS.has(spec.name) && this.kv.scriptCannotWrite(argv)) this.scriptRead(conn, state, spec, argv, done, execution);
+    else if (RUNS_SCRIPT.has(spec.name) && (!SCRIPT_CALLS.has(spec.name) || this.kv.scriptCannotWrite(argv))) this.scriptRead(conn, state, spec, argv, done, execution);
     else if (spec.flags.includes('write')) this.write(conn, state, this.acl.logForm(conn, spec, argv), done, execution);
     else throw new Error(`dispatch: the read ${spec.name} reached runData (plainRead serves every valid read)`);
   }
 
   /**
-   * EVAL, EVALSHA or FCALL of a script that cannot write, served like a read: at a read point of
-   * the connection's consistency, on this node, without a log entry. Should the read point find
-   * that it can write after all (a SCRIPT FLUSH or FUNCTION LOAD REPLACE came between), it is
-   * proposed as the write it is, and the connection's later reads wait for it (the fence).
+   * EVAL_RO, EVALSHA_RO, FCALL_RO, or EVAL, EVALSHA or FCALL of a script that cannot write,
+   * served like a read: at a read point of the connection's consistency, on this node, without
+   * a log entry. Should the read point find that it can write after all (a SCRIPT FLUSH or
+   * FUNCTION LOAD REPLACE came between), or the run outlast one slice (--script-slice-ms: this
+   * node's event loop must not stop for it), it is proposed as the command it is, run in slices
+   * by every replica (KvStateMachine.readScript), and the connection's later reads wait for it
+   * (the fence).
    */
   private scriptRead(conn: ClientConnection, state: ConnectionState, spec: CommandSpec, argv: Buffer[], done: (reply: Reply) => void, execution: Execution): void {
     const mode = state.consistency;
     const user = this.acl.runsAs(conn, spec);
-    const serve = (clusterTime: number): Reply => this.tracked(conn, argv, false, () => timed(execution, () => this.kv.readScript(argv, clusterTime, user)));
+    const serve = (clusterTime: number): Reply => this.tracked(conn, argv, false, () => timed(execution, () => this.kv.readScript(argv, clusterTime, user, this.node.readScriptSlice())));
     this.inOrder(state, 'read', done, (finish) => this.connectionRead(state, mode, serve, (reply) => {
       if (reply !== scriptNeedsLog) return finish(reply);
       const fence: (() => void)[] = state.fence ?? [];
@@ -622,13 +675,28 @@ export class Dispatcher {
       return {
         conn, argv, done, spent,
         read: (serve, answer, failed) => this.connectionRead(state, mode, timedServe(serve), answer, failed),
-        write: (entry, answer) => this.writeNow(conn, state, entry, answer, execution),
+        write: (entry, answer) => this.writeNow(conn, state, entry, this.onceAppliedHere(answer), execution),
       };
     }
     return {
       conn, argv, done, spent,
       read: (serve, answer, failed) => this.inOrder(state, 'read', answer, (finish) => this.connectionRead(state, mode, timedServe(serve), finish, failed)),
-      write: (entry, answer) => this.write(conn, state, entry, answer, execution),
+      write: (entry, answer) => this.write(conn, state, entry, this.onceAppliedHere(answer), execution),
+    };
+  }
+
+  /**
+   * A server command's write (ACL SETUSER, CONFIG SET, FUNCTION LOAD, ...) is answered once this
+   * node has applied it: a follower relays the leader's reply as soon as it comes, possibly
+   * before the commit index reaches it, and checks made here at dispatch (ACL rules, settings)
+   * would not see the change yet. A follower waits for a read point (ReadIndex: its apply at or
+   * past the leader's commit, which covers the write). Data writes do not wait: the reads that
+   * follow them take a read point of their own. A failed read point still answers the reply.
+   */
+  private onceAppliedHere(answer: (reply: Reply) => void): (reply: Reply) => void {
+    return (reply) => {
+      if (this.node.isLeader) return answer(reply);
+      this.node.read('linearizable', () => answer(reply));
     };
   }
 

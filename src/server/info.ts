@@ -67,7 +67,7 @@ const sections: Record<string, Section> = {
     const total = totalmem();
     return [`used_memory:${used}`, `used_memory_human:${bytesToHuman(used)}`, `used_memory_rss:${memory.rss}`, `used_memory_rss_human:${bytesToHuman(memory.rss)}`,
       `used_memory_heap:${memory.heapUsed}`, `used_memory_heap_committed:${memory.heapTotal}`, `used_memory_external:${memory.external}`,
-      `used_memory_array_buffers:${memory.arrayBuffers}`, `used_memory_dataset:${used}`, `total_system_memory:${total}`, `total_system_memory_human:${bytesToHuman(total)}`,
+      `used_memory_array_buffers:${memory.arrayBuffers}`, `used_memory_dataset:${stats.memoryBytes}`, `total_system_memory:${total}`, `total_system_memory_human:${bytesToHuman(total)}`,
       ...scriptMemoryLines(kv.scriptMemory(), stats),
       `maxmemory:${maxMemoryBytes}`, `maxmemory_human:${bytesToHuman(maxMemoryBytes)}`, `maxmemory_policy:${evictionPolicy}`,
       `mem_fragmentation_ratio:${used === 0 ? 0 : (memory.rss / used).toFixed(2)}`, 'mem_allocator:v8', 'lazyfree_pending_objects:0'];
@@ -235,6 +235,8 @@ export function raftInfoLines(context: AdminContext): string[] {
     `stat_script_entries_recorded:${stats.scriptEntriesRecorded}`, `stat_script_entries_replayed:${stats.scriptEntriesReplayed}`,
     `stat_script_entries_run_unrecorded:${stats.scriptEntriesRunUnrecorded}`, `stat_effects_entries_proposed:${stats.effectsEntriesProposed}`,
     `stat_read_index_retries:${stats.readIndexRetries}`,
+    // A script running in slices (--script-slice-ms): the entry it is paused in, and how its applies went.
+    `apply_paused_index:${node.applyPausedIndex}`, `stat_entries_apply_paused:${stats.entriesApplyPaused}`, `stat_apply_slices:${stats.applySlices}`, `stat_script_decisions_proposed:${stats.scriptDecisionsProposed}`,
   ];
   const transport = context.transportStats();
   // Every node redials its own stalled links, followers too: the totals, beside the leader's per-peer lines.

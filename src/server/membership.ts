@@ -21,6 +21,7 @@ import { formatHostPort, parseHostPort, type HostPort } from './config.js';
 import { arityError } from '../kv/replies.js';
 import { serverCommand, type ServerCall, type ServerCommand } from './command-registry.js';
 import { errorReply, nodeErrorReply } from './errors.js';
+import { killCommand, killOnLeader } from './script-kill.js';
 import { FORWARD_NODE_ERROR, FORWARD_REPLY, decodeForwardAnswer, decodeForwardedAdmin, encodeForwardAnswer, encodeForwardedAdmin } from './forward-codec.js';
 import type { Identity, Member } from './identity.js';
 
@@ -93,9 +94,11 @@ export class Membership {
       }
       const args = argv.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength));
       const name = args[0]?.toString('latin1').toLowerCase() ?? '';
+      const kill = killCommand(name, args);
       if (name === 'raft.nodes') reply(this.nodes());
       else if (name === 'raft.clusterinfo') reply(this.clusterInfo());
       else if (name === 'raft.node') this.nodeCommand(args, reply);
+      else if (kill !== null) void killOnLeader(this.options.node, kill).then(reply);
       else reply(errorReply(`ERR '${name}' cannot be forwarded`));
     });
   }
@@ -175,7 +178,8 @@ export class Membership {
     return reply.kind === 'error' ? `${target}: ${reply.message}` : null;
   }
 
-  private forwardToLeader(argv: readonly Buffer[], done: (reply: Reply) => void): void {
+  /** Runs a leader's command (RAFT.NODE, SCRIPT KILL: those handleForwarded runs) on the leader this node knows. */
+  forwardToLeader(argv: readonly Buffer[], done: (reply: Reply) => void): void {
     const leader = this.options.node.leader;
     if (leader === '') return done(errorReply('TRYAGAIN no leader'));
     this.options.forward(leader, encodeForwardedAdmin(argv), this.options.requestTimeoutMs).then((bytes) => {

@@ -5,13 +5,15 @@
 
 import type { Logger } from 'pino';
 import { IdleCollection, v8HeapSpaces } from './idle-collection.js';
-import { isCommandBatch } from '../kv/command-codec.js';
+import { encodeCommand, isCommandBatch } from '../kv/command-codec.js';
+import { scriptDecisionArgv } from '../kv/script/kill-decisions.js';
+import { killOnLeader } from './script-kill.js';
 import { KvStateMachine, type CommandTiming } from '../kv/state-machine.js';
 import { seedMemberHashes } from '../kv/member-index.js';
 import type { Reply } from '../kv/reply.js';
 import { RaftNode, decodeSnapshotHeader, snapshotHeaderContext } from '../node/raft-node.js';
 import { boolean, object, optional, parseJson, SchemaError, string } from '../base/schema.js';
-import type { Clock, Network, SnapshotByteSource, StateMachine } from '../node/ports.js';
+import { isPausedEntry, type Clock, type Network, type PausedEntry, type SnapshotByteSource, type StateMachine } from '../node/ports.js';
 import { kvDeferredEffects } from '../kv/script/deferred-effects.js';
 import { ConfChangeType, EntryType, createRaft, decodeConfChange, logIndex, nodeId, term, type ConfChange, type ConfState, type Entry, type NodeId } from '../node/consensus.js';
 import { decodeForwardedReply, encodeForwardedReply } from './forwarded-reply.js';
@@ -286,6 +288,7 @@ export class RaftisServer {
       pendingRequestsMax: config.pendingRequestsMax,
       noLeaderWaitMs: config.noLeaderWaitMs,
       readIndexRetryMs: readIndexRetryMs(config),
+      scriptSliceMs: config.scriptSliceMs,
       initialAppliedTerm: recovered.snapshot?.term ?? 0,
       logger: log,
       onFatal: (error) => exitOnFatal(log, error),
@@ -454,6 +457,8 @@ export class RaftisServer {
       catchingUp: () => catchUp.pending,
       clientById: (id) => respServer?.client(id),
       trackingMaxKeys: () => admin.setting('tracking-table-max-keys'),
+      busyReplyThresholdMs: () => admin.setting('busy-reply-threshold'),
+      scriptKill: (which, argv) => (node.isLeader ? killOnLeader(node, which) : new Promise((resolve) => membership.forwardToLeader(argv, resolve))),
     });
     if (catchUp.pending) awaitCatchUp(node, config.tickMs * config.heartbeatTicks, () => { catchUp.pending = false; log.info({ applied: node.appliedIndex }, 'caught up with the cluster: serving clients'); });
     const aclSeed = await seedLines(config, kv); // checked against every command, now that they are all registered
@@ -863,7 +868,14 @@ function kvAdapter(kv: KvStateMachine, timer: ApplyTimer, applied: (reply: Reply
   /** Times one apply and hands its replies (a batch's each) to `applied`. */
   const timed = (entry: { readonly data: Uint8Array }, apply: () => Reply): Reply => {
     const started = performance.now();
-    const reply = apply();
+    return finished(entry, apply(), started);
+  };
+  /** A pausable apply, timed from its first slice to its end (the turns between included). */
+  const timedSlices = (entry: { readonly data: Uint8Array }, outcome: Reply | PausedEntry<Reply>, started: number): Reply | PausedEntry<Reply> => {
+    if (!isPausedEntry(outcome)) return finished(entry, outcome, started);
+    return { run: outcome.run, resume: () => timedSlices(entry, outcome.resume(), started) };
+  };
+  const finished = (entry: { readonly data: Uint8Array }, reply: Reply, started: number): Reply => {
     if (isCommandBatch(entry.data) && reply.kind === 'array' && reply.value !== null) {
       for (const each of reply.value) applied(each);
     } else {
@@ -876,6 +888,14 @@ function kvAdapter(kv: KvStateMachine, timer: ApplyTimer, applied: (reply: Reply
   };
   return {
     apply: (entry) => timed(entry, () => kv.apply(entry.index, entry.data, timer.commands)),
+    applyPausable: (entry, pauseWhen) => {
+      const started = performance.now();
+      return timedSlices(entry, kv.applyPausable(entry.index, entry.data, pauseWhen, timer.commands), started);
+    },
+    killDecisions: {
+      encode: (target, decision, time) => encodeCommand({ origin: '', client: 0, seq: 0, firstUnanswered: 0, time, argv: scriptDecisionArgv({ target, decision }) }),
+      file: (entry) => kv.fileDecision(entry.index, entry.data),
+    },
     applyNoop: (entry) => kv.applyNoop(entry.index),
     get appliedIndex() {
       return kv.appliedIndex;

@@ -38,6 +38,9 @@ function settings(): Threshold[] {
     { names: ['list-compress-depth'], min: 0n, max: intMax, defaultValue: 0n },
     // Seconds a leader asked to shut down waits for leadership to move (shutdown.ts).
     { names: ['shutdown-timeout'], min: 0n, max: intMax, defaultValue: 10n },
+    // Milliseconds a script may run (its entry's apply paused between slices, --script-slice-ms)
+    // before this node answers BUSY to the commands that may not run meanwhile (dispatch.ts).
+    { names: ['busy-reply-threshold', 'lua-time-limit'], min: 0n, max: longMax, defaultValue: 5000n },
     // Keys CLIENT TRACKING remembers for this node's default-mode clients (tracking.ts; 0: no limit).
     { names: ['tracking-table-max-keys'], min: 0n, max: longMax, defaultValue: 1_000_000n },
   ];

@@ -291,10 +291,12 @@ export class WritePath {
  */
 class Submission implements ForwardedWrite, ProposalWaiter {
   readonly origin: string;
-  private readonly deadline: number;
+  private deadline: number;
   private lastError: NodeError | null = null;
   /** True once any attempt may have taken effect: a later definite refusal no longer proves "not applied". */
   private uncertain = false;
+  /** The leader the last forward went to, while that forward went unanswered; '' otherwise. */
+  private unansweredBy: NodeId | '' = '';
 
   constructor(
     private readonly path: WritePath,
@@ -311,9 +313,10 @@ class Submission implements ForwardedWrite, ProposalWaiter {
 
   attempt(): void {
     if (this.path.stopped) return this.waiter.written(nodeErrorReply(new NodeError('SHUTDOWN', 'shutting down')), 0);
+    const node = this.options.node;
+    if (this.deadline <= this.options.now() && this.leaderStillOnIt()) this.deadline = this.options.now() + this.options.requestTimeoutMs;
     const remaining = this.deadline - this.options.now();
     if (remaining <= 0) return this.waiter.written(timeoutReply(this.uncertain ? null : this.lastError, this.options.requestTimeoutMs), 0);
-    const node = this.options.node;
     if (node.isLeader) return this.path.proposeOwn(this);
     const leader = node.leader;
     if (leader === '') {
@@ -324,10 +327,27 @@ class Submission implements ForwardedWrite, ProposalWaiter {
       });
       return;
     }
-    this.options.forward(leader, encodeForwardedWrite(this), remaining).then(
+    this.options.forward(leader, encodeForwardedWrite(this), remaining + FORWARD_ANSWER_GRACE_MS).then(
       (answer) => this.forwarded(answer),
-      (error: unknown) => this.retry(new NodeError('TIMEOUT', `forwarding to ${leader} failed: ${String(error)}`)),
+      (error: unknown) => {
+        this.unansweredBy = leader;
+        this.retry(new NodeError('TIMEOUT', `forwarding to ${leader} failed: ${String(error)}`));
+      },
     );
+  }
+
+  /**
+   * The leader is still on this write though its time is up: the last forward went unanswered
+   * for longer than the write's time (a leader answers TIMEOUT itself when its proposal's
+   * deadline passes, except for a write waiting behind a script run paused between slices,
+   * RaftNode.sweepDeadlines), or failed outright (the leader's process gone), and that leader
+   * is still this node's, heard within an election timeout. So a write behind a long script
+   * waits for it, the same request asked again (the leader's retries join the one in flight);
+   * one whose leader is gone or answers TIMEOUT ends as before.
+   */
+  private leaderStillOnIt(): boolean {
+    const node = this.options.node;
+    return this.unansweredBy !== '' && node.leader === this.unansweredBy && node.leaderInContact;
   }
 
   /** The leader proposed it here: its reply, or the error to retry on. */
@@ -337,12 +357,24 @@ class Submission implements ForwardedWrite, ProposalWaiter {
   }
 
   private forwarded(answer: Uint8Array): void {
+    this.unansweredBy = '';
     const decoded = decodeForwardAnswer(answer);
     if (decoded instanceof Error) return this.retry(new NodeError('TIMEOUT', decoded.message));
     if (decoded.status !== FORWARD_REPLY) return this.retry(new NodeError(asCode(decoded.code), decoded.message));
     const reply = this.options.decodeReply(decoded.resp);
     if (reply instanceof Error) this.waiter.written(errorReply(`ERR bad reply from the leader: ${reply.message}`), 0);
-    else this.waiter.written(reply, decoded.executionUsec ?? 0);
+    else this.relay(reply, decoded.executionUsec ?? 0);
+  }
+
+  /**
+   * Relays the leader's reply once this node's own apply is not paused in a script run (most
+   * likely this very write, which the leader finished first): the client's next command here
+   * then finds the run over rather than BUSY, as Redis answers a script's client when it ends.
+   */
+  private relay(reply: Reply, executionUsec: number): void {
+    const node = this.options.node;
+    if (node.applyPausedIndex === 0) return this.waiter.written(reply, executionUsec);
+    node.read('stale', () => this.waiter.written(reply, executionUsec));
   }
 
   private retry(error: NodeError): void {
@@ -354,6 +386,14 @@ class Submission implements ForwardedWrite, ProposalWaiter {
 }
 
 const NO_REPLY: Reply = { kind: 'error', message: 'ERR internal: no reply' };
+
+/**
+ * How much longer than the write's own time a follower waits for the leader's answer to a
+ * forward: a leader that cannot commit the write answers TIMEOUT itself once its proposal's
+ * deadline passes (a little after the follower's), and that answer must come first; only a
+ * forward still unanswered after it means the leader is still on the write (leaderStillOnIt).
+ */
+const FORWARD_ANSWER_GRACE_MS = 1000;
 
 function asCode(code: string): NodeError['code'] {
   switch (code) {

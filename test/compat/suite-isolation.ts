@@ -3,7 +3,7 @@
 // every file shares one cluster, and in raftis much of what a test changes is replicated
 // state that persists (CONFIG SET maxmemory 1 from a scripting test that failed before its
 // reset would make every later file answer OOM). Between files the runner restores what the
-// cluster started with: every node's CONFIG values, the ACL users, and an empty keyspace,
+// cluster started with: every node's CONFIG values and active expiry, the ACL users, and an empty keyspace,
 // script cache and function library.
 
 type Call = (argv: readonly string[]) => Promise<unknown>;
@@ -41,6 +41,10 @@ export async function restoreBaseline(calls: readonly Call[], baseline: readonly
       await call(['CONFIG', 'SET', name, value]);
       restored.push(`${name}=${value}`);
     }
+    // unit/expire's last tests turn active expiry off and fail here before they turn it on
+    // again: a later file waiting for keys to expire (unit/multi's "WATCH will consider
+    // touched expired keys") would wait in vain. A node without DEBUG answers an error: no harm.
+    await call(['DEBUG', 'SET-ACTIVE-EXPIRE', '1']).catch(() => undefined);
   }
   const first = calls[0];
   const start = baseline[0];

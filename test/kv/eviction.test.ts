@@ -112,3 +112,40 @@ test('options are validated', () => {
   assert.throws(() => new KvStateMachine({ dedupEntriesMax: 0 }), /dedupEntriesMax/);
   assert.throws(() => new KvStateMachine({ evictionPolicy: 'bogus' as never }), /evictionPolicy/);
 });
+
+test('the estimate counts cached scripts and function libraries: replicated state, the same on every replica', () => {
+  const h = new Harness();
+  const script = 'return 1';
+  h.apply('EVAL', script, '0');
+  assert.equal(h.kv.memoryUsage(), script.length);
+  const library = "#!lua name=lib\nredis.register_function('f', function() return 1 end)";
+  h.apply('FUNCTION', 'LOAD', library);
+  assert.equal(h.kv.memoryUsage(), script.length + library.length);
+  h.apply('FUNCTION', 'DELETE', 'lib');
+  h.apply('SCRIPT', 'FLUSH');
+  assert.equal(h.kv.memoryUsage(), 0);
+});
+
+test('scripts over maxmemory follow Redis: declared writers refused at their start, allow-oom runs, an undeclared run refused growing calls until it changed something', () => {
+  const oom = "OOM command not allowed when used memory > 'maxmemory'.";
+  const h = new Harness({ maxMemoryBytes: keyBytes, evictionPolicy: 'noeviction' });
+  h.apply('SET', 'k1', '0123456789');
+  h.apply('SET', 'k2', '0123456789');
+  assert.deepEqual(plain(h.apply('EVAL', '#!lua\nreturn 1', '0')), { err: oom }, 'flags declared, neither no-writes nor allow-oom');
+  assert.equal(plain(h.apply('EVAL', '#!lua flags=no-writes\nreturn 1', '0')), 1, 'no-writes implies allow-oom');
+  assert.equal(plain(h.apply('EVAL', "#!lua flags=allow-oom\nreturn redis.call('set', KEYS[1], 'v')", '1', 'k3')), 'OK', 'allow-oom: its growing calls run');
+  // Without flags the run starts; its first growing call is refused, pcall sees the error.
+  assert.match(String((plain(h.apply('EVAL', "return redis.call('set', KEYS[1], 'v')", '1', 'k4')) as { err: string }).err), /^OOM command not allowed when used memory > 'maxmemory'\. script: /);
+  assert.deepEqual(plain(h.apply('EVAL', "return redis.pcall('set', KEYS[1], 'v')", '1', 'k4')), { err: oom });
+  assert.equal(plain(h.apply('EVAL', "return redis.call('get', KEYS[1])", '1', 'k1')), '0123456789', 'reads run');
+  // Once the run has changed the keyspace it cannot stop halfway: its later calls run.
+  assert.equal(plain(h.apply('EVAL', "redis.call('del', KEYS[1]) return redis.call('set', KEYS[2], 'v')", '2', 'k1', 'k5')), 'OK');
+  // A DEL that changed nothing is no change.
+  assert.deepEqual(plain(h.apply('EVAL', "redis.call('del', 'none') return redis.pcall('set', KEYS[1], 'v')", '1', 'k6')), { err: oom });
+  // Functions: registered flags decide the same way.
+  h.apply('RAFTIS.CONFIG', 'maxmemory', '0');
+  h.apply('FUNCTION', 'LOAD', "#!lua name=mem\nredis.register_function('writer', function(keys) return redis.call('set', keys[1], 'v') end)\nredis.register_function{function_name='oomok', callback=function(keys) return redis.call('set', keys[1], 'v') end, flags={'allow-oom'}}");
+  h.apply('RAFTIS.CONFIG', 'maxmemory', String(keyBytes));
+  assert.deepEqual(plain(h.apply('FCALL', 'writer', '1', 'k7')), { err: oom });
+  assert.equal(plain(h.apply('FCALL', 'oomok', '1', 'k7')), 'OK');
+});

@@ -392,6 +392,22 @@ test('scripts that cannot write are served as reads: the decision, the read, and
   assert.deepEqual(plain(h.kv.readScript(argvOf(['SET', 'k', 'v']), h.time)), { err: "ERR 'set' is not a read-only command" });
 });
 
+test('a script served as a read that outlasts its slice is abandoned for the log: nothing changed, the VM free', () => {
+  const h = new Harness();
+  h.apply('SET', 'k', 'v');
+  const loop = "local n = 0 for i = 1, 200000 do n = n + 1 end return redis.call('get', KEYS[1])";
+  const sliceOver = (): boolean => true;
+  assert.equal(h.kv.readScript(argvOf(['EVAL_RO', loop, '1', 'k']), h.time, null, sliceOver), scriptNeedsLog, 'past its slice: the log serves it');
+  h.apply('FUNCTION', 'LOAD', "#!lua name=slow\nredis.register_function{function_name='slow', callback=function(keys) local n = 0 for i = 1, 200000 do n = n + 1 end return redis.call('get', keys[1]) end, flags={'no-writes'}}");
+  assert.equal(h.kv.readScript(argvOf(['FCALL_RO', 'slow', '1', 'k']), h.time, null, sliceOver), scriptNeedsLog);
+  // Abandoned: the body is not cached by the read, and the VM runs the next script at once.
+  assert.deepEqual(plain(h.apply('SCRIPT', 'EXISTS', sha1Hex(Buffer.from(loop)))), [0]);
+  assert.equal(plain(h.kv.readScript(argvOf(['EVAL_RO', "return redis.call('get', KEYS[1])", '1', 'k']), h.time, null, sliceOver)), 'v', 'a run that ends before its first check is not sliced');
+  assert.equal(plain(h.kv.readScript(argvOf(['EVAL_RO', loop, '1', 'k']), h.time, null, () => false)), 'v', 'within its slice it is served as a read');
+  // Applied (the log's turn) the same command runs to its reply.
+  assert.equal(plain(h.apply('EVAL_RO', loop, '1', 'k')), 'v');
+});
+
 test('between runs the VM\'s stack is made anew (fengari\'s grows into a V8 dictionary), and an error after a deep reply still reports', () => {
   const h = new Harness();
   // Converting a reply nested 40 deep raises the base frame's stack limit; the next run's error must still be the script's.

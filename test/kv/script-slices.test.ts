@@ -130,3 +130,21 @@ test('a function call pauses and ends as it would unpaused', () => {
   assert.deepEqual(outcomes[0], outcomes[1]);
   assert.deepEqual(outcomes[0], { kind: 'array', value: [{ kind: 'bulk', value: bytes('k') }, { kind: 'bulk', value: bytes('a') }, { kind: 'integer', value: 449998 }] });
 });
+
+test('a budget stop that a pcall caught leaves the budget counting, in this run and the next', () => {
+  const vm = new ScriptVm();
+  const runaway = 'local ok, err = pcall(function() while true do end end) while true do end';
+  for (let run = 0; run < 2; run++) {
+    const outcome = vm.start(scriptRun(runaway, [], 300_000), () => false);
+    assert.ok(!isPaused(outcome));
+    assert.match((outcome as { message: string }).message, /Script killed after 300000 Lua instructions/);
+  }
+  const counted = bothWays(runaway, 300_000);
+  assert.deepEqual(counted.paused, counted.plain);
+});
+
+test('an error a pcall caught in a pausable run leaves the budget counting', () => {
+  const outcome = new ScriptVm().start(scriptRun('for i = 1, 3 do pcall(error, "x") end while true do end', [], 300_000), () => false);
+  assert.ok(!isPaused(outcome));
+  assert.match((outcome as { message: string }).message, /Script killed after 300000 Lua instructions/);
+});

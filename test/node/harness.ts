@@ -98,6 +98,10 @@ export class ManualClock implements Clock {
     }
     this.time = end;
   }
+  /** Time passing inside a synchronous call (a long apply): no timer fires meanwhile. */
+  spend(ms: number): void {
+    this.time += ms;
+  }
   defer(fn: () => void): void {
     this.deferred.push(fn);
   }

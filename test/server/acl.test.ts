@@ -94,7 +94,8 @@ describe('ACL users on a 3-node cluster', () => {
       const readDenied = String(await reply(client, 'EVAL_RO', "return redis.call('get', 'other:1')", 0));
       assert.match(readDenied, /can't access at least one of the keys/);
       // SORT's BY and GET patterns read keys no ACL pattern vets: refused without read access to
-      // every key. (SORT is @dangerous: allowed here; the node asked applies it before replying.)
+      // every key. (SORT is @dangerous: allowed here; the node asked applies it before replying,
+      // a follower too: Dispatcher.onceAppliedHere.)
       assert.equal(await reply(cluster.client(id), 'ACL', 'SETUSER', 'app', '+sort', '+sort_ro'), 'OK');
       assert.equal(await reply(client, 'SORT_RO', 'app:list', 'BY', 'other:*'), 'ERR BY option of SORT denied due to insufficient ACL permissions.');
       assert.equal(await reply(client, 'SORT', 'app:list', 'GET', '#'), 'ERR GET option of SORT denied due to insufficient ACL permissions.');

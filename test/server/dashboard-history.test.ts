@@ -37,7 +37,7 @@ class FakeNode {
   commit = 100;
   applied = 100;
   stats: RaftNodeStats = { readies: 0, syncs: 0, syncMsTotal: 0, syncMsMax: 0, entriesPersisted: 0, entriesPerReadyMax: 0, entriesApplied: 0, messagesSent: 0, proposals: 0,
-    scriptEntriesRecorded: 0, scriptEntriesReplayed: 0, scriptEntriesRunUnrecorded: 0, effectsEntriesProposed: 0, readIndexRetries: 0 };
+    scriptEntriesRecorded: 0, scriptEntriesReplayed: 0, scriptEntriesRunUnrecorded: 0, effectsEntriesProposed: 0, readIndexRetries: 0, entriesApplyPaused: 0, applySlices: 0, scriptDecisionsProposed: 0 };
   peers = new Map<string, boolean>([['n2', true], ['n3', true]]);
 
   source(): HistorySource {

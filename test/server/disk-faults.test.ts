@@ -147,3 +147,37 @@ describe('disk faults', () => {
     assert.deepEqual(cluster.crashes(), []);
   });
 });
+
+describe('a follower\'s write to a leader that cannot commit it', () => {
+  const REQUEST_TIMEOUT_MS = 1500;
+  let cluster: TestCluster;
+
+  before(async () => {
+    cluster = await TestCluster.start({ nodes: 3, args: ['--debug-disk-faults', '--request-timeout-ms', String(REQUEST_TIMEOUT_MS)] });
+    await cluster.waitForLeader();
+  });
+
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  it('is answered TIMEOUT within its time, although that leader stays in contact (a forward the leader answers is not waited on again)', async () => {
+    const leader = await cluster.waitForLeader();
+    const [follower, stopped] = cluster.nodes.map((n) => n.id).filter((id) => id !== leader) as [string, string];
+    assert.equal(await cluster.call(follower, ['SET', 'stuck:before', '1']), 'OK');
+    // One follower gone and the other unable to sync: the leader cannot commit, yet it stays
+    // leader (the slow follower still answers its heartbeats) and the follower keeps hearing it.
+    await cluster.kill(stopped);
+    // Each of its syncs takes 10 s: far past the write's time (1.5 s, and the forward's 1 s grace).
+    assert.equal(await cluster.call(follower, ['RAFT.DEBUG', 'DISK', 'SLOW', '10000']), 'OK');
+    const started = Date.now();
+    const reply = await cluster.call(follower, ['SET', 'stuck:write', '1']).then(String, String);
+    const tookMs = Date.now() - started;
+    assert.match(reply, /TIMEOUT/);
+    assert.ok(tookMs < 4 * REQUEST_TIMEOUT_MS, `the write was answered after ${tookMs} ms`);
+    assert.match(String(await cluster.call(leader, ['RAFT.INFO'])), /role:leader/, 'the leader stayed leader throughout');
+    assert.equal(await cluster.call(follower, ['RAFT.DEBUG', 'DISK', 'HEAL']), 'OK');
+    await cluster.restart(stopped);
+    await waitFor('writes through the follower again', async () => (await cluster.call(follower, ['SET', 'stuck:after', '1']).then(String, String)) === 'OK', { timeoutMs: 30_000 });
+  });
+});

@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { TestCluster } from '../support/cluster.js';
 import { clusterPerSuite } from '../support/cluster-fixture.js';
+import { waitFor } from '../support/wait.js';
 
 const rmw = "local v = redis.call('incr', KEYS[1]) redis.call('expire', KEYS[1], 100) return v";
 const mixed = "redis.call('sadd', KEYS[1], 'a', 'b', 'c', 'd', 'e', 'f') local p = redis.call('spop', KEYS[1]) " +
@@ -87,6 +88,112 @@ describe('scripts and functions on a 3-node cluster', () => {
     }
   });
 
+  it('a long script runs in slices: its node answers a command meanwhile, BUSY past busy-reply-threshold, and every replica ends equal', async () => {
+    const client = cluster.client(leader);
+    const raftInfo = async (id: string, field: string): Promise<number> => Number(new RegExp(`${field}:(\\d+)`).exec(String(await cluster.call(id, ['RAFT.INFO'])))?.[1]);
+    const before = await client.call('CONFIG', 'GET', 'script-instructions-max') as string[];
+    await client.call('CONFIG', 'SET', 'script-instructions-max', '500000000');
+    const runner = client.duplicate();
+    try {
+      // ~20 M instructions: most of a second of Lua on every node (seconds on a loaded machine, within the request timeout).
+      let answered = false;
+      const result = runner.eval("local n = 0 for i = 1, tonumber(ARGV[1]) do n = n + 1 end redis.call('set', KEYS[1], n) return n", 1, 'long:n', '10000000')
+        .finally(() => { answered = true; });
+      await waitFor('the leader to pause in the script', async () => await raftInfo(leader, 'apply_paused_index') > 0, { timeoutMs: 10_000, intervalMs: 10 });
+      assert.equal(await client.ping(), 'PONG');
+      assert.equal(answered, false, 'PING was answered while the script still ran');
+      // Past busy-reply-threshold (alias lua-time-limit, a node setting), commands without
+      // Redis's allow-busy flag are answered BUSY until the script ends.
+      assert.equal(await client.call('CONFIG', 'SET', 'lua-time-limit', '1'), 'OK');
+      await assert.rejects(client.ping(), /^ReplyError: BUSY Redis is busy running a script/);
+      await assert.rejects(client.get('long:n'), /^ReplyError: BUSY/);
+      assert.equal(answered, false, 'BUSY was answered while the script still ran');
+      assert.equal(await result, 10_000_000);
+      assert.equal(await client.call('CONFIG', 'SET', 'busy-reply-threshold', '5000'), 'OK');
+      await cluster.waitForEqualDigests(ids());
+      for (const id of ids()) assert.ok(await raftInfo(id, 'stat_entries_apply_paused') >= 1, id);
+      // The script loops past its kill point before its write: it waited there for the leader's "continue".
+      assert.ok(await raftInfo(leader, 'stat_script_decisions_proposed') >= 1);
+      assert.equal(await cluster.client(followers[0] as string).get('long:n'), '10000000');
+    } finally {
+      runner.disconnect();
+      await client.call('CONFIG', 'SET', 'script-instructions-max', String(before[1]));
+    }
+  });
+
+  it('a read-only script longer than a slice does not stop its node: it goes through the log in slices, and SCRIPT KILL ends an endless one', async () => {
+    const client = cluster.client(leader);
+    const raftInfo = async (id: string, field: string): Promise<number> => Number(new RegExp(`${field}:(\\d+)`).exec(String(await cluster.call(id, ['RAFT.INFO'])))?.[1]);
+    const term = await raftInfo(leader, 'term');
+    const pausedBefore = await raftInfo(leader, 'stat_entries_apply_paused');
+    await client.set('ro:k', 'v');
+    // Seconds of Lua served as a read would stop the leader's heartbeats past an election
+    // timeout: it is applied instead, in slices, on every node.
+    const count = await client.call('EVAL_RO', "local n = 0 for i = 1, tonumber(ARGV[1]) do n = n + 1 end return {n, redis.call('get', KEYS[1])}", '1', 'ro:k', '20000000');
+    assert.deepEqual(count, [20_000_000, 'v']);
+    assert.equal(await raftInfo(leader, 'term'), term, 'no election while the read-only script ran');
+    assert.match(String(await cluster.call(leader, ['RAFT.INFO'])), /role:leader/);
+    assert.ok(await raftInfo(leader, 'stat_entries_apply_paused') > pausedBefore, 'the run was applied in slices');
+    // An endless read-only script on a follower: SCRIPT KILL (sent to another node) ends it.
+    const runner = cluster.client(followers[0] as string).duplicate();
+    try {
+      const endless = runner.call('EVAL_RO', 'local n = 0 while true do n = n + 1 end', '0').then(() => 'answered', (error: unknown) => String(error));
+      await waitFor('the script to be killable', async () => {
+        const reply = await cluster.client(followers[1] as string).call('SCRIPT', 'KILL').then(String, String);
+        return reply === 'OK';
+      }, { timeoutMs: 10_000, intervalMs: 20 });
+      assert.match(await endless, /ERR Script killed by user with SCRIPT KILL/);
+      assert.equal(await raftInfo(leader, 'term'), term);
+      await cluster.waitForEqualDigests(ids());
+    } finally {
+      runner.disconnect();
+    }
+  });
+
+  it('SCRIPT KILL and FUNCTION KILL, sent to a follower, end a run that has not written on every replica; one that wrote is UNKILLABLE', async () => {
+    const client = cluster.client(leader);
+    const follower = cluster.client(followers[0] as string);
+    const raftInfo = async (id: string, field: string): Promise<number> => Number(new RegExp(`${field}:(\\d+)`).exec(String(await cluster.call(id, ['RAFT.INFO'])))?.[1]);
+    const before = await client.call('CONFIG', 'GET', 'script-instructions-max') as string[];
+    await client.call('CONFIG', 'SET', 'script-instructions-max', '2000000000');
+    const runner = client.duplicate();
+    const paused = async (): Promise<void> => { await waitFor('the leader to pause in the script', async () => await raftInfo(leader, 'apply_paused_index') > 0, { timeoutMs: 10_000, intervalMs: 10 }); };
+    try {
+      assert.equal(await follower.call('SCRIPT', 'KILL').catch((error: Error) => error.message), 'NOTBUSY No scripts in execution right now.');
+      // A loop that never writes: killed wherever it is on each node.
+      const looping = runner.eval('local n = 0 while true do n = n + 1 end', 0).then(() => 'returned', (error: Error) => error.message);
+      await paused();
+      assert.match(await follower.call('FUNCTION', 'KILL').catch((error: Error) => error.message) as string, /^BUSY .*only call SCRIPT KILL/);
+      assert.match(await client.call('FUNCTION', 'STATS').catch((error: Error) => error.message) as string, /^BUSY /, 'FUNCTION STATS while a script runs');
+      assert.equal(await follower.call('SCRIPT', 'KILL'), 'OK');
+      assert.match(await looping, /Script killed by user/);
+      assert.equal(await client.ping(), 'PONG');
+
+      // A function that reads past its kill point, then would write: killed before the write.
+      await client.call('FUNCTION', 'LOAD', 'REPLACE', "#!lua name=killtest\nredis.register_function('spin', function(keys) local n = 0 while redis.call('exists', keys[1]) == 0 do n = n + 1 end redis.call('set', 'kill:written', n) end)");
+      const spinning = runner.call('FCALL', 'spin', '1', 'kill:never').then(() => 'returned', (error: Error) => error.message);
+      await paused();
+      assert.match(await follower.call('SCRIPT', 'KILL').catch((error: Error) => error.message) as string, /^BUSY .*only call FUNCTION KILL/);
+      const stats = await client.call('FUNCTION', 'STATS') as [string, [string, string, string, string[], string, number], ...unknown[]];
+      assert.deepEqual(stats[1].slice(0, 4), ['name', 'spin', 'command', ['FCALL', 'spin', '1', 'kill:never']]);
+      assert.equal(stats[1][4], 'duration_ms');
+      assert.equal(await client.call('FUNCTION', 'KILL'), 'OK');
+      assert.match(await spinning, /Script killed by user/);
+      assert.equal(await follower.exists('kill:written'), 0);
+
+      // A script that wrote first cannot be killed; it runs to its end.
+      const writing = runner.eval("redis.call('set', KEYS[1], 'first') local n = 0 for i = 1, tonumber(ARGV[1]) do n = n + 1 end redis.call('set', KEYS[1], n) return n", 1, 'kill:wrote', '10000000');
+      await paused();
+      assert.match(await follower.call('SCRIPT', 'KILL').catch((error: Error) => error.message) as string, /^UNKILLABLE /);
+      assert.equal(await writing, 10_000_000);
+      await cluster.waitForEqualDigests(ids());
+      for (const id of ids()) assert.equal(await cluster.client(id).get('kill:wrote'), '10000000', id);
+    } finally {
+      runner.disconnect();
+      await client.call('CONFIG', 'SET', 'script-instructions-max', String(before[1]));
+    }
+  });
+
   it('the script cache and the libraries survive the leader\'s death and a restart from a snapshot', async () => {
     const sha = await cluster.client(leader).script('LOAD', rmw) as string;
     // Enough writes for snapshots to be taken and the log compacted behind them.
@@ -103,5 +210,33 @@ describe('scripts and functions on a 3-node cluster', () => {
     assert.equal(await cluster.client(leader).evalsha(sha, 1, 'after'), 2);
     assert.equal(await cluster.client(leader).call('FCALL_RO', 'peek', '1', 'fn:n'), '6');
     assert.deepEqual(cluster.crashes(), []);
+  });
+});
+
+describe('writes while a script runs longer than the request timeout', () => {
+  let cluster: TestCluster;
+  let leader: string;
+  let followers: string[];
+  clusterPerSuite({ nodes: 3, args: ['--request-timeout-ms', '1000'] }, (started) => ({ cluster, leader, followers } = started));
+
+  it('the script\'s client and writes queued behind it, on the leader and on a follower, get their replies once it ends, not TIMEOUT', async () => {
+    const runner = cluster.client(leader);
+    const writers = [cluster.client(leader).duplicate(), cluster.client(followers[0] as string).duplicate()];
+    try {
+      const started = Date.now();
+      // Writes first, then loops for well over the 1 s request timeout (seconds of Lua).
+      const script = runner.eval("redis.call('set', KEYS[1], 'started') local n = 0 for i = 1, tonumber(ARGV[1]) do n = n + 1 end redis.call('set', KEYS[1], n) return n", 1, 'wait:script', '30000000');
+      await waitFor('the leader to pause in the script', async () => /apply_paused_index:[1-9]/.test(String(await cluster.call(leader, ['RAFT.INFO']))), { timeoutMs: 10_000, intervalMs: 10 });
+      // The follower's write is forwarded to the leader, which answers it only after the script:
+      // the follower keeps asking while its leader is in contact (whether or not its own apply
+      // is still in the script).
+      const behind = writers.map((writer, i) => writer.set(`wait:behind:${i}`, 'v'));
+      assert.equal(await script, 30_000_000);
+      assert.ok(Date.now() - started > 1000, 'the script ran longer than the request timeout');
+      assert.deepEqual(await Promise.all(behind), ['OK', 'OK']);
+      await cluster.waitForEqualDigests(cluster.nodes.map((node) => node.id));
+    } finally {
+      for (const writer of writers) writer.disconnect();
+    }
   });
 });

@@ -51,7 +51,7 @@ import lstate, { type CallInfo, type FengariState, type StackValue } from 'fenga
 
 const { LUA_MULTRET, LUA_MINSTACK, LUA_MASKCALL, LUA_MASKRET, LUA_MASKLINE, LUA_HOOKCALL, LUA_HOOKRET, LUA_HOOKTAILCALL } = defs;
 const { LUA_TNIL, LUA_TLCL, LUA_TLCF, LUA_TCCL, LUA_TSHRSTR, LUA_TLNGSTR, LUA_TNUMINT, LUA_TNUMFLT, LUA_TTABLE } = defs.constant_types;
-const { CIST_LUA, CIST_TAIL } = lstate;
+const { CIST_OAH, CIST_LUA, CIST_TAIL } = lstate;
 const { OP_TAILCALL } = lopcodes.OpCodesI;
 const { LUAI_MAXCCALLS } = llimits;
 const { LUA_REGISTRYINDEX } = fengari.lua;
@@ -163,13 +163,26 @@ function callHost(L: FengariState, off: number, nresults: number, func: StackVal
   ci.nresults = nresults;
   ci.func = func;
   ci.top = L.top + LUA_MINSTACK;
-  ci.callstatus = 0;
+  ci.callstatus = hostCallStatus(L);
   if (L.hookmask & LUA_MASKCALL) ldo.luaD_hook(L, LUA_HOOKCALL, -1);
   const n = f(L);
   if (typeof n !== 'number' || n < 0 || (n | 0) !== n) throw Error('invalid return value from JS function (expected integer)');
   if (n >= L.top - ci.funcOff) throw Error('not enough elements in the stack');
   posCall(L, ci, L.top - n, n);
   return true;
+}
+
+/**
+ * A host function's call status: 0, with CIST_OAH while hooks may run. Lua's lua_pcallk saves
+ * `allowhook` in CIST_OAH where a yieldable pcall (one in a coroutine) starts, and error
+ * recovery puts it back from there; fengari's lua_pcallk only ever clears the bit
+ * (`callstatus &= ~CIST_OAH | allowhook`), so a pcall in a coroutine whose frame did not have it
+ * set already would recover with hooks off: the instruction budget would stop counting after
+ * the first error a pcall caught (the budget's own included), and a runaway loop would run
+ * forever. Setting the bit here (what Lua's setoah sets) makes fengari's line keep it.
+ */
+export function hostCallStatus(L: FengariState): number {
+  return L.allowhook ? CIST_OAH : 0;
 }
 
 function enterLua(L: FengariState, off: number, nresults: number, func: StackValue, p: LuaProto): void {

@@ -51,6 +51,7 @@ declare module 'fengari' {
     lua_resume(L: LuaState, from: LuaState | null, nargs: number): number;
     lua_status(L: LuaState): number;
     lua_yield(L: LuaState, nresults: number): number;
+    lua_yieldk(L: LuaState, nresults: number, ctx: number, k: KFunction): number;
     lua_pop(L: LuaState, n: number): void;
     lua_pushboolean(L: LuaState, b: boolean): void;
     lua_pushcfunction(L: LuaState, f: CFunction): void;
@@ -186,8 +187,11 @@ declare module 'fengari/src/lstate.js' {
     /** Nested calls from JavaScript (the depth limit counts them), and those that may not yield. */
     nCcalls: number;
     nny: number;
+    /** 1 while hooks may run (0 inside a hook). */
+    allowhook: number;
   }
   export interface LState {
+    readonly CIST_OAH: number;
     readonly CIST_LUA: number;
     readonly CIST_TAIL: number;
     luaE_extendCI(L: FengariState): CallInfo;

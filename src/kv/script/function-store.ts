@@ -21,6 +21,12 @@ export interface FunctionEntry {
 export class FunctionStore {
   private readonly libraries = new Map<string, FunctionLibrary>();
   private readonly functions = new Map<string, FunctionEntry>();
+  private bytes = 0;
+
+  /** Bytes of the libraries' code (INFO used_memory_functions; part of the memory estimate). */
+  get codeBytes(): number {
+    return this.bytes;
+  }
 
   get libraryCount(): number {
     return this.libraries.size;
@@ -51,6 +57,7 @@ export class FunctionStore {
   put(library: FunctionLibrary): void {
     this.delete(library.name);
     this.libraries.set(library.name.toLowerCase(), library);
+    this.bytes += library.code.length;
     for (const info of library.functions) this.functions.set(info.name.toLowerCase(), { library, info });
   }
 
@@ -58,11 +65,13 @@ export class FunctionStore {
     const library = this.libraries.get(name.toLowerCase());
     if (library === undefined) return false;
     this.libraries.delete(name.toLowerCase());
+    this.bytes -= library.code.length;
     for (const info of library.functions) this.functions.delete(info.name.toLowerCase());
     return true;
   }
 
   clear(): void {
+    this.bytes = 0;
     this.libraries.clear();
     this.functions.clear();
   }

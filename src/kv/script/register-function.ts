@@ -13,7 +13,7 @@ export const functionFlags: readonly string[] = ['no-writes', 'allow-oom', 'allo
 const namePattern = /^[A-Za-z0-9_]+$/;
 
 interface LoadRun {
-  readonly kind: 'script' | 'load';
+  readonly kind: 'script' | 'function' | 'load';
   readonly registered?: FunctionInfo[] | undefined;
 }
 

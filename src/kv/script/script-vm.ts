@@ -15,7 +15,7 @@ import fengari, { type DebugRecord, type LuaState } from 'fengari';
 import type { Reply } from '../reply.js';
 import { errorReply } from '../replies.js';
 import { installLua51Numbers } from './lua-numbers.js';
-import { installFengariFastPaths, nilValue, rawSet, stackValue, stringArray } from './fengari-fast-paths.js';
+import { hostCallStatus, installFengariFastPaths, nilValue, rawSet, stackValue, stringArray } from './fengari-fast-paths.js';
 import type { FengariState, StackValue } from 'fengari/src/lstate.js';
 import { installStringKeys } from './string-hash.js';
 import { pushReply, toReply, type ScriptProtocol } from './lua-reply.js';
@@ -41,6 +41,16 @@ const { lua, lauxlib, lualib } = fengari;
 const stringBytesLimit = 2 ** 31;
 /** Instructions between two checks of the budget: the granularity of the kill point. */
 const hookInstructions = 1000;
+/**
+ * Instructions (host work included) after which a run that may pause and has called no write
+ * command is killable: SCRIPT KILL / FUNCTION KILL may end it, and it waits at its first write
+ * call, or at its end, for the decision entry of its index (docs/internals/scripting.md,
+ * "BUSY and kill"). A constant, the same on every replica: where a run becomes killable must
+ * not depend on any node's settings.
+ */
+export const KILLABLE_AFTER_INSTRUCTIONS = 100_000;
+/** The reply of a killed run (Redis's words, for scripts and functions alike). */
+export const killedByUser = 'ERR Script killed by user with SCRIPT KILL...';
 const infoSourceLine = fengari.to_luastring('Sl');
 /** Registry and global field names, made Lua strings once (a run looks several up). */
 const registry = {
@@ -77,6 +87,8 @@ export interface ScriptRun {
   readonly stringBytesMax: number;
   /** Runs one redis.call/pcall command; the caller applies the script rules (read-only, noscript). */
   readonly call: (argv: readonly Uint8Array[]) => Reply;
+  /** Whether `argv` is a write command (what makes a run unkillable); absent: never asked. */
+  readonly writes?: (argv: readonly Uint8Array[]) => boolean;
   /** redis.acl_check_cmd: whether the caller may run `argv`; null for an unknown command. */
   readonly aclCheck: (argv: readonly Uint8Array[]) => boolean | null;
 }
@@ -95,19 +107,34 @@ export interface FunctionInfo {
 
 interface ActiveRun {
   /** A script or function run, or a library's load run (which collects what it registers). */
-  readonly kind: 'script' | 'load';
+  readonly kind: 'script' | 'function' | 'load';
   readonly registered?: FunctionInfo[] | undefined;
   readonly run: ScriptRun;
   protocol: ScriptProtocol;
   instructions: number;
   /** math.random's generator, made on first use (most runs draw none; making one costs BigInt work). */
   random: Rand48 | null;
+  /** The decision filed for a run that may be killed; null: never killable. */
+  readonly decision: DecisionOf | null;
+  /** It called a write command: no longer killable. */
+  wrote: boolean;
+  /** Stopped at its first write call for its decision. */
+  awaiting: boolean;
 }
 
 export class ScriptError extends Error {}
 
 /** Asked every hookInstructions instructions of a run started with it: true pauses the run there. */
 export type PauseWhen = () => boolean;
+
+/** The first decision entry for a killable run's index: end it, or let it write (or end) as it would. */
+export type KillDecision = 'kill' | 'continue';
+
+/**
+ * How a run that may pause may also be killed: the decision filed for its entry so far (null
+ * while none is). A run started without one is never killable (it runs to its end, or its budget).
+ */
+export type DecisionOf = () => KillDecision | null;
 
 /**
  * A run paused between two slices (it yielded to its caller: the event loop may turn before it
@@ -117,10 +144,27 @@ export type PauseWhen = () => boolean;
 export interface PausedRun<R> {
   /** Lua instructions and host work the run has counted so far. */
   readonly instructions: number;
+  /** A function's run (FCALL), which FUNCTION KILL ends, not SCRIPT KILL. */
+  readonly isFunction: boolean;
+  /** The run's name: the function's, or the script's SHA-1. */
+  readonly name: string;
+  /** Whether it called a write command (before it was killable: it never will be). */
+  readonly wrote: boolean;
+  /** It has a kill point (started with a decision): false for a run no decision can end. */
+  readonly hasKillPoint: boolean;
+  /** Past KILLABLE_AFTER_INSTRUCTIONS with no write: a kill decision ends it. */
+  readonly killable: boolean;
+  /** It stopped at its first write call, or at its end, for its decision entry: resume() goes on only once it is filed. */
+  readonly awaitingDecision: boolean;
   /** Goes on with the run: its reply, or a PausedRun again. */
   resume(): R | PausedRun<R>;
   /** Ends the run where it paused, doing nothing more (the VM is free again). */
   abandon(): void;
+}
+
+/** True when a run's outcome is a pause (between slices), not its reply. */
+export function isPausedRun<R extends object>(outcome: R | PausedRun<R>): outcome is PausedRun<R> {
+  return 'resume' in outcome;
 }
 
 /** One run in its thread, from its start to its end, across its pauses. */
@@ -234,7 +278,7 @@ export class ScriptVm {
   }
 
   /** Runs a script as run() does, pausing between slices when `pauseWhen` says so. */
-  start(run: ScriptRun, pauseWhen: PauseWhen | null): Reply | PausedRun<Reply> {
+  start(run: ScriptRun, pauseWhen: PauseWhen | null, decision: DecisionOf | null = null): Reply | PausedRun<Reply> {
     const compileError = this.compile(run.sha, run.body);
     if (compileError !== null) return compileError;
     const ref = this.compiled.get(run.sha) as number;
@@ -242,7 +286,7 @@ export class ScriptVm {
       lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
       this.setKeysAndArgs(run);
       return 0;
-    }, (L, status, active) => (status === lua.LUA_OK ? toReply(L, -1, active.protocol) : this.failure(L, run)), pauseWhen);
+    }, (L, status, active) => (status === lua.LUA_OK ? toReply(L, -1, active.protocol) : this.failure(L, run)), pauseWhen, decision);
   }
 
   /**
@@ -254,9 +298,9 @@ export class ScriptVm {
   }
 
   /** Calls a function as callFunction() does, pausing between slices when `pauseWhen` says so. */
-  startFunction(library: string, name: string, run: Omit<ScriptRun, 'sha' | 'body'>, pauseWhen: PauseWhen | null): Reply | PausedRun<Reply> {
+  startFunction(library: string, name: string, run: Omit<ScriptRun, 'sha' | 'body'>, pauseWhen: PauseWhen | null, decision: DecisionOf | null = null): Reply | PausedRun<Reply> {
     const full: ScriptRun = { ...run, sha: '', body: new Uint8Array(0) };
-    return this.invoke({ kind: 'script', run: full }, (L) => {
+    return this.invoke({ kind: 'function', run: full }, (L) => {
       this.clearKeysAndArgs();
       lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, registry.functions);
       lua.lua_getfield(L, -1, library);
@@ -266,7 +310,7 @@ export class ScriptVm {
       pushStrings(L, run.keys);
       pushStrings(L, run.args);
       return 2;
-    }, (L, status, active) => (status === lua.LUA_OK ? toReply(L, -1, active.protocol) : this.failure(L, full)), pauseWhen);
+    }, (L, status, active) => (status === lua.LUA_OK ? toReply(L, -1, active.protocol) : this.failure(L, full)), pauseWhen, decision);
   }
 
   /** True when library `library` is loaded in this VM from the code named `codeSha`. */
@@ -346,9 +390,12 @@ export class ScriptVm {
    * pauses when it answers true (checked every hookInstructions instructions, where the run can
    * yield) and a PausedRun is returned.
    */
-  private invoke<R>(active: Omit<ActiveRun, 'protocol' | 'instructions' | 'random'>, push: (L: LuaState) => number, finish: (L: LuaState, status: number, active: ActiveRun) => R, pauseWhen: PauseWhen | null): R | Reply | PausedRun<R | Reply> {
+  private invoke<R>(active: Pick<ActiveRun, 'kind' | 'registered' | 'run'>, push: (L: LuaState) => number, finish: (L: LuaState, status: number, active: ActiveRun) => R, pauseWhen: PauseWhen | null, decision: DecisionOf | null = null): R | Reply | PausedRun<R | Reply> {
     if (this.active !== null) throw new Error('kv: a script started while another runs');
-    const running: ActiveRun = { kind: active.kind, registered: active.registered, run: active.run, protocol: 2, instructions: 0, random: null };
+    const running: ActiveRun = {
+      kind: active.kind, registered: active.registered, run: active.run, protocol: 2, instructions: 0, random: null,
+      decision: pauseWhen === null || active.run.writes === undefined ? null : decision, wrote: false, awaiting: false,
+    };
     this.active = running;
     this.cjson.reset();
     // A run that may not pause is one protected call on the main thread: the coroutine's
@@ -381,7 +428,36 @@ export class ScriptVm {
     // The runner's protected call catches every error, so its thread ends normally; if it
     // did not (an error in the runner itself), the thread is dead and its error is the run's.
     if (status !== lua.LUA_OK) this.thread = null;
-    return this.ended(invocation, status === lua.LUA_OK ? this.runStatus : status);
+    const running = invocation.running;
+    const decided = this.killable(running) ? (running.decision as DecisionOf)() : 'continue';
+    if (decided === 'kill') {
+      this.endRun(invocation);
+      return errorReply(killedByUser);
+    }
+    const reply = this.ended(invocation, status === lua.LUA_OK ? this.runStatus : status);
+    return decided === null ? this.awaitingAtEnd(running, reply) : reply;
+  }
+
+  /** Past KILLABLE_AFTER_INSTRUCTIONS with no write call (a run that may be killed). */
+  private killable(running: ActiveRun): boolean {
+    return running.decision !== null && !running.wrote && running.instructions >= KILLABLE_AFTER_INSTRUCTIONS;
+  }
+
+  /**
+   * A killable run that ended before its decision was filed: its reply waits for it (the run
+   * wrote nothing, so the VM is free meanwhile); a kill makes it the killed run's reply.
+   */
+  private awaitingAtEnd<R>(running: ActiveRun, reply: R | Reply): PausedRun<R | Reply> {
+    const decision = running.decision as DecisionOf;
+    const waiting: PausedRun<R | Reply> = {
+      instructions: running.instructions, isFunction: running.kind === 'function', name: running.run.name, wrote: false, hasKillPoint: true, killable: true, awaitingDecision: true,
+      resume: () => {
+        const decided = decision();
+        return decided === null ? waiting : decided === 'kill' ? errorReply(killedByUser) : reply;
+      },
+      abandon: () => {},
+    };
+    return waiting;
   }
 
   /** The reply of a run whose protected call ended with `status` (its result or error on top of its thread's stack). */
@@ -442,6 +518,12 @@ export class ScriptVm {
     const running = invocation.running;
     return {
       get instructions() { return running.instructions; },
+      isFunction: running.kind === 'function',
+      name: running.run.name,
+      hasKillPoint: running.decision !== null,
+      get wrote() { return running.wrote; },
+      killable: this.killable(running),
+      get awaitingDecision() { return running.awaiting; },
       resume: () => this.resumeRun(invocation),
       abandon: () => this.abandonRun(invocation),
     };
@@ -481,6 +563,8 @@ export class ScriptVm {
    * a protected call that may yield (its continuation takes over after a pause).
    */
   private readonly runner = (T: LuaState): number => {
+    // The thread's first call went through fengari's own precall (hostCallStatus says why this matters).
+    (T as FengariState).ci.callstatus |= hostCallStatus(T as FengariState);
     lua.lua_pushcfunction(T, errorHandler);
     lua.lua_insert(T, 1);
     return this.ran(lua.lua_pcallk(T, lua.lua_gettop(T) - 2, 1, 1, 0, this.ranAfterPause));
@@ -530,6 +614,9 @@ export class ScriptVm {
     const active = this.active;
     if (active === null) return;
     active.instructions += hookInstructions;
+    // Before the budget: once killed, the kill is raised at every instruction (as stop's
+    // error is), and its error must stay the run's though the count grows past the budget.
+    if (this.killable(active) && (active.decision as DecisionOf)() === 'kill') this.kill(L);
     if (this.overBudget(active)) this.stop(L, active);
     // Not every point can yield (a comparator of table.sort, a gsub callback: a host function
     // runs them): the run then pauses at a later check. Where it pauses changes nothing it does.
@@ -549,6 +636,12 @@ export class ScriptVm {
     lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, 1);
     if (active.kind === 'load') raise(L, 'ERR FUNCTION LOAD timeout');
     raise(L, `ERR Script killed after ${active.run.instructionsMax} Lua instructions (script-instructions-max); the writes it made before were kept`);
+  }
+
+  /** Ends a run a kill decision was filed for: its error now, and again at every instruction, so pcall cannot hold it. */
+  private kill(L: LuaState): never {
+    lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, 1);
+    raise(L, killedByUser);
   }
 
   /** The error reply of a failed run: the error table's `err`, with where it was raised, as Redis words it. */
@@ -601,6 +694,9 @@ export class ScriptVm {
       keys: held(() => lua.lua_pushstring(L, registry.KEYS)),
       args: held(() => lua.lua_pushstring(L, registry.ARGV)),
     };
+    // Setting up the libraries grew the stack; runs that may pause never use it to shrink it.
+    lua.lua_settop(L, 0);
+    compactStack(L);
     return L;
   }
 
@@ -647,6 +743,10 @@ export class ScriptVm {
   private redisCall(L: LuaState, raises: boolean): number {
     const active = this.activeRun(L);
     const argv = this.callArguments(L);
+    if (active.decision !== null && !active.wrote && (active.run.writes as (argv: readonly Uint8Array[]) => boolean)(argv)) {
+      if (this.killable(active) && this.mayNotWriteYet(L, active)) return this.awaitDecision(L, active, raises);
+      active.wrote = true;
+    }
     const reply = active.run.call(argv);
     // Host work counts in the budget (call-cost.ts); past it the script stops here, after
     // the call, which ran (its writes are kept, as those before a stop always are).
@@ -656,6 +756,34 @@ export class ScriptVm {
     pushReply(L, reply, active.protocol);
     return 1;
   }
+
+  /**
+   * A killable run's first write call: it goes on once its decision says so; a kill ends it
+   * here, and with none filed yet the run stops for it (true).
+   */
+  private mayNotWriteYet(L: LuaState, active: ActiveRun): boolean {
+    const decided = (active.decision as DecisionOf)();
+    if (decided === 'kill') this.kill(L);
+    if (decided === 'continue') return false;
+    // Inside a host function's callback (a table.sort comparator, a gsub replacement) the run
+    // cannot stop; going on would make it unkillable on this node only: the run fails here
+    // instead, as it does on every replica.
+    if (!lua.lua_isyieldable(L)) raise(L, `ERR a script past its kill point (no write in its first ${KILLABLE_AFTER_INSTRUCTIONS} instructions) may not make its first write from a library callback`);
+    return true;
+  }
+
+  /** Stops the run at its write call until its decision is filed (resume() calls the command then, or kills the run). */
+  private awaitDecision(L: LuaState, active: ActiveRun, raises: boolean): number {
+    active.awaiting = true;
+    return lua.lua_yieldk(L, 0, raises ? 1 : 0, this.afterDecision);
+  }
+
+  /** The continuation of a write call that stopped for its decision: the call again, with the stack as it was. */
+  private readonly afterDecision = (L: LuaState, _status: number, raises: number): number => {
+    const active = this.activeRun(L);
+    active.awaiting = false;
+    return this.redisCall(L, raises === 1);
+  };
 
   private aclCheck(L: LuaState): number {
     const active = this.activeRun(L);

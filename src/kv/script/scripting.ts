@@ -7,7 +7,7 @@ import type { CommandContext } from '../command-context.js';
 import type { Reply } from '../reply.js';
 import type { ScriptStore } from './script-store.js';
 import type { FunctionStore } from './function-store.js';
-import type { ScriptVm } from './script-vm.js';
+import type { DecisionOf, PausedRun, PauseWhen, ScriptVm } from './script-vm.js';
 import type { EffectsMode } from './script-effects.js';
 
 export interface Scripting {
@@ -22,9 +22,11 @@ export interface Scripting {
   /** The command table's row of `name` (any case; a string is the caller's already converted name). */
   lookup(name: Uint8Array | string): CommandSpec | undefined;
   /**
-   * Runs `spec` as called by the script running in `outer`: same time and mode, its own
-   * seed. Writes check memory first (OOM error) as top-level writes do.
+   * Whether the script command being applied found the memory estimate over maxmemory once it
+   * had evicted keys by policy, as before any write; false with no maxmemory (scriptCaller).
    */
+  readonly overMaxmemory: boolean;
+  /** Runs `spec` as called by the script running in `outer`: same time and mode, its own seed. */
   execute(spec: CommandSpec, argv: readonly Uint8Array[], outer: CommandContext, seed: number): Reply;
   /**
    * While the state machine applies an entry with its scripts' effects recorded or replayed
@@ -32,6 +34,15 @@ export interface Scripting {
    * and then a run is just run.
    */
   effects: EffectsMode | null;
+  /**
+   * While the state machine applies an entry that may pause (applyPausable), when a script
+   * run of it pauses between slices; null otherwise, and then a run goes to its end.
+   */
+  readonly pauseWhen: PauseWhen | null;
+  /** With pauseWhen: the decision filed so far for the entry's killable run (kill-decisions.ts). */
+  readonly decision: DecisionOf | null;
+  /** Takes a run that paused: the state machine resumes it later; the command answers what this returns (suspension.ts). */
+  suspend(run: PausedRun<Reply>): Reply;
   /** Whether the entry's calling user may run `argv` (redis.acl_check_cmd). */
   aclAllows(spec: CommandSpec, argv: readonly Uint8Array[]): boolean;
 }
