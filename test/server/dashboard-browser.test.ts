@@ -110,6 +110,7 @@ describe('dashboard in a browser', { skip: missingChromium() }, () => {
     const target = cluster.nodes.map((n) => n.id).find((id) => id !== leader && id !== serving) ?? '';
     const markersBefore = (await readPage(page)).charts['raft']?.markers ?? 0;
     assert.equal(await cluster.call(leader, ['RAFT.TRANSFER-LEADER', target]), 'OK');
+    await cluster.moveLeadershipTo(target);
     assert.equal(await cluster.waitForLeader(), target);
     await waitInPage(page, `an event naming ${target} leader`, ({ events }) => events.some((e) => e.kind === 'leader' && new RegExp(`^${target} is leader in term \\d+$`).test(e.text)));
     await waitInPage(page, `${target} shown as leader and ${leader} as follower`, ({ members }) =>

@@ -61,12 +61,7 @@ describe('joining', () => {
     await waitFor('n4 to serve', async () => (await loading()) === '0', { timeoutMs: 30_000, intervalMs: 100 });
     assert.equal(await cluster.call('n4', ['GET', 'sj:1']), '1');
 
-    await waitFor('n4 to lead', async () => {
-      const current = await cluster.call('n4', ['RAFT.LEADER']);
-      if (current === 'n4') return true;
-      if (typeof current === 'string' && current !== '') await cluster.call(current, ['RAFT.TRANSFER-LEADER', 'n4']);
-      return false;
-    }, { timeoutMs: 20_000, intervalMs: 300 });
+    await cluster.moveLeadershipTo('n4');
     const info = await cluster.call('n1', ['RAFT.CLUSTERINFO']);
     assert.ok(Array.isArray(info), String(info));
     const current = (info[2] as unknown[]).map(String);

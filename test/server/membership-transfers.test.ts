@@ -10,7 +10,6 @@ import type { Redis } from 'ioredis';
 import { HistoryRecorder, OK, checkKvHistory, formatHistory } from '../../src/check/index.js';
 import { TestCluster } from '../support/cluster.js';
 import { clusterPerSuite } from '../support/cluster-fixture.js';
-import { waitFor } from '../support/wait.js';
 
 const TRANSFERS = 8;
 const WORKERS = 6;
@@ -63,12 +62,7 @@ describe('repeated leadership transfers under load', () => {
     for (let i = 0; i < TRANSFERS; i++) {
       const target = ids[(ids.indexOf(leader) + 1) % ids.length] ?? '';
       completedBefore.push(completed);
-      await waitFor(`transfer ${i + 1}: ${target} to lead`, async () => {
-        const now = await cluster.call(target, ['RAFT.LEADER']);
-        if (now === target) return true;
-        if (typeof now === 'string' && now !== '') await cluster.call(now, ['RAFT.TRANSFER-LEADER', target]);
-        return false;
-      }, { timeoutMs: 15_000, intervalMs: 100 });
+      await cluster.moveLeadershipTo(target, 15_000);
       leader = target;
     }
     const duringTransfers = completed - (completedBefore[0] ?? 0);

@@ -37,6 +37,8 @@ export interface ClusterOptions {
   /** Extra `raftis server` settings for every node. */
   readonly args?: readonly string[];
   readonly keepData?: boolean;
+  /** Where the cluster's data and logs go (a new directory inside it); the system's temporary directory when absent. */
+  readonly dataParent?: string | undefined;
   /** Give every node an admin HTTP port (`--admin-listen`). */
   readonly adminHttp?: boolean;
   /** TLS for clients and peers with certificates of `certs` (test/support/tls.ts). */
@@ -85,7 +87,7 @@ export class TestCluster {
   static async start(options: ClusterOptions = {}): Promise<TestCluster> {
     if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does)`);
     const count = options.nodes ?? 3;
-    const root = mkdtempSync(join(tmpdir(), 'raftis-test-'));
+    const root = mkdtempSync(join(options.dataParent ?? tmpdir(), 'raftis-test-'));
     const nodes: TestNode[] = [];
     for (let i = 1; i <= count; i++) {
       const id = `n${i}`;
@@ -178,6 +180,19 @@ export class TestCluster {
       const [leader] = [...leaders];
       return leaders.size === 1 && leader !== undefined && this.node(leader).process !== null ? leader : null;
     }, { timeoutMs, intervalMs: 100 });
+  }
+
+  /**
+   * Moves leadership to `target` and waits until it leads: asks whoever leads now to transfer,
+   * again each round, since a transfer may lose out to an election on a busy machine.
+   */
+  async moveLeadershipTo(target: string, timeoutMs = 20_000): Promise<void> {
+    await waitFor(`${target} to lead`, async () => {
+      const now = await this.call(target, ['RAFT.LEADER']);
+      if (now === target) return true;
+      if (typeof now === 'string' && now !== '') await this.call(now, ['RAFT.TRANSFER-LEADER', target]);
+      return false;
+    }, { timeoutMs, intervalMs: 200 });
   }
 
   /** Waits until the given nodes agree on one leader among them. */
