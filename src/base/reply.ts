@@ -4,8 +4,12 @@
 
 export type Reply =
   | { readonly kind: 'simple'; readonly value: string }
-  /** `message` is the whole error line without the '-', e.g. "ERR syntax error", "WRONGTYPE …". */
-  | { readonly kind: 'error'; readonly message: string }
+  /**
+   * `message` is the whole error line without the '-', e.g. "ERR syntax error", "WRONGTYPE …".
+   * `counted`: already counted in INFO errorstats where it arose (a script's call: a script
+   * that fails with its call's error, or returns it, does not count it again, as in Redis).
+   */
+  | { readonly kind: 'error'; readonly message: string; readonly counted?: true }
   /** A 64-bit signed integer: a bigint only when it is beyond Number.MAX_SAFE_INTEGER. */
   | { readonly kind: 'integer'; readonly value: number | bigint }
   /** null is the nil bulk string (RESP2 `$-1`, RESP3 `_`). */

@@ -7,15 +7,13 @@ import type { CommandContext } from './command-context.js';
 import { arg, parsedCommand, type CommandSpec } from './command-spec.js';
 import { isKeyword, parseInt64 } from './integer-parse.js';
 import type { Value } from './value.js';
+import { databaseCount, dbRangeError } from './database-index.js';
 import { CommandError, errorReply, notIntegerError, oneReply, syntaxError, zeroReply } from './replies.js';
 
-/** Databases raftis serves: one, like a redis-server started with `--databases 1`. */
-const databaseCount = 1;
 const int32Min = -(2 ** 31);
 const int32Max = 2 ** 31 - 1;
 
 const sameObjectError = errorReply('ERR source and destination objects are the same');
-const dbRangeError = errorReply('ERR DB index is out of range');
 
 interface CopyRequest {
   readonly source: Uint8Array;

@@ -28,6 +28,11 @@ export function errorReply(message: string): ErrorReply {
   return { kind: 'error', message };
 }
 
+/** An error already counted in INFO errorstats where it arose (a script's call: Reply's `counted`). */
+export function countedErrorReply(message: string): ErrorReply {
+  return { kind: 'error', message, counted: true };
+}
+
 export const syntaxError = errorReply('ERR syntax error');
 export const wrongTypeError = errorReply('WRONGTYPE Operation against a key holding the wrong kind of value');
 export const notIntegerError = errorReply('ERR value is not an integer or out of range');

@@ -5,7 +5,7 @@
 // replicated (script/script-store.ts); the VM and its rules are in script/script-vm.ts.
 // FUNCTION and FCALL are in function-commands.ts.
 
-import type { Reply } from './reply.js';
+import type { ErrorReply, Reply } from './reply.js';
 import type { CommandContext } from './command-context.js';
 import { arg, hasFlag, noKeys, parsedCommand, type CommandSpec } from './command-spec.js';
 import { CommandError, arityError, errorReply, okReply, outOfMemoryError } from './replies.js';
@@ -16,6 +16,7 @@ import { sha1Hex } from './script/sha1.js';
 import type { Scripting } from './script/scripting.js';
 import { isPausedRun, type PausedRun, type PauseWhen, type ScriptRun } from './script/script-vm.js';
 import { parseShebang } from './script/shebang.js';
+import { selectReply } from './database-index.js';
 
 export const noScriptError = errorReply('NOSCRIPT No matching script. Please use EVAL.');
 
@@ -177,14 +178,31 @@ export function scriptCaller(
 
 /**
  * One redis.call/pcall: Redis's refusals (unknown command, arity, not allowed from scripts,
- * writes from a read-only script, memory: scriptCaller), then the command as the state machine
- * runs it. TIME is the entry's time, the same on every replica.
+ * writes from a read-only script, memory: scriptCaller, ACL), then the command as the state
+ * machine runs it, each told to the node's call log when it keeps one (call-stats.ts). TIME is
+ * the entry's time, the same on every replica.
  */
 function callFromScript(scripting: Scripting, context: CommandContext, argv: readonly Uint8Array[], readOnly: boolean, seed: number, memory: RunMemory): Reply {
   const name = commandName(arg(argv, 0));
-  const local = scriptLocalCommand(name, argv, context);
-  if (local !== null) return local;
+  const log = scripting.callLog;
   const spec = scripting.lookup(name);
+  const refusal = callRefusal(scripting, context, name, spec, argv, readOnly, memory);
+  if (refusal !== null) {
+    log?.rejected(spec === undefined && !scriptLocalCommands.has(name) ? null : name, argv, refusal.message);
+    return refusal;
+  }
+  const started = log === null ? 0 : log.now();
+  const reply = scriptLocalCommand(name, argv, context) ?? scripting.execute(spec as CommandSpec, argv, context, seed);
+  log?.ran(name, argv, started, reply.kind === 'error' ? reply.message : null);
+  return reply;
+}
+
+/** Why a script's call of `name` may not run, or null when it may (callFromScript). */
+function callRefusal(
+  scripting: Scripting, context: CommandContext, name: string, spec: CommandSpec | undefined, argv: readonly Uint8Array[], readOnly: boolean, memory: RunMemory,
+): ErrorReply | null {
+  const localArity = scriptLocalArity.get(name);
+  if (localArity !== undefined) return localArity(argv.length) ? null : errorReply('ERR Wrong number of args calling Redis command from script');
   if (spec === undefined && serverCommands.has(name)) return errorReply('ERR This Redis command is not allowed from script');
   if (spec === undefined || hasFlag(spec, 'internal')) return errorReply('ERR Unknown Redis command called from script');
   if ((spec.arity > 0 && argv.length !== spec.arity) || argv.length < -spec.arity) return errorReply('ERR Wrong number of args calling Redis command from script');
@@ -198,7 +216,7 @@ function callFromScript(scripting: Scripting, context: CommandContext, argv: rea
     if (context.keyspace.stamp !== memory.stamp) memory.refusing = false;
     else if (hasFlag(spec, 'denyoom')) return outOfMemoryError;
   }
-  return scripting.execute(spec, argv, context, seed);
+  return scripting.denied(spec, argv);
 }
 
 /**
@@ -230,7 +248,7 @@ function blocks(argv: readonly Uint8Array[]): boolean {
 /** redis.acl_check_cmd: null for a command the table does not have. */
 export function aclCheck(scripting: Scripting, argv: readonly Uint8Array[]): boolean | null {
   const spec = scripting.lookup(arg(argv, 0));
-  return spec === undefined ? null : scripting.aclAllows(spec, argv);
+  return spec === undefined ? null : scripting.denied(spec, argv) === null;
 }
 
 /**
@@ -241,24 +259,33 @@ export function aclCheck(scripting: Scripting, argv: readonly Uint8Array[]): boo
 const serverCommands = new Set([
   'acl', 'auth', 'bgsave', 'client', 'cluster', 'command', 'config', 'debug', 'discard', 'exec', 'failover', 'hello', 'info',
   'latency', 'monitor', 'multi', 'psubscribe', 'publish', 'punsubscribe', 'quit', 'readonly', 'readwrite', 'replicaof', 'reset',
-  'save', 'select', 'shutdown', 'slaveof', 'slowlog', 'subscribe', 'swapdb', 'sync', 'unsubscribe', 'unwatch', 'wait', 'watch',
+  'save', 'shutdown', 'slaveof', 'slowlog', 'subscribe', 'swapdb', 'sync', 'unsubscribe', 'unwatch', 'wait', 'watch',
 ]);
 
-/** Commands a script may call that live outside the command table, answered from the entry. */
+/** Commands a script may call that live outside the command table (answered from the entry), with their arity checks. */
+const scriptLocalArity: ReadonlyMap<string, (argc: number) => boolean> = new Map([
+  ['time', (argc: number) => argc === 1],
+  ['ping', (argc: number) => argc <= 2],
+  ['echo', (argc: number) => argc === 2],
+  ['select', (argc: number) => argc === 2],
+]);
+const scriptLocalCommands: ReadonlySet<string> = new Set(scriptLocalArity.keys());
+
+/** The reply of a command outside the command table (scriptLocalArity) whose arity was checked; null for any other. */
 function scriptLocalCommand(name: string, argv: readonly Uint8Array[], context: CommandContext): Reply | null {
   switch (name) {
     case 'time': {
-      if (argv.length !== 1) return errorReply('ERR Wrong number of args calling Redis command from script');
       const seconds = Math.floor(context.nowMs / 1000);
       const micros = (context.nowMs - seconds * 1000) * 1000;
       return { kind: 'array', value: [String(seconds), String(Math.floor(micros))].map((part) => ({ kind: 'bulk', value: Buffer.from(part, 'latin1') }) as Reply) };
     }
     case 'ping':
-      if (argv.length > 2) return errorReply('ERR Wrong number of args calling Redis command from script');
       return argv.length === 2 ? { kind: 'bulk', value: arg(argv, 1) } : { kind: 'simple', value: 'PONG' };
     case 'echo':
-      if (argv.length !== 2) return errorReply('ERR Wrong number of args calling Redis command from script');
       return { kind: 'bulk', value: arg(argv, 1) };
+    case 'select':
+      // One database: a script may select db 0, as a client may (database-index.ts).
+      return selectReply(text(arg(argv, 1)));
     default:
       return null;
   }

@@ -13,7 +13,7 @@
 //     values an open snapshot keeps), identical everywhere;
 //   - DBSIZE counts keys not yet removed by active expiry, as Redis does.
 
-import type { Reply } from './reply.js';
+import type { ErrorReply, Reply } from './reply.js';
 import type { CommandSpec } from './command-spec.js';
 import { hasFlag } from './command-spec.js';
 import { scriptCannotWrite, scriptNeedsLog } from './script-commands.js';
@@ -40,10 +40,11 @@ import { compileLibrary, functionStats, type RunningFunction } from './function-
 import { ScriptVm, type DecisionOf, type PausedRun, type PauseWhen, type VmMemory } from './script/script-vm.js';
 import { KillDecisions, parseScriptDecision } from './script/kill-decisions.js';
 import { Suspension, suspendedReply, type SuspendedFrame } from './suspension.js';
+import { ScriptCallLog, type ScriptCall } from './script/call-stats.js';
 import type { Scripting } from './script/scripting.js';
 import { EffectsRecorder, EffectsReplayer, type EffectsMode, type ScriptEffects } from './script/script-effects.js';
 import { AclCatalogue } from './acl/acl-catalogue.js';
-import type { CategorizedRow } from './acl/command-categories.js';
+import { isContainerCommand, type CategorizedRow } from './acl/command-categories.js';
 import { AclUsers, isAclEntry, scriptNopermReply } from './acl/acl-users.js';
 import { AclUser } from './acl/acl-user.js';
 import { unwrapAsUser } from './acl/as-user.js';
@@ -180,10 +181,14 @@ function unknownCommandError(argv: readonly Uint8Array[]): Reply {
   return errorReply(`ERR unknown command '${name}', with args beginning with: ${args}`);
 }
 
-/** Where a batch's commands' execution times go (µs, by position), measured by the node's clock. */
+/**
+ * Where a batch's commands' execution times go (µs, by position), measured by the node's clock,
+ * and what the scripts each ran called (by position; null for none: call-stats.ts).
+ */
 export interface CommandTiming {
   readonly clockMs: () => number;
   readonly usec: number[];
+  readonly calls: (readonly ScriptCall[] | null)[];
 }
 
 export class KvStateMachine {
@@ -247,6 +252,16 @@ export class KvStateMachine {
    * an observer: what the script does never depends on it.
    */
   scriptCalls: ((argv: readonly Uint8Array[]) => void) | null = null;
+  /** Node-local: where the calls of the script command being applied are told (countScriptCalls); null: not counted. */
+  private applyCallLog: ScriptCallLog | null = null;
+  /** ...and of the script served as a read (readScript). */
+  private readCallLog: ScriptCallLog | null = null;
+  /** The one of the two in use now (Scripting.callLog). */
+  private callLog: ScriptCallLog | null = null;
+  /** The calls of the last command applied (null: none, or not counted). */
+  private appliedCalls: readonly ScriptCall[] | null = null;
+  /** The calls of the last script served as a read. */
+  private readCalls: readonly ScriptCall[] | null = null;
   /** Keyspace notifications: the classes on (replicated) and where this node delivers them (node-local). */
   readonly events = new KeyspaceEvents(() => this.settings.values.notifyKeyspaceEvents);
   /** stream-node-max-entries (a replicated setting: `~` trimming depends on it). */
@@ -372,7 +387,10 @@ export class KvStateMachine {
     this.keyspace.keepRemovalVersions(true);
     this.dedup.expire(nowMs);
     this.commandEntriesApplied += batch.commands.length;
-    if (timing !== undefined) timing.usec.length = batch.commands.length;
+    if (timing !== undefined) {
+      timing.usec.length = batch.commands.length;
+      timing.calls.length = batch.commands.length;
+    }
     return this.continueBatch({ batch, index, nowMs, timing, replies: new Array<Reply>(batch.commands.length), position: 0, started: 0 });
   }
 
@@ -394,7 +412,9 @@ export class KvStateMachine {
 
   private batchCommandApplied(cursor: BatchCursor, reply: Reply): void {
     cursor.replies[cursor.position] = reply;
-    if (cursor.timing !== undefined) cursor.timing.usec[cursor.position] = (cursor.timing.clockMs() - cursor.started) * 1000;
+    if (cursor.timing === undefined) return;
+    cursor.timing.usec[cursor.position] = (cursor.timing.clockMs() - cursor.started) * 1000;
+    cursor.timing.calls[cursor.position] = this.appliedCalls;
   }
 
   /**
@@ -404,6 +424,7 @@ export class KvStateMachine {
   private applyCommand(origin: string, command: BatchedCommand, nowMs: number, index: number, position: number): Reply {
     this.applyingOrigin = origin;
     this.applyingClient = command.client;
+    this.appliedCalls = null;
     if (command.seq > 0) {
       const verdict = this.dedup.admit(origin, command.client, command.seq, command.firstUnanswered);
       if (verdict.kind === 'duplicate') return verdict.reply;
@@ -424,6 +445,7 @@ export class KvStateMachine {
   /** After a command of an entry: the reads its script made told, its reply kept for a retry. */
   private commandApplied(origin: string, command: BatchedCommand, readsBefore: number, reply: Reply, nowMs: number): Reply {
     if (this.scriptReadCalls !== readsBefore) this.readApplied?.(origin, command.client, command.argv);
+    if (this.applyCallLog !== null) this.appliedCalls = this.applyCallLog.take();
     if (command.seq > 0) this.dedup.record(origin, command.client, command.seq, command.firstUnanswered, reply, nowMs);
     return reply;
   }
@@ -694,6 +716,7 @@ export class KvStateMachine {
     const pauseWhen = (): PauseWhen | null => this.pauseWhen;
     const decisionOf = (): DecisionOf | null => this.decisionOf;
     const overMaxmemory = (): boolean => this.scriptOverMaxmemory;
+    const callLog = (): ScriptCallLog | null => this.callLog;
     return {
       store,
       functions,
@@ -721,8 +744,6 @@ export class KvStateMachine {
       },
       lookup: lookupCommand,
       execute: (spec, argv, outer, seed) => {
-        const denied = this.scriptCallDenied(spec, argv);
-        if (denied !== null) return denied;
         this.scriptCalls?.(argv);
         const read = hasFlag(spec, 'readonly');
         if (read) this.scriptReadCalls++;
@@ -739,7 +760,10 @@ export class KvStateMachine {
       get overMaxmemory(): boolean {
         return overMaxmemory();
       },
-      aclAllows: (spec, argv) => this.scriptCallDenied(spec, argv) === null,
+      denied: (spec, argv) => this.scriptCallDenied(spec, argv),
+      get callLog(): ScriptCallLog | null {
+        return callLog();
+      },
     };
   }
 
@@ -858,7 +882,7 @@ export class KvStateMachine {
    * user, as Redis words it inside a script; null = allowed. Deterministic: the users are the
    * ones at the entry's index.
    */
-  scriptCallDenied(spec: CommandSpec, argv: readonly Uint8Array[]): Reply | null {
+  scriptCallDenied(spec: CommandSpec, argv: readonly Uint8Array[]): ErrorReply | null {
     const user = this.callingUser;
     if (user === null) return null;
     const denial = this.aclUsers.check(user, spec, argv);
@@ -929,12 +953,34 @@ export class KvStateMachine {
   readScript(argv: readonly Uint8Array[], clusterTime: number, user: string | null = null, sliceOver: PauseWhen | null = null): Reply {
     this.pauseWhen = sliceOver;
     this.readingScript = true;
+    this.callLog = this.readCallLog;
     try {
       return this.serveRead(argv, clusterTime, user, (spec) => scriptCallRows.has(spec.name));
     } finally {
       this.pauseWhen = null;
       this.readingScript = false;
+      this.callLog = this.applyCallLog;
+      this.readCalls = this.readCallLog?.take() ?? null;
     }
+  }
+
+  /**
+   * Node-local: from now on, keep what scripts' calls do (call-stats.ts), timed by `clockMs`,
+   * for INFO commandstats and errorstats: the calls of the last command applied are
+   * `lastAppliedCalls` (a batch's in its CommandTiming), those of the last read script `lastReadCalls`.
+   */
+  countScriptCalls(clockMs: () => number): void {
+    this.applyCallLog = new ScriptCallLog(clockMs, isContainerCommand);
+    this.readCallLog = new ScriptCallLog(clockMs, isContainerCommand);
+    this.callLog = this.applyCallLog;
+  }
+
+  get lastAppliedCalls(): readonly ScriptCall[] | null {
+    return this.appliedCalls;
+  }
+
+  get lastReadCalls(): readonly ScriptCall[] | null {
+    return this.readCalls;
   }
 
   private serveRead(argv: readonly Uint8Array[], clusterTime: number, user: string | null, accepts: (spec: CommandSpec) => boolean): Reply {

@@ -10,6 +10,7 @@ import { arityError } from '../kv/replies.js';
 import { checkArity } from '../kv/commands.js';
 import { commandCategories, isAclCategory, subcommandCategories } from '../kv/acl/command-categories.js';
 import { globMatch } from '../kv/glob.js';
+import type { ScriptCall } from '../kv/script/call-stats.js';
 import { commandHasKeys, commandKeys, hasMandatoryKeys, keyedSubcommandArityOf, keySpecsOf, KEY_SPEC_FLAGS, type KeySpec, type KeySpecFlag } from '../kv/key-specs.js';
 import type { ClientConnection } from '../resp/server.js';
 import { errorReply } from './errors.js';
@@ -120,6 +121,28 @@ export class CommandRegistry {
     const subcommands = command.subcommandStats;
     if (subcommands === null || argv.length < 2) return command.stats;
     return subcommands.get((argv[1] as Buffer).toString('latin1').toLowerCase()) ?? command.stats;
+  }
+
+  /**
+   * Counts what a script's calls did, as Redis counts a script's calls: each as a command of
+   * its own (refused ones as rejected), and each error in errorstats where it arose.
+   */
+  countScriptCalls(calls: readonly ScriptCall[]): void {
+    for (const call of calls) {
+      if (call.error !== null) this.errors.count(call.error);
+      const counters = call.command === null ? undefined : this.countersNamed(call.command);
+      if (counters === undefined) continue;
+      if (call.outcome === 'rejected') counters.rejected++;
+      else counters.record(Math.round(call.usec), call.outcome === 'failed');
+    }
+  }
+
+  /** The counters of `name` as INFO names them: a command's, or `container|sub`'s (the container's own for a subcommand it has not). */
+  private countersNamed(name: string): CommandCounters | undefined {
+    const bar = name.indexOf('|');
+    const command = this.byName.get(bar < 0 ? name : name.slice(0, bar));
+    if (command === undefined || bar < 0) return command?.stats;
+    return command.subcommandStats?.get(name.slice(bar + 1)) ?? command.stats;
   }
 
   /** Every command's counters, and after each container's own its subcommands', by the names Redis reports. */

@@ -2,6 +2,7 @@
 // CLIENT and RAFT.CONSISTENCY, with Redis 7's replies. QUIT's row is for COMMAND only: the
 // connection answers QUIT itself before dispatch (resp/client-connection.ts).
 
+import { selectReply } from '../kv/database-index.js';
 import type { Reply } from '../kv/reply.js';
 import { arityError } from '../kv/replies.js';
 import type { RaftNode } from '../node/raft-node.js';
@@ -356,18 +357,3 @@ function authReply(acl: AclGate, conn: ClientConnection, argv: readonly Buffer[]
   return acl.authenticate(conn, user, password ?? Buffer.alloc(0)) ?? OK;
 }
 
-/** raftis has one database, db 0; other indexes get Redis's own errors (`--databases 1`). */
-function selectReply(index: string): Reply {
-  // Redis parses the index strictly (string2ll): no sign on zero, no leading zeros, no spaces;
-  // then as a C int.
-  if (!/^(0|-?[1-9]\d{0,18})$/.test(index)) return errorReply('ERR value is not an integer or out of range');
-  const value = BigInt(index);
-  if (value > INT64_MAX || value < INT64_MIN) return errorReply('ERR value is not an integer or out of range');
-  if (value > INT32_MAX || value < INT32_MIN) return errorReply(`ERR value is out of range, value must between ${INT32_MIN} and ${INT32_MAX}`);
-  return index === '0' ? OK : errorReply('ERR DB index is out of range');
-}
-
-const INT64_MAX = (1n << 63n) - 1n;
-const INT64_MIN = -(1n << 63n);
-const INT32_MAX = 2_147_483_647n;
-const INT32_MIN = -2_147_483_648n;

@@ -7,6 +7,7 @@
 import type { KvStateMachine } from '../kv/state-machine.js';
 import type { CommandSpec } from '../kv/command-spec.js';
 import type { Reply } from '../kv/reply.js';
+import type { ScriptCall } from '../kv/script/call-stats.js';
 import type { RaftNode, ReadMode, ReadWaiter } from '../node/raft-node.js';
 import type { NodeError } from '../node/errors.js';
 import type { ClientConnection, ReplySlot } from '../resp/server.js';
@@ -102,6 +103,14 @@ type CommandKind = 'read' | 'write' | 'block';
  */
 interface Execution {
   usec: number;
+  /** What the scripts it ran called, counted as commands of their own once it answers (call-stats.ts). */
+  calls?: readonly ScriptCall[] | null;
+}
+
+/** Adds `calls` (a script command's, from its apply or its read) to the execution's. */
+function addCalls(execution: Execution | null, calls: readonly ScriptCall[] | null | undefined): void {
+  if (execution === null || calls === null || calls === undefined) return;
+  execution.calls = execution.calls === null || execution.calls === undefined ? calls : [...execution.calls, ...calls];
 }
 
 /** A data command's registry entry. */
@@ -515,6 +524,7 @@ export class Dispatcher {
     let serverRunning = false;
     const done = (reply: Reply): void => {
       const responseUsec = (performance.now() - started) * 1000;
+      if (execution.calls !== undefined && execution.calls !== null) this.registry.countScriptCalls(execution.calls);
       this.answer(conn, command, argv, reply, serverRunning ? responseUsec : execution.usec, responseUsec);
       sendCounted(slot, errors, reply);
     };
@@ -627,15 +637,21 @@ export class Dispatcher {
   private scriptRead(conn: ClientConnection, state: ConnectionState, spec: CommandSpec, argv: Buffer[], done: (reply: Reply) => void, execution: Execution): void {
     const mode = state.consistency;
     const user = this.acl.runsAs(conn, spec);
-    const serve = (clusterTime: number): Reply => this.tracked(conn, argv, false, () => timed(execution, () => this.kv.readScript(argv, clusterTime, user, this.node.readScriptSlice())));
+    const serve = (clusterTime: number): Reply => this.tracked(conn, argv, false, () => timed(execution, () => {
+      const reply = this.kv.readScript(argv, clusterTime, user, this.node.readScriptSlice());
+      // An abandoned run's calls are not counted: the run through the log counts its own.
+      if (reply !== scriptNeedsLog) addCalls(execution, this.kv.lastReadCalls);
+      return reply;
+    }));
     this.inOrder(state, 'read', done, (finish) => this.connectionRead(state, mode, serve, (reply) => {
       if (reply !== scriptNeedsLog) return finish(reply);
       const fence: (() => void)[] = state.fence ?? [];
       state.fence = fence;
       const seq = nextSeq(state);
       this.options.writes.submit(conn.id, seq, firstOf(state.unanswered, seq), this.acl.logForm(conn, spec, argv), {
-        written: (written, usec) => {
+        written: (written, usec, calls) => {
           execution.usec += usec;
+          addCalls(execution, calls);
           state.unanswered.delete(seq);
           if (state.fence === fence) state.fence = null;
           finish(written);
@@ -754,9 +770,10 @@ export class Dispatcher {
     execution: Execution | null, applied: Applied | undefined, inTurn: boolean,
   ): void {
     const appliedAtSubmit = this.kv.appliedIndex;
-    const written = (reply: Reply, usec: number): void => {
+    const written = (reply: Reply, usec: number, calls?: readonly ScriptCall[] | null): void => {
       state.unanswered.delete(seq);
       if (execution !== null) execution.usec += usec;
+      addCalls(execution, calls);
       const finish = (final: Reply): void => {
         done(final);
         if (inTurn) finished(state);
@@ -977,9 +994,9 @@ function timed<T>(execution: Execution, run: () => T): T {
   }
 }
 
-/** Sends a reply, counting it in INFO errorstats when it is an error. */
+/** Sends a reply, counting it in INFO errorstats when it is an error not counted where it arose (Reply's `counted`). */
 function sendCounted(slot: ReplySlot, errors: ErrorCounters, reply: Reply): void {
-  if (reply.kind === 'error') errors.count(reply.message);
+  if (reply.kind === 'error' && reply.counted !== true) errors.count(reply.message);
   slot.send(reply);
 }
 

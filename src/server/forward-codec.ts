@@ -2,6 +2,8 @@
 // leader's answer. The request keeps the follower's request id (client, seq) so that a
 // retry after a leader change is deduplicated by the state machine (applied once).
 
+import type { ScriptCall, ScriptCallOutcome } from '../kv/script/call-stats.js';
+
 /** A forwarded write without firstUnanswered (read as firstUnanswered = seq). */
 export const FORWARD_WRITE_WITHOUT_FLOOR = 1;
 export const FORWARD_WRITE = 3;
@@ -25,12 +27,21 @@ export const FORWARD_REPLY = 0;
 export const FORWARD_NODE_ERROR = 1;
 /** The reply with the µs the leader's state machine took to apply the write (the follower's slow log). */
 export const FORWARD_REPLY_TIMED = 2;
+/**
+ * FORWARD_REPLY_TIMED with what the scripts the write ran called (INFO commandstats and
+ * errorstats of the follower whose client sent it: call-stats.ts), and whether the reply is an
+ * error counted already where it arose (Reply's `counted`). Sent only for such a write.
+ */
+export const FORWARD_REPLY_WITH_CALLS = 3;
 /** Bytes of FORWARD_REPLY_TIMED's execution time: u32 µs, so at most about 71 minutes. */
 const EXECUTION_USEC_BYTES = 4;
 const EXECUTION_USEC_MAX = 0xffff_ffff;
 
 export type ForwardAnswer =
-  | { readonly status: typeof FORWARD_REPLY; readonly resp: Uint8Array; readonly executionUsec?: number }
+  | {
+    readonly status: typeof FORWARD_REPLY; readonly resp: Uint8Array; readonly executionUsec?: number;
+    readonly calls?: readonly ScriptCall[] | null; readonly replyCounted?: boolean;
+  }
   | { readonly status: typeof FORWARD_NODE_ERROR; readonly code: string; readonly message: string };
 
 export function encodeForwardedWrite(write: ForwardedWrite): Buffer {
@@ -62,6 +73,16 @@ export function decodeForwardedWrite(payload: Uint8Array): ForwardedWrite | Erro
 }
 
 export function encodeForwardAnswer(answer: ForwardAnswer): Buffer {
+  if (answer.status === FORWARD_REPLY && ((answer.calls ?? null) !== null || answer.replyCounted === true)) {
+    const calls = encodeScriptCalls(answer.calls ?? [], answer.replyCounted === true);
+    const out = Buffer.allocUnsafe(1 + EXECUTION_USEC_BYTES + 4 + calls.length + answer.resp.length);
+    out.writeUInt8(FORWARD_REPLY_WITH_CALLS, 0);
+    out.writeUInt32BE(executionUsecField(answer.executionUsec), 1);
+    out.writeUInt32BE(calls.length, 1 + EXECUTION_USEC_BYTES);
+    out.set(calls, 1 + EXECUTION_USEC_BYTES + 4);
+    out.set(answer.resp, 1 + EXECUTION_USEC_BYTES + 4 + calls.length);
+    return out;
+  }
   if (answer.status === FORWARD_REPLY && answer.executionUsec === undefined) {
     const out = Buffer.allocUnsafe(1 + answer.resp.length);
     out.writeUInt8(FORWARD_REPLY, 0);
@@ -71,7 +92,7 @@ export function encodeForwardAnswer(answer: ForwardAnswer): Buffer {
   if (answer.status === FORWARD_REPLY) {
     const out = Buffer.allocUnsafe(1 + EXECUTION_USEC_BYTES + answer.resp.length);
     out.writeUInt8(FORWARD_REPLY_TIMED, 0);
-    out.writeUInt32BE(Math.min(EXECUTION_USEC_MAX, Math.max(0, Math.round(answer.executionUsec ?? 0))), 1);
+    out.writeUInt32BE(executionUsecField(answer.executionUsec), 1);
     out.set(answer.resp, 1 + EXECUTION_USEC_BYTES);
     return out;
   }
@@ -92,12 +113,82 @@ export function decodeForwardAnswer(payload: Uint8Array): ForwardAnswer | Error 
     const executionUsec = Buffer.from(body.buffer, body.byteOffset, EXECUTION_USEC_BYTES).readUInt32BE(0);
     return { status: FORWARD_REPLY, resp: body.subarray(EXECUTION_USEC_BYTES), executionUsec };
   }
+  if (status === FORWARD_REPLY_WITH_CALLS) {
+    if (body.length < EXECUTION_USEC_BYTES + 4) return new Error('forward answer is truncated');
+    const view = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    const callsBytes = view.readUInt32BE(EXECUTION_USEC_BYTES);
+    const callsAt = EXECUTION_USEC_BYTES + 4;
+    if (view.length < callsAt + callsBytes) return new Error('forward answer is truncated');
+    const calls = decodeScriptCalls(view.subarray(callsAt, callsAt + callsBytes));
+    if (calls instanceof Error) return calls;
+    return { status: FORWARD_REPLY, resp: body.subarray(callsAt + callsBytes), executionUsec: view.readUInt32BE(0), calls: calls.calls, replyCounted: calls.replyCounted };
+  }
   if (status === FORWARD_NODE_ERROR) {
     const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
     const newline = text.indexOf('\n');
     return { status: FORWARD_NODE_ERROR, code: text.slice(0, Math.max(newline, 0)), message: text.slice(newline + 1) };
   }
   return new Error(`unknown forward answer status ${status}`);
+}
+
+function executionUsecField(usec: number | undefined): number {
+  return Math.min(EXECUTION_USEC_MAX, Math.max(0, Math.round(usec ?? 0)));
+}
+
+const CALL_OUTCOMES: readonly ScriptCallOutcome[] = ['ok', 'failed', 'rejected'];
+/** A null string's length in the calls' encoding. */
+const NO_TEXT = 0xffff_ffff;
+
+/**
+ * `flags u8 (1: the reply is counted) | count u32 | count × (outcome u8, usec u32,
+ * command: length u32 (NO_TEXT: null) + utf8, error: the same)`.
+ */
+function encodeScriptCalls(calls: readonly ScriptCall[], replyCounted: boolean): Buffer {
+  const texts = calls.map((call) => [call.command, call.error].map((text) => (text === null ? null : Buffer.from(text, 'utf8'))));
+  let bytes = 5;
+  for (const [command, error] of texts) bytes += 1 + 4 + 4 + (command?.length ?? 0) + 4 + (error?.length ?? 0);
+  const out = Buffer.allocUnsafe(bytes);
+  let at = out.writeUInt8(replyCounted ? 1 : 0, 0);
+  at = out.writeUInt32BE(calls.length, at);
+  calls.forEach((call, i) => {
+    at = out.writeUInt8(CALL_OUTCOMES.indexOf(call.outcome), at);
+    at = out.writeUInt32BE(executionUsecField(call.usec), at);
+    for (const text of texts[i] as (Buffer | null)[]) {
+      at = out.writeUInt32BE(text === null ? NO_TEXT : text.length, at);
+      if (text !== null) at += text.copy(out, at);
+    }
+  });
+  return out;
+}
+
+function decodeScriptCalls(buf: Buffer): { calls: ScriptCall[]; replyCounted: boolean } | Error {
+  const truncated = new Error('forward answer\'s script calls are truncated');
+  if (buf.length < 5) return truncated;
+  const count = buf.readUInt32BE(1);
+  const calls: ScriptCall[] = [];
+  let at = 5;
+  const text = (): string | null | Error => {
+    if (at + 4 > buf.length) return truncated;
+    const length = buf.readUInt32BE(at);
+    at += 4;
+    if (length === NO_TEXT) return null;
+    if (at + length > buf.length) return truncated;
+    at += length;
+    return buf.toString('utf8', at - length, at);
+  };
+  for (let i = 0; i < count; i++) {
+    if (at + 5 > buf.length) return truncated;
+    const outcome = CALL_OUTCOMES[buf.readUInt8(at)];
+    if (outcome === undefined) return new Error(`forward answer names an unknown call outcome ${buf.readUInt8(at)}`);
+    const usec = buf.readUInt32BE(at + 1);
+    at += 5;
+    const command = text();
+    if (command instanceof Error) return command;
+    const error = text();
+    if (error instanceof Error) return error;
+    calls.push({ command, usec, outcome, error });
+  }
+  return { calls, replyCounted: (buf.readUInt8(0) & 1) === 1 };
 }
 
 export function encodeForwardedAdmin(argv: readonly Uint8Array[]): Buffer {

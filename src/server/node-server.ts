@@ -9,6 +9,7 @@ import { encodeCommand, isCommandBatch } from '../kv/command-codec.js';
 import { scriptDecisionArgv } from '../kv/script/kill-decisions.js';
 import { killOnLeader } from './script-kill.js';
 import { KvStateMachine, type CommandTiming } from '../kv/state-machine.js';
+import type { ScriptCall } from '../kv/script/call-stats.js';
 import { seedMemberHashes } from '../kv/member-index.js';
 import type { Reply } from '../kv/reply.js';
 import { RaftNode, decodeSnapshotHeader, snapshotHeaderContext } from '../node/raft-node.js';
@@ -241,7 +242,8 @@ export class RaftisServer {
     // A retried publish that the state machine answers from its table of recent requests
     // comes back as the very reply object it answered first: it is delivered once.
     const delivered = new WeakSet<Reply>();
-    const applyTimer: ApplyTimer = { lastUsec: 0, commands: { clockMs: () => performance.now(), usec: [] }, observe: null };
+    const applyTimer: ApplyTimer = { lastUsec: 0, lastCalls: null, commands: { clockMs: () => performance.now(), usec: [], calls: [] }, observe: null };
+    kv.countScriptCalls(applyTimer.commands.clockMs);
     const stateMachine = kvAdapter(kv, applyTimer, (reply) => {
       const message = publishedMessage(reply);
       if (message === null || delivered.has(reply)) return;
@@ -331,6 +333,7 @@ export class RaftisServer {
       now: () => Date.now(),
       setTimer: processTimer,
       lastApplyUsec: (position) => (position === 0 && applyTimer.commands.usec.length === 0 ? applyTimer.lastUsec : applyTimer.commands.usec[position] ?? 0),
+      lastApplyCalls: (position) => (position === 0 && applyTimer.commands.usec.length === 0 ? applyTimer.lastCalls : applyTimer.commands.calls[position] ?? null),
       batchCommandsMax: config.writeBatchCommandsMax,
       batchBytesMax: config.writeBatchBytesMax,
     });
@@ -857,7 +860,9 @@ interface ApplyTimer {
    * there).
    */
   lastUsec: number;
-  /** For a batch, each of its commands' times. */
+  /** The last entry's script calls (an entry of one command: KvStateMachine.lastAppliedCalls). */
+  lastCalls: readonly ScriptCall[] | null;
+  /** For a batch, each of its commands' times and script calls. */
   readonly commands: CommandTiming;
   /** Told every apply's time (the latency monitor's entry-apply event). */
   observe: ((usec: number) => void) | null;
@@ -880,8 +885,10 @@ function kvAdapter(kv: KvStateMachine, timer: ApplyTimer, applied: (reply: Reply
       for (const each of reply.value) applied(each);
     } else {
       timer.commands.usec.length = 0;
+      timer.commands.calls.length = 0;
       applied(reply);
     }
+    timer.lastCalls = kv.lastAppliedCalls;
     timer.lastUsec = (performance.now() - started) * 1000;
     timer.observe?.(timer.lastUsec);
     return reply;

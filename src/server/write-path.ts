@@ -12,6 +12,8 @@ import type { TimerHandle } from '../node/ports.js';
 import type { RaftNode } from '../node/raft-node.js';
 import type { NodeId } from '../node/consensus.js';
 import { errorReply, nodeErrorReply } from './errors.js';
+import { countedErrorReply } from '../kv/replies.js';
+import type { ScriptCall } from '../kv/script/call-stats.js';
 import {
   FORWARD_NODE_ERROR,
   FORWARD_REPLY,
@@ -56,6 +58,8 @@ export interface WritePathOptions {
    * right after applying its entry, so this is read in that callback. Absent (the simulator): 0.
    */
   readonly lastApplyUsec?: (position: number) => number;
+  /** Read there too: what the scripts the command at `position` ran called (null: none). Absent: none. */
+  readonly lastApplyCalls?: (position: number) => readonly ScriptCall[] | null;
 }
 
 /** Node's timers for the server: unref'd, so a pending retry never holds the process open. */
@@ -86,17 +90,18 @@ interface GatheredWrite {
 type Told = ProposalWaiter | string;
 
 /**
- * Who is told, exactly once, how a client's write ended: the reply and the µs the leader's
- * state machine took to apply it (0 when it was not applied). An object rather than a
- * callback, so that a pipelined write's waiter can be the dispatcher's one object per write.
+ * Who is told, exactly once, how a client's write ended: the reply, the µs the leader's state
+ * machine took to apply it (0 when it was not applied) and what the scripts it ran called
+ * (null: none). An object rather than a callback, so that a pipelined write's waiter can be
+ * the dispatcher's one object per write.
  */
 export interface WriteWaiter {
-  written(reply: Reply, executionUsec: number): void;
+  written(reply: Reply, executionUsec: number, calls?: readonly ScriptCall[] | null): void;
 }
 
 /** Who is told how a proposal ended: a client's submission, or a follower's forwarded write. */
 interface ProposalWaiter {
-  proposed(error: NodeError | null, reply: Reply, executionUsec: number): void;
+  proposed(error: NodeError | null, reply: Reply, executionUsec: number, calls: readonly ScriptCall[] | null): void;
 }
 
 export class WritePath {
@@ -134,9 +139,9 @@ export class WritePath {
     if (write instanceof Error) return Promise.reject(write);
     return new Promise((resolve) => {
       this.proposeForwarded(write, {
-        proposed: (error, reply, usec) => {
+        proposed: (error, reply, usec, calls) => {
           if (error !== null) resolve(encodeForwardAnswer({ status: FORWARD_NODE_ERROR, code: error.code, message: error.message }));
-          else resolve(encodeForwardAnswer({ status: FORWARD_REPLY, resp: this.options.encodeReply(reply), executionUsec: usec }));
+          else resolve(encodeForwardAnswer({ status: FORWARD_REPLY, resp: this.options.encodeReply(reply), executionUsec: usec, calls, replyCounted: reply.kind === 'error' && reply.counted === true }));
         },
       });
     });
@@ -237,7 +242,7 @@ export class WritePath {
     const { origin, client, seq, firstUnanswered, argv } = first.write;
     if (run.length === 1) {
       const told = first.told;
-      node.propose(requestKey(origin, client, seq), encodeCommand({ origin, client, seq, firstUnanswered, argv, time: node.clusterTime() }), (error, result) => this.tell(told, error, result, this.applyUsec(error, 0)));
+      node.propose(requestKey(origin, client, seq), encodeCommand({ origin, client, seq, firstUnanswered, argv, time: node.clusterTime() }), (error, result) => this.tell(told, error, result, this.applyUsec(error, 0), this.applyCalls(error, 0)));
       return;
     }
     const data = encodeCommandBatch({ origin, time: node.clusterTime(), commands: run.map((gathered) => gathered.write) });
@@ -247,8 +252,8 @@ export class WritePath {
     node.propose(`batch/${requestKey(origin, client, seq)}`, data, (error, result) => {
       const replies = error === null && result?.kind === 'array' && result.value?.length === told.length ? result.value : null;
       told.forEach((one, i) => {
-        if (error !== null || replies !== null) this.tell(one, error, replies?.[i], this.applyUsec(error, i));
-        else this.tell(one, null, result ?? NO_REPLY, 0);
+        if (error !== null || replies !== null) this.tell(one, error, replies?.[i], this.applyUsec(error, i), this.applyCalls(error, i));
+        else this.tell(one, null, result ?? NO_REPLY);
       });
     });
   }
@@ -257,15 +262,20 @@ export class WritePath {
     return error === null ? this.options.lastApplyUsec?.(position) ?? 0 : 0;
   }
 
+  private applyCalls(error: NodeError | null, position: number): readonly ScriptCall[] | null {
+    return error === null ? this.options.lastApplyCalls?.(position) ?? null : null;
+  }
+
   /** Tells how a gathered write ended: its own waiter, or those of its request key (see Told). */
-  private tell(told: Told, error: NodeError | null, reply: Reply | undefined, executionUsec = 0): void {
+  private tell(told: Told, error: NodeError | null, reply: Reply | undefined, executionUsec = 0, calls: readonly ScriptCall[] | null = null): void {
     const answer = error === null ? reply ?? NO_REPLY : NO_REPLY;
-    if (typeof told !== 'string') return told.proposed(error, answer, executionUsec);
+    if (typeof told !== 'string') return told.proposed(error, answer, executionUsec, calls);
     const waiters = this.waiting.get(told);
     if (waiters === undefined) return;
     this.waiting.delete(told);
-    if (!Array.isArray(waiters)) return waiters.proposed(error, answer, executionUsec);
-    for (const waiter of waiters) waiter.proposed(error, answer, executionUsec);
+    if (!Array.isArray(waiters)) return waiters.proposed(error, answer, executionUsec, calls);
+    // The follower listens for one of them (its last attempt): each carries the calls.
+    for (const waiter of waiters) waiter.proposed(error, answer, executionUsec, calls);
   }
 
   private armWaiterTimer(): void {
@@ -351,8 +361,8 @@ class Submission implements ForwardedWrite, ProposalWaiter {
   }
 
   /** The leader proposed it here: its reply, or the error to retry on. */
-  proposed(error: NodeError | null, reply: Reply, executionUsec: number): void {
-    if (error === null) this.waiter.written(reply, executionUsec);
+  proposed(error: NodeError | null, reply: Reply, executionUsec: number, calls: readonly ScriptCall[] | null): void {
+    if (error === null) this.waiter.written(reply, executionUsec, calls);
     else this.retry(error);
   }
 
@@ -362,8 +372,10 @@ class Submission implements ForwardedWrite, ProposalWaiter {
     if (decoded instanceof Error) return this.retry(new NodeError('TIMEOUT', decoded.message));
     if (decoded.status !== FORWARD_REPLY) return this.retry(new NodeError(asCode(decoded.code), decoded.message));
     const reply = this.options.decodeReply(decoded.resp);
-    if (reply instanceof Error) this.waiter.written(errorReply(`ERR bad reply from the leader: ${reply.message}`), 0);
-    else this.relay(reply, decoded.executionUsec ?? 0);
+    if (reply instanceof Error) return this.waiter.written(errorReply(`ERR bad reply from the leader: ${reply.message}`), 0);
+    // A reply's `counted` does not travel in its RESP: the answer says it.
+    const relayed = decoded.replyCounted === true && reply.kind === 'error' ? countedErrorReply(reply.message) : reply;
+    this.relay(relayed, decoded.executionUsec ?? 0, decoded.calls ?? null);
   }
 
   /**
@@ -371,10 +383,10 @@ class Submission implements ForwardedWrite, ProposalWaiter {
    * likely this very write, which the leader finished first): the client's next command here
    * then finds the run over rather than BUSY, as Redis answers a script's client when it ends.
    */
-  private relay(reply: Reply, executionUsec: number): void {
+  private relay(reply: Reply, executionUsec: number, calls: readonly ScriptCall[] | null): void {
     const node = this.options.node;
-    if (node.applyPausedIndex === 0) return this.waiter.written(reply, executionUsec);
-    node.read('stale', () => this.waiter.written(reply, executionUsec));
+    if (node.applyPausedIndex === 0) return this.waiter.written(reply, executionUsec, calls);
+    node.read('stale', () => this.waiter.written(reply, executionUsec, calls));
   }
 
   private retry(error: NodeError): void {

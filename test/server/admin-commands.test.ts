@@ -9,39 +9,7 @@ import { TestCluster } from '../support/cluster.js';
 import { clusterPerSuite } from '../support/cluster-fixture.js';
 import { RawConnection, type Resp } from '../support/raw-resp.js';
 import { waitFor } from '../support/wait.js';
-
-type Sections = Map<string, Map<string, string>>;
-
-/** Parses INFO text ("# Section" headers, key:value lines) into sections by lower-case name. */
-function parseInfo(reply: unknown): Sections {
-  assert.equal(typeof reply, 'string', `INFO reply ${String(reply)}`);
-  const sections: Sections = new Map();
-  let current: Map<string, string> | undefined;
-  for (const line of (reply as string).split('\r\n')) {
-    if (line.startsWith('# ')) {
-      current = new Map();
-      sections.set(line.slice(2).toLowerCase(), current);
-    } else if (line !== '') {
-      assert.ok(current !== undefined, `INFO line before any section: ${line}`);
-      const colon = line.indexOf(':');
-      assert.ok(colon > 0, `INFO line without a colon: ${line}`);
-      current.set(line.slice(0, colon), line.slice(colon + 1));
-    }
-  }
-  return sections;
-}
-
-function field(sections: Sections, section: string, key: string): string {
-  const value = sections.get(section)?.get(key);
-  assert.ok(value !== undefined, `INFO ${section} has ${key}: ${JSON.stringify([...(sections.get(section) ?? new Map())])}`);
-  return value;
-}
-
-function number(sections: Sections, section: string, key: string): number {
-  const text = field(sections, section, key);
-  assert.match(text, /^\d+$/, `${section}.${key}`);
-  return Number(text);
-}
+import { field, number, parseInfo } from '../support/info.js';
 
 /** RAFT.INFO lines as a map. */
 function raftInfo(reply: unknown): Map<string, string> {

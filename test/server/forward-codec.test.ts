@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { decodeForwardAnswer, decodeForwardedAdmin, decodeForwardedWrite, encodeForwardAnswer, encodeForwardedAdmin, encodeForwardedWrite, FORWARD_REPLY, FORWARD_REPLY_TIMED } from '../../src/server/forward-codec.js';
+import { decodeForwardAnswer, decodeForwardedAdmin, decodeForwardedWrite, encodeForwardAnswer, encodeForwardedAdmin, encodeForwardedWrite, FORWARD_REPLY, FORWARD_REPLY_TIMED, FORWARD_REPLY_WITH_CALLS } from '../../src/server/forward-codec.js';
 
 const argv = fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 8 });
 
@@ -47,4 +47,28 @@ test('a leader\'s answer carries the reply and its execution time; an older lead
   assert.ok(decodeForwardAnswer(Buffer.from([FORWARD_REPLY_TIMED, 0, 0])) instanceof Error, 'a timed answer cut inside its time');
   const clamped = decodeForwardAnswer(encodeForwardAnswer({ status: FORWARD_REPLY, resp: Buffer.alloc(0), executionUsec: 2 ** 40 }));
   assert.ok(!(clamped instanceof Error) && clamped.status === FORWARD_REPLY && clamped.executionUsec === 0xffff_ffff, 'a time past u32 is kept at its largest');
+});
+
+test('a leader\'s answer carries the calls its scripts made and whether its error was counted; cut anywhere, it is an error', () => {
+  const call = fc.record({
+    command: fc.option(fc.string({ maxLength: 30 }), { nil: null }),
+    usec: fc.nat({ max: 0xffff_ffff }),
+    outcome: fc.constantFrom('ok' as const, 'failed' as const, 'rejected' as const),
+    error: fc.option(fc.string({ maxLength: 60 }), { nil: null }),
+  });
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 40 }), fc.nat({ max: 0xffff_ffff }), fc.array(call, { minLength: 1, maxLength: 6 }), fc.boolean(), (resp, executionUsec, calls, replyCounted) => {
+    const encoded = encodeForwardAnswer({ status: FORWARD_REPLY, resp, executionUsec, calls, replyCounted });
+    assert.equal(encoded[0], FORWARD_REPLY_WITH_CALLS);
+    const decoded = decodeForwardAnswer(encoded);
+    assert.ok(!(decoded instanceof Error) && decoded.status === FORWARD_REPLY, String(decoded));
+    assert.deepEqual(Buffer.from(decoded.resp), Buffer.from(resp));
+    assert.equal(decoded.executionUsec, executionUsec);
+    assert.deepEqual(decoded.calls, calls.map((c) => ({ ...c })));
+    assert.equal(decoded.replyCounted, replyCounted);
+    for (let cut = 1; cut < encoded.length - resp.length; cut++) assert.ok(decodeForwardAnswer(encoded.subarray(0, cut)) instanceof Error, `cut at ${cut}`);
+  }));
+  const counted = decodeForwardAnswer(encodeForwardAnswer({ status: FORWARD_REPLY, resp: Buffer.from('-ERR x\r\n'), executionUsec: 1, calls: null, replyCounted: true }));
+  assert.ok(!(counted instanceof Error) && counted.status === FORWARD_REPLY && counted.replyCounted === true && counted.calls?.length === 0, 'a counted reply without calls');
+  const plain = encodeForwardAnswer({ status: FORWARD_REPLY, resp: Buffer.from('+OK\r\n'), executionUsec: 1, calls: null, replyCounted: false });
+  assert.equal(plain[0], FORWARD_REPLY_TIMED, 'an answer without calls stays in the timed form older followers read');
 });

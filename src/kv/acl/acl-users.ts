@@ -4,7 +4,7 @@
 // the server before it runs a client's command and by scripts' redis.call inside apply.
 
 import type { CommandSpec } from '../command-spec.js';
-import type { Reply } from '../reply.js';
+import type { ErrorReply, Reply } from '../reply.js';
 import { errorReply, integerReply, okReply } from '../replies.js';
 import { AclCatalogue, type AclCommand } from './acl-catalogue.js';
 import { keyUses } from './acl-keys.js';
@@ -182,7 +182,7 @@ export class AclUsers {
    * A refusal that is not NOPERM, made after check() allowed the call: SORT's BY and GET
    * patterns need a selector that allows the call and reads every key (sort-patterns.ts).
    */
-  optionRefusal(user: AclUser, row: CheckedRow, argv: readonly Uint8Array[]): Reply | null {
+  optionRefusal(user: AclUser, row: CheckedRow, argv: readonly Uint8Array[]): ErrorReply | null {
     if (user.unrestricted || (row.name !== 'sort' && row.name !== 'sort_ro')) return null;
     const option = sortPatternOption(argv, row.name === 'sort_ro');
     if (option === null) return null;
@@ -247,7 +247,7 @@ export function nopermReply(denial: AclDenial): Reply {
 }
 
 /** Redis's error for a refused redis.call inside a script. */
-export function scriptNopermReply(denial: AclDenial): Reply {
+export function scriptNopermReply(denial: AclDenial): ErrorReply {
   return errorReply(denial.reason === 'command'
     ? "ERR The user executing the script can't run this command or subcommand"
     : denial.reason === 'key'

@@ -171,6 +171,11 @@ export function commandCategories(row: CategorizedRow): AclCategory[] {
 }
 
 /** The subcommands of a container command with their categories; null for other commands. */
+/** Whether `name` (lowercase) is a container command, counted by subcommand (CONFIG, XGROUP, ...). */
+export function isContainerCommand(name: string): boolean {
+  return containers.has(name);
+}
+
 export function subcommandCategories(name: string): ReadonlyMap<string, AclCategory[]> | null {
   const container = containers.get(name);
   if (container === undefined) return null;

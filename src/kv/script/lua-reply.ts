@@ -7,7 +7,8 @@ import fengari, { type LuaState } from 'fengari';
 import lobject from 'fengari/src/lobject.js';
 import lstring from 'fengari/src/lstring.js';
 import type { Reply } from '../reply.js';
-import { errorReply } from '../replies.js';
+import { countedErrorReply, errorReply } from '../replies.js';
+import { COUNTED_FIELD } from './lua-error.js';
 import { formatRedisDouble } from '../../base/double-format.js';
 import { pushStringField } from './fengari-fast-paths.js';
 import type { FengariState } from 'fengari/src/lstate.js';
@@ -37,9 +38,9 @@ type LuaKey = { readonly __luaKey: unique symbol };
  * time, one made once only the first time.
  */
 const fieldKeys = Object.fromEntries(
-  ['ok', 'err', 'double', 'map', 'set', 'big_number', 'verbatim_string', 'format', 'string']
+  ['ok', 'err', 'double', 'map', 'set', 'big_number', 'verbatim_string', 'format', 'string', COUNTED_FIELD]
     .map((name) => [name, lstring.luaS_bless(null as unknown as LuaState, fengari.to_luastring(name)) as LuaKey]),
-) as Record<'ok' | 'err' | 'double' | 'map' | 'set' | 'big_number' | 'verbatim_string' | 'format' | 'string', LuaKey>;
+) as Record<'ok' | 'err' | 'double' | 'map' | 'set' | 'big_number' | 'verbatim_string' | 'format' | 'string' | typeof COUNTED_FIELD, LuaKey>;
 
 function pushKey(L: LuaState, key: LuaKey): void {
   lobject.pushsvalue2s(L, key);
@@ -50,7 +51,7 @@ export function pushReply(L: LuaState, reply: Reply, protocol: ScriptProtocol): 
   if (!lua.lua_checkstack(L, 4)) throw new Error('kv: Lua stack exhausted while converting a reply');
   switch (reply.kind) {
     case 'simple': return pushStringField(L as FengariState, fieldKeys.ok, reply.value);
-    case 'error': return pushStringField(L as FengariState, fieldKeys.err, reply.message);
+    case 'error': return pushCallError(L, reply.message);
     case 'integer': return lua.lua_pushnumber(L, Number(reply.value));
     case 'bulk': return reply.value === null ? pushNull(L, protocol) : lua.lua_pushstring(L, reply.value);
     case 'array': return reply.value === null ? pushNull(L, protocol) : pushArray(L, reply.value, protocol);
@@ -86,6 +87,14 @@ export function pushReply(L: LuaState, reply: Reply, protocol: ScriptProtocol): 
       throw new Error(`kv: unknown reply kind ${String(exhaustive)}`);
     }
   }
+}
+
+/** A call's error reply as Lua sees it: {err = message}, marked as counted already (lua-error.ts). */
+function pushCallError(L: LuaState, message: string): void {
+  pushStringField(L as FengariState, fieldKeys.err, message);
+  pushKey(L, fieldKeys[COUNTED_FIELD]);
+  lua.lua_pushboolean(L, true);
+  lua.lua_rawset(L, -3);
 }
 
 /** RESP2's nil bulk and nil array are false for Lua; RESP3's null is nil. */
@@ -191,7 +200,12 @@ function specialTableReply(L: LuaState, table: number, protocol: ScriptProtocol,
   };
   const err = stringField(fieldKeys.err);
   // An empty error would be a bare '-' line: Redis answers "ERR" for it.
-  if (err !== null) return errorReply(err === '' ? 'ERR' : err.replace(/[\r\n]/g, ' '));
+  if (err !== null) {
+    const message = err === '' ? 'ERR' : err.replace(/[\r\n]/g, ' ');
+    const counted = rawField(L, table, fieldKeys[COUNTED_FIELD]) === lua.LUA_TBOOLEAN && lua.lua_toboolean(L, -1);
+    lua.lua_pop(L, 1);
+    return counted ? countedErrorReply(message) : errorReply(message);
+  }
   const ok = stringField(fieldKeys.ok);
   if (ok !== null) return { kind: 'simple', value: ok.replace(/[\r\n]/g, ' ') };
   const typeOf = (field: LuaKey): number => {

@@ -13,7 +13,7 @@
 
 import fengari, { type DebugRecord, type LuaState } from 'fengari';
 import type { Reply } from '../reply.js';
-import { errorReply } from '../replies.js';
+import { countedErrorReply, errorReply } from '../replies.js';
 import { installLua51Numbers } from './lua-numbers.js';
 import { hostCallStatus, installFengariFastPaths, nilValue, rawSet, stackValue, stringArray } from './fengari-fast-paths.js';
 import type { FengariState, StackValue } from 'fengari/src/lstate.js';
@@ -24,7 +24,7 @@ import { sha1Hex } from './sha1.js';
 import { formatRedisDouble } from '../../base/double-format.js';
 import { Rand48 } from './rand48.js';
 import { registerFunction } from './register-function.js';
-import { raise } from './lua-error.js';
+import { isCountedError, raise } from './lua-error.js';
 import { checkStringBudget, installStringBudget, outsideStringBudget, pauseStringBudget, resumeStringBudget, setStringBudget, stringBudgetSpent, stringBytesUsed, StringBudgetExceeded, type Budget } from './string-budget.js';
 import { chargeStandardLibraries, chargeWork, HOST_COST, pauseWorkMeter, resumeWorkMeter, setWorkMeter, STRING_BYTES_PER_INSTRUCTION, type ChargeWork, type PausedWorkMeter } from './host-work.js';
 import { guardedHost } from './lua-library.js';
@@ -654,7 +654,8 @@ export class ScriptVm {
     const message = this.errorMessage(L);
     const source = tableField(L, 'source');
     const line = tableField(L, 'line');
-    return errorReply(source !== null && line !== null ? `${message} script: ${run.name}, on ${source}:${line}.` : message);
+    const text = source !== null && line !== null ? `${message} script: ${run.name}, on ${source}:${line}.` : message;
+    return isCountedError(L) ? countedErrorReply(text) : errorReply(text);
   }
 
   /** The `err` of the error table on top of the stack (newlines made spaces, as Redis sends errors). */
@@ -752,7 +753,7 @@ export class ScriptVm {
     // the call, which ran (its writes are kept, as those before a stop always are).
     active.instructions += callInstructions(argv, reply);
     if (this.overBudget(active)) this.stop(L, active);
-    if (raises && reply.kind === 'error') raise(L, reply.message);
+    if (raises && reply.kind === 'error') raise(L, reply.message, true);
     pushReply(L, reply, active.protocol);
     return 1;
   }

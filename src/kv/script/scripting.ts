@@ -4,7 +4,8 @@
 
 import type { CommandSpec } from '../command-spec.js';
 import type { CommandContext } from '../command-context.js';
-import type { Reply } from '../reply.js';
+import type { ErrorReply, Reply } from '../reply.js';
+import type { ScriptCallLog } from './call-stats.js';
 import type { ScriptStore } from './script-store.js';
 import type { FunctionStore } from './function-store.js';
 import type { DecisionOf, PausedRun, PauseWhen, ScriptVm } from './script-vm.js';
@@ -26,7 +27,7 @@ export interface Scripting {
    * had evicted keys by policy, as before any write; false with no maxmemory (scriptCaller).
    */
   readonly overMaxmemory: boolean;
-  /** Runs `spec` as called by the script running in `outer`: same time and mode, its own seed. */
+  /** Runs `spec` as called by the script running in `outer` (its refusals checked): same time and mode, its own seed. */
   execute(spec: CommandSpec, argv: readonly Uint8Array[], outer: CommandContext, seed: number): Reply;
   /**
    * While the state machine applies an entry with its scripts' effects recorded or replayed
@@ -43,6 +44,8 @@ export interface Scripting {
   readonly decision: DecisionOf | null;
   /** Takes a run that paused: the state machine resumes it later; the command answers what this returns (suspension.ts). */
   suspend(run: PausedRun<Reply>): Reply;
-  /** Whether the entry's calling user may run `argv` (redis.acl_check_cmd). */
-  aclAllows(spec: CommandSpec, argv: readonly Uint8Array[]): boolean;
+  /** Why the entry's calling user may not run `argv` (NOPERM), or null when it may (a call's check, redis.acl_check_cmd). */
+  denied(spec: CommandSpec, argv: readonly Uint8Array[]): ErrorReply | null;
+  /** Where the calls of the command being run are told (call-stats.ts); null on a node that does not count them. */
+  readonly callLog: ScriptCallLog | null;
 }
