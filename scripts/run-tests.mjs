@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Runs every test file under test/ with node:test through tsx. Files ending in
-// `.slow.test.ts` run only when RAFTIS_SLOW_TESTS=1 (long sweeps, large states).
+// `.slow.test.ts` run only when RAFTIS_SLOW_TESTS=1 (long sweeps, large states); the chaos
+// suite (test/chaos/: faults on real clusters, ten minutes of the run) only when a filter names
+// it (`npm run test:chaos`; CI runs it after the default run).
 // Extra arguments filter by path substring: `node scripts/run-tests.mjs raft/`;
 // RAFTIS_TEST_SKIP=a/,b/ leaves out the files whose path contains any of those substrings.
 import { readdirSync, statSync } from 'node:fs';
@@ -20,8 +22,11 @@ function walk(dir) {
 const filters = process.argv.slice(2);
 const slow = process.env.RAFTIS_SLOW_TESTS === '1';
 const skipped = (process.env.RAFTIS_TEST_SKIP ?? '').split(',').filter((s) => s !== '');
+const CHAOS = 'test/chaos/';
+const chaos = filters.some((s) => s.includes('chaos'));
 const files = walk('test')
   .filter((f) => slow || !f.endsWith('.slow.test.ts'))
+  .filter((f) => chaos || !f.startsWith(CHAOS))
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .filter((f) => !skipped.some((s) => f.includes(s)))
   .sort();

@@ -1,4 +1,4 @@
-// The short chaos pass that runs with every `npm test`: each nemesis alone and all mixed,
+// The short chaos pass (`npm run test:chaos`, a step of CI of its own): each nemesis alone and all mixed,
 // about 10 s of faults each on a real cluster, with every check of a chaos run (linearizable
 // history, final reads, convergence, recovery, no crash). Long runs: scripts/chaos.ts.
 
