@@ -14,9 +14,11 @@ const CHECK_TIMEOUT_MS = 20_000;
 export class RegisterOps implements OperationSource {
   readonly history = new HistoryRecorder();
 
+  /** `longScripts`: some scripted increments run long first (SimOptions.scriptSlices). */
   constructor(
     private readonly random: SimRandom,
     private readonly keys: number,
+    private readonly longScripts = false,
   ) {}
 
   begin(process: number, now: number): SimOperation {
@@ -79,8 +81,19 @@ export class RegisterOps implements OperationSource {
       const value = digit();
       return { op: { f: 'cas', key, expected, value }, argv: args('SET', key, value, 'IFEQ', expected) };
     }
-    if (roll < 90) return { op: { f: 'incr', key, by: 1 }, argv: roll < 85 ? args('INCR', key) : args('EVAL', scriptIncr, '1', key) };
+    if (roll < 90) return { op: { f: 'incr', key, by: 1 }, argv: roll < 85 ? args('INCR', key) : this.scriptedIncr(key) };
     return { op: { f: 'del', key }, argv: args('DEL', key) };
+  }
+
+  /**
+   * INCR through a script; with long scripts, half of them count first: some past a few
+   * slices (LONG_SCRIPT_LOOPS), one in four of those past the kill point (KILLABLE_LOOPS: the
+   * run's write waits for its decision entry).
+   */
+  private scriptedIncr(key: string): Uint8Array[] {
+    if (!this.longScripts || this.random.int(2) === 0) return args('EVAL', scriptIncr, '1', key);
+    const loops = this.random.int(4) === 0 ? KILLABLE_LOOPS : LONG_SCRIPT_LOOPS;
+    return args('EVAL', scriptCountThenIncr, '1', key, String(loops));
   }
 
   /** Lists (keys l0…) and sorted sets (keys z0…): one op in five, each key keeping its own type. */
@@ -111,6 +124,12 @@ function isWrite(op: KvOp): boolean {
 const scriptGet = "return redis.call('get', KEYS[1])";
 const scriptSet = "return redis.call('set', KEYS[1], ARGV[1])";
 const scriptIncr = "return redis.call('incr', KEYS[1])";
+/** A script that runs a while before its write: about two Lua instructions per loop. */
+const scriptCountThenIncr = "local n = 0 for i = 1, tonumber(ARGV[1]) do n = n + 1 end return redis.call('incr', KEYS[1])";
+/** Loops of a long script: ~10,000 instructions, ten of the VM's checks for a pause. */
+const LONG_SCRIPT_LOOPS = 5_000;
+/** Loops of a script past the kill point (KILLABLE_AFTER_INSTRUCTIONS, 100,000) before its write. */
+const KILLABLE_LOOPS = 60_000;
 
 /** A read's result as the history records it (history.ts), or undefined for a reply that does not fit. */
 function readResult(op: KvOp, reply: Reply): KvResult | undefined {

@@ -74,7 +74,7 @@ function rate(seeds: number, started: number): string {
 
 function describe(result: SimResult): string {
   const { ops, faults } = result;
-  return `seed ${result.seed}: ${result.ok ? 'ok' : 'FAILED'}; ${result.events} events, ${Math.round(result.virtualMs)} virtual ms, reads ${result.readMode}, ops ok ${ops.ok} unknown ${ops.unknown} failed ${ops.failed}, crashes ${faults.crashes} partitions ${faults.partitions} pauses ${faults.pauses} snapshot resets ${faults.snapshotResets}, ${result.leaders} leader terms, snapshots taken ${result.snapshots.taken} installed ${result.snapshots.installed}, removals ${result.membership.removals} transfers ${result.membership.transfers}, script entries recorded ${result.scriptEntries.recorded} replayed ${result.scriptEntries.replayed} run unrecorded ${result.scriptEntries.runUnrecorded}, trace ${result.traceHash}`;
+  return `seed ${result.seed}: ${result.ok ? 'ok' : 'FAILED'}; ${result.events} events, ${Math.round(result.virtualMs)} virtual ms, reads ${result.readMode}, ops ok ${ops.ok} unknown ${ops.unknown} failed ${ops.failed}, crashes ${faults.crashes} partitions ${faults.partitions} pauses ${faults.pauses} snapshot resets ${faults.snapshotResets}, ${result.leaders} leader terms, snapshots taken ${result.snapshots.taken} installed ${result.snapshots.installed}, removals ${result.membership.removals} transfers ${result.membership.transfers}, script entries recorded ${result.scriptEntries.recorded} replayed ${result.scriptEntries.replayed} run unrecorded ${result.scriptEntries.runUnrecorded} paused ${result.scriptEntries.paused} (${result.scriptEntries.slices} slices, ${result.scriptEntries.decisions} decisions), trace ${result.traceHash}`;
 }
 
 function printFailure(result: Pick<SweepVerdict, 'seed' | 'failure' | 'reproduce'>, out: (line: string) => void): void {
@@ -98,11 +98,13 @@ function parseArgs(argv: readonly string[]): Parsed | Error {
   let trace = false;
   let workload: SimWorkload | null = null;
   let scriptEffects = false;
+  let scriptSlices = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
-    if (flag === '--trace' || flag === '--script-effects') {
+    if (flag === '--trace' || flag === '--script-effects' || flag === '--script-slices') {
       if (flag === '--trace') trace = true;
-      else scriptEffects = true;
+      else if (flag === '--script-effects') scriptEffects = true;
+      else scriptSlices = true;
       continue;
     }
     const value = argv[i + 1];
@@ -166,6 +168,7 @@ function parseArgs(argv: readonly string[]): Parsed | Error {
     ...(pipeline === null ? {} : { pipeline }),
     ...(workload === null ? {} : { workload }),
     ...(scriptEffects ? { scriptEffects } : {}),
+    ...(scriptSlices ? { scriptSlices } : {}),
   };
   return { base, seed, seeds, from, jobs };
 }

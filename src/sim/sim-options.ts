@@ -62,6 +62,13 @@ export interface SimOptions {
    * replay them (docs/internals/scripting.md, "Deferred effects"). Absent: off.
    */
   readonly scriptEffects?: boolean;
+  /**
+   * Script runs pause between slices as a server's do (--script-slice-ms), at points each node
+   * draws on its own (replicas pause at different instructions), and some of the workload's
+   * scripts run long: past a few slices, some past the point where they become killable, so
+   * their writes wait for the leader's "continue" decision entry. Absent: runs go to their end.
+   */
+  readonly scriptSlices?: boolean;
 }
 
 export const simWorkloads = ['register', 'list-append'] as const;
@@ -183,6 +190,7 @@ export function reproduceCommand(o: SimOptions): string {
   if (o.pipeline !== undefined) parts.push(`--pipeline ${o.pipeline}`);
   if (o.workload !== undefined && o.workload !== 'register') parts.push(`--workload ${o.workload}`);
   if (o.scriptEffects === true) parts.push('--script-effects');
+  if (o.scriptSlices === true) parts.push('--script-slices');
   parts.push('--trace');
   return parts.join(' ');
 }

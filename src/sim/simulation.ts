@@ -12,7 +12,10 @@
 import { KvStateMachine } from '../kv/state-machine.js';
 import { kvDeferredEffects } from '../kv/script/deferred-effects.js';
 import type { Reply } from '../kv/reply.js';
-import type { Clock, LogStore, Network, SnapshotByteSource, StateMachine } from '../node/ports.js';
+import { isPausedEntry, type Clock, type LogStore, type Network, type PausedEntry, type SnapshotByteSource, type StateMachine } from '../node/ports.js';
+import { encodeCommand } from '../kv/command-codec.js';
+import { scriptDecisionArgv } from '../kv/script/kill-decisions.js';
+import type { KillDecision } from '../kv/script/script-vm.js';
 import { RaftNode, decodeSnapshotHeader, type NodeLogger, type ReadMode } from '../node/raft-node.js';
 import { defaultRaftConfig, type RaftTestBugs } from '../raft/config.js';
 import { seededPrng } from '../raft/prng.js';
@@ -95,6 +98,8 @@ const SYNC_MS_MIN = 1;
 const SYNC_MS_MAX = 4;
 /** WAL segments are small so that runs roll segments and delete compacted ones (the storage layer's minimum is 4 KiB). */
 const SIM_SEGMENT_BYTES = 16 * 1024;
+/** With scriptSlices: the chance a script run pauses at each of the VM's checks (every 1,000 instructions). */
+const SCRIPT_PAUSE_CHANCE = 0.3;
 const SIM_DATA_DIR = '/data';
 const SIM_CLUSTER_ID = 'sim';
 /** Snapshot files carry no member addresses in the simulator: the network routes by id. */
@@ -188,7 +193,7 @@ export class Simulation implements WorkloadHost {
   private snapshotsTaken = 0;
   private snapshotsInstalled = 0;
   /** Script entry counts of incarnations that ended (crashes); the live ones are added at the end. */
-  private readonly endedScriptEntries: ScriptEntryCounts = { recorded: 0, replayed: 0, runUnrecorded: 0 };
+  private readonly endedScriptEntries: ScriptEntryCounts = { recorded: 0, replayed: 0, runUnrecorded: 0, paused: 0, slices: 0, decisions: 0 };
   /** Snapshots a receiver refused because it had committed their index already (sent again after a reset). */
   private snapshotsRefusedAsHeld = 0;
   /** Test-only hooks handed to every core (broken variants); null in a correct run. */
@@ -242,7 +247,7 @@ export class Simulation implements WorkloadHost {
 
   private operationSource(): OperationSource {
     const { workload = 'register', keys } = this.options;
-    return workload === 'list-append' ? new ListAppendOps(this.random, keys) : new RegisterOps(this.random, keys);
+    return workload === 'list-append' ? new ListAppendOps(this.random, keys) : new RegisterOps(this.random, keys, this.options.scriptSlices === true);
   }
 
   /** A node's disk: what a crash keeps of unsynced writes is drawn from the run's PRNG. */
@@ -484,7 +489,7 @@ export class Simulation implements WorkloadHost {
       log,
       network,
       clock,
-      stateMachine: this.stateMachine(slot, kv),
+      stateMachine: this.stateMachine(slot, kv, this.options.scriptSlices === true ? this.pauseDraws() : null),
       tickMs: SIM_TICK_MS,
       requestTimeoutMs: SIM_REQUEST_TIMEOUT_MS,
       snapshotEntries: this.options.snapshotEntries,
@@ -512,7 +517,14 @@ export class Simulation implements WorkloadHost {
     runtime.start();
   }
 
-  private stateMachine(slot: NodeSlot, kv: KvStateMachine): StateMachine<Reply> {
+  /** A node's own draws of where its script runs pause (SimOptions.scriptSlices), seeded from the run's stream. */
+  private pauseDraws(): () => boolean {
+    const draws = new SimRandom(this.random.int(0x7fff_ffff));
+    return () => draws.chance(SCRIPT_PAUSE_CHANCE);
+  }
+
+  /** `pauseWhen`: script runs pause when it says so (the node's slices), with kill decisions; null: runs go to their end. */
+  private stateMachine(slot: NodeSlot, kv: KvStateMachine, pauseWhen: (() => boolean) | null): StateMachine<Reply> {
     const afterApply = (entry: Entry): void => {
       if (entry.index % DIGEST_EVERY_INDEXES === 0) this.monitor.noteDigest(slot.id, entry.index, kv.digest().hash);
       // A leader applies what it just committed: the moment its commit index advanced.
@@ -524,7 +536,27 @@ export class Simulation implements WorkloadHost {
       afterApply(entry);
       return reply;
     };
+    /** Notes the entry's end once its paused apply is over (afterApply, as `noted` does for an apply in one go). */
+    const slices = (entry: Entry, outcome: Reply | PausedEntry<Reply>): Reply | PausedEntry<Reply> => {
+      if (!isPausedEntry(outcome)) {
+        afterApply(entry);
+        return outcome;
+      }
+      return { run: outcome.run, resume: () => slices(entry, outcome.resume()) };
+    };
+    const sliced = pauseWhen === null ? {} : {
+      // The runtime's own predicate (its clock's slice) never fires in virtual time, which does not pass while a script runs.
+      applyPausable: (entry: Entry): Reply | PausedEntry<Reply> => {
+        this.monitor.noteApplied(slot.id, entry);
+        return slices(entry, kv.applyPausable(entry.index, entry.data, pauseWhen));
+      },
+      killDecisions: {
+        encode: (target: number, decision: KillDecision, time: number) => encodeCommand({ origin: '', client: 0, seq: 0, firstUnanswered: 0, time, argv: scriptDecisionArgv({ target, decision }) }),
+        file: (entry: Entry) => kv.fileDecision(entry.index, entry.data),
+      },
+    };
     return {
+      ...sliced,
       apply: (entry) => noted(entry, () => kv.apply(entry.index, entry.data)),
       applyNoop: (entry) => {
         this.monitor.noteApplied(slot.id, entry);
@@ -975,6 +1007,10 @@ export interface ScriptEntryCounts {
   recorded: number;
   replayed: number;
   runUnrecorded: number;
+  /** With scriptSlices: entries whose apply paused, the slices they resumed in, and "continue" decisions leaders proposed. */
+  paused: number;
+  slices: number;
+  decisions: number;
 }
 
 function addScriptEntryCounts(counts: ScriptEntryCounts, runtime: RaftNode<Reply>): void {
@@ -982,4 +1018,7 @@ function addScriptEntryCounts(counts: ScriptEntryCounts, runtime: RaftNode<Reply
   counts.recorded += stats.scriptEntriesRecorded;
   counts.replayed += stats.scriptEntriesReplayed;
   counts.runUnrecorded += stats.scriptEntriesRunUnrecorded;
+  counts.paused += stats.entriesApplyPaused;
+  counts.slices += stats.applySlices;
+  counts.decisions += stats.scriptDecisionsProposed;
 }

@@ -31,5 +31,5 @@ test('with script-effects on, every seed passes under every fault kind, and reco
 test('with script-effects off, no script entry is recorded or replayed', async () => {
   const result = await runSimulation(simOptions(1, { durationMs: 2_000 }));
   assert.equal(result.failure, null);
-  assert.deepEqual(result.scriptEntries, { recorded: 0, replayed: 0, runUnrecorded: 0 });
+  assert.deepEqual(result.scriptEntries, { recorded: 0, replayed: 0, runUnrecorded: 0, paused: 0, slices: 0, decisions: 0 });
 });
