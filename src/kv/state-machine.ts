@@ -258,6 +258,8 @@ export class KvStateMachine {
   private readCallLog: ScriptCallLog | null = null;
   /** The one of the two in use now (Scripting.callLog). */
   private callLog: ScriptCallLog | null = null;
+  /** Whether this node answers the proposals of the entries it applies now (the leader): only then are their calls kept. */
+  private appliedCallsWanted: () => boolean = () => false;
   /** The calls of the last command applied (null: none, or not counted). */
   private appliedCalls: readonly ScriptCall[] | null = null;
   /** The calls of the last script served as a read. */
@@ -716,7 +718,8 @@ export class KvStateMachine {
     const pauseWhen = (): PauseWhen | null => this.pauseWhen;
     const decisionOf = (): DecisionOf | null => this.decisionOf;
     const overMaxmemory = (): boolean => this.scriptOverMaxmemory;
-    const callLog = (): ScriptCallLog | null => this.callLog;
+    // An applied command's calls only where its proposal is answered (the leader): elsewhere no one reads them.
+    const callLog = (): ScriptCallLog | null => (this.callLog === this.applyCallLog && !this.appliedCallsWanted() ? null : this.callLog);
     return {
       store,
       functions,
@@ -967,9 +970,11 @@ export class KvStateMachine {
   /**
    * Node-local: from now on, keep what scripts' calls do (call-stats.ts), timed by `clockMs`,
    * for INFO commandstats and errorstats: the calls of the last command applied are
-   * `lastAppliedCalls` (a batch's in its CommandTiming), those of the last read script `lastReadCalls`.
+   * `lastAppliedCalls` (a batch's in its CommandTiming), kept while `applied()` says so (the
+   * node answers the entries' proposals), those of the last read script `lastReadCalls`.
    */
-  countScriptCalls(clockMs: () => number): void {
+  countScriptCalls(clockMs: () => number, applied: () => boolean): void {
+    this.appliedCallsWanted = applied;
     this.applyCallLog = new ScriptCallLog(clockMs, isContainerCommand);
     this.readCallLog = new ScriptCallLog(clockMs, isContainerCommand);
     this.callLog = this.applyCallLog;

@@ -243,7 +243,6 @@ export class RaftisServer {
     // comes back as the very reply object it answered first: it is delivered once.
     const delivered = new WeakSet<Reply>();
     const applyTimer: ApplyTimer = { lastUsec: 0, lastCalls: null, commands: { clockMs: () => performance.now(), usec: [], calls: [] }, observe: null };
-    kv.countScriptCalls(applyTimer.commands.clockMs);
     const stateMachine = kvAdapter(kv, applyTimer, (reply) => {
       const message = publishedMessage(reply);
       if (message === null || delivered.has(reply)) return;
@@ -321,6 +320,8 @@ export class RaftisServer {
       },
       onSnapshot: (event) => history?.snapshot(event),
     });
+    // A script's calls for INFO: an applied one's only where its proposal is answered.
+    kv.countScriptCalls(applyTimer.commands.clockMs, () => node.isLeader);
     writes = new WritePath({
       origin: `${identity.nodeId}#${randomBytes(4).toString('hex')}`,
       node,

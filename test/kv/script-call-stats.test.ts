@@ -15,7 +15,7 @@ import type { CommandTiming } from '../../src/kv/state-machine.js';
 function counting(): Harness {
   const h = new Harness();
   let ms = 0;
-  h.kv.countScriptCalls(() => ms++);
+  h.kv.countScriptCalls(() => ms++, () => true);
   return h;
 }
 
@@ -89,8 +89,14 @@ test('calls are told per command: a batch keeps each command\'s, a command witho
   assert.equal(h.kv.lastAppliedCalls, null, 'a read script leaves the applied command\'s calls alone');
 });
 
-test('a state machine that does not count keeps no log', () => {
+test('a state machine that does not count keeps no log; one that answers no proposal keeps only its read scripts\' calls', () => {
   const h = new Harness();
   h.apply('EVAL', "return redis.call('incr', KEYS[1])", '1', 'n');
   assert.equal(h.kv.lastAppliedCalls, null);
+  const follower = new Harness();
+  follower.kv.countScriptCalls(() => 0, () => false);
+  follower.apply('EVAL', "return redis.call('incr', KEYS[1])", '1', 'n');
+  assert.equal(follower.kv.lastAppliedCalls, null);
+  follower.kv.readScript(['EVAL_RO', "return redis.call('get', KEYS[1])", '1', 'n'].map((a) => Buffer.from(a)), follower.time);
+  assert.deepEqual(outcomes(follower.kv.lastReadCalls), [['get', 'ok', null]]);
 });
