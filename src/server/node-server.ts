@@ -242,7 +242,7 @@ export class RaftisServer {
     // A retried publish that the state machine answers from its table of recent requests
     // comes back as the very reply object it answered first: it is delivered once.
     const delivered = new WeakSet<Reply>();
-    const applyTimer: ApplyTimer = { lastUsec: 0, lastCalls: null, commands: { clockMs: () => performance.now(), usec: [], calls: [] }, observe: null };
+    const applyTimer: ApplyTimer = { lastUsec: 0, lastCalls: null, commands: { clockMs: () => performance.now(), usec: [], calls: [] }, commandsWanted: () => true, observe: null };
     const stateMachine = kvAdapter(kv, applyTimer, (reply) => {
       const message = publishedMessage(reply);
       if (message === null || delivered.has(reply)) return;
@@ -320,8 +320,9 @@ export class RaftisServer {
       },
       onSnapshot: (event) => history?.snapshot(event),
     });
-    // A script's calls for INFO: an applied one's only where its proposal is answered.
-    kv.countScriptCalls(applyTimer.commands.clockMs, () => node.isLeader);
+    // A batch's commands' times and a script's calls, only where the proposal is answered.
+    applyTimer.commandsWanted = () => node.isLeader;
+    kv.countScriptCalls(applyTimer.commands.clockMs, applyTimer.commandsWanted);
     writes = new WritePath({
       origin: `${identity.nodeId}#${randomBytes(4).toString('hex')}`,
       node,
@@ -863,14 +864,17 @@ interface ApplyTimer {
   lastUsec: number;
   /** The last entry's script calls (an entry of one command: KvStateMachine.lastAppliedCalls). */
   lastCalls: readonly ScriptCall[] | null;
-  /** For a batch, each of its commands' times and script calls. */
+  /** For a batch, each of its commands' times and script calls, while commandsWanted says so. */
   readonly commands: CommandTiming;
+  /** Whether this node answers the proposals of what it applies (the leader): only then are a batch's commands timed. */
+  commandsWanted: () => boolean;
   /** Told every apply's time (the latency monitor's entry-apply event). */
   observe: ((usec: number) => void) | null;
 }
 
 /** The state machine as the Raft runtime drives it, each apply timed (ApplyTimer). */
 function kvAdapter(kv: KvStateMachine, timer: ApplyTimer, applied: (reply: Reply) => void): StateMachine<Reply> {
+  const commandTiming = (): CommandTiming | undefined => (timer.commandsWanted() ? timer.commands : undefined);
   /** Times one apply and hands its replies (a batch's each) to `applied`. */
   const timed = (entry: { readonly data: Uint8Array }, apply: () => Reply): Reply => {
     const started = performance.now();
@@ -895,10 +899,10 @@ function kvAdapter(kv: KvStateMachine, timer: ApplyTimer, applied: (reply: Reply
     return reply;
   };
   return {
-    apply: (entry) => timed(entry, () => kv.apply(entry.index, entry.data, timer.commands)),
+    apply: (entry) => timed(entry, () => kv.apply(entry.index, entry.data, commandTiming())),
     applyPausable: (entry, pauseWhen) => {
       const started = performance.now();
-      return timedSlices(entry, kv.applyPausable(entry.index, entry.data, pauseWhen, timer.commands), started);
+      return timedSlices(entry, kv.applyPausable(entry.index, entry.data, pauseWhen, commandTiming()), started);
     },
     killDecisions: {
       encode: (target, decision, time) => encodeCommand({ origin: '', client: 0, seq: 0, firstUnanswered: 0, time, argv: scriptDecisionArgv({ target, decision }) }),
