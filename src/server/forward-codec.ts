@@ -30,7 +30,7 @@ export const FORWARD_REPLY_TIMED = 2;
 /**
  * FORWARD_REPLY_TIMED with what the scripts the write ran called (INFO commandstats and
  * errorstats of the follower whose client sent it: call-stats.ts), and whether the reply is an
- * error counted already where it arose (Reply's `counted`). Sent only for such a write.
+ * error counted already where it arose (Reply's `counted`). Sent only for a write with calls.
  */
 export const FORWARD_REPLY_WITH_CALLS = 3;
 /** Bytes of FORWARD_REPLY_TIMED's execution time: u32 µs, so at most about 71 minutes. */
@@ -73,7 +73,9 @@ export function decodeForwardedWrite(payload: Uint8Array): ForwardedWrite | Erro
 }
 
 export function encodeForwardAnswer(answer: ForwardAnswer): Buffer {
-  if (answer.status === FORWARD_REPLY && ((answer.calls ?? null) !== null || answer.replyCounted === true)) {
+  // Only with calls: a retried write answered from the exactly-once table has none, and so an
+  // older follower, which cannot read this form, still gets its reply on a retry.
+  if (answer.status === FORWARD_REPLY && (answer.calls ?? null) !== null) {
     const calls = encodeScriptCalls(answer.calls ?? [], answer.replyCounted === true);
     const out = Buffer.allocUnsafe(1 + EXECUTION_USEC_BYTES + 4 + calls.length + answer.resp.length);
     out.writeUInt8(FORWARD_REPLY_WITH_CALLS, 0);
