@@ -240,8 +240,23 @@ export class TestCluster {
     }
   }
 
+  /** Waits until the node answers PING; on time-out says whether its process exited, with the end of its log. */
   async waitForListening(id: string, timeoutMs = 15_000): Promise<void> {
-    await waitFor(`${id} to accept clients`, async () => (await this.call(id, ['PING'])) === 'PONG', { timeoutMs });
+    const node = this.node(id);
+    try {
+      await waitFor(`${id} to accept clients`, async () => {
+        if (node.process === null) throw new Error(`${id} exited before accepting clients: ${JSON.stringify(node.exits.at(-1) ?? null)}`);
+        return (await this.call(id, ['PING'])) === 'PONG';
+      }, { timeoutMs });
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n${id}'s log ends:\n${this.logTail(id, 20)}`);
+    }
+  }
+
+  /** The last `lines` lines of the node's log (diagnostics). */
+  logTail(id: string, lines: number): string {
+    const path = this.node(id).logPath;
+    return existsSync(path) ? readFileSync(path, 'utf8').split('\n').slice(-lines - 1).join('\n') : '(no log)';
   }
 
   /**
