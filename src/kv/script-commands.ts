@@ -188,7 +188,7 @@ function callFromScript(scripting: Scripting, context: CommandContext, argv: rea
   const spec = scripting.lookup(name);
   const refusal = callRefusal(scripting, context, name, spec, argv, readOnly, memory);
   if (refusal !== null) {
-    log?.rejected(spec === undefined && !scriptLocalCommands.has(name) ? null : name, argv, refusal.message);
+    log?.rejected(spec === undefined && !scriptLocalArity.has(name) ? null : name, argv, refusal.message);
     return refusal;
   }
   const started = log === null ? 0 : log.now();
@@ -269,7 +269,6 @@ const scriptLocalArity: ReadonlyMap<string, (argc: number) => boolean> = new Map
   ['echo', (argc: number) => argc === 2],
   ['select', (argc: number) => argc === 2],
 ]);
-const scriptLocalCommands: ReadonlySet<string> = new Set(scriptLocalArity.keys());
 
 /** The reply of a command outside the command table (scriptLocalArity) whose arity was checked; null for any other. */
 function scriptLocalCommand(name: string, argv: readonly Uint8Array[], context: CommandContext): Reply | null {

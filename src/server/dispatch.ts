@@ -104,13 +104,13 @@ type CommandKind = 'read' | 'write' | 'block';
 interface Execution {
   usec: number;
   /** What the scripts it ran called, counted as commands of their own once it answers (call-stats.ts). */
-  calls?: readonly ScriptCall[] | null;
+  calls?: readonly ScriptCall[];
 }
 
 /** Adds `calls` (a script command's, from its apply or its read) to the execution's. */
 function addCalls(execution: Execution | null, calls: readonly ScriptCall[] | null | undefined): void {
   if (execution === null || calls === null || calls === undefined) return;
-  execution.calls = execution.calls === null || execution.calls === undefined ? calls : [...execution.calls, ...calls];
+  execution.calls = execution.calls === undefined ? calls : [...execution.calls, ...calls];
 }
 
 /** A data command's registry entry. */
@@ -524,7 +524,7 @@ export class Dispatcher {
     let serverRunning = false;
     const done = (reply: Reply): void => {
       const responseUsec = (performance.now() - started) * 1000;
-      if (execution.calls !== undefined && execution.calls !== null) this.registry.countScriptCalls(execution.calls);
+      if (execution.calls !== undefined) this.registry.countScriptCalls(execution.calls);
       this.answer(conn, command, argv, reply, serverRunning ? responseUsec : execution.usec, responseUsec);
       sendCounted(slot, errors, reply);
     };

@@ -27,7 +27,7 @@ export function raise(L: LuaState, message: string, counted = false): never {
   return lua.lua_error(L);
 }
 
-/** Whether the error table on top of the stack is a call's, counted already (COUNTED_FIELD). */
+/** Whether the error table at `table` (default: the top of the stack) is a call's, counted already (COUNTED_FIELD). */
 export function isCountedError(L: LuaState, table = -1): boolean {
   const type = lua.lua_getfield(L, table, COUNTED_FIELD);
   const counted = type === lua.LUA_TBOOLEAN && lua.lua_toboolean(L, -1);

@@ -8,7 +8,7 @@ import lobject from 'fengari/src/lobject.js';
 import lstring from 'fengari/src/lstring.js';
 import type { Reply } from '../reply.js';
 import { countedErrorReply, errorReply } from '../replies.js';
-import { COUNTED_FIELD } from './lua-error.js';
+import { COUNTED_FIELD, isCountedError } from './lua-error.js';
 import { formatRedisDouble } from '../../base/double-format.js';
 import { pushStringField } from './fengari-fast-paths.js';
 import type { FengariState } from 'fengari/src/lstate.js';
@@ -202,9 +202,7 @@ function specialTableReply(L: LuaState, table: number, protocol: ScriptProtocol,
   // An empty error would be a bare '-' line: Redis answers "ERR" for it.
   if (err !== null) {
     const message = err === '' ? 'ERR' : err.replace(/[\r\n]/g, ' ');
-    const counted = rawField(L, table, fieldKeys[COUNTED_FIELD]) === lua.LUA_TBOOLEAN && lua.lua_toboolean(L, -1);
-    lua.lua_pop(L, 1);
-    return counted ? countedErrorReply(message) : errorReply(message);
+    return isCountedError(L, table) ? countedErrorReply(message) : errorReply(message);
   }
   const ok = stringField(fieldKeys.ok);
   if (ok !== null) return { kind: 'simple', value: ok.replace(/[\r\n]/g, ' ') };
